@@ -1,0 +1,51 @@
+// What an output file will be: size, type, georeferencing and GeoTIFF creation options.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tessera/core/geometry.hpp"
+#include "tessera/core/pixel_type.hpp"
+
+namespace tessera {
+
+enum class Compression { None, Deflate, Zstd, Lzw };
+
+/// GeoTIFF creation options, spelled as gdaldem's -co takes them (COMPRESS=ZSTD, PREDICTOR=2,
+/// ZSTD_LEVEL=9, ZLEVEL=6, BIGTIFF=YES|NO|IF_NEEDED|IF_SAFER, TILED, BLOCKXSIZE, BLOCKYSIZE).
+struct CreationOptions {
+  Compression compression = Compression::None;
+  int predictor = 1;        ///< 1 none, 2 horizontal, 3 floating point
+  int zstd_level = 9;       ///< GDAL's default
+  int deflate_level = 6;    ///< GDAL's default
+  std::string bigtiff = "IF_SAFER";
+  std::optional<int64_t> block_width;
+  std::optional<int64_t> block_height;
+};
+
+/// Parses NAME=VALUE strings; throws tessera::Error naming an unknown option or a bad value.
+CreationOptions parse_creation_options(const std::vector<std::string>& items);
+
+/// Everything the writer and the encoders must agree on.
+struct OutputSpec {
+  std::string path;
+  Extent size;
+  int bands = 1;
+  PixelType type = PixelType::Float32;
+  int64_t tile_width = 256;
+  int64_t tile_height = 256;
+  std::optional<double> nodata;
+  bool has_geotransform = false;
+  std::array<double, 6> geotransform{0, 1, 0, 0, 0, 1};
+  std::string crs_wkt;
+  std::vector<std::string> band_descriptions;
+  CreationOptions options;
+};
+
+/// Whether the file needs BigTIFF: when asked, or when its tiles could pass 4 GiB.
+bool needs_bigtiff(const OutputSpec& spec);
+
+}  // namespace tessera

@@ -1,0 +1,30 @@
+// The metadata of one raster band that planning needs, read from the file without its cells.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "tessera/core/geometry.hpp"
+#include "tessera/core/pixel_type.hpp"
+
+namespace tessera {
+
+/// What the plan needs to know of one band of a raster.
+struct RasterInfo {
+  std::string path;
+  int band = 1;
+  int band_count = 0;
+  Extent size;
+  PixelType type = PixelType::Float32;
+  std::optional<double> nodata;
+  bool has_geotransform = false;
+  std::array<double, 6> geotransform{0, 1, 0, 0, 0, 1};
+  std::string crs_wkt;
+  std::string description;
+  int64_t block_width = 0;
+  int64_t block_height = 0;
+};
+
+}  // namespace tessera

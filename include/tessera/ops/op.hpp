@@ -1,0 +1,90 @@
+// The interface every op presents to the planner and the executor, and the op registry.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "tessera/core/error.hpp"
+#include "tessera/core/geometry.hpp"
+#include "tessera/core/pixel_type.hpp"
+#include "tessera/core/raster_view.hpp"
+
+namespace tessera::ops {
+
+/// How an op wants its input cells: gdaldem reads Byte, Int16 and UInt16 as 32-bit integers
+/// and every other type as Float32.
+enum class CellType { Int32, Float32 };
+
+/// The input of one tile: the cells of grow(owned, halo) in a buffer whose cell (0, 0) is raster
+/// cell (owned.x - halo, owned.y - halo). Only cells inside the raster hold data; the op decides
+/// what lies beyond the edge (gdaldem's rules), so results never depend on how tiles were cut.
+struct TileIn {
+  Extent raster;
+  Window owned;
+  int64_t halo = 0;
+  std::variant<ConstView<int32_t>, ConstView<float>> cells;
+  std::optional<double> nodata;  ///< the source band's nodata value, if it has one
+};
+
+/// The output of one tile: one view per output band, each owned.width x owned.height.
+struct TileOut {
+  std::vector<View<uint8_t>> bytes;   ///< used when output_type() is Byte
+  std::vector<View<float>> floats;    ///< used when output_type() is Float32
+};
+
+/// An op, configured. run() is const and thread-safe: many threads call it on different tiles.
+class Op {
+ public:
+  virtual ~Op() = default;
+  virtual int64_t halo() const = 0;
+  virtual PixelType output_type() const = 0;
+  virtual int output_bands() const { return 1; }
+  virtual std::optional<double> output_nodata() const = 0;
+  /// The cell type run() wants for a source of type `source`.
+  virtual CellType input_cells(PixelType source) const;
+  virtual void run(const TileIn& in, const TileOut& out) const = 0;
+};
+
+/// An option value as it comes from a job file or a command line.
+using OptionValue = std::variant<bool, double, std::string>;
+using Options = std::map<std::string, OptionValue>;
+
+/// A bad option: `key` names it so that a job file can point at its line and column.
+class OptionError : public Error {
+ public:
+  OptionError(std::string key, const std::string& message) : Error(message), key_(std::move(key)) {}
+  const std::string& key() const { return key_; }
+
+ private:
+  std::string key_;
+};
+
+/// One documented option of an op.
+struct OptionSpec {
+  std::string key;
+  std::string help;
+};
+
+/// One entry of the registry: the op's name, its options and how to build it.
+struct OpEntry {
+  std::string_view name;
+  std::string_view summary;
+  std::vector<OptionSpec> options;
+  /// Builds the op; throws OptionError for an unknown key or a bad value.
+  std::unique_ptr<Op> (*make)(const Options& options);
+};
+
+/// Every op tessera knows, in one explicit list.
+const std::vector<OpEntry>& registry();
+/// The entry named `name`, or nullptr.
+const OpEntry* find_op(std::string_view name);
+/// Builds op `name` from `options`; throws Error for an unknown name, OptionError for options.
+std::unique_ptr<Op> make_op(std::string_view name, const Options& options);
+
+}  // namespace tessera::ops
