@@ -30,6 +30,10 @@ struct TileIn {
   int64_t halo = 0;
   std::variant<ConstView<int32_t>, ConstView<float>> cells;
   std::optional<double> nodata;  ///< the source band's nodata value, if it has one
+  PixelType source_type = PixelType::Float32;  ///< the source band's type (gdaldem ignores an
+                                               ///< integer band's nodata outside its range)
+  double ewres = 1.0;   ///< geotransform[1]: cell width
+  double nsres = -1.0;  ///< geotransform[5]: cell height, negative for north-up rasters
 };
 
 /// The output of one tile: one view per output band, each owned.width x owned.height.
