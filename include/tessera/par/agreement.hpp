@@ -1,0 +1,25 @@
+// Agreement on failure: no rank is left waiting in a collective when another one failed.
+#pragma once
+
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace tessera::par {
+
+/// Collective. If any rank passes a failure, every rank throws tessera::Error carrying the
+/// message of the lowest failing rank; otherwise returns on every rank.
+void agree(std::exception_ptr local_failure);
+
+/// Runs `step` and agrees on its outcome: every rank returns, or every rank throws.
+void agreed(const std::function<void()>& step);
+
+/// Collective: `value` of every rank, gathered to every rank, in rank order.
+std::vector<double> all_gather(double value);
+
+/// Collective: the largest `value` over all ranks.
+int64_t max_over_ranks(int64_t value);
+
+}  // namespace tessera::par

@@ -1,0 +1,34 @@
+// The MPI environment of one run: initialised once in main, FUNNELED, finalised on exit.
+#pragma once
+
+namespace tessera::par {
+
+/// Initialises MPI asking for MPI_THREAD_FUNNELED (only the main thread calls MPI) and checks the
+/// library provides it; finalises MPI when destroyed. Works without mpirun (a singleton run).
+class Environment {
+ public:
+  Environment(int& argc, char**& argv);
+  ~Environment();
+  Environment(const Environment&) = delete;
+  Environment& operator=(const Environment&) = delete;
+
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  bool is_root() const { return rank_ == 0; }
+  /// How many ranks of this run share this rank's node.
+  int ranks_on_node() const { return ranks_on_node_; }
+
+ private:
+  int rank_ = 0;
+  int size_ = 1;
+  int ranks_on_node_ = 1;
+};
+
+/// This rank's number and the number of ranks in the run (MPI_COMM_WORLD).
+int world_rank();
+int world_size();
+
+/// Ends every rank of the run at once with `status`; for errors that cannot be agreed on.
+[[noreturn]] void abort_all(int status);
+
+}  // namespace tessera::par

@@ -1,0 +1,29 @@
+// Runs a job on every rank: inputs probed, plan made, tiles streamed through the ops and written.
+#pragma once
+
+#include <string>
+
+#include "tessera/job/job_spec.hpp"
+#include "tessera/plan/plan.hpp"
+
+namespace tessera::run {
+
+struct RunOptions {
+  bool quiet = false;  ///< no summary on rank 0
+  int threads = 0;     ///< OpenMP threads per rank; 0 = OMP_NUM_THREADS, else cores / ranks on node
+  int ranks_on_node = 1;
+};
+
+/// The threads a rank uses: `requested` when positive, OMP_NUM_THREADS when set, otherwise the
+/// node's cores shared among the ranks on it (at least 1).
+int choose_threads(int requested, int ranks_on_node);
+
+/// Probes the job's inputs (each rank opens them itself) and plans the run. Collective: every
+/// rank returns the same plan, or every rank throws.
+plan::Plan prepare(const job::JobSpec& job);
+
+/// Runs the plan. Collective. Every output is complete at its final path when it returns on any
+/// rank; on failure every rank throws the same tessera::Error and no output path has a file.
+void execute(const plan::Plan& plan, const RunOptions& options);
+
+}  // namespace tessera::run

@@ -1,0 +1,63 @@
+// One thread's work on one tile: read with halo, run every step, encode every output band.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "tessera/core/raster_view.hpp"
+#include "tessera/io/geotiff.hpp"
+#include "tessera/io/raster_source.hpp"
+#include "tessera/plan/plan.hpp"
+
+namespace tessera::run {
+
+/// Seconds one thread spent in each phase.
+struct PhaseTimes {
+  double read = 0;
+  double compute = 0;
+  double encode = 0;
+};
+
+/// Where each output band lives in the sequence of encoded band-tiles: key = tile * bands() + slot.
+class BandSlots {
+ public:
+  explicit BandSlots(const plan::Plan& plan);
+  int64_t bands() const { return static_cast<int64_t>(slots_.size()); }
+  /// The output index and its 0-based band for slot `slot`.
+  std::pair<size_t, int> at(int64_t slot) const { return slots_[static_cast<size_t>(slot)]; }
+
+ private:
+  std::vector<std::pair<size_t, int>> slots_;
+};
+
+/// The buffers, GDAL handles and encoders of one thread. Everything is allocated on the first
+/// tile and reused for every later one; nothing here is shared between threads.
+class TileWorker {
+ public:
+  explicit TileWorker(const plan::Plan& plan);
+
+  /// Processes tile `tile`, filling `encoded[slot]` with the bytes of each output band-tile
+  /// (the vectors keep their capacity between calls). Throws tessera::Error on failure.
+  void process(int64_t tile, std::vector<std::vector<std::byte>>& encoded);
+  const PhaseTimes& times() const { return times_; }
+
+ private:
+  void read_inputs(Window grown);
+  void run_steps(Window owned);
+  void encode_outputs(Window owned, std::vector<std::vector<std::byte>>& encoded);
+  void pad_edges(size_t step, Window owned);
+
+  const plan::Plan& plan_;
+  std::vector<std::optional<io::RasterReader>> readers_;  // per input, opened on first use
+  std::vector<Buffer<int32_t>> int_cells_;                 // per input
+  std::vector<Buffer<float>> float_cells_;                 // per input
+  std::vector<std::vector<Buffer<uint8_t>>> byte_out_;     // per step, per band
+  std::vector<std::vector<Buffer<float>>> float_out_;      // per step, per band
+  std::vector<std::optional<io::TileEncoder>> encoders_;   // per output
+  Window grown_;
+  PhaseTimes times_;
+};
+
+}  // namespace tessera::run
