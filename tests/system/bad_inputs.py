@@ -1,0 +1,130 @@
+# System test: bad inputs fail cleanly alone and under mpirun: one clear message, the right exit status, no hang, no output file.
+import os
+import re
+import shutil
+import sys
+import tempfile
+
+import systest
+
+# Lines Open MPI's mpirun adds when a rank exits non-zero; everything else on stderr is tessera's.
+MPIRUN_NOISE = re.compile(
+    r"^(-+|\s*|Primary job\s+terminated normally.*|a non-zero exit code\..*|mpirun detected that.*"
+    r"|the job to be terminated\..*|\s*Process name:.*|\s*Exit code:.*)$")
+
+BAD_JOB = """\
+[input.dem]
+path = "{dem}"
+
+[[step]]
+id = "hs"
+op = "hillshade
+in = "dem"
+
+[[output]]
+from = ["hs"]
+path = "{out}"
+"""
+
+
+class Case:
+    """One bad invocation: tessera words, expected status, a regex the message must match, the output path."""
+
+    def __init__(self, name, words, status, culprit, output):
+        self.name, self.words, self.status = name, words, status
+        self.culprit, self.output = re.compile(culprit), output
+
+
+def make_cases(args, work):
+    """Builds the bad files under `work` and returns the cases; outputs go to work/out/."""
+    dem = os.path.join(args.data, "chiprofiler_dem.tif")
+    out_dir = os.path.join(work, "out")
+    os.makedirs(out_dir)
+    out = os.path.join(out_dir, "result.tif")
+    text = os.path.join(work, "notaraster.tif")
+    with open(text, "w") as f:
+        f.write("this is a text file, not a GeoTIFF\n" * 20)
+    truncated = os.path.join(work, "truncated.tif")
+    shutil.copyfile(dem, truncated)
+    os.truncate(truncated, os.path.getsize(dem) // 2)
+    # Header first, tiles after: opens fine, then only the ranks reading the lost tiles fail.
+    cut_tiles = os.path.join(work, "cut_tiles.tif")
+    systest.gdal.Translate(cut_tiles, dem, creationOptions=["TILED=YES", "BLOCKXSIZE=128", "BLOCKYSIZE=128"])
+    os.truncate(cut_tiles, os.path.getsize(cut_tiles) // 2)
+    afile = os.path.join(work, "afile")
+    with open(afile, "w") as f:
+        f.write("a regular file where a folder is expected\n")
+    job = os.path.join(work, "bad.toml")
+    with open(job, "w") as f:
+        f.write(BAD_JOB.format(dem=dem, out=out))
+    missing = os.path.join(work, "missing_dem.tif")
+    return [
+        Case("missing input", ["dem", "hillshade", missing, out], 1, r"missing_dem\.tif", out),
+        Case("text file named .tif", ["dem", "slope", text, out], 1, r"notaraster\.tif", out),
+        Case("truncated GeoTIFF", ["dem", "hillshade", truncated, out], 1, r"truncated\.tif", out),
+        Case("tiled GeoTIFF cut in half", ["dem", "slope", cut_tiles, out], 1, r"cut_tiles\.tif", out),
+        Case("unknown mode", ["dem", "shine", dem, out], 2, r"shine", out),
+        Case("unknown flag", ["dem", "hillshade", dem, out, "-zz", "3"], 2, r"-zz", out),
+        Case("output under a regular file", ["dem", "hillshade", dem, os.path.join(afile, "out.tif")], 1,
+             r"afile", os.path.join(afile, "out.tif")),
+        Case("output folder missing", ["dem", "aspect", dem, os.path.join(work, "nodir", "out.tif")], 1,
+             r"nodir", os.path.join(work, "nodir", "out.tif")),
+        Case("job file syntax error", ["run", job], 1, r"bad\.toml:\d+", out),
+    ]
+
+
+def tessera_lines(stderr, ranks):
+    lines = stderr.splitlines()
+    if ranks:
+        lines = [line for line in lines if not MPIRUN_NOISE.match(line)]
+    return lines
+
+
+def snapshot(folder):
+    return sorted(os.listdir(folder)) if os.path.isdir(folder) else None
+
+
+def check(args, case, ranks, work):
+    """A list of problems with one run of one case (empty when it failed as it should)."""
+    before = {d: snapshot(d) for d in (work, os.path.join(work, "out"))}
+    res = systest.tessera(args, case.words, ranks)
+    problems = []
+    if res.hung:
+        return [f"hung for {args.timeout:g} s"]
+    if res.returncode != case.status:
+        problems.append(f"exit status {res.returncode}, expected {case.status}")
+    lines = tessera_lines(res.stderr, ranks)
+    if len(lines) != 1 or not lines[0].startswith("tessera: error: "):
+        problems.append(f"expected one line 'tessera: error: ...', got {lines!r}")
+    elif not case.culprit.search(lines[0]):
+        problems.append(f"message does not name the culprit /{case.culprit.pattern}/: {lines[0]!r}")
+    if os.path.lexists(case.output):
+        problems.append(f"a file exists at the output path {case.output}")
+    for folder, listing in before.items():
+        if snapshot(folder) != listing:
+            problems.append(f"{folder} changed: {listing} -> {snapshot(folder)}")
+    return problems
+
+
+def main():
+    args = systest.parse_args("tessera on bad inputs, alone and under mpirun",
+                              lambda p: p.set_defaults(timeout=60.0))
+    failures = []
+    with tempfile.TemporaryDirectory(prefix="tessera-bad-") as work:
+        cases = make_cases(args, work)
+        runs = [(c, r) for c in cases for r in (0, 2)]
+        runs += [(c, 3) for c in cases if c.name in ("tiled GeoTIFF cut in half", "job file syntax error")]
+        for case, ranks in runs:
+            label = f"{case.name} [{f'np={ranks}' if ranks else 'alone'}]"
+            problems = check(args, case, ranks, work)
+            print(f"{'ok  ' if not problems else 'FAIL'} {label}" + (f": {'; '.join(problems)}" if problems else ""),
+                  flush=True)
+            if problems:
+                failures.append(label)
+    if failures:
+        systest.fail(f"{len(failures)} of {len(runs)} runs misbehaved: {', '.join(failures)}")
+    print(f"{len(runs)} bad-input runs failed cleanly")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
