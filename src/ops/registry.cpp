@@ -1,1 +1,68 @@
-// placeholder until implemented
+// The one explicit list of the ops tessera knows (no static self-registration).
+#include "tessera/ops/aspect.hpp"
+#include "tessera/ops/color_relief.hpp"
+#include "tessera/ops/hillshade.hpp"
+#include "tessera/ops/op.hpp"
+#include "tessera/ops/roughness.hpp"
+#include "tessera/ops/slope.hpp"
+#include "tessera/ops/tpi.hpp"
+#include "tessera/ops/tri.hpp"
+
+namespace tessera::ops {
+namespace {
+
+const OptionSpec kComputeEdges{"compute_edges", "compute values at the raster edges (bool)"};
+const OptionSpec kGradientAlg{"alg", "Horn (default) or ZevenbergenThorne"};
+const OptionSpec kScale{"scale", "ratio of vertical to horizontal units (default 1; 111120 for "
+                                 "metres over degrees)"};
+
+std::vector<OpEntry> make_registry() {
+  return {
+      {"hillshade", "shaded relief (Byte, nodata 0), as gdaldem hillshade",
+       {{"z", "vertical exaggeration (default 1)"},
+        kScale,
+        {"azimuth", "light azimuth in degrees (default 315)"},
+        {"altitude", "light altitude in degrees (default 45)"},
+        kGradientAlg,
+        {"combined", "combined shading (bool)"},
+        {"multidirectional", "multidirectional shading (bool)"},
+        {"igor", "Igor's shading, from slope and aspect only (bool)"},
+        kComputeEdges},
+       make_hillshade},
+      {"slope", "slope (Float32, nodata -9999), as gdaldem slope",
+       {kScale, kGradientAlg, {"units", "degrees (default) or percent"}, kComputeEdges},
+       make_slope},
+      {"aspect", "aspect (Float32, nodata -9999), as gdaldem aspect",
+       {kGradientAlg,
+        {"trigonometric", "angle counter-clockwise from east instead of an azimuth (bool)"},
+        {"zero_for_flat", "0 for flat areas instead of nodata (bool)"},
+        kComputeEdges},
+       make_aspect},
+      {"color-relief", "colour relief (Byte RGB or RGBA), as gdaldem color-relief",
+       {{"color_file", "gdaldem colour text file (required)"},
+        {"alpha", "add an alpha band (bool)"},
+        {"exact_color_entry", "only exact matches of the colour file's values (bool)"},
+        {"nearest_color_entry", "the nearest entry instead of interpolating (bool)"},
+        {"source_min", "the band's minimum, for percentage entries"},
+        {"source_max", "the band's maximum, for percentage entries"}},
+       make_color_relief},
+      {"TRI", "terrain ruggedness index (Float32, nodata -9999), as gdaldem TRI",
+       {{"alg", "Riley (default) or Wilson"}, kComputeEdges},
+       make_tri},
+      {"TPI", "topographic position index (Float32, nodata -9999), as gdaldem TPI",
+       {kComputeEdges},
+       make_tpi},
+      {"roughness", "roughness (Float32, nodata -9999), as gdaldem roughness",
+       {kComputeEdges},
+       make_roughness},
+  };
+}
+
+}  // namespace
+
+const std::vector<OpEntry>& registry() {
+  static const std::vector<OpEntry> entries = make_registry();
+  return entries;
+}
+
+}  // namespace tessera::ops

@@ -1,0 +1,232 @@
+// gdaldem color-relief: gdaldem's colour table preparation and look-up, and the op adapter.
+#include "tessera/ops/color_relief.hpp"
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+#include <list>
+#include <mutex>
+
+#include "option_reader.hpp"
+
+namespace tessera::ops {
+namespace {
+
+using Kind = ColorEntry::Kind;
+
+/// gdaldem's order: NaN first, then ascending; stable for equal values.
+void sort_entries(std::vector<ColorEntry>& v) {
+  std::stable_sort(v.begin(), v.end(), [](const ColorEntry& a, const ColorEntry& b) {
+    return (std::isnan(a.value) && !std::isnan(b.value)) || a.value < b.value;
+  });
+}
+
+/// Spreads a run of equal values [first, i) apart by a few DBL_EPSILON, as gdaldem does, when
+/// the gap to the neighbours allows it.
+void spread_equal_run(std::vector<ColorEntry>& v, size_t repeated, size_t i) {
+  const double prev = v[i - 1].value;
+  double total = 0.0;
+  double left = 0.0;
+  if (repeated >= 2) {
+    total = v[i].value - v[repeated - 2].value;
+    left = prev - v[repeated - 2].value;
+  } else {
+    total = v[i].value - prev;
+  }
+  const auto count = static_cast<double>(i - repeated + 1);
+  if (!(total > std::abs(prev) * count * DBL_EPSILON)) return;
+  double multiplier = 0.5 - count * left / total;
+  for (size_t j = repeated - 1; j < i; ++j) {
+    v[j].value += (std::abs(prev) * multiplier) * DBL_EPSILON;
+    multiplier += 1.0;
+  }
+}
+
+/// GDALColorReliefProcessColors: sort, keep nodata's neighbours apart from it, spread runs.
+void process_colors(std::vector<ColorEntry>& v, bool has_nodata, double nodata) {
+  sort_entries(v);
+  const size_t n = v.size();
+  size_t repeated = 0;
+  bool added = false;
+  for (size_t i = 1; i < n; ++i) {
+    const ColorEntry prev = v[i - 1];
+    const ColorEntry cur = v[i];
+    if (has_nodata && cur.value == nodata) {
+      const double below = cur.value - std::abs(cur.value) * DBL_EPSILON;
+      if (below > prev.value) {
+        v.push_back(prev);
+        v.back().value = below;
+        added = true;
+      }
+    } else if (has_nodata && prev.value == nodata) {
+      const double above = prev.value + std::abs(prev.value) * DBL_EPSILON;
+      if (above < cur.value) {
+        v.push_back(cur);
+        v.back().value = above;
+        added = true;
+      }
+    } else if (repeated == 0 && cur.value == prev.value) {
+      repeated = i;
+    } else if (repeated != 0 && cur.value != prev.value) {
+      spread_equal_run(v, repeated, i);
+      repeated = 0;
+    }
+  }
+  if (added) sort_entries(v);
+}
+
+struct Rgba {
+  int c[4];
+};
+
+Rgba rgba_of(const ColorEntry& e) { return {{e.r, e.g, e.b, e.a}}; }
+
+/// The index of the first entry not below `value` (gdaldem's binary search), from `lower`.
+size_t first_not_below(const std::vector<ColorEntry>& t, size_t lower, double value) {
+  size_t upper = t.size() - 1;
+  while (true) {
+    const size_t mid = (lower + upper) / 2;
+    if (upper - lower <= 1) {
+      if (value <= t[lower].value) return lower;
+      if (value <= t[upper].value) return upper;
+      return upper + 1;
+    }
+    if (t[mid].value >= value) upper = mid;
+    else lower = mid;
+  }
+}
+
+int blend(int lo, int hi, double ratio) {
+  const int v = static_cast<int>(0.45 + lo + ratio * (hi - lo));
+  return std::clamp(v, 0, 255);
+}
+
+/// GDALColorReliefGetRGBA.
+Rgba lookup(const std::vector<ColorEntry>& t, double value, ColorMatch match) {
+  size_t lower = 0;
+  if (std::isnan(t[0].value)) {
+    if (std::isnan(value)) return rgba_of(t[0]);
+    lower = 1;
+  }
+  const size_t i = first_not_below(t, lower, value);
+  if (i == 0 || i == t.size()) {
+    const ColorEntry& e = t[i == 0 ? 0 : i - 1];
+    if (match == ColorMatch::Exact && e.value != value) return {{0, 0, 0, 0}};
+    return rgba_of(e);
+  }
+  const ColorEntry& lo = t[i - 1];
+  const ColorEntry& hi = t[i];
+  if (match == ColorMatch::Exact && lo.value != value) return {{0, 0, 0, 0}};
+  if (match == ColorMatch::Nearest && lo.value != value)
+    return rgba_of(value - lo.value < hi.value - value ? lo : hi);
+  if (lo.value == value) return rgba_of(lo);
+  if (std::isnan(lo.value)) return rgba_of(hi);
+  const double ratio = (value - lo.value) / (hi.value - lo.value);
+  return {{blend(lo.r, hi.r, ratio), blend(lo.g, hi.g, ratio), blend(lo.b, hi.b, ratio),
+           blend(lo.a, hi.a, ratio)}};
+}
+
+template <class T>
+void color_cells(ConstView<T> cells, Window owned, int64_t halo,
+                 const std::vector<View<uint8_t>>& bands, const std::vector<ColorEntry>& table,
+                 ColorMatch match) {
+  for (int64_t y = 0; y < owned.height; ++y) {
+    const T* row = cells.row(y + halo) + halo;
+    for (int64_t x = 0; x < owned.width; ++x) {
+      const Rgba c = lookup(table, static_cast<double>(row[x]), match);
+      for (size_t b = 0; b < bands.size(); ++b) bands[b](x, y) = static_cast<uint8_t>(c.c[b]);
+    }
+  }
+}
+
+class ColorReliefOp : public Op {
+ public:
+  explicit ColorReliefOp(ColorReliefParams p) : p_(std::move(p)) {}
+  int64_t halo() const override { return 0; }
+  PixelType output_type() const override { return PixelType::Byte; }
+  int output_bands() const override { return p_.alpha ? 4 : 3; }
+  std::optional<double> output_nodata() const override { return std::nullopt; }
+  void run(const TileIn& in, const TileOut& out) const override {
+    color_relief(in, out.bytes, table_for(in.nodata), p_.match);
+  }
+
+ private:
+  /// The table for this nodata, built once and shared by every thread.
+  const std::vector<ColorEntry>& table_for(std::optional<double> nodata) const {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& [key, table] : tables_)
+      if (key.has_value() == nodata.has_value() &&
+          (!key || std::memcmp(&*key, &*nodata, sizeof(double)) == 0))
+        return table;
+    tables_.emplace_back(nodata, color_table(p_, nodata));
+    return tables_.back().second;
+  }
+
+  ColorReliefParams p_;
+  mutable std::mutex mutex_;
+  mutable std::list<std::pair<std::optional<double>, std::vector<ColorEntry>>> tables_;  // stable addresses
+};
+
+}  // namespace
+
+ColorReliefParams color_relief_params(const Options& options) {
+  OptionReader r("color-relief", options,
+                 {"color_file", "alpha", "exact_color_entry", "nearest_color_entry", "source_min",
+                  "source_max"});
+  ColorReliefParams p;
+  if (!r.has("color_file")) throw OptionError("color_file", "option 'color_file' is required");
+  p.color_file = r.text("color_file", "");
+  p.alpha = r.flag("alpha", false);
+  const bool exact = r.flag("exact_color_entry", false);
+  const bool nearest = r.flag("nearest_color_entry", false);
+  if (r.has("source_min")) p.source_min = r.number("source_min", 0);
+  if (r.has("source_max")) p.source_max = r.number("source_max", 0);
+  r.finish();
+  // gdaldem lets the last of -exact_color_entry and -nearest_color_entry win; a job has no order.
+  if (exact && nearest)
+    throw OptionError("nearest_color_entry",
+                      "options 'exact_color_entry' and 'nearest_color_entry' cannot be used together");
+  p.match = exact ? ColorMatch::Exact : nearest ? ColorMatch::Nearest : ColorMatch::Interpolate;
+  p.entries = read_color_file(p.color_file);
+  const bool percent = std::any_of(p.entries.begin(), p.entries.end(),
+                                   [](const ColorEntry& e) { return e.kind == Kind::Percent; });
+  if (percent && !(p.source_min && p.source_max))
+    throw OptionError("color_file", "color file '" + p.color_file +
+                                        "' uses percentages: options 'source_min' and "
+                                        "'source_max' are required");
+  if (std::none_of(p.entries.begin(), p.entries.end(),
+                   [](const ColorEntry& e) { return e.kind != Kind::NoData; }))
+    throw OptionError("color_file", "color file '" + p.color_file + "' has no color entries");
+  return p;
+}
+
+std::vector<ColorEntry> color_table(const ColorReliefParams& p, std::optional<double> nodata) {
+  std::vector<ColorEntry> table;
+  for (ColorEntry e : p.entries) {
+    if (e.kind == Kind::NoData) {
+      if (!nodata) continue;  // gdaldem warns and ignores 'nv' without a nodata value
+      e.value = *nodata;
+    } else if (e.kind == Kind::Percent) {
+      e.value = *p.source_min + e.value * (*p.source_max - *p.source_min);
+    }
+    e.kind = Kind::Value;
+    table.push_back(e);
+  }
+  process_colors(table, nodata.has_value(), nodata.value_or(0.0));
+  return table;
+}
+
+void color_relief(const TileIn& in, const std::vector<View<uint8_t>>& bands,
+                  const std::vector<ColorEntry>& table, ColorMatch match) {
+  if (const auto* ints = std::get_if<ConstView<int32_t>>(&in.cells))
+    color_cells(*ints, in.owned, in.halo, bands, table, match);
+  else
+    color_cells(std::get<ConstView<float>>(in.cells), in.owned, in.halo, bands, table, match);
+}
+
+std::unique_ptr<Op> make_color_relief(const Options& options) {
+  return std::make_unique<ColorReliefOp>(color_relief_params(options));
+}
+
+}  // namespace tessera::ops

@@ -1,0 +1,193 @@
+// gdaldem's 3x3 window over one tile: edge extrapolation, nodata rules and the per-cell loop.
+#pragma once
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
+#include "tessera/ops/op.hpp"
+
+namespace tessera::ops::terrain {
+
+/// The cells of one tile addressed in raster coordinates, with gdaldem's view of the nodata.
+/// T is int32_t (Byte, Int16, UInt16 sources) or float, as gdaldem reads them.
+template <class T>
+struct Grid {
+  using Cell = T;
+  ConstView<T> cells;
+  int64_t x0 = 0;  ///< raster column of cells(0, 0)
+  int64_t y0 = 0;  ///< raster row of cells(0, 0)
+  int64_t width = 0;
+  int64_t height = 0;
+  bool has_nodata = false;
+  bool nodata_nan = false;
+  T nodata{};
+
+  /// Row y of the raster; index it with column x - x0.
+  const T* row(int64_t y) const { return cells.row(y - y0); }
+
+  /// gdaldem's ARE_REAL_EQUAL for floats, plain equality for integers; NaN matches a NaN nodata.
+  bool is_nodata(T v) const {
+    if constexpr (std::is_integral_v<T>) {
+      return v == nodata;
+    } else {
+      if (nodata_nan) return std::isnan(v);
+      return v == nodata || std::abs(v - nodata) < std::numeric_limits<float>::epsilon() *
+                                                        std::abs(v + nodata) * 2;
+    }
+  }
+
+  /// gdaldem's INTERPOL: 2a - b, nodata if a or b is, never equal to nodata otherwise (integers).
+  T extrapolate(T a, T b) const {
+    if constexpr (std::is_integral_v<T>) {
+      if (has_nodata && (a == nodata || b == nodata)) return nodata;
+      const auto v = static_cast<T>(std::clamp<int64_t>(2 * static_cast<int64_t>(a) - b,
+                                                        INT_MIN, INT_MAX));
+      if (has_nodata && v == nodata) return v == INT_MAX ? INT_MAX - 1 : v + 1;
+      return v;
+    } else {
+      if (has_nodata && !nodata_nan && (is_nodata(a) || is_nodata(b))) return nodata;
+      return 2 * a - b;
+    }
+  }
+};
+
+/// The grid of a tile: its cells of type T and gdaldem's nodata rules for the source type.
+template <class T>
+Grid<T> make_grid(const TileIn& in) {
+  Grid<T> g;
+  g.cells = std::get<ConstView<T>>(in.cells);
+  g.x0 = in.owned.x - in.halo;
+  g.y0 = in.owned.y - in.halo;
+  g.width = in.raster.width;
+  g.height = in.raster.height;
+  if (!in.nodata) return g;
+  const double nd = *in.nodata;
+  if constexpr (std::is_integral_v<T>) {
+    const double lo = in.source_type == PixelType::Int16 ? -32768 : 0;
+    const double hi = in.source_type == PixelType::Byte ? 255
+                      : in.source_type == PixelType::Int16 ? 32767 : 65535;
+    g.has_nodata = std::fabs(nd - std::floor(nd + 0.5)) < 1e-2 && nd >= lo && nd <= hi;
+    if (g.has_nodata) g.nodata = static_cast<T>(std::floor(nd + 0.5));
+  } else {
+    g.has_nodata = true;
+    g.nodata = static_cast<T>(nd);
+    g.nodata_nan = std::isnan(nd);
+  }
+  return g;
+}
+
+/// The window of a border cell with -compute_edges (raster at least 2 x 2): in the first and
+/// last rows the x-neighbours are clamped and the missing row is extrapolated; elsewhere the
+/// missing column is extrapolated, exactly as gdaldem assembles it.
+template <class T>
+void edge_window(const Grid<T>& g, int64_t x, int64_t y, T* w) {
+  const int64_t last_x = g.width - 1;
+  if (y == 0 || y == g.height - 1) {
+    const int64_t xs[3] = {x == 0 ? x : x - 1, x, x == last_x ? x : x + 1};
+    const bool top = y == 0;
+    const T* near = g.row(y);
+    const T* far = g.row(top ? 1 : y - 1);
+    for (int k = 0; k < 3; ++k) {
+      const T a = near[xs[k] - g.x0];
+      const T b = far[xs[k] - g.x0];
+      w[k] = top ? g.extrapolate(a, b) : b;
+      w[3 + k] = a;
+      w[6 + k] = top ? b : g.extrapolate(a, b);
+    }
+    return;
+  }
+  for (int r = 0; r < 3; ++r) {
+    const T* row = g.row(y - 1 + r) - g.x0;
+    if (x == 0) {
+      w[3 * r] = g.extrapolate(row[0], row[1]);
+      w[3 * r + 1] = row[0];
+      w[3 * r + 2] = row[1];
+    } else {
+      w[3 * r] = row[x - 1];
+      w[3 * r + 1] = row[x];
+      w[3 * r + 2] = g.extrapolate(row[x], row[x - 1]);
+    }
+  }
+}
+
+/// gdaldem's ComputeVal: a nodata centre gives `dst_nodata`; a nodata neighbour gives it too,
+/// or takes the centre's value with -compute_edges; then `alg` computes the cell.
+template <class T, class Alg>
+inline float compute(const Grid<T>& g, T* w, bool edges, float dst_nodata, const Alg& alg) {
+  if (g.has_nodata) {
+    if (g.is_nodata(w[4])) return dst_nodata;
+    for (int k = 0; k < 9; ++k) {
+      if (!g.is_nodata(w[k])) continue;
+      if (!edges) return dst_nodata;
+      w[k] = w[4];
+    }
+  }
+  return alg(w);
+}
+
+/// Runs `alg` (float(const T* window)) over every owned cell and hands each result to
+/// `store(column, row, value)` in owned-window coordinates. Border cells are `dst_nodata`
+/// unless `edges` (and the raster is at least 2 x 2); the result never depends on the tile cut.
+template <class T, class Alg, class Store>
+void for_each_cell(const Grid<T>& g, Window owned, bool edges, float dst_nodata, const Alg& alg,
+                   Store&& store) {
+  const bool can_edge = edges && g.width >= 2 && g.height >= 2;
+  const auto border_cell = [&](int64_t x, int64_t y) {
+    if (!can_edge) return store(x - owned.x, y - owned.y, dst_nodata);
+    T w[9];
+    edge_window(g, x, y, w);
+    store(x - owned.x, y - owned.y, compute(g, w, edges, dst_nodata, alg));
+  };
+  const int64_t inner_x0 = std::max<int64_t>(owned.x, 1);
+  const int64_t inner_x1 = std::min<int64_t>(owned.right(), g.width - 1);
+  for (int64_t y = owned.y; y < owned.bottom(); ++y) {
+    if (y == 0 || y == g.height - 1) {
+      for (int64_t x = owned.x; x < owned.right(); ++x) border_cell(x, y);
+      continue;
+    }
+    const T* r0 = g.row(y - 1) - g.x0;
+    const T* r1 = g.row(y) - g.x0;
+    const T* r2 = g.row(y + 1) - g.x0;
+    for (int64_t x = owned.x; x < inner_x0; ++x) border_cell(x, y);
+    for (int64_t x = inner_x0; x < inner_x1; ++x) {
+      T w[9] = {r0[x - 1], r0[x], r0[x + 1], r1[x - 1], r1[x], r1[x + 1],
+                r2[x - 1], r2[x], r2[x + 1]};
+      store(x - owned.x, y - owned.y, compute(g, w, edges, dst_nodata, alg));
+    }
+    for (int64_t x = std::max(inner_x1, owned.x); x < owned.right(); ++x) border_cell(x, y);
+  }
+}
+
+/// GDAL's conversion of a float to a Byte when writing (GDALCopyWords): round half up,
+/// clamp to 0..255, NaN to 0.
+inline uint8_t to_byte(float v) {
+  float r = v + 0.5f;
+  r = r > 0.5f ? r : 0.5f;  // also maps NaN to 0.5, as SSE max does
+  r = r < 255.0f ? r : 255.0f;
+  return static_cast<uint8_t>(r);
+}
+
+/// Dispatches on the tile's cell type: calls fn(grid) with a Grid<int32_t> or Grid<float>.
+template <class Fn>
+void with_grid(const TileIn& in, Fn&& fn) {
+  if (std::holds_alternative<ConstView<int32_t>>(in.cells))
+    fn(make_grid<int32_t>(in));
+  else
+    fn(make_grid<float>(in));
+}
+
+/// Writes float results into out.floats[0] (one band), or converted into out.bytes[0].
+struct FloatSink {
+  View<float> out;
+  void operator()(int64_t x, int64_t y, float v) const { out(x, y) = v; }
+};
+struct ByteSink {
+  View<uint8_t> out;
+  void operator()(int64_t x, int64_t y, float v) const { out(x, y) = to_byte(v); }
+};
+
+}  // namespace tessera::ops::terrain

@@ -1,0 +1,53 @@
+// gdaldem TPI: the centre minus the mean of its neighbours, and the op adapter.
+#include "tessera/ops/tpi.hpp"
+
+#include "option_reader.hpp"
+#include "terrain_window.hpp"
+
+namespace tessera::ops {
+namespace {
+
+constexpr float kNoData = -9999.0f;
+
+/// GDALTPIAlg: neighbours summed in T, times 0.125f, subtracted in float.
+template <class T>
+struct Tpi {
+  float operator()(const T* w) const {
+    return w[4] - ((w[0] + w[1] + w[2] + w[3] + w[5] + w[6] + w[7] + w[8]) * 0.125f);
+  }
+};
+
+class TpiOp : public Op {
+ public:
+  explicit TpiOp(TpiParams p) : p_(p) {}
+  int64_t halo() const override { return 1; }
+  PixelType output_type() const override { return PixelType::Float32; }
+  std::optional<double> output_nodata() const override { return kNoData; }
+  void run(const TileIn& in, const TileOut& out) const override { tpi(in, out.floats.at(0), p_); }
+
+ private:
+  TpiParams p_;
+};
+
+}  // namespace
+
+TpiParams tpi_params(const Options& options) {
+  OptionReader r("TPI", options, {"compute_edges"});
+  TpiParams p;
+  p.compute_edges = r.flag("compute_edges", false);
+  r.finish();
+  return p;
+}
+
+void tpi(const TileIn& in, View<float> out, const TpiParams& p) {
+  terrain::with_grid(in, [&](const auto& g) {
+    using T = typename std::decay_t<decltype(g)>::Cell;
+    terrain::for_each_cell(g, in.owned, p.compute_edges, kNoData, Tpi<T>{}, terrain::FloatSink{out});
+  });
+}
+
+std::unique_ptr<Op> make_tpi(const Options& options) {
+  return std::make_unique<TpiOp>(tpi_params(options));
+}
+
+}  // namespace tessera::ops
