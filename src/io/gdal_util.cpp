@@ -1,1 +1,232 @@
-// placeholder until implemented
+// Throwing wrappers and RAII handles for the GDAL and libtiff calls io makes.
+#include "gdal_util.hpp"
+
+#include <cpl_conv.h>
+#include <cpl_error.h>
+#include <cpl_vsi.h>
+
+#include <cstdarg>
+#include <cstdio>
+#include <mutex>
+
+#include "tessera/core/error.hpp"
+
+namespace tessera::io::detail {
+namespace {
+
+// CPL calls the handler on the thread that hit the error, so a thread_local keeps each
+// thread's last message apart.
+thread_local std::string t_last_gdal_error;
+
+void CPL_STDCALL record_gdal_error(CPLErr level, CPLErrorNum, const char* message) {
+  if (level == CE_Failure || level == CE_Fatal) t_last_gdal_error = message ? message : "";
+}
+
+std::string with_reason(std::string text, const std::string& reason) {
+  if (!reason.empty()) text += ": " + reason;
+  return text;
+}
+
+int record_tiff_error(TIFF*, void* user_data, const char* module, const char* fmt, va_list ap) {
+  char buffer[512];
+  std::vsnprintf(buffer, sizeof buffer, fmt, ap);
+  auto* errors = static_cast<TiffErrors*>(user_data);
+  errors->last = std::string(module ? module : "libtiff") + ": " + buffer;
+  return 1;  // handled: libtiff must not print it
+}
+
+int ignore_tiff_warning(TIFF*, void*, const char*, const char*, va_list) { return 1; }
+
+}  // namespace
+
+void ensure_gdal() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    CPLSetErrorHandler(record_gdal_error);
+    GDALAllRegister();
+  });
+}
+
+std::string last_gdal_error() { return t_last_gdal_error; }
+
+void clear_gdal_error() {
+  t_last_gdal_error.clear();
+  CPLErrorReset();
+}
+
+Dataset open_raster(const std::string& path) {
+  ensure_gdal();
+  VSIStatBufL stat;
+  if (VSIStatL(path.c_str(), &stat) != 0) throw Error(path + ": no such file");
+  clear_gdal_error();
+  const unsigned flags = GDAL_OF_RASTER | GDAL_OF_READONLY;
+  Dataset ds(GDALOpenEx(path.c_str(), flags, nullptr, nullptr, nullptr));
+  if (!ds) throw Error(with_reason(path + ": not a raster GDAL can read", last_gdal_error()));
+  if (GDALGetRasterCount(ds.get()) == 0) throw Error(path + ": not a raster GDAL can read");
+  return ds;
+}
+
+GDALRasterBandH get_band(GDALDatasetH ds, int band, const std::string& path) {
+  const int count = GDALGetRasterCount(ds);
+  if (band < 1 || band > count)
+    throw Error(path + ": no band " + std::to_string(band) + " (it has " +
+                std::to_string(count) + ")");
+  return GDALGetRasterBand(ds, band);
+}
+
+void close_checked(Dataset ds, const std::string& path, const std::string& what) {
+  clear_gdal_error();
+  ds.reset();
+  if (CPLGetLastErrorType() >= CE_Failure)
+    throw Error(with_reason(path + ": " + what, last_gdal_error()));
+}
+
+GDALDataType gdal_type(PixelType t) {
+  switch (t) {
+    case PixelType::Byte: return GDT_Byte;
+    case PixelType::UInt16: return GDT_UInt16;
+    case PixelType::Int16: return GDT_Int16;
+    case PixelType::UInt32: return GDT_UInt32;
+    case PixelType::Int32: return GDT_Int32;
+    case PixelType::Float32: return GDT_Float32;
+    case PixelType::Float64: return GDT_Float64;
+  }
+  throw Error("io: unknown pixel type");
+}
+
+PixelType pixel_type(GDALDataType t, const std::string& path) {
+  switch (t) {
+    case GDT_Byte: return PixelType::Byte;
+    case GDT_UInt16: return PixelType::UInt16;
+    case GDT_Int16: return PixelType::Int16;
+    case GDT_UInt32: return PixelType::UInt32;
+    case GDT_Int32: return PixelType::Int32;
+    case GDT_Float32: return PixelType::Float32;
+    case GDT_Float64: return PixelType::Float64;
+    default: break;
+  }
+  throw Error(path + ": pixel type " + GDALGetDataTypeName(t) + " is not supported");
+}
+
+void read_block(GDALRasterBandH band, const std::string& path, int64_t x, int64_t y, int64_t w,
+                int64_t h, void* data, GDALDataType type, int64_t pixel_space,
+                int64_t line_space) {
+  clear_gdal_error();
+  const auto xi = static_cast<int>(x), yi = static_cast<int>(y);
+  const auto wi = static_cast<int>(w), hi = static_cast<int>(h);
+  if (GDALRasterIOEx(band, GF_Read, xi, yi, wi, hi, data, wi, hi, type, pixel_space, line_space,
+                     nullptr) != CE_None)
+    throw Error(with_reason(path + ": cannot read cells (" + std::to_string(x) + ", " +
+                                std::to_string(y) + ", " + std::to_string(w) + " x " +
+                                std::to_string(h) + ")",
+                            last_gdal_error()));
+}
+
+Dataset create_geotiff(const std::string& path, const std::string& label, int64_t width,
+                       int64_t height, int bands, PixelType type,
+                       const std::vector<std::string>& options) {
+  ensure_gdal();
+  GDALDriverH driver = GDALGetDriverByName("GTiff");
+  if (!driver) throw Error(label + ": GDAL has no GTiff driver");
+  std::vector<char*> list;
+  for (const std::string& o : options) list.push_back(const_cast<char*>(o.c_str()));
+  list.push_back(nullptr);
+  clear_gdal_error();
+  Dataset ds(GDALCreate(driver, path.c_str(), static_cast<int>(width), static_cast<int>(height),
+                        bands, gdal_type(type), list.data()));
+  if (!ds) throw Error(with_reason(label + ": cannot create", last_gdal_error()));
+  return ds;
+}
+
+void set_geotransform(GDALDatasetH ds, const std::string& path, const double* gt) {
+  clear_gdal_error();
+  if (GDALSetGeoTransform(ds, const_cast<double*>(gt)) != CE_None)
+    throw Error(with_reason(path + ": cannot set the geotransform", last_gdal_error()));
+}
+
+void set_crs(GDALDatasetH ds, const std::string& path, const std::string& wkt) {
+  clear_gdal_error();
+  if (GDALSetProjection(ds, wkt.c_str()) != CE_None)
+    throw Error(with_reason(path + ": cannot set the CRS", last_gdal_error()));
+}
+
+void set_nodata(GDALRasterBandH band, const std::string& path, double nodata) {
+  clear_gdal_error();
+  if (GDALSetRasterNoDataValue(band, nodata) != CE_None)
+    throw Error(with_reason(path + ": cannot set nodata", last_gdal_error()));
+}
+
+void set_description(GDALRasterBandH band, const std::string& text) {
+  GDALSetDescription(band, text.c_str());
+}
+
+TiffOptions::TiffOptions(TiffErrors* errors) : options_(TIFFOpenOptionsAlloc()) {
+  if (!options_) throw Error("libtiff: out of memory for open options");
+  TIFFOpenOptionsSetErrorHandlerExtR(options_, record_tiff_error, errors);
+  TIFFOpenOptionsSetWarningHandlerExtR(options_, ignore_tiff_warning, nullptr);
+}
+
+TiffOptions::~TiffOptions() { TIFFOpenOptionsFree(options_); }
+
+void TiffDiscarder::operator()(TIFF* tif) const {
+  // TIFFClose without its TIFFFlush: free the handle, then close the underlying file.
+  TIFFCloseProc close = TIFFGetCloseProc(tif);
+  thandle_t client = TIFFClientdata(tif);
+  TIFFCleanup(tif);
+  close(client);
+}
+
+Tiff open_tiff(const std::string& path, const std::string& label, const char* mode,
+               TiffErrors& errors) {
+  TiffOptions options(&errors);
+  Tiff tif(TIFFOpenExt(path.c_str(), mode, options.get()));
+  if (!tif)
+    throw Error(with_reason(label + ": cannot open with libtiff (" + mode + ")", errors.last));
+  return tif;
+}
+
+void close_tiff(Tiff tif, const std::string& path, const TiffErrors& errors) {
+  if (!TIFFFlush(tif.get())) throw Error(with_reason(path + ": cannot finish", errors.last));
+  TIFFClose(tif.release());
+}
+
+uint32_t tiff_tag_u32(TIFF* tif, uint32_t tag, const std::string& path) {
+  uint32_t value = 0;
+  if (!TIFFGetField(tif, tag, &value))
+    throw Error(path + ": missing TIFF tag " + std::to_string(tag));
+  return value;
+}
+
+uint16_t tiff_tag_u16(TIFF* tif, uint32_t tag, const std::string& path) {
+  uint16_t value = 0;
+  if (!TIFFGetFieldDefaulted(tif, tag, &value))
+    throw Error(path + ": missing TIFF tag " + std::to_string(tag));
+  return value;
+}
+
+uint16_t tiff_compression(Compression c) {
+  switch (c) {
+    case Compression::None: return COMPRESSION_NONE;
+    case Compression::Deflate: return COMPRESSION_ADOBE_DEFLATE;
+    case Compression::Zstd: return COMPRESSION_ZSTD;
+    case Compression::Lzw: return COMPRESSION_LZW;
+  }
+  return COMPRESSION_NONE;
+}
+
+void check_options(const OutputSpec& spec) {
+  const int predictor = spec.options.predictor;
+  if (predictor != 1 && spec.options.compression == Compression::None)
+    throw Error(spec.path + ": PREDICTOR=" + std::to_string(predictor) +
+                " needs COMPRESS=DEFLATE, ZSTD or LZW");
+  if (predictor == 3 && is_integer(spec.type))
+    throw Error(spec.path + ": PREDICTOR=3 needs a floating-point type (the output is " +
+                std::string(name_of(spec.type)) + ")");
+  if (spec.tile_width <= 0 || spec.tile_height <= 0 || spec.tile_width % 16 != 0 ||
+      spec.tile_height % 16 != 0)
+    throw Error(spec.path + ": tile size " + std::to_string(spec.tile_width) + " x " +
+                std::to_string(spec.tile_height) + " is not a multiple of 16");
+  if (spec.bands < 1) throw Error(spec.path + ": an output needs at least one band");
+}
+
+}  // namespace tessera::io::detail

@@ -1,1 +1,91 @@
-// placeholder until implemented
+// Probing rasters for the plan and reading windows of one band into caller-owned views.
+#include "tessera/io/raster_source.hpp"
+
+#include <cpl_conv.h>
+
+#include "gdal_util.hpp"
+#include "tessera/core/error.hpp"
+
+namespace tessera::io {
+namespace {
+
+Extent size_of_dataset(GDALDatasetH ds) {
+  return {GDALGetRasterXSize(ds), GDALGetRasterYSize(ds)};
+}
+
+void read_georeferencing(GDALDatasetH ds, RasterInfo& info) {
+  info.has_geotransform = GDALGetGeoTransform(ds, info.geotransform.data()) == CE_None;
+  const char* wkt = GDALGetProjectionRef(ds);
+  info.crs_wkt = wkt ? wkt : "";
+}
+
+void read_band_metadata(GDALRasterBandH band, const std::string& path, RasterInfo& info) {
+  info.type = detail::pixel_type(GDALGetRasterDataType(band), path);
+  int has_nodata = 0;
+  const double nodata = GDALGetRasterNoDataValue(band, &has_nodata);
+  if (has_nodata) info.nodata = nodata;
+  const char* description = GDALGetDescription(band);
+  info.description = description ? description : "";
+  int block_width = 0, block_height = 0;
+  GDALGetBlockSize(band, &block_width, &block_height);
+  info.block_width = block_width;
+  info.block_height = block_height;
+}
+
+}  // namespace
+
+RasterInfo probe(const std::string& path, int band) {
+  detail::Dataset ds = detail::open_raster(path);
+  GDALRasterBandH handle = detail::get_band(ds.get(), band, path);
+  RasterInfo info;
+  info.path = path;
+  info.band = band;
+  info.band_count = GDALGetRasterCount(ds.get());
+  info.size = size_of_dataset(ds.get());
+  read_georeferencing(ds.get(), info);
+  read_band_metadata(handle, path, info);
+  return info;
+}
+
+struct RasterReader::Impl {
+  std::string path;
+  detail::Dataset ds;
+  GDALRasterBandH band = nullptr;
+  Extent size;
+
+  template <class T>
+  void read(Window window, View<T> out, GDALDataType type) const {
+    if (out.width() != window.width || out.height() != window.height)
+      throw Error(path + ": read: the view is " + std::to_string(out.width()) + " x " +
+                  std::to_string(out.height()) + " but the window " +
+                  std::to_string(window.width) + " x " + std::to_string(window.height));
+    const Window inside = intersect(window, whole(size));
+    if (inside.empty()) return;
+    T* first = out.data() + (inside.y - window.y) * out.stride() + (inside.x - window.x);
+    const auto cell = static_cast<int64_t>(sizeof(T));
+    detail::read_block(band, path, inside.x, inside.y, inside.width, inside.height, first, type,
+                       cell, out.stride() * cell);
+  }
+};
+
+RasterReader::RasterReader(const std::string& path, int band) : impl_(std::make_unique<Impl>()) {
+  impl_->path = path;
+  impl_->ds = detail::open_raster(path);
+  impl_->band = detail::get_band(impl_->ds.get(), band, path);
+  impl_->size = size_of_dataset(impl_->ds.get());
+}
+
+RasterReader::~RasterReader() = default;
+RasterReader::RasterReader(RasterReader&&) noexcept = default;
+RasterReader& RasterReader::operator=(RasterReader&&) noexcept = default;
+
+void RasterReader::read(Window window, View<int32_t> out) { impl_->read(window, out, GDT_Int32); }
+
+void RasterReader::read(Window window, View<float> out) { impl_->read(window, out, GDT_Float32); }
+
+void init_gdal(int64_t cache_bytes) {
+  detail::ensure_gdal();
+  GDALSetCacheMax64(cache_bytes);
+}
+
+}  // namespace tessera::io

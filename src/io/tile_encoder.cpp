@@ -1,1 +1,146 @@
-// placeholder until implemented
+// Compressing one band-tile with libtiff itself, into an in-memory TIFF, so that its bytes are
+// exactly what libtiff would have stored for that tile in the output file.
+#include <algorithm>
+#include <cstring>
+
+#include "gdal_util.hpp"
+#include "tessera/core/error.hpp"
+#include "tessera/io/geotiff.hpp"
+
+namespace tessera::io {
+namespace {
+
+// A growable file in memory for TIFFClientOpen. Its buffer is allocated and touched once, in
+// the constructor, so that encoding tile after tile faults in no fresh pages.
+struct MemoryFile {
+  std::vector<std::byte> bytes;
+  uint64_t size = 0;
+  uint64_t pos = 0;
+
+  static MemoryFile& of(thandle_t h) { return *static_cast<MemoryFile*>(h); }
+
+  static tmsize_t read(thandle_t h, void* buf, tmsize_t n) {
+    MemoryFile& f = of(h);
+    const uint64_t count = std::min<uint64_t>(static_cast<uint64_t>(n), f.size - std::min(f.pos, f.size));
+    std::memcpy(buf, f.bytes.data() + f.pos, count);
+    f.pos += count;
+    return static_cast<tmsize_t>(count);
+  }
+  static tmsize_t write(thandle_t h, void* buf, tmsize_t n) {
+    MemoryFile& f = of(h);
+    const uint64_t end = f.pos + static_cast<uint64_t>(n);
+    if (end > f.bytes.size()) f.bytes.resize(end + end / 2);
+    std::memcpy(f.bytes.data() + f.pos, buf, static_cast<size_t>(n));
+    f.pos = end;
+    f.size = std::max(f.size, end);
+    return n;
+  }
+  static toff_t seek(thandle_t h, toff_t offset, int whence) {
+    MemoryFile& f = of(h);
+    const uint64_t base = whence == SEEK_CUR ? f.pos : whence == SEEK_END ? f.size : 0;
+    f.pos = base + offset;
+    return f.pos;
+  }
+  static int close(thandle_t) { return 0; }
+  static toff_t file_size(thandle_t h) { return of(h).size; }
+  static int map(thandle_t, void**, toff_t*) { return 0; }
+  static void unmap(thandle_t, void*, toff_t) {}
+};
+
+uint16_t sample_format(PixelType t) {
+  if (!is_integer(t)) return SAMPLEFORMAT_IEEEFP;
+  const bool is_signed = t == PixelType::Int16 || t == PixelType::Int32;
+  return is_signed ? SAMPLEFORMAT_INT : SAMPLEFORMAT_UINT;
+}
+
+}  // namespace
+
+struct TileEncoder::Impl {
+  OutputSpec spec;
+  size_t tile_bytes = 0;
+  MemoryFile file;
+  std::vector<std::byte> raw;  // libtiff's encoding buffer, lent to each in-memory TIFF
+  detail::TiffErrors errors;
+  detail::TiffOptions options{&errors};
+
+  explicit Impl(const OutputSpec& s) : spec(s) {
+    detail::check_options(spec);
+    tile_bytes = static_cast<size_t>(spec.tile_width * spec.tile_height) * size_of(spec.type);
+    // Room for the header and a tile LZW grew by half; zero-filled, so every page is touched now.
+    file.bytes.assign(tile_bytes + tile_bytes / 2 + 4096, std::byte{0});
+    raw.assign(tile_bytes + 4096, std::byte{0});
+  }
+
+  detail::Tiff open() {
+    file.size = file.pos = 0;
+    errors.last.clear();
+    detail::Tiff tif(TIFFClientOpenExt("tile", "wl", &file, MemoryFile::read, MemoryFile::write,
+                                       MemoryFile::seek, MemoryFile::close, MemoryFile::file_size,
+                                       MemoryFile::map, MemoryFile::unmap, options.get()));
+    if (!tif) fail("cannot open an in-memory TIFF");
+    return tif;
+  }
+
+  void set(TIFF* tif, uint32_t tag, auto value) {
+    if (!TIFFSetField(tif, tag, value)) fail("cannot set TIFF tag " + std::to_string(tag));
+  }
+
+  void set_tags(TIFF* tif) {
+    set(tif, TIFFTAG_IMAGEWIDTH, static_cast<uint32_t>(spec.tile_width));
+    set(tif, TIFFTAG_IMAGELENGTH, static_cast<uint32_t>(spec.tile_height));
+    set(tif, TIFFTAG_TILEWIDTH, static_cast<uint32_t>(spec.tile_width));
+    set(tif, TIFFTAG_TILELENGTH, static_cast<uint32_t>(spec.tile_height));
+    set(tif, TIFFTAG_BITSPERSAMPLE, static_cast<int>(8 * size_of(spec.type)));
+    set(tif, TIFFTAG_SAMPLESPERPIXEL, 1);
+    set(tif, TIFFTAG_SAMPLEFORMAT, static_cast<int>(sample_format(spec.type)));
+    set(tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+    set(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
+    set(tif, TIFFTAG_COMPRESSION, static_cast<int>(detail::tiff_compression(spec.options.compression)));
+    if (spec.options.predictor != 1) set(tif, TIFFTAG_PREDICTOR, spec.options.predictor);
+    if (spec.options.compression == Compression::Zstd)
+      set(tif, TIFFTAG_ZSTD_LEVEL, spec.options.zstd_level);
+    if (spec.options.compression == Compression::Deflate)
+      set(tif, TIFFTAG_ZIPQUALITY, spec.options.deflate_level);
+  }
+
+  std::span<const std::byte> encode(const void* cells) {
+    if (spec.options.compression == Compression::None) {
+      std::memcpy(file.bytes.data(), cells, tile_bytes);
+      return {file.bytes.data(), tile_bytes};
+    }
+    detail::Tiff tif = open();
+    set_tags(tif.get());
+    if (!TIFFWriteBufferSetup(tif.get(), raw.data(), static_cast<tmsize_t>(raw.size())))
+      fail("cannot set up the encoding buffer");
+    // libtiff's predictors difference a copy of the tile, so the caller's cells stay intact.
+    if (TIFFWriteEncodedTile(tif.get(), 0, const_cast<void*>(cells),
+                             static_cast<tmsize_t>(tile_bytes)) < 0)
+      fail("cannot encode a tile");
+    return written_tile(tif.get());
+  }
+
+  std::span<const std::byte> written_tile(TIFF* tif) {
+    uint64_t* offsets = nullptr;
+    uint64_t* counts = nullptr;
+    if (!TIFFGetField(tif, TIFFTAG_TILEOFFSETS, &offsets) ||
+        !TIFFGetField(tif, TIFFTAG_TILEBYTECOUNTS, &counts) || !offsets || !counts ||
+        offsets[0] + counts[0] > file.size)
+      fail("cannot find the encoded tile");
+    return {file.bytes.data() + offsets[0], static_cast<size_t>(counts[0])};
+  }
+
+  [[noreturn]] void fail(const std::string& what) const {
+    std::string message = spec.path + ": tile encoder: " + what;
+    if (!errors.last.empty()) message += ": " + errors.last;
+    throw Error(message);
+  }
+};
+
+TileEncoder::TileEncoder(const OutputSpec& spec) : impl_(std::make_unique<Impl>(spec)) {}
+TileEncoder::~TileEncoder() = default;
+TileEncoder::TileEncoder(TileEncoder&&) noexcept = default;
+TileEncoder& TileEncoder::operator=(TileEncoder&&) noexcept = default;
+
+std::span<const std::byte> TileEncoder::encode(const void* cells) { return impl_->encode(cells); }
+
+}  // namespace tessera::io
