@@ -17,6 +17,7 @@ struct Position {
   std::string file;
   int line = 0;
   int column = 0;
+  /// "FILE:LINE:COLUMN", or "" for a job built in code (no file).
   std::string str() const;
 };
 
@@ -34,6 +35,7 @@ struct StepSpec {
   ops::Options options;
   std::map<std::string, Position> option_where;
   Position where;
+  Position in_where;  ///< where `in` is written
 };
 
 struct OutputFileSpec {
@@ -41,6 +43,7 @@ struct OutputFileSpec {
   std::string path;               ///< resolved against the job file's folder when relative
   std::vector<std::string> creation_options;  ///< NAME=VALUE, as gdaldem's -co
   Position where;
+  Position from_where;  ///< where `from` is written
 };
 
 struct RunSpec {

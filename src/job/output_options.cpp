@@ -1,0 +1,113 @@
+// Output keys of a job file (compress, predictor, level, co) as gdaldem-style -co options.
+#include "output_options.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <utility>
+
+#include "tessera/core/error.hpp"
+#include "tessera/core/output_spec.hpp"
+
+namespace tessera::job::detail {
+
+namespace {
+
+std::string upper(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return text;
+}
+
+bool ends_with(const std::string& text, std::string_view suffix) {
+  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+/// COMPRESS's value for the job file's `compress`, or "" when it names no compression.
+std::string compression_name(const std::string& text) {
+  static const std::array<std::string_view, 4> names{"NONE", "DEFLATE", "ZSTD", "LZW"};
+  const std::string name = upper(text);
+  return std::find(names.begin(), names.end(), name) != names.end() ? name : "";
+}
+
+std::string read_compress(const TomlReader& toml, const toml::node& node, const std::string& what) {
+  const std::string text = toml.string(node, what);
+  const std::string name = compression_name(text);
+  if (name.empty())
+    toml.fail(node.source(), what + ": expected none, deflate, zstd or lzw, found '" + text + "'");
+  return name;
+}
+
+std::string read_predictor(const TomlReader& toml, const toml::node& node, const std::string& what) {
+  const int64_t predictor = toml.integer(node, what);
+  if (predictor < 1 || predictor > 3)
+    toml.fail(node.source(), what + ": expected 1 (none), 2 (horizontal) or 3 (floating point), found " +
+                                 std::to_string(predictor));
+  return "PREDICTOR=" + std::to_string(predictor);
+}
+
+/// ZSTD_LEVEL=1..22 or ZLEVEL=1..12 (libdeflate), as GDAL's GTiff driver takes them.
+std::string read_level(const TomlReader& toml, const toml::node& node, const std::string& compress,
+                       const std::string& what) {
+  const int64_t level = toml.integer(node, what);
+  if (compress != "ZSTD" && compress != "DEFLATE")
+    toml.fail(node.source(), what + ": expected compress = \"zstd\" or \"deflate\" with a level");
+  const int64_t most = compress == "ZSTD" ? 22 : 12;
+  if (level < 1 || level > most)
+    toml.fail(node.source(), what + ": expected 1 to " + std::to_string(most) + " for " + compress +
+                                 ", found " + std::to_string(level));
+  return (compress == "ZSTD" ? "ZSTD_LEVEL=" : "ZLEVEL=") + std::to_string(level);
+}
+
+std::string name_of_option(const std::string& item) { return upper(item.substr(0, item.find('='))); }
+
+void add_co(const TomlReader& toml, const toml::node& node, const std::string& what,
+            std::vector<std::string>& options) {
+  const size_t from_keys = options.size();
+  for (const Located& item : toml.strings(node, what)) {
+    const size_t equals = item.text.find('=');
+    if (equals == 0 || equals == std::string::npos)
+      fail_at(item.where, what + ": expected NAME=VALUE, found '" + item.text + "'");
+    const std::string name = name_of_option(item.text);
+    for (size_t i = 0; i < from_keys; ++i)
+      if (name_of_option(options[i]) == name)
+        fail_at(item.where, what + ": '" + item.text + "' repeats " + name + ", which the output's keys set");
+    options.push_back(item.text);
+  }
+}
+
+}  // namespace
+
+std::string output_path(const TomlReader& toml, const toml::node& node, const std::string& what) {
+  const std::string path = toml.string(node, what);
+  std::string lower = path;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (!ends_with(lower, ".tif") && !ends_with(lower, ".tiff"))
+    toml.fail(node.source(), what + ": expected a .tif or .tiff path, found '" + path + "'");
+  return path;
+}
+
+std::vector<std::string> creation_options(const TomlReader& toml, const toml::table& table,
+                                          const std::string& what) {
+  std::vector<std::string> options;
+  std::string compress = "NONE";
+  if (const toml::node* node = table.get("compress")) {
+    compress = read_compress(toml, *node, what + ": compress");
+    options.push_back("COMPRESS=" + compress);
+  }
+  if (const toml::node* node = table.get("predictor"))
+    options.push_back(read_predictor(toml, *node, what + ": predictor"));
+  if (const toml::node* node = table.get("level"))
+    options.push_back(read_level(toml, *node, compress, what + ": level"));
+  const toml::node* co = table.get("co");
+  if (co != nullptr) add_co(toml, *co, what + ": co", options);
+  try {
+    parse_creation_options(options);
+  } catch (const Error& e) {
+    toml.fail(co != nullptr ? co->source() : table.source(), what + ": " + e.what());
+  }
+  return options;
+}
+
+}  // namespace tessera::job::detail

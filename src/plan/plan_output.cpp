@@ -1,0 +1,106 @@
+// One output file of the plan: its bands, pixel type, nodata, georeferencing and options.
+#include <array>
+#include <string>
+
+#include "plan_detail.hpp"
+#include "tessera/core/error.hpp"
+
+namespace tessera::plan::detail {
+
+namespace {
+
+std::string nodata_text(const std::optional<double>& nodata) {
+  return nodata ? std::to_string(*nodata) : "none";
+}
+
+/// The index into plan.steps of each step `output` takes its bands from.
+std::vector<size_t> output_steps(const Plan& plan, const job::OutputFileSpec& output,
+                                 const std::string& what) {
+  if (output.from.empty()) fail_at(output.where, what + ": from: expected at least one step");
+  std::vector<size_t> steps;
+  for (const std::string& id : output.from) {
+    size_t i = 0;
+    while (i < plan.steps.size() && plan.steps[i].id != id) ++i;
+    if (i == plan.steps.size()) fail_at(output.from_where, what + ": from: '" + id + "' names no step");
+    steps.push_back(i);
+  }
+  return steps;
+}
+
+/// The steps of one file must agree on pixel type and nodata: a GeoTIFF has one of each.
+void check_steps_agree(const Plan& plan, const PlannedOutput& out, const job::OutputFileSpec& output,
+                       const std::string& what) {
+  const PlannedStep& first = plan.steps[out.steps.front()];
+  for (size_t index : out.steps) {
+    const PlannedStep& step = plan.steps[index];
+    if (step.impl->output_type() != first.impl->output_type())
+      fail_at(output.from_where,
+              what + ": steps give different pixel types (" + first.id + ": " +
+                  std::string(name_of(first.impl->output_type())) + ", " + step.id + ": " +
+                  std::string(name_of(step.impl->output_type())) + "); write them to separate outputs");
+    if (step.impl->output_nodata() != first.impl->output_nodata())
+      fail_at(output.from_where, what + ": steps give different nodata values (" + first.id + ": " +
+                                     nodata_text(first.impl->output_nodata()) + ", " + step.id + ": " +
+                                     nodata_text(step.impl->output_nodata()) +
+                                     "); write them to separate outputs");
+  }
+}
+
+/// "slope" for one band; "relief_red", "relief_green", ... for colours; "x_1", "x_2" otherwise.
+void add_band_descriptions(const PlannedStep& step, std::vector<std::string>& out) {
+  static const std::array<std::string_view, 4> colours{"red", "green", "blue", "alpha"};
+  const int bands = step.impl->output_bands();
+  if (bands == 1) {
+    out.push_back(step.id);
+    return;
+  }
+  const bool coloured = bands == 3 || bands == 4;
+  for (int b = 0; b < bands; ++b)
+    out.push_back(step.id + "_" + (coloured ? std::string(colours[b]) : std::to_string(b + 1)));
+}
+
+CreationOptions output_options(const job::OutputFileSpec& output, const TileGrid& grid,
+                               const std::string& what) {
+  CreationOptions options;
+  try {
+    options = parse_creation_options(output.creation_options);
+  } catch (const Error& e) {
+    fail_at(output.where, what + ": " + e.what());
+  }
+  const auto clashes = [](const std::optional<int64_t>& block, int64_t tile) { return block && *block != tile; };
+  if (clashes(options.block_width, grid.tile_width()) || clashes(options.block_height, grid.tile_height()))
+    fail_at(output.where, what + ": co: BLOCKXSIZE and BLOCKYSIZE must equal the tile size (" +
+                              std::to_string(grid.tile_width()) + " x " +
+                              std::to_string(grid.tile_height()) + "); set [run] tile instead");
+  return options;
+}
+
+}  // namespace
+
+PlannedOutput plan_output(const Plan& plan, const job::OutputFileSpec& output) {
+  const std::string what = "output '" + output.path + "'";
+  PlannedOutput out;
+  out.steps = output_steps(plan, output, what);
+  check_steps_agree(plan, out, output, what);
+  const PlannedStep& first = plan.steps[out.steps.front()];
+  const RasterInfo& input = plan.inputs[first.input];
+  OutputSpec& spec = out.spec;
+  spec.path = output.path;
+  spec.size = input.size;
+  spec.bands = 0;
+  for (size_t index : out.steps) {
+    spec.bands += plan.steps[index].impl->output_bands();
+    add_band_descriptions(plan.steps[index], spec.band_descriptions);
+  }
+  spec.type = first.impl->output_type();
+  spec.tile_width = plan.grid.tile_width();
+  spec.tile_height = plan.grid.tile_height();
+  spec.nodata = first.impl->output_nodata();
+  spec.has_geotransform = input.has_geotransform;
+  spec.geotransform = input.geotransform;
+  spec.crs_wkt = input.crs_wkt;
+  spec.options = output_options(output, plan.grid, what);
+  return out;
+}
+
+}  // namespace tessera::plan::detail

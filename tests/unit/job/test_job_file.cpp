@@ -1,0 +1,326 @@
+// Job files: a valid file becomes the expected JobSpec; every mistake names its line and column.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "tessera/core/error.hpp"
+#include "tessera/job/job_spec.hpp"
+
+namespace tessera::job {
+namespace {
+
+JobSpec parse(std::string_view text) { return parse_job_text(text, "t.toml", "/jobs"); }
+
+/// The message parsing `text` fails with, or "" when it does not fail.
+std::string error_of(std::string_view text) {
+  try {
+    parse(text);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
+
+constexpr std::string_view kInput = R"([input.dem]
+path = "dem.tif"
+)";
+
+constexpr std::string_view kSlopeStep = R"(
+[[step]]
+id = "slope"
+op = "slope"
+in = "dem"
+)";
+
+constexpr std::string_view kOutput = R"(
+[[output]]
+from = "slope"
+path = "out/slope.tif"
+)";
+
+std::string job(std::string_view input, std::string_view step, std::string_view output) {
+  return std::string(input) + std::string(step) + std::string(output);
+}
+
+TEST(JobFile, ValidJobParsesToTheExpectedSpec) {
+  const JobSpec spec = parse(R"([input.dem]
+path = "../data/dem.tif"
+band = 2
+
+[[step]]
+id = "hs"
+op = "hillshade"
+in = "dem"
+z = 2
+azimuth = 300.5
+combined = true
+compute_edges = false
+
+[[step]]
+id = "slope"
+op = "slope"
+in = "dem"
+units = "percent"
+
+[[output]]
+from = ["hs"]
+path = "out/hs.tif"
+compress = "ZStd"
+predictor = 2
+level = 15
+co = ["BIGTIFF=YES"]
+
+[[output]]
+from = "slope"
+path = "/abs/slope.TIFF"
+
+[run]
+tile = 256
+)");
+  EXPECT_EQ(spec.file, "t.toml");
+  ASSERT_EQ(spec.inputs.size(), 1u);
+  EXPECT_EQ(spec.inputs[0].name, "dem");
+  EXPECT_EQ(spec.inputs[0].path, "/data/dem.tif");
+  EXPECT_EQ(spec.inputs[0].band, 2);
+  EXPECT_EQ(spec.inputs[0].where.str(), "t.toml:1:1");
+  ASSERT_EQ(spec.steps.size(), 2u);
+  const StepSpec& hs = spec.steps[0];
+  EXPECT_EQ(hs.id, "hs");
+  EXPECT_EQ(hs.op, "hillshade");
+  EXPECT_EQ(hs.in, "dem");
+  EXPECT_EQ(hs.where.str(), "t.toml:5:1");
+  EXPECT_EQ(hs.in_where.str(), "t.toml:8:6");
+  const ops::Options expected{{"z", 2.0}, {"azimuth", 300.5}, {"combined", true}, {"compute_edges", false}};
+  EXPECT_EQ(hs.options, expected);
+  EXPECT_EQ(hs.option_where.at("azimuth").str(), "t.toml:10:1");
+  EXPECT_EQ(spec.steps[1].options, (ops::Options{{"units", std::string("percent")}}));
+  ASSERT_EQ(spec.outputs.size(), 2u);
+  EXPECT_EQ(spec.outputs[0].from, std::vector<std::string>{"hs"});
+  EXPECT_EQ(spec.outputs[0].path, "/jobs/out/hs.tif");
+  EXPECT_EQ(spec.outputs[0].creation_options,
+            (std::vector<std::string>{"COMPRESS=ZSTD", "PREDICTOR=2", "ZSTD_LEVEL=15", "BIGTIFF=YES"}));
+  EXPECT_EQ(spec.outputs[0].where.str(), "t.toml:20:1");
+  EXPECT_EQ(spec.outputs[0].from_where.str(), "t.toml:21:8");
+  EXPECT_EQ(spec.outputs[1].from, std::vector<std::string>{"slope"});
+  EXPECT_EQ(spec.outputs[1].path, "/abs/slope.TIFF");
+  EXPECT_TRUE(spec.outputs[1].creation_options.empty());
+  EXPECT_EQ(spec.run.tile, 256);
+}
+
+TEST(JobFile, DefaultsWhenOptionalKeysAreAbsent) {
+  const JobSpec spec = parse(job(kInput, kSlopeStep, kOutput));
+  EXPECT_EQ(spec.inputs[0].band, 1);
+  EXPECT_TRUE(spec.steps[0].options.empty());
+  EXPECT_FALSE(spec.run.tile.has_value());
+}
+
+TEST(JobFile, RelativePathsWithoutABaseStayRelative) {
+  const JobSpec spec = parse_job_text(job(kInput, kSlopeStep, kOutput), "t.toml", "");
+  EXPECT_EQ(spec.inputs[0].path, "dem.tif");
+  EXPECT_EQ(spec.outputs[0].path, "out/slope.tif");
+}
+
+TEST(JobFile, GdalConnectionStringsAreNotResolved) {
+  const JobSpec spec = parse(job("[input.dem]\npath = \"NETCDF:x.nc:elev\"\n", kSlopeStep, kOutput));
+  EXPECT_EQ(spec.inputs[0].path, "NETCDF:x.nc:elev");
+}
+
+TEST(JobFile, DeflateLevelBecomesZlevel) {
+  const JobSpec spec = parse(job(kInput, kSlopeStep, std::string(kOutput) + "compress = \"deflate\"\nlevel = 6\n"));
+  EXPECT_EQ(spec.outputs[0].creation_options, (std::vector<std::string>{"COMPRESS=DEFLATE", "ZLEVEL=6"}));
+}
+
+TEST(JobFile, TheTerrainDemoJobParses) {
+  const std::string path = std::string(TESSERA_TEST_DATA) + "/../../jobs/terrain.toml";
+  const JobSpec spec = parse_job_file(path);
+  EXPECT_EQ(spec.file, path);
+  ASSERT_EQ(spec.inputs.size(), 1u);
+  const auto dem = (std::filesystem::path(TESSERA_TEST_DATA) / "chiprofiler_dem.tif").lexically_normal();
+  EXPECT_EQ(spec.inputs[0].path, dem.string());
+  EXPECT_TRUE(std::filesystem::exists(spec.inputs[0].path));
+  ASSERT_EQ(spec.steps.size(), 3u);
+  EXPECT_EQ(spec.steps[0].op, "hillshade");
+  EXPECT_EQ(spec.steps[1].op, "slope");
+  EXPECT_EQ(spec.steps[2].op, "aspect");
+  ASSERT_EQ(spec.outputs.size(), 3u);
+  const auto jobs = (std::filesystem::path(TESSERA_TEST_DATA) / "../../jobs").lexically_normal();
+  EXPECT_EQ(spec.outputs[0].path, (jobs / "out/hillshade.tif").string());
+  EXPECT_EQ(spec.outputs[0].creation_options, (std::vector<std::string>{"COMPRESS=ZSTD", "PREDICTOR=2"}));
+  EXPECT_EQ(spec.outputs[1].from, std::vector<std::string>{"slope"});
+  EXPECT_EQ(spec.outputs[2].creation_options, (std::vector<std::string>{"COMPRESS=ZSTD", "PREDICTOR=3"}));
+  EXPECT_EQ(spec.run.tile, 256);
+}
+
+TEST(JobFile, MissingFileIsAnError) {
+  EXPECT_THROW(parse_job_file("/nonexistent/job.toml"), Error);
+}
+
+TEST(JobFileErrors, TomlSyntaxErrorGivesItsPosition) {
+  EXPECT_EQ(error_of("[input.dem]\npath = = 1\n"),
+            "t.toml:2:8: error while parsing value: could not determine value type");
+}
+
+TEST(JobFileErrors, UnknownTopLevelTable) {
+  EXPECT_EQ(error_of(job(kInput, kSlopeStep, kOutput) + "[outputs]\nx = 1\n"),
+            "t.toml:12:2: job: unknown key 'outputs' (expected one of: input, step, output, run)");
+}
+
+TEST(JobFileErrors, UnknownKeyInInputListsTheAllowedOnes) {
+  EXPECT_EQ(error_of(job("[input.dem]\npath = \"d.tif\"\nbnad = 2\n", kSlopeStep, kOutput)),
+            "t.toml:3:1: input 'dem': unknown key 'bnad' (expected one of: path, band)");
+}
+
+TEST(JobFileErrors, UnknownKeyInOutput) {
+  EXPECT_EQ(error_of(job(kInput, kSlopeStep, std::string(kOutput) + "compression = \"zstd\"\n")),
+            "t.toml:12:1: output 1: unknown key 'compression' (expected one of: from, path, compress, "
+            "predictor, level, co)");
+}
+
+TEST(JobFileErrors, UnknownKeyInRun) {
+  EXPECT_EQ(error_of(job(kInput, kSlopeStep, kOutput) + "[run]\ntiles = 16\n"),
+            "t.toml:13:1: run: unknown key 'tiles' (expected one of: tile)");
+}
+
+TEST(JobFileErrors, MissingInputPathPointsAtTheTable) {
+  EXPECT_EQ(error_of(job("\n[input.dem]\nband = 1\n", kSlopeStep, kOutput)),
+            "t.toml:2:1: input 'dem': missing key 'path'");
+}
+
+TEST(JobFileErrors, MissingStepKeyPointsAtTheStep) {
+  EXPECT_EQ(error_of(job(kInput, "\n[[step]]\nid = \"s\"\nin = \"dem\"\n", kOutput)),
+            "t.toml:4:1: step 's': missing key 'op'");
+  EXPECT_EQ(error_of(job(kInput, "\n[[step]]\nop = \"slope\"\n", kOutput)),
+            "t.toml:4:1: step 1: missing key 'id'");
+}
+
+TEST(JobFileErrors, MissingOutputPath) {
+  EXPECT_EQ(error_of(job(kInput, kSlopeStep, "\n[[output]]\nfrom = \"slope\"\n")),
+            "t.toml:9:1: output 1: missing key 'path'");
+}
+
+TEST(JobFileErrors, WrongValueTypes) {
+  EXPECT_EQ(error_of("[input.dem]\npath = 3\n"), "t.toml:2:8: input 'dem': path: expected a string, found an integer");
+  EXPECT_EQ(error_of("[input.dem]\npath = \"d.tif\"\nband = 1.5\n"),
+            "t.toml:3:8: input 'dem': band: expected an integer, found a floating-point number");
+  EXPECT_EQ(error_of(job(kInput, "\n[[step]]\nid = \"s\"\nop = true\n", kOutput)),
+            "t.toml:6:6: step 's': op: expected a string, found a boolean");
+  EXPECT_EQ(error_of(job(kInput, std::string(kSlopeStep) + "scale = [1, 2]\n", kOutput)),
+            "t.toml:8:9: step 'slope': scale: expected a boolean, a number or a string, found an array");
+  EXPECT_EQ(error_of(job(kInput, kSlopeStep, "\n[[output]]\nfrom = 1\npath = \"o.tif\"\n")),
+            "t.toml:10:8: output 1: from: expected a string or an array of strings, found an integer");
+  EXPECT_EQ(error_of(job(kInput, kSlopeStep, kOutput) + "[run]\ntile = \"big\"\n"),
+            "t.toml:13:8: run: tile: expected an integer, found a string");
+  EXPECT_EQ(error_of("input = 3\n"), "t.toml:1:9: input: expected a table, found an integer");
+  EXPECT_EQ(error_of(job(kInput, "[step]\nid = \"s\"\n", kOutput)),
+            "t.toml:3:1: step: expected [[step]] tables, found a table");
+}
+
+TEST(JobFileErrors, BandMustBePositive) {
+  EXPECT_EQ(error_of("[input.dem]\npath = \"d.tif\"\nband = 0\n"),
+            "t.toml:3:8: input 'dem': band: expected 1 or more, found 0");
+}
+
+TEST(JobFileErrors, DuplicateStepIds) {
+  EXPECT_EQ(error_of(job(kInput, std::string(kSlopeStep) + std::string(kSlopeStep), kOutput)),
+            "t.toml:10:6: duplicate step id 'slope' (first at t.toml:4:1)");
+}
+
+TEST(JobFileErrors, StepIdThatIsAnInputName) {
+  EXPECT_EQ(error_of(job(kInput, "\n[[step]]\nid = \"dem\"\nop = \"slope\"\nin = \"dem\"\n", kOutput)),
+            "t.toml:5:6: step 'dem': id is also an input's name");
+}
+
+TEST(JobFileErrors, InNamingNothingKnown) {
+  EXPECT_EQ(error_of(job(kInput, "\n[[step]]\nid = \"s\"\nop = \"slope\"\nin = \"dme\"\n", kOutput)),
+            "t.toml:7:6: step 's': in: 'dme' names no input (inputs: dem)");
+}
+
+TEST(JobFileErrors, InNamingALaterStepIsNotChaining) {
+  const std::string steps = "\n[[step]]\nid = \"a\"\nop = \"slope\"\nin = \"slope\"\n" + std::string(kSlopeStep);
+  EXPECT_EQ(error_of(job(kInput, steps, kOutput)), "t.toml:7:6: step 'a': in: 'slope' names no input (inputs: dem)");
+}
+
+TEST(JobFileErrors, ChainingStepsIsRefusedForNow) {
+  const std::string steps = std::string(kSlopeStep) + "\n[[step]]\nid = \"a\"\nop = \"aspect\"\nin = \"slope\"\n";
+  EXPECT_EQ(error_of(job(kInput, steps, kOutput)),
+            "t.toml:12:6: step 'a': in: expected an input's name, found step 'slope' (chaining steps comes later)");
+}
+
+TEST(JobFileErrors, UnknownOpListsTheKnownOnes) {
+  const std::string message =
+      error_of(job(kInput, "\n[[step]]\nid = \"s\"\nop = \"slop\"\nin = \"dem\"\n", kOutput));
+  EXPECT_TRUE(message.starts_with("t.toml:6:6: step 's': unknown op 'slop' (expected one of: ")) << message;
+  EXPECT_TRUE(contains(message, "hillshade")) << message;
+  EXPECT_TRUE(contains(message, "slope")) << message;
+  EXPECT_TRUE(contains(message, "TRI")) << message;
+}
+
+TEST(JobFileErrors, OpOptionErrorsPointAtTheirKey) {
+  const std::string bad_value = error_of(job(kInput, std::string(kSlopeStep) + "units = \"radians\"\n", kOutput));
+  EXPECT_TRUE(bad_value.starts_with("t.toml:8:1: step 'slope': ")) << bad_value;
+  EXPECT_TRUE(contains(bad_value, "units")) << bad_value;
+  const std::string unknown =
+      error_of(job(kInput, std::string(kSlopeStep) + "compute_edges = true\nazimuth = 3\n", kOutput));
+  EXPECT_TRUE(unknown.starts_with("t.toml:9:1: step 'slope': ")) << unknown;
+  EXPECT_TRUE(contains(unknown, "azimuth")) << unknown;
+}
+
+TEST(JobFileErrors, FromNamingUnknownSteps) {
+  EXPECT_EQ(error_of(job(kInput, kSlopeStep, "\n[[output]]\nfrom = [\"slope\", \"hs\"]\npath = \"o.tif\"\n")),
+            "t.toml:10:18: output 1: from: 'hs' names no step (steps: slope)");
+  EXPECT_EQ(error_of(job(kInput, kSlopeStep, "\n[[output]]\nfrom = []\npath = \"o.tif\"\n")),
+            "t.toml:10:8: output 1: from: expected at least one string, found none");
+  EXPECT_EQ(error_of(job(kInput, kSlopeStep, "\n[[output]]\nfrom = [\"slope\", \"slope\"]\npath = \"o.tif\"\n")),
+            "t.toml:10:18: output 1: from: step 'slope' listed twice");
+}
+
+TEST(JobFileErrors, OutputPathMustBeTiff) {
+  EXPECT_EQ(error_of(job(kInput, kSlopeStep, "\n[[output]]\nfrom = \"slope\"\npath = \"out/s.h5\"\n")),
+            "t.toml:11:8: output 1: path: expected a .tif or .tiff path, found 'out/s.h5'");
+}
+
+TEST(JobFileErrors, TwoOutputsWithOnePath) {
+  EXPECT_EQ(error_of(job(kInput, kSlopeStep, std::string(kOutput) + std::string(kOutput))),
+            "t.toml:13:1: output 2: path '/jobs/out/slope.tif' is also the path of the output at t.toml:9:1");
+}
+
+TEST(JobFileErrors, CompressionKeys) {
+  const auto with = [](std::string_view keys) { return job(kInput, kSlopeStep, std::string(kOutput) + std::string(keys)); };
+  EXPECT_EQ(error_of(with("compress = \"gzip\"\n")),
+            "t.toml:12:12: output 1: compress: expected none, deflate, zstd or lzw, found 'gzip'");
+  EXPECT_EQ(error_of(with("predictor = 4\n")),
+            "t.toml:12:13: output 1: predictor: expected 1 (none), 2 (horizontal) or 3 (floating point), found 4");
+  EXPECT_EQ(error_of(with("compress = \"lzw\"\nlevel = 3\n")),
+            "t.toml:13:9: output 1: level: expected compress = \"zstd\" or \"deflate\" with a level");
+  EXPECT_EQ(error_of(with("compress = \"zstd\"\nlevel = 23\n")),
+            "t.toml:13:9: output 1: level: expected 1 to 22 for ZSTD, found 23");
+  EXPECT_EQ(error_of(with("compress = \"zstd\"\nco = [\"compress=lzw\"]\n")),
+            "t.toml:13:7: output 1: co: 'compress=lzw' repeats COMPRESS, which the output's keys set");
+  EXPECT_EQ(error_of(with("co = [\"TILED\"]\n")), "t.toml:12:7: output 1: co: expected NAME=VALUE, found 'TILED'");
+  const std::string unknown = error_of(with("co = [\"QUALITY=3\"]\n"));
+  EXPECT_TRUE(unknown.starts_with("t.toml:12:6: output 1: unknown creation option 'QUALITY'")) << unknown;
+}
+
+TEST(JobFileErrors, TileMustBeAPositiveMultipleOf16) {
+  const std::string base = job(kInput, kSlopeStep, kOutput) + "[run]\n";
+  EXPECT_EQ(error_of(base + "tile = 500\n"), "t.toml:13:8: run: tile: expected a positive multiple of 16, found 500");
+  EXPECT_EQ(error_of(base + "tile = 0\n"), "t.toml:13:8: run: tile: expected a positive multiple of 16, found 0");
+  EXPECT_EQ(error_of(base + "tile = -16\n"), "t.toml:13:8: run: tile: expected a positive multiple of 16, found -16");
+}
+
+TEST(JobFileErrors, JobWithoutStepsOrOutputs) {
+  EXPECT_EQ(error_of(std::string(kInput) + std::string(kOutput)), "t.toml:1:1: job has no [[step]] (expected at least one)");
+  EXPECT_EQ(error_of(std::string(kInput) + std::string(kSlopeStep)),
+            "t.toml:1:1: job has no [[output]] (expected at least one)");
+}
+
+TEST(JobFile, AStepNoOutputUsesIsFine) {
+  const std::string steps = std::string(kSlopeStep) + "\n[[step]]\nid = \"unused\"\nop = \"aspect\"\nin = \"dem\"\n";
+  EXPECT_EQ(parse(job(kInput, steps, kOutput)).steps.size(), 2u);
+}
+
+}  // namespace
+}  // namespace tessera::job
