@@ -60,6 +60,7 @@ class JobReader {
   void read_steps(const toml::node& node);
   StepSpec read_step(const toml::table& table, size_t number);
   void read_options(const toml::table& table, StepSpec& step) const;
+  std::string option_text(const std::string& key, const std::string& text) const;
   void check_in(const StepSpec& step, const std::set<std::string>& earlier) const;
   void check_op(const StepSpec& step, const toml::table& table) const;
   void read_outputs(const toml::node& node);
@@ -154,12 +155,19 @@ void JobReader::read_options(const toml::table& table, StepSpec& step) const {
     if (value.is_boolean()) step.options[name] = value.as_boolean()->get();
     else if (value.is_integer()) step.options[name] = static_cast<double>(value.as_integer()->get());
     else if (value.is_floating_point()) step.options[name] = value.as_floating_point()->get();
-    else if (value.is_string()) step.options[name] = value.as_string()->get();
+    else if (value.is_string()) step.options[name] = option_text(name, value.as_string()->get());
     else
       toml_.fail(value.source(), what + ": expected a boolean, a number or a string, found " +
                                      std::string(detail::describe_type(value)));
     step.option_where[name] = toml_.at(key.source());
   }
+}
+
+/// Options naming a file (keys ending in "_file", like color-relief's color_file) are paths,
+/// resolved against the job file's folder like every other path.
+std::string JobReader::option_text(const std::string& key, const std::string& text) const {
+  const bool is_path = key.size() > 5 && key.compare(key.size() - 5, 5, "_file") == 0;
+  return is_path ? resolve(base_dir_, text) : text;
 }
 
 void JobReader::check_in(const StepSpec& step, const std::set<std::string>& earlier) const {

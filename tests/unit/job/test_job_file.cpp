@@ -128,6 +128,15 @@ TEST(JobFile, GdalConnectionStringsAreNotResolved) {
   EXPECT_EQ(spec.inputs[0].path, "NETCDF:x.nc:elev");
 }
 
+TEST(JobFile, FileOptionsResolveAgainstTheJobFolder) {
+  const std::string step = "\n[[step]]\nid = \"relief\"\nop = \"color-relief\"\nin = \"dem\"\n"
+                           "color_file = \"color_file.txt\"\nalpha = true\n";
+  const std::string text = std::string(kInput) + step + "\n[[output]]\nfrom = \"relief\"\npath = \"r.tif\"\n";
+  const JobSpec spec = parse_job_text(text, "t.toml", TESSERA_TEST_DATA);
+  const auto colours = (std::filesystem::path(TESSERA_TEST_DATA) / "color_file.txt").lexically_normal();
+  EXPECT_EQ(std::get<std::string>(spec.steps[0].options.at("color_file")), colours.string());
+}
+
 TEST(JobFile, DeflateLevelBecomesZlevel) {
   const JobSpec spec = parse(job(kInput, kSlopeStep, std::string(kOutput) + "compress = \"deflate\"\nlevel = 6\n"));
   EXPECT_EQ(spec.outputs[0].creation_options, (std::vector<std::string>{"COMPRESS=DEFLATE", "ZLEVEL=6"}));

@@ -168,6 +168,22 @@ path = "hs.tif"
   EXPECT_EQ(hs.options.compression, Compression::None);
 }
 
+TEST(Plan, ColourBandsAreNamedAfterTheirColour) {
+  const std::string steps = "[input.dem]\npath = \"dem.tif\"\n"
+                            "[[step]]\nid = \"relief\"\nop = \"color-relief\"\nin = \"dem\"\n"
+                            "color_file = \"color_file.txt\"\n"
+                            "[[step]]\nid = \"rgba\"\nop = \"color-relief\"\nin = \"dem\"\n"
+                            "color_file = \"color_file.txt\"\nalpha = true\n";
+  const std::string outputs = "[[output]]\nfrom = [\"relief\", \"rgba\"]\npath = \"r.tif\"\n";
+  const auto job = job::parse_job_text(steps + outputs, "t.toml", TESSERA_TEST_DATA);
+  const Plan plan = make_plan(job, {dem({10, 10})});
+  const OutputSpec& spec = plan.outputs[0].spec;
+  EXPECT_EQ(spec.bands, 7);
+  EXPECT_EQ(spec.type, PixelType::Byte);
+  EXPECT_EQ(spec.band_descriptions, (std::vector<std::string>{"relief_red", "relief_green", "relief_blue", "rgba_red",
+                                                              "rgba_green", "rgba_blue", "rgba_alpha"}));
+}
+
 TEST(Plan, StepsOfOneOutputMustShareTheirType) {
   EXPECT_EQ(plan_error(parse("\n[[output]]\nfrom = [\"hs\", \"slope\"]\npath = \"x.tif\"\n"), {dem({10, 10})}),
             "t.toml:20:8: output 'x.tif': steps give different pixel types (hs: Byte, slope: Float32); "
