@@ -5,8 +5,10 @@
 #include <cpl_error.h>
 #include <cpl_vsi.h>
 
+#include <cerrno>
 #include <cstdarg>
 #include <cstdio>
+#include <cstring>
 #include <mutex>
 
 #include "tessera/core/error.hpp"
@@ -22,8 +24,11 @@ void CPL_STDCALL record_gdal_error(CPLErr level, CPLErrorNum, const char* messag
   if (level == CE_Failure || level == CE_Fatal) t_last_gdal_error = message ? message : "";
 }
 
+// Errors are one line: a reason from GDAL or libtiff never brings its own line breaks.
 std::string with_reason(std::string text, const std::string& reason) {
-  if (!reason.empty()) text += ": " + reason;
+  if (reason.empty()) return text;
+  text += ": ";
+  for (char c : reason) text += (c == '\n' || c == '\r') ? ' ' : c;
   return text;
 }
 
@@ -38,6 +43,10 @@ int record_tiff_error(TIFF*, void* user_data, const char* module, const char* fm
 int ignore_tiff_warning(TIFF*, void*, const char*, const char*, va_list) { return 1; }
 
 }  // namespace
+
+std::string system_reason() {
+  return errno == 0 ? "" : std::string(" (") + std::strerror(errno) + ")";
+}
 
 void ensure_gdal() {
   static std::once_flag once;
@@ -186,7 +195,9 @@ Tiff open_tiff(const std::string& path, const std::string& label, const char* mo
 }
 
 void close_tiff(Tiff tif, const std::string& path, const TiffErrors& errors) {
-  if (!TIFFFlush(tif.get())) throw Error(with_reason(path + ": cannot finish", errors.last));
+  errno = 0;
+  if (!TIFFFlush(tif.get()))
+    throw Error(with_reason(path + ": cannot finish", errors.last + system_reason()));
   TIFFClose(tif.release());
 }
 

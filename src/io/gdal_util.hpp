@@ -85,6 +85,8 @@ struct TiffDiscarder {
 };
 using Tiff = std::unique_ptr<TIFF, TiffDiscarder>;
 
+/// " (<strerror(errno)>)" when errno is set, "" otherwise: what the system said of a failed write.
+std::string system_reason();
 /// Opens a file with libtiff; throws "<label>: cannot open with libtiff (<mode>): <message>".
 Tiff open_tiff(const std::string& path, const std::string& label, const char* mode,
                TiffErrors& errors);

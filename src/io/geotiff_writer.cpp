@@ -139,10 +139,11 @@ struct GeoTiffWriter::Impl {
                   std::to_string(band));
     const auto index = static_cast<uint32_t>(band * tiles_per_band + tile);
     errors.last.clear();
+    errno = 0;
     const auto size = static_cast<tmsize_t>(encoded.size());
     if (TIFFWriteRawTile(tif.get(), index, const_cast<std::byte*>(encoded.data()), size) != size)
       throw Error(spec.path + ": cannot write tile " + std::to_string(tile) + " of band " +
-                  std::to_string(band + 1) + (errors.last.empty() ? "" : ": " + errors.last));
+                  std::to_string(band + 1) + ": " + errors.last + detail::system_reason());
   }
 
   void commit() {

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "io_test_util.hpp"
@@ -224,6 +225,32 @@ TEST(TileEncoder, UncompressedBytesAreTheCells) {
 TEST(TileEncoder, RefusesPredictorsThatDoNotFit) {
   EXPECT_THROW(TileEncoder(make_spec("x.tif", PixelType::Int16, 1, Compression::Zstd, 3)), Error);
   EXPECT_THROW(TileEncoder(make_spec("x.tif", PixelType::Float32, 1, Compression::None, 2)), Error);
+}
+
+// Encoders on several threads at once give each tile the bytes one encoder alone gives it.
+TEST(TileEncoder, EncodersOnThreadsAgreeWithOneEncoder) {
+  const OutputSpec spec = make_spec("x.tif", PixelType::Float32, 1, Compression::Zstd, 2);
+  const TileGrid grid(spec.size, spec.tile_width, spec.tile_height);
+  const auto band = band_cells(spec.type, spec.size, 0);
+  std::vector<std::vector<std::byte>> alone(static_cast<size_t>(grid.count()));
+  TileEncoder single(spec);
+  for (int64_t t = 0; t < grid.count(); ++t) {
+    const auto bytes = single.encode(tile_cells(band, grid, spec.type, t).data());
+    alone[static_cast<size_t>(t)].assign(bytes.begin(), bytes.end());
+  }
+  std::vector<std::vector<std::byte>> threaded(alone.size());
+  auto work = [&](int64_t first) {
+    TileEncoder encoder(spec);
+    for (int round = 0; round < 20; ++round)
+      for (int64_t t = first; t < grid.count(); t += 3) {
+        const auto bytes = encoder.encode(tile_cells(band, grid, spec.type, t).data());
+        threaded[static_cast<size_t>(t)].assign(bytes.begin(), bytes.end());
+      }
+  };
+  std::vector<std::thread> threads;
+  for (int64_t first = 0; first < 3; ++first) threads.emplace_back(work, first);
+  for (auto& t : threads) t.join();
+  EXPECT_TRUE(threaded == alone);
 }
 
 // The raw bytes GDAL (through libtiff) stores for tile 0 of a file it writes itself.
