@@ -50,7 +50,8 @@ std::string resolve(const std::string& base_dir, const std::string& path) {
 
 class JobReader {
  public:
-  JobReader(const std::string& name, std::string base_dir) : toml_(name), base_dir_(std::move(base_dir)) {
+  JobReader(const std::string& name, std::string base_dir)
+      : toml_(name), base_dir_(std::move(base_dir)) {
     job_.file = name;
   }
   JobSpec read(const toml::table& root);
@@ -104,10 +105,13 @@ void JobReader::read_inputs(const toml::node& node) {
     const toml::table& table = toml_.table(value, what);
     toml_.check_keys(table, {"path", "band"}, what);
     InputSpec input{std::string(key.str()), {}, 1, toml_.at(table.source())};
-    input.path = resolve(base_dir_, toml_.string(toml_.required(table, "path", what), what + ": path"));
+    input.path =
+        resolve(base_dir_, toml_.string(toml_.required(table, "path", what), what + ": path"));
     if (const toml::node* band = table.get("band")) {
       const int64_t number = toml_.integer(*band, what + ": band");
-      if (number < 1) toml_.fail(band->source(), what + ": band: expected 1 or more, found " + std::to_string(number));
+      if (number < 1)
+        toml_.fail(band->source(),
+                   what + ": band: expected 1 or more, found " + std::to_string(number));
       input.band = static_cast<int>(number);
     }
     job_.inputs.push_back(std::move(input));
@@ -136,7 +140,8 @@ StepSpec JobReader::read_step(const toml::table& table, size_t number) {
   if (step.id.empty()) toml_.fail(id.source(), anonymous + ": id: expected a name, found \"\"");
   for (const auto& other : job_.steps)
     if (other.id == step.id)
-      toml_.fail(id.source(), "duplicate step id '" + step.id + "' (first at " + other.where.str() + ")");
+      toml_.fail(id.source(),
+                 "duplicate step id '" + step.id + "' (first at " + other.where.str() + ")");
   const std::string what = "step '" + step.id + "'";
   if (is_input(step.id)) toml_.fail(id.source(), what + ": id is also an input's name");
   step.op = toml_.string(toml_.required(table, "op", what), what + ": op");
@@ -152,10 +157,14 @@ void JobReader::read_options(const toml::table& table, StepSpec& step) const {
     const std::string name(key.str());
     if (name == "id" || name == "op" || name == "in") continue;
     const std::string what = "step '" + step.id + "': " + name;
-    if (value.is_boolean()) step.options[name] = value.as_boolean()->get();
-    else if (value.is_integer()) step.options[name] = static_cast<double>(value.as_integer()->get());
-    else if (value.is_floating_point()) step.options[name] = value.as_floating_point()->get();
-    else if (value.is_string()) step.options[name] = option_text(name, value.as_string()->get());
+    if (value.is_boolean())
+      step.options[name] = value.as_boolean()->get();
+    else if (value.is_integer())
+      step.options[name] = static_cast<double>(value.as_integer()->get());
+    else if (value.is_floating_point())
+      step.options[name] = value.as_floating_point()->get();
+    else if (value.is_string())
+      step.options[name] = option_text(name, value.as_string()->get());
     else
       toml_.fail(value.source(), what + ": expected a boolean, a number or a string, found " +
                                      std::string(detail::describe_type(value)));
@@ -177,15 +186,16 @@ void JobReader::check_in(const StepSpec& step, const std::set<std::string>& earl
     detail::fail_at(step.in_where, what + ": expected an input's name, found step '" + step.in +
                                        "' (chaining steps comes later)");
   const std::string inputs = names_of(job_.inputs, [](const InputSpec& i) { return i.name; });
-  detail::fail_at(step.in_where, what + ": '" + step.in + "' names no input (inputs: " + inputs + ")");
+  detail::fail_at(step.in_where,
+                  what + ": '" + step.in + "' names no input (inputs: " + inputs + ")");
 }
 
 void JobReader::check_op(const StepSpec& step, const toml::table& table) const {
   const std::string what = "step '" + step.id + "'";
   const ops::OpEntry* entry = ops::find_op(step.op);
   if (entry == nullptr)
-    toml_.fail(table.get("op")->source(), what + ": unknown op '" + step.op +
-                                              "' (expected one of: " + known_ops() + ")");
+    toml_.fail(table.get("op")->source(),
+               what + ": unknown op '" + step.op + "' (expected one of: " + known_ops() + ")");
   try {
     entry->make(step.options);
   } catch (const ops::OptionError& e) {
@@ -230,15 +240,16 @@ void JobReader::check_from(const std::vector<Located>& from, const std::string& 
       detail::fail_at(from[i].where, what + ": '" + id + "' names no step (steps: " + steps + ")");
     }
     for (size_t j = 0; j < i; ++j)
-      if (from[j].text == id) detail::fail_at(from[i].where, what + ": step '" + id + "' listed twice");
+      if (from[j].text == id)
+        detail::fail_at(from[i].where, what + ": step '" + id + "' listed twice");
   }
 }
 
 void JobReader::check_unique_path(const OutputFileSpec& output, const std::string& what) const {
   for (const auto& other : job_.outputs)
     if (other.path == output.path)
-      detail::fail_at(output.where, what + ": path '" + output.path + "' is also the path of the output at " +
-                                        other.where.str());
+      detail::fail_at(output.where, what + ": path '" + output.path +
+                                        "' is also the path of the output at " + other.where.str());
 }
 
 void JobReader::read_run(const toml::node& node) {
@@ -249,7 +260,8 @@ void JobReader::read_run(const toml::node& node) {
   if (tile == nullptr) return;
   const int64_t size = toml_.integer(*tile, "run: tile");
   if (size < 16 || size % 16 != 0)
-    toml_.fail(tile->source(), "run: tile: expected a positive multiple of 16, found " + std::to_string(size));
+    toml_.fail(tile->source(),
+               "run: tile: expected a positive multiple of 16, found " + std::to_string(size));
   job_.run.tile = size;
 }
 
@@ -266,13 +278,15 @@ bool JobReader::is_step(const std::string& id) const {
 /// toml++ says "Error while parsing value: ..."; tessera's messages start in lowercase.
 std::string syntax_message(const toml::parse_error& e) {
   std::string message(e.description());
-  if (!message.empty()) message[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(message[0])));
+  if (!message.empty())
+    message[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(message[0])));
   return message;
 }
 
 }  // namespace
 
-JobSpec parse_job_text(std::string_view text, const std::string& name, const std::string& base_dir) {
+JobSpec parse_job_text(std::string_view text, const std::string& name,
+                       const std::string& base_dir) {
   toml::table root;
   try {
     root = toml::parse(text, std::string_view(name));

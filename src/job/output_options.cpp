@@ -20,7 +20,8 @@ std::string upper(std::string text) {
 }
 
 bool ends_with(const std::string& text, std::string_view suffix) {
-  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return text.size() >= suffix.size() &&
+         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 /// COMPRESS's value for the job file's `compress`, or "" when it names no compression.
@@ -38,11 +39,13 @@ std::string read_compress(const TomlReader& toml, const toml::node& node, const 
   return name;
 }
 
-std::string read_predictor(const TomlReader& toml, const toml::node& node, const std::string& what) {
+std::string read_predictor(const TomlReader& toml, const toml::node& node,
+                           const std::string& what) {
   const int64_t predictor = toml.integer(node, what);
   if (predictor < 1 || predictor > 3)
-    toml.fail(node.source(), what + ": expected 1 (none), 2 (horizontal) or 3 (floating point), found " +
-                                 std::to_string(predictor));
+    toml.fail(node.source(),
+              what + ": expected 1 (none), 2 (horizontal) or 3 (floating point), found " +
+                  std::to_string(predictor));
   return "PREDICTOR=" + std::to_string(predictor);
 }
 
@@ -59,7 +62,9 @@ std::string read_level(const TomlReader& toml, const toml::node& node, const std
   return (compress == "ZSTD" ? "ZSTD_LEVEL=" : "ZLEVEL=") + std::to_string(level);
 }
 
-std::string name_of_option(const std::string& item) { return upper(item.substr(0, item.find('='))); }
+std::string name_of_option(const std::string& item) {
+  return upper(item.substr(0, item.find('=')));
+}
 
 void add_co(const TomlReader& toml, const toml::node& node, const std::string& what,
             std::vector<std::string>& options) {
@@ -71,7 +76,8 @@ void add_co(const TomlReader& toml, const toml::node& node, const std::string& w
     const std::string name = name_of_option(item.text);
     for (size_t i = 0; i < from_keys; ++i)
       if (name_of_option(options[i]) == name)
-        fail_at(item.where, what + ": '" + item.text + "' repeats " + name + ", which the output's keys set");
+        fail_at(item.where,
+                what + ": '" + item.text + "' repeats " + name + ", which the output's keys set");
     options.push_back(item.text);
   }
 }

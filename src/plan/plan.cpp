@@ -73,7 +73,8 @@ void check_bands(const job::JobSpec& job, const std::vector<RasterInfo>& inputs)
   }
 }
 
-std::vector<PlannedStep> plan_steps(const job::JobSpec& job, const std::vector<RasterInfo>& inputs) {
+std::vector<PlannedStep> plan_steps(const job::JobSpec& job,
+                                    const std::vector<RasterInfo>& inputs) {
   std::vector<PlannedStep> steps;
   std::vector<int64_t> op_halos;
   for (size_t i = 0; i < job.steps.size(); ++i) {
@@ -122,7 +123,8 @@ void check_same_grid(const job::JobSpec& job, const Plan& plan) {
     const job::InputSpec& a = job.inputs[first];
     const job::InputSpec& b = job.inputs[step.input];
     fail_at(b.where, "input '" + b.name + "' is not on the grid of input '" + a.name + "'" +
-                         (a.where.str().empty() ? "" : " (" + a.where.str() + ")") + ": " + differences);
+                         (a.where.str().empty() ? "" : " (" + a.where.str() + ")") + ": " +
+                         differences);
   }
 }
 
@@ -139,7 +141,8 @@ std::vector<int64_t> path_halos(const job::JobSpec& job, const std::vector<int64
     if (find_input(job, step.in)) continue;
     const auto source = find_step(job, step.in, i);
     if (!source)
-      fail_at(step.in_where, "step '" + step.id + "': in: '" + step.in + "' names no input or earlier step");
+      fail_at(step.in_where,
+              "step '" + step.id + "': in: '" + step.in + "' names no input or earlier step");
     halos[i] += halos[*source];
   }
   return halos;

@@ -10,14 +10,20 @@ namespace tessera::plan {
 
 namespace {
 
-std::string mib(int64_t bytes) { return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20)); }
+std::string mib(int64_t bytes) {
+  return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20));
+}
 
 std::string_view compression_name(Compression c) {
   switch (c) {
-    case Compression::None: return "no compression";
-    case Compression::Deflate: return "DEFLATE";
-    case Compression::Zstd: return "ZSTD";
-    case Compression::Lzw: return "LZW";
+    case Compression::None:
+      return "no compression";
+    case Compression::Deflate:
+      return "DEFLATE";
+    case Compression::Zstd:
+      return "ZSTD";
+    case Compression::Lzw:
+      return "LZW";
   }
   return "?";
 }
@@ -34,9 +40,10 @@ std::string inputs_text(const Plan& plan) {
   std::string out;
   for (size_t i = 0; i < plan.inputs.size(); ++i) {
     const RasterInfo& info = plan.inputs[i];
-    const std::string name = i < plan.input_names.size() ? plan.input_names[i] : std::to_string(i + 1);
-    out += fmt::format("  {}: {} band {}, {} x {} {}{}\n", name, info.path, info.band, info.size.width,
-                       info.size.height, name_of(info.type),
+    const std::string name =
+        i < plan.input_names.size() ? plan.input_names[i] : std::to_string(i + 1);
+    out += fmt::format("  {}: {} band {}, {} x {} {}{}\n", name, info.path, info.band,
+                       info.size.width, info.size.height, name_of(info.type),
                        info.nodata ? fmt::format(", nodata {}", *info.nodata) : "");
   }
   return out;
@@ -45,11 +52,11 @@ std::string inputs_text(const Plan& plan) {
 std::string steps_text(const Plan& plan) {
   std::string out;
   for (const PlannedStep& step : plan.steps) {
-    const std::string input =
-        step.input < plan.input_names.size() ? plan.input_names[step.input] : std::to_string(step.input + 1);
-    out += fmt::format("  {}: op {} reads {} as {}, halo {}, gives {} band(s) of {}\n", step.id, step.op,
-                       input, step.cells == ops::CellType::Int32 ? "Int32" : "Float32", step.halo,
-                       step.impl->output_bands(), name_of(step.impl->output_type()));
+    const std::string input = step.input < plan.input_names.size() ? plan.input_names[step.input]
+                                                                   : std::to_string(step.input + 1);
+    out += fmt::format("  {}: op {} reads {} as {}, halo {}, gives {} band(s) of {}\n", step.id,
+                       step.op, input, step.cells == ops::CellType::Int32 ? "Int32" : "Float32",
+                       step.halo, step.impl->output_bands(), name_of(step.impl->output_type()));
   }
   return out;
 }
@@ -58,8 +65,9 @@ std::string outputs_text(const Plan& plan) {
   std::string out;
   for (const PlannedOutput& output : plan.outputs) {
     const OutputSpec& spec = output.spec;
-    out += fmt::format("  {}: {} band(s) of {}, {}, {}\n", spec.path, spec.bands, name_of(spec.type),
-                       compression_text(spec.options), needs_bigtiff(spec) ? "BigTIFF" : "classic TIFF");
+    out += fmt::format("  {}: {} band(s) of {}, {}, {}\n", spec.path, spec.bands,
+                       name_of(spec.type), compression_text(spec.options),
+                       needs_bigtiff(spec) ? "BigTIFF" : "classic TIFF");
   }
   return out;
 }
@@ -74,9 +82,11 @@ int64_t Plan::bytes_per_thread() const {
   for (const PlannedStep& step : steps)
     input_halos[step.input] = std::max(input_halos[step.input], step.halo);
   int64_t bytes = 0;
-  for (const auto& [input, halo] : input_halos) bytes += (tile_width + 2 * halo) * (tile_height + 2 * halo) * 4;
+  for (const auto& [input, halo] : input_halos)
+    bytes += (tile_width + 2 * halo) * (tile_height + 2 * halo) * 4;
   for (const PlannedStep& step : steps)
-    bytes += tile_cells * static_cast<int64_t>(size_of(step.impl->output_type())) * step.impl->output_bands();
+    bytes += tile_cells * static_cast<int64_t>(size_of(step.impl->output_type())) *
+             step.impl->output_bands();
   for (const PlannedOutput& output : outputs)
     bytes += 2 * tile_cells * static_cast<int64_t>(size_of(output.spec.type)) * output.spec.bands;
   return bytes;
@@ -96,9 +106,10 @@ std::string Plan::describe(int ranks, int threads) const {
   text += "steps:\n" + steps_text(*this);
   text += "outputs:\n" + outputs_text(*this);
   text += fmt::format("run: {} rank(s) x {} thread(s)\n", ranks, threads);
-  text += fmt::format("memory per rank: {} threads x {} tile buffers + {} GDAL block cache + {} overhead = {}\n",
-                      threads, mib(bytes_per_thread()), mib(gdal_cache_bytes), mib(rank_overhead_bytes),
-                      mib(bytes_per_rank(threads)));
+  text += fmt::format(
+      "memory per rank: {} threads x {} tile buffers + {} GDAL block cache + {} overhead = {}\n",
+      threads, mib(bytes_per_thread()), mib(gdal_cache_bytes), mib(rank_overhead_bytes),
+      mib(bytes_per_rank(threads)));
   return text;
 }
 

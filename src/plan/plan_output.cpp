@@ -21,27 +21,29 @@ std::vector<size_t> output_steps(const Plan& plan, const job::OutputFileSpec& ou
   for (const std::string& id : output.from) {
     size_t i = 0;
     while (i < plan.steps.size() && plan.steps[i].id != id) ++i;
-    if (i == plan.steps.size()) fail_at(output.from_where, what + ": from: '" + id + "' names no step");
+    if (i == plan.steps.size())
+      fail_at(output.from_where, what + ": from: '" + id + "' names no step");
     steps.push_back(i);
   }
   return steps;
 }
 
 /// The steps of one file must agree on pixel type and nodata: a GeoTIFF has one of each.
-void check_steps_agree(const Plan& plan, const PlannedOutput& out, const job::OutputFileSpec& output,
-                       const std::string& what) {
+void check_steps_agree(const Plan& plan, const PlannedOutput& out,
+                       const job::OutputFileSpec& output, const std::string& what) {
   const PlannedStep& first = plan.steps[out.steps.front()];
   for (size_t index : out.steps) {
     const PlannedStep& step = plan.steps[index];
     if (step.impl->output_type() != first.impl->output_type())
-      fail_at(output.from_where,
-              what + ": steps give different pixel types (" + first.id + ": " +
-                  std::string(name_of(first.impl->output_type())) + ", " + step.id + ": " +
-                  std::string(name_of(step.impl->output_type())) + "); write them to separate outputs");
+      fail_at(output.from_where, what + ": steps give different pixel types (" + first.id + ": " +
+                                     std::string(name_of(first.impl->output_type())) + ", " +
+                                     step.id + ": " +
+                                     std::string(name_of(step.impl->output_type())) +
+                                     "); write them to separate outputs");
     if (step.impl->output_nodata() != first.impl->output_nodata())
       fail_at(output.from_where, what + ": steps give different nodata values (" + first.id + ": " +
-                                     nodata_text(first.impl->output_nodata()) + ", " + step.id + ": " +
-                                     nodata_text(step.impl->output_nodata()) +
+                                     nodata_text(first.impl->output_nodata()) + ", " + step.id +
+                                     ": " + nodata_text(step.impl->output_nodata()) +
                                      "); write them to separate outputs");
   }
 }
@@ -67,8 +69,11 @@ CreationOptions output_options(const job::OutputFileSpec& output, const TileGrid
   } catch (const Error& e) {
     fail_at(output.where, what + ": " + e.what());
   }
-  const auto clashes = [](const std::optional<int64_t>& block, int64_t tile) { return block && *block != tile; };
-  if (clashes(options.block_width, grid.tile_width()) || clashes(options.block_height, grid.tile_height()))
+  const auto clashes = [](const std::optional<int64_t>& block, int64_t tile) {
+    return block && *block != tile;
+  };
+  if (clashes(options.block_width, grid.tile_width()) ||
+      clashes(options.block_height, grid.tile_height()))
     fail_at(output.where, what + ": co: BLOCKXSIZE and BLOCKYSIZE must equal the tile size (" +
                               std::to_string(grid.tile_width()) + " x " +
                               std::to_string(grid.tile_height()) + "); set [run] tile instead");

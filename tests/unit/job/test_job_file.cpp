@@ -22,7 +22,9 @@ std::string error_of(std::string_view text) {
   return "";
 }
 
-bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, std::string_view part) {
+  return text.find(part) != std::string::npos;
+}
 
 constexpr std::string_view kInput = R"([input.dem]
 path = "dem.tif"
@@ -93,15 +95,17 @@ tile = 256
   EXPECT_EQ(hs.in, "dem");
   EXPECT_EQ(hs.where.str(), "t.toml:5:1");
   EXPECT_EQ(hs.in_where.str(), "t.toml:8:6");
-  const ops::Options expected{{"z", 2.0}, {"azimuth", 300.5}, {"combined", true}, {"compute_edges", false}};
+  const ops::Options expected{
+      {"z", 2.0}, {"azimuth", 300.5}, {"combined", true}, {"compute_edges", false}};
   EXPECT_EQ(hs.options, expected);
   EXPECT_EQ(hs.option_where.at("azimuth").str(), "t.toml:10:1");
   EXPECT_EQ(spec.steps[1].options, (ops::Options{{"units", std::string("percent")}}));
   ASSERT_EQ(spec.outputs.size(), 2u);
   EXPECT_EQ(spec.outputs[0].from, std::vector<std::string>{"hs"});
   EXPECT_EQ(spec.outputs[0].path, "/jobs/out/hs.tif");
-  EXPECT_EQ(spec.outputs[0].creation_options,
-            (std::vector<std::string>{"COMPRESS=ZSTD", "PREDICTOR=2", "ZSTD_LEVEL=15", "BIGTIFF=YES"}));
+  EXPECT_EQ(
+      spec.outputs[0].creation_options,
+      (std::vector<std::string>{"COMPRESS=ZSTD", "PREDICTOR=2", "ZSTD_LEVEL=15", "BIGTIFF=YES"}));
   EXPECT_EQ(spec.outputs[0].where.str(), "t.toml:20:1");
   EXPECT_EQ(spec.outputs[0].from_where.str(), "t.toml:21:8");
   EXPECT_EQ(spec.outputs[1].from, std::vector<std::string>{"slope"});
@@ -124,22 +128,28 @@ TEST(JobFile, RelativePathsWithoutABaseStayRelative) {
 }
 
 TEST(JobFile, GdalConnectionStringsAreNotResolved) {
-  const JobSpec spec = parse(job("[input.dem]\npath = \"NETCDF:x.nc:elev\"\n", kSlopeStep, kOutput));
+  const JobSpec spec =
+      parse(job("[input.dem]\npath = \"NETCDF:x.nc:elev\"\n", kSlopeStep, kOutput));
   EXPECT_EQ(spec.inputs[0].path, "NETCDF:x.nc:elev");
 }
 
 TEST(JobFile, FileOptionsResolveAgainstTheJobFolder) {
-  const std::string step = "\n[[step]]\nid = \"relief\"\nop = \"color-relief\"\nin = \"dem\"\n"
-                           "color_file = \"color_file.txt\"\nalpha = true\n";
-  const std::string text = std::string(kInput) + step + "\n[[output]]\nfrom = \"relief\"\npath = \"r.tif\"\n";
+  const std::string step =
+      "\n[[step]]\nid = \"relief\"\nop = \"color-relief\"\nin = \"dem\"\n"
+      "color_file = \"color_file.txt\"\nalpha = true\n";
+  const std::string text =
+      std::string(kInput) + step + "\n[[output]]\nfrom = \"relief\"\npath = \"r.tif\"\n";
   const JobSpec spec = parse_job_text(text, "t.toml", TESSERA_TEST_DATA);
-  const auto colours = (std::filesystem::path(TESSERA_TEST_DATA) / "color_file.txt").lexically_normal();
+  const auto colours =
+      (std::filesystem::path(TESSERA_TEST_DATA) / "color_file.txt").lexically_normal();
   EXPECT_EQ(std::get<std::string>(spec.steps[0].options.at("color_file")), colours.string());
 }
 
 TEST(JobFile, DeflateLevelBecomesZlevel) {
-  const JobSpec spec = parse(job(kInput, kSlopeStep, std::string(kOutput) + "compress = \"deflate\"\nlevel = 6\n"));
-  EXPECT_EQ(spec.outputs[0].creation_options, (std::vector<std::string>{"COMPRESS=DEFLATE", "ZLEVEL=6"}));
+  const JobSpec spec =
+      parse(job(kInput, kSlopeStep, std::string(kOutput) + "compress = \"deflate\"\nlevel = 6\n"));
+  EXPECT_EQ(spec.outputs[0].creation_options,
+            (std::vector<std::string>{"COMPRESS=DEFLATE", "ZLEVEL=6"}));
 }
 
 TEST(JobFile, TheTerrainDemoJobParses) {
@@ -147,7 +157,8 @@ TEST(JobFile, TheTerrainDemoJobParses) {
   const JobSpec spec = parse_job_file(path);
   EXPECT_EQ(spec.file, path);
   ASSERT_EQ(spec.inputs.size(), 1u);
-  const auto dem = (std::filesystem::path(TESSERA_TEST_DATA) / "chiprofiler_dem.tif").lexically_normal();
+  const auto dem =
+      (std::filesystem::path(TESSERA_TEST_DATA) / "chiprofiler_dem.tif").lexically_normal();
   EXPECT_EQ(spec.inputs[0].path, dem.string());
   EXPECT_TRUE(std::filesystem::exists(spec.inputs[0].path));
   ASSERT_EQ(spec.steps.size(), 3u);
@@ -157,9 +168,11 @@ TEST(JobFile, TheTerrainDemoJobParses) {
   ASSERT_EQ(spec.outputs.size(), 3u);
   const auto jobs = (std::filesystem::path(TESSERA_TEST_DATA) / "../../jobs").lexically_normal();
   EXPECT_EQ(spec.outputs[0].path, (jobs / "out/hillshade.tif").string());
-  EXPECT_EQ(spec.outputs[0].creation_options, (std::vector<std::string>{"COMPRESS=ZSTD", "PREDICTOR=2"}));
+  EXPECT_EQ(spec.outputs[0].creation_options,
+            (std::vector<std::string>{"COMPRESS=ZSTD", "PREDICTOR=2"}));
   EXPECT_EQ(spec.outputs[1].from, std::vector<std::string>{"slope"});
-  EXPECT_EQ(spec.outputs[2].creation_options, (std::vector<std::string>{"COMPRESS=ZSTD", "PREDICTOR=3"}));
+  EXPECT_EQ(spec.outputs[2].creation_options,
+            (std::vector<std::string>{"COMPRESS=ZSTD", "PREDICTOR=3"}));
   EXPECT_EQ(spec.run.tile, 256);
 }
 
@@ -183,9 +196,10 @@ TEST(JobFileErrors, UnknownKeyInInputListsTheAllowedOnes) {
 }
 
 TEST(JobFileErrors, UnknownKeyInOutput) {
-  EXPECT_EQ(error_of(job(kInput, kSlopeStep, std::string(kOutput) + "compression = \"zstd\"\n")),
-            "t.toml:12:1: output 1: unknown key 'compression' (expected one of: from, path, compress, "
-            "predictor, level, co)");
+  EXPECT_EQ(
+      error_of(job(kInput, kSlopeStep, std::string(kOutput) + "compression = \"zstd\"\n")),
+      "t.toml:12:1: output 1: unknown key 'compression' (expected one of: from, path, compress, "
+      "predictor, level, co)");
 }
 
 TEST(JobFileErrors, UnknownKeyInRun) {
@@ -211,15 +225,18 @@ TEST(JobFileErrors, MissingOutputPath) {
 }
 
 TEST(JobFileErrors, WrongValueTypes) {
-  EXPECT_EQ(error_of("[input.dem]\npath = 3\n"), "t.toml:2:8: input 'dem': path: expected a string, found an integer");
+  EXPECT_EQ(error_of("[input.dem]\npath = 3\n"),
+            "t.toml:2:8: input 'dem': path: expected a string, found an integer");
   EXPECT_EQ(error_of("[input.dem]\npath = \"d.tif\"\nband = 1.5\n"),
             "t.toml:3:8: input 'dem': band: expected an integer, found a floating-point number");
   EXPECT_EQ(error_of(job(kInput, "\n[[step]]\nid = \"s\"\nop = true\n", kOutput)),
             "t.toml:6:6: step 's': op: expected a string, found a boolean");
-  EXPECT_EQ(error_of(job(kInput, std::string(kSlopeStep) + "scale = [1, 2]\n", kOutput)),
-            "t.toml:8:9: step 'slope': scale: expected a boolean, a number or a string, found an array");
-  EXPECT_EQ(error_of(job(kInput, kSlopeStep, "\n[[output]]\nfrom = 1\npath = \"o.tif\"\n")),
-            "t.toml:10:8: output 1: from: expected a string or an array of strings, found an integer");
+  EXPECT_EQ(
+      error_of(job(kInput, std::string(kSlopeStep) + "scale = [1, 2]\n", kOutput)),
+      "t.toml:8:9: step 'slope': scale: expected a boolean, a number or a string, found an array");
+  EXPECT_EQ(
+      error_of(job(kInput, kSlopeStep, "\n[[output]]\nfrom = 1\npath = \"o.tif\"\n")),
+      "t.toml:10:8: output 1: from: expected a string or an array of strings, found an integer");
   EXPECT_EQ(error_of(job(kInput, kSlopeStep, kOutput) + "[run]\ntile = \"big\"\n"),
             "t.toml:13:8: run: tile: expected an integer, found a string");
   EXPECT_EQ(error_of("input = 3\n"), "t.toml:1:9: input: expected a table, found an integer");
@@ -238,96 +255,120 @@ TEST(JobFileErrors, DuplicateStepIds) {
 }
 
 TEST(JobFileErrors, StepIdThatIsAnInputName) {
-  EXPECT_EQ(error_of(job(kInput, "\n[[step]]\nid = \"dem\"\nop = \"slope\"\nin = \"dem\"\n", kOutput)),
-            "t.toml:5:6: step 'dem': id is also an input's name");
+  EXPECT_EQ(
+      error_of(job(kInput, "\n[[step]]\nid = \"dem\"\nop = \"slope\"\nin = \"dem\"\n", kOutput)),
+      "t.toml:5:6: step 'dem': id is also an input's name");
 }
 
 TEST(JobFileErrors, InNamingNothingKnown) {
-  EXPECT_EQ(error_of(job(kInput, "\n[[step]]\nid = \"s\"\nop = \"slope\"\nin = \"dme\"\n", kOutput)),
-            "t.toml:7:6: step 's': in: 'dme' names no input (inputs: dem)");
+  EXPECT_EQ(
+      error_of(job(kInput, "\n[[step]]\nid = \"s\"\nop = \"slope\"\nin = \"dme\"\n", kOutput)),
+      "t.toml:7:6: step 's': in: 'dme' names no input (inputs: dem)");
 }
 
 TEST(JobFileErrors, InNamingALaterStepIsNotChaining) {
-  const std::string steps = "\n[[step]]\nid = \"a\"\nop = \"slope\"\nin = \"slope\"\n" + std::string(kSlopeStep);
-  EXPECT_EQ(error_of(job(kInput, steps, kOutput)), "t.toml:7:6: step 'a': in: 'slope' names no input (inputs: dem)");
+  const std::string steps =
+      "\n[[step]]\nid = \"a\"\nop = \"slope\"\nin = \"slope\"\n" + std::string(kSlopeStep);
+  EXPECT_EQ(error_of(job(kInput, steps, kOutput)),
+            "t.toml:7:6: step 'a': in: 'slope' names no input (inputs: dem)");
 }
 
 TEST(JobFileErrors, ChainingStepsIsRefusedForNow) {
-  const std::string steps = std::string(kSlopeStep) + "\n[[step]]\nid = \"a\"\nop = \"aspect\"\nin = \"slope\"\n";
+  const std::string steps =
+      std::string(kSlopeStep) + "\n[[step]]\nid = \"a\"\nop = \"aspect\"\nin = \"slope\"\n";
   EXPECT_EQ(error_of(job(kInput, steps, kOutput)),
-            "t.toml:12:6: step 'a': in: expected an input's name, found step 'slope' (chaining steps comes later)");
+            "t.toml:12:6: step 'a': in: expected an input's name, found step 'slope' (chaining "
+            "steps comes later)");
 }
 
 TEST(JobFileErrors, UnknownOpListsTheKnownOnes) {
   const std::string message =
       error_of(job(kInput, "\n[[step]]\nid = \"s\"\nop = \"slop\"\nin = \"dem\"\n", kOutput));
-  EXPECT_TRUE(message.starts_with("t.toml:6:6: step 's': unknown op 'slop' (expected one of: ")) << message;
+  EXPECT_TRUE(message.starts_with("t.toml:6:6: step 's': unknown op 'slop' (expected one of: "))
+      << message;
   EXPECT_TRUE(contains(message, "hillshade")) << message;
   EXPECT_TRUE(contains(message, "slope")) << message;
   EXPECT_TRUE(contains(message, "TRI")) << message;
 }
 
 TEST(JobFileErrors, OpOptionErrorsPointAtTheirKey) {
-  const std::string bad_value = error_of(job(kInput, std::string(kSlopeStep) + "units = \"radians\"\n", kOutput));
+  const std::string bad_value =
+      error_of(job(kInput, std::string(kSlopeStep) + "units = \"radians\"\n", kOutput));
   EXPECT_TRUE(bad_value.starts_with("t.toml:8:1: step 'slope': ")) << bad_value;
   EXPECT_TRUE(contains(bad_value, "units")) << bad_value;
-  const std::string unknown =
-      error_of(job(kInput, std::string(kSlopeStep) + "compute_edges = true\nazimuth = 3\n", kOutput));
+  const std::string unknown = error_of(
+      job(kInput, std::string(kSlopeStep) + "compute_edges = true\nazimuth = 3\n", kOutput));
   EXPECT_TRUE(unknown.starts_with("t.toml:9:1: step 'slope': ")) << unknown;
   EXPECT_TRUE(contains(unknown, "azimuth")) << unknown;
 }
 
 TEST(JobFileErrors, FromNamingUnknownSteps) {
-  EXPECT_EQ(error_of(job(kInput, kSlopeStep, "\n[[output]]\nfrom = [\"slope\", \"hs\"]\npath = \"o.tif\"\n")),
+  EXPECT_EQ(error_of(job(kInput, kSlopeStep,
+                         "\n[[output]]\nfrom = [\"slope\", \"hs\"]\npath = \"o.tif\"\n")),
             "t.toml:10:18: output 1: from: 'hs' names no step (steps: slope)");
   EXPECT_EQ(error_of(job(kInput, kSlopeStep, "\n[[output]]\nfrom = []\npath = \"o.tif\"\n")),
             "t.toml:10:8: output 1: from: expected at least one string, found none");
-  EXPECT_EQ(error_of(job(kInput, kSlopeStep, "\n[[output]]\nfrom = [\"slope\", \"slope\"]\npath = \"o.tif\"\n")),
+  EXPECT_EQ(error_of(job(kInput, kSlopeStep,
+                         "\n[[output]]\nfrom = [\"slope\", \"slope\"]\npath = \"o.tif\"\n")),
             "t.toml:10:18: output 1: from: step 'slope' listed twice");
 }
 
 TEST(JobFileErrors, OutputPathMustBeTiff) {
-  EXPECT_EQ(error_of(job(kInput, kSlopeStep, "\n[[output]]\nfrom = \"slope\"\npath = \"out/s.h5\"\n")),
-            "t.toml:11:8: output 1: path: expected a .tif or .tiff path, found 'out/s.h5'");
+  EXPECT_EQ(
+      error_of(job(kInput, kSlopeStep, "\n[[output]]\nfrom = \"slope\"\npath = \"out/s.h5\"\n")),
+      "t.toml:11:8: output 1: path: expected a .tif or .tiff path, found 'out/s.h5'");
 }
 
 TEST(JobFileErrors, TwoOutputsWithOnePath) {
   EXPECT_EQ(error_of(job(kInput, kSlopeStep, std::string(kOutput) + std::string(kOutput))),
-            "t.toml:13:1: output 2: path '/jobs/out/slope.tif' is also the path of the output at t.toml:9:1");
+            "t.toml:13:1: output 2: path '/jobs/out/slope.tif' is also the path of the output at "
+            "t.toml:9:1");
 }
 
 TEST(JobFileErrors, CompressionKeys) {
-  const auto with = [](std::string_view keys) { return job(kInput, kSlopeStep, std::string(kOutput) + std::string(keys)); };
+  const auto with = [](std::string_view keys) {
+    return job(kInput, kSlopeStep, std::string(kOutput) + std::string(keys));
+  };
   EXPECT_EQ(error_of(with("compress = \"gzip\"\n")),
             "t.toml:12:12: output 1: compress: expected none, deflate, zstd or lzw, found 'gzip'");
   EXPECT_EQ(error_of(with("predictor = 4\n")),
-            "t.toml:12:13: output 1: predictor: expected 1 (none), 2 (horizontal) or 3 (floating point), found 4");
-  EXPECT_EQ(error_of(with("compress = \"lzw\"\nlevel = 3\n")),
-            "t.toml:13:9: output 1: level: expected compress = \"zstd\" or \"deflate\" with a level");
+            "t.toml:12:13: output 1: predictor: expected 1 (none), 2 (horizontal) or 3 (floating "
+            "point), found 4");
+  EXPECT_EQ(
+      error_of(with("compress = \"lzw\"\nlevel = 3\n")),
+      "t.toml:13:9: output 1: level: expected compress = \"zstd\" or \"deflate\" with a level");
   EXPECT_EQ(error_of(with("compress = \"zstd\"\nlevel = 23\n")),
             "t.toml:13:9: output 1: level: expected 1 to 22 for ZSTD, found 23");
-  EXPECT_EQ(error_of(with("compress = \"zstd\"\nco = [\"compress=lzw\"]\n")),
-            "t.toml:13:7: output 1: co: 'compress=lzw' repeats COMPRESS, which the output's keys set");
-  EXPECT_EQ(error_of(with("co = [\"TILED\"]\n")), "t.toml:12:7: output 1: co: expected NAME=VALUE, found 'TILED'");
+  EXPECT_EQ(
+      error_of(with("compress = \"zstd\"\nco = [\"compress=lzw\"]\n")),
+      "t.toml:13:7: output 1: co: 'compress=lzw' repeats COMPRESS, which the output's keys set");
+  EXPECT_EQ(error_of(with("co = [\"TILED\"]\n")),
+            "t.toml:12:7: output 1: co: expected NAME=VALUE, found 'TILED'");
   const std::string unknown = error_of(with("co = [\"QUALITY=3\"]\n"));
-  EXPECT_TRUE(unknown.starts_with("t.toml:12:6: output 1: unknown creation option 'QUALITY'")) << unknown;
+  EXPECT_TRUE(unknown.starts_with("t.toml:12:6: output 1: unknown creation option 'QUALITY'"))
+      << unknown;
 }
 
 TEST(JobFileErrors, TileMustBeAPositiveMultipleOf16) {
   const std::string base = job(kInput, kSlopeStep, kOutput) + "[run]\n";
-  EXPECT_EQ(error_of(base + "tile = 500\n"), "t.toml:13:8: run: tile: expected a positive multiple of 16, found 500");
-  EXPECT_EQ(error_of(base + "tile = 0\n"), "t.toml:13:8: run: tile: expected a positive multiple of 16, found 0");
-  EXPECT_EQ(error_of(base + "tile = -16\n"), "t.toml:13:8: run: tile: expected a positive multiple of 16, found -16");
+  EXPECT_EQ(error_of(base + "tile = 500\n"),
+            "t.toml:13:8: run: tile: expected a positive multiple of 16, found 500");
+  EXPECT_EQ(error_of(base + "tile = 0\n"),
+            "t.toml:13:8: run: tile: expected a positive multiple of 16, found 0");
+  EXPECT_EQ(error_of(base + "tile = -16\n"),
+            "t.toml:13:8: run: tile: expected a positive multiple of 16, found -16");
 }
 
 TEST(JobFileErrors, JobWithoutStepsOrOutputs) {
-  EXPECT_EQ(error_of(std::string(kInput) + std::string(kOutput)), "t.toml:1:1: job has no [[step]] (expected at least one)");
+  EXPECT_EQ(error_of(std::string(kInput) + std::string(kOutput)),
+            "t.toml:1:1: job has no [[step]] (expected at least one)");
   EXPECT_EQ(error_of(std::string(kInput) + std::string(kSlopeStep)),
             "t.toml:1:1: job has no [[output]] (expected at least one)");
 }
 
 TEST(JobFile, AStepNoOutputUsesIsFine) {
-  const std::string steps = std::string(kSlopeStep) + "\n[[step]]\nid = \"unused\"\nop = \"aspect\"\nin = \"dem\"\n";
+  const std::string steps =
+      std::string(kSlopeStep) + "\n[[step]]\nid = \"unused\"\nop = \"aspect\"\nin = \"dem\"\n";
   EXPECT_EQ(parse(job(kInput, steps, kOutput)).steps.size(), 2u);
 }
 

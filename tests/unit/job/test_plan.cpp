@@ -9,7 +9,9 @@
 namespace tessera::plan {
 namespace {
 
-bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, std::string_view part) {
+  return text.find(part) != std::string::npos;
+}
 
 RasterInfo dem(Extent size, PixelType type = PixelType::Float32) {
   RasterInfo info;
@@ -116,7 +118,8 @@ TEST(Plan, StepsGetTheirOpsInputsCellTypesAndHalos) {
   EXPECT_EQ(plan.steps[1].id, "slope");
   EXPECT_EQ(plan.halo, 1);
   EXPECT_EQ(plan.input_names, std::vector<std::string>{"dem"});
-  EXPECT_EQ(make_plan(parse(kSlopeOutput), {dem({100, 80})}).steps[0].cells, ops::CellType::Float32);
+  EXPECT_EQ(make_plan(parse(kSlopeOutput), {dem({100, 80})}).steps[0].cells,
+            ops::CellType::Float32);
 }
 
 TEST(Plan, OneCellRasterPlans) {
@@ -127,7 +130,8 @@ TEST(Plan, OneCellRasterPlans) {
 }
 
 TEST(Plan, RunTileSetsTheGridAndTheOutputBlocks) {
-  const Plan plan = make_plan(parse(std::string(kSlopeOutput) + "[run]\ntile = 64\n"), {dem({100, 80})});
+  const Plan plan =
+      make_plan(parse(std::string(kSlopeOutput) + "[run]\ntile = 64\n"), {dem({100, 80})});
   EXPECT_EQ(plan.grid.tile_width(), 64);
   EXPECT_EQ(plan.grid.count(), 4);
   EXPECT_EQ(plan.outputs[0].spec.tile_width, 64);
@@ -169,31 +173,36 @@ path = "hs.tif"
 }
 
 TEST(Plan, ColourBandsAreNamedAfterTheirColour) {
-  const std::string steps = "[input.dem]\npath = \"dem.tif\"\n"
-                            "[[step]]\nid = \"relief\"\nop = \"color-relief\"\nin = \"dem\"\n"
-                            "color_file = \"color_file.txt\"\n"
-                            "[[step]]\nid = \"rgba\"\nop = \"color-relief\"\nin = \"dem\"\n"
-                            "color_file = \"color_file.txt\"\nalpha = true\n";
+  const std::string steps =
+      "[input.dem]\npath = \"dem.tif\"\n"
+      "[[step]]\nid = \"relief\"\nop = \"color-relief\"\nin = \"dem\"\n"
+      "color_file = \"color_file.txt\"\n"
+      "[[step]]\nid = \"rgba\"\nop = \"color-relief\"\nin = \"dem\"\n"
+      "color_file = \"color_file.txt\"\nalpha = true\n";
   const std::string outputs = "[[output]]\nfrom = [\"relief\", \"rgba\"]\npath = \"r.tif\"\n";
   const auto job = job::parse_job_text(steps + outputs, "t.toml", TESSERA_TEST_DATA);
   const Plan plan = make_plan(job, {dem({10, 10})});
   const OutputSpec& spec = plan.outputs[0].spec;
   EXPECT_EQ(spec.bands, 7);
   EXPECT_EQ(spec.type, PixelType::Byte);
-  EXPECT_EQ(spec.band_descriptions, (std::vector<std::string>{"relief_red", "relief_green", "relief_blue", "rgba_red",
-                                                              "rgba_green", "rgba_blue", "rgba_alpha"}));
+  EXPECT_EQ(spec.band_descriptions,
+            (std::vector<std::string>{"relief_red", "relief_green", "relief_blue", "rgba_red",
+                                      "rgba_green", "rgba_blue", "rgba_alpha"}));
 }
 
 TEST(Plan, StepsOfOneOutputMustShareTheirType) {
-  EXPECT_EQ(plan_error(parse("\n[[output]]\nfrom = [\"hs\", \"slope\"]\npath = \"x.tif\"\n"), {dem({10, 10})}),
-            "t.toml:20:8: output 'x.tif': steps give different pixel types (hs: Byte, slope: Float32); "
-            "write them to separate outputs");
+  EXPECT_EQ(
+      plan_error(parse("\n[[output]]\nfrom = [\"hs\", \"slope\"]\npath = \"x.tif\"\n"),
+                 {dem({10, 10})}),
+      "t.toml:20:8: output 'x.tif': steps give different pixel types (hs: Byte, slope: Float32); "
+      "write them to separate outputs");
 }
 
 TEST(Plan, BlockSizeInCoMustMatchTheTile) {
   const auto job = parse(std::string(kSlopeOutput) + "co = [\"BLOCKXSIZE=128\"]\n");
   EXPECT_EQ(plan_error(job, {dem({1000, 1000})}),
-            "t.toml:18:1: output 's.tif': co: BLOCKXSIZE and BLOCKYSIZE must equal the tile size (512 x 512); "
+            "t.toml:18:1: output 's.tif': co: BLOCKXSIZE and BLOCKYSIZE must equal the tile size "
+            "(512 x 512); "
             "set [run] tile instead");
 }
 
@@ -214,27 +223,33 @@ in = "b"
 )";
 
 TEST(Plan, InputsOnDifferentGridsAreAnError) {
-  const auto job = parse(kSlopeOutput, std::string(kTwoInputs) + "[[step]]\nid = \"slope\"\nop = \"slope\"\nin = \"a\"\n");
+  const auto job =
+      parse(kSlopeOutput,
+            std::string(kTwoInputs) + "[[step]]\nid = \"slope\"\nop = \"slope\"\nin = \"a\"\n");
   EXPECT_NO_THROW(make_plan(job, {dem({10, 10}), dem({10, 10})}));
   RasterInfo other = dem({20, 10});
   other.geotransform[0] = 1030;
   other.crs_wkt = "GEOGCRS[\"WGS 84\"]";
   EXPECT_EQ(plan_error(job, {dem({10, 10}), other}),
-            "t.toml:3:1: input 'b' is not on the grid of input 'a' (t.toml:1:1): size 20 x 10 vs 10 x 10; "
+            "t.toml:3:1: input 'b' is not on the grid of input 'a' (t.toml:1:1): size 20 x 10 vs "
+            "10 x 10; "
             "geotransform (1030.000000, 30.000000, 0.000000, 5000.000000, 0.000000, -30.000000) vs "
             "(1000.000000, 30.000000, 0.000000, 5000.000000, 0.000000, -30.000000); crs differs");
 }
 
 TEST(Plan, UnusedInputsNeedNotMatch) {
-  const std::string steps = "[input.a]\npath = \"a.tif\"\n[input.b]\npath = \"b.tif\"\n"
-                            "[[step]]\nid = \"slope\"\nop = \"slope\"\nin = \"a\"\n";
+  const std::string steps =
+      "[input.a]\npath = \"a.tif\"\n[input.b]\npath = \"b.tif\"\n"
+      "[[step]]\nid = \"slope\"\nop = \"slope\"\nin = \"a\"\n";
   EXPECT_NO_THROW(make_plan(parse(kSlopeOutput, steps), {dem({10, 10}), dem({30, 30})}));
 }
 
 TEST(Plan, BandMustExist) {
-  const auto job = parse(kSlopeOutput, "[input.dem]\npath = \"dem.tif\"\nband = 2\n"
-                                       "[[step]]\nid = \"slope\"\nop = \"slope\"\nin = \"dem\"\n");
-  EXPECT_EQ(plan_error(job, {dem({10, 10})}), "t.toml:1:1: input 'dem': band 2 does not exist in 'dem.tif' (it has 1)");
+  const auto job = parse(kSlopeOutput,
+                         "[input.dem]\npath = \"dem.tif\"\nband = 2\n"
+                         "[[step]]\nid = \"slope\"\nop = \"slope\"\nin = \"dem\"\n");
+  EXPECT_EQ(plan_error(job, {dem({10, 10})}),
+            "t.toml:1:1: input 'dem': band 2 does not exist in 'dem.tif' (it has 1)");
 }
 
 TEST(Plan, MetadataCountMustMatchTheInputs) {
@@ -275,23 +290,29 @@ TEST(Plan, ChainedStepsAreRefusedUntilTheExecutorRunsChains) {
 
 TEST(Plan, BytesPerThreadCountInputsStepsAndEncoders) {
   const Plan plan = make_plan(parse(kSlopeOutput), {dem({10, 10})});
-  const int64_t input = 18 * 18 * 4;                  // one 16 x 16 tile and a halo of 1, 4-byte cells
+  const int64_t input = 18 * 18 * 4;  // one 16 x 16 tile and a halo of 1, 4-byte cells
   const int64_t steps = 256 * 1 + 256 * 4 + 256 * 4;  // hillshade Byte, slope and aspect Float32
   const int64_t encoder = 2 * 256 * 4;                // the slope output's one Float32 band
   EXPECT_EQ(plan.bytes_per_thread(), input + steps + encoder);
-  EXPECT_EQ(plan.bytes_per_rank(3), 3 * plan.bytes_per_thread() + gdal_cache_bytes + rank_overhead_bytes);
+  EXPECT_EQ(plan.bytes_per_rank(3),
+            3 * plan.bytes_per_thread() + gdal_cache_bytes + rank_overhead_bytes);
 }
 
 TEST(Plan, DescribeNamesGridHaloStepsOutputsAndMemory) {
-  const Plan plan = make_plan(parse(std::string(kSlopeOutput) + "compress = \"zstd\"\npredictor = 3\n"),
-                              {dem({1000, 700})});
+  const Plan plan =
+      make_plan(parse(std::string(kSlopeOutput) + "compress = \"zstd\"\npredictor = 3\n"),
+                {dem({1000, 700})});
   const std::string text = plan.describe(2, 4);
   EXPECT_TRUE(contains(text, "raster: 1000 x 700 cells\n")) << text;
   EXPECT_TRUE(contains(text, "  dem: dem.tif band 1, 1000 x 700 Float32\n")) << text;
   EXPECT_TRUE(contains(text, "tiles: 512 x 512 cells, 2 across x 2 down = 4\n")) << text;
   EXPECT_TRUE(contains(text, "halo: 1\n")) << text;
-  EXPECT_TRUE(contains(text, "  slope: op slope reads dem as Float32, halo 1, gives 1 band(s) of Float32\n")) << text;
-  EXPECT_TRUE(contains(text, "  s.tif: 1 band(s) of Float32, ZSTD level 9, predictor 3, classic TIFF\n")) << text;
+  EXPECT_TRUE(contains(
+      text, "  slope: op slope reads dem as Float32, halo 1, gives 1 band(s) of Float32\n"))
+      << text;
+  EXPECT_TRUE(
+      contains(text, "  s.tif: 1 band(s) of Float32, ZSTD level 9, predictor 3, classic TIFF\n"))
+      << text;
   EXPECT_TRUE(contains(text, "run: 2 rank(s) x 4 thread(s)\n")) << text;
   EXPECT_TRUE(contains(text, "memory per rank: 4 threads x ")) << text;
   EXPECT_TRUE(contains(text, "+ 64.0 MiB GDAL block cache + 32.0 MiB overhead = ")) << text;
