@@ -90,10 +90,13 @@ void apply(CreationOptions& o, const std::string& name, std::string_view value) 
 // per input byte; zlib's and zstd's bounds are a fraction of a percent plus a small constant.
 double worst_case_tile_bytes(Compression c, double raw) {
   switch (c) {
-    case Compression::None: return raw;
-    case Compression::Lzw: return raw * 1.5 + 64;
+    case Compression::None:
+      return raw;
+    case Compression::Lzw:
+      return raw * 1.5 + 64;
     case Compression::Deflate:
-    case Compression::Zstd: return raw * (1.0 + 1.0 / 128) + 1024;
+    case Compression::Zstd:
+      return raw * (1.0 + 1.0 / 128) + 1024;
   }
   return raw * 2;
 }

@@ -78,8 +78,8 @@ Dataset open_raster(const std::string& path) {
 GDALRasterBandH get_band(GDALDatasetH ds, int band, const std::string& path) {
   const int count = GDALGetRasterCount(ds);
   if (band < 1 || band > count)
-    throw Error(path + ": no band " + std::to_string(band) + " (it has " +
-                std::to_string(count) + ")");
+    throw Error(path + ": no band " + std::to_string(band) + " (it has " + std::to_string(count) +
+                ")");
   return GDALGetRasterBand(ds, band);
 }
 
@@ -92,34 +92,48 @@ void close_checked(Dataset ds, const std::string& path, const std::string& what)
 
 GDALDataType gdal_type(PixelType t) {
   switch (t) {
-    case PixelType::Byte: return GDT_Byte;
-    case PixelType::UInt16: return GDT_UInt16;
-    case PixelType::Int16: return GDT_Int16;
-    case PixelType::UInt32: return GDT_UInt32;
-    case PixelType::Int32: return GDT_Int32;
-    case PixelType::Float32: return GDT_Float32;
-    case PixelType::Float64: return GDT_Float64;
+    case PixelType::Byte:
+      return GDT_Byte;
+    case PixelType::UInt16:
+      return GDT_UInt16;
+    case PixelType::Int16:
+      return GDT_Int16;
+    case PixelType::UInt32:
+      return GDT_UInt32;
+    case PixelType::Int32:
+      return GDT_Int32;
+    case PixelType::Float32:
+      return GDT_Float32;
+    case PixelType::Float64:
+      return GDT_Float64;
   }
   throw Error("io: unknown pixel type");
 }
 
 PixelType pixel_type(GDALDataType t, const std::string& path) {
   switch (t) {
-    case GDT_Byte: return PixelType::Byte;
-    case GDT_UInt16: return PixelType::UInt16;
-    case GDT_Int16: return PixelType::Int16;
-    case GDT_UInt32: return PixelType::UInt32;
-    case GDT_Int32: return PixelType::Int32;
-    case GDT_Float32: return PixelType::Float32;
-    case GDT_Float64: return PixelType::Float64;
-    default: break;
+    case GDT_Byte:
+      return PixelType::Byte;
+    case GDT_UInt16:
+      return PixelType::UInt16;
+    case GDT_Int16:
+      return PixelType::Int16;
+    case GDT_UInt32:
+      return PixelType::UInt32;
+    case GDT_Int32:
+      return PixelType::Int32;
+    case GDT_Float32:
+      return PixelType::Float32;
+    case GDT_Float64:
+      return PixelType::Float64;
+    default:
+      break;
   }
   throw Error(path + ": pixel type " + GDALGetDataTypeName(t) + " is not supported");
 }
 
 void read_block(GDALRasterBandH band, const std::string& path, int64_t x, int64_t y, int64_t w,
-                int64_t h, void* data, GDALDataType type, int64_t pixel_space,
-                int64_t line_space) {
+                int64_t h, void* data, GDALDataType type, int64_t pixel_space, int64_t line_space) {
   clear_gdal_error();
   const auto xi = static_cast<int>(x), yi = static_cast<int>(y);
   const auto wi = static_cast<int>(w), hi = static_cast<int>(h);
@@ -201,6 +215,57 @@ void close_tiff(Tiff tif, const std::string& path, const TiffErrors& errors) {
   TIFFClose(tif.release());
 }
 
+Tiff open_client_tiff(thandle_t client, const TiffClientProcs& p, const TiffOptions& options,
+                      const std::string& label, const TiffErrors& errors) {
+  Tiff tif(TIFFClientOpenExt("memory", "wl", client, p.read, p.write, p.seek, p.close, p.size,
+                             p.map, p.unmap, options.get()));
+  if (!tif) throw Error(with_reason(label + ": cannot open an in-memory TIFF", errors.last));
+  return tif;
+}
+
+void set_tag(TIFF* tif, uint32_t tag, int value, const std::string& label,
+             const TiffErrors& errors) {
+  if (!TIFFSetField(tif, tag, value))
+    throw Error(with_reason(label + ": cannot set TIFF tag " + std::to_string(tag), errors.last));
+}
+
+void set_tag(TIFF* tif, uint32_t tag, uint32_t value, const std::string& label,
+             const TiffErrors& errors) {
+  if (!TIFFSetField(tif, tag, value))
+    throw Error(with_reason(label + ": cannot set TIFF tag " + std::to_string(tag), errors.last));
+}
+
+void lend_write_buffer(TIFF* tif, std::span<std::byte> buffer, const std::string& label,
+                       const TiffErrors& errors) {
+  if (!TIFFWriteBufferSetup(tif, buffer.data(), static_cast<tmsize_t>(buffer.size())))
+    throw Error(with_reason(label + ": cannot set up the encoding buffer", errors.last));
+}
+
+void write_encoded_tile(TIFF* tif, const void* cells, size_t bytes, const std::string& label,
+                        const TiffErrors& errors) {
+  // libtiff's predictors difference a copy of the tile, so the caller's cells stay intact.
+  if (TIFFWriteEncodedTile(tif, 0, const_cast<void*>(cells), static_cast<tmsize_t>(bytes)) < 0)
+    throw Error(with_reason(label + ": cannot encode a tile", errors.last));
+}
+
+std::pair<uint64_t, uint64_t> first_tile_extent(TIFF* tif, const std::string& label) {
+  uint64_t* offsets = nullptr;
+  uint64_t* counts = nullptr;
+  if (!TIFFGetField(tif, TIFFTAG_TILEOFFSETS, &offsets) ||
+      !TIFFGetField(tif, TIFFTAG_TILEBYTECOUNTS, &counts) || !offsets || !counts)
+    throw Error(label + ": cannot find the encoded tile");
+  return {offsets[0], counts[0]};
+}
+
+void write_raw_tile(TIFF* tif, uint32_t index, std::span<const std::byte> bytes,
+                    const std::string& label, const TiffErrors& errors) {
+  errno = 0;
+  const auto size = static_cast<tmsize_t>(bytes.size());
+  if (TIFFWriteRawTile(tif, index, const_cast<std::byte*>(bytes.data()), size) != size)
+    throw Error(with_reason(label + ": cannot write tile " + std::to_string(index),
+                            errors.last + system_reason()));
+}
+
 uint32_t tiff_tag_u32(TIFF* tif, uint32_t tag, const std::string& path) {
   uint32_t value = 0;
   if (!TIFFGetField(tif, tag, &value))
@@ -217,10 +282,14 @@ uint16_t tiff_tag_u16(TIFF* tif, uint32_t tag, const std::string& path) {
 
 uint16_t tiff_compression(Compression c) {
   switch (c) {
-    case Compression::None: return COMPRESSION_NONE;
-    case Compression::Deflate: return COMPRESSION_ADOBE_DEFLATE;
-    case Compression::Zstd: return COMPRESSION_ZSTD;
-    case Compression::Lzw: return COMPRESSION_LZW;
+    case Compression::None:
+      return COMPRESSION_NONE;
+    case Compression::Deflate:
+      return COMPRESSION_ADOBE_DEFLATE;
+    case Compression::Zstd:
+      return COMPRESSION_ZSTD;
+    case Compression::Lzw:
+      return COMPRESSION_LZW;
   }
   return COMPRESSION_NONE;
 }

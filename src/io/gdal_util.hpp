@@ -7,8 +7,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "tessera/core/output_spec.hpp"
@@ -45,8 +47,7 @@ PixelType pixel_type(GDALDataType t, const std::string& path);
 /// Reads a w x h block at (x, y) of `band` into `data` as `type`, with the given byte spacing.
 /// Throws "<path>: cannot read cells (x, y, w x h): <gdal message>".
 void read_block(GDALRasterBandH band, const std::string& path, int64_t x, int64_t y, int64_t w,
-                int64_t h, void* data, GDALDataType type, int64_t pixel_space,
-                int64_t line_space);
+                int64_t h, void* data, GDALDataType type, int64_t pixel_space, int64_t line_space);
 
 /// Creates an empty GeoTIFF at `path` with the given creation options ("NAME=VALUE").
 /// Throws "<label>: cannot create: <gdal message>" (label: the name the user knows).
@@ -92,6 +93,39 @@ Tiff open_tiff(const std::string& path, const std::string& label, const char* mo
                TiffErrors& errors);
 /// Writes the directory and closes `tif`; throws "<path>: cannot finish: <message>".
 void close_tiff(Tiff tif, const std::string& path, const TiffErrors& errors);
+
+/// The I/O functions of a file libtiff reads and writes through the caller (TIFFClientOpen).
+struct TiffClientProcs {
+  TIFFReadWriteProc read;
+  TIFFReadWriteProc write;
+  TIFFSeekProc seek;
+  TIFFCloseProc close;
+  TIFFSizeProc size;
+  TIFFMapFileProc map;
+  TIFFUnmapFileProc unmap;
+};
+
+/// Opens `client` for writing (little-endian) through `procs`, errors going to `options`' handler.
+/// Throws "<label>: cannot open an in-memory TIFF: <message>".
+Tiff open_client_tiff(thandle_t client, const TiffClientProcs& procs, const TiffOptions& options,
+                      const std::string& label, const TiffErrors& errors);
+/// Sets one tag: `value` as an int for 16-bit and int tags, as uint32_t for 32-bit ones, as
+/// TIFFSetField reads them. Throws "<label>: cannot set TIFF tag N: <message>".
+void set_tag(TIFF* tif, uint32_t tag, int value, const std::string& label,
+             const TiffErrors& errors);
+void set_tag(TIFF* tif, uint32_t tag, uint32_t value, const std::string& label,
+             const TiffErrors& errors);
+/// Lends `buffer` to libtiff as its encoding buffer (it does not free it).
+void lend_write_buffer(TIFF* tif, std::span<std::byte> buffer, const std::string& label,
+                       const TiffErrors& errors);
+/// Encodes and writes `bytes` bytes of cells as tile 0; libtiff does not modify them.
+void write_encoded_tile(TIFF* tif, const void* cells, size_t bytes, const std::string& label,
+                        const TiffErrors& errors);
+/// Where tile 0's bytes were written: {offset, byte count}.
+std::pair<uint64_t, uint64_t> first_tile_extent(TIFF* tif, const std::string& label);
+/// Appends already encoded bytes as tile `index`. Throws "<label>: cannot write tile ...".
+void write_raw_tile(TIFF* tif, uint32_t index, std::span<const std::byte> bytes,
+                    const std::string& label, const TiffErrors& errors);
 
 /// Reads one tag of `tif`; throws "<path>: missing TIFF tag N".
 uint32_t tiff_tag_u32(TIFF* tif, uint32_t tag, const std::string& path);

@@ -25,10 +25,14 @@ std::string temporary_path(const std::string& path) {
 
 std::string compression_name(Compression c) {
   switch (c) {
-    case Compression::None: return "NONE";
-    case Compression::Deflate: return "DEFLATE";
-    case Compression::Zstd: return "ZSTD";
-    case Compression::Lzw: return "LZW";
+    case Compression::None:
+      return "NONE";
+    case Compression::Deflate:
+      return "DEFLATE";
+    case Compression::Zstd:
+      return "ZSTD";
+    case Compression::Lzw:
+      return "LZW";
   }
   return "NONE";
 }
@@ -46,8 +50,10 @@ std::vector<std::string> creation_options(const OutputSpec& spec) {
   };
   if (spec.bands > 1) list.emplace_back("INTERLEAVE=BAND");
   if (o.predictor != 1) list.push_back("PREDICTOR=" + std::to_string(o.predictor));
-  if (o.compression == Compression::Zstd) list.push_back("ZSTD_LEVEL=" + std::to_string(o.zstd_level));
-  if (o.compression == Compression::Deflate) list.push_back("ZLEVEL=" + std::to_string(o.deflate_level));
+  if (o.compression == Compression::Zstd)
+    list.push_back("ZSTD_LEVEL=" + std::to_string(o.zstd_level));
+  if (o.compression == Compression::Deflate)
+    list.push_back("ZLEVEL=" + std::to_string(o.deflate_level));
   return list;
 }
 
@@ -139,19 +145,15 @@ struct GeoTiffWriter::Impl {
                   std::to_string(band));
     const auto index = static_cast<uint32_t>(band * tiles_per_band + tile);
     errors.last.clear();
-    errno = 0;
-    const auto size = static_cast<tmsize_t>(encoded.size());
-    if (TIFFWriteRawTile(tif.get(), index, const_cast<std::byte*>(encoded.data()), size) != size)
-      throw Error(spec.path + ": cannot write tile " + std::to_string(tile) + " of band " +
-                  std::to_string(band + 1) + ": " + errors.last + detail::system_reason());
+    detail::write_raw_tile(tif.get(), index, encoded, spec.path, errors);
   }
 
   void commit() {
     if (!tif) throw Error(spec.path + ": committed twice");
     detail::close_tiff(std::move(tif), spec.path, errors);
     if (std::rename(temporary.path().c_str(), spec.path.c_str()) != 0)
-      throw Error(spec.path + ": cannot rename " + temporary.path() + " into place: " +
-                  std::strerror(errno));
+      throw Error(spec.path + ": cannot rename " + temporary.path() +
+                  " into place: " + std::strerror(errno));
     temporary.release();
   }
 };

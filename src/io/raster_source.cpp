@@ -9,9 +9,7 @@
 namespace tessera::io {
 namespace {
 
-Extent size_of_dataset(GDALDatasetH ds) {
-  return {GDALGetRasterXSize(ds), GDALGetRasterYSize(ds)};
-}
+Extent size_of_dataset(GDALDatasetH ds) { return {GDALGetRasterXSize(ds), GDALGetRasterYSize(ds)}; }
 
 void read_georeferencing(GDALDatasetH ds, RasterInfo& info) {
   info.has_geotransform = GDALGetGeoTransform(ds, info.geotransform.data()) == CE_None;
@@ -57,8 +55,8 @@ struct RasterReader::Impl {
   void read(Window window, View<T> out, GDALDataType type) const {
     if (out.width() != window.width || out.height() != window.height)
       throw Error(path + ": read: the view is " + std::to_string(out.width()) + " x " +
-                  std::to_string(out.height()) + " but the window " +
-                  std::to_string(window.width) + " x " + std::to_string(window.height));
+                  std::to_string(out.height()) + " but the window " + std::to_string(window.width) +
+                  " x " + std::to_string(window.height));
     const Window inside = intersect(window, whole(size));
     if (inside.empty()) return;
     T* first = out.data() + (inside.y - window.y) * out.stride() + (inside.x - window.x);

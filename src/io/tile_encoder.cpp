@@ -21,7 +21,8 @@ struct MemoryFile {
 
   static tmsize_t read(thandle_t h, void* buf, tmsize_t n) {
     MemoryFile& f = of(h);
-    const uint64_t count = std::min<uint64_t>(static_cast<uint64_t>(n), f.size - std::min(f.pos, f.size));
+    const uint64_t count =
+        std::min<uint64_t>(static_cast<uint64_t>(n), f.size - std::min(f.pos, f.size));
     std::memcpy(buf, f.bytes.data() + f.pos, count);
     f.pos += count;
     return static_cast<tmsize_t>(count);
@@ -57,13 +58,14 @@ uint16_t sample_format(PixelType t) {
 
 struct TileEncoder::Impl {
   OutputSpec spec;
+  std::string label;  // how errors name this encoder: "<output path>: tile encoder"
   size_t tile_bytes = 0;
   MemoryFile file;
   std::vector<std::byte> raw;  // libtiff's encoding buffer, lent to each in-memory TIFF
   detail::TiffErrors errors;
   detail::TiffOptions options{&errors};
 
-  explicit Impl(const OutputSpec& s) : spec(s) {
+  explicit Impl(const OutputSpec& s) : spec(s), label(s.path + ": tile encoder") {
     detail::check_options(spec);
     tile_bytes = static_cast<size_t>(spec.tile_width * spec.tile_height) * size_of(spec.type);
     // Room for the header and a tile LZW grew by half; zero-filled, so every page is touched now.
@@ -72,18 +74,15 @@ struct TileEncoder::Impl {
   }
 
   detail::Tiff open() {
+    static constexpr detail::TiffClientProcs procs{
+        MemoryFile::read,      MemoryFile::write, MemoryFile::seek, MemoryFile::close,
+        MemoryFile::file_size, MemoryFile::map,   MemoryFile::unmap};
     file.size = file.pos = 0;
     errors.last.clear();
-    detail::Tiff tif(TIFFClientOpenExt("tile", "wl", &file, MemoryFile::read, MemoryFile::write,
-                                       MemoryFile::seek, MemoryFile::close, MemoryFile::file_size,
-                                       MemoryFile::map, MemoryFile::unmap, options.get()));
-    if (!tif) fail("cannot open an in-memory TIFF");
-    return tif;
+    return detail::open_client_tiff(&file, procs, options, label, errors);
   }
 
-  void set(TIFF* tif, uint32_t tag, auto value) {
-    if (!TIFFSetField(tif, tag, value)) fail("cannot set TIFF tag " + std::to_string(tag));
-  }
+  void set(TIFF* tif, uint32_t tag, auto value) { detail::set_tag(tif, tag, value, label, errors); }
 
   void set_tags(TIFF* tif) {
     set(tif, TIFFTAG_IMAGEWIDTH, static_cast<uint32_t>(spec.tile_width));
@@ -95,7 +94,8 @@ struct TileEncoder::Impl {
     set(tif, TIFFTAG_SAMPLEFORMAT, static_cast<int>(sample_format(spec.type)));
     set(tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
     set(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
-    set(tif, TIFFTAG_COMPRESSION, static_cast<int>(detail::tiff_compression(spec.options.compression)));
+    set(tif, TIFFTAG_COMPRESSION,
+        static_cast<int>(detail::tiff_compression(spec.options.compression)));
     if (spec.options.predictor != 1) set(tif, TIFFTAG_PREDICTOR, spec.options.predictor);
     if (spec.options.compression == Compression::Zstd)
       set(tif, TIFFTAG_ZSTD_LEVEL, spec.options.zstd_level);
@@ -103,6 +103,8 @@ struct TileEncoder::Impl {
       set(tif, TIFFTAG_ZIPQUALITY, spec.options.deflate_level);
   }
 
+  // One in-memory TIFF per tile: opening one costs about 25 us, under 0.2% of encoding a
+  // 512 x 512 Float32 tile, and it leaves no codec state to reset between tiles.
   std::span<const std::byte> encode(const void* cells) {
     if (spec.options.compression == Compression::None) {
       std::memcpy(file.bytes.data(), cells, tile_bytes);
@@ -110,29 +112,11 @@ struct TileEncoder::Impl {
     }
     detail::Tiff tif = open();
     set_tags(tif.get());
-    if (!TIFFWriteBufferSetup(tif.get(), raw.data(), static_cast<tmsize_t>(raw.size())))
-      fail("cannot set up the encoding buffer");
-    // libtiff's predictors difference a copy of the tile, so the caller's cells stay intact.
-    if (TIFFWriteEncodedTile(tif.get(), 0, const_cast<void*>(cells),
-                             static_cast<tmsize_t>(tile_bytes)) < 0)
-      fail("cannot encode a tile");
-    return written_tile(tif.get());
-  }
-
-  std::span<const std::byte> written_tile(TIFF* tif) {
-    uint64_t* offsets = nullptr;
-    uint64_t* counts = nullptr;
-    if (!TIFFGetField(tif, TIFFTAG_TILEOFFSETS, &offsets) ||
-        !TIFFGetField(tif, TIFFTAG_TILEBYTECOUNTS, &counts) || !offsets || !counts ||
-        offsets[0] + counts[0] > file.size)
-      fail("cannot find the encoded tile");
-    return {file.bytes.data() + offsets[0], static_cast<size_t>(counts[0])};
-  }
-
-  [[noreturn]] void fail(const std::string& what) const {
-    std::string message = spec.path + ": tile encoder: " + what;
-    if (!errors.last.empty()) message += ": " + errors.last;
-    throw Error(message);
+    detail::lend_write_buffer(tif.get(), raw, label, errors);
+    detail::write_encoded_tile(tif.get(), cells, tile_bytes, label, errors);
+    const auto [offset, count] = detail::first_tile_extent(tif.get(), label);
+    if (offset + count > file.size) throw Error(label + ": the encoded tile is outside its file");
+    return {file.bytes.data() + offset, static_cast<size_t>(count)};
   }
 };
 

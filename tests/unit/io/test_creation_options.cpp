@@ -105,10 +105,13 @@ TEST(NeedsBigTiff, CompressedFilesThatCouldPassFourGiBSwitch) {
 TEST(NeedsBigTiff, CountsPaddedTilesAndCompressionOverhead) {
   // 32000 x 32000 Float32 = 3.81 GiB of cells, but padded to 63 x 63 tiles of 512 it is 3.88 GiB;
   // the worst case of LZW (1.5x) passes 4 GiB while uncompressed does not.
-  EXPECT_FALSE(needs_bigtiff(spec_of(32000, 32000, PixelType::Float32, "IF_SAFER", Compression::None)));
-  EXPECT_TRUE(needs_bigtiff(spec_of(32000, 32000, PixelType::Float32, "IF_SAFER", Compression::Lzw)));
+  EXPECT_FALSE(
+      needs_bigtiff(spec_of(32000, 32000, PixelType::Float32, "IF_SAFER", Compression::None)));
+  EXPECT_TRUE(
+      needs_bigtiff(spec_of(32000, 32000, PixelType::Float32, "IF_SAFER", Compression::Lzw)));
   // 32257 x 32257 is under 4 GiB of cells but 64 x 64 padded tiles make exactly 4 GiB.
-  EXPECT_TRUE(needs_bigtiff(spec_of(32257, 32257, PixelType::Float32, "IF_SAFER", Compression::None)));
+  EXPECT_TRUE(
+      needs_bigtiff(spec_of(32257, 32257, PixelType::Float32, "IF_SAFER", Compression::None)));
 }
 
 TEST(NeedsBigTiff, BandsMultiplyTheSize) {

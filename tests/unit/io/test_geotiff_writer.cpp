@@ -34,10 +34,14 @@ GDALDataType gdal_type_of(PixelType t) {
 double cell_value(PixelType t, int64_t x, int64_t y, int band) {
   const double v = 3.0 * x - 2.0 * y + 50.0 * band + static_cast<double>((x * 7 + y * 13) % 5);
   switch (t) {
-    case PixelType::Byte: return static_cast<double>(static_cast<int64_t>(v + 1000) % 256);
-    case PixelType::UInt16: return v + 1000;
-    case PixelType::Int16: return v - 100;
-    default: return v * 0.37 - 21.5;
+    case PixelType::Byte:
+      return static_cast<double>(static_cast<int64_t>(v + 1000) % 256);
+    case PixelType::UInt16:
+      return v + 1000;
+    case PixelType::Int16:
+      return v - 100;
+    default:
+      return v * 0.37 - 21.5;
   }
 }
 
@@ -60,9 +64,10 @@ std::vector<std::byte> tile_cells(const std::vector<std::byte>& band, const Tile
   std::vector<std::byte> tile(static_cast<size_t>(grid.tile_width() * grid.tile_height()) * cell);
   const Window owned = grid.owned(index);
   for (int64_t y = 0; y < owned.height; ++y)
-    std::memcpy(tile.data() + static_cast<size_t>(y * grid.tile_width()) * cell,
-                band.data() + static_cast<size_t>((owned.y + y) * grid.raster().width + owned.x) * cell,
-                static_cast<size_t>(owned.width) * cell);
+    std::memcpy(
+        tile.data() + static_cast<size_t>(y * grid.tile_width()) * cell,
+        band.data() + static_cast<size_t>((owned.y + y) * grid.raster().width + owned.x) * cell,
+        static_cast<size_t>(owned.width) * cell);
   return tile;
 }
 
@@ -106,10 +111,14 @@ void write_all(const OutputSpec& spec, const std::vector<std::vector<std::byte>>
 
 const char* compression_name(Compression c) {
   switch (c) {
-    case Compression::Deflate: return "DEFLATE";
-    case Compression::Zstd: return "ZSTD";
-    case Compression::Lzw: return "LZW";
-    default: return nullptr;
+    case Compression::Deflate:
+      return "DEFLATE";
+    case Compression::Zstd:
+      return "ZSTD";
+    case Compression::Lzw:
+      return "LZW";
+    default:
+      return nullptr;
   }
 }
 
@@ -137,7 +146,8 @@ void check_metadata(GDALDatasetH ds, const OutputSpec& spec) {
   OSRDestroySpatialReference(wanted);
 }
 
-void check_band(GDALDatasetH ds, const OutputSpec& spec, int b, const std::vector<std::byte>& cells) {
+void check_band(GDALDatasetH ds, const OutputSpec& spec, int b,
+                const std::vector<std::byte>& cells) {
   GDALRasterBandH band = GDALGetRasterBand(ds, b + 1);
   ASSERT_EQ(GDALGetRasterDataType(band), gdal_type_of(spec.type));
   int has_nodata = 0;
@@ -186,7 +196,8 @@ class RoundTrip : public testing::TestWithParam<Case> {};
 TEST_P(RoundTrip, GdalReadsBackTheSameFile) {
   const Case& c = GetParam();
   test::TempDir dir;
-  const OutputSpec spec = make_spec(dir.file("out.tif"), c.type, c.bands, c.compression, c.predictor);
+  const OutputSpec spec =
+      make_spec(dir.file("out.tif"), c.type, c.bands, c.compression, c.predictor);
   std::vector<std::vector<std::byte>> bands;
   for (int b = 0; b < c.bands; ++b) bands.push_back(band_cells(c.type, spec.size, b));
   write_all(spec, bands);
@@ -262,9 +273,10 @@ std::vector<std::byte> gdal_tile_bytes(const std::string& path, const OutputSpec
   list.push_back(nullptr);
   GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GTiff"), path.c_str(), 100, 70, 1,
                                gdal_type_of(spec.type), const_cast<char**>(list.data()));
-  EXPECT_EQ(GDALRasterIO(GDALGetRasterBand(ds, 1), GF_Write, 0, 0, 100, 70,
-                         const_cast<std::byte*>(band.data()), 100, 70, gdal_type_of(spec.type), 0, 0),
-            CE_None);
+  EXPECT_EQ(
+      GDALRasterIO(GDALGetRasterBand(ds, 1), GF_Write, 0, 0, 100, 70,
+                   const_cast<std::byte*>(band.data()), 100, 70, gdal_type_of(spec.type), 0, 0),
+      CE_None);
   GDALClose(ds);
   TIFF* tif = TIFFOpen(path.c_str(), "r");
   std::vector<std::byte> bytes(1 << 16);
@@ -282,9 +294,9 @@ TEST(TileEncoder, BytesMatchWhatGdalStores) {
     OutputSpec spec = make_spec("x.tif", PixelType::Float32, 1, c, 2);
     const auto band = band_cells(spec.type, spec.size, 0);
     const auto tile = tile_cells(band, TileGrid(spec.size, 32, 16), spec.type, 0);
-    const auto expected = gdal_tile_bytes(dir.file(name + ".tif"), spec, band,
-                                          {"TILED=YES", "BLOCKXSIZE=32", "BLOCKYSIZE=16",
-                                           "COMPRESS=" + name, "PREDICTOR=2"});
+    const auto expected = gdal_tile_bytes(
+        dir.file(name + ".tif"), spec, band,
+        {"TILED=YES", "BLOCKXSIZE=32", "BLOCKYSIZE=16", "COMPRESS=" + name, "PREDICTOR=2"});
     TileEncoder encoder(spec);
     const auto bytes = encoder.encode(tile.data());
     EXPECT_TRUE(std::equal(bytes.begin(), bytes.end(), expected.begin(), expected.end())) << name;
@@ -293,7 +305,8 @@ TEST(TileEncoder, BytesMatchWhatGdalStores) {
 
 TEST(GeoTiffWriter, WithoutCommitLeavesNoFile) {
   test::TempDir dir;
-  const OutputSpec spec = make_spec(dir.file("out.tif"), PixelType::Float32, 1, Compression::Zstd, 2);
+  const OutputSpec spec =
+      make_spec(dir.file("out.tif"), PixelType::Float32, 1, Compression::Zstd, 2);
   {
     GeoTiffWriter writer(spec);
     TileEncoder encoder(spec);
@@ -324,8 +337,9 @@ TEST(GeoTiffWriter, UnwritableFolderIsNamed) {
 
 TEST(GeoTiffWriter, RefusesBadTilesAndPredictors) {
   test::TempDir dir;
-  EXPECT_THROW(GeoTiffWriter(make_spec(dir.file("a.tif"), PixelType::UInt16, 1, Compression::Lzw, 3)),
-               Error);
+  EXPECT_THROW(
+      GeoTiffWriter(make_spec(dir.file("a.tif"), PixelType::UInt16, 1, Compression::Lzw, 3)),
+      Error);
   const OutputSpec spec = make_spec(dir.file("b.tif"), PixelType::Byte, 2, Compression::None, 1);
   GeoTiffWriter writer(spec);
   const std::vector<std::byte> bytes(32 * 16);

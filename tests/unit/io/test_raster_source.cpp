@@ -93,22 +93,22 @@ void check_window(RasterReader& reader, const std::vector<T>& reference, Extent 
   for (int64_t y = 0; y < window.height; ++y)
     for (int64_t x = 0; x < stride; ++x) {
       const int64_t gx = window.x + x, gy = window.y + y;
-      const bool inside = x < window.width && gx >= 0 && gy >= 0 && gx < size.width &&
-                          gy < size.height;
+      const bool inside =
+          x < window.width && gx >= 0 && gy >= 0 && gx < size.width && gy < size.height;
       const T expected = inside ? reference[static_cast<size_t>(gy * size.width + gx)] : sentinel;
       const T got = memory[static_cast<size_t>(y * stride + x)];
       if (std::isnan(static_cast<double>(expected))) {
         ASSERT_TRUE(std::isnan(static_cast<double>(got))) << "at " << x << "," << y;
       } else {
-        ASSERT_EQ(got, expected) << "window " << window.x << "," << window.y << " at " << x
-                                 << "," << y;
+        ASSERT_EQ(got, expected) << "window " << window.x << "," << window.y << " at " << x << ","
+                                 << y;
       }
     }
 }
 
 const std::vector<Window> kWindows{
-    {0, 0, 50, 40},      {-5, -7, 40, 30},   {100, 90, 60, 70},    {-20, 30, 200, 15},
-    {30, -3, 10, 2000},  {-9, -9, 2000, 2000}, {5000, 10, 20, 20}, {-30, -30, 10, 10},
+    {0, 0, 50, 40},     {-5, -7, 40, 30},     {100, 90, 60, 70},  {-20, 30, 200, 15},
+    {30, -3, 10, 2000}, {-9, -9, 2000, 2000}, {5000, 10, 20, 20}, {-30, -30, 10, 10},
 };
 
 TEST(RasterReader, ReadsWindowsAsInt32) {
