@@ -63,6 +63,7 @@ def make_cases(args, work):
         Case("text file named .tif", ["dem", "slope", text, out], 1, r"notaraster\.tif", out),
         Case("truncated GeoTIFF", ["dem", "hillshade", truncated, out], 1, r"truncated\.tif", out),
         Case("tiled GeoTIFF cut in half", ["dem", "slope", cut_tiles, out], 1, r"cut_tiles\.tif", out),
+        Case("unknown subcommand", ["bogus", dem, out], 2, r"bogus", out),
         Case("unknown mode", ["dem", "shine", dem, out], 2, r"shine", out),
         Case("unknown flag", ["dem", "hillshade", dem, out, "-zz", "3"], 2, r"-zz", out),
         Case("output under a regular file", ["dem", "hillshade", dem, os.path.join(afile, "out.tif")], 1,

@@ -103,6 +103,7 @@ class Raster:
                 "array": band.ReadAsArray(),
             })
         self.driver = ds.GetDriver().ShortName
+        self.compression = ds.GetMetadataItem("COMPRESSION", "IMAGE_STRUCTURE")
 
     def is_tiled(self):
         bx, by = self.bands[0]["block"]
