@@ -142,7 +142,7 @@ struct GeoTiffWriter::Impl {
     if (!tif) throw Error(spec.path + ": write after commit");
     if (band < 0 || band >= spec.bands || tile < 0 || tile >= tiles_per_band)
       throw Error(spec.path + ": no tile " + std::to_string(tile) + " in band " +
-                  std::to_string(band));
+                  std::to_string(band) + " (both count from 0)");
     const auto index = static_cast<uint32_t>(band * tiles_per_band + tile);
     errors.last.clear();
     detail::write_raw_tile(tif.get(), index, encoded, spec.path, errors);
