@@ -100,16 +100,17 @@ void edge_window(const Grid<T>& g, int64_t x, int64_t y, T* w) {
     }
     return;
   }
+  const int64_t i = x - g.x0;  // x in the row's own indices
   for (int r = 0; r < 3; ++r) {
-    const T* row = g.row(y - 1 + r) - g.x0;
+    const T* row = g.row(y - 1 + r);
     if (x == 0) {
-      w[3 * r] = g.extrapolate(row[0], row[1]);
-      w[3 * r + 1] = row[0];
-      w[3 * r + 2] = row[1];
+      w[3 * r] = g.extrapolate(row[i], row[i + 1]);
+      w[3 * r + 1] = row[i];
+      w[3 * r + 2] = row[i + 1];
     } else {
-      w[3 * r] = row[x - 1];
-      w[3 * r + 1] = row[x];
-      w[3 * r + 2] = g.extrapolate(row[x], row[x - 1]);
+      w[3 * r] = row[i - 1];
+      w[3 * r + 1] = row[i];
+      w[3 * r + 2] = g.extrapolate(row[i], row[i - 1]);
     }
   }
 }
@@ -149,13 +150,14 @@ void for_each_cell(const Grid<T>& g, Window owned, bool edges, float dst_nodata,
       for (int64_t x = owned.x; x < owned.right(); ++x) border_cell(x, y);
       continue;
     }
-    const T* r0 = g.row(y - 1) - g.x0;
-    const T* r1 = g.row(y) - g.x0;
-    const T* r2 = g.row(y + 1) - g.x0;
+    const T* r0 = g.row(y - 1);
+    const T* r1 = g.row(y);
+    const T* r2 = g.row(y + 1);
     for (int64_t x = owned.x; x < inner_x0; ++x) border_cell(x, y);
     for (int64_t x = inner_x0; x < inner_x1; ++x) {
-      T w[9] = {r0[x - 1], r0[x], r0[x + 1], r1[x - 1], r1[x], r1[x + 1],
-                r2[x - 1], r2[x], r2[x + 1]};
+      const int64_t i = x - g.x0;
+      T w[9] = {r0[i - 1], r0[i], r0[i + 1], r1[i - 1], r1[i], r1[i + 1],
+                r2[i - 1], r2[i], r2[i + 1]};
       store(x - owned.x, y - owned.y, compute(g, w, edges, dst_nodata, alg));
     }
     for (int64_t x = std::max(inner_x1, owned.x); x < owned.right(); ++x) border_cell(x, y);
