@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <optional>
 #include <string_view>
 
 #include "tessera/core/error.hpp"
@@ -75,6 +76,7 @@ class DemParser {
   void parse_flag(const std::string& arg);
   void build_job();
   void drop_inapplicable();
+  std::optional<int64_t> block_size() const;
 
   const std::vector<std::string>& args_;
   size_t next_ = 0;
@@ -139,7 +141,6 @@ DemCommand DemParser::parse() {
 
 void DemParser::drop_inapplicable() {
   const ops::OpEntry* entry = ops::find_op(command_.job.steps[0].op);
-  if (entry == nullptr) return;  // make_op reports the unknown mode
   for (auto it = options_.begin(); it != options_.end();) {
     const bool known = std::any_of(entry->options.begin(), entry->options.end(),
                                    [&](const ops::OptionSpec& o) { return o.key == it->first; });
@@ -156,6 +157,9 @@ void DemParser::drop_inapplicable() {
 void DemParser::build_job() {
   if (positionals_.empty()) throw UsageError("missing the mode (see tessera dem --help)");
   const std::string mode = positionals_[0];
+  if (ops::find_op(mode) == nullptr)
+    throw UsageError("unknown mode '" + mode +
+                     "' (expected hillshade, slope, aspect, TRI, TPI, roughness or color-relief)");
   const size_t wanted = mode == "color-relief" ? 4 : 3;
   if (positionals_.size() < wanted)
     throw UsageError(mode == "color-relief" ? "color-relief expects INPUT COLOR_FILE OUTPUT"
@@ -187,6 +191,23 @@ void DemParser::build_job() {
   output.path = positionals_.back();
   output.creation_options = creation_options_;
   job.outputs.push_back(output);
+  job.run.tile = block_size();
+}
+
+std::optional<int64_t> DemParser::block_size() const {
+  std::optional<int64_t> x;
+  std::optional<int64_t> y;
+  for (const auto& item : creation_options_) {
+    const auto eq = item.find('=');
+    if (eq == std::string::npos) continue;
+    const std::string name = item.substr(0, eq);
+    const bool is_x = iequals(name, "BLOCKXSIZE");
+    if (!is_x && !iequals(name, "BLOCKYSIZE")) continue;
+    const auto value = static_cast<int64_t>(parse_number("-co " + name, item.substr(eq + 1)));
+    (is_x ? x : y) = value;
+  }
+  if (x && y && *x != *y) throw UsageError("-co BLOCKXSIZE and BLOCKYSIZE must be equal");
+  return x ? x : y;
 }
 
 }  // namespace

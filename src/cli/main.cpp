@@ -68,11 +68,16 @@ int dispatch(const Environment& env, int argc, char** argv) {
   plan->add_option("job", job_path, "the job file (TOML)")->required();
   auto* dem = app.add_subcommand("dem", "gdaldem's modes, with gdaldem's command line");
   dem->prefix_command();
+  if (argc > 1 && argv[1][0] != '-' && app.get_subcommand_no_throw(argv[1]) == nullptr)
+    throw tessera::UsageError(std::string("unknown command '") + argv[1] +
+                              "' (expected run, plan or dem)");
   try {
     app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return env.is_root() ? app.exit(e) : ok;
   } catch (const CLI::ParseError& e) {
-    if (!env.is_root()) return e.get_exit_code() == 0 ? ok : usage;
-    return app.exit(e) == 0 ? ok : usage;
+    print_error(env, std::string(e.what()) + " (see tessera --help)");
+    return usage;
   }
   if (*run) run_job(env, job_path, quiet);
   if (*plan) show_plan(env, job_path);

@@ -101,8 +101,14 @@ void TileWorker::run_steps(Window owned) {
   for (size_t s = 0; s < plan_.steps.size(); ++s) {
     const auto& step = plan_.steps[s];
     const auto& input = plan_.inputs[step.input];
-    ops::TileIn in{plan_.grid.raster(), owned, plan_.halo, ConstView<float>(), input.nodata,
-                   input.geotransform[1], input.geotransform[5]};
+    ops::TileIn in;
+    in.raster = plan_.grid.raster();
+    in.owned = owned;
+    in.halo = plan_.halo;
+    in.nodata = input.nodata;
+    in.source_type = input.type;
+    in.ewres = input.geotransform[1];
+    in.nsres = input.geotransform[5];
     if (step.cells == ops::CellType::Int32) {
       in.cells = ConstView<int32_t>(int_cells_[step.input].view(grown_.width, grown_.height));
     } else {

@@ -77,12 +77,13 @@ def run(args, job, ranks, threads):
 def check_shape(args, name, source, srcwin, tile):
     folder = os.path.join(args.work, name)
     shutil.rmtree(folder, ignore_errors=True)
-    os.makedirs(folder)
+    os.makedirs(os.path.join(folder, "out"))
     dem = os.path.join(folder, "dem.tif")
     gdal.Translate(dem, os.path.join(args.data, source), srcWin=list(srcwin))
     job = write_job(folder, dem, tile, os.path.join(args.data, "color_file.txt"))
     run(args, job, 1, 1)
     shutil.move(os.path.join(folder, "out"), os.path.join(folder, "reference"))
+    os.makedirs(os.path.join(folder, "out"))
     failures = []
     for threads in (1, 2):
         run(args, job, args.ranks, threads)
@@ -92,6 +93,7 @@ def check_shape(args, name, source, srcwin, tile):
             if not filecmp.cmp(got, want, shallow=False):
                 failures.append("%s/%s at %d ranks x %d threads" % (name, step_id, args.ranks, threads))
         shutil.rmtree(os.path.join(folder, "out"))
+        os.makedirs(os.path.join(folder, "out"))
     print("%-10s %s: %d ops identical at %d ranks x 1 and 2 threads" %
           (name, "x".join(map(str, srcwin[2:])), len(STEPS), args.ranks))
     return failures

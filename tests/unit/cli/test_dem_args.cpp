@@ -79,6 +79,9 @@ TEST(DemArgs, UsageErrorsNameTheCulprit) {
   EXPECT_EQ(usage_error({"hillshade", "-igor", "-alt", "10", "a.tif", "b.tif"}),
             "-igor and -alt cannot be used together");
   EXPECT_EQ(usage_error({}), "missing the mode (see tessera dem --help)");
+  EXPECT_EQ(usage_error({"shine", "a.tif", "b.tif"}),
+            "unknown mode 'shine' (expected hillshade, slope, aspect, TRI, TPI, roughness or "
+            "color-relief)");
 }
 
 }  // namespace
