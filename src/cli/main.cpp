@@ -68,8 +68,9 @@ int dispatch(const Environment& env, int argc, char** argv) {
   plan->add_option("job", job_path, "the job file (TOML)")->required();
   auto* dem = app.add_subcommand("dem", "gdaldem's modes, with gdaldem's command line");
   dem->prefix_command();
-  if (argc > 1 && argv[1][0] != '-' && app.get_subcommand_no_throw(argv[1]) == nullptr)
-    throw tessera::UsageError(std::string("unknown command '") + argv[1] +
+  const std::string first = argc > 1 ? argv[1] : "";
+  if (!first.empty() && first[0] != '-' && first != "run" && first != "plan" && first != "dem")
+    throw tessera::UsageError("unknown command '" + first +
                               "' (expected run, plan or dem)");
   try {
     app.parse(argc, argv);
