@@ -9,7 +9,7 @@ import systest
 
 # Lines Open MPI's mpirun adds when a rank exits non-zero; everything else on stderr is tessera's.
 MPIRUN_NOISE = re.compile(
-    r"^(-+|\s*|Primary job\s+terminated normally.*|a non-zero exit code\..*|mpirun detected that.*"
+    r"^(-+|\s*|Primary job\s+terminated normally.*|a non-zero exit code\..*|(mpirun|mpiexec|orterun) detected that.*"
     r"|the job to be terminated\..*|\s*Process name:.*|\s*Exit code:.*)$")
 
 BAD_JOB = """\
