@@ -5,6 +5,7 @@
 
 #include "option_reader.hpp"
 #include "terrain_math.hpp"
+#include "hillshade_rows.hpp"
 #include "terrain_window.hpp"
 
 namespace tessera::ops {
@@ -61,32 +62,6 @@ struct Single {
     const double cang_254 = approx_a_div_sqrt_b(
         c.sin_alt_254 - (y * c.cos_az_cos_alt_z_254 - x * c.sin_az_cos_alt_z_254),
         1 + c.square_z * xx_plus_yy);
-    return static_cast<float>(cang_254 <= 0.0 ? 1.0 : 1.0 + cang_254);
-  }
-};
-
-/// One light, Horn, square cells (GDALHillshadeAlg_same_res): differences summed in T.
-template <class T>
-struct SingleSquare {
-  const Coeffs& c;
-  float operator()(const T* w) const {
-    T acc_x = w[0] - w[8];
-    const T six_minus_two = w[6] - w[2];
-    T acc_y = acc_x;
-    const T three_minus_five = w[3] - w[5];
-    const T one_minus_seven = w[1] - w[7];
-    acc_x += three_minus_five;
-    acc_y += one_minus_seven;
-    acc_x += three_minus_five;
-    acc_y += one_minus_seven;
-    acc_x += six_minus_two;
-    acc_y -= six_minus_two;
-    const double x = acc_x;
-    const double y = acc_y;
-    const double xx_plus_yy = x * x + y * y;
-    const double cang_254 = approx_a_div_sqrt_b(
-        c.sin_alt_254 + (x * c.sin_az_cos_alt_z_254_inv_res + y * c.cos_az_cos_alt_z_254_inv_res),
-        1 + c.square_z_inv_res2 * xx_plus_yy);
     return static_cast<float>(cang_254 <= 0.0 ? 1.0 : 1.0 + cang_254);
   }
 };
@@ -174,7 +149,11 @@ void shade(const terrain::Grid<T>& g, const TileIn& in, View<uint8_t> out,
     case ShadeStyle::Igor: return run(Igor<T, G>{c});
     case ShadeStyle::Single: break;
   }
-  if (G == Gradient::Horn && in.ewres == -in.nsres) return run(SingleSquare<T>{c});
+  if (G == Gradient::Horn && in.ewres == -in.nsres) {
+    const terrain::SquareShade square{c.sin_alt_254, c.sin_az_cos_alt_z_254_inv_res,
+                                      c.cos_az_cos_alt_z_254_inv_res, c.square_z_inv_res2};
+    return terrain::shade_square(g, in.owned, p.compute_edges, square, out);
+  }
   run(Single<T, G>{c});
 }
 

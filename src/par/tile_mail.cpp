@@ -78,6 +78,14 @@ std::optional<Parcel> Inbox::wait() { return receive(true); }
 
 void Inbox::recycle(std::vector<std::byte> bytes) { free_.push_back(std::move(bytes)); }
 
+std::vector<std::byte> Inbox::take_buffer() {
+  if (free_.empty()) return {};
+  std::vector<std::byte> buffer = std::move(free_.back());
+  free_.pop_back();
+  buffer.clear();
+  return buffer;
+}
+
 std::optional<Parcel> Inbox::receive(bool block) {
   while (open_senders_ > 0) {
     MPI_Status status;

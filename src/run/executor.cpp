@@ -157,7 +157,7 @@ void StreamingPass::process_batch(int64_t first, int64_t count) {
 
 Bytes StreamingPass::fresh_buffer() {
   if (rank_ != 0) return outbox_.take_buffer();
-  if (spare_.empty()) return {};
+  if (spare_.empty()) return inbox_->take_buffer();
   Bytes buffer = std::move(spare_.back());
   spare_.pop_back();
   return buffer;
@@ -240,18 +240,21 @@ void print_summary(const plan::Plan& plan, const StreamingPass& pass, int thread
   const MainTimes& m = pass.main_times();
   const auto tiles = par::all_gather(static_cast<double>(pass.tiles()));
   const auto rss = par::all_gather(static_cast<double>(peak_rss_bytes()) / 1e6);
-  const auto compute = par::all_gather(t.read + t.compute + t.encode);
+  const auto read = par::all_gather(t.read);
+  const auto compute = par::all_gather(t.compute);
+  const auto encode = par::all_gather(t.encode);
+  const auto communicate = par::all_gather(m.communicate);
+  const auto write = par::all_gather(m.write);
   const auto waits = par::all_gather(m.wait);
   if (par::world_rank() != 0) return;
-  std::string per_rank;
-  for (size_t r = 0; r < tiles.size(); ++r)
-    per_rank += fmt::format("{}rank {}: {:.0f} tiles, {:.2f} s in tiles, {:.2f} s waiting, "
-                            "peak RSS {:.1f} MB",
-                            r ? "\n  " : "  ", r, tiles[r], compute[r], waits[r], rss[r]);
-  fmt::print("tessera: {} x {} cells, {} tiles of {} x {}, {} ranks x {} threads, {:.2f} s\n{}\n",
+  fmt::print("tessera: {} x {} cells, {} tiles of {} x {}, {} ranks x {} threads, {:.2f} s\n",
              plan.grid.raster().width, plan.grid.raster().height, plan.grid.count(),
-             plan.grid.tile_width(), plan.grid.tile_height(), tiles.size(), threads, wall,
-             per_rank);
+             plan.grid.tile_width(), plan.grid.tile_height(), tiles.size(), threads, wall);
+  fmt::print("  rank  tiles   read  compute  encode  comm  write   wait  peak RSS (thread seconds)\n");
+  for (size_t r = 0; r < tiles.size(); ++r)
+    fmt::print("  {:4} {:6.0f} {:6.2f} {:8.2f} {:7.2f} {:5.2f} {:6.2f} {:6.2f} {:6.1f} MB\n", r,
+               tiles[r], read[r], compute[r], encode[r], communicate[r], write[r], waits[r],
+               rss[r]);
 }
 
 }  // namespace

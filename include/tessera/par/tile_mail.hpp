@@ -50,6 +50,8 @@ class Inbox {
   bool open() const { return open_senders_ > 0; }
   /// Gives a parcel's buffer back so that a later parcel reuses its memory.
   void recycle(std::vector<std::byte> bytes);
+  /// A recycled buffer (empty, with its capacity), or a new empty one when none is free.
+  std::vector<std::byte> take_buffer();
 
  private:
   std::optional<Parcel> receive(bool block);
