@@ -64,9 +64,13 @@ class Outcome:
 
 
 def run(cmd, timeout, env=None):
-    """Runs cmd in its own process group; on timeout kills the whole group (mpirun and its ranks)."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env or environment(), start_new_session=True)
+    """Runs cmd in its own process group; on timeout kills the whole group (mpirun and its ranks).
+    A command that cannot start at all comes back as exit status 127 with the reason on stderr."""
+    try:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=env or environment(), start_new_session=True)
+    except OSError as e:
+        return Outcome(cmd, 127, "", f"cannot start: {e}")
     try:
         out, err = proc.communicate(timeout=timeout)
         return Outcome(cmd, proc.returncode, out, err)
