@@ -9,6 +9,7 @@
 
 #include "tessera/cli/dem_args.hpp"
 #include "tessera/core/error.hpp"
+#include "tessera/io/temporary_files.hpp"
 #include "tessera/job/job_spec.hpp"
 #include "tessera/par/agreement.hpp"
 #include "tessera/par/environment.hpp"
@@ -98,6 +99,7 @@ int dispatch(const Environment& env, int argc, char** argv) {
 int main(int argc, char** argv) {
   try {
     Environment env(argc, argv);
+    tessera::io::remove_temporaries_on_signal();
     try {
       return dispatch(env, argc, argv);
     } catch (const tessera::UsageError& e) {

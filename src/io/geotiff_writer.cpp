@@ -10,6 +10,7 @@
 #include "gdal_util.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/io/geotiff.hpp"
+#include "tessera/io/temporary_files.hpp"
 
 namespace tessera::io {
 namespace {
@@ -71,20 +72,27 @@ void check_folder(const std::string& path) {
     throw Error(path + ": cannot create: folder " + folder.string() + " is not writable");
 }
 
-// Removes the file at `path` when destroyed, unless released.
+// Removes the file at `path` when destroyed, unless released, and on a signal meanwhile.
 class TemporaryFile {
  public:
-  explicit TemporaryFile(std::string path) : path_(std::move(path)) {}
+  explicit TemporaryFile(std::string path)
+      : path_(std::move(path)), slot_(register_temporary(path_)) {}
   ~TemporaryFile() {
     if (!path_.empty()) std::remove(path_.c_str());
+    unregister_temporary(slot_);
   }
   TemporaryFile(const TemporaryFile&) = delete;
   TemporaryFile& operator=(const TemporaryFile&) = delete;
   const std::string& path() const { return path_; }
-  void release() { path_.clear(); }
+  void release() {
+    path_.clear();
+    unregister_temporary(slot_);
+    slot_ = -1;
+  }
 
  private:
   std::string path_;
+  int slot_;
 };
 
 }  // namespace
