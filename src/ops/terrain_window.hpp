@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <limits>
 #include <type_traits>
+#include <vector>
 
 #include "tessera/ops/op.hpp"
 
@@ -130,6 +131,57 @@ inline float compute(const Grid<T>& g, T* w, bool edges, float dst_nodata, const
   return alg(w);
 }
 
+/// Flags the nodata cells of raster row `row` between raster columns [x0, x1): flags[k] is
+/// column x0 + k. Each cell is tested once here instead of once per window holding it.
+template <class T>
+void flag_row(const Grid<T>& g, const T* row, int64_t x0, int64_t x1, uint8_t* flags) {
+  const T* cells = row - g.x0;
+  if constexpr (std::is_integral_v<T>) {
+    for (int64_t x = x0; x < x1; ++x) flags[x - x0] = cells[x] == g.nodata;
+  } else if (g.nodata_nan) {
+    for (int64_t x = x0; x < x1; ++x) flags[x - x0] = std::isnan(cells[x]);
+  } else {
+    const T nd = g.nodata;
+    const T tolerance = std::numeric_limits<float>::epsilon() * 2;
+    for (int64_t x = x0; x < x1; ++x) {
+      const T v = cells[x];
+      flags[x - x0] = (v == nd) | (std::abs(v - nd) < tolerance * std::abs(v + nd));
+    }
+  }
+}
+
+/// Per-thread rows of nodata flags for the window loop, allocated once and reused.
+struct FlagRows {
+  std::vector<uint8_t> rows[3];
+};
+
+/// The interior cells [x0, x1) of raster row y: every neighbour exists. Windows free of nodata
+/// go straight to `alg`; the others through gdaldem's ComputeVal rules.
+template <class T, class Alg, class Store>
+void interior_row(const Grid<T>& g, Window owned, int64_t y, int64_t x0, int64_t x1, bool edges,
+                  float dst_nodata, const Alg& alg, Store& store, FlagRows& flags) {
+  const T* r0 = g.row(y - 1) - g.x0;
+  const T* r1 = g.row(y) - g.x0;
+  const T* r2 = g.row(y + 1) - g.x0;
+  const uint8_t* f[3] = {nullptr, nullptr, nullptr};
+  if (g.has_nodata) {
+    const T* rows[3] = {r0 + g.x0, r1 + g.x0, r2 + g.x0};
+    for (int i = 0; i < 3; ++i) {
+      flags.rows[i].resize(static_cast<size_t>(x1 - x0 + 2));
+      flag_row(g, rows[i], x0 - 1, x1 + 1, flags.rows[i].data());
+      f[i] = flags.rows[i].data();
+    }
+  }
+  for (int64_t x = x0; x < x1; ++x) {
+    T w[9] = {r0[x - 1], r0[x], r0[x + 1], r1[x - 1], r1[x], r1[x + 1], r2[x - 1], r2[x], r2[x + 1]};
+    const size_t k = static_cast<size_t>(x - x0);
+    const bool clean = !g.has_nodata || !(f[0][k] | f[0][k + 1] | f[0][k + 2] | f[1][k] |
+                                          f[1][k + 1] | f[1][k + 2] | f[2][k] | f[2][k + 1] |
+                                          f[2][k + 2]);
+    store(x - owned.x, y - owned.y, clean ? alg(w) : compute(g, w, edges, dst_nodata, alg));
+  }
+}
+
 /// Runs `alg` (float(const T* window)) over every owned cell and hands each result to
 /// `store(column, row, value)` in owned-window coordinates. Border cells are `dst_nodata`
 /// unless `edges` (and the raster is at least 2 x 2); the result never depends on the tile cut.
@@ -143,6 +195,7 @@ void for_each_cell(const Grid<T>& g, Window owned, bool edges, float dst_nodata,
     edge_window(g, x, y, w);
     store(x - owned.x, y - owned.y, compute(g, w, edges, dst_nodata, alg));
   };
+  thread_local FlagRows flags;
   const int64_t inner_x0 = std::max<int64_t>(owned.x, 1);
   const int64_t inner_x1 = std::min<int64_t>(owned.right(), g.width - 1);
   for (int64_t y = owned.y; y < owned.bottom(); ++y) {
@@ -150,16 +203,9 @@ void for_each_cell(const Grid<T>& g, Window owned, bool edges, float dst_nodata,
       for (int64_t x = owned.x; x < owned.right(); ++x) border_cell(x, y);
       continue;
     }
-    const T* r0 = g.row(y - 1);
-    const T* r1 = g.row(y);
-    const T* r2 = g.row(y + 1);
     for (int64_t x = owned.x; x < inner_x0; ++x) border_cell(x, y);
-    for (int64_t x = inner_x0; x < inner_x1; ++x) {
-      const int64_t i = x - g.x0;
-      T w[9] = {r0[i - 1], r0[i], r0[i + 1], r1[i - 1], r1[i], r1[i + 1],
-                r2[i - 1], r2[i], r2[i + 1]};
-      store(x - owned.x, y - owned.y, compute(g, w, edges, dst_nodata, alg));
-    }
+    if (inner_x0 < inner_x1)
+      interior_row(g, owned, y, inner_x0, inner_x1, edges, dst_nodata, alg, store, flags);
     for (int64_t x = std::max(inner_x1, owned.x); x < owned.right(); ++x) border_cell(x, y);
   }
 }
