@@ -84,6 +84,7 @@ class DemParser {
   ops::Options options_;
   std::vector<std::string> given_;  // flags in the order given, for warnings
   std::vector<std::string> creation_options_;
+  std::optional<OutputFormat> format_;  // -of; otherwise the output's extension says
   int band_ = 1;
   bool azimuth_given_ = false;
   bool altitude_given_ = false;
@@ -117,8 +118,13 @@ void DemParser::parse_flag(const std::string& arg) {
     creation_options_.push_back(value_of(arg));
   } else if (arg == "-of") {
     const std::string& format = value_of(arg);
-    if (!iequals(format, "GTiff"))
-      throw UsageError("-of " + format + ": tessera dem writes GTiff only");
+    if (iequals(format, "GTiff")) {
+      format_ = OutputFormat::GeoTiff;
+    } else if (iequals(format, "HDF5")) {
+      format_ = OutputFormat::Hdf5;
+    } else {
+      throw UsageError("-of " + format + ": tessera dem writes GTiff or HDF5");
+    }
   } else if (arg == "-q" || arg == "-quiet") {
     command_.quiet = true;
   } else {
@@ -189,6 +195,7 @@ void DemParser::build_job() {
   job::OutputFileSpec output;
   output.from = {mode};
   output.path = positionals_.back();
+  output.format = format_.value_or(format_of_path(output.path).value_or(OutputFormat::GeoTiff));
   output.creation_options = creation_options_;
   job.outputs.push_back(output);
   job.run.tile = block_size();
@@ -227,9 +234,11 @@ Modes: hillshade, slope, aspect, TRI, TPI, roughness, color-relief
   TPI, roughness
   color-relief INPUT COLOR_FILE OUTPUT [-alpha] [-exact_color_entry | -nearest_color_entry]
 
-Common: [-compute_edges] [-b Band] [-of GTiff] [-co "NAME=VALUE"]... [-q]
+Common: [-compute_edges] [-b Band] [-of GTiff|HDF5] [-co "NAME=VALUE"]... [-q]
 Creation options: COMPRESS=NONE|DEFLATE|ZSTD|LZW, PREDICTOR=1|2|3, ZSTD_LEVEL, ZLEVEL,
 BIGTIFF=YES|NO|IF_NEEDED|IF_SAFER, BLOCKXSIZE, BLOCKYSIZE.
+HDF5 (-of HDF5, or an output ending in .h5): netCDF-4/CF layout, one dataset named after the
+mode; COMPRESS=NONE|DEFLATE (with shuffle), ZLEVEL=1-9, BLOCKXSIZE/BLOCKYSIZE set the chunks.
 Run under mpirun to use several ranks; OMP_NUM_THREADS sets the threads of each rank.
 )";
 }

@@ -103,6 +103,15 @@ double worst_case_tile_bytes(Compression c, double raw) {
 
 }  // namespace
 
+std::optional<OutputFormat> format_of_path(const std::string& path) {
+  const size_t dot = path.rfind('.');
+  if (dot == std::string::npos || path.find('/', dot) != std::string::npos) return std::nullopt;
+  const std::string extension = upper(std::string_view(path).substr(dot + 1));
+  if (extension == "TIF" || extension == "TIFF") return OutputFormat::GeoTiff;
+  if (extension == "H5" || extension == "HDF5") return OutputFormat::Hdf5;
+  return std::nullopt;
+}
+
 CreationOptions parse_creation_options(const std::vector<std::string>& items) {
   CreationOptions options;
   for (const std::string& item : items) {

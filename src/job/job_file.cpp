@@ -228,7 +228,8 @@ OutputFileSpec JobReader::read_output(const toml::table& table, size_t number) c
   for (const Located& step : steps) output.from.push_back(step.text);
   const toml::node& path = toml_.required(table, "path", what);
   output.path = resolve(base_dir_, detail::output_path(toml_, path, what + ": path"));
-  output.creation_options = detail::creation_options(toml_, table, what);
+  output.format = *format_of_path(output.path);
+  output.creation_options = detail::creation_options(toml_, table, output.format, what);
   return output;
 }
 

@@ -19,11 +19,6 @@ std::string upper(std::string text) {
   return text;
 }
 
-bool ends_with(const std::string& text, std::string_view suffix) {
-  return text.size() >= suffix.size() &&
-         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 /// COMPRESS's value for the job file's `compress`, or "" when it names no compression.
 std::string compression_name(const std::string& text) {
   static const std::array<std::string_view, 4> names{"NONE", "DEFLATE", "ZSTD", "LZW"};
@@ -82,20 +77,48 @@ void add_co(const TomlReader& toml, const toml::node& node, const std::string& w
   }
 }
 
+/// HDF5 outputs take compress = "none" | "deflate" and a zlib level (1-9); nothing else.
+std::vector<std::string> hdf5_options(const TomlReader& toml, const toml::table& table,
+                                      const std::string& what) {
+  for (const char* key : {"predictor", "co"})
+    if (const toml::node* node = table.get(key))
+      toml.fail(node->source(), what + ": " + key +
+                                    ": HDF5 outputs take compress and level only (a .tif takes " +
+                                    key + ")");
+  std::vector<std::string> options;
+  std::string compress = "NONE";
+  if (const toml::node* node = table.get("compress")) {
+    compress = read_compress(toml, *node, what + ": compress");
+    if (compress != "NONE" && compress != "DEFLATE")
+      toml.fail(node->source(), what + ": compress: expected none or deflate for HDF5, found '" +
+                                    toml.string(*node, what) + "'");
+    options.push_back("COMPRESS=" + compress);
+  }
+  if (const toml::node* node = table.get("level")) {
+    const int64_t level = toml.integer(*node, what + ": level");
+    if (compress != "DEFLATE")
+      toml.fail(node->source(), what + ": level: expected compress = \"deflate\" with a level");
+    if (level < 1 || level > 9)
+      toml.fail(node->source(), what + ": level: expected 1 to 9 for HDF5's deflate, found " +
+                                    std::to_string(level));
+    options.push_back("ZLEVEL=" + std::to_string(level));
+  }
+  return options;
+}
+
 }  // namespace
 
 std::string output_path(const TomlReader& toml, const toml::node& node, const std::string& what) {
   const std::string path = toml.string(node, what);
-  std::string lower = path;
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (!ends_with(lower, ".tif") && !ends_with(lower, ".tiff"))
-    toml.fail(node.source(), what + ": expected a .tif or .tiff path, found '" + path + "'");
+  if (!format_of_path(path))
+    toml.fail(node.source(),
+              what + ": expected a .tif, .tiff, .h5 or .hdf5 path, found '" + path + "'");
   return path;
 }
 
 std::vector<std::string> creation_options(const TomlReader& toml, const toml::table& table,
-                                          const std::string& what) {
+                                          OutputFormat format, const std::string& what) {
+  if (format == OutputFormat::Hdf5) return hdf5_options(toml, table, what);
   std::vector<std::string> options;
   std::string compress = "NONE";
   if (const toml::node* node = table.get("compress")) {

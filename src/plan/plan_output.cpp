@@ -80,6 +80,18 @@ CreationOptions output_options(const job::OutputFileSpec& output, const TileGrid
   return options;
 }
 
+/// HDF5 outputs compress with shuffle + deflate (zlib levels 1 to 9) or not at all.
+void check_hdf5_options(const CreationOptions& options, const job::OutputFileSpec& output,
+                        const std::string& what) {
+  if (options.compression != Compression::None && options.compression != Compression::Deflate)
+    fail_at(output.where, what + ": HDF5 outputs compress with DEFLATE or NONE only");
+  if (options.predictor != 1)
+    fail_at(output.where, what + ": HDF5 outputs take no PREDICTOR (they shuffle bytes instead)");
+  if (options.deflate_level > 9)
+    fail_at(output.where, what + ": ZLEVEL=" + std::to_string(options.deflate_level) +
+                              ": expected 1 to 9 for HDF5's deflate");
+}
+
 }  // namespace
 
 PlannedOutput plan_output(const Plan& plan, const job::OutputFileSpec& output) {
@@ -91,6 +103,7 @@ PlannedOutput plan_output(const Plan& plan, const job::OutputFileSpec& output) {
   const RasterInfo& input = plan.inputs[first.input];
   OutputSpec& spec = out.spec;
   spec.path = output.path;
+  spec.format = output.format;
   spec.size = input.size;
   spec.bands = 0;
   for (size_t index : out.steps) {
@@ -105,6 +118,7 @@ PlannedOutput plan_output(const Plan& plan, const job::OutputFileSpec& output) {
   spec.geotransform = input.geotransform;
   spec.crs_wkt = input.crs_wkt;
   spec.options = output_options(output, plan.grid, what);
+  if (spec.format == OutputFormat::Hdf5) check_hdf5_options(spec.options, output, what);
   return out;
 }
 

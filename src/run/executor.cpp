@@ -1,4 +1,5 @@
-// The streaming executor: ranks claim tiles, threads process them, rank 0 writes them in order.
+// The streaming executor: ranks claim tiles, threads process them, rank 0 writes GeoTIFF tiles in
+// order and every rank writes its own tiles of HDF5 outputs in lock-step collective rounds.
 #include "tessera/run/executor.hpp"
 
 #include <omp.h>
@@ -18,9 +19,11 @@
 
 #include "tessera/core/error.hpp"
 #include "tessera/io/geotiff.hpp"
+#include "tessera/io/hdf5.hpp"
 #include "tessera/io/raster_source.hpp"
 #include "tessera/par/agreement.hpp"
 #include "tessera/par/environment.hpp"
+#include "tessera/par/mpi_io.hpp"
 #include "tessera/par/tile_counter.hpp"
 #include "tessera/par/tile_mail.hpp"
 #include "tile_worker.hpp"
@@ -39,21 +42,35 @@ double seconds_since(Clock::time_point start) {
 /// GDAL's block cache per rank: enough for the halo rows tiles share, bounded whatever the raster.
 constexpr int64_t gdal_cache_bytes = 64LL << 20;
 
-/// Rank 0's side of the output: puts band-tiles in sequence order and writes each as soon as
-/// all before it are written, so the file is the same byte for byte whoever computed what.
+/// The band slots of one output format, in slot order.
+std::vector<int64_t> slots_of(const plan::Plan& plan, const BandSlots& slots, OutputFormat format) {
+  std::vector<int64_t> chosen;
+  for (int64_t slot = 0; slot < slots.bands(); ++slot)
+    if (plan.outputs[slots.at(slot).first].spec.format == format) chosen.push_back(slot);
+  return chosen;
+}
+
+/// Rank 0's side of the GeoTIFF outputs: puts band-tiles in sequence order (key = tile *
+/// GeoTIFF slots + index among them) and writes each as soon as all before it are written, so
+/// the file is the same byte for byte whoever computed what.
 class OrderedWriter {
  public:
-  OrderedWriter(const plan::Plan& plan, const BandSlots& slots) : slots_(slots) {
-    for (const auto& output : plan.outputs)
-      writers_.push_back(std::make_unique<io::GeoTiffWriter>(output.spec));
+  OrderedWriter(const plan::Plan& plan, const BandSlots& slots, std::vector<int64_t> tiff_slots)
+      : slots_(slots), tiff_slots_(std::move(tiff_slots)), writers_(plan.outputs.size()) {
+    for (int64_t slot : tiff_slots_) {
+      const size_t output = slots_.at(slot).first;
+      if (!writers_[output])
+        writers_[output] = std::make_unique<io::GeoTiffWriter>(plan.outputs[output].spec);
+    }
   }
 
   /// Files `bytes` under `key` and writes what has become writable. Returns spent buffers.
   void add(int64_t key, Bytes bytes, std::vector<Bytes>& spent) {
+    const auto per_tile = static_cast<int64_t>(tiff_slots_.size());
     waiting_.emplace(key, std::move(bytes));
     for (auto it = waiting_.begin(); it != waiting_.end() && it->first == next_;) {
-      const auto [output, band] = slots_.at(next_ % slots_.bands());
-      writers_[output]->write_tile(band, next_ / slots_.bands(), it->second);
+      const auto [output, band] = slots_.at(tiff_slots_[static_cast<size_t>(next_ % per_tile)]);
+      writers_[output]->write_tile(band, next_ / per_tile, it->second);
       spent.push_back(std::move(it->second));
       it = waiting_.erase(it);
       ++next_;
@@ -62,11 +79,13 @@ class OrderedWriter {
 
   int64_t written() const { return next_; }
   void commit() {
-    for (auto& writer : writers_) writer->commit();
+    for (auto& writer : writers_)
+      if (writer) writer->commit();
   }
 
  private:
   const BandSlots& slots_;
+  std::vector<int64_t> tiff_slots_;
   std::vector<std::unique_ptr<io::GeoTiffWriter>> writers_;
   std::map<int64_t, Bytes> waiting_;
   int64_t next_ = 0;
@@ -79,26 +98,47 @@ struct MainTimes {
   double wait = 0;
 };
 
-/// One rank's run of the streaming pass. Only the main thread calls MPI.
+/// Tiles [first, first + count) claimed and processed by this rank.
+struct Batch {
+  int64_t first = 0;
+  int64_t count = 0;
+};
+
+/// One rank's run of the streaming pass. Only the main thread calls MPI (and HDF5).
 class StreamingPass {
  public:
   StreamingPass(const plan::Plan& plan, int threads)
-      : plan_(plan), slots_(plan), threads_(threads), rank_(par::world_rank()) {
+      : plan_(plan),
+        slots_(plan),
+        tiff_slots_(slots_of(plan, slots_, OutputFormat::GeoTiff)),
+        hdf5_slots_(slots_of(plan, slots_, OutputFormat::Hdf5)),
+        threads_(threads),
+        rank_(par::world_rank()) {
     for (int t = 0; t < threads; ++t) workers_.push_back(std::make_unique<TileWorker>(plan));
     encoded_.resize(static_cast<size_t>(threads),
                     std::vector<Bytes>(static_cast<size_t>(slots_.bands())));
   }
 
+  /// Collective: every rank opens the HDF5 outputs together, then rank 0 the GeoTIFF ones.
   void open_outputs() {
-    if (rank_ == 0) writer_ = std::make_unique<OrderedWriter>(plan_, slots_);
+    hdf5_.resize(plan_.outputs.size());
+    for (int64_t slot : hdf5_slots_) {
+      const size_t output = slots_.at(slot).first;
+      if (!hdf5_[output]) hdf5_[output] = std::make_unique<io::Hdf5Writer>(plan_.outputs[output].spec);
+    }
+    if (rank_ == 0) writer_ = std::make_unique<OrderedWriter>(plan_, slots_, tiff_slots_);
   }
 
   /// Processes tiles until none are left or some rank failed; returns this rank's failure.
   std::exception_ptr run(par::TileCounter& counter);
-  /// Rank 0: checks every band-tile was written, then puts the outputs in place.
+  /// Collective: closes the HDF5 outputs; then rank 0 checks every GeoTIFF band-tile was
+  /// written. Every output is then renamed into place.
   void commit() {
+    for (auto& writer : hdf5_)
+      if (writer) writer->commit();
     if (!writer_) return;
-    if (writer_->written() != plan_.grid.count() * slots_.bands())
+    const auto per_tile = static_cast<int64_t>(tiff_slots_.size());
+    if (writer_->written() != plan_.grid.count() * per_tile)
       throw Error("internal error: tiles are missing from the output");
     writer_->commit();
   }
@@ -108,7 +148,10 @@ class StreamingPass {
   const MainTimes& main_times() const { return main_; }
 
  private:
+  Batch next_batch(par::TileCounter& counter);
   void process_batch(int64_t first, int64_t count);
+  bool write_rounds(Batch batch);
+  void write_hdf5(int64_t slot, const Batch& batch, int64_t round);
   Bytes fresh_buffer();
   void deliver(int64_t first, int64_t count);
   void take(int64_t key, Bytes bytes);
@@ -116,10 +159,13 @@ class StreamingPass {
 
   const plan::Plan& plan_;
   BandSlots slots_;
+  std::vector<int64_t> tiff_slots_;  // sent to rank 0, encoded
+  std::vector<int64_t> hdf5_slots_;  // kept raw, written by this rank
   int threads_;
   int rank_;
   std::vector<std::unique_ptr<TileWorker>> workers_;
   std::vector<std::vector<Bytes>> encoded_;  // per batch slot, per band slot
+  std::vector<std::unique_ptr<io::Hdf5Writer>> hdf5_;  // per output; null for GeoTIFF ones
   std::unique_ptr<OrderedWriter> writer_;
   std::unique_ptr<par::Inbox> inbox_;
   par::Outbox outbox_;
@@ -163,14 +209,47 @@ Bytes StreamingPass::fresh_buffer() {
   return buffer;
 }
 
+/// Hands the GeoTIFF band-tiles of a batch on to the writer; HDF5 ones stay in encoded_.
 void StreamingPass::deliver(int64_t first, int64_t count) {
-  const int64_t bands = slots_.bands();
+  const auto per_tile = static_cast<int64_t>(tiff_slots_.size());
   for (int64_t i = 0; i < count; ++i) {
     auto& encoded = encoded_[static_cast<size_t>(i)];
-    for (int64_t b = 0; b < bands; ++b) {
-      Bytes bytes = std::exchange(encoded[static_cast<size_t>(b)], fresh_buffer());
-      take((first + i) * bands + b, std::move(bytes));
+    for (int64_t k = 0; k < per_tile; ++k) {
+      auto& slot = encoded[static_cast<size_t>(tiff_slots_[static_cast<size_t>(k)])];
+      take((first + i) * per_tile + k, std::exchange(slot, fresh_buffer()));
     }
+  }
+}
+
+/// HDF5 outputs, collective: one write per round and HDF5 band, as many rounds as the rank
+/// with most tiles in this batch has; a rank with fewer (or none left) joins with empty
+/// selections. Returns false, on every rank, once all ranks are done or one has failed.
+bool StreamingPass::write_rounds(Batch batch) {
+  auto start = Clock::now();
+  const par::RoundVote vote = par::vote_rounds(batch.count, failure_ != nullptr);
+  main_.wait += seconds_since(start);
+  if (vote.failed || vote.rounds == 0) return false;
+  start = Clock::now();
+  for (int64_t round = 0; round < vote.rounds; ++round)
+    for (int64_t slot : hdf5_slots_) write_hdf5(slot, batch, round);
+  main_.write += seconds_since(start);
+  return true;
+}
+
+/// This rank's part of one collective write; after a failure it keeps joining (empty) so the
+/// other ranks are not left waiting in the round.
+void StreamingPass::write_hdf5(int64_t slot, const Batch& batch, int64_t round) {
+  const auto [output, band] = slots_.at(slot);
+  io::Hdf5Writer& writer = *hdf5_[output];
+  try {
+    if (round < batch.count && !failure_) {
+      const auto& cells = encoded_[static_cast<size_t>(round)][static_cast<size_t>(slot)];
+      writer.write_tile(band, batch.first + round, cells);
+    } else {
+      writer.join_round(band);
+    }
+  } catch (...) {
+    if (!failure_) failure_ = std::current_exception();
   }
 }
 
@@ -202,22 +281,33 @@ void StreamingPass::drain(bool block) {
   }
 }
 
+/// Claims and processes the next batch; an empty batch when no tiles are left or this rank
+/// has failed.
+Batch StreamingPass::next_batch(par::TileCounter& counter) {
+  if (failure_) return {};
+  const auto start = Clock::now();
+  const int64_t first = counter.claim(threads_);
+  main_.communicate += seconds_since(start);
+  if (first >= counter.total()) return {};
+  const Batch batch{first, std::min<int64_t>(threads_, counter.total() - first)};
+  try {
+    process_batch(batch.first, batch.count);
+    deliver(batch.first, batch.count);
+  } catch (...) {
+    failure_ = std::current_exception();
+    counter.cancel();
+    return {};
+  }
+  return batch;
+}
+
 std::exception_ptr StreamingPass::run(par::TileCounter& counter) {
   if (rank_ == 0) inbox_ = std::make_unique<par::Inbox>(par::world_size() - 1);
-  while (!failure_) {
-    auto start = Clock::now();
-    const int64_t first = counter.claim(threads_);
-    main_.communicate += seconds_since(start);
-    if (first >= counter.total()) break;
-    const int64_t count = std::min<int64_t>(threads_, counter.total() - first);
-    try {
-      process_batch(first, count);
-      deliver(first, count);
-    } catch (...) {
-      failure_ = std::current_exception();
-    }
-    if (failure_) counter.cancel();
-    drain(false);
+  bool more = true;
+  while (more) {
+    const Batch batch = next_batch(counter);
+    more = hdf5_slots_.empty() ? batch.count > 0 : write_rounds(batch);
+    if (batch.count > 0 || failure_) drain(false);
   }
   if (rank_ != 0) {
     const auto start = Clock::now();

@@ -1,8 +1,10 @@
-// One thread's work on one tile: read with halo, run every step, encode every output band.
+// One thread's work on one tile: read with halo, run every step, encode every output band
+// (GeoTIFF) or copy it out raw (HDF5).
 #include "tile_worker.hpp"
 
 #include <chrono>
 #include <cstring>
+#include <span>
 
 namespace tessera::run {
 
@@ -29,6 +31,12 @@ void fill_outside(View<T> tile, int64_t width, int64_t height, T fill) {
     const int64_t from = y < height ? width : 0;
     std::fill(row + from, row + tile.width(), fill);
   }
+}
+
+/// The cells of a full tile of `spec`, as bytes: what HDF5 outputs take instead of encoded tiles.
+std::span<const std::byte> raw_tile(const void* plane, const OutputSpec& spec) {
+  const auto bytes = static_cast<size_t>(spec.tile_width * spec.tile_height) * size_of(spec.type);
+  return {static_cast<const std::byte*>(plane), bytes};
 }
 
 template <class T>
@@ -139,14 +147,16 @@ void TileWorker::encode_outputs(Window owned, std::vector<std::vector<std::byte>
   const int64_t th = plan_.grid.tile_height();
   size_t slot = 0;
   for (size_t o = 0; o < plan_.outputs.size(); ++o) {
-    if (!encoders_[o]) encoders_[o].emplace(plan_.outputs[o].spec);
+    const OutputSpec& spec = plan_.outputs[o].spec;
+    const bool raw = spec.format == OutputFormat::Hdf5;
+    if (!raw && !encoders_[o]) encoders_[o].emplace(spec);
     for (size_t s : plan_.outputs[o].steps) {
       pad_edges(s, owned);
       std::vector<const void*> planes;
       for (auto& buffer : byte_out_[s]) planes.push_back(buffer.view(tw, th).data());
       for (auto& buffer : float_out_[s]) planes.push_back(buffer.view(tw, th).data());
       for (const void* plane : planes) {
-        const auto bytes = encoders_[o]->encode(plane);
+        const auto bytes = raw ? raw_tile(plane, spec) : encoders_[o]->encode(plane);
         encoded[slot].assign(bytes.begin(), bytes.end());
         ++slot;
       }

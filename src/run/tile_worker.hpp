@@ -38,8 +38,10 @@ class TileWorker {
  public:
   explicit TileWorker(const plan::Plan& plan);
 
-  /// Processes tile `tile`, filling `encoded[slot]` with the bytes of each output band-tile
-  /// (the vectors keep their capacity between calls). Throws tessera::Error on failure.
+  /// Processes tile `tile`, filling `encoded[slot]` with the bytes of each output band-tile:
+  /// compressed for GeoTIFF outputs, the raw full tile (edges padded) for HDF5 outputs, which
+  /// are written by collective writes on the main thread. The vectors keep their capacity
+  /// between calls. Throws tessera::Error on failure.
   void process(int64_t tile, std::vector<std::vector<std::byte>>& encoded);
   const PhaseTimes& times() const { return times_; }
 
@@ -55,7 +57,7 @@ class TileWorker {
   std::vector<Buffer<float>> float_cells_;                 // per input
   std::vector<std::vector<Buffer<uint8_t>>> byte_out_;     // per step, per band
   std::vector<std::vector<Buffer<float>>> float_out_;      // per step, per band
-  std::vector<std::optional<io::TileEncoder>> encoders_;   // per output
+  std::vector<std::optional<io::TileEncoder>> encoders_;   // per GeoTIFF output
   Window grown_;
   PhaseTimes times_;
 };

@@ -14,6 +14,13 @@ namespace tessera {
 
 enum class Compression { None, Deflate, Zstd, Lzw };
 
+/// The kind of file an output is: one tiled GeoTIFF, or one HDF5 file in the netCDF-4/CF layout.
+enum class OutputFormat { GeoTiff, Hdf5 };
+
+/// The format a path's extension names (.tif/.tiff: GeoTiff, .h5/.hdf5: Hdf5, any case), or
+/// nullopt for any other extension.
+std::optional<OutputFormat> format_of_path(const std::string& path);
+
 /// GeoTIFF creation options, spelled as gdaldem's -co takes them (COMPRESS=ZSTD, PREDICTOR=2,
 /// ZSTD_LEVEL=9, ZLEVEL=6, BIGTIFF=YES|NO|IF_NEEDED|IF_SAFER, TILED, BLOCKXSIZE, BLOCKYSIZE).
 struct CreationOptions {
@@ -32,6 +39,7 @@ CreationOptions parse_creation_options(const std::vector<std::string>& items);
 /// Everything the writer and the encoders must agree on.
 struct OutputSpec {
   std::string path;
+  OutputFormat format = OutputFormat::GeoTiff;
   Extent size;
   int bands = 1;
   PixelType type = PixelType::Float32;

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tessera/core/output_spec.hpp"
 #include "tessera/ops/op.hpp"
 
 namespace tessera::job {
@@ -41,6 +42,7 @@ struct StepSpec {
 struct OutputFileSpec {
   std::vector<std::string> from;  ///< step ids, one band each
   std::string path;               ///< resolved against the job file's folder when relative
+  OutputFormat format = OutputFormat::GeoTiff;
   std::vector<std::string> creation_options;  ///< NAME=VALUE, as gdaldem's -co
   Position where;
   Position from_where;  ///< where `from` is written

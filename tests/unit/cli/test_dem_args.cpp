@@ -62,6 +62,16 @@ TEST(DemArgs, NegativeNumbersAreValuesNotFlags) {
   EXPECT_EQ(std::get<double>(command.job.steps[0].options.at("altitude")), -10.0);
 }
 
+TEST(DemArgs, OutputFormatFromOfOrTheExtension) {
+  using tessera::OutputFormat;
+  EXPECT_EQ(parse_dem_args({"slope", "a.tif", "b.tif"}).job.outputs[0].format, OutputFormat::GeoTiff);
+  EXPECT_EQ(parse_dem_args({"slope", "a.tif", "b.H5"}).job.outputs[0].format, OutputFormat::Hdf5);
+  EXPECT_EQ(parse_dem_args({"slope", "-of", "hdf5", "a.tif", "b.out"}).job.outputs[0].format,
+            OutputFormat::Hdf5);
+  EXPECT_EQ(parse_dem_args({"slope", "-of", "GTiff", "a.tif", "b.h5"}).job.outputs[0].format,
+            OutputFormat::GeoTiff);
+}
+
 TEST(DemArgs, UsageErrorsNameTheCulprit) {
   EXPECT_EQ(usage_error({"hillshade", "-zz", "in.tif", "out.tif"}),
             "unknown flag '-zz' (see tessera dem --help)");
@@ -73,7 +83,7 @@ TEST(DemArgs, UsageErrorsNameTheCulprit) {
             "color-relief expects INPUT COLOR_FILE OUTPUT");
   EXPECT_EQ(usage_error({"slope", "a.tif", "b.tif", "c.tif"}), "unexpected argument 'c.tif'");
   EXPECT_EQ(usage_error({"slope", "-of", "PNG", "a.tif", "b.tif"}),
-            "-of PNG: tessera dem writes GTiff only");
+            "-of PNG: tessera dem writes GTiff or HDF5");
   EXPECT_EQ(usage_error({"hillshade", "-multidirectional", "-az", "10", "a.tif", "b.tif"}),
             "-multidirectional and -az cannot be used together");
   EXPECT_EQ(usage_error({"hillshade", "-igor", "-alt", "10", "a.tif", "b.tif"}),

@@ -313,10 +313,10 @@ TEST(JobFileErrors, FromNamingUnknownSteps) {
             "t.toml:10:18: output 1: from: step 'slope' listed twice");
 }
 
-TEST(JobFileErrors, OutputPathMustBeTiff) {
+TEST(JobFileErrors, OutputPathMustBeTiffOrHdf5) {
   EXPECT_EQ(
-      error_of(job(kInput, kSlopeStep, "\n[[output]]\nfrom = \"slope\"\npath = \"out/s.h5\"\n")),
-      "t.toml:11:8: output 1: path: expected a .tif or .tiff path, found 'out/s.h5'");
+      error_of(job(kInput, kSlopeStep, "\n[[output]]\nfrom = \"slope\"\npath = \"out/s.png\"\n")),
+      "t.toml:11:8: output 1: path: expected a .tif, .tiff, .h5 or .hdf5 path, found 'out/s.png'");
 }
 
 TEST(JobFileErrors, TwoOutputsWithOnePath) {

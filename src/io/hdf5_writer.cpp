@@ -1,0 +1,240 @@
+// The parallel HDF5 writer: every rank creates the file together over MPI-IO, writes the tiles
+// it computed with collective writes, and rank 0 renames the closed file into place.
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <utility>
+#include <vector>
+
+#include "hdf5_util.hpp"
+#include "tessera/core/error.hpp"
+#include "tessera/io/cf_layout.hpp"
+#include "tessera/io/hdf5.hpp"
+#include "tessera/io/temporary_files.hpp"
+#include "tessera/par/environment.hpp"
+#include "tessera/par/mpi_io.hpp"
+
+namespace tessera::io {
+namespace {
+
+/// ".NAME.tmp-ID" beside `path`; ID is rank 0's process id, so every rank opens the same file.
+std::string temporary_path(const std::string& path) {
+  const int64_t id = par::broadcast_from_root(static_cast<int64_t>(getpid()));
+  const std::filesystem::path final_path(path);
+  const std::string name = "." + final_path.filename().string() + ".tmp-" + std::to_string(id);
+  return (final_path.parent_path() / name).string();
+}
+
+// The common reasons an output cannot be created, said plainly before HDF5 tries.
+void check_folder(const std::string& path) {
+  std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  if (folder.empty()) folder = ".";
+  std::error_code ec;
+  if (!std::filesystem::is_directory(folder, ec))
+    throw Error(path + ": cannot create: no folder " + folder.string());
+  if (access(folder.c_str(), W_OK) != 0)
+    throw Error(path + ": cannot create: folder " + folder.string() + " is not writable");
+}
+
+// Removes the file at `path` when destroyed, unless released, and on a signal meanwhile.
+class TemporaryFile {
+ public:
+  explicit TemporaryFile(std::string path)
+      : path_(std::move(path)), slot_(register_temporary(path_)) {}
+  ~TemporaryFile() {
+    if (!path_.empty()) std::remove(path_.c_str());
+    unregister_temporary(slot_);
+  }
+  TemporaryFile(const TemporaryFile&) = delete;
+  TemporaryFile& operator=(const TemporaryFile&) = delete;
+  const std::string& path() const { return path_; }
+  void release() {
+    path_.clear();
+    unregister_temporary(slot_);
+    slot_ = -1;
+  }
+
+ private:
+  std::string path_;
+  int slot_;
+};
+
+/// `value` converted to `type`, in the bytes of that type (for _FillValue).
+std::array<std::byte, 8> cast_to(PixelType type, double value) {
+  std::array<std::byte, 8> bytes{};
+  const auto put = [&](auto v) { std::memcpy(bytes.data(), &v, sizeof v); };
+  switch (type) {
+    case PixelType::Byte: put(static_cast<uint8_t>(value)); break;
+    case PixelType::UInt16: put(static_cast<uint16_t>(value)); break;
+    case PixelType::Int16: put(static_cast<int16_t>(value)); break;
+    case PixelType::UInt32: put(static_cast<uint32_t>(value)); break;
+    case PixelType::Int32: put(static_cast<int32_t>(value)); break;
+    case PixelType::Float32: put(static_cast<float>(value)); break;
+    case PixelType::Float64: put(value); break;
+  }
+  return bytes;
+}
+
+std::vector<hsize_t> dims(int64_t rows, int64_t columns) {
+  return {static_cast<hsize_t>(rows), static_cast<hsize_t>(columns)};
+}
+
+}  // namespace
+
+struct Hdf5Writer::Impl {
+  struct Band {
+    h5::Handle dataset;
+    h5::Handle file_space;
+  };
+
+  OutputSpec spec;
+  TileGrid grid;
+  const std::string& label = spec.path;
+  bool has_crs = false;
+  TemporaryFile temporary;  // declared before the handles: removed after the file is closed
+  h5::Handle file;
+  h5::Handle transfer;
+  h5::Handle memory_space;
+  std::vector<Band> bands;
+
+  explicit Impl(const OutputSpec& s)
+      : spec(s),
+        grid(s.size, s.tile_width, s.tile_height),
+        has_crs(s.has_geotransform || !s.crs_wkt.empty()),
+        temporary(temporary_path(s.path)) {
+    h5::quiet_errors();
+    check_folder(spec.path);
+    file = h5::create_file(temporary.path(),
+                           h5::mpio_access(par::io_communicator(), par::io_info(), label), label);
+    transfer = h5::collective_transfer(label);
+    memory_space = h5::simple_space(dims(spec.tile_height, spec.tile_width), label);
+    h5::set_text(file.get(), "Conventions", "CF-1.7", label);
+    const h5::Handle y = write_axis("y", 3, 5, spec.size.height, cf::y_axis(spec.crs_wkt));
+    const h5::Handle x = write_axis("x", 0, 1, spec.size.width, cf::x_axis(spec.crs_wkt));
+    if (has_crs) write_crs();
+    for (int b = 0; b < spec.bands; ++b) bands.push_back(create_band(b, y.get(), x.get()));
+  }
+
+  /// Coordinate variable `name` from geotransform terms `origin` and `step`, written by rank 0
+  /// (the other ranks select nothing), as a dimension scale.
+  h5::Handle write_axis(const std::string& name, size_t origin, size_t step, int64_t count,
+                        const cf::Axis& axis) {
+    const auto& gt = spec.geotransform;
+    const std::vector<double> values = cf::cell_centres(gt[origin], gt[step], count);
+    const h5::Handle space = h5::simple_space({static_cast<hsize_t>(count)}, label);
+    h5::Handle dataset =
+        h5::create_dataset(file.get(), name, H5T_NATIVE_DOUBLE, space.get(), H5P_DEFAULT, label);
+    const h5::Handle selection = h5::dataset_space(dataset.get(), label);
+    if (par::world_rank() != 0) h5::select_none(selection.get(), label);
+    h5::write(dataset.get(), H5T_NATIVE_DOUBLE, selection.get(), selection.get(), transfer.get(),
+              values.data(), label);
+    h5::set_text(dataset.get(), "standard_name", axis.standard_name, label);
+    h5::set_text(dataset.get(), "long_name", axis.long_name, label);
+    if (!axis.units.empty()) h5::set_text(dataset.get(), "units", axis.units, label);
+    h5::make_scale(dataset.get(), name, label);
+    return dataset;
+  }
+
+  /// The grid-mapping variable: a scalar whose attributes carry the CRS and the geotransform.
+  void write_crs() {
+    const h5::Handle space = h5::scalar_space(label);
+    const h5::Handle crs =
+        h5::create_dataset(file.get(), "crs", H5T_NATIVE_INT32, space.get(), H5P_DEFAULT, label);
+    h5::set_text(crs.get(), "grid_mapping_name", cf::grid_mapping_name(spec.crs_wkt), label);
+    if (!spec.crs_wkt.empty()) {
+      h5::set_text(crs.get(), "crs_wkt", spec.crs_wkt, label);
+      h5::set_text(crs.get(), "spatial_ref", spec.crs_wkt, label);
+    }
+    if (spec.has_geotransform)
+      h5::set_text(crs.get(), "GeoTransform", cf::geotransform_text(spec.geotransform), label);
+  }
+
+  Band create_band(int b, hid_t y, hid_t x) {
+    const std::string name = band_name(b);
+    const int level =
+        spec.options.compression == Compression::Deflate ? spec.options.deflate_level : 0;
+    const auto chunk = dims(std::min(spec.tile_height, spec.size.height),
+                            std::min(spec.tile_width, spec.size.width));
+    const h5::Handle creation = h5::chunked_creation(chunk, level, label);
+    const h5::Handle space = h5::simple_space(dims(spec.size.height, spec.size.width), label);
+    const hid_t type = h5::native_type(spec.type);
+    Band band{h5::create_dataset(file.get(), name, type, space.get(), creation.get(), label), {}};
+    const hid_t id = band.dataset.get();
+    if (has_crs) h5::set_text(id, "grid_mapping", "crs", label);
+    if (spec.nodata) h5::set_scalar(id, "_FillValue", type, cast_to(spec.type, *spec.nodata).data(), label);
+    h5::attach_scale(id, y, 0, label);
+    h5::attach_scale(id, x, 1, label);
+    band.file_space = h5::dataset_space(id, label);
+    return band;
+  }
+
+  std::string band_name(int b) const {
+    const auto i = static_cast<size_t>(b);
+    return i < spec.band_descriptions.size() ? spec.band_descriptions[i]
+                                             : "band_" + std::to_string(b + 1);
+  }
+
+  Band& band_at(int band) {
+    if (band < 0 || band >= static_cast<int>(bands.size()))
+      throw Error(label + ": no band " + std::to_string(band) + " (bands count from 0)");
+    return bands[static_cast<size_t>(band)];
+  }
+
+  void write_tile(int band, int64_t tile, std::span<const std::byte> cells) {
+    Band& target = band_at(band);
+    if (tile < 0 || tile >= grid.count())
+      throw Error(label + ": no tile " + std::to_string(tile) + " (tiles count from 0)");
+    const auto expected = static_cast<size_t>(spec.tile_width * spec.tile_height) * size_of(spec.type);
+    if (cells.size() != expected)
+      throw Error(label + ": tile " + std::to_string(tile) + " has " + std::to_string(cells.size()) +
+                  " bytes, expected " + std::to_string(expected));
+    const Window owned = grid.owned(tile);
+    h5::select_block(memory_space.get(), {0, 0}, dims(owned.height, owned.width), label);
+    h5::select_block(target.file_space.get(), dims(owned.y, owned.x),
+                     dims(owned.height, owned.width), label);
+    h5::write(target.dataset.get(), h5::native_type(spec.type), memory_space.get(),
+              target.file_space.get(), transfer.get(), cells.data(), label);
+  }
+
+  void join_round(int band) {
+    Band& target = band_at(band);
+    h5::select_none(memory_space.get(), label);
+    h5::select_none(target.file_space.get(), label);
+    const std::byte nothing{};
+    h5::write(target.dataset.get(), h5::native_type(spec.type), memory_space.get(),
+              target.file_space.get(), transfer.get(), &nothing, label);
+  }
+
+  void commit() {
+    if (!file) throw Error(label + ": committed twice");
+    for (Band& band : bands) {
+      band.file_space.reset();
+      band.dataset.close_checked(label, "a dataset");
+    }
+    bands.clear();
+    memory_space.reset();
+    transfer.reset();
+    file.close_checked(label, "the file");
+    if (par::world_rank() == 0 && std::rename(temporary.path().c_str(), spec.path.c_str()) != 0)
+      throw Error(label + ": cannot rename " + temporary.path() +
+                  " into place: " + std::strerror(errno));
+    temporary.release();
+  }
+};
+
+Hdf5Writer::Hdf5Writer(const OutputSpec& spec) : impl_(std::make_unique<Impl>(spec)) {}
+Hdf5Writer::~Hdf5Writer() = default;
+
+void Hdf5Writer::write_tile(int band, int64_t tile, std::span<const std::byte> cells) {
+  impl_->write_tile(band, tile, cells);
+}
+
+void Hdf5Writer::join_round(int band) { impl_->join_round(band); }
+
+void Hdf5Writer::commit() { impl_->commit(); }
+
+}  // namespace tessera::io
