@@ -9,6 +9,16 @@
 #include "tessera/core/error.hpp"
 
 namespace tessera {
+
+std::string_view name_of(Compression c) {
+  switch (c) {
+    case Compression::None: return "NONE";
+    case Compression::Deflate: return "DEFLATE";
+    case Compression::Zstd: return "ZSTD";
+    case Compression::Lzw: return "LZW";
+  }
+  return "NONE";
+}
 namespace {
 
 std::string upper(std::string_view text) {

@@ -15,36 +15,13 @@
 namespace tessera::io {
 namespace {
 
-std::string temporary_path(const std::string& path) {
-  const std::filesystem::path final_path(path);
-  std::string name(".");
-  name += final_path.filename().string();
-  name += ".tmp-";
-  name += std::to_string(getpid());
-  return (final_path.parent_path() / name).string();
-}
-
-std::string compression_name(Compression c) {
-  switch (c) {
-    case Compression::None:
-      return "NONE";
-    case Compression::Deflate:
-      return "DEFLATE";
-    case Compression::Zstd:
-      return "ZSTD";
-    case Compression::Lzw:
-      return "LZW";
-  }
-  return "NONE";
-}
-
 std::vector<std::string> creation_options(const OutputSpec& spec) {
   const CreationOptions& o = spec.options;
   std::vector<std::string> list{
       "TILED=YES",
       "BLOCKXSIZE=" + std::to_string(spec.tile_width),
       "BLOCKYSIZE=" + std::to_string(spec.tile_height),
-      "COMPRESS=" + compression_name(o.compression),
+      "COMPRESS=" + std::string(name_of(o.compression)),
       "SPARSE_OK=TRUE",
       "ENDIANNESS=LITTLE",
       std::string("BIGTIFF=") + (needs_bigtiff(spec) ? "YES" : "NO"),
@@ -58,43 +35,6 @@ std::vector<std::string> creation_options(const OutputSpec& spec) {
   return list;
 }
 
-// The common reasons an output cannot be created, said plainly before GDAL tries.
-void check_folder(const std::string& path) {
-  std::filesystem::path folder = std::filesystem::path(path).parent_path();
-  if (folder.empty()) folder = ".";
-  std::error_code ec;
-  const auto status = std::filesystem::status(folder, ec);
-  if (!std::filesystem::exists(status))
-    throw Error(path + ": cannot create: no folder " + folder.string());
-  if (!std::filesystem::is_directory(status))
-    throw Error(path + ": cannot create: " + folder.string() + " is not a folder");
-  if (access(folder.c_str(), W_OK) != 0)
-    throw Error(path + ": cannot create: folder " + folder.string() + " is not writable");
-}
-
-// Removes the file at `path` when destroyed, unless released, and on a signal meanwhile.
-class TemporaryFile {
- public:
-  explicit TemporaryFile(std::string path)
-      : path_(std::move(path)), slot_(register_temporary(path_)) {}
-  ~TemporaryFile() {
-    if (!path_.empty()) std::remove(path_.c_str());
-    unregister_temporary(slot_);
-  }
-  TemporaryFile(const TemporaryFile&) = delete;
-  TemporaryFile& operator=(const TemporaryFile&) = delete;
-  const std::string& path() const { return path_; }
-  void release() {
-    path_.clear();
-    unregister_temporary(slot_);
-    slot_ = -1;
-  }
-
- private:
-  std::string path_;
-  int slot_;
-};
-
 }  // namespace
 
 struct GeoTiffWriter::Impl {
@@ -104,7 +44,7 @@ struct GeoTiffWriter::Impl {
   detail::Tiff tif;
   int64_t tiles_per_band = 0;
 
-  explicit Impl(const OutputSpec& s) : spec(s), temporary(temporary_path(s.path)) {
+  explicit Impl(const OutputSpec& s) : spec(s), temporary(temporary_path(s.path, getpid())) {
     detail::check_options(spec);
     create_empty();
     tif = detail::open_tiff(temporary.path(), spec.path, "r+", errors);
@@ -114,7 +54,7 @@ struct GeoTiffWriter::Impl {
   }
 
   void create_empty() {
-    check_folder(spec.path);
+    check_output_folder(spec.path);
     detail::Dataset ds =
         detail::create_geotiff(temporary.path(), spec.path, spec.size.width, spec.size.height,
                                spec.bands, spec.type, creation_options(spec));

@@ -21,47 +21,10 @@
 namespace tessera::io {
 namespace {
 
-/// ".NAME.tmp-ID" beside `path`; ID is rank 0's process id, so every rank opens the same file.
-std::string temporary_path(const std::string& path) {
-  const int64_t id = par::broadcast_from_root(static_cast<int64_t>(getpid()));
-  const std::filesystem::path final_path(path);
-  const std::string name = "." + final_path.filename().string() + ".tmp-" + std::to_string(id);
-  return (final_path.parent_path() / name).string();
+/// The temporary name every rank opens: rank 0's process id makes it the same everywhere.
+std::string shared_temporary_path(const std::string& path) {
+  return temporary_path(path, par::broadcast_from_root(static_cast<int64_t>(getpid())));
 }
-
-// The common reasons an output cannot be created, said plainly before HDF5 tries.
-void check_folder(const std::string& path) {
-  std::filesystem::path folder = std::filesystem::path(path).parent_path();
-  if (folder.empty()) folder = ".";
-  std::error_code ec;
-  if (!std::filesystem::is_directory(folder, ec))
-    throw Error(path + ": cannot create: no folder " + folder.string());
-  if (access(folder.c_str(), W_OK) != 0)
-    throw Error(path + ": cannot create: folder " + folder.string() + " is not writable");
-}
-
-// Removes the file at `path` when destroyed, unless released, and on a signal meanwhile.
-class TemporaryFile {
- public:
-  explicit TemporaryFile(std::string path)
-      : path_(std::move(path)), slot_(register_temporary(path_)) {}
-  ~TemporaryFile() {
-    if (!path_.empty()) std::remove(path_.c_str());
-    unregister_temporary(slot_);
-  }
-  TemporaryFile(const TemporaryFile&) = delete;
-  TemporaryFile& operator=(const TemporaryFile&) = delete;
-  const std::string& path() const { return path_; }
-  void release() {
-    path_.clear();
-    unregister_temporary(slot_);
-    slot_ = -1;
-  }
-
- private:
-  std::string path_;
-  int slot_;
-};
 
 /// `value` converted to `type`, in the bytes of that type (for _FillValue).
 std::array<std::byte, 8> cast_to(PixelType type, double value) {
@@ -105,9 +68,9 @@ struct Hdf5Writer::Impl {
       : spec(s),
         grid(s.size, s.tile_width, s.tile_height),
         has_crs(s.has_geotransform || !s.crs_wkt.empty()),
-        temporary(temporary_path(s.path)) {
+        temporary(shared_temporary_path(s.path)) {
     h5::quiet_errors();
-    check_folder(spec.path);
+    check_output_folder(spec.path);
     file = h5::create_file(temporary.path(),
                            h5::mpio_access(par::io_communicator(), par::io_info(), label), label);
     transfer = h5::collective_transfer(label);

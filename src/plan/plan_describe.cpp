@@ -14,22 +14,8 @@ std::string mib(int64_t bytes) {
   return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1 << 20));
 }
 
-std::string_view compression_name(Compression c) {
-  switch (c) {
-    case Compression::None:
-      return "no compression";
-    case Compression::Deflate:
-      return "DEFLATE";
-    case Compression::Zstd:
-      return "ZSTD";
-    case Compression::Lzw:
-      return "LZW";
-  }
-  return "?";
-}
-
 std::string compression_text(const CreationOptions& o) {
-  std::string text(compression_name(o.compression));
+  std::string text(o.compression == Compression::None ? "no compression" : name_of(o.compression));
   if (o.compression == Compression::Zstd) text += fmt::format(" level {}", o.zstd_level);
   if (o.compression == Compression::Deflate) text += fmt::format(" level {}", o.deflate_level);
   if (o.predictor != 1) text += fmt::format(", predictor {}", o.predictor);

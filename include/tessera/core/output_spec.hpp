@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tessera/core/geometry.hpp"
@@ -13,6 +14,9 @@
 namespace tessera {
 
 enum class Compression { None, Deflate, Zstd, Lzw };
+
+/// GDAL's spelling of a compression: "NONE", "DEFLATE", "ZSTD", "LZW".
+std::string_view name_of(Compression c);
 
 /// The kind of file an output is: one tiled GeoTIFF, or one HDF5 file in the netCDF-4/CF layout.
 enum class OutputFormat { GeoTiff, Hdf5 };

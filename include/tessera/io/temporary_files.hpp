@@ -1,6 +1,7 @@
 // Outputs in progress live under temporary names; a signal must not leave them behind.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace tessera::io {
@@ -15,5 +16,28 @@ void remove_temporaries_on_signal();
 int register_temporary(const std::string& path);
 /// Forgets the registration of `slot` (the file was renamed into place or removed).
 void unregister_temporary(int slot);
+
+/// ".NAME.tmp-ID" in the folder of `path`: hidden, and never mistaken for a finished output.
+std::string temporary_path(const std::string& path, int64_t id);
+
+/// Throws tessera::Error ("out/x.tif: cannot create: no folder out") when the folder of `path`
+/// does not exist, is not a folder or is not writable: the common reasons, said plainly.
+void check_output_folder(const std::string& path);
+
+/// A file that is removed when destroyed, unless released, and on a signal meanwhile.
+class TemporaryFile {
+ public:
+  explicit TemporaryFile(std::string path);
+  ~TemporaryFile();
+  TemporaryFile(const TemporaryFile&) = delete;
+  TemporaryFile& operator=(const TemporaryFile&) = delete;
+  const std::string& path() const { return path_; }
+  /// The file has been renamed into place: keep it.
+  void release();
+
+ private:
+  std::string path_;
+  int slot_;
+};
 
 }  // namespace tessera::io

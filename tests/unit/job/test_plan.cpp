@@ -268,7 +268,10 @@ job::JobSpec chained_job() {
     return s;
   };
   job.steps = {step("a", "dem"), step("b", "a"), step("c", "b"), step("d", "dem")};
-  job.outputs.push_back({{"c"}, "c.tif", {}, {}, {}});
+  job::OutputFileSpec output;
+  output.from = {"c"};
+  output.path = "c.tif";
+  job.outputs.push_back(output);
   return job;
 }
 
