@@ -12,10 +12,14 @@ namespace tessera {
 
 std::string_view name_of(Compression c) {
   switch (c) {
-    case Compression::None: return "NONE";
-    case Compression::Deflate: return "DEFLATE";
-    case Compression::Zstd: return "ZSTD";
-    case Compression::Lzw: return "LZW";
+    case Compression::None:
+      return "NONE";
+    case Compression::Deflate:
+      return "DEFLATE";
+    case Compression::Zstd:
+      return "ZSTD";
+    case Compression::Lzw:
+      return "LZW";
   }
   return "NONE";
 }

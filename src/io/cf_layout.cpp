@@ -26,7 +26,8 @@ std::string quoted_after(const std::string& wkt, const std::string& keyword, boo
   return wkt.substr(open + 1, close - open - 1);
 }
 
-/// The projection method: WKT1 PROJECTION["Transverse_Mercator"], WKT2 METHOD["Transverse Mercator"].
+/// The projection method: WKT1 PROJECTION["Transverse_Mercator"], WKT2 METHOD["Transverse
+/// Mercator"].
 std::string projection_method(const std::string& wkt) {
   std::string name = quoted_after(wkt, "PROJECTION[", false);
   if (name.empty()) name = quoted_after(wkt, "METHOD[", false);

@@ -37,8 +37,7 @@ void check(herr_t status, const std::string& label, const std::string& what) {
   if (status < 0) fail(label, what);
 }
 
-Handle checked(hid_t id, Handle::Closer closer, const std::string& label,
-               const std::string& what) {
+Handle checked(hid_t id, Handle::Closer closer, const std::string& label, const std::string& what) {
   if (id < 0) fail(label, what);
   return Handle(id, closer);
 }
@@ -93,16 +92,19 @@ hid_t native_type(PixelType type) {
 }
 
 Handle mpio_access(MPI_Comm comm, MPI_Info info, const std::string& label) {
-  Handle access = checked(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, label, "cannot make a file access list");
+  Handle access =
+      checked(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, label, "cannot make a file access list");
   check(H5Pset_fapl_mpio(access.get(), comm, info), label, "cannot use MPI-IO");
-  check(H5Pset_all_coll_metadata_ops(access.get(), true), label, "cannot make metadata reads collective");
-  check(H5Pset_coll_metadata_write(access.get(), true), label, "cannot make metadata writes collective");
+  check(H5Pset_all_coll_metadata_ops(access.get(), true), label,
+        "cannot make metadata reads collective");
+  check(H5Pset_coll_metadata_write(access.get(), true), label,
+        "cannot make metadata writes collective");
   return access;
 }
 
 Handle create_file(const std::string& path, const Handle& access, const std::string& label) {
-  return checked(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()), H5Fclose,
-                 label, "cannot create " + path);
+  return checked(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()), H5Fclose, label,
+                 "cannot create " + path);
 }
 
 Handle simple_space(const std::vector<hsize_t>& dims, const std::string& label) {
@@ -145,8 +147,8 @@ Handle chunked_creation(const std::vector<hsize_t>& chunk, int deflate_level,
 }
 
 Handle collective_transfer(const std::string& label) {
-  Handle transfer = checked(H5Pcreate(H5P_DATASET_XFER), H5Pclose, label,
-                            "cannot make a transfer list");
+  Handle transfer =
+      checked(H5Pcreate(H5P_DATASET_XFER), H5Pclose, label, "cannot make a transfer list");
   check(H5Pset_dxpl_mpio(transfer.get(), H5FD_MPIO_COLLECTIVE), label,
         "cannot make writes collective");
   return transfer;
@@ -171,9 +173,9 @@ void set_text(hid_t object, const std::string& name, const std::string& text,
   check(H5Tset_size(type.get(), text.empty() ? 1 : text.size()), label, what);
   check(H5Tset_strpad(type.get(), H5T_STR_NULLTERM), label, what);
   const Handle space = scalar_space(label);
-  const Handle attribute = checked(
-      H5Acreate2(object, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
-      H5Aclose, label, what);
+  const Handle attribute =
+      checked(H5Acreate2(object, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
+              H5Aclose, label, what);
   const char empty = '\0';
   check(H5Awrite(attribute.get(), type.get(), text.empty() ? &empty : text.c_str()), label, what);
 }

@@ -31,13 +31,27 @@ std::array<std::byte, 8> cast_to(PixelType type, double value) {
   std::array<std::byte, 8> bytes{};
   const auto put = [&](auto v) { std::memcpy(bytes.data(), &v, sizeof v); };
   switch (type) {
-    case PixelType::Byte: put(static_cast<uint8_t>(value)); break;
-    case PixelType::UInt16: put(static_cast<uint16_t>(value)); break;
-    case PixelType::Int16: put(static_cast<int16_t>(value)); break;
-    case PixelType::UInt32: put(static_cast<uint32_t>(value)); break;
-    case PixelType::Int32: put(static_cast<int32_t>(value)); break;
-    case PixelType::Float32: put(static_cast<float>(value)); break;
-    case PixelType::Float64: put(value); break;
+    case PixelType::Byte:
+      put(static_cast<uint8_t>(value));
+      break;
+    case PixelType::UInt16:
+      put(static_cast<uint16_t>(value));
+      break;
+    case PixelType::Int16:
+      put(static_cast<int16_t>(value));
+      break;
+    case PixelType::UInt32:
+      put(static_cast<uint32_t>(value));
+      break;
+    case PixelType::Int32:
+      put(static_cast<int32_t>(value));
+      break;
+    case PixelType::Float32:
+      put(static_cast<float>(value));
+      break;
+    case PixelType::Float64:
+      put(value);
+      break;
   }
   return bytes;
 }
@@ -128,7 +142,8 @@ struct Hdf5Writer::Impl {
     Band band{h5::create_dataset(file.get(), name, type, space.get(), creation.get(), label), {}};
     const hid_t id = band.dataset.get();
     if (has_crs) h5::set_text(id, "grid_mapping", "crs", label);
-    if (spec.nodata) h5::set_scalar(id, "_FillValue", type, cast_to(spec.type, *spec.nodata).data(), label);
+    if (spec.nodata)
+      h5::set_scalar(id, "_FillValue", type, cast_to(spec.type, *spec.nodata).data(), label);
     h5::attach_scale(id, y, 0, label);
     h5::attach_scale(id, x, 1, label);
     band.file_space = h5::dataset_space(id, label);
@@ -151,10 +166,11 @@ struct Hdf5Writer::Impl {
     Band& target = band_at(band);
     if (tile < 0 || tile >= grid.count())
       throw Error(label + ": no tile " + std::to_string(tile) + " (tiles count from 0)");
-    const auto expected = static_cast<size_t>(spec.tile_width * spec.tile_height) * size_of(spec.type);
+    const auto expected =
+        static_cast<size_t>(spec.tile_width * spec.tile_height) * size_of(spec.type);
     if (cells.size() != expected)
-      throw Error(label + ": tile " + std::to_string(tile) + " has " + std::to_string(cells.size()) +
-                  " bytes, expected " + std::to_string(expected));
+      throw Error(label + ": tile " + std::to_string(tile) + " has " +
+                  std::to_string(cells.size()) + " bytes, expected " + std::to_string(expected));
     const Window owned = grid.owned(tile);
     h5::select_block(memory_space.get(), {0, 0}, dims(owned.height, owned.width), label);
     h5::select_block(target.file_space.get(), dims(owned.y, owned.x),

@@ -32,7 +32,8 @@ struct AspectAlg {
 float flat_value(const AspectParams& p) { return p.zero_for_flat ? 0.0f : -9999.0f; }
 
 template <class T, Gradient G>
-void aspect_of(const terrain::Grid<T>& g, const TileIn& in, View<float> out, const AspectParams& p) {
+void aspect_of(const terrain::Grid<T>& g, const TileIn& in, View<float> out,
+               const AspectParams& p) {
   const float flat = flat_value(p);
   const auto run = [&](const auto& alg) {
     terrain::for_each_cell(g, in.owned, p.compute_edges, flat, alg, terrain::FloatSink{out});
@@ -52,7 +53,9 @@ class AspectOp : public Op {
     if (p_.zero_for_flat) return std::nullopt;
     return flat_value(p_);
   }
-  void run(const TileIn& in, const TileOut& out) const override { aspect(in, out.floats.at(0), p_); }
+  void run(const TileIn& in, const TileOut& out) const override {
+    aspect(in, out.floats.at(0), p_);
+  }
 
  private:
   AspectParams p_;

@@ -18,20 +18,21 @@ struct NamedColor {
 
 // gdaldem's table of colour names (from GRASS 4.1), scaled by 255 and truncated.
 constexpr NamedColor kNamedColors[] = {
-    {"white", 1.00f, 1.00f, 1.00f},  {"black", 0.00f, 0.00f, 0.00f},
-    {"red", 1.00f, 0.00f, 0.00f},    {"green", 0.00f, 1.00f, 0.00f},
-    {"blue", 0.00f, 0.00f, 1.00f},   {"yellow", 1.00f, 1.00f, 0.00f},
+    {"white", 1.00f, 1.00f, 1.00f},   {"black", 0.00f, 0.00f, 0.00f},
+    {"red", 1.00f, 0.00f, 0.00f},     {"green", 0.00f, 1.00f, 0.00f},
+    {"blue", 0.00f, 0.00f, 1.00f},    {"yellow", 1.00f, 1.00f, 0.00f},
     {"magenta", 1.00f, 0.00f, 1.00f}, {"cyan", 0.00f, 1.00f, 1.00f},
-    {"aqua", 0.00f, 0.75f, 0.75f},   {"grey", 0.75f, 0.75f, 0.75f},
-    {"gray", 0.75f, 0.75f, 0.75f},   {"orange", 1.00f, 0.50f, 0.00f},
-    {"brown", 0.75f, 0.50f, 0.25f},  {"purple", 0.50f, 0.00f, 1.00f},
-    {"violet", 0.50f, 0.00f, 1.00f}, {"indigo", 0.00f, 0.50f, 1.00f},
+    {"aqua", 0.00f, 0.75f, 0.75f},    {"grey", 0.75f, 0.75f, 0.75f},
+    {"gray", 0.75f, 0.75f, 0.75f},    {"orange", 1.00f, 0.50f, 0.00f},
+    {"brown", 0.75f, 0.50f, 0.25f},   {"purple", 0.50f, 0.00f, 1.00f},
+    {"violet", 0.50f, 0.00f, 1.00f},  {"indigo", 0.00f, 0.50f, 1.00f},
 };
 
 bool equal_nocase(const std::string& a, const char* b) {
   if (a.size() != std::strlen(b)) return false;
   for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
       return false;
   return true;
 }
@@ -125,8 +126,10 @@ std::vector<ColorEntry> read_color_file(const std::string& path) {
     }
     const auto f = fields_of(line);
     if (f.empty() || f[0][0] == '#' || f[0][0] == '/') continue;
-    if (cpt) add_cpt_entries(f, entries);
-    else if (f.size() >= 2) entries.push_back(plain_entry(path, f));
+    if (cpt)
+      add_cpt_entries(f, entries);
+    else if (f.size() >= 2)
+      entries.push_back(plain_entry(path, f));
   }
   if (file.bad()) bad_file(path, "read error");
   return entries;

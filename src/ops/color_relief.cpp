@@ -92,8 +92,10 @@ size_t first_not_below(const std::vector<ColorEntry>& t, size_t lower, double va
       if (value <= t[upper].value) return upper;
       return upper + 1;
     }
-    if (t[mid].value >= value) upper = mid;
-    else lower = mid;
+    if (t[mid].value >= value)
+      upper = mid;
+    else
+      lower = mid;
   }
 }
 
@@ -165,7 +167,8 @@ class ColorReliefOp : public Op {
 
   ColorReliefParams p_;
   mutable std::mutex mutex_;
-  mutable std::list<std::pair<std::optional<double>, std::vector<ColorEntry>>> tables_;  // stable addresses
+  mutable std::list<std::pair<std::optional<double>, std::vector<ColorEntry>>>
+      tables_;  // stable addresses
 };
 
 }  // namespace
@@ -185,8 +188,9 @@ ColorReliefParams color_relief_params(const Options& options) {
   r.finish();
   // gdaldem lets the last of -exact_color_entry and -nearest_color_entry win; a job has no order.
   if (exact && nearest)
-    throw OptionError("nearest_color_entry",
-                      "options 'exact_color_entry' and 'nearest_color_entry' cannot be used together");
+    throw OptionError(
+        "nearest_color_entry",
+        "options 'exact_color_entry' and 'nearest_color_entry' cannot be used together");
   p.match = exact ? ColorMatch::Exact : nearest ? ColorMatch::Nearest : ColorMatch::Interpolate;
   p.entries = read_color_file(p.color_file);
   const bool percent = std::any_of(p.entries.begin(), p.entries.end(),

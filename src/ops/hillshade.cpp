@@ -3,9 +3,9 @@
 
 #include <cmath>
 
+#include "hillshade_rows.hpp"
 #include "option_reader.hpp"
 #include "terrain_math.hpp"
-#include "hillshade_rows.hpp"
 #include "terrain_window.hpp"
 
 namespace tessera::ops {
@@ -125,7 +125,8 @@ struct Igor {
   float operator()(const T* w) const {
     double x, y;
     terrain::gradient<T, G>(w, c.inv_ewres, c.inv_nsres, x, y);
-    const double slope_degrees = std::atan(std::sqrt(x * x + y * y) * c.z_scaled) * kRadiansToDegrees;
+    const double slope_degrees =
+        std::atan(std::sqrt(x * x + y * y) * c.z_scaled) * kRadiansToDegrees;
     double dx, dy;
     terrain::aspect_differences<T, G>(w, dx, dy);
     const double aspect = std::atan2(dy, -dx);
@@ -138,16 +139,20 @@ struct Igor {
 };
 
 template <class T, Gradient G>
-void shade(const terrain::Grid<T>& g, const TileIn& in, View<uint8_t> out,
-           const HillshadeParams& p, const Coeffs& c) {
+void shade(const terrain::Grid<T>& g, const TileIn& in, View<uint8_t> out, const HillshadeParams& p,
+           const Coeffs& c) {
   const auto run = [&](const auto& alg) {
     terrain::for_each_cell(g, in.owned, p.compute_edges, 0.0f, alg, terrain::ByteSink{out});
   };
   switch (p.style) {
-    case ShadeStyle::Combined: return run(Combined<T, G>{c});
-    case ShadeStyle::Multidirectional: return run(Multidirectional<T, G>{c});
-    case ShadeStyle::Igor: return run(Igor<T, G>{c});
-    case ShadeStyle::Single: break;
+    case ShadeStyle::Combined:
+      return run(Combined<T, G>{c});
+    case ShadeStyle::Multidirectional:
+      return run(Multidirectional<T, G>{c});
+    case ShadeStyle::Igor:
+      return run(Igor<T, G>{c});
+    case ShadeStyle::Single:
+      break;
   }
   if (G == Gradient::Horn && in.ewres == -in.nsres) {
     const terrain::SquareShade square{c.sin_alt_254, c.sin_az_cos_alt_z_254_inv_res,
@@ -163,7 +168,9 @@ class HillshadeOp : public Op {
   int64_t halo() const override { return 1; }
   PixelType output_type() const override { return PixelType::Byte; }
   std::optional<double> output_nodata() const override { return 0.0; }
-  void run(const TileIn& in, const TileOut& out) const override { hillshade(in, out.bytes.at(0), p_); }
+  void run(const TileIn& in, const TileOut& out) const override {
+    hillshade(in, out.bytes.at(0), p_);
+  }
 
  private:
   HillshadeParams p_;
@@ -188,7 +195,8 @@ HillshadeParams hillshade_params(const Options& options) {
   r.finish();
   if (combined + multi + igor > 1) {
     const char* key = multi ? "multidirectional" : "combined";
-    throw OptionError(key, "only one of options 'multidirectional', 'combined' or 'igor' can be used");
+    throw OptionError(key,
+                      "only one of options 'multidirectional', 'combined' or 'igor' can be used");
   }
   p.style = combined ? ShadeStyle::Combined
             : multi  ? ShadeStyle::Multidirectional

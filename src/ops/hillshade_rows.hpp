@@ -50,12 +50,12 @@ struct SquareShade {
 #if defined(__SSE2__)
   /// Two cells from their differences in double; the same steps as cell().
   __m128d pair(__m128d x, __m128d y) const {
-    const __m128d a = _mm_add_pd(
-        _mm_set1_pd(sin_alt_254),
-        _mm_add_pd(_mm_mul_pd(x, _mm_set1_pd(sin_az_254_inv_res)),
-                   _mm_mul_pd(y, _mm_set1_pd(cos_az_254_inv_res))));
+    const __m128d a = _mm_add_pd(_mm_set1_pd(sin_alt_254),
+                                 _mm_add_pd(_mm_mul_pd(x, _mm_set1_pd(sin_az_254_inv_res)),
+                                            _mm_mul_pd(y, _mm_set1_pd(cos_az_254_inv_res))));
     const __m128d xx_yy = _mm_add_pd(_mm_mul_pd(x, x), _mm_mul_pd(y, y));
-    const __m128d b = _mm_add_pd(_mm_set1_pd(1.0), _mm_mul_pd(_mm_set1_pd(square_z_inv_res2), xx_yy));
+    const __m128d b =
+        _mm_add_pd(_mm_set1_pd(1.0), _mm_mul_pd(_mm_set1_pd(square_z_inv_res2), xx_yy));
     __m128d r = _mm_cvtps_pd(_mm_rsqrt_ps(_mm_cvtpd_ps(b)));
     const __m128d half_b = _mm_mul_pd(b, _mm_set1_pd(0.5));
     r = _mm_mul_pd(r, _mm_sub_pd(_mm_set1_pd(1.5), _mm_mul_pd(half_b, _mm_mul_pd(r, r))));
@@ -121,9 +121,11 @@ struct RowScratch {
 
 /// Flags the nodata cells [x0 - 1, x1 + 1) of a row: flags[k] is cell x0 - 1 + k.
 template <class T>
-void flag_nodata(const Grid<T>& g, const T* row, int64_t x0, int64_t x1, std::vector<uint8_t>& flags) {
+void flag_nodata(const Grid<T>& g, const T* row, int64_t x0, int64_t x1,
+                 std::vector<uint8_t>& flags) {
   flags.resize(static_cast<size_t>(x1 - x0 + 2));
-  for (int64_t x = x0 - 1; x < x1 + 1; ++x) flags[static_cast<size_t>(x - x0 + 1)] = g.is_nodata(row[x]);
+  for (int64_t x = x0 - 1; x < x1 + 1; ++x)
+    flags[static_cast<size_t>(x - x0 + 1)] = g.is_nodata(row[x]);
 }
 
 /// Shades interior cells [x0, x1) of raster row y (all nine neighbours inside the raster) into
@@ -145,14 +147,16 @@ void shade_square_row(const Grid<T>& g, const SquareShade& s, bool edges, int64_
   for (size_t k = 0; k < n; ++k) out[k] = to_byte(values[k]);
   if (!g.has_nodata) return;
   for (int i = 0; i < 3; ++i) flag_nodata(g, r[i], x0, x1, scratch.nodata[i]);
-  const auto alg = [&](const T* w) { return s.cell(w[0], w[1], w[2], w[3], w[5], w[6], w[7], w[8]); };
+  const auto alg = [&](const T* w) {
+    return s.cell(w[0], w[1], w[2], w[3], w[5], w[6], w[7], w[8]);
+  };
   for (size_t k = 0; k < n; ++k) {
     bool any = false;
     for (const auto& flags : scratch.nodata) any = any || flags[k] || flags[k + 1] || flags[k + 2];
     if (!any) continue;
     const int64_t c = x0 + static_cast<int64_t>(k);
-    T w[9] = {r[0][c - 1], r[0][c], r[0][c + 1], r[1][c - 1], r[1][c],
-              r[1][c + 1], r[2][c - 1], r[2][c], r[2][c + 1]};
+    T w[9] = {r[0][c - 1], r[0][c],     r[0][c + 1], r[1][c - 1], r[1][c],
+              r[1][c + 1], r[2][c - 1], r[2][c],     r[2][c + 1]};
     out[k] = to_byte(compute(g, w, edges, 0.0f, alg));
   }
 }
@@ -162,10 +166,13 @@ void shade_square_row(const Grid<T>& g, const SquareShade& s, bool edges, int64_
 template <class T>
 void shade_square(const Grid<T>& g, Window owned, bool edges, const SquareShade& s,
                   View<uint8_t> out) {
-  const auto alg = [&](const T* w) { return s.cell(w[0], w[1], w[2], w[3], w[5], w[6], w[7], w[8]); };
+  const auto alg = [&](const T* w) {
+    return s.cell(w[0], w[1], w[2], w[3], w[5], w[6], w[7], w[8]);
+  };
   const auto generic = [&](Window part) {
     if (part.empty()) return;
-    const auto sink = ByteSink{out.sub(part.x - owned.x, part.y - owned.y, part.width, part.height)};
+    const auto sink =
+        ByteSink{out.sub(part.x - owned.x, part.y - owned.y, part.width, part.height)};
     for_each_cell(g, part, edges, 0.0f, alg, sink);
   };
   const Window interior = intersect(owned, {1, 1, g.width - 2, g.height - 2});

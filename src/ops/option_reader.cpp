@@ -45,7 +45,8 @@ double OptionReader::number(const std::string& key, double fallback) {
   const auto it = options_.find(key);
   if (it == options_.end()) return fallback;
   double value = 0;
-  if (const auto* d = std::get_if<double>(&it->second)) value = *d;
+  if (const auto* d = std::get_if<double>(&it->second))
+    value = *d;
   else if (const auto* s = std::get_if<std::string>(&it->second); !s || !parse_number(*s, value))
     throw OptionError(key, "option '" + key + "' must be a number");
   if (!std::isfinite(value)) throw OptionError(key, "option '" + key + "' must be a finite number");
@@ -97,8 +98,8 @@ void OptionReader::finish() const {
     if (known_.count(key) != 0) continue;
     std::string expected;
     for (const auto& k : known_) expected += (expected.empty() ? "" : ", ") + k;
-    throw OptionError(key, "unknown option '" + key + "' for " + op_ + " (expected one of: " +
-                               expected + ")");
+    throw OptionError(
+        key, "unknown option '" + key + "' for " + op_ + " (expected one of: " + expected + ")");
   }
 }
 

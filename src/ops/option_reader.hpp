@@ -14,7 +14,8 @@ namespace tessera::ops {
 class OptionReader {
  public:
   /// `op` names the op in the unknown-key message; `known` lists the keys it accepts.
-  OptionReader(std::string_view op, const Options& options, std::initializer_list<const char*> known);
+  OptionReader(std::string_view op, const Options& options,
+               std::initializer_list<const char*> known);
 
   /// A finite number (a number, or text that is one); `fallback` when absent.
   double number(const std::string& key, double fallback);

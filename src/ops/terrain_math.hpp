@@ -1,4 +1,5 @@
-// Arithmetic pieces gdaldem shares between its terrain algorithms, reproduced operation by operation.
+// Arithmetic pieces gdaldem shares between its terrain algorithms, reproduced operation by
+// operation.
 #pragma once
 
 #include <cmath>

@@ -36,8 +36,8 @@ struct Grid {
       return v == nodata;
     } else {
       if (nodata_nan) return std::isnan(v);
-      return v == nodata || std::abs(v - nodata) < std::numeric_limits<float>::epsilon() *
-                                                        std::abs(v + nodata) * 2;
+      return v == nodata || std::abs(v - nodata) <
+                                std::numeric_limits<float>::epsilon() * std::abs(v + nodata) * 2;
     }
   }
 
@@ -45,8 +45,8 @@ struct Grid {
   T extrapolate(T a, T b) const {
     if constexpr (std::is_integral_v<T>) {
       if (has_nodata && (a == nodata || b == nodata)) return nodata;
-      const auto v = static_cast<T>(std::clamp<int64_t>(2 * static_cast<int64_t>(a) - b,
-                                                        INT_MIN, INT_MAX));
+      const auto v =
+          static_cast<T>(std::clamp<int64_t>(2 * static_cast<int64_t>(a) - b, INT_MIN, INT_MAX));
       if (has_nodata && v == nodata) return v == INT_MAX ? INT_MAX - 1 : v + 1;
       return v;
     } else {
@@ -69,8 +69,9 @@ Grid<T> make_grid(const TileIn& in) {
   const double nd = *in.nodata;
   if constexpr (std::is_integral_v<T>) {
     const double lo = in.source_type == PixelType::Int16 ? -32768 : 0;
-    const double hi = in.source_type == PixelType::Byte ? 255
-                      : in.source_type == PixelType::Int16 ? 32767 : 65535;
+    const double hi = in.source_type == PixelType::Byte    ? 255
+                      : in.source_type == PixelType::Int16 ? 32767
+                                                           : 65535;
     g.has_nodata = std::fabs(nd - std::floor(nd + 0.5)) < 1e-2 && nd >= lo && nd <= hi;
     if (g.has_nodata) g.nodata = static_cast<T>(std::floor(nd + 0.5));
   } else {
@@ -173,11 +174,12 @@ void interior_row(const Grid<T>& g, Window owned, int64_t y, int64_t x0, int64_t
     }
   }
   for (int64_t x = x0; x < x1; ++x) {
-    T w[9] = {r0[x - 1], r0[x], r0[x + 1], r1[x - 1], r1[x], r1[x + 1], r2[x - 1], r2[x], r2[x + 1]};
+    T w[9] = {r0[x - 1], r0[x],     r0[x + 1], r1[x - 1], r1[x],
+              r1[x + 1], r2[x - 1], r2[x],     r2[x + 1]};
     const size_t k = static_cast<size_t>(x - x0);
-    const bool clean = !g.has_nodata || !(f[0][k] | f[0][k + 1] | f[0][k + 2] | f[1][k] |
-                                          f[1][k + 1] | f[1][k + 2] | f[2][k] | f[2][k + 1] |
-                                          f[2][k + 2]);
+    const bool clean =
+        !g.has_nodata || !(f[0][k] | f[0][k + 1] | f[0][k + 2] | f[1][k] | f[1][k + 1] |
+                           f[1][k + 2] | f[2][k] | f[2][k + 1] | f[2][k + 2]);
     store(x - owned.x, y - owned.y, clean ? alg(w) : compute(g, w, edges, dst_nodata, alg));
   }
 }

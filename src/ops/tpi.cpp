@@ -42,7 +42,8 @@ TpiParams tpi_params(const Options& options) {
 void tpi(const TileIn& in, View<float> out, const TpiParams& p) {
   terrain::with_grid(in, [&](const auto& g) {
     using T = typename std::decay_t<decltype(g)>::Cell;
-    terrain::for_each_cell(g, in.owned, p.compute_edges, kNoData, Tpi<T>{}, terrain::FloatSink{out});
+    terrain::for_each_cell(g, in.owned, p.compute_edges, kNoData, Tpi<T>{},
+                           terrain::FloatSink{out});
   });
 }
 

@@ -27,8 +27,10 @@ struct Riley {
 template <class T>
 struct Wilson {
   static T magnitude(T x) {
-    if constexpr (std::is_integral_v<T>) return x >= 0 ? x : -x;
-    else return std::fabs(x);
+    if constexpr (std::is_integral_v<T>)
+      return x >= 0 ? x : -x;
+    else
+      return std::fabs(x);
   }
   float operator()(const T* w) const {
     return (magnitude(w[0] - w[4]) + magnitude(w[1] - w[4]) + magnitude(w[2] - w[4]) +

@@ -59,7 +59,8 @@ TEST(Agreement, OneRankFailingMakesEveryRankThrowItsMessage) {
   const int failing = world_size() - 1;
   try {
     agreed([&] {
-      if (world_rank() == failing) throw Error("tile 12: read failed on rank " + std::to_string(failing));
+      if (world_rank() == failing)
+        throw Error("tile 12: read failed on rank " + std::to_string(failing));
     });
     FAIL() << "agreed() returned although a rank failed";
   } catch (const Error& e) {

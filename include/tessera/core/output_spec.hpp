@@ -29,9 +29,9 @@ std::optional<OutputFormat> format_of_path(const std::string& path);
 /// ZSTD_LEVEL=9, ZLEVEL=6, BIGTIFF=YES|NO|IF_NEEDED|IF_SAFER, TILED, BLOCKXSIZE, BLOCKYSIZE).
 struct CreationOptions {
   Compression compression = Compression::None;
-  int predictor = 1;        ///< 1 none, 2 horizontal, 3 floating point
-  int zstd_level = 9;       ///< GDAL's default
-  int deflate_level = 6;    ///< GDAL's default
+  int predictor = 1;      ///< 1 none, 2 horizontal, 3 floating point
+  int zstd_level = 9;     ///< GDAL's default
+  int deflate_level = 6;  ///< GDAL's default
   std::string bigtiff = "IF_SAFER";
   std::optional<int64_t> block_width;
   std::optional<int64_t> block_height;

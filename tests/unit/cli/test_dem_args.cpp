@@ -38,14 +38,16 @@ TEST(DemArgs, HillshadeWithFlagsAnywhere) {
 }
 
 TEST(DemArgs, SlopePercentAndBand) {
-  const auto command = parse_dem_args({"slope", "-p", "-b", "2", "-compute_edges", "in.tif", "out.tif"});
+  const auto command =
+      parse_dem_args({"slope", "-p", "-b", "2", "-compute_edges", "in.tif", "out.tif"});
   EXPECT_EQ(std::get<std::string>(command.job.steps[0].options.at("units")), "percent");
   EXPECT_TRUE(std::get<bool>(command.job.steps[0].options.at("compute_edges")));
   EXPECT_EQ(command.job.inputs[0].band, 2);
 }
 
 TEST(DemArgs, ColorReliefTakesTheColourFileBetweenInputAndOutput) {
-  const auto command = parse_dem_args({"color-relief", "dem.tif", "colors.txt", "out.tif", "-alpha"});
+  const auto command =
+      parse_dem_args({"color-relief", "dem.tif", "colors.txt", "out.tif", "-alpha"});
   EXPECT_EQ(std::get<std::string>(command.job.steps[0].options.at("color_file")), "colors.txt");
   EXPECT_EQ(command.job.outputs[0].path, "out.tif");
 }
@@ -64,7 +66,8 @@ TEST(DemArgs, NegativeNumbersAreValuesNotFlags) {
 
 TEST(DemArgs, OutputFormatFromOfOrTheExtension) {
   using tessera::OutputFormat;
-  EXPECT_EQ(parse_dem_args({"slope", "a.tif", "b.tif"}).job.outputs[0].format, OutputFormat::GeoTiff);
+  EXPECT_EQ(parse_dem_args({"slope", "a.tif", "b.tif"}).job.outputs[0].format,
+            OutputFormat::GeoTiff);
   EXPECT_EQ(parse_dem_args({"slope", "a.tif", "b.H5"}).job.outputs[0].format, OutputFormat::Hdf5);
   EXPECT_EQ(parse_dem_args({"slope", "-of", "hdf5", "a.tif", "b.out"}).job.outputs[0].format,
             OutputFormat::Hdf5);

@@ -49,9 +49,7 @@ TEST(TileGrid, IndicesAreSixtyFourBit) {
   EXPECT_EQ(last.bottom(), 3'000'000);
 }
 
-TEST(TileGrid, RejectsNonPositiveTileSize) {
-  EXPECT_THROW(TileGrid({10, 10}, 0, 16), Error);
-}
+TEST(TileGrid, RejectsNonPositiveTileSize) { EXPECT_THROW(TileGrid({10, 10}, 0, 16), Error); }
 
 }  // namespace
 }  // namespace tessera

@@ -20,8 +20,8 @@ TEST(CfLayout, CellCentresAreHalfACellFromTheEdge) {
 }
 
 TEST(CfLayout, GeoTransformTextReadsBackExactly) {
-  const std::array<double, 6> gt{-113.23958321278403, 0.0008333333332777796, 0,
-                                 37.512916763165805, 0, -0.0008333333332777843};
+  const std::array<double, 6> gt{
+      -113.23958321278403, 0.0008333333332777796, 0, 37.512916763165805, 0, -0.0008333333332777843};
   const std::string text = geotransform_text(gt);
   EXPECT_EQ(text.rfind("-113.23958321278403 0.0008333333332777796 0 ", 0), 0u);
   const char* p = text.c_str();

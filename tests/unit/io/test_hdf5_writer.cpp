@@ -61,7 +61,8 @@ OutputSpec spec_of(const std::string& path, PixelType type, int bands) {
 double cell_value(int b, int64_t x, int64_t y, PixelType type) {
   if (x == y) return type == PixelType::Byte ? 0 : -9999;
   return type == PixelType::Byte ? static_cast<double>((x * 7 + y * 3 + b) % 250 + 1)
-                                 : static_cast<double>(b) * 10000 + static_cast<double>(y) * 100 + static_cast<double>(x) + 0.25;
+                                 : static_cast<double>(b) * 10000 + static_cast<double>(y) * 100 +
+                                       static_cast<double>(x) + 0.25;
 }
 
 /// A full tile of `spec`'s type holding the cells of tile `tile` (padding past the edge: 77).
@@ -117,9 +118,10 @@ void expect_band_reads_back(const OutputSpec& spec, int b) {
   EXPECT_EQ(GDALGetRasterNoDataValue(band, &has_nodata), *spec.nodata);
   EXPECT_TRUE(has_nodata);
   std::vector<double> cells(static_cast<size_t>(spec.size.width * spec.size.height));
-  ASSERT_EQ(GDALRasterIO(band, GF_Read, 0, 0, int(spec.size.width), int(spec.size.height),
-                         cells.data(), int(spec.size.width), int(spec.size.height), GDT_Float64, 0, 0),
-            CE_None);
+  ASSERT_EQ(
+      GDALRasterIO(band, GF_Read, 0, 0, int(spec.size.width), int(spec.size.height), cells.data(),
+                   int(spec.size.width), int(spec.size.height), GDT_Float64, 0, 0),
+      CE_None);
   int wrong = 0;
   for (int64_t y = 0; y < spec.size.height; ++y)
     for (int64_t x = 0; x < spec.size.width; ++x)

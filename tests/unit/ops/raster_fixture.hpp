@@ -66,8 +66,10 @@ std::vector<std::vector<Out>> run_tiled(const Op& op, const Raster<T>& r, int64_
     TileOut out;
     for (auto& band : bands) {
       View<Out> v(band.data() + owned.y * r.width + owned.x, owned.width, owned.height, r.width);
-      if constexpr (std::is_same_v<Out, uint8_t>) out.bytes.push_back(v);
-      else out.floats.push_back(v);
+      if constexpr (std::is_same_v<Out, uint8_t>)
+        out.bytes.push_back(v);
+      else
+        out.floats.push_back(v);
     }
     op.run(in, out);
   }

@@ -95,7 +95,8 @@ TEST_F(ColorFile, PercentagesNeedSourceMinAndMax) {
   const auto path = write("0% black\n100% white\n");
   EXPECT_TRUE(color_file_uses_percent(path));
   EXPECT_EQ(key_of_error("color-relief", {{"color_file", path}}), "color_file");
-  auto p = color_relief_params({{"color_file", path}, {"source_min", 100.0}, {"source_max", 300.0}});
+  auto p =
+      color_relief_params({{"color_file", path}, {"source_min", 100.0}, {"source_max", 300.0}});
   const auto table = color_table(p, std::nullopt);
   EXPECT_DOUBLE_EQ(table[0].value, 100.0);
   EXPECT_DOUBLE_EQ(table[1].value, 300.0);

@@ -26,7 +26,9 @@ float east_rising(int64_t x, int64_t) { return static_cast<float>(x); }
 float north_rising(int64_t, int64_t y) { return static_cast<float>(-y); }
 float flat(int64_t, int64_t) { return 7.0f; }
 
-std::unique_ptr<Op> op(std::string_view name, Options options = {}) { return make_op(name, options); }
+std::unique_ptr<Op> op(std::string_view name, Options options = {}) {
+  return make_op(name, options);
+}
 
 template <class T>
 std::vector<float> floats(const Op& o, const Raster<T>& r) {
@@ -48,8 +50,8 @@ TEST(Slope, PlaneGivesItsGradientInDegreesAndPercent) {
 
 TEST(Slope, ZevenbergenThorneAndScaleOnAPlane) {
   const auto r = make_raster<float>(5, 5, tilted);
-  const auto zt = floats(
-      *op("slope", {{"alg", std::string("ZevenbergenThorne")}, {"scale", 2.0}}), r);
+  const auto zt =
+      floats(*op("slope", {{"alg", std::string("ZevenbergenThorne")}, {"scale", 2.0}}), r);
   EXPECT_NEAR(zt[2 * 5 + 2], degrees(std::atan(0.5 / 2)), 1e-4);
 }
 
@@ -80,8 +82,7 @@ TEST(Aspect, EastRisingFacesWestAndNorthRisingFacesSouth) {
   const auto north = make_raster<float>(4, 4, north_rising);
   EXPECT_FLOAT_EQ(floats(*op("aspect"), east)[5], 270.0f);
   EXPECT_FLOAT_EQ(floats(*op("aspect"), north)[5], 180.0f);
-  EXPECT_FLOAT_EQ(
-      floats(*op("aspect", {{"trigonometric", true}}), east)[5], 180.0f);
+  EXPECT_FLOAT_EQ(floats(*op("aspect", {{"trigonometric", true}}), east)[5], 180.0f);
 }
 
 TEST(Aspect, FlatIsNodataOrZeroForFlat) {
@@ -103,17 +104,15 @@ int32_t window_3x3(int64_t x, int64_t y) {
 TEST(Ruggedness, HandComputedWindow) {
   const auto r = make_raster<int32_t>(3, 3, window_3x3);
   EXPECT_FLOAT_EQ(floats(*op("TRI"), r)[4], static_cast<float>(std::sqrt(69.0)));
-  EXPECT_FLOAT_EQ(
-      floats(*op("TRI", {{"alg", std::string("Wilson")}}), r)[4], 2.625f);
+  EXPECT_FLOAT_EQ(floats(*op("TRI", {{"alg", std::string("Wilson")}}), r)[4], 2.625f);
   EXPECT_FLOAT_EQ(floats(*op("TPI"), r)[4], -0.125f);  // 5 - 41/8
   EXPECT_FLOAT_EQ(floats(*op("roughness"), r)[4], 9.0f);
   EXPECT_EQ(floats(*op("TPI"), r)[0], kNoData);
 }
 
 TEST(Nodata, NeighbourIsNodataOrTakesTheCentreWithComputeEdges) {
-  auto r = make_raster<float>(3, 3, [](int64_t x, int64_t y) {
-    return static_cast<float>(window_3x3(x, y));
-  });
+  auto r = make_raster<float>(
+      3, 3, [](int64_t x, int64_t y) { return static_cast<float>(window_3x3(x, y)); });
   r.nodata = 1.0;  // the top-left neighbour
   EXPECT_EQ(floats(*op("TPI"), r)[4], kNoData);
   // With compute_edges the nodata neighbour takes the centre's value 5: 5 - 45/8.
@@ -145,8 +144,7 @@ TEST(Nodata, IntegerNodataOutsideTheSourceRangeIsIgnored) {
 TEST(Edges, OneCellWideRastersAreAllNodata) {
   for (const auto& [w, h] : {std::pair{1, 6}, std::pair{6, 1}}) {
     const auto r = make_raster<float>(w, h, tilted);
-    for (float v : floats(*op("slope", {{"compute_edges", true}}), r))
-      EXPECT_EQ(v, kNoData);
+    for (float v : floats(*op("slope", {{"compute_edges", true}}), r)) EXPECT_EQ(v, kNoData);
   }
 }
 
@@ -160,10 +158,8 @@ TEST(Hillshade, FlatGroundIsLitBySinOfAltitude) {
 
 TEST(Hillshade, SlopeFacingTheLightIsBrighterThanSlopeFacingAway) {
   const auto west_facing = make_raster<float>(3, 3, east_rising);  // faces 270
-  const auto lit = bytes(*op("hillshade", {{"azimuth", 270.0}, {"z", 5.0}}),
-                                              west_facing)[4];
-  const auto dark = bytes(*op("hillshade", {{"azimuth", 90.0}, {"z", 5.0}}),
-                                               west_facing)[4];
+  const auto lit = bytes(*op("hillshade", {{"azimuth", 270.0}, {"z", 5.0}}), west_facing)[4];
+  const auto dark = bytes(*op("hillshade", {{"azimuth", 90.0}, {"z", 5.0}}), west_facing)[4];
   EXPECT_GT(lit, 181);
   EXPECT_LT(dark, 181);
 }
@@ -177,8 +173,8 @@ template <class T, class Out>
 void expect_cut_independent(std::string_view name, const Options& options, const Raster<T>& r) {
   const auto made = op(name, options);
   const auto whole_raster = run_tiled<T, Out>(*made, r, r.width, r.height);
-  for (const auto& [tw, th] : {std::pair{7, 5}, std::pair{1, 1}, std::pair{2, 3}, std::pair{16, 1}})
-  {
+  for (const auto& [tw, th] :
+       {std::pair{7, 5}, std::pair{1, 1}, std::pair{2, 3}, std::pair{16, 1}}) {
     const auto cut = run_tiled<T, Out>(*made, r, tw, th);
     EXPECT_EQ(cut, whole_raster) << name << " tile " << tw << "x" << th;
   }
@@ -187,9 +183,8 @@ void expect_cut_independent(std::string_view name, const Options& options, const
 TEST(TileCut, EveryTerrainOpGivesTheSameCellsWhateverTheCut) {
   auto ints = make_raster<int32_t>(23, 17, bumpy);
   ints.nodata = -32768;
-  auto floats = make_raster<float>(23, 17, [](int64_t x, int64_t y) {
-    return static_cast<float>(bumpy(x, y)) * 0.37f;
-  });
+  auto floats = make_raster<float>(
+      23, 17, [](int64_t x, int64_t y) { return static_cast<float>(bumpy(x, y)) * 0.37f; });
   floats.nodata = -32768 * 0.37f;
   for (bool edges : {false, true}) {
     const Options e{{"compute_edges", edges}};
