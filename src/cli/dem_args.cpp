@@ -127,6 +127,8 @@ void DemParser::parse_flag(const std::string& arg) {
     }
   } else if (arg == "-q" || arg == "-quiet") {
     command_.quiet = true;
+  } else if (arg == "--report") {
+    command_.report = value_of(arg);
   } else {
     throw UsageError("unknown flag '" + arg + "' (see tessera dem --help)");
   }
@@ -234,7 +236,7 @@ Modes: hillshade, slope, aspect, TRI, TPI, roughness, color-relief
   TPI, roughness
   color-relief INPUT COLOR_FILE OUTPUT [-alpha] [-exact_color_entry | -nearest_color_entry]
 
-Common: [-compute_edges] [-b Band] [-of GTiff|HDF5] [-co "NAME=VALUE"]... [-q]
+Common: [-compute_edges] [-b Band] [-of GTiff|HDF5] [-co "NAME=VALUE"]... [-q] [--report FILE.json]
 Creation options: COMPRESS=NONE|DEFLATE|ZSTD|LZW, PREDICTOR=1|2|3, ZSTD_LEVEL, ZLEVEL,
 BIGTIFF=YES|NO|IF_NEEDED|IF_SAFER, BLOCKXSIZE, BLOCKYSIZE.
 HDF5 (-of HDF5, or an output ending in .h5): netCDF-4/CF layout, one dataset named after the

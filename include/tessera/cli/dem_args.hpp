@@ -12,6 +12,7 @@ namespace tessera::cli {
 struct DemCommand {
   job::JobSpec job;
   bool quiet = false;
+  std::string report;  ///< --report FILE.json: where to write the run report, or empty
   std::vector<std::string> warnings;  ///< flags gdaldem accepts that have no effect on this mode
 };
 
