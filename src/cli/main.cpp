@@ -2,8 +2,10 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,7 @@
 #include "tessera/par/agreement.hpp"
 #include "tessera/par/environment.hpp"
 #include "tessera/run/executor.hpp"
+#include "tessera/run/generate.hpp"
 
 namespace {
 
@@ -32,10 +35,11 @@ tessera::job::JobSpec read_job(const std::string& path) {
   return job;
 }
 
-void run_job(const Environment& env, const std::string& path, bool quiet) {
+void run_job(const Environment& env, const std::string& path, bool quiet,
+             const std::string& report) {
   const auto job = read_job(path);
   const auto plan = tessera::run::prepare(job);
-  tessera::run::execute(plan, {quiet, 0, env.ranks_on_node()});
+  tessera::run::execute(plan, {quiet, 0, env.ranks_on_node(), report});
 }
 
 void show_plan(const Environment& env, const std::string& path) {
@@ -50,7 +54,63 @@ void run_dem(const Environment& env, const std::vector<std::string>& args) {
   if (env.is_root())
     for (const auto& warning : command.warnings) fmt::print(stderr, "tessera: warning: {}\n", warning);
   const auto plan = tessera::run::prepare(command.job);
-  tessera::run::execute(plan, {command.quiet, 0, env.ranks_on_node()});
+  tessera::run::execute(plan, {command.quiet, 0, env.ranks_on_node(), command.report});
+}
+
+/// `tessera generate`'s options, filled by CLI11.
+struct GenerateArgs {
+  tessera::run::GenerateSpec spec;
+  std::string size = "4096x4096";
+  std::string type = "Float32";
+  std::vector<double> origin;
+  std::optional<double> nodata;
+  bool quiet = false;
+  std::string report;
+};
+
+CLI::App* add_generate(CLI::App& app, GenerateArgs& g) {
+  auto* gen = app.add_subcommand("generate", "write deterministic fractal terrain as a GeoTIFF");
+  auto& terrain = g.spec.terrain;
+  gen->add_option("output", g.spec.path, "the GeoTIFF to write")->required();
+  gen->add_option("--size", g.size, "WIDTHxHEIGHT in cells")->capture_default_str();
+  gen->add_option("--seed", terrain.seed, "the terrain's seed")->capture_default_str();
+  gen->add_option("--type", g.type, "pixel type, Byte to Float64")->capture_default_str();
+  gen->add_option("--cell", g.spec.cell, "cell size in CRS units")->capture_default_str();
+  gen->add_option("--crs", g.spec.crs, "CRS, as GDAL takes it")->capture_default_str();
+  gen->add_option("--origin", g.origin, "X,Y of the top-left corner")->delimiter(',')->expected(2);
+  gen->add_option("--nodata", g.nodata, "nodata value written to the file");
+  gen->add_option("--zmin", terrain.zmin, "lowest height")->capture_default_str();
+  gen->add_option("--zmax", terrain.zmax, "highest height")->capture_default_str();
+  gen->add_option("--octaves", terrain.octaves, "octaves of noise")->capture_default_str();
+  gen->add_option("--coarse", terrain.coarse_shift, "coarsest lattice: 2^N cells")
+      ->capture_default_str();
+  gen->add_option("--persistence", terrain.persistence, "amplitude ratio between octaves")
+      ->capture_default_str();
+  gen->add_option("--co", g.spec.creation_options, "GeoTIFF creation option NAME=VALUE");
+  gen->add_flag("-q,--quiet", g.quiet, "no progress and no summary");
+  gen->add_option("--report", g.report, "write the run report as JSON");
+  return gen;
+}
+
+void run_generate(const Environment& env, GenerateArgs& g) {
+  g.spec.size = tessera::run::parse_size(g.size);
+  g.spec.type = tessera::parse_pixel_type(g.type);
+  g.spec.nodata = g.nodata;
+  if (g.origin.size() == 2) {
+    g.spec.origin_x = g.origin[0];
+    g.spec.origin_y = g.origin[1];
+  }
+  tessera::run::generate(g.spec, {g.quiet, 0, env.ranks_on_node(), g.report});
+}
+
+/// The command line for CLI11, which takes no multi-letter flag with one dash: generate's -co,
+/// spelt as gdal's tools spell it, becomes --co. CLI11 wants the arguments in reverse order.
+std::vector<std::string> cli11_args(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args[0] == "generate")
+    std::replace(args.begin(), args.end(), std::string("-co"), std::string("--co"));
+  std::reverse(args.begin(), args.end());
+  return args;
 }
 
 bool wants_dem_help(const std::vector<std::string>& args) {
@@ -64,24 +124,30 @@ int dispatch(const Environment& env, int argc, char** argv) {
   bool quiet = false;
   auto* run = app.add_subcommand("run", "run a job file");
   run->add_option("job", job_path, "the job file (TOML)")->required();
-  run->add_flag("-q,--quiet", quiet, "no summary at the end");
+  run->add_flag("-q,--quiet", quiet, "no progress and no summary");
+  std::string report;
+  run->add_option("--report", report, "write the run report as JSON");
   auto* plan = app.add_subcommand("plan", "print the plan of a job: grid, tiles, halo, memory");
   plan->add_option("job", job_path, "the job file (TOML)")->required();
   auto* dem = app.add_subcommand("dem", "gdaldem's modes, with gdaldem's command line");
   dem->prefix_command();
+  GenerateArgs generate_args;
+  auto* gen = add_generate(app, generate_args);
   const std::string first = argc > 1 ? argv[1] : "";
-  if (!first.empty() && first[0] != '-' && first != "run" && first != "plan" && first != "dem")
+  if (!first.empty() && first[0] != '-' && first != "run" && first != "plan" && first != "dem" &&
+      first != "generate")
     throw tessera::UsageError("unknown command '" + first +
-                              "' (expected run, plan or dem)");
+                              "' (expected run, plan, dem or generate)");
   try {
-    app.parse(argc, argv);
+    app.parse(cli11_args(argc, argv));
   } catch (const CLI::CallForHelp& e) {
     return env.is_root() ? app.exit(e) : ok;
   } catch (const CLI::ParseError& e) {
     print_error(env, std::string(e.what()) + " (see tessera --help)");
     return usage;
   }
-  if (*run) run_job(env, job_path, quiet);
+  if (*run) run_job(env, job_path, quiet, report);
+  if (*gen) run_generate(env, generate_args);
   if (*plan) show_plan(env, job_path);
   if (*dem) {
     const auto args = dem->remaining();

@@ -3,7 +3,6 @@
 #include "tessera/run/executor.hpp"
 
 #include <omp.h>
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -26,6 +25,9 @@
 #include "tessera/par/mpi_io.hpp"
 #include "tessera/par/tile_counter.hpp"
 #include "tessera/par/tile_mail.hpp"
+#include "progress.hpp"
+#include "report.hpp"
+#include "tile_source.hpp"
 #include "tile_worker.hpp"
 
 namespace tessera::run {
@@ -107,14 +109,14 @@ struct Batch {
 /// One rank's run of the streaming pass. Only the main thread calls MPI (and HDF5).
 class StreamingPass {
  public:
-  StreamingPass(const plan::Plan& plan, int threads)
+  StreamingPass(const plan::Plan& plan, int threads, const SourceFactory& make)
       : plan_(plan),
         slots_(plan),
         tiff_slots_(slots_of(plan, slots_, OutputFormat::GeoTiff)),
         hdf5_slots_(slots_of(plan, slots_, OutputFormat::Hdf5)),
         threads_(threads),
         rank_(par::world_rank()) {
-    for (int t = 0; t < threads; ++t) workers_.push_back(std::make_unique<TileWorker>(plan));
+    for (int t = 0; t < threads; ++t) workers_.push_back(make());
     encoded_.resize(static_cast<size_t>(threads),
                     std::vector<Bytes>(static_cast<size_t>(slots_.bands())));
   }
@@ -130,7 +132,7 @@ class StreamingPass {
   }
 
   /// Processes tiles until none are left or some rank failed; returns this rank's failure.
-  std::exception_ptr run(par::TileCounter& counter);
+  std::exception_ptr run(par::TileCounter& counter, Progress& progress);
   /// Collective: closes the HDF5 outputs; then rank 0 checks every GeoTIFF band-tile was
   /// written. Every output is then renamed into place.
   void commit() {
@@ -143,9 +145,8 @@ class StreamingPass {
     writer_->commit();
   }
 
-  int64_t tiles() const { return tiles_; }
-  PhaseTimes thread_times() const;
-  const MainTimes& main_times() const { return main_; }
+  /// This rank's figures for the run report.
+  RankReport report() const;
 
  private:
   Batch next_batch(par::TileCounter& counter);
@@ -156,6 +157,7 @@ class StreamingPass {
   void deliver(int64_t first, int64_t count);
   void take(int64_t key, Bytes bytes);
   void drain(bool block);
+  void note_progress();
 
   const plan::Plan& plan_;
   BandSlots slots_;
@@ -163,7 +165,7 @@ class StreamingPass {
   std::vector<int64_t> hdf5_slots_;  // kept raw, written by this rank
   int threads_;
   int rank_;
-  std::vector<std::unique_ptr<TileWorker>> workers_;
+  std::vector<std::unique_ptr<TileSource>> workers_;
   std::vector<std::vector<Bytes>> encoded_;  // per batch slot, per band slot
   std::vector<std::unique_ptr<io::Hdf5Writer>> hdf5_;  // per output; null for GeoTIFF ones
   std::unique_ptr<OrderedWriter> writer_;
@@ -173,16 +175,38 @@ class StreamingPass {
   std::exception_ptr failure_;
   int64_t tiles_ = 0;
   MainTimes main_;
+  int64_t bytes_sent_ = 0;
+  int64_t bytes_received_ = 0;
+  int64_t bytes_written_ = 0;
+  int64_t claimed_ = 0;  // tiles claimed by all ranks, as of this rank's last claim
+  Progress* progress_ = nullptr;
 };
 
-PhaseTimes StreamingPass::thread_times() const {
-  PhaseTimes sum;
+RankReport StreamingPass::report() const {
+  RankReport r;
   for (const auto& w : workers_) {
-    sum.read += w->times().read;
-    sum.compute += w->times().compute;
-    sum.encode += w->times().encode;
+    r.read += w->times().read;
+    r.compute += w->times().compute;
+    r.encode += w->times().encode;
+    r.bytes_read += w->bytes_read();
   }
-  return sum;
+  r.tiles = tiles_;
+  r.communicate = main_.communicate;
+  r.write = main_.write;
+  r.wait = main_.wait;
+  r.bytes_sent = bytes_sent_;
+  r.bytes_received = bytes_received_;
+  r.bytes_written = bytes_written_;
+  r.peak_rss_mb = peak_rss_mb();
+  return r;
+}
+
+/// Rank 0's count of tiles done: those written, or claimed by all ranks when it saw more.
+void StreamingPass::note_progress() {
+  if (!progress_) return;
+  const auto per_tile = std::max<int64_t>(1, static_cast<int64_t>(tiff_slots_.size()));
+  const int64_t written = writer_ ? writer_->written() / per_tile : 0;
+  progress_->update(std::max(written, claimed_));
 }
 
 void StreamingPass::process_batch(int64_t first, int64_t count) {
@@ -245,6 +269,7 @@ void StreamingPass::write_hdf5(int64_t slot, const Batch& batch, int64_t round) 
     if (round < batch.count && !failure_) {
       const auto& cells = encoded_[static_cast<size_t>(round)][static_cast<size_t>(slot)];
       writer.write_tile(band, batch.first + round, cells);
+      bytes_written_ += static_cast<int64_t>(cells.size());
     } else {
       writer.join_round(band);
     }
@@ -256,10 +281,12 @@ void StreamingPass::write_hdf5(int64_t slot, const Batch& batch, int64_t round) 
 void StreamingPass::take(int64_t key, Bytes bytes) {
   const auto start = Clock::now();
   if (rank_ != 0) {
+    bytes_sent_ += static_cast<int64_t>(bytes.size());
     outbox_.send(key, std::move(bytes));
     main_.communicate += seconds_since(start);
     return;
   }
+  bytes_written_ += static_cast<int64_t>(bytes.size());
   if (!failure_) writer_->add(key, std::move(bytes), spare_);
   main_.write += seconds_since(start);
 }
@@ -271,6 +298,7 @@ void StreamingPass::drain(bool block) {
     auto parcel = block ? inbox_->wait() : inbox_->poll();
     (block ? main_.wait : main_.communicate) += seconds_since(start);
     if (!parcel) return;
+    bytes_received_ += static_cast<int64_t>(parcel->bytes.size());
     try {
       take(parcel->key, std::move(parcel->bytes));
     } catch (...) {
@@ -278,6 +306,7 @@ void StreamingPass::drain(bool block) {
     }
     for (auto& spent : spare_) inbox_->recycle(std::move(spent));
     spare_.clear();
+    note_progress();
   }
 }
 
@@ -290,9 +319,11 @@ Batch StreamingPass::next_batch(par::TileCounter& counter) {
   main_.communicate += seconds_since(start);
   if (first >= counter.total()) return {};
   const Batch batch{first, std::min<int64_t>(threads_, counter.total() - first)};
+  claimed_ = std::max(claimed_, batch.first + batch.count);
   try {
     process_batch(batch.first, batch.count);
     deliver(batch.first, batch.count);
+    note_progress();
   } catch (...) {
     failure_ = std::current_exception();
     counter.cancel();
@@ -301,8 +332,11 @@ Batch StreamingPass::next_batch(par::TileCounter& counter) {
   return batch;
 }
 
-std::exception_ptr StreamingPass::run(par::TileCounter& counter) {
-  if (rank_ == 0) inbox_ = std::make_unique<par::Inbox>(par::world_size() - 1);
+std::exception_ptr StreamingPass::run(par::TileCounter& counter, Progress& progress) {
+  if (rank_ == 0) {
+    inbox_ = std::make_unique<par::Inbox>(par::world_size() - 1);
+    progress_ = &progress;
+  }
   bool more = true;
   while (more) {
     const Batch batch = next_batch(counter);
@@ -318,33 +352,15 @@ std::exception_ptr StreamingPass::run(par::TileCounter& counter) {
   return failure_;
 }
 
-int64_t peak_rss_bytes() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<int64_t>(usage.ru_maxrss) * 1024;
-}
-
-void print_summary(const plan::Plan& plan, const StreamingPass& pass, int threads,
-                   double wall) {
-  const PhaseTimes t = pass.thread_times();
-  const MainTimes& m = pass.main_times();
-  const auto tiles = par::all_gather(static_cast<double>(pass.tiles()));
-  const auto rss = par::all_gather(static_cast<double>(peak_rss_bytes()) / 1e6);
-  const auto read = par::all_gather(t.read);
-  const auto compute = par::all_gather(t.compute);
-  const auto encode = par::all_gather(t.encode);
-  const auto communicate = par::all_gather(m.communicate);
-  const auto write = par::all_gather(m.write);
-  const auto waits = par::all_gather(m.wait);
+/// Rank 0 prints the summary unless quiet; the JSON report goes to options.report_path if set.
+void report_run(const plan::Plan& plan, const StreamingPass& pass, int threads, double wall,
+                const RunOptions& options) {
+  const auto ranks = gather_reports(pass.report());
   if (par::world_rank() != 0) return;
-  fmt::print("tessera: {} x {} cells, {} tiles of {} x {}, {} ranks x {} threads, {:.2f} s\n",
-             plan.grid.raster().width, plan.grid.raster().height, plan.grid.count(),
-             plan.grid.tile_width(), plan.grid.tile_height(), tiles.size(), threads, wall);
-  fmt::print("  rank  tiles   read  compute  encode  comm  write   wait  peak RSS (thread seconds)\n");
-  for (size_t r = 0; r < tiles.size(); ++r)
-    fmt::print("  {:4} {:6.0f} {:6.2f} {:8.2f} {:7.2f} {:5.2f} {:6.2f} {:6.2f} {:6.1f} MB\n", r,
-               tiles[r], read[r], compute[r], encode[r], communicate[r], write[r], waits[r],
-               rss[r]);
+  const RunFacts facts{plan.grid.raster(), plan.grid.tile_width(), plan.grid.tile_height(),
+                       plan.grid.count(), threads, wall};
+  if (!options.quiet) fmt::print("{}", summary_table(facts, ranks));
+  if (!options.report_path.empty()) write_text_file(options.report_path, report_json(facts, ranks));
 }
 
 }  // namespace
@@ -369,16 +385,23 @@ plan::Plan prepare(const job::JobSpec& job) {
 }
 
 void execute(const plan::Plan& plan, const RunOptions& options) {
+  execute_sources(plan, options, [&] { return plan_tiles(plan); });
+}
+
+void execute_sources(const plan::Plan& plan, const RunOptions& options, const SourceFactory& make) {
   const auto start = Clock::now();
   const int threads = choose_threads(options.threads, options.ranks_on_node);
-  StreamingPass pass(plan, threads);
+  StreamingPass pass(plan, threads, make);
   par::agreed([&] { pass.open_outputs(); });
+  Progress progress(plan.grid.count(), plan.grid.raster().cells(),
+                    !options.quiet && par::world_rank() == 0);
   {
     par::TileCounter counter(plan.grid.count());
-    par::agree(pass.run(counter));
+    par::agree(pass.run(counter, progress));
   }
+  progress.finish();
   par::agreed([&] { pass.commit(); });
-  if (!options.quiet) print_summary(plan, pass, threads, seconds_since(start));
+  par::agreed([&] { report_run(plan, pass, threads, seconds_since(start), options); });
 }
 
 }  // namespace tessera::run

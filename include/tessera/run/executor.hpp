@@ -9,9 +9,10 @@
 namespace tessera::run {
 
 struct RunOptions {
-  bool quiet = false;  ///< no summary on rank 0
+  bool quiet = false;  ///< no summary and no progress on rank 0
   int threads = 0;     ///< OpenMP threads per rank; 0 = OMP_NUM_THREADS, else cores / ranks on node
   int ranks_on_node = 1;
+  std::string report_path;  ///< when set, rank 0 writes the run report there as JSON
 };
 
 /// The threads a rank uses: `requested` when positive, OMP_NUM_THREADS when set, otherwise the

@@ -1,0 +1,192 @@
+// The run report: gathered per rank, summarised as min / max / imbalance, written as JSON.
+#include "report.hpp"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <fstream>
+#include <functional>
+#include <numeric>
+
+#include <fmt/core.h>
+
+#include "tessera/core/error.hpp"
+#include "tessera/par/agreement.hpp"
+
+namespace tessera::run {
+
+namespace {
+
+/// One figure of the report: its JSON name, its column heading and how to read it.
+struct Figure {
+  const char* name;
+  const char* heading;
+  std::function<double(const RankReport&)> get;
+  bool integral;
+};
+
+const std::vector<Figure>& figures() {
+  static const std::vector<Figure> list{
+      {"tiles", "tiles", [](const RankReport& r) { return double(r.tiles); }, true},
+      {"read_s", "read", [](const RankReport& r) { return r.read; }, false},
+      {"compute_s", "compute", [](const RankReport& r) { return r.compute; }, false},
+      {"encode_s", "encode", [](const RankReport& r) { return r.encode; }, false},
+      {"communicate_s", "comm", [](const RankReport& r) { return r.communicate; }, false},
+      {"write_s", "write", [](const RankReport& r) { return r.write; }, false},
+      {"wait_s", "wait", [](const RankReport& r) { return r.wait; }, false},
+      {"bytes_read", "MB in", [](const RankReport& r) { return double(r.bytes_read); }, true},
+      {"bytes_sent", "MB sent", [](const RankReport& r) { return double(r.bytes_sent); }, true},
+      {"bytes_received", "MB recv",
+       [](const RankReport& r) { return double(r.bytes_received); }, true},
+      {"bytes_written", "MB out", [](const RankReport& r) { return double(r.bytes_written); },
+       true},
+      {"peak_rss_mb", "RSS MB", [](const RankReport& r) { return r.peak_rss_mb; }, false},
+  };
+  return list;
+}
+
+struct Stats {
+  double min = 0;
+  double max = 0;
+  double mean = 0;
+  /// max / mean: 1 when perfectly balanced; 1 when every rank has 0.
+  double imbalance() const { return mean > 0 ? max / mean : 1.0; }
+};
+
+Stats stats_of(const Figure& f, const std::vector<RankReport>& ranks) {
+  std::vector<double> values;
+  for (const auto& r : ranks) values.push_back(f.get(r));
+  const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
+  const double sum = std::accumulate(values.begin(), values.end(), 0.0);
+  return {*lo, *hi, sum / static_cast<double>(values.size())};
+}
+
+bool is_bytes(const Figure& f) { return std::string_view(f.name).starts_with("bytes_"); }
+
+/// A cell of the table: seconds with 2 decimals, bytes in MB with 1, counts whole.
+std::string cell(const Figure& f, double value) {
+  if (is_bytes(f)) return fmt::format("{:.1f}", value / 1e6);
+  if (f.integral) return fmt::format("{:.0f}", value);
+  if (f.name == std::string_view("peak_rss_mb")) return fmt::format("{:.1f}", value);
+  return fmt::format("{:.2f}", value);
+}
+
+std::string table_row(const char* label, const std::vector<std::string>& cells) {
+  std::string row = fmt::format("  {:<9}", label);
+  const auto& list = figures();
+  for (size_t i = 0; i < cells.size(); ++i)
+    row += fmt::format(" {:>{}}", cells[i], std::max<size_t>(6, std::string_view(list[i].heading).size()));
+  return row + "\n";
+}
+
+std::string json_number(double value, bool integral) {
+  if (integral) return fmt::format("{:.0f}", value);
+  return fmt::format("{:.6g}", value);
+}
+
+std::string json_rank(int rank, const RankReport& r) {
+  std::string text = fmt::format("    {{\"rank\": {}", rank);
+  for (const auto& f : figures())
+    text += fmt::format(", \"{}\": {}", f.name, json_number(f.get(r), f.integral));
+  return text + "}";
+}
+
+std::string json_summary(const std::vector<RankReport>& ranks) {
+  std::string text = "  \"summary\": {\n";
+  const auto& list = figures();
+  for (size_t i = 0; i < list.size(); ++i) {
+    const Stats s = stats_of(list[i], ranks);
+    text += fmt::format("    \"{}\": {{\"min\": {}, \"max\": {}, \"mean\": {}, \"imbalance\": {}}}{}\n",
+                        list[i].name, json_number(s.min, list[i].integral),
+                        json_number(s.max, list[i].integral), json_number(s.mean, false),
+                        json_number(s.imbalance(), false), i + 1 < list.size() ? "," : "");
+  }
+  return text + "  }\n";
+}
+
+}  // namespace
+
+double peak_rss_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) * 1024 / 1e6;
+}
+
+std::vector<RankReport> gather_reports(const RankReport& mine) {
+  std::vector<std::vector<double>> columns;
+  for (const auto& f : figures()) columns.push_back(par::all_gather(f.get(mine)));
+  std::vector<RankReport> ranks(columns.front().size());
+  for (size_t r = 0; r < ranks.size(); ++r) {
+    const auto at = [&](size_t column) { return columns[column][r]; };
+    auto whole = [&](size_t column) { return static_cast<int64_t>(at(column)); };
+    ranks[r] = {whole(0), at(1),     at(2),     at(3),     at(4),     at(5),
+                at(6),    whole(7),  whole(8),  whole(9),  whole(10), at(11)};
+  }
+  return ranks;
+}
+
+std::string summary_table(const RunFacts& facts, const std::vector<RankReport>& ranks) {
+  std::string text = fmt::format(
+      "tessera: {} x {} cells, {} tiles of {} x {}, {} ranks x {} threads, {:.2f} s\n",
+      facts.raster.width, facts.raster.height, facts.tiles, facts.tile_width, facts.tile_height,
+      ranks.size(), facts.threads, facts.wall);
+  std::vector<std::string> headings;
+  std::vector<std::string> mins;
+  std::vector<std::string> maxs;
+  std::vector<std::string> imbalances;
+  for (const auto& f : figures()) {
+    const Stats s = stats_of(f, ranks);
+    headings.emplace_back(f.heading);
+    mins.push_back(cell(f, s.min));
+    maxs.push_back(cell(f, s.max));
+    imbalances.push_back(fmt::format("{:.2f}", s.imbalance()));
+  }
+  text += table_row("per rank", headings);
+  text += table_row("min", mins);
+  text += table_row("max", maxs);
+  text += table_row("imbalance", imbalances);
+  return text;
+}
+
+std::string report_json(const RunFacts& facts, const std::vector<RankReport>& ranks) {
+  std::string text = "{\n";
+  text += fmt::format("  \"width\": {}, \"height\": {}, \"tiles\": {}, \"tile_width\": {}, "
+                      "\"tile_height\": {},\n",
+                      facts.raster.width, facts.raster.height, facts.tiles, facts.tile_width,
+                      facts.tile_height);
+  text += fmt::format("  \"ranks\": {}, \"threads\": {}, \"wall_s\": {},\n", ranks.size(),
+                      facts.threads, json_number(facts.wall, false));
+  text += "  \"units\": " + json_string("read_s, compute_s, encode_s: thread-seconds; "
+                                        "communicate_s, write_s, wait_s: main-thread seconds") +
+          ",\n";
+  text += "  \"per_rank\": [\n";
+  for (size_t r = 0; r < ranks.size(); ++r)
+    text += json_rank(static_cast<int>(r), ranks[r]) + (r + 1 < ranks.size() ? ",\n" : "\n");
+  text += "  ],\n";
+  return text + json_summary(ranks) + "}\n";
+}
+
+std::string json_string(std::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20) {
+      out += fmt::format("\\u{:04x}", u);
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+void write_text_file(const std::string& path, const std::string& text) {
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  file << text;
+  file.close();
+  if (!file) throw Error(path + ": cannot write the report");
+}
+
+}  // namespace tessera::run

@@ -1,0 +1,59 @@
+// The run report: what each rank spent its time and bytes on, the summary table and its JSON.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tessera/core/geometry.hpp"
+
+namespace tessera::run {
+
+/// One rank's figures. Read, compute and encode are thread-seconds summed over its threads;
+/// communicate, write and wait are its main thread's seconds.
+struct RankReport {
+  int64_t tiles = 0;
+  double read = 0;
+  double compute = 0;
+  double encode = 0;
+  double communicate = 0;
+  double write = 0;
+  double wait = 0;
+  int64_t bytes_read = 0;      ///< input cells read, at the inputs' pixel size
+  int64_t bytes_sent = 0;      ///< encoded tiles sent to the GeoTIFF writer (ranks > 0)
+  int64_t bytes_received = 0;  ///< encoded tiles received from other ranks (rank 0)
+  int64_t bytes_written = 0;   ///< tile bytes this rank wrote to output files
+  double peak_rss_mb = 0;
+};
+
+/// What the whole run was.
+struct RunFacts {
+  Extent raster;
+  int64_t tile_width = 0;
+  int64_t tile_height = 0;
+  int64_t tiles = 0;
+  int threads = 0;
+  double wall = 0;  ///< seconds, on rank 0
+};
+
+/// This process's peak resident set size in MB.
+double peak_rss_mb();
+
+/// Collective: every rank's report, in rank order, on every rank.
+std::vector<RankReport> gather_reports(const RankReport& mine);
+
+/// The summary rank 0 prints: one line of facts, then min, max and imbalance (max / mean) of each
+/// figure over the ranks.
+std::string summary_table(const RunFacts& facts, const std::vector<RankReport>& ranks);
+
+/// The whole report as JSON: the facts, every rank's figures and the min / max / mean / imbalance.
+std::string report_json(const RunFacts& facts, const std::vector<RankReport>& ranks);
+
+/// `text` as a JSON string literal, quotes included.
+std::string json_string(std::string_view text);
+
+/// Writes `text` to `path`; throws tessera::Error "<path>: cannot write the report".
+void write_text_file(const std::string& path, const std::string& text);
+
+}  // namespace tessera::run
