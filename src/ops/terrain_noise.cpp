@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "tessera/core/error.hpp"
 
@@ -26,10 +27,15 @@ double fade(double t) { return t * t * t * (t * (t * 6 - 15) + 10); }
 double lerp(double a, double b, double t) { return a + (b - a) * t; }
 
 /// The amplitudes of every octave, divided by their sum so the noise stays in [-1, 1].
-double octave_weight(const TerrainParams& p, int octave) {
+std::vector<double> octave_weights(const TerrainParams& p) {
+  std::vector<double> weights;
   double sum = 0;
-  for (int o = 0; o < p.octaves; ++o) sum += std::pow(p.persistence, o);
-  return std::pow(p.persistence, octave) / sum;
+  for (int o = 0; o < p.octaves; ++o) {
+    weights.push_back(std::pow(p.persistence, o));
+    sum += weights.back();
+  }
+  for (double& w : weights) w /= sum;
+  return weights;
 }
 
 /// The lattice cell holding coordinate `c` at spacing 2^shift, and the fade of its offset in it.
@@ -41,7 +47,7 @@ struct Axis {
 Axis axis(int64_t c, int shift) {
   const int64_t cell = c >> shift;  // arithmetic shift: floor division, negatives included
   const auto offset = static_cast<double>(c - (cell << shift));
-  return {cell, fade(std::ldexp(offset, -shift))};
+  return {cell, fade(offset / static_cast<double>(int64_t{1} << shift))};
 }
 
 /// One octave's value at (x, y), in [-1, 1]: along y first, then x, as add_octave_row().
@@ -55,47 +61,54 @@ double octave_value(uint64_t seed, int octave, int shift, int64_t x, int64_t y) 
   return lerp(left, right, ax.t);
 }
 
-/// Adds `weight` x one octave's values along a row to `noise`, hashing each lattice cell once.
+/// Adds `weight` x one octave's values along a row to `noise`, one lattice cell at a time: the
+/// lattice values are hashed once per lattice cell and the loop over its cells vectorises.
 void add_octave_row(const TerrainParams& p, int octave, double weight, int64_t x0, int64_t y,
                     std::span<double> noise) {
   const int shift = p.coarse_shift - octave;
+  const int64_t spacing = int64_t{1} << shift;
+  const double inverse = 1.0 / static_cast<double>(spacing);  // exact: a power of two
   const Axis ay = axis(y, shift);
-  int64_t cell = std::numeric_limits<int64_t>::min();
-  double left = 0;
-  double right = 0;
-  for (size_t i = 0; i < noise.size(); ++i) {
-    const Axis ax = axis(x0 + static_cast<int64_t>(i), shift);
-    if (ax.cell != cell) {
-      cell = ax.cell;
-      left = lerp(lattice_value(p.seed, octave, cell, ay.cell),
-                  lattice_value(p.seed, octave, cell, ay.cell + 1), ay.t);
-      right = lerp(lattice_value(p.seed, octave, cell + 1, ay.cell),
-                   lattice_value(p.seed, octave, cell + 1, ay.cell + 1), ay.t);
-    }
-    noise[i] += weight * lerp(left, right, ax.t);
+  const auto n = static_cast<int64_t>(noise.size());
+  for (int64_t i = 0; i < n;) {
+    const int64_t cell = (x0 + i) >> shift;
+    const int64_t first = (x0 + i) - (cell << shift);
+    const int64_t run = std::min(spacing - first, n - i);
+    const double left = lerp(lattice_value(p.seed, octave, cell, ay.cell),
+                             lattice_value(p.seed, octave, cell, ay.cell + 1), ay.t);
+    const double right = lerp(lattice_value(p.seed, octave, cell + 1, ay.cell),
+                              lattice_value(p.seed, octave, cell + 1, ay.cell + 1), ay.t);
+    double* out = noise.data() + i;
+    for (int64_t k = 0; k < run; ++k)
+      out[k] += weight * lerp(left, right, fade(static_cast<double>(first + k) * inverse));
+    i += run;
   }
 }
 
 }  // namespace
 
 double lattice_value(uint64_t seed, int octave, int64_t ix, int64_t iy) {
-  uint64_t h = mix(seed ^ 0x9e3779b97f4a7c15ULL);
-  h = mix(h ^ static_cast<uint64_t>(octave));
-  h = mix(h ^ static_cast<uint64_t>(ix));
-  h = mix(h ^ static_cast<uint64_t>(iy));
+  // The key depends on (seed, octave) only; odd multipliers spread ix and iy over all 64 bits
+  // before the final mix, so neighbouring lattice points get unrelated values.
+  const uint64_t key = mix(seed ^ (0x9e3779b97f4a7c15ULL * (static_cast<uint64_t>(octave) + 1)));
+  const uint64_t h = mix(key ^ (static_cast<uint64_t>(ix) * 0xd1b54a32d192ed03ULL) ^
+                         (static_cast<uint64_t>(iy) * 0xaef17502108ef2d9ULL));
   return std::ldexp(static_cast<double>(h >> 11), -52) - 1.0;
 }
 
 double terrain_noise(const TerrainParams& p, int64_t x, int64_t y) {
+  const std::vector<double> weights = octave_weights(p);
   double sum = 0;
   for (int o = 0; o < p.octaves; ++o)
-    sum += octave_weight(p, o) * octave_value(p.seed, o, p.coarse_shift - o, x, y);
+    sum += weights[static_cast<size_t>(o)] * octave_value(p.seed, o, p.coarse_shift - o, x, y);
   return sum;
 }
 
 void terrain_row(const TerrainParams& p, int64_t x0, int64_t y, std::span<double> out) {
   std::fill(out.begin(), out.end(), 0.0);
-  for (int o = 0; o < p.octaves; ++o) add_octave_row(p, o, octave_weight(p, o), x0, y, out);
+  const std::vector<double> weights = octave_weights(p);
+  for (int o = 0; o < p.octaves; ++o)
+    add_octave_row(p, o, weights[static_cast<size_t>(o)], x0, y, out);
   const double half_range = (p.zmax - p.zmin) / 2;
   for (double& v : out) v = p.zmin + half_range * (v + 1.0);
 }

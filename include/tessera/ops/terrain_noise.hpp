@@ -11,7 +11,7 @@ namespace tessera::ops {
 struct TerrainParams {
   uint64_t seed = 42;
   int coarse_shift = 11;     ///< the coarsest lattice spacing is 2^coarse_shift cells (2048)
-  int octaves = 10;          ///< at most coarse_shift: the finest lattice spacing is >= 2 cells
+  int octaves = 9;           ///< at most coarse_shift: the finest lattice spacing is >= 2 cells
   double persistence = 0.5;  ///< amplitude ratio of one octave to the one before
   double zmin = 0;           ///< the height noise -1 maps to
   double zmax = 2000;        ///< the height noise +1 maps to
