@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "tessera/cli/calc_args.hpp"
 #include "tessera/cli/dem_args.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/io/temporary_files.hpp"
@@ -113,6 +114,12 @@ std::vector<std::string> cli11_args(int argc, char** argv) {
   return args;
 }
 
+void run_calc(const Environment& env, const std::vector<std::string>& args) {
+  const auto command = tessera::cli::parse_calc_args(args);
+  const auto plan = tessera::run::prepare(command.job);
+  tessera::run::execute(plan, {command.quiet, 0, env.ranks_on_node(), {}});
+}
+
 bool wants_dem_help(const std::vector<std::string>& args) {
   return args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "--usage";
 }
@@ -131,13 +138,15 @@ int dispatch(const Environment& env, int argc, char** argv) {
   plan->add_option("job", job_path, "the job file (TOML)")->required();
   auto* dem = app.add_subcommand("dem", "gdaldem's modes, with gdaldem's command line");
   dem->prefix_command();
+  auto* calc = app.add_subcommand("calc", "map algebra, with gdal_calc.py's command line");
+  calc->prefix_command();
   GenerateArgs generate_args;
   auto* gen = add_generate(app, generate_args);
   const std::string first = argc > 1 ? argv[1] : "";
   if (!first.empty() && first[0] != '-' && first != "run" && first != "plan" && first != "dem" &&
-      first != "generate")
+      first != "generate" && first != "calc")
     throw tessera::UsageError("unknown command '" + first +
-                              "' (expected run, plan, dem or generate)");
+                              "' (expected run, plan, dem, calc or generate)");
   try {
     app.parse(cli11_args(argc, argv));
   } catch (const CLI::CallForHelp& e) {
@@ -156,6 +165,14 @@ int dispatch(const Environment& env, int argc, char** argv) {
       return args.empty() ? usage : ok;
     }
     run_dem(env, args);
+  }
+  if (*calc) {
+    const auto args = calc->remaining();
+    if (wants_dem_help(args)) {
+      if (env.is_root()) fmt::print("{}", tessera::cli::calc_usage());
+      return args.empty() ? usage : ok;
+    }
+    run_calc(env, args);
   }
   return ok;
 }

@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "tessera/core/error.hpp"
+#include "tessera/expr/expression.hpp"
 
 namespace tessera::expr {
 namespace {
@@ -65,7 +66,7 @@ Token next_token(std::string_view rest, int column) {
 }  // namespace
 
 void fail(int column, const std::string& what) {
-  throw Error("calc: column " + std::to_string(column) + ": " + what);
+  throw ParseError(column, "calc: column " + std::to_string(column) + ": " + what);
 }
 
 std::vector<Token> tokenize(std::string_view text) {

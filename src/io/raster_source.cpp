@@ -30,6 +30,17 @@ void read_band_metadata(GDALRasterBandH band, const std::string& path, RasterInf
   info.block_height = block_height;
 }
 
+/// The type and nodata value of every band, for steps that read bands besides `info.band`.
+void read_all_bands(GDALDatasetH ds, const std::string& path, RasterInfo& info) {
+  for (int b = 1; b <= info.band_count; ++b) {
+    GDALRasterBandH band = detail::get_band(ds, b, path);
+    info.band_types.push_back(detail::pixel_type(GDALGetRasterDataType(band), path));
+    int has_nodata = 0;
+    const double nodata = GDALGetRasterNoDataValue(band, &has_nodata);
+    info.band_nodata.push_back(has_nodata ? std::optional<double>(nodata) : std::nullopt);
+  }
+}
+
 }  // namespace
 
 RasterInfo probe(const std::string& path, int band) {
@@ -42,6 +53,7 @@ RasterInfo probe(const std::string& path, int band) {
   info.size = size_of_dataset(ds.get());
   read_georeferencing(ds.get(), info);
   read_band_metadata(handle, path, info);
+  read_all_bands(ds.get(), path, info);
   return info;
 }
 
@@ -80,6 +92,19 @@ RasterReader& RasterReader::operator=(RasterReader&&) noexcept = default;
 void RasterReader::read(Window window, View<int32_t> out) { impl_->read(window, out, GDT_Int32); }
 
 void RasterReader::read(Window window, View<float> out) { impl_->read(window, out, GDT_Float32); }
+
+void RasterReader::read(Window window, PixelType type, View<std::byte> out) {
+  const auto cell = static_cast<int64_t>(size_of(type));
+  if (out.width() != window.width * cell || out.height() != window.height)
+    throw Error(impl_->path + ": read: the view is " + std::to_string(out.width()) + " bytes x " +
+                std::to_string(out.height()) + " but the window " + std::to_string(window.width) +
+                " x " + std::to_string(window.height) + " cells of " + std::string(name_of(type)));
+  const Window inside = intersect(window, whole(impl_->size));
+  if (inside.empty()) return;
+  std::byte* first = out.data() + (inside.y - window.y) * out.stride() + (inside.x - window.x) * cell;
+  detail::read_block(impl_->band, impl_->path, inside.x, inside.y, inside.width, inside.height,
+                     first, detail::gdal_type(type), cell, out.stride());
+}
 
 void init_gdal(int64_t cache_bytes) {
   detail::ensure_gdal();

@@ -48,6 +48,20 @@ std::string resolve(const std::string& base_dir, const std::string& path) {
   return (std::filesystem::path(base_dir) / p).lexically_normal().string();
 }
 
+/// The `get` of each item, in order.
+template <typename T, typename Get>
+std::vector<std::string> names_list(const std::vector<T>& items, Get get) {
+  std::vector<std::string> out;
+  for (const auto& item : items) out.push_back(get(item));
+  return out;
+}
+
+/// Whether op `name` reads the inputs its options name (calc) instead of one `in`.
+bool reads_named_inputs(const std::string& name) {
+  const ops::OpEntry* entry = ops::find_op(name);
+  return entry != nullptr && entry->make_named != nullptr;
+}
+
 class JobReader {
  public:
   JobReader(const std::string& name, std::string base_dir)
@@ -71,6 +85,7 @@ class JobReader {
   void read_run(const toml::node& node);
   const toml::node& array_of_tables(const toml::table& root, std::string_view key) const;
   bool is_input(const std::string& name) const;
+  Position inside_string(const toml::node& value, int column) const;
   bool is_step(const std::string& id) const;
 
   detail::TomlReader toml_;
@@ -145,6 +160,13 @@ StepSpec JobReader::read_step(const toml::table& table, size_t number) {
   const std::string what = "step '" + step.id + "'";
   if (is_input(step.id)) toml_.fail(id.source(), what + ": id is also an input's name");
   step.op = toml_.string(toml_.required(table, "op", what), what + ": op");
+  if (reads_named_inputs(step.op)) {
+    if (const toml::node* in = table.get("in"))
+      toml_.fail(in->source(), what + ": in: " + step.op +
+                                   " reads the inputs its expr names; remove in");
+    read_options(table, step);
+    return step;
+  }
   const toml::node& in = toml_.required(table, "in", what);
   step.in = toml_.string(in, what + ": in");
   step.in_where = toml_.at(in.source());
@@ -181,7 +203,7 @@ std::string JobReader::option_text(const std::string& key, const std::string& te
 
 void JobReader::check_in(const StepSpec& step, const std::set<std::string>& earlier) const {
   const std::string what = "step '" + step.id + "': in";
-  if (is_input(step.in)) return;
+  if (is_input(step.in) || reads_named_inputs(step.op)) return;
   if (earlier.count(step.in) != 0)
     detail::fail_at(step.in_where, what + ": expected an input's name, found step '" + step.in +
                                        "' (chaining steps comes later)");
@@ -197,8 +219,12 @@ void JobReader::check_op(const StepSpec& step, const toml::table& table) const {
     toml_.fail(table.get("op")->source(),
                what + ": unknown op '" + step.op + "' (expected one of: " + known_ops() + ")");
   try {
-    entry->make(step.options);
+    ops::make_op(step.op, step.options,
+                 names_list(job_.inputs, [](const InputSpec& i) { return i.name; }));
   } catch (const ops::OptionError& e) {
+    const toml::node* value = table.get(e.key());
+    if (e.column() > 0 && value != nullptr && value->is_string())
+      detail::fail_at(inside_string(*value, e.column()), what + ": " + e.what());
     const auto where = step.option_where.find(e.key());
     detail::fail_at(where != step.option_where.end() ? where->second : step.where,
                     what + ": " + e.what());
@@ -269,6 +295,13 @@ void JobReader::read_run(const toml::node& node) {
 bool JobReader::is_input(const std::string& name) const {
   return std::any_of(job_.inputs.begin(), job_.inputs.end(),
                      [&](const InputSpec& i) { return i.name == name; });
+}
+
+/// The place of character `column` (from 1) of a one-line string value, after its opening quote.
+Position JobReader::inside_string(const toml::node& value, int column) const {
+  Position where = toml_.at(value.source());
+  where.column += column;
+  return where;
 }
 
 bool JobReader::is_step(const std::string& id) const {

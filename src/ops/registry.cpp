@@ -1,5 +1,6 @@
 // The one explicit list of the ops tessera knows (no static self-registration).
 #include "tessera/ops/aspect.hpp"
+#include "tessera/ops/calc.hpp"
 #include "tessera/ops/color_relief.hpp"
 #include "tessera/ops/hillshade.hpp"
 #include "tessera/ops/op.hpp"
@@ -55,6 +56,12 @@ std::vector<OpEntry> make_registry() {
       {"roughness", "roughness (Float32, nodata -9999), as gdaldem roughness",
        {kComputeEdges},
        make_roughness},
+      {"calc", "map algebra over bands of named inputs (README \"calc expressions\")",
+       {{"expr", "the expression; its names are the job's inputs, name[2] picks band 2 (required)"},
+        {"type", "output type: uint8, uint16, int16, uint32, int32, float32 (default), float64"},
+        {"nodata", "output nodata value (default: gdal_calc.py's for the type)"}},
+       nullptr,
+       make_calc},
   };
 }
 

@@ -40,10 +40,16 @@ int64_t round_up(int64_t value, int64_t multiple) {
   return (value + multiple - 1) / multiple * multiple;
 }
 
-std::shared_ptr<const ops::Op> build_op(const job::StepSpec& step) {
+std::vector<std::string> input_names(const job::JobSpec& job) {
+  std::vector<std::string> names;
+  for (const auto& input : job.inputs) names.push_back(input.name);
+  return names;
+}
+
+std::shared_ptr<const ops::Op> build_op(const job::JobSpec& job, const job::StepSpec& step) {
   const std::string what = "step '" + step.id + "'";
   try {
-    return ops::make_op(step.op, step.options);
+    return ops::make_op(step.op, step.options, input_names(job));
   } catch (const ops::OptionError& e) {
     const auto where = step.option_where.find(e.key());
     fail_at(where != step.option_where.end() ? where->second : step.where, what + ": " + e.what());
@@ -73,19 +79,76 @@ void check_bands(const job::JobSpec& job, const std::vector<RasterInfo>& inputs)
   }
 }
 
-std::vector<PlannedStep> plan_steps(const job::JobSpec& job,
-                                    const std::vector<RasterInfo>& inputs) {
-  std::vector<PlannedStep> steps;
+/// Where a step's option `key` is written, or the step's own place.
+const job::Position& option_place(const job::StepSpec& step, const std::string& key) {
+  const auto where = step.option_where.find(key);
+  return where != step.option_where.end() ? where->second : step.where;
+}
+
+/// The band `ref` of a step names, with its type and nodata; throws at the step's expr when the
+/// input or the band does not exist.
+PlannedBand resolve_band(const job::JobSpec& job, const std::vector<RasterInfo>& inputs,
+                         const job::StepSpec& step, const ops::BandRef& ref) {
+  const std::string what = "step '" + step.id + "': expr: ";
+  const auto input = find_input(job, ref.name);
+  if (!input) fail_at(option_place(step, "expr"), what + "'" + ref.name + "' names no input");
+  const RasterInfo& info = inputs[*input];
+  const int band = ref.band.value_or(job.inputs[*input].band);
+  if (band == info.band) return {*input, band, info.type, info.nodata};
+  if (band > info.band_count || static_cast<size_t>(band) > info.band_types.size())
+    fail_at(option_place(step, "expr"),
+            what + ref.name + "[" + std::to_string(band) + "]: band " + std::to_string(band) +
+                " does not exist in '" + info.path + "' (it has " +
+                std::to_string(info.band_count) + ")");
+  const auto k = static_cast<size_t>(band - 1);
+  return {*input, band, info.band_types[k],
+          k < info.band_nodata.size() ? info.band_nodata[k] : std::nullopt};
+}
+
+/// Indexes into plan.bands of the bands a step of named inputs reads, adding new ones.
+std::vector<size_t> plan_bands(const job::JobSpec& job, const std::vector<RasterInfo>& inputs,
+                               const job::StepSpec& step, const ops::Op& op, Plan& plan) {
+  const auto refs = op.band_inputs();
+  if (refs.empty())
+    fail_at(option_place(step, "expr"),
+            "step '" + step.id + "': expr reads no input (it needs one to give the output's grid)");
+  std::vector<size_t> indexes;
+  for (const auto& ref : refs) {
+    const PlannedBand band = resolve_band(job, inputs, step, ref);
+    size_t k = 0;
+    while (k < plan.bands.size() &&
+           !(plan.bands[k].input == band.input && plan.bands[k].band == band.band))
+      ++k;
+    if (k == plan.bands.size()) plan.bands.push_back(band);
+    indexes.push_back(k);
+  }
+  return indexes;
+}
+
+bool reads_named_inputs(const std::string& op) {
+  const ops::OpEntry* entry = ops::find_op(op);
+  return entry != nullptr && entry->make_named != nullptr;
+}
+
+void plan_steps(const job::JobSpec& job, const std::vector<RasterInfo>& inputs, Plan& plan) {
   std::vector<int64_t> op_halos;
   for (size_t i = 0; i < job.steps.size(); ++i) {
-    PlannedStep step{job.steps[i].id, job.steps[i].op, build_op(job.steps[i]), step_input(job, i)};
-    step.cells = step.impl->input_cells(inputs[step.input].type);
+    PlannedStep step;
+    step.id = job.steps[i].id;
+    step.op = job.steps[i].op;
+    step.impl = build_op(job, job.steps[i]);
+    if (reads_named_inputs(step.op)) {
+      step.bands = plan_bands(job, inputs, job.steps[i], *step.impl, plan);
+      step.input = plan.bands[step.bands.front()].input;
+    } else {
+      step.input = step_input(job, i);
+      step.cells = step.impl->input_cells(inputs[step.input].type);
+    }
     op_halos.push_back(step.impl->halo());
-    steps.push_back(std::move(step));
+    plan.steps.push_back(std::move(step));
   }
   const std::vector<int64_t> halos = path_halos(job, op_halos);
-  for (size_t i = 0; i < steps.size(); ++i) steps[i].halo = halos[i];
-  return steps;
+  for (size_t i = 0; i < plan.steps.size(); ++i) plan.steps[i].halo = halos[i];
 }
 
 bool nearly_equal(double a, double b) {
@@ -114,14 +177,27 @@ std::string grid_differences(const RasterInfo& a, const RasterInfo& b) {
   return out;
 }
 
-/// Every input a step reads must share the first one's size, geotransform and CRS.
+/// The inputs the steps read, each once, in order of first use.
+std::vector<size_t> inputs_read(const Plan& plan) {
+  std::vector<size_t> used;
+  const auto use = [&used](size_t input) {
+    if (std::find(used.begin(), used.end(), input) == used.end()) used.push_back(input);
+  };
+  for (const PlannedStep& step : plan.steps) {
+    use(step.input);
+    for (size_t band : step.bands) use(plan.bands[band].input);
+  }
+  return used;
+}
+
+/// Every input the steps read must share the first one's size, geotransform and CRS.
 void check_same_grid(const job::JobSpec& job, const Plan& plan) {
   const size_t first = plan.steps.front().input;
-  for (const PlannedStep& step : plan.steps) {
-    const std::string differences = grid_differences(plan.inputs[first], plan.inputs[step.input]);
+  for (size_t input : inputs_read(plan)) {
+    const std::string differences = grid_differences(plan.inputs[first], plan.inputs[input]);
     if (differences.empty()) continue;
     const job::InputSpec& a = job.inputs[first];
-    const job::InputSpec& b = job.inputs[step.input];
+    const job::InputSpec& b = job.inputs[input];
     fail_at(b.where, "input '" + b.name + "' is not on the grid of input '" + a.name + "'" +
                          (a.where.str().empty() ? "" : " (" + a.where.str() + ")") + ": " +
                          differences);
@@ -138,7 +214,7 @@ std::vector<int64_t> path_halos(const job::JobSpec& job, const std::vector<int64
   for (size_t i = 0; i < job.steps.size(); ++i) {
     const job::StepSpec& step = job.steps[i];
     halos[i] = op_halos[i];
-    if (find_input(job, step.in)) continue;
+    if (step.in.empty() || find_input(job, step.in)) continue;
     const auto source = find_step(job, step.in, i);
     if (!source)
       fail_at(step.in_where,
@@ -166,7 +242,7 @@ Plan make_plan(const job::JobSpec& job, const std::vector<RasterInfo>& inputs) {
   Plan plan;
   plan.inputs = inputs;
   for (const auto& input : job.inputs) plan.input_names.push_back(input.name);
-  plan.steps = plan_steps(job, inputs);
+  plan_steps(job, inputs, plan);
   for (const PlannedStep& step : plan.steps) plan.halo = std::max(plan.halo, step.halo);
   check_same_grid(job, plan);
   try {

@@ -66,10 +66,13 @@ int64_t Plan::bytes_per_thread() const {
   const int64_t tile_cells = tile_width * tile_height;
   std::map<size_t, int64_t> input_halos;
   for (const PlannedStep& step : steps)
-    input_halos[step.input] = std::max(input_halos[step.input], step.halo);
+    if (step.bands.empty()) input_halos[step.input] = std::max(input_halos[step.input], step.halo);
   int64_t bytes = 0;
   for (const auto& [input, halo] : input_halos)
     bytes += (tile_width + 2 * halo) * (tile_height + 2 * halo) * 4;
+  for (const PlannedBand& band : bands)
+    bytes += (tile_width + 2 * halo) * (tile_height + 2 * halo) *
+             static_cast<int64_t>(size_of(band.type));
   for (const PlannedStep& step : steps)
     bytes += tile_cells * static_cast<int64_t>(size_of(step.impl->output_type())) *
              step.impl->output_bands();

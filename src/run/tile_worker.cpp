@@ -18,7 +18,7 @@ double seconds_since(Clock::time_point start) {
 
 bool step_reads(const plan::Plan& plan, size_t input, ops::CellType cells) {
   for (const auto& step : plan.steps)
-    if (step.input == input && step.cells == cells) return true;
+    if (step.bands.empty() && step.input == input && step.cells == cells) return true;
   return false;
 }
 
@@ -44,6 +44,27 @@ T fill_value(const std::optional<double>& nodata) {
   return nodata ? static_cast<T>(*nodata) : T{0};
 }
 
+/// fill_outside() for a tile of `type` held as bytes.
+void fill_outside_raw(View<std::byte> tile, PixelType type, int64_t width, int64_t height,
+                      const std::optional<double>& nodata) {
+  const auto cell = static_cast<int64_t>(size_of(type));
+  const auto as = [&](auto zero) {
+    using T = decltype(zero);
+    View<T> typed(reinterpret_cast<T*>(tile.data()), tile.width() / cell, tile.height(),
+                  tile.stride() / cell);
+    fill_outside(typed, width, height, fill_value<T>(nodata));
+  };
+  switch (type) {
+    case PixelType::UInt16: return as(uint16_t{});
+    case PixelType::Int16: return as(int16_t{});
+    case PixelType::UInt32: return as(uint32_t{});
+    case PixelType::Int32: return as(int32_t{});
+    case PixelType::Float64: return as(double{});
+    case PixelType::Byte: return as(uint8_t{});
+    case PixelType::Float32: return as(float{});
+  }
+}
+
 }  // namespace
 
 BandSlots::BandSlots(const plan::Plan& plan) {
@@ -58,13 +79,19 @@ TileWorker::TileWorker(const plan::Plan& plan)
       float_cells_(plan.inputs.size()),
       byte_out_(plan.steps.size()),
       float_out_(plan.steps.size()),
+      raw_out_(plan.steps.size()),
+      band_readers_(plan.bands.size()),
+      band_cells_(plan.bands.size()),
       encoders_(plan.outputs.size()) {
   for (size_t s = 0; s < plan.steps.size(); ++s) {
     const auto bands = static_cast<size_t>(plan.steps[s].impl->output_bands());
-    if (plan.steps[s].impl->output_type() == PixelType::Byte) {
+    const PixelType type = plan.steps[s].impl->output_type();
+    if (type == PixelType::Byte) {
       byte_out_[s].resize(bands);
-    } else {
+    } else if (type == PixelType::Float32) {
       float_out_[s].resize(bands);
+    } else {
+      raw_out_[s].resize(bands);
     }
   }
 }
@@ -101,6 +128,46 @@ void TileWorker::read_inputs(Window grown) {
       readers_[i]->read(inside, cells.sub(dx, dy, inside.width, inside.height));
     }
   }
+  read_bands(grown);
+}
+
+/// Each band steps of named inputs read, once, in its own type.
+void TileWorker::read_bands(Window grown) {
+  const Window inside = intersect(grown, whole(plan_.grid.raster()));
+  for (size_t k = 0; k < plan_.bands.size(); ++k) {
+    const plan::PlannedBand& band = plan_.bands[k];
+    const auto cell = static_cast<int64_t>(size_of(band.type));
+    if (!band_readers_[k]) band_readers_[k].emplace(plan_.inputs[band.input].path, band.band);
+    auto cells = band_cells_[k].view(grown.width * cell, grown.height);
+    band_readers_[k]->read(inside, band.type,
+                           cells.sub((inside.x - grown.x) * cell, inside.y - grown.y,
+                                     inside.width * cell, inside.height));
+  }
+}
+
+ops::TileIn TileWorker::tile_in(const plan::PlannedStep& step, Window owned) {
+  const auto& input = plan_.inputs[step.input];
+  ops::TileIn in;
+  in.raster = plan_.grid.raster();
+  in.owned = owned;
+  in.halo = plan_.halo;
+  in.nodata = input.nodata;
+  in.source_type = input.type;
+  in.ewres = input.geotransform[1];
+  in.nsres = input.geotransform[5];
+  for (size_t k : step.bands) {
+    const plan::PlannedBand& band = plan_.bands[k];
+    const auto cell = static_cast<int64_t>(size_of(band.type));
+    in.bands.push_back({band.type, band_cells_[k].view(grown_.width * cell, grown_.height),
+                        band.nodata});
+  }
+  if (!step.bands.empty()) return in;
+  if (step.cells == ops::CellType::Int32) {
+    in.cells = ConstView<int32_t>(int_cells_[step.input].view(grown_.width, grown_.height));
+  } else {
+    in.cells = ConstView<float>(float_cells_[step.input].view(grown_.width, grown_.height));
+  }
+  return in;
 }
 
 void TileWorker::run_steps(Window owned) {
@@ -108,25 +175,15 @@ void TileWorker::run_steps(Window owned) {
   const int64_t th = plan_.grid.tile_height();
   for (size_t s = 0; s < plan_.steps.size(); ++s) {
     const auto& step = plan_.steps[s];
-    const auto& input = plan_.inputs[step.input];
-    ops::TileIn in;
-    in.raster = plan_.grid.raster();
-    in.owned = owned;
-    in.halo = plan_.halo;
-    in.nodata = input.nodata;
-    in.source_type = input.type;
-    in.ewres = input.geotransform[1];
-    in.nsres = input.geotransform[5];
-    if (step.cells == ops::CellType::Int32) {
-      in.cells = ConstView<int32_t>(int_cells_[step.input].view(grown_.width, grown_.height));
-    } else {
-      in.cells = ConstView<float>(float_cells_[step.input].view(grown_.width, grown_.height));
-    }
+    const ops::TileIn in = tile_in(step, owned);
     ops::TileOut out;
     for (auto& buffer : byte_out_[s])
       out.bytes.push_back(buffer.view(tw, th).sub(0, 0, owned.width, owned.height));
     for (auto& buffer : float_out_[s])
       out.floats.push_back(buffer.view(tw, th).sub(0, 0, owned.width, owned.height));
+    const auto cell = static_cast<int64_t>(size_of(step.impl->output_type()));
+    for (auto& buffer : raw_out_[s])
+      out.raw.push_back(buffer.view(tw * cell, th).sub(0, 0, owned.width * cell, owned.height));
     step.impl->run(in, out);
   }
 }
@@ -140,6 +197,10 @@ void TileWorker::pad_edges(size_t s, Window owned) {
     fill_outside(buffer.view(tw, th), owned.width, owned.height, fill_value<uint8_t>(nodata));
   for (auto& buffer : float_out_[s])
     fill_outside(buffer.view(tw, th), owned.width, owned.height, fill_value<float>(nodata));
+  const PixelType type = plan_.steps[s].impl->output_type();
+  const auto cell = static_cast<int64_t>(size_of(type));
+  for (auto& buffer : raw_out_[s])
+    fill_outside_raw(buffer.view(tw * cell, th), type, owned.width, owned.height, nodata);
 }
 
 void TileWorker::encode_outputs(Window owned, std::vector<std::vector<std::byte>>& encoded) {
@@ -155,6 +216,8 @@ void TileWorker::encode_outputs(Window owned, std::vector<std::vector<std::byte>
       std::vector<const void*> planes;
       for (auto& buffer : byte_out_[s]) planes.push_back(buffer.view(tw, th).data());
       for (auto& buffer : float_out_[s]) planes.push_back(buffer.view(tw, th).data());
+      const auto cell = static_cast<int64_t>(size_of(spec.type));
+      for (auto& buffer : raw_out_[s]) planes.push_back(buffer.view(tw * cell, th).data());
       for (const void* plane : planes) {
         const auto bytes = raw ? raw_tile(plane, spec) : encoders_[o]->encode(plane);
         encoded[slot].assign(bytes.begin(), bytes.end());

@@ -47,6 +47,8 @@ class TileWorker {
 
  private:
   void read_inputs(Window grown);
+  void read_bands(Window grown);
+  ops::TileIn tile_in(const plan::PlannedStep& step, Window owned);
   void run_steps(Window owned);
   void encode_outputs(Window owned, std::vector<std::vector<std::byte>>& encoded);
   void pad_edges(size_t step, Window owned);
@@ -57,6 +59,9 @@ class TileWorker {
   std::vector<Buffer<float>> float_cells_;                 // per input
   std::vector<std::vector<Buffer<uint8_t>>> byte_out_;     // per step, per band
   std::vector<std::vector<Buffer<float>>> float_out_;      // per step, per band
+  std::vector<std::vector<Buffer<std::byte>>> raw_out_;    // per step, per band: other types
+  std::vector<std::optional<io::RasterReader>> band_readers_;  // per plan band
+  std::vector<Buffer<std::byte>> band_cells_;                  // per plan band, its own type
   std::vector<std::optional<io::TileEncoder>> encoders_;   // per GeoTIFF output
   Window grown_;
   PhaseTimes times_;

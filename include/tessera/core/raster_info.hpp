@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "tessera/core/geometry.hpp"
 #include "tessera/core/pixel_type.hpp"
@@ -25,6 +26,10 @@ struct RasterInfo {
   std::string description;
   int64_t block_width = 0;
   int64_t block_height = 0;
+  /// Every band's type and nodata value, indexed by band - 1, for steps that read other bands
+  /// of the file (calc's A[2]); probe() fills them, a RasterInfo built in code may leave them empty.
+  std::vector<PixelType> band_types;
+  std::vector<std::optional<double>> band_nodata;
 };
 
 }  // namespace tessera

@@ -10,7 +10,20 @@
 #include <variant>
 #include <vector>
 
+#include "tessera/core/error.hpp"
+
 namespace tessera::expr {
+
+/// A syntax error: "calc: column N: what was wrong"; column() is N, counted from 1, so that a job
+/// file can point at the character inside its own line.
+class ParseError : public Error {
+ public:
+  ParseError(int column, const std::string& message) : Error(message), column_(column) {}
+  int column() const { return column_; }
+
+ private:
+  int column_;
+};
 
 /// One band of one input that an expression reads: `nir` or `A` (band empty: the band the input
 /// itself names, `band =` in a job file or --A_band on the command line), `A[2]` (band 2 of A's
@@ -46,7 +59,7 @@ struct Program;
 class Expression {
  public:
   /// Parses `text`, whose input names must be among `names` (identifiers such as `nir` or `A`).
-  /// Throws tessera::Error "calc: column N: what was wrong" (N counts characters from 1).
+  /// Throws ParseError "calc: column N: what was wrong" (N counts characters from 1).
   static Expression parse(std::string_view text, const std::vector<std::string>& names);
 
   /// The (name, band) pairs the expression reads, each once, in order of first appearance:

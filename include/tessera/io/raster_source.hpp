@@ -1,6 +1,7 @@
 // Reading rasters through GDAL: metadata for the plan, and per-thread windowed readers.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -29,6 +30,9 @@ class RasterReader {
   /// Converts to the view's type as GDAL does. Throws tessera::Error naming the file on failure.
   void read(Window window, View<int32_t> out);
   void read(Window window, View<float> out);
+  /// The same in the cells' own `type`, unconverted: `out` holds window.width * size_of(type)
+  /// bytes per row.
+  void read(Window window, PixelType type, View<std::byte> out);
 
  private:
   struct Impl;

@@ -1,6 +1,7 @@
 // The interface every op presents to the planner and the executor, and the op registry.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -21,6 +22,21 @@ namespace tessera::ops {
 /// and every other type as Float32.
 enum class CellType { Int32, Float32 };
 
+/// One band of one job input that an op of named inputs (calc) reads: `name` is the input's
+/// name; an empty band means the band the input itself names.
+struct BandRef {
+  std::string name;
+  std::optional<int> band;
+};
+
+/// The cells of one band an op of named inputs reads, over the same window as TileIn::cells
+/// (grow(owned, halo)): raw cells of the band's own type, each row width * size_of(type) bytes.
+struct BandIn {
+  PixelType type = PixelType::Float32;
+  ConstView<std::byte> bytes;
+  std::optional<double> nodata;  ///< that band's nodata value, if it has one
+};
+
 /// The input of one tile: the cells of grow(owned, halo) in a buffer whose cell (0, 0) is raster
 /// cell (owned.x - halo, owned.y - halo). Only cells inside the raster hold data; the op decides
 /// what lies beyond the edge (gdaldem's rules), so results never depend on how tiles were cut.
@@ -34,12 +50,15 @@ struct TileIn {
                                                ///< integer band's nodata outside its range)
   double ewres = 1.0;   ///< geotransform[1]: cell width
   double nsres = -1.0;  ///< geotransform[5]: cell height, negative for north-up rasters
+  std::vector<BandIn> bands;  ///< for ops of named inputs: one per band_inputs(), in that order
 };
 
 /// The output of one tile: one view per output band, each owned.width x owned.height.
 struct TileOut {
   std::vector<View<uint8_t>> bytes;   ///< used when output_type() is Byte
   std::vector<View<float>> floats;    ///< used when output_type() is Float32
+  /// Used for every other type: rows of owned.width * size_of(output_type()) bytes.
+  std::vector<View<std::byte>> raw;
 };
 
 /// An op, configured. run() is const and thread-safe: many threads call it on different tiles.
@@ -52,6 +71,9 @@ class Op {
   virtual std::optional<double> output_nodata() const = 0;
   /// The cell type run() wants for a source of type `source`.
   virtual CellType input_cells(PixelType source) const;
+  /// The bands an op of named inputs (calc) reads, each once, in the order TileIn::bands gives
+  /// them; empty for an op of one input (the step's `in`), which reads TileIn::cells.
+  virtual std::vector<BandRef> band_inputs() const { return {}; }
   virtual void run(const TileIn& in, const TileOut& out) const = 0;
 };
 
@@ -63,10 +85,16 @@ using Options = std::map<std::string, OptionValue>;
 class OptionError : public Error {
  public:
   OptionError(std::string key, const std::string& message) : Error(message), key_(std::move(key)) {}
+  /// An error at character `column` (from 1) of the option's text value, such as calc's expr.
+  OptionError(std::string key, const std::string& message, int column)
+      : Error(message), key_(std::move(key)), column_(column) {}
   const std::string& key() const { return key_; }
+  /// The character of the value the error points at, from 1; 0 when it names the whole option.
+  int column() const { return column_; }
 
  private:
   std::string key_;
+  int column_ = 0;
 };
 
 /// One documented option of an op.
@@ -82,13 +110,18 @@ struct OpEntry {
   std::vector<OptionSpec> options;
   /// Builds the op; throws OptionError for an unknown key or a bad value.
   std::unique_ptr<Op> (*make)(const Options& options);
+  /// For an op of named inputs (calc), instead of make: builds it knowing the job's input names.
+  std::unique_ptr<Op> (*make_named)(const Options& options,
+                                    const std::vector<std::string>& inputs) = nullptr;
 };
 
 /// Every op tessera knows, in one explicit list.
 const std::vector<OpEntry>& registry();
 /// The entry named `name`, or nullptr.
 const OpEntry* find_op(std::string_view name);
-/// Builds op `name` from `options`; throws Error for an unknown name, OptionError for options.
-std::unique_ptr<Op> make_op(std::string_view name, const Options& options);
+/// Builds op `name` from `options`; `inputs` are the job's input names, which an op of named
+/// inputs may read. Throws Error for an unknown name, OptionError for options.
+std::unique_ptr<Op> make_op(std::string_view name, const Options& options,
+                            const std::vector<std::string>& inputs = {});
 
 }  // namespace tessera::ops

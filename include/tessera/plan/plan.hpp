@@ -15,6 +15,15 @@
 
 namespace tessera::plan {
 
+/// One band of one input that steps of named inputs (calc) read, in its own pixel type; the
+/// executor reads each once per tile.
+struct PlannedBand {
+  size_t input = 0;  ///< index into Plan::inputs
+  int band = 1;
+  PixelType type = PixelType::Float32;
+  std::optional<double> nodata;
+};
+
 struct PlannedStep {
   std::string id;
   std::string op;
@@ -22,6 +31,9 @@ struct PlannedStep {
   size_t input = 0;         ///< index into Plan::inputs
   ops::CellType cells{};    ///< the cell type the op reads its input as
   int64_t halo = 0;         ///< the halo its tile read needs, added up along its path of steps
+  /// For an op of named inputs: index into Plan::bands of each band it reads, in the order of
+  /// its band_inputs(); `input` is then the first one's input. Empty for ops of one input.
+  std::vector<size_t> bands;
 };
 
 struct PlannedOutput {
@@ -33,6 +45,7 @@ struct Plan {
   std::vector<RasterInfo> inputs;
   std::vector<std::string> input_names;  ///< job.inputs[i].name, for describe()
   std::vector<PlannedStep> steps;
+  std::vector<PlannedBand> bands;  ///< every band steps of named inputs read, each once
   std::vector<PlannedOutput> outputs;
   TileGrid grid;
   int64_t halo = 0;  ///< the largest halo any tile read needs
@@ -55,7 +68,8 @@ inline constexpr int64_t rank_overhead_bytes = int64_t{32} << 20;
 inline constexpr int64_t default_tile = 512;
 
 /// The halo each step's tile read needs: its op's halo (`op_halos[i]` for job.steps[i]) plus
-/// the halo of the step it reads, added up along the path back to an input. Throws
+/// the halo of the step it reads, added up along the path back to an input (a step of named
+/// inputs, whose `in` is empty, reads inputs directly). Throws
 /// tessera::Error at a step's `in` when it names neither an input nor an earlier step.
 std::vector<int64_t> path_halos(const job::JobSpec& job, const std::vector<int64_t>& op_halos);
 

@@ -1,0 +1,228 @@
+// gdal_calc.py's command line (argparse spellings: "--flag value" or "--flag=value") turned into
+// a job of one calc step per --calc, all written as the bands of one output.
+#include "tessera/cli/calc_args.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <utility>
+
+#include "tessera/core/error.hpp"
+
+namespace tessera::cli {
+
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+double parse_number(const std::string& flag, const std::string& text) {
+  size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != text.size())
+    throw UsageError(flag + " expects a number, got '" + text + "'");
+  return value;
+}
+
+/// The letter of "-A" or of "--A_band", or nullopt.
+std::optional<char> input_letter(const std::string& flag, std::string_view suffix) {
+  const size_t dashes = suffix.empty() ? 1 : 2;
+  if (flag.size() != dashes + 1 + suffix.size()) return std::nullopt;
+  if (flag.compare(0, dashes, std::string(dashes, '-')) != 0) return std::nullopt;
+  if (flag.compare(dashes + 1, suffix.size(), suffix) != 0) return std::nullopt;
+  const char letter = flag[dashes];
+  return letter >= 'A' && letter <= 'Z' ? std::optional<char>(letter) : std::nullopt;
+}
+
+class CalcParser {
+ public:
+  explicit CalcParser(const std::vector<std::string>& args) : args_(args) {}
+  CalcCommand parse();
+
+ private:
+  std::string value_of(const std::string& flag);
+  void parse_flag(const std::string& flag);
+  bool parse_input_flag(const std::string& flag);
+  void build_job();
+  void add_inputs();
+  void add_steps();
+  void add_output();
+  std::optional<int64_t> block_size() const;
+
+  const std::vector<std::string>& args_;
+  size_t next_ = 0;
+  std::optional<std::string> inline_value_;  // the part after '=' in "--flag=value"
+  std::map<char, std::string> files_;
+  std::map<char, int> bands_;
+  std::vector<std::string> calcs_;
+  std::string outfile_;
+  std::optional<std::string> type_;
+  std::optional<double> nodata_;
+  std::optional<OutputFormat> format_;
+  std::vector<std::string> creation_options_;
+  bool overwrite_ = false;
+  CalcCommand command_;
+};
+
+std::string CalcParser::value_of(const std::string& flag) {
+  if (inline_value_) return *std::exchange(inline_value_, std::nullopt);
+  if (next_ >= args_.size()) throw UsageError(flag + " expects a value");
+  return args_[next_++];
+}
+
+bool CalcParser::parse_input_flag(const std::string& flag) {
+  if (const auto letter = input_letter(flag, "")) {
+    files_[*letter] = value_of(flag);
+    return true;
+  }
+  const auto letter = input_letter(flag, "_band");
+  if (!letter) return false;
+  const double band = parse_number(flag, value_of(flag));
+  if (band < 1 || band != static_cast<int>(band))
+    throw UsageError(flag + " expects a band number from 1");
+  bands_[*letter] = static_cast<int>(band);
+  return true;
+}
+
+void CalcParser::parse_flag(const std::string& flag) {
+  if (parse_input_flag(flag)) return;
+  if (flag == "--calc") {
+    calcs_.push_back(value_of(flag));
+  } else if (flag == "--outfile") {
+    outfile_ = value_of(flag);
+  } else if (flag == "--type") {
+    type_ = value_of(flag);
+  } else if (flag == "--NoDataValue") {
+    nodata_ = parse_number(flag, value_of(flag));
+  } else if (flag == "--format") {
+    const std::string format = value_of(flag);
+    if (iequals(format, "GTiff")) {
+      format_ = OutputFormat::GeoTiff;
+    } else if (iequals(format, "HDF5")) {
+      format_ = OutputFormat::Hdf5;
+    } else {
+      throw UsageError("--format " + format + ": tessera calc writes GTiff or HDF5");
+    }
+  } else if (flag == "--co") {
+    creation_options_.push_back(value_of(flag));
+  } else if (flag == "--overwrite") {
+    overwrite_ = true;
+  } else if (flag == "-q" || flag == "--quiet") {
+    command_.quiet = true;
+  } else {
+    throw UsageError("unknown flag '" + flag + "' (see tessera calc --help)");
+  }
+  if (inline_value_) throw UsageError(flag + " takes no value");
+}
+
+CalcCommand CalcParser::parse() {
+  while (next_ < args_.size()) {
+    const std::string& arg = args_[next_++];
+    if (arg.size() < 2 || arg[0] != '-')
+      throw UsageError("unexpected argument '" + arg + "' (inputs are given as -A FILE)");
+    const size_t eq = arg.rfind("--", 0) == 0 ? arg.find('=') : std::string::npos;
+    inline_value_ = eq == std::string::npos ? std::nullopt : std::optional(arg.substr(eq + 1));
+    parse_flag(arg.substr(0, eq));
+  }
+  build_job();
+  return std::move(command_);
+}
+
+void CalcParser::add_inputs() {
+  for (const auto& [letter, band] : bands_)
+    if (files_.count(letter) == 0)
+      throw UsageError(std::string("--") + letter + "_band given without -" + letter);
+  for (const auto& [letter, path] : files_) {
+    job::InputSpec input;
+    input.name = std::string(1, letter);
+    input.path = path;
+    input.band = bands_.count(letter) != 0 ? bands_.at(letter) : 1;
+    command_.job.inputs.push_back(input);
+  }
+}
+
+void CalcParser::add_steps() {
+  for (size_t i = 0; i < calcs_.size(); ++i) {
+    job::StepSpec step;
+    step.id = calcs_.size() == 1 ? "calc" : "calc_" + std::to_string(i + 1);
+    step.op = "calc";
+    step.options["expr"] = calcs_[i];
+    step.options["type"] = type_.value_or("Float32");
+    if (nodata_) step.options["nodata"] = *nodata_;
+    command_.job.steps.push_back(step);
+  }
+}
+
+void CalcParser::add_output() {
+  job::OutputFileSpec output;
+  for (const auto& step : command_.job.steps) output.from.push_back(step.id);
+  output.path = outfile_;
+  output.format = format_.value_or(format_of_path(outfile_).value_or(OutputFormat::GeoTiff));
+  output.creation_options = creation_options_;
+  command_.job.outputs.push_back(output);
+}
+
+void CalcParser::build_job() {
+  if (calcs_.empty()) throw UsageError("missing --calc (the expression)");
+  if (outfile_.empty()) throw UsageError("missing --outfile");
+  if (files_.empty()) throw UsageError("missing an input (-A FILE)");
+  if (!overwrite_ && std::filesystem::exists(outfile_))
+    throw Error("--outfile: '" + outfile_ + "' exists (use --overwrite to replace it)");
+  command_.job.file = "tessera calc";
+  add_inputs();
+  add_steps();
+  add_output();
+  command_.job.run.tile = block_size();
+}
+
+std::optional<int64_t> CalcParser::block_size() const {
+  std::optional<int64_t> x;
+  std::optional<int64_t> y;
+  for (const auto& item : creation_options_) {
+    const auto eq = item.find('=');
+    if (eq == std::string::npos) continue;
+    const std::string name = item.substr(0, eq);
+    const bool is_x = iequals(name, "BLOCKXSIZE");
+    if (!is_x && !iequals(name, "BLOCKYSIZE")) continue;
+    (is_x ? x : y) = static_cast<int64_t>(parse_number("--co " + name, item.substr(eq + 1)));
+  }
+  if (x && y && *x != *y) throw UsageError("--co BLOCKXSIZE and BLOCKYSIZE must be equal");
+  return x ? x : y;
+}
+
+}  // namespace
+
+CalcCommand parse_calc_args(const std::vector<std::string>& args) {
+  return CalcParser(args).parse();
+}
+
+std::string calc_usage() {
+  return R"(Usage: tessera calc -A FILE [-B FILE ...] --calc EXPR [--calc EXPR ...] --outfile FILE
+                    [--A_band N ...] [--type T] [--NoDataValue V] [--format GTiff|HDF5]
+                    [--co NAME=VALUE ...] [--overwrite] [-q]      (gdal_calc.py's command line)
+
+  -A .. -Z FILE     inputs, named A .. Z in the expressions; --A_band N picks band N (default 1)
+  --calc EXPR       one output band each, in order; numpy spellings accepted (README "calc
+                    expressions"): (A-B)/(A+B), A*(A>0), numpy.where(...), logical_and, minimum
+  --type T          Byte, UInt16, Int16, UInt32, Int32, Float32 (default), Float64
+  --NoDataValue V   the output's nodata (default: gdal_calc.py's for the type)
+  --format F        GTiff, or HDF5 (also chosen by an outfile ending in .h5)
+  --co NAME=VALUE   creation options as tessera dem's -co (COMPRESS, PREDICTOR, BLOCKXSIZE...)
+  --overwrite       replace an existing outfile (without it, an existing outfile is an error)
+Values follow the flag after a space or '=' (--calc="A*2"). A cell is nodata where any input it
+reads is nodata. Run under mpirun to use several ranks.
+)";
+}
+
+}  // namespace tessera::cli

@@ -1,0 +1,129 @@
+// The calc op: evaluates an expression row by row over the bands it reads and converts the
+// float64 results to the output type with GDAL's rounding and saturation.
+#include "tessera/ops/calc.hpp"
+
+#include <cstring>
+
+#include "option_reader.hpp"
+#include "tessera/expr/convert.hpp"
+
+namespace tessera::ops {
+namespace {
+
+/// Row `y` of a band as the cells of its own type, `width` cells from column `x`.
+expr::RowCells row_cells(const BandIn& band, int64_t x, int64_t y, int64_t width) {
+  const std::byte* row = band.bytes.row(y) + x * static_cast<int64_t>(size_of(band.type));
+  const auto n = static_cast<size_t>(width);
+  const auto as = [&](auto* typed) {
+    using T = std::remove_const_t<std::remove_pointer_t<decltype(typed)>>;
+    return expr::RowCells(std::span<const T>(reinterpret_cast<const T*>(row), n));
+  };
+  switch (band.type) {
+    case PixelType::Byte: return as(static_cast<const uint8_t*>(nullptr));
+    case PixelType::UInt16: return as(static_cast<const uint16_t*>(nullptr));
+    case PixelType::Int16: return as(static_cast<const int16_t*>(nullptr));
+    case PixelType::UInt32: return as(static_cast<const uint32_t*>(nullptr));
+    case PixelType::Int32: return as(static_cast<const int32_t*>(nullptr));
+    case PixelType::Float32: return as(static_cast<const float*>(nullptr));
+    case PixelType::Float64: break;
+  }
+  return as(static_cast<const double*>(nullptr));
+}
+
+/// An output row of `width` cells of `type` starting at `row`.
+expr::OutCells out_cells(std::byte* row, PixelType type, int64_t width) {
+  const auto n = static_cast<size_t>(width);
+  const auto as = [&](auto* typed) {
+    using T = std::remove_pointer_t<decltype(typed)>;
+    return expr::OutCells(std::span<T>(reinterpret_cast<T*>(row), n));
+  };
+  switch (type) {
+    case PixelType::Byte: return as(static_cast<uint8_t*>(nullptr));
+    case PixelType::UInt16: return as(static_cast<uint16_t*>(nullptr));
+    case PixelType::Int16: return as(static_cast<int16_t*>(nullptr));
+    case PixelType::UInt32: return as(static_cast<uint32_t*>(nullptr));
+    case PixelType::Int32: return as(static_cast<int32_t*>(nullptr));
+    case PixelType::Float32: return as(static_cast<float*>(nullptr));
+    case PixelType::Float64: break;
+  }
+  return as(static_cast<double*>(nullptr));
+}
+
+/// The output view of one band of `out`, as bytes, whichever member holds it.
+View<std::byte> output_bytes(const TileOut& out, PixelType type) {
+  if (type == PixelType::Byte) {
+    const View<uint8_t> v = out.bytes.at(0);
+    return {reinterpret_cast<std::byte*>(v.data()), v.width(), v.height(), v.stride()};
+  }
+  if (type == PixelType::Float32) {
+    const View<float> v = out.floats.at(0);
+    return {reinterpret_cast<std::byte*>(v.data()), v.width() * 4, v.height(), v.stride() * 4};
+  }
+  return out.raw.at(0);
+}
+
+class CalcOp : public Op {
+ public:
+  CalcOp(CalcParams p, expr::Expression e)
+      : p_(std::move(p)), expr_(std::move(e)), nodata_(p_.nodata.value_or(expr::default_nodata(p_.type))) {}
+  int64_t halo() const override { return 0; }
+  PixelType output_type() const override { return p_.type; }
+  std::optional<double> output_nodata() const override { return nodata_; }
+  std::vector<BandRef> band_inputs() const override {
+    std::vector<BandRef> refs;
+    for (const auto& ref : expr_.inputs()) refs.push_back({ref.name, ref.band});
+    return refs;
+  }
+  void run(const TileIn& in, const TileOut& out) const override {
+    calc(expr_, in, output_bytes(out, p_.type), p_.type, nodata_);
+  }
+
+ private:
+  CalcParams p_;
+  expr::Expression expr_;
+  double nodata_;
+};
+
+}  // namespace
+
+CalcParams calc_params(const Options& options) {
+  OptionReader r("calc", options, {"expr", "type", "nodata"});
+  CalcParams p;
+  p.expr = r.text("expr", "");
+  if (p.expr.empty()) throw OptionError("expr", "option 'expr' is required (the expression)");
+  const std::string type = r.text("type", "float32");
+  try {
+    p.type = parse_pixel_type(type);
+  } catch (const Error& e) {
+    throw OptionError("type", std::string("option 'type': ") + e.what());
+  }
+  if (r.has("nodata")) p.nodata = r.number("nodata", 0);
+  r.finish();
+  return p;
+}
+
+void calc(const expr::Expression& expression, const TileIn& in, View<std::byte> out,
+          PixelType type, double nodata) {
+  thread_local std::vector<double> results;
+  thread_local std::vector<expr::RowInput> rows;
+  results.resize(static_cast<size_t>(in.owned.width));
+  rows.resize(in.bands.size());
+  for (int64_t y = 0; y < in.owned.height; ++y) {
+    for (size_t b = 0; b < in.bands.size(); ++b)
+      rows[b] = {row_cells(in.bands[b], in.halo, y + in.halo, in.owned.width), in.bands[b].nodata};
+    expression.eval_row(rows, results);
+    expr::convert_row(results, nodata, out_cells(out.row(y), type, in.owned.width));
+  }
+}
+
+std::unique_ptr<Op> make_calc(const Options& options, const std::vector<std::string>& inputs) {
+  CalcParams p = calc_params(options);
+  try {
+    expr::Expression e = expr::Expression::parse(p.expr, inputs);
+    return std::make_unique<CalcOp>(std::move(p), std::move(e));
+  } catch (const expr::ParseError& e) {
+    throw OptionError("expr", std::string("expr: ") + e.what(), e.column());
+  }
+}
+
+}  // namespace tessera::ops
