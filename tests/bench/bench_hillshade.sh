@@ -6,7 +6,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 usage() {
   cat <<EOF
 usage: $0 [--runs N] [--size CELLS] [--ranks N] [--dir CACHE_DIR] [--tessera PATH] [--json FILE] [--gdaldem-only]
-  Generates CACHE_DIR/dem_SIZE.tif once (default /tmp/tessera-bench, 16000 cells, 3 runs, 2 ranks),
+  Generates CACHE_DIR/dem_generated_SIZE.tif once with tessera generate (dem_SIZE.tif with
+  tests/bench/make_dem.py under --gdaldem-only) (default /tmp/tessera-bench, 16000 cells, 3 runs, 2 ranks),
   then times both tools, interleaved, as medians of N runs, with peak RSS per process.
 EOF
 }
@@ -35,8 +36,17 @@ if [ "$gdaldem_only" = 0 ] && [ ! -x "$tessera" ]; then
 fi
 
 mkdir -p "$dir"
-dem=$dir/dem_$size.tif
-"$python" "$root/tests/bench/make_dem.py" "$dem" --size "$size"
+# The DEM: `tessera generate` on the benchmark's ranks (the same file whatever the ranks);
+# tests/bench/make_dem.py when only gdaldem runs (no tessera built).
+if [ "$gdaldem_only" = 0 ]; then
+  dem=$dir/dem_generated_$size.tif
+  [ -f "$dem" ] || OMP_NUM_THREADS=1 mpirun -n "$ranks" --bind-to none "$tessera" generate "$dem" \
+    --size "${size}x${size}" --seed 20261101 --cell 30 --origin 300000,4500000 \
+    -co BLOCKXSIZE=256 -co BLOCKYSIZE=256 -q
+else
+  dem=$dir/dem_$size.tif
+  "$python" "$root/tests/bench/make_dem.py" "$dem" --size "$size"
+fi
 work=$(mktemp -d "$dir/run.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 raw=$work/raw.tsv   # variant tool run wall_s rss_kb(comma-separated, one per process)
