@@ -66,8 +66,10 @@ raw=$work/raw.tsv  # tool run wall_s peak_rss_mb
 : >"$raw"
 cat "$nir" "$red" >/dev/null  # page cache warm-up: every run reads from memory
 
+# Each run starts with no dirty pages of an earlier run's 1 GB output still being written back.
 run_tessera() {
   rm -f "$work/tessera.tif"
+  sync
   OMP_NUM_THREADS=1 /usr/bin/time -f "%e" -o "$work/t" \
     mpirun -n "$ranks" --bind-to none "$tessera" calc -A "$nir" -B "$red" --calc="$expr" \
     --type=Float32 --outfile "$work/tessera.tif" >"$work/summary"
@@ -79,6 +81,7 @@ run_tessera() {
 
 run_gdal_calc() {
   rm -f "$work/gdal_calc.tif"
+  sync
   /usr/bin/time -f "%e %M" -o "$work/t" /usr/bin/python3 /usr/bin/gdal_calc.py -A "$nir" \
     -B "$red" --calc="$expr" --type=Float32 --outfile "$work/gdal_calc.tif" --quiet
   local wall kb
