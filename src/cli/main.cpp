@@ -95,7 +95,11 @@ CLI::App* add_generate(CLI::App& app, GenerateArgs& g) {
 
 void run_generate(const Environment& env, GenerateArgs& g) {
   g.spec.size = tessera::run::parse_size(g.size);
-  g.spec.type = tessera::parse_pixel_type(g.type);
+  try {
+    g.spec.type = tessera::parse_pixel_type(g.type);
+  } catch (const tessera::Error& e) {
+    throw tessera::UsageError(std::string("generate: --type: ") + e.what());
+  }
   g.spec.nodata = g.nodata;
   if (g.origin.size() == 2) {
     g.spec.origin_x = g.origin[0];

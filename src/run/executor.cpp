@@ -26,7 +26,7 @@
 #include "tessera/par/tile_counter.hpp"
 #include "tessera/par/tile_mail.hpp"
 #include "progress.hpp"
-#include "report.hpp"
+#include "tessera/run/report.hpp"
 #include "tile_source.hpp"
 #include "tile_worker.hpp"
 

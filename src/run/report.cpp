@@ -1,5 +1,5 @@
 // The run report: gathered per rank, summarised as min / max / imbalance, written as JSON.
-#include "report.hpp"
+#include "tessera/run/report.hpp"
 
 #include <sys/resource.h>
 
