@@ -70,17 +70,29 @@ void add_octave_row(const TerrainParams& p, int octave, double weight, int64_t x
   const double inverse = 1.0 / static_cast<double>(spacing);  // exact: a power of two
   const Axis ay = axis(y, shift);
   const auto n = static_cast<int64_t>(noise.size());
+  if (n == 0) return;
+  // The row's lattice columns, interpolated along y, hashed in one independent loop: each
+  // lattice point is hashed once, and the hashes overlap in the pipeline.
+  const int64_t first_cell = x0 >> shift;
+  const int64_t columns = ((x0 + n - 1) >> shift) - first_cell + 2;
+  thread_local std::vector<double> column;
+  column.resize(static_cast<size_t>(columns));
+  for (int64_t c = 0; c < columns; ++c)
+    column[static_cast<size_t>(c)] =
+        lerp(lattice_value(p.seed, octave, first_cell + c, ay.cell),
+             lattice_value(p.seed, octave, first_cell + c, ay.cell + 1), ay.t);
   for (int64_t i = 0; i < n;) {
     const int64_t cell = (x0 + i) >> shift;
     const int64_t first = (x0 + i) - (cell << shift);
     const int64_t run = std::min(spacing - first, n - i);
-    const double left = lerp(lattice_value(p.seed, octave, cell, ay.cell),
-                             lattice_value(p.seed, octave, cell, ay.cell + 1), ay.t);
-    const double right = lerp(lattice_value(p.seed, octave, cell + 1, ay.cell),
-                              lattice_value(p.seed, octave, cell + 1, ay.cell + 1), ay.t);
+    const double left = column[static_cast<size_t>(cell - first_cell)];
+    const double right = column[static_cast<size_t>(cell - first_cell + 1)];
     double* out = noise.data() + i;
-    for (int64_t k = 0; k < run; ++k)
-      out[k] += weight * lerp(left, right, fade(static_cast<double>(first + k) * inverse));
+    // Offsets within a lattice cell fit 32 bits (spacing <= 2^30): int32 to double vectorises.
+    const auto offset = static_cast<int32_t>(first);
+    const auto count = static_cast<int32_t>(run);
+    for (int32_t k = 0; k < count; ++k)
+      out[k] += weight * lerp(left, right, fade(static_cast<double>(offset + k) * inverse));
     i += run;
   }
 }
@@ -93,7 +105,8 @@ double lattice_value(uint64_t seed, int octave, int64_t ix, int64_t iy) {
   const uint64_t key = mix(seed ^ (0x9e3779b97f4a7c15ULL * (static_cast<uint64_t>(octave) + 1)));
   const uint64_t h = mix(key ^ (static_cast<uint64_t>(ix) * 0xd1b54a32d192ed03ULL) ^
                          (static_cast<uint64_t>(iy) * 0xaef17502108ef2d9ULL));
-  return std::ldexp(static_cast<double>(h >> 11), -52) - 1.0;
+  constexpr double two_to_minus_52 = 1.0 / 4503599627370496.0;
+  return static_cast<double>(h >> 11) * two_to_minus_52 - 1.0;
 }
 
 double terrain_noise(const TerrainParams& p, int64_t x, int64_t y) {
