@@ -35,15 +35,29 @@ std::string inputs_text(const Plan& plan) {
   return out;
 }
 
+std::string input_name(const Plan& plan, size_t input) {
+  return input < plan.input_names.size() ? plan.input_names[input] : std::to_string(input + 1);
+}
+
+/// "dem as Int32" for a step of one input; "nir band 1, red band 1 as their own types" for calc.
+std::string reads_text(const Plan& plan, const PlannedStep& step) {
+  if (step.bands.empty())
+    return input_name(plan, step.input) +
+           (step.cells == ops::CellType::Int32 ? " as Int32" : " as Float32");
+  std::string out;
+  for (size_t k : step.bands)
+    out += fmt::format("{}{} band {} ({})", out.empty() ? "" : ", ",
+                       input_name(plan, plan.bands[k].input), plan.bands[k].band,
+                       name_of(plan.bands[k].type));
+  return out;
+}
+
 std::string steps_text(const Plan& plan) {
   std::string out;
-  for (const PlannedStep& step : plan.steps) {
-    const std::string input = step.input < plan.input_names.size() ? plan.input_names[step.input]
-                                                                   : std::to_string(step.input + 1);
-    out += fmt::format("  {}: op {} reads {} as {}, halo {}, gives {} band(s) of {}\n", step.id,
-                       step.op, input, step.cells == ops::CellType::Int32 ? "Int32" : "Float32",
-                       step.halo, step.impl->output_bands(), name_of(step.impl->output_type()));
-  }
+  for (const PlannedStep& step : plan.steps)
+    out += fmt::format("  {}: op {} reads {}, halo {}, gives {} band(s) of {}\n", step.id,
+                       step.op, reads_text(plan, step), step.halo, step.impl->output_bands(),
+                       name_of(step.impl->output_type()));
   return out;
 }
 

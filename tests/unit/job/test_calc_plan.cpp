@@ -92,6 +92,11 @@ TEST(CalcPlan, EachBandIsReadOnceInItsOwnType) {
   EXPECT_EQ(spec.type, PixelType::Int16);
   EXPECT_EQ(spec.nodata, -32768);  // gdal_calc.py's default for Int16
   EXPECT_EQ(spec.size, (Extent{700, 300}));
+  EXPECT_NE(plan.describe(1, 1).find("  ndvi: op calc reads nir band 1 (UInt16), red band 1 "
+                                     "(UInt16), nir band 2 (Int16), halo 0, gives 1 band(s) of "
+                                     "Int16\n"),
+            std::string::npos)
+      << plan.describe(1, 1);
 }
 
 TEST(CalcPlan, TheOutputTakesTheGivenNodata) {
