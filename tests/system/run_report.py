@@ -143,7 +143,7 @@ def generate(args, work, name, extra, env_seconds):
     env = systest.environment(1)
     env["TESSERA_PROGRESS_SECONDS"] = env_seconds
     cmd = systest.mpi_prefix(args, 2) + [args.tessera, "generate", os.path.join(work, name),
-                                          "--size", "3000x2000", "-co", "BLOCKXSIZE=64",
+                                          "--size", "4000x3000", "-co", "BLOCKXSIZE=64",
                                           "-co", "BLOCKYSIZE=64", "-co", "COMPRESS=DEFLATE"] + extra
     out = systest.run(cmd, args.timeout, env)
     if out.returncode != 0:
@@ -154,7 +154,7 @@ def generate(args, work, name, extra, env_seconds):
 def check_generate_and_progress(args, work):
     report_path = os.path.join(work, "generate.json")
     out = generate(args, work, "gen.tif", ["--report", report_path], "0.05")
-    report, problems = check_report(report_path, 2, 3000, 2000, 64)
+    report, problems = check_report(report_path, 2, 4000, 3000, 64)
     if any(r["bytes_read"] != 0 for r in report["per_rank"]):
         problems.append("generate read input bytes")
     lines = PROGRESS.findall(out.stderr)
@@ -170,7 +170,7 @@ def check_generate_and_progress(args, work):
 
 def main():
     args = systest.parse_args("run report system test")
-    dem = os.path.join(args.data, "srtm.tif")
+    dem = os.path.abspath(os.path.join(args.data, "srtm.tif"))
     with tempfile.TemporaryDirectory() as work:
         problems = check_run(args, work, dem)
         problems += check_dem(args, work, dem)
