@@ -73,6 +73,11 @@ void Progress::finish() {
   if (!enabled_ || !terminal_ || !drawn_) return;
   draw(total_);
   fmt::print(stderr, "\n");
+  drawn_ = false;
+}
+
+Progress::~Progress() {
+  if (drawn_) std::fputc('\n', stderr);
 }
 
 }  // namespace tessera::run

@@ -13,6 +13,10 @@ class Progress {
  public:
   /// A disabled display prints nothing (quiet runs, ranks other than 0).
   Progress(int64_t total_tiles, int64_t total_cells, bool enabled);
+  /// Ends a bar left unfinished (a failed run), so that the error starts on its own line.
+  ~Progress();
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
   /// Notes that `done` tiles are finished; draws when a redraw is due. Cheap when not.
   void update(int64_t done);
   /// Ends the bar's line on a terminal, once every tile is done.
