@@ -203,13 +203,10 @@ std::string JobReader::option_text(const std::string& key, const std::string& te
 
 void JobReader::check_in(const StepSpec& step, const std::set<std::string>& earlier) const {
   const std::string what = "step '" + step.id + "': in";
-  if (is_input(step.in) || reads_named_inputs(step.op)) return;
-  if (earlier.count(step.in) != 0)
-    detail::fail_at(step.in_where, what + ": expected an input's name, found step '" + step.in +
-                                       "' (chaining steps comes later)");
+  if (is_input(step.in) || reads_named_inputs(step.op) || earlier.count(step.in) != 0) return;
   const std::string inputs = names_of(job_.inputs, [](const InputSpec& i) { return i.name; });
-  detail::fail_at(step.in_where,
-                  what + ": '" + step.in + "' names no input (inputs: " + inputs + ")");
+  detail::fail_at(step.in_where, what + ": '" + step.in +
+                                     "' names no input or earlier step (inputs: " + inputs + ")");
 }
 
 void JobReader::check_op(const StepSpec& step, const toml::table& table) const {

@@ -58,15 +58,41 @@ std::shared_ptr<const ops::Op> build_op(const job::JobSpec& job, const job::Step
   }
 }
 
-/// The input a step reads; chained steps are refused until the executor can run chains.
-size_t step_input(const job::JobSpec& job, size_t index) {
+/// The input a step reads, or nullopt when its `in` names an earlier step.
+std::optional<size_t> step_input(const job::JobSpec& job, size_t index) {
   const job::StepSpec& step = job.steps[index];
   if (const auto input = find_input(job, step.in)) return *input;
-  const std::string what = "step '" + step.id + "': in";
-  if (find_step(job, step.in, index))
-    fail_at(step.in_where, what + ": expected an input's name, found step '" + step.in +
-                               "' (chaining steps comes later)");
-  fail_at(step.in_where, what + ": '" + step.in + "' names no input");
+  if (find_step(job, step.in, index)) return std::nullopt;
+  fail_at(step.in_where, "step '" + step.id + "': in: '" + step.in + "' names no input");
+}
+
+/// Links `step` to the earlier step it reads, which must give one band of Byte or Float32
+/// cells (what ops of one input read).
+void link_source(const job::JobSpec& job, size_t index, PlannedStep& step, const Plan& plan) {
+  const job::StepSpec& spec = job.steps[index];
+  const size_t source = *find_step(job, spec.in, index);
+  const PlannedStep& from = plan.steps[source];
+  const PixelType type = from.impl->output_type();
+  const std::string what = "step '" + spec.id + "': in: step '" + spec.in + "'";
+  if (from.impl->output_bands() != 1 || (type != PixelType::Byte && type != PixelType::Float32))
+    fail_at(spec.in_where, what + " gives " + std::to_string(from.impl->output_bands()) +
+                               " band(s) of " + std::string(name_of(type)) +
+                               "; a step reads one band of Byte or Float32");
+  step.source = source;
+  step.input = from.input;
+  step.cells = step.impl->input_cells(type);
+  if (type == PixelType::Float32 && step.cells == ops::CellType::Int32)
+    fail_at(spec.in_where, what + " gives Float32 but " + spec.op + " reads integers");
+}
+
+/// Each step's margin: the largest margin + op halo of the steps that read it.
+void add_margins(Plan& plan) {
+  for (size_t i = plan.steps.size(); i-- > 0;) {
+    const PlannedStep& step = plan.steps[i];
+    if (!step.source) continue;
+    int64_t& margin = plan.steps[*step.source].margin;
+    margin = std::max(margin, step.margin + step.impl->halo());
+  }
 }
 
 void check_bands(const job::JobSpec& job, const std::vector<RasterInfo>& inputs) {
@@ -140,15 +166,18 @@ void plan_steps(const job::JobSpec& job, const std::vector<RasterInfo>& inputs, 
     if (reads_named_inputs(step.op)) {
       step.bands = plan_bands(job, inputs, job.steps[i], *step.impl, plan);
       step.input = plan.bands[step.bands.front()].input;
-    } else {
-      step.input = step_input(job, i);
+    } else if (const auto input = step_input(job, i)) {
+      step.input = *input;
       step.cells = step.impl->input_cells(inputs[step.input].type);
+    } else {
+      link_source(job, i, step, plan);
     }
     op_halos.push_back(step.impl->halo());
     plan.steps.push_back(std::move(step));
   }
   const std::vector<int64_t> halos = path_halos(job, op_halos);
   for (size_t i = 0; i < plan.steps.size(); ++i) plan.steps[i].halo = halos[i];
+  add_margins(plan);
 }
 
 bool nearly_equal(double a, double b) {

@@ -41,6 +41,10 @@ std::string input_name(const Plan& plan, size_t input) {
 
 /// "dem as Int32" for a step of one input; "nir band 1, red band 1 as their own types" for calc.
 std::string reads_text(const Plan& plan, const PlannedStep& step) {
+  if (step.source)
+    return "step " + plan.steps[*step.source].id +
+           (step.cells == ops::CellType::Int32 ? " as Int32" : " as Float32") + ", margin " +
+           std::to_string(step.margin);
   if (step.bands.empty())
     return input_name(plan, step.input) +
            (step.cells == ops::CellType::Int32 ? " as Int32" : " as Float32");

@@ -18,7 +18,8 @@ double seconds_since(Clock::time_point start) {
 
 bool step_reads(const plan::Plan& plan, size_t input, ops::CellType cells) {
   for (const auto& step : plan.steps)
-    if (step.bands.empty() && step.input == input && step.cells == cells) return true;
+    if (step.bands.empty() && !step.source && step.input == input && step.cells == cells)
+      return true;
   return false;
 }
 
@@ -82,6 +83,10 @@ TileWorker::TileWorker(const plan::Plan& plan)
       raw_out_(plan.steps.size()),
       band_readers_(plan.bands.size()),
       band_cells_(plan.bands.size()),
+      wide_bytes_(plan.steps.size()),
+      wide_floats_(plan.steps.size()),
+      chain_ints_(plan.steps.size()),
+      chain_floats_(plan.steps.size()),
       encoders_(plan.outputs.size()) {
   for (size_t s = 0; s < plan.steps.size(); ++s) {
     const auto bands = static_cast<size_t>(plan.steps[s].impl->output_bands());
@@ -145,7 +150,13 @@ void TileWorker::read_bands(Window grown) {
   }
 }
 
-ops::TileIn TileWorker::tile_in(const plan::PlannedStep& step, Window owned) {
+/// The window a step computes: its tile, grown by its margin inside the raster.
+Window TileWorker::compute_window(const plan::PlannedStep& step, Window owned) const {
+  if (step.margin == 0) return owned;
+  return intersect(grow(owned, step.margin), whole(plan_.grid.raster()));
+}
+
+ops::TileIn TileWorker::tile_in(const plan::PlannedStep& step, Window owned, Window computed) {
   const auto& input = plan_.inputs[step.input];
   ops::TileIn in;
   in.raster = plan_.grid.raster();
@@ -155,6 +166,10 @@ ops::TileIn TileWorker::tile_in(const plan::PlannedStep& step, Window owned) {
   in.source_type = input.type;
   in.ewres = input.geotransform[1];
   in.nsres = input.geotransform[5];
+  if (step.margin > 0 || step.source) {
+    chained_cells(step, owned, computed, in);
+    return in;
+  }
   for (size_t k : step.bands) {
     const plan::PlannedBand& band = plan_.bands[k];
     const auto cell = static_cast<int64_t>(size_of(band.type));
@@ -170,21 +185,117 @@ ops::TileIn TileWorker::tile_in(const plan::PlannedStep& step, Window owned) {
   return in;
 }
 
-void TileWorker::run_steps(Window owned) {
+/// The input of a step in a chain: the window it computes with its own op's halo, cut from the
+/// input tile or from the output of the step it reads (which covers grow(tile, its margin)).
+void TileWorker::chained_cells(const plan::PlannedStep& step, Window owned, Window computed,
+                               ops::TileIn& in) {
+  const int64_t h = step.impl->halo();
+  const int64_t margin = step.source ? plan_.steps[*step.source].margin : plan_.halo;
+  const int64_t x = computed.x - h - (owned.x - margin);
+  const int64_t y = computed.y - h - (owned.y - margin);
+  const int64_t w = computed.width + 2 * h;
+  const int64_t ht = computed.height + 2 * h;
+  in.owned = computed;
+  in.halo = h;
+  for (size_t k : step.bands) {
+    const plan::PlannedBand& band = plan_.bands[k];
+    const auto cell = static_cast<int64_t>(size_of(band.type));
+    const auto all = band_cells_[k].view(grown_.width * cell, grown_.height);
+    in.bands.push_back({band.type, all.sub(x * cell, y, w * cell, ht), band.nodata});
+  }
+  if (!step.bands.empty()) return;
+  if (step.source) {
+    const auto& from = plan_.steps[*step.source];
+    in.nodata = from.impl->output_nodata();
+    in.source_type = from.impl->output_type();
+    if (step.cells == ops::CellType::Int32) {
+      in.cells = int_cells_of(*step.source).sub(x, y, w, ht);
+    } else {
+      in.cells = float_cells_of(*step.source).sub(x, y, w, ht);
+    }
+    return;
+  }
+  if (step.cells == ops::CellType::Int32) {
+    in.cells = ConstView<int32_t>(int_cells_[step.input].view(grown_.width, grown_.height))
+                   .sub(x, y, w, ht);
+  } else {
+    in.cells =
+        ConstView<float>(float_cells_[step.input].view(grown_.width, grown_.height)).sub(x, y, w, ht);
+  }
+}
+
+/// Step `p`'s one band over grow(tile, its margin) as Float32 cells (Byte converted).
+ConstView<float> TileWorker::float_cells_of(size_t p) {
+  const int64_t m = plan_.steps[p].margin;
+  const int64_t w = plan_.grid.tile_width() + 2 * m;
+  const int64_t h = plan_.grid.tile_height() + 2 * m;
+  if (!float_out_[p].empty()) return (m > 0 ? wide_floats_[p] : float_out_[p][0]).view(w, h);
+  const View<uint8_t> bytes = (m > 0 ? wide_bytes_[p] : byte_out_[p][0]).view(w, h);
+  const View<float> cells = chain_floats_[p].view(w, h);
+  std::copy(bytes.data(), bytes.data() + w * h, cells.data());
+  return cells;
+}
+
+/// Step `p`'s one Byte band over grow(tile, its margin) as Int32 cells.
+ConstView<int32_t> TileWorker::int_cells_of(size_t p) {
+  const int64_t m = plan_.steps[p].margin;
+  const int64_t w = plan_.grid.tile_width() + 2 * m;
+  const int64_t h = plan_.grid.tile_height() + 2 * m;
+  const View<uint8_t> bytes = (m > 0 ? wide_bytes_[p] : byte_out_[p][0]).view(w, h);
+  const View<int32_t> cells = chain_ints_[p].view(w, h);
+  std::copy(bytes.data(), bytes.data() + w * h, cells.data());
+  return cells;
+}
+
+/// The output views of a step: its tile buffers, or for a step with a margin its one wide band
+/// (Byte or Float32, as the plan allows for steps other steps read).
+ops::TileOut TileWorker::tile_out(size_t s, Window owned, Window computed) {
   const int64_t tw = plan_.grid.tile_width();
   const int64_t th = plan_.grid.tile_height();
+  const int64_t m = plan_.steps[s].margin;
+  ops::TileOut out;
+  if (m > 0) {
+    const int64_t x = computed.x - (owned.x - m);
+    const int64_t y = computed.y - (owned.y - m);
+    if (!byte_out_[s].empty())
+      out.bytes.push_back(wide_bytes_[s].view(tw + 2 * m, th + 2 * m)
+                              .sub(x, y, computed.width, computed.height));
+    else
+      out.floats.push_back(wide_floats_[s].view(tw + 2 * m, th + 2 * m)
+                               .sub(x, y, computed.width, computed.height));
+    return out;
+  }
+  for (auto& buffer : byte_out_[s])
+    out.bytes.push_back(buffer.view(tw, th).sub(0, 0, owned.width, owned.height));
+  for (auto& buffer : float_out_[s])
+    out.floats.push_back(buffer.view(tw, th).sub(0, 0, owned.width, owned.height));
+  const auto cell = static_cast<int64_t>(size_of(plan_.steps[s].impl->output_type()));
+  for (auto& buffer : raw_out_[s])
+    out.raw.push_back(buffer.view(tw * cell, th).sub(0, 0, owned.width * cell, owned.height));
+  return out;
+}
+
+/// For a step with a margin: its tile's own cells into the tile buffer the encoders read.
+void TileWorker::copy_owned(size_t s, Window owned) {
+  const int64_t tw = plan_.grid.tile_width();
+  const int64_t th = plan_.grid.tile_height();
+  const int64_t m = plan_.steps[s].margin;
+  const auto copy = [&](auto wide, auto tile) {
+    for (int64_t y = 0; y < owned.height; ++y)
+      std::copy_n(wide.row(y + m) + m, owned.width, tile.row(y));
+  };
+  if (!byte_out_[s].empty())
+    copy(wide_bytes_[s].view(tw + 2 * m, th + 2 * m), byte_out_[s][0].view(tw, th));
+  else
+    copy(wide_floats_[s].view(tw + 2 * m, th + 2 * m), float_out_[s][0].view(tw, th));
+}
+
+void TileWorker::run_steps(Window owned) {
   for (size_t s = 0; s < plan_.steps.size(); ++s) {
     const auto& step = plan_.steps[s];
-    const ops::TileIn in = tile_in(step, owned);
-    ops::TileOut out;
-    for (auto& buffer : byte_out_[s])
-      out.bytes.push_back(buffer.view(tw, th).sub(0, 0, owned.width, owned.height));
-    for (auto& buffer : float_out_[s])
-      out.floats.push_back(buffer.view(tw, th).sub(0, 0, owned.width, owned.height));
-    const auto cell = static_cast<int64_t>(size_of(step.impl->output_type()));
-    for (auto& buffer : raw_out_[s])
-      out.raw.push_back(buffer.view(tw * cell, th).sub(0, 0, owned.width * cell, owned.height));
-    step.impl->run(in, out);
+    const Window computed = compute_window(step, owned);
+    step.impl->run(tile_in(step, owned, computed), tile_out(s, owned, computed));
+    if (step.margin > 0) copy_owned(s, owned);
   }
 }
 

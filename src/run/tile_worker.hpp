@@ -48,7 +48,14 @@ class TileWorker {
  private:
   void read_inputs(Window grown);
   void read_bands(Window grown);
-  ops::TileIn tile_in(const plan::PlannedStep& step, Window owned);
+  Window compute_window(const plan::PlannedStep& step, Window owned) const;
+  ops::TileIn tile_in(const plan::PlannedStep& step, Window owned, Window computed);
+  void chained_cells(const plan::PlannedStep& step, Window owned, Window computed,
+                     ops::TileIn& in);
+  ConstView<float> float_cells_of(size_t step);
+  ConstView<int32_t> int_cells_of(size_t step);
+  ops::TileOut tile_out(size_t step, Window owned, Window computed);
+  void copy_owned(size_t step, Window owned);
   void run_steps(Window owned);
   void encode_outputs(Window owned, std::vector<std::vector<std::byte>>& encoded);
   void pad_edges(size_t step, Window owned);
@@ -62,6 +69,12 @@ class TileWorker {
   std::vector<std::vector<Buffer<std::byte>>> raw_out_;    // per step, per band: other types
   std::vector<std::optional<io::RasterReader>> band_readers_;  // per plan band
   std::vector<Buffer<std::byte>> band_cells_;                  // per plan band, its own type
+  // Per step with a margin: its one Byte or Float32 band over grow(tile, margin); and per step
+  // read by another, its Byte cells converted to what the reader wants.
+  std::vector<Buffer<uint8_t>> wide_bytes_;
+  std::vector<Buffer<float>> wide_floats_;
+  std::vector<Buffer<int32_t>> chain_ints_;
+  std::vector<Buffer<float>> chain_floats_;
   std::vector<std::optional<io::TileEncoder>> encoders_;   // per GeoTIFF output
   Window grown_;
   PhaseTimes times_;

@@ -4,8 +4,10 @@
 Two jobs on real images, cut into many small tiles: NDVI and band arithmetic of the Landsat-8
 red/NIR pair (with a block of nodata written into a copy of the NIR band, so nodata crosses tile
 and rank boundaries) to Float32, Int16 and Byte; and the L7 image's bands 4 and 3 in a job that
-also holds a slope step, so calc reads its cells inside a halo. The 1 x 1 files are also checked
-against numpy, so that identical-but-wrong files cannot pass.
+also holds a slope step, so calc reads its cells inside a halo; and a job of steps reading steps
+(fused per tile, no intermediate file). The 1 x 1 files are also checked against numpy, or for
+the chained job against the same steps run as separate jobs through files, so that
+identical-but-wrong files cannot pass.
 """
 import argparse
 import filecmp
@@ -87,6 +89,129 @@ tile = 32
 """
 
 
+# Steps reading steps, fused per tile: slope -> TPI (Float32), hillshade -> roughness (Byte read
+# as Int32), calc -> slope (calc computing beyond its tile). SEPARATE_* are the same steps run as
+# jobs through intermediate files, which the fused outputs must equal byte for byte in cells.
+CHAIN_JOB = """[input.dem]
+path = "{dem}"
+
+[[step]]
+id = "slope"
+op = "slope"
+in = "dem"
+
+[[step]]
+id = "tpi"
+op = "TPI"
+in = "slope"
+compute_edges = true
+
+[[step]]
+id = "hs"
+op = "hillshade"
+in = "dem"
+
+[[step]]
+id = "rough"
+op = "roughness"
+in = "hs"
+
+[[step]]
+id = "half"
+op = "calc"
+expr = "dem * 0.5"
+
+[[step]]
+id = "half_slope"
+op = "slope"
+in = "half"
+compute_edges = true
+
+[[output]]
+from = ["tpi"]
+path = "out/tpi.tif"
+
+[[output]]
+from = ["rough"]
+path = "out/rough.tif"
+
+[[output]]
+from = ["half_slope"]
+path = "out/half_slope.tif"
+
+[run]
+tile = 48
+"""
+
+SEPARATE_FIRST = """[input.dem]
+path = "{dem}"
+
+[[step]]
+id = "slope"
+op = "slope"
+in = "dem"
+
+[[step]]
+id = "hs"
+op = "hillshade"
+in = "dem"
+
+[[step]]
+id = "half"
+op = "calc"
+expr = "dem * 0.5"
+
+[[output]]
+from = ["slope"]
+path = "slope.tif"
+
+[[output]]
+from = ["hs"]
+path = "hs.tif"
+
+[[output]]
+from = ["half"]
+path = "half.tif"
+"""
+
+SEPARATE_SECOND = """[input.slope]
+path = "slope.tif"
+[input.hs]
+path = "hs.tif"
+[input.half]
+path = "half.tif"
+
+[[step]]
+id = "tpi"
+op = "TPI"
+in = "slope"
+compute_edges = true
+
+[[step]]
+id = "rough"
+op = "roughness"
+in = "hs"
+
+[[step]]
+id = "half_slope"
+op = "slope"
+in = "half"
+compute_edges = true
+
+[[output]]
+from = ["tpi"]
+path = "tpi.tif"
+
+[[output]]
+from = ["rough"]
+path = "rough.tif"
+
+[[output]]
+from = ["half_slope"]
+path = "half_slope.tif"
+"""
+
+
 def read(path, band=1):
     ds = gdal.Open(path)
     b = ds.GetRasterBand(band)
@@ -143,6 +268,23 @@ def check_l7(folder, l7):
         sys.exit("FAILED: nd (calc beside slope, inside a halo) at 1 x 1 differs from numpy")
 
 
+def check_chain(args, folder, dem):
+    """The fused job's 1 x 1 outputs equal the same steps run as two jobs via files."""
+    separate = os.path.join(folder, "separate")
+    shutil.rmtree(separate, ignore_errors=True)
+    os.makedirs(separate)
+    for name, text in (("first.toml", SEPARATE_FIRST), ("second.toml", SEPARATE_SECOND)):
+        path = os.path.join(separate, name)
+        with open(path, "w") as f:
+            f.write(text.format(dem=dem))
+        run(args, path, 1, 1)
+    for name in ("tpi", "rough", "half_slope"):
+        got, got_nodata = read(os.path.join(folder, "out", name + ".tif"))
+        want, want_nodata = read(os.path.join(separate, name + ".tif"))
+        if got_nodata != want_nodata or not np.array_equal(got, want):
+            sys.exit("FAILED: fused %s differs from the steps run through files" % name)
+
+
 def check_job(args, name, text, outputs, check):
     folder = os.path.join(args.work, name)
     shutil.rmtree(folder, ignore_errors=True)
@@ -162,7 +304,7 @@ def check_job(args, name, text, outputs, check):
             if not filecmp.cmp(got, os.path.join(folder, "reference", output), shallow=False):
                 failures.append("%s/%s at %d ranks x %d threads" % (name, output, args.ranks, threads))
         shutil.rmtree(os.path.join(folder, "out"))
-    print("%-8s %d outputs identical at %d ranks x 1 and 2 threads, and equal to numpy" %
+    print("%-8s %d outputs identical at %d ranks x 1 and 2 threads, and equal to the reference" %
           (name, len(outputs), args.ranks))
     return failures
 
@@ -185,6 +327,10 @@ def main():
                          lambda f: check_landsat(f, nir, red))
     failures += check_job(args, "l7-job", lambda f: L7_JOB.format(l7=l7), ["nd.tif", "slope.tif"],
                           lambda f: check_l7(f, l7))
+    dem = os.path.join(args.data, "srtm.tif")
+    failures += check_job(args, "chain-job", lambda f: CHAIN_JOB.format(dem=dem),
+                          ["tpi.tif", "rough.tif", "half_slope.tif"],
+                          lambda f: check_chain(args, f, dem))
     if failures:
         sys.exit("outputs differ from 1 rank x 1 thread: " + "; ".join(failures))
 

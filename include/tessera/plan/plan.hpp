@@ -34,6 +34,12 @@ struct PlannedStep {
   /// For an op of named inputs: index into Plan::bands of each band it reads, in the order of
   /// its band_inputs(); `input` is then the first one's input. Empty for ops of one input.
   std::vector<size_t> bands;
+  /// The earlier step whose output it reads (its `in` names a step); `input` is then that
+  /// step's input, whose grid and georeferencing it shares.
+  std::optional<size_t> source;
+  /// Cells beyond the tile the step computes on each side, so that the steps reading it have
+  /// their halo: the largest margin + op halo of its readers (0 when no step reads it).
+  int64_t margin = 0;
 };
 
 struct PlannedOutput {

@@ -263,22 +263,20 @@ TEST(JobFileErrors, StepIdThatIsAnInputName) {
 TEST(JobFileErrors, InNamingNothingKnown) {
   EXPECT_EQ(
       error_of(job(kInput, "\n[[step]]\nid = \"s\"\nop = \"slope\"\nin = \"dme\"\n", kOutput)),
-      "t.toml:7:6: step 's': in: 'dme' names no input (inputs: dem)");
+      "t.toml:7:6: step 's': in: 'dme' names no input or earlier step (inputs: dem)");
 }
 
 TEST(JobFileErrors, InNamingALaterStepIsNotChaining) {
   const std::string steps =
       "\n[[step]]\nid = \"a\"\nop = \"slope\"\nin = \"slope\"\n" + std::string(kSlopeStep);
   EXPECT_EQ(error_of(job(kInput, steps, kOutput)),
-            "t.toml:7:6: step 'a': in: 'slope' names no input (inputs: dem)");
+            "t.toml:7:6: step 'a': in: 'slope' names no input or earlier step (inputs: dem)");
 }
 
-TEST(JobFileErrors, ChainingStepsIsRefusedForNow) {
+TEST(JobFile, AStepMayReadAnEarlierStep) {
   const std::string steps =
       std::string(kSlopeStep) + "\n[[step]]\nid = \"a\"\nop = \"aspect\"\nin = \"slope\"\n";
-  EXPECT_EQ(error_of(job(kInput, steps, kOutput)),
-            "t.toml:12:6: step 'a': in: expected an input's name, found step 'slope' (chaining "
-            "steps comes later)");
+  EXPECT_EQ(error_of(job(kInput, steps, kOutput)), "");
 }
 
 TEST(JobFileErrors, UnknownOpListsTheKnownOnes) {

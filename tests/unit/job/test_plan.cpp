@@ -286,9 +286,30 @@ TEST(PathHalos, InNamingNothingIsAnError) {
   EXPECT_THROW(path_halos(chained_job(), {1, 1}), Error);
 }
 
-TEST(Plan, ChainedStepsAreRefusedUntilTheExecutorRunsChains) {
-  EXPECT_EQ(plan_error(chained_job(), {dem({10, 10})}),
-            "step 'b': in: expected an input's name, found step 'a' (chaining steps comes later)");
+TEST(Plan, ChainedStepsComputeMarginsForTheStepsThatReadThem) {
+  const Plan plan = make_plan(chained_job(), {dem({100, 100})});
+  EXPECT_EQ(plan.halo, 3);
+  ASSERT_EQ(plan.steps.size(), 4u);
+  EXPECT_EQ(plan.steps[0].margin, 2);  // c reads b reads a: a computes 2 cells beyond the tile
+  EXPECT_EQ(plan.steps[1].margin, 1);
+  EXPECT_EQ(plan.steps[2].margin, 0);
+  EXPECT_EQ(plan.steps[3].margin, 0);
+  EXPECT_EQ(plan.steps[1].source, 0u);
+  EXPECT_EQ(plan.steps[2].source, 1u);
+  EXPECT_FALSE(plan.steps[3].source.has_value());
+  EXPECT_EQ(plan.steps[2].cells, ops::CellType::Float32);  // slope gives Float32
+  EXPECT_NE(plan.describe(1, 1).find("  c: op slope reads step b as Float32, margin 0, halo 3"),
+            std::string::npos)
+      << plan.describe(1, 1);
+}
+
+TEST(Plan, AStepReadsOnlyOneBandOfByteOrFloat32) {
+  job::JobSpec job = chained_job();
+  job.steps[0].op = "color-relief";
+  job.steps[0].options["color_file"] = std::string(TESSERA_TEST_DATA) + "/color_file.txt";
+  EXPECT_EQ(plan_error(job, {dem({10, 10})}),
+            "step 'b': in: step 'a' gives 3 band(s) of Byte; a step reads one band of Byte or "
+            "Float32");
 }
 
 TEST(Plan, BytesPerThreadCountInputsStepsAndEncoders) {
