@@ -75,6 +75,12 @@ TEST(DemArgs, OutputFormatFromOfOrTheExtension) {
             OutputFormat::GeoTiff);
 }
 
+TEST(DemArgs, ReportTakesAPath) {
+  EXPECT_EQ(parse_dem_args({"slope", "dem.tif", "s.tif", "--report", "r.json"}).report, "r.json");
+  EXPECT_EQ(parse_dem_args({"slope", "dem.tif", "s.tif"}).report, "");
+  EXPECT_EQ(usage_error({"slope", "dem.tif", "s.tif", "--report"}), "--report expects a value");
+}
+
 TEST(DemArgs, UsageErrorsNameTheCulprit) {
   EXPECT_EQ(usage_error({"hillshade", "-zz", "in.tif", "out.tif"}),
             "unknown flag '-zz' (see tessera dem --help)");
