@@ -30,38 +30,6 @@ expr::RowCells row_cells(const BandIn& band, int64_t x, int64_t y, int64_t width
   return as(static_cast<const double*>(nullptr));
 }
 
-/// An output row of `width` cells of `type` starting at `row`.
-expr::OutCells out_cells(std::byte* row, PixelType type, int64_t width) {
-  const auto n = static_cast<size_t>(width);
-  const auto as = [&](auto* typed) {
-    using T = std::remove_pointer_t<decltype(typed)>;
-    return expr::OutCells(std::span<T>(reinterpret_cast<T*>(row), n));
-  };
-  switch (type) {
-    case PixelType::Byte: return as(static_cast<uint8_t*>(nullptr));
-    case PixelType::UInt16: return as(static_cast<uint16_t*>(nullptr));
-    case PixelType::Int16: return as(static_cast<int16_t*>(nullptr));
-    case PixelType::UInt32: return as(static_cast<uint32_t*>(nullptr));
-    case PixelType::Int32: return as(static_cast<int32_t*>(nullptr));
-    case PixelType::Float32: return as(static_cast<float*>(nullptr));
-    case PixelType::Float64: break;
-  }
-  return as(static_cast<double*>(nullptr));
-}
-
-/// The output view of one band of `out`, as bytes, whichever member holds it.
-View<std::byte> output_bytes(const TileOut& out, PixelType type) {
-  if (type == PixelType::Byte) {
-    const View<uint8_t> v = out.bytes.at(0);
-    return {reinterpret_cast<std::byte*>(v.data()), v.width(), v.height(), v.stride()};
-  }
-  if (type == PixelType::Float32) {
-    const View<float> v = out.floats.at(0);
-    return {reinterpret_cast<std::byte*>(v.data()), v.width() * 4, v.height(), v.stride() * 4};
-  }
-  return out.raw.at(0);
-}
-
 class CalcOp : public Op {
  public:
   CalcOp(CalcParams p, expr::Expression e)
@@ -85,6 +53,36 @@ class CalcOp : public Op {
 };
 
 }  // namespace
+
+expr::OutCells out_cells(std::byte* row, PixelType type, int64_t width) {
+  const auto n = static_cast<size_t>(width);
+  const auto as = [&](auto* typed) {
+    using T = std::remove_pointer_t<decltype(typed)>;
+    return expr::OutCells(std::span<T>(reinterpret_cast<T*>(row), n));
+  };
+  switch (type) {
+    case PixelType::Byte: return as(static_cast<uint8_t*>(nullptr));
+    case PixelType::UInt16: return as(static_cast<uint16_t*>(nullptr));
+    case PixelType::Int16: return as(static_cast<int16_t*>(nullptr));
+    case PixelType::UInt32: return as(static_cast<uint32_t*>(nullptr));
+    case PixelType::Int32: return as(static_cast<int32_t*>(nullptr));
+    case PixelType::Float32: return as(static_cast<float*>(nullptr));
+    case PixelType::Float64: break;
+  }
+  return as(static_cast<double*>(nullptr));
+}
+
+View<std::byte> output_bytes(const TileOut& out, PixelType type) {
+  if (type == PixelType::Byte) {
+    const View<uint8_t> v = out.bytes.at(0);
+    return {reinterpret_cast<std::byte*>(v.data()), v.width(), v.height(), v.stride()};
+  }
+  if (type == PixelType::Float32) {
+    const View<float> v = out.floats.at(0);
+    return {reinterpret_cast<std::byte*>(v.data()), v.width() * 4, v.height(), v.stride() * 4};
+  }
+  return out.raw.at(0);
+}
 
 CalcParams calc_params(const Options& options) {
   OptionReader r("calc", options, {"expr", "type", "nodata"});

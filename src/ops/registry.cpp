@@ -5,6 +5,7 @@
 #include "tessera/ops/hillshade.hpp"
 #include "tessera/ops/op.hpp"
 #include "tessera/ops/roughness.hpp"
+#include "tessera/ops/set_type.hpp"
 #include "tessera/ops/slope.hpp"
 #include "tessera/ops/tpi.hpp"
 #include "tessera/ops/tri.hpp"
@@ -62,6 +63,12 @@ std::vector<OpEntry> make_registry() {
         {"nodata", "output nodata value (default: gdal_calc.py's for the type)"}},
        nullptr,
        make_calc},
+      {"set-type", "in * scale + offset as another pixel type (GDAL's rounding and saturation)",
+       {{"type", "output type: uint8, uint16, int16, uint32, int32, float32, float64 (required)"},
+        {"scale", "multiplies each cell (default 1)"},
+        {"offset", "added after the scale (default 0)"},
+        {"nodata", "output nodata value (default: gdal_calc.py's for the type)"}},
+       make_set_type},
   };
 }
 

@@ -76,9 +76,21 @@ expr = "(l7[4] - l7[3]) / (l7[4] + l7[3])"
 type = "float64"
 nodata = -2
 
+[[step]]
+id = "rescaled"
+op = "set-type"
+in = "l7"
+type = "int16"
+scale = -1.5
+offset = 7
+
 [[output]]
 from = ["nd"]
 path = "out/nd.tif"
+
+[[output]]
+from = ["rescaled"]
+path = "out/rescaled.tif"
 
 [[output]]
 from = ["slope"]
@@ -90,7 +102,7 @@ tile = 32
 
 
 # Steps reading steps, fused per tile: slope -> TPI (Float32), hillshade -> roughness (Byte read
-# as Int32), calc -> slope (calc computing beyond its tile). SEPARATE_* are the same steps run as
+# as Int32), calc -> slope (calc computing beyond its tile), slope -> set-type. SEPARATE_* are the same steps run as
 # jobs through intermediate files, which the fused outputs must equal byte for byte in cells.
 CHAIN_JOB = """[input.dem]
 path = "{dem}"
@@ -126,6 +138,17 @@ id = "half_slope"
 op = "slope"
 in = "half"
 compute_edges = true
+
+[[step]]
+id = "slope_u8"
+op = "set-type"
+in = "slope"
+type = "uint8"
+scale = 2
+
+[[output]]
+from = ["slope_u8"]
+path = "out/slope_u8.tif"
 
 [[output]]
 from = ["tpi"]
@@ -198,6 +221,17 @@ op = "slope"
 in = "half"
 compute_edges = true
 
+[[step]]
+id = "slope_u8"
+op = "set-type"
+in = "slope"
+type = "uint8"
+scale = 2
+
+[[output]]
+from = ["slope_u8"]
+path = "slope_u8.tif"
+
 [[output]]
 from = ["tpi"]
 path = "tpi.tif"
@@ -266,6 +300,11 @@ def check_l7(folder, l7):
     got, nodata = read(os.path.join(folder, "out", "nd.tif"))
     if nodata != -2 or not np.array_equal(got, want):
         sys.exit("FAILED: nd (calc beside slope, inside a halo) at 1 x 1 differs from numpy")
+    b1 = read(l7, 1)[0].astype(np.float64) * -1.5 + 7
+    want = (np.sign(b1) * np.floor(np.abs(b1) + 0.5)).clip(-32768, 32767).astype(np.int16)
+    got, nodata = read(os.path.join(folder, "out", "rescaled.tif"))
+    if nodata != -32768 or got.dtype != np.int16 or not np.array_equal(got, want):
+        sys.exit("FAILED: set-type at 1 x 1 differs from numpy")
 
 
 def check_chain(args, folder, dem):
@@ -278,7 +317,7 @@ def check_chain(args, folder, dem):
         with open(path, "w") as f:
             f.write(text.format(dem=dem))
         run(args, path, 1, 1)
-    for name in ("tpi", "rough", "half_slope"):
+    for name in ("tpi", "rough", "half_slope", "slope_u8"):
         got, got_nodata = read(os.path.join(folder, "out", name + ".tif"))
         want, want_nodata = read(os.path.join(separate, name + ".tif"))
         if got_nodata != want_nodata or not np.array_equal(got, want):
@@ -325,11 +364,11 @@ def main():
     failures = check_job(args, "landsat-job", lambda f: LANDSAT_JOB.format(nir=nir, red=red),
                          ["ndvi.tif", "diff.tif", "dense.tif"],
                          lambda f: check_landsat(f, nir, red))
-    failures += check_job(args, "l7-job", lambda f: L7_JOB.format(l7=l7), ["nd.tif", "slope.tif"],
+    failures += check_job(args, "l7-job", lambda f: L7_JOB.format(l7=l7), ["nd.tif", "slope.tif", "rescaled.tif"],
                           lambda f: check_l7(f, l7))
     dem = os.path.join(args.data, "srtm.tif")
     failures += check_job(args, "chain-job", lambda f: CHAIN_JOB.format(dem=dem),
-                          ["tpi.tif", "rough.tif", "half_slope.tif"],
+                          ["tpi.tif", "rough.tif", "half_slope.tif", "slope_u8.tif"],
                           lambda f: check_chain(args, f, dem))
     if failures:
         sys.exit("outputs differ from 1 rank x 1 thread: " + "; ".join(failures))

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "tessera/expr/convert.hpp"
 #include "tessera/expr/expression.hpp"
 #include "tessera/ops/op.hpp"
 
@@ -26,6 +27,12 @@ CalcParams calc_params(const Options& options);
 /// owned.width * size_of(type) bytes per row. Thread-safe.
 void calc(const expr::Expression& expression, const TileIn& in, View<std::byte> out,
           PixelType type, double nodata);
+
+/// One band of `out` as bytes, whichever member holds it for `type` (bytes, floats or raw).
+View<std::byte> output_bytes(const TileOut& out, PixelType type);
+
+/// A row of `width` cells of `type` starting at `row`, as convert_row() writes them.
+expr::OutCells out_cells(std::byte* row, PixelType type, int64_t width);
 
 /// The op for the registry; `inputs` are the names the expression may read. A syntax error
 /// throws OptionError on key "expr" with the column it points at.

@@ -25,7 +25,8 @@ TEST(Registry, ListsGdaldemsModesAndCalcInOneExplicitList) {
   std::vector<std::string> names;
   for (const auto& e : registry()) names.emplace_back(e.name);
   EXPECT_EQ(names, (std::vector<std::string>{"hillshade", "slope", "aspect", "color-relief", "TRI",
-                                             "TPI", "roughness", "calc"}));
+                                             "TPI", "roughness", "calc",
+                                             "set-type"}));
   EXPECT_THROW(make_op("shade-me", {}), Error);
 }
 
