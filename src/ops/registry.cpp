@@ -4,6 +4,7 @@
 #include "tessera/ops/color_relief.hpp"
 #include "tessera/ops/hillshade.hpp"
 #include "tessera/ops/op.hpp"
+#include "tessera/ops/reclassify.hpp"
 #include "tessera/ops/roughness.hpp"
 #include "tessera/ops/set_type.hpp"
 #include "tessera/ops/slope.hpp"
@@ -69,6 +70,12 @@ std::vector<OpEntry> make_registry() {
         {"offset", "added after the scale (default 0)"},
         {"nodata", "output nodata value (default: gdal_calc.py's for the type)"}},
        make_set_type},
+      {"reclassify", "value ranges to values, with a default for cells in no range",
+       {{"table", "\"LOW..HIGH=VALUE; ...\": [LOW, HIGH) becomes VALUE, first match (required)"},
+        {"default", "the value of cells in no range (default: nodata)"},
+        {"type", "output type: uint8 (default) .. float64"},
+        {"nodata", "output nodata value (default: gdal_calc.py's for the type)"}},
+       make_reclassify},
   };
 }
 

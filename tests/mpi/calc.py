@@ -102,7 +102,7 @@ tile = 32
 
 
 # Steps reading steps, fused per tile: slope -> TPI (Float32), hillshade -> roughness (Byte read
-# as Int32), calc -> slope (calc computing beyond its tile), slope -> set-type. SEPARATE_* are the same steps run as
+# as Int32), calc -> slope (calc computing beyond its tile), slope -> set-type and reclassify. SEPARATE_* are the same steps run as
 # jobs through intermediate files, which the fused outputs must equal byte for byte in cells.
 CHAIN_JOB = """[input.dem]
 path = "{dem}"
@@ -140,6 +140,13 @@ in = "half"
 compute_edges = true
 
 [[step]]
+id = "classes"
+op = "reclassify"
+in = "slope"
+table = "0..5=1; 5..15=2; 15..90=3"
+default = 0
+
+[[step]]
 id = "slope_u8"
 op = "set-type"
 in = "slope"
@@ -149,6 +156,10 @@ scale = 2
 [[output]]
 from = ["slope_u8"]
 path = "out/slope_u8.tif"
+
+[[output]]
+from = ["classes"]
+path = "out/classes.tif"
 
 [[output]]
 from = ["tpi"]
@@ -222,6 +233,13 @@ in = "half"
 compute_edges = true
 
 [[step]]
+id = "classes"
+op = "reclassify"
+in = "slope"
+table = "0..5=1; 5..15=2; 15..90=3"
+default = 0
+
+[[step]]
 id = "slope_u8"
 op = "set-type"
 in = "slope"
@@ -231,6 +249,10 @@ scale = 2
 [[output]]
 from = ["slope_u8"]
 path = "slope_u8.tif"
+
+[[output]]
+from = ["classes"]
+path = "classes.tif"
 
 [[output]]
 from = ["tpi"]
@@ -317,7 +339,7 @@ def check_chain(args, folder, dem):
         with open(path, "w") as f:
             f.write(text.format(dem=dem))
         run(args, path, 1, 1)
-    for name in ("tpi", "rough", "half_slope", "slope_u8"):
+    for name in ("tpi", "rough", "half_slope", "slope_u8", "classes"):
         got, got_nodata = read(os.path.join(folder, "out", name + ".tif"))
         want, want_nodata = read(os.path.join(separate, name + ".tif"))
         if got_nodata != want_nodata or not np.array_equal(got, want):
@@ -368,7 +390,8 @@ def main():
                           lambda f: check_l7(f, l7))
     dem = os.path.join(args.data, "srtm.tif")
     failures += check_job(args, "chain-job", lambda f: CHAIN_JOB.format(dem=dem),
-                          ["tpi.tif", "rough.tif", "half_slope.tif", "slope_u8.tif"],
+                          ["tpi.tif", "rough.tif", "half_slope.tif", "slope_u8.tif",
+                           "classes.tif"],
                           lambda f: check_chain(args, f, dem))
     if failures:
         sys.exit("outputs differ from 1 rank x 1 thread: " + "; ".join(failures))

@@ -26,7 +26,7 @@ TEST(Registry, ListsGdaldemsModesAndCalcInOneExplicitList) {
   for (const auto& e : registry()) names.emplace_back(e.name);
   EXPECT_EQ(names, (std::vector<std::string>{"hillshade", "slope", "aspect", "color-relief", "TRI",
                                              "TPI", "roughness", "calc",
-                                             "set-type"}));
+                                             "set-type", "reclassify"}));
   EXPECT_THROW(make_op("shade-me", {}), Error);
 }
 
