@@ -1,5 +1,6 @@
 // gdal_calc.py's command line (argparse spellings: "--flag value" or "--flag=value") turned into
 // a job of one calc step per --calc, all written as the bands of one output.
+#include "arg_util.hpp"
 #include "tessera/cli/calc_args.hpp"
 
 #include <algorithm>
@@ -14,26 +15,6 @@
 namespace tessera::cli {
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-double parse_number(const std::string& flag, const std::string& text) {
-  size_t used = 0;
-  double value = 0;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != text.size())
-    throw UsageError(flag + " expects a number, got '" + text + "'");
-  return value;
-}
 
 /// The letter of "-A" or of "--A_band", or nullopt.
 std::optional<char> input_letter(const std::string& flag, std::string_view suffix) {
@@ -58,7 +39,6 @@ class CalcParser {
   void add_inputs();
   void add_steps();
   void add_output();
-  std::optional<int64_t> block_size() const;
 
   const std::vector<std::string>& args_;
   size_t next_ = 0;
@@ -183,22 +163,7 @@ void CalcParser::build_job() {
   add_inputs();
   add_steps();
   add_output();
-  command_.job.run.tile = block_size();
-}
-
-std::optional<int64_t> CalcParser::block_size() const {
-  std::optional<int64_t> x;
-  std::optional<int64_t> y;
-  for (const auto& item : creation_options_) {
-    const auto eq = item.find('=');
-    if (eq == std::string::npos) continue;
-    const std::string name = item.substr(0, eq);
-    const bool is_x = iequals(name, "BLOCKXSIZE");
-    if (!is_x && !iequals(name, "BLOCKYSIZE")) continue;
-    (is_x ? x : y) = static_cast<int64_t>(parse_number("--co " + name, item.substr(eq + 1)));
-  }
-  if (x && y && *x != *y) throw UsageError("--co BLOCKXSIZE and BLOCKYSIZE must be equal");
-  return x ? x : y;
+  command_.job.run.tile = block_size(creation_options_, "--co");
 }
 
 }  // namespace

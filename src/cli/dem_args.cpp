@@ -1,4 +1,5 @@
 // gdaldem's command line (single-dash long flags, flags anywhere) turned into a one-step job.
+#include "arg_util.hpp"
 #include "tessera/cli/dem_args.hpp"
 
 #include <algorithm>
@@ -45,26 +46,6 @@ const Flag* find_flag(std::string_view name) {
   return nullptr;
 }
 
-double parse_number(std::string_view flag, const std::string& text) {
-  size_t used = 0;
-  double value = 0;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != text.size())
-    throw UsageError(std::string(flag) + " expects a number, got '" + text + "'");
-  return value;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 /// Walks the arguments once, filling the command; positionals are collected in order.
 class DemParser {
  public:
@@ -76,7 +57,6 @@ class DemParser {
   void parse_flag(const std::string& arg);
   void build_job();
   void drop_inapplicable();
-  std::optional<int64_t> block_size() const;
 
   const std::vector<std::string>& args_;
   size_t next_ = 0;
@@ -200,23 +180,7 @@ void DemParser::build_job() {
   output.format = format_.value_or(format_of_path(output.path).value_or(OutputFormat::GeoTiff));
   output.creation_options = creation_options_;
   job.outputs.push_back(output);
-  job.run.tile = block_size();
-}
-
-std::optional<int64_t> DemParser::block_size() const {
-  std::optional<int64_t> x;
-  std::optional<int64_t> y;
-  for (const auto& item : creation_options_) {
-    const auto eq = item.find('=');
-    if (eq == std::string::npos) continue;
-    const std::string name = item.substr(0, eq);
-    const bool is_x = iequals(name, "BLOCKXSIZE");
-    if (!is_x && !iequals(name, "BLOCKYSIZE")) continue;
-    const auto value = static_cast<int64_t>(parse_number("-co " + name, item.substr(eq + 1)));
-    (is_x ? x : y) = value;
-  }
-  if (x && y && *x != *y) throw UsageError("-co BLOCKXSIZE and BLOCKYSIZE must be equal");
-  return x ? x : y;
+  job.run.tile = block_size(creation_options_, "-co");
 }
 
 }  // namespace
