@@ -1,7 +1,7 @@
 // gdal_calc.py's command line (argparse spellings: "--flag value" or "--flag=value") turned into
 // a job of one calc step per --calc, all written as the bands of one output.
-#include "arg_util.hpp"
 #include "tessera/cli/calc_args.hpp"
+#include "arg_util.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -1,6 +1,6 @@
 // gdaldem's command line (single-dash long flags, flags anywhere) turned into a one-step job.
-#include "arg_util.hpp"
 #include "tessera/cli/dem_args.hpp"
+#include "arg_util.hpp"
 
 #include <algorithm>
 #include <array>

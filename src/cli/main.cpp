@@ -1,6 +1,6 @@
 // tessera's entry point: MPI set-up, subcommands, and the one place where errors are printed.
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <cstdio>
@@ -53,7 +53,8 @@ void show_plan(const Environment& env, const std::string& path) {
 void run_dem(const Environment& env, const std::vector<std::string>& args) {
   const auto command = tessera::cli::parse_dem_args(args);
   if (env.is_root())
-    for (const auto& warning : command.warnings) fmt::print(stderr, "tessera: warning: {}\n", warning);
+    for (const auto& warning : command.warnings)
+      fmt::print(stderr, "tessera: warning: {}\n", warning);
   const auto plan = tessera::run::prepare(command.job);
   tessera::run::execute(plan, {command.quiet, 0, env.ranks_on_node(), command.report});
 }

@@ -101,7 +101,8 @@ void RasterReader::read(Window window, PixelType type, View<std::byte> out) {
                 " x " + std::to_string(window.height) + " cells of " + std::string(name_of(type)));
   const Window inside = intersect(window, whole(impl_->size));
   if (inside.empty()) return;
-  std::byte* first = out.data() + (inside.y - window.y) * out.stride() + (inside.x - window.x) * cell;
+  std::byte* first =
+      out.data() + (inside.y - window.y) * out.stride() + (inside.x - window.x) * cell;
   detail::read_block(impl_->band, impl_->path, inside.x, inside.y, inside.width, inside.height,
                      first, detail::gdal_type(type), cell, out.stride());
 }

@@ -162,8 +162,8 @@ StepSpec JobReader::read_step(const toml::table& table, size_t number) {
   step.op = toml_.string(toml_.required(table, "op", what), what + ": op");
   if (reads_named_inputs(step.op)) {
     if (const toml::node* in = table.get("in"))
-      toml_.fail(in->source(), what + ": in: " + step.op +
-                                   " reads the inputs its expr names; remove in");
+      toml_.fail(in->source(),
+                 what + ": in: " + step.op + " reads the inputs its expr names; remove in");
     read_options(table, step);
     return step;
   }

@@ -19,13 +19,20 @@ expr::RowCells row_cells(const BandIn& band, int64_t x, int64_t y, int64_t width
     return expr::RowCells(std::span<const T>(reinterpret_cast<const T*>(row), n));
   };
   switch (band.type) {
-    case PixelType::Byte: return as(static_cast<const uint8_t*>(nullptr));
-    case PixelType::UInt16: return as(static_cast<const uint16_t*>(nullptr));
-    case PixelType::Int16: return as(static_cast<const int16_t*>(nullptr));
-    case PixelType::UInt32: return as(static_cast<const uint32_t*>(nullptr));
-    case PixelType::Int32: return as(static_cast<const int32_t*>(nullptr));
-    case PixelType::Float32: return as(static_cast<const float*>(nullptr));
-    case PixelType::Float64: break;
+    case PixelType::Byte:
+      return as(static_cast<const uint8_t*>(nullptr));
+    case PixelType::UInt16:
+      return as(static_cast<const uint16_t*>(nullptr));
+    case PixelType::Int16:
+      return as(static_cast<const int16_t*>(nullptr));
+    case PixelType::UInt32:
+      return as(static_cast<const uint32_t*>(nullptr));
+    case PixelType::Int32:
+      return as(static_cast<const int32_t*>(nullptr));
+    case PixelType::Float32:
+      return as(static_cast<const float*>(nullptr));
+    case PixelType::Float64:
+      break;
   }
   return as(static_cast<const double*>(nullptr));
 }
@@ -33,7 +40,9 @@ expr::RowCells row_cells(const BandIn& band, int64_t x, int64_t y, int64_t width
 class CalcOp : public Op {
  public:
   CalcOp(CalcParams p, expr::Expression e)
-      : p_(std::move(p)), expr_(std::move(e)), nodata_(p_.nodata.value_or(expr::default_nodata(p_.type))) {}
+      : p_(std::move(p)),
+        expr_(std::move(e)),
+        nodata_(p_.nodata.value_or(expr::default_nodata(p_.type))) {}
   int64_t halo() const override { return 0; }
   PixelType output_type() const override { return p_.type; }
   std::optional<double> output_nodata() const override { return nodata_; }
@@ -61,13 +70,20 @@ expr::OutCells out_cells(std::byte* row, PixelType type, int64_t width) {
     return expr::OutCells(std::span<T>(reinterpret_cast<T*>(row), n));
   };
   switch (type) {
-    case PixelType::Byte: return as(static_cast<uint8_t*>(nullptr));
-    case PixelType::UInt16: return as(static_cast<uint16_t*>(nullptr));
-    case PixelType::Int16: return as(static_cast<int16_t*>(nullptr));
-    case PixelType::UInt32: return as(static_cast<uint32_t*>(nullptr));
-    case PixelType::Int32: return as(static_cast<int32_t*>(nullptr));
-    case PixelType::Float32: return as(static_cast<float*>(nullptr));
-    case PixelType::Float64: break;
+    case PixelType::Byte:
+      return as(static_cast<uint8_t*>(nullptr));
+    case PixelType::UInt16:
+      return as(static_cast<uint16_t*>(nullptr));
+    case PixelType::Int16:
+      return as(static_cast<int16_t*>(nullptr));
+    case PixelType::UInt32:
+      return as(static_cast<uint32_t*>(nullptr));
+    case PixelType::Int32:
+      return as(static_cast<int32_t*>(nullptr));
+    case PixelType::Float32:
+      return as(static_cast<float*>(nullptr));
+    case PixelType::Float64:
+      break;
   }
   return as(static_cast<double*>(nullptr));
 }
@@ -100,8 +116,8 @@ CalcParams calc_params(const Options& options) {
   return p;
 }
 
-void calc(const expr::Expression& expression, const TileIn& in, View<std::byte> out,
-          PixelType type, double nodata) {
+void calc(const expr::Expression& expression, const TileIn& in, View<std::byte> out, PixelType type,
+          double nodata) {
   thread_local std::vector<double> results;
   thread_local std::vector<expr::RowInput> rows;
   results.resize(static_cast<size_t>(in.owned.width));

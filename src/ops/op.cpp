@@ -7,8 +7,10 @@ CellType Op::input_cells(PixelType source) const {
   switch (source) {
     case PixelType::Byte:
     case PixelType::Int16:
-    case PixelType::UInt16: return CellType::Int32;
-    default: return CellType::Float32;
+    case PixelType::UInt16:
+      return CellType::Int32;
+    default:
+      return CellType::Float32;
   }
 }
 

@@ -15,8 +15,8 @@ double table_number(const std::string& text, const std::string& entry) {
   char* end = nullptr;
   const double value = std::strtod(text.c_str(), &end);
   if (text.empty() || end == text.c_str() || *end != '\0' || std::isnan(value))
-    throw OptionError("table", "option 'table': entry '" + entry +
-                                   "': expected LOW..HIGH=VALUE with numbers");
+    throw OptionError(
+        "table", "option 'table': entry '" + entry + "': expected LOW..HIGH=VALUE with numbers");
   return value;
 }
 
@@ -30,8 +30,7 @@ ClassRange parse_entry(const std::string& entry) {
   const size_t dots = entry.find("..");
   const size_t eq = entry.find('=');
   if (dots == std::string::npos || eq == std::string::npos || eq < dots)
-    throw OptionError("table", "option 'table': entry '" + entry +
-                                   "': expected LOW..HIGH=VALUE");
+    throw OptionError("table", "option 'table': entry '" + entry + "': expected LOW..HIGH=VALUE");
   ClassRange r{table_number(trimmed(entry.substr(0, dots)), entry),
                table_number(trimmed(entry.substr(dots + 2, eq - dots - 2)), entry),
                table_number(trimmed(entry.substr(eq + 1)), entry)};

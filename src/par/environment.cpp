@@ -38,6 +38,9 @@ int world_size() {
   return size;
 }
 
-void abort_all(int status) { MPI_Abort(MPI_COMM_WORLD, status); std::abort(); }
+void abort_all(int status) {
+  MPI_Abort(MPI_COMM_WORLD, status);
+  std::abort();
+}
 
 }  // namespace tessera::par

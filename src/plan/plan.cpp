@@ -122,10 +122,10 @@ PlannedBand resolve_band(const job::JobSpec& job, const std::vector<RasterInfo>&
   const int band = ref.band.value_or(job.inputs[*input].band);
   if (band == info.band) return {*input, band, info.type, info.nodata};
   if (band > info.band_count || static_cast<size_t>(band) > info.band_types.size())
-    fail_at(option_place(step, "expr"),
-            what + ref.name + "[" + std::to_string(band) + "]: band " + std::to_string(band) +
-                " does not exist in '" + info.path + "' (it has " +
-                std::to_string(info.band_count) + ")");
+    fail_at(option_place(step, "expr"), what + ref.name + "[" + std::to_string(band) + "]: band " +
+                                            std::to_string(band) + " does not exist in '" +
+                                            info.path + "' (it has " +
+                                            std::to_string(info.band_count) + ")");
   const auto k = static_cast<size_t>(band - 1);
   return {*input, band, info.band_types[k],
           k < info.band_nodata.size() ? info.band_nodata[k] : std::nullopt};

@@ -59,8 +59,8 @@ std::string reads_text(const Plan& plan, const PlannedStep& step) {
 std::string steps_text(const Plan& plan) {
   std::string out;
   for (const PlannedStep& step : plan.steps)
-    out += fmt::format("  {}: op {} reads {}, halo {}, gives {} band(s) of {}\n", step.id,
-                       step.op, reads_text(plan, step), step.halo, step.impl->output_bands(),
+    out += fmt::format("  {}: op {} reads {}, halo {}, gives {} band(s) of {}\n", step.id, step.op,
+                       reads_text(plan, step), step.halo, step.impl->output_bands(),
                        name_of(step.impl->output_type()));
   return out;
 }

@@ -16,6 +16,7 @@
 
 #include <fmt/core.h>
 
+#include "progress.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/io/geotiff.hpp"
 #include "tessera/io/hdf5.hpp"
@@ -25,7 +26,6 @@
 #include "tessera/par/mpi_io.hpp"
 #include "tessera/par/tile_counter.hpp"
 #include "tessera/par/tile_mail.hpp"
-#include "progress.hpp"
 #include "tessera/run/report.hpp"
 #include "tile_source.hpp"
 #include "tile_worker.hpp"
@@ -126,7 +126,8 @@ class StreamingPass {
     hdf5_.resize(plan_.outputs.size());
     for (int64_t slot : hdf5_slots_) {
       const size_t output = slots_.at(slot).first;
-      if (!hdf5_[output]) hdf5_[output] = std::make_unique<io::Hdf5Writer>(plan_.outputs[output].spec);
+      if (!hdf5_[output])
+        hdf5_[output] = std::make_unique<io::Hdf5Writer>(plan_.outputs[output].spec);
     }
     if (rank_ == 0) writer_ = std::make_unique<OrderedWriter>(plan_, slots_, tiff_slots_);
   }
@@ -166,7 +167,7 @@ class StreamingPass {
   int threads_;
   int rank_;
   std::vector<std::unique_ptr<TileSource>> workers_;
-  std::vector<std::vector<Bytes>> encoded_;  // per batch slot, per band slot
+  std::vector<std::vector<Bytes>> encoded_;            // per batch slot, per band slot
   std::vector<std::unique_ptr<io::Hdf5Writer>> hdf5_;  // per output; null for GeoTIFF ones
   std::unique_ptr<OrderedWriter> writer_;
   std::unique_ptr<par::Inbox> inbox_;
@@ -357,8 +358,12 @@ void report_run(const plan::Plan& plan, const StreamingPass& pass, int threads, 
                 const RunOptions& options) {
   const auto ranks = gather_reports(pass.report());
   if (par::world_rank() != 0) return;
-  const RunFacts facts{plan.grid.raster(), plan.grid.tile_width(), plan.grid.tile_height(),
-                       plan.grid.count(), threads, wall};
+  const RunFacts facts{plan.grid.raster(),
+                       plan.grid.tile_width(),
+                       plan.grid.tile_height(),
+                       plan.grid.count(),
+                       threads,
+                       wall};
   if (!options.quiet) fmt::print("{}", summary_table(facts, ranks));
   if (!options.report_path.empty()) write_text_file(options.report_path, report_json(facts, ranks));
 }

@@ -34,13 +34,20 @@ expr::OutCells row_cells(std::byte* tile, PixelType type, int64_t width, int64_t
   const auto n = static_cast<size_t>(width);
   std::byte* row = tile + static_cast<size_t>(y) * n * size_of(type);
   switch (type) {
-    case PixelType::Byte: return std::span(reinterpret_cast<uint8_t*>(row), n);
-    case PixelType::UInt16: return std::span(reinterpret_cast<uint16_t*>(row), n);
-    case PixelType::Int16: return std::span(reinterpret_cast<int16_t*>(row), n);
-    case PixelType::UInt32: return std::span(reinterpret_cast<uint32_t*>(row), n);
-    case PixelType::Int32: return std::span(reinterpret_cast<int32_t*>(row), n);
-    case PixelType::Float32: return std::span(reinterpret_cast<float*>(row), n);
-    case PixelType::Float64: return std::span(reinterpret_cast<double*>(row), n);
+    case PixelType::Byte:
+      return std::span(reinterpret_cast<uint8_t*>(row), n);
+    case PixelType::UInt16:
+      return std::span(reinterpret_cast<uint16_t*>(row), n);
+    case PixelType::Int16:
+      return std::span(reinterpret_cast<int16_t*>(row), n);
+    case PixelType::UInt32:
+      return std::span(reinterpret_cast<uint32_t*>(row), n);
+    case PixelType::Int32:
+      return std::span(reinterpret_cast<int32_t*>(row), n);
+    case PixelType::Float32:
+      return std::span(reinterpret_cast<float*>(row), n);
+    case PixelType::Float64:
+      return std::span(reinterpret_cast<double*>(row), n);
   }
   throw Error("internal error: unknown pixel type");
 }

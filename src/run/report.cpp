@@ -36,8 +36,8 @@ const std::vector<Figure>& figures() {
       {"wait_s", "wait", [](const RankReport& r) { return r.wait; }, false},
       {"bytes_read", "MB in", [](const RankReport& r) { return double(r.bytes_read); }, true},
       {"bytes_sent", "MB sent", [](const RankReport& r) { return double(r.bytes_sent); }, true},
-      {"bytes_received", "MB recv",
-       [](const RankReport& r) { return double(r.bytes_received); }, true},
+      {"bytes_received", "MB recv", [](const RankReport& r) { return double(r.bytes_received); },
+       true},
       {"bytes_written", "MB out", [](const RankReport& r) { return double(r.bytes_written); },
        true},
       {"peak_rss_mb", "RSS MB", [](const RankReport& r) { return r.peak_rss_mb; }, false},
@@ -75,7 +75,8 @@ std::string table_row(const char* label, const std::vector<std::string>& cells) 
   std::string row = fmt::format("  {:<9}", label);
   const auto& list = figures();
   for (size_t i = 0; i < cells.size(); ++i)
-    row += fmt::format(" {:>{}}", cells[i], std::max<size_t>(6, std::string_view(list[i].heading).size()));
+    row += fmt::format(" {:>{}}", cells[i],
+                       std::max<size_t>(6, std::string_view(list[i].heading).size()));
   return row + "\n";
 }
 
@@ -96,10 +97,11 @@ std::string json_summary(const std::vector<RankReport>& ranks) {
   const auto& list = figures();
   for (size_t i = 0; i < list.size(); ++i) {
     const Stats s = stats_of(list[i], ranks);
-    text += fmt::format("    \"{}\": {{\"min\": {}, \"max\": {}, \"mean\": {}, \"imbalance\": {}}}{}\n",
-                        list[i].name, json_number(s.min, list[i].integral),
-                        json_number(s.max, list[i].integral), json_number(s.mean, false),
-                        json_number(s.imbalance(), false), i + 1 < list.size() ? "," : "");
+    text +=
+        fmt::format("    \"{}\": {{\"min\": {}, \"max\": {}, \"mean\": {}, \"imbalance\": {}}}{}\n",
+                    list[i].name, json_number(s.min, list[i].integral),
+                    json_number(s.max, list[i].integral), json_number(s.mean, false),
+                    json_number(s.imbalance(), false), i + 1 < list.size() ? "," : "");
   }
   return text + "  }\n";
 }
@@ -119,17 +121,17 @@ std::vector<RankReport> gather_reports(const RankReport& mine) {
   for (size_t r = 0; r < ranks.size(); ++r) {
     const auto at = [&](size_t column) { return columns[column][r]; };
     auto whole = [&](size_t column) { return static_cast<int64_t>(at(column)); };
-    ranks[r] = {whole(0), at(1),     at(2),     at(3),     at(4),     at(5),
-                at(6),    whole(7),  whole(8),  whole(9),  whole(10), at(11)};
+    ranks[r] = {whole(0), at(1),    at(2),    at(3),    at(4),     at(5),
+                at(6),    whole(7), whole(8), whole(9), whole(10), at(11)};
   }
   return ranks;
 }
 
 std::string summary_table(const RunFacts& facts, const std::vector<RankReport>& ranks) {
-  std::string text = fmt::format(
-      "tessera: {} x {} cells, {} tiles of {} x {}, {} ranks x {} threads, {:.2f} s\n",
-      facts.raster.width, facts.raster.height, facts.tiles, facts.tile_width, facts.tile_height,
-      ranks.size(), facts.threads, facts.wall);
+  std::string text =
+      fmt::format("tessera: {} x {} cells, {} tiles of {} x {}, {} ranks x {} threads, {:.2f} s\n",
+                  facts.raster.width, facts.raster.height, facts.tiles, facts.tile_width,
+                  facts.tile_height, ranks.size(), facts.threads, facts.wall);
   std::vector<std::string> headings;
   std::vector<std::string> mins;
   std::vector<std::string> maxs;
@@ -150,14 +152,16 @@ std::string summary_table(const RunFacts& facts, const std::vector<RankReport>& 
 
 std::string report_json(const RunFacts& facts, const std::vector<RankReport>& ranks) {
   std::string text = "{\n";
-  text += fmt::format("  \"width\": {}, \"height\": {}, \"tiles\": {}, \"tile_width\": {}, "
-                      "\"tile_height\": {},\n",
-                      facts.raster.width, facts.raster.height, facts.tiles, facts.tile_width,
-                      facts.tile_height);
+  text += fmt::format(
+      "  \"width\": {}, \"height\": {}, \"tiles\": {}, \"tile_width\": {}, "
+      "\"tile_height\": {},\n",
+      facts.raster.width, facts.raster.height, facts.tiles, facts.tile_width, facts.tile_height);
   text += fmt::format("  \"ranks\": {}, \"threads\": {}, \"wall_s\": {},\n", ranks.size(),
                       facts.threads, json_number(facts.wall, false));
-  text += "  \"units\": " + json_string("read_s, compute_s, encode_s: thread-seconds; "
-                                        "communicate_s, write_s, wait_s: main-thread seconds") +
+  text += "  \"units\": " +
+          json_string(
+              "read_s, compute_s, encode_s: thread-seconds; "
+              "communicate_s, write_s, wait_s: main-thread seconds") +
           ",\n";
   text += "  \"per_rank\": [\n";
   for (size_t r = 0; r < ranks.size(); ++r)

@@ -7,7 +7,8 @@ namespace {
 
 /// Bytes of the input cells tile `tile` reads: its window grown by the halo, inside the raster.
 int64_t tile_input_bytes(const plan::Plan& plan, int64_t tile) {
-  const Window inside = intersect(grow(plan.grid.owned(tile), plan.halo), whole(plan.grid.raster()));
+  const Window inside =
+      intersect(grow(plan.grid.owned(tile), plan.halo), whole(plan.grid.raster()));
   int64_t bytes = 0;
   for (const auto& input : plan.inputs)
     bytes += inside.cells() * static_cast<int64_t>(size_of(input.type));

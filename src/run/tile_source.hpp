@@ -31,7 +31,8 @@ using SourceFactory = std::function<std::unique_ptr<TileSource>()>;
 /// The sources that run the plan's steps over its inputs (TileWorker).
 std::unique_ptr<TileSource> plan_tiles(const plan::Plan& plan);
 
-/// Runs the streaming pass of `plan` with tiles made by `make`'s sources. Collective; see execute().
+/// Runs the streaming pass of `plan` with tiles made by `make`'s sources. Collective; see
+/// execute().
 void execute_sources(const plan::Plan& plan, const RunOptions& options, const SourceFactory& make);
 
 }  // namespace tessera::run

@@ -56,13 +56,20 @@ void fill_outside_raw(View<std::byte> tile, PixelType type, int64_t width, int64
     fill_outside(typed, width, height, fill_value<T>(nodata));
   };
   switch (type) {
-    case PixelType::UInt16: return as(uint16_t{});
-    case PixelType::Int16: return as(int16_t{});
-    case PixelType::UInt32: return as(uint32_t{});
-    case PixelType::Int32: return as(int32_t{});
-    case PixelType::Float64: return as(double{});
-    case PixelType::Byte: return as(uint8_t{});
-    case PixelType::Float32: return as(float{});
+    case PixelType::UInt16:
+      return as(uint16_t{});
+    case PixelType::Int16:
+      return as(int16_t{});
+    case PixelType::UInt32:
+      return as(uint32_t{});
+    case PixelType::Int32:
+      return as(int32_t{});
+    case PixelType::Float64:
+      return as(double{});
+    case PixelType::Byte:
+      return as(uint8_t{});
+    case PixelType::Float32:
+      return as(float{});
   }
 }
 
@@ -173,8 +180,8 @@ ops::TileIn TileWorker::tile_in(const plan::PlannedStep& step, Window owned, Win
   for (size_t k : step.bands) {
     const plan::PlannedBand& band = plan_.bands[k];
     const auto cell = static_cast<int64_t>(size_of(band.type));
-    in.bands.push_back({band.type, band_cells_[k].view(grown_.width * cell, grown_.height),
-                        band.nodata});
+    in.bands.push_back(
+        {band.type, band_cells_[k].view(grown_.width * cell, grown_.height), band.nodata});
   }
   if (!step.bands.empty()) return in;
   if (step.cells == ops::CellType::Int32) {
@@ -219,8 +226,8 @@ void TileWorker::chained_cells(const plan::PlannedStep& step, Window owned, Wind
     in.cells = ConstView<int32_t>(int_cells_[step.input].view(grown_.width, grown_.height))
                    .sub(x, y, w, ht);
   } else {
-    in.cells =
-        ConstView<float>(float_cells_[step.input].view(grown_.width, grown_.height)).sub(x, y, w, ht);
+    in.cells = ConstView<float>(float_cells_[step.input].view(grown_.width, grown_.height))
+                   .sub(x, y, w, ht);
   }
 }
 
@@ -258,11 +265,11 @@ ops::TileOut TileWorker::tile_out(size_t s, Window owned, Window computed) {
     const int64_t x = computed.x - (owned.x - m);
     const int64_t y = computed.y - (owned.y - m);
     if (!byte_out_[s].empty())
-      out.bytes.push_back(wide_bytes_[s].view(tw + 2 * m, th + 2 * m)
-                              .sub(x, y, computed.width, computed.height));
+      out.bytes.push_back(
+          wide_bytes_[s].view(tw + 2 * m, th + 2 * m).sub(x, y, computed.width, computed.height));
     else
-      out.floats.push_back(wide_floats_[s].view(tw + 2 * m, th + 2 * m)
-                               .sub(x, y, computed.width, computed.height));
+      out.floats.push_back(
+          wide_floats_[s].view(tw + 2 * m, th + 2 * m).sub(x, y, computed.width, computed.height));
     return out;
   }
   for (auto& buffer : byte_out_[s])

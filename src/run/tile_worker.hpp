@@ -50,8 +50,7 @@ class TileWorker {
   void read_bands(Window grown);
   Window compute_window(const plan::PlannedStep& step, Window owned) const;
   ops::TileIn tile_in(const plan::PlannedStep& step, Window owned, Window computed);
-  void chained_cells(const plan::PlannedStep& step, Window owned, Window computed,
-                     ops::TileIn& in);
+  void chained_cells(const plan::PlannedStep& step, Window owned, Window computed, ops::TileIn& in);
   ConstView<float> float_cells_of(size_t step);
   ConstView<int32_t> int_cells_of(size_t step);
   ops::TileOut tile_out(size_t step, Window owned, Window computed);
@@ -61,12 +60,12 @@ class TileWorker {
   void pad_edges(size_t step, Window owned);
 
   const plan::Plan& plan_;
-  std::vector<std::optional<io::RasterReader>> readers_;  // per input, opened on first use
-  std::vector<Buffer<int32_t>> int_cells_;                 // per input
-  std::vector<Buffer<float>> float_cells_;                 // per input
-  std::vector<std::vector<Buffer<uint8_t>>> byte_out_;     // per step, per band
-  std::vector<std::vector<Buffer<float>>> float_out_;      // per step, per band
-  std::vector<std::vector<Buffer<std::byte>>> raw_out_;    // per step, per band: other types
+  std::vector<std::optional<io::RasterReader>> readers_;       // per input, opened on first use
+  std::vector<Buffer<int32_t>> int_cells_;                     // per input
+  std::vector<Buffer<float>> float_cells_;                     // per input
+  std::vector<std::vector<Buffer<uint8_t>>> byte_out_;         // per step, per band
+  std::vector<std::vector<Buffer<float>>> float_out_;          // per step, per band
+  std::vector<std::vector<Buffer<std::byte>>> raw_out_;        // per step, per band: other types
   std::vector<std::optional<io::RasterReader>> band_readers_;  // per plan band
   std::vector<Buffer<std::byte>> band_cells_;                  // per plan band, its own type
   // Per step with a margin: its one Byte or Float32 band over grow(tile, margin); and per step
@@ -75,7 +74,7 @@ class TileWorker {
   std::vector<Buffer<float>> wide_floats_;
   std::vector<Buffer<int32_t>> chain_ints_;
   std::vector<Buffer<float>> chain_floats_;
-  std::vector<std::optional<io::TileEncoder>> encoders_;   // per GeoTIFF output
+  std::vector<std::optional<io::TileEncoder>> encoders_;  // per GeoTIFF output
   Window grown_;
   PhaseTimes times_;
 };

@@ -27,7 +27,8 @@ struct RasterInfo {
   int64_t block_width = 0;
   int64_t block_height = 0;
   /// Every band's type and nodata value, indexed by band - 1, for steps that read other bands
-  /// of the file (calc's A[2]); probe() fills them, a RasterInfo built in code may leave them empty.
+  /// of the file (calc's A[2]); probe() fills them, a RasterInfo built in code may leave them
+  /// empty.
   std::vector<PixelType> band_types;
   std::vector<std::optional<double>> band_nodata;
 };

@@ -1,4 +1,5 @@
-// A job as the user wrote it: inputs, a graph of steps and outputs, each with its place in the file.
+// A job as the user wrote it: inputs, a graph of steps and outputs, each with its place in the
+// file.
 #pragma once
 
 #include <cstdint>

@@ -14,9 +14,9 @@
 namespace tessera::ops {
 
 struct CalcParams {
-  std::string expr;                      ///< the expression text (README "calc expressions")
-  PixelType type = PixelType::Float32;   ///< the output type, uint8 to float64
-  std::optional<double> nodata;          ///< the output nodata; gdal_calc.py's default when empty
+  std::string expr;                     ///< the expression text (README "calc expressions")
+  PixelType type = PixelType::Float32;  ///< the output type, uint8 to float64
+  std::optional<double> nodata;         ///< the output nodata; gdal_calc.py's default when empty
 };
 
 /// Reads options expr (required), type and nodata; throws OptionError for a bad one.
@@ -25,8 +25,8 @@ CalcParams calc_params(const Options& options);
 /// Evaluates `expression` over the owned cells of `in`, whose bands hold expression.inputs() in
 /// order, and writes them converted to `type` (NaN -> `nodata`) into `out`, a view of
 /// owned.width * size_of(type) bytes per row. Thread-safe.
-void calc(const expr::Expression& expression, const TileIn& in, View<std::byte> out,
-          PixelType type, double nodata);
+void calc(const expr::Expression& expression, const TileIn& in, View<std::byte> out, PixelType type,
+          double nodata);
 
 /// One band of `out` as bytes, whichever member holds it for `type` (bytes, floats or raw).
 View<std::byte> output_bytes(const TileOut& out, PixelType type);

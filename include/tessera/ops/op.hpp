@@ -45,18 +45,18 @@ struct TileIn {
   Window owned;
   int64_t halo = 0;
   std::variant<ConstView<int32_t>, ConstView<float>> cells;
-  std::optional<double> nodata;  ///< the source band's nodata value, if it has one
+  std::optional<double> nodata;                ///< the source band's nodata value, if it has one
   PixelType source_type = PixelType::Float32;  ///< the source band's type (gdaldem ignores an
                                                ///< integer band's nodata outside its range)
-  double ewres = 1.0;   ///< geotransform[1]: cell width
-  double nsres = -1.0;  ///< geotransform[5]: cell height, negative for north-up rasters
+  double ewres = 1.0;                          ///< geotransform[1]: cell width
+  double nsres = -1.0;        ///< geotransform[5]: cell height, negative for north-up rasters
   std::vector<BandIn> bands;  ///< for ops of named inputs: one per band_inputs(), in that order
 };
 
 /// The output of one tile: one view per output band, each owned.width x owned.height.
 struct TileOut {
-  std::vector<View<uint8_t>> bytes;   ///< used when output_type() is Byte
-  std::vector<View<float>> floats;    ///< used when output_type() is Float32
+  std::vector<View<uint8_t>> bytes;  ///< used when output_type() is Byte
+  std::vector<View<float>> floats;   ///< used when output_type() is Float32
   /// Used for every other type: rows of owned.width * size_of(output_type()) bytes.
   std::vector<View<std::byte>> raw;
 };

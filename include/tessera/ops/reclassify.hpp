@@ -18,10 +18,10 @@ struct ClassRange {
 };
 
 struct ReclassifyParams {
-  std::vector<ClassRange> ranges;       ///< the first range holding a cell decides
-  std::optional<double> fallback;       ///< `default`: cells in no range; nodata when empty
-  PixelType type = PixelType::Byte;     ///< the output type, uint8 (default) to float64
-  std::optional<double> nodata;         ///< the output nodata; gdal_calc.py's default when empty
+  std::vector<ClassRange> ranges;    ///< the first range holding a cell decides
+  std::optional<double> fallback;    ///< `default`: cells in no range; nodata when empty
+  PixelType type = PixelType::Byte;  ///< the output type, uint8 (default) to float64
+  std::optional<double> nodata;      ///< the output nodata; gdal_calc.py's default when empty
 };
 
 /// Parses a table "LOW..HIGH=VALUE; ..." (numbers as strtod reads them, inf and -inf too).

@@ -18,7 +18,7 @@ int64_t broadcast_from_root(int64_t value);
 
 /// What the ranks said before a round of collective writes.
 struct RoundVote {
-  int64_t rounds = 0;  ///< the most tiles any rank has for this batch; 0 when all are done
+  int64_t rounds = 0;   ///< the most tiles any rank has for this batch; 0 when all are done
   bool failed = false;  ///< some rank failed: every rank stops writing
 };
 

@@ -28,9 +28,9 @@ struct PlannedStep {
   std::string id;
   std::string op;
   std::shared_ptr<const ops::Op> impl;
-  size_t input = 0;         ///< index into Plan::inputs
-  ops::CellType cells{};    ///< the cell type the op reads its input as
-  int64_t halo = 0;         ///< the halo its tile read needs, added up along its path of steps
+  size_t input = 0;       ///< index into Plan::inputs
+  ops::CellType cells{};  ///< the cell type the op reads its input as
+  int64_t halo = 0;       ///< the halo its tile read needs, added up along its path of steps
   /// For an op of named inputs: index into Plan::bands of each band it reads, in the order of
   /// its band_inputs(); `input` is then the first one's input. Empty for ops of one input.
   std::vector<size_t> bands;

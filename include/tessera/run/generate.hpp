@@ -17,11 +17,11 @@ struct GenerateSpec {
   std::string path;  ///< a .tif or .tiff
   Extent size;
   PixelType type = PixelType::Float32;
-  double cell = 30;                      ///< cell size in CRS units (metres by default)
-  std::string crs = "EPSG:32611";        ///< anything GDAL's tools take (UTM 11N by default)
-  double origin_x = 500000;              ///< the top-left corner
+  double cell = 30;                ///< cell size in CRS units (metres by default)
+  std::string crs = "EPSG:32611";  ///< anything GDAL's tools take (UTM 11N by default)
+  double origin_x = 500000;        ///< the top-left corner
   double origin_y = 4000000;
-  std::optional<double> nodata;          ///< written to the file; no cell takes it
+  std::optional<double> nodata;               ///< written to the file; no cell takes it
   std::vector<std::string> creation_options;  ///< -co NAME=VALUE, as tessera dem takes them
   ops::TerrainParams terrain;
 };

@@ -12,10 +12,10 @@ namespace tessera::cli {
 namespace {
 
 TEST(CalcArgs, BothSpellingsOfValuesAndOneStepPerCalc) {
-  const auto c = parse_calc_args({"-A", "nir.tif", "--A_band=4", "-B", "red.tif", "--calc",
-                                  "(A-B)/(A+B)", "--calc=A*(A>B)", "--outfile=/nonexistent/o.h5",
-                                  "--type", "Int16", "--NoDataValue=-9999", "--co", "ZLEVEL=5",
-                                  "--co=BLOCKXSIZE=256", "-q"});
+  const auto c =
+      parse_calc_args({"-A", "nir.tif", "--A_band=4", "-B", "red.tif", "--calc", "(A-B)/(A+B)",
+                       "--calc=A*(A>B)", "--outfile=/nonexistent/o.h5", "--type", "Int16",
+                       "--NoDataValue=-9999", "--co", "ZLEVEL=5", "--co=BLOCKXSIZE=256", "-q"});
   const auto& job = c.job;
   ASSERT_EQ(job.inputs.size(), 2u);
   EXPECT_EQ(job.inputs[0].name, "A");
@@ -38,8 +38,8 @@ TEST(CalcArgs, BothSpellingsOfValuesAndOneStepPerCalc) {
 }
 
 TEST(CalcArgs, FormatFlagWinsOverTheExtension) {
-  const auto c = parse_calc_args({"-A", "a.tif", "--calc", "A", "--outfile", "/nonexistent/o.h5",
-                                  "--format", "GTiff"});
+  const auto c = parse_calc_args(
+      {"-A", "a.tif", "--calc", "A", "--outfile", "/nonexistent/o.h5", "--format", "GTiff"});
   EXPECT_EQ(c.job.outputs[0].format, OutputFormat::GeoTiff);
   EXPECT_EQ(c.job.steps[0].id, "calc");
   EXPECT_EQ(c.job.steps[0].options.count("nodata"), 0u);
@@ -81,7 +81,8 @@ TEST(CalcArgs, AnExistingOutfileNeedsOverwrite) {
   } catch (const UsageError&) {
     FAIL() << "a usage error";
   } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()), "--outfile: '" + path + "' exists (use --overwrite to replace it)");
+    EXPECT_EQ(std::string(e.what()),
+              "--outfile: '" + path + "' exists (use --overwrite to replace it)");
   }
   auto with_overwrite = args;
   with_overwrite.push_back("--overwrite");

@@ -29,8 +29,8 @@ RasterInfo band_info(const std::string& path, PixelType type, int bands = 1) {
 
 std::string job_text(const std::string& expr, const std::string& extra = "") {
   return "[input.nir]\npath = \"b5.tif\"\n[input.red]\npath = \"b4.tif\"\n\n"
-         "[[step]]\nid = \"ndvi\"\nop = \"calc\"\nexpr = \"" + expr + "\"\n" + extra +
-         "\n[[output]]\nfrom = \"ndvi\"\npath = \"ndvi.tif\"\n";
+         "[[step]]\nid = \"ndvi\"\nop = \"calc\"\nexpr = \"" +
+         expr + "\"\n" + extra + "\n[[output]]\nfrom = \"ndvi\"\npath = \"ndvi.tif\"\n";
 }
 
 job::JobSpec parse(const std::string& text) { return job::parse_job_text(text, "ndvi.toml", ""); }
@@ -64,8 +64,10 @@ TEST(CalcJob, ASyntaxErrorPointsAtTheLineAndTheExpressionsCharacter) {
 }
 
 TEST(CalcJob, OptionsAreChecked) {
-  EXPECT_EQ(job_error(job_text("nir", "type = \"complex\"\n")).rfind("ndvi.toml:10:1: step 'ndvi': "
-                                                                     "option 'type': ", 0),
+  EXPECT_EQ(job_error(job_text("nir", "type = \"complex\"\n"))
+                .rfind("ndvi.toml:10:1: step 'ndvi': "
+                       "option 'type': ",
+                       0),
             0u);
   EXPECT_EQ(job_error(job_text("nir", "in = \"nir\"\n")),
             "ndvi.toml:10:6: step 'ndvi': in: calc reads the inputs its expr names; remove in");
@@ -74,9 +76,9 @@ TEST(CalcJob, OptionsAreChecked) {
 }
 
 TEST(CalcPlan, EachBandIsReadOnceInItsOwnType) {
-  const Plan plan = make_plan(parse(job_text("(nir - red) / (nir + red) + nir[2]", "type = \"int16\"\n")),
-                              {band_info("b5.tif", PixelType::UInt16, 2),
-                               band_info("b4.tif", PixelType::UInt16)});
+  const Plan plan = make_plan(
+      parse(job_text("(nir - red) / (nir + red) + nir[2]", "type = \"int16\"\n")),
+      {band_info("b5.tif", PixelType::UInt16, 2), band_info("b4.tif", PixelType::UInt16)});
   ASSERT_EQ(plan.bands.size(), 3u);
   EXPECT_EQ(plan.steps[0].bands, (std::vector<size_t>{0, 1, 2}));
   EXPECT_EQ(plan.bands[0].input, 0u);
@@ -100,22 +102,23 @@ TEST(CalcPlan, EachBandIsReadOnceInItsOwnType) {
 }
 
 TEST(CalcPlan, TheOutputTakesTheGivenNodata) {
-  const Plan plan = make_plan(parse(job_text("nir - red", "type = \"float64\"\nnodata = -9999\n")),
-                              {band_info("b5.tif", PixelType::UInt16),
-                               band_info("b4.tif", PixelType::UInt16)});
+  const Plan plan =
+      make_plan(parse(job_text("nir - red", "type = \"float64\"\nnodata = -9999\n")),
+                {band_info("b5.tif", PixelType::UInt16), band_info("b4.tif", PixelType::UInt16)});
   EXPECT_EQ(plan.outputs[0].spec.type, PixelType::Float64);
   EXPECT_EQ(plan.outputs[0].spec.nodata, -9999);
 }
 
 TEST(CalcPlan, ABandThatDoesNotExistIsNamed) {
-  EXPECT_EQ(plan_error(parse(job_text("nir[3] - red")), {band_info("b5.tif", PixelType::UInt16, 2),
-                                                          band_info("b4.tif", PixelType::UInt16)}),
-            "ndvi.toml:9:1: step 'ndvi': expr: nir[3]: band 3 does not exist in 'b5.tif' (it has 2)");
+  EXPECT_EQ(
+      plan_error(parse(job_text("nir[3] - red")), {band_info("b5.tif", PixelType::UInt16, 2),
+                                                   band_info("b4.tif", PixelType::UInt16)}),
+      "ndvi.toml:9:1: step 'ndvi': expr: nir[3]: band 3 does not exist in 'b5.tif' (it has 2)");
 }
 
 TEST(CalcPlan, AnExpressionOfNoInputHasNoGrid) {
   EXPECT_EQ(plan_error(parse(job_text("1 + 2")), {band_info("b5.tif", PixelType::UInt16),
-                                                   band_info("b4.tif", PixelType::UInt16)}),
+                                                  band_info("b4.tif", PixelType::UInt16)}),
             "ndvi.toml:9:1: step 'ndvi': expr reads no input (it needs one to give the output's "
             "grid)");
 }

@@ -16,8 +16,8 @@ TEST(Reclassify, RangesAreHalfOpenAndTheFirstMatchWins) {
   in.owned = {0, 0, 8, 1};
   in.nodata = -9999;
   in.cells = ConstView<float>(cells.data(), 8, 1);
-  const auto op = make_op("reclassify", {{"table", std::string("0..5=1; 5..15=2; 5..inf=3")},
-                                         {"default", 9.0}});
+  const auto op = make_op("reclassify",
+                          {{"table", std::string("0..5=1; 5..15=2; 5..inf=3")}, {"default", 9.0}});
   EXPECT_EQ(op->output_type(), PixelType::Byte);
   EXPECT_EQ(op->output_nodata(), 255);
   std::vector<uint8_t> out(8);
@@ -35,7 +35,8 @@ TEST(Reclassify, WithoutADefaultCellsInNoRangeAreNodata) {
   std::vector<int16_t> out(3);
   TileOut tile;
   tile.raw.emplace_back(reinterpret_cast<std::byte*>(out.data()), 6, 1);
-  make_op("reclassify", {{"table", std::string("-inf..5=-7;5..10=2.5")}, {"type", std::string("int16")},
+  make_op("reclassify", {{"table", std::string("-inf..5=-7;5..10=2.5")},
+                         {"type", std::string("int16")},
                          {"nodata", -1.0}})
       ->run(in, tile);
   EXPECT_EQ(out, (std::vector<int16_t>{-7, 3, -1}));  // 2.5 rounds half away from zero
@@ -52,11 +53,13 @@ std::string table_error(const std::string& table) {
 }
 
 TEST(Reclassify, BadTablesNameTheEntry) {
-  EXPECT_EQ(table_error("0..5=1; 5-10=2"), "option 'table': entry '5-10=2': expected LOW..HIGH=VALUE");
+  EXPECT_EQ(table_error("0..5=1; 5-10=2"),
+            "option 'table': entry '5-10=2': expected LOW..HIGH=VALUE");
   EXPECT_EQ(table_error("0..x=1"),
             "option 'table': entry '0..x=1': expected LOW..HIGH=VALUE with numbers");
   EXPECT_EQ(table_error("5..5=1"), "option 'table': entry '5..5=1': LOW must be below HIGH");
-  EXPECT_EQ(table_error(" ; "), "option 'table': expected LOW..HIGH=VALUE entries separated by ';'");
+  EXPECT_EQ(table_error(" ; "),
+            "option 'table': expected LOW..HIGH=VALUE entries separated by ';'");
   EXPECT_THROW(make_op("reclassify", {}), OptionError);
 }
 

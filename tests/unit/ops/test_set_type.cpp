@@ -17,7 +17,8 @@ TEST(SetType, ScalesRoundsSaturatesAndKeepsNodataInsideAHalo) {
   in.halo = 1;
   in.nodata = -5;
   in.cells = ConstView<int32_t>(cells.data(), 5, 3);
-  const auto op = make_op("set-type", {{"type", std::string("uint8")}, {"scale", 2.5}, {"offset", 1.0}});
+  const auto op =
+      make_op("set-type", {{"type", std::string("uint8")}, {"scale", 2.5}, {"offset", 1.0}});
   EXPECT_EQ(op->output_type(), PixelType::Byte);
   EXPECT_EQ(op->output_nodata(), 255);
   EXPECT_EQ(op->input_cells(PixelType::UInt16), CellType::Int32);

@@ -42,7 +42,7 @@ TEST(RunReport, TableGivesMinMaxAndImbalanceOverRanks) {
   EXPECT_NE(min.find(" 1.50 "), std::string::npos) << min;
   EXPECT_NE(max.find(" 5 "), std::string::npos) << max;
   EXPECT_NE(max.find(" 4.50 "), std::string::npos) << max;
-  EXPECT_NE(max.find(" 4.0 "), std::string::npos) << max;  // MB written
+  EXPECT_NE(max.find(" 4.0 "), std::string::npos) << max;               // MB written
   EXPECT_NE(imbalance.find(" 1.25 "), std::string::npos) << imbalance;  // tiles: 5 / 4
   EXPECT_NE(imbalance.find(" 1.50 "), std::string::npos) << imbalance;  // compute: 4.5 / 3
 }
