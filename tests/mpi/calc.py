@@ -9,14 +9,13 @@ also holds a slope step, so calc reads its cells inside a halo; and a job of ste
 the chained job against the same steps run as separate jobs through files, so that
 identical-but-wrong files cannot pass.
 """
-import argparse
 import filecmp
 import os
 import shutil
-import subprocess
 import sys
 
 import numpy as np
+import mpitest
 from osgeo import gdal
 
 gdal.UseExceptions()
@@ -274,15 +273,6 @@ def read(path, band=1):
     return b.ReadAsArray(), b.GetNoDataValue()
 
 
-def run(args, job, ranks, threads):
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
-    cmd = [args.mpiexec, "--oversubscribe", "--bind-to", "none", "-n", str(ranks),
-           args.tessera, "run", job, "-q"]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
-    if done.returncode != 0:
-        sys.exit("FAILED: %s\n%s%s" % (" ".join(cmd), done.stdout, done.stderr))
-
-
 def nir_with_nodata(args, folder):
     """A copy of the NIR band with a 150 x 90 block of nodata (65535) across tile corners."""
     path = os.path.join(folder, "nir.tif")
@@ -338,7 +328,7 @@ def check_chain(args, folder, dem):
         path = os.path.join(separate, name)
         with open(path, "w") as f:
             f.write(text.format(dem=dem))
-        run(args, path, 1, 1)
+        mpitest.launch_or_exit(args, 1, 1, ["run", path, "-q"])
     for name in ("tpi", "rough", "half_slope", "slope_u8", "classes"):
         got, got_nodata = read(os.path.join(folder, "out", name + ".tif"))
         want, want_nodata = read(os.path.join(separate, name + ".tif"))
@@ -353,13 +343,13 @@ def check_job(args, name, text, outputs, check):
     job = os.path.join(folder, "job.toml")
     with open(job, "w") as f:
         f.write(text(folder))
-    run(args, job, 1, 1)
+    mpitest.launch_or_exit(args, 1, 1, ["run", job, "-q"])
     check(folder)
     shutil.move(os.path.join(folder, "out"), os.path.join(folder, "reference"))
     failures = []
     for threads in (1, 2):
         os.makedirs(os.path.join(folder, "out"))
-        run(args, job, args.ranks, threads)
+        mpitest.launch_or_exit(args, args.ranks, threads, ["run", job, "-q"])
         for output in outputs:
             got = os.path.join(folder, "out", output)
             if not filecmp.cmp(got, os.path.join(folder, "reference", output), shallow=False):
@@ -371,13 +361,7 @@ def check_job(args, name, text, outputs, check):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--tessera", required=True)
-    parser.add_argument("--data", required=True)
-    parser.add_argument("--work", required=True)
-    parser.add_argument("--ranks", type=int, required=True)
-    parser.add_argument("--mpiexec", default="mpirun")
-    args = parser.parse_args()
+    args = mpitest.parse_args()
     args.data = os.path.abspath(args.data)
     red = os.path.join(args.data, "landsat_b4.tif")
     l7 = os.path.join(args.data, "L7_ETMs.tif")

@@ -6,14 +6,13 @@ Float32 with ZSTD and the floating-point predictor, Float64 with LZW, Int16 with
 DEFLATE. Also checks the georeferencing, that Int16 cells are the Float64 heights rounded half away
 from zero, and that another seed gives another terrain.
 """
-import argparse
 import filecmp
 import os
 import shutil
-import subprocess
 import sys
 
 import numpy as np
+import mpitest
 from osgeo import gdal
 
 gdal.UseExceptions()
@@ -26,15 +25,6 @@ VARIANTS = [
 ]
 COMMON = ["--size", SIZE, "--seed", "1234", "--coarse", "8", "--octaves", "7", "--zmin", "-50.5",
           "--zmax", "1200", "--cell", "10", "-co", "BLOCKXSIZE=128", "-co", "BLOCKYSIZE=128", "-q"]
-
-
-def generate(args, out, options, ranks, threads):
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
-    cmd = [args.mpiexec, "--oversubscribe", "--bind-to", "none", "-n", str(ranks),
-           args.tessera, "generate", out] + options
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
-    if done.returncode != 0:
-        sys.exit("FAILED: %s\n%s%s" % (" ".join(cmd), done.stdout, done.stderr))
 
 
 def check_file(path, type_name, nodata):
@@ -69,17 +59,14 @@ def check_values(folder):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--tessera", required=True)
-    parser.add_argument("--work", required=True)
-    parser.add_argument("--ranks", type=int, required=True)
-    parser.add_argument("--mpiexec", default="mpirun")
-    args = parser.parse_args()
+    args = mpitest.parse_args(with_data=False)
     shutil.rmtree(args.work, ignore_errors=True)
     reference = os.path.join(args.work, "reference")
     os.makedirs(reference)
     for name, options in VARIANTS:
-        generate(args, os.path.join(reference, name + ".tif"), options + COMMON, 1, 1)
+        reference_file = os.path.join(reference, name + ".tif")
+        mpitest.launch_or_exit(args, 1, 1, ["generate", reference_file] + options + COMMON,
+                               timeout=120)
     failures = check_file(os.path.join(reference, "f32.tif"), "Float32", None)
     failures += check_file(os.path.join(reference, "i16.tif"), "Int16", -32768.0)
     failures += check_values(reference)
@@ -88,12 +75,14 @@ def main():
         os.makedirs(out)
         for name, options in VARIANTS:
             got = os.path.join(out, name + ".tif")
-            generate(args, got, options + COMMON, args.ranks, threads)
+            mpitest.launch_or_exit(args, args.ranks, threads, ["generate", got] + options + COMMON,
+                                   timeout=120)
             if not filecmp.cmp(got, os.path.join(reference, name + ".tif"), shallow=False):
                 failures.append("%s differs at %d ranks x %d threads" % (name, args.ranks, threads))
     other = os.path.join(args.work, "other_seed.tif")
     other_seed = [("99" if previous == "--seed" else v) for previous, v in zip([""] + COMMON, COMMON)]
-    generate(args, other, VARIANTS[0][1] + other_seed, args.ranks, 1)
+    mpitest.launch_or_exit(args, args.ranks, 1, ["generate", other] + VARIANTS[0][1] + other_seed,
+                                   timeout=120)
     a = gdal.Open(other).ReadAsArray()
     b = gdal.Open(os.path.join(reference, "f32.tif")).ReadAsArray()
     if np.array_equal(a, b):

@@ -7,13 +7,12 @@ threads; GDAL must read each HDF5 dataset back with the GeoTIFF's cells (HDF5 dr
 nodata, geotransform and CRS (netCDF driver). A job whose input is cut in half must fail and leave no
 HDF5 file, finished or temporary, in the output folder.
 """
-import argparse
 import os
 import shutil
-import subprocess
 import sys
 
 import numpy as np
+import mpitest
 from osgeo import gdal, osr
 
 gdal.UseExceptions()
@@ -86,13 +85,6 @@ PAIRS = [
 ]
 
 
-def run(args, job, threads):
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
-    cmd = [args.mpiexec, "--oversubscribe", "--bind-to", "none", "-n", str(args.ranks),
-           args.tessera, "run", job, "-q"]
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
-
-
 def same_cells(a, b):
     if a.dtype.kind == "f":
         return np.array_equal(a, b, equal_nan=True)
@@ -136,7 +128,7 @@ def check_shape(args, name, source, srcwin, tile):
         f.write(JOB.format(dem=dem, tile=tile))
     failures = []
     for threads in (1, 2):
-        done = run(args, job, threads)
+        done = mpitest.launch(args, args.ranks, threads, ["run", job, "-q"])
         if done.returncode != 0:
             return ["%s: tessera failed at %d ranks x %d threads:\n%s%s" %
                     (name, args.ranks, threads, done.stdout, done.stderr)]
@@ -163,7 +155,7 @@ def check_failure(args):
     job = os.path.join(folder, "job.toml")
     with open(job, "w") as f:
         f.write(JOB.format(dem=dem, tile=64))
-    done = run(args, job, 1)
+    done = mpitest.launch(args, args.ranks, 1, ["run", job, "-q"])
     left = os.listdir(os.path.join(folder, "out"))
     if done.returncode != 1 or "cut.tif" not in done.stderr:
         return ["cut input at %d ranks: exit %d, stderr %r" % (args.ranks, done.returncode, done.stderr)]
@@ -174,13 +166,7 @@ def check_failure(args):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--tessera", required=True)
-    parser.add_argument("--data", required=True)
-    parser.add_argument("--work", required=True)
-    parser.add_argument("--ranks", type=int, required=True)
-    parser.add_argument("--mpiexec", default="mpirun")
-    args = parser.parse_args()
+    args = mpitest.parse_args()
     failures = []
     for shape in SHAPES:
         failures += check_shape(args, *shape)

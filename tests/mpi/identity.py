@@ -5,13 +5,12 @@ Odd shapes come from a real DEM: a single cell, a single row, a single column, a
 not a multiple of the tile, and one with fewer tiles than ranks. Each shape runs one job holding
 every op (and -compute_edges variants), so one launch exercises them all.
 """
-import argparse
 import filecmp
 import os
 import shutil
-import subprocess
 import sys
 
+import mpitest
 from osgeo import gdal
 
 gdal.UseExceptions()
@@ -65,15 +64,6 @@ def write_job(folder, dem, tile, color_file):
     return path
 
 
-def run(args, job, ranks, threads):
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
-    cmd = [args.mpiexec, "--oversubscribe", "--bind-to", "none", "-n", str(ranks),
-           args.tessera, "run", job, "-q"]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
-    if done.returncode != 0:
-        sys.exit("FAILED: %s\n%s%s" % (" ".join(cmd), done.stdout, done.stderr))
-
-
 def check_shape(args, name, source, srcwin, tile):
     folder = os.path.join(args.work, name)
     shutil.rmtree(folder, ignore_errors=True)
@@ -81,12 +71,12 @@ def check_shape(args, name, source, srcwin, tile):
     dem = os.path.join(folder, "dem.tif")
     gdal.Translate(dem, os.path.join(args.data, source), srcWin=list(srcwin))
     job = write_job(folder, dem, tile, os.path.join(args.data, "color_file.txt"))
-    run(args, job, 1, 1)
+    mpitest.launch_or_exit(args, 1, 1, ["run", job, "-q"])
     shutil.move(os.path.join(folder, "out"), os.path.join(folder, "reference"))
     os.makedirs(os.path.join(folder, "out"))
     failures = []
     for threads in (1, 2):
-        run(args, job, args.ranks, threads)
+        mpitest.launch_or_exit(args, args.ranks, threads, ["run", job, "-q"])
         for step_id, _, _ in STEPS:
             got = os.path.join(folder, "out", step_id + ".tif")
             want = os.path.join(folder, "reference", step_id + ".tif")
@@ -100,13 +90,7 @@ def check_shape(args, name, source, srcwin, tile):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--tessera", required=True)
-    parser.add_argument("--data", required=True)
-    parser.add_argument("--work", required=True)
-    parser.add_argument("--ranks", type=int, required=True)
-    parser.add_argument("--mpiexec", default="mpirun")
-    args = parser.parse_args()
+    args = mpitest.parse_args()
     failures = []
     for shape in SHAPES:
         failures += check_shape(args, *shape)
