@@ -156,6 +156,14 @@ struct FlagRows {
   std::vector<uint8_t> rows[3];
 };
 
+/// An algorithm that also computes a whole row of nodata-free windows at once (SIMD):
+/// row_values(r0, r1, r2, x0, x1, out) gives out[x - x0] = alg(window at x) for x in [x0, x1),
+/// where r0, r1, r2 are the rows above, at and below, indexed by raster column.
+template <class Alg, class T>
+concept RowAlg = requires(const Alg& alg, const T* row, float* out) {
+  alg.row_values(row, row, row, int64_t{0}, int64_t{0}, out);
+};
+
 /// The interior cells [x0, x1) of raster row y: every neighbour exists. Windows free of nodata
 /// go straight to `alg`; the others through gdaldem's ComputeVal rules.
 template <class T, class Alg, class Store>
@@ -173,14 +181,37 @@ void interior_row(const Grid<T>& g, Window owned, int64_t y, int64_t x0, int64_t
       f[i] = flags.rows[i].data();
     }
   }
-  for (int64_t x = x0; x < x1; ++x) {
-    T w[9] = {r0[x - 1], r0[x],     r0[x + 1], r1[x - 1], r1[x],
-              r1[x + 1], r2[x - 1], r2[x],     r2[x + 1]};
-    const size_t k = static_cast<size_t>(x - x0);
-    const bool clean =
-        !g.has_nodata || !(f[0][k] | f[0][k + 1] | f[0][k + 2] | f[1][k] | f[1][k + 1] |
-                           f[1][k + 2] | f[2][k] | f[2][k + 1] | f[2][k + 2]);
-    store(x - owned.x, y - owned.y, clean ? alg(w) : compute(g, w, edges, dst_nodata, alg));
+  const auto clean = [&](size_t k) {
+    return !g.has_nodata || !(f[0][k] | f[0][k + 1] | f[0][k + 2] | f[1][k] | f[1][k + 1] |
+                              f[1][k + 2] | f[2][k] | f[2][k + 1] | f[2][k + 2]);
+  };
+  const auto window = [&](int64_t x, T* w) {
+    const T cells[9] = {r0[x - 1], r0[x],     r0[x + 1], r1[x - 1], r1[x],
+                        r1[x + 1], r2[x - 1], r2[x],     r2[x + 1]};
+    std::copy(cells, cells + 9, w);
+  };
+  if constexpr (RowAlg<Alg, T>) {
+    // The whole row at once as if free of nodata, then gdaldem's rules where it is not.
+    thread_local std::vector<float> values;
+    values.resize(static_cast<size_t>(x1 - x0));
+    alg.row_values(r0, r1, r2, x0, x1, values.data());
+    for (int64_t x = x0; x < x1; ++x) {
+      const size_t k = static_cast<size_t>(x - x0);
+      if (clean(k)) {
+        store(x - owned.x, y - owned.y, values[k]);
+        continue;
+      }
+      T w[9];
+      window(x, w);
+      store(x - owned.x, y - owned.y, compute(g, w, edges, dst_nodata, alg));
+    }
+  } else {
+    for (int64_t x = x0; x < x1; ++x) {
+      T w[9];
+      window(x, w);
+      const size_t k = static_cast<size_t>(x - x0);
+      store(x - owned.x, y - owned.y, clean(k) ? alg(w) : compute(g, w, edges, dst_nodata, alg));
+    }
   }
 }
 

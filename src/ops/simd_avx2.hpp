@@ -1,0 +1,106 @@
+// AVX2 pieces of the terrain kernels, used only where the CPU has AVX2 (checked at run time):
+// row loads, a four-lane double arctangent, and the check that lets a float result built on it
+// equal the one built on the C library's atan bit for bit.
+//
+// gdaldem computes float(atan(v) * k) with the C library's atan. A vector atan accurate to a
+// few units in the last place gives the same float except where the double product lies within
+// those few units of a float rounding boundary (about one cell in 10^8 on real slopes). So each
+// lane is rounded twice, from the product nudged down and up by 2^-43 of itself (hundreds of
+// double units, far beyond both functions' error); where the two floats differ, or the value is
+// not finite, the caller recomputes that lane with the C library. Everywhere else the float is
+// the one any atan within 2^-43 of the true value, the C library's included, gives.
+#pragma once
+
+#include <cstdint>
+
+#if defined(__x86_64__) || defined(__i386__)
+#define TESSERA_HAVE_AVX2_PATHS 1
+#include <immintrin.h>
+#endif
+
+namespace tessera::ops::simd {
+
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+
+/// True when this CPU runs the AVX2 paths (checked once).
+inline bool have_avx2() {
+  static const bool yes = __builtin_cpu_supports("avx2");
+  return yes;
+}
+
+/// acc * z + c, as two roundings (no fused multiply-add).
+__attribute__((target("avx2"))) inline __m256d horner(__m256d acc, __m256d z, double c) {
+  return _mm256_add_pd(_mm256_mul_pd(acc, z), _mm256_set1_pd(c));
+}
+
+/// atan(x) for x >= 0 (NaN gives NaN): Cephes' range reduction to |t| <= 0.66 and its rational
+/// approximation, whose error stays within 2 units in the last place over [0, inf].
+__attribute__((target("avx2"))) inline __m256d atan_nonnegative(__m256d x) {
+  const __m256d one = _mm256_set1_pd(1.0);
+  const __m256d big = _mm256_cmp_pd(x, _mm256_set1_pd(2.41421356237309504880), _CMP_GT_OQ);
+  const __m256d mid = _mm256_andnot_pd(big, _mm256_cmp_pd(x, _mm256_set1_pd(0.66), _CMP_GT_OQ));
+  // t = -1/x (big), (x-1)/(x+1) (mid) or x/1, with one division.
+  __m256d num = _mm256_blendv_pd(x, _mm256_sub_pd(x, one), mid);
+  num = _mm256_blendv_pd(num, _mm256_set1_pd(-1.0), big);
+  __m256d den = _mm256_blendv_pd(one, _mm256_add_pd(x, one), mid);
+  den = _mm256_blendv_pd(den, x, big);
+  const __m256d t = _mm256_div_pd(num, den);
+  const __m256d more_bits = _mm256_set1_pd(6.123233995736765886130E-17);
+  __m256d base = _mm256_and_pd(mid, _mm256_set1_pd(7.85398163397448309616E-1));
+  base = _mm256_blendv_pd(base, _mm256_set1_pd(1.57079632679489661923), big);
+  __m256d extra = _mm256_and_pd(mid, _mm256_mul_pd(more_bits, _mm256_set1_pd(0.5)));
+  extra = _mm256_blendv_pd(extra, more_bits, big);
+
+  const __m256d z = _mm256_mul_pd(t, t);
+  __m256d p = _mm256_set1_pd(-8.750608600031904122785E-1);
+  p = horner(p, z, -1.615753718733365076637E1);
+  p = horner(p, z, -7.500855792314704667340E1);
+  p = horner(p, z, -1.228866684490136173410E2);
+  p = horner(p, z, -6.485021904942025371773E1);
+  __m256d q = _mm256_add_pd(z, _mm256_set1_pd(2.485846490142306297962E1));
+  q = horner(q, z, 1.650270098316988542046E2);
+  q = horner(q, z, 4.328810604912902668951E2);
+  q = horner(q, z, 4.853903996359136964868E2);
+  q = horner(q, z, 1.945506571482613964425E2);
+  const __m256d r = _mm256_div_pd(_mm256_mul_pd(z, p), q);
+  const __m256d core = _mm256_add_pd(_mm256_mul_pd(t, r), t);
+  return _mm256_add_pd(base, _mm256_add_pd(core, extra));
+}
+
+/// float(v) of four doubles, and in `unsure` (bits 0-3) the lanes whose float could differ had v
+/// been computed by another function within 2^-43 of it, or that are not finite.
+__attribute__((target("avx2"))) inline __m128 to_float_checked(__m256d v, int& unsure) {
+  const __m256d nudge = _mm256_set1_pd(0x1p-43);
+  const __m256d one = _mm256_set1_pd(1.0);
+  const __m128 f = _mm256_cvtpd_ps(v);
+  const __m128 lo = _mm256_cvtpd_ps(_mm256_mul_pd(v, _mm256_sub_pd(one, nudge)));
+  const __m128 hi = _mm256_cvtpd_ps(_mm256_mul_pd(v, _mm256_add_pd(one, nudge)));
+  // Ordered equality: NaN lanes are unsure too; infinities are, via the finite check.
+  const __m256d finite = _mm256_cmp_pd(_mm256_andnot_pd(_mm256_set1_pd(-0.0), v),
+                                       _mm256_set1_pd(1.7976931348623157e308), _CMP_LE_OQ);
+  const int same = _mm_movemask_ps(_mm_cmp_ps(lo, hi, _CMP_EQ_OQ));
+  unsure = ~(same & _mm256_movemask_pd(finite)) & 0xF;
+  return f;
+}
+
+/// Array forms of the two functions above, for callers compiled without AVX2 (tests).
+__attribute__((target("avx2"))) inline void atan_nonnegative(const double* x, double* out) {
+  _mm256_storeu_pd(out, atan_nonnegative(_mm256_loadu_pd(x)));
+}
+__attribute__((target("avx2"))) inline int to_float_checked(const double* v, float* out) {
+  int unsure = 0;
+  _mm_storeu_ps(out, to_float_checked(_mm256_loadu_pd(v), unsure));
+  return unsure;
+}
+
+/// Eight cells of a row from column k on.
+__attribute__((target("avx2"))) inline __m256 load8(const float* row, int64_t k) {
+  return _mm256_loadu_ps(row + k);
+}
+__attribute__((target("avx2"))) inline __m256i load8(const int32_t* row, int64_t k) {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + k));
+}
+
+#endif
+
+}  // namespace tessera::ops::simd
