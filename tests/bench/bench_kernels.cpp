@@ -7,7 +7,9 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -142,11 +144,11 @@ struct OutTile {
 };
 
 /// Cells per second (items), bytes read and written per second, and seconds per cell.
-void count(benchmark::State& state, int64_t bytes_in, int64_t bytes_out) {
-  state.SetItemsProcessed(state.iterations() * kCells);
+void count(benchmark::State& state, int64_t bytes_in, int64_t bytes_out, int64_t cells = kCells) {
+  state.SetItemsProcessed(state.iterations() * cells);
   state.SetBytesProcessed(state.iterations() * (bytes_in + bytes_out));
   state.counters["time/cell"] = benchmark::Counter(
-      double(kCells), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+      double(cells), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 
 /// The bytes run() reads: the bands of a calc step, or the 4-byte cells of the grown tile.
@@ -170,7 +172,7 @@ void run_op(benchmark::State& state, const ops::Op& op) {
   count(state, input_bytes(in), out.bytes);
 }
 
-/// memcpy of `bytes` bytes: the copy speed a kernel reading and writing that much would reach.
+/// memcpy of `from`: the speed of a kernel that only read and wrote that many bytes.
 void copy_bytes(benchmark::State& state, std::span<const std::byte> from) {
   std::vector<std::byte> to(from.size());
   for (auto _ : state) {
@@ -179,6 +181,20 @@ void copy_bytes(benchmark::State& state, std::span<const std::byte> from) {
     benchmark::ClobberMemory();
   }
   count(state, int64_t(from.size()), int64_t(from.size()));
+}
+
+/// memcpy of 64 MiB of Float32 cells, twice the last-level cache: main memory's copy speed, what
+/// a tile that had left the cache would be read and written at.
+void copy_memory(benchmark::State& state) {
+  constexpr int64_t cells = int64_t(16) << 20;
+  const std::vector<float> from(static_cast<size_t>(cells), 1.0f);
+  std::vector<float> to(static_cast<size_t>(cells));
+  for (auto _ : state) {
+    std::memcpy(to.data(), from.data(), size_t(cells) * 4);
+    benchmark::DoNotOptimize(to.data());
+    benchmark::ClobberMemory();
+  }
+  count(state, cells * 4, cells * 4, cells);
 }
 
 /// The owned rows of the Float32 DEM tile (halo 1) into a Float32 output tile: a tile's input
@@ -263,6 +279,7 @@ void register_copies() {
   both.insert(both.end(), band(1).begin(), band(1).end());
   benchmark::RegisterBenchmark("memcpy/calc_bands", copy_bytes,
                                std::as_bytes(std::span<const uint16_t>(both)));
+  benchmark::RegisterBenchmark("memcpy/64MiB_main_memory", copy_memory);
 }
 
 }  // namespace
@@ -270,9 +287,14 @@ void register_copies() {
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  register_copies();
-  register_ops();
-  benchmark::RunSpecifiedBenchmarks();
+  try {
+    register_copies();
+    register_ops();
+    benchmark::RunSpecifiedBenchmarks();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_kernels: %s\n", e.what());
+    return 1;
+  }
   benchmark::Shutdown();
   return 0;
 }
