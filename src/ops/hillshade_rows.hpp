@@ -193,25 +193,17 @@ __attribute__((target("avx2"))) int64_t square_row_avx2(const SquareShade& s, co
 #endif
 
 /// Reusable per-thread buffers of the row loop.
+template <class T>
 struct RowScratch {
   std::vector<float> values;
-  std::vector<uint8_t> nodata[3];
+  FlagRows<T> flags;
 };
-
-/// Flags the nodata cells [x0 - 1, x1 + 1) of a row: flags[k] is cell x0 - 1 + k.
-template <class T>
-void flag_nodata(const Grid<T>& g, const T* row, int64_t x0, int64_t x1,
-                 std::vector<uint8_t>& flags) {
-  flags.resize(static_cast<size_t>(x1 - x0 + 2));
-  for (int64_t x = x0 - 1; x < x1 + 1; ++x)
-    flags[static_cast<size_t>(x - x0 + 1)] = g.is_nodata(row[x]);
-}
 
 /// Shades interior cells [x0, x1) of raster row y (all nine neighbours inside the raster) into
 /// `out`, one byte per cell, with gdaldem's nodata rules (ComputeVal) for windows holding nodata.
 template <class T>
 void shade_square_row(const Grid<T>& g, const SquareShade& s, bool edges, int64_t y, int64_t x0,
-                      int64_t x1, uint8_t* out, RowScratch& scratch) {
+                      int64_t x1, uint8_t* out, RowScratch<T>& scratch) {
   const T* r[3] = {g.row(y - 1) - g.x0, g.row(y) - g.x0, g.row(y + 1) - g.x0};
   const auto n = static_cast<size_t>(x1 - x0);
   if (scratch.values.size() < n) scratch.values.resize(n);
@@ -228,14 +220,14 @@ void shade_square_row(const Grid<T>& g, const SquareShade& s, bool edges, int64_
                             r[2][x - 1], r[2][x], r[2][x + 1]);
   for (size_t k = 0; k < n; ++k) out[k] = to_byte(values[k]);
   if (!g.has_nodata) return;
-  for (int i = 0; i < 3; ++i) flag_nodata(g, r[i], x0, x1, scratch.nodata[i]);
+  scratch.flags.move_to(g, y, x0, x1);
+  if (scratch.flags.all_clean()) return;
   const auto alg = [&](const T* w) {
     return s.cell(w[0], w[1], w[2], w[3], w[5], w[6], w[7], w[8]);
   };
+  const uint8_t* dirty = scratch.flags.dirty();
   for (size_t k = 0; k < n; ++k) {
-    bool any = false;
-    for (const auto& flags : scratch.nodata) any = any || flags[k] || flags[k + 1] || flags[k + 2];
-    if (!any) continue;
+    if (!dirty[k]) continue;
     const int64_t c = x0 + static_cast<int64_t>(k);
     T w[9] = {r[0][c - 1], r[0][c],     r[0][c + 1], r[1][c - 1], r[1][c],
               r[1][c + 1], r[2][c - 1], r[2][c],     r[2][c + 1]};
@@ -259,7 +251,8 @@ void shade_square(const Grid<T>& g, Window owned, bool edges, const SquareShade&
   };
   const Window interior = intersect(owned, {1, 1, g.width - 2, g.height - 2});
   if (interior.empty()) return generic(owned);
-  thread_local RowScratch scratch;
+  thread_local RowScratch<T> scratch;
+  scratch.flags.restart();
   for (int64_t y = interior.y; y < interior.bottom(); ++y)
     shade_square_row(g, s, edges, y, interior.x, interior.right(),
                      &out(interior.x - owned.x, y - owned.y), scratch);

@@ -103,35 +103,39 @@ struct SlopeAlg {
     }
   }
 
-  /// The AVX2 part of row_values; returns the first cell it left for the scalar loop.
+  /// The AVX2 part of row_values; returns the first cell it left for the scalar loop. It
+  /// multiplies by reciprocals instead of dividing and uses a vector atan, so each lane is only
+  /// within a few units in the last place of operator()'s double; lanes whose float that could
+  /// change (to_float_checked) are recomputed by operator().
   __attribute__((target("avx2"))) int64_t row_values_avx2(const T* r0, const T* r1, const T* r2,
                                                           int64_t x0, int64_t x1,
                                                           float* out) const {
-    const __m256d inv_span = _mm256_set1_pd(kSpan * scale);
-    const __m256d ew = _mm256_set1_pd(ewres), ns = _mm256_set1_pd(nsres);
+    const __m256d inv_span = _mm256_set1_pd(1.0 / (kSpan * scale));
+    const __m256d inv_ew = _mm256_set1_pd(1.0 / ewres), inv_ns = _mm256_set1_pd(1.0 / nsres);
     int64_t x = x0;
     for (; x + 8 <= x1; x += 8) {
       __m256d d[4];
       differences(r0, r1, r2, x, d);
       for (int half = 0; half < 2; ++half) {
-        const __m256d dx = _mm256_div_pd(d[half], ew);
-        const __m256d dy = _mm256_div_pd(d[2 + half], ns);
+        const __m256d dx = _mm256_mul_pd(d[half], inv_ew);
+        const __m256d dy = _mm256_mul_pd(d[2 + half], inv_ns);
         const __m256d key = _mm256_add_pd(_mm256_mul_pd(dx, dx), _mm256_mul_pd(dy, dy));
-        const __m256d s = _mm256_div_pd(_mm256_sqrt_pd(key), inv_span);
+        const __m256d ratio = _mm256_mul_pd(_mm256_sqrt_pd(key), inv_span);
+        __m256d v;
+        if constexpr (U == SlopeUnits::Degrees)
+          v = _mm256_mul_pd(simd::atan_nonnegative(ratio),
+                            _mm256_set1_pd(terrain::kRadiansToDegrees));
+        else
+          v = _mm256_mul_pd(_mm256_set1_pd(100), ratio);
         float* to = out + (x - x0) + 4 * half;
-        if constexpr (U == SlopeUnits::Degrees) {
-          const __m256d deg =
-              _mm256_mul_pd(simd::atan_nonnegative(s), _mm256_set1_pd(terrain::kRadiansToDegrees));
-          int unsure = 0;
-          _mm_storeu_ps(to, simd::to_float_checked(deg, unsure));
-          if (unsure) {
-            alignas(32) double keys[4];
-            _mm256_store_pd(keys, key);
-            for (int lane = 0; lane < 4; ++lane)
-              if (unsure & (1 << lane)) to[lane] = of_key(keys[lane]);
-          }
-        } else {
-          _mm_storeu_ps(to, _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_set1_pd(100), s)));
+        int unsure = 0;
+        _mm_storeu_ps(to, simd::to_float_checked(v, unsure));
+        for (int lane = 0; unsure; ++lane, unsure >>= 1) {
+          if (!(unsure & 1)) continue;
+          const int64_t c = x + 4 * half + lane;
+          const T w[9] = {r0[c - 1], r0[c],     r0[c + 1], r1[c - 1], r1[c],
+                          r1[c + 1], r2[c - 1], r2[c],     r2[c + 1]};
+          to[lane] = (*this)(w);
         }
       }
     }

@@ -151,9 +151,62 @@ void flag_row(const Grid<T>& g, const T* row, int64_t x0, int64_t x1, uint8_t* f
   }
 }
 
-/// Per-thread rows of nodata flags for the window loop, allocated once and reused.
-struct FlagRows {
-  std::vector<uint8_t> rows[3];
+/// Nodata flags of the three rows around the current one, for columns [x0 - 1, x1 + 1), kept
+/// per thread and rolled down a tile: each row is flagged once, not once per window row.
+/// clean(k) tells whether the window centred on column x0 + k holds no nodata.
+template <class T>
+class FlagRows {
+ public:
+  /// Forgets the rows held: call before the first row of each tile.
+  void restart() { centre_ = INT64_MIN; }
+
+  /// Makes the rows y - 1, y, y + 1 of g between columns [x0 - 1, x1 + 1) current.
+  void move_to(const Grid<T>& g, int64_t y, int64_t x0, int64_t x1) {
+    const auto n = static_cast<size_t>(x1 - x0 + 2);
+    const bool next = centre_ == y - 1 && x0 == x0_ && x1 == x1_;
+    if (next) {
+      std::swap(rows_[0], rows_[1]);
+      std::swap(rows_[1], rows_[2]);
+      std::swap(any_[0], any_[1]);
+      std::swap(any_[1], any_[2]);
+    }
+    for (int i = next ? 2 : 0; i < 3; ++i) {
+      rows_[i].resize(n);
+      flag_row(g, g.row(y - 1 + i), x0 - 1, x1 + 1, rows_[i].data());
+      any_[i] = std::find(rows_[i].begin(), rows_[i].end(), uint8_t{1}) != rows_[i].end();
+    }
+    centre_ = y;
+    x0_ = x0;
+    x1_ = x1;
+  }
+
+  /// No nodata anywhere in the three rows.
+  bool all_clean() const { return !(any_[0] || any_[1] || any_[2]); }
+
+  /// dirty()[k] is 1 where the window centred on column x0 + k holds nodata: the columns' flags
+  /// OR-ed down the three rows, then across three columns (two loops the compiler vectorises).
+  const uint8_t* dirty() {
+    const size_t n = rows_[0].size();
+    columns_.resize(n);
+    dirty_.resize(n - 2);
+    const uint8_t* f0 = rows_[0].data();
+    const uint8_t* f1 = rows_[1].data();
+    const uint8_t* f2 = rows_[2].data();
+    uint8_t* c = columns_.data();
+    for (size_t k = 0; k < n; ++k) c[k] = f0[k] | f1[k] | f2[k];
+    uint8_t* d = dirty_.data();
+    for (size_t k = 0; k + 2 < n; ++k) d[k] = c[k] | c[k + 1] | c[k + 2];
+    return d;
+  }
+
+ private:
+  std::vector<uint8_t> rows_[3];
+  std::vector<uint8_t> columns_;
+  std::vector<uint8_t> dirty_;
+  bool any_[3] = {false, false, false};
+  int64_t centre_ = INT64_MIN;
+  int64_t x0_ = 0;
+  int64_t x1_ = 0;
 };
 
 /// An algorithm that also computes a whole row of nodata-free windows at once (SIMD):
@@ -164,43 +217,36 @@ concept RowAlg = requires(const Alg& alg, const T* row, float* out) {
   alg.row_values(row, row, row, int64_t{0}, int64_t{0}, out);
 };
 
+/// A sink that also takes a run of a row at once: row(x, y, values, n).
+template <class Store>
+concept RowStore = requires(Store& store, const float* values) {
+  store.row(int64_t{0}, int64_t{0}, values, int64_t{0});
+};
+
 /// The interior cells [x0, x1) of raster row y: every neighbour exists. Windows free of nodata
 /// go straight to `alg`; the others through gdaldem's ComputeVal rules.
 template <class T, class Alg, class Store>
 void interior_row(const Grid<T>& g, Window owned, int64_t y, int64_t x0, int64_t x1, bool edges,
-                  float dst_nodata, const Alg& alg, Store& store, FlagRows& flags) {
+                  float dst_nodata, const Alg& alg, Store& store, FlagRows<T>& flags) {
   const T* r0 = g.row(y - 1) - g.x0;
   const T* r1 = g.row(y) - g.x0;
   const T* r2 = g.row(y + 1) - g.x0;
-  const uint8_t* f[3] = {nullptr, nullptr, nullptr};
-  if (g.has_nodata) {
-    const T* rows[3] = {r0 + g.x0, r1 + g.x0, r2 + g.x0};
-    for (int i = 0; i < 3; ++i) {
-      flags.rows[i].resize(static_cast<size_t>(x1 - x0 + 2));
-      flag_row(g, rows[i], x0 - 1, x1 + 1, flags.rows[i].data());
-      f[i] = flags.rows[i].data();
-    }
-  }
-  const auto clean = [&](size_t k) {
-    return !g.has_nodata || !(f[0][k] | f[0][k + 1] | f[0][k + 2] | f[1][k] | f[1][k + 1] |
-                              f[1][k + 2] | f[2][k] | f[2][k + 1] | f[2][k + 2]);
-  };
+  if (g.has_nodata) flags.move_to(g, y, x0, x1);
+  const uint8_t* dirty = !g.has_nodata || flags.all_clean() ? nullptr : flags.dirty();
   const auto window = [&](int64_t x, T* w) {
     const T cells[9] = {r0[x - 1], r0[x],     r0[x + 1], r1[x - 1], r1[x],
                         r1[x + 1], r2[x - 1], r2[x],     r2[x + 1]};
     std::copy(cells, cells + 9, w);
   };
-  if constexpr (RowAlg<Alg, T>) {
+  if constexpr (RowAlg<Alg, T> && RowStore<Store>) {
     // The whole row at once as if free of nodata, then gdaldem's rules where it is not.
     thread_local std::vector<float> values;
     values.resize(static_cast<size_t>(x1 - x0));
     alg.row_values(r0, r1, r2, x0, x1, values.data());
+    store.row(x0 - owned.x, y - owned.y, values.data(), x1 - x0);
+    if (!dirty) return;
     for (int64_t x = x0; x < x1; ++x) {
-      const size_t k = static_cast<size_t>(x - x0);
-      if (clean(k)) {
-        store(x - owned.x, y - owned.y, values[k]);
-        continue;
-      }
+      if (!dirty[x - x0]) continue;
       T w[9];
       window(x, w);
       store(x - owned.x, y - owned.y, compute(g, w, edges, dst_nodata, alg));
@@ -209,8 +255,8 @@ void interior_row(const Grid<T>& g, Window owned, int64_t y, int64_t x0, int64_t
     for (int64_t x = x0; x < x1; ++x) {
       T w[9];
       window(x, w);
-      const size_t k = static_cast<size_t>(x - x0);
-      store(x - owned.x, y - owned.y, clean(k) ? alg(w) : compute(g, w, edges, dst_nodata, alg));
+      const bool clean = !dirty || !dirty[x - x0];
+      store(x - owned.x, y - owned.y, clean ? alg(w) : compute(g, w, edges, dst_nodata, alg));
     }
   }
 }
@@ -228,7 +274,8 @@ void for_each_cell(const Grid<T>& g, Window owned, bool edges, float dst_nodata,
     edge_window(g, x, y, w);
     store(x - owned.x, y - owned.y, compute(g, w, edges, dst_nodata, alg));
   };
-  thread_local FlagRows flags;
+  thread_local FlagRows<T> flags;
+  flags.restart();
   const int64_t inner_x0 = std::max<int64_t>(owned.x, 1);
   const int64_t inner_x1 = std::min<int64_t>(owned.right(), g.width - 1);
   for (int64_t y = owned.y; y < owned.bottom(); ++y) {
@@ -265,10 +312,17 @@ void with_grid(const TileIn& in, Fn&& fn) {
 struct FloatSink {
   View<float> out;
   void operator()(int64_t x, int64_t y, float v) const { out(x, y) = v; }
+  void row(int64_t x, int64_t y, const float* values, int64_t n) const {
+    std::copy(values, values + n, &out(x, y));
+  }
 };
 struct ByteSink {
   View<uint8_t> out;
   void operator()(int64_t x, int64_t y, float v) const { out(x, y) = to_byte(v); }
+  void row(int64_t x, int64_t y, const float* values, int64_t n) const {
+    uint8_t* to = &out(x, y);
+    for (int64_t k = 0; k < n; ++k) to[k] = to_byte(values[k]);
+  }
 };
 
 }  // namespace tessera::ops::terrain
