@@ -32,33 +32,8 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_
 
 mkdir -p "$dir"
 nir=$dir/nir_$size.tif red=$dir/red_$size.tif
-# Deterministic bands: smooth fields plus a hashed texture, a nodata square in NIR.
-if [ ! -s "$nir" ] || [ ! -s "$red" ]; then
-  /usr/bin/python3 - "$size" "$nir" "$red" <<'PY'
-import os
-import sys
-import numpy as np
-from osgeo import gdal
-size, paths = int(sys.argv[1]), sys.argv[2:]
-drv = gdal.GetDriverByName("GTiff")
-for salt, path in enumerate(paths):
-    tmp = path + ".part"
-    ds = drv.Create(tmp, size, size, 1, gdal.GDT_UInt16, ["TILED=YES", "BLOCKXSIZE=256",
-                                                          "BLOCKYSIZE=256", "BIGTIFF=IF_SAFER"])
-    band = ds.GetRasterBand(1)
-    band.SetNoDataValue(65535)
-    x = np.arange(size, dtype=np.int64)
-    for y0 in range(0, size, 512):
-        y = np.arange(y0, min(size, y0 + 512), dtype=np.int64)[:, None]
-        hashed = (x * 2654435761 + y * 40503 + salt * 97) % 1009
-        cells = 3000 + (1 - salt) * 2000 + ((x // 97 + y // 131) % 7) * 300 + hashed
-        if salt == 0:
-            cells = np.where((y // 1000 == 3) & (x // 1000 == 5), 65535, cells)
-        band.WriteArray(cells.astype(np.uint16), 0, y0)
-    ds = None
-    os.replace(tmp, path)
-PY
-fi
+# Deterministic bands, made once (tests/bench/inputs.py, shared with suite.py).
+/usr/bin/python3 "$root/tests/bench/inputs.py" bands "$dir" "$size" >/dev/null
 work=$(mktemp -d "$dir/calc.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 expr='(A.astype(float)-B)/(A.astype(float)+B)'

@@ -39,10 +39,7 @@ mkdir -p "$dir"
 # The DEM: `tessera generate` on the benchmark's ranks (the same file whatever the ranks);
 # tests/bench/make_dem.py when only gdaldem runs (no tessera built).
 if [ "$gdaldem_only" = 0 ]; then
-  dem=$dir/dem_generated_$size.tif
-  [ -f "$dem" ] || OMP_NUM_THREADS=1 mpirun -n "$ranks" --bind-to none "$tessera" generate "$dem" \
-    --size "${size}x${size}" --seed 20261101 --cell 30 --origin 300000,4500000 \
-    -co BLOCKXSIZE=256 -co BLOCKYSIZE=256 -q
+  dem=$("$python" "$root/tests/bench/inputs.py" dem "$dir" "$size" --tessera "$tessera" --ranks "$ranks")
 else
   dem=$dir/dem_$size.tif
   "$python" "$root/tests/bench/make_dem.py" "$dem" --size "$size"
