@@ -6,6 +6,8 @@ TESSERA_DEB_PACKAGES=(
   libgdal-dev gdal-bin libtiff-dev libhdf5-openmpi-dev
   libgtest-dev libcli11-dev libtomlplusplus-dev libfmt-dev libmuparser-dev libbenchmark-dev
   python3-gdal python3-numpy time
+  # the benchmark suite's Python peers and its chart (tests/bench/suite.py)
+  python3-rasterio python3-dask python3-matplotlib
 )
 
 # Open MPI refuses to start as root without these; oversubscribe lets tests start 3-4 ranks on 2 cores.

@@ -307,10 +307,10 @@ def measure(args, work):
         log(f"run {run + 1}/{args.runs}: mpirun -n 2 tessera --help {m.startups[-1]:.2f} s")
         for size in args.sizes:
             tools = args.tools if size == largest else [REFERENCE]
-            keep = run == args.runs - 1 and size == args.check_size
+            keep = run == args.runs - 1 and size == args.check_size == largest
             for task in args.tasks:
                 run_task(args, work, m, size, sets[size].of(task), task, tools, run, keep)
-    if args.check_size and args.check_size not in args.sizes:
+    if args.check_size and args.check_size != largest:
         log(f"outputs compared at {args.check_size} cells")
         checked = Inputs(args, args.check_size)
         scratch = Measurements()
@@ -385,11 +385,11 @@ def print_report(args, m, rows, goals):
     print(f"copy speed (one stream, 1 MiB buffer): read from page cache {speeds['read_gb_s']:.2f} GB/s, "
           f"write to a new file {speeds['write_gb_s']:.2f} GB/s; floor = input bytes read + tessera's "
           f"output bytes written at these speeds")
-    print(f"{'size':>6} {'task':15} {'tool':18} {'wall s':>8} {'x 2x1':>6} {'peak RSS MB':>16} "
+    print(f"{'size':>6} {'task':15} {'tool':18} {'wall s':>8} {'/2x1':>6} {'peak RSS MB':>16} "
           f"{'floor s':>8} {'/floor':>7}")
     for r in rows:
         rss = "/".join(f"{v:.0f}" for v in r["peak_rss_mb"])
-        floor = f"{r['floor_s']:8.2f} {r['wall_s_median'] / r['floor_s']:6.1f}x" if r["floor_s"] else ""
+        floor = f"{r['floor_s']:8.3f} {r['wall_s_median'] / r['floor_s']:6.1f}x" if r["floor_s"] else ""
         print(f"{r['size']:>6} {r['task']:15} {r['label']:18} {r['wall_s_median']:8.2f} "
               f"{r['ratio_to_tessera_2x1']:6.2f} {rss:>16} {floor}")
     print("targets (largest size, medians, same run):")
