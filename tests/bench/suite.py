@@ -24,7 +24,9 @@ Tools:
                   rank from --report (dem) or the summary's min/max rows (calc)
   gdal            gdaldem or gdal_calc.py
   numpy, rasterio, dask   tests/bench/peers.py (whole array; block windows on a 2-thread
-                  ThreadPoolExecutor; map_overlap depth 1 on 2 threads); same formulas
+                  ThreadPoolExecutor; map_overlap depth 1 on 2 threads); same formulas;
+                  on hillshade-zstd only with --peers-zstd (it adds GDAL's ZSTD encoder, which
+                  gdaldem's row measures already, to their hillshade times)
 Peak RSS of every process but tessera's ranks is /usr/bin/time's %M.
 
 Also measured in each repetition: mpirun's start-up (`mpirun -n 2 --bind-to none tessera --help`,
@@ -52,6 +54,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 TASKS = ("hillshade", "slope", "hillshade-zstd", "ndvi")
 TESSERA_CONFIGS = {"tessera-1x1": (1, 1), "tessera-1x2": (1, 2), "tessera-2x1": (2, 1)}
 TOOLS = ("tessera-1x1", "tessera-1x2", "tessera-2x1", "gdal", "numpy", "rasterio", "dask")
+PYTHON_PEERS = ("numpy", "rasterio", "dask")
 REFERENCE = "tessera-2x1"
 ZSTD_LEVEL = 9
 ZSTD_CO = ["-co", "TILED=YES", "-co", "COMPRESS=ZSTD", "-co", "PREDICTOR=2", "-co", f"ZSTD_LEVEL={ZSTD_LEVEL}"]
@@ -73,6 +76,9 @@ def parse_args():
                    f"(tasks: {', '.join(TASKS)}; tools: {', '.join(TOOLS)}); tessera-2x1 always runs")
     p.add_argument("--tessera", default=os.path.join(ROOT, "build", "src", "tessera"))
     p.add_argument("--mpiexec", default="mpirun")
+    p.add_argument("--peers-zstd", action="store_true",
+                   help="run the Python peers on hillshade-zstd too (about 2 more minutes a "
+                        "repetition at 16000: they write through GDAL's ZSTD as gdaldem does)")
     p.add_argument("--check-size", type=int, default=1000,
                    help="side at which outputs are compared with tessera 2x1's (default 1000, "
                         "or the largest size if smaller; 0 skips the comparison)")
@@ -271,6 +277,15 @@ class Measurements:
         self.checks = []    # size, task, tool, max_abs_diff, nodata_in_one_only, type, same_type
 
 
+def tools_for(args, size, task):
+    """The tools that run `task` at `size`: every selected one at the largest size (the Python
+    peers on hillshade-zstd only with --peers-zstd), tessera 2x1 at the others."""
+    if size != args.sizes[-1]:
+        return [REFERENCE]
+    skip = PYTHON_PEERS if task == "hillshade-zstd" and not args.peers_zstd else ()
+    return [t for t in args.tools if t not in skip]
+
+
 def run_task(args, work, m, size, files, task, tools, run, keep):
     """Every tool on one task, interleaved, then the copy floor; the outputs when `keep`."""
     warm(files)
@@ -306,16 +321,17 @@ def measure(args, work):
         m.startups.append(startup_seconds(args))
         log(f"run {run + 1}/{args.runs}: mpirun -n 2 tessera --help {m.startups[-1]:.2f} s")
         for size in args.sizes:
-            tools = args.tools if size == largest else [REFERENCE]
             keep = run == args.runs - 1 and size == args.check_size == largest
             for task in args.tasks:
+                tools = tools_for(args, size, task)
                 run_task(args, work, m, size, sets[size].of(task), task, tools, run, keep)
     if args.check_size and args.check_size != largest:
         log(f"outputs compared at {args.check_size} cells")
         checked = Inputs(args, args.check_size)
         scratch = Measurements()
         for task in args.tasks:
-            run_task(args, work, scratch, args.check_size, checked.of(task), task, args.tools, 0, True)
+            tools = tools_for(args, largest, task)
+            run_task(args, work, scratch, args.check_size, checked.of(task), task, tools, 0, True)
         m.checks = scratch.checks
     return m
 
@@ -449,7 +465,7 @@ def write_png(args, rows):
         label = "gdaldem / gdal_calc.py" if tool == "gdal" else tool_label(tool, "hillshade")
         bars = axes[0].bar(xs, walls, width, label=label)
         axes[0].bar_label(bars, fmt="%.1f", fontsize=6)
-        axes[1].bar(xs, rss, width, label=label)
+        axes[1].bar_label(axes[1].bar(xs, rss, width, label=label), fmt="%.0f", fontsize=6)
         if tool == REFERENCE:
             floors = [row(rows, size, task, tool)["floor_s"] for task in args.tasks]
             axes[0].hlines(floors, [x - width / 2 for x in xs], [x + width / 2 for x in xs], colors="black",

@@ -36,7 +36,7 @@ def run_and_check(args, work):
     out_json, out_png = os.path.join(work, "suite.json"), os.path.join(work, "suite.png")
     cmd = [sys.executable, os.path.join(HERE, "suite.py"), "--sizes", str(args.size), "--runs", "1",
            "--dir", work, "--tessera", args.tessera, "--mpiexec", args.mpiexec,
-           "--json", out_json, "--png", out_png]
+           "--json", out_json, "--png", out_png, "--peers-zstd"]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
     print(done.stdout)
     if done.returncode != 0:
