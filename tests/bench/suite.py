@@ -352,7 +352,7 @@ def summarise(args, m):
                              "wall_s": walls, "wall_s_median": statistics.median(walls),
                              "peak_rss_mb": [round(v, 1) for v in rss], "peak_rss_mb_max": round(max(rss), 1),
                              "floor_s": statistics.median(floors) if tool in TESSERA_CONFIGS else None})
-            reference = next((r for r in rows if (r["size"], r["task"], r["tool"]) == (size, task, REFERENCE)), None)
+            reference = row(rows, size, task, REFERENCE)
             for r in rows:
                 if (r["size"], r["task"]) == (size, task):
                     r["ratio_to_tessera_2x1"] = r["wall_s_median"] / reference["wall_s_median"]
