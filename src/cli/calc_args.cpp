@@ -138,7 +138,7 @@ void CalcParser::add_steps() {
     step.id = calcs_.size() == 1 ? "calc" : "calc_" + std::to_string(i + 1);
     step.op = "calc";
     step.options["expr"] = calcs_[i];
-    step.options["type"] = type_.value_or("Float32");
+    if (type_) step.options["type"] = *type_;
     if (nodata_) step.options["nodata"] = *nodata_;
     command_.job.steps.push_back(step);
   }
@@ -160,6 +160,7 @@ void CalcParser::build_job() {
   if (!overwrite_ && std::filesystem::exists(outfile_))
     throw Error("--outfile: '" + outfile_ + "' exists (use --overwrite to replace it)");
   command_.job.file = "tessera calc";
+  command_.type_from_inputs = !type_;
   add_inputs();
   add_steps();
   add_output();
@@ -172,6 +173,24 @@ CalcCommand parse_calc_args(const std::vector<std::string>& args) {
   return CalcParser(args).parse();
 }
 
+void set_default_type(CalcCommand& command, const std::vector<PixelType>& input_types) {
+  const auto& inputs = command.job.inputs;
+  if (input_types.size() != inputs.size() || inputs.empty())
+    throw Error("calc: " + std::to_string(input_types.size()) + " input types for " +
+                std::to_string(inputs.size()) + " inputs");
+  std::optional<PixelType> type = input_types.front();
+  for (size_t i = 1; i < input_types.size() && type; ++i) {
+    const auto wider = type_union(*type, input_types[i]);
+    if (!wider)
+      throw Error("--type: gdal_calc.py's default for input " + inputs[i].name + " (" +
+                  std::string(name_of(input_types[i])) + ") with " + std::string(name_of(*type)) +
+                  " inputs is Int64, which tessera does not write; give --type");
+    type = wider;
+  }
+  for (auto& step : command.job.steps) step.options["type"] = std::string(name_of(*type));
+  command.type_from_inputs = false;
+}
+
 std::string calc_usage() {
   return R"(Usage: tessera calc -A FILE [-B FILE ...] --calc EXPR [--calc EXPR ...] --outfile FILE
                     [--A_band N ...] [--type T] [--NoDataValue V] [--format GTiff|HDF5]
@@ -180,7 +199,8 @@ std::string calc_usage() {
   -A .. -Z FILE     inputs, named A .. Z in the expressions; --A_band N picks band N (default 1)
   --calc EXPR       one output band each, in order; numpy spellings accepted (README "calc
                     expressions"): (A-B)/(A+B), A*(A>0), numpy.where(...), logical_and, minimum
-  --type T          Byte, UInt16, Int16, UInt32, Int32, Float32 (default), Float64
+  --type T          Byte, UInt16, Int16, UInt32, Int32, Float32, Float64 (default: as
+                    gdal_calc.py, the smallest type holding every input band's type)
   --NoDataValue V   the output's nodata (default: gdal_calc.py's for the type)
   --format F        GTiff, or HDF5 (also chosen by an outfile ending in .h5)
   --co NAME=VALUE   creation options as tessera dem's -co (COMPRESS, PREDICTOR, BLOCKXSIZE...)

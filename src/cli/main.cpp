@@ -18,6 +18,7 @@
 #include "tessera/par/environment.hpp"
 #include "tessera/run/executor.hpp"
 #include "tessera/run/generate.hpp"
+#include "tessera/run/probe.hpp"
 
 namespace {
 
@@ -120,7 +121,12 @@ std::vector<std::string> cli11_args(int argc, char** argv) {
 }
 
 void run_calc(const Environment& env, const std::vector<std::string>& args) {
-  const auto command = tessera::cli::parse_calc_args(args);
+  auto command = tessera::cli::parse_calc_args(args);
+  if (command.type_from_inputs) {
+    std::vector<tessera::PixelType> types;
+    for (const auto& info : tessera::run::probe_inputs(command.job)) types.push_back(info.type);
+    tessera::par::agreed([&] { tessera::cli::set_default_type(command, types); });
+  }
   const auto plan = tessera::run::prepare(command.job);
   tessera::run::execute(plan, {command.quiet, 0, env.ranks_on_node(), {}});
 }

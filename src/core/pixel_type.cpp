@@ -50,6 +50,46 @@ std::string_view name_of(PixelType t) {
 
 bool is_integer(PixelType t) { return t != PixelType::Float32 && t != PixelType::Float64; }
 
+namespace {
+
+bool is_signed(PixelType t) {
+  return t != PixelType::Byte && t != PixelType::UInt16 && t != PixelType::UInt32;
+}
+
+int bits_of(PixelType t) { return static_cast<int>(size_of(t)) * 8; }
+
+/// The integer type of `bits` bits and signedness; empty for 64 bits.
+std::optional<PixelType> integer_type(int bits, bool is_signed) {
+  switch (bits) {
+    case 8:
+      return is_signed ? std::nullopt : std::optional(PixelType::Byte);  // no Int8 here
+    case 16:
+      return is_signed ? PixelType::Int16 : PixelType::UInt16;
+    case 32:
+      return is_signed ? PixelType::Int32 : PixelType::UInt32;
+    default:
+      return std::nullopt;
+  }
+}
+
+}  // namespace
+
+std::optional<PixelType> type_union(PixelType a, PixelType b) {
+  if (a == PixelType::Float64 || b == PixelType::Float64) return PixelType::Float64;
+  if (!is_integer(a) || !is_integer(b)) {
+    // Float32 holds integers of up to 16 bits exactly; 32-bit integers need Float64.
+    const PixelType other = is_integer(a) ? a : b;
+    return is_integer(other) && bits_of(other) >= 32 ? PixelType::Float64 : PixelType::Float32;
+  }
+  if (is_signed(a) == is_signed(b))
+    return integer_type(std::max(bits_of(a), bits_of(b)), is_signed(a));
+  // One signed, one unsigned: the signed type must be wider than the unsigned one.
+  const PixelType u = is_signed(a) ? b : a;
+  const PixelType s = is_signed(a) ? a : b;
+  const int bits = bits_of(u) >= bits_of(s) ? 2 * bits_of(u) : bits_of(s);
+  return integer_type(bits, true);
+}
+
 PixelType parse_pixel_type(std::string_view text) {
   static const std::array<std::pair<std::string_view, PixelType>, 9> names{{
       {"byte", PixelType::Byte},

@@ -23,9 +23,12 @@ struct Parsed {
   Node root;
   std::vector<InputRef> inputs;
   std::vector<bool> tested;  ///< per input: read by isnodata(), so its nodata does not propagate
+  std::vector<int> columns;  ///< per input: the column (from 1) where it is first named
 };
 
-/// Parses an expression over the inputs `names`; throws tessera::Error "calc: column N: ...".
-Parsed parse_tree(std::string_view text, const std::vector<std::string>& names);
+/// Parses an expression over the inputs `names` and the steps `steps`; throws ParseError
+/// "calc: column N: ...".
+Parsed parse_tree(std::string_view text, const std::vector<std::string>& names,
+                  const std::vector<std::string>& steps);
 
 }  // namespace tessera::expr

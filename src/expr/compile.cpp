@@ -101,6 +101,7 @@ Program compile(Parsed parsed, std::string text) {
   p.text = std::move(text);
   p.id = next_id++;
   p.inputs = parsed.inputs;
+  p.columns = parsed.columns;
   number_inputs(p, parsed);
   const Node root = fold(std::move(parsed.root));
   collect_constants(root, p.constants);

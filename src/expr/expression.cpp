@@ -110,12 +110,15 @@ void eval_chunk(const Program& p, Scratch& s, std::span<const RowInput> inputs, 
 
 Expression::Expression(std::shared_ptr<const Program> program) : program_(std::move(program)) {}
 
-Expression Expression::parse(std::string_view text, const std::vector<std::string>& names) {
+Expression Expression::parse(std::string_view text, const std::vector<std::string>& names,
+                             const std::vector<std::string>& steps) {
   return Expression(
-      std::make_shared<const Program>(compile(parse_tree(text, names), std::string(text))));
+      std::make_shared<const Program>(compile(parse_tree(text, names, steps), std::string(text))));
 }
 
 const std::vector<InputRef>& Expression::inputs() const { return program_->inputs; }
+
+int Expression::column(size_t input) const { return program_->columns.at(input); }
 
 const std::string& Expression::text() const { return program_->text; }
 

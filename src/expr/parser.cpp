@@ -56,8 +56,9 @@ bool contains(const std::array<std::string_view, N>& list, std::string_view s) {
 
 class Parser {
  public:
-  Parser(std::string_view text, const std::vector<std::string>& names)
-      : tokens_(tokenize(text)), names_(names) {}
+  Parser(std::string_view text, const std::vector<std::string>& names,
+         const std::vector<std::string>& steps)
+      : tokens_(tokenize(text)), names_(names), steps_(steps) {}
 
   Parsed run() {
     out_.root = ternary();
@@ -188,16 +189,21 @@ class Parser {
     if (is("(")) return call(t);
     if (!prefixed && is_input(t.text)) return input_cells(t);
     if (auto v = constant(t.text)) return number(*v);
-    fail(t.column, "unknown name '" + t.text + "' (inputs: " + input_list() + ")");
+    fail(t.column, "unknown name '" + t.text + "' (" + known_names() + ")");
   }
 
   bool is_input(const std::string& name) const {
-    return std::find(names_.begin(), names_.end(), name) != names_.end();
+    return std::find(names_.begin(), names_.end(), name) != names_.end() ||
+           std::find(steps_.begin(), steps_.end(), name) != steps_.end();
   }
-  std::string input_list() const {
+  static std::string listed(const std::vector<std::string>& names) {
     std::string list;
-    for (const auto& n : names_) list += (list.empty() ? "" : ", ") + n;
+    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
     return list.empty() ? "none" : list;
+  }
+  /// "inputs: a, b", and "; steps: c, d" when steps may be named too.
+  std::string known_names() const {
+    return "inputs: " + listed(names_) + (steps_.empty() ? "" : "; steps: " + listed(steps_));
   }
 
   std::vector<Node> arguments() {
@@ -239,7 +245,7 @@ class Parser {
     expect("(");
     const Token t = take();
     if (t.kind != Token::Kind::Name || !is_input(t.text))
-      fail(t.column, "isnodata takes an input (" + input_list() + ")");
+      fail(t.column, "isnodata takes an input (" + known_names() + ")");
     Node cells = input_cells(t);
     expect(")");
     out_.tested[static_cast<size_t>(cells.input)] = true;
@@ -252,7 +258,7 @@ class Parser {
       ref.band = band();
       expect("]");
     }
-    return Node{Node::Kind::Input, 0, input_index(ref), OpCode::Add, {}};
+    return Node{Node::Kind::Input, 0, input_index(ref, name.column), OpCode::Add, {}};
   }
 
   int band() {
@@ -263,24 +269,27 @@ class Parser {
     return static_cast<int>(t.number);
   }
 
-  int input_index(const InputRef& ref) {
+  int input_index(const InputRef& ref, int column) {
     auto it = std::find(out_.inputs.begin(), out_.inputs.end(), ref);
     if (it != out_.inputs.end()) return static_cast<int>(it - out_.inputs.begin());
     out_.inputs.push_back(ref);
     out_.tested.push_back(false);
+    out_.columns.push_back(column);
     return static_cast<int>(out_.inputs.size() - 1);
   }
 
   std::vector<Token> tokens_;
   size_t pos_ = 0;
   const std::vector<std::string>& names_;
+  const std::vector<std::string>& steps_;
   Parsed out_;
 };
 
 }  // namespace
 
-Parsed parse_tree(std::string_view text, const std::vector<std::string>& names) {
-  return Parser(text, names).run();
+Parsed parse_tree(std::string_view text, const std::vector<std::string>& names,
+                  const std::vector<std::string>& steps) {
+  return Parser(text, names, steps).run();
 }
 
 }  // namespace tessera::expr

@@ -18,6 +18,7 @@ inline constexpr int kChunk = 256;
 struct Program {
   std::string text;
   std::vector<InputRef> inputs;
+  std::vector<int> columns;        ///< per input: the column where the text first names it
   std::vector<bool> propagates;    ///< per input: its nodata makes the result nodata
   std::vector<int> flag_register;  ///< per input: the register of isnodata(input), or -1
   int first_constant = 0;

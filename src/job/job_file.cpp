@@ -5,7 +5,7 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
-#include <set>
+#include <optional>
 #include <sstream>
 
 #include "output_options.hpp"
@@ -62,6 +62,14 @@ bool reads_named_inputs(const std::string& name) {
   return entry != nullptr && entry->make_named != nullptr;
 }
 
+/// An edge of the step graph: a step reads step `step`, as written at `where` (its `in`, or the
+/// name in its expr).
+struct StepRead {
+  size_t step = 0;
+  Position where;
+  std::string field;  ///< "in" or "expr"
+};
+
 class JobReader {
  public:
   JobReader(const std::string& name, std::string base_dir)
@@ -76,8 +84,15 @@ class JobReader {
   StepSpec read_step(const toml::table& table, size_t number);
   void read_options(const toml::table& table, StepSpec& step) const;
   std::string option_text(const std::string& key, const std::string& text) const;
-  void check_in(const StepSpec& step, const std::set<std::string>& earlier) const;
-  void check_op(const StepSpec& step, const toml::table& table) const;
+  void check_in(const StepSpec& step) const;
+  std::vector<StepRead> check_op(const StepSpec& step, const toml::table& table) const;
+  std::vector<StepRead> steps_read(const StepSpec& step, const ops::Op& op,
+                                   const toml::table& table) const;
+  void order_steps(const std::vector<std::vector<StepRead>>& reads);
+  [[noreturn]] void fail_cycle(const std::vector<std::vector<StepRead>>& reads,
+                               const std::vector<bool>& placed) const;
+  std::vector<std::string> step_ids_but(const std::string& id) const;
+  std::optional<size_t> step_index(const std::string& id) const;
   void read_outputs(const toml::node& node);
   OutputFileSpec read_output(const toml::table& table, size_t number) const;
   void check_from(const std::vector<Located>& from, const std::string& what) const;
@@ -133,17 +148,64 @@ void JobReader::read_inputs(const toml::node& node) {
   }
 }
 
+/// Reads every step, checks each against all the others (a step may read any step, wherever it
+/// is written), then orders them so that each comes after the steps it reads.
 void JobReader::read_steps(const toml::node& node) {
-  std::set<std::string> earlier;
+  std::vector<const toml::table*> tables;
   size_t number = 0;
   for (const toml::node& item : *node.as_array()) {
-    const toml::table& table = *item.as_table();
-    StepSpec step = read_step(table, ++number);
-    check_in(step, earlier);
-    check_op(step, table);
-    earlier.insert(step.id);
-    job_.steps.push_back(std::move(step));
+    tables.push_back(item.as_table());
+    job_.steps.push_back(read_step(*tables.back(), ++number));
   }
+  std::vector<std::vector<StepRead>> reads;
+  for (size_t i = 0; i < job_.steps.size(); ++i) {
+    check_in(job_.steps[i]);
+    reads.push_back(check_op(job_.steps[i], *tables[i]));
+  }
+  order_steps(reads);
+}
+
+/// Kahn's order, taking the first step in file order whose steps are all placed, so that a
+/// file already in order keeps it; no such step means a cycle.
+void JobReader::order_steps(const std::vector<std::vector<StepRead>>& reads) {
+  const size_t n = job_.steps.size();
+  std::vector<bool> placed(n, false);
+  std::vector<StepSpec> ordered;
+  while (ordered.size() < n) {
+    size_t next = 0;
+    const auto ready = [&](size_t i) {
+      return !placed[i] && std::all_of(reads[i].begin(), reads[i].end(),
+                                       [&](const StepRead& r) { return placed[r.step]; });
+    };
+    while (next < n && !ready(next)) ++next;
+    if (next == n) fail_cycle(reads, placed);
+    placed[next] = true;
+    ordered.push_back(job_.steps[next]);
+  }
+  job_.steps = std::move(ordered);
+}
+
+/// Reports a cycle among the steps not placed: "step 'a': expr: steps read each other in a
+/// cycle: a -> b -> a", at the read that leaves the cycle's first step in file order.
+void JobReader::fail_cycle(const std::vector<std::vector<StepRead>>& reads,
+                           const std::vector<bool>& placed) const {
+  // Every unplaced step reads an unplaced step: walking those reads must come back somewhere.
+  std::vector<size_t> path{
+      static_cast<size_t>(std::find(placed.begin(), placed.end(), false) - placed.begin())};
+  const auto unplaced_read = [&](size_t i) -> const StepRead& {
+    return *std::find_if(reads[i].begin(), reads[i].end(),
+                         [&](const StepRead& r) { return !placed[r.step]; });
+  };
+  while (std::count(path.begin(), path.end(), path.back()) == 1)
+    path.push_back(unplaced_read(path.back()).step);
+  std::vector<size_t> cycle(std::find(path.begin(), path.end(), path.back()), path.end() - 1);
+  std::rotate(cycle.begin(), std::min_element(cycle.begin(), cycle.end()), cycle.end());
+  std::string text;
+  for (size_t i : cycle) text += job_.steps[i].id + " -> ";
+  const StepRead& first = unplaced_read(cycle.front());
+  detail::fail_at(first.where, "step '" + job_.steps[cycle.front()].id + "': " + first.field +
+                                   ": steps read each other in a cycle: " + text +
+                                   job_.steps[cycle.front()].id);
 }
 
 StepSpec JobReader::read_step(const toml::table& table, size_t number) {
@@ -201,23 +263,28 @@ std::string JobReader::option_text(const std::string& key, const std::string& te
   return is_path ? resolve(base_dir_, text) : text;
 }
 
-void JobReader::check_in(const StepSpec& step, const std::set<std::string>& earlier) const {
+void JobReader::check_in(const StepSpec& step) const {
   const std::string what = "step '" + step.id + "': in";
-  if (is_input(step.in) || reads_named_inputs(step.op) || earlier.count(step.in) != 0) return;
+  if (is_input(step.in) || reads_named_inputs(step.op) || is_step(step.in)) return;
   const std::string inputs = names_of(job_.inputs, [](const InputSpec& i) { return i.name; });
-  detail::fail_at(step.in_where, what + ": '" + step.in +
-                                     "' names no input or earlier step (inputs: " + inputs + ")");
+  const std::string steps = names_of(job_.steps, [](const StepSpec& s) { return s.id; });
+  detail::fail_at(step.in_where, what + ": '" + step.in + "' names no input or step (inputs: " +
+                                     inputs + "; steps: " + steps + ")");
 }
 
-void JobReader::check_op(const StepSpec& step, const toml::table& table) const {
+/// Builds the step's op, which checks its options (a calc expr against the names it may read),
+/// and returns the steps it reads.
+std::vector<StepRead> JobReader::check_op(const StepSpec& step, const toml::table& table) const {
   const std::string what = "step '" + step.id + "'";
   const ops::OpEntry* entry = ops::find_op(step.op);
   if (entry == nullptr)
     toml_.fail(table.get("op")->source(),
                what + ": unknown op '" + step.op + "' (expected one of: " + known_ops() + ")");
   try {
-    ops::make_op(step.op, step.options,
-                 names_list(job_.inputs, [](const InputSpec& i) { return i.name; }));
+    const auto op = ops::make_op(step.op, step.options,
+                                 names_list(job_.inputs, [](const InputSpec& i) { return i.name; }),
+                                 step_ids_but(step.id));
+    return steps_read(step, *op, table);
   } catch (const ops::OptionError& e) {
     const toml::node* value = table.get(e.key());
     if (e.column() > 0 && value != nullptr && value->is_string())
@@ -228,6 +295,38 @@ void JobReader::check_op(const StepSpec& step, const toml::table& table) const {
   } catch (const Error& e) {
     detail::fail_at(step.where, what + ": " + e.what());
   }
+}
+
+/// The steps `step` reads: its `in`, or the step ids its expr names (ops of named inputs name
+/// them in option expr, which `column` counts in).
+std::vector<StepRead> JobReader::steps_read(const StepSpec& step, const ops::Op& op,
+                                            const toml::table& table) const {
+  std::vector<StepRead> reads;
+  if (const auto source = step_index(step.in)) reads.push_back({*source, step.in_where, "in"});
+  const toml::node* expr = table.get("expr");
+  for (const ops::BandRef& ref : op.band_inputs()) {
+    const auto source = step_index(ref.name);
+    if (!source) continue;
+    const bool inside = expr != nullptr && expr->is_string() && ref.column > 0;
+    const auto key = step.option_where.find("expr");
+    const Position& key_where = key != step.option_where.end() ? key->second : step.where;
+    reads.push_back({*source, inside ? inside_string(*expr, ref.column) : key_where, "expr"});
+  }
+  return reads;
+}
+
+/// Every step id but `id`: what a step's expr may name besides the inputs.
+std::vector<std::string> JobReader::step_ids_but(const std::string& id) const {
+  std::vector<std::string> ids;
+  for (const auto& step : job_.steps)
+    if (step.id != id) ids.push_back(step.id);
+  return ids;
+}
+
+std::optional<size_t> JobReader::step_index(const std::string& id) const {
+  for (size_t i = 0; i < job_.steps.size(); ++i)
+    if (job_.steps[i].id == id) return i;
+  return std::nullopt;
 }
 
 void JobReader::read_outputs(const toml::node& node) {

@@ -48,7 +48,9 @@ class CalcOp : public Op {
   std::optional<double> output_nodata() const override { return nodata_; }
   std::vector<BandRef> band_inputs() const override {
     std::vector<BandRef> refs;
-    for (const auto& ref : expr_.inputs()) refs.push_back({ref.name, ref.band});
+    const auto& inputs = expr_.inputs();
+    for (size_t i = 0; i < inputs.size(); ++i)
+      refs.push_back({inputs[i].name, inputs[i].band, expr_.column(i)});
     return refs;
   }
   void run(const TileIn& in, const TileOut& out) const override {
@@ -130,10 +132,11 @@ void calc(const expr::Expression& expression, const TileIn& in, View<std::byte> 
   }
 }
 
-std::unique_ptr<Op> make_calc(const Options& options, const std::vector<std::string>& inputs) {
+std::unique_ptr<Op> make_calc(const Options& options, const std::vector<std::string>& inputs,
+                              const std::vector<std::string>& steps) {
   CalcParams p = calc_params(options);
   try {
-    expr::Expression e = expr::Expression::parse(p.expr, inputs);
+    expr::Expression e = expr::Expression::parse(p.expr, inputs, steps);
     return std::make_unique<CalcOp>(std::move(p), std::move(e));
   } catch (const expr::ParseError& e) {
     throw OptionError("expr", std::string("expr: ") + e.what(), e.column());

@@ -2,6 +2,7 @@
 #include "tessera/ops/aspect.hpp"
 #include "tessera/ops/calc.hpp"
 #include "tessera/ops/color_relief.hpp"
+#include "tessera/ops/focal.hpp"
 #include "tessera/ops/hillshade.hpp"
 #include "tessera/ops/op.hpp"
 #include "tessera/ops/reclassify.hpp"
@@ -16,6 +17,8 @@ namespace {
 
 const OptionSpec kComputeEdges{"compute_edges", "compute values at the raster edges (bool)"};
 const OptionSpec kGradientAlg{"alg", "Horn (default) or ZevenbergenThorne"};
+const OptionSpec kRadius{"radius", "the window is 2 * radius + 1 cells square (required, 1-1000)"};
+const OptionSpec kFocalNodata{"nodata", "output nodata value (default -9999)"};
 const OptionSpec kScale{"scale",
                         "ratio of vertical to horizontal units (default 1; 111120 for "
                         "metres over degrees)"};
@@ -87,6 +90,22 @@ std::vector<OpEntry> make_registry() {
         {"type", "output type: uint8 (default) .. float64"},
         {"nodata", "output nodata value (default: gdal_calc.py's for the type)"}},
        make_reclassify},
+      {"focal.mean",
+       "mean of the valid cells of a square window (Float32); nodata where the centre is nodata",
+       {kRadius, kFocalNodata},
+       make_focal_mean},
+      {"focal.sum",
+       "sum of the valid cells of a square window (Float32); nodata where the centre is nodata",
+       {kRadius, kFocalNodata},
+       make_focal_sum},
+      {"focal.min",
+       "minimum of the valid cells of a square window (Float32)",
+       {kRadius, kFocalNodata},
+       make_focal_min},
+      {"focal.max",
+       "maximum of the valid cells of a square window (Float32)",
+       {kRadius, kFocalNodata},
+       make_focal_max},
   };
 }
 

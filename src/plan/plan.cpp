@@ -46,10 +46,18 @@ std::vector<std::string> input_names(const job::JobSpec& job) {
   return names;
 }
 
+/// Every step id but `id`: the steps an expression of step `id` may name.
+std::vector<std::string> other_step_ids(const job::JobSpec& job, const std::string& id) {
+  std::vector<std::string> ids;
+  for (const auto& step : job.steps)
+    if (step.id != id) ids.push_back(step.id);
+  return ids;
+}
+
 std::shared_ptr<const ops::Op> build_op(const job::JobSpec& job, const job::StepSpec& step) {
   const std::string what = "step '" + step.id + "'";
   try {
-    return ops::make_op(step.op, step.options, input_names(job));
+    return ops::make_op(step.op, step.options, input_names(job), other_step_ids(job, step.id));
   } catch (const ops::OptionError& e) {
     const auto where = step.option_where.find(e.key());
     fail_at(where != step.option_where.end() ? where->second : step.where, what + ": " + e.what());
@@ -63,7 +71,8 @@ std::optional<size_t> step_input(const job::JobSpec& job, size_t index) {
   const job::StepSpec& step = job.steps[index];
   if (const auto input = find_input(job, step.in)) return *input;
   if (find_step(job, step.in, index)) return std::nullopt;
-  fail_at(step.in_where, "step '" + step.id + "': in: '" + step.in + "' names no input");
+  fail_at(step.in_where, "step '" + step.id + "': in: '" + step.in +
+                             "' names no input or step that comes before it");
 }
 
 /// Links `step` to the earlier step it reads, which must give one band of Byte or Float32
@@ -79,19 +88,22 @@ void link_source(const job::JobSpec& job, size_t index, PlannedStep& step, const
                                " band(s) of " + std::string(name_of(type)) +
                                "; a step reads one band of Byte or Float32");
   step.source = source;
+  step.sources = {source};
   step.input = from.input;
   step.cells = step.impl->input_cells(type);
   if (type == PixelType::Float32 && step.cells == ops::CellType::Int32)
     fail_at(spec.in_where, what + " gives Float32 but " + spec.op + " reads integers");
 }
 
-/// Each step's margin: the largest margin + op halo of the steps that read it.
+/// Each step's margin: the largest margin + op halo of the steps that read it. Readers come
+/// after what they read, so walking backwards settles a step's margin before it is passed on.
 void add_margins(Plan& plan) {
   for (size_t i = plan.steps.size(); i-- > 0;) {
     const PlannedStep& step = plan.steps[i];
-    if (!step.source) continue;
-    int64_t& margin = plan.steps[*step.source].margin;
-    margin = std::max(margin, step.margin + step.impl->halo());
+    for (size_t source : step.sources) {
+      int64_t& margin = plan.steps[source].margin;
+      margin = std::max(margin, step.margin + step.impl->halo());
+    }
   }
 }
 
@@ -131,24 +143,60 @@ PlannedBand resolve_band(const job::JobSpec& job, const std::vector<RasterInfo>&
           k < info.band_nodata.size() ? info.band_nodata[k] : std::nullopt};
 }
 
-/// Indexes into plan.bands of the bands a step of named inputs reads, adding new ones.
-std::vector<size_t> plan_bands(const job::JobSpec& job, const std::vector<RasterInfo>& inputs,
-                               const job::StepSpec& step, const ops::Op& op, Plan& plan) {
-  const auto refs = op.band_inputs();
-  if (refs.empty())
+/// The index of `band` in plan.bands, adding it when no step reads it yet.
+size_t add_band(Plan& plan, const PlannedBand& band) {
+  size_t k = 0;
+  while (k < plan.bands.size() &&
+         !(plan.bands[k].input == band.input && plan.bands[k].band == band.band))
+    ++k;
+  if (k == plan.bands.size()) plan.bands.push_back(band);
+  return k;
+}
+
+/// The earlier step `ref` of step `index` names, which must give one band; `slope[1]` is that
+/// band, `slope[2]` an error.
+size_t resolve_step(const job::JobSpec& job, size_t index, const ops::BandRef& ref,
+                    const Plan& plan) {
+  const job::StepSpec& step = job.steps[index];
+  const std::string what = "step '" + step.id + "': expr: ";
+  const auto source = find_step(job, ref.name, index);
+  if (!source)
     fail_at(option_place(step, "expr"),
-            "step '" + step.id + "': expr reads no input (it needs one to give the output's grid)");
-  std::vector<size_t> indexes;
+            what + "'" + ref.name + "' names no input or step that comes before it");
+  const int bands = plan.steps[*source].impl->output_bands();
+  if (bands != 1)
+    fail_at(option_place(step, "expr"), what + "step '" + ref.name + "' gives " +
+                                            std::to_string(bands) +
+                                            " bands; an expression reads steps of one band");
+  if (ref.band && *ref.band != 1)
+    fail_at(option_place(step, "expr"),
+            what + ref.name + "[" + std::to_string(*ref.band) + "]: step '" + ref.name +
+                "' gives one band (name it alone or as " + ref.name + "[1])");
+  return *source;
+}
+
+/// Where each band a step of named inputs reads comes from: input bands (added to plan.bands
+/// once each) and earlier steps.
+void plan_named(const job::JobSpec& job, const std::vector<RasterInfo>& inputs, size_t index,
+                PlannedStep& step, Plan& plan) {
+  const job::StepSpec& spec = job.steps[index];
+  const auto refs = step.impl->band_inputs();
+  if (refs.empty())
+    fail_at(option_place(spec, "expr"),
+            "step '" + spec.id + "': expr reads no input (it needs one to give the output's grid)");
   for (const auto& ref : refs) {
-    const PlannedBand band = resolve_band(job, inputs, step, ref);
-    size_t k = 0;
-    while (k < plan.bands.size() &&
-           !(plan.bands[k].input == band.input && plan.bands[k].band == band.band))
-      ++k;
-    if (k == plan.bands.size()) plan.bands.push_back(band);
-    indexes.push_back(k);
+    if (find_input(job, ref.name)) {
+      step.bands.push_back(add_band(plan, resolve_band(job, inputs, spec, ref)));
+      step.reads.push_back({BandSource::Kind::Input, step.bands.back()});
+      continue;
+    }
+    const size_t source = resolve_step(job, index, ref, plan);
+    step.reads.push_back({BandSource::Kind::Step, source});
+    if (std::find(step.sources.begin(), step.sources.end(), source) == step.sources.end())
+      step.sources.push_back(source);
   }
-  return indexes;
+  step.input = step.bands.empty() ? plan.steps[step.sources.front()].input
+                                  : plan.bands[step.bands.front()].input;
 }
 
 bool reads_named_inputs(const std::string& op) {
@@ -158,14 +206,14 @@ bool reads_named_inputs(const std::string& op) {
 
 void plan_steps(const job::JobSpec& job, const std::vector<RasterInfo>& inputs, Plan& plan) {
   std::vector<int64_t> op_halos;
+  std::vector<std::vector<size_t>> sources;
   for (size_t i = 0; i < job.steps.size(); ++i) {
     PlannedStep step;
     step.id = job.steps[i].id;
     step.op = job.steps[i].op;
     step.impl = build_op(job, job.steps[i]);
     if (reads_named_inputs(step.op)) {
-      step.bands = plan_bands(job, inputs, job.steps[i], *step.impl, plan);
-      step.input = plan.bands[step.bands.front()].input;
+      plan_named(job, inputs, i, step, plan);
     } else if (const auto input = step_input(job, i)) {
       step.input = *input;
       step.cells = step.impl->input_cells(inputs[step.input].type);
@@ -173,9 +221,10 @@ void plan_steps(const job::JobSpec& job, const std::vector<RasterInfo>& inputs, 
       link_source(job, i, step, plan);
     }
     op_halos.push_back(step.impl->halo());
+    sources.push_back(step.sources);
     plan.steps.push_back(std::move(step));
   }
-  const std::vector<int64_t> halos = path_halos(job, op_halos);
+  const std::vector<int64_t> halos = path_halos(sources, op_halos);
   for (size_t i = 0; i < plan.steps.size(); ++i) plan.steps[i].halo = halos[i];
   add_margins(plan);
 }
@@ -235,20 +284,21 @@ void check_same_grid(const job::JobSpec& job, const Plan& plan) {
 
 }  // namespace
 
-std::vector<int64_t> path_halos(const job::JobSpec& job, const std::vector<int64_t>& op_halos) {
-  if (op_halos.size() != job.steps.size())
+std::vector<int64_t> path_halos(const std::vector<std::vector<size_t>>& sources,
+                                const std::vector<int64_t>& op_halos) {
+  if (op_halos.size() != sources.size())
     throw Error("plan: " + std::to_string(op_halos.size()) + " halos given for " +
-                std::to_string(job.steps.size()) + " steps");
-  std::vector<int64_t> halos(job.steps.size(), 0);
-  for (size_t i = 0; i < job.steps.size(); ++i) {
-    const job::StepSpec& step = job.steps[i];
-    halos[i] = op_halos[i];
-    if (step.in.empty() || find_input(job, step.in)) continue;
-    const auto source = find_step(job, step.in, i);
-    if (!source)
-      fail_at(step.in_where,
-              "step '" + step.id + "': in: '" + step.in + "' names no input or earlier step");
-    halos[i] += halos[*source];
+                std::to_string(sources.size()) + " steps");
+  std::vector<int64_t> halos(sources.size(), 0);
+  for (size_t i = 0; i < sources.size(); ++i) {
+    int64_t widest = 0;
+    for (size_t source : sources[i]) {
+      if (source >= i)
+        throw Error("plan: step " + std::to_string(i + 1) + " reads step " +
+                    std::to_string(source + 1) + ", which does not come before it");
+      widest = std::max(widest, halos[source]);
+    }
+    halos[i] = op_halos[i] + widest;
   }
   return halos;
 }

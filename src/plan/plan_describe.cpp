@@ -1,8 +1,8 @@
 // The plan's memory estimate and its readable description (what `tessera plan` prints).
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <map>
+#include <set>
+#include <utility>
 
 #include "tessera/plan/plan.hpp"
 
@@ -39,21 +39,30 @@ std::string input_name(const Plan& plan, size_t input) {
   return input < plan.input_names.size() ? plan.input_names[input] : std::to_string(input + 1);
 }
 
-/// "dem as Int32" for a step of one input; "nir band 1, red band 1 as their own types" for calc.
+/// "nir band 1 (UInt16)" for a band of an input, "step slope (Float32)" for a step's band.
+std::string band_text(const Plan& plan, const BandSource& read) {
+  if (read.kind == BandSource::Kind::Step)
+    return fmt::format("step {} ({})", plan.steps[read.index].id,
+                       name_of(plan.steps[read.index].impl->output_type()));
+  const PlannedBand& band = plan.bands[read.index];
+  return fmt::format("{} band {} ({})", input_name(plan, band.input), band.band,
+                     name_of(band.type));
+}
+
+/// "dem as Int32" for a step of one input; "nir band 1 (UInt16), step slope (Float32)" for calc.
 std::string reads_text(const Plan& plan, const PlannedStep& step) {
+  const std::string margin = step.margin > 0 ? fmt::format(", margin {}", step.margin) : "";
   if (step.source)
     return "step " + plan.steps[*step.source].id +
            (step.cells == ops::CellType::Int32 ? " as Int32" : " as Float32") + ", margin " +
            std::to_string(step.margin);
-  if (step.bands.empty())
+  if (step.reads.empty())
     return input_name(plan, step.input) +
-           (step.cells == ops::CellType::Int32 ? " as Int32" : " as Float32");
+           (step.cells == ops::CellType::Int32 ? " as Int32" : " as Float32") + margin;
   std::string out;
-  for (size_t k : step.bands)
-    out += fmt::format("{}{} band {} ({})", out.empty() ? "" : ", ",
-                       input_name(plan, plan.bands[k].input), plan.bands[k].band,
-                       name_of(plan.bands[k].type));
-  return out;
+  for (const BandSource& read : step.reads)
+    out += (out.empty() ? "" : ", ") + band_text(plan, read);
+  return out + margin;
 }
 
 std::string steps_text(const Plan& plan) {
@@ -78,22 +87,51 @@ std::string outputs_text(const Plan& plan) {
 
 }  // namespace
 
-int64_t Plan::bytes_per_thread() const {
-  const int64_t tile_width = grid.tile_width();
-  const int64_t tile_height = grid.tile_height();
-  const int64_t tile_cells = tile_width * tile_height;
-  std::map<size_t, int64_t> input_halos;
-  for (const PlannedStep& step : steps)
-    if (step.bands.empty()) input_halos[step.input] = std::max(input_halos[step.input], step.halo);
+namespace {
+
+/// Cells of a tile grown by `margin` on every side.
+int64_t grown_cells(const TileGrid& grid, int64_t margin) {
+  return (grid.tile_width() + 2 * margin) * (grid.tile_height() + 2 * margin);
+}
+
+int64_t cell_bytes(const PlannedStep& step) {
+  return static_cast<int64_t>(size_of(step.impl->output_type()));
+}
+
+/// Input tiles and input bands, read with the plan's halo.
+int64_t input_bytes(const Plan& plan) {
+  std::set<std::pair<size_t, ops::CellType>> tiles;
+  for (const PlannedStep& step : plan.steps)
+    if (step.reads_input_cells()) tiles.insert({step.input, step.cells});
+  int64_t bytes = static_cast<int64_t>(tiles.size()) * grown_cells(plan.grid, plan.halo) * 4;
+  for (const PlannedBand& band : plan.bands)
+    bytes += grown_cells(plan.grid, plan.halo) * static_cast<int64_t>(size_of(band.type));
+  return bytes;
+}
+
+/// What a chain of steps holds besides their output tiles: each step others read over its tile
+/// grown by its margin, and a step's Byte cells converted for each cell type one-input steps
+/// read them as.
+int64_t chain_bytes(const Plan& plan) {
   int64_t bytes = 0;
-  for (const auto& [input, halo] : input_halos)
-    bytes += (tile_width + 2 * halo) * (tile_height + 2 * halo) * 4;
-  for (const PlannedBand& band : bands)
-    bytes += (tile_width + 2 * halo) * (tile_height + 2 * halo) *
-             static_cast<int64_t>(size_of(band.type));
+  for (const PlannedStep& step : plan.steps)
+    if (step.margin > 0) bytes += grown_cells(plan.grid, step.margin) * cell_bytes(step);
+  std::set<std::pair<size_t, ops::CellType>> converted;
+  for (const PlannedStep& step : plan.steps)
+    if (step.source && plan.steps[*step.source].impl->output_type() == PixelType::Byte)
+      converted.insert({*step.source, step.cells});
+  for (const auto& [source, cells] : converted)
+    bytes += grown_cells(plan.grid, plan.steps[source].margin) * 4;
+  return bytes;
+}
+
+}  // namespace
+
+int64_t Plan::bytes_per_thread() const {
+  const int64_t tile_cells = grid.tile_width() * grid.tile_height();
+  int64_t bytes = input_bytes(*this) + chain_bytes(*this);
   for (const PlannedStep& step : steps)
-    bytes += tile_cells * static_cast<int64_t>(size_of(step.impl->output_type())) *
-             step.impl->output_bands();
+    bytes += tile_cells * cell_bytes(step) * step.impl->output_bands();
   for (const PlannedOutput& output : outputs)
     bytes += 2 * tile_cells * static_cast<int64_t>(size_of(output.spec.type)) * output.spec.bands;
   return bytes;

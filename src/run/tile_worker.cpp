@@ -18,8 +18,7 @@ double seconds_since(Clock::time_point start) {
 
 bool step_reads(const plan::Plan& plan, size_t input, ops::CellType cells) {
   for (const auto& step : plan.steps)
-    if (step.bands.empty() && !step.source && step.input == input && step.cells == cells)
-      return true;
+    if (step.reads_input_cells() && step.input == input && step.cells == cells) return true;
   return false;
 }
 
@@ -92,6 +91,7 @@ TileWorker::TileWorker(const plan::Plan& plan)
       band_cells_(plan.bands.size()),
       wide_bytes_(plan.steps.size()),
       wide_floats_(plan.steps.size()),
+      wide_raw_(plan.steps.size()),
       chain_ints_(plan.steps.size()),
       chain_floats_(plan.steps.size()),
       encoders_(plan.outputs.size()) {
@@ -173,7 +173,7 @@ ops::TileIn TileWorker::tile_in(const plan::PlannedStep& step, Window owned, Win
   in.source_type = input.type;
   in.ewres = input.geotransform[1];
   in.nsres = input.geotransform[5];
-  if (step.margin > 0 || step.source) {
+  if (step.margin > 0 || !step.sources.empty()) {
     chained_cells(step, owned, computed, in);
     return in;
   }
@@ -204,13 +204,7 @@ void TileWorker::chained_cells(const plan::PlannedStep& step, Window owned, Wind
   const int64_t ht = computed.height + 2 * h;
   in.owned = computed;
   in.halo = h;
-  for (size_t k : step.bands) {
-    const plan::PlannedBand& band = plan_.bands[k];
-    const auto cell = static_cast<int64_t>(size_of(band.type));
-    const auto all = band_cells_[k].view(grown_.width * cell, grown_.height);
-    in.bands.push_back({band.type, all.sub(x * cell, y, w * cell, ht), band.nodata});
-  }
-  if (!step.bands.empty()) return;
+  if (!step.reads.empty()) return named_bands(step, owned, computed, in);
   if (step.source) {
     const auto& from = plan_.steps[*step.source];
     in.nodata = from.impl->output_nodata();
@@ -229,6 +223,44 @@ void TileWorker::chained_cells(const plan::PlannedStep& step, Window owned, Wind
     in.cells = ConstView<float>(float_cells_[step.input].view(grown_.width, grown_.height))
                    .sub(x, y, w, ht);
   }
+}
+
+/// The bands of a step of named inputs over the window it computes with its op's halo: input
+/// bands cut from the tile read with the plan's halo, step bands from those steps' outputs.
+void TileWorker::named_bands(const plan::PlannedStep& step, Window owned, Window computed,
+                             ops::TileIn& in) {
+  const int64_t h = step.impl->halo();
+  for (const plan::BandSource& read : step.reads) {
+    const bool is_step = read.kind == plan::BandSource::Kind::Step;
+    const int64_t margin = is_step ? plan_.steps[read.index].margin : plan_.halo;
+    const int64_t x = computed.x - h - (owned.x - margin);
+    const int64_t y = computed.y - h - (owned.y - margin);
+    const plan::PlannedBand* band = is_step ? nullptr : &plan_.bands[read.index];
+    const PixelType type = is_step ? plan_.steps[read.index].impl->output_type() : band->type;
+    const auto cell = static_cast<int64_t>(size_of(type));
+    const ConstView<std::byte> all =
+        is_step ? bytes_of(read.index)
+                : band_cells_[read.index].view(grown_.width * cell, grown_.height);
+    const auto nodata = is_step ? plan_.steps[read.index].impl->output_nodata() : band->nodata;
+    in.bands.push_back(
+        {type, all.sub(x * cell, y, (computed.width + 2 * h) * cell, computed.height + 2 * h),
+         nodata});
+  }
+}
+
+/// Step `p`'s one band over grow(tile, its margin) as raw cells of its own type.
+ConstView<std::byte> TileWorker::bytes_of(size_t p) {
+  const int64_t m = plan_.steps[p].margin;
+  const auto cell = static_cast<int64_t>(size_of(plan_.steps[p].impl->output_type()));
+  const int64_t w = plan_.grid.tile_width() + 2 * m;
+  const int64_t h = plan_.grid.tile_height() + 2 * m;
+  const auto as_bytes = [&](auto view) {
+    return ConstView<std::byte>(reinterpret_cast<const std::byte*>(view.data()), w * cell, h);
+  };
+  if (!byte_out_[p].empty()) return as_bytes((m > 0 ? wide_bytes_[p] : byte_out_[p][0]).view(w, h));
+  if (!float_out_[p].empty())
+    return as_bytes((m > 0 ? wide_floats_[p] : float_out_[p][0]).view(w, h));
+  return (m > 0 ? wide_raw_[p] : raw_out_[p][0]).view(w * cell, h);
 }
 
 /// Step `p`'s one band over grow(tile, its margin) as Float32 cells (Byte converted).
@@ -264,12 +296,17 @@ ops::TileOut TileWorker::tile_out(size_t s, Window owned, Window computed) {
   if (m > 0) {
     const int64_t x = computed.x - (owned.x - m);
     const int64_t y = computed.y - (owned.y - m);
+    const auto cell = static_cast<int64_t>(size_of(plan_.steps[s].impl->output_type()));
     if (!byte_out_[s].empty())
       out.bytes.push_back(
           wide_bytes_[s].view(tw + 2 * m, th + 2 * m).sub(x, y, computed.width, computed.height));
-    else
+    else if (!float_out_[s].empty())
       out.floats.push_back(
           wide_floats_[s].view(tw + 2 * m, th + 2 * m).sub(x, y, computed.width, computed.height));
+    else
+      out.raw.push_back(wide_raw_[s]
+                            .view((tw + 2 * m) * cell, th + 2 * m)
+                            .sub(x * cell, y, computed.width * cell, computed.height));
     return out;
   }
   for (auto& buffer : byte_out_[s])
@@ -291,10 +328,18 @@ void TileWorker::copy_owned(size_t s, Window owned) {
     for (int64_t y = 0; y < owned.height; ++y)
       std::copy_n(wide.row(y + m) + m, owned.width, tile.row(y));
   };
-  if (!byte_out_[s].empty())
+  const auto cell = static_cast<int64_t>(size_of(plan_.steps[s].impl->output_type()));
+  if (!byte_out_[s].empty()) {
     copy(wide_bytes_[s].view(tw + 2 * m, th + 2 * m), byte_out_[s][0].view(tw, th));
-  else
+  } else if (!float_out_[s].empty()) {
     copy(wide_floats_[s].view(tw + 2 * m, th + 2 * m), float_out_[s][0].view(tw, th));
+  } else {
+    // Rows of raw cells: the same copy counted in bytes.
+    const auto wide = wide_raw_[s].view((tw + 2 * m) * cell, th + 2 * m);
+    const auto tile = raw_out_[s][0].view(tw * cell, th);
+    for (int64_t y = 0; y < owned.height; ++y)
+      std::copy_n(wide.row(y + m) + m * cell, owned.width * cell, tile.row(y));
+  }
 }
 
 void TileWorker::run_steps(Window owned) {

@@ -53,6 +53,8 @@ class TileWorker {
   void chained_cells(const plan::PlannedStep& step, Window owned, Window computed, ops::TileIn& in);
   ConstView<float> float_cells_of(size_t step);
   ConstView<int32_t> int_cells_of(size_t step);
+  ConstView<std::byte> bytes_of(size_t step);
+  void named_bands(const plan::PlannedStep& step, Window owned, Window computed, ops::TileIn& in);
   ops::TileOut tile_out(size_t step, Window owned, Window computed);
   void copy_owned(size_t step, Window owned);
   void run_steps(Window owned);
@@ -68,10 +70,12 @@ class TileWorker {
   std::vector<std::vector<Buffer<std::byte>>> raw_out_;        // per step, per band: other types
   std::vector<std::optional<io::RasterReader>> band_readers_;  // per plan band
   std::vector<Buffer<std::byte>> band_cells_;                  // per plan band, its own type
-  // Per step with a margin: its one Byte or Float32 band over grow(tile, margin); and per step
-  // read by another, its Byte cells converted to what the reader wants.
+  // Per step with a margin: its one band over grow(tile, margin) (Byte, Float32 or the raw
+  // cells of other types); and per step read by another, its Byte cells converted to what the
+  // reader wants.
   std::vector<Buffer<uint8_t>> wide_bytes_;
   std::vector<Buffer<float>> wide_floats_;
+  std::vector<Buffer<std::byte>> wide_raw_;
   std::vector<Buffer<int32_t>> chain_ints_;
   std::vector<Buffer<float>> chain_floats_;
   std::vector<std::optional<io::TileEncoder>> encoders_;  // per GeoTIFF output

@@ -35,6 +35,9 @@ STEPS = [
     ("tpi", "TPI", {}),
     ("roughness", "roughness", {"compute_edges": True}),
     ("relief", "color-relief", {"alpha": True}),
+    ("mean", "focal.mean", {"radius": 2}),
+    ("sum_wide", "focal.sum", {"radius": 7}),
+    ("min", "focal.min", {"radius": 1}),
 ]
 
 

@@ -103,6 +103,52 @@ def check_l7(args, tmp):
           "gdal_calc.py (astype(float), A*(A>B)) and to numpy (A - B without wrap-around)")
 
 
+# Inputs of these types, without --type: gdal_calc.py writes the union of their types
+# (GDALDataTypeUnion) with its default nodata for it, and so must tessera. The last case's
+# third input is not read by the expression but counts, as in gdal_calc.py.
+DEFAULT_TYPE_CASES = [
+    (["Byte", "Byte"], "A*(A>B)"),
+    (["UInt16"], "A+1"),
+    (["UInt16", "Int16"], "A+B"),
+    (["Byte", "Int16"], "B-A"),
+    (["Int16", "Float32"], "A-B"),
+    (["Int32", "Float32"], "A-B"),
+    (["UInt32", "Byte"], "A+B"),
+    (["Byte", "Byte", "Float64"], "maximum(A, B)"),
+]
+
+
+def typed_inputs(args, tmp, types):
+    """Crops of L7 bands 4, 3, 2... written as `types`, one file each."""
+    l7 = os.path.join(args.data, "L7_ETMs.tif")
+    paths = []
+    for i, name in enumerate(types):
+        path = os.path.join(tmp, f"typed_{i}_{name}.tif")
+        gdal.Translate(path, l7, bandList=[4 - i], srcWin=[0, 0, 120, 100], outputType=gdal.GetDataTypeByName(name))
+        paths.append(path)
+    return paths
+
+
+def check_default_type(args, tmp):
+    letters = "ABC"
+    for types, expr in DEFAULT_TYPE_CASES:
+        flags = []
+        for letter, path in zip(letters, typed_inputs(args, tmp, types)):
+            flags += [f"-{letter}", path]
+        ours = os.path.join(tmp, "default_ours.tif")
+        theirs = os.path.join(tmp, "default_gdal.tif")
+        tessera_calc(args, flags + ["--calc", expr, "--outfile", ours, "--overwrite"], ranks=1)
+        gdal_calc(flags + ["--calc", expr, "--outfile", theirs])
+        same(f"{'+'.join(types)} without --type vs gdal_calc.py", cells(ours), cells(theirs))
+    flags = []
+    for letter, path in zip(letters, typed_inputs(args, tmp, ["UInt32", "Int16"])):
+        flags += [f"-{letter}", path]
+    expect_error(args, flags + ["--calc=A", "--outfile", os.path.join(tmp, "int64.tif")],
+                 "--type: gdal_calc.py's default for input B (Int16) with UInt32 inputs is Int64")
+    print(f"default type: {len(DEFAULT_TYPE_CASES)} combinations of input types give "
+          "gdal_calc.py's type, nodata and cells; UInt32 with Int16 (Int64) is refused")
+
+
 def check_hdf5(args, tmp):
     l7 = os.path.join(args.data, "L7_ETMs.tif")
     ours = os.path.join(tmp, "l7.h5")
@@ -147,6 +193,7 @@ def main():
         check_ndvi(args, tmp)
         check_l7(args, tmp)
         check_hdf5(args, tmp)
+        check_default_type(args, tmp)
         check_errors(args, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

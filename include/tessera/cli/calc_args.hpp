@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "tessera/core/pixel_type.hpp"
 #include "tessera/job/job_spec.hpp"
 
 namespace tessera::cli {
@@ -13,6 +14,9 @@ namespace tessera::cli {
 struct CalcCommand {
   job::JobSpec job;
   bool quiet = false;
+  /// --type was not given: the steps' type is gdal_calc.py's default, which set_default_type()
+  /// fills in once the inputs' types are known.
+  bool type_from_inputs = false;
 };
 
 /// Parses gdal_calc.py's flags: -A..-Z FILE, --A_band..--Z_band N, --calc EXPR (repeatable),
@@ -20,6 +24,12 @@ struct CalcCommand {
 /// --overwrite, -q/--quiet; values follow a space or '='. Throws tessera::UsageError for an unknown
 /// flag or a missing value, tessera::Error when the output exists and --overwrite is not given.
 CalcCommand parse_calc_args(const std::vector<std::string>& args);
+
+/// gdal_calc.py's output type when --type is absent: the union (GDALDataTypeUnion) of the types
+/// of the bands every -A..-Z input names, whether the expressions read it or not, given in the
+/// order of command.job.inputs. Sets every step's type (and so gdal_calc.py's nodata for it,
+/// unless --NoDataValue was given). Throws tessera::Error when that union is Int64.
+void set_default_type(CalcCommand& command, const std::vector<PixelType>& input_types);
 
 /// The usage text for `tessera calc --help`.
 std::string calc_usage();

@@ -58,13 +58,19 @@ struct Program;
 /// `nan`). Arithmetic follows IEEE 754: x/0 is +-inf for x != 0, 0/0 is NaN.
 class Expression {
  public:
-  /// Parses `text`, whose input names must be among `names` (identifiers such as `nir` or `A`).
-  /// Throws ParseError "calc: column N: what was wrong" (N counts characters from 1).
-  static Expression parse(std::string_view text, const std::vector<std::string>& names);
+  /// Parses `text`, whose names must be among `names` (identifiers such as `nir` or `A`) or
+  /// `steps` (a job's step ids, read like inputs; listed apart in messages). Throws ParseError
+  /// "calc: column N: what was wrong" (N counts characters from 1), e.g. "unknown name 'x'
+  /// (inputs: a, b; steps: s)".
+  static Expression parse(std::string_view text, const std::vector<std::string>& names,
+                          const std::vector<std::string>& steps = {});
 
   /// The (name, band) pairs the expression reads, each once, in order of first appearance:
   /// eval_row takes its inputs in this order.
   const std::vector<InputRef>& inputs() const;
+
+  /// The column (from 1) of the text where inputs()[input] is first named.
+  int column(size_t input) const;
 
   /// The text parse() was given.
   const std::string& text() const;

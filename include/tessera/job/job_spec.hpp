@@ -33,7 +33,7 @@ struct InputSpec {
 struct StepSpec {
   std::string id;
   std::string op;
-  std::string in;  ///< an input's name or an earlier step's id
+  std::string in;  ///< an input's name or another step's id
   ops::Options options;
   std::map<std::string, Position> option_where;
   Position where;
@@ -57,6 +57,8 @@ struct RunSpec {
 struct JobSpec {
   std::string file;
   std::vector<InputSpec> inputs;
+  /// In an order where each step comes after the steps it reads (the file's order when it
+  /// already is one).
   std::vector<StepSpec> steps;
   std::vector<OutputFileSpec> outputs;
   RunSpec run;

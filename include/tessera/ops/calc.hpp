@@ -34,8 +34,9 @@ View<std::byte> output_bytes(const TileOut& out, PixelType type);
 /// A row of `width` cells of `type` starting at `row`, as convert_row() writes them.
 expr::OutCells out_cells(std::byte* row, PixelType type, int64_t width);
 
-/// The op for the registry; `inputs` are the names the expression may read. A syntax error
-/// throws OptionError on key "expr" with the column it points at.
-std::unique_ptr<Op> make_calc(const Options& options, const std::vector<std::string>& inputs);
+/// The op for the registry; the expression may read `inputs` and `steps` (by name). A syntax
+/// error throws OptionError on key "expr" with the column it points at.
+std::unique_ptr<Op> make_calc(const Options& options, const std::vector<std::string>& inputs,
+                              const std::vector<std::string>& steps);
 
 }  // namespace tessera::ops

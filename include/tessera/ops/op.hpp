@@ -22,15 +22,17 @@ namespace tessera::ops {
 /// and every other type as Float32.
 enum class CellType { Int32, Float32 };
 
-/// One band of one job input that an op of named inputs (calc) reads: `name` is the input's
-/// name; an empty band means the band the input itself names.
+/// One band that an op of named inputs (calc) reads: `name` is a job input's name or an earlier
+/// step's id; an empty band means the band the input itself names (a step's only band).
 struct BandRef {
   std::string name;
   std::optional<int> band;
+  int column = 0;  ///< where the op's text (calc's expr) first names it, from 1; 0 if unknown
 };
 
 /// The cells of one band an op of named inputs reads, over the same window as TileIn::cells
 /// (grow(owned, halo)): raw cells of the band's own type, each row width * size_of(type) bytes.
+/// The band is an input's or, in a chain, the output of an earlier step.
 struct BandIn {
   PixelType type = PixelType::Float32;
   ConstView<std::byte> bytes;
@@ -110,18 +112,20 @@ struct OpEntry {
   std::vector<OptionSpec> options;
   /// Builds the op; throws OptionError for an unknown key or a bad value.
   std::unique_ptr<Op> (*make)(const Options& options);
-  /// For an op of named inputs (calc), instead of make: builds it knowing the job's input names.
-  std::unique_ptr<Op> (*make_named)(const Options& options,
-                                    const std::vector<std::string>& inputs) = nullptr;
+  /// For an op of named inputs (calc), instead of make: builds it knowing the names it may read,
+  /// the job's inputs and its steps.
+  std::unique_ptr<Op> (*make_named)(const Options& options, const std::vector<std::string>& inputs,
+                                    const std::vector<std::string>& steps) = nullptr;
 };
 
 /// Every op tessera knows, in one explicit list.
 const std::vector<OpEntry>& registry();
 /// The entry named `name`, or nullptr.
 const OpEntry* find_op(std::string_view name);
-/// Builds op `name` from `options`; `inputs` are the job's input names, which an op of named
-/// inputs may read. Throws Error for an unknown name, OptionError for options.
+/// Builds op `name` from `options`; `inputs` are the job's input names and `steps` its step ids,
+/// which an op of named inputs may read. Throws Error for an unknown name, OptionError for options.
 std::unique_ptr<Op> make_op(std::string_view name, const Options& options,
-                            const std::vector<std::string>& inputs = {});
+                            const std::vector<std::string>& inputs = {},
+                            const std::vector<std::string>& steps = {});
 
 }  // namespace tessera::ops

@@ -24,22 +24,39 @@ struct PlannedBand {
   std::optional<double> nodata;
 };
 
+/// Where one band an op of named inputs reads comes from: a band of an input, read from its
+/// file, or the one band an earlier step gives, fused in the same tile.
+struct BandSource {
+  enum class Kind { Input, Step };
+  Kind kind = Kind::Input;
+  size_t index = 0;  ///< into Plan::bands (Input) or Plan::steps (Step)
+  friend bool operator==(const BandSource&, const BandSource&) = default;
+};
+
 struct PlannedStep {
   std::string id;
   std::string op;
   std::shared_ptr<const ops::Op> impl;
-  size_t input = 0;       ///< index into Plan::inputs
+  /// Index into Plan::inputs: the input it reads, or whose grid the steps it reads share.
+  size_t input = 0;
   ops::CellType cells{};  ///< the cell type the op reads its input as
-  int64_t halo = 0;       ///< the halo its tile read needs, added up along its path of steps
-  /// For an op of named inputs: index into Plan::bands of each band it reads, in the order of
-  /// its band_inputs(); `input` is then the first one's input. Empty for ops of one input.
+  /// The halo its tile read needs: its op's halo plus the largest halo of the steps it reads.
+  int64_t halo = 0;
+  /// For an op of named inputs: where each band of its band_inputs() comes from, in that order.
+  std::vector<BandSource> reads;
+  /// For an op of named inputs: index into Plan::bands of each input band among `reads`.
   std::vector<size_t> bands;
-  /// The earlier step whose output it reads (its `in` names a step); `input` is then that
+  /// The earlier step whose output it reads when its `in` names a step; `input` is then that
   /// step's input, whose grid and georeferencing it shares.
   std::optional<size_t> source;
+  /// Every earlier step it reads (its `source`, or the steps its expr names), each once.
+  std::vector<size_t> sources;
   /// Cells beyond the tile the step computes on each side, so that the steps reading it have
   /// their halo: the largest margin + op halo of its readers (0 when no step reads it).
   int64_t margin = 0;
+
+  /// Whether it reads TileIn::cells of an input: an op of one input whose `in` is an input.
+  bool reads_input_cells() const { return reads.empty() && !source; }
 };
 
 struct PlannedOutput {
@@ -56,8 +73,11 @@ struct Plan {
   TileGrid grid;
   int64_t halo = 0;  ///< the largest halo any tile read needs
 
-  /// Bytes each thread allocates once for its tile buffers: each input tile with its halo in
-  /// 4-byte cells, each step's output tile, and encoder buffers of twice an output band's tile.
+  /// Bytes each thread allocates once for its tile buffers, as the executor allocates them:
+  /// each input tile with the plan's halo (4-byte cells, once per cell type steps read it as;
+  /// bands of named inputs in their own type), each step's output tile, each step others read
+  /// over its tile grown by its margin (and its Byte cells converted for the steps reading
+  /// them), and encoder buffers of twice an output band's tile.
   int64_t bytes_per_thread() const;
   /// The estimate for one rank: threads x bytes_per_thread() + GDAL's block cache + overhead.
   int64_t bytes_per_rank(int threads) const;
@@ -73,11 +93,11 @@ inline constexpr int64_t rank_overhead_bytes = int64_t{32} << 20;
 /// Default tile size: a multiple of 16 (as TIFF requires), 512 unless the job asks otherwise.
 inline constexpr int64_t default_tile = 512;
 
-/// The halo each step's tile read needs: its op's halo (`op_halos[i]` for job.steps[i]) plus
-/// the halo of the step it reads, added up along the path back to an input (a step of named
-/// inputs, whose `in` is empty, reads inputs directly). Throws
-/// tessera::Error at a step's `in` when it names neither an input nor an earlier step.
-std::vector<int64_t> path_halos(const job::JobSpec& job, const std::vector<int64_t>& op_halos);
+/// The halo each step's tile read needs: its op's halo (`op_halos[i]`) plus the largest halo of
+/// the steps it reads (`sources[i]`, each an earlier step), added up along every path back to
+/// the inputs. Throws tessera::Error when a step reads itself or a later step.
+std::vector<int64_t> path_halos(const std::vector<std::vector<size_t>>& sources,
+                                const std::vector<int64_t>& op_halos);
 
 /// The tile grid for a raster: `tile` (or default_tile) cells square, each side clamped to the
 /// raster's side rounded up to a multiple of 16, so that even a 1 x 1 raster gets a 16 x 16 tile.

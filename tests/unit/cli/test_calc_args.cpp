@@ -90,5 +90,38 @@ TEST(CalcArgs, AnExistingOutfileNeedsOverwrite) {
   std::remove(path.c_str());
 }
 
+TEST(CalcArgs, WithoutTypeTheTypeComesFromTheInputsAsGdalCalcPy) {
+  auto c = parse_calc_args({"-A", "a.tif", "-B", "b.tif", "-C", "c.tif", "--calc", "A+B", "--calc",
+                            "A", "--outfile", "/nonexistent/o.tif"});
+  EXPECT_TRUE(c.type_from_inputs);
+  EXPECT_EQ(c.job.steps[0].options.count("type"), 0u);
+  // C is not read by any expression, yet gdal_calc.py counts it, as tessera does.
+  set_default_type(c, {PixelType::Byte, PixelType::UInt16, PixelType::Int16});
+  EXPECT_FALSE(c.type_from_inputs);
+  for (const auto& step : c.job.steps)
+    EXPECT_EQ(std::get<std::string>(step.options.at("type")), "Int32");
+  EXPECT_EQ(c.job.steps[0].options.count("nodata"), 0u);  // gdal_calc.py's for Int32
+}
+
+TEST(CalcArgs, AGivenTypeIsKept) {
+  const auto c = parse_calc_args(
+      {"-A", "a.tif", "--calc", "A", "--outfile", "/nonexistent/o.tif", "--type", "Byte"});
+  EXPECT_FALSE(c.type_from_inputs);
+  EXPECT_EQ(std::get<std::string>(c.job.steps[0].options.at("type")), "Byte");
+}
+
+TEST(CalcArgs, ADefaultTypeOfInt64IsAnError) {
+  auto c = parse_calc_args(
+      {"-A", "a.tif", "-B", "b.tif", "--calc", "A", "--outfile", "/nonexistent/o.tif"});
+  try {
+    set_default_type(c, {PixelType::UInt32, PixelType::Int16});
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "--type: gdal_calc.py's default for input B (Int16) with UInt32 inputs is Int64, "
+              "which tessera does not write; give --type");
+  }
+}
+
 }  // namespace
 }  // namespace tessera::cli

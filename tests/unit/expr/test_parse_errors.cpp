@@ -43,7 +43,7 @@ TEST(ParseErrors, NameTheColumn) {
       {"1 < A < 5", "calc: column 7: comparisons do not chain: write (a < b) and (b < c)"},
       {"A = 1", "calc: column 3: '=' is not an operator; compare with '=='"},
       {"A > 1 ? 2", "calc: column 10: expected ':' but found the end of the expression"},
-      {"isnodata(3)", "calc: column 10: isnodata takes an input (A, B)"},
+      {"isnodata(3)", "calc: column 10: isnodata takes an input (inputs: A, B)"},
       {"isnodata(A + 1)", "calc: column 12: expected ')' but found '+'"},
       {"A.astype(int16)",
        "calc: column 10: astype(int16) is not supported: values are float64; "

@@ -263,20 +263,71 @@ TEST(JobFileErrors, StepIdThatIsAnInputName) {
 TEST(JobFileErrors, InNamingNothingKnown) {
   EXPECT_EQ(
       error_of(job(kInput, "\n[[step]]\nid = \"s\"\nop = \"slope\"\nin = \"dme\"\n", kOutput)),
-      "t.toml:7:6: step 's': in: 'dme' names no input or earlier step (inputs: dem)");
+      "t.toml:7:6: step 's': in: 'dme' names no input or step (inputs: dem; steps: s)");
 }
 
-TEST(JobFileErrors, InNamingALaterStepIsNotChaining) {
+TEST(JobFile, AStepMayReadAStepWrittenAfterIt) {
   const std::string steps =
       "\n[[step]]\nid = \"a\"\nop = \"slope\"\nin = \"slope\"\n" + std::string(kSlopeStep);
-  EXPECT_EQ(error_of(job(kInput, steps, kOutput)),
-            "t.toml:7:6: step 'a': in: 'slope' names no input or earlier step (inputs: dem)");
+  const JobSpec spec = parse(job(kInput, steps, kOutput));
+  ASSERT_EQ(spec.steps.size(), 2u);
+  EXPECT_EQ(spec.steps[0].id, "slope");  // what a step reads runs before it
+  EXPECT_EQ(spec.steps[1].id, "a");
+  EXPECT_EQ(spec.steps[1].where.line, 4);  // positions stay those of the file
 }
 
 TEST(JobFile, AStepMayReadAnEarlierStep) {
   const std::string steps =
       std::string(kSlopeStep) + "\n[[step]]\nid = \"a\"\nop = \"aspect\"\nin = \"slope\"\n";
   EXPECT_EQ(error_of(job(kInput, steps, kOutput)), "");
+  EXPECT_EQ(parse(job(kInput, steps, kOutput)).steps[0].id, "slope");
+}
+
+TEST(JobFileErrors, StepsReadingEachOtherInACycle) {
+  const std::string two =
+      "\n[[step]]\nid = \"slope\"\nop = \"slope\"\nin = \"b\"\n"
+      "\n[[step]]\nid = \"b\"\nop = \"TPI\"\nin = \"slope\"\n";
+  EXPECT_EQ(error_of(job(kInput, two, kOutput)),
+            "t.toml:7:6: step 'slope': in: steps read each other in a cycle: slope -> b -> slope");
+  const std::string itself = "\n[[step]]\nid = \"slope\"\nop = \"slope\"\nin = \"slope\"\n";
+  EXPECT_EQ(error_of(job(kInput, itself, kOutput)),
+            "t.toml:7:6: step 'slope': in: steps read each other in a cycle: slope -> slope");
+}
+
+TEST(JobFileErrors, ACycleThroughACalcExpressionPointsAtTheName) {
+  // c reads slope in its expr (line 12, column 8 + 7), slope reads c through `in`; x, outside
+  // the cycle, reads slope and waits for it.
+  const std::string steps =
+      "\n[[step]]\nid = \"x\"\nop = \"TPI\"\nin = \"slope\"\n"
+      "\n[[step]]\nid = \"c\"\nop = \"calc\"\nexpr = \"dem + slope\"\n"
+      "\n[[step]]\nid = \"slope\"\nop = \"slope\"\nin = \"c\"\n";
+  EXPECT_EQ(error_of(job(kInput, steps, kOutput)),
+            "t.toml:12:15: step 'c': expr: steps read each other in a cycle: c -> slope -> c");
+}
+
+TEST(JobFileErrors, ACalcNamingNothingListsTheInputsAndTheSteps) {
+  const std::string steps =
+      std::string(kSlopeStep) + "\n[[step]]\nid = \"c\"\nop = \"calc\"\nexpr = \"slpe > 30\"\n";
+  EXPECT_EQ(error_of(job(kInput, steps, kOutput)),
+            "t.toml:12:9: step 'c': expr: calc: column 1: unknown name 'slpe' (inputs: dem; "
+            "steps: slope)");
+  // A step is not among the names its own expression may read.
+  const std::string itself =
+      std::string(kSlopeStep) + "\n[[step]]\nid = \"c\"\nop = \"calc\"\nexpr = \"c + 1\"\n";
+  EXPECT_EQ(error_of(job(kInput, itself, kOutput)),
+            "t.toml:12:9: step 'c': expr: calc: column 1: unknown name 'c' (inputs: dem; steps: "
+            "slope)");
+}
+
+TEST(JobFile, ACalcMayNameStepsWrittenAfterIt) {
+  const std::string steps =
+      "\n[[step]]\nid = \"steep\"\nop = \"calc\"\n"
+      "expr = \"slope > 30\"\ntype = \"uint8\"\n" +
+      std::string(kSlopeStep);
+  const JobSpec spec = parse(job(kInput, steps, kOutput));
+  ASSERT_EQ(spec.steps.size(), 2u);
+  EXPECT_EQ(spec.steps[0].id, "slope");
+  EXPECT_EQ(spec.steps[1].id, "steep");
 }
 
 TEST(JobFileErrors, UnknownOpListsTheKnownOnes) {

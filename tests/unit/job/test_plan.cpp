@@ -276,14 +276,26 @@ job::JobSpec chained_job() {
 }
 
 TEST(PathHalos, HalosAddUpAlongAChain) {
-  EXPECT_EQ(path_halos(chained_job(), {2, 1, 1, 1}), (std::vector<int64_t>{2, 3, 4, 1}));
+  // a <- b <- c, and d alone.
+  EXPECT_EQ(path_halos({{}, {0}, {1}, {}}, {2, 1, 1, 1}), (std::vector<int64_t>{2, 3, 4, 1}));
 }
 
-TEST(PathHalos, InNamingNothingIsAnError) {
+TEST(PathHalos, TheWidestPathWins) {
+  // d reads a (halo 2) and c (a 1 + 1 + 1 path of 3): d needs 3 + its own 0.
+  EXPECT_EQ(path_halos({{}, {}, {1}, {0, 2}}, {2, 1, 2, 0}), (std::vector<int64_t>{2, 1, 3, 3}));
+}
+
+TEST(PathHalos, ReadingItselfOrALaterStepIsAnError) {
+  EXPECT_THROW(path_halos({{}, {1}}, {1, 1}), Error);
+  EXPECT_THROW(path_halos({{1}, {}}, {1, 1}), Error);
+  EXPECT_THROW(path_halos({{}, {0}}, {1}), Error);
+}
+
+TEST(Plan, InNamingNothingIsAnError) {
   job::JobSpec job = chained_job();
   job.steps[1].in = "z";
-  EXPECT_THROW(path_halos(job, {1, 1, 1, 1}), Error);
-  EXPECT_THROW(path_halos(chained_job(), {1, 1}), Error);
+  EXPECT_EQ(plan_error(job, {dem({10, 10})}),
+            "step 'b': in: 'z' names no input or step that comes before it");
 }
 
 TEST(Plan, ChainedStepsComputeMarginsForTheStepsThatReadThem) {

@@ -24,9 +24,9 @@ std::string key_of_error(std::string_view name, const Options& options) {
 TEST(Registry, ListsGdaldemsModesAndCalcInOneExplicitList) {
   std::vector<std::string> names;
   for (const auto& e : registry()) names.emplace_back(e.name);
-  EXPECT_EQ(names,
-            (std::vector<std::string>{"hillshade", "slope", "aspect", "color-relief", "TRI", "TPI",
-                                      "roughness", "calc", "set-type", "reclassify"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"hillshade", "slope", "aspect", "color-relief", "TRI",
+                                             "TPI", "roughness", "calc", "set-type", "reclassify",
+                                             "focal.mean", "focal.sum", "focal.min", "focal.max"}));
   EXPECT_THROW(make_op("shade-me", {}), Error);
 }
 
