@@ -216,10 +216,10 @@ void close_tiff(Tiff tif, const std::string& path, const TiffErrors& errors) {
 }
 
 Tiff open_client_tiff(thandle_t client, const TiffClientProcs& p, const TiffOptions& options,
-                      const std::string& label, const TiffErrors& errors) {
-  Tiff tif(TIFFClientOpenExt("memory", "wl", client, p.read, p.write, p.seek, p.close, p.size,
+                      const std::string& label, const TiffErrors& errors, const char* mode) {
+  Tiff tif(TIFFClientOpenExt(label.c_str(), mode, client, p.read, p.write, p.seek, p.close, p.size,
                              p.map, p.unmap, options.get()));
-  if (!tif) throw Error(with_reason(label + ": cannot open an in-memory TIFF", errors.last));
+  if (!tif) throw Error(with_reason(label + ": cannot open through libtiff", errors.last));
   return tif;
 }
 

@@ -105,10 +105,10 @@ struct TiffClientProcs {
   TIFFUnmapFileProc unmap;
 };
 
-/// Opens `client` for writing (little-endian) through `procs`, errors going to `options`' handler.
-/// Throws "<label>: cannot open an in-memory TIFF: <message>".
+/// Opens `client` through `procs` in `mode` (by default a new little-endian file), errors going
+/// to `options`' handler. Throws "<label>: cannot open through libtiff: <message>".
 Tiff open_client_tiff(thandle_t client, const TiffClientProcs& procs, const TiffOptions& options,
-                      const std::string& label, const TiffErrors& errors);
+                      const std::string& label, const TiffErrors& errors, const char* mode = "wl");
 /// Sets one tag: `value` as an int for 16-bit and int tags, as uint32_t for 32-bit ones, as
 /// TIFFSetField reads them. Throws "<label>: cannot set TIFF tag N: <message>".
 void set_tag(TIFF* tif, uint32_t tag, int value, const std::string& label,

@@ -1,11 +1,15 @@
 // The single GeoTIFF writer: GDAL creates the empty tiled file with its georeferencing, then
 // libtiff appends tiles compressed elsewhere (raw tile writes) and the file is renamed into place.
+// For an uncompressed output libtiff can instead lay every tile out in advance (reserve_tiles),
+// and each rank writes its own tiles in place through a TileFile.
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <utility>
 
 #include "gdal_util.hpp"
 #include "tessera/core/error.hpp"
@@ -35,19 +39,65 @@ std::vector<std::string> creation_options(const OutputSpec& spec) {
   return list;
 }
 
+/// The output file as libtiff sees it through TIFFClientOpen. While `reserving`, writes only
+/// move the position and the size: libtiff records where each tile goes and the bytes come later,
+/// from whichever rank computed the tile.
+struct FileClient {
+  int fd = -1;
+  uint64_t pos = 0;
+  uint64_t size = 0;  // the file's size as libtiff sees it, reserved bytes included
+  bool reserving = false;
+
+  static FileClient& of(thandle_t h) { return *static_cast<FileClient*>(h); }
+
+  static tmsize_t read(thandle_t h, void* buf, tmsize_t n) {
+    FileClient& f = of(h);
+    const ssize_t got = pread(f.fd, buf, static_cast<size_t>(n), static_cast<off_t>(f.pos));
+    if (got > 0) f.pos += static_cast<uint64_t>(got);
+    return got;
+  }
+  static tmsize_t write(thandle_t h, void* buf, tmsize_t n) {
+    FileClient& f = of(h);
+    if (!f.reserving) {
+      const auto* bytes = static_cast<const char*>(buf);
+      for (tmsize_t done = 0; done < n;) {
+        const ssize_t put = pwrite(f.fd, bytes + done, static_cast<size_t>(n - done),
+                                   static_cast<off_t>(f.pos + static_cast<uint64_t>(done)));
+        if (put <= 0) return -1;
+        done += put;
+      }
+    }
+    f.pos += static_cast<uint64_t>(n);
+    f.size = std::max(f.size, f.pos);
+    return n;
+  }
+  static toff_t seek(thandle_t h, toff_t offset, int whence) {
+    FileClient& f = of(h);
+    const uint64_t base = whence == SEEK_CUR ? f.pos : whence == SEEK_END ? f.size : 0;
+    f.pos = base + offset;
+    return f.pos;
+  }
+  static int close(thandle_t) { return 0; }
+  static toff_t file_size(thandle_t h) { return of(h).size; }
+  static int map(thandle_t, void**, toff_t*) { return 0; }
+  static void unmap(thandle_t, void*, toff_t) {}
+};
+
 }  // namespace
 
 struct GeoTiffWriter::Impl {
   OutputSpec spec;
   TemporaryFile temporary;
   detail::TiffErrors errors;
+  FileClient file;
+  detail::TiffOptions options{&errors};
   detail::Tiff tif;
   int64_t tiles_per_band = 0;
 
-  explicit Impl(const OutputSpec& s) : spec(s), temporary(temporary_path(s.path, getpid())) {
+  explicit Impl(const OutputSpec& s) : spec(s), temporary(io::temporary_path(s.path, getpid())) {
     detail::check_options(spec);
     create_empty();
-    tif = detail::open_tiff(temporary.path(), spec.path, "r+", errors);
+    open_for_update();
     tiles_per_band = ((spec.size.width + spec.tile_width - 1) / spec.tile_width) *
                      ((spec.size.height + spec.tile_height - 1) / spec.tile_height);
     check_layout();
@@ -63,6 +113,46 @@ struct GeoTiffWriter::Impl {
     if (!spec.crs_wkt.empty()) detail::set_crs(ds.get(), spec.path, spec.crs_wkt);
     for (int b = 0; b < spec.bands; ++b) describe_band(ds.get(), b);
     detail::close_checked(std::move(ds), spec.path, "cannot write the empty file");
+  }
+
+  // libtiff on the file GDAL created, through FileClient.
+  void open_for_update() {
+    file.fd = ::open(temporary.path().c_str(), O_RDWR | O_CLOEXEC);
+    if (file.fd < 0)
+      throw Error(spec.path + ": cannot open " + temporary.path() + ": " + std::strerror(errno));
+    const off_t end = lseek(file.fd, 0, SEEK_END);
+    file.size = end > 0 ? static_cast<uint64_t>(end) : 0;
+    static constexpr detail::TiffClientProcs procs{
+        FileClient::read,      FileClient::write, FileClient::seek, FileClient::close,
+        FileClient::file_size, FileClient::map,   FileClient::unmap};
+    tif = detail::open_client_tiff(&file, procs, options, spec.path, errors, "r+");
+  }
+
+  ~Impl() {
+    tif.reset();
+    if (file.fd >= 0) ::close(file.fd);
+  }
+
+  TileLayout reserve_tiles() {
+    if (spec.options.compression != Compression::None)
+      throw Error(spec.path + ": only uncompressed tiles can be laid out in advance");
+    const auto tile_bytes = static_cast<int64_t>(spec.tile_width * spec.tile_height) *
+                            static_cast<int64_t>(size_of(spec.type));
+    const int64_t count = tiles_per_band * spec.bands;
+    // Any bytes will do: while reserving, libtiff's writes move the position and nothing else.
+    const std::vector<std::byte> stand_in(static_cast<size_t>(tile_bytes));
+    file.reserving = true;
+    for (int64_t i = 0; i < count; ++i)
+      detail::write_raw_tile(tif.get(), static_cast<uint32_t>(i), stand_in, spec.path, errors);
+    file.reserving = false;
+    uint64_t* offsets = nullptr;
+    if (!TIFFGetField(tif.get(), TIFFTAG_TILEOFFSETS, &offsets) || !offsets)
+      throw Error(spec.path + ": libtiff recorded no tile offsets");
+    const TileLayout layout{static_cast<int64_t>(offsets[0]), tile_bytes, tiles_per_band};
+    for (int64_t i = 0; i < count; ++i)
+      if (static_cast<int64_t>(offsets[i]) != layout.first + i * tile_bytes)
+        throw Error(spec.path + ": libtiff laid the tiles out unevenly");
+    return layout;
   }
 
   void describe_band(GDALDatasetH ds, int b) {
@@ -99,6 +189,9 @@ struct GeoTiffWriter::Impl {
   void commit() {
     if (!tif) throw Error(spec.path + ": committed twice");
     detail::close_tiff(std::move(tif), spec.path, errors);
+    const int fd = std::exchange(file.fd, -1);
+    if (::close(fd) != 0)
+      throw Error(spec.path + ": cannot finish: " + std::string(std::strerror(errno)));
     if (std::rename(temporary.path().c_str(), spec.path.c_str()) != 0)
       throw Error(spec.path + ": cannot rename " + temporary.path() +
                   " into place: " + std::strerror(errno));
@@ -108,6 +201,35 @@ struct GeoTiffWriter::Impl {
 
 GeoTiffWriter::GeoTiffWriter(const OutputSpec& spec) : impl_(std::make_unique<Impl>(spec)) {}
 GeoTiffWriter::~GeoTiffWriter() = default;
+
+TileLayout GeoTiffWriter::reserve_tiles() { return impl_->reserve_tiles(); }
+
+const std::string& GeoTiffWriter::temporary_path() const { return impl_->temporary.path(); }
+
+TileFile::TileFile(const std::string& path, const std::string& label, TileLayout layout)
+    : label_(label), layout_(layout), fd_(::open(path.c_str(), O_WRONLY | O_CLOEXEC)) {
+  if (fd_ < 0) throw Error(label_ + ": cannot open " + path + ": " + std::strerror(errno));
+}
+
+TileFile::~TileFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void TileFile::write(int band, int64_t tile, std::span<const std::byte> bytes) {
+  if (static_cast<int64_t>(bytes.size()) != layout_.tile_bytes || tile < 0 ||
+      tile >= layout_.tiles_per_band || band < 0)
+    throw Error(label_ + ": tile " + std::to_string(tile) + " of band " + std::to_string(band) +
+                " does not fit the file's layout");
+  const int64_t at = layout_.first + (band * layout_.tiles_per_band + tile) * layout_.tile_bytes;
+  for (size_t done = 0; done < bytes.size();) {
+    const ssize_t put = pwrite(fd_, bytes.data() + done, bytes.size() - done,
+                               static_cast<off_t>(at + static_cast<int64_t>(done)));
+    if (put <= 0)
+      throw Error(label_ + ": cannot write tile " + std::to_string(tile) + ": " +
+                  std::strerror(put < 0 ? errno : ENOSPC));
+    done += static_cast<size_t>(put);
+  }
+}
 
 void GeoTiffWriter::write_tile(int band, int64_t tile, std::span<const std::byte> encoded) {
   impl_->write_tile(band, tile, encoded);

@@ -1,8 +1,10 @@
 // The streaming executor: ranks claim tiles, threads process them, rank 0 writes GeoTIFF tiles in
-// order and every rank writes its own tiles of HDF5 outputs in lock-step collective rounds.
+// order (or, for an uncompressed GeoTIFF on one node, every rank writes its own tiles in place)
+// and every rank writes its own tiles of HDF5 outputs in lock-step collective rounds.
 #include "tessera/run/executor.hpp"
 
 #include <omp.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -21,6 +23,7 @@
 #include "tessera/io/geotiff.hpp"
 #include "tessera/io/hdf5.hpp"
 #include "tessera/io/raster_source.hpp"
+#include "tessera/io/temporary_files.hpp"
 #include "tessera/par/agreement.hpp"
 #include "tessera/par/environment.hpp"
 #include "tessera/par/mpi_io.hpp"
@@ -44,11 +47,27 @@ double seconds_since(Clock::time_point start) {
 /// GDAL's block cache per rank: enough for the halo rows tiles share, bounded whatever the raster.
 constexpr int64_t gdal_cache_bytes = 64LL << 20;
 
-/// The band slots of one output format, in slot order.
-std::vector<int64_t> slots_of(const plan::Plan& plan, const BandSlots& slots, OutputFormat format) {
+/// How the band-tiles of an output reach its file.
+enum class Route {
+  Ordered,  ///< GeoTIFF: encoded by their rank, sent to rank 0, appended in tile order
+  InPlace,  ///< uncompressed GeoTIFF, all ranks on one node: each rank writes its own in place
+  Hdf5,     ///< HDF5: every rank writes its own in collective rounds
+};
+
+/// The route of `spec`'s tiles in a run whose ranks are all on one node or not.
+Route route_of(const OutputSpec& spec, bool one_node) {
+  if (spec.format == OutputFormat::Hdf5) return Route::Hdf5;
+  return one_node && spec.options.compression == Compression::None ? Route::InPlace
+                                                                   : Route::Ordered;
+}
+
+/// The band slots whose outputs take `route`, in slot order.
+std::vector<int64_t> slots_of(const plan::Plan& plan, const BandSlots& slots, Route route,
+                              bool one_node) {
   std::vector<int64_t> chosen;
   for (int64_t slot = 0; slot < slots.bands(); ++slot)
-    if (plan.outputs[slots.at(slot).first].spec.format == format) chosen.push_back(slot);
+    if (route_of(plan.outputs[slots.at(slot).first].spec, one_node) == route)
+      chosen.push_back(slot);
   return chosen;
 }
 
@@ -109,11 +128,12 @@ struct Batch {
 /// One rank's run of the streaming pass. Only the main thread calls MPI (and HDF5).
 class StreamingPass {
  public:
-  StreamingPass(const plan::Plan& plan, int threads, const SourceFactory& make)
+  StreamingPass(const plan::Plan& plan, int threads, bool one_node, const SourceFactory& make)
       : plan_(plan),
         slots_(plan),
-        tiff_slots_(slots_of(plan, slots_, OutputFormat::GeoTiff)),
-        hdf5_slots_(slots_of(plan, slots_, OutputFormat::Hdf5)),
+        tiff_slots_(slots_of(plan, slots_, Route::Ordered, one_node)),
+        in_place_slots_(slots_of(plan, slots_, Route::InPlace, one_node)),
+        hdf5_slots_(slots_of(plan, slots_, Route::Hdf5, one_node)),
         threads_(threads),
         rank_(par::world_rank()) {
     for (int t = 0; t < threads; ++t) workers_.push_back(make());
@@ -130,6 +150,35 @@ class StreamingPass {
         hdf5_[output] = std::make_unique<io::Hdf5Writer>(plan_.outputs[output].spec);
     }
     if (rank_ == 0) writer_ = std::make_unique<OrderedWriter>(plan_, slots_, tiff_slots_);
+    in_place_.resize(plan_.outputs.size());
+    if (rank_ != 0) return;
+    for (int64_t slot : in_place_slots_) {
+      InPlaceOutput& out = in_place_[slots_.at(slot).first];
+      if (out.writer) continue;
+      out.writer = std::make_unique<io::GeoTiffWriter>(plan_.outputs[slots_.at(slot).first].spec);
+      out.layout = out.writer->reserve_tiles();
+    }
+  }
+
+  /// Collective, after open_outputs: rank 0's layout of each in-place output reaches every rank,
+  /// which then opens the file for its own tiles (a step of its own, so failures are agreed).
+  void share_layouts() {
+    const int64_t pid = par::broadcast_from_root(static_cast<int64_t>(getpid()));
+    for (int64_t slot : in_place_slots_) {
+      const size_t output = slots_.at(slot).first;
+      InPlaceOutput& out = in_place_[output];
+      if (out.shared) continue;
+      out.layout.first = par::broadcast_from_root(out.layout.first);
+      out.layout.tile_bytes = par::broadcast_from_root(out.layout.tile_bytes);
+      out.layout.tiles_per_band = par::broadcast_from_root(out.layout.tiles_per_band);
+      out.path = io::temporary_path(plan_.outputs[output].spec.path, pid);
+      out.shared = true;
+    }
+  }
+  void open_in_place_files() {
+    for (auto& out : in_place_)
+      if (out.shared && !out.file)
+        out.file = std::make_unique<io::TileFile>(out.path, out.path, out.layout);
   }
 
   /// Processes tiles until none are left or some rank failed; returns this rank's failure.
@@ -139,6 +188,10 @@ class StreamingPass {
   void commit() {
     for (auto& writer : hdf5_)
       if (writer) writer->commit();
+    for (auto& out : in_place_) {
+      out.file.reset();
+      if (out.writer) out.writer->commit();
+    }
     if (!writer_) return;
     const auto per_tile = static_cast<int64_t>(tiff_slots_.size());
     if (writer_->written() != plan_.grid.count() * per_tile)
@@ -160,16 +213,28 @@ class StreamingPass {
   void drain(bool block);
   void note_progress();
 
+  /// An output whose tiles every rank writes in place: rank 0 holds the writer, every rank a
+  /// TileFile into the writer's temporary file.
+  struct InPlaceOutput {
+    std::unique_ptr<io::GeoTiffWriter> writer;  // rank 0
+    io::TileLayout layout;
+    std::string path;
+    bool shared = false;
+    std::unique_ptr<io::TileFile> file;
+  };
+
   const plan::Plan& plan_;
   BandSlots slots_;
-  std::vector<int64_t> tiff_slots_;  // sent to rank 0, encoded
-  std::vector<int64_t> hdf5_slots_;  // kept raw, written by this rank
+  std::vector<int64_t> tiff_slots_;      // sent to rank 0, encoded
+  std::vector<int64_t> in_place_slots_;  // written in place by this rank
+  std::vector<int64_t> hdf5_slots_;      // kept raw, written by this rank
   int threads_;
   int rank_;
   std::vector<std::unique_ptr<TileSource>> workers_;
   std::vector<std::vector<Bytes>> encoded_;            // per batch slot, per band slot
   std::vector<std::unique_ptr<io::Hdf5Writer>> hdf5_;  // per output; null for GeoTIFF ones
   std::unique_ptr<OrderedWriter> writer_;
+  std::vector<InPlaceOutput> in_place_;  // per output; empty entries for the others
   std::unique_ptr<par::Inbox> inbox_;
   par::Outbox outbox_;
   std::vector<Bytes> spare_;
@@ -234,8 +299,20 @@ Bytes StreamingPass::fresh_buffer() {
   return buffer;
 }
 
-/// Hands the GeoTIFF band-tiles of a batch on to the writer; HDF5 ones stay in encoded_.
+/// Writes the in-place band-tiles of a batch and hands the ordered ones on to the writer; HDF5
+/// ones stay in encoded_.
 void StreamingPass::deliver(int64_t first, int64_t count) {
+  if (!in_place_slots_.empty()) {
+    const auto start = Clock::now();
+    for (int64_t i = 0; i < count; ++i)
+      for (int64_t slot : in_place_slots_) {
+        const auto [output, band] = slots_.at(slot);
+        const auto& bytes = encoded_[static_cast<size_t>(i)][static_cast<size_t>(slot)];
+        in_place_[output].file->write(band, first + i, bytes);
+        bytes_written_ += static_cast<int64_t>(bytes.size());
+      }
+    main_.write += seconds_since(start);
+  }
   const auto per_tile = static_cast<int64_t>(tiff_slots_.size());
   for (int64_t i = 0; i < count; ++i) {
     auto& encoded = encoded_[static_cast<size_t>(i)];
@@ -396,8 +473,10 @@ void execute(const plan::Plan& plan, const RunOptions& options) {
 void execute_sources(const plan::Plan& plan, const RunOptions& options, const SourceFactory& make) {
   const auto start = Clock::now();
   const int threads = choose_threads(options.threads, options.ranks_on_node);
-  StreamingPass pass(plan, threads, make);
+  StreamingPass pass(plan, threads, options.ranks_on_node == par::world_size(), make);
   par::agreed([&] { pass.open_outputs(); });
+  pass.share_layouts();
+  par::agreed([&] { pass.open_in_place_files(); });
   Progress progress(plan.grid.count(), plan.grid.raster().cells(),
                     !options.quiet && par::world_rank() == 0);
   {

@@ -32,6 +32,34 @@ class TileEncoder {
   std::unique_ptr<Impl> impl_;
 };
 
+/// Where the band-tiles of an uncompressed GeoTIFF lie: band-tile i (band * tiles_per_band +
+/// tile) at byte first + i * tile_bytes.
+struct TileLayout {
+  int64_t first = 0;
+  int64_t tile_bytes = 0;
+  int64_t tiles_per_band = 0;
+};
+
+/// One process's way into a GeoTIFF whose tiles GeoTiffWriter::reserve_tiles() laid out: writes
+/// uncompressed band-tiles in place (pwrite), so that every rank writes its own tiles at once.
+class TileFile {
+ public:
+  /// Opens `path` (the writer's temporary file) for writing; `label` names it in errors.
+  TileFile(const std::string& path, const std::string& label, TileLayout layout);
+  ~TileFile();
+  TileFile(const TileFile&) = delete;
+  TileFile& operator=(const TileFile&) = delete;
+
+  /// Writes band-tile `tile` of band `band` (both from 0); throws tessera::Error, with what the
+  /// system said (a full disk, say), on failure.
+  void write(int band, int64_t tile, std::span<const std::byte> bytes);
+
+ private:
+  std::string label_;
+  TileLayout layout_;
+  int fd_ = -1;
+};
+
 /// The single writer of one output. Creates the file under a temporary name beside the final
 /// path; commit() closes it and renames it into place. Destroyed without commit(), it removes
 /// the temporary file, so a failed run leaves nothing at the final path.
@@ -41,6 +69,14 @@ class GeoTiffWriter {
   ~GeoTiffWriter();
   GeoTiffWriter(const GeoTiffWriter&) = delete;
   GeoTiffWriter& operator=(const GeoTiffWriter&) = delete;
+
+  /// For an uncompressed output, before any write_tile: has libtiff record where every
+  /// band-tile will lie, as if written in order, without writing their bytes, so that any
+  /// process can then write them in place through a TileFile. Throws if the layout is not one
+  /// tile after the other.
+  TileLayout reserve_tiles();
+  /// The file being written (renamed to the output's path by commit()).
+  const std::string& temporary_path() const;
 
   /// Appends the encoded bytes of tile `tile` (row-major index in the tile grid) of band `band`
   /// (0-based). Tiles of a band are planes (INTERLEAVE=BAND). Throws tessera::Error on failure.

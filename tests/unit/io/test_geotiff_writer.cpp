@@ -361,5 +361,79 @@ TEST(GeoTiffWriter, BigTiffWhenAsked) {
   EXPECT_EQ(header[2], 43);  // BigTIFF's version number; classic TIFF has 42
 }
 
+// The bytes of a whole file.
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Every band-tile written in place through two TileFiles (as two ranks would), in a shuffled
+// order, gives the file the ordered writer gives with the tiles appended in order.
+TEST(InPlaceTiles, SameFileAsTilesAppendedInOrder) {
+  for (const int bands : {1, 3}) {
+    test::TempDir dir;
+    OutputSpec ordered =
+        make_spec(dir.file("ordered.tif"), PixelType::Float32, bands, Compression::None, 1);
+    OutputSpec in_place = ordered;
+    in_place.path = dir.file("in_place.tif");
+    std::vector<std::vector<std::byte>> cells;
+    for (int b = 0; b < bands; ++b) cells.push_back(band_cells(ordered.type, ordered.size, b));
+    const TileGrid grid(ordered.size, ordered.tile_width, ordered.tile_height);
+    {
+      GeoTiffWriter writer(ordered);
+      for (int b = 0; b < bands; ++b)
+        for (int64_t t = 0; t < grid.count(); ++t)
+          writer.write_tile(b, t, tile_cells(cells[static_cast<size_t>(b)], grid, ordered.type, t));
+      writer.commit();
+    }
+    {
+      GeoTiffWriter writer(in_place);
+      const TileLayout layout = writer.reserve_tiles();
+      EXPECT_EQ(layout.tiles_per_band, grid.count());
+      TileFile first(writer.temporary_path(), "rank 0", layout);
+      TileFile second(writer.temporary_path(), "rank 1", layout);
+      std::vector<std::pair<int, int64_t>> order;
+      for (int b = 0; b < bands; ++b)
+        for (int64_t t = 0; t < grid.count(); ++t) order.emplace_back(b, t);
+      std::shuffle(order.begin(), order.end(), std::mt19937(7));
+      for (size_t i = 0; i < order.size(); ++i) {
+        const auto [b, t] = order[i];
+        (i % 2 ? second : first)
+            .write(b, t, tile_cells(cells[static_cast<size_t>(b)], grid, in_place.type, t));
+      }
+      writer.commit();
+    }
+    EXPECT_EQ(dir.entries(), 2);
+    EXPECT_TRUE(file_bytes(ordered.path) == file_bytes(in_place.path)) << bands << " bands";
+    GDALDatasetH ds = GDALOpen(in_place.path.c_str(), GA_ReadOnly);
+    ASSERT_NE(ds, nullptr);
+    for (int b = 0; b < bands; ++b) check_band(ds, in_place, b, cells[static_cast<size_t>(b)]);
+    GDALClose(ds);
+  }
+}
+
+TEST(InPlaceTiles, OnlyUncompressedTilesAndOnlyWholeOnesFit) {
+  test::TempDir dir;
+  GeoTiffWriter zstd(make_spec(dir.file("z.tif"), PixelType::Float32, 1, Compression::Zstd, 1));
+  EXPECT_THROW(zstd.reserve_tiles(), Error);
+  GeoTiffWriter plain(make_spec(dir.file("p.tif"), PixelType::Float32, 1, Compression::None, 1));
+  const TileLayout layout = plain.reserve_tiles();
+  TileFile file(plain.temporary_path(), "p.tif", layout);
+  const std::vector<std::byte> short_tile(static_cast<size_t>(layout.tile_bytes - 4));
+  EXPECT_THROW(file.write(0, 0, short_tile), Error);
+  const std::vector<std::byte> tile(static_cast<size_t>(layout.tile_bytes));
+  EXPECT_THROW(file.write(0, layout.tiles_per_band, tile), Error);
+}
+
+TEST(InPlaceTiles, AbandonedWriterLeavesNothing) {
+  test::TempDir dir;
+  {
+    GeoTiffWriter writer(
+        make_spec(dir.file("gone.tif"), PixelType::Int16, 1, Compression::None, 1));
+    TileFile file(writer.temporary_path(), "gone.tif", writer.reserve_tiles());
+  }
+  EXPECT_EQ(dir.entries(), 0);
+}
+
 }  // namespace
 }  // namespace tessera::io
