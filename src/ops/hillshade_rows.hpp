@@ -226,9 +226,8 @@ void shade_square_row(const Grid<T>& g, const SquareShade& s, bool edges, int64_
     return s.cell(w[0], w[1], w[2], w[3], w[5], w[6], w[7], w[8]);
   };
   const uint8_t* dirty = scratch.flags.dirty();
-  for (size_t k = 0; k < n; ++k) {
-    if (!dirty[k]) continue;
-    const int64_t c = x0 + static_cast<int64_t>(k);
+  for (int64_t c = next_dirty(dirty, x0, x0, x1); c < x1; c = next_dirty(dirty, x0, c + 1, x1)) {
+    const auto k = static_cast<size_t>(c - x0);
     T w[9] = {r[0][c - 1], r[0][c],     r[0][c + 1], r[1][c - 1], r[1][c],
               r[1][c + 1], r[2][c - 1], r[2][c],     r[2][c + 1]};
     out[k] = to_byte(compute(g, w, edges, 0.0f, alg));

@@ -5,6 +5,7 @@
 #include <climits>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <type_traits>
 #include <vector>
@@ -217,6 +218,14 @@ concept RowAlg = requires(const Alg& alg, const T* row, float* out) {
   alg.row_values(row, row, row, int64_t{0}, int64_t{0}, out);
 };
 
+/// The first column in [x, x1) whose window holds nodata (dirty[column - x0] set), or x1; memchr
+/// skips the clean stretches many bytes at a time.
+inline int64_t next_dirty(const uint8_t* dirty, int64_t x0, int64_t x, int64_t x1) {
+  if (x >= x1) return x1;
+  const void* hit = std::memchr(dirty + (x - x0), 1, static_cast<size_t>(x1 - x));
+  return hit ? x0 + (static_cast<const uint8_t*>(hit) - dirty) : x1;
+}
+
 /// A sink that also takes a run of a row at once: row(x, y, values, n).
 template <class Store>
 concept RowStore = requires(Store& store, const float* values) {
@@ -245,8 +254,7 @@ void interior_row(const Grid<T>& g, Window owned, int64_t y, int64_t x0, int64_t
     alg.row_values(r0, r1, r2, x0, x1, values.data());
     store.row(x0 - owned.x, y - owned.y, values.data(), x1 - x0);
     if (!dirty) return;
-    for (int64_t x = x0; x < x1; ++x) {
-      if (!dirty[x - x0]) continue;
+    for (int64_t x = next_dirty(dirty, x0, x0, x1); x < x1; x = next_dirty(dirty, x0, x + 1, x1)) {
       T w[9];
       window(x, w);
       store(x - owned.x, y - owned.y, compute(g, w, edges, dst_nodata, alg));
