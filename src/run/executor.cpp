@@ -172,13 +172,14 @@ class StreamingPass {
       out.layout.tile_bytes = par::broadcast_from_root(out.layout.tile_bytes);
       out.layout.tiles_per_band = par::broadcast_from_root(out.layout.tiles_per_band);
       out.path = io::temporary_path(plan_.outputs[output].spec.path, pid);
+      out.label = plan_.outputs[output].spec.path;
       out.shared = true;
     }
   }
   void open_in_place_files() {
     for (auto& out : in_place_)
       if (out.shared && !out.file)
-        out.file = std::make_unique<io::TileFile>(out.path, out.path, out.layout);
+        out.file = std::make_unique<io::TileFile>(out.path, out.label, out.layout);
   }
 
   /// Processes tiles until none are left or some rank failed; returns this rank's failure.
@@ -218,7 +219,8 @@ class StreamingPass {
   struct InPlaceOutput {
     std::unique_ptr<io::GeoTiffWriter> writer;  // rank 0
     io::TileLayout layout;
-    std::string path;
+    std::string path;   // the writer's temporary file
+    std::string label;  // the output's path, for messages
     bool shared = false;
     std::unique_ptr<io::TileFile> file;
   };

@@ -1,7 +1,9 @@
-# System test: bad inputs fail cleanly alone and under mpirun: one clear message, the right exit status, no hang, no output file.
+# System test: bad inputs (and a full disk) fail cleanly alone and under mpirun: one clear message, the right exit
+# status, no hang, no output file.
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 
@@ -74,6 +76,33 @@ def make_cases(args, work):
     ]
 
 
+def mount_full_disk(work):
+    """A 256 KiB tmpfs at work/full, too small for the outputs below; None when it cannot be
+    mounted (not root, or no mount in this container)."""
+    folder = os.path.join(work, "full")
+    os.makedirs(folder)
+    res = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", folder],
+                         capture_output=True, text=True)
+    if res.returncode != 0:
+        print(f"skip full-disk cases: cannot mount a small tmpfs ({res.stderr.strip()})", flush=True)
+        return None
+    return folder
+
+
+def full_disk_cases(args, folder):
+    """Outputs larger than the disk: uncompressed (every rank writes its tiles in place) and
+    deflated (rank 0 appends them)."""
+    dem = os.path.join(args.data, "chiprofiler_dem.tif")
+    plain = os.path.join(folder, "slope.tif")
+    packed = os.path.join(folder, "slope_deflate.tif")
+    return [
+        Case("full disk, uncompressed", ["dem", "slope", dem, plain], 1,
+             r"full/slope\.tif: .*No space left on device", plain),
+        Case("full disk, deflate", ["dem", "slope", dem, packed, "-co", "COMPRESS=DEFLATE"], 1,
+             r"full/slope_deflate\.tif.*No space left on device", packed),
+    ]
+
+
 def tessera_lines(stderr, ranks):
     lines = stderr.splitlines()
     if ranks:
@@ -87,7 +116,7 @@ def snapshot(folder):
 
 def check(args, case, ranks, work):
     """A list of problems with one run of one case (empty when it failed as it should)."""
-    before = {d: snapshot(d) for d in (work, os.path.join(work, "out"))}
+    before = {d: snapshot(d) for d in (work, os.path.join(work, "out"), os.path.dirname(case.output))}
     res = systest.tessera(args, case.words, ranks)
     problems = []
     if res.hung:
@@ -113,18 +142,30 @@ def main():
     failures = []
     with tempfile.TemporaryDirectory(prefix="tessera-bad-") as work:
         cases = make_cases(args, work)
+        full = mount_full_disk(work)
+        if full:
+            cases += full_disk_cases(args, full)
         runs = [(c, r) for c in cases for r in (0, 2)]
-        runs += [(c, 3) for c in cases if c.name in ("tiled GeoTIFF cut in half", "job file syntax error")]
-        for case, ranks in runs:
-            label = f"{case.name} [{f'np={ranks}' if ranks else 'alone'}]"
-            problems = check(args, case, ranks, work)
-            print(f"{'ok  ' if not problems else 'FAIL'} {label}" + (f": {'; '.join(problems)}" if problems else ""),
-                  flush=True)
-            if problems:
-                failures.append(label)
+        runs += [(c, 3) for c in cases
+                 if c.name in ("tiled GeoTIFF cut in half", "job file syntax error", "full disk, uncompressed")]
+        try:
+            run_cases(args, runs, work, failures)
+        finally:
+            if full:
+                subprocess.run(["umount", full], check=False)
     if failures:
         systest.fail(f"{len(failures)} of {len(runs)} runs misbehaved: {', '.join(failures)}")
     print(f"{len(runs)} bad-input runs failed cleanly")
+
+
+def run_cases(args, runs, work, failures):
+    for case, ranks in runs:
+        label = f"{case.name} [{f'np={ranks}' if ranks else 'alone'}]"
+        problems = check(args, case, ranks, work)
+        print(f"{'ok  ' if not problems else 'FAIL'} {label}" + (f": {'; '.join(problems)}" if problems else ""),
+              flush=True)
+        if problems:
+            failures.append(label)
 
 
 if __name__ == "__main__":
