@@ -5,6 +5,8 @@
 #include <limits>
 #include <type_traits>
 
+#include "vector_clones.hpp"
+
 namespace tessera::expr {
 namespace {
 
@@ -44,7 +46,7 @@ template int16_t round_saturate<int16_t>(double);
 template uint32_t round_saturate<uint32_t>(double);
 template int32_t round_saturate<int32_t>(double);
 
-void convert_row(std::span<const double> in, double nodata, OutCells out) {
+TESSERA_VECTOR_CLONES void convert_row(std::span<const double> in, double nodata, OutCells out) {
   std::visit([&](auto cells) { convert(in, nodata, cells); }, out);
 }
 

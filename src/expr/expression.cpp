@@ -7,6 +7,7 @@
 
 #include "program.hpp"
 #include "tessera/core/error.hpp"
+#include "vector_clones.hpp"
 
 namespace tessera::expr {
 namespace {
@@ -46,7 +47,8 @@ void mark(const double* v, int n, Hit hit, double* flags, double* mask) {
     for (int i = 0; i < n; ++i) mask[i] = hit(v[i]) ? kNaN : mask[i];
 }
 
-void mark_nodata(const double* v, int n, double nodata, double* flags, double* mask) {
+TESSERA_VECTOR_CLONES void mark_nodata(const double* v, int n, double nodata, double* flags,
+                                       double* mask) {
   if (std::isnan(nodata))
     mark(
         v, n, [](double x) { return x != x; }, flags, mask);
@@ -57,7 +59,8 @@ void mark_nodata(const double* v, int n, double nodata, double* flags, double* m
 
 // One input's cells [offset, offset + n) as float64 into its register, its nodata into flags
 // and mask (either may be null).
-void stage(const RowInput& in, size_t offset, int n, double* values, double* flags, double* mask) {
+TESSERA_VECTOR_CLONES void stage(const RowInput& in, size_t offset, int n, double* values,
+                                 double* flags, double* mask) {
   std::visit(
       [&](auto cells) {
         const auto* src = cells.data() + offset;
@@ -88,8 +91,9 @@ bool any_propagating_nodata(const Program& p, std::span<const RowInput> inputs) 
   return false;
 }
 
-void eval_chunk(const Program& p, Scratch& s, std::span<const RowInput> inputs, size_t offset,
-                std::span<double> out, bool masked) {
+TESSERA_VECTOR_CLONES void eval_chunk(const Program& p, Scratch& s,
+                                      std::span<const RowInput> inputs, size_t offset,
+                                      std::span<double> out, bool masked) {
   const int n = static_cast<int>(out.size());
   if (masked) std::fill_n(s.mask, n, -0.0);
   for (size_t i = 0; i < inputs.size(); ++i) {

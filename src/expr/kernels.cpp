@@ -1,5 +1,6 @@
 // The vector instructions: one tight loop per operation over a chunk of cells.
 #include "ops.hpp"
+#include "vector_clones.hpp"
 
 namespace tessera::expr {
 namespace {
@@ -20,7 +21,7 @@ void ternary(const double* a, const double* b, const double* c, double* d, int n
 }
 
 // The arithmetic the compiler vectorises well gets its own loop; the rest go through apply*.
-bool run_simple(const Instruction& ins, double* const* r, int n) {
+TESSERA_VECTOR_CLONES bool run_simple(const Instruction& ins, double* const* r, int n) {
   const double* a = r[ins.a];
   const double* b = r[ins.b];
   double* d = r[ins.dst];
@@ -78,7 +79,7 @@ bool run_simple(const Instruction& ins, double* const* r, int n) {
   }
 }
 
-void run_general(const Instruction& ins, double* const* r, int n) {
+TESSERA_VECTOR_CLONES void run_general(const Instruction& ins, double* const* r, int n) {
   const OpCode op = ins.op;
   if (arity(op) == 1)
     unary(r[ins.a], r[ins.dst], n, [op](double x) { return apply1(op, x); });
