@@ -116,27 +116,31 @@ struct SlopeAlg {
     for (; x + 8 <= x1; x += 8) {
       __m256d d[4];
       differences(r0, r1, r2, x, d);
+      // The two halves are independent chains, written side by side so they overlap.
+      __m256d v[2];
       for (int half = 0; half < 2; ++half) {
         const __m256d dx = _mm256_mul_pd(d[half], inv_ew);
         const __m256d dy = _mm256_mul_pd(d[2 + half], inv_ns);
         const __m256d key = _mm256_add_pd(_mm256_mul_pd(dx, dx), _mm256_mul_pd(dy, dy));
-        const __m256d ratio = _mm256_mul_pd(_mm256_sqrt_pd(key), inv_span);
-        __m256d v;
+        v[half] = _mm256_mul_pd(_mm256_sqrt_pd(key), inv_span);
+      }
+      for (int half = 0; half < 2; ++half) {
         if constexpr (U == SlopeUnits::Degrees)
-          v = _mm256_mul_pd(simd::atan_nonnegative(ratio),
-                            _mm256_set1_pd(terrain::kRadiansToDegrees));
+          v[half] = _mm256_mul_pd(simd::atan_nonnegative(v[half]),
+                                  _mm256_set1_pd(terrain::kRadiansToDegrees));
         else
-          v = _mm256_mul_pd(_mm256_set1_pd(100), ratio);
-        float* to = out + (x - x0) + 4 * half;
-        int unsure = 0;
-        _mm_storeu_ps(to, simd::to_float_checked(v, unsure));
-        for (int lane = 0; unsure; ++lane, unsure >>= 1) {
-          if (!(unsure & 1)) continue;
-          const int64_t c = x + 4 * half + lane;
-          const T w[9] = {r0[c - 1], r0[c],     r0[c + 1], r1[c - 1], r1[c],
-                          r1[c + 1], r2[c - 1], r2[c],     r2[c + 1]};
-          to[lane] = (*this)(w);
-        }
+          v[half] = _mm256_mul_pd(_mm256_set1_pd(100), v[half]);
+      }
+      int unsure[2] = {0, 0};
+      float* to = out + (x - x0);
+      _mm_storeu_ps(to, simd::to_float_checked(v[0], unsure[0]));
+      _mm_storeu_ps(to + 4, simd::to_float_checked(v[1], unsure[1]));
+      for (int lanes = unsure[0] | unsure[1] << 4, lane = 0; lanes; ++lane, lanes >>= 1) {
+        if (!(lanes & 1)) continue;
+        const int64_t c = x + lane;
+        const T w[9] = {r0[c - 1], r0[c],     r0[c + 1], r1[c - 1], r1[c],
+                        r1[c + 1], r2[c - 1], r2[c],     r2[c + 1]};
+        to[lane] = (*this)(w);
       }
     }
     return x;
