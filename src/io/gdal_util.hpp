@@ -105,6 +105,30 @@ struct TiffClientProcs {
   TIFFUnmapFileProc unmap;
 };
 
+/// A file libtiff reads and writes through the caller, which keeps its position and size:
+/// seeking, sizing, closing and (no) mapping are the same for every such file, and Derived adds
+/// static read and write. The handle given to libtiff is a Derived*.
+template <class Derived>
+struct ClientFile {
+  uint64_t pos = 0;
+  uint64_t size = 0;
+
+  static Derived& of(thandle_t h) { return *static_cast<Derived*>(h); }
+  static toff_t seek(thandle_t h, toff_t offset, int whence) {
+    Derived& f = of(h);
+    const uint64_t base = whence == SEEK_CUR ? f.pos : whence == SEEK_END ? f.size : 0;
+    f.pos = base + offset;
+    return f.pos;
+  }
+  static int close(thandle_t) { return 0; }
+  static toff_t file_size(thandle_t h) { return of(h).size; }
+  static int map(thandle_t, void**, toff_t*) { return 0; }
+  static void unmap(thandle_t, void*, toff_t) {}
+  static TiffClientProcs procs() {
+    return {Derived::read, Derived::write, seek, close, file_size, map, unmap};
+  }
+};
+
 /// Opens `client` through `procs` in `mode` (by default a new little-endian file), errors going
 /// to `options`' handler. Throws "<label>: cannot open through libtiff: <message>".
 Tiff open_client_tiff(thandle_t client, const TiffClientProcs& procs, const TiffOptions& options,

@@ -41,14 +41,11 @@ std::vector<std::string> creation_options(const OutputSpec& spec) {
 
 /// The output file as libtiff sees it through TIFFClientOpen. While `reserving`, writes only
 /// move the position and the size: libtiff records where each tile goes and the bytes come later,
-/// from whichever rank computed the tile.
-struct FileClient {
+/// from whichever rank computed the tile. `size` is the file's size as libtiff sees it, reserved
+/// bytes included.
+struct FileClient : detail::ClientFile<FileClient> {
   int fd = -1;
-  uint64_t pos = 0;
-  uint64_t size = 0;  // the file's size as libtiff sees it, reserved bytes included
   bool reserving = false;
-
-  static FileClient& of(thandle_t h) { return *static_cast<FileClient*>(h); }
 
   static tmsize_t read(thandle_t h, void* buf, tmsize_t n) {
     FileClient& f = of(h);
@@ -71,16 +68,6 @@ struct FileClient {
     f.size = std::max(f.size, f.pos);
     return n;
   }
-  static toff_t seek(thandle_t h, toff_t offset, int whence) {
-    FileClient& f = of(h);
-    const uint64_t base = whence == SEEK_CUR ? f.pos : whence == SEEK_END ? f.size : 0;
-    f.pos = base + offset;
-    return f.pos;
-  }
-  static int close(thandle_t) { return 0; }
-  static toff_t file_size(thandle_t h) { return of(h).size; }
-  static int map(thandle_t, void**, toff_t*) { return 0; }
-  static void unmap(thandle_t, void*, toff_t) {}
 };
 
 }  // namespace
@@ -122,10 +109,7 @@ struct GeoTiffWriter::Impl {
       throw Error(spec.path + ": cannot open " + temporary.path() + ": " + std::strerror(errno));
     const off_t end = lseek(file.fd, 0, SEEK_END);
     file.size = end > 0 ? static_cast<uint64_t>(end) : 0;
-    static constexpr detail::TiffClientProcs procs{
-        FileClient::read,      FileClient::write, FileClient::seek, FileClient::close,
-        FileClient::file_size, FileClient::map,   FileClient::unmap};
-    tif = detail::open_client_tiff(&file, procs, options, spec.path, errors, "r+");
+    tif = detail::open_client_tiff(&file, FileClient::procs(), options, spec.path, errors, "r+");
   }
 
   ~Impl() {

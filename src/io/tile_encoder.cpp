@@ -12,12 +12,8 @@ namespace {
 
 // A growable file in memory for TIFFClientOpen. Its buffer is allocated and touched once, in
 // the constructor, so that encoding tile after tile faults in no fresh pages.
-struct MemoryFile {
+struct MemoryFile : detail::ClientFile<MemoryFile> {
   std::vector<std::byte> bytes;
-  uint64_t size = 0;
-  uint64_t pos = 0;
-
-  static MemoryFile& of(thandle_t h) { return *static_cast<MemoryFile*>(h); }
 
   static tmsize_t read(thandle_t h, void* buf, tmsize_t n) {
     MemoryFile& f = of(h);
@@ -36,16 +32,6 @@ struct MemoryFile {
     f.size = std::max(f.size, end);
     return n;
   }
-  static toff_t seek(thandle_t h, toff_t offset, int whence) {
-    MemoryFile& f = of(h);
-    const uint64_t base = whence == SEEK_CUR ? f.pos : whence == SEEK_END ? f.size : 0;
-    f.pos = base + offset;
-    return f.pos;
-  }
-  static int close(thandle_t) { return 0; }
-  static toff_t file_size(thandle_t h) { return of(h).size; }
-  static int map(thandle_t, void**, toff_t*) { return 0; }
-  static void unmap(thandle_t, void*, toff_t) {}
 };
 
 uint16_t sample_format(PixelType t) {
@@ -74,12 +60,9 @@ struct TileEncoder::Impl {
   }
 
   detail::Tiff open() {
-    static constexpr detail::TiffClientProcs procs{
-        MemoryFile::read,      MemoryFile::write, MemoryFile::seek, MemoryFile::close,
-        MemoryFile::file_size, MemoryFile::map,   MemoryFile::unmap};
     file.size = file.pos = 0;
     errors.last.clear();
-    return detail::open_client_tiff(&file, procs, options, label, errors);
+    return detail::open_client_tiff(&file, MemoryFile::procs(), options, label, errors);
   }
 
   void set(TIFF* tif, uint32_t tag, auto value) { detail::set_tag(tif, tag, value, label, errors); }

@@ -167,19 +167,20 @@ class StreamingPass {
     for (int64_t slot : in_place_slots_) {
       const size_t output = slots_.at(slot).first;
       InPlaceOutput& out = in_place_[output];
-      if (out.shared) continue;
+      if (!out.path.empty()) continue;  // an earlier band of the same output
       out.layout.first = par::broadcast_from_root(out.layout.first);
       out.layout.tile_bytes = par::broadcast_from_root(out.layout.tile_bytes);
       out.layout.tiles_per_band = par::broadcast_from_root(out.layout.tiles_per_band);
       out.path = io::temporary_path(plan_.outputs[output].spec.path, pid);
-      out.label = plan_.outputs[output].spec.path;
-      out.shared = true;
     }
   }
   void open_in_place_files() {
-    for (auto& out : in_place_)
-      if (out.shared && !out.file)
-        out.file = std::make_unique<io::TileFile>(out.path, out.label, out.layout);
+    for (size_t output = 0; output < in_place_.size(); ++output) {
+      InPlaceOutput& out = in_place_[output];
+      if (!out.path.empty())
+        out.file =
+            std::make_unique<io::TileFile>(out.path, plan_.outputs[output].spec.path, out.layout);
+    }
   }
 
   /// Processes tiles until none are left or some rank failed; returns this rank's failure.
@@ -219,9 +220,7 @@ class StreamingPass {
   struct InPlaceOutput {
     std::unique_ptr<io::GeoTiffWriter> writer;  // rank 0
     io::TileLayout layout;
-    std::string path;   // the writer's temporary file
-    std::string label;  // the output's path, for messages
-    bool shared = false;
+    std::string path;  // the writer's temporary file, once shared; empty for other outputs
     std::unique_ptr<io::TileFile> file;
   };
 
