@@ -218,7 +218,7 @@ void shade_square_row(const Grid<T>& g, const SquareShade& s, bool edges, int64_
   for (; x < x1; ++x)
     values[x - x0] = s.cell(r[0][x - 1], r[0][x], r[0][x + 1], r[1][x - 1], r[1][x + 1],
                             r[2][x - 1], r[2][x], r[2][x + 1]);
-  for (size_t k = 0; k < n; ++k) out[k] = to_byte(values[k]);
+  to_bytes(values, out, static_cast<int64_t>(n));
   if (!g.has_nodata) return;
   scratch.flags.move_to(g, y, x0, x1);
   if (scratch.flags.all_clean()) return;

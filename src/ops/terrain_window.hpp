@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "simd_avx2.hpp"
 #include "tessera/ops/op.hpp"
 
 namespace tessera::ops::terrain {
@@ -307,6 +308,35 @@ inline uint8_t to_byte(float v) {
   return static_cast<uint8_t>(r);
 }
 
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+/// to_byte over n floats, eight at a time; returns how many it converted. maxps returns its
+/// second operand when either is NaN, so NaN becomes 0.5 and then 0, as in to_byte.
+__attribute__((target("avx2"))) inline int64_t to_bytes_avx2(const float* values, uint8_t* out,
+                                                            int64_t n) {
+  const __m256 half = _mm256_set1_ps(0.5f);
+  const __m256 top = _mm256_set1_ps(255.0f);
+  int64_t k = 0;
+  for (; k + 8 <= n; k += 8) {
+    __m256 r = _mm256_add_ps(_mm256_loadu_ps(values + k), half);
+    r = _mm256_min_ps(_mm256_max_ps(r, half), top);
+    const __m256i i = _mm256_cvttps_epi32(r);
+    const __m128i words =
+        _mm_packs_epi32(_mm256_castsi256_si128(i), _mm256_extracti128_si256(i, 1));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(out + k), _mm_packus_epi16(words, words));
+  }
+  return k;
+}
+#endif
+
+/// to_byte of values[0, n) into out.
+inline void to_bytes(const float* values, uint8_t* out, int64_t n) {
+  int64_t k = 0;
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+  if (simd::have_avx2()) k = to_bytes_avx2(values, out, n);
+#endif
+  for (; k < n; ++k) out[k] = to_byte(values[k]);
+}
+
 /// Dispatches on the tile's cell type: calls fn(grid) with a Grid<int32_t> or Grid<float>.
 template <class Fn>
 void with_grid(const TileIn& in, Fn&& fn) {
@@ -328,8 +358,7 @@ struct ByteSink {
   View<uint8_t> out;
   void operator()(int64_t x, int64_t y, float v) const { out(x, y) = to_byte(v); }
   void row(int64_t x, int64_t y, const float* values, int64_t n) const {
-    uint8_t* to = &out(x, y);
-    for (int64_t k = 0; k < n; ++k) to[k] = to_byte(values[k]);
+    to_bytes(values, &out(x, y), n);
   }
 };
 
