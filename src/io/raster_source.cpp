@@ -4,6 +4,7 @@
 #include <cpl_conv.h>
 
 #include "gdal_util.hpp"
+#include "mapped_band.hpp"
 #include "tessera/core/error.hpp"
 
 namespace tessera::io {
@@ -62,6 +63,15 @@ struct RasterReader::Impl {
   detail::Dataset ds;
   GDALRasterBandH band = nullptr;
   Extent size;
+  std::unique_ptr<detail::MappedBand> mapped;  ///< null: every read goes through GDAL
+
+  /// Reads `inside` into `first` from the mapped file where it can, else through GDAL.
+  void read_inside(Window inside, void* first, GDALDataType type, int64_t cell,
+                   int64_t line_space) const {
+    if (mapped && mapped->read(inside, first, type, line_space)) return;
+    detail::read_block(band, path, inside.x, inside.y, inside.width, inside.height, first, type,
+                       cell, line_space);
+  }
 
   template <class T>
   void read(Window window, View<T> out, GDALDataType type) const {
@@ -73,8 +83,7 @@ struct RasterReader::Impl {
     if (inside.empty()) return;
     T* first = out.data() + (inside.y - window.y) * out.stride() + (inside.x - window.x);
     const auto cell = static_cast<int64_t>(sizeof(T));
-    detail::read_block(band, path, inside.x, inside.y, inside.width, inside.height, first, type,
-                       cell, out.stride() * cell);
+    read_inside(inside, first, type, cell, out.stride() * cell);
   }
 };
 
@@ -83,6 +92,7 @@ RasterReader::RasterReader(const std::string& path, int band) : impl_(std::make_
   impl_->ds = detail::open_raster(path);
   impl_->band = detail::get_band(impl_->ds.get(), band, path);
   impl_->size = size_of_dataset(impl_->ds.get());
+  impl_->mapped = detail::MappedBand::open(impl_->ds.get(), impl_->band, path);
 }
 
 RasterReader::~RasterReader() = default;
@@ -103,8 +113,7 @@ void RasterReader::read(Window window, PixelType type, View<std::byte> out) {
   if (inside.empty()) return;
   std::byte* first =
       out.data() + (inside.y - window.y) * out.stride() + (inside.x - window.x) * cell;
-  detail::read_block(impl_->band, impl_->path, inside.x, inside.y, inside.width, inside.height,
-                     first, detail::gdal_type(type), cell, out.stride());
+  impl_->read_inside(inside, first, detail::gdal_type(type), cell, out.stride());
 }
 
 void init_gdal(int64_t cache_bytes) {

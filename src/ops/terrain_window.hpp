@@ -312,7 +312,7 @@ inline uint8_t to_byte(float v) {
 /// to_byte over n floats, eight at a time; returns how many it converted. maxps returns its
 /// second operand when either is NaN, so NaN becomes 0.5 and then 0, as in to_byte.
 __attribute__((target("avx2"))) inline int64_t to_bytes_avx2(const float* values, uint8_t* out,
-                                                            int64_t n) {
+                                                             int64_t n) {
   const __m256 half = _mm256_set1_ps(0.5f);
   const __m256 top = _mm256_set1_ps(255.0f);
   int64_t k = 0;

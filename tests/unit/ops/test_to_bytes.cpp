@@ -15,9 +15,10 @@ namespace {
 
 TEST(ToBytes, EqualsToByteOnEdgeValuesAndRandomFloats) {
   const float inf = std::numeric_limits<float>::infinity();
-  std::vector<float> values = {-inf, -1.0f, -0.5f, -0.0f, 0.0f, 0.49999997f, 0.5f, 1.5f, 2.5f,
-                               127.5f, 128.49998f, 128.5f, 254.49998f, 254.5f, 255.0f, 255.5f,
-                               256.0f, 1e30f, inf, std::nanf(""), -std::nanf("")};
+  std::vector<float> values = {
+      -inf,   -1.0f,  -0.5f,  -0.0f,      0.0f,   0.49999997f,   0.5f,
+      1.5f,   2.5f,   127.5f, 128.49998f, 128.5f, 254.49998f,    254.5f,
+      255.0f, 255.5f, 256.0f, 1e30f,      inf,    std::nanf(""), -std::nanf("")};
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> any(-10.0f, 270.0f);
   for (int k = 0; k < 100003; ++k) values.push_back(any(rng));

@@ -1,0 +1,183 @@
+// Windows of an uncompressed GeoTIFF band copied straight from the mapped file.
+#include "mapped_band.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+namespace tessera::io::detail {
+namespace {
+
+constexpr int64_t kPage = 4096;
+/// How far beyond a touched block the kernel may map pages on a fault (fault-around maps the
+/// aligned 64 KiB around the faulting page): dropping a block drops this much either side too,
+/// or pages of blocks this reader never touches would stay mapped for good.
+constexpr int64_t kFaultAround = 64 * 1024;
+
+bool is(const char* value, const char* expected) {
+  return value != nullptr && std::strcmp(value, expected) == 0;
+}
+
+/// A metadata item of the band's "TIFF" domain as a non-negative integer; -1 when absent.
+int64_t tiff_item(GDALRasterBandH band, const char* key, int64_t bx, int64_t by) {
+  const std::string name = std::string(key) + std::to_string(bx) + "_" + std::to_string(by);
+  const char* value = GDALGetMetadataItem(band, name.c_str(), "TIFF");
+  if (value == nullptr) return -1;
+  char* end = nullptr;
+  const long long n = std::strtoll(value, &end, 10);
+  return end != value && *end == '\0' && n >= 0 ? n : -1;
+}
+
+/// Whether the file starts with a little-endian TIFF or BigTIFF header.
+bool little_endian_tiff(int fd) {
+  unsigned char header[4] = {};
+  if (pread(fd, header, sizeof header, 0) != static_cast<ssize_t>(sizeof header)) return false;
+  return header[0] == 'I' && header[1] == 'I' && (header[2] == 42 || header[2] == 43) &&
+         header[3] == 0;
+}
+
+template <class From>
+void widen_row(const unsigned char* src, int64_t n, unsigned char* dst) {
+  for (int64_t k = 0; k < n; ++k) {
+    From v;
+    std::memcpy(&v, src + k * static_cast<int64_t>(sizeof(From)), sizeof(From));
+    const auto w = static_cast<int32_t>(v);
+    std::memcpy(dst + k * 4, &w, 4);
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<MappedBand> MappedBand::open(GDALDatasetH ds, GDALRasterBandH band,
+                                             const std::string& path) {
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+  return nullptr;
+#endif
+  GDALDriverH driver = GDALGetDatasetDriver(ds);
+  if (driver == nullptr || !is(GDALGetDriverShortName(driver), "GTiff")) return nullptr;
+  if (GDALGetMetadataItem(ds, "COMPRESSION", "IMAGE_STRUCTURE") != nullptr) return nullptr;
+  if (GDALGetRasterCount(ds) != 1 &&
+      !is(GDALGetMetadataItem(ds, "INTERLEAVE", "IMAGE_STRUCTURE"), "BAND"))
+    return nullptr;
+  if (GDALGetMetadataItem(band, "NBITS", "IMAGE_STRUCTURE") != nullptr) return nullptr;
+  const GDALDataType type = GDALGetRasterDataType(band);
+  if (GDALDataTypeIsComplex(type) || GDALGetDataTypeSizeBytes(type) <= 0) return nullptr;
+
+  std::unique_ptr<MappedBand> m(new MappedBand);
+  m->band_ = band;
+  m->own_ = type;
+  m->cell_ = GDALGetDataTypeSizeBytes(type);
+  m->width_ = GDALGetRasterBandXSize(band);
+  m->height_ = GDALGetRasterBandYSize(band);
+  int bw = 0, bh = 0;
+  GDALGetBlockSize(band, &bw, &bh);
+  if (bw <= 0 || bh <= 0) return nullptr;
+  m->block_width_ = bw;
+  m->block_height_ = bh;
+  m->blocks_x_ = (m->width_ + bw - 1) / bw;
+  m->block_bytes_ = static_cast<int64_t>(bw) * bh * m->cell_;
+  m->blocks_.resize(static_cast<size_t>(m->blocks_x_ * ((m->height_ + bh - 1) / bh)));
+
+  m->fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (m->fd_ < 0) return nullptr;
+  struct stat st {};
+  if (fstat(m->fd_, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) return nullptr;
+  if (!little_endian_tiff(m->fd_)) return nullptr;
+  m->file_bytes_ = st.st_size;
+  void* map = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_SHARED, m->fd_, 0);
+  if (map == MAP_FAILED) return nullptr;
+  m->map_ = static_cast<const unsigned char*>(map);
+  return m;
+}
+
+MappedBand::~MappedBand() {
+  if (map_ != nullptr) munmap(const_cast<unsigned char*>(map_), static_cast<size_t>(file_bytes_));
+  if (fd_ >= 0) ::close(fd_);
+}
+
+int64_t MappedBand::block_offset(int64_t bx, int64_t by) {
+  Block& b = blocks_[static_cast<size_t>(by * blocks_x_ + bx)];
+  if (b.offset >= 0) return b.offset;
+  b.offset = 0;
+  const int64_t offset = tiff_item(band_, "BLOCK_OFFSET_", bx, by);
+  const int64_t bytes = tiff_item(band_, "BLOCK_SIZE_", bx, by);
+  // Every row this band can ask of the block must lie inside it and inside the file: a whole
+  // block, or (the last strip of an untiled file) the rows left in the raster.
+  const int64_t rows = std::min(block_height_, height_ - by * block_height_);
+  const int64_t needed = rows * block_width_ * cell_;
+  if (offset > 0 && bytes >= needed && bytes <= block_bytes_ && offset + bytes <= file_bytes_)
+    b.offset = offset;
+  return b.offset;
+}
+
+void MappedBand::drop(int64_t offset) {
+  const int64_t from = std::max<int64_t>(0, (offset - kFaultAround) / kPage * kPage);
+  const int64_t to =
+      std::min(file_bytes_, (offset + block_bytes_ + kFaultAround + kPage - 1) / kPage * kPage);
+  madvise(const_cast<unsigned char*>(map_) + from, static_cast<size_t>(to - from), MADV_DONTNEED);
+}
+
+bool MappedBand::read(Window inside, void* first, GDALDataType type, int64_t line_space) {
+  const bool same = type == own_;
+  const bool widen =
+      type == GDT_Int32 && (own_ == GDT_Byte || own_ == GDT_Int16 || own_ == GDT_UInt16);
+  if (!same && !widen) return false;
+  const int64_t bx0 = inside.x / block_width_, bx1 = (inside.right() - 1) / block_width_;
+  const int64_t by0 = inside.y / block_height_, by1 = (inside.bottom() - 1) / block_height_;
+  touched_.clear();
+  for (int64_t by = by0; by <= by1; ++by)
+    for (int64_t bx = bx0; bx <= bx1; ++bx) {
+      if (block_offset(bx, by) == 0) return false;
+      touched_.push_back(by * blocks_x_ + bx);
+    }
+  ++reads_;
+  const int64_t out_cell = same ? cell_ : 4;
+  auto* out = static_cast<unsigned char*>(first);
+  size_t next = 0;
+  for (int64_t by = by0; by <= by1; ++by)
+    for (int64_t bx = bx0; bx <= bx1; ++bx) {
+      Block& b = blocks_[static_cast<size_t>(touched_[next++])];
+      if (!b.resident) resident_bytes_ += block_bytes_ + 2 * kFaultAround;
+      b.resident = true;
+      b.last_use = reads_;
+      uses_.emplace_back(by * blocks_x_ + bx, reads_);
+      const unsigned char* block = map_ + b.offset;
+      const Window part =
+          intersect(inside, {bx * block_width_, by * block_height_, block_width_, block_height_});
+      for (int64_t y = part.y; y < part.bottom(); ++y) {
+        const unsigned char* src =
+            block +
+            ((y - by * block_height_) * block_width_ + (part.x - bx * block_width_)) * cell_;
+        unsigned char* dst = out + (y - inside.y) * line_space + (part.x - inside.x) * out_cell;
+        if (same)
+          std::memcpy(dst, src, static_cast<size_t>(part.width * cell_));
+        else if (own_ == GDT_Byte)
+          widen_row<uint8_t>(src, part.width, dst);
+        else if (own_ == GDT_Int16)
+          widen_row<int16_t>(src, part.width, dst);
+        else
+          widen_row<uint16_t>(src, part.width, dst);
+      }
+    }
+  trim();
+  return true;
+}
+
+void MappedBand::trim() {
+  while (resident_bytes_ > kResidentBudget && !uses_.empty()) {
+    const auto [index, read] = uses_.front();
+    uses_.pop_front();
+    Block& b = blocks_[static_cast<size_t>(index)];
+    if (!b.resident || b.last_use != read) continue;  // used again since: a later entry holds it
+    drop(b.offset);
+    b.resident = false;
+    resident_bytes_ -= block_bytes_ + 2 * kFaultAround;
+  }
+}
+
+}  // namespace tessera::io::detail

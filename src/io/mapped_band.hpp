@@ -1,0 +1,75 @@
+// Private to io: windows of one band of an uncompressed GeoTIFF copied straight out of the file's
+// pages in the page cache, where GDAL would copy each block twice (the kernel into its block
+// cache, then the block cache into the caller's buffer) and take its cache's locks on the way.
+//
+// The file is mapped read-only once per reader. A window is assembled block by block from the
+// mapping with one memcpy (or widening loop) per block row. Blocks stay mapped while they may
+// serve the next windows (a tile's halo is its neighbours' interior), and the least recently
+// used are dropped from the reader's address space (MADV_DONTNEED) beyond kResidentBudget, so
+// resident memory stays bounded whatever the file's size.
+#pragma once
+
+#include <gdal.h>
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tessera/core/geometry.hpp"
+
+namespace tessera::io::detail {
+
+class MappedBand {
+ public:
+  /// Bytes of blocks a reader keeps mapped between reads.
+  static constexpr int64_t kResidentBudget = int64_t{48} << 20;
+
+  /// A reader of `band` of `ds` (opened from `path`) when the file qualifies: a local GTiff,
+  /// uncompressed, one band per block (one band or INTERLEAVE=BAND), little-endian, whole bytes
+  /// per cell and a real (not complex) type. nullptr otherwise, with no error: GDAL reads it.
+  static std::unique_ptr<MappedBand> open(GDALDatasetH ds, GDALRasterBandH band,
+                                          const std::string& path);
+  ~MappedBand();
+  MappedBand(const MappedBand&) = delete;
+  MappedBand& operator=(const MappedBand&) = delete;
+
+  /// Copies the cells of `inside` (within the raster) to `first`, rows `line_space` bytes apart,
+  /// cells packed, as `type`. Returns false, having written nothing, when GDAL must do it: a
+  /// conversion other than the band's own type or a widening of Byte/Int16/UInt16 to Int32, or
+  /// a block the file does not hold (sparse) or holds outside the file.
+  bool read(Window inside, void* first, GDALDataType type, int64_t line_space);
+
+ private:
+  MappedBand() = default;
+  struct Block {
+    int64_t offset = -1;    ///< -1: not looked up yet; 0: absent (sparse) or unusable
+    uint64_t last_use = 0;  ///< the read that last touched it
+    bool resident = false;  ///< mapped into this reader since it was last dropped
+  };
+  /// The file offset of block (bx, by), looked up in GDAL's metadata on first use; 0 if unusable.
+  int64_t block_offset(int64_t bx, int64_t by);
+  void drop(int64_t offset);
+  /// Drops the least recently used blocks until those still mapped fit in the budget.
+  void trim();
+
+  GDALRasterBandH band_ = nullptr;
+  GDALDataType own_ = GDT_Unknown;
+  int64_t cell_ = 0;
+  int64_t width_ = 0, height_ = 0;
+  int64_t block_width_ = 0, block_height_ = 0;
+  int64_t blocks_x_ = 0;
+  int64_t block_bytes_ = 0;  ///< of a whole block; a last strip may hold fewer rows
+  std::vector<Block> blocks_;
+  std::vector<int64_t> touched_;                   ///< block indices of the read in progress
+  std::deque<std::pair<int64_t, uint64_t>> uses_;  ///< (block, read) in the order of use
+  uint64_t reads_ = 0;
+  int64_t resident_bytes_ = 0;
+  int fd_ = -1;
+  const unsigned char* map_ = nullptr;
+  int64_t file_bytes_ = 0;
+};
+
+}  // namespace tessera::io::detail

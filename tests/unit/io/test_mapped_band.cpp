@@ -1,0 +1,204 @@
+// Reads straight from the mapped file against GDAL's own reads of the same file, on copies of
+// real rasters in every layout GeoTIFF allows: tiles with partial edge tiles, strips, one whole
+// strip, band and pixel interleaving, sparse blocks, and the files the mapping must leave to
+// GDAL (compressed, big-endian, 12-bit).
+#include <gdal.h>
+#include <gdal_utils.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "io_test_util.hpp"
+#include "mapped_band.hpp"
+#include "tessera/io/raster_source.hpp"
+
+namespace tessera::io {
+namespace {
+
+const std::string kData = TESSERA_TEST_DATA;
+const bool kGdalReady = (init_gdal(64 << 20), true);
+
+/// gdal_translate `from` `to` with `args`.
+void translate(const std::string& from, const std::string& to, std::vector<std::string> args) {
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  GDALTranslateOptions* options = GDALTranslateOptionsNew(argv.data(), nullptr);
+  ASSERT_NE(options, nullptr);
+  GDALDatasetH src = GDALOpen(from.c_str(), GA_ReadOnly);
+  ASSERT_NE(src, nullptr);
+  GDALDatasetH out = GDALTranslate(to.c_str(), src, options, nullptr);
+  ASSERT_NE(out, nullptr);
+  GDALClose(out);
+  GDALClose(src);
+  GDALTranslateOptionsFree(options);
+}
+
+/// Whether tessera reads band `band` of `path` from the mapped file.
+bool mapped(const std::string& path, int band = 1) {
+  GDALDatasetH ds = GDALOpen(path.c_str(), GA_ReadOnly);
+  EXPECT_NE(ds, nullptr);
+  const bool yes = detail::MappedBand::open(ds, GDALGetRasterBand(ds, band), path) != nullptr;
+  GDALClose(ds);
+  return yes;
+}
+
+/// Band `band` of `path` read whole by GDAL as `type`.
+template <class T>
+std::vector<T> gdal_cells(const std::string& path, int band, GDALDataType type, Extent size) {
+  std::vector<T> cells(static_cast<size_t>(size.cells()));
+  GDALDatasetH ds = GDALOpen(path.c_str(), GA_ReadOnly);
+  EXPECT_EQ(GDALRasterIO(GDALGetRasterBand(ds, band), GF_Read, 0, 0, static_cast<int>(size.width),
+                         static_cast<int>(size.height), cells.data(), static_cast<int>(size.width),
+                         static_cast<int>(size.height), type, 0, 0),
+            CE_None);
+  GDALClose(ds);
+  return cells;
+}
+
+/// Windows across block edges and the raster's edges, plus random ones.
+std::vector<Window> windows(Extent size) {
+  std::vector<Window> w = {whole(size),      {-1, -1, size.width + 2, size.height + 2},
+                           {0, 0, 1, 1},     {size.width - 1, size.height - 1, 5, 5},
+                           {31, 15, 67, 35}, {63, 31, 3, 3}};
+  std::mt19937 rng(3);
+  for (int k = 0; k < 40; ++k) {
+    const int64_t x = static_cast<int64_t>(rng() % static_cast<uint32_t>(size.width + 10)) - 5;
+    const int64_t y = static_cast<int64_t>(rng() % static_cast<uint32_t>(size.height + 10)) - 5;
+    w.push_back(
+        {x, y, 1 + static_cast<int64_t>(rng() % 130), 1 + static_cast<int64_t>(rng() % 90)});
+  }
+  return w;
+}
+
+/// Every window of band `band` as T through RasterReader equals GDAL's cells of the file.
+template <class T>
+void expect_same_cells(const std::string& path, int band, GDALDataType type) {
+  const Extent size = probe(path, band).size;
+  const std::vector<T> reference = gdal_cells<T>(path, band, type, size);
+  RasterReader reader(path, band);
+  for (const Window& w : windows(size)) {
+    const int64_t stride = w.width + 3;
+    std::vector<T> memory(static_cast<size_t>(stride * w.height), static_cast<T>(77));
+    reader.read(w, View<T>(memory.data(), w.width, w.height, stride));
+    for (int64_t y = 0; y < w.height; ++y)
+      for (int64_t x = 0; x < stride; ++x) {
+        const int64_t gx = w.x + x, gy = w.y + y;
+        const bool inside =
+            x < w.width && gx >= 0 && gy >= 0 && gx < size.width && gy < size.height;
+        const T expected =
+            inside ? reference[static_cast<size_t>(gy * size.width + gx)] : static_cast<T>(77);
+        const T got = memory[static_cast<size_t>(y * stride + x)];
+        if (std::memcmp(&got, &expected, sizeof(T)) != 0)
+          FAIL() << path << " band " << band << " window " << w.x << "," << w.y << " " << w.width
+                 << "x" << w.height << " cell " << x << "," << y << ": " << got
+                 << " != " << expected;
+      }
+  }
+}
+
+/// The same through the raw read in the band's own type.
+void expect_same_raw(const std::string& path, int band) {
+  const RasterInfo info = probe(path, band);
+  const auto cell = static_cast<int64_t>(size_of(info.type));
+  const Window w = {-2, 3, info.size.width + 1, info.size.height - 5};
+  std::vector<std::byte> got(static_cast<size_t>(w.width * cell * w.height), std::byte{0});
+  RasterReader(path, band)
+      .read(w, info.type, View<std::byte>(got.data(), w.width * cell, w.height));
+  std::vector<std::byte> want(got.size(), std::byte{0});
+  GDALDatasetH ds = GDALOpen(path.c_str(), GA_ReadOnly);
+  const GDALDataType type = GDALGetRasterDataType(GDALGetRasterBand(ds, band));
+  ASSERT_EQ(GDALRasterIOEx(GDALGetRasterBand(ds, band), GF_Read, 0, w.y,
+                           static_cast<int>(w.width - 2), static_cast<int>(w.height),
+                           want.data() + 2 * cell, static_cast<int>(w.width - 2),
+                           static_cast<int>(w.height), type, cell, w.width * cell, nullptr),
+            CE_None);
+  GDALClose(ds);
+  EXPECT_EQ(got, want) << path;
+}
+
+TEST(MappedBand, TiledFilesWithPartialEdgeTilesEqualGdal) {
+  test::TempDir dir;
+  const std::string srtm = dir.file("srtm.tif"), n43 = dir.file("n43.tif");
+  translate(kData + "/srtm.tif", srtm,
+            {"-co", "TILED=YES", "-co", "BLOCKXSIZE=64", "-co", "BLOCKYSIZE=32"});
+  translate(kData + "/n43.tif", n43,
+            {"-co", "TILED=YES", "-co", "BLOCKXSIZE=16", "-co", "BLOCKYSIZE=16"});
+  ASSERT_TRUE(mapped(srtm));
+  ASSERT_TRUE(mapped(n43));
+  expect_same_cells<int32_t>(srtm, 1, GDT_Int32);  // UInt16 widened
+  expect_same_cells<float>(srtm, 1, GDT_Float32);  // converted by GDAL
+  expect_same_cells<int32_t>(n43, 1, GDT_Int32);   // Int16 widened
+  expect_same_raw(srtm, 1);
+  expect_same_raw(n43, 1);
+}
+
+TEST(MappedBand, StripsEqualGdal) {
+  test::TempDir dir;
+  const std::string strips = dir.file("strips.tif"), one = dir.file("one.tif");
+  translate(kData + "/nz_elev.tif", strips, {"-co", "BLOCKYSIZE=7"});
+  translate(kData + "/nz_elev.tif", one, {"-co", "BLOCKYSIZE=1450"});
+  ASSERT_TRUE(mapped(strips));
+  for (const std::string& path : {strips, one}) {
+    expect_same_cells<float>(path, 1, GDT_Float32);  // NaN nodata compared bit for bit
+    expect_same_raw(path, 1);
+  }
+}
+
+TEST(MappedBand, BandInterleavedBandsEqualGdalAndPixelInterleavedIsLeftToGdal) {
+  test::TempDir dir;
+  const std::string band = dir.file("band.tif"), pixel = dir.file("pixel.tif");
+  translate(kData + "/L7_ETMs.tif", band, {"-co", "INTERLEAVE=BAND", "-co", "TILED=YES"});
+  translate(kData + "/L7_ETMs.tif", pixel, {"-co", "INTERLEAVE=PIXEL", "-co", "TILED=YES"});
+  for (int b : {1, 4, 6}) {
+    ASSERT_TRUE(mapped(band, b));
+    EXPECT_FALSE(mapped(pixel, b));
+    expect_same_cells<int32_t>(band, b, GDT_Int32);
+    expect_same_cells<int32_t>(pixel, b, GDT_Int32);
+    expect_same_raw(band, b);
+  }
+}
+
+TEST(MappedBand, CompressedBigEndianAndTwelveBitFilesAreLeftToGdal) {
+  test::TempDir dir;
+  const std::string big = dir.file("big.tif"), bits = dir.file("bits.tif");
+  translate(kData + "/srtm.tif", big, {"-co", "ENDIANNESS=BIG", "-co", "TILED=YES"});
+  translate(kData + "/srtm.tif", bits, {"-co", "NBITS=12"});
+  EXPECT_FALSE(mapped(kData + "/srtm.tif"));
+  EXPECT_FALSE(mapped(big));
+  EXPECT_FALSE(mapped(bits));
+  expect_same_cells<int32_t>(big, 1, GDT_Int32);
+  expect_same_cells<int32_t>(bits, 1, GDT_Int32);
+}
+
+TEST(MappedBand, SparseBlocksAndConversionsFallBackToGdal) {
+  test::TempDir dir;
+  const std::string sparse = dir.file("sparse.tif"), wide = dir.file("float64.tif");
+  {
+    const char* options[] = {"TILED=YES", "BLOCKXSIZE=32", "BLOCKYSIZE=32", "SPARSE_OK=TRUE",
+                             nullptr};
+    GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GTiff"), sparse.c_str(), 100, 70, 1,
+                                 GDT_Float32, const_cast<char**>(options));
+    ASSERT_NE(ds, nullptr);
+    GDALSetRasterNoDataValue(GDALGetRasterBand(ds, 1), -5);
+    std::vector<float> block(32 * 32);
+    for (size_t k = 0; k < block.size(); ++k) block[k] = static_cast<float>(k) * 0.25f;
+    ASSERT_EQ(GDALRasterIO(GDALGetRasterBand(ds, 1), GF_Write, 32, 32, 32, 32, block.data(), 32, 32,
+                           GDT_Float32, 0, 0),
+              CE_None);
+    GDALClose(ds);
+  }
+  translate(kData + "/nz_elev.tif", wide, {"-ot", "Float64", "-co", "TILED=YES"});
+  ASSERT_TRUE(mapped(sparse));
+  ASSERT_TRUE(mapped(wide));
+  expect_same_cells<float>(sparse, 1, GDT_Float32);  // absent blocks read as nodata by GDAL
+  expect_same_cells<float>(wide, 1, GDT_Float32);    // Float64 to float: GDAL converts
+  expect_same_raw(wide, 1);                          // the own type: mapped
+}
+
+}  // namespace
+}  // namespace tessera::io
