@@ -39,12 +39,16 @@ __attribute__((target("avx2"))) inline __m256d atan_nonnegative(__m256d x) {
   const __m256d one = _mm256_set1_pd(1.0);
   const __m256d big = _mm256_cmp_pd(x, _mm256_set1_pd(2.41421356237309504880), _CMP_GT_OQ);
   const __m256d mid = _mm256_andnot_pd(big, _mm256_cmp_pd(x, _mm256_set1_pd(0.66), _CMP_GT_OQ));
-  // t = -1/x (big), (x-1)/(x+1) (mid) or x/1, with one division.
-  __m256d num = _mm256_blendv_pd(x, _mm256_sub_pd(x, one), mid);
-  num = _mm256_blendv_pd(num, _mm256_set1_pd(-1.0), big);
-  __m256d den = _mm256_blendv_pd(one, _mm256_add_pd(x, one), mid);
-  den = _mm256_blendv_pd(den, x, big);
-  const __m256d t = _mm256_div_pd(num, den);
+  // t = -1/x (big), (x-1)/(x+1) (mid) or x, with one division unless every lane is small
+  // (gentler than 33 degrees, most of a real DEM).
+  __m256d t = x;
+  if (_mm256_movemask_pd(_mm256_or_pd(big, mid)) != 0) {
+    __m256d num = _mm256_blendv_pd(x, _mm256_sub_pd(x, one), mid);
+    num = _mm256_blendv_pd(num, _mm256_set1_pd(-1.0), big);
+    __m256d den = _mm256_blendv_pd(one, _mm256_add_pd(x, one), mid);
+    den = _mm256_blendv_pd(den, x, big);
+    t = _mm256_div_pd(num, den);
+  }
   const __m256d more_bits = _mm256_set1_pd(6.123233995736765886130E-17);
   __m256d base = _mm256_and_pd(mid, _mm256_set1_pd(7.85398163397448309616E-1));
   base = _mm256_blendv_pd(base, _mm256_set1_pd(1.57079632679489661923), big);

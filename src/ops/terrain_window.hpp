@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <concepts>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -233,6 +234,12 @@ concept RowStore = requires(Store& store, const float* values) {
   store.row(int64_t{0}, int64_t{0}, values, int64_t{0});
 };
 
+/// A sink holding float cells in memory: a row's values can be computed straight into it.
+template <class Store>
+concept DirectRows = requires(Store& store) {
+  { store.row_pointer(int64_t{0}, int64_t{0}) } -> std::same_as<float*>;
+};
+
 /// The interior cells [x0, x1) of raster row y: every neighbour exists. Windows free of nodata
 /// go straight to `alg`; the others through gdaldem's ComputeVal rules.
 template <class T, class Alg, class Store>
@@ -250,10 +257,14 @@ void interior_row(const Grid<T>& g, Window owned, int64_t y, int64_t x0, int64_t
   };
   if constexpr (RowAlg<Alg, T> && RowStore<Store>) {
     // The whole row at once as if free of nodata, then gdaldem's rules where it is not.
-    thread_local std::vector<float> values;
-    values.resize(static_cast<size_t>(x1 - x0));
-    alg.row_values(r0, r1, r2, x0, x1, values.data());
-    store.row(x0 - owned.x, y - owned.y, values.data(), x1 - x0);
+    if constexpr (DirectRows<Store>) {
+      alg.row_values(r0, r1, r2, x0, x1, store.row_pointer(x0 - owned.x, y - owned.y));
+    } else {
+      thread_local std::vector<float> values;
+      values.resize(static_cast<size_t>(x1 - x0));
+      alg.row_values(r0, r1, r2, x0, x1, values.data());
+      store.row(x0 - owned.x, y - owned.y, values.data(), x1 - x0);
+    }
     if (!dirty) return;
     for (int64_t x = next_dirty(dirty, x0, x0, x1); x < x1; x = next_dirty(dirty, x0, x + 1, x1)) {
       T w[9];
@@ -353,6 +364,7 @@ struct FloatSink {
   void row(int64_t x, int64_t y, const float* values, int64_t n) const {
     std::copy(values, values + n, &out(x, y));
   }
+  float* row_pointer(int64_t x, int64_t y) const { return &out(x, y); }
 };
 struct ByteSink {
   View<uint8_t> out;

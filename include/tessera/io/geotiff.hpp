@@ -24,7 +24,8 @@ class TileEncoder {
   TileEncoder& operator=(TileEncoder&&) noexcept;
 
   /// Encodes a full tile_width x tile_height tile of `spec.type` cells, row-major (edge tiles
-  /// padded by the caller). The returned bytes stay valid until the next call.
+  /// padded by the caller). The returned bytes stay valid until the next call; uncompressed,
+  /// they are `cells` themselves.
   std::span<const std::byte> encode(const void* cells);
 
  private:
