@@ -29,6 +29,7 @@
 #include "tessera/par/mpi_io.hpp"
 #include "tessera/par/tile_counter.hpp"
 #include "tessera/par/tile_mail.hpp"
+#include "tessera/run/probe.hpp"
 #include "tessera/run/report.hpp"
 #include "tile_source.hpp"
 #include "tile_worker.hpp"
@@ -43,9 +44,6 @@ using Bytes = std::vector<std::byte>;
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
-
-/// GDAL's block cache per rank: enough for the halo rows tiles share, bounded whatever the raster.
-constexpr int64_t gdal_cache_bytes = 64LL << 20;
 
 /// How the band-tiles of an output reach its file.
 enum class Route {
@@ -136,7 +134,10 @@ class StreamingPass {
         hdf5_slots_(slots_of(plan, slots_, Route::Hdf5, one_node)),
         threads_(threads),
         rank_(par::world_rank()) {
-    for (int t = 0; t < threads; ++t) workers_.push_back(make());
+    for (int t = 0; t < threads; ++t) {
+      workers_.push_back(make());
+      outs_.emplace_back(direct_);
+    }
     encoded_.resize(static_cast<size_t>(threads),
                     std::vector<Bytes>(static_cast<size_t>(slots_.bands())));
   }
@@ -180,6 +181,11 @@ class StreamingPass {
       if (!out.path.empty())
         out.file =
             std::make_unique<io::TileFile>(out.path, plan_.outputs[output].spec.path, out.layout);
+    }
+    direct_.assign(static_cast<size_t>(slots_.bands()), {});
+    for (int64_t slot : in_place_slots_) {
+      const auto [output, band] = slots_.at(slot);
+      direct_[static_cast<size_t>(slot)] = {in_place_[output].file.get(), band};
     }
   }
 
@@ -232,7 +238,9 @@ class StreamingPass {
   int threads_;
   int rank_;
   std::vector<std::unique_ptr<TileSource>> workers_;
-  std::vector<std::vector<Bytes>> encoded_;            // per batch slot, per band slot
+  std::vector<BandTiles::InPlace> direct_;   // per band slot: where workers write it in place
+  std::vector<BandTiles> outs_;              // per thread
+  std::vector<std::vector<Bytes>> encoded_;  // per batch slot, per band slot
   std::vector<std::unique_ptr<io::Hdf5Writer>> hdf5_;  // per output; null for GeoTIFF ones
   std::unique_ptr<OrderedWriter> writer_;
   std::vector<InPlaceOutput> in_place_;  // per output; empty entries for the others
@@ -260,10 +268,12 @@ RankReport StreamingPass::report() const {
   r.tiles = tiles_;
   r.communicate = main_.communicate;
   r.write = main_.write;
+  for (const auto& out : outs_) r.write += out.write_seconds();
   r.wait = main_.wait;
   r.bytes_sent = bytes_sent_;
   r.bytes_received = bytes_received_;
   r.bytes_written = bytes_written_;
+  for (const auto& out : outs_) r.bytes_written += out.bytes_written();
   r.peak_rss_mb = peak_rss_mb();
   return r;
 }
@@ -281,8 +291,9 @@ void StreamingPass::process_batch(int64_t first, int64_t count) {
 #pragma omp parallel for num_threads(threads_) schedule(dynamic, 1)
   for (int64_t i = 0; i < count; ++i) {
     try {
-      workers_[static_cast<size_t>(omp_get_thread_num())]->process(
-          first + i, encoded_[static_cast<size_t>(i)]);
+      const auto thread = static_cast<size_t>(omp_get_thread_num());
+      outs_[thread].use(encoded_[static_cast<size_t>(i)]);
+      workers_[thread]->process(first + i, outs_[thread]);
     } catch (...) {
       failures[static_cast<size_t>(i)] = std::current_exception();
     }
@@ -300,20 +311,9 @@ Bytes StreamingPass::fresh_buffer() {
   return buffer;
 }
 
-/// Writes the in-place band-tiles of a batch and hands the ordered ones on to the writer; HDF5
-/// ones stay in encoded_.
+/// Hands the ordered band-tiles of a batch on to the writer; the workers wrote the in-place
+/// ones, and HDF5 ones stay in encoded_.
 void StreamingPass::deliver(int64_t first, int64_t count) {
-  if (!in_place_slots_.empty()) {
-    const auto start = Clock::now();
-    for (int64_t i = 0; i < count; ++i)
-      for (int64_t slot : in_place_slots_) {
-        const auto [output, band] = slots_.at(slot);
-        const auto& bytes = encoded_[static_cast<size_t>(i)][static_cast<size_t>(slot)];
-        in_place_[output].file->write(band, first + i, bytes);
-        bytes_written_ += static_cast<int64_t>(bytes.size());
-      }
-    main_.write += seconds_since(start);
-  }
   const auto per_tile = static_cast<int64_t>(tiff_slots_.size());
   for (int64_t i = 0; i < count; ++i) {
     auto& encoded = encoded_[static_cast<size_t>(i)];
@@ -457,13 +457,9 @@ int choose_threads(int requested, int ranks_on_node) {
 }
 
 plan::Plan prepare(const job::JobSpec& job) {
+  const std::vector<RasterInfo> inputs = probe_inputs(job);
   plan::Plan result;
-  par::agreed([&] {
-    io::init_gdal(gdal_cache_bytes);
-    std::vector<RasterInfo> inputs;
-    for (const auto& input : job.inputs) inputs.push_back(io::probe(input.path, input.band));
-    result = plan::make_plan(job, inputs);
-  });
+  par::agreed([&] { result = plan::make_plan(job, inputs); });
   return result;
 }
 

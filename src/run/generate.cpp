@@ -64,14 +64,14 @@ class TerrainTiles : public TileSource {
                              size_of(spec_.type)]),
         encoder_(spec_) {}
 
-  void process(int64_t tile, std::vector<std::vector<std::byte>>& encoded) override {
+  void process(int64_t tile, BandTiles& out) override {
     auto start = Clock::now();
     fill_tile(plan_.grid.owned(tile));
     times_.compute += seconds_since(start);
     start = Clock::now();
-    const auto bytes = encoder_.encode(cells_.get());
-    encoded.front().assign(bytes.begin(), bytes.end());
-    times_.encode += seconds_since(start);
+    const double writing = out.write_seconds();
+    out.put(0, tile, encoder_.encode(cells_.get()));
+    times_.encode += seconds_since(start) - (out.write_seconds() - writing);
   }
   const PhaseTimes& times() const override { return times_; }
   int64_t bytes_read() const override { return 0; }

@@ -161,7 +161,8 @@ std::string report_json(const RunFacts& facts, const std::vector<RankReport>& ra
   text += "  \"units\": " +
           json_string(
               "read_s, compute_s, encode_s: thread-seconds; "
-              "communicate_s, write_s, wait_s: main-thread seconds") +
+              "communicate_s, wait_s: main-thread seconds; write_s: thread-seconds of in-place "
+              "writes plus main-thread seconds of the others") +
           ",\n";
   text += "  \"per_rank\": [\n";
   for (size_t r = 0; r < ranks.size(); ++r)

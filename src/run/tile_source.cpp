@@ -18,8 +18,8 @@ int64_t tile_input_bytes(const plan::Plan& plan, int64_t tile) {
 class PlanTiles : public TileSource {
  public:
   explicit PlanTiles(const plan::Plan& plan) : plan_(plan), worker_(plan) {}
-  void process(int64_t tile, std::vector<std::vector<std::byte>>& encoded) override {
-    worker_.process(tile, encoded);
+  void process(int64_t tile, BandTiles& out) override {
+    worker_.process(tile, out);
     bytes_read_ += tile_input_bytes(plan_, tile);
   }
   const PhaseTimes& times() const override { return worker_.times(); }

@@ -18,8 +18,8 @@ namespace tessera::run {
 class TileSource {
  public:
   virtual ~TileSource() = default;
-  /// Fills `encoded[slot]` with band-tile `slot` of tile `tile`, as TileWorker::process does.
-  virtual void process(int64_t tile, std::vector<std::vector<std::byte>>& encoded) = 0;
+  /// Puts band-tile `slot` of tile `tile` into `out` for every slot, as TileWorker::process does.
+  virtual void process(int64_t tile, BandTiles& out) = 0;
   virtual const PhaseTimes& times() const = 0;
   /// Input bytes read so far (cells read, at the inputs' pixel size).
   virtual int64_t bytes_read() const = 0;

@@ -108,7 +108,18 @@ TileWorker::TileWorker(const plan::Plan& plan)
   }
 }
 
-void TileWorker::process(int64_t tile, std::vector<std::vector<std::byte>>& encoded) {
+void BandTiles::put(size_t slot, int64_t tile, std::span<const std::byte> bytes) {
+  if (slot < in_place_->size() && (*in_place_)[slot].file) {
+    const auto start = Clock::now();
+    (*in_place_)[slot].file->write((*in_place_)[slot].band, tile, bytes);
+    write_seconds_ += seconds_since(start);
+    bytes_written_ += static_cast<int64_t>(bytes.size());
+    return;
+  }
+  (*encoded_)[slot].assign(bytes.begin(), bytes.end());
+}
+
+void TileWorker::process(int64_t tile, BandTiles& out) {
   const Window owned = plan_.grid.owned(tile);
   grown_ = grow(owned, plan_.halo);
   auto start = Clock::now();
@@ -118,8 +129,9 @@ void TileWorker::process(int64_t tile, std::vector<std::vector<std::byte>>& enco
   run_steps(owned);
   times_.compute += seconds_since(start);
   start = Clock::now();
-  encode_outputs(owned, encoded);
-  times_.encode += seconds_since(start);
+  const double writing = out.write_seconds();
+  encode_outputs(tile, owned, out);
+  times_.encode += seconds_since(start) - (out.write_seconds() - writing);
 }
 
 void TileWorker::read_inputs(Window grown) {
@@ -366,7 +378,7 @@ void TileWorker::pad_edges(size_t s, Window owned) {
     fill_outside_raw(buffer.view(tw * cell, th), type, owned.width, owned.height, nodata);
 }
 
-void TileWorker::encode_outputs(Window owned, std::vector<std::vector<std::byte>>& encoded) {
+void TileWorker::encode_outputs(int64_t tile, Window owned, BandTiles& out) {
   const int64_t tw = plan_.grid.tile_width();
   const int64_t th = plan_.grid.tile_height();
   size_t slot = 0;
@@ -382,8 +394,7 @@ void TileWorker::encode_outputs(Window owned, std::vector<std::vector<std::byte>
       const auto cell = static_cast<int64_t>(size_of(spec.type));
       for (auto& buffer : raw_out_[s]) planes.push_back(buffer.view(tw * cell, th).data());
       for (const void* plane : planes) {
-        const auto bytes = raw ? raw_tile(plane, spec) : encoders_[o]->encode(plane);
-        encoded[slot].assign(bytes.begin(), bytes.end());
+        out.put(slot, tile, raw ? raw_tile(plane, spec) : encoders_[o]->encode(plane));
         ++slot;
       }
     }

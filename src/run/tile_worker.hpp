@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "tessera/core/raster_view.hpp"
@@ -32,17 +33,44 @@ class BandSlots {
   std::vector<std::pair<size_t, int>> slots_;
 };
 
+/// Where one thread puts the band-tiles of the tiles it processes: into `encoded[slot]`, for the
+/// main thread to send, order or write collectively; or, for slots with a file, straight into
+/// that in-place output with pwrite (safe from any thread), without another copy.
+class BandTiles {
+ public:
+  /// The file and band of an in-place slot; file null for the other slots.
+  struct InPlace {
+    io::TileFile* file = nullptr;
+    int band = 0;
+  };
+  /// `in_place` (per slot, may be shorter than the slots) must outlive this.
+  explicit BandTiles(const std::vector<InPlace>& in_place) : in_place_(&in_place) {}
+  /// The vectors (one per slot) that the next tile's other band-tiles go to.
+  void use(std::vector<std::vector<std::byte>>& encoded) { encoded_ = &encoded; }
+
+  /// Band-tile `slot` of tile `tile` is `bytes`. Throws tessera::Error if writing fails.
+  void put(size_t slot, int64_t tile, std::span<const std::byte> bytes);
+  /// Seconds spent writing in place and the bytes written, so far.
+  double write_seconds() const { return write_seconds_; }
+  int64_t bytes_written() const { return bytes_written_; }
+
+ private:
+  std::vector<std::vector<std::byte>>* encoded_ = nullptr;
+  const std::vector<InPlace>* in_place_;
+  double write_seconds_ = 0;
+  int64_t bytes_written_ = 0;
+};
+
 /// The buffers, GDAL handles and encoders of one thread. Everything is allocated on the first
 /// tile and reused for every later one; nothing here is shared between threads.
 class TileWorker {
  public:
   explicit TileWorker(const plan::Plan& plan);
 
-  /// Processes tile `tile`, filling `encoded[slot]` with the bytes of each output band-tile:
-  /// compressed for GeoTIFF outputs, the raw full tile (edges padded) for HDF5 outputs, which
-  /// are written by collective writes on the main thread. The vectors keep their capacity
-  /// between calls. Throws tessera::Error on failure.
-  void process(int64_t tile, std::vector<std::vector<std::byte>>& encoded);
+  /// Processes tile `tile`, putting the bytes of each output band-tile into `out`: encoded
+  /// for GeoTIFF outputs, the raw full tile (edges padded) for HDF5 outputs, which are written
+  /// by collective writes on the main thread. Throws tessera::Error on failure.
+  void process(int64_t tile, BandTiles& out);
   const PhaseTimes& times() const { return times_; }
 
  private:
@@ -58,7 +86,7 @@ class TileWorker {
   ops::TileOut tile_out(size_t step, Window owned, Window computed);
   void copy_owned(size_t step, Window owned);
   void run_steps(Window owned);
-  void encode_outputs(Window owned, std::vector<std::vector<std::byte>>& encoded);
+  void encode_outputs(int64_t tile, Window owned, BandTiles& out);
   void pad_edges(size_t step, Window owned);
 
   const plan::Plan& plan_;
