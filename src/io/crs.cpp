@@ -34,4 +34,26 @@ std::string crs_wkt(const std::string& text, const std::string& what) {
   return result;
 }
 
+bool same_crs(const std::string& a, const std::string& b) {
+  if (a == b) return true;
+  if (a.empty() || b.empty()) return false;
+  detail::ensure_gdal();
+  Srs first(OSRNewSpatialReference(nullptr)), second(OSRNewSpatialReference(nullptr));
+  if (!first || !second || OSRSetFromUserInput(first.get(), a.c_str()) != OGRERR_NONE ||
+      OSRSetFromUserInput(second.get(), b.c_str()) != OGRERR_NONE)
+    return false;
+  return OSRIsSame(first.get(), second.get()) != 0;
+}
+
+void unify_crs(std::vector<RasterInfo>& rasters) {
+  for (size_t i = 1; i < rasters.size(); ++i)
+    for (size_t j = 0; j < i; ++j) {
+      if (rasters[i].crs_wkt == rasters[j].crs_wkt) break;
+      if (same_crs(rasters[i].crs_wkt, rasters[j].crs_wkt)) {
+        rasters[i].crs_wkt = rasters[j].crs_wkt;
+        break;
+      }
+    }
+}
+
 }  // namespace tessera::io

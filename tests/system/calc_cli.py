@@ -170,6 +170,36 @@ def expect_error(args, words, part):
         systest.fail(f"expected an error with {part!r}: {outcome.describe()}")
 
 
+def check_own_output(args, tmp):
+    """An input beside tessera's own output of it: GDAL writes chiprofiler_dem's CRS back with
+    an AUTHORITY node more, a different text for the same CRS, which must not stop the job;
+    another CRS must."""
+    dem = os.path.join(args.data, "chiprofiler_dem.tif")
+    slope = os.path.join(tmp, "dem_slope.tif")
+    outcome = systest.tessera(args, ["dem", "slope", dem, slope, "-q"], ranks=2)
+    if outcome.returncode != 0:
+        systest.fail(outcome.describe())
+    if gdal.Open(slope).GetProjectionRef() == gdal.Open(dem).GetProjectionRef():
+        systest.fail("the slope's CRS text equals the DEM's: this check would not test anything")
+    words = ["-A", dem, "-B", slope, "--calc=A*(B>10)", "--type=Float32"]
+    ours, theirs = os.path.join(tmp, "steep.tif"), os.path.join(tmp, "steep_gdal.tif")
+    tessera_calc(args, words + ["--outfile", ours])
+    gdal_calc(words + ["--outfile", theirs])
+    got, want = cells(ours), cells(theirs)
+    # Where the DEM is NaN (it declares no nodata) the slope is nodata; gdal_calc.py then writes
+    # NaN (its nodata mask multiplies the NaN result by 0), tessera the output's nodata.
+    nan = np.isnan(want[0])
+    if (got[1:] != want[1:] or not np.array_equal(got[0][~nan], want[0][~nan])
+            or not np.all(got[0][nan] == got[1])):
+        systest.fail(f"A*(B>10) of a DEM and its own slope: nodata {got[1]} vs {want[1]}, "
+                     f"{int(np.count_nonzero(got[0][~nan] != want[0][~nan]))} cells differ")
+    moved = os.path.join(tmp, "dem_12n.tif")
+    gdal.Translate(moved, dem, outputSRS="EPSG:32612")
+    expect_error(args, ["-A", dem, "-B", moved, "--calc=A+B", "--outfile", os.path.join(tmp, "z.tif")],
+                 "input 'B' is not on the grid of input 'A': crs differs")
+    print("own output: a DEM with its slope equals gdal_calc.py; another CRS is refused")
+
+
 def check_errors(args, tmp):
     red = os.path.join(args.data, "landsat_b4.tif")
     l7 = os.path.join(args.data, "L7_ETMs.tif")
@@ -194,6 +224,7 @@ def main():
         check_l7(args, tmp)
         check_hdf5(args, tmp)
         check_default_type(args, tmp)
+        check_own_output(args, tmp)
         check_errors(args, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
