@@ -19,13 +19,14 @@
 #include <vector>
 
 #include "tessera/core/geometry.hpp"
+#include "tessera/core/raster_info.hpp"
 
 namespace tessera::io::detail {
 
 class MappedBand {
  public:
   /// Bytes of blocks a reader keeps mapped between reads.
-  static constexpr int64_t kResidentBudget = int64_t{48} << 20;
+  static constexpr int64_t kResidentBudget = mapped_bytes_per_reader;
 
   /// A reader of `band` of `ds` (opened from `path`) when the file qualifies: a local GTiff,
   /// uncompressed, one band per block (one band or INTERLEAVE=BAND), little-endian, whole bytes

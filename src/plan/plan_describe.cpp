@@ -137,8 +137,13 @@ int64_t Plan::bytes_per_thread() const {
   return bytes;
 }
 
+int64_t Plan::mapped_bytes_per_thread() const {
+  return static_cast<int64_t>(inputs.size() + bands.size()) * mapped_bytes_per_reader;
+}
+
 int64_t Plan::bytes_per_rank(int threads) const {
-  return threads * bytes_per_thread() + gdal_cache_bytes + rank_overhead_bytes;
+  return threads * (bytes_per_thread() + mapped_bytes_per_thread()) + gdal_cache_bytes +
+         rank_overhead_bytes;
 }
 
 std::string Plan::describe(int ranks, int threads) const {
@@ -152,9 +157,10 @@ std::string Plan::describe(int ranks, int threads) const {
   text += "outputs:\n" + outputs_text(*this);
   text += fmt::format("run: {} rank(s) x {} thread(s)\n", ranks, threads);
   text += fmt::format(
-      "memory per rank: {} threads x {} tile buffers + {} GDAL block cache + {} overhead = {}\n",
-      threads, mib(bytes_per_thread()), mib(gdal_cache_bytes), mib(rank_overhead_bytes),
-      mib(bytes_per_rank(threads)));
+      "memory per rank: {} threads x ({} tile buffers + {} mapped input pages) + {} GDAL block "
+      "cache + {} overhead = {}\n",
+      threads, mib(bytes_per_thread()), mib(mapped_bytes_per_thread()), mib(gdal_cache_bytes),
+      mib(rank_overhead_bytes), mib(bytes_per_rank(threads)));
   return text;
 }
 

@@ -79,7 +79,11 @@ struct Plan {
   /// over its tile grown by its margin (and its Byte cells converted for the steps reading
   /// them), and encoder buffers of twice an output band's tile.
   int64_t bytes_per_thread() const;
-  /// The estimate for one rank: threads x bytes_per_thread() + GDAL's block cache + overhead.
+  /// The pages of uncompressed inputs one thread's readers keep mapped, at most: one
+  /// mapped_bytes_per_reader per input and per band read in its own type.
+  int64_t mapped_bytes_per_thread() const;
+  /// The estimate for one rank: threads x (bytes_per_thread() + mapped_bytes_per_thread()) +
+  /// GDAL's block cache + overhead.
   int64_t bytes_per_rank(int threads) const;
   /// A readable description: grid, tiles, halo, ranks x threads, memory per rank.
   std::string describe(int ranks, int threads) const;
