@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
@@ -198,6 +199,55 @@ TEST(MappedBand, SparseBlocksAndConversionsFallBackToGdal) {
   expect_same_cells<float>(sparse, 1, GDT_Float32);  // absent blocks read as nodata by GDAL
   expect_same_cells<float>(wide, 1, GDT_Float32);    // Float64 to float: GDAL converts
   expect_same_raw(wide, 1);                          // the own type: mapped
+}
+
+/// This process's resident pages mapped from files, in bytes (RssFile in /proc/self/status).
+int64_t resident_file_bytes() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("RssFile:", 0) == 0) return std::stoll(line.substr(8)) * 1024;
+  return -1;
+}
+
+// Reading every other tile of a 192 MiB file (as one of two ranks does for a step without a
+// halo), the pages a reader keeps mapped stay within its budget: blocks are dropped least
+// recently used first, with the pages the kernel maps around each fault, which would otherwise
+// pile up in the blocks next to them that this reader never reads.
+TEST(MappedBand, ResidentPagesStayWithinTheBudget) {
+  test::TempDir dir;
+  const std::string path = dir.file("big.tif");
+  const int width = 8192, height = 6144;
+  {
+    const char* options[] = {"TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", nullptr};
+    GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GTiff"), path.c_str(), width, height, 1,
+                                 GDT_Float32, const_cast<char**>(options));
+    ASSERT_NE(ds, nullptr);
+    std::vector<float> rows(static_cast<size_t>(width) * 256);
+    for (int y = 0; y < height; y += 256) {
+      for (size_t k = 0; k < rows.size(); ++k) rows[k] = static_cast<float>(y) + k * 1e-3f;
+      ASSERT_EQ(GDALRasterIO(GDALGetRasterBand(ds, 1), GF_Write, 0, y, width, 256, rows.data(),
+                             width, 256, GDT_Float32, 0, 0),
+                CE_None);
+    }
+    GDALClose(ds);
+  }
+  ASSERT_TRUE(mapped(path));
+  RasterReader reader(path, 1);
+  std::vector<float> cells(512 * 512);
+  const int64_t before = resident_file_bytes();
+  ASSERT_GT(before, 0);
+  int64_t most = before;
+  for (int64_t tile = 0, y = 0; y < height; y += 512)
+    for (int64_t x = 0; x < width; x += 512, ++tile) {
+      if (tile % 2) continue;
+      const Window w = {x, y, 512, 512};  // no halo: the other tiles' blocks are never read
+      reader.read(w, View<float>(cells.data(), w.width, w.height));
+      ASSERT_EQ(cells[0], static_cast<float>(w.y / 256 * 256) +
+                              static_cast<float>((w.y % 256) * width + w.x) * 1e-3f);
+      most = std::max(most, resident_file_bytes());
+    }
+  EXPECT_LT(most - before, mapped_bytes_per_reader + (int64_t{2} << 20))
+      << "mapped pages grew by " << (most - before) / (1 << 20) << " MiB";
 }
 
 }  // namespace
