@@ -136,10 +136,12 @@ __attribute__((target("avx2"))) inline __m128 square_four(const SquareShade& s, 
   return _mm256_cvtpd_ps(_mm256_blendv_pd(lit, _mm256_set1_pd(1.0), dark));
 }
 
-/// The Horn differences of eight adjacent windows in T, as four pairs of doubles.
+/// The Horn differences of eight adjacent windows, computed in T as gdaldem does, as floats:
+/// exact for float cells, and for int32 ones (from Byte, Int16 or UInt16 sources, differences
+/// of at most 4 x 65535) too.
 __attribute__((target("avx2"))) inline void square_differences(const float* r0, const float* r1,
                                                                const float* r2, int64_t i,
-                                                               __m256d* d) {
+                                                               __m256& x, __m256& y) {
   using simd::load8;
   __m256 acc_x = _mm256_sub_ps(load8(r0, i - 1), load8(r2, i + 1));
   const __m256 six_minus_two = _mm256_sub_ps(load8(r2, i - 1), load8(r0, i + 1));
@@ -150,17 +152,13 @@ __attribute__((target("avx2"))) inline void square_differences(const float* r0, 
   acc_y = _mm256_add_ps(acc_y, one_minus_seven);
   acc_x = _mm256_add_ps(acc_x, three_minus_five);
   acc_y = _mm256_add_ps(acc_y, one_minus_seven);
-  acc_x = _mm256_add_ps(acc_x, six_minus_two);
-  acc_y = _mm256_sub_ps(acc_y, six_minus_two);
-  d[0] = _mm256_cvtps_pd(_mm256_castps256_ps128(acc_x));
-  d[1] = _mm256_cvtps_pd(_mm256_castps256_ps128(acc_y));
-  d[2] = _mm256_cvtps_pd(_mm256_extractf128_ps(acc_x, 1));
-  d[3] = _mm256_cvtps_pd(_mm256_extractf128_ps(acc_y, 1));
+  x = _mm256_add_ps(acc_x, six_minus_two);
+  y = _mm256_sub_ps(acc_y, six_minus_two);
 }
 
 __attribute__((target("avx2"))) inline void square_differences(const int32_t* r0, const int32_t* r1,
                                                                const int32_t* r2, int64_t i,
-                                                               __m256d* d) {
+                                                               __m256& x, __m256& y) {
   using simd::load8;
   __m256i acc_x = _mm256_sub_epi32(load8(r0, i - 1), load8(r2, i + 1));
   const __m256i six_minus_two = _mm256_sub_epi32(load8(r2, i - 1), load8(r0, i + 1));
@@ -171,22 +169,77 @@ __attribute__((target("avx2"))) inline void square_differences(const int32_t* r0
       _mm256_add_epi32(_mm256_add_epi32(acc_x, three_minus_five), three_minus_five), six_minus_two);
   acc_y = _mm256_sub_epi32(
       _mm256_add_epi32(_mm256_add_epi32(acc_y, one_minus_seven), one_minus_seven), six_minus_two);
-  d[0] = _mm256_cvtepi32_pd(_mm256_castsi256_si128(acc_x));
-  d[1] = _mm256_cvtepi32_pd(_mm256_castsi256_si128(acc_y));
-  d[2] = _mm256_cvtepi32_pd(_mm256_extracti128_si256(acc_x, 1));
-  d[3] = _mm256_cvtepi32_pd(_mm256_extracti128_si256(acc_y, 1));
+  x = _mm256_cvtepi32_ps(acc_x);
+  y = _mm256_cvtepi32_ps(acc_y);
+}
+
+/// The coefficients of SquareShade rounded to float, for the float pass.
+struct SquareShadeFloat {
+  __m256 sin_alt_254, sin_az_254_inv_res, cos_az_254_inv_res, square_z_inv_res2;
+  __attribute__((target("avx2"))) explicit SquareShadeFloat(const SquareShade& s)
+      : sin_alt_254(_mm256_set1_ps(static_cast<float>(s.sin_alt_254))),
+        sin_az_254_inv_res(_mm256_set1_ps(static_cast<float>(s.sin_az_254_inv_res))),
+        cos_az_254_inv_res(_mm256_set1_ps(static_cast<float>(s.cos_az_254_inv_res))),
+        square_z_inv_res2(_mm256_set1_ps(static_cast<float>(s.square_z_inv_res2))) {}
+};
+
+/// How far the float pass's 1 + cang may be from gdaldem's double one, bounded above: the
+/// float roundings of a (terms of at most 254 / r each) and of the Newton step (a few units of
+/// 2^-24 relative, on values up to 255) stay under 3e-4; a rsqrt estimate taken from float(b)
+/// one unit away moves gdaldem's step by under 4e-7 relative, 1e-4 more. Lanes whose
+/// v + 0.5 lies within this of a whole number (where the byte could change), or whose cang lies
+/// within it of 0 (the dark test), are left to the double pass.
+inline constexpr float kShadeSlack = 0x1p-9f;
+
+/// Eight cells of the default hillshade in float arithmetic into values[0..8), the floats whose
+/// bytes (to_byte) are gdaldem's. Returns false, having stored nothing, when a lane is too close
+/// to a rounding boundary, or not finite, for float arithmetic to be sure of its byte.
+__attribute__((target("avx2"))) inline bool square_eight_float(const SquareShadeFloat& f, __m256 x,
+                                                               __m256 y, float* values) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  const __m256 a =
+      _mm256_add_ps(f.sin_alt_254, _mm256_add_ps(_mm256_mul_ps(x, f.sin_az_254_inv_res),
+                                                 _mm256_mul_ps(y, f.cos_az_254_inv_res)));
+  const __m256 xx_yy = _mm256_add_ps(_mm256_mul_ps(x, x), _mm256_mul_ps(y, y));
+  const __m256 b = _mm256_add_ps(one, _mm256_mul_ps(f.square_z_inv_res2, xx_yy));
+  __m256 r = _mm256_rsqrt_ps(b);
+  const __m256 half_b = _mm256_mul_ps(b, _mm256_set1_ps(0.5f));
+  r = _mm256_mul_ps(
+      r, _mm256_sub_ps(_mm256_set1_ps(1.5f), _mm256_mul_ps(half_b, _mm256_mul_ps(r, r))));
+  const __m256 cang = _mm256_mul_ps(a, r);
+  const __m256 dark = _mm256_cmp_ps(cang, _mm256_setzero_ps(), _CMP_LE_OQ);
+  const __m256 v = _mm256_blendv_ps(_mm256_add_ps(one, cang), one, dark);
+  const __m256 t = _mm256_add_ps(v, _mm256_set1_ps(0.5f));
+  const __m256 nearest = _mm256_round_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m256 magnitude = _mm256_set1_ps(-0.0f);
+  const __m256 slack = _mm256_set1_ps(kShadeSlack);
+  // Ordered comparisons: NaN anywhere makes the lane unsure.
+  const __m256 far_from_whole =
+      _mm256_cmp_ps(_mm256_andnot_ps(magnitude, _mm256_sub_ps(t, nearest)), slack, _CMP_GE_OQ);
+  const __m256 far_from_dark = _mm256_cmp_ps(_mm256_andnot_ps(magnitude, cang), slack, _CMP_GE_OQ);
+  const __m256 finite = _mm256_cmp_ps(b, _mm256_set1_ps(3.0e38f), _CMP_LE_OQ);
+  const __m256 sure = _mm256_and_ps(_mm256_and_ps(far_from_whole, far_from_dark), finite);
+  if (_mm256_movemask_ps(sure) != 0xFF) return false;
+  _mm256_storeu_ps(values, v);
+  return true;
 }
 
 /// Cells [x, x1) of a row eight at a time into values[x - x0 ..]; returns where it stopped.
+/// Float arithmetic first; the eights it is unsure of again in gdaldem's double arithmetic.
 template <class T>
 __attribute__((target("avx2"))) int64_t square_row_avx2(const SquareShade& s, const T* const* r,
                                                         int64_t x0, int64_t x, int64_t x1,
                                                         float* values) {
+  const SquareShadeFloat f(s);
   for (; x + 8 <= x1; x += 8) {
-    __m256d d[4];
-    square_differences(r[0], r[1], r[2], x, d);
-    _mm_storeu_ps(values + (x - x0), square_four(s, d[0], d[1]));
-    _mm_storeu_ps(values + (x - x0) + 4, square_four(s, d[2], d[3]));
+    __m256 dx, dy;
+    square_differences(r[0], r[1], r[2], x, dx, dy);
+    float* to = values + (x - x0);
+    if (square_eight_float(f, dx, dy, to)) continue;
+    _mm_storeu_ps(to, square_four(s, _mm256_cvtps_pd(_mm256_castps256_ps128(dx)),
+                                  _mm256_cvtps_pd(_mm256_castps256_ps128(dy))));
+    _mm_storeu_ps(to + 4, square_four(s, _mm256_cvtps_pd(_mm256_extractf128_ps(dx, 1)),
+                                      _mm256_cvtps_pd(_mm256_extractf128_ps(dy, 1))));
   }
   return x;
 }

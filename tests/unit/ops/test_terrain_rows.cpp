@@ -1,5 +1,6 @@
-// The vector slope path against gdaldem's scalar formula with the C library's atan: equal bit
-// for bit on millions of random windows, and the vector atan and its float check on their own.
+// The vector rows of slope and hillshade against gdaldem's scalar arithmetic: slope with the C
+// library's atan and hillshade's float pass, equal bit for bit (byte for byte) on millions of
+// random windows; and the vector atan and its float check on their own.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "hillshade_rows.hpp"
 #include "raster_fixture.hpp"
 #include "simd_avx2.hpp"
 #include "tessera/ops/op.hpp"
@@ -98,6 +100,56 @@ TEST(SlopeRows, IntegerDemEqualsTheScalarFormulaBitForBit) {
 }
 
 #if defined(TESSERA_HAVE_AVX2_PATHS)
+/// Hillshade's AVX2 row (float pass, double where unsure) against SquareShade::cell, gdaldem's
+/// double arithmetic, for every interior cell of `r`; returns how many bytes differ.
+template <class T>
+int64_t shade_differences(const Raster<T>& r, const terrain::SquareShade& s) {
+  std::vector<float> values(static_cast<size_t>(r.width));
+  std::vector<uint8_t> bytes(values.size());
+  int64_t differing = 0;
+  for (int64_t y = 1; y + 1 < r.height; ++y) {
+    const T* rows[3] = {&r.cells[static_cast<size_t>((y - 1) * r.width)],
+                        &r.cells[static_cast<size_t>(y * r.width)],
+                        &r.cells[static_cast<size_t>((y + 1) * r.width)]};
+    const int64_t end = terrain::square_row_avx2(s, rows, 1, 1, r.width - 1, values.data());
+    terrain::to_bytes(values.data(), bytes.data(), end - 1);
+    for (int64_t x = 1; x < end; ++x) {
+      const T* a = rows[0] + x;
+      const T* b = rows[1] + x;
+      const T* c = rows[2] + x;
+      const uint8_t want =
+          terrain::to_byte(s.cell(a[-1], a[0], a[1], b[-1], b[1], c[-1], c[0], c[1]));
+      differing += bytes[static_cast<size_t>(x - 1)] != want;
+    }
+  }
+  return differing;
+}
+
+/// gdaldem's coefficients for z, azimuth and altitude in degrees and square cells of `res`.
+terrain::SquareShade square_shade(double z, double azimuth, double altitude, double res) {
+  const double az = azimuth * 3.14159265358979323846 / 180,
+               alt = altitude * 3.14159265358979323846 / 180;
+  const double zf = z / (8 * res);
+  return {254 * std::sin(alt), 254 * std::sin(az) * std::cos(alt) * zf,
+          254 * std::cos(az) * std::cos(alt) * zf, zf * zf};
+}
+
+TEST(HillshadeRows, FloatPassGivesTheBytesOfTheDoubleArithmetic) {
+  if (!simd::have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+  const auto floats = rough_terrain<float>(1031, 700, 5);
+  const auto ints = rough_terrain<int32_t>(777, 500, 9);
+  for (const double z : {1.0, 0.25, 7.0})
+    for (const double azimuth : {315.0, 0.0, 123.0})
+      for (const double altitude : {45.0, 5.0, 89.0})
+        for (const double res : {30.0, 0.5}) {
+          const auto s = square_shade(z, azimuth, altitude, res);
+          EXPECT_EQ(shade_differences(floats, s), 0)
+              << "float z " << z << " az " << azimuth << " alt " << altitude << " res " << res;
+          EXPECT_EQ(shade_differences(ints, s), 0)
+              << "int z " << z << " az " << azimuth << " alt " << altitude << " res " << res;
+        }
+}
+
 TEST(SimdAtan, WithinTwoUnitsInTheLastPlaceOfTheCLibrary) {
   if (!simd::have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
   std::mt19937_64 rng(3);
