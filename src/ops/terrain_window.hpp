@@ -135,19 +135,65 @@ inline float compute(const Grid<T>& g, T* w, bool edges, float dst_nodata, const
   return alg(w);
 }
 
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+/// Eight lanes of all-ones or zero (a comparison's result) as eight bytes of 1 or 0.
+__attribute__((target("avx2"))) inline void store_flags8(__m256i mask, uint8_t* to) {
+  const __m128i words =
+      _mm_packs_epi32(_mm256_castsi256_si128(mask), _mm256_extracti128_si256(mask, 1));
+  const __m128i bytes = _mm_and_si128(_mm_packs_epi16(words, words), _mm_set1_epi8(1));
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(to), bytes);
+}
+
+/// flag_row's test eight cells at a time for columns [x, x1), flags[0] being column x0;
+/// returns where it stopped.
+template <class T>
+__attribute__((target("avx2"))) int64_t flag_row_avx2(const Grid<T>& g, const T* cells, int64_t x,
+                                                      int64_t x0, int64_t x1, uint8_t* flags) {
+  if constexpr (std::is_integral_v<T>) {
+    const __m256i nd = _mm256_set1_epi32(g.nodata);
+    for (; x + 8 <= x1; x += 8)
+      store_flags8(_mm256_cmpeq_epi32(simd::load8(cells, x), nd), flags + (x - x0));
+  } else if (g.nodata_nan) {
+    for (; x + 8 <= x1; x += 8) {
+      const __m256 v = simd::load8(cells, x);
+      store_flags8(_mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_UNORD_Q)), flags + (x - x0));
+    }
+  } else {
+    // (v == nd) | (|v - nd| < tolerance * |v + nd|), as the scalar loop in flag_row.
+    const __m256 nd = _mm256_set1_ps(g.nodata);
+    const __m256 tolerance = _mm256_set1_ps(std::numeric_limits<float>::epsilon() * 2);
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    for (; x + 8 <= x1; x += 8) {
+      const __m256 v = simd::load8(cells, x);
+      const __m256 equal = _mm256_cmp_ps(v, nd, _CMP_EQ_OQ);
+      const __m256 off = _mm256_andnot_ps(sign, _mm256_sub_ps(v, nd));
+      const __m256 bound = _mm256_mul_ps(tolerance, _mm256_andnot_ps(sign, _mm256_add_ps(v, nd)));
+      const __m256 near = _mm256_cmp_ps(off, bound, _CMP_LT_OQ);
+      store_flags8(_mm256_castps_si256(_mm256_or_ps(equal, near)), flags + (x - x0));
+    }
+  }
+  return x;
+}
+#endif
+
 /// Flags the nodata cells of raster row `row` between raster columns [x0, x1): flags[k] is
-/// column x0 + k. Each cell is tested once here instead of once per window holding it.
+/// column x0 + k. Each cell is tested once here instead of once per window holding it, eight
+/// at a time where the CPU has AVX2.
 template <class T>
 void flag_row(const Grid<T>& g, const T* row, int64_t x0, int64_t x1, uint8_t* flags) {
   const T* cells = row - g.x0;
+  int64_t x = x0;
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+  if (simd::have_avx2()) x = flag_row_avx2(g, cells, x, x0, x1, flags);
+#endif
   if constexpr (std::is_integral_v<T>) {
-    for (int64_t x = x0; x < x1; ++x) flags[x - x0] = cells[x] == g.nodata;
+    for (; x < x1; ++x) flags[x - x0] = cells[x] == g.nodata;
   } else if (g.nodata_nan) {
-    for (int64_t x = x0; x < x1; ++x) flags[x - x0] = std::isnan(cells[x]);
+    for (; x < x1; ++x) flags[x - x0] = std::isnan(cells[x]);
   } else {
     const T nd = g.nodata;
     const T tolerance = std::numeric_limits<float>::epsilon() * 2;
-    for (int64_t x = x0; x < x1; ++x) {
+    for (; x < x1; ++x) {
       const T v = cells[x];
       flags[x - x0] = (v == nd) | (std::abs(v - nd) < tolerance * std::abs(v + nd));
     }

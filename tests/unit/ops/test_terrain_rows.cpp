@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "hillshade_rows.hpp"
 #include "raster_fixture.hpp"
 #include "simd_avx2.hpp"
+#include "terrain_window.hpp"
 #include "tessera/ops/op.hpp"
 
 namespace tessera::ops {
@@ -97,6 +99,48 @@ TEST(SlopeRows, IntegerDemEqualsTheScalarFormulaBitForBit) {
   const auto r = rough_terrain<int32_t>(777, 700, 11);
   for (const bool horn : {true, false})
     for (const bool degrees : {true, false}) expect_equal_to_reference(r, horn, degrees, 1.0);
+}
+
+/// flag_row (eight cells at a time where the CPU has AVX2) against Grid::is_nodata, gdaldem's
+/// test, cell by cell.
+template <class T>
+void expect_flags_of_is_nodata(const terrain::Grid<T>& g, const std::vector<T>& row) {
+  std::vector<uint8_t> flags(row.size(), 7);
+  terrain::flag_row(g, row.data(), 0, static_cast<int64_t>(row.size()), flags.data());
+  for (size_t k = 0; k < row.size(); ++k)
+    ASSERT_EQ(flags[k], g.is_nodata(row[k]) ? 1 : 0)
+        << "cell " << k << " = " << row[k] << " with nodata " << g.nodata;
+}
+
+TEST(FlagRows, EveryNodataTestEqualsGdaldemsCellByCell) {
+  const float inf = std::numeric_limits<float>::infinity();
+  for (const float nd : {-9999.0f, 0.0f, 3.4028234663852886e38f, -32768.0f, 1e-30f}) {
+    terrain::Grid<float> g;
+    g.has_nodata = true;
+    g.nodata = nd;
+    std::vector<float> row;
+    for (const float scale : {1.0f, 1.0f + 1e-7f, 1.0f - 1e-7f, 1.0f + 2.4e-7f, 1.0f + 5e-7f,
+                              1.0f + 1e-6f, 1.0f - 1e-6f, -1.0f, 0.5f})
+      row.push_back(nd * scale);
+    for (const float v : {std::nextafter(nd, inf), std::nextafter(nd, -inf), 0.0f, -0.0f, inf, -inf,
+                          std::nanf(""), 1.0f, -1.0f, 1e-45f})
+      row.push_back(v);
+    std::mt19937 rng(nd == 0 ? 1 : 2);
+    std::uniform_real_distribution<float> near(0.9999995f, 1.0000005f);
+    for (int k = 0; k < 1000; ++k) row.push_back(nd * near(rng));
+    expect_flags_of_is_nodata(g, row);
+  }
+  terrain::Grid<float> nan;
+  nan.has_nodata = nan.nodata_nan = true;
+  nan.nodata = std::nanf("");
+  expect_flags_of_is_nodata(nan, std::vector<float>{1.0f, std::nanf(""), -std::nanf(""), 0.0f, inf,
+                                                    -inf, 3.0f, std::nanf(""), 5.0f, 6.0f, 7.0f});
+  terrain::Grid<int32_t> ints;
+  ints.has_nodata = true;
+  ints.nodata = -32768;
+  std::vector<int32_t> values;
+  for (int k = 0; k < 1003; ++k) values.push_back(k % 3 == 0 ? -32768 : k - 40000);
+  expect_flags_of_is_nodata(ints, values);
 }
 
 #if defined(TESSERA_HAVE_AVX2_PATHS)
