@@ -2,6 +2,8 @@
 #include "mapped_band.hpp"
 
 #include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,6 +11,9 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+
+#include "tessera/core/error.hpp"
 
 namespace tessera::io::detail {
 namespace {
@@ -49,6 +54,38 @@ void widen_row(const unsigned char* src, int64_t n, unsigned char* dst) {
     const auto w = static_cast<int32_t>(v);
     std::memcpy(dst + k * 4, &w, 4);
   }
+}
+
+// A page of a mapped file that cannot be read (the file was truncated under the run, or the
+// disk failed) raises SIGBUS in the thread touching it. While a thread copies from a mapping,
+// the handler jumps back to that copy, which then fails with an error naming the file; any
+// other SIGBUS goes to the handler installed before (MPI's, or the default).
+thread_local sigjmp_buf* copying = nullptr;
+struct sigaction previous_sigbus;
+
+void on_sigbus(int sig, siginfo_t* info, void* context) {
+  if (copying != nullptr) siglongjmp(*copying, 1);
+  if (previous_sigbus.sa_flags & SA_SIGINFO) {
+    if (previous_sigbus.sa_sigaction != nullptr) previous_sigbus.sa_sigaction(sig, info, context);
+    return;
+  }
+  if (previous_sigbus.sa_handler == SIG_IGN) return;
+  if (previous_sigbus.sa_handler == SIG_DFL) {
+    signal(sig, SIG_DFL);  // the faulting access runs again and takes the default action
+    return;
+  }
+  previous_sigbus.sa_handler(sig);
+}
+
+void catch_sigbus() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction action {};
+    action.sa_sigaction = on_sigbus;
+    action.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGBUS, &action, &previous_sigbus);
+  });
 }
 
 }  // namespace
@@ -92,6 +129,8 @@ std::unique_ptr<MappedBand> MappedBand::open(GDALDatasetH ds, GDALRasterBandH ba
   void* map = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_SHARED, m->fd_, 0);
   if (map == MAP_FAILED) return nullptr;
   m->map_ = static_cast<const unsigned char*>(map);
+  m->path_ = path;
+  catch_sigbus();
   return m;
 }
 
@@ -139,6 +178,14 @@ bool MappedBand::read(Window inside, void* first, GDALDataType type, int64_t lin
   const int64_t out_cell = same ? cell_ : 4;
   auto* out = static_cast<unsigned char*>(first);
   size_t next = 0;
+  // Nothing between here and the copies owns a resource a jump back could skip.
+  sigjmp_buf jump;
+  if (sigsetjmp(jump, 0) != 0) {
+    copying = nullptr;
+    throw Error(path_ +
+                ": cannot read cells: the file changed or its disk failed while it was read");
+  }
+  copying = &jump;
   for (int64_t by = by0; by <= by1; ++by)
     for (int64_t bx = bx0; bx <= bx1; ++bx) {
       Block& b = blocks_[static_cast<size_t>(touched_[next++])];
@@ -164,6 +211,7 @@ bool MappedBand::read(Window inside, void* first, GDALDataType type, int64_t lin
           widen_row<uint16_t>(src, part.width, dst);
       }
     }
+  copying = nullptr;
   trim();
   return true;
 }

@@ -40,7 +40,8 @@ class MappedBand {
   /// Copies the cells of `inside` (within the raster) to `first`, rows `line_space` bytes apart,
   /// cells packed, as `type`. Returns false, having written nothing, when GDAL must do it: a
   /// conversion other than the band's own type or a widening of Byte/Int16/UInt16 to Int32, or
-  /// a block the file does not hold (sparse) or holds outside the file.
+  /// a block the file does not hold (sparse) or holds outside the file. Throws tessera::Error
+  /// naming the file if its pages cannot be read (it was truncated meanwhile, or the disk failed).
   bool read(Window inside, void* first, GDALDataType type, int64_t line_space);
 
  private:
@@ -64,6 +65,7 @@ class MappedBand {
   int64_t blocks_x_ = 0;
   int64_t block_bytes_ = 0;  ///< of a whole block; a last strip may hold fewer rows
   std::vector<Block> blocks_;
+  std::string path_;
   std::vector<int64_t> touched_;                   ///< block indices of the read in progress
   std::deque<std::pair<int64_t, uint64_t>> uses_;  ///< (block, read) in the order of use
   uint64_t reads_ = 0;

@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
@@ -15,6 +16,7 @@
 
 #include "io_test_util.hpp"
 #include "mapped_band.hpp"
+#include "tessera/core/error.hpp"
 #include "tessera/io/raster_source.hpp"
 
 namespace tessera::io {
@@ -199,6 +201,29 @@ TEST(MappedBand, SparseBlocksAndConversionsFallBackToGdal) {
   expect_same_cells<float>(sparse, 1, GDT_Float32);  // absent blocks read as nodata by GDAL
   expect_same_cells<float>(wide, 1, GDT_Float32);    // Float64 to float: GDAL converts
   expect_same_raw(wide, 1);                          // the own type: mapped
+}
+
+// A file cut short after the reader mapped it: the copy's SIGBUS becomes an error naming the
+// file, and the process goes on (the next read fails the same way, nothing hangs).
+TEST(MappedBand, FileCutShortWhileMappedFailsNamingIt) {
+  test::TempDir dir;
+  const std::string path = dir.file("cut.tif");
+  translate(kData + "/nz_elev.tif", path, {"-co", "TILED=YES"});
+  ASSERT_TRUE(mapped(path));
+  RasterReader reader(path, 1);
+  const Extent size = probe(path).size;
+  std::vector<float> cells(static_cast<size_t>(size.cells()));
+  std::filesystem::resize_file(path, std::filesystem::file_size(path) / 4);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    try {
+      reader.read(whole(size), View<float>(cells.data(), size.width, size.height));
+      FAIL() << "reading a file cut short succeeded";
+    } catch (const Error& e) {
+      EXPECT_EQ(
+          std::string(e.what()),
+          path + ": cannot read cells: the file changed or its disk failed while it was read");
+    }
+  }
 }
 
 /// This process's resident pages mapped from files, in bytes (RssFile in /proc/self/status).
