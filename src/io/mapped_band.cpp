@@ -154,11 +154,28 @@ int64_t MappedBand::block_offset(int64_t bx, int64_t by) {
   return b.offset;
 }
 
-void MappedBand::drop(int64_t offset) {
-  const int64_t from = std::max<int64_t>(0, (offset - kFaultAround) / kPage * kPage);
-  const int64_t to =
-      std::min(file_bytes_, (offset + block_bytes_ + kFaultAround + kPage - 1) / kPage * kPage);
-  madvise(const_cast<unsigned char*>(map_) + from, static_cast<size_t>(to - from), MADV_DONTNEED);
+void MappedBand::drop(std::vector<int64_t>& offsets) {
+  // Each call costs every other CPU running this process a TLB flush (an interrupt, and a VM
+  // exit on a virtual machine), so neighbouring blocks are dropped in one call.
+  std::sort(offsets.begin(), offsets.end());
+  int64_t from = -1, to = -1;
+  const auto flush = [&] {
+    if (from < to)
+      madvise(const_cast<unsigned char*>(map_) + from, static_cast<size_t>(to - from),
+              MADV_DONTNEED);
+  };
+  for (const int64_t offset : offsets) {
+    const int64_t start = std::max<int64_t>(0, (offset - kFaultAround) / kPage * kPage);
+    const int64_t end =
+        std::min(file_bytes_, (offset + block_bytes_ + kFaultAround + kPage - 1) / kPage * kPage);
+    if (start > to) {
+      flush();
+      from = start;
+    }
+    to = std::max(to, end);
+  }
+  flush();
+  offsets.clear();
 }
 
 bool MappedBand::read(Window inside, void* first, GDALDataType type, int64_t line_space) {
@@ -217,15 +234,18 @@ bool MappedBand::read(Window inside, void* first, GDALDataType type, int64_t lin
 }
 
 void MappedBand::trim() {
-  while (resident_bytes_ > kResidentBudget && !uses_.empty()) {
+  if (resident_bytes_ <= kResidentBudget) return;
+  // Down to three quarters of the budget at once, so that drops come in batches.
+  while (resident_bytes_ > kResidentBudget / 4 * 3 && !uses_.empty()) {
     const auto [index, read] = uses_.front();
     uses_.pop_front();
     Block& b = blocks_[static_cast<size_t>(index)];
     if (!b.resident || b.last_use != read) continue;  // used again since: a later entry holds it
-    drop(b.offset);
+    dropping_.push_back(b.offset);
     b.resident = false;
     resident_bytes_ -= block_bytes_ + 2 * kFaultAround;
   }
+  drop(dropping_);
 }
 
 }  // namespace tessera::io::detail

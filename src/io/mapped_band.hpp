@@ -53,8 +53,10 @@ class MappedBand {
   };
   /// The file offset of block (bx, by), looked up in GDAL's metadata on first use; 0 if unusable.
   int64_t block_offset(int64_t bx, int64_t by);
-  void drop(int64_t offset);
-  /// Drops the least recently used blocks until those still mapped fit in the budget.
+  /// Unmaps the pages of the blocks at `offsets` (and the fault-around either side); clears it.
+  void drop(std::vector<int64_t>& offsets);
+  /// Once the blocks still mapped exceed the budget, drops the least recently used down to
+  /// three quarters of it.
   void trim();
 
   GDALRasterBandH band_ = nullptr;
@@ -67,6 +69,7 @@ class MappedBand {
   std::vector<Block> blocks_;
   std::string path_;
   std::vector<int64_t> touched_;                   ///< block indices of the read in progress
+  std::vector<int64_t> dropping_;                  ///< offsets of the blocks trim() drops
   std::deque<std::pair<int64_t, uint64_t>> uses_;  ///< (block, read) in the order of use
   uint64_t reads_ = 0;
   int64_t resident_bytes_ = 0;
