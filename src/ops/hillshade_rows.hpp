@@ -139,38 +139,20 @@ __attribute__((target("avx2"))) inline __m128 square_four(const SquareShade& s, 
 /// The Horn differences of eight adjacent windows, computed in T as gdaldem does, as floats:
 /// exact for float cells, and for int32 ones (from Byte, Int16 or UInt16 sources, differences
 /// of at most 4 x 65535) too.
-__attribute__((target("avx2"))) inline void square_differences(const float* r0, const float* r1,
-                                                               const float* r2, int64_t i,
-                                                               __m256& x, __m256& y) {
-  using simd::load8;
-  __m256 acc_x = _mm256_sub_ps(load8(r0, i - 1), load8(r2, i + 1));
-  const __m256 six_minus_two = _mm256_sub_ps(load8(r2, i - 1), load8(r0, i + 1));
-  __m256 acc_y = acc_x;
-  const __m256 three_minus_five = _mm256_sub_ps(load8(r1, i - 1), load8(r1, i + 1));
-  const __m256 one_minus_seven = _mm256_sub_ps(load8(r0, i), load8(r2, i));
-  acc_x = _mm256_add_ps(acc_x, three_minus_five);
-  acc_y = _mm256_add_ps(acc_y, one_minus_seven);
-  acc_x = _mm256_add_ps(acc_x, three_minus_five);
-  acc_y = _mm256_add_ps(acc_y, one_minus_seven);
-  x = _mm256_add_ps(acc_x, six_minus_two);
-  y = _mm256_sub_ps(acc_y, six_minus_two);
-}
-
-__attribute__((target("avx2"))) inline void square_differences(const int32_t* r0, const int32_t* r1,
-                                                               const int32_t* r2, int64_t i,
-                                                               __m256& x, __m256& y) {
-  using simd::load8;
-  __m256i acc_x = _mm256_sub_epi32(load8(r0, i - 1), load8(r2, i + 1));
-  const __m256i six_minus_two = _mm256_sub_epi32(load8(r2, i - 1), load8(r0, i + 1));
-  __m256i acc_y = acc_x;
-  const __m256i three_minus_five = _mm256_sub_epi32(load8(r1, i - 1), load8(r1, i + 1));
-  const __m256i one_minus_seven = _mm256_sub_epi32(load8(r0, i), load8(r2, i));
-  acc_x = _mm256_add_epi32(
-      _mm256_add_epi32(_mm256_add_epi32(acc_x, three_minus_five), three_minus_five), six_minus_two);
-  acc_y = _mm256_sub_epi32(
-      _mm256_add_epi32(_mm256_add_epi32(acc_y, one_minus_seven), one_minus_seven), six_minus_two);
-  x = _mm256_cvtepi32_ps(acc_x);
-  y = _mm256_cvtepi32_ps(acc_y);
+template <class T>
+__attribute__((target("avx2"))) inline void square_differences(const T* r0, const T* r1,
+                                                               const T* r2, int64_t i, __m256& x,
+                                                               __m256& y) {
+  using simd::add, simd::load8, simd::sub;
+  auto acc_x = sub(load8(r0, i - 1), load8(r2, i + 1));
+  const auto six_minus_two = sub(load8(r2, i - 1), load8(r0, i + 1));
+  auto acc_y = acc_x;
+  const auto three_minus_five = sub(load8(r1, i - 1), load8(r1, i + 1));
+  const auto one_minus_seven = sub(load8(r0, i), load8(r2, i));
+  acc_x = add(add(add(acc_x, three_minus_five), three_minus_five), six_minus_two);
+  acc_y = sub(add(add(acc_y, one_minus_seven), one_minus_seven), six_minus_two);
+  x = simd::to_floats(acc_x);
+  y = simd::to_floats(acc_y);
 }
 
 /// The coefficients of SquareShade rounded to float, for the float pass.

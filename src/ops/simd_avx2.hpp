@@ -105,6 +105,45 @@ __attribute__((target("avx2"))) inline __m256i load8(const int32_t* row, int64_t
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + k));
 }
 
+/// Lane-wise sums and differences of eight floats or eight int32s, so that a window's
+/// arithmetic is written once for both cell types, in the same order as the scalar code.
+__attribute__((target("avx2"))) inline __m256 add(__m256 a, __m256 b) {
+  return _mm256_add_ps(a, b);
+}
+__attribute__((target("avx2"))) inline __m256i add(__m256i a, __m256i b) {
+  return _mm256_add_epi32(a, b);
+}
+__attribute__((target("avx2"))) inline __m256 sub(__m256 a, __m256 b) {
+  return _mm256_sub_ps(a, b);
+}
+__attribute__((target("avx2"))) inline __m256i sub(__m256i a, __m256i b) {
+  return _mm256_sub_epi32(a, b);
+}
+
+/// The eight lanes as floats: int32s exactly while under 2^24 in magnitude.
+__attribute__((target("avx2"))) inline __m256 to_floats(__m256 v) { return v; }
+__attribute__((target("avx2"))) inline __m256 to_floats(__m256i v) { return _mm256_cvtepi32_ps(v); }
+
+/// Lanes 0-3 (low) or 4-7 (high) as doubles, exactly.
+__attribute__((target("avx2"))) inline __m256d low_doubles(__m256 v) {
+  return _mm256_cvtps_pd(_mm256_castps256_ps128(v));
+}
+__attribute__((target("avx2"))) inline __m256d low_doubles(__m256i v) {
+  return _mm256_cvtepi32_pd(_mm256_castsi256_si128(v));
+}
+__attribute__((target("avx2"))) inline __m256d high_doubles(__m256 v) {
+  return _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
+}
+__attribute__((target("avx2"))) inline __m256d high_doubles(__m256i v) {
+  return _mm256_cvtepi32_pd(_mm256_extracti128_si256(v, 1));
+}
+
+/// Eight int32s of 0 to 255 stored as eight bytes.
+__attribute__((target("avx2"))) inline void store_bytes8(__m256i v, uint8_t* to) {
+  const __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(to), _mm_packus_epi16(words, words));
+}
+
 #endif
 
 }  // namespace tessera::ops::simd

@@ -60,47 +60,22 @@ struct SlopeAlg {
   /// d[0], d[1] the x ones of cells x..x+3 and x+4..x+7, d[2], d[3] the y ones.
   __attribute__((target("avx2"))) static void differences(const T* r0, const T* r1, const T* r2,
                                                           int64_t x, __m256d* d) {
-    if constexpr (std::is_same_v<T, float>) {
-      __m256 dx, dy;
-      if constexpr (G == Gradient::Horn) {
-        const __m256 w3 = simd::load8(r1, x - 1), w5 = simd::load8(r1, x + 1),
-                     w1 = simd::load8(r0, x), w7 = simd::load8(r2, x);
-        const __m256 w0 = simd::load8(r0, x - 1), w2 = simd::load8(r0, x + 1),
-                     w6 = simd::load8(r2, x - 1);
-        const __m256 w8 = simd::load8(r2, x + 1);
-        dx = _mm256_sub_ps(_mm256_add_ps(_mm256_add_ps(_mm256_add_ps(w0, w3), w3), w6),
-                           _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(w2, w5), w5), w8));
-        dy = _mm256_sub_ps(_mm256_add_ps(_mm256_add_ps(_mm256_add_ps(w6, w7), w7), w8),
-                           _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(w0, w1), w1), w2));
-      } else {
-        dx = _mm256_sub_ps(simd::load8(r1, x - 1), simd::load8(r1, x + 1));
-        dy = _mm256_sub_ps(simd::load8(r2, x), simd::load8(r0, x));
-      }
-      d[0] = _mm256_cvtps_pd(_mm256_castps256_ps128(dx));
-      d[1] = _mm256_cvtps_pd(_mm256_extractf128_ps(dx, 1));
-      d[2] = _mm256_cvtps_pd(_mm256_castps256_ps128(dy));
-      d[3] = _mm256_cvtps_pd(_mm256_extractf128_ps(dy, 1));
+    using simd::add, simd::load8, simd::sub;
+    decltype(load8(r0, x)) dx, dy;
+    if constexpr (G == Gradient::Horn) {
+      const auto w0 = load8(r0, x - 1), w1 = load8(r0, x), w2 = load8(r0, x + 1);
+      const auto w3 = load8(r1, x - 1), w5 = load8(r1, x + 1);
+      const auto w6 = load8(r2, x - 1), w7 = load8(r2, x), w8 = load8(r2, x + 1);
+      dx = sub(add(add(add(w0, w3), w3), w6), add(add(add(w2, w5), w5), w8));
+      dy = sub(add(add(add(w6, w7), w7), w8), add(add(add(w0, w1), w1), w2));
     } else {
-      __m256i dx, dy;
-      if constexpr (G == Gradient::Horn) {
-        const __m256i w3 = simd::load8(r1, x - 1), w5 = simd::load8(r1, x + 1),
-                      w1 = simd::load8(r0, x), w7 = simd::load8(r2, x);
-        const __m256i w0 = simd::load8(r0, x - 1), w2 = simd::load8(r0, x + 1),
-                      w6 = simd::load8(r2, x - 1);
-        const __m256i w8 = simd::load8(r2, x + 1);
-        dx = _mm256_sub_epi32(_mm256_add_epi32(_mm256_add_epi32(_mm256_add_epi32(w0, w3), w3), w6),
-                              _mm256_add_epi32(_mm256_add_epi32(_mm256_add_epi32(w2, w5), w5), w8));
-        dy = _mm256_sub_epi32(_mm256_add_epi32(_mm256_add_epi32(_mm256_add_epi32(w6, w7), w7), w8),
-                              _mm256_add_epi32(_mm256_add_epi32(_mm256_add_epi32(w0, w1), w1), w2));
-      } else {
-        dx = _mm256_sub_epi32(simd::load8(r1, x - 1), simd::load8(r1, x + 1));
-        dy = _mm256_sub_epi32(simd::load8(r2, x), simd::load8(r0, x));
-      }
-      d[0] = _mm256_cvtepi32_pd(_mm256_castsi256_si128(dx));
-      d[1] = _mm256_cvtepi32_pd(_mm256_extracti128_si256(dx, 1));
-      d[2] = _mm256_cvtepi32_pd(_mm256_castsi256_si128(dy));
-      d[3] = _mm256_cvtepi32_pd(_mm256_extracti128_si256(dy, 1));
+      dx = sub(load8(r1, x - 1), load8(r1, x + 1));
+      dy = sub(load8(r2, x), load8(r0, x));
     }
+    d[0] = simd::low_doubles(dx);
+    d[1] = simd::high_doubles(dx);
+    d[2] = simd::low_doubles(dy);
+    d[3] = simd::high_doubles(dy);
   }
 
   /// The AVX2 part of row_values; returns the first cell it left for the scalar loop. It

@@ -138,10 +138,7 @@ inline float compute(const Grid<T>& g, T* w, bool edges, float dst_nodata, const
 #if defined(TESSERA_HAVE_AVX2_PATHS)
 /// Eight lanes of all-ones or zero (a comparison's result) as eight bytes of 1 or 0.
 __attribute__((target("avx2"))) inline void store_flags8(__m256i mask, uint8_t* to) {
-  const __m128i words =
-      _mm_packs_epi32(_mm256_castsi256_si128(mask), _mm256_extracti128_si256(mask, 1));
-  const __m128i bytes = _mm_and_si128(_mm_packs_epi16(words, words), _mm_set1_epi8(1));
-  _mm_storel_epi64(reinterpret_cast<__m128i*>(to), bytes);
+  simd::store_bytes8(_mm256_and_si256(mask, _mm256_set1_epi32(1)), to);
 }
 
 /// flag_row's test eight cells at a time for columns [x, x1), flags[0] being column x0;
@@ -376,10 +373,7 @@ __attribute__((target("avx2"))) inline int64_t to_bytes_avx2(const float* values
   for (; k + 8 <= n; k += 8) {
     __m256 r = _mm256_add_ps(_mm256_loadu_ps(values + k), half);
     r = _mm256_min_ps(_mm256_max_ps(r, half), top);
-    const __m256i i = _mm256_cvttps_epi32(r);
-    const __m128i words =
-        _mm_packs_epi32(_mm256_castsi256_si128(i), _mm256_extracti128_si256(i, 1));
-    _mm_storel_epi64(reinterpret_cast<__m128i*>(out + k), _mm_packus_epi16(words, words));
+    simd::store_bytes8(_mm256_cvttps_epi32(r), out + k);
   }
   return k;
 }

@@ -1,11 +1,17 @@
-// Helpers shared by the io unit tests: a temporary folder removed at the end of each test.
+// Helpers shared by the io unit tests: a temporary folder removed at the end of each test, and
+// GDAL's own reading of a band, the reference the readers are compared with.
 #pragma once
 
+#include <gdal.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
 #include <string>
+#include <vector>
+
+#include "tessera/core/geometry.hpp"
 
 namespace tessera::io::test {
 
@@ -34,5 +40,20 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+/// Band `band` of `path` read whole by GDAL as `type`.
+template <class T>
+std::vector<T> gdal_cells(const std::string& path, int band, GDALDataType type, Extent size) {
+  std::vector<T> cells(static_cast<size_t>(size.cells()));
+  GDALDatasetH ds = GDALOpen(path.c_str(), GA_ReadOnly);
+  EXPECT_NE(ds, nullptr) << path;
+  if (ds == nullptr) return cells;
+  EXPECT_EQ(GDALRasterIO(GDALGetRasterBand(ds, band), GF_Read, 0, 0, static_cast<int>(size.width),
+                         static_cast<int>(size.height), cells.data(), static_cast<int>(size.width),
+                         static_cast<int>(size.height), type, 0, 0),
+            CE_None);
+  GDALClose(ds);
+  return cells;
+}
 
 }  // namespace tessera::io::test

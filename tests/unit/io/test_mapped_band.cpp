@@ -50,19 +50,6 @@ bool mapped(const std::string& path, int band = 1) {
   return yes;
 }
 
-/// Band `band` of `path` read whole by GDAL as `type`.
-template <class T>
-std::vector<T> gdal_cells(const std::string& path, int band, GDALDataType type, Extent size) {
-  std::vector<T> cells(static_cast<size_t>(size.cells()));
-  GDALDatasetH ds = GDALOpen(path.c_str(), GA_ReadOnly);
-  EXPECT_EQ(GDALRasterIO(GDALGetRasterBand(ds, band), GF_Read, 0, 0, static_cast<int>(size.width),
-                         static_cast<int>(size.height), cells.data(), static_cast<int>(size.width),
-                         static_cast<int>(size.height), type, 0, 0),
-            CE_None);
-  GDALClose(ds);
-  return cells;
-}
-
 /// Windows across block edges and the raster's edges, plus random ones.
 std::vector<Window> windows(Extent size) {
   std::vector<Window> w = {whole(size),      {-1, -1, size.width + 2, size.height + 2},
@@ -82,7 +69,7 @@ std::vector<Window> windows(Extent size) {
 template <class T>
 void expect_same_cells(const std::string& path, int band, GDALDataType type) {
   const Extent size = probe(path, band).size;
-  const std::vector<T> reference = gdal_cells<T>(path, band, type, size);
+  const std::vector<T> reference = test::gdal_cells<T>(path, band, type, size);
   RasterReader reader(path, band);
   for (const Window& w : windows(size)) {
     const int64_t stride = w.width + 3;

@@ -67,20 +67,6 @@ TEST(Probe, ReadsMetadata) {
   EXPECT_FALSE(probe(kData + "/chiprofiler_dem.tif").nodata);
 }
 
-// Reads all of band 1 through GDAL directly, as the reference.
-template <class T>
-std::vector<T> whole_band(const std::string& path, GDALDataType type, Extent size) {
-  std::vector<T> cells(static_cast<size_t>(size.cells()));
-  GDALDatasetH ds = GDALOpen(path.c_str(), GA_ReadOnly);
-  EXPECT_NE(ds, nullptr);
-  EXPECT_EQ(GDALRasterIO(GDALGetRasterBand(ds, 1), GF_Read, 0, 0, static_cast<int>(size.width),
-                         static_cast<int>(size.height), cells.data(), static_cast<int>(size.width),
-                         static_cast<int>(size.height), type, 0, 0),
-            CE_None);
-  GDALClose(ds);
-  return cells;
-}
-
 // Reads `window` into a view with spare columns and checks every cell of the backing memory:
 // inside the raster as GDAL reads it, elsewhere the sentinel.
 template <class T>
@@ -114,7 +100,7 @@ const std::vector<Window> kWindows{
 TEST(RasterReader, ReadsWindowsAsInt32) {
   const std::string path = kData + "/n43.tif";
   const Extent size{121, 121};
-  const auto reference = whole_band<int32_t>(path, GDT_Int32, size);
+  const auto reference = test::gdal_cells<int32_t>(path, 1, GDT_Int32, size);
   RasterReader reader(path, 1);
   for (const Window& w : kWindows) check_window(reader, reference, size, w);
 }
@@ -123,7 +109,7 @@ TEST(RasterReader, ReadsWindowsAsFloat) {
   for (const char* name : {"nz_elev.tif", "srtm.tif", "chiprofiler_dem.tif"}) {
     const std::string path = kData + "/" + name;
     const Extent size = probe(path).size;
-    const auto reference = whole_band<float>(path, GDT_Float32, size);
+    const auto reference = test::gdal_cells<float>(path, 1, GDT_Float32, size);
     RasterReader reader(path, 1);
     for (const Window& w : kWindows) check_window(reader, reference, size, w);
   }
