@@ -234,6 +234,12 @@ bool MappedBand::read(Window inside, void* first, GDALDataType type, int64_t lin
 }
 
 void MappedBand::trim() {
+  // A raster that fits the budget is never trimmed: forget the uses later ones have superseded,
+  // so that the queue stays within a few entries per block.
+  if (uses_.size() > 2 * blocks_.size() + 64)
+    std::erase_if(uses_, [&](const std::pair<int64_t, uint64_t>& use) {
+      return blocks_[static_cast<size_t>(use.first)].last_use != use.second;
+    });
   if (resident_bytes_ <= kResidentBudget) return;
   // Down to three quarters of the budget at once, so that drops come in batches.
   while (resident_bytes_ > kResidentBudget / 4 * 3 && !uses_.empty()) {
