@@ -11,7 +11,10 @@
 #include <string>
 #include <vector>
 
+#include <cstring>
+
 #include "tessera/core/geometry.hpp"
+#include "tessera/io/raster_source.hpp"
 
 namespace tessera::io::test {
 
@@ -54,6 +57,29 @@ std::vector<T> gdal_cells(const std::string& path, int band, GDALDataType type, 
             CE_None);
   GDALClose(ds);
   return cells;
+}
+
+/// Reads `window` through `reader` into a view with spare columns and checks every cell of the
+/// backing memory bit for bit: inside the raster the cell of `reference` (the whole band, as
+/// gdal_cells reads it), elsewhere the sentinel the memory was filled with.
+template <class T>
+void check_window(RasterReader& reader, const std::vector<T>& reference, Extent size,
+                  Window window) {
+  const T sentinel = static_cast<T>(-12345);
+  const int64_t stride = window.width + 7;
+  std::vector<T> memory(static_cast<size_t>(stride * window.height), sentinel);
+  reader.read(window, View<T>(memory.data(), window.width, window.height, stride));
+  for (int64_t y = 0; y < window.height; ++y)
+    for (int64_t x = 0; x < stride; ++x) {
+      const int64_t gx = window.x + x, gy = window.y + y;
+      const bool inside =
+          x < window.width && gx >= 0 && gy >= 0 && gx < size.width && gy < size.height;
+      const T expected = inside ? reference[static_cast<size_t>(gy * size.width + gx)] : sentinel;
+      const T got = memory[static_cast<size_t>(y * stride + x)];
+      ASSERT_EQ(std::memcmp(&got, &expected, sizeof(T)), 0)
+          << "window " << window.x << "," << window.y << " " << window.width << "x" << window.height
+          << " cell " << x << "," << y << ": " << got << " != " << expected;
+    }
 }
 
 }  // namespace tessera::io::test

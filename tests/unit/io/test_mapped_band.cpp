@@ -68,26 +68,13 @@ std::vector<Window> windows(Extent size) {
 /// Every window of band `band` as T through RasterReader equals GDAL's cells of the file.
 template <class T>
 void expect_same_cells(const std::string& path, int band, GDALDataType type) {
+  SCOPED_TRACE(path + " band " + std::to_string(band));
   const Extent size = probe(path, band).size;
   const std::vector<T> reference = test::gdal_cells<T>(path, band, type, size);
   RasterReader reader(path, band);
   for (const Window& w : windows(size)) {
-    const int64_t stride = w.width + 3;
-    std::vector<T> memory(static_cast<size_t>(stride * w.height), static_cast<T>(77));
-    reader.read(w, View<T>(memory.data(), w.width, w.height, stride));
-    for (int64_t y = 0; y < w.height; ++y)
-      for (int64_t x = 0; x < stride; ++x) {
-        const int64_t gx = w.x + x, gy = w.y + y;
-        const bool inside =
-            x < w.width && gx >= 0 && gy >= 0 && gx < size.width && gy < size.height;
-        const T expected =
-            inside ? reference[static_cast<size_t>(gy * size.width + gx)] : static_cast<T>(77);
-        const T got = memory[static_cast<size_t>(y * stride + x)];
-        if (std::memcmp(&got, &expected, sizeof(T)) != 0)
-          FAIL() << path << " band " << band << " window " << w.x << "," << w.y << " " << w.width
-                 << "x" << w.height << " cell " << x << "," << y << ": " << got
-                 << " != " << expected;
-      }
+    test::check_window(reader, reference, size, w);
+    if (::testing::Test::HasFatalFailure()) return;
   }
 }
 

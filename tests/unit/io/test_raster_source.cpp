@@ -67,31 +67,6 @@ TEST(Probe, ReadsMetadata) {
   EXPECT_FALSE(probe(kData + "/chiprofiler_dem.tif").nodata);
 }
 
-// Reads `window` into a view with spare columns and checks every cell of the backing memory:
-// inside the raster as GDAL reads it, elsewhere the sentinel.
-template <class T>
-void check_window(RasterReader& reader, const std::vector<T>& reference, Extent size,
-                  Window window) {
-  const T sentinel = static_cast<T>(-12345);
-  const int64_t stride = window.width + 7;
-  std::vector<T> memory(static_cast<size_t>(stride * window.height), sentinel);
-  reader.read(window, View<T>(memory.data(), window.width, window.height, stride));
-  for (int64_t y = 0; y < window.height; ++y)
-    for (int64_t x = 0; x < stride; ++x) {
-      const int64_t gx = window.x + x, gy = window.y + y;
-      const bool inside =
-          x < window.width && gx >= 0 && gy >= 0 && gx < size.width && gy < size.height;
-      const T expected = inside ? reference[static_cast<size_t>(gy * size.width + gx)] : sentinel;
-      const T got = memory[static_cast<size_t>(y * stride + x)];
-      if (std::isnan(static_cast<double>(expected))) {
-        ASSERT_TRUE(std::isnan(static_cast<double>(got))) << "at " << x << "," << y;
-      } else {
-        ASSERT_EQ(got, expected) << "window " << window.x << "," << window.y << " at " << x << ","
-                                 << y;
-      }
-    }
-}
-
 const std::vector<Window> kWindows{
     {0, 0, 50, 40},     {-5, -7, 40, 30},     {100, 90, 60, 70},  {-20, 30, 200, 15},
     {30, -3, 10, 2000}, {-9, -9, 2000, 2000}, {5000, 10, 20, 20}, {-30, -30, 10, 10},
@@ -102,7 +77,7 @@ TEST(RasterReader, ReadsWindowsAsInt32) {
   const Extent size{121, 121};
   const auto reference = test::gdal_cells<int32_t>(path, 1, GDT_Int32, size);
   RasterReader reader(path, 1);
-  for (const Window& w : kWindows) check_window(reader, reference, size, w);
+  for (const Window& w : kWindows) test::check_window(reader, reference, size, w);
 }
 
 TEST(RasterReader, ReadsWindowsAsFloat) {
@@ -111,7 +86,7 @@ TEST(RasterReader, ReadsWindowsAsFloat) {
     const Extent size = probe(path).size;
     const auto reference = test::gdal_cells<float>(path, 1, GDT_Float32, size);
     RasterReader reader(path, 1);
-    for (const Window& w : kWindows) check_window(reader, reference, size, w);
+    for (const Window& w : kWindows) test::check_window(reader, reference, size, w);
   }
 }
 
