@@ -41,6 +41,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using Bytes = std::vector<std::byte>;
 
+/// The most consecutive tiles one thread takes from a claim. A run of neighbours along a tile
+/// row lets its reader find each tile's halo among the blocks it read for the tile before.
+constexpr int64_t kTilesPerRun = 8;
+
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
@@ -138,7 +142,7 @@ class StreamingPass {
       workers_.push_back(make());
       outs_.emplace_back(direct_);
     }
-    encoded_.resize(static_cast<size_t>(threads),
+    encoded_.resize(static_cast<size_t>(threads * kTilesPerRun),
                     std::vector<Bytes>(static_cast<size_t>(slots_.bands())));
   }
 
@@ -288,7 +292,8 @@ void StreamingPass::note_progress() {
 
 void StreamingPass::process_batch(int64_t first, int64_t count) {
   std::vector<std::exception_ptr> failures(static_cast<size_t>(count));
-#pragma omp parallel for num_threads(threads_) schedule(dynamic, 1)
+  const int64_t run = (count + threads_ - 1) / threads_;  // each thread one run of neighbours
+#pragma omp parallel for num_threads(threads_) schedule(static, run)
   for (int64_t i = 0; i < count; ++i) {
     try {
       const auto thread = static_cast<size_t>(omp_get_thread_num());
@@ -390,14 +395,19 @@ void StreamingPass::drain(bool block) {
 }
 
 /// Claims and processes the next batch; an empty batch when no tiles are left or this rank
-/// has failed.
+/// has failed. A batch gives each thread a run of up to kTilesPerRun neighbouring tiles; runs
+/// shorten as the tiles left (as of this rank's last claim) run out, so that ranks finish
+/// together.
 Batch StreamingPass::next_batch(par::TileCounter& counter) {
   if (failure_) return {};
+  const int64_t left = counter.total() - claimed_;
+  const int64_t run =
+      std::clamp<int64_t>(left / (2 * threads_ * par::world_size()), 1, kTilesPerRun);
   const auto start = Clock::now();
-  const int64_t first = counter.claim(threads_);
+  const int64_t first = counter.claim(threads_ * run);
   main_.communicate += seconds_since(start);
   if (first >= counter.total()) return {};
-  const Batch batch{first, std::min<int64_t>(threads_, counter.total() - first)};
+  const Batch batch{first, std::min<int64_t>(threads_ * run, counter.total() - first)};
   claimed_ = std::max(claimed_, batch.first + batch.count);
   try {
     process_batch(batch.first, batch.count);

@@ -1,7 +1,8 @@
-// Reads straight from the mapped file against GDAL's own reads of the same file, on copies of
-// real rasters in every layout GeoTIFF allows: tiles with partial edge tiles, strips, one whole
-// strip, band and pixel interleaving, sparse blocks, and the files the mapping must leave to
-// GDAL (compressed, big-endian, 12-bit).
+// Reads straight from the file (tiles with pread through the reader's slots, strips from the
+// mapping) against GDAL's own reads of the same file, on copies of real rasters in every layout
+// GeoTIFF allows: tiles with partial edge tiles, strips, one whole strip, band and pixel
+// interleaving, sparse blocks, and the files that must be left to GDAL (compressed, big-endian,
+// 12-bit).
 #include <gdal.h>
 #include <gdal_utils.h>
 #include <gtest/gtest.h>
@@ -41,7 +42,7 @@ void translate(const std::string& from, const std::string& to, std::vector<std::
   GDALTranslateOptionsFree(options);
 }
 
-/// Whether tessera reads band `band` of `path` from the mapped file.
+/// Whether tessera reads band `band` of `path` straight from the file.
 bool mapped(const std::string& path, int band = 1) {
   GDALDatasetH ds = GDALOpen(path.c_str(), GA_ReadOnly);
   EXPECT_NE(ds, nullptr);
@@ -177,76 +178,92 @@ TEST(MappedBand, SparseBlocksAndConversionsFallBackToGdal) {
   expect_same_raw(wide, 1);                          // the own type: mapped
 }
 
-// A file cut short after the reader mapped it: the copy's SIGBUS becomes an error naming the
-// file, and the process goes on (the next read fails the same way, nothing hangs).
-TEST(MappedBand, FileCutShortWhileMappedFailsNamingIt) {
+// A file cut short after the reader opened it: a short pread (tiles), or the copy's SIGBUS
+// (strips, mapped), becomes an error naming the file, and the process goes on (the next read
+// fails the same way, nothing hangs).
+TEST(MappedBand, FileCutShortWhileOpenFailsNamingIt) {
   test::TempDir dir;
-  const std::string path = dir.file("cut.tif");
-  translate(kData + "/nz_elev.tif", path, {"-co", "TILED=YES"});
-  ASSERT_TRUE(mapped(path));
-  RasterReader reader(path, 1);
-  const Extent size = probe(path).size;
-  std::vector<float> cells(static_cast<size_t>(size.cells()));
-  std::filesystem::resize_file(path, std::filesystem::file_size(path) / 4);
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    try {
-      reader.read(whole(size), View<float>(cells.data(), size.width, size.height));
-      FAIL() << "reading a file cut short succeeded";
-    } catch (const Error& e) {
-      EXPECT_EQ(
-          std::string(e.what()),
-          path + ": cannot read cells: the file changed or its disk failed while it was read");
+  for (const char* layout : {"TILED=YES", "BLOCKYSIZE=16"}) {
+    SCOPED_TRACE(layout);
+    const std::string path = dir.file(std::string("cut-") + layout + ".tif");
+    translate(kData + "/nz_elev.tif", path, {"-co", layout});
+    ASSERT_TRUE(mapped(path));
+    RasterReader reader(path, 1);
+    const Extent size = probe(path).size;
+    std::vector<float> cells(static_cast<size_t>(size.cells()));
+    std::filesystem::resize_file(path, std::filesystem::file_size(path) / 4);
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      try {
+        reader.read(whole(size), View<float>(cells.data(), size.width, size.height));
+        FAIL() << "reading a file cut short succeeded";
+      } catch (const Error& e) {
+        EXPECT_EQ(
+            std::string(e.what()),
+            path + ": cannot read cells: the file changed or its disk failed while it was read");
+      }
     }
   }
 }
 
-/// This process's resident pages mapped from files, in bytes (RssFile in /proc/self/status).
-int64_t resident_file_bytes() {
+/// This process's resident bytes of `kind` ("RssFile:" for pages mapped from files, "RssAnon:"
+/// for its own memory), from /proc/self/status.
+int64_t resident_bytes(const std::string& kind) {
   std::ifstream status("/proc/self/status");
   for (std::string line; std::getline(status, line);)
-    if (line.rfind("RssFile:", 0) == 0) return std::stoll(line.substr(8)) * 1024;
+    if (line.rfind(kind, 0) == 0) return std::stoll(line.substr(kind.size())) * 1024;
   return -1;
 }
 
 // Reading every other tile of a 192 MiB file (as one of two ranks does for a step without a
-// halo), the pages a reader keeps mapped stay within its budget: blocks are dropped least
-// recently used first, with the pages the kernel maps around each fault, which would otherwise
-// pile up in the blocks next to them that this reader never reads.
+// halo), the file's pages a reader keeps mapped stay within its budget. Strips are mapped and
+// dropped least recently used first, with the pages the kernel maps around each fault (which
+// would otherwise pile up in strips this reader never reads); tiles are read with pread, so
+// none stay mapped, and the reader's slots stay within their budget.
 TEST(MappedBand, ResidentPagesStayWithinTheBudget) {
   test::TempDir dir;
-  const std::string path = dir.file("big.tif");
   const int width = 8192, height = 6144;
-  {
-    const char* options[] = {"TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", nullptr};
-    GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GTiff"), path.c_str(), width, height, 1,
-                                 GDT_Float32, const_cast<char**>(options));
-    ASSERT_NE(ds, nullptr);
-    std::vector<float> rows(static_cast<size_t>(width) * 256);
-    for (int y = 0; y < height; y += 256) {
-      for (size_t k = 0; k < rows.size(); ++k) rows[k] = static_cast<float>(y) + k * 1e-3f;
-      ASSERT_EQ(GDALRasterIO(GDALGetRasterBand(ds, 1), GF_Write, 0, y, width, 256, rows.data(),
-                             width, 256, GDT_Float32, 0, 0),
-                CE_None);
+  for (const bool tiled : {false, true}) {
+    SCOPED_TRACE(tiled ? "tiles" : "strips");
+    const std::string path = dir.file(tiled ? "tiles.tif" : "strips.tif");
+    {
+      const char* tiles[] = {"TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", nullptr};
+      const char* strips[] = {"BLOCKYSIZE=8", nullptr};
+      GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GTiff"), path.c_str(), width, height, 1,
+                                   GDT_Float32, const_cast<char**>(tiled ? tiles : strips));
+      ASSERT_NE(ds, nullptr);
+      std::vector<float> rows(static_cast<size_t>(width) * 256);
+      for (int y = 0; y < height; y += 256) {
+        for (size_t k = 0; k < rows.size(); ++k) rows[k] = static_cast<float>(y) + k * 1e-3f;
+        ASSERT_EQ(GDALRasterIO(GDALGetRasterBand(ds, 1), GF_Write, 0, y, width, 256, rows.data(),
+                               width, 256, GDT_Float32, 0, 0),
+                  CE_None);
+      }
+      GDALClose(ds);
     }
-    GDALClose(ds);
+    ASSERT_TRUE(mapped(path));
+    RasterReader reader(path, 1);
+    std::vector<float> cells(512 * 512);
+    const int64_t before = resident_bytes("RssFile:"), anon_before = resident_bytes("RssAnon:");
+    ASSERT_GT(before, 0);
+    int64_t most = before, anon_most = anon_before;
+    for (int64_t tile = 0, y = 0; y < height; y += 512)
+      for (int64_t x = 0; x < width; x += 512, ++tile) {
+        if (tile % 2) continue;
+        const Window w = {x, y, 512, 512};  // no halo: the other tiles' blocks are never read
+        reader.read(w, View<float>(cells.data(), w.width, w.height));
+        ASSERT_EQ(cells[0], static_cast<float>(w.y / 256 * 256) +
+                                static_cast<float>((w.y % 256) * width + w.x) * 1e-3f);
+        most = std::max(most, resident_bytes("RssFile:"));
+        anon_most = std::max(anon_most, resident_bytes("RssAnon:"));
+      }
+    const int64_t slack = int64_t{2} << 20;
+    const int64_t budget = tiled ? slack : mapped_bytes_per_reader + slack;
+    EXPECT_LT(most - before, budget)
+        << "mapped pages grew by " << (most - before) / (1 << 20) << " MiB";
+    // The slots: their budget and a scratch block.
+    EXPECT_LT(anon_most - anon_before, detail::MappedBand::kSlotBudget + 2 * slack)
+        << "memory grew by " << (anon_most - anon_before) / (1 << 20) << " MiB";
   }
-  ASSERT_TRUE(mapped(path));
-  RasterReader reader(path, 1);
-  std::vector<float> cells(512 * 512);
-  const int64_t before = resident_file_bytes();
-  ASSERT_GT(before, 0);
-  int64_t most = before;
-  for (int64_t tile = 0, y = 0; y < height; y += 512)
-    for (int64_t x = 0; x < width; x += 512, ++tile) {
-      if (tile % 2) continue;
-      const Window w = {x, y, 512, 512};  // no halo: the other tiles' blocks are never read
-      reader.read(w, View<float>(cells.data(), w.width, w.height));
-      ASSERT_EQ(cells[0], static_cast<float>(w.y / 256 * 256) +
-                              static_cast<float>((w.y % 256) * width + w.x) * 1e-3f);
-      most = std::max(most, resident_file_bytes());
-    }
-  EXPECT_LT(most - before, mapped_bytes_per_reader + (int64_t{2} << 20))
-      << "mapped pages grew by " << (most - before) / (1 << 20) << " MiB";
 }
 
 }  // namespace
