@@ -132,9 +132,12 @@ int64_t Plan::bytes_per_thread() const {
   int64_t bytes = input_bytes(*this) + chain_bytes(*this);
   for (const PlannedStep& step : steps)
     bytes += tile_cells * cell_bytes(step) * step.impl->output_bands();
+  int64_t output_tile = 0;
   for (const PlannedOutput& output : outputs)
-    bytes += 2 * tile_cells * static_cast<int64_t>(size_of(output.spec.type)) * output.spec.bands;
-  return bytes;
+    output_tile += tile_cells * static_cast<int64_t>(size_of(output.spec.type)) * output.spec.bands;
+  // The encoder's buffers, the band-tiles of a tile, and those of the rest of its run.
+  return bytes + 2 * output_tile +
+         std::min(run_bytes_per_thread, (tiles_per_run - 1) * output_tile);
 }
 
 int64_t Plan::mapped_bytes_per_thread() const {

@@ -41,10 +41,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using Bytes = std::vector<std::byte>;
 
-/// The most consecutive tiles one thread takes from a claim. A run of neighbours along a tile
-/// row lets its reader find each tile's halo among the blocks it read for the tile before.
-constexpr int64_t kTilesPerRun = 8;
-
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
@@ -71,6 +67,19 @@ std::vector<int64_t> slots_of(const plan::Plan& plan, const BandSlots& slots, Ro
     if (route_of(plan.outputs[slots.at(slot).first].spec, one_node) == route)
       chosen.push_back(slot);
   return chosen;
+}
+
+/// The most tiles one thread takes from a claim: plan::tiles_per_run, fewer if the band-tiles it
+/// holds until the run ends (all but those written in place) would pass run_bytes_per_thread.
+int64_t longest_run(const plan::Plan& plan, const BandSlots& slots,
+                    const std::vector<int64_t>& in_place_slots) {
+  int64_t held = 0;
+  for (int64_t slot = 0; slot < slots.bands(); ++slot)
+    if (std::find(in_place_slots.begin(), in_place_slots.end(), slot) == in_place_slots.end())
+      held += plan.grid.tile_width() * plan.grid.tile_height() *
+              static_cast<int64_t>(size_of(plan.outputs[slots.at(slot).first].spec.type));
+  if (held == 0) return plan::tiles_per_run;
+  return std::clamp<int64_t>(1 + plan::run_bytes_per_thread / held, 1, plan::tiles_per_run);
 }
 
 /// Rank 0's side of the GeoTIFF outputs: puts band-tiles in sequence order (key = tile *
@@ -137,12 +146,13 @@ class StreamingPass {
         in_place_slots_(slots_of(plan, slots_, Route::InPlace, one_node)),
         hdf5_slots_(slots_of(plan, slots_, Route::Hdf5, one_node)),
         threads_(threads),
-        rank_(par::world_rank()) {
+        rank_(par::world_rank()),
+        run_(longest_run(plan, slots_, in_place_slots_)) {
     for (int t = 0; t < threads; ++t) {
       workers_.push_back(make());
       outs_.emplace_back(direct_);
     }
-    encoded_.resize(static_cast<size_t>(threads * kTilesPerRun),
+    encoded_.resize(static_cast<size_t>(threads * run_),
                     std::vector<Bytes>(static_cast<size_t>(slots_.bands())));
   }
 
@@ -241,6 +251,7 @@ class StreamingPass {
   std::vector<int64_t> hdf5_slots_;      // kept raw, written by this rank
   int threads_;
   int rank_;
+  int64_t run_;  // the most tiles a thread takes from one claim
   std::vector<std::unique_ptr<TileSource>> workers_;
   std::vector<BandTiles::InPlace> direct_;   // per band slot: where workers write it in place
   std::vector<BandTiles> outs_;              // per thread
@@ -395,14 +406,13 @@ void StreamingPass::drain(bool block) {
 }
 
 /// Claims and processes the next batch; an empty batch when no tiles are left or this rank
-/// has failed. A batch gives each thread a run of up to kTilesPerRun neighbouring tiles; runs
+/// has failed. A batch gives each thread a run of up to run_ neighbouring tiles; runs
 /// shorten as the tiles left (as of this rank's last claim) run out, so that ranks finish
 /// together.
 Batch StreamingPass::next_batch(par::TileCounter& counter) {
   if (failure_) return {};
   const int64_t left = counter.total() - claimed_;
-  const int64_t run =
-      std::clamp<int64_t>(left / (2 * threads_ * par::world_size()), 1, kTilesPerRun);
+  const int64_t run = std::clamp<int64_t>(left / (2 * threads_ * par::world_size()), 1, run_);
   const auto start = Clock::now();
   const int64_t first = counter.claim(threads_ * run);
   main_.communicate += seconds_since(start);

@@ -94,6 +94,13 @@ inline constexpr int64_t gdal_cache_bytes = int64_t{64} << 20;
 /// What a rank holds besides tiles and the cache (program, MPI and GDAL libraries, metadata).
 inline constexpr int64_t rank_overhead_bytes = int64_t{32} << 20;
 
+/// The most consecutive tiles a thread takes from one claim: a run of neighbours along a tile row
+/// lets its reader find each tile's halo among the blocks it read for the tile before.
+inline constexpr int64_t tiles_per_run = 8;
+/// The most of a run's band-tiles a thread holds beyond its first tile's (those not written in
+/// place wait for the main thread until the run ends): runs are shortened to keep within it.
+inline constexpr int64_t run_bytes_per_thread = int64_t{16} << 20;
+
 /// Default tile size: a multiple of 16 (as TIFF requires), 512 unless the job asks otherwise.
 inline constexpr int64_t default_tile = 512;
 

@@ -208,7 +208,8 @@ TEST(ChainPlanMemory, EveryStepOfTheChainHoldsItsTileWithItsMargin) {
   const int64_t tiles = 256 * 4 + 256 * 4 + 256 * 1;  // smooth, slope (Float32), steep (Byte)
   const int64_t smooth = 18 * 18 * 4;                 // the mean over the tile and its margin of 1
   const int64_t encoders = 2 * 256 * 4 + 2 * 256 * 1;
-  EXPECT_EQ(plan.bytes_per_thread(), input + tiles + smooth + encoders);
+  const int64_t run = (tiles_per_run - 1) * (256 * 4 + 256 * 1);  // the rest of a run's tiles
+  EXPECT_EQ(plan.bytes_per_thread(), input + tiles + smooth + encoders + run);
 }
 
 TEST(ChainPlanMemory, ByteStepsReadByOtherStepsAreConvertedOnce) {
@@ -244,7 +245,8 @@ radius = 2
   const int64_t wide = 20 * 20 * 1;           // hs over its tile and margin
   const int64_t converted = 2 * 20 * 20 * 4;  // hs as Int32 (roughness) and Float32 (focal)
   const int64_t encoders = 2 * 256 * 4 * 2;
-  EXPECT_EQ(plan.bytes_per_thread(), input + tiles + wide + converted + encoders);
+  const int64_t run = (tiles_per_run - 1) * 256 * 4 * 2;  // the rest of a run's band-tiles
+  EXPECT_EQ(plan.bytes_per_thread(), input + tiles + wide + converted + encoders + run);
 }
 
 }  // namespace

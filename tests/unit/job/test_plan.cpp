@@ -329,7 +329,8 @@ TEST(Plan, BytesPerThreadCountInputsStepsAndEncoders) {
   const int64_t input = 18 * 18 * 4;  // one 16 x 16 tile and a halo of 1, 4-byte cells
   const int64_t steps = 256 * 1 + 256 * 4 + 256 * 4;  // hillshade Byte, slope and aspect Float32
   const int64_t encoder = 2 * 256 * 4;                // the slope output's one Float32 band
-  EXPECT_EQ(plan.bytes_per_thread(), input + steps + encoder);
+  const int64_t run = (tiles_per_run - 1) * 256 * 4;  // the band-tiles of the rest of a run
+  EXPECT_EQ(plan.bytes_per_thread(), input + steps + encoder + run);
   EXPECT_EQ(plan.mapped_bytes_per_thread(), mapped_bytes_per_reader);  // one input
   EXPECT_EQ(plan.bytes_per_rank(3), 3 * (plan.bytes_per_thread() + mapped_bytes_per_reader) +
                                         gdal_cache_bytes + rank_overhead_bytes);
