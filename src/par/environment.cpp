@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "tessera/core/error.hpp"
+#include "tessera/par/launcher_link.hpp"
 
 namespace tessera::par {
 namespace {
@@ -31,12 +32,23 @@ void prefer_shared_memory_messaging() {
   setenv("OMPI_MCA_pml", "ob1", 0);
 }
 
+/// MPI_Init has hwloc discover the node, its PCI devices and GPUs included: each rank reads the
+/// PCI configuration space of every device (a trap to the hypervisor per word on a VM) and looks
+/// for X displays, 20-25 ms of every run here. Shared memory needs only the cores and caches, so
+/// on one node tessera leaves the I/O devices out unless the user set HWLOC_COMPONENTS.
+void skip_io_device_discovery() {
+  if (has_env("HWLOC_COMPONENTS") || !whole_run_on_this_node()) return;
+  setenv("HWLOC_COMPONENTS", "-pci,-linuxio,-gl,-opencl", 0);
+}
+
 }  // namespace
 
 Environment::Environment(int& argc, char**& argv) {
   prefer_shared_memory_messaging();
+  skip_io_device_discovery();
   int provided = MPI_THREAD_SINGLE;
   MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+  send_local_tcp_without_delay();
   MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
   MPI_Comm_size(MPI_COMM_WORLD, &size_);
   if (provided < MPI_THREAD_FUNNELED) {
