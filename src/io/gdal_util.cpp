@@ -241,20 +241,20 @@ void lend_write_buffer(TIFF* tif, std::span<std::byte> buffer, const std::string
     throw Error(with_reason(label + ": cannot set up the encoding buffer", errors.last));
 }
 
-void write_encoded_tile(TIFF* tif, const void* cells, size_t bytes, const std::string& label,
-                        const TiffErrors& errors) {
+void write_encoded_tile(TIFF* tif, uint32_t index, const void* cells, size_t bytes,
+                        const std::string& label, const TiffErrors& errors) {
   // libtiff's predictors difference a copy of the tile, so the caller's cells stay intact.
-  if (TIFFWriteEncodedTile(tif, 0, const_cast<void*>(cells), static_cast<tmsize_t>(bytes)) < 0)
+  if (TIFFWriteEncodedTile(tif, index, const_cast<void*>(cells), static_cast<tmsize_t>(bytes)) < 0)
     throw Error(with_reason(label + ": cannot encode a tile", errors.last));
 }
 
-std::pair<uint64_t, uint64_t> first_tile_extent(TIFF* tif, const std::string& label) {
+std::pair<uint64_t, uint64_t> tile_extent(TIFF* tif, uint32_t index, const std::string& label) {
   uint64_t* offsets = nullptr;
   uint64_t* counts = nullptr;
   if (!TIFFGetField(tif, TIFFTAG_TILEOFFSETS, &offsets) ||
       !TIFFGetField(tif, TIFFTAG_TILEBYTECOUNTS, &counts) || !offsets || !counts)
     throw Error(label + ": cannot find the encoded tile");
-  return {offsets[0], counts[0]};
+  return {offsets[index], counts[index]};
 }
 
 void write_raw_tile(TIFF* tif, uint32_t index, std::span<const std::byte> bytes,

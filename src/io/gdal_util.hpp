@@ -142,11 +142,11 @@ void set_tag(TIFF* tif, uint32_t tag, uint32_t value, const std::string& label,
 /// Lends `buffer` to libtiff as its encoding buffer (it does not free it).
 void lend_write_buffer(TIFF* tif, std::span<std::byte> buffer, const std::string& label,
                        const TiffErrors& errors);
-/// Encodes and writes `bytes` bytes of cells as tile 0; libtiff does not modify them.
-void write_encoded_tile(TIFF* tif, const void* cells, size_t bytes, const std::string& label,
-                        const TiffErrors& errors);
-/// Where tile 0's bytes were written: {offset, byte count}.
-std::pair<uint64_t, uint64_t> first_tile_extent(TIFF* tif, const std::string& label);
+/// Encodes and writes `bytes` bytes of cells as tile `index`; libtiff does not modify them.
+void write_encoded_tile(TIFF* tif, uint32_t index, const void* cells, size_t bytes,
+                        const std::string& label, const TiffErrors& errors);
+/// Where tile `index`'s bytes were written: {offset, byte count}.
+std::pair<uint64_t, uint64_t> tile_extent(TIFF* tif, uint32_t index, const std::string& label);
 /// Appends already encoded bytes as tile `index`. Throws "<label>: cannot write tile ...".
 void write_raw_tile(TIFF* tif, uint32_t index, std::span<const std::byte> bytes,
                     const std::string& label, const TiffErrors& errors);

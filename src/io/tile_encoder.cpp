@@ -43,6 +43,11 @@ uint16_t sample_format(PixelType t) {
 }  // namespace
 
 struct TileEncoder::Impl {
+  // Tiles one in-memory TIFF encodes before it is replaced: its image is a column of this many
+  // tiles, each written once, so that libtiff keeps its codec (ZSTD's context, the predictor's
+  // buffer) from tile to tile, and its tile offset arrays stay small (16 KiB).
+  static constexpr uint32_t kTilesPerTiff = 1024;
+
   OutputSpec spec;
   std::string label;  // how errors name this encoder: "<output path>: tile encoder"
   size_t tile_bytes = 0;
@@ -50,6 +55,9 @@ struct TileEncoder::Impl {
   std::vector<std::byte> raw;  // libtiff's encoding buffer, lent to each in-memory TIFF
   detail::TiffErrors errors;
   detail::TiffOptions options{&errors};
+  detail::Tiff tif;         // the in-memory TIFF of the current column, null before the first
+  uint32_t next_tile = 0;   // the column's next unwritten tile
+  uint64_t data_start = 0;  // where every tile's bytes land: right after the TIFF header
 
   explicit Impl(const OutputSpec& s) : spec(s), label(s.path + ": tile encoder") {
     detail::check_options(spec);
@@ -59,43 +67,50 @@ struct TileEncoder::Impl {
     raw.assign(tile_bytes + 4096, std::byte{0});
   }
 
-  detail::Tiff open() {
+  void set(uint32_t tag, auto value) { detail::set_tag(tif.get(), tag, value, label, errors); }
+
+  // A fresh in-memory TIFF: the header only, its tags set, the encoding buffer lent.
+  void start_column() {
+    tif.reset();
     file.size = file.pos = 0;
     errors.last.clear();
-    return detail::open_client_tiff(&file, MemoryFile::procs(), options, label, errors);
-  }
-
-  void set(TIFF* tif, uint32_t tag, auto value) { detail::set_tag(tif, tag, value, label, errors); }
-
-  void set_tags(TIFF* tif) {
-    set(tif, TIFFTAG_IMAGEWIDTH, static_cast<uint32_t>(spec.tile_width));
-    set(tif, TIFFTAG_IMAGELENGTH, static_cast<uint32_t>(spec.tile_height));
-    set(tif, TIFFTAG_TILEWIDTH, static_cast<uint32_t>(spec.tile_width));
-    set(tif, TIFFTAG_TILELENGTH, static_cast<uint32_t>(spec.tile_height));
-    set(tif, TIFFTAG_BITSPERSAMPLE, static_cast<int>(8 * size_of(spec.type)));
-    set(tif, TIFFTAG_SAMPLESPERPIXEL, 1);
-    set(tif, TIFFTAG_SAMPLEFORMAT, static_cast<int>(sample_format(spec.type)));
-    set(tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
-    set(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
-    set(tif, TIFFTAG_COMPRESSION,
-        static_cast<int>(detail::tiff_compression(spec.options.compression)));
-    if (spec.options.predictor != 1) set(tif, TIFFTAG_PREDICTOR, spec.options.predictor);
+    tif = detail::open_client_tiff(&file, MemoryFile::procs(), options, label, errors);
+    set(TIFFTAG_IMAGEWIDTH, static_cast<uint32_t>(spec.tile_width));
+    set(TIFFTAG_IMAGELENGTH, static_cast<uint32_t>(spec.tile_height) * kTilesPerTiff);
+    set(TIFFTAG_TILEWIDTH, static_cast<uint32_t>(spec.tile_width));
+    set(TIFFTAG_TILELENGTH, static_cast<uint32_t>(spec.tile_height));
+    set(TIFFTAG_BITSPERSAMPLE, static_cast<int>(8 * size_of(spec.type)));
+    set(TIFFTAG_SAMPLESPERPIXEL, 1);
+    set(TIFFTAG_SAMPLEFORMAT, static_cast<int>(sample_format(spec.type)));
+    set(TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+    set(TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
+    set(TIFFTAG_COMPRESSION, static_cast<int>(detail::tiff_compression(spec.options.compression)));
+    if (spec.options.predictor != 1) set(TIFFTAG_PREDICTOR, spec.options.predictor);
     if (spec.options.compression == Compression::Zstd)
-      set(tif, TIFFTAG_ZSTD_LEVEL, spec.options.zstd_level);
+      set(TIFFTAG_ZSTD_LEVEL, spec.options.zstd_level);
     if (spec.options.compression == Compression::Deflate)
-      set(tif, TIFFTAG_ZIPQUALITY, spec.options.deflate_level);
+      set(TIFFTAG_ZIPQUALITY, spec.options.deflate_level);
+    detail::lend_write_buffer(tif.get(), raw, label, errors);
+    data_start = file.size;
+    next_tile = 0;
   }
 
-  // One in-memory TIFF per tile: opening one costs about 25 us, under 0.2% of encoding a
-  // 512 x 512 Float32 tile, and it leaves no codec state to reset between tiles.
+  // libtiff appends a tile at the end of the file; the end is moved back to data_start before
+  // each tile, so that every tile overwrites the one before and the file stays one tile long.
+  // Encoding a 512 x 512 Byte tile at ZSTD level 9 this way, instead of through a new
+  // in-memory TIFF per tile, saves the codec's context and the clearing of its tables.
   std::span<const std::byte> encode(const void* cells) {
     if (spec.options.compression == Compression::None)  // the tile's bytes as they are
       return {static_cast<const std::byte*>(cells), tile_bytes};
-    detail::Tiff tif = open();
-    set_tags(tif.get());
-    detail::lend_write_buffer(tif.get(), raw, label, errors);
-    detail::write_encoded_tile(tif.get(), cells, tile_bytes, label, errors);
-    const auto [offset, count] = detail::first_tile_extent(tif.get(), label);
+    if (!tif || next_tile == kTilesPerTiff) start_column();
+    file.size = file.pos = data_start;
+    try {
+      detail::write_encoded_tile(tif.get(), next_tile, cells, tile_bytes, label, errors);
+    } catch (...) {
+      tif.reset();  // whatever state libtiff was left in, the next tile starts a new column
+      throw;
+    }
+    const auto [offset, count] = detail::tile_extent(tif.get(), next_tile++, label);
     if (offset + count > file.size) throw Error(label + ": the encoded tile is outside its file");
     return {file.bytes.data() + offset, static_cast<size_t>(count)};
   }
