@@ -4,10 +4,12 @@
 #include <cpl_conv.h>
 #include <ogr_srs_api.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "gdal_util.hpp"
 #include "tessera/core/error.hpp"
+#include "tessera/io/raster_source.hpp"
 
 namespace tessera::io {
 
@@ -43,6 +45,19 @@ bool same_crs(const std::string& a, const std::string& b) {
       OSRSetFromUserInput(second.get(), b.c_str()) != OGRERR_NONE)
     return false;
   return OSRIsSame(first.get(), second.get()) != 0;
+}
+
+void settle_crs(std::vector<RasterInfo>& rasters) {
+  const bool same_keys = std::all_of(rasters.begin(), rasters.end(), [&](const RasterInfo& r) {
+    return !r.geokeys.empty() && r.geokeys == rasters.front().geokeys;
+  });
+  if (same_keys) return;
+  for (RasterInfo& r : rasters)
+    if (!r.geokeys.empty()) {
+      r.crs_wkt = probe(r.path, r.band, CrsForm::Wkt).crs_wkt;
+      r.geokeys = {};
+    }
+  unify_crs(rasters);
 }
 
 void unify_crs(std::vector<RasterInfo>& rasters) {

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "gdal_util.hpp"
+#include "geokeys_tiff.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/io/geotiff.hpp"
 #include "tessera/io/temporary_files.hpp"
@@ -110,6 +111,7 @@ struct GeoTiffWriter::Impl {
     const off_t end = lseek(file.fd, 0, SEEK_END);
     file.size = end > 0 ? static_cast<uint64_t>(end) : 0;
     tif = detail::open_client_tiff(&file, FileClient::procs(), options, spec.path, errors, "r+");
+    if (!spec.geokeys.empty()) detail::write_geokeys(tif.get(), spec.geokeys, spec.path, errors);
   }
 
   ~Impl() {

@@ -84,6 +84,8 @@ struct Hdf5Writer::Impl {
         has_crs(s.has_geotransform || !s.crs_wkt.empty()),
         temporary(shared_temporary_path(s.path)) {
     h5::quiet_errors();
+    if (!spec.geokeys.empty() && spec.crs_wkt.empty())  // plans probe WKT for HDF5 outputs
+      throw Error(label + ": the CRS is known only as GeoTIFF keys, and HDF5 needs WKT");
     check_output_folder(spec.path);
     file = h5::create_file(temporary.path(),
                            h5::mpio_access(par::io_communicator(), par::io_info(), label), label);

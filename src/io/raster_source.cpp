@@ -4,6 +4,7 @@
 #include <cpl_conv.h>
 
 #include "gdal_util.hpp"
+#include "geokeys_tiff.hpp"
 #include "mapped_band.hpp"
 #include "tessera/core/error.hpp"
 
@@ -12,8 +13,10 @@ namespace {
 
 Extent size_of_dataset(GDALDatasetH ds) { return {GDALGetRasterXSize(ds), GDALGetRasterYSize(ds)}; }
 
-void read_georeferencing(GDALDatasetH ds, RasterInfo& info) {
+void read_georeferencing(GDALDatasetH ds, CrsForm form, RasterInfo& info) {
   info.has_geotransform = GDALGetGeoTransform(ds, info.geotransform.data()) == CE_None;
+  if (form == CrsForm::GeoKeys) info.geokeys = detail::read_geokeys(ds, info.path);
+  if (!info.geokeys.empty()) return;
   const char* wkt = GDALGetProjectionRef(ds);
   info.crs_wkt = wkt ? wkt : "";
 }
@@ -44,7 +47,7 @@ void read_all_bands(GDALDatasetH ds, const std::string& path, RasterInfo& info) 
 
 }  // namespace
 
-RasterInfo probe(const std::string& path, int band) {
+RasterInfo probe(const std::string& path, int band, CrsForm form) {
   detail::Dataset ds = detail::open_raster(path);
   GDALRasterBandH handle = detail::get_band(ds.get(), band, path);
   RasterInfo info;
@@ -52,7 +55,7 @@ RasterInfo probe(const std::string& path, int band) {
   info.band = band;
   info.band_count = GDALGetRasterCount(ds.get());
   info.size = size_of_dataset(ds.get());
-  read_georeferencing(ds.get(), info);
+  read_georeferencing(ds.get(), form, info);
   read_band_metadata(handle, path, info);
   read_all_bands(ds.get(), path, info);
   return info;

@@ -251,7 +251,7 @@ std::string grid_differences(const RasterInfo& a, const RasterInfo& b) {
   for (size_t k = 0; k < 6 && same_transform && a.has_geotransform; ++k)
     same_transform = nearly_equal(a.geotransform[k], b.geotransform[k]);
   if (!same_transform) add("geotransform " + geotransform_text(b) + " vs " + geotransform_text(a));
-  if (a.crs_wkt != b.crs_wkt) add("crs differs");
+  if (a.crs_wkt != b.crs_wkt || a.geokeys != b.geokeys) add("crs differs");
   return out;
 }
 

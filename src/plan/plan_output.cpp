@@ -117,6 +117,7 @@ PlannedOutput plan_output(const Plan& plan, const job::OutputFileSpec& output) {
   spec.has_geotransform = input.has_geotransform;
   spec.geotransform = input.geotransform;
   spec.crs_wkt = input.crs_wkt;
+  spec.geokeys = input.geokeys;
   spec.options = output_options(output, plan.grid, what);
   if (spec.format == OutputFormat::Hdf5) check_hdf5_options(spec.options, output, what);
   return out;

@@ -1,6 +1,8 @@
 // The metadata of a job's inputs, agreed on by every rank.
 #include "tessera/run/probe.hpp"
 
+#include <algorithm>
+
 #include "tessera/io/crs.hpp"
 #include "tessera/io/raster_source.hpp"
 #include "tessera/par/agreement.hpp"
@@ -9,11 +11,16 @@
 namespace tessera::run {
 
 std::vector<RasterInfo> probe_inputs(const job::JobSpec& job) {
+  // GeoTIFF outputs can take the inputs' CRS as their GeoTIFF keys; HDF5 ones need its WKT.
+  const bool wkt = std::any_of(job.outputs.begin(), job.outputs.end(), [](const auto& output) {
+    return output.format == OutputFormat::Hdf5;
+  });
+  const io::CrsForm form = wkt ? io::CrsForm::Wkt : io::CrsForm::GeoKeys;
   std::vector<RasterInfo> inputs;
   par::agreed([&] {
     io::init_gdal(plan::gdal_cache_bytes);
-    for (const auto& input : job.inputs) inputs.push_back(io::probe(input.path, input.band));
-    io::unify_crs(inputs);
+    for (const auto& input : job.inputs) inputs.push_back(io::probe(input.path, input.band, form));
+    io::settle_crs(inputs);
   });
   return inputs;
 }

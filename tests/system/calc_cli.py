@@ -171,16 +171,24 @@ def expect_error(args, words, part):
 
 
 def check_own_output(args, tmp):
-    """An input beside tessera's own output of it: GDAL writes chiprofiler_dem's CRS back with
-    an AUTHORITY node more, a different text for the same CRS, which must not stop the job;
-    another CRS must."""
+    """An input beside a GDAL-written output of it: gdaldem writes chiprofiler_dem's CRS back
+    with an AUTHORITY node more, a different text for the same CRS, which must not stop the job;
+    another CRS must. tessera's own output carries the DEM's GeoTIFF keys as they are, so GDAL
+    reads the same CRS text from it."""
     dem = os.path.join(args.data, "chiprofiler_dem.tif")
-    slope = os.path.join(tmp, "dem_slope.tif")
-    outcome = systest.tessera(args, ["dem", "slope", dem, slope, "-q"], ranks=2)
+    ours_slope = os.path.join(tmp, "dem_slope_tessera.tif")
+    outcome = systest.tessera(args, ["dem", "slope", dem, ours_slope, "-q"], ranks=2)
     if outcome.returncode != 0:
         systest.fail(outcome.describe())
+    if gdal.Open(ours_slope).GetProjectionRef() != gdal.Open(dem).GetProjectionRef():
+        systest.fail("tessera's slope does not carry the DEM's CRS as it is")
+    slope = os.path.join(tmp, "dem_slope.tif")
+    done = subprocess.run(["gdaldem", "slope", dem, slope, "-q"], capture_output=True, text=True,
+                          timeout=120)
+    if done.returncode != 0:
+        systest.fail(f"gdaldem slope: {done.stderr.strip()}")
     if gdal.Open(slope).GetProjectionRef() == gdal.Open(dem).GetProjectionRef():
-        systest.fail("the slope's CRS text equals the DEM's: this check would not test anything")
+        systest.fail("gdaldem's slope CRS text equals the DEM's: this check would not test anything")
     words = ["-A", dem, "-B", slope, "--calc=A*(B>10)", "--type=Float32"]
     ours, theirs = os.path.join(tmp, "steep.tif"), os.path.join(tmp, "steep_gdal.tif")
     tessera_calc(args, words + ["--outfile", ours])

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tessera/core/geokeys.hpp"
 #include "tessera/core/geometry.hpp"
 #include "tessera/core/pixel_type.hpp"
 
@@ -52,7 +53,9 @@ struct OutputSpec {
   std::optional<double> nodata;
   bool has_geotransform = false;
   std::array<double, 6> geotransform{0, 1, 0, 0, 0, 1};
+  /// The CRS as WKT, or as an input GeoTIFF's keys (GeoTIFF outputs only; crs_wkt empty).
   std::string crs_wkt;
+  GeoKeys geokeys;
   std::vector<std::string> band_descriptions;
   CreationOptions options;
 };

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "tessera/core/geokeys.hpp"
 #include "tessera/core/geometry.hpp"
 #include "tessera/core/pixel_type.hpp"
 
@@ -22,7 +23,9 @@ struct RasterInfo {
   std::optional<double> nodata;
   bool has_geotransform = false;
   std::array<double, 6> geotransform{0, 1, 0, 0, 0, 1};
+  /// The CRS: as WKT, or (probe's keys form) as the GeoTIFF's keys with crs_wkt left empty.
   std::string crs_wkt;
+  GeoKeys geokeys;
   std::string description;
   int64_t block_width = 0;
   int64_t block_height = 0;

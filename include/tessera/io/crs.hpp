@@ -20,4 +20,9 @@ bool same_crs(const std::string& a, const std::string& b);
 /// AUTHORITY nodes than it read, so a raster and tessera's output of it can differ in text only.
 void unify_crs(std::vector<RasterInfo>& rasters);
 
+/// Rasters probed with CrsForm::GeoKeys keep their keys only when every raster has the same
+/// keys; otherwise those with keys get their WKT (as CrsForm::Wkt gives it) and lose the keys.
+/// Then unify_crs.
+void settle_crs(std::vector<RasterInfo>& rasters);
+
 }  // namespace tessera::io

@@ -13,9 +13,13 @@ namespace tessera::io {
 
 using tessera::RasterInfo;
 
+/// How probe gives a raster's CRS: as WKT (through PROJ's database), or as the GeoTIFF's keys
+/// where they are all GDAL takes the CRS from (read_geokeys), WKT otherwise.
+enum class CrsForm { Wkt, GeoKeys };
+
 /// Opens `path`, checks that band `band` exists and returns its metadata. Throws tessera::Error
 /// ("dem.tif: no such file", "x.txt: not a raster GDAL can read", "dem.tif: no band 3 (it has 1)").
-RasterInfo probe(const std::string& path, int band = 1);
+RasterInfo probe(const std::string& path, int band = 1, CrsForm form = CrsForm::Wkt);
 
 /// Reads windows of one band. Holds its own GDAL handle: one reader per thread, never shared.
 class RasterReader {
