@@ -28,21 +28,26 @@ const TIFFFieldInfo kFields[] = {
      const_cast<char*>("GeoASCIIParams")},
 };
 
+// A counted tag's values: its count is 32 bits for an anonymous field, 16 for libgeotiff's.
+template <class T>
+bool get_counted(TIFF* tif, const TIFFField* field, uint32_t& count, T*& data) {
+  const uint32_t tag = TIFFFieldTag(field);
+  if (TIFFFieldReadCount(field) == TIFF_VARIABLE2) return TIFFGetField(tif, tag, &count, &data);
+  uint16_t count16 = 0;
+  const bool got = TIFFGetField(tif, tag, &count16, &data);
+  count = count16;
+  return got;
+}
+
 // The values of one array tag, or nothing when it is absent.
 template <class T>
 std::vector<T> get_array(TIFF* tif, uint32_t tag) {
   const TIFFField* field = TIFFFindField(tif, tag, TIFF_ANY);
-  if (!field || !TIFFFieldPassCount(field)) return {};
   T* data = nullptr;
   uint32_t count = 0;
-  if (TIFFFieldReadCount(field) == TIFF_VARIABLE2) {
-    if (!TIFFGetField(tif, tag, &count, &data)) return {};
-  } else {
-    uint16_t count16 = 0;
-    if (!TIFFGetField(tif, tag, &count16, &data)) return {};
-    count = count16;
-  }
-  return data ? std::vector<T>(data, data + count) : std::vector<T>{};
+  if (!field || !TIFFFieldPassCount(field) || !get_counted(tif, field, count, data) || !data)
+    return {};
+  return std::vector<T>(data, data + count);
 }
 
 std::string get_ascii(TIFF* tif) {
@@ -51,14 +56,8 @@ std::string get_ascii(TIFF* tif) {
   char* data = nullptr;
   if (!TIFFFieldPassCount(field)) return TIFFGetField(tif, kAsciiParams, &data) && data ? data : "";
   uint32_t count = 0;
-  if (TIFFFieldReadCount(field) == TIFF_VARIABLE2) {
-    if (!TIFFGetField(tif, kAsciiParams, &count, &data)) return {};
-  } else {
-    uint16_t count16 = 0;
-    if (!TIFFGetField(tif, kAsciiParams, &count16, &data)) return {};
-    count = count16;
-  }
-  return data ? std::string(data, strnlen(data, count)) : std::string{};
+  if (!get_counted(tif, field, count, data) || !data) return {};
+  return std::string(data, strnlen(data, count));
 }
 
 // A key directory as the GeoTIFF specification lays it out (version 1, one header of four
