@@ -170,7 +170,8 @@ def summary_rss(stdout):
 
 
 def time_tool(args, work, tool, task, files):
-    """One timed run after a sync, output deleted first: (wall s, peak RSS MB per process, output)."""
+    """One timed run after a sync, output deleted first: (wall s, peak RSS MB per process, output,
+    tessera's encode thread-seconds summed over its ranks when its --report gives them)."""
     out = os.path.join(work, f"{task}.{tool}.tif")
     report = os.path.join(work, "report.json")
     for path in (out, report):
@@ -181,14 +182,13 @@ def time_tool(args, work, tool, task, files):
         cmd, env = tessera_command(args, tool, task, files, out, report)
         wall, stdout = run_checked(cmd, env, args.timeout)
         if os.path.exists(report):
-            rss = [r["peak_rss_mb"] for r in json.load(open(report))["per_rank"]]
-        else:
-            rss = summary_rss(stdout)[-TESSERA_CONFIGS[tool][0]:]
-        return wall, rss, out
+            ranks = json.load(open(report))["per_rank"]
+            return wall, [r["peak_rss_mb"] for r in ranks], out, sum(r["encode_s"] for r in ranks)
+        return wall, summary_rss(stdout)[-TESSERA_CONFIGS[tool][0]:], out, None
     rss_file = os.path.join(work, "rss")
     cmd = ["/usr/bin/time", "-f", "%M", "-o", rss_file] + peer_command(tool, task, files, out)
     wall, _ = run_checked(cmd, dict(os.environ), args.timeout)
-    return wall, [int(open(rss_file).read().split()[-1]) / 1024], out
+    return wall, [int(open(rss_file).read().split()[-1]) / 1024], out, None
 
 
 def warm(paths):
@@ -291,9 +291,10 @@ def run_task(args, work, m, size, files, task, tools, run, keep):
     warm(files)
     outs = {}
     for tool in tools:
-        wall, rss, out = time_tool(args, work, tool, task, files)
+        wall, rss, out, encode = time_tool(args, work, tool, task, files)
         log(f"  {size} {task:15} {tool_label(tool, task):18} {wall:7.2f} s  RSS MB {[round(r) for r in rss]}")
-        m.runs.append({"size": size, "task": task, "tool": tool, "run": run, "wall_s": wall, "rss_mb": rss})
+        m.runs.append({"size": size, "task": task, "tool": tool, "run": run, "wall_s": wall, "rss_mb": rss,
+                       "encode_s": encode})
         if tool == REFERENCE:
             out_bytes = os.path.getsize(out)
         outs[tool] = out
@@ -348,8 +349,10 @@ def summarise(args, m):
                     continue
                 walls = [r["wall_s"] for r in sel]
                 rss = [statistics.median(col) for col in zip(*(r["rss_mb"] for r in sel))]
+                encodes = [r["encode_s"] for r in sel if r.get("encode_s") is not None]
                 rows.append({"size": size, "task": task, "tool": tool, "label": tool_label(tool, task),
                              "wall_s": walls, "wall_s_median": statistics.median(walls),
+                             "encode_s_median": statistics.median(encodes) if encodes else None,
                              "peak_rss_mb": [round(v, 1) for v in rss], "peak_rss_mb_max": round(max(rss), 1),
                              "floor_s": statistics.median(floors) if tool in TESSERA_CONFIGS else None})
             reference = row(rows, size, task, REFERENCE)
@@ -359,25 +362,45 @@ def summarise(args, m):
     return rows
 
 
+def encode_bound(goal, peer, ref, startup):
+    """`goal` with the speed-up tessera 2x1 could reach if it did nothing but start up and encode
+    (its encode thread-seconds spread over both ranks), where encoding is most of its work."""
+    encode = ref.get("encode_s_median")
+    ranks = TESSERA_CONFIGS[REFERENCE][0]
+    if not encode or encode < 0.5 * ranks * ref["wall_s_median"]:
+        return goal
+    bound = peer["wall_s_median"] / (startup + encode / ranks)
+    goal["measured"] += f" (at most {bound:.2f}x: {startup:.2f} s start-up + {encode:.2f} s of encoding / {ranks})"
+    goal["bound"] = bound
+    return goal
+
+
 def row(rows, size, task, tool):
     return next((r for r in rows if (r["size"], r["task"], r["tool"]) == (size, task, tool)), None)
 
 
-def targets(args, rows):
-    """The issue's targets at the largest size, each with its measured figure and PASS/FAIL."""
+def targets(args, rows, startup):
+    """The issue's targets at the largest size, each with its measured figure and PASS/FAIL, and
+    where it applies the bound that `startup` (mpirun's, inside every tessera time) and the
+    run's own encoding set on it whatever the rest of tessera does."""
     size, out = args.sizes[-1], []
     for task in args.tasks:
         peer, ref = row(rows, size, task, "gdal"), row(rows, size, task, REFERENCE)
         if peer:
             ratio = peer["wall_s_median"] / ref["wall_s_median"]
-            out.append({"target": f"{task}: tessera 2x1 >= {TARGET_SPEEDUP[task]:g}x faster than {peer['label']}",
-                        "measured": f"{ratio:.2f}x", "value": ratio, "pass": ratio >= TARGET_SPEEDUP[task]})
+            goal = {"target": f"{task}: tessera 2x1 >= {TARGET_SPEEDUP[task]:g}x faster than {peer['label']}",
+                    "measured": f"{ratio:.2f}x", "value": ratio, "pass": ratio >= TARGET_SPEEDUP[task]}
+            out.append(encode_bound(goal, peer, ref, startup))
     for task in args.tasks:
         one, ref = row(rows, size, task, "tessera-1x1"), row(rows, size, task, REFERENCE)
         if one:
             ratio = one["wall_s_median"] / ref["wall_s_median"]
+            # Two ranks at best halve what is not start-up.
+            bound = one["wall_s_median"] / (startup + (one["wall_s_median"] - startup) / 2)
             out.append({"target": f"{task}: 2 ranks >= {TARGET_RANK_SCALING:g}x faster than 1 rank",
-                        "measured": f"{ratio:.2f}x", "value": ratio, "pass": ratio >= TARGET_RANK_SCALING})
+                        "measured": f"{ratio:.2f}x (at most {bound:.2f}x: {startup:.2f} s start-up, "
+                                    "the rest halved)",
+                        "value": ratio, "bound": bound, "pass": ratio >= TARGET_RANK_SCALING})
     peaks = {s: max(r["peak_rss_mb_max"] for r in rows if r["size"] == s and r["tool"] == REFERENCE)
              for s in args.sizes}
     shown = ", ".join(f"{s}: {v:.0f} MB" for s, v in peaks.items())
@@ -395,6 +418,7 @@ def print_report(args, m, rows, goals):
     cores = os.cpu_count()
     print(f"tessera bench suite: medians of {args.runs} run(s), {cores} cores, load average "
           f"{os.getloadavg()[0]:.2f}; ZSTD level {ZSTD_LEVEL} with PREDICTOR=2")
+    print(f"cpu: {cpu_description()}")
     print(f"mpirun -n 2 --bind-to none tessera --help (start-up, inside tessera's times): "
           f"{statistics.median(m.startups):.2f} s")
     speeds = copy_speeds(m)
@@ -422,6 +446,28 @@ def print_report(args, m, rows, goals):
                   f"{c['nodata_in_one_only']:>8} {c['type']}{'' if c['same_type'] else ' (type differs)'}")
 
 
+def cpu_description():
+    """The CPU the figures were measured on (a VM may land on another host from one day to the
+    next): model name, family/model, L2 per core, and the widest vector extension."""
+    fields, flags = {}, set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key == "flags":
+                    flags = set(value.split())
+                    break
+                fields.setdefault(key, value.strip())
+        with open("/sys/devices/system/cpu/cpu0/cache/index2/size") as f:
+            l2 = f.read().strip()
+    except OSError:
+        return platform.processor() or "unknown"
+    vector = next((v for v in ("avx512f", "avx2", "sse4_2") if v in flags), "none")
+    return (f"{fields.get('model name', '?')} (family {fields.get('cpu family', '?')} model "
+            f"{fields.get('model', '?')}), L2 {l2} a core, {vector}")
+
+
 def copy_speeds(m):
     read = sum(f["read_bytes"] for f in m.floors) / sum(f["read_s"] for f in m.floors)
     write = sum(f["write_bytes"] for f in m.floors) / sum(f["write_s"] for f in m.floors)
@@ -431,7 +477,7 @@ def copy_speeds(m):
 def write_json(args, m, rows, goals, started, load_start):
     doc = {
         "suite": "tests/bench/suite.py", "date": started, "host": platform.node(),
-        "cores": os.cpu_count(), "load_average_start": load_start, "load_average_end": os.getloadavg()[0],
+        "cpu": cpu_description(), "cores": os.cpu_count(), "load_average_start": load_start, "load_average_end": os.getloadavg()[0],
         "runs": args.runs, "sizes": args.sizes, "tasks": args.tasks, "tools": args.tools,
         "zstd_creation_options": ZSTD_CO[1::2], "ndvi_expression": NDVI_EXPR,
         "mpirun_startup_s": m.startups, "mpirun_startup_s_median": statistics.median(m.startups),
@@ -495,7 +541,7 @@ def main():
     finally:
         shutil.rmtree(work, ignore_errors=True)
     rows = summarise(args, m)
-    goals = targets(args, rows)
+    goals = targets(args, rows, statistics.median(m.startups))
     print_report(args, m, rows, goals)
     write_json(args, m, rows, goals, started, load_start)
     write_png(args, rows)

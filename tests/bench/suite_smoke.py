@@ -71,6 +71,11 @@ def check_targets(doc):
     expected = 2 * len(suite.TASKS) + 1  # speed-up and rank scaling per task, RSS per rank
     if len(names) != expected or any(not isinstance(t["pass"], bool) for t in doc["targets"]):
         return [f"expected {expected} targets with PASS/FAIL, got {names}"]
+    scaling = [t for t in doc["targets"] if "2 ranks" in t["target"]]
+    if any(not 0 < t.get("bound", 0) < 2 for t in scaling):
+        return [f"a 2-over-1 target without its start-up bound (above 0, under 2): {scaling}"]
+    if not doc.get("cpu"):
+        return ["no cpu description"]
     return []
 
 
