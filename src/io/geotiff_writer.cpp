@@ -178,9 +178,7 @@ struct GeoTiffWriter::Impl {
     const int fd = std::exchange(file.fd, -1);
     if (::close(fd) != 0)
       throw Error(spec.path + ": cannot finish: " + std::string(std::strerror(errno)));
-    if (std::rename(temporary.path().c_str(), spec.path.c_str()) != 0)
-      throw Error(spec.path + ": cannot rename " + temporary.path() +
-                  " into place: " + std::strerror(errno));
+    move_into_place(temporary.path(), spec.path, spec.path);
     temporary.release();
   }
 };

@@ -200,9 +200,7 @@ struct Hdf5Writer::Impl {
     memory_space.reset();
     transfer.reset();
     file.close_checked(label, "the file");
-    if (par::world_rank() == 0 && std::rename(temporary.path().c_str(), spec.path.c_str()) != 0)
-      throw Error(label + ": cannot rename " + temporary.path() +
-                  " into place: " + std::strerror(errno));
+    if (par::world_rank() == 0) move_into_place(temporary.path(), spec.path, label);
     temporary.release();
   }
 };

@@ -1,7 +1,9 @@
 // Temporary output files: named beside their final path, removed on failure and on signals.
 #include "tessera/io/temporary_files.hpp"
 
+#include <pthread.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
@@ -52,14 +54,46 @@ void unregister_temporary(int slot) {
   if (slot >= 0 && slot < kSlots) slots[static_cast<size_t>(slot)].used.store(false);
 }
 
-std::string temporary_path(const std::string& path, int64_t id) {
+namespace {
+
+/// ".NAME" + `kind` + `id` in the folder of `path`.
+std::string hidden_beside(const std::string& path, const char* kind, int64_t id) {
   const std::filesystem::path final_path(path);
   // Appended piece by piece: GCC 12 warns (-Wrestrict, a false positive) on "." + string.
   std::string name(".");
   name += final_path.filename().string();
-  name += ".tmp-";
+  name += kind;
   name += std::to_string(id);
   return (final_path.parent_path() / name).string();
+}
+
+/// The signals remove_temporaries_on_signal() handles, held back while an output and the file
+/// it replaces trade places, so that neither is lost half-way.
+class HeldSignals {
+ public:
+  HeldSignals() {
+    sigset_t held;
+    sigemptyset(&held);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2}) sigaddset(&held, sig);
+    pthread_sigmask(SIG_BLOCK, &held, &before_);
+  }
+  ~HeldSignals() { pthread_sigmask(SIG_SETMASK, &before_, nullptr); }
+  HeldSignals(const HeldSignals&) = delete;
+  HeldSignals& operator=(const HeldSignals&) = delete;
+
+ private:
+  sigset_t before_;
+};
+
+bool is_regular_file(const std::string& path) {
+  struct stat st {};
+  return lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+}  // namespace
+
+std::string temporary_path(const std::string& path, int64_t id) {
+  return hidden_beside(path, ".tmp-", id);
 }
 
 void check_output_folder(const std::string& path) {
@@ -73,6 +107,23 @@ void check_output_folder(const std::string& path) {
     throw Error(path + ": cannot create: " + folder.string() + " is not a folder");
   if (access(folder.c_str(), W_OK) != 0)
     throw Error(path + ": cannot create: folder " + folder.string() + " is not writable");
+}
+
+void move_into_place(const std::string& temporary, const std::string& path,
+                     const std::string& label) {
+  const HeldSignals held;
+  const std::string aside =
+      is_regular_file(path) ? hidden_beside(path, ".old-", getpid()) : std::string();
+  if (!aside.empty() && std::rename(path.c_str(), aside.c_str()) != 0)
+    throw Error(label + ": cannot move the existing " + path + " aside: " + std::strerror(errno));
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    const int error = errno;
+    if (!aside.empty()) std::rename(aside.c_str(), path.c_str());
+    throw Error(label + ": cannot rename " + temporary + " into place: " + std::strerror(error));
+  }
+  // The new file is in place whatever becomes of the old one; the folder that let it be moved
+  // aside lets it be removed.
+  if (!aside.empty()) unlink(aside.c_str());
 }
 
 TemporaryFile::TemporaryFile(std::string path)

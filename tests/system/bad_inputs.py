@@ -1,5 +1,5 @@
 # System test: bad inputs (and a full disk) fail cleanly alone and under mpirun: one clear message, the right exit
-# status, no hang, no output file.
+# status, no hang, no output file, and an earlier output at the path left as it was.
 import os
 import re
 import shutil
@@ -32,9 +32,10 @@ path = "{out}"
 class Case:
     """One bad invocation: tessera words, expected status, a regex the message must match, the output path."""
 
-    def __init__(self, name, words, status, culprit, output):
+    def __init__(self, name, words, status, culprit, output, existing=None):
         self.name, self.words, self.status = name, words, status
         self.culprit, self.output = re.compile(culprit), output
+        self.existing = existing  # text of a file already at the output path, which must survive
 
 
 def make_cases(args, work):
@@ -73,6 +74,8 @@ def make_cases(args, work):
         Case("output folder missing", ["dem", "aspect", dem, os.path.join(work, "nodir", "out.tif")], 1,
              r"nodir", os.path.join(work, "nodir", "out.tif")),
         Case("job file syntax error", ["run", job], 1, r"bad\.toml:\d+", out),
+        Case("tiled GeoTIFF cut in half, over an earlier output", ["dem", "slope", cut_tiles, out], 1,
+             r"cut_tiles\.tif", out, existing="an earlier run's output\n"),
     ]
 
 
@@ -100,6 +103,8 @@ def full_disk_cases(args, folder):
              r"full/slope\.tif: .*No space left on device", plain),
         Case("full disk, deflate", ["dem", "slope", dem, packed, "-co", "COMPRESS=DEFLATE"], 1,
              r"full/slope_deflate\.tif.*No space left on device", packed),
+        Case("full disk, over an earlier output", ["dem", "slope", dem, plain], 1,
+             r"full/slope\.tif: .*No space left on device", plain, existing="an earlier run's output\n"),
     ]
 
 
@@ -116,6 +121,9 @@ def snapshot(folder):
 
 def check(args, case, ranks, work):
     """A list of problems with one run of one case (empty when it failed as it should)."""
+    if case.existing is not None:
+        with open(case.output, "w") as f:
+            f.write(case.existing)
     before = {d: snapshot(d) for d in (work, os.path.join(work, "out"), os.path.dirname(case.output))}
     res = systest.tessera(args, case.words, ranks)
     problems = []
@@ -128,12 +136,25 @@ def check(args, case, ranks, work):
         problems.append(f"expected one line 'tessera: error: ...', got {lines!r}")
     elif not case.culprit.search(lines[0]):
         problems.append(f"message does not name the culprit /{case.culprit.pattern}/: {lines[0]!r}")
-    if os.path.lexists(case.output):
+    if case.existing is not None:
+        problems += earlier_output_problems(case)
+    elif os.path.lexists(case.output):
         problems.append(f"a file exists at the output path {case.output}")
     for folder, listing in before.items():
         if snapshot(folder) != listing:
             problems.append(f"{folder} changed: {listing} -> {snapshot(folder)}")
+    if case.existing is not None and os.path.lexists(case.output):
+        os.remove(case.output)
     return problems
+
+
+def earlier_output_problems(case):
+    """The file that was at the output path must be there as it was."""
+    if not os.path.isfile(case.output):
+        return [f"the earlier output at {case.output} is gone"]
+    with open(case.output) as f:
+        text = f.read()
+    return [] if text == case.existing else [f"the earlier output at {case.output} changed: {text[:40]!r}"]
 
 
 def main():

@@ -24,6 +24,14 @@ std::string temporary_path(const std::string& path, int64_t id);
 /// does not exist, is not a folder or is not writable: the common reasons, said plainly.
 void check_output_folder(const std::string& path);
 
+/// Renames the finished file `temporary` to `path`, replacing what is there. An existing
+/// regular file is first moved aside (".NAME.old-PID") and removed once the new file is in
+/// place, so no rename replaces a file: ext4 (auto_da_alloc) writes back the whole new file
+/// inside such a rename. Throws tessera::Error starting with `label` when the file cannot be
+/// put in place; an existing file is then back at `path`.
+void move_into_place(const std::string& temporary, const std::string& path,
+                     const std::string& label);
+
 /// A file that is removed when destroyed, unless released, and on a signal meanwhile.
 class TemporaryFile {
  public:

@@ -397,6 +397,19 @@ std::string file_bytes(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+// An earlier file at the path stays until commit, which puts the new file in its place and
+// leaves nothing else in the folder.
+TEST(GeoTiffWriter, CommitReplacesAnEarlierFile) {
+  test::TempDir dir;
+  const OutputSpec spec = make_spec(dir.file("out.tif"), PixelType::Byte, 1, Compression::None, 1);
+  std::ofstream(spec.path) << "an earlier run's output";
+  GeoTiffWriter writer(spec);
+  EXPECT_EQ(file_bytes(spec.path), "an earlier run's output");
+  writer.commit();
+  EXPECT_EQ(file_bytes(spec.path).substr(0, 4), std::string("II*\0", 4));
+  EXPECT_EQ(dir.entries(), 1);
+}
+
 // Every band-tile written in place through two TileFiles (as two ranks would), in a shuffled
 // order, gives the file the ordered writer gives with the tiles appended in order.
 TEST(InPlaceTiles, SameFileAsTilesAppendedInOrder) {
