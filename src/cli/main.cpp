@@ -19,6 +19,7 @@
 #include "tessera/run/executor.hpp"
 #include "tessera/run/generate.hpp"
 #include "tessera/run/probe.hpp"
+#include "tessera/run/report.hpp"
 
 namespace {
 
@@ -191,6 +192,7 @@ int dispatch(const Environment& env, int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  tessera::run::mark_process_start();
   try {
     Environment env(argc, argv);
     tessera::io::remove_temporaries_on_signal();

@@ -206,8 +206,18 @@ class StreamingPass {
   /// Processes tiles until none are left or some rank failed; returns this rank's failure.
   std::exception_ptr run(par::TileCounter& counter, Progress& progress);
   /// Collective: closes the HDF5 outputs; then rank 0 checks every GeoTIFF band-tile was
-  /// written. Every output is then renamed into place.
+  /// written. Every output is then renamed into place. Counted as writing.
   void commit() {
+    const auto start = Clock::now();
+    commit_outputs();
+    main_.write += seconds_since(start);
+  }
+
+  /// This rank's figures for the run report.
+  RankReport report() const;
+
+ private:
+  void commit_outputs() {
     for (auto& writer : hdf5_)
       if (writer) writer->commit();
     for (auto& out : in_place_) {
@@ -221,10 +231,6 @@ class StreamingPass {
     writer_->commit();
   }
 
-  /// This rank's figures for the run report.
-  RankReport report() const;
-
- private:
   Batch next_batch(par::TileCounter& counter);
   void process_batch(int64_t first, int64_t count);
   bool write_rounds(Batch batch);
@@ -452,9 +458,11 @@ std::exception_ptr StreamingPass::run(par::TileCounter& counter, Progress& progr
 }
 
 /// Rank 0 prints the summary unless quiet; the JSON report goes to options.report_path if set.
-void report_run(const plan::Plan& plan, const StreamingPass& pass, int threads, double wall,
-                const RunOptions& options) {
-  const auto ranks = gather_reports(pass.report());
+void report_run(const plan::Plan& plan, const StreamingPass& pass, int threads, double start,
+                double wall, const RunOptions& options) {
+  RankReport mine = pass.report();
+  mine.start = start;
+  const auto ranks = gather_reports(mine);
   if (par::world_rank() != 0) return;
   const RunFacts facts{plan.grid.raster(),
                        plan.grid.tile_width(),
@@ -488,6 +496,7 @@ void execute(const plan::Plan& plan, const RunOptions& options) {
 }
 
 void execute_sources(const plan::Plan& plan, const RunOptions& options, const SourceFactory& make) {
+  const double before = seconds_since_process_start();
   const auto start = Clock::now();
   const int threads = choose_threads(options.threads, options.ranks_on_node);
   StreamingPass pass(plan, threads, options.ranks_on_node == par::world_size(), make);
@@ -502,7 +511,7 @@ void execute_sources(const plan::Plan& plan, const RunOptions& options, const So
   }
   progress.finish();
   par::agreed([&] { pass.commit(); });
-  par::agreed([&] { report_run(plan, pass, threads, seconds_since(start), options); });
+  par::agreed([&] { report_run(plan, pass, threads, before, seconds_since(start), options); });
 }
 
 }  // namespace tessera::run

@@ -2,8 +2,10 @@
 #include "tessera/run/report.hpp"
 
 #include <sys/resource.h>
+#include <time.h>
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <functional>
 #include <numeric>
@@ -28,6 +30,7 @@ struct Figure {
 const std::vector<Figure>& figures() {
   static const std::vector<Figure> list{
       {"tiles", "tiles", [](const RankReport& r) { return double(r.tiles); }, true},
+      {"start_s", "start", [](const RankReport& r) { return r.start; }, false},
       {"read_s", "read", [](const RankReport& r) { return r.read; }, false},
       {"compute_s", "compute", [](const RankReport& r) { return r.compute; }, false},
       {"encode_s", "encode", [](const RankReport& r) { return r.encode; }, false},
@@ -114,6 +117,31 @@ double peak_rss_mb() {
   return static_cast<double>(usage.ru_maxrss) * 1024 / 1e6;
 }
 
+namespace {
+
+struct ProcessStart {
+  bool marked = false;
+  std::chrono::steady_clock::time_point main;
+  double cpu_before_main = 0;
+};
+
+ProcessStart process_start;
+
+}  // namespace
+
+void mark_process_start() {
+  timespec cpu{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
+  process_start = {true, std::chrono::steady_clock::now(),
+                   static_cast<double>(cpu.tv_sec) + static_cast<double>(cpu.tv_nsec) * 1e-9};
+}
+
+double seconds_since_process_start() {
+  if (!process_start.marked) return 0;
+  const std::chrono::duration<double> since = std::chrono::steady_clock::now() - process_start.main;
+  return process_start.cpu_before_main + since.count();
+}
+
 std::vector<RankReport> gather_reports(const RankReport& mine) {
   std::vector<std::vector<double>> columns;
   for (const auto& f : figures()) columns.push_back(par::all_gather(f.get(mine)));
@@ -121,8 +149,8 @@ std::vector<RankReport> gather_reports(const RankReport& mine) {
   for (size_t r = 0; r < ranks.size(); ++r) {
     const auto at = [&](size_t column) { return columns[column][r]; };
     auto whole = [&](size_t column) { return static_cast<int64_t>(at(column)); };
-    ranks[r] = {whole(0), at(1),    at(2),    at(3),    at(4),     at(5),
-                at(6),    whole(7), whole(8), whole(9), whole(10), at(11)};
+    ranks[r] = {whole(0), at(1),    at(2),    at(3),     at(4),     at(5), at(6),
+                at(7),    whole(8), whole(9), whole(10), whole(11), at(12)};
   }
   return ranks;
 }
@@ -160,6 +188,7 @@ std::string report_json(const RunFacts& facts, const std::vector<RankReport>& ra
                       facts.threads, json_number(facts.wall, false));
   text += "  \"units\": " +
           json_string(
+              "start_s: seconds before the run (CPU before main, then main to the run); "
               "read_s, compute_s, encode_s: thread-seconds; "
               "communicate_s, wait_s: main-thread seconds; write_s: thread-seconds of in-place "
               "writes plus main-thread seconds of the others") +

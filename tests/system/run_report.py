@@ -85,6 +85,8 @@ def check_report(path, ranks, width, height, tile):
         for key in ("read_s", "compute_s", "encode_s", "communicate_s", "write_s", "wait_s"):
             if not r[key] >= 0:
                 problems.append(f"rank {r['rank']} {key} = {r[key]}")
+        if not 0 < r["start_s"] < 60:  # 0: main did not mark the process start
+            problems.append(f"rank {r['rank']} start_s = {r['start_s']}")
         if r["peak_rss_mb"] <= 0:
             problems.append(f"rank {r['rank']} peak RSS {r['peak_rss_mb']}")
     sent = sum(r["bytes_sent"] for r in per_rank[1:])

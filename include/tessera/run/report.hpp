@@ -14,6 +14,9 @@ namespace tessera::run {
 /// communicate, write and wait are its main thread's seconds.
 struct RankReport {
   int64_t tiles = 0;
+  /// Seconds before the run: the CPU time spent before main (loading the program's libraries),
+  /// then main to the run's start (MPI_Init, reading the inputs' metadata, planning).
+  double start = 0;
   double read = 0;
   double compute = 0;
   double encode = 0;
@@ -39,6 +42,12 @@ struct RunFacts {
 
 /// This process's peak resident set size in MB.
 double peak_rss_mb();
+
+/// Call first thing in main: RankReport::start counts from here, plus the CPU time the process
+/// had spent by then (loading its libraries).
+void mark_process_start();
+/// Seconds since the process started, as RankReport::start counts them; 0 without a mark.
+double seconds_since_process_start();
 
 /// Collective: every rank's report, in rank order, on every rank.
 std::vector<RankReport> gather_reports(const RankReport& mine);

@@ -1,6 +1,8 @@
 // The run report's text: the min / max / imbalance table, the JSON and its string escapes.
 #include <gtest/gtest.h>
+#include <time.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -58,6 +60,34 @@ TEST(RunReport, JsonHoldsEveryRankAndTheSummary) {
       << json;
   EXPECT_EQ(json.front(), '{');
   EXPECT_EQ(json.substr(json.size() - 2), "}\n");
+}
+
+TEST(RunReport, StartIsAColumnAndAJsonFigure) {
+  std::vector<RankReport> ranks = two_ranks();
+  ranks[0].start = 0.12;
+  ranks[1].start = 0.18;
+  const std::string text = summary_table(facts, ranks);
+  EXPECT_NE(line_of(text, "per").find(" start "), std::string::npos) << text;
+  EXPECT_NE(line_of(text, "min").find(" 0.12 "), std::string::npos) << text;
+  EXPECT_NE(line_of(text, "max").find(" 0.18 "), std::string::npos) << text;
+  const std::string json = report_json(facts, ranks);
+  EXPECT_NE(json.find("{\"rank\": 1, \"tiles\": 5, \"start_s\": 0.18,"), std::string::npos) << json;
+}
+
+// The start counts the CPU time spent before the mark (a process's libraries load before main),
+// then the wall time after it.
+TEST(RunReport, ProcessStartCountsTheCpuTimeBeforeTheMark) {
+  timespec cpu{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
+  const double spent = static_cast<double>(cpu.tv_sec) + static_cast<double>(cpu.tv_nsec) * 1e-9;
+  mark_process_start();
+  const double at_mark = seconds_since_process_start();
+  EXPECT_GE(at_mark, spent);
+  EXPECT_LT(at_mark, spent + 0.5);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(30);
+  while (std::chrono::steady_clock::now() < until) {
+  }
+  EXPECT_GE(seconds_since_process_start(), at_mark + 0.03);
 }
 
 TEST(RunReport, JsonStringsEscapeQuotesBackslashesAndControlCharacters) {
