@@ -525,7 +525,7 @@ def write_png(args, rows):
     axes[1].set_xticklabels(args.tasks)
     axes[0].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
     axes[0].set_title(f"tessera and its peers, {size} x {size} cells, medians of {args.runs} run(s), "
-                      f"{os.cpu_count()} cores")
+                      f"{os.cpu_count()} cores\n{cpu_description()}", fontsize=10)
     fig.tight_layout()
     fig.savefig(args.png, dpi=100)
     plt.close(fig)
