@@ -102,6 +102,10 @@ Handle mpio_access(MPI_Comm comm, MPI_Info info, const std::string& label) {
   return access;
 }
 
+Handle local_access(const std::string& label) {
+  return checked(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, label, "cannot make a file access list");
+}
+
 Handle create_file(const std::string& path, const Handle& access, const std::string& label) {
   return checked(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()), H5Fclose, label,
                  "cannot create " + path);
@@ -130,13 +134,14 @@ void select_none(hid_t space, const std::string& label) {
   check(H5Sselect_none(space), label, "cannot make an empty selection");
 }
 
-Handle chunked_creation(const std::vector<hsize_t>& chunk, int deflate_level,
+Handle chunked_creation(const std::vector<hsize_t>& chunk, int deflate_level, bool early,
                         const std::string& label) {
   Handle creation = checked(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, label,
                             "cannot make a dataset creation list");
   const hid_t id = creation.get();
   check(H5Pset_chunk(id, static_cast<int>(chunk.size()), chunk.data()), label, "cannot set chunks");
-  check(H5Pset_alloc_time(id, H5D_ALLOC_TIME_EARLY), label, "cannot set early allocation");
+  check(H5Pset_alloc_time(id, early ? H5D_ALLOC_TIME_EARLY : H5D_ALLOC_TIME_INCR), label,
+        "cannot set the allocation time");
   check(H5Pset_fill_time(id, H5D_FILL_TIME_NEVER), label, "cannot turn off fill values");
   if (deflate_level > 0) {
     check(H5Pset_shuffle(id), label, "cannot add the shuffle filter");
@@ -154,10 +159,20 @@ Handle collective_transfer(const std::string& label) {
   return transfer;
 }
 
+Handle local_transfer(const std::string& label) {
+  return checked(H5Pcreate(H5P_DATASET_XFER), H5Pclose, label, "cannot make a transfer list");
+}
+
 Handle create_dataset(hid_t parent, const std::string& name, hid_t type, hid_t space,
                       hid_t creation, const std::string& label) {
   return checked(H5Dcreate2(parent, name.c_str(), type, space, H5P_DEFAULT, creation, H5P_DEFAULT),
                  H5Dclose, label, "cannot create dataset '" + name + "'");
+}
+
+void write_chunk(hid_t dataset, hid_t transfer, const std::vector<hsize_t>& offset,
+                 std::span<const std::byte> bytes, const std::string& label) {
+  check(H5Dwrite_chunk(dataset, transfer, 0, offset.data(), bytes.size(), bytes.data()), label,
+        "cannot write a chunk");
 }
 
 void write(hid_t dataset, hid_t type, hid_t memory_space, hid_t file_space, hid_t transfer,

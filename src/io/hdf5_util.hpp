@@ -4,7 +4,9 @@
 
 #include <hdf5.h>
 
+#include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -44,6 +46,8 @@ hid_t native_type(PixelType type);
 
 /// A file access list for MPI-IO over `comm`, with collective metadata reads and writes.
 Handle mpio_access(MPI_Comm comm, MPI_Info info, const std::string& label);
+/// A file access list for this process alone (HDF5's default POSIX driver).
+Handle local_access(const std::string& label);
 /// Creates (truncating) the file `path`; collective over the access list's communicator.
 Handle create_file(const std::string& path, const Handle& access, const std::string& label);
 
@@ -58,17 +62,23 @@ void select_block(hid_t space, const std::vector<hsize_t>& start, const std::vec
 /// Selects nothing in `space`: a rank's part of a collective write when it has no data.
 void select_none(hid_t space, const std::string& label);
 
-/// A dataset creation list: chunks of `chunk`, space allocated when the dataset is created,
-/// no fill values written, and shuffle + deflate at `deflate_level` unless it is 0.
-Handle chunked_creation(const std::vector<hsize_t>& chunk, int deflate_level,
+/// A dataset creation list: chunks of `chunk`, no fill values written, and shuffle + deflate
+/// at `deflate_level` unless it is 0; space allocated when the dataset is created if `early`
+/// (parallel HDF5 wants it), else as each chunk is written (chunks of their compressed size).
+Handle chunked_creation(const std::vector<hsize_t>& chunk, int deflate_level, bool early,
                         const std::string& label);
 /// A transfer list for collective MPI-IO writes.
 Handle collective_transfer(const std::string& label);
+/// A transfer list with HDF5's defaults, for a file of this process alone.
+Handle local_transfer(const std::string& label);
 
 /// Creates dataset `name` in `parent`; `creation` may be H5P_DEFAULT.
 Handle create_dataset(hid_t parent, const std::string& name, hid_t type, hid_t space,
                       hid_t creation, const std::string& label);
 /// Writes the selected elements of `memory_space` from `data` to those of `file_space`.
+/// Stores `bytes`, already through every filter of `dataset`, as its chunk at `offset`.
+void write_chunk(hid_t dataset, hid_t transfer, const std::vector<hsize_t>& offset,
+                 std::span<const std::byte> bytes, const std::string& label);
 void write(hid_t dataset, hid_t type, hid_t memory_space, hid_t file_space, hid_t transfer,
            const void* data, const std::string& label);
 

@@ -1,5 +1,6 @@
-// The parallel HDF5 writer: every rank creates the file together over MPI-IO, writes the tiles
-// it computed with collective writes, and rank 0 renames the closed file into place.
+// The HDF5 writers: in parallel, every rank creates the file together over MPI-IO, writes the
+// tiles it computed with collective writes, and rank 0 renames the closed file into place; or
+// rank 0 alone makes the same file and stores chunks compressed by every rank's threads.
 #include <unistd.h>
 
 #include <array>
@@ -60,9 +61,13 @@ std::vector<hsize_t> dims(int64_t rows, int64_t columns) {
   return {static_cast<hsize_t>(rows), static_cast<hsize_t>(columns)};
 }
 
+/// Who makes the file: every rank together over MPI-IO, or this process alone.
+enum class Access { Collective, Alone };
+
 }  // namespace
 
-struct Hdf5Writer::Impl {
+/// One HDF5 output in the netCDF-4/CF layout, open for writing its bands' tiles or chunks.
+struct Hdf5File {
   struct Band {
     h5::Handle dataset;
     h5::Handle file_space;
@@ -72,24 +77,28 @@ struct Hdf5Writer::Impl {
   TileGrid grid;
   const std::string& label = spec.path;
   bool has_crs = false;
+  bool alone = false;
   TemporaryFile temporary;  // declared before the handles: removed after the file is closed
   h5::Handle file;
   h5::Handle transfer;
   h5::Handle memory_space;
   std::vector<Band> bands;
 
-  explicit Impl(const OutputSpec& s)
+  Hdf5File(const OutputSpec& s, Access access)
       : spec(s),
         grid(s.size, s.tile_width, s.tile_height),
         has_crs(s.has_geotransform || !s.crs_wkt.empty()),
-        temporary(shared_temporary_path(s.path)) {
+        alone(access == Access::Alone),
+        temporary(alone ? temporary_path(s.path, getpid()) : shared_temporary_path(s.path)) {
     h5::quiet_errors();
     if (!spec.geokeys.empty() && spec.crs_wkt.empty())  // plans probe WKT for HDF5 outputs
       throw Error(label + ": the CRS is known only as GeoTIFF keys, and HDF5 needs WKT");
     check_output_folder(spec.path);
-    file = h5::create_file(temporary.path(),
-                           h5::mpio_access(par::io_communicator(), par::io_info(), label), label);
-    transfer = h5::collective_transfer(label);
+    const h5::Handle access_list =
+        alone ? h5::local_access(label)
+              : h5::mpio_access(par::io_communicator(), par::io_info(), label);
+    file = h5::create_file(temporary.path(), access_list, label);
+    transfer = alone ? h5::local_transfer(label) : h5::collective_transfer(label);
     memory_space = h5::simple_space(dims(spec.tile_height, spec.tile_width), label);
     h5::set_text(file.get(), "Conventions", "CF-1.7", label);
     const h5::Handle y = write_axis("y", 3, 5, spec.size.height, cf::y_axis(spec.crs_wkt));
@@ -99,7 +108,7 @@ struct Hdf5Writer::Impl {
   }
 
   /// Coordinate variable `name` from geotransform terms `origin` and `step`, written by rank 0
-  /// (the other ranks select nothing), as a dimension scale.
+  /// (in parallel, the other ranks select nothing), as a dimension scale.
   h5::Handle write_axis(const std::string& name, size_t origin, size_t step, int64_t count,
                         const cf::Axis& axis) {
     const auto& gt = spec.geotransform;
@@ -108,7 +117,7 @@ struct Hdf5Writer::Impl {
     h5::Handle dataset =
         h5::create_dataset(file.get(), name, H5T_NATIVE_DOUBLE, space.get(), H5P_DEFAULT, label);
     const h5::Handle selection = h5::dataset_space(dataset.get(), label);
-    if (par::world_rank() != 0) h5::select_none(selection.get(), label);
+    if (!alone && par::world_rank() != 0) h5::select_none(selection.get(), label);
     h5::write(dataset.get(), H5T_NATIVE_DOUBLE, selection.get(), selection.get(), transfer.get(),
               values.data(), label);
     h5::set_text(dataset.get(), "standard_name", axis.standard_name, label);
@@ -138,7 +147,7 @@ struct Hdf5Writer::Impl {
         spec.options.compression == Compression::Deflate ? spec.options.deflate_level : 0;
     const auto chunk = dims(std::min(spec.tile_height, spec.size.height),
                             std::min(spec.tile_width, spec.size.width));
-    const h5::Handle creation = h5::chunked_creation(chunk, level, label);
+    const h5::Handle creation = h5::chunked_creation(chunk, level, !alone, label);
     const h5::Handle space = h5::simple_space(dims(spec.size.height, spec.size.width), label);
     const hid_t type = h5::native_type(spec.type);
     Band band{h5::create_dataset(file.get(), name, type, space.get(), creation.get(), label), {}};
@@ -181,6 +190,14 @@ struct Hdf5Writer::Impl {
               target.file_space.get(), transfer.get(), cells.data(), label);
   }
 
+  void write_chunk(int band, int64_t tile, std::span<const std::byte> chunk) {
+    Band& target = band_at(band);
+    if (tile < 0 || tile >= grid.count())
+      throw Error(label + ": no tile " + std::to_string(tile) + " (tiles count from 0)");
+    const Window owned = grid.owned(tile);
+    h5::write_chunk(target.dataset.get(), transfer.get(), dims(owned.y, owned.x), chunk, label);
+  }
+
   void join_round(int band) {
     Band& target = band_at(band);
     h5::select_none(memory_space.get(), label);
@@ -200,9 +217,17 @@ struct Hdf5Writer::Impl {
     memory_space.reset();
     transfer.reset();
     file.close_checked(label, "the file");
-    if (par::world_rank() == 0) move_into_place(temporary.path(), spec.path, label);
+    if (alone || par::world_rank() == 0) move_into_place(temporary.path(), spec.path, label);
     temporary.release();
   }
+};
+
+struct Hdf5Writer::Impl : Hdf5File {
+  explicit Impl(const OutputSpec& s) : Hdf5File(s, Access::Collective) {}
+};
+
+struct Hdf5ChunkWriter::Impl : Hdf5File {
+  explicit Impl(const OutputSpec& s) : Hdf5File(s, Access::Alone) {}
 };
 
 Hdf5Writer::Hdf5Writer(const OutputSpec& spec) : impl_(std::make_unique<Impl>(spec)) {}
@@ -215,5 +240,14 @@ void Hdf5Writer::write_tile(int band, int64_t tile, std::span<const std::byte> c
 void Hdf5Writer::join_round(int band) { impl_->join_round(band); }
 
 void Hdf5Writer::commit() { impl_->commit(); }
+
+Hdf5ChunkWriter::Hdf5ChunkWriter(const OutputSpec& spec) : impl_(std::make_unique<Impl>(spec)) {}
+Hdf5ChunkWriter::~Hdf5ChunkWriter() = default;
+
+void Hdf5ChunkWriter::write_tile(int band, int64_t tile, std::span<const std::byte> chunk) {
+  impl_->write_chunk(band, tile, chunk);
+}
+
+void Hdf5ChunkWriter::commit() { impl_->commit(); }
 
 }  // namespace tessera::io

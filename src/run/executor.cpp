@@ -1,5 +1,5 @@
-// The streaming executor: ranks claim tiles, threads process them, rank 0 writes GeoTIFF tiles in
-// order (or, for an uncompressed GeoTIFF on one node, every rank writes its own tiles in place)
+// The streaming executor: ranks claim tiles, threads process them, rank 0 writes compressed tiles
+// in order (or, for an uncompressed GeoTIFF on one node, every rank writes its own tiles in place)
 // and every rank writes its own tiles of HDF5 outputs in lock-step collective rounds.
 #include "tessera/run/executor.hpp"
 
@@ -47,14 +47,17 @@ double seconds_since(Clock::time_point start) {
 
 /// How the band-tiles of an output reach its file.
 enum class Route {
-  Ordered,  ///< GeoTIFF: encoded by their rank, sent to rank 0, appended in tile order
+  Ordered,  ///< GeoTIFF, compressed HDF5: encoded by their thread, sent to rank 0, written in
+            ///< tile order
   InPlace,  ///< uncompressed GeoTIFF, all ranks on one node: each rank writes its own in place
-  Hdf5,     ///< HDF5: every rank writes its own in collective rounds
+  Hdf5,     ///< uncompressed HDF5: every rank writes its own in collective rounds
 };
 
 /// The route of `spec`'s tiles in a run whose ranks are all on one node or not.
 Route route_of(const OutputSpec& spec, bool one_node) {
-  if (spec.format == OutputFormat::Hdf5) return Route::Hdf5;
+  // Compressed HDF5 goes the GeoTIFF way: HDF5 would deflate on one thread of each rank.
+  if (spec.format == OutputFormat::Hdf5)
+    return spec.options.compression == Compression::None ? Route::Hdf5 : Route::Ordered;
   return one_node && spec.options.compression == Compression::None ? Route::InPlace
                                                                    : Route::Ordered;
 }
@@ -82,26 +85,45 @@ int64_t longest_run(const plan::Plan& plan, const BandSlots& slots,
   return std::clamp<int64_t>(1 + plan::run_bytes_per_thread / held, 1, plan::tiles_per_run);
 }
 
-/// Rank 0's side of the GeoTIFF outputs: puts band-tiles in sequence order (key = tile *
-/// GeoTIFF slots + index among them) and writes each as soon as all before it are written, so
+/// Rank 0's file of one ordered output: a GeoTIFF, or an HDF5 file of compressed chunks.
+class OrderedFile {
+ public:
+  explicit OrderedFile(const OutputSpec& spec) {
+    if (spec.format == OutputFormat::Hdf5)
+      hdf5_ = std::make_unique<io::Hdf5ChunkWriter>(spec);
+    else
+      tiff_ = std::make_unique<io::GeoTiffWriter>(spec);
+  }
+  void write_tile(int band, int64_t tile, std::span<const std::byte> bytes) {
+    tiff_ ? tiff_->write_tile(band, tile, bytes) : hdf5_->write_tile(band, tile, bytes);
+  }
+  void commit() { tiff_ ? tiff_->commit() : hdf5_->commit(); }
+
+ private:
+  std::unique_ptr<io::GeoTiffWriter> tiff_;
+  std::unique_ptr<io::Hdf5ChunkWriter> hdf5_;
+};
+
+/// Rank 0's side of the ordered outputs: puts band-tiles in sequence order (key = tile *
+/// ordered slots + index among them) and writes each as soon as all before it are written, so
 /// the file is the same byte for byte whoever computed what.
 class OrderedWriter {
  public:
-  OrderedWriter(const plan::Plan& plan, const BandSlots& slots, std::vector<int64_t> tiff_slots)
-      : slots_(slots), tiff_slots_(std::move(tiff_slots)), writers_(plan.outputs.size()) {
-    for (int64_t slot : tiff_slots_) {
+  OrderedWriter(const plan::Plan& plan, const BandSlots& slots, std::vector<int64_t> ordered_slots)
+      : slots_(slots), ordered_slots_(std::move(ordered_slots)), writers_(plan.outputs.size()) {
+    for (int64_t slot : ordered_slots_) {
       const size_t output = slots_.at(slot).first;
       if (!writers_[output])
-        writers_[output] = std::make_unique<io::GeoTiffWriter>(plan.outputs[output].spec);
+        writers_[output] = std::make_unique<OrderedFile>(plan.outputs[output].spec);
     }
   }
 
   /// Files `bytes` under `key` and writes what has become writable. Returns spent buffers.
   void add(int64_t key, Bytes bytes, std::vector<Bytes>& spent) {
-    const auto per_tile = static_cast<int64_t>(tiff_slots_.size());
+    const auto per_tile = static_cast<int64_t>(ordered_slots_.size());
     waiting_.emplace(key, std::move(bytes));
     for (auto it = waiting_.begin(); it != waiting_.end() && it->first == next_;) {
-      const auto [output, band] = slots_.at(tiff_slots_[static_cast<size_t>(next_ % per_tile)]);
+      const auto [output, band] = slots_.at(ordered_slots_[static_cast<size_t>(next_ % per_tile)]);
       writers_[output]->write_tile(band, next_ / per_tile, it->second);
       spent.push_back(std::move(it->second));
       it = waiting_.erase(it);
@@ -117,8 +139,8 @@ class OrderedWriter {
 
  private:
   const BandSlots& slots_;
-  std::vector<int64_t> tiff_slots_;
-  std::vector<std::unique_ptr<io::GeoTiffWriter>> writers_;
+  std::vector<int64_t> ordered_slots_;
+  std::vector<std::unique_ptr<OrderedFile>> writers_;
   std::map<int64_t, Bytes> waiting_;
   int64_t next_ = 0;
 };
@@ -142,7 +164,7 @@ class StreamingPass {
   StreamingPass(const plan::Plan& plan, int threads, bool one_node, const SourceFactory& make)
       : plan_(plan),
         slots_(plan),
-        tiff_slots_(slots_of(plan, slots_, Route::Ordered, one_node)),
+        ordered_slots_(slots_of(plan, slots_, Route::Ordered, one_node)),
         in_place_slots_(slots_of(plan, slots_, Route::InPlace, one_node)),
         hdf5_slots_(slots_of(plan, slots_, Route::Hdf5, one_node)),
         threads_(threads),
@@ -156,7 +178,7 @@ class StreamingPass {
                     std::vector<Bytes>(static_cast<size_t>(slots_.bands())));
   }
 
-  /// Collective: every rank opens the HDF5 outputs together, then rank 0 the GeoTIFF ones.
+  /// Collective: every rank opens the uncompressed HDF5 outputs together, then rank 0 the others.
   void open_outputs() {
     hdf5_.resize(plan_.outputs.size());
     for (int64_t slot : hdf5_slots_) {
@@ -164,7 +186,7 @@ class StreamingPass {
       if (!hdf5_[output])
         hdf5_[output] = std::make_unique<io::Hdf5Writer>(plan_.outputs[output].spec);
     }
-    if (rank_ == 0) writer_ = std::make_unique<OrderedWriter>(plan_, slots_, tiff_slots_);
+    if (rank_ == 0) writer_ = std::make_unique<OrderedWriter>(plan_, slots_, ordered_slots_);
     in_place_.resize(plan_.outputs.size());
     if (rank_ != 0) return;
     for (int64_t slot : in_place_slots_) {
@@ -205,7 +227,7 @@ class StreamingPass {
 
   /// Processes tiles until none are left or some rank failed; returns this rank's failure.
   std::exception_ptr run(par::TileCounter& counter, Progress& progress);
-  /// Collective: closes the HDF5 outputs; then rank 0 checks every GeoTIFF band-tile was
+  /// Collective: closes the HDF5 outputs; then rank 0 checks every ordered band-tile was
   /// written. Every output is then renamed into place. Counted as writing.
   void commit() {
     const auto start = Clock::now();
@@ -225,7 +247,7 @@ class StreamingPass {
       if (out.writer) out.writer->commit();
     }
     if (!writer_) return;
-    const auto per_tile = static_cast<int64_t>(tiff_slots_.size());
+    const auto per_tile = static_cast<int64_t>(ordered_slots_.size());
     if (writer_->written() != plan_.grid.count() * per_tile)
       throw Error("internal error: tiles are missing from the output");
     writer_->commit();
@@ -252,7 +274,7 @@ class StreamingPass {
 
   const plan::Plan& plan_;
   BandSlots slots_;
-  std::vector<int64_t> tiff_slots_;      // sent to rank 0, encoded
+  std::vector<int64_t> ordered_slots_;   // sent to rank 0, encoded
   std::vector<int64_t> in_place_slots_;  // written in place by this rank
   std::vector<int64_t> hdf5_slots_;      // kept raw, written by this rank
   int threads_;
@@ -262,7 +284,7 @@ class StreamingPass {
   std::vector<BandTiles::InPlace> direct_;   // per band slot: where workers write it in place
   std::vector<BandTiles> outs_;              // per thread
   std::vector<std::vector<Bytes>> encoded_;  // per batch slot, per band slot
-  std::vector<std::unique_ptr<io::Hdf5Writer>> hdf5_;  // per output; null for GeoTIFF ones
+  std::vector<std::unique_ptr<io::Hdf5Writer>> hdf5_;  // per output; null for the others
   std::unique_ptr<OrderedWriter> writer_;
   std::vector<InPlaceOutput> in_place_;  // per output; empty entries for the others
   std::unique_ptr<par::Inbox> inbox_;
@@ -302,7 +324,7 @@ RankReport StreamingPass::report() const {
 /// Rank 0's count of tiles done: those written, or claimed by all ranks when it saw more.
 void StreamingPass::note_progress() {
   if (!progress_) return;
-  const auto per_tile = std::max<int64_t>(1, static_cast<int64_t>(tiff_slots_.size()));
+  const auto per_tile = std::max<int64_t>(1, static_cast<int64_t>(ordered_slots_.size()));
   const int64_t written = writer_ ? writer_->written() / per_tile : 0;
   progress_->update(std::max(written, claimed_));
 }
@@ -336,11 +358,11 @@ Bytes StreamingPass::fresh_buffer() {
 /// Hands the ordered band-tiles of a batch on to the writer; the workers wrote the in-place
 /// ones, and HDF5 ones stay in encoded_.
 void StreamingPass::deliver(int64_t first, int64_t count) {
-  const auto per_tile = static_cast<int64_t>(tiff_slots_.size());
+  const auto per_tile = static_cast<int64_t>(ordered_slots_.size());
   for (int64_t i = 0; i < count; ++i) {
     auto& encoded = encoded_[static_cast<size_t>(i)];
     for (int64_t k = 0; k < per_tile; ++k) {
-      auto& slot = encoded[static_cast<size_t>(tiff_slots_[static_cast<size_t>(k)])];
+      auto& slot = encoded[static_cast<size_t>(ordered_slots_[static_cast<size_t>(k)])];
       take((first + i) * per_tile + k, std::exchange(slot, fresh_buffer()));
     }
   }

@@ -33,7 +33,7 @@ void fill_outside(View<T> tile, int64_t width, int64_t height, T fill) {
   }
 }
 
-/// The cells of a full tile of `spec`, as bytes: what HDF5 outputs take instead of encoded tiles.
+/// The cells of a full tile of `spec`, as bytes: what uncompressed HDF5 outputs take.
 std::span<const std::byte> raw_tile(const void* plane, const OutputSpec& spec) {
   const auto bytes = static_cast<size_t>(spec.tile_width * spec.tile_height) * size_of(spec.type);
   return {static_cast<const std::byte*>(plane), bytes};
@@ -94,7 +94,8 @@ TileWorker::TileWorker(const plan::Plan& plan)
       wide_raw_(plan.steps.size()),
       chain_ints_(plan.steps.size()),
       chain_floats_(plan.steps.size()),
-      encoders_(plan.outputs.size()) {
+      encoders_(plan.outputs.size()),
+      chunk_encoders_(plan.outputs.size()) {
   for (size_t s = 0; s < plan.steps.size(); ++s) {
     const auto bands = static_cast<size_t>(plan.steps[s].impl->output_bands());
     const PixelType type = plan.steps[s].impl->output_type();
@@ -384,8 +385,15 @@ void TileWorker::encode_outputs(int64_t tile, Window owned, BandTiles& out) {
   size_t slot = 0;
   for (size_t o = 0; o < plan_.outputs.size(); ++o) {
     const OutputSpec& spec = plan_.outputs[o].spec;
-    const bool raw = spec.format == OutputFormat::Hdf5;
-    if (!raw && !encoders_[o]) encoders_[o].emplace(spec);
+    const bool hdf5 = spec.format == OutputFormat::Hdf5;
+    const bool raw = hdf5 && spec.options.compression == Compression::None;
+    const auto encode = [&](const void* plane) -> std::span<const std::byte> {
+      if (raw) return raw_tile(plane, spec);
+      if (hdf5) return chunk_encoders_[o]->encode(plane);
+      return encoders_[o]->encode(plane);
+    };
+    if (hdf5 && !raw && !chunk_encoders_[o]) chunk_encoders_[o].emplace(spec);
+    if (!hdf5 && !encoders_[o]) encoders_[o].emplace(spec);
     for (size_t s : plan_.outputs[o].steps) {
       pad_edges(s, owned);
       std::vector<const void*> planes;
@@ -394,7 +402,7 @@ void TileWorker::encode_outputs(int64_t tile, Window owned, BandTiles& out) {
       const auto cell = static_cast<int64_t>(size_of(spec.type));
       for (auto& buffer : raw_out_[s]) planes.push_back(buffer.view(tw * cell, th).data());
       for (const void* plane : planes) {
-        out.put(slot, tile, raw ? raw_tile(plane, spec) : encoders_[o]->encode(plane));
+        out.put(slot, tile, encode(plane));
         ++slot;
       }
     }

@@ -9,6 +9,7 @@
 
 #include "tessera/core/raster_view.hpp"
 #include "tessera/io/geotiff.hpp"
+#include "tessera/io/hdf5.hpp"
 #include "tessera/io/raster_source.hpp"
 #include "tessera/plan/plan.hpp"
 
@@ -106,7 +107,8 @@ class TileWorker {
   std::vector<Buffer<std::byte>> wide_raw_;
   std::vector<Buffer<int32_t>> chain_ints_;
   std::vector<Buffer<float>> chain_floats_;
-  std::vector<std::optional<io::TileEncoder>> encoders_;  // per GeoTIFF output
+  std::vector<std::optional<io::TileEncoder>> encoders_;             // per GeoTIFF output
+  std::vector<std::optional<io::Hdf5ChunkEncoder>> chunk_encoders_;  // per compressed HDF5 one
   Window grown_;
   PhaseTimes times_;
 };

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <vector>
 
 #include "tessera/core/output_spec.hpp"
 
@@ -19,7 +20,9 @@ namespace tessera::io {
 /// the WKT and GDAL's GeoTransform, and one (y, x) dataset per band named after
 /// spec.band_descriptions, of spec.type, chunked spec.tile_height x spec.tile_width (clipped to
 /// the raster), with grid_mapping = "crs" and _FillValue = spec.nodata. COMPRESS=DEFLATE adds
-/// shuffle + deflate at ZLEVEL; the chunks are then written by collective filtered writes.
+/// shuffle + deflate at ZLEVEL; the chunks are then written by collective filtered writes,
+/// compressed on each rank's main thread (runs send compressed outputs through
+/// Hdf5ChunkWriter instead).
 class Hdf5Writer {
  public:
   /// Creates the file under a temporary name beside spec.path (the same name on every rank,
@@ -37,6 +40,50 @@ class Hdf5Writer {
   /// This rank's part of one collective write to band `band` when it has no tile to give.
   void join_round(int band);
   /// Closes the file and renames it to spec.path (rank 0). Throws tessera::Error on failure.
+  void commit();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Compresses band-tiles into the chunks of a COMPRESS=DEFLATE HDF5 output: the shuffle filter,
+/// then zlib's compress2 at ZLEVEL as HDF5's deflate filter calls it, so the bytes are the
+/// chunk as HDF5 would store it and any thread can make them. One encoder per thread; its
+/// buffers are allocated once and reused.
+class Hdf5ChunkEncoder {
+ public:
+  explicit Hdf5ChunkEncoder(const OutputSpec& spec);
+  /// The chunk of a full tile_width x tile_height tile of spec.type cells, row-major (edge tiles
+  /// padded by the caller): the tile, cut to the raster's size when the raster is smaller than
+  /// a tile. The bytes stay valid until the next call.
+  std::span<const std::byte> encode(const void* cells);
+
+ private:
+  OutputSpec spec_;
+  int64_t chunk_width_;
+  int64_t chunk_height_;
+  std::vector<std::byte> chunk_;
+  std::vector<std::byte> shuffled_;
+  std::vector<std::byte> compressed_;
+};
+
+/// Rank 0's writer of a COMPRESS=DEFLATE HDF5 output: the file Hdf5Writer makes, made by this
+/// process alone (no MPI-IO), whose chunks arrive compressed (Hdf5ChunkEncoder) and are stored
+/// as they are (H5Dwrite_chunk), in the order given. Not collective; main thread only.
+class Hdf5ChunkWriter {
+ public:
+  /// Creates the file under a temporary name beside spec.path. Throws tessera::Error naming
+  /// spec.path.
+  explicit Hdf5ChunkWriter(const OutputSpec& spec);
+  /// Without commit(): closes and removes the temporary file.
+  ~Hdf5ChunkWriter();
+  Hdf5ChunkWriter(const Hdf5ChunkWriter&) = delete;
+  Hdf5ChunkWriter& operator=(const Hdf5ChunkWriter&) = delete;
+
+  /// Stores `chunk` (from Hdf5ChunkEncoder) as tile `tile` of band `band` (both from 0).
+  void write_tile(int band, int64_t tile, std::span<const std::byte> chunk);
+  /// Closes the file and moves it into place at spec.path.
   void commit();
 
  private:

@@ -1,12 +1,16 @@
-// The HDF5 writer on one rank: values, georeferencing and nodata as GDAL reads them back, edge
-// tiles, compression, and nothing at the output path when it is not committed.
+// The HDF5 writers on one rank: values, georeferencing and nodata as GDAL reads them back, edge
+// tiles, compression (chunks compressed outside HDF5 hold HDF5's own bytes), and nothing at the
+// output path when a file is not committed.
 #include <gdal.h>
 #include <gtest/gtest.h>
+#include <hdf5.h>
 #include <ogr_srs_api.h>
 
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "io_test_util.hpp"
@@ -218,6 +222,96 @@ TEST(Hdf5Writer, MistakesAreNamed) {
   }
   writer.commit();
   EXPECT_THROW(writer.commit(), Error);
+}
+
+/// Every band-tile of `spec` through a chunk encoder, written by a chunk writer in reverse order.
+void write_chunks(const OutputSpec& spec) {
+  Hdf5ChunkEncoder encoder(spec);
+  Hdf5ChunkWriter writer(spec);
+  const TileGrid grid(spec.size, spec.tile_width, spec.tile_height);
+  for (int64_t t = grid.count() - 1; t >= 0; --t)
+    for (int b = 0; b < spec.bands; ++b)
+      writer.write_tile(b, t, encoder.encode(tile_cells(spec, b, t).data()));
+  EXPECT_FALSE(std::filesystem::exists(spec.path));  // only the temporary name until commit
+  writer.commit();
+}
+
+TEST(Hdf5ChunkWriter, GdalReadsValuesGeoreferencingAndNodataBack) {
+  test::TempDir dir;
+  OutputSpec spec = spec_of(dir.file("out.h5"), PixelType::Float32, 2);
+  spec.options.compression = Compression::Deflate;
+  write_chunks(spec);
+  EXPECT_EQ(dir.entries(), 1);
+  expect_band_reads_back(spec, 0);
+  expect_band_reads_back(spec, 1);
+  expect_georeferenced(spec);
+  OutputSpec bytes = spec_of(dir.file("hs.h5"), PixelType::Byte, 1);
+  bytes.options.compression = Compression::Deflate;
+  bytes.options.deflate_level = 1;
+  write_chunks(bytes);
+  expect_band_reads_back(bytes, 0);
+}
+
+TEST(Hdf5ChunkWriter, ARasterNarrowerAndShorterThanATileIsOneChunk) {
+  test::TempDir dir;
+  OutputSpec spec = spec_of(dir.file("small.h5"), PixelType::Float32, 1);
+  spec.size = {10, 7};
+  spec.options.compression = Compression::Deflate;
+  write_chunks(spec);
+  expect_band_reads_back(spec, 0);
+}
+
+/// The stored bytes of the chunk at `offset` of dataset `name` in `path`, and its filter mask.
+std::pair<std::vector<std::byte>, uint32_t> stored_chunk(const std::string& path,
+                                                         const std::string& name,
+                                                         std::array<hsize_t, 2> offset) {
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  const hid_t dataset = H5Dopen2(file, name.c_str(), H5P_DEFAULT);
+  hsize_t size = 0;
+  EXPECT_GE(H5Dget_chunk_storage_size(dataset, offset.data(), &size), 0);
+  std::vector<std::byte> bytes(size);
+  uint32_t mask = 0;
+  EXPECT_GE(H5Dread_chunk(dataset, H5P_DEFAULT, offset.data(), &mask, bytes.data()), 0);
+  H5Dclose(dataset);
+  H5Fclose(file);
+  return {bytes, mask};
+}
+
+// The encoder's chunks are the bytes HDF5's own shuffle and deflate filters store.
+TEST(Hdf5ChunkWriter, ChunksAreWhatHdf5sFiltersStore) {
+  test::TempDir dir;
+  OutputSpec spec = spec_of(dir.file("filtered.h5"), PixelType::Float32, 1);
+  spec.options.compression = Compression::Deflate;
+  {
+    Hdf5Writer writer(spec);
+    write_all(writer, spec);
+    writer.commit();
+  }
+  OutputSpec chunked = spec;
+  chunked.path = dir.file("chunked.h5");
+  write_chunks(chunked);
+  // The tiles inside the raster (HDF5 leaves an edge chunk's cells past the edge unset).
+  for (const std::array<hsize_t, 2> offset : {std::array<hsize_t, 2>{0, 0}, {0, 16}}) {
+    const auto [want, want_mask] = stored_chunk(spec.path, "band0", offset);
+    const auto [got, got_mask] = stored_chunk(chunked.path, "band0", offset);
+    EXPECT_EQ(got_mask, 0u);
+    EXPECT_EQ(want_mask, 0u);
+    EXPECT_GT(want.size(), 0u);
+    EXPECT_TRUE(want == got) << "chunk at " << offset[0] << ", " << offset[1] << ": " << want.size()
+                             << " bytes against " << got.size();
+  }
+}
+
+TEST(Hdf5ChunkWriter, NotCommittedLeavesNothing) {
+  test::TempDir dir;
+  OutputSpec spec = spec_of(dir.file("out.h5"), PixelType::Float32, 1);
+  spec.options.compression = Compression::Deflate;
+  {
+    Hdf5ChunkWriter writer(spec);
+    EXPECT_EQ(dir.entries(), 1);  // the temporary file
+    EXPECT_THROW(writer.write_tile(0, 6, std::vector<std::byte>(10)), Error);
+  }
+  EXPECT_EQ(dir.entries(), 0);
 }
 
 TEST(Hdf5Writer, MissingFolderIsNamed) {
