@@ -107,8 +107,11 @@ Handle local_access(const std::string& label) {
 }
 
 Handle create_file(const std::string& path, const Handle& access, const std::string& label) {
-  return checked(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()), H5Fclose, label,
-                 "cannot create " + path);
+  const Handle creation =
+      checked(H5Pcreate(H5P_FILE_CREATE), H5Pclose, label, "cannot make a file creation list");
+  check(H5Pset_obj_track_times(creation.get(), false), label, "cannot leave out times");
+  return checked(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, creation.get(), access.get()), H5Fclose,
+                 label, "cannot create " + path);
 }
 
 Handle simple_space(const std::vector<hsize_t>& dims, const std::string& label) {
@@ -143,6 +146,7 @@ Handle chunked_creation(const std::vector<hsize_t>& chunk, int deflate_level, bo
   check(H5Pset_alloc_time(id, early ? H5D_ALLOC_TIME_EARLY : H5D_ALLOC_TIME_INCR), label,
         "cannot set the allocation time");
   check(H5Pset_fill_time(id, H5D_FILL_TIME_NEVER), label, "cannot turn off fill values");
+  check(H5Pset_obj_track_times(id, false), label, "cannot leave out times");
   if (deflate_level > 0) {
     check(H5Pset_shuffle(id), label, "cannot add the shuffle filter");
     check(H5Pset_deflate(id, static_cast<unsigned>(deflate_level)), label,
@@ -159,12 +163,19 @@ Handle collective_transfer(const std::string& label) {
   return transfer;
 }
 
-Handle local_transfer(const std::string& label) {
+Handle independent_transfer(const std::string& label) {
   return checked(H5Pcreate(H5P_DATASET_XFER), H5Pclose, label, "cannot make a transfer list");
 }
 
 Handle create_dataset(hid_t parent, const std::string& name, hid_t type, hid_t space,
                       hid_t creation, const std::string& label) {
+  Handle untimed;
+  if (creation == H5P_DEFAULT) {
+    untimed = checked(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, label,
+                      "cannot make a dataset creation list");
+    check(H5Pset_obj_track_times(untimed.get(), false), label, "cannot leave out times");
+    creation = untimed.get();
+  }
   return checked(H5Dcreate2(parent, name.c_str(), type, space, H5P_DEFAULT, creation, H5P_DEFAULT),
                  H5Dclose, label, "cannot create dataset '" + name + "'");
 }

@@ -48,7 +48,9 @@ hid_t native_type(PixelType type);
 Handle mpio_access(MPI_Comm comm, MPI_Info info, const std::string& label);
 /// A file access list for this process alone (HDF5's default POSIX driver).
 Handle local_access(const std::string& label);
-/// Creates (truncating) the file `path`; collective over the access list's communicator.
+/// Creates (truncating) the file `path`; collective over the access list's communicator. No
+/// object of a tessera file records times (HDF5 would by default), so a run's file is the same
+/// bytes whenever it runs.
 Handle create_file(const std::string& path, const Handle& access, const std::string& label);
 
 /// A dataspace of `dims` (row-major, slowest first), or a scalar one.
@@ -69,10 +71,10 @@ Handle chunked_creation(const std::vector<hsize_t>& chunk, int deflate_level, bo
                         const std::string& label);
 /// A transfer list for collective MPI-IO writes.
 Handle collective_transfer(const std::string& label);
-/// A transfer list with HDF5's defaults, for a file of this process alone.
-Handle local_transfer(const std::string& label);
+/// A transfer list with HDF5's defaults: independent writes (each process's own, in parallel).
+Handle independent_transfer(const std::string& label);
 
-/// Creates dataset `name` in `parent`; `creation` may be H5P_DEFAULT.
+/// Creates dataset `name` in `parent`; `creation` may be H5P_DEFAULT (HDF5's, without times).
 Handle create_dataset(hid_t parent, const std::string& name, hid_t type, hid_t space,
                       hid_t creation, const std::string& label);
 /// Writes the selected elements of `memory_space` from `data` to those of `file_space`.

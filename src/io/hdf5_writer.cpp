@@ -98,7 +98,13 @@ struct Hdf5File {
         alone ? h5::local_access(label)
               : h5::mpio_access(par::io_communicator(), par::io_info(), label);
     file = h5::create_file(temporary.path(), access_list, label);
-    transfer = alone ? h5::local_transfer(label) : h5::collective_transfer(label);
+    // Parallel HDF5 filters chunks only in collective writes. Unfiltered chunks, allocated when
+    // the file is made, take independent writes: collective ones went through MPI-IO's
+    // aggregators, which filled the parts of edge chunks past the raster with whatever their
+    // buffers held, so the file's bytes changed with the ranks (its cells did not).
+    const bool filtered = spec.options.compression == Compression::Deflate;
+    transfer =
+        filtered && !alone ? h5::collective_transfer(label) : h5::independent_transfer(label);
     memory_space = h5::simple_space(dims(spec.tile_height, spec.tile_width), label);
     h5::set_text(file.get(), "Conventions", "CF-1.7", label);
     const h5::Handle y = write_axis("y", 3, 5, spec.size.height, cf::y_axis(spec.crs_wkt));

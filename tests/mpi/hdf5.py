@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""HDF5 outputs written by N ranks hold the values of the GeoTIFF outputs of the same job.
+"""HDF5 outputs written by N ranks hold the values of the GeoTIFF outputs of the same job, and are
+the bytes 1 rank x 1 thread writes.
 
 Each shape runs one job that writes every step to a GeoTIFF and the same steps to HDF5 files
 (several steps in one file, with and without deflate, Float32 and Byte), at N ranks x 1 and 2
@@ -127,20 +128,39 @@ def check_shape(args, name, source, srcwin, tile):
     with open(job, "w") as f:
         f.write(JOB.format(dem=dem, tile=tile))
     failures = []
-    for threads in (1, 2):
-        done = mpitest.launch(args, args.ranks, threads, ["run", job, "-q"])
+    reference = None
+    for ranks, threads in ((1, 1), (args.ranks, 1), (args.ranks, 2)):
+        done = mpitest.launch(args, ranks, threads, ["run", job, "-q"])
         if done.returncode != 0:
             return ["%s: tessera failed at %d ranks x %d threads:\n%s%s" %
-                    (name, args.ranks, threads, done.stdout, done.stderr)]
+                    (name, ranks, threads, done.stdout, done.stderr)]
+        out = os.path.join(folder, "out")
+        files = h5_bytes(out)
+        if reference is None:
+            reference = files  # 1 rank x 1 thread: what every layout must write, byte for byte
+        elif files != reference:
+            differ = sorted(f for f in reference if files.get(f) != reference[f])
+            failures.append("%s at %d ranks x %d threads: not the bytes of 1 rank x 1 thread: %s" %
+                            (name, ranks, threads, differ))
         for h5, dataset, tif in PAIRS:
-            problem = compare(os.path.join(folder, "out"), h5, dataset, tif)
+            problem = compare(out, h5, dataset, tif)
             if problem:
-                failures.append("%s at %d ranks x %d threads: %s" % (name, args.ranks, threads, problem))
-        shutil.rmtree(os.path.join(folder, "out"))
-        os.makedirs(os.path.join(folder, "out"))
-    print("%-10s %s: %d HDF5 datasets equal the GeoTIFFs at %d ranks x 1 and 2 threads" %
-          (name, "x".join(map(str, srcwin[2:])), len(PAIRS), args.ranks))
+                failures.append("%s at %d ranks x %d threads: %s" % (name, ranks, threads, problem))
+        shutil.rmtree(out)
+        os.makedirs(out)
+    print("%-10s %s: %d HDF5 datasets equal the GeoTIFFs, and the files 1 rank's bytes, at %d ranks "
+          "x 1 and 2 threads" % (name, "x".join(map(str, srcwin[2:])), len(PAIRS), args.ranks))
     return failures
+
+
+def h5_bytes(folder):
+    """The bytes of every HDF5 file in `folder`, by name."""
+    files = {}
+    for entry in sorted(os.listdir(folder)):
+        if entry.endswith(".h5"):
+            with open(os.path.join(folder, entry), "rb") as f:
+                files[entry] = f.read()
+    return files
 
 
 def check_failure(args):
