@@ -1,6 +1,6 @@
 // A COMPRESS=DEFLATE HDF5 output's chunks made outside HDF5, on any thread: the tile cut to the
-// chunk, bytes shuffled as HDF5's shuffle filter does, then compressed as its deflate filter does.
-#include <zlib.h>
+// chunk, bytes shuffled as HDF5's shuffle filter does, then a zlib stream its deflate filter reads.
+#include <libdeflate.h>
 
 #include <algorithm>
 #include <cstring>
@@ -27,11 +27,19 @@ void shuffle(std::span<const std::byte> cells, size_t size, std::byte* out) {
 Hdf5ChunkEncoder::Hdf5ChunkEncoder(const OutputSpec& spec)
     : spec_(spec),
       chunk_width_(std::min(spec.tile_width, spec.size.width)),
-      chunk_height_(std::min(spec.tile_height, spec.size.height)) {
+      chunk_height_(std::min(spec.tile_height, spec.size.height)),
+      compressor_(libdeflate_alloc_compressor(spec.options.deflate_level)) {
+  if (!compressor_)
+    throw Error(spec_.path + ": cannot make a deflate compressor at level " +
+                std::to_string(spec.options.deflate_level));
   const auto bytes = static_cast<size_t>(chunk_width_ * chunk_height_) * size_of(spec.type);
   chunk_.resize(bytes);
   shuffled_.resize(bytes);
-  compressed_.resize(compressBound(static_cast<uLong>(bytes)));
+  compressed_.resize(libdeflate_zlib_compress_bound(compressor_.get(), bytes));
+}
+
+void Hdf5ChunkEncoder::FreeCompressor::operator()(libdeflate_compressor* compressor) const {
+  libdeflate_free_compressor(compressor);
 }
 
 std::span<const std::byte> Hdf5ChunkEncoder::encode(const void* cells) {
@@ -50,14 +58,10 @@ std::span<const std::byte> Hdf5ChunkEncoder::encode(const void* cells) {
     shuffle(chunk, cell, shuffled_.data());
     chunk = shuffled_;
   }
-  auto size = static_cast<uLongf>(compressed_.size());
-  const int level = spec_.options.deflate_level;
-  if (compress2(reinterpret_cast<Bytef*>(compressed_.data()), &size,
-                reinterpret_cast<const Bytef*>(chunk.data()), static_cast<uLong>(chunk.size()),
-                level) != Z_OK)
-    throw Error(spec_.path + ": cannot compress a chunk (zlib level " + std::to_string(level) +
-                ")");
-  return {compressed_.data(), static_cast<size_t>(size)};
+  const size_t size = libdeflate_zlib_compress(compressor_.get(), chunk.data(), chunk.size(),
+                                               compressed_.data(), compressed_.size());
+  if (size == 0) throw Error(spec_.path + ": cannot compress a chunk");
+  return {compressed_.data(), size};
 }
 
 }  // namespace tessera::io
