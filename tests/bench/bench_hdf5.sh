@@ -52,10 +52,11 @@ time_one() {
   set -- "$1" "$2" ${args[$1]}
   local out=$work/$3
   OMP_NUM_THREADS=1 /usr/bin/time -f "%e" -o "$work/t" \
-    mpirun -n "$ranks" --bind-to none "$tessera" dem slope "$dem" "$out" "${@:4}" >"$work/summary"
-  # Summary rows: rank tiles read compute encode comm write wait RSS; keep the largest write.
+    mpirun -n "$ranks" --bind-to none "$tessera" dem slope "$dem" "$out" "${@:4}" -q \
+    --report "$work/report.json"
   local write
-  write=$(awk '$1 ~ /^[0-9]+$/ && NF >= 9 { if ($7 > w) w = $7 } END { print w + 0 }' "$work/summary")
+  write=$(/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["summary"]["write_s"]["max"])' \
+    "$work/report.json")
   printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$(cat "$work/t")" "$write" "$(stat -c %s "$out")" >>"$raw"
 }
 
