@@ -3,6 +3,8 @@
 
 #include <H5DSpublic.h>
 
+#include <cerrno>
+#include <cstring>
 #include <mutex>
 #include <utility>
 
@@ -19,18 +21,37 @@ herr_t keep_deepest(unsigned, const H5E_error2_t* entry, void* out) {
   return 0;
 }
 
-/// HDF5's reason for the failure just reported, in one line; clears the stack.
-std::string reason() {
+/// HDF5's POSIX driver describes a failed write as "file write failed: time = ..., errno = 28,
+/// error message = 'No space left on device', buf = ..."; this keeps the start and the message.
+std::string without_details(const std::string& text) {
+  const std::string key = "error message = '";
+  const size_t at = text.find(key);
+  if (at == std::string::npos) return text;
+  const size_t start = at + key.size();
+  const size_t end = text.find('\'', start);
+  return text.substr(0, text.find(':')) + ": " + text.substr(start, end - start);
+}
+
+/// HDF5's reason for the failure just reported, in one line; clears the stack. Its MPI-IO
+/// driver gives no system message, so `error` (errno as the call failed) adds the system's
+/// when it is one of a failed write's.
+std::string reason(int error) {
   std::string text;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, keep_deepest, &text);
   H5Eclear2(H5E_DEFAULT);
   for (char& c : text)
     if (c == '\n') c = ' ';
-  return text.empty() ? "no reason given" : text;
+  text = without_details(text);
+  if (text.empty()) text = "no reason given";
+  const bool write_error = error == ENOSPC || error == EDQUOT || error == EIO || error == EFBIG;
+  const std::string system = std::strerror(error);
+  if (write_error && text.find(system) == std::string::npos) text += ": " + system;
+  return text;
 }
 
 [[noreturn]] void fail(const std::string& label, const std::string& what) {
-  throw Error(label + ": " + what + ": " + reason());
+  const int error = errno;
+  throw Error(label + ": " + what + ": " + reason(error));
 }
 
 void check(herr_t status, const std::string& label, const std::string& what) {

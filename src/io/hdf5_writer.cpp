@@ -113,6 +113,22 @@ struct Hdf5File {
     for (int b = 0; b < spec.bands; ++b) bands.push_back(create_band(b, y.get(), x.get()));
   }
 
+  /// A file given up on (not committed): its bytes are dropped before HDF5 closes it, so that
+  /// the close, which writes what HDF5 holds, does not fail on the disk that failed the run (a
+  /// full one): HDF5 crashed at MPI_Finalize on the file it could not close, and in parallel a
+  /// rank whose part of the close failed left the others waiting in it.
+  ~Hdf5File() {
+    if (!file) return;
+    if (alone || par::world_rank() == 0) ::truncate(temporary.path().c_str(), 0);
+    if (!alone) par::broadcast_from_root(0);  // no rank closes before the bytes are gone
+    bands.clear();
+    memory_space.reset();
+    transfer.reset();
+    file.reset();
+  }
+  Hdf5File(const Hdf5File&) = delete;
+  Hdf5File& operator=(const Hdf5File&) = delete;
+
   /// Coordinate variable `name` from geotransform terms `origin` and `step`, written by rank 0
   /// (in parallel, the other ranks select nothing), as a dimension scale.
   h5::Handle write_axis(const std::string& name, size_t origin, size_t step, int64_t count,
@@ -192,8 +208,14 @@ struct Hdf5File {
     h5::select_block(memory_space.get(), {0, 0}, dims(owned.height, owned.width), label);
     h5::select_block(target.file_space.get(), dims(owned.y, owned.x),
                      dims(owned.height, owned.width), label);
-    h5::write(target.dataset.get(), h5::native_type(spec.type), memory_space.get(),
-              target.file_space.get(), transfer.get(), cells.data(), label);
+    try {
+      h5::write(target.dataset.get(), h5::native_type(spec.type), memory_space.get(),
+                target.file_space.get(), transfer.get(), cells.data(), label);
+    } catch (const Error& e) {
+      // HDF5's MPI-IO driver does not say why a write failed; a full disk is the usual reason.
+      if (room_left(temporary.path()) >= expected) throw;
+      throw Error(std::string(e.what()) + ": " + std::strerror(ENOSPC));
+    }
   }
 
   void write_chunk(int band, int64_t tile, std::span<const std::byte> chunk) {

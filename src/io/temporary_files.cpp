@@ -4,10 +4,12 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <array>
 #include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -124,6 +126,12 @@ void move_into_place(const std::string& temporary, const std::string& path,
   // The new file is in place whatever becomes of the old one; the folder that let it be moved
   // aside lets it be removed.
   if (!aside.empty()) unlink(aside.c_str());
+}
+
+uint64_t room_left(const std::string& path) {
+  struct statvfs fs {};
+  if (statvfs(path.c_str(), &fs) != 0) return UINT64_MAX;
+  return static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
 }
 
 TemporaryFile::TemporaryFile(std::string path)

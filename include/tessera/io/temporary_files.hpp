@@ -32,6 +32,10 @@ void check_output_folder(const std::string& path);
 void move_into_place(const std::string& temporary, const std::string& path,
                      const std::string& label);
 
+/// Bytes the file system holding `path` has left for this user (statvfs's f_bavail); the
+/// largest value when it cannot tell.
+uint64_t room_left(const std::string& path);
+
 /// A file that is removed when destroyed, unless released, and on a signal meanwhile.
 class TemporaryFile {
  public:
