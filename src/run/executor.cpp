@@ -1,6 +1,6 @@
 // The streaming executor: ranks claim tiles, threads process them, rank 0 writes compressed tiles
 // in order (or, for an uncompressed GeoTIFF on one node, every rank writes its own tiles in place)
-// and every rank writes its own tiles of HDF5 outputs in lock-step collective rounds.
+// and every rank writes its own tiles of uncompressed HDF5 outputs in lock-step rounds.
 #include "tessera/run/executor.hpp"
 
 #include <omp.h>
@@ -50,7 +50,7 @@ enum class Route {
   Ordered,  ///< GeoTIFF, compressed HDF5: encoded by their thread, sent to rank 0, written in
             ///< tile order
   InPlace,  ///< uncompressed GeoTIFF, all ranks on one node: each rank writes its own in place
-  Hdf5,     ///< uncompressed HDF5: every rank writes its own in collective rounds
+  Hdf5,     ///< uncompressed HDF5: every rank writes its own in lock-step rounds
 };
 
 /// The route of `spec`'s tiles in a run whose ranks are all on one node or not.

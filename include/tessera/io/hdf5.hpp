@@ -24,7 +24,8 @@ namespace tessera::io {
 /// the raster), with grid_mapping = "crs" and _FillValue = spec.nodata. COMPRESS=DEFLATE adds
 /// shuffle + deflate at ZLEVEL; the chunks are then written by collective filtered writes,
 /// compressed on each rank's main thread (runs send compressed outputs through
-/// Hdf5ChunkWriter instead).
+/// Hdf5ChunkWriter instead). Unfiltered, the cells go by independent writes into chunks
+/// allocated when the file is made, so the file's bytes do not depend on the ranks.
 class Hdf5Writer {
  public:
   /// Creates the file under a temporary name beside spec.path (the same name on every rank,
