@@ -1,6 +1,7 @@
 // The HDF5 writers: in parallel, every rank creates the file together over MPI-IO, writes the
-// tiles it computed with collective writes, and rank 0 renames the closed file into place; or
-// rank 0 alone makes the same file and stores chunks compressed by every rank's threads.
+// tiles it computed (collectively when HDF5 filters them), and rank 0 renames the closed file
+// into place; or rank 0 alone makes the same file and stores chunks compressed by every rank's
+// threads.
 #include <unistd.h>
 
 #include <array>
