@@ -32,9 +32,10 @@ Hdf5ChunkEncoder::Hdf5ChunkEncoder(const OutputSpec& spec)
   if (!compressor_)
     throw Error(spec_.path + ": cannot make a deflate compressor at level " +
                 std::to_string(spec.options.deflate_level));
-  const auto bytes = static_cast<size_t>(chunk_width_ * chunk_height_) * size_of(spec.type);
-  chunk_.resize(bytes);
-  shuffled_.resize(bytes);
+  const size_t cell = size_of(spec.type);
+  const auto bytes = static_cast<size_t>(chunk_width_ * chunk_height_) * cell;
+  if (chunk_width_ != spec.tile_width) chunk_.resize(bytes);  // else the tile's rows are the chunk
+  if (cell > 1) shuffled_.resize(bytes);
   compressed_.resize(libdeflate_zlib_compress_bound(compressor_.get(), bytes));
 }
 
@@ -46,7 +47,7 @@ std::span<const std::byte> Hdf5ChunkEncoder::encode(const void* cells) {
   const size_t cell = size_of(spec_.type);
   const auto row = static_cast<size_t>(chunk_width_) * cell;
   const auto* tile = static_cast<const std::byte*>(cells);
-  std::span<const std::byte> chunk(tile, chunk_.size());
+  std::span<const std::byte> chunk(tile, row * static_cast<size_t>(chunk_height_));
   if (chunk_width_ != spec_.tile_width) {  // the raster is narrower than a tile
     const auto tile_row = static_cast<size_t>(spec_.tile_width) * cell;
     for (int64_t y = 0; y < chunk_height_; ++y)

@@ -77,10 +77,10 @@ Handle independent_transfer(const std::string& label);
 /// Creates dataset `name` in `parent`; `creation` may be H5P_DEFAULT (HDF5's, without times).
 Handle create_dataset(hid_t parent, const std::string& name, hid_t type, hid_t space,
                       hid_t creation, const std::string& label);
-/// Writes the selected elements of `memory_space` from `data` to those of `file_space`.
 /// Stores `bytes`, already through every filter of `dataset`, as its chunk at `offset`.
 void write_chunk(hid_t dataset, hid_t transfer, const std::vector<hsize_t>& offset,
                  std::span<const std::byte> bytes, const std::string& label);
+/// Writes the selected elements of `memory_space` from `data` to those of `file_space`.
 void write(hid_t dataset, hid_t type, hid_t memory_space, hid_t file_space, hid_t transfer,
            const void* data, const std::string& label);
 

@@ -22,6 +22,8 @@ namespace tessera::io {
 namespace {
 
 constexpr int kSlots = 64;
+/// The signals that remove the registered temporary files.
+constexpr std::array<int, 5> kSignals{SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2};
 constexpr size_t kPathBytes = 4096;
 
 struct Slot {
@@ -76,7 +78,7 @@ class HeldSignals {
   HeldSignals() {
     sigset_t held;
     sigemptyset(&held);
-    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2}) sigaddset(&held, sig);
+    for (int sig : kSignals) sigaddset(&held, sig);
     pthread_sigmask(SIG_BLOCK, &held, &before_);
   }
   ~HeldSignals() { pthread_sigmask(SIG_SETMASK, &before_, nullptr); }
@@ -152,7 +154,7 @@ void remove_temporaries_on_signal() {
   struct sigaction action {};
   action.sa_handler = remove_and_reraise;
   sigemptyset(&action.sa_mask);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2}) sigaction(sig, &action, nullptr);
+  for (int sig : kSignals) sigaction(sig, &action, nullptr);
 }
 
 }  // namespace tessera::io
