@@ -1,7 +1,7 @@
-// The HDF5 writers: in parallel, every rank creates the file together over MPI-IO, writes the
-// tiles it computed (collectively when HDF5 filters them), and rank 0 renames the closed file
-// into place; or rank 0 alone makes the same file and stores chunks compressed by every rank's
-// threads.
+// The HDF5 writers: in parallel, every rank creates the file together over MPI-IO (on the
+// communicator and under the name its caller agreed), writes the tiles it computed (collectively
+// when HDF5 filters them), and the root renames the closed file into place; or one process alone
+// makes the same file and stores chunks compressed by every rank's threads.
 #include <unistd.h>
 
 #include <array>
@@ -17,16 +17,9 @@
 #include "tessera/io/cf_layout.hpp"
 #include "tessera/io/hdf5.hpp"
 #include "tessera/io/temporary_files.hpp"
-#include "tessera/par/environment.hpp"
-#include "tessera/par/mpi_io.hpp"
 
 namespace tessera::io {
 namespace {
-
-/// The temporary name every rank opens: rank 0's process id makes it the same everywhere.
-std::string shared_temporary_path(const std::string& path) {
-  return temporary_path(path, par::broadcast_from_root(static_cast<int64_t>(getpid())));
-}
 
 /// `value` converted to `type`, in the bytes of that type (for _FillValue).
 std::array<std::byte, 8> cast_to(PixelType type, double value) {
@@ -62,9 +55,6 @@ std::vector<hsize_t> dims(int64_t rows, int64_t columns) {
   return {static_cast<hsize_t>(rows), static_cast<hsize_t>(columns)};
 }
 
-/// Who makes the file: every rank together over MPI-IO, or this process alone.
-enum class Access { Collective, Alone };
-
 }  // namespace
 
 /// One HDF5 output in the netCDF-4/CF layout, open for writing its bands' tiles or chunks.
@@ -79,25 +69,28 @@ struct Hdf5File {
   const std::string& label = spec.path;
   bool has_crs = false;
   bool alone = false;
+  bool root = true;         // writes the coordinates and places the file
   TemporaryFile temporary;  // declared before the handles: removed after the file is closed
   h5::Handle file;
   h5::Handle transfer;
   h5::Handle memory_space;
   std::vector<Band> bands;
 
-  Hdf5File(const OutputSpec& s, Access access)
+  /// With `share` null, this process alone makes the file; otherwise every rank of
+  /// share->communicator makes it together.
+  Hdf5File(const OutputSpec& s, const std::string& temporary_name, const Hdf5Share* share)
       : spec(s),
         grid(s.size, s.tile_width, s.tile_height),
         has_crs(s.has_geotransform || !s.crs_wkt.empty()),
-        alone(access == Access::Alone),
-        temporary(alone ? temporary_path(s.path, getpid()) : shared_temporary_path(s.path)) {
+        alone(share == nullptr),
+        root(alone || share->root),
+        temporary(temporary_name) {
     h5::quiet_errors();
     if (!spec.geokeys.empty() && spec.crs_wkt.empty())  // plans probe WKT for HDF5 outputs
       throw Error(label + ": the CRS is known only as GeoTIFF keys, and HDF5 needs WKT");
     check_output_folder(spec.path);
     const h5::Handle access_list =
-        alone ? h5::local_access(label)
-              : h5::mpio_access(par::io_communicator(), par::io_info(), label);
+        alone ? h5::local_access(label) : h5::mpio_access(share->communicator, share->info, label);
     file = h5::create_file(temporary.path(), access_list, label);
     // Parallel HDF5 filters chunks only in collective writes. Unfiltered chunks, allocated when
     // the file is made, take independent writes: collective ones went through MPI-IO's
@@ -114,14 +107,21 @@ struct Hdf5File {
     for (int b = 0; b < spec.bands; ++b) bands.push_back(create_band(b, y.get(), x.get()));
   }
 
-  /// A file given up on (not committed): its bytes are dropped before HDF5 closes it, so that
-  /// the close, which writes what HDF5 holds, does not fail on the disk that failed the run (a
-  /// full one): HDF5 crashed at MPI_Finalize on the file it could not close, and in parallel a
-  /// rank whose part of the close failed left the others waiting in it.
+  /// Not committed: the file is given up (see discard()); in parallel the caller has already
+  /// discarded and closed it on every rank (a close is collective).
   ~Hdf5File() {
-    if (!file) return;
-    if (alone || par::world_rank() == 0) ::truncate(temporary.path().c_str(), 0);
-    if (!alone) par::broadcast_from_root(0);  // no rank closes before the bytes are gone
+    discard();
+    close();
+  }
+
+  /// A file given up on has its bytes dropped before HDF5 closes it, so that the close, which
+  /// writes what HDF5 holds, does not fail on the disk that failed the run (a full one): HDF5
+  /// crashed at MPI_Finalize on the file it could not close, and in parallel a rank whose part
+  /// of the close failed left the others waiting in it.
+  void discard() noexcept {
+    if (file && root) ::truncate(temporary.path().c_str(), 0);
+  }
+  void close() noexcept {
     bands.clear();
     memory_space.reset();
     transfer.reset();
@@ -140,7 +140,7 @@ struct Hdf5File {
     h5::Handle dataset =
         h5::create_dataset(file.get(), name, H5T_NATIVE_DOUBLE, space.get(), H5P_DEFAULT, label);
     const h5::Handle selection = h5::dataset_space(dataset.get(), label);
-    if (!alone && par::world_rank() != 0) h5::select_none(selection.get(), label);
+    if (!root) h5::select_none(selection.get(), label);
     h5::write(dataset.get(), H5T_NATIVE_DOUBLE, selection.get(), selection.get(), transfer.get(),
               values.data(), label);
     h5::set_text(dataset.get(), "standard_name", axis.standard_name, label);
@@ -246,21 +246,26 @@ struct Hdf5File {
     memory_space.reset();
     transfer.reset();
     file.close_checked(label, "the file");
-    if (alone || par::world_rank() == 0) move_into_place(temporary.path(), spec.path, label);
+    if (root) move_into_place(temporary.path(), spec.path, label);
     temporary.release();
   }
 };
 
 struct Hdf5Writer::Impl : Hdf5File {
-  explicit Impl(const OutputSpec& s) : Hdf5File(s, Access::Collective) {}
+  Impl(const OutputSpec& s, const Hdf5Share& share) : Hdf5File(s, share.temporary, &share) {}
 };
 
 struct Hdf5ChunkWriter::Impl : Hdf5File {
-  explicit Impl(const OutputSpec& s) : Hdf5File(s, Access::Alone) {}
+  Impl(const OutputSpec& s, const std::string& temporary) : Hdf5File(s, temporary, nullptr) {}
 };
 
-Hdf5Writer::Hdf5Writer(const OutputSpec& spec) : impl_(std::make_unique<Impl>(spec)) {}
+Hdf5Writer::Hdf5Writer(const OutputSpec& spec, const Hdf5Share& share)
+    : impl_(std::make_unique<Impl>(spec, share)) {}
 Hdf5Writer::~Hdf5Writer() = default;
+
+void Hdf5Writer::discard() noexcept { impl_->discard(); }
+
+void Hdf5Writer::close() noexcept { impl_->close(); }
 
 void Hdf5Writer::write_tile(int band, int64_t tile, std::span<const std::byte> cells) {
   impl_->write_tile(band, tile, cells);
@@ -270,7 +275,8 @@ void Hdf5Writer::join_round(int band) { impl_->join_round(band); }
 
 void Hdf5Writer::commit() { impl_->commit(); }
 
-Hdf5ChunkWriter::Hdf5ChunkWriter(const OutputSpec& spec) : impl_(std::make_unique<Impl>(spec)) {}
+Hdf5ChunkWriter::Hdf5ChunkWriter(const OutputSpec& spec)
+    : impl_(std::make_unique<Impl>(spec, temporary_path(spec.path, getpid()))) {}
 Hdf5ChunkWriter::~Hdf5ChunkWriter() = default;
 
 void Hdf5ChunkWriter::write_tile(int band, int64_t tile, std::span<const std::byte> chunk) {

@@ -66,4 +66,10 @@ int64_t max_over_ranks(int64_t value) {
   return result;
 }
 
+void broadcast_bytes(void* data, size_t size) {
+  MPI_Bcast(data, static_cast<int>(size), MPI_BYTE, 0, MPI_COMM_WORLD);
+}
+
+void barrier() { MPI_Barrier(MPI_COMM_WORLD); }
+
 }  // namespace tessera::par

@@ -9,11 +9,6 @@ MPI_Comm io_communicator() { return MPI_COMM_WORLD; }
 
 MPI_Info io_info() { return MPI_INFO_NULL; }
 
-int64_t broadcast_from_root(int64_t value) {
-  MPI_Bcast(&value, 1, MPI_INT64_T, 0, MPI_COMM_WORLD);
-  return value;
-}
-
 RoundVote vote_rounds(int64_t tiles, bool failed) {
   const std::array<int64_t, 2> mine{tiles, failed ? 1 : 0};
   std::array<int64_t, 2> most{0, 0};

@@ -1,17 +1,11 @@
 // `tessera generate`: a plan with one output and no input, run with terrain tiles as its source.
 #include "tessera/run/generate.hpp"
 
-#include <chrono>
 #include <cmath>
-#include <limits>
-#include <memory>
-#include <span>
 
 #include "tessera/core/error.hpp"
 #include "tessera/core/output_spec.hpp"
-#include "tessera/expr/convert.hpp"
 #include "tessera/io/crs.hpp"
-#include "tessera/io/geotiff.hpp"
 #include "tessera/io/raster_source.hpp"
 #include "tessera/par/agreement.hpp"
 #include "tile_source.hpp"
@@ -20,84 +14,8 @@ namespace tessera::run {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
 /// GDAL's block cache: generate reads nothing, the writer needs little.
 constexpr int64_t generate_cache_bytes = 16LL << 20;
-
-/// Row `y` of a tile buffer of `width` cells of `type`, as the converter's span.
-expr::OutCells row_cells(std::byte* tile, PixelType type, int64_t width, int64_t y) {
-  const auto n = static_cast<size_t>(width);
-  std::byte* row = tile + static_cast<size_t>(y) * n * size_of(type);
-  switch (type) {
-    case PixelType::Byte:
-      return std::span(reinterpret_cast<uint8_t*>(row), n);
-    case PixelType::UInt16:
-      return std::span(reinterpret_cast<uint16_t*>(row), n);
-    case PixelType::Int16:
-      return std::span(reinterpret_cast<int16_t*>(row), n);
-    case PixelType::UInt32:
-      return std::span(reinterpret_cast<uint32_t*>(row), n);
-    case PixelType::Int32:
-      return std::span(reinterpret_cast<int32_t*>(row), n);
-    case PixelType::Float32:
-      return std::span(reinterpret_cast<float*>(row), n);
-    case PixelType::Float64:
-      return std::span(reinterpret_cast<double*>(row), n);
-  }
-  throw Error("internal error: unknown pixel type");
-}
-
-/// One thread's terrain tiles: heights as float64 rows, converted to the output type, encoded.
-class TerrainTiles : public TileSource {
- public:
-  TerrainTiles(const plan::Plan& plan, const ops::TerrainParams& terrain)
-      : plan_(plan),
-        spec_(plan.outputs.front().spec),
-        terrain_(terrain),
-        heights_(static_cast<size_t>(spec_.tile_width)),
-        cells_(new std::byte[static_cast<size_t>(spec_.tile_width * spec_.tile_height) *
-                             size_of(spec_.type)]),
-        encoder_(spec_) {}
-
-  void process(int64_t tile, BandTiles& out) override {
-    auto start = Clock::now();
-    fill_tile(plan_.grid.owned(tile));
-    times_.compute += seconds_since(start);
-    start = Clock::now();
-    const double writing = out.write_seconds();
-    out.put(0, tile, encoder_.encode(cells_.get()));
-    times_.encode += seconds_since(start) - (out.write_seconds() - writing);
-  }
-  const PhaseTimes& times() const override { return times_; }
-  int64_t bytes_read() const override { return 0; }
-
- private:
-  /// Cells past the raster's edge are NaN, which the conversion writes as nodata (or 0).
-  void fill_tile(Window owned) {
-    const double nan = std::numeric_limits<double>::quiet_NaN();
-    const auto width = static_cast<size_t>(owned.width);
-    for (int64_t y = 0; y < spec_.tile_height; ++y) {
-      std::fill(heights_.begin(), heights_.end(), nan);
-      if (y < owned.height)
-        ops::terrain_row(terrain_, owned.x, owned.y + y, std::span(heights_).first(width));
-      expr::convert_row(heights_, spec_.nodata.value_or(0),
-                        row_cells(cells_.get(), spec_.type, spec_.tile_width, y));
-    }
-  }
-
-  const plan::Plan& plan_;
-  const OutputSpec& spec_;
-  ops::TerrainParams terrain_;
-  std::vector<double> heights_;
-  std::unique_ptr<std::byte[]> cells_;
-  io::TileEncoder encoder_;
-  PhaseTimes times_;
-};
 
 /// The output file's spec, its tile size from -co BLOCKXSIZE / BLOCKYSIZE or the plan's default.
 OutputSpec output_spec(const GenerateSpec& g) {
@@ -121,6 +39,8 @@ OutputSpec output_spec(const GenerateSpec& g) {
   return spec;
 }
 
+}  // namespace
+
 plan::Plan generate_plan(const GenerateSpec& g) {
   ops::check(g.terrain);
   if (g.size.width <= 0 || g.size.height <= 0)
@@ -134,6 +54,8 @@ plan::Plan generate_plan(const GenerateSpec& g) {
   plan.outputs.push_back({spec, {}});
   return plan;
 }
+
+namespace {
 
 int64_t parse_side(const std::string& text, const std::string& whole) {
   size_t used = 0;
@@ -162,8 +84,7 @@ void generate(const GenerateSpec& spec, const RunOptions& options) {
     io::init_gdal(generate_cache_bytes);
     plan = generate_plan(spec);
   });
-  execute_sources(plan, options,
-                  [&] { return std::make_unique<TerrainTiles>(plan, spec.terrain); });
+  execute_sources(plan, options, [&] { return terrain_tiles(plan, spec.terrain); });
 }
 
 }  // namespace tessera::run

@@ -1,6 +1,8 @@
 // A job's tiles as a TileSource: TileWorker, with the input bytes each tile read counted.
 #include "tile_source.hpp"
 
+#include "tile_worker.hpp"
+
 namespace tessera::run {
 
 namespace {
@@ -18,7 +20,7 @@ int64_t tile_input_bytes(const plan::Plan& plan, int64_t tile) {
 class PlanTiles : public TileSource {
  public:
   explicit PlanTiles(const plan::Plan& plan) : plan_(plan), worker_(plan) {}
-  void process(int64_t tile, BandTiles& out) override {
+  void process(int64_t tile, TileOutlet& out) override {
     worker_.process(tile, out);
     bytes_read_ += tile_input_bytes(plan_, tile);
   }

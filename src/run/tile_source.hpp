@@ -1,38 +1,31 @@
-// What the streaming pass asks of each thread: the encoded band-tiles of a tile, however made.
+// The two kinds of tile source the commands run, and running a plan's streaming pass with them.
 #pragma once
 
-#include <cstddef>
-#include <cstdint>
-#include <functional>
 #include <memory>
-#include <vector>
 
+#include "pass.hpp"
+#include "sink.hpp"
+#include "tessera/ops/terrain_noise.hpp"
 #include "tessera/plan/plan.hpp"
 #include "tessera/run/executor.hpp"
-#include "tile_worker.hpp"
 
 namespace tessera::run {
 
-/// One thread's producer of tiles: a job's steps over its inputs, or a generator with no input.
-/// Never shared between threads.
-class TileSource {
- public:
-  virtual ~TileSource() = default;
-  /// Puts band-tile `slot` of tile `tile` into `out` for every slot, as TileWorker::process does.
-  virtual void process(int64_t tile, BandTiles& out) = 0;
-  virtual const PhaseTimes& times() const = 0;
-  /// Input bytes read so far (cells read, at the inputs' pixel size).
-  virtual int64_t bytes_read() const = 0;
-};
-
-/// Makes one TileSource per thread.
-using SourceFactory = std::function<std::unique_ptr<TileSource>()>;
-
-/// The sources that run the plan's steps over its inputs (TileWorker).
+/// A thread's source of the plan's steps over its inputs (TileWorker).
 std::unique_ptr<TileSource> plan_tiles(const plan::Plan& plan);
 
-/// Runs the streaming pass of `plan` with tiles made by `make`'s sources. Collective; see
-/// execute().
+/// A thread's source of terrain tiles for the plan's one output, with no input: heights as
+/// float64 rows, converted to the output's type as GDAL converts a double.
+std::unique_ptr<TileSource> terrain_tiles(const plan::Plan& plan,
+                                          const ops::TerrainParams& terrain);
+
+/// Runs a streaming pass over `grid` with tiles from `make`'s sources into `sinks`, then prints
+/// or writes the run report as `options` say. Collective; on failure every rank throws the same
+/// tessera::Error and every sink has been abandoned.
+void run_streaming(const TileGrid& grid, const RunOptions& options, const SourceFactory& make,
+                   Sinks& sinks);
+
+/// run_streaming() into the sinks of the plan's outputs (output_sinks()).
 void execute_sources(const plan::Plan& plan, const RunOptions& options, const SourceFactory& make);
 
 }  // namespace tessera::run

@@ -1,20 +1,15 @@
-// One thread's work on one tile: read with halo, run every step, encode every output band
-// (GeoTIFF) or copy it out raw (HDF5).
+// One thread's work on one tile: read with halo, run every step, hand every output band to the
+// pass's sinks.
 #include "tile_worker.hpp"
 
-#include <chrono>
+#include "stopwatch.hpp"
+
 #include <cstring>
 #include <span>
 
 namespace tessera::run {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 bool step_reads(const plan::Plan& plan, size_t input, ops::CellType cells) {
   for (const auto& step : plan.steps)
@@ -31,12 +26,6 @@ void fill_outside(View<T> tile, int64_t width, int64_t height, T fill) {
     const int64_t from = y < height ? width : 0;
     std::fill(row + from, row + tile.width(), fill);
   }
-}
-
-/// The cells of a full tile of `spec`, as bytes: what uncompressed HDF5 outputs take.
-std::span<const std::byte> raw_tile(const void* plane, const OutputSpec& spec) {
-  const auto bytes = static_cast<size_t>(spec.tile_width * spec.tile_height) * size_of(spec.type);
-  return {static_cast<const std::byte*>(plane), bytes};
 }
 
 template <class T>
@@ -74,11 +63,6 @@ void fill_outside_raw(View<std::byte> tile, PixelType type, int64_t width, int64
 
 }  // namespace
 
-BandSlots::BandSlots(const plan::Plan& plan) {
-  for (size_t o = 0; o < plan.outputs.size(); ++o)
-    for (int b = 0; b < plan.outputs[o].spec.bands; ++b) slots_.emplace_back(o, b);
-}
-
 TileWorker::TileWorker(const plan::Plan& plan)
     : plan_(plan),
       readers_(plan.inputs.size()),
@@ -93,9 +77,7 @@ TileWorker::TileWorker(const plan::Plan& plan)
       wide_floats_(plan.steps.size()),
       wide_raw_(plan.steps.size()),
       chain_ints_(plan.steps.size()),
-      chain_floats_(plan.steps.size()),
-      encoders_(plan.outputs.size()),
-      chunk_encoders_(plan.outputs.size()) {
+      chain_floats_(plan.steps.size()) {
   for (size_t s = 0; s < plan.steps.size(); ++s) {
     const auto bands = static_cast<size_t>(plan.steps[s].impl->output_bands());
     const PixelType type = plan.steps[s].impl->output_type();
@@ -109,30 +91,18 @@ TileWorker::TileWorker(const plan::Plan& plan)
   }
 }
 
-void BandTiles::put(size_t slot, int64_t tile, std::span<const std::byte> bytes) {
-  if (slot < in_place_->size() && (*in_place_)[slot].file) {
-    const auto start = Clock::now();
-    (*in_place_)[slot].file->write((*in_place_)[slot].band, tile, bytes);
-    write_seconds_ += seconds_since(start);
-    bytes_written_ += static_cast<int64_t>(bytes.size());
-    return;
-  }
-  (*encoded_)[slot].assign(bytes.begin(), bytes.end());
-}
-
-void TileWorker::process(int64_t tile, BandTiles& out) {
+void TileWorker::process(int64_t tile, TileOutlet& out) {
   const Window owned = plan_.grid.owned(tile);
   grown_ = grow(owned, plan_.halo);
-  auto start = Clock::now();
-  read_inputs(grown_);
-  times_.read += seconds_since(start);
-  start = Clock::now();
-  run_steps(owned);
-  times_.compute += seconds_since(start);
-  start = Clock::now();
-  const double writing = out.write_seconds();
-  encode_outputs(tile, owned, out);
-  times_.encode += seconds_since(start) - (out.write_seconds() - writing);
+  {
+    Timed timed(times_.read);
+    read_inputs(grown_);
+  }
+  {
+    Timed timed(times_.compute);
+    run_steps(owned);
+  }
+  put_outputs(owned, out);
 }
 
 void TileWorker::read_inputs(Window grown) {
@@ -379,21 +349,13 @@ void TileWorker::pad_edges(size_t s, Window owned) {
     fill_outside_raw(buffer.view(tw * cell, th), type, owned.width, owned.height, nodata);
 }
 
-void TileWorker::encode_outputs(int64_t tile, Window owned, BandTiles& out) {
+/// Every band of every output, in output order, each a full tile with its edges padded.
+void TileWorker::put_outputs(Window owned, TileOutlet& out) {
   const int64_t tw = plan_.grid.tile_width();
   const int64_t th = plan_.grid.tile_height();
-  size_t slot = 0;
   for (size_t o = 0; o < plan_.outputs.size(); ++o) {
     const OutputSpec& spec = plan_.outputs[o].spec;
-    const bool hdf5 = spec.format == OutputFormat::Hdf5;
-    const bool raw = hdf5 && spec.options.compression == Compression::None;
-    const auto encode = [&](const void* plane) -> std::span<const std::byte> {
-      if (raw) return raw_tile(plane, spec);
-      if (hdf5) return chunk_encoders_[o]->encode(plane);
-      return encoders_[o]->encode(plane);
-    };
-    if (hdf5 && !raw && !chunk_encoders_[o]) chunk_encoders_[o].emplace(spec);
-    if (!hdf5 && !encoders_[o]) encoders_[o].emplace(spec);
+    int band = 0;
     for (size_t s : plan_.outputs[o].steps) {
       pad_edges(s, owned);
       std::vector<const void*> planes;
@@ -401,10 +363,7 @@ void TileWorker::encode_outputs(int64_t tile, Window owned, BandTiles& out) {
       for (auto& buffer : float_out_[s]) planes.push_back(buffer.view(tw, th).data());
       const auto cell = static_cast<int64_t>(size_of(spec.type));
       for (auto& buffer : raw_out_[s]) planes.push_back(buffer.view(tw * cell, th).data());
-      for (const void* plane : planes) {
-        out.put(slot, tile, encode(plane));
-        ++slot;
-      }
+      for (const void* plane : planes) out.put(o, band++, plane);
     }
   }
 }

@@ -1,4 +1,4 @@
-// One thread's work on one tile: read with halo, run every step, encode every output band.
+// One thread's work on one tile: read with halo, run every step, hand every output band on.
 #pragma once
 
 #include <cstddef>
@@ -7,60 +7,12 @@
 #include <span>
 #include <vector>
 
+#include "pass.hpp"
 #include "tessera/core/raster_view.hpp"
-#include "tessera/io/geotiff.hpp"
-#include "tessera/io/hdf5.hpp"
 #include "tessera/io/raster_source.hpp"
 #include "tessera/plan/plan.hpp"
 
 namespace tessera::run {
-
-/// Seconds one thread spent in each phase.
-struct PhaseTimes {
-  double read = 0;
-  double compute = 0;
-  double encode = 0;
-};
-
-/// Where each output band lives in the sequence of encoded band-tiles: key = tile * bands() + slot.
-class BandSlots {
- public:
-  explicit BandSlots(const plan::Plan& plan);
-  int64_t bands() const { return static_cast<int64_t>(slots_.size()); }
-  /// The output index and its 0-based band for slot `slot`.
-  std::pair<size_t, int> at(int64_t slot) const { return slots_[static_cast<size_t>(slot)]; }
-
- private:
-  std::vector<std::pair<size_t, int>> slots_;
-};
-
-/// Where one thread puts the band-tiles of the tiles it processes: into `encoded[slot]`, for the
-/// main thread to send, order or write collectively; or, for slots with a file, straight into
-/// that in-place output with pwrite (safe from any thread), without another copy.
-class BandTiles {
- public:
-  /// The file and band of an in-place slot; file null for the other slots.
-  struct InPlace {
-    io::TileFile* file = nullptr;
-    int band = 0;
-  };
-  /// `in_place` (per slot, may be shorter than the slots) must outlive this.
-  explicit BandTiles(const std::vector<InPlace>& in_place) : in_place_(&in_place) {}
-  /// The vectors (one per slot) that the next tile's other band-tiles go to.
-  void use(std::vector<std::vector<std::byte>>& encoded) { encoded_ = &encoded; }
-
-  /// Band-tile `slot` of tile `tile` is `bytes`. Throws tessera::Error if writing fails.
-  void put(size_t slot, int64_t tile, std::span<const std::byte> bytes);
-  /// Seconds spent writing in place and the bytes written, so far.
-  double write_seconds() const { return write_seconds_; }
-  int64_t bytes_written() const { return bytes_written_; }
-
- private:
-  std::vector<std::vector<std::byte>>* encoded_ = nullptr;
-  const std::vector<InPlace>* in_place_;
-  double write_seconds_ = 0;
-  int64_t bytes_written_ = 0;
-};
 
 /// The buffers, GDAL handles and encoders of one thread. Everything is allocated on the first
 /// tile and reused for every later one; nothing here is shared between threads.
@@ -68,10 +20,9 @@ class TileWorker {
  public:
   explicit TileWorker(const plan::Plan& plan);
 
-  /// Processes tile `tile`, putting the bytes of each output band-tile into `out`: encoded
-  /// for GeoTIFF outputs, the raw full tile (edges padded) for HDF5 outputs, which are written
-  /// by collective writes on the main thread. Throws tessera::Error on failure.
-  void process(int64_t tile, BandTiles& out);
+  /// Processes tile `tile`, putting each band of each output into `out` as a full tile, its
+  /// cells past the raster's edge set to the step's nodata (or 0). Throws tessera::Error.
+  void process(int64_t tile, TileOutlet& out);
   const PhaseTimes& times() const { return times_; }
 
  private:
@@ -87,7 +38,7 @@ class TileWorker {
   ops::TileOut tile_out(size_t step, Window owned, Window computed);
   void copy_owned(size_t step, Window owned);
   void run_steps(Window owned);
-  void encode_outputs(int64_t tile, Window owned, BandTiles& out);
+  void put_outputs(Window owned, TileOutlet& out);
   void pad_edges(size_t step, Window owned);
 
   const plan::Plan& plan_;
@@ -107,8 +58,6 @@ class TileWorker {
   std::vector<Buffer<std::byte>> wide_raw_;
   std::vector<Buffer<int32_t>> chain_ints_;
   std::vector<Buffer<float>> chain_floats_;
-  std::vector<std::optional<io::TileEncoder>> encoders_;             // per GeoTIFF output
-  std::vector<std::optional<io::Hdf5ChunkEncoder>> chunk_encoders_;  // per compressed HDF5 one
   Window grown_;
   PhaseTimes times_;
 };

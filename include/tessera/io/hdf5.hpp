@@ -2,10 +2,13 @@
 // in the netCDF-4/CF layout GDAL's netCDF driver opens georeferenced.
 #pragma once
 
+#include <mpi.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "tessera/core/output_spec.hpp"
@@ -13,6 +16,15 @@
 struct libdeflate_compressor;
 
 namespace tessera::io {
+
+/// What the processes writing one file in parallel agreed on; the caller gives it (io makes no
+/// MPI call of its own: HDF5 takes the communicator and its hints).
+struct Hdf5Share {
+  MPI_Comm communicator = MPI_COMM_NULL;
+  MPI_Info info = MPI_INFO_NULL;
+  bool root = true;       ///< this process writes the coordinates and places the file
+  std::string temporary;  ///< the file's temporary name, the same on every process
+};
 
 /// The writer every rank of the run holds for one HDF5 output. Every method is collective:
 /// each rank calls it, in the same order, the same number of times, from its main thread (the
@@ -28,10 +40,12 @@ namespace tessera::io {
 /// allocated when the file is made, so the file's bytes do not depend on the ranks.
 class Hdf5Writer {
  public:
-  /// Creates the file under a temporary name beside spec.path (the same name on every rank,
-  /// registered for removal on a signal). Throws tessera::Error naming spec.path.
-  explicit Hdf5Writer(const OutputSpec& spec);
-  /// Without commit(): closes and removes the temporary file, so nothing is left at spec.path.
+  /// Creates the file at share.temporary (registered for removal on a signal) over
+  /// share.communicator. Throws tessera::Error naming spec.path.
+  Hdf5Writer(const OutputSpec& spec, const Hdf5Share& share);
+  /// Without commit(): discards and closes the file if the caller has not, and removes it, so
+  /// nothing is left at spec.path. Closing is HDF5's collective close: in parallel, give the file
+  /// up with discard() and close() first, on every rank.
   ~Hdf5Writer();
   Hdf5Writer(const Hdf5Writer&) = delete;
   Hdf5Writer& operator=(const Hdf5Writer&) = delete;
@@ -42,8 +56,14 @@ class Hdf5Writer {
   void write_tile(int band, int64_t tile, std::span<const std::byte> cells);
   /// This rank's part of one collective write to band `band` when it has no tile to give.
   void join_round(int band);
-  /// Closes the file and renames it to spec.path (rank 0). Throws tessera::Error on failure.
+  /// Closes the file and renames it to spec.path (the root). Throws tessera::Error on failure.
   void commit();
+  /// Giving the file up, on the root before any process closes it: drops the file's bytes, so
+  /// that closing writes nothing to a disk that may have failed the run by being full.
+  void discard() noexcept;
+  /// Giving the file up, on every process after the root discarded: closes the file (HDF5's
+  /// collective close); the writer's destruction then removes it.
+  void close() noexcept;
 
  private:
   struct Impl;
@@ -81,8 +101,8 @@ class Hdf5ChunkEncoder {
 /// as they are (H5Dwrite_chunk), in the order given. Not collective; main thread only.
 class Hdf5ChunkWriter {
  public:
-  /// Creates the file under a temporary name beside spec.path. Throws tessera::Error naming
-  /// spec.path.
+  /// Creates the file under a temporary name beside spec.path (with this process's id). Throws
+  /// tessera::Error naming spec.path.
   explicit Hdf5ChunkWriter(const OutputSpec& spec);
   /// Without commit(): closes and removes the temporary file.
   ~Hdf5ChunkWriter();

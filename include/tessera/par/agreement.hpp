@@ -1,10 +1,12 @@
 // Agreement on failure: no rank is left waiting in a collective when another one failed.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <functional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace tessera::par {
@@ -21,5 +23,18 @@ std::vector<double> all_gather(double value);
 
 /// Collective: the largest `value` over all ranks.
 int64_t max_over_ranks(int64_t value);
+
+/// Collective: the `size` bytes at `data` as rank 0 holds them, on every rank, in one message.
+void broadcast_bytes(void* data, size_t size);
+
+/// Collective: `value` as rank 0 holds it, on every rank, in one message.
+template <class T>
+requires std::is_trivially_copyable_v<T> T broadcast_from_root(T value) {
+  broadcast_bytes(&value, sizeof value);
+  return value;
+}
+
+/// Collective: returns on every rank once every rank has called it.
+void barrier();
 
 }  // namespace tessera::par

@@ -13,9 +13,6 @@ namespace tessera::par {
 MPI_Comm io_communicator();
 MPI_Info io_info();
 
-/// Collective: `value` as rank 0 holds it, on every rank (a name every rank must share).
-int64_t broadcast_from_root(int64_t value);
-
 /// What the ranks said before a round of collective writes.
 struct RoundVote {
   int64_t rounds = 0;   ///< the most tiles any rank has for this batch; 0 when all are done

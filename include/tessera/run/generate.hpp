@@ -8,6 +8,7 @@
 #include "tessera/core/geometry.hpp"
 #include "tessera/core/pixel_type.hpp"
 #include "tessera/ops/terrain_noise.hpp"
+#include "tessera/plan/plan.hpp"
 #include "tessera/run/executor.hpp"
 
 namespace tessera::run {
@@ -25,6 +26,10 @@ struct GenerateSpec {
   std::vector<std::string> creation_options;  ///< -co NAME=VALUE, as tessera dem takes them
   ops::TerrainParams terrain;
 };
+
+/// The plan of a generate run: its one output's spec and tile grid, no input, no step. Throws
+/// tessera::UsageError for a bad spec.
+plan::Plan generate_plan(const GenerateSpec& spec);
 
 /// Parses "WIDTHxHEIGHT" (or one number for a square); throws tessera::UsageError otherwise.
 Extent parse_size(const std::string& text);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <hdf5.h>
 #include <ogr_srs_api.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <array>
@@ -18,7 +19,9 @@
 #include "tessera/core/error.hpp"
 #include "tessera/core/geometry.hpp"
 #include "tessera/io/hdf5.hpp"
+#include "tessera/io/temporary_files.hpp"
 #include "tessera/par/environment.hpp"
+#include "tessera/par/mpi_io.hpp"
 
 namespace tessera::io {
 namespace {
@@ -37,6 +40,11 @@ class MpiForTests : public ::testing::Environment {
   std::unique_ptr<par::Environment> env_;
 };
 [[maybe_unused]] auto* const mpi = ::testing::AddGlobalTestEnvironment(new MpiForTests);
+
+/// What a parallel writer of one rank is given: the run's communicator, this process's name.
+Hdf5Share one_rank(const OutputSpec& spec) {
+  return {par::io_communicator(), par::io_info(), true, temporary_path(spec.path, getpid())};
+}
 
 constexpr const char* kUtm =
     "PROJCS[\"WGS 84 / UTM zone 11N\",GEOGCS[\"WGS 84\",DATUM[\"WGS_1984\",SPHEROID[\"WGS "
@@ -154,7 +162,7 @@ TEST_P(Hdf5WriterTest, GdalReadsValuesGeoreferencingAndNodataBack) {
   OutputSpec spec = spec_of(dir.file("out.h5"), PixelType::Float32, 2);
   if (GetParam()) spec.options.compression = Compression::Deflate;
   {
-    Hdf5Writer writer(spec);
+    Hdf5Writer writer(spec, one_rank(spec));
     write_all(writer, spec);
     EXPECT_FALSE(std::filesystem::exists(spec.path));  // only the temporary name until commit
     writer.commit();
@@ -169,7 +177,7 @@ TEST_P(Hdf5WriterTest, ByteCellsStayBytes) {
   test::TempDir dir;
   OutputSpec spec = spec_of(dir.file("hs.h5"), PixelType::Byte, 1);
   if (GetParam()) spec.options.compression = Compression::Deflate;
-  Hdf5Writer writer(spec);
+  Hdf5Writer writer(spec, one_rank(spec));
   write_all(writer, spec);
   writer.commit();
   expect_band_reads_back(spec, 0);
@@ -186,7 +194,7 @@ TEST(Hdf5Writer, CompressionShrinksTheFile) {
   const auto write_flat = [&](const std::string& path, Compression c) {
     spec.path = path;
     spec.options.compression = c;
-    Hdf5Writer writer(spec);
+    Hdf5Writer writer(spec, one_rank(spec));
     const std::vector<std::byte> zeros(256 * 256 * 4);
     for (int64_t t = 0; t < 4; ++t) writer.write_tile(0, t, zeros);
     writer.commit();
@@ -202,7 +210,7 @@ TEST(Hdf5Writer, NotCommittedLeavesNothing) {
   test::TempDir dir;
   const OutputSpec spec = spec_of(dir.file("out.h5"), PixelType::Float32, 1);
   {
-    Hdf5Writer writer(spec);
+    Hdf5Writer writer(spec, one_rank(spec));
     writer.write_tile(0, 0, tile_cells(spec, 0, 0));
     EXPECT_EQ(dir.entries(), 1);  // the temporary file
   }
@@ -212,7 +220,7 @@ TEST(Hdf5Writer, NotCommittedLeavesNothing) {
 TEST(Hdf5Writer, MistakesAreNamed) {
   test::TempDir dir;
   const OutputSpec spec = spec_of(dir.file("out.h5"), PixelType::Float32, 1);
-  Hdf5Writer writer(spec);
+  Hdf5Writer writer(spec, one_rank(spec));
   EXPECT_THROW(writer.write_tile(0, 6, tile_cells(spec, 0, 0)), Error);
   EXPECT_THROW(writer.write_tile(1, 0, tile_cells(spec, 0, 0)), Error);
   try {
@@ -296,7 +304,7 @@ TEST(Hdf5ChunkWriter, ChunksInflateToWhatHdf5sFiltersStore) {
   OutputSpec spec = spec_of(dir.file("filtered.h5"), PixelType::Float32, 1);
   spec.options.compression = Compression::Deflate;
   {
-    Hdf5Writer writer(spec);
+    Hdf5Writer writer(spec, one_rank(spec));
     write_all(writer, spec);
     writer.commit();
   }
@@ -331,7 +339,7 @@ TEST(Hdf5Writer, MissingFolderIsNamed) {
   test::TempDir dir;
   const OutputSpec spec = spec_of(dir.file("nodir/out.h5"), PixelType::Float32, 1);
   try {
-    Hdf5Writer writer(spec);
+    Hdf5Writer writer(spec, one_rank(spec));
     FAIL() << "created a file in a missing folder";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("no folder"), std::string::npos) << e.what();

@@ -1,0 +1,213 @@
+// The streaming pass: claims from the shared counter, threads over a batch, sinks after it.
+#include "pass.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "stopwatch.hpp"
+#include "tessera/par/agreement.hpp"
+#include "tessera/par/environment.hpp"
+#include "tessera/par/mpi_io.hpp"
+
+namespace tessera::run {
+
+void TileOutlet::put(size_t output, int band, const void* cells) {
+  Timed timed(seconds_);
+  (*sinks_)[output]->encode(place_, band, cells);
+}
+
+std::exception_ptr Sink::write_round(const Batch&, int64_t, bool) { return nullptr; }
+
+int64_t longest_run(int64_t held_bytes_per_tile) {
+  if (held_bytes_per_tile == 0) return plan::tiles_per_run;
+  return std::clamp<int64_t>(1 + plan::run_bytes_per_thread / held_bytes_per_tile, 1,
+                             plan::tiles_per_run);
+}
+
+StreamingPass::StreamingPass(const TileGrid& grid, int threads, const SourceFactory& make,
+                             Sinks& sinks)
+    : grid_(grid),
+      threads_(threads),
+      sinks_(sinks),
+      courier_(par::world_rank(), par::world_size()) {
+  int64_t held = 0;
+  for (const auto& sink : sinks_) {
+    held += sink->held_bytes_per_tile();
+    lockstep_ = lockstep_ || sink->lockstep();
+  }
+  run_ = longest_run(held);
+  for (int t = 0; t < threads; ++t) {
+    sources_.push_back(make());
+    outlets_.emplace_back(sinks_, t);
+  }
+}
+
+void StreamingPass::open() {
+  const SinkSetup setup{threads_, threads_ * run_, &courier_};
+  for (auto& sink : sinks_) {
+    ++opened_;  // a sink that failed to open may hold what it made on some ranks
+    try {
+      sink->open(setup);
+    } catch (...) {
+      abandon_from(0);
+      throw;
+    }
+  }
+}
+
+void StreamingPass::run(Progress& progress) {
+  if (courier_.receives()) {
+    progress_ = &progress;
+    courier_.on_arrival([this] { note_progress(); });
+  }
+  std::exception_ptr failure;
+  {
+    par::TileCounter counter(grid_.count());
+    failure = stream(counter);
+  }
+  try {
+    par::agree(failure);
+  } catch (...) {
+    abandon_from(0);
+    throw;
+  }
+}
+
+void StreamingPass::commit() {
+  Timed timed(main_.write);
+  for (size_t i = 0; i < sinks_.size(); ++i) {
+    try {
+      sinks_[i]->commit();
+    } catch (...) {
+      abandon_from(i);
+      throw;
+    }
+  }
+}
+
+void StreamingPass::abandon_from(size_t first) noexcept {
+  for (size_t i = first; i < opened_; ++i) sinks_[i]->abandon();
+  opened_ = first;
+}
+
+/// Claims and computes batches until no tile is left or a rank failed, writing lock-step sinks'
+/// rounds after each; then the courier delivers what is still on its way. Returns this rank's
+/// failure.
+std::exception_ptr StreamingPass::stream(par::TileCounter& counter) {
+  bool more = true;
+  while (more) {
+    const Batch batch = next_batch(counter);
+    more = lockstep_ ? write_rounds(batch) : batch.count > 0;
+    if (batch.count == 0 && !failure_) continue;
+    courier_.poll();
+    if (!failure_ && courier_.failure()) {
+      failure_ = courier_.failure();
+      counter.cancel();
+    }
+  }
+  courier_.close();
+  if (!failure_) failure_ = courier_.failure();
+  return failure_;
+}
+
+/// Claims and processes the next batch, then delivers it to the sinks; an empty batch when no
+/// tiles are left or this rank has failed. A batch gives each thread a run of up to run_
+/// neighbouring tiles; runs shorten as the tiles left (as of this rank's last claim) run out, so
+/// that ranks finish together.
+Batch StreamingPass::next_batch(par::TileCounter& counter) {
+  if (failure_) return {};
+  const int64_t left = counter.total() - claimed_;
+  const int64_t run = std::clamp<int64_t>(left / (2 * threads_ * par::world_size()), 1, run_);
+  const auto start = Clock::now();
+  const int64_t first = counter.claim(threads_ * run);
+  main_.communicate += seconds_since(start);
+  if (first >= counter.total()) return {};
+  const Batch batch{first, std::min<int64_t>(threads_ * run, counter.total() - first)};
+  claimed_ = std::max(claimed_, batch.first + batch.count);
+  try {
+    process_batch(batch);
+    for (auto& sink : sinks_) sink->deliver(batch);
+    note_progress();
+  } catch (...) {
+    failure_ = std::current_exception();
+    counter.cancel();
+    return {};
+  }
+  return batch;
+}
+
+void StreamingPass::process_batch(const Batch& batch) {
+  std::vector<std::exception_ptr> failures(static_cast<size_t>(batch.count));
+  const int64_t run = (batch.count + threads_ - 1) / threads_;  // a run of neighbours a thread
+#pragma omp parallel for num_threads(threads_) schedule(static, run)
+  for (int64_t i = 0; i < batch.count; ++i) {
+    try {
+      const auto thread = static_cast<size_t>(omp_get_thread_num());
+      outlets_[thread].start(batch.first + i, i);
+      sources_[thread]->process(batch.first + i, outlets_[thread]);
+    } catch (...) {
+      failures[static_cast<size_t>(i)] = std::current_exception();
+    }
+  }
+  for (auto& failure : failures)
+    if (failure) std::rethrow_exception(failure);
+  tiles_ += batch.count;
+}
+
+/// Lock-step sinks, collective: as many rounds as the rank with most tiles in this batch has;
+/// a rank with fewer (or none left) joins with nothing. Returns false, on every rank, once all
+/// ranks are done or one has failed.
+bool StreamingPass::write_rounds(const Batch& batch) {
+  auto start = Clock::now();
+  const par::RoundVote vote = par::vote_rounds(batch.count, failure_ != nullptr);
+  main_.wait += seconds_since(start);
+  if (vote.failed || vote.rounds == 0) return false;
+  Timed timed(main_.write);
+  for (int64_t round = 0; round < vote.rounds; ++round)
+    for (auto& sink : sinks_) {
+      if (!sink->lockstep()) continue;
+      const auto failure = sink->write_round(batch, round, failure_ != nullptr);
+      if (failure && !failure_) failure_ = failure;
+    }
+  return true;
+}
+
+/// Rank 0's count of tiles done: those every sink that knows has written, or those claimed by
+/// all ranks when it saw more.
+void StreamingPass::note_progress() {
+  if (!progress_) return;
+  int64_t written = std::numeric_limits<int64_t>::max();
+  for (const auto& sink : sinks_)
+    if (const auto tiles = sink->tiles_written()) written = std::min(written, *tiles);
+  if (written == std::numeric_limits<int64_t>::max()) written = 0;
+  progress_->update(std::max(written, claimed_));
+}
+
+RankReport StreamingPass::report() const {
+  RankReport r;
+  for (const auto& source : sources_) {
+    r.read += source->times().read;
+    r.compute += source->times().compute;
+    r.bytes_read += source->bytes_read();
+  }
+  for (const auto& outlet : outlets_) r.encode += outlet.seconds();
+  for (const auto& sink : sinks_) {
+    const SinkFigures figures = sink->figures();
+    r.encode -= figures.thread_write_seconds;  // in place: written, not encoded
+    r.write += figures.thread_write_seconds;
+    r.bytes_written += figures.bytes_written;
+  }
+  const CourierTimes& courier = courier_.times();
+  r.tiles = tiles_;
+  r.communicate = main_.communicate + courier.communicate;
+  r.write += main_.write + courier.write;
+  r.wait = main_.wait + courier.wait;
+  r.bytes_sent = courier_.bytes_sent();
+  r.bytes_received = courier_.bytes_received();
+  r.peak_rss_mb = peak_rss_mb();
+  return r;
+}
+
+}  // namespace tessera::run

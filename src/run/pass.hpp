@@ -1,0 +1,91 @@
+// The streaming pass: every rank claims tiles, its threads compute them and hand them to sinks.
+#pragma once
+
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "courier.hpp"
+#include "progress.hpp"
+#include "sink.hpp"
+#include "tessera/par/tile_counter.hpp"
+#include "tessera/plan/plan.hpp"
+#include "tessera/run/report.hpp"
+
+namespace tessera::run {
+
+/// Seconds one thread spent reading and computing.
+struct PhaseTimes {
+  double read = 0;
+  double compute = 0;
+};
+
+/// One thread's producer of tiles: a job's steps over its inputs, or a generator with no input.
+/// Never shared between threads.
+class TileSource {
+ public:
+  virtual ~TileSource() = default;
+  /// Computes tile `tile` and puts every band of every output into `out`. Throws
+  /// tessera::Error on failure.
+  virtual void process(int64_t tile, TileOutlet& out) = 0;
+  virtual const PhaseTimes& times() const = 0;
+  /// Input bytes read so far (cells read, at the inputs' pixel size).
+  virtual int64_t bytes_read() const = 0;
+};
+
+/// Makes one TileSource per thread.
+using SourceFactory = std::function<std::unique_ptr<TileSource>()>;
+
+/// The most tiles one thread takes from a claim: plan::tiles_per_run, fewer when the bytes the
+/// sinks hold per tile until the batch is delivered would pass plan::run_bytes_per_thread.
+int64_t longest_run(int64_t held_bytes_per_tile);
+
+/// One rank's run of a streaming pass over `grid`'s tiles into `sinks` (one per output, in the
+/// order the sources put them). Only the main thread calls MPI; the pass knows no format.
+class StreamingPass {
+ public:
+  StreamingPass(const TileGrid& grid, int threads, const SourceFactory& make, Sinks& sinks);
+
+  /// Collective: opens every sink; on failure, those opened are abandoned and every rank throws.
+  void open();
+  /// Collective: processes tiles until none are left or some rank failed; every rank then
+  /// throws the same error (the sinks abandoned) or returns with every tile delivered.
+  void run(Progress& progress);
+  /// Collective: commits every sink; on failure, the sinks not yet committed are abandoned.
+  void commit();
+  /// This rank's figures for the run report.
+  RankReport report() const;
+
+ private:
+  struct MainTimes {
+    double communicate = 0;
+    double write = 0;
+    double wait = 0;
+  };
+
+  std::exception_ptr stream(par::TileCounter& counter);
+  Batch next_batch(par::TileCounter& counter);
+  void process_batch(const Batch& batch);
+  bool write_rounds(const Batch& batch);
+  void note_progress();
+  void abandon_from(size_t first) noexcept;
+
+  TileGrid grid_;
+  int threads_;
+  Sinks& sinks_;
+  size_t opened_ = 0;
+  bool lockstep_ = false;
+  int64_t run_;  // the most tiles a thread takes from one claim
+  Courier courier_;
+  std::vector<std::unique_ptr<TileSource>> sources_;  // per thread
+  std::vector<TileOutlet> outlets_;                   // per thread
+  std::exception_ptr failure_;
+  int64_t tiles_ = 0;
+  int64_t claimed_ = 0;  // tiles claimed by all ranks, as of this rank's last claim
+  MainTimes main_;
+  Progress* progress_ = nullptr;
+};
+
+}  // namespace tessera::run

@@ -1,0 +1,103 @@
+// The one interface through which a pass hands its tiles to an output, whatever its format.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "courier.hpp"
+
+namespace tessera::run {
+
+/// Tiles [first, first + count) that one rank claimed and computed together.
+struct Batch {
+  int64_t first = 0;
+  int64_t count = 0;
+};
+
+/// Where a band-tile comes from: its tile, its place in the batch being computed (from 0) and
+/// the worker thread computing it (from 0).
+struct TilePlace {
+  int64_t tile = 0;
+  int64_t slot = 0;
+  int thread = 0;
+};
+
+/// What a pass tells its sinks when it opens them.
+struct SinkSetup {
+  int threads = 1;             ///< worker threads on this rank, numbered from 0
+  int64_t batch_slots = 1;     ///< the most tiles in one batch
+  Courier* courier = nullptr;  ///< carries band-tiles to rank 0, for sinks written there
+};
+
+/// What a sink spent writing, for the run report (the pass times its main-thread calls).
+struct SinkFigures {
+  double thread_write_seconds = 0;  ///< writing from worker threads (inside encode), summed
+  int64_t bytes_written = 0;        ///< tile bytes this rank wrote to the output
+};
+
+/// One output of a pass. The pass calls, on every rank, in this order: open(); encode() for each
+/// band-tile its threads compute; deliver() on the main thread after each batch (and
+/// write_round() for a lock-step sink); then commit(), or abandon() after a failure. open(),
+/// commit() and abandon() are collective: every rank calls them for every sink in the same
+/// order, and each either returns on every rank or throws the same error on every rank.
+class Sink {
+ public:
+  virtual ~Sink() = default;
+
+  /// Creates the output under a temporary name. Throws tessera::Error, on every rank.
+  virtual void open(const SinkSetup& setup) = 0;
+  /// Worker thread `place.thread`: band `band` of tile `place.tile` is `cells`, a full
+  /// tile_width x tile_height tile of the output's type, row-major, cells past the raster's
+  /// edge set to nodata (or 0). Threads call it at once for different places.
+  virtual void encode(const TilePlace& place, int band, const void* cells) = 0;
+  /// Main thread, after `batch` was computed: passes its band-tiles on.
+  virtual void deliver(const Batch& batch) = 0;
+
+  /// Whether every rank must write each batch together (write_round()).
+  virtual bool lockstep() const { return false; }
+  /// Main thread, lock-step sinks only, on every rank: round `round` of the collective writes
+  /// of `batch` (a rank with fewer tiles, or `give_nothing` after a failure, joins empty).
+  /// Returns the failure of this rank's part, after joining every write of the round.
+  virtual std::exception_ptr write_round(const Batch& batch, int64_t round, bool give_nothing);
+
+  /// Bytes it holds for each tile between encode() and deliver() (or the round that writes it):
+  /// what bounds the tiles a thread may take at once.
+  virtual int64_t held_bytes_per_tile() const = 0;
+  /// Tiles written to the output so far, where this rank knows it (for progress).
+  virtual std::optional<int64_t> tiles_written() const { return std::nullopt; }
+  virtual SinkFigures figures() const = 0;
+
+  /// Finishes the output and puts it at its path. Collective.
+  virtual void commit() = 0;
+  /// Gives the output up: nothing is left at its path or under its temporary name. Collective.
+  virtual void abandon() noexcept = 0;
+};
+
+using Sinks = std::vector<std::unique_ptr<Sink>>;
+
+/// Where one thread puts the band-tiles it computes: sink `output` of the pass, timed as
+/// encoding. Not shared between threads.
+class TileOutlet {
+ public:
+  TileOutlet(const Sinks& sinks, int thread) : sinks_(&sinks), place_{0, 0, thread} {}
+  /// The tile the next put() calls belong to.
+  void start(int64_t tile, int64_t slot) {
+    place_.tile = tile;
+    place_.slot = slot;
+  }
+  /// Band `band` of output `output` of the current tile, as Sink::encode() takes it.
+  void put(size_t output, int band, const void* cells);
+  /// Seconds spent in the sinks' encode(), writing included.
+  double seconds() const { return seconds_; }
+
+ private:
+  const Sinks* sinks_;
+  TilePlace place_;
+  double seconds_ = 0;
+};
+
+}  // namespace tessera::run

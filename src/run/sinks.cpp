@@ -1,0 +1,38 @@
+// The choice of sink: compressed outputs go through rank 0 in order; uncompressed ones are
+// written where they were computed.
+#include "sinks.hpp"
+
+#include "ordered_sink.hpp"
+#include "tessera/io/geotiff.hpp"
+#include "tessera/io/hdf5.hpp"
+
+namespace tessera::run {
+
+std::unique_ptr<Sink> ordered_geotiff_sink(const OutputSpec& spec) {
+  return std::make_unique<OrderedFileSink<io::TileEncoder, io::GeoTiffWriter>>(spec);
+}
+
+std::unique_ptr<Sink> hdf5_chunk_sink(const OutputSpec& spec) {
+  return std::make_unique<OrderedFileSink<io::Hdf5ChunkEncoder, io::Hdf5ChunkWriter>>(spec);
+}
+
+namespace {
+
+/// Compressed HDF5 goes the GeoTIFF way: parallel HDF5 would deflate on one thread a rank.
+/// In place needs every rank to see the file the writer made: one node.
+std::unique_ptr<Sink> sink_of(const OutputSpec& spec, bool one_node) {
+  const bool compressed = spec.options.compression != Compression::None;
+  if (spec.format == OutputFormat::Hdf5)
+    return compressed ? hdf5_chunk_sink(spec) : parallel_hdf5_sink(spec);
+  return one_node && !compressed ? in_place_geotiff_sink(spec) : ordered_geotiff_sink(spec);
+}
+
+}  // namespace
+
+Sinks output_sinks(const plan::Plan& plan, bool one_node) {
+  Sinks sinks;
+  for (const auto& output : plan.outputs) sinks.push_back(sink_of(output.spec, one_node));
+  return sinks;
+}
+
+}  // namespace tessera::run

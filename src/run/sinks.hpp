@@ -1,0 +1,28 @@
+// The sinks of a plan's outputs, one per output, chosen by format, compression and placement.
+#pragma once
+
+#include <memory>
+
+#include "sink.hpp"
+#include "tessera/core/output_spec.hpp"
+#include "tessera/plan/plan.hpp"
+
+namespace tessera::run {
+
+/// A GeoTIFF, or a COMPRESS=DEFLATE HDF5 file, encoded by every rank's threads and written in
+/// tile order by rank 0 (ordered_sink.hpp).
+std::unique_ptr<Sink> ordered_geotiff_sink(const OutputSpec& spec);
+std::unique_ptr<Sink> hdf5_chunk_sink(const OutputSpec& spec);
+
+/// An uncompressed GeoTIFF whose tiles every rank writes in place, at offsets rank 0 reserved:
+/// only for ranks that share one file system view (one node).
+std::unique_ptr<Sink> in_place_geotiff_sink(const OutputSpec& spec);
+
+/// An uncompressed HDF5 file every rank writes its own tiles of, over MPI-IO, in lock-step
+/// rounds.
+std::unique_ptr<Sink> parallel_hdf5_sink(const OutputSpec& spec);
+
+/// The sink of each of the plan's outputs, in order. `one_node`: every rank runs on one node.
+Sinks output_sinks(const plan::Plan& plan, bool one_node);
+
+}  // namespace tessera::run
