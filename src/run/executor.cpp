@@ -56,7 +56,9 @@ void execute(const plan::Plan& plan, const RunOptions& options) {
 }
 
 void execute_sources(const plan::Plan& plan, const RunOptions& options, const SourceFactory& make) {
-  Sinks sinks = output_sinks(plan, options.ranks_on_node == par::world_size());
+  std::vector<OutputSpec> specs;
+  for (const auto& output : plan.outputs) specs.push_back(output.spec);
+  Sinks sinks = output_sinks(specs, options.ranks_on_node == par::world_size());
   run_streaming(plan.grid, options, make, sinks);
 }
 

@@ -29,9 +29,9 @@ std::unique_ptr<Sink> sink_of(const OutputSpec& spec, bool one_node) {
 
 }  // namespace
 
-Sinks output_sinks(const plan::Plan& plan, bool one_node) {
+Sinks output_sinks(const std::vector<OutputSpec>& specs, bool one_node) {
   Sinks sinks;
-  for (const auto& output : plan.outputs) sinks.push_back(sink_of(output.spec, one_node));
+  for (const auto& spec : specs) sinks.push_back(sink_of(spec, one_node));
   return sinks;
 }
 

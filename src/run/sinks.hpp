@@ -2,10 +2,10 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "sink.hpp"
 #include "tessera/core/output_spec.hpp"
-#include "tessera/plan/plan.hpp"
 
 namespace tessera::run {
 
@@ -22,7 +22,7 @@ std::unique_ptr<Sink> in_place_geotiff_sink(const OutputSpec& spec);
 /// rounds.
 std::unique_ptr<Sink> parallel_hdf5_sink(const OutputSpec& spec);
 
-/// The sink of each of the plan's outputs, in order. `one_node`: every rank runs on one node.
-Sinks output_sinks(const plan::Plan& plan, bool one_node);
+/// The sink of each output, in order. `one_node`: every rank runs on one node.
+Sinks output_sinks(const std::vector<OutputSpec>& specs, bool one_node);
 
 }  // namespace tessera::run
