@@ -10,6 +10,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import results  # noqa: E402  (tests/bench/results.py)
 import suite  # noqa: E402
 
 # Largest difference from tessera 2x1's cells each way may show (float32 arithmetic, rounding).
@@ -42,11 +43,18 @@ def run_and_check(args, work):
     if done.returncode != 0:
         return [f"{' '.join(cmd)} exited {done.returncode}:\n{done.stderr}"]
     doc = json.load(open(out_json))
-    problems = check_rows(doc, args.size) + check_targets(doc) + check_outputs(doc)
+    problems = check_rows(doc, args.size) + check_targets(doc) + check_outputs(doc) + check_page(doc)
     with open(out_png, "rb") as f:
         if f.read(8) != b"\x89PNG\r\n\x1a\n":
             problems.append(f"{out_png} is not a PNG")
     return problems
+
+
+def check_page(doc):
+    """tests/bench/results.py renders the JSON as a results page holding every target."""
+    page = results.render(dict(doc, json="suite.json"), "smoke", "")
+    return [f"results.py: target missing from the page: {t['target']}"
+            for t in doc["targets"] if t["target"] not in page]
 
 
 def check_rows(doc, size):
