@@ -93,8 +93,7 @@ class SyntheticTiles : public TileSource {
   SyntheticTiles(std::vector<OutputSpec> specs, int64_t failing_tile)
       : specs_(std::move(specs)), failing_tile_(failing_tile) {}
   void process(int64_t tile, TileOutlet& out) override {
-    if (tile == failing_tile_)
-      throw Error("injected failure in tile " + std::to_string(tile));
+    if (tile == failing_tile_) throw Error("injected failure in tile " + std::to_string(tile));
     for (size_t o = 0; o < specs_.size(); ++o)
       for (int band = 0; band < specs_[o].bands; ++band) {
         cells_ = synthetic_cells(specs_[o], tile, band);
@@ -157,7 +156,8 @@ class MemoryFile {
 
 class FailingEncode final : public Sink {
  public:
-  FailingEncode(std::unique_ptr<Sink> inner, int64_t tile) : inner_(std::move(inner)), tile_(tile) {}
+  FailingEncode(std::unique_ptr<Sink> inner, int64_t tile)
+      : inner_(std::move(inner)), tile_(tile) {}
   void open(const SinkSetup& setup) override { inner_->open(setup); }
   void encode(const TilePlace& place, int band, const void* cells) override {
     if (place.tile == tile_)

@@ -35,8 +35,8 @@ RunOptions quiet_options(int threads) {
 void run_pass(const std::vector<OutputSpec>& specs, Sinks& sinks, int threads,
               int64_t failing_tile = -1) {
   const TileGrid grid(specs.front().size, specs.front().tile_width, specs.front().tile_height);
-  run_streaming(grid, quiet_options(threads),
-                [&] { return synthetic_tiles(specs, failing_tile); }, sinks);
+  run_streaming(
+      grid, quiet_options(threads), [&] { return synthetic_tiles(specs, failing_tile); }, sinks);
 }
 
 /// The message of the tessera::Error `run` throws; "no error" when it returns.
@@ -98,8 +98,8 @@ TEST(StreamingPass, TerrainTilesReachTheSinkAsOneThreadMakesThem) {
   const plan::Plan plan = generate_plan(generate);
   Sinks sinks;
   sinks.push_back(memory_sink(plan.outputs[0].spec));
-  run_streaming(plan.grid, quiet_options(2),
-                [&] { return terrain_tiles(plan, generate.terrain); }, sinks);
+  run_streaming(
+      plan.grid, quiet_options(2), [&] { return terrain_tiles(plan, generate.terrain); }, sinks);
   // The reference: each tile made again here by one source alone, caught by a capture sink.
   const MemoryStore* store = memory_store(generate.path);
   if (par::world_rank() != 0) {
@@ -138,17 +138,16 @@ std::vector<OutputSpec> file_specs(const SharedDir& dir) {
 /// GDAL's reading of band `band` (from 1) of `path`, whole, as Float32.
 std::vector<float> gdal_band(const std::string& path, int band) {
   GDALAllRegister();
-  const std::string name = path.ends_with(".h5")
-                               ? "NETCDF:\"" + path + "\":band_" + std::to_string(band)
-                               : path;
+  const std::string name =
+      path.ends_with(".h5") ? "NETCDF:\"" + path + "\":band_" + std::to_string(band) : path;
   GDALDatasetH dataset = GDALOpen(name.c_str(), GA_ReadOnly);
   if (dataset == nullptr) return {};
   GDALRasterBandH h = GDALGetRasterBand(dataset, path.ends_with(".h5") ? 1 : band);
   std::vector<float> cells(static_cast<size_t>(raster.cells()));
-  const CPLErr err = GDALRasterIO(h, GF_Read, 0, 0, static_cast<int>(raster.width),
-                                  static_cast<int>(raster.height), cells.data(),
-                                  static_cast<int>(raster.width), static_cast<int>(raster.height),
-                                  GDT_Float32, 0, 0);
+  const CPLErr err =
+      GDALRasterIO(h, GF_Read, 0, 0, static_cast<int>(raster.width),
+                   static_cast<int>(raster.height), cells.data(), static_cast<int>(raster.width),
+                   static_cast<int>(raster.height), GDT_Float32, 0, 0);
   GDALClose(dataset);
   return err == CE_None ? cells : std::vector<float>{};
 }
