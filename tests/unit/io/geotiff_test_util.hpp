@@ -105,17 +105,9 @@ inline void write_all(const OutputSpec& spec, const std::vector<std::vector<std:
   writer.commit();
 }
 
+/// GDAL's name of `c` as its COMPRESSION metadata says it; nullptr for no compression.
 inline const char* compression_name(Compression c) {
-  switch (c) {
-    case Compression::Deflate:
-      return "DEFLATE";
-    case Compression::Zstd:
-      return "ZSTD";
-    case Compression::Lzw:
-      return "LZW";
-    default:
-      return nullptr;
-  }
+  return c == Compression::None ? nullptr : name_of(c).data();  // the names are literals
 }
 
 }  // namespace tessera::io::test

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "io_test_util.hpp"
+#include "mpi_for_tests.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/core/geometry.hpp"
 #include "tessera/io/hdf5.hpp"
@@ -26,20 +27,8 @@
 namespace tessera::io {
 namespace {
 
-/// MPI for the whole binary: parallel HDF5 opens files through MPI-IO even on one rank.
-class MpiForTests : public ::testing::Environment {
- public:
-  void SetUp() override {
-    int argc = 0;
-    char** argv = nullptr;
-    env_ = std::make_unique<par::Environment>(argc, argv);
-  }
-  void TearDown() override { env_.reset(); }
-
- private:
-  std::unique_ptr<par::Environment> env_;
-};
-[[maybe_unused]] auto* const mpi = ::testing::AddGlobalTestEnvironment(new MpiForTests);
+[[maybe_unused]] auto* const mpi =
+    ::testing::AddGlobalTestEnvironment(new tessera::test::MpiForTests);
 
 /// What a parallel writer of one rank is given: the run's communicator, this process's name.
 Hdf5Share one_rank(const OutputSpec& spec) {

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <set>
 
+#include "mpi_for_tests.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/par/agreement.hpp"
 #include "tessera/par/environment.hpp"
@@ -17,20 +18,8 @@ namespace tessera::run::test {
 
 namespace {
 
-/// MPI for the whole binary: a singleton run, or every rank of an mpirun.
-class MpiForTests : public ::testing::Environment {
- public:
-  void SetUp() override {
-    int argc = 0;
-    char** argv = nullptr;
-    env_ = std::make_unique<par::Environment>(argc, argv);
-  }
-  void TearDown() override { env_.reset(); }
-
- private:
-  std::unique_ptr<par::Environment> env_;
-};
-[[maybe_unused]] auto* const mpi = ::testing::AddGlobalTestEnvironment(new MpiForTests);
+[[maybe_unused]] auto* const mpi =
+    ::testing::AddGlobalTestEnvironment(new tessera::test::MpiForTests);
 
 std::mutex stores_mutex;
 std::map<std::string, MemoryStore> stores;
