@@ -1,14 +1,29 @@
 // Pieces of the planner shared by its source files.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "tessera/plan/plan.hpp"
 
 namespace tessera::plan::detail {
 
-/// Throws tessera::Error as "FILE:LINE:COLUMN: message" (just "message" for a job built in code).
-[[noreturn]] void fail_at(const job::Position& where, const std::string& message);
+/// The index of the input named `name`, or nullopt.
+std::optional<size_t> find_input(const job::JobSpec& job, const std::string& name);
+/// The job's input names, in order.
+std::vector<std::string> input_names(const job::JobSpec& job);
+/// "a, b, c" for "expected one of" lists, or "none".
+std::string names_or_none(const std::vector<std::string>& names);
+/// Where a step's option `key` is written, or the step's own place.
+const job::Position& option_place(const job::StepSpec& step, const std::string& key);
+
+/// Throws tessera::Error unless every one of `sources` (what step `step` reads) comes before it.
+void check_reads_earlier(size_t step, const std::vector<size_t>& sources);
+
+/// Checks the job's outputs against its steps: at least one output; `from` names steps, each
+/// once; no two outputs share a path. Throws tessera::Error at the job file's position.
+void check_outputs(const job::JobSpec& job);
 
 /// The output file `output` becomes, given the plan's steps, inputs and grid. Throws
 /// tessera::Error at the output's position when its steps disagree on pixel type or nodata.

@@ -295,7 +295,7 @@ TEST(Plan, InNamingNothingIsAnError) {
   job::JobSpec job = chained_job();
   job.steps[1].in = "z";
   EXPECT_EQ(plan_error(job, {dem({10, 10})}),
-            "step 'b': in: 'z' names no input or step that comes before it");
+            "step 'b': in: 'z' names no input or step (inputs: dem; steps: a, b, c, d)");
 }
 
 TEST(Plan, ChainedStepsComputeMarginsForTheStepsThatReadThem) {
@@ -313,6 +313,17 @@ TEST(Plan, ChainedStepsComputeMarginsForTheStepsThatReadThem) {
   EXPECT_NE(plan.describe(1, 1).find("  c: op slope reads step b as Float32, margin 0, halo 3"),
             std::string::npos)
       << plan.describe(1, 1);
+}
+
+TEST(Plan, TodaysOpsMakeOneStreamingPassOfEveryStep) {
+  const Plan plan = make_plan(chained_job(), {dem({100, 100})});
+  ASSERT_EQ(plan.passes.size(), 1u);
+  EXPECT_EQ(plan.passes[0].kind, PassKind::Streaming);
+  EXPECT_EQ(plan.passes[0].steps, (std::vector<size_t>{0, 1, 2, 3}));  // d, read by nothing, too
+  EXPECT_EQ(plan.passes[0].outputs, std::vector<size_t>{0});
+  EXPECT_TRUE(plan.passes[0].reads_passes.empty());
+  ASSERT_EQ(plan.passes[0].phases.size(), 1u);
+  EXPECT_EQ(plan.passes[0].phases[0].kind, PhaseKind::Tiles);
 }
 
 TEST(Plan, AStepReadsOnlyOneBandOfByteOrFloat32) {
@@ -350,6 +361,10 @@ TEST(Plan, DescribeNamesGridHaloStepsOutputsAndMemory) {
       << text;
   EXPECT_TRUE(
       contains(text, "  s.tif: 1 band(s) of Float32, ZSTD level 9, predictor 3, classic TIFF\n"))
+      << text;
+  EXPECT_TRUE(contains(text,
+                       "passes:\n  pass 1 (streaming): steps hs, slope, aspect; writes s.tif\n"
+                       "    phase 1 (tiles): compute each tile and write it\n"))
       << text;
   EXPECT_TRUE(contains(text, "run: 2 rank(s) x 4 thread(s)\n")) << text;
   EXPECT_TRUE(contains(text, "memory per rank: 4 threads x ")) << text;

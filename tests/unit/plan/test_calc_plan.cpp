@@ -6,6 +6,7 @@
 
 #include "tessera/core/error.hpp"
 #include "tessera/plan/plan.hpp"
+#include "tessera/plan/step_graph.hpp"
 
 namespace tessera::plan {
 namespace {
@@ -35,9 +36,10 @@ std::string job_text(const std::string& expr, const std::string& extra = "") {
 
 job::JobSpec parse(const std::string& text) { return job::parse_job_text(text, "ndvi.toml", ""); }
 
+/// The message reading and checking `text` fails with, or "" when it does not fail.
 std::string job_error(const std::string& text) {
   try {
-    parse(text);
+    check_job(parse(text));
   } catch (const Error& e) {
     return e.what();
   }
