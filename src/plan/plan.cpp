@@ -25,6 +25,12 @@ std::vector<std::string> input_names(const job::JobSpec& job) {
   return names;
 }
 
+std::vector<std::string> step_ids(const job::JobSpec& job) {
+  std::vector<std::string> ids;
+  for (const auto& step : job.steps) ids.push_back(step.id);
+  return ids;
+}
+
 std::string names_or_none(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& name : names) out += (out.empty() ? "" : ", ") + name;
@@ -43,21 +49,21 @@ void check_reads_earlier(size_t step, const std::vector<size_t>& sources) {
                   std::to_string(source + 1) + ", which does not come before it");
 }
 
-}  // namespace detail
-
-namespace {
-
-using detail::find_input;
-using detail::option_place;
-using job::fail_at;
-
-/// The index of the planned step `id`; the step graph placed every step a step reads before it.
 size_t planned(const Plan& plan, const std::string& id) {
   size_t i = 0;
   while (i < plan.steps.size() && plan.steps[i].id != id) ++i;
   if (i == plan.steps.size()) throw Error("plan: step '" + id + "' is not planned yet");
   return i;
 }
+
+}  // namespace detail
+
+namespace {
+
+using detail::find_input;
+using detail::option_place;
+using detail::planned;
+using job::fail_at;
 
 int64_t round_up(int64_t value, int64_t multiple) {
   return (value + multiple - 1) / multiple * multiple;

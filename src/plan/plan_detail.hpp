@@ -13,11 +13,16 @@ namespace tessera::plan::detail {
 std::optional<size_t> find_input(const job::JobSpec& job, const std::string& name);
 /// The job's input names, in order.
 std::vector<std::string> input_names(const job::JobSpec& job);
+/// The job's step ids, in the file's order.
+std::vector<std::string> step_ids(const job::JobSpec& job);
 /// "a, b, c" for "expected one of" lists, or "none".
 std::string names_or_none(const std::vector<std::string>& names);
 /// Where a step's option `key` is written, or the step's own place.
 const job::Position& option_place(const job::StepSpec& step, const std::string& key);
 
+/// The index into plan.steps of the step `id`, which the step graph placed before every step
+/// that reads it and check_job made sure exists; throws tessera::Error when it is not planned.
+size_t planned(const Plan& plan, const std::string& id);
 /// Throws tessera::Error unless every one of `sources` (what step `step` reads) comes before it.
 void check_reads_earlier(size_t step, const std::vector<size_t>& sources);
 

@@ -20,11 +20,7 @@ std::string nodata_text(const std::optional<double>& nodata) {
 /// sure each names a step).
 std::vector<size_t> output_steps(const Plan& plan, const job::OutputFileSpec& output) {
   std::vector<size_t> steps;
-  for (const std::string& id : output.from) {
-    size_t i = 0;
-    while (i < plan.steps.size() && plan.steps[i].id != id) ++i;
-    steps.push_back(i);
-  }
+  for (const std::string& id : output.from) steps.push_back(planned(plan, id));
   return steps;
 }
 
@@ -32,8 +28,7 @@ std::vector<size_t> output_steps(const Plan& plan, const job::OutputFileSpec& ou
 void check_from(const job::JobSpec& job, const job::OutputFileSpec& output,
                 const std::string& what) {
   if (output.from.empty()) fail_at(output.from_where, what + ": expected at least one step");
-  std::vector<std::string> ids;
-  for (const auto& step : job.steps) ids.push_back(step.id);
+  const std::vector<std::string> ids = step_ids(job);
   for (size_t i = 0; i < output.from.size(); ++i) {
     const std::string& id = output.from[i];
     const job::Position& where =

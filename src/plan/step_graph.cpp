@@ -12,6 +12,7 @@ namespace tessera::plan {
 
 namespace {
 
+using detail::step_ids;
 using job::fail_at;
 using job::Position;
 
@@ -28,12 +29,6 @@ std::string known_ops() {
   for (const auto& entry : ops::registry())
     out += (out.empty() ? "" : ", ") + std::string(entry.name);
   return out;
-}
-
-std::vector<std::string> step_ids(const job::JobSpec& job) {
-  std::vector<std::string> ids;
-  for (const auto& step : job.steps) ids.push_back(step.id);
-  return ids;
 }
 
 /// Every step id but `id`: what a step's expr may name besides the inputs.

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <string>
 
+#include "job_text.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/job/job_spec.hpp"
 
@@ -22,26 +23,10 @@ std::string error_of(std::string_view text) {
   return "";
 }
 
-constexpr std::string_view kInput = R"([input.dem]
-path = "dem.tif"
-)";
-
-constexpr std::string_view kSlopeStep = R"(
-[[step]]
-id = "slope"
-op = "slope"
-in = "dem"
-)";
-
-constexpr std::string_view kOutput = R"(
-[[output]]
-from = "slope"
-path = "out/slope.tif"
-)";
-
-std::string job(std::string_view input, std::string_view step, std::string_view output) {
-  return std::string(input) + std::string(step) + std::string(output);
-}
+using test::job;
+using test::kInput;
+using test::kOutput;
+using test::kSlopeStep;
 
 TEST(JobFile, ValidJobParsesToTheExpectedSpec) {
   const JobSpec spec = parse(R"([input.dem]

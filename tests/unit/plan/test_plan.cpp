@@ -3,27 +3,15 @@
 
 #include <string>
 
+#include "plan_fixture.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/plan/plan.hpp"
 
 namespace tessera::plan {
 namespace {
 
-bool contains(const std::string& text, std::string_view part) {
-  return text.find(part) != std::string::npos;
-}
-
-RasterInfo dem(Extent size, PixelType type = PixelType::Float32) {
-  RasterInfo info;
-  info.path = "dem.tif";
-  info.band_count = 1;
-  info.size = size;
-  info.type = type;
-  info.has_geotransform = true;
-  info.geotransform = {1000, 30, 0, 5000, 0, -30};
-  info.crs_wkt = "PROJCRS[\"WGS 84 / UTM zone 11N\"]";
-  return info;
-}
+using test::contains;
+using test::dem;
 
 constexpr std::string_view kSteps = R"([input.dem]
 path = "dem.tif"
@@ -51,12 +39,7 @@ job::JobSpec parse(std::string_view outputs, std::string_view steps = kSteps) {
 constexpr std::string_view kSlopeOutput = "[[output]]\nfrom = \"slope\"\npath = \"s.tif\"\n";
 
 std::string plan_error(const job::JobSpec& job, const std::vector<RasterInfo>& inputs) {
-  try {
-    make_plan(job, inputs);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
+  return test::message_of([&] { make_plan(job, inputs); });
 }
 
 TEST(ChooseGrid, DefaultTileOnALargeRaster) {

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "../job/job_text.hpp"
+#include "plan_fixture.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/plan/plan.hpp"
 #include "tessera/plan/step_graph.hpp"
@@ -18,47 +20,15 @@ JobSpec parse(std::string_view text) { return job::parse_job_text(text, "t.toml"
 
 /// The message reading and checking `text` fails with, or "" when it does not fail.
 std::string error_of(std::string_view text) {
-  try {
-    check_job(parse(text));
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
+  return test::message_of([&] { check_job(parse(text)); });
 }
 
-bool contains(const std::string& text, std::string_view part) {
-  return text.find(part) != std::string::npos;
-}
-
-RasterInfo dem() {
-  RasterInfo info;
-  info.path = "dem.tif";
-  info.band_count = 1;
-  info.size = {40, 30};
-  info.type = PixelType::Float32;
-  return info;
-}
-
-constexpr std::string_view kInput = R"([input.dem]
-path = "dem.tif"
-)";
-
-constexpr std::string_view kSlopeStep = R"(
-[[step]]
-id = "slope"
-op = "slope"
-in = "dem"
-)";
-
-constexpr std::string_view kOutput = R"(
-[[output]]
-from = "slope"
-path = "out/slope.tif"
-)";
-
-std::string job(std::string_view input, std::string_view step, std::string_view output) {
-  return std::string(input) + std::string(step) + std::string(output);
-}
+using test::contains;
+using test::dem;
+using test::job;
+using test::kInput;
+using test::kOutput;
+using test::kSlopeStep;
 
 TEST(JobChecks, DuplicateStepIds) {
   EXPECT_EQ(error_of(job(kInput, std::string(kSlopeStep) + std::string(kSlopeStep), kOutput)),
@@ -247,12 +217,7 @@ JobSpec built_job() {
 }
 
 std::string check_error(const JobSpec& job) {
-  try {
-    check_job(job);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
+  return test::message_of([&] { check_job(job); });
 }
 
 TEST(JobChecks, AJobBuiltInCodeIsCheckedByTheSameRulesWithoutPositions) {
