@@ -16,6 +16,7 @@
 #include "tessera/job/job_spec.hpp"
 #include "tessera/par/agreement.hpp"
 #include "tessera/par/environment.hpp"
+#include "tessera/plan/step_graph.hpp"
 #include "tessera/run/executor.hpp"
 #include "tessera/run/generate.hpp"
 #include "tessera/run/probe.hpp"
@@ -32,9 +33,13 @@ void print_error(const Environment& env, const std::string& message) {
   if (env.is_root()) fmt::print(stderr, "tessera: error: {}\n", message);
 }
 
+/// Reads a job file and checks what needs no raster, so that its mistakes show before any opens.
 tessera::job::JobSpec read_job(const std::string& path) {
   tessera::job::JobSpec job;
-  tessera::par::agreed([&] { job = tessera::job::parse_job_file(path); });
+  tessera::par::agreed([&] {
+    job = tessera::job::parse_job_file(path);
+    tessera::plan::check_job(job);
+  });
   return job;
 }
 

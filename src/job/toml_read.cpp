@@ -15,11 +15,6 @@ std::string join(std::initializer_list<std::string_view> items) {
 }
 }  // namespace
 
-void fail_at(const Position& where, const std::string& message) {
-  const std::string place = where.str();
-  throw Error(place.empty() ? message : place + ": " + message);
-}
-
 std::string_view describe_type(const toml::node& node) {
   switch (node.type()) {
     case toml::node_type::string:

@@ -13,9 +13,6 @@
 
 namespace tessera::job::detail {
 
-/// Throws tessera::Error as "FILE:LINE:COLUMN: message" (just "message" when `where` has no file).
-[[noreturn]] void fail_at(const Position& where, const std::string& message);
-
 /// A string with the place it was written.
 struct Located {
   std::string text;

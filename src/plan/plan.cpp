@@ -7,37 +7,16 @@
 
 #include "plan_detail.hpp"
 #include "tessera/core/error.hpp"
+#include "tessera/plan/step_graph.hpp"
 
 namespace tessera::plan {
 
 namespace detail {
 
-void fail_at(const job::Position& where, const std::string& message) {
-  const std::string place = where.str();
-  throw Error(place.empty() ? message : place + ": " + message);
-}
-
-}  // namespace detail
-
-namespace {
-
-using detail::fail_at;
-
 std::optional<size_t> find_input(const job::JobSpec& job, const std::string& name) {
   for (size_t i = 0; i < job.inputs.size(); ++i)
     if (job.inputs[i].name == name) return i;
   return std::nullopt;
-}
-
-/// The index of the step named `id` among the first `before` steps.
-std::optional<size_t> find_step(const job::JobSpec& job, const std::string& id, size_t before) {
-  for (size_t i = 0; i < std::min(before, job.steps.size()); ++i)
-    if (job.steps[i].id == id) return i;
-  return std::nullopt;
-}
-
-int64_t round_up(int64_t value, int64_t multiple) {
-  return (value + multiple - 1) / multiple * multiple;
 }
 
 std::vector<std::string> input_names(const job::JobSpec& job) {
@@ -46,40 +25,54 @@ std::vector<std::string> input_names(const job::JobSpec& job) {
   return names;
 }
 
-/// Every step id but `id`: the steps an expression of step `id` may name.
-std::vector<std::string> other_step_ids(const job::JobSpec& job, const std::string& id) {
+std::vector<std::string> step_ids(const job::JobSpec& job) {
   std::vector<std::string> ids;
-  for (const auto& step : job.steps)
-    if (step.id != id) ids.push_back(step.id);
+  for (const auto& step : job.steps) ids.push_back(step.id);
   return ids;
 }
 
-std::shared_ptr<const ops::Op> build_op(const job::JobSpec& job, const job::StepSpec& step) {
-  const std::string what = "step '" + step.id + "'";
-  try {
-    return ops::make_op(step.op, step.options, input_names(job), other_step_ids(job, step.id));
-  } catch (const ops::OptionError& e) {
-    const auto where = step.option_where.find(e.key());
-    fail_at(where != step.option_where.end() ? where->second : step.where, what + ": " + e.what());
-  } catch (const Error& e) {
-    fail_at(step.where, what + ": " + e.what());
-  }
+std::string names_or_none(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& name : names) out += (out.empty() ? "" : ", ") + name;
+  return out.empty() ? "none" : out;
 }
 
-/// The input a step reads, or nullopt when its `in` names an earlier step.
-std::optional<size_t> step_input(const job::JobSpec& job, size_t index) {
-  const job::StepSpec& step = job.steps[index];
-  if (const auto input = find_input(job, step.in)) return *input;
-  if (find_step(job, step.in, index)) return std::nullopt;
-  fail_at(step.in_where, "step '" + step.id + "': in: '" + step.in +
-                             "' names no input or step that comes before it");
+const job::Position& option_place(const job::StepSpec& step, const std::string& key) {
+  const auto where = step.option_where.find(key);
+  return where != step.option_where.end() ? where->second : step.where;
+}
+
+void check_reads_earlier(size_t step, const std::vector<size_t>& sources) {
+  for (size_t source : sources)
+    if (source >= step)
+      throw Error("plan: step " + std::to_string(step + 1) + " reads step " +
+                  std::to_string(source + 1) + ", which does not come before it");
+}
+
+size_t planned(const Plan& plan, const std::string& id) {
+  size_t i = 0;
+  while (i < plan.steps.size() && plan.steps[i].id != id) ++i;
+  if (i == plan.steps.size()) throw Error("plan: step '" + id + "' is not planned yet");
+  return i;
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::find_input;
+using detail::option_place;
+using detail::planned;
+using job::fail_at;
+
+int64_t round_up(int64_t value, int64_t multiple) {
+  return (value + multiple - 1) / multiple * multiple;
 }
 
 /// Links `step` to the earlier step it reads, which must give one band of Byte or Float32
 /// cells (what ops of one input read).
-void link_source(const job::JobSpec& job, size_t index, PlannedStep& step, const Plan& plan) {
-  const job::StepSpec& spec = job.steps[index];
-  const size_t source = *find_step(job, spec.in, index);
+void link_source(const job::StepSpec& spec, PlannedStep& step, const Plan& plan) {
+  const size_t source = planned(plan, spec.in);
   const PlannedStep& from = plan.steps[source];
   const PixelType type = from.impl->output_type();
   const std::string what = "step '" + spec.id + "': in: step '" + spec.in + "'";
@@ -117,12 +110,6 @@ void check_bands(const job::JobSpec& job, const std::vector<RasterInfo>& inputs)
   }
 }
 
-/// Where a step's option `key` is written, or the step's own place.
-const job::Position& option_place(const job::StepSpec& step, const std::string& key) {
-  const auto where = step.option_where.find(key);
-  return where != step.option_where.end() ? where->second : step.where;
-}
-
 /// The band `ref` of a step names, with its type and nodata; throws at the step's expr when the
 /// input or the band does not exist.
 PlannedBand resolve_band(const job::JobSpec& job, const std::vector<RasterInfo>& inputs,
@@ -153,17 +140,12 @@ size_t add_band(Plan& plan, const PlannedBand& band) {
   return k;
 }
 
-/// The earlier step `ref` of step `index` names, which must give one band; `slope[1]` is that
-/// band, `slope[2]` an error.
-size_t resolve_step(const job::JobSpec& job, size_t index, const ops::BandRef& ref,
-                    const Plan& plan) {
-  const job::StepSpec& step = job.steps[index];
+/// The earlier step `ref` of `step` names, which must give one band; `slope[1]` is that band,
+/// `slope[2]` an error.
+size_t resolve_step(const job::StepSpec& step, const ops::BandRef& ref, const Plan& plan) {
   const std::string what = "step '" + step.id + "': expr: ";
-  const auto source = find_step(job, ref.name, index);
-  if (!source)
-    fail_at(option_place(step, "expr"),
-            what + "'" + ref.name + "' names no input or step that comes before it");
-  const int bands = plan.steps[*source].impl->output_bands();
+  const size_t source = planned(plan, ref.name);
+  const int bands = plan.steps[source].impl->output_bands();
   if (bands != 1)
     fail_at(option_place(step, "expr"), what + "step '" + ref.name + "' gives " +
                                             std::to_string(bands) +
@@ -172,14 +154,13 @@ size_t resolve_step(const job::JobSpec& job, size_t index, const ops::BandRef& r
     fail_at(option_place(step, "expr"),
             what + ref.name + "[" + std::to_string(*ref.band) + "]: step '" + ref.name +
                 "' gives one band (name it alone or as " + ref.name + "[1])");
-  return *source;
+  return source;
 }
 
 /// Where each band a step of named inputs reads comes from: input bands (added to plan.bands
 /// once each) and earlier steps.
-void plan_named(const job::JobSpec& job, const std::vector<RasterInfo>& inputs, size_t index,
-                PlannedStep& step, Plan& plan) {
-  const job::StepSpec& spec = job.steps[index];
+void plan_named(const job::JobSpec& job, const std::vector<RasterInfo>& inputs,
+                const job::StepSpec& spec, PlannedStep& step, Plan& plan) {
   const auto refs = step.impl->band_inputs();
   if (refs.empty())
     fail_at(option_place(spec, "expr"),
@@ -190,7 +171,7 @@ void plan_named(const job::JobSpec& job, const std::vector<RasterInfo>& inputs, 
       step.reads.push_back({BandSource::Kind::Input, step.bands.back()});
       continue;
     }
-    const size_t source = resolve_step(job, index, ref, plan);
+    const size_t source = resolve_step(spec, ref, plan);
     step.reads.push_back({BandSource::Kind::Step, source});
     if (std::find(step.sources.begin(), step.sources.end(), source) == step.sources.end())
       step.sources.push_back(source);
@@ -199,26 +180,24 @@ void plan_named(const job::JobSpec& job, const std::vector<RasterInfo>& inputs, 
                                   : plan.bands[step.bands.front()].input;
 }
 
-bool reads_named_inputs(const std::string& op) {
-  const ops::OpEntry* entry = ops::find_op(op);
-  return entry != nullptr && entry->make_named != nullptr;
-}
-
-void plan_steps(const job::JobSpec& job, const std::vector<RasterInfo>& inputs, Plan& plan) {
+/// Plans the steps in the graph's order, each after the steps it reads.
+void plan_steps(const job::JobSpec& job, const std::vector<RasterInfo>& inputs,
+                const StepGraph& graph, Plan& plan) {
   std::vector<int64_t> op_halos;
   std::vector<std::vector<size_t>> sources;
-  for (size_t i = 0; i < job.steps.size(); ++i) {
+  for (size_t index : graph.order) {
+    const job::StepSpec& spec = job.steps[index];
     PlannedStep step;
-    step.id = job.steps[i].id;
-    step.op = job.steps[i].op;
-    step.impl = build_op(job, job.steps[i]);
-    if (reads_named_inputs(step.op)) {
-      plan_named(job, inputs, i, step, plan);
-    } else if (const auto input = step_input(job, i)) {
+    step.id = spec.id;
+    step.op = spec.op;
+    step.impl = graph.ops[index];
+    if (spec.in.empty()) {  // an op of named inputs (the graph checked it)
+      plan_named(job, inputs, spec, step, plan);
+    } else if (const auto input = find_input(job, spec.in)) {
       step.input = *input;
       step.cells = step.impl->input_cells(inputs[step.input].type);
     } else {
-      link_source(job, i, step, plan);
+      link_source(spec, step, plan);
     }
     op_halos.push_back(step.impl->halo());
     sources.push_back(step.sources);
@@ -227,6 +206,16 @@ void plan_steps(const job::JobSpec& job, const std::vector<RasterInfo>& inputs, 
   const std::vector<int64_t> halos = path_halos(sources, op_halos);
   for (size_t i = 0; i < plan.steps.size(); ++i) plan.steps[i].halo = halos[i];
   add_margins(plan);
+}
+
+/// The plan's passes, from the pass kind each step's op needs.
+std::vector<Pass> plan_passes(const Plan& plan) {
+  std::vector<StepNeeds> needs;
+  for (const PlannedStep& step : plan.steps)
+    needs.push_back({step.impl->pass_kind(), step.sources});
+  std::vector<std::vector<size_t>> outputs;
+  for (const PlannedOutput& output : plan.outputs) outputs.push_back(output.steps);
+  return group_passes(needs, outputs);
 }
 
 bool nearly_equal(double a, double b) {
@@ -292,12 +281,8 @@ std::vector<int64_t> path_halos(const std::vector<std::vector<size_t>>& sources,
   std::vector<int64_t> halos(sources.size(), 0);
   for (size_t i = 0; i < sources.size(); ++i) {
     int64_t widest = 0;
-    for (size_t source : sources[i]) {
-      if (source >= i)
-        throw Error("plan: step " + std::to_string(i + 1) + " reads step " +
-                    std::to_string(source + 1) + ", which does not come before it");
-      widest = std::max(widest, halos[source]);
-    }
+    detail::check_reads_earlier(i, sources[i]);
+    for (size_t source : sources[i]) widest = std::max(widest, halos[source]);
     halos[i] = op_halos[i] + widest;
   }
   return halos;
@@ -305,8 +290,7 @@ std::vector<int64_t> path_halos(const std::vector<std::vector<size_t>>& sources,
 
 TileGrid choose_grid(Extent raster, std::optional<int64_t> tile) {
   const int64_t side = tile.value_or(default_tile);
-  if (side < 16 || side % 16 != 0)
-    throw Error("run: tile: expected a positive multiple of 16, found " + std::to_string(side));
+  check_tile(side);
   const int64_t width = std::min(side, std::max<int64_t>(16, round_up(raster.width, 16)));
   const int64_t height = std::min(side, std::max<int64_t>(16, round_up(raster.height, 16)));
   return TileGrid(raster, width, height);
@@ -316,20 +300,17 @@ Plan make_plan(const job::JobSpec& job, const std::vector<RasterInfo>& inputs) {
   if (inputs.size() != job.inputs.size())
     throw Error("plan: " + std::to_string(inputs.size()) + " input rasters given for a job with " +
                 std::to_string(job.inputs.size()) + " inputs");
-  if (job.steps.empty()) fail_at({job.file, 1, 1}, "job has no [[step]] (expected at least one)");
+  const StepGraph graph = check_job(job);
   check_bands(job, inputs);
   Plan plan;
   plan.inputs = inputs;
-  for (const auto& input : job.inputs) plan.input_names.push_back(input.name);
-  plan_steps(job, inputs, plan);
+  plan.input_names = detail::input_names(job);
+  plan_steps(job, inputs, graph, plan);
   for (const PlannedStep& step : plan.steps) plan.halo = std::max(plan.halo, step.halo);
   check_same_grid(job, plan);
-  try {
-    plan.grid = choose_grid(inputs[plan.steps.front().input].size, job.run.tile);
-  } catch (const Error& e) {
-    fail_at(job.run.where, e.what());
-  }
+  plan.grid = choose_grid(inputs[plan.steps.front().input].size, job.run.tile);
   for (const auto& output : job.outputs) plan.outputs.push_back(detail::plan_output(plan, output));
+  plan.passes = plan_passes(plan);
   return plan;
 }
 

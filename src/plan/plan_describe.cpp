@@ -85,6 +85,34 @@ std::string outputs_text(const Plan& plan) {
   return out;
 }
 
+/// "a, b" of the items' texts, or "none".
+template <typename Text>
+std::string joined(const std::vector<size_t>& items, Text text) {
+  std::string out;
+  for (size_t item : items) out += (out.empty() ? "" : ", ") + text(item);
+  return out.empty() ? "none" : out;
+}
+
+/// "  pass 1 (streaming): steps a, b; writes x.tif" with its reads and phases below.
+std::string passes_text(const Plan& plan) {
+  std::string out;
+  for (size_t p = 0; p < plan.passes.size(); ++p) {
+    const Pass& pass = plan.passes[p];
+    out += fmt::format("  pass {} ({}): steps {}; writes {}", p + 1, name_of(pass.kind),
+                       joined(pass.steps, [&](size_t s) { return plan.steps[s].id; }),
+                       joined(pass.outputs, [&](size_t o) { return plan.outputs[o].spec.path; }));
+    if (!pass.reads_passes.empty())
+      out += "; reads the results of pass " +
+             joined(pass.reads_passes, [](size_t r) { return std::to_string(r + 1); });
+    out += "\n";
+    for (size_t k = 0; k < pass.phases.size(); ++k)
+      out += fmt::format("    phase {} ({}): {}\n", k + 1,
+                         pass.phases[k].kind == PhaseKind::Tiles ? "tiles" : "global",
+                         pass.phases[k].what);
+  }
+  return out;
+}
+
 }  // namespace
 
 namespace {
@@ -158,6 +186,7 @@ std::string Plan::describe(int ranks, int threads) const {
   text += fmt::format("halo: {}\n", halo);
   text += "steps:\n" + steps_text(*this);
   text += "outputs:\n" + outputs_text(*this);
+  text += "passes:\n" + passes_text(*this);
   text += fmt::format("run: {} rank(s) x {} thread(s)\n", ranks, threads);
   text += fmt::format(
       "memory per rank: {} threads x ({} tile buffers + {} mapped input pages) + {} GDAL block "

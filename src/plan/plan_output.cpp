@@ -1,4 +1,5 @@
 // One output file of the plan: its bands, pixel type, nodata, georeferencing and options.
+#include <algorithm>
 #include <array>
 #include <string>
 
@@ -7,25 +8,36 @@
 
 namespace tessera::plan::detail {
 
+using job::fail_at;
+
 namespace {
 
 std::string nodata_text(const std::optional<double>& nodata) {
   return nodata ? std::to_string(*nodata) : "none";
 }
 
-/// The index into plan.steps of each step `output` takes its bands from.
-std::vector<size_t> output_steps(const Plan& plan, const job::OutputFileSpec& output,
-                                 const std::string& what) {
-  if (output.from.empty()) fail_at(output.where, what + ": from: expected at least one step");
+/// The index into plan.steps of each step `output` takes its bands from (check_outputs made
+/// sure each names a step).
+std::vector<size_t> output_steps(const Plan& plan, const job::OutputFileSpec& output) {
   std::vector<size_t> steps;
-  for (const std::string& id : output.from) {
-    size_t i = 0;
-    while (i < plan.steps.size() && plan.steps[i].id != id) ++i;
-    if (i == plan.steps.size())
-      fail_at(output.from_where, what + ": from: '" + id + "' names no step");
-    steps.push_back(i);
-  }
+  for (const std::string& id : output.from) steps.push_back(planned(plan, id));
   return steps;
+}
+
+/// `from` names steps, each once, at least one.
+void check_from(const job::JobSpec& job, const job::OutputFileSpec& output,
+                const std::string& what) {
+  if (output.from.empty()) fail_at(output.from_where, what + ": expected at least one step");
+  const std::vector<std::string> ids = step_ids(job);
+  for (size_t i = 0; i < output.from.size(); ++i) {
+    const std::string& id = output.from[i];
+    const job::Position& where =
+        i < output.from_item_where.size() ? output.from_item_where[i] : output.from_where;
+    if (std::find(ids.begin(), ids.end(), id) == ids.end())
+      fail_at(where, what + ": '" + id + "' names no step (steps: " + names_or_none(ids) + ")");
+    if (std::find(output.from.begin(), output.from.begin() + i, id) != output.from.begin() + i)
+      fail_at(where, what + ": step '" + id + "' listed twice");
+  }
 }
 
 /// The steps of one file must agree on pixel type and nodata: a GeoTIFF has one of each.
@@ -94,10 +106,25 @@ void check_hdf5_options(const CreationOptions& options, const job::OutputFileSpe
 
 }  // namespace
 
+void check_outputs(const job::JobSpec& job) {
+  if (job.outputs.empty())
+    fail_at({job.file, 1, 1}, "job has no [[output]] (expected at least one)");
+  for (size_t o = 0; o < job.outputs.size(); ++o) {
+    const job::OutputFileSpec& output = job.outputs[o];
+    const std::string what = "output " + std::to_string(o + 1);
+    check_from(job, output, what + ": from");
+    for (size_t other = 0; other < o; ++other)
+      if (job.outputs[other].path == output.path)
+        fail_at(output.where, what + ": path '" + output.path +
+                                  "' is also the path of the output at " +
+                                  job.outputs[other].where.str());
+  }
+}
+
 PlannedOutput plan_output(const Plan& plan, const job::OutputFileSpec& output) {
   const std::string what = "output '" + output.path + "'";
   PlannedOutput out;
-  out.steps = output_steps(plan, output, what);
+  out.steps = output_steps(plan, output);
   check_steps_agree(plan, out, output, what);
   const PlannedStep& first = plan.steps[out.steps.front()];
   const RasterInfo& input = plan.inputs[first.input];

@@ -23,6 +23,9 @@ struct Position {
   std::string str() const;
 };
 
+/// Throws tessera::Error as "FILE:LINE:COLUMN: message" (just "message" for a job built in code).
+[[noreturn]] void fail_at(const Position& where, const std::string& message);
+
 struct InputSpec {
   std::string name;
   std::string path;  ///< resolved against the job file's folder when relative
@@ -33,10 +36,13 @@ struct InputSpec {
 struct StepSpec {
   std::string id;
   std::string op;
-  std::string in;  ///< an input's name or another step's id
+  std::string in;  ///< an input's name or another step's id; empty when the step has no `in`
   ops::Options options;
-  std::map<std::string, Position> option_where;
+  std::map<std::string, Position> option_where;        ///< where each option's key is written
+  std::map<std::string, Position> option_value_where;  ///< where each option's value begins
   Position where;
+  Position id_where;  ///< where `id` is written
+  Position op_where;  ///< where `op` is written
   Position in_where;  ///< where `in` is written
 };
 
@@ -46,26 +52,29 @@ struct OutputFileSpec {
   OutputFormat format = OutputFormat::GeoTiff;
   std::vector<std::string> creation_options;  ///< NAME=VALUE, as gdaldem's -co
   Position where;
-  Position from_where;  ///< where `from` is written
+  Position from_where;                    ///< where `from` is written
+  std::vector<Position> from_item_where;  ///< where each step id of `from` is written
 };
 
 struct RunSpec {
   std::optional<int64_t> tile;  ///< tile (and output block) size in cells
   Position where;
+  Position tile_where;  ///< where `tile` is written
 };
 
 struct JobSpec {
   std::string file;
   std::vector<InputSpec> inputs;
-  /// In an order where each step comes after the steps it reads (the file's order when it
-  /// already is one).
+  /// In the file's order; the plan orders them (plan::make_step_graph).
   std::vector<StepSpec> steps;
   std::vector<OutputFileSpec> outputs;
   RunSpec run;
 };
 
-/// Reads and checks a job file. Every mistake throws tessera::Error as
-/// "FILE:LINE:COLUMN: what was wrong and what was expected", before any raster is opened.
+/// Reads a job file into specs, with the place of every value. A mistake of TOML syntax, of an
+/// unknown or missing key, or of a value's type or form throws tessera::Error as
+/// "FILE:LINE:COLUMN: what was wrong and what was expected". The rules of the step graph (names,
+/// order, cycles, ops and their options) are the plan's: plan::check_job.
 JobSpec parse_job_file(const std::string& path);
 /// The same, from text; `name` stands for the file in messages and relative paths resolve
 /// against `base_dir`.

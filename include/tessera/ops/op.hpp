@@ -15,6 +15,7 @@
 #include "tessera/core/geometry.hpp"
 #include "tessera/core/pixel_type.hpp"
 #include "tessera/core/raster_view.hpp"
+#include "tessera/ops/pass_kind.hpp"
 
 namespace tessera::ops {
 
@@ -76,6 +77,8 @@ class Op {
   /// The bands an op of named inputs (calc) reads, each once, in the order TileIn::bands gives
   /// them; empty for an op of one input (the step's `in`), which reads TileIn::cells.
   virtual std::vector<BandRef> band_inputs() const { return {}; }
+  /// The kind of pass its step needs; the planner groups steps into passes by it.
+  virtual PassKind pass_kind() const { return PassKind::Streaming; }
   virtual void run(const TileIn& in, const TileOut& out) const = 0;
 };
 

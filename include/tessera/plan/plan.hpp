@@ -12,6 +12,7 @@
 #include "tessera/core/raster_info.hpp"
 #include "tessera/job/job_spec.hpp"
 #include "tessera/ops/op.hpp"
+#include "tessera/plan/pass.hpp"
 
 namespace tessera::plan {
 
@@ -72,6 +73,9 @@ struct Plan {
   std::vector<PlannedOutput> outputs;
   TileGrid grid;
   int64_t halo = 0;  ///< the largest halo any tile read needs
+  /// The passes over the tiles, in the order they run (group_passes); every step is in at least
+  /// one. Today's ops are all streaming: one streaming pass of every step.
+  std::vector<Pass> passes;
 
   /// Bytes each thread allocates once for its tile buffers, as the executor allocates them:
   /// each input tile with the plan's halo (4-byte cells, once per cell type steps read it as;
@@ -112,11 +116,13 @@ std::vector<int64_t> path_halos(const std::vector<std::vector<size_t>>& sources,
 
 /// The tile grid for a raster: `tile` (or default_tile) cells square, each side clamped to the
 /// raster's side rounded up to a multiple of 16, so that even a 1 x 1 raster gets a 16 x 16 tile.
-/// Throws tessera::Error when `tile` is not a positive multiple of 16.
+/// Throws tessera::Error when `tile` is not a positive multiple of 16 (check_tile).
 TileGrid choose_grid(Extent raster, std::optional<int64_t> tile);
 
-/// Builds the plan. `inputs[i]` is the metadata of job.inputs[i]. Throws tessera::Error with the
-/// job file position for what only metadata reveals (different grids, a band that does not exist).
+/// Builds the plan, its steps in the step graph's order. `inputs[i]` is the metadata of
+/// job.inputs[i]. Checks the job first (check_job), then throws tessera::Error with the job file
+/// position for what only metadata and built ops reveal (different grids, a band that does not
+/// exist, a step reading a step of several bands).
 Plan make_plan(const job::JobSpec& job, const std::vector<RasterInfo>& inputs);
 
 }  // namespace tessera::plan

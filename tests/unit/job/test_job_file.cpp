@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <string>
 
+#include "job_text.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/job/job_spec.hpp"
 
@@ -22,30 +23,10 @@ std::string error_of(std::string_view text) {
   return "";
 }
 
-bool contains(const std::string& text, std::string_view part) {
-  return text.find(part) != std::string::npos;
-}
-
-constexpr std::string_view kInput = R"([input.dem]
-path = "dem.tif"
-)";
-
-constexpr std::string_view kSlopeStep = R"(
-[[step]]
-id = "slope"
-op = "slope"
-in = "dem"
-)";
-
-constexpr std::string_view kOutput = R"(
-[[output]]
-from = "slope"
-path = "out/slope.tif"
-)";
-
-std::string job(std::string_view input, std::string_view step, std::string_view output) {
-  return std::string(input) + std::string(step) + std::string(output);
-}
+using test::job;
+using test::kInput;
+using test::kOutput;
+using test::kSlopeStep;
 
 TEST(JobFile, ValidJobParsesToTheExpectedSpec) {
   const JobSpec spec = parse(R"([input.dem]
@@ -249,129 +230,10 @@ TEST(JobFileErrors, BandMustBePositive) {
             "t.toml:3:8: input 'dem': band: expected 1 or more, found 0");
 }
 
-TEST(JobFileErrors, DuplicateStepIds) {
-  EXPECT_EQ(error_of(job(kInput, std::string(kSlopeStep) + std::string(kSlopeStep), kOutput)),
-            "t.toml:10:6: duplicate step id 'slope' (first at t.toml:4:1)");
-}
-
-TEST(JobFileErrors, StepIdThatIsAnInputName) {
-  EXPECT_EQ(
-      error_of(job(kInput, "\n[[step]]\nid = \"dem\"\nop = \"slope\"\nin = \"dem\"\n", kOutput)),
-      "t.toml:5:6: step 'dem': id is also an input's name");
-}
-
-TEST(JobFileErrors, InNamingNothingKnown) {
-  EXPECT_EQ(
-      error_of(job(kInput, "\n[[step]]\nid = \"s\"\nop = \"slope\"\nin = \"dme\"\n", kOutput)),
-      "t.toml:7:6: step 's': in: 'dme' names no input or step (inputs: dem; steps: s)");
-}
-
-TEST(JobFile, AStepMayReadAStepWrittenAfterIt) {
-  const std::string steps =
-      "\n[[step]]\nid = \"a\"\nop = \"slope\"\nin = \"slope\"\n" + std::string(kSlopeStep);
-  const JobSpec spec = parse(job(kInput, steps, kOutput));
-  ASSERT_EQ(spec.steps.size(), 2u);
-  EXPECT_EQ(spec.steps[0].id, "slope");  // what a step reads runs before it
-  EXPECT_EQ(spec.steps[1].id, "a");
-  EXPECT_EQ(spec.steps[1].where.line, 4);  // positions stay those of the file
-}
-
-TEST(JobFile, AStepMayReadAnEarlierStep) {
-  const std::string steps =
-      std::string(kSlopeStep) + "\n[[step]]\nid = \"a\"\nop = \"aspect\"\nin = \"slope\"\n";
-  EXPECT_EQ(error_of(job(kInput, steps, kOutput)), "");
-  EXPECT_EQ(parse(job(kInput, steps, kOutput)).steps[0].id, "slope");
-}
-
-TEST(JobFileErrors, StepsReadingEachOtherInACycle) {
-  const std::string two =
-      "\n[[step]]\nid = \"slope\"\nop = \"slope\"\nin = \"b\"\n"
-      "\n[[step]]\nid = \"b\"\nop = \"TPI\"\nin = \"slope\"\n";
-  EXPECT_EQ(error_of(job(kInput, two, kOutput)),
-            "t.toml:7:6: step 'slope': in: steps read each other in a cycle: slope -> b -> slope");
-  const std::string itself = "\n[[step]]\nid = \"slope\"\nop = \"slope\"\nin = \"slope\"\n";
-  EXPECT_EQ(error_of(job(kInput, itself, kOutput)),
-            "t.toml:7:6: step 'slope': in: steps read each other in a cycle: slope -> slope");
-}
-
-TEST(JobFileErrors, ACycleThroughACalcExpressionPointsAtTheName) {
-  // c reads slope in its expr (line 12, column 8 + 7), slope reads c through `in`; x, outside
-  // the cycle, reads slope and waits for it.
-  const std::string steps =
-      "\n[[step]]\nid = \"x\"\nop = \"TPI\"\nin = \"slope\"\n"
-      "\n[[step]]\nid = \"c\"\nop = \"calc\"\nexpr = \"dem + slope\"\n"
-      "\n[[step]]\nid = \"slope\"\nop = \"slope\"\nin = \"c\"\n";
-  EXPECT_EQ(error_of(job(kInput, steps, kOutput)),
-            "t.toml:12:15: step 'c': expr: steps read each other in a cycle: c -> slope -> c");
-}
-
-TEST(JobFileErrors, ACalcNamingNothingListsTheInputsAndTheSteps) {
-  const std::string steps =
-      std::string(kSlopeStep) + "\n[[step]]\nid = \"c\"\nop = \"calc\"\nexpr = \"slpe > 30\"\n";
-  EXPECT_EQ(error_of(job(kInput, steps, kOutput)),
-            "t.toml:12:9: step 'c': expr: calc: column 1: unknown name 'slpe' (inputs: dem; "
-            "steps: slope)");
-  // A step is not among the names its own expression may read.
-  const std::string itself =
-      std::string(kSlopeStep) + "\n[[step]]\nid = \"c\"\nop = \"calc\"\nexpr = \"c + 1\"\n";
-  EXPECT_EQ(error_of(job(kInput, itself, kOutput)),
-            "t.toml:12:9: step 'c': expr: calc: column 1: unknown name 'c' (inputs: dem; steps: "
-            "slope)");
-}
-
-TEST(JobFile, ACalcMayNameStepsWrittenAfterIt) {
-  const std::string steps =
-      "\n[[step]]\nid = \"steep\"\nop = \"calc\"\n"
-      "expr = \"slope > 30\"\ntype = \"uint8\"\n" +
-      std::string(kSlopeStep);
-  const JobSpec spec = parse(job(kInput, steps, kOutput));
-  ASSERT_EQ(spec.steps.size(), 2u);
-  EXPECT_EQ(spec.steps[0].id, "slope");
-  EXPECT_EQ(spec.steps[1].id, "steep");
-}
-
-TEST(JobFileErrors, UnknownOpListsTheKnownOnes) {
-  const std::string message =
-      error_of(job(kInput, "\n[[step]]\nid = \"s\"\nop = \"slop\"\nin = \"dem\"\n", kOutput));
-  EXPECT_TRUE(message.starts_with("t.toml:6:6: step 's': unknown op 'slop' (expected one of: "))
-      << message;
-  EXPECT_TRUE(contains(message, "hillshade")) << message;
-  EXPECT_TRUE(contains(message, "slope")) << message;
-  EXPECT_TRUE(contains(message, "TRI")) << message;
-}
-
-TEST(JobFileErrors, OpOptionErrorsPointAtTheirKey) {
-  const std::string bad_value =
-      error_of(job(kInput, std::string(kSlopeStep) + "units = \"radians\"\n", kOutput));
-  EXPECT_TRUE(bad_value.starts_with("t.toml:8:1: step 'slope': ")) << bad_value;
-  EXPECT_TRUE(contains(bad_value, "units")) << bad_value;
-  const std::string unknown = error_of(
-      job(kInput, std::string(kSlopeStep) + "compute_edges = true\nazimuth = 3\n", kOutput));
-  EXPECT_TRUE(unknown.starts_with("t.toml:9:1: step 'slope': ")) << unknown;
-  EXPECT_TRUE(contains(unknown, "azimuth")) << unknown;
-}
-
-TEST(JobFileErrors, FromNamingUnknownSteps) {
-  EXPECT_EQ(error_of(job(kInput, kSlopeStep,
-                         "\n[[output]]\nfrom = [\"slope\", \"hs\"]\npath = \"o.tif\"\n")),
-            "t.toml:10:18: output 1: from: 'hs' names no step (steps: slope)");
-  EXPECT_EQ(error_of(job(kInput, kSlopeStep, "\n[[output]]\nfrom = []\npath = \"o.tif\"\n")),
-            "t.toml:10:8: output 1: from: expected at least one string, found none");
-  EXPECT_EQ(error_of(job(kInput, kSlopeStep,
-                         "\n[[output]]\nfrom = [\"slope\", \"slope\"]\npath = \"o.tif\"\n")),
-            "t.toml:10:18: output 1: from: step 'slope' listed twice");
-}
-
 TEST(JobFileErrors, OutputPathMustBeTiffOrHdf5) {
   EXPECT_EQ(
       error_of(job(kInput, kSlopeStep, "\n[[output]]\nfrom = \"slope\"\npath = \"out/s.png\"\n")),
       "t.toml:11:8: output 1: path: expected a .tif, .tiff, .h5 or .hdf5 path, found 'out/s.png'");
-}
-
-TEST(JobFileErrors, TwoOutputsWithOnePath) {
-  EXPECT_EQ(error_of(job(kInput, kSlopeStep, std::string(kOutput) + std::string(kOutput))),
-            "t.toml:13:1: output 2: path '/jobs/out/slope.tif' is also the path of the output at "
-            "t.toml:9:1");
 }
 
 TEST(JobFileErrors, CompressionKeys) {
@@ -396,29 +258,6 @@ TEST(JobFileErrors, CompressionKeys) {
   const std::string unknown = error_of(with("co = [\"QUALITY=3\"]\n"));
   EXPECT_TRUE(unknown.starts_with("t.toml:12:6: output 1: unknown creation option 'QUALITY'"))
       << unknown;
-}
-
-TEST(JobFileErrors, TileMustBeAPositiveMultipleOf16) {
-  const std::string base = job(kInput, kSlopeStep, kOutput) + "[run]\n";
-  EXPECT_EQ(error_of(base + "tile = 500\n"),
-            "t.toml:13:8: run: tile: expected a positive multiple of 16, found 500");
-  EXPECT_EQ(error_of(base + "tile = 0\n"),
-            "t.toml:13:8: run: tile: expected a positive multiple of 16, found 0");
-  EXPECT_EQ(error_of(base + "tile = -16\n"),
-            "t.toml:13:8: run: tile: expected a positive multiple of 16, found -16");
-}
-
-TEST(JobFileErrors, JobWithoutStepsOrOutputs) {
-  EXPECT_EQ(error_of(std::string(kInput) + std::string(kOutput)),
-            "t.toml:1:1: job has no [[step]] (expected at least one)");
-  EXPECT_EQ(error_of(std::string(kInput) + std::string(kSlopeStep)),
-            "t.toml:1:1: job has no [[output]] (expected at least one)");
-}
-
-TEST(JobFile, AStepNoOutputUsesIsFine) {
-  const std::string steps =
-      std::string(kSlopeStep) + "\n[[step]]\nid = \"unused\"\nop = \"aspect\"\nin = \"dem\"\n";
-  EXPECT_EQ(parse(job(kInput, steps, kOutput)).steps.size(), 2u);
 }
 
 }  // namespace

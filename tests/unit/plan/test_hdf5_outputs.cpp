@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "plan_fixture.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/plan/plan.hpp"
 
@@ -31,22 +32,10 @@ job::JobSpec parse(std::string_view output) {
 }
 
 std::string error_of(std::string_view output) {
-  try {
-    parse(output);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
+  return test::message_of([&] { parse(output); });
 }
 
-RasterInfo dem() {
-  RasterInfo info;
-  info.path = "dem.tif";
-  info.band_count = 1;
-  info.size = {100, 70};
-  info.type = PixelType::Float32;
-  return info;
-}
+RasterInfo dem() { return test::dem({100, 70}); }
 
 TEST(Hdf5Output, ExtensionPicksTheFormat) {
   EXPECT_EQ(format_of_path("a/b.tif"), OutputFormat::GeoTiff);

@@ -3,27 +3,15 @@
 
 #include <string>
 
+#include "plan_fixture.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/plan/plan.hpp"
 
 namespace tessera::plan {
 namespace {
 
-bool contains(const std::string& text, std::string_view part) {
-  return text.find(part) != std::string::npos;
-}
-
-RasterInfo dem(Extent size, PixelType type = PixelType::Float32) {
-  RasterInfo info;
-  info.path = "dem.tif";
-  info.band_count = 1;
-  info.size = size;
-  info.type = type;
-  info.has_geotransform = true;
-  info.geotransform = {1000, 30, 0, 5000, 0, -30};
-  info.crs_wkt = "PROJCRS[\"WGS 84 / UTM zone 11N\"]";
-  return info;
-}
+using test::contains;
+using test::dem;
 
 constexpr std::string_view kSteps = R"([input.dem]
 path = "dem.tif"
@@ -51,12 +39,7 @@ job::JobSpec parse(std::string_view outputs, std::string_view steps = kSteps) {
 constexpr std::string_view kSlopeOutput = "[[output]]\nfrom = \"slope\"\npath = \"s.tif\"\n";
 
 std::string plan_error(const job::JobSpec& job, const std::vector<RasterInfo>& inputs) {
-  try {
-    make_plan(job, inputs);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
+  return test::message_of([&] { make_plan(job, inputs); });
 }
 
 TEST(ChooseGrid, DefaultTileOnALargeRaster) {
@@ -295,7 +278,7 @@ TEST(Plan, InNamingNothingIsAnError) {
   job::JobSpec job = chained_job();
   job.steps[1].in = "z";
   EXPECT_EQ(plan_error(job, {dem({10, 10})}),
-            "step 'b': in: 'z' names no input or step that comes before it");
+            "step 'b': in: 'z' names no input or step (inputs: dem; steps: a, b, c, d)");
 }
 
 TEST(Plan, ChainedStepsComputeMarginsForTheStepsThatReadThem) {
@@ -313,6 +296,17 @@ TEST(Plan, ChainedStepsComputeMarginsForTheStepsThatReadThem) {
   EXPECT_NE(plan.describe(1, 1).find("  c: op slope reads step b as Float32, margin 0, halo 3"),
             std::string::npos)
       << plan.describe(1, 1);
+}
+
+TEST(Plan, TodaysOpsMakeOneStreamingPassOfEveryStep) {
+  const Plan plan = make_plan(chained_job(), {dem({100, 100})});
+  ASSERT_EQ(plan.passes.size(), 1u);
+  EXPECT_EQ(plan.passes[0].kind, PassKind::Streaming);
+  EXPECT_EQ(plan.passes[0].steps, (std::vector<size_t>{0, 1, 2, 3}));  // d, read by nothing, too
+  EXPECT_EQ(plan.passes[0].outputs, std::vector<size_t>{0});
+  EXPECT_TRUE(plan.passes[0].reads_passes.empty());
+  ASSERT_EQ(plan.passes[0].phases.size(), 1u);
+  EXPECT_EQ(plan.passes[0].phases[0].kind, PhaseKind::Tiles);
 }
 
 TEST(Plan, AStepReadsOnlyOneBandOfByteOrFloat32) {
@@ -350,6 +344,10 @@ TEST(Plan, DescribeNamesGridHaloStepsOutputsAndMemory) {
       << text;
   EXPECT_TRUE(
       contains(text, "  s.tif: 1 band(s) of Float32, ZSTD level 9, predictor 3, classic TIFF\n"))
+      << text;
+  EXPECT_TRUE(contains(text,
+                       "passes:\n  pass 1 (streaming): steps hs, slope, aspect; writes s.tif\n"
+                       "    phase 1 (tiles): compute each tile and write it\n"))
       << text;
   EXPECT_TRUE(contains(text, "run: 2 rank(s) x 4 thread(s)\n")) << text;
   EXPECT_TRUE(contains(text, "memory per rank: 4 threads x ")) << text;

@@ -4,8 +4,10 @@
 
 #include <string>
 
+#include "plan_fixture.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/plan/plan.hpp"
+#include "tessera/plan/step_graph.hpp"
 
 namespace tessera::plan {
 namespace {
@@ -35,22 +37,13 @@ std::string job_text(const std::string& expr, const std::string& extra = "") {
 
 job::JobSpec parse(const std::string& text) { return job::parse_job_text(text, "ndvi.toml", ""); }
 
+/// The message reading and checking `text` fails with, or "" when it does not fail.
 std::string job_error(const std::string& text) {
-  try {
-    parse(text);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
+  return test::message_of([&] { check_job(parse(text)); });
 }
 
 std::string plan_error(const job::JobSpec& job, const std::vector<RasterInfo>& inputs) {
-  try {
-    make_plan(job, inputs);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
+  return test::message_of([&] { make_plan(job, inputs); });
 }
 
 TEST(CalcJob, ASyntaxErrorPointsAtTheLineAndTheExpressionsCharacter) {

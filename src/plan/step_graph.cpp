@@ -1,0 +1,201 @@
+// The one owner of the step graph: names, ops and their options, edges, order and cycles.
+#include "tessera/plan/step_graph.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <string>
+
+#include "plan_detail.hpp"
+#include "tessera/core/error.hpp"
+
+namespace tessera::plan {
+
+namespace {
+
+using detail::step_ids;
+using job::fail_at;
+using job::Position;
+
+/// An edge of the step graph: a step reads step `step`, as written at `where` (its `in`, or the
+/// name in its expr).
+struct StepRead {
+  size_t step = 0;
+  Position where;
+  std::string field;  ///< "in" or "expr"
+};
+
+std::string known_ops() {
+  std::string out;
+  for (const auto& entry : ops::registry())
+    out += (out.empty() ? "" : ", ") + std::string(entry.name);
+  return out;
+}
+
+/// Every step id but `id`: what a step's expr may name besides the inputs.
+std::vector<std::string> step_ids_but(const job::JobSpec& job, const std::string& id) {
+  std::vector<std::string> ids = step_ids(job);
+  ids.erase(std::remove(ids.begin(), ids.end(), id), ids.end());
+  return ids;
+}
+
+std::optional<size_t> step_index(const job::JobSpec& job, const std::string& id) {
+  for (size_t i = 0; i < job.steps.size(); ++i)
+    if (job.steps[i].id == id) return i;
+  return std::nullopt;
+}
+
+/// Step ids are unique and are not input names.
+void check_ids(const job::JobSpec& job) {
+  if (job.steps.empty()) fail_at({job.file, 1, 1}, "job has no [[step]] (expected at least one)");
+  for (size_t i = 0; i < job.steps.size(); ++i) {
+    const job::StepSpec& step = job.steps[i];
+    const auto first = step_index(job, step.id);
+    const std::string first_at = job.steps[*first].where.str();
+    if (*first != i)
+      fail_at(step.id_where, "duplicate step id '" + step.id + "'" +
+                                 (first_at.empty() ? "" : " (first at " + first_at + ")"));
+    if (detail::find_input(job, step.id))
+      fail_at(step.id_where, "step '" + step.id + "': id is also an input's name");
+  }
+}
+
+/// An op of named inputs (calc) has no `in`; an op of one input has one naming an input or a step.
+void check_in(const job::JobSpec& job, const job::StepSpec& step, const ops::OpEntry& entry) {
+  const std::string what = "step '" + step.id + "'";
+  if (entry.make_named != nullptr) {
+    if (!step.in.empty())
+      fail_at(step.in_where,
+              what + ": in: " + step.op + " reads the inputs its expr names; remove in");
+    return;
+  }
+  if (step.in.empty()) fail_at(step.where, what + ": missing key 'in'");
+  if (detail::find_input(job, step.in) || step_index(job, step.in)) return;
+  fail_at(step.in_where, what + ": in: '" + step.in + "' names no input or step (inputs: " +
+                             detail::names_or_none(detail::input_names(job)) +
+                             "; steps: " + detail::names_or_none(step_ids(job)) + ")");
+}
+
+/// The place of character `column` (from 1) of option `key`'s one-line string value, after its
+/// opening quote; the option's key (or the step) when its value is not a string.
+Position option_place(const job::StepSpec& step, const std::string& key, int column) {
+  const auto value = step.option_value_where.find(key);
+  const auto option = step.options.find(key);
+  const bool text =
+      option != step.options.end() && std::holds_alternative<std::string>(option->second);
+  if (column <= 0 || !text || value == step.option_value_where.end())
+    return detail::option_place(step, key);
+  Position where = value->second;
+  where.column += column;
+  return where;
+}
+
+/// The step's op, built from its options, which it checks (a calc expr against the names it may
+/// read); an option error points at its key, or inside its text.
+std::shared_ptr<const ops::Op> build_op(const job::JobSpec& job, const job::StepSpec& step) {
+  const std::string what = "step '" + step.id + "'";
+  if (ops::find_op(step.op) == nullptr)
+    fail_at(step.op_where,
+            what + ": unknown op '" + step.op + "' (expected one of: " + known_ops() + ")");
+  check_in(job, step, *ops::find_op(step.op));
+  try {
+    return ops::make_op(step.op, step.options, detail::input_names(job),
+                        step_ids_but(job, step.id));
+  } catch (const ops::OptionError& e) {
+    fail_at(option_place(step, e.key(), e.column()), what + ": " + e.what());
+  } catch (const Error& e) {
+    fail_at(step.where, what + ": " + e.what());
+  }
+}
+
+/// The steps `step` reads: its `in`, or the step ids its expr names.
+std::vector<StepRead> steps_read(const job::JobSpec& job, const job::StepSpec& step,
+                                 const ops::Op& op) {
+  std::vector<StepRead> reads;
+  if (const auto source = step_index(job, step.in)) reads.push_back({*source, step.in_where, "in"});
+  for (const ops::BandRef& ref : op.band_inputs())
+    if (const auto source = step_index(job, ref.name))
+      reads.push_back({*source, option_place(step, "expr", ref.column), "expr"});
+  return reads;
+}
+
+/// Reports a cycle among the steps not placed: "step 'a': expr: steps read each other in a
+/// cycle: a -> b -> a", at the read that leaves the cycle's first step in file order.
+[[noreturn]] void fail_cycle(const job::JobSpec& job,
+                             const std::vector<std::vector<StepRead>>& reads,
+                             const std::vector<bool>& placed) {
+  // Every unplaced step reads an unplaced step: walking those reads must come back somewhere.
+  std::vector<size_t> path{
+      static_cast<size_t>(std::find(placed.begin(), placed.end(), false) - placed.begin())};
+  const auto unplaced_read = [&](size_t i) -> const StepRead& {
+    return *std::find_if(reads[i].begin(), reads[i].end(),
+                         [&](const StepRead& r) { return !placed[r.step]; });
+  };
+  while (std::count(path.begin(), path.end(), path.back()) == 1)
+    path.push_back(unplaced_read(path.back()).step);
+  std::vector<size_t> cycle(std::find(path.begin(), path.end(), path.back()), path.end() - 1);
+  std::rotate(cycle.begin(), std::min_element(cycle.begin(), cycle.end()), cycle.end());
+  std::string text;
+  for (size_t i : cycle) text += job.steps[i].id + " -> ";
+  const std::string& first_id = job.steps[cycle.front()].id;
+  const StepRead& first = unplaced_read(cycle.front());
+  fail_at(first.where, "step '" + first_id + "': " + first.field +
+                           ": steps read each other in a cycle: " + text + first_id);
+}
+
+/// Kahn's order, taking the first step in file order whose steps are all placed, so that a file
+/// already in order keeps it; no such step means a cycle.
+std::vector<size_t> order_steps(const job::JobSpec& job,
+                                const std::vector<std::vector<StepRead>>& reads) {
+  const size_t n = reads.size();
+  std::vector<bool> placed(n, false);
+  std::vector<size_t> order;
+  const auto ready = [&](size_t i) {
+    return !placed[i] && std::all_of(reads[i].begin(), reads[i].end(),
+                                     [&](const StepRead& r) { return placed[r.step]; });
+  };
+  while (order.size() < n) {
+    size_t next = 0;
+    while (next < n && !ready(next)) ++next;
+    if (next == n) fail_cycle(job, reads, placed);
+    placed[next] = true;
+    order.push_back(next);
+  }
+  return order;
+}
+
+}  // namespace
+
+void check_tile(int64_t tile) {
+  if (tile < 16 || tile % 16 != 0)
+    throw Error("run: tile: expected a positive multiple of 16, found " + std::to_string(tile));
+}
+
+StepGraph make_step_graph(const job::JobSpec& job) {
+  check_ids(job);
+  StepGraph graph;
+  std::vector<std::vector<StepRead>> reads;
+  for (const job::StepSpec& step : job.steps) {
+    graph.ops.push_back(build_op(job, step));
+    reads.push_back(steps_read(job, step, *graph.ops.back()));
+    std::vector<size_t> sources;
+    for (const StepRead& read : reads.back())
+      if (std::find(sources.begin(), sources.end(), read.step) == sources.end())
+        sources.push_back(read.step);
+    graph.reads.push_back(std::move(sources));
+  }
+  graph.order = order_steps(job, reads);
+  return graph;
+}
+
+StepGraph check_job(const job::JobSpec& job) {
+  StepGraph graph = make_step_graph(job);
+  detail::check_outputs(job);
+  try {
+    if (job.run.tile) check_tile(*job.run.tile);
+  } catch (const Error& e) {
+    fail_at(job.run.tile_where, e.what());
+  }
+  return graph;
+}
+
+}  // namespace tessera::plan
