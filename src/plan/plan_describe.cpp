@@ -74,13 +74,18 @@ std::string steps_text(const Plan& plan) {
   return out;
 }
 
+/// The container: classic TIFF or BigTIFF for a GeoTIFF, HDF5 (netCDF-4/CF) otherwise.
+std::string_view container_text(const OutputSpec& spec) {
+  if (spec.format == OutputFormat::Hdf5) return "HDF5 (netCDF-4/CF)";
+  return needs_bigtiff(spec) ? "BigTIFF" : "classic TIFF";
+}
+
 std::string outputs_text(const Plan& plan) {
   std::string out;
   for (const PlannedOutput& output : plan.outputs) {
     const OutputSpec& spec = output.spec;
     out += fmt::format("  {}: {} band(s) of {}, {}, {}\n", spec.path, spec.bands,
-                       name_of(spec.type), compression_text(spec.options),
-                       needs_bigtiff(spec) ? "BigTIFF" : "classic TIFF");
+                       name_of(spec.type), compression_text(spec.options), container_text(spec));
   }
   return out;
 }

@@ -79,6 +79,15 @@ TEST(Hdf5Output, PlanCarriesFormatNamesAndCompression) {
   EXPECT_EQ(spec.type, PixelType::Float32);
 }
 
+TEST(Hdf5Output, PlanDescribesTheFileAsHdf5) {
+  const plan::Plan plan = plan::make_plan(parse("path = \"t.h5\"\n"), {dem()});
+  const std::string text = plan.describe(1, 1);
+  EXPECT_NE(text.find("t.h5: 1 band(s) of Float32, no compression, HDF5 (netCDF-4/CF)\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("TIFF"), std::string::npos) << text;
+}
+
 TEST(Hdf5Output, PlanRejectsGeoTiffOnlyOptionsFromTheCommandLine) {
   job::JobSpec job = parse("path = \"t.h5\"\n");
   job.outputs[0].creation_options = {"COMPRESS=ZSTD"};
