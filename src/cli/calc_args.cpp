@@ -197,8 +197,8 @@ std::string calc_usage() {
                     [--co NAME=VALUE ...] [--overwrite] [-q]      (gdal_calc.py's command line)
 
   -A .. -Z FILE     inputs, named A .. Z in the expressions; --A_band N picks band N (default 1)
-  --calc EXPR       one output band each, in order; numpy spellings accepted (README "calc
-                    expressions"): (A-B)/(A+B), A*(A>0), numpy.where(...), logical_and, minimum
+  --calc EXPR       one output band each, in order; numpy spellings accepted (docs/expressions.md):
+                    (A-B)/(A+B), A*(A>0), numpy.where(...), logical_and, minimum
   --type T          Byte, UInt16, Int16, UInt32, Int32, Float32, Float64 (default: as
                     gdal_calc.py, the smallest type holding every input band's type)
   --NoDataValue V   the output's nodata (default: gdal_calc.py's for the type)

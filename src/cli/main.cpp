@@ -155,8 +155,10 @@ int dispatch(const Environment& env, int argc, char** argv) {
   plan->add_option("job", job_path, "the job file (TOML)")->required();
   auto* dem = app.add_subcommand("dem", "gdaldem's modes, with gdaldem's command line");
   dem->prefix_command();
+  dem->set_help_flag();  // gdaldem's usage, not CLI11's (wants_dem_help)
   auto* calc = app.add_subcommand("calc", "map algebra, with gdal_calc.py's command line");
   calc->prefix_command();
+  calc->set_help_flag();  // gdal_calc.py's usage, not CLI11's
   GenerateArgs generate_args;
   auto* gen = add_generate(app, generate_args);
   const std::string first = argc > 1 ? argv[1] : "";

@@ -70,7 +70,7 @@ std::vector<OpEntry> make_registry() {
        {kComputeEdges},
        make_roughness},
       {"calc",
-       "map algebra over bands of named inputs (README \"calc expressions\")",
+       "map algebra over bands of named inputs (docs/expressions.md)",
        {{"expr", "the expression; its names are the job's inputs, name[2] picks band 2 (required)"},
         {"type", "output type: uint8, uint16, int16, uint32, int32, float32 (default), float64"},
         {"nodata", "output nodata value (default: gdal_calc.py's for the type)"}},

@@ -6,7 +6,7 @@ nodata written across tile corners), thresholded by a calc that names the slope 
 `slope > 30`. Fused, the three steps run per tile with no intermediate file; separately, each
 is a job of its own reading the previous one's file. At 1 x 1 the fused files must hold the
 separate jobs' cells exactly, the mean must equal a float64 numpy reference summed in the
-order the README states, and the threshold must give both 0 and 1. At N ranks x 1 and 2
+order docs/jobs.md states, and the threshold must give both 0 and 1. At N ranks x 1 and 2
 threads the fused files must be the 1 x 1 files byte for byte. A second job of focal.mean and
 focal.max on a New Zealand DEM with NaN nodata checks them against numpy in the same way.
 """

@@ -223,11 +223,25 @@ def check_errors(args, tmp):
     print("errors: existing outfile, expression column, grid mismatch")
 
 
+def check_help(args):
+    """--help and -h print gdal_calc.py's and gdaldem's own usage with every flag, and succeed."""
+    for words, first, flag in ((["calc", "--help"], "Usage: tessera calc", "--NoDataValue"),
+                               (["calc", "-h"], "Usage: tessera calc", "--calc EXPR"),
+                               (["dem", "--help"], "Usage: tessera dem", "-compute_edges"),
+                               (["dem", "-h"], "Usage: tessera dem", "-alg")):
+        done = systest.tessera(args, words)
+        if done.returncode != 0 or not done.stdout.startswith(first) or flag not in done.stdout:
+            systest.fail("tessera %s: expected its usage with %s, exit 0\n%s" %
+                         (" ".join(words), flag, done.describe()))
+    print("help: tessera calc and tessera dem print their usage with --help and -h")
+
+
 def main():
     args = systest.parse_args(__doc__)
     args.data = os.path.abspath(args.data)
     tmp = tempfile.mkdtemp(prefix="tessera-calc-")
     try:
+        check_help(args)
         check_ndvi(args, tmp)
         check_l7(args, tmp)
         check_hdf5(args, tmp)

@@ -14,7 +14,7 @@
 namespace tessera::ops {
 
 struct CalcParams {
-  std::string expr;                     ///< the expression text (README "calc expressions")
+  std::string expr;                     ///< the expression text (docs/expressions.md)
   PixelType type = PixelType::Float32;  ///< the output type, uint8 to float64
   std::optional<double> nodata;         ///< the output nodata; gdal_calc.py's default when empty
 };

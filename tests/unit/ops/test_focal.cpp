@@ -1,5 +1,5 @@
 // focal.mean/sum/min/max on synthetic rasters: against a reference computed cell by cell here,
-// the same bits whatever the tiling, nodata and raster edges as the README states.
+// the same bits whatever the tiling, nodata and raster edges as docs/jobs.md states.
 #include <gtest/gtest.h>
 
 #include <algorithm>
