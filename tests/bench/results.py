@@ -17,7 +17,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
-import suite  # noqa: E402  (tests/bench/suite.py: task and tool names)
+import suite_tools  # noqa: E402  (tests/bench/suite_tools.py: task and tool names)
 
 
 def checkout_head():
@@ -31,13 +31,14 @@ def command(doc):
     """The suite's command line as far as the JSON records it."""
     cmd = ["/usr/bin/python3", "tests/bench/suite.py", "--runs", str(doc["runs"]),
            "--sizes", ",".join(str(s) for s in doc["sizes"])]
-    tasks = [t for t in suite.TASKS if t in doc["tasks"]]
-    tools = [t for t in suite.TOOLS if t in doc["tools"]]
-    only = (tasks if tasks != list(suite.TASKS) else []) + (tools if tools != list(suite.TOOLS) else [])
+    tasks = [t for t in suite_tools.TASKS if t in doc["tasks"]]
+    tools = [t for t in suite_tools.TOOLS if t in doc["tools"]]
+    only = ((tasks if tasks != list(suite_tools.TASKS) else [])
+            + (tools if tools != list(suite_tools.TOOLS) else []))
     if only:
         cmd += ["--only", ",".join(only)]
     largest = doc["sizes"][-1]
-    if any(r["size"] == largest and r["task"] == "hillshade-zstd" and r["tool"] in suite.PYTHON_PEERS
+    if any(r["size"] == largest and r["task"] == "hillshade-zstd" and r["tool"] in suite_tools.PYTHON_PEERS
            for r in doc["rows"]):
         cmd.append("--peers-zstd")
     if not doc["checks"]:
@@ -55,8 +56,8 @@ def largest_table(doc):
     """Tasks down, tools across, at the largest size: median seconds; tessera 2x1 with its floor."""
     size = doc["sizes"][-1]
     rows = {(r["task"], r["tool"]): r for r in doc["rows"] if r["size"] == size}
-    tools = [t for t in suite.TOOLS if any(tool == t for _, tool in rows)]
-    head = ["task"] + [suite.tool_label(t, "hillshade") if t != "gdal" else "gdaldem / gdal_calc.py"
+    tools = [t for t in suite_tools.TOOLS if any(tool == t for _, tool in rows)]
+    head = ["task"] + [suite_tools.tool_label(t, "hillshade") if t != "gdal" else "gdaldem / gdal_calc.py"
                        for t in tools]
     if "gdal" in tools:
         head.append("speed-up of 2x1 over gdal")
@@ -67,12 +68,12 @@ def largest_table(doc):
             r = rows.get((task, tool))
             if r is None:
                 cells.append("")
-            elif tool == suite.REFERENCE and r.get("floor_s"):
+            elif tool == suite_tools.REFERENCE and r.get("floor_s"):
                 cells.append(f"{r['wall_s_median']:.2f} ({r['floor_s']:.2f})")
             else:
                 cells.append(f"{r['wall_s_median']:.2f}")
         if "gdal" in tools:
-            peer, ref = rows.get((task, "gdal")), rows.get((task, suite.REFERENCE))
+            peer, ref = rows.get((task, "gdal")), rows.get((task, suite_tools.REFERENCE))
             cells.append(f"{peer['wall_s_median'] / ref['wall_s_median']:.1f}x" if peer and ref else "")
         lines.append("| " + " | ".join(cells) + " |")
     return size, lines
@@ -97,7 +98,7 @@ def checks(doc):
              "that are nodata in one only.", "",
              "| task | tool | largest difference | nodata in one only | type |", "|---|---|---|---|---|"]
     for c in doc["checks"]:
-        label = suite.tool_label(c["tool"], c["task"])
+        label = suite_tools.tool_label(c["tool"], c["task"])
         if "error" in c:
             lines.append(f"| {c['task']} | {label} | {c['error']} | | |")
             continue

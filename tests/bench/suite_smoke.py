@@ -11,7 +11,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import results  # noqa: E402  (tests/bench/results.py)
-import suite  # noqa: E402
+import suite_tools  # noqa: E402
 
 # Largest difference from tessera 2x1's cells each way may show (float32 arithmetic, rounding).
 TOLERANCE = {"hillshade": 1.0, "hillshade-zstd": 1.0, "slope": 1e-3, "ndvi": 1e-6}
@@ -60,14 +60,14 @@ def check_page(doc):
 def check_rows(doc, size):
     problems = []
     have = {(r["size"], r["task"], r["tool"]): r for r in doc["rows"]}
-    for task in suite.TASKS:
-        for tool in suite.TOOLS:
+    for task in suite_tools.TASKS:
+        for tool in suite_tools.TOOLS:
             r = have.get((size, task, tool))
             if r is None:
                 problems.append(f"no row for {task} {tool}")
             elif not (r["wall_s_median"] > 0 and r["peak_rss_mb_max"] > 0):
                 problems.append(f"{task} {tool}: no time or RSS: {r}")
-            elif tool in suite.TESSERA_CONFIGS and not r["floor_s"] > 0:
+            elif tool in suite_tools.TESSERA_CONFIGS and not r["floor_s"] > 0:
                 problems.append(f"{task} {tool}: no floor")
     if not doc["mpirun_startup_s_median"] > 0:
         problems.append("no mpirun start-up time")
@@ -76,7 +76,7 @@ def check_rows(doc, size):
 
 def check_targets(doc):
     names = [t["target"] for t in doc["targets"]]
-    expected = 2 * len(suite.TASKS) + 1  # speed-up and rank scaling per task, RSS per rank
+    expected = 2 * len(suite_tools.TASKS) + 1  # speed-up and rank scaling per task, RSS per rank
     if len(names) != expected or any(not isinstance(t["pass"], bool) for t in doc["targets"]):
         return [f"expected {expected} targets with PASS/FAIL, got {names}"]
     scaling = [t for t in doc["targets"] if "2 ranks" in t["target"]]
@@ -90,9 +90,9 @@ def check_targets(doc):
 def check_outputs(doc):
     problems = []
     have = {(c["task"], c["tool"]): c for c in doc["checks"]}
-    for task in suite.TASKS:
-        for tool in suite.TOOLS:
-            if tool == suite.REFERENCE:
+    for task in suite_tools.TASKS:
+        for tool in suite_tools.TOOLS:
+            if tool == suite_tools.REFERENCE:
                 continue
             c = have.get((task, tool))
             if c is None:
