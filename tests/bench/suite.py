@@ -2,7 +2,8 @@
 and dask.array as Python users write them. Prints a table and the targets, writes JSON and a PNG chart.
 
     /usr/bin/python3 tests/bench/suite.py [--runs 3] [--sizes 8000,16000] [--dir /tmp/tessera-bench]
-        [--only TASK|TOOL,...] [--tessera build/src/tessera] [--check-size 1000] [--json F] [--png F]
+        [--only TASK|TOOL,...] [--tessera build/src/tessera] [--baseline BINARY] [--check-size 1000]
+        [--json F] [--png F]
 
 Inputs are generated once and cached by size in --dir (tests/bench/inputs.py): a Float32 DEM
 by `tessera generate` and two UInt16 bands (nir, red; nodata 65535). At the largest size every
@@ -23,6 +24,10 @@ Tools:
                   `mpirun -n RANKS --bind-to none` with OMP_NUM_THREADS=THREADS; its peak RSS per
                   rank from --report (dem) or the summary's min/max rows (calc)
   gdal            gdaldem or gdal_calc.py
+  base-1x1, base-2x1   with --baseline BINARY: tessera-1x1's and tessera-2x1's command lines with
+                  BINARY (another build of tessera), each run next to its tessera tool, base first
+                  in every other repetition; a side-by-side table gives each pair's medians, their
+                  ratio new/base and their spread (min-max over the repetitions)
   numpy, rasterio, dask   tests/bench/peers.py (whole array; block windows on a 2-thread
                   ThreadPoolExecutor; map_overlap depth 1 on 2 threads); same formulas;
                   on hillshade-zstd only with --peers-zstd (it adds GDAL's ZSTD encoder, which
@@ -47,8 +52,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from suite_output import write_json, write_png  # noqa: E402  (tests/bench/suite_output.py)
 from suite_report import print_report, summarise, targets  # noqa: E402
-from suite_tools import (PYTHON_PEERS, REFERENCE, TASKS, TOOLS, Inputs, compare, copy_floor,  # noqa: E402
-                         startup_seconds, time_tool, tool_label, warm)
+from suite_tools import (ALL_TOOLS, BASE_TOOLS, PYTHON_PEERS, REFERENCE, TASKS, TOOLS, Inputs,  # noqa: E402
+                         compare, copy_floor, run_order, startup_seconds, time_tool, tool_label, warm)
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
@@ -62,8 +67,12 @@ def parse_args():
     p.add_argument("--dir", default=os.environ.get("TESSERA_BENCH_DIR", "/tmp/tessera-bench"),
                    help="cache of generated inputs and where outputs go (default /tmp/tessera-bench)")
     p.add_argument("--only", default="", help="comma-separated tasks and/or tools to run "
-                   f"(tasks: {', '.join(TASKS)}; tools: {', '.join(TOOLS)}); tessera-2x1 always runs")
+                   f"(tasks: {', '.join(TASKS)}; tools: {', '.join(TOOLS)}; with --baseline also "
+                   f"{', '.join(BASE_TOOLS)}); tessera-2x1 always runs")
     p.add_argument("--tessera", default=os.path.join(ROOT, "build", "src", "tessera"))
+    p.add_argument("--baseline", metavar="BINARY",
+                   help="another tessera binary, timed in the same run as base-1x1 and base-2x1 "
+                        "beside tessera-1x1 and tessera-2x1 (the same command lines)")
     p.add_argument("--mpiexec", default="mpirun")
     p.add_argument("--peers-zstd", action="store_true",
                    help="run the Python peers on hillshade-zstd too (about 2 more minutes a "
@@ -79,20 +88,27 @@ def parse_args():
     args = p.parse_args()
     args.sizes = sorted({int(s) for s in args.sizes.split(",") if s})
     names = [n for n in args.only.split(",") if n]
-    unknown = [n for n in names if n not in TASKS + TOOLS]
+    tools = ALL_TOOLS if args.baseline else TOOLS
+    unknown = [n for n in names if n not in TASKS + tools]
     if unknown:
-        p.error(f"--only: unknown {', '.join(unknown)} (tasks: {', '.join(TASKS)}; tools: {', '.join(TOOLS)})")
+        needs = " (base tools need --baseline)" if set(unknown) & set(BASE_TOOLS) else ""
+        p.error(f"--only: unknown {', '.join(unknown)}{needs} (tasks: {', '.join(TASKS)}; "
+                f"tools: {', '.join(tools)})")
     args.tasks = [t for t in TASKS if t in names] or list(TASKS)
-    args.tools = [t for t in TOOLS if t in names or t == REFERENCE] if set(names) & set(TOOLS) else list(TOOLS)
+    args.tools = [t for t in tools if t in names or t == REFERENCE] if set(names) & set(tools) else list(tools)
     if args.check_size:
         args.check_size = min(args.check_size, args.sizes[-1])
     args.json = args.json or os.path.join(args.dir, "suite.json")
     args.png = args.png or os.path.join(args.dir, "suite.png")
     if not os.access(args.tessera, os.X_OK):
         p.error(f"no tessera at {args.tessera} (build it or pass --tessera)")
+    if args.baseline and not os.access(args.baseline, os.X_OK):
+        p.error(f"--baseline: {args.baseline} is not an executable")
     return args
 
+
 def log(text):
+    """One line of progress on stderr."""
     print(text, file=sys.stderr, flush=True)
 
 
@@ -116,10 +132,11 @@ def tools_for(args, size, task):
 
 
 def run_task(args, work, m, size, files, task, tools, run, keep):
-    """Every tool on one task, interleaved, then the copy floor; the outputs when `keep`."""
+    """Every tool on one task, interleaved (in the order of repetition `run`), then the copy floor;
+    the outputs when `keep`."""
     warm(files)
     outs = {}
-    for tool in tools:
+    for tool in run_order(tools, run):
         wall, rss, out, encode = time_tool(args, work, tool, task, files)
         log(f"  {size} {task:15} {tool_label(tool, task):18} {wall:7.2f} s  RSS MB {[round(r) for r in rss]}")
         m.runs.append({"size": size, "task": task, "tool": tool, "run": run, "wall_s": wall, "rss_mb": rss,
@@ -131,19 +148,22 @@ def run_task(args, work, m, size, files, task, tools, run, keep):
             os.remove(out)
     m.floors.append({"size": size, "task": task, "run": run, **copy_floor(files, out_bytes, work)})
     if keep:
-        check_outputs(m, size, task, outs)
+        check_outputs(m, size, task, {tool: outs[tool] for tool in tools})
     for out in outs.values():
         if os.path.exists(out):
             os.remove(out)
 
 
 def check_outputs(m, size, task, outs):
+    """Compares every output but the reference's with the reference's."""
     for tool, out in outs.items():
         if tool != REFERENCE:
             m.checks.append({"size": size, "task": task, "tool": tool, **compare(out, outs[REFERENCE])})
 
 
 def measure(args, work):
+    """Every repetition at every size, then the output checks (at --check-size, in a run of their
+    own when it is not the largest size)."""
     m = Measurements()
     sets = {size: Inputs(args, size) for size in args.sizes}
     largest = args.sizes[-1]

@@ -1,14 +1,16 @@
-"""The suite's files (tests/bench/suite.py): the JSON of every run, median, target and check, and
-the PNG chart of the largest size."""
+"""The suite's files (tests/bench/suite.py): the JSON of every run, median, target and check (and
+with --baseline the side-by-side pairs), and the PNG chart of the largest size."""
 import json
 import os
 import platform
 import statistics
 
-from suite_report import TARGET_RSS_MB, copy_speeds, cpu_description, row
-from suite_tools import NDVI_EXPR, REFERENCE, TOOLS, ZSTD_CO, tool_label
+from suite_report import TARGET_RSS_MB, copy_speeds, cpu_description, row, side_by_side
+from suite_tools import ALL_TOOLS, NDVI_EXPR, REFERENCE, ZSTD_CO, tool_label
+
 
 def write_json(args, m, rows, goals, started, load_start):
+    """The run as JSON at --json: settings, CPU and load, every raw run, the rows, targets and checks."""
     doc = {
         "suite": "tests/bench/suite.py", "date": started, "host": platform.node(),
         "cpu": cpu_description(), "cores": os.cpu_count(), "load_average_start": load_start, "load_average_end": os.getloadavg()[0],
@@ -18,6 +20,9 @@ def write_json(args, m, rows, goals, started, load_start):
         "copy_speed": copy_speeds(m), "floors": m.floors, "rows": rows, "targets": goals,
         "checks": m.checks, "raw": m.runs,
     }
+    if args.baseline:
+        doc["baseline"] = {"binary": args.baseline, "tessera": args.tessera, "size": args.sizes[-1],
+                           "pairs": side_by_side(args, rows)}
     with open(args.json, "w") as f:
         json.dump(doc, f, indent=1)
 
@@ -31,7 +36,7 @@ def write_png(args, rows):
 
     size = args.sizes[-1]
     shown = [r for r in rows if r["size"] == size]
-    tools = [t for t in TOOLS if any(r["tool"] == t for r in shown)]
+    tools = [t for t in ALL_TOOLS if any(r["tool"] == t for r in shown)]
     fig, axes = plt.subplots(2, 1, figsize=(13, 8), sharex=True)
     width = 0.8 / len(tools)
     for i, tool in enumerate(tools):

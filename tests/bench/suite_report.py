@@ -1,10 +1,11 @@
 """The suite's summary (tests/bench/suite.py): one row of medians per size, task and tool, the
-targets with their PASS/FAIL and bounds, and the report printed on stdout."""
+targets with their PASS/FAIL and bounds, tessera against the baseline side by side, and the report
+printed on stdout."""
 import os
 import platform
 import statistics
 
-from suite_tools import REFERENCE, TESSERA_CONFIGS, TOOLS, ZSTD_LEVEL, tool_label
+from suite_tools import ALL_TOOLS, BASE_TOOLS, REFERENCE, TESSERA_CONFIGS, ZSTD_LEVEL, mpi_config, tool_label
 
 TARGET_SPEEDUP = {"hillshade": 8.0, "slope": 8.0, "hillshade-zstd": 4.0, "ndvi": 8.0}
 TARGET_RSS_MB = 300.0
@@ -17,7 +18,7 @@ def summarise(args, m):
     for size in args.sizes:
         for task in args.tasks:
             floors = [f["read_s"] + f["write_s"] for f in m.floors if f["size"] == size and f["task"] == task]
-            for tool in TOOLS:
+            for tool in ALL_TOOLS:
                 sel = [r for r in m.runs if (r["size"], r["task"], r["tool"]) == (size, task, tool)]
                 if not sel:
                     continue
@@ -28,7 +29,7 @@ def summarise(args, m):
                              "wall_s": walls, "wall_s_median": statistics.median(walls),
                              "encode_s_median": statistics.median(encodes) if encodes else None,
                              "peak_rss_mb": [round(v, 1) for v in rss], "peak_rss_mb_max": round(max(rss), 1),
-                             "floor_s": statistics.median(floors) if tool in TESSERA_CONFIGS else None})
+                             "floor_s": statistics.median(floors) if mpi_config(tool) else None})
             reference = row(rows, size, task, REFERENCE)
             for r in rows:
                 if (r["size"], r["task"]) == (size, task):
@@ -50,6 +51,7 @@ def encode_bound(goal, peer, ref, startup):
 
 
 def row(rows, size, task, tool):
+    """The row of `tool` on `task` at `size`, or None."""
     return next((r for r in rows if (r["size"], r["task"], r["tool"]) == (size, task, tool)), None)
 
 
@@ -106,6 +108,8 @@ def print_report(args, m, rows, goals):
         floor = f"{r['floor_s']:8.3f} {r['wall_s_median'] / r['floor_s']:6.1f}x" if r["floor_s"] else ""
         print(f"{r['size']:>6} {r['task']:15} {r['label']:18} {r['wall_s_median']:8.2f} "
               f"{r['ratio_to_tessera_2x1']:6.2f} {rss:>16} {floor}")
+    if args.baseline:
+        print_side_by_side(args, side_by_side(args, rows))
     print("targets (largest size, medians, same run):")
     for g in goals:
         print(f"  {'PASS' if g['pass'] else 'FAIL'}  {g['target']}: {g['measured']}")
@@ -118,6 +122,45 @@ def print_report(args, m, rows, goals):
                 continue
             print(f"  {c['task']:15} {tool_label(c['tool'], c['task']):18} {c['max_abs_diff']:.3g} "
                   f"{c['nodata_in_one_only']:>8} {c['type']}{'' if c['same_type'] else ' (type differs)'}")
+
+
+def side_by_side(args, rows):
+    """With --baseline, at the largest size: for each task and each tessera tool that ran with the
+    base tool mirroring it, the wall seconds of both (median, min and max over the repetitions)
+    and the ratio of the medians new/base (under 1: tessera is faster than the baseline)."""
+    size, pairs = args.sizes[-1], []
+    for task in args.tasks:
+        for base, new in BASE_TOOLS.items():
+            ours, theirs = row(rows, size, task, new), row(rows, size, task, base)
+            if ours and theirs:
+                pairs.append({"task": task, "config": new.split("-")[1], "tessera_s": spread(ours),
+                              "base_s": spread(theirs), "ratio": ours["wall_s_median"] / theirs["wall_s_median"]})
+    return pairs
+
+
+def spread(r):
+    """A row's wall seconds: the median and the range over the repetitions."""
+    return {"median": r["wall_s_median"], "min": min(r["wall_s"]), "max": max(r["wall_s"])}
+
+
+def print_side_by_side(args, pairs):
+    """One line per task: for 1x1 and 2x1, tessera's and the baseline's median (min-max), new/base."""
+    configs = [c for c in ("1x1", "2x1") if any(p["config"] == c for p in pairs)]
+    print(f"tessera against the baseline at {args.sizes[-1]} x {args.sizes[-1]} cells, wall s: median (min-max) of "
+          f"{args.runs} run(s); new/base under 1: tessera is faster")
+    print(f"  tessera: {args.tessera}\n  base:    {args.baseline}")
+    print(f"{'task':15}" + "".join(f" {'tessera ' + c:>22} {'base ' + c:>22} {'new/base':>9}" for c in configs))
+    for task in args.tasks:
+        line = f"{task:15}"
+        for c in configs:
+            p = next((p for p in pairs if (p["task"], p["config"]) == (task, c)), None)
+            line += f" {shown(p['tessera_s']):>22} {shown(p['base_s']):>22} {p['ratio']:9.2f}" if p else " " * 56
+        print(line.rstrip())
+
+
+def shown(seconds):
+    """A spread() as `median (min-max)`."""
+    return f"{seconds['median']:.2f} ({seconds['min']:.2f}-{seconds['max']:.2f})"
 
 
 def cpu_description():
@@ -143,6 +186,7 @@ def cpu_description():
 
 
 def copy_speeds(m):
+    """Read and write speeds (GB/s) over every copy floor measured."""
     read = sum(f["read_bytes"] for f in m.floors) / sum(f["read_s"] for f in m.floors)
     write = sum(f["write_bytes"] for f in m.floors) / sum(f["write_s"] for f in m.floors)
     return {"read_gb_s": read / 1e9, "write_gb_s": write / 1e9}

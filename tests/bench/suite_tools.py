@@ -16,6 +16,10 @@ TASKS = ("hillshade", "slope", "hillshade-zstd", "ndvi")
 TESSERA_CONFIGS = {"tessera-1x1": (1, 1), "tessera-1x2": (1, 2), "tessera-2x1": (2, 1)}
 TOOLS = ("tessera-1x1", "tessera-1x2", "tessera-2x1", "gdal", "numpy", "rasterio", "dask")
 PYTHON_PEERS = ("numpy", "rasterio", "dask")
+# With --baseline: each base tool runs the command line of the tessera tool it mirrors with the
+# baseline's binary. ALL_TOOLS is the order of running and printing: each next to its mirror.
+BASE_TOOLS = {"base-1x1": "tessera-1x1", "base-2x1": "tessera-2x1"}
+ALL_TOOLS = ("tessera-1x1", "base-1x1", "tessera-1x2", "tessera-2x1", "base-2x1") + TOOLS[3:]
 REFERENCE = "tessera-2x1"
 ZSTD_LEVEL = 9
 ZSTD_CO = ["-co", "TILED=YES", "-co", "COMPRESS=ZSTD", "-co", "PREDICTOR=2", "-co", f"ZSTD_LEVEL={ZSTD_LEVEL}"]
@@ -23,14 +27,33 @@ NDVI_EXPR = "(A.astype(float)-B)/(A.astype(float)+B)"
 
 
 def mpi_env(threads=1):
+    """The environment of an mpirun launch: OMP_NUM_THREADS=threads, running as root allowed."""
     return dict(os.environ, OMP_NUM_THREADS=str(threads), **inputs.MPI_ENV)
 
 
 def tool_label(tool, task):
+    """The name a tool is shown by on `task` (gdal is gdaldem or gdal_calc.py)."""
     if tool == "gdal":
         return "gdal_calc.py" if task == "ndvi" else "gdaldem"
     return {"rasterio": "rasterio+futures", "dask": "dask map_overlap" if task != "ndvi" else "dask.array",
             "numpy": "numpy whole array"}.get(tool, tool.replace("-", " "))
+
+
+def mpi_config(tool):
+    """(ranks, threads) of a tool run under mpirun (tessera's or the baseline's), else None."""
+    return TESSERA_CONFIGS.get(BASE_TOOLS.get(tool, tool))
+
+
+def run_order(tools, run):
+    """`tools` in the order of repetition `run`: in the odd ones each base tool runs before the
+    tessera tool it mirrors, so that neither of the two always runs first."""
+    order = list(tools)
+    if run % 2:
+        for base, mirrored in BASE_TOOLS.items():
+            if base in order and mirrored in order:
+                i, j = order.index(mirrored), order.index(base)
+                order[i], order[j] = order[j], order[i]
+    return order
 
 
 class Inputs:
@@ -45,9 +68,11 @@ class Inputs:
 
 
 def tessera_command(args, tool, task, files, out, report):
-    """The command line and environment of one tessera run; --report only where it is taken."""
-    ranks, threads = TESSERA_CONFIGS[tool]
-    launch = [args.mpiexec, "-n", str(ranks), "--bind-to", "none", args.tessera]
+    """The command line and environment of one run of tessera or of the baseline (a base tool);
+    --report only where it is taken."""
+    ranks, threads = mpi_config(tool)
+    binary = args.baseline if tool in BASE_TOOLS else args.tessera
+    launch = [args.mpiexec, "-n", str(ranks), "--bind-to", "none", binary]
     if task == "ndvi":
         cmd = launch + ["calc", "-A", files[0], "-B", files[1], f"--calc={NDVI_EXPR}", "--type=Float32",
                         "--outfile", out]
@@ -96,13 +121,13 @@ def time_tool(args, work, tool, task, files):
         if os.path.exists(path):
             os.remove(path)
     os.sync()
-    if tool in TESSERA_CONFIGS:
+    if mpi_config(tool):
         cmd, env = tessera_command(args, tool, task, files, out, report)
         wall, stdout = run_checked(cmd, env, args.timeout)
         if os.path.exists(report):
             ranks = json.load(open(report))["per_rank"]
             return wall, [r["peak_rss_mb"] for r in ranks], out, sum(r["encode_s"] for r in ranks)
-        return wall, summary_rss(stdout)[-TESSERA_CONFIGS[tool][0]:], out, None
+        return wall, summary_rss(stdout)[-mpi_config(tool)[0]:], out, None
     rss_file = os.path.join(work, "rss")
     cmd = ["/usr/bin/time", "-f", "%M", "-o", rss_file] + peer_command(tool, task, files, out)
     wall, _ = run_checked(cmd, dict(os.environ), args.timeout)
