@@ -146,10 +146,12 @@ def spread(r):
 def print_side_by_side(args, pairs):
     """One line per task: for 1x1 and 2x1, tessera's and the baseline's median (min-max), new/base."""
     configs = [c for c in ("1x1", "2x1") if any(p["config"] == c for p in pairs)]
-    print(f"tessera against the baseline at {args.sizes[-1]} x {args.sizes[-1]} cells, wall s: median (min-max) of "
-          f"{args.runs} run(s); new/base under 1: tessera is faster")
+    size = args.sizes[-1]
+    print(f"tessera against the baseline at {size} x {size} cells, wall s: median (min-max) of {args.runs} "
+          "run(s); new/base under 1: tessera is faster")
     print(f"  tessera: {args.tessera}\n  base:    {args.baseline}")
-    print(f"{'task':15}" + "".join(f" {'tessera ' + c:>22} {'base ' + c:>22} {'new/base':>9}" for c in configs))
+    print(f"{'task':15}" + "".join(f" {'tessera ' + c:>22} {'base ' + c:>22} {'new/base':>9}"
+                                   for c in configs))
     for task in args.tasks:
         line = f"{task:15}"
         for c in configs:

@@ -68,7 +68,8 @@ def run_baseline(args, work):
     if orders != [tools, ["base-1x1", "tessera-1x1", "base-2x1", "tessera-2x1", "gdal"]]:
         problems.append(f"tessera and base not alternating between repetitions: {orders}")
     out_json = os.path.join(work, "baseline.json")
-    cmd += ["--runs", "1", "--baseline", args.tessera, "--json", out_json, "--png", os.path.join(work, "baseline.png")]
+    cmd += ["--runs", "1", "--baseline", args.tessera, "--json", out_json,
+            "--png", os.path.join(work, "baseline.png")]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     print(done.stdout)
     if done.returncode != 0:
