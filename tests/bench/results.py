@@ -5,8 +5,9 @@
 DATE is the run's day (the JSON's `date`); REV is the tessera commit that was measured. The
 suite's JSON does not record it: give --rev, or the page names the checkout's HEAD at the time of
 rendering and says so. The page holds the command (rebuilt from what the JSON records), the
-host's CPU and load, mpirun's start-up, the copy speed, a table of the largest size, every row,
-the targets and the output checks. Notes on what the figures mean are added by hand below it.
+host's CPU and load, mpirun's start-up, the copy speed, a table of the largest size (with
+--baseline, tessera against the baseline side by side), every row, the targets and the output
+checks. Notes on what the figures mean are added by hand below it.
 """
 import argparse
 import json
@@ -17,7 +18,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
-import suite  # noqa: E402  (tests/bench/suite.py: task and tool names)
+import suite_tools  # noqa: E402  (tests/bench/suite_tools.py: task and tool names)
 
 
 def checkout_head():
@@ -31,13 +32,16 @@ def command(doc):
     """The suite's command line as far as the JSON records it."""
     cmd = ["/usr/bin/python3", "tests/bench/suite.py", "--runs", str(doc["runs"]),
            "--sizes", ",".join(str(s) for s in doc["sizes"])]
-    tasks = [t for t in suite.TASKS if t in doc["tasks"]]
-    tools = [t for t in suite.TOOLS if t in doc["tools"]]
-    only = (tasks if tasks != list(suite.TASKS) else []) + (tools if tools != list(suite.TOOLS) else [])
+    if "baseline" in doc:
+        cmd += ["--baseline", doc["baseline"]["binary"]]
+    known = suite_tools.ALL_TOOLS if "baseline" in doc else suite_tools.TOOLS
+    tasks = [t for t in suite_tools.TASKS if t in doc["tasks"]]
+    tools = [t for t in known if t in doc["tools"]]
+    only = (tasks if tasks != list(suite_tools.TASKS) else []) + (tools if tools != list(known) else [])
     if only:
         cmd += ["--only", ",".join(only)]
     largest = doc["sizes"][-1]
-    if any(r["size"] == largest and r["task"] == "hillshade-zstd" and r["tool"] in suite.PYTHON_PEERS
+    if any(r["size"] == largest and r["task"] == "hillshade-zstd" and r["tool"] in suite_tools.PYTHON_PEERS
            for r in doc["rows"]):
         cmd.append("--peers-zstd")
     if not doc["checks"]:
@@ -55,8 +59,8 @@ def largest_table(doc):
     """Tasks down, tools across, at the largest size: median seconds; tessera 2x1 with its floor."""
     size = doc["sizes"][-1]
     rows = {(r["task"], r["tool"]): r for r in doc["rows"] if r["size"] == size}
-    tools = [t for t in suite.TOOLS if any(tool == t for _, tool in rows)]
-    head = ["task"] + [suite.tool_label(t, "hillshade") if t != "gdal" else "gdaldem / gdal_calc.py"
+    tools = [t for t in suite_tools.ALL_TOOLS if any(tool == t for _, tool in rows)]
+    head = ["task"] + [suite_tools.tool_label(t, "hillshade") if t != "gdal" else "gdaldem / gdal_calc.py"
                        for t in tools]
     if "gdal" in tools:
         head.append("speed-up of 2x1 over gdal")
@@ -67,15 +71,39 @@ def largest_table(doc):
             r = rows.get((task, tool))
             if r is None:
                 cells.append("")
-            elif tool == suite.REFERENCE and r.get("floor_s"):
+            elif tool == suite_tools.REFERENCE and r.get("floor_s"):
                 cells.append(f"{r['wall_s_median']:.2f} ({r['floor_s']:.2f})")
             else:
                 cells.append(f"{r['wall_s_median']:.2f}")
         if "gdal" in tools:
-            peer, ref = rows.get((task, "gdal")), rows.get((task, suite.REFERENCE))
+            peer, ref = rows.get((task, "gdal")), rows.get((task, suite_tools.REFERENCE))
             cells.append(f"{peer['wall_s_median'] / ref['wall_s_median']:.1f}x" if peer and ref else "")
         lines.append("| " + " | ".join(cells) + " |")
     return size, lines
+
+
+def baseline_table(doc):
+    """With --baseline: per task, tessera's and the baseline's median (min-max) seconds at 1x1 and
+    2x1, and the ratio of the medians new/base."""
+    base = doc["baseline"]
+    configs = [c for c in ("1x1", "2x1") if any(p["config"] == c for p in base["pairs"])]
+    lines = [f"tessera (`{base['tessera']}`) against the baseline (`{base['binary']}`) at {base['size']} x "
+             f"{base['size']} cells: median seconds (min-max over the runs); new/base under 1: tessera "
+             "is faster.", "",
+             "| task | " + " | ".join(f"tessera {c} | base {c} | new/base" for c in configs) + " |",
+             "|---|" + "---|---|---|" * len(configs)]
+    for task in doc["tasks"]:
+        cells = [task]
+        for c in configs:
+            p = next((p for p in base["pairs"] if (p["task"], p["config"]) == (task, c)), None)
+            cells += [spread(p["tessera_s"]), spread(p["base_s"]), f"{p['ratio']:.2f}"] if p else ["", "", ""]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def spread(seconds):
+    """Median (min-max) of a side-by-side pair's seconds."""
+    return f"{seconds['median']:.2f} ({seconds['min']:.2f}-{seconds['max']:.2f})"
 
 
 def all_rows(doc):
@@ -97,7 +125,7 @@ def checks(doc):
              "that are nodata in one only.", "",
              "| task | tool | largest difference | nodata in one only | type |", "|---|---|---|---|---|"]
     for c in doc["checks"]:
-        label = suite.tool_label(c["tool"], c["task"])
+        label = suite_tools.tool_label(c["tool"], c["task"])
         if "error" in c:
             lines.append(f"| {c['task']} | {label} | {c['error']} | | |")
             continue
@@ -127,6 +155,8 @@ def render(doc, rev, rev_note):
            f"## {size} x {size} cells", "",
            f"Medians of {doc['runs']} run(s), seconds; tessera 2x1's copy floor in brackets.", ""]
     out += table
+    if "baseline" in doc:
+        out += ["", "## Against the baseline", ""] + baseline_table(doc)
     out += ["", "## Targets", "", "At the largest size, medians of the same run.", ""]
     out += [f"- {'PASS' if g['pass'] else 'FAIL'}: {g['target']}: {g['measured']}" for g in doc["targets"]]
     out += ["", "## Every row", ""] + all_rows(doc)

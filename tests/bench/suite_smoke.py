@@ -1,5 +1,6 @@
 """Smoke test of tests/bench/suite.py at a tiny size: every row, target, check and the chart are there,
-and the Python peers compute what tessera computes (so the suite cannot rot unnoticed)."""
+and the Python peers compute what tessera computes (so the suite cannot rot unnoticed); then
+--baseline, with tessera as its own baseline on one task."""
 import argparse
 import json
 import os
@@ -11,10 +12,12 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import results  # noqa: E402  (tests/bench/results.py)
-import suite  # noqa: E402
+import suite_tools  # noqa: E402
 
 # Largest difference from tessera 2x1's cells each way may show (float32 arithmetic, rounding).
 TOLERANCE = {"hillshade": 1.0, "hillshade-zstd": 1.0, "slope": 1e-3, "ndvi": 1e-6}
+# The --baseline run: one task, and base-2x1 beside tessera-2x1 (which always runs), to stay cheap.
+BASELINE_ONLY = "hillshade,base-2x1"
 
 
 def main():
@@ -26,11 +29,12 @@ def main():
     work = tempfile.mkdtemp(prefix="suite-smoke.")
     try:
         problems = run_and_check(args, work)
+        problems += run_baseline(args, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if problems:
         sys.exit("FAILED:\n  " + "\n  ".join(problems))
-    print("suite smoke test: every row, target, check and the PNG present")
+    print("suite smoke test: every row, target, check and the PNG present; --baseline side by side")
 
 
 def run_and_check(args, work):
@@ -50,6 +54,55 @@ def run_and_check(args, work):
     return problems
 
 
+def run_baseline(args, work):
+    """suite.py --baseline with tessera as the baseline, on hillshade, one run, at the size (and on
+    the inputs) of the first run; that without --baseline the base tools are refused; and the order
+    of the tools in the repetitions (tessera first in the even ones, base first in the odd ones)."""
+    cmd = [sys.executable, os.path.join(HERE, "suite.py"), "--sizes", str(args.size), "--dir", work,
+           "--tessera", args.tessera, "--mpiexec", args.mpiexec, "--only", BASELINE_ONLY]
+    refused = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    problems = [] if refused.returncode == 2 and "need --baseline" in refused.stderr else [
+        f"--only {BASELINE_ONLY} without --baseline: exit {refused.returncode}, {refused.stderr}"]
+    tools = ["tessera-1x1", "base-1x1", "tessera-2x1", "base-2x1", "gdal"]
+    orders = [suite_tools.run_order(tools, run) for run in (0, 1)]
+    if orders != [tools, ["base-1x1", "tessera-1x1", "base-2x1", "tessera-2x1", "gdal"]]:
+        problems.append(f"tessera and base not alternating between repetitions: {orders}")
+    out_json = os.path.join(work, "baseline.json")
+    cmd += ["--runs", "1", "--baseline", args.tessera, "--json", out_json,
+            "--png", os.path.join(work, "baseline.png")]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    print(done.stdout)
+    if done.returncode != 0:
+        return problems + [f"{' '.join(cmd)} exited {done.returncode}:\n{done.stderr}"]
+    return problems + check_baseline(json.load(open(out_json)), done.stdout)
+
+
+def check_baseline(doc, stdout):
+    """base-2x1's row (RSS of both ranks) and output (tessera 2x1's cells: the same binary), run
+    after tessera 2x1, and the side-by-side pair in the JSON, on stdout and the page."""
+    problems = []
+    r = next((r for r in doc["rows"] if r["tool"] == "base-2x1"), None)
+    if r is None or not r["wall_s_median"] > 0 or len(r["peak_rss_mb"]) != 2:
+        problems.append(f"base-2x1: no row, time or peak RSS of both ranks: {r}")
+    c = next((c for c in doc["checks"] if c["tool"] == "base-2x1"), None)
+    if c is None or "error" in c or c["max_abs_diff"] or c["nodata_in_one_only"]:
+        problems.append(f"base-2x1: output differs from tessera 2x1's (the same binary): {c}")
+    if [r["tool"] for r in doc["raw"]] != ["tessera-2x1", "base-2x1"]:
+        problems.append(f"expected tessera 2x1 then base 2x1, ran {[r['tool'] for r in doc['raw']]}")
+    pairs = doc.get("baseline", {}).get("pairs", [])
+    spreads = [p[k] for p in pairs for k in ("tessera_s", "base_s")]
+    if ([(p["task"], p["config"]) for p in pairs] != [("hillshade", "2x1")]
+            or any(not 0 < s["min"] <= s["median"] <= s["max"] for s in spreads)
+            or any(not p["ratio"] > 0 for p in pairs)):
+        problems.append(f"side-by-side pairs: expected hillshade 2x1 with its spreads, got {pairs}")
+    if "tessera against the baseline" not in stdout:
+        problems.append("no side-by-side table on stdout")
+    page = results.render(dict(doc, json="baseline.json"), "smoke", "")
+    if "## Against the baseline" not in page or f"--baseline {doc['baseline']['binary']}" not in page:
+        problems.append("results.py: no side-by-side table or no --baseline in the command")
+    return problems
+
+
 def check_page(doc):
     """tests/bench/results.py renders the JSON as a results page holding every target."""
     page = results.render(dict(doc, json="suite.json"), "smoke", "")
@@ -60,14 +113,14 @@ def check_page(doc):
 def check_rows(doc, size):
     problems = []
     have = {(r["size"], r["task"], r["tool"]): r for r in doc["rows"]}
-    for task in suite.TASKS:
-        for tool in suite.TOOLS:
+    for task in suite_tools.TASKS:
+        for tool in suite_tools.TOOLS:
             r = have.get((size, task, tool))
             if r is None:
                 problems.append(f"no row for {task} {tool}")
             elif not (r["wall_s_median"] > 0 and r["peak_rss_mb_max"] > 0):
                 problems.append(f"{task} {tool}: no time or RSS: {r}")
-            elif tool in suite.TESSERA_CONFIGS and not r["floor_s"] > 0:
+            elif tool in suite_tools.TESSERA_CONFIGS and not r["floor_s"] > 0:
                 problems.append(f"{task} {tool}: no floor")
     if not doc["mpirun_startup_s_median"] > 0:
         problems.append("no mpirun start-up time")
@@ -76,7 +129,7 @@ def check_rows(doc, size):
 
 def check_targets(doc):
     names = [t["target"] for t in doc["targets"]]
-    expected = 2 * len(suite.TASKS) + 1  # speed-up and rank scaling per task, RSS per rank
+    expected = 2 * len(suite_tools.TASKS) + 1  # speed-up and rank scaling per task, RSS per rank
     if len(names) != expected or any(not isinstance(t["pass"], bool) for t in doc["targets"]):
         return [f"expected {expected} targets with PASS/FAIL, got {names}"]
     scaling = [t for t in doc["targets"] if "2 ranks" in t["target"]]
@@ -90,9 +143,9 @@ def check_targets(doc):
 def check_outputs(doc):
     problems = []
     have = {(c["task"], c["tool"]): c for c in doc["checks"]}
-    for task in suite.TASKS:
-        for tool in suite.TOOLS:
-            if tool == suite.REFERENCE:
+    for task in suite_tools.TASKS:
+        for tool in suite_tools.TOOLS:
+            if tool == suite_tools.REFERENCE:
                 continue
             c = have.get((task, tool))
             if c is None:

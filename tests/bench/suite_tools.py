@@ -1,0 +1,206 @@
+"""The suite's tasks and tools (tests/bench/suite.py): each tool's command line, one timed run of it
+with its peak RSS, the page-cache warm-up, the copy floor, mpirun's start-up, and the comparison
+of an output with the reference's."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import inputs  # tests/bench/inputs.py
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+TASKS = ("hillshade", "slope", "hillshade-zstd", "ndvi")
+TESSERA_CONFIGS = {"tessera-1x1": (1, 1), "tessera-1x2": (1, 2), "tessera-2x1": (2, 1)}
+TOOLS = ("tessera-1x1", "tessera-1x2", "tessera-2x1", "gdal", "numpy", "rasterio", "dask")
+PYTHON_PEERS = ("numpy", "rasterio", "dask")
+# With --baseline: each base tool runs the command line of the tessera tool it mirrors with the
+# baseline's binary. ALL_TOOLS is the order of running and printing: each next to its mirror.
+BASE_TOOLS = {"base-1x1": "tessera-1x1", "base-2x1": "tessera-2x1"}
+ALL_TOOLS = ("tessera-1x1", "base-1x1", "tessera-1x2", "tessera-2x1", "base-2x1") + TOOLS[3:]
+REFERENCE = "tessera-2x1"
+ZSTD_LEVEL = 9
+ZSTD_CO = ["-co", "TILED=YES", "-co", "COMPRESS=ZSTD", "-co", "PREDICTOR=2", "-co", f"ZSTD_LEVEL={ZSTD_LEVEL}"]
+NDVI_EXPR = "(A.astype(float)-B)/(A.astype(float)+B)"
+
+
+def mpi_env(threads=1):
+    """The environment of an mpirun launch: OMP_NUM_THREADS=threads, running as root allowed."""
+    return dict(os.environ, OMP_NUM_THREADS=str(threads), **inputs.MPI_ENV)
+
+
+def tool_label(tool, task):
+    """The name a tool is shown by on `task` (gdal is gdaldem or gdal_calc.py)."""
+    if tool == "gdal":
+        return "gdal_calc.py" if task == "ndvi" else "gdaldem"
+    return {"rasterio": "rasterio+futures", "dask": "dask map_overlap" if task != "ndvi" else "dask.array",
+            "numpy": "numpy whole array"}.get(tool, tool.replace("-", " "))
+
+
+def mpi_config(tool):
+    """(ranks, threads) of a tool run under mpirun (tessera's or the baseline's), else None."""
+    return TESSERA_CONFIGS.get(BASE_TOOLS.get(tool, tool))
+
+
+def run_order(tools, run):
+    """`tools` in the order of repetition `run`: in the odd ones each base tool runs before the
+    tessera tool it mirrors, so that neither of the two always runs first."""
+    order = list(tools)
+    if run % 2:
+        for base, mirrored in BASE_TOOLS.items():
+            if base in order and mirrored in order:
+                i, j = order.index(mirrored), order.index(base)
+                order[i], order[j] = order[j], order[i]
+    return order
+
+
+class Inputs:
+    """The cached inputs of one size."""
+
+    def __init__(self, args, size):
+        self.dem = inputs.make_dem(args.dir, size, args.tessera, mpiexec=args.mpiexec)
+        self.nir, self.red = inputs.make_bands(args.dir, size)
+
+    def of(self, task):
+        return [self.nir, self.red] if task == "ndvi" else [self.dem]
+
+
+def tessera_command(args, tool, task, files, out, report):
+    """The command line and environment of one run of tessera or of the baseline (a base tool);
+    --report only where it is taken."""
+    ranks, threads = mpi_config(tool)
+    binary = args.baseline if tool in BASE_TOOLS else args.tessera
+    launch = [args.mpiexec, "-n", str(ranks), "--bind-to", "none", binary]
+    if task == "ndvi":
+        cmd = launch + ["calc", "-A", files[0], "-B", files[1], f"--calc={NDVI_EXPR}", "--type=Float32",
+                        "--outfile", out]
+    else:
+        mode = "slope" if task == "slope" else "hillshade"
+        cmd = launch + ["dem", mode, files[0], out, "-q", "--report", report]
+        cmd += ZSTD_CO if task == "hillshade-zstd" else []
+    return cmd, mpi_env(threads)
+
+
+def peer_command(tool, task, files, out):
+    """The command line of one peer run (gdaldem, gdal_calc.py or tests/bench/peers.py)."""
+    if tool == "gdal" and task == "ndvi":
+        gdal_calc = shutil.which("gdal_calc.py") or "/usr/bin/gdal_calc.py"
+        return [sys.executable, gdal_calc, "-A", files[0], "-B", files[1], f"--calc={NDVI_EXPR}",
+                "--type=Float32", "--outfile", out, "--quiet"]
+    if tool == "gdal":
+        mode = "slope" if task == "slope" else "hillshade"
+        return ["gdaldem", mode, files[0], out, "-q"] + (ZSTD_CO if task == "hillshade-zstd" else [])
+    return [sys.executable, os.path.join(HERE, "peers.py"), tool, task, out] + files
+
+
+def run_checked(cmd, env, timeout):
+    """Runs cmd; its wall seconds and output; a failure stops the suite with the command's stderr."""
+    start = time.perf_counter()
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"suite: failed ({done.returncode}): {' '.join(cmd)}\n{done.stdout}{done.stderr}")
+    return wall, done.stdout
+
+
+def summary_rss(stdout):
+    """The peak RSS (MB) of the min and max rows of tessera's summary table (its last column):
+    on 2 ranks, the two ranks' figures (tessera calc takes no --report)."""
+    rows = [line.split() for line in stdout.splitlines()]
+    return sorted(float(r[-1]) for r in rows if r and r[0] in ("min", "max"))
+
+
+def time_tool(args, work, tool, task, files):
+    """One timed run after a sync, output deleted first: (wall s, peak RSS MB per process, output,
+    tessera's encode thread-seconds summed over its ranks when its --report gives them)."""
+    out = os.path.join(work, f"{task}.{tool}.tif")
+    report = os.path.join(work, "report.json")
+    for path in (out, report):
+        if os.path.exists(path):
+            os.remove(path)
+    os.sync()
+    if mpi_config(tool):
+        cmd, env = tessera_command(args, tool, task, files, out, report)
+        wall, stdout = run_checked(cmd, env, args.timeout)
+        if os.path.exists(report):
+            ranks = json.load(open(report))["per_rank"]
+            return wall, [r["peak_rss_mb"] for r in ranks], out, sum(r["encode_s"] for r in ranks)
+        return wall, summary_rss(stdout)[-mpi_config(tool)[0]:], out, None
+    rss_file = os.path.join(work, "rss")
+    cmd = ["/usr/bin/time", "-f", "%M", "-o", rss_file] + peer_command(tool, task, files, out)
+    wall, _ = run_checked(cmd, dict(os.environ), args.timeout)
+    return wall, [int(open(rss_file).read().split()[-1]) / 1024], out, None
+
+
+def warm(paths):
+    """Reads the files into the page cache, as `cat FILES > /dev/null`."""
+    subprocess.run(["cat"] + paths, stdout=subprocess.DEVNULL, check=True)
+
+
+def copy_floor(files, out_bytes, work):
+    """Seconds to read `files` from the page cache and to write `out_bytes` to a new file in
+    `work`, one stream through a reused 1 MiB buffer: this machine's copy speed."""
+    buf = bytearray(1 << 20)
+    os.sync()
+    start = time.perf_counter()
+    read_bytes = 0
+    for path in files:
+        with open(path, "rb", buffering=0) as f:
+            while (n := f.readinto(buf)):
+                read_bytes += n
+    read_s = time.perf_counter() - start
+    target = os.path.join(work, "floor.bin")
+    block = memoryview(bytes(range(256)) * 4096)
+    start = time.perf_counter()
+    with open(target, "wb", buffering=0) as f:
+        left = out_bytes
+        while left > 0:
+            left -= f.write(block[:min(left, len(block))])
+    write_s = time.perf_counter() - start
+    os.remove(target)
+    return {"read_s": read_s, "write_s": write_s, "read_bytes": read_bytes, "write_bytes": out_bytes}
+
+
+def startup_seconds(args):
+    """Wall seconds of `mpirun -n 2 --bind-to none tessera --help`: launching and MPI_Init."""
+    cmd = [args.mpiexec, "-n", "2", "--bind-to", "none", args.tessera, "--help"]
+    wall, _ = run_checked(cmd, mpi_env(), args.timeout)
+    return wall
+
+
+def compare(path, reference):
+    """How far `path`'s cells are from `reference`'s: the largest difference over cells valid in
+    both, and the cells that are nodata in one only. Read in strips of rows."""
+    import numpy as np
+    from osgeo import gdal
+
+    gdal.UseExceptions()
+    a, b = gdal.Open(path), gdal.Open(reference)
+    if (a.RasterXSize, a.RasterYSize) != (b.RasterXSize, b.RasterYSize):
+        return {"error": "sizes differ"}
+    band_a, band_b = a.GetRasterBand(1), b.GetRasterBand(1)
+    worst, one_only = 0.0, 0
+    for y0 in range(0, a.RasterYSize, 512):
+        rows = min(512, a.RasterYSize - y0)
+        cells_a = band_a.ReadAsArray(0, y0, a.RasterXSize, rows)
+        cells_b = band_b.ReadAsArray(0, y0, b.RasterXSize, rows)
+        valid_a, valid_b = valid(cells_a, band_a.GetNoDataValue()), valid(cells_b, band_b.GetNoDataValue())
+        both = valid_a & valid_b
+        if both.any():
+            diff = np.abs(cells_a[both].astype(np.float64) - cells_b[both].astype(np.float64))
+            worst = max(worst, float(diff.max()))
+        one_only += int((valid_a != valid_b).sum())
+    return {"max_abs_diff": worst, "nodata_in_one_only": one_only,
+            "type": gdal.GetDataTypeName(band_a.DataType),
+            "same_type": band_a.DataType == band_b.DataType}
+
+
+def valid(cells, nodata):
+    """Cells that are not nodata, the nodata value taken in the cells' own type."""
+    import numpy as np
+
+    if nodata is None:
+        return np.ones(cells.shape, dtype=bool)
+    return cells != np.array(nodata).astype(cells.dtype)
