@@ -2,9 +2,11 @@
 // (GeoTIFF) or copy it out raw (HDF5).
 #include "tile_worker.hpp"
 
+#include <algorithm>
+#include <array>
 #include <chrono>
-#include <cstring>
 #include <span>
+#include <type_traits>
 
 namespace tessera::run {
 
