@@ -54,6 +54,7 @@ inline constexpr PixelType pixel_type_of = [] {
 constexpr size_t size_of(PixelType t) {
   return visit(t, []<class T>(std::type_identity<T>) { return sizeof(T); });
 }
+
 /// GDAL's name: "Byte", "UInt16", ..., "Float64".
 std::string_view name_of(PixelType t);
 /// Parses GDAL's names, case-insensitively, and the lowercase job-file names (uint8, float32...).
