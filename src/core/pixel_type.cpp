@@ -1,4 +1,4 @@
-// Pixel type sizes and names.
+// Pixel type names, parsing and unions.
 #include "tessera/core/pixel_type.hpp"
 
 #include <algorithm>
@@ -11,21 +11,9 @@
 
 namespace tessera {
 
-size_t size_of(PixelType t) {
-  switch (t) {
-    case PixelType::Byte:
-      return 1;
-    case PixelType::UInt16:
-    case PixelType::Int16:
-      return 2;
-    case PixelType::UInt32:
-    case PixelType::Int32:
-    case PixelType::Float32:
-      return 4;
-    case PixelType::Float64:
-      return 8;
-  }
-  return 0;
+void throw_unknown_pixel_type(PixelType t) {
+  throw Error("internal error: pixel type " + std::to_string(static_cast<int>(t)) +
+              " is none of tessera's");
 }
 
 std::string_view name_of(PixelType t) {

@@ -50,6 +50,12 @@ TESSERA_VECTOR_CLONES void convert_row(std::span<const double> in, double nodata
   std::visit([&](auto cells) { convert(in, nodata, cells); }, out);
 }
 
+OutCells out_cells(const BandView& band, int64_t y) {
+  return visit(band.type(), [&]<class T>(std::type_identity<T>) {
+    return OutCells(std::span<T>(band.as<T>().row(y), static_cast<size_t>(band.width())));
+  });
+}
+
 double default_nodata(PixelType type) {
   switch (type) {
     case PixelType::Byte:

@@ -24,30 +24,10 @@ namespace {
 /// `value` converted to `type`, in the bytes of that type (for _FillValue).
 std::array<std::byte, 8> cast_to(PixelType type, double value) {
   std::array<std::byte, 8> bytes{};
-  const auto put = [&](auto v) { std::memcpy(bytes.data(), &v, sizeof v); };
-  switch (type) {
-    case PixelType::Byte:
-      put(static_cast<uint8_t>(value));
-      break;
-    case PixelType::UInt16:
-      put(static_cast<uint16_t>(value));
-      break;
-    case PixelType::Int16:
-      put(static_cast<int16_t>(value));
-      break;
-    case PixelType::UInt32:
-      put(static_cast<uint32_t>(value));
-      break;
-    case PixelType::Int32:
-      put(static_cast<int32_t>(value));
-      break;
-    case PixelType::Float32:
-      put(static_cast<float>(value));
-      break;
-    case PixelType::Float64:
-      put(value);
-      break;
-  }
+  visit(type, [&]<class T>(std::type_identity<T>) {
+    const auto cell = static_cast<T>(value);
+    std::memcpy(bytes.data(), &cell, sizeof cell);
+  });
   return bytes;
 }
 

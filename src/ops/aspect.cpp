@@ -5,6 +5,7 @@
 
 #include "option_reader.hpp"
 #include "terrain_math.hpp"
+#include "terrain_sinks.hpp"
 #include "terrain_window.hpp"
 
 namespace tessera::ops {
@@ -54,7 +55,7 @@ class AspectOp : public Op {
     return flat_value(p_);
   }
   void run(const TileIn& in, const TileOut& out) const override {
-    aspect(in, out.floats.at(0), p_);
+    aspect(in, out.bands.at(0).as<float>(), p_);
   }
 
  private:

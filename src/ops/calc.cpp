@@ -13,28 +13,10 @@ namespace {
 /// Row `y` of a band as the cells of its own type, `width` cells from column `x`.
 expr::RowCells row_cells(const BandIn& band, int64_t x, int64_t y, int64_t width) {
   const std::byte* row = band.bytes.row(y) + x * static_cast<int64_t>(size_of(band.type));
-  const auto n = static_cast<size_t>(width);
-  const auto as = [&](auto* typed) {
-    using T = std::remove_const_t<std::remove_pointer_t<decltype(typed)>>;
-    return expr::RowCells(std::span<const T>(reinterpret_cast<const T*>(row), n));
-  };
-  switch (band.type) {
-    case PixelType::Byte:
-      return as(static_cast<const uint8_t*>(nullptr));
-    case PixelType::UInt16:
-      return as(static_cast<const uint16_t*>(nullptr));
-    case PixelType::Int16:
-      return as(static_cast<const int16_t*>(nullptr));
-    case PixelType::UInt32:
-      return as(static_cast<const uint32_t*>(nullptr));
-    case PixelType::Int32:
-      return as(static_cast<const int32_t*>(nullptr));
-    case PixelType::Float32:
-      return as(static_cast<const float*>(nullptr));
-    case PixelType::Float64:
-      break;
-  }
-  return as(static_cast<const double*>(nullptr));
+  return visit(band.type, [&]<class T>(std::type_identity<T>) {
+    return expr::RowCells(
+        std::span<const T>(reinterpret_cast<const T*>(row), static_cast<size_t>(width)));
+  });
 }
 
 class CalcOp : public Op {
@@ -54,7 +36,7 @@ class CalcOp : public Op {
     return refs;
   }
   void run(const TileIn& in, const TileOut& out) const override {
-    calc(expr_, in, output_bytes(out, p_.type), p_.type, nodata_);
+    calc(expr_, in, out.bands.at(0), nodata_);
   }
 
  private:
@@ -64,43 +46,6 @@ class CalcOp : public Op {
 };
 
 }  // namespace
-
-expr::OutCells out_cells(std::byte* row, PixelType type, int64_t width) {
-  const auto n = static_cast<size_t>(width);
-  const auto as = [&](auto* typed) {
-    using T = std::remove_pointer_t<decltype(typed)>;
-    return expr::OutCells(std::span<T>(reinterpret_cast<T*>(row), n));
-  };
-  switch (type) {
-    case PixelType::Byte:
-      return as(static_cast<uint8_t*>(nullptr));
-    case PixelType::UInt16:
-      return as(static_cast<uint16_t*>(nullptr));
-    case PixelType::Int16:
-      return as(static_cast<int16_t*>(nullptr));
-    case PixelType::UInt32:
-      return as(static_cast<uint32_t*>(nullptr));
-    case PixelType::Int32:
-      return as(static_cast<int32_t*>(nullptr));
-    case PixelType::Float32:
-      return as(static_cast<float*>(nullptr));
-    case PixelType::Float64:
-      break;
-  }
-  return as(static_cast<double*>(nullptr));
-}
-
-View<std::byte> output_bytes(const TileOut& out, PixelType type) {
-  if (type == PixelType::Byte) {
-    const View<uint8_t> v = out.bytes.at(0);
-    return {reinterpret_cast<std::byte*>(v.data()), v.width(), v.height(), v.stride()};
-  }
-  if (type == PixelType::Float32) {
-    const View<float> v = out.floats.at(0);
-    return {reinterpret_cast<std::byte*>(v.data()), v.width() * 4, v.height(), v.stride() * 4};
-  }
-  return out.raw.at(0);
-}
 
 CalcParams calc_params(const Options& options) {
   OptionReader r("calc", options, {"expr", "type", "nodata"});
@@ -118,7 +63,7 @@ CalcParams calc_params(const Options& options) {
   return p;
 }
 
-void calc(const expr::Expression& expression, const TileIn& in, View<std::byte> out, PixelType type,
+void calc(const expr::Expression& expression, const TileIn& in, const BandView& out,
           double nodata) {
   thread_local std::vector<double> results;
   thread_local std::vector<expr::RowInput> rows;
@@ -128,7 +73,7 @@ void calc(const expr::Expression& expression, const TileIn& in, View<std::byte> 
     for (size_t b = 0; b < in.bands.size(); ++b)
       rows[b] = {row_cells(in.bands[b], in.halo, y + in.halo, in.owned.width), in.bands[b].nodata};
     expression.eval_row(rows, results);
-    expr::convert_row(results, nodata, out_cells(out.row(y), type, in.owned.width));
+    expr::convert_row(results, nodata, expr::out_cells(out, y));
   }
 }
 

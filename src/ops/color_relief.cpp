@@ -2,11 +2,13 @@
 #include "tessera/ops/color_relief.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cfloat>
 #include <cmath>
 #include <cstring>
 #include <list>
 #include <mutex>
+#include <span>
 
 #include "option_reader.hpp"
 
@@ -131,7 +133,7 @@ Rgba lookup(const std::vector<ColorEntry>& t, double value, ColorMatch match) {
 
 template <class T>
 void color_cells(ConstView<T> cells, Window owned, int64_t halo,
-                 const std::vector<View<uint8_t>>& bands, const std::vector<ColorEntry>& table,
+                 std::span<const View<uint8_t>> bands, const std::vector<ColorEntry>& table,
                  ColorMatch match) {
   for (int64_t y = 0; y < owned.height; ++y) {
     const T* row = cells.row(y + halo) + halo;
@@ -150,7 +152,9 @@ class ColorReliefOp : public Op {
   int output_bands() const override { return p_.alpha ? 4 : 3; }
   std::optional<double> output_nodata() const override { return std::nullopt; }
   void run(const TileIn& in, const TileOut& out) const override {
-    color_relief(in, out.bytes, table_for(in.nodata), p_.match);
+    std::array<View<uint8_t>, 4> bands;
+    for (size_t b = 0; b < out.bands.size(); ++b) bands.at(b) = out.bands[b].as<uint8_t>();
+    color_relief(in, std::span(bands).first(out.bands.size()), table_for(in.nodata), p_.match);
   }
 
  private:
@@ -221,7 +225,7 @@ std::vector<ColorEntry> color_table(const ColorReliefParams& p, std::optional<do
   return table;
 }
 
-void color_relief(const TileIn& in, const std::vector<View<uint8_t>>& bands,
+void color_relief(const TileIn& in, std::span<const View<uint8_t>> bands,
                   const std::vector<ColorEntry>& table, ColorMatch match) {
   if (const auto* ints = std::get_if<ConstView<int32_t>>(&in.cells))
     color_cells(*ints, in.owned, in.halo, bands, table, match);

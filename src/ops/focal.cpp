@@ -120,7 +120,9 @@ class FocalOp : public Op {
   std::optional<double> output_nodata() const override { return p_.nodata; }
   /// Every source is read as Float32: exact for the integers of up to 24 bits DEMs hold.
   CellType input_cells(PixelType) const override { return CellType::Float32; }
-  void run(const TileIn& in, const TileOut& out) const override { focal(in, out.floats.at(0), p_); }
+  void run(const TileIn& in, const TileOut& out) const override {
+    focal(in, out.bands.at(0).as<float>(), p_);
+  }
 
  private:
   FocalParams p_;

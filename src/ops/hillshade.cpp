@@ -6,6 +6,7 @@
 #include "hillshade_rows.hpp"
 #include "option_reader.hpp"
 #include "terrain_math.hpp"
+#include "terrain_sinks.hpp"
 #include "terrain_window.hpp"
 
 namespace tessera::ops {
@@ -169,7 +170,7 @@ class HillshadeOp : public Op {
   PixelType output_type() const override { return PixelType::Byte; }
   std::optional<double> output_nodata() const override { return 0.0; }
   void run(const TileIn& in, const TileOut& out) const override {
-    hillshade(in, out.bytes.at(0), p_);
+    hillshade(in, out.bands.at(0).as<uint8_t>(), p_);
   }
 
  private:

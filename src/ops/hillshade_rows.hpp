@@ -15,6 +15,7 @@
 
 #include "simd_avx2.hpp"
 #include "terrain_math.hpp"
+#include "terrain_sinks.hpp"
 #include "terrain_window.hpp"
 
 namespace tessera::ops::terrain {

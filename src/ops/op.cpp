@@ -4,14 +4,8 @@
 namespace tessera::ops {
 
 CellType Op::input_cells(PixelType source) const {
-  switch (source) {
-    case PixelType::Byte:
-    case PixelType::Int16:
-    case PixelType::UInt16:
-      return CellType::Int32;
-    default:
-      return CellType::Float32;
-  }
+  const bool narrow_integer = is_integer(source) && size_of(source) <= 2;  // Byte, (U)Int16
+  return narrow_integer ? CellType::Int32 : CellType::Float32;
 }
 
 const OpEntry* find_op(std::string_view name) {

@@ -6,7 +6,7 @@
 #include <limits>
 
 #include "option_reader.hpp"
-#include "tessera/ops/calc.hpp"
+#include "tessera/expr/convert.hpp"
 
 namespace tessera::ops {
 namespace {
@@ -74,10 +74,10 @@ class ReclassifyOp : public Op {
   void run(const TileIn& in, const TileOut& out) const override {
     thread_local std::vector<double> row;
     row.resize(static_cast<size_t>(in.owned.width));
-    const View<std::byte> bytes = output_bytes(out, p_.type);
+    const BandView& band = out.bands.at(0);
     for (int64_t y = 0; y < in.owned.height; ++y) {
       std::visit([&](auto cells) { classify_row(in, cells, y, p_, row); }, in.cells);
-      expr::convert_row(row, nodata_, out_cells(bytes.row(y), p_.type, in.owned.width));
+      expr::convert_row(row, nodata_, expr::out_cells(band, y));
     }
   }
 

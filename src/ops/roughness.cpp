@@ -2,6 +2,7 @@
 #include "tessera/ops/roughness.hpp"
 
 #include "option_reader.hpp"
+#include "terrain_sinks.hpp"
 #include "terrain_window.hpp"
 
 namespace tessera::ops {
@@ -30,7 +31,7 @@ class RoughnessOp : public Op {
   PixelType output_type() const override { return PixelType::Float32; }
   std::optional<double> output_nodata() const override { return kNoData; }
   void run(const TileIn& in, const TileOut& out) const override {
-    roughness(in, out.floats.at(0), p_);
+    roughness(in, out.bands.at(0).as<float>(), p_);
   }
 
  private:

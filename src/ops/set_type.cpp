@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "option_reader.hpp"
-#include "tessera/ops/calc.hpp"
+#include "tessera/expr/convert.hpp"
 
 namespace tessera::ops {
 namespace {
@@ -36,7 +36,7 @@ class SetTypeOp : public Op {
     return exact ? CellType::Int32 : CellType::Float32;
   }
   void run(const TileIn& in, const TileOut& out) const override {
-    set_type(in, output_bytes(out, p_.type), p_, nodata_);
+    set_type(in, out.bands.at(0), p_, nodata_);
   }
 
  private:
@@ -63,13 +63,13 @@ SetTypeParams set_type_params(const Options& options) {
   return p;
 }
 
-void set_type(const TileIn& in, View<std::byte> out, const SetTypeParams& p, double nodata) {
+void set_type(const TileIn& in, const BandView& out, const SetTypeParams& p, double nodata) {
   thread_local std::vector<double> row;
   row.resize(static_cast<size_t>(in.owned.width));
   for (int64_t y = 0; y < in.owned.height; ++y) {
     std::visit([&](auto cells) { stage_row(in, cells, y, row); }, in.cells);
     for (double& v : row) v = v * p.scale + p.offset;
-    expr::convert_row(row, nodata, out_cells(out.row(y), p.type, in.owned.width));
+    expr::convert_row(row, nodata, expr::out_cells(out, y));
   }
 }
 

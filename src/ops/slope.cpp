@@ -8,6 +8,7 @@
 #include "option_reader.hpp"
 #include "simd_avx2.hpp"
 #include "terrain_math.hpp"
+#include "terrain_sinks.hpp"
 #include "terrain_window.hpp"
 
 namespace tessera::ops {
@@ -140,7 +141,9 @@ class SlopeOp : public Op {
   int64_t halo() const override { return 1; }
   PixelType output_type() const override { return PixelType::Float32; }
   std::optional<double> output_nodata() const override { return kNoData; }
-  void run(const TileIn& in, const TileOut& out) const override { slope(in, out.floats.at(0), p_); }
+  void run(const TileIn& in, const TileOut& out) const override {
+    slope(in, out.bands.at(0).as<float>(), p_);
+  }
 
  private:
   SlopeParams p_;

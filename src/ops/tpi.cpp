@@ -2,6 +2,7 @@
 #include "tessera/ops/tpi.hpp"
 
 #include "option_reader.hpp"
+#include "terrain_sinks.hpp"
 #include "terrain_window.hpp"
 
 namespace tessera::ops {
@@ -23,7 +24,9 @@ class TpiOp : public Op {
   int64_t halo() const override { return 1; }
   PixelType output_type() const override { return PixelType::Float32; }
   std::optional<double> output_nodata() const override { return kNoData; }
-  void run(const TileIn& in, const TileOut& out) const override { tpi(in, out.floats.at(0), p_); }
+  void run(const TileIn& in, const TileOut& out) const override {
+    tpi(in, out.bands.at(0).as<float>(), p_);
+  }
 
  private:
   TpiParams p_;

@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "option_reader.hpp"
+#include "terrain_sinks.hpp"
 #include "terrain_window.hpp"
 
 namespace tessera::ops {
@@ -46,7 +47,9 @@ class TriOp : public Op {
   int64_t halo() const override { return 1; }
   PixelType output_type() const override { return PixelType::Float32; }
   std::optional<double> output_nodata() const override { return kNoData; }
-  void run(const TileIn& in, const TileOut& out) const override { tri(in, out.floats.at(0), p_); }
+  void run(const TileIn& in, const TileOut& out) const override {
+    tri(in, out.bands.at(0).as<float>(), p_);
+  }
 
  private:
   TriParams p_;

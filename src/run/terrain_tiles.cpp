@@ -5,36 +5,13 @@
 #include <span>
 
 #include "stopwatch.hpp"
-#include "tessera/core/error.hpp"
+#include "tessera/core/tile_buffer.hpp"
 #include "tessera/expr/convert.hpp"
 #include "tile_source.hpp"
 
 namespace tessera::run {
 
 namespace {
-
-/// Row `y` of a tile buffer of `width` cells of `type`, as the converter's span.
-expr::OutCells row_cells(std::byte* tile, PixelType type, int64_t width, int64_t y) {
-  const auto n = static_cast<size_t>(width);
-  std::byte* row = tile + static_cast<size_t>(y) * n * size_of(type);
-  switch (type) {
-    case PixelType::Byte:
-      return std::span(reinterpret_cast<uint8_t*>(row), n);
-    case PixelType::UInt16:
-      return std::span(reinterpret_cast<uint16_t*>(row), n);
-    case PixelType::Int16:
-      return std::span(reinterpret_cast<int16_t*>(row), n);
-    case PixelType::UInt32:
-      return std::span(reinterpret_cast<uint32_t*>(row), n);
-    case PixelType::Int32:
-      return std::span(reinterpret_cast<int32_t*>(row), n);
-    case PixelType::Float32:
-      return std::span(reinterpret_cast<float*>(row), n);
-    case PixelType::Float64:
-      return std::span(reinterpret_cast<double*>(row), n);
-  }
-  throw Error("internal error: unknown pixel type");
-}
 
 /// One thread's terrain tiles: heights as float64 rows, converted to the output type.
 class TerrainTiles : public TileSource {
@@ -44,15 +21,14 @@ class TerrainTiles : public TileSource {
         spec_(plan.outputs.front().spec),
         terrain_(terrain),
         heights_(static_cast<size_t>(spec_.tile_width)),
-        cells_(new std::byte[static_cast<size_t>(spec_.tile_width * spec_.tile_height) *
-                             size_of(spec_.type)]) {}
+        cells_(spec_.type, spec_.tile_width, spec_.tile_height) {}
 
   void process(int64_t tile, TileOutlet& out) override {
     {
       Timed timed(times_.compute);
       fill_tile(plan_.grid.owned(tile));
     }
-    out.put(0, 0, cells_.get());
+    out.put(0, 0, cells_.bytes().data());
   }
   const PhaseTimes& times() const override { return times_; }
   int64_t bytes_read() const override { return 0; }
@@ -62,12 +38,12 @@ class TerrainTiles : public TileSource {
   void fill_tile(Window owned) {
     const double nan = std::numeric_limits<double>::quiet_NaN();
     const auto width = static_cast<size_t>(owned.width);
+    const BandView cells = cells_.view();
     for (int64_t y = 0; y < spec_.tile_height; ++y) {
       std::fill(heights_.begin(), heights_.end(), nan);
       if (y < owned.height)
         ops::terrain_row(terrain_, owned.x, owned.y + y, std::span(heights_).first(width));
-      expr::convert_row(heights_, spec_.nodata.value_or(0),
-                        row_cells(cells_.get(), spec_.type, spec_.tile_width, y));
+      expr::convert_row(heights_, spec_.nodata.value_or(0), expr::out_cells(cells, y));
     }
   }
 
@@ -75,7 +51,7 @@ class TerrainTiles : public TileSource {
   const OutputSpec& spec_;
   ops::TerrainParams terrain_;
   std::vector<double> heights_;
-  std::unique_ptr<std::byte[]> cells_;
+  TileBuffer cells_;
   PhaseTimes times_;
 };
 

@@ -22,6 +22,7 @@
 #include "tessera/core/geometry.hpp"
 #include "tessera/core/pixel_type.hpp"
 #include "tessera/core/raster_view.hpp"
+#include "tessera/core/tile_buffer.hpp"
 #include "tessera/ops/op.hpp"
 #include "tessera/ops/terrain_noise.hpp"
 
@@ -29,6 +30,7 @@ namespace {
 
 using tessera::ConstView;
 using tessera::PixelType;
+using tessera::TileBuffer;
 using tessera::View;
 using tessera::Window;
 namespace ops = tessera::ops;
@@ -121,24 +123,16 @@ ops::TileIn calc_tile_in() {
 
 /// Output tile buffers for `op`, allocated and touched once, and the TileOut viewing them.
 struct OutTile {
-  std::vector<std::vector<std::byte>> planes;
+  std::vector<TileBuffer> planes;
   ops::TileOut views;
   int64_t bytes = 0;
 
-  explicit OutTile(const ops::Op& op) {
-    const PixelType type = op.output_type();
-    const auto cell = static_cast<int64_t>(tessera::size_of(type));
-    for (int b = 0; b < op.output_bands(); ++b) {
-      auto& plane = planes.emplace_back(static_cast<size_t>(kCells * cell));
-      bytes += kCells * cell;
-      if (type == PixelType::Byte)
-        views.bytes.emplace_back(reinterpret_cast<uint8_t*>(plane.data()), kOwned.width,
-                                 kOwned.height);
-      else if (type == PixelType::Float32)
-        views.floats.emplace_back(reinterpret_cast<float*>(plane.data()), kOwned.width,
-                                  kOwned.height);
-      else
-        views.raw.emplace_back(plane.data(), kOwned.width * cell, kOwned.height);
+  explicit OutTile(const ops::Op& op)
+      : planes(static_cast<size_t>(op.output_bands()),
+               TileBuffer(op.output_type(), kOwned.width, kOwned.height)) {
+    for (auto& plane : planes) {
+      views.bands.push_back(plane.view());
+      bytes += plane.bytes().width() * plane.bytes().height();
     }
   }
 };
@@ -166,7 +160,7 @@ void run_op(benchmark::State& state, const ops::Op& op) {
   op.run(in, out.views);
   for (auto _ : state) {
     op.run(in, out.views);
-    benchmark::DoNotOptimize(out.planes.front().data());
+    benchmark::DoNotOptimize(out.views.bands.front().bytes().data());
     benchmark::ClobberMemory();
   }
   count(state, input_bytes(in), out.bytes);

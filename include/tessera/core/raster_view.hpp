@@ -1,10 +1,10 @@
-// Non-owning 2-D views of cells and the owning, reusable buffer behind them.
+// Non-owning 2-D views of cells of a type known at compile time (tile_buffer.hpp holds the
+// owning buffer and the views of a type known at run time).
 #pragma once
 
 #include <cassert>
 #include <cstdint>
 #include <type_traits>
-#include <vector>
 
 namespace tessera {
 
@@ -51,21 +51,5 @@ class View {
 
 template <class T>
 using ConstView = View<const T>;
-
-/// An owning buffer that is sized once and reused: resize() only allocates when it must grow,
-/// so a thread that keeps one per tile touches fresh memory only on its first tile.
-template <class T>
-class Buffer {
- public:
-  View<T> view(int64_t width, int64_t height) {
-    const auto needed = static_cast<size_t>(width * height);
-    if (cells_.size() < needed) cells_.resize(needed);
-    return View<T>(cells_.data(), width, height);
-  }
-  size_t capacity_bytes() const { return cells_.size() * sizeof(T); }
-
- private:
-  std::vector<T> cells_;
-};
 
 }  // namespace tessera

@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "tessera/core/pixel_type.hpp"
+#include "tessera/core/tile_buffer.hpp"
 
 namespace tessera::expr {
 
@@ -24,6 +25,9 @@ T round_saturate(double v);
 /// saturate as round_saturate(); float32 rounds to nearest, and values beyond its range become
 /// +-inf (IEEE, as GDAL does); float64 copies. `nodata` itself is converted by the same rules.
 void convert_row(std::span<const double> in, double nodata, OutCells out);
+
+/// Row `y` of `band`, its width() cells, as convert_row() writes them.
+OutCells out_cells(const BandView& band, int64_t y);
 
 /// gdal_calc.py's default output nodata value for a type (255, 65535, -32768, 4294967293,
 /// -2147483647, 3.402823466e+38, 1.7976931348623157e+308), for outputs given none.

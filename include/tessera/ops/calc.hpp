@@ -23,16 +23,9 @@ struct CalcParams {
 CalcParams calc_params(const Options& options);
 
 /// Evaluates `expression` over the owned cells of `in`, whose bands hold expression.inputs() in
-/// order, and writes them converted to `type` (NaN -> `nodata`) into `out`, a view of
-/// owned.width * size_of(type) bytes per row. Thread-safe.
-void calc(const expr::Expression& expression, const TileIn& in, View<std::byte> out, PixelType type,
-          double nodata);
-
-/// One band of `out` as bytes, whichever member holds it for `type` (bytes, floats or raw).
-View<std::byte> output_bytes(const TileOut& out, PixelType type);
-
-/// A row of `width` cells of `type` starting at `row`, as convert_row() writes them.
-expr::OutCells out_cells(std::byte* row, PixelType type, int64_t width);
+/// order, and writes them converted to out.type() (NaN -> `nodata`) into `out`, owned.width x
+/// owned.height cells. Thread-safe.
+void calc(const expr::Expression& expression, const TileIn& in, const BandView& out, double nodata);
 
 /// The op for the registry; the expression may read `inputs` and `steps` (by name). A syntax
 /// error throws OptionError on key "expr" with the column it points at.

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -50,7 +51,7 @@ ColorReliefParams color_relief_params(const Options& options);
 std::vector<ColorEntry> color_table(const ColorReliefParams& p, std::optional<double> nodata);
 
 /// Colours the owned cells of `in` with `table` into bands (3 or 4 views, owned size).
-void color_relief(const TileIn& in, const std::vector<View<uint8_t>>& bands,
+void color_relief(const TileIn& in, std::span<const View<uint8_t>> bands,
                   const std::vector<ColorEntry>& table, ColorMatch match);
 
 /// The op for the registry.

@@ -15,6 +15,7 @@
 #include "tessera/core/geometry.hpp"
 #include "tessera/core/pixel_type.hpp"
 #include "tessera/core/raster_view.hpp"
+#include "tessera/core/tile_buffer.hpp"
 #include "tessera/ops/pass_kind.hpp"
 
 namespace tessera::ops {
@@ -56,12 +57,10 @@ struct TileIn {
   std::vector<BandIn> bands;  ///< for ops of named inputs: one per band_inputs(), in that order
 };
 
-/// The output of one tile: one view per output band, each owned.width x owned.height.
+/// The output of one tile: one view per output band, each owned.width x owned.height cells of
+/// output_type() (a kernel takes its typed view with as<T>()).
 struct TileOut {
-  std::vector<View<uint8_t>> bytes;  ///< used when output_type() is Byte
-  std::vector<View<float>> floats;   ///< used when output_type() is Float32
-  /// Used for every other type: rows of owned.width * size_of(output_type()) bytes.
-  std::vector<View<std::byte>> raw;
+  std::vector<BandView> bands;
 };
 
 /// An op, configured. run() is const and thread-safe: many threads call it on different tiles.

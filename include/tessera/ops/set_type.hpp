@@ -19,10 +19,10 @@ struct SetTypeParams {
 /// Reads options type (required), scale, offset, nodata; throws OptionError for a bad one.
 SetTypeParams set_type_params(const Options& options);
 
-/// in * scale + offset for the owned cells of `in`, nodata cells to `nodata`, written as `type`
-/// (integers round half away from zero and saturate) into `out`: owned.width * size_of(type)
-/// bytes per row.
-void set_type(const TileIn& in, View<std::byte> out, const SetTypeParams& p, double nodata);
+/// in * scale + offset for the owned cells of `in`, nodata cells to `nodata`, written as
+/// out.type() (integers round half away from zero and saturate) into `out`, owned.width x
+/// owned.height cells.
+void set_type(const TileIn& in, const BandView& out, const SetTypeParams& p, double nodata);
 
 /// The op for the registry.
 std::unique_ptr<Op> make_set_type(const Options& options);

@@ -64,13 +64,9 @@ std::vector<std::vector<Out>> run_tiled(const Op& op, const Raster<T>& r, int64_
     in.ewres = r.ewres;
     in.nsres = r.nsres;
     TileOut out;
-    for (auto& band : bands) {
-      View<Out> v(band.data() + owned.y * r.width + owned.x, owned.width, owned.height, r.width);
-      if constexpr (std::is_same_v<Out, uint8_t>)
-        out.bytes.push_back(v);
-      else
-        out.floats.push_back(v);
-    }
+    for (auto& band : bands)
+      out.bands.emplace_back(
+          View<Out>(band.data() + owned.y * r.width + owned.x, owned.width, owned.height, r.width));
     op.run(in, out);
   }
   return bands;

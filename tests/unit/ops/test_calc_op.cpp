@@ -46,12 +46,12 @@ TEST(Calc, ReadsTheOwnedCellsInsideTheHaloAndConvertsToUInt16) {
   EXPECT_EQ(op->output_nodata(), 65535);  // gdal_calc.py's default for UInt16
   std::vector<uint16_t> out(2, 1);
   TileOut tile;
-  tile.raw.emplace_back(reinterpret_cast<std::byte*>(out.data()), 4, 1);
+  tile.bands.emplace_back(View<uint16_t>(out.data(), 2, 1));
   op->run(in, tile);
   EXPECT_EQ(out, (std::vector<uint16_t>{20, 65535}));  // 19.5 rounds half away from zero
 }
 
-TEST(Calc, ByteAndFloat32OutputsUseTheirOwnViews) {
+TEST(Calc, WritesByteAndFloat32Outputs) {
   const TestBand<float> nir{{0.5f, -2.0f}, 2};
   const TestBand<uint8_t> red{{1, 200}, 2};
   TileIn in;
@@ -59,12 +59,12 @@ TEST(Calc, ByteAndFloat32OutputsUseTheirOwnViews) {
   in.bands = {nir.in(std::nullopt, PixelType::Float32), red.in(std::nullopt, PixelType::Byte)};
   std::vector<uint8_t> bytes(2);
   TileOut as_bytes;
-  as_bytes.bytes.emplace_back(bytes.data(), 2, 1);
+  as_bytes.bands.emplace_back(View<uint8_t>(bytes.data(), 2, 1));
   make("nir + red * 2", "Byte")->run(in, as_bytes);
   EXPECT_EQ(bytes, (std::vector<uint8_t>{3, 255}));  // 2.5 -> 3; 398 saturates
   std::vector<float> floats(2);
   TileOut as_floats;
-  as_floats.floats.emplace_back(floats.data(), 2, 1);
+  as_floats.bands.emplace_back(View<float>(floats.data(), 2, 1));
   make("nir / (red - 1)", "float32", -1.0)->run(in, as_floats);
   EXPECT_FLOAT_EQ(floats[1], -2.0f / 199.0f);
   EXPECT_TRUE(std::isinf(floats[0]));  // 0.5 / 0 is +inf, not nodata

@@ -22,7 +22,7 @@ TEST(Reclassify, RangesAreHalfOpenAndTheFirstMatchWins) {
   EXPECT_EQ(op->output_nodata(), 255);
   std::vector<uint8_t> out(8);
   TileOut tile;
-  tile.bytes.emplace_back(out.data(), 8, 1);
+  tile.bands.emplace_back(View<uint8_t>(out.data(), 8, 1));
   op->run(in, tile);
   EXPECT_EQ(out, (std::vector<uint8_t>{9, 1, 1, 2, 3, 3, 255, 255}));
 }
@@ -34,7 +34,7 @@ TEST(Reclassify, WithoutADefaultCellsInNoRangeAreNodata) {
   in.cells = ConstView<int32_t>(cells.data(), 3, 1);
   std::vector<int16_t> out(3);
   TileOut tile;
-  tile.raw.emplace_back(reinterpret_cast<std::byte*>(out.data()), 6, 1);
+  tile.bands.emplace_back(View<int16_t>(out.data(), 3, 1));
   make_op("reclassify", {{"table", std::string("-inf..5=-7;5..10=2.5")},
                          {"type", std::string("int16")},
                          {"nodata", -1.0}})

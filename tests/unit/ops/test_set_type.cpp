@@ -25,7 +25,7 @@ TEST(SetType, ScalesRoundsSaturatesAndKeepsNodataInsideAHalo) {
   EXPECT_EQ(op->input_cells(PixelType::Float64), CellType::Float32);
   std::vector<uint8_t> out(3, 7);
   TileOut tile;
-  tile.bytes.emplace_back(out.data(), 3, 1);
+  tile.bands.emplace_back(View<uint8_t>(out.data(), 3, 1));
   op->run(in, tile);
   // 253.5 rounds half away from zero; nodata becomes the output's; -24 saturates at 0.
   EXPECT_EQ(out, (std::vector<uint8_t>{254, 255, 0}));
@@ -38,7 +38,7 @@ TEST(SetType, FloatToInt16RoundsHalfAwayFromZero) {
   in.cells = ConstView<float>(cells.data(), 4, 1);
   std::vector<int16_t> out(4);
   TileOut tile;
-  tile.raw.emplace_back(reinterpret_cast<std::byte*>(out.data()), 8, 1);
+  tile.bands.emplace_back(View<int16_t>(out.data(), 4, 1));
   make_op("set-type", {{"type", std::string("Int16")}, {"nodata", -1.0}})->run(in, tile);
   EXPECT_EQ(out, (std::vector<int16_t>{-3, 3, 32767, 0}));
 }

@@ -14,6 +14,7 @@
 #include "hillshade_rows.hpp"
 #include "raster_fixture.hpp"
 #include "simd_avx2.hpp"
+#include "terrain_sinks.hpp"
 #include "terrain_window.hpp"
 #include "tessera/ops/op.hpp"
 

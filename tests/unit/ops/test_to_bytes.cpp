@@ -8,7 +8,7 @@
 #include <random>
 #include <vector>
 
-#include "terrain_window.hpp"
+#include "terrain_sinks.hpp"
 
 namespace tessera::ops::terrain {
 namespace {
