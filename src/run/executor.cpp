@@ -11,6 +11,7 @@
 #include "progress.hpp"
 #include "sinks.hpp"
 #include "stopwatch.hpp"
+#include "tessera/core/error.hpp"
 #include "tessera/par/agreement.hpp"
 #include "tessera/par/environment.hpp"
 #include "tessera/run/probe.hpp"
@@ -34,6 +35,16 @@ void report_run(const TileGrid& grid, const StreamingPass& pass, int threads, do
   if (!options.report_path.empty()) write_text_file(options.report_path, report_json(facts, ranks));
 }
 
+/// The specs of `outputs` (indices into plan.outputs), in that order.
+std::vector<OutputSpec> specs_of(const plan::Plan& plan, const std::vector<size_t>& outputs) {
+  std::vector<OutputSpec> specs;
+  for (size_t o : outputs) specs.push_back(plan.outputs[o].spec);
+  return specs;
+}
+
+/// Every rank of the run is on this node.
+bool one_node(const RunOptions& options) { return options.ranks_on_node == par::world_size(); }
+
 }  // namespace
 
 int choose_threads(int requested, int ranks_on_node) {
@@ -51,14 +62,25 @@ plan::Plan prepare(const job::JobSpec& job) {
   return result;
 }
 
+/// The plan's passes in order. Streaming passes are all a job's ops need today; the others are
+/// planned (plan::Pass) but have no executor yet, so a plan holding one is refused before any
+/// output is made.
 void execute(const plan::Plan& plan, const RunOptions& options) {
-  execute_sources(plan, options, [&] { return plan_tiles(plan); });
+  for (const plan::Pass& pass : plan.passes)
+    if (pass.kind != plan::PassKind::Streaming)
+      throw Error(fmt::format("internal error: {} passes are planned but not run yet",
+                              plan::name_of(pass.kind)));
+  for (const plan::Pass& pass : plan.passes) {
+    Sinks sinks = output_sinks(specs_of(plan, pass.outputs), one_node(options));
+    run_streaming(
+        plan.grid, options, [&] { return plan_tiles(plan, pass); }, sinks);
+  }
 }
 
 void execute_sources(const plan::Plan& plan, const RunOptions& options, const SourceFactory& make) {
-  std::vector<OutputSpec> specs;
-  for (const auto& output : plan.outputs) specs.push_back(output.spec);
-  Sinks sinks = output_sinks(specs, options.ranks_on_node == par::world_size());
+  std::vector<size_t> every(plan.outputs.size());
+  for (size_t o = 0; o < every.size(); ++o) every[o] = o;
+  Sinks sinks = output_sinks(specs_of(plan, every), one_node(options));
   run_streaming(plan.grid, options, make, sinks);
 }
 

@@ -19,7 +19,7 @@ int64_t tile_input_bytes(const plan::Plan& plan, int64_t tile) {
 
 class PlanTiles : public TileSource {
  public:
-  explicit PlanTiles(const plan::Plan& plan) : plan_(plan), worker_(plan) {}
+  PlanTiles(const plan::Plan& plan, const plan::Pass& pass) : plan_(plan), worker_(plan, pass) {}
   void process(int64_t tile, TileOutlet& out) override {
     worker_.process(tile, out);
     bytes_read_ += tile_input_bytes(plan_, tile);
@@ -35,8 +35,8 @@ class PlanTiles : public TileSource {
 
 }  // namespace
 
-std::unique_ptr<TileSource> plan_tiles(const plan::Plan& plan) {
-  return std::make_unique<PlanTiles>(plan);
+std::unique_ptr<TileSource> plan_tiles(const plan::Plan& plan, const plan::Pass& pass) {
+  return std::make_unique<PlanTiles>(plan, pass);
 }
 
 }  // namespace tessera::run

@@ -11,8 +11,9 @@
 
 namespace tessera::run {
 
-/// A thread's source of the plan's steps over its inputs (TileWorker).
-std::unique_ptr<TileSource> plan_tiles(const plan::Plan& plan);
+/// A thread's source of the steps of the plan's streaming pass `pass` over its inputs
+/// (TileWorker): output k of its tiles is the pass's k-th output.
+std::unique_ptr<TileSource> plan_tiles(const plan::Plan& plan, const plan::Pass& pass);
 
 /// A thread's source of terrain tiles for the plan's one output, with no input: heights as
 /// float64 rows, converted to the output's type as GDAL converts a double.
@@ -25,7 +26,8 @@ std::unique_ptr<TileSource> terrain_tiles(const plan::Plan& plan,
 void run_streaming(const TileGrid& grid, const RunOptions& options, const SourceFactory& make,
                    Sinks& sinks);
 
-/// run_streaming() into the sinks of the plan's outputs (output_sinks()).
+/// run_streaming() into the sinks of the plan's outputs (output_sinks()), all of them, in order:
+/// a plan of one pass that writes every output, such as generate's.
 void execute_sources(const plan::Plan& plan, const RunOptions& options, const SourceFactory& make);
 
 }  // namespace tessera::run

@@ -13,9 +13,12 @@ namespace tessera::run {
 
 namespace {
 
-bool step_reads(const plan::Plan& plan, size_t input, ops::CellType cells) {
-  for (const auto& step : plan.steps)
+/// Whether a step of `pass` reads input `input` as `cells`.
+bool step_reads(const plan::Plan& plan, const plan::Pass& pass, size_t input, ops::CellType cells) {
+  for (size_t s : pass.steps) {
+    const plan::PlannedStep& step = plan.steps[s];
     if (step.reads_input_cells() && step.input == input && step.cells == cells) return true;
+  }
   return false;
 }
 
@@ -63,8 +66,9 @@ void convert_cells(const BandView& from, const BandView& to) {
 
 }  // namespace
 
-TileWorker::TileWorker(const plan::Plan& plan)
+TileWorker::TileWorker(const plan::Plan& plan, const plan::Pass& pass)
     : plan_(plan),
+      pass_(pass),
       readers_(plan.inputs.size()),
       input_cells_(plan.inputs.size(), cell_buffers(0, 0)),
       band_readers_(plan.bands.size()),
@@ -102,7 +106,7 @@ void TileWorker::process(int64_t tile, TileOutlet& out) {
 void TileWorker::read_inputs(Window grown) {
   for (size_t i = 0; i < plan_.inputs.size(); ++i)
     for (const ops::CellType cells : {ops::CellType::Int32, ops::CellType::Float32}) {
-      if (!step_reads(plan_, i, cells)) continue;
+      if (!step_reads(plan_, pass_, i, cells)) continue;
       if (!readers_[i]) readers_[i].emplace(plan_.inputs[i].path, plan_.inputs[i].band);
       read_tile(*readers_[i], input_cells_[i][index_of(cells)], grown);
     }
@@ -233,7 +237,7 @@ void TileWorker::copy_owned(size_t s, Window owned) {
 }
 
 void TileWorker::run_steps(Window owned) {
-  for (size_t s = 0; s < plan_.steps.size(); ++s) {
+  for (size_t s : pass_.steps) {
     const auto& step = plan_.steps[s];
     const Window computed = compute_window(step, owned);
     step.impl->run(tile_in(step, owned, computed), tile_out(s, owned, computed));
@@ -247,13 +251,14 @@ void TileWorker::pad_edges(size_t s, Window owned) {
     fill_outside(buffer.view(), owned.width, owned.height, plan_.steps[s].impl->output_nodata());
 }
 
-/// Every band of every output, in output order, each a full tile with its edges padded.
+/// Every band of every output of the pass, in the pass's order (its sinks'), each a full tile
+/// with its edges padded.
 void TileWorker::put_outputs(Window owned, TileOutlet& out) {
-  for (size_t o = 0; o < plan_.outputs.size(); ++o) {
+  for (size_t k = 0; k < pass_.outputs.size(); ++k) {
     int band = 0;
-    for (size_t s : plan_.outputs[o].steps) {
+    for (size_t s : plan_.outputs[pass_.outputs[k]].steps) {
       pad_edges(s, owned);
-      for (TileBuffer& plane : out_[s]) out.put(o, band++, plane.bytes().data());
+      for (TileBuffer& plane : out_[s]) out.put(k, band++, plane.bytes().data());
     }
   }
 }

@@ -18,9 +18,11 @@ namespace tessera::run {
 /// tile and reused for every later one; nothing here is shared between threads.
 class TileWorker {
  public:
-  explicit TileWorker(const plan::Plan& plan);
+  /// A worker of the streaming pass `pass` of `plan` (both must outlive it).
+  TileWorker(const plan::Plan& plan, const plan::Pass& pass);
   /// Processes tile `tile`, putting each band of each output into `out` as a full tile, its
   /// cells past the raster's edge set to the step's nodata (or 0). Throws tessera::Error.
+  /// Output k of `out` is the pass's k-th output.
   void process(int64_t tile, TileOutlet& out);
   const PhaseTimes& times() const { return times_; }
 
@@ -41,6 +43,7 @@ class TileWorker {
   void pad_edges(size_t step, Window owned);
 
   const plan::Plan& plan_;
+  const plan::Pass& pass_;
   std::vector<std::optional<io::RasterReader>> readers_;  // per input, opened on first use
   // Per input, per cell type (CellType's order) steps read it as: its tile grown by the halo.
   std::vector<std::array<TileBuffer, 2>> input_cells_;

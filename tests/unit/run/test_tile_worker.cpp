@@ -62,7 +62,8 @@ path = ")" +
          prefix + R"(pair.tif"
 [[output]]
 from = ["relief"]
-path = ")" + prefix + R"(relief.tif"
+path = ")" +
+         prefix + R"(relief.tif"
 [[output]]
 from = ["steep"]
 path = ")" +
@@ -98,14 +99,17 @@ std::vector<std::byte> stitched(const OutputSpec& spec, const MemoryStore& store
 std::vector<std::vector<std::byte>> run_job(int64_t tile, int threads) {
   const std::string prefix = "worker-" + std::to_string(tile) + "-" + std::to_string(threads);
   const plan::Plan plan = prepare(job::parse_job_text(job_text(prefix, tile), "job.toml", "/tmp"));
+  EXPECT_EQ(plan.passes.size(), 1u);  // every op streams
+  const plan::Pass& pass = plan.passes.at(0);
+  EXPECT_EQ(pass.outputs.size(), plan.outputs.size());
   Sinks sinks;
-  for (const auto& output : plan.outputs) sinks.push_back(memory_sink(output.spec));
+  for (size_t o : pass.outputs) sinks.push_back(memory_sink(plan.outputs[o].spec));
   RunOptions options;
   options.quiet = true;
   options.threads = threads;
   options.ranks_on_node = par::world_size();
   run_streaming(
-      plan.grid, options, [&] { return plan_tiles(plan); }, sinks);
+      plan.grid, options, [&] { return plan_tiles(plan, pass); }, sinks);
   std::vector<std::vector<std::byte>> bands;
   for (const auto& output : plan.outputs) {
     const MemoryStore* store = memory_store(output.spec.path);
