@@ -2,19 +2,7 @@
 // written where they were computed.
 #include "sinks.hpp"
 
-#include "ordered_sink.hpp"
-#include "tessera/io/geotiff.hpp"
-#include "tessera/io/hdf5.hpp"
-
 namespace tessera::run {
-
-std::unique_ptr<Sink> ordered_geotiff_sink(const OutputSpec& spec) {
-  return std::make_unique<OrderedFileSink<io::TileEncoder, io::GeoTiffWriter>>(spec);
-}
-
-std::unique_ptr<Sink> hdf5_chunk_sink(const OutputSpec& spec) {
-  return std::make_unique<OrderedFileSink<io::Hdf5ChunkEncoder, io::Hdf5ChunkWriter>>(spec);
-}
 
 namespace {
 

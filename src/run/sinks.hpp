@@ -9,17 +9,17 @@
 
 namespace tessera::run {
 
-/// A GeoTIFF, or a COMPRESS=DEFLATE HDF5 file, encoded by every rank's threads and written in
-/// tile order by rank 0 (ordered_sink.hpp).
+/// A GeoTIFF (geotiff_sink.cpp), or a COMPRESS=DEFLATE HDF5 file (hdf5_chunk_sink.cpp),
+/// encoded by every rank's threads and written in tile order by rank 0 (ordered_sink.hpp).
 std::unique_ptr<Sink> ordered_geotiff_sink(const OutputSpec& spec);
 std::unique_ptr<Sink> hdf5_chunk_sink(const OutputSpec& spec);
 
 /// An uncompressed GeoTIFF whose tiles every rank writes in place, at offsets rank 0 reserved:
-/// only for ranks that share one file system view (one node).
+/// only for ranks that share one file system view (one node) (in_place_sink.cpp).
 std::unique_ptr<Sink> in_place_geotiff_sink(const OutputSpec& spec);
 
 /// An uncompressed HDF5 file every rank writes its own tiles of, over MPI-IO, in lock-step
-/// rounds.
+/// rounds (hdf5_sink.cpp).
 std::unique_ptr<Sink> parallel_hdf5_sink(const OutputSpec& spec);
 
 /// The sink of each output, in order. `one_node`: every rank runs on one node.
