@@ -2,7 +2,6 @@
 // lock-step rounds, one round per tile of the rank with most tiles in the batch.
 #include <unistd.h>
 
-#include <cstring>
 #include <optional>
 
 #include "sinks.hpp"
@@ -34,8 +33,8 @@ class ParallelHdf5Sink final : public Sink {
 
   void encode(const TilePlace& place, int band, const void* cells) override {
     Bytes& held = held_[static_cast<size_t>(place.slot)][static_cast<size_t>(band)];
-    held.resize(tile_bytes_);
-    std::memcpy(held.data(), cells, tile_bytes_);
+    const auto* bytes = static_cast<const std::byte*>(cells);
+    held.assign(bytes, bytes + tile_bytes_);  // no zeroing of a new buffer first
   }
 
   void deliver(const Batch&) override {}
