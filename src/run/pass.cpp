@@ -18,8 +18,6 @@ void TileOutlet::put(size_t output, int band, const void* cells) {
   (*sinks_)[output]->encode(place_, band, cells);
 }
 
-std::exception_ptr Sink::write_round(const Batch&, int64_t, bool) { return nullptr; }
-
 int64_t longest_run(int64_t held_bytes_per_tile) {
   if (held_bytes_per_tile == 0) return plan::tiles_per_run;
   return std::clamp<int64_t>(1 + plan::run_bytes_per_thread / held_bytes_per_tile, 1,

@@ -62,7 +62,10 @@ class Sink {
   /// Main thread, lock-step sinks only, on every rank: round `round` of the collective writes
   /// of `batch` (a rank with fewer tiles, or `give_nothing` after a failure, joins empty).
   /// Returns the failure of this rank's part, after joining every write of the round.
-  virtual std::exception_ptr write_round(const Batch& batch, int64_t round, bool give_nothing);
+  virtual std::exception_ptr write_round(const Batch& /*batch*/, int64_t /*round*/,
+                                         bool /*give_nothing*/) {
+    return nullptr;
+  }
 
   /// Bytes it holds for each tile between encode() and deliver() (or the round that writes it):
   /// what bounds the tiles a thread may take at once.
