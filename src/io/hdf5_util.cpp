@@ -124,7 +124,12 @@ Handle mpio_access(MPI_Comm comm, MPI_Info info, const std::string& label) {
 }
 
 Handle local_access(const std::string& label) {
-  return checked(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, label, "cannot make a file access list");
+  Handle access =
+      checked(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, label, "cannot make a file access list");
+  // The file is a temporary one only this process writes, and already marked live by its own
+  // lock (stale_temporaries.hpp); HDF5's flock would only fail on file systems without locks.
+  check(H5Pset_file_locking(access.get(), false, true), label, "cannot leave out file locking");
+  return access;
 }
 
 Handle create_file(const std::string& path, const Handle& access, const std::string& label) {

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <utility>
 
+#include "stale_temporaries.hpp"
 #include "tessera/core/error.hpp"
 
 namespace tessera::io {
@@ -137,17 +138,23 @@ uint64_t room_left(const std::string& path) {
 }
 
 TemporaryFile::TemporaryFile(std::string path)
-    : path_(std::move(path)), slot_(register_temporary(path_)) {}
+    : path_(std::move(path)), slot_(register_temporary(path_)) {
+  remove_stale_temporaries(path_);
+  lock_ = hold_temporary(path_);
+}
 
 TemporaryFile::~TemporaryFile() {
   if (!path_.empty()) std::remove(path_.c_str());
   unregister_temporary(slot_);
+  if (lock_ >= 0) close(lock_);
 }
 
 void TemporaryFile::release() {
   path_.clear();
   unregister_temporary(slot_);
   slot_ = -1;
+  if (lock_ >= 0) close(lock_);
+  lock_ = -1;
 }
 
 void remove_temporaries_on_signal() {

@@ -36,7 +36,10 @@ void move_into_place(const std::string& temporary, const std::string& path,
 /// largest value when it cannot tell.
 uint64_t room_left(const std::string& path);
 
-/// A file that is removed when destroyed, unless released, and on a signal meanwhile.
+/// A file that is removed when destroyed, unless released, and on a signal meanwhile. It is
+/// created (empty) at once and held locked while this object lives, which marks it live: a run
+/// killed with SIGKILL cannot remove its file, and the next TemporaryFile of the same output
+/// (temporary_path() with another ID) removes it.
 class TemporaryFile {
  public:
   explicit TemporaryFile(std::string path);
@@ -50,6 +53,7 @@ class TemporaryFile {
  private:
   std::string path_;
   int slot_;
+  int lock_ = -1;  // the descriptor that holds the lock
 };
 
 }  // namespace tessera::io

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""A run killed with SIGKILL (alone, or mpirun and its ranks together) cannot remove its temporary
+file; the next run that writes the same output removes it, and leaves its own output whole.
+
+Each killed run writes a slow output (a ZSTD level 19 hillshade of generated terrain) and is killed
+once its temporary file exists; then a quick run writes the same output path from tests/data.
+"""
+import glob
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import systest
+
+SLOW_CO = ["-co", "COMPRESS=ZSTD", "-co", "ZSTD_LEVEL=19", "-co", "TILED=YES"]
+
+
+def temporaries(out):
+    """The temporary files of output `out` now in its folder."""
+    folder, name = os.path.split(out)
+    return glob.glob(os.path.join(folder, "." + name + ".tmp-*"))
+
+
+def writers_of(out):
+    """The pids of processes whose command line names `out`."""
+    found = []
+    for pid in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                words = f.read().split(b"\0")
+        except (OSError, ValueError):
+            continue
+        if pid.isdigit() and out.encode() in words:
+            found.append(int(pid))
+    return found
+
+
+def kill_once_writing(args, words, ranks, out):
+    """Starts tessera WORDS (under mpirun when ranks > 0) in its own process group, kills the
+    group with SIGKILL once the output's temporary file exists; returns the files it left."""
+    cmd = systest.mpi_prefix(args, ranks) + [args.tessera] + words
+    proc = subprocess.Popen(cmd, env=systest.environment(1), start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + args.timeout
+    while not temporaries(out) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.2)  # well inside the run: tiles are being written
+    if proc.poll() is not None:
+        systest.fail("%s ended (%s) before it could be killed" % (" ".join(cmd), proc.returncode))
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    # Ranks run in process groups of their own: killed with mpirun's group or not, they hold
+    # their temporary file until they end. Wait for every process writing `out` to be gone.
+    while writers_of(out) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if writers_of(out):
+        systest.fail("processes writing %s still run after mpirun was killed: %s" % (out, writers_of(out)))
+    return temporaries(out)
+
+
+def check(args, work, dem, ranks):
+    out = os.path.join(work, "hs.tif")
+    left = kill_once_writing(args, ["dem", "hillshade", dem, out, "-q"] + SLOW_CO, ranks, out)
+    if not left:
+        systest.fail("the killed run left no temporary file: the test killed it too late")
+    done = systest.tessera(args, ["dem", "hillshade", os.path.join(args.data, "srtm.tif"), out, "-q"],
+                           ranks=ranks)
+    if done.returncode != 0:
+        systest.fail("the run after the killed one failed:\n" + done.describe())
+    if temporaries(out):
+        systest.fail("stale temporary files left after the next run: %s" % temporaries(out))
+    if systest.gdal.Open(out).RasterXSize != 465:
+        systest.fail("the next run's output is not srtm's hillshade")
+    print("%s: the temporary file a killed run left (%s) went with the next run" %
+          ("alone" if ranks == 0 else "%d ranks" % ranks, os.path.basename(left[0])))
+
+
+def main():
+    args = systest.parse_args(__doc__)
+    work = tempfile.mkdtemp(prefix="tessera-stale-")
+    try:
+        dem = os.path.join(work, "dem.tif")
+        made = systest.tessera(args, ["generate", dem, "--size", "3000x3000"])
+        if made.returncode != 0:
+            systest.fail("generate failed:\n" + made.describe())
+        for ranks in (0, 2):
+            check(args, work, dem, ranks)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
