@@ -44,6 +44,7 @@ void skip_io_device_discovery() {
 }  // namespace
 
 Environment::Environment(int& argc, char**& argv) {
+  end_with_launcher();
   prefer_shared_memory_messaging();
   skip_io_device_discovery();
   int provided = MPI_THREAD_SINGLE;

@@ -5,11 +5,16 @@
 #include <dirent.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <memory>
+#include <string>
 
 namespace tessera::par {
 namespace {
@@ -70,6 +75,33 @@ int send_local_tcp_without_delay() {
     if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on) == 0) ++count;
   }
   return count;
+}
+
+namespace {
+
+/// The command name of process `pid` (/proc/PID/comm), or "" when it cannot be read.
+std::string command_of(pid_t pid) {
+  std::ifstream file("/proc/" + std::to_string(pid) + "/comm");
+  std::string name;
+  std::getline(file, name);
+  return name;
+}
+
+bool is_open_mpi_launcher(const std::string& name) {
+  for (const char* launcher : {"mpirun", "mpiexec", "orterun", "orted", "prterun", "prted"})
+    if (name == launcher) return true;
+  return false;
+}
+
+}  // namespace
+
+bool end_with_launcher() {
+  if (std::getenv("OMPI_COMM_WORLD_SIZE") == nullptr) return false;
+  const pid_t parent = getppid();
+  if (!is_open_mpi_launcher(command_of(parent))) return false;
+  if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) return false;
+  if (getppid() != parent) std::raise(SIGTERM);  // it was gone before the request
+  return true;
 }
 
 }  // namespace tessera::par

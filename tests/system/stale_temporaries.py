@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""A run killed with SIGKILL (alone, or mpirun and its ranks together) cannot remove its temporary
-file; the next run that writes the same output removes it, and leaves its own output whole.
+"""Runs killed with SIGKILL: a rank killed cannot remove its temporary file, and the next run that
+writes the same output removes it and leaves its own output whole; ranks whose mpirun was killed
+end at once (SIGTERM from the kernel) and remove their temporary files themselves.
 
 Each killed run writes a slow output (a ZSTD level 19 hillshade of generated terrain) and is killed
 once its temporary file exists; then a quick run writes the same output path from tests/data.
@@ -39,9 +40,11 @@ def writers_of(out):
     return found
 
 
-def kill_once_writing(args, words, ranks, out):
-    """Starts tessera WORDS (under mpirun when ranks > 0) in its own process group, kills the
-    group with SIGKILL once the output's temporary file exists; returns the files it left."""
+def kill_once_writing(args, words, ranks, out, ranks_too=True):
+    """Starts tessera WORDS (under mpirun when ranks > 0) in its own process group and, once the
+    output's temporary file exists, kills that group with SIGKILL (and every rank too when
+    `ranks_too`); returns the seconds until no process writing `out` was left, and the files
+    they left."""
     cmd = systest.mpi_prefix(args, ranks) + [args.tessera] + words
     proc = subprocess.Popen(cmd, env=systest.environment(1), start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -51,20 +54,27 @@ def kill_once_writing(args, words, ranks, out):
     time.sleep(0.2)  # well inside the run: tiles are being written
     if proc.poll() is not None:
         systest.fail("%s ended (%s) before it could be killed" % (" ".join(cmd), proc.returncode))
-    os.killpg(proc.pid, signal.SIGKILL)
+    ranks_alive = [pid for pid in writers_of(out) if pid != proc.pid]
+    killed = time.monotonic()
+    os.killpg(proc.pid, signal.SIGKILL)  # ranks run in process groups of their own
+    for pid in ranks_alive if ranks_too else []:
+        os.kill(pid, signal.SIGKILL)
     proc.wait()
-    # Ranks run in process groups of their own: killed with mpirun's group or not, they hold
-    # their temporary file until they end. Wait for every process writing `out` to be gone.
     while writers_of(out) and time.monotonic() < deadline:
-        time.sleep(0.05)
+        time.sleep(0.02)
     if writers_of(out):
-        systest.fail("processes writing %s still run after mpirun was killed: %s" % (out, writers_of(out)))
-    return temporaries(out)
+        systest.fail("processes writing %s still run after they were killed: %s" % (out, writers_of(out)))
+    return time.monotonic() - killed, temporaries(out)
 
 
-def check(args, work, dem, ranks):
+def slow_words(dem, out):
+    return ["dem", "hillshade", dem, out, "-q"] + SLOW_CO
+
+
+def check_stale(args, work, dem, ranks):
+    """Every process killed: the next run removes what they left."""
     out = os.path.join(work, "hs.tif")
-    left = kill_once_writing(args, ["dem", "hillshade", dem, out, "-q"] + SLOW_CO, ranks, out)
+    _, left = kill_once_writing(args, slow_words(dem, out), ranks, out)
     if not left:
         systest.fail("the killed run left no temporary file: the test killed it too late")
     done = systest.tessera(args, ["dem", "hillshade", os.path.join(args.data, "srtm.tif"), out, "-q"],
@@ -79,6 +89,15 @@ def check(args, work, dem, ranks):
           ("alone" if ranks == 0 else "%d ranks" % ranks, os.path.basename(left[0])))
 
 
+def check_orphans(args, work, dem):
+    """mpirun alone killed: its ranks end within a second, their temporary file removed."""
+    out = os.path.join(work, "orphans.tif")
+    seconds, left = kill_once_writing(args, slow_words(dem, out), 2, out, ranks_too=False)
+    if seconds > 2 or left:
+        systest.fail("ranks of a killed mpirun ran %.1f s more and left %s" % (seconds, left))
+    print("2 ranks: after mpirun was killed its ranks ended in %.2f s and left nothing" % seconds)
+
+
 def main():
     args = systest.parse_args(__doc__)
     work = tempfile.mkdtemp(prefix="tessera-stale-")
@@ -88,7 +107,8 @@ def main():
         if made.returncode != 0:
             systest.fail("generate failed:\n" + made.describe())
         for ranks in (0, 2):
-            check(args, work, dem, ranks)
+            check_stale(args, work, dem, ranks)
+        check_orphans(args, work, dem)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
