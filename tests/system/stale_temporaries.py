@@ -40,25 +40,34 @@ def writers_of(out):
     return found
 
 
-def kill_once_writing(args, words, ranks, out, ranks_too=True):
-    """Starts tessera WORDS (under mpirun when ranks > 0) in its own process group and, once the
-    output's temporary file exists, kills that group with SIGKILL (and every rank too when
-    `ranks_too`); returns the seconds until no process writing `out` was left, and the files
-    they left."""
+def start_writing(args, words, ranks, out):
+    """Starts tessera WORDS (under mpirun when ranks > 0) in a session of its own; returns it
+    once the output's temporary file exists and tiles are being written."""
     cmd = systest.mpi_prefix(args, ranks) + [args.tessera] + words
     proc = subprocess.Popen(cmd, env=systest.environment(1), start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + args.timeout
     while not temporaries(out) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
-    time.sleep(0.2)  # well inside the run: tiles are being written
+    time.sleep(0.2)
     if proc.poll() is not None:
-        systest.fail("%s ended (%s) before it could be killed" % (" ".join(cmd), proc.returncode))
+        systest.fail("%s ended (%s) before it could be stopped" % (" ".join(cmd), proc.returncode))
+    return proc
+
+
+def kill_once_writing(args, words, ranks, out, ranks_too=True, sig=signal.SIGKILL, times=1):
+    """Starts tessera WORDS as start_writing() does, then sends SIGKILL to every rank when
+    `ranks_too` and `sig` `times` times (50 ms apart) to its process group; returns the
+    seconds until no process writing `out` was left, and the files they left."""
+    proc = start_writing(args, words, ranks, out)
+    deadline = time.monotonic() + args.timeout
     ranks_alive = [pid for pid in writers_of(out) if pid != proc.pid]
     killed = time.monotonic()
-    os.killpg(proc.pid, signal.SIGKILL)  # ranks run in process groups of their own
-    for pid in ranks_alive if ranks_too else []:
+    for pid in ranks_alive if ranks_too else []:  # first: mpirun's end would SIGTERM them
         os.kill(pid, signal.SIGKILL)
+    for _ in range(times):
+        os.killpg(proc.pid, sig)  # ranks run in process groups of their own
+        time.sleep(0.05)
     proc.wait()
     while writers_of(out) and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -98,6 +107,18 @@ def check_orphans(args, work, dem):
     print("2 ranks: after mpirun was killed its ranks ended in %.2f s and left nothing" % seconds)
 
 
+def check_second_signal(args, work, dem):
+    """SIGINT or SIGTERM twice to mpirun, as an impatient user or a batch system does: the ranks
+    end and leave nothing."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        out = os.path.join(work, "twice.tif")
+        seconds, left = kill_once_writing(args, slow_words(dem, out), 2, out, ranks_too=False,
+                                          sig=sig, times=2)
+        if left:
+            systest.fail("%s twice to mpirun left %s" % (sig.name, left))
+        print("2 ranks: %s twice to mpirun: ended in %.2f s, nothing left" % (sig.name, seconds))
+
+
 def main():
     args = systest.parse_args(__doc__)
     work = tempfile.mkdtemp(prefix="tessera-stale-")
@@ -109,6 +130,7 @@ def main():
         for ranks in (0, 2):
             check_stale(args, work, dem, ranks)
         check_orphans(args, work, dem)
+        check_second_signal(args, work, dem)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
