@@ -128,6 +128,8 @@ def output_path_cases(args, work):
     cases = [
         Case("output is a fifo", ["dem", "slope", dem, os.path.join(folder, "fifo.tif")], 1,
              r"fifo\.tif: is a fifo", os.path.join(folder, "fifo.tif"), kept=True),
+        Case("generate onto a fifo", ["generate", os.path.join(folder, "fifo.tif"), "--size", "64x64", "-q"], 1,
+             r"fifo\.tif: is a fifo", os.path.join(folder, "fifo.tif"), kept=True),
         Case("output is a folder", ["dem", "slope", dem, os.path.join(folder, "folder.tif")], 1,
              r"folder\.tif: is a folder", os.path.join(folder, "folder.tif"), kept=True),
         Case("output is the input", ["dem", "slope", dem, dem], 1, same_input, dem, kept=True),
