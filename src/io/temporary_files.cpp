@@ -17,6 +17,7 @@
 
 #include "stale_temporaries.hpp"
 #include "tessera/core/error.hpp"
+#include "tessera/io/output_paths.hpp"
 
 namespace tessera::io {
 
@@ -116,6 +117,7 @@ void check_output_folder(const std::string& path) {
 
 void move_into_place(const std::string& temporary, const std::string& path,
                      const std::string& label) {
+  check_replaceable(path);  // the plan checked already; something may have appeared since
   const HeldSignals held;
   const std::string aside =
       is_regular_file(path) ? hidden_beside(path, ".old-", getpid()) : std::string();

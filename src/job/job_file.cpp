@@ -160,6 +160,7 @@ OutputFileSpec JobReader::read_output(const toml::table& table, size_t number) c
     output.from_item_where.push_back(step.where);
   }
   const toml::node& path = toml_.required(table, "path", what);
+  output.path_where = toml_.at(path.source());
   output.path = resolve(base_dir_, detail::output_path(toml_, path, what + ": path"));
   output.format = *format_of_path(output.path);
   output.creation_options = detail::creation_options(toml_, table, output.format, what);

@@ -7,6 +7,7 @@
 
 #include <fmt/core.h>
 
+#include "output_checks.hpp"
 #include "pass.hpp"
 #include "progress.hpp"
 #include "sinks.hpp"
@@ -57,6 +58,7 @@ int choose_threads(int requested, int ranks_on_node) {
 
 plan::Plan prepare(const job::JobSpec& job) {
   const std::vector<RasterInfo> inputs = probe_inputs(job);
+  par::agreed([&] { check_output_paths(job); });
   plan::Plan result;
   par::agreed([&] { result = plan::make_plan(job, inputs); });
   return result;

@@ -6,6 +6,7 @@
 #include "tessera/core/error.hpp"
 #include "tessera/core/output_spec.hpp"
 #include "tessera/io/crs.hpp"
+#include "tessera/io/output_paths.hpp"
 #include "tessera/io/raster_source.hpp"
 #include "tessera/par/agreement.hpp"
 #include "tile_source.hpp"
@@ -82,6 +83,7 @@ void generate(const GenerateSpec& spec, const RunOptions& options) {
   plan::Plan plan;
   par::agreed([&] {
     io::init_gdal(generate_cache_bytes);
+    io::check_replaceable(spec.path);
     plan = generate_plan(spec);
   });
   execute_sources(plan, options, [&] { return terrain_tiles(plan, spec.terrain); });

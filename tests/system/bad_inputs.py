@@ -3,6 +3,7 @@
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -33,10 +34,11 @@ path = "{out}"
 class Case:
     """One bad invocation: tessera words, expected status, a regex the message must match, the output path."""
 
-    def __init__(self, name, words, status, culprit, output, existing=None):
+    def __init__(self, name, words, status, culprit, output, existing=None, kept=False):
         self.name, self.words, self.status = name, words, status
         self.culprit, self.output = re.compile(culprit), output
         self.existing = existing  # text of a file already at the output path, which must survive
+        self.kept = kept  # what is at the output path (a device, an input...) must stay as it was
 
 
 def make_cases(args, work):
@@ -78,6 +80,82 @@ def make_cases(args, work):
         Case("tiled GeoTIFF cut in half, over an earlier output", ["dem", "slope", cut_tiles, out], 1,
              r"cut_tiles\.tif", out, existing="an earlier run's output\n"),
     ]
+
+
+SAME_FILE_JOB = """\
+[input.dem]
+path = "{dem}"
+
+[[step]]
+id = "s"
+op = "slope"
+in = "dem"
+
+[[output]]
+from = ["s"]
+path = "{out}"
+{more}"""
+
+
+def write_job(path, dem, out, more_out=None):
+    """A slope job of `dem` written to `out` (and to `more_out` too when given)."""
+    more = f'\n[[output]]\nfrom = ["s"]\npath = "{more_out}"\n' if more_out else ""
+    with open(path, "w") as f:
+        f.write(SAME_FILE_JOB.format(dem=dem, out=out, more=more))
+    return path
+
+
+def output_path_cases(args, work):
+    """Outputs that are not regular files, or are an input's file however spelt: refused before
+    any work, the thing at the path left as it was."""
+    folder = os.path.join(work, "paths")
+    os.makedirs(os.path.join(folder, "folder.tif"))
+    os.mkfifo(os.path.join(folder, "fifo.tif"))
+    dem = os.path.join(folder, "dem.tif")
+    shutil.copyfile(os.path.join(args.data, "chiprofiler_dem.tif"), dem)
+    dotted, link, hard = os.path.join(folder, ".", "dem.tif"), os.path.join(folder, "link.tif"), \
+        os.path.join(folder, "hard.tif")
+    os.symlink(dem, link)
+    os.link(dem, hard)
+    first, second = os.path.join(folder, "o.tif"), os.path.join(folder, "o_hard.tif")
+    with open(first, "w") as f:
+        f.write("an earlier output\n")
+    os.link(first, second)
+    same = write_job(os.path.join(work, "same.toml"), dem, dotted)
+    twice = write_job(os.path.join(work, "twice.toml"), dem, first, second)
+    into_folder = write_job(os.path.join(work, "into_folder.toml"), dem, os.path.join(folder, "folder.tif"))
+    same_input = r"dem\.tif: is the same file as the input .*dem\.tif"
+    cases = [
+        Case("output is a fifo", ["dem", "slope", dem, os.path.join(folder, "fifo.tif")], 1,
+             r"fifo\.tif: is a fifo", os.path.join(folder, "fifo.tif"), kept=True),
+        Case("generate onto a fifo", ["generate", os.path.join(folder, "fifo.tif"), "--size", "64x64", "-q"], 1,
+             r"fifo\.tif: is a fifo", os.path.join(folder, "fifo.tif"), kept=True),
+        Case("output is a folder", ["dem", "slope", dem, os.path.join(folder, "folder.tif")], 1,
+             r"folder\.tif: is a folder", os.path.join(folder, "folder.tif"), kept=True),
+        Case("output is the input", ["dem", "slope", dem, dem], 1, same_input, dem, kept=True),
+        Case("output is the input, spelt ./", ["dem", "slope", dem, dotted], 1, same_input, dem, kept=True),
+        Case("output is a symbolic link to the input", ["dem", "slope", dem, link], 1,
+             r"link\.tif: is the same file as the input", link, kept=True),
+        Case("output is a hard link of the input", ["dem", "slope", dem, hard], 1,
+             r"hard\.tif: is the same file as the input", hard, kept=True),
+        Case("calc output is the input, with --overwrite",
+             ["calc", "-A", dem, "--calc=A*2", "--outfile", dotted, "--overwrite", "-q"], 1, same_input, dem,
+             kept=True),
+        Case("job output is the input", ["run", "-q", same], 1, r"same\.toml:\d+:\d+: .*" + same_input, dem,
+             kept=True),
+        Case("plan of a job whose output is the input", ["plan", same], 1, r"same\.toml:\d+:\d+: .*" + same_input,
+             dem, kept=True),
+        Case("job outputs are one file", ["run", "-q", twice], 1,
+             r"twice\.toml:\d+:\d+: .*o_hard\.tif: is the same file as the output .*o\.tif", first, kept=True),
+        Case("plan of a job whose output is a folder", ["plan", into_folder], 1,
+             r"into_folder\.toml:\d+:\d+: .*folder\.tif: is a folder", os.path.join(folder, "folder.tif"),
+             kept=True),
+    ]
+    if os.geteuid() == 0:
+        os.mknod(os.path.join(folder, "null"), 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        cases.insert(0, Case("output is a character device", ["dem", "slope", dem, os.path.join(folder, "null")],
+                             1, r"null: is a character device", os.path.join(folder, "null"), kept=True))
+    return cases
 
 
 def mount_full_disk(work):
@@ -122,6 +200,16 @@ def tessera_lines(stderr, ranks):
     return lines
 
 
+def what_is_at(path):
+    """What a kept path must still be: its kind, device, inode and, for a file, its bytes."""
+    st = os.lstat(path)
+    data = None
+    if stat.S_ISREG(os.stat(path).st_mode):
+        with open(path, "rb") as f:
+            data = f.read()
+    return stat.S_IFMT(st.st_mode), st.st_rdev, st.st_ino, data
+
+
 def snapshot(folder):
     return sorted(os.listdir(folder)) if os.path.isdir(folder) else None
 
@@ -132,6 +220,7 @@ def check(args, case, ranks, work):
         with open(case.output, "w") as f:
             f.write(case.existing)
     before = {d: snapshot(d) for d in (work, os.path.join(work, "out"), os.path.dirname(case.output))}
+    kept = what_is_at(case.output) if case.kept else None
     res = systest.tessera(args, case.words, ranks)
     problems = []
     if res.hung:
@@ -145,6 +234,9 @@ def check(args, case, ranks, work):
         problems.append(f"message does not name the culprit /{case.culprit.pattern}/: {lines[0]!r}")
     if case.existing is not None:
         problems += earlier_output_problems(case)
+    elif kept is not None:
+        if not os.path.lexists(case.output) or what_is_at(case.output) != kept:
+            problems.append(f"what was at {case.output} changed")
     elif os.path.lexists(case.output):
         problems.append(f"a file exists at the output path {case.output}")
     for folder, listing in before.items():
@@ -169,7 +261,7 @@ def main():
                               lambda p: p.set_defaults(timeout=60.0))
     failures = []
     with tempfile.TemporaryDirectory(prefix="tessera-bad-") as work:
-        cases = make_cases(args, work)
+        cases = make_cases(args, work) + output_path_cases(args, work)
         full = mount_full_disk(work)
         if full:
             cases += full_disk_cases(args, full)

@@ -28,7 +28,8 @@ void check_output_folder(const std::string& path);
 /// regular file is first moved aside (".NAME.old-PID") and removed once the new file is in
 /// place, so no rename replaces a file: ext4 (auto_da_alloc) writes back the whole new file
 /// inside such a rename. Throws tessera::Error starting with `label` when the file cannot be
-/// put in place; an existing file is then back at `path`.
+/// put in place; an existing file is then back at `path`. Anything at `path` but a regular file
+/// (or a link) is never replaced: io::check_replaceable's error, and `temporary` stays.
 void move_into_place(const std::string& temporary, const std::string& path,
                      const std::string& label);
 

@@ -54,6 +54,7 @@ struct OutputFileSpec {
   Position where;
   Position from_where;                    ///< where `from` is written
   std::vector<Position> from_item_where;  ///< where each step id of `from` is written
+  Position path_where;                    ///< where `path` is written
 };
 
 struct RunSpec {

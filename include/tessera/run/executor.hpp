@@ -19,8 +19,9 @@ struct RunOptions {
 /// node's cores shared among the ranks on it (at least 1).
 int choose_threads(int requested, int ranks_on_node);
 
-/// Probes the job's inputs (each rank opens them itself) and plans the run. Collective: every
-/// rank returns the same plan, or every rank throws.
+/// Probes the job's inputs (each rank opens them itself), checks what is at the outputs' paths
+/// (check_output_paths: only regular files are replaced, never an input) and plans the run.
+/// Collective: every rank returns the same plan, or every rank throws.
 plan::Plan prepare(const job::JobSpec& job);
 
 /// Runs the plan. Collective. Every output is complete at its final path when it returns on any

@@ -37,7 +37,8 @@ Extent parse_size(const std::string& text);
 /// Writes the terrain as one tiled GeoTIFF: ranks claim tiles, threads compute and encode them,
 /// rank 0 writes them in tile order, so the file's bytes depend on the spec only, not on the
 /// number of ranks or threads. Heights are rounded and saturated to the pixel type as GDAL
-/// writes a double into it. Collective; on failure every rank throws and no file is left.
+/// writes a double into it. A path naming anything but nothing or a regular file is refused
+/// first (io::check_replaceable). Collective; on failure every rank throws and no file is left.
 void generate(const GenerateSpec& spec, const RunOptions& options);
 
 }  // namespace tessera::run

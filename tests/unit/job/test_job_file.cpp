@@ -89,6 +89,7 @@ tile = 256
       (std::vector<std::string>{"COMPRESS=ZSTD", "PREDICTOR=2", "ZSTD_LEVEL=15", "BIGTIFF=YES"}));
   EXPECT_EQ(spec.outputs[0].where.str(), "t.toml:20:1");
   EXPECT_EQ(spec.outputs[0].from_where.str(), "t.toml:21:8");
+  EXPECT_EQ(spec.outputs[0].path_where.str(), "t.toml:22:8");
   EXPECT_EQ(spec.outputs[1].from, std::vector<std::string>{"slope"});
   EXPECT_EQ(spec.outputs[1].path, "/abs/slope.TIFF");
   EXPECT_TRUE(spec.outputs[1].creation_options.empty());

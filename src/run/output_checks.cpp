@@ -1,0 +1,51 @@
+// Before any output is opened: an output replaces only a regular file, never an input, and no
+// two outputs share a file.
+#include "output_checks.hpp"
+
+#include <map>
+#include <string>
+
+#include "tessera/io/output_paths.hpp"
+
+namespace tessera::run {
+
+namespace {
+
+using job::fail_at;
+
+void check_kind(const job::OutputFileSpec& output) {
+  if (const auto problem = io::replace_problem(output.path)) fail_at(output.path_where, *problem);
+}
+
+void check_not_an_input(const job::OutputFileSpec& output,
+                        const std::vector<job::InputSpec>& inputs) {
+  const auto id = io::regular_file_id(output.path);
+  if (!id) return;
+  for (const job::InputSpec& input : inputs)
+    if (io::regular_file_id(input.path) == id)
+      fail_at(output.path_where, output.path + ": is the same file as the input " + input.path +
+                                     "; an output never replaces an input");
+}
+
+/// `seen` maps the identity of each earlier output to its path.
+void check_not_twice(const job::OutputFileSpec& output, std::map<std::string, std::string>& seen) {
+  const auto id = io::output_identity(output.path);
+  if (!id) return;
+  const auto [earlier, added] = seen.emplace(*id, output.path);
+  if (!added)
+    fail_at(output.path_where, output.path + ": is the same file as the output " + earlier->second +
+                                   "; each output needs a file of its own");
+}
+
+}  // namespace
+
+void check_output_paths(const job::JobSpec& job) {
+  std::map<std::string, std::string> seen;
+  for (const job::OutputFileSpec& output : job.outputs) {
+    check_kind(output);
+    check_not_an_input(output, job.inputs);
+    check_not_twice(output, seen);
+  }
+}
+
+}  // namespace tessera::run
