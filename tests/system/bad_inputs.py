@@ -85,6 +85,8 @@ def make_cases(args, work):
     calc = ["calc", "-A", dem, "--calc", "where(A>1500, nodata, A)", "--type", "Byte", "--outfile", out]
     return [
         Case("missing input", ["dem", "hillshade", missing, out], 1, r"missing_dem\.tif", out),
+        Case("missing raster in a zip", ["dem", "slope", f"/vsizip/{work}/none.zip/x.tif", out], 1,
+             r"/vsizip/.*none\.zip/x\.tif: not a raster GDAL can read: .*does not exist", out),
         Case("text file named .tif", ["dem", "slope", text, out], 1, r"notaraster\.tif", out),
         Case("truncated GeoTIFF", ["dem", "hillshade", truncated, out], 1, r"truncated\.tif", out),
         Case("tiled GeoTIFF cut in half", ["dem", "slope", cut_tiles, out], 1, r"cut_tiles\.tif", out),
