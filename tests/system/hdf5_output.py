@@ -92,18 +92,10 @@ def check_job(args, dem, work):
     print("job: slope and aspect in terrain.h5, slope.tif beside it, same cells")
 
 
-AS_INPUT_JOB = """[input.slope]
-path = 'NETCDF:"terrain.h5":slope'
-
-[[step]]
-id = "hs"
-op = "hillshade"
-in = "slope"
-
-[[output]]
-from = "hs"
-path = "hs_job.tif"
-"""
+# The input names the HDF5 file relative to the job's folder, inside GDAL's quotes.
+AS_INPUT_JOB = ("[input.slope]\npath = 'NETCDF:\"terrain.h5\":slope'\n"
+                "[[step]]\nid = \"hs\"\nop = \"hillshade\"\nin = \"slope\"\n"
+                "[[output]]\nfrom = \"hs\"\npath = \"hs_job.tif\"\n")
 
 
 def check_as_input(args, work):
