@@ -15,11 +15,23 @@
 namespace tessera {
 namespace {
 
-/// "values from -3.40282e+38 to 3.40282e+38, NaN or an infinity".
-std::string fmt_range(double max) {
+/// "values from -3.40282347e+38 to 3.40282347e+38, NaN or an infinity" for Float32.
+std::string float_range(double max) {
   char text[96];
   std::snprintf(text, sizeof text, "values from %.9g to %.9g, NaN or an infinity", -max, max);
   return text;
+}
+
+/// The values `t` holds: "whole numbers from 0 to 255".
+std::string value_range(PixelType t) {
+  return visit(t, []<class T>(std::type_identity<T>) {
+    using limits = std::numeric_limits<T>;
+    if constexpr (limits::is_integer)
+      return "whole numbers from " + std::to_string(limits::lowest()) + " to " +
+             std::to_string(limits::max());
+    else
+      return float_range(limits::max());
+  });
 }
 
 }  // namespace
@@ -61,15 +73,12 @@ bool holds(PixelType t, double v) {
   });
 }
 
-std::string value_range(PixelType t) {
-  return visit(t, []<class T>(std::type_identity<T>) {
-    using limits = std::numeric_limits<T>;
-    if constexpr (limits::is_integer)
-      return "whole numbers from " + std::to_string(limits::lowest()) + " to " +
-             std::to_string(limits::max());
-    else
-      return fmt_range(limits::max());
-  });
+std::string nodata_misfit(PixelType t, double v) {
+  if (holds(t, v)) return "";
+  char value[32];
+  std::snprintf(value, sizeof value, "%.17g", v);
+  return std::string(value) + " does not fit a " + std::string(name_of(t)) + " output (expected " +
+         value_range(t) + ")";
 }
 
 namespace {

@@ -2,7 +2,6 @@
 #include "tessera/plan/step_graph.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <optional>
 #include <string>
 
@@ -95,12 +94,9 @@ Position option_place(const job::StepSpec& step, const std::string& key, int col
 /// a header that says 2.5. gdal_calc.py writes such files; GDAL's own tools round or clamp.
 void check_nodata_fits(const ops::Op& op) {
   const std::optional<double> nodata = op.output_nodata();
-  if (!nodata || holds(op.output_type(), *nodata)) return;
-  char value[32];
-  std::snprintf(value, sizeof value, "%.17g", *nodata);
-  throw ops::OptionError("nodata", std::string("option 'nodata': ") + value + " does not fit a " +
-                                       std::string(name_of(op.output_type())) +
-                                       " output (expected " + value_range(op.output_type()) + ")");
+  if (!nodata) return;
+  const std::string misfit = nodata_misfit(op.output_type(), *nodata);
+  if (!misfit.empty()) throw ops::OptionError("nodata", "option 'nodata': " + misfit);
 }
 
 /// The step's op, built from its options, which it checks (a calc expr against the names it may

@@ -68,8 +68,9 @@ bool is_integer(PixelType t);
 /// holds NaN, the infinities and every value within its range (rounded to the nearest float, as
 /// GDAL compares a Float32 band with its nodata); Float64 holds every value.
 bool holds(PixelType t, double v);
-/// The values `t` holds, for messages: "whole numbers from 0 to 255".
-std::string value_range(PixelType t);
+/// Why a `t` output cannot take `v` as its nodata: "2.5 does not fit a Byte output (expected
+/// whole numbers from 0 to 255)"; "" when holds(t, v).
+std::string nodata_misfit(PixelType t, double v);
 
 /// The smallest type that holds every value of `a` and of `b`, as GDALDataTypeUnion (GDAL 3.5+)
 /// chooses it: Byte + Int16 is Int16, UInt16 + Int16 is Int32, Int16 + Float32 is Float32,

@@ -50,7 +50,9 @@ TEST(PixelType, HoldsWholeNumbersInRangeForIntegersAndAnyFloat32InRange) {
   EXPECT_TRUE(holds(PixelType::Float32, std::nan("")));
   EXPECT_FALSE(holds(PixelType::Float32, 1e40));
   EXPECT_TRUE(holds(PixelType::Float64, 1e300));
-  EXPECT_EQ(value_range(PixelType::Byte), "whole numbers from 0 to 255");
+  EXPECT_EQ(nodata_misfit(PixelType::Byte, 255), "");
+  EXPECT_EQ(nodata_misfit(PixelType::Byte, 2.5),
+            "2.5 does not fit a Byte output (expected whole numbers from 0 to 255)");
 }
 
 }  // namespace
