@@ -108,6 +108,8 @@ void run_generate(const Environment& env, GenerateArgs& g) {
   } catch (const tessera::Error& e) {
     throw tessera::UsageError(std::string("generate: --type: ") + e.what());
   }
+  if (g.nodata && !tessera::holds(g.spec.type, *g.nodata))
+    throw tessera::Error("generate: --nodata " + tessera::nodata_misfit(g.spec.type, *g.nodata));
   g.spec.nodata = g.nodata;
   if (g.origin.size() == 2) {
     g.spec.origin_x = g.origin[0];

@@ -4,12 +4,37 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <limits>
 #include <string>
 #include <utility>
 
 #include "tessera/core/error.hpp"
 
 namespace tessera {
+namespace {
+
+/// "values from -3.40282347e+38 to 3.40282347e+38, NaN or an infinity" for Float32.
+std::string float_range(double max) {
+  char text[96];
+  std::snprintf(text, sizeof text, "values from %.9g to %.9g, NaN or an infinity", -max, max);
+  return text;
+}
+
+/// The values `t` holds: "whole numbers from 0 to 255".
+std::string value_range(PixelType t) {
+  return visit(t, []<class T>(std::type_identity<T>) {
+    using limits = std::numeric_limits<T>;
+    if constexpr (limits::is_integer)
+      return "whole numbers from " + std::to_string(limits::lowest()) + " to " +
+             std::to_string(limits::max());
+    else
+      return float_range(limits::max());
+  });
+}
+
+}  // namespace
 
 void throw_unknown_pixel_type(PixelType t) {
   throw Error("internal error: pixel type " + std::to_string(static_cast<int>(t)) +
@@ -37,6 +62,24 @@ std::string_view name_of(PixelType t) {
 }
 
 bool is_integer(PixelType t) { return t != PixelType::Float32 && t != PixelType::Float64; }
+
+bool holds(PixelType t, double v) {
+  return visit(t, [v]<class T>(std::type_identity<T>) {
+    using limits = std::numeric_limits<T>;
+    if constexpr (limits::is_integer)
+      return v == std::trunc(v) && v >= limits::lowest() && v <= limits::max();
+    else
+      return std::isnan(v) || std::isinf(v) || (v >= limits::lowest() && v <= limits::max());
+  });
+}
+
+std::string nodata_misfit(PixelType t, double v) {
+  if (holds(t, v)) return "";
+  char value[32];
+  std::snprintf(value, sizeof value, "%.17g", v);
+  return std::string(value) + " does not fit a " + std::string(name_of(t)) + " output (expected " +
+         value_range(t) + ")";
+}
 
 namespace {
 

@@ -1,6 +1,7 @@
 // Throwing wrappers and RAII handles for the GDAL and libtiff calls io makes.
 #include "gdal_util.hpp"
 
+#include <H5Epublic.h>
 #include <cpl_conv.h>
 #include <cpl_error.h>
 #include <cpl_vsi.h>
@@ -11,6 +12,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "tessera/core/dataset_name.hpp"
 #include "tessera/core/error.hpp"
 
 namespace tessera::io::detail {
@@ -63,14 +65,30 @@ void clear_gdal_error() {
   CPLErrorReset();
 }
 
+/// netCDF-C opens an HDF5 file (NETCDF:"out.h5":slope) probing attributes that may be absent, and
+/// HDF5 prints every miss unless its automatic printing is off on the calling thread (its error
+/// stacks are per thread; netCDF turns printing off only on the thread that initialised it).
+void quiet_hdf5_on_this_thread() {
+  thread_local const bool quiet = H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr) >= 0;
+  (void)quiet;
+}
+
+/// Why GDAL did not open `path`: "no such file" for a plain path to nothing; otherwise GDAL's own
+/// reason, which is the only one for its special names (a subdataset, a file in an archive).
+std::string open_failure(const std::string& path) {
+  VSIStatBufL stat;
+  if (!is_gdal_dataset_name(path) && VSIStatL(path.c_str(), &stat) != 0)
+    return path + ": no such file";
+  return with_reason(path + ": not a raster GDAL can read", last_gdal_error());
+}
+
 Dataset open_raster(const std::string& path) {
   ensure_gdal();
-  VSIStatBufL stat;
-  if (VSIStatL(path.c_str(), &stat) != 0) throw Error(path + ": no such file");
+  quiet_hdf5_on_this_thread();
   clear_gdal_error();
-  const unsigned flags = GDAL_OF_RASTER | GDAL_OF_READONLY;
+  const unsigned flags = GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR;
   Dataset ds(GDALOpenEx(path.c_str(), flags, nullptr, nullptr, nullptr));
-  if (!ds) throw Error(with_reason(path + ": not a raster GDAL can read", last_gdal_error()));
+  if (!ds) throw Error(open_failure(path));
   if (GDALGetRasterCount(ds.get()) == 0) throw Error(path + ": not a raster GDAL can read");
   return ds;
 }

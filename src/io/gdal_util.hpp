@@ -33,8 +33,9 @@ struct DatasetCloser {
 /// Owns one GDAL dataset handle; closing it is the deleter's job.
 using Dataset = std::unique_ptr<std::remove_pointer_t<GDALDatasetH>, DatasetCloser>;
 
-/// Opens `path` read-only as a raster (not shared). Throws "<path>: no such file" or
-/// "<path>: not a raster GDAL can read".
+/// Opens `path` read-only as a raster (not shared); GDAL decides what opens, its special names
+/// included (NETCDF:"f.h5":slope, /vsizip/a.zip/x.tif). Throws "<path>: no such file" for a
+/// plain path to nothing, else "<path>: not a raster GDAL can read: <GDAL's reason>".
 Dataset open_raster(const std::string& path);
 /// Band `band` (1-based) of `ds`; throws "<path>: no band N (it has M)".
 GDALRasterBandH get_band(GDALDatasetH ds, int band, const std::string& path);

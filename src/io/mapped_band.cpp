@@ -15,6 +15,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "tessera/core/dataset_name.hpp"
 #include "tessera/core/error.hpp"
 
 namespace tessera::io::detail {
@@ -98,6 +99,9 @@ std::unique_ptr<MappedBand> MappedBand::open(GDALDatasetH ds, GDALRasterBandH ba
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
   return nullptr;
 #endif
+  // Only a plain file is read directly: GTIFF_DIR:2:x.tif or /vsigzip/x.tif.gz opened by GTiff
+  // are not the bytes of the file their name ends with.
+  if (is_gdal_dataset_name(path)) return nullptr;
   GDALDriverH driver = GDALGetDatasetDriver(ds);
   if (driver == nullptr || !is(GDALGetDriverShortName(driver), "GTiff")) return nullptr;
   if (GDALGetMetadataItem(ds, "COMPRESSION", "IMAGE_STRUCTURE") != nullptr) return nullptr;

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "output_options.hpp"
+#include "tessera/core/dataset_name.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/job/job_spec.hpp"
 #include "toml_read.hpp"
@@ -26,14 +27,6 @@ void fail_at(const Position& where, const std::string& message) {
 namespace {
 
 using detail::Located;
-
-/// Keeps GDAL connection strings ("NETCDF:f.nc:v") and absolute paths as they are.
-std::string resolve(const std::string& base_dir, const std::string& path) {
-  const std::filesystem::path p(path);
-  if (p.is_absolute() || path.find(':') != std::string::npos) return path;
-  if (base_dir.empty()) return p.lexically_normal().string();
-  return (std::filesystem::path(base_dir) / p).lexically_normal().string();
-}
 
 class JobReader {
  public:
@@ -87,8 +80,8 @@ void JobReader::read_inputs(const toml::node& node) {
     const toml::table& table = toml_.table(value, what);
     toml_.check_keys(table, {"path", "band"}, what);
     InputSpec input{std::string(key.str()), {}, 1, toml_.at(table.source())};
-    input.path =
-        resolve(base_dir_, toml_.string(toml_.required(table, "path", what), what + ": path"));
+    input.path = resolve_dataset_name(
+        base_dir_, toml_.string(toml_.required(table, "path", what), what + ": path"));
     if (const toml::node* band = table.get("band")) {
       const int64_t number = toml_.integer(*band, what + ": band");
       if (number < 1)
@@ -145,7 +138,7 @@ void JobReader::read_options(const toml::table& table, StepSpec& step) const {
 /// resolved against the job file's folder like every other path.
 std::string JobReader::option_text(const std::string& key, const std::string& text) const {
   const bool is_path = key.size() > 5 && key.compare(key.size() - 5, 5, "_file") == 0;
-  return is_path ? resolve(base_dir_, text) : text;
+  return is_path ? resolve_dataset_name(base_dir_, text) : text;
 }
 
 OutputFileSpec JobReader::read_output(const toml::table& table, size_t number) const {
@@ -161,7 +154,7 @@ OutputFileSpec JobReader::read_output(const toml::table& table, size_t number) c
   }
   const toml::node& path = toml_.required(table, "path", what);
   output.path_where = toml_.at(path.source());
-  output.path = resolve(base_dir_, detail::output_path(toml_, path, what + ": path"));
+  output.path = resolve_dataset_name(base_dir_, detail::output_path(toml_, path, what + ": path"));
   output.format = *format_of_path(output.path);
   output.creation_options = detail::creation_options(toml_, table, output.format, what);
   return output;

@@ -89,8 +89,19 @@ Position option_place(const job::StepSpec& step, const std::string& key, int col
   return where;
 }
 
+/// Throws ops::OptionError on 'nodata' unless the op's output type holds its nodata: a Byte
+/// output with nodata 2.5 (or 300) would store its nodata cells as 3 (or 255), valid data under
+/// a header that says 2.5. gdal_calc.py writes such files; GDAL's own tools round or clamp.
+void check_nodata_fits(const ops::Op& op) {
+  const std::optional<double> nodata = op.output_nodata();
+  if (!nodata) return;
+  const std::string misfit = nodata_misfit(op.output_type(), *nodata);
+  if (!misfit.empty()) throw ops::OptionError("nodata", "option 'nodata': " + misfit);
+}
+
 /// The step's op, built from its options, which it checks (a calc expr against the names it may
-/// read); an option error points at its key, or inside its text.
+/// read; its nodata against its output type); an option error points at its key, or inside its
+/// text.
 std::shared_ptr<const ops::Op> build_op(const job::JobSpec& job, const job::StepSpec& step) {
   const std::string what = "step '" + step.id + "'";
   if (ops::find_op(step.op) == nullptr)
@@ -98,8 +109,10 @@ std::shared_ptr<const ops::Op> build_op(const job::JobSpec& job, const job::Step
             what + ": unknown op '" + step.op + "' (expected one of: " + known_ops() + ")");
   check_in(job, step, *ops::find_op(step.op));
   try {
-    return ops::make_op(step.op, step.options, detail::input_names(job),
-                        step_ids_but(job, step.id));
+    auto op =
+        ops::make_op(step.op, step.options, detail::input_names(job), step_ids_but(job, step.id));
+    check_nodata_fits(*op);
+    return op;
   } catch (const ops::OptionError& e) {
     fail_at(option_place(step, e.key(), e.column()), what + ": " + e.what());
   } catch (const Error& e) {

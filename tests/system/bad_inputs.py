@@ -30,6 +30,23 @@ from = ["hs"]
 path = "{out}"
 """
 
+# A nodata a Byte output cannot hold: its nodata cells would be stored as 255, valid data.
+NODATA_JOB = """\
+[input.dem]
+path = "{dem}"
+
+[[step]]
+id = "c"
+op = "calc"
+expr = "where(dem > 1500, nodata, dem)"
+type = "byte"
+nodata = 300
+
+[[output]]
+from = ["c"]
+path = "{out}"
+"""
+
 
 class Case:
     """One bad invocation: tessera words, expected status, a regex the message must match, the output path."""
@@ -63,9 +80,15 @@ def make_cases(args, work):
     job = os.path.join(work, "bad.toml")
     with open(job, "w") as f:
         f.write(BAD_JOB.format(dem=dem, out=out))
+    nodata_job = os.path.join(work, "nodata.toml")
+    with open(nodata_job, "w") as f:
+        f.write(NODATA_JOB.format(dem=dem, out=out))
     missing = os.path.join(work, "missing_dem.tif")
+    calc = ["calc", "-A", dem, "--calc", "where(A>1500, nodata, A)", "--type", "Byte", "--outfile", out]
     return [
         Case("missing input", ["dem", "hillshade", missing, out], 1, r"missing_dem\.tif", out),
+        Case("missing raster in a zip", ["dem", "slope", f"/vsizip/{work}/none.zip/x.tif", out], 1,
+             r"/vsizip/.*none\.zip/x\.tif: not a raster GDAL can read: .*does not exist", out),
         Case("text file named .tif", ["dem", "slope", text, out], 1, r"notaraster\.tif", out),
         Case("truncated GeoTIFF", ["dem", "hillshade", truncated, out], 1, r"truncated\.tif", out),
         Case("tiled GeoTIFF cut in half", ["dem", "slope", cut_tiles, out], 1, r"cut_tiles\.tif", out),
@@ -77,6 +100,15 @@ def make_cases(args, work):
         Case("output folder missing", ["dem", "aspect", dem, os.path.join(work, "nodir", "out.tif")], 1,
              r"nodir", os.path.join(work, "nodir", "out.tif")),
         Case("job file syntax error", ["run", job], 1, r"bad\.toml:\d+", out),
+        Case("calc --NoDataValue 2.5 for Byte", calc + ["--NoDataValue", "2.5"], 1,
+             r"option 'nodata': 2\.5 does not fit a Byte output", out),
+        Case("calc --NoDataValue 300 for Byte", calc + ["--NoDataValue=300"], 1,
+             r"option 'nodata': 300 does not fit a Byte output", out),
+        Case("generate --nodata 300 for Byte", ["generate", out, "--size", "64x64", "--type", "Byte",
+                                                "--nodata", "300", "-q"], 1,
+             r"generate: --nodata 300 does not fit a Byte output", out),
+        Case("job file nodata 300 for Byte", ["run", nodata_job], 1,
+             r"nodata\.toml:9:1: step 'c': option 'nodata': 300 does not fit a Byte output", out),
         Case("tiled GeoTIFF cut in half, over an earlier output", ["dem", "slope", cut_tiles, out], 1,
              r"cut_tiles\.tif", out, existing="an earlier run's output\n"),
     ]

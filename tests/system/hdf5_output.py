@@ -1,4 +1,4 @@
-# System test: HDF5 outputs end to end: `tessera dem -of HDF5` read back by gdalinfo, a job that writes several steps into one HDF5 file and a GeoTIFF beside it, a rejected option.
+# System test: HDF5 outputs end to end: `tessera dem -of HDF5` read back by gdalinfo, a job that writes several steps into one HDF5 file and a GeoTIFF beside it, that file read back by tessera as an input, a rejected option.
 """HDF5 outputs end to end: gdalinfo reads them georeferenced, jobs mix them with GeoTIFFs."""
 import json
 import os
@@ -92,6 +92,41 @@ def check_job(args, dem, work):
     print("job: slope and aspect in terrain.h5, slope.tif beside it, same cells")
 
 
+# The input names the HDF5 file relative to the job's folder, inside GDAL's quotes.
+AS_INPUT_JOB = ("[input.slope]\npath = 'NETCDF:\"terrain.h5\":slope'\n"
+                "[[step]]\nid = \"hs\"\nop = \"hillshade\"\nin = \"slope\"\n"
+                "[[output]]\nfrom = \"hs\"\npath = \"hs_job.tif\"\n")
+
+
+def check_as_input(args, work):
+    """tessera reads its own HDF5 output: the hillshade of terrain.h5's slope (NETCDF:"...":slope,
+    and a job naming it relative to the job's folder) equals the hillshade of slope.tif."""
+    out = os.path.join(work, "job")
+    # Not HDF5:"...":slope: GDAL's HDF5 driver reads no CF georeferencing, so that route's cells
+    # are 1 x 1 and its hillshade another.
+    routes = {"GeoTIFF": os.path.join(out, "slope.tif"), "NETCDF": f'NETCDF:"{out}/terrain.h5":slope'}
+    made = {}
+    for name, source in routes.items():
+        made[name] = os.path.join(out, f"hs_{name}.tif")
+        done = systest.tessera(args, ["dem", "hillshade", source, made[name], "-q"], ranks=2)
+        if done.returncode != 0:
+            systest.fail(f"tessera dem hillshade {source}: {done.stderr.strip()}")
+    job = os.path.join(out, "as_input.toml")
+    with open(job, "w") as f:
+        f.write(AS_INPUT_JOB)
+    done = systest.tessera(args, ["run", job, "-q"], ranks=2)
+    if done.returncode != 0:
+        systest.fail(f"tessera run with input 'NETCDF:\"terrain.h5\":slope': {done.stderr.strip()}")
+    made["job"] = os.path.join(out, "hs_job.tif")
+    want = systest.Raster(made["GeoTIFF"])
+    for name in ("NETCDF", "job"):
+        got = systest.Raster(made[name])
+        score, text = systest.compare_pixels(want, got, 0)
+        if score or gdal.Open(made[name]).GetGeoTransform() != gdal.Open(made["GeoTIFF"]).GetGeoTransform():
+            systest.fail(f"hillshade of the {name} route differs from the GeoTIFF route: {text}")
+    print("HDF5 as input: hillshade of NETCDF: and a job's relative NETCDF: name equal the GeoTIFF route")
+
+
 def check_rejected(args, dem, work):
     out = os.path.join(work, "zstd.h5")
     done = systest.tessera(args, ["dem", "slope", dem, out, "-co", "COMPRESS=ZSTD"], ranks=2)
@@ -106,6 +141,7 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         check_cli(args, dem, work)
         check_job(args, dem, work)
+        check_as_input(args, work)
         check_rejected(args, dem, work)
 
 

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <type_traits>
 
@@ -61,6 +62,15 @@ std::string_view name_of(PixelType t);
 /// Throws tessera::Error naming the text when it is none of them.
 PixelType parse_pixel_type(std::string_view text);
 bool is_integer(PixelType t);
+
+/// Whether a cell of type `t` holds `v` as it is, so that a nodata value written to a header
+/// marks the cells written with it: integer types hold whole numbers within their range; Float32
+/// holds NaN, the infinities and every value within its range (rounded to the nearest float, as
+/// GDAL compares a Float32 band with its nodata); Float64 holds every value.
+bool holds(PixelType t, double v);
+/// Why a `t` output cannot take `v` as its nodata: "2.5 does not fit a Byte output (expected
+/// whole numbers from 0 to 255)"; "" when holds(t, v).
+std::string nodata_misfit(PixelType t, double v);
 
 /// The smallest type that holds every value of `a` and of `b`, as GDALDataTypeUnion (GDAL 3.5+)
 /// chooses it: Byte + Int16 is Int16, UInt16 + Int16 is Int32, Int16 + Float32 is Float32,

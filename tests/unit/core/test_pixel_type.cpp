@@ -1,8 +1,9 @@
-// Pixel types: the union of two types, as GDALDataTypeUnion gives it (gdal_calc.py's default
-// output type).
+// Pixel types: which values a type holds (an output's nodata must be one); the union of two types,
+// as GDALDataTypeUnion gives it (gdal_calc.py's default output type).
 #include <gtest/gtest.h>
 
 #include <array>
+#include <cmath>
 #include <string>
 
 #include "tessera/core/pixel_type.hpp"
@@ -32,6 +33,26 @@ TEST(PixelType, UnionIsGdalDataTypeUnion) {
       EXPECT_EQ(got ? name_of(*got) : "Int64", kGdalUnion[a][b])
           << name_of(kTypes[a]) << " + " << name_of(kTypes[b]);
     }
+}
+
+TEST(PixelType, HoldsWholeNumbersInRangeForIntegersAndAnyFloat32InRange) {
+  EXPECT_TRUE(holds(PixelType::Byte, 0));
+  EXPECT_TRUE(holds(PixelType::Byte, 255));
+  EXPECT_FALSE(holds(PixelType::Byte, 2.5));
+  EXPECT_FALSE(holds(PixelType::Byte, 300));
+  EXPECT_FALSE(holds(PixelType::Byte, -1));
+  EXPECT_TRUE(holds(PixelType::Int16, -32768));
+  EXPECT_FALSE(holds(PixelType::Int16, 32768));
+  EXPECT_TRUE(holds(PixelType::UInt32, 4294967295.0));
+  EXPECT_FALSE(holds(PixelType::Int32, -2147483649.0));
+  EXPECT_FALSE(holds(PixelType::UInt16, std::nan("")));
+  EXPECT_TRUE(holds(PixelType::Float32, 0.1));
+  EXPECT_TRUE(holds(PixelType::Float32, std::nan("")));
+  EXPECT_FALSE(holds(PixelType::Float32, 1e40));
+  EXPECT_TRUE(holds(PixelType::Float64, 1e300));
+  EXPECT_EQ(nodata_misfit(PixelType::Byte, 255), "");
+  EXPECT_EQ(nodata_misfit(PixelType::Byte, 2.5),
+            "2.5 does not fit a Byte output (expected whole numbers from 0 to 255)");
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include "tessera/core/error.hpp"
 #include "tessera/core/geometry.hpp"
 #include "tessera/io/hdf5.hpp"
+#include "tessera/io/raster_source.hpp"
 #include "tessera/io/temporary_files.hpp"
 #include "tessera/par/environment.hpp"
 #include "tessera/par/mpi_io.hpp"
@@ -160,6 +161,33 @@ TEST_P(Hdf5WriterTest, GdalReadsValuesGeoreferencingAndNodataBack) {
   expect_band_reads_back(spec, 0);
   expect_band_reads_back(spec, 1);
   expect_georeferenced(spec);
+}
+
+TEST(Hdf5Writer, TesseraReadsItsOwnOutputThroughGdalsSubdatasetNames) {
+  test::TempDir dir;
+  const OutputSpec spec = spec_of(dir.file("out.h5"), PixelType::Float32, 2);
+  {
+    Hdf5Writer writer(spec, one_rank(spec));
+    write_all(writer, spec);
+    writer.commit();
+  }
+  for (const std::string name :
+       {"NETCDF:\"" + spec.path + "\":band1", "HDF5:\"" + spec.path + "\"://band1"}) {
+    const RasterInfo info = probe(name);
+    EXPECT_EQ(info.size, spec.size) << name;
+    EXPECT_EQ(info.type, PixelType::Float32) << name;
+    EXPECT_EQ(info.nodata, spec.nodata) << name;
+    RasterReader reader(name, 1);
+    std::vector<float> cells(static_cast<size_t>(spec.size.cells()));
+    reader.read({0, 0, spec.size.width, spec.size.height},
+                View<float>(cells.data(), spec.size.width, spec.size.height, spec.size.width));
+    int wrong = 0;
+    for (int64_t y = 0; y < spec.size.height; ++y)
+      for (int64_t x = 0; x < spec.size.width; ++x)
+        wrong += cells[size_t(y * spec.size.width + x)] != float(cell_value(1, x, y, spec.type));
+    EXPECT_EQ(wrong, 0) << name;
+  }
+  EXPECT_TRUE(probe("NETCDF:\"" + spec.path + "\":band1").has_geotransform);
 }
 
 TEST_P(Hdf5WriterTest, ByteCellsStayBytes) {

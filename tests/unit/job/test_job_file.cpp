@@ -115,6 +115,19 @@ TEST(JobFile, GdalConnectionStringsAreNotResolved) {
   EXPECT_EQ(spec.inputs[0].path, "NETCDF:x.nc:elev");
 }
 
+TEST(JobFile, TheFileInsideAQuotedGdalNameOrAnArchiveResolvesAgainstTheJobFolder) {
+  const auto path_of = [](const std::string& written) {
+    const std::string input = "[input.dem]\npath = '" + written + "'\n";
+    return parse_job_text(job(input, kSlopeStep, kOutput), "t.toml", "/jobs").inputs[0].path;
+  };
+  EXPECT_EQ(path_of("NETCDF:\"out.h5\":slope"), "NETCDF:\"/jobs/out.h5\":slope");
+  EXPECT_EQ(path_of("HDF5:\"../out.h5\"://slope"), "HDF5:\"/out.h5\"://slope");
+  EXPECT_EQ(path_of("GTIFF_DIR:2:pages.tif"), "GTIFF_DIR:2:/jobs/pages.tif");
+  EXPECT_EQ(path_of("/vsizip/rel.zip/x.tif"), "/vsizip//jobs/rel.zip/x.tif");
+  EXPECT_EQ(path_of("/vsigzip/x.tif.gz"), "/vsigzip//jobs/x.tif.gz");
+  EXPECT_EQ(path_of("/vsizip//abs/a.zip/x.tif"), "/vsizip//abs/a.zip/x.tif");
+}
+
 TEST(JobFile, FileOptionsResolveAgainstTheJobFolder) {
   const std::string step =
       "\n[[step]]\nid = \"relief\"\nop = \"color-relief\"\nin = \"dem\"\n"

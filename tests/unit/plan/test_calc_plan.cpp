@@ -68,6 +68,37 @@ TEST(CalcJob, OptionsAreChecked) {
             std::string::npos);
 }
 
+TEST(CalcJob, ANodataTheOutputTypeCannotHoldIsRefusedAtItsKey) {
+  // Byte would store 2.5 as 3 and 300 as 255: nodata cells would become data.
+  EXPECT_EQ(job_error(job_text("nir", "type = \"byte\"\nnodata = 2.5\n")),
+            "ndvi.toml:11:1: step 'ndvi': option 'nodata': 2.5 does not fit a Byte output "
+            "(expected whole numbers from 0 to 255)");
+  EXPECT_EQ(job_error(job_text("nir", "type = \"byte\"\nnodata = 300\n")),
+            "ndvi.toml:11:1: step 'ndvi': option 'nodata': 300 does not fit a Byte output "
+            "(expected whole numbers from 0 to 255)");
+  EXPECT_EQ(job_error(job_text("nir", "type = \"int16\"\nnodata = -32769\n")),
+            "ndvi.toml:11:1: step 'ndvi': option 'nodata': -32769 does not fit a Int16 output "
+            "(expected whole numbers from -32768 to 32767)");
+  EXPECT_NE(job_error(job_text("nir", "nodata = 1e40\n")).find("1e+40 does not fit a Float32"),
+            std::string::npos);
+}
+
+TEST(CalcJob, ANodataTheOutputTypeHoldsIsKept) {
+  EXPECT_EQ(job_error(job_text("nir", "type = \"byte\"\nnodata = 255\n")), "");
+  EXPECT_EQ(job_error(job_text("nir", "type = \"uint32\"\nnodata = 4294967295\n")), "");
+  EXPECT_EQ(job_error(job_text("nir", "nodata = 0.1\n")), "");  // Float32: rounded, as GDAL
+}
+
+TEST(ReclassifyJob, ANodataTheOutputTypeCannotHoldIsRefused) {
+  const std::string text =
+      "[input.dem]\npath = \"dem.tif\"\n[[step]]\nid = \"c\"\nop = \"reclassify\"\n"
+      "in = \"dem\"\ntable = \"0..10=1\"\ntype = \"uint16\"\nnodata = -1\n"
+      "[[output]]\nfrom = \"c\"\npath = \"c.tif\"\n";
+  EXPECT_EQ(job_error(text),
+            "ndvi.toml:9:1: step 'c': option 'nodata': -1 does not fit a UInt16 "
+            "output (expected whole numbers from 0 to 65535)");
+}
+
 TEST(CalcPlan, EachBandIsReadOnceInItsOwnType) {
   const Plan plan = make_plan(
       parse(job_text("(nir - red) / (nir + red) + nir[2]", "type = \"int16\"\n")),
