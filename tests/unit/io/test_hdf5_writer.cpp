@@ -171,7 +171,7 @@ TEST(Hdf5Writer, TesseraReadsItsOwnOutputThroughGdalsSubdatasetNames) {
     write_all(writer, spec);
     writer.commit();
   }
-  for (const std::string name :
+  for (const std::string& name :
        {"NETCDF:\"" + spec.path + "\":band1", "HDF5:\"" + spec.path + "\"://band1"}) {
     const RasterInfo info = probe(name);
     EXPECT_EQ(info.size, spec.size) << name;
