@@ -5,6 +5,7 @@
 
 #include "ops.hpp"
 #include "tessera/expr/expression.hpp"
+#include "tessera/expr/name_scope.hpp"
 
 namespace tessera::expr {
 
@@ -33,10 +34,9 @@ struct Parsed {
   std::vector<int> columns;  ///< per input: the column (from 1) where it is first named
 };
 
-/// Parses an expression over the inputs `names` and the steps `steps`; throws ParseError
+/// Parses an expression over the names of `scope`; throws ParseError
 /// "calc: column N: ...", also where nesting passes kMaxDepth. The tree's depth is at most a few
 /// times kMaxDepth, however long the text.
-Parsed parse_tree(std::string_view text, const std::vector<std::string>& names,
-                  const std::vector<std::string>& steps);
+Parsed parse_tree(std::string_view text, const NameScope& scope);
 
 }  // namespace tessera::expr

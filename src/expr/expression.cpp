@@ -116,8 +116,12 @@ Expression::Expression(std::shared_ptr<const Program> program) : program_(std::m
 
 Expression Expression::parse(std::string_view text, const std::vector<std::string>& names,
                              const std::vector<std::string>& steps) {
+  return parse(text, NameScope(names, steps));
+}
+
+Expression Expression::parse(std::string_view text, const NameScope& scope) {
   return Expression(
-      std::make_shared<const Program>(compile(parse_tree(text, names, steps), std::string(text))));
+      std::make_shared<const Program>(compile(parse_tree(text, scope), std::string(text))));
 }
 
 const std::vector<InputRef>& Expression::inputs() const { return program_->inputs; }

@@ -68,9 +68,7 @@ bool contains(const std::array<std::string_view, N>& list, std::string_view s) {
 
 class Parser {
  public:
-  Parser(std::string_view text, const std::vector<std::string>& names,
-         const std::vector<std::string>& steps)
-      : tokens_(tokenize(text)), names_(names), steps_(steps) {}
+  Parser(std::string_view text, const NameScope& scope) : tokens_(tokenize(text)), scope_(scope) {}
 
   Parsed run() {
     out_.root = ternary();
@@ -236,19 +234,8 @@ class Parser {
     fail(t.column, "unknown name '" + t.text + "' (" + known_names() + ")");
   }
 
-  bool is_input(const std::string& name) const {
-    return std::find(names_.begin(), names_.end(), name) != names_.end() ||
-           std::find(steps_.begin(), steps_.end(), name) != steps_.end();
-  }
-  static std::string listed(const std::vector<std::string>& names) {
-    std::string list;
-    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-    return list.empty() ? "none" : list;
-  }
-  /// "inputs: a, b", and "; steps: c, d" when steps may be named too.
-  std::string known_names() const {
-    return "inputs: " + listed(names_) + (steps_.empty() ? "" : "; steps: " + listed(steps_));
-  }
+  bool is_input(const std::string& name) const { return scope_.contains(name); }
+  std::string known_names() const { return scope_.listed(); }
 
   std::vector<Node> arguments() {
     std::vector<Node> args;
@@ -328,16 +315,14 @@ class Parser {
   std::vector<Token> tokens_;
   size_t pos_ = 0;
   int depth_ = 0;  ///< levels of nesting open, counted by Level
-  const std::vector<std::string>& names_;
-  const std::vector<std::string>& steps_;
+  const NameScope& scope_;
   Parsed out_;
 };
 
 }  // namespace
 
-Parsed parse_tree(std::string_view text, const std::vector<std::string>& names,
-                  const std::vector<std::string>& steps) {
-  return Parser(text, names, steps).run();
+Parsed parse_tree(std::string_view text, const NameScope& scope) {
+  return Parser(text, scope).run();
 }
 
 }  // namespace tessera::expr
