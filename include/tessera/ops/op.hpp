@@ -117,8 +117,7 @@ struct OpEntry {
   std::unique_ptr<Op> (*make)(const Options& options);
   /// For an op of named inputs (calc), instead of make: builds it knowing the names it may read,
   /// the job's inputs and its steps.
-  std::unique_ptr<Op> (*make_named)(const Options& options,
-                                    const expr::NameScope& names) = nullptr;
+  std::unique_ptr<Op> (*make_named)(const Options& options, const expr::NameScope& names) = nullptr;
 };
 
 /// Every op tessera knows, in one explicit list.
