@@ -29,6 +29,23 @@ from = ["hs"]
 path = "{out}"
 """
 
+DEEP_JOB = """\
+[input.dem]
+path = "{dem}"
+
+[[step]]
+id = "deep"
+op = "calc"
+expr = "{expr}"
+
+[[output]]
+from = "deep"
+path = "{out}"
+"""
+
+# Nesting past the parser's limit of 256 crashed tessera on its stack (SIGSEGV in every rank).
+TOO_DEEP = r"column 257: nesting deeper than 256 levels"
+
 
 class Case:
     """One bad invocation: tessera words, expected status, a regex the message must match, the output path."""
@@ -61,6 +78,9 @@ def make_cases(args, work):
     job = os.path.join(work, "bad.toml")
     with open(job, "w") as f:
         f.write(BAD_JOB.format(dem=dem, out=out))
+    deep_job = os.path.join(work, "deep.toml")
+    with open(deep_job, "w") as f:
+        f.write(DEEP_JOB.format(dem=dem, out=out, expr="(" * 5000 + "dem" + ")" * 5000))
     missing = os.path.join(work, "missing_dem.tif")
     return [
         Case("missing input", ["dem", "hillshade", missing, out], 1, r"missing_dem\.tif", out),
@@ -75,6 +95,12 @@ def make_cases(args, work):
         Case("output folder missing", ["dem", "aspect", dem, os.path.join(work, "nodir", "out.tif")], 1,
              r"nodir", os.path.join(work, "nodir", "out.tif")),
         Case("job file syntax error", ["run", job], 1, r"bad\.toml:\d+", out),
+        Case("calc: 5,000 nested parentheses", ["calc", "-A", dem, "--calc", "(" * 5000 + "A" + ")" * 5000,
+                                                "--outfile", out], 1, TOO_DEEP, out),
+        Case("calc: 30,000 unary minus", ["calc", "-A", dem, "--calc=" + "-" * 30000 + "A", "--outfile", out], 1,
+             TOO_DEEP, out),
+        Case("plan: expr nested 5,000 deep", ["plan", deep_job], 1, r"deep\.toml:7:\d+: .*" + TOO_DEEP, out),
+        Case("run: expr nested 5,000 deep", ["run", deep_job], 1, r"deep\.toml:7:\d+: .*" + TOO_DEEP, out),
         Case("tiled GeoTIFF cut in half, over an earlier output", ["dem", "slope", cut_tiles, out], 1,
              r"cut_tiles\.tif", out, existing="an earlier run's output\n"),
     ]
