@@ -5,17 +5,25 @@
 
 #include "ops.hpp"
 #include "tessera/expr/expression.hpp"
+#include "tessera/expr/name_scope.hpp"
 
 namespace tessera::expr {
 
-/// One node: a number, the cells of an input, an input's nodata flags (isnodata), or an operation.
+/// Nesting deeper than this is a parse error: the parser and the compiler recurse once per level
+/// (a parenthesis, a call, a unary operator, a power, a branch of ?:), so they stay within stack.
+inline constexpr int kMaxDepth = 256;
+
+/// One node: a number, the cells of an input, an input's nodata flags (isnodata), an operation,
+/// or a chain of left-associative operations (a + b - c), kept flat so that a long sum is no
+/// deeper than one of its terms.
 struct Node {
-  enum class Kind { Number, Input, IsNodata, Op };
+  enum class Kind { Number, Input, IsNodata, Op, Chain };
   Kind kind = Kind::Number;
   double value = 0;  ///< Number
   int input = 0;     ///< Input, IsNodata: index into Parsed::inputs
   OpCode op = OpCode::Add;
-  std::vector<Node> args;  ///< Op: arity(op) operands
+  std::vector<Node> args;     ///< Op: arity(op) operands; Chain: two or more
+  std::vector<OpCode> links;  ///< Chain: links[i] joins the value of args[0..i] with args[i + 1]
 };
 
 /// What the parser hands the compiler.
@@ -26,9 +34,9 @@ struct Parsed {
   std::vector<int> columns;  ///< per input: the column (from 1) where it is first named
 };
 
-/// Parses an expression over the inputs `names` and the steps `steps`; throws ParseError
-/// "calc: column N: ...".
-Parsed parse_tree(std::string_view text, const std::vector<std::string>& names,
-                  const std::vector<std::string>& steps);
+/// Parses an expression over the names of `scope`; throws ParseError
+/// "calc: column N: ...", also where nesting passes kMaxDepth. The tree's depth is at most a few
+/// times kMaxDepth, however long the text.
+Parsed parse_tree(std::string_view text, const NameScope& scope);
 
 }  // namespace tessera::expr

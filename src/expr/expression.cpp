@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 
 #include "program.hpp"
@@ -24,16 +25,27 @@ struct Scratch {
   double* mask = nullptr;
 };
 
+/// Cells a register's start is aligned to: a cache line, so that vector loads never straddle two
+/// and speed does not depend on where malloc puts the scratch.
+constexpr size_t kAlignCells = 64 / sizeof(double);
+
+/// The first cell of `cells` at a multiple of 64 bytes (cells has kAlignCells to spare).
+double* aligned_start(std::vector<double>& cells) {
+  const auto address = reinterpret_cast<uintptr_t>(cells.data());
+  const size_t skip = (64 - address % 64) % 64 / sizeof(double);
+  return cells.data() + skip;
+}
+
 Scratch& scratch_for(const Program& p) {
   thread_local Scratch s;
   if (s.program == p.id) return s;
-  s.cells.assign(static_cast<size_t>(p.registers + 1) * kChunk, 0.0);
+  s.cells.assign(static_cast<size_t>(p.registers + 1) * kChunk + kAlignCells, 0.0);
+  double* const start = aligned_start(s.cells);
   s.regs.resize(static_cast<size_t>(p.registers));
-  for (int r = 0; r < p.registers; ++r)
-    s.regs[static_cast<size_t>(r)] = &s.cells[size_t(r) * kChunk];
+  for (int r = 0; r < p.registers; ++r) s.regs[static_cast<size_t>(r)] = start + size_t(r) * kChunk;
   for (size_t c = 0; c < p.constants.size(); ++c)
     std::fill_n(s.regs[size_t(p.first_constant) + c], kChunk, p.constants[c]);
-  s.mask = &s.cells[static_cast<size_t>(p.registers) * kChunk];
+  s.mask = start + static_cast<size_t>(p.registers) * kChunk;
   s.program = p.id;
   return s;
 }
@@ -116,8 +128,12 @@ Expression::Expression(std::shared_ptr<const Program> program) : program_(std::m
 
 Expression Expression::parse(std::string_view text, const std::vector<std::string>& names,
                              const std::vector<std::string>& steps) {
+  return parse(text, NameScope(names, steps));
+}
+
+Expression Expression::parse(std::string_view text, const NameScope& scope) {
   return Expression(
-      std::make_shared<const Program>(compile(parse_tree(text, names, steps), std::string(text))));
+      std::make_shared<const Program>(compile(parse_tree(text, scope), std::string(text))));
 }
 
 const std::vector<InputRef>& Expression::inputs() const { return program_->inputs; }

@@ -35,10 +35,22 @@ constexpr std::array<std::string_view, 12> kIntegerTypes{"int",    "int8",   "in
                                                          "int64",  "uint",   "uint8", "uint16",
                                                          "uint32", "uint64", "bool",  "byte"};
 
-Node number(double v) { return Node{Node::Kind::Number, v, 0, OpCode::Add, {}}; }
+Node number(double v) { return Node{Node::Kind::Number, v, 0, OpCode::Add, {}, {}}; }
 
-Node operation(OpCode op, std::vector<Node> args) {
-  return Node{Node::Kind::Op, 0, 0, op, std::move(args)};
+/// An operation on `operands`, moved in (a braced list would copy whole subtrees).
+template <class... Operands>
+Node operation(OpCode op, Operands&&... operands) {
+  Node n{Node::Kind::Op, 0, 0, op, {}, {}};
+  n.args.reserve(sizeof...(operands));
+  (n.args.push_back(std::move(operands)), ...);
+  return n;
+}
+
+/// A chain `first`, then `links[i]` with each further operand.
+Node chain(Node first) {
+  Node n{Node::Kind::Chain, 0, 0, OpCode::Add, {}, {}};
+  n.args.push_back(std::move(first));
+  return n;
 }
 
 std::optional<double> constant(std::string_view name) {
@@ -56,9 +68,7 @@ bool contains(const std::array<std::string_view, N>& list, std::string_view s) {
 
 class Parser {
  public:
-  Parser(std::string_view text, const std::vector<std::string>& names,
-         const std::vector<std::string>& steps)
-      : tokens_(tokenize(text)), names_(names), steps_(steps) {}
+  Parser(std::string_view text, const NameScope& scope) : tokens_(tokenize(text)), scope_(scope) {}
 
   Parsed run() {
     out_.root = ternary();
@@ -91,26 +101,52 @@ class Parser {
     return std::nullopt;
   }
 
-  // Left-associative levels share one loop.
+  /// One level of nesting, opened by the token at `column`, while alive; throws past kMaxDepth.
+  class Level {
+   public:
+    Level(Parser& parser, int column) : parser_(parser) {
+      if (++parser_.depth_ <= kMaxDepth) return;
+      fail(column, "nesting deeper than " + std::to_string(kMaxDepth) +
+                       " levels (of parentheses, calls, unary operators, powers and ?:)");
+    }
+    ~Level() { --parser_.depth_; }
+    Level(const Level&) = delete;
+    Level& operator=(const Level&) = delete;
+
+   private:
+    Parser& parser_;
+  };
+
+  // Left-associative levels share one loop, and build one flat chain.
   template <size_t N>
   Node left_chain(const std::array<SymbolOp, N>& ops, Node (Parser::*operand)()) {
-    Node lhs = (this->*operand)();
-    while (auto op = accept_any(ops)) lhs = operation(*op, {std::move(lhs), (this->*operand)()});
-    return lhs;
+    Node first = (this->*operand)();
+    auto op = accept_any(ops);
+    if (!op) return first;
+    Node n = chain(std::move(first));
+    for (; op; op = accept_any(ops)) {
+      n.links.push_back(*op);
+      n.args.push_back((this->*operand)());
+    }
+    return n;
   }
 
   Node ternary() {
     Node condition = logical_or();
+    const int column = peek().column;
     if (!accept("?")) return condition;
+    const Level level(*this, column);
     Node yes = ternary();
     expect(":");
-    return operation(OpCode::Select, {std::move(condition), std::move(yes), ternary()});
+    return operation(OpCode::Select, std::move(condition), std::move(yes), ternary());
   }
   Node logical_or() { return left_chain(kOr, &Parser::logical_and); }
   Node logical_and() { return left_chain(kAnd, &Parser::logical_not); }
   Node logical_not() {
+    const int column = peek().column;
     if (!accept("not")) return comparison();
-    return operation(OpCode::Not, {logical_not()});
+    const Level level(*this, column);
+    return operation(OpCode::Not, logical_not());
   }
 
   Node comparison() {
@@ -118,7 +154,7 @@ class Parser {
     if (is("=")) fail(peek().column, "'=' is not an operator; compare with '=='");
     auto op = accept_any(kComparisons);
     if (!op) return lhs;
-    Node both = operation(*op, {std::move(lhs), additive()});
+    Node both = operation(*op, std::move(lhs), additive());
     for (const auto& [symbol, unused] : kComparisons)
       if (is(symbol)) fail(peek().column, "comparisons do not chain: write (a < b) and (b < c)");
     return both;
@@ -128,15 +164,20 @@ class Parser {
 
   // Unary signs bind looser than power, as in Python: -A**2 is -(A**2).
   Node unary() {
-    if (accept("-")) return operation(OpCode::Neg, {unary()});
-    if (accept("+")) return unary();
-    if (accept("!") || accept("~")) return operation(OpCode::Not, {unary()});
-    return power();
+    const int column = peek().column;
+    if (!is("-") && !is("+") && !is("!") && !is("~")) return power();
+    const Level level(*this, column);
+    const std::string sign = take().text;
+    if (sign == "-") return operation(OpCode::Neg, unary());
+    if (sign == "+") return unary();
+    return operation(OpCode::Not, unary());
   }
   Node power() {
     Node base = postfix();
+    const int column = peek().column;
     if (!accept("**") && !accept("^")) return base;
-    return operation(OpCode::Pow, {std::move(base), unary()});
+    const Level level(*this, column);
+    return operation(OpCode::Pow, std::move(base), unary());
   }
 
   Node postfix() {
@@ -169,6 +210,7 @@ class Parser {
     const Token t = take();
     if (t.kind == Token::Kind::Number) return number(t.number);
     if (t.kind == Token::Kind::Symbol && t.text == "(") {
+      const Level level(*this, t.column);
       Node inner = ternary();
       expect(")");
       return inner;
@@ -192,22 +234,12 @@ class Parser {
     fail(t.column, "unknown name '" + t.text + "' (" + known_names() + ")");
   }
 
-  bool is_input(const std::string& name) const {
-    return std::find(names_.begin(), names_.end(), name) != names_.end() ||
-           std::find(steps_.begin(), steps_.end(), name) != steps_.end();
-  }
-  static std::string listed(const std::vector<std::string>& names) {
-    std::string list;
-    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-    return list.empty() ? "none" : list;
-  }
-  /// "inputs: a, b", and "; steps: c, d" when steps may be named too.
-  std::string known_names() const {
-    return "inputs: " + listed(names_) + (steps_.empty() ? "" : "; steps: " + listed(steps_));
-  }
+  bool is_input(const std::string& name) const { return scope_.contains(name); }
+  std::string known_names() const { return scope_.listed(); }
 
   std::vector<Node> arguments() {
     std::vector<Node> args;
+    const Level level(*this, peek().column);
     expect("(");
     if (accept(")")) return args;
     do args.push_back(ternary());
@@ -222,14 +254,16 @@ class Parser {
     if (!f) fail(name.column, "unknown function '" + name.text + "'");
     std::vector<Node> args = arguments();
     check_count(name, *f, static_cast<int>(args.size()));
-    Node result = operation(f->op, {});
+    Node result = operation(f->op);
     if (f->max_args != -1) {
       result.args = std::move(args);
       return result;
     }
-    Node folded = std::move(args[0]);  // min(a, b, c) is min(min(a, b), c)
-    for (size_t i = 1; i < args.size(); ++i)
-      folded = operation(f->op, {std::move(folded), std::move(args[i])});
+    Node folded = chain(std::move(args[0]));  // min(a, b, c) is min(min(a, b), c)
+    for (size_t i = 1; i < args.size(); ++i) {
+      folded.links.push_back(f->op);
+      folded.args.push_back(std::move(args[i]));
+    }
     return folded;
   }
 
@@ -249,7 +283,7 @@ class Parser {
     Node cells = input_cells(t);
     expect(")");
     out_.tested[static_cast<size_t>(cells.input)] = true;
-    return Node{Node::Kind::IsNodata, 0, cells.input, OpCode::Add, {}};
+    return Node{Node::Kind::IsNodata, 0, cells.input, OpCode::Add, {}, {}};
   }
 
   Node input_cells(const Token& name) {
@@ -258,7 +292,7 @@ class Parser {
       ref.band = band();
       expect("]");
     }
-    return Node{Node::Kind::Input, 0, input_index(ref, name.column), OpCode::Add, {}};
+    return Node{Node::Kind::Input, 0, input_index(ref, name.column), OpCode::Add, {}, {}};
   }
 
   int band() {
@@ -280,16 +314,15 @@ class Parser {
 
   std::vector<Token> tokens_;
   size_t pos_ = 0;
-  const std::vector<std::string>& names_;
-  const std::vector<std::string>& steps_;
+  int depth_ = 0;  ///< levels of nesting open, counted by Level
+  const NameScope& scope_;
   Parsed out_;
 };
 
 }  // namespace
 
-Parsed parse_tree(std::string_view text, const std::vector<std::string>& names,
-                  const std::vector<std::string>& steps) {
-  return Parser(text, names, steps).run();
+Parsed parse_tree(std::string_view text, const NameScope& scope) {
+  return Parser(text, scope).run();
 }
 
 }  // namespace tessera::expr

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "key_depth.hpp"
 #include "output_options.hpp"
 #include "tessera/core/dataset_name.hpp"
 #include "tessera/core/error.hpp"
@@ -182,6 +183,7 @@ std::string syntax_message(const toml::parse_error& e) {
 
 JobSpec parse_job_text(std::string_view text, const std::string& name,
                        const std::string& base_dir) {
+  detail::check_key_depth(text, name);
   toml::table root;
   try {
     root = toml::parse(text, std::string_view(name));

@@ -77,11 +77,10 @@ void calc(const expr::Expression& expression, const TileIn& in, const BandView& 
   }
 }
 
-std::unique_ptr<Op> make_calc(const Options& options, const std::vector<std::string>& inputs,
-                              const std::vector<std::string>& steps) {
+std::unique_ptr<Op> make_calc(const Options& options, const expr::NameScope& names) {
   CalcParams p = calc_params(options);
   try {
-    expr::Expression e = expr::Expression::parse(p.expr, inputs, steps);
+    expr::Expression e = expr::Expression::parse(p.expr, names);
     return std::make_unique<CalcOp>(std::move(p), std::move(e));
   } catch (const expr::ParseError& e) {
     throw OptionError("expr", std::string("expr: ") + e.what(), e.column());

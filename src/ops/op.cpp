@@ -17,13 +17,18 @@ const OpEntry* find_op(std::string_view name) {
 std::unique_ptr<Op> make_op(std::string_view name, const Options& options,
                             const std::vector<std::string>& inputs,
                             const std::vector<std::string>& steps) {
+  return make_op(name, options, expr::NameScope(inputs, steps));
+}
+
+std::unique_ptr<Op> make_op(std::string_view name, const Options& options,
+                            const expr::NameScope& names) {
   const OpEntry* entry = find_op(name);
   if (entry == nullptr) {
     std::string known;
     for (const auto& e : registry()) known += (known.empty() ? "" : ", ") + std::string(e.name);
     throw Error("unknown op '" + std::string(name) + "' (expected one of: " + known + ")");
   }
-  return entry->make_named ? entry->make_named(options, inputs, steps) : entry->make(options);
+  return entry->make_named ? entry->make_named(options, names) : entry->make(options);
 }
 
 }  // namespace tessera::ops

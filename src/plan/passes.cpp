@@ -1,5 +1,6 @@
 // Groups a plan's steps into passes from the kind of pass each step's op needs.
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <utility>
@@ -54,13 +55,20 @@ std::vector<bool> anchors(const std::vector<StepNeeds>& steps,
   return anchor;
 }
 
-/// Adds the streaming steps `step` reads, and theirs, to `out`.
-void add_fused(const std::vector<StepNeeds>& steps, size_t step, std::vector<size_t>& out) {
-  for (size_t source : steps[step].sources) {
-    if (steps[source].kind != PassKind::Streaming) continue;
-    if (std::find(out.begin(), out.end(), source) != out.end()) continue;
-    out.push_back(source);
-    add_fused(steps, source, out);
+/// Adds the streaming steps `step` reads, and theirs, to `out`, but those `in_pass` marks with
+/// `pass` (which it marks as it adds). A loop, not recursion: a chain of steps may be long.
+void add_fused(const std::vector<StepNeeds>& steps, size_t step, size_t pass,
+               std::vector<size_t>& in_pass, std::vector<size_t>& out) {
+  std::vector<size_t> todo{step};
+  while (!todo.empty()) {
+    const size_t next = todo.back();
+    todo.pop_back();
+    for (size_t source : steps[next].sources) {
+      if (steps[source].kind != PassKind::Streaming || in_pass[source] == pass) continue;
+      in_pass[source] = pass;
+      out.push_back(source);
+      todo.push_back(source);
+    }
   }
 }
 
@@ -130,14 +138,16 @@ std::vector<Pass> group_passes(const std::vector<StepNeeds>& steps,
   }
   std::vector<Pass> passes;
   std::vector<size_t> pass_of(steps.size(), 0);
+  std::vector<size_t> in_pass(steps.size(), SIZE_MAX);  // the last pass each step joined
   for (const auto& [key, own] : groups) {
     Pass pass;
     pass.kind = steps[own.front()].kind;
     pass.phases = phases_of(pass.kind);
     pass.steps = own;
+    for (size_t step : own) in_pass[step] = passes.size();
     for (size_t step : own) {
       pass_of[step] = passes.size();
-      add_fused(steps, step, pass.steps);
+      add_fused(steps, step, passes.size(), in_pass, pass.steps);
     }
     sort_unique(pass.steps);
     passes.push_back(std::move(pass));

@@ -50,10 +50,9 @@ void check_reads_earlier(size_t step, const std::vector<size_t>& sources) {
 }
 
 size_t planned(const Plan& plan, const std::string& id) {
-  size_t i = 0;
-  while (i < plan.steps.size() && plan.steps[i].id != id) ++i;
-  if (i == plan.steps.size()) throw Error("plan: step '" + id + "' is not planned yet");
-  return i;
+  const auto it = plan.step_index.find(id);
+  if (it == plan.step_index.end()) throw Error("plan: step '" + id + "' is not planned yet");
+  return it->second;
 }
 
 }  // namespace detail
@@ -201,6 +200,7 @@ void plan_steps(const job::JobSpec& job, const std::vector<RasterInfo>& inputs,
     }
     op_halos.push_back(step.impl->halo());
     sources.push_back(step.sources);
+    plan.step_index.emplace(step.id, plan.steps.size());
     plan.steps.push_back(std::move(step));
   }
   const std::vector<int64_t> halos = path_halos(sources, op_halos);

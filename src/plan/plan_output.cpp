@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <array>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "plan_detail.hpp"
 #include "tessera/core/error.hpp"
@@ -25,18 +27,18 @@ std::vector<size_t> output_steps(const Plan& plan, const job::OutputFileSpec& ou
 }
 
 /// `from` names steps, each once, at least one.
-void check_from(const job::JobSpec& job, const job::OutputFileSpec& output,
-                const std::string& what) {
+void check_from(const job::JobSpec& job, const std::unordered_set<std::string>& ids,
+                const job::OutputFileSpec& output, const std::string& what) {
   if (output.from.empty()) fail_at(output.from_where, what + ": expected at least one step");
-  const std::vector<std::string> ids = step_ids(job);
+  std::unordered_set<std::string> listed;
   for (size_t i = 0; i < output.from.size(); ++i) {
     const std::string& id = output.from[i];
     const job::Position& where =
         i < output.from_item_where.size() ? output.from_item_where[i] : output.from_where;
-    if (std::find(ids.begin(), ids.end(), id) == ids.end())
-      fail_at(where, what + ": '" + id + "' names no step (steps: " + names_or_none(ids) + ")");
-    if (std::find(output.from.begin(), output.from.begin() + i, id) != output.from.begin() + i)
-      fail_at(where, what + ": step '" + id + "' listed twice");
+    if (!ids.contains(id))
+      fail_at(where,
+              what + ": '" + id + "' names no step (steps: " + names_or_none(step_ids(job)) + ")");
+    if (!listed.insert(id).second) fail_at(where, what + ": step '" + id + "' listed twice");
   }
 }
 
@@ -109,15 +111,18 @@ void check_hdf5_options(const CreationOptions& options, const job::OutputFileSpe
 void check_outputs(const job::JobSpec& job) {
   if (job.outputs.empty())
     fail_at({job.file, 1, 1}, "job has no [[output]] (expected at least one)");
+  const std::vector<std::string> step_list = step_ids(job);
+  const std::unordered_set<std::string> ids(step_list.begin(), step_list.end());
+  std::unordered_map<std::string, size_t> first_with_path;
   for (size_t o = 0; o < job.outputs.size(); ++o) {
     const job::OutputFileSpec& output = job.outputs[o];
     const std::string what = "output " + std::to_string(o + 1);
-    check_from(job, output, what + ": from");
-    for (size_t other = 0; other < o; ++other)
-      if (job.outputs[other].path == output.path)
-        fail_at(output.where, what + ": path '" + output.path +
-                                  "' is also the path of the output at " +
-                                  job.outputs[other].where.str());
+    check_from(job, ids, output, what + ": from");
+    const size_t other = first_with_path.emplace(output.path, o).first->second;
+    if (other != o)
+      fail_at(output.where, what + ": path '" + output.path +
+                                "' is also the path of the output at " +
+                                job.outputs[other].where.str());
   }
 }
 

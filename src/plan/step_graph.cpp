@@ -2,8 +2,11 @@
 #include "tessera/plan/step_graph.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <optional>
+#include <queue>
 #include <string>
+#include <unordered_map>
 
 #include "plan_detail.hpp"
 #include "tessera/core/error.hpp"
@@ -31,36 +34,41 @@ std::string known_ops() {
   return out;
 }
 
-/// Every step id but `id`: what a step's expr may name besides the inputs.
-std::vector<std::string> step_ids_but(const job::JobSpec& job, const std::string& id) {
-  std::vector<std::string> ids = step_ids(job);
-  ids.erase(std::remove(ids.begin(), ids.end(), id), ids.end());
-  return ids;
-}
+/// The index of each step id, and what the steps' exprs may name: built once per job, so that
+/// looking a name up does not take the time of the whole job.
+struct JobNames {
+  std::unordered_map<std::string, size_t> steps;
+  std::unordered_map<std::string, size_t> inputs;
+  expr::NameScope scope;
+};
 
-std::optional<size_t> step_index(const job::JobSpec& job, const std::string& id) {
-  for (size_t i = 0; i < job.steps.size(); ++i)
-    if (job.steps[i].id == id) return i;
-  return std::nullopt;
+std::optional<size_t> find(const std::unordered_map<std::string, size_t>& index,
+                           const std::string& name) {
+  const auto it = index.find(name);
+  return it == index.end() ? std::nullopt : std::optional<size_t>(it->second);
 }
 
 /// Step ids are unique and are not input names.
-void check_ids(const job::JobSpec& job) {
+JobNames check_ids(const job::JobSpec& job) {
   if (job.steps.empty()) fail_at({job.file, 1, 1}, "job has no [[step]] (expected at least one)");
+  JobNames names{{}, {}, expr::NameScope(detail::input_names(job), step_ids(job))};
+  for (size_t i = 0; i < job.inputs.size(); ++i) names.inputs.emplace(job.inputs[i].name, i);
   for (size_t i = 0; i < job.steps.size(); ++i) {
     const job::StepSpec& step = job.steps[i];
-    const auto first = step_index(job, step.id);
-    const std::string first_at = job.steps[*first].where.str();
-    if (*first != i)
+    const size_t first = names.steps.emplace(step.id, i).first->second;
+    const std::string first_at = job.steps[first].where.str();
+    if (first != i)
       fail_at(step.id_where, "duplicate step id '" + step.id + "'" +
                                  (first_at.empty() ? "" : " (first at " + first_at + ")"));
-    if (detail::find_input(job, step.id))
+    if (names.inputs.contains(step.id))
       fail_at(step.id_where, "step '" + step.id + "': id is also an input's name");
   }
+  return names;
 }
 
 /// An op of named inputs (calc) has no `in`; an op of one input has one naming an input or a step.
-void check_in(const job::JobSpec& job, const job::StepSpec& step, const ops::OpEntry& entry) {
+void check_in(const job::JobSpec& job, const JobNames& names, const job::StepSpec& step,
+              const ops::OpEntry& entry) {
   const std::string what = "step '" + step.id + "'";
   if (entry.make_named != nullptr) {
     if (!step.in.empty())
@@ -69,7 +77,7 @@ void check_in(const job::JobSpec& job, const job::StepSpec& step, const ops::OpE
     return;
   }
   if (step.in.empty()) fail_at(step.where, what + ": missing key 'in'");
-  if (detail::find_input(job, step.in) || step_index(job, step.in)) return;
+  if (names.inputs.contains(step.in) || names.steps.contains(step.in)) return;
   fail_at(step.in_where, what + ": in: '" + step.in + "' names no input or step (inputs: " +
                              detail::names_or_none(detail::input_names(job)) +
                              "; steps: " + detail::names_or_none(step_ids(job)) + ")");
@@ -102,15 +110,15 @@ void check_nodata_fits(const ops::Op& op) {
 /// The step's op, built from its options, which it checks (a calc expr against the names it may
 /// read; its nodata against its output type); an option error points at its key, or inside its
 /// text.
-std::shared_ptr<const ops::Op> build_op(const job::JobSpec& job, const job::StepSpec& step) {
+std::shared_ptr<const ops::Op> build_op(const job::JobSpec& job, const JobNames& names,
+                                        const job::StepSpec& step) {
   const std::string what = "step '" + step.id + "'";
   if (ops::find_op(step.op) == nullptr)
     fail_at(step.op_where,
             what + ": unknown op '" + step.op + "' (expected one of: " + known_ops() + ")");
-  check_in(job, step, *ops::find_op(step.op));
+  check_in(job, names, step, *ops::find_op(step.op));
   try {
-    auto op =
-        ops::make_op(step.op, step.options, detail::input_names(job), step_ids_but(job, step.id));
+    auto op = ops::make_op(step.op, step.options, names.scope.without(step.id));
     check_nodata_fits(*op);
     return op;
   } catch (const ops::OptionError& e) {
@@ -121,12 +129,13 @@ std::shared_ptr<const ops::Op> build_op(const job::JobSpec& job, const job::Step
 }
 
 /// The steps `step` reads: its `in`, or the step ids its expr names.
-std::vector<StepRead> steps_read(const job::JobSpec& job, const job::StepSpec& step,
+std::vector<StepRead> steps_read(const JobNames& names, const job::StepSpec& step,
                                  const ops::Op& op) {
   std::vector<StepRead> reads;
-  if (const auto source = step_index(job, step.in)) reads.push_back({*source, step.in_where, "in"});
+  if (const auto source = find(names.steps, step.in))
+    reads.push_back({*source, step.in_where, "in"});
   for (const ops::BandRef& ref : op.band_inputs())
-    if (const auto source = step_index(job, ref.name))
+    if (const auto source = find(names.steps, ref.name))
       reads.push_back({*source, option_place(step, "expr", ref.column), "expr"});
   return reads;
 }
@@ -143,8 +152,11 @@ std::vector<StepRead> steps_read(const job::JobSpec& job, const job::StepSpec& s
     return *std::find_if(reads[i].begin(), reads[i].end(),
                          [&](const StepRead& r) { return !placed[r.step]; });
   };
-  while (std::count(path.begin(), path.end(), path.back()) == 1)
+  std::vector<bool> on_path(placed.size(), false);
+  while (!on_path[path.back()]) {
+    on_path[path.back()] = true;
     path.push_back(unplaced_read(path.back()).step);
+  }
   std::vector<size_t> cycle(std::find(path.begin(), path.end(), path.back()), path.end() - 1);
   std::rotate(cycle.begin(), std::min_element(cycle.begin(), cycle.end()), cycle.end());
   std::string text;
@@ -155,24 +167,35 @@ std::vector<StepRead> steps_read(const job::JobSpec& job, const job::StepSpec& s
                            ": steps read each other in a cycle: " + text + first_id);
 }
 
+/// For each step, the steps that read it, once per read.
+std::vector<std::vector<size_t>> readers(const std::vector<std::vector<StepRead>>& reads) {
+  std::vector<std::vector<size_t>> out(reads.size());
+  for (size_t i = 0; i < reads.size(); ++i)
+    for (const StepRead& r : reads[i]) out[r.step].push_back(i);
+  return out;
+}
+
 /// Kahn's order, taking the first step in file order whose steps are all placed, so that a file
-/// already in order keeps it; no such step means a cycle.
+/// already in order keeps it; no such step means a cycle. The steps ready wait in a heap.
 std::vector<size_t> order_steps(const job::JobSpec& job,
                                 const std::vector<std::vector<StepRead>>& reads) {
   const size_t n = reads.size();
+  const auto read_by = readers(reads);
+  std::vector<size_t> unplaced_reads(n);
+  std::priority_queue<size_t, std::vector<size_t>, std::greater<>> ready;
+  for (size_t i = 0; i < n; ++i)
+    if ((unplaced_reads[i] = reads[i].size()) == 0) ready.push(i);
   std::vector<bool> placed(n, false);
   std::vector<size_t> order;
-  const auto ready = [&](size_t i) {
-    return !placed[i] && std::all_of(reads[i].begin(), reads[i].end(),
-                                     [&](const StepRead& r) { return placed[r.step]; });
-  };
-  while (order.size() < n) {
-    size_t next = 0;
-    while (next < n && !ready(next)) ++next;
-    if (next == n) fail_cycle(job, reads, placed);
+  while (!ready.empty()) {
+    const size_t next = ready.top();
+    ready.pop();
     placed[next] = true;
     order.push_back(next);
+    for (size_t reader : read_by[next])
+      if (--unplaced_reads[reader] == 0) ready.push(reader);
   }
+  if (order.size() < n) fail_cycle(job, reads, placed);
   return order;
 }
 
@@ -184,12 +207,12 @@ void check_tile(int64_t tile) {
 }
 
 StepGraph make_step_graph(const job::JobSpec& job) {
-  check_ids(job);
+  const JobNames names = check_ids(job);
   StepGraph graph;
   std::vector<std::vector<StepRead>> reads;
   for (const job::StepSpec& step : job.steps) {
-    graph.ops.push_back(build_op(job, step));
-    reads.push_back(steps_read(job, step, *graph.ops.back()));
+    graph.ops.push_back(build_op(job, names, step));
+    reads.push_back(steps_read(names, step, *graph.ops.back()));
     std::vector<size_t> sources;
     for (const StepRead& read : reads.back())
       if (std::find(sources.begin(), sources.end(), read.step) == sources.end())

@@ -47,6 +47,22 @@ from = ["c"]
 path = "{out}"
 """
 
+DEEP_JOB = """\
+[input.dem]
+path = "{dem}"
+
+[[step]]
+id = "deep"
+op = "calc"
+expr = "{expr}"
+
+[[output]]
+from = "deep"
+path = "{out}"
+"""
+
+# Nesting past the parser's limit of 256 crashed tessera on its stack (SIGSEGV in every rank).
+TOO_DEEP = r"column 257: nesting deeper than 256 levels"
 
 class Case:
     """One bad invocation: tessera words, expected status, a regex the message must match, the output path."""
@@ -83,6 +99,9 @@ def make_cases(args, work):
     nodata_job = os.path.join(work, "nodata.toml")
     with open(nodata_job, "w") as f:
         f.write(NODATA_JOB.format(dem=dem, out=out))
+    deep_job = os.path.join(work, "deep.toml")
+    with open(deep_job, "w") as f:
+        f.write(DEEP_JOB.format(dem=dem, out=out, expr="(" * 5000 + "dem" + ")" * 5000))
     missing = os.path.join(work, "missing_dem.tif")
     calc = ["calc", "-A", dem, "--calc", "where(A>1500, nodata, A)", "--type", "Byte", "--outfile", out]
     return [
@@ -109,6 +128,12 @@ def make_cases(args, work):
              r"generate: --nodata 300 does not fit a Byte output", out),
         Case("job file nodata 300 for Byte", ["run", nodata_job], 1,
              r"nodata\.toml:9:1: step 'c': option 'nodata': 300 does not fit a Byte output", out),
+        Case("calc: 5,000 nested parentheses", ["calc", "-A", dem, "--calc", "(" * 5000 + "A" + ")" * 5000,
+                                                "--outfile", out], 1, TOO_DEEP, out),
+        Case("calc: 30,000 unary minus", ["calc", "-A", dem, "--calc=" + "-" * 30000 + "A", "--outfile", out], 1,
+             TOO_DEEP, out),
+        Case("plan: expr nested 5,000 deep", ["plan", deep_job], 1, r"deep\.toml:7:\d+: .*" + TOO_DEEP, out),
+        Case("run: expr nested 5,000 deep", ["run", deep_job], 1, r"deep\.toml:7:\d+: .*" + TOO_DEEP, out),
         Case("tiled GeoTIFF cut in half, over an earlier output", ["dem", "slope", cut_tiles, out], 1,
              r"cut_tiles\.tif", out, existing="an earlier run's output\n"),
     ]

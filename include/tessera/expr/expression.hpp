@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tessera/core/error.hpp"
+#include "tessera/expr/name_scope.hpp"
 
 namespace tessera::expr {
 
@@ -64,6 +65,8 @@ class Expression {
   /// (inputs: a, b; steps: s)".
   static Expression parse(std::string_view text, const std::vector<std::string>& names,
                           const std::vector<std::string>& steps = {});
+  /// As above, over the names of `scope`: a job parses its many steps against one scope.
+  static Expression parse(std::string_view text, const NameScope& scope);
 
   /// The (name, band) pairs the expression reads, each once, in order of first appearance:
   /// eval_row takes its inputs in this order.

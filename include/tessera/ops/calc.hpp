@@ -27,9 +27,8 @@ CalcParams calc_params(const Options& options);
 /// owned.height cells. Thread-safe.
 void calc(const expr::Expression& expression, const TileIn& in, const BandView& out, double nodata);
 
-/// The op for the registry; the expression may read `inputs` and `steps` (by name). A syntax
+/// The op for the registry; the expression may read the inputs and steps of `names`. A syntax
 /// error throws OptionError on key "expr" with the column it points at.
-std::unique_ptr<Op> make_calc(const Options& options, const std::vector<std::string>& inputs,
-                              const std::vector<std::string>& steps);
+std::unique_ptr<Op> make_calc(const Options& options, const expr::NameScope& names);
 
 }  // namespace tessera::ops

@@ -16,6 +16,7 @@
 #include "tessera/core/pixel_type.hpp"
 #include "tessera/core/raster_view.hpp"
 #include "tessera/core/tile_buffer.hpp"
+#include "tessera/expr/name_scope.hpp"
 #include "tessera/ops/pass_kind.hpp"
 
 namespace tessera::ops {
@@ -116,8 +117,7 @@ struct OpEntry {
   std::unique_ptr<Op> (*make)(const Options& options);
   /// For an op of named inputs (calc), instead of make: builds it knowing the names it may read,
   /// the job's inputs and its steps.
-  std::unique_ptr<Op> (*make_named)(const Options& options, const std::vector<std::string>& inputs,
-                                    const std::vector<std::string>& steps) = nullptr;
+  std::unique_ptr<Op> (*make_named)(const Options& options, const expr::NameScope& names) = nullptr;
 };
 
 /// Every op tessera knows, in one explicit list.
@@ -129,5 +129,8 @@ const OpEntry* find_op(std::string_view name);
 std::unique_ptr<Op> make_op(std::string_view name, const Options& options,
                             const std::vector<std::string>& inputs = {},
                             const std::vector<std::string>& steps = {});
+/// As above, with the names an op of named inputs may read in one scope (a job's, built once).
+std::unique_ptr<Op> make_op(std::string_view name, const Options& options,
+                            const expr::NameScope& names);
 
 }  // namespace tessera::ops

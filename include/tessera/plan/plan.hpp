@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "tessera/core/geometry.hpp"
@@ -69,6 +70,7 @@ struct Plan {
   std::vector<RasterInfo> inputs;
   std::vector<std::string> input_names;  ///< job.inputs[i].name, for describe()
   std::vector<PlannedStep> steps;
+  std::unordered_map<std::string, size_t> step_index;  ///< steps[step_index[id]].id == id
   std::vector<PlannedBand> bands;  ///< every band steps of named inputs read, each once
   std::vector<PlannedOutput> outputs;
   TileGrid grid;

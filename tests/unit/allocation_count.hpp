@@ -1,0 +1,49 @@
+// Counts the heap allocations of a call, for tests that bound work (not wall time) where the
+// CPU's instruction counter is out of reach. Include it from one source file per test binary:
+// it replaces the global operator new (with malloc, which libstdc++'s operator delete frees).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <new>
+
+namespace tessera::test {
+
+struct Allocations {
+  uint64_t count = 0;
+  uint64_t bytes = 0;
+};
+
+inline std::atomic<uint64_t> allocation_count{0};
+inline std::atomic<uint64_t> allocation_bytes{0};
+
+/// The allocations (by operator new) made while `call` runs.
+template <typename Call>
+Allocations allocations_of(Call call) {
+  const uint64_t count = allocation_count.load();
+  const uint64_t bytes = allocation_bytes.load();
+  call();
+  return {allocation_count.load() - count, allocation_bytes.load() - bytes};
+}
+
+/// How many times the allocations of `call(2 * n)` are those of `call(n)`, by count and by bytes,
+/// whichever grows more: about 2 for work linear in n, about 4 where it copies quadratically.
+template <typename Call>
+double allocation_doubling_ratio(Call call, int n) {
+  const Allocations small = allocations_of([&] { call(n); });
+  const Allocations large = allocations_of([&] { call(2 * n); });
+  const auto ratio = [](uint64_t a, uint64_t b) {
+    return static_cast<double>(b) / static_cast<double>(a == 0 ? 1 : a);
+  };
+  return std::max(ratio(small.count, large.count), ratio(small.bytes, large.bytes));
+}
+
+}  // namespace tessera::test
+
+void* operator new(std::size_t size) {
+  tessera::test::allocation_count.fetch_add(1, std::memory_order_relaxed);
+  tessera::test::allocation_bytes.fetch_add(size, std::memory_order_relaxed);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
