@@ -5,7 +5,6 @@
 #include <string>
 
 #include "allocation_count.hpp"
-#include "instruction_count.hpp"
 #include "plan_fixture.hpp"
 #include "tessera/job/job_spec.hpp"
 #include "tessera/plan/plan.hpp"
@@ -46,14 +45,6 @@ TEST(Scale, AChainOfStepsIsPlannedInOrder) {
 // allocations, not quadruple them.
 TEST(Scale, PlanningAllocatesInProportionToTheSteps) {
   EXPECT_LT(test::allocation_doubling_ratio(read_and_plan, 2000), 2.5);
-}
-
-// Steps were also looked up and ordered by scanning every step: doubling the steps must about
-// double the instructions, where the CPU counts them.
-TEST(Scale, PlanningIsLinearInTheSteps) {
-  const auto ratio = test::doubling_ratio(read_and_plan, 2000);
-  if (!ratio) GTEST_SKIP() << "this kernel lets no process count its instructions";
-  EXPECT_LT(*ratio, 2.5);
 }
 
 }  // namespace
