@@ -2,9 +2,12 @@
 #include "gdal_util.hpp"
 
 #include <H5Epublic.h>
+
 #include <cpl_conv.h>
 #include <cpl_error.h>
 #include <cpl_vsi.h>
+#include <cctype>
+#include <filesystem>
 
 #include <cerrno>
 #include <cstdarg>
@@ -73,6 +76,18 @@ void quiet_hdf5_on_this_thread() {
   (void)quiet;
 }
 
+/// Whether GDAL may open `path` through HDF5 (netCDF-4 is HDF5): one of GDAL's special names, or
+/// a file named as HDF5 or netCDF. Only then is HDF5 made quiet: the call starts the HDF5
+/// library, about 95 million instructions that a GeoTIFF run has no use for.
+bool may_open_hdf5(const std::string& path) {
+  if (is_gdal_dataset_name(path)) return true;
+  std::string extension = std::filesystem::path(path).extension().string();
+  for (char& c : extension) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* hdf : {".h5", ".hdf5", ".he5", ".nc", ".nc4", ".cdf"})
+    if (extension == hdf) return true;
+  return false;
+}
+
 /// Why GDAL did not open `path`: "no such file" for a plain path to nothing; otherwise GDAL's own
 /// reason, which is the only one for its special names (a subdataset, a file in an archive).
 std::string open_failure(const std::string& path) {
@@ -84,7 +99,7 @@ std::string open_failure(const std::string& path) {
 
 Dataset open_raster(const std::string& path) {
   ensure_gdal();
-  quiet_hdf5_on_this_thread();
+  if (may_open_hdf5(path)) quiet_hdf5_on_this_thread();
   clear_gdal_error();
   const unsigned flags = GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR;
   Dataset ds(GDALOpenEx(path.c_str(), flags, nullptr, nullptr, nullptr));

@@ -85,6 +85,7 @@ struct GeoTiffWriter::Impl {
   explicit Impl(const OutputSpec& s) : spec(s), temporary(io::temporary_path(s.path, getpid())) {
     detail::check_options(spec);
     create_empty();
+    temporary.hold();
     open_for_update();
     tiles_per_band = ((spec.size.width + spec.tile_width - 1) / spec.tile_width) *
                      ((spec.size.height + spec.tile_height - 1) / spec.tile_height);

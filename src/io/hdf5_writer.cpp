@@ -72,6 +72,7 @@ struct Hdf5File {
     const h5::Handle access_list =
         alone ? h5::local_access(label) : h5::mpio_access(share->communicator, share->info, label);
     file = h5::create_file(temporary.path(), access_list, label);
+    temporary.hold();
     // Parallel HDF5 filters chunks only in collective writes. Unfiltered chunks, allocated when
     // the file is made, take independent writes: collective ones went through MPI-IO's
     // aggregators, which filled the parts of edge chunks past the raster with whatever their

@@ -142,7 +142,10 @@ uint64_t room_left(const std::string& path) {
 TemporaryFile::TemporaryFile(std::string path)
     : path_(std::move(path)), slot_(register_temporary(path_)) {
   remove_stale_temporaries(path_);
-  lock_ = hold_temporary(path_);
+}
+
+void TemporaryFile::hold() {
+  if (lock_ < 0) lock_ = hold_temporary(path_);
 }
 
 TemporaryFile::~TemporaryFile() {

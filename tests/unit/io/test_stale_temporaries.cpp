@@ -12,6 +12,7 @@
 
 #include "io_test_util.hpp"
 #include "tessera/io/geotiff.hpp"
+#include "tessera/io/hdf5.hpp"
 #include "tessera/io/temporary_files.hpp"
 
 namespace tessera::io {
@@ -22,6 +23,15 @@ bool exists(const std::string& path) { return std::filesystem::exists(path); }
 /// A file at `path` that no process holds: what SIGKILL leaves.
 void leave_file(const std::string& path) { std::ofstream(path) << "half a GeoTIFF"; }
 
+/// A temporary file of this process, made and held as a writer makes and holds it.
+struct Held {
+  explicit Held(const std::string& path) : file(path) {
+    leave_file(path);
+    file.hold();
+  }
+  TemporaryFile file;
+};
+
 TEST(StaleTemporaries, ANewTemporaryRemovesTheSameOutputsStaleOnesOnly) {
   test::TempDir dir;
   const std::string out = dir.file("out.tif");
@@ -31,8 +41,8 @@ TEST(StaleTemporaries, ANewTemporaryRemovesTheSameOutputsStaleOnesOnly) {
                                         dir.file("out.tif.tmp-4004"), out};
   leave_file(stale);
   for (const auto& path : others) leave_file(path);
-  const TemporaryFile mine(temporary_path(out, 4005));
-  EXPECT_TRUE(exists(mine.path()));  // made at once, and held
+  const Held mine(temporary_path(out, 4005));
+  EXPECT_TRUE(exists(mine.file.path()));
   EXPECT_FALSE(exists(stale));
   for (const auto& path : others) EXPECT_TRUE(exists(path)) << path;
 }
@@ -40,10 +50,10 @@ TEST(StaleTemporaries, ANewTemporaryRemovesTheSameOutputsStaleOnesOnly) {
 TEST(StaleTemporaries, ALiveTemporaryOfThisProcessStays) {
   test::TempDir dir;
   const std::string out = dir.file("out.tif");
-  const TemporaryFile first(temporary_path(out, 5001));
-  const TemporaryFile second(temporary_path(out, 5002));
-  EXPECT_TRUE(exists(first.path()));
-  EXPECT_TRUE(exists(second.path()));
+  const Held first(temporary_path(out, 5001));
+  const Held second(temporary_path(out, 5002));
+  EXPECT_TRUE(exists(first.file.path()));
+  EXPECT_TRUE(exists(second.file.path()));
 }
 
 TEST(StaleTemporaries, AWritersFileStaysWhileItWrites) {
@@ -56,6 +66,11 @@ TEST(StaleTemporaries, AWritersFileStaysWhileItWrites) {
   GeoTiffWriter writer(spec);  // GDAL has made the file under the temporary name
   const TemporaryFile other(temporary_path(spec.path, 6001));
   EXPECT_TRUE(exists(writer.temporary_path()));
+  spec.path = dir.file("out.h5");
+  spec.format = OutputFormat::Hdf5;
+  Hdf5ChunkWriter chunks(spec);  // HDF5 has made it
+  const TemporaryFile another(temporary_path(spec.path, 6002));
+  EXPECT_TRUE(exists(temporary_path(spec.path, getpid())));
 }
 
 /// A child process holds a temporary file of `out` and waits; returns its pid once it holds it.
@@ -64,7 +79,7 @@ pid_t child_holding(const std::string& out, int id) {
   EXPECT_EQ(pipe(ready), 0);
   const pid_t pid = fork();
   if (pid == 0) {
-    const TemporaryFile held(temporary_path(out, id));
+    const Held held(temporary_path(out, id));
     const char byte = 1;
     if (write(ready[1], &byte, 1) != 1) _exit(1);
     pause();
