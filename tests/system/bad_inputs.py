@@ -16,50 +16,18 @@ MPIRUN_NOISE = re.compile(
     r"^(-+|\s*|Primary job\s+terminated normally.*|a non-zero exit code\..*|(mpirun|mpiexec|orterun) detected that.*"
     r"|the job to be terminated\..*|\s*Process name:.*|\s*Exit code:.*|mca_fbtl_posix_pwritev: error in .*)$")
 
-BAD_JOB = """\
-[input.dem]
-path = "{dem}"
 
-[[step]]
-id = "hs"
-op = "hillshade
-in = "dem"
+def one_step_job(dem, out, step_id, step_lines, more=""):
+    """A job of the DEM, one step `step_id` given by its TOML lines, written to `out` (and `more`,
+    further TOML, after it)."""
+    return (f'[input.dem]\npath = "{dem}"\n\n[[step]]\nid = "{step_id}"\n{step_lines}\n\n'
+            f'[[output]]\nfrom = ["{step_id}"]\npath = "{out}"\n{more}')
 
-[[output]]
-from = ["hs"]
-path = "{out}"
-"""
 
+# A syntax error: the op's string is not closed.
+BAD_STEP = 'op = "hillshade\nin = "dem"'
 # A nodata a Byte output cannot hold: its nodata cells would be stored as 255, valid data.
-NODATA_JOB = """\
-[input.dem]
-path = "{dem}"
-
-[[step]]
-id = "c"
-op = "calc"
-expr = "where(dem > 1500, nodata, dem)"
-type = "byte"
-nodata = 300
-
-[[output]]
-from = ["c"]
-path = "{out}"
-"""
-
-DEEP_JOB = """\
-[input.dem]
-path = "{dem}"
-
-[[step]]
-id = "deep"
-op = "calc"
-expr = "{expr}"
-
-[[output]]
-from = "deep"
-path = "{out}"
-"""
+NODATA_STEP = 'op = "calc"\nexpr = "where(dem > 1500, nodata, dem)"\ntype = "byte"\nnodata = 300'
 
 # Nesting past the parser's limit of 256 crashed tessera on its stack (SIGSEGV in every rank).
 TOO_DEEP = r"column 257: nesting deeper than 256 levels"
@@ -95,13 +63,13 @@ def make_cases(args, work):
         f.write("a regular file where a folder is expected\n")
     job = os.path.join(work, "bad.toml")
     with open(job, "w") as f:
-        f.write(BAD_JOB.format(dem=dem, out=out))
+        f.write(one_step_job(dem, out, "hs", BAD_STEP))
     nodata_job = os.path.join(work, "nodata.toml")
     with open(nodata_job, "w") as f:
-        f.write(NODATA_JOB.format(dem=dem, out=out))
+        f.write(one_step_job(dem, out, "c", NODATA_STEP))
     deep_job = os.path.join(work, "deep.toml")
     with open(deep_job, "w") as f:
-        f.write(DEEP_JOB.format(dem=dem, out=out, expr="(" * 5000 + "dem" + ")" * 5000))
+        f.write(one_step_job(dem, out, "deep", 'op = "calc"\nexpr = "%s"' % ("(" * 5000 + "dem" + ")" * 5000)))
     missing = os.path.join(work, "missing_dem.tif")
     calc = ["calc", "-A", dem, "--calc", "where(A>1500, nodata, A)", "--type", "Byte", "--outfile", out]
     return [
@@ -139,26 +107,11 @@ def make_cases(args, work):
     ]
 
 
-SAME_FILE_JOB = """\
-[input.dem]
-path = "{dem}"
-
-[[step]]
-id = "s"
-op = "slope"
-in = "dem"
-
-[[output]]
-from = ["s"]
-path = "{out}"
-{more}"""
-
-
 def write_job(path, dem, out, more_out=None):
     """A slope job of `dem` written to `out` (and to `more_out` too when given)."""
     more = f'\n[[output]]\nfrom = ["s"]\npath = "{more_out}"\n' if more_out else ""
     with open(path, "w") as f:
-        f.write(SAME_FILE_JOB.format(dem=dem, out=out, more=more))
+        f.write(one_step_job(dem, out, "s", 'op = "slope"\nin = "dem"', more))
     return path
 
 
