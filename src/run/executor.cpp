@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <numeric>
 #include <thread>
 
 #include <fmt/core.h>
@@ -81,7 +82,7 @@ void execute(const plan::Plan& plan, const RunOptions& options) {
 
 void execute_sources(const plan::Plan& plan, const RunOptions& options, const SourceFactory& make) {
   std::vector<size_t> every(plan.outputs.size());
-  for (size_t o = 0; o < every.size(); ++o) every[o] = o;
+  std::iota(every.begin(), every.end(), size_t{0});
   Sinks sinks = output_sinks(specs_of(plan, every), one_node(options));
   run_streaming(plan.grid, options, make, sinks);
 }

@@ -1,5 +1,5 @@
 // Terrain tiles as a TileSource: `tessera generate`'s heights, made a row at a time.
-#include <cmath>
+#include <algorithm>
 #include <limits>
 #include <memory>
 #include <span>
