@@ -29,10 +29,11 @@ double parse_number(std::string_view flag, const std::string& text) {
   return value;
 }
 
-std::optional<int64_t> block_size(const std::vector<std::string>& creation_options,
-                                  std::string_view flag) {
+void set_block_size(job::RunSpec& run, const std::vector<std::string>& creation_options,
+                    std::string_view flag) {
   std::optional<int64_t> x;
   std::optional<int64_t> y;
+  std::string given;
   for (const auto& item : creation_options) {
     const auto eq = item.find('=');
     if (eq == std::string::npos) continue;
@@ -43,10 +44,12 @@ std::optional<int64_t> block_size(const std::vector<std::string>& creation_optio
     label += ' ';
     label += name;
     (is_x ? x : y) = static_cast<int64_t>(parse_number(label, item.substr(eq + 1)));
+    given = label;
   }
   if (x && y && *x != *y)
     throw UsageError(std::string(flag) + " BLOCKXSIZE and BLOCKYSIZE must be equal");
-  return x ? x : y;
+  run.tile = x ? x : y;
+  run.tile_where = job::Position::of_flag(given);
 }
 
 }  // namespace tessera::cli

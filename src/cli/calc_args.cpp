@@ -96,6 +96,8 @@ void CalcParser::parse_flag(const std::string& flag) {
     }
   } else if (flag == "--co") {
     creation_options_.push_back(value_of(flag));
+  } else if (flag == "--memory") {
+    command_.memory = value_of(flag);
   } else if (flag == "--overwrite") {
     overwrite_ = true;
   } else if (flag == "-q" || flag == "--quiet") {
@@ -128,6 +130,7 @@ void CalcParser::add_inputs() {
     input.name = std::string(1, letter);
     input.path = path;
     input.band = bands_.count(letter) != 0 ? bands_.at(letter) : 1;
+    input.where = input.path_where = job::Position::of_flag("");  // the path says which
     command_.job.inputs.push_back(input);
   }
 }
@@ -140,6 +143,11 @@ void CalcParser::add_steps() {
     step.options["expr"] = calcs_[i];
     if (type_) step.options["type"] = *type_;
     if (nodata_) step.options["nodata"] = *nodata_;
+    step.where = job::Position::of_flag("");
+    const std::string calc = calcs_.size() == 1 ? "--calc" : "--calc #" + std::to_string(i + 1);
+    step.option_where = {{"expr", job::Position::of_flag(calc)},
+                         {"type", job::Position::of_flag("--type")},
+                         {"nodata", job::Position::of_flag("--NoDataValue")}};
     command_.job.steps.push_back(step);
   }
 }
@@ -150,6 +158,8 @@ void CalcParser::add_output() {
   output.path = outfile_;
   output.format = format_.value_or(format_of_path(outfile_).value_or(OutputFormat::GeoTiff));
   output.creation_options = creation_options_;
+  output.where = job::Position::of_flag("--co");
+  output.path_where = job::Position::of_flag("");  // the path says which
   command_.job.outputs.push_back(output);
 }
 
@@ -164,7 +174,7 @@ void CalcParser::build_job() {
   add_inputs();
   add_steps();
   add_output();
-  command_.job.run.tile = block_size(creation_options_, "--co");
+  set_block_size(command_.job.run, creation_options_, "--co");
 }
 
 }  // namespace
@@ -194,7 +204,8 @@ void set_default_type(CalcCommand& command, const std::vector<PixelType>& input_
 std::string calc_usage() {
   return R"(Usage: tessera calc -A FILE [-B FILE ...] --calc EXPR [--calc EXPR ...] --outfile FILE
                     [--A_band N ...] [--type T] [--NoDataValue V] [--format GTiff|HDF5]
-                    [--co NAME=VALUE ...] [--overwrite] [-q]      (gdal_calc.py's command line)
+                    [--co NAME=VALUE ...] [--overwrite] [-q] [--memory SIZE]
+                                                                  (gdal_calc.py's command line)
 
   -A .. -Z FILE     inputs, named A .. Z in the expressions; --A_band N picks band N (default 1)
   --calc EXPR       one output band each, in order; numpy spellings accepted (docs/expressions.md):
@@ -205,6 +216,8 @@ std::string calc_usage() {
   --format F        GTiff, or HDF5 (also chosen by an outfile ending in .h5)
   --co NAME=VALUE   creation options as tessera dem's -co (COMPRESS, PREDICTOR, BLOCKXSIZE...)
   --overwrite       replace an existing outfile (without it, an existing outfile is an error)
+  --memory SIZE     what a rank may use, such as 4G (default: the node's memory, its cgroup's
+                    limit or Slurm's --mem / --mem-per-cpu, shared by the ranks on the node)
 Values follow the flag after a space or '=' (--calc="A*2"). A cell is nodata where any input it
 reads is nodata. Run under mpirun to use several ranks.
 )";

@@ -46,6 +46,14 @@ const Flag* find_flag(std::string_view name) {
   return nullptr;
 }
 
+/// The flag that sets op option `key`; "" for the colour file, a positional argument.
+std::string flag_of(std::string_view key) {
+  if (key == "units") return "-p";
+  for (const auto& flag : op_flags)
+    if (flag.key == key) return std::string(flag.name);
+  return "";
+}
+
 /// Walks the arguments once, filling the command; positionals are collected in order.
 class DemParser {
  public:
@@ -109,6 +117,8 @@ void DemParser::parse_flag(const std::string& arg) {
     command_.quiet = true;
   } else if (arg == "--report") {
     command_.report = value_of(arg);
+  } else if (arg == "--memory") {
+    command_.memory = value_of(arg);
   } else {
     throw UsageError("unknown flag '" + arg + "' (see tessera dem --help)");
   }
@@ -166,21 +176,27 @@ void DemParser::build_job() {
   input.name = "input";
   input.path = positionals_[1];
   input.band = band_;
+  input.where = input.path_where = job::Position::of_flag("");  // the path says which
   job.inputs.push_back(input);
   job::StepSpec step;
   step.id = mode;
   step.op = mode;
   step.in = input.name;
+  step.where = job::Position::of_flag("");
   job.steps.push_back(step);
   drop_inapplicable();
   job.steps[0].options = options_;
+  for (const auto& [key, value] : options_)
+    job.steps[0].option_where[key] = job::Position::of_flag(flag_of(key));
   job::OutputFileSpec output;
   output.from = {mode};
   output.path = positionals_.back();
   output.format = format_.value_or(format_of_path(output.path).value_or(OutputFormat::GeoTiff));
   output.creation_options = creation_options_;
+  output.where = job::Position::of_flag("-co");
+  output.path_where = job::Position::of_flag("");  // the path says which
   job.outputs.push_back(output);
-  job.run.tile = block_size(creation_options_, "-co");
+  set_block_size(job.run, creation_options_, "-co");
 }
 
 }  // namespace
@@ -201,6 +217,8 @@ Modes: hillshade, slope, aspect, TRI, TPI, roughness, color-relief
   color-relief INPUT COLOR_FILE OUTPUT [-alpha] [-exact_color_entry | -nearest_color_entry]
 
 Common: [-compute_edges] [-b Band] [-of GTiff|HDF5] [-co "NAME=VALUE"]... [-q] [--report FILE.json]
+        [--memory SIZE]  (what a rank may use, such as 4G; by default the node's memory, its
+        cgroup's limit or Slurm's --mem / --mem-per-cpu, shared by the ranks on the node)
 Creation options: COMPRESS=NONE|DEFLATE|ZSTD|LZW, PREDICTOR=1|2|3, ZSTD_LEVEL, ZLEVEL,
 BIGTIFF=YES|NO|IF_NEEDED|IF_SAFER, BLOCKXSIZE, BLOCKYSIZE.
 HDF5 (-of HDF5, or an output ending in .h5): netCDF-4/CF layout, one dataset named after the

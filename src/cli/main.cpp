@@ -19,6 +19,7 @@
 #include "tessera/plan/step_graph.hpp"
 #include "tessera/run/executor.hpp"
 #include "tessera/run/generate.hpp"
+#include "tessera/run/memory.hpp"
 #include "tessera/run/probe.hpp"
 #include "tessera/run/report.hpp"
 
@@ -30,11 +31,12 @@ using tessera::par::Environment;
 enum Status : int { ok = 0, failed = 1, usage = 2 };
 
 void print_error(const Environment& env, const std::string& message) {
-  if (env.is_root()) fmt::print(stderr, "tessera: error: {}\n", message);
+  if (env.is_root()) fmt::print(stderr, "tessera: error: {}\n", tessera::printable(message));
 }
 
 /// Reads a job file and checks what needs no raster, so that its mistakes show before any opens.
 tessera::job::JobSpec read_job(const std::string& path) {
+  const tessera::Phase reading("reading the job file");
   tessera::job::JobSpec job;
   tessera::par::agreed([&] {
     job = tessera::job::parse_job_file(path);
@@ -43,27 +45,44 @@ tessera::job::JobSpec read_job(const std::string& path) {
   return job;
 }
 
-void run_job(const Environment& env, const std::string& path, bool quiet,
-             const std::string& report) {
-  const auto job = read_job(path);
-  const auto plan = tessera::run::prepare(job);
-  tessera::run::execute(plan, {quiet, 0, env.ranks_on_node(), report});
+/// The run options of a command: `memory` is --memory's text, or empty.
+tessera::run::RunOptions run_options(const Environment& env, bool quiet, const std::string& report,
+                                     const std::string& memory) {
+  tessera::run::RunOptions options{quiet, 0, env.ranks_on_node(), report, std::nullopt};
+  if (!memory.empty()) options.memory_limit = tessera::run::parse_memory_size("--memory", memory);
+  return options;
 }
 
-void show_plan(const Environment& env, const std::string& path) {
+void run_job(const Environment& env, const std::string& path, bool quiet,
+             const std::string& report, const std::string& memory) {
+  const auto options = run_options(env, quiet, report, memory);
+  const auto job = read_job(path);
+  const auto plan = tessera::run::prepare(job);
+  tessera::run::execute(plan, options);
+}
+
+/// Prints the plan with the memory a rank may use, then refuses it as a run would if it does
+/// not fit.
+void show_plan(const Environment& env, const std::string& path, const std::string& memory) {
+  const auto options = run_options(env, false, {}, memory);
   const auto job = read_job(path);
   const auto plan = tessera::run::prepare(job);
   const int threads = tessera::run::choose_threads(0, env.ranks_on_node());
-  if (env.is_root()) fmt::print("{}", plan.describe(env.size(), threads));
+  const auto budget = tessera::run::rank_memory(options);
+  if (env.is_root())
+    fmt::print("{}memory a rank may use: {} ({})\n", plan.describe(env.size(), threads),
+               tessera::run::size_text(budget.bytes), budget.source);
+  tessera::par::agreed([&] { tessera::run::check_memory(plan, options); });
 }
 
 void run_dem(const Environment& env, const std::vector<std::string>& args) {
   const auto command = tessera::cli::parse_dem_args(args);
+  const auto options = run_options(env, command.quiet, command.report, command.memory);
   if (env.is_root())
     for (const auto& warning : command.warnings)
-      fmt::print(stderr, "tessera: warning: {}\n", warning);
+      fmt::print(stderr, "tessera: warning: {}\n", tessera::printable(warning));
   const auto plan = tessera::run::prepare(command.job);
-  tessera::run::execute(plan, {command.quiet, 0, env.ranks_on_node(), command.report});
+  tessera::run::execute(plan, options);
 }
 
 /// `tessera generate`'s options, filled by CLI11.
@@ -115,7 +134,7 @@ void run_generate(const Environment& env, GenerateArgs& g) {
     g.spec.origin_x = g.origin[0];
     g.spec.origin_y = g.origin[1];
   }
-  tessera::run::generate(g.spec, {g.quiet, 0, env.ranks_on_node(), g.report});
+  tessera::run::generate(g.spec, run_options(env, g.quiet, g.report, {}));
 }
 
 /// The command line for CLI11, which takes no multi-letter flag with one dash: generate's -co,
@@ -130,13 +149,14 @@ std::vector<std::string> cli11_args(int argc, char** argv) {
 
 void run_calc(const Environment& env, const std::vector<std::string>& args) {
   auto command = tessera::cli::parse_calc_args(args);
+  const auto options = run_options(env, command.quiet, {}, command.memory);
   if (command.type_from_inputs) {
     std::vector<tessera::PixelType> types;
     for (const auto& info : tessera::run::probe_inputs(command.job)) types.push_back(info.type);
     tessera::par::agreed([&] { tessera::cli::set_default_type(command, types); });
   }
   const auto plan = tessera::run::prepare(command.job);
-  tessera::run::execute(plan, {command.quiet, 0, env.ranks_on_node(), {}});
+  tessera::run::execute(plan, options);
 }
 
 bool wants_dem_help(const std::vector<std::string>& args) {
@@ -153,8 +173,13 @@ int dispatch(const Environment& env, int argc, char** argv) {
   run->add_flag("-q,--quiet", quiet, "no progress and no summary");
   std::string report;
   run->add_option("--report", report, "write the run report as JSON");
+  std::string memory;
+  const char* memory_help = "memory a rank may use, such as 4G (default: the node's, its cgroup's "
+                            "or Slurm's limit, shared by the ranks on the node)";
+  run->add_option("--memory", memory, memory_help);
   auto* plan = app.add_subcommand("plan", "print the plan of a job: grid, tiles, halo, memory");
   plan->add_option("job", job_path, "the job file (TOML)")->required();
+  plan->add_option("--memory", memory, memory_help);
   auto* dem = app.add_subcommand("dem", "gdaldem's modes, with gdaldem's command line");
   dem->prefix_command();
   dem->set_help_flag();  // gdaldem's usage, not CLI11's (wants_dem_help)
@@ -176,9 +201,9 @@ int dispatch(const Environment& env, int argc, char** argv) {
     print_error(env, std::string(e.what()) + " (see tessera --help)");
     return usage;
   }
-  if (*run) run_job(env, job_path, quiet, report);
+  if (*run) run_job(env, job_path, quiet, report, memory);
   if (*gen) run_generate(env, generate_args);
-  if (*plan) show_plan(env, job_path);
+  if (*plan) show_plan(env, job_path, memory);
   if (*dem) {
     const auto args = dem->remaining();
     if (wants_dem_help(args)) {
@@ -210,12 +235,13 @@ int main(int argc, char** argv) {
     } catch (const tessera::UsageError& e) {
       print_error(env, e.what());
       return usage;
-    } catch (const std::exception& e) {
-      print_error(env, e.what());
+    } catch (...) {
+      print_error(env, tessera::failure_message());
       return failed;
     }
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tessera: error: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "tessera: error: %s\n",
+                 tessera::printable(tessera::failure_message()).c_str());
     return failed;
   }
 }

@@ -35,7 +35,7 @@ struct Parsed {
 };
 
 /// Parses an expression over the names of `scope`; throws ParseError
-/// "calc: column N: ...", also where nesting passes kMaxDepth. The tree's depth is at most a few
+/// "column N: ...", also where nesting passes kMaxDepth. The tree's depth is at most a few
 /// times kMaxDepth, however long the text.
 Parsed parse_tree(std::string_view text, const NameScope& scope);
 

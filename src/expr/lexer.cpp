@@ -66,7 +66,7 @@ Token next_token(std::string_view rest, int column) {
 }  // namespace
 
 void fail(int column, const std::string& what) {
-  throw ParseError(column, "calc: column " + std::to_string(column) + ": " + what);
+  throw ParseError(column, "column " + std::to_string(column) + ": " + what);
 }
 
 std::vector<Token> tokenize(std::string_view text) {

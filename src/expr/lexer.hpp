@@ -16,13 +16,13 @@ struct Token {
 };
 
 /// Tokens of `text`, ending with one End token. Throws tessera::Error on a character that
-/// begins no token ("calc: column 4: unexpected character '$'").
+/// begins no token ("column 4: unexpected character '$'").
 std::vector<Token> tokenize(std::string_view text);
 
 /// A token as a message names it: "')'", "name 'B'", "number 3", "the end of the expression".
 std::string describe(const Token& t);
 
-/// "calc: column N: what".
+/// "column N: what".
 [[noreturn]] void fail(int column, const std::string& what);
 
 }  // namespace tessera::expr

@@ -20,9 +20,20 @@ std::string Position::str() const {
   return file + ":" + std::to_string(line) + ":" + std::to_string(column);
 }
 
+Position Position::of_flag(std::string flag) {
+  Position where;
+  where.flag = std::move(flag);
+  return where;
+}
+
 void fail_at(const Position& where, const std::string& message) {
+  if (where.flag) throw Error(where.flag->empty() ? message : *where.flag + ": " + message);
   const std::string place = where.str();
   throw Error(place.empty() ? message : place + ": " + message);
+}
+
+void fail_at(const Position& where, const std::string& subject, const std::string& detail) {
+  fail_at(where, where.flag ? detail : subject + ": " + detail);
 }
 
 namespace {
@@ -80,9 +91,10 @@ void JobReader::read_inputs(const toml::node& node) {
     const std::string what = "input '" + std::string(key.str()) + "'";
     const toml::table& table = toml_.table(value, what);
     toml_.check_keys(table, {"path", "band"}, what);
-    InputSpec input{std::string(key.str()), {}, 1, toml_.at(table.source())};
-    input.path = resolve_dataset_name(
-        base_dir_, toml_.string(toml_.required(table, "path", what), what + ": path"));
+    InputSpec input{std::string(key.str()), {}, 1, toml_.at(table.source()), {}};
+    const toml::node& path = toml_.required(table, "path", what);
+    input.path = resolve_dataset_name(base_dir_, toml_.string(path, what + ": path"));
+    input.path_where = toml_.at(path.source());
     if (const toml::node* band = table.get("band")) {
       const int64_t number = toml_.integer(*band, what + ": band");
       if (number < 1)

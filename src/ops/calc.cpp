@@ -83,7 +83,7 @@ std::unique_ptr<Op> make_calc(const Options& options, const expr::NameScope& nam
     expr::Expression e = expr::Expression::parse(p.expr, names);
     return std::make_unique<CalcOp>(std::move(p), std::move(e));
   } catch (const expr::ParseError& e) {
-    throw OptionError("expr", std::string("expr: ") + e.what(), e.column());
+    throw OptionError("expr", std::string("option 'expr': ") + e.what(), e.column());
   }
 }
 

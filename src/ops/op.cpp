@@ -3,6 +3,14 @@
 
 namespace tessera::ops {
 
+std::string OptionError::detail() const {
+  const std::string message = what();
+  const std::string naming = "option '" + key_ + "'";
+  if (message.rfind(naming, 0) != 0) return message;
+  const size_t rest = message.find_first_not_of(": ", naming.size());
+  return rest == std::string::npos ? message : message.substr(rest);
+}
+
 CellType Op::input_cells(PixelType source) const {
   const bool narrow_integer = is_integer(source) && size_of(source) <= 2;  // Byte, (U)Int16
   return narrow_integer ? CellType::Int32 : CellType::Float32;

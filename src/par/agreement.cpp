@@ -12,10 +12,8 @@ namespace {
 std::string message_of(const std::exception_ptr& failure) {
   try {
     std::rethrow_exception(failure);
-  } catch (const std::exception& e) {
-    return e.what();
   } catch (...) {
-    return "unknown failure";
+    return failure_message();
   }
 }
 

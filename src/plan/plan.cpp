@@ -113,17 +113,17 @@ void check_bands(const job::JobSpec& job, const std::vector<RasterInfo>& inputs)
 /// input or the band does not exist.
 PlannedBand resolve_band(const job::JobSpec& job, const std::vector<RasterInfo>& inputs,
                          const job::StepSpec& step, const ops::BandRef& ref) {
-  const std::string what = "step '" + step.id + "': expr: ";
+  const std::string what = "step '" + step.id + "': option 'expr'";
   const auto input = find_input(job, ref.name);
-  if (!input) fail_at(option_place(step, "expr"), what + "'" + ref.name + "' names no input");
+  if (!input) fail_at(option_place(step, "expr"), what, "'" + ref.name + "' names no input");
   const RasterInfo& info = inputs[*input];
   const int band = ref.band.value_or(job.inputs[*input].band);
   if (band == info.band) return {*input, band, info.type, info.nodata};
   if (band > info.band_count || static_cast<size_t>(band) > info.band_types.size())
-    fail_at(option_place(step, "expr"), what + ref.name + "[" + std::to_string(band) + "]: band " +
-                                            std::to_string(band) + " does not exist in '" +
-                                            info.path + "' (it has " +
-                                            std::to_string(info.band_count) + ")");
+    fail_at(option_place(step, "expr"), what,
+            ref.name + "[" + std::to_string(band) + "]: band " + std::to_string(band) +
+                " does not exist in '" + info.path + "' (it has " +
+                std::to_string(info.band_count) + ")");
   const auto k = static_cast<size_t>(band - 1);
   return {*input, band, info.band_types[k],
           k < info.band_nodata.size() ? info.band_nodata[k] : std::nullopt};
@@ -142,16 +142,16 @@ size_t add_band(Plan& plan, const PlannedBand& band) {
 /// The earlier step `ref` of `step` names, which must give one band; `slope[1]` is that band,
 /// `slope[2]` an error.
 size_t resolve_step(const job::StepSpec& step, const ops::BandRef& ref, const Plan& plan) {
-  const std::string what = "step '" + step.id + "': expr: ";
+  const std::string what = "step '" + step.id + "': option 'expr'";
   const size_t source = planned(plan, ref.name);
   const int bands = plan.steps[source].impl->output_bands();
   if (bands != 1)
-    fail_at(option_place(step, "expr"), what + "step '" + ref.name + "' gives " +
-                                            std::to_string(bands) +
-                                            " bands; an expression reads steps of one band");
+    fail_at(option_place(step, "expr"), what,
+            "step '" + ref.name + "' gives " + std::to_string(bands) +
+                " bands; an expression reads steps of one band");
   if (ref.band && *ref.band != 1)
-    fail_at(option_place(step, "expr"),
-            what + ref.name + "[" + std::to_string(*ref.band) + "]: step '" + ref.name +
+    fail_at(option_place(step, "expr"), what,
+            ref.name + "[" + std::to_string(*ref.band) + "]: step '" + ref.name +
                 "' gives one band (name it alone or as " + ref.name + "[1])");
   return source;
 }
@@ -162,8 +162,8 @@ void plan_named(const job::JobSpec& job, const std::vector<RasterInfo>& inputs,
                 const job::StepSpec& spec, PlannedStep& step, Plan& plan) {
   const auto refs = step.impl->band_inputs();
   if (refs.empty())
-    fail_at(option_place(spec, "expr"),
-            "step '" + spec.id + "': expr reads no input (it needs one to give the output's grid)");
+    fail_at(option_place(spec, "expr"), "step '" + spec.id + "': option 'expr'",
+            "the expression reads no input (it needs one to give the output's grid)");
   for (const auto& ref : refs) {
     if (find_input(job, ref.name)) {
       step.bands.push_back(add_band(plan, resolve_band(job, inputs, spec, ref)));

@@ -81,7 +81,7 @@ CreationOptions output_options(const job::OutputFileSpec& output, const TileGrid
   try {
     options = parse_creation_options(output.creation_options);
   } catch (const Error& e) {
-    fail_at(output.where, what + ": " + e.what());
+    fail_at(output.where, what, e.what());
   }
   const auto clashes = [](const std::optional<int64_t>& block, int64_t tile) {
     return block && *block != tile;
@@ -98,12 +98,13 @@ CreationOptions output_options(const job::OutputFileSpec& output, const TileGrid
 void check_hdf5_options(const CreationOptions& options, const job::OutputFileSpec& output,
                         const std::string& what) {
   if (options.compression != Compression::None && options.compression != Compression::Deflate)
-    fail_at(output.where, what + ": HDF5 outputs compress with DEFLATE or NONE only");
+    fail_at(output.where, what, "HDF5 outputs compress with DEFLATE or NONE only");
   if (options.predictor != 1)
-    fail_at(output.where, what + ": HDF5 outputs take no PREDICTOR (they shuffle bytes instead)");
+    fail_at(output.where, what, "HDF5 outputs take no PREDICTOR (they shuffle bytes instead)");
   if (options.deflate_level > 9)
-    fail_at(output.where, what + ": ZLEVEL=" + std::to_string(options.deflate_level) +
-                              ": expected 1 to 9 for HDF5's deflate");
+    fail_at(output.where, what,
+            "ZLEVEL=" + std::to_string(options.deflate_level) +
+                ": expected 1 to 9 for HDF5's deflate");
 }
 
 }  // namespace

@@ -122,9 +122,10 @@ std::shared_ptr<const ops::Op> build_op(const job::JobSpec& job, const JobNames&
     check_nodata_fits(*op);
     return op;
   } catch (const ops::OptionError& e) {
-    fail_at(option_place(step, e.key(), e.column()), what + ": " + e.what());
+    const Position where = option_place(step, e.key(), e.column());
+    fail_at(where, what, where.flag ? e.detail() : e.what());
   } catch (const Error& e) {
-    fail_at(step.where, what + ": " + e.what());
+    fail_at(step.where, what, e.what());
   }
 }
 
@@ -203,7 +204,7 @@ std::vector<size_t> order_steps(const job::JobSpec& job,
 
 void check_tile(int64_t tile) {
   if (tile < 16 || tile % 16 != 0)
-    throw Error("run: tile: expected a positive multiple of 16, found " + std::to_string(tile));
+    throw Error("expected a positive multiple of 16, found " + std::to_string(tile));
 }
 
 StepGraph make_step_graph(const job::JobSpec& job) {
@@ -229,7 +230,7 @@ StepGraph check_job(const job::JobSpec& job) {
   try {
     if (job.run.tile) check_tile(*job.run.tile);
   } catch (const Error& e) {
-    fail_at(job.run.tile_where, e.what());
+    fail_at(job.run.tile_where, "run: tile", e.what());
   }
   return graph;
 }

@@ -16,6 +16,7 @@
 #include "tessera/core/error.hpp"
 #include "tessera/par/agreement.hpp"
 #include "tessera/par/environment.hpp"
+#include "tessera/run/memory.hpp"
 #include "tessera/run/probe.hpp"
 #include "tessera/run/report.hpp"
 #include "tile_source.hpp"
@@ -59,16 +60,35 @@ int choose_threads(int requested, int ranks_on_node) {
 
 plan::Plan prepare(const job::JobSpec& job) {
   const std::vector<RasterInfo> inputs = probe_inputs(job);
+  const Phase planning("planning");
   par::agreed([&] { check_output_paths(job); });
   plan::Plan result;
   par::agreed([&] { result = plan::make_plan(job, inputs); });
   return result;
 }
 
+MemoryBudget rank_memory(const RunOptions& options) {
+  if (options.memory_limit) return {*options.memory_limit, "--memory"};
+  return rank_budget(read_memory_facts(), options.ranks_on_node);
+}
+
+void check_memory(const plan::Plan& plan, const RunOptions& options) {
+  const int threads = choose_threads(options.threads, options.ranks_on_node);
+  const int64_t needed = plan.bytes_per_rank(threads);
+  const MemoryBudget budget = rank_memory(options);
+  if (needed <= budget.bytes) return;
+  throw Error(fmt::format(
+      "the plan needs {} a rank at {} thread(s) (tessera plan adds it up) but a rank has {} ({}): "
+      "use smaller tiles, fewer steps in one job or fewer threads a rank (OMP_NUM_THREADS), or "
+      "give --memory SIZE if more is there",
+      size_text(needed), threads, size_text(budget.bytes), budget.source));
+}
+
 /// The plan's passes in order. Streaming passes are all a job's ops need today; the others are
 /// planned (plan::Pass) but have no executor yet, so a plan holding one is refused before any
 /// output is made.
 void execute(const plan::Plan& plan, const RunOptions& options) {
+  par::agreed([&] { check_memory(plan, options); });
   for (const plan::Pass& pass : plan.passes)
     if (pass.kind != plan::PassKind::Streaming)
       throw Error(fmt::format("internal error: {} passes are planned but not run yet",
@@ -92,11 +112,16 @@ void run_streaming(const TileGrid& grid, const RunOptions& options, const Source
   const double before = seconds_since_process_start();
   const auto start = Clock::now();
   const int threads = choose_threads(options.threads, options.ranks_on_node);
+  const Phase opening("opening the outputs");
   StreamingPass pass(grid, threads, make, sinks);
   pass.open();
   Progress progress(grid.count(), grid.raster().cells(), !options.quiet && par::world_rank() == 0);
-  pass.run(progress);
+  {
+    const Phase computing("computing tiles");
+    pass.run(progress);
+  }
   progress.finish();
+  const Phase writing("writing the outputs");
   pass.commit();
   par::agreed([&] { report_run(grid, pass, threads, before, seconds_since(start), options); });
 }

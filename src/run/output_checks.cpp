@@ -5,7 +5,9 @@
 #include <map>
 #include <string>
 
+#include "tessera/core/error.hpp"
 #include "tessera/io/output_paths.hpp"
+#include "tessera/io/temporary_files.hpp"
 
 namespace tessera::run {
 
@@ -13,8 +15,14 @@ namespace {
 
 using job::fail_at;
 
-void check_kind(const job::OutputFileSpec& output) {
-  if (const auto problem = io::replace_problem(output.path)) fail_at(output.path_where, *problem);
+/// The output's folder exists and is writable; what is at its path is a regular file or nothing.
+void check_place(const job::OutputFileSpec& output) {
+  try {
+    io::check_output_folder(output.path);
+    io::check_replaceable(output.path);
+  } catch (const Error& e) {
+    fail_at(output.path_where, e.what());
+  }
 }
 
 void check_not_an_input(const job::OutputFileSpec& output,
@@ -42,7 +50,7 @@ void check_not_twice(const job::OutputFileSpec& output, std::map<std::string, st
 void check_output_paths(const job::JobSpec& job) {
   std::map<std::string, std::string> seen;
   for (const job::OutputFileSpec& output : job.outputs) {
-    check_kind(output);
+    check_place(output);
     check_not_an_input(output, job.inputs);
     check_not_twice(output, seen);
   }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "tessera/core/error.hpp"
 #include "tessera/io/crs.hpp"
 #include "tessera/io/raster_source.hpp"
 #include "tessera/par/agreement.hpp"
@@ -17,9 +18,16 @@ std::vector<RasterInfo> probe_inputs(const job::JobSpec& job) {
   });
   const io::CrsForm form = wkt ? io::CrsForm::Wkt : io::CrsForm::GeoKeys;
   std::vector<RasterInfo> inputs;
+  const Phase probing("probing the inputs");
   par::agreed([&] {
     io::init_gdal(plan::gdal_cache_bytes);
-    for (const auto& input : job.inputs) inputs.push_back(io::probe(input.path, input.band, form));
+    for (const auto& input : job.inputs) {
+      try {
+        inputs.push_back(io::probe(input.path, input.band, form));
+      } catch (const Error& e) {
+        job::fail_at(input.path_where, e.what());
+      }
+    }
     io::settle_crs(inputs);
   });
   return inputs;

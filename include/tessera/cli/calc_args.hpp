@@ -14,6 +14,7 @@ namespace tessera::cli {
 struct CalcCommand {
   job::JobSpec job;
   bool quiet = false;
+  std::string memory;  ///< --memory SIZE: what a rank may use (run::parse_memory_size), or empty
   /// --type was not given: the steps' type is gdal_calc.py's default, which set_default_type()
   /// fills in once the inputs' types are known.
   bool type_from_inputs = false;

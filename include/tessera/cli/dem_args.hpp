@@ -13,6 +13,7 @@ struct DemCommand {
   job::JobSpec job;
   bool quiet = false;
   std::string report;  ///< --report FILE.json: where to write the run report, or empty
+  std::string memory;  ///< --memory SIZE: what a rank may use (run::parse_memory_size), or empty
   std::vector<std::string> warnings;  ///< flags gdaldem accepts that have no effect on this mode
 };
 

@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace tessera {
 
@@ -17,5 +18,29 @@ class UsageError : public Error {
  public:
   using Error::Error;
 };
+
+/// What the process is doing now ("computing tiles"), for messages of failures that do not say
+/// where they happened, such as running out of memory. Set by the main thread for a scope.
+class Phase {
+ public:
+  explicit Phase(const char* name);
+  ~Phase();
+  Phase(const Phase&) = delete;
+  Phase& operator=(const Phase&) = delete;
+  /// The innermost phase entered and not left, or "starting".
+  static const char* current();
+
+ private:
+  const char* outer_;
+};
+
+/// The message of the exception in flight: e.what(), or "out of memory in PHASE" for
+/// std::bad_alloc (whose what() says only "std::bad_alloc"). Call only inside a catch block.
+std::string failure_message();
+
+/// `text` fit to print on one line of a terminal: each control character (a newline, an escape
+/// sequence's ESC, DEL) written as \xNN, so that a message echoing what the user gave can neither
+/// break into lines nor drive the terminal. Other bytes (UTF-8 included) are kept.
+std::string printable(std::string_view text);
 
 }  // namespace tessera

@@ -15,7 +15,7 @@
 
 namespace tessera::expr {
 
-/// A syntax error: "calc: column N: what was wrong"; column() is N, counted from 1, so that a job
+/// A syntax error: "column N: what was wrong"; column() is N, counted from 1, so that a job
 /// file can point at the character inside its own line.
 class ParseError : public Error {
  public:
@@ -61,7 +61,7 @@ class Expression {
  public:
   /// Parses `text`, whose names must be among `names` (identifiers such as `nir` or `A`) or
   /// `steps` (a job's step ids, read like inputs; listed apart in messages). Throws ParseError
-  /// "calc: column N: what was wrong" (N counts characters from 1), e.g. "unknown name 'x'
+  /// "column N: what was wrong" (N counts characters from 1), e.g. "unknown name 'x'
   /// (inputs: a, b; steps: s)".
   static Expression parse(std::string_view text, const std::vector<std::string>& names,
                           const std::vector<std::string>& steps = {});

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "tessera/core/output_spec.hpp"
@@ -14,23 +15,40 @@
 
 namespace tessera::job {
 
-/// A place in a job file, for error messages: "terrain.toml:12:9".
+/// A place in a job file, for error messages: "terrain.toml:12:9"; or, in a job a command line
+/// built, the flag that gave the value.
 struct Position {
+  Position() = default;
+  Position(std::string file, int line, int column)
+      : file(std::move(file)), line(line), column(column) {}
+
   std::string file;
   int line = 0;
   int column = 0;
+  /// Set for a value a command line gave: its flag ("--calc", "-co"), or "" for a positional
+  /// argument. A message about it then speaks of the flag, not of the job it became.
+  std::optional<std::string> flag;
   /// "FILE:LINE:COLUMN", or "" for a job built in code (no file).
   std::string str() const;
+  /// The place of a value a command line gave with `flag` ("" for a positional argument).
+  static Position of_flag(std::string flag);
 };
 
-/// Throws tessera::Error as "FILE:LINE:COLUMN: message" (just "message" for a job built in code).
+/// Throws tessera::Error as "FILE:LINE:COLUMN: message" (just "message" for a job built in code,
+/// "FLAG: message" for a value a command line gave).
 [[noreturn]] void fail_at(const Position& where, const std::string& message);
+/// Throws tessera::Error for a mistake `detail` in `subject` ("step 'c'"): as
+/// "FILE:LINE:COLUMN: subject: detail" for a job file's value, or "FLAG: detail" (just "detail"
+/// for a positional argument) for a value a command line gave, whose user never wrote a subject.
+[[noreturn]] void fail_at(const Position& where, const std::string& subject,
+                          const std::string& detail);
 
 struct InputSpec {
   std::string name;
   std::string path;  ///< resolved against the job file's folder when relative
   int band = 1;
   Position where;
+  Position path_where;  ///< where `path` is written
 };
 
 struct StepSpec {

@@ -96,6 +96,9 @@ class OptionError : public Error {
   const std::string& key() const { return key_; }
   /// The character of the value the error points at, from 1; 0 when it names the whole option.
   int column() const { return column_; }
+  /// The message without the words naming the option ("option 'scale' must not be zero" gives
+  /// "must not be zero"), for a caller that names it its own way: a command line's flag.
+  std::string detail() const;
 
  private:
   std::string key_;

@@ -1,10 +1,13 @@
 // Runs a job on every rank: inputs probed, plan made, tiles streamed through the ops and written.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "tessera/job/job_spec.hpp"
 #include "tessera/plan/plan.hpp"
+#include "tessera/run/memory.hpp"
 
 namespace tessera::run {
 
@@ -13,6 +16,8 @@ struct RunOptions {
   int threads = 0;     ///< OpenMP threads per rank; 0 = OMP_NUM_THREADS, else cores / ranks on node
   int ranks_on_node = 1;
   std::string report_path;  ///< when set, rank 0 writes the run report there as JSON
+  /// --memory: the bytes a rank may use, instead of what the machine and Slurm allow it.
+  std::optional<int64_t> memory_limit;
 };
 
 /// The threads a rank uses: `requested` when positive, OMP_NUM_THREADS when set, otherwise the
@@ -24,7 +29,16 @@ int choose_threads(int requested, int ranks_on_node);
 /// Collective: every rank returns the same plan, or every rank throws.
 plan::Plan prepare(const job::JobSpec& job);
 
-/// Runs the plan. Collective. Every output is complete at its final path when it returns on any
+/// The memory one rank may use: options.memory_limit, else the tightest of the node's memory,
+/// its memory cgroup's limit and Slurm's --mem / --mem-per-cpu (run::rank_budget).
+MemoryBudget rank_memory(const RunOptions& options);
+
+/// Throws tessera::Error, saying what to change, when the plan's estimate for a rank
+/// (Plan::bytes_per_rank at the threads the run will use) is more than rank_memory(). Not
+/// collective: the caller agrees on the outcome (execute does).
+void check_memory(const plan::Plan& plan, const RunOptions& options);
+
+/// Runs the plan; first refuses one that does not fit the memory (check_memory). Collective. Every output is complete at its final path when it returns on any
 /// rank; on failure every rank throws the same tessera::Error and no output path has a file.
 void execute(const plan::Plan& plan, const RunOptions& options);
 

@@ -44,7 +44,7 @@ TEST(Limits, NestingPastTheLimitNamesTheColumnWhereItIsPassed) {
       {repeat("A?B:", 300) + "A", 4 * 256 + 2},
   };
   for (const auto& c : cases)
-    EXPECT_EQ(error_of(c.text), "calc: column " + std::to_string(c.column) + kTooDeep)
+    EXPECT_EQ(error_of(c.text), "column " + std::to_string(c.column) + kTooDeep)
         << c.text.substr(0, 20);
 }
 

@@ -49,10 +49,10 @@ std::string plan_error(const job::JobSpec& job, const std::vector<RasterInfo>& i
 TEST(CalcJob, ASyntaxErrorPointsAtTheLineAndTheExpressionsCharacter) {
   // expr = "..." is line 9; its text starts at column 9, so its 22nd character is column 30.
   EXPECT_EQ(job_error(job_text("(nir - red) / (nir + rde)")),
-            "ndvi.toml:9:30: step 'ndvi': expr: calc: column 22: unknown name 'rde' "
+            "ndvi.toml:9:30: step 'ndvi': option 'expr': column 22: unknown name 'rde' "
             "(inputs: nir, red)");
   EXPECT_EQ(job_error(job_text("(nir - red) / (nir + red")),
-            "ndvi.toml:9:33: step 'ndvi': expr: calc: column 25: expected ')' but found the end "
+            "ndvi.toml:9:33: step 'ndvi': option 'expr': column 25: expected ')' but found the end "
             "of the expression");
 }
 
@@ -137,14 +137,14 @@ TEST(CalcPlan, ABandThatDoesNotExistIsNamed) {
   EXPECT_EQ(
       plan_error(parse(job_text("nir[3] - red")), {band_info("b5.tif", PixelType::UInt16, 2),
                                                    band_info("b4.tif", PixelType::UInt16)}),
-      "ndvi.toml:9:1: step 'ndvi': expr: nir[3]: band 3 does not exist in 'b5.tif' (it has 2)");
+      "ndvi.toml:9:1: step 'ndvi': option 'expr': nir[3]: band 3 does not exist in 'b5.tif' (it has 2)");
 }
 
 TEST(CalcPlan, AnExpressionOfNoInputHasNoGrid) {
   EXPECT_EQ(plan_error(parse(job_text("1 + 2")), {band_info("b5.tif", PixelType::UInt16),
                                                   band_info("b4.tif", PixelType::UInt16)}),
-            "ndvi.toml:9:1: step 'ndvi': expr reads no input (it needs one to give the output's "
-            "grid)");
+            "ndvi.toml:9:1: step 'ndvi': option 'expr': the expression reads no input (it needs one "
+            "to give the output's grid)");
 }
 
 TEST(CalcPlan, InputsOffTheGridListEveryDifference) {

@@ -126,7 +126,7 @@ TEST(ChainPlan, BandOneOfAStepIsTheStepAndBandTwoIsAnError) {
   std::string two(kTerrain);
   two.replace(two.find("slope > 30"), 10, "slope[2] > 30");
   EXPECT_EQ(plan_error(two),
-            "t.toml:18:1: step 'steep': expr: slope[2]: step 'slope' gives one band (name it "
+            "t.toml:18:1: step 'steep': option 'expr': slope[2]: step 'slope' gives one band (name it "
             "alone or as slope[1])");
 }
 
@@ -145,7 +145,7 @@ op = "calc"
 expr = "relief * 2"
 )";
   EXPECT_EQ(plan_error(steps),
-            "t.toml:30:1: step 'red': expr: step 'relief' gives 3 bands; an expression reads "
+            "t.toml:30:1: step 'red': option 'expr': step 'relief' gives 3 bands; an expression reads "
             "steps of one band");
 }
 

@@ -242,7 +242,7 @@ TEST(Plan, MetadataCountMustMatchTheInputs) {
 /// A job built in code, as the dem command does: no file, so messages have no position.
 job::JobSpec chained_job() {
   job::JobSpec job;
-  job.inputs.push_back({"dem", "dem.tif", 1, {}});
+  job.inputs.push_back({"dem", "dem.tif", 1, {}, {}});
   const auto step = [](std::string id, std::string in) {
     job::StepSpec s;
     s.id = std::move(id);

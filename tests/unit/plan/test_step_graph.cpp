@@ -96,13 +96,13 @@ TEST(JobChecks, ACalcNamingNothingListsTheInputsAndTheSteps) {
   const std::string steps =
       std::string(kSlopeStep) + "\n[[step]]\nid = \"c\"\nop = \"calc\"\nexpr = \"slpe > 30\"\n";
   EXPECT_EQ(error_of(job(kInput, steps, kOutput)),
-            "t.toml:12:9: step 'c': expr: calc: column 1: unknown name 'slpe' (inputs: dem; "
+            "t.toml:12:9: step 'c': option 'expr': column 1: unknown name 'slpe' (inputs: dem; "
             "steps: slope)");
   // A step is not among the names its own expression may read.
   const std::string itself =
       std::string(kSlopeStep) + "\n[[step]]\nid = \"c\"\nop = \"calc\"\nexpr = \"c + 1\"\n";
   EXPECT_EQ(error_of(job(kInput, itself, kOutput)),
-            "t.toml:12:9: step 'c': expr: calc: column 1: unknown name 'c' (inputs: dem; steps: "
+            "t.toml:12:9: step 'c': option 'expr': column 1: unknown name 'c' (inputs: dem; steps: "
             "slope)");
 }
 
@@ -203,7 +203,7 @@ TEST(StepGraph, AStepNamedTwiceInAnExpressionIsReadOnce) {
 /// A job built in code, as the dem and calc commands build theirs: no file, no positions.
 JobSpec built_job() {
   JobSpec job;
-  job.inputs.push_back({"dem", "dem.tif", 1, {}});
+  job.inputs.push_back({"dem", "dem.tif", 1, {}, {}});
   job::StepSpec step;
   step.id = "slope";
   step.op = "slope";

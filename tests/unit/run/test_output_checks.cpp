@@ -17,7 +17,7 @@ using io::test::TempDir;
 
 job::JobSpec job_of(const std::string& input, const std::vector<std::string>& outputs) {
   job::JobSpec job;
-  job.inputs.push_back({"dem", input, 1, {}});
+  job.inputs.push_back({"dem", input, 1, {}, {}});
   for (size_t o = 0; o < outputs.size(); ++o) {
     job::OutputFileSpec output;
     output.path = outputs[o];

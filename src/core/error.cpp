@@ -1,0 +1,53 @@
+// Messages fit for a terminal.
+#include "tessera/core/error.hpp"
+
+#include <atomic>
+#include <exception>
+#include <new>
+
+namespace tessera {
+
+namespace {
+
+std::atomic<const char*> current_phase{"starting"};
+
+}  // namespace
+
+Phase::Phase(const char* name) : outer_(current_phase.exchange(name)) {}
+
+Phase::~Phase() { current_phase.store(outer_); }
+
+const char* Phase::current() { return current_phase.load(); }
+
+std::string failure_message() {
+  try {
+    throw;
+  } catch (const std::bad_alloc&) {
+    return std::string("out of memory in ") + Phase::current() +
+           ": smaller tiles, fewer steps in one job or fewer threads a rank need less (tessera "
+           "plan shows the estimate)";
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown failure";
+  }
+}
+
+std::string printable(std::string_view text) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte != 0x7f) {
+      out += c;
+      continue;
+    }
+    out += "\\x";
+    out += hex[byte >> 4];
+    out += hex[byte & 0xf];
+  }
+  return out;
+}
+
+}  // namespace tessera
