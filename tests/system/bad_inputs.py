@@ -24,10 +24,21 @@ def one_step_job(dem, out, step_id, step_lines, more=""):
             f'[[output]]\nfrom = ["{step_id}"]\npath = "{out}"\n{more}')
 
 
+def focal_chain_job(dem, out, steps):
+    """A job of `steps` focal means, each of the one before: its halo grows by one a step."""
+    text = f'[input.dem]\npath = "{dem}"\n'
+    for i in range(steps):
+        text += f'\n[[step]]\nid = "f{i}"\nop = "focal.mean"\nin = "{"f%d" % (i - 1) if i else "dem"}"\nradius = 1\n'
+    return text + f'\n[[output]]\nfrom = ["f{steps - 1}"]\npath = "{out}"\n'
+
+
 # A syntax error: the op's string is not closed.
 BAD_STEP = 'op = "hillshade\nin = "dem"'
 # A nodata a Byte output cannot hold: its nodata cells would be stored as 255, valid data.
 NODATA_STEP = 'op = "calc"\nexpr = "where(dem > 1500, nodata, dem)"\ntype = "byte"\nnodata = 300'
+
+# A raw control character in a message (an echoed escape sequence drives the terminal).
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 # Nesting past the parser's limit of 256 crashed tessera on its stack (SIGSEGV in every rank).
 TOO_DEEP = r"column 257: nesting deeper than 256 levels"
@@ -35,11 +46,14 @@ TOO_DEEP = r"column 257: nesting deeper than 256 levels"
 class Case:
     """One bad invocation: tessera words, expected status, a regex the message must match, the output path."""
 
-    def __init__(self, name, words, status, culprit, output, existing=None, kept=False):
+    def __init__(self, name, words, status, culprit, output, existing=None, kept=False, env=None,
+                 address_space=None):
         self.name, self.words, self.status = name, words, status
         self.culprit, self.output = re.compile(culprit), output
         self.existing = existing  # text of a file already at the output path, which must survive
         self.kept = kept  # what is at the output path (a device, an input...) must stay as it was
+        self.env = env  # variables added to the environment (Slurm's)
+        self.address_space = address_space  # bytes each process may map, to run out of memory
 
 
 def make_cases(args, work):
@@ -71,9 +85,44 @@ def make_cases(args, work):
     with open(deep_job, "w") as f:
         f.write(one_step_job(dem, out, "deep", 'op = "calc"\nexpr = "%s"' % ("(" * 5000 + "dem" + ")" * 5000)))
     missing = os.path.join(work, "missing_dem.tif")
+    nofolder_in_job = os.path.join(work, "nofolder_in.toml")
+    with open(nofolder_in_job, "w") as f:
+        f.write(one_step_job(os.path.join(work, "nodir", "dem.tif"), out, "s", 'op = "slope"\nin = "dem"'))
+    nofolder_out_job = os.path.join(work, "nofolder_out.toml")
+    with open(nofolder_out_job, "w") as f:
+        f.write(one_step_job(dem, os.path.join(work, "nodir", "out.tif"), "s", 'op = "slope"\nin = "dem"'))
+    chain_job = os.path.join(work, "chain.toml")
+    with open(chain_job, "w") as f:
+        f.write(focal_chain_job(dem, out, 3000))
     calc = ["calc", "-A", dem, "--calc", "where(A>1500, nodata, A)", "--type", "Byte", "--outfile", out]
     return [
         Case("missing input", ["dem", "hillshade", missing, out], 1, r"missing_dem\.tif", out),
+        Case("input path with a newline and an escape", ["dem", "slope", work + "/no\n\x1b[2Jsuch.tif", out], 1,
+             r"/no\\x0a\\x1b\[2Jsuch\.tif: no such file", out),
+        Case("calc syntax error names --calc", ["calc", "-A", dem, "--calc", "A+", "--outfile", out], 1,
+             r"error: --calc: column 3: expected a number", out),
+        Case("calc escape sequence in --calc", ["calc", "-A", dem, "--calc", "A\x1b[31m", "--outfile", out], 1,
+             r"error: --calc: column 2: unexpected character '\\x1b'", out),
+        Case("calc --type Foo", ["calc", "-A", dem, "--calc", "A", "--type", "Foo", "--outfile", out], 1,
+             r"error: --type: unknown pixel type 'Foo'", out),
+        Case("dem -s 0", ["dem", "slope", dem, out, "-s", "0"], 1, r"error: -s: must not be zero", out),
+        Case("dem -co BLOCKXSIZE=17", ["dem", "slope", dem, out, "-co", "BLOCKXSIZE=17"], 1,
+             r"error: -co BLOCKXSIZE: expected a positive multiple of 16, found 17", out),
+        Case("job file: input folder missing", ["run", nofolder_in_job], 1,
+             r"nofolder_in\.toml:2:8: .*nodir/dem\.tif: no such file", out),
+        Case("job file: output folder missing", ["run", nofolder_out_job], 1,
+             r"nofolder_out\.toml:11:8: .*nodir/out\.tif: cannot create: no folder", out),
+        Case("plan: 3,000 focal steps beyond memory", ["plan", chain_job], 1,
+             r"the plan needs [\d.]+ GiB a rank at \d thread\(s\) .* but a rank has .*: use smaller tiles", out),
+        Case("run: 3,000 focal steps beyond memory", ["run", chain_job], 1,
+             r"the plan needs [\d.]+ GiB a rank .* but a rank has", out),
+        Case("Slurm's --mem too small", ["dem", "slope", dem, out], 1,
+             r"but a rank has [\d.]+ MiB \(Slurm's --mem 100\.0 MiB / \d rank\(s\) on this node\)", out,
+             env={"SLURM_MEM_PER_NODE": "100"}),
+        Case("--memory not a size", ["dem", "slope", dem, out, "--memory", "lots"], 2,
+             r"--memory expects a size such as 4G", out),
+        Case("out of memory while computing tiles", ["run", chain_job, "--memory", "1000G"], 1,
+             r"out of memory in computing tiles: smaller tiles", out, address_space=4 << 30),
         Case("missing raster in a zip", ["dem", "slope", f"/vsizip/{work}/none.zip/x.tif", out], 1,
              r"/vsizip/.*none\.zip/x\.tif: not a raster GDAL can read: .*does not exist", out),
         Case("text file named .tif", ["dem", "slope", text, out], 1, r"notaraster\.tif", out),
@@ -88,9 +137,9 @@ def make_cases(args, work):
              r"nodir", os.path.join(work, "nodir", "out.tif")),
         Case("job file syntax error", ["run", job], 1, r"bad\.toml:\d+", out),
         Case("calc --NoDataValue 2.5 for Byte", calc + ["--NoDataValue", "2.5"], 1,
-             r"option 'nodata': 2\.5 does not fit a Byte output", out),
+             r"error: --NoDataValue: 2\.5 does not fit a Byte output", out),
         Case("calc --NoDataValue 300 for Byte", calc + ["--NoDataValue=300"], 1,
-             r"option 'nodata': 300 does not fit a Byte output", out),
+             r"error: --NoDataValue: 300 does not fit a Byte output", out),
         Case("generate --nodata 300 for Byte", ["generate", out, "--size", "64x64", "--type", "Byte",
                                                 "--nodata", "300", "-q"], 1,
              r"generate: --nodata 300 does not fit a Byte output", out),
@@ -231,7 +280,7 @@ def check(args, case, ranks, work):
             f.write(case.existing)
     before = {d: snapshot(d) for d in (work, os.path.join(work, "out"), os.path.dirname(case.output))}
     kept = what_is_at(case.output) if case.kept else None
-    res = systest.tessera(args, case.words, ranks)
+    res = systest.tessera(args, case.words, ranks, env=case.env, address_space=case.address_space)
     problems = []
     if res.hung:
         return [f"hung for {args.timeout:g} s"]
@@ -242,6 +291,8 @@ def check(args, case, ranks, work):
         problems.append(f"expected one line 'tessera: error: ...', got {lines!r}")
     elif not case.culprit.search(lines[0]):
         problems.append(f"message does not name the culprit /{case.culprit.pattern}/: {lines[0]!r}")
+    elif CONTROL.search(lines[0]):
+        problems.append(f"the message holds a raw control character: {lines[0]!r}")
     if case.existing is not None:
         problems += earlier_output_problems(case)
     elif kept is not None:

@@ -80,10 +80,16 @@ def run(cmd, timeout, env=None):
         return Outcome(cmd, None, out, err)
 
 
-def tessera(args, words, ranks=0, threads=1):
-    """Runs `tessera WORDS...`, under `mpirun -n ranks` when ranks > 0."""
+def tessera(args, words, ranks=0, threads=1, env=None, address_space=None):
+    """Runs `tessera WORDS...`, under `mpirun -n ranks` when ranks > 0, with the variables `env`
+    added to the environment and each process's address space limited to `address_space` bytes
+    (prlimit --as) when given."""
     cmd = mpi_prefix(args, ranks) + [args.tessera] + list(words)
-    return run(cmd, args.timeout, environment(threads))
+    if address_space:
+        cmd = ["prlimit", f"--as={address_space}", "--"] + cmd
+    environ = environment(threads)
+    environ.update(env or {})
+    return run(cmd, args.timeout, environ)
 
 
 class Raster:
