@@ -27,9 +27,11 @@ Position Position::of_flag(std::string flag) {
 }
 
 void fail_at(const Position& where, const std::string& message) {
-  if (where.flag) throw Error(where.flag->empty() ? message : *where.flag + ": " + message);
+  // A message quotes what the user wrote, which may hold a newline (a TOML multi-line string).
+  const std::string line = printable(message);
+  if (where.flag) throw Error(where.flag->empty() ? line : *where.flag + ": " + line);
   const std::string place = where.str();
-  throw Error(place.empty() ? message : place + ": " + message);
+  throw Error(place.empty() ? line : place + ": " + line);
 }
 
 void fail_at(const Position& where, const std::string& subject, const std::string& detail) {
