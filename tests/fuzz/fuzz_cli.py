@@ -53,10 +53,11 @@ def tail_temporaries(folder):
     return sorted(glob.glob(os.path.join(folder, ".*.tmp-*")))
 
 
-def run_bytes(cmd, timeout, env):
-    """Runs cmd in a session of its own; returns (status or None if it hung, stdout, stderr) as bytes."""
+def run_bytes(cmd, timeout, env, cwd):
+    """Runs cmd in folder `cwd` (where a mutated relative output lands) in a session of its own;
+    returns (status or None if it hung, stdout, stderr) as bytes."""
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                            start_new_session=True)
+                            start_new_session=True, cwd=cwd)
     try:
         out, err = proc.communicate(timeout=timeout)
         return proc.returncode, out, err
@@ -154,7 +155,7 @@ def fuzz_jobs(args, rng, work, cases, problems):
         text = mutate_text(rng, rng.choice(seeds), JOB_WORDS)
         with open(job, "w", encoding="utf-8", errors="surrogateescape") as f:
             f.write(text)
-        status, _, err = run_bytes([args.tessera, "plan", job], 30, systest.environment(1))
+        status, _, err = run_bytes([args.tessera, "plan", job], 30, systest.environment(1), work)
         planned += status == 0
         problem = outcome_problem(status, err, 0)
         if problem:
@@ -179,10 +180,10 @@ def fuzz_command_lines(args, rng, work, cases, problems):
             if os.path.isfile(os.path.join(out_dir, name)):
                 os.remove(os.path.join(out_dir, name))
         cmd = systest.mpi_prefix(args, ranks) + [args.tessera] + words_now
-        status, _, err = run_bytes(cmd, 60, systest.environment(1))
+        status, _, err = run_bytes(cmd, 60, systest.environment(1), out_dir)
         ran += status == 0
         problem = outcome_problem(status, err, ranks)
-        left = tail_temporaries(out_dir)
+        left = tail_temporaries(out_dir) + tail_temporaries(os.path.join(out_dir, ".."))
         if left:
             problem = (problem + "; " if problem else "") + f"temporary files left: {left}"
             for path in left:
@@ -304,7 +305,7 @@ def fault_case(args, rng, work, dem, reference, case, problems):
     if temporaries and not fault.startswith("SIGKILL"):
         problems.append(f"{label}: temporary files left: {temporaries}")
     status, _, err = run_bytes([args.tessera, "dem", "hillshade", os.path.join(args.data, "srtm.tif"), out, "-q"],
-                               60, systest.environment(1))
+                               60, systest.environment(1), work)
     if status != 0:
         problems.append(f"{label}: the next run failed: {err[-300:]!r}")
     elif tail_temporaries(os.path.dirname(out)):
@@ -318,6 +319,7 @@ def main():
                                                   p.add_argument("--jobs", type=int, default=120),
                                                   p.add_argument("--commands", type=int, default=80),
                                                   p.add_argument("--faults", type=int, default=10)))
+    args.tessera, args.data = os.path.abspath(args.tessera), os.path.abspath(args.data)  # run elsewhere
     seed = args.seed if args.seed is not None else int(os.environ.get("TESSERA_FUZZ_SEED", "20261206"))
     print(f"seed {seed} (replay with --seed {seed})")
     rng = random.Random(seed)
