@@ -215,8 +215,8 @@ def check_errors(args, tmp):
     expect_error(args, ["-A", red, "--calc=A", "--outfile", existing],
                  f"--outfile: '{existing}' exists (use --overwrite to replace it)")
     expect_error(args, ["-A", red, "--calc=(A+", "--outfile", os.path.join(tmp, "x.tif")],
-                 "step 'calc': expr: calc: column 4: expected a number, a name or '(' but found "
-                 "the end of the expression")
+                 "--calc: column 4: expected a number, a name or '(' but found the end of the "
+                 "expression")
     expect_error(args, ["-A", red, "-B", l7, "--calc=A+B", "--outfile", os.path.join(tmp, "y.tif")],
                  "input 'B' is not on the grid of input 'A': size 349 x 352 vs 1128 x 1428; "
                  "geotransform (")
