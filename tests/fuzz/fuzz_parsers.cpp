@@ -207,32 +207,51 @@ const std::vector<std::string> kJobWords{
     "\"focal.max\"", "\"dem\"", "\"hillshade\"", "\xc3\xa9", "\xff\xfe", "\r\n", "\t",
     "= [\"hillshade\", \"slope\", \"slope\"]", "a.b.c.d = 1\n", "x = {a = {b = {c = 1}}}\n"};
 
-TEST(FuzzJobs, MutatedJobFilesPassOrFailWithOneLineAtTheirPlace) {
-  Mutator mutator(kSeed, kJobSeeds, kJobWords);
+/// How many cases of a fuzz run passed and how many were refused with a good message.
+struct Tally {
   size_t passed = 0;
-  size_t failed = 0;
-  for (uint64_t i = 0; i < kCases; ++i) {
+  size_t refused = 0;
+};
+
+/// Runs `cases` cases of `mutator` through `accept`, which throws for a case it refuses; fails
+/// the test at the first case that ends otherwise than by passing or by a tessera::Error of one
+/// line starting with `place`, or that takes more than 5 s.
+template <class Accept>
+Tally fuzz(Mutator& mutator, uint64_t seed, uint64_t cases, const std::string& place,
+           const Accept& accept) {
+  Tally tally;
+  for (uint64_t i = 0; i < cases; ++i) {
     const std::string text = mutator.next();
     const auto start = std::chrono::steady_clock::now();
     std::string problem;
     try {
-      const job::JobSpec job = job::parse_job_text(text, "fuzz.toml", "/nonexistent");
-      plan::check_job(job);
-      ++passed;
+      accept(text);
+      ++tally.passed;
     } catch (const Error& e) {
-      ++failed;
-      problem = message_problem(e.what(), "fuzz.toml:");
+      ++tally.refused;
+      problem = message_problem(e.what(), place);
     } catch (const std::exception& e) {
       problem = std::string("not a tessera::Error: ") + e.what();
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (seconds > 5) problem = "took " + std::to_string(seconds) + " s";
-    ASSERT_EQ(problem, "") << "seed " << kSeed << ", case " << i << ": " << shown(text);
+    if (!problem.empty()) {
+      ADD_FAILURE() << problem << "; seed " << seed << ", case " << i << ": " << shown(text);
+      break;
+    }
   }
-  std::printf("%zu job files: %zu planned, %zu refused with one line\n", passed + failed, passed,
-              failed);
-  EXPECT_GT(passed, 0u);  // the mutations leave some jobs whole: the checks past the reader run
+  return tally;
+}
+
+TEST(FuzzJobs, MutatedJobFilesPassOrFailWithOneLineAtTheirPlace) {
+  Mutator mutator(kSeed, kJobSeeds, kJobWords);
+  const Tally tally = fuzz(mutator, kSeed, kCases, "fuzz.toml:", [](const std::string& text) {
+    plan::check_job(job::parse_job_text(text, "fuzz.toml", "/nonexistent"));
+  });
+  std::printf("%zu job files: %zu planned, %zu refused with one line\n",
+              tally.passed + tally.refused, tally.passed, tally.refused);
+  EXPECT_GT(tally.passed, 0u);  // the mutations leave some jobs whole: the checks past the reader run
 }
 
 const std::vector<std::string> kExprSeeds{
@@ -276,30 +295,12 @@ void evaluate(const expr::Expression& e) {
 
 TEST(FuzzExpressions, MutatedExpressionsParseOrFailWithOneLine) {
   Mutator mutator(kSeed + 1, kExprSeeds, kExprWords);
-  size_t parsed = 0;
-  size_t refused = 0;
-  for (uint64_t i = 0; i < 4 * kCases; ++i) {
-    const std::string text = mutator.next();
-    const auto start = std::chrono::steady_clock::now();
-    std::string problem;
-    try {
-      const expr::Expression e = expr::Expression::parse(text, {"A", "B", "C"});
-      evaluate(e);
-      ++parsed;
-    } catch (const Error& e) {
-      ++refused;
-      problem = message_problem(e.what(), "column ");
-    } catch (const std::exception& e) {
-      problem = std::string("not a tessera::Error: ") + e.what();
-    }
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (seconds > 5) problem = "took " + std::to_string(seconds) + " s";
-    ASSERT_EQ(problem, "") << "seed " << kSeed + 1 << ", case " << i << ": " << shown(text);
-  }
+  const Tally tally = fuzz(mutator, kSeed + 1, 4 * kCases, "column ", [](const std::string& text) {
+    evaluate(expr::Expression::parse(text, {"A", "B", "C"}));
+  });
   std::printf("%zu expressions: %zu parsed and evaluated, %zu refused with one line\n",
-              parsed + refused, parsed, refused);
-  EXPECT_GT(parsed, 0u);
+              tally.passed + tally.refused, tally.passed, tally.refused);
+  EXPECT_GT(tally.passed, 0u);
 }
 
 }  // namespace
