@@ -1,0 +1,13 @@
+// Gathers of variable-sized byte strings, for merging partial results (reductions) exactly.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <vector>
+
+namespace tessera::par {
+
+/// Collective: every rank's `bytes` (any size, each below 2 GiB), on every rank, in rank order.
+std::vector<std::vector<std::byte>> all_gather_bytes(std::span<const std::byte> bytes);
+
+}  // namespace tessera::par

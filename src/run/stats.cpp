@@ -1,0 +1,265 @@
+// `tessera stats`: the band's tiles read raw (BandTiles), folded by the stats layer's sweeps
+// (SweepFold) in reduction passes; results printed, stored in the .aux.xml, written as JSON.
+#include "tessera/run/stats.hpp"
+
+#include <fmt/core.h>
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+
+#include "reduction.hpp"
+#include "stopwatch.hpp"
+#include "tessera/core/error.hpp"
+#include "tessera/core/tile_buffer.hpp"
+#include "tessera/io/raster_source.hpp"
+#include "tessera/io/statistics_metadata.hpp"
+#include "tessera/par/agreement.hpp"
+#include "tessera/par/environment.hpp"
+#include "tessera/plan/plan.hpp"
+#include "tessera/run/report.hpp"
+
+namespace tessera::run {
+
+namespace {
+
+/// One thread's reader of the band's tiles, unconverted, as output 0 of each tile.
+class BandTiles : public TileSource {
+ public:
+  BandTiles(const RasterInfo& info, const TileGrid& grid)
+      : info_(info),
+        grid_(grid),
+        reader_(info.path, info.band),
+        cells_(static_cast<size_t>(grid.tile_width() * grid.tile_height()) *
+               size_of(info.type)) {}
+  void process(int64_t tile, TileOutlet& out) override {
+    const Window owned = grid_.owned(tile);
+    const auto size = static_cast<int64_t>(size_of(info_.type));
+    {
+      Timed timed(times_.read);
+      reader_.read(owned, info_.type,
+                   View<std::byte>(cells_.data(), owned.width * size, owned.height,
+                                   grid_.tile_width() * size));
+    }
+    bytes_read_ += owned.cells() * size;
+    out.put(0, 0, cells_.data());
+  }
+  const PhaseTimes& times() const override { return times_; }
+  int64_t bytes_read() const override { return bytes_read_; }
+
+ private:
+  const RasterInfo& info_;
+  TileGrid grid_;
+  io::RasterReader reader_;
+  std::vector<std::byte> cells_;
+  PhaseTimes times_;
+  int64_t bytes_read_ = 0;
+};
+
+/// A Fold of one of the stats layer's sweeps (FirstSweep, LaterSweep): one per thread, merged
+/// exactly, so in any order.
+template <class Sweep>
+class SweepFold : public Fold {
+ public:
+  SweepFold(PixelType type, std::function<Sweep()> make) : type_(type), make_(std::move(make)) {}
+  void start(int threads) override { threads_.assign(static_cast<size_t>(threads), make_()); }
+  void add(int thread, const void* cells, int64_t width, int64_t height,
+           int64_t stride) override {
+    threads_[static_cast<size_t>(thread)].add(
+        {static_cast<const std::byte*>(cells), width, height, stride});
+  }
+  std::vector<std::byte> rank_bytes() const override {
+    Sweep mine = make_();
+    for (const Sweep& t : threads_) mine.merge(t);
+    return mine.to_bytes();
+  }
+  void merge_ranks(const std::vector<std::vector<std::byte>>& ranks) override {
+    Sweep all = make_();
+    for (const auto& bytes : ranks) all.merge_bytes(bytes);
+    threads_.assign(1, std::move(all));
+  }
+  const Sweep& result() const { return threads_.at(0); }
+
+ private:
+  PixelType type_;
+  std::function<Sweep()> make_;
+  std::vector<Sweep> threads_;
+};
+
+template <class Sweep>
+Sweep sweep(const RasterInfo& info, const TileGrid& grid, const RunOptions& options,
+            std::function<Sweep()> make) {
+  SweepFold<Sweep> fold(info.type, std::move(make));
+  run_reduction(grid, options, [&] { return std::make_unique<BandTiles>(info, grid); }, fold);
+  return fold.result();
+}
+
+RasterInfo probe_band(const StatsRequest& request) {
+  RasterInfo info;
+  par::agreed([&] {
+    io::init_gdal(plan::gdal_cache_bytes);
+    info = io::probe(request.path, request.band);
+  });
+  return info;
+}
+
+/// Writes `text` to `path` under a temporary name first, so a failure leaves nothing there.
+void write_file_whole(const std::string& path, const std::string& text) {
+  const std::string temporary = path + ".tessera-tmp";
+  {
+    std::ofstream out(temporary, std::ios::binary);
+    out << text;
+    if (!out.flush()) {
+      std::error_code ignored;
+      std::filesystem::remove(temporary, ignored);
+      throw Error(path + ": cannot write the statistics");
+    }
+  }
+  std::error_code failed;
+  std::filesystem::rename(temporary, path, failed);
+  if (failed) {
+    std::filesystem::remove(temporary, failed);
+    throw Error(path + ": cannot write the statistics");
+  }
+}
+
+double valid_percent(const stats::Summary& s) {
+  const int64_t total = s.valid + s.nodata;
+  return total == 0 ? 0.0 : 100.0 * static_cast<double>(s.valid) / static_cast<double>(total);
+}
+
+std::string percentile_name(double p) { return fmt::format("{:g}", p); }
+
+/// A double in JSON: shortest round-trip digits, null for NaN.
+std::string json_number(double v) { return std::isfinite(v) ? fmt::format("{}", v) : "null"; }
+
+}  // namespace
+
+void check_request(const StatsRequest& request) {
+  for (double p : request.percentiles)
+    if (!(p >= 0 && p <= 100))
+      throw Error(fmt::format("stats: --percentiles: {:g} is not between 0 and 100", p));
+  if (request.buckets) {
+    if (request.buckets->count < 1)
+      throw Error(fmt::format("stats: --buckets: {} is not a positive count",
+                              request.buckets->count));
+    if (!(request.buckets->min < request.buckets->max))
+      throw Error(fmt::format("stats: --range: {:g} {:g} is not a range (MIN < MAX)",
+                              request.buckets->min, request.buckets->max));
+  }
+}
+
+StatsResult compute_stats(const StatsRequest& request, const RunOptions& options) {
+  check_request(request);
+  StatsResult result;
+  result.info = probe_band(request);
+  const RasterInfo& info = result.info;
+  TileGrid grid;
+  par::agreed([&] { grid = plan::choose_grid(info.size, request.tile); });
+  const stats::BandKind kind{info.type, info.nodata};
+  const auto first = sweep<stats::FirstSweep>(info, grid, options,
+                                              [&] { return stats::FirstSweep(kind); });
+  result.sweeps = 1;
+  result.summary = stats::summarize(first);
+  const bool want_histogram = request.histogram || request.buckets;
+  if (want_histogram && result.summary.valid > 0)
+    result.buckets = request.buckets ? *request.buckets
+                                     : stats::default_buckets(info.type, result.summary.minimum,
+                                                              result.summary.maximum);
+  std::optional<stats::Buckets> pending = result.buckets;
+  if (pending && stats::key_bits(info.type) <= 16) {
+    result.histogram = stats::histogram_from_values(first, *pending);
+    pending.reset();
+  }
+  stats::Selection selection(first, request.percentiles);
+  while (pending || !selection.done()) {
+    const int level = selection.done() ? 0 : selection.level();
+    const auto prefixes = selection.done() ? std::vector<uint64_t>{} : selection.prefixes();
+    const auto later = sweep<stats::LaterSweep>(
+        info, grid, options, [&] { return stats::LaterSweep(kind, pending, level, prefixes); });
+    ++result.sweeps;
+    if (pending) result.histogram = later.histogram();
+    pending.reset();
+    if (!selection.done()) selection.refine(later.digits());
+  }
+  result.percentiles = selection.values();
+  return result;
+}
+
+std::string stats_text(const StatsResult& r, const StatsRequest& request) {
+  const stats::Summary& s = r.summary;
+  std::string text = fmt::format("Band {} Type={}\n", r.info.band, name_of(r.info.type));
+  if (s.valid > 0)
+    text += fmt::format("  Minimum={:.3f}, Maximum={:.3f}, Mean={:.3f}, StdDev={:.3f}\n",
+                        s.minimum, s.maximum, s.mean, s.stddev);
+  text += fmt::format("  Valid cells={}, NoData cells={}\n", s.valid, s.nodata);
+  if (r.buckets) {
+    text += fmt::format("  {} buckets from {:g} to {:g}:\n  ", r.buckets->count, r.buckets->min,
+                        r.buckets->max);
+    for (int64_t c : r.histogram) text += fmt::format("{} ", c);
+    text += "\n";
+  }
+  for (size_t i = 0; i < request.percentiles.size(); ++i)
+    text += fmt::format("  Percentile {}={:.17g}\n", percentile_name(request.percentiles[i]),
+                        r.percentiles[i]);
+  if (s.valid > 0) {
+    text += "  Metadata:\n";
+    text += fmt::format("    STATISTICS_MAXIMUM={:.14g}\n", s.maximum);
+    text += fmt::format("    STATISTICS_MEAN={:.14g}\n", s.mean);
+    text += fmt::format("    STATISTICS_MINIMUM={:.14g}\n", s.minimum);
+    text += fmt::format("    STATISTICS_STDDEV={:.14g}\n", s.stddev);
+    text += fmt::format("    STATISTICS_VALID_PERCENT={:.4g}\n", valid_percent(s));
+  }
+  return text;
+}
+
+std::string stats_json(const StatsResult& r, const StatsRequest& request) {
+  const stats::Summary& s = r.summary;
+  std::string json = fmt::format(
+      "{{\n  \"path\": {},\n  \"band\": {},\n  \"type\": \"{}\",\n  \"valid_count\": {},\n"
+      "  \"nodata_count\": {},\n  \"valid_percent\": {},\n  \"minimum\": {},\n"
+      "  \"maximum\": {},\n  \"mean\": {},\n  \"stddev\": {}",
+      json_string(r.info.path), r.info.band, name_of(r.info.type), s.valid, s.nodata,
+      json_number(valid_percent(s)), json_number(s.minimum), json_number(s.maximum),
+      json_number(s.mean), json_number(s.stddev));
+  if (r.buckets) {
+    std::vector<std::string> counts;
+    for (int64_t c : r.histogram) counts.push_back(std::to_string(c));
+    json += fmt::format(
+        ",\n  \"histogram\": {{\"min\": {}, \"max\": {}, \"buckets\": {}, \"counts\": [{}]}}",
+        json_number(r.buckets->min), json_number(r.buckets->max), r.buckets->count,
+        fmt::join(counts, ", "));
+  }
+  if (!request.percentiles.empty()) {
+    std::vector<std::string> items;
+    for (size_t i = 0; i < request.percentiles.size(); ++i)
+      items.push_back(fmt::format("\"{}\": {}", percentile_name(request.percentiles[i]),
+                                  json_number(r.percentiles[i])));
+    json += fmt::format(",\n  \"percentiles\": {{{}}}", fmt::join(items, ", "));
+  }
+  return json + "\n}\n";
+}
+
+void run_stats(const StatsRequest& request, const RunOptions& options) {
+  const StatsResult result = compute_stats(request, options);
+  par::agreed([&] {
+    if (par::world_rank() != 0) return;
+    if (!request.json_path.empty())
+      write_file_whole(request.json_path, stats_json(result, request));
+    if (request.store && result.summary.valid > 0) {
+      io::BandStatistics stored{result.summary.minimum, result.summary.maximum,
+                                result.summary.mean,    result.summary.stddev,
+                                valid_percent(result.summary), std::nullopt};
+      if (result.buckets && !request.buckets)
+        stored.histogram = io::BandStatistics::Histogram{result.buckets->min,
+                                                         result.buckets->max, result.histogram};
+      io::write_statistics(request.path, request.band, stored);
+    }
+    if (!options.quiet) fmt::print("{}", stats_text(result, request));
+  });
+}
+
+}  // namespace tessera::run
