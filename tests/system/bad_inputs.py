@@ -107,6 +107,36 @@ def make_cases(args, work):
     ]
 
 
+def stats_cases(args, work):
+    """tessera stats: bad flags and bad rasters; no JSON and no .aux.xml may appear."""
+    dem = os.path.join(args.data, "chiprofiler_dem.tif")
+    folder = os.path.join(work, "stats")
+    os.makedirs(folder)
+    out = os.path.join(folder, "stats.json")
+    cut = os.path.join(folder, "cut_strips.tif")
+    systest.gdal.Translate(cut, dem, creationOptions=["TILED=YES", "BLOCKXSIZE=64", "BLOCKYSIZE=64"])
+    os.truncate(cut, os.path.getsize(cut) // 2)
+    text = os.path.join(folder, "notaraster.tif")
+    with open(text, "w") as f:
+        f.write("this is a text file, not a GeoTIFF\n" * 20)
+    json_words = ["--json", out]
+    return [
+        Case("stats: percentile 101", ["stats", "--percentiles", "2,101"] + json_words + [dem], 1,
+             r"stats: --percentiles: 101 is not between 0 and 100", out),
+        Case("stats: percentile -1", ["stats", "--percentiles=-1"] + json_words + [dem], 1,
+             r"stats: --percentiles: -1 is not between 0 and 100", out),
+        Case("stats: no band 3", ["stats", "-b", "3"] + json_words + [dem], 1,
+             r"chiprofiler_dem\.tif: no band 3", out),
+        Case("stats: --buckets without --range", ["stats", "--buckets", "10"] + json_words + [dem], 2,
+             r"stats: --buckets and --range go together", out),
+        Case("stats: empty range", ["stats", "--buckets", "10", "--range", "5", "5"] + json_words + [dem],
+             1, r"stats: --range: 5 5 is not a range", out),
+        Case("stats: not a raster", ["stats", "--hist"] + json_words + [text], 1, r"notaraster\.tif", out),
+        Case("stats: tiled GeoTIFF cut in half", ["stats", "--hist"] + json_words + [cut], 1,
+             r"cut_strips\.tif", out),
+    ]
+
+
 def write_job(path, dem, out, more_out=None):
     """A slope job of `dem` written to `out` (and to `more_out` too when given)."""
     more = f'\n[[output]]\nfrom = ["s"]\npath = "{more_out}"\n' if more_out else ""
@@ -271,7 +301,7 @@ def main():
                               lambda p: p.set_defaults(timeout=60.0))
     failures = []
     with tempfile.TemporaryDirectory(prefix="tessera-bad-") as work:
-        cases = make_cases(args, work) + output_path_cases(args, work)
+        cases = make_cases(args, work) + output_path_cases(args, work) + stats_cases(args, work)
         full = mount_full_disk(work)
         if full:
             cases += full_disk_cases(args, full)
