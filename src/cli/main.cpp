@@ -126,6 +126,7 @@ struct StatsArgs {
   std::vector<double> range;
   bool no_aux = false;
   bool quiet = false;
+  std::string report;
 };
 
 CLI::App* add_stats(CLI::App& app, StatsArgs& s) {
@@ -143,6 +144,7 @@ CLI::App* add_stats(CLI::App& app, StatsArgs& s) {
   stats->add_option("--tile", r.tile, "tile size (a multiple of 16)");
   stats->add_flag("--no-aux", s.no_aux, "leave the .aux.xml alone (gdalinfo -stats writes it)");
   stats->add_flag("-q,--quiet", s.quiet, "print nothing");
+  stats->add_option("--report", s.report, "write the run report as JSON (the passes summed)");
   return stats;
 }
 
@@ -151,7 +153,7 @@ void run_stats(const Environment& env, StatsArgs& s) {
     throw tessera::UsageError("stats: --buckets and --range go together");
   if (s.buckets) s.request.buckets = tessera::stats::Buckets{s.range[0], s.range[1], *s.buckets};
   s.request.store = !s.no_aux;
-  tessera::run::run_stats(s.request, {s.quiet, 0, env.ranks_on_node(), {}});
+  tessera::run::run_stats(s.request, {s.quiet, 0, env.ranks_on_node(), s.report});
 }
 
 /// The command line for CLI11, which takes no multi-letter flag with one dash: generate's -co,

@@ -2,6 +2,7 @@
 #include "reduction.hpp"
 
 #include "sink.hpp"
+#include "stopwatch.hpp"
 #include "tessera/par/agreement.hpp"
 #include "tessera/par/gather.hpp"
 
@@ -37,7 +38,7 @@ class FoldSink : public Sink {
 
 }  // namespace
 
-void run_reduction(const TileGrid& grid, const RunOptions& options, const SourceFactory& make,
+RankReport run_reduction(const TileGrid& grid, const RunOptions& options, const SourceFactory& make,
                    Fold& fold) {
   Sinks sinks;
   sinks.push_back(std::make_unique<FoldSink>(grid, fold));
@@ -46,7 +47,11 @@ void run_reduction(const TileGrid& grid, const RunOptions& options, const Source
   pass.open();
   Progress progress(grid.count(), grid.raster().cells(), false);
   pass.run(progress);
+  const auto start = Clock::now();
   pass.commit();
+  RankReport report = pass.report();
+  report.communicate += seconds_since(start);
+  return report;
 }
 
 }  // namespace tessera::run

@@ -33,8 +33,8 @@ class Fold {
 
 /// Runs a reduction pass over `grid`: `make`'s sources put band 0 of output 0 of each tile,
 /// which `fold` takes. Collective; on return every rank's `fold` holds the merged result, on
-/// failure every rank throws the same tessera::Error.
-void run_reduction(const TileGrid& grid, const RunOptions& options, const SourceFactory& make,
+/// failure every rank throws the same tessera::Error. Returns this rank's figures of the pass.
+RankReport run_reduction(const TileGrid& grid, const RunOptions& options, const SourceFactory& make,
                    Fold& fold);
 
 }  // namespace tessera::run

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <functional>
 
 #include "reduction.hpp"
@@ -89,11 +90,28 @@ class SweepFold : public Fold {
   std::vector<Sweep> threads_;
 };
 
+/// Adds one pass's figures to those of the passes before it (peak RSS: the largest).
+void add_report(RankReport& total, const RankReport& pass) {
+  total.tiles += pass.tiles;
+  total.read += pass.read;
+  total.compute += pass.compute;
+  total.encode += pass.encode;
+  total.communicate += pass.communicate;
+  total.write += pass.write;
+  total.wait += pass.wait;
+  total.bytes_read += pass.bytes_read;
+  total.peak_rss_mb = std::max(total.peak_rss_mb, pass.peak_rss_mb);
+}
+
 template <class Sweep>
-Sweep sweep(const RasterInfo& info, const TileGrid& grid, const RunOptions& options,
-            std::function<Sweep()> make) {
-  SweepFold<Sweep> fold(info.type, std::move(make));
-  run_reduction(grid, options, [&] { return std::make_unique<BandTiles>(info, grid); }, fold);
+Sweep sweep(StatsResult& result, const RunOptions& options, std::function<Sweep()> make) {
+  SweepFold<Sweep> fold(result.info.type, std::move(make));
+  const RasterInfo& info = result.info;
+  const TileGrid& grid = result.grid;
+  add_report(result.report,
+             run_reduction(grid, options,
+                           [&] { return std::make_unique<BandTiles>(info, grid); }, fold));
+  ++result.sweeps;
   return fold.result();
 }
 
@@ -157,12 +175,10 @@ StatsResult compute_stats(const StatsRequest& request, const RunOptions& options
   StatsResult result;
   result.info = probe_band(request);
   const RasterInfo& info = result.info;
-  TileGrid grid;
-  par::agreed([&] { grid = plan::choose_grid(info.size, request.tile); });
+  par::agreed([&] { result.grid = plan::choose_grid(info.size, request.tile); });
   const stats::BandKind kind{info.type, info.nodata};
-  const auto first = sweep<stats::FirstSweep>(info, grid, options,
-                                              [&] { return stats::FirstSweep(kind); });
-  result.sweeps = 1;
+  const auto first =
+      sweep<stats::FirstSweep>(result, options, [&] { return stats::FirstSweep(kind); });
   result.summary = stats::summarize(first);
   const bool want_histogram = request.histogram || request.buckets;
   if (want_histogram && result.summary.valid > 0)
@@ -179,8 +195,7 @@ StatsResult compute_stats(const StatsRequest& request, const RunOptions& options
     const int level = selection.done() ? 0 : selection.level();
     const auto prefixes = selection.done() ? std::vector<uint64_t>{} : selection.prefixes();
     const auto later = sweep<stats::LaterSweep>(
-        info, grid, options, [&] { return stats::LaterSweep(kind, pending, level, prefixes); });
-    ++result.sweeps;
+        result, options, [&] { return stats::LaterSweep(kind, pending, level, prefixes); });
     if (pending) result.histogram = later.histogram();
     pending.reset();
     if (!selection.done()) selection.refine(later.digits());
@@ -244,7 +259,20 @@ std::string stats_json(const StatsResult& r, const StatsRequest& request) {
 }
 
 void run_stats(const StatsRequest& request, const RunOptions& options) {
-  const StatsResult result = compute_stats(request, options);
+  const auto start = Clock::now();
+  StatsResult result = compute_stats(request, options);
+  result.report.start = seconds_since_process_start() - seconds_since(start);
+  if (!options.report_path.empty()) {
+    const double wall = seconds_since(start);
+    const auto ranks = gather_reports(result.report);
+    const RunFacts facts{result.grid.raster(), result.grid.tile_width(), result.grid.tile_height(),
+                         result.grid.count() * result.sweeps,
+                         choose_threads(options.threads, options.ranks_on_node), wall};
+    par::agreed([&] {
+      if (par::world_rank() == 0)
+        write_file_whole(options.report_path, report_json(facts, ranks));
+    });
+  }
   par::agreed([&] {
     if (par::world_rank() != 0) return;
     if (!request.json_path.empty())

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tessera/core/raster_info.hpp"
+#include "tessera/run/report.hpp"
 #include "tessera/run/executor.hpp"
 #include "tessera/stats/band_stats.hpp"
 
@@ -31,6 +32,8 @@ struct StatsResult {
   std::vector<int64_t> histogram;
   std::vector<double> percentiles;  ///< the values, in the order of StatsRequest::percentiles
   int sweeps = 0;                   ///< reduction passes over the band
+  TileGrid grid;                    ///< the passes' tiles
+  RankReport report;                ///< this rank's figures, summed over the passes
 };
 
 /// Throws tessera::Error for a percentile outside [0, 100], fewer than 1 bucket or an empty
@@ -48,7 +51,8 @@ std::string stats_text(const StatsResult& result, const StatsRequest& request);
 std::string stats_json(const StatsResult& result, const StatsRequest& request);
 
 /// compute_stats(), then on rank 0: the text on stdout unless quiet, the JSON file, the
-/// .aux.xml. Collective; every rank throws the same error on failure, writing nothing.
+/// .aux.xml, and the run report when options.report_path is set (the passes' figures summed).
+/// Collective; every rank throws the same error on failure, writing nothing.
 void run_stats(const StatsRequest& request, const RunOptions& options);
 
 }  // namespace tessera::run
