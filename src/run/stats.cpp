@@ -178,7 +178,9 @@ StatsResult compute_stats(const StatsRequest& request, const RunOptions& options
   par::agreed([&] { result.grid = plan::choose_grid(info.size, request.tile); });
   const stats::BandKind kind{info.type, info.nodata};
   const auto first =
-      sweep<stats::FirstSweep>(result, options, [&] { return stats::FirstSweep(kind); });
+      sweep<stats::FirstSweep>(result, options, [&] {
+        return stats::FirstSweep(kind, !request.percentiles.empty());
+      });
   result.summary = stats::summarize(first);
   const bool want_histogram = request.histogram || request.buckets;
   if (want_histogram && result.summary.valid > 0)

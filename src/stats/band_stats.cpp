@@ -3,6 +3,7 @@
 #include "tessera/stats/band_stats.hpp"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -103,13 +104,71 @@ void add_counts(std::vector<int64_t>& into, const std::vector<int64_t>& from) {
   for (size_t i = 0; i < into.size(); ++i) into[i] += from[i];
 }
 
+/// Float32 cells' exact sums, gathered per tile in 64-bit bins per exponent before they go to
+/// the 128-bit ones: a Float32 is m * 2^(e - 150) with m below 2^24, so a bin of m takes 2^39
+/// cells; m^2 is split as (hi * 2^12 + lo)^2 into three sums of products below 2^25 each.
+class Float32Bins {
+ public:
+  void add(float v) {
+    const auto bits = std::bit_cast<uint32_t>(v);
+    const uint32_t e = (bits >> 23) & 0xff;
+    const auto m = static_cast<int64_t>((bits & 0x7fffff) | (e != 0 ? 0x800000u : 0u));
+    sum_[e] += (bits >> 31) != 0 ? -m : m;
+    const int64_t hi = m >> 12;
+    const int64_t lo = m & 0xfff;
+    high_[e] += hi * hi;
+    middle_[e] += hi * lo;
+    low_[e] += lo * lo;
+  }
+  /// Adds the bins to `moments`; as a double, a Float32 of biased exponent e is m * 2^(k - 1074)
+  /// with k = max(e, 1) + 924.
+  void flush_into(ExactMoments& moments) {
+    for (int e = 0; e < 256; ++e) {
+      const auto i = static_cast<size_t>(e);
+      if (sum_[i] == 0 && high_[i] == 0 && middle_[i] == 0 && low_[i] == 0) continue;
+      const int k = std::max(e, 1) + 924;
+      moments.add_sum_bin(k, sum_[i]);
+      moments.add_square_bin(2 * k + 24, static_cast<UInt128>(high_[i]));
+      moments.add_square_bin(2 * k + 13, static_cast<UInt128>(middle_[i]));  // 2 * hi * lo * 2^12
+      moments.add_square_bin(2 * k, static_cast<UInt128>(low_[i]));
+    }
+    *this = Float32Bins();
+  }
+
+ private:
+  std::array<int64_t, 256> sum_{};
+  std::array<int64_t, 256> high_{};
+  std::array<int64_t, 256> middle_{};
+  std::array<int64_t, 256> low_{};
+};
+
+/// GDAL's bucket of a valid cell, as bucket_of() computes it, with the scale computed once.
+class BucketIndex {
+ public:
+  explicit BucketIndex(const Buckets& b)
+      : min_(b.min), scale_(b.count / (b.max - b.min)), last_(b.count - 1) {}
+  size_t operator()(double value) const {
+    const double index = (value - min_) * scale_;
+    if (!(index >= 0)) return 0;
+    // floor() of a non-negative number below 2^63 is its truncation.
+    if (index >= static_cast<double>(last_)) return static_cast<size_t>(last_);
+    return static_cast<size_t>(static_cast<int64_t>(index));
+  }
+
+ private:
+  double min_;
+  double scale_;
+  int64_t last_;
+};
+
 }  // namespace
 
 int key_bits(PixelType type) { return 8 * static_cast<int>(size_of(type)); }
 int digit_bits(PixelType type) { return std::min(16, key_bits(type)); }
 
-FirstSweep::FirstSweep(BandKind kind)
+FirstSweep::FirstSweep(BandKind kind, bool digits)
     : kind_(kind),
+      count_digits_(digits || key_bits(kind.type) <= 16),
       min_(std::numeric_limits<double>::infinity()),
       max_(-std::numeric_limits<double>::infinity()),
       digits_(size_t{1} << digit_bits(kind.type), 0) {}
@@ -122,6 +181,8 @@ void FirstSweep::add(const CellBlock& block) {
     T lo = std::numeric_limits<T>::max();
     T hi = std::numeric_limits<T>::lowest();
     int64_t valid = 0;
+    Float32Bins float_bins;
+    int64_t unflushed = 0;
     for (int64_t y = 0; y < block.height; ++y) {
       const T* row = row_of<T>(block, y);
       for (int64_t x = 0; x < block.width; ++x) {
@@ -130,12 +191,20 @@ void FirstSweep::add(const CellBlock& block) {
         ++valid;
         lo = std::min(lo, v);
         hi = std::max(hi, v);
-        ++digits_[key_of(v) >> shift];
-        if constexpr (std::is_floating_point_v<T>) {
+        if (count_digits_) ++digits_[key_of(v) >> shift];
+        if constexpr (std::is_same_v<T, float>) {
+          float_bins.add(v);
+        } else if constexpr (std::is_floating_point_v<T>) {
           moments_.add(static_cast<double>(v));
         } else if constexpr (!small) {
           moments_.add_integer(v, 1);
         }
+      }
+      // A bin of 64 bits takes 2^39 mantissas: flush well before, every 2^24 cells or so.
+      unflushed += block.width;
+      if (std::is_same_v<T, float> && (unflushed >= (int64_t{1} << 24) || y + 1 == block.height)) {
+        float_bins.flush_into(moments_);
+        unflushed = 0;
       }
     }
     valid_ += valid;
@@ -328,12 +397,14 @@ void LaterSweep::add_cells(const CellBlock& block) {
   const int digit_shift = prefix_shift - digit;
   const uint64_t digit_mask = (uint64_t{1} << digit) - 1;
   const bool refine = !prefixes_.empty();
+  std::optional<BucketIndex> bucket;
+  if (buckets_) bucket.emplace(*buckets_);
   for (int64_t y = 0; y < block.height; ++y) {
     const T* row = row_of<T>(block, y);
     for (int64_t x = 0; x < block.width; ++x) {
       const T v = row[x];
       if (is_nodata(v)) continue;
-      if (buckets_) ++histogram_[static_cast<size_t>(bucket_of(double(v), *buckets_))];
+      if (bucket) ++histogram_[(*bucket)(double(v))];
       if (!refine) continue;
       const uint64_t key = key_of(v);
       const uint64_t prefix = key >> prefix_shift;

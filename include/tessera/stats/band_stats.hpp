@@ -39,7 +39,9 @@ int digit_bits(PixelType type);
 /// digit of the order keys (for types of 16 bits or fewer, every value's count).
 class FirstSweep {
  public:
-  explicit FirstSweep(BandKind kind);
+  /// Without `digits`, a type wider than 16 bits skips the first digit's histogram (no
+  /// percentiles asked for); types of 16 bits or fewer always count it (their sums come from it).
+  explicit FirstSweep(BandKind kind, bool digits = true);
   void add(const CellBlock& block);
   void merge(const FirstSweep& other);
   std::vector<std::byte> to_bytes() const;
@@ -56,6 +58,7 @@ class FirstSweep {
 
  private:
   BandKind kind_;
+  bool count_digits_;
   int64_t valid_ = 0;
   int64_t nodata_ = 0;
   double min_;

@@ -65,6 +65,12 @@ class ExactMoments {
     sum_[1074] += static_cast<Int128>(v) * count;
     squares_[2148] += magnitude * magnitude * static_cast<UInt128>(count);
   }
+  /// Adds `v` * 2^(k - 1074) to the sum and `square` * 2^(position - 2148) to the sum of
+  /// squares: for callers that gather many cells' mantissas per exponent first.
+  void add_sum_bin(int k, Int128 v) { sum_[static_cast<size_t>(k)] += v; }
+  void add_square_bin(int position, UInt128 square) {
+    squares_[static_cast<size_t>(position)] += square;
+  }
   void merge(const ExactMoments& other);
   /// The sum, in units of 2^-1074.
   BigInt sum() const;
