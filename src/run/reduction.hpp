@@ -4,11 +4,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "pass.hpp"
 #include "tessera/core/geometry.hpp"
 #include "tessera/run/executor.hpp"
+#include "tessera/run/report.hpp"
+#include "tessera/stats/band_stats.hpp"
 
 namespace tessera::run {
 
@@ -31,10 +34,37 @@ class Fold {
   virtual void merge_ranks(const std::vector<std::vector<std::byte>>& ranks) = 0;
 };
 
-/// Runs a reduction pass over `grid`: `make`'s sources put band 0 of output 0 of each tile,
-/// which `fold` takes. Collective; on return every rank's `fold` holds the merged result, on
+/// Runs a reduction pass over `grid`: `make`'s sources put band 0 of output k of each tile,
+/// which folds[k] takes. Collective; on return every rank's folds hold the merged results, on
 /// failure every rank throws the same tessera::Error. Returns this rank's figures of the pass.
 RankReport run_reduction(const TileGrid& grid, const RunOptions& options, const SourceFactory& make,
-                   Fold& fold);
+                         const std::vector<Fold*>& folds);
+
+/// One band a reduction computes the exact statistics of (stats::FirstSweep and its sequels).
+struct BandToReduce {
+  stats::BandKind kind;
+  std::vector<double> percentiles;        ///< each from 0 to 100
+  std::optional<stats::Buckets> buckets;  ///< a histogram over these buckets
+  bool default_histogram = false;         ///< a histogram over GDAL's default buckets
+};
+
+struct ReducedBandResult {
+  stats::Summary summary;
+  std::vector<double> percentiles;  ///< in the order asked for
+  std::optional<stats::Buckets> buckets;
+  std::vector<int64_t> histogram;
+};
+
+struct Reduction {
+  std::vector<ReducedBandResult> bands;
+  int passes = 0;     ///< reduction passes run
+  RankReport report;  ///< this rank's figures, summed over the passes (peak RSS: the largest)
+};
+
+/// Exact statistics of `bands`, whose cells `make`'s sources put as output k for band k: a first
+/// pass (counts, extremes, exact sums, the keys' first digit), then as many passes as the
+/// histograms and the percentiles' digits need. Collective; every rank returns the same result.
+Reduction reduce_bands(const TileGrid& grid, const RunOptions& options, const SourceFactory& make,
+                       const std::vector<BandToReduce>& bands);
 
 }  // namespace tessera::run

@@ -60,61 +60,6 @@ class BandTiles : public TileSource {
   int64_t bytes_read_ = 0;
 };
 
-/// A Fold of one of the stats layer's sweeps (FirstSweep, LaterSweep): one per thread, merged
-/// exactly, so in any order.
-template <class Sweep>
-class SweepFold : public Fold {
- public:
-  SweepFold(PixelType type, std::function<Sweep()> make) : type_(type), make_(std::move(make)) {}
-  void start(int threads) override { threads_.assign(static_cast<size_t>(threads), make_()); }
-  void add(int thread, const void* cells, int64_t width, int64_t height,
-           int64_t stride) override {
-    threads_[static_cast<size_t>(thread)].add(
-        {static_cast<const std::byte*>(cells), width, height, stride});
-  }
-  std::vector<std::byte> rank_bytes() const override {
-    Sweep mine = make_();
-    for (const Sweep& t : threads_) mine.merge(t);
-    return mine.to_bytes();
-  }
-  void merge_ranks(const std::vector<std::vector<std::byte>>& ranks) override {
-    Sweep all = make_();
-    for (const auto& bytes : ranks) all.merge_bytes(bytes);
-    threads_.assign(1, std::move(all));
-  }
-  const Sweep& result() const { return threads_.at(0); }
-
- private:
-  PixelType type_;
-  std::function<Sweep()> make_;
-  std::vector<Sweep> threads_;
-};
-
-/// Adds one pass's figures to those of the passes before it (peak RSS: the largest).
-void add_report(RankReport& total, const RankReport& pass) {
-  total.tiles += pass.tiles;
-  total.read += pass.read;
-  total.compute += pass.compute;
-  total.encode += pass.encode;
-  total.communicate += pass.communicate;
-  total.write += pass.write;
-  total.wait += pass.wait;
-  total.bytes_read += pass.bytes_read;
-  total.peak_rss_mb = std::max(total.peak_rss_mb, pass.peak_rss_mb);
-}
-
-template <class Sweep>
-Sweep sweep(StatsResult& result, const RunOptions& options, std::function<Sweep()> make) {
-  SweepFold<Sweep> fold(result.info.type, std::move(make));
-  const RasterInfo& info = result.info;
-  const TileGrid& grid = result.grid;
-  add_report(result.report,
-             run_reduction(grid, options,
-                           [&] { return std::make_unique<BandTiles>(info, grid); }, fold));
-  ++result.sweeps;
-  return fold.result();
-}
-
 RasterInfo probe_band(const StatsRequest& request) {
   RasterInfo info;
   par::agreed([&] {
@@ -176,33 +121,18 @@ StatsResult compute_stats(const StatsRequest& request, const RunOptions& options
   result.info = probe_band(request);
   const RasterInfo& info = result.info;
   par::agreed([&] { result.grid = plan::choose_grid(info.size, request.tile); });
-  const stats::BandKind kind{info.type, info.nodata};
-  const auto first =
-      sweep<stats::FirstSweep>(result, options, [&] {
-        return stats::FirstSweep(kind, !request.percentiles.empty());
-      });
-  result.summary = stats::summarize(first);
-  const bool want_histogram = request.histogram || request.buckets;
-  if (want_histogram && result.summary.valid > 0)
-    result.buckets = request.buckets ? *request.buckets
-                                     : stats::default_buckets(info.type, result.summary.minimum,
-                                                              result.summary.maximum);
-  std::optional<stats::Buckets> pending = result.buckets;
-  if (pending && stats::key_bits(info.type) <= 16) {
-    result.histogram = stats::histogram_from_values(first, *pending);
-    pending.reset();
-  }
-  stats::Selection selection(first, request.percentiles);
-  while (pending || !selection.done()) {
-    const int level = selection.done() ? 0 : selection.level();
-    const auto prefixes = selection.done() ? std::vector<uint64_t>{} : selection.prefixes();
-    const auto later = sweep<stats::LaterSweep>(
-        result, options, [&] { return stats::LaterSweep(kind, pending, level, prefixes); });
-    if (pending) result.histogram = later.histogram();
-    pending.reset();
-    if (!selection.done()) selection.refine(later.digits());
-  }
-  result.percentiles = selection.values();
+  BandToReduce band{{info.type, info.nodata}, request.percentiles, request.buckets,
+                    request.histogram};
+  const TileGrid& grid = result.grid;
+  Reduction reduction = reduce_bands(
+      grid, options, [&] { return std::make_unique<BandTiles>(info, grid); }, {band});
+  ReducedBandResult& r = reduction.bands.at(0);
+  result.summary = r.summary;
+  result.buckets = r.buckets;
+  result.histogram = std::move(r.histogram);
+  result.percentiles = std::move(r.percentiles);
+  result.sweeps = reduction.passes;
+  result.report = reduction.report;
   return result;
 }
 
