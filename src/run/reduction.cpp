@@ -6,6 +6,8 @@
 #include <memory>
 
 #include "sink.hpp"
+#include "tessera/io/raster_source.hpp"
+#include "tile_source.hpp"
 #include "stopwatch.hpp"
 #include "tessera/par/agreement.hpp"
 #include "tessera/par/gather.hpp"
@@ -136,6 +138,81 @@ std::optional<stats::Buckets> pending_buckets(const BandToReduce& band,
 
 }  // namespace
 
+namespace {
+
+/// One thread's readers of whole bands' tiles, each as one output.
+class BandTiles : public TileSource {
+ public:
+  BandTiles(std::vector<RasterInfo> bands, const TileGrid& grid, size_t first_output)
+      : bands_(std::move(bands)), grid_(grid), first_output_(first_output) {
+    for (const RasterInfo& band : bands_) {
+      readers_.emplace_back(band.path, band.band);
+      cells_.emplace_back(static_cast<size_t>(grid.tile_width() * grid.tile_height()) *
+                          size_of(band.type));
+    }
+  }
+  void process(int64_t tile, TileOutlet& out) override {
+    const Window owned = grid_.owned(tile);
+    for (size_t k = 0; k < bands_.size(); ++k) {
+      const auto size = static_cast<int64_t>(size_of(bands_[k].type));
+      {
+        Timed timed(times_.read);
+        readers_[k].read(owned, bands_[k].type,
+                         View<std::byte>(cells_[k].data(), owned.width * size, owned.height,
+                                         grid_.tile_width() * size));
+      }
+      bytes_read_ += owned.cells() * size;
+      out.put(first_output_ + k, 0, cells_[k].data());
+    }
+  }
+  const PhaseTimes& times() const override { return times_; }
+  int64_t bytes_read() const override { return bytes_read_; }
+
+ private:
+  std::vector<RasterInfo> bands_;
+  TileGrid grid_;
+  size_t first_output_;
+  std::vector<io::RasterReader> readers_;
+  std::vector<std::vector<std::byte>> cells_;
+  PhaseTimes times_;
+  int64_t bytes_read_ = 0;
+};
+
+/// The steps of a reduction pass, then the input bands it reduces: steps' bands as outputs 0..,
+/// then the inputs' after them.
+class ReductionTiles : public TileSource {
+ public:
+  ReductionTiles(const plan::Plan& plan, const plan::Pass& pass, std::vector<RasterInfo> inputs)
+      : steps_(pass.outputs.empty() ? nullptr : plan_tiles(plan, pass)),
+        inputs_(std::move(inputs), plan.grid, pass.outputs.size()) {}
+  void process(int64_t tile, TileOutlet& out) override {
+    if (steps_) steps_->process(tile, out);
+    inputs_.process(tile, out);
+  }
+  const PhaseTimes& times() const override {
+    combined_ = inputs_.times();
+    if (steps_) {
+      combined_.read += steps_->times().read;
+      combined_.compute += steps_->times().compute;
+    }
+    return combined_;
+  }
+  int64_t bytes_read() const override {
+    return inputs_.bytes_read() + (steps_ ? steps_->bytes_read() : 0);
+  }
+
+ private:
+  std::unique_ptr<TileSource> steps_;
+  BandTiles inputs_;
+  mutable PhaseTimes combined_;
+};
+
+}  // namespace
+
+std::unique_ptr<TileSource> band_tiles(std::vector<RasterInfo> bands, const TileGrid& grid) {
+  return std::make_unique<BandTiles>(std::move(bands), grid, 0);
+}
+
 Reduction reduce_bands(const TileGrid& grid, const RunOptions& options, const SourceFactory& make,
                        const std::vector<BandToReduce>& bands) {
   Reduction out;
@@ -176,6 +253,91 @@ Reduction reduce_bands(const TileGrid& grid, const RunOptions& options, const So
   }
   for (size_t k = 0; k < bands.size(); ++k) out.bands[k].percentiles = selections[k].values();
   return out;
+}
+
+namespace {
+
+/// What reduce_plan reduces: the steps' bands (as outputs of a copy of the plan) and the inputs'.
+struct ReductionSetup {
+  plan::Plan plan;  // the plan with one output per step band reduced
+  plan::Pass pass;  // the reduction pass with those outputs
+  std::vector<RasterInfo> inputs;
+  std::vector<size_t> order;  // index into plan.reduced of each band, steps' first
+  std::vector<BandToReduce> bands;
+};
+
+ReductionSetup setup_reduction(const plan::Plan& plan, const plan::Pass& pass) {
+  ReductionSetup r{plan, pass, {}, {}, {}};
+  r.plan.outputs.clear();
+  r.pass.outputs.clear();
+  for (size_t k = 0; k < plan.reduced.size(); ++k) {
+    const plan::ReducedBand& band = plan.reduced[k];
+    if (band.kind != plan::BandSource::Kind::Step) continue;
+    r.pass.outputs.push_back(r.plan.outputs.size());
+    r.plan.outputs.push_back({OutputSpec{}, {band.index}});
+    r.order.push_back(k);
+  }
+  for (size_t k = 0; k < plan.reduced.size(); ++k) {
+    const plan::ReducedBand& band = plan.reduced[k];
+    if (band.kind != plan::BandSource::Kind::Input) continue;
+    RasterInfo info = plan.inputs[band.index];
+    info.band = band.band;
+    info.type = band.type;
+    r.inputs.push_back(std::move(info));
+    r.order.push_back(k);
+  }
+  for (size_t k : r.order) {
+    const plan::ReducedBand& band = plan.reduced[k];
+    r.bands.push_back({{band.type, band.nodata}, band.percentiles, std::nullopt, false});
+  }
+  return r;
+}
+
+double statistic(const ops::StatisticRef& ref, const plan::ReducedBand& band,
+                 const ReducedBandResult& result) {
+  using K = ops::StatisticRef::Kind;
+  switch (ref.kind) {
+    case K::Mean:
+      return result.summary.mean;
+    case K::Std:
+      return result.summary.stddev;
+    case K::Min:
+      return result.summary.minimum;
+    case K::Max:
+      return result.summary.maximum;
+    case K::Percentile:
+      break;
+  }
+  const auto at = std::find(band.percentiles.begin(), band.percentiles.end(), ref.percentile);
+  return result.percentiles.at(static_cast<size_t>(at - band.percentiles.begin()));
+}
+
+}  // namespace
+
+std::vector<ReducedBandResult> reduce_plan(const plan::Plan& plan, const plan::Pass& pass,
+                                           const RunOptions& options) {
+  const ReductionSetup r = setup_reduction(plan, pass);
+  Reduction reduction = reduce_bands(
+      plan.grid, options,
+      [&] { return std::make_unique<ReductionTiles>(r.plan, r.pass, r.inputs); }, r.bands);
+  std::vector<ReducedBandResult> results(plan.reduced.size());
+  for (size_t i = 0; i < r.order.size(); ++i) results[r.order[i]] = std::move(reduction.bands[i]);
+  return results;
+}
+
+plan::Plan with_statistics(const plan::Plan& plan, const std::vector<ReducedBandResult>& results) {
+  plan::Plan bound = plan;
+  for (plan::PlannedStep& step : bound.steps) {
+    if (step.statistics.empty()) continue;
+    const auto refs = step.impl->statistics();
+    std::vector<double> values;
+    for (size_t i = 0; i < refs.size(); ++i) {
+      const size_t k = step.statistics.at(i);
+      values.push_back(statistic(refs[i], plan.reduced[k], results.at(k)));
+    }
+    step.impl = step.impl->with_statistics(values);
+  }
+  return bound;
 }
 
 }  // namespace tessera::run

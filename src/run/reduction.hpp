@@ -9,6 +9,8 @@
 
 #include "pass.hpp"
 #include "tessera/core/geometry.hpp"
+#include "tessera/core/raster_info.hpp"
+#include "tessera/plan/plan.hpp"
 #include "tessera/run/executor.hpp"
 #include "tessera/run/report.hpp"
 #include "tessera/stats/band_stats.hpp"
@@ -40,6 +42,10 @@ class Fold {
 RankReport run_reduction(const TileGrid& grid, const RunOptions& options, const SourceFactory& make,
                          const std::vector<Fold*>& folds);
 
+/// A thread's source of the cells of `bands` (their path, band and type), unconverted: band k
+/// of each tile as output k, its owned cells in a full tile of rows tile_width() cells apart.
+std::unique_ptr<TileSource> band_tiles(std::vector<RasterInfo> bands, const TileGrid& grid);
+
 /// One band a reduction computes the exact statistics of (stats::FirstSweep and its sequels).
 struct BandToReduce {
   stats::BandKind kind;
@@ -66,5 +72,15 @@ struct Reduction {
 /// histograms and the percentiles' digits need. Collective; every rank returns the same result.
 Reduction reduce_bands(const TileGrid& grid, const RunOptions& options, const SourceFactory& make,
                        const std::vector<BandToReduce>& bands);
+
+/// Runs the plan's reduction pass `pass`: the exact statistics of every band of plan.reduced,
+/// in that order (input bands read from their files, step bands computed by the pass's steps).
+/// Collective.
+std::vector<ReducedBandResult> reduce_plan(const plan::Plan& plan, const plan::Pass& pass,
+                                           const RunOptions& options);
+
+/// The plan with every step that needs statistics given them (Op::with_statistics) from
+/// `results` (reduce_plan's, in plan.reduced's order).
+plan::Plan with_statistics(const plan::Plan& plan, const std::vector<ReducedBandResult>& results);
 
 }  // namespace tessera::run

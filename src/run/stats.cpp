@@ -27,39 +27,6 @@ namespace tessera::run {
 
 namespace {
 
-/// One thread's reader of the band's tiles, unconverted, as output 0 of each tile.
-class BandTiles : public TileSource {
- public:
-  BandTiles(const RasterInfo& info, const TileGrid& grid)
-      : info_(info),
-        grid_(grid),
-        reader_(info.path, info.band),
-        cells_(static_cast<size_t>(grid.tile_width() * grid.tile_height()) *
-               size_of(info.type)) {}
-  void process(int64_t tile, TileOutlet& out) override {
-    const Window owned = grid_.owned(tile);
-    const auto size = static_cast<int64_t>(size_of(info_.type));
-    {
-      Timed timed(times_.read);
-      reader_.read(owned, info_.type,
-                   View<std::byte>(cells_.data(), owned.width * size, owned.height,
-                                   grid_.tile_width() * size));
-    }
-    bytes_read_ += owned.cells() * size;
-    out.put(0, 0, cells_.data());
-  }
-  const PhaseTimes& times() const override { return times_; }
-  int64_t bytes_read() const override { return bytes_read_; }
-
- private:
-  const RasterInfo& info_;
-  TileGrid grid_;
-  io::RasterReader reader_;
-  std::vector<std::byte> cells_;
-  PhaseTimes times_;
-  int64_t bytes_read_ = 0;
-};
-
 RasterInfo probe_band(const StatsRequest& request) {
   RasterInfo info;
   par::agreed([&] {
@@ -125,7 +92,7 @@ StatsResult compute_stats(const StatsRequest& request, const RunOptions& options
                     request.histogram};
   const TileGrid& grid = result.grid;
   Reduction reduction = reduce_bands(
-      grid, options, [&] { return std::make_unique<BandTiles>(info, grid); }, {band});
+      grid, options, [&] { return band_tiles({info}, grid); }, {band});
   ReducedBandResult& r = reduction.bands.at(0);
   result.summary = r.summary;
   result.buckets = r.buckets;
