@@ -3,6 +3,11 @@
 size as at 1 x 1 with the default tile, on a Float32 DEM with NaN nodata (two sweeps: histogram
 and percentile refinement), an Int16 DEM with nodata and a UInt16 band. The 1 x 1 results are
 checked against numpy (counts, min, max, percentiles), so identical-but-wrong output cannot pass.
+
+A job whose steps need statistics (stretch of an input, minmax stretch of a focal.mean step,
+normalize, calc naming percentile() of a step) writes the same files at N ranks x 1 and 2
+threads and tile sizes 48 and 512 as at 1 x 1 (tests/system/stats_job.py checks them against
+numpy).
 """
 import json
 import os
@@ -45,6 +50,81 @@ def check_reference(path, percentiles, text):
                                                                       v.max(), want))
 
 
+JOB = """[input.dem]
+path = "{dem}"
+
+[[step]]
+id = "st"
+op = "stretch"
+in = "dem"
+low = 5
+high = 95
+
+[[step]]
+id = "sm"
+op = "focal.mean"
+in = "dem"
+radius = 2
+
+[[step]]
+id = "smst"
+op = "stretch"
+in = "sm"
+mode = "minmax"
+
+[[step]]
+id = "z"
+op = "normalize"
+in = "dem"
+
+[[step]]
+id = "top"
+op = "calc"
+expr = "sm > percentile(sm, 75) + std(dem) * 0"
+type = "uint8"
+nodata = 0
+
+[[output]]
+from = ["st", "smst", "top"]
+path = "out/bytes.tif"
+compress = "deflate"
+
+[[output]]
+from = ["z"]
+path = "out/z.tif"
+{run}"""
+
+
+def run_job(args, ranks, threads, tile, label):
+    """The job's output files' bytes and cells at `ranks` x `threads` with `tile` (None: 512)."""
+    dem = os.path.abspath(os.path.join(args.data, "nz_elev.tif"))
+    folder = os.path.join(args.work, "job-%s-%d-%d-%s" % (label, ranks, threads, tile))
+    os.makedirs(os.path.join(folder, "out"))
+    path = os.path.join(folder, "job.toml")
+    with open(path, "w") as f:
+        f.write(JOB.format(dem=dem, run="[run]\ntile = %d\n" % tile if tile else ""))
+    mpitest.launch_or_exit(args, ranks, threads, ["run", "-q", path])
+    files = [os.path.join(folder, "out", name) for name in ("bytes.tif", "z.tif")]
+    return [open(f, "rb").read() for f in files], [gdal.Open(f).ReadAsArray() for f in files]
+
+
+def check_job(args):
+    """The job's files at N ranks x 1 and 2 threads equal 1 x 1's byte for byte, at tile sizes 48
+    and 512 (the files' block size); the cells are the same at both tile sizes."""
+    cells = None
+    for tile in (48, None):
+        base_bytes, base_cells = run_job(args, 1, 1, tile, "base")
+        if cells is None:
+            cells = base_cells
+        elif any(not np.array_equal(a, b, equal_nan=True) for a, b in zip(cells, base_cells)):
+            sys.exit("FAILED: the job's cells with tile %s differ from those with tile 48" % tile)
+        for threads in (1, 2):
+            got, _ = run_job(args, args.ranks, threads, tile, "n")
+            if got != base_bytes:
+                sys.exit("FAILED: the job's outputs at %d ranks x %d threads, tile %s differ from 1 x 1's"
+                         % (args.ranks, threads, tile))
+
+
 def main():
     args = mpitest.parse_args()
     shutil.rmtree(args.work, ignore_errors=True)
@@ -60,6 +140,7 @@ def main():
                 if got != base:
                     sys.exit("FAILED: %s at %d ranks x %d threads, tile %s:\n%s\nat 1 x 1:\n%s" %
                              (name, args.ranks, threads, tile, got, base))
+    check_job(args)
     print("ok")
 
 
