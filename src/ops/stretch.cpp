@@ -3,6 +3,7 @@
 #include "tessera/ops/stretch.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <string>
 #include <vector>
@@ -113,9 +114,12 @@ StretchParams stretch_params(const Options& options) {
   p.high = r.number("high", p.high);
   r.finish();
   for (const auto& [key, v] : {std::pair{"low", p.low}, std::pair{"high", p.high}})
-    if (!(v >= 0 && v <= 100))
-      throw OptionError(key, std::string("option '") + key + "': " + std::to_string(v) +
+    if (!(v >= 0 && v <= 100)) {
+      char text[32];
+      std::snprintf(text, sizeof text, "%g", v);
+      throw OptionError(key, std::string("option '") + key + "': " + text +
                                  " is not a percentile (0 to 100)");
+    }
   if (!(p.low < p.high)) throw OptionError("high", "option 'high' must be above 'low'");
   return p;
 }

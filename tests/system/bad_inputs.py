@@ -120,7 +120,33 @@ def stats_cases(args, work):
     with open(text, "w") as f:
         f.write("this is a text file, not a GeoTIFF\n" * 20)
     json_words = ["--json", out]
+    tif = os.path.join(folder, "stretched.tif")
+
+    def job(name, lines, more=""):
+        path = os.path.join(folder, name + ".toml")
+        with open(path, "w") as f:
+            f.write(one_step_job(dem, tif, "s", lines, more))
+        return path
+
+    low = job("low", 'op = "stretch"\nin = "dem"\nlow = 120')
+    pct = job("pct", 'op = "calc"\nexpr = "dem > percentile(dem, 101)"')
+    twice = job("twice", 'op = "stretch"\nin = "dem"',
+                '\n[[step]]\nid = "again"\nop = "calc"\nexpr = "s - mean(s)"\n\n'
+                '[[output]]\nfrom = ["again"]\npath = "again.tif"\n')
+    typed = job("typed", 'op = "normalize"\nin = "dem"\ntype = "int16"')
+    band = job("band", 'op = "calc"\nexpr = "dem - mean(dem[2])"')
     return [
+        Case("job: stretch low = 120", ["run", low], 1,
+             r"low\.toml:\d+:\d+: step 's': option 'low': 120 is not a percentile", tif),
+        Case("job: percentile(dem, 101)", ["run", pct], 1,
+             r"pct\.toml:\d+:\d+: .*percentile takes a number from 0 to 100", tif),
+        Case("job: statistics of a stretched step", ["run", twice], 1,
+             r"twice\.toml:\d+:\d+: step 'again': statistics of step 's', which needs statistics "
+             r"itself", tif),
+        Case("job: normalize to int16", ["run", typed], 1,
+             r"typed\.toml:\d+:\d+: step 's': option 'type': expected float32 or float64", tif),
+        Case("job: mean of a band the file lacks", ["run", band], 1,
+             r"band\.toml:\d+:\d+: step 's': dem\[2\]: band 2 does not exist", tif),
         Case("stats: percentile 101", ["stats", "--percentiles", "2,101"] + json_words + [dem], 1,
              r"stats: --percentiles: 101 is not between 0 and 100", out),
         Case("stats: percentile -1", ["stats", "--percentiles=-1"] + json_words + [dem], 1,
