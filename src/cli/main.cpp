@@ -22,6 +22,7 @@
 #include "tessera/run/probe.hpp"
 #include "tessera/run/report.hpp"
 #include "tessera/run/stats.hpp"
+#include "tessera/run/zonal.hpp"
 
 namespace {
 
@@ -156,6 +157,39 @@ void run_stats(const Environment& env, StatsArgs& s) {
   tessera::run::run_stats(s.request, {s.quiet, 0, env.ranks_on_node(), s.report});
 }
 
+/// `tessera zonal`'s options, filled by CLI11.
+struct ZonalArgs {
+  tessera::run::ZonalRequest request;
+  std::vector<std::string> stats;
+};
+
+CLI::App* add_zonal(CLI::App& app, ZonalArgs& z) {
+  auto* zonal = app.add_subcommand("zonal", "statistics of rasters per zone of a zone raster (CSV)");
+  auto& r = z.request;
+  zonal->add_option("--zones", r.zones, "raster of integer zone ids")->required();
+  zonal->add_option("--zones-band", r.zones_band, "its band")->capture_default_str();
+  zonal->add_option("--values", r.values, "rasters on the zones' grid")->required();
+  zonal->add_option("--stats", z.stats, "count,nodata,sum,mean,min,max,range,std,variance,"
+                                        "median,majority,minority,variety")
+      ->delimiter(',');
+  zonal->add_option("--out", r.out, "the CSV table to write")->required();
+  zonal->add_option("--tile", r.tile, "tile size (a multiple of 16)");
+  return zonal;
+}
+
+void run_zonal(const Environment& env, ZonalArgs& z) {
+  z.request.stats.clear();
+  for (const std::string& name : z.stats) {
+    try {
+      z.request.stats.push_back(tessera::stats::parse_zone_stat(name));
+    } catch (const tessera::Error& e) {
+      throw tessera::UsageError(std::string("zonal: --stats: ") + e.what());
+    }
+  }
+  if (z.request.stats.empty()) z.request.stats = tessera::run::default_zone_stats();
+  tessera::run::run_zonal(z.request, {true, 0, env.ranks_on_node(), {}});
+}
+
 /// The command line for CLI11, which takes no multi-letter flag with one dash: generate's -co,
 /// spelt as gdal's tools spell it, becomes --co. CLI11 wants the arguments in reverse order.
 std::vector<std::string> cli11_args(int argc, char** argv) {
@@ -203,11 +237,13 @@ int dispatch(const Environment& env, int argc, char** argv) {
   auto* gen = add_generate(app, generate_args);
   StatsArgs stats_args;
   auto* stats = add_stats(app, stats_args);
+  ZonalArgs zonal_args;
+  auto* zonal = add_zonal(app, zonal_args);
   const std::string first = argc > 1 ? argv[1] : "";
   if (!first.empty() && first[0] != '-' && first != "run" && first != "plan" && first != "dem" &&
-      first != "generate" && first != "calc" && first != "stats")
+      first != "generate" && first != "calc" && first != "stats" && first != "zonal")
     throw tessera::UsageError("unknown command '" + first +
-                              "' (expected run, plan, dem, calc, generate or stats)");
+                              "' (expected run, plan, dem, calc, generate, stats or zonal)");
   try {
     app.parse(cli11_args(argc, argv));
   } catch (const CLI::CallForHelp& e) {
@@ -220,6 +256,7 @@ int dispatch(const Environment& env, int argc, char** argv) {
   if (*gen) run_generate(env, generate_args);
   if (*plan) show_plan(env, job_path);
   if (*stats) run_stats(env, stats_args);
+  if (*zonal) run_zonal(env, zonal_args);
   if (*dem) {
     const auto args = dem->remaining();
     if (wants_dem_help(args)) {
