@@ -8,6 +8,10 @@ A job whose steps need statistics (stretch of an input, minmax stretch of a foca
 normalize, calc naming percentile() of a step) writes the same files at N ranks x 1 and 2
 threads and tile sizes 48 and 512 as at 1 x 1 (tests/system/stats_job.py checks them against
 numpy).
+
+tessera zonal writes the same CSV at N ranks x 1 and 2 threads and tile sizes 48 and 512 as at
+1 x 1: the SRTM DEM (UInt16) and a Float32 copy with NaN holes zoned by elevation bands, every
+statistic (tests/system/zonal_cli.py checks the table against numpy).
 """
 import json
 import os
@@ -125,6 +129,52 @@ def check_job(args):
                          % (args.ranks, threads, tile))
 
 
+def make_zonal_inputs(args):
+    """Zones (elevation bands of the SRTM DEM, Int16, nodata -1 on a square) and a Float32 copy of
+    the DEM with NaN holes, on its grid."""
+    src = gdal.Open(os.path.join(args.data, "srtm.tif"))
+    dem = src.GetRasterBand(1).ReadAsArray()
+    zones = (dem // 250).astype(np.int16)
+    zones[100:150, 200:260] = -1
+    scaled = dem.astype(np.float32) * np.float32(0.37)
+    scaled[::7, ::5] = np.nan
+    paths = []
+    for name, array, dtype, nodata in (("zones.tif", zones, gdal.GDT_Int16, -1),
+                                       ("scaled.tif", scaled, gdal.GDT_Float32, None)):
+        path = os.path.join(args.work, name)
+        ds = gdal.GetDriverByName("GTiff").Create(path, src.RasterXSize, src.RasterYSize, 1, dtype)
+        ds.SetGeoTransform(src.GetGeoTransform())
+        ds.SetProjection(src.GetProjection())
+        if nodata is not None:
+            ds.GetRasterBand(1).SetNoDataValue(nodata)
+        ds.GetRasterBand(1).WriteArray(array)
+        ds = None
+        paths.append(path)
+    return paths
+
+
+def check_zonal(args):
+    zones, scaled = make_zonal_inputs(args)
+    srtm = os.path.join(args.data, "srtm.tif")
+
+    def table(ranks, threads, tile, label, values, stats):
+        out = os.path.join(args.work, "zonal-%s-%d-%d-%s.csv" % (label, ranks, threads, tile))
+        words = ["zonal", "--zones", zones, "--values"] + values + ["--stats", stats, "--out", out]
+        mpitest.launch_or_exit(args, ranks, threads, words + (["--tile", str(tile)] if tile else []))
+        return open(out).read()
+
+    for label, values, stats in (("int", [srtm], "count,nodata,sum,mean,min,max,std,median,majority,"
+                                  "minority,variety"),
+                                 ("both", [srtm, scaled], "count,nodata,sum,mean,min,max,range,std,variance")):
+        base = table(1, 1, None, label + "-base", values, stats)
+        for threads in (1, 2):
+            for tile in (48, None):
+                got = table(args.ranks, threads, tile, label, values, stats)
+                if got != base:
+                    sys.exit("FAILED: zonal %s at %d ranks x %d threads, tile %s:\n%s\nat 1 x 1:\n%s"
+                             % (label, args.ranks, threads, tile, got, base))
+
+
 def main():
     args = mpitest.parse_args()
     shutil.rmtree(args.work, ignore_errors=True)
@@ -141,6 +191,7 @@ def main():
                     sys.exit("FAILED: %s at %d ranks x %d threads, tile %s:\n%s\nat 1 x 1:\n%s" %
                              (name, args.ranks, threads, tile, got, base))
     check_job(args)
+    check_zonal(args)
     print("ok")
 
 
