@@ -164,13 +164,16 @@ struct ZonalArgs {
 };
 
 CLI::App* add_zonal(CLI::App& app, ZonalArgs& z) {
-  auto* zonal = app.add_subcommand("zonal", "statistics of rasters per zone of a zone raster (CSV)");
+  auto* zonal =
+      app.add_subcommand("zonal", "statistics of rasters per zone of a zone raster (CSV)");
   auto& r = z.request;
   zonal->add_option("--zones", r.zones, "raster of integer zone ids")->required();
   zonal->add_option("--zones-band", r.zones_band, "its band")->capture_default_str();
   zonal->add_option("--values", r.values, "rasters on the zones' grid")->required();
-  zonal->add_option("--stats", z.stats, "count,nodata,sum,mean,min,max,range,std,variance,"
-                                        "median,majority,minority,variety")
+  zonal
+      ->add_option("--stats", z.stats,
+                   "count,nodata,sum,mean,min,max,range,std,variance,"
+                   "median,majority,minority,variety")
       ->delimiter(',');
   zonal->add_option("--out", r.out, "the CSV table to write")->required();
   zonal->add_option("--tile", r.tile, "tile size (a multiple of 16)");

@@ -291,7 +291,7 @@ class Parser {
     using K = StatisticCall::Kind;
     StatisticCall s;
     s.column = call.column;
-    s.kind = call.text == "mean" ? K::Mean
+    s.kind = call.text == "mean"  ? K::Mean
              : call.text == "std" ? K::Std
              : call.text == "min" ? K::Min
              : call.text == "max" ? K::Max

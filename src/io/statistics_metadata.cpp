@@ -14,8 +14,7 @@ void write_statistics(const std::string& path, int band, const BandStatistics& s
   detail::Dataset ds = detail::open_raster(path);
   GDALRasterBandH b = detail::get_band(ds.get(), band, path);
   detail::clear_gdal_error();
-  if (GDALSetRasterStatistics(b, stats.minimum, stats.maximum, stats.mean, stats.stddev) !=
-      CE_None)
+  if (GDALSetRasterStatistics(b, stats.minimum, stats.maximum, stats.mean, stats.stddev) != CE_None)
     throw Error(path + ": cannot store statistics: " + detail::last_gdal_error());
   GDALSetMetadataItem(b, "STATISTICS_VALID_PERCENT", CPLSPrintf("%.4g", stats.valid_percent),
                       nullptr);

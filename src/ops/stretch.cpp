@@ -117,8 +117,8 @@ StretchParams stretch_params(const Options& options) {
     if (!(v >= 0 && v <= 100)) {
       char text[32];
       std::snprintf(text, sizeof text, "%g", v);
-      throw OptionError(key, std::string("option '") + key + "': " + text +
-                                 " is not a percentile (0 to 100)");
+      throw OptionError(
+          key, std::string("option '") + key + "': " + text + " is not a percentile (0 to 100)");
     }
   if (!(p.low < p.high)) throw OptionError("high", "option 'high' must be above 'low'");
   return p;
@@ -138,12 +138,14 @@ NormalizeParams normalize_params(const Options& options) {
 
 void stretch(const TileIn& in, const BandView& out, double low, double high) {
   const double scale = high > low ? 254.0 / (high - low) : 0.0;
-  map_cells(in, out, [&](double v) { return (v - low) * scale + 1.0; }, 0.0);
+  map_cells(
+      in, out, [&](double v) { return (v - low) * scale + 1.0; }, 0.0);
 }
 
 void normalize(const TileIn& in, const BandView& out, double mean, double std, double nodata) {
   const double divisor = std > 0 ? std : kNaN;
-  map_cells(in, out, [&](double v) { return (v - mean) / divisor; }, nodata);
+  map_cells(
+      in, out, [&](double v) { return (v - mean) / divisor; }, nodata);
 }
 
 std::unique_ptr<Op> make_stretch(const Options& options) {

@@ -102,8 +102,7 @@ std::string joined(const std::vector<size_t>& items, Text text) {
 std::string reduced_text(const Plan& plan) {
   std::string out;
   for (const ReducedBand& band : plan.reduced) {
-    out += (out.empty() ? "statistics of " : ", ") + band.label +
-           " (count, min, max, mean, std";
+    out += (out.empty() ? "statistics of " : ", ") + band.label + " (count, min, max, mean, std";
     if (!band.percentiles.empty()) {
       out += ", percentiles";
       for (size_t i = 0; i < band.percentiles.size(); ++i)

@@ -45,8 +45,13 @@ ReducedBand band_of(const job::JobSpec& job, const Plan& plan, const PlannedStep
   const PlannedStep& source = plan.steps[found->second];
   if (source.impl->output_bands() != 1 || (ref.band && *ref.band != 1))
     fail_at(where, what + "statistics of step '" + name + "' take its one band");
-  return {BandSource::Kind::Step, found->second, 1, source.impl->output_type(),
-          source.impl->output_nodata(), {}, name};
+  return {BandSource::Kind::Step,
+          found->second,
+          1,
+          source.impl->output_type(),
+          source.impl->output_nodata(),
+          {},
+          name};
 }
 
 /// The index in plan.reduced of `band`, added when new; its percentile added when asked.

@@ -6,11 +6,11 @@
 #include <memory>
 
 #include "sink.hpp"
-#include "tessera/io/raster_source.hpp"
-#include "tile_source.hpp"
 #include "stopwatch.hpp"
+#include "tessera/io/raster_source.hpp"
 #include "tessera/par/agreement.hpp"
 #include "tessera/par/gather.hpp"
+#include "tile_source.hpp"
 
 namespace tessera::run {
 
@@ -69,8 +69,7 @@ class SweepFold : public Fold {
  public:
   explicit SweepFold(std::function<Sweep()> make) : make_(std::move(make)) {}
   void start(int threads) override { threads_.assign(static_cast<size_t>(threads), make_()); }
-  void add(int thread, const void* cells, int64_t width, int64_t height,
-           int64_t stride) override {
+  void add(int thread, const void* cells, int64_t width, int64_t height, int64_t stride) override {
     threads_[static_cast<size_t>(thread)].add(
         {static_cast<const std::byte*>(cells), width, height, stride});
   }
@@ -128,8 +127,8 @@ std::optional<stats::Buckets> pending_buckets(const BandToReduce& band,
                                               ReducedBandResult& result) {
   if (band.buckets) result.buckets = band.buckets;
   if (band.default_histogram && !band.buckets && result.summary.valid > 0)
-    result.buckets = stats::default_buckets(band.kind.type, result.summary.minimum,
-                                            result.summary.maximum);
+    result.buckets =
+        stats::default_buckets(band.kind.type, result.summary.minimum, result.summary.maximum);
   if (!result.buckets) return std::nullopt;
   if (stats::key_bits(band.kind.type) > 16) return result.buckets;
   result.histogram = stats::histogram_from_values(first, *result.buckets);

@@ -1,21 +1,17 @@
-// `tessera stats`: the band's tiles read raw (BandTiles), folded by the stats layer's sweeps
-// (SweepFold) in reduction passes; results printed, stored in the .aux.xml, written as JSON.
+// `tessera stats`: the band's tiles read raw (band_tiles) and reduced (reduce_bands); the
+// results printed, stored in the .aux.xml, written as JSON.
 #include "tessera/run/stats.hpp"
 
 #include <fmt/core.h>
 #include <fmt/format.h>
 
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <algorithm>
-#include <functional>
 
 #include "reduction.hpp"
 #include "stopwatch.hpp"
 #include "tessera/core/error.hpp"
-#include "tessera/core/tile_buffer.hpp"
 #include "tessera/io/raster_source.hpp"
 #include "tessera/io/statistics_metadata.hpp"
 #include "tessera/par/agreement.hpp"
@@ -74,8 +70,8 @@ void check_request(const StatsRequest& request) {
       throw Error(fmt::format("stats: --percentiles: {:g} is not between 0 and 100", p));
   if (request.buckets) {
     if (request.buckets->count < 1)
-      throw Error(fmt::format("stats: --buckets: {} is not a positive count",
-                              request.buckets->count));
+      throw Error(
+          fmt::format("stats: --buckets: {} is not a positive count", request.buckets->count));
     if (!(request.buckets->min < request.buckets->max))
       throw Error(fmt::format("stats: --range: {:g} {:g} is not a range (MIN < MAX)",
                               request.buckets->min, request.buckets->max));
@@ -88,11 +84,11 @@ StatsResult compute_stats(const StatsRequest& request, const RunOptions& options
   result.info = probe_band(request);
   const RasterInfo& info = result.info;
   par::agreed([&] { result.grid = plan::choose_grid(info.size, request.tile); });
-  BandToReduce band{{info.type, info.nodata}, request.percentiles, request.buckets,
-                    request.histogram};
+  BandToReduce band{
+      {info.type, info.nodata}, request.percentiles, request.buckets, request.histogram};
   const TileGrid& grid = result.grid;
-  Reduction reduction = reduce_bands(
-      grid, options, [&] { return band_tiles({info}, grid); }, {band});
+  Reduction reduction =
+      reduce_bands(grid, options, [&] { return band_tiles({info}, grid); }, {band});
   ReducedBandResult& r = reduction.bands.at(0);
   result.summary = r.summary;
   result.buckets = r.buckets;
@@ -107,8 +103,8 @@ std::string stats_text(const StatsResult& r, const StatsRequest& request) {
   const stats::Summary& s = r.summary;
   std::string text = fmt::format("Band {} Type={}\n", r.info.band, name_of(r.info.type));
   if (s.valid > 0)
-    text += fmt::format("  Minimum={:.3f}, Maximum={:.3f}, Mean={:.3f}, StdDev={:.3f}\n",
-                        s.minimum, s.maximum, s.mean, s.stddev);
+    text += fmt::format("  Minimum={:.3f}, Maximum={:.3f}, Mean={:.3f}, StdDev={:.3f}\n", s.minimum,
+                        s.maximum, s.mean, s.stddev);
   text += fmt::format("  Valid cells={}, NoData cells={}\n", s.valid, s.nodata);
   if (r.buckets) {
     text += fmt::format("  {} buckets from {:g} to {:g}:\n  ", r.buckets->count, r.buckets->min,
@@ -164,12 +160,14 @@ void run_stats(const StatsRequest& request, const RunOptions& options) {
   if (!options.report_path.empty()) {
     const double wall = seconds_since(start);
     const auto ranks = gather_reports(result.report);
-    const RunFacts facts{result.grid.raster(), result.grid.tile_width(), result.grid.tile_height(),
+    const RunFacts facts{result.grid.raster(),
+                         result.grid.tile_width(),
+                         result.grid.tile_height(),
                          result.grid.count() * result.sweeps,
-                         choose_threads(options.threads, options.ranks_on_node), wall};
+                         choose_threads(options.threads, options.ranks_on_node),
+                         wall};
     par::agreed([&] {
-      if (par::world_rank() == 0)
-        write_file_whole(options.report_path, report_json(facts, ranks));
+      if (par::world_rank() == 0) write_file_whole(options.report_path, report_json(facts, ranks));
     });
   }
   par::agreed([&] {
@@ -177,12 +175,12 @@ void run_stats(const StatsRequest& request, const RunOptions& options) {
     if (!request.json_path.empty())
       write_file_whole(request.json_path, stats_json(result, request));
     if (request.store && result.summary.valid > 0) {
-      io::BandStatistics stored{result.summary.minimum, result.summary.maximum,
-                                result.summary.mean,    result.summary.stddev,
+      io::BandStatistics stored{result.summary.minimum,        result.summary.maximum,
+                                result.summary.mean,           result.summary.stddev,
                                 valid_percent(result.summary), std::nullopt};
       if (result.buckets && !request.buckets)
-        stored.histogram = io::BandStatistics::Histogram{result.buckets->min,
-                                                         result.buckets->max, result.histogram};
+        stored.histogram = io::BandStatistics::Histogram{result.buckets->min, result.buckets->max,
+                                                         result.histogram};
       io::write_statistics(request.path, request.band, stored);
     }
     if (!options.quiet) fmt::print("{}", stats_text(result, request));

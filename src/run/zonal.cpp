@@ -139,8 +139,8 @@ void check_grid(const RasterInfo& zones, const RasterInfo& values) {
                 " are in different CRSs; warp one onto the other's grid first");
   }
   if (!same)
-    throw Error("zonal: " + values.path + " (" + size_text(values) + ") is not on the grid of the zones " +
-                zones.path + " (" + size_text(zones) + ")");
+    throw Error("zonal: " + values.path + " (" + size_text(values) +
+                ") is not on the grid of the zones " + zones.path + " (" + size_text(zones) + ")");
 }
 
 std::vector<RasterInfo> probe_rasters(const ZonalRequest& request) {
@@ -249,8 +249,8 @@ void run_zonal(const ZonalRequest& request, const RunOptions& options) {
     sinks.push_back(std::move(sink));
   }
   const int threads = choose_threads(options.threads, options.ranks_on_node);
-  StreamingPass pass(grid, threads, [&] { return std::make_unique<ZonalTiles>(rasters, grid); },
-                     sinks);
+  StreamingPass pass(
+      grid, threads, [&] { return std::make_unique<ZonalTiles>(rasters, grid); }, sinks);
   pass.open();
   Progress progress(grid.count(), grid.raster().cells(), false);
   pass.run(progress);

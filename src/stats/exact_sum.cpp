@@ -12,7 +12,7 @@ namespace tessera::stats {
 
 namespace {
 
-constexpr size_t kSumBins = 2046;                 // k = 0 .. 2045
+constexpr size_t kSumBins = 2046;                  // k = 0 .. 2045
 constexpr size_t kSquareBins = 2 * 2045 + 53 + 1;  // 2k and 2k + 53
 
 /// value * 2^(shift % 64) as three limbs, lowest first.
@@ -54,8 +54,7 @@ void BigInt::subtract(UInt128 value, int shift) {
 void BigInt::add(const BigInt& other) {
   uint64_t carry = 0;
   for (size_t i = 0; i < limbs_.size(); ++i) {
-    const UInt128 total =
-        static_cast<UInt128>(limbs_[i]) + other.limbs_[i] + carry;
+    const UInt128 total = static_cast<UInt128>(limbs_[i]) + other.limbs_[i] + carry;
     limbs_[i] = static_cast<uint64_t>(total);
     carry = static_cast<uint64_t>(total >> 64);
   }
@@ -111,7 +110,9 @@ double BigInt::to_double(int unit) const {
   if (top < 0) return 0.0;
   const int high_bit = 64 * top + 63 - std::countl_zero(limbs_[static_cast<size_t>(top)]);
   // The 64 bits from high_bit down, and whether any bit below them is set.
-  auto bit = [&](int b) { return b < 0 ? 0u : (limbs_[static_cast<size_t>(b / 64)] >> (b % 64)) & 1u; };
+  auto bit = [&](int b) {
+    return b < 0 ? 0u : (limbs_[static_cast<size_t>(b / 64)] >> (b % 64)) & 1u;
+  };
   uint64_t head = 0;
   for (int b = high_bit; b > high_bit - 64; --b) head = (head << 1) | bit(b);
   bool sticky = false;

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "tessera/core/raster_info.hpp"
-#include "tessera/run/report.hpp"
 #include "tessera/run/executor.hpp"
+#include "tessera/run/report.hpp"
 #include "tessera/stats/band_stats.hpp"
 
 namespace tessera::run {

@@ -14,11 +14,11 @@
 namespace tessera::run {
 
 struct ZonalRequest {
-  std::string zones;                    ///< a raster of integer zone ids (its nodata: no zone)
+  std::string zones;  ///< a raster of integer zone ids (its nodata: no zone)
   int zones_band = 1;
-  std::vector<std::string> values;      ///< rasters on the zones' grid (band 1 of each)
-  std::vector<stats::ZoneStat> stats;   ///< the columns, per values raster
-  std::string out;                      ///< the CSV table
+  std::vector<std::string> values;     ///< rasters on the zones' grid (band 1 of each)
+  std::vector<stats::ZoneStat> stats;  ///< the columns, per values raster
+  std::string out;                     ///< the CSV table
   std::optional<int64_t> tile;
 };
 

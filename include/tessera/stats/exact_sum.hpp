@@ -84,7 +84,7 @@ class ExactMoments {
   static constexpr int square_unit = -2148;
 
  private:
-  std::vector<Int128> sum_;                // per k
+  std::vector<Int128> sum_;       // per k
   std::vector<UInt128> squares_;  // per 2k, and 2k + 53
 };
 
