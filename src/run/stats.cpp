@@ -154,6 +154,10 @@ std::string stats_json(const StatsResult& r, const StatsRequest& request) {
 }
 
 void run_stats(const StatsRequest& request, const RunOptions& options) {
+  std::error_code ignored;
+  for (const std::string& path : {request.json_path, options.report_path})
+    if (!path.empty() && std::filesystem::equivalent(path, request.path, ignored))
+      throw Error("stats: " + path + " is the input; the JSON needs a path of its own");
   const auto start = Clock::now();
   StatsResult result = compute_stats(request, options);
   result.report.start = seconds_since_process_start() - seconds_since(start);

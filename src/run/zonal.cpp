@@ -159,8 +159,17 @@ std::vector<RasterInfo> probe_rasters(const ZonalRequest& request) {
   return rasters;
 }
 
+/// Whether `out` is the file at `path` (an input would be replaced by the table).
+bool same_file(const std::string& out, const std::string& path) {
+  std::error_code ignored;
+  return std::filesystem::equivalent(out, path, ignored);
+}
+
 void check_request(const ZonalRequest& request, const std::vector<RasterInfo>& rasters) {
   if (request.values.empty()) throw Error("zonal: --values names no raster");
+  for (const RasterInfo& r : rasters)
+    if (same_file(request.out, r.path))
+      throw Error("zonal: --out " + request.out + " is an input; the table needs a path of its own");
   bool counts = false;
   for (stats::ZoneStat s : request.stats) counts = counts || stats::needs_value_counts(s);
   for (size_t k = 1; k < rasters.size() && counts; ++k)

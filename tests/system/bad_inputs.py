@@ -109,7 +109,7 @@ def make_cases(args, work):
 
 def stats_cases(args, work):
     """tessera stats: bad flags and bad rasters; no JSON and no .aux.xml may appear."""
-    dem = os.path.join(args.data, "chiprofiler_dem.tif")
+    dem = os.path.abspath(os.path.join(args.data, "chiprofiler_dem.tif"))  # job files name it
     folder = os.path.join(work, "stats")
     os.makedirs(folder)
     out = os.path.join(folder, "stats.json")
@@ -160,6 +160,8 @@ def stats_cases(args, work):
         Case("stats: not a raster", ["stats", "--hist"] + json_words + [text], 1, r"notaraster\.tif", out),
         Case("stats: tiled GeoTIFF cut in half", ["stats", "--hist"] + json_words + [cut], 1,
              r"cut_strips\.tif", out),
+        Case("stats: --json naming the input", ["stats", "--json", cut, cut], 1,
+             r"stats: .*cut_strips\.tif is the input", cut, kept=True),
     ]
 
 

@@ -177,6 +177,13 @@ def bad_inputs(args, work, zones_path, scaled_path, errors):
         ([zones_path], [scaled_path], ["mode"], 2, r"--stats: unknown statistic 'mode'"),
         ([zones_path], [scaled_path], ["median"], 1, r"need integer values"),
     ]
+    # --out naming an input: refused before any tile is read, the input left as it was.
+    before = open(scaled_path, "rb").read()
+    outcome = systest.tessera(args, ["zonal", "--zones", zones_path, "--values", scaled_path,
+                                     "--out", scaled_path], ranks=2)
+    if outcome.returncode != 1 or "is an input" not in outcome.stderr or \
+            open(scaled_path, "rb").read() != before:
+        errors.append("--out naming an input: " + outcome.describe())
     import re
     for zones, values, stats, status, pattern in cases:
         for ranks in (0, 2):
