@@ -22,6 +22,8 @@
 #include "tessera/run/memory.hpp"
 #include "tessera/run/probe.hpp"
 #include "tessera/run/report.hpp"
+#include "tessera/run/stats.hpp"
+#include "tessera/run/zonal.hpp"
 
 namespace {
 
@@ -137,6 +139,79 @@ void run_generate(const Environment& env, GenerateArgs& g) {
   tessera::run::generate(g.spec, run_options(env, g.quiet, g.report, {}));
 }
 
+/// `tessera stats`'s options, filled by CLI11.
+struct StatsArgs {
+  tessera::run::StatsRequest request;
+  std::optional<int> buckets;
+  std::vector<double> range;
+  bool no_aux = false;
+  bool quiet = false;
+  std::string report;
+};
+
+CLI::App* add_stats(CLI::App& app, StatsArgs& s) {
+  auto* stats = app.add_subcommand(
+      "stats", "exact statistics, histogram and percentiles of a band, as gdalinfo -stats -hist");
+  auto& r = s.request;
+  stats->add_option("input", r.path, "the raster (anything GDAL reads)")->required();
+  stats->add_option("-b", r.band, "the band, from 1")->capture_default_str();
+  stats->add_flag("--hist", r.histogram, "the histogram with GDAL's default buckets");
+  stats->add_option("--buckets", s.buckets, "the histogram's bucket count, with --range");
+  stats->add_option("--range", s.range, "MIN MAX of the histogram's buckets")->expected(2);
+  stats->add_option("--percentiles", r.percentiles, "exact percentiles, P1,P2,... (0-100)")
+      ->delimiter(',');
+  stats->add_option("--json", r.json_path, "write the results as JSON");
+  stats->add_option("--tile", r.tile, "tile size (a multiple of 16)");
+  stats->add_flag("--no-aux", s.no_aux, "leave the .aux.xml alone (gdalinfo -stats writes it)");
+  stats->add_flag("-q,--quiet", s.quiet, "print nothing");
+  stats->add_option("--report", s.report, "write the run report as JSON (the passes summed)");
+  return stats;
+}
+
+void run_stats(const Environment& env, StatsArgs& s) {
+  if (s.buckets.has_value() != !s.range.empty())
+    throw tessera::UsageError("stats: --buckets and --range go together");
+  if (s.buckets) s.request.buckets = tessera::stats::Buckets{s.range[0], s.range[1], *s.buckets};
+  s.request.store = !s.no_aux;
+  tessera::run::run_stats(s.request, run_options(env, s.quiet, s.report, {}));
+}
+
+/// `tessera zonal`'s options, filled by CLI11.
+struct ZonalArgs {
+  tessera::run::ZonalRequest request;
+  std::vector<std::string> stats;
+};
+
+CLI::App* add_zonal(CLI::App& app, ZonalArgs& z) {
+  auto* zonal =
+      app.add_subcommand("zonal", "statistics of rasters per zone of a zone raster (CSV)");
+  auto& r = z.request;
+  zonal->add_option("--zones", r.zones, "raster of integer zone ids")->required();
+  zonal->add_option("--zones-band", r.zones_band, "its band")->capture_default_str();
+  zonal->add_option("--values", r.values, "rasters on the zones' grid")->required();
+  zonal
+      ->add_option("--stats", z.stats,
+                   "count,nodata,sum,mean,min,max,range,std,variance,"
+                   "median,majority,minority,variety")
+      ->delimiter(',');
+  zonal->add_option("--out", r.out, "the CSV table to write")->required();
+  zonal->add_option("--tile", r.tile, "tile size (a multiple of 16)");
+  return zonal;
+}
+
+void run_zonal(const Environment& env, ZonalArgs& z) {
+  z.request.stats.clear();
+  for (const std::string& name : z.stats) {
+    try {
+      z.request.stats.push_back(tessera::stats::parse_zone_stat(name));
+    } catch (const tessera::Error& e) {
+      throw tessera::UsageError(std::string("zonal: --stats: ") + e.what());
+    }
+  }
+  if (z.request.stats.empty()) z.request.stats = tessera::run::default_zone_stats();
+  tessera::run::run_zonal(z.request, run_options(env, true, {}, {}));
+}
+
 /// The command line for CLI11, which takes no multi-letter flag with one dash: generate's -co,
 /// spelt as gdal's tools spell it, becomes --co. CLI11 wants the arguments in reverse order.
 std::vector<std::string> cli11_args(int argc, char** argv) {
@@ -188,11 +263,15 @@ int dispatch(const Environment& env, int argc, char** argv) {
   calc->set_help_flag();  // gdal_calc.py's usage, not CLI11's
   GenerateArgs generate_args;
   auto* gen = add_generate(app, generate_args);
+  StatsArgs stats_args;
+  auto* stats = add_stats(app, stats_args);
+  ZonalArgs zonal_args;
+  auto* zonal = add_zonal(app, zonal_args);
   const std::string first = argc > 1 ? argv[1] : "";
   if (!first.empty() && first[0] != '-' && first != "run" && first != "plan" && first != "dem" &&
-      first != "generate" && first != "calc")
+      first != "generate" && first != "calc" && first != "stats" && first != "zonal")
     throw tessera::UsageError("unknown command '" + first +
-                              "' (expected run, plan, dem, calc or generate)");
+                              "' (expected run, plan, dem, calc, generate, stats or zonal)");
   try {
     app.parse(cli11_args(argc, argv));
   } catch (const CLI::CallForHelp& e) {
@@ -204,6 +283,8 @@ int dispatch(const Environment& env, int argc, char** argv) {
   if (*run) run_job(env, job_path, quiet, report, memory);
   if (*gen) run_generate(env, generate_args);
   if (*plan) show_plan(env, job_path, memory);
+  if (*stats) run_stats(env, stats_args);
+  if (*zonal) run_zonal(env, zonal_args);
   if (*dem) {
     const auto args = dem->remaining();
     if (wants_dem_help(args)) {

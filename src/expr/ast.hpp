@@ -32,11 +32,16 @@ struct Parsed {
   std::vector<InputRef> inputs;
   std::vector<bool> tested;  ///< per input: read by isnodata(), so its nodata does not propagate
   std::vector<int> columns;  ///< per input: the column (from 1) where it is first named
+  std::vector<StatisticCall> statistics;  ///< each call of mean(), std(), percentile()...
+  bool bound = true;  ///< false when statistics were parsed without their values (NaN stands in)
 };
 
 /// Parses an expression over the names of `scope`; throws ParseError
 /// "column N: ...", also where nesting passes kMaxDepth. The tree's depth is at most a few
 /// times kMaxDepth, however long the text.
-Parsed parse_tree(std::string_view text, const NameScope& scope);
+/// With `values`, statistic calls become those numbers (one per call, in order); without, NaN
+/// stands in and Parsed::bound is false when there is any.
+Parsed parse_tree(std::string_view text, const NameScope& scope,
+                  const std::vector<double>* values = nullptr);
 
 }  // namespace tessera::expr

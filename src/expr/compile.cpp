@@ -136,6 +136,8 @@ Program compile(Parsed parsed, std::string text) {
   p.id = next_id++;
   p.inputs = parsed.inputs;
   p.columns = parsed.columns;
+  p.statistics = parsed.statistics;
+  p.bound = parsed.bound;
   number_inputs(p, parsed);
   const Node root = fold(std::move(parsed.root));
   ConstantIndex constants;

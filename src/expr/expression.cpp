@@ -138,6 +138,19 @@ Expression Expression::parse(std::string_view text, const NameScope& scope) {
 
 const std::vector<InputRef>& Expression::inputs() const { return program_->inputs; }
 
+const std::vector<StatisticCall>& Expression::statistics() const { return program_->statistics; }
+
+bool Expression::bound() const { return program_->bound; }
+
+Expression Expression::with_statistics(const std::vector<double>& values,
+                                       const NameScope& scope) const {
+  if (values.size() != program_->statistics.size())
+    throw Error("internal error: " + std::to_string(values.size()) + " values for " +
+                std::to_string(program_->statistics.size()) + " statistics");
+  return Expression(std::make_shared<const Program>(
+      compile(parse_tree(program_->text, scope, &values), program_->text)));
+}
+
 int Expression::column(size_t input) const { return program_->columns.at(input); }
 
 const std::string& Expression::text() const { return program_->text; }

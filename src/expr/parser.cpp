@@ -68,7 +68,8 @@ bool contains(const std::array<std::string_view, N>& list, std::string_view s) {
 
 class Parser {
  public:
-  Parser(std::string_view text, const NameScope& scope) : tokens_(tokenize(text)), scope_(scope) {}
+  Parser(std::string_view text, const NameScope& scope, const std::vector<double>* values)
+      : tokens_(tokenize(text)), scope_(scope), values_(values) {}
 
   Parsed run() {
     out_.root = ternary();
@@ -250,6 +251,7 @@ class Parser {
 
   Node call(const Token& name) {
     if (name.text == "isnodata") return isnodata();
+    if (is_statistic(name.text)) return statistic(name);
     const auto f = find_function(name.text);
     if (!f) fail(name.column, "unknown function '" + name.text + "'");
     std::vector<Node> args = arguments();
@@ -273,6 +275,51 @@ class Parser {
         f.max_args == -1 ? "at least " + std::to_string(f.min_args) : std::to_string(f.min_args);
     fail(name.column, name.text + " takes " + takes + " argument" + (f.min_args > 1 ? "s" : "") +
                           ", not " + std::to_string(count));
+  }
+
+  /// mean(x), std(x), percentile(x, p), and min(x) or max(x) of one bare name: statistics of a
+  /// whole band (min(a, b) stays the per-cell minimum).
+  bool is_statistic(const std::string& name) const {
+    if (name == "mean" || name == "std" || name == "percentile") return true;
+    if (name != "min" && name != "max") return false;
+    size_t after = 2;  // tokens: ( NAME [ N ] )
+    if (is("[", after)) after += 3;
+    return peek(1).kind == Token::Kind::Name && is_input(peek(1).text) && is(")", after);
+  }
+
+  Node statistic(const Token& call) {
+    using K = StatisticCall::Kind;
+    StatisticCall s;
+    s.column = call.column;
+    s.kind = call.text == "mean"  ? K::Mean
+             : call.text == "std" ? K::Std
+             : call.text == "min" ? K::Min
+             : call.text == "max" ? K::Max
+                                  : K::Percentile;
+    expect("(");
+    const Token t = take();
+    if (t.kind != Token::Kind::Name || !is_input(t.text))
+      fail(t.column, call.text + " takes an input or a step (" + known_names() + ")");
+    s.band.name = t.text;
+    if (accept("[")) {
+      s.band.band = band();
+      expect("]");
+    }
+    if (s.kind == K::Percentile) {
+      expect(",");
+      const Token p = take();
+      if (p.kind != Token::Kind::Number || !(p.number >= 0 && p.number <= 100))
+        fail(p.column, "percentile takes a number from 0 to 100 but found " + describe(p));
+      s.percentile = p.number;
+    }
+    expect(")");
+    const size_t k = out_.statistics.size();
+    out_.statistics.push_back(s);
+    if (values_ == nullptr) {
+      out_.bound = false;
+      return number(std::numeric_limits<double>::quiet_NaN());
+    }
+    return number(values_->at(k));
   }
 
   Node isnodata() {
@@ -316,13 +363,15 @@ class Parser {
   size_t pos_ = 0;
   int depth_ = 0;  ///< levels of nesting open, counted by Level
   const NameScope& scope_;
+  const std::vector<double>* values_;
   Parsed out_;
 };
 
 }  // namespace
 
-Parsed parse_tree(std::string_view text, const NameScope& scope) {
-  return Parser(text, scope).run();
+Parsed parse_tree(std::string_view text, const NameScope& scope,
+                  const std::vector<double>* values) {
+  return Parser(text, scope, values).run();
 }
 
 }  // namespace tessera::expr

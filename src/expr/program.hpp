@@ -27,6 +27,8 @@ struct Program {
   std::vector<Instruction> code;
   int result = 0;   ///< the register holding the value when code has run
   uint64_t id = 0;  ///< unique per compiled program: per-thread scratch knows whose it holds
+  std::vector<StatisticCall> statistics;
+  bool bound = true;
 };
 
 /// Folds constant subtrees and flattens the tree into instructions over registers.

@@ -19,11 +19,30 @@ expr::RowCells row_cells(const BandIn& band, int64_t x, int64_t y, int64_t width
   });
 }
 
+StatisticRef::Kind kind_of(expr::StatisticCall::Kind kind) {
+  using E = expr::StatisticCall::Kind;
+  using K = StatisticRef::Kind;
+  switch (kind) {
+    case E::Mean:
+      return K::Mean;
+    case E::Std:
+      return K::Std;
+    case E::Min:
+      return K::Min;
+    case E::Max:
+      return K::Max;
+    case E::Percentile:
+      break;
+  }
+  return K::Percentile;
+}
+
 class CalcOp : public Op {
  public:
-  CalcOp(CalcParams p, expr::Expression e)
+  CalcOp(CalcParams p, expr::Expression e, expr::NameScope names)
       : p_(std::move(p)),
         expr_(std::move(e)),
+        names_(std::move(names)),
         nodata_(p_.nodata.value_or(expr::default_nodata(p_.type))) {}
   int64_t halo() const override { return 0; }
   PixelType output_type() const override { return p_.type; }
@@ -35,13 +54,24 @@ class CalcOp : public Op {
       refs.push_back({inputs[i].name, inputs[i].band, expr_.column(i)});
     return refs;
   }
+  std::vector<StatisticRef> statistics() const override {
+    std::vector<StatisticRef> refs;
+    for (const expr::StatisticCall& s : expr_.statistics())
+      refs.push_back({s.band.name, s.band.band, kind_of(s.kind), s.percentile, s.column});
+    return refs;
+  }
+  std::shared_ptr<const Op> with_statistics(const std::vector<double>& values) const override {
+    return std::make_shared<CalcOp>(p_, expr_.with_statistics(values, names_), names_);
+  }
   void run(const TileIn& in, const TileOut& out) const override {
+    if (!expr_.bound()) throw Error("internal error: calc run before its statistics");
     calc(expr_, in, out.bands.at(0), nodata_);
   }
 
  private:
   CalcParams p_;
   expr::Expression expr_;
+  expr::NameScope names_;
   double nodata_;
 };
 
@@ -81,7 +111,7 @@ std::unique_ptr<Op> make_calc(const Options& options, const expr::NameScope& nam
   CalcParams p = calc_params(options);
   try {
     expr::Expression e = expr::Expression::parse(p.expr, names);
-    return std::make_unique<CalcOp>(std::move(p), std::move(e));
+    return std::make_unique<CalcOp>(std::move(p), std::move(e), names);
   } catch (const expr::ParseError& e) {
     throw OptionError("expr", std::string("option 'expr': ") + e.what(), e.column());
   }

@@ -16,6 +16,10 @@ CellType Op::input_cells(PixelType source) const {
   return narrow_integer ? CellType::Int32 : CellType::Float32;
 }
 
+std::shared_ptr<const Op> Op::with_statistics(const std::vector<double>& /*values*/) const {
+  throw Error("internal error: statistics given to an op that needs none");
+}
+
 const OpEntry* find_op(std::string_view name) {
   for (const auto& entry : registry())
     if (entry.name == name) return &entry;

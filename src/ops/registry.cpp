@@ -9,6 +9,7 @@
 #include "tessera/ops/roughness.hpp"
 #include "tessera/ops/set_type.hpp"
 #include "tessera/ops/slope.hpp"
+#include "tessera/ops/stretch.hpp"
 #include "tessera/ops/tpi.hpp"
 #include "tessera/ops/tri.hpp"
 
@@ -90,6 +91,18 @@ std::vector<OpEntry> make_registry() {
         {"type", "output type: uint8 (default) .. float64"},
         {"nodata", "output nodata value (default: gdal_calc.py's for the type)"}},
        make_reclassify},
+      {"stretch",
+       "linear stretch to Byte (1..255, nodata 0) between two percentiles or the minimum and "
+       "maximum of the whole band (a reduction pass computes them first)",
+       {{"mode", "percentile (default) or minmax"},
+        {"low", "the percentile stretched to 1 (default 2)"},
+        {"high", "the percentile stretched to 255 (default 98)"}},
+       make_stretch},
+      {"normalize",
+       "z-score (value - mean) / std of the whole band (a reduction pass computes them first)",
+       {{"type", "float32 (default) or float64"},
+        {"nodata", "output nodata value (default: gdal_calc.py's for the type)"}},
+       make_normalize},
       {"focal.mean",
        "mean of the valid cells of a square window (Float32); nodata where the centre is nodata",
        {kRadius, kFocalNodata},

@@ -310,7 +310,9 @@ Plan make_plan(const job::JobSpec& job, const std::vector<RasterInfo>& inputs) {
   check_same_grid(job, plan);
   plan.grid = choose_grid(inputs[plan.steps.front().input].size, job.run.tile);
   for (const auto& output : job.outputs) plan.outputs.push_back(detail::plan_output(plan, output));
+  detail::plan_statistics(job, plan);
   plan.passes = plan_passes(plan);
+  detail::add_reduction_pass(plan);
   return plan;
 }
 

@@ -98,6 +98,21 @@ std::string joined(const std::vector<size_t>& items, Text text) {
   return out.empty() ? "none" : out;
 }
 
+/// "statistics of dem (count, min, max, mean, std, percentiles 2, 98), ndvi (...)".
+std::string reduced_text(const Plan& plan) {
+  std::string out;
+  for (const ReducedBand& band : plan.reduced) {
+    out += (out.empty() ? "statistics of " : ", ") + band.label + " (count, min, max, mean, std";
+    if (!band.percentiles.empty()) {
+      out += ", percentiles";
+      for (size_t i = 0; i < band.percentiles.size(); ++i)
+        out += fmt::format("{}{:g}", i == 0 ? " " : ", ", band.percentiles[i]);
+    }
+    out += ")";
+  }
+  return out;
+}
+
 /// "  pass 1 (streaming): steps a, b; writes x.tif" with its reads and phases below.
 std::string passes_text(const Plan& plan) {
   std::string out;
@@ -109,6 +124,7 @@ std::string passes_text(const Plan& plan) {
     if (!pass.reads_passes.empty())
       out += "; reads the results of pass " +
              joined(pass.reads_passes, [](size_t r) { return std::to_string(r + 1); });
+    if (pass.kind == PassKind::Reduction) out += "; " + reduced_text(plan);
     out += "\n";
     for (size_t k = 0; k < pass.phases.size(); ++k)
       out += fmt::format("    phase {} ({}): {}\n", k + 1,

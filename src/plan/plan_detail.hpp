@@ -34,4 +34,12 @@ void check_outputs(const job::JobSpec& job);
 /// tessera::Error at the output's position when its steps disagree on pixel type or nodata.
 PlannedOutput plan_output(const Plan& plan, const job::OutputFileSpec& output);
 
+/// Resolves the statistics each step's op needs into plan.reduced and PlannedStep::statistics;
+/// throws tessera::Error at the step's place for a band that does not exist or that would need a
+/// second reduction pass (the statistics of a step that needs statistics itself).
+void plan_statistics(const job::JobSpec& job, Plan& plan);
+/// Puts the reduction pass first when plan.reduced is not empty: it computes the steps the
+/// reduced bands need; the later passes read its results.
+void add_reduction_pass(Plan& plan);
+
 }  // namespace tessera::plan::detail

@@ -11,6 +11,7 @@
 #include "output_checks.hpp"
 #include "pass.hpp"
 #include "progress.hpp"
+#include "reduction.hpp"
 #include "sinks.hpp"
 #include "stopwatch.hpp"
 #include "tessera/core/error.hpp"
@@ -84,19 +85,26 @@ void check_memory(const plan::Plan& plan, const RunOptions& options) {
       size_text(needed), threads, size_text(budget.bytes), budget.source));
 }
 
-/// The plan's passes in order. Streaming passes are all a job's ops need today; the others are
-/// planned (plan::Pass) but have no executor yet, so a plan holding one is refused before any
-/// output is made.
+/// The plan's passes in order: a reduction pass gives the steps that need statistics their
+/// numbers (reduce_plan, with_statistics) before the streaming pass runs them. Tile-graph passes
+/// are planned (plan::Pass) but have no executor yet, so a plan holding one is refused before
+/// any output is made.
 void execute(const plan::Plan& plan, const RunOptions& options) {
   par::agreed([&] { check_memory(plan, options); });
   for (const plan::Pass& pass : plan.passes)
-    if (pass.kind != plan::PassKind::Streaming)
+    if (pass.kind == plan::PassKind::TileGraph)
       throw Error(fmt::format("internal error: {} passes are planned but not run yet",
                               plan::name_of(pass.kind)));
-  for (const plan::Pass& pass : plan.passes) {
-    Sinks sinks = output_sinks(specs_of(plan, pass.outputs), one_node(options));
+  plan::Plan bound = plan;
+  for (size_t p = 0; p < plan.passes.size(); ++p) {
+    const plan::Pass& pass = bound.passes[p];
+    if (pass.kind == plan::PassKind::Reduction) {
+      bound = with_statistics(bound, reduce_plan(bound, pass, options));
+      continue;
+    }
+    Sinks sinks = output_sinks(specs_of(bound, pass.outputs), one_node(options));
     run_streaming(
-        plan.grid, options, [&] { return plan_tiles(plan, pass); }, sinks);
+        bound.grid, options, [&] { return plan_tiles(bound, pass); }, sinks);
   }
 }
 

@@ -19,6 +19,9 @@ Tasks (gdaldem's and gdal_calc.py's defaults):
                   -co ZSTD_LEVEL=9 (9 is GDAL's default ZSTD level; every tool writes the same)
   ndvi            gdal_calc.py -A nir -B red --calc="(A.astype(float)-B)/(A.astype(float)+B)"
                   --type=Float32 (nodata where either input is 65535)
+  stats           gdalinfo -stats -hist DEM (exact statistics and GDAL's default histogram; the
+                  .aux.xml of an earlier run removed first, as gdalinfo would reuse it) against
+                  tessera stats --hist --no-aux --json OUT (exact too); no Python peers
 Tools:
   tessera-1x1, tessera-1x2, tessera-2x1   tessera dem / tessera calc under
                   `mpirun -n RANKS --bind-to none` with OMP_NUM_THREADS=THREADS; its peak RSS per
@@ -53,7 +56,8 @@ sys.path.insert(0, HERE)
 from suite_output import write_json, write_png  # noqa: E402  (tests/bench/suite_output.py)
 from suite_report import print_report, summarise, targets  # noqa: E402
 from suite_tools import (ALL_TOOLS, BASE_TOOLS, PYTHON_PEERS, REFERENCE, TASKS, TOOLS, Inputs,  # noqa: E402
-                         compare, copy_floor, run_order, startup_seconds, time_tool, tool_label, warm)
+                         compare, copy_floor, run_order, startup_seconds, time_tool, tool_label, tools_of,
+                         warm)
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
@@ -128,7 +132,7 @@ def tools_for(args, size, task):
     if size != args.sizes[-1]:
         return [REFERENCE]
     skip = PYTHON_PEERS if task == "hillshade-zstd" and not args.peers_zstd else ()
-    return [t for t in args.tools if t not in skip]
+    return [t for t in tools_of(task, args.tools) if t not in skip]
 
 
 def run_task(args, work, m, size, files, task, tools, run, keep):

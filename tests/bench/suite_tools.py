@@ -12,7 +12,7 @@ import inputs  # tests/bench/inputs.py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-TASKS = ("hillshade", "slope", "hillshade-zstd", "ndvi")
+TASKS = ("hillshade", "slope", "hillshade-zstd", "ndvi", "stats")
 TESSERA_CONFIGS = {"tessera-1x1": (1, 1), "tessera-1x2": (1, 2), "tessera-2x1": (2, 1)}
 TOOLS = ("tessera-1x1", "tessera-1x2", "tessera-2x1", "gdal", "numpy", "rasterio", "dask")
 PYTHON_PEERS = ("numpy", "rasterio", "dask")
@@ -21,6 +21,8 @@ PYTHON_PEERS = ("numpy", "rasterio", "dask")
 BASE_TOOLS = {"base-1x1": "tessera-1x1", "base-2x1": "tessera-2x1"}
 ALL_TOOLS = ("tessera-1x1", "base-1x1", "tessera-1x2", "tessera-2x1", "base-2x1") + TOOLS[3:]
 REFERENCE = "tessera-2x1"
+# The tasks whose peers are GDAL's tool alone: the Python peers write rasters, stats writes none.
+GDAL_ONLY_TASKS = ("stats",)
 ZSTD_LEVEL = 9
 ZSTD_CO = ["-co", "TILED=YES", "-co", "COMPRESS=ZSTD", "-co", "PREDICTOR=2", "-co", f"ZSTD_LEVEL={ZSTD_LEVEL}"]
 NDVI_EXPR = "(A.astype(float)-B)/(A.astype(float)+B)"
@@ -31,10 +33,15 @@ def mpi_env(threads=1):
     return dict(os.environ, OMP_NUM_THREADS=str(threads), **inputs.MPI_ENV)
 
 
+def tools_of(task, tools=ALL_TOOLS):
+    """The tools among `tools` that run `task`."""
+    return [t for t in tools if not (task in GDAL_ONLY_TASKS and t in PYTHON_PEERS)]
+
+
 def tool_label(tool, task):
-    """The name a tool is shown by on `task` (gdal is gdaldem or gdal_calc.py)."""
+    """The name a tool is shown by on `task` (gdal is gdaldem, gdal_calc.py or gdalinfo)."""
     if tool == "gdal":
-        return "gdal_calc.py" if task == "ndvi" else "gdaldem"
+        return {"ndvi": "gdal_calc.py", "stats": "gdalinfo -stats"}.get(task, "gdaldem")
     return {"rasterio": "rasterio+futures", "dask": "dask map_overlap" if task != "ndvi" else "dask.array",
             "numpy": "numpy whole array"}.get(tool, tool.replace("-", " "))
 
@@ -76,6 +83,8 @@ def tessera_command(args, tool, task, files, out, report):
     if task == "ndvi":
         cmd = launch + ["calc", "-A", files[0], "-B", files[1], f"--calc={NDVI_EXPR}", "--type=Float32",
                         "--outfile", out]
+    elif task == "stats":
+        cmd = launch + ["stats", "--hist", "--no-aux", "-q", "--json", out, "--report", report, files[0]]
     else:
         mode = "slope" if task == "slope" else "hillshade"
         cmd = launch + ["dem", mode, files[0], out, "-q", "--report", report]
@@ -85,6 +94,8 @@ def tessera_command(args, tool, task, files, out, report):
 
 def peer_command(tool, task, files, out):
     """The command line of one peer run (gdaldem, gdal_calc.py or tests/bench/peers.py)."""
+    if tool == "gdal" and task == "stats":
+        return ["gdalinfo", "-stats", "-hist", files[0]]
     if tool == "gdal" and task == "ndvi":
         gdal_calc = shutil.which("gdal_calc.py") or "/usr/bin/gdal_calc.py"
         return [sys.executable, gdal_calc, "-A", files[0], "-B", files[1], f"--calc={NDVI_EXPR}",
@@ -115,9 +126,12 @@ def summary_rss(stdout):
 def time_tool(args, work, tool, task, files):
     """One timed run after a sync, output deleted first: (wall s, peak RSS MB per process, output,
     tessera's encode thread-seconds summed over its ranks when its --report gives them)."""
-    out = os.path.join(work, f"{task}.{tool}.tif")
+    ext = "tif" if task != "stats" else "json" if mpi_config(tool) else "aux.xml"
+    out = os.path.join(work, f"{task}.{tool}.{ext}")
     report = os.path.join(work, "report.json")
-    for path in (out, report):
+    # gdalinfo -stats reuses the statistics of an earlier run's .aux.xml: none may be there.
+    aux = files[0] + ".aux.xml"
+    for path in (out, report, aux):
         if os.path.exists(path):
             os.remove(path)
     os.sync()
@@ -131,6 +145,8 @@ def time_tool(args, work, tool, task, files):
     rss_file = os.path.join(work, "rss")
     cmd = ["/usr/bin/time", "-f", "%M", "-o", rss_file] + peer_command(tool, task, files, out)
     wall, _ = run_checked(cmd, dict(os.environ), args.timeout)
+    if task == "stats":
+        shutil.move(aux, out)  # what gdalinfo -stats -hist computed, for compare()
     return wall, [int(open(rss_file).read().split()[-1]) / 1024], out, None
 
 
@@ -170,9 +186,35 @@ def startup_seconds(args):
     return wall
 
 
+def compare_stats(aux_xml, reference_json):
+    """How far gdalinfo's .aux.xml is from tessera stats' JSON: the largest difference of
+    minimum, maximum, mean, standard deviation, the histogram's range and its counts."""
+    import xml.etree.ElementTree as ET
+
+    ref = json.load(open(reference_json))
+    band = ET.parse(aux_xml).getroot().find("PAMRasterBand")
+    items = {m.get("key"): float(m.text) for m in band.iter("MDI")}
+    item = band.find("Histograms/HistItem")
+    counts = [int(c) for c in item.find("HistCounts").text.split("|")]
+    pairs = [(items["STATISTICS_MINIMUM"], ref["minimum"]), (items["STATISTICS_MAXIMUM"], ref["maximum"]),
+             (items["STATISTICS_MEAN"], ref["mean"]), (items["STATISTICS_STDDEV"], ref["stddev"]),
+             (float(item.find("HistMin").text), ref["histogram"]["min"]),
+             (float(item.find("HistMax").text), ref["histogram"]["max"])]
+    if len(counts) != len(ref["histogram"]["counts"]):
+        return {"error": "bucket counts differ"}
+    pairs += list(zip(counts, ref["histogram"]["counts"]))
+    return {"max_abs_diff": max(abs(a - b) for a, b in pairs), "nodata_in_one_only": 0,
+            "type": "statistics", "same_type": True}
+
+
 def compare(path, reference):
     """How far `path`'s cells are from `reference`'s: the largest difference over cells valid in
-    both, and the cells that are nodata in one only. Read in strips of rows."""
+    both, and the cells that are nodata in one only. Read in strips of rows. For statistics
+    (JSON references), compare_stats()."""
+    if path.endswith(".aux.xml"):
+        return compare_stats(path, reference)
+    if path.endswith(".json"):
+        return compare_json(path, reference)
     import numpy as np
     from osgeo import gdal
 
@@ -195,6 +237,15 @@ def compare(path, reference):
     return {"max_abs_diff": worst, "nodata_in_one_only": one_only,
             "type": gdal.GetDataTypeName(band_a.DataType),
             "same_type": band_a.DataType == band_b.DataType}
+
+
+def compare_json(path, reference):
+    """Two runs of tessera stats: the largest difference of their numbers and counts."""
+    a, b = json.load(open(path)), json.load(open(reference))
+    keys = ("minimum", "maximum", "mean", "stddev", "valid_count", "nodata_count")
+    pairs = [(a[k], b[k]) for k in keys] + list(zip(a["histogram"]["counts"], b["histogram"]["counts"]))
+    return {"max_abs_diff": max(abs(x - y) for x, y in pairs), "nodata_in_one_only": 0,
+            "type": "statistics", "same_type": True}
 
 
 def valid(cells, nodata):

@@ -156,6 +156,64 @@ def make_cases(args, work):
     ]
 
 
+def stats_cases(args, work):
+    """tessera stats: bad flags and bad rasters; no JSON and no .aux.xml may appear."""
+    dem = os.path.abspath(os.path.join(args.data, "chiprofiler_dem.tif"))  # job files name it
+    folder = os.path.join(work, "stats")
+    os.makedirs(folder)
+    out = os.path.join(folder, "stats.json")
+    cut = os.path.join(folder, "cut_strips.tif")
+    systest.gdal.Translate(cut, dem, creationOptions=["TILED=YES", "BLOCKXSIZE=64", "BLOCKYSIZE=64"])
+    os.truncate(cut, os.path.getsize(cut) // 2)
+    text = os.path.join(folder, "notaraster.tif")
+    with open(text, "w") as f:
+        f.write("this is a text file, not a GeoTIFF\n" * 20)
+    json_words = ["--json", out]
+    tif = os.path.join(folder, "stretched.tif")
+
+    def job(name, lines, more=""):
+        path = os.path.join(folder, name + ".toml")
+        with open(path, "w") as f:
+            f.write(one_step_job(dem, tif, "s", lines, more))
+        return path
+
+    low = job("low", 'op = "stretch"\nin = "dem"\nlow = 120')
+    pct = job("pct", 'op = "calc"\nexpr = "dem > percentile(dem, 101)"')
+    twice = job("twice", 'op = "stretch"\nin = "dem"',
+                '\n[[step]]\nid = "again"\nop = "calc"\nexpr = "s - mean(s)"\n\n'
+                '[[output]]\nfrom = ["again"]\npath = "again.tif"\n')
+    typed = job("typed", 'op = "normalize"\nin = "dem"\ntype = "int16"')
+    band = job("band", 'op = "calc"\nexpr = "dem - mean(dem[2])"')
+    return [
+        Case("job: stretch low = 120", ["run", low], 1,
+             r"low\.toml:\d+:\d+: step 's': option 'low': 120 is not a percentile", tif),
+        Case("job: percentile(dem, 101)", ["run", pct], 1,
+             r"pct\.toml:\d+:\d+: .*percentile takes a number from 0 to 100", tif),
+        Case("job: statistics of a stretched step", ["run", twice], 1,
+             r"twice\.toml:\d+:\d+: step 'again': statistics of step 's', which needs statistics "
+             r"itself", tif),
+        Case("job: normalize to int16", ["run", typed], 1,
+             r"typed\.toml:\d+:\d+: step 's': option 'type': expected float32 or float64", tif),
+        Case("job: mean of a band the file lacks", ["run", band], 1,
+             r"band\.toml:\d+:\d+: step 's': dem\[2\]: band 2 does not exist", tif),
+        Case("stats: percentile 101", ["stats", "--percentiles", "2,101"] + json_words + [dem], 1,
+             r"stats: --percentiles: 101 is not between 0 and 100", out),
+        Case("stats: percentile -1", ["stats", "--percentiles=-1"] + json_words + [dem], 1,
+             r"stats: --percentiles: -1 is not between 0 and 100", out),
+        Case("stats: no band 3", ["stats", "-b", "3"] + json_words + [dem], 1,
+             r"chiprofiler_dem\.tif: no band 3", out),
+        Case("stats: --buckets without --range", ["stats", "--buckets", "10"] + json_words + [dem], 2,
+             r"stats: --buckets and --range go together", out),
+        Case("stats: empty range", ["stats", "--buckets", "10", "--range", "5", "5"] + json_words + [dem],
+             1, r"stats: --range: 5 5 is not a range", out),
+        Case("stats: not a raster", ["stats", "--hist"] + json_words + [text], 1, r"notaraster\.tif", out),
+        Case("stats: tiled GeoTIFF cut in half", ["stats", "--hist"] + json_words + [cut], 1,
+             r"cut_strips\.tif", out),
+        Case("stats: --json naming the input", ["stats", "--json", cut, cut], 1,
+             r"stats: .*cut_strips\.tif is the input", cut, kept=True),
+    ]
+
+
 def write_job(path, dem, out, more_out=None):
     """A slope job of `dem` written to `out` (and to `more_out` too when given)."""
     more = f'\n[[output]]\nfrom = ["s"]\npath = "{more_out}"\n' if more_out else ""
@@ -322,7 +380,7 @@ def main():
                               lambda p: p.set_defaults(timeout=60.0))
     failures = []
     with tempfile.TemporaryDirectory(prefix="tessera-bad-") as work:
-        cases = make_cases(args, work) + output_path_cases(args, work)
+        cases = make_cases(args, work) + output_path_cases(args, work) + stats_cases(args, work)
         full = mount_full_disk(work)
         if full:
             cases += full_disk_cases(args, full)

@@ -35,6 +35,17 @@ struct InputRef {
   bool operator==(const InputRef&) const = default;
 };
 
+/// A statistic of a whole band that an expression names: mean(dem), std(dem), min(dem),
+/// max(dem) (one argument; min(a, b) is the per-cell minimum), percentile(ndvi, 90). Its value
+/// comes from a reduction pass before the expression runs (Expression::with_statistics).
+struct StatisticCall {
+  enum class Kind { Mean, Std, Min, Max, Percentile };
+  InputRef band;
+  Kind kind = Kind::Mean;
+  double percentile = 0;  ///< Percentile: from 0 to 100
+  int column = 0;         ///< where the call starts in the text, from 1
+};
+
 /// A read-only row of cells of any pixel type the engine holds.
 using RowCells =
     std::variant<std::span<const uint8_t>, std::span<const uint16_t>, std::span<const int16_t>,
@@ -77,6 +88,14 @@ class Expression {
 
   /// The text parse() was given.
   const std::string& text() const;
+
+  /// The statistics of whole bands the text names, in the order it names them (each call once).
+  const std::vector<StatisticCall>& statistics() const;
+  /// Whether the statistics have their values (or the text names none).
+  bool bound() const;
+  /// The same expression with `values` (one per statistics(), in order) in place of the calls;
+  /// `scope` must hold the names the text reads.
+  Expression with_statistics(const std::vector<double>& values, const NameScope& scope) const;
 
   /// Evaluates `out.size()` cells: inputs[i] holds the cells of inputs()[i], each as many as `out`.
   /// Thread-safe: threads may evaluate different rows of one Expression at once (scratch space is

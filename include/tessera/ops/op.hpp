@@ -58,6 +58,18 @@ struct TileIn {
   std::vector<BandIn> bands;  ///< for ops of named inputs: one per band_inputs(), in that order
 };
 
+/// A number an op needs of a whole band before its tiles run (a percentile stretch's bounds, a
+/// normalisation's mean): the plan adds a reduction pass that computes it. `name` is a job input's
+/// name or a step's id, as BandRef's; empty for the band the step's `in` gives.
+struct StatisticRef {
+  enum class Kind { Mean, Std, Min, Max, Percentile };
+  std::string name;
+  std::optional<int> band;
+  Kind kind = Kind::Mean;
+  double percentile = 0;  ///< Percentile: from 0 to 100
+  int column = 0;         ///< where the op's text (calc's expr) names it, from 1; 0 if unknown
+};
+
 /// The output of one tile: one view per output band, each owned.width x owned.height cells of
 /// output_type() (a kernel takes its typed view with as<T>()).
 struct TileOut {
@@ -79,6 +91,11 @@ class Op {
   virtual std::vector<BandRef> band_inputs() const { return {}; }
   /// The kind of pass its step needs; the planner groups steps into passes by it.
   virtual PassKind pass_kind() const { return PassKind::Streaming; }
+  /// The statistics of whole bands it needs before its tiles run; empty for most ops.
+  virtual std::vector<StatisticRef> statistics() const { return {}; }
+  /// The same op with the values of statistics(), in that order; run() of an op that needs
+  /// statistics throws until they are given. Throws tessera::Error for an op that needs none.
+  virtual std::shared_ptr<const Op> with_statistics(const std::vector<double>& values) const;
   virtual void run(const TileIn& in, const TileOut& out) const = 0;
 };
 

@@ -35,6 +35,18 @@ struct BandSource {
   friend bool operator==(const BandSource&, const BandSource&) = default;
 };
 
+/// A band whose statistics a reduction pass computes before the streaming pass: a band of an
+/// input (read from its file) or an earlier step's one band (computed in the reduction pass).
+struct ReducedBand {
+  BandSource::Kind kind = BandSource::Kind::Input;
+  size_t index = 0;  ///< Input: index into Plan::inputs; Step: into Plan::steps
+  int band = 1;      ///< Input: the band of the input's file
+  PixelType type = PixelType::Float32;
+  std::optional<double> nodata;
+  std::vector<double> percentiles;  ///< every percentile steps ask of it, each once, sorted
+  std::string label;                ///< "dem", "dem[2]" or a step id, for `tessera plan`
+};
+
 struct PlannedStep {
   std::string id;
   std::string op;
@@ -56,6 +68,8 @@ struct PlannedStep {
   /// Cells beyond the tile the step computes on each side, so that the steps reading it have
   /// their halo: the largest margin + op halo of its readers (0 when no step reads it).
   int64_t margin = 0;
+  /// For each of its op's statistics(), in order: index into Plan::reduced of the band.
+  std::vector<size_t> statistics;
 
   /// Whether it reads TileIn::cells of an input: an op of one input whose `in` is an input.
   bool reads_input_cells() const { return reads.empty() && !source; }
@@ -73,6 +87,9 @@ struct Plan {
   std::unordered_map<std::string, size_t> step_index;  ///< steps[step_index[id]].id == id
   std::vector<PlannedBand> bands;  ///< every band steps of named inputs read, each once
   std::vector<PlannedOutput> outputs;
+  /// The bands the reduction pass computes statistics of (empty when no step needs any); the
+  /// plan's first pass is then that reduction pass, and the streaming pass reads its results.
+  std::vector<ReducedBand> reduced;
   TileGrid grid;
   int64_t halo = 0;  ///< the largest halo any tile read needs
   /// The passes over the tiles, in the order they run (group_passes); every step is in at least

@@ -34,7 +34,7 @@ TEST(ParseErrors, NameTheColumn) {
       {"np.A", "column 4: unknown name 'A' (inputs: A, B)"},
       {"foo(A)", "column 1: unknown function 'foo'"},
       {"1 + where(A, B)", "column 5: where takes 3 arguments, not 2"},
-      {"min(A)", "column 1: min takes at least 2 arguments, not 1"},
+      {"min(A + 1)", "column 1: min takes at least 2 arguments, not 1"},
       {"sqrt()", "column 1: sqrt takes 1 argument, not 0"},
       {"A[0]", "column 3: bands count from 1"},
       {"A[1.5]", "column 3: expected a band number but found number 1.5"},

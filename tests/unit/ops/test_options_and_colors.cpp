@@ -26,7 +26,8 @@ TEST(Registry, ListsGdaldemsModesAndCalcInOneExplicitList) {
   for (const auto& e : registry()) names.emplace_back(e.name);
   EXPECT_EQ(names, (std::vector<std::string>{"hillshade", "slope", "aspect", "color-relief", "TRI",
                                              "TPI", "roughness", "calc", "set-type", "reclassify",
-                                             "focal.mean", "focal.sum", "focal.min", "focal.max"}));
+                                             "stretch", "normalize", "focal.mean", "focal.sum",
+                                             "focal.min", "focal.max"}));
   EXPECT_THROW(make_op("shade-me", {}), Error);
 }
 

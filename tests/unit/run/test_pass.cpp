@@ -242,15 +242,15 @@ TEST(StreamingPass, AFailedCommitStopsEveryRankAndLeavesNothing) {
                                 "injected failure in commit of " + specs[0].path);
 }
 
-/// A pass kind the plan can express but no executor runs yet is refused before any output is
-/// made, on every rank.
+/// A pass kind the plan can express but no executor runs yet (tile-graph) is refused before any
+/// output is made, on every rank.
 TEST(Execute, RefusesAPassItCannotRunBeforeMakingAnything) {
   SharedDir dir;
   GenerateSpec generate;
   generate.path = dir.file("terrain.tif");
   generate.size = {40, 40};
   plan::Plan plan = generate_plan(generate);
-  for (const plan::PassKind kind : {plan::PassKind::Reduction, plan::PassKind::TileGraph}) {
+  for (const plan::PassKind kind : {plan::PassKind::TileGraph}) {
     plan.passes = {
         {plan::PassKind::Streaming, {}, {0}, {}, plan::phases_of(plan::PassKind::Streaming)},
         {kind, {}, {}, {0}, plan::phases_of(kind)}};

@@ -1,0 +1,441 @@
+// The sweeps' per-cell loops (one instance per pixel type), their merges, and the arithmetic
+// that turns merged counts and sums into gdalinfo's numbers and numpy's percentiles.
+#include "tessera/stats/band_stats.hpp"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <type_traits>
+
+#include "tessera/core/error.hpp"
+
+namespace tessera::stats {
+
+namespace {
+
+/// The cell's order key: an unsigned integer of the type's width whose order is the values'.
+template <class T>
+uint64_t key_of(T v) {
+  if constexpr (std::is_same_v<T, float>) {
+    const auto bits = std::bit_cast<uint32_t>(v);
+    return (bits >> 31) != 0 ? uint32_t(~bits) : uint32_t(bits | 0x80000000u);
+  } else if constexpr (std::is_same_v<T, double>) {
+    const auto bits = std::bit_cast<uint64_t>(v);
+    return (bits >> 63) != 0 ? ~bits : bits | (uint64_t{1} << 63);
+  } else if constexpr (std::is_signed_v<T>) {
+    using U = std::make_unsigned_t<T>;
+    return static_cast<U>(static_cast<U>(v) ^ (U{1} << (8 * sizeof(T) - 1)));
+  } else {
+    return v;
+  }
+}
+
+template <class T>
+T value_of(uint64_t key) {
+  if constexpr (std::is_same_v<T, float>) {
+    const auto k = static_cast<uint32_t>(key);
+    return std::bit_cast<float>((k >> 31) != 0 ? (k & 0x7fffffffu) : ~k);
+  } else if constexpr (std::is_same_v<T, double>) {
+    return std::bit_cast<double>((key >> 63) != 0 ? (key & ~(uint64_t{1} << 63)) : ~key);
+  } else if constexpr (std::is_signed_v<T>) {
+    using U = std::make_unsigned_t<T>;
+    return static_cast<T>(static_cast<U>(static_cast<U>(key) ^ (U{1} << (8 * sizeof(T) - 1))));
+  } else {
+    return static_cast<T>(key);
+  }
+}
+
+double value_of_key(PixelType type, uint64_t key) {
+  return visit(type, [&]<class T>(std::type_identity<T>) { return double(value_of<T>(key)); });
+}
+
+/// Tells nodata cells: NaN always (floats), and cells equal to the nodata value, compared in the
+/// band's own type as GDAL compares them (a nodata value the type cannot hold marks no cell).
+template <class T>
+class NodataTest {
+ public:
+  explicit NodataTest(std::optional<double> nodata) {
+    if (!nodata) return;
+    if constexpr (std::is_floating_point_v<T>) {
+      nan_ = std::isnan(*nodata);
+      value_ = static_cast<T>(*nodata);
+      has_ = !nan_;
+    } else {
+      const double v = *nodata;
+      has_ = v == std::floor(v) && v >= double(std::numeric_limits<T>::min()) &&
+             v <= double(std::numeric_limits<T>::max());
+      if (has_) value_ = static_cast<T>(v);
+    }
+  }
+  bool operator()(T v) const {
+    if constexpr (std::is_floating_point_v<T>) {
+      if (std::isnan(v)) return true;
+    }
+    return has_ && v == value_;
+  }
+
+ private:
+  bool has_ = false;
+  bool nan_ = false;
+  T value_{};
+};
+
+template <class T>
+const T* row_of(const CellBlock& block, int64_t y) {
+  return reinterpret_cast<const T*>(block.cells) + y * block.stride;
+}
+
+void add_bytes(std::vector<std::byte>& out, const void* data, size_t size) {
+  const auto* bytes = static_cast<const std::byte*>(data);
+  out.insert(out.end(), bytes, bytes + size);
+}
+
+/// Reads the next `size` bytes of `in` into `data`, advancing it.
+void take_bytes(std::span<const std::byte>& in, void* data, size_t size) {
+  if (in.size() < size) throw Error("internal error: partial statistics cut short");
+  std::memcpy(data, in.data(), size);
+  in = in.subspan(size);
+}
+
+void add_counts(std::vector<int64_t>& into, const std::vector<int64_t>& from) {
+  for (size_t i = 0; i < into.size(); ++i) into[i] += from[i];
+}
+
+/// Float32 cells' exact sums, gathered per tile in 64-bit bins per exponent before they go to
+/// the 128-bit ones: a Float32 is m * 2^(e - 150) with m below 2^24, so a bin of m takes 2^39
+/// cells; m^2 is split as (hi * 2^12 + lo)^2 into three sums of products below 2^25 each.
+class Float32Bins {
+ public:
+  void add(float v) {
+    const auto bits = std::bit_cast<uint32_t>(v);
+    const uint32_t e = (bits >> 23) & 0xff;
+    const auto m = static_cast<int64_t>((bits & 0x7fffff) | (e != 0 ? 0x800000u : 0u));
+    sum_[e] += (bits >> 31) != 0 ? -m : m;
+    const int64_t hi = m >> 12;
+    const int64_t lo = m & 0xfff;
+    high_[e] += hi * hi;
+    middle_[e] += hi * lo;
+    low_[e] += lo * lo;
+  }
+  /// Adds the bins to `moments`; as a double, a Float32 of biased exponent e is m * 2^(k - 1074)
+  /// with k = max(e, 1) + 924.
+  void flush_into(ExactMoments& moments) {
+    for (int e = 0; e < 256; ++e) {
+      const auto i = static_cast<size_t>(e);
+      if (sum_[i] == 0 && high_[i] == 0 && middle_[i] == 0 && low_[i] == 0) continue;
+      const int k = std::max(e, 1) + 924;
+      moments.add_sum_bin(k, sum_[i]);
+      moments.add_square_bin(2 * k + 24, static_cast<UInt128>(high_[i]));
+      moments.add_square_bin(2 * k + 13, static_cast<UInt128>(middle_[i]));  // 2 * hi * lo * 2^12
+      moments.add_square_bin(2 * k, static_cast<UInt128>(low_[i]));
+    }
+    *this = Float32Bins();
+  }
+
+ private:
+  std::array<int64_t, 256> sum_{};
+  std::array<int64_t, 256> high_{};
+  std::array<int64_t, 256> middle_{};
+  std::array<int64_t, 256> low_{};
+};
+
+/// GDAL's bucket of a valid cell, as bucket_of() computes it, with the scale computed once.
+class BucketIndex {
+ public:
+  explicit BucketIndex(const Buckets& b)
+      : min_(b.min), scale_(b.count / (b.max - b.min)), last_(b.count - 1) {}
+  size_t operator()(double value) const {
+    const double index = (value - min_) * scale_;
+    if (!(index >= 0)) return 0;
+    // floor() of a non-negative number below 2^63 is its truncation.
+    if (index >= static_cast<double>(last_)) return static_cast<size_t>(last_);
+    return static_cast<size_t>(static_cast<int64_t>(index));
+  }
+
+ private:
+  double min_;
+  double scale_;
+  int64_t last_;
+};
+
+}  // namespace
+
+int key_bits(PixelType type) { return 8 * static_cast<int>(size_of(type)); }
+int digit_bits(PixelType type) { return std::min(16, key_bits(type)); }
+
+FirstSweep::FirstSweep(BandKind kind, bool digits)
+    : kind_(kind),
+      count_digits_(digits || key_bits(kind.type) <= 16),
+      min_(std::numeric_limits<double>::infinity()),
+      max_(-std::numeric_limits<double>::infinity()),
+      digits_(size_t{1} << digit_bits(kind.type), 0) {}
+
+void FirstSweep::add(const CellBlock& block) {
+  visit(kind_.type, [&]<class T>(std::type_identity<T>) {
+    const NodataTest<T> is_nodata(kind_.nodata);
+    const int shift = key_bits(kind_.type) - digit_bits(kind_.type);
+    constexpr bool small = sizeof(T) <= 2;  // sums come from the histogram
+    T lo = std::numeric_limits<T>::max();
+    T hi = std::numeric_limits<T>::lowest();
+    int64_t valid = 0;
+    Float32Bins float_bins;
+    int64_t unflushed = 0;
+    for (int64_t y = 0; y < block.height; ++y) {
+      const T* row = row_of<T>(block, y);
+      for (int64_t x = 0; x < block.width; ++x) {
+        const T v = row[x];
+        if (is_nodata(v)) continue;
+        ++valid;
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+        if (count_digits_) ++digits_[key_of(v) >> shift];
+        if constexpr (std::is_same_v<T, float>) {
+          float_bins.add(v);
+        } else if constexpr (std::is_floating_point_v<T>) {
+          moments_.add(static_cast<double>(v));
+        } else if constexpr (!small) {
+          moments_.add_integer(v, 1);
+        }
+      }
+      // A bin of 64 bits takes 2^39 mantissas: flush well before, every 2^24 cells or so.
+      unflushed += block.width;
+      if (std::is_same_v<T, float> && (unflushed >= (int64_t{1} << 24) || y + 1 == block.height)) {
+        float_bins.flush_into(moments_);
+        unflushed = 0;
+      }
+    }
+    valid_ += valid;
+    nodata_ += block.width * block.height - valid;
+    if (valid > 0) {
+      min_ = std::min(min_, double(lo));
+      max_ = std::max(max_, double(hi));
+    }
+  });
+}
+
+void FirstSweep::merge(const FirstSweep& other) {
+  valid_ += other.valid_;
+  nodata_ += other.nodata_;
+  min_ = std::min(min_, other.min_);
+  max_ = std::max(max_, other.max_);
+  moments_.merge(other.moments_);
+  add_counts(digits_, other.digits_);
+}
+
+std::vector<std::byte> FirstSweep::to_bytes() const {
+  std::vector<std::byte> out;
+  add_bytes(out, &valid_, sizeof valid_);
+  add_bytes(out, &nodata_, sizeof nodata_);
+  add_bytes(out, &min_, sizeof min_);
+  add_bytes(out, &max_, sizeof max_);
+  add_bytes(out, digits_.data(), digits_.size() * sizeof(int64_t));
+  const auto moments = moments_.to_bytes();
+  out.insert(out.end(), moments.begin(), moments.end());
+  return out;
+}
+
+void FirstSweep::merge_bytes(std::span<const std::byte> bytes) {
+  FirstSweep other(kind_);
+  take_bytes(bytes, &other.valid_, sizeof other.valid_);
+  take_bytes(bytes, &other.nodata_, sizeof other.nodata_);
+  take_bytes(bytes, &other.min_, sizeof other.min_);
+  take_bytes(bytes, &other.max_, sizeof other.max_);
+  take_bytes(bytes, other.digits_.data(), other.digits_.size() * sizeof(int64_t));
+  other.moments_ = ExactMoments::from_bytes(bytes);
+  merge(other);
+}
+
+ExactMoments FirstSweep::moments() const {
+  if (key_bits(kind_.type) > 16) return moments_;
+  ExactMoments m;
+  for (size_t key = 0; key < digits_.size(); ++key)
+    if (digits_[key] != 0)
+      m.add_integer(static_cast<int64_t>(value_of_key(kind_.type, key)), digits_[key]);
+  return m;
+}
+
+Summary summarize(const FirstSweep& sweep) {
+  Summary s;
+  s.valid = sweep.valid();
+  s.nodata = sweep.nodata();
+  if (s.valid == 0) {
+    s.minimum = s.maximum = s.mean = s.stddev = std::numeric_limits<double>::quiet_NaN();
+    return s;
+  }
+  s.minimum = sweep.minimum();
+  s.maximum = sweep.maximum();
+  const ExactMoments m = sweep.moments();
+  const BigInt sum = m.sum();
+  const auto n = static_cast<uint64_t>(s.valid);
+  s.mean = sum.to_double(ExactMoments::sum_unit) / static_cast<double>(n);
+  BigInt spread = m.sum_of_squares().times(n);  // n * sum of squares - sum^2, exactly
+  spread.subtract(sum.squared());
+  const double variance = spread.to_double(ExactMoments::square_unit) /
+                          (static_cast<double>(n) * static_cast<double>(n));
+  s.stddev = std::sqrt(std::max(0.0, variance));
+  return s;
+}
+
+Buckets default_buckets(PixelType type, double minimum, double maximum) {
+  if (type == PixelType::Byte) return {-0.5, 255.5, 256};
+  Buckets b;
+  const double half = (maximum - minimum) / (2 * (b.count - 1));
+  b.min = minimum - half;
+  b.max = maximum + half;
+  return b;
+}
+
+int bucket_of(double value, const Buckets& buckets) {
+  const double scale = buckets.count / (buckets.max - buckets.min);
+  const double index = std::floor((value - buckets.min) * scale);
+  if (!(index >= 0)) return 0;
+  if (index >= buckets.count) return buckets.count - 1;
+  return static_cast<int>(index);
+}
+
+std::vector<int64_t> histogram_from_values(const FirstSweep& first, const Buckets& buckets) {
+  if (key_bits(first.kind().type) > 16)
+    throw Error("internal error: a histogram from values of a type wider than 16 bits");
+  std::vector<int64_t> counts(static_cast<size_t>(buckets.count), 0);
+  const auto& values = first.digits();
+  for (size_t key = 0; key < values.size(); ++key)
+    if (values[key] != 0)
+      counts[static_cast<size_t>(bucket_of(value_of_key(first.kind().type, key), buckets))] +=
+          values[key];
+  return counts;
+}
+
+Selection::Selection(const FirstSweep& first, std::vector<double> percentiles)
+    : type_(first.kind().type), valid_(first.valid()), percentiles_(std::move(percentiles)) {
+  if (valid_ == 0) return;
+  const auto n = static_cast<double>(valid_);
+  for (double p : percentiles_) {
+    // numpy: virtual index (n - 1) * q, its floor and the next index, clipped to the last.
+    const double index = (n - 1) * (p / 100);
+    const auto below = std::min<int64_t>(static_cast<int64_t>(std::floor(index)), valid_ - 1);
+    targets_.push_back({below, 0});
+    targets_.push_back({std::min<int64_t>(below + 1, valid_ - 1), 0});
+  }
+  for (Target& t : targets_) descend(t, first.digits());
+  level_ = 1;
+}
+
+bool Selection::done() const {
+  return targets_.empty() || level_ * digit_bits(type_) == key_bits(type_);
+}
+
+std::vector<uint64_t> Selection::prefixes() const {
+  std::vector<uint64_t> out;
+  for (const Target& t : targets_) out.push_back(t.prefix);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+/// Finds the digit under which the target's rank falls in `histogram` (of the cells with its
+/// prefix), appends it to the prefix and makes the rank relative to that digit's cells.
+void Selection::descend(Target& target, std::span<const int64_t> histogram) const {
+  int64_t before = 0;
+  for (size_t digit = 0; digit < histogram.size(); ++digit) {
+    if (target.rank < before + histogram[digit]) {
+      target.prefix = (target.prefix << digit_bits(type_)) | digit;
+      target.rank -= before;
+      return;
+    }
+    before += histogram[digit];
+  }
+  throw Error("internal error: a percentile's rank beyond the cells counted");
+}
+
+void Selection::refine(const std::vector<std::vector<int64_t>>& histograms) {
+  const std::vector<uint64_t> known = prefixes();
+  if (histograms.size() != known.size())
+    throw Error("internal error: refining percentiles with the wrong histograms");
+  for (Target& t : targets_) {
+    const auto at = std::lower_bound(known.begin(), known.end(), t.prefix) - known.begin();
+    descend(t, histograms[static_cast<size_t>(at)]);
+  }
+  ++level_;
+}
+
+std::vector<double> Selection::values() const {
+  std::vector<double> out;
+  if (targets_.empty()) {
+    out.assign(percentiles_.size(), std::numeric_limits<double>::quiet_NaN());
+    return out;
+  }
+  const auto n = static_cast<double>(valid_);
+  for (size_t i = 0; i < percentiles_.size(); ++i) {
+    const double a = value_of_key(type_, targets_[2 * i].prefix);
+    const double b = value_of_key(type_, targets_[2 * i + 1].prefix);
+    const double index = (n - 1) * (percentiles_[i] / 100);
+    // numpy's _lerp, with its gamma: the index less its floor (the last index beyond the end).
+    const double floor = index >= n - 1 ? -1.0 : std::floor(index);
+    const double t = index - floor;
+    const double diff = b - a;
+    out.push_back(t >= 0.5 ? b - diff * (1 - t) : a + diff * t);
+  }
+  return out;
+}
+
+LaterSweep::LaterSweep(BandKind kind, std::optional<Buckets> buckets, int level,
+                       std::vector<uint64_t> prefixes)
+    : kind_(kind), buckets_(buckets), level_(level), prefixes_(std::move(prefixes)) {
+  if (buckets_) histogram_.assign(static_cast<size_t>(buckets_->count), 0);
+  digits_.assign(prefixes_.size(), std::vector<int64_t>(size_t{1} << digit_bits(kind.type), 0));
+}
+
+template <class T>
+void LaterSweep::add_cells(const CellBlock& block) {
+  const NodataTest<T> is_nodata(kind_.nodata);
+  const int bits = key_bits(kind_.type);
+  const int digit = digit_bits(kind_.type);
+  const int prefix_shift = bits - digit * level_;
+  const int digit_shift = prefix_shift - digit;
+  const uint64_t digit_mask = (uint64_t{1} << digit) - 1;
+  const bool refine = !prefixes_.empty();
+  std::optional<BucketIndex> bucket;
+  if (buckets_) bucket.emplace(*buckets_);
+  for (int64_t y = 0; y < block.height; ++y) {
+    const T* row = row_of<T>(block, y);
+    for (int64_t x = 0; x < block.width; ++x) {
+      const T v = row[x];
+      if (is_nodata(v)) continue;
+      if (bucket) ++histogram_[(*bucket)(double(v))];
+      if (!refine) continue;
+      const uint64_t key = key_of(v);
+      const uint64_t prefix = key >> prefix_shift;
+      const auto at = std::lower_bound(prefixes_.begin(), prefixes_.end(), prefix);
+      if (at == prefixes_.end() || *at != prefix) continue;
+      ++digits_[static_cast<size_t>(at - prefixes_.begin())][(key >> digit_shift) & digit_mask];
+    }
+  }
+}
+
+void LaterSweep::add(const CellBlock& block) {
+  visit(kind_.type, [&]<class T>(std::type_identity<T>) { add_cells<T>(block); });
+}
+
+void LaterSweep::merge(const LaterSweep& other) {
+  add_counts(histogram_, other.histogram_);
+  for (size_t i = 0; i < digits_.size(); ++i) add_counts(digits_[i], other.digits_[i]);
+}
+
+std::vector<std::byte> LaterSweep::to_bytes() const {
+  std::vector<std::byte> out;
+  add_bytes(out, histogram_.data(), histogram_.size() * sizeof(int64_t));
+  for (const auto& d : digits_) add_bytes(out, d.data(), d.size() * sizeof(int64_t));
+  return out;
+}
+
+void LaterSweep::merge_bytes(std::span<const std::byte> bytes) {
+  LaterSweep other(kind_, buckets_, level_, prefixes_);
+  take_bytes(bytes, other.histogram_.data(), other.histogram_.size() * sizeof(int64_t));
+  for (auto& d : other.digits_) take_bytes(bytes, d.data(), d.size() * sizeof(int64_t));
+  merge(other);
+}
+
+}  // namespace tessera::stats

@@ -1,0 +1,335 @@
+// ZoneTable's per-cell loop (one instance per zone type and values type), its exact merges and
+// serialisation, and each zone's numbers.
+#include "tessera/stats/zonal.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <type_traits>
+
+#include "tessera/core/error.hpp"
+
+namespace tessera::stats {
+
+namespace {
+
+constexpr std::pair<ZoneStat, std::string_view> kNames[] = {
+    {ZoneStat::Count, "count"},       {ZoneStat::Nodata, "nodata"},
+    {ZoneStat::Sum, "sum"},           {ZoneStat::Mean, "mean"},
+    {ZoneStat::Min, "min"},           {ZoneStat::Max, "max"},
+    {ZoneStat::Range, "range"},       {ZoneStat::Std, "std"},
+    {ZoneStat::Variance, "variance"}, {ZoneStat::Median, "median"},
+    {ZoneStat::Majority, "majority"}, {ZoneStat::Minority, "minority"},
+    {ZoneStat::Variety, "variety"},
+};
+
+template <class Term, class V>
+void add_term(std::vector<Term>& terms, int32_t key, V value) {
+  for (auto& [k, v] : terms)
+    if (k == key) {
+      v += value;
+      return;
+    }
+  terms.push_back({key, value});
+}
+
+template <class T>
+void put(std::vector<std::byte>& out, const T& value) {
+  const size_t at = out.size();
+  out.resize(at + sizeof(T));
+  std::memcpy(out.data() + at, &value, sizeof(T));
+}
+
+template <class T>
+T get(std::span<const std::byte>& in) {
+  if (in.size() < sizeof(T)) throw Error("internal error: zone table cut short");
+  T value;
+  std::memcpy(&value, in.data(), sizeof(T));
+  in = in.subspan(sizeof(T));
+  return value;
+}
+
+template <class T>
+bool is_nodata(T v, bool has, T nodata) {
+  if constexpr (std::is_floating_point_v<T>) {
+    if (std::isnan(v)) return true;
+  }
+  return has && v == nodata;
+}
+
+/// The nodata value as the band's type, and whether it marks any cell.
+template <class T>
+std::pair<bool, T> nodata_as(std::optional<double> nodata) {
+  if (!nodata || std::isnan(*nodata)) return {false, T{}};
+  const double v = *nodata;
+  if constexpr (std::is_integral_v<T>) {
+    if (v != std::floor(v) || v < double(std::numeric_limits<T>::min()) ||
+        v > double(std::numeric_limits<T>::max()))
+      return {false, T{}};
+  }
+  return {true, static_cast<T>(v)};
+}
+
+/// numpy.percentile (linear) of the values counted in `counts`.
+double percentile_of(const std::map<int64_t, int64_t>& counts, int64_t n, double p) {
+  const double index = static_cast<double>(n - 1) * (p / 100);
+  const double below = index >= static_cast<double>(n - 1) ? -1.0 : std::floor(index);
+  const int64_t lo = below < 0 ? n - 1 : static_cast<int64_t>(below);
+  const int64_t hi = below < 0 ? n - 1 : lo + 1;
+  double a = 0;
+  double b = 0;
+  int64_t seen = 0;
+  for (const auto& [value, count] : counts) {
+    if (lo >= seen && lo < seen + count) a = static_cast<double>(value);
+    if (hi >= seen && hi < seen + count) {
+      b = static_cast<double>(value);
+      break;
+    }
+    seen += count;
+  }
+  const double t = index - below;
+  const double diff = b - a;
+  return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
+}
+
+}  // namespace
+
+std::string_view name_of(ZoneStat stat) {
+  for (const auto& [s, name] : kNames)
+    if (s == stat) return name;
+  return "?";
+}
+
+ZoneStat parse_zone_stat(std::string_view name) {
+  std::string known;
+  for (const auto& [s, n] : kNames) {
+    if (n == name) return s;
+    known += (known.empty() ? "" : ", ") + std::string(n);
+  }
+  throw Error("unknown statistic '" + std::string(name) + "' (expected " + known + ")");
+}
+
+bool needs_value_counts(ZoneStat stat) {
+  return stat == ZoneStat::Median || stat == ZoneStat::Majority || stat == ZoneStat::Minority ||
+         stat == ZoneStat::Variety;
+}
+
+void CompactSum::add(double x) {
+  const auto bits = std::bit_cast<uint64_t>(x);
+  const auto biased = static_cast<int32_t>((bits >> 52) & 0x7ff);
+  const uint64_t fraction = bits & ((uint64_t{1} << 52) - 1);
+  const uint64_t m = biased == 0 ? fraction : fraction | (uint64_t{1} << 52);
+  const int32_t k = biased == 0 ? 0 : biased - 1;
+  const auto signed_m = static_cast<Int128>(m);
+  add_term(sum_, k, (bits >> 63) != 0 ? -signed_m : signed_m);
+  const UInt128 square = static_cast<UInt128>(m) * m;
+  add_term(squares_, 2 * k + 53, square >> 53);
+  add_term(squares_, 2 * k, square & ((uint64_t{1} << 53) - 1));
+}
+
+void CompactSum::merge(const CompactSum& other) {
+  for (const auto& [k, v] : other.sum_) add_term(sum_, k, v);
+  for (const auto& [k, v] : other.squares_) add_term(squares_, k, v);
+}
+
+BigInt CompactSum::sum() const {
+  BigInt total;
+  for (const auto& [k, v] : sum_) {
+    if (v > 0) total.add(static_cast<UInt128>(v), k);
+    if (v < 0) total.subtract(-static_cast<UInt128>(v), k);
+  }
+  return total;
+}
+
+BigInt CompactSum::sum_of_squares() const {
+  BigInt total;
+  for (const auto& [k, v] : squares_) total.add(v, k);
+  return total;
+}
+
+void CompactSum::append_bytes(std::vector<std::byte>& out) const {
+  put(out, static_cast<uint32_t>(sum_.size()));
+  for (const auto& [k, v] : sum_) {
+    put(out, k);
+    put(out, v);
+  }
+  put(out, static_cast<uint32_t>(squares_.size()));
+  for (const auto& [k, v] : squares_) {
+    put(out, k);
+    put(out, v);
+  }
+}
+
+void CompactSum::take_bytes(std::span<const std::byte>& in) {
+  CompactSum other;
+  other.sum_.resize(get<uint32_t>(in));
+  for (auto& [k, v] : other.sum_) {
+    k = get<int32_t>(in);
+    v = get<Int128>(in);
+  }
+  other.squares_.resize(get<uint32_t>(in));
+  for (auto& [k, v] : other.squares_) {
+    k = get<int32_t>(in);
+    v = get<UInt128>(in);
+  }
+  merge(other);
+}
+
+ZoneTable::ZoneTable(PixelType zone_type, std::optional<double> zone_nodata, BandKind values,
+                     bool value_counts)
+    : zone_type_(zone_type),
+      zone_nodata_(zone_nodata),
+      values_(values),
+      value_counts_(value_counts) {
+  if (!is_integer(zone_type))
+    throw Error(std::string("zone ids must be integers, not ") +
+                std::string(tessera::name_of(zone_type)));
+  if (value_counts && !is_integer(values.type))
+    throw Error(std::string("median, majority, minority and variety need integer values, not ") +
+                std::string(tessera::name_of(values.type)));
+}
+
+template <class Z, class V>
+void ZoneTable::add_cells(const CellBlock& zones, const CellBlock& values) {
+  const auto [zone_has, zone_nodata] = nodata_as<Z>(zone_nodata_);
+  const auto [value_has, value_nodata] = nodata_as<V>(values_.nodata);
+  ZoneTally* tally = nullptr;
+  int64_t last = 0;
+  for (int64_t y = 0; y < zones.height; ++y) {
+    const Z* zrow = reinterpret_cast<const Z*>(zones.cells) + y * zones.stride;
+    const V* vrow = reinterpret_cast<const V*>(values.cells) + y * values.stride;
+    for (int64_t x = 0; x < zones.width; ++x) {
+      if (is_nodata(zrow[x], zone_has, zone_nodata)) continue;
+      const auto id = static_cast<int64_t>(zrow[x]);
+      if (tally == nullptr || id != last) {
+        tally = &zones_[id];
+        last = id;
+      }
+      const V v = vrow[x];
+      if (is_nodata(v, value_has, value_nodata)) {
+        ++tally->nodata;
+        continue;
+      }
+      const auto d = static_cast<double>(v);
+      if (tally->count == 0 || d < tally->min) tally->min = d;
+      if (tally->count == 0 || d > tally->max) tally->max = d;
+      ++tally->count;
+      tally->sums.add(d);
+      if constexpr (std::is_integral_v<V>) {
+        if (value_counts_) ++tally->values[static_cast<int64_t>(v)];
+      }
+    }
+  }
+}
+
+void ZoneTable::add(const CellBlock& zones, const CellBlock& values) {
+  visit(zone_type_, [&]<class Z>(std::type_identity<Z>) {
+    if constexpr (std::is_integral_v<Z>) {
+      visit(values_.type, [&]<class V>(std::type_identity<V>) { add_cells<Z, V>(zones, values); });
+    }
+  });
+}
+
+void ZoneTable::merge_zone(int64_t id, const ZoneTally& t) {
+  ZoneTally& into = zones_[id];
+  if (t.count > 0) {
+    into.min = into.count == 0 ? t.min : std::min(into.min, t.min);
+    into.max = into.count == 0 ? t.max : std::max(into.max, t.max);
+  }
+  into.count += t.count;
+  into.nodata += t.nodata;
+  into.sums.merge(t.sums);
+  for (const auto& [value, count] : t.values) into.values[value] += count;
+}
+
+void ZoneTable::merge(const ZoneTable& other) {
+  for (const auto& [id, tally] : other.zones_) merge_zone(id, tally);
+}
+
+std::vector<std::byte> ZoneTable::to_bytes() const {
+  std::vector<std::byte> out;
+  put(out, static_cast<uint64_t>(zones_.size()));
+  for (const auto& [id, t] : zones_) {
+    put(out, id);
+    put(out, t.count);
+    put(out, t.nodata);
+    put(out, t.min);
+    put(out, t.max);
+    t.sums.append_bytes(out);
+    put(out, static_cast<uint64_t>(t.values.size()));
+    for (const auto& [value, count] : t.values) {
+      put(out, value);
+      put(out, count);
+    }
+  }
+  return out;
+}
+
+void ZoneTable::merge_bytes(std::span<const std::byte> bytes) {
+  const auto zones = get<uint64_t>(bytes);
+  for (uint64_t z = 0; z < zones; ++z) {
+    const auto id = get<int64_t>(bytes);
+    ZoneTally t;
+    t.count = get<int64_t>(bytes);
+    t.nodata = get<int64_t>(bytes);
+    t.min = get<double>(bytes);
+    t.max = get<double>(bytes);
+    t.sums.take_bytes(bytes);
+    const auto values = get<uint64_t>(bytes);
+    for (uint64_t v = 0; v < values; ++v) {
+      const auto value = get<int64_t>(bytes);
+      t.values[value] = get<int64_t>(bytes);
+    }
+    merge_zone(id, t);
+  }
+}
+
+std::map<int64_t, ZoneTally> ZoneTable::sorted() const {
+  return std::map<int64_t, ZoneTally>(zones_.begin(), zones_.end());
+}
+
+double zone_value(const ZoneTally& t, ZoneStat stat) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  if (stat == ZoneStat::Count) return static_cast<double>(t.count);
+  if (stat == ZoneStat::Nodata) return static_cast<double>(t.nodata);
+  if (stat == ZoneStat::Variety) return static_cast<double>(t.values.size());
+  if (t.count == 0) return stat == ZoneStat::Sum ? 0.0 : nan;
+  const auto n = static_cast<uint64_t>(t.count);
+  switch (stat) {
+    case ZoneStat::Sum:
+      return t.sums.sum().to_double(ExactMoments::sum_unit);
+    case ZoneStat::Mean:
+      return t.sums.sum().to_double(ExactMoments::sum_unit) / static_cast<double>(n);
+    case ZoneStat::Min:
+      return t.min;
+    case ZoneStat::Max:
+      return t.max;
+    case ZoneStat::Range:
+      return t.max - t.min;
+    case ZoneStat::Std:
+    case ZoneStat::Variance: {
+      BigInt spread = t.sums.sum_of_squares().times(n);
+      spread.subtract(t.sums.sum().squared());
+      const double variance = std::max(0.0, spread.to_double(ExactMoments::square_unit) /
+                                                (static_cast<double>(n) * static_cast<double>(n)));
+      return stat == ZoneStat::Std ? std::sqrt(variance) : variance;
+    }
+    case ZoneStat::Median:
+      return percentile_of(t.values, t.count, 50);
+    case ZoneStat::Majority:
+    case ZoneStat::Minority: {
+      const bool most = stat == ZoneStat::Majority;
+      auto best = t.values.begin();
+      for (auto it = t.values.begin(); it != t.values.end(); ++it)
+        if (most ? it->second > best->second : it->second < best->second) best = it;
+      return static_cast<double>(best->first);
+    }
+    default:
+      break;
+  }
+  return nan;
+}
+
+}  // namespace tessera::stats

@@ -1,0 +1,188 @@
+# System test: `tessera stats` on every real raster of tests/data against GDAL, exact sums and numpy.
+"""tessera stats --hist --percentiles, at 2 ranks, on every band of every raster in tests/data.
+
+References, all from outside tessera:
+- GDAL's ComputeStatistics (forced, exact): minimum and maximum equal; mean and standard
+  deviation within 1e-12 (GDAL accumulates in double, so its last digits depend on its order);
+- the exact values, from Python integers: the sum and the sum of squares of the valid cells
+  (each value times 2^1074, squares times 2^2148) give the mean (correctly rounded sum / n) and
+  the standard deviation (sqrt of (n Q - S^2) rounded once, / n^2): equal to the bit;
+- GDAL's ComputeHistogram (GetHistogram, exact, out-of-range included) over GDAL's default
+  buckets (computed here from the exact minimum and maximum): equal counts;
+- numpy.percentile of the valid cells as float64: equal to the bit;
+- gdalinfo -stats -hist, for rasters that carry no statistics of their own (gdalinfo reuses
+  those): the same histogram and STATISTICS_* in the .aux.xml it writes, as above;
+- counts of valid and nodata cells from numpy.
+"""
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+from fractions import Fraction
+
+import numpy as np
+from osgeo import gdal
+
+import systest
+
+PERCENTILES = [0, 2, 25, 50, 90, 98, 100]
+
+
+def valid_cells(path, band):
+    ds = gdal.Open(path)
+    b = ds.GetRasterBand(band)
+    a = b.ReadAsArray().ravel()
+    nodata = b.GetNoDataValue()
+    bad = np.zeros(a.shape, bool)
+    if a.dtype.kind == "f":
+        bad |= np.isnan(a)
+        if nodata is not None and not math.isnan(nodata):
+            bad |= a == a.dtype.type(nodata)
+    elif nodata is not None and float(nodata).is_integer():
+        bad |= a.astype(np.float64) == nodata
+    return a[~bad], int(bad.sum())
+
+
+def exact_mean_std(values):
+    """Mean and standard deviation from exact integer sums, rounded as tessera documents."""
+    uniq, counts = np.unique(values.astype(np.float64), return_counts=True)
+    s = 0
+    q = 0
+    for v, c in zip(uniq.tolist(), counts.tolist()):
+        num, den = v.as_integer_ratio()
+        scaled = num * ((1 << 1074) // den)
+        s += c * scaled
+        q += c * scaled * scaled
+    n = int(counts.sum())
+    mean = float(Fraction(s, 1 << 1074)) / n
+    spread = float(Fraction(n * q - s * s, 1 << 2148))
+    return mean, math.sqrt(max(0.0, spread / (float(n) * float(n))))
+
+
+def default_buckets(dtype_name, lo, hi):
+    if dtype_name == "Byte":
+        return -0.5, 255.5
+    half = (hi - lo) / (2 * (256 - 1))
+    return lo - half, hi + half
+
+
+def aux_items(path, band_number=1):
+    root = ET.parse(path + ".aux.xml").getroot()
+    band = root.find("PAMRasterBand[@band='%d']" % band_number)
+    stats = {m.get("key"): m.text for m in band.iter("MDI")}
+    item = band.find("Histograms/HistItem")
+    hist = None
+    if item is not None:
+        hist = (float(item.find("HistMin").text), float(item.find("HistMax").text),
+                [int(c) for c in item.find("HistCounts").text.split("|")])
+    return stats, hist
+
+
+def close(a, b, rel=1e-12):
+    return a == b or abs(a - b) <= rel * max(abs(a), abs(b))
+
+
+def check_band(args, work, name, band, errors):
+    src = os.path.join(args.data, name)
+    mine = os.path.join(work, "t_" + name)
+    shutil.copy(src, mine)
+    out_json = os.path.join(work, "%s.%d.json" % (name, band))
+    outcome = systest.tessera(args, ["stats", "-b", str(band), "--hist", "--percentiles",
+                                     ",".join(map(str, PERCENTILES)), "--json", out_json, "-q",
+                                     mine], ranks=2)
+    if outcome.returncode != 0:
+        errors.append(outcome.describe())
+        return
+    got = json.load(open(out_json))
+    label = "%s band %d" % (name, band)
+    values, nodata = valid_cells(src, band)
+    if (got["valid_count"], got["nodata_count"]) != (values.size, nodata):
+        errors.append("%s: counts %s/%s, numpy %d/%d" % (label, got["valid_count"],
+                                                        got["nodata_count"], values.size, nodata))
+    # GDAL stores what ComputeStatistics and GetHistogram find in an .aux.xml: on a copy, never
+    # beside tests/data's files.
+    ref_copy = os.path.join(work, "r_" + name)
+    if not os.path.exists(ref_copy):
+        shutil.copy(src, ref_copy)
+    ds = gdal.Open(ref_copy)
+    b = ds.GetRasterBand(band)
+    gmin, gmax, gmean, gstd = b.ComputeStatistics(False)
+    if (got["minimum"], got["maximum"]) != (gmin, gmax):
+        errors.append("%s: min/max %s %s, GDAL %r %r" % (label, got["minimum"], got["maximum"],
+                                                         gmin, gmax))
+    if not close(got["mean"], gmean) or not close(got["stddev"], gstd):
+        errors.append("%s: mean/std %r %r, GDAL %r %r" % (label, got["mean"], got["stddev"],
+                                                          gmean, gstd))
+    emean, estd = exact_mean_std(values)
+    if (got["mean"], got["stddev"]) != (emean, estd):
+        errors.append("%s: mean/std %r %r, exact %r %r" % (label, got["mean"], got["stddev"],
+                                                           emean, estd))
+    lo, hi = default_buckets(gdal.GetDataTypeName(b.DataType), gmin, gmax)
+    hist = got["histogram"]
+    if (hist["min"], hist["max"], hist["buckets"]) != (lo, hi, 256):
+        errors.append("%s: buckets %r, GDAL's default %r %r 256" % (label, hist, lo, hi))
+    ghist = b.GetHistogram(min=lo, max=hi, buckets=256, include_out_of_range=1, approx_ok=0)
+    if hist["counts"] != list(ghist):
+        errors.append("%s: histogram differs from GDAL's" % label)
+    ref = np.percentile(values.astype(np.float64), PERCENTILES)
+    mine_p = [got["percentiles"][str(p)] for p in PERCENTILES]
+    if mine_p != ref.tolist():
+        errors.append("%s: percentiles %r, numpy %r" % (label, mine_p, ref.tolist()))
+    ds = None
+    stored, stored_hist = aux_items(mine, band)
+    # GDAL's PAM keeps the histogram's range to 16 digits and the statistics to 14.
+    if stored_hist != (float("%.16g" % hist["min"]), float("%.16g" % hist["max"]), hist["counts"]):
+        errors.append("%s: the .aux.xml histogram is not the one printed" % label)
+    if float(stored["STATISTICS_MEAN"]) != float("%.14g" % got["mean"]):
+        errors.append("%s: .aux.xml STATISTICS_MEAN %s" % (label, stored["STATISTICS_MEAN"]))
+
+
+def has_own_statistics(path):
+    """Whether the file carries STATISTICS_* itself, which gdalinfo -stats reuses."""
+    ds = gdal.Open(path)
+    return ds.GetRasterBand(1).GetMetadataItem("STATISTICS_MINIMUM") is not None
+
+
+def check_gdalinfo(args, work, name, errors):
+    """Our .aux.xml beside gdalinfo -stats -hist's, for band 1."""
+    theirs = os.path.join(work, "g_" + name)
+    shutil.copy(os.path.join(args.data, name), theirs)
+    subprocess.run(["gdalinfo", "-stats", "-hist", theirs], capture_output=True, check=True)
+    gstats, ghist = aux_items(theirs)
+    stats, hist = aux_items(os.path.join(work, "t_" + name))
+    if ghist != hist:
+        errors.append("%s: histogram differs from gdalinfo -hist's" % name)
+    for key in ("STATISTICS_MINIMUM", "STATISTICS_MAXIMUM", "STATISTICS_VALID_PERCENT"):
+        if gstats.get(key) != stats.get(key):
+            errors.append("%s: %s %s, gdalinfo %s" % (name, key, stats.get(key), gstats.get(key)))
+    for key in ("STATISTICS_MEAN", "STATISTICS_STDDEV"):
+        if not close(float(gstats[key]), float(stats[key])):
+            errors.append("%s: %s %s, gdalinfo %s" % (name, key, stats[key], gstats[key]))
+
+
+def main():
+    args = systest.parse_args(__doc__)
+    errors = []
+    work = tempfile.mkdtemp(prefix="tessera-stats-")
+    try:
+        names = sorted(n for n in os.listdir(args.data) if n.endswith((".tif", ".dt0")))
+        for name in names:
+            bands = gdal.Open(os.path.join(args.data, name)).RasterCount
+            for band in range(1, bands + 1):
+                check_band(args, work, name, band, errors)
+            if not has_own_statistics(os.path.join(args.data, name)):
+                check_gdalinfo(args, work, name, errors)
+        print("checked %d rasters" % len(names))
+    finally:
+        shutil.rmtree(work)
+    if errors:
+        systest.fail("\n".join(errors))
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+// The stats layer alone: exact sums against integer arithmetic, the same bits in any merge
+// order, percentiles against a sort, GDAL's histogram buckets.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "tessera/stats/band_stats.hpp"
+
+namespace tessera::stats {
+namespace {
+
+template <class T>
+CellBlock block_of(const std::vector<T>& cells, int64_t width) {
+  return {reinterpret_cast<const std::byte*>(cells.data()), width,
+          static_cast<int64_t>(cells.size()) / width, width};
+}
+
+TEST(BigInt, RoundsToNearestEven) {
+  BigInt a;
+  a.add((UInt128{1} << 53) + 1, 0);  // 2^53 + 1: a tie, rounds to the even 2^53
+  EXPECT_EQ(a.to_double(0), 9007199254740992.0);
+  BigInt b;
+  b.add((UInt128{1} << 53) + 3, 0);  // a tie, rounds up to the even 2^53 + 4
+  EXPECT_EQ(b.to_double(0), 9007199254740996.0);
+  BigInt c;  // a tie plus 2^-100: the bit far below breaks it upwards
+  c.add((UInt128{1} << 53) + 1, 100);
+  c.add(1, 0);
+  EXPECT_EQ(c.to_double(-100), 9007199254740994.0);
+}
+
+TEST(BigInt, SubtractsBelowZeroAndSquares) {
+  BigInt a;
+  a.add(5, 10);
+  a.subtract(7, 10);  // -2 * 2^10
+  EXPECT_TRUE(a.negative());
+  EXPECT_EQ(a.to_double(-10), -2.0);
+  EXPECT_EQ(a.squared().to_double(-20), 4.0);
+  EXPECT_EQ(a.times(3).to_double(-10), -6.0);
+}
+
+TEST(ExactMoments, SumIsExactWhereDoublesLoseIt) {
+  ExactMoments m;
+  m.add(1e16);
+  m.add(1.0);
+  m.add(-1e16);
+  EXPECT_EQ(m.sum().to_double(ExactMoments::sum_unit), 1.0);
+  ExactMoments tiny;
+  tiny.add(std::numeric_limits<double>::denorm_min());
+  tiny.add(std::numeric_limits<double>::denorm_min());
+  EXPECT_EQ(tiny.sum().to_double(ExactMoments::sum_unit),
+            2 * std::numeric_limits<double>::denorm_min());
+  EXPECT_EQ(tiny.sum_of_squares().to_double(ExactMoments::square_unit), 0.0);
+}
+
+TEST(ExactMoments, SquaresOfIntegersAndDoublesAgree) {
+  ExactMoments a;
+  ExactMoments b;
+  for (int v : {-70000, 3, 123456, -1}) {
+    a.add(static_cast<double>(v));
+    b.add_integer(v, 1);
+  }
+  EXPECT_EQ(a.sum().to_double(ExactMoments::sum_unit), b.sum().to_double(ExactMoments::sum_unit));
+  EXPECT_EQ(a.sum_of_squares().to_double(ExactMoments::square_unit),
+            70000.0 * 70000 + 9 + 123456.0 * 123456 + 1);
+  EXPECT_EQ(b.sum_of_squares().to_double(ExactMoments::square_unit),
+            70000.0 * 70000 + 9 + 123456.0 * 123456 + 1);
+}
+
+/// Float cells with NaNs and a nodata value, summed in two splits: the same bits.
+TEST(FirstSweep, SplitsGiveTheSameBits) {
+  std::mt19937 gen(7);
+  std::lognormal_distribution<float> dist(3.0f, 2.0f);
+  std::vector<float> cells(64 * 50);
+  for (auto& c : cells) c = dist(gen) * (gen() % 2 ? 1.0f : -1.0f);
+  cells[5] = std::numeric_limits<float>::quiet_NaN();
+  cells[9] = -9999.0f;
+  const BandKind kind{PixelType::Float32, -9999.0};
+  FirstSweep whole(kind);
+  whole.add(block_of(cells, 64));
+  FirstSweep parts(kind);
+  for (int64_t y = 49; y >= 0; y -= 7) {  // blocks of rows, last first, each its own sweep
+    FirstSweep part(kind);
+    const int64_t top = std::max<int64_t>(0, y - 6);
+    part.add({reinterpret_cast<const std::byte*>(cells.data() + top * 64), 64, y - top + 1, 64});
+    parts.merge_bytes(part.to_bytes());
+  }
+  const Summary a = summarize(whole);
+  const Summary b = summarize(parts);
+  EXPECT_EQ(a.valid, 64 * 50 - 2);
+  EXPECT_EQ(a.nodata, 2);
+  EXPECT_EQ(std::bit_cast<uint64_t>(a.mean), std::bit_cast<uint64_t>(b.mean));
+  EXPECT_EQ(std::bit_cast<uint64_t>(a.stddev), std::bit_cast<uint64_t>(b.stddev));
+  long double sum = 0;
+  for (float c : cells)
+    if (!std::isnan(c) && c != -9999.0f) sum += c;
+  EXPECT_NEAR(a.mean, static_cast<double>(sum / a.valid), 1e-12 * std::abs(a.mean));
+}
+
+/// numpy.percentile's linear method, on a sorted copy.
+double numpy_percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  const double n = static_cast<double>(v.size());
+  const double index = (n - 1) * (p / 100);
+  const double below = index >= n - 1 ? -1.0 : std::floor(index);
+  const size_t lo = below < 0 ? v.size() - 1 : static_cast<size_t>(below);
+  const size_t hi = below < 0 ? v.size() - 1 : lo + 1;
+  const double t = index - below;
+  const double diff = v[hi] - v[lo];
+  return t >= 0.5 ? v[hi] - diff * (1 - t) : v[lo] + diff * t;
+}
+
+template <class T>
+void check_percentiles(const std::vector<T>& cells, std::optional<double> nodata) {
+  const BandKind kind{pixel_type_of<T>, nodata};
+  FirstSweep first(kind);
+  first.add(block_of(cells, 10));
+  const std::vector<double> ps{0, 2, 25, 50, 90, 98, 100};
+  Selection select(first, ps);
+  while (!select.done()) {
+    LaterSweep later(kind, std::nullopt, select.level(), select.prefixes());
+    later.add(block_of(cells, 10));
+    select.refine(later.digits());
+  }
+  std::vector<double> valid;
+  for (T c : cells)
+    if (!(c != c) && !(nodata && double(c) == *nodata)) valid.push_back(double(c));
+  const auto got = select.values();
+  for (size_t i = 0; i < ps.size(); ++i)
+    EXPECT_EQ(got[i], numpy_percentile(valid, ps[i])) << "percentile " << ps[i];
+}
+
+TEST(Selection, PercentilesOfEveryWidthMatchASort) {
+  std::mt19937 gen(11);
+  std::vector<float> f(1000);
+  for (auto& c : f) c = std::normal_distribution<float>(0, 100)(gen);
+  f[3] = std::numeric_limits<float>::quiet_NaN();
+  check_percentiles(f, std::nullopt);
+  std::vector<double> d(1000);
+  for (auto& c : d) c = std::normal_distribution<double>(5, 1e-3)(gen);
+  check_percentiles(d, std::nullopt);
+  std::vector<int32_t> i(990);
+  for (auto& c : i) c = static_cast<int32_t>(gen()) / 3;
+  check_percentiles(i, std::nullopt);
+  std::vector<int16_t> s(990);
+  for (auto& c : s) c = static_cast<int16_t>(gen() % 2000) - 1000;
+  s[0] = -32767;
+  check_percentiles(s, -32767.0);
+  std::vector<uint8_t> b(30, 7);
+  check_percentiles(b, std::nullopt);
+}
+
+TEST(Buckets, GdalDefaults) {
+  const Buckets byte = default_buckets(PixelType::Byte, 3, 200);
+  EXPECT_EQ(byte.min, -0.5);
+  EXPECT_EQ(byte.max, 255.5);
+  const Buckets dem = default_buckets(PixelType::Float32, 466, 3369);
+  EXPECT_NEAR(dem.min, 460.3078431372549, 1e-12);
+  EXPECT_NEAR(dem.max, 3374.692156862745, 1e-12);
+  EXPECT_EQ(bucket_of(466, dem), 0);
+  EXPECT_EQ(bucket_of(3369, dem), 255);
+  EXPECT_EQ(bucket_of(-1e9, dem), 0);
+  EXPECT_EQ(bucket_of(1e9, dem), 255);
+}
+
+}  // namespace
+}  // namespace tessera::stats
