@@ -77,6 +77,16 @@ class Op {
   /// The bands an op of named inputs (calc) reads, each once, in the order TileIn::bands gives
   /// them; empty for an op of one input (the step's `in`), which reads TileIn::cells.
   virtual std::vector<BandRef> band_inputs() const { return {}; }
+  /// The op as it runs on a source band of type `source` with nodata `nodata`, for an op whose
+  /// output type or nodata depends on its source (focal.min keeps an Int16 source's type);
+  /// nullptr when this op serves every source as it is. Throws Error when the op does not apply
+  /// to that type. The planner calls it once per step, before anything reads the op.
+  virtual std::shared_ptr<const Op> for_source(PixelType source,
+                                               std::optional<double> nodata) const {
+    (void)source;
+    (void)nodata;
+    return nullptr;
+  }
   /// The kind of pass its step needs; the planner groups steps into passes by it.
   virtual PassKind pass_kind() const { return PassKind::Streaming; }
   virtual void run(const TileIn& in, const TileOut& out) const = 0;
