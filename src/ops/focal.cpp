@@ -77,8 +77,7 @@ class FocalOp : public Op {
   CellType input_cells(PixelType source) const override {
     return source == PixelType::Int32 ? CellType::Int32 : CellType::Float32;
   }
-  std::shared_ptr<const Op> for_source(PixelType source,
-                                       std::optional<double> source_nodata) const override;
+  std::shared_ptr<const Op> for_source(const SourceBand& band) const override;
   void run(const TileIn& in, const TileOut& out) const override {
     FocalParams p = p_;
     if (nodata_) p.nodata = *nodata_;
@@ -93,8 +92,13 @@ class FocalOp : public Op {
   std::optional<double> nodata_ = p_.nodata;
 };
 
-std::shared_ptr<const Op> FocalOp::for_source(PixelType source,
-                                              std::optional<double> source_nodata) const {
+std::shared_ptr<const Op> FocalOp::for_source(const SourceBand& band) const {
+  const PixelType source = band.type;
+  const int64_t larger = std::max(band.size.width, band.size.height);
+  if (larger > 0 && p_.radius >= larger)
+    throw Error(name_ + ": a radius of " + std::to_string(p_.radius) + " reaches past the whole " +
+                std::to_string(band.size.width) + " x " + std::to_string(band.size.height) +
+                " raster from every cell (every window would hold all of it)");
   if (is_class_method(p_.method) && !is_integer(source))
     throw Error(name_ + ": applies to integer rasters of classes, not to " +
                 std::string(name_of(source)));
@@ -107,7 +111,7 @@ std::shared_ptr<const Op> FocalOp::for_source(PixelType source,
   }
   // An integer output marks nodata cells only where the source has nodata: with the source's
   // value for the methods that give source values, with a value the method cannot give else.
-  const focal_detail::Valid<int32_t> valid(source_nodata);
+  const focal_detail::Valid<int32_t> valid(band.nodata);
   if (!valid.has_nodata || !is_integer(source)) {
     op->nodata_ = std::nullopt;
   } else if (op->type_ == source) {

@@ -185,12 +185,13 @@ void bind_source(const job::StepSpec& spec, PlannedStep& step, const Plan& plan,
                  const std::vector<RasterInfo>& inputs) {
   if (spec.in.empty()) return;
   const bool from_step = step.source.has_value();
-  const PixelType type =
-      from_step ? plan.steps[*step.source].impl->output_type() : inputs[step.input].type;
-  const std::optional<double> nodata =
+  ops::SourceBand source;
+  source.type = from_step ? plan.steps[*step.source].impl->output_type() : inputs[step.input].type;
+  source.nodata =
       from_step ? plan.steps[*step.source].impl->output_nodata() : inputs[step.input].nodata;
+  source.size = inputs[step.input].size;
   try {
-    if (auto bound = step.impl->for_source(type, nodata)) step.impl = std::move(bound);
+    if (auto bound = step.impl->for_source(source)) step.impl = std::move(bound);
   } catch (const Error& e) {
     fail_at(spec.in_where, "step '" + spec.id + "': " + e.what());
   }

@@ -437,7 +437,7 @@ TEST(Focal, OptionsAndWhatTheOpPromises) {
 
 TEST(Focal, OutputTypesFollowTheSource) {
   const auto bound = [](const std::string& name, PixelType source, std::optional<double> nodata) {
-    return make_op(name, {{"radius", 1.0}})->for_source(source, nodata);
+    return make_op(name, {{"radius", 1.0}})->for_source({source, nodata, {100, 80}});
   };
   EXPECT_EQ(bound("focal.min", PixelType::Int16, -32768)->output_type(), PixelType::Int16);
   EXPECT_EQ(bound("focal.min", PixelType::Int16, -32768)->output_nodata(), -32768);
@@ -455,8 +455,14 @@ TEST(Focal, OutputTypesFollowTheSource) {
   EXPECT_EQ(bound("focal.max", PixelType::Float32, 0)->output_nodata(), -9999);
   EXPECT_THROW(bound("focal.mode", PixelType::Float32, std::nullopt), Error);
   EXPECT_THROW(bound("focal.diversity", PixelType::Float64, std::nullopt), Error);
+  EXPECT_THROW(make_op("focal.max", {{"radius", 1.0}, {"nodata", 300.0}})
+                   ->for_source({PixelType::Byte, 0, {100, 80}}),
+               Error);
+  // A radius that reaches past the whole raster from every cell is a mistake.
+  EXPECT_NE(make_op("focal.max", {{"radius", 99.0}})->for_source({PixelType::Byte, 0, {100, 80}}),
+            nullptr);
   EXPECT_THROW(
-      make_op("focal.max", {{"radius", 1.0}, {"nodata", 300.0}})->for_source(PixelType::Byte, 0),
+      make_op("focal.max", {{"radius", 100.0}})->for_source({PixelType::Byte, 0, {100, 80}}),
       Error);
 }
 
@@ -466,11 +472,11 @@ TEST(Focal, IntegerOutputsRoundTheMedianAndSaturate) {
   auto r =
       make_raster<int32_t>(2, 1, [](int64_t x, int64_t) { return static_cast<int32_t>(2 + x); });
   r.type = PixelType::Int32;
-  const auto op =
-      make_op("focal.median", {{"radius", 1.0}})->for_source(PixelType::Int32, std::nullopt);
+  const auto op = make_op("focal.median", {{"radius", 1.0}})
+                      ->for_source({PixelType::Int32, std::nullopt, {2, 1}});
   EXPECT_EQ((run_whole<int32_t, int32_t>(*op, r)), (std::vector<int32_t>{3, 3}));
   const auto max =
-      make_op("focal.max", {{"radius", 1.0}})->for_source(PixelType::Int32, std::nullopt);
+      make_op("focal.max", {{"radius", 1.0}})->for_source({PixelType::Int32, std::nullopt, {2, 1}});
   r.at(1, 0) = 2147483647;
   EXPECT_EQ((run_whole<int32_t, int32_t>(*max, r)), (std::vector<int32_t>{2147483647, 2147483647}));
 }
