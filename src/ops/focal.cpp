@@ -109,10 +109,11 @@ std::shared_ptr<const Op> FocalOp::for_source(const SourceBand& band) const {
       throw Error(name_ + ": nodata: " + nodata_misfit(op->type_, p_.nodata));
     return op;
   }
-  // An integer output marks nodata cells only where the source has nodata: with the source's
-  // value for the methods that give source values, with a value the method cannot give else.
+  // An integer output marks nodata cells only where the source may have nodata (its nodata
+  // value, or NaN in a floating source): with the source's value for the methods that give
+  // source values, with a value the method cannot give else.
   const focal_detail::Valid<int32_t> valid(band.nodata);
-  if (!valid.has_nodata || !is_integer(source)) {
+  if (is_integer(source) && !valid.has_nodata) {
     op->nodata_ = std::nullopt;
   } else if (op->type_ == source) {
     op->nodata_ = valid.nodata;
@@ -207,10 +208,10 @@ bool keeps_integers(FocalMethod m) {
 }
 
 PixelType focal_output_type(FocalMethod method, PixelType source) {
+  if (method == FocalMethod::Count || method == FocalMethod::Diversity) return PixelType::UInt32;
   if (source == PixelType::Float64) return PixelType::Float64;
   if (!is_integer(source) || source == PixelType::UInt32 || !keeps_integers(method))
     return PixelType::Float32;
-  if (method == FocalMethod::Count || method == FocalMethod::Diversity) return PixelType::UInt32;
   if (method == FocalMethod::Range)
     return source == PixelType::Int16   ? PixelType::UInt16
            : source == PixelType::Int32 ? PixelType::UInt32

@@ -68,9 +68,10 @@ FocalParams focal_params(std::string_view method_name, const Options& options);
 /// a cell is nodata where its centre is nodata or its window holds no valid cell.
 void focal(const TileIn& in, const BandView& out, const FocalParams& p);
 
-/// The output type of `method` on a source of type `source` (the step's input): Float64 for a
-/// Float64 source, the source's own type where keeps_integers() holds for an integer source,
-/// Float32 otherwise.
+/// The output type of `method` on a source of type `source` (the step's input): UInt32 for count
+/// and diversity; Float64 for a Float64 source; for a Byte, (U)Int16 or Int32 source the source's
+/// own type for min, max, median, mode, minority and its unsigned type for range; Float32
+/// otherwise.
 PixelType focal_output_type(FocalMethod method, PixelType source);
 
 /// The op focal.<method_name> (focal.mean, focal.quart1, ...), for the registry.

@@ -449,6 +449,12 @@ TEST(Focal, OutputTypesFollowTheSource) {
   EXPECT_EQ(bound("focal.count", PixelType::Byte, 0)->output_type(), PixelType::UInt32);
   EXPECT_EQ(bound("focal.count", PixelType::Byte, 0)->output_nodata(), 0);
   EXPECT_EQ(bound("focal.diversity", PixelType::Int16, 5)->output_type(), PixelType::UInt32);
+  EXPECT_EQ(bound("focal.count", PixelType::Float32, std::nullopt)->output_type(),
+            PixelType::UInt32);
+  EXPECT_EQ(bound("focal.count", PixelType::Float32, std::nullopt)->output_nodata(), 0);
+  EXPECT_EQ(bound("focal.count", PixelType::UInt16, std::nullopt)->output_nodata(), std::nullopt);
+  EXPECT_EQ(bound("focal.stddev", PixelType::Float64, std::nullopt)->output_type(),
+            PixelType::Float64);
   EXPECT_EQ(bound("focal.mean", PixelType::Int16, 0)->output_type(), PixelType::Float32);
   EXPECT_EQ(bound("focal.quart1", PixelType::Byte, 0)->output_type(), PixelType::Float32);
   EXPECT_EQ(bound("focal.max", PixelType::Float32, 0)->output_type(), PixelType::Float32);
