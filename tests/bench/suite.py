@@ -19,6 +19,11 @@ Tasks (gdaldem's and gdal_calc.py's defaults):
                   -co ZSTD_LEVEL=9 (9 is GDAL's default ZSTD level; every tool writes the same)
   ndvi            gdal_calc.py -A nir -B red --calc="(A.astype(float)-B)/(A.astype(float)+B)"
                   --type=Float32 (nodata where either input is 65535)
+  focal-METHOD-SIZE   only when --only names it (or `focal`, all twelve): tessera focal METHOD DEM
+                  OUT --size SIZE, METHOD mean, stddev, max or median, SIZE 3, 15 or 51; gdal is
+                  GRASS r.neighbors (r.external, r.neighbors, r.out.gdal in a temporary location;
+                  when grass is installed), numpy and dask run scipy.ndimage (tests/bench/peers.py),
+                  rasterio does not run
 Tools:
   tessera-1x1, tessera-1x2, tessera-2x1   tessera dem / tessera calc under
                   `mpirun -n RANKS --bind-to none` with OMP_NUM_THREADS=THREADS; its peak RSS per
@@ -52,8 +57,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from suite_output import write_json, write_png  # noqa: E402  (tests/bench/suite_output.py)
 from suite_report import print_report, summarise, targets  # noqa: E402
-from suite_tools import (ALL_TOOLS, BASE_TOOLS, PYTHON_PEERS, REFERENCE, TASKS, TOOLS, Inputs,  # noqa: E402
-                         compare, copy_floor, run_order, startup_seconds, time_tool, tool_label, warm)
+from suite_tools import (ALL_TOOLS, BASE_TOOLS, FOCAL_TASKS, PYTHON_PEERS, REFERENCE, TASKS, TOOLS,  # noqa: E402
+                         Inputs, compare, copy_floor, focal_task, run_order, startup_seconds, time_tool,
+                         tool_label, warm)
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
@@ -67,8 +73,10 @@ def parse_args():
     p.add_argument("--dir", default=os.environ.get("TESSERA_BENCH_DIR", "/tmp/tessera-bench"),
                    help="cache of generated inputs and where outputs go (default /tmp/tessera-bench)")
     p.add_argument("--only", default="", help="comma-separated tasks and/or tools to run "
-                   f"(tasks: {', '.join(TASKS)}; tools: {', '.join(TOOLS)}; with --baseline also "
-                   f"{', '.join(BASE_TOOLS)}); tessera-2x1 always runs")
+                   f"(tasks: {', '.join(TASKS)}; focal-METHOD-SIZE, METHOD mean, stddev, max or "
+                   "median, SIZE 3, 15 or 51, or focal for all twelve; tools: "
+                   f"{', '.join(TOOLS)}; with --baseline also {', '.join(BASE_TOOLS)}); "
+                   "tessera-2x1 always runs")
     p.add_argument("--tessera", default=os.path.join(ROOT, "build", "src", "tessera"))
     p.add_argument("--baseline", metavar="BINARY",
                    help="another tessera binary, timed in the same run as base-1x1 and base-2x1 "
@@ -89,12 +97,13 @@ def parse_args():
     args.sizes = sorted({int(s) for s in args.sizes.split(",") if s})
     names = [n for n in args.only.split(",") if n]
     tools = ALL_TOOLS if args.baseline else TOOLS
-    unknown = [n for n in names if n not in TASKS + tools]
+    unknown = [n for n in names if n not in TASKS + FOCAL_TASKS + ("focal",) + tools]
     if unknown:
         needs = " (base tools need --baseline)" if set(unknown) & set(BASE_TOOLS) else ""
         p.error(f"--only: unknown {', '.join(unknown)}{needs} (tasks: {', '.join(TASKS)}; "
                 f"tools: {', '.join(tools)})")
-    args.tasks = [t for t in TASKS if t in names] or list(TASKS)
+    args.tasks = [t for t in TASKS + FOCAL_TASKS
+                  if t in names or ("focal" in names and t in FOCAL_TASKS)] or list(TASKS)
     args.tools = [t for t in tools if t in names or t == REFERENCE] if set(names) & set(tools) else list(tools)
     if args.check_size:
         args.check_size = min(args.check_size, args.sizes[-1])
@@ -128,6 +137,8 @@ def tools_for(args, size, task):
     if size != args.sizes[-1]:
         return [REFERENCE]
     skip = PYTHON_PEERS if task == "hillshade-zstd" and not args.peers_zstd else ()
+    if focal_task(task):  # r.neighbors when GRASS is installed; scipy whole and under dask
+        skip = ("rasterio",) + (() if shutil.which("grass") else ("gdal",))
     return [t for t in args.tools if t not in skip]
 
 
