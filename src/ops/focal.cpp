@@ -252,6 +252,8 @@ void focal(const TileIn& in, const BandView& out, const FocalParams& p) {
       [&]<class T>(ConstView<T> cells) {
         if (focal_detail::runs(p))
           focal_detail::focal_running(in, cells, window, p);
+        else if (focal_detail::slides(p))
+          focal_detail::focal_sliding(in, cells, window, p);
         else
           focal_detail::focal_walk(in, cells, window, p);
       },

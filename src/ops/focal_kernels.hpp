@@ -1,6 +1,7 @@
-// The two ways focal.* computes a window: running sums and running extremes over square windows
-// (cost independent of the radius), and a walk over each window's cells (circles, weights, order
-// statistics). Both write each owned cell's value as a double, NaN for nodata.
+// The three ways focal.* computes a window: running sums and running extremes over square
+// windows (cost independent of the radius), a sliding histogram for square medians and
+// percentiles, and a walk over each window's cells (circles, weights, classes). Each writes each
+// owned cell's value as a double, NaN for nodata.
 #pragma once
 
 #include <cmath>
@@ -51,6 +52,14 @@ const T* row_at(const TileIn& in, ConstView<T> cells, int64_t x, int64_t y) {
 /// holds it. Writes into `out` (owned.width x owned.height).
 template <class T>
 void focal_running(const TileIn& in, ConstView<T> cells, View<double> out, const FocalParams& p);
+
+/// Square unweighted windows, median and percentiles: a sliding histogram of the values' ranks
+/// (Huang), O(radius log n) a cell. Writes into `out` as focal_running does.
+template <class T>
+void focal_sliding(const TileIn& in, ConstView<T> cells, View<double> out, const FocalParams& p);
+
+/// Whether focal_sliding computes `p`.
+bool slides(const FocalParams& p);
 
 /// Any window: each owned cell's window cells (mask or weights), then the method's statistic.
 template <class T>

@@ -5,7 +5,8 @@ N ranks x 1 and 2 threads.
 SRTM (UInt16, a block of nodata written across tile corners) through running windows of radius
 1 to 25 on tiles of 48 (so windows span several tiles and the blocks of the running sums start
 inside tiles), order statistics on circles, a Gaussian-weighted sum and the integer outputs
-(min, range and median keep 16 bits; count is UInt32); NLCD land cover (Byte classes, nodata
+(min, range and median keep 16 bits; count is UInt32); square medians and quartiles of radius
+3 and more go through the sliding histogram, smaller and circular ones walk their windows; NLCD land cover (Byte classes, nodata
 255) through mode, minority and diversity. Running windows must equal focal_reference.py's block
 arithmetic bit for bit; order statistics and classes must equal numpy's window statistics.
 """
@@ -32,6 +33,8 @@ SRTM_STEPS = [
     ("min9", "focal.min", "radius = 9", "int"),
     ("range1", "focal.range", "radius = 1", "int"),
     ("median2", "focal.median", "radius = 2\ncircle = true", "int"),
+    ("median5", "focal.median", "radius = 5", "int"),
+    ("q1s", "focal.quart1", "size = 9", "float"),
     ("count4", "focal.count", "radius = 4\ncircle = true", "count"),
 ]
 
@@ -71,8 +74,9 @@ def expected(a, nodata, sid, op, options):
         valid = ref.valid_of(a, nodata)
         views, mask = ref.windows_of(a, valid, radius, circle)
         return np.where(valid, (~np.isnan(views[:, :, mask])).sum(axis=2), np.nan)
-    if method in ("median", "quart3"):
-        return ref.ordered(a, nodata, radius, circle, 0.5 if method == "median" else 0.75)
+    if method in ("median", "quart1", "quart3"):
+        q = {"median": 0.5, "quart1": 0.25, "quart3": 0.75}[method]
+        return ref.ordered(a, nodata, radius, circle, q)
     if method in ("mode", "minority", "diversity"):
         return ref.classes(a, nodata, radius, circle, method)
     # The Gaussian-weighted sum: weights as r.neighbors' gaussian function.

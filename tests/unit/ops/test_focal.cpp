@@ -320,14 +320,17 @@ TEST(Focal, OrderStatisticsAndClassesEqualABruteForceWalkWhateverTheTiling) {
 }
 
 TEST(Focal, AnyPercentile) {
+  // Radius 2 walks the windows; radius 4 slides a histogram of ranks along each row.
   const auto r = bumpy(23, 19);
-  for (double pct : {0.0, 10.0, 37.5, 90.0, 100.0}) {
-    const auto op = focal_op("focal.percentile", 2, {{"percentile", pct}});
-    EXPECT_EQ(cells_apart(run_tiled<float, float>(*op, r, 7, 5).at(0),
-                          walk_reference(r, "perc", Walk{2, false, {}}, pct / 100), 1e-7),
-              0)
-        << pct;
-  }
+  for (int64_t radius : {2, 4})
+    for (double pct : {0.0, 10.0, 37.5, 90.0, 100.0}) {
+      const auto op =
+          focal_op("focal.percentile", static_cast<double>(radius), {{"percentile", pct}});
+      EXPECT_EQ(cells_apart(run_tiled<float, float>(*op, r, 7, 5).at(0),
+                            walk_reference(r, "perc", Walk{radius, false, {}}, pct / 100), 1e-7),
+                0)
+          << pct << " r" << radius;
+    }
 }
 
 TEST(Focal, CircularWindowsHoldTheCellsWithinTheRadius) {
