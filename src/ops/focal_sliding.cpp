@@ -1,9 +1,10 @@
-// Medians and percentiles of square unweighted windows through a sliding histogram (Huang's
-// algorithm). The tile's valid values are ranked once (sorted, equal values one rank); along each
-// row the window keeps a count per rank in a Fenwick tree, and moving one cell right removes a
-// column of 2r + 1 cells and adds one: O(r log n) a cell instead of the walk's O(r^2). Integer
-// and Float32 cells alike. The result is the same order statistics, combined by the same
-// arithmetic as the walk's, so it does not depend on the tile.
+// Medians, percentiles and classes of square unweighted windows through a sliding histogram
+// (Huang's algorithm). The tile's valid values are ranked once (sorted, equal values one rank);
+// along each row the window keeps a count per rank, and moving one cell right removes a column
+// of 2r + 1 cells and adds one. Order statistics find their rank in a Fenwick tree of the counts,
+// O(r log n) a cell instead of the walk's O(r^2); mode, minority and diversity scan the counts of
+// the tile's distinct values (few, for classes). The values are those the walk finds, so they do
+// not depend on the tile.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -15,6 +16,7 @@ namespace tessera::ops::focal_detail {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr size_t kMaxClassRanks = 1024;
 
 /// Counts per rank, with the k-th smallest found by descending the tree.
 class RankCounts {
@@ -85,14 +87,6 @@ Ranked rank_cells(const TileIn& in, ConstView<T> cells, const Valid<T>& valid, i
   return k;
 }
 
-/// Adds (delta 1) or removes (-1) the valid cells of column x, rows y0 .. y1 - 1.
-void column(RankCounts& counts, const Ranked& k, int64_t x, int64_t y0, int64_t y1, int32_t delta) {
-  for (int64_t y = y0; y < y1; ++y) {
-    const int32_t rank = k.at(x, y);
-    if (rank >= 0) counts.add(rank, delta);
-  }
-}
-
 /// The q-quantile of the counted values, linear between the two nearest ranks (as the walk).
 double quantile(const RankCounts& counts, const Ranked& k, double q) {
   const double at = q * static_cast<double>(counts.total() - 1);
@@ -103,40 +97,97 @@ double quantile(const RankCounts& counts, const Ranked& k, double q) {
   return v0 * (static_cast<double>(i0) + 1 - at) + v1 * (at - static_cast<double>(i0));
 }
 
+/// Per-rank counts for the classes: mode (most cells), minority (fewest, of those present) and
+/// diversity (ranks present), ties to the smallest value, found by a scan of the ranks.
+class ClassCounts {
+ public:
+  explicit ClassCounts(size_t ranks) : count_(ranks, 0) {}
+  void add(int32_t rank, int32_t delta) {
+    int32_t& c = count_[static_cast<size_t>(rank)];
+    present_ += (c == 0 && delta > 0) - (c + delta == 0 && delta < 0);
+    c += delta;
+    total_ += delta;
+  }
+  int32_t total() const { return total_; }
+  double value(FocalMethod m, const Ranked& k) const {
+    if (m == FocalMethod::Diversity) return present_;
+    size_t best = 0;
+    int32_t best_count = m == FocalMethod::Mode ? 0 : std::numeric_limits<int32_t>::max();
+    for (size_t i = 0; i < count_.size(); ++i) {
+      const int32_t c = count_[i];
+      if (m == FocalMethod::Mode ? c > best_count : (c > 0 && c < best_count)) {
+        best = i;
+        best_count = c;
+      }
+    }
+    return k.value[best];
+  }
+
+ private:
+  std::vector<int32_t> count_;
+  int32_t total_ = 0;
+  int32_t present_ = 0;
+};
+
+bool is_class(FocalMethod m) {
+  return m == FocalMethod::Mode || m == FocalMethod::Minority || m == FocalMethod::Diversity;
+}
+
+/// Slides `counts` (RankCounts or ClassCounts) over every owned row; `value(counts)` is a cell's.
+template <class Counts, class Value>
+void slide(const TileIn& in, const Ranked& k, int64_t r, Counts& counts, View<double> out,
+           Value value) {
+  const Window& o = in.owned;
+  const int64_t left = k.area.x, right = k.area.right();
+  const auto column = [&](int64_t x, int64_t y0, int64_t y1, int32_t delta) {
+    for (int64_t y = y0; y < y1; ++y) {
+      const int32_t rank = k.at(x, y);
+      if (rank >= 0) counts.add(rank, delta);
+    }
+  };
+  for (int64_t y = o.y; y < o.bottom(); ++y) {
+    const int64_t y0 = std::max(k.area.y, y - r), y1 = std::min(k.area.bottom(), y + r + 1);
+    for (int64_t x = std::max(left, o.x - r); x < std::min(right, o.x + r + 1); ++x)
+      column(x, y0, y1, 1);
+    double* dst = out.row(y - o.y);
+    for (int64_t x = o.x; x < o.right(); ++x) {
+      if (x > o.x) {
+        if (x - r - 1 >= left) column(x - r - 1, y0, y1, -1);
+        if (x + r < right) column(x + r, y0, y1, 1);
+      }
+      const bool nodata = k.at(x, y) < 0 || counts.total() == 0;
+      dst[x - o.x] = nodata ? kNaN : value(counts);
+    }
+    for (int64_t x = std::max(left, o.right() - 1 - r); x < std::min(right, o.right() + r); ++x)
+      column(x, y0, y1, -1);
+  }
+}
+
 }  // namespace
 
 bool slides(const FocalParams& p) {
   // Below a radius of 3 ranking the tile costs more than walking windows of at most 25 cells;
   // both give the same values, so the choice never shows in the output.
-  return !p.circle && p.weights.empty() && p.radius >= 3 &&
-         (p.method == FocalMethod::Median || p.method == FocalMethod::Percentile);
+  const bool ordered = p.method == FocalMethod::Median || p.method == FocalMethod::Percentile;
+  return !p.circle && p.weights.empty() && p.radius >= 3 && (ordered || is_class(p.method));
 }
 
 template <class T>
 void focal_sliding(const TileIn& in, ConstView<T> cells, View<double> out, const FocalParams& p) {
   const Valid<T> valid(in.nodata);
-  const int64_t r = p.radius;
-  const Ranked k = rank_cells(in, cells, valid, r);
-  const double q = p.method == FocalMethod::Median ? 0.5 : p.percentile / 100;
-  RankCounts counts(static_cast<int32_t>(std::max<size_t>(1, k.value.size())));
-  const Window& o = in.owned;
-  const int64_t left = k.area.x, right = k.area.right();
-  for (int64_t y = o.y; y < o.bottom(); ++y) {
-    const int64_t y0 = std::max(k.area.y, y - r), y1 = std::min(k.area.bottom(), y + r + 1);
-    for (int64_t x = std::max(left, o.x - r); x < std::min(right, o.x + r + 1); ++x)
-      column(counts, k, x, y0, y1, 1);
-    double* dst = out.row(y - o.y);
-    for (int64_t x = o.x; x < o.right(); ++x) {
-      if (x > o.x) {
-        if (x - r - 1 >= left) column(counts, k, x - r - 1, y0, y1, -1);
-        if (x + r < right) column(counts, k, x + r, y0, y1, 1);
-      }
-      const bool nodata = k.at(x, y) < 0 || counts.total() == 0;
-      dst[x - o.x] = nodata ? kNaN : quantile(counts, k, q);
-    }
-    for (int64_t x = std::max(left, o.right() - 1 - r); x < std::min(right, o.right() + r); ++x)
-      column(counts, k, x, y0, y1, -1);
+  const Ranked k = rank_cells(in, cells, valid, p.radius);
+  const size_t ranks = std::max<size_t>(1, k.value.size());
+  if (is_class(p.method)) {
+    // A scan of the counts serves classes; a tile of many distinct values (a DEM) walks instead,
+    // which gives the same values.
+    if (ranks > kMaxClassRanks) return focal_walk(in, cells, out, p);
+    ClassCounts counts(ranks);
+    slide(in, k, p.radius, counts, out, [&](const ClassCounts& c) { return c.value(p.method, k); });
+    return;
   }
+  const double q = p.method == FocalMethod::Median ? 0.5 : p.percentile / 100;
+  RankCounts counts(static_cast<int32_t>(ranks));
+  slide(in, k, p.radius, counts, out, [&](const RankCounts& c) { return quantile(c, k, q); });
 }
 
 template void focal_sliding<int32_t>(const TileIn&, ConstView<int32_t>, View<double>,

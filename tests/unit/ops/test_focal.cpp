@@ -319,6 +319,21 @@ TEST(Focal, OrderStatisticsAndClassesEqualABruteForceWalkWhateverTheTiling) {
       }
 }
 
+TEST(Focal, ClassesOfManyValuesGiveTheSameWhicheverWayATileTakes) {
+  // Over 1024 distinct values a tile walks its windows for mode, minority and diversity; small
+  // tiles hold fewer and slide a histogram. Both must give the brute-force values.
+  auto r = make_raster<float>(61, 47, [](int64_t x, int64_t y) {
+    return static_cast<float>((x * 131 + y * 71 + x * y) % 5000);
+  });
+  r.type = PixelType::Int16;
+  for (const std::string stat : {"mode", "minority", "diversity"}) {
+    const auto op = focal_op("focal." + stat, 3);
+    const auto want = walk_reference(r, stat, Walk{3, false, {}});
+    EXPECT_TRUE(same_bits(run_whole<float, float>(*op, r), want)) << stat;
+    EXPECT_TRUE(same_bits(run_tiled<float, float>(*op, r, 7, 5).at(0), want)) << stat;
+  }
+}
+
 TEST(Focal, AnyPercentile) {
   // Radius 2 walks the windows; radius 4 slides a histogram of ranks along each row.
   const auto r = bumpy(23, 19);
