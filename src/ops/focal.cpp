@@ -1,5 +1,5 @@
-// focal.<method>: options, output types, and the choice between running windows and a walk over
-// each window's cells.
+// focal.<method>: options, output types, and the choice of kernel: running windows, a sliding
+// histogram, or a walk over each window's cells (focal_kernels.hpp).
 #include "tessera/ops/focal.hpp"
 
 #include <algorithm>
