@@ -279,6 +279,27 @@ TEST(Focal, RunningWindowsEqualTheBlockArithmeticBitForBitWhateverTheTiling) {
     }
 }
 
+TEST(Focal, RastersWithoutNodataCountTheirWindowsAsTheRunningCountWould) {
+  // No nodata in a tile's reach: the count is the window's cells inside the raster, computed
+  // instead of added up; tiles with and without nodata must still agree with the arithmetic.
+  auto r = make_raster<float>(41, 37, [](int64_t x, int64_t y) {
+    return static_cast<float>(std::sin(0.3 * x) * 1000.0 + std::cos(0.17 * y) * 3.7);
+  });
+  r.type = PixelType::Float32;
+  auto holed = r;
+  holed.nodata = -1;
+  holed.at(30, 30) = -1;
+  for (const auto* raster : {&r, &holed})
+    for (const std::string stat : {"mean", "count", "variance", "stddev"})
+      for (int64_t radius : {1, 4}) {
+        const auto op = focal_op("focal." + stat, static_cast<double>(radius));
+        const auto want = block_reference(*raster, stat, radius);
+        for (const auto& [tw, th] : kTilings)
+          EXPECT_TRUE(same_bits(run_tiled<float, float>(*op, *raster, tw, th).at(0), want))
+              << stat << " r" << radius << " tiles " << tw << " x " << th;
+      }
+}
+
 TEST(Focal, TheOrderOfTheSumsShowsInTheTestRaster) {
   // The block sums and plain left-to-right sums of the same windows differ in some cells of
   // the test raster, so the test above would see a kernel that summed in another order.
