@@ -166,10 +166,11 @@ void slide(const TileIn& in, const Ranked& k, int64_t r, Counts& counts, View<do
 }  // namespace
 
 bool slides(const FocalParams& p) {
-  // Below a radius of 3 ranking the tile costs more than walking windows of at most 25 cells;
+  // At radius 1 ranking the tile costs more than walking windows of 9 cells (callgrind, 1000 x
+  // 1000 Float32: 1.09 against 0.88 billion instructions; at radius 2 the walk takes 1.98);
   // both give the same values, so the choice never shows in the output.
   const bool ordered = p.method == FocalMethod::Median || p.method == FocalMethod::Percentile;
-  return !p.circle && p.weights.empty() && p.radius >= 3 && (ordered || is_class(p.method));
+  return !p.circle && p.weights.empty() && p.radius >= 2 && (ordered || is_class(p.method));
 }
 
 template <class T>

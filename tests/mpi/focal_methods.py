@@ -6,8 +6,8 @@ SRTM (UInt16, a block of nodata written across tile corners) through running win
 1 to 25 on tiles of 48 (so windows span several tiles and the blocks of the running sums start
 inside tiles), order statistics on circles, a Gaussian-weighted sum and the integer outputs
 (min, range and median keep 16 bits; count is UInt32); square medians and quartiles of radius
-3 and more go through the sliding histogram, smaller and circular ones walk their windows; NLCD land cover (Byte classes, nodata
-255) through mode, minority and diversity. Running windows must equal focal_reference.py's block
+2 and more go through the sliding histogram, smaller and circular ones walk their windows; NLCD
+land cover (Byte classes, nodata 255) through mode, minority and diversity. Running windows must equal focal_reference.py's block
 arithmetic bit for bit; order statistics and classes must equal numpy's window statistics.
 """
 import filecmp
