@@ -8,6 +8,8 @@ TESSERA_DEB_PACKAGES=(
   python3-gdal python3-numpy time
   # the benchmark suite's Python peers and its chart (tests/bench/suite.py)
   python3-rasterio python3-dask python3-matplotlib
+  # focal statistics against scipy.ndimage and GRASS r.neighbors (tests/system/focal_*.py)
+  python3-scipy grass-core
 )
 
 # Open MPI refuses to start as root without these; oversubscribe lets tests start 3-4 ranks on 2 cores.

@@ -11,6 +11,7 @@
 
 #include "tessera/cli/calc_args.hpp"
 #include "tessera/cli/dem_args.hpp"
+#include "tessera/cli/focal_args.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/io/temporary_files.hpp"
 #include "tessera/job/job_spec.hpp"
@@ -77,8 +78,8 @@ void show_plan(const Environment& env, const std::string& path, const std::strin
   tessera::par::agreed([&] { tessera::run::check_memory(plan, options); });
 }
 
-void run_dem(const Environment& env, const std::vector<std::string>& args) {
-  const auto command = tessera::cli::parse_dem_args(args);
+/// Runs the one-step job of `tessera dem` or `tessera focal`.
+void run_command(const Environment& env, const tessera::cli::DemCommand& command) {
   const auto options = run_options(env, command.quiet, command.report, command.memory);
   if (env.is_root())
     for (const auto& warning : command.warnings)
@@ -258,6 +259,9 @@ int dispatch(const Environment& env, int argc, char** argv) {
   auto* dem = app.add_subcommand("dem", "gdaldem's modes, with gdaldem's command line");
   dem->prefix_command();
   dem->set_help_flag();  // gdaldem's usage, not CLI11's (wants_dem_help)
+  auto* focal = app.add_subcommand("focal", "focal statistics, r.neighbors' methods");
+  focal->prefix_command();
+  focal->set_help_flag();  // focal_usage(), not CLI11's
   auto* calc = app.add_subcommand("calc", "map algebra, with gdal_calc.py's command line");
   calc->prefix_command();
   calc->set_help_flag();  // gdal_calc.py's usage, not CLI11's
@@ -269,9 +273,10 @@ int dispatch(const Environment& env, int argc, char** argv) {
   auto* zonal = add_zonal(app, zonal_args);
   const std::string first = argc > 1 ? argv[1] : "";
   if (!first.empty() && first[0] != '-' && first != "run" && first != "plan" && first != "dem" &&
-      first != "generate" && first != "calc" && first != "stats" && first != "zonal")
+      first != "generate" && first != "calc" && first != "stats" && first != "zonal" &&
+      first != "focal")
     throw tessera::UsageError("unknown command '" + first +
-                              "' (expected run, plan, dem, calc, generate, stats or zonal)");
+                              "' (expected run, plan, dem, focal, calc, generate, stats or zonal)");
   try {
     app.parse(cli11_args(argc, argv));
   } catch (const CLI::CallForHelp& e) {
@@ -291,7 +296,15 @@ int dispatch(const Environment& env, int argc, char** argv) {
       if (env.is_root()) fmt::print("{}", tessera::cli::dem_usage());
       return args.empty() ? usage : ok;
     }
-    run_dem(env, args);
+    run_command(env, tessera::cli::parse_dem_args(args));
+  }
+  if (*focal) {
+    const auto args = focal->remaining();
+    if (wants_dem_help(args)) {
+      if (env.is_root()) fmt::print("{}", tessera::cli::focal_usage());
+      return args.empty() ? usage : ok;
+    }
+    run_command(env, tessera::cli::parse_focal_args(args));
   }
   if (*calc) {
     const auto args = calc->remaining();

@@ -1,194 +1,274 @@
-// Focal statistics: each window's column statistics for a row of cells, then the statistic of
-// the columns each cell's window spans. Separable, O(radius) per cell, and independent of the
-// tiling because every sum runs in the same order whatever tile holds the cell.
+// focal.<method>: options, output types, and the choice of kernel: running windows, a sliding
+// histogram, or a walk over each window's cells (focal_kernels.hpp).
 #include "tessera/ops/focal.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
 
+#include "focal_kernels.hpp"
 #include "option_reader.hpp"
 
 namespace tessera::ops {
 namespace {
 
 constexpr int64_t kMaxRadius = 1000;
-constexpr double kInf = std::numeric_limits<double>::infinity();
 
-/// A statistic's value over no cell.
-template <FocalStat S>
-constexpr double start() {
-  if constexpr (S == FocalStat::Min) return kInf;
-  if constexpr (S == FocalStat::Max) return -kInf;
-  return 0.0;
-}
-
-/// Whether a cell counts: not NaN and not the source's nodata value (compared as Float32, the
-/// type the cells are read in).
-struct Valid {
-  bool has_nodata;
-  float nodata;
-  bool operator()(float v) const { return v == v && !(has_nodata && v == nodata); }
+struct MethodName {
+  const char* name;
+  FocalMethod method;
+  double percentile;
 };
 
-/// Per thread: the statistic and the count of valid cells of each column of the window rows.
-struct Columns {
-  std::vector<double> value;
-  std::vector<int32_t> count;
+// Job-file names first (focal_method_name returns the first of each method), then r.neighbors'.
+constexpr MethodName kMethods[] = {
+    {"mean", FocalMethod::Mean, 50},
+    {"sum", FocalMethod::Sum, 50},
+    {"count", FocalMethod::Count, 50},
+    {"variance", FocalMethod::Variance, 50},
+    {"stddev", FocalMethod::Stddev, 50},
+    {"min", FocalMethod::Min, 50},
+    {"max", FocalMethod::Max, 50},
+    {"range", FocalMethod::Range, 50},
+    {"median", FocalMethod::Median, 50},
+    {"percentile", FocalMethod::Percentile, 50},
+    {"quart1", FocalMethod::Percentile, 25},
+    {"quart3", FocalMethod::Percentile, 75},
+    {"mode", FocalMethod::Mode, 50},
+    {"minority", FocalMethod::Minority, 50},
+    {"diversity", FocalMethod::Diversity, 50},
+    {"average", FocalMethod::Mean, 50},
+    {"minimum", FocalMethod::Min, 50},
+    {"maximum", FocalMethod::Max, 50},
+    {"majority", FocalMethod::Mode, 50},
+    {"variety", FocalMethod::Diversity, 50},
+    {"perc", FocalMethod::Percentile, 50},
 };
 
-/// One row of the input buffer from raster column `x0`, given the buffer's top-left raster cell.
-const float* row_at(const TileIn& in, ConstView<float> cells, int64_t x0, int64_t y) {
-  const int64_t top = in.owned.y - in.halo;
-  const int64_t left = in.owned.x - in.halo;
-  return cells.row(y - top) + (x0 - left);
+bool is_class_method(FocalMethod m) {
+  return m == FocalMethod::Mode || m == FocalMethod::Minority || m == FocalMethod::Diversity;
 }
 
-/// Columns x0 .. x0 + n - 1 over raster rows y0 .. y1 - 1: each column from top to bottom.
-template <FocalStat S>
-void column_pass(const TileIn& in, ConstView<float> cells, Valid valid, int64_t x0, int64_t n,
-                 int64_t y0, int64_t y1, Columns& c) {
-  double* value = c.value.data();
-  int32_t* count = c.count.data();
-  std::fill_n(value, n, start<S>());
-  std::fill_n(count, n, 0);
-  for (int64_t y = y0; y < y1; ++y) {
-    const float* src = row_at(in, cells, x0, y);
-    for (int64_t i = 0; i < n; ++i) {
-      const bool ok = valid(src[i]);
-      const double v = src[i];
-      if constexpr (S == FocalStat::Min)
-        value[i] = ok && v < value[i] ? v : value[i];
-      else if constexpr (S == FocalStat::Max)
-        value[i] = ok && v > value[i] ? v : value[i];
-      else
-        value[i] += ok ? v : 0.0;
-      count[i] += ok ? 1 : 0;
-    }
-  }
-}
-
-/// The statistic of columns [from, to) of the column pass, left to right.
-template <FocalStat S>
-float row_value(const Columns& c, int64_t from, int64_t to, float nodata) {
-  double value = start<S>();
-  int64_t count = 0;
-  for (int64_t i = from; i < to; ++i) {
-    if constexpr (S == FocalStat::Min)
-      value = std::min(value, c.value[static_cast<size_t>(i)]);
-    else if constexpr (S == FocalStat::Max)
-      value = std::max(value, c.value[static_cast<size_t>(i)]);
-    else
-      value += c.value[static_cast<size_t>(i)];
-    count += c.count[static_cast<size_t>(i)];
-  }
-  if (count == 0) return nodata;
-  if constexpr (S == FocalStat::Mean) value /= static_cast<double>(count);
-  return static_cast<float>(value);
-}
-
-template <FocalStat S>
-void focal_rows(const TileIn& in, ConstView<float> cells, View<float> out, const FocalParams& p) {
-  const Valid valid{in.nodata.has_value(), static_cast<float>(in.nodata.value_or(0))};
-  const auto nodata = static_cast<float>(p.nodata);
-  const int64_t r = p.radius;
-  const Window& o = in.owned;
-  // The columns any window of the tile spans, inside the raster.
-  const int64_t x0 = std::max<int64_t>(0, o.x - r);
-  const int64_t x1 = std::min(in.raster.width, o.right() + r);
-  thread_local Columns c;
-  c.value.resize(static_cast<size_t>(x1 - x0));
-  c.count.resize(static_cast<size_t>(x1 - x0));
-  for (int64_t y = o.y; y < o.bottom(); ++y) {
-    column_pass<S>(in, cells, valid, x0, x1 - x0, std::max<int64_t>(0, y - r),
-                   std::min(in.raster.height, y + r + 1), c);
-    const float* centre = row_at(in, cells, o.x, y);
-    float* dst = out.row(y - o.y);
-    for (int64_t x = o.x; x < o.right(); ++x) {
-      const int64_t from = std::max(x0, x - r) - x0;
-      const int64_t to = std::min(x1, x + r + 1) - x0;
-      dst[x - o.x] = valid(centre[x - o.x]) ? row_value<S>(c, from, to, nodata) : nodata;
+/// Stores one row of values (NaN for nodata) into a typed output row, rounding to the nearest
+/// and saturating into integer types as GDAL converts floating values.
+template <class T>
+void store_row(const double* values, T* dst, int64_t n, double nodata) {
+  for (int64_t i = 0; i < n; ++i) {
+    const double v = std::isnan(values[i]) ? nodata : values[i];
+    if constexpr (std::is_floating_point_v<T>) {
+      dst[i] = static_cast<T>(v);
+    } else {
+      const double lo = static_cast<double>(std::numeric_limits<T>::lowest());
+      const double hi = static_cast<double>(std::numeric_limits<T>::max());
+      dst[i] = static_cast<T>(std::clamp(std::round(v), lo, hi));
     }
   }
 }
 
 class FocalOp : public Op {
  public:
-  explicit FocalOp(FocalParams p) : p_(p) {}
+  FocalOp(FocalParams p, std::string name, bool nodata_given)
+      : p_(std::move(p)), name_(std::move(name)), nodata_given_(nodata_given) {}
   int64_t halo() const override { return p_.radius; }
-  PixelType output_type() const override { return PixelType::Float32; }
-  std::optional<double> output_nodata() const override { return p_.nodata; }
-  /// Every source is read as Float32: exact for the integers of up to 24 bits DEMs hold.
-  CellType input_cells(PixelType) const override { return CellType::Float32; }
+  PixelType output_type() const override { return type_; }
+  std::optional<double> output_nodata() const override { return nodata_; }
+  /// Float32 holds every Byte, Int16 and UInt16 value; Int32 sources are read as they are.
+  CellType input_cells(PixelType source) const override {
+    return source == PixelType::Int32 ? CellType::Int32 : CellType::Float32;
+  }
+  std::shared_ptr<const Op> for_source(const SourceBand& band) const override;
   void run(const TileIn& in, const TileOut& out) const override {
-    focal(in, out.bands.at(0).as<float>(), p_);
+    FocalParams p = p_;
+    if (nodata_) p.nodata = *nodata_;
+    focal(in, out.bands.at(0), p);
   }
 
  private:
   FocalParams p_;
+  std::string name_;
+  bool nodata_given_;
+  PixelType type_ = PixelType::Float32;
+  std::optional<double> nodata_ = p_.nodata;
 };
 
-const char* op_name(FocalStat stat) {
-  switch (stat) {
-    case FocalStat::Sum:
-      return "focal.sum";
-    case FocalStat::Min:
-      return "focal.min";
-    case FocalStat::Max:
-      return "focal.max";
-    case FocalStat::Mean:
-      break;
+std::shared_ptr<const Op> FocalOp::for_source(const SourceBand& band) const {
+  const PixelType source = band.type;
+  const int64_t larger = std::max(band.size.width, band.size.height);
+  if (larger > 0 && p_.radius >= larger)
+    throw Error(name_ + ": a radius of " + std::to_string(p_.radius) + " reaches past the whole " +
+                std::to_string(band.size.width) + " x " + std::to_string(band.size.height) +
+                " raster from every cell (every window would hold all of it)");
+  if (is_class_method(p_.method) && !is_integer(source))
+    throw Error(name_ + ": applies to integer rasters of classes, not to " +
+                std::string(name_of(source)));
+  auto op = std::make_shared<FocalOp>(*this);
+  op->type_ = focal_output_type(p_.method, source);
+  if (nodata_given_ || !is_integer(op->type_)) {
+    if (!holds(op->type_, p_.nodata))
+      throw Error(name_ + ": nodata: " + nodata_misfit(op->type_, p_.nodata));
+    return op;
   }
-  return "focal.mean";
+  // An integer output marks nodata cells only where the source may have nodata (its nodata
+  // value, or NaN in a floating source): with the source's value for the methods that give
+  // source values, with a value the method cannot give else.
+  const focal_detail::Valid<int32_t> valid(band.nodata);
+  if (is_integer(source) && !valid.has_nodata) {
+    op->nodata_ = std::nullopt;
+  } else if (op->type_ == source) {
+    op->nodata_ = valid.nodata;
+  } else if (p_.method == FocalMethod::Range) {
+    op->nodata_ = visit(op->type_, []<class T>(std::type_identity<T>) {
+      return static_cast<double>(std::numeric_limits<T>::max());
+    });
+  } else {
+    op->nodata_ = 0.0;  // count and diversity are at least 1 where the centre is valid
+  }
+  return op;
 }
 
-}  // namespace
-
-FocalParams focal_params(FocalStat stat, const Options& options) {
-  OptionReader r(op_name(stat), options, {"radius", "nodata"});
-  FocalParams p;
-  p.stat = stat;
-  if (!r.has("radius"))
-    throw OptionError("radius", "option 'radius' is required (the window is 2 * radius + 1 wide)");
+/// The size of the window from `radius` or `size` (exactly one of them).
+int64_t radius_of(OptionReader& r) {
+  if (r.has("radius") == r.has("size"))
+    throw OptionError(r.has("size") ? "size" : "radius",
+                      "give one of 'radius' (the window is 2 * radius + 1 wide) or 'size' (an "
+                      "odd width)");
+  if (r.has("size")) {
+    const double size = r.number("size", 3);
+    if (size < 3 || size > 2 * kMaxRadius + 1 || size != std::floor(size) ||
+        std::fmod(size, 2) != 1)
+      throw OptionError("size", "option 'size' must be an odd integer from 3 to " +
+                                    std::to_string(2 * kMaxRadius + 1) +
+                                    " (the window has a centre cell)");
+    return static_cast<int64_t>(size) / 2;
+  }
   const double radius = r.number("radius", 1);
   if (radius < 1 || radius > kMaxRadius || radius != std::floor(radius))
     throw OptionError("radius",
                       "option 'radius' must be an integer from 1 to " + std::to_string(kMaxRadius));
-  p.radius = static_cast<int64_t>(radius);
+  return static_cast<int64_t>(radius);
+}
+
+void read_weights(OptionReader& r, FocalParams& p) {
+  if (r.has("weights_file") && r.has("gauss"))
+    throw OptionError("gauss", "options 'weights_file' and 'gauss' exclude each other");
+  if (r.has("weights_file")) {
+    if (p.circle)
+      throw OptionError("circle",
+                        "options 'circle' and 'weights_file' exclude each other (a "
+                        "weights file gives the window's shape)");
+    const std::string path = r.text("weights_file", "");
+    try {
+      p.weights = read_focal_weights(path, 2 * p.radius + 1);
+    } catch (const OptionError&) {
+      throw;
+    } catch (const Error& e) {
+      throw OptionError("weights_file", e.what());
+    }
+  }
+  const bool negative =
+      std::any_of(p.weights.begin(), p.weights.end(), [](double w) { return w < 0; });
+  if (negative && p.method != FocalMethod::Sum)
+    throw OptionError("weights_file", "negative weights are for focal.sum (a convolution) only");
+  if (r.has("gauss")) {
+    const double sigma = r.number("gauss", 1);
+    if (!(sigma > 0)) throw OptionError("gauss", "option 'gauss' (sigma, in cells) must be > 0");
+    p.weights = gaussian_weights(p.radius, sigma);
+  }
+}
+
+}  // namespace
+
+FocalMethod parse_focal_method(std::string_view name, double& percentile) {
+  for (const MethodName& m : kMethods)
+    if (name == m.name) {
+      if (m.method == FocalMethod::Percentile) percentile = m.percentile;
+      return m.method;
+    }
+  throw Error("unknown focal method '" + std::string(name) +
+              "' (expected one of: " + focal_method_names() + ")");
+}
+
+std::string_view focal_method_name(FocalMethod method) {
+  for (const MethodName& m : kMethods)
+    if (m.method == method) return m.name;
+  return "mean";
+}
+
+std::string focal_method_names() {
+  std::string names;
+  for (const MethodName& m : kMethods) names += (names.empty() ? "" : ", ") + std::string(m.name);
+  return names;
+}
+
+bool keeps_integers(FocalMethod m) {
+  return m == FocalMethod::Min || m == FocalMethod::Max || m == FocalMethod::Range ||
+         m == FocalMethod::Median || m == FocalMethod::Mode || m == FocalMethod::Minority ||
+         m == FocalMethod::Count || m == FocalMethod::Diversity;
+}
+
+PixelType focal_output_type(FocalMethod method, PixelType source) {
+  if (method == FocalMethod::Count || method == FocalMethod::Diversity) return PixelType::UInt32;
+  if (source == PixelType::Float64) return PixelType::Float64;
+  if (!is_integer(source) || source == PixelType::UInt32 || !keeps_integers(method))
+    return PixelType::Float32;
+  if (method == FocalMethod::Range)
+    return source == PixelType::Int16   ? PixelType::UInt16
+           : source == PixelType::Int32 ? PixelType::UInt32
+                                        : source;
+  return source;
+}
+
+FocalParams focal_params(std::string_view method_name, const Options& options) {
+  double percentile = 50;
+  const FocalMethod method = parse_focal_method(method_name, percentile);
+  const std::string name = "focal." + std::string(method_name);
+  const bool quartile = method == FocalMethod::Percentile && percentile != 50;
+  OptionReader r(name, options,
+                 {"radius", "size", "circle", "weights_file", "gauss", "percentile", "nodata"});
+  FocalParams p;
+  p.method = method;
+  p.radius = radius_of(r);
+  p.circle = r.flag("circle", false);
+  read_weights(r, p);
+  if (r.has("percentile") && (method != FocalMethod::Percentile || quartile))
+    throw OptionError("percentile", "option 'percentile' is for focal.percentile");
+  p.percentile = r.number("percentile", percentile);
+  if (p.percentile < 0 || p.percentile > 100)
+    throw OptionError("percentile", "option 'percentile' must be from 0 to 100");
   p.nodata = r.number("nodata", p.nodata);
   r.finish();
   return p;
 }
 
-void focal(const TileIn& in, View<float> out, const FocalParams& p) {
-  const auto* cells = std::get_if<ConstView<float>>(&in.cells);
-  if (cells == nullptr) throw Error("focal: expected Float32 cells");
+void focal(const TileIn& in, const BandView& out, const FocalParams& p) {
   if (in.halo < p.radius)
     throw Error("focal: a halo of " + std::to_string(in.halo) + " for a radius of " +
                 std::to_string(p.radius));
-  switch (p.stat) {
-    case FocalStat::Mean:
-      return focal_rows<FocalStat::Mean>(in, *cells, out, p);
-    case FocalStat::Sum:
-      return focal_rows<FocalStat::Sum>(in, *cells, out, p);
-    case FocalStat::Min:
-      return focal_rows<FocalStat::Min>(in, *cells, out, p);
-    case FocalStat::Max:
-      return focal_rows<FocalStat::Max>(in, *cells, out, p);
-  }
+  thread_local std::vector<double> values;
+  values.resize(static_cast<size_t>(in.owned.cells()));
+  const View<double> window(values.data(), in.owned.width, in.owned.height);
+  std::visit(
+      [&]<class T>(ConstView<T> cells) {
+        if (focal_detail::runs(p))
+          focal_detail::focal_running(in, cells, window, p);
+        else if (focal_detail::slides(p))
+          focal_detail::focal_sliding(in, cells, window, p);
+        else
+          focal_detail::focal_walk(in, cells, window, p);
+      },
+      in.cells);
+  visit(out.type(), [&]<class T>(std::type_identity<T>) {
+    const View<T> dst = out.as<T>();
+    for (int64_t y = 0; y < in.owned.height; ++y)
+      store_row(window.row(y), dst.row(y), in.owned.width, p.nodata);
+  });
 }
 
-std::unique_ptr<Op> make_focal_mean(const Options& options) {
-  return std::make_unique<FocalOp>(focal_params(FocalStat::Mean, options));
-}
-std::unique_ptr<Op> make_focal_sum(const Options& options) {
-  return std::make_unique<FocalOp>(focal_params(FocalStat::Sum, options));
-}
-std::unique_ptr<Op> make_focal_min(const Options& options) {
-  return std::make_unique<FocalOp>(focal_params(FocalStat::Min, options));
-}
-std::unique_ptr<Op> make_focal_max(const Options& options) {
-  return std::make_unique<FocalOp>(focal_params(FocalStat::Max, options));
+std::unique_ptr<Op> make_focal(std::string_view method_name, const Options& options) {
+  return std::make_unique<FocalOp>(focal_params(method_name, options),
+                                   "focal." + std::string(method_name),
+                                   options.count("nodata") != 0);
 }
 
 }  // namespace tessera::ops

@@ -18,8 +18,18 @@ namespace {
 
 const OptionSpec kComputeEdges{"compute_edges", "compute values at the raster edges (bool)"};
 const OptionSpec kGradientAlg{"alg", "Horn (default) or ZevenbergenThorne"};
-const OptionSpec kRadius{"radius", "the window is 2 * radius + 1 cells square (required, 1-1000)"};
-const OptionSpec kFocalNodata{"nodata", "output nodata value (default -9999)"};
+const std::vector<OptionSpec> kFocalOptions{
+    {"radius", "the window is 2 * radius + 1 cells wide (1-1000; this or size)"},
+    {"size", "the window's width in cells, odd (3-2001; this or radius)"},
+    {"circle", "only cells at a distance <= radius from the centre (bool)"},
+    {"weights_file", "weights in r.neighbors' format: size lines of size numbers"},
+    {"gauss", "Gaussian weights of this sigma, in cells"},
+    {"nodata", "output nodata value (default -9999; integer outputs: see docs/jobs.md)"}};
+const std::vector<OptionSpec> kFocalPercentileOptions = [] {
+  auto options = kFocalOptions;
+  options.push_back({"percentile", "the percentile, 0 to 100 (default 50)"});
+  return options;
+}();
 const OptionSpec kScale{"scale",
                         "ratio of vertical to horizontal units (default 1; 111120 for "
                         "metres over degrees)"};
@@ -104,21 +114,50 @@ std::vector<OpEntry> make_registry() {
         {"nodata", "output nodata value (default: gdal_calc.py's for the type)"}},
        make_normalize},
       {"focal.mean",
-       "mean of the valid cells of a square window (Float32); nodata where the centre is nodata",
-       {kRadius, kFocalNodata},
-       make_focal_mean},
+       "mean of the valid cells of the window (Float32; Float64 for Float64 sources); nodata where "
+       "the centre is nodata",
+       kFocalOptions, [](const Options& o) { return make_focal("mean", o); }},
       {"focal.sum",
-       "sum of the valid cells of a square window (Float32); nodata where the centre is nodata",
-       {kRadius, kFocalNodata},
-       make_focal_sum},
-      {"focal.min",
-       "minimum of the valid cells of a square window (Float32)",
-       {kRadius, kFocalNodata},
-       make_focal_min},
-      {"focal.max",
-       "maximum of the valid cells of a square window (Float32)",
-       {kRadius, kFocalNodata},
-       make_focal_max},
+       "sum of the valid cells (weighted: a convolution); nodata where the centre is nodata",
+       kFocalOptions, [](const Options& o) { return make_focal("sum", o); }},
+      {"focal.count", "number of valid cells (UInt32); nodata where the centre is nodata",
+       kFocalOptions, [](const Options& o) { return make_focal("count", o); }},
+      {"focal.variance",
+       "population variance of the valid cells; nodata where the centre is nodata", kFocalOptions,
+       [](const Options& o) { return make_focal("variance", o); }},
+      {"focal.stddev",
+       "population standard deviation of the valid cells; nodata where the centre is nodata",
+       kFocalOptions, [](const Options& o) { return make_focal("stddev", o); }},
+      {"focal.min", "minimum (an integer source keeps its type); nodata where the centre is nodata",
+       kFocalOptions, [](const Options& o) { return make_focal("min", o); }},
+      {"focal.max", "maximum (an integer source keeps its type); nodata where the centre is nodata",
+       kFocalOptions, [](const Options& o) { return make_focal("max", o); }},
+      {"focal.range",
+       "maximum - minimum (an integer source gives its unsigned type); nodata where the centre is "
+       "nodata",
+       kFocalOptions, [](const Options& o) { return make_focal("range", o); }},
+      {"focal.median",
+       "median (an integer source keeps its type, rounded); nodata where the centre is nodata",
+       kFocalOptions, [](const Options& o) { return make_focal("median", o); }},
+      {"focal.percentile",
+       "the percentile 'percentile' of the valid cells (linear between ranks); nodata where the "
+       "centre is nodata",
+       kFocalPercentileOptions, [](const Options& o) { return make_focal("percentile", o); }},
+      {"focal.quart1", "first quartile (percentile 25); nodata where the centre is nodata",
+       kFocalOptions, [](const Options& o) { return make_focal("quart1", o); }},
+      {"focal.quart3", "third quartile (percentile 75); nodata where the centre is nodata",
+       kFocalOptions, [](const Options& o) { return make_focal("quart3", o); }},
+      {"focal.mode",
+       "most frequent value, the smallest on ties (integer sources); nodata where the centre is "
+       "nodata",
+       kFocalOptions, [](const Options& o) { return make_focal("mode", o); }},
+      {"focal.minority",
+       "least frequent value, the smallest on ties (integer sources); nodata where the centre is "
+       "nodata",
+       kFocalOptions, [](const Options& o) { return make_focal("minority", o); }},
+      {"focal.diversity",
+       "number of distinct values (integer sources; UInt32); nodata where the centre is nodata",
+       kFocalOptions, [](const Options& o) { return make_focal("diversity", o); }},
   };
 }
 

@@ -179,6 +179,24 @@ void plan_named(const job::JobSpec& job, const std::vector<RasterInfo>& inputs,
                                   : plan.bands[step.bands.front()].input;
 }
 
+/// Gives an op of one input whose output depends on its source (Op::for_source) the type and
+/// nodata of what it reads: the input's band, or the band of the earlier step it reads.
+void bind_source(const job::StepSpec& spec, PlannedStep& step, const Plan& plan,
+                 const std::vector<RasterInfo>& inputs) {
+  if (spec.in.empty()) return;
+  const bool from_step = step.source.has_value();
+  ops::SourceBand source;
+  source.type = from_step ? plan.steps[*step.source].impl->output_type() : inputs[step.input].type;
+  source.nodata =
+      from_step ? plan.steps[*step.source].impl->output_nodata() : inputs[step.input].nodata;
+  source.size = inputs[step.input].size;
+  try {
+    if (auto bound = step.impl->for_source(source)) step.impl = std::move(bound);
+  } catch (const Error& e) {
+    fail_at(spec.in_where, "step '" + spec.id + "': " + e.what());
+  }
+}
+
 /// Plans the steps in the graph's order, each after the steps it reads.
 void plan_steps(const job::JobSpec& job, const std::vector<RasterInfo>& inputs,
                 const StepGraph& graph, Plan& plan) {
@@ -198,6 +216,7 @@ void plan_steps(const job::JobSpec& job, const std::vector<RasterInfo>& inputs,
     } else {
       link_source(spec, step, plan);
     }
+    bind_source(spec, step, plan, inputs);
     op_halos.push_back(step.impl->halo());
     sources.push_back(step.sources);
     plan.step_index.emplace(step.id, plan.steps.size());

@@ -10,8 +10,9 @@ WAY is one of
   dask      the input as a lazy dask.array (chunks read through rasterio), map_overlap with
             depth 1 for terrain (plain array arithmetic for NDVI), da.store into the GeoTIFF,
             the threaded scheduler with --workers workers.
-TASK is hillshade, slope, hillshade-zstd (ZSTD level 9, PREDICTOR=2) or ndvi (INPUT = nir,
-INPUT2 = red). The formulas are gdaldem's (Horn gradient, default z, azimuth and altitude,
+TASK is hillshade, slope, hillshade-zstd (ZSTD level 9, PREDICTOR=2), ndvi (INPUT = nir,
+INPUT2 = red) or focal-METHOD-SIZE (METHOD mean, stddev, max or median, scipy.ndimage's
+filters over a SIZE x SIZE window; numpy and dask only, dask with an overlap of SIZE // 2). The formulas are gdaldem's (Horn gradient, default z, azimuth and altitude,
 first and last rows and columns nodata) and gdal_calc.py's NDVI with its nodata rule, computed
 in float32 as numpy users write it; outputs have gdaldem's and tessera calc's types and nodata.
 """
@@ -27,6 +28,7 @@ NDVI_NODATA = float(np.finfo(np.float32).max)  # gdal_calc.py's default for Floa
 BAND_NODATA = 65535
 ZSTD_LEVEL = 9  # GDAL's default ZSTD_LEVEL
 TASKS = ("hillshade", "slope", "hillshade-zstd", "ndvi")
+FOCAL_NODATA = -9999.0
 
 
 def horn(z, ewres, nsres):
@@ -67,8 +69,41 @@ def ndvi(nir, red):
     return np.where((nir == BAND_NODATA) | (red == BAND_NODATA), np.float32(NDVI_NODATA), value)
 
 
+def focal(z, method, size):
+    """scipy.ndimage's focal statistics as a user writes them, leaving out cells beyond the edge
+    as tessera does where scipy can (a constant mode and a count of the cells that exist; the
+    median filter takes the nearest cell instead). Float32, as tessera's output."""
+    import scipy.ndimage as ndi
+
+    z = z.astype(np.float64)
+    if method == "max":
+        return ndi.maximum_filter(z, size, mode="constant", cval=-np.inf).astype(np.float32)
+    if method == "median":
+        return ndi.median_filter(z, size, mode="nearest").astype(np.float32)
+    n = ndi.uniform_filter(np.ones_like(z), size, mode="constant", cval=0.0)
+    mean = ndi.uniform_filter(z, size, mode="constant", cval=0.0) / n
+    if method == "mean":
+        return mean.astype(np.float32)
+    squares = ndi.uniform_filter(z * z, size, mode="constant", cval=0.0) / n
+    return np.sqrt(np.maximum(0.0, squares - mean * mean)).astype(np.float32)
+
+
+def focal_of(task):
+    """(method, size) of a focal task (focal-METHOD-SIZE)."""
+    _, method, size = task.split("-")
+    return method, int(size)
+
+
 def terrain_kernel(task):
+    if task.startswith("focal-"):
+        method, size = focal_of(task)
+        return lambda z, ewres, nsres: focal(z, method, size)
     return hillshade if task.startswith("hillshade") else slope
+
+
+def halo(task):
+    """The cells a block needs on each side."""
+    return focal_of(task)[1] // 2 if task.startswith("focal-") else 1
 
 
 def output_profile(src, task):
@@ -80,6 +115,8 @@ def output_profile(src, task):
         profile.update(dtype="uint8", nodata=HILLSHADE_NODATA)
     elif task == "slope":
         profile.update(dtype="float32", nodata=SLOPE_NODATA)
+    elif task.startswith("focal-"):
+        profile.update(dtype="float32", nodata=FOCAL_NODATA)
     else:
         profile.update(dtype="float32", nodata=NDVI_NODATA)
     if task == "hillshade-zstd":
@@ -195,7 +232,7 @@ def dask_overlap(task, output, inputs, args):
         result = ndvi(*arrays)
     else:
         kernel = terrain_kernel(task)
-        result = arrays[0].map_overlap(kernel, depth=1, boundary="none", dtype=profile["dtype"],
+        result = arrays[0].map_overlap(kernel, depth=halo(task), boundary="none", dtype=profile["dtype"],
                                        ewres=srcs[0].transform.a, nsres=srcs[0].transform.e)
     with rasterio.open(output, "w", **profile) as dst:
         da.store(result, BandWriter(dst), lock=True, scheduler="threads", num_workers=args.workers)
@@ -207,7 +244,8 @@ WAYS = {"numpy": whole_array, "rasterio": rasterio_windows, "dask": dask_overlap
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("way", choices=sorted(WAYS))
-    p.add_argument("task", choices=TASKS)
+    p.add_argument("task", help="one of %s, or focal-METHOD-SIZE (METHOD mean, stddev, max or "
+                   "median)" % ", ".join(TASKS))
     p.add_argument("output")
     p.add_argument("inputs", nargs="+", help="the DEM, or nir and red for ndvi")
     p.add_argument("--workers", type=int, default=2, help="threads (rasterio, dask); default 2")
@@ -217,6 +255,8 @@ def main():
     warnings.filterwarnings("ignore", message=".*(geotransform|identity matrix).*")
     if len(args.inputs) != (2 if args.task == "ndvi" else 1):
         p.error("ndvi takes two inputs (nir, red); terrain tasks one DEM")
+    if args.task not in TASKS and not (args.task.startswith("focal-") and args.way != "rasterio"):
+        p.error("unknown task %s (rasterio runs no focal task)" % args.task)
     WAYS[args.way](args.task, args.output, args.inputs, args)
 
 

@@ -22,6 +22,11 @@ Tasks (gdaldem's and gdal_calc.py's defaults):
   stats           gdalinfo -stats -hist DEM (exact statistics and GDAL's default histogram; the
                   .aux.xml of an earlier run removed first, as gdalinfo would reuse it) against
                   tessera stats --hist --no-aux --json OUT (exact too); no Python peers
+  focal-METHOD-SIZE   only when --only names it (or `focal`, all twelve): tessera focal METHOD DEM
+                  OUT --size SIZE, METHOD mean, stddev, max or median, SIZE 3, 15 or 51; gdal is
+                  GRASS r.neighbors (r.external, r.neighbors, r.out.gdal in a temporary location;
+                  when grass is installed), numpy and dask run scipy.ndimage (tests/bench/peers.py),
+                  rasterio does not run
 Tools:
   tessera-1x1, tessera-1x2, tessera-2x1   tessera dem / tessera calc under
                   `mpirun -n RANKS --bind-to none` with OMP_NUM_THREADS=THREADS; its peak RSS per
@@ -55,9 +60,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from suite_output import write_json, write_png  # noqa: E402  (tests/bench/suite_output.py)
 from suite_report import print_report, summarise, targets  # noqa: E402
-from suite_tools import (ALL_TOOLS, BASE_TOOLS, PYTHON_PEERS, REFERENCE, TASKS, TOOLS, Inputs,  # noqa: E402
-                         compare, copy_floor, run_order, startup_seconds, time_tool, tool_label, tools_of,
-                         warm)
+from suite_tools import (ALL_TOOLS, BASE_TOOLS, FOCAL_TASKS, PYTHON_PEERS, REFERENCE, TASKS, TOOLS,  # noqa: E402
+                         Inputs, compare, copy_floor, focal_task, run_order, startup_seconds, time_tool,
+                         tool_label, tools_of, warm)
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
@@ -71,8 +76,10 @@ def parse_args():
     p.add_argument("--dir", default=os.environ.get("TESSERA_BENCH_DIR", "/tmp/tessera-bench"),
                    help="cache of generated inputs and where outputs go (default /tmp/tessera-bench)")
     p.add_argument("--only", default="", help="comma-separated tasks and/or tools to run "
-                   f"(tasks: {', '.join(TASKS)}; tools: {', '.join(TOOLS)}; with --baseline also "
-                   f"{', '.join(BASE_TOOLS)}); tessera-2x1 always runs")
+                   f"(tasks: {', '.join(TASKS)}; focal-METHOD-SIZE, METHOD mean, stddev, max or "
+                   "median, SIZE 3, 15 or 51, or focal for all twelve; tools: "
+                   f"{', '.join(TOOLS)}; with --baseline also {', '.join(BASE_TOOLS)}); "
+                   "tessera-2x1 always runs")
     p.add_argument("--tessera", default=os.path.join(ROOT, "build", "src", "tessera"))
     p.add_argument("--baseline", metavar="BINARY",
                    help="another tessera binary, timed in the same run as base-1x1 and base-2x1 "
@@ -93,12 +100,13 @@ def parse_args():
     args.sizes = sorted({int(s) for s in args.sizes.split(",") if s})
     names = [n for n in args.only.split(",") if n]
     tools = ALL_TOOLS if args.baseline else TOOLS
-    unknown = [n for n in names if n not in TASKS + tools]
+    unknown = [n for n in names if n not in TASKS + FOCAL_TASKS + ("focal",) + tools]
     if unknown:
         needs = " (base tools need --baseline)" if set(unknown) & set(BASE_TOOLS) else ""
         p.error(f"--only: unknown {', '.join(unknown)}{needs} (tasks: {', '.join(TASKS)}; "
                 f"tools: {', '.join(tools)})")
-    args.tasks = [t for t in TASKS if t in names] or list(TASKS)
+    args.tasks = [t for t in TASKS + FOCAL_TASKS
+                  if t in names or ("focal" in names and t in FOCAL_TASKS)] or list(TASKS)
     args.tools = [t for t in tools if t in names or t == REFERENCE] if set(names) & set(tools) else list(tools)
     if args.check_size:
         args.check_size = min(args.check_size, args.sizes[-1])
@@ -132,6 +140,8 @@ def tools_for(args, size, task):
     if size != args.sizes[-1]:
         return [REFERENCE]
     skip = PYTHON_PEERS if task == "hillshade-zstd" and not args.peers_zstd else ()
+    if focal_task(task):  # r.neighbors when GRASS is installed; scipy whole and under dask
+        skip = ("rasterio",) + (() if shutil.which("grass") else ("gdal",))
     return [t for t in tools_of(task, args.tools) if t not in skip]
 
 

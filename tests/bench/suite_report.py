@@ -5,9 +5,14 @@ import os
 import platform
 import statistics
 
-from suite_tools import ALL_TOOLS, BASE_TOOLS, REFERENCE, TESSERA_CONFIGS, ZSTD_LEVEL, mpi_config, tool_label
+from suite_tools import (ALL_TOOLS, BASE_TOOLS, FOCAL_METHODS, FOCAL_SIZES, FOCAL_TASKS, REFERENCE,
+                         TESSERA_CONFIGS, ZSTD_LEVEL, focal_task, mpi_config, tool_label)
 
-TARGET_SPEEDUP = {"hillshade": 8.0, "slope": 8.0, "hillshade-zstd": 4.0, "ndvi": 8.0, "stats": 10.0}
+TARGET_SPEEDUP = {"hillshade": 8.0, "slope": 8.0, "hillshade-zstd": 4.0, "ndvi": 8.0, "stats": 10.0,
+                  **{task: 10.0 for task in FOCAL_TASKS}}
+# Focal statistics whose cost must not grow with the window: largest size / smallest size.
+TARGET_FOCAL_RADIUS_RATIO = 2.0
+RADIUS_FREE_METHODS = ("mean", "stddev", "max")
 TARGET_RSS_MB = 300.0
 TARGET_RANK_SCALING = 1.8
 
@@ -67,6 +72,7 @@ def targets(args, rows, startup):
             goal = {"target": f"{task}: tessera 2x1 >= {TARGET_SPEEDUP[task]:g}x faster than {peer['label']}",
                     "measured": f"{ratio:.2f}x", "value": ratio, "pass": ratio >= TARGET_SPEEDUP[task]}
             out.append(encode_bound(goal, peer, ref, startup))
+    out += focal_targets(args, rows, size)
     for task in args.tasks:
         one, ref = row(rows, size, task, "tessera-1x1"), row(rows, size, task, REFERENCE)
         if one:
@@ -87,6 +93,30 @@ def targets(args, rows, startup):
         out.append({"target": f"peak RSS per rank the same at {args.sizes[0]} and {args.sizes[-1]} "
                               f"(within {args.rss_tolerance:.0%})",
                     "measured": f"{growth:+.1%}", "value": growth, "pass": abs(growth) <= args.rss_tolerance})
+    return out
+
+
+def focal_targets(args, rows, size):
+    """Focal tasks: tessera 2x1 >= 10x faster than scipy under dask on 2 threads, and (mean,
+    stddev, max) no more than 2x slower at size 51 than at size 3."""
+    out = []
+    for task in args.tasks:
+        peer, ref = row(rows, size, task, "dask"), row(rows, size, task, REFERENCE)
+        if focal_task(task) and peer:
+            ratio = peer["wall_s_median"] / ref["wall_s_median"]
+            out.append({"target": f"{task}: tessera 2x1 >= {TARGET_SPEEDUP[task]:g}x faster than "
+                                  f"{peer['label']}", "measured": f"{ratio:.2f}x", "value": ratio,
+                        "pass": ratio >= TARGET_SPEEDUP[task]})
+    small, large = FOCAL_SIZES[0], FOCAL_SIZES[-1]
+    for method in RADIUS_FREE_METHODS:
+        a = row(rows, size, f"focal-{method}-{small}", REFERENCE)
+        b = row(rows, size, f"focal-{method}-{large}", REFERENCE)
+        if a and b:
+            ratio = b["wall_s_median"] / a["wall_s_median"]
+            out.append({"target": f"focal {method}: tessera 2x1 at size {large} <= "
+                                  f"{TARGET_FOCAL_RADIUS_RATIO:g}x its time at size {small}",
+                        "measured": f"{ratio:.2f}x", "value": ratio,
+                        "pass": ratio <= TARGET_FOCAL_RADIUS_RATIO})
     return out
 
 

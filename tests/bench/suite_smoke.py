@@ -19,6 +19,11 @@ import suite_tools  # noqa: E402
 TOLERANCE = {"hillshade": 1.0, "hillshade-zstd": 1.0, "slope": 1e-3, "ndvi": 1e-6, "stats": 1e-9}
 # The --baseline run: one task, and base-2x1 beside tessera-2x1 (which always runs), to stay cheap.
 BASELINE_ONLY = "hillshade,base-2x1"
+# The focal run: five focal tasks against r.neighbors (when installed) and scipy, whole and under
+# dask; each peer's largest difference from tessera 2x1's cells (None: not compared, scipy's
+# median_filter takes the nearest cell at the edges where tessera leaves cells out).
+FOCAL_TASKS = ("focal-mean-3", "focal-mean-51", "focal-stddev-3", "focal-max-3", "focal-median-3")
+FOCAL_TOLERANCE = {"mean": 1e-3, "stddev": 1e-2, "max": 0.0, "median": 0.0}
 
 
 def main():
@@ -31,6 +36,7 @@ def main():
     try:
         problems = run_and_check(args, work)
         problems += run_baseline(args, work)
+        problems += run_focal(args, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if problems:
@@ -76,6 +82,40 @@ def run_baseline(args, work):
     if done.returncode != 0:
         return problems + [f"{' '.join(cmd)} exited {done.returncode}:\n{done.stderr}"]
     return problems + check_baseline(json.load(open(out_json)), done.stdout)
+
+
+def run_focal(args, work):
+    """suite.py on the focal tasks: rows for every tool, the outputs within FOCAL_TOLERANCE of
+    tessera 2x1's, the targets (10x over each peer, size 51 against size 3) present."""
+    out_json = os.path.join(work, "focal.json")
+    tools = ["tessera-2x1", "numpy", "dask"] + (["gdal"] if shutil.which("grass") else [])
+    cmd = [sys.executable, os.path.join(HERE, "suite.py"), "--sizes", str(args.size), "--runs", "1",
+           "--dir", work, "--tessera", args.tessera, "--mpiexec", args.mpiexec,
+           "--only", ",".join(FOCAL_TASKS + tuple(tools)), "--json", out_json,
+           "--png", os.path.join(work, "focal.png")]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
+    print(done.stdout)
+    if done.returncode != 0:
+        return [f"{' '.join(cmd)} exited {done.returncode}:\n{done.stderr}"]
+    doc = json.load(open(out_json))
+    problems = []
+    rows = {(r["task"], r["tool"]) for r in doc["rows"]}
+    checks = {(c["task"], c["tool"]): c for c in doc["checks"]}
+    for task in FOCAL_TASKS:
+        method = task.split("-")[1]
+        for tool in tools:
+            if (task, tool) not in rows:
+                problems.append(f"no row for {task} {tool}")
+            if tool == suite_tools.REFERENCE or (method == "median" and tool != "gdal"):
+                continue
+            c = checks.get((task, tool))
+            if c is None or "error" in c or c["max_abs_diff"] > FOCAL_TOLERANCE[method]:
+                problems.append(f"{task} {tool}: output differs from tessera 2x1's: {c}")
+    names = [t["target"] for t in doc["targets"]]
+    wanted = len(FOCAL_TASKS) * (len(tools) - 1) - len(FOCAL_TASKS) * ("numpy" in tools) + 2
+    if len(names) != wanted or not any("at size 51" in n for n in names):
+        problems.append(f"focal targets: expected {wanted} with the size-51 one, got {names}")
+    return problems
 
 
 def check_baseline(doc, stdout):

@@ -13,6 +13,11 @@ import inputs  # tests/bench/inputs.py
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 TASKS = ("hillshade", "slope", "hillshade-zstd", "ndvi", "stats")
+# Focal statistics, run when --only names them (or "focal" for all): focal-METHOD-SIZE on the DEM.
+FOCAL_METHODS = ("mean", "stddev", "max", "median")
+FOCAL_SIZES = (3, 15, 51)
+FOCAL_TASKS = tuple(f"focal-{m}-{s}" for m in FOCAL_METHODS for s in FOCAL_SIZES)
+GRASS_METHODS = {"mean": "average", "stddev": "stddev", "max": "maximum", "median": "median"}
 TESSERA_CONFIGS = {"tessera-1x1": (1, 1), "tessera-1x2": (1, 2), "tessera-2x1": (2, 1)}
 TOOLS = ("tessera-1x1", "tessera-1x2", "tessera-2x1", "gdal", "numpy", "rasterio", "dask")
 PYTHON_PEERS = ("numpy", "rasterio", "dask")
@@ -38,8 +43,20 @@ def tools_of(task, tools=ALL_TOOLS):
     return [t for t in tools if not (task in GDAL_ONLY_TASKS and t in PYTHON_PEERS)]
 
 
+def focal_task(task):
+    """(method, size) of a focal task, or None."""
+    if not task.startswith("focal-"):
+        return None
+    _, method, size = task.split("-")
+    return method, int(size)
+
+
 def tool_label(tool, task):
-    """The name a tool is shown by on `task` (gdal is gdaldem, gdal_calc.py or gdalinfo)."""
+    """The name a tool is shown by on `task` (gdal is gdaldem, gdal_calc.py or gdalinfo; on focal
+    tasks GRASS r.neighbors, and numpy and dask run scipy.ndimage)."""
+    if focal_task(task):
+        return {"gdal": "r.neighbors", "numpy": "scipy whole array",
+                "dask": "scipy dask overlap"}.get(tool, tool.replace("-", " "))
     if tool == "gdal":
         return {"ndvi": "gdal_calc.py", "stats": "gdalinfo -stats"}.get(task, "gdaldem")
     return {"rasterio": "rasterio+futures", "dask": "dask map_overlap" if task != "ndvi" else "dask.array",
@@ -80,7 +97,10 @@ def tessera_command(args, tool, task, files, out, report):
     ranks, threads = mpi_config(tool)
     binary = args.baseline if tool in BASE_TOOLS else args.tessera
     launch = [args.mpiexec, "-n", str(ranks), "--bind-to", "none", binary]
-    if task == "ndvi":
+    if focal_task(task):
+        method, size = focal_task(task)
+        cmd = launch + ["focal", method, files[0], out, "--size", str(size), "-q", "--report", report]
+    elif task == "ndvi":
         cmd = launch + ["calc", "-A", files[0], "-B", files[1], f"--calc={NDVI_EXPR}", "--type=Float32",
                         "--outfile", out]
     elif task == "stats":
@@ -93,9 +113,17 @@ def tessera_command(args, tool, task, files, out, report):
 
 
 def peer_command(tool, task, files, out):
-    """The command line of one peer run (gdaldem, gdal_calc.py or tests/bench/peers.py)."""
+    """The command line of one peer run (gdaldem, gdal_calc.py, gdalinfo, GRASS r.neighbors or
+    tests/bench/peers.py)."""
     if tool == "gdal" and task == "stats":
         return ["gdalinfo", "-stats", "-hist", files[0]]
+    if tool == "gdal" and focal_task(task):
+        method, size = focal_task(task)
+        # A user's run: link the GeoTIFF into a temporary location, r.neighbors, write a GeoTIFF.
+        script = (f"r.external -o input={files[0]} output=dem --quiet && "
+                  f"r.neighbors input=dem output=f method={GRASS_METHODS[method]} size={size} --quiet && "
+                  f"r.out.gdal -f input=f output={out} format=GTiff type=Float32 createopt=TILED=YES --quiet")
+        return ["grass", "--tmp-location", files[0], "--exec", "bash", "-c", script]
     if tool == "gdal" and task == "ndvi":
         gdal_calc = shutil.which("gdal_calc.py") or "/usr/bin/gdal_calc.py"
         return [sys.executable, gdal_calc, "-A", files[0], "-B", files[1], f"--calc={NDVI_EXPR}",

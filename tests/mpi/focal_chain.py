@@ -6,7 +6,7 @@ nodata written across tile corners), thresholded by a calc that names the slope 
 `slope > 30`. Fused, the three steps run per tile with no intermediate file; separately, each
 is a job of its own reading the previous one's file. At 1 x 1 the fused files must hold the
 separate jobs' cells exactly, the mean must equal a float64 numpy reference summed in the
-order docs/jobs.md states, and the threshold must give both 0 and 1. At N ranks x 1 and 2
+blocks docs/jobs.md states, and the threshold must give both 0 and 1. At N ranks x 1 and 2
 threads the fused files must be the 1 x 1 files byte for byte. A second job of focal.mean and
 focal.max on a New Zealand DEM with NaN nodata checks them against numpy in the same way.
 """
@@ -17,6 +17,7 @@ import sys
 
 import numpy as np
 import mpitest
+import focal_reference as focal_ref
 from osgeo import gdal
 
 gdal.UseExceptions()
@@ -126,37 +127,10 @@ def read(path):
     return band.ReadAsArray(), band.GetNoDataValue()
 
 
-def windows(a, valid, radius, combine, empty):
-    """Each cell's window statistic in float64, in the kernel's order: each column of the
-    window top to bottom (rows beyond the raster left out), then the columns left to right.
-    Returns the statistic and the count of valid cells."""
-    h, w = a.shape
-    r = radius
-    v = np.full((h + 2 * r, w), empty)
-    v[r:r + h] = np.where(valid, a.astype(np.float64), empty)
-    c = np.zeros((h + 2 * r, w), np.int64)
-    c[r:r + h] = valid
-    column, count = np.full((h, w), empty), np.zeros((h, w), np.int64)
-    for k in range(2 * r + 1):
-        column, count = combine(column, v[k:k + h]), count + c[k:k + h]
-    column = np.pad(column, ((0, 0), (r, r)), constant_values=empty)
-    count = np.pad(count, ((0, 0), (r, r)))
-    total, n = np.full((h, w), empty), np.zeros((h, w), np.int64)
-    for k in range(2 * r + 1):
-        total, n = combine(total, column[:, k:k + w]), n + count[:, k:k + w]
-    return total, n
-
-
 def focal_reference(a, nodata, radius, stat):
-    valid = ~np.isnan(a) if nodata is None or np.isnan(nodata) else (a != nodata) & ~np.isnan(a)
-    if stat == "mean":
-        total, n = windows(a, valid, radius, np.add, 0.0)
-        with np.errstate(all="ignore"):
-            out = (total / n).astype(np.float32)
-    else:
-        total, n = windows(a, valid, radius, np.maximum, -np.inf)
-        out = total.astype(np.float32)
-    out[~valid | (n == 0)] = -9999
+    """The running window's Float32 result by the block arithmetic docs/jobs.md states."""
+    out = focal_ref.running(a, nodata, radius, stat).astype(np.float32)
+    out[np.isnan(out)] = -9999
     return out
 
 

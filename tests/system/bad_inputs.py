@@ -94,6 +94,16 @@ def make_cases(args, work):
     chain_job = os.path.join(work, "chain.toml")
     with open(chain_job, "w") as f:
         f.write(focal_chain_job(dem, out, 3000))
+    weights = os.path.join(work, "weights.txt")
+    with open(weights, "w") as f:
+        f.write("1 1 1\n1 x 1\n1 1 1\n")
+    short_weights = os.path.join(work, "short.txt")
+    with open(short_weights, "w") as f:
+        f.write("1 1 1\n1 1 1\n")
+    focal_job = os.path.join(work, "focal.toml")
+    with open(focal_job, "w") as f:
+        f.write(one_step_job(dem, out, "m", 'op = "focal.mean"\nin = "dem"\nsize = 4'))
+    focal = ["focal", "mean", dem, out]
     calc = ["calc", "-A", dem, "--calc", "where(A>1500, nodata, A)", "--type", "Byte", "--outfile", out]
     return [
         Case("missing input", ["dem", "hillshade", missing, out], 1, r"missing_dem\.tif", out),
@@ -151,6 +161,25 @@ def make_cases(args, work):
              TOO_DEEP, out),
         Case("plan: expr nested 5,000 deep", ["plan", deep_job], 1, r"deep\.toml:7:\d+: .*" + TOO_DEEP, out),
         Case("run: expr nested 5,000 deep", ["run", deep_job], 1, r"deep\.toml:7:\d+: .*" + TOO_DEEP, out),
+        Case("focal: even size", focal + ["--size", "4"], 1,
+             r"option 'size' must be an odd integer", out),
+        Case("focal: radius 0", focal + ["--radius", "0"], 1,
+             r"option 'radius' must be an integer from 1", out),
+        Case("focal: radius beyond the raster", focal + ["--radius", "900"], 1,
+             r"focal\.mean: a radius of 900 reaches past the whole 558 x 897 raster", out),
+        Case("focal: weights file with a word", focal + ["--size", "3", "--weights", weights], 1,
+             r"weights\.txt:2: 'x' is not a number", out),
+        Case("focal: weights file short of rows", focal + ["--size", "3", "--weights", short_weights], 1,
+             r"short\.txt:2: expected 3 rows of weights, found 2", out),
+        Case("focal: weights file of another size", focal + ["--size", "5", "--weights", weights], 1,
+             r"weights\.txt:1: expected 5 weights", out),
+        Case("focal: mode of a Float32 DEM", ["focal", "mode", dem, out, "--size", "3"], 1,
+             r"focal\.mode: applies to integer rasters of classes, not to Float32", out),
+        Case("focal: unknown method", ["focal", "blur", dem, out, "--size", "3"], 2,
+             r"unknown focal method 'blur'", out),
+        Case("focal: no window", focal, 2, r"--size N \(odd\) or --radius R", out),
+        Case("focal job: even size", ["run", focal_job], 1,
+             r"focal\.toml:8:1: step 'm': option 'size' must be an odd integer", out),
         Case("tiled GeoTIFF cut in half, over an earlier output", ["dem", "slope", cut_tiles, out], 1,
              r"cut_tiles\.tif", out, existing="an earlier run's output\n"),
     ]

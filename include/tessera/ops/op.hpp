@@ -76,6 +76,13 @@ struct TileOut {
   std::vector<BandView> bands;
 };
 
+/// What a step of one input reads: its band's type and nodata, and the raster's size.
+struct SourceBand {
+  PixelType type = PixelType::Float32;
+  std::optional<double> nodata;
+  Extent size;
+};
+
 /// An op, configured. run() is const and thread-safe: many threads call it on different tiles.
 class Op {
  public:
@@ -89,6 +96,14 @@ class Op {
   /// The bands an op of named inputs (calc) reads, each once, in the order TileIn::bands gives
   /// them; empty for an op of one input (the step's `in`), which reads TileIn::cells.
   virtual std::vector<BandRef> band_inputs() const { return {}; }
+  /// The op as it runs on `source` (the band its step reads), for an op whose output type or
+  /// nodata depends on that band (focal.min keeps an Int16 source's type) or which refuses some
+  /// bands; nullptr when this op serves every band as it is. Throws Error when the op does not
+  /// apply to that band. The planner calls it once per step, before anything reads the op.
+  virtual std::shared_ptr<const Op> for_source(const SourceBand& source) const {
+    (void)source;
+    return nullptr;
+  }
   /// The kind of pass its step needs; the planner groups steps into passes by it.
   virtual PassKind pass_kind() const { return PassKind::Streaming; }
   /// The statistics of whole bands it needs before its tiles run; empty for most ops.

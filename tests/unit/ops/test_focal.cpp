@@ -1,11 +1,16 @@
-// focal.mean/sum/min/max on synthetic rasters: against a reference computed cell by cell here,
-// the same bits whatever the tiling, nodata and raster edges as docs/jobs.md states.
+// focal.* on synthetic rasters: the running windows against the block arithmetic docs/jobs.md
+// states, written out cell by cell here; the other methods against a brute-force walk of each
+// window; the same bits whatever the tiling; options, weights files and output types.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -22,13 +27,14 @@ using testing::run_tiled;
 using testing::run_whole;
 
 constexpr float kNoData = -9999.0f;
+constexpr double kInf = std::numeric_limits<double>::infinity();
 
-std::unique_ptr<Op> focal_op(const std::string& name, double radius) {
-  return make_op(name, {{"radius", radius}});
+std::unique_ptr<Op> focal_op(const std::string& name, double radius, Options more = {}) {
+  more["radius"] = radius;
+  return make_op(name, more);
 }
 
-/// A bumpy surface with values of many magnitudes, so that float64 sums round differently in
-/// different orders, and a scatter of nodata cells (-1) and NaN cells.
+/// A bumpy surface with a scatter of nodata cells (-1) and NaN cells.
 Raster<float> bumpy(int64_t width, int64_t height) {
   auto r = make_raster<float>(width, height, [](int64_t x, int64_t y) {
     if ((x * 7 + y * 13) % 23 == 0) return -1.0f;
@@ -40,37 +46,164 @@ Raster<float> bumpy(int64_t width, int64_t height) {
   return r;
 }
 
+/// The bumpy surface with cells of +-1e20 among the others, so that float64 sums lose the small
+/// values in some orders and not in others: results that depend on the order of the sums show
+/// even after rounding to Float32.
+Raster<float> wild(int64_t width, int64_t height) {
+  auto r = bumpy(width, height);
+  for (int64_t y = 0; y < height; ++y)
+    for (int64_t x = 0; x < width; ++x)
+      if ((x * 31 + y * 17) % 11 == 0 && r.at(x, y) != -1.0f && !std::isnan(r.at(x, y)))
+        r.at(x, y) = (x + y) % 2 ? 1e20f : -1e20f;
+  return r;
+}
+
+/// Classes 1..6 (as land cover) with nodata 0.
+Raster<float> classes(int64_t width, int64_t height) {
+  auto r = make_raster<float>(width, height, [](int64_t x, int64_t y) {
+    if ((x * 3 + y * 11) % 29 == 0) return 0.0f;
+    return static_cast<float>(1 + (x * x + 3 * y + x * y / 3) % 6);
+  });
+  r.nodata = 0;
+  r.type = PixelType::Byte;
+  return r;
+}
+
 bool is_valid(const Raster<float>& r, int64_t x, int64_t y) {
   const float v = r.cells[static_cast<size_t>(y * r.width + x)];
   return !std::isnan(v) && !(r.nodata && v == static_cast<float>(*r.nodata));
 }
 
-/// The mean, sum, min or max of each cell written out cell by cell: for each column of the
-/// window (left to right) the sum of its valid cells top to bottom, then the columns added.
-std::vector<float> reference(const Raster<float>& r, const std::string& stat, int64_t radius) {
+/// The window [a, b] of positions 0 .. n - 1 combined as docs/jobs.md says: blocks of w from
+/// position 0; prefixes from a block's start, suffixes to its end; P(b), S(a), or S(a) + P(b).
+double blocked(const std::function<double(int64_t)>& v, int64_t a, int64_t b, int64_t w, int64_t n,
+               const std::function<double(double, double)>& combine) {
+  const auto prefix = [&](int64_t i) {
+    double s = v(i - i % w);
+    for (int64_t k = i - i % w + 1; k <= i; ++k) s = combine(s, v(k));
+    return s;
+  };
+  const auto suffix = [&](int64_t i) {
+    const int64_t end = std::min(i - i % w + w - 1, n - 1);
+    double s = v(end);
+    for (int64_t k = end - 1; k >= i; --k) s = combine(s, v(k));
+    return s;
+  };
+  if (a % w == 0) return prefix(b);
+  if (a / w == b / w) return suffix(a);
+  return combine(suffix(a), prefix(b));
+}
+
+/// Each cell's value by the block arithmetic: columns, then rows of column values.
+std::vector<float> block_reference(const Raster<float>& r, const std::string& stat,
+                                   int64_t radius) {
+  const int64_t w = 2 * radius + 1;
+  const auto add = [](double a, double b) { return a + b; };
+  const auto min = [](double a, double b) { return std::min(a, b); };
+  const auto max = [](double a, double b) { return std::max(a, b); };
+  // One lane: what a valid cell brings, what an invalid one brings, how they combine.
+  const auto lane = [&](int64_t x, int64_t y, const std::function<double(double)>& term,
+                        double none, const std::function<double(double, double)>& combine) {
+    const int64_t ya = std::max<int64_t>(0, y - radius), yb = std::min(r.height - 1, y + radius);
+    const int64_t xa = std::max<int64_t>(0, x - radius), xb = std::min(r.width - 1, x + radius);
+    const auto column = [&](int64_t cx) {
+      return blocked(
+          [&](int64_t cy) {
+            return is_valid(r, cx, cy) ? term(r.cells[static_cast<size_t>(cy * r.width + cx)])
+                                       : none;
+          },
+          ya, yb, w, r.height, combine);
+    };
+    return blocked(column, xa, xb, w, r.width, combine);
+  };
+  const auto value = [](double v) { return v; };
+  const auto square = [](double v) { return v * v; };
+  const auto one = [](double) { return 1.0; };
   std::vector<float> out(r.cells.size());
   for (int64_t y = 0; y < r.height; ++y)
     for (int64_t x = 0; x < r.width; ++x) {
-      double total = stat == "min" ? INFINITY : stat == "max" ? -INFINITY : 0.0;
-      int64_t count = 0;
-      for (int64_t cx = x - radius; cx <= x + radius; ++cx) {
-        if (cx < 0 || cx >= r.width) continue;
-        double column = stat == "min" ? INFINITY : stat == "max" ? -INFINITY : 0.0;
-        for (int64_t cy = y - radius; cy <= y + radius; ++cy) {
-          if (cy < 0 || cy >= r.height || !is_valid(r, cx, cy)) continue;
-          const double v = r.cells[static_cast<size_t>(cy * r.width + cx)];
-          column = stat == "min"   ? std::min(column, v)
-                   : stat == "max" ? std::max(column, v)
-                                   : column + v;
-          ++count;
-        }
-        total = stat == "min"   ? std::min(total, column)
-                : stat == "max" ? std::max(total, column)
-                                : total + column;
+      double v = 0;
+      const double sum = lane(x, y, value, 0, add), count = lane(x, y, one, 0, add);
+      if (stat == "mean") v = sum / count;
+      if (stat == "sum") v = sum;
+      if (stat == "count") v = count;
+      if (stat == "variance" || stat == "stddev") {
+        const double squares = lane(x, y, square, 0, add);
+        v = std::max(0.0, (squares - sum * (sum / count)) / count);
+        if (stat == "stddev") v = std::sqrt(v);
       }
-      if (stat == "mean") total /= static_cast<double>(count);
-      const bool nodata = !is_valid(r, x, y) || count == 0;
-      out[static_cast<size_t>(y * r.width + x)] = nodata ? kNoData : static_cast<float>(total);
+      const double lo = lane(x, y, value, kInf, min), hi = lane(x, y, value, -kInf, max);
+      if (stat == "min") v = lo;
+      if (stat == "max") v = hi;
+      if (stat == "range") v = hi - lo;
+      out[static_cast<size_t>(y * r.width + x)] =
+          is_valid(r, x, y) ? static_cast<float>(v) : kNoData;
+    }
+  return out;
+}
+
+/// The valid (value, weight) cells of each window, and a statistic of them written plainly.
+struct Walk {
+  int64_t radius = 1;
+  bool circle = false;
+  std::vector<double> weights;
+};
+
+double plain_statistic(const std::string& stat, std::vector<std::pair<double, double>> s,
+                       double q) {
+  std::sort(s.begin(), s.end());
+  std::map<double, double> weight_of;
+  double sum = 0, total = 0;
+  for (const auto& [v, w] : s) {
+    weight_of[v] += w;
+    sum += v * w;
+    total += w;
+  }
+  if (stat == "mean") return sum / total;
+  if (stat == "sum") return sum;
+  if (stat == "min") return s.front().first;
+  if (stat == "max") return s.back().first;
+  if (stat == "diversity") return static_cast<double>(weight_of.size());
+  if (stat == "mode" || stat == "minority") {
+    auto best = weight_of.begin();
+    for (auto it = weight_of.begin(); it != weight_of.end(); ++it)
+      if (stat == "mode" ? it->second > best->second : it->second < best->second) best = it;
+    return best->first;
+  }
+  // Percentiles: type 7 (numpy's default) unweighted; the first value whose cumulative weight
+  // reaches q of the total when weighted.
+  if (!std::all_of(s.begin(), s.end(), [](const auto& p) { return p.second == 1; })) {
+    double below = 0;
+    for (const auto& [v, w] : s)
+      if ((below += w) >= q * total) return v;
+  }
+  const double k = q * static_cast<double>(s.size() - 1);
+  const auto i0 = static_cast<size_t>(std::floor(k)), i1 = static_cast<size_t>(std::ceil(k));
+  return s[i0].first + (s[i1].first - s[i0].first) * (k - static_cast<double>(i0));
+}
+
+std::vector<float> walk_reference(const Raster<float>& r, const std::string& stat, const Walk& p,
+                                  double q = 0.5) {
+  std::vector<float> out(r.cells.size());
+  const int64_t n = 2 * p.radius + 1;
+  for (int64_t y = 0; y < r.height; ++y)
+    for (int64_t x = 0; x < r.width; ++x) {
+      std::vector<std::pair<double, double>> s;
+      for (int64_t dy = -p.radius; dy <= p.radius; ++dy)
+        for (int64_t dx = -p.radius; dx <= p.radius; ++dx) {
+          const int64_t cx = x + dx, cy = y + dy;
+          const double w =
+              p.weights.empty()
+                  ? 1.0
+                  : p.weights[static_cast<size_t>((dy + p.radius) * n + dx + p.radius)];
+          if (cx < 0 || cy < 0 || cx >= r.width || cy >= r.height || w == 0) continue;
+          if (p.circle && dx * dx + dy * dy > p.radius * p.radius) continue;
+          if (is_valid(r, cx, cy))
+            s.emplace_back(r.cells[static_cast<size_t>(cy * r.width + cx)], w);
+        }
+      out[static_cast<size_t>(y * r.width + x)] =
+          is_valid(r, x, y) && !s.empty() ? static_cast<float>(plain_statistic(stat, s, q))
+                                          : kNoData;
     }
   return out;
 }
@@ -78,6 +211,15 @@ std::vector<float> reference(const Raster<float>& r, const std::string& stat, in
 bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
+
+int64_t cells_apart(const std::vector<float>& a, const std::vector<float>& b, double tolerance) {
+  int64_t apart = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    apart += std::fabs(static_cast<double>(a[i]) - b[i]) > tolerance * (1 + std::fabs(b[i]));
+  return apart;
+}
+
+const std::vector<std::pair<int64_t, int64_t>> kTilings{{16, 16}, {7, 5}, {1, 41}, {53, 1}};
 
 TEST(Focal, MeanOfAConstantIsTheConstantUpToTheEdges) {
   const auto r = make_raster<float>(9, 7, [](int64_t, int64_t) { return 2.5f; });
@@ -88,14 +230,18 @@ TEST(Focal, EdgesAverageOnlyTheCellsThatExist) {
   // 3 x 2 raster 1 2 3 / 4 5 6, radius 1: the corner (0, 0) sees 1, 2, 4, 5.
   const auto r = make_raster<float>(
       3, 2, [](int64_t x, int64_t y) { return static_cast<float>(1 + x + 3 * y); });
-  const auto mean = run_whole<float, float>(*focal_op("focal.mean", 1), r);
-  EXPECT_EQ(mean, (std::vector<float>{3.0f, 3.5f, 4.0f, 3.0f, 3.5f, 4.0f}));
-  const auto sum = run_whole<float, float>(*focal_op("focal.sum", 1), r);
-  EXPECT_EQ(sum, (std::vector<float>{12, 21, 16, 12, 21, 16}));
-  const auto min = run_whole<float, float>(*focal_op("focal.min", 1), r);
-  EXPECT_EQ(min, (std::vector<float>{1, 1, 2, 1, 1, 2}));
-  const auto max = run_whole<float, float>(*focal_op("focal.max", 1), r);
-  EXPECT_EQ(max, (std::vector<float>{5, 6, 6, 5, 6, 6}));
+  const auto run = [&](const std::string& name) {
+    return run_whole<float, float>(*focal_op(name, 1), r);
+  };
+  EXPECT_EQ(run("focal.mean"), (std::vector<float>{3.0f, 3.5f, 4.0f, 3.0f, 3.5f, 4.0f}));
+  EXPECT_EQ(run("focal.sum"), (std::vector<float>{12, 21, 16, 12, 21, 16}));
+  EXPECT_EQ(run("focal.min"), (std::vector<float>{1, 1, 2, 1, 1, 2}));
+  EXPECT_EQ(run("focal.max"), (std::vector<float>{5, 6, 6, 5, 6, 6}));
+  EXPECT_EQ(run("focal.range"), (std::vector<float>{4, 5, 4, 4, 5, 4}));
+  EXPECT_EQ(run("focal.count"), (std::vector<float>{4, 6, 4, 4, 6, 4}));
+  EXPECT_EQ(run("focal.variance"), (std::vector<float>{2.5f, static_cast<float>(17.5 / 6), 2.5f,
+                                                       2.5f, static_cast<float>(17.5 / 6), 2.5f}));
+  EXPECT_EQ(run("focal.median"), (std::vector<float>{3, 3.5f, 4, 3, 3.5f, 4}));
 }
 
 TEST(Focal, NodataCellsAreLeftOutAndANodataCentreStaysNodata) {
@@ -119,23 +265,180 @@ TEST(Focal, AValidCentreAmongNodataIsItsOwnMean) {
   EXPECT_EQ(mean, (std::vector<float>{kNoData, 4.0f, kNoData}));
 }
 
-TEST(Focal, EqualsTheCellByCellReferenceBitForBitWhateverTheTiling) {
-  const auto r = bumpy(53, 41);
-  for (const std::string stat : {"mean", "sum", "min", "max"})
+TEST(Focal, RunningWindowsEqualTheBlockArithmeticBitForBitWhateverTheTiling) {
+  const auto r = wild(53, 41);
+  for (const std::string stat :
+       {"mean", "sum", "count", "variance", "stddev", "min", "max", "range"})
     for (int64_t radius : {1, 2, 5}) {
       const auto op = focal_op("focal." + stat, static_cast<double>(radius));
-      const auto want = reference(r, stat, radius);
+      const auto want = block_reference(r, stat, radius);
       EXPECT_TRUE(same_bits(run_whole<float, float>(*op, r), want)) << stat << " r" << radius;
-      for (const auto& [tw, th] : {std::pair<int64_t, int64_t>{16, 16}, {7, 5}, {1, 41}, {53, 1}})
+      for (const auto& [tw, th] : kTilings)
         EXPECT_TRUE(same_bits(run_tiled<float, float>(*op, r, tw, th).at(0), want))
             << stat << " r" << radius << " tiles " << tw << " x " << th;
     }
 }
 
-TEST(Focal, ARadiusWiderThanTheRaster) {
-  const auto r = bumpy(6, 4);
-  const auto op = focal_op("focal.mean", 9);
-  EXPECT_TRUE(same_bits(run_tiled<float, float>(*op, r, 4, 3).at(0), reference(r, "mean", 9)));
+TEST(Focal, RastersWithoutNodataCountTheirWindowsAsTheRunningCountWould) {
+  // No nodata in a tile's reach: the count is the window's cells inside the raster, computed
+  // instead of added up; tiles with and without nodata must still agree with the arithmetic.
+  auto r = make_raster<float>(41, 37, [](int64_t x, int64_t y) {
+    return static_cast<float>(std::sin(0.3 * x) * 1000.0 + std::cos(0.17 * y) * 3.7);
+  });
+  r.type = PixelType::Float32;
+  auto holed = r;
+  holed.nodata = -1;
+  holed.at(30, 30) = -1;
+  for (const auto* raster : {&r, &holed})
+    for (const std::string stat : {"mean", "count", "variance", "stddev"})
+      for (int64_t radius : {1, 4}) {
+        const auto op = focal_op("focal." + stat, static_cast<double>(radius));
+        const auto want = block_reference(*raster, stat, radius);
+        for (const auto& [tw, th] : kTilings)
+          EXPECT_TRUE(same_bits(run_tiled<float, float>(*op, *raster, tw, th).at(0), want))
+              << stat << " r" << radius << " tiles " << tw << " x " << th;
+      }
+}
+
+TEST(Focal, TheOrderOfTheSumsShowsInTheTestRaster) {
+  // The block sums and plain left-to-right sums of the same windows differ in some cells of
+  // the test raster, so the test above would see a kernel that summed in another order.
+  const auto r = wild(53, 41);
+  const auto blocks = block_reference(r, "mean", 5);
+  const auto plain = walk_reference(r, "mean", Walk{5, false, {}});
+  EXPECT_GT(cells_apart(blocks, plain, 1e-3), 100);
+}
+
+TEST(Focal, RadiusWiderThanTheRaster) {
+  const auto r = wild(6, 4);
+  for (const std::string stat : {"mean", "stddev", "max"}) {
+    const auto op = focal_op("focal." + stat, 9);
+    EXPECT_TRUE(same_bits(run_tiled<float, float>(*op, r, 4, 3).at(0), block_reference(r, stat, 9)))
+        << stat;
+  }
+}
+
+TEST(Focal, OrderStatisticsAndClassesEqualABruteForceWalkWhateverTheTiling) {
+  const auto dem = bumpy(37, 29);
+  const auto land = classes(37, 29);
+  const std::vector<std::tuple<std::string, Raster<float>, double>> cases{
+      {"median", dem, 0.5},    {"quart1", dem, 0.25},    {"quart3", dem, 0.75}, {"mode", land, 0.5},
+      {"minority", land, 0.5}, {"diversity", land, 0.5}, {"median", land, 0.5}};
+  for (const auto& [stat, r, q] : cases)
+    for (int64_t radius : {1, 3})
+      for (bool circle : {false, true}) {
+        const auto op =
+            focal_op("focal." + stat, static_cast<double>(radius), {{"circle", circle}});
+        const auto want = walk_reference(r, stat == "quart1" || stat == "quart3" ? "perc" : stat,
+                                         Walk{radius, circle, {}}, q);
+        const std::string what = stat + " r" + std::to_string(radius) + (circle ? " circle" : "");
+        EXPECT_EQ(cells_apart(run_whole<float, float>(*op, r), want, 1e-7), 0) << what;
+        for (const auto& [tw, th] : kTilings)
+          EXPECT_TRUE(same_bits(run_tiled<float, float>(*op, r, tw, th).at(0),
+                                run_whole<float, float>(*op, r)))
+              << what << " tiles " << tw << " x " << th;
+      }
+}
+
+TEST(Focal, ClassesOfManyValuesGiveTheSameWhicheverWayATileTakes) {
+  // Over 1024 distinct values a tile walks its windows for mode, minority and diversity; small
+  // tiles hold fewer and slide a histogram. Both must give the brute-force values.
+  auto r = make_raster<float>(61, 47, [](int64_t x, int64_t y) {
+    return static_cast<float>((x * 131 + y * 71 + x * y) % 5000);
+  });
+  r.type = PixelType::Int16;
+  for (const std::string stat : {"mode", "minority", "diversity"}) {
+    const auto op = focal_op("focal." + stat, 3);
+    const auto want = walk_reference(r, stat, Walk{3, false, {}});
+    EXPECT_TRUE(same_bits(run_whole<float, float>(*op, r), want)) << stat;
+    EXPECT_TRUE(same_bits(run_tiled<float, float>(*op, r, 7, 5).at(0), want)) << stat;
+  }
+}
+
+TEST(Focal, AnyPercentile) {
+  // Radius 1 walks the windows; radius 4 slides a histogram of ranks along each row.
+  const auto r = bumpy(23, 19);
+  for (int64_t radius : {1, 4})
+    for (double pct : {0.0, 10.0, 37.5, 90.0, 100.0}) {
+      const auto op =
+          focal_op("focal.percentile", static_cast<double>(radius), {{"percentile", pct}});
+      EXPECT_EQ(cells_apart(run_tiled<float, float>(*op, r, 7, 5).at(0),
+                            walk_reference(r, "perc", Walk{radius, false, {}}, pct / 100), 1e-7),
+                0)
+          << pct << " r" << radius;
+    }
+}
+
+TEST(Focal, CircularWindowsHoldTheCellsWithinTheRadius) {
+  // A 7 x 7 raster of ones, radius 3: the centre's circle holds 29 cells (dx^2 + dy^2 <= 9).
+  const auto r = make_raster<float>(7, 7, [](int64_t, int64_t) { return 1.0f; });
+  const auto count = run_whole<float, float>(*focal_op("focal.count", 3, {{"circle", true}}), r);
+  EXPECT_EQ(count[3 * 7 + 3], 29);
+  EXPECT_EQ(count[0], 11);  // the corner: dx, dy in 0..3 with dx^2 + dy^2 <= 9 (4 + 3 + 3 + 1)
+  const auto dem = bumpy(31, 23);
+  for (const std::string stat : {"mean", "sum", "min", "max"})
+    EXPECT_EQ(cells_apart(run_tiled<float, float>(*focal_op("focal." + stat, 2, {{"circle", true}}),
+                                                  dem, 9, 4)
+                              .at(0),
+                          walk_reference(dem, stat, Walk{2, true, {}}), 1e-6),
+              0)
+        << stat;
+}
+
+/// A weights file in the test's temporary folder.
+std::string weights_file(const std::string& name, const std::string& text) {
+  const auto path = std::filesystem::temp_directory_path() / ("tessera-focal-" + name);
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+TEST(Focal, WeightsFromAFileAndGaussianWeights) {
+  const auto r = bumpy(29, 21);
+  const std::vector<double> w{1, 2, 1, 2, 4, 2, 1, 2, 1};
+  const std::string path = weights_file("w3", "1 2 1\n2 4 2\n\n1 2 1\n");
+  for (const std::string stat : {"mean", "sum", "median", "max"}) {
+    const auto op = focal_op("focal." + stat, 1, {{"weights_file", path}});
+    EXPECT_EQ(cells_apart(run_tiled<float, float>(*op, r, 5, 6).at(0),
+                          walk_reference(r, stat, Walk{1, false, w}), 1e-6),
+              0)
+        << stat;
+  }
+  std::vector<double> gauss;
+  for (int dy = -2; dy <= 2; ++dy)
+    for (int dx = -2; dx <= 2; ++dx)
+      gauss.push_back(std::exp(-(dx * dx + dy * dy) / (2 * 1.5 * 1.5)) / (2 * M_PI * 1.5 * 1.5));
+  const auto op = focal_op("focal.mean", 2, {{"gauss", 1.5}});
+  EXPECT_EQ(cells_apart(run_whole<float, float>(*op, r),
+                        walk_reference(r, "mean", Walk{2, false, gauss}), 1e-6),
+            0);
+}
+
+std::string error_of(const std::string& name, const Options& options) {
+  try {
+    make_op(name, options);
+  } catch (const OptionError& e) {
+    return e.key() + ": " + e.what();
+  }
+  return "";
+}
+
+TEST(Focal, BadWeightsFilesNameTheirLine) {
+  const auto err = [](const std::string& text) {
+    return error_of("focal.mean", {{"size", 3.0}, {"weights_file", weights_file("bad", text)}});
+  };
+  EXPECT_NE(err("1 1 1\n1 x 1\n1 1 1\n").find("tessera-focal-bad:2: 'x' is not a number"),
+            std::string::npos)
+      << err("1 1 1\n1 x 1\n1 1 1\n");
+  EXPECT_NE(err("1 1 1\n1 1\n1 1 1\n").find(":2: expected 3 weights"), std::string::npos);
+  EXPECT_NE(err("1 1 1\n1 1 1\n").find(":2: expected 3 rows of weights, found 2"),
+            std::string::npos);
+  EXPECT_NE(err("1 1 1\n1 1 1\n1 1 1\n1 1 1\n").find(":4: more than 3 rows"), std::string::npos);
+  EXPECT_NE(err("0 0 0\n0 0 0\n0 0 0\n").find("every weight is 0"), std::string::npos);
+  EXPECT_NE(err("1 1 1\n1 -1 1\n1 1 1\n").find("negative weights are for focal.sum"),
+            std::string::npos);
+  EXPECT_EQ(error_of("focal.mean", {{"size", 3.0}, {"weights_file", std::string("/no/such")}})
+                .rfind("weights_file: cannot open weights file '/no/such'", 0),
+            0u);
 }
 
 TEST(Focal, OptionsAndWhatTheOpPromises) {
@@ -144,20 +447,83 @@ TEST(Focal, OptionsAndWhatTheOpPromises) {
   EXPECT_EQ(op->output_type(), PixelType::Float32);
   EXPECT_EQ(op->output_nodata(), -1);
   EXPECT_EQ(op->input_cells(PixelType::Int16), CellType::Float32);
+  EXPECT_EQ(op->input_cells(PixelType::Int32), CellType::Int32);
   EXPECT_EQ(make_op("focal.max", {{"radius", std::string("2")}})->halo(), 2);
-  for (const Options& bad : std::vector<Options>{{},
-                                                 {{"radius", 0.0}},
-                                                 {{"radius", 1.5}},
-                                                 {{"radius", 1001.0}},
-                                                 {{"radius", std::string("two")}},
-                                                 {{"radius", 1.0}, {"size", 3.0}}}) {
-    try {
-      make_op("focal.mean", bad);
-      ADD_FAILURE() << "no error";
-    } catch (const OptionError& e) {
-      EXPECT_TRUE(e.key() == "radius" || e.key() == "size") << e.key();
-    }
+  EXPECT_EQ(make_op("focal.max", {{"size", 5.0}})->halo(), 2);
+  const std::vector<std::pair<Options, std::string>> bad{
+      {{}, "radius"},
+      {{{"radius", 0.0}}, "radius"},
+      {{{"radius", 1.5}}, "radius"},
+      {{{"radius", 1001.0}}, "radius"},
+      {{{"radius", std::string("two")}}, "radius"},
+      {{{"radius", 1.0}, {"size", 3.0}}, "size"},
+      {{{"size", 4.0}}, "size"},
+      {{{"size", 1.0}}, "size"},
+      {{{"radius", 1.0}, {"percentile", 20.0}}, "percentile"},
+      {{{"radius", 1.0}, {"gauss", 0.0}}, "gauss"},
+      {{{"radius", 1.0}, {"circle", true}, {"weights_file", std::string("w")}}, "circle"},
+      {{{"radius", 1.0}, {"gauss", 1.0}, {"weights_file", std::string("w")}}, "gauss"},
+  };
+  for (const auto& [options, key] : bad) {
+    const std::string e = error_of("focal.mean", options);
+    EXPECT_EQ(e.substr(0, key.size() + 1), key + ":") << e;
   }
+  EXPECT_EQ(error_of("focal.quart1", {{"radius", 1.0}, {"percentile", 20.0}}).substr(0, 11),
+            "percentile:");
+  EXPECT_EQ(error_of("focal.percentile", {{"radius", 1.0}, {"percentile", 101.0}}).substr(0, 11),
+            "percentile:");
+}
+
+TEST(Focal, OutputTypesFollowTheSource) {
+  const auto bound = [](const std::string& name, PixelType source, std::optional<double> nodata) {
+    return make_op(name, {{"radius", 1.0}})->for_source({source, nodata, {100, 80}});
+  };
+  EXPECT_EQ(bound("focal.min", PixelType::Int16, -32768)->output_type(), PixelType::Int16);
+  EXPECT_EQ(bound("focal.min", PixelType::Int16, -32768)->output_nodata(), -32768);
+  EXPECT_EQ(bound("focal.max", PixelType::Byte, std::nullopt)->output_nodata(), std::nullopt);
+  EXPECT_EQ(bound("focal.median", PixelType::UInt16, 0)->output_type(), PixelType::UInt16);
+  EXPECT_EQ(bound("focal.mode", PixelType::Byte, 0)->output_type(), PixelType::Byte);
+  EXPECT_EQ(bound("focal.range", PixelType::Int16, -32768)->output_type(), PixelType::UInt16);
+  EXPECT_EQ(bound("focal.range", PixelType::Int16, -32768)->output_nodata(), 65535);
+  EXPECT_EQ(bound("focal.count", PixelType::Byte, 0)->output_type(), PixelType::UInt32);
+  EXPECT_EQ(bound("focal.count", PixelType::Byte, 0)->output_nodata(), 0);
+  EXPECT_EQ(bound("focal.diversity", PixelType::Int16, 5)->output_type(), PixelType::UInt32);
+  EXPECT_EQ(bound("focal.count", PixelType::Float32, std::nullopt)->output_type(),
+            PixelType::UInt32);
+  EXPECT_EQ(bound("focal.count", PixelType::Float32, std::nullopt)->output_nodata(), 0);
+  EXPECT_EQ(bound("focal.count", PixelType::UInt16, std::nullopt)->output_nodata(), std::nullopt);
+  EXPECT_EQ(bound("focal.stddev", PixelType::Float64, std::nullopt)->output_type(),
+            PixelType::Float64);
+  EXPECT_EQ(bound("focal.mean", PixelType::Int16, 0)->output_type(), PixelType::Float32);
+  EXPECT_EQ(bound("focal.quart1", PixelType::Byte, 0)->output_type(), PixelType::Float32);
+  EXPECT_EQ(bound("focal.max", PixelType::Float32, 0)->output_type(), PixelType::Float32);
+  EXPECT_EQ(bound("focal.max", PixelType::Float32, 0)->output_nodata(), -9999);
+  EXPECT_THROW(bound("focal.mode", PixelType::Float32, std::nullopt), Error);
+  EXPECT_THROW(bound("focal.diversity", PixelType::Float64, std::nullopt), Error);
+  EXPECT_THROW(make_op("focal.max", {{"radius", 1.0}, {"nodata", 300.0}})
+                   ->for_source({PixelType::Byte, 0, {100, 80}}),
+               Error);
+  // A radius that reaches past the whole raster from every cell is a mistake.
+  EXPECT_NE(make_op("focal.max", {{"radius", 99.0}})->for_source({PixelType::Byte, 0, {100, 80}}),
+            nullptr);
+  EXPECT_THROW(
+      make_op("focal.max", {{"radius", 100.0}})->for_source({PixelType::Byte, 0, {100, 80}}),
+      Error);
+}
+
+TEST(Focal, IntegerOutputsRoundTheMedianAndSaturate) {
+  // Int32 cells, as an Int32 source is read: the median of 2, 3 (a corner of 2 x 1 windows)
+  // is 2.5, stored as 3 in an Int32 output.
+  auto r =
+      make_raster<int32_t>(2, 1, [](int64_t x, int64_t) { return static_cast<int32_t>(2 + x); });
+  r.type = PixelType::Int32;
+  const auto op = make_op("focal.median", {{"radius", 1.0}})
+                      ->for_source({PixelType::Int32, std::nullopt, {2, 1}});
+  EXPECT_EQ((run_whole<int32_t, int32_t>(*op, r)), (std::vector<int32_t>{3, 3}));
+  const auto max =
+      make_op("focal.max", {{"radius", 1.0}})->for_source({PixelType::Int32, std::nullopt, {2, 1}});
+  r.at(1, 0) = 2147483647;
+  EXPECT_EQ((run_whole<int32_t, int32_t>(*max, r)), (std::vector<int32_t>{2147483647, 2147483647}));
 }
 
 }  // namespace

@@ -1,0 +1,71 @@
+// The three ways focal.* computes a window: running sums and running extremes over square
+// windows (cost independent of the radius), a sliding histogram for square medians and
+// percentiles, and a walk over each window's cells (circles, weights, classes). Each writes each
+// owned cell's value as a double, NaN for nodata.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <type_traits>
+
+#include "tessera/ops/focal.hpp"
+
+namespace tessera::ops::focal_detail {
+
+/// Whether a cell counts: not NaN and not the source's nodata value. Float32 cells compare with
+/// the nodata value rounded to Float32 (as GDAL compares a Float32 band); integer cells with a
+/// nodata value they can hold, and with no other.
+template <class T>
+struct Valid {
+  bool has_nodata = false;
+  T nodata{};
+
+  explicit Valid(std::optional<double> source_nodata) {
+    if (!source_nodata || std::isnan(*source_nodata)) return;
+    if constexpr (std::is_floating_point_v<T>) {
+      has_nodata = true;
+      nodata = static_cast<T>(*source_nodata);
+    } else {
+      const double v = *source_nodata;
+      has_nodata = v == std::floor(v) && v >= -2147483648.0 && v <= 2147483647.0;
+      nodata = has_nodata ? static_cast<T>(v) : T{};
+    }
+  }
+  bool operator()(T v) const {
+    if constexpr (std::is_floating_point_v<T>)
+      return v == v && !(has_nodata && v == nodata);
+    else
+      return !(has_nodata && v == nodata);
+  }
+};
+
+/// The row of the tile's input buffer holding raster row `y`, from raster column `x`.
+template <class T>
+const T* row_at(const TileIn& in, ConstView<T> cells, int64_t x, int64_t y) {
+  return cells.row(y - (in.owned.y - in.halo)) + (x - (in.owned.x - in.halo));
+}
+
+/// Square windows, unweighted: mean, sum, count, variance, stddev, minimum, maximum and range
+/// through running sums and running extremes that restart at every multiple of the window's
+/// width in raster coordinates (docs/jobs.md), so each cell's value is the same whatever tile
+/// holds it. Writes into `out` (owned.width x owned.height).
+template <class T>
+void focal_running(const TileIn& in, ConstView<T> cells, View<double> out, const FocalParams& p);
+
+/// Square unweighted windows, median and percentiles: a sliding histogram of the values' ranks
+/// (Huang), O(radius log n) a cell. Writes into `out` as focal_running does.
+template <class T>
+void focal_sliding(const TileIn& in, ConstView<T> cells, View<double> out, const FocalParams& p);
+
+/// Whether focal_sliding computes `p`.
+bool slides(const FocalParams& p);
+
+/// Any window: each owned cell's window cells (mask or weights), then the method's statistic.
+template <class T>
+void focal_walk(const TileIn& in, ConstView<T> cells, View<double> out, const FocalParams& p);
+
+/// Whether focal_running computes `p` (a square unweighted window of one of its methods).
+bool runs(const FocalParams& p);
+
+}  // namespace tessera::ops::focal_detail
