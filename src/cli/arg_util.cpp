@@ -52,4 +52,43 @@ void set_block_size(job::RunSpec& run, const std::vector<std::string>& creation_
   run.tile_where = job::Position::of_flag(given);
 }
 
+bool OutputFlags::take(const std::string& flag, const std::function<std::string()>& value,
+                       DemCommand& command, std::string_view tool) {
+  if (flag == "-co" || flag == "--co") {
+    creation_options_.push_back(value());
+  } else if (flag == "-of") {
+    const std::string format = value();
+    if (iequals(format, "GTiff")) {
+      format_ = OutputFormat::GeoTiff;
+    } else if (iequals(format, "HDF5")) {
+      format_ = OutputFormat::Hdf5;
+    } else {
+      throw UsageError("-of " + format + ": tessera " + std::string(tool) +
+                       " writes GTiff or HDF5");
+    }
+  } else if (flag == "-q" || flag == "-quiet" || flag == "--quiet") {
+    command.quiet = true;
+  } else if (flag == "--report") {
+    command.report = value();
+  } else if (flag == "--memory") {
+    command.memory = value();
+  } else {
+    return false;
+  }
+  return true;
+}
+
+void OutputFlags::add_output(job::JobSpec& job, const std::string& step,
+                             const std::string& path) const {
+  job::OutputFileSpec output;
+  output.from = {step};
+  output.path = path;
+  output.format = format_.value_or(format_of_path(path).value_or(OutputFormat::GeoTiff));
+  output.creation_options = creation_options_;
+  output.where = job::Position::of_flag("-co");
+  output.path_where = job::Position::of_flag("");  // the path says which
+  job.outputs.push_back(output);
+  set_block_size(job.run, creation_options_, "-co");
+}
+
 }  // namespace tessera::cli

@@ -7,6 +7,9 @@
 #include <string_view>
 #include <vector>
 
+#include <functional>
+
+#include "tessera/cli/dem_args.hpp"
 #include "tessera/job/job_spec.hpp"
 
 namespace tessera::cli {
@@ -22,5 +25,22 @@ double parse_number(std::string_view flag, const std::string& text);
 /// differ.
 void set_block_size(job::RunSpec& run, const std::vector<std::string>& creation_options,
                     std::string_view flag);
+
+/// The output and run flags of the one-step commands (tessera dem, tessera focal): -co (--co),
+/// -of, -q (-quiet, --quiet), --report and --memory.
+class OutputFlags {
+ public:
+  /// Takes `flag` when it is one of these, its value (if it has one) from `value`, into itself or
+  /// `command`; false for any other flag. `tool` names the command in errors.
+  bool take(const std::string& flag, const std::function<std::string()>& value,
+            DemCommand& command, std::string_view tool);
+  /// Adds the job's one output, step `step` written to `path`, in -of's format (else the one
+  /// `path`'s extension says) with the -co options, and run.tile from BLOCKXSIZE / BLOCKYSIZE.
+  void add_output(job::JobSpec& job, const std::string& step, const std::string& path) const;
+
+ private:
+  std::vector<std::string> creation_options_;
+  std::optional<OutputFormat> format_;
+};
 
 }  // namespace tessera::cli

@@ -71,8 +71,7 @@ class DemParser {
   std::vector<std::string> positionals_;
   ops::Options options_;
   std::vector<std::string> given_;  // flags in the order given, for warnings
-  std::vector<std::string> creation_options_;
-  std::optional<OutputFormat> format_;  // -of; otherwise the output's extension says
+  OutputFlags output_;
   int band_ = 1;
   bool azimuth_given_ = false;
   bool altitude_given_ = false;
@@ -102,24 +101,7 @@ void DemParser::parse_flag(const std::string& arg) {
   } else if (arg == "-b") {
     band_ = static_cast<int>(parse_number(arg, value_of(arg)));
     if (band_ < 1) throw UsageError("-b expects a band number from 1");
-  } else if (arg == "-co") {
-    creation_options_.push_back(value_of(arg));
-  } else if (arg == "-of") {
-    const std::string& format = value_of(arg);
-    if (iequals(format, "GTiff")) {
-      format_ = OutputFormat::GeoTiff;
-    } else if (iequals(format, "HDF5")) {
-      format_ = OutputFormat::Hdf5;
-    } else {
-      throw UsageError("-of " + format + ": tessera dem writes GTiff or HDF5");
-    }
-  } else if (arg == "-q" || arg == "-quiet") {
-    command_.quiet = true;
-  } else if (arg == "--report") {
-    command_.report = value_of(arg);
-  } else if (arg == "--memory") {
-    command_.memory = value_of(arg);
-  } else {
+  } else if (!output_.take(arg, [&] { return value_of(arg); }, command_, "dem")) {
     throw UsageError("unknown flag '" + arg + "' (see tessera dem --help)");
   }
 }
@@ -188,15 +170,7 @@ void DemParser::build_job() {
   job.steps[0].options = options_;
   for (const auto& [key, value] : options_)
     job.steps[0].option_where[key] = job::Position::of_flag(flag_of(key));
-  job::OutputFileSpec output;
-  output.from = {mode};
-  output.path = positionals_.back();
-  output.format = format_.value_or(format_of_path(output.path).value_or(OutputFormat::GeoTiff));
-  output.creation_options = creation_options_;
-  output.where = job::Position::of_flag("-co");
-  output.path_where = job::Position::of_flag("");  // the path says which
-  job.outputs.push_back(output);
-  set_block_size(job.run, creation_options_, "-co");
+  output_.add_output(job, mode, positionals_.back());
 }
 
 }  // namespace

@@ -28,8 +28,7 @@ class FocalParser {
   size_t next_ = 0;
   std::vector<std::string> positionals_;
   ops::Options options_;
-  std::vector<std::string> creation_options_;
-  std::optional<OutputFormat> format_;
+  OutputFlags output_;
   int band_ = 1;
   DemCommand command_;
 };
@@ -57,23 +56,7 @@ void FocalParser::parse_flag(const std::string& arg) {
   } else if (arg == "-b") {
     band_ = static_cast<int>(parse_number(arg, value_of(arg)));
     if (band_ < 1) throw UsageError("-b expects a band number from 1");
-  } else if (arg == "-co" || arg == "--co") {
-    creation_options_.push_back(value_of(arg));
-  } else if (arg == "-of") {
-    const std::string& format = value_of(arg);
-    if (iequals(format, "GTiff"))
-      format_ = OutputFormat::GeoTiff;
-    else if (iequals(format, "HDF5"))
-      format_ = OutputFormat::Hdf5;
-    else
-      throw UsageError("-of " + format + ": tessera focal writes GTiff or HDF5");
-  } else if (arg == "-q" || arg == "--quiet") {
-    command_.quiet = true;
-  } else if (arg == "--report") {
-    command_.report = value_of(arg);
-  } else if (arg == "--memory") {
-    command_.memory = value_of(arg);
-  } else {
+  } else if (!output_.take(arg, [&] { return value_of(arg); }, command_, "focal")) {
     throw UsageError("unknown flag '" + arg + "' (see tessera focal --help)");
   }
 }
@@ -127,15 +110,7 @@ void FocalParser::build_job() {
   for (const auto& [key, value] : options_)
     step.option_where[key] = job::Position::of_flag(key == "weights_file" ? "--weights" : "--" + key);
   job.steps.push_back(step);
-  job::OutputFileSpec output;
-  output.from = {step.id};
-  output.path = positionals_[2];
-  output.format = format_.value_or(format_of_path(output.path).value_or(OutputFormat::GeoTiff));
-  output.creation_options = creation_options_;
-  output.where = job::Position::of_flag("-co");
-  output.path_where = job::Position::of_flag("");  // the path says which
-  job.outputs.push_back(output);
-  set_block_size(job.run, creation_options_, "-co");
+  output_.add_output(job, step.id, positionals_[2]);
 }
 
 }  // namespace
