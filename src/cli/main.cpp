@@ -317,6 +317,19 @@ int dispatch(const Environment& env, int argc, char** argv) {
   return ok;
 }
 
+/// The subcommand's exit status; its error printed once.
+int run(const Environment& env, int argc, char** argv) {
+  try {
+    return dispatch(env, argc, argv);
+  } catch (const tessera::UsageError& e) {
+    print_error(env, e.what());
+    return usage;
+  } catch (...) {
+    print_error(env, tessera::failure_message());
+    return failed;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -324,15 +337,9 @@ int main(int argc, char** argv) {
   try {
     Environment env(argc, argv);
     tessera::io::remove_temporaries_on_signal();
-    try {
-      return dispatch(env, argc, argv);
-    } catch (const tessera::UsageError& e) {
-      print_error(env, e.what());
-      return usage;
-    } catch (...) {
-      print_error(env, tessera::failure_message());
-      return failed;
-    }
+    const int status = run(env, argc, argv);
+    env.set_exit_status(status);
+    return status;
   } catch (...) {
     std::fprintf(stderr, "tessera: error: %s\n",
                  tessera::printable(tessera::failure_message()).c_str());

@@ -117,5 +117,6 @@ int main(int argc, char** argv) {
   const int failed = RUN_ALL_TESTS();
   int any = 0;
   MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  env.set_exit_status(any);
   return any;
 }

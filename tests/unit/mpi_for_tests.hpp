@@ -18,7 +18,10 @@ class MpiForTests : public ::testing::Environment {
     char** argv = nullptr;
     env_ = std::make_unique<par::Environment>(argc, argv);
   }
-  void TearDown() override { env_.reset(); }
+  void TearDown() override {
+    env_->set_exit_status(::testing::UnitTest::GetInstance()->Passed() ? 0 : 1);
+    env_.reset();
+  }
 
  private:
   std::unique_ptr<par::Environment> env_;

@@ -17,8 +17,12 @@ class Environment {
   bool is_root() const { return rank_ == 0; }
   /// How many ranks of this run share this rank's node.
   int ranks_on_node() const { return ranks_on_node_; }
+  /// The status the process ends with: MPI_Finalize, when it crashes in its own shut-down (see
+  /// the destructor), ends the process with this status rather than with the crash.
+  void set_exit_status(int status) { exit_status_ = status; }
 
  private:
+  int exit_status_ = 0;
   int rank_ = 0;
   int size_ = 1;
   int ranks_on_node_ = 1;
