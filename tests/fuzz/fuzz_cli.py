@@ -245,6 +245,8 @@ def fault_case(args, rng, work, dem, reference, case, problems):
     fault = rng.choice(FAULTS)
     delay = rng.uniform(0.1, 3.0)
     words = ["dem", "hillshade", dem, out, "-q", "-co", "COMPRESS=ZSTD", "-co", "ZSTD_LEVEL=19"]
+    if os.path.exists(out):  # an earlier case's output: a failed run would leave it as it was
+        os.remove(out)
     cmd = systest.mpi_prefix(args, 2) + [args.tessera] + words
     proc = subprocess.Popen(cmd, env=systest.environment(1), start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -259,14 +261,25 @@ def fault_case(args, rng, work, dem, reference, case, problems):
         print(f"{label}: the run ended first (status {proc.returncode})")
         return
     if fault.startswith("SIGKILL rank"):
-        ranks = ranks or ranks_of(proc.pid, out)
         index = int(fault[-1])
+        started = time.monotonic()  # a moment before the ranks exist: the kill waits for them
+        while len(ranks) <= index and proc.poll() is None and time.monotonic() - started < 30:
+            time.sleep(0.01)
+            ranks = ranks_of(proc.pid, out)
+        if proc.poll() is not None:
+            print(f"{label}: the run ended first (status {proc.returncode})")
+            return
         if index >= len(ranks):
             problems.append(f"{label}: rank {index} not found among {ranks}")
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
             return
-        os.kill(ranks[index], signal.SIGKILL)
+        try:
+            os.kill(ranks[index], signal.SIGKILL)
+        except ProcessLookupError:  # it ended as it was being killed: the run is ending
+            proc.wait()
+            print(f"{label}: the rank ended first (status {proc.returncode})")
+            return
     elif fault == "SIGKILL mpirun":
         os.kill(proc.pid, signal.SIGKILL)
     elif fault == "SIGINT twice to mpirun":
