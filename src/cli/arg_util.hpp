@@ -32,8 +32,8 @@ class OutputFlags {
  public:
   /// Takes `flag` when it is one of these, its value (if it has one) from `value`, into itself or
   /// `command`; false for any other flag. `tool` names the command in errors.
-  bool take(const std::string& flag, const std::function<std::string()>& value,
-            DemCommand& command, std::string_view tool);
+  bool take(const std::string& flag, const std::function<std::string()>& value, DemCommand& command,
+            std::string_view tool);
   /// Adds the job's one output, step `step` written to `path`, in -of's format (else the one
   /// `path`'s extension says) with the -co options, and run.tile from BLOCKXSIZE / BLOCKYSIZE.
   void add_output(job::JobSpec& job, const std::string& step, const std::string& path) const;

@@ -101,7 +101,8 @@ void DemParser::parse_flag(const std::string& arg) {
   } else if (arg == "-b") {
     band_ = static_cast<int>(parse_number(arg, value_of(arg)));
     if (band_ < 1) throw UsageError("-b expects a band number from 1");
-  } else if (!output_.take(arg, [&] { return value_of(arg); }, command_, "dem")) {
+  } else if (!output_.take(
+                 arg, [&] { return value_of(arg); }, command_, "dem")) {
     throw UsageError("unknown flag '" + arg + "' (see tessera dem --help)");
   }
 }

@@ -56,7 +56,8 @@ void FocalParser::parse_flag(const std::string& arg) {
   } else if (arg == "-b") {
     band_ = static_cast<int>(parse_number(arg, value_of(arg)));
     if (band_ < 1) throw UsageError("-b expects a band number from 1");
-  } else if (!output_.take(arg, [&] { return value_of(arg); }, command_, "focal")) {
+  } else if (!output_.take(
+                 arg, [&] { return value_of(arg); }, command_, "focal")) {
     throw UsageError("unknown flag '" + arg + "' (see tessera focal --help)");
   }
 }
@@ -108,7 +109,8 @@ void FocalParser::build_job() {
   step.options = options_;
   step.where = job::Position::of_flag("");
   for (const auto& [key, value] : options_)
-    step.option_where[key] = job::Position::of_flag(key == "weights_file" ? "--weights" : "--" + key);
+    step.option_where[key] =
+        job::Position::of_flag(key == "weights_file" ? "--weights" : "--" + key);
   job.steps.push_back(step);
   output_.add_output(job, step.id, positionals_[2]);
 }

@@ -56,8 +56,8 @@ tessera::run::RunOptions run_options(const Environment& env, bool quiet, const s
   return options;
 }
 
-void run_job(const Environment& env, const std::string& path, bool quiet,
-             const std::string& report, const std::string& memory) {
+void run_job(const Environment& env, const std::string& path, bool quiet, const std::string& report,
+             const std::string& memory) {
   const auto options = run_options(env, quiet, report, memory);
   const auto job = read_job(path);
   const auto plan = tessera::run::prepare(job);
@@ -250,8 +250,9 @@ int dispatch(const Environment& env, int argc, char** argv) {
   std::string report;
   run->add_option("--report", report, "write the run report as JSON");
   std::string memory;
-  const char* memory_help = "memory a rank may use, such as 4G (default: the node's, its cgroup's "
-                            "or Slurm's limit, shared by the ranks on the node)";
+  const char* memory_help =
+      "memory a rank may use, such as 4G (default: the node's, its cgroup's "
+      "or Slurm's limit, shared by the ranks on the node)";
   run->add_option("--memory", memory, memory_help);
   auto* plan = app.add_subcommand("plan", "print the plan of a job: grid, tiles, halo, memory");
   plan->add_option("job", job_path, "the job file (TOML)")->required();

@@ -102,9 +102,9 @@ void check_hdf5_options(const CreationOptions& options, const job::OutputFileSpe
   if (options.predictor != 1)
     fail_at(output.where, what, "HDF5 outputs take no PREDICTOR (they shuffle bytes instead)");
   if (options.deflate_level > 9)
-    fail_at(output.where, what,
-            "ZLEVEL=" + std::to_string(options.deflate_level) +
-                ": expected 1 to 9 for HDF5's deflate");
+    fail_at(
+        output.where, what,
+        "ZLEVEL=" + std::to_string(options.deflate_level) + ": expected 1 to 9 for HDF5's deflate");
 }
 
 }  // namespace

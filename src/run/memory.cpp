@@ -64,8 +64,7 @@ std::optional<int64_t> cgroup_limit(const std::filesystem::path& root) {
     const std::string controllers = line.substr(first + 1, second - first - 1);
     const std::string path = line.substr(second + 1);
     const bool v2 = line.compare(0, first, "0") == 0 && controllers.empty();
-    const bool v1 = controllers == "memory" ||
-                    controllers.find("memory,") == 0 ||
+    const bool v1 = controllers == "memory" || controllers.find("memory,") == 0 ||
                     controllers.find(",memory") != std::string::npos;
     if (!v2 && !v1) continue;
     const std::filesystem::path top = v2 ? root : root / "memory";
@@ -103,7 +102,8 @@ MemoryFacts read_memory_facts(const std::string& cgroup_root) {
 MemoryBudget rank_budget(const MemoryFacts& facts, int ranks_on_node) {
   const int ranks = std::max(1, ranks_on_node);
   const std::string shared = fmt::format(" / {} rank(s) on this node", ranks);
-  MemoryBudget best{facts.physical / ranks, "physical memory " + size_text(facts.physical) + shared};
+  MemoryBudget best{facts.physical / ranks,
+                    "physical memory " + size_text(facts.physical) + shared};
   const auto consider = [&](int64_t bytes, const std::string& source) {
     if (bytes < best.bytes) best = {bytes, source};
   };

@@ -169,7 +169,8 @@ void check_request(const ZonalRequest& request, const std::vector<RasterInfo>& r
   if (request.values.empty()) throw Error("zonal: --values names no raster");
   for (const RasterInfo& r : rasters)
     if (same_file(request.out, r.path))
-      throw Error("zonal: --out " + request.out + " is an input; the table needs a path of its own");
+      throw Error("zonal: --out " + request.out +
+                  " is an input; the table needs a path of its own");
   bool counts = false;
   for (stats::ZoneStat s : request.stats) counts = counts || stats::needs_value_counts(s);
   for (size_t k = 1; k < rasters.size() && counts; ++k)

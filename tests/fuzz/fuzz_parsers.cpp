@@ -97,9 +97,9 @@ class Mutator {
 /// A failing case, printable on one line for the report.
 std::string shown(const std::string& text) {
   const std::string escaped = printable(text);
-  return escaped.size() > 600 ? escaped.substr(0, 600) + "... (" + std::to_string(text.size()) +
-                                    " bytes)"
-                              : escaped;
+  return escaped.size() > 600
+             ? escaped.substr(0, 600) + "... (" + std::to_string(text.size()) + " bytes)"
+             : escaped;
 }
 
 /// Checks one thrown message; returns what is wrong with it, or "".
@@ -198,14 +198,62 @@ path = "classes.tif"
 )job",
 };
 
-const std::vector<std::string> kJobWords{
-    "[[step]]\n", "[[output]]\n", "[input.x]\n", "[run]\n", "id = ", "op = ", "in = ", "expr = ",
-    "path = ", "from = ", "tile = ", "band = ", "radius = ", "type = ", "nodata = ", "\"", "'",
-    "\"\"\"", "'''", "[", "]", "{", "}", ",", "=", ".", "#", "\n", "\\u0000", "\\", "true",
-    "false", "nan", "inf", "-inf", "1e309", "-0", "0", "-1", "16", "99999999999999999999",
-    "9223372036854775807", "0x7fffffff", "1979-05-27T07:32:00Z", "\"slope\"", "\"calc\"",
-    "\"focal.max\"", "\"dem\"", "\"hillshade\"", "\xc3\xa9", "\xff\xfe", "\r\n", "\t",
-    "= [\"hillshade\", \"slope\", \"slope\"]", "a.b.c.d = 1\n", "x = {a = {b = {c = 1}}}\n"};
+const std::vector<std::string> kJobWords{"[[step]]\n",
+                                         "[[output]]\n",
+                                         "[input.x]\n",
+                                         "[run]\n",
+                                         "id = ",
+                                         "op = ",
+                                         "in = ",
+                                         "expr = ",
+                                         "path = ",
+                                         "from = ",
+                                         "tile = ",
+                                         "band = ",
+                                         "radius = ",
+                                         "type = ",
+                                         "nodata = ",
+                                         "\"",
+                                         "'",
+                                         "\"\"\"",
+                                         "'''",
+                                         "[",
+                                         "]",
+                                         "{",
+                                         "}",
+                                         ",",
+                                         "=",
+                                         ".",
+                                         "#",
+                                         "\n",
+                                         "\\u0000",
+                                         "\\",
+                                         "true",
+                                         "false",
+                                         "nan",
+                                         "inf",
+                                         "-inf",
+                                         "1e309",
+                                         "-0",
+                                         "0",
+                                         "-1",
+                                         "16",
+                                         "99999999999999999999",
+                                         "9223372036854775807",
+                                         "0x7fffffff",
+                                         "1979-05-27T07:32:00Z",
+                                         "\"slope\"",
+                                         "\"calc\"",
+                                         "\"focal.max\"",
+                                         "\"dem\"",
+                                         "\"hillshade\"",
+                                         "\xc3\xa9",
+                                         "\xff\xfe",
+                                         "\r\n",
+                                         "\t",
+                                         "= [\"hillshade\", \"slope\", \"slope\"]",
+                                         "a.b.c.d = 1\n",
+                                         "x = {a = {b = {c = 1}}}\n"};
 
 /// How many cases of a fuzz run passed and how many were refused with a good message.
 struct Tally {
@@ -251,7 +299,8 @@ TEST(FuzzJobs, MutatedJobFilesPassOrFailWithOneLineAtTheirPlace) {
   });
   std::printf("%zu job files: %zu planned, %zu refused with one line\n",
               tally.passed + tally.refused, tally.passed, tally.refused);
-  EXPECT_GT(tally.passed, 0u);  // the mutations leave some jobs whole: the checks past the reader run
+  EXPECT_GT(tally.passed,
+            0u);  // the mutations leave some jobs whole: the checks past the reader run
 }
 
 const std::vector<std::string> kExprSeeds{
@@ -269,18 +318,31 @@ const std::vector<std::string> kExprSeeds{
     "round(A / 10) * 10 + floor(B) - ceil(A) + pow(A, 0.5)",
 };
 
-const std::vector<std::string> kExprWords{
-    "(",    ")",     "[",     "]",   ",",        "?",      ":",     "+",    "-",      "*",
-    "/",    "//",    "%",     "**",  "==",       "!=",     "<",     ">=",   "&",      "|",
-    "~",    "and",   "or",    "not", "A",        "B",      "C",     "nodata", "nan",  "inf",
-    "1e308", "1e-320", "0.5", "7",  "00",       "1_000",  "0x10",  ".",    "np.",    "numpy.",
-    "where(", "isnodata(", "min(", "max(", "log(", "sqrt(", "clip(", "atan2(", "A[2]", "A[0]",
-    "A[99999999999]", "\xc3\xa9", "\x1b", " ", "\t", "e", "E+"};
+const std::vector<std::string> kExprWords{"(",        ")",      "[",
+                                          "]",        ",",      "?",
+                                          ":",        "+",      "-",
+                                          "*",        "/",      "//",
+                                          "%",        "**",     "==",
+                                          "!=",       "<",      ">=",
+                                          "&",        "|",      "~",
+                                          "and",      "or",     "not",
+                                          "A",        "B",      "C",
+                                          "nodata",   "nan",    "inf",
+                                          "1e308",    "1e-320", "0.5",
+                                          "7",        "00",     "1_000",
+                                          "0x10",     ".",      "np.",
+                                          "numpy.",   "where(", "isnodata(",
+                                          "min(",     "max(",   "log(",
+                                          "sqrt(",    "clip(",  "atan2(",
+                                          "A[2]",     "A[0]",   "A[99999999999]",
+                                          "\xc3\xa9", "\x1b",   " ",
+                                          "\t",       "e",      "E+"};
 
 /// Evaluates `e` over rows of extreme values: a crash or an exception here is a defect.
 void evaluate(const expr::Expression& e) {
-  static const std::vector<double> a{0, -1, 1, 1e308, -1e308, 5e-324, std::nan(""),
-                                     std::numeric_limits<double>::infinity(), 1500, 255};
+  static const std::vector<double> a{
+      0,    -1, 1, 1e308, -1e308, 5e-324, std::nan(""), std::numeric_limits<double>::infinity(),
+      1500, 255};
   static const std::vector<float> b{0, 2, -2, 3.4e38f, -0.0f, 1e-45f, std::nanf(""), 7, 1, -7};
   std::vector<expr::RowInput> rows;
   for (const auto& ref : e.inputs()) {

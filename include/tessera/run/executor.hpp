@@ -38,8 +38,9 @@ MemoryBudget rank_memory(const RunOptions& options);
 /// collective: the caller agrees on the outcome (execute does).
 void check_memory(const plan::Plan& plan, const RunOptions& options);
 
-/// Runs the plan; first refuses one that does not fit the memory (check_memory). Collective. Every output is complete at its final path when it returns on any
-/// rank; on failure every rank throws the same tessera::Error and no output path has a file.
+/// Runs the plan; first refuses one that does not fit the memory (check_memory). Collective. Every
+/// output is complete at its final path when it returns on any rank; on failure every rank throws
+/// the same tessera::Error and no output path has a file.
 void execute(const plan::Plan& plan, const RunOptions& options);
 
 }  // namespace tessera::run

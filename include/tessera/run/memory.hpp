@@ -10,8 +10,8 @@ namespace tessera::run {
 /// What bounds the memory of the ranks on this node, as read from the machine and the batch
 /// system. Sizes in bytes.
 struct MemoryFacts {
-  int64_t physical = 0;                 ///< the node's RAM
-  std::optional<int64_t> cgroup_limit;  ///< the tightest memory cgroup limit above this process
+  int64_t physical = 0;                   ///< the node's RAM
+  std::optional<int64_t> cgroup_limit;    ///< the tightest memory cgroup limit above this process
   std::optional<int64_t> slurm_per_cpu;   ///< SLURM_MEM_PER_CPU (--mem-per-cpu)
   std::optional<int64_t> slurm_per_node;  ///< SLURM_MEM_PER_NODE (--mem)
   int slurm_cpus_per_task = 1;            ///< SLURM_CPUS_PER_TASK, for --mem-per-cpu

@@ -29,9 +29,7 @@ std::string calc_error(std::vector<std::string> args) {
   return job_error(parse_calc_args(all).job);
 }
 
-std::string dem_error(std::vector<std::string> args) {
-  return job_error(parse_dem_args(args).job);
-}
+std::string dem_error(std::vector<std::string> args) { return job_error(parse_dem_args(args).job); }
 
 TEST(FlagMessages, CalcNamesTheFlagOfEachValue) {
   EXPECT_EQ(calc_error({"--calc", "A+"}),

@@ -24,15 +24,33 @@ std::string key_of_error(std::string_view name, const Options& options) {
 TEST(Registry, ListsGdaldemsModesAndCalcInOneExplicitList) {
   std::vector<std::string> names;
   for (const auto& e : registry()) names.emplace_back(e.name);
-  EXPECT_EQ(
-      names,
-      (std::vector<std::string>{
-          "hillshade",      "slope",          "aspect",       "color-relief", "TRI",
-          "TPI",            "roughness",      "calc",         "set-type",     "reclassify",
-          "stretch",        "normalize",      "focal.mean",   "focal.sum",    "focal.count",
-          "focal.variance", "focal.stddev",   "focal.min",    "focal.max",    "focal.range",
-          "focal.median",   "focal.percentile", "focal.quart1", "focal.quart3", "focal.mode",
-          "focal.minority", "focal.diversity"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"hillshade",
+                                             "slope",
+                                             "aspect",
+                                             "color-relief",
+                                             "TRI",
+                                             "TPI",
+                                             "roughness",
+                                             "calc",
+                                             "set-type",
+                                             "reclassify",
+                                             "stretch",
+                                             "normalize",
+                                             "focal.mean",
+                                             "focal.sum",
+                                             "focal.count",
+                                             "focal.variance",
+                                             "focal.stddev",
+                                             "focal.min",
+                                             "focal.max",
+                                             "focal.range",
+                                             "focal.median",
+                                             "focal.percentile",
+                                             "focal.quart1",
+                                             "focal.quart3",
+                                             "focal.mode",
+                                             "focal.minority",
+                                             "focal.diversity"}));
   EXPECT_THROW(make_op("shade-me", {}), Error);
 }
 

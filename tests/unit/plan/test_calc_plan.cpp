@@ -134,17 +134,18 @@ TEST(CalcPlan, TheOutputTakesTheGivenNodata) {
 }
 
 TEST(CalcPlan, ABandThatDoesNotExistIsNamed) {
-  EXPECT_EQ(
-      plan_error(parse(job_text("nir[3] - red")), {band_info("b5.tif", PixelType::UInt16, 2),
-                                                   band_info("b4.tif", PixelType::UInt16)}),
-      "ndvi.toml:9:1: step 'ndvi': option 'expr': nir[3]: band 3 does not exist in 'b5.tif' (it has 2)");
+  EXPECT_EQ(plan_error(parse(job_text("nir[3] - red")), {band_info("b5.tif", PixelType::UInt16, 2),
+                                                         band_info("b4.tif", PixelType::UInt16)}),
+            "ndvi.toml:9:1: step 'ndvi': option 'expr': nir[3]: band 3 does not exist in 'b5.tif' "
+            "(it has 2)");
 }
 
 TEST(CalcPlan, AnExpressionOfNoInputHasNoGrid) {
-  EXPECT_EQ(plan_error(parse(job_text("1 + 2")), {band_info("b5.tif", PixelType::UInt16),
-                                                  band_info("b4.tif", PixelType::UInt16)}),
-            "ndvi.toml:9:1: step 'ndvi': option 'expr': the expression reads no input (it needs one "
-            "to give the output's grid)");
+  EXPECT_EQ(
+      plan_error(parse(job_text("1 + 2")),
+                 {band_info("b5.tif", PixelType::UInt16), band_info("b4.tif", PixelType::UInt16)}),
+      "ndvi.toml:9:1: step 'ndvi': option 'expr': the expression reads no input (it needs one "
+      "to give the output's grid)");
 }
 
 TEST(CalcPlan, InputsOffTheGridListEveryDifference) {

@@ -125,9 +125,10 @@ TEST(ChainPlan, BandOneOfAStepIsTheStepAndBandTwoIsAnError) {
   EXPECT_EQ(plan_error(one), "");
   std::string two(kTerrain);
   two.replace(two.find("slope > 30"), 10, "slope[2] > 30");
-  EXPECT_EQ(plan_error(two),
-            "t.toml:18:1: step 'steep': option 'expr': slope[2]: step 'slope' gives one band (name it "
-            "alone or as slope[1])");
+  EXPECT_EQ(
+      plan_error(two),
+      "t.toml:18:1: step 'steep': option 'expr': slope[2]: step 'slope' gives one band (name it "
+      "alone or as slope[1])");
 }
 
 TEST(ChainPlan, AnExpressionReadsStepsOfOneBand) {
@@ -144,9 +145,10 @@ id = "red"
 op = "calc"
 expr = "relief * 2"
 )";
-  EXPECT_EQ(plan_error(steps),
-            "t.toml:30:1: step 'red': option 'expr': step 'relief' gives 3 bands; an expression reads "
-            "steps of one band");
+  EXPECT_EQ(
+      plan_error(steps),
+      "t.toml:30:1: step 'red': option 'expr': step 'relief' gives 3 bands; an expression reads "
+      "steps of one band");
 }
 
 TEST(ChainPlan, ACalcReadsStepsOfAnyType) {

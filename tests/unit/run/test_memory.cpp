@@ -28,7 +28,8 @@ TEST(RankBudget, TheTightestLimitWins) {
   facts.physical = 24 * GiB;
   facts.cgroup_limit = 8 * GiB;
   EXPECT_EQ(rank_budget(facts, 2).bytes, 4 * GiB);
-  EXPECT_EQ(rank_budget(facts, 2).source, "the memory cgroup's limit 8.0 GiB / 2 rank(s) on this node");
+  EXPECT_EQ(rank_budget(facts, 2).source,
+            "the memory cgroup's limit 8.0 GiB / 2 rank(s) on this node");
   facts.slurm_per_node = 2 * GiB;
   EXPECT_EQ(rank_budget(facts, 2).bytes, 1 * GiB);
   EXPECT_EQ(rank_budget(facts, 2).source, "Slurm's --mem 2.0 GiB / 2 rank(s) on this node");
