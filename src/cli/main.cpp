@@ -184,18 +184,26 @@ struct ZonalArgs {
 };
 
 CLI::App* add_zonal(CLI::App& app, ZonalArgs& z) {
-  auto* zonal =
-      app.add_subcommand("zonal", "statistics of rasters per zone of a zone raster (CSV)");
+  auto* zonal = app.add_subcommand(
+      "zonal", "statistics of rasters per zone of a zone raster or per polygon (CSV or vector)");
   auto& r = z.request;
-  zonal->add_option("--zones", r.zones, "raster of integer zone ids")->required();
-  zonal->add_option("--zones-band", r.zones_band, "its band")->capture_default_str();
+  zonal->add_option("--zones", r.zones, "raster of integer zone ids, or a vector file of polygons")
+      ->required();
+  zonal->add_option("--zones-band", r.zones_band, "the zones raster's band")->capture_default_str();
+  zonal->add_option("--layer", r.layer, "the polygons' layer (the file's only one by default)");
+  zonal->add_option("--id", r.id_field, "the field naming each polygon zone (FID by default)");
+  zonal->add_flag("--all-touched", r.all_touched,
+                  "every cell a polygon touches, not only cells whose centre it holds");
   zonal->add_option("--values", r.values, "rasters on the zones' grid")->required();
+  zonal->add_flag("--categorical", r.categorical,
+                  "also the count of each value (class) in each zone, a column per class");
   zonal
       ->add_option("--stats", z.stats,
                    "count,nodata,sum,mean,min,max,range,std,variance,"
-                   "median,majority,minority,variety")
+                   "median,percentile_Q,majority,minority,variety")
       ->delimiter(',');
-  zonal->add_option("--out", r.out, "the CSV table to write")->required();
+  zonal->add_option("--out", r.out, "the table: .csv, or .gpkg/.shp/.geojson for polygons")
+      ->required();
   zonal->add_option("--tile", r.tile, "tile size (a multiple of 16)");
   return zonal;
 }

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <utility>
 
 #include "stale_temporaries.hpp"
@@ -142,6 +143,18 @@ uint64_t room_left(const std::string& path) {
 TemporaryFile::TemporaryFile(std::string path)
     : path_(std::move(path)), slot_(register_temporary(path_)) {
   remove_stale_temporaries(path_);
+}
+
+void write_text_file(const std::string& path, const std::string& text, const std::string& what) {
+  TemporaryFile temporary(temporary_path(path, getpid()));
+  {
+    std::ofstream out(temporary.path(), std::ios::binary);
+    out << text;
+    if (!out.flush())
+      throw Error(path + ": cannot write " + what + ": " + std::strerror(errno));
+  }
+  move_into_place(temporary.path(), path, path);
+  temporary.release();
 }
 
 void TemporaryFile::hold() {

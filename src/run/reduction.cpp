@@ -139,11 +139,16 @@ std::optional<stats::Buckets> pending_buckets(const BandToReduce& band,
 
 namespace {
 
-/// One thread's readers of whole bands' tiles, each as one output.
+/// One thread's readers of whole bands' tiles: output first_output + j gets the bands
+/// layout[j] as its bands 0, 1, ... (in that order, on the thread that read them).
 class BandTiles : public TileSource {
  public:
-  BandTiles(std::vector<RasterInfo> bands, const TileGrid& grid, size_t first_output)
-      : bands_(std::move(bands)), grid_(grid), first_output_(first_output) {
+  BandTiles(std::vector<RasterInfo> bands, const TileGrid& grid, size_t first_output,
+            BandLayout layout)
+      : bands_(std::move(bands)),
+        grid_(grid),
+        first_output_(first_output),
+        layout_(std::move(layout)) {
     for (const RasterInfo& band : bands_) {
       readers_.emplace_back(band.path, band.band);
       cells_.emplace_back(static_cast<size_t>(grid.tile_width() * grid.tile_height()) *
@@ -154,15 +159,15 @@ class BandTiles : public TileSource {
     const Window owned = grid_.owned(tile);
     for (size_t k = 0; k < bands_.size(); ++k) {
       const auto size = static_cast<int64_t>(size_of(bands_[k].type));
-      {
-        Timed timed(times_.read);
-        readers_[k].read(owned, bands_[k].type,
-                         View<std::byte>(cells_[k].data(), owned.width * size, owned.height,
-                                         grid_.tile_width() * size));
-      }
+      Timed timed(times_.read);
+      readers_[k].read(owned, bands_[k].type,
+                       View<std::byte>(cells_[k].data(), owned.width * size, owned.height,
+                                       grid_.tile_width() * size));
       bytes_read_ += owned.cells() * size;
-      out.put(first_output_ + k, 0, cells_[k].data());
     }
+    for (size_t j = 0; j < layout_.size(); ++j)
+      for (size_t b = 0; b < layout_[j].size(); ++b)
+        out.put(first_output_ + j, static_cast<int>(b), cells_.at(layout_[j][b]).data());
   }
   const PhaseTimes& times() const override { return times_; }
   int64_t bytes_read() const override { return bytes_read_; }
@@ -171,11 +176,19 @@ class BandTiles : public TileSource {
   std::vector<RasterInfo> bands_;
   TileGrid grid_;
   size_t first_output_;
+  BandLayout layout_;
   std::vector<io::RasterReader> readers_;
   std::vector<std::vector<std::byte>> cells_;
   PhaseTimes times_;
   int64_t bytes_read_ = 0;
 };
+
+/// Each band as an output of its own: output k is band k.
+BandLayout one_band_each(size_t bands) {
+  BandLayout layout;
+  for (size_t k = 0; k < bands; ++k) layout.push_back({k});
+  return layout;
+}
 
 /// The steps of a reduction pass, then the input bands it reduces: steps' bands as outputs 0..,
 /// then the inputs' after them.
@@ -183,7 +196,7 @@ class ReductionTiles : public TileSource {
  public:
   ReductionTiles(const plan::Plan& plan, const plan::Pass& pass, std::vector<RasterInfo> inputs)
       : steps_(pass.outputs.empty() ? nullptr : plan_tiles(plan, pass)),
-        inputs_(std::move(inputs), plan.grid, pass.outputs.size()) {}
+        inputs_(inputs, plan.grid, pass.outputs.size(), one_band_each(inputs.size())) {}
   void process(int64_t tile, TileOutlet& out) override {
     if (steps_) steps_->process(tile, out);
     inputs_.process(tile, out);
@@ -209,7 +222,13 @@ class ReductionTiles : public TileSource {
 }  // namespace
 
 std::unique_ptr<TileSource> band_tiles(std::vector<RasterInfo> bands, const TileGrid& grid) {
-  return std::make_unique<BandTiles>(std::move(bands), grid, 0);
+  const size_t count = bands.size();
+  return std::make_unique<BandTiles>(std::move(bands), grid, 0, one_band_each(count));
+}
+
+std::unique_ptr<TileSource> band_tiles(std::vector<RasterInfo> bands, const TileGrid& grid,
+                                       BandLayout layout) {
+  return std::make_unique<BandTiles>(std::move(bands), grid, 0, std::move(layout));
 }
 
 Reduction reduce_bands(const TileGrid& grid, const RunOptions& options, const SourceFactory& make,

@@ -46,6 +46,14 @@ RankReport run_reduction(const TileGrid& grid, const RunOptions& options, const 
 /// of each tile as output k, its owned cells in a full tile of rows tile_width() cells apart.
 std::unique_ptr<TileSource> band_tiles(std::vector<RasterInfo> bands, const TileGrid& grid);
 
+/// For each output, the bands (indices into a band list) it gets as its bands 0, 1, ...
+using BandLayout = std::vector<std::vector<size_t>>;
+
+/// The same with output j getting the bands layout[j] (a band may go to several outputs, or
+/// to none and still be read).
+std::unique_ptr<TileSource> band_tiles(std::vector<RasterInfo> bands, const TileGrid& grid,
+                                       BandLayout layout);
+
 /// One band a reduction computes the exact statistics of (stats::FirstSweep and its sequels).
 struct BandToReduce {
   stats::BandKind kind;

@@ -14,6 +14,7 @@
 #include "tessera/core/error.hpp"
 #include "tessera/io/raster_source.hpp"
 #include "tessera/io/statistics_metadata.hpp"
+#include "tessera/io/temporary_files.hpp"
 #include "tessera/par/agreement.hpp"
 #include "tessera/par/environment.hpp"
 #include "tessera/plan/plan.hpp"
@@ -30,26 +31,6 @@ RasterInfo probe_band(const StatsRequest& request) {
     info = io::probe(request.path, request.band);
   });
   return info;
-}
-
-/// Writes `text` to `path` under a temporary name first, so a failure leaves nothing there.
-void write_file_whole(const std::string& path, const std::string& text) {
-  const std::string temporary = path + ".tessera-tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary);
-    out << text;
-    if (!out.flush()) {
-      std::error_code ignored;
-      std::filesystem::remove(temporary, ignored);
-      throw Error(path + ": cannot write the statistics");
-    }
-  }
-  std::error_code failed;
-  std::filesystem::rename(temporary, path, failed);
-  if (failed) {
-    std::filesystem::remove(temporary, failed);
-    throw Error(path + ": cannot write the statistics");
-  }
 }
 
 double valid_percent(const stats::Summary& s) {
@@ -171,13 +152,13 @@ void run_stats(const StatsRequest& request, const RunOptions& options) {
                          choose_threads(options.threads, options.ranks_on_node),
                          wall};
     par::agreed([&] {
-      if (par::world_rank() == 0) write_file_whole(options.report_path, report_json(facts, ranks));
+      if (par::world_rank() == 0) io::write_text_file(options.report_path, report_json(facts, ranks), "the report");
     });
   }
   par::agreed([&] {
     if (par::world_rank() != 0) return;
     if (!request.json_path.empty())
-      write_file_whole(request.json_path, stats_json(result, request));
+      io::write_text_file(request.json_path, stats_json(result, request), "the statistics");
     if (request.store && result.summary.valid > 0) {
       io::BandStatistics stored{result.summary.minimum,        result.summary.maximum,
                                 result.summary.mean,           result.summary.stddev,

@@ -1,19 +1,23 @@
-// `tessera zonal`: ZonalTiles reads the zones and the values of each tile; one ZonalSink per
-// values raster folds them into per-thread zone tables, merged exactly on rank 0 at commit.
+// `tessera zonal`: band_tiles reads the zones and values of each tile as one output's bands;
+// ZonalSink folds them (or the values under each polygon, rasterised per tile) into per-thread
+// zone tables, merged exactly on rank 0 at commit, which writes the table.
 #include "tessera/run/zonal.hpp"
 
 #include <fmt/core.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <set>
 
 #include "pass.hpp"
 #include "sink.hpp"
 #include "stopwatch.hpp"
 #include "tessera/core/error.hpp"
+#include "reduction.hpp"
 #include "tessera/io/crs.hpp"
+#include "tessera/io/polygon_zones.hpp"
+#include "tessera/io/temporary_files.hpp"
 #include "tessera/io/raster_source.hpp"
 #include "tessera/par/agreement.hpp"
 #include "tessera/par/environment.hpp"
@@ -24,99 +28,120 @@ namespace tessera::run {
 
 namespace {
 
-/// One thread's reader of each tile's zones and values: for values raster k, output k gets the
-/// zones as band 0 and the values as band 1, full tiles of rows tile_width() cells apart.
-class ZonalTiles : public TileSource {
- public:
-  ZonalTiles(const std::vector<RasterInfo>& rasters, const TileGrid& grid)
-      : rasters_(rasters), grid_(grid) {
-    for (const RasterInfo& r : rasters_) {
-      readers_.emplace_back(r.path, r.band);
-      cells_.emplace_back(static_cast<size_t>(grid.tile_width() * grid.tile_height()) *
-                          size_of(r.type));
-    }
-  }
-  void process(int64_t tile, TileOutlet& out) override {
-    const Window owned = grid_.owned(tile);
-    for (size_t k = 0; k < rasters_.size(); ++k) {
-      const auto size = static_cast<int64_t>(size_of(rasters_[k].type));
-      Timed timed(times_.read);
-      readers_[k].read(owned, rasters_[k].type,
-                       View<std::byte>(cells_[k].data(), owned.width * size, owned.height,
-                                       grid_.tile_width() * size));
-      bytes_read_ += owned.cells() * size;
-    }
-    for (size_t k = 1; k < rasters_.size(); ++k) {
-      out.put(k - 1, 0, cells_[0].data());
-      out.put(k - 1, 1, cells_[k].data());
-    }
-  }
-  const PhaseTimes& times() const override { return times_; }
-  int64_t bytes_read() const override { return bytes_read_; }
-
- private:
-  const std::vector<RasterInfo>& rasters_;  // the zones, then each values raster
-  TileGrid grid_;
-  std::vector<io::RasterReader> readers_;
-  std::vector<std::vector<std::byte>> cells_;
-  PhaseTimes times_;
-  int64_t bytes_read_ = 0;
+/// The polygons' cells in one tile: each piece a zone's covered part, with its mask.
+struct Cover {
+  struct Piece {
+    int64_t zone;
+    Window part;    // tile-relative
+    size_t offset;  // of its mask in `masks`
+  };
+  std::vector<Piece> pieces;
+  std::vector<uint8_t> masks;
+  std::vector<uint8_t> mask;  // one burn's
 };
 
-/// Folds the zones and values of each tile into its thread's zone table; on commit, gathers the
-/// ranks' tables to rank 0 and merges them there (exact, so in any order).
+/// Folds the zones and values of each tile into its thread's zone tables, one per values
+/// raster; on commit, gathers the ranks' tables to rank 0 and merges them there (exact, so in
+/// any order). Raster zones: band 0 the zone ids, band 1 + k values raster k. Polygon zones:
+/// band k values raster k, and the polygons met by the tile rasterised once, with band 0.
 class ZonalSink : public Sink {
  public:
-  ZonalSink(const TileGrid& grid, const RasterInfo& zones, const RasterInfo& values, bool counts)
-      : grid_(grid), zones_(zones), values_(values), counts_(counts) {}
+  ZonalSink(const TileGrid& grid, std::vector<stats::ZoneTable> empty,
+            std::vector<PixelType> value_types, const io::PolygonZones* polygons,
+            bool all_touched)
+      : grid_(grid),
+        empty_(std::move(empty)),
+        value_types_(std::move(value_types)),
+        polygons_(polygons),
+        all_touched_(all_touched) {}
   void open(const SinkSetup& setup) override {
-    tables_.assign(static_cast<size_t>(setup.threads), empty());
-    zone_cells_.assign(static_cast<size_t>(setup.threads), nullptr);
+    const auto threads = static_cast<size_t>(setup.threads);
+    tables_.assign(threads, empty_);
+    zone_cells_.assign(threads, nullptr);
+    covers_.assign(threads, Cover{});
+    burners_.clear();
+    if (polygons_ != nullptr)
+      for (size_t t = 0; t < threads; ++t)
+        burners_.push_back(std::make_unique<io::PolygonBurner>(
+            *polygons_, grid_.tile_width(), grid_.tile_height(), all_touched_));
   }
   void encode(const TilePlace& place, int band, const void* cells) override {
     const auto thread = static_cast<size_t>(place.thread);
-    if (band == 0) {
-      zone_cells_[thread] = static_cast<const std::byte*>(cells);
-      return;
-    }
     const Window owned = grid_.owned(place.tile);
     const int64_t stride = grid_.tile_width();
-    tables_[thread].add({zone_cells_[thread], owned.width, owned.height, stride},
-                        {static_cast<const std::byte*>(cells), owned.width, owned.height, stride});
+    const auto* bytes = static_cast<const std::byte*>(cells);
+    if (polygons_ == nullptr) {
+      if (band == 0) {
+        zone_cells_[thread] = bytes;
+        return;
+      }
+      tables_[thread][static_cast<size_t>(band - 1)].add(
+          {zone_cells_[thread], owned.width, owned.height, stride},
+          {bytes, owned.width, owned.height, stride});
+      return;
+    }
+    Cover& cover = covers_[thread];
+    if (band == 0) cover_tile(thread, owned);
+    const auto k = static_cast<size_t>(band);
+    const auto size = static_cast<int64_t>(size_of(value_types_[k]));
+    for (const Cover::Piece& piece : cover.pieces) {
+      const std::byte* first = bytes + (piece.part.y * stride + piece.part.x) * size;
+      tables_[thread][k].add_masked(piece.zone,
+                                    {first, piece.part.width, piece.part.height, stride},
+                                    cover.masks.data() + piece.offset, piece.part.width);
+    }
   }
   void deliver(const Batch& /*batch*/) override {}
   int64_t held_bytes_per_tile() const override { return 0; }
   SinkFigures figures() const override { return {}; }
   void commit() override {
-    std::vector<std::byte> mine;
-    par::agreed([&] {
-      stats::ZoneTable rank = empty();
-      for (const auto& t : tables_) rank.merge(t);
-      tables_.clear();
-      mine = rank.to_bytes();
-    });
-    const auto ranks = par::gather_bytes_to_root(mine);
-    par::agreed([&] {
-      stats::ZoneTable all = empty();
-      for (const auto& bytes : ranks) all.merge_bytes(bytes);
-      result_ = all.sorted();
-    });
+    for (size_t k = 0; k < empty_.size(); ++k) {
+      std::vector<std::byte> mine;
+      par::agreed([&] {
+        stats::ZoneTable rank = empty_[k];
+        for (auto& thread : tables_) {
+          rank.merge(thread[k]);
+          thread[k] = empty_[k];
+        }
+        mine = rank.to_bytes();
+      });
+      const auto ranks = par::gather_bytes_to_root(mine);
+      par::agreed([&] {
+        stats::ZoneTable all = empty_[k];
+        for (const auto& bytes : ranks) all.merge_bytes(bytes);
+        results_.push_back(all.sorted());
+      });
+    }
+    tables_.clear();
   }
   void abandon() noexcept override {}
-  /// On rank 0 after commit: the zones, by id.
-  const std::map<int64_t, stats::ZoneTally>& result() const { return result_; }
+  /// On rank 0 after commit: for each values raster, the zones by id (polygons: by index).
+  const std::vector<std::map<int64_t, stats::ZoneTally>>& results() const { return results_; }
 
  private:
-  stats::ZoneTable empty() const {
-    return stats::ZoneTable(zones_.type, zones_.nodata, {values_.type, values_.nodata}, counts_);
+  /// The polygons that cover cells of the tile `owned`, into the thread's cover.
+  void cover_tile(size_t thread, const Window& owned) {
+    Cover& cover = covers_[thread];
+    cover.pieces.clear();
+    cover.masks.clear();
+    for (int64_t zone : polygons_->zones_meeting(owned)) {
+      const Window part = burners_[thread]->burn(zone, owned, cover.mask);
+      if (part.empty()) continue;
+      cover.pieces.push_back({zone, part, cover.masks.size()});
+      cover.masks.insert(cover.masks.end(), cover.mask.begin(), cover.mask.end());
+    }
   }
+
   TileGrid grid_;
-  RasterInfo zones_;
-  RasterInfo values_;
-  bool counts_;
-  std::vector<stats::ZoneTable> tables_;
+  std::vector<stats::ZoneTable> empty_;
+  std::vector<PixelType> value_types_;
+  const io::PolygonZones* polygons_;
+  bool all_touched_;
+  std::vector<std::vector<stats::ZoneTable>> tables_;  // [thread][values raster]
   std::vector<const std::byte*> zone_cells_;
-  std::map<int64_t, stats::ZoneTally> result_;
+  std::vector<Cover> covers_;
+  std::vector<std::unique_ptr<io::PolygonBurner>> burners_;
+  std::vector<std::map<int64_t, stats::ZoneTally>> results_;
 };
 
 std::string size_text(const RasterInfo& r) {
@@ -129,31 +154,41 @@ bool nearly_equal(double a, double b) {
   return std::abs(a - b) <= 1e-9 * std::max({1.0, std::abs(a), std::abs(b)});
 }
 
-/// Throws naming both grids unless `values` is on the grid of `zones`.
-void check_grid(const RasterInfo& zones, const RasterInfo& values) {
-  bool same = zones.size == values.size && zones.has_geotransform == values.has_geotransform;
+/// Throws naming both grids unless `values` is on the grid of `grid` (the zones raster, or the
+/// first values raster for polygon zones).
+void check_grid(const RasterInfo& grid, const std::string& whose, const RasterInfo& values) {
+  bool same = grid.size == values.size && grid.has_geotransform == values.has_geotransform;
   for (size_t k = 0; k < 6 && same; ++k)
-    same = nearly_equal(zones.geotransform[k], values.geotransform[k]);
-  if (same && !io::same_crs(zones.crs_wkt, values.crs_wkt)) {
-    throw Error("zonal: " + values.path + " and the zones " + zones.path +
+    same = nearly_equal(grid.geotransform[k], values.geotransform[k]);
+  if (same && !io::same_crs(grid.crs_wkt, values.crs_wkt)) {
+    throw Error("zonal: " + values.path + " and " + whose + grid.path +
                 " are in different CRSs; warp one onto the other's grid first");
   }
   if (!same)
-    throw Error("zonal: " + values.path + " (" + size_text(values) +
-                ") is not on the grid of the zones " + zones.path + " (" + size_text(zones) + ")");
+    throw Error("zonal: " + values.path + " (" + size_text(values) + ") is not on the grid of " +
+                whose + grid.path + " (" + size_text(grid) + ")");
 }
 
-std::vector<RasterInfo> probe_rasters(const ZonalRequest& request) {
+/// Whether the zones are polygons: --layer or --id say so, or a file GDAL opens as vectors only.
+bool polygon_zones(const ZonalRequest& request) {
+  return request.layer || request.id_field || io::is_vector_file(request.zones);
+}
+
+/// The rasters: the zones raster first unless the zones are polygons, then the values rasters.
+std::vector<RasterInfo> probe_rasters(const ZonalRequest& request, bool polygons) {
   std::vector<RasterInfo> rasters;
   par::agreed([&] {
     io::init_gdal(plan::gdal_cache_bytes);
-    rasters.push_back(io::probe(request.zones, request.zones_band));
-    if (!is_integer(rasters[0].type))
-      throw Error("zonal: " + request.zones + " holds " + std::string(name_of(rasters[0].type)) +
-                  " cells; zone ids must be integers (Byte to UInt32)");
+    if (!polygons) {
+      rasters.push_back(io::probe(request.zones, request.zones_band));
+      if (!is_integer(rasters[0].type))
+        throw Error("zonal: " + request.zones + " holds " +
+                    std::string(name_of(rasters[0].type)) +
+                    " cells; zone ids must be integers (Byte to UInt32)");
+    }
     for (const std::string& path : request.values) {
       rasters.push_back(io::probe(path, 1));
-      check_grid(rasters[0], rasters.back());
+      check_grid(rasters[0], polygons ? "" : "the zones ", rasters.back());
     }
   });
   return rasters;
@@ -165,111 +200,235 @@ bool same_file(const std::string& out, const std::string& path) {
   return std::filesystem::equivalent(out, path, ignored);
 }
 
-void check_request(const ZonalRequest& request, const std::vector<RasterInfo>& rasters) {
-  if (request.values.empty()) throw Error("zonal: --values names no raster");
+bool needs_counts(const ZonalRequest& request) {
+  bool counts = request.categorical;
+  for (const stats::ZoneStatistic& s : request.stats)
+    counts = counts || stats::needs_value_counts(s);
+  return counts;
+}
+
+void check_request(const ZonalRequest& request, const std::vector<RasterInfo>& rasters,
+                   bool polygons) {
+  if (!polygons && request.all_touched)
+    throw Error("zonal: --all-touched applies to polygon zones; " + request.zones +
+                " is a raster");
+  const bool vector_out = !io::vector_driver_for(request.out).empty();
+  if (vector_out && !polygons)
+    throw Error("zonal: --out " + request.out +
+                ": a vector table needs polygon zones; write a .csv for raster zones");
   for (const RasterInfo& r : rasters)
     if (same_file(request.out, r.path))
       throw Error("zonal: --out " + request.out +
                   " is an input; the table needs a path of its own");
-  bool counts = false;
-  for (stats::ZoneStat s : request.stats) counts = counts || stats::needs_value_counts(s);
-  for (size_t k = 1; k < rasters.size() && counts; ++k)
-    if (!is_integer(rasters[k].type))
-      throw Error("zonal: --stats median, majority, minority and variety need integer values; " +
-                  rasters[k].path + " holds " + std::string(name_of(rasters[k].type)));
+  if (same_file(request.out, request.zones))
+    throw Error("zonal: --out " + request.out + " is the zones; the table needs a path of its own");
+  io::check_output_folder(request.out);
 }
 
 /// The file's name without folder and extension.
 std::string stem(const std::string& path) { return std::filesystem::path(path).stem().string(); }
 
-std::string cell_text(double v, stats::ZoneStat stat) {
-  if (std::isnan(v)) return "";
+bool is_count(const stats::ZoneStatistic& stat) {
   using S = stats::ZoneStat;
-  if (stat == S::Count || stat == S::Nodata || stat == S::Variety)
-    return fmt::format("{}", static_cast<int64_t>(v));
-  return fmt::format("{}", v);
+  return stat.stat == S::Count || stat.stat == S::Nodata || stat.stat == S::Variety;
 }
 
-void write_whole(const std::string& path, const std::string& text) {
-  const std::string temporary = path + ".tessera-tmp";
-  std::error_code ignored;
-  {
-    std::ofstream out(temporary, std::ios::binary);
-    out << text;
-    if (!out.flush()) {
-      std::filesystem::remove(temporary, ignored);
-      throw Error(path + ": cannot write the table");
+/// A CSV field: quoted when it holds a comma, a quote or a line break.
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+/// One zone's row of the table, after its id.
+std::vector<double> zone_row(const std::vector<ZonalColumn>& columns,
+                             const std::vector<std::map<int64_t, stats::ZoneTally>>& tables,
+                             int64_t zone) {
+  static const stats::ZoneTally none;
+  std::vector<double> row;
+  for (const ZonalColumn& column : columns) {
+    const auto& table = tables[column.raster];
+    const auto found = table.find(zone);
+    const stats::ZoneTally& tally = found == table.end() ? none : found->second;
+    if (column.value) {
+      const auto count = tally.values.find(*column.value);
+      row.push_back(count == tally.values.end() ? 0.0 : static_cast<double>(count->second));
+    } else {
+      row.push_back(stats::zone_value(tally, column.stat));
     }
   }
-  std::error_code failed;
-  std::filesystem::rename(temporary, path, failed);
-  if (failed) {
-    std::filesystem::remove(temporary, ignored);
-    throw Error(path + ": cannot write the table: " + failed.message());
+  return row;
+}
+
+std::string csv_line(const std::string& id, const std::vector<ZonalColumn>& columns,
+                     const std::vector<double>& row) {
+  std::string line = csv_field(id);
+  for (size_t c = 0; c < row.size(); ++c) {
+    line += ',';
+    if (std::isnan(row[c])) continue;
+    line += columns[c].integer() ? fmt::format("{}", static_cast<int64_t>(row[c]))
+                                 : fmt::format("{}", row[c]);
+  }
+  return line + "\n";
+}
+
+std::string header(const std::string& id_name, const std::vector<ZonalColumn>& columns) {
+  std::string text = csv_field(id_name);
+  for (const ZonalColumn& column : columns) {
+    text += ',';
+    text += csv_field(column.name);
+  }
+  return text + "\n";
+}
+
+/// The table of polygon zones: one row per feature, in the layer's order.
+std::string polygon_csv(const ZonalRequest& request, const io::PolygonZones& zones,
+                        const std::vector<std::map<int64_t, stats::ZoneTally>>& tables) {
+  const std::vector<ZonalColumn> columns = zonal_columns(request, tables);
+  std::string text = header(zones.id_name(), columns);
+  for (int64_t k = 0; k < zones.count(); ++k)
+    text += csv_line(zones.id(k), columns, zone_row(columns, tables, k));
+  return text;
+}
+
+/// The layer copied with the statistics as fields, at request.out: written under a temporary
+/// name (a Shapefile's other files too), then moved into place, the .shp last.
+void write_polygon_layer(const ZonalRequest& request, const io::PolygonZones& zones,
+                         const std::vector<std::map<int64_t, stats::ZoneTally>>& tables) {
+  const std::vector<ZonalColumn> columns = zonal_columns(request, tables);
+  std::vector<std::vector<double>> rows;
+  for (int64_t k = 0; k < zones.count(); ++k) rows.push_back(zone_row(columns, tables, k));
+  std::vector<std::string> names;
+  std::vector<bool> integers;
+  for (const ZonalColumn& column : columns) {
+    names.push_back(column.name);
+    integers.push_back(column.integer());
+  }
+  const std::filesystem::path out(request.out);
+  const std::string extension = out.extension().string();
+  io::TemporaryFile temporary(io::temporary_path(request.out, getpid()) + extension);
+  const std::filesystem::path base = std::filesystem::path(temporary.path()).replace_extension();
+  // A Shapefile is several files: the others are named as the .shp, with their own extension.
+  const std::vector<std::string> others =
+      io::vector_driver_for(request.out) == "ESRI Shapefile"
+          ? std::vector<std::string>{".shx", ".dbf", ".prj", ".cpg"}
+          : std::vector<std::string>{};
+  const auto remove_others = [&] {
+    std::error_code ignored;
+    for (const std::string& other : others)
+      std::filesystem::remove(std::filesystem::path(base).concat(other), ignored);
+  };
+  try {
+    io::write_zone_layer(
+        {request.zones, request.layer, request.id_field}, temporary.path(), request.out, names,
+        integers, rows);
+    for (const std::string& other : others) {
+      const std::filesystem::path from = std::filesystem::path(base).concat(other);
+      if (std::filesystem::exists(from))
+        io::move_into_place(from.string(),
+                            std::filesystem::path(out).replace_extension(other).string(),
+                            request.out);
+    }
+    io::move_into_place(temporary.path(), request.out, request.out);
+    temporary.release();
+  } catch (...) {
+    remove_others();
+    throw;
   }
 }
 
 }  // namespace
 
-std::vector<stats::ZoneStat> default_zone_stats() {
+std::vector<stats::ZoneStatistic> default_zone_stats() {
   using S = stats::ZoneStat;
-  return {S::Count, S::Min, S::Max, S::Mean, S::Std};
+  return {{S::Count}, {S::Min}, {S::Max}, {S::Mean}, {S::Std}};
+}
+
+bool ZonalColumn::integer() const { return value.has_value() || is_count(stat); }
+
+std::vector<ZonalColumn> zonal_columns(
+    const ZonalRequest& request, const std::vector<std::map<int64_t, stats::ZoneTally>>& tables) {
+  std::vector<ZonalColumn> columns;
+  for (size_t k = 0; k < request.values.size(); ++k) {
+    const std::string prefix = request.values.size() > 1 ? stem(request.values[k]) + "_" : "";
+    for (const stats::ZoneStatistic& s : request.stats)
+      columns.push_back({prefix + stats::name_of(s), k, s, std::nullopt});
+    if (!request.categorical) continue;
+    std::set<double> classes;
+    for (const auto& [id, tally] : tables.at(k))
+      for (const auto& [value, count] : tally.values) classes.insert(value);
+    for (double value : classes)
+      columns.push_back({fmt::format("{}class_{}", prefix, value), k, {}, value});
+  }
+  return columns;
 }
 
 std::string zonal_csv(const ZonalRequest& request,
                       const std::vector<std::map<int64_t, stats::ZoneTally>>& tables) {
-  std::string text = "zone";
-  for (const std::string& values : request.values)
-    for (stats::ZoneStat s : request.stats)
-      text += fmt::format(",{}{}", request.values.size() > 1 ? stem(values) + "_" : "",
-                          stats::name_of(s));
-  text += "\n";
+  const std::vector<ZonalColumn> columns = zonal_columns(request, tables);
+  std::string text = header("zone", columns);
   std::set<int64_t> ids;
   for (const auto& table : tables)
     for (const auto& [id, tally] : table) ids.insert(id);
-  const stats::ZoneTally none;
-  for (int64_t id : ids) {
-    text += std::to_string(id);
-    for (const auto& table : tables) {
-      const auto found = table.find(id);
-      const stats::ZoneTally& tally = found == table.end() ? none : found->second;
-      for (stats::ZoneStat s : request.stats) {
-        text += ',';
-        text += cell_text(stats::zone_value(tally, s), s);
-      }
-    }
-    text += "\n";
-  }
+  for (int64_t id : ids)
+    text += csv_line(std::to_string(id), columns, zone_row(columns, tables, id));
   return text;
 }
 
 void run_zonal(const ZonalRequest& request, const RunOptions& options) {
   if (request.values.empty()) throw Error("zonal: --values names no raster");
-  const std::vector<RasterInfo> rasters = probe_rasters(request);
-  par::agreed([&] { check_request(request, rasters); });
+  bool polygons = false;
+  par::agreed([&] {
+    io::init_gdal(plan::gdal_cache_bytes);
+    polygons = polygon_zones(request);
+  });
+  const std::vector<RasterInfo> rasters = probe_rasters(request, polygons);
+  par::agreed([&] { check_request(request, rasters, polygons); });
+  std::unique_ptr<io::PolygonZones> zones;
+  if (polygons)
+    par::agreed([&] {
+      zones = std::make_unique<io::PolygonZones>(
+          io::PolygonSource{request.zones, request.layer, request.id_field}, rasters[0]);
+    });
   TileGrid grid;
   par::agreed([&] { grid = plan::choose_grid(rasters[0].size, request.tile); });
-  bool counts = false;
-  for (stats::ZoneStat s : request.stats) counts = counts || stats::needs_value_counts(s);
+
+  const size_t first_values = polygons ? 0 : 1;
+  const RasterInfo& zone_raster = rasters[0];
+  std::vector<stats::ZoneTable> empty;
+  std::vector<PixelType> types;
+  par::agreed([&] {
+    for (size_t k = first_values; k < rasters.size(); ++k) {
+      empty.emplace_back(polygons ? PixelType::Int32 : zone_raster.type,
+                         polygons ? std::nullopt : zone_raster.nodata,
+                         stats::BandKind{rasters[k].type, rasters[k].nodata},
+                         needs_counts(request));
+      types.push_back(rasters[k].type);
+    }
+  });
   Sinks sinks;
-  std::vector<ZonalSink*> zonal;
-  for (size_t k = 1; k < rasters.size(); ++k) {
-    auto sink = std::make_unique<ZonalSink>(grid, rasters[0], rasters[k], counts);
-    zonal.push_back(sink.get());
-    sinks.push_back(std::move(sink));
-  }
+  auto sink = std::make_unique<ZonalSink>(grid, std::move(empty), std::move(types), zones.get(),
+                                          request.all_touched);
+  const ZonalSink& zonal = *sink;
+  sinks.push_back(std::move(sink));
+  BandLayout layout(1);
+  for (size_t k = 0; k < rasters.size(); ++k) layout[0].push_back(k);
   const int threads = choose_threads(options.threads, options.ranks_on_node);
   StreamingPass pass(
-      grid, threads, [&] { return std::make_unique<ZonalTiles>(rasters, grid); }, sinks);
+      grid, threads, [&] { return band_tiles(rasters, grid, layout); }, sinks);
   pass.open();
   Progress progress(grid.count(), grid.raster().cells(), false);
   pass.run(progress);
   pass.commit();
   par::agreed([&] {
     if (par::world_rank() != 0) return;
-    std::vector<std::map<int64_t, stats::ZoneTally>> tables;
-    for (const ZonalSink* sink : zonal) tables.push_back(sink->result());
-    write_whole(request.out, zonal_csv(request, tables));
+    if (!polygons)
+      io::write_text_file(request.out, zonal_csv(request, zonal.results()), "the table");
+    else if (io::vector_driver_for(request.out).empty())
+      io::write_text_file(request.out, polygon_csv(request, *zones, zonal.results()), "the table");
+    else
+      write_polygon_layer(request, *zones, zonal.results());
   });
 }
 

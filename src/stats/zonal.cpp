@@ -2,8 +2,11 @@
 // serialisation, and each zone's numbers.
 #include "tessera/stats/zonal.hpp"
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <bit>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -73,7 +76,27 @@ std::pair<bool, T> nodata_as(std::optional<double> nodata) {
 }
 
 /// numpy.percentile (linear) of the values counted in `counts`.
-double percentile_of(const std::map<int64_t, int64_t>& counts, int64_t n, double p) {
+/// Adds the value `v` of one cell to the zone `tally`.
+template <class V>
+inline void fold(ZoneTally& tally, V v, bool value_has, V value_nodata, bool value_counts,
+                 int64_t& pairs) {
+  if (is_nodata(v, value_has, value_nodata)) {
+    ++tally.nodata;
+    return;
+  }
+  const auto d = static_cast<double>(v);
+  if (tally.count == 0 || d < tally.min) tally.min = d;
+  if (tally.count == 0 || d > tally.max) tally.max = d;
+  ++tally.count;
+  tally.sums.add(d);
+  if (value_counts) {
+    const auto [at, added] = tally.values.try_emplace(d + 0.0, 0);  // + 0.0: -0 and 0 are one
+    ++at->second;
+    pairs += added ? 1 : 0;
+  }
+}
+
+double percentile_of(const std::map<double, int64_t>& counts, int64_t n, double p) {
   const double index = static_cast<double>(n - 1) * (p / 100);
   const double below = index >= static_cast<double>(n - 1) ? -1.0 : std::floor(index);
   const int64_t lo = below < 0 ? n - 1 : static_cast<int64_t>(below);
@@ -96,24 +119,38 @@ double percentile_of(const std::map<int64_t, int64_t>& counts, int64_t n, double
 
 }  // namespace
 
-std::string_view name_of(ZoneStat stat) {
+std::string name_of(const ZoneStatistic& stat) {
+  if (stat.stat == ZoneStat::Percentile) return fmt::format("percentile_{}", stat.percentile);
   for (const auto& [s, name] : kNames)
-    if (s == stat) return name;
+    if (s == stat.stat) return std::string(name);
   return "?";
 }
 
-ZoneStat parse_zone_stat(std::string_view name) {
+ZoneStatistic parse_zone_stat(std::string_view name) {
+  constexpr std::string_view prefix = "percentile_";
+  if (name.starts_with(prefix)) {
+    const std::string number(name.substr(prefix.size()));
+    double q = 0;
+    const auto [end, failed] = std::from_chars(number.data(), number.data() + number.size(), q);
+    if (failed != std::errc() || end != number.data() + number.size() || number.empty())
+      throw Error("'" + std::string(name) + "': expected percentile_Q with Q a number");
+    if (!(q >= 0 && q <= 100))
+      throw Error("'" + std::string(name) + "': " + number + " is not between 0 and 100");
+    return {ZoneStat::Percentile, q};
+  }
   std::string known;
   for (const auto& [s, n] : kNames) {
-    if (n == name) return s;
+    if (n == name) return {s, 0};
     known += (known.empty() ? "" : ", ") + std::string(n);
   }
-  throw Error("unknown statistic '" + std::string(name) + "' (expected " + known + ")");
+  throw Error("unknown statistic '" + std::string(name) + "' (expected " + known +
+              " or percentile_Q)");
 }
 
-bool needs_value_counts(ZoneStat stat) {
-  return stat == ZoneStat::Median || stat == ZoneStat::Majority || stat == ZoneStat::Minority ||
-         stat == ZoneStat::Variety;
+bool needs_value_counts(const ZoneStatistic& stat) {
+  using S = ZoneStat;
+  return stat.stat == S::Median || stat.stat == S::Percentile || stat.stat == S::Majority ||
+         stat.stat == S::Minority || stat.stat == S::Variety;
 }
 
 void CompactSum::add(double x) {
@@ -186,9 +223,6 @@ ZoneTable::ZoneTable(PixelType zone_type, std::optional<double> zone_nodata, Ban
   if (!is_integer(zone_type))
     throw Error(std::string("zone ids must be integers, not ") +
                 std::string(tessera::name_of(zone_type)));
-  if (value_counts && !is_integer(values.type))
-    throw Error(std::string("median, majority, minority and variety need integer values, not ") +
-                std::string(tessera::name_of(values.type)));
 }
 
 template <class Z, class V>
@@ -207,21 +241,40 @@ void ZoneTable::add_cells(const CellBlock& zones, const CellBlock& values) {
         tally = &zones_[id];
         last = id;
       }
-      const V v = vrow[x];
-      if (is_nodata(v, value_has, value_nodata)) {
-        ++tally->nodata;
-        continue;
-      }
-      const auto d = static_cast<double>(v);
-      if (tally->count == 0 || d < tally->min) tally->min = d;
-      if (tally->count == 0 || d > tally->max) tally->max = d;
-      ++tally->count;
-      tally->sums.add(d);
-      if constexpr (std::is_integral_v<V>) {
-        if (value_counts_) ++tally->values[static_cast<int64_t>(v)];
-      }
+      fold(*tally, vrow[x], value_has, value_nodata, value_counts_, value_pairs_);
     }
   }
+}
+
+template <class V>
+void ZoneTable::add_masked_cells(ZoneTally& tally, const CellBlock& values, const uint8_t* mask,
+                                 int64_t mask_stride) {
+  const auto [value_has, value_nodata] = nodata_as<V>(values_.nodata);
+  for (int64_t y = 0; y < values.height; ++y) {
+    const V* vrow = reinterpret_cast<const V*>(values.cells) + y * values.stride;
+    const uint8_t* mrow = mask + y * mask_stride;
+    for (int64_t x = 0; x < values.width; ++x) {
+      if (mrow[x] != 0) fold(tally, vrow[x], value_has, value_nodata, value_counts_, value_pairs_);
+    }
+  }
+}
+
+void ZoneTable::add_masked(int64_t zone, const CellBlock& values, const uint8_t* mask,
+                           int64_t mask_stride) {
+  ZoneTally& tally = zones_[zone];
+  visit(values_.type, [&]<class V>(std::type_identity<V>) {
+    add_masked_cells<V>(tally, values, mask, mask_stride);
+  });
+  check_pairs();
+}
+
+void ZoneTable::check_pairs() const {
+  if (value_pairs_ > max_value_pairs)
+    throw Error(fmt::format(
+        "more than {} distinct values over the zones: median, percentiles, majority, minority, "
+        "variety and class counts keep each distinct value of each zone; ask them of a raster "
+        "of classes or of integers with fewer distinct values per zone",
+        max_value_pairs));
 }
 
 void ZoneTable::add(const CellBlock& zones, const CellBlock& values) {
@@ -230,6 +283,7 @@ void ZoneTable::add(const CellBlock& zones, const CellBlock& values) {
       visit(values_.type, [&]<class V>(std::type_identity<V>) { add_cells<Z, V>(zones, values); });
     }
   });
+  check_pairs();
 }
 
 void ZoneTable::merge_zone(int64_t id, const ZoneTally& t) {
@@ -241,11 +295,16 @@ void ZoneTable::merge_zone(int64_t id, const ZoneTally& t) {
   into.count += t.count;
   into.nodata += t.nodata;
   into.sums.merge(t.sums);
-  for (const auto& [value, count] : t.values) into.values[value] += count;
+  for (const auto& [value, count] : t.values) {
+    const auto [at, added] = into.values.try_emplace(value, 0);
+    at->second += count;
+    value_pairs_ += added ? 1 : 0;
+  }
 }
 
 void ZoneTable::merge(const ZoneTable& other) {
   for (const auto& [id, tally] : other.zones_) merge_zone(id, tally);
+  check_pairs();
 }
 
 std::vector<std::byte> ZoneTable::to_bytes() const {
@@ -279,18 +338,20 @@ void ZoneTable::merge_bytes(std::span<const std::byte> bytes) {
     t.sums.take_bytes(bytes);
     const auto values = get<uint64_t>(bytes);
     for (uint64_t v = 0; v < values; ++v) {
-      const auto value = get<int64_t>(bytes);
+      const auto value = get<double>(bytes);
       t.values[value] = get<int64_t>(bytes);
     }
     merge_zone(id, t);
   }
+  check_pairs();
 }
 
 std::map<int64_t, ZoneTally> ZoneTable::sorted() const {
   return std::map<int64_t, ZoneTally>(zones_.begin(), zones_.end());
 }
 
-double zone_value(const ZoneTally& t, ZoneStat stat) {
+double zone_value(const ZoneTally& t, const ZoneStatistic& statistic) {
+  const ZoneStat stat = statistic.stat;
   const double nan = std::numeric_limits<double>::quiet_NaN();
   if (stat == ZoneStat::Count) return static_cast<double>(t.count);
   if (stat == ZoneStat::Nodata) return static_cast<double>(t.nodata);
@@ -318,6 +379,8 @@ double zone_value(const ZoneTally& t, ZoneStat stat) {
     }
     case ZoneStat::Median:
       return percentile_of(t.values, t.count, 50);
+    case ZoneStat::Percentile:
+      return percentile_of(t.values, t.count, statistic.percentile);
     case ZoneStat::Majority:
     case ZoneStat::Minority: {
       const bool most = stat == ZoneStat::Majority;

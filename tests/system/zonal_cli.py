@@ -5,8 +5,7 @@
   numpy (Byte zones 1..6, 0 = no zone where either band is nodata): every statistic, the median,
   majority, minority and variety included;
 - the SRTM DEM (UInt16) and a Float32 copy scaled by 0.37 with NaN holes, zoned by elevation
-  bands (Int16 zones, nodata -1 on a square): count, nodata, sum, mean, min, max, range, std,
-  variance.
+  bands (Int16 zones, nodata -1 on a square): every statistic.
 
 References: count, nodata, min, max, range and variety with numpy; the sum and mean from exact
 integer sums (the sum rounded once, the mean that over the count), std and variance from the
@@ -14,7 +13,7 @@ exact (n Q - S^2) / n^2, rounded once; the median as numpy.median; majority and 
 and least frequent value, the smallest of those tied. Every field is compared as text, so the
 table must be the one these numbers print as (shortest round-trip decimal).
 
-Bad inputs: values on another grid, float zones, an unknown statistic, median of float values:
+Bad inputs: values on another grid, float zones, an unknown statistic, a percentile above 100:
 one line, non-zero exit, no table.
 """
 import csv
@@ -33,7 +32,6 @@ gdal.UseExceptions()
 
 ALL = ["count", "nodata", "sum", "mean", "min", "max", "range", "std", "variance", "median",
        "majority", "minority", "variety"]
-FLOAT_OK = ALL[:9]
 
 
 def write_like(path, template, array, dtype, nodata):
@@ -94,11 +92,10 @@ def reference(zones, zone_nodata, values, value_nodata, stats):
             total, mean, variance = exact(v)
             row.update(sum=total, mean=mean, min=float(v.min()), max=float(v.max()),
                        range=float(v.max()) - float(v.min()), std=math.sqrt(variance), variance=variance)
-            if v.dtype.kind in "iu":
-                uniq, counts = np.unique(v, return_counts=True)
-                row.update(median=float(np.median(v.astype(np.float64))),
-                           majority=float(uniq[np.argmax(counts)]), minority=float(uniq[np.argmin(counts)]),
-                           variety=int(uniq.size))
+            uniq, counts = np.unique(v, return_counts=True)
+            row.update(median=float(np.median(v.astype(np.float64))),
+                       majority=float(uniq[np.argmax(counts)]), minority=float(uniq[np.argmin(counts)]),
+                       variety=int(uniq.size))
         else:
             row.update(sum=0.0, variety=0)
         out[int(z)] = {s: shortest(row.get(s, float("nan"))) for s in stats}
@@ -158,11 +155,11 @@ def srtm(args, work, errors):
     write_like(scaled_path, dem_path, scaled, gdal.GDT_Float32, None)
     for values, array, nodata in ((dem_path, dem, dem_nd), (scaled_path, scaled, None)):
         table = os.path.join(work, "srtm.csv")
-        outcome = run_zonal(args, zones_path, [values], FLOAT_OK, table)
+        outcome = run_zonal(args, zones_path, [values], ALL, table)
         if outcome.returncode != 0:
             errors.append(outcome.describe())
             continue
-        compare(table, [reference(zones, -1, array, nodata, FLOAT_OK)], ["x"], FLOAT_OK,
+        compare(table, [reference(zones, -1, array, nodata, ALL)], ["x"], ALL,
                 os.path.basename(values), errors)
         os.remove(table)
     return zones_path, scaled_path
@@ -175,7 +172,7 @@ def bad_inputs(args, work, zones_path, scaled_path, errors):
         ([zones_path], [other], ["mean"], 1, r"n43\.tif .* is not on the grid of the zones"),
         ([scaled_path], [scaled_path], ["mean"], 1, r"zone ids must be integers"),
         ([zones_path], [scaled_path], ["mode"], 2, r"--stats: unknown statistic 'mode'"),
-        ([zones_path], [scaled_path], ["median"], 1, r"need integer values"),
+        ([zones_path], [scaled_path], ["percentile_101"], 2, r"101 is not between 0 and 100"),
     ]
     # --out naming an input: refused before any tile is read, the input left as it was.
     before = open(scaled_path, "rb").read()
@@ -191,7 +188,7 @@ def bad_inputs(args, work, zones_path, scaled_path, errors):
             lines = [l for l in outcome.stderr.splitlines() if l.startswith("tessera: error: ")]
             if outcome.returncode != status or len(lines) != 1 or not re.search(pattern, lines[0]):
                 errors.append("bad input %r: %s" % (stats, outcome.describe()))
-            if os.path.exists(table) or any(n.endswith(".tessera-tmp") for n in os.listdir(work)):
+            if os.path.exists(table) or any(".tmp-" in n for n in os.listdir(work)):
                 errors.append("bad input %r left a table" % stats)
 
 

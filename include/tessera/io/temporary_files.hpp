@@ -33,6 +33,11 @@ void check_output_folder(const std::string& path);
 void move_into_place(const std::string& temporary, const std::string& path,
                      const std::string& label);
 
+/// Writes `text` as the whole file at `path`: under a temporary name (temporary_path()) that is
+/// removed on failure or a signal, then moved into place. Throws tessera::Error
+/// "<path>: cannot write <what>: <reason>".
+void write_text_file(const std::string& path, const std::string& text, const std::string& what);
+
 /// Bytes the file system holding `path` has left for this user (statvfs's f_bavail); the
 /// largest value when it cannot tell.
 uint64_t room_left(const std::string& path);

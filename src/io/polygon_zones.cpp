@@ -1,0 +1,378 @@
+// PolygonZones: a layer's polygons read once through OGR, reprojected, indexed by buckets of
+// cells; PolygonBurner: GDAL's rasteriser onto one thread's tile-sized MEM dataset; and the
+// vector table that copies the layer with the statistics as fields.
+#include "tessera/io/polygon_zones.hpp"
+
+#include <gdal_alg.h>
+#include <gdal_priv.h>
+#include <ogr_spatialref.h>
+#include <ogrsf_frmts.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <filesystem>
+
+#include "gdal_util.hpp"
+#include "tessera/core/error.hpp"
+
+namespace tessera::io {
+
+namespace {
+
+using detail::clear_gdal_error;
+using detail::last_gdal_error;
+
+/// Cells per side of the buckets that index the polygons' windows.
+constexpr int64_t kBucket = 256;
+
+struct GdalDatasetCloser {
+  void operator()(GDALDataset* ds) const { GDALClose(GDALDataset::ToHandle(ds)); }
+};
+using VectorDataset = std::unique_ptr<GDALDataset, GdalDatasetCloser>;
+
+std::string with_reason(std::string text) {
+  const std::string reason = last_gdal_error();
+  if (!reason.empty()) text += ": " + reason;
+  return text;
+}
+
+VectorDataset open_vector(const std::string& path) {
+  detail::ensure_gdal();
+  clear_gdal_error();
+  VectorDataset ds(GDALDataset::FromHandle(GDALOpenEx(
+      path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR, nullptr, nullptr,
+      nullptr)));
+  if (!ds) {
+    std::error_code ignored;
+    if (!std::filesystem::exists(path, ignored)) throw Error(path + ": no such file");
+    throw Error(with_reason(path + ": not a vector file GDAL can read"));
+  }
+  return ds;
+}
+
+OGRLayer* find_layer(GDALDataset& ds, const PolygonSource& source) {
+  if (source.layer) {
+    if (OGRLayer* layer = ds.GetLayerByName(source.layer->c_str())) return layer;
+    std::string names;
+    for (OGRLayer* layer : ds.GetLayers())
+      names += (names.empty() ? "" : ", ") + std::string(layer->GetName());
+    throw Error(source.path + ": no layer '" + *source.layer + "' (it has " + names + ")");
+  }
+  if (ds.GetLayerCount() == 0) throw Error(source.path + ": no layer");
+  if (ds.GetLayerCount() > 1) {
+    std::string names;
+    for (OGRLayer* layer : ds.GetLayers())
+      names += (names.empty() ? "" : ", ") + std::string(layer->GetName());
+    throw Error(source.path + ": " + std::to_string(ds.GetLayerCount()) +
+                " layers (" + names + "); name one with --layer");
+  }
+  return ds.GetLayer(0);
+}
+
+int find_field(OGRLayer& layer, const PolygonSource& source) {
+  if (!source.id_field) return -1;
+  OGRFeatureDefn* defn = layer.GetLayerDefn();
+  const int index = defn->GetFieldIndex(source.id_field->c_str());
+  if (index >= 0) return index;
+  std::string names;
+  for (int k = 0; k < defn->GetFieldCount(); ++k)
+    names += (names.empty() ? "" : ", ") + std::string(defn->GetFieldDefn(k)->GetNameRef());
+  throw Error(source.path + ": layer '" + layer.GetName() + "' has no field '" +
+              *source.id_field + "' (it has " + (names.empty() ? "none" : names) + ")");
+}
+
+/// The transformation from the layer's CRS into the raster's, or none when they are the same
+/// or either has no CRS.
+std::unique_ptr<OGRCoordinateTransformation> reprojection(OGRLayer& layer,
+                                                          const RasterInfo& grid,
+                                                          const std::string& path) {
+  const OGRSpatialReference* from = layer.GetSpatialRef();
+  if (from == nullptr || grid.crs_wkt.empty()) return nullptr;
+  OGRSpatialReference to;
+  if (to.importFromWkt(grid.crs_wkt.c_str()) != OGRERR_NONE) return nullptr;
+  to.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  OGRSpatialReference source(*from);
+  source.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+  if (source.IsSame(&to)) return nullptr;
+  clear_gdal_error();
+  std::unique_ptr<OGRCoordinateTransformation> transform(
+      OGRCreateCoordinateTransformation(&source, &to));
+  if (!transform)
+    throw Error(with_reason(path + ": cannot transform its CRS into the raster's " + grid.path));
+  return transform;
+}
+
+bool is_polygonal(const OGRGeometry& g) {
+  const OGRwkbGeometryType flat = wkbFlatten(g.getGeometryType());
+  return flat == wkbPolygon || flat == wkbMultiPolygon || flat == wkbCurvePolygon ||
+         flat == wkbMultiSurface;
+}
+
+}  // namespace
+
+struct PolygonZones::Impl {
+  std::vector<std::unique_ptr<OGRGeometry>> geometries;  // in the raster's CRS; null: none
+  std::vector<std::string> ids;
+  std::vector<Window> windows;
+  std::array<double, 6> inverse{};  // the raster's inverse geotransform
+  Extent size;
+  int64_t buckets_x = 0;
+  std::vector<std::vector<int64_t>> buckets;  // zones whose window meets each bucket
+
+  /// The cells of the raster that `envelope` (raster CRS) may touch, one cell wider each side.
+  Window cells_of(const OGREnvelope& envelope) const {
+    double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
+    for (const double gx : {envelope.MinX, envelope.MaxX})
+      for (const double gy : {envelope.MinY, envelope.MaxY}) {
+        const double px = inverse[0] + gx * inverse[1] + gy * inverse[2];
+        const double py = inverse[3] + gx * inverse[4] + gy * inverse[5];
+        x0 = std::min(x0, px);
+        x1 = std::max(x1, px);
+        y0 = std::min(y0, py);
+        y1 = std::max(y1, py);
+      }
+    const auto clamp = [](double v, int64_t hi) {
+      return static_cast<int64_t>(std::clamp(v, 0.0, static_cast<double>(hi)));
+    };
+    const int64_t left = clamp(std::floor(x0) - 1, size.width);
+    const int64_t right = clamp(std::ceil(x1) + 1, size.width);
+    const int64_t top = clamp(std::floor(y0) - 1, size.height);
+    const int64_t bottom = clamp(std::ceil(y1) + 1, size.height);
+    if (right <= left || bottom <= top) return {};
+    return {left, top, right - left, bottom - top};
+  }
+};
+
+bool is_vector_file(const std::string& path) {
+  detail::ensure_gdal();
+  clear_gdal_error();
+  VectorDataset ds(GDALDataset::FromHandle(
+      GDALOpenEx(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr)));
+  return ds && ds->GetLayerCount() > 0 && ds->GetRasterCount() == 0;
+}
+
+PolygonZones::PolygonZones(const PolygonSource& source, const RasterInfo& grid)
+    : impl_(std::make_unique<Impl>()) {
+  VectorDataset ds = open_vector(source.path);
+  OGRLayer* layer = find_layer(*ds, source);
+  layer_name_ = layer->GetName();
+  const int field = find_field(*layer, source);
+  id_name_ = source.id_field ? *source.id_field : "fid";
+  const auto transform = reprojection(*layer, grid, source.path);
+  Impl& z = *impl_;
+  z.size = grid.size;
+  if (!GDALInvGeoTransform(const_cast<double*>(grid.geotransform.data()), z.inverse.data()))
+    throw Error(grid.path + ": its geotransform cannot be inverted");
+  layer->ResetReading();
+  for (auto& feature : *layer) {
+    const int64_t fid = feature->GetFID();
+    z.ids.push_back(field < 0 ? std::to_string(fid)
+                              : feature->IsFieldSetAndNotNull(field)
+                                    ? std::string(feature->GetFieldAsString(field))
+                                    : std::string());
+    std::unique_ptr<OGRGeometry> geometry(feature->StealGeometry());
+    if (geometry && !geometry->IsEmpty()) {
+      if (!is_polygonal(*geometry))
+        throw Error(source.path + ": feature " + std::to_string(fid) + " is a " +
+                    OGRGeometryTypeToName(geometry->getGeometryType()) +
+                    ", not a polygon: zones must be polygons");
+      if (geometry->hasCurveGeometry())
+        geometry.reset(geometry->getLinearGeometry());
+      if (transform && geometry->transform(transform.get()) != OGRERR_NONE)
+        throw Error(source.path + ": feature " + std::to_string(fid) +
+                    " cannot be reprojected into the CRS of " + grid.path);
+      OGREnvelope envelope;
+      geometry->getEnvelope(&envelope);
+      z.windows.push_back(z.cells_of(envelope));
+    } else {
+      geometry.reset();
+      z.windows.push_back({});
+    }
+    z.geometries.push_back(std::move(geometry));
+  }
+  if (z.ids.empty())
+    throw Error(source.path + ": layer '" + layer_name_ + "' has no features");
+  z.buckets_x = (grid.size.width + kBucket - 1) / kBucket;
+  const int64_t buckets_y = (grid.size.height + kBucket - 1) / kBucket;
+  z.buckets.resize(static_cast<size_t>(z.buckets_x * buckets_y));
+  for (int64_t k = 0; k < static_cast<int64_t>(z.windows.size()); ++k) {
+    const Window& w = z.windows[static_cast<size_t>(k)];
+    if (w.width == 0) continue;
+    for (int64_t by = w.y / kBucket; by <= (w.y + w.height - 1) / kBucket; ++by)
+      for (int64_t bx = w.x / kBucket; bx <= (w.x + w.width - 1) / kBucket; ++bx)
+        z.buckets[static_cast<size_t>(by * z.buckets_x + bx)].push_back(k);
+  }
+}
+
+PolygonZones::~PolygonZones() = default;
+
+int64_t PolygonZones::count() const { return static_cast<int64_t>(impl_->ids.size()); }
+
+const std::string& PolygonZones::id(int64_t zone) const {
+  return impl_->ids.at(static_cast<size_t>(zone));
+}
+
+Window PolygonZones::window_of(int64_t zone) const {
+  return impl_->windows.at(static_cast<size_t>(zone));
+}
+
+std::vector<int64_t> PolygonZones::zones_meeting(const Window& window) const {
+  const Impl& z = *impl_;
+  std::vector<int64_t> found;
+  if (window.width <= 0 || window.height <= 0) return found;
+  for (int64_t by = window.y / kBucket; by <= (window.y + window.height - 1) / kBucket; ++by)
+    for (int64_t bx = window.x / kBucket; bx <= (window.x + window.width - 1) / kBucket; ++bx) {
+      const size_t bucket = static_cast<size_t>(by * z.buckets_x + bx);
+      if (bucket >= z.buckets.size()) continue;
+      for (int64_t k : z.buckets[bucket])
+        if (!intersect(z.windows[static_cast<size_t>(k)], window).empty()) found.push_back(k);
+    }
+  std::sort(found.begin(), found.end());
+  found.erase(std::unique(found.begin(), found.end()), found.end());
+  return found;
+}
+
+namespace {
+
+/// Georeferenced coordinates to the cells of one tile: the raster's inverse geotransform as
+/// GDAL's rasteriser applies it, then the tile's origin subtracted (exact for the raster's
+/// sizes), so each tile sees the cell centres the whole raster's rasterisation sees.
+struct TileTransform {
+  std::array<double, 6> inverse;
+  double x0 = 0;
+  double y0 = 0;
+};
+
+int to_tile(void* arg, int dst_to_src, int count, double* x, double* y, double* /*z*/,
+            int* ok) {
+  const auto& t = *static_cast<const TileTransform*>(arg);
+  if (dst_to_src) return FALSE;
+  for (int i = 0; i < count; ++i) {
+    const double px = t.inverse[0] + x[i] * t.inverse[1] + y[i] * t.inverse[2];
+    const double py = t.inverse[3] + x[i] * t.inverse[4] + y[i] * t.inverse[5];
+    x[i] = px - t.x0;
+    y[i] = py - t.y0;
+    ok[i] = TRUE;
+  }
+  return TRUE;
+}
+
+}  // namespace
+
+struct PolygonBurner::Impl {
+  const PolygonZones* zones = nullptr;
+  VectorDataset canvas;        // a tile-sized Byte MEM dataset, kept all 0 between burns
+  std::vector<uint8_t> zeros;  // what clears a burnt part of it
+  bool all_touched = false;
+};
+
+PolygonBurner::PolygonBurner(const PolygonZones& zones, int64_t tile_width, int64_t tile_height,
+                             bool all_touched)
+    : impl_(std::make_unique<Impl>()) {
+  detail::ensure_gdal();
+  impl_->zones = &zones;
+  impl_->all_touched = all_touched;
+  impl_->zeros.assign(static_cast<size_t>(tile_width * tile_height), 0);
+  GDALDriver* mem = GetGDALDriverManager()->GetDriverByName("MEM");
+  if (mem == nullptr) throw Error("GDAL has no MEM driver");
+  impl_->canvas.reset(mem->Create("", static_cast<int>(tile_width), static_cast<int>(tile_height),
+                                  1, GDT_Byte, nullptr));
+  if (!impl_->canvas) throw Error(with_reason("cannot make a rasterising canvas"));
+}
+
+PolygonBurner::~PolygonBurner() = default;
+
+Window PolygonBurner::burn(int64_t zone, const Window& tile, std::vector<uint8_t>& mask) {
+  const auto& z = *impl_->zones->impl_;
+  const OGRGeometry* geometry = z.geometries.at(static_cast<size_t>(zone)).get();
+  const Window meets = intersect(z.windows[static_cast<size_t>(zone)], tile);
+  if (geometry == nullptr || meets.empty()) return {};
+  TileTransform transform{z.inverse, static_cast<double>(tile.x), static_cast<double>(tile.y)};
+  OGRGeometryH handle = OGRGeometry::ToHandle(const_cast<OGRGeometry*>(geometry));
+  const int band = 1;
+  const double one = 1;
+  const char* touched[] = {"ALL_TOUCHED=TRUE", nullptr};
+  GDALDataset& canvas = *impl_->canvas;
+  clear_gdal_error();
+  if (GDALRasterizeGeometries(GDALDataset::ToHandle(&canvas), 1, &band, 1, &handle, to_tile,
+                              &transform, &one, impl_->all_touched ? touched : nullptr, nullptr,
+                              nullptr) != CE_None)
+    throw Error(with_reason("cannot rasterise zone " + std::to_string(zone)));
+  const Window part{meets.x - tile.x, meets.y - tile.y, meets.width, meets.height};
+  mask.resize(static_cast<size_t>(part.cells()));
+  GDALRasterBand* canvas_band = canvas.GetRasterBand(1);
+  const auto io = [&](GDALRWFlag flag, uint8_t* cells) {
+    if (canvas_band->RasterIO(flag, static_cast<int>(part.x), static_cast<int>(part.y),
+                              static_cast<int>(part.width), static_cast<int>(part.height), cells,
+                              static_cast<int>(part.width), static_cast<int>(part.height),
+                              GDT_Byte, 0, 0, nullptr) != CE_None)
+      throw Error(with_reason("cannot rasterise zone " + std::to_string(zone)));
+  };
+  io(GF_Read, mask.data());
+  io(GF_Write, impl_->zeros.data());
+  return part;
+}
+
+std::string vector_driver_for(const std::string& path) {
+  std::string extension = std::filesystem::path(path).extension().string();
+  for (char& c : extension) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (extension == ".gpkg") return "GPKG";
+  if (extension == ".shp") return "ESRI Shapefile";
+  if (extension == ".geojson" || extension == ".json") return "GeoJSON";
+  return "";
+}
+
+void write_zone_layer(const PolygonSource& source, const std::string& path,
+                      const std::string& label, const std::vector<std::string>& columns,
+                      const std::vector<bool>& integer_columns,
+                      const std::vector<std::vector<double>>& values) {
+  VectorDataset from = open_vector(source.path);
+  OGRLayer* in = find_layer(*from, source);
+  const std::string driver_name = vector_driver_for(path);
+  GDALDriver* driver = GetGDALDriverManager()->GetDriverByName(driver_name.c_str());
+  if (driver == nullptr) throw Error(label + ": GDAL has no " + driver_name + " driver");
+  clear_gdal_error();
+  VectorDataset out(driver->Create(path.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
+  if (!out) throw Error(with_reason(label + ": cannot create"));
+  OGRLayer* layer = out->CreateLayer(in->GetName(), in->GetSpatialRef(), in->GetGeomType(),
+                                     nullptr);
+  if (layer == nullptr) throw Error(with_reason(label + ": cannot create its layer"));
+  OGRFeatureDefn* in_defn = in->GetLayerDefn();
+  for (int k = 0; k < in_defn->GetFieldCount(); ++k)
+    if (layer->CreateField(in_defn->GetFieldDefn(k)) != OGRERR_NONE)
+      throw Error(with_reason(label + ": cannot create field " +
+                              in_defn->GetFieldDefn(k)->GetNameRef()));
+  const int first = layer->GetLayerDefn()->GetFieldCount();
+  for (size_t c = 0; c < columns.size(); ++c) {
+    OGRFieldDefn defn(columns[c].c_str(), integer_columns[c] ? OFTInteger64 : OFTReal);
+    if (layer->CreateField(&defn) != OGRERR_NONE)
+      throw Error(with_reason(label + ": cannot create field " + columns[c]));
+  }
+  const bool transaction = out->StartTransaction() == OGRERR_NONE;
+  size_t row = 0;
+  in->ResetReading();
+  for (auto& feature : *in) {
+    OGRFeature copy(layer->GetLayerDefn());
+    copy.SetFrom(feature.get(), TRUE);
+    copy.SetFID(OGRNullFID);
+    const std::vector<double>& v = values.at(row++);
+    for (size_t c = 0; c < columns.size(); ++c) {
+      if (std::isnan(v[c])) continue;
+      const int index = first + static_cast<int>(c);
+      if (integer_columns[c])
+        copy.SetField(index, static_cast<GIntBig>(v[c]));
+      else
+        copy.SetField(index, v[c]);
+    }
+    if (layer->CreateFeature(&copy) != OGRERR_NONE)
+      throw Error(with_reason(label + ": cannot write feature " + std::to_string(row)));
+  }
+  if (transaction && out->CommitTransaction() != OGRERR_NONE)
+    throw Error(with_reason(label + ": cannot write its features"));
+  clear_gdal_error();
+  out.reset();
+  if (!last_gdal_error().empty()) throw Error(label + ": cannot write: " + last_gdal_error());
+}
+
+}  // namespace tessera::io

@@ -1,0 +1,297 @@
+# System test: `tessera zonal` with polygon zones, against rasterstats' published results and
+# numpy over GDAL's whole-raster rasterisation, and its bad inputs.
+"""tessera zonal --zones POLYGONS [--layer L] [--id FIELD] [--all-touched] --values R --out T:
+
+- rasterstats' own test data (slope.tif, slope_classes.tif, polygons.shp): the counts, mean and
+  class counts its test suite expects (tests/data/PROVENANCE.md);
+- polygons drawn here in longitude and latitude (so reprojected into the raster's UTM), some
+  overlapping, one with a hole, a multipolygon, one half off the raster and one wholly off it,
+  over the Landsat-8 red band (UInt16, nodata 65535), at the cell-centre rule and --all-touched:
+  every statistic against numpy over each polygon's mask as GDAL rasterises it on the whole
+  raster (gdal.RasterizeLayer, the rasteriser rasterio and rasterstats call), compared as text;
+- the Zion park boundary (zion.gpkg) over the NLCD classes: class counts and majority, the same
+  way;
+- the CSV, GeoPackage, Shapefile and GeoJSON tables agree; the CSV is the same bytes at 1 rank
+  and at 3 ranks x 2 threads with small tiles.
+
+Bad inputs: no such layer, no such id field, an empty layer, lines instead of polygons, a vector
+table for raster zones, --all-touched for raster zones, a percentile above 100: one line, non-zero
+exit, no table and no temporary file left.
+"""
+import csv
+import math
+import os
+import re
+import shutil
+import tempfile
+
+import numpy as np
+from osgeo import gdal, ogr, osr
+
+import systest
+import zonal_cli
+
+gdal.UseExceptions()
+ogr.UseExceptions()
+
+STATS = ["count", "nodata", "sum", "mean", "min", "max", "range", "std", "variance", "median",
+         "percentile_25", "majority", "minority", "variety"]
+
+
+def run_zonal(args, words, ranks=2, threads=1):
+    return systest.tessera(args, ["zonal"] + words, ranks=ranks, threads=threads)
+
+
+def rows_of(path):
+    return list(csv.reader(open(path, newline="")))
+
+
+def rasterstats_data(args, work, errors):
+    polygons = os.path.join(args.data, "polygons.shp")
+    table = os.path.join(work, "slope.csv")
+    outcome = run_zonal(args, ["--zones", polygons, "--id", "id", "--values",
+                               os.path.join(args.data, "slope.tif"), "--stats", "count,mean",
+                               "--out", table])
+    if outcome.returncode != 0:
+        errors.append(outcome.describe())
+        return
+    rows = rows_of(table)
+    got = [(r[0], int(r[1]), round(float(r[2]), 2)) for r in rows[1:]]
+    if rows[0] != ["id", "count", "mean"] or got[0] != ("1", 75, 14.66) or got[1][:2] != ("2", 50):
+        errors.append("rasterstats slope.tif: %r, expected zone 1 count 75 mean 14.66, zone 2 "
+                      "count 50" % rows)
+    table = os.path.join(work, "classes.csv")
+    outcome = run_zonal(args, ["--zones", polygons, "--id", "id", "--values",
+                               os.path.join(args.data, "slope_classes.tif"), "--stats", "count",
+                               "--categorical", "--out", table])
+    if outcome.returncode != 0:
+        errors.append(outcome.describe())
+        return
+    rows = rows_of(table)
+    want = [["id", "count", "class_1", "class_2", "class_5"], ["1", "75", "75", "0", "0"],
+            ["2", "50", "1", "9", "40"]]
+    if rows != want:
+        errors.append("rasterstats slope_classes.tif: %r, expected %r" % (rows, want))
+
+
+def lonlat_polygons(path):
+    """Polygons in EPSG:4326 over the Landsat scene (UTM 12N): their WKT by name."""
+    shapes = {
+        "west": "POLYGON ((-113.24 37.18, -113.17 37.18, -113.17 37.24, -113.24 37.24, -113.24 37.18))",
+        "overlap": "POLYGON ((-113.19 37.21, -113.12 37.215, -113.13 37.27, -113.2 37.26, -113.19 37.21))",
+        "holed": "POLYGON ((-113.10 37.30, -113.02 37.30, -113.02 37.37, -113.10 37.37, -113.10 37.30),"
+                 " (-113.08 37.32, -113.04 37.32, -113.04 37.35, -113.08 37.35, -113.08 37.32))",
+        "pair": "MULTIPOLYGON (((-113.0 37.15, -112.98 37.15, -112.99 37.17, -113.0 37.15)),"
+                " ((-112.96 37.2, -112.93 37.2, -112.93 37.23, -112.96 37.23, -112.96 37.2)))",
+        "sliver": "POLYGON ((-113.15 37.33, -113.149 37.33, -113.1485 37.40, -113.15 37.33))",
+        "edge": "POLYGON ((-113.40 37.25, -113.22 37.25, -113.22 37.30, -113.40 37.30, -113.40 37.25))",
+        "away": "POLYGON ((-100.0 40.0, -99.9 40.0, -99.9 40.1, -100.0 40.0))",
+    }
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(4326)
+    ds = ogr.GetDriverByName("GPKG").CreateDataSource(path)
+    layer = ds.CreateLayer("drawn", srs, ogr.wkbUnknown)
+    layer.CreateField(ogr.FieldDefn("name", ogr.OFTString))
+    for name, wkt in shapes.items():
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetField("name", name)
+        feature.SetGeometry(ogr.CreateGeometryFromWkt(wkt))
+        layer.CreateFeature(feature)
+    ds = None
+    return list(shapes)
+
+
+def masks(polygons_path, layer_name, raster_path, all_touched):
+    """Each feature's mask on the raster as GDAL rasterises the feature, reprojected into the
+    raster's CRS, on the whole raster: the reference tessera's per-tile rasterisation must equal."""
+    raster = gdal.Open(raster_path)
+    to = osr.SpatialReference(wkt=raster.GetProjection())
+    to.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    src = ogr.Open(polygons_path)
+    layer = src.GetLayerByName(layer_name)
+    frm = layer.GetSpatialRef().Clone()
+    frm.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    transform = None if frm.IsSame(to) else osr.CoordinateTransformation(frm, to)
+    out = []
+    for feature in layer:
+        geometry = feature.GetGeometryRef().Clone()
+        if transform:
+            geometry.Transform(transform)
+        mem = ogr.GetDriverByName("Memory").CreateDataSource("")
+        one = mem.CreateLayer("one", None, ogr.wkbUnknown)
+        f = ogr.Feature(one.GetLayerDefn())
+        f.SetGeometry(geometry)
+        one.CreateFeature(f)
+        canvas = gdal.GetDriverByName("MEM").Create("", raster.RasterXSize, raster.RasterYSize, 1,
+                                                   gdal.GDT_Byte)
+        canvas.SetGeoTransform(raster.GetGeoTransform())
+        options = ["ALL_TOUCHED=TRUE"] if all_touched else []
+        gdal.RasterizeLayer(canvas, [1], one, burn_values=[1], options=options)
+        out.append(canvas.GetRasterBand(1).ReadAsArray().astype(bool))
+    return out
+
+
+def reference_rows(values, nodata, feature_masks, stats):
+    """Each feature's statistics as tessera prints them, from numpy."""
+    bad = np.isnan(values) if values.dtype.kind == "f" else np.zeros(values.shape, bool)
+    if nodata is not None:
+        bad |= values == values.dtype.type(nodata)
+    rows = []
+    for mask in feature_masks:
+        v = values[mask & ~bad]
+        row = {"count": int(v.size), "nodata": int((mask & bad).sum()), "sum": 0.0, "variety": 0}
+        if v.size:
+            total, mean, variance = zonal_cli.exact(v)
+            uniq, counts = np.unique(v, return_counts=True)
+            row.update(sum=total, mean=mean, min=float(v.min()), max=float(v.max()),
+                       range=float(v.max()) - float(v.min()), std=math.sqrt(variance),
+                       variance=variance, median=float(np.median(v.astype(np.float64))),
+                       percentile_25=float(np.percentile(v.astype(np.float64), 25)),
+                       majority=float(uniq[np.argmax(counts)]),
+                       minority=float(uniq[np.argmin(counts)]), variety=int(uniq.size))
+        rows.append([zonal_cli.shortest(row.get(s, float("nan"))) for s in stats])
+    return rows
+
+
+def drawn(args, work, errors):
+    gpkg = os.path.join(work, "drawn.gpkg")
+    names = lonlat_polygons(gpkg)
+    red_path = os.path.join(args.data, "landsat_b4.tif")
+    red, red_nd = zonal_cli.read(red_path)
+    tables = {}
+    for touched in (False, True):
+        words = ["--zones", gpkg, "--id", "name", "--values", red_path, "--stats", ",".join(STATS)]
+        words += ["--all-touched"] if touched else []
+        table = os.path.join(work, "drawn%s.csv" % ("-touched" if touched else ""))
+        outcome = run_zonal(args, words + ["--out", table])
+        if outcome.returncode != 0:
+            errors.append(outcome.describe())
+            continue
+        refs = reference_rows(red, red_nd, masks(gpkg, "drawn", red_path, touched), STATS)
+        rows = rows_of(table)
+        want = [["name"] + STATS] + [[n] + r for n, r in zip(names, refs)]
+        for got, expected in zip(rows, want):
+            if got != expected:
+                errors.append("drawn polygons%s: %r, numpy %r" %
+                              (" (all touched)" if touched else "", got, expected))
+        if len(rows) != len(want):
+            errors.append("drawn polygons: %d rows, expected %d" % (len(rows), len(want)))
+        tables[touched] = (words, table)
+    if False not in tables:
+        return
+    words, table = tables[False]
+    # The same table at one process and at 3 ranks x 2 threads on small tiles.
+    for ranks, threads, tile in ((0, 1, []), (3, 2, ["--tile", "64"])):
+        again = os.path.join(work, "again.csv")
+        outcome = run_zonal(args, words + tile + ["--out", again], ranks=ranks, threads=threads)
+        if outcome.returncode != 0 or open(again, "rb").read() != open(table, "rb").read():
+            errors.append("drawn polygons at %d ranks x %d threads %s: not the same table\n%s" %
+                          (ranks, threads, tile, outcome.describe()))
+    # The vector tables hold the same numbers as fields beside the layer's own.
+    csv_rows = rows_of(table)
+    for extension in (".gpkg", ".shp", ".geojson"):
+        out = os.path.join(work, "drawn-out" + extension)
+        outcome = run_zonal(args, words + ["--out", out])
+        if outcome.returncode != 0:
+            errors.append(outcome.describe())
+            continue
+        ds = ogr.Open(out)
+        layer = ds.GetLayer(0)
+        fields = [layer.GetLayerDefn().GetFieldDefn(k).GetName()
+                  for k in range(layer.GetLayerDefn().GetFieldCount())]
+        got = []
+        for feature in layer:
+            row = [feature.GetField(0)]
+            for k in range(1, len(fields)):
+                v = feature.GetField(k) if feature.IsFieldSetAndNotNull(k) else None
+                row.append("" if v is None else zonal_cli.shortest(v))
+            got.append(row)
+        if got != csv_rows[1:] or feature_count(layer) != len(names):
+            errors.append("%s table %r, CSV %r" % (extension, got, csv_rows[1:]))
+        ds = None
+
+
+def feature_count(layer):
+    return layer.GetFeatureCount()
+
+
+def zion(args, work, errors):
+    gpkg = os.path.join(args.data, "zion.gpkg")
+    nlcd_path = os.path.join(args.data, "nlcd.tif")
+    classes, nd = zonal_cli.read(nlcd_path)
+    table = os.path.join(work, "zion.csv")
+    outcome = run_zonal(args, ["--zones", gpkg, "--id", "UNIT_CODE", "--values", nlcd_path,
+                               "--stats", "count,nodata,majority,variety", "--categorical",
+                               "--out", table])
+    if outcome.returncode != 0:
+        errors.append(outcome.describe())
+        return
+    mask = masks(gpkg, "zion", nlcd_path, False)[0]
+    v = classes[mask & (classes != nd)]
+    uniq, counts = np.unique(v, return_counts=True)
+    want = [["UNIT_CODE", "count", "nodata", "majority", "variety"] +
+            ["class_%d" % c for c in uniq.tolist()],
+            ["ZION", str(v.size), str(int((mask & (classes == nd)).sum())),
+             str(int(uniq[np.argmax(counts)])), str(uniq.size)] + [str(c) for c in counts.tolist()]]
+    if rows_of(table) != want:
+        errors.append("zion over nlcd: %r, numpy %r" % (rows_of(table), want))
+
+
+def bad_inputs(args, work, errors):
+    gpkg = os.path.join(work, "drawn.gpkg")
+    red = os.path.join(args.data, "landsat_b4.tif")
+    empty = os.path.join(work, "empty.gpkg")
+    ds = ogr.GetDriverByName("GPKG").CreateDataSource(empty)
+    ds.CreateLayer("nothing", None, ogr.wkbPolygon)
+    ds = None
+    lines = os.path.join(work, "lines.geojson")
+    with open(lines, "w") as f:
+        f.write('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},'
+                ' "geometry": {"type": "LineString", "coordinates": [[-113.2, 37.2], [-113.1, 37.3]]}}]}')
+    zones = os.path.join(work, "zones.tif")
+    src = gdal.Open(red)
+    gdal.GetDriverByName("GTiff").CreateCopy(zones, src)
+    src = None
+    cases = [
+        (["--zones", gpkg, "--layer", "roads"], 1, r"drawn\.gpkg: no layer 'roads' \(it has drawn\)"),
+        (["--zones", gpkg, "--id", "code"], 1, r"has no field 'code' \(it has name\)"),
+        (["--zones", empty], 1, r"layer 'nothing' has no features"),
+        (["--zones", lines], 1, r"is a Line String, not a polygon"),
+        (["--zones", zones, "--all-touched"], 1, r"--all-touched applies to polygon zones"),
+        (["--zones", gpkg, "--stats", "percentile_101"], 2, r"101 is not between 0 and 100"),
+        (["--zones", os.path.join(work, "none.gpkg"), "--id", "x"], 1, r"none\.gpkg: no such file"),
+    ]
+    for words, status, pattern in cases:
+        for out in ("bad.csv", "bad.gpkg"):
+            table = os.path.join(work, "bad", out)
+            outcome = run_zonal(args, words + ["--values", red, "--out", table])
+            lines_ = [l for l in outcome.stderr.splitlines() if l.startswith("tessera: error: ")]
+            if outcome.returncode != status or len(lines_) != 1 or not re.search(pattern, lines_[0]):
+                errors.append("bad input %r: %s" % (words, outcome.describe()))
+            if os.listdir(os.path.join(work, "bad")):
+                errors.append("bad input %r left %r" % (words, os.listdir(os.path.join(work, "bad"))))
+    outcome = run_zonal(args, ["--zones", zones, "--values", red, "--out",
+                               os.path.join(work, "bad", "t.gpkg")])
+    if outcome.returncode != 1 or "a vector table needs polygon zones" not in outcome.stderr:
+        errors.append("vector table of raster zones: " + outcome.describe())
+
+
+def main():
+    args = systest.parse_args(__doc__)
+    errors = []
+    work = tempfile.mkdtemp(prefix="tessera-zonal-polygons-")
+    os.mkdir(os.path.join(work, "bad"))
+    try:
+        rasterstats_data(args, work, errors)
+        drawn(args, work, errors)
+        zion(args, work, errors)
+        bad_inputs(args, work, errors)
+    finally:
+        shutil.rmtree(work)
+    if errors:
+        systest.fail("\n".join(errors))
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
