@@ -181,6 +181,7 @@ void run_stats(const Environment& env, StatsArgs& s) {
 struct ZonalArgs {
   tessera::run::ZonalRequest request;
   std::vector<std::string> stats;
+  std::string report;
 };
 
 CLI::App* add_zonal(CLI::App& app, ZonalArgs& z) {
@@ -205,6 +206,7 @@ CLI::App* add_zonal(CLI::App& app, ZonalArgs& z) {
   zonal->add_option("--out", r.out, "the table: .csv, or .gpkg/.shp/.geojson for polygons")
       ->required();
   zonal->add_option("--tile", r.tile, "tile size (a multiple of 16)");
+  zonal->add_option("--report", z.report, "write the run report as JSON to this file");
   return zonal;
 }
 
@@ -218,7 +220,7 @@ void run_zonal(const Environment& env, ZonalArgs& z) {
     }
   }
   if (z.request.stats.empty()) z.request.stats = tessera::run::default_zone_stats();
-  tessera::run::run_zonal(z.request, run_options(env, true, {}, {}));
+  tessera::run::run_zonal(z.request, run_options(env, true, z.report, {}));
 }
 
 /// The command line for CLI11, which takes no multi-letter flag with one dash: generate's -co,

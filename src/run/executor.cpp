@@ -31,12 +31,9 @@ void report_run(const TileGrid& grid, const StreamingPass& pass, int threads, do
                 double wall, const RunOptions& options) {
   RankReport mine = pass.report();
   mine.start = start;
-  const auto ranks = gather_reports(mine);
-  if (par::world_rank() != 0) return;
   const RunFacts facts{grid.raster(), grid.tile_width(), grid.tile_height(),
                        grid.count(),  threads,           wall};
-  if (!options.quiet) fmt::print("{}", summary_table(facts, ranks));
-  if (!options.report_path.empty()) write_text_file(options.report_path, report_json(facts, ranks));
+  report_ranks(facts, mine, options.quiet, options.report_path);
 }
 
 /// The specs of `outputs` (indices into plan.outputs), in that order.

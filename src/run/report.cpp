@@ -13,7 +13,9 @@
 #include <fmt/core.h>
 
 #include "tessera/core/error.hpp"
+#include "tessera/io/temporary_files.hpp"
 #include "tessera/par/agreement.hpp"
+#include "tessera/par/environment.hpp"
 
 namespace tessera::run {
 
@@ -217,10 +219,15 @@ std::string json_string(std::string_view text) {
 }
 
 void write_text_file(const std::string& path, const std::string& text) {
-  std::ofstream file(path, std::ios::binary | std::ios::trunc);
-  file << text;
-  file.close();
-  if (!file) throw Error(path + ": cannot write the report");
+  io::write_text_file(path, text, "the report");
+}
+
+void report_ranks(const RunFacts& facts, const RankReport& mine, bool quiet,
+                  const std::string& report_path) {
+  const auto ranks = gather_reports(mine);
+  if (par::world_rank() != 0) return;
+  if (!quiet) fmt::print("{}", summary_table(facts, ranks));
+  if (!report_path.empty()) write_text_file(report_path, report_json(facts, ranks));
 }
 
 }  // namespace tessera::run

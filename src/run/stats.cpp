@@ -143,17 +143,13 @@ void run_stats(const StatsRequest& request, const RunOptions& options) {
   StatsResult result = compute_stats(request, options);
   result.report.start = seconds_since_process_start() - seconds_since(start);
   if (!options.report_path.empty()) {
-    const double wall = seconds_since(start);
-    const auto ranks = gather_reports(result.report);
     const RunFacts facts{result.grid.raster(),
                          result.grid.tile_width(),
                          result.grid.tile_height(),
                          result.grid.count() * result.sweeps,
                          choose_threads(options.threads, options.ranks_on_node),
-                         wall};
-    par::agreed([&] {
-      if (par::world_rank() == 0) io::write_text_file(options.report_path, report_json(facts, ranks), "the report");
-    });
+                         seconds_since(start)};
+    par::agreed([&] { report_ranks(facts, result.report, true, options.report_path); });
   }
   par::agreed([&] {
     if (par::world_rank() != 0) return;

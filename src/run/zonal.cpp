@@ -23,6 +23,7 @@
 #include "tessera/par/environment.hpp"
 #include "tessera/par/gather.hpp"
 #include "tessera/plan/plan.hpp"
+#include "tessera/run/report.hpp"
 
 namespace tessera::run {
 
@@ -98,25 +99,30 @@ class ZonalSink : public Sink {
     for (size_t k = 0; k < empty_.size(); ++k) {
       std::vector<std::byte> mine;
       par::agreed([&] {
-        stats::ZoneTable rank = empty_[k];
-        for (auto& thread : tables_) {
-          rank.merge(thread[k]);
-          thread[k] = empty_[k];
+        // Into the first thread's table, each table freed once merged: one copy of the zones.
+        stats::ZoneTable rank = std::move(tables_.at(0)[k]);
+        for (size_t t = 1; t < tables_.size(); ++t) {
+          rank.merge(tables_[t][k]);
+          tables_[t][k] = empty_[k];
         }
         mine = rank.to_bytes();
       });
-      const auto ranks = par::gather_bytes_to_root(mine);
+      auto ranks = par::gather_bytes_to_root(mine);
+      mine = {};
       par::agreed([&] {
         stats::ZoneTable all = empty_[k];
-        for (const auto& bytes : ranks) all.merge_bytes(bytes);
-        results_.push_back(all.sorted());
+        for (auto& bytes : ranks) {
+          all.merge_bytes(bytes);
+          bytes = {};
+        }
+        results_.push_back(all.take_sorted());
       });
     }
     tables_.clear();
   }
   void abandon() noexcept override {}
   /// On rank 0 after commit: for each values raster, the zones by id (polygons: by index).
-  const std::vector<std::map<int64_t, stats::ZoneTally>>& results() const { return results_; }
+  const std::vector<stats::ZoneList>& results() const { return results_; }
 
  private:
   /// The polygons that cover cells of the tile `owned`, into the thread's cover.
@@ -141,7 +147,7 @@ class ZonalSink : public Sink {
   std::vector<const std::byte*> zone_cells_;
   std::vector<Cover> covers_;
   std::vector<std::unique_ptr<io::PolygonBurner>> burners_;
-  std::vector<std::map<int64_t, stats::ZoneTally>> results_;
+  std::vector<stats::ZoneList> results_;
 };
 
 std::string size_text(const RasterInfo& r) {
@@ -243,14 +249,13 @@ std::string csv_field(const std::string& text) {
 
 /// One zone's row of the table, after its id.
 std::vector<double> zone_row(const std::vector<ZonalColumn>& columns,
-                             const std::vector<std::map<int64_t, stats::ZoneTally>>& tables,
+                             const std::vector<stats::ZoneList>& tables,
                              int64_t zone) {
   static const stats::ZoneTally none;
   std::vector<double> row;
   for (const ZonalColumn& column : columns) {
-    const auto& table = tables[column.raster];
-    const auto found = table.find(zone);
-    const stats::ZoneTally& tally = found == table.end() ? none : found->second;
+    const stats::ZoneTally* found = stats::find_zone(tables[column.raster], zone);
+    const stats::ZoneTally& tally = found == nullptr ? none : *found;
     if (column.value) {
       const auto count = tally.values.find(*column.value);
       row.push_back(count == tally.values.end() ? 0.0 : static_cast<double>(count->second));
@@ -284,7 +289,7 @@ std::string header(const std::string& id_name, const std::vector<ZonalColumn>& c
 
 /// The table of polygon zones: one row per feature, in the layer's order.
 std::string polygon_csv(const ZonalRequest& request, const io::PolygonZones& zones,
-                        const std::vector<std::map<int64_t, stats::ZoneTally>>& tables) {
+                        const std::vector<stats::ZoneList>& tables) {
   const std::vector<ZonalColumn> columns = zonal_columns(request, tables);
   std::string text = header(zones.id_name(), columns);
   for (int64_t k = 0; k < zones.count(); ++k)
@@ -295,7 +300,7 @@ std::string polygon_csv(const ZonalRequest& request, const io::PolygonZones& zon
 /// The layer copied with the statistics as fields, at request.out: written under a temporary
 /// name (a Shapefile's other files too), then moved into place, the .shp last.
 void write_polygon_layer(const ZonalRequest& request, const io::PolygonZones& zones,
-                         const std::vector<std::map<int64_t, stats::ZoneTally>>& tables) {
+                         const std::vector<stats::ZoneList>& tables) {
   const std::vector<ZonalColumn> columns = zonal_columns(request, tables);
   std::vector<std::vector<double>> rows;
   for (int64_t k = 0; k < zones.count(); ++k) rows.push_back(zone_row(columns, tables, k));
@@ -348,7 +353,7 @@ std::vector<stats::ZoneStatistic> default_zone_stats() {
 bool ZonalColumn::integer() const { return value.has_value() || is_count(stat); }
 
 std::vector<ZonalColumn> zonal_columns(
-    const ZonalRequest& request, const std::vector<std::map<int64_t, stats::ZoneTally>>& tables) {
+    const ZonalRequest& request, const std::vector<stats::ZoneList>& tables) {
   std::vector<ZonalColumn> columns;
   for (size_t k = 0; k < request.values.size(); ++k) {
     const std::string prefix = request.values.size() > 1 ? stem(request.values[k]) + "_" : "";
@@ -365,12 +370,14 @@ std::vector<ZonalColumn> zonal_columns(
 }
 
 std::string zonal_csv(const ZonalRequest& request,
-                      const std::vector<std::map<int64_t, stats::ZoneTally>>& tables) {
+                      const std::vector<stats::ZoneList>& tables) {
   const std::vector<ZonalColumn> columns = zonal_columns(request, tables);
   std::string text = header("zone", columns);
-  std::set<int64_t> ids;
+  std::vector<int64_t> ids;
   for (const auto& table : tables)
-    for (const auto& [id, tally] : table) ids.insert(id);
+    for (const auto& [id, tally] : table) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   for (int64_t id : ids)
     text += csv_line(std::to_string(id), columns, zone_row(columns, tables, id));
   return text;
@@ -417,10 +424,18 @@ void run_zonal(const ZonalRequest& request, const RunOptions& options) {
   const int threads = choose_threads(options.threads, options.ranks_on_node);
   StreamingPass pass(
       grid, threads, [&] { return band_tiles(rasters, grid, layout); }, sinks);
+  const auto start = Clock::now();
   pass.open();
   Progress progress(grid.count(), grid.raster().cells(), false);
   pass.run(progress);
   pass.commit();
+  if (!options.report_path.empty()) {
+    RankReport mine = pass.report();
+    mine.start = seconds_since_process_start() - seconds_since(start);
+    const RunFacts facts{grid.raster(), grid.tile_width(), grid.tile_height(),
+                         grid.count(),  threads,           seconds_since(start)};
+    par::agreed([&] { report_ranks(facts, mine, true, options.report_path); });
+  }
   par::agreed([&] {
     if (par::world_rank() != 0) return;
     if (!polygons)

@@ -109,14 +109,20 @@ double BigInt::to_double(int unit) const {
   while (top >= 0 && limbs_[static_cast<size_t>(top)] == 0) --top;
   if (top < 0) return 0.0;
   const int high_bit = 64 * top + 63 - std::countl_zero(limbs_[static_cast<size_t>(top)]);
-  // The 64 bits from high_bit down, and whether any bit below them is set.
-  auto bit = [&](int b) {
-    return b < 0 ? 0u : (limbs_[static_cast<size_t>(b / 64)] >> (b % 64)) & 1u;
-  };
+  // The 64 bits from high_bit down, and whether any bit below them is set, a word at a time.
+  const int low = high_bit - 63;  // the lowest bit of `head`
   uint64_t head = 0;
-  for (int b = high_bit; b > high_bit - 64; --b) head = (head << 1) | bit(b);
   bool sticky = false;
-  for (int b = high_bit - 64; b >= 0 && !sticky; --b) sticky = bit(b) != 0;
+  if (low <= 0) {
+    head = limbs_[0] << -low;
+  } else {
+    const auto word = static_cast<size_t>(low / 64);
+    const int shift = low % 64;
+    head = limbs_[word] >> shift;
+    if (shift != 0) head |= limbs_[word + 1] << (64 - shift);
+    sticky = shift != 0 && (limbs_[word] & ((uint64_t{1} << shift) - 1)) != 0;
+    for (size_t w = 0; w < word && !sticky; ++w) sticky = limbs_[w] != 0;
+  }
   // Keep as many bits as the result's precision allows (fewer when it is subnormal).
   const int lowest_exponent = high_bit + unit;  // exponent of the leading bit
   int keep = 53;

@@ -153,27 +153,33 @@ bool needs_value_counts(const ZoneStatistic& stat) {
          stat.stat == S::Minority || stat.stat == S::Variety;
 }
 
-void CompactSum::add(double x) {
-  const auto bits = std::bit_cast<uint64_t>(x);
-  const auto biased = static_cast<int32_t>((bits >> 52) & 0x7ff);
-  const uint64_t fraction = bits & ((uint64_t{1} << 52) - 1);
-  const uint64_t m = biased == 0 ? fraction : fraction | (uint64_t{1} << 52);
-  const int32_t k = biased == 0 ? 0 : biased - 1;
-  const auto signed_m = static_cast<Int128>(m);
-  add_term(sum_, k, (bits >> 63) != 0 ? -signed_m : signed_m);
-  const UInt128 square = static_cast<UInt128>(m) * m;
-  add_term(squares_, 2 * k + 53, square >> 53);
-  add_term(squares_, 2 * k, square & ((uint64_t{1} << 53) - 1));
+void CompactSum::start_run(int32_t k) {
+  if (run_k_ >= 0) {
+    if (run_sum_ != 0) add_term(sum_, run_k_, run_sum_);
+    if (run_high_ != 0) add_term(squares_, 2 * run_k_ + 53, run_high_);
+    if (run_low_ != 0) add_term(squares_, 2 * run_k_, run_low_);
+  }
+  run_k_ = k;
+  run_sum_ = 0;
+  run_high_ = 0;
+  run_low_ = 0;
+}
+
+CompactSum CompactSum::settled() const {
+  CompactSum copy = *this;
+  copy.start_run(-1);
+  return copy;
 }
 
 void CompactSum::merge(const CompactSum& other) {
-  for (const auto& [k, v] : other.sum_) add_term(sum_, k, v);
-  for (const auto& [k, v] : other.squares_) add_term(squares_, k, v);
+  const CompactSum settled_other = other.settled();
+  for (const auto& [k, v] : settled_other.sum_) add_term(sum_, k, v);
+  for (const auto& [k, v] : settled_other.squares_) add_term(squares_, k, v);
 }
 
 BigInt CompactSum::sum() const {
   BigInt total;
-  for (const auto& [k, v] : sum_) {
+  for (const auto& [k, v] : settled().sum_) {
     if (v > 0) total.add(static_cast<UInt128>(v), k);
     if (v < 0) total.subtract(-static_cast<UInt128>(v), k);
   }
@@ -182,18 +188,19 @@ BigInt CompactSum::sum() const {
 
 BigInt CompactSum::sum_of_squares() const {
   BigInt total;
-  for (const auto& [k, v] : squares_) total.add(v, k);
+  for (const auto& [k, v] : settled().squares_) total.add(v, k);
   return total;
 }
 
 void CompactSum::append_bytes(std::vector<std::byte>& out) const {
-  put(out, static_cast<uint32_t>(sum_.size()));
-  for (const auto& [k, v] : sum_) {
+  const CompactSum s = settled();
+  put(out, static_cast<uint32_t>(s.sum_.size()));
+  for (const auto& [k, v] : s.sum_) {
     put(out, k);
     put(out, v);
   }
-  put(out, static_cast<uint32_t>(squares_.size()));
-  for (const auto& [k, v] : squares_) {
+  put(out, static_cast<uint32_t>(s.squares_.size()));
+  for (const auto& [k, v] : s.squares_) {
     put(out, k);
     put(out, v);
   }
@@ -346,8 +353,21 @@ void ZoneTable::merge_bytes(std::span<const std::byte> bytes) {
   check_pairs();
 }
 
-std::map<int64_t, ZoneTally> ZoneTable::sorted() const {
-  return std::map<int64_t, ZoneTally>(zones_.begin(), zones_.end());
+std::vector<std::pair<int64_t, ZoneTally>> ZoneTable::take_sorted() {
+  ZoneList list;
+  list.reserve(zones_.size());
+  for (auto& [id, tally] : zones_) list.emplace_back(id, std::move(tally));
+  zones_.clear();
+  value_pairs_ = 0;
+  std::sort(list.begin(), list.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  return list;
+}
+
+const ZoneTally* find_zone(const ZoneList& zones, int64_t id) {
+  const auto at = std::lower_bound(zones.begin(), zones.end(), id,
+                                   [](const auto& zone, int64_t key) { return zone.first < key; });
+  return at != zones.end() && at->first == id ? &at->second : nullptr;
 }
 
 double zone_value(const ZoneTally& t, const ZoneStatistic& statistic) {

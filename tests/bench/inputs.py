@@ -75,6 +75,75 @@ def make_bands(folder, size):
     return paths
 
 
+ZONE_COLUMNS, ZONE_ROWS = 40, 25  # 1000 zones
+
+
+def zone_paths(folder, size):
+    """(zones raster, zone polygons): the zonal statistics' zones on the DEM's grid."""
+    return os.path.join(folder, f"zones_{size}.tif"), os.path.join(folder, f"zones_{size}.gpkg")
+
+
+def zone_lattice(size):
+    """The corners of the 40 x 25 zones, in cells: a lattice jittered deterministically (the
+    raster's edges stay straight), so that the zones are irregular quadrilaterals that tile the
+    raster without overlapping."""
+    import numpy as np
+
+    rows, cols = np.mgrid[0:ZONE_ROWS + 1, 0:ZONE_COLUMNS + 1]
+    step_x, step_y = size / ZONE_COLUMNS, size / ZONE_ROWS
+    jitter_x = ((cols * 7919 + rows * 104729) % 1000 / 1000 - 0.5) * 0.6 * step_x
+    jitter_y = ((cols * 15485863 + rows * 32452843) % 1000 / 1000 - 0.5) * 0.6 * step_y
+    x = cols * step_x + np.where((cols == 0) | (cols == ZONE_COLUMNS), 0, jitter_x)
+    y = rows * step_y + np.where((rows == 0) | (rows == ZONE_ROWS), 0, jitter_y)
+    return x, y
+
+
+def make_zones(folder, size, dem):
+    """The 1000 zones of zone_lattice() as a UInt16 raster on the DEM's grid (ids 1..1000, each
+    cell the zone whose polygon holds its centre, as GDAL rasterises them) and as a GeoPackage of
+    polygons (field `zone`), both made once."""
+    from osgeo import gdal, ogr, osr
+
+    gdal.UseExceptions()
+    raster_path, vector_path = zone_paths(folder, size)
+    if os.path.exists(raster_path) and os.path.exists(vector_path):
+        return raster_path, vector_path
+    src = gdal.Open(dem)
+    gt = src.GetGeoTransform()
+    srs = osr.SpatialReference(wkt=src.GetProjection())
+    x, y = zone_lattice(size)
+    tmp = vector_path + ".part.gpkg"
+    ds = ogr.GetDriverByName("GPKG").CreateDataSource(tmp)
+    layer = ds.CreateLayer("zones", srs, ogr.wkbPolygon)
+    layer.CreateField(ogr.FieldDefn("zone", ogr.OFTInteger))
+    layer.StartTransaction()
+    for r in range(ZONE_ROWS):
+        for c in range(ZONE_COLUMNS):
+            ring = ogr.Geometry(ogr.wkbLinearRing)
+            for rr, cc in ((r, c), (r, c + 1), (r + 1, c + 1), (r + 1, c), (r, c)):
+                ring.AddPoint_2D(gt[0] + x[rr, cc] * gt[1], gt[3] + y[rr, cc] * gt[5])
+            polygon = ogr.Geometry(ogr.wkbPolygon)
+            polygon.AddGeometry(ring)
+            feature = ogr.Feature(layer.GetLayerDefn())
+            feature.SetField("zone", 1 + r * ZONE_COLUMNS + c)
+            feature.SetGeometry(polygon)
+            layer.CreateFeature(feature)
+    layer.CommitTransaction()
+    ds = None
+    raster_tmp = raster_path + ".part"
+    out = gdal.GetDriverByName("GTiff").Create(raster_tmp, size, size, 1, gdal.GDT_UInt16,
+                                              ["TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256"])
+    out.SetGeoTransform(gt)
+    out.SetProjection(src.GetProjection())
+    out.GetRasterBand(1).SetNoDataValue(0)
+    vectors = ogr.Open(tmp)
+    gdal.RasterizeLayer(out, [1], vectors.GetLayer(0), options=["ATTRIBUTE=zone"])
+    out = vectors = None
+    os.replace(raster_tmp, raster_path)
+    os.replace(tmp, vector_path)
+    return raster_path, vector_path
+
+
 def main():
     p = argparse.ArgumentParser(description="Makes (once) and prints the benchmarks' generated inputs.")
     p.add_argument("kind", choices=["dem", "bands"])

@@ -22,6 +22,12 @@ Tasks (gdaldem's and gdal_calc.py's defaults):
   stats           gdalinfo -stats -hist DEM (exact statistics and GDAL's default histogram; the
                   .aux.xml of an earlier run removed first, as gdalinfo would reuse it) against
                   tessera stats --hist --no-aux --json OUT (exact too); no Python peers
+  zonal-raster, zonal-polygons   count, min, max, mean, std of the DEM per zone of 1000 zones
+                  (tests/bench/inputs.py make_zones: a UInt16 raster, and the same zones as
+                  GeoPackage polygons): tessera zonal; gdal is GRASS r.univar -t zones= (r.external,
+                  polygons v.in.ogr + v.to.rast, the import's seconds logged apart), numpy and
+                  rasterio are np.bincount over the whole arrays or over windows on 2 threads
+                  (rasterio.features.rasterize for the polygons; tests/bench/zonal_peers.py)
   focal-METHOD-SIZE   only when --only names it (or `focal`, all twelve): tessera focal METHOD DEM
                   OUT --size SIZE, METHOD mean, stddev, max or median, SIZE 3, 15 or 51; gdal is
                   GRASS r.neighbors (r.external, r.neighbors, r.out.gdal in a temporary location;
@@ -61,6 +67,7 @@ sys.path.insert(0, HERE)
 from suite_output import write_json, write_png  # noqa: E402  (tests/bench/suite_output.py)
 from suite_report import print_report, summarise, targets  # noqa: E402
 from suite_tools import (ALL_TOOLS, BASE_TOOLS, FOCAL_TASKS, PYTHON_PEERS, REFERENCE, TASKS, TOOLS,  # noqa: E402
+                         ZONAL_TASKS,
                          Inputs, compare, copy_floor, focal_task, run_order, startup_seconds, time_tool,
                          tool_label, tools_of, warm)
 
@@ -142,6 +149,8 @@ def tools_for(args, size, task):
     skip = PYTHON_PEERS if task == "hillshade-zstd" and not args.peers_zstd else ()
     if focal_task(task):  # r.neighbors when GRASS is installed; scipy whole and under dask
         skip = ("rasterio",) + (() if shutil.which("grass") else ("gdal",))
+    if task in ZONAL_TASKS:  # GRASS r.univar when installed; numpy bincount whole and in windows
+        skip = ("dask",) + (() if shutil.which("grass") else ("gdal",))
     return [t for t in tools_of(task, args.tools) if t not in skip]
 
 

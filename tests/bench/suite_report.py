@@ -9,6 +9,7 @@ from suite_tools import (ALL_TOOLS, BASE_TOOLS, FOCAL_METHODS, FOCAL_SIZES, FOCA
                          TESSERA_CONFIGS, ZSTD_LEVEL, focal_task, mpi_config, tool_label)
 
 TARGET_SPEEDUP = {"hillshade": 8.0, "slope": 8.0, "hillshade-zstd": 4.0, "ndvi": 8.0, "stats": 10.0,
+                  "zonal-raster": 10.0, "zonal-polygons": 10.0,
                   **{task: 10.0 for task in FOCAL_TASKS}}
 # Focal statistics whose cost must not grow with the window: largest size / smallest size.
 TARGET_FOCAL_RADIUS_RATIO = 2.0
@@ -73,6 +74,7 @@ def targets(args, rows, startup):
                     "measured": f"{ratio:.2f}x", "value": ratio, "pass": ratio >= TARGET_SPEEDUP[task]}
             out.append(encode_bound(goal, peer, ref, startup))
     out += focal_targets(args, rows, size)
+    out += zonal_targets(args, rows, size)
     for task in args.tasks:
         one, ref = row(rows, size, task, "tessera-1x1"), row(rows, size, task, REFERENCE)
         if one:
@@ -93,6 +95,22 @@ def targets(args, rows, startup):
         out.append({"target": f"peak RSS per rank the same at {args.sizes[0]} and {args.sizes[-1]} "
                               f"(within {args.rss_tolerance:.0%})",
                     "measured": f"{growth:+.1%}", "value": growth, "pass": abs(growth) <= args.rss_tolerance})
+    return out
+
+
+def zonal_targets(args, rows, size):
+    """Zonal tasks: tessera 2x1 >= 10x faster than the faster of the Python peers (GRASS is the
+    gdal row's target)."""
+    out = []
+    for task in args.tasks:
+        peers = [r for r in (row(rows, size, task, t) for t in ("numpy", "rasterio")) if r]
+        ref = row(rows, size, task, REFERENCE)
+        if task.startswith("zonal-") and peers:
+            peer = min(peers, key=lambda r: r["wall_s_median"])
+            ratio = peer["wall_s_median"] / ref["wall_s_median"]
+            out.append({"target": f"{task}: tessera 2x1 >= {TARGET_SPEEDUP[task]:g}x faster than "
+                                  f"{peer['label']} (the faster Python peer)",
+                        "measured": f"{ratio:.2f}x", "value": ratio, "pass": ratio >= TARGET_SPEEDUP[task]})
     return out
 
 

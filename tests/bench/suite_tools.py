@@ -12,7 +12,10 @@ import inputs  # tests/bench/inputs.py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-TASKS = ("hillshade", "slope", "hillshade-zstd", "ndvi", "stats")
+TASKS = ("hillshade", "slope", "hillshade-zstd", "ndvi", "stats", "zonal-raster", "zonal-polygons")
+# Zonal statistics of the DEM by 1000 zones, as a raster and as polygons (inputs.make_zones).
+ZONAL_TASKS = ("zonal-raster", "zonal-polygons")
+ZONAL_STATS = "count,min,max,mean,std"
 # Focal statistics, run when --only names them (or "focal" for all): focal-METHOD-SIZE on the DEM.
 FOCAL_METHODS = ("mean", "stddev", "max", "median")
 FOCAL_SIZES = (3, 15, 51)
@@ -57,6 +60,9 @@ def tool_label(tool, task):
     if focal_task(task):
         return {"gdal": "r.neighbors", "numpy": "scipy whole array",
                 "dask": "scipy dask overlap"}.get(tool, tool.replace("-", " "))
+    if task in ZONAL_TASKS:
+        return {"gdal": "GRASS r.univar -t", "numpy": "numpy bincount whole",
+                "rasterio": "rasterio+futures bincount"}.get(tool, tool.replace("-", " "))
     if tool == "gdal":
         return {"ndvi": "gdal_calc.py", "stats": "gdalinfo -stats"}.get(task, "gdaldem")
     return {"rasterio": "rasterio+futures", "dask": "dask map_overlap" if task != "ndvi" else "dask.array",
@@ -87,7 +93,11 @@ class Inputs:
         self.dem = inputs.make_dem(args.dir, size, args.tessera, mpiexec=args.mpiexec)
         self.nir, self.red = inputs.make_bands(args.dir, size)
 
+        self.zones, self.polygons = inputs.make_zones(args.dir, size, self.dem)
+
     def of(self, task):
+        if task in ZONAL_TASKS:
+            return [self.dem, self.zones if task == "zonal-raster" else self.polygons]
         return [self.nir, self.red] if task == "ndvi" else [self.dem]
 
 
@@ -105,6 +115,10 @@ def tessera_command(args, tool, task, files, out, report):
                         "--outfile", out]
     elif task == "stats":
         cmd = launch + ["stats", "--hist", "--no-aux", "-q", "--json", out, "--report", report, files[0]]
+    elif task in ZONAL_TASKS:
+        cmd = launch + ["zonal", "--zones", files[1], "--values", files[0], "--stats", ZONAL_STATS,
+                        "--out", out, "--report", report]
+        cmd += ["--id", "zone"] if task == "zonal-polygons" else []
     else:
         mode = "slope" if task == "slope" else "hillshade"
         cmd = launch + ["dem", mode, files[0], out, "-q", "--report", report]
@@ -117,6 +131,9 @@ def peer_command(tool, task, files, out):
     tests/bench/peers.py)."""
     if tool == "gdal" and task == "stats":
         return ["gdalinfo", "-stats", "-hist", files[0]]
+    if task in ZONAL_TASKS:
+        way = "grass" if tool == "gdal" else tool
+        return [sys.executable, os.path.join(HERE, "zonal_peers.py"), way, files[1], files[0], out]
     if tool == "gdal" and focal_task(task):
         method, size = focal_task(task)
         # A user's run: link the GeoTIFF into a temporary location, r.neighbors, write a GeoTIFF.
@@ -154,7 +171,7 @@ def summary_rss(stdout):
 def time_tool(args, work, tool, task, files):
     """One timed run after a sync, output deleted first: (wall s, peak RSS MB per process, output,
     tessera's encode thread-seconds summed over its ranks when its --report gives them)."""
-    ext = "tif" if task != "stats" else "json" if mpi_config(tool) else "aux.xml"
+    ext = "csv" if task in ZONAL_TASKS else "tif" if task != "stats" else "json" if mpi_config(tool) else "aux.xml"
     out = os.path.join(work, f"{task}.{tool}.{ext}")
     report = os.path.join(work, "report.json")
     # gdalinfo -stats reuses the statistics of an earlier run's .aux.xml: none may be there.
@@ -172,7 +189,10 @@ def time_tool(args, work, tool, task, files):
         return wall, summary_rss(stdout)[-mpi_config(tool)[0]:], out, None
     rss_file = os.path.join(work, "rss")
     cmd = ["/usr/bin/time", "-f", "%M", "-o", rss_file] + peer_command(tool, task, files, out)
-    wall, _ = run_checked(cmd, dict(os.environ), args.timeout)
+    wall, stdout = run_checked(cmd, dict(os.environ), args.timeout)
+    for line in stdout.splitlines():
+        if line.startswith("steps: "):  # a peer's own split of its time (GRASS: import apart)
+            print(f"  {task} {tool_label(tool, task)} {line}", file=sys.stderr, flush=True)
     if task == "stats":
         shutil.move(aux, out)  # what gdalinfo -stats -hist computed, for compare()
     return wall, [int(open(rss_file).read().split()[-1]) / 1024], out, None
@@ -241,6 +261,8 @@ def compare(path, reference):
     (JSON references), compare_stats()."""
     if path.endswith(".aux.xml"):
         return compare_stats(path, reference)
+    if path.endswith(".csv"):
+        return compare_tables(path, reference)
     if path.endswith(".json"):
         return compare_json(path, reference)
     import numpy as np
@@ -265,6 +287,23 @@ def compare(path, reference):
     return {"max_abs_diff": worst, "nodata_in_one_only": one_only,
             "type": gdal.GetDataTypeName(band_a.DataType),
             "same_type": band_a.DataType == band_b.DataType}
+
+
+def compare_tables(path, reference):
+    """Two zonal tables (zone,count,min,max,mean,std): the largest relative difference of their
+    numbers over the zones of the reference, and the zones only one of them has."""
+    import csv
+
+    def rows(p):
+        return {r[0]: [float(v) for v in r[1:]] for r in list(csv.reader(open(p)))[1:]}
+
+    a, b = rows(path), rows(reference)
+    worst = 0.0
+    for zone in set(a) & set(b):
+        for x, y in zip(a[zone], b[zone]):
+            worst = max(worst, abs(x - y) / max(1.0, abs(y)))
+    return {"max_abs_diff": worst, "nodata_in_one_only": len(set(a) ^ set(b)),
+            "type": "table (relative)", "same_type": True}
 
 
 def compare_json(path, reference):

@@ -65,4 +65,9 @@ std::string json_string(std::string_view text);
 /// Writes `text` to `path`; throws tessera::Error "<path>: cannot write the report".
 void write_text_file(const std::string& path, const std::string& text);
 
+/// Collective: gathers every rank's `mine`; rank 0 prints the summary table unless `quiet` and
+/// writes the JSON report to `report_path` unless it is empty.
+void report_ranks(const RunFacts& facts, const RankReport& mine, bool quiet,
+                  const std::string& report_path);
+
 }  // namespace tessera::run

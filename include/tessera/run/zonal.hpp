@@ -51,11 +51,11 @@ struct ZonalColumn {
   bool integer() const;
 };
 std::vector<ZonalColumn> zonal_columns(
-    const ZonalRequest& request, const std::vector<std::map<int64_t, stats::ZoneTally>>& tables);
+    const ZonalRequest& request, const std::vector<stats::ZoneList>& tables);
 
 /// The CSV table of raster zones: a header "zone,COLUMN,...", then one line per zone in
 /// increasing id.
 std::string zonal_csv(const ZonalRequest& request,
-                      const std::vector<std::map<int64_t, stats::ZoneTally>>& tables);
+                      const std::vector<stats::ZoneList>& tables);
 
 }  // namespace tessera::run

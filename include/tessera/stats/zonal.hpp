@@ -2,6 +2,7 @@
 // exact (integer arithmetic), so that they merge in any order to the same numbers.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -52,9 +53,23 @@ bool needs_value_counts(const ZoneStatistic& stat);
 
 /// The exact sum of doubles and of their squares, compact: one 128-bit term per binary exponent
 /// seen (a zone's values usually span a few), in ExactMoments' units.
+/// Values in a row usually share their exponent: those of the last exponent seen are summed
+/// apart (three 128-bit additions, no search) and folded into the terms when it changes.
 class CompactSum {
  public:
-  void add(double x);
+  void add(double x) {
+    const auto bits = std::bit_cast<uint64_t>(x);
+    const auto biased = static_cast<int32_t>((bits >> 52) & 0x7ff);
+    const uint64_t fraction = bits & ((uint64_t{1} << 52) - 1);
+    const uint64_t m = biased == 0 ? fraction : fraction | (uint64_t{1} << 52);
+    const int32_t k = biased == 0 ? 0 : biased - 1;
+    if (k != run_k_) start_run(k);
+    const auto signed_m = static_cast<Int128>(m);
+    run_sum_ += (bits >> 63) != 0 ? -signed_m : signed_m;
+    const UInt128 square = static_cast<UInt128>(m) * m;
+    run_high_ += square >> 53;
+    run_low_ += square & ((uint64_t{1} << 53) - 1);
+  }
   void merge(const CompactSum& other);
   BigInt sum() const;
   BigInt sum_of_squares() const;
@@ -62,8 +77,17 @@ class CompactSum {
   void take_bytes(std::span<const std::byte>& in);
 
  private:
+  /// Folds the run into the terms and starts one of exponent `k`.
+  void start_run(int32_t k);
+  /// The terms with the run folded in.
+  CompactSum settled() const;
+
   std::vector<std::pair<int32_t, Int128>> sum_;       // (k, sum of signed mantissas)
   std::vector<std::pair<int32_t, UInt128>> squares_;  // (position, sum of square parts)
+  int32_t run_k_ = -1;  // the run's exponent (none yet)
+  Int128 run_sum_ = 0;
+  UInt128 run_high_ = 0;  // at 2k + 53
+  UInt128 run_low_ = 0;   // at 2k
 };
 
 /// One zone's partial result.
@@ -76,6 +100,12 @@ struct ZoneTally {
   /// Each value's count, when value counts are kept (-0 counted as 0; never NaN).
   std::map<double, int64_t> values;
 };
+
+/// Zones and their partial results, by increasing id.
+using ZoneList = std::vector<std::pair<int64_t, ZoneTally>>;
+
+/// The zone `id` of `zones`, or null.
+const ZoneTally* find_zone(const ZoneList& zones, int64_t id);
 
 /// The most (zone, value) counts a zone table keeps (about 64 bytes each) before it refuses to go
 /// on: what bounds the memory of median, percentiles, majority, minority, variety and classes.
@@ -97,8 +127,8 @@ class ZoneTable {
   void merge(const ZoneTable& other);
   std::vector<std::byte> to_bytes() const;
   void merge_bytes(std::span<const std::byte> bytes);
-  /// The zones, by id.
-  std::map<int64_t, ZoneTally> sorted() const;
+  /// The zones, by increasing id, moved out of the table (left empty).
+  std::vector<std::pair<int64_t, ZoneTally>> take_sorted();
 
  private:
   template <class Z, class V>
