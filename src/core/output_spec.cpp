@@ -126,6 +126,14 @@ std::optional<OutputFormat> format_of_path(const std::string& path) {
   return std::nullopt;
 }
 
+bool is_table_path(const std::string& path) {
+  const size_t dot = path.rfind('.');
+  if (dot == std::string::npos || path.find('/', dot) != std::string::npos) return false;
+  const std::string extension = upper(std::string_view(path).substr(dot + 1));
+  return extension == "CSV" || extension == "GPKG" || extension == "SHP" ||
+         extension == "GEOJSON" || extension == "JSON";
+}
+
 CreationOptions parse_creation_options(const std::vector<std::string>& items) {
   CreationOptions options;
   for (const std::string& item : items) {

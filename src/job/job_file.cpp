@@ -56,6 +56,8 @@ class JobReader {
   void read_options(const toml::table& table, StepSpec& step) const;
   std::string option_text(const std::string& key, const std::string& text) const;
   OutputFileSpec read_output(const toml::table& table, size_t number) const;
+  void read_table(const toml::table& table, const toml::node& path, const std::string& what,
+                  OutputFileSpec& output) const;
   void read_run(const toml::node& node);
   const toml::array* array_of_tables(const toml::table& root, std::string_view key) const;
 
@@ -158,7 +160,10 @@ std::string JobReader::option_text(const std::string& key, const std::string& te
 
 OutputFileSpec JobReader::read_output(const toml::table& table, size_t number) const {
   const std::string what = "output " + std::to_string(number);
-  toml_.check_keys(table, {"from", "path", "compress", "predictor", "level", "co"}, what);
+  toml_.check_keys(table,
+                   {"from", "path", "compress", "predictor", "level", "co", "zones", "zones_band",
+                    "layer", "id", "all_touched", "categorical", "stats"},
+                   what);
   OutputFileSpec output;
   output.where = toml_.at(table.source());
   const toml::node& from = toml_.required(table, "from", what);
@@ -169,10 +174,54 @@ OutputFileSpec JobReader::read_output(const toml::table& table, size_t number) c
   }
   const toml::node& path = toml_.required(table, "path", what);
   output.path_where = toml_.at(path.source());
+  if (table.get("zones") != nullptr) {
+    read_table(table, path, what, output);
+    return output;
+  }
+  for (std::string_view key : {"zones_band", "layer", "id", "all_touched", "categorical", "stats"})
+    if (table.get(key) != nullptr)
+      toml_.fail(table.get(key)->source(),
+                 what + ": " + std::string(key) + " belongs to a zonal table, which needs zones");
   output.path = resolve_dataset_name(base_dir_, detail::output_path(toml_, path, what + ": path"));
   output.format = *format_of_path(output.path);
   output.creation_options = detail::creation_options(toml_, table, output.format, what);
   return output;
+}
+
+/// A zonal statistics table: its zones, the statistics, and a .csv (or vector file) path.
+void JobReader::read_table(const toml::table& table, const toml::node& path,
+                           const std::string& what, OutputFileSpec& output) const {
+  const std::string text = toml_.string(path, what + ": path");
+  if (!is_table_path(text))
+    toml_.fail(path.source(), what + ": path: a zonal table is a .csv, .gpkg, .shp, .geojson or "
+                              ".json file, found '" + text + "'");
+  for (std::string_view key : {"compress", "predictor", "level", "co"})
+    if (table.get(key) != nullptr)
+      toml_.fail(table.get(key)->source(),
+                 what + ": " + std::string(key) + " applies to rasters, not to a zonal table");
+  output.path = resolve_dataset_name(base_dir_, text);
+  output.format = OutputFormat::Table;
+  ZoneTableSpec spec;
+  spec.zones = resolve_dataset_name(base_dir_, toml_.string(*table.get("zones"), what + ": zones"));
+  if (const toml::node* band = table.get("zones_band")) {
+    const int64_t value = toml_.integer(*band, what + ": zones_band");
+    if (value < 1 || value > 65535)
+      toml_.fail(band->source(), what + ": zones_band: expected a band number from 1");
+    spec.zones_band = static_cast<int>(value);
+  }
+  if (const toml::node* layer = table.get("layer"))
+    spec.layer = toml_.string(*layer, what + ": layer");
+  if (const toml::node* id = table.get("id")) spec.id_field = toml_.string(*id, what + ": id");
+  if (const toml::node* touched = table.get("all_touched"))
+    spec.all_touched = toml_.boolean(*touched, what + ": all_touched");
+  if (const toml::node* categorical = table.get("categorical"))
+    spec.categorical = toml_.boolean(*categorical, what + ": categorical");
+  if (const toml::node* stats = table.get("stats")) {
+    output.stats_where = toml_.at(stats->source());
+    for (const Located& name : toml_.strings(*stats, what + ": stats"))
+      spec.stats.push_back(name.text);
+  }
+  output.table = std::move(spec);
 }
 
 void JobReader::read_run(const toml::node& node) {

@@ -81,6 +81,11 @@ std::string TomlReader::string(const toml::node& node, const std::string& what) 
   return node.as_string()->get();
 }
 
+bool TomlReader::boolean(const toml::node& node, const std::string& what) const {
+  if (!node.is_boolean()) fail_type(node, what, "true or false");
+  return node.as_boolean()->get();
+}
+
 int64_t TomlReader::integer(const toml::node& node, const std::string& what) const {
   if (!node.is_integer()) fail_type(node, what, "an integer");
   return node.as_integer()->get();

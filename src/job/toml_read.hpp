@@ -39,6 +39,7 @@ class TomlReader {
 
   std::string string(const toml::node& node, const std::string& what) const;
   int64_t integer(const toml::node& node, const std::string& what) const;
+  bool boolean(const toml::node& node, const std::string& what) const;
   const toml::table& table(const toml::node& node, const std::string& what) const;
   /// A string, or an array of strings; at least one.
   std::vector<Located> strings(const toml::node& node, const std::string& what) const;

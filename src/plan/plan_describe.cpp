@@ -84,6 +84,11 @@ std::string outputs_text(const Plan& plan) {
   std::string out;
   for (const PlannedOutput& output : plan.outputs) {
     const OutputSpec& spec = output.spec;
+    if (spec.table) {
+      out += fmt::format("  {}: zonal table of {} band(s) of {} by the zones of {}\n", spec.path,
+                         spec.bands, name_of(spec.type), spec.table->zones);
+      continue;
+    }
     out += fmt::format("  {}: {} band(s) of {}, {}, {}\n", spec.path, spec.bands,
                        name_of(spec.type), compression_text(spec.options), container_text(spec));
   }

@@ -7,6 +7,7 @@
 
 #include "plan_detail.hpp"
 #include "tessera/core/error.hpp"
+#include "tessera/stats/zonal.hpp"
 
 namespace tessera::plan::detail {
 
@@ -151,6 +152,17 @@ PlannedOutput plan_output(const Plan& plan, const job::OutputFileSpec& output) {
   spec.geotransform = input.geotransform;
   spec.crs_wkt = input.crs_wkt;
   spec.geokeys = input.geokeys;
+  if (spec.format == OutputFormat::Table) {
+    spec.table = output.table;
+    for (const std::string& name : spec.table->stats) {
+      try {
+        stats::parse_zone_stat(name);
+      } catch (const Error& e) {
+        fail_at(output.stats_where, what + ": stats", e.what());
+      }
+    }
+    return out;
+  }
   spec.options = output_options(output, plan.grid, what);
   if (spec.format == OutputFormat::Hdf5) check_hdf5_options(spec.options, output, what);
   return out;

@@ -12,9 +12,10 @@
 namespace tessera::run {
 
 std::vector<RasterInfo> probe_inputs(const job::JobSpec& job) {
-  // GeoTIFF outputs can take the inputs' CRS as their GeoTIFF keys; HDF5 ones need its WKT.
+  // GeoTIFF outputs can take the inputs' CRS as their GeoTIFF keys; HDF5 ones need its WKT, and
+  // zonal tables too (to reproject polygons into it).
   const bool wkt = std::any_of(job.outputs.begin(), job.outputs.end(), [](const auto& output) {
-    return output.format == OutputFormat::Hdf5;
+    return output.format == OutputFormat::Hdf5 || output.format == OutputFormat::Table;
   });
   const io::CrsForm form = wkt ? io::CrsForm::Wkt : io::CrsForm::GeoKeys;
   std::vector<RasterInfo> inputs;

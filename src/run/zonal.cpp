@@ -29,127 +29,6 @@ namespace tessera::run {
 
 namespace {
 
-/// The polygons' cells in one tile: each piece a zone's covered part, with its mask.
-struct Cover {
-  struct Piece {
-    int64_t zone;
-    Window part;    // tile-relative
-    size_t offset;  // of its mask in `masks`
-  };
-  std::vector<Piece> pieces;
-  std::vector<uint8_t> masks;
-  std::vector<uint8_t> mask;  // one burn's
-};
-
-/// Folds the zones and values of each tile into its thread's zone tables, one per values
-/// raster; on commit, gathers the ranks' tables to rank 0 and merges them there (exact, so in
-/// any order). Raster zones: band 0 the zone ids, band 1 + k values raster k. Polygon zones:
-/// band k values raster k, and the polygons met by the tile rasterised once, with band 0.
-class ZonalSink : public Sink {
- public:
-  ZonalSink(const TileGrid& grid, std::vector<stats::ZoneTable> empty,
-            std::vector<PixelType> value_types, const io::PolygonZones* polygons,
-            bool all_touched)
-      : grid_(grid),
-        empty_(std::move(empty)),
-        value_types_(std::move(value_types)),
-        polygons_(polygons),
-        all_touched_(all_touched) {}
-  void open(const SinkSetup& setup) override {
-    const auto threads = static_cast<size_t>(setup.threads);
-    tables_.assign(threads, empty_);
-    zone_cells_.assign(threads, nullptr);
-    covers_.assign(threads, Cover{});
-    burners_.clear();
-    if (polygons_ != nullptr)
-      for (size_t t = 0; t < threads; ++t)
-        burners_.push_back(std::make_unique<io::PolygonBurner>(
-            *polygons_, grid_.tile_width(), grid_.tile_height(), all_touched_));
-  }
-  void encode(const TilePlace& place, int band, const void* cells) override {
-    const auto thread = static_cast<size_t>(place.thread);
-    const Window owned = grid_.owned(place.tile);
-    const int64_t stride = grid_.tile_width();
-    const auto* bytes = static_cast<const std::byte*>(cells);
-    if (polygons_ == nullptr) {
-      if (band == 0) {
-        zone_cells_[thread] = bytes;
-        return;
-      }
-      tables_[thread][static_cast<size_t>(band - 1)].add(
-          {zone_cells_[thread], owned.width, owned.height, stride},
-          {bytes, owned.width, owned.height, stride});
-      return;
-    }
-    Cover& cover = covers_[thread];
-    if (band == 0) cover_tile(thread, owned);
-    const auto k = static_cast<size_t>(band);
-    const auto size = static_cast<int64_t>(size_of(value_types_[k]));
-    for (const Cover::Piece& piece : cover.pieces) {
-      const std::byte* first = bytes + (piece.part.y * stride + piece.part.x) * size;
-      tables_[thread][k].add_masked(piece.zone,
-                                    {first, piece.part.width, piece.part.height, stride},
-                                    cover.masks.data() + piece.offset, piece.part.width);
-    }
-  }
-  void deliver(const Batch& /*batch*/) override {}
-  int64_t held_bytes_per_tile() const override { return 0; }
-  SinkFigures figures() const override { return {}; }
-  void commit() override {
-    for (size_t k = 0; k < empty_.size(); ++k) {
-      std::vector<std::byte> mine;
-      par::agreed([&] {
-        // Into the first thread's table, each table freed once merged: one copy of the zones.
-        stats::ZoneTable rank = std::move(tables_.at(0)[k]);
-        for (size_t t = 1; t < tables_.size(); ++t) {
-          rank.merge(tables_[t][k]);
-          tables_[t][k] = empty_[k];
-        }
-        mine = rank.to_bytes();
-      });
-      auto ranks = par::gather_bytes_to_root(mine);
-      mine = {};
-      par::agreed([&] {
-        stats::ZoneTable all = empty_[k];
-        for (auto& bytes : ranks) {
-          all.merge_bytes(bytes);
-          bytes = {};
-        }
-        results_.push_back(all.take_sorted());
-      });
-    }
-    tables_.clear();
-  }
-  void abandon() noexcept override {}
-  /// On rank 0 after commit: for each values raster, the zones by id (polygons: by index).
-  const std::vector<stats::ZoneList>& results() const { return results_; }
-
- private:
-  /// The polygons that cover cells of the tile `owned`, into the thread's cover.
-  void cover_tile(size_t thread, const Window& owned) {
-    Cover& cover = covers_[thread];
-    cover.pieces.clear();
-    cover.masks.clear();
-    for (int64_t zone : polygons_->zones_meeting(owned)) {
-      const Window part = burners_[thread]->burn(zone, owned, cover.mask);
-      if (part.empty()) continue;
-      cover.pieces.push_back({zone, part, cover.masks.size()});
-      cover.masks.insert(cover.masks.end(), cover.mask.begin(), cover.mask.end());
-    }
-  }
-
-  TileGrid grid_;
-  std::vector<stats::ZoneTable> empty_;
-  std::vector<PixelType> value_types_;
-  const io::PolygonZones* polygons_;
-  bool all_touched_;
-  std::vector<std::vector<stats::ZoneTable>> tables_;  // [thread][values raster]
-  std::vector<const std::byte*> zone_cells_;
-  std::vector<Cover> covers_;
-  std::vector<std::unique_ptr<io::PolygonBurner>> burners_;
-  std::vector<stats::ZoneList> results_;
-};
-
 std::string size_text(const RasterInfo& r) {
   std::string gt;
   for (double v : r.geotransform) gt += (gt.empty() ? "" : ", ") + fmt::format("{:g}", v);
@@ -180,26 +59,6 @@ bool polygon_zones(const ZonalRequest& request) {
   return request.layer || request.id_field || io::is_vector_file(request.zones);
 }
 
-/// The rasters: the zones raster first unless the zones are polygons, then the values rasters.
-std::vector<RasterInfo> probe_rasters(const ZonalRequest& request, bool polygons) {
-  std::vector<RasterInfo> rasters;
-  par::agreed([&] {
-    io::init_gdal(plan::gdal_cache_bytes);
-    if (!polygons) {
-      rasters.push_back(io::probe(request.zones, request.zones_band));
-      if (!is_integer(rasters[0].type))
-        throw Error("zonal: " + request.zones + " holds " +
-                    std::string(name_of(rasters[0].type)) +
-                    " cells; zone ids must be integers (Byte to UInt32)");
-    }
-    for (const std::string& path : request.values) {
-      rasters.push_back(io::probe(path, 1));
-      check_grid(rasters[0], polygons ? "" : "the zones ", rasters.back());
-    }
-  });
-  return rasters;
-}
-
 /// Whether `out` is the file at `path` (an input would be replaced by the table).
 bool same_file(const std::string& out, const std::string& path) {
   std::error_code ignored;
@@ -211,24 +70,6 @@ bool needs_counts(const ZonalRequest& request) {
   for (const stats::ZoneStatistic& s : request.stats)
     counts = counts || stats::needs_value_counts(s);
   return counts;
-}
-
-void check_request(const ZonalRequest& request, const std::vector<RasterInfo>& rasters,
-                   bool polygons) {
-  if (!polygons && request.all_touched)
-    throw Error("zonal: --all-touched applies to polygon zones; " + request.zones +
-                " is a raster");
-  const bool vector_out = !io::vector_driver_for(request.out).empty();
-  if (vector_out && !polygons)
-    throw Error("zonal: --out " + request.out +
-                ": a vector table needs polygon zones; write a .csv for raster zones");
-  for (const RasterInfo& r : rasters)
-    if (same_file(request.out, r.path))
-      throw Error("zonal: --out " + request.out +
-                  " is an input; the table needs a path of its own");
-  if (same_file(request.out, request.zones))
-    throw Error("zonal: --out " + request.out + " is the zones; the table needs a path of its own");
-  io::check_output_folder(request.out);
 }
 
 /// The file's name without folder and extension.
@@ -343,6 +184,177 @@ void write_polygon_layer(const ZonalRequest& request, const io::PolygonZones& zo
   }
 }
 
+/// The polygons' cells in one tile: each piece a zone's covered part, with its mask.
+struct Cover {
+  struct Piece {
+    int64_t zone;
+    Window part;    // tile-relative
+    size_t offset;  // of its mask in `masks`
+  };
+  std::vector<Piece> pieces;
+  std::vector<uint8_t> masks;
+  std::vector<uint8_t> mask;  // one burn's
+};
+
+/// A zonal table: each band-tile it is given (band k: values band k) is folded per zone into
+/// its thread's zone tables, one per band. The zones of a tile are read (a zone raster, by each
+/// thread's own reader) or rasterised (polygons) with its band 0. On commit the ranks' tables
+/// are gathered to rank 0 and merged there (exact, so in any order), and rank 0 writes the table.
+class ZonalSink : public Sink {
+ public:
+  /// `grid_info`: the grid of the values (size, geotransform, CRS as WKT); `values`: each band's
+  /// name, type and nodata.
+  ZonalSink(ZonalRequest request, std::vector<RasterInfo> values, const TileGrid& grid,
+            RasterInfo grid_info)
+      : request_(std::move(request)),
+        values_(std::move(values)),
+        grid_(grid),
+        grid_info_(std::move(grid_info)) {}
+
+  void open(const SinkSetup& setup) override {
+    par::agreed([&] { find_zones(); });
+    const auto threads = static_cast<size_t>(setup.threads);
+    par::agreed([&] {
+      empty_.clear();
+      for (const RasterInfo& band : values_)
+        empty_.emplace_back(zone_raster_ ? zone_raster_->type : PixelType::Int32,
+                            zone_raster_ ? zone_raster_->nodata : std::nullopt,
+                            stats::BandKind{band.type, band.nodata}, needs_counts(request_));
+      tables_.assign(threads, empty_);
+      covers_.assign(threads, Cover{});
+      zone_readers_.clear();
+      burners_.clear();
+      zone_cells_.clear();
+      for (size_t t = 0; t < threads; ++t) {
+        if (polygons_) {
+          burners_.push_back(std::make_unique<io::PolygonBurner>(
+              *polygons_, grid_.tile_width(), grid_.tile_height(), request_.all_touched));
+        } else {
+          zone_readers_.emplace_back(zone_raster_->path, zone_raster_->band);
+          zone_cells_.emplace_back(static_cast<size_t>(grid_.tile_width() * grid_.tile_height()) *
+                                   size_of(zone_raster_->type));
+        }
+      }
+    });
+  }
+
+  void encode(const TilePlace& place, int band, const void* cells) override {
+    const auto thread = static_cast<size_t>(place.thread);
+    const Window owned = grid_.owned(place.tile);
+    const int64_t stride = grid_.tile_width();
+    const auto* bytes = static_cast<const std::byte*>(cells);
+    const auto k = static_cast<size_t>(band);
+    if (!polygons_) {
+      std::vector<std::byte>& zones = zone_cells_[thread];
+      const auto size = static_cast<int64_t>(size_of(zone_raster_->type));
+      if (band == 0)
+        zone_readers_[thread].read(
+            owned, zone_raster_->type,
+            View<std::byte>(zones.data(), owned.width * size, owned.height, stride * size));
+      tables_[thread][k].add({zones.data(), owned.width, owned.height, stride},
+                             {bytes, owned.width, owned.height, stride});
+      return;
+    }
+    Cover& cover = covers_[thread];
+    if (band == 0) cover_tile(thread, owned);
+    const auto size = static_cast<int64_t>(size_of(values_[k].type));
+    for (const Cover::Piece& piece : cover.pieces) {
+      const std::byte* first = bytes + (piece.part.y * stride + piece.part.x) * size;
+      tables_[thread][k].add_masked(piece.zone,
+                                    {first, piece.part.width, piece.part.height, stride},
+                                    cover.masks.data() + piece.offset, piece.part.width);
+    }
+  }
+  void deliver(const Batch& /*batch*/) override {}
+  int64_t held_bytes_per_tile() const override { return 0; }
+  SinkFigures figures() const override { return {}; }
+
+  void commit() override {
+    std::vector<stats::ZoneList> results;
+    for (size_t k = 0; k < empty_.size(); ++k) {
+      std::vector<std::byte> mine;
+      par::agreed([&] {
+        // Into the first thread's table, each table freed once merged: one copy of the zones.
+        stats::ZoneTable rank = std::move(tables_.at(0)[k]);
+        for (size_t t = 1; t < tables_.size(); ++t) {
+          rank.merge(tables_[t][k]);
+          tables_[t][k] = empty_[k];
+        }
+        mine = rank.to_bytes();
+      });
+      auto ranks = par::gather_bytes_to_root(mine);
+      mine = {};
+      par::agreed([&] {
+        stats::ZoneTable all = empty_[k];
+        for (auto& bytes : ranks) {
+          all.merge_bytes(bytes);
+          bytes = {};
+        }
+        results.push_back(all.take_sorted());
+      });
+    }
+    tables_.clear();
+    par::agreed([&] {
+      if (par::world_rank() != 0) return;
+      if (!polygons_)
+        io::write_text_file(request_.out, zonal_csv(request_, results), "the table");
+      else if (io::vector_driver_for(request_.out).empty())
+        io::write_text_file(request_.out, polygon_csv(request_, *polygons_, results), "the table");
+      else
+        write_polygon_layer(request_, *polygons_, results);
+    });
+  }
+  void abandon() noexcept override {}
+
+ private:
+  /// Probes the zone raster (integer ids, on the values' grid) or reads the polygons.
+  void find_zones() {
+    if (polygon_zones(request_)) {
+      polygons_ = std::make_unique<io::PolygonZones>(
+          io::PolygonSource{request_.zones, request_.layer, request_.id_field}, grid_info_);
+      return;
+    }
+    if (request_.all_touched)
+      throw Error("zonal: --all-touched applies to polygon zones; " + request_.zones +
+                  " is a raster");
+    if (!io::vector_driver_for(request_.out).empty())
+      throw Error("zonal: " + request_.out +
+                  ": a vector table needs polygon zones; write a .csv for raster zones");
+    RasterInfo zones = io::probe(request_.zones, request_.zones_band);
+    if (!is_integer(zones.type))
+      throw Error("zonal: " + request_.zones + " holds " + std::string(name_of(zones.type)) +
+                  " cells; zone ids must be integers (Byte to UInt32)");
+    check_grid(zones, "the zones ", grid_info_);
+    zone_raster_ = std::move(zones);
+  }
+
+  /// The polygons that cover cells of the tile `owned`, into the thread's cover.
+  void cover_tile(size_t thread, const Window& owned) {
+    Cover& cover = covers_[thread];
+    cover.pieces.clear();
+    cover.masks.clear();
+    for (int64_t zone : polygons_->zones_meeting(owned)) {
+      const Window part = burners_[thread]->burn(zone, owned, cover.mask);
+      if (part.empty()) continue;
+      cover.pieces.push_back({zone, part, cover.masks.size()});
+      cover.masks.insert(cover.masks.end(), cover.mask.begin(), cover.mask.end());
+    }
+  }
+
+  ZonalRequest request_;
+  std::vector<RasterInfo> values_;
+  TileGrid grid_;
+  RasterInfo grid_info_;
+  std::optional<RasterInfo> zone_raster_;
+  std::unique_ptr<io::PolygonZones> polygons_;
+  std::vector<stats::ZoneTable> empty_;
+  std::vector<std::vector<stats::ZoneTable>> tables_;  // [thread][values band]
+  std::vector<io::RasterReader> zone_readers_;         // raster zones: one per thread
+  std::vector<std::vector<std::byte>> zone_cells_;     // and its tile of zone ids
+  std::vector<Cover> covers_;                          // polygon zones: per thread
+  std::vector<std::unique_ptr<io::PolygonBurner>> burners_;
+};
+
 }  // namespace
 
 std::vector<stats::ZoneStatistic> default_zone_stats() {
@@ -355,8 +367,9 @@ bool ZonalColumn::integer() const { return value.has_value() || is_count(stat); 
 std::vector<ZonalColumn> zonal_columns(
     const ZonalRequest& request, const std::vector<stats::ZoneList>& tables) {
   std::vector<ZonalColumn> columns;
-  for (size_t k = 0; k < request.values.size(); ++k) {
-    const std::string prefix = request.values.size() > 1 ? stem(request.values[k]) + "_" : "";
+  for (size_t k = 0; k < tables.size(); ++k) {
+    const std::string prefix =
+        tables.size() > 1 && k < request.value_names.size() ? request.value_names[k] + "_" : "";
     for (const stats::ZoneStatistic& s : request.stats)
       columns.push_back({prefix + stats::name_of(s), k, s, std::nullopt});
     if (!request.categorical) continue;
@@ -385,46 +398,35 @@ std::string zonal_csv(const ZonalRequest& request,
 
 void run_zonal(const ZonalRequest& request, const RunOptions& options) {
   if (request.values.empty()) throw Error("zonal: --values names no raster");
-  bool polygons = false;
+  std::vector<RasterInfo> rasters;
   par::agreed([&] {
     io::init_gdal(plan::gdal_cache_bytes);
-    polygons = polygon_zones(request);
+    for (const std::string& path : request.values) {
+      rasters.push_back(io::probe(path, 1));
+      check_grid(rasters[0], "", rasters.back());
+    }
+    for (const std::string& path : {request.out, options.report_path})
+      for (const std::string& input : request.values)
+        if (!path.empty() && same_file(path, input))
+          throw Error("zonal: " + path + " is an input; it needs a path of its own");
+    if (same_file(request.out, request.zones))
+      throw Error("zonal: --out " + request.out +
+                  " is the zones; the table needs a path of its own");
+    io::check_output_folder(request.out);
   });
-  const std::vector<RasterInfo> rasters = probe_rasters(request, polygons);
-  par::agreed([&] { check_request(request, rasters, polygons); });
-  std::unique_ptr<io::PolygonZones> zones;
-  if (polygons)
-    par::agreed([&] {
-      zones = std::make_unique<io::PolygonZones>(
-          io::PolygonSource{request.zones, request.layer, request.id_field}, rasters[0]);
-    });
+  ZonalRequest named = request;
+  named.value_names.clear();
+  for (const std::string& path : request.values) named.value_names.push_back(stem(path));
   TileGrid grid;
   par::agreed([&] { grid = plan::choose_grid(rasters[0].size, request.tile); });
-
-  const size_t first_values = polygons ? 0 : 1;
-  const RasterInfo& zone_raster = rasters[0];
-  std::vector<stats::ZoneTable> empty;
-  std::vector<PixelType> types;
-  par::agreed([&] {
-    for (size_t k = first_values; k < rasters.size(); ++k) {
-      empty.emplace_back(polygons ? PixelType::Int32 : zone_raster.type,
-                         polygons ? std::nullopt : zone_raster.nodata,
-                         stats::BandKind{rasters[k].type, rasters[k].nodata},
-                         needs_counts(request));
-      types.push_back(rasters[k].type);
-    }
-  });
   Sinks sinks;
-  auto sink = std::make_unique<ZonalSink>(grid, std::move(empty), std::move(types), zones.get(),
-                                          request.all_touched);
-  const ZonalSink& zonal = *sink;
-  sinks.push_back(std::move(sink));
+  sinks.push_back(std::make_unique<ZonalSink>(named, rasters, grid, rasters[0]));
   BandLayout layout(1);
   for (size_t k = 0; k < rasters.size(); ++k) layout[0].push_back(k);
   const int threads = choose_threads(options.threads, options.ranks_on_node);
+  const auto start = Clock::now();
   StreamingPass pass(
       grid, threads, [&] { return band_tiles(rasters, grid, layout); }, sinks);
-  const auto start = Clock::now();
   pass.open();
   Progress progress(grid.count(), grid.raster().cells(), false);
   pass.run(progress);
@@ -436,15 +438,35 @@ void run_zonal(const ZonalRequest& request, const RunOptions& options) {
                          grid.count(),  threads,           seconds_since(start)};
     par::agreed([&] { report_ranks(facts, mine, true, options.report_path); });
   }
-  par::agreed([&] {
-    if (par::world_rank() != 0) return;
-    if (!polygons)
-      io::write_text_file(request.out, zonal_csv(request, zonal.results()), "the table");
-    else if (io::vector_driver_for(request.out).empty())
-      io::write_text_file(request.out, polygon_csv(request, *zones, zonal.results()), "the table");
-    else
-      write_polygon_layer(request, *zones, zonal.results());
-  });
+}
+
+std::unique_ptr<Sink> zone_table_sink(const OutputSpec& spec) {
+  const ZoneTableSpec& table = spec.table.value();
+  ZonalRequest request;
+  request.zones = table.zones;
+  request.zones_band = table.zones_band;
+  request.layer = table.layer;
+  request.id_field = table.id_field;
+  request.all_touched = table.all_touched;
+  request.categorical = table.categorical;
+  for (const std::string& name : table.stats) request.stats.push_back(stats::parse_zone_stat(name));
+  if (request.stats.empty()) request.stats = default_zone_stats();
+  request.out = spec.path;
+  request.value_names = spec.band_descriptions;
+  RasterInfo grid_info;
+  grid_info.path = spec.path;
+  grid_info.size = spec.size;
+  grid_info.has_geotransform = spec.has_geotransform;
+  grid_info.geotransform = spec.geotransform;
+  grid_info.crs_wkt = spec.crs_wkt;
+  std::vector<RasterInfo> values(static_cast<size_t>(spec.bands));
+  for (RasterInfo& band : values) {
+    band.type = spec.type;
+    band.nodata = spec.nodata;
+  }
+  return std::make_unique<ZonalSink>(std::move(request), std::move(values),
+                                     TileGrid(spec.size, spec.tile_width, spec.tile_height),
+                                     std::move(grid_info));
 }
 
 }  // namespace tessera::run

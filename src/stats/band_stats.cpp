@@ -6,6 +6,8 @@
 #include <array>
 #include <bit>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <type_traits>
@@ -279,8 +281,23 @@ Summary summarize(const FirstSweep& sweep) {
   return s;
 }
 
+namespace {
+
+/// `v` as GDAL's statistics metadata keeps it ("%.14g") and GetStatistics reads it back.
+double as_gdal_keeps(double v) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.14g", v);
+  return std::strtod(text, nullptr);
+}
+
+}  // namespace
+
 Buckets default_buckets(PixelType type, double minimum, double maximum) {
   if (type == PixelType::Byte) return {-0.5, 255.5, 256};
+  // gdalinfo -stats -hist computes the statistics, stores them in the band's metadata, and
+  // GetDefaultHistogram takes its range from the extremes read back from there.
+  minimum = as_gdal_keeps(minimum);
+  maximum = as_gdal_keeps(maximum);
   Buckets b;
   const double half = (maximum - minimum) / (2 * (b.count - 1));
   b.min = minimum - half;

@@ -61,9 +61,9 @@ def polygon_shapes(path):
 
 
 def fold(zones, values, nodata, size):
-    """count, sum, sum of squares, min, max per zone id (0..size-1) of one block."""
-    from scipy import ndimage
-
+    """count, sum, sum of squares, min, max per zone id (0..size-1) of one block: np.bincount,
+    and the extremes by np.minimum/maximum.reduceat over the cells sorted by zone (a stable
+    argsort of small integers is a radix sort)."""
     ok = zones > 0
     if nodata is not None:
         ok &= values != nodata
@@ -72,12 +72,14 @@ def fold(zones, values, nodata, size):
     count = np.bincount(z, minlength=size)
     total = np.bincount(z, weights=v, minlength=size)
     squares = np.bincount(z, weights=v * v, minlength=size)
-    ids = np.nonzero(count)[0]
     low = np.full(size, np.inf)
     high = np.full(size, -np.inf)
-    if ids.size:
-        low[ids] = ndimage.minimum(v, labels=z, index=ids)
-        high[ids] = ndimage.maximum(v, labels=z, index=ids)
+    if z.size:
+        order = np.argsort(z, kind="stable")
+        zs, vs = z[order], v[order]
+        starts = np.flatnonzero(np.r_[True, zs[1:] != zs[:-1]])
+        low[zs[starts]] = np.minimum.reduceat(vs, starts)
+        high[zs[starts]] = np.maximum.reduceat(vs, starts)
     return count, total, squares, low, high
 
 

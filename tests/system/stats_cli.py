@@ -64,8 +64,11 @@ def exact_mean_std(values):
 
 
 def default_buckets(dtype_name, lo, hi):
+    """GDAL's default buckets, as gdalinfo -stats -hist takes them: from the extremes its
+    statistics metadata keeps ("%.14g") and GetDefaultHistogram reads back."""
     if dtype_name == "Byte":
         return -0.5, 255.5
+    lo, hi = float("%.14g" % lo), float("%.14g" % hi)
     half = (hi - lo) / (2 * (256 - 1))
     return lo - half, hi + half
 

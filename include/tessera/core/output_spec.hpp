@@ -19,12 +19,28 @@ enum class Compression { None, Deflate, Zstd, Lzw };
 /// GDAL's spelling of a compression: "NONE", "DEFLATE", "ZSTD", "LZW".
 std::string_view name_of(Compression c);
 
-/// The kind of file an output is: one tiled GeoTIFF, or one HDF5 file in the netCDF-4/CF layout.
-enum class OutputFormat { GeoTiff, Hdf5 };
+/// The kind of file an output is: one tiled GeoTIFF, one HDF5 file in the netCDF-4/CF layout, or
+/// a table of statistics per zone (CSV, or a vector file through OGR).
+enum class OutputFormat { GeoTiff, Hdf5, Table };
 
 /// The format a path's extension names (.tif/.tiff: GeoTiff, .h5/.hdf5: Hdf5, any case), or
 /// nullopt for any other extension.
 std::optional<OutputFormat> format_of_path(const std::string& path);
+
+/// Whether a path's extension names a table (.csv, .gpkg, .shp, .geojson, .json, any case).
+bool is_table_path(const std::string& path);
+
+/// What a zonal statistics table (OutputFormat::Table) is made of: the statistics of each of the
+/// output's bands per zone, as `tessera zonal` computes them.
+struct ZoneTableSpec {
+  std::string zones;  ///< a raster of zone ids, or a vector file of polygons
+  int zones_band = 1;
+  std::optional<std::string> layer;     ///< polygons: their layer
+  std::optional<std::string> id_field;  ///< polygons: the field naming each zone
+  bool all_touched = false;
+  bool categorical = false;
+  std::vector<std::string> stats;  ///< statistic names (tessera zonal's --stats); empty: default
+};
 
 /// GeoTIFF creation options, spelled as gdaldem's -co takes them (COMPRESS=ZSTD, PREDICTOR=2,
 /// ZSTD_LEVEL=9, ZLEVEL=6, BIGTIFF=YES|NO|IF_NEEDED|IF_SAFER, TILED, BLOCKXSIZE, BLOCKYSIZE).
@@ -58,6 +74,7 @@ struct OutputSpec {
   GeoKeys geokeys;
   std::vector<std::string> band_descriptions;
   CreationOptions options;
+  std::optional<ZoneTableSpec> table;  ///< set for OutputFormat::Table
 };
 
 /// Whether the file needs BigTIFF: when asked, or when its tiles could pass 4 GiB.

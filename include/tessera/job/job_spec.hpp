@@ -69,6 +69,9 @@ struct OutputFileSpec {
   std::string path;               ///< resolved against the job file's folder when relative
   OutputFormat format = OutputFormat::GeoTiff;
   std::vector<std::string> creation_options;  ///< NAME=VALUE, as gdaldem's -co
+  /// A zonal statistics table (format Table): the zones and what to compute per zone.
+  std::optional<ZoneTableSpec> table;
+  Position stats_where;  ///< where a table's `stats` is written
   Position where;
   Position from_where;                    ///< where `from` is written
   std::vector<Position> from_item_where;  ///< where each step id of `from` is written

@@ -22,6 +22,9 @@ struct ZonalRequest {
   std::optional<std::string> id_field;  ///< polygons: the field naming each zone (FID by default)
   bool all_touched = false;  ///< polygons: every cell they touch, not only cells whose centre
   std::vector<std::string> values;          ///< rasters on the zones' grid (band 1 of each)
+  /// What prefixes each values band's columns when there are several ("NAME_STAT"): the values
+  /// files' names without folder and extension for tessera zonal, the bands' names in a job.
+  std::vector<std::string> value_names;
   std::vector<stats::ZoneStatistic> stats;  ///< the columns, per values raster
   bool categorical = false;  ///< also a column per value seen: its cells' count in each zone
   /// The table: CSV, or for polygon zones a vector file by extension (.gpkg, .shp, .geojson).
@@ -40,9 +43,9 @@ std::vector<stats::ZoneStatistic> default_zone_stats();
 /// tessera::Error and no table is left.
 void run_zonal(const ZonalRequest& request, const RunOptions& options);
 
-/// The columns of the table after the zone's: for each values raster, its statistics ("STAT")
-/// then with --categorical its classes ("class_VALUE", in increasing value); with several values
-/// rasters each name is "NAME_" + that (NAME the file's name without folder and extension).
+/// The columns of the table after the zone's: for each values band, its statistics ("STAT") then
+/// with --categorical its classes ("class_VALUE", in increasing value); with several values
+/// bands each name is "NAME_" + that (NAME from request.value_names).
 struct ZonalColumn {
   std::string name;
   size_t raster = 0;              ///< which values raster

@@ -87,7 +87,8 @@ struct Buckets {
   int count = 256;
 };
 /// GDAL's default histogram (GDALRasterBand::GetDefaultHistogram): 256 buckets, from -0.5 to
-/// 255.5 for Byte, otherwise from minimum to maximum widened by half a bucket on each side.
+/// 255.5 for Byte, otherwise from minimum to maximum (each to 14 significant digits, as GDAL's
+/// statistics metadata keeps them) widened by half a bucket on each side.
 Buckets default_buckets(PixelType type, double minimum, double maximum);
 /// The bucket of `value`, as GDAL's ComputeHistogram with out-of-range values included: values
 /// below or above the range go to the first or last bucket.

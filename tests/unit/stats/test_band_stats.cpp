@@ -165,6 +165,12 @@ TEST(Buckets, GdalDefaults) {
   EXPECT_EQ(bucket_of(3369, dem), 255);
   EXPECT_EQ(bucket_of(-1e9, dem), 0);
   EXPECT_EQ(bucket_of(1e9, dem), 255);
+  // gdalinfo -stats -hist on rasterstats' slope.tif (maximum 737.9317016601562): GDAL takes the
+  // extremes from its statistics metadata, "%.14g", so its range is -1.446924905216 to
+  // 739.378626565376 as its .aux.xml prints them.
+  const Buckets slope = default_buckets(PixelType::Float32, 0, 737.9317016601562);
+  EXPECT_EQ(slope.min, -1.446924905216);
+  EXPECT_EQ(slope.max, 739.378626565376);
 }
 
 }  // namespace
