@@ -202,6 +202,7 @@ void JobReader::read_table(const toml::table& table, const toml::node& path,
   output.path = resolve_dataset_name(base_dir_, text);
   output.format = OutputFormat::Table;
   ZoneTableSpec spec;
+  output.zones_where = toml_.at(table.get("zones")->source());
   spec.zones = resolve_dataset_name(base_dir_, toml_.string(*table.get("zones"), what + ": zones"));
   if (const toml::node* band = table.get("zones_band")) {
     const int64_t value = toml_.integer(*band, what + ": zones_band");

@@ -5,6 +5,7 @@
 
 #include "tessera/core/error.hpp"
 #include "tessera/io/crs.hpp"
+#include "tessera/io/polygon_zones.hpp"
 #include "tessera/io/raster_source.hpp"
 #include "tessera/par/agreement.hpp"
 #include "tessera/plan/plan.hpp"
@@ -30,6 +31,16 @@ std::vector<RasterInfo> probe_inputs(const job::JobSpec& job) {
       }
     }
     io::settle_crs(inputs);
+    // A zonal table's zones: a raster or a vector file that opens, before any output is made.
+    for (const auto& output : job.outputs) {
+      if (!output.table) continue;
+      const std::string& zones = output.table->zones;
+      try {
+        if (!io::is_vector_file(zones)) io::probe(zones, output.table->zones_band);
+      } catch (const Error& e) {
+        job::fail_at(output.zones_where, e.what());
+      }
+    }
   });
   return inputs;
 }

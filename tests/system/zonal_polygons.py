@@ -14,6 +14,11 @@
 - the CSV, GeoPackage, Shapefile and GeoJSON tables agree; the CSV is the same bytes at 1 rank
   and at 3 ranks x 2 threads with small tiles.
 
+A job whose outputs are zonal tables of computed steps (a GeoPackage of polygons, a CSV of raster
+zones with two bands) gives the numbers tessera zonal gives of the same steps written to GeoTIFF;
+job mistakes (a .csv without zones, an unknown statistic, compression of a table, a table key on
+a raster, missing zones) are one line at their place.
+
 Bad inputs: no such layer, no such id field, an empty layer, lines instead of polygons, a vector
 table for raster zones, --all-touched for raster zones, a percentile above 100: one line, non-zero
 exit, no table and no temporary file left.
@@ -118,13 +123,14 @@ def masks(polygons_path, layer_name, raster_path, all_touched):
         if transform:
             geometry.Transform(transform)
         mem = ogr.GetDriverByName("Memory").CreateDataSource("")
-        one = mem.CreateLayer("one", None, ogr.wkbUnknown)
+        one = mem.CreateLayer("one", to, ogr.wkbUnknown)
         f = ogr.Feature(one.GetLayerDefn())
         f.SetGeometry(geometry)
         one.CreateFeature(f)
         canvas = gdal.GetDriverByName("MEM").Create("", raster.RasterXSize, raster.RasterYSize, 1,
                                                    gdal.GDT_Byte)
         canvas.SetGeoTransform(raster.GetGeoTransform())
+        canvas.SetProjection(raster.GetProjection())
         options = ["ALL_TOUCHED=TRUE"] if all_touched else []
         gdal.RasterizeLayer(canvas, [1], one, burn_values=[1], options=options)
         out.append(canvas.GetRasterBand(1).ReadAsArray().astype(bool))
@@ -237,6 +243,115 @@ def zion(args, work, errors):
         errors.append("zion over nlcd: %r, numpy %r" % (rows_of(table), want))
 
 
+JOB = """[input.dem]
+path = "{dem}"
+
+[[step]]
+id = "slope"
+op = "slope"
+in = "dem"
+scale = 111120
+
+[[step]]
+id = "smooth"
+op = "focal.mean"
+in = "dem"
+size = 5
+
+[[output]]
+from = ["slope", "smooth"]
+path = "terrain.tif"
+
+[[output]]
+from = "slope"
+path = "parks.gpkg"
+zones = "{zones}"
+id = "UNIT_CODE"
+stats = ["count", "mean", "max", "percentile_90"]
+
+[[output]]
+from = ["slope", "smooth"]
+path = "bands.csv"
+zones = "bands.tif"
+stats = ["count", "mean", "std", "median"]
+"""
+
+
+def job_tables(args, work, errors):
+    """Zonal tables as job outputs of computed steps: the same numbers as tessera zonal gives
+    of the steps' GeoTIFF, on 2 ranks; and the mistakes a job file can make with them."""
+    folder = os.path.join(work, "job")
+    os.mkdir(folder)
+    dem = os.path.abspath(os.path.join(args.data, "srtm.tif"))
+    heights, _ = zonal_cli.read(dem)
+    zonal_cli.write_like(os.path.join(folder, "bands.tif"), dem, (heights // 500).astype(np.uint8),
+                         gdal.GDT_Byte, None)
+    job = os.path.join(folder, "terrain.toml")
+    with open(job, "w") as f:
+        f.write(JOB.format(dem=dem, zones=os.path.abspath(os.path.join(args.data, "zion.gpkg"))))
+    outcome = systest.tessera(args, ["run", job, "-q"], ranks=2)
+    if outcome.returncode != 0:
+        errors.append(outcome.describe())
+        return
+    terrain = os.path.join(folder, "terrain.tif")
+    for band, name in ((1, "slope"), (2, "smooth")):
+        ds = gdal.Translate(os.path.join(folder, name + ".tif"), terrain, bandList=[band])
+        ds = None
+    single = os.path.join(folder, "single.gpkg")
+    outcome = run_zonal(args, ["--zones", os.path.join(args.data, "zion.gpkg"), "--id", "UNIT_CODE",
+                               "--values", os.path.join(folder, "slope.tif"), "--stats",
+                               "count,mean,max,percentile_90", "--out", single])
+    two = os.path.join(folder, "two.csv")
+    outcome2 = run_zonal(args, ["--zones", os.path.join(folder, "bands.tif"), "--values",
+                                os.path.join(folder, "slope.tif"), os.path.join(folder, "smooth.tif"),
+                                "--stats", "count,mean,std,median", "--out", two])
+    if outcome.returncode != 0 or outcome2.returncode != 0:
+        errors.append(outcome.describe() + "\n" + outcome2.describe())
+        return
+    if open(two).read() != open(os.path.join(folder, "bands.csv")).read():
+        errors.append("job table bands.csv differs from tessera zonal's:\n%s\n%s" %
+                      (open(two).read(), open(os.path.join(folder, "bands.csv")).read()))
+
+    def features(path):
+        ds = ogr.Open(path)
+        layer = ds.GetLayer(0)
+        return [[f.GetField(k) for k in range(f.GetFieldCount())] for f in layer]
+
+    if features(single) != features(os.path.join(folder, "parks.gpkg")):
+        errors.append("job table parks.gpkg: %r, tessera zonal %r" %
+                      (features(os.path.join(folder, "parks.gpkg")), features(single)))
+    plan = systest.tessera(args, ["plan", job])
+    if "parks.gpkg: zonal table of 1 band(s)" not in plan.stdout:
+        errors.append("tessera plan shows no zonal table:\n" + plan.stdout)
+    text = open(job).read()
+    cases = [
+        (text.replace('path = "bands.csv"\nzones = "bands.tif"\nstats = ["count", "mean", "std", '
+                      '"median"]\n', 'path = "bands.csv"\n'),
+         r"bad\.toml:\d+:\d+: output 3: path: 'bad\.csv' is a table: a zonal statistics "
+         r"table needs zones"),
+        (text.replace('stats = ["count", "mean", "std", "median"]', 'stats = ["count", "mode"]'),
+         r"bad\.toml:\d+:\d+: output '.*bad\.csv': stats: unknown statistic 'mode'"),
+        (text.replace('zones = "bands.tif"\n', 'zones = "bands.tif"\ncompress = "zstd"\n'),
+         r"output 3: compress applies to rasters, not to a zonal table"),
+        (text.replace('path = "terrain.tif"\n', 'path = "terrain.tif"\nstats = ["mean"]\n'),
+         r"output 1: stats belongs to a zonal table, which needs zones"),
+        (text.replace('zones = "bands.tif"', 'zones = "none.tif"'),
+         r"bad\.toml:\d+:\d+: .*none\.tif: no such file"),
+    ]
+    for body, pattern in cases:
+        bad = os.path.join(folder, "bad.toml")
+        with open(bad, "w") as f:
+            f.write(body.replace("terrain.tif", "bad.tif").replace("bands.csv", "bad.csv")
+                    .replace("parks.gpkg", "bad.gpkg").replace("terrain.toml", "bad.toml"))
+        outcome = systest.tessera(args, ["run", bad, "-q"], ranks=2)
+        lines = [l for l in outcome.stderr.splitlines() if l.startswith("tessera: error: ")]
+        left = [n for n in os.listdir(folder) if n.startswith(("bad.", ".bad")) and n != "bad.toml"]
+        if outcome.returncode == 0 or len(lines) != 1 or \
+                not re.search(pattern, lines[0]) or left != []:
+            errors.append("job mistake %r: %s\nleft %r" % (pattern, outcome.describe(), left))
+        os.remove(bad)
+
+
 def bad_inputs(args, work, errors):
     gpkg = os.path.join(work, "drawn.gpkg")
     red = os.path.join(args.data, "landsat_b4.tif")
@@ -285,6 +400,7 @@ def main():
         rasterstats_data(args, work, errors)
         drawn(args, work, errors)
         zion(args, work, errors)
+        job_tables(args, work, errors)
         bad_inputs(args, work, errors)
     finally:
         shutil.rmtree(work)

@@ -72,6 +72,7 @@ struct OutputFileSpec {
   /// A zonal statistics table (format Table): the zones and what to compute per zone.
   std::optional<ZoneTableSpec> table;
   Position stats_where;  ///< where a table's `stats` is written
+  Position zones_where;  ///< where a table's `zones` is written
   Position where;
   Position from_where;                    ///< where `from` is written
   std::vector<Position> from_item_where;  ///< where each step id of `from` is written
