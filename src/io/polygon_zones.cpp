@@ -40,9 +40,9 @@ std::string with_reason(std::string text) {
 VectorDataset open_vector(const std::string& path) {
   detail::ensure_gdal();
   clear_gdal_error();
-  VectorDataset ds(GDALDataset::FromHandle(GDALOpenEx(
-      path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR, nullptr, nullptr,
-      nullptr)));
+  VectorDataset ds(GDALDataset::FromHandle(
+      GDALOpenEx(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR, nullptr,
+                 nullptr, nullptr)));
   if (!ds) {
     std::error_code ignored;
     if (!std::filesystem::exists(path, ignored)) throw Error(path + ": no such file");
@@ -64,8 +64,8 @@ OGRLayer* find_layer(GDALDataset& ds, const PolygonSource& source) {
     std::string names;
     for (OGRLayer* layer : ds.GetLayers())
       names += (names.empty() ? "" : ", ") + std::string(layer->GetName());
-    throw Error(source.path + ": " + std::to_string(ds.GetLayerCount()) +
-                " layers (" + names + "); name one with --layer");
+    throw Error(source.path + ": " + std::to_string(ds.GetLayerCount()) + " layers (" + names +
+                "); name one with --layer");
   }
   return ds.GetLayer(0);
 }
@@ -78,14 +78,13 @@ int find_field(OGRLayer& layer, const PolygonSource& source) {
   std::string names;
   for (int k = 0; k < defn->GetFieldCount(); ++k)
     names += (names.empty() ? "" : ", ") + std::string(defn->GetFieldDefn(k)->GetNameRef());
-  throw Error(source.path + ": layer '" + layer.GetName() + "' has no field '" +
-              *source.id_field + "' (it has " + (names.empty() ? "none" : names) + ")");
+  throw Error(source.path + ": layer '" + layer.GetName() + "' has no field '" + *source.id_field +
+              "' (it has " + (names.empty() ? "none" : names) + ")");
 }
 
 /// The transformation from the layer's CRS into the raster's, or none when they are the same
 /// or either has no CRS.
-std::unique_ptr<OGRCoordinateTransformation> reprojection(OGRLayer& layer,
-                                                          const RasterInfo& grid,
+std::unique_ptr<OGRCoordinateTransformation> reprojection(OGRLayer& layer, const RasterInfo& grid,
                                                           const std::string& path) {
   const OGRSpatialReference* from = layer.GetSpatialRef();
   if (from == nullptr || grid.crs_wkt.empty()) return nullptr;
@@ -168,17 +167,16 @@ PolygonZones::PolygonZones(const PolygonSource& source, const RasterInfo& grid)
   for (auto& feature : *layer) {
     const int64_t fid = feature->GetFID();
     z.ids.push_back(field < 0 ? std::to_string(fid)
-                              : feature->IsFieldSetAndNotNull(field)
-                                    ? std::string(feature->GetFieldAsString(field))
-                                    : std::string());
+                    : feature->IsFieldSetAndNotNull(field)
+                        ? std::string(feature->GetFieldAsString(field))
+                        : std::string());
     std::unique_ptr<OGRGeometry> geometry(feature->StealGeometry());
     if (geometry && !geometry->IsEmpty()) {
       if (!is_polygonal(*geometry))
         throw Error(source.path + ": feature " + std::to_string(fid) + " is a " +
                     OGRGeometryTypeToName(geometry->getGeometryType()) +
                     ", not a polygon: zones must be polygons");
-      if (geometry->hasCurveGeometry())
-        geometry.reset(geometry->getLinearGeometry());
+      if (geometry->hasCurveGeometry()) geometry.reset(geometry->getLinearGeometry());
       if (transform && geometry->transform(transform.get()) != OGRERR_NONE)
         throw Error(source.path + ": feature " + std::to_string(fid) +
                     " cannot be reprojected into the CRS of " + grid.path);
@@ -191,8 +189,7 @@ PolygonZones::PolygonZones(const PolygonSource& source, const RasterInfo& grid)
     }
     z.geometries.push_back(std::move(geometry));
   }
-  if (z.ids.empty())
-    throw Error(source.path + ": layer '" + layer_name_ + "' has no features");
+  if (z.ids.empty()) throw Error(source.path + ": layer '" + layer_name_ + "' has no features");
   z.buckets_x = (grid.size.width + kBucket - 1) / kBucket;
   const int64_t buckets_y = (grid.size.height + kBucket - 1) / kBucket;
   z.buckets.resize(static_cast<size_t>(z.buckets_x * buckets_y));
@@ -244,8 +241,7 @@ struct TileTransform {
   double y0 = 0;
 };
 
-int to_tile(void* arg, int dst_to_src, int count, double* x, double* y, double* /*z*/,
-            int* ok) {
+int to_tile(void* arg, int dst_to_src, int count, double* x, double* y, double* /*z*/, int* ok) {
   const auto& t = *static_cast<const TileTransform*>(arg);
   if (dst_to_src) return FALSE;
   for (int i = 0; i < count; ++i) {
@@ -305,8 +301,8 @@ Window PolygonBurner::burn(int64_t zone, const Window& tile, std::vector<uint8_t
   const auto io = [&](GDALRWFlag flag, uint8_t* cells) {
     if (canvas_band->RasterIO(flag, static_cast<int>(part.x), static_cast<int>(part.y),
                               static_cast<int>(part.width), static_cast<int>(part.height), cells,
-                              static_cast<int>(part.width), static_cast<int>(part.height),
-                              GDT_Byte, 0, 0, nullptr) != CE_None)
+                              static_cast<int>(part.width), static_cast<int>(part.height), GDT_Byte,
+                              0, 0, nullptr) != CE_None)
       throw Error(with_reason("cannot rasterise zone " + std::to_string(zone)));
   };
   io(GF_Read, mask.data());
@@ -335,14 +331,14 @@ void write_zone_layer(const PolygonSource& source, const std::string& path,
   clear_gdal_error();
   VectorDataset out(driver->Create(path.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
   if (!out) throw Error(with_reason(label + ": cannot create"));
-  OGRLayer* layer = out->CreateLayer(in->GetName(), in->GetSpatialRef(), in->GetGeomType(),
-                                     nullptr);
+  OGRLayer* layer =
+      out->CreateLayer(in->GetName(), in->GetSpatialRef(), in->GetGeomType(), nullptr);
   if (layer == nullptr) throw Error(with_reason(label + ": cannot create its layer"));
   OGRFeatureDefn* in_defn = in->GetLayerDefn();
   for (int k = 0; k < in_defn->GetFieldCount(); ++k)
     if (layer->CreateField(in_defn->GetFieldDefn(k)) != OGRERR_NONE)
-      throw Error(with_reason(label + ": cannot create field " +
-                              in_defn->GetFieldDefn(k)->GetNameRef()));
+      throw Error(
+          with_reason(label + ": cannot create field " + in_defn->GetFieldDefn(k)->GetNameRef()));
   const int first = layer->GetLayerDefn()->GetFieldCount();
   for (size_t c = 0; c < columns.size(); ++c) {
     OGRFieldDefn defn(columns[c].c_str(), integer_columns[c] ? OFTInteger64 : OFTReal);

@@ -150,8 +150,7 @@ void write_text_file(const std::string& path, const std::string& text, const std
   {
     std::ofstream out(temporary.path(), std::ios::binary);
     out << text;
-    if (!out.flush())
-      throw Error(path + ": cannot write " + what + ": " + std::strerror(errno));
+    if (!out.flush()) throw Error(path + ": cannot write " + what + ": " + std::strerror(errno));
   }
   move_into_place(temporary.path(), path, path);
   temporary.release();

@@ -193,8 +193,10 @@ void JobReader::read_table(const toml::table& table, const toml::node& path,
                            const std::string& what, OutputFileSpec& output) const {
   const std::string text = toml_.string(path, what + ": path");
   if (!is_table_path(text))
-    toml_.fail(path.source(), what + ": path: a zonal table is a .csv, .gpkg, .shp, .geojson or "
-                              ".json file, found '" + text + "'");
+    toml_.fail(path.source(), what +
+                                  ": path: a zonal table is a .csv, .gpkg, .shp, .geojson or "
+                                  ".json file, found '" +
+                                  text + "'");
   for (std::string_view key : {"compress", "predictor", "level", "co"})
     if (table.get(key) != nullptr)
       toml_.fail(table.get(key)->source(),

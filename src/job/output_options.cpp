@@ -111,8 +111,8 @@ std::vector<std::string> hdf5_options(const TomlReader& toml, const toml::table&
 std::string output_path(const TomlReader& toml, const toml::node& node, const std::string& what) {
   const std::string path = toml.string(node, what);
   if (is_table_path(path))
-    toml.fail(node.source(), what + ": '" + path +
-                                 "' is a table: a zonal statistics table needs zones = ZONES");
+    toml.fail(node.source(),
+              what + ": '" + path + "' is a table: a zonal statistics table needs zones = ZONES");
   if (!format_of_path(path))
     toml.fail(node.source(),
               what + ": expected a .tif, .tiff, .h5 or .hdf5 path, found '" + path + "'");

@@ -11,14 +11,14 @@
 #include <set>
 
 #include "pass.hpp"
+#include "reduction.hpp"
 #include "sink.hpp"
 #include "stopwatch.hpp"
 #include "tessera/core/error.hpp"
-#include "reduction.hpp"
 #include "tessera/io/crs.hpp"
 #include "tessera/io/polygon_zones.hpp"
-#include "tessera/io/temporary_files.hpp"
 #include "tessera/io/raster_source.hpp"
+#include "tessera/io/temporary_files.hpp"
 #include "tessera/par/agreement.hpp"
 #include "tessera/par/environment.hpp"
 #include "tessera/par/gather.hpp"
@@ -90,8 +90,7 @@ std::string csv_field(const std::string& text) {
 
 /// One zone's row of the table, after its id.
 std::vector<double> zone_row(const std::vector<ZonalColumn>& columns,
-                             const std::vector<stats::ZoneList>& tables,
-                             int64_t zone) {
+                             const std::vector<stats::ZoneList>& tables, int64_t zone) {
   static const stats::ZoneTally none;
   std::vector<double> row;
   for (const ZonalColumn& column : columns) {
@@ -166,9 +165,8 @@ void write_polygon_layer(const ZonalRequest& request, const io::PolygonZones& zo
       std::filesystem::remove(std::filesystem::path(base).concat(other), ignored);
   };
   try {
-    io::write_zone_layer(
-        {request.zones, request.layer, request.id_field}, temporary.path(), request.out, names,
-        integers, rows);
+    io::write_zone_layer({request.zones, request.layer, request.id_field}, temporary.path(),
+                         request.out, names, integers, rows);
     for (const std::string& other : others) {
       const std::filesystem::path from = std::filesystem::path(base).concat(other);
       if (std::filesystem::exists(from))
@@ -364,8 +362,8 @@ std::vector<stats::ZoneStatistic> default_zone_stats() {
 
 bool ZonalColumn::integer() const { return value.has_value() || is_count(stat); }
 
-std::vector<ZonalColumn> zonal_columns(
-    const ZonalRequest& request, const std::vector<stats::ZoneList>& tables) {
+std::vector<ZonalColumn> zonal_columns(const ZonalRequest& request,
+                                       const std::vector<stats::ZoneList>& tables) {
   std::vector<ZonalColumn> columns;
   for (size_t k = 0; k < tables.size(); ++k) {
     const std::string prefix =
@@ -382,8 +380,7 @@ std::vector<ZonalColumn> zonal_columns(
   return columns;
 }
 
-std::string zonal_csv(const ZonalRequest& request,
-                      const std::vector<stats::ZoneList>& tables) {
+std::string zonal_csv(const ZonalRequest& request, const std::vector<stats::ZoneList>& tables) {
   const std::vector<ZonalColumn> columns = zonal_columns(request, tables);
   std::string text = header("zone", columns);
   std::vector<int64_t> ids;

@@ -20,6 +20,7 @@ import numpy as np
 from osgeo import gdal
 
 import systest
+from zonal_cli import read, write_like
 
 gdal.UseExceptions()
 
@@ -27,23 +28,6 @@ PAIRS = [("count", "non_null_cells"), ("min", "min"), ("max", "max"), ("range", 
          ("mean", "mean"), ("std", "stddev"), ("variance", "variance"), ("sum", "sum")]
 ORDER = [("median", "median"), ("percentile_25", "perc_25"), ("percentile_90", "perc_90"),
          ("percentile_25", "first_quart")]
-
-
-def read(path):
-    ds = gdal.Open(path)  # held while its band is read
-    return ds.GetRasterBand(1).ReadAsArray()
-
-
-def write_like(path, template, array, dtype, nodata):
-    src = gdal.Open(template)
-    ds = gdal.GetDriverByName("GTiff").Create(path, src.RasterXSize, src.RasterYSize, 1, dtype)
-    ds.SetGeoTransform(src.GetGeoTransform())
-    ds.SetProjection(src.GetProjection())
-    band = ds.GetRasterBand(1)
-    if nodata is not None:
-        band.SetNoDataValue(nodata)
-    band.WriteArray(array)
-    ds = None
 
 
 def univar(values, zones, out):
@@ -119,13 +103,13 @@ def main():
     work = tempfile.mkdtemp(prefix="tessera-zonal-grass-")
     try:
         srtm = os.path.join(args.data, "srtm.tif")
-        dem = read(srtm)
+        dem, _ = read(srtm)
         bands = (dem // 250).astype(np.int16)
         bands[100:150, 200:260] = -1
         write_like(os.path.join(work, "srtm_bands.tif"), srtm, bands, gdal.GDT_Int16, -1)
         compare("srtm", args, srtm, os.path.join(work, "srtm_bands.tif"), work, errors)
         chi = os.path.join(args.data, "chiprofiler_dem.tif")
-        dem = read(chi)
+        dem, _ = read(chi)
         # NaN cells (the DEM's voids) are nodata for both; 200 m bands, 0 where the DEM is void.
         bands = np.where(np.isnan(dem), 0, (np.nan_to_num(dem) - np.nanmin(dem)) // 200 + 1)
         bands = bands.astype(np.uint8)

@@ -21,7 +21,7 @@ struct ZonalRequest {
   std::optional<std::string> layer;     ///< polygons: the layer (the file's only one by default)
   std::optional<std::string> id_field;  ///< polygons: the field naming each zone (FID by default)
   bool all_touched = false;  ///< polygons: every cell they touch, not only cells whose centre
-  std::vector<std::string> values;          ///< rasters on the zones' grid (band 1 of each)
+  std::vector<std::string> values;  ///< rasters on the zones' grid (band 1 of each)
   /// What prefixes each values band's columns when there are several ("NAME_STAT"): the values
   /// files' names without folder and extension for tessera zonal, the bands' names in a job.
   std::vector<std::string> value_names;
@@ -48,17 +48,16 @@ void run_zonal(const ZonalRequest& request, const RunOptions& options);
 /// bands each name is "NAME_" + that (NAME from request.value_names).
 struct ZonalColumn {
   std::string name;
-  size_t raster = 0;              ///< which values raster
-  stats::ZoneStatistic stat;      ///< a statistic, unless a class
-  std::optional<double> value;    ///< a class: its cells' count
+  size_t raster = 0;            ///< which values raster
+  stats::ZoneStatistic stat;    ///< a statistic, unless a class
+  std::optional<double> value;  ///< a class: its cells' count
   bool integer() const;
 };
-std::vector<ZonalColumn> zonal_columns(
-    const ZonalRequest& request, const std::vector<stats::ZoneList>& tables);
+std::vector<ZonalColumn> zonal_columns(const ZonalRequest& request,
+                                       const std::vector<stats::ZoneList>& tables);
 
 /// The CSV table of raster zones: a header "zone,COLUMN,...", then one line per zone in
 /// increasing id.
-std::string zonal_csv(const ZonalRequest& request,
-                      const std::vector<stats::ZoneList>& tables);
+std::string zonal_csv(const ZonalRequest& request, const std::vector<stats::ZoneList>& tables);
 
 }  // namespace tessera::run

@@ -84,7 +84,7 @@ class CompactSum {
 
   std::vector<std::pair<int32_t, Int128>> sum_;       // (k, sum of signed mantissas)
   std::vector<std::pair<int32_t, UInt128>> squares_;  // (position, sum of square parts)
-  int32_t run_k_ = -1;  // the run's exponent (none yet)
+  int32_t run_k_ = -1;                                // the run's exponent (none yet)
   Int128 run_sum_ = 0;
   UInt128 run_high_ = 0;  // at 2k + 53
   UInt128 run_low_ = 0;   // at 2k
@@ -115,15 +115,15 @@ inline constexpr int64_t max_value_pairs = int64_t{1} << 21;
 class ZoneTable {
  public:
   /// `values`: the values band's type and nodata; `value_counts`: keep each value's count per
-  /// zone (for float values, memory grows with the distinct values each zone holds). Zone cells equal to `zone_nodata` belong to no zone.
+  /// zone (for float values, memory grows with the distinct values each zone holds). Zone cells
+  /// equal to `zone_nodata` belong to no zone.
   ZoneTable(PixelType zone_type, std::optional<double> zone_nodata, BandKind values,
             bool value_counts);
   /// One tile: `zones` and `values` cover the same cells.
   void add(const CellBlock& zones, const CellBlock& values);
   /// The cells of `values` where `mask` (one byte a cell, rows `mask_stride` apart, covering the
   /// same cells) is not 0, into zone `zone`: a polygon's cells, whatever other zones hold them.
-  void add_masked(int64_t zone, const CellBlock& values, const uint8_t* mask,
-                  int64_t mask_stride);
+  void add_masked(int64_t zone, const CellBlock& values, const uint8_t* mask, int64_t mask_stride);
   void merge(const ZoneTable& other);
   std::vector<std::byte> to_bytes() const;
   void merge_bytes(std::span<const std::byte> bytes);
