@@ -232,9 +232,10 @@ std::vector<int64_t> PolygonZones::zones_meeting(const Window& window) const {
 
 namespace {
 
-/// Georeferenced coordinates to the cells of one tile: the raster's inverse geotransform as
-/// GDAL's rasteriser applies it, then the tile's origin subtracted (exact for the raster's
-/// sizes), so each tile sees the cell centres the whole raster's rasterisation sees.
+/// Georeferenced coordinates to the cells of a canvas: the raster's inverse geotransform as
+/// GDAL's rasteriser applies it, then the canvas' origin (whole cells) subtracted, exactly for
+/// the raster's sizes, so each canvas sees the cell centres the whole raster's rasterisation
+/// sees.
 struct TileTransform {
   std::array<double, 6> inverse;
   double x0 = 0;
@@ -258,23 +259,17 @@ int to_tile(void* arg, int dst_to_src, int count, double* x, double* y, double* 
 
 struct PolygonBurner::Impl {
   const PolygonZones* zones = nullptr;
-  VectorDataset canvas;        // a tile-sized Byte MEM dataset, kept all 0 between burns
-  std::vector<uint8_t> zeros;  // what clears a burnt part of it
+  GDALDriver* mem = nullptr;
   bool all_touched = false;
 };
 
-PolygonBurner::PolygonBurner(const PolygonZones& zones, int64_t tile_width, int64_t tile_height,
-                             bool all_touched)
+PolygonBurner::PolygonBurner(const PolygonZones& zones, bool all_touched)
     : impl_(std::make_unique<Impl>()) {
   detail::ensure_gdal();
   impl_->zones = &zones;
   impl_->all_touched = all_touched;
-  impl_->zeros.assign(static_cast<size_t>(tile_width * tile_height), 0);
-  GDALDriver* mem = GetGDALDriverManager()->GetDriverByName("MEM");
-  if (mem == nullptr) throw Error("GDAL has no MEM driver");
-  impl_->canvas.reset(mem->Create("", static_cast<int>(tile_width), static_cast<int>(tile_height),
-                                  1, GDT_Byte, nullptr));
-  if (!impl_->canvas) throw Error(with_reason("cannot make a rasterising canvas"));
+  impl_->mem = GetGDALDriverManager()->GetDriverByName("MEM");
+  if (impl_->mem == nullptr) throw Error("GDAL has no MEM driver");
 }
 
 PolygonBurner::~PolygonBurner() = default;
@@ -284,30 +279,30 @@ Window PolygonBurner::burn(int64_t zone, const Window& tile, std::vector<uint8_t
   const OGRGeometry* geometry = z.geometries.at(static_cast<size_t>(zone)).get();
   const Window meets = intersect(z.windows[static_cast<size_t>(zone)], tile);
   if (geometry == nullptr || meets.empty()) return {};
-  TileTransform transform{z.inverse, static_cast<double>(tile.x), static_cast<double>(tile.y)};
+  // A canvas of the cells the polygon may cover in the tile, not of the whole tile: GDAL's
+  // rasteriser reads and writes back its whole canvas for each polygon.
+  clear_gdal_error();
+  VectorDataset canvas(impl_->mem->Create("", static_cast<int>(meets.width),
+                                          static_cast<int>(meets.height), 1, GDT_Byte, nullptr));
+  if (!canvas) throw Error(with_reason("cannot make a canvas to rasterise zone " +
+                                       std::to_string(zone)));
+  TileTransform transform{z.inverse, static_cast<double>(meets.x), static_cast<double>(meets.y)};
   OGRGeometryH handle = OGRGeometry::ToHandle(const_cast<OGRGeometry*>(geometry));
   const int band = 1;
   const double one = 1;
   const char* touched[] = {"ALL_TOUCHED=TRUE", nullptr};
-  GDALDataset& canvas = *impl_->canvas;
-  clear_gdal_error();
-  if (GDALRasterizeGeometries(GDALDataset::ToHandle(&canvas), 1, &band, 1, &handle, to_tile,
+  if (GDALRasterizeGeometries(GDALDataset::ToHandle(canvas.get()), 1, &band, 1, &handle, to_tile,
                               &transform, &one, impl_->all_touched ? touched : nullptr, nullptr,
                               nullptr) != CE_None)
     throw Error(with_reason("cannot rasterise zone " + std::to_string(zone)));
-  const Window part{meets.x - tile.x, meets.y - tile.y, meets.width, meets.height};
-  mask.resize(static_cast<size_t>(part.cells()));
-  GDALRasterBand* canvas_band = canvas.GetRasterBand(1);
-  const auto io = [&](GDALRWFlag flag, uint8_t* cells) {
-    if (canvas_band->RasterIO(flag, static_cast<int>(part.x), static_cast<int>(part.y),
-                              static_cast<int>(part.width), static_cast<int>(part.height), cells,
-                              static_cast<int>(part.width), static_cast<int>(part.height), GDT_Byte,
-                              0, 0, nullptr) != CE_None)
-      throw Error(with_reason("cannot rasterise zone " + std::to_string(zone)));
-  };
-  io(GF_Read, mask.data());
-  io(GF_Write, impl_->zeros.data());
-  return part;
+  mask.resize(static_cast<size_t>(meets.cells()));
+  if (canvas->GetRasterBand(1)->RasterIO(GF_Read, 0, 0, static_cast<int>(meets.width),
+                                         static_cast<int>(meets.height), mask.data(),
+                                         static_cast<int>(meets.width),
+                                         static_cast<int>(meets.height), GDT_Byte, 0, 0,
+                                         nullptr) != CE_None)
+    throw Error(with_reason("cannot rasterise zone " + std::to_string(zone)));
+  return {meets.x - tile.x, meets.y - tile.y, meets.width, meets.height};
 }
 
 std::string vector_driver_for(const std::string& path) {

@@ -63,14 +63,12 @@ class PolygonZones {
 /// the polygon, or, with `all_touched`, when the polygon touches it at all.
 class PolygonBurner {
  public:
-  PolygonBurner(const PolygonZones& zones, int64_t tile_width, int64_t tile_height,
-                bool all_touched);
+  PolygonBurner(const PolygonZones& zones, bool all_touched);
   ~PolygonBurner();
   PolygonBurner(const PolygonBurner&) = delete;
   PolygonBurner& operator=(const PolygonBurner&) = delete;
 
-  /// The cells of `tile` (a window of at most tile_width x tile_height cells) that zone `zone`
-  /// covers: returns the part of `tile` that holds them (tile-relative) and sets `mask` to one
+  /// The cells of `tile` (a window of the raster) that zone `zone` covers: returns the part of `tile` that holds them (tile-relative) and sets `mask` to one
   /// byte per cell of that part, row by row, 1 where covered. An empty window when none is.
   Window burn(int64_t zone, const Window& tile, std::vector<uint8_t>& mask);
 
