@@ -88,7 +88,10 @@ inline void fold(ZoneTally& tally, V v, bool value_has, V value_nodata, bool val
   if (tally.count == 0 || d < tally.min) tally.min = d;
   if (tally.count == 0 || d > tally.max) tally.max = d;
   ++tally.count;
-  tally.sums.add(d);
+  if constexpr (std::is_same_v<V, float>)
+    tally.sums.add(v);
+  else
+    tally.sums.add(d);
   if (value_counts) {
     const auto [at, added] = tally.values.try_emplace(d + 0.0, 0);  // + 0.0: -0 and 0 are one
     ++at->second;
@@ -165,9 +168,21 @@ void CompactSum::start_run(int32_t k) {
   run_low_ = 0;
 }
 
+void CompactSum::start_float_run(int32_t k) {
+  if (float_k_ >= 0) {
+    // (m << 29) at k for the sum; (m << 29)^2 = (m^2 << 5) * 2^53 at 2k, all of it at 2k + 53.
+    if (float_sum_ != 0) add_term(sum_, float_k_, float_sum_ * (Int128{1} << 29));
+    if (float_squares_ != 0) add_term(squares_, 2 * float_k_ + 53, float_squares_ << 5);
+  }
+  float_k_ = k;
+  float_sum_ = 0;
+  float_squares_ = 0;
+}
+
 CompactSum CompactSum::settled() const {
   CompactSum copy = *this;
   copy.start_run(-1);
+  copy.start_float_run(-1);
   return copy;
 }
 

@@ -54,7 +54,8 @@ bool needs_value_counts(const ZoneStatistic& stat);
 /// The exact sum of doubles and of their squares, compact: one 128-bit term per binary exponent
 /// seen (a zone's values usually span a few), in ExactMoments' units.
 /// Values in a row usually share their exponent: those of the last exponent seen are summed
-/// apart (three 128-bit additions, no search) and folded into the terms when it changes.
+/// apart (three 128-bit additions, no search) and folded into the terms when it changes. Float32
+/// values have their own run in 64-bit arithmetic: a 24-bit mantissa squares into 48 bits.
 class CompactSum {
  public:
   void add(double x) {
@@ -70,6 +71,19 @@ class CompactSum {
     run_high_ += square >> 53;
     run_low_ += square & ((uint64_t{1} << 53) - 1);
   }
+  /// The same for a Float32 value: x = m * 2^(e - 150), m below 2^24, which is the double
+  /// (m << 29) * 2^(k - 1074) with k = e + 895.
+  void add(float x) {
+    const auto bits = std::bit_cast<uint32_t>(x);
+    const auto biased = static_cast<int32_t>((bits >> 23) & 0xff);
+    const uint32_t fraction = bits & ((uint32_t{1} << 23) - 1);
+    const uint64_t m = biased == 0 ? fraction : fraction | (uint32_t{1} << 23);
+    const int32_t k = (biased == 0 ? 1 : biased) + 895;
+    if (k != float_k_) start_float_run(k);
+    const auto signed_m = static_cast<int64_t>(m);
+    float_sum_ += (bits >> 31) != 0 ? -signed_m : signed_m;
+    float_squares_ += m * m;
+  }
   void merge(const CompactSum& other);
   BigInt sum() const;
   BigInt sum_of_squares() const;
@@ -79,15 +93,20 @@ class CompactSum {
  private:
   /// Folds the run into the terms and starts one of exponent `k`.
   void start_run(int32_t k);
-  /// The terms with the run folded in.
+  /// Folds the Float32 run into the terms and starts one of exponent `k`.
+  void start_float_run(int32_t k);
+  /// The terms with the runs folded in.
   CompactSum settled() const;
 
   std::vector<std::pair<int32_t, Int128>> sum_;       // (k, sum of signed mantissas)
   std::vector<std::pair<int32_t, UInt128>> squares_;  // (position, sum of square parts)
-  int32_t run_k_ = -1;                                // the run's exponent (none yet)
+  int32_t run_k_ = -1;  // the run's exponent (none yet)
   Int128 run_sum_ = 0;
   UInt128 run_high_ = 0;  // at 2k + 53
   UInt128 run_low_ = 0;   // at 2k
+  int32_t float_k_ = -1;  // the Float32 run's exponent, in the doubles' k
+  Int128 float_sum_ = 0;  // of 24-bit mantissas
+  UInt128 float_squares_ = 0;
 };
 
 /// One zone's partial result.
