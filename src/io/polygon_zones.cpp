@@ -284,8 +284,8 @@ Window PolygonBurner::burn(int64_t zone, const Window& tile, std::vector<uint8_t
   clear_gdal_error();
   VectorDataset canvas(impl_->mem->Create("", static_cast<int>(meets.width),
                                           static_cast<int>(meets.height), 1, GDT_Byte, nullptr));
-  if (!canvas) throw Error(with_reason("cannot make a canvas to rasterise zone " +
-                                       std::to_string(zone)));
+  if (!canvas)
+    throw Error(with_reason("cannot make a canvas to rasterise zone " + std::to_string(zone)));
   TileTransform transform{z.inverse, static_cast<double>(meets.x), static_cast<double>(meets.y)};
   OGRGeometryH handle = OGRGeometry::ToHandle(const_cast<OGRGeometry*>(geometry));
   const int band = 1;
@@ -296,11 +296,10 @@ Window PolygonBurner::burn(int64_t zone, const Window& tile, std::vector<uint8_t
                               nullptr) != CE_None)
     throw Error(with_reason("cannot rasterise zone " + std::to_string(zone)));
   mask.resize(static_cast<size_t>(meets.cells()));
-  if (canvas->GetRasterBand(1)->RasterIO(GF_Read, 0, 0, static_cast<int>(meets.width),
-                                         static_cast<int>(meets.height), mask.data(),
-                                         static_cast<int>(meets.width),
-                                         static_cast<int>(meets.height), GDT_Byte, 0, 0,
-                                         nullptr) != CE_None)
+  if (canvas->GetRasterBand(1)->RasterIO(
+          GF_Read, 0, 0, static_cast<int>(meets.width), static_cast<int>(meets.height), mask.data(),
+          static_cast<int>(meets.width), static_cast<int>(meets.height), GDT_Byte, 0, 0,
+          nullptr) != CE_None)
     throw Error(with_reason("cannot rasterise zone " + std::to_string(zone)));
   return {meets.x - tile.x, meets.y - tile.y, meets.width, meets.height};
 }

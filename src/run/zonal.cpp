@@ -225,8 +225,7 @@ class ZonalSink : public Sink {
       zone_cells_.clear();
       for (size_t t = 0; t < threads; ++t) {
         if (polygons_) {
-          burners_.push_back(
-              std::make_unique<io::PolygonBurner>(*polygons_, request_.all_touched));
+          burners_.push_back(std::make_unique<io::PolygonBurner>(*polygons_, request_.all_touched));
         } else {
           zone_readers_.emplace_back(zone_raster_->path, zone_raster_->band);
           zone_cells_.emplace_back(static_cast<size_t>(grid_.tile_width() * grid_.tile_height()) *

@@ -100,7 +100,7 @@ class CompactSum {
 
   std::vector<std::pair<int32_t, Int128>> sum_;       // (k, sum of signed mantissas)
   std::vector<std::pair<int32_t, UInt128>> squares_;  // (position, sum of square parts)
-  int32_t run_k_ = -1;  // the run's exponent (none yet)
+  int32_t run_k_ = -1;                                // the run's exponent (none yet)
   Int128 run_sum_ = 0;
   UInt128 run_high_ = 0;  // at 2k + 53
   UInt128 run_low_ = 0;   // at 2k
