@@ -149,8 +149,8 @@ def tools_for(args, size, task):
     skip = PYTHON_PEERS if task == "hillshade-zstd" and not args.peers_zstd else ()
     if focal_task(task):  # r.neighbors when GRASS is installed; scipy whole and under dask
         skip = ("rasterio",) + (() if shutil.which("grass") else ("gdal",))
-    if task in ZONAL_TASKS:  # GRASS r.univar when installed; numpy bincount whole and in windows
-        skip = ("dask",) + (() if shutil.which("grass") else ("gdal",))
+    if task in ZONAL_TASKS:  # GRASS r.univar when installed
+        skip = () if shutil.which("grass") else ("gdal",)
     return [t for t in tools_of(task, args.tools) if t not in skip]
 
 

@@ -42,8 +42,9 @@ def mpi_env(threads=1):
 
 
 def tools_of(task, tools=ALL_TOOLS):
-    """The tools among `tools` that run `task`."""
-    return [t for t in tools if not (task in GDAL_ONLY_TASKS and t in PYTHON_PEERS)]
+    """The tools among `tools` that run `task` (no dask on zonal tasks)."""
+    return [t for t in tools if not (task in GDAL_ONLY_TASKS and t in PYTHON_PEERS)
+            and not (task in ZONAL_TASKS and t == "dask")]
 
 
 def focal_task(task):
