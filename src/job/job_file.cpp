@@ -158,7 +158,10 @@ std::string JobReader::option_text(const std::string& key, const std::string& te
 
 OutputFileSpec JobReader::read_output(const toml::table& table, size_t number) const {
   const std::string what = "output " + std::to_string(number);
-  toml_.check_keys(table, {"from", "path", "compress", "predictor", "level", "co"}, what);
+  toml_.check_keys(table,
+                   {"from", "path", "format", "compress", "predictor", "level", "co", "overviews",
+                    "resampling"},
+                   what);
   OutputFileSpec output;
   output.where = toml_.at(table.source());
   const toml::node& from = toml_.required(table, "from", what);
@@ -171,6 +174,12 @@ OutputFileSpec JobReader::read_output(const toml::table& table, size_t number) c
   output.path_where = toml_.at(path.source());
   output.path = resolve_dataset_name(base_dir_, detail::output_path(toml_, path, what + ": path"));
   output.format = *format_of_path(output.path);
+  if (const toml::node* format = table.get("format"))
+    output.format = detail::output_format(toml_, *format, output.format, what + ": format");
+  if (const toml::node* overviews = table.get("overviews")) {
+    output.overviews_where = toml_.at(overviews->source());
+    output.overviews = detail::overview_factors(toml_, *overviews, what + ": overviews");
+  }
   output.creation_options = detail::creation_options(toml_, table, output.format, what);
   return output;
 }

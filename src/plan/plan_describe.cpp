@@ -80,12 +80,22 @@ std::string_view container_text(const OutputSpec& spec) {
   return needs_bigtiff(spec) ? "BigTIFF" : "classic TIFF";
 }
 
+/// ", COG, 5 overview levels by AVERAGE", or "" for a file with none.
+std::string overview_text(const OutputSpec& spec) {
+  const int levels = overview_levels(spec);
+  const std::string kind = spec.format == OutputFormat::Cog ? ", COG" : "";
+  if (levels == 0) return kind;
+  return fmt::format("{}, {} overview level(s) by {}", kind, levels,
+                     name_of(spec.options.resampling));
+}
+
 std::string outputs_text(const Plan& plan) {
   std::string out;
   for (const PlannedOutput& output : plan.outputs) {
     const OutputSpec& spec = output.spec;
-    out += fmt::format("  {}: {} band(s) of {}, {}, {}\n", spec.path, spec.bands,
-                       name_of(spec.type), compression_text(spec.options), container_text(spec));
+    out += fmt::format("  {}: {} band(s) of {}, {}, {}{}\n", spec.path, spec.bands,
+                       name_of(spec.type), compression_text(spec.options), container_text(spec),
+                       overview_text(spec));
   }
   return out;
 }

@@ -42,6 +42,10 @@ using SourceFactory = std::function<std::unique_ptr<TileSource>()>;
 /// sinks hold per tile until the batch is delivered would pass plan::run_bytes_per_thread.
 int64_t longest_run(int64_t held_bytes_per_tile);
 
+/// The tiles of `grid` in Z order (Morton order of their column and row): every aligned block of
+/// 2^k x 2^k tiles is a run of neighbouring positions, the tiles past the grid left out.
+TileOrder z_order(const TileGrid& grid);
+
 /// One rank's run of a streaming pass over `grid`'s tiles into `sinks` (one per output, in the
 /// order the sources put them). Only the main thread calls MPI; the pass knows no format.
 class StreamingPass {
@@ -78,6 +82,7 @@ class StreamingPass {
   size_t opened_ = 0;
   bool lockstep_ = false;
   int64_t run_;  // the most tiles a thread takes from one claim
+  TileOrder order_;
   Courier courier_;
   std::vector<std::unique_ptr<TileSource>> sources_;  // per thread
   std::vector<TileOutlet> outlets_;                   // per thread

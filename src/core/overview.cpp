@@ -1,0 +1,115 @@
+// Overview geometry and the 2 x 2 halving, with GDAL's arithmetic for each resampling.
+#include "tessera/core/overview.hpp"
+
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <cmath>
+#include <type_traits>
+
+namespace tessera {
+namespace {
+
+int64_t halved(int64_t n, int level) {
+  for (int i = 0; i < level; ++i) n = (n + 1) / 2;
+  return n;
+}
+
+/// Up to four cells under one overview cell, upper row first, those equal to nodata left out.
+template <class T>
+struct Block {
+  std::array<T, 4> cells{};
+  int count = 0;  // cells kept
+};
+
+/// A float average as type T: integers rounded half away from zero and held in range.
+template <class T>
+T from_float(float v) {
+  if constexpr (std::is_floating_point_v<T>) {
+    return static_cast<T>(v);
+  } else {
+    const double r = v < 0 ? -std::floor(-double{v} + 0.5) : std::floor(double{v} + 0.5);
+    const double lo = static_cast<double>(std::numeric_limits<T>::lowest());
+    const double hi = static_cast<double>(std::numeric_limits<T>::max());
+    return static_cast<T>(std::clamp(r, lo, hi));
+  }
+}
+
+/// GDAL 3.6's average: in float (the cells converted), four cells of a file without nodata as
+/// ((upper-left + lower-left) + (upper-right + lower-right)) * 0.25 (its vector path), any other
+/// block as the sum in double over the count.
+template <class T>
+T average(const Block<T>& b, bool has_nodata) {
+  std::array<float, 4> c{};
+  for (int i = 0; i < b.count; ++i)
+    c[static_cast<size_t>(i)] = static_cast<float>(b.cells[static_cast<size_t>(i)]);
+  if (b.count == 4 && !has_nodata) return from_float<T>(((c[0] + c[2]) + (c[1] + c[3])) * 0.25f);
+  double sum = 0;
+  for (int i = 0; i < b.count; ++i) sum += double{c[static_cast<size_t>(i)]};
+  return from_float<T>(static_cast<float>(sum / b.count));
+}
+
+/// GDAL's mode: the value whose count, taken cell by cell, first passes every other's.
+template <class T>
+T mode(const Block<T>& b) {
+  std::array<int, 4> seen{};
+  int best = 0;
+  int best_count = 0;
+  for (int i = 0; i < b.count; ++i) {
+    int first = 0;  // the first cell of this value, which keeps its count
+    while (b.cells[static_cast<size_t>(first)] != b.cells[static_cast<size_t>(i)]) ++first;
+    const int count = ++seen[static_cast<size_t>(first)];
+    if (count > best_count) {
+      best = i;
+      best_count = count;
+    }
+  }
+  return b.cells[static_cast<size_t>(best)];
+}
+
+template <class T>
+void halve_as(ConstCellPlane from, int64_t width, int64_t height, CellPlane to, Resampling method,
+              std::optional<double> nodata) {
+  const auto* src = static_cast<const T*>(from.cells);
+  auto* dst = static_cast<T*>(to.cells);
+  const bool skips = nodata.has_value();
+  const T none = skips ? static_cast<T>(*nodata) : T{};
+  for (int64_t y = 0; y < (height + 1) / 2; ++y)
+    for (int64_t x = 0; x < (width + 1) / 2; ++x) {
+      Block<T> b;
+      for (int64_t dy = 0; dy < 2 && 2 * y + dy < height; ++dy)
+        for (int64_t dx = 0; dx < 2 && 2 * x + dx < width; ++dx) {
+          const T v = src[(2 * y + dy) * from.stride + 2 * x + dx];
+          if (!skips || v != none) b.cells[static_cast<size_t>(b.count++)] = v;
+        }
+      T& out = dst[y * to.stride + x];
+      if (method == Resampling::Nearest) {
+        out = src[2 * y * from.stride + 2 * x];
+      } else if (b.count == 0) {
+        out = none;
+      } else {
+        out = method == Resampling::Mode ? mode(b) : average(b, skips);
+      }
+    }
+}
+
+}  // namespace
+
+Extent overview_size(Extent raster, int level) {
+  return {halved(raster.width, level), halved(raster.height, level)};
+}
+
+Window share_of_tile(const TileGrid& grid, int64_t tile, int level) {
+  const Window w = grid.owned(tile);
+  const int64_t f = int64_t{1} << level;
+  return {w.x / f, w.y / f, halved(w.width, level), halved(w.height, level)};
+}
+
+void halve(PixelType type, ConstCellPlane from, int64_t width, int64_t height, CellPlane to,
+           Resampling method, std::optional<double> nodata) {
+  visit(type, [&]<class T>(std::type_identity<T>) {
+    halve_as<T>(from, width, height, to, method, nodata);
+  });
+}
+
+}  // namespace tessera
