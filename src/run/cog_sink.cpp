@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "sinks.hpp"
+#include "stopwatch.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/core/overview.hpp"
 #include "tessera/io/geotiff.hpp"
@@ -113,7 +114,11 @@ class CogSink final : public Sink, private Receiver {
     return next_ / spec_.bands;
   }
 
-  SinkFigures figures() const override { return {0, bytes_written_}; }
+  SinkFigures figures() const override {
+    SinkFigures f{0, bytes_written_, 0, gather_seconds_};
+    for (double s : encode_seconds_) f.other_encode_seconds += s;
+    return f;
+  }
 
   void commit() override {
     par::agreed([&] {
@@ -145,6 +150,7 @@ class CogSink final : public Sink, private Receiver {
     tiles_.assign(static_cast<size_t>(threads_),
                   std::vector<std::byte>(static_cast<size_t>(tile_cells_ * cell_)));
     for (int t = 0; t < threads_; ++t) encoders_.emplace_back(spec_);
+    encode_seconds_.assign(static_cast<size_t>(threads_), 0.0);
   }
 
   size_t slot_band(int64_t slot, int band) const {
@@ -218,6 +224,7 @@ class CogSink final : public Sink, private Receiver {
         for (int64_t place : t.beneath)
           place_share(cells, t.level, t.tile, batch.tile(place), share(place, band, t.level),
                       layout_.stride[static_cast<size_t>(t.level)]);
+        Timed timed(encode_seconds_[thread]);
         const auto bytes = encoders_[thread].encode(cells);
         encoded[static_cast<size_t>(j)].assign(bytes.begin(), bytes.end());
       } catch (...) {
@@ -291,6 +298,7 @@ class CogSink final : public Sink, private Receiver {
     place_share(g.cells.data() + band * tile_cells_ * cell_, level, over, tile, bytes.data(),
                 w.width);
     if (++g.shares < beneath(level, over) * spec_.bands) return;
+    Timed timed(gather_seconds_);
     for (int b = 0; b < spec_.bands; ++b) {
       const auto encoded = gatherer_->encode(g.cells.data() + b * tile_cells_ * cell_);
       writer_->write_overview_tile(level, b, over, encoded);
@@ -330,6 +338,8 @@ class CogSink final : public Sink, private Receiver {
   std::vector<std::vector<std::byte>> tiles_;     // per thread: an overview tile's cells
   std::optional<io::CogWriter> writer_;           // rank 0
   std::optional<io::TileEncoder> gatherer_;       // rank 0: encodes the tiles it finishes
+  std::vector<double> encode_seconds_;            // per thread: overview tiles assembled, encoded
+  double gather_seconds_ = 0;                     // rank 0: the tiles it finished
   std::map<int64_t, Bytes> waiting_;              // rank 0: by position * bands + band
   std::map<int64_t, Gathering> gathering_;        // rank 0: by courier key
   int64_t next_ = 0;

@@ -56,7 +56,10 @@ StreamingPass::StreamingPass(const TileGrid& grid, int threads, const SourceFact
     lockstep_ = lockstep_ || sink->lockstep();
     blocks = blocks || sink->wants_blocks();
   }
-  if (blocks) order_ = z_order(grid_);
+  if (blocks) {
+    order_ = z_order(grid_);
+    claim_unit_ = kBlockTiles;
+  }
   run_ = longest_run(held);
   for (int t = 0; t < threads; ++t) {
     sources_.push_back(make());
@@ -65,7 +68,7 @@ StreamingPass::StreamingPass(const TileGrid& grid, int threads, const SourceFact
 }
 
 void StreamingPass::open() {
-  const SinkSetup setup{threads_, threads_ * run_, &courier_, &order_};
+  const SinkSetup setup{threads_, round_up(threads_ * run_), &courier_, &order_};
   for (auto& sink : sinks_) {
     ++opened_;  // a sink that failed to open may hold what it made on some ranks
     try {
@@ -141,10 +144,11 @@ Batch StreamingPass::next_batch(par::TileCounter& counter) {
   const int64_t left = counter.total() - claimed_;
   const int64_t run = std::clamp<int64_t>(left / (2 * threads_ * par::world_size()), 1, run_);
   const auto start = Clock::now();
-  const int64_t first = counter.claim(threads_ * run);
+  const int64_t claim = round_up(threads_ * run);
+  const int64_t first = counter.claim(claim);
   main_.communicate += seconds_since(start);
   if (first >= counter.total()) return {};
-  const Batch batch{first, std::min<int64_t>(threads_ * run, counter.total() - first), &order_};
+  const Batch batch{first, std::min<int64_t>(claim, counter.total() - first), &order_};
   claimed_ = std::max(claimed_, batch.first + batch.count);
   try {
     process_batch(batch);
@@ -156,6 +160,11 @@ Batch StreamingPass::next_batch(par::TileCounter& counter) {
     return {};
   }
   return batch;
+}
+
+/// `tiles` rounded up to whole claim units: in Z order, every claim then starts on a block.
+int64_t StreamingPass::round_up(int64_t tiles) const {
+  return (tiles + claim_unit_ - 1) / claim_unit_ * claim_unit_;
 }
 
 void StreamingPass::process_batch(const Batch& batch) {
@@ -217,6 +226,8 @@ RankReport StreamingPass::report() const {
     const SinkFigures figures = sink->figures();
     r.encode -= figures.thread_write_seconds;  // in place: written, not encoded
     r.write += figures.thread_write_seconds;
+    r.encode += figures.other_encode_seconds + figures.receiver_encode_seconds;
+    r.write -= figures.receiver_encode_seconds;  // inside the courier's writing
     r.bytes_written += figures.bytes_written;
   }
   const CourierTimes& courier = courier_.times();

@@ -71,6 +71,7 @@ class StreamingPass {
 
   std::exception_ptr stream(par::TileCounter& counter);
   Batch next_batch(par::TileCounter& counter);
+  int64_t round_up(int64_t tiles) const;
   void process_batch(const Batch& batch);
   bool write_rounds(const Batch& batch);
   void note_progress();
@@ -81,8 +82,13 @@ class StreamingPass {
   Sinks& sinks_;
   size_t opened_ = 0;
   bool lockstep_ = false;
+  /// Tiles claimed in Z order go in blocks of 4 x 4, so that a claim holds whole overview tiles
+  /// of the first two levels.
+  static constexpr int64_t kBlockTiles = 16;
+
   int64_t run_;  // the most tiles a thread takes from one claim
   TileOrder order_;
+  int64_t claim_unit_ = 1;  // every claim is a multiple of it
   Courier courier_;
   std::vector<std::unique_ptr<TileSource>> sources_;  // per thread
   std::vector<TileOutlet> outlets_;                   // per thread

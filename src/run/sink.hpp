@@ -51,6 +51,8 @@ struct SinkSetup {
 struct SinkFigures {
   double thread_write_seconds = 0;  ///< writing from worker threads (inside encode), summed
   int64_t bytes_written = 0;        ///< tile bytes this rank wrote to the output
+  double other_encode_seconds = 0;     ///< encoding outside encode() (overview tiles), summed
+  double receiver_encode_seconds = 0;  ///< encoding inside the courier's hand-over (rank 0)
 };
 
 /// One output of a pass. The pass calls, on every rank, in this order: open(); encode() for each
