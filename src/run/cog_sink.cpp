@@ -82,6 +82,7 @@ class CogSink final : public Sink, private Receiver {
   void encode(const TilePlace& place, int band, const void* cells) override {
     const auto bytes = encoders_[static_cast<size_t>(place.thread)].encode(cells);
     held_[slot_band(place.slot, band)].assign(bytes.begin(), bytes.end());
+    Timed timed(halve_seconds_[static_cast<size_t>(place.thread)]);
     const Window owned = grid_.owned(place.tile);
     ConstCellPlane from{cells, spec_.tile_width};
     int64_t w = owned.width;
@@ -115,8 +116,9 @@ class CogSink final : public Sink, private Receiver {
   }
 
   SinkFigures figures() const override {
-    SinkFigures f{0, bytes_written_, 0, gather_seconds_};
+    SinkFigures f{0, bytes_written_, 0, gather_seconds_, 0};
     for (double s : encode_seconds_) f.other_encode_seconds += s;
+    for (double s : halve_seconds_) f.thread_compute_seconds += s;
     return f;
   }
 
@@ -151,6 +153,7 @@ class CogSink final : public Sink, private Receiver {
                   std::vector<std::byte>(static_cast<size_t>(tile_cells_ * cell_)));
     for (int t = 0; t < threads_; ++t) encoders_.emplace_back(spec_);
     encode_seconds_.assign(static_cast<size_t>(threads_), 0.0);
+    halve_seconds_.assign(static_cast<size_t>(threads_), 0.0);
   }
 
   size_t slot_band(int64_t slot, int band) const {
@@ -339,6 +342,7 @@ class CogSink final : public Sink, private Receiver {
   std::optional<io::CogWriter> writer_;           // rank 0
   std::optional<io::TileEncoder> gatherer_;       // rank 0: encodes the tiles it finishes
   std::vector<double> encode_seconds_;            // per thread: overview tiles assembled, encoded
+  std::vector<double> halve_seconds_;             // per thread: tiles halved into their shares
   double gather_seconds_ = 0;                     // rank 0: the tiles it finished
   std::map<int64_t, Bytes> waiting_;              // rank 0: by position * bands + band
   std::map<int64_t, Gathering> gathering_;        // rank 0: by courier key

@@ -53,6 +53,7 @@ struct SinkFigures {
   int64_t bytes_written = 0;        ///< tile bytes this rank wrote to the output
   double other_encode_seconds = 0;     ///< encoding outside encode() (overview tiles), summed
   double receiver_encode_seconds = 0;  ///< encoding inside the courier's hand-over (rank 0)
+  double thread_compute_seconds = 0;   ///< computing inside encode() (overviews), summed
 };
 
 /// One output of a pass. The pass calls, on every rank, in this order: open(); encode() for each
