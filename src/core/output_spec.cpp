@@ -202,9 +202,10 @@ std::string_view name_of(Resampling r) {
 int overview_count_of(const std::vector<int64_t>& factors) {
   for (size_t i = 0; i < factors.size(); ++i)
     if (factors[i] != int64_t{2} << i)
-      throw Error("overviews: expected the factors 2, 4, 8, ... in order (each level halves "
-                  "the one before), got " + std::to_string(factors[i]) + " in place " +
-                  std::to_string(i + 1));
+      throw Error(
+          "overviews: expected the factors 2, 4, 8, ... in order (each level halves "
+          "the one before), got " +
+          std::to_string(factors[i]) + " in place " + std::to_string(i + 1));
   return static_cast<int>(factors.size());
 }
 
@@ -215,9 +216,8 @@ int overview_levels(const OutputSpec& spec) {
   if (!o.overview_count) {
     if (spec.format != OutputFormat::Cog || o.no_overviews) return 0;
     int levels = 0;  // the COG driver's: halve until the overview fits in one tile
-    for (int64_t w = spec.size.width, h = spec.size.height; w > spec.tile_width ||
-                                                            h > spec.tile_height;
-         ++levels) {
+    for (int64_t w = spec.size.width, h = spec.size.height;
+         w > spec.tile_width || h > spec.tile_height; ++levels) {
       w = ceil_div(w, 2);
       h = ceil_div(h, 2);
     }
@@ -246,8 +246,7 @@ std::optional<OutputFormat> format_of_path(const std::string& path) {
   return std::nullopt;
 }
 
-CreationOptions parse_creation_options(const std::vector<std::string>& items,
-                                       OutputFormat format) {
+CreationOptions parse_creation_options(const std::vector<std::string>& items, OutputFormat format) {
   CreationOptions options;
   const bool cog = format == OutputFormat::Cog;
   if (cog) options.compression = Compression::Lzw;  // the COG driver's default

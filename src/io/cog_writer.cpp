@@ -79,8 +79,7 @@ struct CogWriter::Impl {
   std::vector<std::byte> frame;            // a tile between its leader and trailer
 
   Impl(const OutputSpec& s, int l)
-      : spec(s), levels(l), bigtiff(needs_bigtiff(s)),
-        temporary(temporary_path(s.path, getpid())) {
+      : spec(s), levels(l), bigtiff(needs_bigtiff(s)), temporary(temporary_path(s.path, getpid())) {
     for (TiffEntry& e : detail::first_directory(GeoTiffWriter::empty_file(spec), spec.path))
       if (e.tag != 324 && e.tag != 325) tags.push_back(std::move(e));
     fd = ::open(temporary.path().c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);

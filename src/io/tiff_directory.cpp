@@ -68,9 +68,8 @@ std::vector<TiffEntry> first_directory(const std::vector<std::byte>& file,
     e.count = read_uint(file, at + 4, word, label);
     const uint64_t size = e.count * type_size(e.type);
     const uint64_t value_at = at + 4 + static_cast<uint64_t>(word);
-    const uint64_t from = size <= static_cast<uint64_t>(word)
-                              ? value_at
-                              : read_uint(file, value_at, word, label);
+    const uint64_t from =
+        size <= static_cast<uint64_t>(word) ? value_at : read_uint(file, value_at, word, label);
     if (from + size > file.size()) throw Error(label + ": a TIFF tag's values run past the file");
     e.bytes.assign(file.begin() + static_cast<ptrdiff_t>(from),
                    file.begin() + static_cast<ptrdiff_t>(from + size));

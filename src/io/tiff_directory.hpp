@@ -18,7 +18,8 @@ struct TiffEntry {
 
 /// The entries of the first directory of a little-endian TIFF or BigTIFF held in `file`; throws
 /// tessera::Error starting with `label` when the bytes are no such file.
-std::vector<TiffEntry> first_directory(const std::vector<std::byte>& file, const std::string& label);
+std::vector<TiffEntry> first_directory(const std::vector<std::byte>& file,
+                                       const std::string& label);
 
 /// An entry of LONG (4-byte) or, when `wide`, LONG8 values.
 TiffEntry offsets_entry(uint16_t tag, const std::vector<uint64_t>& values, bool wide);

@@ -125,10 +125,10 @@ OutputFormat output_format(const TomlReader& toml, const toml::node& node, Outpu
   if (tif && name == "COG") return OutputFormat::Cog;
   if (tif && name == "GTIFF") return OutputFormat::GeoTiff;
   if (!tif && name == "HDF5") return OutputFormat::Hdf5;
-  toml.fail(node.source(), what + ": expected " +
-                               (tif ? "\"gtiff\" or \"cog\" for a .tif path"
-                                    : "\"hdf5\" for a .h5 path") +
-                               ", found '" + toml.string(node, what) + "'");
+  toml.fail(node.source(),
+            what + ": expected " +
+                (tif ? "\"gtiff\" or \"cog\" for a .tif path" : "\"hdf5\" for a .h5 path") +
+                ", found '" + toml.string(node, what) + "'");
 }
 
 std::vector<int64_t> overview_factors(const TomlReader& toml, const toml::node& node,

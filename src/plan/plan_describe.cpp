@@ -93,9 +93,9 @@ std::string outputs_text(const Plan& plan) {
   std::string out;
   for (const PlannedOutput& output : plan.outputs) {
     const OutputSpec& spec = output.spec;
-    out += fmt::format("  {}: {} band(s) of {}, {}, {}{}\n", spec.path, spec.bands,
-                       name_of(spec.type), compression_text(spec.options), container_text(spec),
-                       overview_text(spec));
+    out +=
+        fmt::format("  {}: {} band(s) of {}, {}, {}{}\n", spec.path, spec.bands, name_of(spec.type),
+                    compression_text(spec.options), container_text(spec), overview_text(spec));
   }
   return out;
 }

@@ -239,8 +239,7 @@ class CogSink final : public Sink, private Receiver {
     for (int64_t j = 0; j < jobs; ++j) {
       const LocalTile& t = local[static_cast<size_t>(j / spec_.bands)];
       courier_->send(route_, level_first_[static_cast<size_t>(t.level - 1)] + t.tile,
-                     static_cast<int>(j % spec_.bands),
-                     std::move(encoded[static_cast<size_t>(j)]));
+                     static_cast<int>(j % spec_.bands), std::move(encoded[static_cast<size_t>(j)]));
     }
   }
 
@@ -335,17 +334,17 @@ class CogSink final : public Sink, private Receiver {
   int64_t overview_first_ = 0;
   std::vector<int64_t> level_first_;
   int64_t piece_first_ = 0;
-  std::vector<Bytes> held_;                       // per slot and band: the encoded tile
-  std::vector<std::byte> shares_;                 // per slot and band: its overview shares
-  std::vector<io::TileEncoder> encoders_;         // per thread
-  std::vector<std::vector<std::byte>> tiles_;     // per thread: an overview tile's cells
-  std::optional<io::CogWriter> writer_;           // rank 0
-  std::optional<io::TileEncoder> gatherer_;       // rank 0: encodes the tiles it finishes
-  std::vector<double> encode_seconds_;            // per thread: overview tiles assembled, encoded
-  std::vector<double> halve_seconds_;             // per thread: tiles halved into their shares
-  double gather_seconds_ = 0;                     // rank 0: the tiles it finished
-  std::map<int64_t, Bytes> waiting_;              // rank 0: by position * bands + band
-  std::map<int64_t, Gathering> gathering_;        // rank 0: by courier key
+  std::vector<Bytes> held_;                    // per slot and band: the encoded tile
+  std::vector<std::byte> shares_;              // per slot and band: its overview shares
+  std::vector<io::TileEncoder> encoders_;      // per thread
+  std::vector<std::vector<std::byte>> tiles_;  // per thread: an overview tile's cells
+  std::optional<io::CogWriter> writer_;        // rank 0
+  std::optional<io::TileEncoder> gatherer_;    // rank 0: encodes the tiles it finishes
+  std::vector<double> encode_seconds_;         // per thread: overview tiles assembled, encoded
+  std::vector<double> halve_seconds_;          // per thread: tiles halved into their shares
+  double gather_seconds_ = 0;                  // rank 0: the tiles it finished
+  std::map<int64_t, Bytes> waiting_;           // rank 0: by position * bands + band
+  std::map<int64_t, Gathering> gathering_;     // rank 0: by courier key
   int64_t next_ = 0;
   int64_t bytes_written_ = 0;
 };

@@ -228,7 +228,7 @@ RankReport StreamingPass::report() const {
     r.write += figures.thread_write_seconds;
     r.encode += figures.other_encode_seconds + figures.receiver_encode_seconds;
     r.write -= figures.receiver_encode_seconds;  // inside the courier's writing
-    r.encode -= figures.thread_compute_seconds;   // inside encode(), but computing
+    r.encode -= figures.thread_compute_seconds;  // inside encode(), but computing
     r.compute += figures.thread_compute_seconds;
     r.bytes_written += figures.bytes_written;
   }

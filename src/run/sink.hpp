@@ -41,16 +41,16 @@ struct TilePlace {
 
 /// What a pass tells its sinks when it opens them.
 struct SinkSetup {
-  int threads = 1;             ///< worker threads on this rank, numbered from 0
-  int64_t batch_slots = 1;     ///< the most tiles in one batch
-  Courier* courier = nullptr;  ///< carries band-tiles to rank 0, for sinks written there
+  int threads = 1;                   ///< worker threads on this rank, numbered from 0
+  int64_t batch_slots = 1;           ///< the most tiles in one batch
+  Courier* courier = nullptr;        ///< carries band-tiles to rank 0, for sinks written there
   const TileOrder* order = nullptr;  ///< the order tiles are claimed and computed in
 };
 
 /// What a sink spent writing, for the run report (the pass times its main-thread calls).
 struct SinkFigures {
-  double thread_write_seconds = 0;  ///< writing from worker threads (inside encode), summed
-  int64_t bytes_written = 0;        ///< tile bytes this rank wrote to the output
+  double thread_write_seconds = 0;     ///< writing from worker threads (inside encode), summed
+  int64_t bytes_written = 0;           ///< tile bytes this rank wrote to the output
   double other_encode_seconds = 0;     ///< encoding outside encode() (overview tiles), summed
   double receiver_encode_seconds = 0;  ///< encoding inside the courier's hand-over (rank 0)
   double thread_compute_seconds = 0;   ///< computing inside encode() (overviews), summed

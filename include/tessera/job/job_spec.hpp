@@ -72,7 +72,7 @@ struct OutputFileSpec {
   /// Overview factors inside a GeoTIFF (2, 4, 8, ...), from `overviews` or --overviews.
   std::vector<int64_t> overviews;
   Position where;
-  Position overviews_where;  ///< where `overviews` is written
+  Position overviews_where;               ///< where `overviews` is written
   Position from_where;                    ///< where `from` is written
   std::vector<Position> from_item_where;  ///< where each step id of `from` is written
   Position path_where;                    ///< where `path` is written

@@ -185,9 +185,8 @@ TEST(StreamingPass, EveryFileSinkHoldsEveryCell) {
       for (int band = 1; band <= spec.bands; ++band)
         EXPECT_EQ(gdal_band(spec.path, band), synthetic_band(spec, band - 1))
             << spec.path << " band " << band << (one_node ? " on one node" : " across nodes");
-    EXPECT_EQ(dir.entries(),
-              (std::vector<std::string>{"cog.tif", "deflate.h5", "deflate.tif", "plain.h5",
-                                        "plain.tif"}));
+    EXPECT_EQ(dir.entries(), (std::vector<std::string>{"cog.tif", "deflate.h5", "deflate.tif",
+                                                       "plain.h5", "plain.tif"}));
   }
 }
 
