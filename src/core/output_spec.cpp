@@ -203,7 +203,7 @@ int overview_count_of(const std::vector<int64_t>& factors) {
   for (size_t i = 0; i < factors.size(); ++i)
     if (factors[i] != int64_t{2} << i)
       throw Error(
-          "overviews: expected the factors 2, 4, 8, ... in order (each level halves "
+          "expected the factors 2, 4, 8, ... in order (each level halves "
           "the one before), got " +
           std::to_string(factors[i]) + " in place " + std::to_string(i + 1));
   return static_cast<int>(factors.size());

@@ -124,7 +124,7 @@ def make_cases(args, work):
         Case("COG: cubic overviews", ["dem", "slope", dem, out, "-of", "COG", "-co", "RESAMPLING=CUBIC"], 1,
              r"RESAMPLING=CUBIC: tessera makes overviews by NEAREST, AVERAGE or MODE only", out),
         Case("--overviews 2,3", ["dem", "slope", dem, out, "--overviews", "2,3"], 2,
-             r"--overviews 2,3: overviews: expected the factors 2, 4, 8", out),
+             r"--overviews 2,3: expected the factors 2, 4, 8", out),
         Case("dem -co BLOCKXSIZE=17", ["dem", "slope", dem, out, "-co", "BLOCKXSIZE=17"], 1,
              r"error: -co BLOCKXSIZE: expected a positive multiple of 16, found 17", out),
         Case("job file: input folder missing", ["run", nofolder_in_job], 1,

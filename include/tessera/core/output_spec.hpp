@@ -55,8 +55,8 @@ struct CreationOptions {
 CreationOptions parse_creation_options(const std::vector<std::string>& items,
                                        OutputFormat format = OutputFormat::GeoTiff);
 
-/// The overview factors 2, 4, ... 2^n as a count n; throws tessera::Error ("overviews: ...") when
-/// they are not consecutive powers of two from 2.
+/// The overview factors 2, 4, ... 2^n as a count n; throws tessera::Error ("expected the factors
+/// ...") when they are not consecutive powers of two from 2.
 int overview_count_of(const std::vector<int64_t>& factors);
 
 /// GDAL's name of a resampling: "NEAREST", "AVERAGE", "MODE".
