@@ -90,9 +90,10 @@ CreationOptions output_options(const job::OutputFileSpec& output, const TileGrid
   if (clashes(options.block_width, grid.tile_width()) ||
       clashes(options.block_height, grid.tile_height()))
     fail_at(output.where,
-            what + ": co: BLOCKXSIZE and BLOCKYSIZE (BLOCKSIZE) must equal the tile size (" +
-                std::to_string(grid.tile_width()) + " x " + std::to_string(grid.tile_height()) +
-                "); set [run] tile instead");
+            what + ": co: " +
+                (output.format == OutputFormat::Cog ? "BLOCKSIZE" : "BLOCKXSIZE and BLOCKYSIZE") +
+                " must equal the tile size (" + std::to_string(grid.tile_width()) + " x " +
+                std::to_string(grid.tile_height()) + "); set [run] tile instead");
   return options;
 }
 
