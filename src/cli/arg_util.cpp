@@ -38,18 +38,36 @@ void set_block_size(job::RunSpec& run, const std::vector<std::string>& creation_
     const auto eq = item.find('=');
     if (eq == std::string::npos) continue;
     const std::string name = item.substr(0, eq);
+    const bool both = iequals(name, "BLOCKSIZE");  // the COG driver's
     const bool is_x = iequals(name, "BLOCKXSIZE");
-    if (!is_x && !iequals(name, "BLOCKYSIZE")) continue;
+    if (!both && !is_x && !iequals(name, "BLOCKYSIZE")) continue;
     std::string label(flag);
     label += ' ';
     label += name;
-    (is_x ? x : y) = static_cast<int64_t>(parse_number(label, item.substr(eq + 1)));
+    const auto size = static_cast<int64_t>(parse_number(label, item.substr(eq + 1)));
+    if (both || is_x) x = size;
+    if (both || !is_x) y = size;
     given = label;
   }
   if (x && y && *x != *y)
     throw UsageError(std::string(flag) + " BLOCKXSIZE and BLOCKYSIZE must be equal");
   run.tile = x ? x : y;
   run.tile_where = job::Position::of_flag(given);
+}
+
+std::vector<int64_t> parse_overviews(std::string_view flag, const std::string& text) {
+  std::vector<int64_t> factors;
+  for (size_t from = 0; from <= text.size();) {
+    const size_t comma = std::min(text.find(',', from), text.size());
+    factors.push_back(static_cast<int64_t>(parse_number(flag, text.substr(from, comma - from))));
+    from = comma + 1;
+  }
+  try {
+    overview_count_of(factors);
+  } catch (const Error& e) {
+    throw UsageError(std::string(flag) + " " + text + ": " + e.what());
+  }
+  return factors;
 }
 
 bool OutputFlags::take(const std::string& flag, const std::function<std::string()>& value,
@@ -60,12 +78,16 @@ bool OutputFlags::take(const std::string& flag, const std::function<std::string(
     const std::string format = value();
     if (iequals(format, "GTiff")) {
       format_ = OutputFormat::GeoTiff;
+    } else if (iequals(format, "COG")) {
+      format_ = OutputFormat::Cog;
     } else if (iequals(format, "HDF5")) {
       format_ = OutputFormat::Hdf5;
     } else {
       throw UsageError("-of " + format + ": tessera " + std::string(tool) +
-                       " writes GTiff or HDF5");
+                       " writes GTiff, COG or HDF5");
     }
+  } else if (flag == "--overviews") {
+    overviews_ = parse_overviews(flag, value());
   } else if (flag == "-q" || flag == "-quiet" || flag == "--quiet") {
     command.quiet = true;
   } else if (flag == "--report") {
@@ -85,6 +107,8 @@ void OutputFlags::add_output(job::JobSpec& job, const std::string& step,
   output.path = path;
   output.format = format_.value_or(format_of_path(path).value_or(OutputFormat::GeoTiff));
   output.creation_options = creation_options_;
+  output.overviews = overviews_;
+  output.overviews_where = job::Position::of_flag("--overviews");
   output.where = job::Position::of_flag("-co");
   output.path_where = job::Position::of_flag("");  // the path says which
   job.outputs.push_back(output);

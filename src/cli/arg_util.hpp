@@ -26,8 +26,11 @@ double parse_number(std::string_view flag, const std::string& text);
 void set_block_size(job::RunSpec& run, const std::vector<std::string>& creation_options,
                     std::string_view flag);
 
+/// --overviews 2,4,8: the factors, which must be 2, 4, 8, ... in order; throws UsageError.
+std::vector<int64_t> parse_overviews(std::string_view flag, const std::string& text);
+
 /// The output and run flags of the one-step commands (tessera dem, tessera focal): -co (--co),
-/// -of, -q (-quiet, --quiet), --report and --memory.
+/// -of (GTiff, COG, HDF5), --overviews, -q (-quiet, --quiet), --report and --memory.
 class OutputFlags {
  public:
   /// Takes `flag` when it is one of these, its value (if it has one) from `value`, into itself or
@@ -41,6 +44,7 @@ class OutputFlags {
  private:
   std::vector<std::string> creation_options_;
   std::optional<OutputFormat> format_;
+  std::vector<int64_t> overviews_;
 };
 
 }  // namespace tessera::cli

@@ -50,6 +50,7 @@ class CalcParser {
   std::optional<std::string> type_;
   std::optional<double> nodata_;
   std::optional<OutputFormat> format_;
+  std::vector<int64_t> overviews_;
   std::vector<std::string> creation_options_;
   bool overwrite_ = false;
   CalcCommand command_;
@@ -85,15 +86,19 @@ void CalcParser::parse_flag(const std::string& flag) {
     type_ = value_of(flag);
   } else if (flag == "--NoDataValue") {
     nodata_ = parse_number(flag, value_of(flag));
-  } else if (flag == "--format") {
+  } else if (flag == "--format" || flag == "-of") {
     const std::string format = value_of(flag);
     if (iequals(format, "GTiff")) {
       format_ = OutputFormat::GeoTiff;
+    } else if (iequals(format, "COG")) {
+      format_ = OutputFormat::Cog;
     } else if (iequals(format, "HDF5")) {
       format_ = OutputFormat::Hdf5;
     } else {
-      throw UsageError("--format " + format + ": tessera calc writes GTiff or HDF5");
+      throw UsageError("--format " + format + ": tessera calc writes GTiff, COG or HDF5");
     }
+  } else if (flag == "--overviews") {
+    overviews_ = parse_overviews(flag, value_of(flag));
   } else if (flag == "--co") {
     creation_options_.push_back(value_of(flag));
   } else if (flag == "--memory") {
@@ -158,6 +163,8 @@ void CalcParser::add_output() {
   output.path = outfile_;
   output.format = format_.value_or(format_of_path(outfile_).value_or(OutputFormat::GeoTiff));
   output.creation_options = creation_options_;
+  output.overviews = overviews_;
+  output.overviews_where = job::Position::of_flag("--overviews");
   output.where = job::Position::of_flag("--co");
   output.path_where = job::Position::of_flag("");  // the path says which
   command_.job.outputs.push_back(output);
@@ -203,8 +210,8 @@ void set_default_type(CalcCommand& command, const std::vector<PixelType>& input_
 
 std::string calc_usage() {
   return R"(Usage: tessera calc -A FILE [-B FILE ...] --calc EXPR [--calc EXPR ...] --outfile FILE
-                    [--A_band N ...] [--type T] [--NoDataValue V] [--format GTiff|HDF5]
-                    [--co NAME=VALUE ...] [--overwrite] [-q] [--memory SIZE]
+                    [--A_band N ...] [--type T] [--NoDataValue V] [--format GTiff|COG|HDF5]
+                    [--co NAME=VALUE ...] [--overviews 2,4,...] [--overwrite] [-q] [--memory SIZE]
                                                                   (gdal_calc.py's command line)
 
   -A .. -Z FILE     inputs, named A .. Z in the expressions; --A_band N picks band N (default 1)
@@ -213,8 +220,10 @@ std::string calc_usage() {
   --type T          Byte, UInt16, Int16, UInt32, Int32, Float32, Float64 (default: as
                     gdal_calc.py, the smallest type holding every input band's type)
   --NoDataValue V   the output's nodata (default: gdal_calc.py's for the type)
-  --format F        GTiff, or HDF5 (also chosen by an outfile ending in .h5)
+  --format F, -of F GTiff, COG (a cloud-optimised GeoTIFF with overviews; GDAL's COG options),
+                    or HDF5 (also chosen by an outfile ending in .h5)
   --co NAME=VALUE   creation options as tessera dem's -co (COMPRESS, PREDICTOR, BLOCKXSIZE...)
+  --overviews F,..  overviews inside a GTiff: the factors 2,4,8,... (OVERVIEW_RESAMPLING by --co)
   --overwrite       replace an existing outfile (without it, an existing outfile is an error)
   --memory SIZE     what a rank may use, such as 4G (default: the node's memory, its cgroup's
                     limit or Slurm's --mem / --mem-per-cpu, shared by the ranks on the node)

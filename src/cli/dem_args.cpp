@@ -191,11 +191,16 @@ Modes: hillshade, slope, aspect, TRI, TPI, roughness, color-relief
   TPI, roughness
   color-relief INPUT COLOR_FILE OUTPUT [-alpha] [-exact_color_entry | -nearest_color_entry]
 
-Common: [-compute_edges] [-b Band] [-of GTiff|HDF5] [-co "NAME=VALUE"]... [-q] [--report FILE.json]
+Common: [-compute_edges] [-b Band] [-of GTiff|COG|HDF5] [-co "NAME=VALUE"]... [--overviews 2,4,..]
+        [-q] [--report FILE.json]
         [--memory SIZE]  (what a rank may use, such as 4G; by default the node's memory, its
         cgroup's limit or Slurm's --mem / --mem-per-cpu, shared by the ranks on the node)
 Creation options: COMPRESS=NONE|DEFLATE|ZSTD|LZW, PREDICTOR=1|2|3, ZSTD_LEVEL, ZLEVEL,
-BIGTIFF=YES|NO|IF_NEEDED|IF_SAFER, BLOCKXSIZE, BLOCKYSIZE.
+BIGTIFF=YES|NO|IF_NEEDED|IF_SAFER, BLOCKXSIZE, BLOCKYSIZE, OVERVIEW_RESAMPLING (with --overviews,
+the factors 2,4,8,... of the overviews inside the file).
+COG (-of COG): a cloud-optimised GeoTIFF with overviews; the COG driver's options COMPRESS (LZW),
+LEVEL, PREDICTOR=YES|NO|STANDARD|FLOATING_POINT, BLOCKSIZE (512), OVERVIEWS=AUTO|NONE,
+OVERVIEW_RESAMPLING (or RESAMPLING)=AVERAGE|NEAREST|MODE, OVERVIEW_COUNT, BIGTIFF.
 HDF5 (-of HDF5, or an output ending in .h5): netCDF-4/CF layout, one dataset named after the
 mode; COMPRESS=NONE|DEFLATE (with shuffle), ZLEVEL=1-9, BLOCKXSIZE/BLOCKYSIZE set the chunks.
 Run under mpirun to use several ranks; OMP_NUM_THREADS sets the threads of each rank.

@@ -135,7 +135,8 @@ std::string focal_usage() {
          "  --gauss SIGMA     Gaussian weights of this sigma, in cells\n"
          "  --percentile P    for percentile (perc): 0 to 100 (default 50)\n"
          "  --nodata V        the output's nodata (floating outputs; default -9999)\n"
-         "  -b BAND  -of GTiff|HDF5  -co NAME=VALUE ...  -q  --report FILE.json  --memory SIZE\n"
+         "  -b BAND  -of GTiff|COG|HDF5  -co NAME=VALUE ...  --overviews 2,4,..  -q  --report "
+         "FILE.json  --memory SIZE\n"
          "Run under mpirun to use several ranks; OMP_NUM_THREADS sets the threads of each rank.\n";
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <string_view>
 
 #include "tessera/core/error.hpp"
@@ -76,6 +77,47 @@ int64_t parse_block(const std::string& name, std::string_view value) {
   return size;
 }
 
+const char* const kCogOptions =
+    "COMPRESS, LEVEL, PREDICTOR, BLOCKSIZE, OVERVIEWS, OVERVIEW_RESAMPLING, RESAMPLING, "
+    "OVERVIEW_COUNT, BIGTIFF or NUM_THREADS";
+
+Resampling parse_resampling(const std::string& name, std::string_view value) {
+  const std::string v = upper(value);
+  if (v == "NEAREST") return Resampling::Nearest;
+  if (v == "AVERAGE") return Resampling::Average;
+  if (v == "MODE") return Resampling::Mode;
+  if (v == "BILINEAR" || v == "CUBIC" || v == "CUBICSPLINE" || v == "LANCZOS" || v == "RMS" ||
+      v == "GAUSS")
+    throw Error("creation option " + name + "=" + std::string(value) +
+                ": tessera makes overviews by NEAREST, AVERAGE or MODE only (the cells of an "
+                "overview tile then come from the tiles beneath it alone)");
+  bad_value(name, value, "NEAREST, AVERAGE or MODE");
+}
+
+// COG's PREDICTOR: YES or STANDARD is horizontal differencing, FLOATING_POINT the floating-point
+// one; the GeoTIFF numbers are taken too.
+int parse_cog_predictor(const std::string& name, std::string_view value) {
+  const std::string v = upper(value);
+  if (v == "NO" || v == "FALSE" || v == "1") return 1;
+  if (v == "YES" || v == "STANDARD" || v == "TRUE" || v == "2") return 2;
+  if (v == "FLOATING_POINT" || v == "3") return 3;
+  bad_value(name, value, "YES, NO, STANDARD or FLOATING_POINT");
+}
+
+void parse_overviews(CreationOptions& o, const std::string& name, std::string_view value) {
+  const std::string v = upper(value);
+  if (v == "NONE") {
+    o.no_overviews = true;
+  } else if (v == "AUTO" || v == "IGNORE_EXISTING") {
+    o.no_overviews = false;
+  } else if (v == "FORCE_USE_EXISTING") {
+    throw Error("creation option " + name + "=" + std::string(value) +
+                ": tessera computes the overviews of what it writes; an input's are not used");
+  } else {
+    bad_value(name, value, "AUTO, IGNORE_EXISTING or NONE");
+  }
+}
+
 void apply(CreationOptions& o, const std::string& name, std::string_view value) {
   if (name == "COMPRESS") {
     o.compression = parse_compression(name, value);
@@ -93,10 +135,12 @@ void apply(CreationOptions& o, const std::string& name, std::string_view value) 
     o.block_width = parse_block(name, value);
   } else if (name == "BLOCKYSIZE") {
     o.block_height = parse_block(name, value);
+  } else if (name == "OVERVIEW_RESAMPLING") {
+    o.resampling = parse_resampling(name, value);
   } else if (name != "NUM_THREADS") {
     throw Error("unknown creation option '" + name +
                 "' (expected COMPRESS, PREDICTOR, ZSTD_LEVEL, ZLEVEL, BIGTIFF, TILED, "
-                "BLOCKXSIZE, BLOCKYSIZE or NUM_THREADS)");
+                "BLOCKXSIZE, BLOCKYSIZE, OVERVIEW_RESAMPLING or NUM_THREADS)");
   }
 }
 
@@ -115,7 +159,83 @@ double worst_case_tile_bytes(Compression c, double raw) {
   return raw * 2;
 }
 
+// The COG driver's options; its LEVEL is the level of whichever compression is chosen.
+void apply_cog(CreationOptions& o, const std::string& name, std::string_view value) {
+  if (name == "COMPRESS") {
+    o.compression = parse_compression(name, value);
+  } else if (name == "LEVEL") {
+    o.zstd_level = static_cast<int>(parse_int(name, value, 1, 22, "an integer from 1 to 22"));
+    o.deflate_level = static_cast<int>(std::min<int64_t>(o.zstd_level, 12));
+  } else if (name == "PREDICTOR") {
+    o.predictor = parse_cog_predictor(name, value);
+  } else if (name == "BLOCKSIZE") {
+    o.block_width = o.block_height = parse_block(name, value);
+  } else if (name == "OVERVIEWS") {
+    parse_overviews(o, name, value);
+  } else if (name == "OVERVIEW_RESAMPLING" || name == "RESAMPLING") {
+    o.resampling = parse_resampling(name, value);
+  } else if (name == "OVERVIEW_COUNT") {
+    o.overview_count = static_cast<int>(parse_int(name, value, 0, 30, "an integer from 0 to 30"));
+  } else if (name == "BIGTIFF") {
+    o.bigtiff = parse_bigtiff(name, value);
+  } else if (name != "NUM_THREADS") {
+    throw Error("unknown COG creation option '" + name + "' (expected " + kCogOptions + ")");
+  }
+}
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
 }  // namespace
+
+std::string_view name_of(Resampling r) {
+  switch (r) {
+    case Resampling::Nearest:
+      return "NEAREST";
+    case Resampling::Average:
+      return "AVERAGE";
+    case Resampling::Mode:
+      return "MODE";
+  }
+  return "AVERAGE";
+}
+
+int overview_count_of(const std::vector<int64_t>& factors) {
+  for (size_t i = 0; i < factors.size(); ++i)
+    if (factors[i] != int64_t{2} << i)
+      throw Error(
+          "expected the factors 2, 4, 8, ... in order (each level halves "
+          "the one before), got " +
+          std::to_string(factors[i]) + " in place " + std::to_string(i + 1));
+  return static_cast<int>(factors.size());
+}
+
+int overview_levels(const OutputSpec& spec) {
+  const CreationOptions& o = spec.options;
+  const int64_t longest = std::max(spec.size.width, spec.size.height);
+  const int64_t tile = std::min(spec.tile_width, spec.tile_height);
+  if (!o.overview_count) {
+    if (spec.format != OutputFormat::Cog || o.no_overviews) return 0;
+    int levels = 0;  // the COG driver's: halve until the overview fits in one tile
+    for (int64_t w = spec.size.width, h = spec.size.height;
+         w > spec.tile_width || h > spec.tile_height; ++levels) {
+      w = ceil_div(w, 2);
+      h = ceil_div(h, 2);
+    }
+    return levels;
+  }
+  const int n = *o.overview_count;
+  const std::string what = spec.path + ": " + std::to_string(n) + " overview level(s)";
+  if (n > 0 && (int64_t{1} << (n - 1)) >= longest)
+    throw Error(what + ": the raster (" + std::to_string(spec.size.width) + " x " +
+                std::to_string(spec.size.height) + ") has " +
+                std::to_string(static_cast<int>(std::ceil(std::log2(double(longest))))) +
+                " at most (the last is 1 x 1)");
+  if (n > 0 && (int64_t{1} << n) > tile)
+    throw Error(what + ": a " + std::to_string(tile) + "-cell tile gives " +
+                std::to_string(static_cast<int>(std::log2(double(tile)))) +
+                " at most (each tile's share of the coarsest must be a cell at least)");
+  return n;
+}
 
 std::optional<OutputFormat> format_of_path(const std::string& path) {
   const size_t dot = path.rfind('.');
@@ -134,14 +254,17 @@ bool is_table_path(const std::string& path) {
          extension == "GEOJSON" || extension == "JSON";
 }
 
-CreationOptions parse_creation_options(const std::vector<std::string>& items) {
+CreationOptions parse_creation_options(const std::vector<std::string>& items, OutputFormat format) {
   CreationOptions options;
+  const bool cog = format == OutputFormat::Cog;
+  if (cog) options.compression = Compression::Lzw;  // the COG driver's default
   for (const std::string& item : items) {
     const auto eq = item.find('=');
     if (eq == std::string::npos || eq == 0)
       throw Error("creation option '" + item + "': expected NAME=VALUE");
-    apply(options, upper(std::string_view(item).substr(0, eq)),
-          std::string_view(item).substr(eq + 1));
+    const std::string name = upper(std::string_view(item).substr(0, eq));
+    const std::string_view value = std::string_view(item).substr(eq + 1);
+    cog ? apply_cog(options, name, value) : apply(options, name, value);
   }
   return options;
 }
@@ -150,10 +273,9 @@ bool needs_bigtiff(const OutputSpec& spec) {
   const std::string& mode = spec.options.bigtiff;
   if (mode == "YES") return true;
   if (mode == "NO") return false;
-  const auto ceil_div = [](int64_t a, int64_t b) { return (a + b - 1) / b; };
   const double tiles = static_cast<double>(ceil_div(spec.size.width, spec.tile_width)) *
                        static_cast<double>(ceil_div(spec.size.height, spec.tile_height)) *
-                       spec.bands;
+                       spec.bands * (overview_levels(spec) > 0 ? 4.0 / 3 : 1.0);
   const double raw = static_cast<double>(spec.tile_width * spec.tile_height) *
                      static_cast<double>(size_of(spec.type));
   // Per tile: its worst-case bytes plus an 8-byte offset and byte count in the directory;

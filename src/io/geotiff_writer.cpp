@@ -187,6 +187,15 @@ struct GeoTiffWriter::Impl {
 GeoTiffWriter::GeoTiffWriter(const OutputSpec& spec) : impl_(std::make_unique<Impl>(spec)) {}
 GeoTiffWriter::~GeoTiffWriter() = default;
 
+std::vector<std::byte> GeoTiffWriter::empty_file(const OutputSpec& spec) {
+  Impl impl(spec);
+  detail::close_tiff(std::move(impl.tif), spec.path, impl.errors);
+  std::vector<std::byte> bytes(static_cast<size_t>(lseek(impl.file.fd, 0, SEEK_END)));
+  if (pread(impl.file.fd, bytes.data(), bytes.size(), 0) != static_cast<ssize_t>(bytes.size()))
+    throw Error(spec.path + ": cannot read back the empty file: " + std::strerror(errno));
+  return bytes;
+}
+
 TileLayout GeoTiffWriter::reserve_tiles() { return impl_->reserve_tiles(); }
 
 const std::string& GeoTiffWriter::temporary_path() const { return impl_->temporary.path(); }

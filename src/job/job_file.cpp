@@ -161,8 +161,9 @@ std::string JobReader::option_text(const std::string& key, const std::string& te
 OutputFileSpec JobReader::read_output(const toml::table& table, size_t number) const {
   const std::string what = "output " + std::to_string(number);
   toml_.check_keys(table,
-                   {"from", "path", "compress", "predictor", "level", "co", "zones", "zones_band",
-                    "layer", "id", "all_touched", "categorical", "stats"},
+                   {"from", "path", "format", "compress", "predictor", "level", "co", "overviews",
+                    "resampling", "zones", "zones_band", "layer", "id", "all_touched", "categorical",
+                    "stats"},
                    what);
   OutputFileSpec output;
   output.where = toml_.at(table.source());
@@ -184,6 +185,12 @@ OutputFileSpec JobReader::read_output(const toml::table& table, size_t number) c
                  what + ": " + std::string(key) + " belongs to a zonal table, which needs zones");
   output.path = resolve_dataset_name(base_dir_, detail::output_path(toml_, path, what + ": path"));
   output.format = *format_of_path(output.path);
+  if (const toml::node* format = table.get("format"))
+    output.format = detail::output_format(toml_, *format, output.format, what + ": format");
+  if (const toml::node* overviews = table.get("overviews")) {
+    output.overviews_where = toml_.at(overviews->source());
+    output.overviews = detail::overview_factors(toml_, *overviews, what + ": overviews");
+  }
   output.creation_options = detail::creation_options(toml_, table, output.format, what);
   return output;
 }
@@ -197,7 +204,8 @@ void JobReader::read_table(const toml::table& table, const toml::node& path,
                                   ": path: a zonal table is a .csv, .gpkg, .shp, .geojson or "
                                   ".json file, found '" +
                                   text + "'");
-  for (std::string_view key : {"compress", "predictor", "level", "co"})
+  for (std::string_view key :
+       {"format", "compress", "predictor", "level", "co", "overviews", "resampling"})
     if (table.get(key) != nullptr)
       toml_.fail(table.get(key)->source(),
                  what + ": " + std::string(key) + " applies to rasters, not to a zonal table");

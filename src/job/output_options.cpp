@@ -44,9 +44,10 @@ std::string read_predictor(const TomlReader& toml, const toml::node& node,
   return "PREDICTOR=" + std::to_string(predictor);
 }
 
-/// ZSTD_LEVEL=1..22 or ZLEVEL=1..12 (libdeflate), as GDAL's GTiff driver takes them.
+/// ZSTD_LEVEL=1..22 or ZLEVEL=1..12 (libdeflate), as GDAL's GTiff driver takes them; LEVEL=
+/// for a COG.
 std::string read_level(const TomlReader& toml, const toml::node& node, const std::string& compress,
-                       const std::string& what) {
+                       bool cog, const std::string& what) {
   const int64_t level = toml.integer(node, what);
   if (compress != "ZSTD" && compress != "DEFLATE")
     toml.fail(node.source(), what + ": expected compress = \"zstd\" or \"deflate\" with a level");
@@ -54,6 +55,7 @@ std::string read_level(const TomlReader& toml, const toml::node& node, const std
   if (level < 1 || level > most)
     toml.fail(node.source(), what + ": expected 1 to " + std::to_string(most) + " for " + compress +
                                  ", found " + std::to_string(level));
+  if (cog) return "LEVEL=" + std::to_string(level);
   return (compress == "ZSTD" ? "ZSTD_LEVEL=" : "ZLEVEL=") + std::to_string(level);
 }
 
@@ -119,9 +121,42 @@ std::string output_path(const TomlReader& toml, const toml::node& node, const st
   return path;
 }
 
+OutputFormat output_format(const TomlReader& toml, const toml::node& node, OutputFormat by_path,
+                           const std::string& what) {
+  const std::string name = upper(toml.string(node, what));
+  const bool tif = by_path != OutputFormat::Hdf5;
+  if (tif && name == "COG") return OutputFormat::Cog;
+  if (tif && name == "GTIFF") return OutputFormat::GeoTiff;
+  if (!tif && name == "HDF5") return OutputFormat::Hdf5;
+  toml.fail(node.source(),
+            what + ": expected " +
+                (tif ? "\"gtiff\" or \"cog\" for a .tif path" : "\"hdf5\" for a .h5 path") +
+                ", found '" + toml.string(node, what) + "'");
+}
+
+std::vector<int64_t> overview_factors(const TomlReader& toml, const toml::node& node,
+                                      const std::string& what) {
+  const toml::array* array = node.as_array();
+  if (array == nullptr) toml.fail(node.source(), what + ": expected an array such as [2, 4, 8]");
+  std::vector<int64_t> factors;
+  for (const toml::node& item : *array) factors.push_back(toml.integer(item, what));
+  try {
+    overview_count_of(factors);
+  } catch (const Error& e) {
+    toml.fail(node.source(), what + ": " + e.what());
+  }
+  return factors;
+}
+
 std::vector<std::string> creation_options(const TomlReader& toml, const toml::table& table,
                                           OutputFormat format, const std::string& what) {
-  if (format == OutputFormat::Hdf5) return hdf5_options(toml, table, what);
+  if (format == OutputFormat::Hdf5) {
+    for (const char* key : {"overviews", "resampling"})
+      if (const toml::node* node = table.get(key))
+        toml.fail(node->source(), what + ": " + key + ": HDF5 outputs hold no overviews");
+    return hdf5_options(toml, table, what);
+  }
+  const bool cog = format == OutputFormat::Cog;
   std::vector<std::string> options;
   std::string compress = "NONE";
   if (const toml::node* node = table.get("compress")) {
@@ -131,11 +166,13 @@ std::vector<std::string> creation_options(const TomlReader& toml, const toml::ta
   if (const toml::node* node = table.get("predictor"))
     options.push_back(read_predictor(toml, *node, what + ": predictor"));
   if (const toml::node* node = table.get("level"))
-    options.push_back(read_level(toml, *node, compress, what + ": level"));
+    options.push_back(read_level(toml, *node, compress, cog, what + ": level"));
+  if (const toml::node* node = table.get("resampling"))
+    options.push_back("OVERVIEW_RESAMPLING=" + toml.string(*node, what + ": resampling"));
   const toml::node* co = table.get("co");
   if (co != nullptr) add_co(toml, *co, what + ": co", options);
   try {
-    parse_creation_options(options);
+    parse_creation_options(options, format);
   } catch (const Error& e) {
     toml.fail(co != nullptr ? co->source() : table.source(), what + ": " + e.what());
   }

@@ -80,6 +80,15 @@ std::string_view container_text(const OutputSpec& spec) {
   return needs_bigtiff(spec) ? "BigTIFF" : "classic TIFF";
 }
 
+/// ", COG, 5 overview levels by AVERAGE", or "" for a file with none.
+std::string overview_text(const OutputSpec& spec) {
+  const int levels = overview_levels(spec);
+  const std::string kind = spec.format == OutputFormat::Cog ? ", COG" : "";
+  if (levels == 0) return kind;
+  return fmt::format("{}, {} overview level(s) by {}", kind, levels,
+                     name_of(spec.options.resampling));
+}
+
 std::string outputs_text(const Plan& plan) {
   std::string out;
   for (const PlannedOutput& output : plan.outputs) {
@@ -89,8 +98,9 @@ std::string outputs_text(const Plan& plan) {
                          spec.bands, name_of(spec.type), spec.table->zones);
       continue;
     }
-    out += fmt::format("  {}: {} band(s) of {}, {}, {}\n", spec.path, spec.bands,
-                       name_of(spec.type), compression_text(spec.options), container_text(spec));
+    out +=
+        fmt::format("  {}: {} band(s) of {}, {}, {}{}\n", spec.path, spec.bands, name_of(spec.type),
+                    compression_text(spec.options), container_text(spec), overview_text(spec));
   }
   return out;
 }
@@ -187,10 +197,17 @@ int64_t Plan::bytes_per_thread() const {
   for (const PlannedStep& step : steps)
     bytes += tile_cells * cell_bytes(step) * step.impl->output_bands();
   int64_t output_tile = 0;
-  for (const PlannedOutput& output : outputs)
-    output_tile += tile_cells * static_cast<int64_t>(size_of(output.spec.type)) * output.spec.bands;
+  int64_t overview_extra = 0;
+  for (const PlannedOutput& output : outputs) {
+    const int64_t tile =
+        tile_cells * static_cast<int64_t>(size_of(output.spec.type)) * output.spec.bands;
+    output_tile += tile;
+    // A file with overviews: its tiles' overview shares (a third of a tile each) over a claim of
+    // 16 tiles, which one thread may hold alone, and the overview tile a thread assembles.
+    if (overview_levels(output.spec) > 0) overview_extra += 16 * tile * 4 / 3 + tile;
+  }
   // The encoder's buffers, the band-tiles of a tile, and those of the rest of its run.
-  return bytes + 2 * output_tile +
+  return bytes + 2 * output_tile + overview_extra +
          std::min(run_bytes_per_thread, (tiles_per_run - 1) * output_tile);
 }
 

@@ -80,7 +80,8 @@ CreationOptions output_options(const job::OutputFileSpec& output, const TileGrid
                                const std::string& what) {
   CreationOptions options;
   try {
-    options = parse_creation_options(output.creation_options);
+    options = parse_creation_options(output.creation_options, output.format);
+    if (!output.overviews.empty()) options.overview_count = overview_count_of(output.overviews);
   } catch (const Error& e) {
     fail_at(output.where, what, e.what());
   }
@@ -89,9 +90,11 @@ CreationOptions output_options(const job::OutputFileSpec& output, const TileGrid
   };
   if (clashes(options.block_width, grid.tile_width()) ||
       clashes(options.block_height, grid.tile_height()))
-    fail_at(output.where, what + ": co: BLOCKXSIZE and BLOCKYSIZE must equal the tile size (" +
-                              std::to_string(grid.tile_width()) + " x " +
-                              std::to_string(grid.tile_height()) + "); set [run] tile instead");
+    fail_at(output.where,
+            what + ": co: " +
+                (output.format == OutputFormat::Cog ? "BLOCKSIZE" : "BLOCKXSIZE and BLOCKYSIZE") +
+                " must equal the tile size (" + std::to_string(grid.tile_width()) + " x " +
+                std::to_string(grid.tile_height()) + "); set [run] tile instead");
   return options;
 }
 
@@ -165,6 +168,11 @@ PlannedOutput plan_output(const Plan& plan, const job::OutputFileSpec& output) {
   }
   spec.options = output_options(output, plan.grid, what);
   if (spec.format == OutputFormat::Hdf5) check_hdf5_options(spec.options, output, what);
+  try {
+    overview_levels(spec);  // a count the raster cannot have fails here, before any cell is read
+  } catch (const Error& e) {
+    fail_at(output.overviews.empty() ? output.where : output.overviews_where, what, e.what());
+  }
   return out;
 }
 

@@ -47,7 +47,7 @@ class ParallelHdf5Sink final : public Sink {
       try {
         if (round < batch.count && !give_nothing && !failure) {
           const Bytes& cells = held_[static_cast<size_t>(round)][static_cast<size_t>(band)];
-          writer_->write_tile(band, batch.first + round, cells);
+          writer_->write_tile(band, batch.tile(round), cells);
           bytes_written_ += static_cast<int64_t>(cells.size());
         } else {
           writer_->join_round(band);

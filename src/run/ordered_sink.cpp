@@ -12,6 +12,7 @@ OrderedSink::OrderedSink(const OutputSpec& spec) : spec_(spec) {}
 
 void OrderedSink::open(const SinkSetup& setup) {
   courier_ = setup.courier;
+  order_ = setup.order;
   route_ = courier_->add_route(this, spec_.bands);
   held_.assign(static_cast<size_t>(setup.batch_slots),
                std::vector<Bytes>(static_cast<size_t>(spec_.bands)));
@@ -39,7 +40,9 @@ void OrderedSink::accept(int64_t tile, int band, Bytes bytes, std::vector<Bytes>
   bytes_written_ += static_cast<int64_t>(bytes.size());
   waiting_.emplace(tile * spec_.bands + band, std::move(bytes));
   for (auto it = waiting_.begin(); it != waiting_.end() && it->first == next_;) {
-    write_band(static_cast<int>(next_ % spec_.bands), next_ / spec_.bands, it->second);
+    const int64_t position = next_ / spec_.bands;
+    write_band(static_cast<int>(next_ % spec_.bands), order_ ? order_->tile(position) : position,
+               it->second);
     spent.push_back(std::move(it->second));
     it = waiting_.erase(it);
     ++next_;

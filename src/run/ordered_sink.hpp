@@ -37,7 +37,7 @@ class OrderedSink : public Sink, private Receiver {
   virtual std::span<const std::byte> encode_band(int thread, const void* cells) = 0;
   /// Rank 0: creates the file under a temporary name.
   virtual void create_file() = 0;
-  /// Rank 0: writes band `band` of tile `tile`, in order.
+  /// Rank 0: writes band `band` of tile `tile`, in the pass's order.
   virtual void write_band(int band, int64_t tile, std::span<const std::byte> bytes) = 0;
   /// Rank 0: finishes the file and moves it into place.
   virtual void commit_file() = 0;
@@ -51,6 +51,7 @@ class OrderedSink : public Sink, private Receiver {
 
   OutputSpec spec_;
   Courier* courier_ = nullptr;
+  const TileOrder* order_ = nullptr;  // tiles travel and are written by their place in it
   int route_ = 0;
   std::vector<std::vector<Bytes>> held_;  // per batch slot, per band
   std::map<int64_t, Bytes> waiting_;      // rank 0: by key = tile * bands + band

@@ -24,6 +24,25 @@ int64_t longest_run(int64_t held_bytes_per_tile) {
                              plan::tiles_per_run);
 }
 
+TileOrder z_order(const TileGrid& grid) {
+  const auto spread = [](uint64_t v) {  // bit i of v to bit 2i
+    uint64_t out = 0;
+    for (int bit = 0; bit < 32; ++bit) out |= ((v >> bit) & 1u) << (2 * bit);
+    return out;
+  };
+  std::vector<std::pair<uint64_t, int64_t>> keyed;
+  keyed.reserve(static_cast<size_t>(grid.count()));
+  for (int64_t t = 0; t < grid.count(); ++t) {
+    const auto x = static_cast<uint64_t>(t % grid.across());
+    const auto y = static_cast<uint64_t>(t / grid.across());
+    keyed.emplace_back(spread(x) | (spread(y) << 1), t);
+  }
+  std::sort(keyed.begin(), keyed.end());
+  TileOrder order;
+  for (const auto& [key, tile] : keyed) order.tiles.push_back(tile);
+  return order;
+}
+
 StreamingPass::StreamingPass(const TileGrid& grid, int threads, const SourceFactory& make,
                              Sinks& sinks)
     : grid_(grid),
@@ -31,9 +50,15 @@ StreamingPass::StreamingPass(const TileGrid& grid, int threads, const SourceFact
       sinks_(sinks),
       courier_(par::world_rank(), par::world_size()) {
   int64_t held = 0;
+  bool blocks = false;
   for (const auto& sink : sinks_) {
     held += sink->held_bytes_per_tile();
     lockstep_ = lockstep_ || sink->lockstep();
+    blocks = blocks || sink->wants_blocks();
+  }
+  if (blocks) {
+    order_ = z_order(grid_);
+    claim_unit_ = kBlockTiles;
   }
   run_ = longest_run(held);
   for (int t = 0; t < threads; ++t) {
@@ -43,7 +68,7 @@ StreamingPass::StreamingPass(const TileGrid& grid, int threads, const SourceFact
 }
 
 void StreamingPass::open() {
-  const SinkSetup setup{threads_, threads_ * run_, &courier_};
+  const SinkSetup setup{threads_, round_up(threads_ * run_), &courier_, &order_};
   for (auto& sink : sinks_) {
     ++opened_;  // a sink that failed to open may hold what it made on some ranks
     try {
@@ -119,10 +144,11 @@ Batch StreamingPass::next_batch(par::TileCounter& counter) {
   const int64_t left = counter.total() - claimed_;
   const int64_t run = std::clamp<int64_t>(left / (2 * threads_ * par::world_size()), 1, run_);
   const auto start = Clock::now();
-  const int64_t first = counter.claim(threads_ * run);
+  const int64_t claim = round_up(threads_ * run);
+  const int64_t first = counter.claim(claim);
   main_.communicate += seconds_since(start);
   if (first >= counter.total()) return {};
-  const Batch batch{first, std::min<int64_t>(threads_ * run, counter.total() - first)};
+  const Batch batch{first, std::min<int64_t>(claim, counter.total() - first), &order_};
   claimed_ = std::max(claimed_, batch.first + batch.count);
   try {
     process_batch(batch);
@@ -136,6 +162,11 @@ Batch StreamingPass::next_batch(par::TileCounter& counter) {
   return batch;
 }
 
+/// `tiles` rounded up to whole claim units: in Z order, every claim then starts on a block.
+int64_t StreamingPass::round_up(int64_t tiles) const {
+  return (tiles + claim_unit_ - 1) / claim_unit_ * claim_unit_;
+}
+
 void StreamingPass::process_batch(const Batch& batch) {
   std::vector<std::exception_ptr> failures(static_cast<size_t>(batch.count));
   const int64_t run = (batch.count + threads_ - 1) / threads_;  // a run of neighbours a thread
@@ -143,8 +174,8 @@ void StreamingPass::process_batch(const Batch& batch) {
   for (int64_t i = 0; i < batch.count; ++i) {
     try {
       const auto thread = static_cast<size_t>(omp_get_thread_num());
-      outlets_[thread].start(batch.first + i, i);
-      sources_[thread]->process(batch.first + i, outlets_[thread]);
+      outlets_[thread].start(batch.tile(i), i);
+      sources_[thread]->process(batch.tile(i), outlets_[thread]);
     } catch (...) {
       failures[static_cast<size_t>(i)] = std::current_exception();
     }
@@ -195,6 +226,10 @@ RankReport StreamingPass::report() const {
     const SinkFigures figures = sink->figures();
     r.encode -= figures.thread_write_seconds;  // in place: written, not encoded
     r.write += figures.thread_write_seconds;
+    r.encode += figures.other_encode_seconds + figures.receiver_encode_seconds;
+    r.write -= figures.receiver_encode_seconds;  // inside the courier's writing
+    r.encode -= figures.thread_compute_seconds;  // inside encode(), but computing
+    r.compute += figures.thread_compute_seconds;
     r.bytes_written += figures.bytes_written;
   }
   const CourierTimes& courier = courier_.times();

@@ -42,6 +42,10 @@ using SourceFactory = std::function<std::unique_ptr<TileSource>()>;
 /// sinks hold per tile until the batch is delivered would pass plan::run_bytes_per_thread.
 int64_t longest_run(int64_t held_bytes_per_tile);
 
+/// The tiles of `grid` in Z order (Morton order of their column and row): every aligned block of
+/// 2^k x 2^k tiles is a run of neighbouring positions, the tiles past the grid left out.
+TileOrder z_order(const TileGrid& grid);
+
 /// One rank's run of a streaming pass over `grid`'s tiles into `sinks` (one per output, in the
 /// order the sources put them). Only the main thread calls MPI; the pass knows no format.
 class StreamingPass {
@@ -67,6 +71,7 @@ class StreamingPass {
 
   std::exception_ptr stream(par::TileCounter& counter);
   Batch next_batch(par::TileCounter& counter);
+  int64_t round_up(int64_t tiles) const;
   void process_batch(const Batch& batch);
   bool write_rounds(const Batch& batch);
   void note_progress();
@@ -77,7 +82,13 @@ class StreamingPass {
   Sinks& sinks_;
   size_t opened_ = 0;
   bool lockstep_ = false;
+  /// Tiles claimed in Z order go in blocks of 4 x 4, so that a claim holds whole overview tiles
+  /// of the first two levels.
+  static constexpr int64_t kBlockTiles = 16;
+
   int64_t run_;  // the most tiles a thread takes from one claim
+  TileOrder order_;
+  int64_t claim_unit_ = 1;  // every claim is a multiple of it
   Courier courier_;
   std::vector<std::unique_ptr<TileSource>> sources_;  // per thread
   std::vector<TileOutlet> outlets_;                   // per thread

@@ -12,10 +12,23 @@
 
 namespace tessera::run {
 
-/// Tiles [first, first + count) that one rank claimed and computed together.
+/// The order a pass computes its tiles in: position p is tile `tiles[p]`, or tile p when
+/// `tiles` is empty (row-major).
+struct TileOrder {
+  std::vector<int64_t> tiles;
+  int64_t tile(int64_t position) const {
+    return tiles.empty() ? position : tiles[static_cast<size_t>(position)];
+  }
+};
+
+/// Tiles at positions [first, first + count) of the pass's order that one rank claimed and
+/// computed together.
 struct Batch {
   int64_t first = 0;
   int64_t count = 0;
+  const TileOrder* order = nullptr;
+  /// The tile at place `i` of the batch.
+  int64_t tile(int64_t i) const { return order ? order->tile(first + i) : first + i; }
 };
 
 /// Where a band-tile comes from: its tile, its place in the batch being computed (from 0) and
@@ -28,15 +41,19 @@ struct TilePlace {
 
 /// What a pass tells its sinks when it opens them.
 struct SinkSetup {
-  int threads = 1;             ///< worker threads on this rank, numbered from 0
-  int64_t batch_slots = 1;     ///< the most tiles in one batch
-  Courier* courier = nullptr;  ///< carries band-tiles to rank 0, for sinks written there
+  int threads = 1;                   ///< worker threads on this rank, numbered from 0
+  int64_t batch_slots = 1;           ///< the most tiles in one batch
+  Courier* courier = nullptr;        ///< carries band-tiles to rank 0, for sinks written there
+  const TileOrder* order = nullptr;  ///< the order tiles are claimed and computed in
 };
 
 /// What a sink spent writing, for the run report (the pass times its main-thread calls).
 struct SinkFigures {
-  double thread_write_seconds = 0;  ///< writing from worker threads (inside encode), summed
-  int64_t bytes_written = 0;        ///< tile bytes this rank wrote to the output
+  double thread_write_seconds = 0;     ///< writing from worker threads (inside encode), summed
+  int64_t bytes_written = 0;           ///< tile bytes this rank wrote to the output
+  double other_encode_seconds = 0;     ///< encoding outside encode() (overview tiles), summed
+  double receiver_encode_seconds = 0;  ///< encoding inside the courier's hand-over (rank 0)
+  double thread_compute_seconds = 0;   ///< computing inside encode() (overviews), summed
 };
 
 /// One output of a pass. The pass calls, on every rank, in this order: open(); encode() for each
@@ -57,6 +74,9 @@ class Sink {
   /// Main thread, after `batch` was computed: passes its band-tiles on.
   virtual void deliver(const Batch& batch) = 0;
 
+  /// Whether the sink wants tiles claimed in aligned square blocks (TileOrder::tiles in Z
+  /// order), so that the tiles beneath an overview tile are mostly computed together.
+  virtual bool wants_blocks() const { return false; }
   /// Whether every rank must write each batch together (write_round()).
   virtual bool lockstep() const { return false; }
   /// Main thread, lock-step sinks only, on every rank: round `round` of the collective writes

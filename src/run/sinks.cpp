@@ -10,6 +10,8 @@ namespace {
 /// In place needs every rank to see the file the writer made: one node.
 std::unique_ptr<Sink> sink_of(const OutputSpec& spec, bool one_node) {
   if (spec.format == OutputFormat::Table) return zone_table_sink(spec);
+  if (spec.format == OutputFormat::Cog || spec.options.overview_count.value_or(0) > 0)
+    return cog_sink(spec);
   const bool compressed = spec.options.compression != Compression::None;
   if (spec.format == OutputFormat::Hdf5)
     return compressed ? hdf5_chunk_sink(spec) : parallel_hdf5_sink(spec);

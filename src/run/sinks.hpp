@@ -26,6 +26,10 @@ std::unique_ptr<Sink> parallel_hdf5_sink(const OutputSpec& spec);
 /// written by rank 0 at commit (zonal.cpp).
 std::unique_ptr<Sink> zone_table_sink(const OutputSpec& spec);
 
+/// A COG, or a GeoTIFF with overviews: encoded and halved into overviews by every rank's
+/// threads, written by rank 0 (cog_sink.cpp).
+std::unique_ptr<Sink> cog_sink(const OutputSpec& spec);
+
 /// The sink of each output, in order. `one_node`: every rank runs on one node.
 Sinks output_sinks(const std::vector<OutputSpec>& specs, bool one_node);
 

@@ -17,6 +17,10 @@ Tasks (gdaldem's and gdal_calc.py's defaults):
   slope           gdaldem slope DEM OUT                (Float32 degrees, nodata -9999)
   hillshade-zstd  gdaldem hillshade DEM OUT -co TILED=YES -co COMPRESS=ZSTD -co PREDICTOR=2
                   -co ZSTD_LEVEL=9 (9 is GDAL's default ZSTD level; every tool writes the same)
+  hillshade-cog   gdaldem hillshade DEM TMP, then gdal_translate -of COG TMP OUT -co COMPRESS=ZSTD
+                  -co LEVEL=9 -co PREDICTOR=YES -co RESAMPLING=AVERAGE -co NUM_THREADS=2 (what a
+                  user does today), against tessera dem hillshade -of COG with the same options;
+                  no Python peers
   ndvi            gdal_calc.py -A nir -B red --calc="(A.astype(float)-B)/(A.astype(float)+B)"
                   --type=Float32 (nodata where either input is 65535)
   stats           gdalinfo -stats -hist DEM (exact statistics and GDAL's default histogram; the

@@ -3,6 +3,7 @@ with its peak RSS, the page-cache warm-up, the copy floor, mpirun's start-up, an
 of an output with the reference's."""
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,8 @@ import inputs  # tests/bench/inputs.py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-TASKS = ("hillshade", "slope", "hillshade-zstd", "ndvi", "stats", "zonal-raster", "zonal-polygons")
+TASKS = ("hillshade", "slope", "hillshade-zstd", "hillshade-cog", "ndvi", "stats", "zonal-raster",
+         "zonal-polygons")
 # Zonal statistics of the DEM by 1000 zones, as a raster and as polygons (inputs.make_zones).
 ZONAL_TASKS = ("zonal-raster", "zonal-polygons")
 ZONAL_STATS = "count,min,max,mean,std"
@@ -29,10 +31,13 @@ PYTHON_PEERS = ("numpy", "rasterio", "dask")
 BASE_TOOLS = {"base-1x1": "tessera-1x1", "base-2x1": "tessera-2x1"}
 ALL_TOOLS = ("tessera-1x1", "base-1x1", "tessera-1x2", "tessera-2x1", "base-2x1") + TOOLS[3:]
 REFERENCE = "tessera-2x1"
-# The tasks whose peers are GDAL's tool alone: the Python peers write rasters, stats writes none.
-GDAL_ONLY_TASKS = ("stats",)
+# The tasks whose peers are GDAL's tools alone: the Python peers write rasters, stats writes none,
+# and none of them writes a COG.
+GDAL_ONLY_TASKS = ("stats", "hillshade-cog")
 ZSTD_LEVEL = 9
 ZSTD_CO = ["-co", "TILED=YES", "-co", "COMPRESS=ZSTD", "-co", "PREDICTOR=2", "-co", f"ZSTD_LEVEL={ZSTD_LEVEL}"]
+# hillshade-cog: a ZSTD COG with AVERAGE overviews, the COG driver's options on both sides.
+COG_CO = ["-co", "COMPRESS=ZSTD", "-co", f"LEVEL={ZSTD_LEVEL}", "-co", "PREDICTOR=YES", "-co", "RESAMPLING=AVERAGE"]
 NDVI_EXPR = "(A.astype(float)-B)/(A.astype(float)+B)"
 
 
@@ -65,7 +70,8 @@ def tool_label(tool, task):
         return {"gdal": "GRASS r.univar -t", "numpy": "numpy bincount whole",
                 "rasterio": "rasterio+futures bincount"}.get(tool, tool.replace("-", " "))
     if tool == "gdal":
-        return {"ndvi": "gdal_calc.py", "stats": "gdalinfo -stats"}.get(task, "gdaldem")
+        return {"ndvi": "gdal_calc.py", "stats": "gdalinfo -stats",
+                "hillshade-cog": "gdaldem+translate"}.get(task, "gdaldem")
     return {"rasterio": "rasterio+futures", "dask": "dask map_overlap" if task != "ndvi" else "dask.array",
             "numpy": "numpy whole array"}.get(tool, tool.replace("-", " "))
 
@@ -124,6 +130,7 @@ def tessera_command(args, tool, task, files, out, report):
         mode = "slope" if task == "slope" else "hillshade"
         cmd = launch + ["dem", mode, files[0], out, "-q", "--report", report]
         cmd += ZSTD_CO if task == "hillshade-zstd" else []
+        cmd += ["-of", "COG"] + COG_CO if task == "hillshade-cog" else []
     return cmd, mpi_env(threads)
 
 
@@ -146,6 +153,13 @@ def peer_command(tool, task, files, out):
         gdal_calc = shutil.which("gdal_calc.py") or "/usr/bin/gdal_calc.py"
         return [sys.executable, gdal_calc, "-A", files[0], "-B", files[1], f"--calc={NDVI_EXPR}",
                 "--type=Float32", "--outfile", out, "--quiet"]
+    if tool == "gdal" and task == "hillshade-cog":
+        # What a user does today: gdaldem, then gdal_translate -of COG on 2 threads.
+        plain = out + ".gdaldem.tif"
+        translate = ["gdal_translate", "-q", "-of", "COG"] + COG_CO + ["-co", "NUM_THREADS=2", plain, out]
+        script = (f"gdaldem hillshade {shlex.quote(files[0])} {shlex.quote(plain)} -q && "
+                  f"{shlex.join(translate)}; status=$?; rm -f {shlex.quote(plain)}; exit $status")
+        return ["bash", "-c", script]
     if tool == "gdal":
         mode = "slope" if task == "slope" else "hillshade"
         return ["gdaldem", mode, files[0], out, "-q"] + (ZSTD_CO if task == "hillshade-zstd" else [])

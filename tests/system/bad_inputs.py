@@ -116,6 +116,15 @@ def make_cases(args, work):
         Case("calc --type Foo", ["calc", "-A", dem, "--calc", "A", "--type", "Foo", "--outfile", out], 1,
              r"error: --type: unknown pixel type 'Foo'", out),
         Case("dem -s 0", ["dem", "slope", dem, out, "-s", "0"], 1, r"error: -s: must not be zero", out),
+        Case("COG: a GeoTIFF option", ["dem", "slope", dem, out, "-of", "COG", "-co", "ZSTD_LEVEL=9"], 1,
+             r"unknown COG creation option 'ZSTD_LEVEL'", out),
+        Case("COG: more overviews than the raster has", ["dem", "slope", dem, out, "-of", "COG", "-co",
+                                                          "OVERVIEW_COUNT=12"], 1,
+             r"12 overview level\(s\): the raster \(558 x 897\) has 10 at most", out),
+        Case("COG: cubic overviews", ["dem", "slope", dem, out, "-of", "COG", "-co", "RESAMPLING=CUBIC"], 1,
+             r"RESAMPLING=CUBIC: tessera makes overviews by NEAREST, AVERAGE or MODE only", out),
+        Case("--overviews 2,3", ["dem", "slope", dem, out, "--overviews", "2,3"], 2,
+             r"--overviews 2,3: expected the factors 2, 4, 8", out),
         Case("dem -co BLOCKXSIZE=17", ["dem", "slope", dem, out, "-co", "BLOCKXSIZE=17"], 1,
              r"error: -co BLOCKXSIZE: expected a positive multiple of 16, found 17", out),
         Case("job file: input folder missing", ["run", nofolder_in_job], 1,
@@ -324,6 +333,7 @@ def full_disk_cases(args, folder):
     plain = os.path.join(folder, "slope.tif")
     packed = os.path.join(folder, "slope_deflate.tif")
     h5 = os.path.join(folder, "slope.h5")
+    cog = os.path.join(folder, "slope_cog.tif")
     return [
         Case("full disk, uncompressed", ["dem", "slope", dem, plain], 1,
              r"full/slope\.tif: .*No space left on device", plain),
@@ -332,6 +342,8 @@ def full_disk_cases(args, folder):
         Case("full disk, over an earlier output", ["dem", "slope", dem, plain], 1,
              r"full/slope\.tif: .*No space left on device", plain, existing="an earlier run's output\n"),
         # HDF5 crashed at MPI_Finalize on a file it could not close, and at 2 ranks hung in it.
+        Case("full disk, COG", ["dem", "slope", dem, cog, "-of", "COG"], 1,
+             r"full/slope_cog\.tif: .*No space left on device", cog),
         Case("full disk, HDF5", ["dem", "slope", dem, h5, "-of", "HDF5"], 1,
              r"full/slope\.h5: .*No space left on device", h5),
         Case("full disk, HDF5 deflate", ["dem", "slope", dem, h5, "-of", "HDF5", "-co", "COMPRESS=DEFLATE"], 1,

@@ -19,9 +19,13 @@ enum class Compression { None, Deflate, Zstd, Lzw };
 /// GDAL's spelling of a compression: "NONE", "DEFLATE", "ZSTD", "LZW".
 std::string_view name_of(Compression c);
 
-/// The kind of file an output is: one tiled GeoTIFF, one HDF5 file in the netCDF-4/CF layout, or
-/// a table of statistics per zone (CSV, or a vector file through OGR).
-enum class OutputFormat { GeoTiff, Hdf5, Table };
+/// The kind of file an output is: one tiled GeoTIFF, a cloud-optimised GeoTIFF (GDAL's COG
+/// layout, with overviews), one HDF5 file in the netCDF-4/CF layout, or a table of statistics per
+/// zone (CSV, or a vector file through OGR).
+enum class OutputFormat { GeoTiff, Cog, Hdf5, Table };
+
+/// How an overview cell is made from the 2 x 2 cells beneath it (gdaladdo -r).
+enum class Resampling { Nearest, Average, Mode };
 
 /// The format a path's extension names (.tif/.tiff: GeoTiff, .h5/.hdf5: Hdf5, any case), or
 /// nullopt for any other extension.
@@ -52,10 +56,27 @@ struct CreationOptions {
   std::string bigtiff = "IF_SAFER";
   std::optional<int64_t> block_width;
   std::optional<int64_t> block_height;
+  /// Overview levels inside the file: level k has 1 / 2^k of the cells across and down. A COG's
+  /// are as many as bring the coarsest within one tile (OVERVIEW_COUNT, or none with
+  /// OVERVIEWS=NONE); a GeoTIFF's are what `overviews = [2, 4, ...]` (--overviews) asks.
+  std::optional<int> overview_count;
+  bool no_overviews = false;  ///< COG: OVERVIEWS=NONE
+  Resampling resampling = Resampling::Average;
 };
 
-/// Parses NAME=VALUE strings; throws tessera::Error naming an unknown option or a bad value.
-CreationOptions parse_creation_options(const std::vector<std::string>& items);
+/// Parses NAME=VALUE strings, GeoTIFF's options or, for `OutputFormat::Cog`, the COG driver's
+/// (COMPRESS, LEVEL, PREDICTOR, BLOCKSIZE, OVERVIEWS, OVERVIEW_RESAMPLING / RESAMPLING,
+/// OVERVIEW_COUNT, BIGTIFF, NUM_THREADS); throws tessera::Error naming an unknown option or a
+/// bad value.
+CreationOptions parse_creation_options(const std::vector<std::string>& items,
+                                       OutputFormat format = OutputFormat::GeoTiff);
+
+/// The overview factors 2, 4, ... 2^n as a count n; throws tessera::Error ("expected the factors
+/// ...") when they are not consecutive powers of two from 2.
+int overview_count_of(const std::vector<int64_t>& factors);
+
+/// GDAL's name of a resampling: "NEAREST", "AVERAGE", "MODE".
+std::string_view name_of(Resampling r);
 
 /// Everything the writer and the encoders must agree on.
 struct OutputSpec {
@@ -76,6 +97,11 @@ struct OutputSpec {
   CreationOptions options;
   std::optional<ZoneTableSpec> table;  ///< set for OutputFormat::Table
 };
+
+/// How many overview levels the file holds: the COG driver's default (halving until the
+/// coarsest fits in one tile) unless the options say; throws tessera::Error when the raster
+/// cannot have as many as asked (a level would be under one cell, or a tile's share of it).
+int overview_levels(const OutputSpec& spec);
 
 /// Whether the file needs BigTIFF: when asked, or when its tiles could pass 4 GiB.
 bool needs_bigtiff(const OutputSpec& spec);

@@ -71,6 +71,11 @@ class GeoTiffWriter {
   GeoTiffWriter(const GeoTiffWriter&) = delete;
   GeoTiffWriter& operator=(const GeoTiffWriter&) = delete;
 
+  /// The bytes of the empty file this writer starts from (its directory: size, tiling,
+  /// compression, georeferencing, nodata, band descriptions), made under the output's temporary
+  /// name and removed again, for a writer that lays the file out itself.
+  static std::vector<std::byte> empty_file(const OutputSpec& spec);
+
   /// For an uncompressed output, before any write_tile: has libtiff record where every
   /// band-tile will lie, as if written in order, without writing their bytes, so that any
   /// process can then write them in place through a TileFile. Throws if the layout is not one
@@ -83,6 +88,35 @@ class GeoTiffWriter {
   /// (0-based). Tiles of a band are planes (INTERLEAVE=BAND). Throws tessera::Error on failure.
   void write_tile(int band, int64_t tile, std::span<const std::byte> encoded);
   /// Finishes the file and renames it to its final path. Throws tessera::Error on failure.
+  void commit();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// The single writer of a GeoTIFF with overviews inside, laid out as GDAL's COG driver lays one
+/// out: a ghost header (COG only), every directory and tile array before any tile, the coarsest
+/// overview's tiles first and the full resolution's last, each tile between a 4-byte leader (its
+/// size) and a trailer (its last 4 bytes again). Full-resolution tiles go to the temporary file
+/// as they come; overview tiles to a spool file with no name. commit() has the file system
+/// insert room for the directories and overviews before the full resolution (Linux's
+/// FALLOC_FL_INSERT_RANGE: ext4, XFS), or copies the full resolution after them where it cannot,
+/// then renames the file into place. Destroyed without commit(), it leaves nothing.
+class CogWriter {
+ public:
+  /// `levels` overview levels, each halving the one beneath (the tile size stays).
+  CogWriter(const OutputSpec& spec, int levels);
+  ~CogWriter();
+  CogWriter(const CogWriter&) = delete;
+  CogWriter& operator=(const CogWriter&) = delete;
+
+  /// Appends band `band` of full-resolution tile `tile`; the file keeps the order of the calls.
+  void write_tile(int band, int64_t tile, std::span<const std::byte> encoded);
+  /// Stores band `band` of tile `tile` of overview level `level` (from 1), in any order.
+  void write_overview_tile(int level, int band, int64_t tile, std::span<const std::byte> encoded);
+  /// Lays the file out and renames it into place. Throws tessera::Error when a tile is missing
+  /// or a write fails.
   void commit();
 
  private:

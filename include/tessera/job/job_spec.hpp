@@ -69,11 +69,14 @@ struct OutputFileSpec {
   std::string path;               ///< resolved against the job file's folder when relative
   OutputFormat format = OutputFormat::GeoTiff;
   std::vector<std::string> creation_options;  ///< NAME=VALUE, as gdaldem's -co
+  /// Overview factors inside a GeoTIFF (2, 4, 8, ...), from `overviews` or --overviews.
+  std::vector<int64_t> overviews;
   /// A zonal statistics table (format Table): the zones and what to compute per zone.
   std::optional<ZoneTableSpec> table;
   Position stats_where;  ///< where a table's `stats` is written
   Position zones_where;  ///< where a table's `zones` is written
   Position where;
+  Position overviews_where;               ///< where `overviews` is written
   Position from_where;                    ///< where `from` is written
   std::vector<Position> from_item_where;  ///< where each step id of `from` is written
   Position path_where;                    ///< where `path` is written

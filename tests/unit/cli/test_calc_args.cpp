@@ -66,7 +66,7 @@ TEST(CalcArgs, BadCommandLinesAreUsageErrors) {
   EXPECT_EQ(usage_error({"-A", "a.tif", "--A_band", "0", "--calc", "A", "--outfile", "o.tif"}),
             "--A_band expects a band number from 1");
   EXPECT_EQ(usage_error({"-A", "a.tif", "--calc", "A", "--outfile", "o.tif", "--format", "PNG"}),
-            "--format PNG: tessera calc writes GTiff or HDF5");
+            "--format PNG: tessera calc writes GTiff, COG or HDF5");
   EXPECT_EQ(usage_error({"-A", "a.tif", "--calc", "A", "--outfile", "o.tif", "--overwrite=yes"}),
             "--overwrite takes no value");
 }

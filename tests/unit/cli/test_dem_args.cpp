@@ -92,7 +92,7 @@ TEST(DemArgs, UsageErrorsNameTheCulprit) {
             "color-relief expects INPUT COLOR_FILE OUTPUT");
   EXPECT_EQ(usage_error({"slope", "a.tif", "b.tif", "c.tif"}), "unexpected argument 'c.tif'");
   EXPECT_EQ(usage_error({"slope", "-of", "PNG", "a.tif", "b.tif"}),
-            "-of PNG: tessera dem writes GTiff or HDF5");
+            "-of PNG: tessera dem writes GTiff, COG or HDF5");
   EXPECT_EQ(usage_error({"hillshade", "-multidirectional", "-az", "10", "a.tif", "b.tif"}),
             "-multidirectional and -az cannot be used together");
   EXPECT_EQ(usage_error({"hillshade", "-igor", "-alt", "10", "a.tif", "b.tif"}),

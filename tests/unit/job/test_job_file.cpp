@@ -193,8 +193,9 @@ TEST(JobFileErrors, UnknownKeyInInputListsTheAllowedOnes) {
 TEST(JobFileErrors, UnknownKeyInOutput) {
   EXPECT_EQ(
       error_of(job(kInput, kSlopeStep, std::string(kOutput) + "compression = \"zstd\"\n")),
-      "t.toml:12:1: output 1: unknown key 'compression' (expected one of: from, path, compress, "
-      "predictor, level, co)");
+      "t.toml:12:1: output 1: unknown key 'compression' (expected one of: from, path, format, "
+      "compress, predictor, level, co, overviews, resampling, zones, zones_band, layer, id, "
+      "all_touched, categorical, stats)");
 }
 
 TEST(JobFileErrors, UnknownKeyInRun) {

@@ -1,0 +1,200 @@
+# System test: COG outputs and overviews inside GeoTIFFs end to end: GDAL's COG validator, full
+# resolution equal to tessera's GeoTIFF, overviews equal to gdaladdo's, the same bytes at 1-3 ranks x
+# 1-2 threads, a job's format = "cog" and overviews = [...], tessera calc -of COG.
+"""COG outputs: validated by GDAL's validator, overviews as gdaladdo's, the same bytes at any ranks."""
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+
+import numpy as np
+import systest
+from osgeo import gdal
+from osgeo_utils.samples.validate_cloud_optimized_geotiff import validate
+
+JOB = """[input.dem]
+path = "{dem}"
+
+[[step]]
+id = "hs"
+op = "hillshade"
+in = "dem"
+
+[[output]]
+from = "hs"
+path = "{out}/hs_cog.tif"
+format = "cog"
+compress = "zstd"
+level = 9
+predictor = 2
+resampling = "mode"
+
+[[output]]
+from = "hs"
+path = "{out}/hs_overviews.tif"
+overviews = [2, 4, 8]
+resampling = "nearest"
+
+[run]
+tile = 128
+"""
+
+
+def run_tessera(args, words, ranks=2, threads=1):
+    done = systest.tessera(args, words + ["-q"], ranks=ranks, threads=threads)
+    if done.returncode != 0:
+        systest.fail(f"tessera {' '.join(words)}: {done.stderr.strip()}")
+
+
+def crop(args, name, work, width, height):
+    """The upper-left width x height cells of tests/data/NAME, tiled: sizes that halve evenly."""
+    out = os.path.join(work, f"crop_{name}")
+    tool = os.path.join(os.path.dirname(args.gdaldem), "gdal_translate")
+    systest.run([tool, "-q", "-srcwin", "0", "0", str(width), str(height), "-co", "TILED=YES",
+                 os.path.join(args.data, name), out], args.timeout)
+    return out
+
+
+def check_cog(path, levels):
+    """The validator's full check passes and the file has `levels` overviews; the validator's
+    details (IFD and data offsets)."""
+    _, errors, details = validate(path, full_check=True)  # warnings, errors, details
+    if errors:
+        systest.fail(f"{path}: not a COG: {errors}")
+    ds = gdal.Open(path)  # referenced while its band is used
+    count = ds.GetRasterBand(1).GetOverviewCount()
+    if count != levels:
+        systest.fail(f"{path}: {count} overviews, expected {levels}")
+    return details
+
+
+def gdaladdo_reference(args, tiff, method, levels, work):
+    """A copy of `tiff` with gdaladdo -r METHOD 2 4 ... 2^levels."""
+    copy = os.path.join(work, f"ref_{method}_{os.path.basename(tiff)}")
+    shutil.copyfile(tiff, copy)
+    tool = os.path.join(os.path.dirname(args.gdaldem), "gdaladdo")
+    factors = [str(2 ** k) for k in range(1, levels + 1)]
+    done = systest.run([tool, "-q", "-r", method, copy] + factors, args.timeout)
+    if done.returncode != 0:
+        systest.fail(f"gdaladdo: {done.stderr.strip()}")
+    return copy
+
+
+def overview_differences(path, reference):
+    """Per level (0 the full resolution): cells that differ (NaN equal to NaN), and cells."""
+    got, want = gdal.Open(path), gdal.Open(reference)
+    out = []
+    for band in range(1, got.RasterCount + 1):
+        g, w = got.GetRasterBand(band), want.GetRasterBand(band)
+        pairs = [(g, w)] + [(g.GetOverview(k), w.GetOverview(k)) for k in range(g.GetOverviewCount())]
+        for a, b in pairs:
+            x, y = a.ReadAsArray(), b.ReadAsArray()
+            if x.shape != y.shape:
+                systest.fail(f"{path}: a level is {x.shape}, gdaladdo's {y.shape}")
+            same = (x == y) | (np.isnan(x) & np.isnan(y)) if x.dtype.kind == "f" else x == y
+            out.append((int((~same).sum()), x.size))
+    return out
+
+
+def check_methods(args, dem, work):
+    """Hillshade (Byte) and slope (Float32, nodata) to COGs by AVERAGE, NEAREST and MODE on 2
+    ranks: valid COGs whose full resolution is the GeoTIFF's and whose overviews are gdaladdo's
+    on that GeoTIFF, cell for cell."""
+    for mode in ("hillshade", "slope"):
+        tiff = os.path.join(work, f"{mode}.tif")
+        run_tessera(args, ["dem", mode, dem, tiff, "-co", "BLOCKXSIZE=128", "-co", "BLOCKYSIZE=128"])
+        for method in ("average", "nearest", "mode"):
+            cog = os.path.join(work, f"{mode}_{method}.tif")
+            run_tessera(args, ["dem", mode, dem, cog, "-of", "COG", "-co", "BLOCKSIZE=128",
+                               "-co", f"RESAMPLING={method}", "-co", "COMPRESS=DEFLATE"])
+            check_cog(cog, 4)
+            diffs = overview_differences(cog, gdaladdo_reference(args, tiff, method, 4, work))
+            if any(d for d, _ in diffs):
+                systest.fail(f"{mode} {method}: cells differing per level (0 full) {diffs}")
+        print(f"{mode}: COG by average, nearest, mode: valid; full resolution and 4 overviews as gdaladdo's")
+
+
+def check_ranks(args, dem, work):
+    """The same bytes at 1, 2 and 3 ranks, 1 and 2 threads."""
+    sums = set()
+    for ranks, threads in ((0, 1), (1, 2), (2, 1), (2, 2), (3, 1)):
+        out = os.path.join(work, f"ranks_{ranks}_{threads}.tif")
+        run_tessera(args, ["dem", "hillshade", dem, out, "-of", "COG", "-co", "BLOCKSIZE=128",
+                           "-co", "COMPRESS=ZSTD"], ranks=ranks, threads=threads)
+        with open(out, "rb") as f:
+            sums.add(hashlib.sha256(f.read()).hexdigest())
+    if len(sums) != 1:
+        systest.fail(f"COG bytes differ between ranks and threads: {len(sums)} different files")
+    print("COG: the same bytes at 1, 2, 3 ranks and 1, 2 threads")
+
+
+def check_job(args, dem, work):
+    """A job writing a ZSTD COG (mode) and a GeoTIFF with overviews = [2, 4, 8] (nearest)."""
+    out = os.path.join(work, "job")
+    os.makedirs(out)
+    job = os.path.join(work, "job.toml")
+    with open(job, "w") as f:
+        f.write(JOB.format(dem=dem, out=out))
+    run_tessera(args, ["run", job])
+    cog = os.path.join(out, "hs_cog.tif")
+    check_cog(cog, 4)
+    if gdal.Open(cog).GetMetadataItem("COMPRESSION", "IMAGE_STRUCTURE") != "ZSTD":
+        systest.fail("job: format = \"cog\" with compress = \"zstd\" is not ZSTD")
+    plain = os.path.join(out, "hs_overviews.tif")
+    details = check_cog(plain, 3)
+    if details["ifd_offsets"]["main"] != 8:
+        systest.fail(f"job: a GeoTIFF with overviews starts its directory at {details['ifd_offsets']['main']}")
+    tiff = os.path.join(work, "hillshade.tif")
+    for path, method, levels in ((cog, "mode", 4), (plain, "nearest", 3)):
+        diffs = overview_differences(path, gdaladdo_reference(args, tiff, method, levels, work))
+        if any(d for d, _ in diffs):
+            systest.fail(f"job {os.path.basename(path)}: cells differing per level {diffs}")
+    print("job: format = \"cog\" (zstd, mode) and overviews = [2, 4, 8] (nearest), as gdaladdo's")
+
+
+def check_calc(args, work):
+    """tessera calc -of COG on UInt16 bands (no nodata): average overviews as gdaladdo's."""
+    b4 = crop(args, "landsat_b4.tif", work, 1024, 1408)
+    tiff, cog = os.path.join(work, "calc.tif"), os.path.join(work, "calc_cog.tif")
+    common = ["calc", "-A", b4, "--calc", "A*2", "--type", "UInt16", "--co", "BLOCKSIZE=128"]
+    run_tessera(args, common[:-2] + ["--co", "BLOCKXSIZE=128", "--outfile", tiff])
+    run_tessera(args, common + ["-of", "COG", "--co", "PREDICTOR=YES", "--outfile", cog])
+    check_cog(cog, 4)
+    diffs = overview_differences(cog, gdaladdo_reference(args, tiff, "average", 4, work))
+    if any(d for d, _ in diffs):
+        systest.fail(f"calc -of COG: cells differing per level {diffs}")
+    print("calc -of COG (UInt16): valid; overviews as gdaladdo's")
+
+
+def check_odd_size(args, work):
+    """srtm.tif (465 x 457): a valid COG, full resolution as the GeoTIFF's, overviews gdaladdo's
+    size; their cells differ from gdaladdo's, which weighs fractional source cells when a size
+    does not halve evenly (docs/outputs.md)."""
+    dem = os.path.join(args.data, "srtm.tif")
+    tiff, cog = os.path.join(work, "odd.tif"), os.path.join(work, "odd_cog.tif")
+    run_tessera(args, ["dem", "hillshade", dem, tiff, "-co", "BLOCKXSIZE=128", "-co", "BLOCKYSIZE=128"])
+    run_tessera(args, ["dem", "hillshade", dem, cog, "-of", "COG", "-co", "BLOCKSIZE=128"])
+    check_cog(cog, 2)
+    diffs = overview_differences(cog, gdaladdo_reference(args, tiff, "average", 2, work))
+    if diffs[0][0]:
+        systest.fail(f"odd size: full resolution differs from the GeoTIFF in {diffs[0][0]} cells")
+    shares = ", ".join(f"{d / n:.0%}" for d, n in diffs[1:])
+    print(f"odd size 465 x 457: valid COG, full resolution as the GeoTIFF; overview cells unlike "
+          f"gdaladdo's (fractional weights): {shares}")
+
+
+def main():
+    args = systest.parse_args(__doc__)
+    with tempfile.TemporaryDirectory() as work:
+        dem = crop(args, "nz_elev.tif", work, 1024, 1408)
+        check_methods(args, dem, work)
+        check_ranks(args, dem, work)
+        check_job(args, dem, work)
+        check_calc(args, work)
+        check_odd_size(args, work)
+    print("cog_output: ok")
+
+
+if __name__ == "__main__":
+    main()

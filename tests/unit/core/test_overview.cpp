@@ -1,0 +1,111 @@
+// Tests of overview geometry, the 2 x 2 halving (GDAL 3.6's arithmetic) and COG option parsing.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "tessera/core/error.hpp"
+#include "tessera/core/overview.hpp"
+
+namespace tessera {
+namespace {
+
+template <class T>
+std::vector<T> halved(const std::vector<T>& cells, int64_t width, int64_t height, Resampling method,
+                      std::optional<double> nodata = std::nullopt) {
+  std::vector<T> out(static_cast<size_t>(((width + 1) / 2) * ((height + 1) / 2)));
+  halve(pixel_type_of<T>, {cells.data(), width}, width, height, {out.data(), (width + 1) / 2},
+        method, nodata);
+  return out;
+}
+
+TEST(Overview, SizesRoundUpAndSharesFollowTheTile) {
+  EXPECT_EQ(overview_size({465, 457}, 1), (Extent{233, 229}));
+  EXPECT_EQ(overview_size({465, 457}, 2), (Extent{117, 115}));
+  const TileGrid grid({465, 457}, 128, 128);
+  EXPECT_EQ(share_of_tile(grid, 0, 1), (Window{0, 0, 64, 64}));
+  EXPECT_EQ(share_of_tile(grid, 3, 1), (Window{192, 0, 41, 64}));  // 81 cells wide, halved up
+  EXPECT_EQ(share_of_tile(grid, 3, 2), (Window{96, 0, 21, 32}));
+}
+
+TEST(Overview, AverageOfIntegersRoundsHalfAwayFromZero) {
+  // Sums 6 (1.5 -> 2), -6 (-1.5 -> -2), 5 (1.25 -> 1).
+  const std::vector<int16_t> cells{1, 2, -1, -2, 1, 1, 1, 2, -1, -2, 1, 2};
+  EXPECT_EQ(halved(cells, 6, 2, Resampling::Average), (std::vector<int16_t>{2, -2, 1}));
+}
+
+TEST(Overview, AverageOfFloatsAddsColumnsFirst) {
+  const std::vector<float> cells{1e8f, 1.0f, -1e8f, 1.0f};
+  // ((1e8 + -1e8) + (1 + 1)) * 0.25 = 0.5; left to right in float it would be 0.25.
+  EXPECT_EQ(halved(cells, 2, 2, Resampling::Average), (std::vector<float>{0.5f}));
+}
+
+TEST(Overview, NodataIsLeftOutAndOddEdgesTakeWhatThereIs) {
+  const std::vector<uint8_t> cells{0, 10, 7, 0, 11, 9};  // 3 x 2, nodata 0
+  // Left block: 10, 11 -> 10.5 -> 11; right edge block: 7, 9 -> 8.
+  EXPECT_EQ(halved(cells, 3, 2, Resampling::Average, 0.0), (std::vector<uint8_t>{11, 8}));
+  const std::vector<uint8_t> empty{0, 0, 0, 0};
+  EXPECT_EQ(halved(empty, 2, 2, Resampling::Average, 0.0), (std::vector<uint8_t>{0}));
+}
+
+TEST(Overview, NearestTakesTheUpperLeftCell) {
+  const std::vector<uint16_t> cells{1, 2, 3, 4, 5, 6, 7, 8};
+  EXPECT_EQ(halved(cells, 4, 2, Resampling::Nearest), (std::vector<uint16_t>{1, 3}));
+}
+
+TEST(Overview, ModeTakesTheValueWhoseCountPassesFirst) {
+  // a b / b a: b reaches 2 before a does (cell 3 of 4), as GDAL counts.
+  const std::vector<uint8_t> ties{5, 9, 9, 5};
+  EXPECT_EQ(halved(ties, 2, 2, Resampling::Mode), (std::vector<uint8_t>{9}));
+  const std::vector<uint8_t> all_differ{4, 3, 2, 1};
+  EXPECT_EQ(halved(all_differ, 2, 2, Resampling::Mode), (std::vector<uint8_t>{4}));
+}
+
+TEST(Overview, CogOptionsAreTheDriversWithItsDefaults) {
+  const CreationOptions d = parse_creation_options({}, OutputFormat::Cog);
+  EXPECT_EQ(d.compression, Compression::Lzw);
+  EXPECT_EQ(d.resampling, Resampling::Average);
+  const CreationOptions o = parse_creation_options(
+      {"compress=zstd", "LEVEL=15", "predictor=YES", "BLOCKSIZE=256", "resampling=mode",
+       "OVERVIEW_COUNT=3", "OVERVIEWS=IGNORE_EXISTING", "NUM_THREADS=ALL_CPUS"},
+      OutputFormat::Cog);
+  EXPECT_EQ(o.zstd_level, 15);
+  EXPECT_EQ(o.predictor, 2);
+  EXPECT_EQ(o.block_width, 256);
+  EXPECT_EQ(o.block_height, 256);
+  EXPECT_EQ(o.resampling, Resampling::Mode);
+  EXPECT_EQ(o.overview_count, 3);
+  EXPECT_THROW(parse_creation_options({"ZSTD_LEVEL=9"}, OutputFormat::Cog), Error);
+  EXPECT_THROW(parse_creation_options({"RESAMPLING=CUBIC"}, OutputFormat::Cog), Error);
+  EXPECT_THROW(parse_creation_options({"OVERVIEWS=FORCE_USE_EXISTING"}, OutputFormat::Cog), Error);
+}
+
+TEST(Overview, LevelsAreTheDriversOrWhatTheRasterCanHave) {
+  OutputSpec spec;
+  spec.path = "x.tif";
+  spec.format = OutputFormat::Cog;
+  spec.size = {16000, 16000};
+  spec.tile_width = spec.tile_height = 512;
+  EXPECT_EQ(overview_levels(spec), 5);  // 8000, 4000, 2000, 1000, 500
+  spec.options.no_overviews = true;
+  EXPECT_EQ(overview_levels(spec), 0);
+  spec.options.overview_count = 9;
+  EXPECT_EQ(overview_levels(spec), 9);
+  spec.options.overview_count = 10;  // a 512-cell tile's share of level 10 is under a cell
+  EXPECT_THROW(overview_levels(spec), Error);
+  spec.size = {100, 60};
+  spec.options.overview_count = 7;  // 100 -> 50, 25, 13, 7, 4, 2, 1
+  EXPECT_EQ(overview_levels(spec), 7);
+  spec.options.overview_count = 8;
+  EXPECT_THROW(overview_levels(spec), Error);
+}
+
+TEST(Overview, FactorsAreConsecutivePowersOfTwo) {
+  EXPECT_EQ(overview_count_of({2, 4, 8, 16}), 4);
+  EXPECT_THROW(overview_count_of({2, 8}), Error);
+  EXPECT_THROW(overview_count_of({3}), Error);
+}
+
+}  // namespace
+}  // namespace tessera
