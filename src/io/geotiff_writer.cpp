@@ -71,6 +71,12 @@ struct FileClient : detail::ClientFile<FileClient> {
   }
 };
 
+/// A file descriptor's data made durable, or an error naming `label`.
+void sync_fd(int fd, const std::string& label) {
+  if (fdatasync(fd) != 0)
+    throw Error(label + ": cannot make the written tiles durable: " + std::strerror(errno));
+}
+
 }  // namespace
 
 struct GeoTiffWriter::Impl {
@@ -81,15 +87,58 @@ struct GeoTiffWriter::Impl {
   detail::TiffOptions options{&errors};
   detail::Tiff tif;
   int64_t tiles_per_band = 0;
+  int64_t prefix = 0;
 
-  explicit Impl(const OutputSpec& s) : spec(s), temporary(io::temporary_path(s.path, getpid())) {
+  Impl(const OutputSpec& s, int64_t id, const GeoTiffResume* resume)
+      : spec(s), temporary(io::temporary_path(s.path, id)) {
     detail::check_options(spec);
-    create_empty();
-    temporary.hold();
-    open_for_update();
+    if (resume) {
+      take_up(*resume);
+    } else {
+      std::remove(temporary.path().c_str());  // a killed run's, of the same id: made anew
+      create_empty();
+      temporary.hold();
+      open_for_update();
+    }
     tiles_per_band = ((spec.size.width + spec.tile_width - 1) / spec.tile_width) *
                      ((spec.size.height + spec.tile_height - 1) / spec.tile_height);
     check_layout();
+    if (resume) replay(resume->written);
+  }
+
+  /// The interrupted run's file, cut after its last band-tile the journal names, opened as the
+  /// run that made it opened it: libtiff sees the directory GDAL wrote and the file's size
+  /// before any tile.
+  void take_up(const GeoTiffResume& resume) {
+    check_output_folder(spec.path);
+    int64_t end = resume.prefix_bytes;
+    for (const Extent& e : resume.written) end = std::max(end, e.offset + e.size);
+    if (::truncate(temporary.path().c_str(), static_cast<off_t>(end)) != 0)
+      throw Error(spec.path + ": cannot take up " + temporary.path() + ": " +
+                  std::strerror(errno));
+    temporary.hold();
+    open_for_update();
+    file.size = static_cast<uint64_t>(resume.prefix_bytes);
+    prefix = resume.prefix_bytes;
+  }
+
+  /// libtiff appends the band-tiles already on disk again, writing nothing (as reserve_tiles),
+  /// so that its state is that of the run that wrote them; each must land where it lies.
+  void replay(const std::vector<Extent>& written) {
+    int64_t largest = 0;
+    for (const Extent& e : written) largest = std::max(largest, e.size);
+    const std::vector<std::byte> stand_in(static_cast<size_t>(largest));
+    file.reserving = true;
+    for (size_t k = 0; k < written.size(); ++k) {
+      const auto key = static_cast<int64_t>(k);
+      const auto band = static_cast<uint32_t>(key % spec.bands);
+      const auto index = static_cast<uint32_t>(band * tiles_per_band + key / spec.bands);
+      const auto bytes = std::span(stand_in).first(static_cast<size_t>(written[k].size));
+      detail::write_raw_tile(tif.get(), index, bytes, spec.path, errors);
+      if (static_cast<int64_t>(TIFFGetStrileOffset(tif.get(), index)) != written[k].offset)
+        throw Error(spec.path + ": the journal does not match " + temporary.path());
+    }
+    file.reserving = false;
   }
 
   void create_empty() {
@@ -111,6 +160,7 @@ struct GeoTiffWriter::Impl {
       throw Error(spec.path + ": cannot open " + temporary.path() + ": " + std::strerror(errno));
     const off_t end = lseek(file.fd, 0, SEEK_END);
     file.size = end > 0 ? static_cast<uint64_t>(end) : 0;
+    prefix = static_cast<int64_t>(file.size);
     tif = detail::open_client_tiff(&file, FileClient::procs(), options, spec.path, errors, "r+");
     if (!spec.geokeys.empty()) detail::write_geokeys(tif.get(), spec.geokeys, spec.path, errors);
   }
@@ -163,7 +213,7 @@ struct GeoTiffWriter::Impl {
       throw Error(spec.path + ": GDAL created a layout libtiff cannot append tiles to");
   }
 
-  void write_tile(int band, int64_t tile, std::span<const std::byte> encoded) {
+  Extent write_tile(int band, int64_t tile, std::span<const std::byte> encoded) {
     if (!tif) throw Error(spec.path + ": write after commit");
     if (band < 0 || band >= spec.bands || tile < 0 || tile >= tiles_per_band)
       throw Error(spec.path + ": no tile " + std::to_string(tile) + " in band " +
@@ -171,6 +221,15 @@ struct GeoTiffWriter::Impl {
     const auto index = static_cast<uint32_t>(band * tiles_per_band + tile);
     errors.last.clear();
     detail::write_raw_tile(tif.get(), index, encoded, spec.path, errors);
+    return {static_cast<int64_t>(TIFFGetStrileOffset(tif.get(), index)),
+            static_cast<int64_t>(encoded.size())};
+  }
+
+  void keep() noexcept {
+    file.reserving = true;  // libtiff's directory stays unwritten: the file is as the journal says
+    tif.reset();
+    if (file.fd >= 0) ::close(std::exchange(file.fd, -1));
+    temporary.release();
   }
 
   void commit() {
@@ -184,7 +243,9 @@ struct GeoTiffWriter::Impl {
   }
 };
 
-GeoTiffWriter::GeoTiffWriter(const OutputSpec& spec) : impl_(std::make_unique<Impl>(spec)) {}
+GeoTiffWriter::GeoTiffWriter(const OutputSpec& spec, int64_t id, const GeoTiffResume* resume)
+    : impl_(std::make_unique<Impl>(spec, id, resume)) {}
+GeoTiffWriter::GeoTiffWriter(const OutputSpec& spec) : GeoTiffWriter(spec, getpid()) {}
 GeoTiffWriter::~GeoTiffWriter() = default;
 
 TileLayout GeoTiffWriter::reserve_tiles() { return impl_->reserve_tiles(); }
@@ -216,9 +277,17 @@ void TileFile::write(int band, int64_t tile, std::span<const std::byte> bytes) {
   }
 }
 
-void GeoTiffWriter::write_tile(int band, int64_t tile, std::span<const std::byte> encoded) {
-  impl_->write_tile(band, tile, encoded);
+Extent GeoTiffWriter::write_tile(int band, int64_t tile, std::span<const std::byte> encoded) {
+  return impl_->write_tile(band, tile, encoded);
 }
+
+int64_t GeoTiffWriter::prefix_bytes() const { return impl_->prefix; }
+
+void GeoTiffWriter::sync() { sync_fd(impl_->file.fd, impl_->spec.path); }
+
+void GeoTiffWriter::keep() noexcept { impl_->keep(); }
+
+void TileFile::sync() { sync_fd(fd_, label_); }
 
 void GeoTiffWriter::commit() { impl_->commit(); }
 

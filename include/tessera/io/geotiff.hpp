@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tessera/core/output_spec.hpp"
+#include "tessera/io/temporary_files.hpp"
 
 namespace tessera::io {
 
@@ -41,6 +42,14 @@ struct TileLayout {
   int64_t tiles_per_band = 0;
 };
 
+/// How a GeoTiffWriter takes up the temporary file an interrupted run left (journal.hpp): its
+/// first `prefix_bytes` (the empty file GDAL made) and then, band-tile after band-tile in the
+/// order they were appended, `written` are on disk and stay; anything after them is cut off.
+struct GeoTiffResume {
+  int64_t prefix_bytes = 0;
+  std::vector<Extent> written;
+};
+
 /// One process's way into a GeoTIFF whose tiles GeoTiffWriter::reserve_tiles() laid out: writes
 /// uncompressed band-tiles in place (pwrite), so that every rank writes its own tiles at once.
 class TileFile {
@@ -54,6 +63,8 @@ class TileFile {
   /// Writes band-tile `tile` of band `band` (both from 0); throws tessera::Error, with what the
   /// system said (a full disk, say), on failure.
   void write(int band, int64_t tile, std::span<const std::byte> bytes);
+  /// Makes what was written durable (fdatasync); throws tessera::Error on failure.
+  void sync();
 
  private:
   std::string label_;
@@ -66,6 +77,9 @@ class TileFile {
 /// the temporary file, so a failed run leaves nothing at the final path.
 class GeoTiffWriter {
  public:
+  /// The temporary name is temporary_path(spec.path, id). With `resume`, the file already at
+  /// that name is taken up as it says instead of made anew.
+  GeoTiffWriter(const OutputSpec& spec, int64_t id, const GeoTiffResume* resume = nullptr);
   explicit GeoTiffWriter(const OutputSpec& spec);
   ~GeoTiffWriter();
   GeoTiffWriter(const GeoTiffWriter&) = delete;
@@ -79,9 +93,18 @@ class GeoTiffWriter {
   /// The file being written (renamed to the output's path by commit()).
   const std::string& temporary_path() const;
 
+  /// The bytes of the empty file, before any tile (GeoTiffResume::prefix_bytes).
+  int64_t prefix_bytes() const;
+
   /// Appends the encoded bytes of tile `tile` (row-major index in the tile grid) of band `band`
-  /// (0-based). Tiles of a band are planes (INTERLEAVE=BAND). Throws tessera::Error on failure.
-  void write_tile(int band, int64_t tile, std::span<const std::byte> encoded);
+  /// (0-based). Tiles of a band are planes (INTERLEAVE=BAND). Returns where they went. Throws
+  /// tessera::Error on failure.
+  Extent write_tile(int band, int64_t tile, std::span<const std::byte> encoded);
+  /// Makes every byte written so far durable (fdatasync). Throws tessera::Error on failure.
+  void sync();
+  /// Leaves the file, unfinished, at its temporary name for a later run to take up: closes it
+  /// without libtiff writing its directory, and no longer removes it.
+  void keep() noexcept;
   /// Finishes the file and renames it to its final path. Throws tessera::Error on failure.
   void commit();
 
