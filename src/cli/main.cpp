@@ -123,7 +123,7 @@ tessera::job::JobSpec read_job(const std::string& path) {
 /// The run options of a command: `memory` is --memory's text, or empty.
 tessera::run::RunOptions run_options(const Environment& env, bool quiet, const std::string& report,
                                      const std::string& memory) {
-  tessera::run::RunOptions options{quiet, 0, env.ranks_on_node(), report, std::nullopt};
+  tessera::run::RunOptions options{quiet, 0, env.ranks_on_node(), report, std::nullopt, {}};
   if (!memory.empty()) options.memory_limit = tessera::run::parse_memory_size("--memory", memory);
   return options;
 }
@@ -424,13 +424,24 @@ int run(const Environment& env, int argc, char** argv) {
   }
 }
 
+/// Whether the command journals its tiles: run, dem, focal and calc.
+bool journals(int argc, char** argv) {
+  if (argc < 2) return false;
+  const std::string command = argv[1];
+  return command == "run" || command == "dem" || command == "focal" || command == "calc";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   tessera::run::mark_process_start();
   try {
-    Environment env(argc, argv);
+    // Handlers first: a signal during MPI's start must not end the process unhandled. The
+    // commands that journal take a stop signal as "stop" from their start (the passes see it).
     tessera::io::remove_temporaries_on_signal();
+    std::optional<tessera::io::StopScope> stoppable;
+    if (journals(argc, argv)) stoppable.emplace();
+    Environment env(argc, argv);
     const int status = run(env, argc, argv);
     env.set_exit_status(status);
     return status;

@@ -113,7 +113,9 @@ struct GeoTiffWriter::Impl {
     check_output_folder(spec.path);
     int64_t end = resume.prefix_bytes;
     for (const Extent& e : resume.written) end = std::max(end, e.offset + e.size);
-    if (::truncate(temporary.path().c_str(), static_cast<off_t>(end)) != 0)
+    // Appended tiles after the last the journal names are cut off; tiles laid out in advance
+    // (none named here) stay where their ranks wrote them.
+    if (!resume.written.empty() && ::truncate(temporary.path().c_str(), static_cast<off_t>(end)) != 0)
       throw Error(spec.path + ": cannot take up " + temporary.path() + ": " +
                   std::strerror(errno));
     temporary.hold();

@@ -87,6 +87,9 @@ void check_memory(const plan::Plan& plan, const RunOptions& options) {
       size_text(needed), threads, size_text(budget.bytes), budget.source));
 }
 
+/// The plan's passes, in order, each reading the numbers of the reductions before it.
+void execute_passes(const plan::Plan& plan, const RunOptions& options, Journal* journal);
+
 /// The reduction pass `p`'s results: journalled by a run before, or computed now (and
 /// journalled, so that a run that resumes does not compute them again).
 std::vector<ReducedBandResult> reduced(const plan::Plan& plan, size_t p, const RunOptions& options,
@@ -114,17 +117,26 @@ void execute(const plan::Plan& plan, const RunOptions& options) {
     stoppable.emplace();
     journal.emplace(plan, options.journal);
   }
-  Journal* kept = journal ? &*journal : nullptr;
+  try {
+    execute_passes(plan, options, journal ? &*journal : nullptr);
+  } catch (const Stopped& stop) {
+    if (!journal) throw;
+    journal->keep();  // what the passes journalled before the stop is what a resume continues
+    throw Stopped(stop.signal(), journal->path());
+  }
+}
+
+void execute_passes(const plan::Plan& plan, const RunOptions& options, Journal* journal) {
   plan::Plan bound = plan;
   for (size_t p = 0; p < plan.passes.size(); ++p) {
     const plan::Pass& pass = bound.passes[p];
     if (pass.kind == plan::PassKind::Reduction) {
-      bound = with_statistics(bound, reduced(bound, p, options, kept));
+      bound = with_statistics(bound, reduced(bound, p, options, journal));
       continue;
     }
     Sinks sinks = output_sinks(specs_of(bound, pass.outputs), one_node(options));
     run_streaming(
-        bound.grid, options, [&] { return plan_tiles(bound, pass); }, sinks, {kept, p});
+        bound.grid, options, [&] { return plan_tiles(bound, pass); }, sinks, {journal, p});
   }
 }
 

@@ -109,7 +109,7 @@ void StreamingPass::stop() {
     opened_ = 0;
     journal_.journal->keep();
   }
-  throw Stopped(signal, journal_.journal ? journal_.journal->path() : std::string());
+  throw Stopped(signal, {});  // the executor names the journal
 }
 
 void StreamingPass::run(Progress& progress) {

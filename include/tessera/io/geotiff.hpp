@@ -45,6 +45,7 @@ struct TileLayout {
 /// How a GeoTiffWriter takes up the temporary file an interrupted run left (journal.hpp): its
 /// first `prefix_bytes` (the empty file GDAL made) and then, band-tile after band-tile in the
 /// order they were appended, `written` are on disk and stay; anything after them is cut off.
+/// With `written` empty, the tiles are laid out in advance (reserve_tiles) and stay as they are.
 struct GeoTiffResume {
   int64_t prefix_bytes = 0;
   std::vector<Extent> written;

@@ -24,7 +24,7 @@ class StopScope {
 };
 
 /// Seconds a run has to stop cleanly after the first signal before it is ended by it.
-inline constexpr unsigned stop_grace_seconds = 20;
+inline constexpr unsigned stop_grace_seconds = 10;
 
 /// The first signal that asked the running stop scope to stop, or 0.
 int stop_signal();
