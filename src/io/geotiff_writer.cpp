@@ -112,7 +112,7 @@ struct GeoTiffWriter::Impl {
   void take_up(const GeoTiffResume& resume) {
     check_output_folder(spec.path);
     int64_t end = resume.prefix_bytes;
-    for (const Extent& e : resume.written) end = std::max(end, e.offset + e.size);
+    for (const ByteRange& e : resume.written) end = std::max(end, e.offset + e.size);
     // Appended tiles after the last the journal names are cut off; tiles laid out in advance
     // (none named here) stay where their ranks wrote them.
     if (!resume.written.empty() && ::truncate(temporary.path().c_str(), static_cast<off_t>(end)) != 0)
@@ -126,9 +126,9 @@ struct GeoTiffWriter::Impl {
 
   /// libtiff appends the band-tiles already on disk again, writing nothing (as reserve_tiles),
   /// so that its state is that of the run that wrote them; each must land where it lies.
-  void replay(const std::vector<Extent>& written) {
+  void replay(const std::vector<ByteRange>& written) {
     int64_t largest = 0;
-    for (const Extent& e : written) largest = std::max(largest, e.size);
+    for (const ByteRange& e : written) largest = std::max(largest, e.size);
     const std::vector<std::byte> stand_in(static_cast<size_t>(largest));
     file.reserving = true;
     for (size_t k = 0; k < written.size(); ++k) {
@@ -215,7 +215,7 @@ struct GeoTiffWriter::Impl {
       throw Error(spec.path + ": GDAL created a layout libtiff cannot append tiles to");
   }
 
-  Extent write_tile(int band, int64_t tile, std::span<const std::byte> encoded) {
+  ByteRange write_tile(int band, int64_t tile, std::span<const std::byte> encoded) {
     if (!tif) throw Error(spec.path + ": write after commit");
     if (band < 0 || band >= spec.bands || tile < 0 || tile >= tiles_per_band)
       throw Error(spec.path + ": no tile " + std::to_string(tile) + " in band " +
@@ -279,7 +279,7 @@ void TileFile::write(int band, int64_t tile, std::span<const std::byte> bytes) {
   }
 }
 
-Extent GeoTiffWriter::write_tile(int band, int64_t tile, std::span<const std::byte> encoded) {
+ByteRange GeoTiffWriter::write_tile(int band, int64_t tile, std::span<const std::byte> encoded) {
   return impl_->write_tile(band, tile, encoded);
 }
 

@@ -203,7 +203,7 @@ struct Hdf5File {
     }
   }
 
-  Extent write_chunk(int band, int64_t tile, std::span<const std::byte> chunk) {
+  ByteRange write_chunk(int band, int64_t tile, std::span<const std::byte> chunk) {
     Band& target = band_at(band);
     if (tile < 0 || tile >= grid.count())
       throw Error(label + ": no tile " + std::to_string(tile) + " (tiles count from 0)");
@@ -212,7 +212,7 @@ struct Hdf5File {
     return chunk_extent(band, tile);
   }
 
-  Extent chunk_extent(int band, int64_t tile) {
+  ByteRange chunk_extent(int band, int64_t tile) {
     const Window owned = grid.owned(tile);
     const auto [address, size] =
         h5::chunk_place(band_at(band).dataset.get(), dims(owned.y, owned.x), label);
@@ -232,7 +232,7 @@ struct Hdf5File {
   }
 
   /// `extent`'s bytes of the file `from` (open as `from_fd`).
-  std::vector<std::byte> read_extent(int from_fd, const std::string& from, Extent extent) const {
+  std::vector<std::byte> read_extent(int from_fd, const std::string& from, ByteRange extent) const {
     std::vector<std::byte> bytes(static_cast<size_t>(extent.size));
     const ssize_t got = pread(from_fd, bytes.data(), bytes.size(), static_cast<off_t>(extent.offset));
     if (got != static_cast<ssize_t>(bytes.size()))
@@ -245,7 +245,7 @@ struct Hdf5File {
     if (from_fd < 0) throw Error(label + ": cannot open " + from + ": " + std::strerror(errno));
     try {
       for (const BandTile& chunk : chunks) {
-        const Extent extent = chunk_extent(chunk.band, chunk.tile);
+        const ByteRange extent = chunk_extent(chunk.band, chunk.tile);
         const auto bytes = read_extent(from_fd, from, extent);
         if (pwrite(own_fd(), bytes.data(), bytes.size(), static_cast<off_t>(extent.offset)) !=
             static_cast<ssize_t>(bytes.size()))
@@ -267,9 +267,9 @@ struct Hdf5File {
     try {
       for (size_t k = 0; k < resume.written.size(); ++k) {
         const auto key = static_cast<int64_t>(k);
-        const Extent old = resume.written[k];
+        const ByteRange old = resume.written[k];
         const auto bytes = read_extent(from_fd, resume.from, old);
-        const Extent now = write_chunk(static_cast<int>(key % spec.bands), key / spec.bands, bytes);
+        const ByteRange now = write_chunk(static_cast<int>(key % spec.bands), key / spec.bands, bytes);
         if (now.offset != old.offset || now.size != old.size)
           throw Error(label + ": the journal does not match " + resume.from);
       }
@@ -355,7 +355,7 @@ Hdf5ChunkWriter::Hdf5ChunkWriter(const OutputSpec& spec, int64_t id,
 Hdf5ChunkWriter::Hdf5ChunkWriter(const OutputSpec& spec) : Hdf5ChunkWriter(spec, getpid()) {}
 Hdf5ChunkWriter::~Hdf5ChunkWriter() = default;
 
-Extent Hdf5ChunkWriter::write_tile(int band, int64_t tile, std::span<const std::byte> chunk) {
+ByteRange Hdf5ChunkWriter::write_tile(int band, int64_t tile, std::span<const std::byte> chunk) {
   return impl_->write_chunk(band, tile, chunk);
 }
 

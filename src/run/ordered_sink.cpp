@@ -37,7 +37,7 @@ OrderedResume OrderedSink::resume_from(const std::vector<Bytes>& records) const 
     RecordReader r(record);
     const auto first = r.get<int64_t>();
     const auto prefix = r.get<int64_t>();
-    const auto extents = r.get_all<io::Extent>();
+    const auto extents = r.get_all<io::ByteRange>();
     if (first != static_cast<int64_t>(resume.written.size())) break;
     resume.prefix_bytes = prefix;
     resume.written.insert(resume.written.end(), extents.begin(), extents.end());

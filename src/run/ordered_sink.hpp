@@ -20,7 +20,7 @@ namespace tessera::run {
 /// written (in tile order, then band order) and made durable.
 struct OrderedResume {
   int64_t prefix_bytes = 0;
-  std::vector<io::Extent> written;
+  std::vector<io::ByteRange> written;
 };
 
 /// An output written by rank 0 alone from band-tiles every rank encodes: each thread encodes
@@ -58,7 +58,7 @@ class OrderedSink : public Sink, private Receiver {
   /// is gone).
   virtual size_t create_file(int64_t id, const OrderedResume* resume) = 0;
   /// Rank 0: writes band `band` of tile `tile`, in order; returns where it went.
-  virtual io::Extent write_band(int band, int64_t tile, std::span<const std::byte> bytes) = 0;
+  virtual io::ByteRange write_band(int band, int64_t tile, std::span<const std::byte> bytes) = 0;
   /// Rank 0: the bytes of the file before its first tile.
   virtual int64_t prefix_bytes() const = 0;
   /// Rank 0: makes what was written durable.
@@ -84,7 +84,7 @@ class OrderedSink : public Sink, private Receiver {
   int64_t next_ = 0;                      // rank 0: the key written next
   int64_t bytes_written_ = 0;
   int64_t tiles_taken_ = 0;                // whole tiles taken up from the runs before
-  std::vector<io::Extent> unsynced_;       // rank 0: written since the last checkpoint
+  std::vector<io::ByteRange> unsynced_;       // rank 0: written since the last checkpoint
   int64_t unsynced_first_ = 0;             // rank 0: the key of unsynced_[0]
 };
 
@@ -115,7 +115,7 @@ class OrderedFileSink final : public OrderedSink {
   size_t create_file(int64_t id, const OrderedResume* resume) override {
     return make_file(file_, spec(), id, resume);
   }
-  io::Extent write_band(int band, int64_t tile, std::span<const std::byte> bytes) override {
+  io::ByteRange write_band(int band, int64_t tile, std::span<const std::byte> bytes) override {
     return file_->write_tile(band, tile, bytes);
   }
   int64_t prefix_bytes() const override { return file_prefix(*file_); }

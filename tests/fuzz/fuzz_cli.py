@@ -2,13 +2,13 @@
 """Fuzz tier, through the command line: seeded mutations of job files (through `tessera plan`)
 and of tessera calc and dem command lines (run for real on small rasters), then faults at random
 moments of 2-rank runs (SIGKILL of rank 0, of rank 1 or of mpirun; SIGINT twice or SIGTERM to
-mpirun).
+mpirun), each followed by the same command with --resume.
 
 Every mutated command must end by itself (no signal, no hang) with status 0, 1 or 2, and when
 it fails print exactly one line, "tessera: error: ...", with no raw control character; no
 temporary file may stay beside an output. After each fault no process of the run may be left
-after a few seconds, nothing that looks finished may be at the output path, and the next run of
-the same output must leave no temporary file. --seed replays a run; the seed is printed first.
+after a few seconds, nothing that looks finished may be at the output path, and the same command
+with --resume must end with the uninterrupted run's pixels and leave no temporary file or journal. --seed replays a run; the seed is printed first.
 """
 import glob
 import os
@@ -315,16 +315,20 @@ def fault_case(args, rng, work, dem, reference, case, problems):
         print(f"{label}: the output was finished (its pixels are whole) before the fault ended the run "
               f"(status {proc.returncode})")
     temporaries = tail_temporaries(os.path.dirname(out))
-    if temporaries and not fault.startswith("SIGKILL"):
-        problems.append(f"{label}: temporary files left: {temporaries}")
-    status, _, err = run_bytes([args.tessera, "dem", "hillshade", os.path.join(args.data, "srtm.tif"), out, "-q"],
-                               60, systest.environment(1), work)
+    journal = os.path.exists(os.path.join(os.path.dirname(out), ".hs.tif.journal-0"))
+    # The run journals its tiles: what a stop or a kill left, the same command with --resume
+    # continues, at one rank, to the uninterrupted run's pixels, and leaves nothing beside them.
+    status, _, err = run_bytes([args.tessera] + words + ["--resume"], 60, systest.environment(1), work)
+    left = glob.glob(os.path.join(os.path.dirname(out), ".*"))
     if status != 0:
-        problems.append(f"{label}: the next run failed: {err[-300:]!r}")
-    elif tail_temporaries(os.path.dirname(out)):
-        problems.append(f"{label}: the next run left {tail_temporaries(os.path.dirname(out))}")
+        problems.append(f"{label}: the resumed run failed: {err[-300:]!r}")
+    elif not finished_output(out, reference):
+        problems.append(f"{label}: the resumed run's output differs from the uninterrupted run's")
+    elif left:
+        problems.append(f"{label}: the resumed run left {left}")
     os.remove(out) if os.path.exists(out) else None
-    print(f"{label}: processes gone in {seconds:.2f} s, {len(temporaries)} temporary file(s) until the next run")
+    print(f"{label}: processes gone in {seconds:.2f} s, {len(temporaries)} temporary file(s) "
+          f"{'and a journal ' if journal else ''}until the resumed run")
 
 
 def main():

@@ -48,7 +48,7 @@ struct TileLayout {
 /// With `written` empty, the tiles are laid out in advance (reserve_tiles) and stay as they are.
 struct GeoTiffResume {
   int64_t prefix_bytes = 0;
-  std::vector<Extent> written;
+  std::vector<ByteRange> written;
 };
 
 /// One process's way into a GeoTIFF whose tiles GeoTiffWriter::reserve_tiles() laid out: writes
@@ -100,7 +100,7 @@ class GeoTiffWriter {
   /// Appends the encoded bytes of tile `tile` (row-major index in the tile grid) of band `band`
   /// (0-based). Tiles of a band are planes (INTERLEAVE=BAND). Returns where they went. Throws
   /// tessera::Error on failure.
-  Extent write_tile(int band, int64_t tile, std::span<const std::byte> encoded);
+  ByteRange write_tile(int band, int64_t tile, std::span<const std::byte> encoded);
   /// Makes every byte written so far durable (fdatasync). Throws tessera::Error on failure.
   void sync();
   /// Leaves the file, unfinished, at its temporary name for a later run to take up: closes it

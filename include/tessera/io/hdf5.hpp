@@ -120,7 +120,7 @@ class Hdf5ChunkEncoder {
 /// new file, as that run stored them, so the new file is that run's up to there.
 struct Hdf5ChunkResume {
   std::string from;
-  std::vector<Extent> written;
+  std::vector<ByteRange> written;
 };
 
 class Hdf5ChunkWriter {
@@ -136,7 +136,7 @@ class Hdf5ChunkWriter {
 
   /// Stores `chunk` (from Hdf5ChunkEncoder) as tile `tile` of band `band` (both from 0); returns
   /// where it lies in the file.
-  Extent write_tile(int band, int64_t tile, std::span<const std::byte> chunk);
+  ByteRange write_tile(int band, int64_t tile, std::span<const std::byte> chunk);
   /// Makes the chunks stored so far durable (fdatasync).
   void sync();
   /// Closes the file and leaves it, unfinished, at its temporary name.

@@ -39,7 +39,7 @@ void unregister_temporary(int slot);
 std::string temporary_path(const std::string& path, int64_t id);
 
 /// Where one band-tile's bytes lie in a file in progress.
-struct Extent {
+struct ByteRange {
   int64_t offset = 0;
   int64_t size = 0;
 };
