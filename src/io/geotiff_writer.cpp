@@ -177,20 +177,24 @@ struct GeoTiffWriter::Impl {
       throw Error(spec.path + ": only uncompressed tiles can be laid out in advance");
     const auto tile_bytes = static_cast<int64_t>(spec.tile_width * spec.tile_height) *
                             static_cast<int64_t>(size_of(spec.type));
-    const int64_t count = tiles_per_band * spec.bands;
+    // Tile by tile, band by band within a tile: the order the ordered sink appends them in, so
+    // that the file is the same bytes whichever way its tiles came.
     // Any bytes will do: while reserving, libtiff's writes move the position and nothing else.
     const std::vector<std::byte> stand_in(static_cast<size_t>(tile_bytes));
     file.reserving = true;
-    for (int64_t i = 0; i < count; ++i)
-      detail::write_raw_tile(tif.get(), static_cast<uint32_t>(i), stand_in, spec.path, errors);
+    for (int64_t tile = 0; tile < tiles_per_band; ++tile)
+      for (int band = 0; band < spec.bands; ++band)
+        detail::write_raw_tile(tif.get(), static_cast<uint32_t>(band * tiles_per_band + tile),
+                               stand_in, spec.path, errors);
     file.reserving = false;
-    uint64_t* offsets = nullptr;
-    if (!TIFFGetField(tif.get(), TIFFTAG_TILEOFFSETS, &offsets) || !offsets)
-      throw Error(spec.path + ": libtiff recorded no tile offsets");
-    const TileLayout layout{static_cast<int64_t>(offsets[0]), tile_bytes, tiles_per_band};
-    for (int64_t i = 0; i < count; ++i)
-      if (static_cast<int64_t>(offsets[i]) != layout.first + i * tile_bytes)
-        throw Error(spec.path + ": libtiff laid the tiles out unevenly");
+    const TileLayout layout{static_cast<int64_t>(TIFFGetStrileOffset(tif.get(), 0)), tile_bytes,
+                            tiles_per_band, spec.bands};
+    for (int64_t tile = 0; tile < tiles_per_band; ++tile)
+      for (int band = 0; band < spec.bands; ++band) {
+        const auto index = static_cast<uint32_t>(band * tiles_per_band + tile);
+        if (static_cast<int64_t>(TIFFGetStrileOffset(tif.get(), index)) != layout.at(band, tile))
+          throw Error(spec.path + ": libtiff laid the tiles out unevenly");
+      }
     return layout;
   }
 
@@ -265,10 +269,10 @@ TileFile::~TileFile() {
 
 void TileFile::write(int band, int64_t tile, std::span<const std::byte> bytes) {
   if (static_cast<int64_t>(bytes.size()) != layout_.tile_bytes || tile < 0 ||
-      tile >= layout_.tiles_per_band || band < 0)
+      tile >= layout_.tiles_per_band || band < 0 || band >= layout_.bands)
     throw Error(label_ + ": tile " + std::to_string(tile) + " of band " + std::to_string(band) +
                 " does not fit the file's layout");
-  const int64_t at = layout_.first + (band * layout_.tiles_per_band + tile) * layout_.tile_bytes;
+  const int64_t at = layout_.at(band, tile);
   for (size_t done = 0; done < bytes.size();) {
     const ssize_t put = pwrite(fd_, bytes.data() + done, bytes.size() - done,
                                static_cast<off_t>(at + static_cast<int64_t>(done)));

@@ -34,12 +34,16 @@ class TileEncoder {
   std::unique_ptr<Impl> impl_;
 };
 
-/// Where the band-tiles of an uncompressed GeoTIFF lie: band-tile i (band * tiles_per_band +
-/// tile) at byte first + i * tile_bytes.
+/// Where the band-tiles of an uncompressed GeoTIFF lie: tile by tile, the bands of a tile one
+/// after the other (the order in which ordered outputs are appended), from byte `first`.
 struct TileLayout {
   int64_t first = 0;
   int64_t tile_bytes = 0;
   int64_t tiles_per_band = 0;
+  int bands = 1;
+
+  /// The first byte of band `band` of tile `tile`.
+  int64_t at(int band, int64_t tile) const { return first + (tile * bands + band) * tile_bytes; }
 };
 
 /// How a GeoTiffWriter takes up the temporary file an interrupted run left (journal.hpp): its
