@@ -156,9 +156,9 @@ void run_streaming(const TileGrid& grid, const RunOptions& options, const Source
   StreamingPass pass(grid, threads, make, sinks, journal);
   pass.open();
   Progress progress(grid.count(), grid.raster().cells(), !options.quiet && par::world_rank() == 0);
-  if (pass.resumed() > 0 && !options.quiet && par::world_rank() == 0)
-    fmt::print(stderr, "tessera: resuming: {} of {} tiles were done\n", pass.resumed(),
-               grid.count());
+  if (journal.journal && journal.journal->resuming() && !options.quiet && par::world_rank() == 0)
+    fmt::print(stderr, "tessera: resuming from {}: {} of {} tiles were done\n",
+               journal.journal->path(), pass.resumed(), grid.count());
   {
     const Phase computing("computing tiles");
     pass.run(progress);

@@ -159,7 +159,12 @@ std::exception_ptr StreamingPass::stream(par::TileCounter& counter) {
       stopping = true;
       counter.cancel();  // every rank's next claim is empty: they all stop after their batch
     }
-    maybe_checkpoint();
+    try {
+      maybe_checkpoint();
+    } catch (...) {  // a sync that failed (a full or failed disk) fails the run like a write
+      if (!failure_) failure_ = std::current_exception();
+      counter.cancel();
+    }
     const Batch batch = next_batch(counter);
     more = lockstep_ ? write_rounds(batch) : batch.count > 0;
     if (batch.count == 0 && !failure_) continue;
