@@ -48,8 +48,9 @@ tessera::run::JournalOptions journal_options(const BatchFlags& flags, std::strin
   if (!(flags.checkpoint >= 0))
     throw tessera::UsageError("--checkpoint expects seconds, 0 or more");
   using tessera::run::JournalMode;
-  const JournalMode mode =
-      flags.resume ? JournalMode::Resume : flags.restart ? JournalMode::Restart : JournalMode::Fresh;
+  const JournalMode mode = flags.resume    ? JournalMode::Resume
+                           : flags.restart ? JournalMode::Restart
+                                           : JournalMode::Fresh;
   return {true, mode, std::move(identity), std::move(name), flags.checkpoint};
 }
 

@@ -1,11 +1,10 @@
-// Messages fit for a terminal.
+// Messages fit for a terminal, and the message of a run a signal stopped.
 #include "tessera/core/error.hpp"
-
-#include <utility>
 
 #include <atomic>
 #include <exception>
 #include <new>
+#include <utility>
 
 namespace tessera {
 
@@ -19,12 +18,18 @@ namespace {
 
 std::string signal_name(int signal) {
   switch (signal) {
-    case 1: return "SIGHUP";
-    case 2: return "SIGINT";
-    case 10: return "SIGUSR1";
-    case 12: return "SIGUSR2";
-    case 15: return "SIGTERM";
-    default: return "signal " + std::to_string(signal);
+    case 1:
+      return "SIGHUP";
+    case 2:
+      return "SIGINT";
+    case 10:
+      return "SIGUSR1";
+    case 12:
+      return "SIGUSR2";
+    case 15:
+      return "SIGTERM";
+    default:
+      return "signal " + std::to_string(signal);
   }
 }
 

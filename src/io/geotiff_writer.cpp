@@ -115,9 +115,9 @@ struct GeoTiffWriter::Impl {
     for (const ByteRange& e : resume.written) end = std::max(end, e.offset + e.size);
     // Appended tiles after the last the journal names are cut off; tiles laid out in advance
     // (none named here) stay where their ranks wrote them.
-    if (!resume.written.empty() && ::truncate(temporary.path().c_str(), static_cast<off_t>(end)) != 0)
-      throw Error(spec.path + ": cannot take up " + temporary.path() + ": " +
-                  std::strerror(errno));
+    if (!resume.written.empty() &&
+        ::truncate(temporary.path().c_str(), static_cast<off_t>(end)) != 0)
+      throw Error(spec.path + ": cannot take up " + temporary.path() + ": " + std::strerror(errno));
     temporary.hold();
     open_for_update();
     file.size = static_cast<uint64_t>(resume.prefix_bytes);

@@ -222,7 +222,8 @@ struct Hdf5File {
   /// A descriptor of this process's own on the file, for pread, pwrite and fdatasync.
   int own_fd() {
     if (fd < 0) fd = ::open(temporary.path().c_str(), O_RDWR | O_CLOEXEC);
-    if (fd < 0) throw Error(label + ": cannot open " + temporary.path() + ": " + std::strerror(errno));
+    if (fd < 0)
+      throw Error(label + ": cannot open " + temporary.path() + ": " + std::strerror(errno));
     return fd;
   }
 
@@ -234,7 +235,8 @@ struct Hdf5File {
   /// `extent`'s bytes of the file `from` (open as `from_fd`).
   std::vector<std::byte> read_extent(int from_fd, const std::string& from, ByteRange extent) const {
     std::vector<std::byte> bytes(static_cast<size_t>(extent.size));
-    const ssize_t got = pread(from_fd, bytes.data(), bytes.size(), static_cast<off_t>(extent.offset));
+    const ssize_t got =
+        pread(from_fd, bytes.data(), bytes.size(), static_cast<off_t>(extent.offset));
     if (got != static_cast<ssize_t>(bytes.size()))
       throw Error(label + ": cannot read the interrupted run's chunks from " + from);
     return bytes;
@@ -249,7 +251,8 @@ struct Hdf5File {
         const auto bytes = read_extent(from_fd, from, extent);
         if (pwrite(own_fd(), bytes.data(), bytes.size(), static_cast<off_t>(extent.offset)) !=
             static_cast<ssize_t>(bytes.size()))
-          throw Error(label + ": cannot copy the interrupted run's chunks: " + std::strerror(errno));
+          throw Error(label +
+                      ": cannot copy the interrupted run's chunks: " + std::strerror(errno));
       }
     } catch (...) {
       ::close(from_fd);
@@ -269,7 +272,8 @@ struct Hdf5File {
         const auto key = static_cast<int64_t>(k);
         const ByteRange old = resume.written[k];
         const auto bytes = read_extent(from_fd, resume.from, old);
-        const ByteRange now = write_chunk(static_cast<int>(key % spec.bands), key / spec.bands, bytes);
+        const ByteRange now =
+            write_chunk(static_cast<int>(key % spec.bands), key / spec.bands, bytes);
         if (now.offset != old.offset || now.size != old.size)
           throw Error(label + ": the journal does not match " + resume.from);
       }
@@ -347,8 +351,7 @@ void Hdf5Writer::join_round(int band) { impl_->join_round(band); }
 
 void Hdf5Writer::commit() { impl_->commit(); }
 
-Hdf5ChunkWriter::Hdf5ChunkWriter(const OutputSpec& spec, int64_t id,
-                                 const Hdf5ChunkResume* resume)
+Hdf5ChunkWriter::Hdf5ChunkWriter(const OutputSpec& spec, int64_t id, const Hdf5ChunkResume* resume)
     : impl_(std::make_unique<Impl>(spec, chunk_writer_temporary(spec, id, resume))) {
   if (resume) impl_->replay(*resume);
 }

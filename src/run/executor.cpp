@@ -135,8 +135,8 @@ void execute_passes(const plan::Plan& plan, const RunOptions& options, Journal* 
       continue;
     }
     Sinks sinks = output_sinks(specs_of(bound, pass.outputs), one_node(options));
-    run_streaming(
-        bound.grid, options, [&] { return plan_tiles(bound, pass); }, sinks, {journal, p});
+    run_streaming(bound.grid, options, [&] { return plan_tiles(bound, pass); }, sinks,
+                  {journal, p});
   }
 }
 

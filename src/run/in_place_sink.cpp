@@ -51,8 +51,7 @@ class InPlaceSink final : public Sink {
     shared = par::broadcast_from_root(shared);
     if (shared.taken_up) held_ = tiles_in(*setup.resume);
     par::agreed([&] {
-      file_.emplace(io::temporary_path(spec_.path, setup.temporary_id), spec_.path,
-                    shared.layout);
+      file_.emplace(io::temporary_path(spec_.path, setup.temporary_id), spec_.path, shared.layout);
     });
   }
 
@@ -154,7 +153,7 @@ class InPlaceSink final : public Sink {
   std::vector<ThreadState> threads_;
   std::optional<io::GeoTiffWriter> writer_;  // rank 0
   std::optional<io::TileFile> file_;
-  std::set<int64_t> held_;        // tiles taken up from the runs before
+  std::set<int64_t> held_;         // tiles taken up from the runs before
   std::vector<int64_t> unsynced_;  // tiles delivered since the last checkpoint
   bool prefix_said_ = false;
 };

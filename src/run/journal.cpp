@@ -8,8 +8,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <filesystem>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -46,7 +46,8 @@ uint64_t input_hash(const std::string& path) {
   struct stat st {};
   uint64_t hash = hash_text(path);
   if (stat(path.c_str(), &st) != 0) return hash;
-  const int64_t facts[] = {static_cast<int64_t>(st.st_size), static_cast<int64_t>(st.st_mtim.tv_sec),
+  const int64_t facts[] = {static_cast<int64_t>(st.st_size),
+                           static_cast<int64_t>(st.st_mtim.tv_sec),
                            static_cast<int64_t>(st.st_mtim.tv_nsec)};
   return fnv1a(facts, sizeof facts, hash);
 }

@@ -83,9 +83,9 @@ class OrderedSink : public Sink, private Receiver {
   std::map<int64_t, Bytes> waiting_;      // rank 0: by key = tile * bands + band
   int64_t next_ = 0;                      // rank 0: the key written next
   int64_t bytes_written_ = 0;
-  int64_t tiles_taken_ = 0;                // whole tiles taken up from the runs before
-  std::vector<io::ByteRange> unsynced_;       // rank 0: written since the last checkpoint
-  int64_t unsynced_first_ = 0;             // rank 0: the key of unsynced_[0]
+  int64_t tiles_taken_ = 0;              // whole tiles taken up from the runs before
+  std::vector<io::ByteRange> unsynced_;  // rank 0: written since the last checkpoint
+  int64_t unsynced_first_ = 0;           // rank 0: the key of unsynced_[0]
 };
 
 /// Rank 0's file of an ordered sink made (or taken up from `resume`) in `file`; returns how

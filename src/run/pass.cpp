@@ -84,8 +84,7 @@ void StreamingPass::checkpoint() {
 }
 
 void StreamingPass::maybe_checkpoint() {
-  if (journal_.journal &&
-      seconds_since(last_checkpoint_) >= journal_.journal->checkpoint_seconds())
+  if (journal_.journal && seconds_since(last_checkpoint_) >= journal_.journal->checkpoint_seconds())
     checkpoint();
 }
 

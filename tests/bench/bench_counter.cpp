@@ -24,7 +24,8 @@ int main(int argc, char** argv) {
     while (true) {
       const auto before = std::chrono::steady_clock::now();
       const int64_t first = counter.claim(1);
-      mine.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - before).count());
+      mine.push_back(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - before).count());
       if (first >= tiles) break;
     }
   }
@@ -44,9 +45,10 @@ int main(int argc, char** argv) {
   std::vector<double> remote(all.begin() + counts[0], all.end());
   if (remote.empty()) remote = all;
   std::sort(remote.begin(), remote.end());
-  std::printf("ranks %d, claims %zu in %.3f s: %.0f claims/s, rank 0 took %d; the others' latency "
-              "median %.1f us, p99 %.1f us\n",
-              ranks, all.size(), wall, static_cast<double>(all.size()) / wall, counts[0],
-              remote[remote.size() / 2] * 1e6, remote[remote.size() * 99 / 100] * 1e6);
+  std::printf(
+      "ranks %d, claims %zu in %.3f s: %.0f claims/s, rank 0 took %d; the others' latency "
+      "median %.1f us, p99 %.1f us\n",
+      ranks, all.size(), wall, static_cast<double>(all.size()) / wall, counts[0],
+      remote[remote.size() / 2] * 1e6, remote[remote.size() * 99 / 100] * 1e6);
   return 0;
 }
