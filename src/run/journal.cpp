@@ -83,7 +83,10 @@ std::string journal_name(const std::string& first_output, int rank) {
 /// Every rank's file of the journal beside `first_output`, by rank.
 std::map<int, std::string> journal_files(const std::string& first_output) {
   const std::filesystem::path output(first_output);
-  const std::string prefix = "." + output.filename().string() + ".journal-";
+  // Appended piece by piece: GCC 12 warns (-Wrestrict, a false positive) on "." + string.
+  std::string prefix(".");
+  prefix += output.filename().string();
+  prefix += ".journal-";
   std::filesystem::path folder = output.parent_path();
   if (folder.empty()) folder = ".";
   std::map<int, std::string> files;

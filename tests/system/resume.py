@@ -211,17 +211,23 @@ def faulted_then_resumed(args, rng, work, words, reference, case, problems):
         os.remove(path)
 
 
-def stopped_run(args, words, cwd, ranks=2, delay=0.8):
+def stopped_run(args, words, cwd, journal, ranks=2, delay=0.3):
+    """Runs WORDS on `ranks` ranks and sends mpirun SIGUSR1 `delay` s after the run has begun
+    (its journal exists: every rank has its handlers by then)."""
     proc = start(args, words + ["--checkpoint", "0.05"], ranks, cwd)
+    deadline = time.monotonic() + 60
+    while not os.path.exists(journal) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
     time.sleep(delay)
-    os.kill(proc.pid, signal.SIGUSR1)
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGUSR1)
     _, err = proc.communicate(timeout=40)
     return proc.returncode, err.decode(errors="replace")
 
 
 def refusals(args, work, words, job, problems):
     out = os.path.join(work, "out")
-    status, err = stopped_run(args, words, work)
+    status, err = stopped_run(args, words, work, os.path.join(out, ".hs.tif.journal-0"))
     if status != 75:
         problems.append(f"refusals: the stop ended with {status}: {err[-300:]}")
         return
@@ -270,7 +276,7 @@ def commands(args, work, problems):
         if made.returncode != 0:
             problems.append(f"{name}: the uninterrupted run failed: {made.describe()}")
             continue
-        status, err = stopped_run(args, words(part), work, delay=0.5)
+        status, err = stopped_run(args, words(part), work, os.path.join(work, f".{name}_part.tif.journal-0"))
         if status == 0:
             os.remove(part)  # it finished first: the resume makes it again
         resumed = systest.tessera(args, words(part) + ["--resume"], ranks=3)
