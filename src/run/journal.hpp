@@ -26,8 +26,7 @@ class RecordWriter {
  public:
   template <class T>
   requires std::is_trivially_copyable_v<T> RecordWriter& put(const T& value) {
-    const auto* p = reinterpret_cast<const std::byte*>(&value);
-    bytes_.insert(bytes_.end(), p, p + sizeof value);
+    append(&value, sizeof value);
     return *this;
   }
   template <class T>
@@ -39,6 +38,8 @@ class RecordWriter {
   Bytes take() { return std::move(bytes_); }
 
  private:
+  void append(const void* data, size_t size);
+
   Bytes bytes_;
 };
 
