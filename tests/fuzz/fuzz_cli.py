@@ -247,7 +247,8 @@ def fault_case(args, rng, work, dem, reference, case, problems):
     words = ["dem", "hillshade", dem, out, "-q", "-co", "COMPRESS=ZSTD", "-co", "ZSTD_LEVEL=19"]
     if os.path.exists(out):  # an earlier case's output: a failed run would leave it as it was
         os.remove(out)
-    cmd = systest.mpi_prefix(args, 2) + [args.tessera] + words
+    # Checkpoints often, so that a kill leaves journalled tiles for the resume to take up.
+    cmd = systest.mpi_prefix(args, 2) + [args.tessera] + words + ["--checkpoint", "0.2"]
     proc = subprocess.Popen(cmd, env=systest.environment(1), start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     start = time.monotonic()
@@ -317,8 +318,9 @@ def fault_case(args, rng, work, dem, reference, case, problems):
     temporaries = tail_temporaries(os.path.dirname(out))
     journal = os.path.exists(os.path.join(os.path.dirname(out), ".hs.tif.journal-0"))
     # The run journals its tiles: what a stop or a kill left, the same command with --resume
-    # continues, at one rank, to the uninterrupted run's pixels, and leaves nothing beside them.
-    status, _, err = run_bytes([args.tessera] + words + ["--resume"], 60, systest.environment(1), work)
+    # continues to the uninterrupted run's pixels, and leaves nothing beside them.
+    status, _, err = run_bytes(systest.mpi_prefix(args, 2) + [args.tessera] + words + ["--resume"], 120,
+                               systest.environment(1), work)
     left = glob.glob(os.path.join(os.path.dirname(out), ".*"))
     if status != 0:
         problems.append(f"{label}: the resumed run failed: {err[-300:]!r}")
