@@ -10,6 +10,10 @@ TESSERA_DEB_PACKAGES=(
   python3-rasterio python3-dask python3-matplotlib
   # focal statistics against scipy.ndimage and GRASS r.neighbors (tests/system/focal_*.py)
   python3-scipy grass-core
+  # the Slurm tier: a throwaway one-node Slurm (tests/slurm/local_slurm.sh)
+  slurmctld slurmd slurm-client munge bc
+  # two hosts on one machine: network namespaces (tests/mpi/two_hosts.sh)
+  iproute2 util-linux
 )
 
 # Open MPI refuses to start as root without these; oversubscribe lets tests start 3-4 ranks on 2 cores.

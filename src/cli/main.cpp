@@ -30,8 +30,81 @@ namespace {
 
 using tessera::par::Environment;
 
-/// Exit statuses: 0 done, 1 a bad input or a failed run, 2 a bad command line.
-enum Status : int { ok = 0, failed = 1, usage = 2 };
+/// Exit statuses: 0 done, 1 a bad input or a failed run, 2 a bad command line, 75 stopped by a
+/// signal with the finished tiles journalled (sysexits' EX_TEMPFAIL: run it again, --resume).
+enum Status : int { ok = 0, failed = 1, usage = 2, stopped = 75 };
+
+/// The batch flags of run, dem, focal and calc (docs/cli.md#stopping-and-resuming).
+struct BatchFlags {
+  bool resume = false;
+  bool restart = false;
+  double checkpoint = 30;
+};
+
+tessera::run::JournalOptions journal_options(const BatchFlags& flags, std::string identity,
+                                             std::string name) {
+  if (flags.resume && flags.restart)
+    throw tessera::UsageError("--resume and --restart cannot go together");
+  if (!(flags.checkpoint >= 0))
+    throw tessera::UsageError("--checkpoint expects seconds, 0 or more");
+  using tessera::run::JournalMode;
+  const JournalMode mode = flags.resume    ? JournalMode::Resume
+                           : flags.restart ? JournalMode::Restart
+                                           : JournalMode::Fresh;
+  return {true, mode, std::move(identity), std::move(name), flags.checkpoint};
+}
+
+/// Takes --resume, --restart and --checkpoint SECONDS out of a gdal-style command line.
+BatchFlags take_batch_flags(std::vector<std::string>& args) {
+  BatchFlags flags;
+  std::vector<std::string> rest;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--resume") {
+      flags.resume = true;
+    } else if (args[i] == "--restart") {
+      flags.restart = true;
+    } else if (args[i] == "--checkpoint") {
+      if (i + 1 == args.size()) throw tessera::UsageError("--checkpoint expects seconds");
+      try {
+        flags.checkpoint = std::stod(args[++i]);
+      } catch (const std::exception&) {
+        throw tessera::UsageError("--checkpoint expects seconds, got '" + args[i] + "'");
+      }
+    } else {
+      rest.push_back(args[i]);
+    }
+  }
+  args = rest;
+  return flags;
+}
+
+/// What a gdal-style command line asks of its outputs, for the journal: the words but those
+/// that change nothing written (-q, --report FILE, --memory SIZE).
+std::string command_identity(const std::string& command, const std::vector<std::string>& args) {
+  std::string identity = command;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "-q" || a == "-quiet" || a == "--quiet") continue;
+    if (a == "--report" || a == "--memory") {
+      ++i;
+      continue;
+    }
+    identity += '\0';
+    identity += a;
+  }
+  return identity;
+}
+
+/// A job file's bytes.
+std::string file_text(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  std::string text;
+  if (!f) return text;
+  char buffer[4096];
+  for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, f)) > 0;) text.append(buffer, n);
+  std::fclose(f);
+  return text;
+}
 
 void print_error(const Environment& env, const std::string& message) {
   if (env.is_root()) fmt::print(stderr, "tessera: error: {}\n", tessera::printable(message));
@@ -51,14 +124,15 @@ tessera::job::JobSpec read_job(const std::string& path) {
 /// The run options of a command: `memory` is --memory's text, or empty.
 tessera::run::RunOptions run_options(const Environment& env, bool quiet, const std::string& report,
                                      const std::string& memory) {
-  tessera::run::RunOptions options{quiet, 0, env.ranks_on_node(), report, std::nullopt};
+  tessera::run::RunOptions options{quiet, 0, env.ranks_on_node(), report, std::nullopt, {}};
   if (!memory.empty()) options.memory_limit = tessera::run::parse_memory_size("--memory", memory);
   return options;
 }
 
 void run_job(const Environment& env, const std::string& path, bool quiet, const std::string& report,
-             const std::string& memory) {
-  const auto options = run_options(env, quiet, report, memory);
+             const std::string& memory, const BatchFlags& batch) {
+  auto options = run_options(env, quiet, report, memory);
+  options.journal = journal_options(batch, file_text(path), "the job file " + path);
   const auto job = read_job(path);
   const auto plan = tessera::run::prepare(job);
   tessera::run::execute(plan, options);
@@ -79,8 +153,10 @@ void show_plan(const Environment& env, const std::string& path, const std::strin
 }
 
 /// Runs the one-step job of `tessera dem` or `tessera focal`.
-void run_command(const Environment& env, const tessera::cli::DemCommand& command) {
-  const auto options = run_options(env, command.quiet, command.report, command.memory);
+void run_command(const Environment& env, const tessera::cli::DemCommand& command,
+                 const tessera::run::JournalOptions& journal) {
+  auto options = run_options(env, command.quiet, command.report, command.memory);
+  options.journal = journal;
   if (env.is_root())
     for (const auto& warning : command.warnings)
       fmt::print(stderr, "tessera: warning: {}\n", tessera::printable(warning));
@@ -233,9 +309,11 @@ std::vector<std::string> cli11_args(int argc, char** argv) {
   return args;
 }
 
-void run_calc(const Environment& env, const std::vector<std::string>& args) {
+void run_calc(const Environment& env, std::vector<std::string> args) {
+  const BatchFlags batch = take_batch_flags(args);
   auto command = tessera::cli::parse_calc_args(args);
-  const auto options = run_options(env, command.quiet, {}, command.memory);
+  auto options = run_options(env, command.quiet, {}, command.memory);
+  options.journal = journal_options(batch, command_identity("calc", args), "the command line");
   if (command.type_from_inputs) {
     std::vector<tessera::PixelType> types;
     for (const auto& info : tessera::run::probe_inputs(command.job)) types.push_back(info.type);
@@ -264,6 +342,13 @@ int dispatch(const Environment& env, int argc, char** argv) {
       "memory a rank may use, such as 4G (default: the node's, its cgroup's "
       "or Slurm's limit, shared by the ranks on the node)";
   run->add_option("--memory", memory, memory_help);
+  BatchFlags batch;
+  run->add_flag("--resume", batch.resume,
+                "continue a run a signal stopped (or that was killed) from its journal");
+  run->add_flag("--restart", batch.restart, "start over, removing an interrupted run's journal");
+  run->add_option("--checkpoint", batch.checkpoint,
+                  "seconds between each rank's checkpoints of the tiles it made durable")
+      ->capture_default_str();
   auto* plan = app.add_subcommand("plan", "print the plan of a job: grid, tiles, halo, memory");
   plan->add_option("job", job_path, "the job file (TOML)")->required();
   plan->add_option("--memory", memory, memory_help);
@@ -296,26 +381,32 @@ int dispatch(const Environment& env, int argc, char** argv) {
     print_error(env, std::string(e.what()) + " (see tessera --help)");
     return usage;
   }
-  if (*run) run_job(env, job_path, quiet, report, memory);
+  if (*run) run_job(env, job_path, quiet, report, memory, batch);
   if (*gen) run_generate(env, generate_args);
   if (*plan) show_plan(env, job_path, memory);
   if (*stats) run_stats(env, stats_args);
   if (*zonal) run_zonal(env, zonal_args);
   if (*dem) {
-    const auto args = dem->remaining();
+    auto args = dem->remaining();
     if (wants_dem_help(args)) {
       if (env.is_root()) fmt::print("{}", tessera::cli::dem_usage());
       return args.empty() ? usage : ok;
     }
-    run_command(env, tessera::cli::parse_dem_args(args));
+    const BatchFlags batch_flags = take_batch_flags(args);
+    const auto journal =
+        journal_options(batch_flags, command_identity("dem", args), "the command line");
+    run_command(env, tessera::cli::parse_dem_args(args), journal);
   }
   if (*focal) {
-    const auto args = focal->remaining();
+    auto args = focal->remaining();
     if (wants_dem_help(args)) {
       if (env.is_root()) fmt::print("{}", tessera::cli::focal_usage());
       return args.empty() ? usage : ok;
     }
-    run_command(env, tessera::cli::parse_focal_args(args));
+    const BatchFlags batch_flags = take_batch_flags(args);
+    const auto journal =
+        journal_options(batch_flags, command_identity("focal", args), "the command line");
+    run_command(env, tessera::cli::parse_focal_args(args), journal);
   }
   if (*calc) {
     const auto args = calc->remaining();
@@ -335,10 +426,20 @@ int run(const Environment& env, int argc, char** argv) {
   } catch (const tessera::UsageError& e) {
     print_error(env, e.what());
     return usage;
+  } catch (const tessera::Stopped& e) {
+    if (env.is_root()) fmt::print(stderr, "tessera: {}\n", tessera::printable(e.what()));
+    return stopped;
   } catch (...) {
     print_error(env, tessera::failure_message());
     return failed;
   }
+}
+
+/// Whether the command journals its tiles: run, dem, focal and calc.
+bool journals(int argc, char** argv) {
+  if (argc < 2) return false;
+  const std::string command = argv[1];
+  return command == "run" || command == "dem" || command == "focal" || command == "calc";
 }
 
 }  // namespace
@@ -346,8 +447,12 @@ int run(const Environment& env, int argc, char** argv) {
 int main(int argc, char** argv) {
   tessera::run::mark_process_start();
   try {
-    Environment env(argc, argv);
+    // Handlers first: a signal during MPI's start must not end the process unhandled. The
+    // commands that journal take a stop signal as "stop" from their start (the passes see it).
     tessera::io::remove_temporaries_on_signal();
+    std::optional<tessera::io::StopScope> stoppable;
+    if (journals(argc, argv)) stoppable.emplace();
+    Environment env(argc, argv);
     const int status = run(env, argc, argv);
     env.set_exit_status(status);
     return status;

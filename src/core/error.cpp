@@ -1,9 +1,10 @@
-// Messages fit for a terminal.
+// Messages fit for a terminal, and the message of a run a signal stopped.
 #include "tessera/core/error.hpp"
 
 #include <atomic>
 #include <exception>
 #include <new>
+#include <utility>
 
 namespace tessera {
 
@@ -12,6 +13,36 @@ namespace {
 std::atomic<const char*> current_phase{"starting"};
 
 }  // namespace
+
+namespace {
+
+std::string signal_name(int signal) {
+  switch (signal) {
+    case 1:
+      return "SIGHUP";
+    case 2:
+      return "SIGINT";
+    case 10:
+      return "SIGUSR1";
+    case 12:
+      return "SIGUSR2";
+    case 15:
+      return "SIGTERM";
+    default:
+      return "signal " + std::to_string(signal);
+  }
+}
+
+std::string stopped_message(int signal, const std::string& journal) {
+  if (journal.empty()) return "stopped by " + signal_name(signal);
+  return "stopped by " + signal_name(signal) + ": the finished tiles are kept with the journal " +
+         journal + "; the same command with --resume continues";
+}
+
+}  // namespace
+
+Stopped::Stopped(int signal, std::string journal)
+    : Error(stopped_message(signal, journal)), signal_(signal), journal_(std::move(journal)) {}
 
 Phase::Phase(const char* name) : outer_(current_phase.exchange(name)) {}
 

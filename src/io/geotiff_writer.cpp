@@ -71,6 +71,12 @@ struct FileClient : detail::ClientFile<FileClient> {
   }
 };
 
+/// A file descriptor's data made durable, or an error naming `label`.
+void sync_fd(int fd, const std::string& label) {
+  if (fdatasync(fd) != 0)
+    throw Error(label + ": cannot make the written tiles durable: " + std::strerror(errno));
+}
+
 }  // namespace
 
 struct GeoTiffWriter::Impl {
@@ -81,15 +87,61 @@ struct GeoTiffWriter::Impl {
   detail::TiffOptions options{&errors};
   detail::Tiff tif;
   int64_t tiles_per_band = 0;
+  int64_t prefix = 0;
 
-  explicit Impl(const OutputSpec& s) : spec(s), temporary(io::temporary_path(s.path, getpid())) {
+  Impl(const OutputSpec& s, int64_t id, const GeoTiffResume* resume)
+      : spec(s), temporary(io::temporary_path(s.path, id)) {
     detail::check_options(spec);
-    create_empty();
-    temporary.hold();
-    open_for_update();
+    if (resume) {
+      take_up(*resume);
+    } else {
+      std::remove(temporary.path().c_str());  // a killed run's, of the same id: made anew
+      create_empty();
+      temporary.hold();
+      open_for_update();
+    }
     tiles_per_band = ((spec.size.width + spec.tile_width - 1) / spec.tile_width) *
                      ((spec.size.height + spec.tile_height - 1) / spec.tile_height);
     check_layout();
+    if (resume) replay(resume->written, resume->tiles);
+  }
+
+  /// The interrupted run's file, cut after its last band-tile the journal names, opened as the
+  /// run that made it opened it: libtiff sees the directory GDAL wrote and the file's size
+  /// before any tile.
+  void take_up(const GeoTiffResume& resume) {
+    check_output_folder(spec.path);
+    int64_t end = resume.prefix_bytes;
+    for (const ByteRange& e : resume.written) end = std::max(end, e.offset + e.size);
+    // Appended tiles after the last the journal names are cut off; tiles laid out in advance
+    // (none named here) stay where their ranks wrote them.
+    if (!resume.written.empty() &&
+        ::truncate(temporary.path().c_str(), static_cast<off_t>(end)) != 0)
+      throw Error(spec.path + ": cannot take up " + temporary.path() + ": " + std::strerror(errno));
+    temporary.hold();
+    open_for_update();
+    file.size = static_cast<uint64_t>(resume.prefix_bytes);
+    prefix = resume.prefix_bytes;
+  }
+
+  /// libtiff appends the band-tiles already on disk again, writing nothing (as reserve_tiles),
+  /// so that its state is that of the run that wrote them; each must land where it lies.
+  void replay(const std::vector<ByteRange>& written, const std::vector<int64_t>& tiles) {
+    int64_t largest = 0;
+    for (const ByteRange& e : written) largest = std::max(largest, e.size);
+    const std::vector<std::byte> stand_in(static_cast<size_t>(largest));
+    file.reserving = true;
+    for (size_t k = 0; k < written.size(); ++k) {
+      const auto key = static_cast<int64_t>(k);
+      const auto band = static_cast<uint32_t>(key % spec.bands);
+      const int64_t tile = tiles.at(static_cast<size_t>(key / spec.bands));
+      const auto index = static_cast<uint32_t>(band * tiles_per_band + tile);
+      const auto bytes = std::span(stand_in).first(static_cast<size_t>(written[k].size));
+      detail::write_raw_tile(tif.get(), index, bytes, spec.path, errors);
+      if (static_cast<int64_t>(TIFFGetStrileOffset(tif.get(), index)) != written[k].offset)
+        throw Error(spec.path + ": the journal does not match " + temporary.path());
+    }
+    file.reserving = false;
   }
 
   void create_empty() {
@@ -111,6 +163,7 @@ struct GeoTiffWriter::Impl {
       throw Error(spec.path + ": cannot open " + temporary.path() + ": " + std::strerror(errno));
     const off_t end = lseek(file.fd, 0, SEEK_END);
     file.size = end > 0 ? static_cast<uint64_t>(end) : 0;
+    prefix = static_cast<int64_t>(file.size);
     tif = detail::open_client_tiff(&file, FileClient::procs(), options, spec.path, errors, "r+");
     if (!spec.geokeys.empty()) detail::write_geokeys(tif.get(), spec.geokeys, spec.path, errors);
   }
@@ -125,20 +178,24 @@ struct GeoTiffWriter::Impl {
       throw Error(spec.path + ": only uncompressed tiles can be laid out in advance");
     const auto tile_bytes = static_cast<int64_t>(spec.tile_width * spec.tile_height) *
                             static_cast<int64_t>(size_of(spec.type));
-    const int64_t count = tiles_per_band * spec.bands;
+    // Tile by tile, band by band within a tile: the order the ordered sink appends them in, so
+    // that the file is the same bytes whichever way its tiles came.
     // Any bytes will do: while reserving, libtiff's writes move the position and nothing else.
     const std::vector<std::byte> stand_in(static_cast<size_t>(tile_bytes));
     file.reserving = true;
-    for (int64_t i = 0; i < count; ++i)
-      detail::write_raw_tile(tif.get(), static_cast<uint32_t>(i), stand_in, spec.path, errors);
+    for (int64_t tile = 0; tile < tiles_per_band; ++tile)
+      for (int band = 0; band < spec.bands; ++band)
+        detail::write_raw_tile(tif.get(), static_cast<uint32_t>(band * tiles_per_band + tile),
+                               stand_in, spec.path, errors);
     file.reserving = false;
-    uint64_t* offsets = nullptr;
-    if (!TIFFGetField(tif.get(), TIFFTAG_TILEOFFSETS, &offsets) || !offsets)
-      throw Error(spec.path + ": libtiff recorded no tile offsets");
-    const TileLayout layout{static_cast<int64_t>(offsets[0]), tile_bytes, tiles_per_band};
-    for (int64_t i = 0; i < count; ++i)
-      if (static_cast<int64_t>(offsets[i]) != layout.first + i * tile_bytes)
-        throw Error(spec.path + ": libtiff laid the tiles out unevenly");
+    const TileLayout layout{static_cast<int64_t>(TIFFGetStrileOffset(tif.get(), 0)), tile_bytes,
+                            tiles_per_band, spec.bands};
+    for (int64_t tile = 0; tile < tiles_per_band; ++tile)
+      for (int band = 0; band < spec.bands; ++band) {
+        const auto index = static_cast<uint32_t>(band * tiles_per_band + tile);
+        if (static_cast<int64_t>(TIFFGetStrileOffset(tif.get(), index)) != layout.at(band, tile))
+          throw Error(spec.path + ": libtiff laid the tiles out unevenly");
+      }
     return layout;
   }
 
@@ -163,7 +220,7 @@ struct GeoTiffWriter::Impl {
       throw Error(spec.path + ": GDAL created a layout libtiff cannot append tiles to");
   }
 
-  void write_tile(int band, int64_t tile, std::span<const std::byte> encoded) {
+  ByteRange write_tile(int band, int64_t tile, std::span<const std::byte> encoded) {
     if (!tif) throw Error(spec.path + ": write after commit");
     if (band < 0 || band >= spec.bands || tile < 0 || tile >= tiles_per_band)
       throw Error(spec.path + ": no tile " + std::to_string(tile) + " in band " +
@@ -171,6 +228,15 @@ struct GeoTiffWriter::Impl {
     const auto index = static_cast<uint32_t>(band * tiles_per_band + tile);
     errors.last.clear();
     detail::write_raw_tile(tif.get(), index, encoded, spec.path, errors);
+    return {static_cast<int64_t>(TIFFGetStrileOffset(tif.get(), index)),
+            static_cast<int64_t>(encoded.size())};
+  }
+
+  void keep() noexcept {
+    file.reserving = true;  // libtiff's directory stays unwritten: the file is as the journal says
+    tif.reset();
+    if (file.fd >= 0) ::close(std::exchange(file.fd, -1));
+    temporary.release();
   }
 
   void commit() {
@@ -184,11 +250,13 @@ struct GeoTiffWriter::Impl {
   }
 };
 
-GeoTiffWriter::GeoTiffWriter(const OutputSpec& spec) : impl_(std::make_unique<Impl>(spec)) {}
+GeoTiffWriter::GeoTiffWriter(const OutputSpec& spec, int64_t id, const GeoTiffResume* resume)
+    : impl_(std::make_unique<Impl>(spec, id, resume)) {}
+GeoTiffWriter::GeoTiffWriter(const OutputSpec& spec) : GeoTiffWriter(spec, getpid()) {}
 GeoTiffWriter::~GeoTiffWriter() = default;
 
 std::vector<std::byte> GeoTiffWriter::empty_file(const OutputSpec& spec) {
-  Impl impl(spec);
+  Impl impl(spec, getpid(), nullptr);
   detail::close_tiff(std::move(impl.tif), spec.path, impl.errors);
   std::vector<std::byte> bytes(static_cast<size_t>(lseek(impl.file.fd, 0, SEEK_END)));
   if (pread(impl.file.fd, bytes.data(), bytes.size(), 0) != static_cast<ssize_t>(bytes.size()))
@@ -211,10 +279,10 @@ TileFile::~TileFile() {
 
 void TileFile::write(int band, int64_t tile, std::span<const std::byte> bytes) {
   if (static_cast<int64_t>(bytes.size()) != layout_.tile_bytes || tile < 0 ||
-      tile >= layout_.tiles_per_band || band < 0)
+      tile >= layout_.tiles_per_band || band < 0 || band >= layout_.bands)
     throw Error(label_ + ": tile " + std::to_string(tile) + " of band " + std::to_string(band) +
                 " does not fit the file's layout");
-  const int64_t at = layout_.first + (band * layout_.tiles_per_band + tile) * layout_.tile_bytes;
+  const int64_t at = layout_.at(band, tile);
   for (size_t done = 0; done < bytes.size();) {
     const ssize_t put = pwrite(fd_, bytes.data() + done, bytes.size() - done,
                                static_cast<off_t>(at + static_cast<int64_t>(done)));
@@ -225,9 +293,17 @@ void TileFile::write(int band, int64_t tile, std::span<const std::byte> bytes) {
   }
 }
 
-void GeoTiffWriter::write_tile(int band, int64_t tile, std::span<const std::byte> encoded) {
-  impl_->write_tile(band, tile, encoded);
+ByteRange GeoTiffWriter::write_tile(int band, int64_t tile, std::span<const std::byte> encoded) {
+  return impl_->write_tile(band, tile, encoded);
 }
+
+int64_t GeoTiffWriter::prefix_bytes() const { return impl_->prefix; }
+
+void GeoTiffWriter::sync() { sync_fd(impl_->file.fd, impl_->spec.path); }
+
+void GeoTiffWriter::keep() noexcept { impl_->keep(); }
+
+void TileFile::sync() { sync_fd(fd_, label_); }
 
 void GeoTiffWriter::commit() { impl_->commit(); }
 

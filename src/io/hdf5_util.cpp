@@ -206,6 +206,17 @@ Handle create_dataset(hid_t parent, const std::string& name, hid_t type, hid_t s
                  H5Dclose, label, "cannot create dataset '" + name + "'");
 }
 
+std::pair<haddr_t, hsize_t> chunk_place(hid_t dataset, const std::vector<hsize_t>& offset,
+                                        const std::string& label) {
+  unsigned filters = 0;
+  haddr_t address = HADDR_UNDEF;
+  hsize_t size = 0;
+  check(H5Dget_chunk_info_by_coord(dataset, offset.data(), &filters, &address, &size), label,
+        "cannot find a chunk");
+  if (address == HADDR_UNDEF) throw Error(label + ": a chunk has no place in the file");
+  return {address, size};
+}
+
 void write_chunk(hid_t dataset, hid_t transfer, const std::vector<hsize_t>& offset,
                  std::span<const std::byte> bytes, const std::string& label) {
   check(H5Dwrite_chunk(dataset, transfer, 0, offset.data(), bytes.size(), bytes.data()), label,

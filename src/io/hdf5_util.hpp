@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tessera/core/pixel_type.hpp"
@@ -78,6 +79,10 @@ Handle independent_transfer(const std::string& label);
 Handle create_dataset(hid_t parent, const std::string& name, hid_t type, hid_t space,
                       hid_t creation, const std::string& label);
 /// Stores `bytes`, already through every filter of `dataset`, as its chunk at `offset`.
+/// Where the chunk at `offset` lies in the file: its address and stored size.
+std::pair<haddr_t, hsize_t> chunk_place(hid_t dataset, const std::vector<hsize_t>& offset,
+                                        const std::string& label);
+
 void write_chunk(hid_t dataset, hid_t transfer, const std::vector<hsize_t>& offset,
                  std::span<const std::byte> bytes, const std::string& label);
 /// Writes the selected elements of `memory_space` from `data` to those of `file_space`.

@@ -2,6 +2,7 @@
 // communicator and under the name its caller agreed), writes the tiles it computed (collectively
 // when HDF5 filters them), and the root renames the closed file into place; or one process alone
 // makes the same file and stores chunks compressed by every rank's threads.
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <array>
@@ -55,6 +56,7 @@ struct Hdf5File {
   h5::Handle transfer;
   h5::Handle memory_space;
   std::vector<Band> bands;
+  int fd = -1;  // this process's own descriptor on the file (own_fd)
 
   /// With `share` null, this process alone makes the file; otherwise every rank of
   /// share->communicator makes it together.
@@ -93,6 +95,7 @@ struct Hdf5File {
   ~Hdf5File() {
     discard();
     close();
+    if (fd >= 0) ::close(fd);
   }
 
   /// A file given up on has its bytes dropped before HDF5 closes it, so that the close, which
@@ -200,12 +203,93 @@ struct Hdf5File {
     }
   }
 
-  void write_chunk(int band, int64_t tile, std::span<const std::byte> chunk) {
+  ByteRange write_chunk(int band, int64_t tile, std::span<const std::byte> chunk) {
     Band& target = band_at(band);
     if (tile < 0 || tile >= grid.count())
       throw Error(label + ": no tile " + std::to_string(tile) + " (tiles count from 0)");
     const Window owned = grid.owned(tile);
     h5::write_chunk(target.dataset.get(), transfer.get(), dims(owned.y, owned.x), chunk, label);
+    return chunk_extent(band, tile);
+  }
+
+  ByteRange chunk_extent(int band, int64_t tile) {
+    const Window owned = grid.owned(tile);
+    const auto [address, size] =
+        h5::chunk_place(band_at(band).dataset.get(), dims(owned.y, owned.x), label);
+    return {static_cast<int64_t>(address), static_cast<int64_t>(size)};
+  }
+
+  /// A descriptor of this process's own on the file, for pread, pwrite and fdatasync.
+  int own_fd() {
+    if (fd < 0) fd = ::open(temporary.path().c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+      throw Error(label + ": cannot open " + temporary.path() + ": " + std::strerror(errno));
+    return fd;
+  }
+
+  void sync() {
+    if (fdatasync(own_fd()) != 0)
+      throw Error(label + ": cannot make the written tiles durable: " + std::strerror(errno));
+  }
+
+  /// `extent`'s bytes of the file `from` (open as `from_fd`).
+  std::vector<std::byte> read_extent(int from_fd, const std::string& from, ByteRange extent) const {
+    std::vector<std::byte> bytes(static_cast<size_t>(extent.size));
+    const ssize_t got =
+        pread(from_fd, bytes.data(), bytes.size(), static_cast<off_t>(extent.offset));
+    if (got != static_cast<ssize_t>(bytes.size()))
+      throw Error(label + ": cannot read the interrupted run's chunks from " + from);
+    return bytes;
+  }
+
+  void copy_chunks(const std::string& from, const std::vector<BandTile>& chunks) {
+    const int from_fd = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+    if (from_fd < 0) throw Error(label + ": cannot open " + from + ": " + std::strerror(errno));
+    try {
+      for (const BandTile& chunk : chunks) {
+        const ByteRange extent = chunk_extent(chunk.band, chunk.tile);
+        const auto bytes = read_extent(from_fd, from, extent);
+        if (pwrite(own_fd(), bytes.data(), bytes.size(), static_cast<off_t>(extent.offset)) !=
+            static_cast<ssize_t>(bytes.size()))
+          throw Error(label +
+                      ": cannot copy the interrupted run's chunks: " + std::strerror(errno));
+      }
+    } catch (...) {
+      ::close(from_fd);
+      throw;
+    }
+    ::close(from_fd);
+    sync();
+  }
+
+  /// Stores the chunks of `resume` again, read from its file, in the order they were stored.
+  void replay(const Hdf5ChunkResume& resume) {
+    const int from_fd = ::open(resume.from.c_str(), O_RDONLY | O_CLOEXEC);
+    if (from_fd < 0)
+      throw Error(label + ": cannot open " + resume.from + ": " + std::strerror(errno));
+    try {
+      for (size_t k = 0; k < resume.written.size(); ++k) {
+        const auto key = static_cast<int64_t>(k);
+        const ByteRange old = resume.written[k];
+        const auto bytes = read_extent(from_fd, resume.from, old);
+        const ByteRange now =
+            write_chunk(static_cast<int>(key % spec.bands),
+                        resume.tiles.at(static_cast<size_t>(key / spec.bands)), bytes);
+        if (now.offset != old.offset || now.size != old.size)
+          throw Error(label + ": the journal does not match " + resume.from);
+      }
+    } catch (...) {
+      ::close(from_fd);
+      throw;
+    }
+    ::close(from_fd);
+    sync();
+  }
+
+  void keep() noexcept {
+    close();
+    if (fd >= 0) ::close(std::exchange(fd, -1));
+    temporary.release();
   }
 
   void join_round(int band) {
@@ -240,6 +324,18 @@ struct Hdf5ChunkWriter::Impl : Hdf5File {
   Impl(const OutputSpec& s, const std::string& temporary) : Hdf5File(s, temporary, nullptr) {}
 };
 
+namespace {
+
+/// The file an interrupted run left is moved aside before the new one takes its name.
+std::string chunk_writer_temporary(const OutputSpec& spec, int64_t id,
+                                   const Hdf5ChunkResume* resume) {
+  const std::string temporary = temporary_path(spec.path, id);
+  if (!resume) std::remove(temporary.c_str());  // a killed run's, of the same id: made anew
+  return temporary;
+}
+
+}  // namespace
+
 Hdf5Writer::Hdf5Writer(const OutputSpec& spec, const Hdf5Share& share)
     : impl_(std::make_unique<Impl>(spec, share)) {}
 Hdf5Writer::~Hdf5Writer() = default;
@@ -256,13 +352,28 @@ void Hdf5Writer::join_round(int band) { impl_->join_round(band); }
 
 void Hdf5Writer::commit() { impl_->commit(); }
 
-Hdf5ChunkWriter::Hdf5ChunkWriter(const OutputSpec& spec)
-    : impl_(std::make_unique<Impl>(spec, temporary_path(spec.path, getpid()))) {}
+Hdf5ChunkWriter::Hdf5ChunkWriter(const OutputSpec& spec, int64_t id, const Hdf5ChunkResume* resume)
+    : impl_(std::make_unique<Impl>(spec, chunk_writer_temporary(spec, id, resume))) {
+  if (resume) impl_->replay(*resume);
+}
+Hdf5ChunkWriter::Hdf5ChunkWriter(const OutputSpec& spec) : Hdf5ChunkWriter(spec, getpid()) {}
 Hdf5ChunkWriter::~Hdf5ChunkWriter() = default;
 
-void Hdf5ChunkWriter::write_tile(int band, int64_t tile, std::span<const std::byte> chunk) {
-  impl_->write_chunk(band, tile, chunk);
+ByteRange Hdf5ChunkWriter::write_tile(int band, int64_t tile, std::span<const std::byte> chunk) {
+  return impl_->write_chunk(band, tile, chunk);
 }
+
+void Hdf5ChunkWriter::sync() { impl_->sync(); }
+
+void Hdf5ChunkWriter::keep() noexcept { impl_->keep(); }
+
+void Hdf5Writer::copy_chunks(const std::string& from, const std::vector<BandTile>& chunks) {
+  impl_->copy_chunks(from, chunks);
+}
+
+void Hdf5Writer::sync() { impl_->sync(); }
+
+void Hdf5Writer::keep() noexcept { impl_->keep(); }
 
 void Hdf5ChunkWriter::commit() { impl_->commit(); }
 

@@ -36,7 +36,25 @@ struct Slot {
 
 std::array<Slot, kSlots> slots;
 
+std::atomic<int> stop_scopes{0};
+volatile sig_atomic_t first_stop_signal = 0;
+
+/// A run that did not stop within its grace ends by the signal that asked it to, its files kept.
+extern "C" void end_by_stop_signal(int) {
+  const int sig = first_stop_signal;
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
 extern "C" void remove_and_reraise(int sig) {
+  if (stop_scopes.load() > 0) {
+    if (first_stop_signal == 0) {
+      first_stop_signal = sig;
+      signal(SIGALRM, end_by_stop_signal);
+      alarm(stop_grace_seconds);
+    }
+    return;
+  }
   for (auto& slot : slots)
     if (slot.used.load()) unlink(slot.path.data());
   signal(sig, SIG_DFL);
@@ -44,6 +62,12 @@ extern "C" void remove_and_reraise(int sig) {
 }
 
 }  // namespace
+
+StopScope::StopScope() { stop_scopes.fetch_add(1); }
+
+StopScope::~StopScope() { stop_scopes.fetch_sub(1); }
+
+int stop_signal() { return first_stop_signal; }
 
 int register_temporary(const std::string& path) {
   if (path.size() >= kPathBytes) return -1;
@@ -101,6 +125,19 @@ bool is_regular_file(const std::string& path) {
 
 std::string temporary_path(const std::string& path, int64_t id) {
   return hidden_beside(path, ".tmp-", id);
+}
+
+std::string set_aside_for_resume(const std::string& path, int64_t id) {
+  const std::string temporary = temporary_path(path, id);
+  const std::string aside = hidden_beside(path, ".resume-", id);
+  if (is_regular_file(aside)) {
+    std::remove(temporary.c_str());
+    return aside;
+  }
+  if (!is_regular_file(temporary)) return {};
+  if (std::rename(temporary.c_str(), aside.c_str()) != 0)
+    throw Error(path + ": cannot move " + temporary + " aside: " + std::strerror(errno));
+  return aside;
 }
 
 void check_output_folder(const std::string& path) {

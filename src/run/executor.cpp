@@ -8,6 +8,7 @@
 
 #include <fmt/core.h>
 
+#include "journal.hpp"
 #include "output_checks.hpp"
 #include "pass.hpp"
 #include "progress.hpp"
@@ -15,6 +16,7 @@
 #include "sinks.hpp"
 #include "stopwatch.hpp"
 #include "tessera/core/error.hpp"
+#include "tessera/io/temporary_files.hpp"
 #include "tessera/par/agreement.hpp"
 #include "tessera/par/environment.hpp"
 #include "tessera/run/memory.hpp"
@@ -82,26 +84,56 @@ void check_memory(const plan::Plan& plan, const RunOptions& options) {
       size_text(needed), threads, size_text(budget.bytes), budget.source));
 }
 
+/// The plan's passes, in order, each reading the numbers of the reductions before it.
+void execute_passes(const plan::Plan& plan, const RunOptions& options, Journal* journal);
+
+/// The reduction pass `p`'s results: journalled by a run before, or computed now (and
+/// journalled, so that a run that resumes does not compute them again).
+std::vector<ReducedBandResult> reduced(const plan::Plan& plan, size_t p, const RunOptions& options,
+                                       Journal* journal) {
+  if (journal && journal->result(p)) return results_from_bytes(*journal->result(p));
+  auto results = reduce_plan(plan, plan.passes[p], options);
+  if (journal) par::agreed([&] { journal->append_result(p, results_to_bytes(results)); });
+  return results;
+}
+
 /// The plan's passes in order: a reduction pass gives the steps that need statistics their
 /// numbers (reduce_plan, with_statistics) before the streaming pass runs them. Tile-graph passes
 /// are planned (plan::Pass) but have no executor yet, so a plan holding one is refused before
-/// any output is made.
+/// any output is made. A journalled run keeps its journal from here to the end, and stops on a
+/// signal instead of ending (io::StopScope): passes and sinks journal, the executor only holds.
 void execute(const plan::Plan& plan, const RunOptions& options) {
   par::agreed([&] { check_memory(plan, options); });
   for (const plan::Pass& pass : plan.passes)
     if (pass.kind == plan::PassKind::TileGraph)
       throw Error(fmt::format("internal error: {} passes are planned but not run yet",
                               plan::name_of(pass.kind)));
+  std::optional<io::StopScope> stoppable;
+  std::optional<Journal> journal;
+  if (options.journal.enabled && !plan.outputs.empty()) {
+    stoppable.emplace();
+    journal.emplace(plan, options.journal);
+  }
+  try {
+    execute_passes(plan, options, journal ? &*journal : nullptr);
+  } catch (const Stopped& stop) {
+    if (!journal) throw;
+    journal->keep();  // what the passes journalled before the stop is what a resume continues
+    throw Stopped(stop.signal(), journal->path());
+  }
+}
+
+void execute_passes(const plan::Plan& plan, const RunOptions& options, Journal* journal) {
   plan::Plan bound = plan;
   for (size_t p = 0; p < plan.passes.size(); ++p) {
     const plan::Pass& pass = bound.passes[p];
     if (pass.kind == plan::PassKind::Reduction) {
-      bound = with_statistics(bound, reduce_plan(bound, pass, options));
+      bound = with_statistics(bound, reduced(bound, p, options, journal));
       continue;
     }
     Sinks sinks = output_sinks(specs_of(bound, pass.outputs), one_node(options));
-    run_streaming(
-        bound.grid, options, [&] { return plan_tiles(bound, pass); }, sinks);
+    run_streaming(bound.grid, options, [&] { return plan_tiles(bound, pass); }, sinks,
+                  {journal, p});
   }
 }
 
@@ -113,14 +145,17 @@ void execute_sources(const plan::Plan& plan, const RunOptions& options, const So
 }
 
 void run_streaming(const TileGrid& grid, const RunOptions& options, const SourceFactory& make,
-                   Sinks& sinks) {
+                   Sinks& sinks, PassJournal journal) {
   const double before = seconds_since_process_start();
   const auto start = Clock::now();
   const int threads = choose_threads(options.threads, options.ranks_on_node);
   const Phase opening("opening the outputs");
-  StreamingPass pass(grid, threads, make, sinks);
+  StreamingPass pass(grid, threads, make, sinks, journal);
   pass.open();
   Progress progress(grid.count(), grid.raster().cells(), !options.quiet && par::world_rank() == 0);
+  if (journal.journal && journal.journal->resuming() && !options.quiet && par::world_rank() == 0)
+    fmt::print(stderr, "tessera: resuming from {}: {} of {} tiles were done\n",
+               journal.journal->path(), pass.resumed(), grid.count());
   {
     const Phase computing("computing tiles");
     pass.run(progress);

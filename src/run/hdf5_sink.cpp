@@ -2,8 +2,11 @@
 // lock-step rounds, one round per tile of the rank with most tiles in the batch.
 #include <unistd.h>
 
+#include <cstdio>
 #include <optional>
+#include <set>
 
+#include "journal.hpp"
 #include "sinks.hpp"
 #include "tessera/io/hdf5.hpp"
 #include "tessera/io/temporary_files.hpp"
@@ -21,14 +24,55 @@ class ParallelHdf5Sink final : public Sink {
       : spec_(spec),
         tile_bytes_(static_cast<size_t>(spec.tile_width * spec.tile_height) * size_of(spec.type)) {}
 
+  /// Resumed, the interrupted run's file is moved aside, the new one made as it was, and rank 0
+  /// copies into it the chunks of the tiles the records name (the chunks lie at the same places).
   void open(const SinkSetup& setup) override {
     held_.assign(static_cast<size_t>(setup.batch_slots),
                  std::vector<Bytes>(static_cast<size_t>(spec_.bands)));
-    // Rank 0's process id makes the temporary name the same on every rank.
-    const auto pid = par::broadcast_from_root(static_cast<int64_t>(getpid()));
-    const io::Hdf5Share share{par::io_communicator(), par::io_info(), par::world_rank() == 0,
-                              io::temporary_path(spec_.path, pid)};
+    const bool root = par::world_rank() == 0;
+    const io::Hdf5Share share{par::io_communicator(), par::io_info(), root,
+                              io::temporary_path(spec_.path, setup.temporary_id)};
+    std::string from;
+    par::agreed([&] {
+      if (root && setup.resume) from = io::set_aside_for_resume(spec_.path, setup.temporary_id);
+    });
+    if (par::broadcast_from_root(!from.empty())) taken_ = tiles_in(*setup.resume);
     par::agreed([&] { writer_.emplace(spec_, share); });
+    par::agreed([&] {
+      if (!root || from.empty()) return;
+      std::vector<io::BandTile> chunks;
+      for (int64_t tile : taken_)
+        for (int band = 0; band < spec_.bands; ++band) chunks.push_back({band, tile});
+      writer_->copy_chunks(from, chunks);
+      std::remove(from.c_str());
+    });
+  }
+
+  static std::set<int64_t> tiles_in(const std::vector<Bytes>& records) {
+    std::set<int64_t> tiles;
+    for (const Bytes& record : records)
+      for (int64_t t : RecordReader(record).get_all<int64_t>()) tiles.insert(t);
+    return tiles;
+  }
+
+  std::vector<bool> resumed_tiles(int64_t tiles) const override {
+    std::vector<bool> held(static_cast<size_t>(tiles), false);
+    for (int64_t t : taken_)
+      if (t >= 0 && t < tiles) held[static_cast<size_t>(t)] = true;
+    return held;
+  }
+
+  std::vector<Bytes> checkpoint() override {
+    if (unsynced_.empty()) return {};
+    writer_->sync();
+    Bytes record = RecordWriter().put_all(unsynced_).take();
+    unsynced_.clear();
+    return {record};
+  }
+
+  void suspend() noexcept override {
+    if (writer_) writer_->keep();
+    writer_.reset();
   }
 
   void encode(const TilePlace& place, int band, const void* cells) override {
@@ -43,9 +87,10 @@ class ParallelHdf5Sink final : public Sink {
   /// After a failure of its own, a rank keeps joining (empty) so no rank waits in a round.
   std::exception_ptr write_round(const Batch& batch, int64_t round, bool give_nothing) override {
     std::exception_ptr failure;
+    const bool mine = round < batch.count && !give_nothing && !batch.skips(round);
     for (int band = 0; band < spec_.bands; ++band) {
       try {
-        if (round < batch.count && !give_nothing && !failure) {
+        if (mine && !failure) {
           const Bytes& cells = held_[static_cast<size_t>(round)][static_cast<size_t>(band)];
           writer_->write_tile(band, batch.tile(round), cells);
           bytes_written_ += static_cast<int64_t>(cells.size());
@@ -56,6 +101,7 @@ class ParallelHdf5Sink final : public Sink {
         if (!failure) failure = std::current_exception();
       }
     }
+    if (mine && !failure) unsynced_.push_back(batch.first + round);
     return failure;
   }
 
@@ -82,6 +128,8 @@ class ParallelHdf5Sink final : public Sink {
   std::vector<std::vector<Bytes>> held_;  // per batch slot, per band: full tiles of cells
   std::optional<io::Hdf5Writer> writer_;
   int64_t bytes_written_ = 0;
+  std::set<int64_t> taken_;        // tiles whose chunks were copied from the run before
+  std::vector<int64_t> unsynced_;  // tiles written since the last checkpoint
 };
 
 }  // namespace

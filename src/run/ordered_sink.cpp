@@ -3,6 +3,7 @@
 
 #include <utility>
 
+#include "journal.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/par/agreement.hpp"
 
@@ -18,8 +19,58 @@ void OrderedSink::open(const SinkSetup& setup) {
                std::vector<Bytes>(static_cast<size_t>(spec_.bands)));
   par::agreed([&] {
     make_encoders(setup.threads);
-    if (courier_->receives()) create_file();
+    if (!courier_->receives()) return;
+    if (!setup.resume) {
+      create_file(setup.temporary_id, nullptr);
+      return;
+    }
+    OrderedResume resume = resume_from(*setup.resume);
+    for (size_t p = 0; p < resume.written.size() / static_cast<size_t>(spec_.bands); ++p)
+      resume.tiles.push_back(order_ ? order_->tile(static_cast<int64_t>(p))
+                                    : static_cast<int64_t>(p));
+    next_ = static_cast<int64_t>(create_file(setup.temporary_id, &resume));
   });
+  unsynced_first_ = next_;
+  tiles_taken_ = par::broadcast_from_root(next_) / spec_.bands;
+}
+
+/// The band-tiles the records say are durable, in key order from 0, cut to whole tiles.
+OrderedResume OrderedSink::resume_from(const std::vector<Bytes>& records) const {
+  OrderedResume resume;
+  for (const Bytes& record : records) {
+    RecordReader r(record);
+    const auto first = r.get<int64_t>();
+    const auto prefix = r.get<int64_t>();
+    const auto extents = r.get_all<io::ByteRange>();
+    if (first != static_cast<int64_t>(resume.written.size())) break;
+    resume.prefix_bytes = prefix;
+    resume.written.insert(resume.written.end(), extents.begin(), extents.end());
+  }
+  resume.written.resize(resume.written.size() / static_cast<size_t>(spec_.bands) *
+                        static_cast<size_t>(spec_.bands));
+  return resume;
+}
+
+std::vector<bool> OrderedSink::resumed_tiles(int64_t tiles) const {
+  std::vector<bool> held(static_cast<size_t>(tiles), false);
+  for (int64_t p = 0; p < tiles_taken_ && p < tiles; ++p)
+    held[static_cast<size_t>(order_ ? order_->tile(p) : p)] = true;
+  return held;
+}
+
+std::vector<Bytes> OrderedSink::checkpoint() {
+  if (!courier_->receives() || unsynced_.empty()) return {};
+  sync_file();
+  RecordWriter w;
+  w.put(unsynced_first_).put(prefix_bytes()).put_all(unsynced_);
+  unsynced_first_ = next_;
+  unsynced_.clear();
+  return {w.take()};
+}
+
+void OrderedSink::suspend() noexcept {
+  if (courier_->receives()) keep_file();
+  waiting_.clear();
 }
 
 void OrderedSink::encode(const TilePlace& place, int band, const void* cells) {
@@ -30,19 +81,24 @@ void OrderedSink::encode(const TilePlace& place, int band, const void* cells) {
 
 void OrderedSink::deliver(const Batch& batch) {
   for (int64_t i = 0; i < batch.count; ++i)
-    for (int band = 0; band < spec_.bands; ++band) {
+    for (int band = 0; band < spec_.bands && !batch.skips(i); ++band) {
       Bytes& held = held_[static_cast<size_t>(i)][static_cast<size_t>(band)];
       courier_->send(route_, batch.first + i, band, std::exchange(held, courier_->take_buffer()));
     }
 }
 
-void OrderedSink::accept(int64_t tile, int band, Bytes bytes, std::vector<Bytes>& spent) {
+void OrderedSink::accept(int64_t position, int band, Bytes bytes, std::vector<Bytes>& spent) {
+  const int64_t key = position * spec_.bands + band;
+  if (key < next_) {  // taken up from the run before: computed again for another sink
+    spent.push_back(std::move(bytes));
+    return;
+  }
   bytes_written_ += static_cast<int64_t>(bytes.size());
-  waiting_.emplace(tile * spec_.bands + band, std::move(bytes));
+  waiting_.emplace(key, std::move(bytes));
   for (auto it = waiting_.begin(); it != waiting_.end() && it->first == next_;) {
     const int64_t position = next_ / spec_.bands;
-    write_band(static_cast<int>(next_ % spec_.bands), order_ ? order_->tile(position) : position,
-               it->second);
+    unsynced_.push_back(write_band(static_cast<int>(next_ % spec_.bands),
+                                   order_ ? order_->tile(position) : position, it->second));
     spent.push_back(std::move(it->second));
     it = waiting_.erase(it);
     ++next_;

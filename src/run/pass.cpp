@@ -6,7 +6,11 @@
 #include <algorithm>
 #include <limits>
 
+#include <unistd.h>
+
 #include "stopwatch.hpp"
+#include "tessera/core/error.hpp"
+#include "tessera/io/temporary_files.hpp"
 #include "tessera/par/agreement.hpp"
 #include "tessera/par/environment.hpp"
 #include "tessera/par/mpi_io.hpp"
@@ -44,11 +48,13 @@ TileOrder z_order(const TileGrid& grid) {
 }
 
 StreamingPass::StreamingPass(const TileGrid& grid, int threads, const SourceFactory& make,
-                             Sinks& sinks)
+                             Sinks& sinks, PassJournal journal)
     : grid_(grid),
       threads_(threads),
       sinks_(sinks),
-      courier_(par::world_rank(), par::world_size()) {
+      courier_(par::world_rank(), par::world_size()),
+      journal_(journal),
+      last_checkpoint_(Clock::now()) {
   int64_t held = 0;
   bool blocks = false;
   for (const auto& sink : sinks_) {
@@ -68,16 +74,66 @@ StreamingPass::StreamingPass(const TileGrid& grid, int threads, const SourceFact
 }
 
 void StreamingPass::open() {
-  const SinkSetup setup{threads_, round_up(threads_ * run_), &courier_, &order_};
-  for (auto& sink : sinks_) {
+  Journal* journal = journal_.journal;
+  const int64_t id = journal ? journal->id() : par::broadcast_from_root<int64_t>(getpid());
+  for (size_t i = 0; i < sinks_.size(); ++i) {
+    SinkSetup setup{threads_, round_up(threads_ * run_), &courier_, &order_, id, nullptr};
+    if (journal && journal->resuming()) setup.resume = &journal->records(journal_.pass, i);
     ++opened_;  // a sink that failed to open may hold what it made on some ranks
     try {
-      sink->open(setup);
+      sinks_[i]->open(setup);
     } catch (...) {
       abandon_from(0);
       throw;
     }
   }
+  if (journal && journal->resuming()) resume_tiles();
+}
+
+/// The tiles every sink holds from the runs before: those are not computed again.
+void StreamingPass::resume_tiles() {
+  done_.assign(static_cast<size_t>(grid_.count()), true);
+  for (const auto& sink : sinks_) {
+    const std::vector<bool> held = sink->resumed_tiles(grid_.count());
+    for (size_t t = 0; t < done_.size(); ++t) done_[t] = done_[t] && held[t];
+  }
+  resumed_ = std::count(done_.begin(), done_.end(), true);
+}
+
+/// This rank journals what its sinks made durable since the last time.
+void StreamingPass::checkpoint() {
+  last_checkpoint_ = Clock::now();
+  if (!journal_.journal) return;
+  for (size_t i = 0; i < opened_; ++i)
+    journal_.journal->append(journal_.pass, i, sinks_[i]->checkpoint());
+}
+
+void StreamingPass::maybe_checkpoint() {
+  if (journal_.journal && seconds_since(last_checkpoint_) >= journal_.journal->checkpoint_seconds())
+    checkpoint();
+}
+
+/// Collective, after a stop on some rank: the sinks journal what they hold and keep their
+/// files (or, with no journal, give them up); every rank throws Stopped.
+void StreamingPass::stop() {
+  const int signal = static_cast<int>(par::max_over_ranks(io::stop_signal()));
+  try {
+    par::agreed([&] {
+      checkpoint();
+      if (journal_.journal) journal_.journal->sync();
+    });
+  } catch (...) {
+    abandon_from(0);
+    throw;
+  }
+  if (!journal_.journal) {
+    abandon_from(0);
+  } else {
+    for (size_t i = 0; i < opened_; ++i) sinks_[i]->suspend();
+    opened_ = 0;
+    journal_.journal->keep();
+  }
+  throw Stopped(signal, {});  // the executor names the journal
 }
 
 void StreamingPass::run(Progress& progress) {
@@ -96,6 +152,7 @@ void StreamingPass::run(Progress& progress) {
     abandon_from(0);
     throw;
   }
+  if (par::max_over_ranks(io::stop_signal()) != 0) stop();
 }
 
 void StreamingPass::commit() {
@@ -120,7 +177,18 @@ void StreamingPass::abandon_from(size_t first) noexcept {
 /// failure.
 std::exception_ptr StreamingPass::stream(par::TileCounter& counter) {
   bool more = true;
+  bool stopping = false;
   while (more) {
+    if (!stopping && io::stop_signal() != 0) {
+      stopping = true;
+      counter.cancel();  // every rank's next claim is empty: they all stop after their batch
+    }
+    try {
+      maybe_checkpoint();
+    } catch (...) {  // a sync that failed (a full or failed disk) fails the run like a write
+      if (!failure_) failure_ = std::current_exception();
+      counter.cancel();
+    }
     const Batch batch = next_batch(counter);
     more = lockstep_ ? write_rounds(batch) : batch.count > 0;
     if (batch.count == 0 && !failure_) continue;
@@ -148,7 +216,8 @@ Batch StreamingPass::next_batch(par::TileCounter& counter) {
   const int64_t first = counter.claim(claim);
   main_.communicate += seconds_since(start);
   if (first >= counter.total()) return {};
-  const Batch batch{first, std::min<int64_t>(claim, counter.total() - first), &order_};
+  const Batch batch{first, std::min<int64_t>(claim, counter.total() - first), &order_,
+                    done_.empty() ? nullptr : &done_};
   claimed_ = std::max(claimed_, batch.first + batch.count);
   try {
     process_batch(batch);
@@ -172,6 +241,7 @@ void StreamingPass::process_batch(const Batch& batch) {
   const int64_t run = (batch.count + threads_ - 1) / threads_;  // a run of neighbours a thread
 #pragma omp parallel for num_threads(threads_) schedule(static, run)
   for (int64_t i = 0; i < batch.count; ++i) {
+    if (batch.skips(i)) continue;
     try {
       const auto thread = static_cast<size_t>(omp_get_thread_num());
       outlets_[thread].start(batch.tile(i), i);
@@ -182,7 +252,7 @@ void StreamingPass::process_batch(const Batch& batch) {
   }
   for (auto& failure : failures)
     if (failure) std::rethrow_exception(failure);
-  tiles_ += batch.count;
+  for (int64_t i = 0; i < batch.count; ++i) tiles_ += batch.skips(i) ? 0 : 1;
 }
 
 /// Lock-step sinks, collective: as many rounds as the rank with most tiles in this batch has;

@@ -1,6 +1,7 @@
 // The streaming pass: every rank claims tiles, its threads compute them and hand them to sinks.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "courier.hpp"
+#include "journal.hpp"
 #include "progress.hpp"
 #include "sink.hpp"
 #include "tessera/par/tile_counter.hpp"
@@ -46,17 +48,33 @@ int64_t longest_run(int64_t held_bytes_per_tile);
 /// 2^k x 2^k tiles is a run of neighbouring positions, the tiles past the grid left out.
 TileOrder z_order(const TileGrid& grid);
 
+/// Where a pass keeps its sinks' records: pass `pass` of the run's journal.
+struct PassJournal {
+  Journal* journal = nullptr;
+  size_t pass = 0;
+};
+
 /// One rank's run of a streaming pass over `grid`'s tiles into `sinks` (one per output, in the
 /// order the sources put them). Only the main thread calls MPI; the pass knows no format.
+///
+/// With a journal, the pass gives each sink its records from the runs before, computes only the
+/// tiles not every sink holds, journals what the sinks make durable every
+/// journal->checkpoint_seconds(), and on a stop signal (io::StopScope) ends early on every rank,
+/// journals the rest and keeps the outputs (Sink::suspend). Without one, a stop gives them up.
+/// Either way every rank then throws tessera::Stopped.
 class StreamingPass {
  public:
-  StreamingPass(const TileGrid& grid, int threads, const SourceFactory& make, Sinks& sinks);
+  StreamingPass(const TileGrid& grid, int threads, const SourceFactory& make, Sinks& sinks,
+                PassJournal journal = {});
 
   /// Collective: opens every sink; on failure, those opened are abandoned and every rank throws.
   void open();
-  /// Collective: processes tiles until none are left or some rank failed; every rank then
-  /// throws the same error (the sinks abandoned) or returns with every tile delivered.
+  /// Collective: processes tiles until none are left, some rank failed or a stop signal came;
+  /// every rank then throws the same error (the sinks abandoned), throws tessera::Stopped (the
+  /// sinks suspended or abandoned) or returns with every tile delivered.
   void run(Progress& progress);
+  /// Tiles an interrupted run left done, which this one does not compute.
+  int64_t resumed() const { return resumed_; }
   /// Collective: commits every sink; on failure, the sinks not yet committed are abandoned.
   void commit();
   /// This rank's figures for the run report.
@@ -70,6 +88,10 @@ class StreamingPass {
   };
 
   std::exception_ptr stream(par::TileCounter& counter);
+  void resume_tiles();
+  void checkpoint();
+  void maybe_checkpoint();
+  void stop();
   Batch next_batch(par::TileCounter& counter);
   int64_t round_up(int64_t tiles) const;
   void process_batch(const Batch& batch);
@@ -97,6 +119,10 @@ class StreamingPass {
   int64_t claimed_ = 0;  // tiles claimed by all ranks, as of this rank's last claim
   MainTimes main_;
   Progress* progress_ = nullptr;
+  PassJournal journal_;
+  std::vector<bool> done_;  // by tile: held by every sink from the runs before
+  int64_t resumed_ = 0;
+  std::chrono::steady_clock::time_point last_checkpoint_;
 };
 
 }  // namespace tessera::run

@@ -1,6 +1,8 @@
 // run_reduction: a StreamingPass whose one sink folds tiles (FoldSink) and merges on commit.
 #include "reduction.hpp"
 
+#include "journal.hpp"
+
 #include <algorithm>
 #include <functional>
 #include <memory>
@@ -340,6 +342,30 @@ std::vector<ReducedBandResult> reduce_plan(const plan::Plan& plan, const plan::P
       [&] { return std::make_unique<ReductionTiles>(r.plan, r.pass, r.inputs); }, r.bands);
   std::vector<ReducedBandResult> results(plan.reduced.size());
   for (size_t i = 0; i < r.order.size(); ++i) results[r.order[i]] = std::move(reduction.bands[i]);
+  return results;
+}
+
+std::vector<std::byte> results_to_bytes(const std::vector<ReducedBandResult>& results) {
+  RecordWriter w;
+  w.put(static_cast<int64_t>(results.size()));
+  for (const ReducedBandResult& r : results) {
+    w.put(r.summary).put_all(r.percentiles).put(r.buckets.has_value());
+    w.put(r.buckets.value_or(stats::Buckets{})).put_all(r.histogram);
+  }
+  return w.take();
+}
+
+std::vector<ReducedBandResult> results_from_bytes(const std::vector<std::byte>& bytes) {
+  RecordReader r(bytes);
+  std::vector<ReducedBandResult> results(static_cast<size_t>(r.get<int64_t>()));
+  for (ReducedBandResult& result : results) {
+    result.summary = r.get<stats::Summary>();
+    result.percentiles = r.get_all<double>();
+    const bool has_buckets = r.get<bool>();
+    const auto buckets = r.get<stats::Buckets>();
+    if (has_buckets) result.buckets = buckets;
+    result.histogram = r.get_all<int64_t>();
+  }
   return results;
 }
 

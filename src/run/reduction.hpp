@@ -87,6 +87,10 @@ Reduction reduce_bands(const TileGrid& grid, const RunOptions& options, const So
 std::vector<ReducedBandResult> reduce_plan(const plan::Plan& plan, const plan::Pass& pass,
                                            const RunOptions& options);
 
+/// reduce_plan's results as bytes, for the journal, and back: the same numbers, bit for bit.
+std::vector<std::byte> results_to_bytes(const std::vector<ReducedBandResult>& results);
+std::vector<ReducedBandResult> results_from_bytes(const std::vector<std::byte>& bytes);
+
 /// The plan with every step that needs statistics given them (Op::with_statistics) from
 /// `results` (reduce_plan's, in plan.reduced's order).
 plan::Plan with_statistics(const plan::Plan& plan, const std::vector<ReducedBandResult>& results);

@@ -22,13 +22,18 @@ struct TileOrder {
 };
 
 /// Tiles at positions [first, first + count) of the pass's order that one rank claimed and
-/// computed together.
+/// computed together, but those an interrupted run left done (`done`, by tile), which were not
+/// computed again.
 struct Batch {
   int64_t first = 0;
   int64_t count = 0;
   const TileOrder* order = nullptr;
+  const std::vector<bool>* done = nullptr;
+
   /// The tile at place `i` of the batch.
   int64_t tile(int64_t i) const { return order ? order->tile(first + i) : first + i; }
+  /// Whether the batch's tile at place `i` (from 0) was left out, done before.
+  bool skips(int64_t i) const { return done && (*done)[static_cast<size_t>(tile(i))]; }
 };
 
 /// Where a band-tile comes from: its tile, its place in the batch being computed (from 0) and
@@ -45,6 +50,10 @@ struct SinkSetup {
   int64_t batch_slots = 1;           ///< the most tiles in one batch
   Courier* courier = nullptr;        ///< carries band-tiles to rank 0, for sinks written there
   const TileOrder* order = nullptr;  ///< the order tiles are claimed and computed in
+  int64_t temporary_id = 0;          ///< names the output's temporary file (io::temporary_path)
+  /// This sink's journal records from the interrupted runs this one continues (every rank has
+  /// every rank's), or null when the run starts from the beginning (journal.hpp).
+  const std::vector<Bytes>* resume = nullptr;
 };
 
 /// What a sink spent writing, for the run report (the pass times its main-thread calls).
@@ -58,9 +67,15 @@ struct SinkFigures {
 
 /// One output of a pass. The pass calls, on every rank, in this order: open(); encode() for each
 /// band-tile its threads compute; deliver() on the main thread after each batch (and
-/// write_round() for a lock-step sink); then commit(), or abandon() after a failure. open(),
-/// commit() and abandon() are collective: every rank calls them for every sink in the same
+/// write_round() for a lock-step sink), with checkpoint() now and then; then commit(), or
+/// abandon() after a failure, or checkpoint() and suspend() after a stop. open(), commit(),
+/// abandon() and suspend() are collective: every rank calls them for every sink in the same
 /// order, and each either returns on every rank or throws the same error on every rank.
+///
+/// The journal (journal.hpp) is kept in one place: the pass writes what checkpoint() returns
+/// and gives it back, the next run, as SinkSetup::resume; what the records mean is the sink's
+/// alone. A sink that journals nothing (the defaults) is simply made again from the start and
+/// given every tile, which the others take again without harm.
 class Sink {
  public:
   virtual ~Sink() = default;
@@ -98,6 +113,20 @@ class Sink {
   virtual void commit() = 0;
   /// Gives the output up: nothing is left at its path or under its temporary name. Collective.
   virtual void abandon() noexcept = 0;
+
+  /// After open() with SinkSetup::resume: by tile, which tiles the output holds (every band,
+  /// durably) from the runs before; the pass does not compute those again. Every rank returns
+  /// the same. A tile delivered again although held must be taken and left as it is.
+  virtual std::vector<bool> resumed_tiles(int64_t tiles) const {
+    return std::vector<bool>(static_cast<size_t>(tiles), false);
+  }
+  /// Main thread, this rank alone: makes what this rank delivered or wrote durable (fsync), then
+  /// returns the records the journal keeps of it (none when nothing is new). Only what is durable
+  /// may be said: a record written before its bytes are on disk could claim a tile a crash lost.
+  virtual std::vector<Bytes> checkpoint() { return {}; }
+  /// After a stop and a last checkpoint(): keeps the output at its temporary name for the run
+  /// that resumes it. Collective. The default gives it up (abandon()): nothing was journalled.
+  virtual void suspend() noexcept { abandon(); }
 };
 
 using Sinks = std::vector<std::unique_ptr<Sink>>;

@@ -24,7 +24,7 @@ std::unique_ptr<TileSource> terrain_tiles(const plan::Plan& plan,
 /// or writes the run report as `options` say. Collective; on failure every rank throws the same
 /// tessera::Error and every sink has been abandoned.
 void run_streaming(const TileGrid& grid, const RunOptions& options, const SourceFactory& make,
-                   Sinks& sinks);
+                   Sinks& sinks, PassJournal journal = {});
 
 /// run_streaming() into the sinks of the plan's outputs (output_sinks()), all of them, in order:
 /// a plan of one pass that writes every output, such as generate's.

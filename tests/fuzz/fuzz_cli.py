@@ -2,13 +2,14 @@
 """Fuzz tier, through the command line: seeded mutations of job files (through `tessera plan`)
 and of tessera calc and dem command lines (run for real on small rasters), then faults at random
 moments of 2-rank runs (SIGKILL of rank 0, of rank 1 or of mpirun; SIGINT twice or SIGTERM to
-mpirun).
+mpirun), each followed by the same command with --resume (or, every other case, --restart).
 
 Every mutated command must end by itself (no signal, no hang) with status 0, 1 or 2, and when
 it fails print exactly one line, "tessera: error: ...", with no raw control character; no
 temporary file may stay beside an output. After each fault no process of the run may be left
-after a few seconds, nothing that looks finished may be at the output path, and the next run of
-the same output must leave no temporary file. --seed replays a run; the seed is printed first.
+after a few seconds, nothing that looks finished may be at the output path, and the same command
+with --resume must end with the uninterrupted run's pixels (or a --restart run end), leaving no
+temporary file or journal. --seed replays a run; the seed is printed first.
 """
 import glob
 import os
@@ -247,7 +248,8 @@ def fault_case(args, rng, work, dem, reference, case, problems):
     words = ["dem", "hillshade", dem, out, "-q", "-co", "COMPRESS=ZSTD", "-co", "ZSTD_LEVEL=19"]
     if os.path.exists(out):  # an earlier case's output: a failed run would leave it as it was
         os.remove(out)
-    cmd = systest.mpi_prefix(args, 2) + [args.tessera] + words
+    # Checkpoints often, so that a kill leaves journalled tiles for the resume to take up.
+    cmd = systest.mpi_prefix(args, 2) + [args.tessera] + words + ["--checkpoint", "0.2"]
     proc = subprocess.Popen(cmd, env=systest.environment(1), start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     start = time.monotonic()
@@ -315,16 +317,30 @@ def fault_case(args, rng, work, dem, reference, case, problems):
         print(f"{label}: the output was finished (its pixels are whole) before the fault ended the run "
               f"(status {proc.returncode})")
     temporaries = tail_temporaries(os.path.dirname(out))
-    if temporaries and not fault.startswith("SIGKILL"):
-        problems.append(f"{label}: temporary files left: {temporaries}")
-    status, _, err = run_bytes([args.tessera, "dem", "hillshade", os.path.join(args.data, "srtm.tif"), out, "-q"],
-                               60, systest.environment(1), work)
+    journal = os.path.exists(os.path.join(os.path.dirname(out), ".hs.tif.journal-0"))
+    # The run journals its tiles: what a stop or a kill left, the same command with --resume
+    # continues to the uninterrupted run's pixels (every other case: a resume of this slow output
+    # costs seconds), or --restart with a quick input starts over; neither leaves anything beside.
+    if case % 2 == 0:
+        status, _, err = run_bytes(systest.mpi_prefix(args, 2) + [args.tessera] + words + ["--resume"], 120,
+                                   systest.environment(1), work)
+        whole = status == 0 and finished_output(out, reference)
+        next_run = "resumed"
+    else:
+        quick = ["dem", "hillshade", os.path.join(args.data, "srtm.tif"), out, "-q", "--restart"]
+        status, _, err = run_bytes([args.tessera] + quick, 60, systest.environment(1), work)
+        whole = status == 0
+        next_run = "restarted"
+    left = glob.glob(os.path.join(os.path.dirname(out), ".*"))
     if status != 0:
-        problems.append(f"{label}: the next run failed: {err[-300:]!r}")
-    elif tail_temporaries(os.path.dirname(out)):
-        problems.append(f"{label}: the next run left {tail_temporaries(os.path.dirname(out))}")
+        problems.append(f"{label}: the {next_run} run failed: {err[-300:]!r}")
+    elif not whole:
+        problems.append(f"{label}: the resumed run's output differs from the uninterrupted run's")
+    elif left:
+        problems.append(f"{label}: the {next_run} run left {left}")
     os.remove(out) if os.path.exists(out) else None
-    print(f"{label}: processes gone in {seconds:.2f} s, {len(temporaries)} temporary file(s) until the next run")
+    print(f"{label}: processes gone in {seconds:.2f} s, {len(temporaries)} temporary file(s) "
+          f"{'and a journal ' if journal else ''}until the {next_run} run")
 
 
 def main():

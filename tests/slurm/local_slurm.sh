@@ -17,12 +17,15 @@
 #     each must end COMPLETED with ExitCode 0:0, and its three GeoTIFFs must equal pixel for pixel
 #     (and in size, type, geotransform, projection, nodata) the same job run with `mpirun -n 2`;
 #   - case usr1: a larger generated DEM; the batch shell gets USR1 (what --signal=B:USR1@60 sends
-#     when the limit is near) with `scancel --batch --signal=USR1`: the job must not end COMPLETED,
-#     the log must show the trap forwarding it, and no file may be at the output paths;
+#     when the limit is near) with `scancel --batch --signal=USR1`: the log must show the trap
+#     forwarding it and tessera stopping (status 75), the script must requeue the job, and the
+#     requeued job (SLURM_RESTART_COUNT set: --resume) must end COMPLETED with outputs
+#     byte-identical to an uninterrupted run; no finished-looking file meanwhile;
 #   - case term: same input, `scancel`: Slurm sends SIGCONT+SIGTERM to every process of the job,
 #     exactly what it does when a time limit is hit; must end CANCELLED with no file at the outputs;
 #   - case timeout (only with LOCAL_SLURM_TIMEOUT=1, about 90 s more): --time=1, the ranks paused
-#     mid-run so the limit is hit: must end TIMEOUT with no file at the outputs.
+#     mid-run so the limit is hit: must end TIMEOUT with no file at the outputs; then requeued
+#     (scontrol requeue), it resumes and ends COMPLETED with byte-identical outputs.
 #   - prints every batch log; on exit cancels its own jobs, stops only the daemons it started (by
 #     PID) and removes its temp dir. Safe to run again, or twice at once.
 # Exit status 0 when every case passed.
@@ -223,6 +226,26 @@ no_outputs() {  # no_outputs DIR: none of the output paths exists
   return $rc
 }
 
+same_bytes() {  # same_bytes DIR_A DIR_B: every output the same bytes, no journal or temporary left
+  local o rc=0
+  for o in "${outputs[@]}"; do cmp -s "$1/out/$o.tif" "$2/out/$o.tif" || { say "  $o.tif differs"; rc=1; }; done
+  [[ -z $(ls -A "$1/out" | grep '^\.') ]] || { say "  left: $(ls -A "$1/out" | tr '\n' ' ')"; rc=1; }
+  return $rc
+}
+
+# requeued ID DIR REFERENCE: the job, requeued, started now; must resume to REFERENCE's bytes
+requeued() {
+  local id=$1 dir=$2 reference=$3
+  wait_state "$id" PENDING RUNNING "${finished[@]}"
+  scontrol update JobId="$id" StartTime=now 2>/dev/null  # else about 120 s before it starts again
+  wait_state "$id" COMPLETED FAILED CANCELLED TIMEOUT NODE_FAIL
+  say "  requeued job $id: JobState=$job_state ExitCode=$job_exit"
+  show_log "$dir/slurm-$id.out"
+  check "the requeued job resumed" grep -q 'tessera: resuming' "$dir/slurm-$id.out"
+  check "the requeued job ended COMPLETED" test "$job_state" = COMPLETED
+  check "its outputs are the uninterrupted run's bytes" same_bytes "$dir" "$reference"
+}
+
 same_outputs() {  # same_outputs DIR_A DIR_B: every output equal in pixels and georeferencing
   $python - "$1/out" "$2/out" "${outputs[@]}" <<'EOF'
 import sys
@@ -272,7 +295,7 @@ for cpt in 1 2; do
 done
 
 # ---------------------------------------------------------------- cases usr1, term: interrupted runs
-# A DEM big enough that the job runs for several seconds (8000 x 8000 float32, 256 MB).
+# A DEM big enough that the job runs for several seconds (6000 x 6000 float32, 144 MB).
 big=$tmp/big_dem.tif
 $python - "$big" "$dem" <<'EOF'
 import sys
@@ -280,7 +303,7 @@ import numpy as np
 from osgeo import gdal
 gdal.UseExceptions()
 src = gdal.Open(sys.argv[2])
-n = 8000
+n = 6000
 y, x = np.mgrid[0:n, 0:n].astype(np.float32)
 z = (500 + 200 * np.sin(x / 300) * np.cos(y / 450) + 0.01 * ((x * 7 + y * 13) % 97)).astype(np.float32)
 d = gdal.GetDriverByName("GTiff").Create(sys.argv[1], n, n, 1, gdal.GDT_Float32,
@@ -292,21 +315,26 @@ d.GetRasterBand(1).WriteArray(z)
 d = None
 EOF
 [[ -f $big ]] || die "could not write $big"
+make_job "$tmp/big_direct" "$big"
+mkdir -p "$tmp/big_direct/out"
+OMP_NUM_THREADS=1 mpirun -n 2 --bind-to none "$tessera" run -q "$tmp/big_direct/job.toml" \
+  || die "the uninterrupted run on the large DEM failed"
 
 interrupt_case() {  # interrupt_case NAME EXPECTED-STATE COMMAND... (COMMAND gets the job id appended)
   local name=$1 want=$2; shift 2
   local dir=$tmp/$name id t
   make_job "$dir" "$big"
-  say "case $name: sbatch --ntasks=2 --cpus-per-task=1 on an 8000x8000 DEM, then: $* JOBID"
+  say "case $name: sbatch --ntasks=2 --cpus-per-task=1 on a 6000x6000 DEM, then: $* JOBID"
   id=$(submit "$dir" --ntasks=2 --cpus-per-task=1) || die "sbatch failed"
   jobs_ids+=("$id")
+  last_id=$id
   wait_state "$id" RUNNING "${finished[@]}"
   # Let the ranks start writing tiles before the signal.
   for _ in $(seq 30); do grep -q 'tessera:' "$dir/slurm-$id.out" 2>/dev/null && break; sleep 0.2; done
   sleep 2
   t=$SECONDS
   "$@" "$id"
-  wait_state "$id" "${finished[@]}"
+  wait_state "$id" PENDING "${finished[@]}"
   say "  job $id: JobState=$job_state ExitCode=$job_exit, ended $((SECONDS - t)) s after the signal"
   show_log "$dir/slurm-$id.out"
   if [[ $want == NOT_COMPLETED ]]; then
@@ -318,6 +346,8 @@ interrupt_case() {  # interrupt_case NAME EXPECTED-STATE COMMAND... (COMMAND get
 }
 interrupt_case usr1 NOT_COMPLETED scancel --batch --signal=USR1
 check "the trap forwarded USR1 to mpirun" grep -q 'forwarding USR1' "$tmp"/usr1/slurm-*.out
+check "tessera stopped and the script requeued the job" grep -q 'requeueing job' "$tmp"/usr1/slurm-*.out
+requeued "$last_id" "$tmp/usr1" "$tmp/big_direct"
 interrupt_case term CANCELLED scancel
 
 # ---------------------------------------------------------------- case timeout (opt-in, slow)
@@ -329,7 +359,7 @@ if [[ ${LOCAL_SLURM_TIMEOUT:-0} == 1 ]]; then
   # batch shell ignores, to see the limit itself.
   dir=$tmp/timeout
   make_job "$dir" "$big"
-  say "case timeout: sbatch --ntasks=2 --time=1 --signal=B:URG@1 on the 8000x8000 DEM, ranks paused"
+  say "case timeout: sbatch --ntasks=2 --time=1 --signal=B:URG@1 on the 6000x6000 DEM, ranks paused"
   id=$(submit "$dir" --ntasks=2 --cpus-per-task=1 --time=1 --signal=B:URG@1) || die "sbatch failed"
   jobs_ids+=("$id")
   wait_state "$id" RUNNING "${finished[@]}"
@@ -351,6 +381,9 @@ if [[ ${LOCAL_SLURM_TIMEOUT:-0} == 1 ]]; then
   check "found the 2 tessera ranks of the job" test "${#ranks[@]}" -ge 2
   check "JobState=TIMEOUT" test "$job_state" = TIMEOUT
   check "no file at the output paths" no_outputs "$dir"
+  check "the stopped run left its journal" test -e "$dir/out/.hillshade.tif.journal-0"
+  scontrol requeue "$id" || say "  scontrol requeue $id failed"
+  requeued "$id" "$dir" "$tmp/big_direct"
 fi
 
 if ((failures)); then

@@ -19,6 +19,19 @@ class UsageError : public Error {
   using Error::Error;
 };
 
+/// A run that a signal stopped (SIGTERM, SIGUSR1...): its outputs stay unfinished at their
+/// temporary names with the journal `journal` beside them, when it journals; exit status 75.
+class Stopped : public Error {
+ public:
+  Stopped(int signal, std::string journal);
+  int signal() const { return signal_; }
+  const std::string& journal() const { return journal_; }
+
+ private:
+  int signal_;
+  std::string journal_;
+};
+
 /// What the process is doing now ("computing tiles"), for messages of failures that do not say
 /// where they happened, such as running out of memory. Set by the main thread for a scope.
 class Phase {

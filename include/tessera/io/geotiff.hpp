@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tessera/core/output_spec.hpp"
+#include "tessera/io/temporary_files.hpp"
 
 namespace tessera::io {
 
@@ -33,12 +34,26 @@ class TileEncoder {
   std::unique_ptr<Impl> impl_;
 };
 
-/// Where the band-tiles of an uncompressed GeoTIFF lie: band-tile i (band * tiles_per_band +
-/// tile) at byte first + i * tile_bytes.
+/// Where the band-tiles of an uncompressed GeoTIFF lie: tile by tile, the bands of a tile one
+/// after the other (the order in which ordered outputs are appended), from byte `first`.
 struct TileLayout {
   int64_t first = 0;
   int64_t tile_bytes = 0;
   int64_t tiles_per_band = 0;
+  int bands = 1;
+
+  /// The first byte of band `band` of tile `tile`.
+  int64_t at(int band, int64_t tile) const { return first + (tile * bands + band) * tile_bytes; }
+};
+
+/// How a GeoTiffWriter takes up the temporary file an interrupted run left (journal.hpp): its
+/// first `prefix_bytes` (the empty file GDAL made) and then, band-tile after band-tile in the
+/// order they were appended, `written` are on disk and stay; anything after them is cut off.
+/// With `written` empty, the tiles are laid out in advance (reserve_tiles) and stay as they are.
+struct GeoTiffResume {
+  int64_t prefix_bytes = 0;
+  std::vector<ByteRange> written;
+  std::vector<int64_t> tiles;  ///< the tile of each whole tile `written` holds, in order
 };
 
 /// One process's way into a GeoTIFF whose tiles GeoTiffWriter::reserve_tiles() laid out: writes
@@ -54,6 +69,8 @@ class TileFile {
   /// Writes band-tile `tile` of band `band` (both from 0); throws tessera::Error, with what the
   /// system said (a full disk, say), on failure.
   void write(int band, int64_t tile, std::span<const std::byte> bytes);
+  /// Makes what was written durable (fdatasync); throws tessera::Error on failure.
+  void sync();
 
  private:
   std::string label_;
@@ -66,6 +83,9 @@ class TileFile {
 /// the temporary file, so a failed run leaves nothing at the final path.
 class GeoTiffWriter {
  public:
+  /// The temporary name is temporary_path(spec.path, id). With `resume`, the file already at
+  /// that name is taken up as it says instead of made anew.
+  GeoTiffWriter(const OutputSpec& spec, int64_t id, const GeoTiffResume* resume = nullptr);
   explicit GeoTiffWriter(const OutputSpec& spec);
   ~GeoTiffWriter();
   GeoTiffWriter(const GeoTiffWriter&) = delete;
@@ -84,9 +104,18 @@ class GeoTiffWriter {
   /// The file being written (renamed to the output's path by commit()).
   const std::string& temporary_path() const;
 
+  /// The bytes of the empty file, before any tile (GeoTiffResume::prefix_bytes).
+  int64_t prefix_bytes() const;
+
   /// Appends the encoded bytes of tile `tile` (row-major index in the tile grid) of band `band`
-  /// (0-based). Tiles of a band are planes (INTERLEAVE=BAND). Throws tessera::Error on failure.
-  void write_tile(int band, int64_t tile, std::span<const std::byte> encoded);
+  /// (0-based). Tiles of a band are planes (INTERLEAVE=BAND). Returns where they went. Throws
+  /// tessera::Error on failure.
+  ByteRange write_tile(int band, int64_t tile, std::span<const std::byte> encoded);
+  /// Makes every byte written so far durable (fdatasync). Throws tessera::Error on failure.
+  void sync();
+  /// Leaves the file, unfinished, at its temporary name for a later run to take up: closes it
+  /// without libtiff writing its directory, and no longer removes it.
+  void keep() noexcept;
   /// Finishes the file and renames it to its final path. Throws tessera::Error on failure.
   void commit();
 

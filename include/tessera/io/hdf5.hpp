@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tessera/core/output_spec.hpp"
+#include "tessera/io/temporary_files.hpp"
 
 struct libdeflate_compressor;
 
@@ -24,6 +25,12 @@ struct Hdf5Share {
   MPI_Info info = MPI_INFO_NULL;
   bool root = true;       ///< this process writes the coordinates and places the file
   std::string temporary;  ///< the file's temporary name, the same on every process
+};
+
+/// One band-tile of an output: band `band` (from 0) of tile `tile`.
+struct BandTile {
+  int band = 0;
+  int64_t tile = 0;
 };
 
 /// The writer every rank of the run holds for one HDF5 output. Every method is collective:
@@ -56,6 +63,15 @@ class Hdf5Writer {
   void write_tile(int band, int64_t tile, std::span<const std::byte> cells);
   /// This rank's part of one collective write to band `band` when it has no tile to give.
   void join_round(int band);
+  /// Not collective; the root only, before any tile is written: copies the chunks of `chunks`
+  /// byte for byte from `from`, a file an interrupted run made with the same layout (chunks
+  /// allocated when the file is made lie at the same places), and makes them durable.
+  void copy_chunks(const std::string& from, const std::vector<BandTile>& chunks);
+  /// Not collective: makes the tiles this process wrote durable (fdatasync through a descriptor
+  /// of its own: MPI-IO's independent writes are the system's by then).
+  void sync();
+  /// Collective: closes the file and leaves it, unfinished, at its temporary name.
+  void keep() noexcept;
   /// Closes the file and renames it to spec.path (the root). Throws tessera::Error on failure.
   void commit();
   /// Giving the file up, on the root before any process closes it: drops the file's bytes, so
@@ -99,18 +115,33 @@ class Hdf5ChunkEncoder {
 /// Rank 0's writer of a COMPRESS=DEFLATE HDF5 output: the file Hdf5Writer makes, made by this
 /// process alone (no MPI-IO), whose chunks arrive compressed (Hdf5ChunkEncoder) and are stored
 /// as they are (H5Dwrite_chunk), in the order given. Not collective; main thread only.
+/// How a Hdf5ChunkWriter continues an interrupted run's file: the chunks `written` (in the order
+/// written: tile by tile, band by band within a tile) are read from `from` and stored again in a
+/// new file, as that run stored them, so the new file is that run's up to there.
+struct Hdf5ChunkResume {
+  std::string from;
+  std::vector<ByteRange> written;
+  std::vector<int64_t> tiles;  ///< the tile of each whole tile `written` holds, in order
+};
+
 class Hdf5ChunkWriter {
  public:
-  /// Creates the file under a temporary name beside spec.path (with this process's id). Throws
-  /// tessera::Error naming spec.path.
+  /// Creates the file under a temporary name beside spec.path (temporary_path(spec.path, id)),
+  /// with `resume`'s chunks in it when given. Throws tessera::Error naming spec.path.
+  Hdf5ChunkWriter(const OutputSpec& spec, int64_t id, const Hdf5ChunkResume* resume = nullptr);
   explicit Hdf5ChunkWriter(const OutputSpec& spec);
   /// Without commit(): closes and removes the temporary file.
   ~Hdf5ChunkWriter();
   Hdf5ChunkWriter(const Hdf5ChunkWriter&) = delete;
   Hdf5ChunkWriter& operator=(const Hdf5ChunkWriter&) = delete;
 
-  /// Stores `chunk` (from Hdf5ChunkEncoder) as tile `tile` of band `band` (both from 0).
-  void write_tile(int band, int64_t tile, std::span<const std::byte> chunk);
+  /// Stores `chunk` (from Hdf5ChunkEncoder) as tile `tile` of band `band` (both from 0); returns
+  /// where it lies in the file.
+  ByteRange write_tile(int band, int64_t tile, std::span<const std::byte> chunk);
+  /// Makes the chunks stored so far durable (fdatasync).
+  void sync();
+  /// Closes the file and leaves it, unfinished, at its temporary name.
+  void keep() noexcept;
   /// Closes the file and moves it into place at spec.path.
   void commit();
 

@@ -11,6 +11,24 @@ namespace tessera::io {
 /// shell and Slurm see it). Call once from the main thread.
 void remove_temporaries_on_signal();
 
+/// While a stop scope lives (a run that journals its tiles, journal.hpp), SIGTERM, SIGUSR1,
+/// SIGUSR2, SIGINT and SIGHUP ask the run to stop instead: stop_signal() reports the first such
+/// signal, the temporary files stay, and if the run has not ended `stop_grace_seconds` later the
+/// process ends by that signal, leaving them (the journal never claims more than is on disk).
+class StopScope {
+ public:
+  StopScope();
+  ~StopScope();
+  StopScope(const StopScope&) = delete;
+  StopScope& operator=(const StopScope&) = delete;
+};
+
+/// Seconds a run has to stop cleanly after the first signal before it is ended by it.
+inline constexpr unsigned stop_grace_seconds = 10;
+
+/// The first signal that asked the running stop scope to stop, or 0.
+int stop_signal();
+
 /// Registers `path` for removal on a signal; returns its slot, or -1 when every slot is taken
 /// (the file is then still removed on normal failure, only not on a signal).
 int register_temporary(const std::string& path);
@@ -19,6 +37,18 @@ void unregister_temporary(int slot);
 
 /// ".NAME.tmp-ID" in the folder of `path`: hidden, and never mistaken for a finished output.
 std::string temporary_path(const std::string& path, int64_t id);
+
+/// Where one band-tile's bytes lie in a file in progress.
+struct ByteRange {
+  int64_t offset = 0;
+  int64_t size = 0;
+};
+
+/// For a writer that makes its file anew and copies what an interrupted run wrote into it: moves
+/// that run's temporary_path(path, id) aside to ".NAME.resume-ID" and returns that name, unless
+/// such a file is there already (a resume that was itself cut short: it is the older and whole
+/// one, and the temporary file is removed). Empty when there is neither.
+std::string set_aside_for_resume(const std::string& path, int64_t id);
 
 /// Throws tessera::Error ("out/x.tif: cannot create: no folder out") when the folder of `path`
 /// does not exist, is not a folder or is not writable: the common reasons, said plainly.
@@ -57,7 +87,7 @@ class TemporaryFile {
   /// HDF5 first: GDAL's Create identifies an existing file's format before replacing it, which
   /// costs it PROJ's start-up, 85 million instructions, even for an empty file).
   void hold();
-  /// The file has been renamed into place: keep it.
+  /// The file has been renamed into place, or is kept for a later run: keep it.
   void release();
 
  private:

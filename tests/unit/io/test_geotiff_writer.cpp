@@ -204,9 +204,9 @@ TEST(InPlaceTiles, SameFileAsTilesAppendedInOrder) {
     for (int b = 0; b < bands; ++b) cells.push_back(band_cells(ordered.type, ordered.size, b));
     const TileGrid grid(ordered.size, ordered.tile_width, ordered.tile_height);
     {
-      GeoTiffWriter writer(ordered);
-      for (int b = 0; b < bands; ++b)
-        for (int64_t t = 0; t < grid.count(); ++t)
+      GeoTiffWriter writer(ordered);  // in the ordered sink's order: tile by tile, band by band
+      for (int64_t t = 0; t < grid.count(); ++t)
+        for (int b = 0; b < bands; ++b)
           writer.write_tile(b, t, tile_cells(cells[static_cast<size_t>(b)], grid, ordered.type, t));
       writer.commit();
     }

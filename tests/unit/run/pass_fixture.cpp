@@ -127,11 +127,20 @@ class MemoryFile {
   MemoryFile(const MemoryFile&) = delete;
   MemoryFile& operator=(const MemoryFile&) = delete;
 
-  void write_tile(int band, int64_t tile, std::span<const std::byte> bytes) {
+  io::ByteRange write_tile(int band, int64_t tile, std::span<const std::byte> bytes) {
     const std::lock_guard lock(stores_mutex);
     MemoryStore& store = stores[path_];
     store.tiles[{tile, band}].assign(bytes.begin(), bytes.end());
     store.order.emplace_back(tile, band);
+    const io::ByteRange range{written_, static_cast<int64_t>(bytes.size())};
+    written_ += range.size;
+    return range;
+  }
+  void sync() {}
+  /// Kept for a resume: the store stays, as a file would at its temporary name.
+  void keep() noexcept {
+    const std::lock_guard lock(stores_mutex);
+    stores[path_].committed = true;
   }
   void commit() {
     const std::lock_guard lock(stores_mutex);
@@ -141,7 +150,16 @@ class MemoryFile {
 
  private:
   std::string path_;
+  int64_t written_ = 0;
 };
+
+/// The ordered sink's file hook (ordered_sink.hpp): a store is always made anew.
+size_t make_file(std::optional<MemoryFile>& file, const OutputSpec& spec, int64_t /*id*/,
+                 const OrderedResume* /*resume*/) {
+  file.emplace(spec);
+  return 0;
+}
+int64_t file_prefix(const MemoryFile& /*file*/) { return 0; }
 
 class FailingEncode final : public Sink {
  public:

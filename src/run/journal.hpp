@@ -1,0 +1,129 @@
+// The journal of a run: what each rank has made durable, so that a run stopped by a signal, or
+// killed, continues where it was (tessera run --resume) and ends with the same bytes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "courier.hpp"
+#include "tessera/core/error.hpp"
+#include "tessera/plan/plan.hpp"
+#include "tessera/run/executor.hpp"
+
+namespace tessera::run {
+
+/// The records a sink (or a pass) journalled, in the order written: rank 0's, then rank 1's...
+using Records = std::vector<Bytes>;
+
+/// One record's bytes, put together field by field (trivially copyable values, native order).
+class RecordWriter {
+ public:
+  template <class T>
+  requires std::is_trivially_copyable_v<T> RecordWriter& put(const T& value) {
+    append(&value, sizeof value);
+    return *this;
+  }
+  template <class T>
+  requires std::is_trivially_copyable_v<T> RecordWriter& put_all(const std::vector<T>& values) {
+    put(static_cast<int64_t>(values.size()));
+    for (const T& v : values) put(v);
+    return *this;
+  }
+  Bytes take() { return std::move(bytes_); }
+
+ private:
+  void append(const void* data, size_t size);
+
+  Bytes bytes_;
+};
+
+/// One record's fields read back in the order RecordWriter put them; a record too short throws.
+class RecordReader {
+ public:
+  explicit RecordReader(const Bytes& bytes) : bytes_(&bytes) {}
+  template <class T>
+  requires std::is_trivially_copyable_v<T> T get() {
+    T value{};
+    if (at_ + sizeof value > bytes_->size()) throw Error("internal error: a short journal record");
+    std::memcpy(&value, bytes_->data() + at_, sizeof value);
+    at_ += sizeof value;
+    return value;
+  }
+  template <class T>
+  requires std::is_trivially_copyable_v<T> std::vector<T> get_all() {
+    const auto count = get<int64_t>();
+    if (count < 0 || static_cast<size_t>(count) > (bytes_->size() - at_) / sizeof(T))
+      throw Error("internal error: a short journal record");
+    std::vector<T> values(static_cast<size_t>(count));
+    for (T& v : values) v = get<T>();
+    return values;
+  }
+  bool done() const { return at_ >= bytes_->size(); }
+
+ private:
+  const Bytes* bytes_;
+  size_t at_ = 0;
+};
+
+/// The journal of one run: a file per rank beside the job's first output, ".NAME.journal-R",
+/// each a header (what job, inputs and binary it is for, and the id naming the outputs'
+/// temporary files) and then records, each with its length and checksum, appended as the rank
+/// makes what they say durable. A record cut short by a kill is dropped, with everything after
+/// it. Sinks and passes decide what their records mean (sink.hpp); the journal only keeps them.
+class Journal {
+ public:
+  /// Collective. Finds, checks and reads the journal beside the plan's first output as
+  /// options.mode says (rank 0 reads, every rank gets its records), then opens this rank's file
+  /// for appending. Throws tessera::Error, on every rank, for a journal that is there unasked
+  /// or that is for another job, input or binary.
+  Journal(const plan::Plan& plan, const JournalOptions& options);
+  /// Removes this rank's file (rank 0: every rank's) unless kept: a run that fails or finishes
+  /// leaves no journal.
+  ~Journal();
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+
+  /// Whether the run continues an interrupted one.
+  bool resuming() const { return resuming_; }
+  /// Names the outputs' temporary files: the first run's, kept by every run that continues it.
+  int64_t id() const { return id_; }
+  /// What sink `sink` of pass `pass` journalled in the runs before (empty when none).
+  const Records& records(size_t pass, size_t sink) const;
+  /// Pass `pass`'s result (a reduction's), if an earlier run journalled it.
+  const Bytes* result(size_t pass) const;
+  double checkpoint_seconds() const { return checkpoint_seconds_; }
+  /// rank 0's file, for messages.
+  const std::string& path() const { return path_; }
+
+  /// This rank: appends `records` of sink `sink` of pass `pass`, whose contents are durable.
+  void append(size_t pass, size_t sink, const Records& records);
+  /// Rank 0 (others do nothing): appends pass `pass`'s result.
+  void append_result(size_t pass, const Bytes& bytes);
+  /// This rank: makes its file durable. Throws tessera::Error on failure.
+  void sync();
+  /// The journal stays (a stopped run).
+  void keep() { kept_ = true; }
+
+ private:
+  void open_own_file();
+  void append_record(const Bytes& payload);
+
+  std::string first_output_;
+  std::string path_;
+  Bytes header_;
+  int64_t id_ = 0;
+  bool resuming_ = false;
+  bool kept_ = false;
+  double checkpoint_seconds_ = 30;
+  std::map<std::pair<size_t, size_t>, Records> records_;
+  std::map<size_t, Bytes> results_;
+  int fd_ = -1;
+};
+
+}  // namespace tessera::run

@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""The measured costs behind docs/scaling.md, on one machine with oversubscribed ranks:
+
+- the tile counter (bench_counter): claims a second and their latency at 2 to 64 ranks;
+- start-up: the slowest rank's seconds before its first tile (the run report's start_s);
+- rank 0's ingest of compressed tiles: `tessera generate` with small ZSTD tiles at 1 to 64 ranks,
+  rank 0's seconds writing them (write_s) and the tiles a second it took in, and the wall time;
+- an HDF5 collective round: `tessera dem slope` into uncompressed HDF5 (every rank writes its
+  tiles in lock-step rounds), the write seconds per round.
+
+    python3 tests/bench/scale_out.py --tessera build/src/tessera --counter build/tests/bench/bench_counter
+
+Prints one table per cost, with `uptime` beside it; medians of --runs runs.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import tempfile
+
+
+def mpirun(ranks, words, env=None):
+    cmd = ["mpirun", "-n", str(ranks), "--oversubscribe", "--bind-to", "none"] + words
+    environ = dict(os.environ, OMP_NUM_THREADS="1", OMPI_ALLOW_RUN_AS_ROOT="1",
+                   OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", **(env or {}))
+    return subprocess.run(cmd, capture_output=True, text=True, env=environ, timeout=900)
+
+
+def uptime():
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def counter(args):
+    print(f"tile counter ({uptime()})")
+    for ranks in args.counter_ranks:
+        lines = [mpirun(ranks, [args.counter, str(args.claims)]).stdout.strip().splitlines()[-1]
+                 for _ in range(args.runs)]
+        print("  " + lines[len(lines) // 2])
+
+
+def report(args, ranks, words, work):
+    path = os.path.join(work, "report.json")
+    done = mpirun(ranks, [args.tessera] + words + ["-q", "--report", path])
+    if done.returncode != 0:
+        raise SystemExit(done.stderr)
+    with open(path) as f:
+        return json.load(f)
+
+
+def ingest(args, work):
+    print(f"rank 0's ingest of ZSTD tiles, {args.size}x{args.size} cells in {args.tile} x {args.tile} "
+          f"tiles ({uptime()})")
+    print("  ranks  wall s  start s (max)  rank-0 write s  tiles/s in  MB/s in  comm s (max)")
+    for ranks in args.ranks:
+        rows = []
+        for _ in range(args.runs):
+            out = os.path.join(work, "g.tif")
+            r = report(args, ranks, ["generate", out, "--size", f"{args.size}x{args.size}", "--co", "COMPRESS=ZSTD",
+                                     "--co", "ZSTD_LEVEL=1", "--co", f"BLOCKXSIZE={args.tile}",
+                                     "--co", f"BLOCKYSIZE={args.tile}"], work)
+            zero = r["per_rank"][0]
+            rows.append((r["wall_s"], max(p["start_s"] for p in r["per_rank"]), zero["write_s"],
+                         r["tiles"] / max(zero["write_s"], 1e-9),
+                         zero["bytes_written"] / 1e6 / max(zero["write_s"], 1e-9),
+                         max(p["communicate_s"] for p in r["per_rank"])))
+        m = [statistics.median(c) for c in zip(*rows)]
+        print(f"  {ranks:5d}  {m[0]:6.2f}  {m[1]:13.2f}  {m[2]:14.3f}  {m[3]:10.0f}  {m[4]:7.0f}  {m[5]:12.3f}")
+
+
+def hdf5_rounds(args, work):
+    dem = os.path.join(work, "dem.tif")
+    mpirun(1, [args.tessera, "generate", dem, "--size", f"{args.size}x{args.size}", "-q"])
+    print(f"uncompressed HDF5 over MPI-IO, slope of {args.size}x{args.size} in {args.tile} x {args.tile} tiles "
+          f"({uptime()})")
+    print("  ranks  wall s  write s (max)  rounds (max tiles)  ms a round")
+    for ranks in args.hdf5_ranks:
+        rows = []
+        for _ in range(args.runs):
+            out = os.path.join(work, "s.h5")
+            r = report(args, ranks, ["dem", "slope", dem, out, "-co", f"BLOCKXSIZE={args.tile}",
+                                     "-co", f"BLOCKYSIZE={args.tile}", "--restart"], work)
+            rounds = max(p["tiles"] for p in r["per_rank"])
+            write = max(p["write_s"] for p in r["per_rank"])
+            rows.append((r["wall_s"], write, rounds, 1000 * write / rounds))
+        m = [statistics.median(c) for c in zip(*rows)]
+        print(f"  {ranks:5d}  {m[0]:6.2f}  {m[1]:13.3f}  {m[2]:18.0f}  {m[3]:10.2f}")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--tessera", required=True)
+    p.add_argument("--counter", required=True)
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--claims", type=int, default=100000)
+    p.add_argument("--size", type=int, default=2048)
+    p.add_argument("--tile", type=int, default=64)
+    p.add_argument("--counter-ranks", type=int, nargs="+", default=[2, 8, 32, 64])
+    p.add_argument("--ranks", type=int, nargs="+", default=[1, 8, 32, 64])
+    p.add_argument("--hdf5-ranks", type=int, nargs="+", default=[2, 8, 32])
+    args = p.parse_args()
+    args.tessera = os.path.abspath(args.tessera)
+    work = tempfile.mkdtemp(prefix="tessera-scale-")
+    counter(args)
+    ingest(args, work)
+    hdf5_rounds(args, work)
+
+
+if __name__ == "__main__":
+    main()

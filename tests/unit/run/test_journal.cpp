@@ -1,0 +1,125 @@
+// The journal: records come back as written, a record a kill cut short is dropped, a journal
+// that is there unasked or is another job's is refused, and one that is not kept goes.
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "io/io_test_util.hpp"
+#include "journal.hpp"
+#include "tessera/core/error.hpp"
+
+namespace tessera::run {
+namespace {
+
+using io::test::TempDir;
+
+plan::Plan plan_writing(const std::string& path) {
+  plan::Plan plan;
+  plan::PlannedOutput output;
+  output.spec.path = path;
+  plan.outputs.push_back(output);
+  return plan;
+}
+
+JournalOptions options(JournalMode mode, const std::string& identity = "job") {
+  return {true, mode, identity, "the job file job.toml", 30};
+}
+
+Bytes bytes_of(const std::string& text) {
+  Bytes bytes;
+  for (char c : text) bytes.push_back(static_cast<std::byte>(c));
+  return bytes;
+}
+
+std::string message_of(const plan::Plan& plan, const JournalOptions& o) {
+  try {
+    Journal journal(plan, o);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Journal, RecordsComeBackToTheRunThatResumes) {
+  TempDir dir;
+  const plan::Plan plan = plan_writing(dir.file("out.tif"));
+  int64_t id = 0;
+  {
+    Journal journal(plan, options(JournalMode::Fresh));
+    EXPECT_FALSE(journal.resuming());
+    id = journal.id();
+    journal.append(1, 0, {bytes_of("first"), bytes_of("second")});
+    journal.append(1, 2, {bytes_of("other sink")});
+    journal.append_result(0, bytes_of("reduced"));
+    journal.keep();
+  }
+  Journal resumed(plan, options(JournalMode::Resume));
+  EXPECT_TRUE(resumed.resuming());
+  EXPECT_EQ(resumed.id(), id);  // the temporary files keep the first run's names
+  ASSERT_EQ(resumed.records(1, 0).size(), 2u);
+  EXPECT_EQ(resumed.records(1, 0)[1], bytes_of("second"));
+  EXPECT_EQ(resumed.records(1, 2).at(0), bytes_of("other sink"));
+  EXPECT_TRUE(resumed.records(0, 0).empty());
+  ASSERT_NE(resumed.result(0), nullptr);
+  EXPECT_EQ(*resumed.result(0), bytes_of("reduced"));
+}
+
+TEST(Journal, ARecordCutShortIsDroppedAndTheFileCutBeforeIt) {
+  TempDir dir;
+  const plan::Plan plan = plan_writing(dir.file("out.tif"));
+  std::string path;
+  {
+    Journal journal(plan, options(JournalMode::Fresh));
+    journal.append(1, 0, {bytes_of("whole")});
+    path = journal.path();
+    journal.keep();
+  }
+  const auto whole = std::filesystem::file_size(path);
+  {
+    std::ofstream torn(path, std::ios::binary | std::ios::app);
+    torn << std::string("\x20\x00\x00\x00garbage", 11);  // a length, then less than it says
+  }
+  {
+    Journal resumed(plan, options(JournalMode::Resume));
+    EXPECT_EQ(resumed.records(1, 0).size(), 1u);
+    EXPECT_EQ(std::filesystem::file_size(path), whole);
+    resumed.append(1, 0, {bytes_of("after")});
+    resumed.keep();
+  }
+  Journal again(plan, options(JournalMode::Resume));
+  ASSERT_EQ(again.records(1, 0).size(), 2u);
+  EXPECT_EQ(again.records(1, 0)[1], bytes_of("after"));
+}
+
+TEST(Journal, OneThereUnaskedOrForAnotherJobIsRefused) {
+  TempDir dir;
+  const plan::Plan plan = plan_writing(dir.file("out.tif"));
+  {
+    Journal journal(plan, options(JournalMode::Fresh));
+    journal.keep();
+  }
+  EXPECT_NE(message_of(plan, options(JournalMode::Fresh)).find("--resume continues that run"),
+            std::string::npos);
+  const std::string other = message_of(plan, options(JournalMode::Resume, "another job"));
+  EXPECT_NE(other.find("the job file job.toml is not the one it was for"), std::string::npos);
+  EXPECT_NE(other.find("--restart starts over"), std::string::npos);
+  Journal restarted(plan, options(JournalMode::Restart, "another job"));
+  EXPECT_FALSE(restarted.resuming());
+}
+
+TEST(Journal, OneNotKeptGoesWithItsRun) {
+  TempDir dir;
+  const plan::Plan plan = plan_writing(dir.file("out.tif"));
+  {
+    Journal journal(plan, options(JournalMode::Fresh));
+    journal.append(1, 0, {bytes_of("tiles")});
+  }
+  EXPECT_EQ(dir.entries(), 0);
+  Journal fresh(plan, options(JournalMode::Resume));  // nothing to resume: from the beginning
+  EXPECT_FALSE(fresh.resuming());
+}
+
+}  // namespace
+}  // namespace tessera::run
