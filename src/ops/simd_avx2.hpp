@@ -71,6 +71,46 @@ __attribute__((target("avx2"))) inline __m256d atan_nonnegative(__m256d x) {
   return _mm256_add_pd(base, _mm256_add_pd(core, extra));
 }
 
+/// atan2(y, x) of four lanes, IEEE's signed zeros and quadrants included (atan2(+-0, -0) is
+/// +-pi, atan2(+-0, +0) is +-0); within a few units in the last place of the C library's: the
+/// ratio of the smaller magnitude to the larger (0 where both are 0) through atan_nonnegative,
+/// then pi/2 - r, pi - r and the sign of y. Infinite lanes give NaN (callers recompute them).
+__attribute__((target("avx2"))) inline __m256d atan2(__m256d y, __m256d x) {
+  const __m256d sign = _mm256_set1_pd(-0.0);
+  const __m256d ay = _mm256_andnot_pd(sign, y), ax = _mm256_andnot_pd(sign, x);
+  const __m256d lo = _mm256_min_pd(ay, ax), hi = _mm256_max_pd(ay, ax);
+  const __m256d both_zero = _mm256_cmp_pd(hi, _mm256_setzero_pd(), _CMP_EQ_OQ);
+  const __m256d ratio = _mm256_andnot_pd(both_zero, _mm256_div_pd(lo, hi));
+  __m256d r = atan_nonnegative(ratio);
+  r = _mm256_blendv_pd(r, _mm256_sub_pd(_mm256_set1_pd(1.57079632679489661923), r),
+                       _mm256_cmp_pd(ay, ax, _CMP_GT_OQ));
+  r = _mm256_blendv_pd(r, _mm256_sub_pd(_mm256_set1_pd(3.14159265358979323846), r), x);
+  return _mm256_or_pd(r, _mm256_and_pd(sign, y));
+}
+
+/// acos(a) of four lanes as atan2(sqrt((1 - a)(1 + a)), a), within a few units in the last
+/// place of the C library's; NaN where |a| > 1.
+__attribute__((target("avx2"))) inline __m256d acos(__m256d a) {
+  const __m256d one = _mm256_set1_pd(1.0);
+  return atan2(_mm256_sqrt_pd(_mm256_mul_pd(_mm256_sub_pd(one, a), _mm256_add_pd(one, a))), a);
+}
+
+/// Whether the byte GDAL writes for float(v) (to_byte) is the same for every v in
+/// [v - slack, v + slack], four lanes, as bits 0-3 of the result; NaN lanes are not sure. The
+/// conversion is monotone in v, so the two ends decide.
+__attribute__((target("avx2"))) inline int bytes_sure(__m256d v, double slack) {
+  const auto byte_of = [](__m256d u) {
+    __m128 r = _mm_add_ps(_mm256_cvtpd_ps(u), _mm_set1_ps(0.5f));
+    r = _mm_min_ps(_mm_max_ps(r, _mm_set1_ps(0.5f)), _mm_set1_ps(255.0f));
+    return _mm_cvttps_epi32(r);
+  };
+  const __m256d d = _mm256_set1_pd(slack);
+  const __m128i lo = byte_of(_mm256_sub_pd(v, d)), hi = byte_of(_mm256_add_pd(v, d));
+  const int same = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(lo, hi)));
+  const int ordered = _mm256_movemask_pd(_mm256_cmp_pd(v, v, _CMP_ORD_Q));
+  return same & ordered;
+}
+
 /// float(v) of four doubles, and in `unsure` (bits 0-3) the lanes whose float could differ had v
 /// been computed by another function within 2^-43 of it, or that are not finite.
 __attribute__((target("avx2"))) inline __m128 to_float_checked(__m256d v, int& unsure) {
@@ -87,7 +127,7 @@ __attribute__((target("avx2"))) inline __m128 to_float_checked(__m256d v, int& u
   return f;
 }
 
-/// Array forms of the two functions above, for callers compiled without AVX2 (tests).
+/// Array forms of the vector functions above, for callers compiled without AVX2 (tests).
 __attribute__((target("avx2"))) inline void atan_nonnegative(const double* x, double* out) {
   _mm256_storeu_pd(out, atan_nonnegative(_mm256_loadu_pd(x)));
 }
@@ -95,6 +135,14 @@ __attribute__((target("avx2"))) inline int to_float_checked(const double* v, flo
   int unsure = 0;
   _mm_storeu_ps(out, to_float_checked(_mm256_loadu_pd(v), unsure));
   return unsure;
+}
+
+__attribute__((target("avx2"))) inline void atan2(const double* y, const double* x,
+                                                    double* out) {
+  _mm256_storeu_pd(out, atan2(_mm256_loadu_pd(y), _mm256_loadu_pd(x)));
+}
+__attribute__((target("avx2"))) inline void acos(const double* a, double* out) {
+  _mm256_storeu_pd(out, acos(_mm256_loadu_pd(a)));
 }
 
 /// Eight cells of a row from column k on.
