@@ -6,6 +6,7 @@
 #include "hillshade_rows.hpp"
 #include "option_reader.hpp"
 #include "terrain_math.hpp"
+#include "terrain_rows.hpp"
 #include "terrain_sinks.hpp"
 #include "terrain_window.hpp"
 
@@ -52,6 +53,58 @@ Coeffs make_coeffs(const HillshadeParams& p, double ewres, double nsres) {
   return c;
 }
 
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+/// approx_a_div_sqrt_b four lanes wide: rsqrtps of float(b) (the table rsqrtss uses), then the
+/// same Newton step in double, so the same bits.
+__attribute__((target("avx2"))) inline __m256d a_div_sqrt_b(__m256d a, __m256d b) {
+  __m256d r = _mm256_cvtps_pd(_mm_rsqrt_ps(_mm256_cvtpd_ps(b)));
+  const __m256d half_b = _mm256_mul_pd(b, _mm256_set1_pd(0.5));
+  r = _mm256_mul_pd(r,
+                    _mm256_sub_pd(_mm256_set1_pd(1.5), _mm256_mul_pd(half_b, _mm256_mul_pd(r, r))));
+  return _mm256_mul_pd(a, r);
+}
+
+/// v <= 0 ? 0 : v (NaN stays NaN).
+__attribute__((target("avx2"))) inline __m256d lit(__m256d v) {
+  return _mm256_andnot_pd(_mm256_cmp_pd(v, _mm256_setzero_pd(), _CMP_LE_OQ), v);
+}
+
+/// c * k as four lanes.
+__attribute__((target("avx2"))) inline __m256d times(__m256d v, double k) {
+  return _mm256_mul_pd(v, _mm256_set1_pd(k));
+}
+
+/// The gradient of eight windows scaled as terrain::gradient does: x[h], y[h] for cells
+/// 4h..4h+3.
+template <class T, Gradient G>
+__attribute__((target("avx2"))) inline void scaled_gradient(const Coeffs& c, const T* r0,
+                                                            const T* r1, const T* r2, int64_t x,
+                                                            __m256d* gx, __m256d* gy) {
+  __m256d d[4];
+  terrain::gradient_differences<T, G>(r0, r1, r2, x, d);
+  for (int h = 0; h < 2; ++h) {
+    gx[h] = times(d[h], c.inv_ewres);
+    gy[h] = times(d[2 + h], c.inv_nsres);
+  }
+}
+#endif
+
+/// Byte results farther than this from a rounding boundary are the same whether the vector
+/// acos, atan and atan2 (a few units in the last place) or the C library's computed them: their
+/// difference moves 1 + 254 c or 255 s by under 1e-12.
+inline constexpr double kByteSlack = 1e-9;
+
+/// The rows of one of the styles below: eight(x, to) returns the lanes it left to the scalar
+/// algorithm, which recomputes them.
+template <class T, class Alg>
+void shade_row(const Alg& alg, const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1,
+               float* out) {
+  terrain::row_by_eights(alg, r0, r1, r2, x0, x1, out, [&](int64_t x, float* to) {
+    const int unsure = alg.eight(r0, r1, r2, x, to);
+    if (unsure) terrain::recompute_lanes(alg, unsure, r0, r1, r2, x, to);
+  });
+}
+
 /// One light, any cell shape (GDALHillshadeAlg).
 template <class T, Gradient G>
 struct Single {
@@ -65,6 +118,35 @@ struct Single {
         1 + c.square_z * xx_plus_yy);
     return static_cast<float>(cang_254 <= 0.0 ? 1.0 : 1.0 + cang_254);
   }
+
+  void row_values(const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1, float* out) const {
+    shade_row(*this, r0, r1, r2, x0, x1, out);
+  }
+
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+  /// operator() four lanes wide, operation for operation: the same bits, nothing left over.
+  __attribute__((target("avx2"))) int eight(const T* r0, const T* r1, const T* r2, int64_t x,
+                                            float* to) const {
+    __m256d gx[2], gy[2];
+    scaled_gradient<T, G>(c, r0, r1, r2, x, gx, gy);
+    for (int h = 0; h < 2; ++h) {
+      const __m256d xx_plus_yy = _mm256_add_pd(_mm256_mul_pd(gx[h], gx[h]),
+                                               _mm256_mul_pd(gy[h], gy[h]));
+      const __m256d a = _mm256_sub_pd(
+          _mm256_set1_pd(c.sin_alt_254),
+          _mm256_sub_pd(times(gy[h], c.cos_az_cos_alt_z_254), times(gx[h], c.sin_az_cos_alt_z_254)));
+      const __m256d b = _mm256_add_pd(_mm256_set1_pd(1.0), times(xx_plus_yy, c.square_z));
+      const __m256d cang = a_div_sqrt_b(a, b);
+      const __m256d one = _mm256_set1_pd(1.0);
+      const __m256d dark = _mm256_cmp_pd(cang, _mm256_setzero_pd(), _CMP_LE_OQ);
+      _mm_storeu_ps(to + 4 * h,
+                    _mm256_cvtpd_ps(_mm256_blendv_pd(_mm256_add_pd(one, cang), one, dark)));
+    }
+    return 0;
+  }
+#else
+  int eight(const T*, const T*, const T*, int64_t, float*) const { return 0; }
+#endif
 };
 
 /// -combined: the shade darkened by the slope (GDALHillshadeCombinedAlg).
@@ -82,6 +164,42 @@ struct Combined {
     cang = 1 - cang * std::atan(std::sqrt(slope)) * kInvSquareOfHalfPi;
     return cang <= 0.0 ? 1.0f : static_cast<float>(1.0 + (254.0 * cang));
   }
+
+  void row_values(const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1, float* out) const {
+    shade_row(*this, r0, r1, r2, x0, x1, out);
+  }
+
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+  /// operator() four lanes wide with the vector acos and atan; the acos argument is operator()'s
+  /// to the bit. Returns the lanes within kByteSlack of a rounding boundary, or NaN.
+  __attribute__((target("avx2"))) int eight(const T* r0, const T* r1, const T* r2, int64_t x,
+                                            float* to) const {
+    static constexpr double kInvSquareOfHalfPi = 1.0 / ((kPi * kPi) / 4);
+    __m256d gx[2], gy[2];
+    scaled_gradient<T, G>(c, r0, r1, r2, x, gx, gy);
+    int unsure = 0;
+    for (int h = 0; h < 2; ++h) {
+      const __m256d xx_plus_yy = _mm256_add_pd(_mm256_mul_pd(gx[h], gx[h]),
+                                               _mm256_mul_pd(gy[h], gy[h]));
+      const __m256d slope = times(xx_plus_yy, c.square_z);
+      const __m256d one = _mm256_set1_pd(1.0);
+      const __m256d a = _mm256_sub_pd(
+          _mm256_set1_pd(c.sin_alt),
+          _mm256_sub_pd(times(gy[h], c.cos_az_cos_alt_z), times(gx[h], c.sin_az_cos_alt_z)));
+      const __m256d angle = simd::acos(a_div_sqrt_b(a, _mm256_add_pd(one, slope)));
+      const __m256d steepness = simd::atan_nonnegative(_mm256_sqrt_pd(slope));
+      const __m256d cang =
+          _mm256_sub_pd(one, times(_mm256_mul_pd(angle, steepness), kInvSquareOfHalfPi));
+      const __m256d dark = _mm256_cmp_pd(cang, _mm256_setzero_pd(), _CMP_LE_OQ);
+      const __m256d v = _mm256_blendv_pd(_mm256_add_pd(one, times(cang, 254.0)), one, dark);
+      _mm_storeu_ps(to + 4 * h, _mm256_cvtpd_ps(v));
+      unsure |= (~simd::bytes_sure(v, kByteSlack) & 0xF) << (4 * h);
+    }
+    return unsure;
+  }
+#else
+  int eight(const T*, const T*, const T*, int64_t, float*) const { return 0; }
+#endif
 };
 
 /// -multidirectional: four lights weighted by the aspect, USGS OF92-422.
@@ -107,6 +225,47 @@ struct Multidirectional {
         1 + c.square_z * xx_plus_yy);
     return static_cast<float>(1.0 + cang_127);
   }
+
+  void row_values(const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1, float* out) const {
+    shade_row(*this, r0, r1, r2, x0, x1, out);
+  }
+
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+  /// operator() four lanes wide, operation for operation: the same bits, nothing left over.
+  __attribute__((target("avx2"))) int eight(const T* r0, const T* r1, const T* r2, int64_t x,
+                                            float* to) const {
+    __m256d gx[2], gy[2];
+    scaled_gradient<T, G>(c, r0, r1, r2, x, gx, gy);
+    for (int h = 0; h < 2; ++h) {
+      const __m256d px = gx[h], py = gy[h];
+      const __m256d xx = _mm256_mul_pd(px, px), yy = _mm256_mul_pd(py, py);
+      const __m256d xx_plus_yy = _mm256_add_pd(xx, yy);
+      const __m256d sin_alt_127 = _mm256_set1_pd(c.sin_alt_127);
+      const __m256d val225 =
+          lit(_mm256_add_pd(sin_alt_127, times(_mm256_sub_pd(px, py), c.cos225_cos_alt_z_127)));
+      const __m256d val270 = lit(_mm256_sub_pd(sin_alt_127, times(px, c.cos_alt_z_127)));
+      const __m256d val315 =
+          lit(_mm256_add_pd(sin_alt_127, times(_mm256_add_pd(px, py), c.cos225_cos_alt_z_127)));
+      const __m256d val360 = lit(_mm256_sub_pd(sin_alt_127, times(py, c.cos_alt_z_127)));
+      const __m256d weight_225 = _mm256_sub_pd(times(xx_plus_yy, 0.5), _mm256_mul_pd(px, py));
+      const __m256d weight_315 = _mm256_sub_pd(xx_plus_yy, weight_225);
+      __m256d sum = _mm256_mul_pd(weight_225, val225);
+      sum = _mm256_add_pd(sum, _mm256_mul_pd(xx, val270));
+      sum = _mm256_add_pd(sum, _mm256_mul_pd(weight_315, val315));
+      sum = _mm256_add_pd(sum, _mm256_mul_pd(yy, val360));
+      const __m256d one = _mm256_set1_pd(1.0);
+      const __m256d cang = a_div_sqrt_b(_mm256_div_pd(sum, xx_plus_yy),
+                                        _mm256_add_pd(one, times(xx_plus_yy, c.square_z)));
+      const __m256d flat = _mm256_cmp_pd(xx_plus_yy, _mm256_setzero_pd(), _CMP_EQ_OQ);
+      const __m256d v = _mm256_blendv_pd(_mm256_add_pd(one, cang),
+                                         _mm256_set1_pd(1.0 + c.sin_alt_254), flat);
+      _mm_storeu_ps(to + 4 * h, _mm256_cvtpd_ps(v));
+    }
+    return 0;
+  }
+#else
+  int eight(const T*, const T*, const T*, int64_t, float*) const { return 0; }
+#endif
 };
 
 double normalize_angle(double angle, double normalizer) {
@@ -137,6 +296,48 @@ struct Igor {
     const double shadowness = 1.0 - slope_strength * aspect_strength;
     return static_cast<float>(255.0 * shadowness);
   }
+
+  void row_values(const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1, float* out) const {
+    shade_row(*this, r0, r1, r2, x0, x1, out);
+  }
+
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+  /// operator() four lanes wide with the vector atan and atan2, the angles' normalisation
+  /// written out (|aspect| <= pi, so fmod leaves it as it is). Returns the lanes within
+  /// kByteSlack of a rounding boundary, or NaN.
+  __attribute__((target("avx2"))) int eight(const T* r0, const T* r1, const T* r2, int64_t x,
+                                            float* to) const {
+    __m256d gx[2], gy[2], d[4];
+    scaled_gradient<T, G>(c, r0, r1, r2, x, gx, gy);
+    terrain::aspect_differences<T, G>(r0, r1, r2, x, d);
+    const __m256d one = _mm256_set1_pd(1.0), pi = _mm256_set1_pd(kPi);
+    const __m256d two_pi = _mm256_set1_pd(kPi * 2);
+    const __m256d light = _mm256_set1_pd(normalize_angle(kPi * 3 / 2 - c.az_radians, kPi * 2));
+    int unsure = 0;
+    for (int h = 0; h < 2; ++h) {
+      const __m256d xx_plus_yy = _mm256_add_pd(_mm256_mul_pd(gx[h], gx[h]),
+                                               _mm256_mul_pd(gy[h], gy[h]));
+      const __m256d slope_degrees = times(
+          simd::atan_nonnegative(times(_mm256_sqrt_pd(xx_plus_yy), c.z_scaled)), kRadiansToDegrees);
+      const __m256d aspect = simd::atan2(d[2 + h], _mm256_xor_pd(d[h], _mm256_set1_pd(-0.0)));
+      const __m256d around = _mm256_blendv_pd(
+          aspect, _mm256_add_pd(two_pi, aspect),
+          _mm256_cmp_pd(aspect, _mm256_setzero_pd(), _CMP_LT_OQ));
+      __m256d diff = _mm256_andnot_pd(_mm256_set1_pd(-0.0), _mm256_sub_pd(around, light));
+      diff = _mm256_blendv_pd(diff, _mm256_sub_pd(two_pi, diff),
+                              _mm256_cmp_pd(diff, pi, _CMP_GT_OQ));
+      const __m256d aspect_strength = _mm256_sub_pd(one, _mm256_div_pd(diff, pi));
+      const __m256d slope_strength = _mm256_div_pd(slope_degrees, _mm256_set1_pd(90.0));
+      const __m256d shadowness = _mm256_sub_pd(one, _mm256_mul_pd(slope_strength, aspect_strength));
+      const __m256d v = times(shadowness, 255.0);
+      _mm_storeu_ps(to + 4 * h, _mm256_cvtpd_ps(v));
+      unsure |= (~simd::bytes_sure(v, kByteSlack) & 0xF) << (4 * h);
+    }
+    return unsure;
+  }
+#else
+  int eight(const T*, const T*, const T*, int64_t, float*) const { return 0; }
+#endif
 };
 
 template <class T, Gradient G>

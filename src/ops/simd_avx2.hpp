@@ -33,22 +33,9 @@ __attribute__((target("avx2"))) inline __m256d horner(__m256d acc, __m256d z, do
   return _mm256_add_pd(_mm256_mul_pd(acc, z), _mm256_set1_pd(c));
 }
 
-/// atan(x) for x >= 0 (NaN gives NaN): Cephes' range reduction to |t| <= 0.66 and its rational
-/// approximation, whose error stays within 2 units in the last place over [0, inf].
-__attribute__((target("avx2"))) inline __m256d atan_nonnegative(__m256d x) {
-  const __m256d one = _mm256_set1_pd(1.0);
-  const __m256d big = _mm256_cmp_pd(x, _mm256_set1_pd(2.41421356237309504880), _CMP_GT_OQ);
-  const __m256d mid = _mm256_andnot_pd(big, _mm256_cmp_pd(x, _mm256_set1_pd(0.66), _CMP_GT_OQ));
-  // t = -1/x (big), (x-1)/(x+1) (mid) or x, with one division unless every lane is small
-  // (gentler than 33 degrees, most of a real DEM).
-  __m256d t = x;
-  if (_mm256_movemask_pd(_mm256_or_pd(big, mid)) != 0) {
-    __m256d num = _mm256_blendv_pd(x, _mm256_sub_pd(x, one), mid);
-    num = _mm256_blendv_pd(num, _mm256_set1_pd(-1.0), big);
-    __m256d den = _mm256_blendv_pd(one, _mm256_add_pd(x, one), mid);
-    den = _mm256_blendv_pd(den, x, big);
-    t = _mm256_div_pd(num, den);
-  }
+/// Cephes' atan after its range reduction: base + atan(t) for |t| <= 0.66, where base is pi/4
+/// in the `mid` lanes and pi/2 in the `big` ones (their low-order bits added back).
+__attribute__((target("avx2"))) inline __m256d atan_reduced(__m256d t, __m256d mid, __m256d big) {
   const __m256d more_bits = _mm256_set1_pd(6.123233995736765886130E-17);
   __m256d base = _mm256_and_pd(mid, _mm256_set1_pd(7.85398163397448309616E-1));
   base = _mm256_blendv_pd(base, _mm256_set1_pd(1.57079632679489661923), big);
@@ -71,21 +58,49 @@ __attribute__((target("avx2"))) inline __m256d atan_nonnegative(__m256d x) {
   return _mm256_add_pd(base, _mm256_add_pd(core, extra));
 }
 
+/// atan(x) for x >= 0 (NaN gives NaN): Cephes' range reduction to |t| <= 0.66 and its rational
+/// approximation, whose error stays within 2 units in the last place over [0, inf].
+__attribute__((target("avx2"))) inline __m256d atan_nonnegative(__m256d x) {
+  const __m256d one = _mm256_set1_pd(1.0);
+  const __m256d big = _mm256_cmp_pd(x, _mm256_set1_pd(2.41421356237309504880), _CMP_GT_OQ);
+  const __m256d mid = _mm256_andnot_pd(big, _mm256_cmp_pd(x, _mm256_set1_pd(0.66), _CMP_GT_OQ));
+  // t = -1/x (big), (x-1)/(x+1) (mid) or x, with one division unless every lane is small
+  // (gentler than 33 degrees, most of a real DEM).
+  __m256d t = x;
+  if (_mm256_movemask_pd(_mm256_or_pd(big, mid)) != 0) {
+    __m256d num = _mm256_blendv_pd(x, _mm256_sub_pd(x, one), mid);
+    num = _mm256_blendv_pd(num, _mm256_set1_pd(-1.0), big);
+    __m256d den = _mm256_blendv_pd(one, _mm256_add_pd(x, one), mid);
+    den = _mm256_blendv_pd(den, x, big);
+    t = _mm256_div_pd(num, den);
+  }
+  return atan_reduced(t, mid, big);
+}
+
+/// atan(lo / hi) for 0 <= lo <= hi (0 where hi is 0), with one division for the ratio and the
+/// reduction together: lo / hi, or (lo - hi) / (lo + hi) (lo - hi exact) where lo > 0.66 hi.
+__attribute__((target("avx2"))) inline __m256d atan_of_ratio(__m256d lo, __m256d hi) {
+  const __m256d mid = _mm256_cmp_pd(lo, _mm256_mul_pd(hi, _mm256_set1_pd(0.66)), _CMP_GT_OQ);
+  const __m256d zero = _mm256_cmp_pd(hi, _mm256_setzero_pd(), _CMP_EQ_OQ);
+  const __m256d num = _mm256_blendv_pd(lo, _mm256_sub_pd(lo, hi), mid);
+  __m256d den = _mm256_blendv_pd(hi, _mm256_add_pd(lo, hi), mid);
+  den = _mm256_blendv_pd(den, _mm256_set1_pd(1.0), zero);
+  return atan_reduced(_mm256_div_pd(num, den), mid, _mm256_setzero_pd());
+}
+
 /// atan2(y, x) of four lanes, IEEE's signed zeros and quadrants included (atan2(+-0, -0) is
 /// +-pi, atan2(+-0, +0) is +-0); within a few units in the last place of the C library's: the
-/// ratio of the smaller magnitude to the larger (0 where both are 0) through atan_nonnegative,
-/// then pi/2 - r, pi - r and the sign of y. Infinite lanes give NaN (callers recompute them).
+/// ratio of the smaller magnitude to the larger (0 where both are 0) through atan_of_ratio,
+/// then pi/2 - r, pi - r and the sign of y. NaN lanes give NaN; two infinities give NaN too.
 __attribute__((target("avx2"))) inline __m256d atan2(__m256d y, __m256d x) {
   const __m256d sign = _mm256_set1_pd(-0.0);
   const __m256d ay = _mm256_andnot_pd(sign, y), ax = _mm256_andnot_pd(sign, x);
-  const __m256d lo = _mm256_min_pd(ay, ax), hi = _mm256_max_pd(ay, ax);
-  const __m256d both_zero = _mm256_cmp_pd(hi, _mm256_setzero_pd(), _CMP_EQ_OQ);
-  const __m256d ratio = _mm256_andnot_pd(both_zero, _mm256_div_pd(lo, hi));
-  __m256d r = atan_nonnegative(ratio);
+  __m256d r = atan_of_ratio(_mm256_min_pd(ay, ax), _mm256_max_pd(ay, ax));
   r = _mm256_blendv_pd(r, _mm256_sub_pd(_mm256_set1_pd(1.57079632679489661923), r),
                        _mm256_cmp_pd(ay, ax, _CMP_GT_OQ));
   r = _mm256_blendv_pd(r, _mm256_sub_pd(_mm256_set1_pd(3.14159265358979323846), r), x);
-  return _mm256_or_pd(r, _mm256_and_pd(sign, y));
+  r = _mm256_or_pd(r, _mm256_and_pd(sign, y));
+  return _mm256_or_pd(r, _mm256_cmp_pd(x, y, _CMP_UNORD_Q));  // NaN in, NaN out
 }
 
 /// acos(a) of four lanes as atan2(sqrt((1 - a)(1 + a)), a), within a few units in the last
@@ -95,15 +110,16 @@ __attribute__((target("avx2"))) inline __m256d acos(__m256d a) {
   return atan2(_mm256_sqrt_pd(_mm256_mul_pd(_mm256_sub_pd(one, a), _mm256_add_pd(one, a))), a);
 }
 
+/// The byte GDAL writes for float(v) (terrain::to_byte), four lanes.
+__attribute__((target("avx2"))) inline __m128i byte_of(__m256d v) {
+  __m128 r = _mm_add_ps(_mm256_cvtpd_ps(v), _mm_set1_ps(0.5f));
+  r = _mm_min_ps(_mm_max_ps(r, _mm_set1_ps(0.5f)), _mm_set1_ps(255.0f));
+  return _mm_cvttps_epi32(r);
+}
 /// Whether the byte GDAL writes for float(v) (to_byte) is the same for every v in
 /// [v - slack, v + slack], four lanes, as bits 0-3 of the result; NaN lanes are not sure. The
 /// conversion is monotone in v, so the two ends decide.
 __attribute__((target("avx2"))) inline int bytes_sure(__m256d v, double slack) {
-  const auto byte_of = [](__m256d u) {
-    __m128 r = _mm_add_ps(_mm256_cvtpd_ps(u), _mm_set1_ps(0.5f));
-    r = _mm_min_ps(_mm_max_ps(r, _mm_set1_ps(0.5f)), _mm_set1_ps(255.0f));
-    return _mm_cvttps_epi32(r);
-  };
   const __m256d d = _mm256_set1_pd(slack);
   const __m128i lo = byte_of(_mm256_sub_pd(v, d)), hi = byte_of(_mm256_add_pd(v, d));
   const int same = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(lo, hi)));
