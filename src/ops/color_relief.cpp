@@ -106,14 +106,25 @@ int blend(int lo, int hi, double ratio) {
   return std::clamp(v, 0, 255);
 }
 
+/// The entry index gdaldem's binary search finds for `value` (first_not_below), remembering it
+/// in `hint`: a DEM's neighbouring cells mostly fall between the same two entries, and where
+/// t[hint - 1] < value <= t[hint] the search can only end at hint (t is sorted).
+size_t entry_index(const std::vector<ColorEntry>& t, size_t lower, double value, size_t& hint) {
+  if (hint > lower && hint < t.size() && t[hint - 1].value < value && value <= t[hint].value)
+    return hint;
+  hint = first_not_below(t, lower, value);
+  return hint;
+}
+
 /// GDALColorReliefGetRGBA.
-Rgba lookup(const std::vector<ColorEntry>& t, double value, ColorMatch match) {
+[[gnu::always_inline]] inline Rgba lookup(const std::vector<ColorEntry>& t, double value, ColorMatch match,
+                                          size_t& hint) {
   size_t lower = 0;
   if (std::isnan(t[0].value)) {
     if (std::isnan(value)) return rgba_of(t[0]);
     lower = 1;
   }
-  const size_t i = first_not_below(t, lower, value);
+  const size_t i = entry_index(t, lower, value, hint);
   if (i == 0 || i == t.size()) {
     const ColorEntry& e = t[i == 0 ? 0 : i - 1];
     if (match == ColorMatch::Exact && e.value != value) return {{0, 0, 0, 0}};
@@ -135,11 +146,15 @@ template <class T>
 void color_cells(ConstView<T> cells, Window owned, int64_t halo,
                  std::span<const View<uint8_t>> bands, const std::vector<ColorEntry>& table,
                  ColorMatch match) {
+  const size_t n_bands = bands.size();
+  uint8_t* rows[4] = {};
   for (int64_t y = 0; y < owned.height; ++y) {
     const T* row = cells.row(y + halo) + halo;
+    for (size_t b = 0; b < n_bands; ++b) rows[b] = &bands[b](0, y);
+    size_t hint = 0;
     for (int64_t x = 0; x < owned.width; ++x) {
-      const Rgba c = lookup(table, static_cast<double>(row[x]), match);
-      for (size_t b = 0; b < bands.size(); ++b) bands[b](x, y) = static_cast<uint8_t>(c.c[b]);
+      const Rgba c = lookup(table, static_cast<double>(row[x]), match, hint);
+      for (size_t b = 0; b < n_bands; ++b) rows[b][x] = static_cast<uint8_t>(c.c[b]);
     }
   }
 }

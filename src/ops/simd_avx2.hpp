@@ -35,7 +35,7 @@ __attribute__((target("avx2"))) inline __m256d horner(__m256d acc, __m256d z, do
 
 /// Cephes' atan after its range reduction: base + atan(t) for |t| <= 0.66, where base is pi/4
 /// in the `mid` lanes and pi/2 in the `big` ones (their low-order bits added back).
-__attribute__((target("avx2"))) inline __m256d atan_reduced(__m256d t, __m256d mid, __m256d big) {
+__attribute__((target("avx2"), always_inline)) inline __m256d atan_reduced(__m256d t, __m256d mid, __m256d big) {
   const __m256d more_bits = _mm256_set1_pd(6.123233995736765886130E-17);
   __m256d base = _mm256_and_pd(mid, _mm256_set1_pd(7.85398163397448309616E-1));
   base = _mm256_blendv_pd(base, _mm256_set1_pd(1.57079632679489661923), big);
@@ -60,7 +60,7 @@ __attribute__((target("avx2"))) inline __m256d atan_reduced(__m256d t, __m256d m
 
 /// atan(x) for x >= 0 (NaN gives NaN): Cephes' range reduction to |t| <= 0.66 and its rational
 /// approximation, whose error stays within 2 units in the last place over [0, inf].
-__attribute__((target("avx2"))) inline __m256d atan_nonnegative(__m256d x) {
+__attribute__((target("avx2"), always_inline)) inline __m256d atan_nonnegative(__m256d x) {
   const __m256d one = _mm256_set1_pd(1.0);
   const __m256d big = _mm256_cmp_pd(x, _mm256_set1_pd(2.41421356237309504880), _CMP_GT_OQ);
   const __m256d mid = _mm256_andnot_pd(big, _mm256_cmp_pd(x, _mm256_set1_pd(0.66), _CMP_GT_OQ));
@@ -79,7 +79,7 @@ __attribute__((target("avx2"))) inline __m256d atan_nonnegative(__m256d x) {
 
 /// atan(lo / hi) for 0 <= lo <= hi (0 where hi is 0), with one division for the ratio and the
 /// reduction together: lo / hi, or (lo - hi) / (lo + hi) (lo - hi exact) where lo > 0.66 hi.
-__attribute__((target("avx2"))) inline __m256d atan_of_ratio(__m256d lo, __m256d hi) {
+__attribute__((target("avx2"), always_inline)) inline __m256d atan_of_ratio(__m256d lo, __m256d hi) {
   const __m256d mid = _mm256_cmp_pd(lo, _mm256_mul_pd(hi, _mm256_set1_pd(0.66)), _CMP_GT_OQ);
   const __m256d zero = _mm256_cmp_pd(hi, _mm256_setzero_pd(), _CMP_EQ_OQ);
   const __m256d num = _mm256_blendv_pd(lo, _mm256_sub_pd(lo, hi), mid);
@@ -92,7 +92,7 @@ __attribute__((target("avx2"))) inline __m256d atan_of_ratio(__m256d lo, __m256d
 /// +-pi, atan2(+-0, +0) is +-0); within a few units in the last place of the C library's: the
 /// ratio of the smaller magnitude to the larger (0 where both are 0) through atan_of_ratio,
 /// then pi/2 - r, pi - r and the sign of y. NaN lanes give NaN; two infinities give NaN too.
-__attribute__((target("avx2"))) inline __m256d atan2(__m256d y, __m256d x) {
+__attribute__((target("avx2"), always_inline)) inline __m256d atan2(__m256d y, __m256d x) {
   const __m256d sign = _mm256_set1_pd(-0.0);
   const __m256d ay = _mm256_andnot_pd(sign, y), ax = _mm256_andnot_pd(sign, x);
   __m256d r = atan_of_ratio(_mm256_min_pd(ay, ax), _mm256_max_pd(ay, ax));
@@ -105,7 +105,7 @@ __attribute__((target("avx2"))) inline __m256d atan2(__m256d y, __m256d x) {
 
 /// acos(a) of four lanes as atan2(sqrt((1 - a)(1 + a)), a), within a few units in the last
 /// place of the C library's; NaN where |a| > 1.
-__attribute__((target("avx2"))) inline __m256d acos(__m256d a) {
+__attribute__((target("avx2"), always_inline)) inline __m256d acos(__m256d a) {
   const __m256d one = _mm256_set1_pd(1.0);
   return atan2(_mm256_sqrt_pd(_mm256_mul_pd(_mm256_sub_pd(one, a), _mm256_add_pd(one, a))), a);
 }
