@@ -89,10 +89,34 @@ __attribute__((target("avx2"))) inline void scaled_gradient(const Coeffs& c, con
 }
 #endif
 
-/// Byte results farther than this from a rounding boundary are the same whether the vector
-/// acos, atan and atan2 (a few units in the last place) or the C library's computed them: their
-/// difference moves 1 + 254 c or 255 s by under 1e-12.
-inline constexpr double kByteSlack = 1e-9;
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+/// v * float(k), eight lanes.
+__attribute__((target("avx2"))) inline __m256 times8(__m256 v, double k) {
+  return _mm256_mul_ps(v, _mm256_set1_ps(static_cast<float>(k)));
+}
+
+/// The gradient of eight windows in float: the sums in T as terrain::gradient forms them (exact
+/// as floats), times the inverse resolutions rounded to float.
+template <class T, Gradient G>
+__attribute__((target("avx2"))) inline void scaled_gradient8(const Coeffs& c, const T* r0,
+                                                             const T* r1, const T* r2, int64_t x,
+                                                             __m256& gx, __m256& gy) {
+  terrain::gradient_sums8<T, G>(r0, r1, r2, x, gx, gy);
+  gx = times8(gx, c.inv_ewres);
+  gy = times8(gy, c.inv_nsres);
+}
+#endif
+
+/// How far the float passes of -combined and -igor may be from gdaldem's double results, bounded
+/// above; lanes whose value lies within this of a byte's rounding boundary are recomputed by the
+/// scalar algorithm. -combined: the float acos argument is within 4e-6 of gdaldem's (float
+/// roundings of a few 2^-24 of terms bounded by 1, and the same rsqrt estimate refined in float
+/// rather than double); acos, kept to arguments within 1 - 1/64, magnifies that by at most
+/// 1 / sin(10.2 degrees) = 5.7; with the float acos and atan (4e-7) and the products, 1 + 254 c
+/// moves by under 6e-3. -igor: the atan and atan2 (4e-7 each, on differences exact in float)
+/// move 255 s by under 3e-4.
+inline constexpr float kCombinedSlack = 0x1p-7f;
+inline constexpr float kIgorSlack = 0x1p-9f;
 
 /// The rows of one of the styles below: eight(x, to) returns the lanes it left to the scalar
 /// algorithm, which recomputes them.
@@ -170,32 +194,38 @@ struct Combined {
   }
 
 #if defined(TESSERA_HAVE_AVX2_PATHS)
-  /// operator() four lanes wide with the vector acos and atan; the acos argument is operator()'s
-  /// to the bit. Returns the lanes within kByteSlack of a rounding boundary, or NaN.
+  /// operator() in float arithmetic, eight lanes, with float acos and atan. Returns the lanes
+  /// whose byte float arithmetic cannot be sure of: an acos argument within 1/64 of +-1 (where
+  /// acos magnifies errors), 1 + 254 c within kCombinedSlack of a rounding boundary, or
+  /// overflow or NaN.
   __attribute__((target("avx2"))) int eight(const T* r0, const T* r1, const T* r2, int64_t x,
                                             float* to) const {
     static constexpr double kInvSquareOfHalfPi = 1.0 / ((kPi * kPi) / 4);
-    __m256d gx[2], gy[2];
-    scaled_gradient<T, G>(c, r0, r1, r2, x, gx, gy);
-    int unsure = 0;
-    for (int h = 0; h < 2; ++h) {
-      const __m256d xx_plus_yy = _mm256_add_pd(_mm256_mul_pd(gx[h], gx[h]),
-                                               _mm256_mul_pd(gy[h], gy[h]));
-      const __m256d slope = times(xx_plus_yy, c.square_z);
-      const __m256d one = _mm256_set1_pd(1.0);
-      const __m256d a = _mm256_sub_pd(
-          _mm256_set1_pd(c.sin_alt),
-          _mm256_sub_pd(times(gy[h], c.cos_az_cos_alt_z), times(gx[h], c.sin_az_cos_alt_z)));
-      const __m256d angle = simd::acos(a_div_sqrt_b(a, _mm256_add_pd(one, slope)));
-      const __m256d steepness = simd::atan_nonnegative(_mm256_sqrt_pd(slope));
-      const __m256d cang =
-          _mm256_sub_pd(one, times(_mm256_mul_pd(angle, steepness), kInvSquareOfHalfPi));
-      const __m256d dark = _mm256_cmp_pd(cang, _mm256_setzero_pd(), _CMP_LE_OQ);
-      const __m256d v = _mm256_blendv_pd(_mm256_add_pd(one, times(cang, 254.0)), one, dark);
-      _mm_storeu_ps(to + 4 * h, _mm256_cvtpd_ps(v));
-      unsure |= (~simd::bytes_sure(v, kByteSlack) & 0xF) << (4 * h);
-    }
-    return unsure;
+    __m256 gx, gy;
+    scaled_gradient8<T, G>(c, r0, r1, r2, x, gx, gy);
+    const __m256 one = _mm256_set1_ps(1.0f);
+    const __m256 xx_plus_yy = _mm256_add_ps(_mm256_mul_ps(gx, gx), _mm256_mul_ps(gy, gy));
+    const __m256 slope = times8(xx_plus_yy, c.square_z);
+    const __m256 a = _mm256_sub_ps(_mm256_set1_ps(static_cast<float>(c.sin_alt)),
+                                   _mm256_sub_ps(times8(gy, c.cos_az_cos_alt_z),
+                                                 times8(gx, c.sin_az_cos_alt_z)));
+    const __m256 b = _mm256_add_ps(one, slope);
+    __m256 r = _mm256_rsqrt_ps(b);
+    r = _mm256_mul_ps(r, _mm256_sub_ps(_mm256_set1_ps(1.5f),
+                                       _mm256_mul_ps(times8(b, 0.5), _mm256_mul_ps(r, r))));
+    const __m256 cosine = _mm256_mul_ps(a, r);
+    const __m256 angle = simd::acos8(cosine);
+    const __m256 steepness = simd::atan_nonnegative8(_mm256_sqrt_ps(slope));
+    const __m256 cang =
+        _mm256_sub_ps(one, times8(_mm256_mul_ps(angle, steepness), kInvSquareOfHalfPi));
+    const __m256 dark = _mm256_cmp_ps(cang, _mm256_setzero_ps(), _CMP_LE_OQ);
+    const __m256 v = _mm256_blendv_ps(_mm256_add_ps(one, times8(cang, 254.0)), one, dark);
+    _mm256_storeu_ps(to, v);
+    const __m256 safe = _mm256_and_ps(
+        _mm256_cmp_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), cosine),
+                      _mm256_set1_ps(1.0f - 1.0f / 64), _CMP_LE_OQ),
+        _mm256_cmp_ps(b, _mm256_set1_ps(1e30f), _CMP_LE_OQ));
+    return ~(simd::bytes_sure8(v, kCombinedSlack) & _mm256_movemask_ps(safe)) & 0xFF;
   }
 #else
   int eight(const T*, const T*, const T*, int64_t, float*) const { return 0; }
@@ -302,38 +332,33 @@ struct Igor {
   }
 
 #if defined(TESSERA_HAVE_AVX2_PATHS)
-  /// operator() four lanes wide with the vector atan and atan2, the angles' normalisation
-  /// written out (|aspect| <= pi, so fmod leaves it as it is). Returns the lanes within
-  /// kByteSlack of a rounding boundary, or NaN.
+  /// operator() in float arithmetic, eight lanes, with float atan and atan2, the angles'
+  /// normalisation written out (|aspect| <= pi, so fmod leaves it as it is). Returns the lanes
+  /// whose 255 s lies within kIgorSlack of a rounding boundary, or that overflow or are NaN.
   __attribute__((target("avx2"))) int eight(const T* r0, const T* r1, const T* r2, int64_t x,
                                             float* to) const {
-    __m256d gx[2], gy[2], d[4];
-    scaled_gradient<T, G>(c, r0, r1, r2, x, gx, gy);
-    terrain::aspect_differences<T, G>(r0, r1, r2, x, d);
-    const __m256d one = _mm256_set1_pd(1.0), pi = _mm256_set1_pd(kPi);
-    const __m256d two_pi = _mm256_set1_pd(kPi * 2);
-    const __m256d light = _mm256_set1_pd(normalize_angle(kPi * 3 / 2 - c.az_radians, kPi * 2));
-    int unsure = 0;
-    for (int h = 0; h < 2; ++h) {
-      const __m256d xx_plus_yy = _mm256_add_pd(_mm256_mul_pd(gx[h], gx[h]),
-                                               _mm256_mul_pd(gy[h], gy[h]));
-      const __m256d slope_degrees = times(
-          simd::atan_nonnegative(times(_mm256_sqrt_pd(xx_plus_yy), c.z_scaled)), kRadiansToDegrees);
-      const __m256d aspect = simd::atan2(d[2 + h], _mm256_xor_pd(d[h], _mm256_set1_pd(-0.0)));
-      const __m256d around = _mm256_blendv_pd(
-          aspect, _mm256_add_pd(two_pi, aspect),
-          _mm256_cmp_pd(aspect, _mm256_setzero_pd(), _CMP_LT_OQ));
-      __m256d diff = _mm256_andnot_pd(_mm256_set1_pd(-0.0), _mm256_sub_pd(around, light));
-      diff = _mm256_blendv_pd(diff, _mm256_sub_pd(two_pi, diff),
-                              _mm256_cmp_pd(diff, pi, _CMP_GT_OQ));
-      const __m256d aspect_strength = _mm256_sub_pd(one, _mm256_div_pd(diff, pi));
-      const __m256d slope_strength = _mm256_div_pd(slope_degrees, _mm256_set1_pd(90.0));
-      const __m256d shadowness = _mm256_sub_pd(one, _mm256_mul_pd(slope_strength, aspect_strength));
-      const __m256d v = times(shadowness, 255.0);
-      _mm_storeu_ps(to + 4 * h, _mm256_cvtpd_ps(v));
-      unsure |= (~simd::bytes_sure(v, kByteSlack) & 0xF) << (4 * h);
-    }
-    return unsure;
+    __m256 gx, gy, dx, dy;
+    scaled_gradient8<T, G>(c, r0, r1, r2, x, gx, gy);
+    terrain::aspect_sums8<T, G>(r0, r1, r2, x, dx, dy);
+    const __m256 one = _mm256_set1_ps(1.0f), pi = _mm256_set1_ps(static_cast<float>(kPi));
+    const __m256 two_pi = _mm256_set1_ps(static_cast<float>(kPi * 2));
+    const __m256 light = _mm256_set1_ps(
+        static_cast<float>(normalize_angle(kPi * 3 / 2 - c.az_radians, kPi * 2)));
+    const __m256 xx_plus_yy = _mm256_add_ps(_mm256_mul_ps(gx, gx), _mm256_mul_ps(gy, gy));
+    const __m256 slope_degrees = times8(
+        simd::atan_nonnegative8(times8(_mm256_sqrt_ps(xx_plus_yy), c.z_scaled)), kRadiansToDegrees);
+    const __m256 aspect = simd::atan2_8(dy, _mm256_xor_ps(dx, _mm256_set1_ps(-0.0f)));
+    const __m256 around =
+        _mm256_blendv_ps(aspect, _mm256_add_ps(two_pi, aspect),
+                         _mm256_cmp_ps(aspect, _mm256_setzero_ps(), _CMP_LT_OQ));
+    __m256 diff = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), _mm256_sub_ps(around, light));
+    diff = _mm256_blendv_ps(diff, _mm256_sub_ps(two_pi, diff), _mm256_cmp_ps(diff, pi, _CMP_GT_OQ));
+    const __m256 aspect_strength = _mm256_sub_ps(one, _mm256_div_ps(diff, pi));
+    const __m256 slope_strength = times8(slope_degrees, 1.0 / 90);
+    const __m256 v = times8(_mm256_sub_ps(one, _mm256_mul_ps(slope_strength, aspect_strength)), 255.0);
+    _mm256_storeu_ps(to, v);
+    const __m256 finite = _mm256_cmp_ps(xx_plus_yy, _mm256_set1_ps(1e30f), _CMP_LE_OQ);
+    return ~(simd::bytes_sure8(v, kIgorSlack) & _mm256_movemask_ps(finite)) & 0xFF;
   }
 #else
   int eight(const T*, const T*, const T*, int64_t, float*) const { return 0; }

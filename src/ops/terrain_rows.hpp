@@ -103,6 +103,41 @@ __attribute__((target("avx2"))) inline void aspect_differences(const T* r0, cons
   d[2] = simd::low_doubles(dy);
   d[3] = simd::high_doubles(dy);
 }
+
+/// gradient_differences' sums as eight floats (exact: float sums as they are, int32 ones under
+/// 2^24).
+template <class T, Gradient G>
+__attribute__((target("avx2"))) inline void gradient_sums8(const T* r0, const T* r1, const T* r2,
+                                                           int64_t x, __m256& gx, __m256& gy) {
+  using simd::add, simd::load8, simd::sub;
+  if constexpr (G == Gradient::Horn) {
+    const auto w0 = load8(r0, x - 1), w1 = load8(r0, x), w2 = load8(r0, x + 1);
+    const auto w3 = load8(r1, x - 1), w5 = load8(r1, x + 1);
+    const auto w6 = load8(r2, x - 1), w7 = load8(r2, x), w8 = load8(r2, x + 1);
+    gx = simd::to_floats(sub(add(add(add(w0, w3), w3), w6), add(add(add(w2, w5), w5), w8)));
+    gy = simd::to_floats(sub(add(add(add(w6, w7), w7), w8), add(add(add(w0, w1), w1), w2)));
+  } else {
+    gx = simd::to_floats(sub(load8(r1, x - 1), load8(r1, x + 1)));
+    gy = simd::to_floats(sub(load8(r2, x), load8(r0, x)));
+  }
+}
+
+/// aspect_differences' sums as eight floats.
+template <class T, Gradient G>
+__attribute__((target("avx2"))) inline void aspect_sums8(const T* r0, const T* r1, const T* r2,
+                                                         int64_t x, __m256& dx, __m256& dy) {
+  using simd::add, simd::load8, simd::sub;
+  if constexpr (G == Gradient::Horn) {
+    const auto w0 = load8(r0, x - 1), w1 = load8(r0, x), w2 = load8(r0, x + 1);
+    const auto w3 = load8(r1, x - 1), w5 = load8(r1, x + 1);
+    const auto w6 = load8(r2, x - 1), w7 = load8(r2, x), w8 = load8(r2, x + 1);
+    dx = simd::to_floats(sub(add(add(add(w2, w5), w5), w8), add(add(add(w0, w3), w3), w6)));
+    dy = simd::to_floats(sub(add(add(add(w6, w7), w7), w8), add(add(add(w0, w1), w1), w2)));
+  } else {
+    dx = simd::to_floats(sub(load8(r1, x + 1), load8(r1, x - 1)));
+    dy = simd::to_floats(sub(load8(r2, x), load8(r0, x)));
+  }
+}
 #endif
 
 }  // namespace tessera::ops::terrain
