@@ -19,10 +19,15 @@ struct Window9 {
       : w{r0[c - 1], r0[c], r0[c + 1], r1[c - 1], r1[c], r1[c + 1], r2[c - 1], r2[c], r2[c + 1]} {}
 };
 
+/// Cells this thread's vector passes left to an exact fallback (the scalar algorithm, or for
+/// the default hillshade the double pass), counted for tests/bench/count_fallbacks.cpp.
+inline thread_local int64_t fallback_cells = 0;
+
 /// Recomputes with the scalar `alg` the lanes set in `lanes` (bit k: cell x + k) into to[k].
 template <class T, class Alg>
 void recompute_lanes(const Alg& alg, int lanes, const T* r0, const T* r1, const T* r2, int64_t x,
                      float* to) {
+  fallback_cells += __builtin_popcount(static_cast<unsigned>(lanes));
   for (int lane = 0; lanes; ++lane, lanes >>= 1)
     if (lanes & 1) to[lane] = alg(Window9<T>(r0, r1, r2, x + lane).w);
 }
