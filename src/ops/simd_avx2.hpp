@@ -199,6 +199,9 @@ __attribute__((target("avx2"))) inline void atan2_8(const float* y, const float*
 __attribute__((target("avx2"))) inline void acos8(const float* a, float* out) {
   _mm256_storeu_ps(out, acos8(_mm256_loadu_ps(a)));
 }
+__attribute__((target("avx2"))) inline int bytes_sure8(const float* v, float slack) {
+  return bytes_sure8(_mm256_loadu_ps(v), slack);
+}
 
 /// Eight cells of a row from column k on.
 __attribute__((target("avx2"))) inline __m256 load8(const float* row, int64_t k) {
