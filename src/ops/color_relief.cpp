@@ -152,47 +152,55 @@ __attribute__((target("avx2"))) inline __m256d four_values(const int32_t* v) {
   return _mm256_cvtepi32_pd(_mm_loadu_si128(reinterpret_cast<const __m128i*>(v)));
 }
 
-/// lookup() of four cells that all lie between entries lo and hi (lo.value < v <= hi.value, lo
+/// lookup() of eight cells that all lie between entries lo and hi (lo.value < v <= hi.value, lo
 /// not the NaN entry), lane by lane in lookup's double operations, so the same bytes: with
 /// Exact none matches lo (black, transparent); with Nearest each takes lo's or hi's colour by
 /// lookup's comparison; otherwise the ratio and blend (at v == hi.value the ratio is 1 and the
 /// blend gives hi's colour, as lookup). Returns false, writing nothing, unless every cell lies
 /// there.
 template <class T>
-__attribute__((target("avx2"))) bool color_four(const ColorEntry& lo, const ColorEntry& hi,
-                                                ColorMatch match, const T* cells,
-                                                uint8_t* const* rows, size_t n_bands, int64_t x) {
-  const __m256d v = four_values(cells + x);
+__attribute__((target("avx2"))) bool color_eight(const ColorEntry& lo, const ColorEntry& hi,
+                                                 ColorMatch match, const T* cells,
+                                                 uint8_t* const* rows, size_t n_bands, int64_t x) {
+  const __m256d v[2] = {four_values(cells + x), four_values(cells + x + 4)};
   const __m256d below = _mm256_set1_pd(lo.value), top = _mm256_set1_pd(hi.value);
-  const __m256d inside = _mm256_and_pd(_mm256_cmp_pd(below, v, _CMP_LT_OQ),
-                                       _mm256_cmp_pd(v, top, _CMP_LE_OQ));
+  const __m256d inside =
+      _mm256_and_pd(_mm256_and_pd(_mm256_cmp_pd(below, v[0], _CMP_LT_OQ),
+                                  _mm256_cmp_pd(v[0], top, _CMP_LE_OQ)),
+                    _mm256_and_pd(_mm256_cmp_pd(below, v[1], _CMP_LT_OQ),
+                                  _mm256_cmp_pd(v[1], top, _CMP_LE_OQ)));
   if (_mm256_movemask_pd(inside) != 0xF) return false;
   const int from[4] = {lo.r, lo.g, lo.b, lo.a}, to[4] = {hi.r, hi.g, hi.b, hi.a};
-  const __m256d ratio = _mm256_div_pd(_mm256_sub_pd(v, below), _mm256_sub_pd(top, below));
-  const __m128i nearer_hi = _mm256_cvtpd_epi32(_mm256_andnot_pd(
-      _mm256_cmp_pd(_mm256_sub_pd(v, below), _mm256_sub_pd(top, v), _CMP_LT_OQ),
-      _mm256_set1_pd(-1.0)));  // -1 where lookup takes hi
+  __m256d ratio[2];
+  __m128i nearer_hi[2];  // -1 where lookup takes hi's colour
+  for (int h = 0; h < 2; ++h) {
+    ratio[h] = _mm256_div_pd(_mm256_sub_pd(v[h], below), _mm256_sub_pd(top, below));
+    nearer_hi[h] = _mm256_cvtpd_epi32(_mm256_andnot_pd(
+        _mm256_cmp_pd(_mm256_sub_pd(v[h], below), _mm256_sub_pd(top, v[h]), _CMP_LT_OQ),
+        _mm256_set1_pd(-1.0)));
+  }
   for (size_t b = 0; b < n_bands; ++b) {
-    __m128i c;
-    if (match == ColorMatch::Exact) {
-      c = _mm_setzero_si128();
-    } else if (match == ColorMatch::Nearest) {
-      c = _mm_blendv_epi8(_mm_set1_epi32(from[b]), _mm_set1_epi32(to[b]), nearer_hi);
-    } else {
-      const __m256d start = _mm256_set1_pd(0.45 + from[b]);
-      const __m256d span = _mm256_set1_pd(static_cast<double>(to[b] - from[b]));
-      c = _mm256_cvttpd_epi32(_mm256_add_pd(start, _mm256_mul_pd(ratio, span)));
-      c = _mm_min_epi32(_mm_max_epi32(c, _mm_setzero_si128()), _mm_set1_epi32(255));
+    __m128i c[2];
+    for (int h = 0; h < 2; ++h) {
+      if (match == ColorMatch::Exact) {
+        c[h] = _mm_setzero_si128();
+      } else if (match == ColorMatch::Nearest) {
+        c[h] = _mm_blendv_epi8(_mm_set1_epi32(from[b]), _mm_set1_epi32(to[b]), nearer_hi[h]);
+      } else {
+        const __m256d start = _mm256_set1_pd(0.45 + from[b]);
+        const __m256d span = _mm256_set1_pd(static_cast<double>(to[b] - from[b]));
+        c[h] = _mm256_cvttpd_epi32(_mm256_add_pd(start, _mm256_mul_pd(ratio[h], span)));
+        c[h] = _mm_min_epi32(_mm_max_epi32(c[h], _mm_setzero_si128()), _mm_set1_epi32(255));
+      }
     }
-    const __m128i words = _mm_packs_epi32(c, c);
-    const int bytes = _mm_cvtsi128_si32(_mm_packus_epi16(words, words));
-    std::memcpy(rows[b] + x, &bytes, 4);
+    const __m128i words = _mm_packs_epi32(c[0], c[1]);
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(rows[b] + x), _mm_packus_epi16(words, words));
   }
   return true;
 }
 #endif
 
-/// One row: four cells at a time through color_four where they share the entries the last
+/// One row: eight cells at a time through color_eight where they share the entries the last
 /// look-up found (a DEM's neighbours mostly do), the others through lookup.
 template <class T>
 void color_row(const T* cells, int64_t width, uint8_t* const* rows, size_t n_bands,
@@ -206,11 +214,11 @@ void color_row(const T* cells, int64_t width, uint8_t* const* rows, size_t n_ban
 #if defined(TESSERA_HAVE_AVX2_PATHS)
   if (simd::have_avx2()) {
     const size_t first = std::isnan(table[0].value) ? 2 : 1;  // lo never the NaN entry
-    for (; x + 4 <= width; x += 4) {
+    for (; x + 8 <= width; x += 8) {
       if (hint >= first && hint < table.size() &&
-          color_four(table[hint - 1], table[hint], match, cells, rows, n_bands, x))
+          color_eight(table[hint - 1], table[hint], match, cells, rows, n_bands, x))
         continue;
-      for (int k = 0; k < 4; ++k) one(x + k);
+      for (int k = 0; k < 8; ++k) one(x + k);
     }
   }
 #endif
