@@ -118,8 +118,8 @@ size_t entry_index(const std::vector<ColorEntry>& t, size_t lower, double value,
 }
 
 /// GDALColorReliefGetRGBA.
-[[gnu::always_inline]] inline Rgba lookup(const std::vector<ColorEntry>& t, double value, ColorMatch match,
-                                          size_t& hint) {
+[[gnu::always_inline]] inline Rgba lookup(const std::vector<ColorEntry>& t, double value,
+                                          ColorMatch match, size_t& hint) {
   size_t lower = 0;
   if (std::isnan(t[0].value)) {
     if (std::isnan(value)) return rgba_of(t[0]);
@@ -164,11 +164,9 @@ __attribute__((target("avx2"))) bool color_eight(const ColorEntry& lo, const Col
                                                  uint8_t* const* rows, size_t n_bands, int64_t x) {
   const __m256d v[2] = {four_values(cells + x), four_values(cells + x + 4)};
   const __m256d below = _mm256_set1_pd(lo.value), top = _mm256_set1_pd(hi.value);
-  const __m256d inside =
-      _mm256_and_pd(_mm256_and_pd(_mm256_cmp_pd(below, v[0], _CMP_LT_OQ),
-                                  _mm256_cmp_pd(v[0], top, _CMP_LE_OQ)),
-                    _mm256_and_pd(_mm256_cmp_pd(below, v[1], _CMP_LT_OQ),
-                                  _mm256_cmp_pd(v[1], top, _CMP_LE_OQ)));
+  const __m256d inside = _mm256_and_pd(
+      _mm256_and_pd(_mm256_cmp_pd(below, v[0], _CMP_LT_OQ), _mm256_cmp_pd(v[0], top, _CMP_LE_OQ)),
+      _mm256_and_pd(_mm256_cmp_pd(below, v[1], _CMP_LT_OQ), _mm256_cmp_pd(v[1], top, _CMP_LE_OQ)));
   if (_mm256_movemask_pd(inside) != 0xF) return false;
   const int from[4] = {lo.r, lo.g, lo.b, lo.a}, to[4] = {hi.r, hi.g, hi.b, hi.a};
   __m256d ratio[2];

@@ -154,11 +154,11 @@ struct Single {
     __m256d gx[2], gy[2];
     scaled_gradient<T, G>(c, r0, r1, r2, x, gx, gy);
     for (int h = 0; h < 2; ++h) {
-      const __m256d xx_plus_yy = _mm256_add_pd(_mm256_mul_pd(gx[h], gx[h]),
-                                               _mm256_mul_pd(gy[h], gy[h]));
-      const __m256d a = _mm256_sub_pd(
-          _mm256_set1_pd(c.sin_alt_254),
-          _mm256_sub_pd(times(gy[h], c.cos_az_cos_alt_z_254), times(gx[h], c.sin_az_cos_alt_z_254)));
+      const __m256d xx_plus_yy =
+          _mm256_add_pd(_mm256_mul_pd(gx[h], gx[h]), _mm256_mul_pd(gy[h], gy[h]));
+      const __m256d a = _mm256_sub_pd(_mm256_set1_pd(c.sin_alt_254),
+                                      _mm256_sub_pd(times(gy[h], c.cos_az_cos_alt_z_254),
+                                                    times(gx[h], c.sin_az_cos_alt_z_254)));
       const __m256d b = _mm256_add_pd(_mm256_set1_pd(1.0), times(xx_plus_yy, c.square_z));
       const __m256d cang = a_div_sqrt_b(a, b);
       const __m256d one = _mm256_set1_pd(1.0);
@@ -206,13 +206,13 @@ struct Combined {
     const __m256 one = _mm256_set1_ps(1.0f);
     const __m256 xx_plus_yy = _mm256_add_ps(_mm256_mul_ps(gx, gx), _mm256_mul_ps(gy, gy));
     const __m256 slope = times8(xx_plus_yy, c.square_z);
-    const __m256 a = _mm256_sub_ps(_mm256_set1_ps(static_cast<float>(c.sin_alt)),
-                                   _mm256_sub_ps(times8(gy, c.cos_az_cos_alt_z),
-                                                 times8(gx, c.sin_az_cos_alt_z)));
+    const __m256 a = _mm256_sub_ps(
+        _mm256_set1_ps(static_cast<float>(c.sin_alt)),
+        _mm256_sub_ps(times8(gy, c.cos_az_cos_alt_z), times8(gx, c.sin_az_cos_alt_z)));
     const __m256 b = _mm256_add_ps(one, slope);
     __m256 r = _mm256_rsqrt_ps(b);
-    r = _mm256_mul_ps(r, _mm256_sub_ps(_mm256_set1_ps(1.5f),
-                                       _mm256_mul_ps(times8(b, 0.5), _mm256_mul_ps(r, r))));
+    r = _mm256_mul_ps(
+        r, _mm256_sub_ps(_mm256_set1_ps(1.5f), _mm256_mul_ps(times8(b, 0.5), _mm256_mul_ps(r, r))));
     const __m256 cosine = _mm256_mul_ps(a, r);
     const __m256 angle = simd::acos8(cosine);
     const __m256 steepness = simd::atan_nonnegative8(_mm256_sqrt_ps(slope));
@@ -221,10 +221,9 @@ struct Combined {
     const __m256 dark = _mm256_cmp_ps(cang, _mm256_setzero_ps(), _CMP_LE_OQ);
     const __m256 v = _mm256_blendv_ps(_mm256_add_ps(one, times8(cang, 254.0)), one, dark);
     _mm256_storeu_ps(to, v);
-    const __m256 safe = _mm256_and_ps(
-        _mm256_cmp_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), cosine),
-                      _mm256_set1_ps(1.0f - 1.0f / 64), _CMP_LE_OQ),
-        _mm256_cmp_ps(b, _mm256_set1_ps(1e30f), _CMP_LE_OQ));
+    const __m256 safe = _mm256_and_ps(_mm256_cmp_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), cosine),
+                                                    _mm256_set1_ps(1.0f - 1.0f / 64), _CMP_LE_OQ),
+                                      _mm256_cmp_ps(b, _mm256_set1_ps(1e30f), _CMP_LE_OQ));
     return ~(simd::bytes_sure8(v, kCombinedSlack) & _mm256_movemask_ps(safe)) & 0xFF;
   }
 #else
@@ -287,8 +286,8 @@ struct Multidirectional {
       const __m256d cang = a_div_sqrt_b(_mm256_div_pd(sum, xx_plus_yy),
                                         _mm256_add_pd(one, times(xx_plus_yy, c.square_z)));
       const __m256d flat = _mm256_cmp_pd(xx_plus_yy, _mm256_setzero_pd(), _CMP_EQ_OQ);
-      const __m256d v = _mm256_blendv_pd(_mm256_add_pd(one, cang),
-                                         _mm256_set1_pd(1.0 + c.sin_alt_254), flat);
+      const __m256d v =
+          _mm256_blendv_pd(_mm256_add_pd(one, cang), _mm256_set1_pd(1.0 + c.sin_alt_254), flat);
       _mm_storeu_ps(to + 4 * h, _mm256_cvtpd_ps(v));
     }
     return 0;
@@ -342,20 +341,20 @@ struct Igor {
     terrain::aspect_sums8<T, G>(r0, r1, r2, x, dx, dy);
     const __m256 one = _mm256_set1_ps(1.0f), pi = _mm256_set1_ps(static_cast<float>(kPi));
     const __m256 two_pi = _mm256_set1_ps(static_cast<float>(kPi * 2));
-    const __m256 light = _mm256_set1_ps(
-        static_cast<float>(normalize_angle(kPi * 3 / 2 - c.az_radians, kPi * 2)));
+    const __m256 light =
+        _mm256_set1_ps(static_cast<float>(normalize_angle(kPi * 3 / 2 - c.az_radians, kPi * 2)));
     const __m256 xx_plus_yy = _mm256_add_ps(_mm256_mul_ps(gx, gx), _mm256_mul_ps(gy, gy));
     const __m256 slope_degrees = times8(
         simd::atan_nonnegative8(times8(_mm256_sqrt_ps(xx_plus_yy), c.z_scaled)), kRadiansToDegrees);
     const __m256 aspect = simd::atan2_8(dy, _mm256_xor_ps(dx, _mm256_set1_ps(-0.0f)));
-    const __m256 around =
-        _mm256_blendv_ps(aspect, _mm256_add_ps(two_pi, aspect),
-                         _mm256_cmp_ps(aspect, _mm256_setzero_ps(), _CMP_LT_OQ));
+    const __m256 around = _mm256_blendv_ps(aspect, _mm256_add_ps(two_pi, aspect),
+                                           _mm256_cmp_ps(aspect, _mm256_setzero_ps(), _CMP_LT_OQ));
     __m256 diff = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), _mm256_sub_ps(around, light));
     diff = _mm256_blendv_ps(diff, _mm256_sub_ps(two_pi, diff), _mm256_cmp_ps(diff, pi, _CMP_GT_OQ));
     const __m256 aspect_strength = _mm256_sub_ps(one, _mm256_div_ps(diff, pi));
     const __m256 slope_strength = times8(slope_degrees, 1.0 / 90);
-    const __m256 v = times8(_mm256_sub_ps(one, _mm256_mul_ps(slope_strength, aspect_strength)), 255.0);
+    const __m256 v =
+        times8(_mm256_sub_ps(one, _mm256_mul_ps(slope_strength, aspect_strength)), 255.0);
     _mm256_storeu_ps(to, v);
     const __m256 finite = _mm256_cmp_ps(xx_plus_yy, _mm256_set1_ps(1e30f), _CMP_LE_OQ);
     return ~(simd::bytes_sure8(v, kIgorSlack) & _mm256_movemask_ps(finite)) & 0xFF;

@@ -29,9 +29,8 @@ struct Roughness {
   /// A row of nodata-free windows, eight at a time where the CPU has AVX2. maxps(a, b) is
   /// a > b ? a : b and minps(a, b) a < b ? a : b, the scalar tests above (NaN included).
   void row_values(const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1, float* out) const {
-    terrain::row_by_eights(*this, r0, r1, r2, x0, x1, out, [&](int64_t x, float* to) {
-      eight(r0, r1, r2, x, to);
-    });
+    terrain::row_by_eights(*this, r0, r1, r2, x0, x1, out,
+                           [&](int64_t x, float* to) { eight(r0, r1, r2, x, to); });
   }
 
 #if defined(TESSERA_HAVE_AVX2_PATHS)

@@ -38,7 +38,8 @@ __attribute__((target("avx2"))) inline __m256d horner(__m256d acc, __m256d z, do
 
 /// Cephes' atan after its range reduction: base + atan(t) for |t| <= 0.66, where base is pi/4
 /// in the `mid` lanes and pi/2 in the `big` ones (their low-order bits added back).
-__attribute__((target("avx2"), always_inline)) inline __m256d atan_reduced(__m256d t, __m256d mid, __m256d big) {
+__attribute__((target("avx2"), always_inline)) inline __m256d atan_reduced(__m256d t, __m256d mid,
+                                                                           __m256d big) {
   const __m256d more_bits = _mm256_set1_pd(6.123233995736765886130E-17);
   __m256d base = _mm256_and_pd(mid, _mm256_set1_pd(7.85398163397448309616E-1));
   base = _mm256_blendv_pd(base, _mm256_set1_pd(1.57079632679489661923), big);
@@ -82,7 +83,8 @@ __attribute__((target("avx2"), always_inline)) inline __m256d atan_nonnegative(_
 
 /// atan(lo / hi) for 0 <= lo <= hi (0 where hi is 0), with one division for the ratio and the
 /// reduction together: lo / hi, or (lo - hi) / (lo + hi) (lo - hi exact) where lo > 0.66 hi.
-__attribute__((target("avx2"), always_inline)) inline __m256d atan_of_ratio(__m256d lo, __m256d hi) {
+__attribute__((target("avx2"), always_inline)) inline __m256d atan_of_ratio(__m256d lo,
+                                                                            __m256d hi) {
   const __m256d mid = _mm256_cmp_pd(lo, _mm256_mul_pd(hi, _mm256_set1_pd(0.66)), _CMP_GT_OQ);
   const __m256d zero = _mm256_cmp_pd(hi, _mm256_setzero_pd(), _CMP_EQ_OQ);
   const __m256d num = _mm256_blendv_pd(lo, _mm256_sub_pd(lo, hi), mid);
@@ -112,8 +114,8 @@ __attribute__((target("avx2"), always_inline)) inline __m256d atan2(__m256d y, _
 __attribute__((target("avx2"), always_inline)) inline __m256 atan_nonnegative8(__m256 x) {
   const __m256 one = _mm256_set1_ps(1.0f);
   const __m256 big = _mm256_cmp_ps(x, _mm256_set1_ps(2.414213562373095f), _CMP_GT_OQ);
-  const __m256 mid = _mm256_andnot_ps(big, _mm256_cmp_ps(x, _mm256_set1_ps(0.4142135623730950f),
-                                                         _CMP_GT_OQ));
+  const __m256 mid =
+      _mm256_andnot_ps(big, _mm256_cmp_ps(x, _mm256_set1_ps(0.4142135623730950f), _CMP_GT_OQ));
   __m256 num = _mm256_blendv_ps(x, _mm256_sub_ps(x, one), mid);
   num = _mm256_blendv_ps(num, _mm256_set1_ps(-1.0f), big);
   __m256 den = _mm256_blendv_ps(one, _mm256_add_ps(x, one), mid);
@@ -192,8 +194,7 @@ __attribute__((target("avx2"))) inline int to_float_checked(const double* v, flo
   return unsure;
 }
 
-__attribute__((target("avx2"))) inline void atan2(const double* y, const double* x,
-                                                    double* out) {
+__attribute__((target("avx2"))) inline void atan2(const double* y, const double* x, double* out) {
   _mm256_storeu_pd(out, atan2(_mm256_loadu_pd(y), _mm256_loadu_pd(x)));
 }
 __attribute__((target("avx2"))) inline void atan2_8(const float* y, const float* x, float* out) {

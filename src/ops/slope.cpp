@@ -112,7 +112,8 @@ struct SlopeAlg {
       float* to = out + (x - x0);
       _mm_storeu_ps(to, simd::to_float_checked(v[0], unsure[0]));
       _mm_storeu_ps(to + 4, simd::to_float_checked(v[1], unsure[1]));
-      if (unsure[0] | unsure[1]) terrain::recompute_lanes(*this, unsure[0] | unsure[1] << 4, r0, r1, r2, x, to);
+      if (unsure[0] | unsure[1])
+        terrain::recompute_lanes(*this, unsure[0] | unsure[1] << 4, r0, r1, r2, x, to);
     }
     return x;
   }

@@ -53,9 +53,9 @@ template <class T>
 struct Eight9 {
   decltype(simd::load8(static_cast<const T*>(nullptr), 0)) w[9];
   __attribute__((target("avx2"))) Eight9(const T* r0, const T* r1, const T* r2, int64_t x)
-      : w{simd::load8(r0, x - 1), simd::load8(r0, x),     simd::load8(r0, x + 1),
-          simd::load8(r1, x - 1), simd::load8(r1, x),     simd::load8(r1, x + 1),
-          simd::load8(r2, x - 1), simd::load8(r2, x),     simd::load8(r2, x + 1)} {}
+      : w{simd::load8(r0, x - 1), simd::load8(r0, x), simd::load8(r0, x + 1),
+          simd::load8(r1, x - 1), simd::load8(r1, x), simd::load8(r1, x + 1),
+          simd::load8(r2, x - 1), simd::load8(r2, x), simd::load8(r2, x + 1)} {}
 };
 
 /// Eight windows' x and y differences in T, as gdaldem's gradient (slope, hillshade) forms them
@@ -89,8 +89,7 @@ __attribute__((target("avx2"))) inline void gradient_differences(const T* r0, co
 /// Thorne z5 - z3 and z7 - z1.
 template <class T, Gradient G>
 __attribute__((target("avx2"))) inline void aspect_differences(const T* r0, const T* r1,
-                                                               const T* r2, int64_t x,
-                                                               __m256d* d) {
+                                                               const T* r2, int64_t x, __m256d* d) {
   using simd::add, simd::load8, simd::sub;
   decltype(load8(r0, x)) dx, dy;
   if constexpr (G == Gradient::Horn) {

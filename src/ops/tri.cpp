@@ -28,9 +28,8 @@ struct Riley {
   /// T, then squares, sum (left to right) and the correctly rounded square root in double, as
   /// above, four lanes at a time; so the same bits.
   void row_values(const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1, float* out) const {
-    terrain::row_by_eights(*this, r0, r1, r2, x0, x1, out, [&](int64_t x, float* to) {
-      eight(r0, r1, r2, x, to);
-    });
+    terrain::row_by_eights(*this, r0, r1, r2, x0, x1, out,
+                           [&](int64_t x, float* to) { eight(r0, r1, r2, x, to); });
   }
 
 #if defined(TESSERA_HAVE_AVX2_PATHS)
@@ -73,9 +72,8 @@ struct Wilson {
   /// A row of nodata-free windows, eight at a time where the CPU has AVX2: the same absolute
   /// differences summed in T left to right, times 0.125f; so the same bits.
   void row_values(const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1, float* out) const {
-    terrain::row_by_eights(*this, r0, r1, r2, x0, x1, out, [&](int64_t x, float* to) {
-      eight(r0, r1, r2, x, to);
-    });
+    terrain::row_by_eights(*this, r0, r1, r2, x0, x1, out,
+                           [&](int64_t x, float* to) { eight(r0, r1, r2, x, to); });
   }
 
 #if defined(TESSERA_HAVE_AVX2_PATHS)

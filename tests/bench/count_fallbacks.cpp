@@ -4,8 +4,8 @@
 // Run: build/src/count_fallbacks DEM.tif
 #include <gdal.h>
 
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <memory>
@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "terrain_rows.hpp"
 #include "tessera/core/tile_buffer.hpp"
 #include "tessera/ops/op.hpp"
-#include "terrain_rows.hpp"
 
 namespace {
 

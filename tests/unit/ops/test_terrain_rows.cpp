@@ -277,7 +277,8 @@ TEST(SimdFloat, Atan2AndAcosWithinTheirStatedBounds) {
     simd::atan2_8(ys, xs, got);
     simd::acos8(as, got_acos);
     for (int k = 0; k < 8; ++k) {
-      worst_atan2 = std::max(worst_atan2, std::abs(got[k] - std::atan2(double(ys[k]), double(xs[k]))));
+      worst_atan2 =
+          std::max(worst_atan2, std::abs(got[k] - std::atan2(double(ys[k]), double(xs[k]))));
       worst_acos = std::max(worst_acos, std::abs(got_acos[k] - std::acos(double(as[k]))));
     }
   }
