@@ -196,10 +196,27 @@ __attribute__((target("avx2"))) bool color_eight(const ColorEntry& lo, const Col
   }
   return true;
 }
+
+/// lookup() of eight cells that all lie above the last entry: its colour, or with Exact black
+/// and transparent (none equals it). Returns false, writing nothing, unless every cell does.
+template <class T>
+__attribute__((target("avx2"))) bool beyond_last_eight(const ColorEntry& last, ColorMatch match,
+                                                       const T* cells, uint8_t* const* rows,
+                                                       size_t n_bands, int64_t x) {
+  const __m256d top = _mm256_set1_pd(last.value);
+  const __m256d above = _mm256_and_pd(_mm256_cmp_pd(four_values(cells + x), top, _CMP_GT_OQ),
+                                      _mm256_cmp_pd(four_values(cells + x + 4), top, _CMP_GT_OQ));
+  if (_mm256_movemask_pd(above) != 0xF) return false;
+  const int color[4] = {last.r, last.g, last.b, last.a};
+  for (size_t b = 0; b < n_bands; ++b)
+    std::memset(rows[b] + x, match == ColorMatch::Exact ? 0 : color[b], 8);
+  return true;
+}
 #endif
 
 /// One row: eight cells at a time through color_eight where they share the entries the last
-/// look-up found (a DEM's neighbours mostly do), the others through lookup.
+/// look-up found (a DEM's neighbours mostly do), or through beyond_last_eight where they all
+/// lie above the last entry as the last look-up's value did; the others through lookup.
 template <class T>
 void color_row(const T* cells, int64_t width, uint8_t* const* rows, size_t n_bands,
                const std::vector<ColorEntry>& table, ColorMatch match) {
@@ -215,6 +232,9 @@ void color_row(const T* cells, int64_t width, uint8_t* const* rows, size_t n_ban
     for (; x + 8 <= width; x += 8) {
       if (hint >= first && hint < table.size() &&
           color_eight(table[hint - 1], table[hint], match, cells, rows, n_bands, x))
+        continue;
+      if (hint == table.size() && hint >= first &&
+          beyond_last_eight(table.back(), match, cells, rows, n_bands, x))
         continue;
       for (int k = 0; k < 8; ++k) one(x + k);
     }
