@@ -11,6 +11,7 @@
 #include <span>
 
 #include "option_reader.hpp"
+#include "simd_avx2.hpp"
 
 namespace tessera::ops {
 namespace {
@@ -106,14 +107,25 @@ int blend(int lo, int hi, double ratio) {
   return std::clamp(v, 0, 255);
 }
 
+/// The entry index gdaldem's binary search finds for `value` (first_not_below), remembering it
+/// in `hint`: a DEM's neighbouring cells mostly fall between the same two entries, and where
+/// t[hint - 1] < value <= t[hint] the search can only end at hint (t is sorted).
+size_t entry_index(const std::vector<ColorEntry>& t, size_t lower, double value, size_t& hint) {
+  if (hint > lower && hint < t.size() && t[hint - 1].value < value && value <= t[hint].value)
+    return hint;
+  hint = first_not_below(t, lower, value);
+  return hint;
+}
+
 /// GDALColorReliefGetRGBA.
-Rgba lookup(const std::vector<ColorEntry>& t, double value, ColorMatch match) {
+[[gnu::always_inline]] inline Rgba lookup(const std::vector<ColorEntry>& t, double value,
+                                          ColorMatch match, size_t& hint) {
   size_t lower = 0;
   if (std::isnan(t[0].value)) {
     if (std::isnan(value)) return rgba_of(t[0]);
     lower = 1;
   }
-  const size_t i = first_not_below(t, lower, value);
+  const size_t i = entry_index(t, lower, value, hint);
   if (i == 0 || i == t.size()) {
     const ColorEntry& e = t[i == 0 ? 0 : i - 1];
     if (match == ColorMatch::Exact && e.value != value) return {{0, 0, 0, 0}};
@@ -131,16 +143,115 @@ Rgba lookup(const std::vector<ColorEntry>& t, double value, ColorMatch match) {
            blend(lo.a, hi.a, ratio)}};
 }
 
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+/// Four cells as doubles.
+__attribute__((target("avx2"))) inline __m256d four_values(const float* v) {
+  return _mm256_cvtps_pd(_mm_loadu_ps(v));
+}
+__attribute__((target("avx2"))) inline __m256d four_values(const int32_t* v) {
+  return _mm256_cvtepi32_pd(_mm_loadu_si128(reinterpret_cast<const __m128i*>(v)));
+}
+
+/// lookup() of eight cells that all lie between entries lo and hi (lo.value < v <= hi.value, lo
+/// not the NaN entry), lane by lane in lookup's double operations, so the same bytes: with
+/// Exact none matches lo (black, transparent); with Nearest each takes lo's or hi's colour by
+/// lookup's comparison; otherwise the ratio and blend (at v == hi.value the ratio is 1 and the
+/// blend gives hi's colour, as lookup). Returns false, writing nothing, unless every cell lies
+/// there.
+template <class T>
+__attribute__((target("avx2"))) bool color_eight(const ColorEntry& lo, const ColorEntry& hi,
+                                                 ColorMatch match, const T* cells,
+                                                 uint8_t* const* rows, size_t n_bands, int64_t x) {
+  const __m256d v[2] = {four_values(cells + x), four_values(cells + x + 4)};
+  const __m256d below = _mm256_set1_pd(lo.value), top = _mm256_set1_pd(hi.value);
+  const __m256d inside = _mm256_and_pd(
+      _mm256_and_pd(_mm256_cmp_pd(below, v[0], _CMP_LT_OQ), _mm256_cmp_pd(v[0], top, _CMP_LE_OQ)),
+      _mm256_and_pd(_mm256_cmp_pd(below, v[1], _CMP_LT_OQ), _mm256_cmp_pd(v[1], top, _CMP_LE_OQ)));
+  if (_mm256_movemask_pd(inside) != 0xF) return false;
+  const int from[4] = {lo.r, lo.g, lo.b, lo.a}, to[4] = {hi.r, hi.g, hi.b, hi.a};
+  __m256d ratio[2];
+  __m128i nearer_hi[2];  // -1 where lookup takes hi's colour
+  for (int h = 0; h < 2; ++h) {
+    ratio[h] = _mm256_div_pd(_mm256_sub_pd(v[h], below), _mm256_sub_pd(top, below));
+    nearer_hi[h] = _mm256_cvtpd_epi32(_mm256_andnot_pd(
+        _mm256_cmp_pd(_mm256_sub_pd(v[h], below), _mm256_sub_pd(top, v[h]), _CMP_LT_OQ),
+        _mm256_set1_pd(-1.0)));
+  }
+  for (size_t b = 0; b < n_bands; ++b) {
+    __m128i c[2];
+    for (int h = 0; h < 2; ++h) {
+      if (match == ColorMatch::Exact) {
+        c[h] = _mm_setzero_si128();
+      } else if (match == ColorMatch::Nearest) {
+        c[h] = _mm_blendv_epi8(_mm_set1_epi32(from[b]), _mm_set1_epi32(to[b]), nearer_hi[h]);
+      } else {
+        const __m256d start = _mm256_set1_pd(0.45 + from[b]);
+        const __m256d span = _mm256_set1_pd(static_cast<double>(to[b] - from[b]));
+        c[h] = _mm256_cvttpd_epi32(_mm256_add_pd(start, _mm256_mul_pd(ratio[h], span)));
+        c[h] = _mm_min_epi32(_mm_max_epi32(c[h], _mm_setzero_si128()), _mm_set1_epi32(255));
+      }
+    }
+    const __m128i words = _mm_packs_epi32(c[0], c[1]);
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(rows[b] + x), _mm_packus_epi16(words, words));
+  }
+  return true;
+}
+
+/// lookup() of eight cells that all lie above the last entry: its colour, or with Exact black
+/// and transparent (none equals it). Returns false, writing nothing, unless every cell does.
+template <class T>
+__attribute__((target("avx2"))) bool beyond_last_eight(const ColorEntry& last, ColorMatch match,
+                                                       const T* cells, uint8_t* const* rows,
+                                                       size_t n_bands, int64_t x) {
+  const __m256d top = _mm256_set1_pd(last.value);
+  const __m256d above = _mm256_and_pd(_mm256_cmp_pd(four_values(cells + x), top, _CMP_GT_OQ),
+                                      _mm256_cmp_pd(four_values(cells + x + 4), top, _CMP_GT_OQ));
+  if (_mm256_movemask_pd(above) != 0xF) return false;
+  const int color[4] = {last.r, last.g, last.b, last.a};
+  for (size_t b = 0; b < n_bands; ++b)
+    std::memset(rows[b] + x, match == ColorMatch::Exact ? 0 : color[b], 8);
+  return true;
+}
+#endif
+
+/// One row: eight cells at a time through color_eight where they share the entries the last
+/// look-up found (a DEM's neighbours mostly do), or through beyond_last_eight where they all
+/// lie above the last entry as the last look-up's value did; the others through lookup.
+template <class T>
+void color_row(const T* cells, int64_t width, uint8_t* const* rows, size_t n_bands,
+               const std::vector<ColorEntry>& table, ColorMatch match) {
+  size_t hint = 0;
+  const auto one = [&](int64_t x) {
+    const Rgba c = lookup(table, static_cast<double>(cells[x]), match, hint);
+    for (size_t b = 0; b < n_bands; ++b) rows[b][x] = static_cast<uint8_t>(c.c[b]);
+  };
+  int64_t x = 0;
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+  if (simd::have_avx2()) {
+    const size_t first = std::isnan(table[0].value) ? 2 : 1;  // lo never the NaN entry
+    for (; x + 8 <= width; x += 8) {
+      if (hint >= first && hint < table.size() &&
+          color_eight(table[hint - 1], table[hint], match, cells, rows, n_bands, x))
+        continue;
+      if (hint == table.size() && hint >= first &&
+          beyond_last_eight(table.back(), match, cells, rows, n_bands, x))
+        continue;
+      for (int k = 0; k < 8; ++k) one(x + k);
+    }
+  }
+#endif
+  for (; x < width; ++x) one(x);
+}
+
 template <class T>
 void color_cells(ConstView<T> cells, Window owned, int64_t halo,
                  std::span<const View<uint8_t>> bands, const std::vector<ColorEntry>& table,
                  ColorMatch match) {
+  const size_t n_bands = bands.size();
+  uint8_t* rows[4] = {};
   for (int64_t y = 0; y < owned.height; ++y) {
-    const T* row = cells.row(y + halo) + halo;
-    for (int64_t x = 0; x < owned.width; ++x) {
-      const Rgba c = lookup(table, static_cast<double>(row[x]), match);
-      for (size_t b = 0; b < bands.size(); ++b) bands[b](x, y) = static_cast<uint8_t>(c.c[b]);
-    }
+    for (size_t b = 0; b < n_bands; ++b) rows[b] = &bands[b](0, y);
+    color_row(cells.row(y + halo) + halo, owned.width, rows, n_bands, table, match);
   }
 }
 

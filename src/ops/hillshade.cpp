@@ -6,6 +6,7 @@
 #include "hillshade_rows.hpp"
 #include "option_reader.hpp"
 #include "terrain_math.hpp"
+#include "terrain_rows.hpp"
 #include "terrain_sinks.hpp"
 #include "terrain_window.hpp"
 
@@ -52,6 +53,82 @@ Coeffs make_coeffs(const HillshadeParams& p, double ewres, double nsres) {
   return c;
 }
 
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+/// approx_a_div_sqrt_b four lanes wide: rsqrtps of float(b) (the table rsqrtss uses), then the
+/// same Newton step in double, so the same bits.
+__attribute__((target("avx2"))) inline __m256d a_div_sqrt_b(__m256d a, __m256d b) {
+  __m256d r = _mm256_cvtps_pd(_mm_rsqrt_ps(_mm256_cvtpd_ps(b)));
+  const __m256d half_b = _mm256_mul_pd(b, _mm256_set1_pd(0.5));
+  r = _mm256_mul_pd(r,
+                    _mm256_sub_pd(_mm256_set1_pd(1.5), _mm256_mul_pd(half_b, _mm256_mul_pd(r, r))));
+  return _mm256_mul_pd(a, r);
+}
+
+/// v <= 0 ? 0 : v (NaN stays NaN).
+__attribute__((target("avx2"))) inline __m256d lit(__m256d v) {
+  return _mm256_andnot_pd(_mm256_cmp_pd(v, _mm256_setzero_pd(), _CMP_LE_OQ), v);
+}
+
+/// c * k as four lanes.
+__attribute__((target("avx2"))) inline __m256d times(__m256d v, double k) {
+  return _mm256_mul_pd(v, _mm256_set1_pd(k));
+}
+
+/// The gradient of eight windows scaled as terrain::gradient does: x[h], y[h] for cells
+/// 4h..4h+3.
+template <class T, Gradient G>
+__attribute__((target("avx2"))) inline void scaled_gradient(const Coeffs& c, const T* r0,
+                                                            const T* r1, const T* r2, int64_t x,
+                                                            __m256d* gx, __m256d* gy) {
+  __m256d d[4];
+  terrain::gradient_differences<T, G>(r0, r1, r2, x, d);
+  for (int h = 0; h < 2; ++h) {
+    gx[h] = times(d[h], c.inv_ewres);
+    gy[h] = times(d[2 + h], c.inv_nsres);
+  }
+}
+#endif
+
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+/// v * float(k), eight lanes.
+__attribute__((target("avx2"))) inline __m256 times8(__m256 v, double k) {
+  return _mm256_mul_ps(v, _mm256_set1_ps(static_cast<float>(k)));
+}
+
+/// The gradient of eight windows in float: the sums in T as terrain::gradient forms them (exact
+/// as floats), times the inverse resolutions rounded to float.
+template <class T, Gradient G>
+__attribute__((target("avx2"))) inline void scaled_gradient8(const Coeffs& c, const T* r0,
+                                                             const T* r1, const T* r2, int64_t x,
+                                                             __m256& gx, __m256& gy) {
+  terrain::gradient_sums8<T, G>(r0, r1, r2, x, gx, gy);
+  gx = times8(gx, c.inv_ewres);
+  gy = times8(gy, c.inv_nsres);
+}
+#endif
+
+/// How far the float passes of -combined and -igor may be from gdaldem's double results, bounded
+/// above; lanes whose value lies within this of a byte's rounding boundary are recomputed by the
+/// scalar algorithm. -combined: the float acos argument is within 4e-6 of gdaldem's (float
+/// roundings of a few 2^-24 of terms bounded by 1, and the same rsqrt estimate refined in float
+/// rather than double); acos, kept to arguments within 1 - 1/64, magnifies that by at most
+/// 1 / sin(10.2 degrees) = 5.7; with the float acos and atan (4e-7) and the products, 1 + 254 c
+/// moves by under 6e-3. -igor: the atan and atan2 (4e-7 each, on differences exact in float)
+/// move 255 s by under 3e-4.
+inline constexpr float kCombinedSlack = 0x1p-7f;
+inline constexpr float kIgorSlack = 0x1p-9f;
+
+/// The rows of one of the styles below: eight(x, to) returns the lanes it left to the scalar
+/// algorithm, which recomputes them.
+template <class T, class Alg>
+void shade_row(const Alg& alg, const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1,
+               float* out) {
+  terrain::row_by_eights(alg, r0, r1, r2, x0, x1, out, [&](int64_t x, float* to) {
+    const int unsure = alg.eight(r0, r1, r2, x, to);
+    if (unsure) terrain::recompute_lanes(alg, unsure, r0, r1, r2, x, to);
+  });
+}
+
 /// One light, any cell shape (GDALHillshadeAlg).
 template <class T, Gradient G>
 struct Single {
@@ -65,6 +142,35 @@ struct Single {
         1 + c.square_z * xx_plus_yy);
     return static_cast<float>(cang_254 <= 0.0 ? 1.0 : 1.0 + cang_254);
   }
+
+  void row_values(const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1, float* out) const {
+    shade_row(*this, r0, r1, r2, x0, x1, out);
+  }
+
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+  /// operator() four lanes wide, operation for operation: the same bits, nothing left over.
+  __attribute__((target("avx2"))) int eight(const T* r0, const T* r1, const T* r2, int64_t x,
+                                            float* to) const {
+    __m256d gx[2], gy[2];
+    scaled_gradient<T, G>(c, r0, r1, r2, x, gx, gy);
+    for (int h = 0; h < 2; ++h) {
+      const __m256d xx_plus_yy =
+          _mm256_add_pd(_mm256_mul_pd(gx[h], gx[h]), _mm256_mul_pd(gy[h], gy[h]));
+      const __m256d a = _mm256_sub_pd(_mm256_set1_pd(c.sin_alt_254),
+                                      _mm256_sub_pd(times(gy[h], c.cos_az_cos_alt_z_254),
+                                                    times(gx[h], c.sin_az_cos_alt_z_254)));
+      const __m256d b = _mm256_add_pd(_mm256_set1_pd(1.0), times(xx_plus_yy, c.square_z));
+      const __m256d cang = a_div_sqrt_b(a, b);
+      const __m256d one = _mm256_set1_pd(1.0);
+      const __m256d dark = _mm256_cmp_pd(cang, _mm256_setzero_pd(), _CMP_LE_OQ);
+      _mm_storeu_ps(to + 4 * h,
+                    _mm256_cvtpd_ps(_mm256_blendv_pd(_mm256_add_pd(one, cang), one, dark)));
+    }
+    return 0;
+  }
+#else
+  int eight(const T*, const T*, const T*, int64_t, float*) const { return 0; }
+#endif
 };
 
 /// -combined: the shade darkened by the slope (GDALHillshadeCombinedAlg).
@@ -82,6 +188,47 @@ struct Combined {
     cang = 1 - cang * std::atan(std::sqrt(slope)) * kInvSquareOfHalfPi;
     return cang <= 0.0 ? 1.0f : static_cast<float>(1.0 + (254.0 * cang));
   }
+
+  void row_values(const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1, float* out) const {
+    shade_row(*this, r0, r1, r2, x0, x1, out);
+  }
+
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+  /// operator() in float arithmetic, eight lanes, with float acos and atan. Returns the lanes
+  /// whose byte float arithmetic cannot be sure of: an acos argument within 1/64 of +-1 (where
+  /// acos magnifies errors), 1 + 254 c within kCombinedSlack of a rounding boundary, or
+  /// overflow or NaN.
+  __attribute__((target("avx2"))) int eight(const T* r0, const T* r1, const T* r2, int64_t x,
+                                            float* to) const {
+    static constexpr double kInvSquareOfHalfPi = 1.0 / ((kPi * kPi) / 4);
+    __m256 gx, gy;
+    scaled_gradient8<T, G>(c, r0, r1, r2, x, gx, gy);
+    const __m256 one = _mm256_set1_ps(1.0f);
+    const __m256 xx_plus_yy = _mm256_add_ps(_mm256_mul_ps(gx, gx), _mm256_mul_ps(gy, gy));
+    const __m256 slope = times8(xx_plus_yy, c.square_z);
+    const __m256 a = _mm256_sub_ps(
+        _mm256_set1_ps(static_cast<float>(c.sin_alt)),
+        _mm256_sub_ps(times8(gy, c.cos_az_cos_alt_z), times8(gx, c.sin_az_cos_alt_z)));
+    const __m256 b = _mm256_add_ps(one, slope);
+    __m256 r = _mm256_rsqrt_ps(b);
+    r = _mm256_mul_ps(
+        r, _mm256_sub_ps(_mm256_set1_ps(1.5f), _mm256_mul_ps(times8(b, 0.5), _mm256_mul_ps(r, r))));
+    const __m256 cosine = _mm256_mul_ps(a, r);
+    const __m256 angle = simd::acos8(cosine);
+    const __m256 steepness = simd::atan_nonnegative8(_mm256_sqrt_ps(slope));
+    const __m256 cang =
+        _mm256_sub_ps(one, times8(_mm256_mul_ps(angle, steepness), kInvSquareOfHalfPi));
+    const __m256 dark = _mm256_cmp_ps(cang, _mm256_setzero_ps(), _CMP_LE_OQ);
+    const __m256 v = _mm256_blendv_ps(_mm256_add_ps(one, times8(cang, 254.0)), one, dark);
+    _mm256_storeu_ps(to, v);
+    const __m256 safe = _mm256_and_ps(_mm256_cmp_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), cosine),
+                                                    _mm256_set1_ps(1.0f - 1.0f / 64), _CMP_LE_OQ),
+                                      _mm256_cmp_ps(b, _mm256_set1_ps(1e30f), _CMP_LE_OQ));
+    return ~(simd::bytes_sure8(v, kCombinedSlack) & _mm256_movemask_ps(safe)) & 0xFF;
+  }
+#else
+  int eight(const T*, const T*, const T*, int64_t, float*) const { return 0; }
+#endif
 };
 
 /// -multidirectional: four lights weighted by the aspect, USGS OF92-422.
@@ -107,6 +254,47 @@ struct Multidirectional {
         1 + c.square_z * xx_plus_yy);
     return static_cast<float>(1.0 + cang_127);
   }
+
+  void row_values(const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1, float* out) const {
+    shade_row(*this, r0, r1, r2, x0, x1, out);
+  }
+
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+  /// operator() four lanes wide, operation for operation: the same bits, nothing left over.
+  __attribute__((target("avx2"))) int eight(const T* r0, const T* r1, const T* r2, int64_t x,
+                                            float* to) const {
+    __m256d gx[2], gy[2];
+    scaled_gradient<T, G>(c, r0, r1, r2, x, gx, gy);
+    for (int h = 0; h < 2; ++h) {
+      const __m256d px = gx[h], py = gy[h];
+      const __m256d xx = _mm256_mul_pd(px, px), yy = _mm256_mul_pd(py, py);
+      const __m256d xx_plus_yy = _mm256_add_pd(xx, yy);
+      const __m256d sin_alt_127 = _mm256_set1_pd(c.sin_alt_127);
+      const __m256d val225 =
+          lit(_mm256_add_pd(sin_alt_127, times(_mm256_sub_pd(px, py), c.cos225_cos_alt_z_127)));
+      const __m256d val270 = lit(_mm256_sub_pd(sin_alt_127, times(px, c.cos_alt_z_127)));
+      const __m256d val315 =
+          lit(_mm256_add_pd(sin_alt_127, times(_mm256_add_pd(px, py), c.cos225_cos_alt_z_127)));
+      const __m256d val360 = lit(_mm256_sub_pd(sin_alt_127, times(py, c.cos_alt_z_127)));
+      const __m256d weight_225 = _mm256_sub_pd(times(xx_plus_yy, 0.5), _mm256_mul_pd(px, py));
+      const __m256d weight_315 = _mm256_sub_pd(xx_plus_yy, weight_225);
+      __m256d sum = _mm256_mul_pd(weight_225, val225);
+      sum = _mm256_add_pd(sum, _mm256_mul_pd(xx, val270));
+      sum = _mm256_add_pd(sum, _mm256_mul_pd(weight_315, val315));
+      sum = _mm256_add_pd(sum, _mm256_mul_pd(yy, val360));
+      const __m256d one = _mm256_set1_pd(1.0);
+      const __m256d cang = a_div_sqrt_b(_mm256_div_pd(sum, xx_plus_yy),
+                                        _mm256_add_pd(one, times(xx_plus_yy, c.square_z)));
+      const __m256d flat = _mm256_cmp_pd(xx_plus_yy, _mm256_setzero_pd(), _CMP_EQ_OQ);
+      const __m256d v =
+          _mm256_blendv_pd(_mm256_add_pd(one, cang), _mm256_set1_pd(1.0 + c.sin_alt_254), flat);
+      _mm_storeu_ps(to + 4 * h, _mm256_cvtpd_ps(v));
+    }
+    return 0;
+  }
+#else
+  int eight(const T*, const T*, const T*, int64_t, float*) const { return 0; }
+#endif
 };
 
 double normalize_angle(double angle, double normalizer) {
@@ -137,6 +325,43 @@ struct Igor {
     const double shadowness = 1.0 - slope_strength * aspect_strength;
     return static_cast<float>(255.0 * shadowness);
   }
+
+  void row_values(const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1, float* out) const {
+    shade_row(*this, r0, r1, r2, x0, x1, out);
+  }
+
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+  /// operator() in float arithmetic, eight lanes, with float atan and atan2, the angles'
+  /// normalisation written out (|aspect| <= pi, so fmod leaves it as it is). Returns the lanes
+  /// whose 255 s lies within kIgorSlack of a rounding boundary, or that overflow or are NaN.
+  __attribute__((target("avx2"))) int eight(const T* r0, const T* r1, const T* r2, int64_t x,
+                                            float* to) const {
+    __m256 gx, gy, dx, dy;
+    scaled_gradient8<T, G>(c, r0, r1, r2, x, gx, gy);
+    terrain::aspect_sums8<T, G>(r0, r1, r2, x, dx, dy);
+    const __m256 one = _mm256_set1_ps(1.0f), pi = _mm256_set1_ps(static_cast<float>(kPi));
+    const __m256 two_pi = _mm256_set1_ps(static_cast<float>(kPi * 2));
+    const __m256 light =
+        _mm256_set1_ps(static_cast<float>(normalize_angle(kPi * 3 / 2 - c.az_radians, kPi * 2)));
+    const __m256 xx_plus_yy = _mm256_add_ps(_mm256_mul_ps(gx, gx), _mm256_mul_ps(gy, gy));
+    const __m256 slope_degrees = times8(
+        simd::atan_nonnegative8(times8(_mm256_sqrt_ps(xx_plus_yy), c.z_scaled)), kRadiansToDegrees);
+    const __m256 aspect = simd::atan2_8(dy, _mm256_xor_ps(dx, _mm256_set1_ps(-0.0f)));
+    const __m256 around = _mm256_blendv_ps(aspect, _mm256_add_ps(two_pi, aspect),
+                                           _mm256_cmp_ps(aspect, _mm256_setzero_ps(), _CMP_LT_OQ));
+    __m256 diff = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), _mm256_sub_ps(around, light));
+    diff = _mm256_blendv_ps(diff, _mm256_sub_ps(two_pi, diff), _mm256_cmp_ps(diff, pi, _CMP_GT_OQ));
+    const __m256 aspect_strength = _mm256_sub_ps(one, _mm256_div_ps(diff, pi));
+    const __m256 slope_strength = times8(slope_degrees, 1.0 / 90);
+    const __m256 v =
+        times8(_mm256_sub_ps(one, _mm256_mul_ps(slope_strength, aspect_strength)), 255.0);
+    _mm256_storeu_ps(to, v);
+    const __m256 finite = _mm256_cmp_ps(xx_plus_yy, _mm256_set1_ps(1e30f), _CMP_LE_OQ);
+    return ~(simd::bytes_sure8(v, kIgorSlack) & _mm256_movemask_ps(finite)) & 0xFF;
+  }
+#else
+  int eight(const T*, const T*, const T*, int64_t, float*) const { return 0; }
+#endif
 };
 
 template <class T, Gradient G>

@@ -15,6 +15,7 @@
 
 #include "simd_avx2.hpp"
 #include "terrain_math.hpp"
+#include "terrain_rows.hpp"
 #include "terrain_sinks.hpp"
 #include "terrain_window.hpp"
 
@@ -219,6 +220,7 @@ __attribute__((target("avx2"))) int64_t square_row_avx2(const SquareShade& s, co
     square_differences(r[0], r[1], r[2], x, dx, dy);
     float* to = values + (x - x0);
     if (square_eight_float(f, dx, dy, to)) continue;
+    fallback_cells += 8;
     _mm_storeu_ps(to, square_four(s, _mm256_cvtps_pd(_mm256_castps256_ps128(dx)),
                                   _mm256_cvtps_pd(_mm256_castps256_ps128(dy))));
     _mm_storeu_ps(to + 4, square_four(s, _mm256_cvtps_pd(_mm256_extractf128_ps(dx, 1)),

@@ -1,14 +1,17 @@
 // AVX2 pieces of the terrain kernels, used only where the CPU has AVX2 (checked at run time):
-// row loads, a four-lane double arctangent, and the check that lets a float result built on it
-// equal the one built on the C library's atan bit for bit.
+// row loads, four-lane double atan and atan2, the check that lets a float result built on them
+// equal the one built on the C library's bit for bit, and eight-lane float atan, atan2 and acos
+// with the check that lets a byte built on them equal gdaldem's.
 //
 // gdaldem computes float(atan(v) * k) with the C library's atan. A vector atan accurate to a
 // few units in the last place gives the same float except where the double product lies within
-// those few units of a float rounding boundary (about one cell in 10^8 on real slopes). So each
-// lane is rounded twice, from the product nudged down and up by 2^-43 of itself (hundreds of
-// double units, far beyond both functions' error); where the two floats differ, or the value is
-// not finite, the caller recomputes that lane with the C library. Everywhere else the float is
-// the one any atan within 2^-43 of the true value, the C library's included, gives.
+// those few units of a float rounding boundary. So each lane is rounded twice, from the product
+// nudged down and up by 2^-43 of itself (hundreds of double units, far beyond both functions'
+// error); where the two floats differ, or the value is not finite, the caller recomputes that
+// lane with the C library. Everywhere else the float is the one any atan within 2^-43 of the
+// true value, the C library's included, gives. A value lands that near a boundary about once in
+// 2^18 (the 2^-43 band on each side of boundaries 2^-24 apart): 3e-6 of the cells of slope and
+// aspect on the 16000 x 16000 benchmark DEM (tests/bench/count_fallbacks.cpp).
 #pragma once
 
 #include <cstdint>
@@ -33,22 +36,10 @@ __attribute__((target("avx2"))) inline __m256d horner(__m256d acc, __m256d z, do
   return _mm256_add_pd(_mm256_mul_pd(acc, z), _mm256_set1_pd(c));
 }
 
-/// atan(x) for x >= 0 (NaN gives NaN): Cephes' range reduction to |t| <= 0.66 and its rational
-/// approximation, whose error stays within 2 units in the last place over [0, inf].
-__attribute__((target("avx2"))) inline __m256d atan_nonnegative(__m256d x) {
-  const __m256d one = _mm256_set1_pd(1.0);
-  const __m256d big = _mm256_cmp_pd(x, _mm256_set1_pd(2.41421356237309504880), _CMP_GT_OQ);
-  const __m256d mid = _mm256_andnot_pd(big, _mm256_cmp_pd(x, _mm256_set1_pd(0.66), _CMP_GT_OQ));
-  // t = -1/x (big), (x-1)/(x+1) (mid) or x, with one division unless every lane is small
-  // (gentler than 33 degrees, most of a real DEM).
-  __m256d t = x;
-  if (_mm256_movemask_pd(_mm256_or_pd(big, mid)) != 0) {
-    __m256d num = _mm256_blendv_pd(x, _mm256_sub_pd(x, one), mid);
-    num = _mm256_blendv_pd(num, _mm256_set1_pd(-1.0), big);
-    __m256d den = _mm256_blendv_pd(one, _mm256_add_pd(x, one), mid);
-    den = _mm256_blendv_pd(den, x, big);
-    t = _mm256_div_pd(num, den);
-  }
+/// Cephes' atan after its range reduction: base + atan(t) for |t| <= 0.66, where base is pi/4
+/// in the `mid` lanes and pi/2 in the `big` ones (their low-order bits added back).
+__attribute__((target("avx2"), always_inline)) inline __m256d atan_reduced(__m256d t, __m256d mid,
+                                                                           __m256d big) {
   const __m256d more_bits = _mm256_set1_pd(6.123233995736765886130E-17);
   __m256d base = _mm256_and_pd(mid, _mm256_set1_pd(7.85398163397448309616E-1));
   base = _mm256_blendv_pd(base, _mm256_set1_pd(1.57079632679489661923), big);
@@ -71,6 +62,112 @@ __attribute__((target("avx2"))) inline __m256d atan_nonnegative(__m256d x) {
   return _mm256_add_pd(base, _mm256_add_pd(core, extra));
 }
 
+/// atan(x) for x >= 0 (NaN gives NaN): Cephes' range reduction to |t| <= 0.66 and its rational
+/// approximation, whose error stays within 2 units in the last place over [0, inf].
+__attribute__((target("avx2"), always_inline)) inline __m256d atan_nonnegative(__m256d x) {
+  const __m256d one = _mm256_set1_pd(1.0);
+  const __m256d big = _mm256_cmp_pd(x, _mm256_set1_pd(2.41421356237309504880), _CMP_GT_OQ);
+  const __m256d mid = _mm256_andnot_pd(big, _mm256_cmp_pd(x, _mm256_set1_pd(0.66), _CMP_GT_OQ));
+  // t = -1/x (big), (x-1)/(x+1) (mid) or x, with one division unless every lane is small
+  // (gentler than 33 degrees, most of a real DEM).
+  __m256d t = x;
+  if (_mm256_movemask_pd(_mm256_or_pd(big, mid)) != 0) {
+    __m256d num = _mm256_blendv_pd(x, _mm256_sub_pd(x, one), mid);
+    num = _mm256_blendv_pd(num, _mm256_set1_pd(-1.0), big);
+    __m256d den = _mm256_blendv_pd(one, _mm256_add_pd(x, one), mid);
+    den = _mm256_blendv_pd(den, x, big);
+    t = _mm256_div_pd(num, den);
+  }
+  return atan_reduced(t, mid, big);
+}
+
+/// atan(lo / hi) for 0 <= lo <= hi (0 where hi is 0), with one division for the ratio and the
+/// reduction together: lo / hi, or (lo - hi) / (lo + hi) (lo - hi exact) where lo > 0.66 hi.
+__attribute__((target("avx2"), always_inline)) inline __m256d atan_of_ratio(__m256d lo,
+                                                                            __m256d hi) {
+  const __m256d mid = _mm256_cmp_pd(lo, _mm256_mul_pd(hi, _mm256_set1_pd(0.66)), _CMP_GT_OQ);
+  const __m256d zero = _mm256_cmp_pd(hi, _mm256_setzero_pd(), _CMP_EQ_OQ);
+  const __m256d num = _mm256_blendv_pd(lo, _mm256_sub_pd(lo, hi), mid);
+  __m256d den = _mm256_blendv_pd(hi, _mm256_add_pd(lo, hi), mid);
+  den = _mm256_blendv_pd(den, _mm256_set1_pd(1.0), zero);
+  return atan_reduced(_mm256_div_pd(num, den), mid, _mm256_setzero_pd());
+}
+
+/// atan2(y, x) of four lanes, IEEE's signed zeros and quadrants included (atan2(+-0, -0) is
+/// +-pi, atan2(+-0, +0) is +-0); within a few units in the last place of the C library's: the
+/// ratio of the smaller magnitude to the larger (0 where both are 0) through atan_of_ratio,
+/// then pi/2 - r, pi - r and the sign of y. NaN lanes give NaN; two infinities give NaN too.
+__attribute__((target("avx2"), always_inline)) inline __m256d atan2(__m256d y, __m256d x) {
+  const __m256d sign = _mm256_set1_pd(-0.0);
+  const __m256d ay = _mm256_andnot_pd(sign, y), ax = _mm256_andnot_pd(sign, x);
+  __m256d r = atan_of_ratio(_mm256_min_pd(ay, ax), _mm256_max_pd(ay, ax));
+  r = _mm256_blendv_pd(r, _mm256_sub_pd(_mm256_set1_pd(1.57079632679489661923), r),
+                       _mm256_cmp_pd(ay, ax, _CMP_GT_OQ));
+  r = _mm256_blendv_pd(r, _mm256_sub_pd(_mm256_set1_pd(3.14159265358979323846), r), x);
+  r = _mm256_or_pd(r, _mm256_and_pd(sign, y));
+  return _mm256_or_pd(r, _mm256_cmp_pd(x, y, _CMP_UNORD_Q));  // NaN in, NaN out
+}
+
+/// atan(x) for x >= 0 in float, eight lanes (Cephes' atanf: reduction to |t| <= tan(pi/8),
+/// one division, a degree-9 odd polynomial): within 2e-7 of the true value, relative. NaN in,
+/// NaN out.
+__attribute__((target("avx2"), always_inline)) inline __m256 atan_nonnegative8(__m256 x) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  const __m256 big = _mm256_cmp_ps(x, _mm256_set1_ps(2.414213562373095f), _CMP_GT_OQ);
+  const __m256 mid =
+      _mm256_andnot_ps(big, _mm256_cmp_ps(x, _mm256_set1_ps(0.4142135623730950f), _CMP_GT_OQ));
+  __m256 num = _mm256_blendv_ps(x, _mm256_sub_ps(x, one), mid);
+  num = _mm256_blendv_ps(num, _mm256_set1_ps(-1.0f), big);
+  __m256 den = _mm256_blendv_ps(one, _mm256_add_ps(x, one), mid);
+  den = _mm256_blendv_ps(den, x, big);
+  const __m256 t = _mm256_div_ps(num, den);
+  __m256 base = _mm256_and_ps(mid, _mm256_set1_ps(0.7853981633974483f));
+  base = _mm256_blendv_ps(base, _mm256_set1_ps(1.5707963267948966f), big);
+  const __m256 z = _mm256_mul_ps(t, t);
+  __m256 p = _mm256_set1_ps(8.05374449538e-2f);
+  p = _mm256_add_ps(_mm256_mul_ps(p, z), _mm256_set1_ps(-1.38776856032e-1f));
+  p = _mm256_add_ps(_mm256_mul_ps(p, z), _mm256_set1_ps(1.99777106478e-1f));
+  p = _mm256_add_ps(_mm256_mul_ps(p, z), _mm256_set1_ps(-3.33329491539e-1f));
+  const __m256 core = _mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(p, z), t), t);
+  return _mm256_add_ps(base, core);
+}
+
+/// atan2(y, x) in float, eight lanes, quadrants and signed zeros as the C library's; within
+/// 4e-7 of the true value. NaN in, NaN out.
+__attribute__((target("avx2"), always_inline)) inline __m256 atan2_8(__m256 y, __m256 x) {
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  const __m256 ay = _mm256_andnot_ps(sign, y), ax = _mm256_andnot_ps(sign, x);
+  const __m256 lo = _mm256_min_ps(ay, ax), hi = _mm256_max_ps(ay, ax);
+  const __m256 zero = _mm256_cmp_ps(hi, _mm256_setzero_ps(), _CMP_EQ_OQ);
+  const __m256 ratio = _mm256_div_ps(lo, _mm256_blendv_ps(hi, _mm256_set1_ps(1.0f), zero));
+  __m256 r = atan_nonnegative8(ratio);
+  r = _mm256_blendv_ps(r, _mm256_sub_ps(_mm256_set1_ps(1.5707963267948966f), r),
+                       _mm256_cmp_ps(ay, ax, _CMP_GT_OQ));
+  r = _mm256_blendv_ps(r, _mm256_sub_ps(_mm256_set1_ps(3.141592653589793f), r), x);
+  r = _mm256_or_ps(r, _mm256_and_ps(sign, y));
+  return _mm256_or_ps(r, _mm256_cmp_ps(x, y, _CMP_UNORD_Q));
+}
+
+/// acos(a) in float, eight lanes, as atan2(sqrt((1 - a)(1 + a)), a); NaN where |a| > 1.
+__attribute__((target("avx2"), always_inline)) inline __m256 acos8(__m256 a) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  return atan2_8(_mm256_sqrt_ps(_mm256_mul_ps(_mm256_sub_ps(one, a), _mm256_add_ps(one, a))), a);
+}
+
+/// The lanes (bits 0-7) whose byte GDAL writes for a float within `slack` of v (to_byte: round
+/// half up, clamp to 0..255) is sure: v + 0.5 at least `slack` from a whole number, or v + 0.5
+/// at least `slack` below 1 or above 255 (clamped either way). NaN lanes are not sure.
+__attribute__((target("avx2"))) inline int bytes_sure8(__m256 v, float slack) {
+  const __m256 t = _mm256_add_ps(v, _mm256_set1_ps(0.5f));
+  const __m256 nearest = _mm256_round_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m256 off = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), _mm256_sub_ps(t, nearest));
+  const __m256 s = _mm256_set1_ps(slack);
+  __m256 sure = _mm256_cmp_ps(off, s, _CMP_GE_OQ);
+  sure = _mm256_or_ps(sure, _mm256_cmp_ps(t, _mm256_sub_ps(_mm256_set1_ps(1.0f), s), _CMP_LE_OQ));
+  sure = _mm256_or_ps(sure, _mm256_cmp_ps(t, _mm256_add_ps(_mm256_set1_ps(255.0f), s), _CMP_GE_OQ));
+  return _mm256_movemask_ps(sure);
+}
+
 /// float(v) of four doubles, and in `unsure` (bits 0-3) the lanes whose float could differ had v
 /// been computed by another function within 2^-43 of it, or that are not finite.
 __attribute__((target("avx2"))) inline __m128 to_float_checked(__m256d v, int& unsure) {
@@ -87,7 +184,7 @@ __attribute__((target("avx2"))) inline __m128 to_float_checked(__m256d v, int& u
   return f;
 }
 
-/// Array forms of the two functions above, for callers compiled without AVX2 (tests).
+/// Array forms of the vector functions above, for callers compiled without AVX2 (tests).
 __attribute__((target("avx2"))) inline void atan_nonnegative(const double* x, double* out) {
   _mm256_storeu_pd(out, atan_nonnegative(_mm256_loadu_pd(x)));
 }
@@ -95,6 +192,19 @@ __attribute__((target("avx2"))) inline int to_float_checked(const double* v, flo
   int unsure = 0;
   _mm_storeu_ps(out, to_float_checked(_mm256_loadu_pd(v), unsure));
   return unsure;
+}
+
+__attribute__((target("avx2"))) inline void atan2(const double* y, const double* x, double* out) {
+  _mm256_storeu_pd(out, atan2(_mm256_loadu_pd(y), _mm256_loadu_pd(x)));
+}
+__attribute__((target("avx2"))) inline void atan2_8(const float* y, const float* x, float* out) {
+  _mm256_storeu_ps(out, atan2_8(_mm256_loadu_ps(y), _mm256_loadu_ps(x)));
+}
+__attribute__((target("avx2"))) inline void acos8(const float* a, float* out) {
+  _mm256_storeu_ps(out, acos8(_mm256_loadu_ps(a)));
+}
+__attribute__((target("avx2"))) inline int bytes_sure8(const float* v, float slack) {
+  return bytes_sure8(_mm256_loadu_ps(v), slack);
 }
 
 /// Eight cells of a row from column k on.

@@ -8,6 +8,7 @@
 #include "option_reader.hpp"
 #include "simd_avx2.hpp"
 #include "terrain_math.hpp"
+#include "terrain_rows.hpp"
 #include "terrain_sinks.hpp"
 #include "terrain_window.hpp"
 
@@ -111,13 +112,8 @@ struct SlopeAlg {
       float* to = out + (x - x0);
       _mm_storeu_ps(to, simd::to_float_checked(v[0], unsure[0]));
       _mm_storeu_ps(to + 4, simd::to_float_checked(v[1], unsure[1]));
-      for (int lanes = unsure[0] | unsure[1] << 4, lane = 0; lanes; ++lane, lanes >>= 1) {
-        if (!(lanes & 1)) continue;
-        const int64_t c = x + lane;
-        const T w[9] = {r0[c - 1], r0[c],     r0[c + 1], r1[c - 1], r1[c],
-                        r1[c + 1], r2[c - 1], r2[c],     r2[c + 1]};
-        to[lane] = (*this)(w);
-      }
+      if (unsure[0] | unsure[1])
+        terrain::recompute_lanes(*this, unsure[0] | unsure[1] << 4, r0, r1, r2, x, to);
     }
     return x;
   }

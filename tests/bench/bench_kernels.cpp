@@ -221,21 +221,37 @@ std::string write_color_file() {
   return path.string();
 }
 
-/// Each terrain mode as `tessera dem` runs it with gdaldem's defaults and the flag named.
+/// Each terrain mode as `tessera dem` runs it with gdaldem's defaults and the flags named: every
+/// flag that changes a mode's arithmetic.
 std::vector<Case> terrain_cases(const std::string& color_file) {
   using ops::OptionValue;
+  const auto text = [](const char* v) { return OptionValue(std::string(v)); };
+  const auto yes = OptionValue(true);
+  const auto colors = [&](ops::Options more) {
+    more.emplace("color_file", OptionValue(color_file));
+    return more;
+  };
   return {
       {"hillshade", "hillshade", {}},
-      {"hillshade/combined", "hillshade", {{"combined", OptionValue(true)}}},
-      {"hillshade/multidirectional", "hillshade", {{"multidirectional", OptionValue(true)}}},
-      {"hillshade/igor", "hillshade", {{"igor", OptionValue(true)}}},
+      {"hillshade/combined", "hillshade", {{"combined", yes}}},
+      {"hillshade/multidirectional", "hillshade", {{"multidirectional", yes}}},
+      {"hillshade/igor", "hillshade", {{"igor", yes}}},
+      {"hillshade/ZevenbergenThorne", "hillshade", {{"alg", text("ZevenbergenThorne")}}},
       {"slope/degrees", "slope", {}},
-      {"slope/percent", "slope", {{"units", OptionValue(std::string("percent"))}}},
+      {"slope/percent", "slope", {{"units", text("percent")}}},
+      {"slope/ZevenbergenThorne", "slope", {{"alg", text("ZevenbergenThorne")}}},
       {"aspect", "aspect", {}},
+      {"aspect/trigonometric", "aspect", {{"trigonometric", yes}}},
+      {"aspect/zero_for_flat", "aspect", {{"zero_for_flat", yes}}},
+      {"aspect/ZevenbergenThorne", "aspect", {{"alg", text("ZevenbergenThorne")}}},
       {"TRI", "TRI", {}},
+      {"TRI/Wilson", "TRI", {{"alg", text("Wilson")}}},
       {"TPI", "TPI", {}},
       {"roughness", "roughness", {}},
-      {"color-relief", "color-relief", {{"color_file", OptionValue(color_file)}}},
+      {"color-relief", "color-relief", colors({})},
+      {"color-relief/alpha", "color-relief", colors({{"alpha", yes}})},
+      {"color-relief/exact_color_entry", "color-relief", colors({{"exact_color_entry", yes}})},
+      {"color-relief/nearest_color_entry", "color-relief", colors({{"nearest_color_entry", yes}})},
   };
 }
 

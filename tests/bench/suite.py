@@ -3,7 +3,7 @@ and dask.array as Python users write them. Prints a table and the targets, write
 
     /usr/bin/python3 tests/bench/suite.py [--runs 3] [--sizes 8000,16000] [--dir /tmp/tessera-bench]
         [--only TASK|TOOL,...] [--tessera build/src/tessera] [--baseline BINARY] [--check-size 1000]
-        [--json F] [--png F]
+        [--json F] [--png F] [--modes [all|MODE,...]]
 
 Inputs are generated once and cached by size in --dir (tests/bench/inputs.py): a Float32 DEM
 by `tessera generate` and two UInt16 bands (nir, red; nodata 65535). At the largest size every
@@ -52,6 +52,10 @@ Tools:
                   gdaldem's row measures already, to their hillshade times)
 Peak RSS of every process but tessera's ranks is /usr/bin/time's %M.
 
+--modes times every gdaldem mode and the flags that change its arithmetic (tests/bench/
+suite_modes.py; all by default, or the names given) against tessera 2x1 at the largest of
+--sizes instead of the tasks above, and writes DIR/modes.json (or --json).
+
 Also measured in each repetition: mpirun's start-up (`mpirun -n 2 --bind-to none tessera --help`,
 included in tessera's times) and this machine's copy speed, which gives each task's floor: the
 seconds to read the task's input bytes from the page cache and write tessera's output byte
@@ -69,6 +73,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from suite_output import write_json, write_png  # noqa: E402  (tests/bench/suite_output.py)
+from suite_modes import run_modes  # noqa: E402
 from suite_report import print_report, summarise, targets  # noqa: E402
 from suite_tools import (ALL_TOOLS, BASE_TOOLS, FOCAL_TASKS, PYTHON_PEERS, REFERENCE, TASKS, TOOLS,  # noqa: E402
                          ZONAL_TASKS,
@@ -107,6 +112,9 @@ def parse_args():
     p.add_argument("--timeout", type=float, default=1800, help="seconds before one command counts as hung")
     p.add_argument("--json", help="default DIR/suite.json")
     p.add_argument("--png", help="default DIR/suite.png")
+    p.add_argument("--modes", nargs="?", const="all", metavar="all|MODE,...",
+                   help="time every gdaldem mode and flag mix (or those named) against tessera "
+                        "2x1 at the largest size instead of the tasks (tests/bench/suite_modes.py)")
     args = p.parse_args()
     args.sizes = sorted({int(s) for s in args.sizes.split(",") if s})
     names = [n for n in args.only.split(",") if n]
@@ -121,7 +129,8 @@ def parse_args():
     args.tools = [t for t in tools if t in names or t == REFERENCE] if set(names) & set(tools) else list(tools)
     if args.check_size:
         args.check_size = min(args.check_size, args.sizes[-1])
-    args.json = args.json or os.path.join(args.dir, "suite.json")
+    if args.modes is None:
+        args.json = args.json or os.path.join(args.dir, "suite.json")
     args.png = args.png or os.path.join(args.dir, "suite.png")
     if not os.access(args.tessera, os.X_OK):
         p.error(f"no tessera at {args.tessera} (build it or pass --tessera)")
@@ -218,6 +227,12 @@ def main():
     started, load_start = time.strftime("%Y-%m-%dT%H:%M:%S"), os.getloadavg()[0]
     os.makedirs(args.dir, exist_ok=True)
     work = tempfile.mkdtemp(prefix="suite.", dir=args.dir)
+    if args.modes is not None:
+        try:
+            run_modes(args, work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return
     try:
         m = measure(args, work)
     finally:

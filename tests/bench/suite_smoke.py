@@ -1,6 +1,6 @@
 """Smoke test of tests/bench/suite.py at a tiny size: every row, target, check and the chart are there,
 and the Python peers compute what tessera computes (so the suite cannot rot unnoticed); then
---baseline, with tessera as its own baseline on one task."""
+--baseline, with tessera as its own baseline on one task; then --modes on two modes."""
 import argparse
 import json
 import os
@@ -39,6 +39,7 @@ def main():
         problems = run_and_check(args, work)
         problems += run_baseline(args, work)
         problems += run_focal(args, work)
+        problems += run_modes(args, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if problems:
@@ -61,6 +62,23 @@ def run_and_check(args, work):
         if f.read(8) != b"\x89PNG\r\n\x1a\n":
             problems.append(f"{out_png} is not a PNG")
     return problems
+
+
+def run_modes(args, work):
+    """suite.py --modes on two modes, one run: a row each with both medians and the speed-up."""
+    out_json = os.path.join(work, "modes.json")
+    names = ["hillshade-igor", "color-relief-alpha"]
+    cmd = [sys.executable, os.path.join(HERE, "suite.py"), "--modes", ",".join(names), "--sizes", str(args.size),
+           "--runs", "1", "--dir", work, "--tessera", args.tessera, "--mpiexec", args.mpiexec, "--json", out_json]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    print(done.stdout)
+    if done.returncode != 0:
+        return [f"{' '.join(cmd)} exited {done.returncode}:\n{done.stderr}"]
+    rows = json.load(open(out_json))["rows"]
+    if [r["mode"] for r in rows] != names:
+        return [f"--modes: rows {[r['mode'] for r in rows]}, expected {names}"]
+    return [f"--modes {r['mode']}: bad figures {r}" for r in rows
+            if not (r["gdaldem_s"] > 0 and r["tessera_s"] > 0 and r["speedup"] > 0)]
 
 
 def run_baseline(args, work):

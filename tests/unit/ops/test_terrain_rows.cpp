@@ -230,6 +230,75 @@ TEST(SimdAtan, FloatCheckFlagsValuesNearARoundingBoundaryAndNan) {
   EXPECT_EQ(unsure, 0b1011);
   EXPECT_EQ(f[2], 45.25f);
 }
+
+TEST(SimdAtan2, WithinAFewUnitsInTheLastPlaceOfTheCLibraryWithItsZerosAndQuadrants) {
+  if (!simd::have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> exponent(-20.0, 20.0);
+  std::uniform_int_distribution<int> sign(0, 1);
+  double worst = 0;
+  for (int i = 0; i < 200000; ++i) {
+    double ys[4], xs[4], got[4];
+    for (int k = 0; k < 4; ++k) {
+      ys[k] = (sign(rng) ? -1 : 1) * std::pow(2.0, exponent(rng));
+      xs[k] = (sign(rng) ? -1 : 1) * std::pow(2.0, exponent(rng));
+    }
+    simd::atan2(ys, xs, got);
+    for (int k = 0; k < 4; ++k) {
+      const double want = std::atan2(ys[k], xs[k]);
+      worst = std::max(worst, std::abs(got[k] - want) / std::abs(want));
+    }
+  }
+  EXPECT_LT(worst, 1e-15);  // a few units in the last place, far inside to_float_checked's 2^-43
+  double ys[4] = {0.0, -0.0, 0.0, -0.0}, xs[4] = {0.0, 0.0, -0.0, -0.0}, got[4];
+  simd::atan2(ys, xs, got);
+  for (int k = 0; k < 4; ++k) {
+    EXPECT_EQ(got[k], std::atan2(ys[k], xs[k])) << k;
+    EXPECT_EQ(std::signbit(got[k]), std::signbit(std::atan2(ys[k], xs[k]))) << k;
+  }
+  double axis_y[4] = {1.0, -1.0, 0.0, NAN}, axis_x[4] = {0.0, -0.0, -3.0, 1.0};
+  simd::atan2(axis_y, axis_x, got);
+  for (int k = 0; k < 3; ++k) EXPECT_EQ(got[k], std::atan2(axis_y[k], axis_x[k])) << k;
+  EXPECT_TRUE(std::isnan(got[3]));
+}
+
+TEST(SimdFloat, Atan2AndAcosWithinTheirStatedBounds) {
+  if (!simd::have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+  double worst_atan2 = 0, worst_acos = 0;
+  for (int i = 0; i < 100000; ++i) {
+    float ys[8], xs[8], as[8], got[8], got_acos[8];
+    for (int k = 0; k < 8; ++k) {
+      ys[k] = unit(rng) * std::pow(10.0f, 3 * unit(rng));
+      xs[k] = unit(rng) * std::pow(10.0f, 3 * unit(rng));
+      as[k] = unit(rng);
+    }
+    simd::atan2_8(ys, xs, got);
+    simd::acos8(as, got_acos);
+    for (int k = 0; k < 8; ++k) {
+      worst_atan2 =
+          std::max(worst_atan2, std::abs(got[k] - std::atan2(double(ys[k]), double(xs[k]))));
+      worst_acos = std::max(worst_acos, std::abs(got_acos[k] - std::acos(double(as[k]))));
+    }
+  }
+  EXPECT_LT(worst_atan2, 4e-7);  // hillshade.cpp's error budget for -igor
+  EXPECT_LT(worst_acos, 4e-7);   // and for -combined
+  float beyond[8] = {1.0001f, -1.0001f, 1.0f, -1.0f, 0.0f, 0.5f, -0.5f, NAN}, out[8];
+  simd::acos8(beyond, out);
+  EXPECT_TRUE(std::isnan(out[0]) && std::isnan(out[1]) && std::isnan(out[7]));
+  EXPECT_EQ(out[2], 0.0f);
+  EXPECT_NEAR(out[3], 3.14159265f, 1e-6);
+}
+
+TEST(SimdFloat, BytesSureFlagsValuesNearARoundingBoundaryAndNan) {
+  if (!simd::have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+  // 7.5 and 7.495 lie within 2^-7 of the boundary at 8, 254.5 and 0.499 of 255 and 1; 7.2, 300
+  // and -5 (clamped) are far from any; NaN is never sure.
+  const float v[8] = {7.5f, 7.495f, 7.2f, 300.0f, -5.0f, NAN, 254.5f, 0.499f};
+  const int sure = simd::bytes_sure8(v, 0x1p-7f);
+  EXPECT_EQ(sure, 0b00011100);
+}
 #endif
 
 }  // namespace

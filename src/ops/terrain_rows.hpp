@@ -1,0 +1,147 @@
+// Pieces shared by the terrain ops' AVX2 rows: a window's differences eight cells at a time,
+// formed in the cell type T exactly as gdaldem's scalar code forms them, and the loop that runs
+// a row eight cells at a time and recomputes, through the scalar algorithm, the lanes a vector
+// pass could not be sure of.
+#pragma once
+
+#include <cstdint>
+
+#include "simd_avx2.hpp"
+#include "tessera/ops/gradient.hpp"
+
+namespace tessera::ops::terrain {
+
+/// The nine cells of the window centred on column c of rows r0, r1, r2.
+template <class T>
+struct Window9 {
+  T w[9];
+  Window9(const T* r0, const T* r1, const T* r2, int64_t c)
+      : w{r0[c - 1], r0[c], r0[c + 1], r1[c - 1], r1[c], r1[c + 1], r2[c - 1], r2[c], r2[c + 1]} {}
+};
+
+/// Cells this thread's vector passes left to an exact fallback (the scalar algorithm, or for
+/// the default hillshade the double pass), counted for tests/bench/count_fallbacks.cpp.
+inline thread_local int64_t fallback_cells = 0;
+
+/// Recomputes with the scalar `alg` the lanes set in `lanes` (bit k: cell x + k) into to[k].
+template <class T, class Alg>
+void recompute_lanes(const Alg& alg, int lanes, const T* r0, const T* r1, const T* r2, int64_t x,
+                     float* to) {
+  fallback_cells += __builtin_popcount(static_cast<unsigned>(lanes));
+  for (int lane = 0; lanes; ++lane, lanes >>= 1)
+    if (lanes & 1) to[lane] = alg(Window9<T>(r0, r1, r2, x + lane).w);
+}
+
+/// Cells [x0, x1) of a row: eight(x, to) for each whole eight where the CPU has AVX2 (it writes
+/// to[0..8) for cells x..x+7), then alg for the rest; out[0] is cell x0.
+template <class T, class Alg, class Eight>
+void row_by_eights(const Alg& alg, const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1,
+                   float* out, const Eight& eight) {
+  int64_t x = x0;
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+  if (simd::have_avx2())
+    for (; x + 8 <= x1; x += 8) eight(x, out + (x - x0));
+#else
+  (void)eight;
+#endif
+  for (; x < x1; ++x) out[x - x0] = alg(Window9<T>(r0, r1, r2, x).w);
+}
+
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+/// The nine cells of eight adjacent windows, loaded once.
+template <class T>
+struct Eight9 {
+  decltype(simd::load8(static_cast<const T*>(nullptr), 0)) w[9];
+  __attribute__((target("avx2"))) Eight9(const T* r0, const T* r1, const T* r2, int64_t x)
+      : w{simd::load8(r0, x - 1), simd::load8(r0, x), simd::load8(r0, x + 1),
+          simd::load8(r1, x - 1), simd::load8(r1, x), simd::load8(r1, x + 1),
+          simd::load8(r2, x - 1), simd::load8(r2, x), simd::load8(r2, x + 1)} {}
+};
+
+/// Eight windows' x and y differences in T, as gdaldem's gradient (slope, hillshade) forms them
+/// before scaling: Horn (z0 + 2 z3 + z6) - (z2 + 2 z5 + z8) and (z6 + 2 z7 + z8) - (z0 + 2 z1 +
+/// z2), each sum left to right; Zevenbergen-Thorne z3 - z5 and z7 - z1. As doubles: d[0], d[1]
+/// the x ones of cells x..x+3 and x+4..x+7, d[2], d[3] the y ones.
+template <class T, Gradient G>
+__attribute__((target("avx2"))) inline void gradient_differences(const T* r0, const T* r1,
+                                                                 const T* r2, int64_t x,
+                                                                 __m256d* d) {
+  using simd::add, simd::load8, simd::sub;
+  decltype(load8(r0, x)) dx, dy;
+  if constexpr (G == Gradient::Horn) {
+    const auto w0 = load8(r0, x - 1), w1 = load8(r0, x), w2 = load8(r0, x + 1);
+    const auto w3 = load8(r1, x - 1), w5 = load8(r1, x + 1);
+    const auto w6 = load8(r2, x - 1), w7 = load8(r2, x), w8 = load8(r2, x + 1);
+    dx = sub(add(add(add(w0, w3), w3), w6), add(add(add(w2, w5), w5), w8));
+    dy = sub(add(add(add(w6, w7), w7), w8), add(add(add(w0, w1), w1), w2));
+  } else {
+    dx = sub(load8(r1, x - 1), load8(r1, x + 1));
+    dy = sub(load8(r2, x), load8(r0, x));
+  }
+  d[0] = simd::low_doubles(dx);
+  d[1] = simd::high_doubles(dx);
+  d[2] = simd::low_doubles(dy);
+  d[3] = simd::high_doubles(dy);
+}
+
+/// The differences gdaldem's aspect (and -igor) forms, laid out as gradient_differences: Horn
+/// (z2 + 2 z5 + z8) - (z0 + 2 z3 + z6) and (z6 + 2 z7 + z8) - (z0 + 2 z1 + z2); Zevenbergen-
+/// Thorne z5 - z3 and z7 - z1.
+template <class T, Gradient G>
+__attribute__((target("avx2"))) inline void aspect_differences(const T* r0, const T* r1,
+                                                               const T* r2, int64_t x, __m256d* d) {
+  using simd::add, simd::load8, simd::sub;
+  decltype(load8(r0, x)) dx, dy;
+  if constexpr (G == Gradient::Horn) {
+    const auto w0 = load8(r0, x - 1), w1 = load8(r0, x), w2 = load8(r0, x + 1);
+    const auto w3 = load8(r1, x - 1), w5 = load8(r1, x + 1);
+    const auto w6 = load8(r2, x - 1), w7 = load8(r2, x), w8 = load8(r2, x + 1);
+    dx = sub(add(add(add(w2, w5), w5), w8), add(add(add(w0, w3), w3), w6));
+    dy = sub(add(add(add(w6, w7), w7), w8), add(add(add(w0, w1), w1), w2));
+  } else {
+    dx = sub(load8(r1, x + 1), load8(r1, x - 1));
+    dy = sub(load8(r2, x), load8(r0, x));
+  }
+  d[0] = simd::low_doubles(dx);
+  d[1] = simd::high_doubles(dx);
+  d[2] = simd::low_doubles(dy);
+  d[3] = simd::high_doubles(dy);
+}
+
+/// gradient_differences' sums as eight floats (exact: float sums as they are, int32 ones under
+/// 2^24).
+template <class T, Gradient G>
+__attribute__((target("avx2"))) inline void gradient_sums8(const T* r0, const T* r1, const T* r2,
+                                                           int64_t x, __m256& gx, __m256& gy) {
+  using simd::add, simd::load8, simd::sub;
+  if constexpr (G == Gradient::Horn) {
+    const auto w0 = load8(r0, x - 1), w1 = load8(r0, x), w2 = load8(r0, x + 1);
+    const auto w3 = load8(r1, x - 1), w5 = load8(r1, x + 1);
+    const auto w6 = load8(r2, x - 1), w7 = load8(r2, x), w8 = load8(r2, x + 1);
+    gx = simd::to_floats(sub(add(add(add(w0, w3), w3), w6), add(add(add(w2, w5), w5), w8)));
+    gy = simd::to_floats(sub(add(add(add(w6, w7), w7), w8), add(add(add(w0, w1), w1), w2)));
+  } else {
+    gx = simd::to_floats(sub(load8(r1, x - 1), load8(r1, x + 1)));
+    gy = simd::to_floats(sub(load8(r2, x), load8(r0, x)));
+  }
+}
+
+/// aspect_differences' sums as eight floats.
+template <class T, Gradient G>
+__attribute__((target("avx2"))) inline void aspect_sums8(const T* r0, const T* r1, const T* r2,
+                                                         int64_t x, __m256& dx, __m256& dy) {
+  using simd::add, simd::load8, simd::sub;
+  if constexpr (G == Gradient::Horn) {
+    const auto w0 = load8(r0, x - 1), w1 = load8(r0, x), w2 = load8(r0, x + 1);
+    const auto w3 = load8(r1, x - 1), w5 = load8(r1, x + 1);
+    const auto w6 = load8(r2, x - 1), w7 = load8(r2, x), w8 = load8(r2, x + 1);
+    dx = simd::to_floats(sub(add(add(add(w2, w5), w5), w8), add(add(add(w0, w3), w3), w6)));
+    dy = simd::to_floats(sub(add(add(add(w6, w7), w7), w8), add(add(add(w0, w1), w1), w2)));
+  } else {
+    dx = simd::to_floats(sub(load8(r1, x + 1), load8(r1, x - 1)));
+    dy = simd::to_floats(sub(load8(r2, x), load8(r0, x)));
+  }
+}
+#endif
+
+}  // namespace tessera::ops::terrain
