@@ -2,6 +2,7 @@
 #include "tessera/ops/aspect.hpp"
 #include "tessera/ops/calc.hpp"
 #include "tessera/ops/color_relief.hpp"
+#include "tessera/ops/fill.hpp"
 #include "tessera/ops/focal.hpp"
 #include "tessera/ops/hillshade.hpp"
 #include "tessera/ops/op.hpp"
@@ -158,6 +159,11 @@ std::vector<OpEntry> make_registry() {
       {"focal.diversity",
        "number of distinct values (integer sources; UInt32); nodata where the centre is nodata",
        kFocalOptions, [](const Options& o) { return make_focal("diversity", o); }},
+      {"fill",
+       "depressions filled (Float32, the DEM's nodata): each cell raised to the lowest level "
+       "from which water leaves the raster over its edge or into a void (tile-graph pass)",
+       {},
+       make_fill},
   };
 }
 

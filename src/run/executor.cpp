@@ -20,16 +20,31 @@
 #include "tessera/run/memory.hpp"
 #include "tessera/run/probe.hpp"
 #include "tessera/run/report.hpp"
+#include "tile_graph.hpp"
 #include "tile_source.hpp"
 
 namespace tessera::run {
 
 namespace {
 
+/// Adds the figures of an earlier phase of the same pass (peak RSS: the largest).
+void add_report(RankReport& total, const RankReport& earlier) {
+  total.tiles += earlier.tiles;
+  total.read += earlier.read;
+  total.compute += earlier.compute;
+  total.encode += earlier.encode;
+  total.communicate += earlier.communicate;
+  total.write += earlier.write;
+  total.wait += earlier.wait;
+  total.bytes_read += earlier.bytes_read;
+  total.peak_rss_mb = std::max(total.peak_rss_mb, earlier.peak_rss_mb);
+}
+
 /// Rank 0 prints the summary unless quiet; the JSON report goes to options.report_path if set.
 void report_run(const TileGrid& grid, const StreamingPass& pass, int threads, double start,
-                double wall, const RunOptions& options) {
+                double wall, const RunOptions& options, const RankReport& earlier) {
   RankReport mine = pass.report();
+  add_report(mine, earlier);
   mine.start = start;
   const auto ranks = gather_reports(mine);
   if (par::world_rank() != 0) return;
@@ -86,25 +101,27 @@ void check_memory(const plan::Plan& plan, const RunOptions& options) {
 }
 
 /// The plan's passes in order: a reduction pass gives the steps that need statistics their
-/// numbers (reduce_plan, with_statistics) before the streaming pass runs them. Tile-graph passes
-/// are planned (plan::Pass) but have no executor yet, so a plan holding one is refused before
-/// any output is made.
+/// numbers (reduce_plan, with_statistics) before the streaming pass runs them; a tile-graph pass
+/// solves its graph (solve_tile_graph), then runs as a streaming pass whose tile-graph steps
+/// finish each tile with the solution.
 void execute(const plan::Plan& plan, const RunOptions& options) {
   par::agreed([&] { check_memory(plan, options); });
-  for (const plan::Pass& pass : plan.passes)
-    if (pass.kind == plan::PassKind::TileGraph)
-      throw Error(fmt::format("internal error: {} passes are planned but not run yet",
-                              plan::name_of(pass.kind)));
   plan::Plan bound = plan;
   for (size_t p = 0; p < plan.passes.size(); ++p) {
-    const plan::Pass& pass = bound.passes[p];
+    const plan::Pass pass = bound.passes[p];  // a copy: `bound` is replaced below
     if (pass.kind == plan::PassKind::Reduction) {
       bound = with_statistics(bound, reduce_plan(bound, pass, options));
       continue;
     }
+    RankReport earlier;
+    const auto start = Clock::now();
+    if (pass.kind == plan::PassKind::TileGraph)
+      bound = solve_tile_graph(bound, pass, options, earlier);
+    const double solving = seconds_since(start);
     Sinks sinks = output_sinks(specs_of(bound, pass.outputs), one_node(options));
     run_streaming(
-        bound.grid, options, [&] { return plan_tiles(bound, pass); }, sinks);
+        bound.grid, options, [&] { return plan_tiles(bound, bound.passes[p]); }, sinks, earlier,
+        solving);
   }
 }
 
@@ -116,7 +133,7 @@ void execute_sources(const plan::Plan& plan, const RunOptions& options, const So
 }
 
 void run_streaming(const TileGrid& grid, const RunOptions& options, const SourceFactory& make,
-                   Sinks& sinks) {
+                   Sinks& sinks, const RankReport& earlier, double earlier_wall) {
   const double before = seconds_since_process_start();
   const auto start = Clock::now();
   const int threads = choose_threads(options.threads, options.ranks_on_node);
@@ -131,7 +148,9 @@ void run_streaming(const TileGrid& grid, const RunOptions& options, const Source
   progress.finish();
   const Phase writing("writing the outputs");
   pass.commit();
-  par::agreed([&] { report_run(grid, pass, threads, before, seconds_since(start), options); });
+  par::agreed([&] {
+    report_run(grid, pass, threads, before, earlier_wall + seconds_since(start), options, earlier);
+  });
 }
 
 }  // namespace tessera::run
