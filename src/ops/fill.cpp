@@ -2,6 +2,8 @@
 #include "tessera/ops/fill.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <cmath>
 #include <limits>
 #include <queue>
@@ -58,8 +60,61 @@ class TileCells {
   std::optional<float> nodata_;
 };
 
-using Entry = std::pair<float, int64_t>;
-using MinQueue = std::priority_queue<Entry, std::vector<Entry>, std::greater<>>;
+/// A queued cell: its level as an ordered key (order_key) and its place in TileFlood's arrays.
+struct Entry {
+  uint32_t key;
+  uint32_t cell;
+};
+
+/// A float's bits as an unsigned key of the same order (NaN never reaches the queue).
+uint32_t order_key(float level) {
+  uint32_t bits = 0;
+  std::memcpy(&bits, &level, sizeof bits);
+  return (bits & 0x80000000u) != 0 ? ~bits : bits | 0x80000000u;
+}
+
+/// A monotone priority queue (a radix heap, Ahuja et al. 1990): the Priority-Flood never pushes
+/// a level below the last one popped, so entries are kept in 33 buckets by the highest bit in
+/// which their key differs from the last key popped, and a pop only redistributes the lowest
+/// non-empty bucket. Its buckets are the caller's (allocated once per thread).
+class MinQueue {
+ public:
+  using Buckets = std::array<std::vector<Entry>, 33>;
+  explicit MinQueue(Buckets& buckets) : buckets_(buckets) {
+    for (auto& b : buckets_) b.clear();
+  }
+  bool empty() const { return size_ == 0; }
+  void push(float level, size_t cell) {
+    const uint32_t key = order_key(level);
+    buckets_[bucket_of(key)].push_back({key, static_cast<uint32_t>(cell)});
+    ++size_;
+  }
+  uint32_t pop() {
+    if (buckets_[0].empty()) refill();
+    const uint32_t cell = buckets_[0].back().cell;
+    buckets_[0].pop_back();
+    --size_;
+    return cell;
+  }
+
+ private:
+  size_t bucket_of(uint32_t key) const {
+    return key == last_ ? 0 : static_cast<size_t>(32 - __builtin_clz(key ^ last_));
+  }
+  void refill() {
+    size_t i = 1;
+    while (buckets_[i].empty()) ++i;
+    last_ = std::min_element(buckets_[i].begin(), buckets_[i].end(),
+                             [](const Entry& a, const Entry& b) { return a.key < b.key; })
+                ->key;
+    for (const Entry& e : buckets_[i]) buckets_[bucket_of(e.key)].push_back(e);
+    buckets_[i].clear();
+  }
+
+  Buckets& buckets_;
+  uint32_t last_ = 0;
+  size_t size_ = 0;
+};
 
 /// Marks voids, the ocean (raster edge, next to a void) and the perimeter's seeds; queues both.
 class Seeder {
@@ -80,7 +135,7 @@ class Seeder {
   }
 
  private:
-  int32_t& label(int64_t x, int64_t y) { return out_.label[static_cast<size_t>(y * out_.width + x)]; }
+  int32_t& label(int64_t x, int64_t y) { return out_.label[out_.at(x, y)]; }
   /// The ocean next to the voids of the ring of halo cells around the tile.
   void ocean_around_ring() {
     const auto check = [&](int64_t x, int64_t y) {
@@ -92,12 +147,12 @@ class Seeder {
   bool mark(int64_t x, int64_t y) {
     const bool v = cells_.is_void(x, y);
     label(x, y) = v ? kVoidLabel : kUnseen;
-    out_.level[static_cast<size_t>(y * out_.width + x)] = cells_.z(x, y);
+    out_.level[out_.at(x, y)] = cells_.z(x, y);
     return v;
   }
   void push(int64_t x, int64_t y, int32_t as) {
     label(x, y) = as;
-    queue_.emplace(cells_.z(x, y), y * out_.width + x);
+    queue_.push(cells_.z(x, y), out_.at(x, y));
   }
   void ocean_around(int64_t x, int64_t y) {
     for (int k = 0; k < 8; ++k) {
@@ -125,51 +180,49 @@ class Seeder {
 };
 
 /// Priority-Flood+ (Barnes 2014): cells of a depression go through a plain FIFO queue at the
-/// level of the cell that reached them; the heap orders only the rising terrain.
+/// level of the cell that reached them; the heap orders only the rising terrain. The ring around
+/// the tile is labelled void, so neighbours need no bounds checks.
 class Flood {
  public:
-  Flood(const TileCells& cells, TileFlood& out) : cells_(cells), out_(out) {}
+  Flood(TileFlood& out, std::vector<uint32_t>& pit) : out_(out), pit_(pit) {
+    const auto s = static_cast<ptrdiff_t>(out.stride);
+    for (int k = 0; k < 8; ++k) offset_[k] = kDy[k] * s + kDx[k];
+  }
 
   void run(MinQueue& queue) {
-    std::vector<int64_t> pit;
+    pit_.clear();
     size_t pit_at = 0;
-    while (pit_at < pit.size() || !queue.empty()) {
-      int64_t c = 0;
-      if (pit_at < pit.size()) {
-        c = pit[pit_at++];
-        if (pit_at == pit.size()) pit.clear(), pit_at = 0;
+    while (pit_at < pit_.size() || !queue.empty()) {
+      uint32_t c = 0;
+      if (pit_at < pit_.size()) {
+        c = pit_[pit_at++];
+        if (pit_at == pit_.size()) pit_.clear(), pit_at = 0;
       } else {
-        c = queue.top().second;
-        queue.pop();
+        c = queue.pop();
       }
-      visit(c, queue, pit);
+      visit(c, queue);
     }
     dedupe_edges();
   }
 
  private:
-  void visit(int64_t c, MinQueue& queue, std::vector<int64_t>& pit) {
-    auto& label = out_.label;
-    auto& level = out_.level;
+  void visit(uint32_t c, MinQueue& queue) {
+    int32_t* label = out_.label.data();
+    float* level = out_.level.data();
     if (label[c] == kSeed) label[c] = out_.labels++;
     const int32_t own = label[c];
     const float at = level[c];
-    const int64_t x = c % out_.width;
-    const int64_t y = c / out_.width;
-    for (int k = 0; k < 8; ++k) {
-      const int64_t nx = x + kDx[k];
-      const int64_t ny = y + kDy[k];
-      if (nx < 0 || ny < 0 || nx >= out_.width || ny >= out_.height) continue;
-      const int64_t n = ny * out_.width + nx;
+    for (ptrdiff_t d : offset_) {
+      const size_t n = static_cast<size_t>(static_cast<ptrdiff_t>(c) + d);
       const int32_t theirs = label[n];
-      if (theirs == kVoidLabel || theirs == own) continue;
+      if (theirs == own || theirs == kVoidLabel) continue;
       if (theirs == kUnseen) {
         label[n] = own;
         if (level[n] <= at) {
           level[n] = at;
-          pit.push_back(n);
+          pit_.push_back(static_cast<uint32_t>(n));
         } else {
-          queue.emplace(level[n], n);
+          queue.push(level[n], n);
         }
       } else if (theirs == kSeed) {
         label[n] = own;  // still queued at its own height, which is >= at
@@ -191,8 +244,9 @@ class Flood {
                 edges.end());
   }
 
-  const TileCells& cells_;
   TileFlood& out_;
+  std::vector<uint32_t>& pit_;
+  ptrdiff_t offset_[8];
 };
 
 /// Phase 2: the tile flooded again, each cell raised to its region's level from the solve.
@@ -214,7 +268,7 @@ class FinishFill : public Op {
     for (int64_t y = 0; y < flood.height; ++y) {
       float* row = cells.row(y);
       for (int64_t x = 0; x < flood.width; ++x) {
-        const size_t i = static_cast<size_t>(y * flood.width + x);
+        const size_t i = flood.at(x, y);
         const int32_t label = flood.label[i];
         row[x] = label == kVoidLabel ? none
                                      : std::max(flood.level[i], solution_.level_of(tile, label));
@@ -266,13 +320,20 @@ void flood_tile(const TileIn& in, TileFlood& out) {
   const TileCells cells(in);
   out.width = in.owned.width;
   out.height = in.owned.height;
-  out.level.resize(static_cast<size_t>(out.width * out.height));
-  out.label.resize(out.level.size());
+  out.stride = out.width + 2;
+  const auto padded = static_cast<size_t>(out.stride * (out.height + 2));
+  if (padded > std::numeric_limits<uint32_t>::max())
+    throw Error("fill: a tile of " + std::to_string(out.width) + " x " +
+                std::to_string(out.height) + " cells is too large; use [run] tile = 4096 or less");
+  out.level.assign(padded, 0.0f);
+  out.label.assign(padded, kVoidLabel);
   out.labels = 1;
   out.edges.clear();
-  MinQueue queue;
+  thread_local MinQueue::Buckets buckets;
+  thread_local std::vector<uint32_t> pit;
+  MinQueue queue(buckets);
   Seeder(cells, out, queue).run(in.halo);
-  Flood(cells, out).run(queue);
+  Flood(out, pit).run(queue);
 }
 
 std::unique_ptr<Op> make_fill(const Options& options) {

@@ -159,7 +159,7 @@ std::vector<EdgeCell> side(const TileFlood& flood, int64_t x, int64_t y, int64_t
   std::vector<EdgeCell> cells;
   cells.reserve(static_cast<size_t>(count));
   for (int64_t k = 0; k < count; ++k, x += dx, y += dy) {
-    const auto i = static_cast<size_t>(y * flood.width + x);
+    const size_t i = flood.at(x, y);
     cells.push_back({flood.level[i], flood.label[i]});
   }
   return cells;

@@ -26,10 +26,13 @@ struct SpillEdge {
 /// One tile flooded alone from its perimeter (Priority-Flood with watershed labels): `level` is
 /// each cell raised to the lowest level from which it drains to the tile's perimeter or to the
 /// ocean; `label` the region of the perimeter cell (or of the ocean) it drains to; `edges` the
-/// lowest spill between each two adjacent regions. Cells row-major, owned.width a row.
+/// lowest spill between each two adjacent regions. Cells row-major with a ring of one cell
+/// around the tile (label kVoidLabel there), so cell (x, y) is at(x, y).
 struct TileFlood {
   int64_t width = 0;
   int64_t height = 0;
+  int64_t stride = 0;  ///< width + 2
+  size_t at(int64_t x, int64_t y) const { return static_cast<size_t>((y + 1) * stride + x + 1); }
   std::vector<float> level;
   std::vector<int32_t> label;
   int32_t labels = 1;  ///< regions, the ocean (label 0) included
