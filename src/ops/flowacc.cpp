@@ -1,7 +1,9 @@
 // flowacc: D8 contributing area by Barnes' (2017) tile graph: each tile accumulated alone with
 // the links by which its perimeter cells' flow leaves it; the perimeter graph solved on one rank;
 // each tile accumulated again with the inflow at its perimeter.
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <span>
 #include <string>
@@ -23,6 +25,13 @@ struct ExitCell {
   int64_t area = 0;
 };
 
+/// `v` as a person writes it: 9, 2.5, 1e+20.
+std::string number_text(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.9g", v);
+  return text;
+}
+
 /// The tile's cells as direction indices (kD8Dx's), kD8None or kD8Void; throws for a code that
 /// is not one of `encoding`'s.
 void read_directions(const TileIn& in, D8Encoding encoding, TileAccumulation& t) {
@@ -39,7 +48,7 @@ void read_directions(const TileIn& in, D8Encoding encoding, TileAccumulation& t)
               k = v == std::floor(v) && std::abs(v) < 1e9 ? d8_index(static_cast<int64_t>(v), encoding) : -3;
               if (k == -3)
                 throw Error("flowacc: cell " + std::to_string(in.owned.x + x) + ", " +
-                            std::to_string(in.owned.y + y) + " holds " + std::to_string(v) +
+                            std::to_string(in.owned.y + y) + " holds " + number_text(v) +
                             ", which is not a D8 code of the " +
                             (encoding == D8Encoding::Esri ? "esri (1-128)" : "taudem (1-8)") +
                             " encoding, 0 or the raster's nodata");
@@ -191,13 +200,26 @@ class PerimeterGraph {
       inflow[static_cast<size_t>(target_[p])] += own_[p] + through[p];
       release(target_[p]);
     }
-    if (done != n) throw Error("flowacc: the flow directions form a cycle that crosses tiles");
+    if (done != n) throw_cycle(waiting);
     ByteWriter out;
     out.put_all(std::span<const int64_t>(inflow));
     return out.take();
   }
 
  private:
+  /// Names a cell the graph could not order: on a cycle across tiles, or downstream of one.
+  [[noreturn]] void throw_cycle(const std::vector<int32_t>& waiting) const {
+    const auto node = static_cast<int64_t>(
+        std::find_if(waiting.begin(), waiting.end(), [](int32_t w) { return w != 0; }) -
+        waiting.begin());
+    const auto tile = static_cast<int64_t>(
+        std::upper_bound(first_.begin(), first_.end(), node) - first_.begin() - 1);
+    const Window w = grid_.owned(tile);
+    const auto [x, y] = place_cell(node - first_[static_cast<size_t>(tile)], w.width, w.height);
+    throw Error("flowacc: the flow directions form a cycle across tiles, through cell " +
+                std::to_string(w.x + x) + ", " + std::to_string(w.y + y) + " or upstream of it");
+  }
+
   void read_tile(int64_t t, const Bytes& bytes) {
     ByteReader r(bytes);
     const auto exit_of = r.get_all<int32_t>();
@@ -255,6 +277,8 @@ AreaType area_type(int choice) {
       return {PixelType::UInt32, 0, 4294967295.0};
     case 3:
       return {PixelType::Int32, -1, 2147483647.0};
+    case 4:
+      return {PixelType::UInt16, 0, 65535.0};
     default:
       return {};
   }
@@ -353,7 +377,7 @@ int64_t perimeter_index(int64_t x, int64_t y, int64_t width, int64_t height) {
 std::unique_ptr<Op> make_flowacc(const Options& options) {
   OptionReader r("flowacc", options, {"encoding", "type"});
   const auto encoding = static_cast<D8Encoding>(r.choice("encoding", {"taudem", "esri"}, 0));
-  const AreaType type = area_type(r.choice("type", {"float32", "float64", "uint32", "int32"}, 0));
+  const AreaType type = area_type(r.choice("type", {"float32", "float64", "uint32", "int32", "uint16"}, 0));
   r.finish();
   return std::make_unique<FlowAccOp>(encoding, type);
 }
