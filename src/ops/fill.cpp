@@ -293,6 +293,15 @@ class FillOp : public TileGraphOp {
     op->nodata_ = source.nodata;
     return op;
   }
+  /// Levels and labels of the padded tile, and the queues at their largest (every cell once).
+  int64_t work_bytes(int64_t cells) const override { return cells * (4 + 4 + 8 + 4); }
+  /// Rank 0: each perimeter cell received and parsed (8 bytes each), and about one link between
+  /// regions (24 bytes) and its two adjacency entries (16 each) per perimeter cell at most.
+  /// Every rank: a level (4 bytes) per region, at most one per perimeter cell.
+  GraphMemory graph_memory(const TileGrid& grid) const override {
+    const int64_t perimeter = perimeter_cells(grid);
+    return {perimeter * (8 + 8 + 24 + 32), perimeter * 4 + grid.count() * 8};
+  }
   Bytes summarize(const TileIn& in, const TileGrid& /*grid*/) const override {
     thread_local TileFlood flood;
     flood_tile(in, flood);

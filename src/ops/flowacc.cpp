@@ -339,6 +339,14 @@ class FlowAccOp : public TileGraphOp {
   int64_t halo() const override { return 1; }
   PixelType output_type() const override { return type_.type; }
   std::optional<double> output_nodata() const override { return type_.nodata; }
+  /// Directions, areas, exits, targets, donors and the order, per cell.
+  int64_t work_bytes(int64_t cells) const override { return cells * (1 + 8 + 4 + 4 + 1 + 4); }
+  /// Rank 0: each perimeter cell received and parsed (about 20 bytes), its exit, target and area
+  /// (24), the order's counts and sums (28). Every rank: each perimeter cell's inflow (8 bytes).
+  GraphMemory graph_memory(const TileGrid& grid) const override {
+    const int64_t perimeter = perimeter_cells(grid);
+    return {perimeter * (20 + 24 + 28), perimeter * 8};
+  }
   Bytes summarize(const TileIn& in, const TileGrid& /*grid*/) const override {
     thread_local TileAccumulation t;
     read_directions(in, encoding_, t);
@@ -359,6 +367,17 @@ class FlowAccOp : public TileGraphOp {
 };
 
 }  // namespace
+
+int64_t perimeter_cells(const TileGrid& grid) {
+  int64_t cells = 0;
+  for (int64_t ty = 0; ty < grid.down(); ++ty) {
+    const Window w = grid.owned(ty * grid.across());
+    const Window last = grid.owned(ty * grid.across() + grid.across() - 1);
+    cells += (grid.across() - 1) * perimeter_count(w.width, w.height) +
+             perimeter_count(last.width, last.height);
+  }
+  return cells;
+}
 
 int64_t perimeter_count(int64_t width, int64_t height) {
   if (height == 1) return width;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -29,8 +30,25 @@ class TileGraphOp : public Op {
   /// Phase 2: the op whose run() finishes a tile of `grid` with `solution` (solve()'s bytes).
   virtual std::shared_ptr<const Op> with_solution(const TileGrid& grid,
                                                   std::shared_ptr<const Bytes> solution) const = 0;
+  /// Bytes one thread allocates (once) to compute a tile of `cells` cells, beyond the tile
+  /// buffers every op has.
+  virtual int64_t work_bytes(int64_t cells) const = 0;
+  /// The memory of the global phase over `grid`, estimated: on rank 0, which holds every tile's
+  /// summary while it solves; and on every rank, which holds the whole solution in phase 2.
+  struct GraphMemory {
+    int64_t root = 0;
+    int64_t solution = 0;
+  };
+  virtual GraphMemory graph_memory(const TileGrid& grid) const = 0;
   /// Throws: a tile-graph op computes its tiles only through with_solution().
   void run(const TileIn& in, const TileOut& out) const override;
 };
+
+}  // namespace tessera::ops
+
+namespace tessera::ops {
+
+/// Cells on the perimeters of all of `grid`'s tiles.
+int64_t perimeter_cells(const TileGrid& grid);
 
 }  // namespace tessera::ops
