@@ -141,7 +141,7 @@ plan::Plan solve_tile_graph(const plan::Plan& plan, const plan::Pass& pass,
   plan::Plan second = plan;
   for (GraphStep& g : steps)
     second.steps[g.step].impl = g.op->with_solution(plan.grid, solve_on_root(plan, g));
-  report.compute += seconds_since(start);  // the solve on rank 0, its messages included
+  report.communicate += seconds_since(start);  // the global phase: messages and rank 0's solve
   return second;
 }
 
