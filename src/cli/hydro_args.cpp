@@ -99,7 +99,8 @@ void HydroParser::build_job(const std::string& name, const Tool& tool) {
   step.in = input.name;
   step.options = options_;
   step.where = job::Position::of_flag("");
-  for (const auto& [key, value] : options_) step.option_where[key] = job::Position::of_flag("--" + key);
+  for (const auto& [key, value] : options_)
+    step.option_where[key] = job::Position::of_flag("--" + key);
   job.steps.push_back(step);
   output_.add_output(job, step.id, *output_path_);
   if (!tile_) return;

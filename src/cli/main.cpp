@@ -264,8 +264,9 @@ int dispatch(const Environment& env, int argc, char** argv) {
   auto* focal = app.add_subcommand("focal", "focal statistics, r.neighbors' methods");
   focal->prefix_command();
   focal->set_help_flag();  // focal_usage(), not CLI11's
-  auto* hydro = app.add_subcommand("hydro", "depression filling, D8 flow directions and areas, "
-                                               "with TauDEM's flags");
+  auto* hydro = app.add_subcommand("hydro",
+                                   "depression filling, D8 flow directions and areas, "
+                                   "with TauDEM's flags");
   hydro->prefix_command();
   hydro->set_help_flag();  // hydro_usage(), not CLI11's
   auto* calc = app.add_subcommand("calc", "map algebra, with gdal_calc.py's command line");

@@ -3,8 +3,8 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <queue>
 #include <string>
@@ -26,8 +26,7 @@ constexpr int kDy[8] = {-1, -1, -1, 0, 0, 1, 1, 1};
 /// The owned cells of a tile read with a halo, and which of them are voids.
 class TileCells {
  public:
-  explicit TileCells(const TileIn& in)
-      : in_(in), cells_(std::get<ConstView<float>>(in.cells)) {
+  explicit TileCells(const TileIn& in) : in_(in), cells_(std::get<ConstView<float>>(in.cells)) {
     if (in.nodata && !std::isnan(*in.nodata)) nodata_ = static_cast<float>(*in.nodata);
   }
   /// The height of cell (x, y) of the tile (from -halo to width + halo).
@@ -47,8 +46,8 @@ class TileCells {
     const float v = z(x, y);
     if (std::isnan(v)) {
       if (in_.nodata) return true;
-      throw Error("fill: the DEM has voids (NaN at cell " + std::to_string(in_.owned.x + x) +
-                  ", " + std::to_string(in_.owned.y + y) +
+      throw Error("fill: the DEM has voids (NaN at cell " + std::to_string(in_.owned.x + x) + ", " +
+                  std::to_string(in_.owned.y + y) +
                   ") but no nodata value; give it one (gdal_edit.py -a_nodata VALUE)");
     }
     return nodata_ && v == *nodata_;
@@ -227,7 +226,8 @@ class Flood {
       } else if (theirs == kSeed) {
         label[n] = own;  // still queued at its own height, which is >= at
       } else {
-        out_.edges.push_back({std::min(own, theirs), std::max(own, theirs), std::max(at, level[n])});
+        out_.edges.push_back(
+            {std::min(own, theirs), std::max(own, theirs), std::max(at, level[n])});
       }
     }
   }
@@ -261,8 +261,8 @@ class FinishFill : public Op {
   void run(const TileIn& in, const TileOut& out) const override {
     thread_local TileFlood flood;
     flood_tile(in, flood);
-    const int64_t tile = (in.owned.y / grid_.tile_height()) * grid_.across() +
-                         in.owned.x / grid_.tile_width();
+    const int64_t tile =
+        (in.owned.y / grid_.tile_height()) * grid_.across() + in.owned.x / grid_.tile_width();
     const View<float> cells = out.bands.at(0).as<float>();
     const float none = nodata_ ? static_cast<float>(*nodata_) : 0.0f;
     for (int64_t y = 0; y < flood.height; ++y) {
@@ -270,8 +270,8 @@ class FinishFill : public Op {
       for (int64_t x = 0; x < flood.width; ++x) {
         const size_t i = flood.at(x, y);
         const int32_t label = flood.label[i];
-        row[x] = label == kVoidLabel ? none
-                                     : std::max(flood.level[i], solution_.level_of(tile, label));
+        row[x] =
+            label == kVoidLabel ? none : std::max(flood.level[i], solution_.level_of(tile, label));
       }
     }
   }

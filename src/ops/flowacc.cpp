@@ -45,7 +45,9 @@ void read_directions(const TileIn& in, D8Encoding encoding, TileAccumulation& t)
             const double v = cells(x + in.halo, y + in.halo);
             int k = kD8Void;
             if (!(std::isnan(v) || (in.nodata && v == *in.nodata))) {
-              k = v == std::floor(v) && std::abs(v) < 1e9 ? d8_index(static_cast<int64_t>(v), encoding) : -3;
+              k = v == std::floor(v) && std::abs(v) < 1e9
+                      ? d8_index(static_cast<int64_t>(v), encoding)
+                      : -3;
               if (k == -3)
                 throw Error("flowacc: cell " + std::to_string(in.owned.x + x) + ", " +
                             std::to_string(in.owned.y + y) + " holds " + number_text(v) +
@@ -142,9 +144,11 @@ Bytes accumulation_summary(const TileAccumulation& t) {
       if (p < 0) continue;
       const int32_t e = t.exit[static_cast<size_t>(y * w + x)];
       if (e < 0) continue;
-      exit_of[static_cast<size_t>(p)] = static_cast<int32_t>(perimeter_index(e % w, e / w, w, t.height));
+      exit_of[static_cast<size_t>(p)] =
+          static_cast<int32_t>(perimeter_index(e % w, e / w, w, t.height));
       if (e == y * w + x)
-        exits.push_back({static_cast<int32_t>(p), t.dir[static_cast<size_t>(e)], t.area[static_cast<size_t>(e)]});
+        exits.push_back({static_cast<int32_t>(p), t.dir[static_cast<size_t>(e)],
+                         t.area[static_cast<size_t>(e)]});
     }
   ByteWriter out;
   out.put_all(std::span<const int32_t>(exit_of));
@@ -174,7 +178,8 @@ class PerimeterGraph {
     const size_t n = exit_of_.size();
     std::vector<int32_t> waiting(n, 0);
     for (size_t p = 0; p < n; ++p) {
-      if (exit_of_[p] >= 0 && exit_of_[p] != static_cast<int64_t>(p)) ++waiting[static_cast<size_t>(exit_of_[p])];
+      if (exit_of_[p] >= 0 && exit_of_[p] != static_cast<int64_t>(p))
+        ++waiting[static_cast<size_t>(exit_of_[p])];
       if (target_[p] >= 0) ++waiting[static_cast<size_t>(target_[p])];
     }
     std::vector<int64_t> inflow(n, 0);
@@ -212,8 +217,8 @@ class PerimeterGraph {
     const auto node = static_cast<int64_t>(
         std::find_if(waiting.begin(), waiting.end(), [](int32_t w) { return w != 0; }) -
         waiting.begin());
-    const auto tile = static_cast<int64_t>(
-        std::upper_bound(first_.begin(), first_.end(), node) - first_.begin() - 1);
+    const auto tile = static_cast<int64_t>(std::upper_bound(first_.begin(), first_.end(), node) -
+                                           first_.begin() - 1);
     const Window w = grid_.owned(tile);
     const auto [x, y] = place_cell(node - first_[static_cast<size_t>(tile)], w.width, w.height);
     throw Error("flowacc: the flow directions form a cycle across tiles, through cell " +
@@ -287,7 +292,8 @@ AreaType area_type(int choice) {
 /// Phase 2: the tile accumulated with the inflow the solve gives its perimeter cells.
 class FinishFlowAcc : public Op {
  public:
-  FinishFlowAcc(D8Encoding encoding, AreaType type, TileGrid grid, std::shared_ptr<const Bytes> solution)
+  FinishFlowAcc(D8Encoding encoding, AreaType type, TileGrid grid,
+                std::shared_ptr<const Bytes> solution)
       : encoding_(encoding), type_(type), grid_(grid) {
     ByteReader r(*solution);
     inflow_ = r.get_all<int64_t>();
@@ -303,9 +309,12 @@ class FinishFlowAcc : public Op {
   void run(const TileIn& in, const TileOut& out) const override {
     thread_local TileAccumulation t;
     read_directions(in, encoding_, t);
-    const int64_t tile = (in.owned.y / grid_.tile_height()) * grid_.across() + in.owned.x / grid_.tile_width();
+    const int64_t tile =
+        (in.owned.y / grid_.tile_height()) * grid_.across() + in.owned.x / grid_.tile_width();
     const auto first = static_cast<size_t>(first_[static_cast<size_t>(tile)]);
-    accumulate(in, t, std::span<const int64_t>(inflow_).subspan(first, static_cast<size_t>(perimeter_count(t.width, t.height))));
+    accumulate(in, t,
+               std::span<const int64_t>(inflow_).subspan(
+                   first, static_cast<size_t>(perimeter_count(t.width, t.height))));
     visit(type_.type, [&]<class T>(std::type_identity<T>) {
       const View<T> cells = out.bands.at(0).as<T>();
       for (int64_t y = 0; y < t.height; ++y)
@@ -396,7 +405,8 @@ int64_t perimeter_index(int64_t x, int64_t y, int64_t width, int64_t height) {
 std::unique_ptr<Op> make_flowacc(const Options& options) {
   OptionReader r("flowacc", options, {"encoding", "type"});
   const auto encoding = static_cast<D8Encoding>(r.choice("encoding", {"taudem", "esri"}, 0));
-  const AreaType type = area_type(r.choice("type", {"float32", "float64", "uint32", "int32", "uint16"}, 0));
+  const AreaType type =
+      area_type(r.choice("type", {"float32", "float64", "uint32", "int32", "uint16"}, 0));
   r.finish();
   return std::make_unique<FlowAccOp>(encoding, type);
 }

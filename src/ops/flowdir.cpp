@@ -67,7 +67,7 @@ class FlowDirOp : public Op {
     for (int64_t y = 0; y < in.owned.height; ++y)
       for (int64_t x = 0; x < in.owned.width; ++x) {
         const int k = steepest(h, x, y, factor);
-        cells(x, y) = k == kD8Void ? static_cast<int16_t>(kDirectionNodata)
+        cells(x, y) = k == kD8Void   ? static_cast<int16_t>(kDirectionNodata)
                       : k == kD8None ? int16_t{0}
                                      : d8_code(k, encoding_);
       }

@@ -173,8 +173,9 @@ std::vector<OpEntry> make_registry() {
       {"flowacc",
        "D8 contributing area in cells of a flow-direction raster (tile-graph pass, Barnes 2017)",
        {{"encoding", "taudem (1-8; default) or esri (1-128): the codes of the input"},
-        {"type", "float32 (default, nodata -1, as TauDEM aread8), float64, int32, uint32 or "
-                 "uint16 (nodata 0); an area the type cannot hold is an error"}},
+        {"type",
+         "float32 (default, nodata -1, as TauDEM aread8), float64, int32, uint32 or "
+         "uint16 (nodata 0); an area the type cannot hold is an error"}},
        make_flowacc},
   };
 }

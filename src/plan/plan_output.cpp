@@ -1,7 +1,7 @@
 // One output file of the plan: its bands, pixel type, nodata, georeferencing and options.
-#include <cmath>
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>

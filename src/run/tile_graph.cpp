@@ -24,15 +24,16 @@ using ops::Bytes;
 /// `summaries` (one per tile; each tile is computed by one thread) and writes no cells.
 class SummaryOp : public ops::Op {
  public:
-  SummaryOp(std::shared_ptr<const ops::TileGraphOp> op, TileGrid grid, std::vector<Bytes>& summaries)
+  SummaryOp(std::shared_ptr<const ops::TileGraphOp> op, TileGrid grid,
+            std::vector<Bytes>& summaries)
       : op_(std::move(op)), grid_(grid), summaries_(summaries) {}
   int64_t halo() const override { return op_->halo(); }
   PixelType output_type() const override { return op_->output_type(); }
   std::optional<double> output_nodata() const override { return op_->output_nodata(); }
   ops::CellType input_cells(PixelType source) const override { return op_->input_cells(source); }
   void run(const ops::TileIn& in, const ops::TileOut& /*out*/) const override {
-    const int64_t tile = (in.owned.y / grid_.tile_height()) * grid_.across() +
-                         in.owned.x / grid_.tile_width();
+    const int64_t tile =
+        (in.owned.y / grid_.tile_height()) * grid_.across() + in.owned.x / grid_.tile_width();
     summaries_[static_cast<size_t>(tile)] = op_->summarize(in, grid_);
   }
 

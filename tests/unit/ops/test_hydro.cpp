@@ -216,8 +216,8 @@ TEST(FlowAcc, EqualsItsDefinitionAtEveryTileSize) {
     p.nodata = -32768;
     p.cells.assign(dirs.begin(), dirs.end());
     const auto want = area_by_definition(dirs, p.width, p.height);
-    const auto op = std::dynamic_pointer_cast<const TileGraphOp>(
-        std::shared_ptr<const Op>(make_flowacc({})));
+    const auto op =
+        std::dynamic_pointer_cast<const TileGraphOp>(std::shared_ptr<const Op>(make_flowacc({})));
     for (int64_t tile : {1, 2, 3, 4, 7, 64})
       EXPECT_EQ(run_graph<float>(*op, p, tile), want) << "seed " << seed << " tile " << tile;
   }
@@ -227,10 +227,10 @@ TEST(FlowAcc, RefusesACycleAcrossTiles) {
   Raster<float> p = terrain(6, 6, 9, false);
   p.nodata = -32768;
   for (float& d : p.cells) d = 7;  // south
-  p.at(2, 2) = 1;                   // east, into (3, 2)
-  p.at(3, 2) = 5;                   // west, back into (2, 2)
-  const auto op = std::dynamic_pointer_cast<const TileGraphOp>(
-      std::shared_ptr<const Op>(make_flowacc({})));
+  p.at(2, 2) = 1;                  // east, into (3, 2)
+  p.at(3, 2) = 5;                  // west, back into (2, 2)
+  const auto op =
+      std::dynamic_pointer_cast<const TileGraphOp>(std::shared_ptr<const Op>(make_flowacc({})));
   EXPECT_THROW(run_graph<float>(*op, p, 3), Error);
   EXPECT_THROW(run_graph<float>(*op, p, 6), Error);
 }
