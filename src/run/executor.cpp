@@ -134,7 +134,7 @@ void execute_sources(const plan::Plan& plan, const RunOptions& options, const So
 
 void run_streaming(const TileGrid& grid, const RunOptions& options, const SourceFactory& make,
                    Sinks& sinks, const RankReport& earlier, double earlier_wall) {
-  const double before = seconds_since_process_start();
+  const double before = seconds_since_process_start() - earlier_wall;  // the pass's start
   const auto start = Clock::now();
   const int threads = choose_threads(options.threads, options.ranks_on_node);
   const Phase opening("opening the outputs");
