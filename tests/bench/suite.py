@@ -30,7 +30,8 @@ Tasks (gdaldem's and gdal_calc.py's defaults):
   fill, flowdir, flowacc   only when --only names them (or `hydro`, all three): tessera hydro
                   TASK against TauDEM 5.3 at mpirun -n 2 (pitremove -z DEM; d8flowdir -fel FEL
                   (it writes its -sd8 slope too); aread8 -nc -p P); flowdir reads the filled DEM,
-                  flowacc TauDEM's d8flowdir directions of it (cached in --dir); the "gdal" tool of
+                  flowacc tessera's directions of it with their 0 codes (unresolved flats) as
+                  nodata (cached in --dir); the "gdal" tool of
                   these tasks is TauDEM, whose peak RSS is /usr/bin/time's %M of mpirun (its
                   largest process); tessera runs at 1 and 2 ranks
 Tools:

@@ -123,23 +123,40 @@ def taudem_bin(args):
 
 def hydro_input(args, dem, task):
     """The cached input of a hydrology task: flowdir reads the filled DEM (tessera's fill, which
-    equals pitremove's), flowacc the flow directions of TauDEM's d8flowdir of it (flats resolved,
-    so that both tools accumulate every cell)."""
+    equals pitremove's), flowacc tessera's flow directions of it with the 0 codes of its
+    unresolved flats made nodata (aread8 misreads a 0 as a flow into a neighbour; both tools stop
+    flow at nodata)."""
     fel = dem.replace(".tif", "_fel.tif")
     if not os.path.exists(fel):
         run_checked([args.mpiexec, "-n", "2", "--bind-to", "none", args.tessera, "hydro", "fill",
-                     "-z", dem, "-fel", fel + ".part", "-q"], mpi_env(), args.timeout)
-        os.rename(fel + ".part", fel)
+                     "-z", dem, "-fel", fel + ".part.tif", "-q"], mpi_env(), args.timeout)
+        os.rename(fel + ".part.tif", fel)
     if task == "flowdir":
         return fel
     p = dem.replace(".tif", "_p.tif")
     if not os.path.exists(p):
-        sd8 = dem.replace(".tif", "_sd8.tif")
-        run_checked([args.mpiexec, "-n", "2", os.path.join(taudem_bin(args), "d8flowdir"), "-fel", fel,
-                     "-p", p + ".part.tif", "-sd8", sd8], mpi_env(), args.timeout)
-        os.rename(p + ".part.tif", p)
-        os.remove(sd8)
+        raw = p + ".raw.tif"
+        run_checked([args.mpiexec, "-n", "2", "--bind-to", "none", args.tessera, "hydro", "flowdir",
+                     "-fel", fel, "-p", raw, "-q"], mpi_env(), args.timeout)
+        zeros_as_nodata(raw)
+        os.rename(raw, p)
     return p
+
+
+def zeros_as_nodata(path):
+    """Sets the 0 codes of a flow-direction raster to its nodata value, in place, strip by strip."""
+    from osgeo import gdal
+
+    gdal.UseExceptions()
+    ds = gdal.Open(path, gdal.GA_Update)
+    band = ds.GetRasterBand(1)
+    nodata = band.GetNoDataValue()
+    for y0 in range(0, ds.RasterYSize, 512):
+        rows = min(512, ds.RasterYSize - y0)
+        cells = band.ReadAsArray(0, y0, ds.RasterXSize, rows)
+        cells[cells == 0] = nodata
+        band.WriteArray(cells, 0, y0)
+    ds = None
 
 
 def tessera_command(args, tool, task, files, out, report):
