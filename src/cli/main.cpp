@@ -12,6 +12,7 @@
 #include "tessera/cli/calc_args.hpp"
 #include "tessera/cli/dem_args.hpp"
 #include "tessera/cli/focal_args.hpp"
+#include "tessera/cli/hydro_args.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/io/temporary_files.hpp"
 #include "tessera/job/job_spec.hpp"
@@ -358,6 +359,11 @@ int dispatch(const Environment& env, int argc, char** argv) {
   auto* focal = app.add_subcommand("focal", "focal statistics, r.neighbors' methods");
   focal->prefix_command();
   focal->set_help_flag();  // focal_usage(), not CLI11's
+  auto* hydro = app.add_subcommand("hydro",
+                                   "depression filling, D8 flow directions and areas, "
+                                   "with TauDEM's flags");
+  hydro->prefix_command();
+  hydro->set_help_flag();  // hydro_usage(), not CLI11's
   auto* calc = app.add_subcommand("calc", "map algebra, with gdal_calc.py's command line");
   calc->prefix_command();
   calc->set_help_flag();  // gdal_calc.py's usage, not CLI11's
@@ -370,9 +376,10 @@ int dispatch(const Environment& env, int argc, char** argv) {
   const std::string first = argc > 1 ? argv[1] : "";
   if (!first.empty() && first[0] != '-' && first != "run" && first != "plan" && first != "dem" &&
       first != "generate" && first != "calc" && first != "stats" && first != "zonal" &&
-      first != "focal")
-    throw tessera::UsageError("unknown command '" + first +
-                              "' (expected run, plan, dem, focal, calc, generate, stats or zonal)");
+      first != "focal" && first != "hydro")
+    throw tessera::UsageError(
+        "unknown command '" + first +
+        "' (expected run, plan, dem, focal, hydro, calc, generate, stats or zonal)");
   try {
     app.parse(cli11_args(argc, argv));
   } catch (const CLI::CallForHelp& e) {
@@ -407,6 +414,17 @@ int dispatch(const Environment& env, int argc, char** argv) {
     const auto journal =
         journal_options(batch_flags, command_identity("focal", args), "the command line");
     run_command(env, tessera::cli::parse_focal_args(args), journal);
+  }
+  if (*hydro) {
+    auto args = hydro->remaining();
+    if (wants_dem_help(args)) {
+      if (env.is_root()) fmt::print("{}", tessera::cli::hydro_usage());
+      return args.empty() ? usage : ok;
+    }
+    const BatchFlags batch_flags = take_batch_flags(args);
+    const auto journal =
+        journal_options(batch_flags, command_identity("hydro", args), "the command line");
+    run_command(env, tessera::cli::parse_hydro_args(args), journal);
   }
   if (*calc) {
     const auto args = calc->remaining();

@@ -2,6 +2,8 @@
 #include "tessera/ops/aspect.hpp"
 #include "tessera/ops/calc.hpp"
 #include "tessera/ops/color_relief.hpp"
+#include "tessera/ops/d8.hpp"
+#include "tessera/ops/fill.hpp"
 #include "tessera/ops/focal.hpp"
 #include "tessera/ops/hillshade.hpp"
 #include "tessera/ops/op.hpp"
@@ -158,6 +160,23 @@ std::vector<OpEntry> make_registry() {
       {"focal.diversity",
        "number of distinct values (integer sources; UInt32); nodata where the centre is nodata",
        kFocalOptions, [](const Options& o) { return make_focal("diversity", o); }},
+      {"fill",
+       "depressions filled (Float32, the DEM's nodata): each cell raised to the lowest level "
+       "from which water leaves the raster over its edge or into a void (tile-graph pass)",
+       {},
+       make_fill},
+      {"flowdir",
+       "D8 flow directions (Int16, nodata -32768) by steepest descent as TauDEM d8flowdir; 0 "
+       "where no neighbour is lower; nodata on the edge and next to voids",
+       {{"encoding", "taudem (1-8, E then counter-clockwise; default) or esri (1-128)"}},
+       make_flowdir},
+      {"flowacc",
+       "D8 contributing area in cells of a flow-direction raster (tile-graph pass, Barnes 2017)",
+       {{"encoding", "taudem (1-8; default) or esri (1-128): the codes of the input"},
+        {"type",
+         "float32 (default, nodata -1, as TauDEM aread8), float64, int32, uint32 or "
+         "uint16 (nodata 0); an area the type cannot hold is an error"}},
+       make_flowacc},
   };
 }
 

@@ -197,6 +197,20 @@ void bind_source(const job::StepSpec& spec, PlannedStep& step, const Plan& plan,
   }
 }
 
+/// Refuses a step that reads a tile-graph step's result: that result is finished only in the last
+/// phase of its pass, one tile at a time, and no step writes an intermediate file.
+void check_reads_no_tile_graph(const job::StepSpec& spec, const PlannedStep& step,
+                               const Plan& plan) {
+  for (size_t source : step.sources) {
+    const PlannedStep& from = plan.steps[source];
+    if (from.impl->pass_kind() != PassKind::TileGraph) continue;
+    fail_at(spec.in.empty() ? spec.where : spec.in_where,
+            "step '" + spec.id + "' reads step '" + from.id + "' (" + from.op +
+                "), whose tile-graph result only an output can take yet: write it to a file and "
+                "read that file in a second job");
+  }
+}
+
 /// Plans the steps in the graph's order, each after the steps it reads.
 void plan_steps(const job::JobSpec& job, const std::vector<RasterInfo>& inputs,
                 const StepGraph& graph, Plan& plan) {
@@ -217,6 +231,7 @@ void plan_steps(const job::JobSpec& job, const std::vector<RasterInfo>& inputs,
       link_source(spec, step, plan);
     }
     bind_source(spec, step, plan, inputs);
+    check_reads_no_tile_graph(spec, step, plan);
     op_halos.push_back(step.impl->halo());
     sources.push_back(step.sources);
     plan.step_index.emplace(step.id, plan.steps.size());

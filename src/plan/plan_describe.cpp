@@ -4,6 +4,7 @@
 #include <set>
 #include <utility>
 
+#include "tessera/ops/tile_graph.hpp"
 #include "tessera/plan/plan.hpp"
 
 namespace tessera::plan {
@@ -149,6 +150,23 @@ std::string passes_text(const Plan& plan) {
   return out;
 }
 
+/// "  fel (fill): 7,936,000 perimeter cells; global solve ~545 MiB on rank 0, solution ~30 MiB
+/// on every rank" for each tile-graph step.
+std::string graphs_text(const Plan& plan) {
+  std::string out;
+  for (const PlannedStep& step : plan.steps) {
+    const auto* graph = dynamic_cast<const ops::TileGraphOp*>(step.impl.get());
+    if (graph == nullptr) continue;
+    const auto memory = graph->graph_memory(plan.grid);
+    out += fmt::format(
+        "  {} ({}): {} tiles, {} perimeter cells; global solve about {} on rank 0, its solution "
+        "about {} on every rank; between the phases each tile is read and computed again\n",
+        step.id, step.op, plan.grid.count(), ops::perimeter_cells(plan.grid), mib(memory.root),
+        mib(memory.solution));
+  }
+  return out.empty() ? out : "tile graphs:\n" + out;
+}
+
 }  // namespace
 
 namespace {
@@ -194,8 +212,11 @@ int64_t chain_bytes(const Plan& plan) {
 int64_t Plan::bytes_per_thread() const {
   const int64_t tile_cells = grid.tile_width() * grid.tile_height();
   int64_t bytes = input_bytes(*this) + chain_bytes(*this);
-  for (const PlannedStep& step : steps)
+  for (const PlannedStep& step : steps) {
     bytes += tile_cells * cell_bytes(step) * step.impl->output_bands();
+    if (const auto* graph = dynamic_cast<const ops::TileGraphOp*>(step.impl.get()))
+      bytes += graph->work_bytes((grid.tile_width() + 2) * (grid.tile_height() + 2));
+  }
   int64_t output_tile = 0;
   int64_t overview_extra = 0;
   for (const PlannedOutput& output : outputs) {
@@ -215,9 +236,19 @@ int64_t Plan::mapped_bytes_per_thread() const {
   return static_cast<int64_t>(inputs.size() + bands.size()) * mapped_bytes_per_reader;
 }
 
+int64_t Plan::graph_bytes() const {
+  int64_t bytes = 0;
+  for (const PlannedStep& step : steps)
+    if (const auto* graph = dynamic_cast<const ops::TileGraphOp*>(step.impl.get())) {
+      const auto memory = graph->graph_memory(grid);
+      bytes = std::max(bytes, memory.root + memory.solution);
+    }
+  return bytes;
+}
+
 int64_t Plan::bytes_per_rank(int threads) const {
-  return threads * (bytes_per_thread() + mapped_bytes_per_thread()) + gdal_cache_bytes +
-         rank_overhead_bytes;
+  return threads * (bytes_per_thread() + mapped_bytes_per_thread()) + graph_bytes() +
+         gdal_cache_bytes + rank_overhead_bytes;
 }
 
 std::string Plan::describe(int ranks, int threads) const {
@@ -231,11 +262,14 @@ std::string Plan::describe(int ranks, int threads) const {
   text += "outputs:\n" + outputs_text(*this);
   text += "passes:\n" + passes_text(*this);
   text += fmt::format("run: {} rank(s) x {} thread(s)\n", ranks, threads);
+  text += graphs_text(*this);
   text += fmt::format(
       "memory per rank: {} threads x ({} tile buffers + {} mapped input pages) + {} GDAL block "
-      "cache + {} overhead = {}\n",
+      "cache + {} overhead{} = {}\n",
       threads, mib(bytes_per_thread()), mib(mapped_bytes_per_thread()), mib(gdal_cache_bytes),
-      mib(rank_overhead_bytes), mib(bytes_per_rank(threads)));
+      mib(rank_overhead_bytes),
+      graph_bytes() > 0 ? " + " + mib(graph_bytes()) + " tile graph (rank 0's)" : "",
+      mib(bytes_per_rank(threads)));
   return text;
 }
 

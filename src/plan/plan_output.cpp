@@ -1,6 +1,7 @@
 // One output file of the plan: its bands, pixel type, nodata, georeferencing and options.
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -44,6 +45,12 @@ void check_from(const job::JobSpec& job, const std::unordered_set<std::string>& 
 }
 
 /// The steps of one file must agree on pixel type and nodata: a GeoTIFF has one of each.
+/// Whether two nodata values are the same (NaN is the same as NaN).
+bool same_nodata(const std::optional<double>& a, const std::optional<double>& b) {
+  if (a && b && std::isnan(*a) && std::isnan(*b)) return true;
+  return a == b;
+}
+
 void check_steps_agree(const Plan& plan, const PlannedOutput& out,
                        const job::OutputFileSpec& output, const std::string& what) {
   const PlannedStep& first = plan.steps[out.steps.front()];
@@ -55,7 +62,7 @@ void check_steps_agree(const Plan& plan, const PlannedOutput& out,
                                      step.id + ": " +
                                      std::string(name_of(step.impl->output_type())) +
                                      "); write them to separate outputs");
-    if (step.impl->output_nodata() != first.impl->output_nodata())
+    if (!same_nodata(step.impl->output_nodata(), first.impl->output_nodata()))
       fail_at(output.from_where, what + ": steps give different nodata values (" + first.id + ": " +
                                      nodata_text(first.impl->output_nodata()) + ", " + step.id +
                                      ": " + nodata_text(step.impl->output_nodata()) +

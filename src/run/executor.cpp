@@ -22,16 +22,31 @@
 #include "tessera/run/memory.hpp"
 #include "tessera/run/probe.hpp"
 #include "tessera/run/report.hpp"
+#include "tile_graph.hpp"
 #include "tile_source.hpp"
 
 namespace tessera::run {
 
 namespace {
 
+/// Adds the figures of an earlier phase of the same pass (peak RSS: the largest).
+void add_report(RankReport& total, const RankReport& earlier) {
+  total.tiles += earlier.tiles;
+  total.read += earlier.read;
+  total.compute += earlier.compute;
+  total.encode += earlier.encode;
+  total.communicate += earlier.communicate;
+  total.write += earlier.write;
+  total.wait += earlier.wait;
+  total.bytes_read += earlier.bytes_read;
+  total.peak_rss_mb = std::max(total.peak_rss_mb, earlier.peak_rss_mb);
+}
+
 /// Rank 0 prints the summary unless quiet; the JSON report goes to options.report_path if set.
 void report_run(const TileGrid& grid, const StreamingPass& pass, int threads, double start,
-                double wall, const RunOptions& options) {
+                double wall, const RunOptions& options, const RankReport& earlier) {
   RankReport mine = pass.report();
+  add_report(mine, earlier);
   mine.start = start;
   const RunFacts facts{grid.raster(), grid.tile_width(), grid.tile_height(),
                        grid.count(),  threads,           wall};
@@ -98,16 +113,14 @@ std::vector<ReducedBandResult> reduced(const plan::Plan& plan, size_t p, const R
 }
 
 /// The plan's passes in order: a reduction pass gives the steps that need statistics their
-/// numbers (reduce_plan, with_statistics) before the streaming pass runs them. Tile-graph passes
-/// are planned (plan::Pass) but have no executor yet, so a plan holding one is refused before
-/// any output is made. A journalled run keeps its journal from here to the end, and stops on a
-/// signal instead of ending (io::StopScope): passes and sinks journal, the executor only holds.
+/// numbers (reduce_plan, with_statistics) before the streaming pass runs them; a tile-graph pass
+/// solves its graph (solve_tile_graph), then runs as a streaming pass whose tile-graph steps
+/// finish each tile with the solution. A journalled run keeps its journal from here to the end,
+/// and stops on a signal instead of ending (io::StopScope): passes and sinks journal, the
+/// executor only holds. A tile-graph pass's solution is not journalled: a run that resumes
+/// solves the graph again (the same solution) and continues the pass's outputs.
 void execute(const plan::Plan& plan, const RunOptions& options) {
   par::agreed([&] { check_memory(plan, options); });
-  for (const plan::Pass& pass : plan.passes)
-    if (pass.kind == plan::PassKind::TileGraph)
-      throw Error(fmt::format("internal error: {} passes are planned but not run yet",
-                              plan::name_of(pass.kind)));
   std::optional<io::StopScope> stoppable;
   std::optional<Journal> journal;
   if (options.journal.enabled && !plan.outputs.empty()) {
@@ -126,14 +139,20 @@ void execute(const plan::Plan& plan, const RunOptions& options) {
 void execute_passes(const plan::Plan& plan, const RunOptions& options, Journal* journal) {
   plan::Plan bound = plan;
   for (size_t p = 0; p < plan.passes.size(); ++p) {
-    const plan::Pass& pass = bound.passes[p];
+    const plan::Pass pass = bound.passes[p];  // a copy: `bound` is replaced below
     if (pass.kind == plan::PassKind::Reduction) {
       bound = with_statistics(bound, reduced(bound, p, options, journal));
       continue;
     }
+    RankReport earlier;
+    const auto start = Clock::now();
+    if (pass.kind == plan::PassKind::TileGraph)
+      bound = solve_tile_graph(bound, pass, options, earlier);
+    const double solving = seconds_since(start);
     Sinks sinks = output_sinks(specs_of(bound, pass.outputs), one_node(options));
-    run_streaming(bound.grid, options, [&] { return plan_tiles(bound, pass); }, sinks,
-                  {journal, p});
+    run_streaming(
+        bound.grid, options, [&] { return plan_tiles(bound, bound.passes[p]); }, sinks,
+        {journal, p}, earlier, solving);
   }
 }
 
@@ -145,8 +164,9 @@ void execute_sources(const plan::Plan& plan, const RunOptions& options, const So
 }
 
 void run_streaming(const TileGrid& grid, const RunOptions& options, const SourceFactory& make,
-                   Sinks& sinks, PassJournal journal) {
-  const double before = seconds_since_process_start();
+                   Sinks& sinks, PassJournal journal, const RankReport& earlier,
+                   double earlier_wall) {
+  const double before = seconds_since_process_start() - earlier_wall;  // the pass's start
   const auto start = Clock::now();
   const int threads = choose_threads(options.threads, options.ranks_on_node);
   const Phase opening("opening the outputs");
@@ -163,7 +183,9 @@ void run_streaming(const TileGrid& grid, const RunOptions& options, const Source
   progress.finish();
   const Phase writing("writing the outputs");
   pass.commit();
-  par::agreed([&] { report_run(grid, pass, threads, before, seconds_since(start), options); });
+  par::agreed([&] {
+    report_run(grid, pass, threads, before, earlier_wall + seconds_since(start), options, earlier);
+  });
 }
 
 }  // namespace tessera::run

@@ -22,9 +22,11 @@ std::unique_ptr<TileSource> terrain_tiles(const plan::Plan& plan,
 
 /// Runs a streaming pass over `grid` with tiles from `make`'s sources into `sinks`, then prints
 /// or writes the run report as `options` say. Collective; on failure every rank throws the same
-/// tessera::Error and every sink has been abandoned.
+/// tessera::Error and every sink has been abandoned. The report adds `earlier`, this rank's
+/// figures of the pass's earlier phases, and `earlier_wall` seconds to the run's wall time.
 void run_streaming(const TileGrid& grid, const RunOptions& options, const SourceFactory& make,
-                   Sinks& sinks, PassJournal journal = {});
+                   Sinks& sinks, PassJournal journal = {}, const RankReport& earlier = {},
+                   double earlier_wall = 0);
 
 /// run_streaming() into the sinks of the plan's outputs (output_sinks()), all of them, in order:
 /// a plan of one pass that writes every output, such as generate's.

@@ -37,6 +37,13 @@ Tasks (gdaldem's and gdal_calc.py's defaults):
                   GRASS r.neighbors (r.external, r.neighbors, r.out.gdal in a temporary location;
                   when grass is installed), numpy and dask run scipy.ndimage (tests/bench/peers.py),
                   rasterio does not run
+  fill, flowdir, flowacc   only when --only names them (or `hydro`, all three): tessera hydro
+                  TASK against TauDEM 5.3 at mpirun -n 2 (pitremove -z DEM; d8flowdir -fel FEL
+                  (it writes its -sd8 slope too); aread8 -nc -p P); flowdir reads the filled DEM,
+                  flowacc tessera's directions of it with their 0 codes (unresolved flats) as
+                  nodata (cached in --dir); the "gdal" tool of
+                  these tasks is TauDEM, whose peak RSS is /usr/bin/time's %M of mpirun (its
+                  largest process); tessera runs at 1 and 2 ranks
 Tools:
   tessera-1x1, tessera-1x2, tessera-2x1   tessera dem / tessera calc under
                   `mpirun -n RANKS --bind-to none` with OMP_NUM_THREADS=THREADS; its peak RSS per
@@ -75,8 +82,8 @@ sys.path.insert(0, HERE)
 from suite_output import write_json, write_png  # noqa: E402  (tests/bench/suite_output.py)
 from suite_modes import run_modes  # noqa: E402
 from suite_report import print_report, summarise, targets  # noqa: E402
-from suite_tools import (ALL_TOOLS, BASE_TOOLS, FOCAL_TASKS, PYTHON_PEERS, REFERENCE, TASKS, TOOLS,  # noqa: E402
-                         ZONAL_TASKS,
+from suite_tools import (ALL_TOOLS, BASE_TOOLS, FOCAL_TASKS, HYDRO_TASKS, PYTHON_PEERS, REFERENCE, TASKS,  # noqa: E402
+                         TOOLS, ZONAL_TASKS,
                          Inputs, compare, copy_floor, focal_task, run_order, startup_seconds, time_tool,
                          tool_label, tools_of, warm)
 
@@ -101,6 +108,9 @@ def parse_args():
                    help="another tessera binary, timed in the same run as base-1x1 and base-2x1 "
                         "beside tessera-1x1 and tessera-2x1 (the same command lines)")
     p.add_argument("--mpiexec", default="mpirun")
+    p.add_argument("--taudem", metavar="BIN_DIR",
+                   help="TauDEM's binaries for the hydrology tasks (default: built once into "
+                        "DIR/taudem from ../shared/peers, see its README)")
     p.add_argument("--peers-zstd", action="store_true",
                    help="run the Python peers on hillshade-zstd too (about 2 more minutes a "
                         "repetition at 16000: they write through GDAL's ZSTD as gdaldem does)")
@@ -119,13 +129,14 @@ def parse_args():
     args.sizes = sorted({int(s) for s in args.sizes.split(",") if s})
     names = [n for n in args.only.split(",") if n]
     tools = ALL_TOOLS if args.baseline else TOOLS
-    unknown = [n for n in names if n not in TASKS + FOCAL_TASKS + ("focal",) + tools]
+    unknown = [n for n in names if n not in TASKS + FOCAL_TASKS + ("focal",) + HYDRO_TASKS + ("hydro",) + tools]
     if unknown:
         needs = " (base tools need --baseline)" if set(unknown) & set(BASE_TOOLS) else ""
         p.error(f"--only: unknown {', '.join(unknown)}{needs} (tasks: {', '.join(TASKS)}; "
                 f"tools: {', '.join(tools)})")
-    args.tasks = [t for t in TASKS + FOCAL_TASKS
-                  if t in names or ("focal" in names and t in FOCAL_TASKS)] or list(TASKS)
+    args.tasks = [t for t in TASKS + FOCAL_TASKS + HYDRO_TASKS
+                  if t in names or ("focal" in names and t in FOCAL_TASKS)
+                  or ("hydro" in names and t in HYDRO_TASKS)] or list(TASKS)
     args.tools = [t for t in tools if t in names or t == REFERENCE] if set(names) & set(tools) else list(tools)
     if args.check_size:
         args.check_size = min(args.check_size, args.sizes[-1])
@@ -164,6 +175,8 @@ def tools_for(args, size, task):
         skip = ("rasterio",) + (() if shutil.which("grass") else ("gdal",))
     if task in ZONAL_TASKS:  # GRASS r.univar when installed
         skip = () if shutil.which("grass") else ("gdal",)
+    if task in HYDRO_TASKS:  # TauDEM at mpirun -n 2; tessera at 1 and 2 ranks
+        skip = PYTHON_PEERS + ("tessera-1x2",)
     return [t for t in tools_of(task, args.tools) if t not in skip]
 
 

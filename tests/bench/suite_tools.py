@@ -23,6 +23,13 @@ FOCAL_METHODS = ("mean", "stddev", "max", "median")
 FOCAL_SIZES = (3, 15, 51)
 FOCAL_TASKS = tuple(f"focal-{m}-{s}" for m in FOCAL_METHODS for s in FOCAL_SIZES)
 GRASS_METHODS = {"mean": "average", "stddev": "stddev", "max": "maximum", "median": "median"}
+# Hydrology, run when --only names them (or "hydro" for all three): tessera hydro TASK against
+# TauDEM's tool at mpirun -n 2 (the "gdal" tool of these tasks). Each: tessera's input and output
+# flags, TauDEM's tool, its input and output flags and any more words.
+HYDRO = {"fill": ("-z", "-fel", "pitremove", "-z", "-fel", []),
+         "flowdir": ("-fel", "-p", "d8flowdir", "-fel", "-p", ["-sd8"]),
+         "flowacc": ("-p", "-ad8", "aread8", "-p", "-ad8", ["-nc"])}
+HYDRO_TASKS = tuple(HYDRO)
 TESSERA_CONFIGS = {"tessera-1x1": (1, 1), "tessera-1x2": (1, 2), "tessera-2x1": (2, 1)}
 TOOLS = ("tessera-1x1", "tessera-1x2", "tessera-2x1", "gdal", "numpy", "rasterio", "dask")
 PYTHON_PEERS = ("numpy", "rasterio", "dask")
@@ -62,7 +69,9 @@ def focal_task(task):
 
 def tool_label(tool, task):
     """The name a tool is shown by on `task` (gdal is gdaldem, gdal_calc.py or gdalinfo; on focal
-    tasks GRASS r.neighbors, and numpy and dask run scipy.ndimage)."""
+    tasks GRASS r.neighbors, and numpy and dask run scipy.ndimage; on hydrology tasks TauDEM)."""
+    if task in HYDRO and tool == "gdal":
+        return f"TauDEM {HYDRO[task][2]} -n 2"
     if focal_task(task):
         return {"gdal": "r.neighbors", "numpy": "scipy whole array",
                 "dask": "scipy dask overlap"}.get(tool, tool.replace("-", " "))
@@ -97,6 +106,7 @@ class Inputs:
     """The cached inputs of one size."""
 
     def __init__(self, args, size):
+        self.args = args
         self.dem = inputs.make_dem(args.dir, size, args.tessera, mpiexec=args.mpiexec)
         self.nir, self.red = inputs.make_bands(args.dir, size)
 
@@ -105,7 +115,65 @@ class Inputs:
     def of(self, task):
         if task in ZONAL_TASKS:
             return [self.dem, self.zones if task == "zonal-raster" else self.polygons]
+        if task in ("flowdir", "flowacc"):
+            return [hydro_input(self.args, self.dem, task)]
         return [self.nir, self.red] if task == "ndvi" else [self.dem]
+
+
+def taudem_bin(args):
+    """TauDEM's binaries: --taudem, else built once into DIR/taudem from the source beside the
+    project (../shared/peers/build_taudem.sh, see its README)."""
+    if args.taudem:
+        return args.taudem
+    dest = os.path.join(args.dir, "taudem")
+    if not os.access(os.path.join(dest, "bin", "aread8"), os.X_OK):
+        script = os.path.join(os.path.dirname(os.path.dirname(HERE)), "..", "shared", "peers",
+                              "build_taudem.sh")
+        if not os.path.exists(script):
+            sys.exit(f"suite: TauDEM is not in {dest} and its source ({script}) is not here: "
+                     "pass --taudem BIN_DIR")
+        print(f"building TauDEM into {dest} (about 3 minutes)", file=sys.stderr, flush=True)
+        subprocess.run(["bash", script, dest], check=True, stdout=subprocess.DEVNULL)
+    args.taudem = os.path.join(dest, "bin")
+    return args.taudem
+
+
+def hydro_input(args, dem, task):
+    """The cached input of a hydrology task: flowdir reads the filled DEM (tessera's fill, which
+    equals pitremove's), flowacc tessera's flow directions of it with the 0 codes of its
+    unresolved flats made nodata (aread8 misreads a 0 as a flow into a neighbour; both tools stop
+    flow at nodata)."""
+    fel = dem.replace(".tif", "_fel.tif")
+    if not os.path.exists(fel):
+        run_checked([args.mpiexec, "-n", "2", "--bind-to", "none", args.tessera, "hydro", "fill",
+                     "-z", dem, "-fel", fel + ".part.tif", "-q"], mpi_env(), args.timeout)
+        os.rename(fel + ".part.tif", fel)
+    if task == "flowdir":
+        return fel
+    p = dem.replace(".tif", "_p.tif")
+    if not os.path.exists(p):
+        raw = p + ".raw.tif"
+        run_checked([args.mpiexec, "-n", "2", "--bind-to", "none", args.tessera, "hydro", "flowdir",
+                     "-fel", fel, "-p", raw, "-q"], mpi_env(), args.timeout)
+        zeros_as_nodata(raw)
+        os.rename(raw, p)
+    return p
+
+
+def zeros_as_nodata(path):
+    """Sets the 0 codes of a flow-direction raster to its nodata value, in place, strip by strip."""
+    from osgeo import gdal
+
+    gdal.UseExceptions()
+    ds = gdal.Open(path, gdal.GA_Update)
+    band = ds.GetRasterBand(1)
+    nodata = band.GetNoDataValue()
+    for y0 in range(0, ds.RasterYSize, 512):
+        rows = min(512, ds.RasterYSize - y0)
+        cells = band.ReadAsArray(0, y0, ds.RasterXSize, rows)
+        cells[cells == 0] = nodata
+        band.WriteArray(cells, 0, y0)
+    ds = None
 
 
 def tessera_command(args, tool, task, files, out, report):
@@ -114,7 +182,10 @@ def tessera_command(args, tool, task, files, out, report):
     ranks, threads = mpi_config(tool)
     binary = args.baseline if tool in BASE_TOOLS else args.tessera
     launch = [args.mpiexec, "-n", str(ranks), "--bind-to", "none", binary]
-    if focal_task(task):
+    if task in HYDRO:
+        flag_in, flag_out = HYDRO[task][:2]
+        cmd = launch + ["hydro", task, flag_in, files[0], flag_out, out, "-q", "--report", report]
+    elif focal_task(task):
         method, size = focal_task(task)
         cmd = launch + ["focal", method, files[0], out, "--size", str(size), "-q", "--report", report]
     elif task == "ndvi":
@@ -134,9 +205,14 @@ def tessera_command(args, tool, task, files, out, report):
     return cmd, mpi_env(threads)
 
 
-def peer_command(tool, task, files, out):
-    """The command line of one peer run (gdaldem, gdal_calc.py, gdalinfo, GRASS r.neighbors or
-    tests/bench/peers.py)."""
+def peer_command(args, tool, task, files, out):
+    """The command line of one peer run (gdaldem, gdal_calc.py, gdalinfo, GRASS r.neighbors,
+    TauDEM at mpirun -n 2 or tests/bench/peers.py)."""
+    if tool == "gdal" and task in HYDRO:
+        _, _, name, flag_in, flag_out, more = HYDRO[task]
+        extra = [more[0], out + ".sd8.tif"] if more == ["-sd8"] else more
+        return [args.mpiexec, "-n", "2", os.path.join(taudem_bin(args), name), flag_in, files[0],
+                flag_out, out] + extra
     if tool == "gdal" and task == "stats":
         return ["gdalinfo", "-stats", "-hist", files[0]]
     if task in ZONAL_TASKS:
@@ -203,11 +279,13 @@ def time_tool(args, work, tool, task, files):
             return wall, [r["peak_rss_mb"] for r in ranks], out, sum(r["encode_s"] for r in ranks)
         return wall, summary_rss(stdout)[-mpi_config(tool)[0]:], out, None
     rss_file = os.path.join(work, "rss")
-    cmd = ["/usr/bin/time", "-f", "%M", "-o", rss_file] + peer_command(tool, task, files, out)
-    wall, stdout = run_checked(cmd, dict(os.environ), args.timeout)
+    cmd = ["/usr/bin/time", "-f", "%M", "-o", rss_file] + peer_command(args, tool, task, files, out)
+    wall, stdout = run_checked(cmd, mpi_env() if task in HYDRO else dict(os.environ), args.timeout)
     for line in stdout.splitlines():
         if line.startswith("steps: "):  # a peer's own split of its time (GRASS: import apart)
             print(f"  {task} {tool_label(tool, task)} {line}", file=sys.stderr, flush=True)
+    if os.path.exists(out + ".sd8.tif"):
+        os.remove(out + ".sd8.tif")
     if task == "stats":
         shutil.move(aux, out)  # what gdalinfo -stats -hist computed, for compare()
     return wall, [int(open(rss_file).read().split()[-1]) / 1024], out, None

@@ -194,6 +194,58 @@ def make_cases(args, work):
     ]
 
 
+def hydro_cases(args, work):
+    """tessera hydro and the hydrology ops: voids without nodata, bad flow directions (a code that
+    is none, a cycle inside a tile and one across tiles), an area its type cannot hold, and a step
+    reading a tile-graph step's result."""
+    np = systest.np
+    out = os.path.join(work, "out", "hydro.tif")
+    dem = os.path.join(args.data, "chiprofiler_dem.tif")  # NaN voids, no nodata value
+
+    def directions(name, cells):
+        path = os.path.join(work, name)
+        d = systest.gdal.GetDriverByName("GTiff").Create(path, cells.shape[1], cells.shape[0], 1,
+                                                           systest.gdal.GDT_Int16)
+        d.GetRasterBand(1).SetNoDataValue(-32768)
+        d.GetRasterBand(1).WriteArray(cells)
+        d = None
+        return path
+
+    south = np.full((300, 300), 7, np.int16)  # every column flows south, the last row east
+    south[-1, :] = 1
+    bad_code = south.copy()
+    bad_code[4, 3] = 9
+    loop = south.copy()
+    loop[40, 40], loop[40, 41] = 1, 5  # east, then west: a cycle inside a tile
+    seam = south.copy()
+    seam[40, 47], seam[40, 48] = 1, 5  # the same across the seam of 16-cell tiles
+    fill_job = os.path.join(work, "fill_chain.toml")
+    with open(fill_job, "w") as f:
+        f.write(f'[input.dem]\npath = "{os.path.abspath(os.path.join(args.data, "srtm.tif"))}"\n\n'
+                '[[step]]\nid = "fel"\nop = "fill"\nin = "dem"\n\n'
+                '[[step]]\nid = "s"\nop = "slope"\nin = "fel"\n\n'
+                f'[[output]]\nfrom = ["s"]\npath = "{out}"\n')
+    acc = lambda path, *more: ["hydro", "flowacc", "-p", path, "-ad8", out, "--tile", "48"] + list(more)
+    return [
+        Case("hydro fill: voids without nodata", ["hydro", "fill", "-z", dem, "-fel", out], 1,
+             r"fill: the DEM has voids \(NaN at cell \d+, \d+\) but no nodata value", out,
+             existing="an earlier run's output\n"),
+        Case("hydro flowacc: a code that is none", acc(directions("code.tif", bad_code)), 1,
+             r"flowacc: cell 3, 4 holds 9, which is not a D8 code of the taudem \(1-8\)", out),
+        Case("hydro flowacc: area past uint16", acc(directions("south.tif", south), "--type", "uint16"),
+             1, r"flowacc: the area at cell \d+, 299 \(\d+ cells\) does not fit option type 'UInt16'",
+             out),
+        Case("hydro flowacc: cycle in a tile", acc(directions("loop.tif", loop)), 1,
+             r"flowacc: the flow directions form a cycle through cell 4[01], 40", out),
+        Case("hydro flowacc: cycle across tiles",
+             ["hydro", "flowacc", "-p", directions("seam.tif", seam), "-ad8", out, "--tile", "16"], 1,
+             r"flowacc: the flow directions form a cycle across tiles, through cell 4[78], 40 or upstream", out),
+        Case("hydro: a step reads fill", ["run", fill_job], 1,
+             r"fill_chain\.toml:\d+:\d+: step 's' reads step 'fel' \(fill\), whose tile-graph result",
+             out),
+    ]
+
+
 def stats_cases(args, work):
     """tessera stats: bad flags and bad rasters; no JSON and no .aux.xml may appear."""
     dem = os.path.abspath(os.path.join(args.data, "chiprofiler_dem.tif"))  # job files name it
@@ -421,7 +473,8 @@ def main():
                               lambda p: p.set_defaults(timeout=60.0))
     failures = []
     with tempfile.TemporaryDirectory(prefix="tessera-bad-") as work:
-        cases = make_cases(args, work) + output_path_cases(args, work) + stats_cases(args, work)
+        cases = (make_cases(args, work) + output_path_cases(args, work) + stats_cases(args, work)
+                 + hydro_cases(args, work))
         full = mount_full_disk(work)
         if full:
             cases += full_disk_cases(args, full)

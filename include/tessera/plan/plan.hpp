@@ -105,8 +105,11 @@ struct Plan {
   /// The pages of uncompressed inputs one thread's readers keep mapped, at most: one
   /// mapped_bytes_per_reader per input and per band read in its own type.
   int64_t mapped_bytes_per_thread() const;
+  /// The global phase of its tile-graph steps, estimated (TileGraphOp::graph_memory): rank 0's
+  /// bytes while it solves plus the solution every rank holds, of the largest step; 0 for none.
+  int64_t graph_bytes() const;
   /// The estimate for one rank: threads x (bytes_per_thread() + mapped_bytes_per_thread()) +
-  /// GDAL's block cache + overhead.
+  /// graph_bytes() + GDAL's block cache + overhead.
   int64_t bytes_per_rank(int threads) const;
   /// A readable description: grid, tiles, halo, ranks x threads, memory per rank.
   std::string describe(int ranks, int threads) const;

@@ -50,7 +50,10 @@ TEST(Registry, ListsGdaldemsModesAndCalcInOneExplicitList) {
                                              "focal.quart3",
                                              "focal.mode",
                                              "focal.minority",
-                                             "focal.diversity"}));
+                                             "focal.diversity",
+                                             "fill",
+                                             "flowdir",
+                                             "flowacc"}));
   EXPECT_THROW(make_op("shade-me", {}), Error);
 }
 

@@ -243,25 +243,5 @@ TEST(StreamingPass, AFailedCommitStopsEveryRankAndLeavesNothing) {
                                 "injected failure in commit of " + specs[0].path);
 }
 
-/// A pass kind the plan can express but no executor runs yet (tile-graph) is refused before any
-/// output is made, on every rank.
-TEST(Execute, RefusesAPassItCannotRunBeforeMakingAnything) {
-  SharedDir dir;
-  GenerateSpec generate;
-  generate.path = dir.file("terrain.tif");
-  generate.size = {40, 40};
-  plan::Plan plan = generate_plan(generate);
-  for (const plan::PassKind kind : {plan::PassKind::TileGraph}) {
-    plan.passes = {
-        {plan::PassKind::Streaming, {}, {0}, {}, plan::phases_of(plan::PassKind::Streaming)},
-        {kind, {}, {}, {0}, plan::phases_of(kind)}};
-    EXPECT_EQ(error_of([&] { execute(plan, quiet_options(1)); }),
-              "internal error: " + std::string(plan::name_of(kind)) +
-                  " passes are planned but not run yet");
-    par::barrier();
-    EXPECT_EQ(dir.entries(), std::vector<std::string>{});
-  }
-}
-
 }  // namespace
 }  // namespace tessera::run::test

@@ -1,0 +1,132 @@
+// `tessera hydro TOOL -z dem.tif -fel fel.tif ...` (TauDEM's flags) turned into a one-step job.
+#include "tessera/cli/hydro_args.hpp"
+
+#include <map>
+#include <optional>
+#include <utility>
+
+#include "arg_util.hpp"
+#include "tessera/core/error.hpp"
+
+namespace tessera::cli {
+namespace {
+
+/// One tool: the op it runs and TauDEM's flags of its input and its output.
+struct Tool {
+  const char* op;
+  const char* input_flag;
+  const char* output_flag;
+};
+
+const std::map<std::string, Tool>& tools() {
+  static const std::map<std::string, Tool> known{{"fill", {"fill", "-z", "-fel"}},
+                                                 {"flowdir", {"flowdir", "-fel", "-p"}},
+                                                 {"flowacc", {"flowacc", "-p", "-ad8"}}};
+  return known;
+}
+
+/// Walks the arguments once: the tool first, then flags and their values.
+class HydroParser {
+ public:
+  explicit HydroParser(const std::vector<std::string>& args) : args_(args) {}
+  DemCommand parse();
+
+ private:
+  const std::string& value_of(const std::string& flag);
+  void parse_flag(const Tool& tool, const std::string& flag);
+  void build_job(const std::string& name, const Tool& tool);
+
+  const std::vector<std::string>& args_;
+  size_t next_ = 1;
+  std::optional<std::string> input_;
+  std::optional<std::string> output_path_;
+  std::optional<int64_t> tile_;  // --tile, which BLOCKXSIZE / BLOCKYSIZE must not contradict
+  ops::Options options_;
+  OutputFlags output_;
+  DemCommand command_;
+};
+
+const std::string& HydroParser::value_of(const std::string& flag) {
+  if (next_ >= args_.size()) throw UsageError(flag + " expects a value");
+  return args_[next_++];
+}
+
+void HydroParser::parse_flag(const Tool& tool, const std::string& flag) {
+  if (flag == tool.input_flag) {
+    input_ = value_of(flag);
+  } else if (flag == tool.output_flag) {
+    output_path_ = value_of(flag);
+  } else if (flag == "--encoding" && std::string(tool.op) != "fill") {
+    options_["encoding"] = value_of(flag);
+  } else if (flag == "--type" && std::string(tool.op) == "flowacc") {
+    options_["type"] = value_of(flag);
+  } else if (flag == "--tile") {
+    tile_ = static_cast<int64_t>(parse_number(flag, value_of(flag)));
+  } else if (!output_.take(
+                 flag, [&] { return value_of(flag); }, command_, "hydro")) {
+    throw UsageError("unknown flag '" + flag + "' for hydro " + args_[0] +
+                     " (see tessera hydro --help)");
+  }
+}
+
+DemCommand HydroParser::parse() {
+  if (args_.empty()) throw UsageError("missing the tool: fill, flowdir or flowacc");
+  const auto found = tools().find(args_[0]);
+  if (found == tools().end())
+    throw UsageError("unknown hydro tool '" + args_[0] + "' (expected fill, flowdir or flowacc)");
+  while (next_ < args_.size()) {
+    const std::string& arg = args_[next_++];
+    if (arg.size() < 2 || arg[0] != '-') throw UsageError("unexpected argument '" + arg + "'");
+    parse_flag(found->second, arg);
+  }
+  build_job(found->first, found->second);
+  return std::move(command_);
+}
+
+void HydroParser::build_job(const std::string& name, const Tool& tool) {
+  if (!input_) throw UsageError("hydro " + name + " expects " + tool.input_flag + " INPUT");
+  if (!output_path_) throw UsageError("hydro " + name + " expects " + tool.output_flag + " OUTPUT");
+  job::JobSpec& job = command_.job;
+  job.file = "tessera hydro " + name;
+  job::InputSpec input;
+  input.name = "input";
+  input.path = *input_;
+  input.where = input.path_where = job::Position::of_flag(tool.input_flag);
+  job.inputs.push_back(input);
+  job::StepSpec step;
+  step.id = name;
+  step.op = tool.op;
+  step.in = input.name;
+  step.options = options_;
+  step.where = job::Position::of_flag("");
+  for (const auto& [key, value] : options_)
+    step.option_where[key] = job::Position::of_flag("--" + key);
+  job.steps.push_back(step);
+  output_.add_output(job, step.id, *output_path_);
+  if (!tile_) return;
+  if (job.run.tile && *job.run.tile != *tile_)
+    throw UsageError("--tile and -co BLOCKXSIZE / BLOCKYSIZE differ");
+  job.run.tile = tile_;
+  job.run.tile_where = job::Position::of_flag("--tile");
+}
+
+}  // namespace
+
+DemCommand parse_hydro_args(const std::vector<std::string>& args) {
+  return HydroParser(args).parse();
+}
+
+std::string hydro_usage() {
+  return "Usage: tessera hydro TOOL FLAGS [options]   (TauDEM's tools and flags)\n"
+         "\n"
+         "  fill    -z DEM -fel OUT        depressions filled (TauDEM pitremove)\n"
+         "  flowdir -fel DEM -p OUT        D8 flow directions (TauDEM d8flowdir's -p)\n"
+         "          [--encoding taudem|esri]\n"
+         "  flowacc -p DIRS -ad8 OUT       D8 contributing area in cells (TauDEM aread8 -nc)\n"
+         "          [--encoding taudem|esri] [--type float32|float64|int32|uint32|uint16]\n"
+         "\n"
+         "  --tile N  -of GTiff|HDF5  -co NAME=VALUE ...  -q  --report FILE.json  --memory SIZE\n"
+         "Run under mpirun to use several ranks; OMP_NUM_THREADS sets the threads of each rank.\n";
+}
+
+}  // namespace tessera::cli

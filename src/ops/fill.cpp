@@ -1,0 +1,353 @@
+// fill: each tile flooded alone from its perimeter (phase 1, recomputed in phase 2), and the op.
+#include "tessera/ops/fill.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <queue>
+#include <string>
+#include <utility>
+
+#include "option_reader.hpp"
+
+namespace tessera::ops {
+namespace {
+
+// Labels of cells not yet reached, and of perimeter cells queued as seeds of their own region.
+constexpr int32_t kUnseen = -2;
+constexpr int32_t kSeed = -3;
+
+/// The 8 neighbours, as (dx, dy).
+constexpr int kDx[8] = {-1, 0, 1, -1, 1, -1, 0, 1};
+constexpr int kDy[8] = {-1, -1, -1, 0, 0, 1, 1, 1};
+
+/// The owned cells of a tile read with a halo, and which of them are voids.
+class TileCells {
+ public:
+  explicit TileCells(const TileIn& in) : in_(in), cells_(std::get<ConstView<float>>(in.cells)) {
+    if (in.nodata && !std::isnan(*in.nodata)) nodata_ = static_cast<float>(*in.nodata);
+  }
+  /// The height of cell (x, y) of the tile (from -halo to width + halo).
+  float z(int64_t x, int64_t y) const { return cells_(x + in_.halo, y + in_.halo); }
+  bool inside_raster(int64_t x, int64_t y) const {
+    const int64_t gx = in_.owned.x + x;
+    const int64_t gy = in_.owned.y + y;
+    return gx >= 0 && gy >= 0 && gx < in_.raster.width && gy < in_.raster.height;
+  }
+  bool on_raster_edge(int64_t x, int64_t y) const {
+    const int64_t gx = in_.owned.x + x;
+    const int64_t gy = in_.owned.y + y;
+    return gx == 0 || gy == 0 || gx == in_.raster.width - 1 || gy == in_.raster.height - 1;
+  }
+  /// Whether cell (x, y), inside the raster, is a void; throws for NaN without a nodata value.
+  bool is_void(int64_t x, int64_t y) const {
+    const float v = z(x, y);
+    if (std::isnan(v)) {
+      if (in_.nodata) return true;
+      throw Error("fill: the DEM has voids (NaN at cell " + std::to_string(in_.owned.x + x) + ", " +
+                  std::to_string(in_.owned.y + y) +
+                  ") but no nodata value; give it one (gdal_edit.py -a_nodata VALUE)");
+    }
+    return nodata_ && v == *nodata_;
+  }
+
+ private:
+  const TileIn& in_;
+  ConstView<float> cells_;
+  std::optional<float> nodata_;
+};
+
+/// A queued cell: its level as an ordered key (order_key) and its place in TileFlood's arrays.
+struct Entry {
+  uint32_t key;
+  uint32_t cell;
+};
+
+/// A float's bits as an unsigned key of the same order (NaN never reaches the queue).
+uint32_t order_key(float level) {
+  uint32_t bits = 0;
+  std::memcpy(&bits, &level, sizeof bits);
+  return (bits & 0x80000000u) != 0 ? ~bits : bits | 0x80000000u;
+}
+
+/// A monotone priority queue (a radix heap, Ahuja et al. 1990): the Priority-Flood never pushes
+/// a level below the last one popped, so entries are kept in 33 buckets by the highest bit in
+/// which their key differs from the last key popped, and a pop only redistributes the lowest
+/// non-empty bucket. Its buckets are the caller's (allocated once per thread).
+class MinQueue {
+ public:
+  using Buckets = std::array<std::vector<Entry>, 33>;
+  explicit MinQueue(Buckets& buckets) : buckets_(buckets) {
+    for (auto& b : buckets_) b.clear();
+  }
+  bool empty() const { return size_ == 0; }
+  void push(float level, size_t cell) {
+    const uint32_t key = order_key(level);
+    buckets_[bucket_of(key)].push_back({key, static_cast<uint32_t>(cell)});
+    ++size_;
+  }
+  uint32_t pop() {
+    if (buckets_[0].empty()) refill();
+    const uint32_t cell = buckets_[0].back().cell;
+    buckets_[0].pop_back();
+    --size_;
+    return cell;
+  }
+
+ private:
+  size_t bucket_of(uint32_t key) const {
+    return key == last_ ? 0 : static_cast<size_t>(32 - __builtin_clz(key ^ last_));
+  }
+  void refill() {
+    size_t i = 1;
+    while (buckets_[i].empty()) ++i;
+    last_ = std::min_element(buckets_[i].begin(), buckets_[i].end(),
+                             [](const Entry& a, const Entry& b) { return a.key < b.key; })
+                ->key;
+    for (const Entry& e : buckets_[i]) buckets_[bucket_of(e.key)].push_back(e);
+    buckets_[i].clear();
+  }
+
+  Buckets& buckets_;
+  uint32_t last_ = 0;
+  size_t size_ = 0;
+};
+
+/// Marks voids, the ocean (raster edge, next to a void) and the perimeter's seeds; queues both.
+class Seeder {
+ public:
+  Seeder(const TileCells& cells, TileFlood& out, MinQueue& queue)
+      : cells_(cells), out_(out), queue_(queue) {}
+
+  void run(int64_t halo) {
+    bool any_void = false;
+    for (int64_t y = 0; y < out_.height; ++y)
+      for (int64_t x = 0; x < out_.width; ++x) any_void |= mark(x, y);
+    if (halo > 0) ocean_around_ring();
+    if (any_void)
+      for (int64_t y = 0; y < out_.height; ++y)
+        for (int64_t x = 0; x < out_.width; ++x)
+          if (label(x, y) == kVoidLabel) ocean_around(x, y);
+    seed_perimeter();
+  }
+
+ private:
+  int32_t& label(int64_t x, int64_t y) { return out_.label[out_.at(x, y)]; }
+  /// The ocean next to the voids of the ring of halo cells around the tile.
+  void ocean_around_ring() {
+    const auto check = [&](int64_t x, int64_t y) {
+      if (cells_.inside_raster(x, y) && cells_.is_void(x, y)) ocean_around(x, y);
+    };
+    for (int64_t x = -1; x <= out_.width; ++x) check(x, -1), check(x, out_.height);
+    for (int64_t y = 0; y < out_.height; ++y) check(-1, y), check(out_.width, y);
+  }
+  bool mark(int64_t x, int64_t y) {
+    const bool v = cells_.is_void(x, y);
+    label(x, y) = v ? kVoidLabel : kUnseen;
+    out_.level[out_.at(x, y)] = cells_.z(x, y);
+    return v;
+  }
+  void push(int64_t x, int64_t y, int32_t as) {
+    label(x, y) = as;
+    queue_.push(cells_.z(x, y), out_.at(x, y));
+  }
+  void ocean_around(int64_t x, int64_t y) {
+    for (int k = 0; k < 8; ++k) {
+      const int64_t nx = x + kDx[k];
+      const int64_t ny = y + kDy[k];
+      if (nx < 0 || ny < 0 || nx >= out_.width || ny >= out_.height) continue;
+      if (label(nx, ny) == kUnseen) push(nx, ny, kOceanLabel);
+    }
+  }
+  void seed_perimeter() {
+    const int64_t w = out_.width;
+    const int64_t h = out_.height;
+    for (int64_t y = 0; y < h; ++y) {
+      const int64_t step = (y == 0 || y == h - 1) ? 1 : std::max<int64_t>(1, w - 1);
+      for (int64_t x = 0; x < w; x += step) {
+        if (label(x, y) != kUnseen) continue;
+        push(x, y, cells_.on_raster_edge(x, y) ? kOceanLabel : kSeed);
+      }
+    }
+  }
+
+  const TileCells& cells_;
+  TileFlood& out_;
+  MinQueue& queue_;
+};
+
+/// Priority-Flood+ (Barnes 2014): cells of a depression go through a plain FIFO queue at the
+/// level of the cell that reached them; the heap orders only the rising terrain. The ring around
+/// the tile is labelled void, so neighbours need no bounds checks.
+class Flood {
+ public:
+  Flood(TileFlood& out, std::vector<uint32_t>& pit) : out_(out), pit_(pit) {
+    const auto s = static_cast<ptrdiff_t>(out.stride);
+    for (int k = 0; k < 8; ++k) offset_[k] = kDy[k] * s + kDx[k];
+  }
+
+  void run(MinQueue& queue) {
+    pit_.clear();
+    size_t pit_at = 0;
+    while (pit_at < pit_.size() || !queue.empty()) {
+      uint32_t c = 0;
+      if (pit_at < pit_.size()) {
+        c = pit_[pit_at++];
+        if (pit_at == pit_.size()) pit_.clear(), pit_at = 0;
+      } else {
+        c = queue.pop();
+      }
+      visit(c, queue);
+    }
+    dedupe_edges();
+  }
+
+ private:
+  void visit(uint32_t c, MinQueue& queue) {
+    int32_t* label = out_.label.data();
+    float* level = out_.level.data();
+    if (label[c] == kSeed) label[c] = out_.labels++;
+    const int32_t own = label[c];
+    const float at = level[c];
+    for (ptrdiff_t d : offset_) {
+      const size_t n = static_cast<size_t>(static_cast<ptrdiff_t>(c) + d);
+      const int32_t theirs = label[n];
+      if (theirs == own || theirs == kVoidLabel) continue;
+      if (theirs == kUnseen) {
+        label[n] = own;
+        if (level[n] <= at) {
+          level[n] = at;
+          pit_.push_back(static_cast<uint32_t>(n));
+        } else {
+          queue.push(level[n], n);
+        }
+      } else if (theirs == kSeed) {
+        label[n] = own;  // still queued at its own height, which is >= at
+      } else {
+        out_.edges.push_back(
+            {std::min(own, theirs), std::max(own, theirs), std::max(at, level[n])});
+      }
+    }
+  }
+
+  void dedupe_edges() {
+    auto& edges = out_.edges;
+    std::sort(edges.begin(), edges.end(), [](const SpillEdge& l, const SpillEdge& r) {
+      return std::tie(l.a, l.b, l.spill) < std::tie(r.a, r.b, r.spill);
+    });
+    edges.erase(std::unique(edges.begin(), edges.end(),
+                            [](const SpillEdge& l, const SpillEdge& r) {
+                              return l.a == r.a && l.b == r.b;
+                            }),
+                edges.end());
+  }
+
+  TileFlood& out_;
+  std::vector<uint32_t>& pit_;
+  ptrdiff_t offset_[8];
+};
+
+/// Phase 2: the tile flooded again, each cell raised to its region's level from the solve.
+class FinishFill : public Op {
+ public:
+  FinishFill(std::optional<double> nodata, TileGrid grid, std::shared_ptr<const Bytes> solution)
+      : nodata_(nodata), grid_(grid), solution_(*solution) {}
+  int64_t halo() const override { return 1; }
+  PixelType output_type() const override { return PixelType::Float32; }
+  std::optional<double> output_nodata() const override { return nodata_; }
+  CellType input_cells(PixelType) const override { return CellType::Float32; }
+  void run(const TileIn& in, const TileOut& out) const override {
+    thread_local TileFlood flood;
+    flood_tile(in, flood);
+    const int64_t tile =
+        (in.owned.y / grid_.tile_height()) * grid_.across() + in.owned.x / grid_.tile_width();
+    const View<float> cells = out.bands.at(0).as<float>();
+    const float none = nodata_ ? static_cast<float>(*nodata_) : 0.0f;
+    for (int64_t y = 0; y < flood.height; ++y) {
+      float* row = cells.row(y);
+      for (int64_t x = 0; x < flood.width; ++x) {
+        const size_t i = flood.at(x, y);
+        const int32_t label = flood.label[i];
+        row[x] =
+            label == kVoidLabel ? none : std::max(flood.level[i], solution_.level_of(tile, label));
+      }
+    }
+  }
+
+ private:
+  std::optional<double> nodata_;
+  TileGrid grid_;
+  FillSolution solution_;
+};
+
+class FillOp : public TileGraphOp {
+ public:
+  int64_t halo() const override { return 1; }
+  PixelType output_type() const override { return PixelType::Float32; }
+  std::optional<double> output_nodata() const override { return nodata_; }
+  CellType input_cells(PixelType) const override { return CellType::Float32; }
+  std::shared_ptr<const Op> for_source(const SourceBand& source) const override {
+    auto op = std::make_shared<FillOp>(*this);
+    op->nodata_ = source.nodata;
+    return op;
+  }
+  /// Levels and labels of the padded tile, and the queues at their largest (every cell once).
+  int64_t work_bytes(int64_t cells) const override { return cells * (4 + 4 + 8 + 4); }
+  /// Rank 0: each perimeter cell received and parsed (8 bytes each), and about one link between
+  /// regions (24 bytes) and its two adjacency entries (16 each) per perimeter cell at most.
+  /// Every rank: a level (4 bytes) per region, at most one per perimeter cell.
+  GraphMemory graph_memory(const TileGrid& grid) const override {
+    const int64_t perimeter = perimeter_cells(grid);
+    return {perimeter * (8 + 8 + 24 + 32), perimeter * 4 + grid.count() * 8};
+  }
+  Bytes summarize(const TileIn& in, const TileGrid& /*grid*/) const override {
+    thread_local TileFlood flood;
+    flood_tile(in, flood);
+    return fill_summary(flood, in);
+  }
+  Bytes solve(const TileGrid& grid, const std::vector<Bytes>& tiles) const override {
+    return solve_fill(grid, tiles);
+  }
+  std::shared_ptr<const Op> with_solution(const TileGrid& grid,
+                                          std::shared_ptr<const Bytes> solution) const override {
+    return std::make_shared<FinishFill>(nodata_, grid, std::move(solution));
+  }
+
+ private:
+  std::optional<double> nodata_;
+};
+
+}  // namespace
+
+void TileGraphOp::run(const TileIn& /*in*/, const TileOut& /*out*/) const {
+  throw Error("internal error: a tile-graph op ran before its global solve");
+}
+
+void flood_tile(const TileIn& in, TileFlood& out) {
+  const TileCells cells(in);
+  out.width = in.owned.width;
+  out.height = in.owned.height;
+  out.stride = out.width + 2;
+  const auto padded = static_cast<size_t>(out.stride * (out.height + 2));
+  if (padded > std::numeric_limits<uint32_t>::max())
+    throw Error("fill: a tile of " + std::to_string(out.width) + " x " +
+                std::to_string(out.height) + " cells is too large; use [run] tile = 4096 or less");
+  out.level.assign(padded, 0.0f);
+  out.label.assign(padded, kVoidLabel);
+  out.labels = 1;
+  out.edges.clear();
+  thread_local MinQueue::Buckets buckets;
+  thread_local std::vector<uint32_t> pit;
+  MinQueue queue(buckets);
+  Seeder(cells, out, queue).run(in.halo);
+  Flood(out, pit).run(queue);
+}
+
+std::unique_ptr<Op> make_fill(const Options& options) {
+  OptionReader("fill", options, {}).finish();
+  return std::make_unique<FillOp>();
+}
+
+}  // namespace tessera::ops

@@ -1,0 +1,149 @@
+// The tile-graph pass: each tile summarized alone, the summaries solved on rank 0, the solution
+// handed back to every rank.
+#include "tile_graph.hpp"
+
+#include <cstring>
+#include <memory>
+#include <utility>
+
+#include "pass.hpp"
+#include "stopwatch.hpp"
+#include "tessera/ops/tile_graph.hpp"
+#include "tessera/par/agreement.hpp"
+#include "tessera/par/environment.hpp"
+#include "tessera/par/gather.hpp"
+#include "tile_source.hpp"
+
+namespace tessera::run {
+
+namespace {
+
+using ops::Bytes;
+
+/// Phase 1's stand-in for a tile-graph step: run() keeps the tile's summary in its slot of
+/// `summaries` (one per tile; each tile is computed by one thread) and writes no cells.
+class SummaryOp : public ops::Op {
+ public:
+  SummaryOp(std::shared_ptr<const ops::TileGraphOp> op, TileGrid grid,
+            std::vector<Bytes>& summaries)
+      : op_(std::move(op)), grid_(grid), summaries_(summaries) {}
+  int64_t halo() const override { return op_->halo(); }
+  PixelType output_type() const override { return op_->output_type(); }
+  std::optional<double> output_nodata() const override { return op_->output_nodata(); }
+  ops::CellType input_cells(PixelType source) const override { return op_->input_cells(source); }
+  void run(const ops::TileIn& in, const ops::TileOut& /*out*/) const override {
+    const int64_t tile =
+        (in.owned.y / grid_.tile_height()) * grid_.across() + in.owned.x / grid_.tile_width();
+    summaries_[static_cast<size_t>(tile)] = op_->summarize(in, grid_);
+  }
+
+ private:
+  std::shared_ptr<const ops::TileGraphOp> op_;
+  TileGrid grid_;
+  std::vector<Bytes>& summaries_;
+};
+
+/// One tile-graph step of the pass: its index in the plan, its op and the summaries of the
+/// tiles this rank computed.
+struct GraphStep {
+  size_t step = 0;
+  std::shared_ptr<const ops::TileGraphOp> op;
+  std::vector<Bytes> summaries;
+};
+
+std::vector<GraphStep> graph_steps(const plan::Plan& plan, const plan::Pass& pass) {
+  std::vector<GraphStep> steps;
+  for (size_t s : pass.steps) {
+    auto op = std::dynamic_pointer_cast<const ops::TileGraphOp>(plan.steps[s].impl);
+    if (op) steps.push_back({s, std::move(op), std::vector<Bytes>(plan.grid.count())});
+  }
+  return steps;
+}
+
+/// Phase 1: every rank computes the tiles it claims; each step's summaries land in `steps`.
+RankReport summarize_tiles(const plan::Plan& plan, const plan::Pass& pass,
+                           std::vector<GraphStep>& steps, const RunOptions& options) {
+  plan::Plan first = plan;
+  for (GraphStep& g : steps)
+    first.steps[g.step].impl = std::make_shared<SummaryOp>(g.op, plan.grid, g.summaries);
+  plan::Pass tiles_only = pass;
+  tiles_only.outputs.clear();
+  Sinks none;
+  const int threads = choose_threads(options.threads, options.ranks_on_node);
+  StreamingPass run(
+      plan.grid, threads, [&] { return plan_tiles(first, tiles_only); }, none);
+  run.open();
+  Progress progress(plan.grid.count(), plan.grid.raster().cells(), false);
+  run.run(progress);
+  run.commit();
+  return run.report();
+}
+
+/// This rank's summaries of one step as (tile, bytes) records.
+Bytes pack(const std::vector<Bytes>& summaries) {
+  Bytes out;
+  for (size_t t = 0; t < summaries.size(); ++t) {
+    if (summaries[t].empty()) continue;
+    const int64_t header[2] = {static_cast<int64_t>(t), static_cast<int64_t>(summaries[t].size())};
+    const auto* h = reinterpret_cast<const std::byte*>(header);
+    out.insert(out.end(), h, h + sizeof header);
+    out.insert(out.end(), summaries[t].begin(), summaries[t].end());
+  }
+  return out;
+}
+
+/// Rank 0: every rank's records put in their tiles' slots.
+void unpack(const std::vector<Bytes>& ranks, std::vector<Bytes>& summaries) {
+  for (const Bytes& bytes : ranks) {
+    size_t at = 0;
+    while (at < bytes.size()) {
+      int64_t header[2];
+      std::memcpy(header, bytes.data() + at, sizeof header);
+      at += sizeof header;
+      const auto end = at + static_cast<size_t>(header[1]);
+      summaries[static_cast<size_t>(header[0])].assign(bytes.begin() + static_cast<ptrdiff_t>(at),
+                                                       bytes.begin() + static_cast<ptrdiff_t>(end));
+      at = end;
+    }
+  }
+}
+
+/// The global phase of one step: summaries to rank 0, solved there, the solution on every rank.
+std::shared_ptr<const Bytes> solve_on_root(const plan::Plan& plan, GraphStep& g) {
+  std::vector<Bytes> ranks = par::gather_bytes_to_root(pack(g.summaries));
+  Bytes solution;
+  par::agreed([&] {
+    if (par::world_rank() != 0) return;
+    unpack(ranks, g.summaries);
+    ranks.clear();
+    for (const Bytes& s : g.summaries)
+      if (s.empty()) throw Error("internal error: a tile's summary is missing at the global solve");
+    solution = g.op->solve(plan.grid, g.summaries);
+  });
+  g.summaries.clear();
+  g.summaries.shrink_to_fit();
+  const auto size = par::broadcast_from_root<uint64_t>(solution.size());
+  solution.resize(size);
+  par::broadcast_bytes(solution.data(), solution.size());
+  return std::make_shared<const Bytes>(std::move(solution));
+}
+
+}  // namespace
+
+plan::Plan solve_tile_graph(const plan::Plan& plan, const plan::Pass& pass,
+                            const RunOptions& options, RankReport& report) {
+  std::vector<GraphStep> steps = graph_steps(plan, pass);
+  {
+    const Phase phase("computing the tiles' graphs");
+    report = summarize_tiles(plan, pass, steps, options);
+  }
+  const Phase phase("solving the tiles' graphs");
+  const auto start = Clock::now();
+  plan::Plan second = plan;
+  for (GraphStep& g : steps)
+    second.steps[g.step].impl = g.op->with_solution(plan.grid, solve_on_root(plan, g));
+  report.communicate += seconds_since(start);  // the global phase: messages and rank 0's solve
+  return second;
+}
+
+}  // namespace tessera::run

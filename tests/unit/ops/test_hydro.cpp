@@ -1,0 +1,239 @@
+// fill, flowdir and flowacc: the tile-graph phases driven in one process over every tile size,
+// against plain whole-raster definitions.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <memory>
+
+#include "raster_fixture.hpp"
+#include "tessera/ops/d8.hpp"
+#include "tessera/ops/fill.hpp"
+
+namespace tessera::ops {
+namespace {
+
+using testing::Raster;
+
+constexpr float kVoid = -9999.0f;
+
+/// Terrain of uneven heights (pits, flats, ridges) from a fixed generator, with a few voids.
+Raster<float> terrain(int64_t width, int64_t height, uint32_t seed, bool voids) {
+  Raster<float> r;
+  r.width = width;
+  r.height = height;
+  r.nodata = kVoid;
+  uint32_t state = seed;
+  for (int64_t i = 0; i < width * height; ++i) {
+    state = state * 1664525u + 1013904223u;
+    const int64_t x = i % width;
+    const int64_t y = i / width;
+    r.cells.push_back(static_cast<float>((state >> 24) % 7) + static_cast<float>(x % 5 + y % 3));
+    if (voids && (state >> 8) % 29 == 0) r.cells.back() = kVoid;
+  }
+  return r;
+}
+
+/// TileIn of tile `t` of `grid` over `r`, read with `halo` (cells past the raster are NaN).
+struct TileRead {
+  std::vector<float> buffer;
+  TileIn in;
+};
+
+TileRead read_tile(const Raster<float>& r, const TileGrid& grid, int64_t t, int64_t halo) {
+  TileRead read;
+  const Window owned = grid.owned(t);
+  const Window g = grow(owned, halo);
+  read.buffer.assign(static_cast<size_t>(g.cells()), std::numeric_limits<float>::quiet_NaN());
+  for (int64_t y = 0; y < g.height; ++y)
+    for (int64_t x = 0; x < g.width; ++x)
+      if (whole(grid.raster()).contains(g.x + x, g.y + y))
+        read.buffer[static_cast<size_t>(y * g.width + x)] =
+            r.cells[static_cast<size_t>((g.y + y) * r.width + g.x + x)];
+  read.in.raster = grid.raster();
+  read.in.owned = owned;
+  read.in.halo = halo;
+  read.in.cells = ConstView<float>(read.buffer.data(), g.width, g.height);
+  read.in.nodata = r.nodata;
+  read.in.ewres = r.ewres;
+  read.in.nsres = r.nsres;
+  return read;
+}
+
+/// The op's result over the whole raster at `tile` x `tile` cells: phase 1 on every tile, the
+/// solve, phase 2 on every tile, as the executor runs them (here in one process).
+template <class Out>
+std::vector<Out> run_graph(const TileGraphOp& op, const Raster<float>& r, int64_t tile) {
+  const TileGrid grid(Extent{r.width, r.height}, tile, tile);
+  std::vector<Bytes> summaries;
+  for (int64_t t = 0; t < grid.count(); ++t)
+    summaries.push_back(op.summarize(read_tile(r, grid, t, 1).in, grid));
+  const auto finish =
+      op.with_solution(grid, std::make_shared<const Bytes>(op.solve(grid, summaries)));
+  return testing::run_tiled<float, Out>(*finish, r, tile, tile).at(0);
+}
+
+std::shared_ptr<const TileGraphOp> bound_fill(const Raster<float>& r) {
+  auto op = make_fill({});
+  return std::dynamic_pointer_cast<const TileGraphOp>(
+      op->for_source({PixelType::Float32, r.nodata, Extent{r.width, r.height}}));
+}
+
+/// Depression filling by its definition: outlets (edge cells, cells next to a void) keep their
+/// height; every other cell is max(own height, lowest neighbour's level), repeated until stable.
+std::vector<float> fill_by_definition(const Raster<float>& r) {
+  const auto inside = [&](int64_t x, int64_t y) {
+    return x >= 0 && y >= 0 && x < r.width && y < r.height;
+  };
+  const auto is_void = [&](int64_t x, int64_t y) { return r.cells[y * r.width + x] == kVoid; };
+  std::vector<float> level(r.cells.size(), std::numeric_limits<float>::infinity());
+  std::vector<bool> outlet(r.cells.size(), false);
+  for (int64_t y = 0; y < r.height; ++y)
+    for (int64_t x = 0; x < r.width; ++x) {
+      const size_t c = y * r.width + x;
+      if (is_void(x, y)) {
+        level[c] = kVoid;
+        continue;
+      }
+      bool out = x == 0 || y == 0 || x == r.width - 1 || y == r.height - 1;
+      for (int k = 0; k < 8; ++k)
+        out = out || (inside(x + kD8Dx[k], y + kD8Dy[k]) && is_void(x + kD8Dx[k], y + kD8Dy[k]));
+      outlet[c] = out;
+      if (out) level[c] = r.cells[c];
+    }
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (int64_t y = 0; y < r.height; ++y)
+      for (int64_t x = 0; x < r.width; ++x) {
+        const size_t c = y * r.width + x;
+        if (outlet[c] || is_void(x, y)) continue;
+        float lowest = std::numeric_limits<float>::infinity();
+        for (int k = 0; k < 8; ++k)
+          lowest = std::min(lowest, level[(y + kD8Dy[k]) * r.width + x + kD8Dx[k]]);
+        const float next = std::max(r.cells[c], lowest);
+        if (next < level[c]) level[c] = next, changed = true;
+      }
+  }
+  return level;
+}
+
+TEST(Fill, EqualsItsDefinitionAtEveryTileSize) {
+  for (uint32_t seed : {1u, 2u, 3u}) {
+    const Raster<float> r = terrain(37, 29, seed, seed != 1);
+    const auto want = fill_by_definition(r);
+    const auto op = bound_fill(r);
+    for (int64_t tile : {1, 2, 3, 5, 8, 16, 64})
+      EXPECT_EQ(run_graph<float>(*op, r, tile), want) << "seed " << seed << " tile " << tile;
+  }
+}
+
+TEST(Fill, RaisesAPitToItsLowestRim) {
+  Raster<float> r = terrain(9, 9, 4, false);
+  for (float& z : r.cells) z = 10;
+  r.at(4, 4) = 1;
+  r.at(4, 3) = 5;
+  r.at(3, 3) = 7;
+  const auto out = run_graph<float>(*bound_fill(r), r, 4);
+  EXPECT_EQ(out[4 * 9 + 4], 10.0f);
+  EXPECT_EQ(out[3 * 9 + 4], 10.0f);
+  EXPECT_EQ(out[0], 10.0f);
+}
+
+TEST(Fill, RefusesNanWithoutANodataValue) {
+  Raster<float> r = terrain(8, 8, 5, false);
+  r.nodata.reset();
+  r.at(3, 2) = std::numeric_limits<float>::quiet_NaN();
+  const TileGrid grid(Extent{8, 8}, 8, 8);
+  try {
+    bound_fill(r)->summarize(read_tile(r, grid, 0, 1).in, grid);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(),
+                 "fill: the DEM has voids (NaN at cell 3, 2) but no nodata value; give it one "
+                 "(gdal_edit.py -a_nodata VALUE)");
+  }
+}
+
+TEST(Perimeter, IndexAndCountAgree) {
+  for (auto [w, h] : {std::pair{1, 1}, {1, 6}, {6, 1}, {2, 2}, {5, 3}, {7, 9}}) {
+    std::vector<int> seen(static_cast<size_t>(perimeter_count(w, h)), 0);
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        const int64_t p = perimeter_index(x, y, w, h);
+        const bool edge = x == 0 || y == 0 || x == w - 1 || y == h - 1;
+        ASSERT_EQ(p >= 0, edge) << w << "x" << h << " at " << x << "," << y;
+        if (p >= 0) ++seen.at(static_cast<size_t>(p));
+      }
+    for (int n : seen) EXPECT_EQ(n, 1) << w << "x" << h;
+  }
+}
+
+TEST(FlowDir, SteepestDescentInBothEncodings) {
+  Raster<float> r = terrain(5, 5, 6, false);
+  for (int64_t y = 0; y < 5; ++y)
+    for (int64_t x = 0; x < 5; ++x) r.at(x, y) = static_cast<float>(10 * (5 - x) + y);  // east
+  r.at(2, 2) = 100;
+  r.at(3, 1) = -100;  // the steepest from (2, 2) is north-east
+  const auto taudem = testing::run_whole<float, int16_t>(*make_flowdir({}), r);
+  const auto esri = testing::run_whole<float, int16_t>(*make_flowdir({{"encoding", "esri"}}), r);
+  EXPECT_EQ(taudem[2 * 5 + 2], 2);
+  EXPECT_EQ(esri[2 * 5 + 2], 128);
+  EXPECT_EQ(taudem[3 * 5 + 1], 1);  // east
+  EXPECT_EQ(esri[3 * 5 + 1], 1);
+  EXPECT_EQ(taudem[0], -32768);  // the edge drains off the raster
+}
+
+/// Contributing area by its definition: every valid cell adds 1 to each cell of its path.
+std::vector<float> area_by_definition(const std::vector<int16_t>& dirs, int64_t w, int64_t h) {
+  std::vector<float> area(dirs.size(), 0);
+  for (int64_t c = 0; c < w * h; ++c) {
+    if (dirs[c] == -32768) {
+      area[c] = -1;
+      continue;
+    }
+    for (int64_t at = c;;) {
+      area[at] += 1;
+      const int k = dirs[at] - 1;
+      if (k < 0 || dirs[at] == -32768) break;
+      const int64_t x = at % w + kD8Dx[k];
+      const int64_t y = at / w + kD8Dy[k];
+      if (x < 0 || y < 0 || x >= w || y >= h || dirs[y * w + x] == -32768) break;
+      at = y * w + x;
+    }
+  }
+  return area;
+}
+
+TEST(FlowAcc, EqualsItsDefinitionAtEveryTileSize) {
+  for (uint32_t seed : {7u, 8u}) {
+    const Raster<float> dem = terrain(31, 23, seed, true);
+    const auto fel = run_graph<float>(*bound_fill(dem), dem, 64);
+    Raster<float> filled = dem;
+    filled.cells = fel;
+    const auto dirs = testing::run_whole<float, int16_t>(*make_flowdir({}), filled);
+    Raster<float> p = dem;
+    p.nodata = -32768;
+    p.cells.assign(dirs.begin(), dirs.end());
+    const auto want = area_by_definition(dirs, p.width, p.height);
+    const auto op =
+        std::dynamic_pointer_cast<const TileGraphOp>(std::shared_ptr<const Op>(make_flowacc({})));
+    for (int64_t tile : {1, 2, 3, 4, 7, 64})
+      EXPECT_EQ(run_graph<float>(*op, p, tile), want) << "seed " << seed << " tile " << tile;
+  }
+}
+
+TEST(FlowAcc, RefusesACycleAcrossTiles) {
+  Raster<float> p = terrain(6, 6, 9, false);
+  p.nodata = -32768;
+  for (float& d : p.cells) d = 7;  // south
+  p.at(2, 2) = 1;                  // east, into (3, 2)
+  p.at(3, 2) = 5;                  // west, back into (2, 2)
+  const auto op =
+      std::dynamic_pointer_cast<const TileGraphOp>(std::shared_ptr<const Op>(make_flowacc({})));
+  EXPECT_THROW(run_graph<float>(*op, p, 3), Error);
+  EXPECT_THROW(run_graph<float>(*op, p, 6), Error);
+}
+
+}  // namespace
+}  // namespace tessera::ops
