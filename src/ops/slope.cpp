@@ -62,22 +62,7 @@ struct SlopeAlg {
   /// d[0], d[1] the x ones of cells x..x+3 and x+4..x+7, d[2], d[3] the y ones.
   __attribute__((target("avx2"))) static void differences(const T* r0, const T* r1, const T* r2,
                                                           int64_t x, __m256d* d) {
-    using simd::add, simd::load8, simd::sub;
-    decltype(load8(r0, x)) dx, dy;
-    if constexpr (G == Gradient::Horn) {
-      const auto w0 = load8(r0, x - 1), w1 = load8(r0, x), w2 = load8(r0, x + 1);
-      const auto w3 = load8(r1, x - 1), w5 = load8(r1, x + 1);
-      const auto w6 = load8(r2, x - 1), w7 = load8(r2, x), w8 = load8(r2, x + 1);
-      dx = sub(add(add(add(w0, w3), w3), w6), add(add(add(w2, w5), w5), w8));
-      dy = sub(add(add(add(w6, w7), w7), w8), add(add(add(w0, w1), w1), w2));
-    } else {
-      dx = sub(load8(r1, x - 1), load8(r1, x + 1));
-      dy = sub(load8(r2, x), load8(r0, x));
-    }
-    d[0] = simd::low_doubles(dx);
-    d[1] = simd::high_doubles(dx);
-    d[2] = simd::low_doubles(dy);
-    d[3] = simd::high_doubles(dy);
+    terrain::gradient_differences<T, G>(r0, r1, r2, x, d);
   }
 
   /// The AVX2 part of row_values; returns the first cell it left for the scalar loop. It

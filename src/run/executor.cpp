@@ -29,24 +29,11 @@ namespace tessera::run {
 
 namespace {
 
-/// Adds the figures of an earlier phase of the same pass (peak RSS: the largest).
-void add_report(RankReport& total, const RankReport& earlier) {
-  total.tiles += earlier.tiles;
-  total.read += earlier.read;
-  total.compute += earlier.compute;
-  total.encode += earlier.encode;
-  total.communicate += earlier.communicate;
-  total.write += earlier.write;
-  total.wait += earlier.wait;
-  total.bytes_read += earlier.bytes_read;
-  total.peak_rss_mb = std::max(total.peak_rss_mb, earlier.peak_rss_mb);
-}
-
 /// Rank 0 prints the summary unless quiet; the JSON report goes to options.report_path if set.
 void report_run(const TileGrid& grid, const StreamingPass& pass, int threads, double start,
                 double wall, const RunOptions& options, const RankReport& earlier) {
   RankReport mine = pass.report();
-  add_report(mine, earlier);
+  add_figures(mine, earlier);
   mine.start = start;
   const RunFacts facts{grid.raster(), grid.tile_width(), grid.tile_height(),
                        grid.count(),  threads,           wall};

@@ -92,19 +92,6 @@ class SweepFold : public Fold {
   std::vector<Sweep> threads_;
 };
 
-/// Adds one pass's figures to those of the passes before it (peak RSS: the largest).
-void add_report(RankReport& total, const RankReport& pass) {
-  total.tiles += pass.tiles;
-  total.read += pass.read;
-  total.compute += pass.compute;
-  total.encode += pass.encode;
-  total.communicate += pass.communicate;
-  total.write += pass.write;
-  total.wait += pass.wait;
-  total.bytes_read += pass.bytes_read;
-  total.peak_rss_mb = std::max(total.peak_rss_mb, pass.peak_rss_mb);
-}
-
 /// One pass of a sweep per band; the merged sweeps, in band order.
 template <class Sweep>
 std::vector<Sweep> sweep_all(const TileGrid& grid, const RunOptions& options,
@@ -116,7 +103,7 @@ std::vector<Sweep> sweep_all(const TileGrid& grid, const RunOptions& options,
     folds.push_back(std::make_unique<SweepFold<Sweep>>(std::move(maker)));
     pointers.push_back(folds.back().get());
   }
-  add_report(out.report, run_reduction(grid, options, make, pointers));
+  add_figures(out.report, run_reduction(grid, options, make, pointers));
   ++out.passes;
   std::vector<Sweep> results;
   for (const auto& fold : folds) results.push_back(fold->result());

@@ -222,6 +222,18 @@ void write_text_file(const std::string& path, const std::string& text) {
   io::write_text_file(path, text, "the report");
 }
 
+void add_figures(RankReport& total, const RankReport& more) {
+  total.tiles += more.tiles;
+  total.read += more.read;
+  total.compute += more.compute;
+  total.encode += more.encode;
+  total.communicate += more.communicate;
+  total.write += more.write;
+  total.wait += more.wait;
+  total.bytes_read += more.bytes_read;
+  total.peak_rss_mb = std::max(total.peak_rss_mb, more.peak_rss_mb);
+}
+
 void report_ranks(const RunFacts& facts, const RankReport& mine, bool quiet,
                   const std::string& report_path) {
   const auto ranks = gather_reports(mine);

@@ -40,6 +40,10 @@ struct RunFacts {
   double wall = 0;  ///< seconds, on rank 0
 };
 
+/// Adds `more`'s figures (another pass or phase of the same run) to `total`'s; peak RSS: the
+/// larger of the two.
+void add_figures(RankReport& total, const RankReport& more);
+
 /// This process's peak resident set size in MB.
 double peak_rss_mb();
 
