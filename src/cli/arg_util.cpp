@@ -16,6 +16,13 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
+std::optional<OutputFormat> raster_format_named(std::string_view name) {
+  if (iequals(name, "GTiff")) return OutputFormat::GeoTiff;
+  if (iequals(name, "COG")) return OutputFormat::Cog;
+  if (iequals(name, "HDF5")) return OutputFormat::Hdf5;
+  return std::nullopt;
+}
+
 double parse_number(std::string_view flag, const std::string& text) {
   size_t used = 0;
   double value = 0;
@@ -76,16 +83,10 @@ bool OutputFlags::take(const std::string& flag, const std::function<std::string(
     creation_options_.push_back(value());
   } else if (flag == "-of") {
     const std::string format = value();
-    if (iequals(format, "GTiff")) {
-      format_ = OutputFormat::GeoTiff;
-    } else if (iequals(format, "COG")) {
-      format_ = OutputFormat::Cog;
-    } else if (iequals(format, "HDF5")) {
-      format_ = OutputFormat::Hdf5;
-    } else {
+    format_ = raster_format_named(format);
+    if (!format_)
       throw UsageError("-of " + format + ": tessera " + std::string(tool) +
                        " writes GTiff, COG or HDF5");
-    }
   } else if (flag == "--overviews") {
     overviews_ = parse_overviews(flag, value());
   } else if (flag == "-q" || flag == "-quiet" || flag == "--quiet") {

@@ -16,6 +16,8 @@ namespace tessera::cli {
 
 /// Whether two texts are equal ignoring ASCII case.
 bool iequals(std::string_view a, std::string_view b);
+/// The raster format -of / --format names (GTiff, COG, HDF5, any case), or nullopt.
+std::optional<OutputFormat> raster_format_named(std::string_view name);
 
 /// `text` as a number; throws tessera::UsageError ("-z expects a number, got 'x'") otherwise.
 double parse_number(std::string_view flag, const std::string& text);

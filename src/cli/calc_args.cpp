@@ -88,15 +88,9 @@ void CalcParser::parse_flag(const std::string& flag) {
     nodata_ = parse_number(flag, value_of(flag));
   } else if (flag == "--format" || flag == "-of") {
     const std::string format = value_of(flag);
-    if (iequals(format, "GTiff")) {
-      format_ = OutputFormat::GeoTiff;
-    } else if (iequals(format, "COG")) {
-      format_ = OutputFormat::Cog;
-    } else if (iequals(format, "HDF5")) {
-      format_ = OutputFormat::Hdf5;
-    } else {
+    format_ = raster_format_named(format);
+    if (!format_)
       throw UsageError("--format " + format + ": tessera calc writes GTiff, COG or HDF5");
-    }
   } else if (flag == "--overviews") {
     overviews_ = parse_overviews(flag, value_of(flag));
   } else if (flag == "--co") {

@@ -160,11 +160,11 @@ std::string JobReader::option_text(const std::string& key, const std::string& te
 
 OutputFileSpec JobReader::read_output(const toml::table& table, size_t number) const {
   const std::string what = "output " + std::to_string(number);
-  toml_.check_keys(table,
-                   {"from", "path", "format", "compress", "predictor", "level", "co", "overviews",
-                    "resampling", "zones", "zones_band", "layer", "id", "all_touched", "categorical",
-                    "stats"},
-                   what);
+  toml_.check_keys(
+      table,
+      {"from", "path", "format", "compress", "predictor", "level", "co", "overviews", "resampling",
+       "zones", "zones_band", "layer", "id", "all_touched", "categorical", "stats"},
+      what);
   OutputFileSpec output;
   output.where = toml_.at(table.source());
   const toml::node& from = toml_.required(table, "from", what);
