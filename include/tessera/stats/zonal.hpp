@@ -84,6 +84,15 @@ class CompactSum {
     float_sum_ += (bits >> 31) != 0 ? -signed_m : signed_m;
     float_squares_ += m * m;
   }
+  /// What add(float) does for each of a block of Float32 values that share the biased exponent
+  /// `biased`: `mantissas` is the sum of their signed 24-bit mantissas, `squares` of their
+  /// squares (a block of at most 2^15 values keeps both exact in 64 bits).
+  void add_floats(int32_t biased, int64_t mantissas, uint64_t squares) {
+    const int32_t k = (biased == 0 ? 1 : biased) + 895;
+    if (k != float_k_) start_float_run(k);
+    float_sum_ += mantissas;
+    float_squares_ += squares;
+  }
   void merge(const CompactSum& other);
   BigInt sum() const;
   BigInt sum_of_squares() const;
@@ -155,6 +164,9 @@ class ZoneTable {
   template <class V>
   void add_masked_cells(ZoneTally& tally, const CellBlock& values, const uint8_t* mask,
                         int64_t mask_stride);
+  /// fold() of `n` cells of one zone.
+  template <class V>
+  void fold_run(ZoneTally& tally, const V* cells, int64_t n, bool value_has, V value_nodata);
   void merge_zone(int64_t id, const ZoneTally& tally);
   /// Throws once the table keeps more than max_value_pairs (zone, value) counts.
   void check_pairs() const;

@@ -2,6 +2,7 @@
 // split and merge order, masked cells, statistic names.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -106,6 +107,72 @@ TEST(ZoneTable, MaskedCellsAndSplitsGiveTheSameZones) {
     EXPECT_EQ(zone_value(t, {ZoneStat::Percentile, 25}), 2.5);
     EXPECT_EQ(zone_value(t, {ZoneStat::Variety}), 4.0);
   }
+}
+
+/// Float32 cells in zones of long runs and short ones: runs of one exponent, runs that cross
+/// powers of two, NaN and nodata cells, subnormals, both zeros, rows whose length is not a
+/// multiple of 8 and blocks longer than the 4096 cells the block path sums at once.
+struct AwkwardTile {
+  static constexpr int64_t width = 5003;
+  static constexpr int64_t height = 3;
+  std::vector<float> values;
+  std::vector<uint16_t> zones;
+  std::vector<uint8_t> mask;
+  AwkwardTile() {
+    std::mt19937 random(11);
+    const std::vector<float> awkward = awkward_floats();
+    std::uniform_real_distribution<float> around(-3.0f, 3.0f);
+    for (int64_t i = 0; i < width * height; ++i) {
+      const int64_t x = i % width;
+      float v = x < 4500 ? 1000.0f + 0.01f * static_cast<float>(x)  // crosses 1024 at x 2400
+                         : awkward[static_cast<size_t>(i) % awkward.size()];
+      if (x > 4900) v = around(random);
+      if (i % 97 == 0) v = NAN;
+      if (i % 89 == 0) v = -9999.0f;
+      values.push_back(v);
+      zones.push_back(static_cast<uint16_t>(x < 4700 ? 1 + x / 3000 : 3 + (x / 5) % 3));
+      mask.push_back(x % 1000 < 700 ? 1 : 0);
+    }
+  }
+};
+
+void expect_same_tallies(ZoneList a, ZoneList b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t k = 0; k < a.size(); ++k) {
+    SCOPED_TRACE(a[k].first);
+    EXPECT_EQ(a[k].first, b[k].first);
+    const ZoneTally& x = a[k].second;
+    const ZoneTally& y = b[k].second;
+    EXPECT_EQ(x.count, y.count);
+    EXPECT_EQ(x.nodata, y.nodata);
+    EXPECT_EQ(std::bit_cast<uint64_t>(x.min), std::bit_cast<uint64_t>(y.min));
+    EXPECT_EQ(std::bit_cast<uint64_t>(x.max), std::bit_cast<uint64_t>(y.max));
+    EXPECT_EQ(x.sums.sum().to_double(ExactMoments::sum_unit),
+              y.sums.sum().to_double(ExactMoments::sum_unit));
+    EXPECT_EQ(x.sums.sum_of_squares().to_double(ExactMoments::square_unit),
+              y.sums.sum_of_squares().to_double(ExactMoments::square_unit));
+  }
+}
+
+// Without value counts Float32 cells are folded a block at a time; with them, one cell at a time.
+// Both must give the same tallies, by zone raster and by mask.
+TEST(ZoneTable, BlocksOfFloatsFoldAsCellByCell) {
+  const AwkwardTile tile;
+  const BandKind kind{PixelType::Float32, -9999.0};
+  const CellBlock values = block_of(tile.values.data(), tile.width, tile.height);
+  ZoneTable blocks(PixelType::UInt16, std::nullopt, kind, false);
+  ZoneTable cells(PixelType::UInt16, std::nullopt, kind, true);
+  for (ZoneTable* table : {&blocks, &cells})
+    table->add(block_of(tile.zones.data(), tile.width, tile.height), values);
+  expect_same_tallies(blocks.take_sorted(), cells.take_sorted());
+
+  ZoneTable masked_blocks(PixelType::Int32, std::nullopt, kind, false);
+  ZoneTable masked_cells(PixelType::Int32, std::nullopt, kind, true);
+  for (ZoneTable* table : {&masked_blocks, &masked_cells})
+    table->add_masked(4, values, tile.mask.data(), tile.width);
+  const ZoneList masked = masked_blocks.take_sorted();
+  EXPECT_GT(masked.at(0).second.count, 5000);
+  expect_same_tallies(masked, masked_cells.take_sorted());
 }
 
 TEST(ZoneStatistic, NamesRoundTripAndPercentilesAreChecked) {
