@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""focal.* methods on real rasters equal numpy at 1 rank x 1 thread and are the same bytes at
-N ranks x 1 and 2 threads.
+"""focal.* methods on real rasters equal numpy at 1 rank x 1 thread (checked by the 1-rank test)
+and are the same bytes at N ranks x 1 and 2 threads.
 
 SRTM (UInt16, a block of nodata written across tile corners) through running windows of radius
 1 to 25 on tiles of 48 (so windows span several tiles and the blocks of the running sums start
@@ -120,7 +120,9 @@ def run_job(args, name, text, outputs, check_reference):
     with open(job, "w") as f:
         f.write(text)
     mpitest.launch_or_exit(args, 1, 1, ["run", job, "-q"])
-    check_reference(folder)
+    if args.ranks == 1:
+        # The same 1 x 1 run as the other rank counts compare with: checked once, in .np1.
+        check_reference(folder)
     shutil.move(os.path.join(folder, "out"), os.path.join(folder, "reference"))
     failures = []
     for threads in (1, 2):
