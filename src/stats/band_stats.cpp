@@ -12,6 +12,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "float_blocks.hpp"
 #include "tessera/core/error.hpp"
 
 namespace tessera::stats {
@@ -72,6 +73,8 @@ class NodataTest {
       if (has_) value_ = static_cast<T>(v);
     }
   }
+  bool has() const { return has_; }
+  T value() const { return value_; }
   bool operator()(T v) const {
     if constexpr (std::is_floating_point_v<T>) {
       if (std::isnan(v)) return true;
@@ -149,6 +152,9 @@ class BucketIndex {
  public:
   explicit BucketIndex(const Buckets& b)
       : min_(b.min), scale_(b.count / (b.max - b.min)), last_(b.count - 1) {}
+  double min() const { return min_; }
+  double scale() const { return scale_; }
+  int64_t last() const { return last_; }
   size_t operator()(double value) const {
     const double index = (value - min_) * scale_;
     if (!(index >= 0)) return 0;
@@ -163,6 +169,45 @@ class BucketIndex {
   int64_t last_;
 };
 
+/// BucketIndex's arithmetic for four cells, clamped to [0, last] (see count_buckets_avx2).
+__attribute__((target("avx2"), always_inline)) inline __m128i bucket_indices(
+    __m128 four, __m256d min, __m256d scale, __m256d zero, __m256d last) {
+  const __m256d at = _mm256_mul_pd(_mm256_sub_pd(_mm256_cvtps_pd(four), min), scale);
+  return _mm256_cvttpd_epi32(_mm256_min_pd(_mm256_max_pd(at, zero), last));
+}
+
+/// BucketIndex of each valid cell of `n` Float32 cells, counted into `histogram` (its last entry,
+/// one past the buckets, takes the invalid cells): eight cells' indices at a time, in the same
+/// double arithmetic; max(index, 0) is 0 for a negative or NaN index (an infinite scale), and
+/// min(index, last) the last bucket for indices past it.
+__attribute__((target("avx2"))) void count_buckets_avx2(const float* v, int64_t n, bool has,
+                                                        float nodata, const BucketIndex& bucket,
+                                                        std::vector<int64_t>& histogram) {
+  const auto invalid = static_cast<int32_t>(histogram.size() - 1);
+  const __m256d min = _mm256_set1_pd(bucket.min());
+  const __m256d scale = _mm256_set1_pd(bucket.scale());
+  const __m256d last = _mm256_set1_pd(static_cast<double>(bucket.last()));
+  const __m256d zero = _mm256_setzero_pd();
+  const __m256 nd = _mm256_set1_ps(nodata);
+  const __m256i dump = _mm256_set1_epi32(invalid);
+  alignas(32) int32_t index[8];
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 x = _mm256_loadu_ps(v + i);
+    __m256 ok = _mm256_cmp_ps(x, x, _CMP_ORD_Q);
+    if (has) ok = _mm256_and_ps(ok, _mm256_cmp_ps(x, nd, _CMP_NEQ_UQ));
+    const __m256i both =
+        _mm256_set_m128i(bucket_indices(_mm256_extractf128_ps(x, 1), min, scale, zero, last),
+                         bucket_indices(_mm256_castps256_ps128(x), min, scale, zero, last));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(index),
+                       _mm256_blendv_epi8(dump, both, _mm256_castps_si256(ok)));
+    for (int j = 0; j < 8; ++j) ++histogram[static_cast<size_t>(index[j])];
+  }
+  for (; i < n; ++i)
+    ++histogram[detail::valid_float(v[i], has, nodata) ? bucket(v[i])
+                                                       : static_cast<size_t>(invalid)];
+}
+
 }  // namespace
 
 int key_bits(PixelType type) { return 8 * static_cast<int>(size_of(type)); }
@@ -175,7 +220,51 @@ FirstSweep::FirstSweep(BandKind kind, bool digits)
       max_(-std::numeric_limits<double>::infinity()),
       digits_(size_t{1} << digit_bits(kind.type), 0) {}
 
+void FirstSweep::add_floats(const CellBlock& block) {
+  const NodataTest<float> is_nodata(kind_.nodata);
+  float lo = std::numeric_limits<float>::infinity();
+  float hi = -std::numeric_limits<float>::infinity();
+  int64_t valid = 0;
+  Float32Bins mixed;  // the cells of blocks whose exponents differ
+  int64_t unflushed = 0;
+  for (int64_t y = 0; y < block.height; ++y) {
+    const float* row = row_of<float>(block, y);
+    for (int64_t start = 0; start < block.width; start += detail::kFloatBlock) {
+      const float* v = row + start;
+      const int64_t n = std::min(detail::kFloatBlock, block.width - start);
+      detail::FloatBlock b;
+      detail::scan(b, v, n, is_nodata.has(), is_nodata.value());
+      if (b.valid == 0) continue;
+      valid += b.valid;
+      lo = std::min(lo, b.lo);
+      hi = std::max(hi, b.hi);
+      if (b.same == b.any) {
+        detail::sum(b, v, n, is_nodata.has(), is_nodata.value());
+        const int k = std::max(static_cast<int>(b.same), 1) + 924;  // as Float32Bins
+        moments_.add_sum_bin(k, b.mantissas);
+        moments_.add_square_bin(2 * k, b.squares);
+      } else {
+        for (int64_t i = 0; i < n; ++i)
+          if (!is_nodata(v[i])) mixed.add(v[i]);
+        unflushed += n;
+      }
+    }
+    // A bin of 64 bits takes 2^39 mantissas: flush well before, every 2^24 cells or so.
+    if (unflushed >= (int64_t{1} << 24) || y + 1 == block.height) {
+      mixed.flush_into(moments_);
+      unflushed = 0;
+    }
+  }
+  valid_ += valid;
+  nodata_ += block.width * block.height - valid;
+  if (valid > 0) {
+    min_ = std::min(min_, double(lo));
+    max_ = std::max(max_, double(hi));
+  }
+}
+
 void FirstSweep::add(const CellBlock& block) {
+  if (kind_.type == PixelType::Float32 && !count_digits_) return add_floats(block);
   visit(kind_.type, [&]<class T>(std::type_identity<T>) {
     const NodataTest<T> is_nodata(kind_.nodata);
     const int shift = key_bits(kind_.type) - digit_bits(kind_.type);
@@ -416,6 +505,16 @@ void LaterSweep::add_cells(const CellBlock& block) {
   const bool refine = !prefixes_.empty();
   std::optional<BucketIndex> bucket;
   if (buckets_) bucket.emplace(*buckets_);
+  if constexpr (std::is_same_v<T, float>) {
+    if (bucket && prefixes_.empty() && detail::have_avx2()) {
+      std::vector<int64_t> counts(histogram_.size() + 1, 0);
+      for (int64_t y = 0; y < block.height; ++y)
+        count_buckets_avx2(row_of<float>(block, y), block.width, is_nodata.has(), is_nodata.value(),
+                           *bucket, counts);
+      for (size_t k = 0; k < histogram_.size(); ++k) histogram_[k] += counts[k];
+      return;
+    }
+  }
   for (int64_t y = 0; y < block.height; ++y) {
     const T* row = row_of<T>(block, y);
     for (int64_t x = 0; x < block.width; ++x) {

@@ -57,6 +57,9 @@ class FirstSweep {
   const std::vector<int64_t>& digits() const { return digits_; }
 
  private:
+  /// add() of a Float32 band without digits: a block of cells at a time (detail::FloatBlock).
+  void add_floats(const CellBlock& block);
+
   BandKind kind_;
   bool count_digits_;
   int64_t valid_ = 0;

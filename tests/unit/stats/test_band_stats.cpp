@@ -173,5 +173,55 @@ TEST(Buckets, GdalDefaults) {
   EXPECT_EQ(slope.max, 739.378626565376);
 }
 
+/// Float32 cells of every kind in rows of 5003 (not a multiple of 8, more than a block of 4096):
+/// slowly changing heights that cross a power of two, then values of far apart exponents, both
+/// zeros, subnormals, NaN and nodata cells.
+std::vector<float> awkward_rows() {
+  std::mt19937 random(5);
+  std::uniform_real_distribution<float> wide(-1e6f, 1e6f);
+  const float specials[] = {
+      0.0f, -0.0f, std::numeric_limits<float>::denorm_min(), -1e-40f, 3e38f, -3e38f, 1.5f, 1e-30f};
+  std::vector<float> v;
+  for (int64_t i = 0; i < 5003 * 4; ++i) {
+    const int64_t x = i % 5003;
+    float c = x < 4500 ? 1000.0f + 0.01f * static_cast<float>(x) : wide(random);
+    if (x >= 4990) c = specials[x % 8];
+    if (i % 97 == 0) c = NAN;
+    if (i % 89 == 0) c = -9999.0f;
+    v.push_back(c);
+  }
+  return v;
+}
+
+// Without percentiles a Float32 band's first sweep goes a block of cells at a time; with them,
+// a cell at a time. Counts, extremes and exact sums must agree; and the histogram of a later
+// sweep, eight cells at a time, must be bucket_of() of every valid cell.
+TEST(FirstSweep, BlocksOfFloatsGiveTheCellsNumbers) {
+  const std::vector<float> cells = awkward_rows();
+  const BandKind kind{PixelType::Float32, -9999.0};
+  FirstSweep blocks(kind, false);
+  FirstSweep one_by_one(kind, true);
+  blocks.add(block_of(cells, 5003));
+  one_by_one.add(block_of(cells, 5003));
+  EXPECT_EQ(blocks.valid(), one_by_one.valid());
+  EXPECT_EQ(blocks.nodata(), one_by_one.nodata());
+  EXPECT_EQ(blocks.minimum(), one_by_one.minimum());
+  EXPECT_EQ(blocks.maximum(), one_by_one.maximum());
+  EXPECT_EQ(blocks.moments().sum().to_double(ExactMoments::sum_unit),
+            one_by_one.moments().sum().to_double(ExactMoments::sum_unit));
+  EXPECT_EQ(blocks.moments().sum_of_squares().to_double(ExactMoments::square_unit),
+            one_by_one.moments().sum_of_squares().to_double(ExactMoments::square_unit));
+
+  for (const Buckets& buckets : {default_buckets(PixelType::Float32, -1e6, 1e6),
+                                 Buckets{1000.0, 1010.0, 7}, Buckets{5.0, 5.0, 3}}) {
+    LaterSweep later(kind, buckets, 0, {});
+    later.add(block_of(cells, 5003));
+    std::vector<int64_t> want(static_cast<size_t>(buckets.count), 0);
+    for (float v : cells)
+      if (!std::isnan(v) && v != -9999.0f) ++want[static_cast<size_t>(bucket_of(v, buckets))];
+    EXPECT_EQ(later.histogram(), want);
+  }
+}
+
 }  // namespace
 }  // namespace tessera::stats
