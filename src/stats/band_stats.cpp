@@ -280,8 +280,9 @@ void FirstSweep::add(const CellBlock& block) {
         const T v = row[x];
         if (is_nodata(v)) continue;
         ++valid;
-        lo = std::min(lo, v);
-        hi = std::max(hi, v);
+        const T c = v + T{0};  // -0 as 0, as add_floats: extremes that do not depend on order
+        lo = std::min(lo, c);
+        hi = std::max(hi, c);
         if (count_digits_) ++digits_[key_of(v) >> shift];
         if constexpr (std::is_same_v<T, float>) {
           float_bins.add(v);

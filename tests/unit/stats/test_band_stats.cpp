@@ -212,6 +212,14 @@ TEST(FirstSweep, BlocksOfFloatsGiveTheCellsNumbers) {
   EXPECT_EQ(blocks.moments().sum_of_squares().to_double(ExactMoments::square_unit),
             one_by_one.moments().sum_of_squares().to_double(ExactMoments::square_unit));
 
+  // -0 is 0 for the extremes in both ways, whichever zero comes first.
+  const std::vector<float> zeros = {-0.0f, 0.0f, 2.0f, -0.0f};
+  for (const bool digits : {false, true}) {
+    FirstSweep sweep(kind, digits);
+    sweep.add(block_of(zeros, 4));
+    EXPECT_FALSE(std::signbit(sweep.minimum()));
+  }
+
   for (const Buckets& buckets : {default_buckets(PixelType::Float32, -1e6, 1e6),
                                  Buckets{1000.0, 1010.0, 7}, Buckets{5.0, 5.0, 3}}) {
     LaterSweep later(kind, buckets, 0, {});
