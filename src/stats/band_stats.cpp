@@ -13,47 +13,15 @@
 #include <type_traits>
 
 #include "float_blocks.hpp"
+#include "order_key.hpp"
 #include "tessera/core/error.hpp"
 
 namespace tessera::stats {
 
+using detail::key_of;
+using detail::value_of_key;
+
 namespace {
-
-/// The cell's order key: an unsigned integer of the type's width whose order is the values'.
-template <class T>
-uint64_t key_of(T v) {
-  if constexpr (std::is_same_v<T, float>) {
-    const auto bits = std::bit_cast<uint32_t>(v);
-    return (bits >> 31) != 0 ? uint32_t(~bits) : uint32_t(bits | 0x80000000u);
-  } else if constexpr (std::is_same_v<T, double>) {
-    const auto bits = std::bit_cast<uint64_t>(v);
-    return (bits >> 63) != 0 ? ~bits : bits | (uint64_t{1} << 63);
-  } else if constexpr (std::is_signed_v<T>) {
-    using U = std::make_unsigned_t<T>;
-    return static_cast<U>(static_cast<U>(v) ^ (U{1} << (8 * sizeof(T) - 1)));
-  } else {
-    return v;
-  }
-}
-
-template <class T>
-T value_of(uint64_t key) {
-  if constexpr (std::is_same_v<T, float>) {
-    const auto k = static_cast<uint32_t>(key);
-    return std::bit_cast<float>((k >> 31) != 0 ? (k & 0x7fffffffu) : ~k);
-  } else if constexpr (std::is_same_v<T, double>) {
-    return std::bit_cast<double>((key >> 63) != 0 ? (key & ~(uint64_t{1} << 63)) : ~key);
-  } else if constexpr (std::is_signed_v<T>) {
-    using U = std::make_unsigned_t<T>;
-    return static_cast<T>(static_cast<U>(static_cast<U>(key) ^ (U{1} << (8 * sizeof(T) - 1))));
-  } else {
-    return static_cast<T>(key);
-  }
-}
-
-double value_of_key(PixelType type, uint64_t key) {
-  return visit(type, [&]<class T>(std::type_identity<T>) { return double(value_of<T>(key)); });
-}
 
 /// Tells nodata cells: NaN always (floats), and cells equal to the nodata value, compared in the
 /// band's own type as GDAL compares them (a nodata value the type cannot hold marks no cell).

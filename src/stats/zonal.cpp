@@ -13,6 +13,7 @@
 #include <type_traits>
 
 #include "float_blocks.hpp"
+#include "order_key.hpp"
 #include "tessera/core/error.hpp"
 
 namespace tessera::stats {
@@ -323,14 +324,15 @@ void ZoneTable::add_cells(const CellBlock& zones, const CellBlock& values) {
         tally = &zones_[id];
         last = id;
       }
-      fold_run(*tally, vrow + x, end - x, value_has, value_nodata);
+      fold_run(id, *tally, vrow + x, end - x, value_has, value_nodata);
     }
   }
 }
 
 template <class V>
-void ZoneTable::fold_run(ZoneTally& tally, const V* cells, int64_t n, bool value_has,
+void ZoneTable::fold_run(int64_t id, ZoneTally& tally, const V* cells, int64_t n, bool value_has,
                          V value_nodata) {
+  if (request_) return count_digits(id, tally, cells, n, value_has, value_nodata);
   if constexpr (std::is_same_v<V, float>) {
     if (!value_counts_) return fold_floats(tally, cells, n, value_has, value_nodata);
   }
@@ -339,8 +341,8 @@ void ZoneTable::fold_run(ZoneTally& tally, const V* cells, int64_t n, bool value
 }
 
 template <class V>
-void ZoneTable::add_masked_cells(ZoneTally& tally, const CellBlock& values, const uint8_t* mask,
-                                 int64_t mask_stride) {
+void ZoneTable::add_masked_cells(int64_t id, ZoneTally& tally, const CellBlock& values,
+                                 const uint8_t* mask, int64_t mask_stride) {
   const auto [value_has, value_nodata] = nodata_as<V>(values_.nodata);
   for (int64_t y = 0; y < values.height; ++y) {
     const V* vrow = reinterpret_cast<const V*>(values.cells) + y * values.stride;
@@ -348,7 +350,7 @@ void ZoneTable::add_masked_cells(ZoneTally& tally, const CellBlock& values, cons
     // A run of cells inside the polygon (mask 1) or outside (0) at a time.
     for (int64_t x = 0, end = 0; x < values.width; x = end) {
       end = run_end(mrow, x, values.width);
-      if (mrow[x] != 0) fold_run(tally, vrow + x, end - x, value_has, value_nodata);
+      if (mrow[x] != 0) fold_run(id, tally, vrow + x, end - x, value_has, value_nodata);
     }
   }
 }
@@ -357,12 +359,45 @@ void ZoneTable::add_masked(int64_t zone, const CellBlock& values, const uint8_t*
                            int64_t mask_stride) {
   ZoneTally& tally = zones_[zone];
   visit(values_.type, [&]<class V>(std::type_identity<V>) {
-    add_masked_cells<V>(tally, values, mask, mask_stride);
+    add_masked_cells<V>(zone, tally, values, mask, mask_stride);
   });
   check_pairs();
 }
 
-void ZoneTable::check_pairs() const {
+template <class V>
+void ZoneTable::count_digits(int64_t id, ZoneTally& tally, const V* cells, int64_t n,
+                             bool value_has, V value_nodata) const {
+  const auto found = request_->prefixes.find(id);
+  if (found == request_->prefixes.end()) return;  // no valid cell in the first sweep
+  const std::vector<uint64_t>& prefixes = found->second;
+  const int bits = request_->bits;
+  if (tally.digits.empty()) tally.digits.assign(prefixes.size() << bits, 0);
+  const int key_bits = 8 * static_cast<int>(sizeof(V));
+  const int prefix_shift = key_bits - request_->known;
+  const int digit_shift = prefix_shift - bits;
+  const uint64_t mask = (uint64_t{1} << bits) - 1;
+  for (int64_t x = 0; x < n; ++x) {
+    const V v = cells[x];
+    if (is_nodata(v, value_has, value_nodata)) continue;
+    const uint64_t key = detail::key_of<V>(v + V{0});  // -0 as 0, as the value counts
+    const uint64_t prefix = prefix_shift >= 64 ? 0 : key >> prefix_shift;
+    for (size_t k = 0; k < prefixes.size(); ++k)
+      if (prefixes[k] == prefix) {
+        ++tally.digits[(k << bits) + ((key >> digit_shift) & mask)];
+        break;
+      }
+  }
+}
+
+void ZoneTable::drop_counts() {
+  for (auto& [id, tally] : zones_) tally.values.clear();
+  value_pairs_ = 0;
+  value_counts_ = false;
+  dropped_ = true;
+}
+
+void ZoneTable::check_pairs() {
+  if (value_pairs_ > max_value_pairs && refinable_) drop_counts();
   if (value_pairs_ > max_value_pairs)
     throw Error(fmt::format(
         "more than {} distinct values over the zones: median, percentiles, majority, minority, "
@@ -389,6 +424,9 @@ void ZoneTable::merge_zone(int64_t id, const ZoneTally& t) {
   into.count += t.count;
   into.nodata += t.nodata;
   into.sums.merge(t.sums);
+  if (into.digits.empty()) into.digits.assign(t.digits.size(), 0);
+  for (size_t k = 0; k < t.digits.size(); ++k) into.digits[k] += t.digits[k];
+  if (dropped_) return;
   for (const auto& [value, count] : t.values) {
     const auto [at, added] = into.values.try_emplace(value, 0);
     at->second += count;
@@ -397,12 +435,14 @@ void ZoneTable::merge_zone(int64_t id, const ZoneTally& t) {
 }
 
 void ZoneTable::merge(const ZoneTable& other) {
+  if (other.dropped_ && !dropped_) drop_counts();
   for (const auto& [id, tally] : other.zones_) merge_zone(id, tally);
   check_pairs();
 }
 
 std::vector<std::byte> ZoneTable::to_bytes() const {
   std::vector<std::byte> out;
+  put(out, static_cast<uint8_t>(dropped_ ? 1 : 0));
   put(out, static_cast<uint64_t>(zones_.size()));
   for (const auto& [id, t] : zones_) {
     put(out, id);
@@ -416,11 +456,14 @@ std::vector<std::byte> ZoneTable::to_bytes() const {
       put(out, value);
       put(out, count);
     }
+    put(out, static_cast<uint64_t>(t.digits.size()));
+    for (const int64_t count : t.digits) put(out, count);
   }
   return out;
 }
 
 void ZoneTable::merge_bytes(std::span<const std::byte> bytes) {
+  if (get<uint8_t>(bytes) != 0 && !dropped_) drop_counts();
   const auto zones = get<uint64_t>(bytes);
   for (uint64_t z = 0; z < zones; ++z) {
     const auto id = get<int64_t>(bytes);
@@ -435,6 +478,8 @@ void ZoneTable::merge_bytes(std::span<const std::byte> bytes) {
       const auto value = get<double>(bytes);
       t.values[value] = get<int64_t>(bytes);
     }
+    t.digits.resize(get<uint64_t>(bytes));
+    for (int64_t& count : t.digits) count = get<int64_t>(bytes);
     merge_zone(id, t);
   }
   check_pairs();
@@ -485,9 +530,12 @@ double zone_value(const ZoneTally& t, const ZoneStatistic& statistic) {
       return stat == ZoneStat::Std ? std::sqrt(variance) : variance;
     }
     case ZoneStat::Median:
-      return percentile_of(t.values, t.count, 50);
-    case ZoneStat::Percentile:
-      return percentile_of(t.values, t.count, statistic.percentile);
+    case ZoneStat::Percentile: {
+      const double p = stat == ZoneStat::Median ? 50.0 : statistic.percentile;
+      const auto refined = t.refined.find(p);
+      if (refined != t.refined.end()) return refined->second;
+      return percentile_of(t.values, t.count, p);
+    }
     case ZoneStat::Majority:
     case ZoneStat::Minority: {
       const bool most = stat == ZoneStat::Majority;
@@ -500,6 +548,124 @@ double zone_value(const ZoneTally& t, const ZoneStatistic& statistic) {
       break;
   }
   return nan;
+}
+
+std::vector<std::byte> DigitRequest::to_bytes() const {
+  std::vector<std::byte> out;
+  put(out, static_cast<int32_t>(known));
+  put(out, static_cast<int32_t>(bits));
+  // By increasing zone, so that every rank builds the same map from the same bytes.
+  std::vector<int64_t> ids;
+  for (const auto& [id, p] : prefixes) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  put(out, static_cast<uint64_t>(ids.size()));
+  for (const int64_t id : ids) {
+    const std::vector<uint64_t>& p = prefixes.at(id);
+    put(out, id);
+    put(out, static_cast<uint32_t>(p.size()));
+    for (const uint64_t prefix : p) put(out, prefix);
+  }
+  return out;
+}
+
+DigitRequest DigitRequest::from_bytes(std::span<const std::byte> bytes) {
+  DigitRequest r;
+  r.known = get<int32_t>(bytes);
+  r.bits = get<int32_t>(bytes);
+  const auto zones = get<uint64_t>(bytes);
+  r.prefixes.reserve(zones);
+  for (uint64_t z = 0; z < zones; ++z) {
+    const auto id = get<int64_t>(bytes);
+    std::vector<uint64_t>& p = r.prefixes[id];
+    p.resize(get<uint32_t>(bytes));
+    for (uint64_t& prefix : p) prefix = get<uint64_t>(bytes);
+  }
+  return r;
+}
+
+ZoneSelection::ZoneSelection(PixelType type, const ZoneList& zones,
+                             std::vector<double> percentiles)
+    : type_(type),
+      key_bits_(8 * static_cast<int>(size_of(type))),
+      percentiles_(std::move(percentiles)) {
+  for (const auto& [id, tally] : zones) {
+    if (tally.count == 0) continue;
+    const auto n = static_cast<double>(tally.count);
+    std::vector<Target> targets;
+    for (const double p : percentiles_) {
+      // numpy: virtual index (n - 1) * q, its floor and the next index, clipped to the last.
+      const double index = (n - 1) * (p / 100);
+      const auto below = std::min<int64_t>(static_cast<int64_t>(std::floor(index)), tally.count - 1);
+      targets.push_back({below, 0});
+      targets.push_back({std::min<int64_t>(below + 1, tally.count - 1), 0});
+    }
+    zones_[id] = {tally.count, std::move(targets)};
+  }
+}
+
+DigitRequest ZoneSelection::request() const {
+  DigitRequest r;
+  r.known = known_;
+  size_t entries = 0;
+  for (const auto& [id, zone] : zones_) {
+    std::vector<uint64_t> p;
+    for (const Target& t : zone.second) p.push_back(t.prefix);
+    std::sort(p.begin(), p.end());
+    p.erase(std::unique(p.begin(), p.end()), p.end());
+    entries += p.size();
+    r.prefixes[id] = std::move(p);
+  }
+  // A table's counts: entries << bits, at most 2^22 (32 MiB); at least one bit a sweep.
+  int bits = 16;
+  while (bits > 1 && (entries << bits) > (size_t{1} << 22)) --bits;
+  r.bits = std::min(bits, key_bits_ - known_);
+  return r;
+}
+
+void ZoneSelection::refine(const DigitRequest& request, const ZoneList& counted) {
+  for (auto& [id, zone] : zones_) {
+    const ZoneTally* tally = find_zone(counted, id);
+    const std::vector<uint64_t>& prefixes = request.prefixes.at(id);
+    for (Target& t : zone.second) {
+      const auto at = static_cast<size_t>(
+          std::lower_bound(prefixes.begin(), prefixes.end(), t.prefix) - prefixes.begin());
+      int64_t before = 0;
+      bool found = false;
+      for (uint64_t digit = 0; tally != nullptr && digit < (uint64_t{1} << request.bits); ++digit) {
+        const int64_t count = tally->digits.at((at << request.bits) + digit);
+        if (t.rank < before + count) {
+          t.prefix = (t.prefix << request.bits) | digit;
+          t.rank -= before;
+          found = true;
+          break;
+        }
+        before += count;
+      }
+      if (!found)
+        throw Error("internal error: zone " + std::to_string(id) +
+                    ": a percentile's rank beyond the cells counted");
+    }
+  }
+  known_ += request.bits;
+}
+
+void ZoneSelection::fill(ZoneList& zones) const {
+  for (auto& [id, tally] : zones) {
+    const auto found = zones_.find(id);
+    if (found == zones_.end()) continue;
+    const auto n = static_cast<double>(found->second.first);
+    const std::vector<Target>& targets = found->second.second;
+    for (size_t i = 0; i < percentiles_.size(); ++i) {
+      const double a = detail::value_of_key(type_, targets[2 * i].prefix) + 0.0;
+      const double b = detail::value_of_key(type_, targets[2 * i + 1].prefix) + 0.0;
+      const double index = (n - 1) * (percentiles_[i] / 100);
+      // numpy's _lerp, as percentile_of.
+      const double below = index >= n - 1 ? -1.0 : std::floor(index);
+      const double t = index - below;
+      const double diff = b - a;
+      tally.refined[percentiles_[i]] = t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
+    }
+  }
 }
 
 }  // namespace tessera::stats

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -118,6 +119,17 @@ class CompactSum {
   UInt128 float_squares_ = 0;
 };
 
+/// What a sweep for exact per-zone percentiles counts, past max_value_pairs: for each zone, the
+/// `bits` bits of each valid value's order key after its first `known` bits, for the values whose
+/// first `known` bits are one of the zone's prefixes (where its percentiles' ranks fall).
+struct DigitRequest {
+  int known = 0;
+  int bits = 8;
+  std::unordered_map<int64_t, std::vector<uint64_t>> prefixes;  // per zone, sorted, unique
+  std::vector<std::byte> to_bytes() const;
+  static DigitRequest from_bytes(std::span<const std::byte> bytes);
+};
+
 /// One zone's partial result.
 struct ZoneTally {
   int64_t count = 0;   ///< valid value cells
@@ -127,6 +139,12 @@ struct ZoneTally {
   CompactSum sums;
   /// Each value's count, when value counts are kept (-0 counted as 0; never NaN).
   std::map<double, int64_t> values;
+  /// In a digit sweep: the counts of each digit under each of the zone's prefixes, prefix by
+  /// prefix (DigitRequest).
+  std::vector<int64_t> digits;
+  /// Percentiles (0-100) found by digit sweeps, and their values: what median and percentile_Q
+  /// give when the value counts were given up.
+  std::map<double, double> refined;
 };
 
 /// Zones and their partial results, by increasing id.
@@ -147,6 +165,12 @@ class ZoneTable {
   /// equal to `zone_nodata` belong to no zone.
   ZoneTable(PixelType zone_type, std::optional<double> zone_nodata, BandKind values,
             bool value_counts);
+  /// Past max_value_pairs, give the value counts up (dropped() tells) instead of refusing to go
+  /// on: when only median and percentiles need them, which digit sweeps then find.
+  void give_up_counts_past_the_cap() { refinable_ = true; }
+  bool dropped() const { return dropped_; }
+  /// Makes the table count what `request` asks for each valid value, and nothing else.
+  void count_digits(std::shared_ptr<const DigitRequest> request) { request_ = std::move(request); }
   /// One tile: `zones` and `values` cover the same cells.
   void add(const CellBlock& zones, const CellBlock& values);
   /// The cells of `values` where `mask` (one byte a cell, rows `mask_stride` apart, covering the
@@ -162,14 +186,19 @@ class ZoneTable {
   template <class Z, class V>
   void add_cells(const CellBlock& zones, const CellBlock& values);
   template <class V>
-  void add_masked_cells(ZoneTally& tally, const CellBlock& values, const uint8_t* mask,
+  void add_masked_cells(int64_t id, ZoneTally& tally, const CellBlock& values, const uint8_t* mask,
                         int64_t mask_stride);
-  /// fold() of `n` cells of one zone.
+  /// fold() of `n` cells of zone `id`, or their digits in a digit sweep.
   template <class V>
-  void fold_run(ZoneTally& tally, const V* cells, int64_t n, bool value_has, V value_nodata);
+  void fold_run(int64_t id, ZoneTally& tally, const V* cells, int64_t n, bool value_has,
+                V value_nodata);
+  template <class V>
+  void count_digits(int64_t id, ZoneTally& tally, const V* cells, int64_t n, bool value_has,
+                    V value_nodata) const;
+  void drop_counts();
   void merge_zone(int64_t id, const ZoneTally& tally);
   /// Throws once the table keeps more than max_value_pairs (zone, value) counts.
-  void check_pairs() const;
+  void check_pairs();
 
   PixelType zone_type_;
   std::optional<double> zone_nodata_;
@@ -177,6 +206,36 @@ class ZoneTable {
   bool value_counts_;
   std::unordered_map<int64_t, ZoneTally> zones_;
   int64_t value_pairs_ = 0;  // (zone, value) counts kept
+  bool refinable_ = false;
+  bool dropped_ = false;
+  std::shared_ptr<const DigitRequest> request_;
+};
+
+/// Exact percentiles of each zone found a digit of the order keys at a time (as Selection finds a
+/// band's), over sweeps whose counts per table stay bounded: what median and percentile_Q use
+/// when a table gave its value counts up.
+class ZoneSelection {
+ public:
+  /// `zones`: the first sweep's tallies (their counts); `percentiles` each in [0, 100].
+  ZoneSelection(PixelType type, const ZoneList& zones, std::vector<double> percentiles);
+  bool done() const { return known_ == key_bits_; }
+  /// The next sweep's digits: as many bits as keep a table's counts under 2^22.
+  DigitRequest request() const;
+  /// Takes the sweep's merged tallies (digits as request() asked).
+  void refine(const DigitRequest& request, const ZoneList& counted);
+  /// Puts each zone's percentiles in its tally's `refined`. Requires done().
+  void fill(ZoneList& zones) const;
+
+ private:
+  struct Target {
+    int64_t rank = 0;     // among the zone's valid cells in order, then within the prefix's
+    uint64_t prefix = 0;  // the key's first known_ bits
+  };
+  PixelType type_;
+  int key_bits_;
+  std::vector<double> percentiles_;
+  std::unordered_map<int64_t, std::pair<int64_t, std::vector<Target>>> zones_;  // count, targets
+  int known_ = 0;
 };
 
 /// The value of `stat` for one zone (NaN where it has no valid cell): mean and std as

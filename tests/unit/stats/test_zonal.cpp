@@ -5,7 +5,9 @@
 #include <bit>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "tessera/core/error.hpp"
@@ -173,6 +175,102 @@ TEST(ZoneTable, BlocksOfFloatsFoldAsCellByCell) {
   const ZoneList masked = masked_blocks.take_sorted();
   EXPECT_GT(masked.at(0).second.count, 5000);
   expect_same_tallies(masked, masked_cells.take_sorted());
+}
+
+/// Sweeps for exact per-zone percentiles, as run_zonal runs them past the cap: each a table in
+/// digit mode over the same cells, its request passed through bytes as across ranks.
+template <class V>
+ZoneList refined_zones(const std::vector<V>& values, const std::vector<int32_t>& zones,
+                       PixelType type, const std::vector<double>& percentiles) {
+  const BandKind kind{type, -9999.0};
+  const CellBlock z = block_of(zones.data(), static_cast<int64_t>(zones.size()), 1);
+  const CellBlock v = block_of(values.data(), static_cast<int64_t>(values.size()), 1);
+  ZoneTable first(PixelType::Int32, std::nullopt, kind, false);
+  first.add(z, v);
+  ZoneList result = first.take_sorted();
+  ZoneSelection selection(type, result, percentiles);
+  int sweeps = 0;
+  while (!selection.done()) {
+    const auto request = std::make_shared<DigitRequest>(
+        DigitRequest::from_bytes(selection.request().to_bytes()));
+    // Two tables, as two threads or ranks, merged through bytes.
+    ZoneTable a(PixelType::Int32, std::nullopt, kind, false);
+    ZoneTable b(PixelType::Int32, std::nullopt, kind, false);
+    a.count_digits(request);
+    b.count_digits(request);
+    const int64_t half = static_cast<int64_t>(values.size()) / 2;
+    a.add(block_of(zones.data(), half, 1), block_of(values.data(), half, 1));
+    b.add(block_of(zones.data() + half, static_cast<int64_t>(zones.size()) - half, 1),
+          block_of(values.data() + half, static_cast<int64_t>(values.size()) - half, 1));
+    a.merge_bytes(b.to_bytes());
+    selection.refine(*request, a.take_sorted());
+    ++sweeps;
+  }
+  EXPECT_GE(sweeps, 2);
+  selection.fill(result);
+  return result;
+}
+
+// Digit sweeps find the percentiles the value counts give, for Float32 (with -0, subnormals,
+// NaN and nodata), Float64 and Int32 values, and zones of one cell.
+TEST(ZoneSelection, SweepsGiveTheValueCountsPercentiles) {
+  const std::vector<double> percentiles = {0, 2.5, 50, 90, 100};
+  std::mt19937 random(3);
+  std::vector<int32_t> zones;
+  std::vector<float> floats = awkward_floats();
+  for (size_t i = 0; i < floats.size(); ++i) zones.push_back(static_cast<int32_t>(i % 7));
+  floats[5] = NAN;
+  floats[9] = -9999.0f;
+  zones.push_back(42);  // a zone of one cell
+  floats.push_back(-0.0f);
+  std::vector<double> doubles;
+  std::vector<int32_t> integers;
+  std::uniform_int_distribution<int32_t> any(-2000000000, 2000000000);
+  for (float f : floats) doubles.push_back(static_cast<double>(f) * 1e200);
+  for (size_t i = 0; i < floats.size(); ++i) integers.push_back(any(random));
+  const auto check = [&](const auto& values, PixelType type) {
+    SCOPED_TRACE(std::string(name_of(type)));
+    ZoneTable counts(PixelType::Int32, std::nullopt, BandKind{type, -9999.0}, true);
+    counts.add(block_of(zones.data(), static_cast<int64_t>(zones.size()), 1),
+               block_of(values.data(), static_cast<int64_t>(values.size()), 1));
+    const ZoneList want = counts.take_sorted();
+    const ZoneList got = refined_zones(values, zones, type, percentiles);
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t k = 0; k < got.size(); ++k)
+      for (const double p : percentiles) {
+        const double w = zone_value(want[k].second, {ZoneStat::Percentile, p});
+        const double g = zone_value(got[k].second, {ZoneStat::Percentile, p});
+        EXPECT_EQ(std::bit_cast<uint64_t>(g), std::bit_cast<uint64_t>(w))
+            << "zone " << got[k].first << " percentile " << p << ": " << g << " for " << w;
+      }
+  };
+  check(floats, PixelType::Float32);
+  check(doubles, PixelType::Float64);
+  check(integers, PixelType::Int32);
+}
+
+// Past the cap a table that may give its value counts up does so (and says so), through merges
+// too; one that may not refuses to go on.
+TEST(ZoneTable, GivesValueCountsUpPastTheCap) {
+  std::vector<float> values;
+  for (int64_t i = 0; i < max_value_pairs + 10; ++i) values.push_back(static_cast<float>(i));
+  const std::vector<int32_t> zones(values.size(), 1);
+  const BandKind kind{PixelType::Float32, std::nullopt};
+  const CellBlock z = block_of(zones.data(), static_cast<int64_t>(zones.size()), 1);
+  const CellBlock v = block_of(values.data(), static_cast<int64_t>(values.size()), 1);
+  ZoneTable refinable(PixelType::Int32, std::nullopt, kind, true);
+  refinable.give_up_counts_past_the_cap();
+  refinable.add(z, v);
+  EXPECT_TRUE(refinable.dropped());
+  ZoneTable other(PixelType::Int32, std::nullopt, kind, true);
+  other.give_up_counts_past_the_cap();
+  other.merge_bytes(refinable.to_bytes());
+  EXPECT_TRUE(other.dropped());
+  const ZoneList merged = other.take_sorted();
+  EXPECT_EQ(merged.at(0).second.count, max_value_pairs + 10);
+  EXPECT_TRUE(merged.at(0).second.values.empty());
+  ZoneTable strict(PixelType::Int32, std::nullopt, kind, true);
+  EXPECT_THROW(strict.add(z, v), Error);
 }
 
 TEST(ZoneStatistic, NamesRoundTripAndPercentilesAreChecked) {
