@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <set>
 
@@ -70,6 +71,29 @@ bool needs_counts(const ZonalRequest& request) {
   for (const stats::ZoneStatistic& s : request.stats)
     counts = counts || stats::needs_value_counts(s);
   return counts;
+}
+
+/// Whether only median and percentiles need the value counts: digit sweeps can find those past
+/// the cap, so the tables may give the counts up.
+bool sweeps_can_replace_counts(const ZonalRequest& request) {
+  using S = stats::ZoneStat;
+  if (request.categorical) return false;
+  for (const stats::ZoneStatistic& s : request.stats)
+    if (stats::needs_value_counts(s) && s.stat != S::Median && s.stat != S::Percentile)
+      return false;
+  return true;
+}
+
+/// The percentiles the request's median and percentile_Q columns ask for.
+std::vector<double> percentiles_asked(const ZonalRequest& request) {
+  std::vector<double> out;
+  for (const stats::ZoneStatistic& s : request.stats) {
+    if (s.stat == stats::ZoneStat::Median) out.push_back(50);
+    if (s.stat == stats::ZoneStat::Percentile) out.push_back(s.percentile);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 /// The file's name without folder and extension.
@@ -195,29 +219,53 @@ struct Cover {
 };
 
 /// A zonal table: each band-tile it is given (band k: values band k) is folded per zone into
-/// its thread's zone tables, one per band. The zones of a tile are read (a zone raster, by each
-/// thread's own reader) or rasterised (polygons) with its band 0. On commit the ranks' tables
-/// are gathered to rank 0 and merged there (exact, so in any order), and rank 0 writes the table.
+/// its thread's zone tables, one per band. With `sweeps` (tessera zonal), a table may give its
+/// value counts up past the cap when digit sweeps can find what they were for: then commit
+/// writes nothing, and sweeps_needed() says so; given digit requests (one per band), the tables
+/// count those digits and commit only merges them (results()). The zones of a tile are read (a zone
+/// raster, by each thread's own reader) or rasterised (polygons) with its band 0. On commit the
+/// ranks' tables are gathered to rank 0 and merged there (exact, so in any order), and rank 0
+/// writes the table.
 class ZonalSink : public Sink {
  public:
   /// `grid_info`: the grid of the values (size, geotransform, CRS as WKT); `values`: each band's
   /// name, type and nodata.
   ZonalSink(ZonalRequest request, std::vector<RasterInfo> values, const TileGrid& grid,
-            RasterInfo grid_info)
+            RasterInfo grid_info, bool sweeps = false,
+            std::vector<std::shared_ptr<const stats::DigitRequest>> digits = {})
       : request_(std::move(request)),
         values_(std::move(values)),
         grid_(grid),
-        grid_info_(std::move(grid_info)) {}
+        grid_info_(std::move(grid_info)),
+        sweeps_(sweeps && sweeps_can_replace_counts(request_)),
+        digits_(std::move(digits)) {}
+
+  bool sweeps_needed() const { return sweeps_needed_; }
+  /// Rank 0's merged tables, one per values band (empty elsewhere).
+  std::vector<stats::ZoneList>& results() { return results_; }
+  /// Rank 0: writes the table of `results`.
+  void write(const std::vector<stats::ZoneList>& results) const {
+    if (!polygons_)
+      io::write_text_file(request_.out, zonal_csv(request_, results), "the table");
+    else if (io::vector_driver_for(request_.out).empty())
+      io::write_text_file(request_.out, polygon_csv(request_, *polygons_, results), "the table");
+    else
+      write_polygon_layer(request_, *polygons_, results);
+  }
 
   void open(const SinkSetup& setup) override {
     par::agreed([&] { find_zones(); });
     const auto threads = static_cast<size_t>(setup.threads);
     par::agreed([&] {
       empty_.clear();
-      for (const RasterInfo& band : values_)
+      for (size_t k = 0; k < values_.size(); ++k) {
         empty_.emplace_back(zone_raster_ ? zone_raster_->type : PixelType::Int32,
                             zone_raster_ ? zone_raster_->nodata : std::nullopt,
-                            stats::BandKind{band.type, band.nodata}, needs_counts(request_));
+                            stats::BandKind{values_[k].type, values_[k].nodata},
+                            needs_counts(request_) && digits_.empty());
+        if (sweeps_) empty_.back().give_up_counts_past_the_cap();
+        if (!digits_.empty()) empty_.back().count_digits(digits_.at(k));
+      }
       tables_.assign(threads, empty_);
       covers_.assign(threads, Cover{});
       zone_readers_.clear();
@@ -268,6 +316,7 @@ class ZonalSink : public Sink {
 
   void commit() override {
     std::vector<stats::ZoneList> results;
+    bool dropped = false;
     for (size_t k = 0; k < empty_.size(); ++k) {
       std::vector<std::byte> mine;
       par::agreed([&] {
@@ -287,18 +336,18 @@ class ZonalSink : public Sink {
           all.merge_bytes(bytes);
           bytes = {};
         }
+        dropped = dropped || all.dropped();
         results.push_back(all.take_sorted());
       });
     }
     tables_.clear();
+    sweeps_needed_ = par::broadcast_from_root(dropped);
+    if (sweeps_needed_ || !digits_.empty()) {
+      results_ = std::move(results);
+      return;
+    }
     par::agreed([&] {
-      if (par::world_rank() != 0) return;
-      if (!polygons_)
-        io::write_text_file(request_.out, zonal_csv(request_, results), "the table");
-      else if (io::vector_driver_for(request_.out).empty())
-        io::write_text_file(request_.out, polygon_csv(request_, *polygons_, results), "the table");
-      else
-        write_polygon_layer(request_, *polygons_, results);
+      if (par::world_rank() == 0) write(results);
     });
   }
   void abandon() noexcept override {}
@@ -346,9 +395,13 @@ class ZonalSink : public Sink {
   std::unique_ptr<io::PolygonZones> polygons_;
   std::vector<stats::ZoneTable> empty_;
   std::vector<std::vector<stats::ZoneTable>> tables_;  // [thread][values band]
-  std::vector<io::RasterReader> zone_readers_;         // raster zones: one per thread
-  std::vector<std::vector<std::byte>> zone_cells_;     // and its tile of zone ids
-  std::vector<Cover> covers_;                          // polygon zones: per thread
+  bool sweeps_;  // the tables may give value counts up, for digit sweeps
+  std::vector<std::shared_ptr<const stats::DigitRequest>> digits_;  // per band: a digit sweep
+  bool sweeps_needed_ = false;
+  std::vector<stats::ZoneList> results_;
+  std::vector<io::RasterReader> zone_readers_;      // raster zones: one per thread
+  std::vector<std::vector<std::byte>> zone_cells_;  // and its tile of zone ids
+  std::vector<Cover> covers_;                       // polygon zones: per thread
   std::vector<std::unique_ptr<io::PolygonBurner>> burners_;
 };
 
@@ -415,20 +468,81 @@ void run_zonal(const ZonalRequest& request, const RunOptions& options) {
   for (const std::string& path : request.values) named.value_names.push_back(stem(path));
   TileGrid grid;
   par::agreed([&] { grid = plan::choose_grid(rasters[0].size, request.tile); });
-  Sinks sinks;
-  sinks.push_back(std::make_unique<ZonalSink>(named, rasters, grid, rasters[0]));
   BandLayout layout(1);
   for (size_t k = 0; k < rasters.size(); ++k) layout[0].push_back(k);
   const int threads = choose_threads(options.threads, options.ranks_on_node);
   const auto start = Clock::now();
-  StreamingPass pass(
-      grid, threads, [&] { return band_tiles(rasters, grid, layout); }, sinks);
-  pass.open();
-  Progress progress(grid.count(), grid.raster().cells(), false);
-  pass.run(progress);
-  pass.commit();
+  // One pass over the tiles with the sink `sink`.
+  const auto sweep = [&](std::unique_ptr<ZonalSink> sink) {
+    ZonalSink* made = sink.get();
+    Sinks sinks;
+    sinks.push_back(std::move(sink));
+    StreamingPass pass(
+        grid, threads, [&] { return band_tiles(rasters, grid, layout); }, sinks);
+    pass.open();
+    Progress progress(grid.count(), grid.raster().cells(), false);
+    pass.run(progress);
+    pass.commit();
+    return std::make_pair(std::move(sinks), pass.report());
+  };
+  auto [first_sinks, first_report] =
+      sweep(std::make_unique<ZonalSink>(named, rasters, grid, rasters[0], true));
+  RankReport mine = first_report;
+  auto& first = static_cast<ZonalSink&>(*first_sinks.at(0));
+  if (first.sweeps_needed()) {
+    // Past the cap: digit sweeps of the percentiles, each a pass over the tiles; rank 0 holds
+    // the tables and the selections, and sends each sweep's requests to every rank.
+    std::vector<stats::ZoneList>& results = first.results();
+    std::vector<stats::ZoneSelection> selections;
+    par::agreed([&] {
+      if (par::world_rank() == 0)
+        for (size_t k = 0; k < rasters.size(); ++k)
+          selections.emplace_back(rasters[k].type, results[k], percentiles_asked(named));
+    });
+    while (true) {
+      std::vector<std::byte> bytes;
+      par::agreed([&] {
+        if (par::world_rank() != 0) return;
+        bool any = false;
+        for (const stats::ZoneSelection& s : selections) any = any || !s.done();
+        if (!any) return;
+        for (const stats::ZoneSelection& s : selections) {
+          const std::vector<std::byte> one =
+              s.done() ? stats::DigitRequest{}.to_bytes() : s.request().to_bytes();
+          const auto size = static_cast<uint64_t>(one.size());
+          const auto* at = reinterpret_cast<const std::byte*>(&size);
+          bytes.insert(bytes.end(), at, at + sizeof size);
+          bytes.insert(bytes.end(), one.begin(), one.end());
+        }
+      });
+      bytes.resize(par::broadcast_from_root(static_cast<uint64_t>(bytes.size())));
+      if (bytes.empty()) break;
+      par::broadcast_bytes(bytes.data(), bytes.size());
+      std::vector<std::shared_ptr<const stats::DigitRequest>> requests;
+      std::span<const std::byte> rest(bytes);
+      for (size_t k = 0; k < rasters.size(); ++k) {
+        uint64_t size = 0;
+        std::memcpy(&size, rest.data(), sizeof size);
+        requests.push_back(std::make_shared<const stats::DigitRequest>(
+            stats::DigitRequest::from_bytes(rest.subspan(sizeof size, size))));
+        rest = rest.subspan(sizeof size + size);
+      }
+      auto [sinks, report] =
+          sweep(std::make_unique<ZonalSink>(named, rasters, grid, rasters[0], false, requests));
+      auto& counted = static_cast<ZonalSink&>(*sinks.at(0));
+      par::agreed([&] {
+        if (par::world_rank() != 0) return;
+        for (size_t k = 0; k < selections.size(); ++k)
+          if (!selections[k].done()) selections[k].refine(*requests[k], counted.results()[k]);
+      });
+    }
+    par::agreed([&] {
+      if (par::world_rank() != 0) return;
+      for (size_t k = 0; k < selections.size(); ++k) selections[k].fill(results[k]);
+      first.write(results);
+    });
+  }
   if (!options.report_path.empty()) {
-    RankReport mine = pass.report();
     mine.start = seconds_since_process_start() - seconds_since(start);
     const RunFacts facts{grid.raster(), grid.tile_width(), grid.tile_height(),
                          grid.count(),  threads,           seconds_since(start)};

@@ -583,8 +583,7 @@ DigitRequest DigitRequest::from_bytes(std::span<const std::byte> bytes) {
   return r;
 }
 
-ZoneSelection::ZoneSelection(PixelType type, const ZoneList& zones,
-                             std::vector<double> percentiles)
+ZoneSelection::ZoneSelection(PixelType type, const ZoneList& zones, std::vector<double> percentiles)
     : type_(type),
       key_bits_(8 * static_cast<int>(size_of(type))),
       percentiles_(std::move(percentiles)) {
@@ -595,7 +594,8 @@ ZoneSelection::ZoneSelection(PixelType type, const ZoneList& zones,
     for (const double p : percentiles_) {
       // numpy: virtual index (n - 1) * q, its floor and the next index, clipped to the last.
       const double index = (n - 1) * (p / 100);
-      const auto below = std::min<int64_t>(static_cast<int64_t>(std::floor(index)), tally.count - 1);
+      const auto below =
+          std::min<int64_t>(static_cast<int64_t>(std::floor(index)), tally.count - 1);
       targets.push_back({below, 0});
       targets.push_back({std::min<int64_t>(below + 1, tally.count - 1), 0});
     }

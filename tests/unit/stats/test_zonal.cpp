@@ -191,8 +191,8 @@ ZoneList refined_zones(const std::vector<V>& values, const std::vector<int32_t>&
   ZoneSelection selection(type, result, percentiles);
   int sweeps = 0;
   while (!selection.done()) {
-    const auto request = std::make_shared<DigitRequest>(
-        DigitRequest::from_bytes(selection.request().to_bytes()));
+    const auto request =
+        std::make_shared<DigitRequest>(DigitRequest::from_bytes(selection.request().to_bytes()));
     // Two tables, as two threads or ranks, merged through bytes.
     ZoneTable a(PixelType::Int32, std::nullopt, kind, false);
     ZoneTable b(PixelType::Int32, std::nullopt, kind, false);
