@@ -180,6 +180,14 @@ def cell_differences(path, reference):
     return out
 
 
+def ghost(path):
+    """GDAL's structural metadata after the TIFF header: its first line and the size it gives."""
+    with open(path, "rb") as f:
+        head = f.read(8 + 43 + 1000)[8:]
+    size = int(head[30:36])
+    return head[:43 + size]
+
+
 def check_one_tile(args, work):
     """srtm.tif (465 x 457, odd) in one 512-cell tile: every level of every method, hillshade
     (Byte, nodata 0) and slope (Float32, nodata -9999), equals gdaladdo's cell for cell: the
@@ -198,6 +206,20 @@ def check_one_tile(args, work):
                 systest.fail(f"one tile, {mode} {method}: cells differing per level (0 full) {diffs}")
     print("odd size 465 x 457 in one tile: every level by average, nearest, mode, bilinear, cubic "
           "as gdaladdo's (Byte and Float32 with nodata)")
+    # The ghost header: GDAL's, byte for byte, when the tiles lie row by row (one tile); without
+    # BLOCK_ORDER=ROW_MAJOR when they lie in Z order (the crop, 8 tiles across).
+    tool = os.path.join(os.path.dirname(args.gdaldem), "gdal_translate")
+    gdal_cog = os.path.join(work, "gdal_cog.tif")
+    systest.run([tool, "-q", "-of", "COG", os.path.join(work, "one_hillshade.tif"), gdal_cog],
+                args.timeout)
+    if ghost(gdal_cog) != ghost(os.path.join(work, "one_hillshade_cubic.tif")):
+        systest.fail(f"ghost header {ghost(os.path.join(work, 'one_hillshade_cubic.tif'))!r}, "
+                     f"GDAL's {ghost(gdal_cog)!r}")
+    z_order = ghost(os.path.join(work, "ranks_0_1.tif"))
+    if b"BLOCK_ORDER" in z_order or z_order != ghost(gdal_cog).replace(b"BLOCK_ORDER=ROW_MAJOR\n", b"").replace(
+            b"000140", b"000118"):
+        systest.fail(f"ghost header of tiles in Z order: {z_order!r}")
+    print("ghost header: GDAL's (row major, one tile); without BLOCK_ORDER in Z order")
 
 
 def check_tile_edges(args, work):
