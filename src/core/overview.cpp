@@ -23,8 +23,8 @@ struct Nodata {
   bool is(T v) const { return set && v == value; }
 };
 
-/// The value GDAL writes instead of a computed cell equal to nodata (GDALGetNoDataReplacementValue):
-/// the next value up, or down at the top of the type's range.
+/// The value GDAL writes instead of a computed cell equal to nodata
+/// (GDALGetNoDataReplacementValue): the next value up, or down at the top of the type's range.
 template <class T>
 T nodata_replacement(T nodata) {
   if constexpr (std::is_floating_point_v<T>) {
@@ -173,7 +173,6 @@ void halve_as(ConstCellPlane from, int64_t width, int64_t height, CellPlane to, 
   }
 }
 
-
 /// Cells of type T as GDAL 3.6 works them for overviews (GDALGetOvrWorkDataType): Byte and UInt16
 /// as they are, every other type as float.
 template <class T>
@@ -217,24 +216,24 @@ struct AxisWindow {
   int64_t last = 0;
   double first_weight = 1;  // AVERAGE: the share of the first and last cells inside
   double last_weight = 1;
-  double total = 0;                 // AVERAGE: the weights' sum
-  size_t weights = 0;               // kernels: where this cell's weights start in the weights
-  int64_t start = 0;                // kernels: source cells [start, start + count)
+  double total = 0;    // AVERAGE: the weights' sum
+  size_t weights = 0;  // kernels: where this cell's weights start in the weights
+  int64_t start = 0;   // kernels: source cells [start, start + count)
   int64_t count = 0;
 };
 
 /// GDAL 3.6's windows for destination cells [from, to) (GDALResampleChunk_Near, _AverageOrRMS,
 /// _Mode, _ConvolutionT), cut at [lo, hi). `horizontal` picks the way the kernel's positions are
 /// stepped (one at a time across, four at a time down), which their rounding follows.
-std::vector<AxisWindow> axis_windows(int64_t from, int64_t to, double ratio, int64_t lo,
-                                     int64_t hi, Resampling method, bool horizontal,
+std::vector<AxisWindow> axis_windows(int64_t from, int64_t to, double ratio, int64_t lo, int64_t hi,
+                                     Resampling method, bool horizontal,
                                      std::vector<double>& weights) {
   std::vector<AxisWindow> out;
   out.reserve(static_cast<size_t>(to - from));
   for (int64_t i = from; i < to; ++i) {
     AxisWindow w;
-    w.nearest = std::clamp<int64_t>(static_cast<int64_t>(0.5 + static_cast<double>(i) * ratio),
-                                    lo, hi - 1);
+    w.nearest =
+        std::clamp<int64_t>(static_cast<int64_t>(0.5 + static_cast<double>(i) * ratio), lo, hi - 1);
     const double s = static_cast<double>(i) * ratio;
     const double s2 = static_cast<double>(i + 1) * ratio;
     w.first = std::max<int64_t>(static_cast<int64_t>(s + 1e-8), lo);
@@ -244,8 +243,7 @@ std::vector<AxisWindow> axis_windows(int64_t from, int64_t to, double ratio, int
     w.first_weight = w.last == w.first + 1 ? 1.0 : 1.0 - (s - static_cast<double>(w.first));
     w.last_weight = 1.0 - (static_cast<double>(w.last) - s2);
     w.total = w.first_weight;
-    if (w.first + 1 < w.last)
-      w.total += static_cast<double>(w.last - w.first - 2) + w.last_weight;
+    if (w.first + 1 < w.last) w.total += static_cast<double>(w.last - w.first - 2) + w.last_weight;
     if (method == Resampling::Bilinear || method == Resampling::Cubic) {
       const double scale = std::min(1.0, 1.0 / ratio);
       const double radius = kernel_radius(method) / scale;
@@ -286,9 +284,7 @@ struct Source {
   const T* cells;
   int64_t stride;
   Window window;  // in the level's cells
-  T at(int64_t x, int64_t y) const {
-    return cells[(y - window.y) * stride + (x - window.x)];
-  }
+  T at(int64_t x, int64_t y) const { return cells[(y - window.y) * stride + (x - window.x)]; }
 };
 
 template <class T>
@@ -320,8 +316,9 @@ T average_cell(const Source<T>& src, const AxisWindow& wx, const AxisWindow& wy,
     for (int64_t x = wx.first; x < wx.last; ++x) {
       const T v = src.at(x, y);
       if (none.is(v)) continue;
-      const double wgt_x =
-          x == wx.first ? wx.first_weight : x + 1 == wx.last ? wx.last_weight : 1.0;
+      const double wgt_x = x == wx.first      ? wx.first_weight
+                           : x + 1 == wx.last ? wx.last_weight
+                                              : 1.0;
       line += static_cast<double>(static_cast<W>(v)) * wgt_x;
       line_weight += wgt_x;
       ++count;
@@ -576,7 +573,8 @@ bool halves_exactly(const LevelStep& step, Resampling method, PixelType type,
       type == PixelType::UInt16)
     return true;
   // GDAL adds the last cells of each tile row past a multiple of 4 another way (average_cell).
-  const int64_t last_block = step.to.width - (step.to.width - 1) / step.tile_width * step.tile_width;
+  const int64_t last_block =
+      step.to.width - (step.to.width - 1) / step.tile_width * step.tile_width;
   return last_block % 4 == 0;
 }
 

@@ -65,8 +65,8 @@ class CogSink final : public Sink, private Receiver {
       for (int k = 0; k <= levels_; ++k)
         grids_.emplace_back(overview_size(spec_.size, k), spec_.tile_width, spec_.tile_height);
       for (int k = 1; k <= levels_; ++k)
-        steps_.push_back({overview_size(spec_.size, k - 1), overview_size(spec_.size, k),
-                          spec_.tile_width});
+        steps_.push_back(
+            {overview_size(spec_.size, k - 1), overview_size(spec_.size, k), spec_.tile_width});
       layout_ = share_layout(spec_.tile_width, spec_.tile_height, levels_);
       allocate(setup);
       if (courier_->receives()) {
@@ -96,8 +96,7 @@ class CogSink final : public Sink, private Receiver {
         halve(spec_.type, from, below.width, below.height, to, spec_.options.resampling,
               spec_.nodata);
       else
-        downsample(spec_.type, step, from, below, to, part, spec_.options.resampling,
-                   spec_.nodata);
+        downsample(spec_.type, step, from, below, to, part, spec_.options.resampling, spec_.nodata);
       from = {to.cells, to.stride};
       below = part;
     }
@@ -330,7 +329,7 @@ class CogSink final : public Sink, private Receiver {
   int64_t cell_;        // bytes a cell
   int64_t tile_cells_;  // cells a tile
   int levels_ = 0;
-  std::vector<TileGrid> grids_;  // per level, 0 the full resolution
+  std::vector<TileGrid> grids_;   // per level, 0 the full resolution
   std::vector<LevelStep> steps_;  // per level from 1: its making from the level beneath
   ShareLayout layout_;
   Courier* courier_ = nullptr;

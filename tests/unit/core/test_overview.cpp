@@ -76,7 +76,8 @@ std::vector<T> downsampled(const std::vector<T>& cells, Extent from, Resampling 
 TEST(Overview, OddSizesWeighTheCellsTheWindowCovers) {
   // 3 -> 2 across: windows [0, 1.5) and [1.5, 3): the middle cell half in each.
   const std::vector<float> row{0, 4, 8};
-  EXPECT_EQ(downsampled(row, {3, 1}, Resampling::Average), (std::vector<float>{4.0f / 3, 20.0f / 3}));
+  EXPECT_EQ(downsampled(row, {3, 1}, Resampling::Average),
+            (std::vector<float>{4.0f / 3, 20.0f / 3}));
   // NEAREST rounds the window's start: 0 and 1.5 -> cells 0 and 2.
   EXPECT_EQ(downsampled(row, {3, 1}, Resampling::Nearest), (std::vector<float>{0, 8}));
   // MODE counts every cell the window touches: [0, 2) and [1, 3).
@@ -94,14 +95,14 @@ TEST(Overview, FloatAveragesAddAsGdalsVectorPathAndItsTail) {
             (std::vector<float>{0.5f, 0.5f, 0.5f, 0.5f, 0.25f}));
   EXPECT_FALSE(halves_exactly({{10, 2}, {5, 1}, 512}, Resampling::Average, PixelType::Float32,
                               std::nullopt));
-  EXPECT_TRUE(halves_exactly({{10, 2}, {5, 1}, 512}, Resampling::Average, PixelType::Byte,
-                             std::nullopt));
+  EXPECT_TRUE(
+      halves_exactly({{10, 2}, {5, 1}, 512}, Resampling::Average, PixelType::Byte, std::nullopt));
   EXPECT_TRUE(halves_exactly({{16, 2}, {8, 1}, 512}, Resampling::Average, PixelType::Float32,
                              std::nullopt));
-  EXPECT_FALSE(halves_exactly({{15, 2}, {8, 1}, 512}, Resampling::Nearest, PixelType::Byte,
-                              std::nullopt));
-  EXPECT_FALSE(halves_exactly({{16, 2}, {8, 1}, 512}, Resampling::Cubic, PixelType::Byte,
-                              std::nullopt));
+  EXPECT_FALSE(
+      halves_exactly({{15, 2}, {8, 1}, 512}, Resampling::Nearest, PixelType::Byte, std::nullopt));
+  EXPECT_FALSE(
+      halves_exactly({{16, 2}, {8, 1}, 512}, Resampling::Cubic, PixelType::Byte, std::nullopt));
 }
 
 TEST(Overview, KernelsAreGdalsWeightsRenormalisedAtTheEdge) {
