@@ -389,29 +389,31 @@ void convolve(const Source<T>& src, const std::vector<AxisWindow>& across,
   const int64_t rows = rows_last - rows_first;
   std::vector<double> filtered(static_cast<size_t>(rows * columns));
   std::vector<uint8_t> valid(static_cast<size_t>(rows * columns), 1);
-  std::vector<double> w;
-  for (int64_t c = 0; c < columns; ++c) {
-    const AxisWindow& a = across[static_cast<size_t>(c)];
-    const double* base = wx_all.data() + a.weights;
-    w.assign(base, base + a.count);
-    if (!none.set && a.total != 0) {
-      const double inv = 1.0 / a.total;
-      for (double& v : w) v *= inv;
-    }
-    for (int64_t r = 0; r < rows; ++r) {
-      const int64_t y = rows_first + r;
+  // Each column's weights, normalised without nodata (GDAL multiplies by 1 / sum).
+  std::vector<double> wx(wx_all);
+  if (!none.set)
+    for (const AxisWindow& a : across)
+      if (a.total != 0) {
+        const double inv = 1.0 / a.total;
+        for (int64_t k = 0; k < a.count; ++k) wx[a.weights + static_cast<size_t>(k)] *= inv;
+      }
+  // Row by row, column by column: each cell's sums as GDAL orders them.
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t y = rows_first + r;
+    for (int64_t c = 0; c < columns; ++c) {
+      const AxisWindow& a = across[static_cast<size_t>(c)];
+      const double* w = wx.data() + a.weights;
       const size_t at = static_cast<size_t>(r * columns + c);
       if (!none.set) {
         double v1 = 0, v2 = 0;
         int64_t k = 0;
         for (; k + 3 < a.count; k += 4) {
-          v1 += static_cast<W>(src.at(a.start + k, y)) * w[static_cast<size_t>(k)];
-          v1 += static_cast<W>(src.at(a.start + k + 1, y)) * w[static_cast<size_t>(k + 1)];
-          v2 += static_cast<W>(src.at(a.start + k + 2, y)) * w[static_cast<size_t>(k + 2)];
-          v2 += static_cast<W>(src.at(a.start + k + 3, y)) * w[static_cast<size_t>(k + 3)];
+          v1 += static_cast<W>(src.at(a.start + k, y)) * w[k];
+          v1 += static_cast<W>(src.at(a.start + k + 1, y)) * w[k + 1];
+          v2 += static_cast<W>(src.at(a.start + k + 2, y)) * w[k + 2];
+          v2 += static_cast<W>(src.at(a.start + k + 3, y)) * w[k + 3];
         }
-        for (; k < a.count; ++k)
-          v1 += static_cast<W>(src.at(a.start + k, y)) * w[static_cast<size_t>(k)];
+        for (; k < a.count; ++k) v1 += static_cast<W>(src.at(a.start + k, y)) * w[k];
         filtered[at] = v1 + v2;
         continue;
       }
@@ -428,7 +430,7 @@ void convolve(const Source<T>& src, const std::vector<AxisWindow>& across,
       double value = 0, sum = 0;
       int64_t k = 0;
       const auto weight_of = [&](int64_t j) {
-        return none.is(src.at(a.start + j, y)) ? 0.0 : w[static_cast<size_t>(j)] * 255.0;
+        return none.is(src.at(a.start + j, y)) ? 0.0 : w[j] * 255.0;
       };
       for (; k + 3 < a.count; k += 4) {
         std::array<double, 4> g{};
@@ -451,6 +453,9 @@ void convolve(const Source<T>& src, const std::vector<AxisWindow>& across,
       }
     }
   }
+  std::vector<double> w;
+  std::vector<double> values(static_cast<size_t>(columns));
+  std::vector<double> sums(static_cast<size_t>(columns));
   for (size_t r = 0; r < down.size(); ++r) {
     const AxisWindow& d = down[r];
     const double* base = wy_all.data() + d.weights;
@@ -459,15 +464,21 @@ void convolve(const Source<T>& src, const std::vector<AxisWindow>& across,
       const double inv = 1.0 / d.total;
       for (double& v : w) v *= inv;
     }
+    // Source row by source row, each column's sum in row order as GDAL's.
+    std::fill(values.begin(), values.end(), 0.0);
+    std::fill(sums.begin(), sums.end(), 0.0);
+    for (int64_t k = 0; k < d.count; ++k) {
+      const size_t line = static_cast<size_t>((d.start + k - rows_first) * columns);
+      for (int64_t c = 0; c < columns; ++c) {
+        const double weight = w[static_cast<size_t>(k)] * valid[line + static_cast<size_t>(c)];
+        values[static_cast<size_t>(c)] += filtered[line + static_cast<size_t>(c)] * weight;
+        sums[static_cast<size_t>(c)] += weight;
+      }
+    }
     T* row = out + static_cast<int64_t>(r) * out_stride;
     for (int64_t c = 0; c < columns; ++c) {
-      double value = 0, sum = 0;
-      for (int64_t k = 0; k < d.count; ++k) {
-        const size_t at = static_cast<size_t>((d.start + k - rows_first) * columns + c);
-        const double weight = w[static_cast<size_t>(k)] * valid[at];
-        value += filtered[at] * weight;
-        sum += weight;
-      }
+      const double value = values[static_cast<size_t>(c)];
+      const double sum = sums[static_cast<size_t>(c)];
       if (!none.set) {
         row[c] = store_float<T>(static_cast<float>(value));
         continue;
