@@ -1,5 +1,6 @@
-// Overview levels of a tiled raster: where each tile's share of a level lies, and the halving
-// that makes a level from the one beneath it, cell for cell as gdaladdo does at a factor of 2.
+// Overview levels of a tiled raster: where each tile's share of a level lies, and how a level is
+// made from the one beneath it, cell for cell as GDAL 3.6's gdaladdo makes it: halve() for 2 x 2
+// windows (a level beneath of even size; NEAREST, AVERAGE, MODE), downsample() for any.
 #pragma once
 
 #include <cstdint>
@@ -35,8 +36,9 @@ struct ConstCellPlane {
 /// equal to `nodata` left out (a cell with none left is nodata), as GDAL 3.6's gdaladdo: AVERAGE
 /// works in float, four cells of a band without nodata as ((a + c) + (b + d)) * 0.25 (a, b the
 /// upper pair), others as their sum in double over their count, integers rounded half away from
-/// zero; NEAREST takes the upper-left cell; MODE the value whose running count first passes the
-/// others'.
+/// zero, a result equal to nodata taking the next value; NEAREST takes the upper-left cell; MODE
+/// the value whose running count first passes the others'. Odd edges are GDAL's only when the
+/// level beneath is of even size (halves_exactly()).
 void halve(PixelType type, ConstCellPlane from, int64_t width, int64_t height, CellPlane to,
            Resampling method, std::optional<double> nodata);
 
