@@ -86,12 +86,12 @@ Resampling parse_resampling(const std::string& name, std::string_view value) {
   if (v == "NEAREST") return Resampling::Nearest;
   if (v == "AVERAGE") return Resampling::Average;
   if (v == "MODE") return Resampling::Mode;
-  if (v == "BILINEAR" || v == "CUBIC" || v == "CUBICSPLINE" || v == "LANCZOS" || v == "RMS" ||
-      v == "GAUSS")
+  if (v == "BILINEAR") return Resampling::Bilinear;
+  if (v == "CUBIC") return Resampling::Cubic;
+  if (v == "CUBICSPLINE" || v == "LANCZOS" || v == "RMS" || v == "GAUSS")
     throw Error("creation option " + name + "=" + std::string(value) +
-                ": tessera makes overviews by NEAREST, AVERAGE or MODE only (the cells of an "
-                "overview tile then come from the tiles beneath it alone)");
-  bad_value(name, value, "NEAREST, AVERAGE or MODE");
+                ": tessera makes overviews by NEAREST, AVERAGE, MODE, BILINEAR or CUBIC only");
+  bad_value(name, value, "NEAREST, AVERAGE, MODE, BILINEAR or CUBIC");
 }
 
 // COG's PREDICTOR: YES or STANDARD is horizontal differencing, FLOATING_POINT the floating-point
@@ -195,6 +195,10 @@ std::string_view name_of(Resampling r) {
       return "AVERAGE";
     case Resampling::Mode:
       return "MODE";
+    case Resampling::Bilinear:
+      return "BILINEAR";
+    case Resampling::Cubic:
+      return "CUBIC";
   }
   return "AVERAGE";
 }
@@ -257,7 +261,10 @@ bool is_table_path(const std::string& path) {
 CreationOptions parse_creation_options(const std::vector<std::string>& items, OutputFormat format) {
   CreationOptions options;
   const bool cog = format == OutputFormat::Cog;
-  if (cog) options.compression = Compression::Lzw;  // the COG driver's default
+  if (cog) {  // the COG driver's defaults (CUBIC: a band without a colour table)
+    options.compression = Compression::Lzw;
+    options.resampling = Resampling::Cubic;
+  }
   for (const std::string& item : items) {
     const auto eq = item.find('=');
     if (eq == std::string::npos || eq == 0)

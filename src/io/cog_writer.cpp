@@ -25,12 +25,14 @@ using detail::TiffEntry;
 constexpr uint64_t kAlign = 4096;  // the room inserted before the full resolution is a multiple
 constexpr uint64_t kFrame = 8;     // a tile's leader (its size) and trailer (its last 4 bytes)
 
-// GDAL's ghost header, without BLOCK_ORDER=ROW_MAJOR: full-resolution tiles lie in the order
-// the ranks computed them (aligned blocks, Z order), the overviews' row by row.
-std::string ghost_header() {
-  const std::string body =
-      "LAYOUT=IFDS_BEFORE_DATA\nBLOCK_LEADER=SIZE_AS_UINT4\n"
-      "BLOCK_TRAILER=LAST_4_BYTES_REPEATED\nKNOWN_INCOMPATIBLE_EDITION=NO\n ";
+// GDAL 3.6's ghost header. BLOCK_ORDER=ROW_MAJOR only when the full resolution's tiles lie in
+// the order of its tile arrays: they lie in the order the ranks computed them (aligned blocks,
+// Z order), which is row by row only for rasters one or two tiles wide; the overviews' always are.
+std::string ghost_header(bool row_major) {
+  const std::string body = std::string("LAYOUT=IFDS_BEFORE_DATA\n") +
+                           (row_major ? "BLOCK_ORDER=ROW_MAJOR\n" : "") +
+                           "BLOCK_LEADER=SIZE_AS_UINT4\n"
+                           "BLOCK_TRAILER=LAST_4_BYTES_REPEATED\nKNOWN_INCOMPATIBLE_EDITION=NO\n ";
   char size[64];
   std::snprintf(size, sizeof size, "GDAL_STRUCTURAL_METADATA_SIZE=%06zu bytes\n", body.size());
   return size + body;
@@ -197,7 +199,7 @@ struct CogWriter::Impl {
   void commit() {
     check_complete();
     const bool cog = spec.format == OutputFormat::Cog;
-    const std::string ghost = cog ? ghost_header() : std::string();
+    const std::string ghost = cog ? ghost_header(full_resolution_in_order()) : std::string();
     const uint64_t header = bigtiff ? 16 : 8;
     uint64_t at = header + ghost.size();
     at += at & 1;
@@ -239,6 +241,14 @@ struct CogWriter::Impl {
     const std::vector<std::byte> gap(room - overview_end);
     write_all(fd, gap.data(), gap.size(), static_cast<int64_t>(overview_end));
     finish();
+  }
+
+  // Whether the full resolution's tiles lie in the file in the order of its tile arrays.
+  bool full_resolution_in_order() const {
+    const auto& full = places[0];
+    for (size_t i = 1; i < full.size(); ++i)
+      if (full[i].offset < full[i - 1].offset) return false;
+    return true;
   }
 
   std::vector<std::byte> header_bytes(uint64_t first_directory) const {

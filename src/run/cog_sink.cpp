@@ -64,6 +64,9 @@ class CogSink final : public Sink, private Receiver {
       levels_ = overview_levels(spec_);
       for (int k = 0; k <= levels_; ++k)
         grids_.emplace_back(overview_size(spec_.size, k), spec_.tile_width, spec_.tile_height);
+      for (int k = 1; k <= levels_; ++k)
+        steps_.push_back(
+            {overview_size(spec_.size, k - 1), overview_size(spec_.size, k), spec_.tile_width});
       layout_ = share_layout(spec_.tile_width, spec_.tile_height, levels_);
       allocate(setup);
       if (courier_->receives()) {
@@ -83,16 +86,19 @@ class CogSink final : public Sink, private Receiver {
     const auto bytes = encoders_[static_cast<size_t>(place.thread)].encode(cells);
     held_[slot_band(place.slot, band)].assign(bytes.begin(), bytes.end());
     Timed timed(halve_seconds_[static_cast<size_t>(place.thread)]);
-    const Window owned = grid_.owned(place.tile);
     ConstCellPlane from{cells, spec_.tile_width};
-    int64_t w = owned.width;
-    int64_t h = owned.height;
+    Window below = grid_.owned(place.tile);
     for (int k = 1; k <= levels_; ++k) {
       const CellPlane to{share(place.slot, band, k), layout_.stride[static_cast<size_t>(k)]};
-      halve(spec_.type, from, w, h, to, spec_.options.resampling, spec_.nodata);
+      const Window part = share_of_tile(grid_, place.tile, k);
+      const LevelStep& step = steps_[static_cast<size_t>(k - 1)];
+      if (halves_exactly(step, spec_.options.resampling, spec_.type, spec_.nodata))
+        halve(spec_.type, from, below.width, below.height, to, spec_.options.resampling,
+              spec_.nodata);
+      else
+        downsample(spec_.type, step, from, below, to, part, spec_.options.resampling, spec_.nodata);
       from = {to.cells, to.stride};
-      w = (w + 1) / 2;
-      h = (h + 1) / 2;
+      below = part;
     }
   }
 
@@ -323,7 +329,8 @@ class CogSink final : public Sink, private Receiver {
   int64_t cell_;        // bytes a cell
   int64_t tile_cells_;  // cells a tile
   int levels_ = 0;
-  std::vector<TileGrid> grids_;  // per level, 0 the full resolution
+  std::vector<TileGrid> grids_;   // per level, 0 the full resolution
+  std::vector<LevelStep> steps_;  // per level from 1: its making from the level beneath
   ShareLayout layout_;
   Courier* courier_ = nullptr;
   const TileOrder* order_ = nullptr;

@@ -1,6 +1,7 @@
 # System test: COG outputs and overviews inside GeoTIFFs end to end: GDAL's COG validator, full
-# resolution equal to tessera's GeoTIFF, overviews equal to gdaladdo's, the same bytes at 1-3 ranks x
-# 1-2 threads, a job's format = "cog" and overviews = [...], tessera calc -of COG.
+# resolution equal to tessera's GeoTIFF, overviews equal to gdaladdo's (every method; at odd sizes
+# and for kernels, away from tiles' edges), the same bytes at 1-3 ranks x 1-2 threads, a job's
+# format = "cog" and overviews = [...], tessera calc -of COG.
 """COG outputs: validated by GDAL's validator, overviews as gdaladdo's, the same bytes at any ranks."""
 import hashlib
 import os
@@ -159,7 +160,8 @@ def check_calc(args, work):
     tiff, cog = os.path.join(work, "calc.tif"), os.path.join(work, "calc_cog.tif")
     common = ["calc", "-A", b4, "--calc", "A*2", "--type", "UInt16", "--co", "BLOCKSIZE=128"]
     run_tessera(args, common[:-2] + ["--co", "BLOCKXSIZE=128", "--outfile", tiff])
-    run_tessera(args, common + ["-of", "COG", "--co", "PREDICTOR=YES", "--outfile", cog])
+    run_tessera(args, common + ["-of", "COG", "--co", "PREDICTOR=YES", "--co", "RESAMPLING=AVERAGE",
+                               "--outfile", cog])
     check_cog(cog, 4)
     diffs = overview_differences(cog, gdaladdo_reference(args, tiff, "average", 4, work))
     if any(d for d, _ in diffs):
@@ -167,21 +169,88 @@ def check_calc(args, work):
     print("calc -of COG (UInt16): valid; overviews as gdaladdo's")
 
 
-def check_odd_size(args, work):
-    """srtm.tif (465 x 457): a valid COG, full resolution as the GeoTIFF's, overviews gdaladdo's
-    size; their cells differ from gdaladdo's, which weighs fractional source cells when a size
-    does not halve evenly (docs/outputs.md)."""
+def cell_differences(path, reference):
+    """Per overview level: the (row, column) arrays of cells that differ from the reference's."""
+    got, want = gdal.Open(path), gdal.Open(reference)
+    g, w = got.GetRasterBand(1), want.GetRasterBand(1)
+    out = []
+    for k in range(g.GetOverviewCount()):
+        x, y = g.GetOverview(k).ReadAsArray(), w.GetOverview(k).ReadAsArray()
+        same = (x == y) | (np.isnan(x) & np.isnan(y)) if x.dtype.kind == "f" else x == y
+        out.append(np.nonzero(~same))
+    return out
+
+
+def ghost(path):
+    """GDAL's structural metadata after the TIFF header: its first line and the size it gives."""
+    with open(path, "rb") as f:
+        head = f.read(8 + 43 + 1000)[8:]
+    size = int(head[30:36])
+    return head[:43 + size]
+
+
+def check_one_tile(args, work):
+    """srtm.tif (465 x 457, odd) in one tile (480 x 464): every level of every method, hillshade
+    (Byte, nodata 0) and slope (Float32, nodata -9999), equals gdaladdo's cell for cell: the
+    windows of odd sizes (fractional weights), the kernels of BILINEAR and CUBIC, nodata."""
     dem = os.path.join(args.data, "srtm.tif")
-    tiff, cog = os.path.join(work, "odd.tif"), os.path.join(work, "odd_cog.tif")
-    run_tessera(args, ["dem", "hillshade", dem, tiff, "-co", "BLOCKXSIZE=128", "-co", "BLOCKYSIZE=128"])
-    run_tessera(args, ["dem", "hillshade", dem, cog, "-of", "COG", "-co", "BLOCKSIZE=128"])
-    check_cog(cog, 2)
-    diffs = overview_differences(cog, gdaladdo_reference(args, tiff, "average", 2, work))
-    if diffs[0][0]:
-        systest.fail(f"odd size: full resolution differs from the GeoTIFF in {diffs[0][0]} cells")
-    shares = ", ".join(f"{d / n:.0%}" for d, n in diffs[1:])
-    print(f"odd size 465 x 457: valid COG, full resolution as the GeoTIFF; overview cells unlike "
-          f"gdaladdo's (fractional weights): {shares}")
+    for mode in ("hillshade", "slope"):
+        tiff = os.path.join(work, f"one_{mode}.tif")
+        run_tessera(args, ["dem", mode, dem, tiff], ranks=0)  # one 480 x 464 tile
+        for method in ("average", "nearest", "mode", "bilinear", "cubic"):
+            cog = os.path.join(work, f"one_{mode}_{method}.tif")
+            run_tessera(args, ["dem", mode, dem, cog, "-of", "COG", "-co", "OVERVIEW_COUNT=3",
+                               "-co", f"RESAMPLING={method}"], ranks=0)
+            diffs = overview_differences(cog, gdaladdo_reference(args, tiff, method, 3, work))
+            if any(d for d, _ in diffs):
+                systest.fail(f"one tile, {mode} {method}: cells differing per level (0 full) {diffs}")
+    print("odd size 465 x 457 in one tile: every level by average, nearest, mode, bilinear, cubic "
+          "as gdaladdo's (Byte and Float32 with nodata)")
+    # The ghost header: GDAL's, byte for byte, when the tiles lie row by row (one tile); without
+    # BLOCK_ORDER=ROW_MAJOR when they lie in Z order (the crop, 8 tiles across).
+    tool = os.path.join(os.path.dirname(args.gdaldem), "gdal_translate")
+    gdal_cog = os.path.join(work, "gdal_cog.tif")
+    systest.run([tool, "-q", "-of", "COG", os.path.join(work, "one_hillshade.tif"), gdal_cog],
+                args.timeout)
+    if ghost(gdal_cog) != ghost(os.path.join(work, "one_hillshade_cubic.tif")):
+        systest.fail(f"ghost header {ghost(os.path.join(work, 'one_hillshade_cubic.tif'))!r}, "
+                     f"GDAL's {ghost(gdal_cog)!r}")
+    z_order = ghost(os.path.join(work, "ranks_0_1.tif"))
+    if b"BLOCK_ORDER" in z_order or z_order != ghost(gdal_cog).replace(b"BLOCK_ORDER=ROW_MAJOR\n", b"").replace(
+            b"000140", b"000118"):
+        systest.fail(f"ghost header of tiles in Z order: {z_order!r}")
+    print("ghost header: GDAL's (row major, one tile); without BLOCK_ORDER in Z order")
+
+
+def check_tile_edges(args, work):
+    """srtm.tif (odd) and the 1024 x 1408 crop (even) in 128-cell tiles: a cell of an
+    overview differs from gdaladdo's only within 4 cells of the edge of a tile's share of its level,
+    where GDAL's window reaches into the next tile and tessera's is cut (docs/outputs.md)."""
+    cases = [(os.path.join(args.data, "srtm.tif"), "srtm", ("average", "nearest", "mode", "cubic")),
+             (crop(args, "nz_elev.tif", work, 1024, 1408), "even", ("bilinear", "cubic"))]
+    for dem, name, methods in cases:
+        tiff = os.path.join(work, f"edges_{name}.tif")
+        run_tessera(args, ["dem", "hillshade", dem, tiff, "-co", "BLOCKXSIZE=128", "-co",
+                           "BLOCKYSIZE=128"], ranks=0)
+        shares = []
+        for method in methods:
+            cog = os.path.join(work, f"edges_{name}_{method}.tif")
+            run_tessera(args, ["dem", "hillshade", dem, cog, "-of", "COG", "-co", "BLOCKSIZE=128",
+                               "-co", f"RESAMPLING={method}"], ranks=0)
+            ds = gdal.Open(cog)
+            ref = gdaladdo_reference(args, tiff, method, ds.GetRasterBand(1).GetOverviewCount(), work)
+            level_shares = []
+            for k, (rows, cols) in enumerate(cell_differences(cog, ref), start=1):
+                side = 128 >> k
+                edge = np.minimum(np.minimum(rows % side, side - 1 - rows % side),
+                                  np.minimum(cols % side, side - 1 - cols % side))
+                if len(edge) and edge.max() >= 4:
+                    systest.fail(f"{name} {method}: level {k} differs from gdaladdo's "
+                                 f"{int(edge.max())} cells inside a tile's share")
+                o = ds.GetRasterBand(1).GetOverview(k - 1)
+                level_shares.append(f"{len(rows) / (o.XSize * o.YSize):.0%}")
+            shares.append(f"{method} {'/'.join(level_shares)}")
+        print(f"{name}: overview cells unlike gdaladdo's only at tiles' edges: {', '.join(shares)}")
 
 
 def main():
@@ -192,7 +261,8 @@ def main():
         check_ranks(args, dem, work)
         check_job(args, dem, work)
         check_calc(args, work)
-        check_odd_size(args, work)
+        check_one_tile(args, work)
+        check_tile_edges(args, work)
     print("cog_output: ok")
 
 

@@ -24,8 +24,8 @@ std::string_view name_of(Compression c);
 /// zone (CSV, or a vector file through OGR).
 enum class OutputFormat { GeoTiff, Cog, Hdf5, Table };
 
-/// How an overview cell is made from the 2 x 2 cells beneath it (gdaladdo -r).
-enum class Resampling { Nearest, Average, Mode };
+/// How an overview cell is made from the cells beneath it (gdaladdo -r).
+enum class Resampling { Nearest, Average, Mode, Bilinear, Cubic };
 
 /// The format a path's extension names (.tif/.tiff: GeoTiff, .h5/.hdf5: Hdf5, any case), or
 /// nullopt for any other extension.
@@ -75,7 +75,7 @@ CreationOptions parse_creation_options(const std::vector<std::string>& items,
 /// ...") when they are not consecutive powers of two from 2.
 int overview_count_of(const std::vector<int64_t>& factors);
 
-/// GDAL's name of a resampling: "NEAREST", "AVERAGE", "MODE".
+/// GDAL's name of a resampling: "NEAREST", "AVERAGE", "MODE", "BILINEAR", "CUBIC".
 std::string_view name_of(Resampling r);
 
 /// Everything the writer and the encoders must agree on.

@@ -62,10 +62,71 @@ TEST(Overview, ModeTakesTheValueWhoseCountPassesFirst) {
   EXPECT_EQ(halved(all_differ, 2, 2, Resampling::Mode), (std::vector<uint8_t>{4}));
 }
 
+template <class T>
+std::vector<T> downsampled(const std::vector<T>& cells, Extent from, Resampling method,
+                           std::optional<double> nodata = std::nullopt) {
+  const Extent to{(from.width + 1) / 2, (from.height + 1) / 2};
+  std::vector<T> out(static_cast<size_t>(to.cells()));
+  downsample(pixel_type_of<T>, {from, to, 512}, {cells.data(), from.width},
+             {0, 0, from.width, from.height}, {out.data(), to.width}, {0, 0, to.width, to.height},
+             method, nodata);
+  return out;
+}
+
+TEST(Overview, OddSizesWeighTheCellsTheWindowCovers) {
+  // 3 -> 2 across: windows [0, 1.5) and [1.5, 3): the middle cell half in each.
+  const std::vector<float> row{0, 4, 8};
+  EXPECT_EQ(downsampled(row, {3, 1}, Resampling::Average),
+            (std::vector<float>{4.0f / 3, 20.0f / 3}));
+  // NEAREST rounds the window's start: 0 and 1.5 -> cells 0 and 2.
+  EXPECT_EQ(downsampled(row, {3, 1}, Resampling::Nearest), (std::vector<float>{0, 8}));
+  // MODE counts every cell the window touches: [0, 2) and [1, 3).
+  const std::vector<uint8_t> modes{7, 3, 3};
+  EXPECT_EQ(downsampled(modes, {3, 1}, Resampling::Mode), (std::vector<uint8_t>{7, 3}));
+}
+
+TEST(Overview, FloatAveragesAddAsGdalsVectorPathAndItsTail) {
+  // 2 x 2 blocks of a band without nodata: GDAL's vector path adds (a + c) + (b + d); the cells
+  // of a tile row past a multiple of 4 (here the fifth of five) add ((a + b) + c) + d.
+  std::vector<float> cells;
+  for (int i = 0; i < 5; ++i) cells.insert(cells.end(), {1e8f, 1});
+  for (int i = 0; i < 5; ++i) cells.insert(cells.end(), {-1e8f, 1});
+  EXPECT_EQ(downsampled(cells, {10, 2}, Resampling::Average),
+            (std::vector<float>{0.5f, 0.5f, 0.5f, 0.5f, 0.25f}));
+  EXPECT_FALSE(halves_exactly({{10, 2}, {5, 1}, 512}, Resampling::Average, PixelType::Float32,
+                              std::nullopt));
+  EXPECT_TRUE(
+      halves_exactly({{10, 2}, {5, 1}, 512}, Resampling::Average, PixelType::Byte, std::nullopt));
+  EXPECT_TRUE(halves_exactly({{16, 2}, {8, 1}, 512}, Resampling::Average, PixelType::Float32,
+                             std::nullopt));
+  EXPECT_FALSE(
+      halves_exactly({{15, 2}, {8, 1}, 512}, Resampling::Nearest, PixelType::Byte, std::nullopt));
+  EXPECT_FALSE(
+      halves_exactly({{16, 2}, {8, 1}, 512}, Resampling::Cubic, PixelType::Byte, std::nullopt));
+}
+
+TEST(Overview, KernelsAreGdalsWeightsRenormalisedAtTheEdge) {
+  // BILINEAR at a factor of 2: weights 1/4, 3/4, 3/4, 1/4 over 4 cells, cut to 3/4, 3/4, 1/4 at
+  // the left edge (each pass divides by the weights inside).
+  const std::vector<float> row{0, 0, 0, 0, 7, 7, 7, 7};
+  EXPECT_EQ(downsampled(row, {8, 1}, Resampling::Bilinear),
+            (std::vector<float>{0, 7.0f / 8, 49.0f / 8, 7}));
+  // CUBIC: Catmull-Rom at x = 0.25, 0.75, 1.25, 1.75 (halved distances): 0.8671875, 0.2265625,
+  // -0.0703125, -0.0234375 each side. Across a step it overshoots (-2.3 and 202.3 in float),
+  // which Byte holds at 0 and rounds.
+  const std::vector<uint8_t> step{0, 0, 0, 0, 0, 0, 200, 200, 200, 200, 200, 200};
+  EXPECT_EQ(downsampled(step, {12, 1}, Resampling::Cubic),
+            (std::vector<uint8_t>{0, 0, 13, 187, 202, 200}));
+  const std::vector<float> fstep(step.begin(), step.end());
+  const auto f = downsampled(fstep, {12, 1}, Resampling::Cubic);
+  EXPECT_EQ(f[2], 13.28125f);
+  EXPECT_NEAR(f[1], -2.3166022f, 1e-6);
+}
+
 TEST(Overview, CogOptionsAreTheDriversWithItsDefaults) {
   const CreationOptions d = parse_creation_options({}, OutputFormat::Cog);
   EXPECT_EQ(d.compression, Compression::Lzw);
-  EXPECT_EQ(d.resampling, Resampling::Average);
+  EXPECT_EQ(d.resampling, Resampling::Cubic);
   const CreationOptions o = parse_creation_options(
       {"compress=zstd", "LEVEL=15", "predictor=YES", "BLOCKSIZE=256", "resampling=mode",
        "OVERVIEW_COUNT=3", "OVERVIEWS=IGNORE_EXISTING", "NUM_THREADS=ALL_CPUS"},
@@ -77,7 +138,9 @@ TEST(Overview, CogOptionsAreTheDriversWithItsDefaults) {
   EXPECT_EQ(o.resampling, Resampling::Mode);
   EXPECT_EQ(o.overview_count, 3);
   EXPECT_THROW(parse_creation_options({"ZSTD_LEVEL=9"}, OutputFormat::Cog), Error);
-  EXPECT_THROW(parse_creation_options({"RESAMPLING=CUBIC"}, OutputFormat::Cog), Error);
+  EXPECT_EQ(parse_creation_options({"RESAMPLING=bilinear"}, OutputFormat::Cog).resampling,
+            Resampling::Bilinear);
+  EXPECT_THROW(parse_creation_options({"RESAMPLING=LANCZOS"}, OutputFormat::Cog), Error);
   EXPECT_THROW(parse_creation_options({"OVERVIEWS=FORCE_USE_EXISTING"}, OutputFormat::Cog), Error);
 }
 
