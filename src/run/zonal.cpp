@@ -474,7 +474,6 @@ void run_zonal(const ZonalRequest& request, const RunOptions& options) {
   const auto start = Clock::now();
   // One pass over the tiles with the sink `sink`.
   const auto sweep = [&](std::unique_ptr<ZonalSink> sink) {
-    ZonalSink* made = sink.get();
     Sinks sinks;
     sinks.push_back(std::move(sink));
     StreamingPass pass(
