@@ -17,6 +17,10 @@
 #include <type_traits>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "focal_kernels.hpp"
 
 namespace tessera::ops::focal_detail {
@@ -259,17 +263,60 @@ inline double window3(const double* v, int64_t a, int64_t b) {
   return v[0];
 }
 
-/// Radius 1: each lane's column windows of row y over columns [x0, x0 + n), then its row
-/// windows of those for the owned columns, with window3's order (the general path's sums, in
-/// two passes without prefix and suffix rows).
+/// One lane's terms of the last three raster rows it fetched, row y in slot y % 3, so that
+/// each row is fetched once for the three rows of windows it belongs to.
+struct TermRows {
+  std::vector<double> slots;
+  std::array<int64_t, 3> row{-1, -1, -1};
+
+  void reset(int64_t n) {
+    slots.resize(static_cast<size_t>(3 * n));
+    row = {-1, -1, -1};
+  }
+  template <class T>
+  const double* at(const TileIn& in, ConstView<T> cells, const Valid<T>& valid, Lane lane,
+                   int64_t x0, int64_t n, int64_t y) {
+    const auto k = static_cast<size_t>(y % 3);
+    double* slot = slots.data() + static_cast<int64_t>(k) * n;
+    if (row[k] != y) fetch_terms(row_at(in, cells, x0, y), n, valid, lane, slot);
+    row[k] = y;
+    return slot;
+  }
+};
+
+/// The row windows of `column` (positions x0 ..) for the owned columns, in window3's order; a
+/// phase counter instead of a division per cell inside the raster.
+template <Combine C>
+void rows3(const TileIn& in, const double* column, int64_t x0, double* out) {
+  const Window& o = in.owned;
+  const int64_t width = in.raster.width;
+  const auto edge = [&](int64_t x) {
+    const int64_t l = std::max<int64_t>(0, x - 1), r = std::min(width - 1, x + 1);
+    out[x - o.x] = window3<C>(column + (l - x0), l, r);
+  };
+  int64_t x = o.x;
+  for (; x < o.right() && x < 1; ++x) edge(x);
+  const int64_t inner_end = std::min(o.right(), width - 1);
+  int64_t phase = (x - 1) % 3;
+  for (; x < inner_end; ++x) {
+    const double* v = column + (x - 1 - x0);
+    out[x - o.x] = phase == 2   ? combine<C>(v[0], combine<C>(v[1], v[2]))
+                   : phase == 1 ? combine<C>(combine<C>(v[1], v[0]), v[2])
+                                : combine<C>(combine<C>(v[0], v[1]), v[2]);
+    phase = phase == 2 ? 0 : phase + 1;
+  }
+  for (; x < o.right(); ++x) edge(x);
+}
+
+/// Radius 1: a lane's column windows of row y over columns [x0, x0 + n), then its row windows
+/// of those for the owned columns, with window3's order (the general path's sums, in two passes
+/// without prefix and suffix rows). `column` holds n values.
 template <class T, Combine C>
 void lane3(const TileIn& in, ConstView<T> cells, const Valid<T>& valid, Lane lane, int64_t x0,
-           int64_t n, int64_t y, double* rows, double* out) {
+           int64_t n, int64_t y, TermRows& terms, double* column, double* out) {
   const int64_t a = std::max<int64_t>(0, y - 1), b = std::min(in.raster.height - 1, y + 1);
-  double* t[3] = {rows, rows + n, rows + 2 * n};
-  for (int64_t k = 0; k <= b - a; ++k)
-    fetch_terms(row_at(in, cells, x0, a + k), n, valid, lane, t[k]);
-  double* column = rows + 3 * n;
+  const double* t[3] = {nullptr, nullptr, nullptr};
+  for (int64_t k = 0; k <= b - a; ++k) t[k] = terms.at(in, cells, valid, lane, x0, n, a + k);
   const double *v0 = t[0], *v1 = t[1], *v2 = t[2];
   if (b - a == 2 && a % 3 == 0) {
     for (int64_t i = 0; i < n; ++i) column[i] = combine<C>(combine<C>(v0[i], v1[i]), v2[i]);
@@ -284,28 +331,31 @@ void lane3(const TileIn& in, ConstView<T> cells, const Valid<T>& valid, Lane lan
   } else {
     std::copy_n(v0, n, column);
   }
-  const Window& o = in.owned;
-  for (int64_t x = o.x; x < o.right(); ++x) {
-    const int64_t l = std::max<int64_t>(0, x - 1), r = std::min(in.raster.width - 1, x + 1);
-    out[x - o.x] = window3<C>(column + (l - x0), l, r);
-  }
+  rows3<C>(in, column, x0, out);
 }
 
 template <class T>
 void lane3(Combine c, const TileIn& in, ConstView<T> cells, const Valid<T>& valid, Lane lane,
-           int64_t x0, int64_t n, int64_t y, double* rows, double* out) {
+           int64_t x0, int64_t n, int64_t y, TermRows& terms, double* column, double* out) {
   switch (c) {
     case Combine::Add:
-      return lane3<T, Combine::Add>(in, cells, valid, lane, x0, n, y, rows, out);
+      return lane3<T, Combine::Add>(in, cells, valid, lane, x0, n, y, terms, column, out);
     case Combine::Min:
-      return lane3<T, Combine::Min>(in, cells, valid, lane, x0, n, y, rows, out);
+      return lane3<T, Combine::Min>(in, cells, valid, lane, x0, n, y, terms, column, out);
     case Combine::Max:
-      return lane3<T, Combine::Max>(in, cells, valid, lane, x0, n, y, rows, out);
+      return lane3<T, Combine::Max>(in, cells, valid, lane, x0, n, y, terms, column, out);
   }
 }
 
-/// The square root of a variance (>= 0, or NaN).
-inline double root(double v) { return std::sqrt(v); }
+/// v[i] = sqrt(v[i]) for i < n: two lanes at once with SSE2 where there is SSE2 (correctly
+/// rounded, as std::sqrt, so the same bits), one at a time elsewhere.
+void roots(double* v, int64_t n) {
+  int64_t i = 0;
+#if defined(__SSE2__)
+  for (; i + 2 <= n; i += 2) _mm_storeu_pd(v + i, _mm_sqrt_pd(_mm_loadu_pd(v + i)));
+#endif
+  for (; i < n; ++i) v[i] = std::sqrt(v[i]);
+}
 
 /// One row's values from its lanes' window values (lane l at lanes + l * n), NaN where the
 /// centre is nodata; a loop per method, so that each vectorises.
@@ -324,7 +374,7 @@ void finish_row(FocalMethod m, const T* centre, const Valid<T>& valid, const dou
     case FocalMethod::Stddev:
       for (int64_t i = 0; i < n; ++i)
         dst[i] = std::max(0.0, (v1[i] - v0[i] * (v0[i] / v2[i])) / v2[i]);
-      for (int64_t i = 0; i < n; ++i) dst[i] = root(dst[i]);
+      roots(dst, n);
       break;
     case FocalMethod::Range:
       for (int64_t i = 0; i < n; ++i) dst[i] = v1[i] - v0[i];
@@ -382,7 +432,9 @@ void focal_running(const TileIn& in, ConstView<T> cells, View<double> out, const
     for (int l = 0; l < lanes.n; ++l)
       columns.emplace_back(in, cells, valid, lanes.lane[static_cast<size_t>(l)], x0, ncols, r);
   thread_local std::vector<double> prefix, suffix, window;
-  prefix.resize(static_cast<size_t>(4 * ncols));
+  thread_local std::array<TermRows, 3> terms;
+  for (TermRows& t : terms) t.reset(r == 1 ? ncols : 0);
+  prefix.resize(static_cast<size_t>(ncols));
   suffix.resize(static_cast<size_t>(ncols));
   window.resize(static_cast<size_t>(o.width * 3));
   for (int64_t y = o.y; y < o.bottom(); ++y) {
@@ -392,7 +444,8 @@ void focal_running(const TileIn& in, ConstView<T> cells, View<double> out, const
       if (counted && lane.term == Term::One)
         cells_inside(in.raster, r, o.x, o.right(), y, lane_out);
       else if (r == 1)
-        lane3(lane.combine, in, cells, valid, lane, x0, ncols, y, prefix.data(), lane_out);
+        lane3(lane.combine, in, cells, valid, lane, x0, ncols, y, terms[static_cast<size_t>(l)],
+              prefix.data(), lane_out);
       else
         row_windows(lane.combine, columns[static_cast<size_t>(l)].windows(y), x0, x1, o.x,
                     o.right(), r, in.raster.width, prefix.data(), suffix.data(), lane_out);

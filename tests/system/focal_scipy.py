@@ -195,16 +195,16 @@ def class_checks(c, folder, data):
 
 
 def float64_checks(c, folder, src):
-    """A Float64 raster whose values Float32 cannot hold (the DEM scaled by 1/3 with
+    """A Float64 raster whose values Float32 cannot hold (the DEM scaled by 1/3, plus 0.1, with
     gdal_translate): Float64 results, equal to scipy in float64 to 1e-12 (sums and means) or
     exactly (extremes, medians); Float32 cells would be off by about 1e-8 of the values."""
     f64 = os.path.join(folder, "dem64.tif")
-    gdal.Translate(f64, src, outputType=gdal.GDT_Float64, scaleParams=[[0, 3000, 0, 1000]],
+    gdal.Translate(f64, src, outputType=gdal.GDT_Float64, scaleParams=[[0, 3000, 0.1, 1000.1]],
                    srcWin=[0, 0, 120, 90])
     a, _, kind = read(f64)
     if kind != "Float64" or (a.astype(np.float32).astype(np.float64) == a).mean() > 0.1:
         systest.fail("the scaled DEM should be Float64 with values Float32 cannot hold")
-    print("--- dem64.tif (Float64, the DEM / 3)")
+    print("--- dem64.tif (Float64, the DEM / 3 + 0.1)")
     ones = np.ones_like(a)
 
     def check(what, method, words, want, atol=0.0, rtol=0.0, region=None):

@@ -557,7 +557,9 @@ TEST(Focal, Float64CellsKeepTheirPrecision) {
       std::sort(window.begin(), window.end());
       EXPECT_NEAR(mean[i], sum / static_cast<double>(window.size()), 1e-7) << x << ", " << y;
       EXPECT_EQ(min[i], window.front()) << x << ", " << y;
-      if (window.size() == 9) EXPECT_EQ(median[i], window[4]) << x << ", " << y;
+      if (window.size() == 9) {
+        EXPECT_EQ(median[i], window[4]) << x << ", " << y;
+      }
     }
 }
 
