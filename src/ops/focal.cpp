@@ -1,5 +1,6 @@
-// focal.<method>: options, output types, and the choice of kernel: running windows, a sliding
-// histogram, or a walk over each window's cells (focal_kernels.hpp).
+// focal.<method>: options, output types, and the choice of kernel: running windows, sorted
+// columns for 3 x 3 medians, a sliding histogram, or a walk over each window's cells
+// (focal_kernels.hpp).
 #include "tessera/ops/focal.hpp"
 
 #include <algorithm>
@@ -73,9 +74,12 @@ class FocalOp : public Op {
   int64_t halo() const override { return p_.radius; }
   PixelType output_type() const override { return type_; }
   std::optional<double> output_nodata() const override { return nodata_; }
-  /// Float32 holds every Byte, Int16 and UInt16 value; Int32 sources are read as they are.
+  /// Float32 holds every Byte, Int16 and UInt16 value; Int32 sources are read as they are, and
+  /// Float64 and UInt32 sources as Float64, which holds their values.
   CellType input_cells(PixelType source) const override {
-    return source == PixelType::Int32 ? CellType::Int32 : CellType::Float32;
+    if (source == PixelType::Int32) return CellType::Int32;
+    if (source == PixelType::Float64 || source == PixelType::UInt32) return CellType::Float64;
+    return CellType::Float32;
   }
   std::shared_ptr<const Op> for_source(const SourceBand& band) const override;
   void run(const TileIn& in, const TileOut& out) const override {
@@ -103,7 +107,7 @@ std::shared_ptr<const Op> FocalOp::for_source(const SourceBand& band) const {
     throw Error(name_ + ": applies to integer rasters of classes, not to " +
                 std::string(name_of(source)));
   auto op = std::make_shared<FocalOp>(*this);
-  op->type_ = focal_output_type(p_.method, source);
+  op->type_ = focal_output_type(p_.method, source, !p_.weights.empty());
   if (nodata_given_ || !is_integer(op->type_)) {
     if (!holds(op->type_, p_.nodata))
       throw Error(name_ + ": nodata: " + nodata_misfit(op->type_, p_.nodata));
@@ -207,10 +211,13 @@ bool keeps_integers(FocalMethod m) {
          m == FocalMethod::Count || m == FocalMethod::Diversity;
 }
 
-PixelType focal_output_type(FocalMethod method, PixelType source) {
-  if (method == FocalMethod::Count || method == FocalMethod::Diversity) return PixelType::UInt32;
+PixelType focal_output_type(FocalMethod method, PixelType source, bool weighted) {
+  const bool counts =
+      method == FocalMethod::Diversity || (method == FocalMethod::Count && !weighted);
+  if (counts) return PixelType::UInt32;
   if (source == PixelType::Float64) return PixelType::Float64;
-  if (!is_integer(source) || source == PixelType::UInt32 || !keeps_integers(method))
+  if (!is_integer(source) || source == PixelType::UInt32 || !keeps_integers(method) ||
+      method == FocalMethod::Count)
     return PixelType::Float32;
   if (method == FocalMethod::Range)
     return source == PixelType::Int16   ? PixelType::UInt16
@@ -252,6 +259,8 @@ void focal(const TileIn& in, const BandView& out, const FocalParams& p) {
       [&]<class T>(ConstView<T> cells) {
         if (focal_detail::runs(p))
           focal_detail::focal_running(in, cells, window, p);
+        else if (focal_detail::median3(p))
+          focal_detail::focal_median3(in, cells, window, p);
         else if (focal_detail::slides(p))
           focal_detail::focal_sliding(in, cells, window, p);
         else

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <type_traits>
+#include <vector>
 
 #include "tessera/ops/focal.hpp"
 
@@ -61,9 +62,50 @@ void focal_sliding(const TileIn& in, ConstView<T> cells, View<double> out, const
 /// Whether focal_sliding computes `p`.
 bool slides(const FocalParams& p);
 
+/// One cell of a window, relative to its centre, and its weight.
+struct Offset {
+  int64_t dx, dy;
+  double weight;
+};
+
+/// A valid cell's value in a window, and its weight.
+struct Sample {
+  double value;
+  double weight;
+};
+
+/// Any window, one cell at a time: the cell's valid window cells (mask or weights), then the
+/// method's statistic.
+template <class T>
+class WindowWalk {
+ public:
+  WindowWalk(const TileIn& in, ConstView<T> cells, const FocalParams& p);
+  /// The value of raster cell (x, y) (inside the tile's buffer with the window's reach), NaN
+  /// where its centre is nodata or its window holds no valid cell.
+  double at(int64_t x, int64_t y);
+
+ private:
+  const TileIn& in_;
+  ConstView<T> cells_;
+  const FocalParams& p_;
+  Valid<T> valid_;
+  std::vector<Offset> offsets_;
+  std::vector<Sample> samples_;
+};
+
 /// Any window: each owned cell's window cells (mask or weights), then the method's statistic.
 template <class T>
 void focal_walk(const TileIn& in, ConstView<T> cells, View<double> out, const FocalParams& p);
+
+/// Whether focal_median3 computes `p`: the median of a square unweighted window of radius 1.
+bool median3(const FocalParams& p);
+
+/// The median of 3 x 3 windows: each column of three cells sorted once, then a cell's median
+/// is the median of the largest of the three smallest, the median of the middles and the
+/// smallest of the largest (exact: the 5th of the 9 values). Windows with a nodata cell or
+/// beyond the raster's edge walk (WindowWalk), so the values are the walk's.
+template <class T>
+void focal_median3(const TileIn& in, ConstView<T> cells, View<double> out, const FocalParams& p);
 
 /// Whether focal_running computes `p` (a square unweighted window of one of its methods).
 bool runs(const FocalParams& p);

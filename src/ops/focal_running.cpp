@@ -8,11 +8,18 @@
 // suffix(a) + prefix(b) otherwise. The blocks belong to the raster, not to the tile, so a cell's
 // value does not depend on where its tile starts. Columns are done first (window rows), then
 // rows of those column values: about three combinations per cell and pass whatever the radius.
+// At radius 1 (blocks of 3) the same combinations are written out per window (window3), in one
+// pass over the columns and one along the row.
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <limits>
 #include <type_traits>
 #include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "focal_kernels.hpp"
 
@@ -125,6 +132,25 @@ void row_windows(Combine c, const double* v, int64_t lo, int64_t hi, int64_t olo
   }
 }
 
+/// What each cell of `n` cells from `src` brings to a lane: its term where valid, the lane's
+/// identity where not.
+template <class T>
+void fetch_terms(const T* src, int64_t n, const Valid<T>& valid, Lane lane, double* dst) {
+  const double none = identity(lane.combine);
+  const auto each = [&](auto term) {
+    for (int64_t i = 0; i < n; ++i)
+      dst[i] = valid(src[i]) ? term(static_cast<double>(src[i])) : none;
+  };
+  switch (lane.term) {
+    case Term::Value:
+      return each([](double v) { return v; });
+    case Term::Square:
+      return each([](double v) { return v * v; });
+    case Term::One:
+      return each([](double) { return 1.0; });
+  }
+}
+
 /// One lane's column windows, row after row: the prefix of the block holding the window's last
 /// row, and the suffixes of the block holding its first row.
 template <class T>
@@ -161,21 +187,7 @@ class ColumnRun {
  private:
   /// What each cell of raster row y brings to the lane, into dst.
   void fetch(int64_t y, double* dst) const {
-    const T* src = row_at(in_, cells_, x0_, y);
-    const double none = identity(lane_.combine);
-    const Valid<T> valid = valid_;
-    const auto each = [&](auto term) {
-      for (int64_t i = 0; i < n_; ++i)
-        dst[i] = valid(src[i]) ? term(static_cast<double>(src[i])) : none;
-    };
-    switch (lane_.term) {
-      case Term::Value:
-        return each([](double v) { return v; });
-      case Term::Square:
-        return each([](double v) { return v * v; });
-      case Term::One:
-        return each([](double) { return 1.0; });
-    }
+    fetch_terms(row_at(in_, cells_, x0_, y), n_, valid_, lane_, dst);
   }
 
   /// dst[i] = combine(a[i], b[i]) for the lane's combination.
@@ -230,22 +242,148 @@ class ColumnRun {
   int64_t s_lo_ = 1, s_hi_ = 0;
 };
 
-/// The method's value from its lanes' window values (the centre valid, so the window is not
-/// empty for any method but those whose count says otherwise).
-double finish(FocalMethod m, const double* v) {
+/// The window [a, b] of a line (b - a < 3, v[0] at position a) combined as the blocks of 3 cells
+/// combine it (prefix, suffix or suffix + prefix, each in its order): a window starting a block
+/// is (v0 v1) v2; one starting at a block's second cell (v1 v0) v2; one starting at its last
+/// v0 (v1 v2); a window of two cells cut by the edge is the suffix (v1 v0) when it starts at a
+/// block's second cell, else the prefix or suffix + prefix (v0 v1).
+template <Combine C>
+inline double window3(const double* v, int64_t a, int64_t b) {
+  if (b - a == 2) {
+    switch (a % 3) {
+      case 0:
+        return combine<C>(combine<C>(v[0], v[1]), v[2]);
+      case 1:
+        return combine<C>(combine<C>(v[1], v[0]), v[2]);
+      default:
+        return combine<C>(v[0], combine<C>(v[1], v[2]));
+    }
+  }
+  if (b - a == 1) return a % 3 == 1 ? combine<C>(v[1], v[0]) : combine<C>(v[0], v[1]);
+  return v[0];
+}
+
+/// One lane's terms of the last three raster rows it fetched, row y in slot y % 3, so that
+/// each row is fetched once for the three rows of windows it belongs to.
+struct TermRows {
+  std::vector<double> slots;
+  std::array<int64_t, 3> row{-1, -1, -1};
+
+  void reset(int64_t n) {
+    slots.resize(static_cast<size_t>(3 * n));
+    row = {-1, -1, -1};
+  }
+  template <class T>
+  const double* at(const TileIn& in, ConstView<T> cells, const Valid<T>& valid, Lane lane,
+                   int64_t x0, int64_t n, int64_t y) {
+    const auto k = static_cast<size_t>(y % 3);
+    double* slot = slots.data() + static_cast<int64_t>(k) * n;
+    if (row[k] != y) fetch_terms(row_at(in, cells, x0, y), n, valid, lane, slot);
+    row[k] = y;
+    return slot;
+  }
+};
+
+/// The row windows of `column` (positions x0 ..) for the owned columns, in window3's order; a
+/// phase counter instead of a division per cell inside the raster.
+template <Combine C>
+void rows3(const TileIn& in, const double* column, int64_t x0, double* out) {
+  const Window& o = in.owned;
+  const int64_t width = in.raster.width;
+  const auto edge = [&](int64_t x) {
+    const int64_t l = std::max<int64_t>(0, x - 1), r = std::min(width - 1, x + 1);
+    out[x - o.x] = window3<C>(column + (l - x0), l, r);
+  };
+  int64_t x = o.x;
+  for (; x < o.right() && x < 1; ++x) edge(x);
+  const int64_t inner_end = std::min(o.right(), width - 1);
+  int64_t phase = (x - 1) % 3;
+  for (; x < inner_end; ++x) {
+    const double* v = column + (x - 1 - x0);
+    out[x - o.x] = phase == 2   ? combine<C>(v[0], combine<C>(v[1], v[2]))
+                   : phase == 1 ? combine<C>(combine<C>(v[1], v[0]), v[2])
+                                : combine<C>(combine<C>(v[0], v[1]), v[2]);
+    phase = phase == 2 ? 0 : phase + 1;
+  }
+  for (; x < o.right(); ++x) edge(x);
+}
+
+/// Radius 1: a lane's column windows of row y over columns [x0, x0 + n), then its row windows
+/// of those for the owned columns, with window3's order (the general path's sums, in two passes
+/// without prefix and suffix rows). `column` holds n values.
+template <class T, Combine C>
+void lane3(const TileIn& in, ConstView<T> cells, const Valid<T>& valid, Lane lane, int64_t x0,
+           int64_t n, int64_t y, TermRows& terms, double* column, double* out) {
+  const int64_t a = std::max<int64_t>(0, y - 1), b = std::min(in.raster.height - 1, y + 1);
+  const double* t[3] = {nullptr, nullptr, nullptr};
+  for (int64_t k = 0; k <= b - a; ++k) t[k] = terms.at(in, cells, valid, lane, x0, n, a + k);
+  const double *v0 = t[0], *v1 = t[1], *v2 = t[2];
+  if (b - a == 2 && a % 3 == 0) {
+    for (int64_t i = 0; i < n; ++i) column[i] = combine<C>(combine<C>(v0[i], v1[i]), v2[i]);
+  } else if (b - a == 2 && a % 3 == 1) {
+    for (int64_t i = 0; i < n; ++i) column[i] = combine<C>(combine<C>(v1[i], v0[i]), v2[i]);
+  } else if (b - a == 2) {
+    for (int64_t i = 0; i < n; ++i) column[i] = combine<C>(v0[i], combine<C>(v1[i], v2[i]));
+  } else if (b - a == 1 && a % 3 == 1) {
+    for (int64_t i = 0; i < n; ++i) column[i] = combine<C>(v1[i], v0[i]);
+  } else if (b - a == 1) {
+    for (int64_t i = 0; i < n; ++i) column[i] = combine<C>(v0[i], v1[i]);
+  } else {
+    std::copy_n(v0, n, column);
+  }
+  rows3<C>(in, column, x0, out);
+}
+
+template <class T>
+void lane3(Combine c, const TileIn& in, ConstView<T> cells, const Valid<T>& valid, Lane lane,
+           int64_t x0, int64_t n, int64_t y, TermRows& terms, double* column, double* out) {
+  switch (c) {
+    case Combine::Add:
+      return lane3<T, Combine::Add>(in, cells, valid, lane, x0, n, y, terms, column, out);
+    case Combine::Min:
+      return lane3<T, Combine::Min>(in, cells, valid, lane, x0, n, y, terms, column, out);
+    case Combine::Max:
+      return lane3<T, Combine::Max>(in, cells, valid, lane, x0, n, y, terms, column, out);
+  }
+}
+
+/// v[i] = sqrt(v[i]) for i < n: two lanes at once with SSE2 where there is SSE2 (correctly
+/// rounded, as std::sqrt, so the same bits), one at a time elsewhere.
+void roots(double* v, int64_t n) {
+  int64_t i = 0;
+#if defined(__SSE2__)
+  for (; i + 2 <= n; i += 2) _mm_storeu_pd(v + i, _mm_sqrt_pd(_mm_loadu_pd(v + i)));
+#endif
+  for (; i < n; ++i) v[i] = std::sqrt(v[i]);
+}
+
+/// One row's values from its lanes' window values (lane l at lanes + l * n), NaN where the
+/// centre is nodata; a loop per method, so that each vectorises.
+template <class T>
+void finish_row(FocalMethod m, const T* centre, const Valid<T>& valid, const double* lanes,
+                int64_t n, double* dst) {
+  const double *v0 = lanes, *v1 = lanes + n, *v2 = lanes + 2 * n;
   switch (m) {
     case FocalMethod::Mean:
-      return v[0] / v[1];
+      for (int64_t i = 0; i < n; ++i) dst[i] = v0[i] / v1[i];
+      break;
     case FocalMethod::Variance:
-    case FocalMethod::Stddev: {
-      const double variance = std::max(0.0, (v[1] - v[0] * (v[0] / v[2])) / v[2]);
-      return m == FocalMethod::Variance ? variance : std::sqrt(variance);
-    }
+      for (int64_t i = 0; i < n; ++i)
+        dst[i] = std::max(0.0, (v1[i] - v0[i] * (v0[i] / v2[i])) / v2[i]);
+      break;
+    case FocalMethod::Stddev:
+      for (int64_t i = 0; i < n; ++i)
+        dst[i] = std::max(0.0, (v1[i] - v0[i] * (v0[i] / v2[i])) / v2[i]);
+      roots(dst, n);
+      break;
     case FocalMethod::Range:
-      return v[1] - v[0];
+      for (int64_t i = 0; i < n; ++i) dst[i] = v1[i] - v0[i];
+      break;
     default:
-      return v[0];
+      std::copy_n(v0, n, dst);
   }
+  for (int64_t i = 0; i < n; ++i)
+    if (!valid(centre[i])) dst[i] = kNaN;
 }
 
 /// Whether every cell of columns [x0, x1) and rows [y0, y1) of the tile's buffer is valid.
@@ -290,27 +428,30 @@ void focal_running(const TileIn& in, ConstView<T> cells, View<double> out, const
   // the count lane would add up, for one lane less of work.
   const bool counted = all_valid(in, cells, valid, x0, x1, y0, y1);
   std::vector<ColumnRun<T>> columns;
-  for (int l = 0; l < lanes.n; ++l)
-    columns.emplace_back(in, cells, valid, lanes.lane[static_cast<size_t>(l)], x0, ncols, r);
-  std::vector<double> prefix(static_cast<size_t>(ncols)), suffix(static_cast<size_t>(ncols));
-  std::vector<double> window(static_cast<size_t>(o.width * 3));
+  if (r > 1)
+    for (int l = 0; l < lanes.n; ++l)
+      columns.emplace_back(in, cells, valid, lanes.lane[static_cast<size_t>(l)], x0, ncols, r);
+  thread_local std::vector<double> prefix, suffix, window;
+  thread_local std::array<TermRows, 3> terms;
+  for (TermRows& t : terms) t.reset(r == 1 ? ncols : 0);
+  prefix.resize(static_cast<size_t>(ncols));
+  suffix.resize(static_cast<size_t>(ncols));
+  window.resize(static_cast<size_t>(o.width * 3));
   for (int64_t y = o.y; y < o.bottom(); ++y) {
     for (int l = 0; l < lanes.n; ++l) {
+      const Lane lane = lanes.lane[static_cast<size_t>(l)];
       double* lane_out = window.data() + l * o.width;
-      if (counted && lanes.lane[static_cast<size_t>(l)].term == Term::One) {
+      if (counted && lane.term == Term::One)
         cells_inside(in.raster, r, o.x, o.right(), y, lane_out);
-        continue;
-      }
-      row_windows(lanes.lane[static_cast<size_t>(l)].combine,
-                  columns[static_cast<size_t>(l)].windows(y), x0, x1, o.x, o.right(), r,
-                  in.raster.width, prefix.data(), suffix.data(), lane_out);
+      else if (r == 1)
+        lane3(lane.combine, in, cells, valid, lane, x0, ncols, y, terms[static_cast<size_t>(l)],
+              prefix.data(), lane_out);
+      else
+        row_windows(lane.combine, columns[static_cast<size_t>(l)].windows(y), x0, x1, o.x,
+                    o.right(), r, in.raster.width, prefix.data(), suffix.data(), lane_out);
     }
-    const T* centre = row_at(in, cells, o.x, y);
-    double* dst = out.row(y - o.y);
-    for (int64_t i = 0; i < o.width; ++i) {
-      const std::array<double, 3> v{window[i], window[o.width + i], window[2 * o.width + i]};
-      dst[i] = valid(centre[i]) ? finish(p.method, v.data()) : kNaN;
-    }
+    finish_row(p.method, row_at(in, cells, o.x, y), valid, window.data(), o.width,
+               out.row(y - o.y));
   }
 }
 
@@ -318,5 +459,7 @@ template void focal_running<int32_t>(const TileIn&, ConstView<int32_t>, View<dou
                                      const FocalParams&);
 template void focal_running<float>(const TileIn&, ConstView<float>, View<double>,
                                    const FocalParams&);
+template void focal_running<double>(const TileIn&, ConstView<double>, View<double>,
+                                    const FocalParams&);
 
 }  // namespace tessera::ops::focal_detail

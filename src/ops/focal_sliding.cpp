@@ -195,5 +195,7 @@ template void focal_sliding<int32_t>(const TileIn&, ConstView<int32_t>, View<dou
                                      const FocalParams&);
 template void focal_sliding<float>(const TileIn&, ConstView<float>, View<double>,
                                    const FocalParams&);
+template void focal_sliding<double>(const TileIn&, ConstView<double>, View<double>,
+                                    const FocalParams&);
 
 }  // namespace tessera::ops::focal_detail

@@ -13,16 +13,6 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-struct Offset {
-  int64_t dx, dy;
-  double weight;
-};
-
-struct Sample {
-  double value;
-  double weight;
-};
-
 /// The window's cells relative to its centre: every cell of the square, or those at a distance
 /// <= radius (circle), with their weights; cells of weight 0 are not in the window.
 std::vector<Offset> offsets_of(const FocalParams& p) {
@@ -98,8 +88,8 @@ double statistic(const FocalParams& p, std::vector<Sample>& s) {
       return sum / weights;
     case FocalMethod::Sum:
       return sum;
-    case FocalMethod::Count:
-      return static_cast<double>(s.size());
+    case FocalMethod::Count:  // r.neighbors' w_count: a weight of N counts as N cells
+      return weighted ? weights : static_cast<double>(s.size());
     case FocalMethod::Variance:
     case FocalMethod::Stddev: {
       const double mean = sum / weights;
@@ -132,31 +122,41 @@ double statistic(const FocalParams& p, std::vector<Sample>& s) {
 }  // namespace
 
 template <class T>
+WindowWalk<T>::WindowWalk(const TileIn& in, ConstView<T> cells, const FocalParams& p)
+    : in_(in), cells_(cells), p_(p), valid_(in.nodata), offsets_(offsets_of(p)) {
+  samples_.reserve(offsets_.size());
+}
+
+template <class T>
+double WindowWalk<T>::at(int64_t x, int64_t y) {
+  if (!valid_(*row_at(in_, cells_, x, y))) return kNaN;
+  samples_.clear();
+  for (const Offset& d : offsets_) {
+    const int64_t cx = x + d.dx, cy = y + d.dy;
+    if (cx < 0 || cy < 0 || cx >= in_.raster.width || cy >= in_.raster.height) continue;
+    const T v = *row_at(in_, cells_, cx, cy);
+    if (valid_(v)) samples_.push_back({static_cast<double>(v), d.weight});
+  }
+  return samples_.empty() ? kNaN : statistic(p_, samples_);
+}
+
+template <class T>
 void focal_walk(const TileIn& in, ConstView<T> cells, View<double> out, const FocalParams& p) {
-  const Valid<T> valid(in.nodata);
-  const std::vector<Offset> offsets = offsets_of(p);
+  WindowWalk<T> walk(in, cells, p);
   const Window& o = in.owned;
-  std::vector<Sample> samples;
-  samples.reserve(offsets.size());
   for (int64_t y = o.y; y < o.bottom(); ++y) {
-    const T* centre = row_at(in, cells, o.x, y);
     double* dst = out.row(y - o.y);
-    for (int64_t x = o.x; x < o.right(); ++x) {
-      samples.clear();
-      for (const Offset& d : offsets) {
-        const int64_t cx = x + d.dx, cy = y + d.dy;
-        if (cx < 0 || cy < 0 || cx >= in.raster.width || cy >= in.raster.height) continue;
-        const T v = *row_at(in, cells, cx, cy);
-        if (valid(v)) samples.push_back({static_cast<double>(v), d.weight});
-      }
-      const bool nodata = !valid(centre[x - o.x]) || samples.empty();
-      dst[x - o.x] = nodata ? kNaN : statistic(p, samples);
-    }
+    for (int64_t x = o.x; x < o.right(); ++x) dst[x - o.x] = walk.at(x, y);
   }
 }
 
+template class WindowWalk<int32_t>;
+template class WindowWalk<float>;
+template class WindowWalk<double>;
 template void focal_walk<int32_t>(const TileIn&, ConstView<int32_t>, View<double>,
                                   const FocalParams&);
 template void focal_walk<float>(const TileIn&, ConstView<float>, View<double>, const FocalParams&);
+template void focal_walk<double>(const TileIn&, ConstView<double>, View<double>,
+                                 const FocalParams&);
 
 }  // namespace tessera::ops::focal_detail

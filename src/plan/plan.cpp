@@ -68,23 +68,25 @@ int64_t round_up(int64_t value, int64_t multiple) {
   return (value + multiple - 1) / multiple * multiple;
 }
 
-/// Links `step` to the earlier step it reads, which must give one band of Byte or Float32
-/// cells (what ops of one input read).
+/// Links `step` to the earlier step it reads, which must give one band of Byte, Float32 or
+/// Float64 cells (what ops of one input read).
 void link_source(const job::StepSpec& spec, PlannedStep& step, const Plan& plan) {
   const size_t source = planned(plan, spec.in);
   const PlannedStep& from = plan.steps[source];
   const PixelType type = from.impl->output_type();
   const std::string what = "step '" + spec.id + "': in: step '" + spec.in + "'";
-  if (from.impl->output_bands() != 1 || (type != PixelType::Byte && type != PixelType::Float32))
+  const bool floating = type == PixelType::Float32 || type == PixelType::Float64;
+  if (from.impl->output_bands() != 1 || (type != PixelType::Byte && !floating))
     fail_at(spec.in_where, what + " gives " + std::to_string(from.impl->output_bands()) +
                                " band(s) of " + std::string(name_of(type)) +
-                               "; a step reads one band of Byte or Float32");
+                               "; a step reads one band of Byte, Float32 or Float64");
   step.source = source;
   step.sources = {source};
   step.input = from.input;
   step.cells = step.impl->input_cells(type);
-  if (type == PixelType::Float32 && step.cells == ops::CellType::Int32)
-    fail_at(spec.in_where, what + " gives Float32 but " + spec.op + " reads integers");
+  if (floating && step.cells == ops::CellType::Int32)
+    fail_at(spec.in_where,
+            what + " gives " + std::string(name_of(type)) + " but " + spec.op + " reads integers");
 }
 
 /// Each step's margin: the largest margin + op halo of the steps that read it. Readers come

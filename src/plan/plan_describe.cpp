@@ -54,12 +54,12 @@ std::string band_text(const Plan& plan, const BandSource& read) {
 std::string reads_text(const Plan& plan, const PlannedStep& step) {
   const std::string margin = step.margin > 0 ? fmt::format(", margin {}", step.margin) : "";
   if (step.source)
-    return "step " + plan.steps[*step.source].id +
-           (step.cells == ops::CellType::Int32 ? " as Int32" : " as Float32") + ", margin " +
+    return "step " + plan.steps[*step.source].id + " as " +
+           std::string(name_of(ops::cell_pixel_type(step.cells))) + ", margin " +
            std::to_string(step.margin);
   if (step.reads.empty())
-    return input_name(plan, step.input) +
-           (step.cells == ops::CellType::Int32 ? " as Int32" : " as Float32") + margin;
+    return input_name(plan, step.input) + " as " +
+           std::string(name_of(ops::cell_pixel_type(step.cells))) + margin;
   std::string out;
   for (const BandSource& read : step.reads)
     out += (out.empty() ? "" : ", ") + band_text(plan, read);
@@ -185,14 +185,17 @@ int64_t input_bytes(const Plan& plan) {
   std::set<std::pair<size_t, ops::CellType>> tiles;
   for (const PlannedStep& step : plan.steps)
     if (step.reads_input_cells()) tiles.insert({step.input, step.cells});
-  int64_t bytes = static_cast<int64_t>(tiles.size()) * grown_cells(plan.grid, plan.halo) * 4;
+  int64_t bytes = 0;
+  for (const auto& [input, cells] : tiles)
+    bytes += grown_cells(plan.grid, plan.halo) *
+             static_cast<int64_t>(size_of(ops::cell_pixel_type(cells)));
   for (const PlannedBand& band : plan.bands)
     bytes += grown_cells(plan.grid, plan.halo) * static_cast<int64_t>(size_of(band.type));
   return bytes;
 }
 
 /// What a chain of steps holds besides their output tiles: each step others read over its tile
-/// grown by its margin, and a step's Byte cells converted for each cell type one-input steps
+/// grown by its margin, and a step's cells converted for each other cell type one-input steps
 /// read them as.
 int64_t chain_bytes(const Plan& plan) {
   int64_t bytes = 0;
@@ -200,10 +203,12 @@ int64_t chain_bytes(const Plan& plan) {
     if (step.margin > 0) bytes += grown_cells(plan.grid, step.margin) * cell_bytes(step);
   std::set<std::pair<size_t, ops::CellType>> converted;
   for (const PlannedStep& step : plan.steps)
-    if (step.source && plan.steps[*step.source].impl->output_type() == PixelType::Byte)
+    if (step.source &&
+        plan.steps[*step.source].impl->output_type() != ops::cell_pixel_type(step.cells))
       converted.insert({*step.source, step.cells});
   for (const auto& [source, cells] : converted)
-    bytes += grown_cells(plan.grid, plan.steps[source].margin) * 4;
+    bytes += grown_cells(plan.grid, plan.steps[source].margin) *
+             static_cast<int64_t>(size_of(ops::cell_pixel_type(cells)));
   return bytes;
 }
 

@@ -22,20 +22,24 @@ bool step_reads(const plan::Plan& plan, const plan::Pass& pass, size_t input, op
   return false;
 }
 
-/// The index of `cells` in the per-cell-type arrays: CellType's order, Int32 then Float32.
+/// The index of `cells` in the per-cell-type arrays: CellType's order, Int32, Float32, Float64.
 size_t index_of(ops::CellType cells) { return static_cast<size_t>(cells); }
 static_assert(static_cast<int>(ops::CellType::Int32) == 0 &&
-              static_cast<int>(ops::CellType::Float32) == 1);
+              static_cast<int>(ops::CellType::Float32) == 1 &&
+              static_cast<int>(ops::CellType::Float64) == 2);
 
-/// Buffers of width x height cells of each cell type, in CellType's order.
-std::array<TileBuffer, 2> cell_buffers(int64_t width, int64_t height) {
+/// Buffers of width x height cells of each cell type, in CellType's order (nothing is allocated
+/// before a buffer's first view()).
+CellBuffers cell_buffers(int64_t width, int64_t height) {
   return {TileBuffer(PixelType::Int32, width, height),
-          TileBuffer(PixelType::Float32, width, height)};
+          TileBuffer(PixelType::Float32, width, height),
+          TileBuffer(PixelType::Float64, width, height)};
 }
 
-/// A band of Int32 or Float32 cells as TileIn::cells holds it.
+/// A band of Int32, Float32 or Float64 cells as TileIn::cells holds it.
 decltype(ops::TileIn::cells) cells_of(const BandView& band) {
   if (band.type() == PixelType::Int32) return ConstView<int32_t>(band.as<int32_t>());
+  if (band.type() == PixelType::Float64) return ConstView<double>(band.as<double>());
   return ConstView<float>(band.as<float>());
 }
 
@@ -52,7 +56,8 @@ void fill_outside(const BandView& tile, int64_t width, int64_t height,
 }
 
 /// `from` into `to`, of the same size, each cell converted by static_cast: exact for the
-/// conversions a chain makes (Byte cells to Int32 or Float32).
+/// conversions a chain makes (Byte cells to Int32, Float32 or Float64; Float64 cells rounded to
+/// Float32 as GDAL rounds them).
 void convert_cells(const BandView& from, const BandView& to) {
   visit(from.type(), [&]<class F>(std::type_identity<F>) {
     visit(to.type(), [&]<class T>(std::type_identity<T>) {
@@ -105,7 +110,8 @@ void TileWorker::process(int64_t tile, TileOutlet& out) {
 /// read, once, in its own type.
 void TileWorker::read_inputs(Window grown) {
   for (size_t i = 0; i < plan_.inputs.size(); ++i)
-    for (const ops::CellType cells : {ops::CellType::Int32, ops::CellType::Float32}) {
+    for (const ops::CellType cells :
+         {ops::CellType::Int32, ops::CellType::Float32, ops::CellType::Float64}) {
       if (!step_reads(plan_, pass_, i, cells)) continue;
       if (!readers_[i]) readers_[i].emplace(plan_.inputs[i].path, plan_.inputs[i].band);
       read_tile(*readers_[i], input_cells_[i][index_of(cells)], grown);

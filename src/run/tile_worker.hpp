@@ -14,6 +14,9 @@
 
 namespace tessera::run {
 
+/// One tile buffer per ops::CellType, in its order.
+using CellBuffers = std::array<TileBuffer, 3>;
+
 /// The buffers and GDAL handles of one thread. Everything is allocated on the first
 /// tile and reused for every later one; nothing here is shared between threads.
 class TileWorker {
@@ -46,14 +49,14 @@ class TileWorker {
   const plan::Pass& pass_;
   std::vector<std::optional<io::RasterReader>> readers_;  // per input, opened on first use
   // Per input, per cell type (CellType's order) steps read it as: its tile grown by the halo.
-  std::vector<std::array<TileBuffer, 2>> input_cells_;
+  std::vector<CellBuffers> input_cells_;
   std::vector<std::optional<io::RasterReader>> band_readers_;  // per plan band
   std::vector<TileBuffer> band_cells_;        // per plan band: its tile grown by the halo, own type
   std::vector<std::vector<TileBuffer>> out_;  // per step, per band: the tile the sinks take
   std::vector<TileBuffer> wide_;  // per step with a margin: its one band over grow(tile, margin)
   // Per step, per cell type: its one band converted to the cells the steps reading it want,
   // when its type is not that already.
-  std::vector<std::array<TileBuffer, 2>> chain_;
+  std::vector<CellBuffers> chain_;
   PhaseTimes times_;
 };
 

@@ -7,7 +7,9 @@ SRTM (UInt16, a block of nodata written across tile corners) through running win
 inside tiles), order statistics on circles, a Gaussian-weighted sum and the integer outputs
 (min, range and median keep 16 bits; count is UInt32); square medians and quartiles of radius
 2 and more go through the sliding histogram, smaller and circular ones walk their windows; NLCD
-land cover (Byte classes, nodata 255) through mode, minority and diversity. Running windows must equal focal_reference.py's block
+land cover (Byte classes, nodata 255) through mode, minority and diversity; SRTM / 3 as Float64
+through running windows, 3 x 3 and sliding medians and a weighted count, read and written as
+Float64. Running windows must equal focal_reference.py's block
 arithmetic bit for bit; order statistics and classes must equal numpy's window statistics.
 """
 import filecmp
@@ -43,6 +45,39 @@ NLCD_STEPS = [
     ("minority", "focal.minority", "radius = 1", "classes"),
     ("diversity", "focal.diversity", "size = 7", "count"),
 ]
+
+
+# A Float64 raster (SRTM / 3, values Float32 cannot hold, nodata -1): its steps read Float64
+# cells and give Float64 outputs (a weighted count, a sum of weights, too), identical at N ranks;
+# system/focal_scipy.py compares such values with scipy.
+F64_STEPS = [
+    ("mean2", "focal.mean", "radius = 2", "f64"),
+    ("sd1", "focal.stddev", "radius = 1", "f64"),
+    ("med1", "focal.median", "radius = 1", "f64"),
+    ("med3", "focal.median", "radius = 3", "f64"),
+    ("max4", "focal.max", "radius = 4", "f64"),
+    ("wcount", "focal.count", "radius = 2\ngauss = 1.5", "f64"),
+]
+
+
+def float64_of(src, path):
+    """`src` divided by 3 as Float64, its nodata cells -1."""
+    ds = gdal.Open(src)
+    band = ds.GetRasterBand(1)
+    a = band.ReadAsArray().astype(np.float64)
+    out = gdal.GetDriverByName("GTiff").Create(path, ds.RasterXSize, ds.RasterYSize, 1,
+                                               gdal.GDT_Float64)
+    out.SetGeoTransform(ds.GetGeoTransform())
+    out.SetProjection(ds.GetProjection())
+    out.GetRasterBand(1).SetNoDataValue(-1)
+    out.GetRasterBand(1).WriteArray(np.where(a == band.GetNoDataValue(), -1, a / 3))
+    out = None
+
+
+def check_float64(folder):
+    bands, _ = read(os.path.join(folder, "out", "f64.tif"))
+    if any(b.dtype != np.float64 for b in bands):
+        sys.exit("FAILED: the Float64 source's focal outputs are not all Float64")
 
 
 def job_text(path, steps, outputs):
@@ -158,6 +193,10 @@ def main():
     failures += run_job(args, "nlcd", job_text(nlcd, NLCD_STEPS, ["classes", "count"]),
                         ["classes", "count"],
                         lambda f: check(f, nlcd, NLCD_STEPS, ["classes", "count"], set()))
+    srtm64 = os.path.join(args.work, "srtm64.tif")
+    float64_of(srtm, srtm64)
+    failures += run_job(args, "float64", job_text(srtm64, F64_STEPS, ["f64"]), ["f64"],
+                        check_float64)
     if failures:
         sys.exit("outputs differ from 1 rank x 1 thread: " + "; ".join(failures))
 

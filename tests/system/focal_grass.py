@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """`tessera focal` against GRASS r.neighbors (Debian grass-core) on real DEMs and NLCD classes:
-every method both define, sizes 3, 5 and 15, square and circular windows, a weights file and
-Gaussian weights.
+every method both define, sizes 3, 5 and 15, square and circular windows; the methods
+r.neighbors weights with a weights file holding zeros (a count is then the sum of the valid
+cells' weights) and with Gaussian weights; minimum, maximum, range and diversity, which take
+weights as a mask, with weights on the cells of r.neighbors' 5 x 5 circle against its -c.
 
 Each source is imported into a temporary GRASS location (r.in.gdal; nodata cells become GRASS
 nulls), r.neighbors writes every method in one run, and r.out.gdal writes each result as
@@ -38,6 +40,9 @@ EXACT = {"median", "mode", "min", "max", "range", "count", "diversity", "quart1"
 DEM_METHODS = ["mean", "median", "min", "max", "range", "stddev", "sum", "count", "variance",
                "quart1", "quart3"]
 CLASS_METHODS = ["mode", "diversity", "count"]  # r.neighbors 8.2 has no minority
+# The methods r.neighbors weights (its w_* functions); the others take weights as a mask.
+WEIGHTED = {"mean", "sum", "count", "median", "stddev", "variance", "quart1", "quart3", "mode"}
+MASK_FILE = None  # a weights file whose nonzero cells are the 5 x 5 circle (main writes it)
 
 
 def read(path):
@@ -109,11 +114,10 @@ def check_source(args, folder, src, methods, weights_file, failures):
     for size in (3, 5, 15):
         runs.append(("s%d" % size, methods, "size=%d" % size))
         runs.append(("c%d" % size, methods, "size=%d -c" % size))
-    weighted = [m for m in ("mean", "sum") if m in methods]
-    if weighted:
-        runs.append(("w", weighted, "size=3 weighting_function=file weight=%s" % weights_file))
-        runs.append(("g", weighted,
-                     "size=7 weighting_function=gaussian weighting_factor=1.5"))
+    # The methods r.neighbors weights, with a weights file holding zeros and Gaussian weights.
+    weighted = [m for m in methods if m in WEIGHTED]
+    runs.append(("w", weighted, "size=3 weighting_function=file weight=%s" % weights_file))
+    runs.append(("g", weighted, "size=7 weighting_function=gaussian weighting_factor=1.5"))
     grass = grass_runs(src, work, runs)
     centre_valid = ~np.isnan(read(src))
     tdir = os.path.join(work, "tessera")
@@ -138,8 +142,20 @@ def check_source(args, folder, src, methods, weights_file, failures):
                 want = np.sign(want) * np.floor(np.abs(want) + 0.5)
             elif m in EXACT:  # r.neighbors writes doubles; tessera the same value as Float32
                 want = want.astype(np.float32).astype(np.float64)
-            filled += compare("%s %s, %s" % (os.path.basename(src), m, options.split(" w")[0]),
-                              got, want, centre_valid, m in EXACT, failures)
+            # With weights a count is a sum of weights, Float32 in tessera, a double in GRASS.
+            exact = m in EXACT and not (m == "count" and name in ("w", "g"))
+            filled += compare("%s %s, %s" % (os.path.basename(src), m, options.split(" w")[0] +
+                                             (" weighted" if name in ("w", "g") else "")),
+                              got, want, centre_valid, exact, failures)
+    # Minimum, maximum, range and diversity take weights as a mask: tessera's with weights of
+    # nonzero values on the cells of r.neighbors' 5 x 5 circle equal r.neighbors' -c. (With
+    # weights, r.neighbors 8.2.1 warns that it uses the mask but covers the whole square.)
+    for m in methods:
+        if m in WEIGHTED:
+            continue
+        got, _ = tessera_run(args, tdir, src, m, ["--size", "5", "--weights", MASK_FILE])
+        filled += compare("%s %s, mask of the size=5 -c circle" % (os.path.basename(src), m), got,
+                          read(grass["c5/" + m]), centre_valid, True, failures)
     print("r.neighbors filled %d cells whose centre is nodata (tessera leaves them nodata)" %
           filled)
 
@@ -150,9 +166,13 @@ def main():
         systest.fail("GRASS (grass-core) is not installed: cmake/deps.sh lists it")
     failures = []
     with tempfile.TemporaryDirectory() as folder:
+        global MASK_FILE
+        MASK_FILE = os.path.join(folder, "mask.txt")
+        with open(MASK_FILE, "w") as f:  # the cells of the 5 x 5 circle, weights 1 to 3
+            f.write("0 0 2 0 0\n0 1 3 1 0\n2 3 1 3 2\n0 1 3 1 0\n0 0 2 0 0\n")
         weights = os.path.join(folder, "weights.txt")
         with open(weights, "w") as f:
-            f.write("1 2 1\n2 4 2\n1 2 1\n")
+            f.write("0 1 2\n1 4 1\n2 1 0\n")
         srtm = os.path.join(folder, "srtm.tif")
         gdal.Translate(srtm, os.path.join(args.data, "srtm.tif"), srcWin=[100, 100, 200, 160])
         ds = gdal.Open(srtm, gdal.GA_Update)  # a block of nodata, to see how each treats it

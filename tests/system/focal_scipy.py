@@ -11,7 +11,8 @@ generic_filter with np.nanmedian / np.nanpercentile covers the edges on a crop.
 
 Order statistics, minimum, maximum, range and the classes must be equal; sums, means, variances
 and weighted values within a relative 1e-6 (tessera sums in float64 in its own order; the
-output is Float32, whose rounding step is 6e-8).
+output is Float32, whose rounding step is 6e-8). A Float64 raster of values Float32 cannot hold
+gives Float64 results equal to scipy's float64 within 1e-12 (sums, means) or exactly.
 """
 import os
 import sys
@@ -193,6 +194,68 @@ def class_checks(c, folder, data):
                     gf(variety), True)
 
 
+def float64_checks(c, folder, src):
+    """A Float64 raster whose values Float32 cannot hold (the DEM scaled by 1/3, plus 0.1, with
+    gdal_translate): Float64 results, equal to scipy in float64 to 1e-12 (sums and means) or
+    exactly (extremes, medians); Float32 cells would be off by about 1e-8 of the values."""
+    f64 = os.path.join(folder, "dem64.tif")
+    gdal.Translate(f64, src, outputType=gdal.GDT_Float64, scaleParams=[[0, 3000, 0.1, 1000.1]],
+                   srcWin=[0, 0, 120, 90])
+    a, _, kind = read(f64)
+    if kind != "Float64" or (a.astype(np.float32).astype(np.float64) == a).mean() > 0.1:
+        systest.fail("the scaled DEM should be Float64 with values Float32 cannot hold")
+    print("--- dem64.tif (Float64, the DEM / 3 + 0.1)")
+    ones = np.ones_like(a)
+
+    def check(what, method, words, want, atol=0.0, rtol=0.0, region=None):
+        out = os.path.join(c.folder, "%s-%d.tif" % (method, c.count))
+        c.count += 1
+        done = systest.tessera(c.args, ["focal", method, f64, out, "-q"] + words)
+        if done.returncode != 0:
+            systest.fail(done.describe())
+        got, _, got_kind = read(out)
+        if region is not None:
+            got, want = got[region], want[region]
+            atol = atol[region] if np.ndim(atol) else atol
+        bad = int((np.abs(got - want) > atol + rtol * np.abs(want)).sum())
+        bad += got.size if got_kind != "Float64" else 0
+        print("%-46s %s" % (what + ", Float64", "ok" if not bad else
+                            "FAILED: %d cells differ (%s)" % (bad, got_kind)))
+        if bad:
+            c.failures.append(what + ", Float64")
+
+    for size in (3, 15):
+        r = size // 2
+        foot = np.ones((size, size), bool)
+        words = ["--size", str(size)]
+        tag = "size %d" % size
+        total = ndi.correlate(a, foot.astype(np.float64), mode="constant", cval=0.0)
+        n = ndi.correlate(ones, foot.astype(np.float64), mode="constant", cval=0.0)
+        squares = ndi.correlate(a * a, foot.astype(np.float64), mode="constant", cval=0.0)
+        variance = np.maximum(0, squares / n - (total / n) ** 2)
+        # The difference of sums of squares loses digits (about eps x the mean square) in both
+        # orders of summation; Float32 cells would be off by 1e-4 x the values.
+        cancel = np.finfo(np.float64).eps * 256 * squares / n
+        check("sum, " + tag, "sum", words, total, rtol=1e-12)
+        check("mean, " + tag, "mean", words, total / n, rtol=1e-12)
+        check("variance, " + tag, "variance", words, variance, atol=cancel, rtol=1e-9)
+        check("stddev, " + tag, "stddev", words, np.sqrt(variance),
+              atol=cancel / np.maximum(np.sqrt(variance), np.sqrt(cancel)), rtol=1e-9)
+        lo = ndi.minimum_filter(a, footprint=foot, mode="constant", cval=np.inf)
+        hi = ndi.maximum_filter(a, footprint=foot, mode="constant", cval=-np.inf)
+        check("min, " + tag, "min", words, lo)
+        check("max, " + tag, "max", words, hi)
+        check("range, " + tag, "range", words, hi - lo)
+        check("median (inside), " + tag, "median", words, ndi.median_filter(a, footprint=foot),
+              region=interior(a.shape, r))
+    foot = disk(2)
+    total = ndi.correlate(a, foot.astype(np.float64), mode="constant", cval=0.0)
+    n = ndi.correlate(ones, foot.astype(np.float64), mode="constant", cval=0.0)
+    check("mean, size 5 circle", "mean", ["--size", "5", "--circle"], total / n, rtol=1e-12)
+    check("median (inside), size 5 circle", "median", ["--size", "5", "--circle"],
+          ndi.median_filter(a, footprint=foot), region=interior(a.shape, 2))
+
+
 def main():
     args = systest.parse_args(__doc__)
     with tempfile.TemporaryDirectory() as folder:
@@ -212,6 +275,7 @@ def main():
         edge_checks(c, folder, dem)
         weight_checks(c, folder, dem, read(dem)[0])
         class_checks(c, folder, args.data)
+        float64_checks(c, folder, dem)
         if c.failures:
             systest.fail("%d of %d comparisons differ from scipy: %s" %
                          (len(c.failures), c.count, "; ".join(c.failures)))

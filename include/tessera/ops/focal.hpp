@@ -71,8 +71,9 @@ void focal(const TileIn& in, const BandView& out, const FocalParams& p);
 /// The output type of `method` on a source of type `source` (the step's input): UInt32 for count
 /// and diversity; Float64 for a Float64 source; for a Byte, (U)Int16 or Int32 source the source's
 /// own type for min, max, median, mode, minority and its unsigned type for range; Float32
-/// otherwise.
-PixelType focal_output_type(FocalMethod method, PixelType source);
+/// otherwise. A `weighted` count (a sum of weights, as r.neighbors' count with weights) is
+/// floating: Float64 for a Float64 source, Float32 otherwise.
+PixelType focal_output_type(FocalMethod method, PixelType source, bool weighted = false);
 
 /// The op focal.<method_name> (focal.mean, focal.quart1, ...), for the registry.
 std::unique_ptr<Op> make_focal(std::string_view method_name, const Options& options);

@@ -22,8 +22,16 @@
 namespace tessera::ops {
 
 /// How an op wants its input cells: gdaldem reads Byte, Int16 and UInt16 as 32-bit integers
-/// and every other type as Float32.
-enum class CellType { Int32, Float32 };
+/// and every other type as Float32; an op that keeps a Float64 source's precision (focal) reads
+/// it as Float64.
+enum class CellType { Int32, Float32, Float64 };
+
+/// The pixel type of cells of `cells`.
+constexpr PixelType cell_pixel_type(CellType cells) {
+  return cells == CellType::Int32     ? PixelType::Int32
+         : cells == CellType::Float32 ? PixelType::Float32
+                                      : PixelType::Float64;
+}
 
 /// One band that an op of named inputs (calc) reads: `name` is a job input's name or an earlier
 /// step's id; an empty band means the band the input itself names (a step's only band).
@@ -49,7 +57,7 @@ struct TileIn {
   Extent raster;
   Window owned;
   int64_t halo = 0;
-  std::variant<ConstView<int32_t>, ConstView<float>> cells;
+  std::variant<ConstView<int32_t>, ConstView<float>, ConstView<double>> cells;
   std::optional<double> nodata;                ///< the source band's nodata value, if it has one
   PixelType source_type = PixelType::Float32;  ///< the source band's type (gdaldem ignores an
                                                ///< integer band's nodata outside its range)

@@ -161,6 +161,7 @@ double plain_statistic(const std::string& stat, std::vector<std::pair<double, do
   }
   if (stat == "mean") return sum / total;
   if (stat == "sum") return sum;
+  if (stat == "count") return total;  // with weights, their sum (r.neighbors' w_count)
   if (stat == "min") return s.front().first;
   if (stat == "max") return s.back().first;
   if (stat == "diversity") return static_cast<double>(weight_of.size());
@@ -396,7 +397,7 @@ TEST(Focal, WeightsFromAFileAndGaussianWeights) {
   const auto r = bumpy(29, 21);
   const std::vector<double> w{1, 2, 1, 2, 4, 2, 1, 2, 1};
   const std::string path = weights_file("w3", "1 2 1\n2 4 2\n\n1 2 1\n");
-  for (const std::string stat : {"mean", "sum", "median", "max"}) {
+  for (const std::string stat : {"mean", "sum", "median", "max", "count"}) {
     const auto op = focal_op("focal." + stat, 1, {{"weights_file", path}});
     EXPECT_EQ(cells_apart(run_tiled<float, float>(*op, r, 5, 6).at(0),
                           walk_reference(r, stat, Walk{1, false, w}), 1e-6),
@@ -448,6 +449,8 @@ TEST(Focal, OptionsAndWhatTheOpPromises) {
   EXPECT_EQ(op->output_nodata(), -1);
   EXPECT_EQ(op->input_cells(PixelType::Int16), CellType::Float32);
   EXPECT_EQ(op->input_cells(PixelType::Int32), CellType::Int32);
+  EXPECT_EQ(op->input_cells(PixelType::UInt32), CellType::Float64);
+  EXPECT_EQ(op->input_cells(PixelType::Float64), CellType::Float64);
   EXPECT_EQ(make_op("focal.max", {{"radius", std::string("2")}})->halo(), 2);
   EXPECT_EQ(make_op("focal.max", {{"size", 5.0}})->halo(), 2);
   const std::vector<std::pair<Options, std::string>> bad{
@@ -492,6 +495,15 @@ TEST(Focal, OutputTypesFollowTheSource) {
             PixelType::UInt32);
   EXPECT_EQ(bound("focal.count", PixelType::Float32, std::nullopt)->output_nodata(), 0);
   EXPECT_EQ(bound("focal.count", PixelType::UInt16, std::nullopt)->output_nodata(), std::nullopt);
+  // With weights a count is a sum of weights (r.neighbors' w_count): floating.
+  const std::string w = weights_file("types", "0 1 0\n1 2 1\n0 1 0\n");
+  const auto weighted = [&](PixelType source) {
+    return make_op("focal.count", {{"radius", 1.0}, {"weights_file", w}})
+        ->for_source({source, 0, {100, 80}})
+        ->output_type();
+  };
+  EXPECT_EQ(weighted(PixelType::Byte), PixelType::Float32);
+  EXPECT_EQ(weighted(PixelType::Float64), PixelType::Float64);
   EXPECT_EQ(bound("focal.stddev", PixelType::Float64, std::nullopt)->output_type(),
             PixelType::Float64);
   EXPECT_EQ(bound("focal.mean", PixelType::Int16, 0)->output_type(), PixelType::Float32);
@@ -509,6 +521,46 @@ TEST(Focal, OutputTypesFollowTheSource) {
   EXPECT_THROW(
       make_op("focal.max", {{"radius", 100.0}})->for_source({PixelType::Byte, 0, {100, 80}}),
       Error);
+}
+
+TEST(Focal, Float64CellsKeepTheirPrecision) {
+  // Values near 1e6 with fractions Float32 cannot hold (its step there is 0.0625): the running
+  // mean, the minimum and the 3 x 3 median of Float64 cells equal double arithmetic on them.
+  auto r = make_raster<double>(23, 17, [](int64_t x, int64_t y) {
+    return 1e6 + static_cast<double>(x) / 3 + static_cast<double>((x * 7 + y * 5) % 11) / 7;
+  });
+  r.type = PixelType::Float64;
+  r.nodata = -1;
+  r.at(5, 6) = -1;
+  const auto at = [&](int64_t x, int64_t y) {
+    return r.cells[static_cast<size_t>(y * r.width + x)];
+  };
+  const auto bound = [&](const std::string& name) {
+    return make_op(name, {{"radius", 1.0}})->for_source({PixelType::Float64, -1.0, {23, 17}});
+  };
+  const auto mean = run_tiled<double, double>(*bound("focal.mean"), r, 7, 5).at(0);
+  const auto min = run_tiled<double, double>(*bound("focal.min"), r, 7, 5).at(0);
+  const auto median = run_tiled<double, double>(*bound("focal.median"), r, 7, 5).at(0);
+  for (int64_t y = 1; y + 1 < r.height; ++y)
+    for (int64_t x = 1; x + 1 < r.width; ++x) {
+      std::vector<double> window;
+      for (int64_t dy = -1; dy <= 1; ++dy)
+        for (int64_t dx = -1; dx <= 1; ++dx)
+          if (at(x + dx, y + dy) != -1) window.push_back(at(x + dx, y + dy));
+      const auto i = static_cast<size_t>(y * r.width + x);
+      if (at(x, y) == -1) {
+        EXPECT_EQ(mean[i], -9999);
+        continue;
+      }
+      double sum = 0;
+      for (double v : window) sum += v;
+      std::sort(window.begin(), window.end());
+      EXPECT_NEAR(mean[i], sum / static_cast<double>(window.size()), 1e-7) << x << ", " << y;
+      EXPECT_EQ(min[i], window.front()) << x << ", " << y;
+      if (window.size() == 9) {
+        EXPECT_EQ(median[i], window[4]) << x << ", " << y;
+      }
+    }
 }
 
 TEST(Focal, IntegerOutputsRoundTheMedianAndSaturate) {

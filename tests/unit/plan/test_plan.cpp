@@ -309,13 +309,13 @@ TEST(Plan, TodaysOpsMakeOneStreamingPassOfEveryStep) {
   EXPECT_EQ(plan.passes[0].phases[0].kind, PhaseKind::Tiles);
 }
 
-TEST(Plan, AStepReadsOnlyOneBandOfByteOrFloat32) {
+TEST(Plan, AStepReadsOnlyOneBandOfByteFloat32OrFloat64) {
   job::JobSpec job = chained_job();
   job.steps[0].op = "color-relief";
   job.steps[0].options["color_file"] = std::string(TESSERA_TEST_DATA) + "/color_file.txt";
   EXPECT_EQ(plan_error(job, {dem({10, 10})}),
-            "step 'b': in: step 'a' gives 3 band(s) of Byte; a step reads one band of Byte or "
-            "Float32");
+            "step 'b': in: step 'a' gives 3 band(s) of Byte; a step reads one band of Byte, "
+            "Float32 or Float64");
 }
 
 TEST(Plan, BytesPerThreadCountInputsStepsAndEncoders) {
