@@ -223,11 +223,15 @@ void FirstSweep::add_floats(const CellBlock& block) {
       unflushed = 0;
     }
   }
+  add_block(block, valid, lo, hi);
+}
+
+void FirstSweep::add_block(const CellBlock& block, int64_t valid, double lo, double hi) {
   valid_ += valid;
   nodata_ += block.width * block.height - valid;
   if (valid > 0) {
-    min_ = std::min(min_, double(lo));
-    max_ = std::max(max_, double(hi));
+    min_ = std::min(min_, lo);
+    max_ = std::max(max_, hi);
   }
 }
 
@@ -267,12 +271,7 @@ void FirstSweep::add(const CellBlock& block) {
         unflushed = 0;
       }
     }
-    valid_ += valid;
-    nodata_ += block.width * block.height - valid;
-    if (valid > 0) {
-      min_ = std::min(min_, double(lo));
-      max_ = std::max(max_, double(hi));
-    }
+    add_block(block, valid, double(lo), double(hi));
   });
 }
 

@@ -59,6 +59,8 @@ class FirstSweep {
  private:
   /// add() of a Float32 band without digits: a block of cells at a time (detail::FloatBlock).
   void add_floats(const CellBlock& block);
+  /// Counts a block's `valid` cells (the others nodata) and its extremes.
+  void add_block(const CellBlock& block, int64_t valid, double lo, double hi);
 
   BandKind kind_;
   bool count_digits_;
