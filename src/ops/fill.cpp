@@ -27,7 +27,10 @@ constexpr int kDy[8] = {-1, -1, -1, 0, 0, 1, 1, 1};
 class TileCells {
  public:
   explicit TileCells(const TileIn& in) : in_(in), cells_(std::get<ConstView<float>>(in.cells)) {
-    if (in.nodata && !std::isnan(*in.nodata)) nodata_ = static_cast<float>(*in.nodata);
+    if (in.nodata && !std::isnan(*in.nodata)) {
+      has_nodata_ = true;
+      nodata_ = static_cast<float>(*in.nodata);
+    }
   }
   /// The height of cell (x, y) of the tile (from -halo to width + halo).
   float z(int64_t x, int64_t y) const { return cells_(x + in_.halo, y + in_.halo); }
@@ -41,22 +44,26 @@ class TileCells {
     const int64_t gy = in_.owned.y + y;
     return gx == 0 || gy == 0 || gx == in_.raster.width - 1 || gy == in_.raster.height - 1;
   }
+  /// Row y of the tile from its column 0 (columns -halo to width + halo - 1 are readable).
+  const float* row(int64_t y) const { return cells_.row(y + in_.halo) + in_.halo; }
   /// Whether cell (x, y), inside the raster, is a void; throws for NaN without a nodata value.
-  bool is_void(int64_t x, int64_t y) const {
-    const float v = z(x, y);
+  bool is_void(int64_t x, int64_t y) const { return is_void(z(x, y), x, y); }
+  /// The same for v, the height of cell (x, y).
+  bool is_void(float v, int64_t x, int64_t y) const {
     if (std::isnan(v)) {
       if (in_.nodata) return true;
       throw Error("fill: the DEM has voids (NaN at cell " + std::to_string(in_.owned.x + x) + ", " +
                   std::to_string(in_.owned.y + y) +
                   ") but no nodata value; give it one (gdal_edit.py -a_nodata VALUE)");
     }
-    return nodata_ && v == *nodata_;
+    return has_nodata_ && v == nodata_;
   }
 
  private:
   const TileIn& in_;
   ConstView<float> cells_;
-  std::optional<float> nodata_;
+  bool has_nodata_ = false;
+  float nodata_ = 0;
 };
 
 /// A queued cell: its level as an ordered key (order_key) and its place in TileFlood's arrays.
@@ -123,8 +130,7 @@ class Seeder {
 
   void run(int64_t halo) {
     bool any_void = false;
-    for (int64_t y = 0; y < out_.height; ++y)
-      for (int64_t x = 0; x < out_.width; ++x) any_void |= mark(x, y);
+    for (int64_t y = 0; y < out_.height; ++y) any_void |= mark_row(y);
     if (halo > 0) ocean_around_ring();
     if (any_void)
       for (int64_t y = 0; y < out_.height; ++y)
@@ -143,11 +149,19 @@ class Seeder {
     for (int64_t x = -1; x <= out_.width; ++x) check(x, -1), check(x, out_.height);
     for (int64_t y = 0; y < out_.height; ++y) check(-1, y), check(out_.width, y);
   }
-  bool mark(int64_t x, int64_t y) {
-    const bool v = cells_.is_void(x, y);
-    label(x, y) = v ? kVoidLabel : kUnseen;
-    out_.level[out_.at(x, y)] = cells_.z(x, y);
-    return v;
+  /// Copies row y's heights to the levels and labels its voids; returns whether it has one.
+  bool mark_row(int64_t y) {
+    const float* z = cells_.row(y);
+    float* level = out_.level.data() + out_.at(0, y);
+    int32_t* label = out_.label.data() + out_.at(0, y);
+    bool any = false;
+    for (int64_t x = 0; x < out_.width; ++x) {
+      const bool v = cells_.is_void(z[x], x, y);
+      level[x] = z[x];
+      label[x] = v ? kVoidLabel : kUnseen;
+      any |= v;
+    }
+    return any;
   }
   void push(int64_t x, int64_t y, int32_t as) {
     label(x, y) = as;
@@ -178,37 +192,50 @@ class Seeder {
   MinQueue& queue_;
 };
 
-/// Priority-Flood+ (Barnes 2014): cells of a depression go through a plain FIFO queue at the
-/// level of the cell that reached them; the heap orders only the rising terrain. The ring around
-/// the tile is labelled void, so neighbours need no bounds checks.
+/// Priority-Flood+ (Barnes 2014) with Zhou et al.'s (2016) slope tracing: cells of a depression
+/// go through a plain FIFO queue at the level of the cell that reached them; a cell reached from
+/// a lower one keeps its height (that is its level), so it is climbed at once from a stack and
+/// goes to the heap only when it has a lower neighbour not reached yet (which may still be
+/// reached lower from elsewhere); the heap orders only those. Every cell's level is final when it
+/// is labelled, and labels it with a neighbour at or below it, as the plain Priority-Flood does.
+/// The ring around the tile is labelled void, so neighbours need no bounds checks.
 class Flood {
  public:
-  Flood(TileFlood& out, std::vector<uint32_t>& pit) : out_(out), pit_(pit) {
+  Flood(TileFlood& out, std::vector<uint32_t>& pit, std::vector<uint32_t>& slope, bool spills)
+      : out_(out), pit_(pit), slope_(slope), spills_(spills) {
     const auto s = static_cast<ptrdiff_t>(out.stride);
     for (int k = 0; k < 8; ++k) offset_[k] = kDy[k] * s + kDx[k];
   }
 
   void run(MinQueue& queue) {
     pit_.clear();
+    slope_.clear();
     size_t pit_at = 0;
-    while (pit_at < pit_.size() || !queue.empty()) {
-      uint32_t c = 0;
+    for (;;) {
       if (pit_at < pit_.size()) {
-        c = pit_[pit_at++];
+        visit(pit_[pit_at++]);
         if (pit_at == pit_.size()) pit_.clear(), pit_at = 0;
+      } else if (!slope_.empty()) {
+        const uint32_t c = slope_.back();
+        slope_.pop_back();
+        if (climb(c)) queue.push(out_.level[c], c);
+      } else if (!queue.empty()) {
+        const uint32_t c = queue.pop();
+        if (out_.label[c] == kSeed) out_.label[c] = out_.labels++;
+        visit(c);
       } else {
-        c = queue.pop();
+        break;
       }
-      visit(c, queue);
     }
-    dedupe_edges();
+    if (spills_) dedupe_edges();
   }
 
  private:
-  void visit(uint32_t c, MinQueue& queue) {
+  /// Labels the unreached neighbours of c (a cell popped at the flood's current level, or one
+  /// of a depression): lower ones join the depression, higher ones are climbed.
+  void visit(uint32_t c) {
     int32_t* label = out_.label.data();
     float* level = out_.level.data();
-    if (label[c] == kSeed) label[c] = out_.labels++;
     const int32_t own = label[c];
     const float at = level[c];
     for (ptrdiff_t d : offset_) {
@@ -221,15 +248,53 @@ class Flood {
           level[n] = at;
           pit_.push_back(static_cast<uint32_t>(n));
         } else {
-          queue.push(level[n], n);
+          slope_.push_back(static_cast<uint32_t>(n));
         }
       } else if (theirs == kSeed) {
         label[n] = own;  // still queued at its own height, which is >= at
       } else {
-        out_.edges.push_back(
-            {std::min(own, theirs), std::max(own, theirs), std::max(at, level[n])});
+        spill(own, theirs, std::max(at, level[n]));
       }
     }
+  }
+
+  /// Labels the higher unreached neighbours of c (a cell at its own height, above the flood's
+  /// current level) and climbs them; returns whether c has a lower neighbour not reached yet,
+  /// so that c must be visited again at its level from the heap.
+  bool climb(uint32_t c) {
+    int32_t* label = out_.label.data();
+    const float* level = out_.level.data();
+    const int32_t own = label[c];
+    const float at = level[c];
+    bool lower = false;
+    for (ptrdiff_t d : offset_) {
+      const size_t n = static_cast<size_t>(static_cast<ptrdiff_t>(c) + d);
+      const int32_t theirs = label[n];
+      if (theirs == own || theirs == kVoidLabel) continue;
+      if (theirs == kUnseen || theirs == kSeed) {
+        if (level[n] < at) {
+          lower = true;
+        } else {
+          label[n] = own;  // a seed stays queued at its own height, which is >= at
+          if (theirs == kUnseen) slope_.push_back(static_cast<uint32_t>(n));
+        }
+      } else {
+        spill(own, theirs, std::max(at, level[n]));
+      }
+    }
+    return lower;
+  }
+
+  /// Keeps a spill between two regions; the same pair, met again at once, keeps the lower.
+  void spill(int32_t a, int32_t b, float level) {
+    if (!spills_) return;
+    if (a > b) std::swap(a, b);
+    auto& edges = out_.edges;
+    if (!edges.empty() && edges.back().a == a && edges.back().b == b) {
+      edges.back().spill = std::min(edges.back().spill, level);
+      return;
+    }
+    edges.push_back({a, b, level});
   }
 
   void dedupe_edges() {
@@ -246,6 +311,8 @@ class Flood {
 
   TileFlood& out_;
   std::vector<uint32_t>& pit_;
+  std::vector<uint32_t>& slope_;
+  bool spills_;
   ptrdiff_t offset_[8];
 };
 
@@ -260,19 +327,20 @@ class FinishFill : public Op {
   CellType input_cells(PixelType) const override { return CellType::Float32; }
   void run(const TileIn& in, const TileOut& out) const override {
     thread_local TileFlood flood;
-    flood_tile(in, flood);
+    flood_tile(in, flood, false);
     const int64_t tile =
         (in.owned.y / grid_.tile_height()) * grid_.across() + in.owned.x / grid_.tile_width();
+    thread_local std::vector<float> region_level;
+    region_level.resize(static_cast<size_t>(flood.labels));
+    for (int32_t l = 0; l < flood.labels; ++l) region_level[l] = solution_.level_of(tile, l);
     const View<float> cells = out.bands.at(0).as<float>();
     const float none = nodata_ ? static_cast<float>(*nodata_) : 0.0f;
     for (int64_t y = 0; y < flood.height; ++y) {
       float* row = cells.row(y);
-      for (int64_t x = 0; x < flood.width; ++x) {
-        const size_t i = flood.at(x, y);
-        const int32_t label = flood.label[i];
-        row[x] =
-            label == kVoidLabel ? none : std::max(flood.level[i], solution_.level_of(tile, label));
-      }
+      const float* level = flood.level.data() + flood.at(0, y);
+      const int32_t* label = flood.label.data() + flood.at(0, y);
+      for (int64_t x = 0; x < flood.width; ++x)
+        row[x] = label[x] == kVoidLabel ? none : std::max(level[x], region_level[label[x]]);
     }
   }
 
@@ -325,7 +393,7 @@ void TileGraphOp::run(const TileIn& /*in*/, const TileOut& /*out*/) const {
   throw Error("internal error: a tile-graph op ran before its global solve");
 }
 
-void flood_tile(const TileIn& in, TileFlood& out) {
+void flood_tile(const TileIn& in, TileFlood& out, bool spills) {
   const TileCells cells(in);
   out.width = in.owned.width;
   out.height = in.owned.height;
@@ -340,9 +408,10 @@ void flood_tile(const TileIn& in, TileFlood& out) {
   out.edges.clear();
   thread_local MinQueue::Buckets buckets;
   thread_local std::vector<uint32_t> pit;
+  thread_local std::vector<uint32_t> slope;
   MinQueue queue(buckets);
   Seeder(cells, out, queue).run(in.halo);
-  Flood(out, pit).run(queue);
+  Flood(out, pit, slope, spills).run(queue);
 }
 
 std::unique_ptr<Op> make_fill(const Options& options) {
