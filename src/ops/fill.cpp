@@ -66,12 +66,6 @@ class TileCells {
   float nodata_ = 0;
 };
 
-/// A queued cell: its level as an ordered key (order_key) and its place in TileFlood's arrays.
-struct Entry {
-  uint32_t key;
-  uint32_t cell;
-};
-
 /// A float's bits as an unsigned key of the same order (NaN never reaches the queue).
 uint32_t order_key(float level) {
   uint32_t bits = 0;
@@ -79,47 +73,118 @@ uint32_t order_key(float level) {
   return (bits & 0x80000000u) != 0 ? ~bits : bits | 0x80000000u;
 }
 
-/// A monotone priority queue (a radix heap, Ahuja et al. 1990): the Priority-Flood never pushes
-/// a level below the last one popped, so entries are kept in 33 buckets by the highest bit in
-/// which their key differs from the last key popped, and a pop only redistributes the lowest
-/// non-empty bucket. Its buckets are the caller's (allocated once per thread).
-class MinQueue {
+/// 65536 lists of cells linked through a `next` array, and a two-level bitmap of the non-empty
+/// ones, so that the lowest non-empty list from a place on is found in a few word scans.
+class BucketLists {
  public:
-  using Buckets = std::array<std::vector<Entry>, 33>;
-  explicit MinQueue(Buckets& buckets) : buckets_(buckets) {
-    for (auto& b : buckets_) b.clear();
+  static constexpr uint32_t kCount = 65536;
+  static constexpr uint32_t kNone = 0xFFFFFFFFu;
+  BucketLists() : head_(kCount, kNone) {}
+  void clear() {
+    std::fill(head_.begin(), head_.end(), kNone);
+    bits_.fill(0);
+    words_.fill(0);
   }
-  bool empty() const { return size_ == 0; }
-  void push(float level, size_t cell) {
-    const uint32_t key = order_key(level);
-    buckets_[bucket_of(key)].push_back({key, static_cast<uint32_t>(cell)});
-    ++size_;
+  void add(uint32_t b, uint32_t cell, uint32_t* next) {
+    next[cell] = head_[b];
+    head_[b] = cell;
+    bits_[b >> 6] |= uint64_t{1} << (b & 63);
+    words_[b >> 12] |= uint64_t{1} << ((b >> 6) & 63);
   }
-  uint32_t pop() {
-    if (buckets_[0].empty()) refill();
-    const uint32_t cell = buckets_[0].back().cell;
-    buckets_[0].pop_back();
-    --size_;
+  uint32_t take(uint32_t b, const uint32_t* next) {
+    const uint32_t cell = head_[b];
+    head_[b] = next[cell];
+    if (head_[b] == kNone) forget(b);
     return cell;
+  }
+  /// The whole list b (its first cell), which is then empty.
+  uint32_t take_all(uint32_t b) {
+    const uint32_t first = head_[b];
+    head_[b] = kNone;
+    forget(b);
+    return first;
+  }
+  /// The lowest non-empty list at or after `from`, or kCount.
+  uint32_t first_from(uint32_t from) const {
+    const uint32_t word = from >> 6;
+    const uint64_t here = bits_[word] & (~uint64_t{0} << (from & 63));
+    if (here != 0) return (word << 6) | static_cast<uint32_t>(__builtin_ctzll(here));
+    for (uint32_t w = word + 1; w < kCount / 64;) {
+      const uint64_t rest = words_[w >> 6] & (~uint64_t{0} << (w & 63));
+      if (rest != 0) {
+        const uint32_t found = (w & ~63u) | static_cast<uint32_t>(__builtin_ctzll(rest));
+        return (found << 6) | static_cast<uint32_t>(__builtin_ctzll(bits_[found]));
+      }
+      w = (w & ~63u) + 64;
+    }
+    return kCount;
   }
 
  private:
-  size_t bucket_of(uint32_t key) const {
-    return key == last_ ? 0 : static_cast<size_t>(32 - __builtin_clz(key ^ last_));
+  void forget(uint32_t b) {
+    bits_[b >> 6] &= ~(uint64_t{1} << (b & 63));
+    if (bits_[b >> 6] == 0) words_[b >> 12] &= ~(uint64_t{1} << ((b >> 6) & 63));
   }
-  void refill() {
-    size_t i = 1;
-    while (buckets_[i].empty()) ++i;
-    last_ = std::min_element(buckets_[i].begin(), buckets_[i].end(),
-                             [](const Entry& a, const Entry& b) { return a.key < b.key; })
-                ->key;
-    for (const Entry& e : buckets_[i]) buckets_[bucket_of(e.key)].push_back(e);
-    buckets_[i].clear();
+  std::vector<uint32_t> head_;
+  std::array<uint64_t, kCount / 64> bits_{};
+  std::array<uint64_t, kCount / 4096> words_{};
+};
+
+/// A monotone priority queue of cells keyed by their level (the Priority-Flood never pushes a
+/// level below the last one popped, and a queued cell's level does not change): a two-level
+/// bucket queue on the key's bits. Cells whose key's upper 16 bits are above the last popped
+/// key's wait in one list per upper half; those that share them are in one list per lower half,
+/// so a cell moves at most once before it is popped, and nothing is compared. Cells of one key
+/// pop last in first out. Its lists are the caller's (allocated once per thread).
+class MinQueue {
+ public:
+  struct Lists {
+    BucketLists upper, lower;
+    std::vector<uint32_t> next;  // per cell of the tile
+    size_t size = 0;             // left by a flood that stopped early: cleared first
+  };
+  MinQueue(Lists& lists, const float* level, size_t cells) : lists_(lists), level_(level) {
+    if (lists_.size != 0) lists_.upper.clear(), lists_.lower.clear(), lists_.size = 0;
+    lists_.next.resize(cells);
+    next_ = lists_.next.data();
+  }
+  bool empty() const { return lists_.size == 0; }
+  void push(float level, size_t cell) {
+    const uint32_t key = order_key(level);
+    const auto c = static_cast<uint32_t>(cell);
+    if ((key >> 16) == high_)
+      lists_.lower.add(key & 0xFFFFu, c, next_);
+    else
+      lists_.upper.add(key >> 16, c, next_);
+    ++lists_.size;
+  }
+  uint32_t pop() {
+    uint32_t b = lists_.lower.first_from(low_);
+    if (b == BucketLists::kCount) {
+      refill();
+      b = lists_.lower.first_from(0);
+    }
+    low_ = b;
+    --lists_.size;
+    return lists_.lower.take(b, next_);
   }
 
-  Buckets& buckets_;
-  uint32_t last_ = 0;
-  size_t size_ = 0;
+ private:
+  /// Moves the lowest upper list into the lower lists by the lower halves of its keys.
+  void refill() {
+    high_ = lists_.upper.first_from(high_);
+    for (uint32_t c = lists_.upper.take_all(high_); c != BucketLists::kNone;) {
+      const uint32_t after = next_[c];
+      lists_.lower.add(order_key(level_[c]) & 0xFFFFu, c, next_);
+      c = after;
+    }
+  }
+
+  Lists& lists_;
+  const float* level_;
+  uint32_t* next_ = nullptr;
+  uint32_t high_ = 0;  // the upper half of the last popped key
+  uint32_t low_ = 0;   // its lower half
 };
 
 /// Marks voids, the ocean (raster edge, next to a void) and the perimeter's seeds; queues both.
@@ -406,10 +471,10 @@ void flood_tile(const TileIn& in, TileFlood& out, bool spills) {
   out.label.assign(padded, kVoidLabel);
   out.labels = 1;
   out.edges.clear();
-  thread_local MinQueue::Buckets buckets;
+  thread_local MinQueue::Lists lists;
   thread_local std::vector<uint32_t> pit;
   thread_local std::vector<uint32_t> slope;
-  MinQueue queue(buckets);
+  MinQueue queue(lists, out.level.data(), padded);
   Seeder(cells, out, queue).run(in.halo);
   Flood(out, pit, slope, spills).run(queue);
 }
