@@ -257,35 +257,29 @@ class Seeder {
   MinQueue& queue_;
 };
 
-/// Priority-Flood+ (Barnes 2014) with Zhou et al.'s (2016) slope tracing: cells of a depression
-/// go through a plain FIFO queue at the level of the cell that reached them; a cell reached from
-/// a lower one keeps its height (that is its level), so it is climbed at once from a stack and
-/// goes to the heap only when it has a lower neighbour not reached yet (which may still be
-/// reached lower from elsewhere); the heap orders only those. Every cell's level is final when it
-/// is labelled, and labels it with a neighbour at or below it, as the plain Priority-Flood does.
-/// The ring around the tile is labelled void, so neighbours need no bounds checks.
+/// Priority-Flood+ (Barnes 2014): cells of a depression go through a plain FIFO queue at the
+/// level of the cell that reached them; the bucket queue orders only the rising terrain. (Zhou
+/// et al.'s 2016 variant, which climbs a rising cell at once and queues it only when it has a
+/// lower neighbour not reached yet, queued 93 % of the cells it climbed on the generated DEMs of
+/// the benchmarks and was 6 % slower for its second look at each.) The ring around the tile is
+/// labelled void, so neighbours need no bounds checks.
 class Flood {
  public:
-  Flood(TileFlood& out, std::vector<uint32_t>& pit, std::vector<uint32_t>& slope, bool spills)
-      : out_(out), pit_(pit), slope_(slope), spills_(spills) {
+  Flood(TileFlood& out, std::vector<uint32_t>& pit, MinQueue& queue, bool spills)
+      : out_(out), pit_(pit), queue_(queue), spills_(spills) {
     const auto s = static_cast<ptrdiff_t>(out.stride);
     for (int k = 0; k < 8; ++k) offset_[k] = kDy[k] * s + kDx[k];
   }
 
-  void run(MinQueue& queue) {
+  void run() {
     pit_.clear();
-    slope_.clear();
     size_t pit_at = 0;
     for (;;) {
       if (pit_at < pit_.size()) {
         visit(pit_[pit_at++]);
         if (pit_at == pit_.size()) pit_.clear(), pit_at = 0;
-      } else if (!slope_.empty()) {
-        const uint32_t c = slope_.back();
-        slope_.pop_back();
-        if (climb(c)) queue.push(out_.level[c], c);
-      } else if (!queue.empty()) {
-        const uint32_t c = queue.pop();
+      } else if (!queue_.empty()) {
+        const uint32_t c = queue_.pop();
         if (out_.label[c] == kSeed) out_.label[c] = out_.labels++;
         visit(c);
       } else {
@@ -297,7 +291,7 @@ class Flood {
 
  private:
   /// Labels the unreached neighbours of c (a cell popped at the flood's current level, or one
-  /// of a depression): lower ones join the depression, higher ones are climbed.
+  /// of a depression): lower ones join the depression, higher ones are queued at their height.
   void visit(uint32_t c) {
     int32_t* label = out_.label.data();
     float* level = out_.level.data();
@@ -313,7 +307,7 @@ class Flood {
           level[n] = at;
           pit_.push_back(static_cast<uint32_t>(n));
         } else {
-          slope_.push_back(static_cast<uint32_t>(n));
+          queue_.push(level[n], n);
         }
       } else if (theirs == kSeed) {
         label[n] = own;  // still queued at its own height, which is >= at
@@ -321,33 +315,6 @@ class Flood {
         spill(own, theirs, std::max(at, level[n]));
       }
     }
-  }
-
-  /// Labels the higher unreached neighbours of c (a cell at its own height, above the flood's
-  /// current level) and climbs them; returns whether c has a lower neighbour not reached yet,
-  /// so that c must be visited again at its level from the heap.
-  bool climb(uint32_t c) {
-    int32_t* label = out_.label.data();
-    const float* level = out_.level.data();
-    const int32_t own = label[c];
-    const float at = level[c];
-    bool lower = false;
-    for (ptrdiff_t d : offset_) {
-      const size_t n = static_cast<size_t>(static_cast<ptrdiff_t>(c) + d);
-      const int32_t theirs = label[n];
-      if (theirs == own || theirs == kVoidLabel) continue;
-      if (theirs == kUnseen || theirs == kSeed) {
-        if (level[n] < at) {
-          lower = true;
-        } else {
-          label[n] = own;  // a seed stays queued at its own height, which is >= at
-          if (theirs == kUnseen) slope_.push_back(static_cast<uint32_t>(n));
-        }
-      } else {
-        spill(own, theirs, std::max(at, level[n]));
-      }
-    }
-    return lower;
   }
 
   /// Keeps a spill between two regions; the same pair, met again at once, keeps the lower.
@@ -376,7 +343,7 @@ class Flood {
 
   TileFlood& out_;
   std::vector<uint32_t>& pit_;
-  std::vector<uint32_t>& slope_;
+  MinQueue& queue_;
   bool spills_;
   ptrdiff_t offset_[8];
 };
@@ -473,10 +440,9 @@ void flood_tile(const TileIn& in, TileFlood& out, bool spills) {
   out.edges.clear();
   thread_local MinQueue::Lists lists;
   thread_local std::vector<uint32_t> pit;
-  thread_local std::vector<uint32_t> slope;
   MinQueue queue(lists, out.level.data(), padded);
   Seeder(cells, out, queue).run(in.halo);
-  Flood(out, pit, slope, spills).run(queue);
+  Flood(out, pit, queue, spills).run();
 }
 
 std::unique_ptr<Op> make_fill(const Options& options) {
