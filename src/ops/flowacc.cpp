@@ -37,7 +37,8 @@ std::string number_text(double v) {
 /// number that is not one of its codes.
 std::array<int8_t, 129> direction_table(D8Encoding encoding) {
   std::array<int8_t, 129> table{};
-  for (int code = 0; code <= 128; ++code) table[code] = static_cast<int8_t>(d8_index(code, encoding));
+  for (int code = 0; code <= 128; ++code)
+    table[code] = static_cast<int8_t>(d8_index(code, encoding));
   return table;
 }
 
@@ -158,8 +159,7 @@ constexpr uint8_t kWalked = 0x80;
 [[noreturn]] void throw_cycle(const TileIn& in, const TileAccumulation& t,
                               const std::vector<uint8_t>& donors) {
   const auto c = static_cast<int64_t>(
-      std::find_if(donors.begin(), donors.end(),
-                   [](uint8_t d) { return d != 0 && d != kWalked; }) -
+      std::find_if(donors.begin(), donors.end(), [](uint8_t d) { return d != 0 && d != kWalked; }) -
       donors.begin());
   throw Error("flowacc: the flow directions form a cycle through cell " +
               std::to_string(in.owned.x + c % t.width) + ", " +
@@ -233,8 +233,8 @@ Bytes accumulation_summary(const TileAccumulation& t) {
     exit_of[static_cast<size_t>(p)] =
         static_cast<int32_t>(perimeter_index(e % w, e / w, w, t.height));
     if (e == y * w + x)
-      exits.push_back({static_cast<int32_t>(p), t.dir[static_cast<size_t>(e)],
-                       t.area[static_cast<size_t>(e)]});
+      exits.push_back(
+          {static_cast<int32_t>(p), t.dir[static_cast<size_t>(e)], t.area[static_cast<size_t>(e)]});
   }
   ByteWriter out;
   out.put_all(std::span<const int32_t>(exit_of));
