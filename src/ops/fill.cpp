@@ -27,7 +27,10 @@ constexpr int kDy[8] = {-1, -1, -1, 0, 0, 1, 1, 1};
 class TileCells {
  public:
   explicit TileCells(const TileIn& in) : in_(in), cells_(std::get<ConstView<float>>(in.cells)) {
-    if (in.nodata && !std::isnan(*in.nodata)) nodata_ = static_cast<float>(*in.nodata);
+    if (in.nodata && !std::isnan(*in.nodata)) {
+      has_nodata_ = true;
+      nodata_ = static_cast<float>(*in.nodata);
+    }
   }
   /// The height of cell (x, y) of the tile (from -halo to width + halo).
   float z(int64_t x, int64_t y) const { return cells_(x + in_.halo, y + in_.halo); }
@@ -41,28 +44,26 @@ class TileCells {
     const int64_t gy = in_.owned.y + y;
     return gx == 0 || gy == 0 || gx == in_.raster.width - 1 || gy == in_.raster.height - 1;
   }
+  /// Row y of the tile from its column 0 (columns -halo to width + halo - 1 are readable).
+  const float* row(int64_t y) const { return cells_.row(y + in_.halo) + in_.halo; }
   /// Whether cell (x, y), inside the raster, is a void; throws for NaN without a nodata value.
-  bool is_void(int64_t x, int64_t y) const {
-    const float v = z(x, y);
+  bool is_void(int64_t x, int64_t y) const { return is_void(z(x, y), x, y); }
+  /// The same for v, the height of cell (x, y).
+  bool is_void(float v, int64_t x, int64_t y) const {
     if (std::isnan(v)) {
       if (in_.nodata) return true;
       throw Error("fill: the DEM has voids (NaN at cell " + std::to_string(in_.owned.x + x) + ", " +
                   std::to_string(in_.owned.y + y) +
                   ") but no nodata value; give it one (gdal_edit.py -a_nodata VALUE)");
     }
-    return nodata_ && v == *nodata_;
+    return has_nodata_ && v == nodata_;
   }
 
  private:
   const TileIn& in_;
   ConstView<float> cells_;
-  std::optional<float> nodata_;
-};
-
-/// A queued cell: its level as an ordered key (order_key) and its place in TileFlood's arrays.
-struct Entry {
-  uint32_t key;
-  uint32_t cell;
+  bool has_nodata_ = false;
+  float nodata_ = 0;
 };
 
 /// A float's bits as an unsigned key of the same order (NaN never reaches the queue).
@@ -72,47 +73,118 @@ uint32_t order_key(float level) {
   return (bits & 0x80000000u) != 0 ? ~bits : bits | 0x80000000u;
 }
 
-/// A monotone priority queue (a radix heap, Ahuja et al. 1990): the Priority-Flood never pushes
-/// a level below the last one popped, so entries are kept in 33 buckets by the highest bit in
-/// which their key differs from the last key popped, and a pop only redistributes the lowest
-/// non-empty bucket. Its buckets are the caller's (allocated once per thread).
-class MinQueue {
+/// 65536 lists of cells linked through a `next` array, and a two-level bitmap of the non-empty
+/// ones, so that the lowest non-empty list from a place on is found in a few word scans.
+class BucketLists {
  public:
-  using Buckets = std::array<std::vector<Entry>, 33>;
-  explicit MinQueue(Buckets& buckets) : buckets_(buckets) {
-    for (auto& b : buckets_) b.clear();
+  static constexpr uint32_t kCount = 65536;
+  static constexpr uint32_t kNone = 0xFFFFFFFFu;
+  BucketLists() : head_(kCount, kNone) {}
+  void clear() {
+    std::fill(head_.begin(), head_.end(), kNone);
+    bits_.fill(0);
+    words_.fill(0);
   }
-  bool empty() const { return size_ == 0; }
-  void push(float level, size_t cell) {
-    const uint32_t key = order_key(level);
-    buckets_[bucket_of(key)].push_back({key, static_cast<uint32_t>(cell)});
-    ++size_;
+  void add(uint32_t b, uint32_t cell, uint32_t* next) {
+    next[cell] = head_[b];
+    head_[b] = cell;
+    bits_[b >> 6] |= uint64_t{1} << (b & 63);
+    words_[b >> 12] |= uint64_t{1} << ((b >> 6) & 63);
   }
-  uint32_t pop() {
-    if (buckets_[0].empty()) refill();
-    const uint32_t cell = buckets_[0].back().cell;
-    buckets_[0].pop_back();
-    --size_;
+  uint32_t take(uint32_t b, const uint32_t* next) {
+    const uint32_t cell = head_[b];
+    head_[b] = next[cell];
+    if (head_[b] == kNone) forget(b);
     return cell;
+  }
+  /// The whole list b (its first cell), which is then empty.
+  uint32_t take_all(uint32_t b) {
+    const uint32_t first = head_[b];
+    head_[b] = kNone;
+    forget(b);
+    return first;
+  }
+  /// The lowest non-empty list at or after `from`, or kCount.
+  uint32_t first_from(uint32_t from) const {
+    const uint32_t word = from >> 6;
+    const uint64_t here = bits_[word] & (~uint64_t{0} << (from & 63));
+    if (here != 0) return (word << 6) | static_cast<uint32_t>(__builtin_ctzll(here));
+    for (uint32_t w = word + 1; w < kCount / 64;) {
+      const uint64_t rest = words_[w >> 6] & (~uint64_t{0} << (w & 63));
+      if (rest != 0) {
+        const uint32_t found = (w & ~63u) | static_cast<uint32_t>(__builtin_ctzll(rest));
+        return (found << 6) | static_cast<uint32_t>(__builtin_ctzll(bits_[found]));
+      }
+      w = (w & ~63u) + 64;
+    }
+    return kCount;
   }
 
  private:
-  size_t bucket_of(uint32_t key) const {
-    return key == last_ ? 0 : static_cast<size_t>(32 - __builtin_clz(key ^ last_));
+  void forget(uint32_t b) {
+    bits_[b >> 6] &= ~(uint64_t{1} << (b & 63));
+    if (bits_[b >> 6] == 0) words_[b >> 12] &= ~(uint64_t{1} << ((b >> 6) & 63));
   }
-  void refill() {
-    size_t i = 1;
-    while (buckets_[i].empty()) ++i;
-    last_ = std::min_element(buckets_[i].begin(), buckets_[i].end(),
-                             [](const Entry& a, const Entry& b) { return a.key < b.key; })
-                ->key;
-    for (const Entry& e : buckets_[i]) buckets_[bucket_of(e.key)].push_back(e);
-    buckets_[i].clear();
+  std::vector<uint32_t> head_;
+  std::array<uint64_t, kCount / 64> bits_{};
+  std::array<uint64_t, kCount / 4096> words_{};
+};
+
+/// A monotone priority queue of cells keyed by their level (the Priority-Flood never pushes a
+/// level below the last one popped, and a queued cell's level does not change): a two-level
+/// bucket queue on the key's bits. Cells whose key's upper 16 bits are above the last popped
+/// key's wait in one list per upper half; those that share them are in one list per lower half,
+/// so a cell moves at most once before it is popped, and nothing is compared. Cells of one key
+/// pop last in first out. Its lists are the caller's (allocated once per thread).
+class MinQueue {
+ public:
+  struct Lists {
+    BucketLists upper, lower;
+    std::vector<uint32_t> next;  // per cell of the tile
+    size_t size = 0;             // left by a flood that stopped early: cleared first
+  };
+  MinQueue(Lists& lists, const float* level, size_t cells) : lists_(lists), level_(level) {
+    if (lists_.size != 0) lists_.upper.clear(), lists_.lower.clear(), lists_.size = 0;
+    lists_.next.resize(cells);
+    next_ = lists_.next.data();
+  }
+  bool empty() const { return lists_.size == 0; }
+  void push(float level, size_t cell) {
+    const uint32_t key = order_key(level);
+    const auto c = static_cast<uint32_t>(cell);
+    if ((key >> 16) == high_)
+      lists_.lower.add(key & 0xFFFFu, c, next_);
+    else
+      lists_.upper.add(key >> 16, c, next_);
+    ++lists_.size;
+  }
+  uint32_t pop() {
+    uint32_t b = lists_.lower.first_from(low_);
+    if (b == BucketLists::kCount) {
+      refill();
+      b = lists_.lower.first_from(0);
+    }
+    low_ = b;
+    --lists_.size;
+    return lists_.lower.take(b, next_);
   }
 
-  Buckets& buckets_;
-  uint32_t last_ = 0;
-  size_t size_ = 0;
+ private:
+  /// Moves the lowest upper list into the lower lists by the lower halves of its keys.
+  void refill() {
+    high_ = lists_.upper.first_from(high_);
+    for (uint32_t c = lists_.upper.take_all(high_); c != BucketLists::kNone;) {
+      const uint32_t after = next_[c];
+      lists_.lower.add(order_key(level_[c]) & 0xFFFFu, c, next_);
+      c = after;
+    }
+  }
+
+  Lists& lists_;
+  const float* level_;
+  uint32_t* next_ = nullptr;
+  uint32_t high_ = 0;  // the upper half of the last popped key
+  uint32_t low_ = 0;   // its lower half
 };
 
 /// Marks voids, the ocean (raster edge, next to a void) and the perimeter's seeds; queues both.
@@ -123,8 +195,7 @@ class Seeder {
 
   void run(int64_t halo) {
     bool any_void = false;
-    for (int64_t y = 0; y < out_.height; ++y)
-      for (int64_t x = 0; x < out_.width; ++x) any_void |= mark(x, y);
+    for (int64_t y = 0; y < out_.height; ++y) any_void |= mark_row(y);
     if (halo > 0) ocean_around_ring();
     if (any_void)
       for (int64_t y = 0; y < out_.height; ++y)
@@ -143,11 +214,19 @@ class Seeder {
     for (int64_t x = -1; x <= out_.width; ++x) check(x, -1), check(x, out_.height);
     for (int64_t y = 0; y < out_.height; ++y) check(-1, y), check(out_.width, y);
   }
-  bool mark(int64_t x, int64_t y) {
-    const bool v = cells_.is_void(x, y);
-    label(x, y) = v ? kVoidLabel : kUnseen;
-    out_.level[out_.at(x, y)] = cells_.z(x, y);
-    return v;
+  /// Copies row y's heights to the levels and labels its voids; returns whether it has one.
+  bool mark_row(int64_t y) {
+    const float* z = cells_.row(y);
+    float* level = out_.level.data() + out_.at(0, y);
+    int32_t* label = out_.label.data() + out_.at(0, y);
+    bool any = false;
+    for (int64_t x = 0; x < out_.width; ++x) {
+      const bool v = cells_.is_void(z[x], x, y);
+      level[x] = z[x];
+      label[x] = v ? kVoidLabel : kUnseen;
+      any |= v;
+    }
+    return any;
   }
   void push(int64_t x, int64_t y, int32_t as) {
     label(x, y) = as;
@@ -179,36 +258,43 @@ class Seeder {
 };
 
 /// Priority-Flood+ (Barnes 2014): cells of a depression go through a plain FIFO queue at the
-/// level of the cell that reached them; the heap orders only the rising terrain. The ring around
-/// the tile is labelled void, so neighbours need no bounds checks.
+/// level of the cell that reached them; the bucket queue orders only the rising terrain. (Zhou
+/// et al.'s 2016 variant, which climbs a rising cell at once and queues it only when it has a
+/// lower neighbour not reached yet, queued 93 % of the cells it climbed on the generated DEMs of
+/// the benchmarks and was 6 % slower for its second look at each.) The ring around the tile is
+/// labelled void, so neighbours need no bounds checks.
 class Flood {
  public:
-  Flood(TileFlood& out, std::vector<uint32_t>& pit) : out_(out), pit_(pit) {
+  Flood(TileFlood& out, std::vector<uint32_t>& pit, MinQueue& queue, bool spills)
+      : out_(out), pit_(pit), queue_(queue), spills_(spills) {
     const auto s = static_cast<ptrdiff_t>(out.stride);
     for (int k = 0; k < 8; ++k) offset_[k] = kDy[k] * s + kDx[k];
   }
 
-  void run(MinQueue& queue) {
+  void run() {
     pit_.clear();
     size_t pit_at = 0;
-    while (pit_at < pit_.size() || !queue.empty()) {
-      uint32_t c = 0;
+    for (;;) {
       if (pit_at < pit_.size()) {
-        c = pit_[pit_at++];
+        visit(pit_[pit_at++]);
         if (pit_at == pit_.size()) pit_.clear(), pit_at = 0;
+      } else if (!queue_.empty()) {
+        const uint32_t c = queue_.pop();
+        if (out_.label[c] == kSeed) out_.label[c] = out_.labels++;
+        visit(c);
       } else {
-        c = queue.pop();
+        break;
       }
-      visit(c, queue);
     }
-    dedupe_edges();
+    if (spills_) dedupe_edges();
   }
 
  private:
-  void visit(uint32_t c, MinQueue& queue) {
+  /// Labels the unreached neighbours of c (a cell popped at the flood's current level, or one
+  /// of a depression): lower ones join the depression, higher ones are queued at their height.
+  void visit(uint32_t c) {
     int32_t* label = out_.label.data();
     float* level = out_.level.data();
-    if (label[c] == kSeed) label[c] = out_.labels++;
     const int32_t own = label[c];
     const float at = level[c];
     for (ptrdiff_t d : offset_) {
@@ -221,15 +307,26 @@ class Flood {
           level[n] = at;
           pit_.push_back(static_cast<uint32_t>(n));
         } else {
-          queue.push(level[n], n);
+          queue_.push(level[n], n);
         }
       } else if (theirs == kSeed) {
         label[n] = own;  // still queued at its own height, which is >= at
       } else {
-        out_.edges.push_back(
-            {std::min(own, theirs), std::max(own, theirs), std::max(at, level[n])});
+        spill(own, theirs, std::max(at, level[n]));
       }
     }
+  }
+
+  /// Keeps a spill between two regions; the same pair, met again at once, keeps the lower.
+  void spill(int32_t a, int32_t b, float level) {
+    if (!spills_) return;
+    if (a > b) std::swap(a, b);
+    auto& edges = out_.edges;
+    if (!edges.empty() && edges.back().a == a && edges.back().b == b) {
+      edges.back().spill = std::min(edges.back().spill, level);
+      return;
+    }
+    edges.push_back({a, b, level});
   }
 
   void dedupe_edges() {
@@ -246,6 +343,8 @@ class Flood {
 
   TileFlood& out_;
   std::vector<uint32_t>& pit_;
+  MinQueue& queue_;
+  bool spills_;
   ptrdiff_t offset_[8];
 };
 
@@ -260,19 +359,20 @@ class FinishFill : public Op {
   CellType input_cells(PixelType) const override { return CellType::Float32; }
   void run(const TileIn& in, const TileOut& out) const override {
     thread_local TileFlood flood;
-    flood_tile(in, flood);
+    flood_tile(in, flood, false);
     const int64_t tile =
         (in.owned.y / grid_.tile_height()) * grid_.across() + in.owned.x / grid_.tile_width();
+    thread_local std::vector<float> region_level;
+    region_level.resize(static_cast<size_t>(flood.labels));
+    for (int32_t l = 0; l < flood.labels; ++l) region_level[l] = solution_.level_of(tile, l);
     const View<float> cells = out.bands.at(0).as<float>();
     const float none = nodata_ ? static_cast<float>(*nodata_) : 0.0f;
     for (int64_t y = 0; y < flood.height; ++y) {
       float* row = cells.row(y);
-      for (int64_t x = 0; x < flood.width; ++x) {
-        const size_t i = flood.at(x, y);
-        const int32_t label = flood.label[i];
-        row[x] =
-            label == kVoidLabel ? none : std::max(flood.level[i], solution_.level_of(tile, label));
-      }
+      const float* level = flood.level.data() + flood.at(0, y);
+      const int32_t* label = flood.label.data() + flood.at(0, y);
+      for (int64_t x = 0; x < flood.width; ++x)
+        row[x] = label[x] == kVoidLabel ? none : std::max(level[x], region_level[label[x]]);
     }
   }
 
@@ -325,7 +425,7 @@ void TileGraphOp::run(const TileIn& /*in*/, const TileOut& /*out*/) const {
   throw Error("internal error: a tile-graph op ran before its global solve");
 }
 
-void flood_tile(const TileIn& in, TileFlood& out) {
+void flood_tile(const TileIn& in, TileFlood& out, bool spills) {
   const TileCells cells(in);
   out.width = in.owned.width;
   out.height = in.owned.height;
@@ -338,11 +438,11 @@ void flood_tile(const TileIn& in, TileFlood& out) {
   out.label.assign(padded, kVoidLabel);
   out.labels = 1;
   out.edges.clear();
-  thread_local MinQueue::Buckets buckets;
+  thread_local MinQueue::Lists lists;
   thread_local std::vector<uint32_t> pit;
-  MinQueue queue(buckets);
+  MinQueue queue(lists, out.level.data(), padded);
   Seeder(cells, out, queue).run(in.halo);
-  Flood(out, pit).run(queue);
+  Flood(out, pit, queue, spills).run();
 }
 
 std::unique_ptr<Op> make_fill(const Options& options) {

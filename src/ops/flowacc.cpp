@@ -2,6 +2,7 @@
 // the links by which its perimeter cells' flow leaves it; the perimeter graph solved on one rank;
 // each tile accumulated again with the inflow at its perimeter.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -32,31 +33,45 @@ std::string number_text(double v) {
   return text;
 }
 
+/// The direction index (kD8Dx's) of each code from 0 to 128 in `encoding` (0: kD8None), -3 for a
+/// number that is not one of its codes.
+std::array<int8_t, 129> direction_table(D8Encoding encoding) {
+  std::array<int8_t, 129> table{};
+  for (int code = 0; code <= 128; ++code)
+    table[code] = static_cast<int8_t>(d8_index(code, encoding));
+  return table;
+}
+
 /// The tile's cells as direction indices (kD8Dx's), kD8None or kD8Void; throws for a code that
 /// is not one of `encoding`'s.
 void read_directions(const TileIn& in, D8Encoding encoding, TileAccumulation& t) {
   t.width = in.owned.width;
   t.height = in.owned.height;
   t.dir.resize(static_cast<size_t>(t.width * t.height));
+  const auto table = direction_table(encoding);
+  const bool has_nodata = in.nodata.has_value();
+  const double nodata = in.nodata.value_or(0.0);
   std::visit(
       [&](const auto& cells) {
-        for (int64_t y = 0; y < t.height; ++y)
+        for (int64_t y = 0; y < t.height; ++y) {
+          const auto* row = cells.row(y + in.halo) + in.halo;
+          int8_t* dir = t.dir.data() + y * t.width;
           for (int64_t x = 0; x < t.width; ++x) {
-            const double v = cells(x + in.halo, y + in.halo);
-            int k = kD8Void;
-            if (!(std::isnan(v) || (in.nodata && v == *in.nodata))) {
-              k = v == std::floor(v) && std::abs(v) < 1e9
-                      ? d8_index(static_cast<int64_t>(v), encoding)
-                      : -3;
-              if (k == -3)
-                throw Error("flowacc: cell " + std::to_string(in.owned.x + x) + ", " +
-                            std::to_string(in.owned.y + y) + " holds " + number_text(v) +
-                            ", which is not a D8 code of the " +
-                            (encoding == D8Encoding::Esri ? "esri (1-128)" : "taudem (1-8)") +
-                            " encoding, 0 or the raster's nodata");
+            const double v = row[x];
+            if (std::isnan(v) || (has_nodata && v == nodata)) {
+              dir[x] = kD8Void;
+              continue;
             }
-            t.dir[static_cast<size_t>(y * t.width + x)] = static_cast<int8_t>(k);
+            const bool small = v >= 0 && v <= 128 && v == static_cast<double>(static_cast<int>(v));
+            dir[x] = small ? table[static_cast<size_t>(v)] : int8_t{-3};
+            if (dir[x] == -3)
+              throw Error("flowacc: cell " + std::to_string(in.owned.x + x) + ", " +
+                          std::to_string(in.owned.y + y) + " holds " + number_text(v) +
+                          ", which is not a D8 code of the " +
+                          (encoding == D8Encoding::Esri ? "esri (1-128)" : "taudem (1-8)") +
+                          " encoding, 0 or the raster's nodata");
           }
+        }
       },
       in.cells);
 }
@@ -79,53 +94,125 @@ bool flows_on(const TileIn& in, const TileAccumulation& t, int64_t x, int64_t y,
       in.cells);
 }
 
+/// The cell (x, y) of a width x height tile at perimeter place `p` (perimeter_index's inverse).
+std::pair<int64_t, int64_t> perimeter_cell(int64_t p, int64_t w, int64_t h) {
+  if (p < w) return {p, 0};
+  if (h > 1 && p < 2 * w) return {p - w, h - 1};
+  const int64_t side = h - 2;
+  const int64_t rest = p - (h > 1 ? 2 * w : w);
+  if (rest < side) return {0, 1 + rest};
+  return {w - 1, 1 + rest - side};
+}
+
+/// A tile's working arrays, allocated once per thread.
+struct AccumulationWork {
+  std::vector<int32_t> target;  // the cell of the tile each cell drains to, or -1
+  std::vector<uint8_t> donors;  // cells of the tile draining into each cell, not yet added
+  std::vector<int32_t> order;   // the cells in topological order (phase 1 only)
+};
+
+/// Each cell's target in the tile (or -1) and donor count; t.exit marks the cells whose flow
+/// leaves the tile.
+void link_cells(const TileIn& in, TileAccumulation& t, AccumulationWork& work) {
+  const int64_t w = t.width;
+  const int64_t h = t.height;
+  int32_t* target = work.target.data();
+  uint8_t* donors = work.donors.data();
+  ptrdiff_t offset[8];
+  for (int k = 0; k < 8; ++k) offset[k] = kD8Dy[k] * w + kD8Dx[k];
+  const auto edge = [&](int64_t x, int64_t y) {
+    const size_t c = static_cast<size_t>(y * w + x);
+    const int k = t.dir[c];
+    if (k < 0 || !flows_on(in, t, x, y, k)) return;
+    const int64_t nx = x + kD8Dx[k];
+    const int64_t ny = y + kD8Dy[k];
+    if (nx < 0 || ny < 0 || nx >= w || ny >= h) {
+      t.exit[c] = static_cast<int32_t>(c);  // it leaves the tile here
+      return;
+    }
+    target[c] = static_cast<int32_t>(ny * w + nx);
+    ++donors[static_cast<size_t>(target[c])];
+  };
+  for (int64_t y = 0; y < h; ++y) {
+    if (y == 0 || y == h - 1 || w <= 2) {
+      for (int64_t x = 0; x < w; ++x) edge(x, y);
+      continue;
+    }
+    edge(0, y);
+    const int8_t* dir = t.dir.data() + y * w;
+    for (int64_t x = 1; x < w - 1; ++x) {
+      const int k = dir[x];
+      if (k < 0) continue;
+      const ptrdiff_t n = y * w + x + offset[k];
+      if (t.dir[static_cast<size_t>(n)] == kD8Void) continue;
+      target[y * w + x] = static_cast<int32_t>(n);
+      ++donors[n];
+    }
+    edge(w - 1, y);
+  }
+}
+
+/// The donor count of a cell whose area is complete and added downstream.
+constexpr uint8_t kWalked = 0x80;
+
+/// Throws for the first cell (row-major) the topological order never reached: one on a cycle.
+[[noreturn]] void throw_cycle(const TileIn& in, const TileAccumulation& t,
+                              const std::vector<uint8_t>& donors) {
+  const auto c = static_cast<int64_t>(
+      std::find_if(donors.begin(), donors.end(), [](uint8_t d) { return d != 0 && d != kWalked; }) -
+      donors.begin());
+  throw Error("flowacc: the flow directions form a cycle through cell " +
+              std::to_string(in.owned.x + c % t.width) + ", " +
+              std::to_string(in.owned.y + c / t.width));
+}
+
 /// Accumulates the tile in topological order (each cell after every cell of the tile that
-/// drains into it); `inflow` is added at the perimeter cells (empty: none).
-void accumulate(const TileIn& in, TileAccumulation& t, std::span<const int64_t> inflow) {
+/// drains into it); `inflow` is added at the perimeter cells (empty: none). With `exits`, each
+/// cell's exit is found (phase 1); without, t.exit only marks the cells that leave the tile.
+void accumulate(const TileIn& in, TileAccumulation& t, std::span<const int64_t> inflow,
+                bool exits) {
   const int64_t w = t.width;
   const auto n = static_cast<size_t>(w * t.height);
-  std::vector<int32_t> target(n, -1);  // the cell of the tile each cell drains to, or -1
-  std::vector<uint8_t> donors(n, 0);
+  thread_local AccumulationWork work;
+  work.target.assign(n, -1);
+  work.donors.assign(n, 0);
   t.exit.assign(n, -1);
-  for (int64_t y = 0; y < t.height; ++y)
-    for (int64_t x = 0; x < w; ++x) {
-      const size_t c = static_cast<size_t>(y * w + x);
-      const int k = t.dir[c];
-      if (k < 0 || !flows_on(in, t, x, y, k)) continue;
-      const int64_t nx = x + kD8Dx[k];
-      const int64_t ny = y + kD8Dy[k];
-      if (nx < 0 || ny < 0 || nx >= w || ny >= t.height) {
-        t.exit[c] = static_cast<int32_t>(c);  // it leaves the tile here
-        continue;
-      }
-      target[c] = static_cast<int32_t>(ny * w + nx);
-      ++donors[static_cast<size_t>(target[c])];
-    }
-  t.area.assign(n, 0);
-  std::vector<int32_t> order;
-  order.reserve(n);
+  link_cells(in, t, work);
+  const int32_t* target = work.target.data();
+  uint8_t* donors = work.donors.data();
+  t.area.resize(n);
+  int64_t* area = t.area.data();
+  size_t valid = 0;
   for (size_t c = 0; c < n; ++c) {
-    if (t.dir[c] == kD8Void) continue;
-    t.area[c] = 1;
-    if (donors[c] == 0) order.push_back(static_cast<int32_t>(c));
+    area[c] = t.dir[c] == kD8Void ? 0 : 1;
+    valid += t.dir[c] == kD8Void ? 0 : 1;
   }
   if (!inflow.empty())
-    for (int64_t y = 0; y < t.height; ++y)
-      for (int64_t x = 0; x < w; ++x) {
-        const int64_t p = perimeter_index(x, y, w, t.height);
-        if (p >= 0) t.area[static_cast<size_t>(y * w + x)] += inflow[static_cast<size_t>(p)];
-      }
-  for (size_t i = 0; i < order.size(); ++i) {
-    const int32_t to = target[static_cast<size_t>(order[i])];
-    if (to < 0) continue;
-    t.area[static_cast<size_t>(to)] += t.area[static_cast<size_t>(order[i])];
-    if (--donors[static_cast<size_t>(to)] == 0) order.push_back(to);
+    for (size_t p = 0; p < inflow.size(); ++p) {
+      const auto [x, y] = perimeter_cell(static_cast<int64_t>(p), w, t.height);
+      area[static_cast<size_t>(y * w + x)] += inflow[p];
+    }
+  // Each cell no other drains into starts a walk downstream, which stops at a cell still
+  // waiting for another donor; that cell's last donor walks on from it. A walked cell is marked
+  // (kWalked), so that a later start does not take it for a cell without donors.
+  auto& order = work.order;
+  order.clear();
+  size_t done = 0;
+  for (size_t s = 0; s < n; ++s) {
+    if (donors[s] != 0 || t.dir[s] == kD8Void) continue;
+    for (size_t c = s;;) {
+      ++done;
+      donors[c] = kWalked;
+      if (exits) order.push_back(static_cast<int32_t>(c));
+      const int32_t to = target[c];
+      if (to < 0) break;
+      area[to] += area[c];
+      if (--donors[to] != 0) break;
+      c = static_cast<size_t>(to);
+    }
   }
-  for (size_t c = 0; c < n; ++c)
-    if (donors[c] != 0)
-      throw Error("flowacc: the flow directions form a cycle through cell " +
-                  std::to_string(in.owned.x + static_cast<int64_t>(c) % w) + ", " +
-                  std::to_string(in.owned.y + static_cast<int64_t>(c) / w));
+  if (done != valid) throw_cycle(in, t, work.donors);
+  if (!exits) return;
   for (size_t i = order.size(); i-- > 0;) {  // downstream first: each cell's exit is its target's
     const auto c = static_cast<size_t>(order[i]);
     if (target[c] >= 0) t.exit[c] = t.exit[static_cast<size_t>(target[c])];
@@ -136,20 +223,19 @@ void accumulate(const TileIn& in, TileAccumulation& t, std::span<const int64_t> 
 /// tile by (-1: it ends inside); and each such exit's direction and area.
 Bytes accumulation_summary(const TileAccumulation& t) {
   const int64_t w = t.width;
-  std::vector<int32_t> exit_of(static_cast<size_t>(perimeter_count(w, t.height)), -1);
+  const int64_t count = perimeter_count(w, t.height);
+  std::vector<int32_t> exit_of(static_cast<size_t>(count), -1);
   std::vector<ExitCell> exits;
-  for (int64_t y = 0; y < t.height; ++y)
-    for (int64_t x = 0; x < w; ++x) {
-      const int64_t p = perimeter_index(x, y, w, t.height);
-      if (p < 0) continue;
-      const int32_t e = t.exit[static_cast<size_t>(y * w + x)];
-      if (e < 0) continue;
-      exit_of[static_cast<size_t>(p)] =
-          static_cast<int32_t>(perimeter_index(e % w, e / w, w, t.height));
-      if (e == y * w + x)
-        exits.push_back({static_cast<int32_t>(p), t.dir[static_cast<size_t>(e)],
-                         t.area[static_cast<size_t>(e)]});
-    }
+  for (int64_t p = 0; p < count; ++p) {
+    const auto [x, y] = perimeter_cell(p, w, t.height);
+    const int32_t e = t.exit[static_cast<size_t>(y * w + x)];
+    if (e < 0) continue;
+    exit_of[static_cast<size_t>(p)] =
+        static_cast<int32_t>(perimeter_index(e % w, e / w, w, t.height));
+    if (e == y * w + x)
+      exits.push_back(
+          {static_cast<int32_t>(p), t.dir[static_cast<size_t>(e)], t.area[static_cast<size_t>(e)]});
+  }
   ByteWriter out;
   out.put_all(std::span<const int32_t>(exit_of));
   out.put_all(std::span<const ExitCell>(exits));
@@ -220,7 +306,7 @@ class PerimeterGraph {
     const auto tile = static_cast<int64_t>(std::upper_bound(first_.begin(), first_.end(), node) -
                                            first_.begin() - 1);
     const Window w = grid_.owned(tile);
-    const auto [x, y] = place_cell(node - first_[static_cast<size_t>(tile)], w.width, w.height);
+    const auto [x, y] = perimeter_cell(node - first_[static_cast<size_t>(tile)], w.width, w.height);
     throw Error("flowacc: the flow directions form a cycle across tiles, through cell " +
                 std::to_string(w.x + x) + ", " + std::to_string(w.y + y) + " or upstream of it");
   }
@@ -236,19 +322,9 @@ class PerimeterGraph {
     for (const ExitCell& e : exits) {
       const auto p = static_cast<size_t>(base + e.place);
       own_[p] = e.area;
-      const auto [x, y] = place_cell(e.place, w.width, w.height);
+      const auto [x, y] = perimeter_cell(e.place, w.width, w.height);
       target_[p] = global(w.x + x + kD8Dx[e.direction], w.y + y + kD8Dy[e.direction]);
     }
-  }
-
-  /// The cell (x, y) of a tile at perimeter place `p`.
-  static std::pair<int64_t, int64_t> place_cell(int64_t p, int64_t w, int64_t h) {
-    if (p < w) return {p, 0};
-    if (h > 1 && p < 2 * w) return {p - w, h - 1};
-    const int64_t side = h - 2;
-    const int64_t rest = p - (h > 1 ? 2 * w : w);
-    if (rest < side) return {0, 1 + rest};
-    return {w - 1, 1 + rest - side};
   }
 
   /// The perimeter node of raster cell (gx, gy), which is on its tile's perimeter.
@@ -314,7 +390,8 @@ class FinishFlowAcc : public Op {
     const auto first = static_cast<size_t>(first_[static_cast<size_t>(tile)]);
     accumulate(in, t,
                std::span<const int64_t>(inflow_).subspan(
-                   first, static_cast<size_t>(perimeter_count(t.width, t.height))));
+                   first, static_cast<size_t>(perimeter_count(t.width, t.height))),
+               false);
     visit(type_.type, [&]<class T>(std::type_identity<T>) {
       const View<T> cells = out.bands.at(0).as<T>();
       for (int64_t y = 0; y < t.height; ++y)
@@ -359,7 +436,7 @@ class FlowAccOp : public TileGraphOp {
   Bytes summarize(const TileIn& in, const TileGrid& /*grid*/) const override {
     thread_local TileAccumulation t;
     read_directions(in, encoding_, t);
-    accumulate(in, t, {});
+    accumulate(in, t, {}, true);
     return accumulation_summary(t);
   }
   Bytes solve(const TileGrid& grid, const std::vector<Bytes>& tiles) const override {

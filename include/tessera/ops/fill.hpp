@@ -40,9 +40,10 @@ struct TileFlood {
 };
 
 /// Floods the owned cells of `in` (Float32 cells, read with a halo of at least 1) into `out`,
-/// whose buffers are reused. A void is a NaN cell or one equal to in.nodata. Throws
-/// tessera::Error when a cell is NaN and the band has no nodata value.
-void flood_tile(const TileIn& in, TileFlood& out);
+/// whose buffers are reused. A void is a NaN cell or one equal to in.nodata. Without `spills`,
+/// out.edges is left empty (phase 2 needs only levels and labels). Throws tessera::Error when a
+/// cell is NaN and the band has no nodata value.
+void flood_tile(const TileIn& in, TileFlood& out, bool spills = true);
 
 /// The op for the registry: `fill`, Float32 with the DEM's nodata value.
 std::unique_ptr<Op> make_fill(const Options& options);

@@ -128,6 +128,21 @@ TEST(Fill, EqualsItsDefinitionAtEveryTileSize) {
   }
 }
 
+TEST(Fill, EqualsItsDefinitionOnHeightsOfEverySignAndScale) {
+  // Heights from -5000 to 6000 with fractions, so that the flood's queue orders keys across many
+  // of its upper and lower lists, and negative ones.
+  Raster<float> r = terrain(41, 33, 5, true);
+  uint32_t state = 11;
+  for (float& z : r.cells) {
+    state = state * 1664525u + 1013904223u;
+    if (z != kVoid) z = (z - 6.0f) * 917.25f + static_cast<float>(state >> 8) / 16777216.0f;
+  }
+  const auto want = fill_by_definition(r);
+  const auto op = bound_fill(r);
+  for (int64_t tile : {3, 8, 64})
+    EXPECT_EQ(run_graph<float>(*op, r, tile), want) << "tile " << tile;
+}
+
 TEST(Fill, RaisesAPitToItsLowestRim) {
   Raster<float> r = terrain(9, 9, 4, false);
   for (float& z : r.cells) z = 10;
