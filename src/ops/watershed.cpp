@@ -80,7 +80,11 @@ int64_t outlet_at(const TileBasins& t, int64_t x, int64_t y) {
 /// How cell (x, y)'s flow goes on: End::Next (and `next`), or the kind of end it is.
 End step_from(const TileIn& in, TileBasins& t, int64_t x, int64_t y, bool outlets) {
   const auto c = static_cast<size_t>(y * t.width + x);
-  if (const int64_t id = outlet_at(t, x, y); id != 0) return t.value[c] = id, End::Outlet;
+  const auto outlet = [&](int64_t id) {
+    t.value[c] = id;
+    return End::Outlet;
+  };
+  if (const int64_t id = outlet_at(t, x, y); id != 0) return outlet(id);
   const int k = t.dir[c];
   if (k == kD8Void) return End::None;  // no end: a void that is no outlet
   const int64_t nx = x + (k >= 0 ? kD8Dx[k] : 0);
@@ -93,9 +97,8 @@ End step_from(const TileIn& in, TileBasins& t, int64_t x, int64_t y, bool outlet
   const int64_t gx = in.owned.x + nx;
   const int64_t gy = in.owned.y + ny;
   const bool on_raster = gx >= 0 && gy >= 0 && gx < in.raster.width && gy < in.raster.height;
-  if (k >= 0 && on_raster) {  // into a void: an outlet there takes it
-    if (const int64_t id = outlet_at(t, nx, ny); id != 0) return t.value[c] = id, End::Outlet;
-  }
+  if (k >= 0 && on_raster)  // into a void: an outlet there takes it
+    if (const int64_t id = outlet_at(t, nx, ny); id != 0) return outlet(id);
   return outlets ? End::None : End::Sink;
 }
 
