@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 
@@ -68,17 +69,20 @@ class ExactSum {
     }
   }
 
-  /// The value of a non-negative sum, rounded once: its two highest limbs with a sticky bit
-  /// standing for every lower bit, converted from 128 bits.
+  /// The value of a non-negative sum, rounded once: its 64 highest bits, with a sticky bit
+  /// standing for every lower one (it only decides a tie), converted to double.
   double magnitude() const {
     size_t top = kLimbs;
     while (top > 0 && limb_[top - 1] == 0) --top;
     if (top == 0) return 0;
-    if (top == 1) return std::ldexp(static_cast<double>(limb_[0]), kLowestBit);
-    unsigned __int128 high = (static_cast<unsigned __int128>(limb_[top - 1]) << 64) | limb_[top - 2];
-    for (size_t i = 0; i + 2 < top; ++i)
-      if (limb_[i] != 0) high |= 1;  // below the 65th significant bit: only decides a tie
-    return std::ldexp(static_cast<double>(high), 64 * static_cast<int>(top - 2) + kLowestBit);
+    const uint64_t high = limb_[top - 1];
+    const uint64_t low = top >= 2 ? limb_[top - 2] : 0;
+    const int shift = std::countl_zero(high);
+    uint64_t bits = shift == 0 ? high : (high << shift) | (low >> (64 - shift));
+    bool sticky = (shift == 0 ? low : low << shift) != 0;
+    for (size_t i = 0; i + 2 < top; ++i) sticky = sticky || limb_[i] != 0;
+    if (sticky) bits |= 1;
+    return std::ldexp(static_cast<double>(bits), 64 * static_cast<int>(top - 1) - shift + kLowestBit);
   }
 
   /// Adds (or subtracts) `mantissa` times 2^shift.
