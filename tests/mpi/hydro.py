@@ -178,7 +178,8 @@ def chain(args, ranks, threads, folder, dem, tile, extras):
 
 def check_basins(p, labels, outlets_path):
     """watershed's labels (basins, then by outlets) equal the serial reference's."""
-    outlets = gdal.Open(outlets_path).GetRasterBand(1).ReadAsArray()
+    ds = gdal.Open(outlets_path)
+    outlets = ds.GetRasterBand(1).ReadAsArray()
     for got, want, what in ((labels[0], basins(p, -32768), "basins"),
                             (labels[1], basins(p, -32768, outlets), "outlets")):
         if not np.array_equal(got, want):
