@@ -251,7 +251,7 @@ def hydro_cases(args, work):
              r"flowacc: the weight at cell 5, 7 \(inf\) is not a finite number below 2\^160", out),
         Case("hydro flowacc: weights off the grid",
              acc(directions("south.tif", south), "-wg", directions("small.tif", weights[:9], f32, -1)),
-             1, r"input 'weight' is not on the grid of input 'input' \(-p\): size 300 x 9 vs 300 x 300",
+             1, r"-wg: input 'weight' is not on the grid of input 'input': size 300 x 9 vs 300 x 300",
              out),
         Case("hydro watershed: an outlet id that is no integer",
              ["hydro", "watershed", "-p", directions("south.tif", south), "-gw", out, "-o",
