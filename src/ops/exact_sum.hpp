@@ -12,7 +12,7 @@ namespace tessera::ops {
 
 class ExactSum {
  public:
-  static constexpr int kLowestBit = -150;  ///< the value of the lowest bit: 2^-150
+  static constexpr int kLowestBit = -150;    ///< the value of the lowest bit: 2^-150
   static constexpr double kLimit = 0x1p160;  ///< add() takes values of magnitude below it
 
   /// Whether add() takes `v` exactly as it is (not beyond kLimit, not NaN or infinite).
@@ -22,11 +22,12 @@ class ExactSum {
   void add(double v) {
     if (v == 0) return;
     int e = 0;
-    const double m = std::frexp(std::abs(v), &e);  // |v| = m 2^e, 0.5 <= m < 1
+    const double m = std::frexp(std::abs(v), &e);              // |v| = m 2^e, 0.5 <= m < 1
     auto mantissa = static_cast<uint64_t>(std::ldexp(m, 53));  // |v| = mantissa 2^(e - 53)
     int shift = e - 53 - kLowestBit;
     if (shift < 0) {
-      mantissa = shift <= -64 ? 0 : static_cast<uint64_t>(std::nearbyint(std::ldexp(m, 53 + shift)));
+      mantissa =
+          shift <= -64 ? 0 : static_cast<uint64_t>(std::nearbyint(std::ldexp(m, 53 + shift)));
       shift = 0;
     }
     add_shifted(mantissa, shift, v < 0);
@@ -82,7 +83,8 @@ class ExactSum {
     bool sticky = (shift == 0 ? low : low << shift) != 0;
     for (size_t i = 0; i + 2 < top; ++i) sticky = sticky || limb_[i] != 0;
     if (sticky) bits |= 1;
-    return std::ldexp(static_cast<double>(bits), 64 * static_cast<int>(top - 1) - shift + kLowestBit);
+    return std::ldexp(static_cast<double>(bits),
+                      64 * static_cast<int>(top - 1) - shift + kLowestBit);
   }
 
   /// Adds (or subtracts) `mantissa` times 2^shift.

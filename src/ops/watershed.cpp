@@ -33,12 +33,12 @@ enum class End : uint8_t {
 
 /// One tile's flow followed: per cell its next cell in the tile and the cell its path ends at.
 struct TileBasins : D8Tile {
-  std::vector<int32_t> next;     ///< the cell of the tile its flow goes on to, or -1 (an end)
-  std::vector<End> end_kind;     ///< per cell: how it ends (End::Next unless an end cell)
-  std::vector<int64_t> value;    ///< per end cell: Outlet's id; Sink's place in its row
-  std::vector<int32_t> end;      ///< per cell: its end cell, or -1 (a void that is no outlet)
+  std::vector<int32_t> next;       ///< the cell of the tile its flow goes on to, or -1 (an end)
+  std::vector<End> end_kind;       ///< per cell: how it ends (End::Next unless an end cell)
+  std::vector<int64_t> value;      ///< per end cell: Outlet's id; Sink's place in its row
+  std::vector<int32_t> end;        ///< per cell: its end cell, or -1 (a void that is no outlet)
   std::vector<int32_t> row_sinks;  ///< per row: its sinks
-  std::vector<int64_t> outlet;   ///< per cell of the tile grown by 1: its outlet id, 0 if none
+  std::vector<int64_t> outlet;     ///< per cell of the tile grown by 1: its outlet id, 0 if none
 };
 
 /// The outlet ids of the tile grown by one cell (0: no outlet); a nodata, NaN or 0 cell is no
@@ -133,10 +133,10 @@ void follow(const TileIn& in, TileBasins& t, bool outlets) {
                   std::to_string(in.owned.x + at % t.width) + ", " +
                   std::to_string(in.owned.y + at / t.width));
     if (t.end[static_cast<size_t>(at)] == kUnknown)
-      t.end[static_cast<size_t>(at)] =
-          t.end_kind[static_cast<size_t>(at)] == End::None && t.dir[static_cast<size_t>(at)] == kD8Void
-              ? -1
-              : at;
+      t.end[static_cast<size_t>(at)] = t.end_kind[static_cast<size_t>(at)] == End::None &&
+                                               t.dir[static_cast<size_t>(at)] == kD8Void
+                                           ? -1
+                                           : at;
     for (int32_t p : path) t.end[static_cast<size_t>(p)] = t.end[static_cast<size_t>(at)];
   }
 }
@@ -171,7 +171,9 @@ Bytes basins_summary(const TileBasins& t) {
   for (int64_t y = 0; y < t.height; ++y)
     for (int64_t x = 0; x < t.width; ++x) {
       const int64_t p = perimeter_index(x, y, t.width, t.height);
-      if (p >= 0) ends[static_cast<size_t>(p)] = perimeter_end(t, t.end[static_cast<size_t>(y * t.width + x)]);
+      if (p >= 0)
+        ends[static_cast<size_t>(p)] =
+            perimeter_end(t, t.end[static_cast<size_t>(y * t.width + x)]);
     }
   ByteWriter out;
   out.put_all(std::span<const PerimeterEnd>(ends));
@@ -249,7 +251,8 @@ class BasinGraph {
       const int64_t height = grid_.owned(ty * grid_.across()).height;
       for (int64_t r = 0; r < height; ++r)
         for (int64_t tx = 0; tx < grid_.across(); ++tx) {
-          const auto at = static_cast<size_t>(rows_[static_cast<size_t>(ty * grid_.across() + tx)] + r);
+          const auto at =
+              static_cast<size_t>(rows_[static_cast<size_t>(ty * grid_.across() + tx)] + r);
           row_first_[at] = before;
           before += sinks[at];
         }

@@ -150,8 +150,8 @@ size_t resolve_step(const job::StepSpec& step, const ops::BandRef& ref, const Pl
   const int bands = plan.steps[source].impl->output_bands();
   if (bands != 1)
     fail_at(option_place(step, ref.option), what,
-            "step '" + ref.name + "' gives " + std::to_string(bands) +
-                " bands; " + (ref.option == "expr" ? "an expression" : "an option") +
+            "step '" + ref.name + "' gives " + std::to_string(bands) + " bands; " +
+                (ref.option == "expr" ? "an expression" : "an option") +
                 " reads steps of one band");
   if (ref.band && *ref.band != 1)
     fail_at(option_place(step, ref.option), what,

@@ -89,8 +89,8 @@ TileRead read_tile(const Raster<float>& r, const Raster<float>* band, const Tile
   if (band)
     read.in.bands.push_back(
         {PixelType::Float32,
-         ConstView<std::byte>(reinterpret_cast<const std::byte*>(read.band.data()),
-                              g.width * 4, g.height),
+         ConstView<std::byte>(reinterpret_cast<const std::byte*>(read.band.data()), g.width * 4,
+                              g.height),
          band->nodata});
   return read;
 }
@@ -150,8 +150,10 @@ std::vector<int32_t> basins_by_definition(const Raster<float>& p, const Raster<f
         at = next;
         continue;
       }
-      if (next >= 0 && id(next) != 0) labels[c] = static_cast<int32_t>(id(next));
-      else if (!outlets) stop[c] = at;
+      if (next >= 0 && id(next) != 0)
+        labels[c] = static_cast<int32_t>(id(next));
+      else if (!outlets)
+        stop[c] = at;
       break;
     }
   }
@@ -172,8 +174,8 @@ TEST(Watershed, EqualsItsDefinitionAtEveryTileSize) {
     EXPECT_GT(*std::max_element(want.begin(), want.end()), 20) << "few basins";
     const auto op = make_watershed({});
     for (int64_t tile : {1, 2, 3, 5, 8, 64})
-      EXPECT_EQ(run_graph<int32_t>(*op, p, nullptr, tile), want) << "seed " << seed << " tile "
-                                                                 << tile;
+      EXPECT_EQ(run_graph<int32_t>(*op, p, nullptr, tile), want)
+          << "seed " << seed << " tile " << tile;
   }
 }
 
@@ -186,8 +188,8 @@ TEST(Watershed, LabelsByTheFirstOutletDownstream) {
     const auto want = basins_by_definition(p, &outlets);
     const auto op = make_watershed({{"outlets", "gauges"}});
     for (int64_t tile : {1, 2, 4, 7, 64})
-      EXPECT_EQ(run_graph<int32_t>(*op, p, &outlets, tile), want) << "seed " << seed << " tile "
-                                                                  << tile;
+      EXPECT_EQ(run_graph<int32_t>(*op, p, &outlets, tile), want)
+          << "seed " << seed << " tile " << tile;
   }
 }
 
@@ -245,8 +247,8 @@ TEST(FlowAccWeight, EqualsItsDefinitionAtEveryTileSize) {
     const auto want = weighted_by_definition(p, weight);
     const auto op = make_flowacc({{"weight", "w"}});
     for (int64_t tile : {1, 2, 3, 6, 64})
-      EXPECT_EQ(run_graph<float>(*op, p, &weight, tile), want) << "seed " << seed << " tile "
-                                                               << tile;
+      EXPECT_EQ(run_graph<float>(*op, p, &weight, tile), want)
+          << "seed " << seed << " tile " << tile;
   }
 }
 
@@ -291,7 +293,8 @@ TEST(ExactSum, IsTheSameInAnyOrder) {
   EXPECT_EQ(forward, halves[1]);
   long double naive = 0;
   for (float v : values) naive += v;
-  EXPECT_NEAR(forward.value(), static_cast<double>(naive), 1e-6 * std::abs(static_cast<double>(naive)));
+  EXPECT_NEAR(forward.value(), static_cast<double>(naive),
+              1e-6 * std::abs(static_cast<double>(naive)));
 }
 
 }  // namespace
