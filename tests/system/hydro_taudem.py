@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""fill, flowdir and flowacc against TauDEM 5.3 (pitremove, d8flowdir, aread8 -nc), cell for cell,
+"""fill, flowdir, flowacc and watershed against TauDEM 5.3 (pitremove, d8flowdir, aread8 -nc and
+-wg, gagewatershed), cell for cell,
 on every real DEM of tests/data and on generated terrain with nodata holes and pits.
 
 - fill equals pitremove everywhere (same voids, same heights);
