@@ -11,17 +11,22 @@
 namespace tessera::cli {
 namespace {
 
-/// One tool: the op it runs and TauDEM's flags of its input and its output.
+/// One tool: the op it runs, TauDEM's flags of its input and its output, and of a second
+/// raster it may read (its flag, and the op's option that names it); "" when none.
 struct Tool {
   const char* op;
   const char* input_flag;
   const char* output_flag;
+  const char* extra_flag = "";
+  const char* extra_option = "";
 };
 
 const std::map<std::string, Tool>& tools() {
-  static const std::map<std::string, Tool> known{{"fill", {"fill", "-z", "-fel"}},
-                                                 {"flowdir", {"flowdir", "-fel", "-p"}},
-                                                 {"flowacc", {"flowacc", "-p", "-ad8"}}};
+  static const std::map<std::string, Tool> known{
+      {"fill", {"fill", "-z", "-fel"}},
+      {"flowdir", {"flowdir", "-fel", "-p"}},
+      {"flowacc", {"flowacc", "-p", "-ad8", "-wg", "weight"}},
+      {"watershed", {"watershed", "-p", "-gw", "-o", "outlets"}}};
   return known;
 }
 
@@ -39,6 +44,7 @@ class HydroParser {
   const std::vector<std::string>& args_;
   size_t next_ = 1;
   std::optional<std::string> input_;
+  std::optional<std::string> extra_;  // the tool's second raster (flowacc -wg, watershed -o)
   std::optional<std::string> output_path_;
   std::optional<int64_t> tile_;  // --tile, which BLOCKXSIZE / BLOCKYSIZE must not contradict
   ops::Options options_;
@@ -56,6 +62,8 @@ void HydroParser::parse_flag(const Tool& tool, const std::string& flag) {
     input_ = value_of(flag);
   } else if (flag == tool.output_flag) {
     output_path_ = value_of(flag);
+  } else if (*tool.extra_flag != '\0' && flag == tool.extra_flag) {
+    extra_ = value_of(flag);
   } else if (flag == "--encoding" && std::string(tool.op) != "fill") {
     options_["encoding"] = value_of(flag);
   } else if (flag == "--type" && std::string(tool.op) == "flowacc") {
@@ -70,10 +78,11 @@ void HydroParser::parse_flag(const Tool& tool, const std::string& flag) {
 }
 
 DemCommand HydroParser::parse() {
-  if (args_.empty()) throw UsageError("missing the tool: fill, flowdir or flowacc");
+  if (args_.empty()) throw UsageError("missing the tool: fill, flowdir, flowacc or watershed");
   const auto found = tools().find(args_[0]);
   if (found == tools().end())
-    throw UsageError("unknown hydro tool '" + args_[0] + "' (expected fill, flowdir or flowacc)");
+    throw UsageError("unknown hydro tool '" + args_[0] +
+                     "' (expected fill, flowdir, flowacc or watershed)");
   while (next_ < args_.size()) {
     const std::string& arg = args_[next_++];
     if (arg.size() < 2 || arg[0] != '-') throw UsageError("unexpected argument '" + arg + "'");
@@ -93,6 +102,14 @@ void HydroParser::build_job(const std::string& name, const Tool& tool) {
   input.path = *input_;
   input.where = input.path_where = job::Position::of_flag(tool.input_flag);
   job.inputs.push_back(input);
+  if (extra_) {
+    job::InputSpec extra;
+    extra.name = tool.extra_option;
+    extra.path = *extra_;
+    extra.where = extra.path_where = job::Position::of_flag(tool.extra_flag);
+    job.inputs.push_back(extra);
+    options_[tool.extra_option] = extra.name;
+  }
   job::StepSpec step;
   step.id = name;
   step.op = tool.op;
@@ -100,7 +117,8 @@ void HydroParser::build_job(const std::string& name, const Tool& tool) {
   step.options = options_;
   step.where = job::Position::of_flag("");
   for (const auto& [key, value] : options_)
-    step.option_where[key] = job::Position::of_flag("--" + key);
+    step.option_where[key] =
+        job::Position::of_flag(key == tool.extra_option ? tool.extra_flag : "--" + key);
   job.steps.push_back(step);
   output_.add_output(job, step.id, *output_path_);
   if (!tile_) return;
@@ -123,7 +141,11 @@ std::string hydro_usage() {
          "  flowdir -fel DEM -p OUT        D8 flow directions (TauDEM d8flowdir's -p)\n"
          "          [--encoding taudem|esri]\n"
          "  flowacc -p DIRS -ad8 OUT       D8 contributing area in cells (TauDEM aread8 -nc)\n"
-         "          [--encoding taudem|esri] [--type float32|float64|int32|uint32|uint16]\n"
+         "          [-wg WEIGHTS] [--encoding taudem|esri]\n"
+         "          [--type float32|float64|int32|uint32|uint16]\n"
+         "  watershed -p DIRS -gw OUT      a label per basin; with -o, per outlet\n"
+         "          [-o OUTLETS] [--encoding taudem|esri]   (TauDEM gagewatershed; OUTLETS is\n"
+         "          a raster of outlet ids, 0 or nodata elsewhere)\n"
          "\n"
          "  --tile N  -of GTiff|HDF5  -co NAME=VALUE ...  -q  --report FILE.json  --memory SIZE\n"
          "Run under mpirun to use several ranks; OMP_NUM_THREADS sets the threads of each rank.\n";

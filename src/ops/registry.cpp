@@ -175,8 +175,20 @@ std::vector<OpEntry> make_registry() {
        {{"encoding", "taudem (1-8; default) or esri (1-128): the codes of the input"},
         {"type",
          "float32 (default, nodata -1, as TauDEM aread8), float64, int32, uint32 or "
-         "uint16 (nodata 0); an area the type cannot hold is an error"}},
+         "uint16 (nodata 0); an area the type cannot hold is an error"},
+        {"weight",
+         "an input or step whose band weighs each cell (TauDEM aread8 -wg): areas are exact sums "
+         "of the weights upstream, float32 or float64"}},
        make_flowacc},
+      {"watershed",
+       "a label per basin of a flow-direction raster (Int32, nodata -2147483647; tile-graph "
+       "pass): basins numbered 1, 2, ... in raster order of the cells their flow ends at, or "
+       "the id of the first outlet downstream (TauDEM gagewatershed)",
+       {{"encoding", "taudem (1-8; default) or esri (1-128): the codes of the input"},
+        {"outlets",
+         "an input or step whose band holds outlet ids (0 or nodata: none); cells that reach no "
+         "outlet get nodata"}},
+       make_watershed},
   };
 }
 

@@ -115,14 +115,14 @@ void check_bands(const job::JobSpec& job, const std::vector<RasterInfo>& inputs)
 /// input or the band does not exist.
 PlannedBand resolve_band(const job::JobSpec& job, const std::vector<RasterInfo>& inputs,
                          const job::StepSpec& step, const ops::BandRef& ref) {
-  const std::string what = "step '" + step.id + "': option 'expr'";
+  const std::string what = "step '" + step.id + "': option '" + ref.option + "'";
   const auto input = find_input(job, ref.name);
-  if (!input) fail_at(option_place(step, "expr"), what, "'" + ref.name + "' names no input");
+  if (!input) fail_at(option_place(step, ref.option), what, "'" + ref.name + "' names no input");
   const RasterInfo& info = inputs[*input];
   const int band = ref.band.value_or(job.inputs[*input].band);
   if (band == info.band) return {*input, band, info.type, info.nodata};
   if (band > info.band_count || static_cast<size_t>(band) > info.band_types.size())
-    fail_at(option_place(step, "expr"), what,
+    fail_at(option_place(step, ref.option), what,
             ref.name + "[" + std::to_string(band) + "]: band " + std::to_string(band) +
                 " does not exist in '" + info.path + "' (it has " +
                 std::to_string(info.band_count) + ")");
@@ -144,29 +144,29 @@ size_t add_band(Plan& plan, const PlannedBand& band) {
 /// The earlier step `ref` of `step` names, which must give one band; `slope[1]` is that band,
 /// `slope[2]` an error.
 size_t resolve_step(const job::StepSpec& step, const ops::BandRef& ref, const Plan& plan) {
-  const std::string what = "step '" + step.id + "': option 'expr'";
+  const std::string what = "step '" + step.id + "': option '" + ref.option + "'";
+  if (!plan.step_index.contains(ref.name))
+    fail_at(option_place(step, ref.option), what,
+            "'" + ref.name + "' names no input or earlier step");
   const size_t source = planned(plan, ref.name);
   const int bands = plan.steps[source].impl->output_bands();
   if (bands != 1)
-    fail_at(option_place(step, "expr"), what,
-            "step '" + ref.name + "' gives " + std::to_string(bands) +
-                " bands; an expression reads steps of one band");
+    fail_at(option_place(step, ref.option), what,
+            "step '" + ref.name + "' gives " + std::to_string(bands) + " bands; " +
+                (ref.option == "expr" ? "an expression" : "an option") +
+                " reads steps of one band");
   if (ref.band && *ref.band != 1)
-    fail_at(option_place(step, "expr"), what,
+    fail_at(option_place(step, ref.option), what,
             ref.name + "[" + std::to_string(*ref.band) + "]: step '" + ref.name +
                 "' gives one band (name it alone or as " + ref.name + "[1])");
   return source;
 }
 
-/// Where each band a step of named inputs reads comes from: input bands (added to plan.bands
+/// Where each band of the step's band_inputs() comes from: input bands (added to plan.bands
 /// once each) and earlier steps.
-void plan_named(const job::JobSpec& job, const std::vector<RasterInfo>& inputs,
-                const job::StepSpec& spec, PlannedStep& step, Plan& plan) {
-  const auto refs = step.impl->band_inputs();
-  if (refs.empty())
-    fail_at(option_place(spec, "expr"), "step '" + spec.id + "': option 'expr'",
-            "the expression reads no input (it needs one to give the output's grid)");
-  for (const auto& ref : refs) {
+void plan_band_reads(const job::JobSpec& job, const std::vector<RasterInfo>& inputs,
+                     const job::StepSpec& spec, PlannedStep& step, Plan& plan) {
+  for (const auto& ref : step.impl->band_inputs()) {
     if (find_input(job, ref.name)) {
       step.bands.push_back(add_band(plan, resolve_band(job, inputs, spec, ref)));
       step.reads.push_back({BandSource::Kind::Input, step.bands.back()});
@@ -177,6 +177,16 @@ void plan_named(const job::JobSpec& job, const std::vector<RasterInfo>& inputs,
     if (std::find(step.sources.begin(), step.sources.end(), source) == step.sources.end())
       step.sources.push_back(source);
   }
+}
+
+/// A step of named inputs: every band it reads from band_inputs(); its grid from the first.
+void plan_named(const job::JobSpec& job, const std::vector<RasterInfo>& inputs,
+                const job::StepSpec& spec, PlannedStep& step, Plan& plan) {
+  if (step.impl->band_inputs().empty())
+    fail_at(option_place(spec, "expr"), "step '" + spec.id + "': option 'expr'",
+            "the expression reads no input (it needs one to give the output's grid)");
+  step.named = true;
+  plan_band_reads(job, inputs, spec, step, plan);
   step.input = step.bands.empty() ? plan.steps[step.sources.front()].input
                                   : plan.bands[step.bands.front()].input;
 }
@@ -232,6 +242,7 @@ void plan_steps(const job::JobSpec& job, const std::vector<RasterInfo>& inputs,
     } else {
       link_source(spec, step, plan);
     }
+    if (!step.named) plan_band_reads(job, inputs, spec, step, plan);
     bind_source(spec, step, plan, inputs);
     check_reads_no_tile_graph(spec, step, plan);
     op_halos.push_back(step.impl->halo());

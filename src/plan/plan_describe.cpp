@@ -53,16 +53,13 @@ std::string band_text(const Plan& plan, const BandSource& read) {
 /// "dem as Int32" for a step of one input; "nir band 1 (UInt16), step slope (Float32)" for calc.
 std::string reads_text(const Plan& plan, const PlannedStep& step) {
   const std::string margin = step.margin > 0 ? fmt::format(", margin {}", step.margin) : "";
-  if (step.source)
-    return "step " + plan.steps[*step.source].id + " as " +
-           std::string(name_of(ops::cell_pixel_type(step.cells))) + ", margin " +
-           std::to_string(step.margin);
-  if (step.reads.empty())
-    return input_name(plan, step.input) + " as " +
-           std::string(name_of(ops::cell_pixel_type(step.cells))) + margin;
+  const std::string as = " as " + std::string(name_of(ops::cell_pixel_type(step.cells)));
   std::string out;
+  if (step.source) out = "step " + plan.steps[*step.source].id + as;
+  if (!step.named && !step.source) out = input_name(plan, step.input) + as;
   for (const BandSource& read : step.reads)
     out += (out.empty() ? "" : ", ") + band_text(plan, read);
+  if (step.source) return out + ", margin " + std::to_string(step.margin);
   return out + margin;
 }
 

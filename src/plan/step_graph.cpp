@@ -137,7 +137,7 @@ std::vector<StepRead> steps_read(const JobNames& names, const job::StepSpec& ste
     reads.push_back({*source, step.in_where, "in"});
   for (const ops::BandRef& ref : op.band_inputs())
     if (const auto source = find(names.steps, ref.name))
-      reads.push_back({*source, option_place(step, "expr", ref.column), "expr"});
+      reads.push_back({*source, option_place(step, ref.option, ref.column), ref.option});
   return reads;
 }
 

@@ -157,7 +157,7 @@ ops::TileIn TileWorker::tile_in(const plan::PlannedStep& step, Window owned, Win
     const BandView band = band_cells_[k].view();
     in.bands.push_back({band.type(), band.bytes(), plan_.bands[k].nodata});
   }
-  if (step.bands.empty()) in.cells = cells_of(input_cells(step.input, step.cells));
+  if (!step.named) in.cells = cells_of(input_cells(step.input, step.cells));
   return in;
 }
 
@@ -169,7 +169,8 @@ void TileWorker::chained_cells(const plan::PlannedStep& step, Window owned, Wind
   const int64_t margin = step.source ? plan_.steps[*step.source].margin : plan_.halo;
   in.owned = computed;
   in.halo = h;
-  if (!step.reads.empty()) return named_bands(step, owned, computed, in);
+  named_bands(step, owned, computed, in);
+  if (step.named) return;
   if (step.source) {
     const auto& from = plan_.steps[*step.source];
     in.nodata = from.impl->output_nodata();
@@ -182,8 +183,8 @@ void TileWorker::chained_cells(const plan::PlannedStep& step, Window owned, Wind
                        computed.width + 2 * h, computed.height + 2 * h));
 }
 
-/// The bands of a step of named inputs over the window it computes with its op's halo: input
-/// bands cut from the tile read with the plan's halo, step bands from those steps' outputs.
+/// The bands a step reads by name over the window it computes with its op's halo: input bands
+/// cut from the tile read with the plan's halo, step bands from those steps' outputs.
 void TileWorker::named_bands(const plan::PlannedStep& step, Window owned, Window computed,
                              ops::TileIn& in) {
   const int64_t h = step.impl->halo();

@@ -37,11 +37,12 @@ Tasks (gdaldem's and gdal_calc.py's defaults):
                   GRASS r.neighbors (r.external, r.neighbors, r.out.gdal in a temporary location;
                   when grass is installed), numpy and dask run scipy.ndimage (tests/bench/peers.py),
                   rasterio does not run
-  fill, flowdir, flowacc   only when --only names them (or `hydro`, all three): tessera hydro
-                  TASK against TauDEM 5.3 at mpirun -n 2 (pitremove -z DEM; d8flowdir -fel FEL
-                  (it writes its -sd8 slope too); aread8 -nc -p P); flowdir reads the filled DEM,
-                  flowacc tessera's directions of it with their 0 codes (unresolved flats) as
-                  nodata (cached in --dir); the "gdal" tool of
+  fill, flowdir, flowacc, watershed   only when --only names them (or `hydro`, all four):
+                  tessera hydro TASK against TauDEM 5.3 at mpirun -n 2 (pitremove -z DEM;
+                  d8flowdir -fel FEL (it writes its -sd8 slope too); aread8 -nc -p P;
+                  gagewatershed -p P -o OUTLETS.shp, tessera -o OUTLETS.tif: 200 random cells);
+                  flowdir reads the filled DEM, flowacc and watershed tessera's directions of it
+                  with their 0 codes (unresolved flats) as nodata (cached in --dir); the "gdal" tool of
                   these tasks is TauDEM, whose peak RSS is /usr/bin/time's %M of mpirun (its
                   largest process); tessera runs at 1 and 2 ranks
 Tools:

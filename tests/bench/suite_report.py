@@ -10,7 +10,8 @@ from suite_tools import (ALL_TOOLS, BASE_TOOLS, FOCAL_METHODS, FOCAL_SIZES, FOCA
 
 TARGET_SPEEDUP = {"hillshade": 8.0, "slope": 8.0, "hillshade-zstd": 4.0, "hillshade-cog": 3.0, "ndvi": 8.0,
                   "stats": 10.0, "zonal-raster": 10.0, "zonal-polygons": 10.0,
-                  **{task: 10.0 for task in FOCAL_TASKS}, "fill": 10.0, "flowacc": 10.0, "flowdir": 5.0}
+                  **{task: 10.0 for task in FOCAL_TASKS}, "fill": 10.0, "flowacc": 10.0, "flowdir": 5.0,
+                  "watershed": 10.0}
 # Focal statistics whose cost must not grow with the window: largest size / smallest size.
 TARGET_FOCAL_RADIUS_RATIO = 2.0
 RADIUS_FREE_METHODS = ("mean", "stddev", "max")

@@ -28,7 +28,10 @@ GRASS_METHODS = {"mean": "average", "stddev": "stddev", "max": "maximum", "media
 # flags, TauDEM's tool, its input and output flags and any more words.
 HYDRO = {"fill": ("-z", "-fel", "pitremove", "-z", "-fel", []),
          "flowdir": ("-fel", "-p", "d8flowdir", "-fel", "-p", ["-sd8"]),
-         "flowacc": ("-p", "-ad8", "aread8", "-p", "-ad8", ["-nc"])}
+         "flowacc": ("-p", "-ad8", "aread8", "-p", "-ad8", ["-nc"]),
+         "watershed": ("-p", "-gw", "gagewatershed", "-p", "-gw", ["-o"])}
+# watershed's outlets: this many cells of the directions, picked at random (a fixed seed).
+WATERSHED_OUTLETS = 200
 HYDRO_TASKS = tuple(HYDRO)
 TESSERA_CONFIGS = {"tessera-1x1": (1, 1), "tessera-1x2": (1, 2), "tessera-2x1": (2, 1)}
 TOOLS = ("tessera-1x1", "tessera-1x2", "tessera-2x1", "gdal", "numpy", "rasterio", "dask")
@@ -117,6 +120,9 @@ class Inputs:
             return [self.dem, self.zones if task == "zonal-raster" else self.polygons]
         if task in ("flowdir", "flowacc"):
             return [hydro_input(self.args, self.dem, task)]
+        if task == "watershed":
+            p = hydro_input(self.args, self.dem, "flowacc")
+            return [p, *outlets_of(p)]
         return [self.nir, self.red] if task == "ndvi" else [self.dem]
 
 
@@ -160,6 +166,48 @@ def hydro_input(args, dem, task):
     return p
 
 
+def outlets_of(p):
+    """watershed's outlets beside directions `p` (cached): a raster of ids (Int32, 0 elsewhere,
+    sparse) for tessera and the same points, at the cells' centres, as a shapefile for TauDEM
+    (field "id")."""
+    from osgeo import gdal, ogr
+    import numpy as np
+
+    gdal.UseExceptions()
+    raster, layer_path = p.replace(".tif", "_outlets.tif"), p.replace(".tif", "_outlets.shp")
+    if os.path.exists(raster) and os.path.exists(layer_path):
+        return [raster, layer_path]
+    ds = gdal.Open(p)
+    band = ds.GetRasterBand(1)
+    gt = ds.GetGeoTransform()
+    rng = np.random.default_rng(20261206)
+    cells = {}
+    while len(cells) < WATERSHED_OUTLETS:
+        x, y = (int(v) for v in rng.integers(0, [ds.RasterXSize, ds.RasterYSize]))
+        if band.ReadAsArray(x, y, 1, 1)[0, 0] != band.GetNoDataValue():
+            cells.setdefault((x, y), len(cells) + 1)
+    out = gdal.GetDriverByName("GTiff").Create(raster + ".part.tif", ds.RasterXSize, ds.RasterYSize,
+                                               1, gdal.GDT_Int32,
+                                               ["TILED=YES", "COMPRESS=DEFLATE", "SPARSE_OK=TRUE"])
+    out.SetGeoTransform(gt)
+    out.SetProjection(ds.GetProjection())
+    out.GetRasterBand(1).SetNoDataValue(0)
+    source = ogr.GetDriverByName("ESRI Shapefile").CreateDataSource(layer_path)
+    layer = source.CreateLayer("outlets", geom_type=ogr.wkbPoint)
+    layer.CreateField(ogr.FieldDefn("id", ogr.OFTInteger))
+    for (x, y), ident in cells.items():
+        out.GetRasterBand(1).WriteArray(np.array([[ident]], np.int32), x, y)
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetField("id", ident)
+        point = ogr.Geometry(ogr.wkbPoint)
+        point.AddPoint_2D(gt[0] + (x + 0.5) * gt[1], gt[3] + (y + 0.5) * gt[5])
+        feature.SetGeometry(point)
+        layer.CreateFeature(feature)
+    source = out = None
+    os.rename(raster + ".part.tif", raster)
+    return [raster, layer_path]
+
+
 def zeros_as_nodata(path):
     """Sets the 0 codes of a flow-direction raster to its nodata value, in place, strip by strip."""
     from osgeo import gdal
@@ -185,6 +233,7 @@ def tessera_command(args, tool, task, files, out, report):
     if task in HYDRO:
         flag_in, flag_out = HYDRO[task][:2]
         cmd = launch + ["hydro", task, flag_in, files[0], flag_out, out, "-q", "--report", report]
+        cmd += ["-o", files[1]] if task == "watershed" else []
     elif focal_task(task):
         method, size = focal_task(task)
         cmd = launch + ["focal", method, files[0], out, "--size", str(size), "-q", "--report", report]
@@ -210,7 +259,8 @@ def peer_command(args, tool, task, files, out):
     TauDEM at mpirun -n 2 or tests/bench/peers.py)."""
     if tool == "gdal" and task in HYDRO:
         _, _, name, flag_in, flag_out, more = HYDRO[task]
-        extra = [more[0], out + ".sd8.tif"] if more == ["-sd8"] else more
+        extra = {"-sd8": [more[0], out + ".sd8.tif"], "-o": [more[0], files[-1]]}.get(
+            more[0] if more else "", more)
         return [args.mpiexec, "-n", "2", os.path.join(taudem_bin(args), name), flag_in, files[0],
                 flag_out, out] + extra
     if tool == "gdal" and task == "stats":

@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""fill, flowdir and flowacc give the same cells at N ranks x 1 thread with 16-cell tiles and at
-N ranks x 2 threads with 48-cell tiles as at 1 x 1 with 32-cell tiles, on generated terrain with nodata holes and pits and on a
-crop of a real DEM with NaN voids; at 1 x 1, fill equals the plain serial priority-flood of
-tests/system/hydro_reference.py, so identical-but-wrong output cannot pass.
+"""fill, flowdir, flowacc (with and without a weight raster) and watershed (basins, and with
+outlets) give the same cells at N ranks x 1 thread with 16-cell tiles and at N ranks x 2 threads
+with 48-cell tiles as at 1 x 1 with 32-cell tiles, on generated terrain with nodata holes and
+pits and on a crop of a real DEM with NaN voids; at 1 x 1, fill equals the plain serial
+priority-flood and watershed the serial labelling of tests/system/hydro_reference.py, so
+identical-but-wrong output cannot pass.
 
-fill and flowacc are tile-graph passes (each tile alone, a global solve on rank 0, each tile
-finished), so tile size and rank count change which cells share a tile, and nothing else may
-change. flowacc reads tessera's own flow directions of the filled DEM.
+fill, flowacc and watershed are tile-graph passes (each tile alone, a global solve on rank 0,
+each tile finished), so tile size and rank count change which cells share a tile, and nothing
+else may change. flowacc and watershed read tessera's own flow directions of the filled DEM
+(its 0 codes, unresolved flats, are where flow stops), in one job of four steps.
 """
 import os
 import shutil
@@ -17,7 +20,7 @@ import mpitest
 from osgeo import gdal
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "system"))
-from hydro_reference import priority_flood  # noqa: E402
+from hydro_reference import basins, priority_flood  # noqa: E402
 
 gdal.UseExceptions()
 
@@ -37,6 +40,62 @@ compress = "deflate"
 [run]
 tile = {tile}
 """
+
+
+# Directions p, weights w (Float32 with many significant bits: sums must be exact to agree) and
+# outlet ids o: four steps of one pass.
+ROUTING = """[input.p]
+path = "{p}"
+
+[input.w]
+path = "{w}"
+
+[input.o]
+path = "{o}"
+
+[[step]]
+id = "ad8"
+op = "flowacc"
+in = "p"
+
+[[step]]
+id = "wad8"
+op = "flowacc"
+in = "p"
+weight = "w"
+type = "float64"
+
+[[step]]
+id = "basins"
+op = "watershed"
+in = "p"
+
+[[step]]
+id = "gauged"
+op = "watershed"
+in = "p"
+outlets = "o"
+
+[[output]]
+from = "ad8"
+path = "{out}-ad8.tif"
+
+[[output]]
+from = "wad8"
+path = "{out}-wad8.tif"
+
+[[output]]
+from = "basins"
+path = "{out}-basins.tif"
+
+[[output]]
+from = "gauged"
+path = "{out}-gauged.tif"
+
+[run]
+tile = {tile}
+"""
+ROUTED = ("ad8", "wad8", "basins", "gauged")
 
 
 def write_raster(path, z, nodata):
@@ -70,15 +129,63 @@ def run_op(args, ranks, threads, folder, name, source, op, tile, out):
     return ds.GetRasterBand(1).ReadAsArray()
 
 
-def chain(args, ranks, threads, folder, dem, tile):
-    """fill, flowdir of the filled DEM, flowacc of those directions: the three arrays."""
+def weights_and_outlets(dem):
+    """Float32 weights of full precision and outlet ids (Int32, 0: none, some at nodata cells)
+    beside `dem`."""
+    ds = gdal.Open(dem)
+    h, w = ds.RasterYSize, ds.RasterXSize
+    rng = np.random.default_rng(23)
+    weights = (rng.random((h, w)) * 10 - 1).astype(np.float32)
+    outlets = np.zeros((h, w), np.int32)
+    picked = rng.choice(h * w, 60, replace=False)
+    outlets.ravel()[picked] = np.arange(1, 61)
+    paths = (dem[:-4] + "-w.tif", dem[:-4] + "-o.tif")
+    for path, a, nodata, kind in ((paths[0], weights, -9999, gdal.GDT_Float32),
+                                  (paths[1], outlets, 0, gdal.GDT_Int32)):
+        d = gdal.GetDriverByName("GTiff").Create(path, w, h, 1, kind)
+        d.SetGeoTransform(ds.GetGeoTransform())
+        d.SetProjection(ds.GetProjection())
+        d.GetRasterBand(1).SetNoDataValue(nodata)
+        d.GetRasterBand(1).WriteArray(a)
+        d = None
+    return paths
+
+
+def route(args, ranks, threads, folder, p, tile, extras):
+    """flowacc, weighted flowacc and watershed without and with outlets of directions `p`, in
+    one run: their four arrays."""
+    out = os.path.join(folder, "routed-%d-%d-%d" % (ranks, threads, tile))
+    job = out + ".toml"
+    with open(job, "w") as f:
+        f.write(ROUTING.format(p=p, w=extras[0], o=extras[1], out=out, tile=tile))
+    mpitest.launch_or_exit(args, ranks, threads, ["run", job, "-q"])
+    arrays = []
+    for name in ROUTED:
+        ds = gdal.Open("%s-%s.tif" % (out, name))
+        arrays.append(ds.GetRasterBand(1).ReadAsArray())
+    return arrays
+
+
+def chain(args, ranks, threads, folder, dem, tile, extras):
+    """fill, flowdir of the filled DEM, then route()'s four of those directions: six arrays."""
     tag = "%d-%d-%d" % (ranks, threads, tile)
     fel = os.path.join(folder, "fel-%s.tif" % tag)
     p = os.path.join(folder, "p-%s.tif" % tag)
-    ad8 = os.path.join(folder, "ad8-%s.tif" % tag)
     return [run_op(args, ranks, threads, folder, "dem", dem, "fill", tile, fel),
-            run_op(args, ranks, threads, folder, "fel", fel, "flowdir", tile, p),
-            run_op(args, ranks, threads, folder, "p", p, "flowacc", tile, ad8)]
+            run_op(args, ranks, threads, folder, "fel", fel, "flowdir", tile, p)] + \
+        route(args, ranks, threads, folder, p, tile, extras)
+
+
+def check_basins(p, labels, outlets_path):
+    """watershed's labels (basins, then by outlets) equal the serial reference's."""
+    ds = gdal.Open(outlets_path)
+    outlets = ds.GetRasterBand(1).ReadAsArray()
+    for got, want, what in ((labels[0], basins(p, -32768), "basins"),
+                            (labels[1], basins(p, -32768, outlets), "outlets")):
+        if not np.array_equal(got, want):
+            sys.exit("FAILED: watershed (%s) differs from the serial reference at %d cells" %
+                     (what, int((got != want).sum())))
+    return int(labels[0].max())
 
 
 def check_reference(dem, fel):
@@ -105,17 +212,20 @@ def main():
     gdal.Translate(crop, os.path.join(args.data, "nz_elev.tif"), srcWin=[560, 560, 170, 150])
     failures = []
     for dem in (generated, crop):
-        reference = chain(args, 1, 1, folder, dem, 32)
+        extras = weights_and_outlets(dem)
+        reference = chain(args, 1, 1, folder, dem, 32, extras)
         raised = check_reference(dem, reference[0])
+        count = check_basins(reference[1], reference[4:6], extras[1])
         for threads, tile in ((1, 16), (2, 48)):
-            got = chain(args, args.ranks, threads, folder, dem, tile)
-            for op, a, b in zip(("fill", "flowdir", "flowacc"), reference, got):
+            got = chain(args, args.ranks, threads, folder, dem, tile, extras)
+            for op, a, b in zip(("fill", "flowdir") + ROUTED, reference, got):
                 if a.tobytes() != b.tobytes():
                     failures.append("%s %s at %d ranks x %d threads, tile %d" %
                                     (os.path.basename(dem), op, args.ranks, threads, tile))
-        print("%s: fill (%d cells raised, as the serial priority-flood), flowdir, flowacc identical"
-              " at %d ranks x 1 thread (tile 16) and x 2 threads (tile 48)" %
-              (os.path.basename(dem), raised, args.ranks))
+        print("%s: fill (%d cells raised, as the serial priority-flood), flowdir, flowacc (and"
+              " weighted), watershed (%d basins, as the serial reference; and by outlets)"
+              " identical at %d ranks x 1 thread (tile 16) and x 2 threads (tile 48)" %
+              (os.path.basename(dem), raised, count, args.ranks))
     if failures:
         sys.exit("FAILED:\n  " + "\n  ".join(failures))
 

@@ -197,17 +197,18 @@ def make_cases(args, work):
 
 def hydro_cases(args, work):
     """tessera hydro and the hydrology ops: voids without nodata, bad flow directions (a code that
-    is none, a cycle inside a tile and one across tiles), an area its type cannot hold, and a step
-    reading a tile-graph step's result."""
+    is none, a cycle inside a tile and one across tiles), an area its type cannot hold, a weight
+    that is not finite, weights off the directions' grid, an outlet id that is no integer, and a
+    step reading a tile-graph step's result."""
     np = systest.np
     out = os.path.join(work, "out", "hydro.tif")
     dem = os.path.join(args.data, "chiprofiler_dem.tif")  # NaN voids, no nodata value
 
-    def directions(name, cells):
+    def directions(name, cells, kind=systest.gdal.GDT_Int16, nodata=-32768):
         path = os.path.join(work, name)
         d = systest.gdal.GetDriverByName("GTiff").Create(path, cells.shape[1], cells.shape[0], 1,
-                                                           systest.gdal.GDT_Int16)
-        d.GetRasterBand(1).SetNoDataValue(-32768)
+                                                           kind)
+        d.GetRasterBand(1).SetNoDataValue(nodata)
         d.GetRasterBand(1).WriteArray(cells)
         d = None
         return path
@@ -227,6 +228,11 @@ def hydro_cases(args, work):
                 '[[step]]\nid = "s"\nop = "slope"\nin = "fel"\n\n'
                 f'[[output]]\nfrom = ["s"]\npath = "{out}"\n')
     acc = lambda path, *more: ["hydro", "flowacc", "-p", path, "-ad8", out, "--tile", "48"] + list(more)
+    weights = np.ones((300, 300), np.float32)
+    weights[7, 5] = np.inf
+    outlets = np.zeros((300, 300), np.float32)
+    outlets[4, 3] = 2.5
+    f32 = systest.gdal.GDT_Float32
     return [
         Case("hydro fill: voids without nodata", ["hydro", "fill", "-z", dem, "-fel", out], 1,
              r"fill: the DEM has voids \(NaN at cell \d+, \d+\) but no nodata value", out,
@@ -241,6 +247,17 @@ def hydro_cases(args, work):
         Case("hydro flowacc: cycle across tiles",
              ["hydro", "flowacc", "-p", directions("seam.tif", seam), "-ad8", out, "--tile", "16"], 1,
              r"flowacc: the flow directions form a cycle across tiles, through cell 4[78], 40 or upstream", out),
+        Case("hydro flowacc: an infinite weight",
+             acc(directions("south.tif", south), "-wg", directions("inf.tif", weights, f32, -1)), 1,
+             r"flowacc: the weight at cell 5, 7 \(inf\) is not a finite number below 2\^160", out),
+        Case("hydro flowacc: weights off the grid",
+             acc(directions("south.tif", south), "-wg", directions("small.tif", weights[:9], f32, -1)),
+             1, r"-wg: input 'weight' is not on the grid of input 'input': size 300 x 9 vs 300 x 300",
+             out),
+        Case("hydro watershed: an outlet id that is no integer",
+             ["hydro", "watershed", "-p", directions("south.tif", south), "-gw", out, "-o",
+              directions("outlets.tif", outlets, f32, -1)], 1,
+             r"watershed: the outlet at cell 3, 4 holds 2\.5, which is not an integer id", out),
         Case("hydro: a step reads fill", ["run", fill_job], 1,
              r"fill_chain\.toml:\d+:\d+: step 's' reads step 'fel' \(fill\), whose tile-graph result",
              out),

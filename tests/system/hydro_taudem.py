@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""fill, flowdir and flowacc against TauDEM 5.3 (pitremove, d8flowdir, aread8 -nc), cell for cell,
+"""fill, flowdir, flowacc and watershed against TauDEM 5.3 (pitremove, d8flowdir, aread8 -nc and
+-wg, gagewatershed), cell for cell,
 on every real DEM of tests/data and on generated terrain with nodata holes and pits.
 
 - fill equals pitremove everywhere (same voids, same heights);
@@ -7,7 +8,12 @@ on every real DEM of tests/data and on generated terrain with nodata holes and p
   downhill (no flat), on projected DEMs: on a geographic DEM TauDEM measures cells in metres on
   the ellipsoid, tessera in the geotransform's units, so the steepest neighbour may differ;
 - flowacc equals aread8 -nc given the same flow-direction raster: tessera's own (its 0 codes,
-  cells of unresolved flats, as nodata: aread8 misreads a 0), then TauDEM's.
+  cells of unresolved flats, as nodata: aread8 misreads a 0), then TauDEM's;
+- flowacc with a weight raster equals aread8 -wg -nc (TauDEM's directions; weights in quarters,
+  so that aread8's Float32 sums in its own order are exact too);
+- watershed with outlets equals gagewatershed given the same outlets (a shapefile for TauDEM, a
+  raster of the same ids for tessera), and watershed without outlets the serial labelling of
+  hydro_reference.py (TauDEM has no such tool).
 
 TauDEM 5.3 does not read NaN as nodata, so each DEM is given to both tools with its voids as
 -9999 (chiprofiler_dem.tif has NaN voids and no nodata value, which tessera refuses).
@@ -23,7 +29,8 @@ import sys
 
 import numpy as np
 import systest
-from osgeo import gdal
+from hydro_reference import basins
+from osgeo import gdal, ogr
 
 gdal.UseExceptions()
 
@@ -118,6 +125,85 @@ def tessera_op(args, op, name, src, out, tile=64):
     run(args, [args.tessera, "run", job, "-q"])
 
 
+def tessera_with(args, op, directions, option, band, out, tile=64):
+    """op of `directions` with option = a second input, `band`."""
+    job = out + ".toml"
+    with open(job, "w") as f:
+        f.write('[input.p]\npath = "%s"\n\n[input.b]\npath = "%s"\n\n[[step]]\nid = "o"\n'
+                'op = "%s"\nin = "p"\n%s = "b"\n\n[[output]]\nfrom = "o"\npath = "%s"\n\n'
+                '[run]\ntile = %d\n' % (directions, band, op, option, out, tile))
+    run(args, [args.tessera, "run", job, "-q"])
+
+
+def like(template, path, a, kind, nodata):
+    """`a` written as `path` on the grid of raster `template`."""
+    ds = gdal.Open(template)
+    out = gdal.GetDriverByName("GTiff").Create(path, ds.RasterXSize, ds.RasterYSize, 1, kind)
+    out.SetGeoTransform(ds.GetGeoTransform())
+    out.SetProjection(ds.GetProjection())
+    if nodata is not None:
+        out.GetRasterBand(1).SetNoDataValue(nodata)
+    out.GetRasterBand(1).WriteArray(a)
+    out = None
+
+
+def outlet_layer(template, path, cells):
+    """A point shapefile of the centres of `cells` ((row, col, id)), field "id" as TauDEM reads."""
+    gt = gdal.Open(template).GetGeoTransform()
+    driver = ogr.GetDriverByName("ESRI Shapefile")
+    source = driver.CreateDataSource(path)
+    layer = source.CreateLayer("outlets", geom_type=ogr.wkbPoint)
+    layer.CreateField(ogr.FieldDefn("id", ogr.OFTInteger))
+    for row, col, ident in cells:
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetField("id", int(ident))
+        point = ogr.Geometry(ogr.wkbPoint)
+        point.AddPoint_2D(gt[0] + (col + 0.5) * gt[1], gt[3] + (row + 0.5) * gt[5])
+        feature.SetGeometry(point)
+        layer.CreateFeature(feature)
+    source = None
+
+
+def check_weights_and_watersheds(args, tau, w, area):
+    """aread8 -wg and gagewatershed against flowacc's weight and watershed, on TauDEM's own
+    directions (tp.tif, flats resolved) and areas `area` (to put outlets on streams)."""
+    tp, nodata = read(w("tp.tif"))
+    rng = np.random.default_rng(31)
+    weights = (rng.integers(0, 9, tp.shape) / 4).astype(np.float32)
+    like(w("tp.tif"), w("wg.tif"), weights, gdal.GDT_Float32, None)
+    tau("aread8", "-p", w("tp.tif"), "-ad8", w("twad8.tif"), "-wg", w("wg.tif"), "-nc")
+    tessera_with(args, "flowacc", w("tp.tif"), "weight", w("wg.tif"), w("wad8.tif"))
+    a, _ = read(w("wad8.tif"))
+    ta, _ = read(w("twad8.tif"))
+    if not np.array_equal(a, ta):
+        systest.fail("flowacc weight differs from aread8 -wg at %d cells" % int((a != ta).sum()))
+    streams = np.argwhere(area >= 50)
+    valid = np.argwhere(tp != nodata)
+    edge = np.argwhere(tp == nodata)
+    picks = [streams[rng.choice(len(streams), min(25, len(streams)), replace=False)],
+             valid[rng.choice(len(valid), 10, replace=False)],
+             edge[rng.choice(len(edge), 3, replace=False)]]
+    cells = {}
+    for row, col in np.concatenate(picks):
+        cells.setdefault((int(row), int(col)), len(cells) + 1)
+    ids = np.zeros(tp.shape, np.int32)
+    for (row, col), ident in cells.items():
+        ids[row, col] = ident
+    like(w("tp.tif"), w("outlets.tif"), ids, gdal.GDT_Int32, 0)
+    outlet_layer(w("tp.tif"), w("outlets.shp"), [(r, c, i) for (r, c), i in cells.items()])
+    tau("gagewatershed", "-p", w("tp.tif"), "-o", w("outlets.shp"), "-gw", w("tgw.tif"))
+    tessera_with(args, "watershed", w("tp.tif"), "outlets", w("outlets.tif"), w("gw.tif"))
+    g, _ = read(w("gw.tif"))
+    tg, _ = read(w("tgw.tif"))
+    if not np.array_equal(g, tg):
+        systest.fail("watershed differs from gagewatershed at %d cells" % int((g != tg).sum()))
+    tessera_op(args, "watershed", "p", w("tp.tif"), w("basins.tif"))
+    b, _ = read(w("basins.tif"))
+    if not np.array_equal(b, basins(tp, nodata)):
+        systest.fail("watershed (basins) differs from the serial reference")
+    return float(a.max()), int((g != -2147483647).sum()), len(cells), int(b.max())
+
+
 def unique_descent(fel_path):
     """Cells whose steepest downhill neighbour is unique (TauDEM's float arithmetic)."""
     z, nodata = read(fel_path)
@@ -180,6 +266,10 @@ def check_dem(args, bin_dir, name, dem, projected):
             % (differ, compared.sum()))
     print("%-20s fill = pitremove (%d raised); flowdir: %s; flowacc = aread8 -nc (max %d)" %
           (name, raised, note, int(a.max())))
+    weighted, gauged, outlets, count = check_weights_and_watersheds(args, tau, w, ta)
+    print("%-20s flowacc weight = aread8 -wg (max %g); watershed = gagewatershed (%d outlets, %d "
+          "cells labelled); %d basins as the serial reference" %
+          ("", weighted, outlets, gauged, count))
 
 
 def main():

@@ -1,11 +1,10 @@
 // D8 flow directions: the eight neighbours, TauDEM's codes (1-8) and ESRI's (1-128), and the ops
-// flowdir (steepest descent) and flowacc (contributing area, Barnes 2017's tile graph).
+// flowdir (steepest descent), flowacc (contributing area, Barnes 2017's tile graph) and
+// watershed (basin labels, a tile graph of the same kind).
 #pragma once
 
 #include <cstdint>
 #include <memory>
-#include <optional>
-#include <vector>
 
 #include "tessera/ops/tile_graph.hpp"
 
@@ -32,17 +31,8 @@ std::unique_ptr<Op> make_flowdir(const Options& options);
 /// The op for the registry: `flowacc`, Float32 with nodata -1 unless option `type` says otherwise.
 std::unique_ptr<Op> make_flowacc(const Options& options);
 
-/// Each cell's D8 contributing area in cells over the owned cells of one tile of flow
-/// directions, counting only the tile's own cells, plus `inflow` at the tile's perimeter cells
-/// (perimeter order: perimeter_index()). dir holds kD8Dx indices, kD8None or kD8Void, row-major.
-/// Throws tessera::Error when the directions inside the tile form a cycle.
-struct TileAccumulation {
-  int64_t width = 0;
-  int64_t height = 0;
-  std::vector<int8_t> dir;
-  std::vector<int64_t> area;
-  std::vector<int32_t> exit;  ///< per cell: the cell where its flow leaves the tile, or -1
-};
+/// The op for the registry: `watershed`, Int32 labels with nodata -2147483647 (TauDEM's).
+std::unique_ptr<Op> make_watershed(const Options& options);
 
 /// Cells on the perimeter of a width x height tile, and the place of cell (x, y) among them
 /// (top row, bottom row, left column, right column, corners once), or -1 inside.

@@ -39,6 +39,7 @@ struct BandRef {
   std::string name;
   std::optional<int> band;
   int column = 0;  ///< where the op's text (calc's expr) first names it, from 1; 0 if unknown
+  std::string option = "expr";  ///< the option that names it (calc's expr, flowacc's weight)
 };
 
 /// The cells of one band an op of named inputs reads, over the same window as TileIn::cells
@@ -63,7 +64,7 @@ struct TileIn {
                                                ///< integer band's nodata outside its range)
   double ewres = 1.0;                          ///< geotransform[1]: cell width
   double nsres = -1.0;        ///< geotransform[5]: cell height, negative for north-up rasters
-  std::vector<BandIn> bands;  ///< for ops of named inputs: one per band_inputs(), in that order
+  std::vector<BandIn> bands;  ///< one per band_inputs(), in that order
 };
 
 /// A number an op needs of a whole band before its tiles run (a percentile stretch's bounds, a
@@ -102,7 +103,8 @@ class Op {
   /// The cell type run() wants for a source of type `source`.
   virtual CellType input_cells(PixelType source) const;
   /// The bands an op of named inputs (calc) reads, each once, in the order TileIn::bands gives
-  /// them; empty for an op of one input (the step's `in`), which reads TileIn::cells.
+  /// them. An op of one input (the step's `in`, read as TileIn::cells) may read further bands its
+  /// options name (flowacc's weight, watershed's outlets); most read none.
   virtual std::vector<BandRef> band_inputs() const { return {}; }
   /// The op as it runs on `source` (the band its step reads), for an op whose output type or
   /// nodata depends on that band (focal.min keeps an Int16 source's type) or which refuses some

@@ -56,9 +56,11 @@ struct PlannedStep {
   ops::CellType cells{};  ///< the cell type the op reads its input as
   /// The halo its tile read needs: its op's halo plus the largest halo of the steps it reads.
   int64_t halo = 0;
-  /// For an op of named inputs: where each band of its band_inputs() comes from, in that order.
+  /// Whether its op is one of named inputs (calc): no `in`, every band it reads in `reads`.
+  bool named = false;
+  /// Where each band of its op's band_inputs() comes from, in that order.
   std::vector<BandSource> reads;
-  /// For an op of named inputs: index into Plan::bands of each input band among `reads`.
+  /// Index into Plan::bands of each input band among `reads`.
   std::vector<size_t> bands;
   /// The earlier step whose output it reads when its `in` names a step; `input` is then that
   /// step's input, whose grid and georeferencing it shares.
@@ -72,7 +74,7 @@ struct PlannedStep {
   std::vector<size_t> statistics;
 
   /// Whether it reads TileIn::cells of an input: an op of one input whose `in` is an input.
-  bool reads_input_cells() const { return reads.empty() && !source; }
+  bool reads_input_cells() const { return !named && !source; }
 };
 
 struct PlannedOutput {

@@ -53,7 +53,8 @@ TEST(Registry, ListsGdaldemsModesAndCalcInOneExplicitList) {
                                              "focal.diversity",
                                              "fill",
                                              "flowdir",
-                                             "flowacc"}));
+                                             "flowacc",
+                                             "watershed"}));
   EXPECT_THROW(make_op("shade-me", {}), Error);
 }
 
