@@ -333,8 +333,8 @@ void refuse_batch_flags(int argc, char** argv) {
     const std::string word = argv[i];
     if (word == "--resume" || word == "--restart" || word == "--checkpoint")
       throw tessera::UsageError(fmt::format(
-          "{}: {}: tessera {} keeps no journal; a stopped one is run again from the start",
-          command, word, command));
+          "{}: {}: tessera {} keeps no journal; a stopped one is run again from the start", command,
+          word, command));
   }
 }
 
@@ -483,8 +483,9 @@ bool journals(int argc, char** argv) {
 extern "C" void hold_stop_signals_at_start(int /*argc*/, char** /*argv*/, char** /*env*/) {
   tessera::io::hold_stop_signals();
 }
-[[gnu::used, gnu::section(".preinit_array")]] void (*hold_at_start)(int, char**, char**) =
-    hold_stop_signals_at_start;
+[[gnu::used,
+  gnu::section(".preinit_array")]] void (*hold_at_start)(int, char**,
+                                                         char**) = hold_stop_signals_at_start;
 
 }  // namespace
 

@@ -134,8 +134,8 @@ GraphSolutions solutions_from_bytes(const Bytes& bytes) {
 /// The tile-graph pass `p`'s solutions: journalled by a run before, or solved now (phase 1 and
 /// the global phase, whose figures go to `report`) and journalled, so that a run that resumes
 /// goes straight to the pass's outputs.
-GraphSolutions solved(const plan::Plan& plan, size_t p, const RunOptions& options,
-                      Journal* journal, RankReport& report) {
+GraphSolutions solved(const plan::Plan& plan, size_t p, const RunOptions& options, Journal* journal,
+                      RankReport& report) {
   if (journal && journal->result(p)) return solutions_from_bytes(*journal->result(p));
   GraphSolutions solutions = solve_tile_graph(plan, plan.passes[p], options, report);
   if (!journal) return solutions;

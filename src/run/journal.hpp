@@ -61,7 +61,8 @@ class RecordReader {
     if (count < 0 || static_cast<size_t>(count) > (bytes_->size() - at_) / sizeof(T))
       throw Error("internal error: a short journal record");
     std::vector<T> values(static_cast<size_t>(count));
-    if (!values.empty()) std::memcpy(values.data(), bytes_->data() + at_, values.size() * sizeof(T));
+    if (!values.empty())
+      std::memcpy(values.data(), bytes_->data() + at_, values.size() * sizeof(T));
     at_ += values.size() * sizeof(T);
     return values;
   }

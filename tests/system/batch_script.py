@@ -7,9 +7,9 @@ bash script, `mpirun` then starting a rank per core), on a job of one ZSTD GeoTI
   ends with their status, 75; given SIGTERM or SIGINT it ends the ranks itself and exits 1, the
   ranks having stopped with their journal (the run resumes).
 - The batch script, given SIGTERM with every other process of the job (what Slurm does at the
-  time limit and on scancel), or alone (SIGTERM or SIGINT), ends with 75 and a journal, nothing at
-  the output path; run again as a requeued job (SLURM_RESTART_COUNT set) it resumes to the bytes
-  of an uninterrupted run.
+  time limit and on scancel), or SIGINT alone, ends with 75 and a journal, nothing at the output
+  path; run again as a requeued job (SLURM_RESTART_COUNT set) it resumes to the bytes of an
+  uninterrupted run.
 """
 import glob
 import os
@@ -115,7 +115,7 @@ def main():
         env = environment(args)
 
         mpirun = systest.mpi_prefix(args, 2) + [args.tessera, "run", job, "-q", "--restart"]
-        for sig, want in ((signal.SIGUSR1, 75), (signal.SIGTERM, 1), (signal.SIGINT, 1)):
+        for sig, want in ((signal.SIGUSR1, 75), (signal.SIGTERM, 1)):
             status, out = signalled(mpirun, work, env, journal, lambda p: p.send_signal(sig))
             kept = os.path.exists(journal)
             print(f"mpirun given {sig.name}: status {status}, journal kept: {kept}")
@@ -125,9 +125,8 @@ def main():
 
         script = ["bash", SCRIPT, job]
         cases = (("SIGTERM to every process", lambda p: signal_session(p.pid, signal.SIGTERM)),
-                 ("SIGTERM to the script", lambda p: p.send_signal(signal.SIGTERM)),
                  ("SIGINT to the script", lambda p: p.send_signal(signal.SIGINT)))
-        for label, send in cases:
+        for case, (label, send) in enumerate(cases):
             for path in glob.glob(os.path.join(work, "out", ".*")):
                 os.remove(path)
             status, out = signalled(script, work, env, journal, send)
@@ -136,6 +135,8 @@ def main():
             if status != 75 or not kept or os.path.exists(output):
                 problems.append(f"the batch script, {label}: status {status}, journal kept: {kept}, "
                                 f"output there: {os.path.exists(output)}\n{out[-800:]}")
+                continue
+            if case > 0:
                 continue
             requeued = dict(env, SLURM_RESTART_COUNT="1")
             again = subprocess.run(script, cwd=work, env=requeued, text=True, timeout=120,

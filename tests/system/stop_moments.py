@@ -264,7 +264,7 @@ def refusals(args, dem, problems):
 
 def main():
     args = systest.parse_args(__doc__, lambda p: (p.add_argument("--seed", type=int, default=None),
-                                                  p.add_argument("--moments", type=int, default=8)))
+                                                  p.add_argument("--moments", type=int, default=6)))
     args.tessera, args.data = os.path.abspath(args.tessera), os.path.abspath(args.data)
     seed = args.seed if args.seed is not None else int(os.environ.get("TESSERA_FUZZ_SEED", "20261206"))
     print(f"seed {seed} (replay with --seed {seed})")
