@@ -492,12 +492,12 @@ extern "C" void hold_stop_signals_at_start(int /*argc*/, char** /*argv*/, char**
 int main(int argc, char** argv) {
   tessera::run::mark_process_start();
   try {
-    // Handlers first: a signal during MPI's start must not end the process unhandled. The
-    // commands that journal take a stop signal as "stop" from here to the process's end (the
+    // The commands that journal take a stop signal as "stop" from here to the process's end (the
     // executor and the passes see it; one that comes after the run has its status leaves that
-    // status as it is), so the scope is never destroyed.
-    tessera::io::remove_temporaries_on_signal();
+    // status as it is), so the scope is never destroyed. It is in place before the handlers
+    // release what was held since the start: a signal during MPI's start must not end the process.
     if (journals(argc, argv)) new tessera::io::StopScope;  // NOLINT: lives until the process ends
+    tessera::io::remove_temporaries_on_signal();
     Environment env(argc, argv);
     const int status = run(env, argc, argv);
     env.set_exit_status(status);

@@ -4,7 +4,8 @@
 """A stop at any moment, and what a resume takes from the journal:
 
 - `tessera dem hillshade` and `tessera hydro fill`, each a plain process (the one rank), get
-  SIGTERM, SIGUSR1 or SIGINT at random moments from the process's start to past its end. Once the
+  SIGTERM, SIGUSR1 or SIGINT at once, at the first moment the process holds the signal, and at
+  random moments from the process's start to past its end. Once the
   process has the signal in hand (caught or held, as /proc/PID/status says just before it is
   sent), the run must end with 0 and its whole output, or with 75 and nothing at the output path;
   the same command with --resume then ends with the uninterrupted run's bytes and leaves no
@@ -92,10 +93,14 @@ def stopped_at_moments(args, rng, name, words_for, moments, problems):
         early = 0
         for case in range(moments):
             sig = rng.choice(SIGNALS)
-            delay = rng.uniform(0, 1.1 * duration) if case else 0.0
+            # Case 0 at once; case 1 the moment the process first holds the signal (start-up:
+            # MPI_Init, the inputs and the plan are still to come); then random moments.
+            delay = rng.uniform(0, 1.1 * duration) if case > 1 else 0.0
             label = f"{name} case {case}: {sig.name} at {delay:.3f} s of {duration:.2f}"
             proc = start(args, words_for(out) + ["--checkpoint", "0"])
             time.sleep(delay)
+            while case == 1 and proc.poll() is None and not has_in_hand(proc.pid, sig):
+                time.sleep(0.001)
             held = has_in_hand(proc.pid, sig)
             if proc.poll() is None:
                 os.kill(proc.pid, sig)
