@@ -324,6 +324,20 @@ void run_calc(const Environment& env, std::vector<std::string> args) {
   tessera::run::execute(plan, options);
 }
 
+/// stats, zonal and generate keep no journal: a stopped one runs again from the start. Their
+/// --resume, --restart and --checkpoint are refused saying so, not as words CLI11 does not know.
+void refuse_batch_flags(int argc, char** argv) {
+  const std::string command = argc > 1 ? argv[1] : "";
+  if (command != "stats" && command != "zonal" && command != "generate") return;
+  for (int i = 2; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word == "--resume" || word == "--restart" || word == "--checkpoint")
+      throw tessera::UsageError(fmt::format(
+          "{}: {}: tessera {} keeps no journal; a stopped one is run again from the start", command,
+          word, command));
+  }
+}
+
 bool wants_dem_help(const std::vector<std::string>& args) {
   return args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "--usage";
 }
@@ -380,6 +394,7 @@ int dispatch(const Environment& env, int argc, char** argv) {
     throw tessera::UsageError(
         "unknown command '" + first +
         "' (expected run, plan, dem, focal, hydro, calc, generate, stats or zonal)");
+  refuse_batch_flags(argc, argv);
   try {
     app.parse(cli11_args(argc, argv));
   } catch (const CLI::CallForHelp& e) {
@@ -453,23 +468,36 @@ int run(const Environment& env, int argc, char** argv) {
   }
 }
 
-/// Whether the command journals its tiles: run, dem, focal and calc.
+/// Whether the command journals its tiles: run, dem, focal, hydro and calc.
 bool journals(int argc, char** argv) {
   if (argc < 2) return false;
   const std::string command = argv[1];
-  return command == "run" || command == "dem" || command == "focal" || command == "calc";
+  return command == "run" || command == "dem" || command == "focal" || command == "hydro" ||
+         command == "calc";
 }
+
+/// Holds the stop signals from before any library's initializer runs (the executable's
+/// .preinit_array comes first): GDAL's, HDF5's and MPI's libraries take a while to start, and a
+/// signal sent meanwhile would end the process by its default action. main releases them to its
+/// handlers.
+extern "C" void hold_stop_signals_at_start(int /*argc*/, char** /*argv*/, char** /*env*/) {
+  tessera::io::hold_stop_signals();
+}
+[[gnu::used,
+  gnu::section(".preinit_array")]] void (*hold_at_start)(int, char**,
+                                                         char**) = hold_stop_signals_at_start;
 
 }  // namespace
 
 int main(int argc, char** argv) {
   tessera::run::mark_process_start();
   try {
-    // Handlers first: a signal during MPI's start must not end the process unhandled. The
-    // commands that journal take a stop signal as "stop" from their start (the passes see it).
+    // The commands that journal take a stop signal as "stop" from here to the process's end (the
+    // executor and the passes see it; one that comes after the run has its status leaves that
+    // status as it is), so the scope is never destroyed. It is in place before the handlers
+    // release what was held since the start: a signal during MPI's start must not end the process.
+    if (journals(argc, argv)) new tessera::io::StopScope;  // NOLINT: lives until the process ends
     tessera::io::remove_temporaries_on_signal();
-    std::optional<tessera::io::StopScope> stoppable;
-    if (journals(argc, argv)) stoppable.emplace();
     Environment env(argc, argv);
     const int status = run(env, argc, argv);
     env.set_exit_status(status);

@@ -211,11 +211,35 @@ void TemporaryFile::release() {
   lock_ = -1;
 }
 
+namespace {
+
+/// Whether hold_stop_signals() blocked them, for remove_temporaries_on_signal() to release.
+bool held_from_start = false;
+
+sigset_t stop_signal_set() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : kSignals) sigaddset(&set, sig);
+  return set;
+}
+
+}  // namespace
+
+void hold_stop_signals() {
+  const sigset_t set = stop_signal_set();
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  held_from_start = true;
+}
+
 void remove_temporaries_on_signal() {
   struct sigaction action {};
   action.sa_handler = remove_and_reraise;
   sigemptyset(&action.sa_mask);
   for (int sig : kSignals) sigaction(sig, &action, nullptr);
+  if (!held_from_start) return;
+  held_from_start = false;
+  const sigset_t set = stop_signal_set();
+  sigprocmask(SIG_UNBLOCK, &set, nullptr);  // one sent meanwhile reaches the handler now
 }
 
 }  // namespace tessera::io

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <memory>
 #include <numeric>
 #include <thread>
 
@@ -99,19 +100,67 @@ std::vector<ReducedBandResult> reduced(const plan::Plan& plan, size_t p, const R
   return results;
 }
 
+namespace {
+
+/// Collective: a stop asked during start-up (MPI's, the inputs' probe, planning) ends the run
+/// before it writes or journals anything, on every rank; a journal already there stays as it is.
+void stop_if_asked() {
+  if (const auto signal = par::max_over_ranks(io::stop_signal()); signal != 0)
+    throw Stopped(static_cast<int>(signal), {});
+}
+
+/// The largest solution journalled (a record's length is 32 bits, and rank 0 reads the journal
+/// whole): a run that resumes solves a larger one again, to the same bytes.
+constexpr size_t kLargestJournalledSolution = size_t{1} << 31;
+
+Bytes solutions_to_bytes(const GraphSolutions& solutions) {
+  RecordWriter w;
+  w.put(static_cast<int64_t>(solutions.size()));
+  for (const auto& [step, solution] : solutions)
+    w.put(static_cast<int64_t>(step)).put_all(*solution);
+  return w.take();
+}
+
+GraphSolutions solutions_from_bytes(const Bytes& bytes) {
+  RecordReader r(bytes);
+  GraphSolutions solutions(static_cast<size_t>(r.get<int64_t>()));
+  for (auto& [step, solution] : solutions) {
+    step = static_cast<size_t>(r.get<int64_t>());
+    solution = std::make_shared<const Bytes>(r.get_all<std::byte>());
+  }
+  return solutions;
+}
+
+/// The tile-graph pass `p`'s solutions: journalled by a run before, or solved now (phase 1 and
+/// the global phase, whose figures go to `report`) and journalled, so that a run that resumes
+/// goes straight to the pass's outputs.
+GraphSolutions solved(const plan::Plan& plan, size_t p, const RunOptions& options, Journal* journal,
+                      RankReport& report) {
+  if (journal && journal->result(p)) return solutions_from_bytes(*journal->result(p));
+  GraphSolutions solutions = solve_tile_graph(plan, plan.passes[p], options, report);
+  if (!journal) return solutions;
+  const Bytes bytes = solutions_to_bytes(solutions);
+  if (bytes.size() <= kLargestJournalledSolution)
+    par::agreed([&] { journal->append_result(p, bytes); });
+  return solutions;
+}
+
+}  // namespace
+
 /// The plan's passes in order: a reduction pass gives the steps that need statistics their
 /// numbers (reduce_plan, with_statistics) before the streaming pass runs them; a tile-graph pass
 /// solves its graph (solve_tile_graph), then runs as a streaming pass whose tile-graph steps
 /// finish each tile with the solution. A journalled run keeps its journal from here to the end,
 /// and stops on a signal instead of ending (io::StopScope): passes and sinks journal, the
-/// executor only holds. A tile-graph pass's solution is not journalled: a run that resumes
-/// solves the graph again (the same solution) and continues the pass's outputs.
+/// executor only holds. A reduction's results and a tile-graph pass's solutions are journalled
+/// once made: a run that resumes takes them from the journal.
 void execute(const plan::Plan& plan, const RunOptions& options) {
   par::agreed([&] { check_memory(plan, options); });
   std::optional<io::StopScope> stoppable;
   std::optional<Journal> journal;
   if (options.journal.enabled && !plan.outputs.empty()) {
     stoppable.emplace();
+    stop_if_asked();
     journal.emplace(plan, options.journal);
   }
   try {
@@ -134,7 +183,7 @@ void execute_passes(const plan::Plan& plan, const RunOptions& options, Journal* 
     RankReport earlier;
     const auto start = Clock::now();
     if (pass.kind == plan::PassKind::TileGraph)
-      bound = solve_tile_graph(bound, pass, options, earlier);
+      bound = with_solutions(bound, solved(bound, p, options, journal, earlier));
     const double solving = seconds_since(start);
     Sinks sinks = output_sinks(specs_of(bound, pass.outputs), one_node(options));
     run_streaming(

@@ -32,7 +32,7 @@ class RecordWriter {
   template <class T>
   requires std::is_trivially_copyable_v<T> RecordWriter& put_all(const std::vector<T>& values) {
     put(static_cast<int64_t>(values.size()));
-    for (const T& v : values) put(v);
+    append(values.data(), values.size() * sizeof(T));
     return *this;
   }
   Bytes take() { return std::move(bytes_); }
@@ -61,7 +61,9 @@ class RecordReader {
     if (count < 0 || static_cast<size_t>(count) > (bytes_->size() - at_) / sizeof(T))
       throw Error("internal error: a short journal record");
     std::vector<T> values(static_cast<size_t>(count));
-    for (T& v : values) v = get<T>();
+    if (!values.empty())
+      std::memcpy(values.data(), bytes_->data() + at_, values.size() * sizeof(T));
+    at_ += values.size() * sizeof(T);
     return values;
   }
   bool done() const { return at_ >= bytes_->size(); }

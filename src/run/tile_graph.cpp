@@ -130,8 +130,8 @@ std::shared_ptr<const Bytes> solve_on_root(const plan::Plan& plan, GraphStep& g)
 
 }  // namespace
 
-plan::Plan solve_tile_graph(const plan::Plan& plan, const plan::Pass& pass,
-                            const RunOptions& options, RankReport& report) {
+GraphSolutions solve_tile_graph(const plan::Plan& plan, const plan::Pass& pass,
+                                const RunOptions& options, RankReport& report) {
   std::vector<GraphStep> steps = graph_steps(plan, pass);
   {
     const Phase phase("computing the tiles' graphs");
@@ -139,10 +139,19 @@ plan::Plan solve_tile_graph(const plan::Plan& plan, const plan::Pass& pass,
   }
   const Phase phase("solving the tiles' graphs");
   const auto start = Clock::now();
-  plan::Plan second = plan;
-  for (GraphStep& g : steps)
-    second.steps[g.step].impl = g.op->with_solution(plan.grid, solve_on_root(plan, g));
+  GraphSolutions solutions;
+  for (GraphStep& g : steps) solutions.emplace_back(g.step, solve_on_root(plan, g));
   report.communicate += seconds_since(start);  // the global phase: messages and rank 0's solve
+  return solutions;
+}
+
+plan::Plan with_solutions(const plan::Plan& plan, const GraphSolutions& solutions) {
+  plan::Plan second = plan;
+  for (const auto& [step, solution] : solutions) {
+    const auto op = std::dynamic_pointer_cast<const ops::TileGraphOp>(plan.steps[step].impl);
+    if (!op) throw Error("internal error: a graph solution for a step that is not a tile-graph op");
+    second.steps[step].impl = op->with_solution(plan.grid, solution);
+  }
   return second;
 }
 

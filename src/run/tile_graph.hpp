@@ -2,19 +2,31 @@
 // pass of the plan this returns.
 #pragma once
 
+#include <cstddef>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "tessera/ops/tile_graph.hpp"
 #include "tessera/plan/plan.hpp"
 #include "tessera/run/executor.hpp"
 #include "tessera/run/report.hpp"
 
 namespace tessera::run {
 
+/// Each tile-graph step's solution (its op's solve() bytes), with the step's index in the plan.
+using GraphSolutions = std::vector<std::pair<size_t, std::shared_ptr<const ops::Bytes>>>;
+
 /// Runs phase 1 of the plan's tile-graph pass `pass` (every rank claims tiles; each tile's steps
 /// run, and each tile-graph step keeps its summary of the tile), gathers the summaries to rank 0,
-/// solves each tile-graph step's graph there, and broadcasts the solutions. Returns the plan
-/// with each of those steps' op replaced by its phase-2 op, so that `pass` then runs as a
-/// streaming pass that recomputes each tile from its inputs and finishes it. Collective; on
-/// failure every rank throws the same tessera::Error. `report` gets this rank's figures.
-plan::Plan solve_tile_graph(const plan::Plan& plan, const plan::Pass& pass,
-                            const RunOptions& options, RankReport& report);
+/// solves each tile-graph step's graph there, and broadcasts the solutions, which every rank
+/// returns. Collective; on failure every rank throws the same tessera::Error. `report` gets this
+/// rank's figures.
+GraphSolutions solve_tile_graph(const plan::Plan& plan, const plan::Pass& pass,
+                                const RunOptions& options, RankReport& report);
+
+/// The plan with each solved step's op replaced by its phase-2 op, so that the tile-graph pass
+/// then runs as a streaming pass that recomputes each tile from its inputs and finishes it.
+plan::Plan with_solutions(const plan::Plan& plan, const GraphSolutions& solutions);
 
 }  // namespace tessera::run

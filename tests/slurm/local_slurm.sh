@@ -349,6 +349,56 @@ check "the trap forwarded USR1 to mpirun" grep -q 'forwarding USR1' "$tmp"/usr1/
 check "tessera stopped and the script requeued the job" grep -q 'requeueing job' "$tmp"/usr1/slurm-*.out
 requeued "$last_id" "$tmp/usr1" "$tmp/big_direct"
 interrupt_case term CANCELLED scancel
+check "the script ended 75 (mpirun's 1 read as the ranks' stop by their journal)" \
+  grep -q 'status 75' "$tmp"/term/slurm-*.out
+
+# ---------------------------------------------------------------- case srun: ranks started by Slurm
+# srun_job DIR [sbatch options] -- [tessera words]: the job's ranks started by srun over PMIx, not
+# by mpirun; prints the job id.
+srun_job() {
+  local dir=$1; shift
+  local options=()
+  while [[ $1 != -- ]]; do options+=("$1"); shift; done
+  shift
+  (cd "$repo" && sbatch --parsable --output="$dir/slurm-%j.out" --ntasks=2 --cpus-per-task=1 \
+     --export=ALL,OMP_NUM_THREADS=1 "${options[@]}" \
+     --wrap "srun --mpi=pmix $tessera run $dir/job.toml $*; echo \"srun ended \$?\"")
+}
+dir=$tmp/srun
+make_job "$dir" "$dem"
+mkdir -p "$dir/out"
+say "case srun: sbatch --ntasks=2 --wrap 'srun --mpi=pmix tessera run JOB'"
+id=$(srun_job "$dir" --) || die "sbatch failed"
+jobs_ids+=("$id")
+wait_state "$id" "${finished[@]}"
+say "  job $id: JobState=$job_state ExitCode=$job_exit"
+show_log "$dir/slurm-$id.out"
+check "srun ended 0" grep -q 'srun ended 0' "$dir/slurm-$id.out"
+check "2 ranks, started by srun" grep -q ' 2 ranks x 1 threads' "$dir/slurm-$id.out"
+check "the outputs are the mpirun -n 2 run's bytes" same_bytes "$dir" "$tmp/direct"
+
+dir=$tmp/srun_usr1
+make_job "$dir" "$big"
+mkdir -p "$dir/out"
+say "case srun_usr1: srun's ranks on the 6000x6000 DEM, then scancel --signal=USR1 (to srun's step)"
+id=$(srun_job "$dir" --) || die "sbatch failed"
+jobs_ids+=("$id")
+wait_state "$id" RUNNING "${finished[@]}"
+for _ in $(seq 50); do [[ -e $dir/out/.hillshade.tif.journal-0 ]] && break; sleep 0.2; done
+sleep 2
+scancel --signal=USR1 "$id"
+wait_state "$id" "${finished[@]}"
+say "  job $id: JobState=$job_state ExitCode=$job_exit"
+show_log "$dir/slurm-$id.out"
+check "srun ended 75, the ranks' status" grep -q 'srun ended 75' "$dir/slurm-$id.out"
+check "no file at the output paths" no_outputs "$dir"
+check "the stopped run left its journal" test -e "$dir/out/.hillshade.tif.journal-0"
+id=$(srun_job "$dir" -- --resume) || die "sbatch failed"
+jobs_ids+=("$id")
+wait_state "$id" "${finished[@]}"
+show_log "$dir/slurm-$id.out"
+check "srun with --resume ended 0" grep -q 'srun ended 0' "$dir/slurm-$id.out"
+check "its outputs are the uninterrupted run's bytes" same_bytes "$dir" "$tmp/big_direct"
 
 # ---------------------------------------------------------------- case timeout (opt-in, slow)
 if [[ ${LOCAL_SLURM_TIMEOUT:-0} == 1 ]]; then

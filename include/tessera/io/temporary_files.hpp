@@ -8,8 +8,13 @@ namespace tessera::io {
 
 /// Installs handlers for SIGINT, SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2 that remove every
 /// temporary output file still registered, then end the process by the same signal (so the
-/// shell and Slurm see it). Call once from the main thread.
+/// shell and Slurm see it). Call once from the main thread, before any other thread starts;
+/// signals hold_stop_signals() held are then released to the handlers.
 void remove_temporaries_on_signal();
+
+/// Blocks those signals until remove_temporaries_on_signal(): for the process's first moments,
+/// before its libraries' initializers run (one sent then waits instead of ending the process).
+void hold_stop_signals();
 
 /// While a stop scope lives (a run that journals its tiles, journal.hpp), SIGTERM, SIGUSR1,
 /// SIGUSR2, SIGINT and SIGHUP ask the run to stop instead: stop_signal() reports the first such
