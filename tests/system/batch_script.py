@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # System test: what a stop signal sent to mpirun, or to the batch script around it, gives the user.
 """Signals to mpirun and to jobs/slurm/terrain.sbatch, outside Slurm (the script runs as a plain
-bash script, `mpirun` then starting a rank per core), on a job of one ZSTD GeoTIFF:
+bash script, `mpirun` then starting a rank per core), on a job of one ZSTD GeoTIFF (a hillshade of
+a smoothed DEM, seconds long):
 
 - Open MPI's mpirun as documented in docs/slurm.md: given SIGUSR1 it passes it to the ranks and
   ends with their status, 75; given SIGTERM or SIGINT it ends the ranks itself and exits 1, the
@@ -25,10 +26,18 @@ JOB = """
 [input.dem]
 path = "{dem}"
 
+# A median of radius 16 first, so that the run lasts seconds even on an idle machine: mpirun
+# passes SIGTERM on to the ranks a second after it gets it, and they must still be running.
+[[step]]
+id = "smooth"
+op = "focal.median"
+in = "dem"
+radius = 16
+
 [[step]]
 id = "hs"
 op = "hillshade"
-in = "dem"
+in = "smooth"
 
 [[output]]
 from = "hs"
