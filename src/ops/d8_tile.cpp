@@ -2,6 +2,7 @@
 #include "d8_tile.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 
@@ -13,29 +14,50 @@ std::string number_text(double v) {
   return text;
 }
 
+namespace {
+
+/// The direction index (kD8Dx's) of each number from 0 to 128 in `encoding` (0: kD8None), -3 for
+/// a number that is not one of its codes.
+std::array<int8_t, 129> direction_table(D8Encoding encoding) {
+  std::array<int8_t, 129> table{};
+  for (int code = 0; code <= 128; ++code)
+    table[static_cast<size_t>(code)] = static_cast<int8_t>(d8_index(code, encoding));
+  return table;
+}
+
+}  // namespace
+
 void read_directions(const TileIn& in, D8Encoding encoding, const std::string& op, D8Tile& t) {
   t.width = in.owned.width;
   t.height = in.owned.height;
   t.dir.resize(static_cast<size_t>(t.width * t.height));
+  static const std::array<std::array<int8_t, 129>, 2> tables = {direction_table(D8Encoding::TauDem),
+                                                                direction_table(D8Encoding::Esri)};
+  const auto& table = tables[encoding == D8Encoding::Esri ? 1 : 0];
+  const bool has_nodata = in.nodata.has_value();
+  const double nodata = in.nodata.value_or(0.0);
   std::visit(
       [&](const auto& cells) {
-        for (int64_t y = 0; y < t.height; ++y)
+        for (int64_t y = 0; y < t.height; ++y) {
+          const auto* row = cells.row(y + in.halo) + in.halo;
+          int8_t* dir = t.dir.data() + y * t.width;
           for (int64_t x = 0; x < t.width; ++x) {
-            const double v = cells(x + in.halo, y + in.halo);
-            int k = kD8Void;
-            if (!(std::isnan(v) || (in.nodata && v == *in.nodata))) {
-              k = v == std::floor(v) && std::abs(v) < 1e9
-                      ? d8_index(static_cast<int64_t>(v), encoding)
-                      : -3;
-              if (k == -3)
-                throw Error(op + ": cell " + std::to_string(in.owned.x + x) + ", " +
-                            std::to_string(in.owned.y + y) + " holds " + number_text(v) +
-                            ", which is not a D8 code of the " +
-                            (encoding == D8Encoding::Esri ? "esri (1-128)" : "taudem (1-8)") +
-                            " encoding, 0 or the raster's nodata");
+            const double v = row[x];
+            if (std::isnan(v) || (has_nodata && v == nodata)) {
+              dir[x] = kD8Void;
+              continue;
             }
-            t.dir[static_cast<size_t>(y * t.width + x)] = static_cast<int8_t>(k);
+            // Every code of either encoding is an integer from 0 to 128.
+            const bool small = v >= 0 && v <= 128 && v == static_cast<double>(static_cast<int>(v));
+            dir[x] = small ? table[static_cast<size_t>(v)] : int8_t{-3};
+            if (dir[x] == -3)
+              throw Error(op + ": cell " + std::to_string(in.owned.x + x) + ", " +
+                          std::to_string(in.owned.y + y) + " holds " + number_text(v) +
+                          ", which is not a D8 code of the " +
+                          (encoding == D8Encoding::Esri ? "esri (1-128)" : "taudem (1-8)") +
+                          " encoding, 0 or the raster's nodata");
           }
+        }
       },
       in.cells);
 }

@@ -5,6 +5,7 @@
 // same bits in any order.
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <limits>
 #include <span>
@@ -65,66 +66,130 @@ void read_weights(const TileIn& in, std::vector<double>& weights) {
 template <class Sum>
 void own_areas(const TileIn& in, TileAccumulation<Sum>& t) {
   const auto n = static_cast<size_t>(t.width * t.height);
-  t.area.assign(n, Sum{});
+  t.area.resize(n);
+  Sum* area = t.area.data();
   if constexpr (std::is_same_v<Sum, int64_t>) {
-    for (size_t c = 0; c < n; ++c)
-      if (t.dir[c] != kD8Void) t.area[c] = 1;
+    for (size_t c = 0; c < n; ++c) area[c] = t.dir[c] == kD8Void ? 0 : 1;
   } else {
     thread_local std::vector<double> weights;
     read_weights(in, weights);
-    for (size_t c = 0; c < n; ++c)
-      if (t.dir[c] != kD8Void) t.area[c].add(weights[c]);
+    for (size_t c = 0; c < n; ++c) {
+      area[c] = Sum{};
+      if (t.dir[c] != kD8Void) area[c].add(weights[c]);
+    }
   }
 }
 
+/// A tile's working arrays, allocated once per thread.
+struct AccumulationWork {
+  std::vector<int32_t> target;  // the cell of the tile each cell drains to, or -1
+  std::vector<uint8_t> donors;  // cells of the tile draining into each cell, not yet added
+  std::vector<int32_t> order;   // the cells in topological order (phase 1 only)
+};
+
+/// Each cell's target in the tile (or -1) and donor count; t.exit marks the cells whose flow
+/// leaves the tile. Returns the number of valid cells.
+size_t link_cells(const TileIn& in, D8Tile& t, std::vector<int32_t>& exit, AccumulationWork& work) {
+  const int64_t w = t.width;
+  const int64_t h = t.height;
+  int32_t* target = work.target.data();
+  uint8_t* donors = work.donors.data();
+  ptrdiff_t offset[8];
+  for (int k = 0; k < 8; ++k) offset[k] = kD8Dy[k] * w + kD8Dx[k];
+  size_t valid = 0;
+  const auto edge = [&](int64_t x, int64_t y) {
+    const size_t c = static_cast<size_t>(y * w + x);
+    const int k = t.dir[c];
+    if (k != kD8Void) ++valid;
+    if (k < 0 || !flows_on(in, t, x, y, k)) return;
+    const int64_t nx = x + kD8Dx[k];
+    const int64_t ny = y + kD8Dy[k];
+    if (nx < 0 || ny < 0 || nx >= w || ny >= h) {
+      exit[c] = static_cast<int32_t>(c);  // it leaves the tile here
+      return;
+    }
+    target[c] = static_cast<int32_t>(ny * w + nx);
+    ++donors[static_cast<size_t>(target[c])];
+  };
+  for (int64_t y = 0; y < h; ++y) {
+    if (y == 0 || y == h - 1 || w <= 2) {
+      for (int64_t x = 0; x < w; ++x) edge(x, y);
+      continue;
+    }
+    edge(0, y);
+    const int8_t* dir = t.dir.data() + y * w;
+    for (int64_t x = 1; x < w - 1; ++x) {  // the neighbours of an inner cell are in the tile
+      const int k = dir[x];
+      if (k == kD8Void) continue;
+      ++valid;
+      if (k < 0) continue;
+      const ptrdiff_t n = y * w + x + offset[k];
+      if (t.dir[static_cast<size_t>(n)] == kD8Void) continue;
+      target[y * w + x] = static_cast<int32_t>(n);
+      ++donors[n];
+    }
+    edge(w - 1, y);
+  }
+  return valid;
+}
+
+/// The donor count of a cell whose area is complete and added downstream.
+constexpr uint8_t kWalked = 0x80;
+
+/// Throws for the first cell (row-major) the walks never reached: one on a cycle, or downstream
+/// of one.
+[[noreturn]] void throw_cycle(const TileIn& in, const D8Tile& t,
+                              const std::vector<uint8_t>& donors) {
+  const auto c = static_cast<int64_t>(
+      std::find_if(donors.begin(), donors.end(), [](uint8_t d) { return d != 0 && d != kWalked; }) -
+      donors.begin());
+  throw Error("flowacc: the flow directions form a cycle through cell " +
+              std::to_string(in.owned.x + c % t.width) + ", " +
+              std::to_string(in.owned.y + c / t.width));
+}
+
 /// Accumulates the tile in topological order (each cell after every cell of the tile that
-/// drains into it); `inflow` is added at the perimeter cells (empty: none).
+/// drains into it); `inflow` is added at the perimeter cells (empty: none). With `exits`, each
+/// cell's exit is found (phase 1); without, t.exit only marks the cells that leave the tile.
 template <class Sum>
-void accumulate(const TileIn& in, TileAccumulation<Sum>& t, std::span<const Sum> inflow) {
+void accumulate(const TileIn& in, TileAccumulation<Sum>& t, std::span<const Sum> inflow,
+                bool exits) {
   const int64_t w = t.width;
   const auto n = static_cast<size_t>(w * t.height);
-  thread_local std::vector<int32_t> target;  // the cell of the tile each cell drains to, or -1
-  thread_local std::vector<uint8_t> donors;
-  thread_local std::vector<int32_t> order;
-  target.assign(n, -1);
-  donors.assign(n, 0);
+  thread_local AccumulationWork work;
+  work.target.assign(n, -1);
+  work.donors.assign(n, 0);
   t.exit.assign(n, -1);
-  for (int64_t y = 0; y < t.height; ++y)
-    for (int64_t x = 0; x < w; ++x) {
-      const size_t c = static_cast<size_t>(y * w + x);
-      const int k = t.dir[c];
-      if (k < 0 || !flows_on(in, t, x, y, k)) continue;
-      const int64_t nx = x + kD8Dx[k];
-      const int64_t ny = y + kD8Dy[k];
-      if (nx < 0 || ny < 0 || nx >= w || ny >= t.height) {
-        t.exit[c] = static_cast<int32_t>(c);  // it leaves the tile here
-        continue;
-      }
-      target[c] = static_cast<int32_t>(ny * w + nx);
-      ++donors[static_cast<size_t>(target[c])];
-    }
+  const size_t valid = link_cells(in, t, t.exit, work);
   own_areas(in, t);
-  order.clear();
-  order.reserve(n);
-  for (size_t c = 0; c < n; ++c)
-    if (t.dir[c] != kD8Void && donors[c] == 0) order.push_back(static_cast<int32_t>(c));
-  if (!inflow.empty())
-    for (int64_t y = 0; y < t.height; ++y)
-      for (int64_t x = 0; x < w; ++x) {
-        const int64_t p = perimeter_index(x, y, w, t.height);
-        if (p >= 0) t.area[static_cast<size_t>(y * w + x)] += inflow[static_cast<size_t>(p)];
-      }
-  for (size_t i = 0; i < order.size(); ++i) {
-    const int32_t to = target[static_cast<size_t>(order[i])];
-    if (to < 0) continue;
-    t.area[static_cast<size_t>(to)] += t.area[static_cast<size_t>(order[i])];
-    if (--donors[static_cast<size_t>(to)] == 0) order.push_back(to);
+  Sum* area = t.area.data();
+  for (size_t p = 0; p < inflow.size(); ++p) {
+    const auto [x, y] = PerimeterNodes::place_cell(static_cast<int64_t>(p), w, t.height);
+    area[static_cast<size_t>(y * w + x)] += inflow[p];
   }
-  for (size_t c = 0; c < n; ++c)
-    if (donors[c] != 0)
-      throw Error("flowacc: the flow directions form a cycle through cell " +
-                  std::to_string(in.owned.x + static_cast<int64_t>(c) % w) + ", " +
-                  std::to_string(in.owned.y + static_cast<int64_t>(c) / w));
+  // Each cell no other drains into starts a walk downstream, which stops at a cell still
+  // waiting for another donor; that cell's last donor walks on from it. A walked cell is marked
+  // (kWalked), so that a later start does not take it for a cell without donors.
+  const int32_t* target = work.target.data();
+  uint8_t* donors = work.donors.data();
+  auto& order = work.order;
+  order.clear();
+  size_t done = 0;
+  for (size_t s = 0; s < n; ++s) {
+    if (donors[s] != 0 || t.dir[s] == kD8Void) continue;
+    for (size_t c = s;;) {
+      ++done;
+      donors[c] = kWalked;
+      if (exits) order.push_back(static_cast<int32_t>(c));
+      const int32_t to = target[c];
+      if (to < 0) break;
+      area[to] += area[c];
+      if (--donors[to] != 0) break;
+      c = static_cast<size_t>(to);
+    }
+  }
+  if (done != valid) throw_cycle(in, t, work.donors);
+  if (!exits) return;
   for (size_t i = order.size(); i-- > 0;) {  // downstream first: each cell's exit is its target's
     const auto c = static_cast<size_t>(order[i]);
     if (target[c] >= 0) t.exit[c] = t.exit[static_cast<size_t>(target[c])];
@@ -136,20 +201,19 @@ void accumulate(const TileIn& in, TileAccumulation<Sum>& t, std::span<const Sum>
 template <class Sum>
 Bytes accumulation_summary(const TileAccumulation<Sum>& t) {
   const int64_t w = t.width;
-  std::vector<int32_t> exit_of(static_cast<size_t>(perimeter_count(w, t.height)), -1);
+  const int64_t count = perimeter_count(w, t.height);
+  std::vector<int32_t> exit_of(static_cast<size_t>(count), -1);
   std::vector<ExitCell<Sum>> exits;
-  for (int64_t y = 0; y < t.height; ++y)
-    for (int64_t x = 0; x < w; ++x) {
-      const int64_t p = perimeter_index(x, y, w, t.height);
-      if (p < 0) continue;
-      const int32_t e = t.exit[static_cast<size_t>(y * w + x)];
-      if (e < 0) continue;
-      exit_of[static_cast<size_t>(p)] =
-          static_cast<int32_t>(perimeter_index(e % w, e / w, w, t.height));
-      if (e == y * w + x)
-        exits.push_back({static_cast<int32_t>(p), t.dir[static_cast<size_t>(e)],
-                         t.area[static_cast<size_t>(e)]});
-    }
+  for (int64_t p = 0; p < count; ++p) {
+    const auto [x, y] = PerimeterNodes::place_cell(p, w, t.height);
+    const int32_t e = t.exit[static_cast<size_t>(y * w + x)];
+    if (e < 0) continue;
+    exit_of[static_cast<size_t>(p)] =
+        static_cast<int32_t>(perimeter_index(e % w, e / w, w, t.height));
+    if (e == y * w + x)
+      exits.push_back(
+          {static_cast<int32_t>(p), t.dir[static_cast<size_t>(e)], t.area[static_cast<size_t>(e)]});
+  }
   ByteWriter out;
   out.put_all(std::span<const int32_t>(exit_of));
   out.put_all(std::span<const ExitCell<Sum>>(exits));
@@ -295,7 +359,8 @@ class FinishFlowAcc : public Op {
     const auto first = static_cast<size_t>(nodes_.first(tile_of(grid_, in.owned)));
     accumulate<Sum>(in, t,
                     std::span<const Sum>(inflow_).subspan(
-                        first, static_cast<size_t>(perimeter_count(t.width, t.height))));
+                        first, static_cast<size_t>(perimeter_count(t.width, t.height))),
+                    false);
     write(in, t, out);
   }
 
@@ -357,7 +422,7 @@ class FlowAccOp : public TileGraphOp {
   Bytes summarize(const TileIn& in, const TileGrid& /*grid*/) const override {
     thread_local TileAccumulation<Sum> t;
     read_directions(in, p_.encoding, "flowacc", t);
-    accumulate<Sum>(in, t, {});
+    accumulate<Sum>(in, t, {}, true);
     return accumulation_summary(t);
   }
   Bytes solve(const TileGrid& grid, const std::vector<Bytes>& tiles) const override {
