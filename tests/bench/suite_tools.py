@@ -259,8 +259,12 @@ def peer_command(args, tool, task, files, out):
     TauDEM at mpirun -n 2 or tests/bench/peers.py)."""
     if tool == "gdal" and task in HYDRO:
         _, _, name, flag_in, flag_out, more = HYDRO[task]
-        extra = {"-sd8": [more[0], out + ".sd8.tif"], "-o": [more[0], files[-1]]}.get(
-            more[0] if more else "", more)
+        # d8flowdir writes a slope too; gagewatershed reads the outlets, the task's last file.
+        extra = list(more)
+        if more and more[0] == "-sd8":
+            extra = [more[0], out + ".sd8.tif"]
+        elif more and more[0] == "-o":
+            extra = [more[0], files[-1]]
         return [args.mpiexec, "-n", "2", os.path.join(taudem_bin(args), name), flag_in, files[0],
                 flag_out, out] + extra
     if tool == "gdal" and task == "stats":
