@@ -445,12 +445,7 @@ std::vector<double> Selection::values() const {
   for (size_t i = 0; i < percentiles_.size(); ++i) {
     const double a = value_of_key(type_, targets_[2 * i].prefix);
     const double b = value_of_key(type_, targets_[2 * i + 1].prefix);
-    const double index = (n - 1) * (percentiles_[i] / 100);
-    // numpy's _lerp, with its gamma: the index less its floor (the last index beyond the end).
-    const double floor = index >= n - 1 ? -1.0 : std::floor(index);
-    const double t = index - floor;
-    const double diff = b - a;
-    out.push_back(t >= 0.5 ? b - diff * (1 - t) : a + diff * t);
+    out.push_back(detail::numpy_lerp(a, b, n, percentiles_[i]));
   }
   return out;
 }

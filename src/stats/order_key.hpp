@@ -3,6 +3,7 @@
 #pragma once
 
 #include <bit>
+#include <cmath>
 #include <cstdint>
 #include <type_traits>
 
@@ -44,6 +45,17 @@ inline T value_of(uint64_t key) {
 
 inline double value_of_key(PixelType type, uint64_t key) {
   return visit(type, [&]<class T>(std::type_identity<T>) { return double(value_of<T>(key)); });
+}
+
+/// numpy.percentile's linear interpolation (its _lerp) between the values `a` and `b` at the ranks
+/// below and above the virtual index (n - 1) * p / 100 of `n` sorted values.
+inline double numpy_lerp(double a, double b, double n, double p) {
+  const double index = (n - 1) * (p / 100);
+  // The gamma: the index less its floor (the last index beyond the end).
+  const double below = index >= n - 1 ? -1.0 : std::floor(index);
+  const double t = index - below;
+  const double diff = b - a;
+  return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
 }
 
 }  // namespace tessera::stats::detail

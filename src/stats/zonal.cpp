@@ -173,9 +173,7 @@ double percentile_of(const std::map<double, int64_t>& counts, int64_t n, double 
     }
     seen += count;
   }
-  const double t = index - below;
-  const double diff = b - a;
-  return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
+  return detail::numpy_lerp(a, b, static_cast<double>(n), p);
 }
 
 }  // namespace
@@ -658,12 +656,7 @@ void ZoneSelection::fill(ZoneList& zones) const {
     for (size_t i = 0; i < percentiles_.size(); ++i) {
       const double a = detail::value_of_key(type_, targets[2 * i].prefix) + 0.0;
       const double b = detail::value_of_key(type_, targets[2 * i + 1].prefix) + 0.0;
-      const double index = (n - 1) * (percentiles_[i] / 100);
-      // numpy's _lerp, as percentile_of.
-      const double below = index >= n - 1 ? -1.0 : std::floor(index);
-      const double t = index - below;
-      const double diff = b - a;
-      tally.refined[percentiles_[i]] = t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
+      tally.refined[percentiles_[i]] = detail::numpy_lerp(a, b, n, percentiles_[i]);
     }
   }
 }
