@@ -274,18 +274,26 @@ PolygonBurner::PolygonBurner(const PolygonZones& zones, bool all_touched)
 
 PolygonBurner::~PolygonBurner() = default;
 
-Window PolygonBurner::burn(int64_t zone, const Window& tile, std::vector<uint8_t>& mask) {
+Window PolygonBurner::burn(int64_t zone, const Window& tile, std::vector<uint8_t>& masks) {
   const auto& z = *impl_->zones->impl_;
   const OGRGeometry* geometry = z.geometries.at(static_cast<size_t>(zone)).get();
   const Window meets = intersect(z.windows[static_cast<size_t>(zone)], tile);
   if (geometry == nullptr || meets.empty()) return {};
-  // A canvas of the cells the polygon may cover in the tile, not of the whole tile: GDAL's
-  // rasteriser reads and writes back its whole canvas for each polygon.
+  // A canvas of the cells the polygon may cover in the tile, not of the whole tile (GDAL's
+  // rasteriser reads and writes back its whole canvas for each polygon), whose band is the
+  // mask's own bytes at the end of `masks`.
+  const size_t offset = masks.size();
+  masks.resize(offset + static_cast<size_t>(meets.cells()), 0);
   clear_gdal_error();
   VectorDataset canvas(impl_->mem->Create("", static_cast<int>(meets.width),
-                                          static_cast<int>(meets.height), 1, GDT_Byte, nullptr));
-  if (!canvas)
+                                          static_cast<int>(meets.height), 0, GDT_Byte, nullptr));
+  const std::string pointer =
+      "DATAPOINTER=" + std::to_string(reinterpret_cast<uintptr_t>(masks.data() + offset));
+  const char* band_options[] = {pointer.c_str(), nullptr};
+  if (!canvas || canvas->AddBand(GDT_Byte, const_cast<char**>(band_options)) != CE_None) {
+    masks.resize(offset);
     throw Error(with_reason("cannot make a canvas to rasterise zone " + std::to_string(zone)));
+  }
   TileTransform transform{z.inverse, static_cast<double>(meets.x), static_cast<double>(meets.y)};
   OGRGeometryH handle = OGRGeometry::ToHandle(const_cast<OGRGeometry*>(geometry));
   const int band = 1;
@@ -293,14 +301,10 @@ Window PolygonBurner::burn(int64_t zone, const Window& tile, std::vector<uint8_t
   const char* touched[] = {"ALL_TOUCHED=TRUE", nullptr};
   if (GDALRasterizeGeometries(GDALDataset::ToHandle(canvas.get()), 1, &band, 1, &handle, to_tile,
                               &transform, &one, impl_->all_touched ? touched : nullptr, nullptr,
-                              nullptr) != CE_None)
+                              nullptr) != CE_None) {
+    masks.resize(offset);
     throw Error(with_reason("cannot rasterise zone " + std::to_string(zone)));
-  mask.resize(static_cast<size_t>(meets.cells()));
-  if (canvas->GetRasterBand(1)->RasterIO(
-          GF_Read, 0, 0, static_cast<int>(meets.width), static_cast<int>(meets.height), mask.data(),
-          static_cast<int>(meets.width), static_cast<int>(meets.height), GDT_Byte, 0, 0,
-          nullptr) != CE_None)
-    throw Error(with_reason("cannot rasterise zone " + std::to_string(zone)));
+  }
   return {meets.x - tile.x, meets.y - tile.y, meets.width, meets.height};
 }
 

@@ -215,7 +215,6 @@ struct Cover {
   };
   std::vector<Piece> pieces;
   std::vector<uint8_t> masks;
-  std::vector<uint8_t> mask;  // one burn's
 };
 
 /// A zonal table: each band-tile it is given (band k: values band k) is folded per zone into
@@ -380,10 +379,9 @@ class ZonalSink : public Sink {
     cover.pieces.clear();
     cover.masks.clear();
     for (int64_t zone : polygons_->zones_meeting(owned)) {
-      const Window part = burners_[thread]->burn(zone, owned, cover.mask);
-      if (part.empty()) continue;
-      cover.pieces.push_back({zone, part, cover.masks.size()});
-      cover.masks.insert(cover.masks.end(), cover.mask.begin(), cover.mask.end());
+      const size_t offset = cover.masks.size();
+      const Window part = burners_[thread]->burn(zone, owned, cover.masks);
+      if (!part.empty()) cover.pieces.push_back({zone, part, offset});
     }
   }
 

@@ -69,9 +69,9 @@ class PolygonBurner {
   PolygonBurner& operator=(const PolygonBurner&) = delete;
 
   /// The cells of `tile` (a window of the raster) that zone `zone` covers: returns the part of
-  /// `tile` that holds them (tile-relative) and sets `mask` to one byte per cell of that part, row
-  /// by row, 1 where covered. An empty window when none is.
-  Window burn(int64_t zone, const Window& tile, std::vector<uint8_t>& mask);
+  /// `tile` that holds them (tile-relative) and appends to `masks` one byte per cell of that
+  /// part, row by row, 1 where covered. An empty window when none is (nothing appended).
+  Window burn(int64_t zone, const Window& tile, std::vector<uint8_t>& masks);
 
  private:
   struct Impl;
