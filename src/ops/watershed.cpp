@@ -35,10 +35,10 @@ enum class End : uint8_t {
 struct TileBasins : D8Tile {
   std::vector<int32_t> next;       ///< the cell of the tile its flow goes on to, or -1 (an end)
   std::vector<End> end_kind;       ///< per cell: how it ends (End::Next unless an end cell)
-  std::vector<int64_t> value;      ///< per end cell: Outlet's id; Sink's place in its row
+  std::vector<int32_t> value;      ///< per end cell: Outlet's id; Sink's place in its row
   std::vector<int32_t> end;        ///< per cell: its end cell, or -1 (a void that is no outlet)
   std::vector<int32_t> row_sinks;  ///< per row: its sinks
-  std::vector<int64_t> outlet;     ///< per cell of the tile grown by 1: its outlet id, 0 if none
+  std::vector<int32_t> outlet;     ///< per cell of the tile grown by 1: its outlet id, 0 if none
 };
 
 /// The outlet ids of the tile grown by one cell (0: no outlet); a nodata, NaN or 0 cell is no
@@ -68,7 +68,7 @@ void read_outlets(const TileIn& in, TileBasins& t) {
                       ", which is not an integer id from -2147483646 to 2147483647 (0 or "
                       "nodata: no outlet)");
         }
-        t.outlet[static_cast<size_t>((y + 1) * gw + x + 1)] = static_cast<int64_t>(d);
+        t.outlet[static_cast<size_t>((y + 1) * gw + x + 1)] = static_cast<int32_t>(d);
       }
   });
 }
@@ -81,10 +81,11 @@ int64_t outlet_at(const TileBasins& t, int64_t x, int64_t y) {
 End step_from(const TileIn& in, TileBasins& t, int64_t x, int64_t y, bool outlets) {
   const auto c = static_cast<size_t>(y * t.width + x);
   const auto outlet = [&](int64_t id) {
-    t.value[c] = id;
+    t.value[c] = static_cast<int32_t>(id);
     return End::Outlet;
   };
-  if (const int64_t id = outlet_at(t, x, y); id != 0) return outlet(id);
+  if (outlets)
+    if (const int64_t id = outlet_at(t, x, y); id != 0) return outlet(id);
   const int k = t.dir[c];
   if (k == kD8Void) return End::None;  // no end: a void that is no outlet
   const int64_t nx = x + (k >= 0 ? kD8Dx[k] : 0);
@@ -97,30 +98,48 @@ End step_from(const TileIn& in, TileBasins& t, int64_t x, int64_t y, bool outlet
   const int64_t gx = in.owned.x + nx;
   const int64_t gy = in.owned.y + ny;
   const bool on_raster = gx >= 0 && gy >= 0 && gx < in.raster.width && gy < in.raster.height;
-  if (k >= 0 && on_raster)  // into a void: an outlet there takes it
+  if (outlets && k >= 0 && on_raster)  // into a void: an outlet there takes it
     if (const int64_t id = outlet_at(t, nx, ny); id != 0) return outlet(id);
   return outlets ? End::None : End::Sink;
 }
 
 /// Follows every cell of the tile to its end cell; throws for a cycle inside the tile.
 void follow(const TileIn& in, TileBasins& t, bool outlets) {
-  const auto n = static_cast<size_t>(t.width * t.height);
-  t.next.assign(n, -1);
-  t.end_kind.assign(n, End::Next);
-  t.value.assign(n, 0);
+  const int64_t w = t.width;
+  const auto n = static_cast<size_t>(w * t.height);
+  t.next.resize(n);
+  t.end_kind.resize(n);
+  t.value.resize(n);  // read only at end cells, which set it
   t.row_sinks.assign(static_cast<size_t>(t.height), 0);
-  read_outlets(in, t);
-  for (int64_t y = 0; y < t.height; ++y)
-    for (int64_t x = 0; x < t.width; ++x) {
-      const auto c = static_cast<size_t>(y * t.width + x);
-      t.end_kind[c] = step_from(in, t, x, y, outlets);
-      if (t.end_kind[c] == End::Sink) t.value[c] = t.row_sinks[static_cast<size_t>(y)]++;
+  if (outlets) read_outlets(in, t);
+  // Inner cells that are no outlet: the cell a direction reaches is in the tile, so whether
+  // flow goes on there is whether it is a void.
+  int64_t offset[8];
+  for (int k = 0; k < 8; ++k) offset[k] = kD8Dy[k] * w + kD8Dx[k];
+  for (int64_t y = 0; y < t.height; ++y) {
+    const bool inner_row = y > 0 && y + 1 < t.height;
+    for (int64_t x = 0; x < w; ++x) {
+      const auto c = static_cast<size_t>(y * w + x);
+      End kind;
+      if (inner_row && x > 0 && x + 1 < w && t.dir[c] >= 0 &&
+          t.dir[c + static_cast<size_t>(offset[t.dir[c]])] != kD8Void &&
+          (!outlets || outlet_at(t, x, y) == 0)) {
+        t.next[c] = static_cast<int32_t>(static_cast<int64_t>(c) + offset[t.dir[c]]);
+        kind = End::Next;
+      } else {
+        t.next[c] = -1;
+        kind = step_from(in, t, x, y, outlets);
+      }
+      t.end_kind[c] = kind;
+      if (kind == End::Sink) t.value[c] = t.row_sinks[static_cast<size_t>(y)]++;
     }
+  }
   constexpr int32_t kUnknown = -2;
   constexpr int32_t kOnPath = -3;
   t.end.assign(n, kUnknown);
   thread_local std::vector<int32_t> path;
   for (size_t c = 0; c < n; ++c) {
+    if (t.end[c] != kUnknown) continue;
     path.clear();
     auto at = static_cast<int32_t>(c);
     while (t.end[static_cast<size_t>(at)] == kUnknown && t.next[static_cast<size_t>(at)] >= 0) {
@@ -130,8 +149,7 @@ void follow(const TileIn& in, TileBasins& t, bool outlets) {
     }
     if (t.end[static_cast<size_t>(at)] == kOnPath)
       throw Error("watershed: the flow directions form a cycle through cell " +
-                  std::to_string(in.owned.x + at % t.width) + ", " +
-                  std::to_string(in.owned.y + at / t.width));
+                  std::to_string(in.owned.x + at % w) + ", " + std::to_string(in.owned.y + at / w));
     if (t.end[static_cast<size_t>(at)] == kUnknown)
       t.end[static_cast<size_t>(at)] = t.end_kind[static_cast<size_t>(at)] == End::None &&
                                                t.dir[static_cast<size_t>(at)] == kD8Void
@@ -314,10 +332,16 @@ class FinishWatershed : public Op {
     follow(in, t, !p_.outlets.empty());
     const int64_t tile = tile_of(grid_, in.owned);
     const View<int32_t> cells = out.bands.at(0).as<int32_t>();
+    int32_t last_end = -1;  // neighbouring cells mostly share their end cell
+    int64_t last_label = kNoLabel;
     for (int64_t y = 0; y < t.height; ++y)
       for (int64_t x = 0; x < t.width; ++x) {
         const int32_t e = t.end[static_cast<size_t>(y * t.width + x)];
-        const int64_t label = e < 0 ? kNoLabel : end_label(t, tile, e);
+        if (e >= 0 && e != last_end) {
+          last_end = e;
+          last_label = end_label(t, tile, e);
+        }
+        const int64_t label = e < 0 ? kNoLabel : last_label;
         if (label > kLargestLabel)
           throw Error("watershed: more than 2147483647 basins (at cell " +
                       std::to_string(in.owned.x + x) + ", " + std::to_string(in.owned.y + y) +
@@ -365,7 +389,7 @@ class WatershedOp : public TileGraphOp {
     return {ref};
   }
   /// Directions, next and end cells, end kinds and values, outlet ids, per cell.
-  int64_t work_bytes(int64_t cells) const override { return cells * (1 + 4 + 4 + 1 + 8 + 8); }
+  int64_t work_bytes(int64_t cells) const override { return cells * (1 + 4 + 4 + 1 + 4 + 4); }
   /// Rank 0: each perimeter cell received and parsed (16 + 16 bytes), its label and the path
   /// (16), and per tile row (about a quarter of the perimeter cells) its sinks and number (12).
   /// Every rank: each perimeter cell's label and each tile row's number.
