@@ -229,17 +229,23 @@ class ZonalSink : public Sink {
  public:
   /// `grid_info`: the grid of the values (size, geotransform, CRS as WKT); `values`: each band's
   /// name, type and nodata.
+  /// `polygons`: polygon zones an earlier sink read (the digit sweeps of tessera zonal), or
+  /// null to read them on open.
   ZonalSink(ZonalRequest request, std::vector<RasterInfo> values, const TileGrid& grid,
             RasterInfo grid_info, bool sweeps = false,
-            std::vector<std::shared_ptr<const stats::DigitRequest>> digits = {})
+            std::vector<std::shared_ptr<const stats::DigitRequest>> digits = {},
+            std::shared_ptr<const io::PolygonZones> polygons = nullptr)
       : request_(std::move(request)),
         values_(std::move(values)),
         grid_(grid),
         grid_info_(std::move(grid_info)),
+        polygons_(std::move(polygons)),
         sweeps_(sweeps && sweeps_can_replace_counts(request_)),
         digits_(std::move(digits)) {}
 
   bool sweeps_needed() const { return sweeps_needed_; }
+  /// The polygon zones (null for a zone raster), once open.
+  std::shared_ptr<const io::PolygonZones> polygons() const { return polygons_; }
   /// Rank 0's merged tables, one per values band (empty elsewhere).
   std::vector<stats::ZoneList>& results() { return results_; }
   /// Rank 0: writes the table of `results`.
@@ -355,7 +361,8 @@ class ZonalSink : public Sink {
   /// Probes the zone raster (integer ids, on the values' grid) or reads the polygons.
   void find_zones() {
     if (polygon_zones(request_)) {
-      polygons_ = std::make_unique<io::PolygonZones>(
+      if (polygons_) return;
+      polygons_ = std::make_shared<const io::PolygonZones>(
           io::PolygonSource{request_.zones, request_.layer, request_.id_field}, grid_info_);
       return;
     }
@@ -390,7 +397,7 @@ class ZonalSink : public Sink {
   TileGrid grid_;
   RasterInfo grid_info_;
   std::optional<RasterInfo> zone_raster_;
-  std::unique_ptr<io::PolygonZones> polygons_;
+  std::shared_ptr<const io::PolygonZones> polygons_;
   std::vector<stats::ZoneTable> empty_;
   std::vector<std::vector<stats::ZoneTable>> tables_;  // [thread][values band]
   bool sweeps_;  // the tables may give value counts up, for digit sweeps
@@ -524,8 +531,9 @@ void run_zonal(const ZonalRequest& request, const RunOptions& options) {
             stats::DigitRequest::from_bytes(rest.subspan(sizeof size, size))));
         rest = rest.subspan(sizeof size + size);
       }
-      auto [sinks, report] =
-          sweep(std::make_unique<ZonalSink>(named, rasters, grid, rasters[0], false, requests));
+      auto [sinks, report] = sweep(std::make_unique<ZonalSink>(named, rasters, grid, rasters[0],
+                                                               false, requests, first.polygons()));
+      add_figures(mine, report);
       auto& counted = static_cast<ZonalSink&>(*sinks.at(0));
       par::agreed([&] {
         if (par::world_rank() != 0) return;
