@@ -27,12 +27,17 @@ void difference_row(const std::byte* in, std::byte* out, int64_t count) {
 
 void horizontal(size_t cell_bytes, const std::byte* in, std::byte* out, int64_t count) {
   switch (cell_bytes) {
-    case 1: return difference_row<uint8_t>(in, out, count);
-    case 2: return difference_row<uint16_t>(in, out, count);
-    case 4: return difference_row<uint32_t>(in, out, count);
-    case 8: return difference_row<uint64_t>(in, out, count);
-    default: throw Error("internal error: no horizontal predictor for cells of " +
-                         std::to_string(cell_bytes) + " bytes");
+    case 1:
+      return difference_row<uint8_t>(in, out, count);
+    case 2:
+      return difference_row<uint16_t>(in, out, count);
+    case 4:
+      return difference_row<uint32_t>(in, out, count);
+    case 8:
+      return difference_row<uint64_t>(in, out, count);
+    default:
+      throw Error("internal error: no horizontal predictor for cells of " +
+                  std::to_string(cell_bytes) + " bytes");
   }
 }
 
@@ -45,7 +50,8 @@ void floating(size_t cell_bytes, const std::byte* in, std::byte* out, int64_t co
     for (size_t i = 0; i < n; ++i) plane[i] = in[i * cell_bytes + b];
   }
   for (size_t i = n * cell_bytes - 1; i > 0; --i)
-    out[i] = static_cast<std::byte>(static_cast<uint8_t>(out[i]) - static_cast<uint8_t>(out[i - 1]));
+    out[i] =
+        static_cast<std::byte>(static_cast<uint8_t>(out[i]) - static_cast<uint8_t>(out[i - 1]));
 }
 
 }  // namespace

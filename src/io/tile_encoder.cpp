@@ -92,12 +92,12 @@ class ZstdTiles {
     const auto* from = static_cast<const std::byte*>(cells);
     if (spec_.options.predictor != 1) {
       detail::apply_predictor(spec_.options.predictor, size_of(spec_.type), from, spec_.tile_width,
-                      spec_.tile_height, predicted_.data());
+                              spec_.tile_height, predicted_.data());
       from = predicted_.data();
     }
-    const size_t n = ZSTD_compress2(context_.get(), packed_.data(), packed_.size(), from, tile_bytes);
-    if (ZSTD_isError(n))
-      throw Error(label_ + ": cannot encode a tile: " + ZSTD_getErrorName(n));
+    const size_t n =
+        ZSTD_compress2(context_.get(), packed_.data(), packed_.size(), from, tile_bytes);
+    if (ZSTD_isError(n)) throw Error(label_ + ": cannot encode a tile: " + ZSTD_getErrorName(n));
     return {packed_.data(), n};
   }
 
@@ -124,9 +124,9 @@ struct TileEncoder::Impl {
   std::vector<std::byte> raw;  // libtiff's encoding buffer, lent to each in-memory TIFF
   detail::TiffErrors errors;
   detail::TiffOptions options{&errors};
-  detail::Tiff tif;         // the in-memory TIFF of the current column, null before the first
-  uint32_t next_tile = 0;   // the column's next unwritten tile
-  uint64_t data_start = 0;  // where every tile's bytes land: right after the TIFF header
+  detail::Tiff tif;               // the in-memory TIFF of the current column, null before the first
+  uint32_t next_tile = 0;         // the column's next unwritten tile
+  uint64_t data_start = 0;        // where every tile's bytes land: right after the TIFF header
   std::optional<ZstdTiles> zstd;  // COMPRESS=ZSTD: every tile, without libtiff
 
   explicit Impl(const OutputSpec& s) : spec(s), label(s.path + ": tile encoder") {

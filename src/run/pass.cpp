@@ -43,9 +43,8 @@ TileOrder sorted_tiles(const TileGrid& grid, Key key) {
   std::vector<std::pair<uint64_t, int64_t>> keyed;
   keyed.reserve(static_cast<size_t>(grid.count()));
   for (int64_t t = 0; t < grid.count(); ++t)
-    keyed.emplace_back(key(static_cast<uint64_t>(t % grid.across()),
-                           static_cast<uint64_t>(t / grid.across())),
-                       t);
+    keyed.emplace_back(
+        key(static_cast<uint64_t>(t % grid.across()), static_cast<uint64_t>(t / grid.across())), t);
   std::sort(keyed.begin(), keyed.end());
   TileOrder order;
   for (const auto& [k, tile] : keyed) order.tiles.push_back(tile);
