@@ -4,6 +4,7 @@ TESSERA_DEB_PACKAGES=(
   build-essential cmake g++ pkg-config
   libopenmpi-dev openmpi-bin
   libgdal-dev gdal-bin libtiff-dev libhdf5-openmpi-dev libdeflate-dev zlib1g-dev
+  libzstd-dev
   libgtest-dev libcli11-dev libtomlplusplus-dev libfmt-dev libmuparser-dev libbenchmark-dev
   python3-gdal python3-numpy time
   # the benchmark suite's Python peers and its chart (tests/bench/suite.py)

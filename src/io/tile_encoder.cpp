@@ -1,11 +1,19 @@
-// Compressing one band-tile with libtiff itself, into an in-memory TIFF, so that its bytes are
-// exactly what libtiff would have stored for that tile in the output file.
+// Compressing one band-tile as the output file's directory says. ZSTD tiles go straight to
+// libzstd with the parameters libtiff's stream gets; DEFLATE and LZW tiles go through libtiff
+// itself, into an in-memory TIFF, so that their bytes are exactly what libtiff would have stored.
+#define ZSTD_STATIC_LINKING_ONLY  // ZSTD_getCParams: the parameters of a level
+#include <zstd.h>
+
 #include <algorithm>
 #include <cstring>
+#include <optional>
+#include <string>
+#include <utility>
 
 #include "gdal_util.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/io/geotiff.hpp"
+#include "tiff_predictor.hpp"
 
 namespace tessera::io {
 namespace {
@@ -40,6 +48,67 @@ uint16_t sample_format(PixelType t) {
   return is_signed ? SAMPLEFORMAT_INT : SAMPLEFORMAT_UINT;
 }
 
+struct ZstdFree {
+  void operator()(ZSTD_CCtx* context) const { ZSTD_freeCCtx(context); }
+};
+
+/// ZSTD tiles as libtiff's codec stores them (one frame a tile, after the file's predictor),
+/// in one call. libtiff streams each tile into a ZSTD_CStream of unknown size, so libzstd
+/// searches with the parameters its level keeps for inputs of unknown size (level 9: lazy2,
+/// 16 candidates, matches from 5 bytes); those are set here explicitly, and libzstd, told the
+/// tile's size, fits its window and tables to it (at level 9 and 256 KiB: a 256 KiB window and
+/// a 512 Ki-entry hash table instead of 4 MiB and 2 Mi entries, less to clear and keep in
+/// cache per tile). Measured on 512 x 512 hillshade tiles at level 9: 5% less CPU than the
+/// stream, the same size within 0.001%. Letting libzstd pick its parameters for the known size
+/// instead (ZSTD_compressCCtx) takes its row for inputs of at most 256 KiB, which searches
+/// deeper (32 candidates, matches from 4 bytes): 40% more CPU, 0.15% larger files. The frames
+/// decode to the bytes libtiff's do; the compressed bytes are not GDAL's.
+class ZstdTiles {
+ public:
+  ZstdTiles(const OutputSpec& spec, size_t tile_bytes, std::string label)
+      : spec_(spec), label_(std::move(label)), context_(ZSTD_createCCtx()) {
+    if (!context_) throw Error(label_ + ": cannot make a ZSTD context");
+    const ZSTD_compressionParameters p = ZSTD_getCParams(spec.options.zstd_level, 0, 0);
+    const std::pair<ZSTD_cParameter, int> parameters[] = {
+        {ZSTD_c_compressionLevel, spec.options.zstd_level},
+        {ZSTD_c_windowLog, static_cast<int>(p.windowLog)},
+        {ZSTD_c_chainLog, static_cast<int>(p.chainLog)},
+        {ZSTD_c_hashLog, static_cast<int>(p.hashLog)},
+        {ZSTD_c_searchLog, static_cast<int>(p.searchLog)},
+        {ZSTD_c_minMatch, static_cast<int>(p.minMatch)},
+        {ZSTD_c_targetLength, static_cast<int>(p.targetLength)},
+        {ZSTD_c_strategy, static_cast<int>(p.strategy)}};
+    for (const auto& [parameter, value] : parameters) {
+      const size_t r = ZSTD_CCtx_setParameter(context_.get(), parameter, value);
+      if (ZSTD_isError(r))
+        throw Error(label_ + ": cannot set ZSTD parameter " + std::to_string(parameter) + " to " +
+                    std::to_string(value) + ": " + ZSTD_getErrorName(r));
+    }
+    if (spec.options.predictor != 1) predicted_.assign(tile_bytes, std::byte{0});
+    packed_.assign(ZSTD_compressBound(tile_bytes), std::byte{0});
+  }
+
+  std::span<const std::byte> encode(const void* cells, size_t tile_bytes) {
+    const auto* from = static_cast<const std::byte*>(cells);
+    if (spec_.options.predictor != 1) {
+      detail::apply_predictor(spec_.options.predictor, size_of(spec_.type), from, spec_.tile_width,
+                              spec_.tile_height, predicted_.data());
+      from = predicted_.data();
+    }
+    const size_t n =
+        ZSTD_compress2(context_.get(), packed_.data(), packed_.size(), from, tile_bytes);
+    if (ZSTD_isError(n)) throw Error(label_ + ": cannot encode a tile: " + ZSTD_getErrorName(n));
+    return {packed_.data(), n};
+  }
+
+ private:
+  OutputSpec spec_;
+  std::string label_;
+  std::unique_ptr<ZSTD_CCtx, ZstdFree> context_;
+  std::vector<std::byte> predicted_;  // the tile after the predictor
+  std::vector<std::byte> packed_;     // the frame, room for the worst case
+};
+
 }  // namespace
 
 struct TileEncoder::Impl {
@@ -55,13 +124,18 @@ struct TileEncoder::Impl {
   std::vector<std::byte> raw;  // libtiff's encoding buffer, lent to each in-memory TIFF
   detail::TiffErrors errors;
   detail::TiffOptions options{&errors};
-  detail::Tiff tif;         // the in-memory TIFF of the current column, null before the first
-  uint32_t next_tile = 0;   // the column's next unwritten tile
-  uint64_t data_start = 0;  // where every tile's bytes land: right after the TIFF header
+  detail::Tiff tif;               // the in-memory TIFF of the current column, null before the first
+  uint32_t next_tile = 0;         // the column's next unwritten tile
+  uint64_t data_start = 0;        // where every tile's bytes land: right after the TIFF header
+  std::optional<ZstdTiles> zstd;  // COMPRESS=ZSTD: every tile, without libtiff
 
   explicit Impl(const OutputSpec& s) : spec(s), label(s.path + ": tile encoder") {
     detail::check_options(spec);
     tile_bytes = static_cast<size_t>(spec.tile_width * spec.tile_height) * size_of(spec.type);
+    if (spec.options.compression == Compression::Zstd) {
+      zstd.emplace(spec, tile_bytes, label);
+      return;
+    }
     // Room for the header and a tile LZW grew by half; zero-filled, so every page is touched now.
     file.bytes.assign(tile_bytes + tile_bytes / 2 + 4096, std::byte{0});
     raw.assign(tile_bytes + 4096, std::byte{0});
@@ -102,6 +176,7 @@ struct TileEncoder::Impl {
   std::span<const std::byte> encode(const void* cells) {
     if (spec.options.compression == Compression::None)  // the tile's bytes as they are
       return {static_cast<const std::byte*>(cells), tile_bytes};
+    if (zstd) return zstd->encode(cells, tile_bytes);
     if (!tif || next_tile == kTilesPerTiff) start_column();
     file.size = file.pos = data_start;
     try {

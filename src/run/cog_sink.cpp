@@ -47,6 +47,8 @@ struct LocalTile {
 
 class CogSink final : public Sink, private Receiver {
  public:
+  static constexpr int64_t kRowMajorBytes = int64_t{128} << 20;
+
   explicit CogSink(const OutputSpec& spec)
       : spec_(spec),
         grid_(spec.size, spec.tile_width, spec.tile_height),
@@ -55,9 +57,19 @@ class CogSink final : public Sink, private Receiver {
 
   bool wants_blocks() const override { return true; }
 
+  /// Rank 0 writes the full resolution row by row (GDAL's BLOCK_ORDER=ROW_MAJOR) when the tiles
+  /// are claimed in rows of blocks: it holds a row of blocks' encoded tiles until the row is
+  /// complete, which it does only where those tiles, at their size uncompressed, are at most
+  /// kRowMajorBytes (a 512-cell tile: Byte 128 tiles across, Float32 32). Wider rasters keep
+  /// Z order, which holds fewer of the coarse overview tiles rank 0 finishes.
+  bool takes_block_rows() const override {
+    return 4 * grid_.across() * spec_.bands * tile_cells_ * cell_ <= kRowMajorBytes;
+  }
+
   void open(const SinkSetup& setup) override {
     courier_ = setup.courier;
     order_ = setup.order;
+    row_major_ = order_->block_rows;
     threads_ = setup.threads;
     route_ = courier_->add_route(this, spec_.bands);
     par::agreed([&] {
@@ -277,11 +289,14 @@ class CogSink final : public Sink, private Receiver {
     spent.push_back(std::move(bytes));
   }
 
+  /// Full-resolution band-tiles in the file's order: row-major, or the order they were claimed.
   void write_in_order(int64_t position, int band, Bytes bytes, std::vector<Bytes>& spent) {
-    waiting_.emplace(position * spec_.bands + band, std::move(bytes));
+    const int64_t at = row_major_ ? order_->tile(position) : position;
+    waiting_.emplace(at * spec_.bands + band, std::move(bytes));
     for (auto it = waiting_.begin(); it != waiting_.end() && it->first == next_;) {
-      const int64_t at = next_ / spec_.bands;
-      writer_->write_tile(static_cast<int>(next_ % spec_.bands), order_->tile(at), it->second);
+      const int64_t index = next_ / spec_.bands;
+      const int64_t tile = row_major_ ? index : order_->tile(index);
+      writer_->write_tile(static_cast<int>(next_ % spec_.bands), tile, it->second);
       bytes_written_ += static_cast<int64_t>(it->second.size());
       spent.push_back(std::move(it->second));
       it = waiting_.erase(it);
@@ -350,7 +365,8 @@ class CogSink final : public Sink, private Receiver {
   std::vector<double> encode_seconds_;         // per thread: overview tiles assembled, encoded
   std::vector<double> halve_seconds_;          // per thread: tiles halved into their shares
   double gather_seconds_ = 0;                  // rank 0: the tiles it finished
-  std::map<int64_t, Bytes> waiting_;           // rank 0: by position * bands + band
+  std::map<int64_t, Bytes> waiting_;           // rank 0: by (tile or position) * bands + band
+  bool row_major_ = false;                     // the full resolution written row by row
   std::map<int64_t, Gathering> gathering_;     // rank 0: by courier key
   int64_t next_ = 0;
   int64_t bytes_written_ = 0;

@@ -28,22 +28,42 @@ int64_t longest_run(int64_t held_bytes_per_tile) {
                              plan::tiles_per_run);
 }
 
-TileOrder z_order(const TileGrid& grid) {
-  const auto spread = [](uint64_t v) {  // bit i of v to bit 2i
-    uint64_t out = 0;
-    for (int bit = 0; bit < 32; ++bit) out |= ((v >> bit) & 1u) << (2 * bit);
-    return out;
-  };
+namespace {
+
+/// Bit i of v to bit 2i.
+uint64_t spread(uint64_t v) {
+  uint64_t out = 0;
+  for (int bit = 0; bit < 32; ++bit) out |= ((v >> bit) & 1u) << (2 * bit);
+  return out;
+}
+
+/// The tiles of `grid` sorted by key(column, row).
+template <class Key>
+TileOrder sorted_tiles(const TileGrid& grid, Key key) {
   std::vector<std::pair<uint64_t, int64_t>> keyed;
   keyed.reserve(static_cast<size_t>(grid.count()));
-  for (int64_t t = 0; t < grid.count(); ++t) {
-    const auto x = static_cast<uint64_t>(t % grid.across());
-    const auto y = static_cast<uint64_t>(t / grid.across());
-    keyed.emplace_back(spread(x) | (spread(y) << 1), t);
-  }
+  for (int64_t t = 0; t < grid.count(); ++t)
+    keyed.emplace_back(
+        key(static_cast<uint64_t>(t % grid.across()), static_cast<uint64_t>(t / grid.across())), t);
   std::sort(keyed.begin(), keyed.end());
   TileOrder order;
-  for (const auto& [key, tile] : keyed) order.tiles.push_back(tile);
+  for (const auto& [k, tile] : keyed) order.tiles.push_back(tile);
+  return order;
+}
+
+}  // namespace
+
+TileOrder z_order(const TileGrid& grid) {
+  return sorted_tiles(grid, [](uint64_t x, uint64_t y) { return spread(x) | (spread(y) << 1); });
+}
+
+TileOrder block_rows(const TileGrid& grid) {
+  const auto blocks_across = static_cast<uint64_t>((grid.across() + 3) / 4);
+  TileOrder order = sorted_tiles(grid, [&](uint64_t x, uint64_t y) {
+    const uint64_t block = (y / 4) * blocks_across + x / 4;
+    return (block << 4) | spread(x % 4) | (spread(y % 4) << 1);
+  });
+  order.block_rows = true;
   return order;
 }
 
@@ -57,13 +77,15 @@ StreamingPass::StreamingPass(const TileGrid& grid, int threads, const SourceFact
       last_checkpoint_(Clock::now()) {
   int64_t held = 0;
   bool blocks = false;
+  bool rows = true;
   for (const auto& sink : sinks_) {
     held += sink->held_bytes_per_tile();
     lockstep_ = lockstep_ || sink->lockstep();
     blocks = blocks || sink->wants_blocks();
+    rows = rows && (!sink->wants_blocks() || sink->takes_block_rows());
   }
   if (blocks) {
-    order_ = z_order(grid_);
+    order_ = rows ? block_rows(grid_) : z_order(grid_);
     claim_unit_ = kBlockTiles;
   }
   run_ = longest_run(held);

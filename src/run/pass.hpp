@@ -47,6 +47,10 @@ int64_t longest_run(int64_t held_bytes_per_tile);
 /// The tiles of `grid` in Z order (Morton order of their column and row): every aligned block of
 /// 2^k x 2^k tiles is a run of neighbouring positions, the tiles past the grid left out.
 TileOrder z_order(const TileGrid& grid);
+/// The tiles of `grid` in aligned blocks of 4 x 4, the blocks row by row (of blocks), the tiles
+/// of a block in Z order, the tiles past the grid left out: each row of tiles is complete once
+/// its row of blocks is.
+TileOrder block_rows(const TileGrid& grid);
 
 /// Where a pass keeps its sinks' records: pass `pass` of the run's journal.
 struct PassJournal {
@@ -104,8 +108,8 @@ class StreamingPass {
   Sinks& sinks_;
   size_t opened_ = 0;
   bool lockstep_ = false;
-  /// Tiles claimed in Z order go in blocks of 4 x 4, so that a claim holds whole overview tiles
-  /// of the first two levels.
+  /// Tiles claimed in blocks (Z order, or rows of blocks) go 4 x 4 at a time, so that a claim
+  /// holds whole overview tiles of the first two levels.
   static constexpr int64_t kBlockTiles = 16;
 
   int64_t run_;  // the most tiles a thread takes from one claim

@@ -16,6 +16,9 @@ namespace tessera::run {
 /// `tiles` is empty (row-major).
 struct TileOrder {
   std::vector<int64_t> tiles;
+  /// Whether `tiles` holds blocks of 4 x 4 tiles row of blocks by row of blocks (block_rows()),
+  /// rather than Z order over the whole grid (z_order()).
+  bool block_rows = false;
   int64_t tile(int64_t position) const {
     return tiles.empty() ? position : tiles[static_cast<size_t>(position)];
   }
@@ -92,6 +95,9 @@ class Sink {
   /// Whether the sink wants tiles claimed in aligned square blocks (TileOrder::tiles in Z
   /// order), so that the tiles beneath an overview tile are mostly computed together.
   virtual bool wants_blocks() const { return false; }
+  /// Whether the blocks may come row of blocks by row of blocks (block_rows()) rather than in
+  /// Z order; they do when every sink that wants blocks says so.
+  virtual bool takes_block_rows() const { return false; }
   /// Whether every rank must write each batch together (write_round()).
   virtual bool lockstep() const { return false; }
   /// Main thread, lock-step sinks only, on every rank: round `round` of the collective writes

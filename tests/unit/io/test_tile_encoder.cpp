@@ -2,6 +2,7 @@
 #include <gdal.h>
 #include <gtest/gtest.h>
 #include <tiffio.h>
+#include <zstd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -46,7 +47,8 @@ TEST(TileEncoder, RefusesPredictorsThatDoNotFit) {
   EXPECT_THROW(TileEncoder(make_spec("x.tif", PixelType::Float32, 1, Compression::None, 2)), Error);
 }
 
-// One encoder keeps its in-memory TIFF from tile to tile and starts a new one every 1024 tiles;
+// One encoder keeps its ZSTD context, or its in-memory TIFF (a new one every 1024 tiles), from
+// tile to tile;
 // across 2500 tiles, noise and smooth ones in turn (so that each tile's bytes are longer or
 // shorter than the last's), each tile gets the bytes a fresh encoder gives it.
 TEST(TileEncoder, ManyTilesGiveTheBytesOfAFreshEncoder) {
@@ -126,8 +128,8 @@ std::vector<std::byte> gdal_tile_bytes(const std::string& path, const OutputSpec
 
 TEST(TileEncoder, BytesMatchWhatGdalStores) {
   test::TempDir dir;
-  const std::vector<std::pair<Compression, std::string>> codecs{
-      {Compression::Zstd, "ZSTD"}, {Compression::Deflate, "DEFLATE"}, {Compression::Lzw, "LZW"}};
+  const std::vector<std::pair<Compression, std::string>> codecs{{Compression::Deflate, "DEFLATE"},
+                                                                {Compression::Lzw, "LZW"}};
   for (const auto& [c, name] : codecs) {
     OutputSpec spec = make_spec("x.tif", PixelType::Float32, 1, c, 2);
     const auto band = band_cells(spec.type, spec.size, 0);
@@ -139,6 +141,41 @@ TEST(TileEncoder, BytesMatchWhatGdalStores) {
     const auto bytes = encoder.encode(tile.data());
     EXPECT_TRUE(std::equal(bytes.begin(), bytes.end(), expected.begin(), expected.end())) << name;
   }
+}
+
+// What a ZSTD frame holds: the tile's bytes after the predictor.
+std::vector<std::byte> unpacked(std::span<const std::byte> frame, size_t bytes) {
+  std::vector<std::byte> out(bytes + 1);
+  const size_t n = ZSTD_decompress(out.data(), out.size(), frame.data(), frame.size());
+  EXPECT_FALSE(ZSTD_isError(n));
+  out.resize(ZSTD_isError(n) ? 0 : n);
+  return out;
+}
+
+// ZSTD tiles are made without libtiff, with other match finding than libtiff's stream: their
+// frames hold what GDAL's (through libtiff) hold, byte for byte, for every type and predictor,
+// at levels 1 and 9.
+TEST(TileEncoder, ZstdFramesHoldWhatGdalsHold) {
+  test::TempDir dir;
+  for (PixelType t : {PixelType::Byte, PixelType::UInt16, PixelType::Int16, PixelType::UInt32,
+                      PixelType::Int32, PixelType::Float32, PixelType::Float64})
+    for (int p = 1; p <= (is_integer(t) ? 2 : 3); ++p)
+      for (int level : {1, 9}) {
+        OutputSpec spec = make_spec("x.tif", t, 1, Compression::Zstd, p);
+        spec.options.zstd_level = level;
+        const auto band = band_cells(t, spec.size, 0);
+        const auto tile = tile_cells(band, TileGrid(spec.size, 32, 16), t, 0);
+        const std::string name = std::string(name_of(t)) + "_" + std::to_string(p);
+        const auto expected = gdal_tile_bytes(
+            dir.file(name + ".tif"), spec, band,
+            {"TILED=YES", "BLOCKXSIZE=32", "BLOCKYSIZE=16", "COMPRESS=ZSTD",
+             "PREDICTOR=" + std::to_string(p), "ZSTD_LEVEL=" + std::to_string(level)});
+        TileEncoder encoder(spec);
+        const auto frame = encoder.encode(tile.data());
+        EXPECT_EQ(unpacked(frame, tile.size()), unpacked(expected, tile.size())) << name;
+        // libzstd was told the tile's size (libtiff's stream leaves it unknown)
+        EXPECT_EQ(ZSTD_getFrameContentSize(frame.data(), frame.size()), tile.size()) << name;
+      }
 }
 
 }  // namespace
