@@ -132,7 +132,7 @@ void exact_row(const Alg& alg, const T* r0, const T* r1, const T* r2, int64_t x0
 template <class T, class Alg>
 void checked_row(const Alg& alg, const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1,
                  float* out) {
-  terrain::row_by_checked_eights(alg, r0, r1, r2, x0, x1, out, [&](int64_t x, float* to) {
+  terrain::row_by_checked_eights(alg, r0, r1, r2, x0, x1, out, [&alg, r0, r1, r2](int64_t x, float* to) {
     return alg.eight(r0, r1, r2, x, to);
   });
 }
@@ -319,6 +319,8 @@ double angle_between(double a, double b, double normalizer) {
 template <class T, Gradient G>
 struct Igor {
   const Coeffs& c;
+  /// The light's direction as the float pass compares aspects with it, in [0, 2 pi).
+  float light = static_cast<float>(normalize_angle(kPi * 3 / 2 - c.az_radians, kPi * 2));
   float operator()(const T* w) const {
     double x, y;
     terrain::gradient<T, G>(w, c.inv_ewres, c.inv_nsres, x, y);
@@ -349,15 +351,14 @@ struct Igor {
     terrain::aspect_sums8<T, G>(r0, r1, r2, x, dx, dy);
     const __m256 one = _mm256_set1_ps(1.0f), pi = _mm256_set1_ps(static_cast<float>(kPi));
     const __m256 two_pi = _mm256_set1_ps(static_cast<float>(kPi * 2));
-    const __m256 light =
-        _mm256_set1_ps(static_cast<float>(normalize_angle(kPi * 3 / 2 - c.az_radians, kPi * 2)));
+    const __m256 toward = _mm256_set1_ps(light);
     const __m256 xx_plus_yy = _mm256_add_ps(_mm256_mul_ps(gx, gx), _mm256_mul_ps(gy, gy));
     const __m256 slope_degrees = times8(
         simd::atan_nonnegative8(times8(_mm256_sqrt_ps(xx_plus_yy), c.z_scaled)), kRadiansToDegrees);
     const __m256 aspect = simd::atan2_8(dy, _mm256_xor_ps(dx, _mm256_set1_ps(-0.0f)));
     const __m256 around = _mm256_blendv_ps(aspect, _mm256_add_ps(two_pi, aspect),
                                            _mm256_cmp_ps(aspect, _mm256_setzero_ps(), _CMP_LT_OQ));
-    __m256 diff = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), _mm256_sub_ps(around, light));
+    __m256 diff = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), _mm256_sub_ps(around, toward));
     diff = _mm256_blendv_ps(diff, _mm256_sub_ps(two_pi, diff), _mm256_cmp_ps(diff, pi, _CMP_GT_OQ));
     const __m256 aspect_strength = _mm256_sub_ps(one, times8(diff, 1 / kPi));
     const __m256 slope_strength = times8(slope_degrees, 1.0 / 90);

@@ -66,14 +66,45 @@ struct QuarterTurns {
                                _mm256_set1_pd(6.12323399573676603587e-17), big)) {}
 };
 
-/// atan(x) for x >= 0 (NaN gives NaN), within an ulp or two: reduced to |t| <= tan(pi/8) by
-/// t = -1/x (x > tan(3 pi / 8)), (x - 1)/(x + 1) (x > tan(pi / 8)) or x, then atan_small. One
-/// division, skipped when every lane is below tan(pi/8) (gentler than 22.5 degrees).
-__attribute__((target("avx2,fma"), always_inline)) inline __m256d atan_nonnegative(__m256d x) {
+/// acc * z + c, as two roundings (no fused multiply-add).
+__attribute__((target("avx2"))) inline __m256d horner(__m256d acc, __m256d z, double c) {
+  return _mm256_add_pd(_mm256_mul_pd(acc, z), _mm256_set1_pd(c));
+}
+
+/// Cephes' atan after its range reduction: base + atan(t) for |t| <= 0.66, where base is pi/4
+/// in the `mid` lanes and pi/2 in the `big` ones (their low-order bits added back).
+__attribute__((target("avx2"), always_inline)) inline __m256d atan_reduced(__m256d t, __m256d mid,
+                                                                           __m256d big) {
+  const __m256d more_bits = _mm256_set1_pd(6.123233995736765886130E-17);
+  __m256d base = _mm256_and_pd(mid, _mm256_set1_pd(7.85398163397448309616E-1));
+  base = _mm256_blendv_pd(base, _mm256_set1_pd(1.57079632679489661923), big);
+  __m256d extra = _mm256_and_pd(mid, _mm256_mul_pd(more_bits, _mm256_set1_pd(0.5)));
+  extra = _mm256_blendv_pd(extra, more_bits, big);
+
+  const __m256d z = _mm256_mul_pd(t, t);
+  __m256d p = _mm256_set1_pd(-8.750608600031904122785E-1);
+  p = horner(p, z, -1.615753718733365076637E1);
+  p = horner(p, z, -7.500855792314704667340E1);
+  p = horner(p, z, -1.228866684490136173410E2);
+  p = horner(p, z, -6.485021904942025371773E1);
+  __m256d q = _mm256_add_pd(z, _mm256_set1_pd(2.485846490142306297962E1));
+  q = horner(q, z, 1.650270098316988542046E2);
+  q = horner(q, z, 4.328810604912902668951E2);
+  q = horner(q, z, 4.853903996359136964868E2);
+  q = horner(q, z, 1.945506571482613964425E2);
+  const __m256d r = _mm256_div_pd(_mm256_mul_pd(z, p), q);
+  const __m256d core = _mm256_add_pd(_mm256_mul_pd(t, r), t);
+  return _mm256_add_pd(base, _mm256_add_pd(core, extra));
+}
+
+/// atan(x) for x >= 0 (NaN gives NaN): Cephes' range reduction to |t| <= 0.66 and its rational
+/// approximation, whose error stays within 2 units in the last place over [0, inf].
+__attribute__((target("avx2"), always_inline)) inline __m256d atan_nonnegative(__m256d x) {
   const __m256d one = _mm256_set1_pd(1.0);
   const __m256d big = _mm256_cmp_pd(x, _mm256_set1_pd(2.41421356237309504880), _CMP_GT_OQ);
-  const __m256d mid = _mm256_andnot_pd(
-      big, _mm256_cmp_pd(x, _mm256_set1_pd(0.41421356237309504880), _CMP_GT_OQ));
+  const __m256d mid = _mm256_andnot_pd(big, _mm256_cmp_pd(x, _mm256_set1_pd(0.66), _CMP_GT_OQ));
+  // t = -1/x (big), (x-1)/(x+1) (mid) or x, with one division unless every lane is small
+  // (gentler than 33 degrees, most of a real DEM).
   __m256d t = x;
   if (_mm256_movemask_pd(_mm256_or_pd(big, mid)) != 0) {
     __m256d num = _mm256_blendv_pd(x, _mm256_sub_pd(x, one), mid);
@@ -82,8 +113,7 @@ __attribute__((target("avx2,fma"), always_inline)) inline __m256d atan_nonnegati
     den = _mm256_blendv_pd(den, x, big);
     t = _mm256_div_pd(num, den);
   }
-  const QuarterTurns q(mid, big);
-  return atan_small(t, q.base, q.extra);
+  return atan_reduced(t, mid, big);
 }
 
 /// atan(lo / hi) for 0 <= lo <= hi (0 where hi is 0), with one division for the ratio and the
@@ -224,7 +254,7 @@ __attribute__((target("avx2"))) inline __m128 to_float_checked(__m256d v, int& u
 }
 
 /// Array forms of the vector functions above, for callers compiled without AVX2 (tests).
-__attribute__((target("avx2,fma"))) inline void atan_nonnegative(const double* x, double* out) {
+__attribute__((target("avx2"))) inline void atan_nonnegative(const double* x, double* out) {
   _mm256_storeu_pd(out, atan_nonnegative(_mm256_loadu_pd(x)));
 }
 __attribute__((target("avx2"))) inline int to_float_checked(const double* v, float* out) {

@@ -22,7 +22,6 @@ template <class T, Gradient G, SlopeUnits U>
 struct SlopeAlg {
   static constexpr double kSpan = G == Gradient::Horn ? 8 : 2;
   double ewres, nsres, scale;
-  double inv_ewres = 1.0 / ewres, inv_nsres = 1.0 / nsres, inv_span = 1.0 / (kSpan * scale);
 
   float operator()(const T* w) const {
     double dx, dy;
@@ -47,44 +46,62 @@ struct SlopeAlg {
   /// Cells [x0, x1) of a row whose windows hold no nodata: the values operator() gives, eight
   /// at a time where the CPU has AVX2.
   void row_values(const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1, float* out) const {
-    terrain::row_by_checked_eights(*this, r0, r1, r2, x0, x1, out, [&](int64_t x, float* to) {
-      return eight(r0, r1, r2, x, to);
-    });
+    int64_t x = x0;
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+    if (simd::have_avx2()) x = row_values_avx2(r0, r1, r2, x0, x1, out);
+#endif
+    for (; x < x1; ++x) {
+      const T w[9] = {r0[x - 1], r0[x],     r0[x + 1], r1[x - 1], r1[x],
+                      r1[x + 1], r2[x - 1], r2[x],     r2[x + 1]};
+      out[x - x0] = (*this)(w);
+    }
   }
 
 #if defined(TESSERA_HAVE_AVX2_PATHS)
-  /// Eight cells into to[0..8); returns the lanes (bit k: cell x + k) left to operator(). It
+  /// Eight windows' unscaled x and y differences, in T as operator() forms them, as doubles:
+  /// d[0], d[1] the x ones of cells x..x+3 and x+4..x+7, d[2], d[3] the y ones.
+  __attribute__((target("avx2"))) static void differences(const T* r0, const T* r1, const T* r2,
+                                                          int64_t x, __m256d* d) {
+    terrain::gradient_differences<T, G>(r0, r1, r2, x, d);
+  }
+
+  /// The AVX2 part of row_values; returns the first cell it left for the scalar loop. It
   /// multiplies by reciprocals instead of dividing and uses a vector atan, so each lane is only
   /// within a few units in the last place of operator()'s double; lanes whose float that could
-  /// change (to_float_checked) are left to operator().
-  __attribute__((target("avx2,fma"))) int eight(const T* r0, const T* r1, const T* r2, int64_t x,
-                                                float* to) const {
-    const __m256d to_span = _mm256_set1_pd(inv_span);
-    const __m256d inv_ew = _mm256_set1_pd(inv_ewres), inv_ns = _mm256_set1_pd(inv_nsres);
-    __m256d d[4];
-    terrain::gradient_differences<T, G>(r0, r1, r2, x, d);
-    // The two halves are independent chains, written side by side so they overlap.
-    __m256d v[2];
-    for (int half = 0; half < 2; ++half) {
-      const __m256d dx = _mm256_mul_pd(d[half], inv_ew);
-      const __m256d dy = _mm256_mul_pd(d[2 + half], inv_ns);
-      const __m256d key = _mm256_add_pd(_mm256_mul_pd(dx, dx), _mm256_mul_pd(dy, dy));
-      v[half] = _mm256_mul_pd(_mm256_sqrt_pd(key), to_span);
+  /// change (to_float_checked) are recomputed by operator().
+  __attribute__((target("avx2"))) int64_t row_values_avx2(const T* r0, const T* r1, const T* r2,
+                                                          int64_t x0, int64_t x1,
+                                                          float* out) const {
+    const __m256d inv_span = _mm256_set1_pd(1.0 / (kSpan * scale));
+    const __m256d inv_ew = _mm256_set1_pd(1.0 / ewres), inv_ns = _mm256_set1_pd(1.0 / nsres);
+    int64_t x = x0;
+    for (; x + 8 <= x1; x += 8) {
+      __m256d d[4];
+      differences(r0, r1, r2, x, d);
+      // The two halves are independent chains, written side by side so they overlap.
+      __m256d v[2];
+      for (int half = 0; half < 2; ++half) {
+        const __m256d dx = _mm256_mul_pd(d[half], inv_ew);
+        const __m256d dy = _mm256_mul_pd(d[2 + half], inv_ns);
+        const __m256d key = _mm256_add_pd(_mm256_mul_pd(dx, dx), _mm256_mul_pd(dy, dy));
+        v[half] = _mm256_mul_pd(_mm256_sqrt_pd(key), inv_span);
+      }
+      for (int half = 0; half < 2; ++half) {
+        if constexpr (U == SlopeUnits::Degrees)
+          v[half] = _mm256_mul_pd(simd::atan_nonnegative(v[half]),
+                                  _mm256_set1_pd(terrain::kRadiansToDegrees));
+        else
+          v[half] = _mm256_mul_pd(_mm256_set1_pd(100), v[half]);
+      }
+      int unsure[2] = {0, 0};
+      float* to = out + (x - x0);
+      _mm_storeu_ps(to, simd::to_float_checked(v[0], unsure[0]));
+      _mm_storeu_ps(to + 4, simd::to_float_checked(v[1], unsure[1]));
+      if (unsure[0] | unsure[1])
+        terrain::recompute_lanes(*this, unsure[0] | unsure[1] << 4, r0, r1, r2, x, to);
     }
-    for (int half = 0; half < 2; ++half) {
-      if constexpr (U == SlopeUnits::Degrees)
-        v[half] = _mm256_mul_pd(simd::atan_nonnegative(v[half]),
-                                _mm256_set1_pd(terrain::kRadiansToDegrees));
-      else
-        v[half] = _mm256_mul_pd(_mm256_set1_pd(100), v[half]);
-    }
-    int unsure[2] = {0, 0};
-    _mm_storeu_ps(to, simd::to_float_checked(v[0], unsure[0]));
-    _mm_storeu_ps(to + 4, simd::to_float_checked(v[1], unsure[1]));
-    return unsure[0] | unsure[1] << 4;
+    return x;
   }
-#else
-  int eight(const T*, const T*, const T*, int64_t, float*) const { return 0; }
 #endif
 };
 
