@@ -36,9 +36,9 @@ struct AspectAlg {
   /// recomputed by operator() after the row. The rest is float arithmetic, the same in every
   /// lane.
   void row_values(const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1, float* out) const {
-    terrain::row_by_checked_eights(*this, r0, r1, r2, x0, x1, out, [this, r0, r1, r2](int64_t x, float* to) {
-      return eight(r0, r1, r2, x, to);
-    });
+    terrain::row_by_checked_eights(
+        *this, r0, r1, r2, x0, x1, out,
+        [this, r0, r1, r2](int64_t x, float* to) { return eight(r0, r1, r2, x, to); });
   }
 
 #if defined(TESSERA_HAVE_AVX2_PATHS)

@@ -132,9 +132,9 @@ void exact_row(const Alg& alg, const T* r0, const T* r1, const T* r2, int64_t x0
 template <class T, class Alg>
 void checked_row(const Alg& alg, const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1,
                  float* out) {
-  terrain::row_by_checked_eights(alg, r0, r1, r2, x0, x1, out, [&alg, r0, r1, r2](int64_t x, float* to) {
-    return alg.eight(r0, r1, r2, x, to);
-  });
+  terrain::row_by_checked_eights(
+      alg, r0, r1, r2, x0, x1, out,
+      [&alg, r0, r1, r2](int64_t x, float* to) { return alg.eight(r0, r1, r2, x, to); });
 }
 
 /// One light, any cell shape (GDALHillshadeAlg).
@@ -207,7 +207,7 @@ struct Combined {
   /// acos magnifies errors), 1 + 254 c within kCombinedSlack of a rounding boundary, or
   /// overflow or NaN.
   __attribute__((target("avx2,fma"))) int eight(const T* r0, const T* r1, const T* r2, int64_t x,
-                                            float* to) const {
+                                                float* to) const {
     static constexpr double kInvSquareOfHalfPi = 1.0 / ((kPi * kPi) / 4);
     __m256 gx, gy;
     scaled_gradient8<T, G>(c, r0, r1, r2, x, gx, gy);
@@ -345,7 +345,7 @@ struct Igor {
   /// normalisation written out (|aspect| <= pi, so fmod leaves it as it is). Returns the lanes
   /// whose 255 s lies within kIgorSlack of a rounding boundary, or that overflow or are NaN.
   __attribute__((target("avx2,fma"))) int eight(const T* r0, const T* r1, const T* r2, int64_t x,
-                                            float* to) const {
+                                                float* to) const {
     __m256 gx, gy, dx, dy;
     scaled_gradient8<T, G>(c, r0, r1, r2, x, gx, gy);
     terrain::aspect_sums8<T, G>(r0, r1, r2, x, dx, dy);

@@ -1,9 +1,10 @@
 // AVX2 pieces of the terrain kernels, used only where the CPU has AVX2 and FMA (checked at run
 // time): row loads, four-lane double atan and atan2, the check that lets a float result built on
 // them equal the one built on the C library's bit for bit, and eight-lane float atan, atan2 and
-// acos with the check that lets a byte built on them equal gdaldem's. The approximations use
-// fused multiply-adds and are compiled for FMA; code that must repeat gdaldem's roundings
-// operation for operation is compiled for AVX2 alone, so that nothing in it is fused.
+// acos with the check that lets a byte built on them equal gdaldem's. The approximations of
+// atan2 and the float functions use fused multiply-adds and are compiled for FMA; code that must
+// repeat gdaldem's roundings operation for operation is compiled for AVX2 alone, so that nothing
+// in it is fused.
 //
 // gdaldem computes float(atan(v) * k) with the C library's atan. A vector atan accurate to a
 // few units in the last place gives the same float except where the double product lies within
@@ -38,12 +39,14 @@ inline bool have_avx2() {
 /// + w O(w)) with z = t^2, w = z^2, the even and odd coefficients in two fused chains (half the
 /// depth of one Horner chain), then base + extra (a multiple of pi/4 split in two) added on.
 __attribute__((target("avx2,fma"), always_inline)) inline __m256d atan_small(__m256d t,
-                                                                              __m256d base,
-                                                                              __m256d extra) {
+                                                                             __m256d base,
+                                                                             __m256d extra) {
   const __m256d z = _mm256_mul_pd(t, t);
   const __m256d w = _mm256_mul_pd(z, z);
-  __m256d even = _mm256_fmadd_pd(_mm256_set1_pd(1.62858201153657823623e-02), w, _mm256_set1_pd(4.97687799461593236017e-02));
-  __m256d odd = _mm256_fmadd_pd(_mm256_set1_pd(-3.65315727442169155270e-02), w, _mm256_set1_pd(-5.83357013379057348645e-02));
+  __m256d even = _mm256_fmadd_pd(_mm256_set1_pd(1.62858201153657823623e-02), w,
+                                 _mm256_set1_pd(4.97687799461593236017e-02));
+  __m256d odd = _mm256_fmadd_pd(_mm256_set1_pd(-3.65315727442169155270e-02), w,
+                                _mm256_set1_pd(-5.83357013379057348645e-02));
   even = _mm256_fmadd_pd(even, w, _mm256_set1_pd(6.66107313738753120669e-02));
   odd = _mm256_fmadd_pd(odd, w, _mm256_set1_pd(-7.69187620504482999495e-02));
   even = _mm256_fmadd_pd(even, w, _mm256_set1_pd(9.09088713343650656196e-02));
@@ -119,7 +122,7 @@ __attribute__((target("avx2"), always_inline)) inline __m256d atan_nonnegative(_
 /// atan(lo / hi) for 0 <= lo <= hi (0 where hi is 0), with one division for the ratio and the
 /// reduction together: lo / hi, or (lo - hi) / (lo + hi) where lo > tan(pi/8) hi.
 __attribute__((target("avx2,fma"), always_inline)) inline __m256d atan_of_ratio(__m256d lo,
-                                                                                 __m256d hi) {
+                                                                                __m256d hi) {
   const __m256d mid =
       _mm256_cmp_pd(lo, _mm256_mul_pd(hi, _mm256_set1_pd(0.41421356237309504880)), _CMP_GT_OQ);
   const __m256d zero = _mm256_cmp_pd(hi, _mm256_setzero_pd(), _CMP_EQ_OQ);
@@ -147,11 +150,10 @@ __attribute__((target("avx2,fma"), always_inline)) inline __m256d atan2(__m256d 
 
 /// Cephes' atanf after its reduction: base + atan(t) for |t| <= tan(pi/8) (a degree-9 odd
 /// polynomial), fused.
-__attribute__((target("avx2,fma"), always_inline)) inline __m256 atan_core8(__m256 t,
-                                                                            __m256 base) {
+__attribute__((target("avx2,fma"), always_inline)) inline __m256 atan_core8(__m256 t, __m256 base) {
   const __m256 z = _mm256_mul_ps(t, t);
-  __m256 p = _mm256_fmadd_ps(_mm256_set1_ps(8.05374449538e-2f), z,
-                             _mm256_set1_ps(-1.38776856032e-1f));
+  __m256 p =
+      _mm256_fmadd_ps(_mm256_set1_ps(8.05374449538e-2f), z, _mm256_set1_ps(-1.38776856032e-1f));
   p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(1.99777106478e-1f));
   p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(-3.33329491539e-1f));
   return _mm256_add_ps(base, _mm256_fmadd_ps(_mm256_mul_ps(p, z), t, t));
@@ -263,10 +265,12 @@ __attribute__((target("avx2"))) inline int to_float_checked(const double* v, flo
   return unsure;
 }
 
-__attribute__((target("avx2,fma"))) inline void atan2(const double* y, const double* x, double* out) {
+__attribute__((target("avx2,fma"))) inline void atan2(const double* y, const double* x,
+                                                      double* out) {
   _mm256_storeu_pd(out, atan2(_mm256_loadu_pd(y), _mm256_loadu_pd(x)));
 }
-__attribute__((target("avx2,fma"))) inline void atan2_8(const float* y, const float* x, float* out) {
+__attribute__((target("avx2,fma"))) inline void atan2_8(const float* y, const float* x,
+                                                        float* out) {
   _mm256_storeu_ps(out, atan2_8(_mm256_loadu_ps(y), _mm256_loadu_ps(x)));
 }
 __attribute__((target("avx2,fma"))) inline void acos8(const float* a, float* out) {

@@ -62,8 +62,9 @@ struct UnsureLanes {
 /// Returns n. Only passes whose results are checked may be inlined here: the compiler may fuse
 /// their multiplies and adds.
 template <class Eight>
-__attribute__((target("avx2,fma"), flatten)) size_t checked_eights(int64_t x0, int64_t x1, float* out,
-                                                          UnsureLanes* unsure, const Eight& eight) {
+__attribute__((target("avx2,fma"), flatten)) size_t checked_eights(int64_t x0, int64_t x1,
+                                                                   float* out, UnsureLanes* unsure,
+                                                                   const Eight& eight) {
   size_t n = 0;
   for (int64_t x = x0; x + 8 <= x1; x += 8) {
     const int lanes = eight(x, out + (x - x0));
