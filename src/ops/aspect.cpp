@@ -33,18 +33,18 @@ struct AspectAlg {
   /// A row of nodata-free windows, eight at a time where the CPU has AVX2. The angle comes from
   /// a vector atan2 within a few units in the last place of the C library's; lanes whose float
   /// that could change (to_float_checked: within 2^-43 of a float rounding boundary) are
-  /// recomputed by operator(). The rest is float arithmetic, the same in every lane.
+  /// recomputed by operator() after the row. The rest is float arithmetic, the same in every
+  /// lane.
   void row_values(const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1, float* out) const {
-    terrain::row_by_eights(*this, r0, r1, r2, x0, x1, out, [&](int64_t x, float* to) {
-      const int unsure = eight(r0, r1, r2, x, to);
-      if (unsure) terrain::recompute_lanes(*this, unsure, r0, r1, r2, x, to);
-    });
+    terrain::row_by_checked_eights(
+        *this, r0, r1, r2, x0, x1, out,
+        [this, r0, r1, r2](int64_t x, float* to) { return eight(r0, r1, r2, x, to); });
   }
 
 #if defined(TESSERA_HAVE_AVX2_PATHS)
   /// Eight cells into to[0..8); returns the lanes (bit k: cell x + k) left to operator().
-  __attribute__((target("avx2"))) int eight(const T* r0, const T* r1, const T* r2, int64_t x,
-                                            float* to) const {
+  __attribute__((target("avx2,fma"))) int eight(const T* r0, const T* r1, const T* r2, int64_t x,
+                                                float* to) const {
     __m256d d[4];
     terrain::aspect_differences<T, G>(r0, r1, r2, x, d);
     const __m256d zero = _mm256_setzero_pd(), sign = _mm256_set1_pd(-0.0);

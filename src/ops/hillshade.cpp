@@ -118,15 +118,23 @@ __attribute__((target("avx2"))) inline void scaled_gradient8(const Coeffs& c, co
 inline constexpr float kCombinedSlack = 0x1p-7f;
 inline constexpr float kIgorSlack = 0x1p-9f;
 
-/// The rows of one of the styles below: eight(x, to) returns the lanes it left to the scalar
-/// algorithm, which recomputes them.
+/// The rows of a style whose eight(x, to) repeats the scalar arithmetic operation for
+/// operation (compiled for AVX2 without FMA, so that nothing is fused).
 template <class T, class Alg>
-void shade_row(const Alg& alg, const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1,
+void exact_row(const Alg& alg, const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1,
                float* out) {
-  terrain::row_by_eights(alg, r0, r1, r2, x0, x1, out, [&](int64_t x, float* to) {
-    const int unsure = alg.eight(r0, r1, r2, x, to);
-    if (unsure) terrain::recompute_lanes(alg, unsure, r0, r1, r2, x, to);
-  });
+  terrain::row_by_eights(alg, r0, r1, r2, x0, x1, out,
+                         [&](int64_t x, float* to) { alg.eight(r0, r1, r2, x, to); });
+}
+
+/// The rows of a style whose eight(x, to) is a float pass that returns the lanes it left to the
+/// scalar algorithm, which recomputes them after the row.
+template <class T, class Alg>
+void checked_row(const Alg& alg, const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1,
+                 float* out) {
+  terrain::row_by_checked_eights(
+      alg, r0, r1, r2, x0, x1, out,
+      [&alg, r0, r1, r2](int64_t x, float* to) { return alg.eight(r0, r1, r2, x, to); });
 }
 
 /// One light, any cell shape (GDALHillshadeAlg).
@@ -144,7 +152,7 @@ struct Single {
   }
 
   void row_values(const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1, float* out) const {
-    shade_row(*this, r0, r1, r2, x0, x1, out);
+    exact_row(*this, r0, r1, r2, x0, x1, out);
   }
 
 #if defined(TESSERA_HAVE_AVX2_PATHS)
@@ -190,7 +198,7 @@ struct Combined {
   }
 
   void row_values(const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1, float* out) const {
-    shade_row(*this, r0, r1, r2, x0, x1, out);
+    checked_row(*this, r0, r1, r2, x0, x1, out);
   }
 
 #if defined(TESSERA_HAVE_AVX2_PATHS)
@@ -198,8 +206,8 @@ struct Combined {
   /// whose byte float arithmetic cannot be sure of: an acos argument within 1/64 of +-1 (where
   /// acos magnifies errors), 1 + 254 c within kCombinedSlack of a rounding boundary, or
   /// overflow or NaN.
-  __attribute__((target("avx2"))) int eight(const T* r0, const T* r1, const T* r2, int64_t x,
-                                            float* to) const {
+  __attribute__((target("avx2,fma"))) int eight(const T* r0, const T* r1, const T* r2, int64_t x,
+                                                float* to) const {
     static constexpr double kInvSquareOfHalfPi = 1.0 / ((kPi * kPi) / 4);
     __m256 gx, gy;
     scaled_gradient8<T, G>(c, r0, r1, r2, x, gx, gy);
@@ -256,7 +264,7 @@ struct Multidirectional {
   }
 
   void row_values(const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1, float* out) const {
-    shade_row(*this, r0, r1, r2, x0, x1, out);
+    exact_row(*this, r0, r1, r2, x0, x1, out);
   }
 
 #if defined(TESSERA_HAVE_AVX2_PATHS)
@@ -311,6 +319,8 @@ double angle_between(double a, double b, double normalizer) {
 template <class T, Gradient G>
 struct Igor {
   const Coeffs& c;
+  /// The light's direction as the float pass compares aspects with it, in [0, 2 pi).
+  float light = static_cast<float>(normalize_angle(kPi * 3 / 2 - c.az_radians, kPi * 2));
   float operator()(const T* w) const {
     double x, y;
     terrain::gradient<T, G>(w, c.inv_ewres, c.inv_nsres, x, y);
@@ -327,31 +337,30 @@ struct Igor {
   }
 
   void row_values(const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1, float* out) const {
-    shade_row(*this, r0, r1, r2, x0, x1, out);
+    checked_row(*this, r0, r1, r2, x0, x1, out);
   }
 
 #if defined(TESSERA_HAVE_AVX2_PATHS)
   /// operator() in float arithmetic, eight lanes, with float atan and atan2, the angles'
   /// normalisation written out (|aspect| <= pi, so fmod leaves it as it is). Returns the lanes
   /// whose 255 s lies within kIgorSlack of a rounding boundary, or that overflow or are NaN.
-  __attribute__((target("avx2"))) int eight(const T* r0, const T* r1, const T* r2, int64_t x,
-                                            float* to) const {
+  __attribute__((target("avx2,fma"))) int eight(const T* r0, const T* r1, const T* r2, int64_t x,
+                                                float* to) const {
     __m256 gx, gy, dx, dy;
     scaled_gradient8<T, G>(c, r0, r1, r2, x, gx, gy);
     terrain::aspect_sums8<T, G>(r0, r1, r2, x, dx, dy);
     const __m256 one = _mm256_set1_ps(1.0f), pi = _mm256_set1_ps(static_cast<float>(kPi));
     const __m256 two_pi = _mm256_set1_ps(static_cast<float>(kPi * 2));
-    const __m256 light =
-        _mm256_set1_ps(static_cast<float>(normalize_angle(kPi * 3 / 2 - c.az_radians, kPi * 2)));
+    const __m256 toward = _mm256_set1_ps(light);
     const __m256 xx_plus_yy = _mm256_add_ps(_mm256_mul_ps(gx, gx), _mm256_mul_ps(gy, gy));
     const __m256 slope_degrees = times8(
         simd::atan_nonnegative8(times8(_mm256_sqrt_ps(xx_plus_yy), c.z_scaled)), kRadiansToDegrees);
     const __m256 aspect = simd::atan2_8(dy, _mm256_xor_ps(dx, _mm256_set1_ps(-0.0f)));
     const __m256 around = _mm256_blendv_ps(aspect, _mm256_add_ps(two_pi, aspect),
                                            _mm256_cmp_ps(aspect, _mm256_setzero_ps(), _CMP_LT_OQ));
-    __m256 diff = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), _mm256_sub_ps(around, light));
+    __m256 diff = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), _mm256_sub_ps(around, toward));
     diff = _mm256_blendv_ps(diff, _mm256_sub_ps(two_pi, diff), _mm256_cmp_ps(diff, pi, _CMP_GT_OQ));
-    const __m256 aspect_strength = _mm256_sub_ps(one, _mm256_div_ps(diff, pi));
+    const __m256 aspect_strength = _mm256_sub_ps(one, times8(diff, 1 / kPi));
     const __m256 slope_strength = times8(slope_degrees, 1.0 / 90);
     const __m256 v =
         times8(_mm256_sub_ps(one, _mm256_mul_ps(slope_strength, aspect_strength)), 255.0);

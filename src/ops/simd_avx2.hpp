@@ -1,7 +1,10 @@
-// AVX2 pieces of the terrain kernels, used only where the CPU has AVX2 (checked at run time):
-// row loads, four-lane double atan and atan2, the check that lets a float result built on them
-// equal the one built on the C library's bit for bit, and eight-lane float atan, atan2 and acos
-// with the check that lets a byte built on them equal gdaldem's.
+// AVX2 pieces of the terrain kernels, used only where the CPU has AVX2 and FMA (checked at run
+// time): row loads, four-lane double atan and atan2, the check that lets a float result built on
+// them equal the one built on the C library's bit for bit, and eight-lane float atan, atan2 and
+// acos with the check that lets a byte built on them equal gdaldem's. The approximations of
+// atan2 and the float functions use fused multiply-adds and are compiled for FMA; code that must
+// repeat gdaldem's roundings operation for operation is compiled for AVX2 alone, so that nothing
+// in it is fused.
 //
 // gdaldem computes float(atan(v) * k) with the C library's atan. A vector atan accurate to a
 // few units in the last place gives the same float except where the double product lies within
@@ -25,11 +28,46 @@ namespace tessera::ops::simd {
 
 #if defined(TESSERA_HAVE_AVX2_PATHS)
 
-/// True when this CPU runs the AVX2 paths (checked once).
+/// True when this CPU runs the AVX2 paths: AVX2 and FMA (checked once; every CPU with AVX2 that
+/// tessera targets has both).
 inline bool have_avx2() {
-  static const bool yes = __builtin_cpu_supports("avx2");
+  static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   return yes;
 }
+
+/// fdlibm's atan polynomial (s_atan.c), within an ulp of atan(t) for |t| <= 7/16: t - t (z E(w)
+/// + w O(w)) with z = t^2, w = z^2, the even and odd coefficients in two fused chains (half the
+/// depth of one Horner chain), then base + extra (a multiple of pi/4 split in two) added on.
+__attribute__((target("avx2,fma"), always_inline)) inline __m256d atan_small(__m256d t,
+                                                                             __m256d base,
+                                                                             __m256d extra) {
+  const __m256d z = _mm256_mul_pd(t, t);
+  const __m256d w = _mm256_mul_pd(z, z);
+  __m256d even = _mm256_fmadd_pd(_mm256_set1_pd(1.62858201153657823623e-02), w,
+                                 _mm256_set1_pd(4.97687799461593236017e-02));
+  __m256d odd = _mm256_fmadd_pd(_mm256_set1_pd(-3.65315727442169155270e-02), w,
+                                _mm256_set1_pd(-5.83357013379057348645e-02));
+  even = _mm256_fmadd_pd(even, w, _mm256_set1_pd(6.66107313738753120669e-02));
+  odd = _mm256_fmadd_pd(odd, w, _mm256_set1_pd(-7.69187620504482999495e-02));
+  even = _mm256_fmadd_pd(even, w, _mm256_set1_pd(9.09088713343650656196e-02));
+  odd = _mm256_fmadd_pd(odd, w, _mm256_set1_pd(-1.11111104054623557880e-01));
+  even = _mm256_fmadd_pd(even, w, _mm256_set1_pd(1.42857142725034663711e-01));
+  odd = _mm256_fmadd_pd(odd, w, _mm256_set1_pd(-1.99999999998764832476e-01));
+  even = _mm256_fmadd_pd(even, w, _mm256_set1_pd(3.33333333333329318027e-01));
+  const __m256d s = _mm256_fmadd_pd(even, z, _mm256_mul_pd(odd, w));
+  const __m256d core = _mm256_fnmadd_pd(t, s, t);
+  return _mm256_add_pd(base, _mm256_add_pd(core, extra));
+}
+
+/// pi/4 where `mid`, pi/2 where `big` (else 0), as fdlibm's high and low parts.
+struct QuarterTurns {
+  __m256d base, extra;
+  __attribute__((target("avx2"), always_inline)) QuarterTurns(__m256d mid, __m256d big)
+      : base(_mm256_blendv_pd(_mm256_and_pd(mid, _mm256_set1_pd(7.85398163397448278999e-01)),
+                              _mm256_set1_pd(1.57079632679489655800e+00), big)),
+        extra(_mm256_blendv_pd(_mm256_and_pd(mid, _mm256_set1_pd(3.06161699786838301793e-17)),
+                               _mm256_set1_pd(6.12323399573676603587e-17), big)) {}
+};
 
 /// acc * z + c, as two roundings (no fused multiply-add).
 __attribute__((target("avx2"))) inline __m256d horner(__m256d acc, __m256d z, double c) {
@@ -82,22 +120,24 @@ __attribute__((target("avx2"), always_inline)) inline __m256d atan_nonnegative(_
 }
 
 /// atan(lo / hi) for 0 <= lo <= hi (0 where hi is 0), with one division for the ratio and the
-/// reduction together: lo / hi, or (lo - hi) / (lo + hi) (lo - hi exact) where lo > 0.66 hi.
-__attribute__((target("avx2"), always_inline)) inline __m256d atan_of_ratio(__m256d lo,
-                                                                            __m256d hi) {
-  const __m256d mid = _mm256_cmp_pd(lo, _mm256_mul_pd(hi, _mm256_set1_pd(0.66)), _CMP_GT_OQ);
+/// reduction together: lo / hi, or (lo - hi) / (lo + hi) where lo > tan(pi/8) hi.
+__attribute__((target("avx2,fma"), always_inline)) inline __m256d atan_of_ratio(__m256d lo,
+                                                                                __m256d hi) {
+  const __m256d mid =
+      _mm256_cmp_pd(lo, _mm256_mul_pd(hi, _mm256_set1_pd(0.41421356237309504880)), _CMP_GT_OQ);
   const __m256d zero = _mm256_cmp_pd(hi, _mm256_setzero_pd(), _CMP_EQ_OQ);
   const __m256d num = _mm256_blendv_pd(lo, _mm256_sub_pd(lo, hi), mid);
   __m256d den = _mm256_blendv_pd(hi, _mm256_add_pd(lo, hi), mid);
   den = _mm256_blendv_pd(den, _mm256_set1_pd(1.0), zero);
-  return atan_reduced(_mm256_div_pd(num, den), mid, _mm256_setzero_pd());
+  const QuarterTurns q(mid, _mm256_setzero_pd());
+  return atan_small(_mm256_div_pd(num, den), q.base, q.extra);
 }
 
 /// atan2(y, x) of four lanes, IEEE's signed zeros and quadrants included (atan2(+-0, -0) is
 /// +-pi, atan2(+-0, +0) is +-0); within a few units in the last place of the C library's: the
 /// ratio of the smaller magnitude to the larger (0 where both are 0) through atan_of_ratio,
 /// then pi/2 - r, pi - r and the sign of y. NaN lanes give NaN; two infinities give NaN too.
-__attribute__((target("avx2"), always_inline)) inline __m256d atan2(__m256d y, __m256d x) {
+__attribute__((target("avx2,fma"), always_inline)) inline __m256d atan2(__m256d y, __m256d x) {
   const __m256d sign = _mm256_set1_pd(-0.0);
   const __m256d ay = _mm256_andnot_pd(sign, y), ax = _mm256_andnot_pd(sign, x);
   __m256d r = atan_of_ratio(_mm256_min_pd(ay, ax), _mm256_max_pd(ay, ax));
@@ -108,10 +148,21 @@ __attribute__((target("avx2"), always_inline)) inline __m256d atan2(__m256d y, _
   return _mm256_or_pd(r, _mm256_cmp_pd(x, y, _CMP_UNORD_Q));  // NaN in, NaN out
 }
 
+/// Cephes' atanf after its reduction: base + atan(t) for |t| <= tan(pi/8) (a degree-9 odd
+/// polynomial), fused.
+__attribute__((target("avx2,fma"), always_inline)) inline __m256 atan_core8(__m256 t, __m256 base) {
+  const __m256 z = _mm256_mul_ps(t, t);
+  __m256 p =
+      _mm256_fmadd_ps(_mm256_set1_ps(8.05374449538e-2f), z, _mm256_set1_ps(-1.38776856032e-1f));
+  p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(1.99777106478e-1f));
+  p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(-3.33329491539e-1f));
+  return _mm256_add_ps(base, _mm256_fmadd_ps(_mm256_mul_ps(p, z), t, t));
+}
+
 /// atan(x) for x >= 0 in float, eight lanes (Cephes' atanf: reduction to |t| <= tan(pi/8),
 /// one division, a degree-9 odd polynomial): within 2e-7 of the true value, relative. NaN in,
 /// NaN out.
-__attribute__((target("avx2"), always_inline)) inline __m256 atan_nonnegative8(__m256 x) {
+__attribute__((target("avx2,fma"), always_inline)) inline __m256 atan_nonnegative8(__m256 x) {
   const __m256 one = _mm256_set1_ps(1.0f);
   const __m256 big = _mm256_cmp_ps(x, _mm256_set1_ps(2.414213562373095f), _CMP_GT_OQ);
   const __m256 mid =
@@ -120,27 +171,31 @@ __attribute__((target("avx2"), always_inline)) inline __m256 atan_nonnegative8(_
   num = _mm256_blendv_ps(num, _mm256_set1_ps(-1.0f), big);
   __m256 den = _mm256_blendv_ps(one, _mm256_add_ps(x, one), mid);
   den = _mm256_blendv_ps(den, x, big);
-  const __m256 t = _mm256_div_ps(num, den);
   __m256 base = _mm256_and_ps(mid, _mm256_set1_ps(0.7853981633974483f));
   base = _mm256_blendv_ps(base, _mm256_set1_ps(1.5707963267948966f), big);
-  const __m256 z = _mm256_mul_ps(t, t);
-  __m256 p = _mm256_set1_ps(8.05374449538e-2f);
-  p = _mm256_add_ps(_mm256_mul_ps(p, z), _mm256_set1_ps(-1.38776856032e-1f));
-  p = _mm256_add_ps(_mm256_mul_ps(p, z), _mm256_set1_ps(1.99777106478e-1f));
-  p = _mm256_add_ps(_mm256_mul_ps(p, z), _mm256_set1_ps(-3.33329491539e-1f));
-  const __m256 core = _mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(p, z), t), t);
-  return _mm256_add_ps(base, core);
+  return atan_core8(_mm256_div_ps(num, den), base);
+}
+
+/// atan(lo / hi) in float for 0 <= lo <= hi (0 where hi is 0), one division for the ratio and
+/// the reduction together, as atan_of_ratio.
+__attribute__((target("avx2,fma"), always_inline)) inline __m256 atan_of_ratio8(__m256 lo,
+                                                                                __m256 hi) {
+  const __m256 mid =
+      _mm256_cmp_ps(lo, _mm256_mul_ps(hi, _mm256_set1_ps(0.4142135623730950f)), _CMP_GT_OQ);
+  const __m256 zero = _mm256_cmp_ps(hi, _mm256_setzero_ps(), _CMP_EQ_OQ);
+  const __m256 num = _mm256_blendv_ps(lo, _mm256_sub_ps(lo, hi), mid);
+  __m256 den = _mm256_blendv_ps(hi, _mm256_add_ps(lo, hi), mid);
+  den = _mm256_blendv_ps(den, _mm256_set1_ps(1.0f), zero);
+  const __m256 base = _mm256_and_ps(mid, _mm256_set1_ps(0.7853981633974483f));
+  return atan_core8(_mm256_div_ps(num, den), base);
 }
 
 /// atan2(y, x) in float, eight lanes, quadrants and signed zeros as the C library's; within
 /// 4e-7 of the true value. NaN in, NaN out.
-__attribute__((target("avx2"), always_inline)) inline __m256 atan2_8(__m256 y, __m256 x) {
+__attribute__((target("avx2,fma"), always_inline)) inline __m256 atan2_8(__m256 y, __m256 x) {
   const __m256 sign = _mm256_set1_ps(-0.0f);
   const __m256 ay = _mm256_andnot_ps(sign, y), ax = _mm256_andnot_ps(sign, x);
-  const __m256 lo = _mm256_min_ps(ay, ax), hi = _mm256_max_ps(ay, ax);
-  const __m256 zero = _mm256_cmp_ps(hi, _mm256_setzero_ps(), _CMP_EQ_OQ);
-  const __m256 ratio = _mm256_div_ps(lo, _mm256_blendv_ps(hi, _mm256_set1_ps(1.0f), zero));
-  __m256 r = atan_nonnegative8(ratio);
+  __m256 r = atan_of_ratio8(_mm256_min_ps(ay, ax), _mm256_max_ps(ay, ax));
   r = _mm256_blendv_ps(r, _mm256_sub_ps(_mm256_set1_ps(1.5707963267948966f), r),
                        _mm256_cmp_ps(ay, ax, _CMP_GT_OQ));
   r = _mm256_blendv_ps(r, _mm256_sub_ps(_mm256_set1_ps(3.141592653589793f), r), x);
@@ -148,10 +203,26 @@ __attribute__((target("avx2"), always_inline)) inline __m256 atan2_8(__m256 y, _
   return _mm256_or_ps(r, _mm256_cmp_ps(x, y, _CMP_UNORD_Q));
 }
 
-/// acos(a) in float, eight lanes, as atan2(sqrt((1 - a)(1 + a)), a); NaN where |a| > 1.
-__attribute__((target("avx2"), always_inline)) inline __m256 acos8(__m256 a) {
-  const __m256 one = _mm256_set1_ps(1.0f);
-  return atan2_8(_mm256_sqrt_ps(_mm256_mul_ps(_mm256_sub_ps(one, a), _mm256_add_ps(one, a))), a);
+/// acos(a) in float, eight lanes, without a division: Cephes' asinf polynomial q = asin(s) of
+/// s = |a| (|a| <= 1/2) or s = sqrt((1 - |a|) / 2), then pi/2 -+ q, 2 q or pi - 2 q. Within
+/// 4e-7 of the true value; NaN where |a| > 1.
+__attribute__((target("avx2,fma"), always_inline)) inline __m256 acos8(__m256 a) {
+  const __m256 sign = _mm256_set1_ps(-0.0f), half = _mm256_set1_ps(0.5f);
+  const __m256 ax = _mm256_andnot_ps(sign, a);
+  const __m256 big = _mm256_cmp_ps(ax, half, _CMP_GT_OQ);
+  const __m256 z = _mm256_blendv_ps(_mm256_mul_ps(ax, ax), _mm256_fnmadd_ps(half, ax, half), big);
+  const __m256 s = _mm256_blendv_ps(ax, _mm256_sqrt_ps(z), big);
+  __m256 p = _mm256_fmadd_ps(_mm256_set1_ps(4.2163199048e-2f), z, _mm256_set1_ps(2.4181311049e-2f));
+  p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(4.5470025998e-2f));
+  p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(7.4953002686e-2f));
+  p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(1.6666752422e-1f));
+  const __m256 q = _mm256_fmadd_ps(_mm256_mul_ps(p, z), s, s);
+  const __m256 near_zero =
+      _mm256_sub_ps(_mm256_set1_ps(1.5707963267948966f), _mm256_xor_ps(q, _mm256_and_ps(a, sign)));
+  const __m256 two_q = _mm256_add_ps(q, q);
+  const __m256 near_one =
+      _mm256_blendv_ps(two_q, _mm256_sub_ps(_mm256_set1_ps(3.141592653589793f), two_q), a);
+  return _mm256_blendv_ps(near_zero, near_one, big);
 }
 
 /// The lanes (bits 0-7) whose byte GDAL writes for a float within `slack` of v (to_byte: round
@@ -194,13 +265,15 @@ __attribute__((target("avx2"))) inline int to_float_checked(const double* v, flo
   return unsure;
 }
 
-__attribute__((target("avx2"))) inline void atan2(const double* y, const double* x, double* out) {
+__attribute__((target("avx2,fma"))) inline void atan2(const double* y, const double* x,
+                                                      double* out) {
   _mm256_storeu_pd(out, atan2(_mm256_loadu_pd(y), _mm256_loadu_pd(x)));
 }
-__attribute__((target("avx2"))) inline void atan2_8(const float* y, const float* x, float* out) {
+__attribute__((target("avx2,fma"))) inline void atan2_8(const float* y, const float* x,
+                                                        float* out) {
   _mm256_storeu_ps(out, atan2_8(_mm256_loadu_ps(y), _mm256_loadu_ps(x)));
 }
-__attribute__((target("avx2"))) inline void acos8(const float* a, float* out) {
+__attribute__((target("avx2,fma"))) inline void acos8(const float* a, float* out) {
   _mm256_storeu_ps(out, acos8(_mm256_loadu_ps(a)));
 }
 __attribute__((target("avx2"))) inline int bytes_sure8(const float* v, float slack) {

@@ -4,7 +4,9 @@
 // pass could not be sure of.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "simd_avx2.hpp"
 #include "tessera/ops/gradient.hpp"
@@ -41,6 +43,56 @@ void row_by_eights(const Alg& alg, const T* r0, const T* r1, const T* r2, int64_
 #if defined(TESSERA_HAVE_AVX2_PATHS)
   if (simd::have_avx2())
     for (; x + 8 <= x1; x += 8) eight(x, out + (x - x0));
+#else
+  (void)eight;
+#endif
+  for (; x < x1; ++x) out[x - x0] = alg(Window9<T>(r0, r1, r2, x).w);
+}
+
+/// A group of eight cells a vector pass was unsure of: its first column and the lanes.
+struct UnsureLanes {
+  int64_t x;
+  int lanes;
+};
+
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+/// The vector loop of row_by_checked_eights, compiled for AVX2 and FMA so that eight (compiled
+/// for them too) is inlined into it: eight(x, to) for each whole eight of [x0, x1), to being
+/// out + (x - x0); the groups with unsure lanes are listed in unsure[0..n) without a branch.
+/// Returns n. Only passes whose results are checked may be inlined here: the compiler may fuse
+/// their multiplies and adds.
+template <class Eight>
+__attribute__((target("avx2,fma"), flatten)) size_t checked_eights(int64_t x0, int64_t x1,
+                                                                   float* out, UnsureLanes* unsure,
+                                                                   const Eight& eight) {
+  size_t n = 0;
+  for (int64_t x = x0; x + 8 <= x1; x += 8) {
+    const int lanes = eight(x, out + (x - x0));
+    unsure[n] = {x, lanes};
+    n += lanes != 0;
+  }
+  return n;
+}
+#endif
+
+/// Cells [x0, x1) of a row as row_by_eights, where eight(x, to) (compiled for AVX2 and FMA)
+/// also returns the lanes it could not be sure of (bit k: cell x + k). Those are recomputed by
+/// the scalar alg, compiled without FMA, after the row's whole vector pass: a branch per eight
+/// on the pass's own results would be mispredicted whenever a group falls back and throw away
+/// the vector work in flight behind it.
+template <class T, class Alg, class Eight>
+void row_by_checked_eights(const Alg& alg, const T* r0, const T* r1, const T* r2, int64_t x0,
+                           int64_t x1, float* out, const Eight& eight) {
+  int64_t x = x0;
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+  if (simd::have_avx2()) {
+    thread_local std::vector<UnsureLanes> unsure;
+    unsure.resize(static_cast<size_t>((x1 - x0) / 8 + 1));
+    const size_t n = checked_eights(x0, x1, out, unsure.data(), eight);
+    x = x0 + (x1 - x0) / 8 * 8;
+    for (size_t k = 0; k < n; ++k)
+      recompute_lanes(alg, unsure[k].lanes, r0, r1, r2, unsure[k].x, out + (unsure[k].x - x0));
+  }
 #else
   (void)eight;
 #endif
