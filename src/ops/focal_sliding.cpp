@@ -2,8 +2,8 @@
 // (Huang's algorithm). The tile's valid values are ranked once (sorted, equal values one rank);
 // along each row the window keeps a count per rank, and moving one cell right removes a column
 // of 2r + 1 cells and adds one. Order statistics find their rank in counts kept at three levels
-// (each rank, runs of 64, runs of 4096), O(r) a cell instead of the walk's O(r^2); mode, minority and diversity scan the counts of
-// the tile's distinct values (few, for classes). The values are those the walk finds, so they do
+// (each rank, runs of 64, runs of 4096), O(r) a cell instead of the walk's O(r^2); mode, minority
+// and diversity scan the counts of the tile's distinct values (few, for classes). The values are those the walk finds, so they do
 // not depend on the tile.
 #include <algorithm>
 #include <bit>
@@ -27,12 +27,19 @@ constexpr size_t kMaxClassRanks = 1024;
 /// of each level below the top (which holds ranks / 4096).
 class RankCounts {
  public:
-  /// No values counted, of `ranks` ranks (the buffers reused from tile to tile).
-  void reset(int32_t ranks) {
-    fine_.assign(static_cast<size_t>(ranks), 0);
-    mid_.assign(static_cast<size_t>(ranks / 64 + 1), 0);
-    top_.assign(static_cast<size_t>(ranks / 4096 + 1), 0);
-    total_ = 0;
+  /// The three levels' buffers, kept by each thread from tile to tile.
+  struct Levels {
+    std::vector<int32_t> fine, mid, top;
+  };
+  /// No values counted, of `ranks` ranks. The counts live in `levels`; the total in the object
+  /// (a local, so that it can stay in a register).
+  RankCounts(Levels& levels, int32_t ranks) {
+    levels.fine.assign(static_cast<size_t>(ranks), 0);
+    levels.mid.assign(static_cast<size_t>(ranks / 64 + 1), 0);
+    levels.top.assign(static_cast<size_t>(ranks / 4096 + 1), 0);
+    fine_ = levels.fine.data();
+    mid_ = levels.mid.data();
+    top_ = levels.top.data();
   }
   void add(int32_t rank, int32_t delta) {
     const auto r = static_cast<size_t>(rank);
@@ -54,7 +61,7 @@ class RankCounts {
   }
 
  private:
-  std::vector<int32_t> fine_, mid_, top_;
+  int32_t *fine_, *mid_, *top_;
   int32_t total_ = 0;
 };
 
@@ -259,8 +266,8 @@ void focal_sliding(const TileIn& in, ConstView<T> cells, RowsOut& out, const Foc
     return;
   }
   const double q = p.method == FocalMethod::Median ? 0.5 : p.percentile / 100;
-  thread_local RankCounts counts;
-  counts.reset(static_cast<int32_t>(ranks));
+  thread_local RankCounts::Levels levels;
+  RankCounts counts(levels, static_cast<int32_t>(ranks));
   slide(in, k, p.radius, counts, out, [&](const RankCounts& c) { return quantile(c, k, q); });
 }
 
