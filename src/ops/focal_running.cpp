@@ -469,11 +469,12 @@ void roots(double* v, int64_t n) {
   for (; i < n; ++i) v[i] = std::sqrt(v[i]);
 }
 
-/// One row's values from its lanes' window values (lane l at lanes + l * n), NaN where the
-/// centre is nodata; a loop per method, so that each vectorises.
+/// One row's values from its lanes' window values (lane l at lanes + l * n; `lanes` may be `dst`
+/// for a method of one lane), NaN where the centre is nodata when `check` (without nodata in the
+/// tile's reach no centre is); a loop per method, so that each vectorises.
 template <class T>
-void finish_row(FocalMethod m, const T* centre, const Valid<T>& valid, const double* lanes,
-                int64_t n, double* dst) {
+void finish_row(FocalMethod m, const T* centre, const Valid<T>& valid, bool check,
+                const double* lanes, int64_t n, double* dst) {
   const double *v0 = lanes, *v1 = lanes + n, *v2 = lanes + 2 * n;
   switch (m) {
     case FocalMethod::Mean:
@@ -492,10 +493,11 @@ void finish_row(FocalMethod m, const T* centre, const Valid<T>& valid, const dou
       for (int64_t i = 0; i < n; ++i) dst[i] = v1[i] - v0[i];
       break;
     default:
-      std::copy_n(v0, n, dst);
+      if (v0 != dst) std::copy_n(v0, n, dst);
   }
-  for (int64_t i = 0; i < n; ++i)
-    if (!valid(centre[i])) dst[i] = kNaN;
+  if (check)
+    for (int64_t i = 0; i < n; ++i)
+      if (!valid(centre[i])) dst[i] = kNaN;
 }
 
 /// The number of raster cells in the window of each cell x0 .. x1 - 1 of row y: the same number
@@ -544,10 +546,15 @@ void focal_running(const TileIn& in, ConstView<T> cells, RowsOut& out, const Foc
   prefix.resize(static_cast<size_t>(ncols));
   suffix.resize(static_cast<size_t>(ncols));
   window.resize(static_cast<size_t>(o.width * 3));
+  // A method of one lane (sum, count, min, max) has its lane's windows as its values: written
+  // straight into the output row.
+  const bool direct = lanes.n == 1;
   for (int64_t y = o.y; y < o.bottom(); ++y) {
+    double* dst = out.row(y - o.y);
+    double* lanes_out = direct ? dst : window.data();
     for (int l = 0; l < lanes.n; ++l) {
       const Lane lane = lanes.lane[static_cast<size_t>(l)];
-      double* lane_out = window.data() + l * o.width;
+      double* lane_out = lanes_out + l * o.width;
       if (counted && lane.term == Term::One)
         cells_inside(in.raster, r, o.x, o.right(), y, lane_out);
       else if (r == 1)
@@ -557,8 +564,7 @@ void focal_running(const TileIn& in, ConstView<T> cells, RowsOut& out, const Foc
         row_windows(lane.combine, columns[static_cast<size_t>(l)].windows(y), x0, x1, o.x,
                     o.right(), r, in.raster.width, prefix.data(), suffix.data(), lane_out);
     }
-    finish_row(p.method, row_at(in, cells, o.x, y), valid, window.data(), o.width,
-               out.row(y - o.y));
+    finish_row(p.method, row_at(in, cells, o.x, y), valid, !counted, lanes_out, o.width, dst);
   }
 }
 
