@@ -15,17 +15,17 @@ namespace tessera::ops::focal_detail {
 namespace {
 
 template <class T>
-__attribute__((always_inline)) inline T lower(T a, T b) {
+[[gnu::always_inline]] inline T lower(T a, T b) {
   return b < a ? b : a;
 }
 
 template <class T>
-__attribute__((always_inline)) inline T upper(T a, T b) {
+[[gnu::always_inline]] inline T upper(T a, T b) {
   return b > a ? b : a;
 }
 
 template <class T>
-__attribute__((always_inline)) inline T middle(T a, T b, T c) {
+[[gnu::always_inline]] inline T middle(T a, T b, T c) {
   return upper(lower(a, b), lower(upper(a, b), c));
 }
 
@@ -47,9 +47,8 @@ struct SortedColumns {
 /// dst[i] for i in [0, n): the median of the windows of rows a, b, c centred on column i + 1,
 /// through the n + 2 columns sorted into lo, mid and hi.
 template <class T>
-__attribute__((always_inline)) inline void row_medians(const T* a, const T* b, const T* c,
-                                                       int64_t n, T* lo, T* mid, T* hi,
-                                                       double* dst) {
+[[gnu::always_inline]] inline void row_medians(const T* a, const T* b, const T* c, int64_t n, T* lo,
+                                               T* mid, T* hi, double* dst) {
   for (int64_t i = 0; i < n + 2; ++i) {
     const T l = lower(a[i], b[i]), h = upper(a[i], b[i]);
     lo[i] = lower(l, c[i]);
@@ -67,9 +66,8 @@ __attribute__((always_inline)) inline void row_medians(const T* a, const T* b, c
 /// row_medians in eight-lane (float, int32) or four-lane (double) vectors: the same minima and
 /// maxima, so the same values.
 template <class T>
-__attribute__((target("avx2"))) void row_medians_avx2(const T* a, const T* b, const T* c,
-                                                      int64_t n, T* lo, T* mid, T* hi,
-                                                      double* dst) {
+__attribute__((target("avx2"))) void row_medians_avx2(const T* a, const T* b, const T* c, int64_t n,
+                                                      T* lo, T* mid, T* hi, double* dst) {
   row_medians(a, b, c, n, lo, mid, hi, dst);
 }
 #endif
@@ -103,9 +101,9 @@ void focal_median3(const TileIn& in, ConstView<T> cells, RowsOut& out, const Foc
   const Valid<T> valid(in.nodata);
   WindowWalk<T> walk(in, cells, p);
   // Without nodata in reach, no window needs the check of its nine cells.
-  const bool checked =
-      !all_valid(in, cells, valid, std::max<int64_t>(0, o.x - 1), std::min(in.raster.width, o.right() + 1),
-                 std::max<int64_t>(0, o.y - 1), std::min(in.raster.height, o.bottom() + 1));
+  const bool checked = !all_valid(
+      in, cells, valid, std::max<int64_t>(0, o.x - 1), std::min(in.raster.width, o.right() + 1),
+      std::max<int64_t>(0, o.y - 1), std::min(in.raster.height, o.bottom() + 1));
   // Columns whose windows lie inside the raster: [inner_x0, inner_x1).
   const int64_t inner_x0 = std::max<int64_t>(o.x, 1);
   const int64_t inner_x1 = std::min(o.right(), in.raster.width - 1);
@@ -137,9 +135,7 @@ void focal_median3(const TileIn& in, ConstView<T> cells, RowsOut& out, const Foc
 
 template void focal_median3<int32_t>(const TileIn&, ConstView<int32_t>, RowsOut&,
                                      const FocalParams&);
-template void focal_median3<float>(const TileIn&, ConstView<float>, RowsOut&,
-                                   const FocalParams&);
-template void focal_median3<double>(const TileIn&, ConstView<double>, RowsOut&,
-                                    const FocalParams&);
+template void focal_median3<float>(const TileIn&, ConstView<float>, RowsOut&, const FocalParams&);
+template void focal_median3<double>(const TileIn&, ConstView<double>, RowsOut&, const FocalParams&);
 
 }  // namespace tessera::ops::focal_detail

@@ -84,8 +84,8 @@ Lanes lanes_of(FocalMethod m) {
 /// The window [a, b] (inside the raster, b - a < w) from block prefixes and suffixes indexed
 /// from position `lo`.
 template <Combine C>
-[[gnu::always_inline]] inline double pick(int64_t a, int64_t b, int64_t w, const double* prefix, const double* suffix,
-                   int64_t lo) {
+[[gnu::always_inline]] inline double pick(int64_t a, int64_t b, int64_t w, const double* prefix,
+                                          const double* suffix, int64_t lo) {
   if (a % w == 0) return prefix[b - lo];
   if (a / w == b / w) return suffix[a - lo];
   return combine<C>(suffix[a - lo], prefix[b - lo]);
@@ -95,7 +95,8 @@ template <Combine C>
 /// every w cells after it: the same combinations in the same order as one block at a time, but K
 /// chains of them that overlap in the CPU instead of each waiting on the one before.
 template <Combine C, int K>
-[[gnu::always_inline]] inline void scan_blocks(const double* v, int64_t b, int64_t w, double* prefix, double* suffix) {
+[[gnu::always_inline]] inline void scan_blocks(const double* v, int64_t b, int64_t w,
+                                               double* prefix, double* suffix) {
   double p[K], s[K];
   for (int k = 0; k < K; ++k) p[k] = prefix[b + k * w] = v[b + k * w];
   for (int64_t j = 1; j < w; ++j)
@@ -108,7 +109,8 @@ template <Combine C, int K>
 /// Prefixes and suffixes of v over positions [lo, hi) in the blocks of w that start at multiples
 /// of w (the blocks cut by lo or hi from the position or up to it).
 template <Combine C>
-[[gnu::always_inline]] inline void scan_row(const double* v, int64_t lo, int64_t hi, int64_t w, double* prefix, double* suffix) {
+[[gnu::always_inline]] inline void scan_row(const double* v, int64_t lo, int64_t hi, int64_t w,
+                                            double* prefix, double* suffix) {
   const auto cut = [&](int64_t start) {
     const int64_t s = std::max(start, lo), e = std::min(start + w, hi);
     prefix[s - lo] = v[s - lo];
@@ -129,9 +131,9 @@ template <Combine C>
 /// Along one row: out[i - olo] for i in [olo, ohi) is the window [i - r, i + r] (clipped to
 /// [0, n)) of v, given over positions [lo, hi) that cover every such window.
 template <Combine C>
-[[gnu::always_inline]] inline void row_windows(const double* v, int64_t lo, int64_t hi,
-                                               int64_t olo, int64_t ohi, int64_t r, int64_t n,
-                                               double* prefix, double* suffix, double* out) {
+[[gnu::always_inline]] inline void row_windows(const double* v, int64_t lo, int64_t hi, int64_t olo,
+                                               int64_t ohi, int64_t r, int64_t n, double* prefix,
+                                               double* suffix, double* out) {
   const int64_t w = 2 * r + 1;
   scan_row<C>(v, lo, hi, w, prefix, suffix);
   int64_t i = olo;
@@ -154,8 +156,8 @@ template <Combine C>
 }
 
 template <Combine C>
-void row_windows_plain(const double* v, int64_t lo, int64_t hi, int64_t olo, int64_t ohi,
-                       int64_t r, int64_t n, double* prefix, double* suffix, double* out) {
+void row_windows_plain(const double* v, int64_t lo, int64_t hi, int64_t olo, int64_t ohi, int64_t r,
+                       int64_t n, double* prefix, double* suffix, double* out) {
   row_windows<C>(v, lo, hi, olo, ohi, r, n, prefix, suffix, out);
 }
 
@@ -356,8 +358,9 @@ struct TermRows {
     row = {-1, -1, -1};
   }
   template <class T>
-  [[gnu::always_inline]] const double* at(const TileIn& in, ConstView<T> cells, const Valid<T>& valid, Lane lane,
-                   int64_t x0, int64_t n, int64_t y) {
+  [[gnu::always_inline]] const double* at(const TileIn& in, ConstView<T> cells,
+                                          const Valid<T>& valid, Lane lane, int64_t x0, int64_t n,
+                                          int64_t y) {
     const auto k = static_cast<size_t>(y % 3);
     double* slot = slots.data() + static_cast<int64_t>(k) * n;
     if (row[k] != y) fetch_terms(row_at(in, cells, x0, y), n, valid, lane, slot);
@@ -368,7 +371,8 @@ struct TermRows {
 
 /// The row windows of `column` (positions x0 ..) for the owned columns, in window3's order.
 template <Combine C>
-[[gnu::always_inline]] inline void rows3(const TileIn& in, const double* column, int64_t x0, double* out) {
+[[gnu::always_inline]] inline void rows3(const TileIn& in, const double* column, int64_t x0,
+                                         double* out) {
   const Window& o = in.owned;
   const int64_t width = in.raster.width;
   const auto edge = [&](int64_t x) {
@@ -397,8 +401,9 @@ template <Combine C>
 /// of those for the owned columns, with window3's order (the general path's sums, in two passes
 /// without prefix and suffix rows). `column` holds n values.
 template <class T, Combine C>
-[[gnu::always_inline]] inline void lane3(const TileIn& in, ConstView<T> cells, const Valid<T>& valid, Lane lane, int64_t x0,
-           int64_t n, int64_t y, TermRows& terms, double* column, double* out) {
+[[gnu::always_inline]] inline void lane3(const TileIn& in, ConstView<T> cells,
+                                         const Valid<T>& valid, Lane lane, int64_t x0, int64_t n,
+                                         int64_t y, TermRows& terms, double* column, double* out) {
   const int64_t a = std::max<int64_t>(0, y - 1), b = std::min(in.raster.height - 1, y + 1);
   const double* t[3] = {nullptr, nullptr, nullptr};
   for (int64_t k = 0; k <= b - a; ++k) t[k] = terms.at(in, cells, valid, lane, x0, n, a + k);
@@ -420,8 +425,8 @@ template <class T, Combine C>
 }
 
 template <class T, Combine C>
-void lane3_plain(const TileIn& in, ConstView<T> cells, const Valid<T>& valid, Lane lane,
-                 int64_t x0, int64_t n, int64_t y, TermRows& terms, double* column, double* out) {
+void lane3_plain(const TileIn& in, ConstView<T> cells, const Valid<T>& valid, Lane lane, int64_t x0,
+                 int64_t n, int64_t y, TermRows& terms, double* column, double* out) {
   lane3<T, C>(in, cells, valid, lane, x0, n, y, terms, column, out);
 }
 
@@ -570,9 +575,7 @@ void focal_running(const TileIn& in, ConstView<T> cells, RowsOut& out, const Foc
 
 template void focal_running<int32_t>(const TileIn&, ConstView<int32_t>, RowsOut&,
                                      const FocalParams&);
-template void focal_running<float>(const TileIn&, ConstView<float>, RowsOut&,
-                                   const FocalParams&);
-template void focal_running<double>(const TileIn&, ConstView<double>, RowsOut&,
-                                    const FocalParams&);
+template void focal_running<float>(const TileIn&, ConstView<float>, RowsOut&, const FocalParams&);
+template void focal_running<double>(const TileIn&, ConstView<double>, RowsOut&, const FocalParams&);
 
 }  // namespace tessera::ops::focal_detail

@@ -3,8 +3,8 @@
 // along each row the window keeps a count per rank, and moving one cell right removes a column
 // of 2r + 1 cells and adds one. Order statistics find their rank in counts kept at three levels
 // (each rank, runs of 64, runs of 4096), O(r) a cell instead of the walk's O(r^2); mode, minority
-// and diversity scan the counts of the tile's distinct values (few, for classes). The values are those the walk finds, so they do
-// not depend on the tile.
+// and diversity scan the counts of the tile's distinct values (few, for classes). The values are
+// those the walk finds, so they do not depend on the tile.
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -151,8 +151,7 @@ void rank_by_search(const TileIn& in, ConstView<double> cells, const Valid<doubl
 
 /// The tile's cells within reach of its windows ranked into `k` (its buffers reused).
 template <class T>
-void rank_cells(const TileIn& in, ConstView<T> cells, const Valid<T>& valid, int64_t r,
-                Ranked& k) {
+void rank_cells(const TileIn& in, ConstView<T> cells, const Valid<T>& valid, int64_t r, Ranked& k) {
   const Window& o = in.owned;
   k.area.x = std::max<int64_t>(0, o.x - r);
   k.area.y = std::max<int64_t>(0, o.y - r);
@@ -273,9 +272,7 @@ void focal_sliding(const TileIn& in, ConstView<T> cells, RowsOut& out, const Foc
 
 template void focal_sliding<int32_t>(const TileIn&, ConstView<int32_t>, RowsOut&,
                                      const FocalParams&);
-template void focal_sliding<float>(const TileIn&, ConstView<float>, RowsOut&,
-                                   const FocalParams&);
-template void focal_sliding<double>(const TileIn&, ConstView<double>, RowsOut&,
-                                    const FocalParams&);
+template void focal_sliding<float>(const TileIn&, ConstView<float>, RowsOut&, const FocalParams&);
+template void focal_sliding<double>(const TileIn&, ConstView<double>, RowsOut&, const FocalParams&);
 
 }  // namespace tessera::ops::focal_detail

@@ -153,10 +153,8 @@ void focal_walk(const TileIn& in, ConstView<T> cells, RowsOut& out, const FocalP
 template class WindowWalk<int32_t>;
 template class WindowWalk<float>;
 template class WindowWalk<double>;
-template void focal_walk<int32_t>(const TileIn&, ConstView<int32_t>, RowsOut&,
-                                  const FocalParams&);
+template void focal_walk<int32_t>(const TileIn&, ConstView<int32_t>, RowsOut&, const FocalParams&);
 template void focal_walk<float>(const TileIn&, ConstView<float>, RowsOut&, const FocalParams&);
-template void focal_walk<double>(const TileIn&, ConstView<double>, RowsOut&,
-                                 const FocalParams&);
+template void focal_walk<double>(const TileIn&, ConstView<double>, RowsOut&, const FocalParams&);
 
 }  // namespace tessera::ops::focal_detail
