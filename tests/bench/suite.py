@@ -81,6 +81,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from suite_output import write_json, write_png  # noqa: E402  (tests/bench/suite_output.py)
+import suite_tools  # noqa: E402
 from suite_modes import run_modes  # noqa: E402
 from suite_report import print_report, summarise, targets  # noqa: E402
 from suite_tools import (ALL_TOOLS, BASE_TOOLS, FOCAL_TASKS, HYDRO_TASKS, PYTHON_PEERS, REFERENCE, TASKS,  # noqa: E402
@@ -190,10 +191,13 @@ def run_task(args, work, m, size, files, task, tools, run, keep):
     outs = {}
     for tool in run_order(tools, run):
         wall, rss, out, encode, timed_out = time_tool(args, work, tool, task, files)
+        cpu = suite_tools.last_cpu["s"]
         shown = f">= {wall:.0f} s (stopped at --timeout)" if timed_out else f"{wall:7.2f} s"
-        log(f"  {size} {task:15} {tool_label(tool, task):18} {shown}  RSS MB {[round(r) for r in rss]}")
+        log(f"  {size} {task:15} {tool_label(tool, task):18} {shown}  CPU {cpu:7.2f} s  "
+            f"RSS MB {[round(r) for r in rss]}  load {os.getloadavg()[0]:.1f}")
         m.runs.append({"size": size, "task": task, "tool": tool, "run": run, "wall_s": wall, "rss_mb": rss,
-                       "encode_s": encode, "timed_out": timed_out})
+                       "encode_s": encode, "timed_out": timed_out, "cpu_s": cpu,
+                       "load": os.getloadavg()[0]})
         if tool == REFERENCE:
             out_bytes = os.path.getsize(out)
         if timed_out:

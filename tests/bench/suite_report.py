@@ -41,6 +41,7 @@ def summarise(args, m):
                 rows.append({"size": size, "task": task, "tool": tool, "label": tool_label(tool, task),
                              "wall_s": walls, "wall_s_median": statistics.median(walls),
                              "lower_bound": bool(stopped) and statistics.median(walls) >= min(stopped),
+                             "cpu_s_median": statistics.median(r.get("cpu_s", 0.0) for r in sel),
                              "encode_s_median": statistics.median(encodes) if encodes else None,
                              "peak_rss_mb": [round(v, 1) for v in rss], "peak_rss_mb_max": round(max(rss), 1),
                              "floor_s": statistics.median(floors) if mpi_config(tool) else None})
@@ -182,14 +183,14 @@ def print_report(args, m, rows, goals):
     print(f"copy speed (one stream, 1 MiB buffer): read from page cache {speeds['read_gb_s']:.2f} GB/s, "
           f"write to a new file {speeds['write_gb_s']:.2f} GB/s; floor = input bytes read + tessera's "
           f"output bytes written at these speeds")
-    print(f"{'size':>6} {'task':15} {'tool':18} {'wall s':>8} {'/2x1':>6} {'peak RSS MB':>16} "
+    print(f"{'size':>6} {'task':15} {'tool':18} {'wall s':>8} {'/2x1':>6} {'CPU s':>8} {'peak RSS MB':>16} "
           f"{'floor s':>8} {'/floor':>7}")
     for r in rows:
         rss = "/".join(f"{v:.0f}" for v in r["peak_rss_mb"])
         floor = f"{r['floor_s']:8.3f} {r['wall_s_median'] / r['floor_s']:6.1f}x" if r["floor_s"] else ""
         wall = f">={r['wall_s_median']:6.0f}" if r.get("lower_bound") else f"{r['wall_s_median']:8.2f}"
         print(f"{r['size']:>6} {r['task']:15} {r['label']:18} {wall} "
-              f"{r['ratio_to_tessera_2x1']:6.2f} {rss:>16} {floor}")
+              f"{r['ratio_to_tessera_2x1']:6.2f} {r['cpu_s_median']:8.2f} {rss:>16} {floor}")
     if args.baseline:
         print_side_by_side(args, side_by_side(args, rows))
     print("targets (largest size, medians, same run):")

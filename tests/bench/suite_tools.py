@@ -4,6 +4,7 @@ of an output with the reference's."""
 import json
 import os
 import shlex
+import resource
 import shutil
 import signal
 import subprocess
@@ -297,15 +298,28 @@ def peer_command(args, tool, task, files, out):
     return [sys.executable, os.path.join(HERE, "peers.py"), tool, task, out] + files
 
 
+def children_cpu():
+    """CPU seconds (user + system) of this process's finished children and the descendants they
+    waited for (mpirun's ranks, GRASS's modules, dask's threads)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+# The CPU seconds of the last command run_checked or run_bounded ran.
+last_cpu = {"s": 0.0}
+
+
 def run_checked(cmd, env, timeout):
     """Runs cmd; its wall seconds and output; a failure or a run past `timeout` stops the suite
     with the command's stderr."""
+    cpu = children_cpu()
     start = time.perf_counter()
     try:
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         sys.exit(f"suite: still running after {timeout:g} s: {' '.join(cmd)}")
     wall = time.perf_counter() - start
+    last_cpu["s"] = children_cpu() - cpu
     if done.returncode != 0:
         sys.exit(f"suite: failed ({done.returncode}): {' '.join(cmd)}\n{done.stdout}{done.stderr}")
     return wall, done.stdout
@@ -315,6 +329,7 @@ def run_bounded(cmd, env, timeout):
     """Runs a peer's cmd in a process group of its own: (wall seconds, output, timed_out). A run
     past `timeout` has its whole group killed (GRASS and dask start processes and threads of their
     own) and gives `timeout` as its wall seconds, a lower bound; a failure stops the suite."""
+    cpu = children_cpu()
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
@@ -323,8 +338,10 @@ def run_bounded(cmd, env, timeout):
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
+        last_cpu["s"] = children_cpu() - cpu
         return timeout, "", True
     wall = time.perf_counter() - start
+    last_cpu["s"] = children_cpu() - cpu
     if proc.returncode != 0:
         sys.exit(f"suite: failed ({proc.returncode}): {' '.join(cmd)}\n{stdout}{stderr}")
     return wall, stdout, False
@@ -340,7 +357,7 @@ def summary_rss(stdout):
 def time_tool(args, work, tool, task, files):
     """One timed run after a sync, output deleted first: (wall s, peak RSS MB per process, output,
     tessera's encode thread-seconds summed over its ranks when its --report gives them, whether
-    it was stopped at --timeout). A peer stopped at --timeout gives --timeout seconds (a lower
+    it was stopped at --timeout; the run's CPU seconds are then in last_cpu). A peer stopped at --timeout gives --timeout seconds (a lower
     bound), no output and NaN for its RSS; tessera past it stops the suite."""
     ext = "csv" if task in ZONAL_TASKS else "tif" if task != "stats" else "json" if mpi_config(tool) else "aux.xml"
     out = os.path.join(work, f"{task}.{tool}.{ext}")
