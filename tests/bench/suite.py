@@ -194,7 +194,7 @@ def run_task(args, work, m, size, files, task, tools, run, keep):
         cpu = suite_tools.last_cpu["s"]
         shown = f">= {wall:.0f} s (stopped at --timeout)" if timed_out else f"{wall:7.2f} s"
         log(f"  {size} {task:15} {tool_label(tool, task):18} {shown}  CPU {cpu:7.2f} s  "
-            f"RSS MB {[round(r) for r in rss]}  load {os.getloadavg()[0]:.1f}")
+            f"RSS MB {[round(r) if r == r else r for r in rss]}  load {os.getloadavg()[0]:.1f}")
         m.runs.append({"size": size, "task": task, "tool": tool, "run": run, "wall_s": wall, "rss_mb": rss,
                        "encode_s": encode, "timed_out": timed_out, "cpu_s": cpu,
                        "load": os.getloadavg()[0]})
@@ -207,7 +207,7 @@ def run_task(args, work, m, size, files, task, tools, run, keep):
             os.remove(out)
     m.floors.append({"size": size, "task": task, "run": run, **copy_floor(files, out_bytes, work)})
     if keep:
-        check_outputs(m, size, task, {tool: outs[tool] for tool in tools})
+        check_outputs(m, size, task, {tool: outs[tool] for tool in tools if tool in outs})
     for out in outs.values():
         if os.path.exists(out):
             os.remove(out)
