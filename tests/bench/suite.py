@@ -122,14 +122,18 @@ def parse_args():
     p.add_argument("--rss-tolerance", type=float, default=0.10,
                    help="peak RSS per rank counts as the same across sizes within this fraction (0.10)")
     p.add_argument("--timeout", type=float, default=1800,
+                   help="seconds after which tessera counts as hung, and a peer is stopped unless "
+                        "--peer-timeout says otherwise (1800)")
+    p.add_argument("--peer-timeout", type=float,
                    help="seconds after which a peer is stopped and its time counts as at least this "
-                        "(a lower bound, shown as >=), and after which tessera counts as hung (1800)")
+                        "(a lower bound, shown as >=); default --timeout")
     p.add_argument("--json", help="default DIR/suite.json")
     p.add_argument("--png", help="default DIR/suite.png")
     p.add_argument("--modes", nargs="?", const="all", metavar="all|MODE,...",
                    help="time every gdaldem mode and flag mix (or those named) against tessera "
                         "2x1 at the largest size instead of the tasks (tests/bench/suite_modes.py)")
     args = p.parse_args()
+    args.peer_timeout = args.peer_timeout or args.timeout
     args.sizes = sorted({int(s) for s in args.sizes.split(",") if s})
     names = [n for n in args.only.split(",") if n]
     tools = ALL_TOOLS if args.baseline else TOOLS

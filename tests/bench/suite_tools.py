@@ -357,8 +357,9 @@ def summary_rss(stdout):
 def time_tool(args, work, tool, task, files):
     """One timed run after a sync, output deleted first: (wall s, peak RSS MB per process, output,
     tessera's encode thread-seconds summed over its ranks when its --report gives them, whether
-    it was stopped at --timeout; the run's CPU seconds are then in last_cpu). A peer stopped at --timeout gives --timeout seconds (a lower
-    bound), no output and NaN for its RSS; tessera past it stops the suite."""
+    it was stopped at --peer-timeout; the run's CPU seconds are then in last_cpu). A peer stopped at
+    --peer-timeout gives those seconds (a lower bound), no output and NaN for its RSS; tessera past
+    --timeout stops the suite."""
     ext = "csv" if task in ZONAL_TASKS else "tif" if task != "stats" else "json" if mpi_config(tool) else "aux.xml"
     out = os.path.join(work, f"{task}.{tool}.{ext}")
     report = os.path.join(work, "report.json")
@@ -378,7 +379,7 @@ def time_tool(args, work, tool, task, files):
     rss_file = os.path.join(work, "rss")
     cmd = ["/usr/bin/time", "-f", "%M", "-o", rss_file] + peer_command(args, tool, task, files, out)
     env = mpi_env() if task in HYDRO else dict(os.environ)
-    wall, stdout, timed_out = run_bounded(cmd, env, args.timeout)
+    wall, stdout, timed_out = run_bounded(cmd, env, args.peer_timeout)
     if timed_out:
         for path in (out, out + ".sd8.tif"):
             if os.path.exists(path):
