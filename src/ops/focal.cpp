@@ -252,25 +252,25 @@ void focal(const TileIn& in, const BandView& out, const FocalParams& p) {
   if (in.halo < p.radius)
     throw Error("focal: a halo of " + std::to_string(in.halo) + " for a radius of " +
                 std::to_string(p.radius));
-  thread_local std::vector<double> values;
-  values.resize(static_cast<size_t>(in.owned.cells()));
-  const View<double> window(values.data(), in.owned.width, in.owned.height);
-  std::visit(
-      [&]<class T>(ConstView<T> cells) {
-        if (focal_detail::runs(p))
-          focal_detail::focal_running(in, cells, window, p);
-        else if (focal_detail::median3(p))
-          focal_detail::focal_median3(in, cells, window, p);
-        else if (focal_detail::slides(p))
-          focal_detail::focal_sliding(in, cells, window, p);
-        else
-          focal_detail::focal_walk(in, cells, window, p);
-      },
-      in.cells);
   visit(out.type(), [&]<class T>(std::type_identity<T>) {
     const View<T> dst = out.as<T>();
-    for (int64_t y = 0; y < in.owned.height; ++y)
-      store_row(window.row(y), dst.row(y), in.owned.width, p.nodata);
+    const int64_t width = in.owned.width;
+    focal_detail::RowsOut rows(width, [&](int64_t y, const double* values) {
+      store_row(values, dst.row(y), width, p.nodata);
+    });
+    std::visit(
+        [&]<class C>(ConstView<C> cells) {
+          if (focal_detail::runs(p))
+            focal_detail::focal_running(in, cells, rows, p);
+          else if (focal_detail::median3(p))
+            focal_detail::focal_median3(in, cells, rows, p);
+          else if (focal_detail::slides(p))
+            focal_detail::focal_sliding(in, cells, rows, p);
+          else
+            focal_detail::focal_walk(in, cells, rows, p);
+        },
+        in.cells);
+    rows.finish();
   });
 }
 

@@ -6,13 +6,40 @@
 
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "tessera/ops/focal.hpp"
 
 namespace tessera::ops::focal_detail {
+
+/// Where a kernel writes its values (NaN for nodata): row(i) is the buffer of owned row i,
+/// owned.width values. A kernel writes the rows in order and each completely before it asks for
+/// the next; each is stored into the op's output when the next is asked for or at finish(), so
+/// the values stay in one row of cache instead of a tile of doubles.
+class RowsOut {
+ public:
+  using Store = std::function<void(int64_t row, const double* values)>;
+  RowsOut(int64_t width, Store store)
+      : buffer_(static_cast<size_t>(width)), store_(std::move(store)) {}
+  double* row(int64_t i) {
+    finish();
+    pending_ = i;
+    return buffer_.data();
+  }
+  void finish() {
+    if (pending_ >= 0) store_(pending_, buffer_.data());
+    pending_ = -1;
+  }
+
+ private:
+  std::vector<double> buffer_;
+  Store store_;
+  int64_t pending_ = -1;
+};
 
 /// Whether a cell counts: not NaN and not the source's nodata value. Float32 cells compare with
 /// the nodata value rounded to Float32 (as GDAL compares a Float32 band); integer cells with a
@@ -47,17 +74,30 @@ const T* row_at(const TileIn& in, ConstView<T> cells, int64_t x, int64_t y) {
   return cells.row(y - (in.owned.y - in.halo)) + (x - (in.owned.x - in.halo));
 }
 
+/// Whether every cell of columns [x0, x1) and rows [y0, y1) of the tile's buffer is valid.
+template <class T>
+bool all_valid(const TileIn& in, ConstView<T> cells, const Valid<T>& valid, int64_t x0, int64_t x1,
+               int64_t y0, int64_t y1) {
+  for (int64_t y = y0; y < y1; ++y) {
+    const T* src = row_at(in, cells, x0, y);
+    bool row_valid = true;
+    for (int64_t i = 0; i < x1 - x0; ++i) row_valid &= valid(src[i]);
+    if (!row_valid) return false;
+  }
+  return true;
+}
+
 /// Square windows, unweighted: mean, sum, count, variance, stddev, minimum, maximum and range
 /// through running sums and running extremes that restart at every multiple of the window's
 /// width in raster coordinates (docs/jobs.md), so each cell's value is the same whatever tile
-/// holds it. Writes into `out` (owned.width x owned.height).
+/// holds it. Writes into `out`.
 template <class T>
-void focal_running(const TileIn& in, ConstView<T> cells, View<double> out, const FocalParams& p);
+void focal_running(const TileIn& in, ConstView<T> cells, RowsOut& out, const FocalParams& p);
 
 /// Square unweighted windows, median and percentiles: a sliding histogram of the values' ranks
-/// (Huang), O(radius log n) a cell. Writes into `out` as focal_running does.
+/// (Huang) with counts at three levels, O(radius) a cell. Writes into `out` as focal_running does.
 template <class T>
-void focal_sliding(const TileIn& in, ConstView<T> cells, View<double> out, const FocalParams& p);
+void focal_sliding(const TileIn& in, ConstView<T> cells, RowsOut& out, const FocalParams& p);
 
 /// Whether focal_sliding computes `p`.
 bool slides(const FocalParams& p);
@@ -95,7 +135,7 @@ class WindowWalk {
 
 /// Any window: each owned cell's window cells (mask or weights), then the method's statistic.
 template <class T>
-void focal_walk(const TileIn& in, ConstView<T> cells, View<double> out, const FocalParams& p);
+void focal_walk(const TileIn& in, ConstView<T> cells, RowsOut& out, const FocalParams& p);
 
 /// Whether focal_median3 computes `p`: the median of a square unweighted window of radius 1.
 bool median3(const FocalParams& p);
@@ -105,7 +145,7 @@ bool median3(const FocalParams& p);
 /// smallest of the largest (exact: the 5th of the 9 values). Windows with a nodata cell or
 /// beyond the raster's edge walk (WindowWalk), so the values are the walk's.
 template <class T>
-void focal_median3(const TileIn& in, ConstView<T> cells, View<double> out, const FocalParams& p);
+void focal_median3(const TileIn& in, ConstView<T> cells, RowsOut& out, const FocalParams& p);
 
 /// Whether focal_running computes `p` (a square unweighted window of one of its methods).
 bool runs(const FocalParams& p);

@@ -22,6 +22,7 @@
 #endif
 
 #include "focal_kernels.hpp"
+#include "simd_avx2.hpp"
 
 namespace tessera::ops::focal_detail {
 namespace {
@@ -43,7 +44,7 @@ constexpr double identity(Combine c) {
 }
 
 template <Combine C>
-inline double combine(double a, double b) {
+[[gnu::always_inline]] inline double combine(double a, double b) {
   if constexpr (C == Combine::Min) return b < a ? b : a;
   if constexpr (C == Combine::Max) return b > a ? b : a;
   return a + b;
@@ -83,73 +84,141 @@ Lanes lanes_of(FocalMethod m) {
 /// The window [a, b] (inside the raster, b - a < w) from block prefixes and suffixes indexed
 /// from position `lo`.
 template <Combine C>
-inline double pick(int64_t a, int64_t b, int64_t w, const double* prefix, const double* suffix,
-                   int64_t lo) {
+[[gnu::always_inline]] inline double pick(int64_t a, int64_t b, int64_t w, const double* prefix,
+                                          const double* suffix, int64_t lo) {
   if (a % w == 0) return prefix[b - lo];
   if (a / w == b / w) return suffix[a - lo];
   return combine<C>(suffix[a - lo], prefix[b - lo]);
 }
 
-/// Along one row: out[i - olo] for i in [olo, ohi) is the window [i - r, i + r] (clipped to
-/// [0, n)) of v, given over positions [lo, hi) that cover every such window.
+/// The prefixes and suffixes of K blocks of w cells side by side, the first at v[b], the others
+/// every w cells after it: the same combinations in the same order as one block at a time, but K
+/// chains of them that overlap in the CPU instead of each waiting on the one before.
+template <Combine C, int K>
+[[gnu::always_inline]] inline void scan_blocks(const double* v, int64_t b, int64_t w,
+                                               double* prefix, double* suffix) {
+  double p[K], s[K];
+  for (int k = 0; k < K; ++k) p[k] = prefix[b + k * w] = v[b + k * w];
+  for (int64_t j = 1; j < w; ++j)
+    for (int k = 0; k < K; ++k) p[k] = prefix[b + k * w + j] = combine<C>(p[k], v[b + k * w + j]);
+  for (int k = 0; k < K; ++k) s[k] = suffix[b + k * w + w - 1] = v[b + k * w + w - 1];
+  for (int64_t j = w - 1; j-- > 0;)
+    for (int k = 0; k < K; ++k) s[k] = suffix[b + k * w + j] = combine<C>(s[k], v[b + k * w + j]);
+}
+
+/// Prefixes and suffixes of v over positions [lo, hi) in the blocks of w that start at multiples
+/// of w (the blocks cut by lo or hi from the position or up to it).
 template <Combine C>
-void row_windows(const double* v, int64_t lo, int64_t hi, int64_t olo, int64_t ohi, int64_t r,
-                 int64_t n, double* prefix, double* suffix, double* out) {
-  const int64_t w = 2 * r + 1;
-  for (int64_t start = lo - lo % w; start < hi; start += w) {
+[[gnu::always_inline]] inline void scan_row(const double* v, int64_t lo, int64_t hi, int64_t w,
+                                            double* prefix, double* suffix) {
+  const auto cut = [&](int64_t start) {
     const int64_t s = std::max(start, lo), e = std::min(start + w, hi);
     prefix[s - lo] = v[s - lo];
     for (int64_t i = s + 1; i < e; ++i) prefix[i - lo] = combine<C>(prefix[i - 1 - lo], v[i - lo]);
     suffix[e - 1 - lo] = v[e - 1 - lo];
     for (int64_t i = e - 1; i-- > s;) suffix[i - lo] = combine<C>(suffix[i + 1 - lo], v[i - lo]);
+  };
+  int64_t start = lo - lo % w;
+  if (start < lo) {
+    cut(start);
+    start += w;
   }
+  for (; start + 4 * w <= hi; start += 4 * w) scan_blocks<C, 4>(v, start - lo, w, prefix, suffix);
+  for (; start + 2 * w <= hi; start += 2 * w) scan_blocks<C, 2>(v, start - lo, w, prefix, suffix);
+  for (; start < hi; start += w) cut(start);
+}
+
+/// Along one row: out[i - olo] for i in [olo, ohi) is the window [i - r, i + r] (clipped to
+/// [0, n)) of v, given over positions [lo, hi) that cover every such window.
+template <Combine C>
+[[gnu::always_inline]] inline void row_windows(const double* v, int64_t lo, int64_t hi, int64_t olo,
+                                               int64_t ohi, int64_t r, int64_t n, double* prefix,
+                                               double* suffix, double* out) {
+  const int64_t w = 2 * r + 1;
+  scan_row<C>(v, lo, hi, w, prefix, suffix);
   int64_t i = olo;
   // Left edge (the window starts at 0, a block start), then the interior, where b = a + w - 1
-  // lies in the block after a's unless a starts a block; then the right edge.
+  // lies in the block after a's unless a starts a block; then the right edge. The interior is
+  // suffix + prefix everywhere first (a loop that vectorises), then the prefix alone where a
+  // starts a block.
   for (; i < ohi && i - r <= 0; ++i) out[i - olo] = prefix[std::min(n - 1, i + r) - lo];
-  const int64_t interior_end = std::min(ohi, n - r);
-  int64_t phase = i < interior_end ? (i - r) % w : 0;
-  for (; i < interior_end; ++i) {
-    const double* sa = suffix + (i - r - lo);
-    const double* pb = prefix + (i + r - lo);
-    out[i - olo] = phase == 0 ? *pb : combine<C>(*sa, *pb);
-    phase = phase + 1 == w ? 0 : phase + 1;
-  }
-  for (; i < ohi; ++i)
+  const int64_t interior = i, interior_end = std::max(i, std::min(ohi, n - r));
+  const double* sa = suffix + (interior - r - lo);
+  const double* pb = prefix + (interior + r - lo);
+  double* to = out + (interior - olo);
+  for (int64_t k = 0; k < interior_end - interior; ++k) to[k] = combine<C>(sa[k], pb[k]);
+  if (interior < interior_end)
+    for (int64_t a = interior - r + (w - (interior - r) % w) % w; a + r < interior_end; a += w)
+      out[a + r - olo] = prefix[a + w - 1 - lo];
+  for (i = interior_end; i < ohi; ++i)
     out[i - olo] =
         pick<C>(std::max<int64_t>(0, i - r), std::min(n - 1, i + r), w, prefix, suffix, lo);
+}
+
+template <Combine C>
+void row_windows_plain(const double* v, int64_t lo, int64_t hi, int64_t olo, int64_t ohi, int64_t r,
+                       int64_t n, double* prefix, double* suffix, double* out) {
+  row_windows<C>(v, lo, hi, olo, ohi, r, n, prefix, suffix, out);
+}
+
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+/// row_windows with four-lane vectors: the same combinations, so the same values.
+template <Combine C>
+__attribute__((target("avx2"))) void row_windows_avx2(const double* v, int64_t lo, int64_t hi,
+                                                      int64_t olo, int64_t ohi, int64_t r,
+                                                      int64_t n, double* prefix, double* suffix,
+                                                      double* out) {
+  row_windows<C>(v, lo, hi, olo, ohi, r, n, prefix, suffix, out);
+}
+#endif
+
+template <Combine C>
+void row_windows_of(const double* v, int64_t lo, int64_t hi, int64_t olo, int64_t ohi, int64_t r,
+                    int64_t n, double* prefix, double* suffix, double* out) {
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+  if (simd::have_avx2()) return row_windows_avx2<C>(v, lo, hi, olo, ohi, r, n, prefix, suffix, out);
+#endif
+  row_windows_plain<C>(v, lo, hi, olo, ohi, r, n, prefix, suffix, out);
 }
 
 void row_windows(Combine c, const double* v, int64_t lo, int64_t hi, int64_t olo, int64_t ohi,
                  int64_t r, int64_t n, double* prefix, double* suffix, double* out) {
   switch (c) {
     case Combine::Add:
-      return row_windows<Combine::Add>(v, lo, hi, olo, ohi, r, n, prefix, suffix, out);
+      return row_windows_of<Combine::Add>(v, lo, hi, olo, ohi, r, n, prefix, suffix, out);
     case Combine::Min:
-      return row_windows<Combine::Min>(v, lo, hi, olo, ohi, r, n, prefix, suffix, out);
+      return row_windows_of<Combine::Min>(v, lo, hi, olo, ohi, r, n, prefix, suffix, out);
     case Combine::Max:
-      return row_windows<Combine::Max>(v, lo, hi, olo, ohi, r, n, prefix, suffix, out);
+      return row_windows_of<Combine::Max>(v, lo, hi, olo, ohi, r, n, prefix, suffix, out);
   }
 }
 
 /// What each cell of `n` cells from `src` brings to a lane: its term where valid, the lane's
 /// identity where not.
 template <class T>
-void fetch_terms(const T* src, int64_t n, const Valid<T>& valid, Lane lane, double* dst) {
+[[gnu::always_inline]] inline void fetch_terms(const T* src, int64_t n, const Valid<T>& valid,
+                                               Lane lane, double* dst) {
   const double none = identity(lane.combine);
-  const auto each = [&](auto term) {
-    for (int64_t i = 0; i < n; ++i)
-      dst[i] = valid(src[i]) ? term(static_cast<double>(src[i])) : none;
-  };
   switch (lane.term) {
     case Term::Value:
-      return each([](double v) { return v; });
+      for (int64_t i = 0; i < n; ++i) dst[i] = valid(src[i]) ? static_cast<double>(src[i]) : none;
+      return;
     case Term::Square:
-      return each([](double v) { return v * v; });
+      for (int64_t i = 0; i < n; ++i) {
+        const auto v = static_cast<double>(src[i]);
+        dst[i] = valid(src[i]) ? v * v : none;
+      }
+      return;
     case Term::One:
-      return each([](double) { return 1.0; });
+      for (int64_t i = 0; i < n; ++i) dst[i] = valid(src[i]) ? 1.0 : none;
+      return;
   }
 }
+
+/// A ColumnRun's rows of values, kept by each thread from tile to tile.
+struct ColumnRows {
+  std::vector<double> prefix, row, suffix;
+};
 
 /// One lane's column windows, row after row: the prefix of the block holding the window's last
 /// row, and the suffixes of the block holding its first row.
@@ -157,7 +226,7 @@ template <class T>
 class ColumnRun {
  public:
   ColumnRun(const TileIn& in, ConstView<T> cells, Valid<T> valid, Lane lane, int64_t x0,
-            int64_t ncols, int64_t r)
+            int64_t ncols, int64_t r, ColumnRows& rows)
       : in_(in),
         cells_(cells),
         valid_(valid),
@@ -165,7 +234,10 @@ class ColumnRun {
         x0_(x0),
         n_(ncols),
         r_(r),
-        w_(2 * r + 1) {
+        w_(2 * r + 1),
+        prefix_(rows.prefix),
+        row_(rows.row),
+        suffix_(rows.suffix) {
     prefix_.resize(static_cast<size_t>(n_));
     row_.resize(static_cast<size_t>(n_));
     suffix_.resize(static_cast<size_t>(n_ * std::min(w_, in.raster.height)));
@@ -173,6 +245,19 @@ class ColumnRun {
 
   /// The windows of raster row y for columns x0 .. x0 + ncols - 1 (rows called in order).
   const double* windows(int64_t y) {
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+    if (simd::have_avx2()) return windows_avx2(y);
+#endif
+    return windows_of(y);
+  }
+
+ private:
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+  /// windows_of with four-lane vectors: the same combinations, so the same values.
+  __attribute__((target("avx2"))) const double* windows_avx2(int64_t y) { return windows_of(y); }
+#endif
+
+  [[gnu::always_inline]] const double* windows_of(int64_t y) {
     const int64_t height = in_.raster.height;
     const int64_t a = std::max<int64_t>(0, y - r_), b = std::min(height - 1, y + r_);
     advance_prefix(b);
@@ -184,28 +269,27 @@ class ColumnRun {
     return row_.data();
   }
 
- private:
   /// What each cell of raster row y brings to the lane, into dst.
-  void fetch(int64_t y, double* dst) const {
+  [[gnu::always_inline]] void fetch(int64_t y, double* dst) const {
     fetch_terms(row_at(in_, cells_, x0_, y), n_, valid_, lane_, dst);
   }
 
   /// dst[i] = combine(a[i], b[i]) for the lane's combination.
-  void combine_rows(double* dst, const double* a, const double* b) const {
-    const auto each = [&]<Combine C>(std::integral_constant<Combine, C>) {
-      for (int64_t i = 0; i < n_; ++i) dst[i] = combine<C>(a[i], b[i]);
-    };
+  [[gnu::always_inline]] void combine_rows(double* dst, const double* a, const double* b) const {
     switch (lane_.combine) {
       case Combine::Add:
-        return each(std::integral_constant<Combine, Combine::Add>{});
+        for (int64_t i = 0; i < n_; ++i) dst[i] = combine<Combine::Add>(a[i], b[i]);
+        return;
       case Combine::Min:
-        return each(std::integral_constant<Combine, Combine::Min>{});
+        for (int64_t i = 0; i < n_; ++i) dst[i] = combine<Combine::Min>(a[i], b[i]);
+        return;
       case Combine::Max:
-        return each(std::integral_constant<Combine, Combine::Max>{});
+        for (int64_t i = 0; i < n_; ++i) dst[i] = combine<Combine::Max>(a[i], b[i]);
+        return;
     }
   }
 
-  void advance_prefix(int64_t b) {
+  [[gnu::always_inline]] void advance_prefix(int64_t b) {
     if (b == p_row_) return;
     int64_t y = p_row_ < 0 ? std::max(b - b % w_, in_.owned.y - in_.halo) : p_row_ + 1;
     for (; y <= b; ++y) {
@@ -220,7 +304,7 @@ class ColumnRun {
   }
 
   /// Suffixes of rows lo .. hi (hi the end of lo's block or of the raster), from hi up.
-  void fill_suffix(int64_t lo, int64_t hi) {
+  [[gnu::always_inline]] void fill_suffix(int64_t lo, int64_t hi) {
     s_lo_ = lo;
     s_hi_ = hi;
     double* s = suffix_.data();
@@ -237,7 +321,7 @@ class ColumnRun {
   Valid<T> valid_;
   Lane lane_;
   int64_t x0_, n_, r_, w_;
-  std::vector<double> prefix_, row_, suffix_;
+  std::vector<double>&prefix_, &row_, &suffix_;
   int64_t p_row_ = -1;
   int64_t s_lo_ = 1, s_hi_ = 0;
 };
@@ -248,7 +332,7 @@ class ColumnRun {
 /// v0 (v1 v2); a window of two cells cut by the edge is the suffix (v1 v0) when it starts at a
 /// block's second cell, else the prefix or suffix + prefix (v0 v1).
 template <Combine C>
-inline double window3(const double* v, int64_t a, int64_t b) {
+[[gnu::always_inline]] inline double window3(const double* v, int64_t a, int64_t b) {
   if (b - a == 2) {
     switch (a % 3) {
       case 0:
@@ -274,8 +358,9 @@ struct TermRows {
     row = {-1, -1, -1};
   }
   template <class T>
-  const double* at(const TileIn& in, ConstView<T> cells, const Valid<T>& valid, Lane lane,
-                   int64_t x0, int64_t n, int64_t y) {
+  [[gnu::always_inline]] const double* at(const TileIn& in, ConstView<T> cells,
+                                          const Valid<T>& valid, Lane lane, int64_t x0, int64_t n,
+                                          int64_t y) {
     const auto k = static_cast<size_t>(y % 3);
     double* slot = slots.data() + static_cast<int64_t>(k) * n;
     if (row[k] != y) fetch_terms(row_at(in, cells, x0, y), n, valid, lane, slot);
@@ -284,10 +369,10 @@ struct TermRows {
   }
 };
 
-/// The row windows of `column` (positions x0 ..) for the owned columns, in window3's order; a
-/// phase counter instead of a division per cell inside the raster.
+/// The row windows of `column` (positions x0 ..) for the owned columns, in window3's order.
 template <Combine C>
-void rows3(const TileIn& in, const double* column, int64_t x0, double* out) {
+[[gnu::always_inline]] inline void rows3(const TileIn& in, const double* column, int64_t x0,
+                                         double* out) {
   const Window& o = in.owned;
   const int64_t width = in.raster.width;
   const auto edge = [&](int64_t x) {
@@ -296,24 +381,29 @@ void rows3(const TileIn& in, const double* column, int64_t x0, double* out) {
   };
   int64_t x = o.x;
   for (; x < o.right() && x < 1; ++x) edge(x);
-  const int64_t inner_end = std::min(o.right(), width - 1);
-  int64_t phase = (x - 1) % 3;
-  for (; x < inner_end; ++x) {
-    const double* v = column + (x - 1 - x0);
-    out[x - o.x] = phase == 2   ? combine<C>(v[0], combine<C>(v[1], v[2]))
-                   : phase == 1 ? combine<C>(combine<C>(v[1], v[0]), v[2])
-                                : combine<C>(combine<C>(v[0], v[1]), v[2]);
-    phase = phase == 2 ? 0 : phase + 1;
-  }
-  for (; x < o.right(); ++x) edge(x);
+  const int64_t inner_end = std::max(x, std::min(o.right(), width - 1));
+  // Every window in the first order, (v0 v1) v2, in a loop that vectorises; then the windows
+  // that start at a block's second cell, (v1 v0) v2 (the same for sums: a + b is b + a exactly),
+  // and those that start at its last, v0 (v1 v2): every third window each.
+  const double* v = column + (x - 1 - x0);
+  double* to = out + (x - o.x);
+  const int64_t n = inner_end - x, phase = (x - 1) % 3;
+  for (int64_t k = 0; k < n; ++k) to[k] = combine<C>(combine<C>(v[k], v[k + 1]), v[k + 2]);
+  if constexpr (C != Combine::Add)
+    for (int64_t k = (4 - phase) % 3; k < n; k += 3)
+      to[k] = combine<C>(combine<C>(v[k + 1], v[k]), v[k + 2]);
+  for (int64_t k = (5 - phase) % 3; k < n; k += 3)
+    to[k] = combine<C>(v[k], combine<C>(v[k + 1], v[k + 2]));
+  for (x = inner_end; x < o.right(); ++x) edge(x);
 }
 
 /// Radius 1: a lane's column windows of row y over columns [x0, x0 + n), then its row windows
 /// of those for the owned columns, with window3's order (the general path's sums, in two passes
 /// without prefix and suffix rows). `column` holds n values.
 template <class T, Combine C>
-void lane3(const TileIn& in, ConstView<T> cells, const Valid<T>& valid, Lane lane, int64_t x0,
-           int64_t n, int64_t y, TermRows& terms, double* column, double* out) {
+[[gnu::always_inline]] inline void lane3(const TileIn& in, ConstView<T> cells,
+                                         const Valid<T>& valid, Lane lane, int64_t x0, int64_t n,
+                                         int64_t y, TermRows& terms, double* column, double* out) {
   const int64_t a = std::max<int64_t>(0, y - 1), b = std::min(in.raster.height - 1, y + 1);
   const double* t[3] = {nullptr, nullptr, nullptr};
   for (int64_t k = 0; k <= b - a; ++k) t[k] = terms.at(in, cells, valid, lane, x0, n, a + k);
@@ -334,16 +424,43 @@ void lane3(const TileIn& in, ConstView<T> cells, const Valid<T>& valid, Lane lan
   rows3<C>(in, column, x0, out);
 }
 
+template <class T, Combine C>
+void lane3_plain(const TileIn& in, ConstView<T> cells, const Valid<T>& valid, Lane lane, int64_t x0,
+                 int64_t n, int64_t y, TermRows& terms, double* column, double* out) {
+  lane3<T, C>(in, cells, valid, lane, x0, n, y, terms, column, out);
+}
+
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+/// lane3 with four-lane vectors: the same combinations, so the same values.
+template <class T, Combine C>
+__attribute__((target("avx2"))) void lane3_avx2(const TileIn& in, ConstView<T> cells,
+                                                const Valid<T>& valid, Lane lane, int64_t x0,
+                                                int64_t n, int64_t y, TermRows& terms,
+                                                double* column, double* out) {
+  lane3<T, C>(in, cells, valid, lane, x0, n, y, terms, column, out);
+}
+#endif
+
+template <class T, Combine C>
+void lane3_of(const TileIn& in, ConstView<T> cells, const Valid<T>& valid, Lane lane, int64_t x0,
+              int64_t n, int64_t y, TermRows& terms, double* column, double* out) {
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+  if (simd::have_avx2())
+    return lane3_avx2<T, C>(in, cells, valid, lane, x0, n, y, terms, column, out);
+#endif
+  lane3_plain<T, C>(in, cells, valid, lane, x0, n, y, terms, column, out);
+}
+
 template <class T>
 void lane3(Combine c, const TileIn& in, ConstView<T> cells, const Valid<T>& valid, Lane lane,
            int64_t x0, int64_t n, int64_t y, TermRows& terms, double* column, double* out) {
   switch (c) {
     case Combine::Add:
-      return lane3<T, Combine::Add>(in, cells, valid, lane, x0, n, y, terms, column, out);
+      return lane3_of<T, Combine::Add>(in, cells, valid, lane, x0, n, y, terms, column, out);
     case Combine::Min:
-      return lane3<T, Combine::Min>(in, cells, valid, lane, x0, n, y, terms, column, out);
+      return lane3_of<T, Combine::Min>(in, cells, valid, lane, x0, n, y, terms, column, out);
     case Combine::Max:
-      return lane3<T, Combine::Max>(in, cells, valid, lane, x0, n, y, terms, column, out);
+      return lane3_of<T, Combine::Max>(in, cells, valid, lane, x0, n, y, terms, column, out);
   }
 }
 
@@ -357,11 +474,12 @@ void roots(double* v, int64_t n) {
   for (; i < n; ++i) v[i] = std::sqrt(v[i]);
 }
 
-/// One row's values from its lanes' window values (lane l at lanes + l * n), NaN where the
-/// centre is nodata; a loop per method, so that each vectorises.
+/// One row's values from its lanes' window values (lane l at lanes + l * n; `lanes` may be `dst`
+/// for a method of one lane), NaN where the centre is nodata when `check` (without nodata in the
+/// tile's reach no centre is); a loop per method, so that each vectorises.
 template <class T>
-void finish_row(FocalMethod m, const T* centre, const Valid<T>& valid, const double* lanes,
-                int64_t n, double* dst) {
+void finish_row(FocalMethod m, const T* centre, const Valid<T>& valid, bool check,
+                const double* lanes, int64_t n, double* dst) {
   const double *v0 = lanes, *v1 = lanes + n, *v2 = lanes + 2 * n;
   switch (m) {
     case FocalMethod::Mean:
@@ -380,31 +498,25 @@ void finish_row(FocalMethod m, const T* centre, const Valid<T>& valid, const dou
       for (int64_t i = 0; i < n; ++i) dst[i] = v1[i] - v0[i];
       break;
     default:
-      std::copy_n(v0, n, dst);
+      if (v0 != dst) std::copy_n(v0, n, dst);
   }
-  for (int64_t i = 0; i < n; ++i)
-    if (!valid(centre[i])) dst[i] = kNaN;
+  if (check)
+    for (int64_t i = 0; i < n; ++i)
+      if (!valid(centre[i])) dst[i] = kNaN;
 }
 
-/// Whether every cell of columns [x0, x1) and rows [y0, y1) of the tile's buffer is valid.
-template <class T>
-bool all_valid(const TileIn& in, ConstView<T> cells, const Valid<T>& valid, int64_t x0, int64_t x1,
-               int64_t y0, int64_t y1) {
-  for (int64_t y = y0; y < y1; ++y) {
-    const T* src = row_at(in, cells, x0, y);
-    bool row_valid = true;
-    for (int64_t i = 0; i < x1 - x0; ++i) row_valid &= valid(src[i]);
-    if (!row_valid) return false;
-  }
-  return true;
-}
-
-/// The number of raster cells in the window of each cell x0 .. x1 - 1 of row y.
+/// The number of raster cells in the window of each cell x0 .. x1 - 1 of row y: the same number
+/// for the cells whose windows reach no side of the raster, [r, width - r).
 void cells_inside(Extent raster, int64_t r, int64_t x0, int64_t x1, int64_t y, double* out) {
   const int64_t rows = std::min(raster.height - 1, y + r) - std::max<int64_t>(0, y - r) + 1;
-  for (int64_t x = x0; x < x1; ++x)
-    out[x - x0] = static_cast<double>(
+  const auto at = [&](int64_t x) {
+    return static_cast<double>(
         rows * (std::min(raster.width - 1, x + r) - std::max<int64_t>(0, x - r) + 1));
+  };
+  const int64_t inner0 = std::clamp(r, x0, x1), inner1 = std::clamp(raster.width - r, inner0, x1);
+  for (int64_t x = x0; x < inner0; ++x) out[x - x0] = at(x);
+  std::fill(out + (inner0 - x0), out + (inner1 - x0), static_cast<double>(rows * (2 * r + 1)));
+  for (int64_t x = inner1; x < x1; ++x) out[x - x0] = at(x);
 }
 
 }  // namespace
@@ -414,7 +526,7 @@ bool runs(const FocalParams& p) {
 }
 
 template <class T>
-void focal_running(const TileIn& in, ConstView<T> cells, View<double> out, const FocalParams& p) {
+void focal_running(const TileIn& in, ConstView<T> cells, RowsOut& out, const FocalParams& p) {
   const Valid<T> valid(in.nodata);
   const Lanes lanes = lanes_of(p.method);
   const int64_t r = p.radius;
@@ -427,20 +539,27 @@ void focal_running(const TileIn& in, ConstView<T> cells, View<double> out, const
   // Without nodata in reach, a window's count is its cells inside the raster: the same integer
   // the count lane would add up, for one lane less of work.
   const bool counted = all_valid(in, cells, valid, x0, x1, y0, y1);
+  thread_local std::array<ColumnRows, 3> column_rows;
   std::vector<ColumnRun<T>> columns;
   if (r > 1)
     for (int l = 0; l < lanes.n; ++l)
-      columns.emplace_back(in, cells, valid, lanes.lane[static_cast<size_t>(l)], x0, ncols, r);
+      columns.emplace_back(in, cells, valid, lanes.lane[static_cast<size_t>(l)], x0, ncols, r,
+                           column_rows[static_cast<size_t>(l)]);
   thread_local std::vector<double> prefix, suffix, window;
   thread_local std::array<TermRows, 3> terms;
   for (TermRows& t : terms) t.reset(r == 1 ? ncols : 0);
   prefix.resize(static_cast<size_t>(ncols));
   suffix.resize(static_cast<size_t>(ncols));
   window.resize(static_cast<size_t>(o.width * 3));
+  // A method of one lane (sum, count, min, max) has its lane's windows as its values: written
+  // straight into the output row.
+  const bool direct = lanes.n == 1;
   for (int64_t y = o.y; y < o.bottom(); ++y) {
+    double* dst = out.row(y - o.y);
+    double* lanes_out = direct ? dst : window.data();
     for (int l = 0; l < lanes.n; ++l) {
       const Lane lane = lanes.lane[static_cast<size_t>(l)];
-      double* lane_out = window.data() + l * o.width;
+      double* lane_out = lanes_out + l * o.width;
       if (counted && lane.term == Term::One)
         cells_inside(in.raster, r, o.x, o.right(), y, lane_out);
       else if (r == 1)
@@ -450,16 +569,13 @@ void focal_running(const TileIn& in, ConstView<T> cells, View<double> out, const
         row_windows(lane.combine, columns[static_cast<size_t>(l)].windows(y), x0, x1, o.x,
                     o.right(), r, in.raster.width, prefix.data(), suffix.data(), lane_out);
     }
-    finish_row(p.method, row_at(in, cells, o.x, y), valid, window.data(), o.width,
-               out.row(y - o.y));
+    finish_row(p.method, row_at(in, cells, o.x, y), valid, !counted, lanes_out, o.width, dst);
   }
 }
 
-template void focal_running<int32_t>(const TileIn&, ConstView<int32_t>, View<double>,
+template void focal_running<int32_t>(const TileIn&, ConstView<int32_t>, RowsOut&,
                                      const FocalParams&);
-template void focal_running<float>(const TileIn&, ConstView<float>, View<double>,
-                                   const FocalParams&);
-template void focal_running<double>(const TileIn&, ConstView<double>, View<double>,
-                                    const FocalParams&);
+template void focal_running<float>(const TileIn&, ConstView<float>, RowsOut&, const FocalParams&);
+template void focal_running<double>(const TileIn&, ConstView<double>, RowsOut&, const FocalParams&);
 
 }  // namespace tessera::ops::focal_detail

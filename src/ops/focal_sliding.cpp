@@ -1,13 +1,16 @@
 // Medians, percentiles and classes of square unweighted windows through a sliding histogram
 // (Huang's algorithm). The tile's valid values are ranked once (sorted, equal values one rank);
 // along each row the window keeps a count per rank, and moving one cell right removes a column
-// of 2r + 1 cells and adds one. Order statistics find their rank in a Fenwick tree of the counts,
-// O(r log n) a cell instead of the walk's O(r^2); mode, minority and diversity scan the counts of
-// the tile's distinct values (few, for classes). The values are those the walk finds, so they do
-// not depend on the tile.
+// of 2r + 1 cells and adds one. Order statistics find their rank in counts kept at three levels
+// (each rank, runs of 64, runs of 4096), O(r) a cell instead of the walk's O(r^2); mode, minority
+// and diversity scan the counts of the tile's distinct values (few, for classes). The values are
+// those the walk finds, so they do not depend on the tile.
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "focal_kernels.hpp"
@@ -18,33 +21,47 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr size_t kMaxClassRanks = 1024;
 
-/// Counts per rank, with the k-th smallest found by descending the tree.
+/// Counts per rank in three levels: each rank's, each run of 64 ranks', each run of 4096 ranks'.
+/// A count changes in three places (a Fenwick tree changes about log2(ranks), 19 for the 300 000
+/// values of a tile at radius 25), and the k-th smallest is found by scanning at most 64 counts
+/// of each level below the top (which holds ranks / 4096).
 class RankCounts {
  public:
-  explicit RankCounts(int32_t ranks) : tree_(static_cast<size_t>(ranks) + 1, 0) {
-    top_ = 1;
-    while (top_ * 2 <= static_cast<size_t>(ranks)) top_ *= 2;
+  /// The three levels' buffers, kept by each thread from tile to tile.
+  struct Levels {
+    std::vector<int32_t> fine, mid, top;
+  };
+  /// No values counted, of `ranks` ranks. The counts live in `levels`; the total in the object
+  /// (a local, so that it can stay in a register).
+  RankCounts(Levels& levels, int32_t ranks) {
+    levels.fine.assign(static_cast<size_t>(ranks), 0);
+    levels.mid.assign(static_cast<size_t>(ranks / 64 + 1), 0);
+    levels.top.assign(static_cast<size_t>(ranks / 4096 + 1), 0);
+    fine_ = levels.fine.data();
+    mid_ = levels.mid.data();
+    top_ = levels.top.data();
   }
   void add(int32_t rank, int32_t delta) {
-    for (auto i = static_cast<size_t>(rank) + 1; i < tree_.size(); i += i & (~i + 1))
-      tree_[i] += delta;
+    const auto r = static_cast<size_t>(rank);
+    fine_[r] += delta;
+    mid_[r / 64] += delta;
+    top_[r / 4096] += delta;
     total_ += delta;
   }
   int32_t total() const { return total_; }
-  /// The rank of the k-th smallest counted value, k from 0.
+  /// The rank of the k-th smallest counted value, k from 0 (k < total()).
   int32_t kth(int32_t k) const {
-    size_t at = 0;
-    for (size_t step = top_; step > 0; step /= 2)
-      if (at + step < tree_.size() && tree_[at + step] <= k) {
-        at += step;
-        k -= tree_[at];
-      }
-    return static_cast<int32_t>(at);
+    size_t i = 0;
+    while (top_[i] <= k) k -= top_[i++];
+    i *= 64;
+    while (mid_[i] <= k) k -= mid_[i++];
+    i *= 64;
+    while (fine_[i] <= k) k -= fine_[i++];
+    return static_cast<int32_t>(i);
   }
 
  private:
-  std::vector<int32_t> tree_;
-  size_t top_ = 1;
+  int32_t *fine_, *mid_, *top_;
   int32_t total_ = 0;
 };
 
@@ -60,31 +77,91 @@ struct Ranked {
   }
 };
 
+/// A 32-bit cell's key: an unsigned integer whose order is the values' (-0 as +0, equal values
+/// one key).
+inline uint32_t order_key(float v) {
+  const auto bits = std::bit_cast<uint32_t>(v == 0 ? 0.0f : v);
+  return (bits >> 31) != 0 ? ~bits : bits | 0x80000000u;
+}
+inline uint32_t order_key(int32_t v) { return static_cast<uint32_t>(v) ^ 0x80000000u; }
+
+/// `keys` sorted by their upper 32 bits, stably (least significant digit first, 11 bits a pass;
+/// a pass whose digit is the same in every key is skipped).
+void sort_by_upper_half(std::vector<uint64_t>& keys, std::vector<uint64_t>& spare) {
+  constexpr int kDigit = 11;
+  spare.resize(keys.size());
+  std::vector<size_t> count(size_t{1} << kDigit);
+  for (int shift = 32; shift < 64; shift += kDigit) {
+    std::fill(count.begin(), count.end(), 0);
+    for (const uint64_t key : keys) ++count[(key >> shift) & ((1u << kDigit) - 1)];
+    if (std::find(count.begin(), count.end(), keys.size()) != count.end()) continue;
+    size_t at = 0;
+    for (size_t& c : count) at += std::exchange(c, at);
+    for (const uint64_t key : keys) spare[count[(key >> shift) & ((1u << kDigit) - 1)]++] = key;
+    keys.swap(spare);
+  }
+}
+
+/// Ranks of 32-bit cells: each valid cell's key and index sorted by key, then ranked in one pass.
 template <class T>
-Ranked rank_cells(const TileIn& in, ConstView<T> cells, const Valid<T>& valid, int64_t r) {
+void rank_by_keys(const TileIn& in, ConstView<T> cells, const Valid<T>& valid, Ranked& k) {
+  thread_local std::vector<uint64_t> keys, spare;
+  keys.clear();
+  uint32_t index = 0;
+  for (int64_t y = k.area.y; y < k.area.bottom(); ++y) {
+    const T* src = row_at(in, cells, k.area.x, y);
+    for (int64_t i = 0; i < k.area.width; ++i, ++index)
+      if (valid(src[i])) keys.push_back(uint64_t{order_key(src[i])} << 32 | index);
+  }
+  sort_by_upper_half(keys, spare);
+  k.rank.assign(static_cast<size_t>(k.area.cells()), -1);
+  int32_t rank = -1;
+  uint64_t last = 0;
+  for (const uint64_t key : keys) {
+    const auto at = static_cast<uint32_t>(key);
+    if (rank < 0 || key >> 32 != last) {
+      const T v = row_at(in, cells, k.area.x, k.area.y + at / k.area.width)[at % k.area.width];
+      k.value.push_back(v == 0 ? 0.0 : static_cast<double>(v));
+      last = key >> 32;
+      ++rank;
+    }
+    k.rank[at] = rank;
+  }
+}
+
+/// Ranks of Float64 cells: the distinct values sorted, each cell's found by a binary search.
+void rank_by_search(const TileIn& in, ConstView<double> cells, const Valid<double>& valid,
+                    Ranked& k) {
+  for (int64_t y = k.area.y; y < k.area.bottom(); ++y) {
+    const double* src = row_at(in, cells, k.area.x, y);
+    for (int64_t i = 0; i < k.area.width; ++i)
+      if (valid(src[i])) k.value.push_back(src[i] == 0 ? 0.0 : src[i]);
+  }
+  std::sort(k.value.begin(), k.value.end());
+  k.value.erase(std::unique(k.value.begin(), k.value.end()), k.value.end());
+  k.rank.clear();
+  for (int64_t y = k.area.y; y < k.area.bottom(); ++y) {
+    const double* src = row_at(in, cells, k.area.x, y);
+    for (int64_t i = 0; i < k.area.width; ++i) {
+      const auto at = std::lower_bound(k.value.begin(), k.value.end(), src[i]) - k.value.begin();
+      k.rank.push_back(valid(src[i]) ? static_cast<int32_t>(at) : -1);
+    }
+  }
+}
+
+/// The tile's cells within reach of its windows ranked into `k` (its buffers reused).
+template <class T>
+void rank_cells(const TileIn& in, ConstView<T> cells, const Valid<T>& valid, int64_t r, Ranked& k) {
   const Window& o = in.owned;
-  Ranked k;
   k.area.x = std::max<int64_t>(0, o.x - r);
   k.area.y = std::max<int64_t>(0, o.y - r);
   k.area.width = std::min(in.raster.width, o.right() + r) - k.area.x;
   k.area.height = std::min(in.raster.height, o.bottom() + r) - k.area.y;
-  for (int64_t y = k.area.y; y < k.area.bottom(); ++y) {
-    const T* src = row_at(in, cells, k.area.x, y);
-    for (int64_t i = 0; i < k.area.width; ++i)
-      if (valid(src[i])) k.value.push_back(static_cast<double>(src[i]));
-  }
-  std::sort(k.value.begin(), k.value.end());
-  k.value.erase(std::unique(k.value.begin(), k.value.end()), k.value.end());
-  k.rank.reserve(static_cast<size_t>(k.area.cells()));
-  for (int64_t y = k.area.y; y < k.area.bottom(); ++y) {
-    const T* src = row_at(in, cells, k.area.x, y);
-    for (int64_t i = 0; i < k.area.width; ++i) {
-      const auto v = static_cast<double>(src[i]);
-      const auto at = std::lower_bound(k.value.begin(), k.value.end(), v) - k.value.begin();
-      k.rank.push_back(valid(src[i]) ? static_cast<int32_t>(at) : -1);
-    }
-  }
-  return k;
+  k.value.clear();
+  if constexpr (std::is_same_v<T, double>)
+    rank_by_search(in, cells, valid, k);
+  else
+    rank_by_keys(in, cells, valid, k);
 }
 
 /// The q-quantile of the counted values, linear between the two nearest ranks (as the walk).
@@ -135,7 +212,7 @@ bool is_class(FocalMethod m) {
 
 /// Slides `counts` (RankCounts or ClassCounts) over every owned row; `value(counts)` is a cell's.
 template <class Counts, class Value>
-void slide(const TileIn& in, const Ranked& k, int64_t r, Counts& counts, View<double> out,
+void slide(const TileIn& in, const Ranked& k, int64_t r, Counts& counts, RowsOut& out,
            Value value) {
   const Window& o = in.owned;
   const int64_t left = k.area.x, right = k.area.right();
@@ -174,9 +251,10 @@ bool slides(const FocalParams& p) {
 }
 
 template <class T>
-void focal_sliding(const TileIn& in, ConstView<T> cells, View<double> out, const FocalParams& p) {
+void focal_sliding(const TileIn& in, ConstView<T> cells, RowsOut& out, const FocalParams& p) {
   const Valid<T> valid(in.nodata);
-  const Ranked k = rank_cells(in, cells, valid, p.radius);
+  thread_local Ranked k;
+  rank_cells(in, cells, valid, p.radius, k);
   const size_t ranks = std::max<size_t>(1, k.value.size());
   if (is_class(p.method)) {
     // A scan of the counts serves classes; a tile of many distinct values (a DEM) walks instead,
@@ -187,15 +265,14 @@ void focal_sliding(const TileIn& in, ConstView<T> cells, View<double> out, const
     return;
   }
   const double q = p.method == FocalMethod::Median ? 0.5 : p.percentile / 100;
-  RankCounts counts(static_cast<int32_t>(ranks));
+  thread_local RankCounts::Levels levels;
+  RankCounts counts(levels, static_cast<int32_t>(ranks));
   slide(in, k, p.radius, counts, out, [&](const RankCounts& c) { return quantile(c, k, q); });
 }
 
-template void focal_sliding<int32_t>(const TileIn&, ConstView<int32_t>, View<double>,
+template void focal_sliding<int32_t>(const TileIn&, ConstView<int32_t>, RowsOut&,
                                      const FocalParams&);
-template void focal_sliding<float>(const TileIn&, ConstView<float>, View<double>,
-                                   const FocalParams&);
-template void focal_sliding<double>(const TileIn&, ConstView<double>, View<double>,
-                                    const FocalParams&);
+template void focal_sliding<float>(const TileIn&, ConstView<float>, RowsOut&, const FocalParams&);
+template void focal_sliding<double>(const TileIn&, ConstView<double>, RowsOut&, const FocalParams&);
 
 }  // namespace tessera::ops::focal_detail

@@ -141,7 +141,7 @@ double WindowWalk<T>::at(int64_t x, int64_t y) {
 }
 
 template <class T>
-void focal_walk(const TileIn& in, ConstView<T> cells, View<double> out, const FocalParams& p) {
+void focal_walk(const TileIn& in, ConstView<T> cells, RowsOut& out, const FocalParams& p) {
   WindowWalk<T> walk(in, cells, p);
   const Window& o = in.owned;
   for (int64_t y = o.y; y < o.bottom(); ++y) {
@@ -153,10 +153,8 @@ void focal_walk(const TileIn& in, ConstView<T> cells, View<double> out, const Fo
 template class WindowWalk<int32_t>;
 template class WindowWalk<float>;
 template class WindowWalk<double>;
-template void focal_walk<int32_t>(const TileIn&, ConstView<int32_t>, View<double>,
-                                  const FocalParams&);
-template void focal_walk<float>(const TileIn&, ConstView<float>, View<double>, const FocalParams&);
-template void focal_walk<double>(const TileIn&, ConstView<double>, View<double>,
-                                 const FocalParams&);
+template void focal_walk<int32_t>(const TileIn&, ConstView<int32_t>, RowsOut&, const FocalParams&);
+template void focal_walk<float>(const TileIn&, ConstView<float>, RowsOut&, const FocalParams&);
+template void focal_walk<double>(const TileIn&, ConstView<double>, RowsOut&, const FocalParams&);
 
 }  // namespace tessera::ops::focal_detail

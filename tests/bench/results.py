@@ -51,6 +51,11 @@ def command(doc):
     return " ".join(cmd)
 
 
+def at_least(row):
+    """'>= ' before a median that is a run stopped at --timeout (a lower bound)."""
+    return ">= " if row.get("lower_bound") else ""
+
+
 def seconds(values):
     return ", ".join(f"{v:.2f}" for v in values)
 
@@ -74,10 +79,11 @@ def largest_table(doc):
             elif tool == suite_tools.REFERENCE and r.get("floor_s"):
                 cells.append(f"{r['wall_s_median']:.2f} ({r['floor_s']:.2f})")
             else:
-                cells.append(f"{r['wall_s_median']:.2f}")
+                cells.append(f"{at_least(r)}{r['wall_s_median']:.2f}")
         if "gdal" in tools:
             peer, ref = rows.get((task, "gdal")), rows.get((task, suite_tools.REFERENCE))
-            cells.append(f"{peer['wall_s_median'] / ref['wall_s_median']:.1f}x" if peer and ref else "")
+            cells.append(f"{at_least(peer)}{peer['wall_s_median'] / ref['wall_s_median']:.1f}x"
+                         if peer and ref else "")
         lines.append("| " + " | ".join(cells) + " |")
     return size, lines
 
@@ -112,7 +118,7 @@ def all_rows(doc):
     for r in doc["rows"]:
         floor = f"{r['floor_s']:.3f}" if r.get("floor_s") else ""
         rss = " / ".join(f"{v:.0f}" for v in r["peak_rss_mb"])
-        lines.append(f"| {r['size']} | {r['task']} | {r['label']} | {r['wall_s_median']:.2f} | "
+        lines.append(f"| {r['size']} | {r['task']} | {r['label']} | {at_least(r)}{r['wall_s_median']:.2f} | "
                      f"{seconds(r['wall_s'])} | {r['ratio_to_tessera_2x1']:.2f} | {rss} | {floor} |")
     return lines
 

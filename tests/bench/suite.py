@@ -81,6 +81,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from suite_output import write_json, write_png  # noqa: E402  (tests/bench/suite_output.py)
+import suite_tools  # noqa: E402
 from suite_modes import run_modes  # noqa: E402
 from suite_report import print_report, summarise, targets  # noqa: E402
 from suite_tools import (ALL_TOOLS, BASE_TOOLS, FOCAL_TASKS, HYDRO_TASKS, PYTHON_PEERS, REFERENCE, TASKS,  # noqa: E402
@@ -120,13 +121,19 @@ def parse_args():
                         "or the largest size if smaller; 0 skips the comparison)")
     p.add_argument("--rss-tolerance", type=float, default=0.10,
                    help="peak RSS per rank counts as the same across sizes within this fraction (0.10)")
-    p.add_argument("--timeout", type=float, default=1800, help="seconds before one command counts as hung")
+    p.add_argument("--timeout", type=float, default=1800,
+                   help="seconds after which tessera counts as hung, and a peer is stopped unless "
+                        "--peer-timeout says otherwise (1800)")
+    p.add_argument("--peer-timeout", type=float,
+                   help="seconds after which a peer is stopped and its time counts as at least this "
+                        "(a lower bound, shown as >=); default --timeout")
     p.add_argument("--json", help="default DIR/suite.json")
     p.add_argument("--png", help="default DIR/suite.png")
     p.add_argument("--modes", nargs="?", const="all", metavar="all|MODE,...",
                    help="time every gdaldem mode and flag mix (or those named) against tessera "
                         "2x1 at the largest size instead of the tasks (tests/bench/suite_modes.py)")
     args = p.parse_args()
+    args.peer_timeout = args.peer_timeout or args.timeout
     args.sizes = sorted({int(s) for s in args.sizes.split(",") if s})
     names = [n for n in args.only.split(",") if n]
     tools = ALL_TOOLS if args.baseline else TOOLS
@@ -187,18 +194,24 @@ def run_task(args, work, m, size, files, task, tools, run, keep):
     warm(files)
     outs = {}
     for tool in run_order(tools, run):
-        wall, rss, out, encode = time_tool(args, work, tool, task, files)
-        log(f"  {size} {task:15} {tool_label(tool, task):18} {wall:7.2f} s  RSS MB {[round(r) for r in rss]}")
+        wall, rss, out, encode, timed_out = time_tool(args, work, tool, task, files)
+        cpu = suite_tools.last_cpu["s"]
+        shown = f">= {wall:.0f} s (stopped at --timeout)" if timed_out else f"{wall:7.2f} s"
+        log(f"  {size} {task:15} {tool_label(tool, task):18} {shown}  CPU {cpu:7.2f} s  "
+            f"RSS MB {[round(r) if r == r else r for r in rss]}  load {os.getloadavg()[0]:.1f}")
         m.runs.append({"size": size, "task": task, "tool": tool, "run": run, "wall_s": wall, "rss_mb": rss,
-                       "encode_s": encode})
+                       "encode_s": encode, "timed_out": timed_out, "cpu_s": cpu,
+                       "load": os.getloadavg()[0]})
         if tool == REFERENCE:
             out_bytes = os.path.getsize(out)
+        if timed_out:
+            continue
         outs[tool] = out
         if not keep and tool != REFERENCE:
             os.remove(out)
     m.floors.append({"size": size, "task": task, "run": run, **copy_floor(files, out_bytes, work)})
     if keep:
-        check_outputs(m, size, task, {tool: outs[tool] for tool in tools})
+        check_outputs(m, size, task, {tool: outs[tool] for tool in tools if tool in outs})
     for out in outs.values():
         if os.path.exists(out):
             os.remove(out)

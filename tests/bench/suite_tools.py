@@ -4,7 +4,9 @@ of an output with the reference's."""
 import json
 import os
 import shlex
+import resource
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -276,7 +278,7 @@ def peer_command(args, tool, task, files, out):
         method, size = focal_task(task)
         # A user's run: link the GeoTIFF into a temporary location, r.neighbors, write a GeoTIFF.
         script = (f"r.external -o input={files[0]} output=dem --quiet && "
-                  f"r.neighbors input=dem output=f method={GRASS_METHODS[method]} size={size} --quiet && "
+                  f"r.neighbors input=dem output=f method={GRASS_METHODS[method]} size={size} nprocs=2 --quiet && "
                   f"r.out.gdal -f input=f output={out} format=GTiff type=Float32 createopt=TILED=YES --quiet")
         return ["grass", "--tmp-location", files[0], "--exec", "bash", "-c", script]
     if tool == "gdal" and task == "ndvi":
@@ -296,14 +298,53 @@ def peer_command(args, tool, task, files, out):
     return [sys.executable, os.path.join(HERE, "peers.py"), tool, task, out] + files
 
 
+def children_cpu():
+    """CPU seconds (user + system) of this process's finished children and the descendants they
+    waited for (mpirun's ranks, GRASS's modules, dask's threads)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+# The CPU seconds of the last command run_checked or run_bounded ran.
+last_cpu = {"s": 0.0}
+
+
 def run_checked(cmd, env, timeout):
-    """Runs cmd; its wall seconds and output; a failure stops the suite with the command's stderr."""
+    """Runs cmd; its wall seconds and output; a failure or a run past `timeout` stops the suite
+    with the command's stderr."""
+    cpu = children_cpu()
     start = time.perf_counter()
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+    try:
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        sys.exit(f"suite: still running after {timeout:g} s: {' '.join(cmd)}")
     wall = time.perf_counter() - start
+    last_cpu["s"] = children_cpu() - cpu
     if done.returncode != 0:
         sys.exit(f"suite: failed ({done.returncode}): {' '.join(cmd)}\n{done.stdout}{done.stderr}")
     return wall, done.stdout
+
+
+def run_bounded(cmd, env, timeout):
+    """Runs a peer's cmd in a process group of its own: (wall seconds, output, timed_out). A run
+    past `timeout` has its whole group killed (GRASS and dask start processes and threads of their
+    own) and gives `timeout` as its wall seconds, a lower bound; a failure stops the suite."""
+    cpu = children_cpu()
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        last_cpu["s"] = children_cpu() - cpu
+        return timeout, "", True
+    wall = time.perf_counter() - start
+    last_cpu["s"] = children_cpu() - cpu
+    if proc.returncode != 0:
+        sys.exit(f"suite: failed ({proc.returncode}): {' '.join(cmd)}\n{stdout}{stderr}")
+    return wall, stdout, False
 
 
 def summary_rss(stdout):
@@ -315,7 +356,10 @@ def summary_rss(stdout):
 
 def time_tool(args, work, tool, task, files):
     """One timed run after a sync, output deleted first: (wall s, peak RSS MB per process, output,
-    tessera's encode thread-seconds summed over its ranks when its --report gives them)."""
+    tessera's encode thread-seconds summed over its ranks when its --report gives them, whether
+    it was stopped at --peer-timeout; the run's CPU seconds are then in last_cpu). A peer stopped at
+    --peer-timeout gives those seconds (a lower bound), no output and NaN for its RSS; tessera past
+    --timeout stops the suite."""
     ext = "csv" if task in ZONAL_TASKS else "tif" if task != "stats" else "json" if mpi_config(tool) else "aux.xml"
     out = os.path.join(work, f"{task}.{tool}.{ext}")
     report = os.path.join(work, "report.json")
@@ -330,11 +374,17 @@ def time_tool(args, work, tool, task, files):
         wall, stdout = run_checked(cmd, env, args.timeout)
         if os.path.exists(report):
             ranks = json.load(open(report))["per_rank"]
-            return wall, [r["peak_rss_mb"] for r in ranks], out, sum(r["encode_s"] for r in ranks)
-        return wall, summary_rss(stdout)[-mpi_config(tool)[0]:], out, None
+            return wall, [r["peak_rss_mb"] for r in ranks], out, sum(r["encode_s"] for r in ranks), False
+        return wall, summary_rss(stdout)[-mpi_config(tool)[0]:], out, None, False
     rss_file = os.path.join(work, "rss")
     cmd = ["/usr/bin/time", "-f", "%M", "-o", rss_file] + peer_command(args, tool, task, files, out)
-    wall, stdout = run_checked(cmd, mpi_env() if task in HYDRO else dict(os.environ), args.timeout)
+    env = mpi_env() if task in HYDRO else dict(os.environ)
+    wall, stdout, timed_out = run_bounded(cmd, env, args.peer_timeout)
+    if timed_out:
+        for path in (out, out + ".sd8.tif"):
+            if os.path.exists(path):
+                os.remove(path)
+        return wall, [float("nan")], out, None, True
     for line in stdout.splitlines():
         if line.startswith("steps: "):  # a peer's own split of its time (GRASS: import apart)
             print(f"  {task} {tool_label(tool, task)} {line}", file=sys.stderr, flush=True)
@@ -342,7 +392,7 @@ def time_tool(args, work, tool, task, files):
         os.remove(out + ".sd8.tif")
     if task == "stats":
         shutil.move(aux, out)  # what gdalinfo -stats -hist computed, for compare()
-    return wall, [int(open(rss_file).read().split()[-1]) / 1024], out, None
+    return wall, [int(open(rss_file).read().split()[-1]) / 1024], out, None, False
 
 
 def warm(paths):

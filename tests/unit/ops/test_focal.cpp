@@ -356,6 +356,30 @@ TEST(Focal, ClassesOfManyValuesGiveTheSameWhicheverWayATileTakes) {
   }
 }
 
+TEST(Focal, SlidingOrderStatisticsOverManyDistinctValuesEqualTheWalk) {
+  // Over 4096 distinct values in a tile every level of the sliding histogram's counts is used;
+  // Float32 and Int32 cells are ranked by their keys, Float64 ones by a search.
+  auto r = make_raster<float>(83, 79, [](int64_t x, int64_t y) {
+    if ((x * 7 + y * 13) % 23 == 0) return -1.0f;
+    return static_cast<float>((x * 7919 + y * 104729) % 65521) - 30000.0f;
+  });
+  r.nodata = -1;
+  Raster<int32_t> ints{r.width, r.height, {}, r.nodata, PixelType::Int32};
+  Raster<double> doubles{r.width, r.height, {}, r.nodata, PixelType::Float64};
+  for (const float v : r.cells) {
+    ints.cells.push_back(static_cast<int32_t>(v));
+    doubles.cells.push_back(v);
+  }
+  for (const auto& [stat, q] : {std::pair<std::string, double>{"median", 0.5}, {"quart3", 0.75}}) {
+    const auto op = focal_op("focal." + stat, 2);
+    const auto want = walk_reference(r, stat == "median" ? stat : "perc", Walk{2, false, {}}, q);
+    EXPECT_TRUE(same_bits(run_whole<float, float>(*op, r), want)) << stat;
+    EXPECT_TRUE(same_bits(run_whole<int32_t, float>(*op, ints), want)) << stat;
+    EXPECT_TRUE(same_bits(run_whole<double, float>(*op, doubles), want)) << stat;
+    EXPECT_TRUE(same_bits(run_tiled<float, float>(*op, r, 16, 16).at(0), want)) << stat;
+  }
+}
+
 TEST(Focal, AnyPercentile) {
   // Radius 1 walks the windows; radius 4 slides a histogram of ranks along each row.
   const auto r = bumpy(23, 19);
