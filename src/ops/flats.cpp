@@ -169,9 +169,11 @@ namespace {
 
 /// The pieces of the tile's flats (8-connected flat cells of one height, inside the tile) that
 /// reach its perimeter, labelled from 0 in the order of their first perimeter cell; other cells
-/// -1. Returns each piece's number of cells.
-std::vector<int64_t> label_pieces(const FlatTile& t, std::vector<int32_t>& piece) {
+/// -1. Returns each piece's number of cells; `members` lists the cells piece by piece.
+std::vector<int64_t> label_pieces(const FlatTile& t, std::vector<int32_t>& piece,
+                                  std::vector<uint32_t>& members) {
   piece.assign(t.z.size(), -1);
+  members.clear();
   std::vector<int64_t> sizes;
   thread_local std::vector<uint32_t> stack;
   const int64_t count = perimeter_count(t.width, t.height);
@@ -186,6 +188,7 @@ std::vector<int64_t> label_pieces(const FlatTile& t, std::vector<int32_t>& piece
     while (!stack.empty()) {
       const size_t c = stack.back();
       stack.pop_back();
+      members.push_back(static_cast<uint32_t>(c));
       ++size;
       for (ptrdiff_t o : t.offset) {
         const auto j = static_cast<size_t>(static_cast<ptrdiff_t>(c) + o);
@@ -200,23 +203,25 @@ std::vector<int64_t> label_pieces(const FlatTile& t, std::vector<int32_t>& piece
   return sizes;
 }
 
-/// Breadth-first steps from `start` over the piece `label` until every cell of `targets` (slot
-/// >= 0 in `slot`) after `after` is reached; `dist` holds kFar everywhere before, and the cells
-/// reached are listed in `visited` (for the caller to reset).
-void reach(const FlatTile& t, const std::vector<int32_t>& piece, const std::vector<int32_t>& slot,
-           size_t start, int32_t after, size_t targets, std::vector<uint32_t>& dist,
-           std::vector<uint32_t>& visited) {
-  const int32_t label = piece[start];
+/// A cell of another piece, or of none, in the distances of PieceWriter: never entered.
+constexpr uint32_t kWall = kFar - 1;
+
+/// Breadth-first steps from `start` over the cells whose `dist` is kFar (its piece's; every
+/// other cell holds kWall) until every cell of `targets` (slot >= 0 in `slot`) after `after` is
+/// reached; the cells reached are listed in `visited` (for the caller to reset to kFar).
+void reach(const FlatTile& t, const std::vector<int32_t>& slot, size_t start, int32_t after,
+           size_t targets, std::vector<uint32_t>& dist, std::vector<uint32_t>& visited) {
   visited.assign(1, static_cast<uint32_t>(start));
   dist[start] = 0;
   if (targets == 0) return;
+  uint32_t* d = dist.data();
   for (size_t head = 0; head < visited.size(); ++head) {
     const size_t c = visited[head];
-    const uint32_t d = dist[c] + 1;
+    const uint32_t next = d[c] + 1;
     for (ptrdiff_t o : t.offset) {
       const auto j = static_cast<size_t>(static_cast<ptrdiff_t>(c) + o);
-      if (piece[j] != label || dist[j] != kFar) continue;
-      dist[j] = d;
+      if (d[j] != kFar) continue;
+      d[j] = next;
       visited.push_back(static_cast<uint32_t>(j));
       if (slot[j] > after && --targets == 0) return;
     }
@@ -251,12 +256,14 @@ struct DistanceRows {
 /// (none when the piece is the whole tile: the Chebyshev distance, max(|dx|, |dy|)).
 class PieceWriter {
  public:
-  PieceWriter(const FlatTile& t, const std::vector<int32_t>& piece) : t_(t), piece_(piece) {
+  explicit PieceWriter(const FlatTile& t) : t_(t) {
     slot_.assign(t.z.size(), -1);
-    dist_.assign(t.z.size(), kFar);
+    dist_.assign(t.z.size(), kWall);
   }
 
-  void put(ByteWriter& out, const std::vector<int32_t>& places, bool whole_tile) {
+  /// Writes the piece whose cells are `members` and perimeter places `places`.
+  void put(ByteWriter& out, std::span<const uint32_t> members, const std::vector<int32_t>& places,
+           bool whole_tile) {
     std::vector<size_t> cells;
     for (int32_t p : places) {
       const auto [x, y] = PerimeterNodes::place_cell(p, t_.width, t_.height);
@@ -270,7 +277,10 @@ class PieceWriter {
       for (size_t c : cells) own.push_back((*field)[c]);
       out.put_all(std::span<const uint32_t>(own));
     }
-    if (!whole_tile) put_distances(out, cells);
+    if (whole_tile) return;
+    for (uint32_t c : members) dist_[c] = kFar;
+    put_distances(out, cells);
+    for (uint32_t c : members) dist_[c] = kWall;
   }
 
  private:
@@ -284,7 +294,7 @@ class PieceWriter {
     DistanceRows rows;
     rows.codes.assign((k * k + 3) / 4, 0);
     for (size_t i = 0; i < k; ++i) {
-      reach(t_, piece_, slot_, cells[i], static_cast<int32_t>(i), k - 1 - i, dist_, visited);
+      reach(t_, slot_, cells[i], static_cast<int32_t>(i), k - 1 - i, dist_, visited);
       uint32_t* row = matrix.data() + i * k;
       for (size_t j = 0; j < i; ++j) row[j] = matrix[j * k + i];
       for (size_t j = i; j < k; ++j) row[j] = dist_[cells[j]];
@@ -298,7 +308,6 @@ class PieceWriter {
   }
 
   const FlatTile& t_;
-  const std::vector<int32_t>& piece_;
   std::vector<int32_t> slot_;
   std::vector<uint32_t> dist_;
 };
@@ -312,7 +321,8 @@ Bytes flats_summary(FlatTile& t) {
     return out.take();
   }
   thread_local std::vector<int32_t> piece;
-  const std::vector<int64_t> sizes = label_pieces(t, piece);
+  thread_local std::vector<uint32_t> members;
+  const std::vector<int64_t> sizes = label_pieces(t, piece, members);
   out.put(static_cast<int32_t>(sizes.size()));
   if (sizes.empty()) return out.take();
   // The tile's own distances, from its own seeds (only the labelled pieces matter here).
@@ -331,9 +341,14 @@ Bytes flats_summary(FlatTile& t) {
     const int32_t label = piece[t.at(x, y)];
     if (label >= 0) places[static_cast<size_t>(label)].push_back(static_cast<int32_t>(p));
   }
-  PieceWriter writer(t, piece);
-  for (size_t l = 0; l < sizes.size(); ++l)
-    writer.put(out, places[l], sizes[l] == t.width * t.height);
+  PieceWriter writer(t);
+  size_t first = 0;
+  for (size_t l = 0; l < sizes.size(); ++l) {
+    const auto size = static_cast<size_t>(sizes[l]);
+    writer.put(out, std::span<const uint32_t>(members).subspan(first, size), places[l],
+               sizes[l] == t.width * t.height);
+    first += size;
+  }
   return out.take();
 }
 
