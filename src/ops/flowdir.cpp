@@ -20,10 +20,7 @@ constexpr double kDirectionNodata = -32768;
 class FinishFlowDir : public Op {
  public:
   FinishFlowDir(D8Encoding encoding, TileGrid grid, std::shared_ptr<const Bytes> solution)
-      : encoding_(encoding),
-        grid_(grid),
-        nodes_(grid),
-        solution_(read_flat_solution(*solution)) {}
+      : encoding_(encoding), grid_(grid), nodes_(grid), solution_(read_flat_solution(*solution)) {}
   int64_t halo() const override { return 2; }
   PixelType output_type() const override { return PixelType::Int16; }
   std::optional<double> output_nodata() const override { return kDirectionNodata; }
@@ -89,7 +86,9 @@ class FlowDirOp : public TileGraphOp {
   CellType input_cells(PixelType) const override { return CellType::Float32; }
   /// Heights twice (with their rings), directions, flat marks, two distances, piece labels,
   /// the breadth-first queue and the seeds, per cell.
-  int64_t work_bytes(int64_t cells) const override { return cells * (4 + 4 + 1 + 1 + 8 + 4 + 4 + 8 + 4); }
+  int64_t work_bytes(int64_t cells) const override {
+    return cells * (4 + 4 + 1 + 1 + 8 + 4 + 4 + 8 + 4);
+  }
   /// Rank 0: each flat perimeter cell received and parsed (place, two distances, 12 bytes
   /// each), its node's piece and slot (8 per perimeter cell), the two distances (8) and the
   /// queue; the distances between a piece's perimeter cells come on top (a quarter byte per pair,

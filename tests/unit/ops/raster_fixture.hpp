@@ -92,7 +92,8 @@ class SummaryOf : public Op {
   std::optional<double> output_nodata() const override { return std::nullopt; }
   CellType input_cells(PixelType source) const override { return op_.input_cells(source); }
   void run(const TileIn& in, const TileOut&) const override {
-    const int64_t t = (in.owned.y / grid_.tile_height()) * grid_.across() + in.owned.x / grid_.tile_width();
+    const int64_t t =
+        (in.owned.y / grid_.tile_height()) * grid_.across() + in.owned.x / grid_.tile_width();
     summaries[static_cast<size_t>(t)] = op_.summarize(in, grid_);
   }
   mutable std::vector<Bytes> summaries;

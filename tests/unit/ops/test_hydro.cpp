@@ -267,8 +267,7 @@ TEST(FlowDir, ALakeAcrossTilesWithIslandsAndHolesDrains) {
   r.at(30, 20) = kVoid;
   const auto want = flowdir_of(r, 64);
   EXPECT_TRUE(every_cell_drains(want, 40, 30));
-  for (int64_t tile : {1, 2, 3, 4, 7, 16})
-    EXPECT_EQ(flowdir_of(r, tile), want) << "tile " << tile;
+  for (int64_t tile : {1, 2, 3, 4, 7, 16}) EXPECT_EQ(flowdir_of(r, tile), want) << "tile " << tile;
 }
 
 /// Contributing area by its definition: every valid cell adds 1 to each cell of its path.
