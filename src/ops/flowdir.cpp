@@ -1,7 +1,12 @@
-// flowdir: D8 steepest descent, as TauDEM's d8flowdir chooses it, and the D8 codes.
+// flowdir: D8 steepest descent, as TauDEM's d8flowdir chooses it, with flats resolved towards
+// their outlets and away from higher terrain (Barnes, Lehman and Mulla 2014) across tiles as a
+// tile graph; and the D8 codes.
 #include <cmath>
 #include <string>
+#include <utility>
 
+#include "d8_tile.hpp"
+#include "flats.hpp"
 #include "option_reader.hpp"
 #include "tessera/ops/d8.hpp"
 
@@ -10,67 +15,99 @@ namespace {
 
 constexpr int16_t kEsriCodes[8] = {1, 128, 64, 32, 16, 8, 4, 2};
 constexpr double kDirectionNodata = -32768;
-/// TauDEM's order of trial: the cardinal directions, then the diagonals; the first of equal
-/// slopes wins.
-constexpr int kTrialOrder[8] = {0, 2, 4, 6, 1, 3, 5, 7};
 
-/// A tile of heights read with a halo, seen from its owned cells.
-struct Heights {
-  const TileIn& in;
-  ConstView<float> cells;
-  std::optional<float> nodata;
-
-  float z(int64_t x, int64_t y) const { return cells(x + in.halo, y + in.halo); }
-  bool is_void(int64_t x, int64_t y) const {
-    const float v = z(x, y);
-    return std::isnan(v) || (nodata && v == *nodata);
-  }
-  bool on_raster_edge(int64_t x, int64_t y) const {
-    const int64_t gx = in.owned.x + x;
-    const int64_t gy = in.owned.y + y;
-    return gx == 0 || gy == 0 || gx == in.raster.width - 1 || gy == in.raster.height - 1;
-  }
-};
-
-/// The steepest descent from (x, y) as a direction index, kD8None when no neighbour is lower,
-/// kD8Void for a cell whose flow leaves the raster (a void, on the edge, next to a void).
-int steepest(const Heights& h, int64_t x, int64_t y, const double (&factor)[8]) {
-  if (h.is_void(x, y)) return kD8Void;
-  if (h.on_raster_edge(x, y)) return kD8Void;
-  for (int k = 0; k < 8; ++k)
-    if (h.is_void(x + kD8Dx[k], y + kD8Dy[k])) return kD8Void;
-  const float centre = h.z(x, y);
-  float best = 0;
-  int chosen = kD8None;
-  for (int k : kTrialOrder) {
-    const auto slope = static_cast<float>(factor[k] * (centre - h.z(x + kD8Dx[k], y + kD8Dy[k])));
-    if (slope > best) best = slope, chosen = k;
-  }
-  return chosen;
-}
-
-class FlowDirOp : public Op {
+/// Phase 2: the tile's flats resolved with the global distances at every perimeter cell.
+class FinishFlowDir : public Op {
  public:
-  explicit FlowDirOp(D8Encoding encoding) : encoding_(encoding) {}
-  int64_t halo() const override { return 1; }
+  FinishFlowDir(D8Encoding encoding, TileGrid grid, std::shared_ptr<const Bytes> solution)
+      : encoding_(encoding), grid_(grid), nodes_(grid), solution_(read_flat_solution(*solution)) {}
+  int64_t halo() const override { return 2; }
   PixelType output_type() const override { return PixelType::Int16; }
   std::optional<double> output_nodata() const override { return kDirectionNodata; }
   CellType input_cells(PixelType) const override { return CellType::Float32; }
   void run(const TileIn& in, const TileOut& out) const override {
-    Heights h{in, std::get<ConstView<float>>(in.cells), std::nullopt};
-    if (in.nodata && !std::isnan(*in.nodata)) h.nodata = static_cast<float>(*in.nodata);
-    double factor[8];
-    for (int k = 0; k < 8; ++k)
-      factor[k] = 1.0 / std::sqrt(kD8Dx[k] * kD8Dx[k] * in.ewres * in.ewres +
-                                  kD8Dy[k] * kD8Dy[k] * in.nsres * in.nsres);
+    thread_local FlatTile t;
+    analyse_tile(in, t);
+    if (t.flat_cells > 0) distances(in, t);
     const View<int16_t> cells = out.bands.at(0).as<int16_t>();
-    for (int64_t y = 0; y < in.owned.height; ++y)
-      for (int64_t x = 0; x < in.owned.width; ++x) {
-        const int k = steepest(h, x, y, factor);
-        cells(x, y) = k == kD8Void   ? static_cast<int16_t>(kDirectionNodata)
-                      : k == kD8None ? int16_t{0}
-                                     : d8_code(k, encoding_);
+    for (int64_t y = 0; y < t.height; ++y)
+      for (int64_t x = 0; x < t.width; ++x) {
+        const size_t i = t.at(x, y);
+        const int k = t.dir[i] == kD8None ? flat_direction(t, i) : t.dir[i];
+        cells(x, y) = k < 0 && k != kD8None ? static_cast<int16_t>(kDirectionNodata)
+                      : k == kD8None        ? int16_t{0}
+                                            : d8_code(k, encoding_);
       }
+  }
+
+ private:
+  /// t.low and t.high of the tile's flat cells and of the flat cells of the ring around it.
+  void distances(const TileIn& in, FlatTile& t) const {
+    t.low.assign(t.z.size(), kFar);
+    t.high.assign(t.z.size(), kFar);
+    const int64_t tile = tile_of(grid_, in.owned);
+    // The ring's cells are perimeter cells of their own tiles: their distances are the solve's.
+    for (int64_t y = -1; y <= t.height; ++y)
+      for (int64_t x = -1; x <= t.width; x += (y < 0 || y == t.height) ? 1 : t.width + 1) {
+        const size_t i = t.at(x, y);
+        if (t.dir[i] != kD8None) continue;
+        const auto n = static_cast<size_t>(nodes_.node(in.owned.x + x, in.owned.y + y));
+        t.low[i] = solution_.low[n];
+        t.high[i] = solution_.high[n];
+      }
+    for (const bool high : {false, true}) {
+      thread_local std::vector<Seed> seeds;
+      seeds.clear();
+      local_seeds(t, high, seeds);
+      const auto& global = high ? solution_.high : solution_.low;
+      const int64_t count = perimeter_count(t.width, t.height);
+      for (int64_t p = 0; p < count; ++p) {
+        const auto [x, y] = PerimeterNodes::place_cell(p, t.width, t.height);
+        const size_t i = t.at(x, y);
+        const uint32_t d = global[static_cast<size_t>(nodes_.first(tile) + p)];
+        if (t.flat[i] && d != kFar) seeds.push_back({d, static_cast<uint32_t>(i)});
+      }
+      spread(t, seeds, high ? t.high : t.low);
+    }
+  }
+
+  D8Encoding encoding_;
+  TileGrid grid_;
+  PerimeterNodes nodes_;
+  FlatSolution solution_;
+};
+
+class FlowDirOp : public TileGraphOp {
+ public:
+  explicit FlowDirOp(D8Encoding encoding) : encoding_(encoding) {}
+  int64_t halo() const override { return 2; }
+  PixelType output_type() const override { return PixelType::Int16; }
+  std::optional<double> output_nodata() const override { return kDirectionNodata; }
+  CellType input_cells(PixelType) const override { return CellType::Float32; }
+  /// Heights twice (with their rings), directions, flat marks, two distances, piece labels,
+  /// the breadth-first queue and the seeds, per cell.
+  int64_t work_bytes(int64_t cells) const override {
+    return cells * (4 + 4 + 1 + 1 + 8 + 4 + 4 + 8 + 4);
+  }
+  /// Rank 0: each flat perimeter cell received and parsed (place, two distances, 12 bytes
+  /// each), its node's piece and slot (8 per perimeter cell), the two distances (8) and the
+  /// queue; the distances between a piece's perimeter cells come on top (a quarter byte per pair,
+  /// in tiles where a flat meets other terrain). Every rank: two distances per perimeter cell.
+  GraphMemory graph_memory(const TileGrid& grid) const override {
+    const int64_t perimeter = perimeter_cells(grid);
+    return {perimeter * (12 + 12 + 8 + 8 + 16), perimeter * 8};
+  }
+  Bytes summarize(const TileIn& in, const TileGrid& /*grid*/) const override {
+    thread_local FlatTile t;
+    analyse_tile(in, t);
+    return flats_summary(t);
+  }
+  Bytes solve(const TileGrid& grid, const std::vector<Bytes>& tiles) const override {
+    return solve_flats(grid, tiles);
+  }
+  std::shared_ptr<const Op> with_solution(const TileGrid& grid,
+                                          std::shared_ptr<const Bytes> solution) const override {
+    return std::make_shared<FinishFlowDir>(encoding_, grid, std::move(solution));
   }
 
  private:

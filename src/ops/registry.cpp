@@ -166,8 +166,9 @@ std::vector<OpEntry> make_registry() {
        {},
        make_fill},
       {"flowdir",
-       "D8 flow directions (Int16, nodata -32768) by steepest descent as TauDEM d8flowdir; 0 "
-       "where no neighbour is lower; nodata on the edge and next to voids",
+       "D8 flow directions (Int16, nodata -32768) by steepest descent as TauDEM d8flowdir; "
+       "flats drain to their outlets and away from higher terrain (Barnes et al. 2014; "
+       "tile-graph pass); 0 on a flat without an outlet; nodata on the edge and next to voids",
        {{"encoding", "taudem (1-8, E then counter-clockwise; default) or esri (1-128)"}},
        make_flowdir},
       {"flowacc",

@@ -42,7 +42,8 @@ Tasks (gdaldem's and gdal_calc.py's defaults):
                   d8flowdir -fel FEL (it writes its -sd8 slope too); aread8 -nc -p P;
                   gagewatershed -p P -o OUTLETS.shp, tessera -o OUTLETS.tif: 200 random cells);
                   flowdir reads the filled DEM, flowacc and watershed tessera's directions of it
-                  with their 0 codes (unresolved flats) as nodata (cached in --dir); the "gdal" tool of
+                  (flats resolved; a 0 code, a flat without an outlet, as nodata; cached in --dir
+                  as DEM_pflats.tif); the "gdal" tool of
                   these tasks is TauDEM, whose peak RSS is /usr/bin/time's %M of mpirun (its
                   largest process); tessera runs at 1 and 2 ranks
 Tools:

@@ -148,9 +148,10 @@ def taudem_bin(args):
 
 def hydro_input(args, dem, task):
     """The cached input of a hydrology task: flowdir reads the filled DEM (tessera's fill, which
-    equals pitremove's), flowacc tessera's flow directions of it with the 0 codes of its
-    unresolved flats made nodata (aread8 misreads a 0 as a flow into a neighbour; both tools stop
-    flow at nodata)."""
+    equals pitremove's), flowacc tessera's flow directions of it, flats resolved (cached under a
+    name of their own, so that directions cached before flats were resolved are not read), with
+    any 0 code (a flat without an outlet; none on a filled DEM) made nodata (aread8 misreads a 0
+    as a flow into a neighbour; both tools stop flow at nodata)."""
     fel = dem.replace(".tif", "_fel.tif")
     if not os.path.exists(fel):
         run_checked([args.mpiexec, "-n", "2", "--bind-to", "none", args.tessera, "hydro", "fill",
@@ -158,7 +159,7 @@ def hydro_input(args, dem, task):
         os.rename(fel + ".part.tif", fel)
     if task == "flowdir":
         return fel
-    p = dem.replace(".tif", "_p.tif")
+    p = dem.replace(".tif", "_pflats.tif")
     if not os.path.exists(p):
         raw = p + ".raw.tif"
         run_checked([args.mpiexec, "-n", "2", "--bind-to", "none", args.tessera, "hydro", "flowdir",

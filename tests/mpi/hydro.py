@@ -2,14 +2,15 @@
 """fill, flowdir, flowacc (with and without a weight raster) and watershed (basins, and with
 outlets) give the same cells at N ranks x 1 thread with 16-cell tiles and at N ranks x 2 threads
 with 48-cell tiles as at 1 x 1 with 32-cell tiles, on generated terrain with nodata holes and
-pits and on a crop of a real DEM with NaN voids; at 1 x 1, fill equals the plain serial
-priority-flood and watershed the serial labelling of tests/system/hydro_reference.py, so
-identical-but-wrong output cannot pass.
+pits, on a bowl whose filled lake (with islands) spans every tile, and on a crop of a real DEM
+with NaN voids; at 1 x 1, fill equals the plain serial priority-flood, flowdir the serial rule
+(flats resolved) and watershed the serial labelling of tests/system/hydro_reference.py, so
+identical-but-wrong output cannot pass; and every cell of the directions drains.
 
-fill, flowacc and watershed are tile-graph passes (each tile alone, a global solve on rank 0,
-each tile finished), so tile size and rank count change which cells share a tile, and nothing
-else may change. flowacc and watershed read tessera's own flow directions of the filled DEM
-(its 0 codes, unresolved flats, are where flow stops), in one job of four steps.
+fill, flowdir, flowacc and watershed are tile-graph passes (each tile alone, a global solve on
+rank 0, each tile finished), so tile size and rank count change which cells share a tile, and
+nothing else may change. flowacc and watershed read tessera's own flow directions of the filled
+DEM, in one job of four steps.
 """
 import os
 import shutil
@@ -20,7 +21,7 @@ import mpitest
 from osgeo import gdal
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "system"))
-from hydro_reference import basins, priority_flood  # noqa: E402
+from hydro_reference import basins, drains, flow_directions, priority_flood  # noqa: E402
 
 gdal.UseExceptions()
 
@@ -118,6 +119,19 @@ def terrain(path):
     write_raster(path, z, -9999)
 
 
+def lake(path):
+    """A bowl of noisy heights with two islands and holes on its rim: filled, a lake over most of
+    it, one flat across every tile."""
+    rng = np.random.default_rng(29)
+    h, w = 80, 90
+    y, x = np.indices((h, w)).astype(np.float32)
+    z = 0.03 * ((x - 45) ** 2 + (y - 40) ** 2) + rng.random((h, w)).astype(np.float32) * 3
+    z += 60 * np.exp(-((x - 25) ** 2 + (y - 35) ** 2) / 20) + 60 * np.exp(-((x - 60) ** 2 + (y - 50) ** 2) / 40)
+    z = z.astype(np.float32)
+    z[(rng.random((h, w)) < 0.01) & (z > 45)] = -9999
+    write_raster(path, z, -9999)
+
+
 def run_op(args, ranks, threads, folder, name, source, op, tile, out):
     job = os.path.join(folder, "%s-%s-%d-%d-%d.toml" % (name, op, ranks, threads, tile))
     with open(job, "w") as f:
@@ -167,13 +181,14 @@ def route(args, ranks, threads, folder, p, tile, extras):
 
 
 def chain(args, ranks, threads, folder, dem, tile, extras):
-    """fill, flowdir of the filled DEM, then route()'s four of those directions: six arrays."""
+    """fill, flowdir of the filled DEM, then (with extras) route()'s four of those directions:
+    six arrays (two without)."""
     tag = "%d-%d-%d" % (ranks, threads, tile)
     fel = os.path.join(folder, "fel-%s.tif" % tag)
     p = os.path.join(folder, "p-%s.tif" % tag)
     return [run_op(args, ranks, threads, folder, "dem", dem, "fill", tile, fel),
             run_op(args, ranks, threads, folder, "fel", fel, "flowdir", tile, p)] + \
-        route(args, ranks, threads, folder, p, tile, extras)
+        (route(args, ranks, threads, folder, p, tile, extras) if extras else [])
 
 
 def check_basins(p, labels, outlets_path):
@@ -201,6 +216,20 @@ def check_reference(dem, fel):
     return int((want > z)[~void].sum())
 
 
+def check_flowdir(dem, fel, p):
+    """flowdir at 1 x 1 equals the serial rule, and every cell drains."""
+    ds = gdal.Open(dem)
+    nodata = ds.GetRasterBand(1).GetNoDataValue()
+    gt = ds.GetGeoTransform()
+    void = np.isnan(fel) | (fel == np.float32(nodata))
+    want = flow_directions(fel, void, gt[1], gt[5])
+    if not np.array_equal(p, want):
+        sys.exit("FAILED: flowdir differs from the serial rule at %d cells" % int((p != want).sum()))
+    if not drains(p):
+        sys.exit("FAILED: flowdir leaves a cell that does not drain (code 0 or a cycle)")
+    return int((want != 0).sum())
+
+
 def main():
     args = mpitest.parse_args()
     folder = args.work
@@ -208,24 +237,28 @@ def main():
     os.makedirs(folder)
     generated = os.path.join(folder, "terrain.tif")
     terrain(generated)
+    bowl = os.path.join(folder, "lake.tif")
+    lake(bowl)
     crop = os.path.join(folder, "nz.tif")
     gdal.Translate(crop, os.path.join(args.data, "nz_elev.tif"), srcWin=[560, 560, 170, 150])
     failures = []
-    for dem in (generated, crop):
-        extras = weights_and_outlets(dem)
+    for dem in (generated, bowl, crop):
+        extras = weights_and_outlets(dem) if dem != bowl else None  # the lake: fill, flowdir
         reference = chain(args, 1, 1, folder, dem, 32, extras)
         raised = check_reference(dem, reference[0])
-        count = check_basins(reference[1], reference[4:6], extras[1])
+        count = check_basins(reference[1], reference[4:6], extras[1]) if extras else 0
+        check_flowdir(dem, reference[0], reference[1])
         for threads, tile in ((1, 16), (2, 48)):
             got = chain(args, args.ranks, threads, folder, dem, tile, extras)
             for op, a, b in zip(("fill", "flowdir") + ROUTED, reference, got):
                 if a.tobytes() != b.tobytes():
                     failures.append("%s %s at %d ranks x %d threads, tile %d" %
                                     (os.path.basename(dem), op, args.ranks, threads, tile))
-        print("%s: fill (%d cells raised, as the serial priority-flood), flowdir, flowacc (and"
-              " weighted), watershed (%d basins, as the serial reference; and by outlets)"
-              " identical at %d ranks x 1 thread (tile 16) and x 2 threads (tile 48)" %
-              (os.path.basename(dem), raised, count, args.ranks))
+        routed = (", flowacc (and weighted), watershed (%d basins, as the serial reference; and"
+                  " by outlets)" % count) if extras else ""
+        print("%s: fill (%d cells raised, as the serial priority-flood), flowdir (as the serial"
+              " rule, every cell drains)%s identical at %d ranks x 1 thread (tile 16) and x 2"
+              " threads (tile 48)" % (os.path.basename(dem), raised, routed, args.ranks))
     if failures:
         sys.exit("FAILED:\n  " + "\n  ".join(failures))
 

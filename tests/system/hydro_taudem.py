@@ -6,9 +6,11 @@ on every real DEM of tests/data and on generated terrain with nodata holes and p
 - fill equals pitremove everywhere (same voids, same heights);
 - flowdir equals d8flowdir (of the same filled DEM) wherever the steepest descent is unique and
   downhill (no flat), on projected DEMs: on a geographic DEM TauDEM measures cells in metres on
-  the ellipsoid, tessera in the geotransform's units, so the steepest neighbour may differ;
-- flowacc equals aread8 -nc given the same flow-direction raster: tessera's own (its 0 codes,
-  cells of unresolved flats, as nodata: aread8 misreads a 0), then TauDEM's;
+  the ellipsoid, tessera in the geotransform's units, so the steepest neighbour may differ; on
+  flats (cells with no lower neighbour), every cell of tessera's directions drains (no code 0, no
+  cycle), and the share of flat cells where the two agree is printed (the rules differ);
+- flowacc equals aread8 -nc given the same flow-direction raster: tessera's own (any 0 codes,
+  cells of flats without an outlet, as nodata: aread8 misreads a 0), then TauDEM's;
 - flowacc with a weight raster equals aread8 -wg -nc (TauDEM's directions; weights in quarters,
   so that aread8's Float32 sums in its own order are exact too);
 - watershed with outlets equals gagewatershed given the same outlets (a shapefile for TauDEM, a
@@ -29,7 +31,7 @@ import sys
 
 import numpy as np
 import systest
-from hydro_reference import basins
+from hydro_reference import basins, drains
 from osgeo import gdal, ogr
 
 gdal.UseExceptions()
@@ -205,7 +207,8 @@ def check_weights_and_watersheds(args, tau, w, area):
 
 
 def unique_descent(fel_path):
-    """Cells whose steepest downhill neighbour is unique (TauDEM's float arithmetic)."""
+    """Cells whose steepest downhill neighbour is unique (TauDEM's float arithmetic), and cells
+    with no lower neighbour."""
     z, nodata = read(fel_path)
     z = z.astype(np.float32)
     z[z == np.float32(nodata)] = np.nan
@@ -219,7 +222,7 @@ def unique_descent(fel_path):
         slopes[k] = (factor * drop.astype(np.float64)).astype(np.float32)
     slopes = np.nan_to_num(slopes, nan=-np.inf)
     top = slopes.max(axis=0)
-    return (top > 0) & ((slopes == top).sum(axis=0) == 1)
+    return (top > 0) & ((slopes == top).sum(axis=0) == 1), top <= 0
 
 
 def check_dem(args, bin_dir, name, dem, projected):
@@ -241,17 +244,23 @@ def check_dem(args, bin_dir, name, dem, projected):
     tessera_op(args, "flowdir", "fel", w("fel.tif"), w("p.tif"))
     p, _ = read(w("p.tif"))
     tp, _ = read(w("tp.tif"))
-    compared = unique_descent(w("fel.tif")) & (tp > 0)
+    unique, no_descent = unique_descent(w("fel.tif"))
+    compared = unique & (tp > 0)
     differ = int((p != tp)[compared].sum())
     if projected and differ:
         systest.fail("%s: flowdir differs from d8flowdir at %d of %d cells of unique descent" %
                      (name, differ, int(compared.sum())))
     if ((p < 0) != (tp < 0)).any():
         systest.fail("%s: flowdir's nodata cells differ from d8flowdir's" % name)
+    if not drains(p):
+        systest.fail("%s: flowdir leaves cells that do not drain (code 0 or a cycle)" % name)
+    on_flats = no_descent & (p > 0)
+    flats_note = "; on flats %d of %d cells as d8flowdir" % (int((p == tp)[on_flats].sum()),
+                                                             int(on_flats.sum()))
 
     # aread8 counts a neighbour of code 0 as flowing into the cell it would reach with code 4 or 8
-    # (|0 - k| == 4) and then never releases that cell: tessera's 0 codes (unresolved flats) are
-    # given to both tools as nodata, where flow stops in both.
+    # (|0 - k| == 4) and then never releases that cell: tessera's 0 codes (flats without an
+    # outlet; none on a filled DEM) are given to both tools as nodata, where flow stops in both.
     zeros_as_nodata(w("p.tif"), w("p0.tif"))
     for label, directions in (("tessera's", w("p0.tif")), ("TauDEM's", w("tp.tif"))):
         tau("aread8", "-p", directions, "-ad8", w("tad8.tif"), "-nc")
@@ -264,8 +273,8 @@ def check_dem(args, bin_dir, name, dem, projected):
     note = ("%d cells of unique descent equal" % compared.sum() if projected else
             "geographic: %d of %d cells of unique descent differ (metres on the ellipsoid)"
             % (differ, compared.sum()))
-    print("%-20s fill = pitremove (%d raised); flowdir: %s; flowacc = aread8 -nc (max %d)" %
-          (name, raised, note, int(a.max())))
+    print("%-20s fill = pitremove (%d raised); flowdir: %s%s, every cell drains; flowacc = aread8"
+          " -nc (max %d)" % (name, raised, note, flats_note, int(a.max())))
     weighted, gauged, outlets, count = check_weights_and_watersheds(args, tau, w, ta)
     print("%-20s flowacc weight = aread8 -wg (max %g); watershed = gagewatershed (%d outlets, %d "
           "cells labelled); %d basins as the serial reference" %

@@ -6,7 +6,10 @@
 #include <optional>
 #include <vector>
 
+#include <memory>
+
 #include "tessera/ops/op.hpp"
+#include "tessera/ops/tile_graph.hpp"
 
 namespace tessera::ops::testing {
 
@@ -76,6 +79,40 @@ std::vector<std::vector<Out>> run_tiled(const Op& op, const Raster<T>& r, int64_
 template <class T, class Out>
 std::vector<Out> run_whole(const Op& op, const Raster<T>& r) {
   return run_tiled<T, Out>(op, r, r.width, r.height).at(0);
+}
+
+/// Phase 1 of a tile-graph op as an op: run() keeps the tile's summary and writes nothing.
+class SummaryOf : public Op {
+ public:
+  SummaryOf(const TileGraphOp& op, TileGrid grid) : op_(op), grid_(grid) {
+    summaries.resize(static_cast<size_t>(grid.count()));
+  }
+  int64_t halo() const override { return op_.halo(); }
+  PixelType output_type() const override { return PixelType::Byte; }
+  std::optional<double> output_nodata() const override { return std::nullopt; }
+  CellType input_cells(PixelType source) const override { return op_.input_cells(source); }
+  void run(const TileIn& in, const TileOut&) const override {
+    const int64_t t =
+        (in.owned.y / grid_.tile_height()) * grid_.across() + in.owned.x / grid_.tile_width();
+    summaries[static_cast<size_t>(t)] = op_.summarize(in, grid_);
+  }
+  mutable std::vector<Bytes> summaries;
+
+ private:
+  const TileGraphOp& op_;
+  TileGrid grid_;
+};
+
+/// Band 0 of a tile-graph op over the whole raster at `tile` x `tile` cells, its phases run as
+/// the executor runs them (here in one process).
+template <class T, class Out>
+std::vector<Out> run_graph(const TileGraphOp& op, const Raster<T>& r, int64_t tile) {
+  const TileGrid grid(Extent{r.width, r.height}, tile, tile);
+  SummaryOf first(op, grid);
+  run_tiled<T, uint8_t>(first, r, tile, tile);
+  const auto finish =
+      op.with_solution(grid, std::make_shared<const Bytes>(op.solve(grid, first.summaries)));
+  return run_tiled<T, Out>(*finish, r, tile, tile).at(0);
 }
 
 }  // namespace tessera::ops::testing

@@ -68,7 +68,7 @@ std::vector<Out> run_graph(const TileGraphOp& op, const Raster<float>& r, int64_
   const TileGrid grid(Extent{r.width, r.height}, tile, tile);
   std::vector<Bytes> summaries;
   for (int64_t t = 0; t < grid.count(); ++t)
-    summaries.push_back(op.summarize(read_tile(r, grid, t, 1).in, grid));
+    summaries.push_back(op.summarize(read_tile(r, grid, t, op.halo()).in, grid));
   const auto finish =
       op.with_solution(grid, std::make_shared<const Bytes>(op.solve(grid, summaries)));
   return testing::run_tiled<float, Out>(*finish, r, tile, tile).at(0);
@@ -184,19 +184,90 @@ TEST(Perimeter, IndexAndCountAgree) {
   }
 }
 
+/// flowdir of `r` at `tile` x `tile` cells (options: `encoding`).
+std::vector<int16_t> flowdir_of(const Raster<float>& r, int64_t tile, const Options& options = {}) {
+  const std::shared_ptr<const Op> op = make_flowdir(options);
+  return testing::run_graph<float, int16_t>(dynamic_cast<const TileGraphOp&>(*op), r, tile);
+}
+
 TEST(FlowDir, SteepestDescentInBothEncodings) {
   Raster<float> r = terrain(5, 5, 6, false);
   for (int64_t y = 0; y < 5; ++y)
     for (int64_t x = 0; x < 5; ++x) r.at(x, y) = static_cast<float>(10 * (5 - x) + y);  // east
   r.at(2, 2) = 100;
   r.at(3, 1) = -100;  // the steepest from (2, 2) is north-east
-  const auto taudem = testing::run_whole<float, int16_t>(*make_flowdir({}), r);
-  const auto esri = testing::run_whole<float, int16_t>(*make_flowdir({{"encoding", "esri"}}), r);
+  const auto taudem = flowdir_of(r, 5);
+  const auto esri = flowdir_of(r, 5, {{"encoding", "esri"}});
   EXPECT_EQ(taudem[2 * 5 + 2], 2);
   EXPECT_EQ(esri[2 * 5 + 2], 128);
   EXPECT_EQ(taudem[3 * 5 + 1], 1);  // east
   EXPECT_EQ(esri[3 * 5 + 1], 1);
   EXPECT_EQ(taudem[0], -32768);  // the edge drains off the raster
+}
+
+TEST(FlowDir, AFlatDrainsToItsOutletAndAwayFromHigherTerrain) {
+  // A 5 x 3 flat at 5 walled at 10, whose outlet is the edge cell (0, 2), also at 5.
+  Raster<float> r = terrain(7, 5, 6, false);
+  for (float& z : r.cells) z = 10;
+  for (int64_t y = 1; y <= 3; ++y)
+    for (int64_t x = 1; x <= 5; ++x) r.at(x, y) = 5;
+  r.at(0, 2) = 5;
+  for (int64_t tile : {1, 2, 3, 7}) {
+    const auto p = flowdir_of(r, tile);
+    EXPECT_EQ(p[2 * 7 + 1], 5) << tile;  // beside the outlet: into it (west)
+    EXPECT_EQ(p[1 * 7 + 1], 6) << tile;  // south-west, the outlet
+    EXPECT_EQ(p[3 * 7 + 1], 4) << tile;  // north-west
+    // 2 low - high: (2, 2) is 2 * 2 - 1, its west neighbour 2 * 1 - 0 (beside the wall).
+    EXPECT_EQ(p[2 * 7 + 2], 5) << tile;
+    for (int64_t y = 1; y <= 3; ++y)
+      for (int64_t x = 1; x <= 5; ++x) EXPECT_NE(p[y * 7 + x], 0) << x << "," << y;
+  }
+}
+
+/// Whether every valid cell's flow, followed along TauDEM codes `p`, leaves the raster or
+/// reaches a nodata cell (no code 0, no cycle).
+bool every_cell_drains(const std::vector<int16_t>& p, int64_t w, int64_t h) {
+  for (int64_t c = 0; c < w * h; ++c) {
+    int64_t at = c;
+    for (int64_t steps = 0; p[at] != -32768; ++steps) {
+      if (p[at] == 0 || steps > w * h) return false;
+      const int64_t x = at % w + kD8Dx[p[at] - 1];
+      const int64_t y = at / w + kD8Dy[p[at] - 1];
+      if (x < 0 || y < 0 || x >= w || y >= h) break;
+      at = y * w + x;
+    }
+  }
+  return true;
+}
+
+TEST(FlowDir, FlatsOfAFilledDemDrainTheSameAtEveryTileSize) {
+  for (uint32_t seed : {1u, 2u, 3u}) {
+    const Raster<float> dem = terrain(37, 29, seed, seed != 1);
+    Raster<float> filled = dem;
+    filled.cells = run_graph<float>(*bound_fill(dem), dem, 64);
+    const auto want = flowdir_of(filled, 64);
+    EXPECT_TRUE(every_cell_drains(want, 37, 29)) << seed;
+    for (int64_t tile : {1, 2, 3, 5, 8, 16})
+      EXPECT_EQ(flowdir_of(filled, tile), want) << "seed " << seed << " tile " << tile;
+  }
+}
+
+TEST(FlowDir, ALakeAcrossTilesWithIslandsAndHolesDrains) {
+  // A lake at 3 over most of 40 x 30 cells, walled at 9, with islands, a void and one outlet
+  // on the south edge; the flats of the lake cross every tile.
+  Raster<float> r = terrain(40, 30, 4, false);
+  for (int64_t y = 0; y < 30; ++y)
+    for (int64_t x = 0; x < 40; ++x) {
+      const bool wall = x < 2 || y < 2 || x > 37 || y > 27;
+      const bool island = (x % 11 == 5 && y % 7 > 1) || (y == 14 && x > 8 && x < 30);
+      r.at(x, y) = wall || island ? 9.0f : 3.0f;
+    }
+  r.at(20, 28) = 3;
+  r.at(20, 29) = 3;
+  r.at(30, 20) = kVoid;
+  const auto want = flowdir_of(r, 64);
+  EXPECT_TRUE(every_cell_drains(want, 40, 30));
+  for (int64_t tile : {1, 2, 3, 4, 7, 16}) EXPECT_EQ(flowdir_of(r, tile), want) << "tile " << tile;
 }
 
 /// Contributing area by its definition: every valid cell adds 1 to each cell of its path.
@@ -226,7 +297,7 @@ TEST(FlowAcc, EqualsItsDefinitionAtEveryTileSize) {
     const auto fel = run_graph<float>(*bound_fill(dem), dem, 64);
     Raster<float> filled = dem;
     filled.cells = fel;
-    const auto dirs = testing::run_whole<float, int16_t>(*make_flowdir({}), filled);
+    const auto dirs = flowdir_of(filled, 64);
     Raster<float> p = dem;
     p.nodata = -32768;
     p.cells.assign(dirs.begin(), dirs.end());

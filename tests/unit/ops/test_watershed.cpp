@@ -42,7 +42,9 @@ Raster<float> terrain(int64_t width, int64_t height, uint32_t seed) {
 /// Flow directions of `dem` (code 0 in its pits, nodata on the edge and next to voids) as the
 /// Float32 raster the ops read.
 Raster<float> directions(const Raster<float>& dem) {
-  const auto codes = testing::run_whole<float, int16_t>(*make_flowdir({}), dem);
+  const std::shared_ptr<const Op> op = make_flowdir({});
+  const auto codes =
+      testing::run_graph<float, int16_t>(dynamic_cast<const TileGraphOp&>(*op), dem, 64);
   Raster<float> p = dem;
   p.nodata = kNoDir;
   p.cells.assign(codes.begin(), codes.end());

@@ -1,0 +1,355 @@
+// flowdir's flats inside one tile: the steepest descent of every cell, the breadth-first distances
+// on the flats, the direction of a flat cell, and phase 1's summary of the pieces of flats that
+// reach the tile's perimeter.
+#include "flats.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <span>
+#include <tuple>
+
+#include "byte_io.hpp"
+#include "d8_tile.hpp"
+
+namespace tessera::ops {
+namespace {
+
+/// d8flowdir's order of trial: the cardinal directions, then the diagonals; the first of equal
+/// slopes wins.
+constexpr int kTrialOrder[8] = {0, 2, 4, 6, 1, 3, 5, 7};
+
+/// The tile's heights with a ring of two cells, NaN at voids and off the raster (stride width + 4).
+void read_heights(const TileIn& in, std::vector<float>& z2) {
+  const auto cells = std::get<ConstView<float>>(in.cells);
+  const int64_t w = in.owned.width + 4;
+  const int64_t h = in.owned.height + 4;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const bool has_nodata = in.nodata && !std::isnan(*in.nodata);
+  const float nodata = has_nodata ? static_cast<float>(*in.nodata) : 0.0f;
+  z2.assign(static_cast<size_t>(w * h), nan);
+  for (int64_t y = 0; y < h; ++y) {
+    const int64_t gy = in.owned.y + y - 2;
+    if (gy < 0 || gy >= in.raster.height) continue;
+    const float* row = cells.row(y - 2 + in.halo) + in.halo - 2;
+    float* out = z2.data() + y * w;
+    for (int64_t x = 0; x < w; ++x) {
+      const int64_t gx = in.owned.x + x - 2;
+      if (gx < 0 || gx >= in.raster.width) continue;
+      const float v = row[x];
+      out[x] = has_nodata && v == nodata ? nan : v;
+    }
+  }
+}
+
+/// The steepest descent from cell c of the twice-padded heights (as FlatTile::dir says).
+int8_t steepest(const float* z2, ptrdiff_t c, const ptrdiff_t (&offset)[8], bool on_edge,
+                const double (&factor)[8]) {
+  const float centre = z2[c];
+  if (std::isnan(centre)) return kD8Outside;
+  if (on_edge) return kD8Void;
+  for (ptrdiff_t d : offset)
+    if (std::isnan(z2[c + d])) return kD8Void;
+  float best = 0;
+  int8_t chosen = kD8None;
+  for (int k : kTrialOrder) {
+    const auto slope = static_cast<float>(factor[k] * (centre - z2[c + offset[k]]));
+    if (slope > best) best = slope, chosen = static_cast<int8_t>(k);
+  }
+  return chosen;
+}
+
+}  // namespace
+
+void analyse_tile(const TileIn& in, FlatTile& t) {
+  t.width = in.owned.width;
+  t.height = in.owned.height;
+  t.stride = t.width + 2;
+  for (int k = 0; k < 8; ++k) {
+    t.factor[k] = 1.0 / std::sqrt(kD8Dx[k] * kD8Dx[k] * in.ewres * in.ewres +
+                                  kD8Dy[k] * kD8Dy[k] * in.nsres * in.nsres);
+    t.offset[k] = kD8Dy[k] * t.stride + kD8Dx[k];
+  }
+  thread_local std::vector<float> z2;
+  read_heights(in, z2);
+  const int64_t stride2 = t.width + 4;
+  ptrdiff_t offset2[8];
+  for (int k = 0; k < 8; ++k) offset2[k] = kD8Dy[k] * stride2 + kD8Dx[k];
+  const auto padded = static_cast<size_t>(t.stride * (t.height + 2));
+  t.z.resize(padded);
+  t.dir.resize(padded);
+  t.flat.assign(padded, 0);
+  t.flat_cells = 0;
+  for (int64_t y = -1; y <= t.height; ++y) {
+    const int64_t gy = in.owned.y + y;
+    for (int64_t x = -1; x <= t.width; ++x) {
+      const int64_t gx = in.owned.x + x;
+      const bool on_edge =
+          gx == 0 || gy == 0 || gx == in.raster.width - 1 || gy == in.raster.height - 1;
+      const ptrdiff_t c = (y + 2) * stride2 + x + 2;
+      const size_t i = t.at(x, y);
+      t.z[i] = z2[static_cast<size_t>(c)];
+      t.dir[i] = steepest(z2.data(), c, offset2, on_edge, t.factor);
+      const bool own = x >= 0 && y >= 0 && x < t.width && y < t.height;
+      if (own && t.dir[i] == kD8None) t.flat[i] = 1, ++t.flat_cells;
+    }
+  }
+}
+
+void local_seeds(const FlatTile& t, bool high, std::vector<Seed>& seeds,
+                 const std::vector<int32_t>* piece) {
+  for (int64_t y = 0; y < t.height; ++y)
+    for (int64_t x = 0; x < t.width; ++x) {
+      const size_t i = t.at(x, y);
+      if (!t.flat[i] || (piece && (*piece)[i] < 0)) continue;
+      for (ptrdiff_t d : t.offset) {
+        const auto j = static_cast<size_t>(static_cast<ptrdiff_t>(i) + d);
+        if (high ? is_higher(t, i, j) : is_outlet(t, i, j)) {
+          seeds.push_back({high ? 0u : 1u, static_cast<uint32_t>(i)});
+          break;
+        }
+      }
+    }
+}
+
+void spread(const FlatTile& t, std::vector<Seed>& seeds, std::vector<uint32_t>& dist) {
+  std::sort(seeds.begin(), seeds.end(), [](const Seed& a, const Seed& b) {
+    return std::tie(a.distance, a.cell) < std::tie(b.distance, b.cell);
+  });
+  // Seeds and the breadth-first queue are merged in order of distance. A cell lowered after it
+  // was queued is queued again, so that every lowering reaches its neighbours.
+  thread_local std::vector<uint32_t> queue;
+  queue.clear();
+  size_t head = 0;
+  size_t next_seed = 0;
+  for (;;) {
+    size_t c = 0;
+    if (head < queue.size() &&
+        (next_seed == seeds.size() || dist[queue[head]] <= seeds[next_seed].distance)) {
+      c = queue[head++];
+    } else if (next_seed < seeds.size()) {
+      const Seed& s = seeds[next_seed++];
+      if (s.distance >= dist[s.cell]) continue;
+      c = s.cell;
+      dist[c] = s.distance;
+    } else {
+      break;
+    }
+    const uint32_t d = dist[c] + 1;
+    for (ptrdiff_t o : t.offset) {
+      const auto j = static_cast<size_t>(static_cast<ptrdiff_t>(c) + o);
+      if (t.flat[j] && dist[j] > d && t.z[j] == t.z[c]) {
+        dist[j] = d;
+        queue.push_back(static_cast<uint32_t>(j));
+      }
+    }
+  }
+}
+
+int flat_direction(const FlatTile& t, size_t i) {
+  if (t.low[i] == kFar) return kD8None;
+  for (int k : kTrialOrder)
+    if (is_outlet(t, i, static_cast<size_t>(static_cast<ptrdiff_t>(i) + t.offset[k]))) return k;
+  const bool has_high = t.high[i] != kFar;
+  const auto mask = [&](size_t c) {
+    return 2 * static_cast<int64_t>(t.low[c]) - (has_high ? static_cast<int64_t>(t.high[c]) : 0);
+  };
+  const int64_t own = mask(i);
+  double best = 0;
+  int chosen = kD8None;
+  for (int k : kTrialOrder) {
+    const auto j = static_cast<size_t>(static_cast<ptrdiff_t>(i) + t.offset[k]);
+    if (!on_same_flat(t, i, j) || t.low[j] == kFar) continue;
+    const double slope = t.factor[k] * static_cast<double>(own - mask(j));
+    if (slope > best) best = slope, chosen = k;
+  }
+  return chosen;
+}
+
+namespace {
+
+/// The pieces of the tile's flats (8-connected flat cells of one height, inside the tile) that
+/// reach its perimeter, labelled from 0 in the order of their first perimeter cell; other cells
+/// -1. Returns each piece's number of cells; `members` lists the cells piece by piece.
+std::vector<int64_t> label_pieces(const FlatTile& t, std::vector<int32_t>& piece,
+                                  std::vector<uint32_t>& members) {
+  piece.assign(t.z.size(), -1);
+  members.clear();
+  std::vector<int64_t> sizes;
+  thread_local std::vector<uint32_t> stack;
+  const int64_t count = perimeter_count(t.width, t.height);
+  for (int64_t p = 0; p < count; ++p) {
+    const auto [x, y] = PerimeterNodes::place_cell(p, t.width, t.height);
+    const size_t start = t.at(x, y);
+    if (!t.flat[start] || piece[start] >= 0) continue;
+    const auto label = static_cast<int32_t>(sizes.size());
+    int64_t size = 0;
+    stack.assign(1, static_cast<uint32_t>(start));
+    piece[start] = label;
+    while (!stack.empty()) {
+      const size_t c = stack.back();
+      stack.pop_back();
+      members.push_back(static_cast<uint32_t>(c));
+      ++size;
+      for (ptrdiff_t o : t.offset) {
+        const auto j = static_cast<size_t>(static_cast<ptrdiff_t>(c) + o);
+        if (t.flat[j] && piece[j] < 0 && t.z[j] == t.z[c]) {
+          piece[j] = label;
+          stack.push_back(static_cast<uint32_t>(j));
+        }
+      }
+    }
+    sizes.push_back(size);
+  }
+  return sizes;
+}
+
+/// A cell of another piece, or of none, in the distances of PieceWriter: never entered.
+constexpr uint32_t kWall = kFar - 1;
+
+/// Breadth-first steps from `start` over the cells whose `dist` is kFar (its piece's; every
+/// other cell holds kWall) until every cell of `targets` (slot >= 0 in `slot`) after `after` is
+/// reached; the cells reached are listed in `visited` (for the caller to reset to kFar).
+void reach(const FlatTile& t, const std::vector<int32_t>& slot, size_t start, int32_t after,
+           size_t targets, std::vector<uint32_t>& dist, std::vector<uint32_t>& visited) {
+  visited.assign(1, static_cast<uint32_t>(start));
+  dist[start] = 0;
+  if (targets == 0) return;
+  uint32_t* d = dist.data();
+  for (size_t head = 0; head < visited.size(); ++head) {
+    const size_t c = visited[head];
+    const uint32_t next = d[c] + 1;
+    for (ptrdiff_t o : t.offset) {
+      const auto j = static_cast<size_t>(static_cast<ptrdiff_t>(c) + o);
+      if (d[j] != kFar) continue;
+      d[j] = next;
+      visited.push_back(static_cast<uint32_t>(j));
+      if (slot[j] > after && --targets == 0) return;
+    }
+  }
+}
+
+/// The distances between a piece's k perimeter cells inside the tile, row by row, in two bits
+/// an entry: 0 the previous entry of the row, 1 one more, 2 one less, 3 the next of `escapes`
+/// (a row's first entry, or a jump). Neighbouring cells of a side differ by at most one step, so
+/// most entries take two bits.
+struct DistanceRows {
+  std::vector<uint8_t> codes;
+  std::vector<uint32_t> escapes;
+  std::vector<uint32_t> row_escape;  ///< per row: its first entry's index in escapes
+
+  void add_row(std::span<const uint32_t> row, size_t first_entry) {
+    row_escape.push_back(static_cast<uint32_t>(escapes.size()));
+    for (size_t j = 0; j < row.size(); ++j) {
+      uint8_t code = 3;
+      if (j > 0 && row[j] == row[j - 1]) code = 0;
+      if (j > 0 && row[j] == row[j - 1] + 1) code = 1;
+      if (j > 0 && row[j] + 1 == row[j - 1]) code = 2;
+      if (code == 3) escapes.push_back(row[j]);
+      const size_t e = first_entry + j;
+      codes[e / 4] |= static_cast<uint8_t>(code << (2 * (e % 4)));
+    }
+  }
+};
+
+/// What the summary says of one piece: its height, its perimeter places (in perimeter order),
+/// their distances from the tile's own seeds, and the distances between them inside the tile
+/// (none when the piece is the whole tile: the Chebyshev distance, max(|dx|, |dy|)).
+class PieceWriter {
+ public:
+  explicit PieceWriter(const FlatTile& t) : t_(t) {
+    slot_.assign(t.z.size(), -1);
+    dist_.assign(t.z.size(), kWall);
+  }
+
+  /// Writes the piece whose cells are `members` and perimeter places `places`.
+  void put(ByteWriter& out, std::span<const uint32_t> members, const std::vector<int32_t>& places,
+           bool whole_tile) {
+    std::vector<size_t> cells;
+    for (int32_t p : places) {
+      const auto [x, y] = PerimeterNodes::place_cell(p, t_.width, t_.height);
+      cells.push_back(t_.at(x, y));
+    }
+    out.put(t_.z[cells[0]]);
+    out.put<uint8_t>(whole_tile ? 1 : 0);
+    out.put_all(std::span<const int32_t>(places));
+    for (const auto* field : {&t_.low, &t_.high}) {
+      std::vector<uint32_t> own;
+      for (size_t c : cells) own.push_back((*field)[c]);
+      out.put_all(std::span<const uint32_t>(own));
+    }
+    if (whole_tile) return;
+    for (uint32_t c : members) dist_[c] = kFar;
+    put_distances(out, cells);
+    for (uint32_t c : members) dist_[c] = kWall;
+  }
+
+ private:
+  /// One breadth-first search from each perimeter cell, each stopped once it has reached the
+  /// cells after it (the matrix is symmetric: the rest are earlier rows').
+  void put_distances(ByteWriter& out, const std::vector<size_t>& cells) {
+    const size_t k = cells.size();
+    for (size_t j = 0; j < k; ++j) slot_[cells[j]] = static_cast<int32_t>(j);
+    thread_local std::vector<uint32_t> matrix, visited;
+    matrix.assign(k * k, 0);
+    DistanceRows rows;
+    rows.codes.assign((k * k + 3) / 4, 0);
+    for (size_t i = 0; i < k; ++i) {
+      reach(t_, slot_, cells[i], static_cast<int32_t>(i), k - 1 - i, dist_, visited);
+      uint32_t* row = matrix.data() + i * k;
+      for (size_t j = 0; j < i; ++j) row[j] = matrix[j * k + i];
+      for (size_t j = i; j < k; ++j) row[j] = dist_[cells[j]];
+      for (uint32_t c : visited) dist_[c] = kFar;
+      rows.add_row(std::span<const uint32_t>(row, k), i * k);
+    }
+    for (size_t c : cells) slot_[c] = -1;
+    out.put_all(std::span<const uint8_t>(rows.codes));
+    out.put_all(std::span<const uint32_t>(rows.escapes));
+    out.put_all(std::span<const uint32_t>(rows.row_escape));
+  }
+
+  const FlatTile& t_;
+  std::vector<int32_t> slot_;
+  std::vector<uint32_t> dist_;
+};
+
+}  // namespace
+
+Bytes flats_summary(FlatTile& t) {
+  ByteWriter out;
+  if (t.flat_cells == 0) {
+    out.put<int32_t>(0);
+    return out.take();
+  }
+  thread_local std::vector<int32_t> piece;
+  thread_local std::vector<uint32_t> members;
+  const std::vector<int64_t> sizes = label_pieces(t, piece, members);
+  out.put(static_cast<int32_t>(sizes.size()));
+  if (sizes.empty()) return out.take();
+  // The tile's own distances, from its own seeds (only the labelled pieces matter here).
+  for (const bool high : {false, true}) {
+    thread_local std::vector<Seed> seeds;
+    seeds.clear();
+    local_seeds(t, high, seeds, &piece);
+    auto& dist = high ? t.high : t.low;
+    dist.assign(t.z.size(), kFar);
+    spread(t, seeds, dist);
+  }
+  std::vector<std::vector<int32_t>> places(sizes.size());
+  const int64_t count = perimeter_count(t.width, t.height);
+  for (int64_t p = 0; p < count; ++p) {
+    const auto [x, y] = PerimeterNodes::place_cell(p, t.width, t.height);
+    const int32_t label = piece[t.at(x, y)];
+    if (label >= 0) places[static_cast<size_t>(label)].push_back(static_cast<int32_t>(p));
+  }
+  PieceWriter writer(t);
+  size_t first = 0;
+  for (size_t l = 0; l < sizes.size(); ++l) {
+    const auto size = static_cast<size_t>(sizes[l]);
+    writer.put(out, std::span<const uint32_t>(members).subspan(first, size), places[l],
+               sizes[l] == t.width * t.height);
+    first += size;
+  }
+  return out.take();
+}
+
+}  // namespace tessera::ops
