@@ -15,6 +15,10 @@
 namespace tessera::ops {
 namespace {
 
+/// Rank 0's solve (parsing the summaries, linking the regions, the minimax Dijkstra), a rate
+/// measured on one machine (docs/hydrology.md) for the plan's estimate.
+constexpr double kSolveSecondsPerPerimeterCell = 0.6e-6;
+
 // Labels of cells not yet reached, and of perimeter cells queued as seeds of their own region.
 constexpr int32_t kUnseen = -2;
 constexpr int32_t kSeed = -3;
