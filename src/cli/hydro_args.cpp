@@ -46,7 +46,8 @@ class HydroParser {
   std::optional<std::string> input_;
   std::optional<std::string> extra_;  // the tool's second raster (flowacc -wg, watershed -o)
   std::optional<std::string> output_path_;
-  std::optional<int64_t> tile_;  // --tile, which BLOCKXSIZE / BLOCKYSIZE must not contradict
+  std::optional<int64_t> tile_;         // --tile, which BLOCKXSIZE / BLOCKYSIZE must not contradict
+  std::optional<std::string> scratch_;  // --scratch DIR, or "" for --no-scratch
   ops::Options options_;
   OutputFlags output_;
   DemCommand command_;
@@ -70,6 +71,10 @@ void HydroParser::parse_flag(const Tool& tool, const std::string& flag) {
     options_["type"] = value_of(flag);
   } else if (flag == "--tile") {
     tile_ = static_cast<int64_t>(parse_number(flag, value_of(flag)));
+  } else if (flag == "--scratch" || flag == "--no-scratch") {
+    if (scratch_) throw UsageError("give one of --scratch DIR and --no-scratch, once");
+    scratch_ = flag == "--scratch" ? value_of(flag) : std::string();
+    if (flag == "--scratch" && scratch_->empty()) throw UsageError("--scratch expects a folder");
   } else if (!output_.take(
                  flag, [&] { return value_of(flag); }, command_, "hydro")) {
     throw UsageError("unknown flag '" + flag + "' for hydro " + args_[0] +
@@ -121,6 +126,13 @@ void HydroParser::build_job(const std::string& name, const Tool& tool) {
         job::Position::of_flag(key == tool.extra_option ? tool.extra_flag : "--" + key);
   job.steps.push_back(step);
   output_.add_output(job, step.id, *output_path_);
+  if (scratch_) {
+    if (!scratch_->empty() && scratch_->front() == '-')
+      throw UsageError("--scratch expects a folder, not '" + *scratch_ + "'");
+    job.run.scratch = scratch_;
+    job.run.scratch_where =
+        job::Position::of_flag(scratch_->empty() ? "--no-scratch" : "--scratch");
+  }
   if (!tile_) return;
   if (job.run.tile && *job.run.tile != *tile_)
     throw UsageError("--tile and -co BLOCKXSIZE / BLOCKYSIZE differ");
@@ -148,6 +160,8 @@ std::string hydro_usage() {
          "          a raster of outlet ids, 0 or nodata elsewhere)\n"
          "\n"
          "  --tile N  -of GTiff|HDF5  -co NAME=VALUE ...  -q  --report FILE.json  --memory SIZE\n"
+         "  --scratch DIR   where fill keeps each tile's flood between its passes (default: the\n"
+         "                  output's folder); --no-scratch floods each tile again instead\n"
          "Run under mpirun to use several ranks; OMP_NUM_THREADS sets the threads of each rank.\n";
 }
 

@@ -237,8 +237,15 @@ void JobReader::read_table(const toml::table& table, const toml::node& path,
 
 void JobReader::read_run(const toml::node& node) {
   const toml::table& table = toml_.table(node, "run");
-  toml_.check_keys(table, {"tile"}, "run");
+  toml_.check_keys(table, {"tile", "scratch"}, "run");
   job_.run.where = toml_.at(table.source());
+  if (const toml::node* scratch = table.get("scratch")) {
+    job_.run.scratch_where = toml_.at(scratch->source());
+    if (!scratch->is_string() && !(scratch->is_boolean() && !scratch->as_boolean()->get()))
+      toml_.fail(scratch->source(), "run: scratch: expected a folder (a string) or false");
+    job_.run.scratch =
+        scratch->is_string() ? resolve_dataset_name(base_dir_, scratch->as_string()->get()) : "";
+  }
   const toml::node* tile = table.get("tile");
   if (tile == nullptr) return;
   job_.run.tile = toml_.integer(*tile, "run: tile");

@@ -1,4 +1,4 @@
-// fill: each tile flooded alone from its perimeter (phase 1, recomputed in phase 2), and the op.
+// fill: each tile flooded alone from its perimeter (phase 1, and phase 2 unless kept), and the op.
 #include "tessera/ops/fill.hpp"
 
 #include <algorithm>
@@ -14,6 +14,10 @@
 
 namespace tessera::ops {
 namespace {
+
+/// Rank 0's solve (parsing the summaries, linking the regions, the minimax Dijkstra), a rate
+/// measured on one machine (docs/hydrology.md) for the plan's estimate.
+constexpr double kSolveSecondsPerPerimeterCell = 0.6e-6;
 
 // Labels of cells not yet reached, and of perimeter cells queued as seeds of their own region.
 constexpr int32_t kUnseen = -2;
@@ -348,25 +352,38 @@ class Flood {
   ptrdiff_t offset_[8];
 };
 
-/// Phase 2: the tile flooded again, each cell raised to its region's level from the solve.
+/// One flood's arrays per thread, which phase 1 and phase 2 share.
+TileFlood& thread_flood() {
+  thread_local TileFlood flood;
+  return flood;
+}
+
+/// Phase 2: each tile finished from what phase 1 kept of it, or flooded again; each cell raised
+/// to its region's level from the solve.
 class FinishFill : public Op {
  public:
-  FinishFill(std::optional<double> nodata, TileGrid grid, std::shared_ptr<const Bytes> solution)
-      : nodata_(nodata), grid_(grid), solution_(*solution) {}
+  FinishFill(std::optional<double> nodata, TileGrid grid, std::shared_ptr<const Bytes> solution,
+             const KeptTiles* kept)
+      : nodata_(nodata), grid_(grid), solution_(*solution), kept_(kept) {}
   int64_t halo() const override { return 1; }
   PixelType output_type() const override { return PixelType::Float32; }
   std::optional<double> output_nodata() const override { return nodata_; }
   CellType input_cells(PixelType) const override { return CellType::Float32; }
   void run(const TileIn& in, const TileOut& out) const override {
-    thread_local TileFlood flood;
-    flood_tile(in, flood, false);
     const int64_t tile =
         (in.owned.y / grid_.tile_height()) * grid_.across() + in.owned.x / grid_.tile_width();
+    const View<float> cells = out.bands.at(0).as<float>();
+    const float none = nodata_ ? static_cast<float>(*nodata_) : 0.0f;
+    thread_local Bytes kept;
+    if (kept_ != nullptr && kept_->take(tile, kept)) {
+      finish_kept(kept, in, solution_, tile, none, cells);
+      return;
+    }
+    TileFlood& flood = thread_flood();
+    flood_tile(in, flood, false);
     thread_local std::vector<float> region_level;
     region_level.resize(static_cast<size_t>(flood.labels));
     for (int32_t l = 0; l < flood.labels; ++l) region_level[l] = solution_.level_of(tile, l);
-    const View<float> cells = out.bands.at(0).as<float>();
-    const float none = nodata_ ? static_cast<float>(*nodata_) : 0.0f;
     for (int64_t y = 0; y < flood.height; ++y) {
       float* row = cells.row(y);
       const float* level = flood.level.data() + flood.at(0, y);
@@ -380,6 +397,7 @@ class FinishFill : public Op {
   std::optional<double> nodata_;
   TileGrid grid_;
   FillSolution solution_;
+  const KeptTiles* kept_;
 };
 
 class FillOp : public TileGraphOp {
@@ -393,8 +411,13 @@ class FillOp : public TileGraphOp {
     op->nodata_ = source.nodata;
     return op;
   }
-  /// Levels and labels of the padded tile, and the queues at their largest (every cell once).
-  int64_t work_bytes(int64_t cells) const override { return cells * (4 + 4 + 8 + 4); }
+  /// Levels, labels and queue links of the padded tile (4 bytes each, one set for both phases),
+  /// the depression FIFO (at most a cell each), phase 1's and phase 2's buffers of kept runs
+  /// (kKeptBytesPerCell each) and the queue's two levels of 65536 lists (about 0.5 MiB).
+  int64_t work_bytes(int64_t cells) const override {
+    return cells * (4 + 4 + 4 + 4 + 2 * kKeptBytesPerCell) + 2 * (65536 * 4 + 8192 + 128);
+  }
+  int64_t kept_bytes(int64_t cells) const override { return 4 + kKeptBytesPerCell * cells; }
   /// Rank 0: each perimeter cell received and parsed (8 bytes each), and about one link between
   /// regions (24 bytes) and its two adjacency entries (16 each) per perimeter cell at most.
   /// Every rank: a level (4 bytes) per region, at most one per perimeter cell.
@@ -402,9 +425,19 @@ class FillOp : public TileGraphOp {
     const int64_t perimeter = perimeter_cells(grid);
     return {perimeter * (8 + 8 + 24 + 32), perimeter * 4 + grid.count() * 8};
   }
+  /// Rank 0's solve at kSolveSecondsPerPerimeterCell.
+  double solve_seconds(const TileGrid& grid) const override {
+    return static_cast<double>(perimeter_cells(grid)) * kSolveSecondsPerPerimeterCell;
+  }
   Bytes summarize(const TileIn& in, const TileGrid& /*grid*/) const override {
-    thread_local TileFlood flood;
+    TileFlood& flood = thread_flood();
     flood_tile(in, flood);
+    return fill_summary(flood, in);
+  }
+  Bytes summarize_keeping(const TileIn& in, const TileGrid& /*grid*/, Bytes& kept) const override {
+    TileFlood& flood = thread_flood();
+    flood_tile(in, flood);
+    keep_flood(flood, in, kept);
     return fill_summary(flood, in);
   }
   Bytes solve(const TileGrid& grid, const std::vector<Bytes>& tiles) const override {
@@ -412,7 +445,12 @@ class FillOp : public TileGraphOp {
   }
   std::shared_ptr<const Op> with_solution(const TileGrid& grid,
                                           std::shared_ptr<const Bytes> solution) const override {
-    return std::make_shared<FinishFill>(nodata_, grid, std::move(solution));
+    return std::make_shared<FinishFill>(nodata_, grid, std::move(solution), nullptr);
+  }
+  std::shared_ptr<const Op> with_kept_solution(const TileGrid& grid,
+                                               std::shared_ptr<const Bytes> solution,
+                                               const KeptTiles* kept) const override {
+    return std::make_shared<FinishFill>(nodata_, grid, std::move(solution), kept);
   }
 
  private:

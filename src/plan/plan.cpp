@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <string>
 
 #include "plan_detail.hpp"
@@ -343,6 +344,18 @@ TileGrid choose_grid(Extent raster, std::optional<int64_t> tile) {
   return TileGrid(raster, width, height);
 }
 
+namespace {
+
+/// job.run.scratch, by default the folder of the first output ("." for a bare file name).
+std::string scratch_folder(const job::JobSpec& job) {
+  if (job.run.scratch) return *job.run.scratch;
+  if (job.outputs.empty()) return {};
+  const std::string folder = std::filesystem::path(job.outputs.front().path).parent_path().string();
+  return folder.empty() ? "." : folder;
+}
+
+}  // namespace
+
 Plan make_plan(const job::JobSpec& job, const std::vector<RasterInfo>& inputs) {
   if (inputs.size() != job.inputs.size())
     throw Error("plan: " + std::to_string(inputs.size()) + " input rasters given for a job with " +
@@ -360,6 +373,7 @@ Plan make_plan(const job::JobSpec& job, const std::vector<RasterInfo>& inputs) {
   detail::plan_statistics(job, plan);
   plan.passes = plan_passes(plan);
   detail::add_reduction_pass(plan);
+  plan.scratch = scratch_folder(job);
   return plan;
 }
 

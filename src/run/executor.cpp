@@ -133,11 +133,12 @@ GraphSolutions solutions_from_bytes(const Bytes& bytes) {
 
 /// The tile-graph pass `p`'s solutions: journalled by a run before, or solved now (phase 1 and
 /// the global phase, whose figures go to `report`) and journalled, so that a run that resumes
-/// goes straight to the pass's outputs.
+/// goes straight to the pass's outputs (and, having kept no tiles in `scratch`, computes them
+/// again: the same cells).
 GraphSolutions solved(const plan::Plan& plan, size_t p, const RunOptions& options, Journal* journal,
-                      RankReport& report) {
+                      RankReport& report, GraphScratch& scratch) {
   if (journal && journal->result(p)) return solutions_from_bytes(*journal->result(p));
-  GraphSolutions solutions = solve_tile_graph(plan, plan.passes[p], options, report);
+  GraphSolutions solutions = solve_tile_graph(plan, plan.passes[p], options, report, scratch);
   if (!journal) return solutions;
   const Bytes bytes = solutions_to_bytes(solutions);
   if (bytes.size() <= kLargestJournalledSolution)
@@ -181,9 +182,12 @@ void execute_passes(const plan::Plan& plan, const RunOptions& options, Journal* 
       continue;
     }
     RankReport earlier;
+    GraphScratch scratch;  // the pass's kept tiles: its files go with it, however it ends
     const auto start = Clock::now();
-    if (pass.kind == plan::PassKind::TileGraph)
-      bound = with_solutions(bound, solved(bound, p, options, journal, earlier));
+    if (pass.kind == plan::PassKind::TileGraph) {
+      const GraphSolutions solutions = solved(bound, p, options, journal, earlier, scratch);
+      bound = with_solutions(bound, solutions, scratch);
+    }
     const double solving = seconds_since(start);
     Sinks sinks = output_sinks(specs_of(bound, pass.outputs), one_node(options));
     run_streaming(

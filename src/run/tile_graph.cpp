@@ -2,6 +2,8 @@
 // handed back to every rank.
 #include "tile_graph.hpp"
 
+#include <unistd.h>
+
 #include <cstring>
 #include <memory>
 #include <utility>
@@ -21,12 +23,13 @@ namespace {
 using ops::Bytes;
 
 /// Phase 1's stand-in for a tile-graph step: run() keeps the tile's summary in its slot of
-/// `summaries` (one per tile; each tile is computed by one thread) and writes no cells.
+/// `summaries` (one per tile; each tile is computed by one thread) and, with `kept`, what phase 2
+/// needs of the tile there; it writes no cells.
 class SummaryOp : public ops::Op {
  public:
   SummaryOp(std::shared_ptr<const ops::TileGraphOp> op, TileGrid grid,
-            std::vector<Bytes>& summaries)
-      : op_(std::move(op)), grid_(grid), summaries_(summaries) {}
+            std::vector<Bytes>& summaries, ops::KeptTiles* kept)
+      : op_(std::move(op)), grid_(grid), summaries_(summaries), kept_(kept) {}
   int64_t halo() const override { return op_->halo(); }
   PixelType output_type() const override { return op_->output_type(); }
   std::optional<double> output_nodata() const override { return op_->output_nodata(); }
@@ -34,21 +37,29 @@ class SummaryOp : public ops::Op {
   void run(const ops::TileIn& in, const ops::TileOut& /*out*/) const override {
     const int64_t tile =
         (in.owned.y / grid_.tile_height()) * grid_.across() + in.owned.x / grid_.tile_width();
-    summaries_[static_cast<size_t>(tile)] = op_->summarize(in, grid_);
+    if (kept_ == nullptr) {
+      summaries_[static_cast<size_t>(tile)] = op_->summarize(in, grid_);
+      return;
+    }
+    thread_local Bytes kept;
+    summaries_[static_cast<size_t>(tile)] = op_->summarize_keeping(in, grid_, kept);
+    kept_->keep(tile, kept);
   }
 
  private:
   std::shared_ptr<const ops::TileGraphOp> op_;
   TileGrid grid_;
   std::vector<Bytes>& summaries_;
+  ops::KeptTiles* kept_;
 };
 
-/// One tile-graph step of the pass: its index in the plan, its op and the summaries of the
-/// tiles this rank computed.
+/// One tile-graph step of the pass: its index in the plan, its op, the summaries of the tiles
+/// this rank computed and, when it keeps them, where.
 struct GraphStep {
   size_t step = 0;
   std::shared_ptr<const ops::TileGraphOp> op;
   std::vector<Bytes> summaries;
+  TileScratch* scratch = nullptr;
 };
 
 std::vector<GraphStep> graph_steps(const plan::Plan& plan, const plan::Pass& pass) {
@@ -60,12 +71,30 @@ std::vector<GraphStep> graph_steps(const plan::Plan& plan, const plan::Pass& pas
   return steps;
 }
 
+/// Collective: a scratch file on every rank for each step whose op keeps its tiles, when the plan
+/// has a scratch folder; on failure every rank throws and no file is left.
+GraphScratch open_scratch(const plan::Plan& plan, std::vector<GraphStep>& steps) {
+  GraphScratch scratch;
+  if (plan.scratch.empty()) return scratch;
+  const auto id = par::broadcast_from_root<int64_t>(getpid());
+  par::agreed([&] {
+    for (GraphStep& g : steps) {
+      const int64_t tile_cells = plan.grid.tile_width() * plan.grid.tile_height();
+      if (g.op->kept_bytes(tile_cells) == 0) continue;
+      scratch.emplace_back(g.step, std::make_unique<TileScratch>(
+                                       plan.scratch, plan.steps[g.step].id, id, plan.grid.count()));
+      g.scratch = scratch.back().second.get();
+    }
+  });
+  return scratch;
+}
+
 /// Phase 1: every rank computes the tiles it claims; each step's summaries land in `steps`.
 RankReport summarize_tiles(const plan::Plan& plan, const plan::Pass& pass,
                            std::vector<GraphStep>& steps, const RunOptions& options) {
   plan::Plan first = plan;
   for (GraphStep& g : steps)
-    first.steps[g.step].impl = std::make_shared<SummaryOp>(g.op, plan.grid, g.summaries);
+    first.steps[g.step].impl = std::make_shared<SummaryOp>(g.op, plan.grid, g.summaries, g.scratch);
   plan::Pass tiles_only = pass;
   tiles_only.outputs.clear();
   Sinks none;
@@ -131,11 +160,14 @@ std::shared_ptr<const Bytes> solve_on_root(const plan::Plan& plan, GraphStep& g)
 }  // namespace
 
 GraphSolutions solve_tile_graph(const plan::Plan& plan, const plan::Pass& pass,
-                                const RunOptions& options, RankReport& report) {
+                                const RunOptions& options, RankReport& report,
+                                GraphScratch& scratch) {
   std::vector<GraphStep> steps = graph_steps(plan, pass);
   {
     const Phase phase("computing the tiles' graphs");
+    scratch = open_scratch(plan, steps);
     report = summarize_tiles(plan, pass, steps, options);
+    for (auto& [step, kept] : scratch) kept->share();
   }
   const Phase phase("solving the tiles' graphs");
   const auto start = Clock::now();
@@ -145,12 +177,16 @@ GraphSolutions solve_tile_graph(const plan::Plan& plan, const plan::Pass& pass,
   return solutions;
 }
 
-plan::Plan with_solutions(const plan::Plan& plan, const GraphSolutions& solutions) {
+plan::Plan with_solutions(const plan::Plan& plan, const GraphSolutions& solutions,
+                          const GraphScratch& scratch) {
   plan::Plan second = plan;
   for (const auto& [step, solution] : solutions) {
     const auto op = std::dynamic_pointer_cast<const ops::TileGraphOp>(plan.steps[step].impl);
     if (!op) throw Error("internal error: a graph solution for a step that is not a tile-graph op");
-    second.steps[step].impl = op->with_solution(plan.grid, solution);
+    const ops::KeptTiles* kept = nullptr;
+    for (const auto& [kept_step, file] : scratch)
+      if (kept_step == step) kept = file.get();
+    second.steps[step].impl = op->with_kept_solution(plan.grid, solution, kept);
   }
   return second;
 }

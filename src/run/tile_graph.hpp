@@ -11,22 +11,31 @@
 #include "tessera/plan/plan.hpp"
 #include "tessera/run/executor.hpp"
 #include "tessera/run/report.hpp"
+#include "tile_scratch.hpp"
 
 namespace tessera::run {
 
 /// Each tile-graph step's solution (its op's solve() bytes), with the step's index in the plan.
 using GraphSolutions = std::vector<std::pair<size_t, std::shared_ptr<const ops::Bytes>>>;
 
+/// The scratch files of the steps that keep their tiles between the phases, with each step's
+/// index in the plan.
+using GraphScratch = std::vector<std::pair<size_t, std::unique_ptr<TileScratch>>>;
+
 /// Runs phase 1 of the plan's tile-graph pass `pass` (every rank claims tiles; each tile's steps
-/// run, and each tile-graph step keeps its summary of the tile), gathers the summaries to rank 0,
-/// solves each tile-graph step's graph there, and broadcasts the solutions, which every rank
-/// returns. Collective; on failure every rank throws the same tessera::Error. `report` gets this
-/// rank's figures.
+/// run, and each tile-graph step keeps its summary of the tile and, when the plan has a scratch
+/// folder and its op keeps tiles, what phase 2 needs of the tile in `scratch`), gathers the
+/// summaries to rank 0, solves each tile-graph step's graph there, and broadcasts the solutions,
+/// which every rank returns. Collective; on failure every rank throws the same tessera::Error
+/// (the scratch files are removed when `scratch` goes). `report` gets this rank's figures.
 GraphSolutions solve_tile_graph(const plan::Plan& plan, const plan::Pass& pass,
-                                const RunOptions& options, RankReport& report);
+                                const RunOptions& options, RankReport& report,
+                                GraphScratch& scratch);
 
 /// The plan with each solved step's op replaced by its phase-2 op, so that the tile-graph pass
-/// then runs as a streaming pass that recomputes each tile from its inputs and finishes it.
-plan::Plan with_solutions(const plan::Plan& plan, const GraphSolutions& solutions);
+/// then runs as a streaming pass that finishes each tile from what `scratch` kept of it, or
+/// computes it again from its inputs. `scratch` must outlive that pass.
+plan::Plan with_solutions(const plan::Plan& plan, const GraphSolutions& solutions,
+                          const GraphScratch& scratch = {});
 
 }  // namespace tessera::run

@@ -9,8 +9,10 @@ identical-but-wrong output cannot pass; and every cell of the directions drains.
 
 fill, flowdir, flowacc and watershed are tile-graph passes (each tile alone, a global solve on
 rank 0, each tile finished), so tile size and rank count change which cells share a tile, and
-nothing else may change. flowacc and watershed read tessera's own flow directions of the filled
-DEM, in one job of four steps.
+nothing else may change; fill keeps its tiles between the phases in scratch files (beside the
+output) or, without a scratch folder, floods them again: the same bits, and no scratch file left.
+flowacc and watershed read tessera's own flow directions of the filled DEM, in one job of four
+steps.
 """
 import os
 import shutil
@@ -40,7 +42,7 @@ compress = "deflate"
 
 [run]
 tile = {tile}
-"""
+{run}"""
 
 
 # Directions p, weights w (Float32 with many significant bits: sums must be exact to agree) and
@@ -132,10 +134,10 @@ def lake(path):
     write_raster(path, z, -9999)
 
 
-def run_op(args, ranks, threads, folder, name, source, op, tile, out):
+def run_op(args, ranks, threads, folder, name, source, op, tile, out, run=""):
     job = os.path.join(folder, "%s-%s-%d-%d-%d.toml" % (name, op, ranks, threads, tile))
     with open(job, "w") as f:
-        f.write(JOB.format(name=name, path=source, op=op, out=out, tile=tile))
+        f.write(JOB.format(name=name, path=source, op=op, out=out, tile=tile, run=run))
     if os.path.exists(out):
         os.remove(out)
     mpitest.launch_or_exit(args, ranks, threads, ["run", job, "-q"])
@@ -254,11 +256,20 @@ def main():
                 if a.tobytes() != b.tobytes():
                     failures.append("%s %s at %d ranks x %d threads, tile %d" %
                                     (os.path.basename(dem), op, args.ranks, threads, tile))
+        # Every run above kept fill's tiles in the output's folder between the phases; without a
+        # scratch folder each tile is flooded again, to the same bits.
+        again = run_op(args, args.ranks, 2, folder, "dem", dem, "fill", 48,
+                       os.path.join(folder, "fel-again.tif"), "scratch = false\n")
+        if again.tobytes() != reference[0].tobytes():
+            failures.append("%s fill without a scratch folder at %d ranks" % (os.path.basename(dem), args.ranks))
         routed = (", flowacc (and weighted), watershed (%d basins, as the serial reference; and"
                   " by outlets)" % count) if extras else ""
         print("%s: fill (%d cells raised, as the serial priority-flood), flowdir (as the serial"
               " rule, every cell drains)%s identical at %d ranks x 1 thread (tile 16) and x 2"
               " threads (tile 48)" % (os.path.basename(dem), raised, routed, args.ranks))
+    left = [n for n in os.listdir(folder) if ".scratch-" in n]
+    if left:
+        failures.append("scratch files left behind: %s" % ", ".join(sorted(left)))
     if failures:
         sys.exit("FAILED:\n  " + "\n  ".join(failures))
 

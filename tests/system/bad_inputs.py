@@ -47,8 +47,9 @@ class Case:
     """One bad invocation: tessera words, expected status, a regex the message must match, the output path."""
 
     def __init__(self, name, words, status, culprit, output, existing=None, kept=False, env=None,
-                 address_space=None):
+                 address_space=None, folders=()):
         self.name, self.words, self.status = name, words, status
+        self.folders = folders  # more folders whose listing must not change (a scratch folder)
         self.culprit, self.output = re.compile(culprit), output
         self.existing = existing  # text of a file already at the output path, which must survive
         self.kept = kept  # what is at the output path (a device, an input...) must stay as it was
@@ -261,6 +262,11 @@ def hydro_cases(args, work):
         Case("hydro: a step reads fill", ["run", fill_job], 1,
              r"fill_chain\.toml:\d+:\d+: step 's' reads step 'fel' \(fill\), whose tile-graph result",
              out),
+        Case("hydro fill: no such scratch folder",
+             ["hydro", "fill", "-z", os.path.join(args.data, "srtm.tif"), "-fel", out, "--scratch",
+              os.path.join(work, "nowhere")], 1,
+             r"nowhere: scratch folder of step 'fill': cannot create its file: No such file or directory",
+             out),
     ]
 
 
@@ -398,12 +404,15 @@ def mount_full_disk(work):
 
 def full_disk_cases(args, folder):
     """Outputs larger than the disk: uncompressed (every rank writes its tiles in place) and
-    deflated (rank 0 appends them)."""
+    deflated (rank 0 appends them); and fill's tiles kept in a scratch folder on that disk (at
+    16-cell tiles, each tile's row takes at least 4 bytes: over 400 KB) while its output goes
+    elsewhere, which must not be made."""
     dem = os.path.join(args.data, "chiprofiler_dem.tif")
     plain = os.path.join(folder, "slope.tif")
     packed = os.path.join(folder, "slope_deflate.tif")
     h5 = os.path.join(folder, "slope.h5")
     cog = os.path.join(folder, "slope_cog.tif")
+    fel = os.path.join(os.path.dirname(folder), "out", "fel_full.tif")
     return [
         Case("full disk, uncompressed", ["dem", "slope", dem, plain], 1,
              r"full/slope\.tif: .*No space left on device", plain),
@@ -418,6 +427,11 @@ def full_disk_cases(args, folder):
              r"full/slope\.h5: .*No space left on device", h5),
         Case("full disk, HDF5 deflate", ["dem", "slope", dem, h5, "-of", "HDF5", "-co", "COMPRESS=DEFLATE"], 1,
              r"full/slope\.h5: .*No space left on device", h5),
+        Case("full disk, fill's scratch folder",
+             ["hydro", "fill", "-z", os.path.join(args.data, "nz_elev.tif"), "-fel", fel, "--tile", "16",
+              "--scratch", folder], 1,
+             r"full: scratch folder of step 'fill': cannot write: No space left on device", fel,
+             folders=(folder,)),
     ]
 
 
@@ -447,7 +461,8 @@ def check(args, case, ranks, work):
     if case.existing is not None:
         with open(case.output, "w") as f:
             f.write(case.existing)
-    before = {d: snapshot(d) for d in (work, os.path.join(work, "out"), os.path.dirname(case.output))}
+    before = {d: snapshot(d) for d in (work, os.path.join(work, "out"), os.path.dirname(case.output))
+              + tuple(case.folders)}
     kept = what_is_at(case.output) if case.kept else None
     res = systest.tessera(args, case.words, ranks, env=case.env, address_space=case.address_space)
     problems = []

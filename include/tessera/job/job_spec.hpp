@@ -84,8 +84,13 @@ struct OutputFileSpec {
 
 struct RunSpec {
   std::optional<int64_t> tile;  ///< tile (and output block) size in cells
+  /// Where tile-graph passes keep their tiles between the phases: a folder (resolved against the
+  /// job file's folder), or "" for none (`scratch = false`: the tiles are computed again); unset,
+  /// the folder of the first output.
+  std::optional<std::string> scratch;
   Position where;
-  Position tile_where;  ///< where `tile` is written
+  Position tile_where;     ///< where `tile` is written
+  Position scratch_where;  ///< where `scratch` is written
 };
 
 struct JobSpec {

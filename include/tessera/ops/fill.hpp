@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "tessera/ops/tile_graph.hpp"
@@ -60,6 +61,23 @@ class FillSolution {
   std::vector<int64_t> first_;  // per tile: the index in levels_ of its label 1
   std::vector<float> levels_;
 };
+
+/// The most bytes keep_flood() keeps a cell, on average over a tile: a tile whose runs would take
+/// more is not kept (phase 2 floods it again), which bounds the scratch files and the buffer.
+inline constexpr int64_t kKeptBytesPerCell = 2;
+
+/// What phase 2 needs of `flood` (flood_tile() of `in`) besides the tile's heights, into `kept`:
+/// its number of regions, then each row as runs of cells of one region that either keep their
+/// height or are raised to one level (4 bytes a run, 8 for a raised one). Left empty when that
+/// would take more than kKeptBytesPerCell a cell, or the tile has too many regions to say in 15
+/// bits.
+void keep_flood(const TileFlood& flood, const TileIn& in, Bytes& kept);
+
+/// Phase 2 of tile `tile` from keep_flood()'s bytes and the tile's heights (`in`): each cell the
+/// higher of its kept level and its region's level in `solution`, voids `none`. Throws
+/// tessera::Error when `kept` does not describe a tile of in.owned's size.
+void finish_kept(std::span<const std::byte> kept, const TileIn& in, const FillSolution& solution,
+                 int64_t tile, float none, View<float> out);
 
 /// What phase 1 keeps of a tile: its regions and their spills, and its perimeter cells' heights
 /// and regions (top row, bottom row, left column, right column).

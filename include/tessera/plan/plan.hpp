@@ -97,6 +97,10 @@ struct Plan {
   /// The passes over the tiles, in the order they run (group_passes); every step is in at least
   /// one. Today's ops are all streaming: one streaming pass of every step.
   std::vector<Pass> passes;
+  /// The folder where tile-graph steps whose op keeps tiles keep them between the phases (each
+  /// rank's scratch file, removed when the pass ends); "" for none (phase 2 computes the tiles
+  /// again). job.run.scratch, by default the folder of the first output.
+  std::string scratch;
 
   /// Bytes each thread allocates once for its tile buffers, as the executor allocates them:
   /// each input tile with the plan's halo (4-byte cells, once per cell type steps read it as;
@@ -108,11 +112,15 @@ struct Plan {
   /// mapped_bytes_per_reader per input and per band read in its own type.
   int64_t mapped_bytes_per_thread() const;
   /// The global phase of its tile-graph steps, estimated (TileGraphOp::graph_memory): rank 0's
-  /// bytes while it solves plus the solution every rank holds, of the largest step; 0 for none.
+  /// bytes while it solves plus the solution every rank holds, of the largest step, and where
+  /// every kept tile lies (24 bytes a tile) when it keeps tiles in the scratch folder; 0 for none.
   int64_t graph_bytes() const;
   /// The estimate for one rank: threads x (bytes_per_thread() + mapped_bytes_per_thread()) +
   /// graph_bytes() + GDAL's block cache + overhead.
   int64_t bytes_per_rank(int threads) const;
+  /// The most bytes the scratch folder holds over all ranks (TileGraphOp::kept_bytes of every
+  /// tile, for each step that keeps tiles); 0 when none does.
+  int64_t scratch_bytes() const;
   /// A readable description: grid, tiles, halo, ranks x threads, memory per rank.
   std::string describe(int ranks, int threads) const;
 };

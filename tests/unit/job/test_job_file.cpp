@@ -200,7 +200,7 @@ TEST(JobFileErrors, UnknownKeyInOutput) {
 
 TEST(JobFileErrors, UnknownKeyInRun) {
   EXPECT_EQ(error_of(job(kInput, kSlopeStep, kOutput) + "[run]\ntiles = 16\n"),
-            "t.toml:13:1: run: unknown key 'tiles' (expected one of: tile)");
+            "t.toml:13:1: run: unknown key 'tiles' (expected one of: tile, scratch)");
 }
 
 TEST(JobFileErrors, MissingInputPathPointsAtTheTable) {

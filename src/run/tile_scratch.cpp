@@ -1,0 +1,127 @@
+// Scratch files of a tile-graph pass: one per rank, appended in phase 1, read by any rank after.
+#include "tile_scratch.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include <fmt/core.h>
+
+#include "tessera/core/error.hpp"
+#include "tessera/par/environment.hpp"
+#include "tessera/par/gather.hpp"
+
+namespace tessera::run {
+
+namespace {
+
+/// One record of share(): a tile this rank kept and where it lies in its file.
+struct Record {
+  int64_t tile = 0;
+  int64_t offset = 0;
+  int64_t size = 0;
+};
+
+/// This node's name, as every rank on it gives it.
+std::string node_name() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0) return {};
+  return name;
+}
+
+bool same_text(const std::vector<std::byte>& bytes, const std::string& text) {
+  return bytes.size() == text.size() && std::memcmp(bytes.data(), text.data(), text.size()) == 0;
+}
+
+}  // namespace
+
+TileScratch::TileScratch(const std::string& folder, const std::string& step, int64_t id,
+                         int64_t tiles)
+    : folder_(folder),
+      step_(step),
+      id_(id),
+      places_(static_cast<size_t>(tiles)),
+      file_(path_of(par::world_rank())) {
+  fd_ = open(file_.path().c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd_ < 0) fail("cannot create its file", errno);
+  file_.hold();
+}
+
+TileScratch::~TileScratch() {
+  for (int fd : fds_)
+    if (fd >= 0 && fd != fd_) close(fd);
+  if (fd_ >= 0) close(fd_);
+}
+
+std::string TileScratch::path_of(int rank) const {
+  const std::string name = fmt::format("{}.scratch-r{}", step_, rank);
+  return io::temporary_path((std::filesystem::path(folder_) / name).string(), id_);
+}
+
+void TileScratch::fail(const std::string& doing, int error) const {
+  throw Error(fmt::format(
+      "{}: scratch folder of step '{}': {}: {}; free space there, choose another ([run] scratch, "
+      "--scratch DIR) or none (--no-scratch: the tiles are computed again)",
+      folder_, step_, doing, std::strerror(error)));
+}
+
+void TileScratch::keep(int64_t tile, std::span<const std::byte> bytes) {
+  if (bytes.empty()) return;
+  int64_t offset = 0;
+  {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    offset = end_;
+    end_ += static_cast<int64_t>(bytes.size());
+  }
+  for (size_t done = 0; done < bytes.size();) {
+    const ssize_t put = pwrite(fd_, bytes.data() + done, bytes.size() - done,
+                               static_cast<off_t>(offset) + static_cast<off_t>(done));
+    if (put < 0 && errno == EINTR) continue;
+    if (put <= 0) fail("cannot write", put < 0 ? errno : ENOSPC);
+    done += static_cast<size_t>(put);
+  }
+  places_[static_cast<size_t>(tile)] = {par::world_rank(), offset,
+                                        static_cast<int64_t>(bytes.size())};
+}
+
+void TileScratch::share() {
+  std::vector<Record> mine;
+  for (size_t t = 0; t < places_.size(); ++t)
+    if (places_[t].rank >= 0)
+      mine.push_back({static_cast<int64_t>(t), places_[t].offset, places_[t].size});
+  const auto ranks = par::all_gather_bytes(std::as_bytes(std::span<const Record>(mine)));
+  const std::string node = node_name();
+  const auto nodes = par::all_gather_bytes(std::as_bytes(std::span<const char>(node)));
+  fds_.assign(ranks.size(), -1);
+  for (size_t r = 0; r < ranks.size(); ++r) {
+    const auto count = ranks[r].size() / sizeof(Record);
+    std::vector<Record> records(count);
+    std::memcpy(records.data(), ranks[r].data(), count * sizeof(Record));
+    for (const Record& k : records)
+      places_[static_cast<size_t>(k.tile)] = {static_cast<int32_t>(r), k.offset, k.size};
+    if (static_cast<int>(r) == par::world_rank())
+      fds_[r] = fd_;
+    else if (count > 0 && !node.empty() && same_text(nodes[r], node))
+      fds_[r] = open(path_of(static_cast<int>(r)).c_str(), O_RDONLY | O_CLOEXEC);
+  }
+}
+
+bool TileScratch::take(int64_t tile, ops::Bytes& into) const {
+  const Place& place = places_[static_cast<size_t>(tile)];
+  if (place.rank < 0 || fds_.empty() || fds_[static_cast<size_t>(place.rank)] < 0) return false;
+  const int fd = fds_[static_cast<size_t>(place.rank)];
+  into.resize(static_cast<size_t>(place.size));
+  for (size_t done = 0; done < into.size();) {
+    const ssize_t got = pread(fd, into.data() + done, into.size() - done,
+                              static_cast<off_t>(place.offset) + static_cast<off_t>(done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) fail("cannot read tile " + std::to_string(tile), got < 0 ? errno : EIO);
+    done += static_cast<size_t>(got);
+  }
+  return true;
+}
+
+}  // namespace tessera::run

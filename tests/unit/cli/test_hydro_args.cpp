@@ -1,0 +1,41 @@
+// `tessera hydro`'s flags of the run: where fill keeps its tiles between the passes.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "tessera/cli/hydro_args.hpp"
+#include "tessera/core/error.hpp"
+
+namespace tessera::cli {
+namespace {
+
+std::string usage_error(const std::vector<std::string>& args) {
+  try {
+    parse_hydro_args(args);
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(HydroArgs, ScratchFolderOrNone) {
+  EXPECT_FALSE(parse_hydro_args({"fill", "-z", "d.tif", "-fel", "f.tif"}).job.run.scratch);
+  const auto kept = parse_hydro_args({"fill", "-z", "d.tif", "-fel", "f.tif", "--scratch", "/s"});
+  EXPECT_EQ(kept.job.run.scratch, "/s");
+  EXPECT_EQ(kept.job.run.scratch_where.flag, "--scratch");
+  const auto none = parse_hydro_args({"fill", "-z", "d.tif", "-fel", "f.tif", "--no-scratch"});
+  EXPECT_EQ(none.job.run.scratch, "");
+}
+
+TEST(HydroArgs, ScratchFlagsAreRefusedTwiceOrEmpty) {
+  EXPECT_EQ(usage_error({"fill", "-z", "d", "-fel", "f", "--scratch", "/s", "--no-scratch"}),
+            "give one of --scratch DIR and --no-scratch, once");
+  EXPECT_EQ(usage_error({"fill", "-z", "d", "-fel", "f", "--scratch", ""}),
+            "--scratch expects a folder");
+  EXPECT_EQ(usage_error({"fill", "-z", "d", "-fel", "f", "--scratch", "-q"}),
+            "--scratch expects a folder, not '-q'");
+}
+
+}  // namespace
+}  // namespace tessera::cli

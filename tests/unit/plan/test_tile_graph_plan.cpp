@@ -1,0 +1,63 @@
+// The plan of a tile-graph step: where its tiles are kept between the phases (a scratch folder,
+// by default the output's, or none), what that takes on disk, and the global solve's estimate.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "plan_fixture.hpp"
+#include "tessera/plan/plan.hpp"
+
+namespace tessera::plan {
+namespace {
+
+using test::contains;
+
+/// A fill job writing out/fel.tif; `run` is the job's [run] table's keys.
+Plan fill_plan(Extent size, const std::string& run) {
+  const std::string text =
+      "[input.dem]\npath = \"dem.tif\"\n\n[[step]]\nid = \"fel\"\nop = \"fill\"\nin = \"dem\"\n\n"
+      "[[output]]\nfrom = \"fel\"\npath = \"out/fel.tif\"\n\n[run]\n" +
+      run;
+  return make_plan(job::parse_job_text(text, "fill.toml", "/jobs"), {test::dem(size)});
+}
+
+TEST(TileGraphPlan, KeepsTilesInTheOutputsFolderByDefault) {
+  const Plan plan = fill_plan({16000, 16000}, "");
+  EXPECT_EQ(plan.scratch, "/jobs/out");
+  // 2 bytes a cell at most, 1024 tiles of 512 x 512 cells (and the region count of each).
+  EXPECT_EQ(plan.scratch_bytes(), (4 + 2 * 512 * 512) * 1024);
+  const std::string text = plan.describe(2, 1);
+  EXPECT_TRUE(contains(text,
+                       "between the phases each tile's result is kept in scratch files in "
+                       "/jobs/out (at most 512.0 MiB on disk"))
+      << text;
+}
+
+TEST(TileGraphPlan, ComputesTilesAgainWithoutAScratchFolder) {
+  const Plan plan = fill_plan({16000, 16000}, "scratch = false\n");
+  EXPECT_EQ(plan.scratch, "");
+  EXPECT_EQ(plan.scratch_bytes(), 0);
+  EXPECT_TRUE(contains(plan.describe(2, 1),
+                       "between the phases each tile is read and computed again (no scratch "
+                       "folder)"));
+  EXPECT_LT(plan.graph_bytes(), fill_plan({16000, 16000}, "").graph_bytes());  // no tile places
+  EXPECT_EQ(fill_plan({100, 100}, "scratch = \"tmp\"\n").scratch, "/jobs/tmp");
+}
+
+TEST(TileGraphPlan, ScratchIsAFolderOrFalse) {
+  EXPECT_TRUE(contains(test::message_of([] {
+                         fill_plan({100, 100}, "scratch = true\n");
+                       }),
+                       "fill.toml:14:11: run: scratch: expected a folder (a string) or false"));
+}
+
+TEST(TileGraphPlan, EstimatesTheSolveOfA100000CellRasterAt256CellTiles) {
+  const std::string text = fill_plan({100000, 100000}, "tile = 256\n").describe(2, 1);
+  EXPECT_TRUE(contains(text,
+                       "fel (fill): 152881 tiles, 155788476 perimeter cells; global solve "
+                       "about 10697.1 MiB and 93.5 s on rank 0"))
+      << text;
+}
+
+}  // namespace
+}  // namespace tessera::plan
