@@ -15,6 +15,7 @@
 #include <climits>
 #include <cstdio>
 #include <cstring>
+#include <string>
 
 #ifndef TESSERA_PROGRAM
 #error "TESSERA_PROGRAM: the program's path relative to this executable's folder"
@@ -32,25 +33,39 @@ void hold_stop_signals() {
   sigprocmask(SIG_BLOCK, &set, nullptr);
 }
 
-/// The program's path: TESSERA_PROGRAM in this executable's folder (symbolic links resolved, so a
-/// link to bin/tessera finds libexec/tessera/tessera of the installation). Empty when the
-/// kernel does not say where this executable is; `error` then says why.
-bool program_path(char (&path)[PATH_MAX], const char*& error) {
-  const ssize_t size = readlink("/proc/self/exe", path, sizeof path - 1);
-  if (size <= 0) {
-    error = std::strerror(errno);
-    return false;
+/// The program's path, or why it is not known.
+struct ProgramPath {
+  std::string path;
+  std::string error;
+};
+
+/// TESSERA_PROGRAM in this executable's folder (symbolic links resolved, so a link to
+/// bin/tessera finds libexec/tessera/tessera of the installation).
+ProgramPath program_path() {
+  char self[PATH_MAX];
+  const ssize_t size = readlink("/proc/self/exe", self, sizeof self);
+  if (size <= 0 || size == static_cast<ssize_t>(sizeof self))
+    return {{}, size <= 0 ? std::strerror(errno) : std::strerror(ENAMETOOLONG)};
+  std::string path(self, static_cast<size_t>(size));
+  path.erase(path.rfind('/') + 1);  // the kernel's path is absolute: there is a '/'
+  return {path + TESSERA_PROGRAM, {}};
+}
+
+/// `text` with control characters as \xNN, so that a message stays one line (core/error.cpp's
+/// printable(), which this static front does not link).
+std::string printable(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte != 0x7f) {
+      out += c;
+      continue;
+    }
+    char escaped[5];
+    std::snprintf(escaped, sizeof escaped, "\\x%02x", byte);
+    out += escaped;
   }
-  path[size] = '\0';
-  char* slash = std::strrchr(path, '/');
-  const size_t folder = slash ? static_cast<size_t>(slash - path) + 1 : 0;
-  const size_t tail = sizeof TESSERA_PROGRAM;  // with its '\0'
-  if (folder + tail > sizeof path) {
-    error = std::strerror(ENAMETOOLONG);
-    return false;
-  }
-  std::memcpy(path + folder, TESSERA_PROGRAM, tail);
-  return true;
+  return out;
 }
 
 }  // namespace
@@ -59,8 +74,8 @@ bool program_path(char (&path)[PATH_MAX], const char*& error) {
 // The process's entry point (linked with --entry=tessera_front_start): the stop signals are
 // blocked by its first instruction, before glibc's own start-up (CPU features, IFUNC
 // relocations, TLS); then glibc's _start runs as if it had been entered directly. The kernel
-// enters with %rsp at argc and %rdx at an exit hook; both are kept.
-// rt_sigprocmask(SIG_BLOCK, &mask, NULL, 8): SIGHUP 1, SIGINT 2, SIGUSR1 10, SIGUSR2 12, SIGTERM 15.
+// enters with %rsp at argc and %rdx at an exit hook; both are kept. The mask is
+// rt_sigprocmask(SIG_BLOCK, &mask, NULL, 8)'s: bit N-1 for signal N.
 static_assert(SIGHUP == 1 && SIGINT == 2 && SIGUSR1 == 10 && SIGUSR2 == 12 && SIGTERM == 15);
 asm(R"(
   .pushsection .rodata
@@ -89,15 +104,14 @@ tessera_front_start:
 
 int main(int /*argc*/, char** argv) {
   hold_stop_signals();  // already held on x86-64; the first moment glibc allows elsewhere
-  char path[PATH_MAX];
-  const char* error = nullptr;
-  if (!program_path(path, error)) {
+  const ProgramPath program = program_path();
+  if (program.path.empty()) {
     std::fprintf(stderr, "tessera: error: cannot find its own executable (/proc/self/exe): %s\n",
-                 error);
+                 program.error.c_str());
     return 1;
   }
-  execv(path, argv);
-  std::fprintf(stderr, "tessera: error: cannot run %s: %s (a broken installation?)\n", path,
-               std::strerror(errno));
+  execv(program.path.c_str(), argv);
+  std::fprintf(stderr, "tessera: error: cannot run %s: %s (a broken installation?)\n",
+               printable(program.path).c_str(), std::strerror(errno));
   return 1;
 }

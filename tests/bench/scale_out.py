@@ -7,6 +7,7 @@
   rank 0's seconds writing them (write_s) and the tiles a second it took in, and the wall time;
 - an HDF5 collective round: `tessera dem slope` into uncompressed HDF5 (every rank writes its
   tiles in lock-step rounds), the write seconds per round;
+- one tile's cost: read, compute and encode of a 512 x 512 hillshade tile on one thread;
 - the front's cost (the static `tessera` that holds the stop signals and executes the program):
   one exec of it with a program that does nothing (/bin/true in its place) against /bin/true
   alone, and `tessera --help` alone and under `mpirun -n 2` through the front and the program
@@ -101,6 +102,30 @@ def hdf5_rounds(args, work):
         print(f"  {ranks:5d}  {m[0]:6.2f}  {m[1]:13.3f}  {m[2]:18.0f}  {m[3]:10.2f}  ({load()})")
 
 
+def tile_cost(args, work):
+    """One 512 x 512 tile's read, compute and encode on one thread: hillshade of a generated
+    4096 x 4096 DEM, 1 rank, ZSTD level 9 and uncompressed, from the run report."""
+    dem = os.path.join(work, "dem4096.tif")
+    mpirun(1, [args.tessera, "generate", dem, "--size", "4096x4096", "-q"])
+    print(f"one tile's cost: hillshade of 4096x4096 in 512 x 512 tiles, 1 rank x 1 thread ({uptime()})")
+    print("  output        wall s  read ms  compute ms  encode ms  write ms  bytes a tile  start s")
+    for name, options in (("ZSTD level 9", ["-co", "COMPRESS=ZSTD", "-co", "ZSTD_LEVEL=9"]),
+                          ("uncompressed", [])):
+        rows = []
+        for _ in range(args.runs):
+            out = os.path.join(work, "hs.tif")
+            r = report(args, 1, ["dem", "hillshade", dem, out, "-co", "TILED=YES", "-co", "BLOCKXSIZE=512",
+                                 "-co", "BLOCKYSIZE=512", "--restart"] + options, work)
+            p = r["per_rank"][0]
+            t = max(p["tiles"], 1)
+            rows.append((r["wall_s"], 1000 * p["read_s"] / t, 1000 * p["compute_s"] / t,
+                         1000 * p["encode_s"] / t, 1000 * p["write_s"] / t, p["bytes_written"] / t,
+                         p["start_s"]))
+        m = [statistics.median(c) for c in zip(*rows)]
+        print(f"  {name:12s}  {m[0]:6.2f}  {m[1]:7.2f}  {m[2]:10.2f}  {m[3]:9.2f}  {m[4]:8.2f}  "
+              f"{m[5]:12.0f}  {m[6]:7.2f}  ({load()})")
+
+
 def seconds_of(cmd, env=None):
     began = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, env=env)
@@ -161,12 +186,13 @@ def main():
     p.add_argument("--counter-ranks", type=int, nargs="+", default=[2, 8, 32, 64])
     p.add_argument("--ranks", type=int, nargs="+", default=[1, 8, 32, 64])
     p.add_argument("--hdf5-ranks", type=int, nargs="+", default=[2, 8, 32, 64])
-    p.add_argument("--only", default="counter,ingest,hdf5,front",
-                   help="the sections to run, comma-separated: counter, ingest, hdf5, front")
+    p.add_argument("--only", default="counter,ingest,hdf5,tile,front",
+                   help="the sections to run, comma-separated: counter, ingest, hdf5, tile, front")
     args = p.parse_args()
     args.tessera = os.path.abspath(args.tessera)
     sections = {"counter": lambda work: counter(args), "ingest": lambda work: ingest(args, work),
-                "hdf5": lambda work: hdf5_rounds(args, work), "front": lambda work: front(args, work)}
+                "hdf5": lambda work: hdf5_rounds(args, work), "tile": lambda work: tile_cost(args, work),
+                "front": lambda work: front(args, work)}
     work = tempfile.mkdtemp(prefix="tessera-scale-")
     try:
         for name in args.only.split(","):
