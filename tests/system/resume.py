@@ -87,27 +87,35 @@ def leftovers(folder):
     return sorted(glob.glob(os.path.join(folder, ".*")))
 
 
+def child_of(pid, parent):
+    """Whether process `pid`'s parent is `parent` (/proc/PID/stat's fourth field)."""
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1]) == parent
+
+
 def ranks_of(mpirun_pid):
-    """The pids of mpirun's tessera ranks, by rank."""
+    """The pids of mpirun's tessera ranks, by rank: its children that carry this test's mark (not
+    another run's of this test on the same machine)."""
     ranks = {}
+    mark = str(os.getpid()).encode()
     for pid in os.listdir("/proc"):
         if not pid.isdigit() or int(pid) == mpirun_pid:
             continue
         try:
             with open(f"/proc/{pid}/environ", "rb") as f:
                 env = dict(i.split(b"=", 1) for i in f.read().split(b"\0") if b"=" in i)
-            with open(f"/proc/{pid}/stat") as f:
-                ppid_chain = f.read()
+            if env.get(b"TESSERA_RESUME_TEST") != mark or not child_of(int(pid), mpirun_pid):
+                continue
         except OSError:
             continue
-        if b"OMPI_COMM_WORLD_RANK" in env and b"TESSERA_RESUME_TEST" in env:
+        if b"OMPI_COMM_WORLD_RANK" in env:
             ranks[int(env[b"OMPI_COMM_WORLD_RANK"])] = int(pid)
     return [ranks[r] for r in sorted(ranks)]
 
 
 def environment():
     env = systest.environment(1)
-    env["TESSERA_RESUME_TEST"] = "1"
+    env["TESSERA_RESUME_TEST"] = str(os.getpid())
     return env
 
 
