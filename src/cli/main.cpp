@@ -345,6 +345,7 @@ bool wants_dem_help(const std::vector<std::string>& args) {
 int dispatch(const Environment& env, int argc, char** argv) {
   CLI::App app{"tessera: huge rasters on many cores and many machines (MPI x OpenMP)"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", "tessera " TESSERA_VERSION);
   std::string job_path;
   bool quiet = false;
   auto* run = app.add_subcommand("run", "run a job file");
@@ -398,6 +399,8 @@ int dispatch(const Environment& env, int argc, char** argv) {
   try {
     app.parse(cli11_args(argc, argv));
   } catch (const CLI::CallForHelp& e) {
+    return env.is_root() ? app.exit(e) : ok;
+  } catch (const CLI::CallForVersion& e) {
     return env.is_root() ? app.exit(e) : ok;
   } catch (const CLI::ParseError& e) {
     print_error(env, std::string(e.what()) + " (see tessera --help)");
@@ -479,7 +482,8 @@ bool journals(int argc, char** argv) {
 /// Holds the stop signals from before any library's initializer runs (the executable's
 /// .preinit_array comes first): GDAL's, HDF5's and MPI's libraries take a while to start, and a
 /// signal sent meanwhile would end the process by its default action. main releases them to its
-/// handlers.
+/// handlers. Started by the front `tessera` (front.cpp), the process holds them already, from
+/// before the dynamic loader; this covers the program run by its own path.
 extern "C" void hold_stop_signals_at_start(int /*argc*/, char** /*argv*/, char** /*env*/) {
   tessera::io::hold_stop_signals();
 }

@@ -75,4 +75,38 @@ for suite in identity hdf5; do
     say "$suite at $ranks ranks on two hosts: FAILED"; failed=1
   fi
 done
+# The paths the suites are there for, from the run report: across the hosts rank 1 sends its tiles
+# of an uncompressed GeoTIFF to rank 0 and writes none itself, and writes its own chunks of an
+# uncompressed HDF5 file over MPI-IO; on one host it writes its GeoTIFF tiles in place.
+paths=$tmp/paths
+mkdir -p "$paths"
+if /usr/bin/python3 - "$tessera" "$tmp/mpiexec" "$data/srtm.tif" "$paths" <<'PATHS'
+import json, os, subprocess, sys
+tessera, across, dem, work = sys.argv[1:]
+env = dict(os.environ, OMP_NUM_THREADS="1")
+def rank1(mpiexec, output):
+    report = os.path.join(work, "report.json")
+    out = os.path.join(work, output)
+    cmd = [mpiexec, "--oversubscribe", "--bind-to", "none", "-n", "2", tessera, "dem", "slope", dem,
+           out, "-q", "--report", report, "-co", "BLOCKXSIZE=32", "-co", "BLOCKYSIZE=32"]
+    subprocess.run(cmd, check=True, env=env)
+    os.remove(out)
+    with open(report) as f:
+        return json.load(f)["per_rank"][1]
+bad = 0
+for name, mpiexec, output, sends in (("across the hosts", across, "s.tif", True),
+                                     ("across the hosts", across, "s.h5", False),
+                                     ("on one host", "mpirun", "s.tif", False)):
+    r = rank1(mpiexec, output)
+    ok = r["tiles"] > 0 and (r["bytes_sent"] > 0) == sends and (r["bytes_written"] > 0) != sends
+    print(f"[two_hosts] {output} {name}: rank 1 computed {r['tiles']} tiles, sent "
+          f"{r['bytes_sent']} bytes, wrote {r['bytes_written']}: {'as expected' if ok else 'NOT as expected'}")
+    bad += not ok
+sys.exit(1 if bad else 0)
+PATHS
+then
+  say "the sent-to-writer and MPI-IO paths were taken across the hosts"
+else
+  say "the paths taken: FAILED"; failed=1
+fi
 exit $failed

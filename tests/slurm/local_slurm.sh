@@ -16,11 +16,13 @@
 #     case cpt2: sbatch --ntasks=2 --cpus-per-task=2 ...
 #     each must end COMPLETED with ExitCode 0:0, and its three GeoTIFFs must equal pixel for pixel
 #     (and in size, type, geotransform, projection, nodata) the same job run with `mpirun -n 2`;
-#   - case usr1: a larger generated DEM; the batch shell gets USR1 (what --signal=B:USR1@60 sends
-#     when the limit is near) with `scancel --batch --signal=USR1`: the log must show the trap
-#     forwarding it and tessera stopping (status 75), the script must requeue the job, and the
-#     requeued job (SLURM_RESTART_COUNT set: --resume) must end COMPLETED with outputs
-#     byte-identical to an uninterrupted run; no finished-looking file meanwhile;
+#   - case warning: a larger generated DEM, submitted with --time=1 so that the script's own
+#     `#SBATCH --signal=B:USR1@60` fires (slurmctld sends it at its first time-limit check, within
+#     about 30 s; the ranks are paused meanwhile so that it finds them mid-run): the log must show
+#     the trap forwarding it and tessera stopping (status 75), the script must requeue the job, and
+#     the requeued job (SLURM_RESTART_COUNT set: --resume) must end COMPLETED with outputs
+#     byte-identical to an uninterrupted run (warned and requeued again if the warning finds it
+#     running too); no finished-looking file meanwhile;
 #   - case term: same input, `scancel`: Slurm sends SIGCONT+SIGTERM to every process of the job,
 #     exactly what it does when a time limit is hit; must end CANCELLED with no file at the outputs;
 #   - case timeout (only with LOCAL_SLURM_TIMEOUT=1, about 90 s more): --time=1, the ranks paused
@@ -233,13 +235,24 @@ same_bytes() {  # same_bytes DIR_A DIR_B: every output the same bytes, no journa
   return $rc
 }
 
-# requeued ID DIR REFERENCE: the job, requeued, started now; must resume to REFERENCE's bytes
+# requeued ID DIR REFERENCE: the job, requeued, is started at once whenever it waits (else about
+# 120 s each time: a requeued job's BeginTime); it must resume, as often as it is stopped and
+# requeued again, and end COMPLETED with REFERENCE's bytes.
 requeued() {
-  local id=$1 dir=$2 reference=$3
-  wait_state "$id" PENDING RUNNING "${finished[@]}"
-  scontrol update JobId="$id" StartTime=now 2>/dev/null  # else about 120 s before it starts again
-  wait_state "$id" COMPLETED FAILED CANCELLED TIMEOUT NODE_FAIL
-  say "  requeued job $id: JobState=$job_state ExitCode=$job_exit"
+  local id=$1 dir=$2 reference=$3 start=$SECONDS line
+  while :; do
+    line=$(scontrol -o show job "$id" 2>/dev/null)
+    job_state=$(sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p' <<<"$line")
+    job_exit=$(sed -n 's/.*ExitCode=\([0-9:]*\).*/\1/p' <<<"$line")
+    case $job_state in
+      PENDING) scontrol update JobId="$id" StartTime=now 2>/dev/null ;;
+      COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL) break ;;
+    esac
+    ((SECONDS - start > job_timeout)) && { say "  job $id still $job_state after ${job_timeout} s"; break; }
+    sleep 1
+  done
+  say "  requeued job $id: JobState=$job_state ExitCode=$job_exit, $(grep -c 'tessera: resuming' \
+    "$dir/slurm-$id.out") resume(s)"
   show_log "$dir/slurm-$id.out"
   check "the requeued job resumed" grep -q 'tessera: resuming' "$dir/slurm-$id.out"
   check "the requeued job ended COMPLETED" test "$job_state" = COMPLETED
@@ -270,6 +283,19 @@ sys.exit(1 if bad else 0)
 EOF
 }
 
+job_ranks() {  # job_ranks ID: the PIDs of the job's tessera ranks, one a line, once there are 2
+  local pid found
+  for _ in $(seq 50); do
+    found=()
+    for pid in $(scontrol listpids "$1" 2>/dev/null | awk 'NR > 1 {print $1}'); do
+      [[ $(cat "/proc/$pid/comm" 2>/dev/null) == tessera ]] && found+=("$pid")
+    done
+    ((${#found[@]} >= 2)) && break
+    sleep 0.2
+  done
+  ((${#found[@]})) && printf '%s\n' "${found[@]}"
+}
+
 # ---------------------------------------------------------------- reference: the job without Slurm
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 dem=$repo/tests/data/chiprofiler_dem.tif
@@ -294,7 +320,7 @@ for cpt in 1 2; do
   check "outputs equal the mpirun -n 2 run" same_outputs "$dir" "$tmp/direct"
 done
 
-# ---------------------------------------------------------------- cases usr1, term: interrupted runs
+# ---------------------------------------------------------------- the large DEM: interrupted runs
 # A DEM big enough that the job runs for several seconds (6000 x 6000 float32, 144 MB).
 big=$tmp/big_dem.tif
 $python - "$big" "$dem" <<'EOF'
@@ -327,7 +353,6 @@ interrupt_case() {  # interrupt_case NAME EXPECTED-STATE COMMAND... (COMMAND get
   say "case $name: sbatch --ntasks=2 --cpus-per-task=1 on a 6000x6000 DEM, then: $* JOBID"
   id=$(submit "$dir" --ntasks=2 --cpus-per-task=1) || die "sbatch failed"
   jobs_ids+=("$id")
-  last_id=$id
   wait_state "$id" RUNNING "${finished[@]}"
   # Let the ranks start writing tiles before the signal.
   for _ in $(seq 30); do grep -q 'tessera:' "$dir/slurm-$id.out" 2>/dev/null && break; sleep 0.2; done
@@ -337,17 +362,45 @@ interrupt_case() {  # interrupt_case NAME EXPECTED-STATE COMMAND... (COMMAND get
   wait_state "$id" PENDING "${finished[@]}"
   say "  job $id: JobState=$job_state ExitCode=$job_exit, ended $((SECONDS - t)) s after the signal"
   show_log "$dir/slurm-$id.out"
-  if [[ $want == NOT_COMPLETED ]]; then
-    check "JobState=$job_state (not COMPLETED)" test "${job_state:-COMPLETED}" != COMPLETED
-  else
-    check "JobState=$want" test "$job_state" = "$want"
-  fi
+  check "JobState=$want" test "$job_state" = "$want"
   check "no file at the output paths" no_outputs "$dir"
 }
-interrupt_case usr1 NOT_COMPLETED scancel --batch --signal=USR1
-check "the trap forwarded USR1 to mpirun" grep -q 'forwarding USR1' "$tmp"/usr1/slurm-*.out
-check "tessera stopped and the script requeued the job" grep -q 'requeueing job' "$tmp"/usr1/slurm-*.out
-requeued "$last_id" "$tmp/usr1" "$tmp/big_direct"
+
+# ---------------------------------------------------------------- case warning: --signal=B:USR1@60
+# With --time=1 the script's #SBATCH --signal=B:USR1@60 is due at once: slurmctld sends it at its
+# next time-limit check (every 30 s). So that it finds tessera mid-run, the ranks are paused
+# (SIGSTOP) once they journal their first tiles, and let go once the log shows the warning.
+dir=$tmp/warning
+make_job "$dir" "$big"
+say "case warning: sbatch --ntasks=2 --time=1 (the script's --signal=B:USR1@60) on the 6000x6000 DEM"
+id=$(submit "$dir" --ntasks=2 --cpus-per-task=1 --time=1) || die "sbatch failed"
+jobs_ids+=("$id")
+wait_state "$id" RUNNING "${finished[@]}"
+warned() { grep -q 'time limit near' "$dir/slurm-$id.out" 2>/dev/null; }
+for _ in $(seq 300); do
+  [[ -e $dir/out/.hillshade.tif.journal-0 ]] && break
+  warned && break
+  sleep 0.1
+done
+mapfile -t ranks < <(job_ranks "$id")
+if ! warned; then
+  say "  pausing ranks ${ranks[*]} until the warning"
+  ((${#ranks[@]})) && kill -STOP "${ranks[@]}"
+  t=$SECONDS
+  for _ in $(seq 90); do warned && break; sleep 1; done
+  say "  the warning came $((SECONDS - t)) s later"
+  ((${#ranks[@]})) && kill -CONT "${ranks[@]}"
+fi
+wait_state "$id" PENDING "${finished[@]}"
+say "  job $id: JobState=$job_state ExitCode=$job_exit"
+show_log "$dir/slurm-$id.out"
+check "Slurm's warning reached the batch shell and the trap forwarded USR1 to mpirun" \
+  grep -q 'time limit near: forwarding USR1' "$dir/slurm-$id.out"
+check "tessera stopped (75) and the script requeued the job" \
+  grep -q 'requeueing job' "$dir/slurm-$id.out"
+check "no file at the output paths" no_outputs "$dir"
+requeued "$id" "$dir" "$tmp/big_direct"
+
 interrupt_case term CANCELLED scancel
 check "the script ended 75 (mpirun's 1 read as the ranks' stop by their journal)" \
   grep -q 'status 75' "$tmp"/term/slurm-*.out
@@ -413,15 +466,7 @@ if [[ ${LOCAL_SLURM_TIMEOUT:-0} == 1 ]]; then
   id=$(submit "$dir" --ntasks=2 --cpus-per-task=1 --time=1 --signal=B:URG@1) || die "sbatch failed"
   jobs_ids+=("$id")
   wait_state "$id" RUNNING "${finished[@]}"
-  ranks=()
-  for _ in $(seq 50); do
-    ranks=()
-    for pid in $(scontrol listpids "$id" 2>/dev/null | awk 'NR > 1 {print $1}'); do
-      [[ $(cat "/proc/$pid/comm" 2>/dev/null) == tessera ]] && ranks+=("$pid")
-    done
-    ((${#ranks[@]} >= 2)) && break
-    sleep 0.2
-  done
+  mapfile -t ranks < <(job_ranks "$id")
   sleep 1
   say "  pausing ranks ${ranks[*]}"
   ((${#ranks[@]})) && kill -STOP "${ranks[@]}"

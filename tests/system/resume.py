@@ -13,7 +13,8 @@ MPI-IO) and a DEFLATE HDF5 file (ordered chunks), two of them of two bands.
   resumed with --resume at 1 to 3 ranks (itself stopped again at times) until it ends with 0:
   every output is then the uninterrupted run's bytes, and no journal or temporary file is left.
 - A run over a journal without --resume or --restart is refused with one line naming it; a
-  journal for a changed input or job file is refused with one line; --restart starts over.
+  journal for a changed input or job file, or written by another binary, is refused with one
+  line; --restart starts over.
 - tessera dem and tessera calc stop and resume the same way.
 """
 import glob
@@ -86,27 +87,35 @@ def leftovers(folder):
     return sorted(glob.glob(os.path.join(folder, ".*")))
 
 
+def child_of(pid, parent):
+    """Whether process `pid`'s parent is `parent` (/proc/PID/stat's fourth field)."""
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1]) == parent
+
+
 def ranks_of(mpirun_pid):
-    """The pids of mpirun's tessera ranks, by rank."""
+    """The pids of mpirun's tessera ranks, by rank: its children that carry this test's mark (not
+    another run's of this test on the same machine)."""
     ranks = {}
+    mark = str(os.getpid()).encode()
     for pid in os.listdir("/proc"):
         if not pid.isdigit() or int(pid) == mpirun_pid:
             continue
         try:
             with open(f"/proc/{pid}/environ", "rb") as f:
                 env = dict(i.split(b"=", 1) for i in f.read().split(b"\0") if b"=" in i)
-            with open(f"/proc/{pid}/stat") as f:
-                ppid_chain = f.read()
+            if env.get(b"TESSERA_RESUME_TEST") != mark or not child_of(int(pid), mpirun_pid):
+                continue
         except OSError:
             continue
-        if b"OMPI_COMM_WORLD_RANK" in env and b"TESSERA_RESUME_TEST" in env:
+        if b"OMPI_COMM_WORLD_RANK" in env:
             ranks[int(env[b"OMPI_COMM_WORLD_RANK"])] = int(pid)
     return [ranks[r] for r in sorted(ranks)]
 
 
 def environment():
     env = systest.environment(1)
-    env["TESSERA_RESUME_TEST"] = "1"
+    env["TESSERA_RESUME_TEST"] = str(os.getpid())
     return env
 
 
@@ -177,11 +186,9 @@ def faulted_then_resumed(args, rng, work, words, reference, case, problems, dura
     check_nothing_finished(out, reference, label, problems)
     # mpirun forwards SIGUSR1 to its ranks; SIGTERM it answers by ending them with SIGTERM, which
     # they take as a stop too, but its own status is then 1.
-    # A rank that has not yet set its handlers (still loading) ends by SIGUSR1's default action,
-    # which leaves nothing to resume: status 128 + 10.
     journal = os.path.exists(os.path.join(out, ".hs.tif.journal-0"))
     finished = all(os.path.exists(os.path.join(out, name)) for name in OUTPUTS)
-    if fault == "SIGUSR1" and status not in (0, 75, 138):
+    if fault == "SIGUSR1" and status not in (0, 75):
         problems.append(f"{label}: a clean stop ended with status {status}: {err[-400:]}")
     if fault == "SIGTERM" and status != 0 and not journal and not finished:
         problems.append(f"{label}: stopped by SIGTERM, neither finished nor journalled")
@@ -236,6 +243,24 @@ def stopped_run(args, words, cwd, journal, ranks=2):
     return proc.returncode, err.decode(errors="replace")
 
 
+def another_binary(args, work):
+    """A copy of the installation the test runs (the front, and the program at its place relative
+    to it, libexec/tessera/tessera) whose program has one byte more: it runs the same, but is
+    another binary. Returns the copied front."""
+    front = os.path.realpath(args.tessera)
+    program = os.path.join(os.path.dirname(front), "..", "libexec", "tessera", "tessera")
+    root = tempfile.mkdtemp(prefix="tessera-rebuilt-", dir=work)
+    os.makedirs(os.path.join(root, "bin"))
+    os.makedirs(os.path.join(root, "libexec", "tessera"))
+    copy = os.path.join(root, "bin", "tessera")
+    shutil.copy2(front, copy)
+    copied = os.path.join(root, "libexec", "tessera", "tessera")
+    shutil.copy2(program, copied)
+    with open(copied, "ab") as f:
+        f.write(b"\0")
+    return copy
+
+
 def refusals(args, work, words, job, problems):
     out = os.path.join(work, "out")
     status, err = stopped_run(args, words, work, os.path.join(out, ".hs.tif.journal-0"))
@@ -254,19 +279,25 @@ def refusals(args, work, words, job, problems):
         f.write(text)
     if changed.returncode != 1 or "the job file" not in changed.stderr or "--restart" not in changed.stderr:
         problems.append(f"refusals: a changed job file was not refused: {changed.describe()}")
+    rebuilt = another_binary(args, work)
+    other = systest.run([rebuilt] + words + ["--resume"], args.timeout)
+    shutil.rmtree(os.path.dirname(os.path.dirname(rebuilt)))
+    if other.returncode != 1 or "another tessera binary" not in other.stderr:
+        problems.append(f"refusals: a journal of another binary was not refused: {other.describe()}")
     dem = os.path.join(work, "dem.tif")
     os.utime(dem, (time.time() + 5, time.time() + 5))
     moved = systest.tessera(args, words + ["--resume"], ranks=1)
     if moved.returncode != 1 or "changed since" not in moved.stderr:
         problems.append(f"refusals: a changed input was not refused: {moved.describe()}")
-    for made in (again, changed, moved):
+    for made in (again, changed, other, moved):
         lines = [l for l in made.stderr.splitlines() if l.startswith("tessera:")]
         if len(lines) != 1:
             problems.append(f"refusals: not one line: {made.stderr!r}")
     restarted = systest.tessera(args, words + ["--restart"], ranks=2)
     if restarted.returncode != 0 or leftovers(out):
         problems.append(f"refusals: --restart failed or left {leftovers(out)}: {restarted.describe()}")
-    print("refused over a journal, for a changed job file and a changed input; --restart ran")
+    print("refused over a journal, for a changed job file, another binary and a changed input; "
+          "--restart ran")
     for name in OUTPUTS:
         os.remove(os.path.join(out, name))
 

@@ -9,8 +9,19 @@
   process has the signal in hand (caught or held, as /proc/PID/status says just before it is
   sent), the run must end with 0 and its whole output, or with 75 and nothing at the output path;
   the same command with --resume then ends with the uninterrupted run's bytes and leaves no
-  journal or temporary file. A signal that comes before (the dynamic loader's first moments) may
-  end the process by it, with nothing written; those moments are counted apart.
+  journal or temporary file. A signal that comes before (the kernel still starting the front,
+  whose first instruction holds it) may end the process by it, with nothing written; those
+  moments are counted apart.
+- Start-up: `tessera dem hillshade` of a raster too large to finish in the moments tried gets a
+  stop signal at random moments of its first fraction of a second (`--startup` of them), most
+  while the dynamic loader maps and relocates the program's libraries (the front `tessera` users
+  run blocks the stop signals from its first instruction and executes the program with them
+  held). Every run must end 75, with nothing at the output path, whatever the phase the signal
+  met; only a signal sent before the front's first instruction (the kernel still executing it:
+  /proc/PID/status shows the signal neither blocked nor caught) may end the process by its
+  default action, and it must leave nothing either. The phases met are counted.
+- The front finds the program through a symbolic link to it, and says in one line (status 1)
+  that it cannot run it when it is not there.
 - `tessera hydro fill` on 2 ranks, stopped once its second pass has begun (the graph solved),
   resumes without solving again: the resumed run computes only the tiles not yet written.
 - A job writing a GeoTIFF and a zonal table, stopped and resumed, ends with the bytes of both.
@@ -127,6 +138,98 @@ def stopped_at_moments(args, rng, name, words_for, moments, problems):
                 problems.append(f"{label}: left {leftovers(out_dir)}")
             clean(out_dir)
         return early
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def startup_phase(pid, sig, front):
+    """Where process `pid` is in its start-up, for `sig`: "exec" (the signal neither blocked nor
+    caught: the kernel has not yet entered the front), "front" (the front, holding it), "loader"
+    (the program, loading and initialising its libraries, the signal held), "main" (the program's
+    handlers in place) or "gone"."""
+    try:
+        exe = os.readlink(f"/proc/{pid}/exe")
+        with open(f"/proc/{pid}/status") as f:
+            fields = dict(line.split(":", 1) for line in f if ":" in line)
+    except OSError:
+        return "gone"
+    bit = 1 << (int(sig) - 1)
+    if int(fields.get("SigCgt", "0").strip(), 16) & bit:
+        return "main"
+    if not int(fields.get("SigBlk", "0").strip(), 16) & bit:
+        return "exec"
+    return "front" if exe == front else "loader"
+
+
+def stopped_in_startup(args, rng, dem, count, problems):
+    """`count` runs of a hillshade that takes seconds, each sent a stop signal at a random moment
+    of its start-up (up to a little past the moment its handlers were in place in a first run):
+    every one must end 75 with nothing at the output path; returns the phases met."""
+    work = tempfile.mkdtemp(prefix="tessera-stop-startup-")
+    front = os.path.realpath(args.tessera)
+    phases = {}
+    try:
+        out = os.path.join(work, "hs.tif")
+        words = ["dem", "hillshade", dem, out, "-q", "-co", "COMPRESS=ZSTD",
+                 "--checkpoint", "0"]
+        # A first run measures the start-up: the moment its handlers are in place.
+        proc = start(args, words)
+        began = time.monotonic()
+        while proc.poll() is None and startup_phase(proc.pid, signal.SIGTERM, front) != "main":
+            time.sleep(0.0005)
+        handlers_at = time.monotonic() - began
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGTERM)
+        status, err = finish(proc)
+        if status != 75:
+            problems.append(f"start-up: the first run, stopped in main, ended {status}: {err[-300:]}")
+            return phases
+        clean(work)
+        for case in range(count):
+            sig = rng.choice(SIGNALS)
+            delay = 0.0 if case == 0 else rng.uniform(0, 1.3 * handlers_at)
+            proc = start(args, words)
+            if delay:
+                time.sleep(delay)
+            phase = startup_phase(proc.pid, sig, front)
+            if proc.poll() is None:
+                os.kill(proc.pid, sig)
+            status, err = finish(proc)
+            phases[phase] = phases.get(phase, 0) + 1
+            label = f"start-up case {case}: {sig.name} at {delay * 1000:.1f} ms, in {phase}"
+            if status != 75 and not (phase == "exec" and status == -sig):
+                problems.append(f"{label}: ended {status}: {err[-300:]}")
+            if os.path.exists(out):
+                problems.append(f"{label}: ended {status} with a file at the output path")
+            clean(work)
+        print(f"start-up: {count} stops within {1.3 * handlers_at * 1000:.0f} ms of the start "
+              f"(handlers in place at {handlers_at * 1000:.0f} ms), phases met: {phases}")
+        return phases
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def front_finds_program(args, problems):
+    """The front runs the program at its place relative to the front's real path: through a
+    symbolic link too; with no program there it fails with one line and status 1."""
+    work = tempfile.mkdtemp(prefix="tessera-front-")
+    try:
+        front = os.path.realpath(args.tessera)
+        link = os.path.join(work, "tessera")
+        os.symlink(front, link)
+        direct = systest.run([front, "--version"], args.timeout)
+        linked = systest.run([link, "--version"], args.timeout)
+        if direct.returncode != 0 or linked.returncode != 0 or linked.stdout != direct.stdout:
+            problems.append(f"front: --version through a link: {linked.describe()}")
+        os.makedirs(os.path.join(work, "bin"))
+        alone = os.path.join(work, "bin", "tessera")
+        shutil.copy2(front, alone)
+        missing = systest.run([alone, "--version"], args.timeout)
+        lines = missing.stderr.splitlines()
+        if (missing.returncode != 1 or len(lines) != 1 or not lines[0].startswith("tessera: error: ")
+                or "libexec/tessera/tessera" not in lines[0]):
+            problems.append(f"front: with no program beside it: {missing.describe()}")
+        print(f"the front runs the program through a link; alone it says: {lines[:1]}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -269,7 +372,8 @@ def refusals(args, dem, problems):
 
 def main():
     args = systest.parse_args(__doc__, lambda p: (p.add_argument("--seed", type=int, default=None),
-                                                  p.add_argument("--moments", type=int, default=6)))
+                                                  p.add_argument("--moments", type=int, default=6),
+                                                  p.add_argument("--startup", type=int, default=16)))
     args.tessera, args.data = os.path.abspath(args.tessera), os.path.abspath(args.data)
     seed = args.seed if args.seed is not None else int(os.environ.get("TESSERA_FUZZ_SEED", "20261206"))
     print(f"seed {seed} (replay with --seed {seed})")
@@ -289,6 +393,12 @@ def main():
         for name, words_for in commands.items():
             early = stopped_at_moments(args, rng, name, words_for, args.moments, problems)
             print(f"{name}: {args.moments} stop moments, {early} before the signal was in hand")
+        big = os.path.join(work, "big.tif")
+        made = systest.tessera(args, ["generate", big, "--size", "3072x3072", "-q"])
+        if made.returncode != 0:
+            systest.fail("generate failed:\n" + made.describe())
+        front_finds_program(args, problems)
+        stopped_in_startup(args, rng, big, args.startup, problems)
         graph_solution_journalled(args, dem, problems)
         zonal_table_resumed(args, dem, problems)
         refusals(args, dem, problems)
