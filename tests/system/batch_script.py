@@ -26,8 +26,9 @@ JOB = """
 [input.dem]
 path = "{dem}"
 
-# A median of radius 16 first, so that the run lasts seconds even on an idle machine: mpirun
-# passes SIGTERM on to the ranks a second after it gets it, and they must still be running.
+# A median of radius 16 of a 3072 x 3072 DEM first, so that the run lasts seconds even on an idle
+# machine (about 3 s at 2 ranks): mpirun passes SIGTERM on to the ranks a second after it gets
+# it, and they must still be running.
 [[step]]
 id = "smooth"
 op = "focal.median"
@@ -106,7 +107,7 @@ def main():
     work = tempfile.mkdtemp(prefix="tessera-batch-")
     try:
         dem = os.path.join(work, "dem.tif")
-        made = systest.tessera(args, ["generate", dem, "--size", "1536x1536", "-q"])
+        made = systest.tessera(args, ["generate", dem, "--size", "3072x3072", "-q"])
         if made.returncode != 0:
             systest.fail("generate failed:\n" + made.describe())
         job = os.path.join(work, "job.toml")
