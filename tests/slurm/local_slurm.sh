@@ -23,8 +23,9 @@
 #     the requeued job (SLURM_RESTART_COUNT set: --resume) must end COMPLETED with outputs
 #     byte-identical to an uninterrupted run (warned and requeued again if the warning finds it
 #     running too); no finished-looking file meanwhile;
-#   - case term: same input, `scancel`: Slurm sends SIGCONT+SIGTERM to every process of the job,
-#     exactly what it does when a time limit is hit; must end CANCELLED with no file at the outputs;
+#   - case term: same input, the ranks paused (SIGSTOP) once they journal their first tiles, then
+#     `scancel`: Slurm sends SIGCONT+SIGTERM to every process of the job, exactly what it does when
+#     a time limit is hit; must end CANCELLED with no file at the outputs;
 #   - case timeout (only with LOCAL_SLURM_TIMEOUT=1, about 90 s more): --time=1, the ranks paused
 #     mid-run so the limit is hit: must end TIMEOUT with no file at the outputs; then requeued
 #     (scontrol requeue), it resumes and ends COMPLETED with byte-identical outputs.
@@ -354,11 +355,17 @@ interrupt_case() {  # interrupt_case NAME EXPECTED-STATE COMMAND... (COMMAND get
   id=$(submit "$dir" --ntasks=2 --cpus-per-task=1) || die "sbatch failed"
   jobs_ids+=("$id")
   wait_state "$id" RUNNING "${finished[@]}"
-  # Let the ranks start writing tiles before the signal.
-  for _ in $(seq 30); do grep -q 'tessera:' "$dir/slurm-$id.out" 2>/dev/null && break; sleep 0.2; done
-  sleep 2
+  # Let the ranks journal their first tiles, then pause them (SIGSTOP), so that the signal finds
+  # them mid-run however fast the run is (Slurm sends SIGCONT with its SIGTERM; the ranks are
+  # let go again after the command in case it did not).
+  for _ in $(seq 300); do [[ -e $dir/out/.hillshade.tif.journal-0 ]] && break; sleep 0.1; done
+  local ranks
+  mapfile -t ranks < <(job_ranks "$id")
+  ((${#ranks[@]})) && kill -STOP "${ranks[@]}"
   t=$SECONDS
   "$@" "$id"
+  sleep 1
+  ((${#ranks[@]})) && kill -CONT "${ranks[@]}" 2>/dev/null
   wait_state "$id" PENDING "${finished[@]}"
   say "  job $id: JobState=$job_state ExitCode=$job_exit, ended $((SECONDS - t)) s after the signal"
   show_log "$dir/slurm-$id.out"
