@@ -14,6 +14,7 @@
 #include "tessera/core/error.hpp"
 #include "tessera/core/overview.hpp"
 #include "tessera/io/geotiff.hpp"
+#include "tessera/io/positioned_io.hpp"
 #include "tessera/io/temporary_files.hpp"
 #include "tiff_directory.hpp"
 
@@ -109,24 +110,16 @@ struct CogWriter::Impl {
   }
 
   void write_all(int file, const std::byte* bytes, size_t n, int64_t at) const {
-    for (size_t done = 0; done < n;) {
-      const ssize_t put = pwrite(file, bytes + done, n - done, at + static_cast<int64_t>(done));
-      if (put <= 0) {
-        if (put == 0) errno = ENOSPC;
-        fail("cannot write");
-      }
-      done += static_cast<size_t>(put);
+    if (const int error = pwrite_all(file, bytes, n, at); error != 0) {
+      errno = error;
+      fail("cannot write");
     }
   }
 
   void read_all(int file, std::byte* bytes, size_t n, int64_t at) const {
-    for (size_t done = 0; done < n;) {
-      const ssize_t got = pread(file, bytes + done, n - done, at + static_cast<int64_t>(done));
-      if (got <= 0) {
-        if (got == 0) errno = EIO;
-        fail("cannot read back what it wrote");
-      }
-      done += static_cast<size_t>(got);
+    if (const int error = pread_all(file, bytes, n, at); error != 0) {
+      errno = error;
+      fail("cannot read back what it wrote");
     }
   }
 

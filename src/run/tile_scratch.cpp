@@ -11,6 +11,7 @@
 #include <fmt/core.h>
 
 #include "tessera/core/error.hpp"
+#include "tessera/io/positioned_io.hpp"
 #include "tessera/par/environment.hpp"
 #include "tessera/par/gather.hpp"
 
@@ -76,13 +77,8 @@ void TileScratch::keep(int64_t tile, std::span<const std::byte> bytes) {
     offset = end_;
     end_ += static_cast<int64_t>(bytes.size());
   }
-  for (size_t done = 0; done < bytes.size();) {
-    const ssize_t put = pwrite(fd_, bytes.data() + done, bytes.size() - done,
-                               static_cast<off_t>(offset) + static_cast<off_t>(done));
-    if (put < 0 && errno == EINTR) continue;
-    if (put <= 0) fail("cannot write", put < 0 ? errno : ENOSPC);
-    done += static_cast<size_t>(put);
-  }
+  if (const int error = io::pwrite_all(fd_, bytes.data(), bytes.size(), offset); error != 0)
+    fail("cannot write", error);
   places_[static_cast<size_t>(tile)] = {par::world_rank(), offset,
                                         static_cast<int64_t>(bytes.size())};
 }
@@ -114,13 +110,8 @@ bool TileScratch::take(int64_t tile, ops::Bytes& into) const {
   if (place.rank < 0 || fds_.empty() || fds_[static_cast<size_t>(place.rank)] < 0) return false;
   const int fd = fds_[static_cast<size_t>(place.rank)];
   into.resize(static_cast<size_t>(place.size));
-  for (size_t done = 0; done < into.size();) {
-    const ssize_t got = pread(fd, into.data() + done, into.size() - done,
-                              static_cast<off_t>(place.offset) + static_cast<off_t>(done));
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) fail("cannot read tile " + std::to_string(tile), got < 0 ? errno : EIO);
-    done += static_cast<size_t>(got);
-  }
+  if (const int error = io::pread_all(fd, into.data(), into.size(), place.offset); error != 0)
+    fail("cannot read tile " + std::to_string(tile), error);
   return true;
 }
 
