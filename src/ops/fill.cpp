@@ -263,7 +263,7 @@ class Seeder {
 
 /// The spill edges of one flood, one per pair of regions (the lowest spill), found again through
 /// a hash table of the pairs as they come: a tile meets its regions' boundaries thousands of
-/// times for a few dozen pairs, and keeping every spill to sort them took 4 % of fill's time.
+/// times for a few dozen pairs, and keeping every spill to sort them took 3 % of fill's CPU.
 class SpillPairs {
  public:
   /// Starts a flood whose edges go to `edges` (emptied).
