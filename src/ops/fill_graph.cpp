@@ -132,7 +132,13 @@ class RegionGraph {
     const int64_t a = global(t, p.label);
     const int64_t b = global(u, q.label);
     if (a == b) return;
-    links_.push_back({std::min(a, b), std::max(a, b), std::max(p.z, q.z)});
+    const Link link{std::min(a, b), std::max(a, b), std::max(p.z, q.z)};
+    // Cells along a side mostly link the same two regions: merged here, fewer links to sort.
+    if (!links_.empty() && links_.back().a == link.a && links_.back().b == link.b) {
+      links_.back().spill = std::min(links_.back().spill, link.spill);
+      return;
+    }
+    links_.push_back(link);
   }
 
   /// Keeps one link, the lowest, per pair of regions among the links from `before` on.
