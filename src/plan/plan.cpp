@@ -306,11 +306,9 @@ std::vector<StepNeeds> step_needs(const Plan& plan) {
 /// step reading its result, say), naming two of them.
 void check_outputs_in_one_pass(const job::JobSpec& job, const Plan& plan,
                                const std::vector<Pass>& passes) {
-  std::vector<size_t> pass_of(plan.steps.size(), SIZE_MAX);
+  std::vector<size_t> pass_of(plan.steps.size(), 0);  // the last pass computing each step: its own
   for (size_t p = 0; p < passes.size(); ++p)
-    for (size_t s : passes[p].steps)
-      if (pass_of[s] == SIZE_MAX || plan.steps[s].impl->pass_kind() != PassKind::Streaming)
-        pass_of[s] = p;
+    for (size_t s : passes[p].steps) pass_of[s] = p;
   for (size_t o = 0; o < job.outputs.size() && o < plan.outputs.size(); ++o) {
     const std::vector<size_t>& steps = plan.outputs[o].steps;
     for (size_t s : steps)
@@ -454,10 +452,12 @@ PlannedOutput stage_output(const job::JobSpec& job, const Plan& plan, size_t ste
   const std::string first = std::filesystem::path(job.outputs.front().path).filename().string();
   job::OutputFileSpec file;
   file.from = {from.id};
-  file.path = (std::filesystem::path(folder) / ("." + first + "." + from.id + ".stage.tif")).string();
+  file.path =
+      (std::filesystem::path(folder) / ("." + first + "." + from.id + ".stage.tif")).string();
   const bool floating = from.impl->output_type() == PixelType::Float32 ||
                         from.impl->output_type() == PixelType::Float64;
-  file.creation_options = {"COMPRESS=ZSTD", "ZSTD_LEVEL=1", floating ? "PREDICTOR=3" : "PREDICTOR=2"};
+  file.creation_options = {"COMPRESS=ZSTD", "ZSTD_LEVEL=1",
+                           floating ? "PREDICTOR=3" : "PREDICTOR=2"};
   PlannedOutput output = detail::plan_output(plan, file);
   output.scratch = true;
   return output;

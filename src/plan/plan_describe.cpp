@@ -100,10 +100,10 @@ std::string outputs_text(const Plan& plan) {
                          spec.bands, name_of(spec.type), spec.table->zones);
       continue;
     }
-    out +=
-        fmt::format("  {}: {} band(s) of {}, {}, {}{}{}\n", spec.path, spec.bands,
-                    name_of(spec.type), compression_text(spec.options), container_text(spec),
-                    overview_text(spec), output.scratch ? "; a stage raster, removed at the end" : "");
+    out += fmt::format("  {}: {} band(s) of {}, {}, {}{}{}\n", spec.path, spec.bands,
+                       name_of(spec.type), compression_text(spec.options), container_text(spec),
+                       overview_text(spec),
+                       output.scratch ? "; a stage raster, removed at the end" : "");
   }
   return out;
 }
@@ -174,13 +174,14 @@ std::string stages_text(const Plan& plan) {
     }
     const auto numbers = [](size_t p) { return std::to_string(p + 1); };
     const int64_t raw = plan.grid.raster().cells() * static_cast<int64_t>(size_of(file.type));
-    out += fmt::format("  {} ({}): written once by pass {} to {} band {}{}; read as an input by "
-                       "pass {}\n",
-                       step.id, step.op, joined(writers, numbers), file.path, file.band,
-                       plan.outputs[stage.output].scratch
-                           ? fmt::format(" (a scratch raster, at most {} on disk)", mib(raw))
-                           : "",
-                       joined(readers, numbers));
+    out += fmt::format(
+        "  {} ({}): written once by pass {} to {} band {}{}; read as an input by "
+        "pass {}\n",
+        step.id, step.op, joined(writers, numbers), file.path, file.band,
+        plan.outputs[stage.output].scratch
+            ? fmt::format(" (a scratch raster, at most {} on disk)", mib(raw))
+            : "",
+        joined(readers, numbers));
   }
   return out.empty() ? out : "stage results:\n" + out;
 }

@@ -86,8 +86,8 @@ std::vector<bool> needing(const Plan& plan) {
 std::vector<bool> after_tile_graph(const Plan& plan) {
   std::vector<bool> after(plan.steps.size(), false);
   for (size_t i = 0; i < plan.steps.size(); ++i) {
-    after[i] = plan.steps[i].impl->pass_kind() == PassKind::TileGraph ||
-               !plan.steps[i].results.empty();
+    after[i] =
+        plan.steps[i].impl->pass_kind() == PassKind::TileGraph || !plan.steps[i].results.empty();
     for (size_t source : plan.steps[i].sources) after[i] = after[i] || after[source];
   }
   return after;

@@ -31,12 +31,12 @@ namespace tessera::run {
 namespace {
 
 /// Rank 0 prints the summary unless quiet; the JSON report goes to options.report_path if set.
-/// `figures` are this rank's over every pass of the run; `passes` the sweeps over the tiles.
+/// `figures` are this rank's over every pass of the run; `sweeps` its sweeps over the tiles.
 void report_run(const TileGrid& grid, RankReport figures, int threads, double start, double wall,
-                const RunOptions& options, int passes = 1) {
+                const RunOptions& options, int sweeps = 1) {
   figures.start = start;
-  const RunFacts facts{grid.raster(), grid.tile_width(), grid.tile_height(), grid.count(),
-                       threads,       wall,              passes};
+  const RunFacts facts{
+      grid.raster(), grid.tile_width(), grid.tile_height(), grid.count(), threads, wall, sweeps};
   report_ranks(facts, figures, options.quiet, options.report_path);
 }
 
@@ -227,10 +227,9 @@ void execute_passes(const plan::Plan& plan, const RunOptions& options, Journal* 
     }
     Sinks sinks = output_sinks(specs_of(*pass_plan, pass.outputs), one_node(options));
     add_figures(figures, earlier);
-    add_figures(figures, stream_pass(
-                             pass_plan->grid, options,
-                             [&] { return plan_tiles(*pass_plan, pass_plan->passes[p]); }, sinks,
-                             {journal, p}));
+    add_figures(figures, stream_pass(pass_plan->grid, options,
+                                     [&] { return plan_tiles(*pass_plan, pass_plan->passes[p]); },
+                                     sinks, {journal, p}));
     ++sweeps;
     if (journal && p + 1 < plan.passes.size()) par::agreed([&] { journal->append_done(p); });
   }

@@ -40,8 +40,8 @@ uint64_t binary_hash() {
   return hash_text(bytes);
 }
 
-/// An input of the job as the file system sees it (path, size, modification time); its name alone when it
-/// is no file (a GDAL dataset name).
+/// An input of the job as the file system sees it (path, size, modification time); its name alone
+/// when it is no file (a GDAL dataset name).
 uint64_t input_hash(const std::string& path) {
   struct stat st {};
   uint64_t hash = hash_text(path);

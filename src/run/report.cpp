@@ -158,12 +158,11 @@ std::vector<RankReport> gather_reports(const RankReport& mine) {
 }
 
 std::string summary_table(const RunFacts& facts, const std::vector<RankReport>& ranks) {
-  std::string text =
-      fmt::format("tessera: {} x {} cells, {} tiles of {} x {}{}, {} ranks x {} threads, {:.2f} s\n",
-                  facts.raster.width, facts.raster.height, facts.tiles, facts.tile_width,
-                  facts.tile_height,
-                  facts.sweeps > 1 ? fmt::format(" swept {} times", facts.sweeps) : "",
-                  ranks.size(), facts.threads, facts.wall);
+  std::string text = fmt::format(
+      "tessera: {} x {} cells, {} tiles of {} x {}{}, {} ranks x {} threads, {:.2f} s\n",
+      facts.raster.width, facts.raster.height, facts.tiles, facts.tile_width, facts.tile_height,
+      facts.sweeps > 1 ? fmt::format(" swept {} times", facts.sweeps) : "", ranks.size(),
+      facts.threads, facts.wall);
   std::vector<std::string> headings;
   std::vector<std::string> mins;
   std::vector<std::string> maxs;

@@ -31,9 +31,9 @@ Plan plan_of(const std::string& text) {
 size_t index_of(const Plan& plan, const std::string& id) { return plan.step_index.at(id); }
 
 TEST(StagePlan, AStepReadsFillFromTheOutputHoldingIt) {
-  const Plan plan = plan_of(std::string(kInput) + step("fel", "fill", "dem") +
-                            step("slope", "slope", "fel") + output("[\"fel\"]", "out/fel.tif") +
-                            output("\"slope\"", "out/slope.tif"));
+  const Plan plan =
+      plan_of(std::string(kInput) + step("fel", "fill", "dem") + step("slope", "slope", "fel") +
+              output("[\"fel\"]", "out/fel.tif") + output("\"slope\"", "out/slope.tif"));
   ASSERT_EQ(plan.passes.size(), 2u);
   EXPECT_EQ(plan.passes[0].kind, PassKind::TileGraph);
   EXPECT_EQ(plan.passes[1].kind, PassKind::Streaming);
@@ -55,10 +55,10 @@ TEST(StagePlan, AStepReadsFillFromTheOutputHoldingIt) {
 }
 
 TEST(StagePlan, ResultsNoOutputHoldsGoToScratchRasters) {
-  const Plan plan = plan_of(
-      std::string(kInput) + step("fel", "fill", "dem") + step("p", "flowdir", "fel") +
-      step("acc", "flowacc", "p") + step("streams", "calc", "", "expr = \"acc > 1000\"\n") +
-      output("\"streams\"", "out/streams.tif") + "[run]\ntile = 64\nscratch = \"tmp\"\n");
+  const Plan plan =
+      plan_of(std::string(kInput) + step("fel", "fill", "dem") + step("p", "flowdir", "fel") +
+              step("acc", "flowacc", "p") + step("streams", "calc", "", "expr = \"acc > 1000\"\n") +
+              output("\"streams\"", "out/streams.tif") + "[run]\ntile = 64\nscratch = \"tmp\"\n");
   ASSERT_EQ(plan.passes.size(), 4u);  // fill, flowdir, flowacc, then the calc
   EXPECT_EQ(plan.stages.size(), 3u);
   ASSERT_EQ(plan.outputs.size(), 4u);
@@ -76,8 +76,9 @@ TEST(StagePlan, ResultsNoOutputHoldsGoToScratchRasters) {
   EXPECT_TRUE(plan.is_stage_input(plan.bands[streams.bands[0]].input));
   EXPECT_EQ(plan.passes[3].reads_passes, std::vector<size_t>{2});
   const std::string text = plan.describe(2, 1);
-  EXPECT_TRUE(contains(text, "stage results:\n  fel (fill): written once by pass 1 to "
-                             "/jobs/tmp/.streams.tif.fel.stage.tif band 1 (a scratch raster"))
+  EXPECT_TRUE(contains(text,
+                       "stage results:\n  fel (fill): written once by pass 1 to "
+                       "/jobs/tmp/.streams.tif.fel.stage.tif band 1 (a scratch raster"))
       << text;
   EXPECT_TRUE(contains(text, "p (flowdir): written once by pass 2")) << text;
   EXPECT_TRUE(contains(text, "read as an input by pass 4")) << text;
@@ -89,8 +90,8 @@ TEST(StagePlan, MemoryIsThatOfTheLargestPass) {
                             step("slope", "slope", "fel") + output("\"fel\"", "out/fel.tif") +
                             output("\"slope\"", "out/slope.tif");
   const Plan chained = plan_of(steps);
-  const Plan fill_alone = plan_of(std::string(kInput) + step("fel", "fill", "dem") +
-                                  output("\"fel\"", "out/fel.tif"));
+  const Plan fill_alone =
+      plan_of(std::string(kInput) + step("fel", "fill", "dem") + output("\"fel\"", "out/fel.tif"));
   EXPECT_EQ(chained.bytes_per_thread(), fill_alone.bytes_per_thread());  // fill's pass is larger
   EXPECT_EQ(chained.mapped_bytes_per_thread(), mapped_bytes_per_reader);
 }
@@ -100,8 +101,9 @@ TEST(StagePlan, AnOutputOfStepsOfTwoPassesIsRefusedAtIt) {
     plan_of(std::string(kInput) + step("fel", "fill", "dem") + step("s", "slope", "fel") +
             output("[\"fel\", \"s\"]", "out/both.tif"));
   });
-  EXPECT_TRUE(contains(message, "chain.toml:14:8: output '/jobs/out/both.tif': steps 'fel' and "
-                                "'s' are computed in different passes"))
+  EXPECT_TRUE(contains(message,
+                       "chain.toml:15:8: output '/jobs/out/both.tif': steps 'fel' and "
+                       "'s' are computed in different passes"))
       << message;
 }
 
@@ -110,8 +112,9 @@ TEST(StagePlan, StatisticsOfATileGraphResultAreRefused) {
     plan_of(std::string(kInput) + step("fel", "fill", "dem") + step("st", "stretch", "fel") +
             output("\"st\"", "out/st.tif"));
   });
-  EXPECT_TRUE(contains(message, "chain.toml:10:6: step 'st': statistics of step 'fel', which is "
-                                "or reads a tile-graph result"))
+  EXPECT_TRUE(contains(message,
+                       "chain.toml:12:6: step 'st': statistics of step 'fel', which is "
+                       "or reads a tile-graph result"))
       << message;
 }
 
