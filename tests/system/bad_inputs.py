@@ -234,8 +234,8 @@ def hydro_cases(args, work):
             f.write(f'[[output]]\nfrom = {outputs}\npath = "{out}"\n')
         return path
 
-    one_file = chain_job("chain_one_file.toml", [("fel", "fill", "dem"), ("s", "slope", "fel")],
-                         '["fel", "s"]')
+    one_file = chain_job("chain_one_file.toml", [("fel", "fill", "dem"), ("again", "fill", "fel")],
+                         '["fel", "again"]')
     cycle = chain_job("chain_cycle.toml", [("fel", "fill", "s"), ("s", "slope", "fel")], '["s"]')
     unknown = chain_job("chain_unknown.toml", [("fel", "fill", "dem"), ("p", "flowdir", "fell")],
                         '["p"]')
@@ -273,7 +273,7 @@ def hydro_cases(args, work):
               directions("outlets.tif", outlets, f32, -1)], 1,
              r"watershed: the outlet at cell 3, 4 holds 2\.5, which is not an integer id", out),
         Case("hydro: fill and a step reading it in one file", ["run", one_file], 1,
-             r"chain_one_file\.toml:\d+:\d+: output '.*': steps 'fel' and 's' are computed in "
+             r"chain_one_file\.toml:\d+:\d+: output '.*': steps 'fel' and 'again' are computed in "
              r"different passes", out),
         Case("hydro: fill and slope in a cycle", ["run", cycle], 1,
              r"chain_cycle\.toml:\d+:\d+: step '(fel|s)': in: steps read each other in a cycle", out),
