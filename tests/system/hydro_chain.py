@@ -3,14 +3,15 @@
 # flowdir -> watershed) against the same steps run as separate commands, and stopped mid-job.
 """Stages: a step reading a tile-graph step's result, in one job.
 
-- On srtm (UInt16 with nodata) and n43 (Int16 with nodata), one job computes fill,
-  the slope of the filled DEM, flow directions of it, flow accumulation, `log(acc)`, a stream mask
-  `acc > 1000` and basins; fill's result is read back from the job's own output, the directions'
-  and the areas' from scratch rasters. Run plainly and at 2, 3 and 4 ranks x 1 or 2 threads
-  (n43: plainly and at 4 x 2) at 64-cell tiles, every output must be the same cells, bit for bit, as the steps run as separate
-  commands (`tessera hydro`, `tessera dem`, `tessera calc`, at 128-cell tiles), and the slope the
-  same bits as `gdaldem slope` of tessera's own fill output. No scratch raster may be left, and
-  the run report (--report) must count every sweep of the tiles.
+- On srtm (UInt16 with nodata) and n43 (Int16 with nodata), one job computes fill, the slope
+  of the filled DEM, flow directions of it, flow accumulation, `log(acc)`, a stream mask
+  `acc > 1000` and basins; fill's result is read back from the job's own output, the
+  directions' and the areas' from scratch rasters. Run plainly and at 2, 3 and 4 ranks x 1 or 2
+  threads (n43: plainly and at 4 x 2) at 64-cell tiles, every output must be the same cells, bit
+  for bit, as the steps run as separate commands (`tessera hydro`, `tessera dem`, `tessera
+  calc`, at 128-cell tiles), and the slope the same bits as `gdaldem slope` of tessera's own
+  fill output. No scratch raster may be left, and the run report (--report) must count every
+  sweep of the tiles.
 - jobs/hydrology.toml, the example, run at 2 ranks: its slope of the filled DEM is gdaldem's
   slope of its filled output, and its stream mask matches its log of the area.
 - `tessera plan` lists the stage results, which pass writes each and which reads it.

@@ -110,7 +110,8 @@ struct Plan {
   TileGrid grid;
   int64_t halo = 0;  ///< the largest halo any tile read needs
   /// The passes over the tiles, in the order they run (group_passes); every step is in at least
-  /// one. Today's ops are all streaming: one streaming pass of every step.
+  /// one: a reduction pass first when steps need statistics, a tile-graph pass per level of
+  /// tile-graph steps (Plan::stages), then the streaming pass.
   std::vector<Pass> passes;
   /// The folder where tile-graph steps whose op keeps tiles keep them between the phases (each
   /// rank's scratch file, removed when the pass ends); "" for none (phase 2 computes the tiles
