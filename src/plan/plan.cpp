@@ -3,8 +3,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "plan_detail.hpp"
 #include "tessera/core/error.hpp"
@@ -69,10 +72,49 @@ int64_t round_up(int64_t value, int64_t multiple) {
   return (value + multiple - 1) / multiple * multiple;
 }
 
-/// Links `step` to the earlier step it reads, which must give one band of Byte, Float32 or
-/// Float64 cells (what ops of one input read).
-void link_source(const job::StepSpec& spec, PlannedStep& step, const Plan& plan) {
+/// Whether step `index` is a tile-graph step: the steps reading its result read it from the file
+/// its pass writes (a stage result), not fused in the same tile.
+bool is_tile_graph(const Plan& plan, size_t index) {
+  return plan.steps[index].impl->pass_kind() == PassKind::TileGraph;
+}
+
+/// The index into plan.inputs of tile-graph step `step`'s result, added when no step reads it
+/// yet: one band of the step's type and nodata on its grid, whose file place_stages chooses.
+size_t stage_input(Plan& plan, size_t step) {
+  for (const StageResult& stage : plan.stages)
+    if (stage.step == step) return stage.input;
+  const PlannedStep& from = plan.steps[step];
+  RasterInfo info = plan.inputs[from.input];  // its grid and georeferencing
+  info.path.clear();
+  info.band = 1;
+  info.band_count = 1;
+  info.type = from.impl->output_type();
+  info.nodata = from.impl->output_nodata();
+  info.description = from.id;
+  info.band_types = {info.type};
+  info.band_nodata = {info.nodata};
+  plan.inputs.push_back(std::move(info));
+  plan.input_names.push_back(from.id);
+  plan.stages.push_back({step, plan.inputs.size() - 1, 0});
+  return plan.inputs.size() - 1;
+}
+
+void add_result(PlannedStep& step, size_t source) {
+  if (std::find(step.results.begin(), step.results.end(), source) == step.results.end())
+    step.results.push_back(source);
+}
+
+/// Links `step` to the earlier step it reads: a tile-graph step's result is read from its stage
+/// file, as an input of any type; any other step must give one band of Byte, Float32 or Float64
+/// cells (what ops of one input read in a chain).
+void link_source(const job::StepSpec& spec, PlannedStep& step, Plan& plan) {
   const size_t source = planned(plan, spec.in);
+  if (is_tile_graph(plan, source)) {
+    step.input = stage_input(plan, source);
+    step.cells = step.impl->input_cells(plan.inputs[step.input].type);
+    add_result(step, source);
+    return;
+  }
   const PlannedStep& from = plan.steps[source];
   const PixelType type = from.impl->output_type();
   const std::string what = "step '" + spec.id + "': in: step '" + spec.in + "'";
@@ -164,7 +206,7 @@ size_t resolve_step(const job::StepSpec& step, const ops::BandRef& ref, const Pl
 }
 
 /// Where each band of the step's band_inputs() comes from: input bands (added to plan.bands
-/// once each) and earlier steps.
+/// once each), tile-graph steps' stage files (the same) and other earlier steps.
 void plan_band_reads(const job::JobSpec& job, const std::vector<RasterInfo>& inputs,
                      const job::StepSpec& spec, PlannedStep& step, Plan& plan) {
   for (const auto& ref : step.impl->band_inputs()) {
@@ -174,6 +216,14 @@ void plan_band_reads(const job::JobSpec& job, const std::vector<RasterInfo>& inp
       continue;
     }
     const size_t source = resolve_step(spec, ref, plan);
+    if (is_tile_graph(plan, source)) {
+      const size_t input = stage_input(plan, source);
+      const RasterInfo& info = plan.inputs[input];
+      step.bands.push_back(add_band(plan, {input, info.band, info.type, info.nodata}));
+      step.reads.push_back({BandSource::Kind::Input, step.bands.back()});
+      add_result(step, source);
+      continue;
+    }
     step.reads.push_back({BandSource::Kind::Step, source});
     if (std::find(step.sources.begin(), step.sources.end(), source) == step.sources.end())
       step.sources.push_back(source);
@@ -194,8 +244,8 @@ void plan_named(const job::JobSpec& job, const std::vector<RasterInfo>& inputs,
 
 /// Gives an op of one input whose output depends on its source (Op::for_source) the type and
 /// nodata of what it reads: the input's band, or the band of the earlier step it reads.
-void bind_source(const job::StepSpec& spec, PlannedStep& step, const Plan& plan,
-                 const std::vector<RasterInfo>& inputs) {
+void bind_source(const job::StepSpec& spec, PlannedStep& step, const Plan& plan) {
+  const std::vector<RasterInfo>& inputs = plan.inputs;  // the job's, and stage results' files
   if (spec.in.empty()) return;
   const bool from_step = step.source.has_value();
   ops::SourceBand source;
@@ -207,20 +257,6 @@ void bind_source(const job::StepSpec& spec, PlannedStep& step, const Plan& plan,
     if (auto bound = step.impl->for_source(source)) step.impl = std::move(bound);
   } catch (const Error& e) {
     fail_at(spec.in_where, "step '" + spec.id + "': " + e.what());
-  }
-}
-
-/// Refuses a step that reads a tile-graph step's result: that result is finished only in the last
-/// phase of its pass, one tile at a time, and no step writes an intermediate file.
-void check_reads_no_tile_graph(const job::StepSpec& spec, const PlannedStep& step,
-                               const Plan& plan) {
-  for (size_t source : step.sources) {
-    const PlannedStep& from = plan.steps[source];
-    if (from.impl->pass_kind() != PassKind::TileGraph) continue;
-    fail_at(spec.in.empty() ? spec.where : spec.in_where,
-            "step '" + spec.id + "' reads step '" + from.id + "' (" + from.op +
-                "), whose tile-graph result only an output can take yet: write it to a file and "
-                "read that file in a second job");
   }
 }
 
@@ -244,8 +280,7 @@ void plan_steps(const job::JobSpec& job, const std::vector<RasterInfo>& inputs,
       link_source(spec, step, plan);
     }
     if (!step.named) plan_band_reads(job, inputs, spec, step, plan);
-    bind_source(spec, step, plan, inputs);
-    check_reads_no_tile_graph(spec, step, plan);
+    bind_source(spec, step, plan);
     op_halos.push_back(step.impl->halo());
     sources.push_back(step.sources);
     plan.step_index.emplace(step.id, plan.steps.size());
@@ -256,14 +291,47 @@ void plan_steps(const job::JobSpec& job, const std::vector<RasterInfo>& inputs,
   add_margins(plan);
 }
 
-/// The plan's passes, from the pass kind each step's op needs.
-std::vector<Pass> plan_passes(const Plan& plan) {
+/// What group_passes needs of each step: the kind of pass its op needs and the steps it reads,
+/// fused or from their stage files.
+std::vector<StepNeeds> step_needs(const Plan& plan) {
   std::vector<StepNeeds> needs;
-  for (const PlannedStep& step : plan.steps)
+  for (const PlannedStep& step : plan.steps) {
     needs.push_back({step.impl->pass_kind(), step.sources});
+    for (size_t result : step.results) needs.back().sources.push_back(result);
+  }
+  return needs;
+}
+
+/// Throws at the job file's output whose steps run in different passes (a tile-graph step and a
+/// step reading its result, say), naming two of them.
+void check_outputs_in_one_pass(const job::JobSpec& job, const Plan& plan,
+                               const std::vector<Pass>& passes) {
+  std::vector<size_t> pass_of(plan.steps.size(), 0);  // the last pass computing each step: its own
+  for (size_t p = 0; p < passes.size(); ++p)
+    for (size_t s : passes[p].steps) pass_of[s] = p;
+  for (size_t o = 0; o < job.outputs.size() && o < plan.outputs.size(); ++o) {
+    const std::vector<size_t>& steps = plan.outputs[o].steps;
+    for (size_t s : steps)
+      if (pass_of[s] != pass_of[steps.front()])
+        fail_at(job.outputs[o].from_where,
+                "output '" + job.outputs[o].path + "': steps '" + plan.steps[steps.front()].id +
+                    "' and '" + plan.steps[s].id +
+                    "' are computed in different passes (one reads a tile-graph result the "
+                    "other's pass writes); write them to separate outputs");
+  }
+}
+
+/// The plan's passes, from the pass kind each step's op needs.
+std::vector<Pass> plan_passes(const job::JobSpec& job, const Plan& plan) {
+  const std::vector<StepNeeds> needs = step_needs(plan);
   std::vector<std::vector<size_t>> outputs;
   for (const PlannedOutput& output : plan.outputs) outputs.push_back(output.steps);
-  return group_passes(needs, outputs);
+  try {
+    return group_passes(needs, outputs);
+  } catch (const Error&) {
+    check_outputs_in_one_pass(job, plan, group_passes(needs, {}));
+    throw;
+  }
 }
 
 bool nearly_equal(double a, double b) {
@@ -346,15 +414,87 @@ TileGrid choose_grid(Extent raster, std::optional<int64_t> tile) {
 
 namespace {
 
-/// job.run.scratch, by default the folder of the first output ("." for a bare file name).
-std::string scratch_folder(const job::JobSpec& job) {
-  if (job.run.scratch) return *job.run.scratch;
+/// The folder of the job's first output ("." for a bare file name; "" for a job without one).
+std::string output_folder(const job::JobSpec& job) {
   if (job.outputs.empty()) return {};
   const std::string folder = std::filesystem::path(job.outputs.front().path).parent_path().string();
   return folder.empty() ? "." : folder;
 }
 
+/// job.run.scratch, by default the folder of the first output ("." for a bare file name).
+std::string scratch_folder(const job::JobSpec& job) {
+  if (job.run.scratch) return *job.run.scratch;
+  return output_folder(job);
+}
+
+/// The output of the job that holds step `step`'s result as a GeoTIFF band (a COG's too), with
+/// that band (from 1), if any: the later passes read the result there.
+std::optional<std::pair<size_t, int>> output_holding(const Plan& plan, size_t step) {
+  for (size_t o = 0; o < plan.outputs.size(); ++o) {
+    const PlannedOutput& output = plan.outputs[o];
+    const OutputFormat format = output.spec.format;
+    if (format != OutputFormat::GeoTiff && format != OutputFormat::Cog) continue;
+    int band = 1;
+    for (size_t s : output.steps) {
+      if (s == step) return std::make_pair(o, band);
+      band += plan.steps[s].impl->output_bands();
+    }
+  }
+  return std::nullopt;
+}
+
+/// A scratch raster for step `step`'s result, in `folder`, named after the job's first output
+/// and the step (the same name when a stopped run resumes): tiled, ZSTD level 1 with the
+/// predictor that fits its type.
+PlannedOutput stage_output(const job::JobSpec& job, const Plan& plan, size_t step,
+                           const std::string& folder) {
+  const PlannedStep& from = plan.steps[step];
+  const std::string first = std::filesystem::path(job.outputs.front().path).filename().string();
+  job::OutputFileSpec file;
+  file.from = {from.id};
+  file.path =
+      (std::filesystem::path(folder) / ("." + first + "." + from.id + ".stage.tif")).string();
+  const bool floating = from.impl->output_type() == PixelType::Float32 ||
+                        from.impl->output_type() == PixelType::Float64;
+  file.creation_options = {"COMPRESS=ZSTD", "ZSTD_LEVEL=1",
+                           floating ? "PREDICTOR=3" : "PREDICTOR=2"};
+  PlannedOutput output = detail::plan_output(plan, file);
+  output.scratch = true;
+  return output;
+}
+
+/// Chooses the file of each stage result: the job's output that holds it, else a scratch raster
+/// (in the scratch folder, or the first output's when there is none) that the step's pass writes.
+void place_stages(const job::JobSpec& job, Plan& plan) {
+  const std::string folder = plan.scratch.empty() ? output_folder(job) : plan.scratch;
+  for (StageResult& stage : plan.stages) {
+    RasterInfo& info = plan.inputs[stage.input];
+    info.block_width = plan.grid.tile_width();
+    info.block_height = plan.grid.tile_height();
+    if (const auto held = output_holding(plan, stage.step)) {
+      stage.output = held->first;
+      const OutputSpec& spec = plan.outputs[stage.output].spec;
+      info.path = spec.path;
+      info.band = held->second;
+      info.band_count = spec.bands;
+      info.band_types.assign(static_cast<size_t>(spec.bands), spec.type);
+      info.band_nodata.assign(static_cast<size_t>(spec.bands), spec.nodata);
+    } else {
+      stage.output = plan.outputs.size();
+      plan.outputs.push_back(stage_output(job, plan, stage.step, folder));
+      info.path = plan.outputs.back().spec.path;
+    }
+    for (PlannedBand& band : plan.bands)
+      if (band.input == stage.input) band.band = info.band;
+  }
+}
+
 }  // namespace
+
+bool Plan::is_stage_input(size_t input) const {
+  return std::any_of(stages.begin(), stages.end(),
+                     [&](const StageResult& stage) { return stage.input == input; });
+}
 
 Plan make_plan(const job::JobSpec& job, const std::vector<RasterInfo>& inputs) {
   if (inputs.size() != job.inputs.size())
@@ -371,9 +511,10 @@ Plan make_plan(const job::JobSpec& job, const std::vector<RasterInfo>& inputs) {
   plan.grid = choose_grid(inputs[plan.steps.front().input].size, job.run.tile);
   for (const auto& output : job.outputs) plan.outputs.push_back(detail::plan_output(plan, output));
   detail::plan_statistics(job, plan);
-  plan.passes = plan_passes(plan);
-  detail::add_reduction_pass(plan);
   plan.scratch = scratch_folder(job);
+  place_stages(job, plan);
+  plan.passes = plan_passes(job, plan);
+  detail::add_reduction_pass(plan);
   return plan;
 }
 

@@ -1,6 +1,7 @@
 // The plan's memory estimate and its readable description (what `tessera plan` prints).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 #include <utility>
 
@@ -26,6 +27,7 @@ std::string compression_text(const CreationOptions& o) {
 std::string inputs_text(const Plan& plan) {
   std::string out;
   for (size_t i = 0; i < plan.inputs.size(); ++i) {
+    if (plan.is_stage_input(i)) continue;  // stages_text says where those are
     const RasterInfo& info = plan.inputs[i];
     const std::string name =
         i < plan.input_names.size() ? plan.input_names[i] : std::to_string(i + 1);
@@ -37,7 +39,9 @@ std::string inputs_text(const Plan& plan) {
 }
 
 std::string input_name(const Plan& plan, size_t input) {
-  return input < plan.input_names.size() ? plan.input_names[input] : std::to_string(input + 1);
+  const std::string name =
+      input < plan.input_names.size() ? plan.input_names[input] : std::to_string(input + 1);
+  return plan.is_stage_input(input) ? "the result of " + name : name;
 }
 
 /// "nir band 1 (UInt16)" for a band of an input, "step slope (Float32)" for a step's band.
@@ -96,9 +100,10 @@ std::string outputs_text(const Plan& plan) {
                          spec.bands, name_of(spec.type), spec.table->zones);
       continue;
     }
-    out +=
-        fmt::format("  {}: {} band(s) of {}, {}, {}{}\n", spec.path, spec.bands, name_of(spec.type),
-                    compression_text(spec.options), container_text(spec), overview_text(spec));
+    out += fmt::format("  {}: {} band(s) of {}, {}, {}{}{}\n", spec.path, spec.bands,
+                       name_of(spec.type), compression_text(spec.options), container_text(spec),
+                       overview_text(spec),
+                       output.scratch ? "; a stage raster, removed at the end" : "");
   }
   return out;
 }
@@ -145,6 +150,40 @@ std::string passes_text(const Plan& plan) {
                          pass.phases[k].what);
   }
   return out;
+}
+
+/// "  fel (fill): written by pass 1 to out/fel.tif band 1; read by pass 2 as an input" for each
+/// tile-graph result that later passes read.
+std::string stages_text(const Plan& plan) {
+  std::string out;
+  for (const StageResult& stage : plan.stages) {
+    const PlannedStep& step = plan.steps[stage.step];
+    const RasterInfo& file = plan.inputs[stage.input];
+    std::vector<size_t> writers;
+    std::vector<size_t> readers;
+    for (size_t p = 0; p < plan.passes.size(); ++p) {
+      const auto& outputs = plan.passes[p].outputs;
+      if (std::find(outputs.begin(), outputs.end(), stage.output) != outputs.end())
+        writers.push_back(p);
+      for (size_t s : plan.passes[p].steps) {
+        const auto& results = plan.steps[s].results;
+        if (std::find(results.begin(), results.end(), stage.step) != results.end() &&
+            (readers.empty() || readers.back() != p))
+          readers.push_back(p);
+      }
+    }
+    const auto numbers = [](size_t p) { return std::to_string(p + 1); };
+    const int64_t raw = plan.grid.raster().cells() * static_cast<int64_t>(size_of(file.type));
+    out += fmt::format(
+        "  {} ({}): written once by pass {} to {} band {}{}; read as an input by "
+        "pass {}\n",
+        step.id, step.op, joined(writers, numbers), file.path, file.band,
+        plan.outputs[stage.output].scratch
+            ? fmt::format(" (a scratch raster, at most {} on disk)", mib(raw))
+            : "",
+        joined(readers, numbers));
+  }
+  return out.empty() ? out : "stage results:\n" + out;
 }
 
 /// Whether the plan keeps the tiles of tile-graph step `graph` between its phases.
@@ -197,66 +236,120 @@ int64_t cell_bytes(const PlannedStep& step) {
   return static_cast<int64_t>(size_of(step.impl->output_type()));
 }
 
+/// The steps, input bands and outputs one pass's threads hold; every one for a plan without
+/// passes.
+struct PassParts {
+  std::vector<size_t> steps;
+  std::vector<size_t> bands;  // index into Plan::bands
+  std::vector<size_t> outputs;
+  bool whole = false;  // the plan has no passes: every input counts
+};
+
+PassParts parts_of(const Plan& plan, const Pass* pass) {
+  PassParts parts;
+  for (size_t s = 0; s < plan.steps.size(); ++s) parts.steps.push_back(s);
+  for (size_t o = 0; o < plan.outputs.size(); ++o) parts.outputs.push_back(o);
+  parts.whole = pass == nullptr;
+  if (pass != nullptr) {
+    parts.steps = pass->steps;
+    parts.outputs = pass->outputs;
+  }
+  std::set<size_t> bands;
+  for (size_t s : parts.steps) bands.insert(plan.steps[s].bands.begin(), plan.steps[s].bands.end());
+  if (pass == nullptr)
+    for (size_t k = 0; k < plan.bands.size(); ++k) bands.insert(k);
+  parts.bands.assign(bands.begin(), bands.end());
+  return parts;
+}
+
 /// Input tiles and input bands, read with the plan's halo.
-int64_t input_bytes(const Plan& plan) {
+int64_t input_bytes(const Plan& plan, const PassParts& parts) {
   std::set<std::pair<size_t, ops::CellType>> tiles;
-  for (const PlannedStep& step : plan.steps)
+  for (size_t s : parts.steps) {
+    const PlannedStep& step = plan.steps[s];
     if (step.reads_input_cells()) tiles.insert({step.input, step.cells});
+  }
   int64_t bytes = 0;
   for (const auto& [input, cells] : tiles)
     bytes += grown_cells(plan.grid, plan.halo) *
              static_cast<int64_t>(size_of(ops::cell_pixel_type(cells)));
-  for (const PlannedBand& band : plan.bands)
-    bytes += grown_cells(plan.grid, plan.halo) * static_cast<int64_t>(size_of(band.type));
+  for (size_t k : parts.bands)
+    bytes += grown_cells(plan.grid, plan.halo) * static_cast<int64_t>(size_of(plan.bands[k].type));
   return bytes;
 }
 
 /// What a chain of steps holds besides their output tiles: each step others read over its tile
 /// grown by its margin, and a step's cells converted for each other cell type one-input steps
 /// read them as.
-int64_t chain_bytes(const Plan& plan) {
+int64_t chain_bytes(const Plan& plan, const PassParts& parts) {
   int64_t bytes = 0;
-  for (const PlannedStep& step : plan.steps)
+  for (size_t s : parts.steps) {
+    const PlannedStep& step = plan.steps[s];
     if (step.margin > 0) bytes += grown_cells(plan.grid, step.margin) * cell_bytes(step);
+  }
   std::set<std::pair<size_t, ops::CellType>> converted;
-  for (const PlannedStep& step : plan.steps)
+  for (size_t s : parts.steps) {
+    const PlannedStep& step = plan.steps[s];
     if (step.source &&
         plan.steps[*step.source].impl->output_type() != ops::cell_pixel_type(step.cells))
       converted.insert({*step.source, step.cells});
+  }
   for (const auto& [source, cells] : converted)
     bytes += grown_cells(plan.grid, plan.steps[source].margin) *
              static_cast<int64_t>(size_of(ops::cell_pixel_type(cells)));
   return bytes;
 }
 
-}  // namespace
-
-int64_t Plan::bytes_per_thread() const {
+/// What each thread of `parts`' pass allocates once (Plan::bytes_per_thread).
+int64_t thread_bytes(const Plan& plan, const PassParts& parts) {
+  const TileGrid& grid = plan.grid;
   const int64_t tile_cells = grid.tile_width() * grid.tile_height();
-  int64_t bytes = input_bytes(*this) + chain_bytes(*this);
-  for (const PlannedStep& step : steps) {
+  int64_t bytes = input_bytes(plan, parts) + chain_bytes(plan, parts);
+  for (size_t s : parts.steps) {
+    const PlannedStep& step = plan.steps[s];
     bytes += tile_cells * cell_bytes(step) * step.impl->output_bands();
     if (const auto* graph = dynamic_cast<const ops::TileGraphOp*>(step.impl.get()))
       bytes += graph->work_bytes((grid.tile_width() + 2) * (grid.tile_height() + 2));
   }
   int64_t output_tile = 0;
   int64_t overview_extra = 0;
-  for (const PlannedOutput& output : outputs) {
-    const int64_t tile =
-        tile_cells * static_cast<int64_t>(size_of(output.spec.type)) * output.spec.bands;
+  for (size_t o : parts.outputs) {
+    const OutputSpec& spec = plan.outputs[o].spec;
+    const int64_t tile = tile_cells * static_cast<int64_t>(size_of(spec.type)) * spec.bands;
     output_tile += tile;
     // A file with overviews: its tiles' overview shares (a third of a tile each) over a claim of
     // 16 tiles, which one thread may hold alone, and the overview tile a thread assembles.
-    if (overview_levels(output.spec) > 0) overview_extra += 16 * tile * 4 / 3 + tile;
+    if (overview_levels(spec) > 0) overview_extra += 16 * tile * 4 / 3 + tile;
   }
   // The encoder's buffers, the band-tiles of a tile, and those of the rest of its run.
   return bytes + 2 * output_tile + overview_extra +
          std::min(run_bytes_per_thread, (tiles_per_run - 1) * output_tile);
 }
 
-int64_t Plan::mapped_bytes_per_thread() const {
-  return static_cast<int64_t>(inputs.size() + bands.size()) * mapped_bytes_per_reader;
+/// The readers one thread of `parts`' pass keeps: one per input its steps read as cells and one
+/// per band they read by name.
+int64_t mapped_bytes(const Plan& plan, const PassParts& parts) {
+  std::set<size_t> inputs;
+  for (size_t s : parts.steps)
+    if (parts.whole || plan.steps[s].reads_input_cells()) inputs.insert(plan.steps[s].input);
+  return static_cast<int64_t>(inputs.size() + parts.bands.size()) * mapped_bytes_per_reader;
 }
+
+/// The largest of `measure` over the plan's passes (the whole plan when it has none): a pass's
+/// buffers are freed before the next allocates its own.
+template <typename Measure>
+int64_t largest_pass(const Plan& plan, Measure measure) {
+  if (plan.passes.empty()) return measure(plan, parts_of(plan, nullptr));
+  int64_t most = 0;
+  for (const Pass& pass : plan.passes) most = std::max(most, measure(plan, parts_of(plan, &pass)));
+  return most;
+}
+
+}  // namespace
+
+int64_t Plan::bytes_per_thread() const { return largest_pass(*this, thread_bytes); }
+
+int64_t Plan::mapped_bytes_per_thread() const { return largest_pass(*this, mapped_bytes); }
 
 int64_t Plan::graph_bytes() const {
   int64_t bytes = 0;
@@ -293,6 +386,7 @@ std::string Plan::describe(int ranks, int threads) const {
   text += "steps:\n" + steps_text(*this);
   text += "outputs:\n" + outputs_text(*this);
   text += "passes:\n" + passes_text(*this);
+  text += stages_text(*this);
   text += fmt::format("run: {} rank(s) x {} thread(s)\n", ranks, threads);
   text += graphs_text(*this);
   text += fmt::format(

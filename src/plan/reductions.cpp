@@ -81,6 +81,18 @@ std::vector<bool> needing(const Plan& plan) {
   return needs;
 }
 
+/// Whether each step is a tile-graph step or reads one's result, itself or through a step it
+/// reads: its statistics would need a reduction pass after that step's pass.
+std::vector<bool> after_tile_graph(const Plan& plan) {
+  std::vector<bool> after(plan.steps.size(), false);
+  for (size_t i = 0; i < plan.steps.size(); ++i) {
+    after[i] =
+        plan.steps[i].impl->pass_kind() == PassKind::TileGraph || !plan.steps[i].results.empty();
+    for (size_t source : plan.steps[i].sources) after[i] = after[i] || after[source];
+  }
+  return after;
+}
+
 /// `step` and every step it reads, and theirs, into `out`.
 void add_with_sources(const Plan& plan, size_t step, std::vector<size_t>& out) {
   std::vector<size_t> todo{step};
@@ -97,6 +109,7 @@ void add_with_sources(const Plan& plan, size_t step, std::vector<size_t>& out) {
 
 void plan_statistics(const job::JobSpec& job, Plan& plan) {
   const std::vector<bool> needs = needing(plan);
+  const std::vector<bool> after = after_tile_graph(plan);
   for (PlannedStep& step : plan.steps) {
     const auto refs = step.impl->statistics();
     if (refs.empty()) continue;
@@ -108,6 +121,12 @@ void plan_statistics(const job::JobSpec& job, Plan& plan) {
                 "step '" + step.id + "': statistics of step '" + band.label +
                     "', which needs statistics itself, would need a second reduction pass "
                     "(tessera plans one)");
+      if (band.kind == BandSource::Kind::Step && after[band.index])
+        fail_at(ref.name.empty() ? spec.in_where : option_place(spec, "expr"),
+                "step '" + step.id + "': statistics of step '" + band.label +
+                    "', which is or reads a tile-graph result, would need a reduction pass after "
+                    "that tile-graph pass (tessera plans one, before the others): write it to a "
+                    "file and take its statistics in a second job");
       step.statistics.push_back(add_reduced(plan, std::move(band), ref));
     }
   }

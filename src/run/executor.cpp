@@ -31,14 +31,13 @@ namespace tessera::run {
 namespace {
 
 /// Rank 0 prints the summary unless quiet; the JSON report goes to options.report_path if set.
-void report_run(const TileGrid& grid, const StreamingPass& pass, int threads, double start,
-                double wall, const RunOptions& options, const RankReport& earlier) {
-  RankReport mine = pass.report();
-  add_figures(mine, earlier);
-  mine.start = start;
-  const RunFacts facts{grid.raster(), grid.tile_width(), grid.tile_height(),
-                       grid.count(),  threads,           wall};
-  report_ranks(facts, mine, options.quiet, options.report_path);
+/// `figures` are this rank's over every pass of the run; `sweeps` its sweeps over the tiles.
+void report_run(const TileGrid& grid, RankReport figures, int threads, double start, double wall,
+                const RunOptions& options, int sweeps = 1) {
+  figures.start = start;
+  const RunFacts facts{
+      grid.raster(), grid.tile_width(), grid.tile_height(), grid.count(), threads, wall, sweeps};
+  report_ranks(facts, figures, options.quiet, options.report_path);
 }
 
 /// The specs of `outputs` (indices into plan.outputs), in that order.
@@ -148,13 +147,40 @@ GraphSolutions solved(const plan::Plan& plan, size_t p, const RunOptions& option
 
 }  // namespace
 
+namespace {
+
+/// The scratch rasters of a plan's stage results (Plan::stages): rank 0 removes them when the run
+/// ends, finished or failed, unless kept for a run that resumes a stopped one.
+class StageFiles {
+ public:
+  explicit StageFiles(const plan::Plan& plan) {
+    for (const plan::PlannedOutput& output : plan.outputs)
+      if (output.scratch) paths_.push_back(output.spec.path);
+  }
+  ~StageFiles() {
+    if (kept_ || par::world_rank() != 0) return;
+    for (const std::string& path : paths_) std::remove(path.c_str());
+  }
+  StageFiles(const StageFiles&) = delete;
+  StageFiles& operator=(const StageFiles&) = delete;
+  void keep() { kept_ = true; }
+
+ private:
+  std::vector<std::string> paths_;
+  bool kept_ = false;
+};
+
+}  // namespace
+
 /// The plan's passes in order: a reduction pass gives the steps that need statistics their
 /// numbers (reduce_plan, with_statistics) before the streaming pass runs them; a tile-graph pass
 /// solves its graph (solve_tile_graph), then runs as a streaming pass whose tile-graph steps
-/// finish each tile with the solution. A journalled run keeps its journal from here to the end,
-/// and stops on a signal instead of ending (io::StopScope): passes and sinks journal, the
-/// executor only holds. A reduction's results and a tile-graph pass's solutions are journalled
-/// once made: a run that resumes takes them from the journal.
+/// finish each tile with the solution, writing the files later passes read its results from. A
+/// journalled run keeps its journal from here to the end, and stops on a signal instead of
+/// ending (io::StopScope): passes and sinks journal, the executor only holds. A reduction's
+/// results, a tile-graph pass's solutions and the end of every pass but the last are journalled
+/// once made: a run that resumes takes them from the journal and skips the passes that ended
+/// (their outputs, and the stage rasters, are where they were committed).
 void execute(const plan::Plan& plan, const RunOptions& options) {
   par::agreed([&] { check_memory(plan, options); });
   std::optional<io::StopScope> stoppable;
@@ -164,36 +190,53 @@ void execute(const plan::Plan& plan, const RunOptions& options) {
     stop_if_asked();
     journal.emplace(plan, options.journal);
   }
+  StageFiles stages(plan);
   try {
     execute_passes(plan, options, journal ? &*journal : nullptr);
   } catch (const Stopped& stop) {
     if (!journal) throw;
     journal->keep();  // what the passes journalled before the stop is what a resume continues
+    stages.keep();
     throw Stopped(stop.signal(), journal->path());
   }
 }
 
 void execute_passes(const plan::Plan& plan, const RunOptions& options, Journal* journal) {
+  const double before = seconds_since_process_start();
+  const auto start = Clock::now();
+  const int threads = choose_threads(options.threads, options.ranks_on_node);
+  RankReport figures;
+  int sweeps = 0;
   plan::Plan bound = plan;
   for (size_t p = 0; p < plan.passes.size(); ++p) {
-    const plan::Pass pass = bound.passes[p];  // a copy: `bound` is replaced below
+    const plan::Pass& pass = plan.passes[p];
     if (pass.kind == plan::PassKind::Reduction) {
       bound = with_statistics(bound, reduced(bound, p, options, journal));
       continue;
     }
+    if (journal && journal->done(p)) continue;  // a run before committed its outputs
     RankReport earlier;
     GraphScratch scratch;  // the pass's kept tiles: its files go with it, however it ends
-    const auto start = Clock::now();
+    plan::Plan solved_plan;
+    const plan::Plan* pass_plan = &bound;
     if (pass.kind == plan::PassKind::TileGraph) {
+      sweeps += journal && journal->result(p) ? 0 : 1;  // phase 1, unless a run before solved it
       const GraphSolutions solutions = solved(bound, p, options, journal, earlier, scratch);
-      bound = with_solutions(bound, solutions, scratch);
+      solved_plan = with_solutions(bound, solutions, scratch);
+      pass_plan = &solved_plan;
     }
-    const double solving = seconds_since(start);
-    Sinks sinks = output_sinks(specs_of(bound, pass.outputs), one_node(options));
-    run_streaming(
-        bound.grid, options, [&] { return plan_tiles(bound, bound.passes[p]); }, sinks,
-        {journal, p}, earlier, solving);
+    Sinks sinks = output_sinks(specs_of(*pass_plan, pass.outputs), one_node(options));
+    add_figures(figures, earlier);
+    add_figures(figures, stream_pass(pass_plan->grid, options,
+                                     [&] { return plan_tiles(*pass_plan, pass_plan->passes[p]); },
+                                     sinks, {journal, p}));
+    ++sweeps;
+    if (journal && p + 1 < plan.passes.size()) par::agreed([&] { journal->append_done(p); });
   }
+  par::agreed([&] {
+    report_run(bound.grid, figures, threads, before, seconds_since(start), options,
+               std::max(sweeps, 1));
+  });
 }
 
 void execute_sources(const plan::Plan& plan, const RunOptions& options, const SourceFactory& make) {
@@ -203,11 +246,8 @@ void execute_sources(const plan::Plan& plan, const RunOptions& options, const So
   run_streaming(plan.grid, options, make, sinks);
 }
 
-void run_streaming(const TileGrid& grid, const RunOptions& options, const SourceFactory& make,
-                   Sinks& sinks, PassJournal journal, const RankReport& earlier,
-                   double earlier_wall) {
-  const double before = seconds_since_process_start() - earlier_wall;  // the pass's start
-  const auto start = Clock::now();
+RankReport stream_pass(const TileGrid& grid, const RunOptions& options, const SourceFactory& make,
+                       Sinks& sinks, PassJournal journal) {
   const int threads = choose_threads(options.threads, options.ranks_on_node);
   const Phase opening("opening the outputs");
   StreamingPass pass(grid, threads, make, sinks, journal);
@@ -223,8 +263,19 @@ void run_streaming(const TileGrid& grid, const RunOptions& options, const Source
   progress.finish();
   const Phase writing("writing the outputs");
   pass.commit();
+  return pass.report();
+}
+
+void run_streaming(const TileGrid& grid, const RunOptions& options, const SourceFactory& make,
+                   Sinks& sinks, PassJournal journal, const RankReport& earlier,
+                   double earlier_wall) {
+  const double before = seconds_since_process_start() - earlier_wall;  // the pass's start
+  const auto start = Clock::now();
+  const int threads = choose_threads(options.threads, options.ranks_on_node);
+  RankReport figures = stream_pass(grid, options, make, sinks, journal);
+  add_figures(figures, earlier);
   par::agreed([&] {
-    report_run(grid, pass, threads, before, earlier_wall + seconds_since(start), options, earlier);
+    report_run(grid, figures, threads, before, earlier_wall + seconds_since(start), options);
   });
 }
 

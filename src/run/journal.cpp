@@ -23,7 +23,7 @@ namespace tessera::run {
 namespace {
 
 constexpr uint64_t kMagic = 0x314c4e524a535354;  // "TSSJRNL1"
-enum class Kind : uint8_t { Header = 0, Sink = 1, Result = 2 };
+enum class Kind : uint8_t { Header = 0, Sink = 1, Result = 2, Done = 3 };
 
 uint64_t fnv1a(const void* data, size_t size, uint64_t hash = 0xcbf29ce484222325) {
   const auto* p = static_cast<const unsigned char*>(data);
@@ -40,8 +40,8 @@ uint64_t binary_hash() {
   return hash_text(bytes);
 }
 
-/// An input as the file system sees it (path, size, modification time); its name alone when it
-/// is no file (a GDAL dataset name).
+/// An input of the job as the file system sees it (path, size, modification time); its name alone
+/// when it is no file (a GDAL dataset name).
 uint64_t input_hash(const std::string& path) {
   struct stat st {};
   uint64_t hash = hash_text(path);
@@ -61,7 +61,8 @@ struct Fingerprint {
 
 Fingerprint fingerprint_of(const plan::Plan& plan, const JournalOptions& options) {
   Fingerprint f{hash_text(options.identity), binary_hash(), {}};
-  for (const RasterInfo& input : plan.inputs) f.inputs.push_back(input_hash(input.path));
+  for (size_t i = 0; i < plan.inputs.size(); ++i)  // a stage result's file is the run's own
+    if (!plan.is_stage_input(i)) f.inputs.push_back(input_hash(plan.inputs[i].path));
   return f;
 }
 
@@ -247,6 +248,8 @@ Journal::Journal(const plan::Plan& plan, const JournalOptions& options)
     const auto pass = static_cast<size_t>(r.get<uint32_t>());
     if (kind == Kind::Result) {
       results_[pass] = Bytes(payload.begin() + 5, payload.end());
+    } else if (kind == Kind::Done) {
+      done_.insert(pass);
     } else if (kind == Kind::Sink) {
       const auto sink = static_cast<size_t>(r.get<uint32_t>());
       records_[{pass, sink}].emplace_back(payload.begin() + 9, payload.end());
@@ -311,6 +314,14 @@ void Journal::append_result(size_t pass, const Bytes& bytes) {
   Bytes payload = w.take();
   payload.insert(payload.end(), bytes.begin(), bytes.end());
   append_record(payload);
+  sync();
+}
+
+void Journal::append_done(size_t pass) {
+  if (par::world_rank() != 0) return;
+  RecordWriter w;
+  w.put(Kind::Done).put(static_cast<uint32_t>(pass));
+  append_record(w.take());
   sync();
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 #include <map>
+#include <set>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -99,6 +100,8 @@ class Journal {
   const Records& records(size_t pass, size_t sink) const;
   /// Pass `pass`'s result (a reduction's), if an earlier run journalled it.
   const Bytes* result(size_t pass) const;
+  /// Whether an earlier run finished pass `pass`, its outputs committed at their paths.
+  bool done(size_t pass) const { return done_.contains(pass); }
   double checkpoint_seconds() const { return checkpoint_seconds_; }
   /// rank 0's file, for messages.
   const std::string& path() const { return path_; }
@@ -107,6 +110,8 @@ class Journal {
   void append(size_t pass, size_t sink, const Records& records);
   /// Rank 0 (others do nothing): appends pass `pass`'s result.
   void append_result(size_t pass, const Bytes& bytes);
+  /// Rank 0 (others do nothing): notes that pass `pass` is finished, its outputs committed.
+  void append_done(size_t pass);
   /// This rank: makes its file durable. Throws tessera::Error on failure.
   void sync();
   /// The journal stays (a stopped run).
@@ -125,6 +130,7 @@ class Journal {
   double checkpoint_seconds_ = 30;
   std::map<std::pair<size_t, size_t>, Records> records_;
   std::map<size_t, Bytes> results_;
+  std::set<size_t> done_;
   int fd_ = -1;
 };
 

@@ -158,10 +158,11 @@ std::vector<RankReport> gather_reports(const RankReport& mine) {
 }
 
 std::string summary_table(const RunFacts& facts, const std::vector<RankReport>& ranks) {
-  std::string text =
-      fmt::format("tessera: {} x {} cells, {} tiles of {} x {}, {} ranks x {} threads, {:.2f} s\n",
-                  facts.raster.width, facts.raster.height, facts.tiles, facts.tile_width,
-                  facts.tile_height, ranks.size(), facts.threads, facts.wall);
+  std::string text = fmt::format(
+      "tessera: {} x {} cells, {} tiles of {} x {}{}, {} ranks x {} threads, {:.2f} s\n",
+      facts.raster.width, facts.raster.height, facts.tiles, facts.tile_width, facts.tile_height,
+      facts.sweeps > 1 ? fmt::format(" swept {} times", facts.sweeps) : "", ranks.size(),
+      facts.threads, facts.wall);
   std::vector<std::string> headings;
   std::vector<std::string> mins;
   std::vector<std::string> maxs;
@@ -186,8 +187,8 @@ std::string report_json(const RunFacts& facts, const std::vector<RankReport>& ra
       "  \"width\": {}, \"height\": {}, \"tiles\": {}, \"tile_width\": {}, "
       "\"tile_height\": {},\n",
       facts.raster.width, facts.raster.height, facts.tiles, facts.tile_width, facts.tile_height);
-  text += fmt::format("  \"ranks\": {}, \"threads\": {}, \"wall_s\": {},\n", ranks.size(),
-                      facts.threads, json_number(facts.wall, false));
+  text += fmt::format("  \"ranks\": {}, \"threads\": {}, \"sweeps\": {}, \"wall_s\": {},\n",
+                      ranks.size(), facts.threads, facts.sweeps, json_number(facts.wall, false));
   text += "  \"units\": " +
           json_string(
               "start_s: seconds before the run (CPU before main, then main to the run); "
@@ -231,6 +232,9 @@ void add_figures(RankReport& total, const RankReport& more) {
   total.write += more.write;
   total.wait += more.wait;
   total.bytes_read += more.bytes_read;
+  total.bytes_sent += more.bytes_sent;
+  total.bytes_received += more.bytes_received;
+  total.bytes_written += more.bytes_written;
   total.peak_rss_mb = std::max(total.peak_rss_mb, more.peak_rss_mb);
 }
 

@@ -20,6 +20,11 @@ std::unique_ptr<TileSource> plan_tiles(const plan::Plan& plan, const plan::Pass&
 std::unique_ptr<TileSource> terrain_tiles(const plan::Plan& plan,
                                           const ops::TerrainParams& terrain);
 
+/// Runs a streaming pass over `grid` with tiles from `make`'s sources into `sinks` and returns
+/// this rank's figures, without reporting them. Collective, failing as run_streaming() does.
+RankReport stream_pass(const TileGrid& grid, const RunOptions& options, const SourceFactory& make,
+                       Sinks& sinks, PassJournal journal = {});
+
 /// Runs a streaming pass over `grid` with tiles from `make`'s sources into `sinks`, then prints
 /// or writes the run report as `options` say. Collective; on failure every rank throws the same
 /// tessera::Error and every sink has been abandoned. The report adds `earlier`, this rank's

@@ -77,10 +77,13 @@ TileWorker::TileWorker(const plan::Plan& plan, const plan::Pass& pass)
       readers_(plan.inputs.size()),
       input_cells_(plan.inputs.size(), cell_buffers(0, 0)),
       band_readers_(plan.bands.size()),
+      band_read_(plan.bands.size(), false),
       out_(plan.steps.size()),
       wide_(plan.steps.size()),
       chain_(plan.steps.size()) {
   for (const plan::PlannedBand& band : plan.bands) band_cells_.emplace_back(band.type, 0, 0);
+  for (size_t s : pass.steps)
+    for (size_t k : plan.steps[s].bands) band_read_[k] = true;
   const int64_t tw = plan.grid.tile_width();
   const int64_t th = plan.grid.tile_height();
   for (size_t s = 0; s < plan.steps.size(); ++s) {
@@ -106,8 +109,9 @@ void TileWorker::process(int64_t tile, TileOutlet& out) {
   put_outputs(owned, out);
 }
 
-/// Each input tile steps read as cells, once per cell type; then each band steps of named inputs
-/// read, once, in its own type.
+/// Each input tile steps of the pass read as cells, once per cell type; then each band they read
+/// by name, once, in its own type (a stage result's file exists only from the pass after the one
+/// that writes it).
 void TileWorker::read_inputs(Window grown) {
   for (size_t i = 0; i < plan_.inputs.size(); ++i)
     for (const ops::CellType cells :
@@ -118,6 +122,7 @@ void TileWorker::read_inputs(Window grown) {
     }
   for (size_t k = 0; k < plan_.bands.size(); ++k) {
     const plan::PlannedBand& band = plan_.bands[k];
+    if (!band_read_[k]) continue;
     if (!band_readers_[k]) band_readers_[k].emplace(plan_.inputs[band.input].path, band.band);
     read_tile(*band_readers_[k], band_cells_[k], grown);
   }

@@ -51,6 +51,7 @@ class TileWorker {
   // Per input, per cell type (CellType's order) steps read it as: its tile grown by the halo.
   std::vector<CellBuffers> input_cells_;
   std::vector<std::optional<io::RasterReader>> band_readers_;  // per plan band
+  std::vector<bool> band_read_;               // per plan band: whether a step of the pass reads it
   std::vector<TileBuffer> band_cells_;        // per plan band: its tile grown by the halo, own type
   std::vector<std::vector<TileBuffer>> out_;  // per step, per band: the tile the sinks take
   std::vector<TileBuffer> wide_;  // per step with a margin: its one band over grow(tile, margin)

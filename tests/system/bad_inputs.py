@@ -222,12 +222,25 @@ def hydro_cases(args, work):
     loop[40, 40], loop[40, 41] = 1, 5  # east, then west: a cycle inside a tile
     seam = south.copy()
     seam[40, 47], seam[40, 48] = 1, 5  # the same across the seam of 16-cell tiles
-    fill_job = os.path.join(work, "fill_chain.toml")
-    with open(fill_job, "w") as f:
-        f.write(f'[input.dem]\npath = "{os.path.abspath(os.path.join(args.data, "srtm.tif"))}"\n\n'
-                '[[step]]\nid = "fel"\nop = "fill"\nin = "dem"\n\n'
-                '[[step]]\nid = "s"\nop = "slope"\nin = "fel"\n\n'
-                f'[[output]]\nfrom = ["s"]\npath = "{out}"\n')
+    srtm = os.path.abspath(os.path.join(args.data, "srtm.tif"))
+
+    def chain_job(name, steps, outputs):
+        """A job file of fill and the steps after it (`steps`: (id, op, in) each) into `out`."""
+        path = os.path.join(work, name)
+        with open(path, "w") as f:
+            f.write(f'[input.dem]\npath = "{srtm}"\n\n')
+            for step, op, source in steps:
+                f.write(f'[[step]]\nid = "{step}"\nop = "{op}"\nin = "{source}"\n\n')
+            f.write(f'[[output]]\nfrom = {outputs}\npath = "{out}"\n')
+        return path
+
+    one_file = chain_job("chain_one_file.toml", [("fel", "fill", "dem"), ("again", "fill", "fel")],
+                         '["fel", "again"]')
+    cycle = chain_job("chain_cycle.toml", [("fel", "fill", "s"), ("s", "slope", "fel")], '["s"]')
+    unknown = chain_job("chain_unknown.toml", [("fel", "fill", "dem"), ("p", "flowdir", "fell")],
+                        '["p"]')
+    stretched = chain_job("chain_stretch.toml", [("fel", "fill", "dem"), ("st", "stretch", "fel")],
+                          '["st"]')
     acc = lambda path, *more: ["hydro", "flowacc", "-p", path, "-ad8", out, "--tile", "48"] + list(more)
     weights = np.ones((300, 300), np.float32)
     weights[7, 5] = np.inf
@@ -259,9 +272,16 @@ def hydro_cases(args, work):
              ["hydro", "watershed", "-p", directions("south.tif", south), "-gw", out, "-o",
               directions("outlets.tif", outlets, f32, -1)], 1,
              r"watershed: the outlet at cell 3, 4 holds 2\.5, which is not an integer id", out),
-        Case("hydro: a step reads fill", ["run", fill_job], 1,
-             r"fill_chain\.toml:\d+:\d+: step 's' reads step 'fel' \(fill\), whose tile-graph result",
-             out),
+        Case("hydro: fill and a step reading it in one file", ["run", one_file], 1,
+             r"chain_one_file\.toml:\d+:\d+: output '.*': steps 'fel' and 'again' are computed in "
+             r"different passes", out),
+        Case("hydro: fill and slope in a cycle", ["run", cycle], 1,
+             r"chain_cycle\.toml:\d+:\d+: step '(fel|s)': in: steps read each other in a cycle", out),
+        Case("hydro: flowdir of an unknown step", ["run", unknown], 1,
+             r"chain_unknown\.toml:\d+:\d+: step 'p': in: 'fell' names no input or step", out),
+        Case("hydro: statistics of a fill", ["run", stretched], 1,
+             r"chain_stretch\.toml:\d+:\d+: step 'st': statistics of step 'fel', which is or reads "
+             r"a tile-graph result", out),
         Case("hydro fill: no such scratch folder",
              ["hydro", "fill", "-z", os.path.join(args.data, "srtm.tif"), "-fel", out, "--scratch",
               os.path.join(work, "nowhere")], 1,

@@ -72,6 +72,9 @@ struct PlannedStep {
   int64_t margin = 0;
   /// For each of its op's statistics(), in order: index into Plan::reduced of the band.
   std::vector<size_t> statistics;
+  /// The tile-graph steps whose results it reads from the files an earlier pass wrote them to
+  /// (Plan::stages), each once: its `in` or bands then name that file's input, not the step.
+  std::vector<size_t> results;
 
   /// Whether it reads TileIn::cells of an input: an op of one input whose `in` is an input.
   bool reads_input_cells() const { return !named && !source; }
@@ -80,6 +83,18 @@ struct PlannedStep {
 struct PlannedOutput {
   OutputSpec spec;
   std::vector<size_t> steps;  ///< index into Plan::steps, one per band group, in band order
+  /// A stage raster the run writes for later passes to read and removes when it ends (no job
+  /// output holds the step's result); listed after the job's outputs.
+  bool scratch = false;
+};
+
+/// The result of a tile-graph step that later steps read: the step's pass writes it once, whole,
+/// to a file (an output of the job that holds it, or a scratch raster), and the later passes read
+/// that file as an input, with the halo they need, as they would read it in a job of their own.
+struct StageResult {
+  size_t step = 0;    ///< index into Plan::steps
+  size_t input = 0;   ///< index into Plan::inputs: the file (and band) the readers read
+  size_t output = 0;  ///< index into Plan::outputs of the file the step's pass writes it to
 };
 
 struct Plan {
@@ -95,13 +110,20 @@ struct Plan {
   TileGrid grid;
   int64_t halo = 0;  ///< the largest halo any tile read needs
   /// The passes over the tiles, in the order they run (group_passes); every step is in at least
-  /// one. Today's ops are all streaming: one streaming pass of every step.
+  /// one: a reduction pass first when steps need statistics, a tile-graph pass per level of
+  /// tile-graph steps (Plan::stages), then the streaming pass.
   std::vector<Pass> passes;
   /// The folder where tile-graph steps whose op keeps tiles keep them between the phases (each
   /// rank's scratch file, removed when the pass ends); "" for none (phase 2 computes the tiles
   /// again). job.run.scratch, by default the folder of the first output.
   std::string scratch;
+  /// The tile-graph results later passes read, each with the input they read it as. Those inputs
+  /// come after the job's own in Plan::inputs (is_stage_input); their files exist only once the
+  /// step's pass has run.
+  std::vector<StageResult> stages;
 
+  /// Whether input `input` is a stage result's file rather than an input of the job.
+  bool is_stage_input(size_t input) const;
   /// Bytes each thread allocates once for its tile buffers, as the executor allocates them:
   /// each input tile with the plan's halo (4-byte cells, once per cell type steps read it as;
   /// bands of named inputs in their own type), each step's output tile, each step others read

@@ -38,6 +38,10 @@ struct RunFacts {
   int64_t tiles = 0;
   int threads = 0;
   double wall = 0;  ///< seconds, on rank 0
+  /// Sweeps the run made over the tiles: 1 for one streaming pass; a tile-graph pass makes two
+  /// (its phases 1 and 3), each pass of a job of several one more. A rank's `tiles` counts the
+  /// tiles it computed in all of them.
+  int sweeps = 1;
 };
 
 /// Adds `more`'s figures (another pass or phase of the same run) to `total`'s; peak RSS: the

@@ -1,0 +1,122 @@
+// Stages: steps reading a tile-graph step's result read it from the file its pass writes (the
+// job's own output holding it, or a scratch raster), in a later pass.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "plan_fixture.hpp"
+#include "tessera/plan/plan.hpp"
+
+namespace tessera::plan {
+namespace {
+
+using test::contains;
+
+constexpr const char* kInput = "[input.dem]\npath = \"dem.tif\"\n\n";
+
+std::string step(const std::string& id, const std::string& op, const std::string& in,
+                 const std::string& more = "") {
+  return "[[step]]\nid = \"" + id + "\"\nop = \"" + op + "\"\n" +
+         (in.empty() ? "" : "in = \"" + in + "\"\n") + more + "\n";
+}
+
+std::string output(const std::string& from, const std::string& path) {
+  return "[[output]]\nfrom = " + from + "\npath = \"" + path + "\"\n\n";
+}
+
+Plan plan_of(const std::string& text) {
+  return make_plan(job::parse_job_text(text, "chain.toml", "/jobs"), {test::dem({300, 200})});
+}
+
+size_t index_of(const Plan& plan, const std::string& id) { return plan.step_index.at(id); }
+
+TEST(StagePlan, AStepReadsFillFromTheOutputHoldingIt) {
+  const Plan plan =
+      plan_of(std::string(kInput) + step("fel", "fill", "dem") + step("slope", "slope", "fel") +
+              output("[\"fel\"]", "out/fel.tif") + output("\"slope\"", "out/slope.tif"));
+  ASSERT_EQ(plan.passes.size(), 2u);
+  EXPECT_EQ(plan.passes[0].kind, PassKind::TileGraph);
+  EXPECT_EQ(plan.passes[1].kind, PassKind::Streaming);
+  EXPECT_EQ(plan.passes[1].reads_passes, std::vector<size_t>{0});
+  ASSERT_EQ(plan.stages.size(), 1u);
+  const StageResult& stage = plan.stages[0];
+  EXPECT_EQ(stage.output, 0u);  // no scratch raster: the job's output holds it
+  EXPECT_EQ(plan.outputs.size(), 2u);
+  EXPECT_TRUE(plan.is_stage_input(stage.input));
+  EXPECT_FALSE(plan.is_stage_input(0));
+  EXPECT_EQ(plan.inputs[stage.input].path, "/jobs/out/fel.tif");
+  EXPECT_EQ(plan.inputs[stage.input].type, PixelType::Float32);
+  const PlannedStep& slope = plan.steps[index_of(plan, "slope")];
+  EXPECT_EQ(slope.input, stage.input);
+  EXPECT_FALSE(slope.source.has_value());
+  EXPECT_TRUE(slope.reads_input_cells());
+  EXPECT_EQ(slope.results, std::vector<size_t>{index_of(plan, "fel")});
+  EXPECT_EQ(slope.halo, 1);  // read from a file: fill's own halo does not add up
+}
+
+TEST(StagePlan, ResultsNoOutputHoldsGoToScratchRasters) {
+  const Plan plan =
+      plan_of(std::string(kInput) + step("fel", "fill", "dem") + step("p", "flowdir", "fel") +
+              step("acc", "flowacc", "p") + step("streams", "calc", "", "expr = \"acc > 1000\"\n") +
+              output("\"streams\"", "out/streams.tif") + "[run]\ntile = 64\nscratch = \"tmp\"\n");
+  ASSERT_EQ(plan.passes.size(), 4u);  // fill, flowdir, flowacc, then the calc
+  EXPECT_EQ(plan.stages.size(), 3u);
+  ASSERT_EQ(plan.outputs.size(), 4u);
+  EXPECT_FALSE(plan.outputs[0].scratch);
+  for (size_t o = 1; o < 4; ++o) EXPECT_TRUE(plan.outputs[o].scratch);
+  EXPECT_EQ(plan.outputs[1].spec.path, "/jobs/tmp/.streams.tif.fel.stage.tif");
+  EXPECT_EQ(plan.outputs[2].spec.type, PixelType::Int16);  // flowdir's directions
+  EXPECT_EQ(plan.outputs[2].spec.options.compression, Compression::Zstd);
+  for (size_t p = 0; p < 3; ++p) {
+    EXPECT_EQ(plan.passes[p].kind, PassKind::TileGraph);
+    EXPECT_EQ(plan.passes[p].outputs, std::vector<size_t>{p + 1});  // each writes its result
+  }
+  const PlannedStep& streams = plan.steps[index_of(plan, "streams")];
+  ASSERT_EQ(streams.bands.size(), 1u);
+  EXPECT_TRUE(plan.is_stage_input(plan.bands[streams.bands[0]].input));
+  EXPECT_EQ(plan.passes[3].reads_passes, std::vector<size_t>{2});
+  const std::string text = plan.describe(2, 1);
+  EXPECT_TRUE(contains(text,
+                       "stage results:\n  fel (fill): written once by pass 1 to "
+                       "/jobs/tmp/.streams.tif.fel.stage.tif band 1 (a scratch raster"))
+      << text;
+  EXPECT_TRUE(contains(text, "p (flowdir): written once by pass 2")) << text;
+  EXPECT_TRUE(contains(text, "read as an input by pass 4")) << text;
+  EXPECT_TRUE(contains(text, "op flowacc reads the result of p as Int32")) << text;
+}
+
+TEST(StagePlan, MemoryIsThatOfTheLargestPass) {
+  const std::string steps = std::string(kInput) + step("fel", "fill", "dem") +
+                            step("slope", "slope", "fel") + output("\"fel\"", "out/fel.tif") +
+                            output("\"slope\"", "out/slope.tif");
+  const Plan chained = plan_of(steps);
+  const Plan fill_alone =
+      plan_of(std::string(kInput) + step("fel", "fill", "dem") + output("\"fel\"", "out/fel.tif"));
+  EXPECT_EQ(chained.bytes_per_thread(), fill_alone.bytes_per_thread());  // fill's pass is larger
+  EXPECT_EQ(chained.mapped_bytes_per_thread(), mapped_bytes_per_reader);
+}
+
+TEST(StagePlan, AnOutputOfStepsOfTwoPassesIsRefusedAtIt) {
+  const std::string message = test::message_of([] {
+    plan_of(std::string(kInput) + step("fel", "fill", "dem") + step("again", "fill", "fel") +
+            output("[\"fel\", \"again\"]", "out/both.tif"));
+  });
+  EXPECT_TRUE(contains(message,
+                       "chain.toml:15:8: output '/jobs/out/both.tif': steps 'fel' and "
+                       "'again' are computed in different passes"))
+      << message;
+}
+
+TEST(StagePlan, StatisticsOfATileGraphResultAreRefused) {
+  const std::string message = test::message_of([] {
+    plan_of(std::string(kInput) + step("fel", "fill", "dem") + step("st", "stretch", "fel") +
+            output("\"st\"", "out/st.tif"));
+  });
+  EXPECT_TRUE(contains(message,
+                       "chain.toml:12:6: step 'st': statistics of step 'fel', which is "
+                       "or reads a tile-graph result"))
+      << message;
+}
+
+}  // namespace
+}  // namespace tessera::plan
