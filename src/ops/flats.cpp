@@ -208,7 +208,7 @@ std::vector<int64_t> label_pieces(const FlatTile& t, std::vector<int32_t>& piece
 constexpr uint32_t kWall = kFar - 1;
 
 /// The searches of one batch of MultiSearch, a bit each: 64 x kWords perimeter cells at once.
-constexpr int kWords = 2;
+constexpr int kWords = 1;
 struct Searches {
   uint64_t word[kWords] = {};
   bool any() const {
