@@ -15,9 +15,10 @@ namespace {
 
 constexpr int16_t kEsriCodes[8] = {1, 128, 64, 32, 16, 8, 4, 2};
 constexpr double kDirectionNodata = -32768;
-/// The bytes of runs a row of in-tile distances takes, on average over every perimeter cell:
-/// measured on the benchmark's filled 16000 x 16000 DEM at 512-cell tiles (docs/hydrology.md).
-constexpr int64_t kRowBytes = 0;
+/// A row of in-tile distances' runs and escapes after its first, in bytes, received and parsed:
+/// on a 4096 x 4096 crop of the benchmark's filled DEM at 512-cell tiles a row took 10.5 bytes
+/// of runs and 2.4 escapes on average (docs/results/2026-12-06-flats-2.md); counted with room.
+constexpr int64_t kRowBytes = 24;
 
 /// Phase 2: the tile's flats resolved with the global distances at every perimeter cell.
 class FinishFlowDir : public Op {
@@ -95,8 +96,8 @@ class FlowDirOp : public TileGraphOp {
   /// Rank 0: each flat perimeter cell received and parsed (place, two distances, 12 bytes
   /// each), its node's piece and slot (8 per perimeter cell), the two distances (8) and the
   /// queue (16); and each perimeter cell's row of distances inside its tile, where a flat meets
-  /// other terrain there: its first run and escape (received and parsed, 16), at least one
-  /// escape (received and parsed, 8) and its runs (read in place), kRowBytes on average.
+  /// other terrain there (counted at every perimeter cell): its first run and escape (received
+  /// and parsed, 16), its first escape (8) and kRowBytes for the rest.
   /// Every rank: two distances per perimeter cell.
   GraphMemory graph_memory(const TileGrid& grid) const override {
     const int64_t perimeter = perimeter_cells(grid);
