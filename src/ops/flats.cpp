@@ -207,7 +207,8 @@ std::vector<int64_t> label_pieces(const FlatTile& t, std::vector<int32_t>& piece
 /// A cell of another piece, or of none, in the distances of PieceWriter: never entered.
 constexpr uint32_t kWall = kFar - 1;
 
-/// The searches of one batch of MultiSearch, a bit each: 64 x kWords perimeter cells at once.
+/// The searches of one batch of MultiSearch, a bit each: 64 x kWords perimeter cells at once
+/// (two words cost more than they saved on the benchmark's lakes).
 constexpr int kWords = 1;
 struct Searches {
   uint64_t word[kWords] = {};
@@ -220,9 +221,10 @@ struct Searches {
 
 /// Breadth-first searches from a batch of a piece's perimeter cells at once, level by level, a
 /// bit per search in each cell (Then et al. 2014's multi-source search): a cell that several
-/// searches reach at one level is visited once for all of them. Searches from neighbouring
-/// perimeter cells reach most of the piece at the same level, so the batch costs a few times a
-/// single search instead of one per cell, and finds the same distances.
+/// searches reach at one level is visited once for all of them. It finds the same distances as
+/// one search per cell. Searches from neighbouring perimeter cells share the levels of the cells
+/// ahead of them, not of those beside them along the side: on the benchmark's lakes a batch of 64
+/// made 2.7 times fewer visits than its 64 searches (docs/results/2026-12-06-flats-2.md).
 class MultiSearch {
  public:
   /// Room for a tile of `cells` padded cells (every cell holds no search between runs).
