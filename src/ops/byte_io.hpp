@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <span>
 #include <type_traits>
@@ -47,6 +48,14 @@ class ByteReader {
     std::vector<T> values(get<uint64_t>());
     copy(values.data(), values.size() * sizeof(T));
     return values;
+  }
+  /// What put_all() wrote of bytes, in place: valid while the string read is.
+  std::span<const uint8_t> view_all() {
+    const auto size = get<uint64_t>();
+    if (size > bytes_.size() - at_) throw Error("internal error: a tile summary is cut short");
+    const auto* p = reinterpret_cast<const uint8_t*>(bytes_.data() + at_);
+    at_ += size;
+    return {p, size};
   }
 
  private:

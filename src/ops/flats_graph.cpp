@@ -24,8 +24,8 @@ struct Piece {
   std::vector<int32_t> places;
   std::vector<int64_t> nodes;
   std::vector<uint32_t> low, high;
-  std::vector<uint8_t> codes;
-  std::vector<uint32_t> escapes, row_escape;
+  std::span<const uint8_t> runs;  ///< in the tile's summary, which outlives the graph
+  std::vector<uint32_t> escapes, row_run, row_escape;
 };
 
 class FlatGraph {
@@ -58,8 +58,9 @@ class FlatGraph {
       p.low = r.get_all<uint32_t>();
       p.high = r.get_all<uint32_t>();
       if (!p.whole_tile) {
-        p.codes = r.get_all<uint8_t>();
+        p.runs = r.view_all();
         p.escapes = r.get_all<uint32_t>();
+        p.row_run = r.get_all<uint32_t>();
         p.row_escape = r.get_all<uint32_t>();
       }
       const auto index = static_cast<int32_t>(pieces_.size());
@@ -93,12 +94,21 @@ class FlatGraph {
       return;
     }
     size_t escape = p.row_escape[s];
+    size_t at = p.row_run[s];
     uint32_t d = 0;
-    for (size_t j = 0; j < k; ++j) {
-      const size_t e = s * k + j;
-      const int code = (p.codes[e / 4] >> (2 * (e % 4))) & 3;
-      d = code == 0 ? d : code == 1 ? d + 1 : code == 2 ? d - 1 : p.escapes[escape++];
-      f(j, d);
+    for (size_t j = 0; j < k;) {
+      uint32_t run = 0;
+      for (int shift = 0;; shift += 7) {
+        if (at >= p.runs.size()) throw Error("internal error: a flat's distances are cut short");
+        const uint8_t byte = p.runs[at++];
+        run |= static_cast<uint32_t>(byte & 0x7f) << shift;
+        if (byte < 0x80) break;
+      }
+      const uint32_t code = run & 3;
+      for (uint32_t n = run >> 2; n > 0 && j < k; --n, ++j) {
+        d = code == 0 ? d : code == 1 ? d + 1 : code == 2 ? d - 1 : p.escapes[escape++];
+        f(j, d);
+      }
     }
   }
 

@@ -15,6 +15,10 @@ namespace {
 
 constexpr int16_t kEsriCodes[8] = {1, 128, 64, 32, 16, 8, 4, 2};
 constexpr double kDirectionNodata = -32768;
+/// A row of in-tile distances' runs and escapes after its first, in bytes, received and parsed:
+/// on a 4096 x 4096 crop of the benchmark's filled DEM at 512-cell tiles a row took 10.5 bytes
+/// of runs and 2.4 escapes on average (docs/results/2026-12-06-flats-2.md); counted with room.
+constexpr int64_t kRowBytes = 24;
 
 /// Phase 2: the tile's flats resolved with the global distances at every perimeter cell.
 class FinishFlowDir : public Op {
@@ -85,17 +89,19 @@ class FlowDirOp : public TileGraphOp {
   std::optional<double> output_nodata() const override { return kDirectionNodata; }
   CellType input_cells(PixelType) const override { return CellType::Float32; }
   /// Heights twice (with their rings), directions, flat marks, two distances, piece labels,
-  /// the breadth-first queue and the seeds, per cell.
-  int64_t work_bytes(int64_t cells) const override {
-    return cells * (4 + 4 + 1 + 1 + 8 + 4 + 4 + 8 + 4);
-  }
+  /// the breadth-first queue and the seeds (38 bytes a cell); a piece's perimeter slots and cells
+  /// (8), the three words of a batch of searches (24); and the distances between a piece's k
+  /// perimeter cells, 4 k^2 bytes, k at most 4 x the side of a square tile: 64 bytes a cell.
+  int64_t work_bytes(int64_t cells) const override { return cells * (38 + 8 + 24 + 64); }
   /// Rank 0: each flat perimeter cell received and parsed (place, two distances, 12 bytes
   /// each), its node's piece and slot (8 per perimeter cell), the two distances (8) and the
-  /// queue; the distances between a piece's perimeter cells come on top (a quarter byte per pair,
-  /// in tiles where a flat meets other terrain). Every rank: two distances per perimeter cell.
+  /// queue (16); and each perimeter cell's row of distances inside its tile, where a flat meets
+  /// other terrain there (counted at every perimeter cell): its first run and escape (received
+  /// and parsed, 16), its first escape (8) and kRowBytes for the rest.
+  /// Every rank: two distances per perimeter cell.
   GraphMemory graph_memory(const TileGrid& grid) const override {
     const int64_t perimeter = perimeter_cells(grid);
-    return {perimeter * (12 + 12 + 8 + 8 + 16), perimeter * 8};
+    return {perimeter * (12 + 12 + 8 + 8 + 16 + 16 + 8 + kRowBytes), perimeter * 8};
   }
   Bytes summarize(const TileIn& in, const TileGrid& /*grid*/) const override {
     thread_local FlatTile t;

@@ -108,22 +108,27 @@ RankReport summarize_tiles(const plan::Plan& plan, const plan::Pass& pass,
   return run.report();
 }
 
-/// This rank's summaries of one step as (tile, bytes) records.
-Bytes pack(const std::vector<Bytes>& summaries) {
+/// This rank's summaries of one step as (tile, bytes) records; each summary is freed once packed
+/// (rank 0 gets its own back through the gather).
+Bytes pack(std::vector<Bytes>& summaries) {
+  size_t size = 0;
+  for (const Bytes& s : summaries) size += s.empty() ? 0 : 2 * sizeof(int64_t) + s.size();
   Bytes out;
+  out.reserve(size);
   for (size_t t = 0; t < summaries.size(); ++t) {
     if (summaries[t].empty()) continue;
     const int64_t header[2] = {static_cast<int64_t>(t), static_cast<int64_t>(summaries[t].size())};
     const auto* h = reinterpret_cast<const std::byte*>(header);
     out.insert(out.end(), h, h + sizeof header);
     out.insert(out.end(), summaries[t].begin(), summaries[t].end());
+    Bytes().swap(summaries[t]);
   }
   return out;
 }
 
-/// Rank 0: every rank's records put in their tiles' slots.
-void unpack(const std::vector<Bytes>& ranks, std::vector<Bytes>& summaries) {
-  for (const Bytes& bytes : ranks) {
+/// Rank 0: every rank's records put in their tiles' slots, each rank's bytes freed once read.
+void unpack(std::vector<Bytes>& ranks, std::vector<Bytes>& summaries) {
+  for (Bytes& bytes : ranks) {
     size_t at = 0;
     while (at < bytes.size()) {
       int64_t header[2];
@@ -134,12 +139,15 @@ void unpack(const std::vector<Bytes>& ranks, std::vector<Bytes>& summaries) {
                                                        bytes.begin() + static_cast<ptrdiff_t>(end));
       at = end;
     }
+    Bytes().swap(bytes);
   }
 }
 
 /// The global phase of one step: summaries to rank 0, solved there, the solution on every rank.
 std::shared_ptr<const Bytes> solve_on_root(const plan::Plan& plan, GraphStep& g) {
-  std::vector<Bytes> ranks = par::gather_bytes_to_root(pack(g.summaries));
+  Bytes mine = pack(g.summaries);
+  std::vector<Bytes> ranks = par::gather_bytes_to_root(mine);
+  Bytes().swap(mine);
   Bytes solution;
   par::agreed([&] {
     if (par::world_rank() != 0) return;

@@ -270,6 +270,26 @@ TEST(FlowDir, ALakeAcrossTilesWithIslandsAndHolesDrains) {
   for (int64_t tile : {1, 2, 3, 4, 7, 16}) EXPECT_EQ(flowdir_of(r, tile), want) << "tile " << tile;
 }
 
+TEST(FlowDir, AWideLakeWithIslandsDrainsTheSameAtTilesOfManyPerimeterCells) {
+  // A lake at 3 over 260 x 190 cells with scattered islands and a winding wall, one outlet on
+  // the west edge: at tiles of 70 and 130 cells its pieces have up to 516 perimeter cells, so
+  // phase 1 searches from them in several batches, and long runs of equal steps.
+  const int64_t w = 260;
+  const int64_t h = 190;
+  Raster<float> r = terrain(w, h, 4, false);
+  for (int64_t y = 0; y < h; ++y)
+    for (int64_t x = 0; x < w; ++x) {
+      const bool wall = x == 0 || y == 0 || x == w - 1 || y == h - 1;
+      const bool island = (x * 7 + y * 13) % 97 == 0 || (x % 53 == 20 && y % 90 > 8) ||
+                          (y == 120 && x > 30 && x < 240);
+      r.at(x, y) = wall || island ? 9.0f : 3.0f;
+    }
+  r.at(0, 77) = 3;
+  const auto want = flowdir_of(r, 260);
+  EXPECT_TRUE(every_cell_drains(want, w, h));
+  for (int64_t tile : {70, 130}) EXPECT_EQ(flowdir_of(r, tile), want) << "tile " << tile;
+}
+
 /// Contributing area by its definition: every valid cell adds 1 to each cell of its path.
 std::vector<float> area_by_definition(const std::vector<int16_t>& dirs, int64_t w, int64_t h) {
   std::vector<float> area(dirs.size(), 0);
