@@ -14,6 +14,7 @@
 #include "tessera/cli/focal_args.hpp"
 #include "tessera/cli/hydro_args.hpp"
 #include "tessera/core/error.hpp"
+#include "tessera/io/output_paths.hpp"
 #include "tessera/io/temporary_files.hpp"
 #include "tessera/job/job_spec.hpp"
 #include "tessera/par/agreement.hpp"
@@ -135,6 +136,10 @@ void run_job(const Environment& env, const std::string& path, bool quiet, const 
   auto options = run_options(env, quiet, report, memory);
   options.journal = journal_options(batch, file_text(path), "the job file " + path);
   const auto job = read_job(path);
+  if (const auto file = tessera::io::regular_file_id(report);
+      file && file == tessera::io::regular_file_id(path))
+    throw tessera::Error("--report " + report + ": is the job file " + path +
+                         "; the report needs a file of its own");
   const auto plan = tessera::run::prepare(job);
   tessera::run::execute(plan, options);
 }

@@ -156,7 +156,10 @@ GraphSolutions solved(const plan::Plan& plan, size_t p, const RunOptions& option
 /// executor only holds. A reduction's results and a tile-graph pass's solutions are journalled
 /// once made: a run that resumes takes them from the journal.
 void execute(const plan::Plan& plan, const RunOptions& options) {
-  par::agreed([&] { check_memory(plan, options); });
+  par::agreed([&] {
+    check_report_path(options.report_path, plan);
+    check_memory(plan, options);
+  });
   std::optional<io::StopScope> stoppable;
   std::optional<Journal> journal;
   if (options.journal.enabled && !plan.outputs.empty()) {

@@ -9,6 +9,7 @@
 #include "tessera/io/output_paths.hpp"
 #include "tessera/io/raster_source.hpp"
 #include "tessera/par/agreement.hpp"
+#include "output_checks.hpp"
 #include "tile_source.hpp"
 
 namespace tessera::run {
@@ -84,6 +85,7 @@ void generate(const GenerateSpec& spec, const RunOptions& options) {
   par::agreed([&] {
     io::init_gdal(generate_cache_bytes);
     io::check_replaceable(spec.path);
+    check_report_path(options.report_path, {}, {spec.path});
     plan = generate_plan(spec);
   });
   execute_sources(plan, options, [&] { return terrain_tiles(plan, spec.terrain); });

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <set>
 
+#include "output_checks.hpp"
 #include "pass.hpp"
 #include "reduction.hpp"
 #include "sink.hpp"
@@ -467,6 +468,9 @@ void run_zonal(const ZonalRequest& request, const RunOptions& options) {
       throw Error("zonal: --out " + request.out +
                   " is the zones; the table needs a path of its own");
     io::check_output_folder(request.out);
+    std::vector<std::string> inputs = request.values;
+    inputs.push_back(request.zones);
+    check_report_path(options.report_path, inputs, {request.out});
   });
   ZonalRequest named = request;
   named.value_names.clear();
