@@ -158,6 +158,9 @@ PolygonZones::PolygonZones(const PolygonSource& source, const RasterInfo& grid)
   layer_name_ = layer->GetName();
   const int field = find_field(*layer, source);
   id_name_ = source.id_field ? *source.id_field : "fid";
+  const OGRFeatureDefn* defn = layer->GetLayerDefn();
+  for (int k = 0; k < defn->GetFieldCount(); ++k)
+    field_names_.emplace_back(defn->GetFieldDefn(k)->GetNameRef());
   const auto transform = reprojection(*layer, grid, source.path);
   Impl& z = *impl_;
   z.size = grid.size;
