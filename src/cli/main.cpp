@@ -242,7 +242,11 @@ CLI::App* add_stats(CLI::App& app, StatsArgs& s) {
   stats->add_option("--buckets", s.buckets, "the histogram's bucket count, with --range");
   stats->add_option("--range", s.range, "MIN MAX of the histogram's buckets")->expected(2);
   stats->add_option("--percentiles", r.percentiles, "exact percentiles, P1,P2,... (0-100)")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->check([](const std::string& p) {  // CLI11 reads "" as 0
+        return p.empty() ? std::string("expected percentiles P1,P2,..., found an empty one")
+                         : std::string();
+      });
   stats->add_option("--json", r.json_path, "write the results as JSON");
   stats->add_option("--tile", r.tile, "tile size (a multiple of 16)");
   stats->add_flag("--no-aux", s.no_aux, "leave the .aux.xml alone (gdalinfo -stats writes it)");
