@@ -12,6 +12,7 @@
 #include <cctype>
 #include <cmath>
 #include <filesystem>
+#include <string_view>
 
 #include "gdal_util.hpp"
 #include "tessera/core/error.hpp"
@@ -84,10 +85,18 @@ int find_field(OGRLayer& layer, const PolygonSource& source) {
 
 /// The transformation from the layer's CRS into the raster's, or none when they are the same
 /// or either has no CRS.
+/// Whether `srs` is the GeoPackage driver's stand-in for no CRS: a layer made without one reads
+/// back as "Undefined geographic SRS" or "Undefined Cartesian SRS" (srs_id 0 and -1).
+bool is_undefined(const OGRSpatialReference& srs) {
+  const char* name = srs.GetName();
+  return name != nullptr && (std::string_view(name) == "Undefined geographic SRS" ||
+                             std::string_view(name) == "Undefined Cartesian SRS");
+}
+
 std::unique_ptr<OGRCoordinateTransformation> reprojection(OGRLayer& layer, const RasterInfo& grid,
                                                           const std::string& path) {
   const OGRSpatialReference* from = layer.GetSpatialRef();
-  if (from == nullptr || grid.crs_wkt.empty()) return nullptr;
+  if (from == nullptr || is_undefined(*from) || grid.crs_wkt.empty()) return nullptr;
   OGRSpatialReference to;
   if (to.importFromWkt(grid.crs_wkt.c_str()) != OGRERR_NONE) return nullptr;
   to.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);

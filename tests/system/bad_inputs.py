@@ -9,6 +9,7 @@ import sys
 import tempfile
 
 import systest
+from osgeo import ogr
 
 # Lines Open MPI's mpirun adds when a rank exits non-zero, and the one its MPI-IO layer prints
 # when a write fails; everything else on stderr is tessera's.
@@ -184,6 +185,17 @@ def make_cases(args, work):
              r"short\.txt:2: expected 3 rows of weights, found 2", out),
         Case("focal: weights file of another size", focal + ["--size", "5", "--weights", weights], 1,
              r"weights\.txt:1: expected 5 weights", out),
+        Case("focal: weights file without end", focal + ["--size", "3", "--weights", "/dev/zero"], 1,
+             r"/dev/zero: more than \d+ bytes, longer than 3 rows of weights can be", out),
+        Case("focal: weights file is a folder", focal + ["--size", "3", "--weights", work], 1,
+             r"tessera-bad-\w+: is a folder, not a weights file", out),
+        Case("hydro --tile 16.5", ["hydro", "fill", "-z", dem, "-fel", out, "--tile", "16.5"], 2,
+             r"--tile expects a whole number, got '16\.5'", out),
+        Case("--overviews 2.9,4", ["dem", "slope", dem, out, "--overviews", "2.9,4"], 2,
+             r"--overviews expects a whole number, got '2\.9'", out),
+        Case("--report in a missing folder", ["dem", "slope", dem, out, "--report",
+                                              os.path.join(work, "nodir", "r.json")], 1,
+             r"--report .*nodir/r\.json: cannot create: no folder", out),
         Case("focal: mode of a Float32 DEM", ["focal", "mode", dem, out, "--size", "3"], 1,
              r"focal\.mode: applies to integer rasters of classes, not to Float32", out),
         Case("focal: unknown method", ["focal", "blur", dem, out, "--size", "3"], 2,
@@ -291,6 +303,15 @@ def stats_cases(args, work):
             f.write(one_step_job(dem, tif, "s", lines, more))
         return path
 
+    fields = os.path.join(folder, "fields.gpkg")  # a layer with a field named "count"
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(fields)
+    layer = source.CreateLayer("zones", None, ogr.wkbPolygon)
+    layer.CreateField(ogr.FieldDefn("count", ogr.OFTInteger))
+    feature = ogr.Feature(layer.GetLayerDefn())
+    feature.SetGeometry(ogr.CreateGeometryFromWkt("POLYGON((0 0,0 -100,100 -100,100 0,0 0))"))
+    layer.CreateFeature(feature)
+    layer = feature = source = None
+    table = os.path.join(folder, "table.gpkg")
     low = job("low", 'op = "stretch"\nin = "dem"\nlow = 120')
     pct = job("pct", 'op = "calc"\nexpr = "dem > percentile(dem, 101)"')
     twice = job("twice", 'op = "stretch"\nin = "dem"',
@@ -310,6 +331,9 @@ def stats_cases(args, work):
              r"typed\.toml:\d+:\d+: step 's': option 'type': expected float32 or float64", tif),
         Case("job: mean of a band the file lacks", ["run", band], 1,
              r"band\.toml:\d+:\d+: step 's': dem\[2\]: band 2 does not exist", tif),
+        Case("zonal: a field of the layer named as a column",
+             ["zonal", "--zones", fields, "--values", dem, "--out", table, "--stats", "count,mean"], 1,
+             r"zonal: .*table\.gpkg: layer 'zones' of .*fields\.gpkg has a field 'count' already", table),
         Case("stats: percentile 101", ["stats", "--percentiles", "2,101"] + json_words + [dem], 1,
              r"stats: --percentiles: 101 is not between 0 and 100", out),
         Case("stats: percentile -1", ["stats", "--percentiles=-1"] + json_words + [dem], 1,
@@ -355,6 +379,7 @@ def output_path_cases(args, work):
     same = write_job(os.path.join(work, "same.toml"), dem, dotted)
     twice = write_job(os.path.join(work, "twice.toml"), dem, first, second)
     into_folder = write_job(os.path.join(work, "into_folder.toml"), dem, os.path.join(folder, "folder.tif"))
+    report_job = write_job(os.path.join(work, "report.toml"), dem, os.path.join(folder, "j.tif"))
     same_input = r"dem\.tif: is the same file as the input .*dem\.tif"
     cases = [
         Case("output is a fifo", ["dem", "slope", dem, os.path.join(folder, "fifo.tif")], 1,
@@ -378,6 +403,12 @@ def output_path_cases(args, work):
              dem, kept=True),
         Case("job outputs are one file", ["run", "-q", twice], 1,
              r"twice\.toml:\d+:\d+: .*o_hard\.tif: is the same file as the output .*o\.tif", first, kept=True),
+        Case("--report is the input", ["dem", "slope", dem, os.path.join(folder, "s.tif"), "--report", dotted],
+             1, r"--report .*dem\.tif: is the same file as the input .*dem\.tif", dem, kept=True),
+        Case("--report is the output", ["dem", "slope", dem, first, "--report", second], 1,
+             r"--report .*o_hard\.tif: is the same file as the output .*o\.tif", first, kept=True),
+        Case("run --report is the job file", ["run", "-q", report_job, "--report", report_job], 1,
+             r"--report .*report\.toml: is the job file", report_job, kept=True),
         Case("plan of a job whose output is a folder", ["plan", into_folder], 1,
              r"into_folder\.toml:\d+:\d+: .*folder\.tif: is a folder", os.path.join(folder, "folder.tif"),
              kept=True),
