@@ -48,7 +48,7 @@ class Case:
     """One bad invocation: tessera words, expected status, a regex the message must match, the output path."""
 
     def __init__(self, name, words, status, culprit, output, existing=None, kept=False, env=None,
-                 address_space=None, folders=()):
+                 address_space=None, folders=(), fill_up=False):
         self.name, self.words, self.status = name, words, status
         self.folders = folders  # more folders whose listing must not change (a scratch folder)
         self.culprit, self.output = re.compile(culprit), output
@@ -56,6 +56,7 @@ class Case:
         self.kept = kept  # what is at the output path (a device, an input...) must stay as it was
         self.env = env  # variables added to the environment (Slurm's)
         self.address_space = address_space  # bytes each process may map, to run out of memory
+        self.fill_up = fill_up  # the output's disk is filled to the last byte before the run
 
 
 def make_cases(args, work):
@@ -458,6 +459,11 @@ def full_disk_cases(args, folder):
              r"full/slope\.h5: .*No space left on device", h5),
         Case("full disk, HDF5 deflate", ["dem", "slope", dem, h5, "-of", "HDF5", "-co", "COMPRESS=DEFLATE"], 1,
              r"full/slope\.h5: .*No space left on device", h5),
+        # The journal was made and not written: the next run, on a disk with room, was refused as
+        # one to resume ("an interrupted run's journal is beside it").
+        Case("full disk before the journal", ["dem", "slope", dem, plain], 1,
+             r"full/\.slope\.tif\.journal-\d: cannot write the journal: No space left on device", plain,
+             fill_up=True),
         Case("full disk, fill's scratch folder",
              ["hydro", "fill", "-z", os.path.join(args.data, "nz_elev.tif"), "-fel", fel, "--tile", "16",
               "--scratch", folder], 1,
@@ -492,6 +498,7 @@ def check(args, case, ranks, work):
     if case.existing is not None:
         with open(case.output, "w") as f:
             f.write(case.existing)
+    filler = fill_disk(os.path.dirname(case.output)) if case.fill_up else None
     before = {d: snapshot(d) for d in (work, os.path.join(work, "out"), os.path.dirname(case.output))
               + tuple(case.folders)}
     kept = what_is_at(case.output) if case.kept else None
@@ -520,7 +527,22 @@ def check(args, case, ranks, work):
             problems.append(f"{folder} changed: {listing} -> {snapshot(folder)}")
     if case.existing is not None and os.path.lexists(case.output):
         os.remove(case.output)
+    if filler:
+        os.remove(filler)
     return problems
+
+
+def fill_disk(folder):
+    """A file in `folder` that takes every byte left on its disk; returns its path."""
+    filler = os.path.join(folder, "filler")
+    with open(filler, "wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * 4096)
+                f.flush()
+        except OSError:
+            pass
+    return filler
 
 
 def earlier_output_problems(case):
