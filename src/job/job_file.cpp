@@ -265,8 +265,9 @@ std::string syntax_message(const toml::parse_error& e) {
 void refuse_nul(const toml::node& node, const detail::TomlReader& toml) {
   if (const auto* text = node.as_string()) {
     if (text->get().find('\0') != std::string::npos)
-      toml.fail(node.source(), "a string holds a NUL character (\\u0000), which no path, name or "
-                               "expression may");
+      toml.fail(node.source(),
+                "a string holds a NUL character (\\u0000), which no path, name or "
+                "expression may");
   } else if (const auto* table = node.as_table()) {
     for (const auto& [key, value] : *table) refuse_nul(value, toml);
   } else if (const auto* array = node.as_array()) {

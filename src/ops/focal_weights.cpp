@@ -51,8 +51,7 @@ std::string weights_text(const std::string& path, int64_t size) {
   const auto most = static_cast<size_t>(size * size) * 64 + (size_t{1} << 20);
   std::string text;
   std::vector<char> chunk(size_t{1} << 16);
-  while (file.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) ||
-         file.gcount() > 0) {
+  while (file.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || file.gcount() > 0) {
     text.append(chunk.data(), static_cast<size_t>(file.gcount()));
     if (text.size() > most)
       throw Error(path + ": more than " + std::to_string(most) + " bytes, longer than " +

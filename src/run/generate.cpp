@@ -3,13 +3,13 @@
 
 #include <cmath>
 
+#include "output_checks.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/core/output_spec.hpp"
 #include "tessera/io/crs.hpp"
 #include "tessera/io/output_paths.hpp"
 #include "tessera/io/raster_source.hpp"
 #include "tessera/par/agreement.hpp"
-#include "output_checks.hpp"
 #include "tile_source.hpp"
 
 namespace tessera::run {

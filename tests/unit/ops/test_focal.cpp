@@ -471,8 +471,7 @@ TEST(Focal, BadWeightsFilesNameTheirLine) {
   EXPECT_NE(error_of("focal.mean", {{"size", 3.0}, {"weights_file", std::string("/dev/zero")}})
                 .find("/dev/zero: more than 1049152 bytes, longer than 3 rows of weights can be"),
             std::string::npos);
-  EXPECT_NE(err("1 1 1\n1 \x01 1\n1 1 1\n").find(":2: '\\x01' is not a number"),
-            std::string::npos);
+  EXPECT_NE(err("1 1 1\n1 \x01 1\n1 1 1\n").find(":2: '\\x01' is not a number"), std::string::npos);
 }
 
 TEST(Focal, OptionsAndWhatTheOpPromises) {

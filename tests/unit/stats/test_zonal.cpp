@@ -127,7 +127,8 @@ TEST(ZoneTable, InfiniteCellsGiveInfiniteSumsAndNoStd) {
   EXPECT_EQ(zone_value(up, {ZoneStat::Mean}), std::numeric_limits<double>::infinity());
   EXPECT_TRUE(std::isnan(zone_value(up, {ZoneStat::Std})));
   EXPECT_TRUE(std::isnan(zone_value(up, {ZoneStat::Median})));  // numpy's lerp: 3 + (inf - 3) * 0
-  EXPECT_EQ(zone_value(zones[1].second, {ZoneStat::Mean}), -std::numeric_limits<double>::infinity());
+  EXPECT_EQ(zone_value(zones[1].second, {ZoneStat::Mean}),
+            -std::numeric_limits<double>::infinity());
 }
 
 /// Float32 cells in zones of long runs and short ones: runs of one exponent, runs that cross
