@@ -83,8 +83,6 @@ int find_field(OGRLayer& layer, const PolygonSource& source) {
               "' (it has " + (names.empty() ? "none" : names) + ")");
 }
 
-/// The transformation from the layer's CRS into the raster's, or none when they are the same
-/// or either has no CRS.
 /// Whether `srs` is the GeoPackage driver's stand-in for no CRS: a layer made without one reads
 /// back as "Undefined geographic SRS" or "Undefined Cartesian SRS" (srs_id 0 and -1).
 bool is_undefined(const OGRSpatialReference& srs) {
@@ -93,6 +91,8 @@ bool is_undefined(const OGRSpatialReference& srs) {
                              std::string_view(name) == "Undefined Cartesian SRS");
 }
 
+/// The transformation from the layer's CRS into the raster's, or none when they are the same
+/// or either has no CRS (is_undefined() counts as none).
 std::unique_ptr<OGRCoordinateTransformation> reprojection(OGRLayer& layer, const RasterInfo& grid,
                                                           const std::string& path) {
   const OGRSpatialReference* from = layer.GetSpatialRef();
