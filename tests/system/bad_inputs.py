@@ -535,13 +535,16 @@ def check(args, case, ranks, work):
 def fill_disk(folder):
     """A file in `folder` that takes every byte left on its disk; returns its path."""
     filler = os.path.join(folder, "filler")
-    with open(filler, "wb") as f:
-        try:
-            while True:
-                f.write(b"\0" * 4096)
-                f.flush()
-        except OSError:
-            pass
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)  # unbuffered: nothing at close
+    try:
+        for chunk in (65536, 4096, 1):
+            try:
+                while True:
+                    os.write(fd, bytes(chunk))
+            except OSError:
+                pass
+    finally:
+        os.close(fd)
     return filler
 
 
