@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <exception>
 
 #include "tessera/core/error.hpp"
@@ -36,6 +37,13 @@ double parse_number(std::string_view flag, const std::string& text) {
   return value;
 }
 
+int64_t parse_integer(std::string_view flag, const std::string& text, int64_t most) {
+  const double value = parse_number(flag, text);
+  if (!(std::abs(value) <= static_cast<double>(most)) || value != std::floor(value))
+    throw UsageError(std::string(flag) + " expects a whole number, got '" + text + "'");
+  return static_cast<int64_t>(value);
+}
+
 void set_block_size(job::RunSpec& run, const std::vector<std::string>& creation_options,
                     std::string_view flag) {
   std::optional<int64_t> x;
@@ -51,7 +59,7 @@ void set_block_size(job::RunSpec& run, const std::vector<std::string>& creation_
     std::string label(flag);
     label += ' ';
     label += name;
-    const auto size = static_cast<int64_t>(parse_number(label, item.substr(eq + 1)));
+    const auto size = parse_integer(label, item.substr(eq + 1));
     if (both || is_x) x = size;
     if (both || !is_x) y = size;
     given = label;
@@ -66,7 +74,7 @@ std::vector<int64_t> parse_overviews(std::string_view flag, const std::string& t
   std::vector<int64_t> factors;
   for (size_t from = 0; from <= text.size();) {
     const size_t comma = std::min(text.find(',', from), text.size());
-    factors.push_back(static_cast<int64_t>(parse_number(flag, text.substr(from, comma - from))));
+    factors.push_back(parse_integer(flag, text.substr(from, comma - from)));
     from = comma + 1;
   }
   try {

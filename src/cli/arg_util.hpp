@@ -22,6 +22,11 @@ std::optional<OutputFormat> raster_format_named(std::string_view name);
 /// `text` as a number; throws tessera::UsageError ("-z expects a number, got 'x'") otherwise.
 double parse_number(std::string_view flag, const std::string& text);
 
+/// `text` as a whole number of at most `most`; throws tessera::UsageError ("--tile expects a
+/// whole number, got '16.5'") otherwise, where a cast would cut it (16.5 to 16, 1e30 to any).
+int64_t parse_integer(std::string_view flag, const std::string& text,
+                      int64_t most = int64_t{1} << 53);
+
 /// Sets run.tile to the size BLOCKXSIZE / BLOCKYSIZE ask for among NAME=VALUE creation options
 /// (given with `flag`, "-co" or "--co"), its place to that flag; throws UsageError when the two
 /// differ.

@@ -54,7 +54,7 @@ void FocalParser::parse_flag(const std::string& arg) {
   } else if (arg == "--weights") {
     options_["weights_file"] = value_of(arg);
   } else if (arg == "-b") {
-    band_ = static_cast<int>(parse_number(arg, value_of(arg)));
+    band_ = static_cast<int>(parse_integer(arg, value_of(arg), INT32_MAX));
     if (band_ < 1) throw UsageError("-b expects a band number from 1");
   } else if (!output_.take(
                  arg, [&] { return value_of(arg); }, command_, "focal")) {

@@ -70,7 +70,7 @@ void HydroParser::parse_flag(const Tool& tool, const std::string& flag) {
   } else if (flag == "--type" && std::string(tool.op) == "flowacc") {
     options_["type"] = value_of(flag);
   } else if (flag == "--tile") {
-    tile_ = static_cast<int64_t>(parse_number(flag, value_of(flag)));
+    tile_ = parse_integer(flag, value_of(flag));
   } else if (flag == "--scratch" || flag == "--no-scratch") {
     if (scratch_) throw UsageError("give one of --scratch DIR and --no-scratch, once");
     scratch_ = flag == "--scratch" ? value_of(flag) : std::string();

@@ -14,6 +14,7 @@
 #include "tessera/cli/focal_args.hpp"
 #include "tessera/cli/hydro_args.hpp"
 #include "tessera/core/error.hpp"
+#include "tessera/io/output_paths.hpp"
 #include "tessera/io/temporary_files.hpp"
 #include "tessera/job/job_spec.hpp"
 #include "tessera/par/agreement.hpp"
@@ -135,6 +136,10 @@ void run_job(const Environment& env, const std::string& path, bool quiet, const 
   auto options = run_options(env, quiet, report, memory);
   options.journal = journal_options(batch, file_text(path), "the job file " + path);
   const auto job = read_job(path);
+  if (const auto file = tessera::io::regular_file_id(report);
+      file && file == tessera::io::regular_file_id(path))
+    throw tessera::Error("--report " + report + ": is the job file " + path +
+                         "; the report needs a file of its own");
   const auto plan = tessera::run::prepare(job);
   tessera::run::execute(plan, options);
 }
@@ -237,7 +242,11 @@ CLI::App* add_stats(CLI::App& app, StatsArgs& s) {
   stats->add_option("--buckets", s.buckets, "the histogram's bucket count, with --range");
   stats->add_option("--range", s.range, "MIN MAX of the histogram's buckets")->expected(2);
   stats->add_option("--percentiles", r.percentiles, "exact percentiles, P1,P2,... (0-100)")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->check([](const std::string& p) {  // CLI11 reads "" as 0
+        return p.empty() ? std::string("expected percentiles P1,P2,..., found an empty one")
+                         : std::string();
+      });
   stats->add_option("--json", r.json_path, "write the results as JSON");
   stats->add_option("--tile", r.tile, "tile size (a multiple of 16)");
   stats->add_flag("--no-aux", s.no_aux, "leave the .aux.xml alone (gdalinfo -stats writes it)");

@@ -12,6 +12,7 @@
 #include <cctype>
 #include <cmath>
 #include <filesystem>
+#include <string_view>
 
 #include "gdal_util.hpp"
 #include "tessera/core/error.hpp"
@@ -82,12 +83,20 @@ int find_field(OGRLayer& layer, const PolygonSource& source) {
               "' (it has " + (names.empty() ? "none" : names) + ")");
 }
 
+/// Whether `srs` is the GeoPackage driver's stand-in for no CRS: a layer made without one reads
+/// back as "Undefined geographic SRS" or "Undefined Cartesian SRS" (srs_id 0 and -1).
+bool is_undefined(const OGRSpatialReference& srs) {
+  const char* name = srs.GetName();
+  return name != nullptr && (std::string_view(name) == "Undefined geographic SRS" ||
+                             std::string_view(name) == "Undefined Cartesian SRS");
+}
+
 /// The transformation from the layer's CRS into the raster's, or none when they are the same
-/// or either has no CRS.
+/// or either has no CRS (is_undefined() counts as none).
 std::unique_ptr<OGRCoordinateTransformation> reprojection(OGRLayer& layer, const RasterInfo& grid,
                                                           const std::string& path) {
   const OGRSpatialReference* from = layer.GetSpatialRef();
-  if (from == nullptr || grid.crs_wkt.empty()) return nullptr;
+  if (from == nullptr || is_undefined(*from) || grid.crs_wkt.empty()) return nullptr;
   OGRSpatialReference to;
   if (to.importFromWkt(grid.crs_wkt.c_str()) != OGRERR_NONE) return nullptr;
   to.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
@@ -158,6 +167,9 @@ PolygonZones::PolygonZones(const PolygonSource& source, const RasterInfo& grid)
   layer_name_ = layer->GetName();
   const int field = find_field(*layer, source);
   id_name_ = source.id_field ? *source.id_field : "fid";
+  const OGRFeatureDefn* defn = layer->GetLayerDefn();
+  for (int k = 0; k < defn->GetFieldCount(); ++k)
+    field_names_.emplace_back(defn->GetFieldDefn(k)->GetNameRef());
   const auto transform = reprojection(*layer, grid, source.path);
   Impl& z = *impl_;
   z.size = grid.size;

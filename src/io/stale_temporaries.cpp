@@ -2,6 +2,8 @@
 // same output can tell a live one from a stale one and remove the stale ones.
 #include "stale_temporaries.hpp"
 
+#include "tessera/io/temporary_files.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -74,6 +76,22 @@ void remove_stale_temporaries(const std::string& temporary) {
   for (const auto& entry : std::filesystem::directory_iterator(folder, ec)) {
     const std::string name = entry.path().filename().string();
     if (name != own.filename().string() && has_prefix_and_id(name, prefix))
+      remove_if_stale(entry.path().string());
+  }
+}
+
+void remove_stale_numbered_temporaries(const std::string& folder, const std::string& stem,
+                                       int64_t own_id) {
+  const std::string start = "." + stem;
+  const std::string own = ".tmp-" + std::to_string(own_id);
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(folder, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.compare(0, start.size(), start) != 0) continue;
+    const auto digits_end = name.find_first_not_of("0123456789", start.size());
+    if (digits_end == start.size() || digits_end == std::string::npos) continue;
+    const std::string prefix = name.substr(0, digits_end) + ".tmp-";
+    if (has_prefix_and_id(name, prefix) && name.compare(digits_end, std::string::npos, own) != 0)
       remove_if_stale(entry.path().string());
   }
 }

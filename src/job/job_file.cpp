@@ -260,6 +260,21 @@ std::string syntax_message(const toml::parse_error& e) {
   return message;
 }
 
+/// Refuses a string holding a NUL character ("\u0000"): every path, name and expression reaches
+/// the system as C text, cut there ("out.tif\u0000.h5" wrote HDF5 into out.tif).
+void refuse_nul(const toml::node& node, const detail::TomlReader& toml) {
+  if (const auto* text = node.as_string()) {
+    if (text->get().find('\0') != std::string::npos)
+      toml.fail(node.source(),
+                "a string holds a NUL character (\\u0000), which no path, name or "
+                "expression may");
+  } else if (const auto* table = node.as_table()) {
+    for (const auto& [key, value] : *table) refuse_nul(value, toml);
+  } else if (const auto* array = node.as_array()) {
+    for (const toml::node& item : *array) refuse_nul(item, toml);
+  }
+}
+
 }  // namespace
 
 JobSpec parse_job_text(std::string_view text, const std::string& name,
@@ -271,6 +286,7 @@ JobSpec parse_job_text(std::string_view text, const std::string& name,
   } catch (const toml::parse_error& e) {
     detail::TomlReader(name).fail(e.source(), syntax_message(e));
   }
+  refuse_nul(root, detail::TomlReader(name));
   return JobReader(name, base_dir).read(root);
 }
 

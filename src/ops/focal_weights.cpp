@@ -2,6 +2,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -27,7 +28,7 @@ std::vector<double> numbers_of(const std::string& text, const std::string& path,
     errno = 0;
     const double v = std::strtod(field.c_str(), &end);
     if (end != field.c_str() + field.size() || errno == ERANGE || !std::isfinite(v))
-      bad_line(path, line, "'" + field + "' is not a number");
+      bad_line(path, line, printable(field).insert(0, 1, '\'').append("' is not a number"));
     numbers.push_back(v);
   }
   if (static_cast<int64_t>(numbers.size()) != size)
@@ -38,11 +39,32 @@ std::vector<double> numbers_of(const std::string& text, const std::string& path,
   return numbers;
 }
 
+/// The text of the weights file at `path` for a window `size` wide. A folder, a file that cannot
+/// be read, or one longer than any file of such weights (a device that never ends, /dev/zero)
+/// is an error.
+std::string weights_text(const std::string& path, int64_t size) {
+  std::error_code ignored;
+  if (std::filesystem::is_directory(path, ignored))
+    throw Error(path + ": is a folder, not a weights file");
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw Error("cannot open weights file '" + path + "'");
+  const auto most = static_cast<size_t>(size * size) * 64 + (size_t{1} << 20);
+  std::string text;
+  std::vector<char> chunk(size_t{1} << 16);
+  while (file.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || file.gcount() > 0) {
+    text.append(chunk.data(), static_cast<size_t>(file.gcount()));
+    if (text.size() > most)
+      throw Error(path + ": more than " + std::to_string(most) + " bytes, longer than " +
+                  std::to_string(size) + " rows of weights can be");
+  }
+  if (file.bad()) throw Error("cannot read weights file '" + path + "'");
+  return text;
+}
+
 }  // namespace
 
 std::vector<double> read_focal_weights(const std::string& path, int64_t size) {
-  std::ifstream file(path);
-  if (!file) throw Error("cannot open weights file '" + path + "'");
+  std::istringstream file(weights_text(path, size));
   std::vector<double> weights;
   std::string text;
   int line = 0, rows = 0;

@@ -98,8 +98,9 @@ void OptionReader::finish() const {
     if (known_.count(key) != 0) continue;
     std::string expected;
     for (const auto& k : known_) expected += (expected.empty() ? "" : ", ") + k;
-    throw OptionError(
-        key, "unknown option '" + key + "' for " + op_ + " (expected one of: " + expected + ")");
+    throw OptionError(key, "unknown option '" + key + "' for " + op_ +
+                               (expected.empty() ? std::string(" (it takes none)")
+                                                 : " (expected one of: " + expected + ")"));
   }
 }
 

@@ -182,7 +182,10 @@ class StageFiles {
 /// once made: a run that resumes takes them from the journal and skips the passes that ended
 /// (their outputs, and the stage rasters, are where they were committed).
 void execute(const plan::Plan& plan, const RunOptions& options) {
-  par::agreed([&] { check_memory(plan, options); });
+  par::agreed([&] {
+    check_report_path(options.report_path, plan);
+    check_memory(plan, options);
+  });
   std::optional<io::StopScope> stoppable;
   std::optional<Journal> journal;
   if (options.journal.enabled && !plan.outputs.empty()) {

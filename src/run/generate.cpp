@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "output_checks.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/core/output_spec.hpp"
 #include "tessera/io/crs.hpp"
@@ -84,6 +85,7 @@ void generate(const GenerateSpec& spec, const RunOptions& options) {
   par::agreed([&] {
     io::init_gdal(generate_cache_bytes);
     io::check_replaceable(spec.path);
+    check_report_path(options.report_path, {}, {spec.path});
     plan = generate_plan(spec);
   });
   execute_sources(plan, options, [&] { return terrain_tiles(plan, spec.terrain); });

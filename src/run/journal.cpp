@@ -255,7 +255,16 @@ Journal::Journal(const plan::Plan& plan, const JournalOptions& options)
       records_[{pass, sink}].emplace_back(payload.begin() + 9, payload.end());
     }
   }
-  par::agreed([&] { open_own_file(); });
+  try {
+    par::agreed([&] { open_own_file(); });
+  } catch (...) {
+    // A journal begun here and not written (a full disk) would stop the next run as one to
+    // resume: every rank removes its own; a resumed one keeps what it held.
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    if (!resuming_) std::remove(journal_name(first_output_, par::world_rank()).c_str());
+    throw;
+  }
 }
 
 void Journal::open_own_file() {

@@ -47,6 +47,35 @@ void check_not_twice(const job::OutputFileSpec& output, std::map<std::string, st
 
 }  // namespace
 
+void check_report_path(const std::string& report, const std::vector<std::string>& inputs,
+                       const std::vector<std::string>& outputs) {
+  if (report.empty()) return;
+  try {
+    io::check_output_folder(report);
+    io::check_replaceable(report);
+  } catch (const Error& e) {
+    throw Error(std::string("--report ") + e.what());
+  }
+  const auto file = io::regular_file_id(report);
+  for (const std::string& input : inputs)
+    if (file && io::regular_file_id(input) == file)
+      throw Error("--report " + report + ": is the same file as the input " + input +
+                  "; the report needs a file of its own");
+  const auto identity = io::output_identity(report);
+  for (const std::string& output : outputs)
+    if (identity && !output.empty() && io::output_identity(output) == identity)
+      throw Error("--report " + report + ": is the same file as the output " + output +
+                  "; the report needs a file of its own");
+}
+
+void check_report_path(const std::string& report, const plan::Plan& plan) {
+  std::vector<std::string> inputs;
+  for (const RasterInfo& input : plan.inputs) inputs.push_back(input.path);
+  std::vector<std::string> outputs;
+  for (const auto& output : plan.outputs) outputs.push_back(output.spec.path);
+  check_report_path(report, inputs, outputs);
+}
+
 void check_output_paths(const job::JobSpec& job) {
   std::map<std::string, std::string> seen;
   for (const job::OutputFileSpec& output : job.outputs) {

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "output_checks.hpp"
 #include "reduction.hpp"
 #include "stopwatch.hpp"
 #include "tessera/core/error.hpp"
@@ -139,6 +140,7 @@ void run_stats(const StatsRequest& request, const RunOptions& options) {
   for (const std::string& path : {request.json_path, options.report_path})
     if (!path.empty() && std::filesystem::equivalent(path, request.path, ignored))
       throw Error("stats: " + path + " is the input; the JSON needs a path of its own");
+  par::agreed([&] { check_report_path(options.report_path, {request.path}, {request.json_path}); });
   const auto start = Clock::now();
   StatsResult result = compute_stats(request, options);
   result.report.start = seconds_since_process_start() - seconds_since(start);

@@ -76,7 +76,7 @@ std::vector<GraphStep> graph_steps(const plan::Plan& plan, const plan::Pass& pas
 GraphScratch open_scratch(const plan::Plan& plan, std::vector<GraphStep>& steps) {
   GraphScratch scratch;
   if (plan.scratch.empty()) return scratch;
-  const auto id = par::broadcast_from_root<int64_t>(getpid());
+  const auto id = par::broadcast_from_root<int64_t>(TileScratch::new_id());
   par::agreed([&] {
     for (GraphStep& g : steps) {
       const int64_t tile_cells = plan.grid.tile_width() * plan.grid.tile_height();

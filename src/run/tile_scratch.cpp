@@ -2,11 +2,13 @@
 #include "tile_scratch.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <random>
 
 #include <fmt/core.h>
 
@@ -46,9 +48,18 @@ TileScratch::TileScratch(const std::string& folder, const std::string& step, int
       id_(id),
       places_(static_cast<size_t>(tiles)),
       file_(path_of(par::world_rank())) {
+  // Locked as it is made, so that no other run's cleaner takes it for a killed run's file.
+  file_.hold();
   fd_ = open(file_.path().c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd_ < 0) fail("cannot create its file", errno);
-  file_.hold();
+  fchmod(fd_, 0600);
+  io::remove_stale_numbered_temporaries(folder_, step_ + ".scratch-r", id_);
+}
+
+int64_t TileScratch::new_id() {
+  std::random_device random;
+  const uint64_t bits = (uint64_t{random()} << 32) ^ random();
+  return static_cast<int64_t>(bits >> 2);  // positive: the name's ID is digits
 }
 
 TileScratch::~TileScratch() {

@@ -19,13 +19,17 @@ namespace tessera::run {
 /// on another node, or in a file this rank cannot open, is not taken: phase 2 computes it again,
 /// to the same cells. The
 /// file is removed when this object goes, on a stop signal (io::TemporaryFile) and, after a
-/// SIGKILL, by the next run that keeps the same step's tiles there.
+/// SIGKILL, by the next run that keeps the same step's tiles there (every rank's file, whatever
+/// the ranks of either run).
 class TileScratch : public ops::KeptTiles {
  public:
   /// Creates this rank's file for the `tiles` tiles of step `step`; `id` is the same on every
   /// rank. Throws tessera::Error naming the folder when the file cannot be made (no such folder,
   /// not writable). Not collective: the caller agrees on failure.
   TileScratch(const std::string& folder, const std::string& step, int64_t id, int64_t tiles);
+  /// A new `id` for a run's scratch files: random, so that runs sharing a folder never name
+  /// theirs alike (process ids repeat across nodes and in containers).
+  static int64_t new_id();
   ~TileScratch() override;
   TileScratch(const TileScratch&) = delete;
   TileScratch& operator=(const TileScratch&) = delete;

@@ -6,11 +6,13 @@
 #include <fmt/core.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <set>
 
+#include "output_checks.hpp"
 #include "pass.hpp"
 #include "reduction.hpp"
 #include "sink.hpp"
@@ -364,6 +366,7 @@ class ZonalSink : public Sink {
       if (polygons_) return;
       polygons_ = std::make_shared<const io::PolygonZones>(
           io::PolygonSource{request_.zones, request_.layer, request_.id_field}, grid_info_);
+      check_fields_free();
       return;
     }
     if (request_.all_touched)
@@ -378,6 +381,25 @@ class ZonalSink : public Sink {
                   " cells; zone ids must be integers (Byte to UInt32)");
     check_grid(zones, "the zones ", grid_info_);
     zone_raster_ = std::move(zones);
+  }
+
+  /// A vector table copies the layer's fields and adds one per column: a field of the layer
+  /// named as a column (in any case, as GeoPackage and Shapefile compare them) is refused
+  /// before any tile is read, not when the table is written.
+  void check_fields_free() const {
+    if (io::vector_driver_for(request_.out).empty()) return;
+    const auto lower = [](std::string text) {
+      for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return text;
+    };
+    std::set<std::string> fields;
+    for (const std::string& field : polygons_->field_names()) fields.insert(lower(field));
+    for (const ZonalColumn& column :
+         zonal_columns(request_, std::vector<stats::ZoneList>(values_.size())))
+      if (fields.count(lower(column.name)) > 0)
+        throw Error("zonal: " + request_.out + ": layer '" + polygons_->layer_name() + "' of " +
+                    request_.zones + " has a field '" + column.name +
+                    "' already, which the table adds: write a .csv, or ask other --stats");
   }
 
   /// The polygons that cover cells of the tile `owned`, into the thread's cover.
@@ -467,6 +489,9 @@ void run_zonal(const ZonalRequest& request, const RunOptions& options) {
       throw Error("zonal: --out " + request.out +
                   " is the zones; the table needs a path of its own");
     io::check_output_folder(request.out);
+    std::vector<std::string> inputs = request.values;
+    inputs.push_back(request.zones);
+    check_report_path(options.report_path, inputs, {request.out});
   });
   ZonalRequest named = request;
   named.value_names.clear();

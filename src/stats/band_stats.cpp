@@ -326,15 +326,19 @@ Summary summarize(const FirstSweep& sweep) {
   }
   s.minimum = sweep.minimum();
   s.maximum = sweep.maximum();
+  if (const auto sum = infinite_sum(s.minimum, s.maximum)) {
+    s.mean = *sum;
+    s.stddev = std::numeric_limits<double>::quiet_NaN();
+    return s;
+  }
   const ExactMoments m = sweep.moments();
   const BigInt sum = m.sum();
   const auto n = static_cast<uint64_t>(s.valid);
-  s.mean = sum.to_double(ExactMoments::sum_unit) / static_cast<double>(n);
+  s.mean = sum.divided(ExactMoments::sum_unit, static_cast<double>(n));
   BigInt spread = m.sum_of_squares().times(n);  // n * sum of squares - sum^2, exactly
   spread.subtract(sum.squared());
-  const double variance = spread.to_double(ExactMoments::square_unit) /
-                          (static_cast<double>(n) * static_cast<double>(n));
-  s.stddev = std::sqrt(std::max(0.0, variance));
+  s.stddev = spread.root_of_quotient(ExactMoments::square_unit,
+                                     static_cast<double>(n) * static_cast<double>(n));
   return s;
 }
 

@@ -1,6 +1,7 @@
 // BigInt's schoolbook arithmetic and its rounding to a double; ExactMoments' bins.
 #include "tessera/stats/exact_sum.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -101,6 +102,22 @@ BigInt BigInt::squared() const {
   }
   if (result.negative()) throw Error("internal error: exact square overflows");
   return result;
+}
+
+double BigInt::divided(int unit, double divisor) const {
+  const double quotient = to_double(unit) / divisor;
+  if (!std::isinf(quotient) || std::isinf(divisor)) return quotient;
+  const int k = std::ilogb(divisor) + 1;  // both scaled by 2^-k: the same rounding, in range
+  return to_double(unit - k) / std::ldexp(divisor, -k);
+}
+
+double BigInt::root_of_quotient(int unit, double divisor) const {
+  // Scaled by 2^-shift under the root and 2^(shift / 2) out of it: exact, and in range.
+  for (int shift = 0; shift <= 2048; shift += 1024) {
+    const double quotient = to_double(unit - shift) / divisor;
+    if (!std::isinf(quotient)) return std::ldexp(std::sqrt(std::max(0.0, quotient)), shift / 2);
+  }
+  return std::numeric_limits<double>::infinity();
 }
 
 double BigInt::to_double(int unit) const {

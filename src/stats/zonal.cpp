@@ -515,11 +515,14 @@ double zone_value(const ZoneTally& t, const ZoneStatistic& statistic) {
   if (stat == ZoneStat::Variety) return static_cast<double>(t.values.size());
   if (t.count == 0) return stat == ZoneStat::Sum ? 0.0 : nan;
   const auto n = static_cast<uint64_t>(t.count);
+  const auto infinite = infinite_sum(t.min, t.max);  // the exact sums hold finite values only
+  if (infinite && (stat == ZoneStat::Sum || stat == ZoneStat::Mean)) return *infinite;
+  if (infinite && (stat == ZoneStat::Std || stat == ZoneStat::Variance)) return nan;
   switch (stat) {
     case ZoneStat::Sum:
       return t.sums.sum().to_double(ExactMoments::sum_unit);
     case ZoneStat::Mean:
-      return t.sums.sum().to_double(ExactMoments::sum_unit) / static_cast<double>(n);
+      return t.sums.sum().divided(ExactMoments::sum_unit, static_cast<double>(n));
     case ZoneStat::Min:
       return t.min;
     case ZoneStat::Max:
@@ -530,9 +533,9 @@ double zone_value(const ZoneTally& t, const ZoneStatistic& statistic) {
     case ZoneStat::Variance: {
       BigInt spread = t.sums.sum_of_squares().times(n);
       spread.subtract(t.sums.sum().squared());
-      const double variance = std::max(0.0, spread.to_double(ExactMoments::square_unit) /
-                                                (static_cast<double>(n) * static_cast<double>(n)));
-      return stat == ZoneStat::Std ? std::sqrt(variance) : variance;
+      const double n2 = static_cast<double>(n) * static_cast<double>(n);
+      if (stat == ZoneStat::Std) return spread.root_of_quotient(ExactMoments::square_unit, n2);
+      return std::max(0.0, spread.to_double(ExactMoments::square_unit) / n2);
     }
     case ZoneStat::Median:
     case ZoneStat::Percentile: {

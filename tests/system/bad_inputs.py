@@ -9,6 +9,7 @@ import sys
 import tempfile
 
 import systest
+from osgeo import ogr
 
 # Lines Open MPI's mpirun adds when a rank exits non-zero, and the one its MPI-IO layer prints
 # when a write fails; everything else on stderr is tessera's.
@@ -47,7 +48,7 @@ class Case:
     """One bad invocation: tessera words, expected status, a regex the message must match, the output path."""
 
     def __init__(self, name, words, status, culprit, output, existing=None, kept=False, env=None,
-                 address_space=None, folders=()):
+                 address_space=None, folders=(), fill_up=False):
         self.name, self.words, self.status = name, words, status
         self.folders = folders  # more folders whose listing must not change (a scratch folder)
         self.culprit, self.output = re.compile(culprit), output
@@ -55,6 +56,7 @@ class Case:
         self.kept = kept  # what is at the output path (a device, an input...) must stay as it was
         self.env = env  # variables added to the environment (Slurm's)
         self.address_space = address_space  # bytes each process may map, to run out of memory
+        self.fill_up = fill_up  # the output's disk is filled to the last byte before the run
 
 
 def make_cases(args, work):
@@ -184,6 +186,17 @@ def make_cases(args, work):
              r"short\.txt:2: expected 3 rows of weights, found 2", out),
         Case("focal: weights file of another size", focal + ["--size", "5", "--weights", weights], 1,
              r"weights\.txt:1: expected 5 weights", out),
+        Case("focal: weights file without end", focal + ["--size", "3", "--weights", "/dev/zero"], 1,
+             r"/dev/zero: more than \d+ bytes, longer than 3 rows of weights can be", out),
+        Case("focal: weights file is a folder", focal + ["--size", "3", "--weights", work], 1,
+             r"tessera-bad-\w+: is a folder, not a weights file", out),
+        Case("hydro --tile 16.5", ["hydro", "fill", "-z", dem, "-fel", out, "--tile", "16.5"], 2,
+             r"--tile expects a whole number, got '16\.5'", out),
+        Case("--overviews 2.9,4", ["dem", "slope", dem, out, "--overviews", "2.9,4"], 2,
+             r"--overviews expects a whole number, got '2\.9'", out),
+        Case("--report in a missing folder", ["dem", "slope", dem, out, "--report",
+                                              os.path.join(work, "nodir", "r.json")], 1,
+             r"--report .*nodir/r\.json: cannot create: no folder", out),
         Case("focal: mode of a Float32 DEM", ["focal", "mode", dem, out, "--size", "3"], 1,
              r"focal\.mode: applies to integer rasters of classes, not to Float32", out),
         Case("focal: unknown method", ["focal", "blur", dem, out, "--size", "3"], 2,
@@ -311,6 +324,15 @@ def stats_cases(args, work):
             f.write(one_step_job(dem, tif, "s", lines, more))
         return path
 
+    fields = os.path.join(folder, "fields.gpkg")  # a layer with a field named "count"
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(fields)
+    layer = source.CreateLayer("zones", None, ogr.wkbPolygon)
+    layer.CreateField(ogr.FieldDefn("count", ogr.OFTInteger))
+    feature = ogr.Feature(layer.GetLayerDefn())
+    feature.SetGeometry(ogr.CreateGeometryFromWkt("POLYGON((0 0,0 -100,100 -100,100 0,0 0))"))
+    layer.CreateFeature(feature)
+    layer = feature = source = None
+    table = os.path.join(folder, "table.gpkg")
     low = job("low", 'op = "stretch"\nin = "dem"\nlow = 120')
     pct = job("pct", 'op = "calc"\nexpr = "dem > percentile(dem, 101)"')
     twice = job("twice", 'op = "stretch"\nin = "dem"',
@@ -330,6 +352,9 @@ def stats_cases(args, work):
              r"typed\.toml:\d+:\d+: step 's': option 'type': expected float32 or float64", tif),
         Case("job: mean of a band the file lacks", ["run", band], 1,
              r"band\.toml:\d+:\d+: step 's': dem\[2\]: band 2 does not exist", tif),
+        Case("zonal: a field of the layer named as a column",
+             ["zonal", "--zones", fields, "--values", dem, "--out", table, "--stats", "count,mean"], 1,
+             r"zonal: .*table\.gpkg: layer 'zones' of .*fields\.gpkg has a field 'count' already", table),
         Case("stats: percentile 101", ["stats", "--percentiles", "2,101"] + json_words + [dem], 1,
              r"stats: --percentiles: 101 is not between 0 and 100", out),
         Case("stats: percentile -1", ["stats", "--percentiles=-1"] + json_words + [dem], 1,
@@ -375,6 +400,7 @@ def output_path_cases(args, work):
     same = write_job(os.path.join(work, "same.toml"), dem, dotted)
     twice = write_job(os.path.join(work, "twice.toml"), dem, first, second)
     into_folder = write_job(os.path.join(work, "into_folder.toml"), dem, os.path.join(folder, "folder.tif"))
+    report_job = write_job(os.path.join(work, "report.toml"), dem, os.path.join(folder, "j.tif"))
     same_input = r"dem\.tif: is the same file as the input .*dem\.tif"
     cases = [
         Case("output is a fifo", ["dem", "slope", dem, os.path.join(folder, "fifo.tif")], 1,
@@ -398,6 +424,12 @@ def output_path_cases(args, work):
              dem, kept=True),
         Case("job outputs are one file", ["run", "-q", twice], 1,
              r"twice\.toml:\d+:\d+: .*o_hard\.tif: is the same file as the output .*o\.tif", first, kept=True),
+        Case("--report is the input", ["dem", "slope", dem, os.path.join(folder, "s.tif"), "--report", dotted],
+             1, r"--report .*dem\.tif: is the same file as the input .*dem\.tif", dem, kept=True),
+        Case("--report is the output", ["dem", "slope", dem, first, "--report", second], 1,
+             r"--report .*o_hard\.tif: is the same file as the output .*o\.tif", first, kept=True),
+        Case("run --report is the job file", ["run", "-q", report_job, "--report", report_job], 1,
+             r"--report .*report\.toml: is the job file", report_job, kept=True),
         Case("plan of a job whose output is a folder", ["plan", into_folder], 1,
              r"into_folder\.toml:\d+:\d+: .*folder\.tif: is a folder", os.path.join(folder, "folder.tif"),
              kept=True),
@@ -447,6 +479,11 @@ def full_disk_cases(args, folder):
              r"full/slope\.h5: .*No space left on device", h5),
         Case("full disk, HDF5 deflate", ["dem", "slope", dem, h5, "-of", "HDF5", "-co", "COMPRESS=DEFLATE"], 1,
              r"full/slope\.h5: .*No space left on device", h5),
+        # The journal was made and not written: the next run, on a disk with room, was refused as
+        # one to resume ("an interrupted run's journal is beside it").
+        Case("full disk before the journal", ["dem", "slope", dem, plain], 1,
+             r"full/\.slope\.tif\.journal-\d: cannot write the journal: No space left on device", plain,
+             fill_up=True),
         Case("full disk, fill's scratch folder",
              ["hydro", "fill", "-z", os.path.join(args.data, "nz_elev.tif"), "-fel", fel, "--tile", "16",
               "--scratch", folder], 1,
@@ -481,6 +518,7 @@ def check(args, case, ranks, work):
     if case.existing is not None:
         with open(case.output, "w") as f:
             f.write(case.existing)
+    filler = fill_disk(os.path.dirname(case.output)) if case.fill_up else None
     before = {d: snapshot(d) for d in (work, os.path.join(work, "out"), os.path.dirname(case.output))
               + tuple(case.folders)}
     kept = what_is_at(case.output) if case.kept else None
@@ -509,7 +547,25 @@ def check(args, case, ranks, work):
             problems.append(f"{folder} changed: {listing} -> {snapshot(folder)}")
     if case.existing is not None and os.path.lexists(case.output):
         os.remove(case.output)
+    if filler:
+        os.remove(filler)
     return problems
+
+
+def fill_disk(folder):
+    """A file in `folder` that takes every byte left on its disk; returns its path."""
+    filler = os.path.join(folder, "filler")
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)  # unbuffered: nothing at close
+    try:
+        for chunk in (65536, 4096, 1):
+            try:
+                while True:
+                    os.write(fd, bytes(chunk))
+            except OSError:
+                pass
+    finally:
+        os.close(fd)
+    return filler
 
 
 def earlier_output_problems(case):

@@ -144,6 +144,96 @@ def check_second_signal(args, work, dem):
         restart(args, out)
 
 
+def scratch_files(folder):
+    """The scratch files fill keeps in `folder`, of every rank and run."""
+    return sorted(glob.glob(os.path.join(folder, ".fill.scratch-r*.tmp-*")))
+
+
+def start_filling(args, dem, out, scratch, ranks, files, prefix=()):
+    """Starts `tessera hydro fill` of `dem` into `out`, keeping its tiles in `scratch` (under
+    mpirun when ranks > 0, after the command `prefix`), in a session of its own; returns it once
+    `files` scratch files are there and hold tiles."""
+    cmd = list(prefix) + systest.mpi_prefix(args, ranks) + [args.tessera, "hydro", "fill", "-z", dem,
+                                                            "-fel", out, "--tile", "128", "--scratch",
+                                                            scratch, "-q"]
+    proc = subprocess.Popen(cmd, env=systest.environment(1), start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + args.timeout
+    while proc.poll() is None and time.monotonic() < deadline:
+        kept = scratch_files(scratch)
+        if len(kept) >= files and all(os.path.getsize(f) > 0 for f in kept):
+            return proc
+        time.sleep(0.01)
+    systest.fail("%s ended (%s) before its scratch files held tiles" % (" ".join(cmd), proc.poll()))
+
+
+def check_scratch_of_more_ranks(args, work, dem):
+    """fill on 2 ranks killed with SIGKILL leaves a scratch file per rank; the next run, alone,
+    removes both (it removed only rank 0's, and rank 1's stayed for good)."""
+    scratch = os.path.join(work, "scratch")
+    os.makedirs(scratch)
+    out = os.path.join(work, "fel.tif")
+    proc = start_filling(args, dem, out, scratch, 2, 2)
+    for pid in [pid for pid in writers_of(out) if pid != proc.pid]:
+        os.kill(pid, signal.SIGKILL)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    left = scratch_files(scratch)
+    if len(left) != 2:
+        systest.fail("the killed fill left %s in its scratch folder, not a file per rank" % left)
+    done = systest.tessera(args, ["hydro", "fill", "-z", os.path.join(args.data, "srtm.tif"), "-fel", out,
+                                  "--scratch", scratch, "--tile", "64", "-q", "--restart"])
+    if done.returncode != 0 or scratch_files(scratch):
+        systest.fail("the fill after a killed one on more ranks left %s:\n%s"
+                     % (scratch_files(scratch), done.describe()))
+    print("1 rank: removed the scratch files of both ranks of a killed fill (%s)" %
+          ", ".join(os.path.basename(f) for f in left))
+    shutil.rmtree(scratch)
+    os.remove(out)
+
+
+def check_shared_scratch(args, work, dem):
+    """Two fills in PID namespaces of their own (containers, or two nodes), each process 1 there,
+    share a scratch folder: the first is paused once it keeps tiles, the second fills another DEM
+    there to its end, then the first goes on. Both end with the bytes of a fill alone (scratch
+    files named by the pid were one file: the first failed, "a kept tile of fill does not match
+    its tile")."""
+    if subprocess.run(["unshare", "-p", "-f", "--mount-proc", "true"], capture_output=True).returncode != 0:
+        print("skip the shared scratch folder: no PID namespaces here (unshare -p needs root)")
+        return
+    scratch = os.path.join(work, "shared")
+    os.makedirs(scratch)
+    other = os.path.join(args.data, "srtm.tif")
+    outs = {}
+    for name, source in (("first", dem), ("second", other)):
+        outs[name] = os.path.join(work, name + "_alone.tif")
+        alone = systest.tessera(args, ["hydro", "fill", "-z", source, "-fel", outs[name], "--tile", "128",
+                                       "--no-scratch", "-q"])
+        if alone.returncode != 0:
+            systest.fail("fill alone failed:\n" + alone.describe())
+    first_out, second_out = os.path.join(work, "first.tif"), os.path.join(work, "second.tif")
+    namespace = ["unshare", "-p", "-f", "--mount-proc"]
+    first = start_filling(args, dem, first_out, scratch, 0, 1, namespace)
+    os.killpg(first.pid, signal.SIGSTOP)
+    try:
+        second = systest.run(namespace + [args.tessera, "hydro", "fill", "-z", other, "-fel", second_out,
+                                          "--tile", "128", "--scratch", scratch, "-q"], args.timeout,
+                             systest.environment(1))
+    finally:
+        os.killpg(first.pid, signal.SIGCONT)
+    _, err = first.communicate(timeout=args.timeout)
+    if first.returncode != 0 or second.returncode != 0:
+        systest.fail("fills sharing a scratch folder failed: first %s %s, second:\n%s"
+                     % (first.returncode, err.decode(errors="replace"), second.describe()))
+    for name, out in (("first", first_out), ("second", second_out)):
+        with open(out, "rb") as a, open(outs[name], "rb") as b:
+            if a.read() != b.read():
+                systest.fail("the %s fill sharing a scratch folder differs from a fill alone" % name)
+    if scratch_files(scratch):
+        systest.fail("fills sharing a scratch folder left %s" % scratch_files(scratch))
+    print("2 fills, each process 1 of its PID namespace, shared a scratch folder; both whole")
+
+
 def main():
     args = systest.parse_args(__doc__)
     work = tempfile.mkdtemp(prefix="tessera-stale-")
@@ -154,6 +244,8 @@ def main():
             systest.fail("generate failed:\n" + made.describe())
         for ranks in (0, 2):
             check_stale(args, work, dem, ranks)
+        check_scratch_of_more_ranks(args, work, dem)
+        check_shared_scratch(args, work, dem)
         check_orphans(args, work, dem)
         check_second_signal(args, work, dem)
     finally:

@@ -79,6 +79,33 @@ def rasterstats_data(args, work, errors):
         errors.append("rasterstats slope_classes.tif: %r, expected %r" % (rows, want))
 
 
+def undefined_crs(args, work, errors):
+    """rasterstats' polygons copied into a GeoPackage layer made without a CRS, which GDAL reads
+    back as "Undefined geographic SRS": taken in the raster's CRS, as a layer without one, the same
+    rows (it was "feature 1 cannot be reprojected into the CRS of slope.tif")."""
+    copy = os.path.join(work, "no_crs.gpkg")
+    source = ogr.Open(os.path.join(args.data, "polygons.shp"))
+    target = ogr.GetDriverByName("GPKG").CreateDataSource(copy)
+    layer = target.CreateLayer("zones", None, ogr.wkbPolygon)
+    layer.CreateField(ogr.FieldDefn("id", ogr.OFTInteger))
+    for feature in source.GetLayer(0):
+        made = ogr.Feature(layer.GetLayerDefn())
+        made.SetField("id", feature.GetField("id"))
+        made.SetGeometry(feature.GetGeometryRef().Clone())
+        layer.CreateFeature(made)
+    layer = target = source = None
+    tables = []
+    for zones in (os.path.join(args.data, "polygons.shp"), copy):
+        tables.append(os.path.join(work, os.path.basename(zones) + ".csv"))
+        outcome = run_zonal(args, ["--zones", zones, "--id", "id", "--values",
+                                   os.path.join(args.data, "slope.tif"), "--out", tables[-1]], ranks=0)
+        if outcome.returncode != 0:
+            errors.append(outcome.describe())
+            return
+    if rows_of(tables[0]) != rows_of(tables[1]):
+        errors.append("a layer without a CRS: %r, expected %r" % (rows_of(tables[1]), rows_of(tables[0])))
+
+
 def lonlat_polygons(path):
     """Polygons in EPSG:4326 over the Landsat scene (UTM 12N): their WKT by name."""
     shapes = {
@@ -398,6 +425,7 @@ def main():
     os.mkdir(os.path.join(work, "bad"))
     try:
         rasterstats_data(args, work, errors)
+        undefined_crs(args, work, errors)
         drawn(args, work, errors)
         zion(args, work, errors)
         job_tables(args, work, errors)

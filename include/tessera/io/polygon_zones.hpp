@@ -44,6 +44,8 @@ class PolygonZones {
   const std::string& id_name() const { return id_name_; }
   /// The layer's name in its file.
   const std::string& layer_name() const { return layer_name_; }
+  /// The names of the layer's fields, in order.
+  const std::vector<std::string>& field_names() const { return field_names_; }
   /// The zones whose window meets `window`, in increasing order.
   std::vector<int64_t> zones_meeting(const Window& window) const;
   /// The cells of the raster zone k's polygon may cover (empty when it lies off the raster).
@@ -56,6 +58,7 @@ class PolygonZones {
   std::unique_ptr<Impl> impl_;
   std::string id_name_;
   std::string layer_name_;
+  std::vector<std::string> field_names_;
 };
 
 /// One thread's rasteriser of polygon zones onto tiles, through GDAL's rasteriser (as

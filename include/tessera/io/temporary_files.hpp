@@ -43,6 +43,12 @@ void unregister_temporary(int slot);
 /// ".NAME.tmp-ID" in the folder of `path`: hidden, and never mistaken for a finished output.
 std::string temporary_path(const std::string& path, int64_t id);
 
+/// Removes, in `folder`, the temporary files ".STEM<N>.tmp-ID" (N and ID any numbers, ID not
+/// `own_id`) that no live run holds: files each rank of a run names by its rank (a tile-graph
+/// step's scratch files), which a run killed with SIGKILL on more ranks than the next left behind.
+void remove_stale_numbered_temporaries(const std::string& folder, const std::string& stem,
+                                       int64_t own_id);
+
 /// Where one band-tile's bytes lie in a file in progress.
 struct ByteRange {
   int64_t offset = 0;

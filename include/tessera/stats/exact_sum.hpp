@@ -4,8 +4,11 @@
 
 #include <array>
 #include <bit>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -35,11 +38,30 @@ class BigInt {
   /// This number times 2^unit, rounded to the nearest double (ties to even); infinite when it is
   /// beyond the doubles' range.
   double to_double(int unit) const;
+  /// to_double(unit) / divisor, and the same bits, but finite wherever the quotient is, even when
+  /// this number is beyond the doubles' range (the sum of squares of values past 1e154).
+  double divided(int unit, double divisor) const;
+  /// The square root of max(0, to_double(unit) / divisor), and the same bits, but finite wherever
+  /// the root is, even when the quotient is beyond the doubles' range (a standard deviation of
+  /// values past 1e154, whose variance no double holds).
+  double root_of_quotient(int unit, double divisor) const;
 
  private:
   BigInt negated() const;
   std::array<uint64_t, limbs> limbs_{};
 };
+
+/// The sum of values whose smallest is `min` and largest `max` when either is infinite: +inf or
+/// -inf, or NaN when they hold both (as IEEE arithmetic adds them; their mean is the same and
+/// their standard deviation NaN, as numpy gives them); none when both are finite, when
+/// ExactMoments, which takes finite values only, holds the sum.
+inline std::optional<double> infinite_sum(double min, double max) {
+  const bool up = std::isinf(max) && max > 0;
+  const bool down = std::isinf(min) && min < 0;
+  if (!up && !down) return std::nullopt;
+  if (up && down) return std::numeric_limits<double>::quiet_NaN();
+  return up ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity();
+}
 
 /// The exact sum of finite doubles and of their squares. Each double is m * 2^(k - 1074) with m
 /// an integer below 2^53: m is added to a 128-bit bin per k, its square (split in two halves of

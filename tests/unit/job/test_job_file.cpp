@@ -251,6 +251,18 @@ TEST(JobFileErrors, OutputPathMustBeTiffOrHdf5) {
       "t.toml:11:8: output 1: path: expected a .tif, .tiff, .h5 or .hdf5 path, found 'out/s.png'");
 }
 
+// "out.tif\u0000.h5" was an HDF5 output (by the text's extension) written to out.tif (the
+// system's C text stops at the NUL).
+TEST(JobFileErrors, StringsHoldNoNul) {
+  EXPECT_EQ(
+      error_of(job(kInput, kSlopeStep,
+                   "\n[[output]]\nfrom = \"slope\"\npath = \"out/s.tif\\u0000.h5\"\n")),
+      "t.toml:11:8: a string holds a NUL character (\\u0000), which no path, name or expression "
+      "may");
+  EXPECT_NE(error_of(std::string(kInput) + "[run]\nscratch = [\"a\\u0000\"]\n").find("NUL"),
+            std::string::npos);
+}
+
 TEST(JobFileErrors, CompressionKeys) {
   const auto with = [](std::string_view keys) {
     return job(kInput, kSlopeStep, std::string(kOutput) + std::string(keys));

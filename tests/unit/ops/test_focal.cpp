@@ -464,6 +464,14 @@ TEST(Focal, BadWeightsFilesNameTheirLine) {
   EXPECT_EQ(error_of("focal.mean", {{"size", 3.0}, {"weights_file", std::string("/no/such")}})
                 .rfind("weights_file: cannot open weights file '/no/such'", 0),
             0u);
+  // A folder read as an empty file, and a file without end (/dev/zero) was read forever.
+  EXPECT_NE(error_of("focal.mean", {{"size", 3.0}, {"weights_file", std::string("/tmp")}})
+                .find("/tmp: is a folder, not a weights file"),
+            std::string::npos);
+  EXPECT_NE(error_of("focal.mean", {{"size", 3.0}, {"weights_file", std::string("/dev/zero")}})
+                .find("/dev/zero: more than 1049152 bytes, longer than 3 rows of weights can be"),
+            std::string::npos);
+  EXPECT_NE(err("1 1 1\n1 \x01 1\n1 1 1\n").find(":2: '\\x01' is not a number"), std::string::npos);
 }
 
 TEST(Focal, OptionsAndWhatTheOpPromises) {

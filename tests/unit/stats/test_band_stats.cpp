@@ -134,6 +134,37 @@ void check_percentiles(const std::vector<T>& cells, std::optional<double> nodata
     EXPECT_EQ(got[i], numpy_percentile(valid, ps[i])) << "percentile " << ps[i];
 }
 
+// Infinite cells: the exact sums take finite values only, so an infinity once made the mean a
+// large finite number (3.6e36 for cells of +inf and -inf). Now as IEEE sums them (numpy's).
+TEST(FirstSweep, InfiniteCellsGiveAnInfiniteOrNaNMean) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const BandKind kind{PixelType::Float32, std::nullopt};
+  const auto summary = [&](const std::vector<float>& cells) {
+    FirstSweep sweep(kind);
+    sweep.add(block_of(cells, static_cast<int64_t>(cells.size())));
+    return summarize(sweep);
+  };
+  const Summary up = summary({1, 2, inf, 4});
+  EXPECT_EQ(up.mean, std::numeric_limits<double>::infinity());
+  EXPECT_TRUE(std::isnan(up.stddev));
+  EXPECT_EQ(summary({-inf, 2, 3, 4}).mean, -std::numeric_limits<double>::infinity());
+  const Summary both = summary({-inf, 2, inf, 4});
+  EXPECT_TRUE(std::isnan(both.mean));
+  EXPECT_EQ(both.minimum, -std::numeric_limits<double>::infinity());
+  EXPECT_EQ(both.valid, 4);
+}
+
+// Float64 values past 1e154: their squares' sum is beyond the doubles' range, and the standard
+// deviation was infinite; it is the root taken in range.
+TEST(FirstSweep, StandardDeviationOfHugeValuesIsFinite) {
+  const std::vector<double> cells = {1e300, 3e300, 1e300, 3e300};
+  FirstSweep sweep(BandKind{PixelType::Float64, std::nullopt});
+  sweep.add(block_of(cells, 4));
+  const Summary s = summarize(sweep);
+  EXPECT_DOUBLE_EQ(s.mean, 2e300);
+  EXPECT_DOUBLE_EQ(s.stddev, 1e300);
+}
+
 TEST(Selection, PercentilesOfEveryWidthMatchASort) {
   std::mt19937 gen(11);
   std::vector<float> f(1000);

@@ -111,6 +111,26 @@ TEST(ZoneTable, MaskedCellsAndSplitsGiveTheSameZones) {
   }
 }
 
+// A zone with infinite cells: sum and mean as IEEE adds them, std and variance NaN (written as
+// empty fields), not the finite numbers the exact sums made of the infinities.
+TEST(ZoneTable, InfiniteCellsGiveInfiniteSumsAndNoStd) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const std::vector<float> values = {1, inf, 3, 4, -inf, 6};
+  const std::vector<uint8_t> mask = {1, 1, 1, 1, 1, 1};
+  ZoneTable table(PixelType::Int32, std::nullopt, BandKind{PixelType::Float32, std::nullopt}, true);
+  table.add_masked(1, block_of(values.data(), 3, 1), mask.data(), 3);
+  table.add_masked(2, block_of(values.data() + 3, 3, 1), mask.data() + 3, 3);
+  const ZoneList zones = table.take_sorted();
+  ASSERT_EQ(zones.size(), 2u);
+  const ZoneTally& up = zones[0].second;
+  EXPECT_EQ(zone_value(up, {ZoneStat::Sum}), std::numeric_limits<double>::infinity());
+  EXPECT_EQ(zone_value(up, {ZoneStat::Mean}), std::numeric_limits<double>::infinity());
+  EXPECT_TRUE(std::isnan(zone_value(up, {ZoneStat::Std})));
+  EXPECT_TRUE(std::isnan(zone_value(up, {ZoneStat::Median})));  // numpy's lerp: 3 + (inf - 3) * 0
+  EXPECT_EQ(zone_value(zones[1].second, {ZoneStat::Mean}),
+            -std::numeric_limits<double>::infinity());
+}
+
 /// Float32 cells in zones of long runs and short ones: runs of one exponent, runs that cross
 /// powers of two, NaN and nodata cells, subnormals, both zeros, rows whose length is not a
 /// multiple of 8 and blocks longer than the 4096 cells the block path sums at once.
