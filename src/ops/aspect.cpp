@@ -31,10 +31,9 @@ struct AspectAlg {
   }
 
   /// A row of nodata-free windows, eight at a time where the CPU has AVX2. The angle comes from
-  /// a vector atan2 within a few units in the last place of the C library's; lanes whose float
-  /// that could change (to_float_checked: within 2^-43 of a float rounding boundary) are
-  /// recomputed by operator() after the row. The rest is float arithmetic, the same in every
-  /// lane.
+  /// a vector atan2 within 2^-43 of the C library's, relative; lanes whose float that could
+  /// change (to_float_near: within 2^-40 of a float rounding boundary) are recomputed by
+  /// operator() after the row. The rest is float arithmetic, the same in every lane.
   void row_values(const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1, float* out) const {
     terrain::row_by_checked_eights(
         *this, r0, r1, r2, x0, x1, out,
@@ -42,42 +41,73 @@ struct AspectAlg {
   }
 
 #if defined(TESSERA_HAVE_AVX2_PATHS)
-  /// Eight cells into to[0..8); returns the lanes (bit k: cell x + k) left to operator().
+  /// Eight cells into to[0..8); returns the lanes (bit k: cell x + k) left to operator(). The
+  /// differences are exact in float; from them, eight lanes at once, the octant: the angle in
+  /// degrees is A + S (base + atan(t) 180 / pi) with A a multiple of 90 and S = +-1 from the
+  /// signs and which magnitude is larger, base 0 or 45 and t = (lo - hi) / (lo + hi) or lo / hi
+  /// of the smaller and larger magnitudes, in double through a reciprocal (no division). Lanes
+  /// with a magnitude not 0 or in [2^-60, 2^60] (NaN, infinite, or where the reciprocal or the
+  /// float of the angle would leave float's normal range) are left to operator() too.
   __attribute__((target("avx2,fma"))) int eight(const T* r0, const T* r1, const T* r2, int64_t x,
                                                 float* to) const {
-    __m256d d[4];
-    terrain::aspect_differences<T, G>(r0, r1, r2, x, d);
-    const __m256d zero = _mm256_setzero_pd(), sign = _mm256_set1_pd(-0.0);
-    // A product instead of operator()'s quotient: one more rounding, far inside the check's 2^-43.
-    const __m256d to_degrees = _mm256_set1_pd(1 / terrain::kDegreesToRadians);
-    int unsure[2], flat_lanes[2];
+    __m256 dx, dy;
+    terrain::aspect_sums8<T, G>(r0, r1, r2, x, dx, dy);
+    const __m256 sign = _mm256_set1_ps(-0.0f), zero = _mm256_setzero_ps();
+    const __m256 ax = _mm256_andnot_ps(sign, dx), ay = _mm256_andnot_ps(sign, dy);
+    const __m256 lo = _mm256_min_ps(ax, ay), hi = _mm256_max_ps(ax, ay);
+    const __m256 tiny = _mm256_set1_ps(0x1p-60f);
+    // ax + ay: NaN stays NaN (min and max would drop it) and fails the ordered tests.
+    const __m256 sum = _mm256_add_ps(ax, ay);
+    const __m256 level = _mm256_cmp_ps(sum, zero, _CMP_EQ_OQ);
+    __m256 ranged = _mm256_cmp_ps(sum, _mm256_set1_ps(0x1p60f), _CMP_LE_OQ);
+    ranged = _mm256_and_ps(ranged, _mm256_or_ps(_mm256_cmp_ps(hi, tiny, _CMP_GE_OQ), level));
+    ranged = _mm256_and_ps(ranged, _mm256_or_ps(_mm256_cmp_ps(lo, tiny, _CMP_GE_OQ),
+                                                _mm256_cmp_ps(lo, zero, _CMP_EQ_OQ)));
+    // atan2(dy, -dx) = A + S r, r = atan(lo / hi) in [0, 45]: A is 0, 90 (|dy| > |dx|) or 180
+    // (-dx < 0), 90 again for both, with dy's sign; S is -1 where exactly one of the two holds,
+    // times dy's sign.
+    const __m256 steep = _mm256_cmp_ps(ay, ax, _CMP_GT_OQ);
+    const __m256 behind = _mm256_cmp_ps(dx, zero, _CMP_GT_OQ);
+    const __m256 y_sign = _mm256_and_ps(dy, sign);
+    const __m256 quarter = _mm256_add_ps(_mm256_and_ps(steep, _mm256_set1_ps(90.0f)),
+                                         _mm256_and_ps(_mm256_andnot_ps(steep, behind),
+                                                       _mm256_set1_ps(180.0f)));
+    const __m256 at = _mm256_xor_ps(quarter, y_sign);
+    const __m256 times = _mm256_xor_ps(
+        _mm256_or_ps(_mm256_set1_ps(1.0f), _mm256_and_ps(_mm256_xor_ps(steep, behind), sign)),
+        y_sign);
+    int sure[2];
     __m128 angle[2];
     for (int half = 0; half < 2; ++half) {
-      const __m256d dx = d[half], dy = d[2 + half];
-      const __m256d v = _mm256_mul_pd(simd::atan2(dy, _mm256_xor_pd(dx, sign)), to_degrees);
-      angle[half] = simd::to_float_checked(v, unsure[half]);
-      flat_lanes[half] = _mm256_movemask_pd(
-          _mm256_and_pd(_mm256_cmp_pd(dx, zero, _CMP_EQ_OQ), _mm256_cmp_pd(dy, zero, _CMP_EQ_OQ)));
+      const auto doubles = [half](__m256 v) {
+        return half ? simd::high_doubles(v) : simd::low_doubles(v);
+      };
+      const __m256d small = doubles(lo), large = doubles(hi);
+      const __m256d over = _mm256_cmp_pd(
+          small, _mm256_mul_pd(large, _mm256_set1_pd(0.41421356237309504880)), _CMP_GT_OQ);
+      // lo / hi, or (lo - hi) / (lo + hi) past tan(pi/8): exact sums of floats in double.
+      const __m256d num = _mm256_sub_pd(small, _mm256_and_pd(over, large));
+      const __m256d den = _mm256_add_pd(large, _mm256_and_pd(over, small));
+      const __m256d t = _mm256_mul_pd(num, simd::reciprocal(den));
+      const __m256d r = _mm256_fmadd_pd(simd::atan_near(t), _mm256_set1_pd(57.295779513082320876798),
+                                        _mm256_and_pd(over, _mm256_set1_pd(45.0)));
+      const __m256d v = _mm256_fmadd_pd(r, doubles(times), doubles(at));
+      angle[half] = simd::to_float_near(v, sure[half]);
     }
     __m256 a = _mm256_set_m128(angle[1], angle[0]);
-    const int flats = flat_lanes[0] | flat_lanes[1] << 4;
     if constexpr (Azimuth) {
-      const __m256 steep = _mm256_cmp_ps(a, _mm256_set1_ps(90.0f), _CMP_GT_OQ);
+      const __m256 east = _mm256_cmp_ps(a, _mm256_set1_ps(90.0f), _CMP_GT_OQ);
       a = _mm256_blendv_ps(_mm256_sub_ps(_mm256_set1_ps(90.0f), a),
-                           _mm256_sub_ps(_mm256_set1_ps(450.0f), a), steep);
+                           _mm256_sub_ps(_mm256_set1_ps(450.0f), a), east);
     } else {
-      const __m256 negative = _mm256_cmp_ps(a, _mm256_setzero_ps(), _CMP_LT_OQ);
+      const __m256 negative = _mm256_cmp_ps(a, zero, _CMP_LT_OQ);
       a = _mm256_blendv_ps(a, _mm256_add_ps(a, _mm256_set1_ps(360.0f)), negative);
     }
-    if (flats) {
-      const __m256i lanes = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
-      const __m256i is_flat =
-          _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(flats), lanes), lanes);
-      a = _mm256_blendv_ps(a, _mm256_set1_ps(flat), _mm256_castsi256_ps(is_flat));
-    }
+    a = _mm256_blendv_ps(a, _mm256_set1_ps(flat), level);
     const __m256 full = _mm256_cmp_ps(a, _mm256_set1_ps(360.0f), _CMP_EQ_OQ);
     _mm256_storeu_ps(to, _mm256_andnot_ps(full, a));
-    return (unsure[0] | unsure[1] << 4) & ~flats;
+    const int flats = _mm256_movemask_ps(level);
+    return ~((sure[0] | sure[1] << 4) & _mm256_movemask_ps(ranged)) & ~flats & 0xFF;
   }
 #else
   int eight(const T*, const T*, const T*, int64_t, float*) const { return 0; }

@@ -109,13 +109,14 @@ __attribute__((target("avx2"))) inline void scaled_gradient8(const Coeffs& c, co
 
 /// How far the float passes of -combined and -igor may be from gdaldem's double results, bounded
 /// above; lanes whose value lies within this of a byte's rounding boundary are recomputed by the
-/// scalar algorithm. -combined: the float acos argument is within 4e-6 of gdaldem's (float
-/// roundings of a few 2^-24 of terms bounded by 1, and the same rsqrt estimate refined in float
-/// rather than double); acos, kept to arguments within 1 - 1/64, magnifies that by at most
-/// 1 / sin(10.2 degrees) = 5.7; with the float acos and atan (4e-7) and the products, 1 + 254 c
-/// moves by under 6e-3. -igor: the atan and atan2 (4e-7 each, on differences exact in float)
-/// move 255 s by under 3e-4.
-inline constexpr float kCombinedSlack = 0x1p-7f;
+/// scalar algorithm. -combined: the acos argument, formed in double with the same rsqrt estimate
+/// as gdaldem's, is within 2^-25 + 2^-50 of it once rounded to float; acos, kept to arguments
+/// within 1 - 1/64, magnifies that by at most 1 / sin(10.2 degrees) = 5.7, and 254 times
+/// 4 / pi^2 atan(sqrt(slope)) by at most 162: 3e-5. The float acos (4e-7, times 162: 7e-5), the
+/// float atan of the slope (3e-7 relative: 1.5e-4) and five float roundings of values up to 255
+/// (8e-5) bring 1 + 254 c within 3.3e-4 of gdaldem's. -igor: the atan and atan2 (4e-7 each, on
+/// differences exact in float) move 255 s by under 3e-4.
+inline constexpr float kCombinedSlack = 0x1p-10f;
 inline constexpr float kIgorSlack = 0x1p-9f;
 
 /// The rows of a style whose eight(x, to) repeats the scalar arithmetic operation for
@@ -202,26 +203,38 @@ struct Combined {
   }
 
 #if defined(TESSERA_HAVE_AVX2_PATHS)
-  /// operator() in float arithmetic, eight lanes, with float acos and atan. Returns the lanes
-  /// whose byte float arithmetic cannot be sure of: an acos argument within 1/64 of +-1 (where
-  /// acos magnifies errors), 1 + 254 c within kCombinedSlack of a rounding boundary, or
-  /// overflow or NaN.
+  /// operator() in two parts, eight lanes. The acos argument in double as gdaldem forms it:
+  /// within a few double units of gdaldem's, and its rsqrt estimate the same, since it is taken
+  /// of the same float of 1 + slope (lanes where that float could differ, within 2^-40 of a
+  /// rounding boundary, are left to operator()). The rest in float, with float acos and atan.
+  /// Returns the lanes whose byte float arithmetic cannot be sure of: an acos argument within
+  /// 1/64 of +-1 (where acos magnifies errors), 1 + 254 c within kCombinedSlack of a rounding
+  /// boundary, or overflow or NaN.
   __attribute__((target("avx2,fma"))) int eight(const T* r0, const T* r1, const T* r2, int64_t x,
                                                 float* to) const {
     static constexpr double kInvSquareOfHalfPi = 1.0 / ((kPi * kPi) / 4);
-    __m256 gx, gy;
-    scaled_gradient8<T, G>(c, r0, r1, r2, x, gx, gy);
+    __m256d gx[2], gy[2];
+    scaled_gradient<T, G>(c, r0, r1, r2, x, gx, gy);
+    __m128 cosine_half[2], slope_half[2];
+    int same_b[2];
+    for (int h = 0; h < 2; ++h) {
+      const __m256d xx_plus_yy = _mm256_fmadd_pd(gx[h], gx[h], _mm256_mul_pd(gy[h], gy[h]));
+      const __m256d slope = times(xx_plus_yy, c.square_z);
+      const __m256d a = _mm256_sub_pd(
+          _mm256_set1_pd(c.sin_alt),
+          _mm256_fmsub_pd(gy[h], _mm256_set1_pd(c.cos_az_cos_alt_z), times(gx[h], c.sin_az_cos_alt_z)));
+      const __m256d b = _mm256_add_pd(_mm256_set1_pd(1.0), slope);
+      // approx_a_div_sqrt_b: rsqrtps of float(b), one Newton step in double.
+      const __m128 b_float = simd::to_float_near(b, same_b[h]);
+      __m256d r = _mm256_cvtps_pd(_mm_rsqrt_ps(b_float));
+      r = _mm256_mul_pd(r, _mm256_fnmadd_pd(times(b, 0.5), _mm256_mul_pd(r, r),
+                                            _mm256_set1_pd(1.5)));
+      cosine_half[h] = _mm256_cvtpd_ps(_mm256_mul_pd(a, r));
+      slope_half[h] = _mm256_cvtpd_ps(slope);
+    }
+    const __m256 cosine = _mm256_set_m128(cosine_half[1], cosine_half[0]);
+    const __m256 slope = _mm256_set_m128(slope_half[1], slope_half[0]);
     const __m256 one = _mm256_set1_ps(1.0f);
-    const __m256 xx_plus_yy = _mm256_add_ps(_mm256_mul_ps(gx, gx), _mm256_mul_ps(gy, gy));
-    const __m256 slope = times8(xx_plus_yy, c.square_z);
-    const __m256 a = _mm256_sub_ps(
-        _mm256_set1_ps(static_cast<float>(c.sin_alt)),
-        _mm256_sub_ps(times8(gy, c.cos_az_cos_alt_z), times8(gx, c.sin_az_cos_alt_z)));
-    const __m256 b = _mm256_add_ps(one, slope);
-    __m256 r = _mm256_rsqrt_ps(b);
-    r = _mm256_mul_ps(
-        r, _mm256_sub_ps(_mm256_set1_ps(1.5f), _mm256_mul_ps(times8(b, 0.5), _mm256_mul_ps(r, r))));
-    const __m256 cosine = _mm256_mul_ps(a, r);
     const __m256 angle = simd::acos8(cosine);
     const __m256 steepness = simd::atan_nonnegative8(_mm256_sqrt_ps(slope));
     const __m256 cang =
@@ -231,8 +244,10 @@ struct Combined {
     _mm256_storeu_ps(to, v);
     const __m256 safe = _mm256_and_ps(_mm256_cmp_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), cosine),
                                                     _mm256_set1_ps(1.0f - 1.0f / 64), _CMP_LE_OQ),
-                                      _mm256_cmp_ps(b, _mm256_set1_ps(1e30f), _CMP_LE_OQ));
-    return ~(simd::bytes_sure8(v, kCombinedSlack) & _mm256_movemask_ps(safe)) & 0xFF;
+                                      _mm256_cmp_ps(slope, _mm256_set1_ps(1e30f), _CMP_LE_OQ));
+    const int sure = simd::bytes_sure8(v, kCombinedSlack) & _mm256_movemask_ps(safe) &
+                     (same_b[0] | same_b[1] << 4);
+    return ~sure & 0xFF;
   }
 #else
   int eight(const T*, const T*, const T*, int64_t, float*) const { return 0; }
@@ -310,17 +325,14 @@ double normalize_angle(double angle, double normalizer) {
   return angle < 0 ? normalizer + angle : angle;
 }
 
-double angle_between(double a, double b, double normalizer) {
-  double diff = std::abs(normalize_angle(a, normalizer) - normalize_angle(b, normalizer));
-  return diff > normalizer / 2 ? normalizer - diff : diff;
-}
-
 /// -igor: shading from slope and aspect only (GDALHillshadeIgorAlg).
 template <class T, Gradient G>
 struct Igor {
   const Coeffs& c;
-  /// The light's direction as the float pass compares aspects with it, in [0, 2 pi).
-  float light = static_cast<float>(normalize_angle(kPi * 3 / 2 - c.az_radians, kPi * 2));
+  /// The light's direction normalised as gdaldem normalises it, in [0, 2 pi): once a tile.
+  double toward = normalize_angle(kPi * 3 / 2 - c.az_radians, kPi * 2);
+  /// The same, as the float pass compares aspects with it.
+  float light = static_cast<float>(toward);
   float operator()(const T* w) const {
     double x, y;
     terrain::gradient<T, G>(w, c.inv_ewres, c.inv_nsres, x, y);
@@ -330,7 +342,11 @@ struct Igor {
     terrain::aspect_differences<T, G>(w, dx, dy);
     const double aspect = std::atan2(dy, -dx);
     const double slope_strength = slope_degrees / 90;
-    const double aspect_diff = angle_between(aspect, kPi * 3 / 2 - c.az_radians, kPi * 2);
+    // gdaldem's angle between the aspect and the light, each normalised by fmod to [0, 2 pi),
+    // without the fmods: |aspect| <= pi, which fmod by 2 pi returns as it is, and the light's
+    // direction normalised once.
+    double aspect_diff = std::abs((aspect < 0 ? kPi * 2 + aspect : aspect) - toward);
+    if (aspect_diff > kPi * 2 / 2) aspect_diff = kPi * 2 - aspect_diff;
     const double aspect_strength = 1 - aspect_diff / kPi;
     const double shadowness = 1.0 - slope_strength * aspect_strength;
     return static_cast<float>(255.0 * shadowness);
@@ -365,7 +381,12 @@ struct Igor {
     const __m256 v =
         times8(_mm256_sub_ps(one, _mm256_mul_ps(slope_strength, aspect_strength)), 255.0);
     _mm256_storeu_ps(to, v);
-    const __m256 finite = _mm256_cmp_ps(xx_plus_yy, _mm256_set1_ps(1e30f), _CMP_LE_OQ);
+    // atan2_8's range: |dx| + |dy| up to 2^100 (NaN fails too).
+    const __m256 magnitude = _mm256_add_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), dx),
+                                           _mm256_andnot_ps(_mm256_set1_ps(-0.0f), dy));
+    const __m256 finite =
+        _mm256_and_ps(_mm256_cmp_ps(xx_plus_yy, _mm256_set1_ps(1e30f), _CMP_LE_OQ),
+                      _mm256_cmp_ps(magnitude, _mm256_set1_ps(0x1p100f), _CMP_LE_OQ));
     return ~(simd::bytes_sure8(v, kIgorSlack) & _mm256_movemask_ps(finite)) & 0xFF;
   }
 #else

@@ -1,20 +1,21 @@
 // AVX2 pieces of the terrain kernels, used only where the CPU has AVX2 and FMA (checked at run
-// time): row loads, four-lane double atan and atan2, the check that lets a float result built on
+// time): row loads, four-lane double atan and atan2, the checks that let a float result built on
 // them equal the one built on the C library's bit for bit, and eight-lane float atan, atan2 and
-// acos with the check that lets a byte built on them equal gdaldem's. The approximations of
-// atan2 and the float functions use fused multiply-adds and are compiled for FMA; code that must
-// repeat gdaldem's roundings operation for operation is compiled for AVX2 alone, so that nothing
-// in it is fused.
+// acos with the check that lets a byte built on them equal gdaldem's. The approximations use
+// fused multiply-adds and are compiled for FMA; code that must repeat gdaldem's roundings
+// operation for operation is compiled for AVX2 alone, so that nothing in it is fused.
 //
 // gdaldem computes float(atan(v) * k) with the C library's atan. A vector atan accurate to a
-// few units in the last place gives the same float except where the double product lies within
-// those few units of a float rounding boundary. So each lane is rounded twice, from the product
-// nudged down and up by 2^-43 of itself (hundreds of double units, far beyond both functions'
-// error); where the two floats differ, or the value is not finite, the caller recomputes that
-// lane with the C library. Everywhere else the float is the one any atan within 2^-43 of the
-// true value, the C library's included, gives. A value lands that near a boundary about once in
-// 2^18 (the 2^-43 band on each side of boundaries 2^-24 apart): 3e-6 of the cells of slope and
-// aspect on the 16000 x 16000 benchmark DEM (tests/bench/count_fallbacks.cpp).
+// given relative error gives the same float except where the double product lies within that
+// error of a float rounding boundary. slope (degrees) and aspect use estimates refined by Newton
+// steps instead of square roots and divisions (sqrt_near, reciprocal) and a shorter atan
+// polynomial (atan_near): each lane within 2^-43 of the C library's value, relative, and
+// to_float_near keeps a lane's float only where the value lies farther than 2^-40 of itself from
+// a float rounding boundary (8 times the error); the caller recomputes the other lanes, and those
+// not finite or outside the estimates' range, with the C library. A value lands that near a
+// boundary about once in 2^15 (the 2^-40 band on each side of boundaries 2^-24 to 2^-23 apart):
+// 3e-5 of the cells (tests/bench/count_fallbacks.cpp). slope in percent keeps to_float_checked,
+// the value nudged down and up by 2^-43 of itself, around its exact square root.
 #pragma once
 
 #include <cstdint>
@@ -159,9 +160,18 @@ __attribute__((target("avx2,fma"), always_inline)) inline __m256 atan_core8(__m2
   return _mm256_add_ps(base, _mm256_fmadd_ps(_mm256_mul_ps(p, z), t, t));
 }
 
-/// atan(x) for x >= 0 in float, eight lanes (Cephes' atanf: reduction to |t| <= tan(pi/8),
-/// one division, a degree-9 odd polynomial): within 2e-7 of the true value, relative. NaN in,
-/// NaN out.
+/// 1 / d of eight floats: rcpps' estimate (within 1.5 2^-12) refined by one Newton step, within
+/// 2^-22 of 1 / d, relative, for |d| in [2^-126, 2^126]. Beyond 2^126 it gives 0; infinity and
+/// 0 give NaN.
+__attribute__((target("avx2,fma"), always_inline)) inline __m256 reciprocal8(__m256 d) {
+  const __m256 r = _mm256_rcp_ps(d);
+  return _mm256_fmadd_ps(r, _mm256_fnmadd_ps(d, r, _mm256_set1_ps(1.0f)), r);
+}
+
+/// atan(x) for x >= 0 in float, eight lanes (Cephes' atanf: reduction to |t| <= tan(pi/8)
+/// through reciprocal8 rather than a division, a degree-9 odd polynomial): within 3e-7 of the
+/// true value, relative (past 2^126, pi/2, which is as close). NaN in, NaN out; infinity gives
+/// NaN.
 __attribute__((target("avx2,fma"), always_inline)) inline __m256 atan_nonnegative8(__m256 x) {
   const __m256 one = _mm256_set1_ps(1.0f);
   const __m256 big = _mm256_cmp_ps(x, _mm256_set1_ps(2.414213562373095f), _CMP_GT_OQ);
@@ -173,11 +183,12 @@ __attribute__((target("avx2,fma"), always_inline)) inline __m256 atan_nonnegativ
   den = _mm256_blendv_ps(den, x, big);
   __m256 base = _mm256_and_ps(mid, _mm256_set1_ps(0.7853981633974483f));
   base = _mm256_blendv_ps(base, _mm256_set1_ps(1.5707963267948966f), big);
-  return atan_core8(_mm256_div_ps(num, den), base);
+  return atan_core8(_mm256_mul_ps(num, reciprocal8(den)), base);
 }
 
-/// atan(lo / hi) in float for 0 <= lo <= hi (0 where hi is 0), one division for the ratio and
-/// the reduction together, as atan_of_ratio.
+/// atan(lo / hi) in float for 0 <= lo <= hi (0 where hi is 0), one reciprocal8 for the ratio
+/// and the reduction together, as atan_of_ratio; hi at most 2^125 (callers check: beyond, the
+/// reciprocal is 0).
 __attribute__((target("avx2,fma"), always_inline)) inline __m256 atan_of_ratio8(__m256 lo,
                                                                                 __m256 hi) {
   const __m256 mid =
@@ -187,11 +198,11 @@ __attribute__((target("avx2,fma"), always_inline)) inline __m256 atan_of_ratio8(
   __m256 den = _mm256_blendv_ps(hi, _mm256_add_ps(lo, hi), mid);
   den = _mm256_blendv_ps(den, _mm256_set1_ps(1.0f), zero);
   const __m256 base = _mm256_and_ps(mid, _mm256_set1_ps(0.7853981633974483f));
-  return atan_core8(_mm256_div_ps(num, den), base);
+  return atan_core8(_mm256_mul_ps(num, reciprocal8(den)), base);
 }
 
 /// atan2(y, x) in float, eight lanes, quadrants and signed zeros as the C library's; within
-/// 4e-7 of the true value. NaN in, NaN out.
+/// 4e-7 of the true value for |x|, |y| up to 2^124 (callers check). NaN in, NaN out.
 __attribute__((target("avx2,fma"), always_inline)) inline __m256 atan2_8(__m256 y, __m256 x) {
   const __m256 sign = _mm256_set1_ps(-0.0f);
   const __m256 ay = _mm256_andnot_ps(sign, y), ax = _mm256_andnot_ps(sign, x);
@@ -255,9 +266,90 @@ __attribute__((target("avx2"))) inline __m128 to_float_checked(__m256d v, int& u
   return f;
 }
 
+/// 1 / d of four doubles, for d in [2^-120, 2^120] (callers check the range: outside it rcpps
+/// does not see d's float): rcpps' estimate, within 1.5 2^-12, refined by two Newton steps, each
+/// of which squares the relative error: within 2^-45 of 1 / d. No division.
+__attribute__((target("avx2,fma"), always_inline)) inline __m256d reciprocal(__m256d d) {
+  const __m256d one = _mm256_set1_pd(1.0);
+  __m256d r = _mm256_cvtps_pd(_mm_rcp_ps(_mm256_cvtpd_ps(d)));
+  r = _mm256_fmadd_pd(r, _mm256_fnmadd_pd(d, r, one), r);
+  return _mm256_fmadd_pd(r, _mm256_fnmadd_pd(d, r, one), r);
+}
+
+/// sqrt(k) of four doubles, for k in [2^-120, 2^120] (callers check): rsqrtps' estimate of
+/// 1 / sqrt(k), within 1.5 2^-12, refined by two Newton steps (each takes the error e to 1.5 e^2),
+/// times k: within 2^-43.8 of sqrt(k), relative. No square root instruction.
+__attribute__((target("avx2,fma"), always_inline)) inline __m256d sqrt_near(__m256d k) {
+  const __m256d half = _mm256_set1_pd(0.5), half_k = _mm256_mul_pd(k, half);
+  __m256d y = _mm256_cvtps_pd(_mm_rsqrt_ps(_mm256_cvtpd_ps(k)));
+  y = _mm256_fmadd_pd(y, _mm256_fnmadd_pd(half_k, _mm256_mul_pd(y, y), half), y);
+  y = _mm256_fmadd_pd(y, _mm256_fnmadd_pd(half_k, _mm256_mul_pd(y, y), half), y);
+  return _mm256_mul_pd(k, y);
+}
+
+/// atan(t) for |t| <= tan(pi/8) within 2^-45 of it, relative: t + t^3 P(t^2), P a degree-7
+/// polynomial fitted to atan's relative error over that range (tests/unit/ops checks the bound
+/// against the C library), its even and odd coefficients in two fused chains. Enough for
+/// to_float_near's 2^-40 band; fdlibm's polynomial (atan_small) is within an ulp with 11 terms.
+__attribute__((target("avx2,fma"), always_inline)) inline __m256d atan_near(__m256d t) {
+  const __m256d z = _mm256_mul_pd(t, t);
+  const __m256d w = _mm256_mul_pd(z, z);
+  __m256d even = _mm256_fmadd_pd(_mm256_set1_pd(-0.058890943564455206), w,
+                                 _mm256_set1_pd(0.11110443912481978));
+  __m256d odd = _mm256_fmadd_pd(_mm256_set1_pd(0.03086584666557767), w,
+                                _mm256_set1_pd(-0.09079060267698517));
+  even = _mm256_fmadd_pd(even, w, _mm256_set1_pd(-0.14285693341211006));
+  odd = _mm256_fmadd_pd(odd, w, _mm256_set1_pd(0.07567998615259686));
+  even = _mm256_fmadd_pd(even, w, _mm256_set1_pd(-0.33333333331663006));
+  odd = _mm256_fmadd_pd(odd, w, _mm256_set1_pd(0.19999999680550834));
+  const __m256d p = _mm256_fmadd_pd(odd, z, even);
+  return _mm256_fmadd_pd(_mm256_mul_pd(t, z), p, t);
+}
+
+/// atan(g) in degrees for g >= 0 (callers keep g and the reduction's divisor within
+/// reciprocal's range), within 2^-43.5 of it, relative, given g within 2^-43.8: the reduction
+/// to |t| <= tan(pi/8) (g, (g - 1) / (g + 1) or -1 / g) by one reciprocal, and 45 or 90 added.
+__attribute__((target("avx2,fma"), always_inline)) inline __m256d atan_degrees_near(__m256d g) {
+  const __m256d one = _mm256_set1_pd(1.0), forty_five = _mm256_set1_pd(45.0);
+  const __m256d over = _mm256_cmp_pd(g, _mm256_set1_pd(0.41421356237309504880), _CMP_GT_OQ);
+  const __m256d big = _mm256_cmp_pd(g, _mm256_set1_pd(2.41421356237309504880), _CMP_GT_OQ);
+  // num, den: g, 1 (small); g - 1, g + 1 (over); -1, g (big).
+  const __m256d num = _mm256_sub_pd(_mm256_andnot_pd(big, g), _mm256_and_pd(over, one));
+  const __m256d den = _mm256_add_pd(_mm256_and_pd(over, g), _mm256_andnot_pd(big, one));
+  const __m256d base = _mm256_add_pd(_mm256_and_pd(over, forty_five), _mm256_and_pd(big, forty_five));
+  const __m256d t = _mm256_mul_pd(num, reciprocal(den));
+  return _mm256_fmadd_pd(atan_near(t), _mm256_set1_pd(57.295779513082320876798), base);
+}
+
+/// The band of to_float_near: 2^-40 of the value, relative.
+inline constexpr int kNearBandLog2 = -40;
+
+/// float(v) of four doubles, and in `sure` (bits 0-3) the lanes whose float any v' within 2^-40
+/// of v, relative, rounds to as well: v's 29 bits below float's last place are not within 2^13
+/// (2^-40 of values up to twice the place's power of two) of half that place. Only for v in
+/// float's normal range or 0 (callers check): below it float keeps fewer bits. Integer
+/// operations on v's bits, not two more conversions.
+__attribute__((target("avx2"))) inline __m128 to_float_near(__m256d v, int& sure) {
+  constexpr int64_t kHalf = int64_t{1} << 28, kBand = int64_t{1} << (53 + kNearBandLog2);
+  const __m256i dropped = _mm256_and_si256(
+      _mm256_sub_epi64(_mm256_castpd_si256(v), _mm256_set1_epi64x(kHalf - kBand)),
+      _mm256_set1_epi64x(2 * kHalf - 1));
+  const __m256i far = _mm256_cmpgt_epi64(dropped, _mm256_set1_epi64x(2 * kBand - 1));
+  sure = _mm256_movemask_pd(_mm256_castsi256_pd(far));
+  return _mm256_cvtpd_ps(v);
+}
+
 /// Array forms of the vector functions above, for callers compiled without AVX2 (tests).
 __attribute__((target("avx2"))) inline void atan_nonnegative(const double* x, double* out) {
   _mm256_storeu_pd(out, atan_nonnegative(_mm256_loadu_pd(x)));
+}
+__attribute__((target("avx2,fma"))) inline void atan_degrees_near(const double* g, double* out) {
+  _mm256_storeu_pd(out, atan_degrees_near(_mm256_loadu_pd(g)));
+}
+__attribute__((target("avx2"))) inline int to_float_near(const double* v, float* out) {
+  int sure = 0;
+  _mm_storeu_ps(out, to_float_near(_mm256_loadu_pd(v), sure));
+  return sure;
 }
 __attribute__((target("avx2"))) inline int to_float_checked(const double* v, float* out) {
   int unsure = 0;
