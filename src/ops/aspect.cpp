@@ -79,10 +79,8 @@ struct AspectAlg {
     int sure[2];
     __m128 angle[2];
     for (int half = 0; half < 2; ++half) {
-      const auto doubles = [half](__m256 v) {
-        return half ? simd::high_doubles(v) : simd::low_doubles(v);
-      };
-      const __m256d small = doubles(lo), large = doubles(hi);
+      const __m256d small = half ? simd::high_doubles(lo) : simd::low_doubles(lo);
+      const __m256d large = half ? simd::high_doubles(hi) : simd::low_doubles(hi);
       const __m256d over = _mm256_cmp_pd(
           small, _mm256_mul_pd(large, _mm256_set1_pd(0.41421356237309504880)), _CMP_GT_OQ);
       // lo / hi, or (lo - hi) / (lo + hi) past tan(pi/8): exact sums of floats in double.
@@ -91,7 +89,9 @@ struct AspectAlg {
       const __m256d t = _mm256_mul_pd(num, simd::reciprocal(den));
       const __m256d r = _mm256_fmadd_pd(simd::atan_near(t), _mm256_set1_pd(57.295779513082320876798),
                                         _mm256_and_pd(over, _mm256_set1_pd(45.0)));
-      const __m256d v = _mm256_fmadd_pd(r, doubles(times), doubles(at));
+      const __m256d v =
+          _mm256_fmadd_pd(r, half ? simd::high_doubles(times) : simd::low_doubles(times),
+                          half ? simd::high_doubles(at) : simd::low_doubles(at));
       angle[half] = simd::to_float_near(v, sure[half]);
     }
     __m256 a = _mm256_set_m128(angle[1], angle[0]);

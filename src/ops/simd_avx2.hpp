@@ -294,12 +294,13 @@ __attribute__((target("avx2,fma"), always_inline)) inline __m256d sqrt_near(__m2
 __attribute__((target("avx2,fma"), always_inline)) inline __m256d atan_near(__m256d t) {
   const __m256d z = _mm256_mul_pd(t, t);
   const __m256d w = _mm256_mul_pd(z, z);
+  // P(z) = E(w) + z O(w): E the even-indexed coefficients, O the odd ones, w = z^2.
   __m256d even = _mm256_fmadd_pd(_mm256_set1_pd(-0.058890943564455206), w,
-                                 _mm256_set1_pd(0.11110443912481978));
+                                 _mm256_set1_pd(-0.09079060267698517));
   __m256d odd = _mm256_fmadd_pd(_mm256_set1_pd(0.03086584666557767), w,
-                                _mm256_set1_pd(-0.09079060267698517));
+                                _mm256_set1_pd(0.07567998615259686));
   even = _mm256_fmadd_pd(even, w, _mm256_set1_pd(-0.14285693341211006));
-  odd = _mm256_fmadd_pd(odd, w, _mm256_set1_pd(0.07567998615259686));
+  odd = _mm256_fmadd_pd(odd, w, _mm256_set1_pd(0.11110443912481978));
   even = _mm256_fmadd_pd(even, w, _mm256_set1_pd(-0.33333333331663006));
   odd = _mm256_fmadd_pd(odd, w, _mm256_set1_pd(0.19999999680550834));
   const __m256d p = _mm256_fmadd_pd(odd, z, even);
