@@ -7,15 +7,14 @@
 //
 // gdaldem computes float(atan(v) * k) with the C library's atan. A vector atan accurate to a
 // given relative error gives the same float except where the double product lies within that
-// error of a float rounding boundary. slope (degrees) and aspect use estimates refined by Newton
-// steps instead of square roots and divisions (sqrt_near, reciprocal) and a shorter atan
-// polynomial (atan_near): each lane within 2^-43 of the C library's value, relative, and
-// to_float_near keeps a lane's float only where the value lies farther than 2^-40 of itself from
-// a float rounding boundary (8 times the error); the caller recomputes the other lanes, and those
-// not finite or outside the estimates' range, with the C library. A value lands that near a
-// boundary about once in 2^15 (the 2^-40 band on each side of boundaries 2^-24 to 2^-23 apart):
-// 3e-5 of the cells (tests/bench/count_fallbacks.cpp). slope in percent keeps to_float_checked,
-// the value nudged down and up by 2^-43 of itself, around its exact square root.
+// error of a float rounding boundary. slope (degrees) and aspect use a shorter atan polynomial
+// (atan_near, 2^-45) after one division: each lane within 2^-44 of the C library's value,
+// relative, and to_float_near keeps a lane's float only where the value lies farther than 2^-40
+// of itself from a float rounding boundary (16 times the error); the caller recomputes the other
+// lanes, and those not finite or outside float's normal range, with the C library. A value
+// lands that near a boundary about once in 2^15 (the 2^-40 band on each side of boundaries 2^-24
+// to 2^-23 apart): 3e-5 of the cells (tests/bench/count_fallbacks.cpp). slope in percent keeps
+// to_float_checked, the value nudged down and up by 2^-43 of itself, around its exact square root.
 #pragma once
 
 #include <cstdint>
@@ -266,31 +265,10 @@ __attribute__((target("avx2"))) inline __m128 to_float_checked(__m256d v, int& u
   return f;
 }
 
-/// 1 / d of four doubles, for d in [2^-120, 2^120] (callers check the range: outside it rcpps
-/// does not see d's float): rcpps' estimate, within 1.5 2^-12, refined by two Newton steps, each
-/// of which squares the relative error: within 2^-45 of 1 / d. No division.
-__attribute__((target("avx2,fma"), always_inline)) inline __m256d reciprocal(__m256d d) {
-  const __m256d one = _mm256_set1_pd(1.0);
-  __m256d r = _mm256_cvtps_pd(_mm_rcp_ps(_mm256_cvtpd_ps(d)));
-  r = _mm256_fmadd_pd(r, _mm256_fnmadd_pd(d, r, one), r);
-  return _mm256_fmadd_pd(r, _mm256_fnmadd_pd(d, r, one), r);
-}
-
-/// sqrt(k) of four doubles, for k in [2^-120, 2^120] (callers check): rsqrtps' estimate of
-/// 1 / sqrt(k), within 1.5 2^-12, refined by two Newton steps (each takes the error e to 1.5 e^2),
-/// times k: within 2^-43.8 of sqrt(k), relative. No square root instruction.
-__attribute__((target("avx2,fma"), always_inline)) inline __m256d sqrt_near(__m256d k) {
-  const __m256d half = _mm256_set1_pd(0.5), half_k = _mm256_mul_pd(k, half);
-  __m256d y = _mm256_cvtps_pd(_mm_rsqrt_ps(_mm256_cvtpd_ps(k)));
-  y = _mm256_fmadd_pd(y, _mm256_fnmadd_pd(half_k, _mm256_mul_pd(y, y), half), y);
-  y = _mm256_fmadd_pd(y, _mm256_fnmadd_pd(half_k, _mm256_mul_pd(y, y), half), y);
-  return _mm256_mul_pd(k, y);
-}
-
 /// atan(t) for |t| <= tan(pi/8) within 2^-45 of it, relative: t + t^3 P(t^2), P a degree-7
 /// polynomial fitted to atan's relative error over that range (tests/unit/ops checks the bound
-/// against the C library), its even and odd coefficients in two fused chains. Enough for
-/// to_float_near's 2^-40 band; fdlibm's polynomial (atan_small) is within an ulp with 11 terms.
+/// against the C library), its even and odd coefficients in two fused chains: 8 terms where
+/// fdlibm's (atan_small) takes 11 to be within an ulp, enough for to_float_near's 2^-40 band.
 __attribute__((target("avx2,fma"), always_inline)) inline __m256d atan_near(__m256d t) {
   const __m256d z = _mm256_mul_pd(t, t);
   const __m256d w = _mm256_mul_pd(z, z);
@@ -307,9 +285,9 @@ __attribute__((target("avx2,fma"), always_inline)) inline __m256d atan_near(__m2
   return _mm256_fmadd_pd(_mm256_mul_pd(t, z), p, t);
 }
 
-/// atan(g) in degrees for g >= 0 (callers keep g and the reduction's divisor within
-/// reciprocal's range), within 2^-43.5 of it, relative, given g within 2^-43.8: the reduction
-/// to |t| <= tan(pi/8) (g, (g - 1) / (g + 1) or -1 / g) by one reciprocal, and 45 or 90 added.
+/// atan(g) in degrees for g >= 0 (NaN where g is NaN), within 2^-44.5 of it, relative: the
+/// reduction to |t| <= tan(pi/8) (g, (g - 1) / (g + 1) or -1 / g) by one division, atan_near,
+/// and 45 or 90 added.
 __attribute__((target("avx2,fma"), always_inline)) inline __m256d atan_degrees_near(__m256d g) {
   const __m256d one = _mm256_set1_pd(1.0), forty_five = _mm256_set1_pd(45.0);
   const __m256d over = _mm256_cmp_pd(g, _mm256_set1_pd(0.41421356237309504880), _CMP_GT_OQ);
@@ -318,8 +296,8 @@ __attribute__((target("avx2,fma"), always_inline)) inline __m256d atan_degrees_n
   const __m256d num = _mm256_sub_pd(_mm256_andnot_pd(big, g), _mm256_and_pd(over, one));
   const __m256d den = _mm256_add_pd(_mm256_and_pd(over, g), _mm256_andnot_pd(big, one));
   const __m256d base = _mm256_add_pd(_mm256_and_pd(over, forty_five), _mm256_and_pd(big, forty_five));
-  const __m256d t = _mm256_mul_pd(num, reciprocal(den));
-  return _mm256_fmadd_pd(atan_near(t), _mm256_set1_pd(57.295779513082320876798), base);
+  return _mm256_fmadd_pd(atan_near(_mm256_div_pd(num, den)),
+                         _mm256_set1_pd(57.295779513082320876798), base);
 }
 
 /// The band of to_float_near: 2^-40 of the value, relative.

@@ -48,9 +48,12 @@ struct SlopeAlg {
   void row_values(const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1, float* out) const {
     if constexpr (U == SlopeUnits::Degrees) {
       if (near_ranges()) {
-        terrain::row_by_checked_eights(
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+        terrain::row_by_checked_eights_in_two<Tangents>(
             *this, r0, r1, r2, x0, x1, out,
-            [this, r0, r1, r2](int64_t x, float* to) { return eight(r0, r1, r2, x, to); });
+            [this, r0, r1, r2](int64_t x, Tangents& mid) { eight_first(r0, r1, r2, x, mid); },
+            [this](int64_t, const Tangents& mid, float* to) { return eight_second(mid, to); });
+#endif
         return;
       }
     }
@@ -65,13 +68,11 @@ struct SlopeAlg {
     }
   }
 
-  /// Whether eight() may run: the CPU has AVX2 and FMA, and 1 / (kSpan scale) lies in
-  /// [2^-60, 2^60] (any real positive scale), so that eight()'s checks on the squared gradient
-  /// keep g = sqrt(key) / (kSpan scale) >= 0, and the degrees, in float's normal range.
+  /// Whether the two-pass vector path runs: the CPU has AVX2 and FMA, and the scale is positive
+  /// (a negative one gives negative tangents, outside atan_degrees_near's domain).
   bool near_ranges() const {
 #if defined(TESSERA_HAVE_AVX2_PATHS)
-    const double inv_span = 1.0 / (kSpan * scale);
-    return simd::have_avx2() && inv_span >= 0x1p-60 && inv_span <= 0x1p60;
+    return simd::have_avx2() && kSpan * scale > 0;
 #else
     return false;
 #endif
@@ -85,37 +86,49 @@ struct SlopeAlg {
     terrain::gradient_differences<T, G>(r0, r1, r2, x, d);
   }
 
-  /// Eight cells of slope in degrees into to[0..8), with no division or square root: the
-  /// squared gradient from reciprocals of the resolutions, its square root and the atan from
-  /// estimates refined by Newton steps (simd::sqrt_near, atan_degrees_near), so each lane is
-  /// within 2^-43 of operator()'s double. Returns the lanes (bit k: cell x + k) left to
-  /// operator(): those whose float that could change (to_float_near's 2^-40 band), and those
-  /// whose squared gradient is not 0 or in [2^-120, 2^120] (the estimates' range; NaN too).
-  __attribute__((target("avx2,fma"))) int eight(const T* r0, const T* r1, const T* r2, int64_t x,
-                                                float* to) const {
+  /// Eight cells' slope tangents between eight_first and eight_second.
+  struct Tangents {
+    double g[8];  ///< sqrt(key) / (kSpan scale)
+    int ranged;   ///< lanes whose g is 0 or in [2^-120, 2^120] (NaN is not)
+  };
+
+  /// Slope in degrees, first half: eight cells' g = sqrt(key) / (kSpan scale), the squared
+  /// gradient from reciprocals of the resolutions (a unit or two in the last place from
+  /// operator()'s quotients), into `mid`.
+  __attribute__((target("avx2,fma"))) void eight_first(const T* r0, const T* r1, const T* r2,
+                                                      int64_t x, Tangents& mid) const {
     __m256d d[4];
     differences(r0, r1, r2, x, d);
     const __m256d inv_span = _mm256_set1_pd(1.0 / (kSpan * scale));
     const __m256d inv_ew = _mm256_set1_pd(1.0 / ewres), inv_ns = _mm256_set1_pd(1.0 / nsres);
-    const __m256d zero = _mm256_setzero_pd();
-    int sure[2];
-    __m128 f[2];
+    int ranged = 0;
     for (int half = 0; half < 2; ++half) {
       const __m256d dx = _mm256_mul_pd(d[half], inv_ew);
       const __m256d dy = _mm256_mul_pd(d[2 + half], inv_ns);
       const __m256d key = _mm256_fmadd_pd(dx, dx, _mm256_mul_pd(dy, dy));
-      const __m256d flat = _mm256_cmp_pd(key, zero, _CMP_EQ_OQ);
-      const __m256d ranged =
-          _mm256_or_pd(_mm256_and_pd(_mm256_cmp_pd(key, _mm256_set1_pd(0x1p-120), _CMP_GE_OQ),
-                                     _mm256_cmp_pd(key, _mm256_set1_pd(0x1p120), _CMP_LE_OQ)),
-                       flat);
-      // sqrt_near(0) is NaN (0 times rsqrt's infinity): flat lanes are 0.
-      const __m256d g = _mm256_andnot_pd(flat, _mm256_mul_pd(simd::sqrt_near(key), inv_span));
-      f[half] = simd::to_float_near(simd::atan_degrees_near(g), sure[half]);
-      sure[half] &= _mm256_movemask_pd(ranged);
+      const __m256d g = _mm256_mul_pd(_mm256_sqrt_pd(key), inv_span);
+      const __m256d in_range =
+          _mm256_or_pd(_mm256_and_pd(_mm256_cmp_pd(g, _mm256_set1_pd(0x1p-120), _CMP_GE_OQ),
+                                     _mm256_cmp_pd(g, _mm256_set1_pd(0x1p120), _CMP_LE_OQ)),
+                       _mm256_cmp_pd(g, _mm256_setzero_pd(), _CMP_EQ_OQ));
+      _mm256_storeu_pd(mid.g + 4 * half, g);
+      ranged |= _mm256_movemask_pd(in_range) << 4 * half;
     }
+    mid.ranged = ranged;
+  }
+
+  /// Slope in degrees, second half: the eight cells' degrees into to[0..8), atan_degrees_near of
+  /// g, within 2^-44 of operator()'s double. Returns the lanes (bit k: cell x + k) left to
+  /// operator(): those whose float that could change (to_float_near's 2^-40 band), and those
+  /// whose g is not 0 or in [2^-120, 2^120] (so that the degrees stay in float's normal range).
+  __attribute__((target("avx2,fma"))) int eight_second(const Tangents& mid, float* to) const {
+    int sure[2];
+    __m128 f[2];
+    for (int half = 0; half < 2; ++half)
+      f[half] = simd::to_float_near(simd::atan_degrees_near(_mm256_loadu_pd(mid.g + 4 * half)),
+                                    sure[half]);
     _mm256_storeu_ps(to, _mm256_set_m128(f[1], f[0]));
-    return ~(sure[0] | sure[1] << 4) & 0xFF;
+    return ~((sure[0] | sure[1] << 4) & mid.ranged) & 0xFF;
   }
 
   /// The AVX2 part of row_values; returns the first cell it left for the scalar loop. It
@@ -155,8 +168,6 @@ struct SlopeAlg {
     }
     return x;
   }
-#else
-  int eight(const T*, const T*, const T*, int64_t, float*) const { return 0; }
 #endif
 };
 

@@ -324,7 +324,7 @@ TEST(SimdNear, AtanInDegreesWithinTheBoundTheFloatCheckAssumes) {
         EXPECT_EQ(got[k], 0.0);
     }
   }
-  // sqrt_near's 2^-43.8 on top stays within 2^-42.5, far inside to_float_near's 2^-40.
+  // The square root and the division add a unit in the last place or two: far inside 2^-40.
   EXPECT_LT(worst, 0x1p-44);
 }
 
