@@ -128,14 +128,37 @@ void exact_row(const Alg& alg, const T* r0, const T* r1, const T* r2, int64_t x0
                          [&](int64_t x, float* to) { alg.eight(r0, r1, r2, x, to); });
 }
 
-/// The rows of a style whose eight(x, to) is a float pass that returns the lanes it left to the
-/// scalar algorithm, which recomputes them after the row.
+/// The rows of a style whose vector pass is split in two (terrain::row_by_checked_eights_in_two):
+/// first(r0, r1, r2, x, mid) into an Alg::Mid, then second(mid, to), which returns the lanes it
+/// left to the scalar algorithm, which recomputes them after the row.
 template <class T, class Alg>
 void checked_row(const Alg& alg, const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1,
                  float* out) {
-  terrain::row_by_checked_eights(
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+  terrain::row_by_checked_eights_in_two<typename Alg::Mid>(
       alg, r0, r1, r2, x0, x1, out,
-      [&alg, r0, r1, r2](int64_t x, float* to) { return alg.eight(r0, r1, r2, x, to); });
+      [&alg, r0, r1, r2](int64_t x, typename Alg::Mid& mid) { alg.first(r0, r1, r2, x, mid); },
+      [&alg](int64_t, const typename Alg::Mid& mid, float* to) { return alg.second(mid, to); });
+#else
+  terrain::row_by_eights(alg, r0, r1, r2, x0, x1, out, [](int64_t, float*) {});
+#endif
+}
+
+/// As checked_row, the two passes one after the other for each eight.
+template <class T, class Alg>
+void single_pass_row(const Alg& alg, const T* r0, const T* r1, const T* r2, int64_t x0,
+                     int64_t x1, float* out) {
+  terrain::row_by_checked_eights(alg, r0, r1, r2, x0, x1, out,
+                                 [&alg, r0, r1, r2](int64_t x, float* to) {
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+                                   typename Alg::Mid mid;
+                                   alg.first(r0, r1, r2, x, mid);
+                                   return alg.second(mid, to);
+#else
+                                   (void)x, (void)to;
+                                   return 0;
+#endif
+                                 });
 }
 
 /// One light, any cell shape (GDALHillshadeAlg).
@@ -203,37 +226,48 @@ struct Combined {
   }
 
 #if defined(TESSERA_HAVE_AVX2_PATHS)
-  /// operator() in two parts, eight lanes. The acos argument in double as gdaldem forms it:
-  /// within a few double units of gdaldem's, and its rsqrt estimate the same, since it is taken
-  /// of the same float of 1 + slope (lanes where that float could differ, within 2^-40 of a
-  /// rounding boundary, are left to operator()). The rest in float, with float acos and atan.
-  /// Returns the lanes whose byte float arithmetic cannot be sure of: an acos argument within
-  /// 1/64 of +-1 (where acos magnifies errors), 1 + 254 c within kCombinedSlack of a rounding
-  /// boundary, or overflow or NaN.
-  __attribute__((target("avx2,fma"))) int eight(const T* r0, const T* r1, const T* r2, int64_t x,
-                                                float* to) const {
-    static constexpr double kInvSquareOfHalfPi = 1.0 / ((kPi * kPi) / 4);
+  /// Eight cells between the two passes.
+  struct Mid {
+    float cosine[8];  ///< the acos argument
+    float slope[8];   ///< zf^2 (x^2 + y^2)
+    int same_b;       ///< lanes whose float of 1 + slope is surely gdaldem's
+  };
+
+  /// First pass: the acos argument in double as gdaldem forms it: within a few double units of
+  /// gdaldem's, and its rsqrt estimate the same, since it is taken of the same float of
+  /// 1 + slope (lanes where that float could differ, within 2^-40 of a rounding boundary, are
+  /// left to operator()).
+  __attribute__((target("avx2,fma"))) void first(const T* r0, const T* r1, const T* r2, int64_t x,
+                                                 Mid& mid) const {
     __m256d gx[2], gy[2];
     scaled_gradient<T, G>(c, r0, r1, r2, x, gx, gy);
-    __m128 cosine_half[2], slope_half[2];
     int same_b[2];
     for (int h = 0; h < 2; ++h) {
       const __m256d xx_plus_yy = _mm256_fmadd_pd(gx[h], gx[h], _mm256_mul_pd(gy[h], gy[h]));
       const __m256d slope = times(xx_plus_yy, c.square_z);
-      const __m256d a = _mm256_sub_pd(
-          _mm256_set1_pd(c.sin_alt),
-          _mm256_fmsub_pd(gy[h], _mm256_set1_pd(c.cos_az_cos_alt_z), times(gx[h], c.sin_az_cos_alt_z)));
+      const __m256d a =
+          _mm256_sub_pd(_mm256_set1_pd(c.sin_alt),
+                        _mm256_fmsub_pd(gy[h], _mm256_set1_pd(c.cos_az_cos_alt_z),
+                                        times(gx[h], c.sin_az_cos_alt_z)));
       const __m256d b = _mm256_add_pd(_mm256_set1_pd(1.0), slope);
       // approx_a_div_sqrt_b: rsqrtps of float(b), one Newton step in double.
       const __m128 b_float = simd::to_float_near(b, same_b[h]);
       __m256d r = _mm256_cvtps_pd(_mm_rsqrt_ps(b_float));
-      r = _mm256_mul_pd(r, _mm256_fnmadd_pd(times(b, 0.5), _mm256_mul_pd(r, r),
-                                            _mm256_set1_pd(1.5)));
-      cosine_half[h] = _mm256_cvtpd_ps(_mm256_mul_pd(a, r));
-      slope_half[h] = _mm256_cvtpd_ps(slope);
+      r = _mm256_mul_pd(
+          r, _mm256_fnmadd_pd(times(b, 0.5), _mm256_mul_pd(r, r), _mm256_set1_pd(1.5)));
+      _mm_storeu_ps(mid.cosine + 4 * h, _mm256_cvtpd_ps(_mm256_mul_pd(a, r)));
+      _mm_storeu_ps(mid.slope + 4 * h, _mm256_cvtpd_ps(slope));
     }
-    const __m256 cosine = _mm256_set_m128(cosine_half[1], cosine_half[0]);
-    const __m256 slope = _mm256_set_m128(slope_half[1], slope_half[0]);
+    mid.same_b = same_b[0] | same_b[1] << 4;
+  }
+
+  /// Second pass, in float with float acos and atan: the eight cells into to[0..8). Returns the
+  /// lanes whose byte float arithmetic cannot be sure of: an acos argument within 1/64 of +-1
+  /// (where acos magnifies errors), 1 + 254 c within kCombinedSlack of a rounding boundary,
+  /// overflow or NaN, or the first pass's.
+  __attribute__((target("avx2,fma"))) int second(const Mid& mid, float* to) const {
+    static constexpr double kInvSquareOfHalfPi = 1.0 / ((kPi * kPi) / 4);
+    const __m256 cosine = _mm256_loadu_ps(mid.cosine), slope = _mm256_loadu_ps(mid.slope);
     const __m256 one = _mm256_set1_ps(1.0f);
     const __m256 angle = simd::acos8(cosine);
     const __m256 steepness = simd::atan_nonnegative8(_mm256_sqrt_ps(slope));
@@ -245,12 +279,8 @@ struct Combined {
     const __m256 safe = _mm256_and_ps(_mm256_cmp_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), cosine),
                                                     _mm256_set1_ps(1.0f - 1.0f / 64), _CMP_LE_OQ),
                                       _mm256_cmp_ps(slope, _mm256_set1_ps(1e30f), _CMP_LE_OQ));
-    const int sure = simd::bytes_sure8(v, kCombinedSlack) & _mm256_movemask_ps(safe) &
-                     (same_b[0] | same_b[1] << 4);
-    return ~sure & 0xFF;
+    return ~(simd::bytes_sure8(v, kCombinedSlack) & _mm256_movemask_ps(safe) & mid.same_b) & 0xFF;
   }
-#else
-  int eight(const T*, const T*, const T*, int64_t, float*) const { return 0; }
 #endif
 };
 
@@ -353,44 +383,54 @@ struct Igor {
   }
 
   void row_values(const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1, float* out) const {
-    checked_row(*this, r0, r1, r2, x0, x1, out);
+    single_pass_row(*this, r0, r1, r2, x0, x1, out);
   }
 
 #if defined(TESSERA_HAVE_AVX2_PATHS)
-  /// operator() in float arithmetic, eight lanes, with float atan and atan2, the angles'
-  /// normalisation written out (|aspect| <= pi, so fmod leaves it as it is). Returns the lanes
-  /// whose 255 s lies within kIgorSlack of a rounding boundary, or that overflow or are NaN.
-  __attribute__((target("avx2,fma"))) int eight(const T* r0, const T* r1, const T* r2, int64_t x,
-                                                float* to) const {
+  /// Eight cells between the two passes.
+  struct Mid {
+    float slope_strength[8];  ///< the slope in degrees / 90
+    float dx[8], dy[8];       ///< the aspect's differences, exact in float
+    int finite;               ///< lanes within the float pass's range
+  };
+
+  /// First pass, in float: the slope's strength (float atan), and the aspect's differences.
+  __attribute__((target("avx2,fma"))) void first(const T* r0, const T* r1, const T* r2, int64_t x,
+                                                 Mid& mid) const {
     __m256 gx, gy, dx, dy;
     scaled_gradient8<T, G>(c, r0, r1, r2, x, gx, gy);
     terrain::aspect_sums8<T, G>(r0, r1, r2, x, dx, dy);
-    const __m256 one = _mm256_set1_ps(1.0f), pi = _mm256_set1_ps(static_cast<float>(kPi));
-    const __m256 two_pi = _mm256_set1_ps(static_cast<float>(kPi * 2));
-    const __m256 toward = _mm256_set1_ps(light);
     const __m256 xx_plus_yy = _mm256_add_ps(_mm256_mul_ps(gx, gx), _mm256_mul_ps(gy, gy));
     const __m256 slope_degrees = times8(
         simd::atan_nonnegative8(times8(_mm256_sqrt_ps(xx_plus_yy), c.z_scaled)), kRadiansToDegrees);
+    _mm256_storeu_ps(mid.slope_strength, times8(slope_degrees, 1.0 / 90));
+    _mm256_storeu_ps(mid.dx, dx);
+    _mm256_storeu_ps(mid.dy, dy);
+    mid.finite =
+        _mm256_movemask_ps(_mm256_cmp_ps(xx_plus_yy, _mm256_set1_ps(1e30f), _CMP_LE_OQ));
+  }
+
+  /// Second pass, in float: the aspect (float atan2), its angle to the light, the eight cells
+  /// into to[0..8) (the angles' normalisation written out: |aspect| <= pi, so fmod leaves it as
+  /// it is). Returns the lanes whose 255 s lies within kIgorSlack of a rounding boundary, or that
+  /// overflow or are NaN.
+  __attribute__((target("avx2,fma"))) int second(const Mid& mid, float* to) const {
+    const __m256 dx = _mm256_loadu_ps(mid.dx), dy = _mm256_loadu_ps(mid.dy);
+    const __m256 one = _mm256_set1_ps(1.0f), pi = _mm256_set1_ps(static_cast<float>(kPi));
+    const __m256 two_pi = _mm256_set1_ps(static_cast<float>(kPi * 2));
+    const __m256 toward = _mm256_set1_ps(light);
     const __m256 aspect = simd::atan2_8(dy, _mm256_xor_ps(dx, _mm256_set1_ps(-0.0f)));
     const __m256 around = _mm256_blendv_ps(aspect, _mm256_add_ps(two_pi, aspect),
                                            _mm256_cmp_ps(aspect, _mm256_setzero_ps(), _CMP_LT_OQ));
     __m256 diff = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), _mm256_sub_ps(around, toward));
     diff = _mm256_blendv_ps(diff, _mm256_sub_ps(two_pi, diff), _mm256_cmp_ps(diff, pi, _CMP_GT_OQ));
     const __m256 aspect_strength = _mm256_sub_ps(one, times8(diff, 1 / kPi));
-    const __m256 slope_strength = times8(slope_degrees, 1.0 / 90);
-    const __m256 v =
-        times8(_mm256_sub_ps(one, _mm256_mul_ps(slope_strength, aspect_strength)), 255.0);
+    const __m256 v = times8(
+        _mm256_sub_ps(one, _mm256_mul_ps(_mm256_loadu_ps(mid.slope_strength), aspect_strength)),
+        255.0);
     _mm256_storeu_ps(to, v);
-    // atan2_8's range: |dx| + |dy| up to 2^100 (NaN fails too).
-    const __m256 magnitude = _mm256_add_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), dx),
-                                           _mm256_andnot_ps(_mm256_set1_ps(-0.0f), dy));
-    const __m256 finite =
-        _mm256_and_ps(_mm256_cmp_ps(xx_plus_yy, _mm256_set1_ps(1e30f), _CMP_LE_OQ),
-                      _mm256_cmp_ps(magnitude, _mm256_set1_ps(0x1p100f), _CMP_LE_OQ));
-    return ~(simd::bytes_sure8(v, kIgorSlack) & _mm256_movemask_ps(finite)) & 0xFF;
+    return ~(simd::bytes_sure8(v, kIgorSlack) & mid.finite) & 0xFF;
   }
-#else
-  int eight(const T*, const T*, const T*, int64_t, float*) const { return 0; }
 #endif
 };
 

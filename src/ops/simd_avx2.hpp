@@ -159,18 +159,9 @@ __attribute__((target("avx2,fma"), always_inline)) inline __m256 atan_core8(__m2
   return _mm256_add_ps(base, _mm256_fmadd_ps(_mm256_mul_ps(p, z), t, t));
 }
 
-/// 1 / d of eight floats: rcpps' estimate (within 1.5 2^-12) refined by one Newton step, within
-/// 2^-22 of 1 / d, relative, for |d| in [2^-126, 2^126]. Beyond 2^126 it gives 0; infinity and
-/// 0 give NaN.
-__attribute__((target("avx2,fma"), always_inline)) inline __m256 reciprocal8(__m256 d) {
-  const __m256 r = _mm256_rcp_ps(d);
-  return _mm256_fmadd_ps(r, _mm256_fnmadd_ps(d, r, _mm256_set1_ps(1.0f)), r);
-}
-
-/// atan(x) for x >= 0 in float, eight lanes (Cephes' atanf: reduction to |t| <= tan(pi/8)
-/// through reciprocal8 rather than a division, a degree-9 odd polynomial): within 3e-7 of the
-/// true value, relative (past 2^126, pi/2, which is as close). NaN in, NaN out; infinity gives
-/// NaN.
+/// atan(x) for x >= 0 in float, eight lanes (Cephes' atanf: reduction to |t| <= tan(pi/8),
+/// one division, a degree-9 odd polynomial): within 2e-7 of the true value, relative. NaN in,
+/// NaN out.
 __attribute__((target("avx2,fma"), always_inline)) inline __m256 atan_nonnegative8(__m256 x) {
   const __m256 one = _mm256_set1_ps(1.0f);
   const __m256 big = _mm256_cmp_ps(x, _mm256_set1_ps(2.414213562373095f), _CMP_GT_OQ);
@@ -182,12 +173,11 @@ __attribute__((target("avx2,fma"), always_inline)) inline __m256 atan_nonnegativ
   den = _mm256_blendv_ps(den, x, big);
   __m256 base = _mm256_and_ps(mid, _mm256_set1_ps(0.7853981633974483f));
   base = _mm256_blendv_ps(base, _mm256_set1_ps(1.5707963267948966f), big);
-  return atan_core8(_mm256_mul_ps(num, reciprocal8(den)), base);
+  return atan_core8(_mm256_div_ps(num, den), base);
 }
 
-/// atan(lo / hi) in float for 0 <= lo <= hi (0 where hi is 0), one reciprocal8 for the ratio
-/// and the reduction together, as atan_of_ratio; hi at most 2^125 (callers check: beyond, the
-/// reciprocal is 0).
+/// atan(lo / hi) in float for 0 <= lo <= hi (0 where hi is 0), one division for the ratio and
+/// the reduction together, as atan_of_ratio.
 __attribute__((target("avx2,fma"), always_inline)) inline __m256 atan_of_ratio8(__m256 lo,
                                                                                 __m256 hi) {
   const __m256 mid =
@@ -197,11 +187,11 @@ __attribute__((target("avx2,fma"), always_inline)) inline __m256 atan_of_ratio8(
   __m256 den = _mm256_blendv_ps(hi, _mm256_add_ps(lo, hi), mid);
   den = _mm256_blendv_ps(den, _mm256_set1_ps(1.0f), zero);
   const __m256 base = _mm256_and_ps(mid, _mm256_set1_ps(0.7853981633974483f));
-  return atan_core8(_mm256_mul_ps(num, reciprocal8(den)), base);
+  return atan_core8(_mm256_div_ps(num, den), base);
 }
 
 /// atan2(y, x) in float, eight lanes, quadrants and signed zeros as the C library's; within
-/// 4e-7 of the true value for |x|, |y| up to 2^124 (callers check). NaN in, NaN out.
+/// 4e-7 of the true value. NaN in, NaN out.
 __attribute__((target("avx2,fma"), always_inline)) inline __m256 atan2_8(__m256 y, __m256 x) {
   const __m256 sign = _mm256_set1_ps(-0.0f);
   const __m256 ay = _mm256_andnot_ps(sign, y), ax = _mm256_andnot_ps(sign, x);
