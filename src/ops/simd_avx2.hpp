@@ -163,16 +163,13 @@ __attribute__((target("avx2,fma"), always_inline)) inline __m256 atan_core8(__m2
 /// one division, a degree-9 odd polynomial): within 2e-7 of the true value, relative. NaN in,
 /// NaN out.
 __attribute__((target("avx2,fma"), always_inline)) inline __m256 atan_nonnegative8(__m256 x) {
-  const __m256 one = _mm256_set1_ps(1.0f);
+  const __m256 one = _mm256_set1_ps(1.0f), quarter_pi = _mm256_set1_ps(0.7853981633974483f);
+  const __m256 over = _mm256_cmp_ps(x, _mm256_set1_ps(0.4142135623730950f), _CMP_GT_OQ);
   const __m256 big = _mm256_cmp_ps(x, _mm256_set1_ps(2.414213562373095f), _CMP_GT_OQ);
-  const __m256 mid =
-      _mm256_andnot_ps(big, _mm256_cmp_ps(x, _mm256_set1_ps(0.4142135623730950f), _CMP_GT_OQ));
-  __m256 num = _mm256_blendv_ps(x, _mm256_sub_ps(x, one), mid);
-  num = _mm256_blendv_ps(num, _mm256_set1_ps(-1.0f), big);
-  __m256 den = _mm256_blendv_ps(one, _mm256_add_ps(x, one), mid);
-  den = _mm256_blendv_ps(den, x, big);
-  __m256 base = _mm256_and_ps(mid, _mm256_set1_ps(0.7853981633974483f));
-  base = _mm256_blendv_ps(base, _mm256_set1_ps(1.5707963267948966f), big);
+  // num, den: x, 1 (small); x - 1, x + 1 (over); -1, x (big); masks rather than blends.
+  const __m256 num = _mm256_sub_ps(_mm256_andnot_ps(big, x), _mm256_and_ps(over, one));
+  const __m256 den = _mm256_add_ps(_mm256_and_ps(over, x), _mm256_andnot_ps(big, one));
+  const __m256 base = _mm256_add_ps(_mm256_and_ps(over, quarter_pi), _mm256_and_ps(big, quarter_pi));
   return atan_core8(_mm256_div_ps(num, den), base);
 }
 
@@ -182,10 +179,10 @@ __attribute__((target("avx2,fma"), always_inline)) inline __m256 atan_of_ratio8(
                                                                                 __m256 hi) {
   const __m256 mid =
       _mm256_cmp_ps(lo, _mm256_mul_ps(hi, _mm256_set1_ps(0.4142135623730950f)), _CMP_GT_OQ);
-  const __m256 zero = _mm256_cmp_ps(hi, _mm256_setzero_ps(), _CMP_EQ_OQ);
-  const __m256 num = _mm256_blendv_ps(lo, _mm256_sub_ps(lo, hi), mid);
-  __m256 den = _mm256_blendv_ps(hi, _mm256_add_ps(lo, hi), mid);
-  den = _mm256_blendv_ps(den, _mm256_set1_ps(1.0f), zero);
+  const __m256 num = _mm256_sub_ps(lo, _mm256_and_ps(mid, hi));
+  // 0 / FLT_MIN where hi (so lo) is 0.
+  const __m256 den = _mm256_max_ps(_mm256_add_ps(hi, _mm256_and_ps(mid, lo)),
+                                   _mm256_set1_ps(1.17549435e-38f));
   const __m256 base = _mm256_and_ps(mid, _mm256_set1_ps(0.7853981633974483f));
   return atan_core8(_mm256_div_ps(num, den), base);
 }
@@ -210,8 +207,10 @@ __attribute__((target("avx2,fma"), always_inline)) inline __m256 acos8(__m256 a)
   const __m256 sign = _mm256_set1_ps(-0.0f), half = _mm256_set1_ps(0.5f);
   const __m256 ax = _mm256_andnot_ps(sign, a);
   const __m256 big = _mm256_cmp_ps(ax, half, _CMP_GT_OQ);
-  const __m256 z = _mm256_blendv_ps(_mm256_mul_ps(ax, ax), _mm256_fnmadd_ps(half, ax, half), big);
-  const __m256 s = _mm256_blendv_ps(ax, _mm256_sqrt_ps(z), big);
+  // s = |a|, or sqrt((1 - |a|) / 2) past 1/2; z = s^2 (past 1/2 within a float rounding of
+  // (1 - |a|) / 2, which moves asin(s) = s + s z p(z) by far less than an ulp).
+  const __m256 s = _mm256_blendv_ps(ax, _mm256_sqrt_ps(_mm256_fnmadd_ps(half, ax, half)), big);
+  const __m256 z = _mm256_mul_ps(s, s);
   __m256 p = _mm256_fmadd_ps(_mm256_set1_ps(4.2163199048e-2f), z, _mm256_set1_ps(2.4181311049e-2f));
   p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(4.5470025998e-2f));
   p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(7.4953002686e-2f));

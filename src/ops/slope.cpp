@@ -52,7 +52,8 @@ struct SlopeAlg {
         terrain::row_by_checked_eights_in_two<Tangents>(
             *this, r0, r1, r2, x0, x1, out,
             [this, r0, r1, r2](int64_t x, Tangents& mid) { eight_first(r0, r1, r2, x, mid); },
-            [this](int64_t, const Tangents& mid, float* to) { return eight_second(mid, to); });
+            [](int64_t, const Tangents& mid, float* to) { return eight_third(mid, to); },
+            [](int64_t, Tangents& mid) { eight_second(mid); });
 #endif
         return;
       }
@@ -86,10 +87,13 @@ struct SlopeAlg {
     terrain::gradient_differences<T, G>(r0, r1, r2, x, d);
   }
 
-  /// Eight cells' slope tangents between eight_first and eight_second.
+  /// Eight cells' slope tangents between the passes eight_first, eight_second and eight_third
+  /// (terrain::row_by_checked_eights_in_two: three short chains of dependent operations rather
+  /// than one long one).
   struct Tangents {
-    double g[8];  ///< sqrt(key) / (kSpan scale)
-    int ranged;   ///< lanes whose g is 0 or in [2^-120, 2^120] (NaN is not)
+    double g[8];     ///< sqrt(key) / (kSpan scale), then reduced
+    double base[8];  ///< 0, 45 or 90: the angle's part outside the reduced one
+    int ranged;      ///< lanes whose g is 0 or at least 2^-120 (NaN is not)
   };
 
   /// Slope in degrees, first half: eight cells' g = sqrt(key) / (kSpan scale), the squared
@@ -107,26 +111,46 @@ struct SlopeAlg {
       const __m256d dy = _mm256_mul_pd(d[2 + half], inv_ns);
       const __m256d key = _mm256_fmadd_pd(dx, dx, _mm256_mul_pd(dy, dy));
       const __m256d g = _mm256_mul_pd(_mm256_sqrt_pd(key), inv_span);
-      const __m256d in_range =
-          _mm256_or_pd(_mm256_and_pd(_mm256_cmp_pd(g, _mm256_set1_pd(0x1p-120), _CMP_GE_OQ),
-                                     _mm256_cmp_pd(g, _mm256_set1_pd(0x1p120), _CMP_LE_OQ)),
-                       _mm256_cmp_pd(g, _mm256_setzero_pd(), _CMP_EQ_OQ));
+      // Not NaN, and 0 or at least 2^-120 (its degrees in float's normal range); an infinite g
+      // reduces to t = -0, 90 degrees, as atan gives.
+      const __m256d in_range = _mm256_or_pd(_mm256_cmp_pd(g, _mm256_set1_pd(0x1p-120), _CMP_GE_OQ),
+                                            _mm256_cmp_pd(g, _mm256_setzero_pd(), _CMP_EQ_OQ));
       _mm256_storeu_pd(mid.g + 4 * half, g);
       ranged |= _mm256_movemask_pd(in_range) << 4 * half;
     }
     mid.ranged = ranged;
   }
 
-  /// Slope in degrees, second half: the eight cells' degrees into to[0..8), atan_degrees_near of
-  /// g, within 2^-44 of operator()'s double. Returns the lanes (bit k: cell x + k) left to
-  /// operator(): those whose float that could change (to_float_near's 2^-40 band), and those
-  /// whose g is not 0 or in [2^-120, 2^120] (so that the degrees stay in float's normal range).
-  __attribute__((target("avx2,fma"))) int eight_second(const Tangents& mid, float* to) const {
+  /// Slope in degrees, second pass: g reduced to t, |t| <= tan(pi/8) (g, (g - 1) / (g + 1) or
+  /// -1 / g, one division), in place, and the base of the angle, 0, 45 or 90 degrees.
+  __attribute__((target("avx2,fma"))) static void eight_second(Tangents& mid) {
+    for (int half = 0; half < 2; ++half) {
+      const __m256d g = _mm256_loadu_pd(mid.g + 4 * half);
+      const __m256d one = _mm256_set1_pd(1.0), forty_five = _mm256_set1_pd(45.0);
+      const __m256d over = _mm256_cmp_pd(g, _mm256_set1_pd(0.41421356237309504880), _CMP_GT_OQ);
+      const __m256d big = _mm256_cmp_pd(g, _mm256_set1_pd(2.41421356237309504880), _CMP_GT_OQ);
+      const __m256d num = _mm256_sub_pd(_mm256_andnot_pd(big, g), _mm256_and_pd(over, one));
+      const __m256d den = _mm256_add_pd(_mm256_and_pd(over, g), _mm256_andnot_pd(big, one));
+      _mm256_storeu_pd(mid.g + 4 * half, _mm256_div_pd(num, den));
+      _mm256_storeu_pd(mid.base + 4 * half, _mm256_add_pd(_mm256_and_pd(over, forty_five),
+                                                          _mm256_and_pd(big, forty_five)));
+    }
+  }
+
+  /// Slope in degrees, third pass: the eight cells' degrees, base + atan_near(t) 180 / pi,
+  /// within 2^-44 of operator()'s double, into to[0..8). Returns the lanes (bit k: cell x + k)
+  /// left to operator(): those whose float that could change (to_float_near's 2^-40 band), and
+  /// those whose g is NaN or below 2^-120 but not 0 (so that the degrees stay in float's normal
+  /// range).
+  __attribute__((target("avx2,fma"))) static int eight_third(const Tangents& mid, float* to) {
     int sure[2];
     __m128 f[2];
     for (int half = 0; half < 2; ++half)
-      f[half] = simd::to_float_near(simd::atan_degrees_near(_mm256_loadu_pd(mid.g + 4 * half)),
-                                    sure[half]);
+      f[half] = simd::to_float_near(
+          _mm256_fmadd_pd(simd::atan_near(_mm256_loadu_pd(mid.g + 4 * half)),
+                          _mm256_set1_pd(57.295779513082320876798),
+                          _mm256_loadu_pd(mid.base + 4 * half)),
+          sure[half]);
     _mm256_storeu_ps(to, _mm256_set_m128(f[1], f[0]));
     return ~((sure[0] | sure[1] << 4) & mid.ranged) & 0xFF;
   }
