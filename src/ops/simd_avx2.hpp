@@ -35,119 +35,6 @@ inline bool have_avx2() {
   return yes;
 }
 
-/// fdlibm's atan polynomial (s_atan.c), within an ulp of atan(t) for |t| <= 7/16: t - t (z E(w)
-/// + w O(w)) with z = t^2, w = z^2, the even and odd coefficients in two fused chains (half the
-/// depth of one Horner chain), then base + extra (a multiple of pi/4 split in two) added on.
-__attribute__((target("avx2,fma"), always_inline)) inline __m256d atan_small(__m256d t,
-                                                                             __m256d base,
-                                                                             __m256d extra) {
-  const __m256d z = _mm256_mul_pd(t, t);
-  const __m256d w = _mm256_mul_pd(z, z);
-  __m256d even = _mm256_fmadd_pd(_mm256_set1_pd(1.62858201153657823623e-02), w,
-                                 _mm256_set1_pd(4.97687799461593236017e-02));
-  __m256d odd = _mm256_fmadd_pd(_mm256_set1_pd(-3.65315727442169155270e-02), w,
-                                _mm256_set1_pd(-5.83357013379057348645e-02));
-  even = _mm256_fmadd_pd(even, w, _mm256_set1_pd(6.66107313738753120669e-02));
-  odd = _mm256_fmadd_pd(odd, w, _mm256_set1_pd(-7.69187620504482999495e-02));
-  even = _mm256_fmadd_pd(even, w, _mm256_set1_pd(9.09088713343650656196e-02));
-  odd = _mm256_fmadd_pd(odd, w, _mm256_set1_pd(-1.11111104054623557880e-01));
-  even = _mm256_fmadd_pd(even, w, _mm256_set1_pd(1.42857142725034663711e-01));
-  odd = _mm256_fmadd_pd(odd, w, _mm256_set1_pd(-1.99999999998764832476e-01));
-  even = _mm256_fmadd_pd(even, w, _mm256_set1_pd(3.33333333333329318027e-01));
-  const __m256d s = _mm256_fmadd_pd(even, z, _mm256_mul_pd(odd, w));
-  const __m256d core = _mm256_fnmadd_pd(t, s, t);
-  return _mm256_add_pd(base, _mm256_add_pd(core, extra));
-}
-
-/// pi/4 where `mid`, pi/2 where `big` (else 0), as fdlibm's high and low parts.
-struct QuarterTurns {
-  __m256d base, extra;
-  __attribute__((target("avx2"), always_inline)) QuarterTurns(__m256d mid, __m256d big)
-      : base(_mm256_blendv_pd(_mm256_and_pd(mid, _mm256_set1_pd(7.85398163397448278999e-01)),
-                              _mm256_set1_pd(1.57079632679489655800e+00), big)),
-        extra(_mm256_blendv_pd(_mm256_and_pd(mid, _mm256_set1_pd(3.06161699786838301793e-17)),
-                               _mm256_set1_pd(6.12323399573676603587e-17), big)) {}
-};
-
-/// acc * z + c, as two roundings (no fused multiply-add).
-__attribute__((target("avx2"))) inline __m256d horner(__m256d acc, __m256d z, double c) {
-  return _mm256_add_pd(_mm256_mul_pd(acc, z), _mm256_set1_pd(c));
-}
-
-/// Cephes' atan after its range reduction: base + atan(t) for |t| <= 0.66, where base is pi/4
-/// in the `mid` lanes and pi/2 in the `big` ones (their low-order bits added back).
-__attribute__((target("avx2"), always_inline)) inline __m256d atan_reduced(__m256d t, __m256d mid,
-                                                                           __m256d big) {
-  const __m256d more_bits = _mm256_set1_pd(6.123233995736765886130E-17);
-  __m256d base = _mm256_and_pd(mid, _mm256_set1_pd(7.85398163397448309616E-1));
-  base = _mm256_blendv_pd(base, _mm256_set1_pd(1.57079632679489661923), big);
-  __m256d extra = _mm256_and_pd(mid, _mm256_mul_pd(more_bits, _mm256_set1_pd(0.5)));
-  extra = _mm256_blendv_pd(extra, more_bits, big);
-
-  const __m256d z = _mm256_mul_pd(t, t);
-  __m256d p = _mm256_set1_pd(-8.750608600031904122785E-1);
-  p = horner(p, z, -1.615753718733365076637E1);
-  p = horner(p, z, -7.500855792314704667340E1);
-  p = horner(p, z, -1.228866684490136173410E2);
-  p = horner(p, z, -6.485021904942025371773E1);
-  __m256d q = _mm256_add_pd(z, _mm256_set1_pd(2.485846490142306297962E1));
-  q = horner(q, z, 1.650270098316988542046E2);
-  q = horner(q, z, 4.328810604912902668951E2);
-  q = horner(q, z, 4.853903996359136964868E2);
-  q = horner(q, z, 1.945506571482613964425E2);
-  const __m256d r = _mm256_div_pd(_mm256_mul_pd(z, p), q);
-  const __m256d core = _mm256_add_pd(_mm256_mul_pd(t, r), t);
-  return _mm256_add_pd(base, _mm256_add_pd(core, extra));
-}
-
-/// atan(x) for x >= 0 (NaN gives NaN): Cephes' range reduction to |t| <= 0.66 and its rational
-/// approximation, whose error stays within 2 units in the last place over [0, inf].
-__attribute__((target("avx2"), always_inline)) inline __m256d atan_nonnegative(__m256d x) {
-  const __m256d one = _mm256_set1_pd(1.0);
-  const __m256d big = _mm256_cmp_pd(x, _mm256_set1_pd(2.41421356237309504880), _CMP_GT_OQ);
-  const __m256d mid = _mm256_andnot_pd(big, _mm256_cmp_pd(x, _mm256_set1_pd(0.66), _CMP_GT_OQ));
-  // t = -1/x (big), (x-1)/(x+1) (mid) or x, with one division unless every lane is small
-  // (gentler than 33 degrees, most of a real DEM).
-  __m256d t = x;
-  if (_mm256_movemask_pd(_mm256_or_pd(big, mid)) != 0) {
-    __m256d num = _mm256_blendv_pd(x, _mm256_sub_pd(x, one), mid);
-    num = _mm256_blendv_pd(num, _mm256_set1_pd(-1.0), big);
-    __m256d den = _mm256_blendv_pd(one, _mm256_add_pd(x, one), mid);
-    den = _mm256_blendv_pd(den, x, big);
-    t = _mm256_div_pd(num, den);
-  }
-  return atan_reduced(t, mid, big);
-}
-
-/// atan(lo / hi) for 0 <= lo <= hi (0 where hi is 0), with one division for the ratio and the
-/// reduction together: lo / hi, or (lo - hi) / (lo + hi) where lo > tan(pi/8) hi.
-__attribute__((target("avx2,fma"), always_inline)) inline __m256d atan_of_ratio(__m256d lo,
-                                                                                __m256d hi) {
-  const __m256d mid =
-      _mm256_cmp_pd(lo, _mm256_mul_pd(hi, _mm256_set1_pd(0.41421356237309504880)), _CMP_GT_OQ);
-  const __m256d zero = _mm256_cmp_pd(hi, _mm256_setzero_pd(), _CMP_EQ_OQ);
-  const __m256d num = _mm256_blendv_pd(lo, _mm256_sub_pd(lo, hi), mid);
-  __m256d den = _mm256_blendv_pd(hi, _mm256_add_pd(lo, hi), mid);
-  den = _mm256_blendv_pd(den, _mm256_set1_pd(1.0), zero);
-  const QuarterTurns q(mid, _mm256_setzero_pd());
-  return atan_small(_mm256_div_pd(num, den), q.base, q.extra);
-}
-
-/// atan2(y, x) of four lanes, IEEE's signed zeros and quadrants included (atan2(+-0, -0) is
-/// +-pi, atan2(+-0, +0) is +-0); within a few units in the last place of the C library's: the
-/// ratio of the smaller magnitude to the larger (0 where both are 0) through atan_of_ratio,
-/// then pi/2 - r, pi - r and the sign of y. NaN lanes give NaN; two infinities give NaN too.
-__attribute__((target("avx2,fma"), always_inline)) inline __m256d atan2(__m256d y, __m256d x) {
-  const __m256d sign = _mm256_set1_pd(-0.0);
-  const __m256d ay = _mm256_andnot_pd(sign, y), ax = _mm256_andnot_pd(sign, x);
-  __m256d r = atan_of_ratio(_mm256_min_pd(ay, ax), _mm256_max_pd(ay, ax));
-  r = _mm256_blendv_pd(r, _mm256_sub_pd(_mm256_set1_pd(1.57079632679489661923), r),
-                       _mm256_cmp_pd(ay, ax, _CMP_GT_OQ));
-  r = _mm256_blendv_pd(r, _mm256_sub_pd(_mm256_set1_pd(3.14159265358979323846), r), x);
-  r = _mm256_or_pd(r, _mm256_and_pd(sign, y));
-  return _mm256_or_pd(r, _mm256_cmp_pd(x, y, _CMP_UNORD_Q));  // NaN in, NaN out
-}
-
 /// Cephes' atanf after its reduction: base + atan(t) for |t| <= tan(pi/8) (a degree-9 odd
 /// polynomial), fused.
 __attribute__((target("avx2,fma"), always_inline)) inline __m256 atan_core8(__m256 t, __m256 base) {
@@ -308,9 +195,6 @@ __attribute__((target("avx2"))) inline __m128 to_float_near(__m256d v, int& sure
 }
 
 /// Array forms of the vector functions above, for callers compiled without AVX2 (tests).
-__attribute__((target("avx2"))) inline void atan_nonnegative(const double* x, double* out) {
-  _mm256_storeu_pd(out, atan_nonnegative(_mm256_loadu_pd(x)));
-}
 __attribute__((target("avx2,fma"))) inline void atan_degrees_near(const double* g, double* out) {
   _mm256_storeu_pd(out, atan_degrees_near(_mm256_loadu_pd(g)));
 }
@@ -325,10 +209,6 @@ __attribute__((target("avx2"))) inline int to_float_checked(const double* v, flo
   return unsure;
 }
 
-__attribute__((target("avx2,fma"))) inline void atan2(const double* y, const double* x,
-                                                      double* out) {
-  _mm256_storeu_pd(out, atan2(_mm256_loadu_pd(y), _mm256_loadu_pd(x)));
-}
 __attribute__((target("avx2,fma"))) inline void atan2_8(const float* y, const float* x,
                                                         float* out) {
   _mm256_storeu_ps(out, atan2_8(_mm256_loadu_ps(y), _mm256_loadu_ps(x)));

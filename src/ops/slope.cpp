@@ -46,6 +46,7 @@ struct SlopeAlg {
   /// Cells [x0, x1) of a row whose windows hold no nodata: the values operator() gives, eight
   /// at a time where the CPU has AVX2.
   void row_values(const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1, float* out) const {
+    int64_t x = x0;
     if constexpr (U == SlopeUnits::Degrees) {
       if (near_ranges()) {
 #if defined(TESSERA_HAVE_AVX2_PATHS)
@@ -57,11 +58,11 @@ struct SlopeAlg {
 #endif
         return;
       }
-    }
-    int64_t x = x0;
+    } else {
 #if defined(TESSERA_HAVE_AVX2_PATHS)
-    if (simd::have_avx2()) x = row_values_avx2(r0, r1, r2, x0, x1, out);
+      if (simd::have_avx2()) x = row_values_avx2(r0, r1, r2, x0, x1, out);
 #endif
+    }
     for (; x < x1; ++x) {
       const T w[9] = {r0[x - 1], r0[x],     r0[x + 1], r1[x - 1], r1[x],
                       r1[x + 1], r2[x - 1], r2[x],     r2[x + 1]};
@@ -155,10 +156,10 @@ struct SlopeAlg {
     return ~((sure[0] | sure[1] << 4) & mid.ranged) & 0xFF;
   }
 
-  /// The AVX2 part of row_values; returns the first cell it left for the scalar loop. It
-  /// multiplies by reciprocals instead of dividing and uses a vector atan, so each lane is only
-  /// within a few units in the last place of operator()'s double; lanes whose float that could
-  /// change (to_float_checked) are recomputed by operator().
+  /// The AVX2 part of row_values in percent; returns the first cell it left for the scalar loop.
+  /// It multiplies by reciprocals instead of dividing, so each lane is only within a few units in
+  /// the last place of operator()'s double; lanes whose float that could change
+  /// (to_float_checked) are recomputed by operator().
   __attribute__((target("avx2"))) int64_t row_values_avx2(const T* r0, const T* r1, const T* r2,
                                                           int64_t x0, int64_t x1,
                                                           float* out) const {
@@ -176,13 +177,7 @@ struct SlopeAlg {
         const __m256d key = _mm256_add_pd(_mm256_mul_pd(dx, dx), _mm256_mul_pd(dy, dy));
         v[half] = _mm256_mul_pd(_mm256_sqrt_pd(key), inv_span);
       }
-      for (int half = 0; half < 2; ++half) {
-        if constexpr (U == SlopeUnits::Degrees)
-          v[half] = _mm256_mul_pd(simd::atan_nonnegative(v[half]),
-                                  _mm256_set1_pd(terrain::kRadiansToDegrees));
-        else
-          v[half] = _mm256_mul_pd(_mm256_set1_pd(100), v[half]);
-      }
+      for (int half = 0; half < 2; ++half) v[half] = _mm256_mul_pd(_mm256_set1_pd(100), v[half]);
       int unsure[2] = {0, 0};
       float* to = out + (x - x0);
       _mm_storeu_ps(to, simd::to_float_checked(v[0], unsure[0]));

@@ -94,6 +94,7 @@ TEST(SlopeRows, FloatDemEqualsTheScalarFormulaBitForBit) {
   r.ewres = 0.00027777777777778;  // degrees in x/y with -s 111120
   r.nsres = -0.00027777777777778;
   expect_equal_to_reference(r, true, true, 111120.0);
+  expect_equal_to_reference(r, true, true, -111120.0);  // negative slopes: the scalar path
 }
 
 TEST(SlopeRows, IntegerDemEqualsTheScalarFormulaBitForBit) {
@@ -268,31 +269,6 @@ TEST(HillshadeRows, FloatPassGivesTheBytesOfTheDoubleArithmetic) {
         }
 }
 
-TEST(SimdAtan, WithinTwoUnitsInTheLastPlaceOfTheCLibrary) {
-  if (!simd::have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
-  std::mt19937_64 rng(3);
-  std::uniform_real_distribution<double> exponent(-30.0, 30.0);
-  double worst = 0;
-  for (int i = 0; i < 400000; ++i) {
-    double xs[4], got[4];
-    for (double& x : xs) x = std::pow(2.0, exponent(rng));
-    if (i == 0) xs[0] = 0.0, xs[1] = 0.41421356237309504880, xs[2] = 2.41421356237309504880;
-    if (i == 1) xs[0] = 0.66, xs[1] = 0.4142135623730951, xs[2] = 2.4142135623730954;
-    simd::atan_nonnegative(xs, got);
-    for (int k = 0; k < 4; ++k) {
-      const double want = std::atan(xs[k]);
-      if (want != 0)
-        worst = std::max(worst, std::abs(got[k] - want) / want);
-      else
-        EXPECT_EQ(got[k], 0.0);
-    }
-  }
-  EXPECT_LT(worst, 4.5e-16);  // two units in the last place
-  double inf[4] = {INFINITY, INFINITY, INFINITY, INFINITY}, at_inf[4];
-  simd::atan_nonnegative(inf, at_inf);
-  EXPECT_EQ(at_inf[0], std::atan(static_cast<double>(INFINITY)));
-}
-
 TEST(SimdAtan, FloatCheckFlagsValuesNearARoundingBoundaryAndNan) {
   if (!simd::have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
   // Halfway between two floats, a hair above it, well clear of it, and NaN.
@@ -339,37 +315,6 @@ TEST(SimdNear, FloatCheckFlagsValuesWithinItsBandOfARoundingBoundary) {
   double w[4] = {-halfway * (1 - 0x1p-42), -halfway * (1 - 0x1p-38), 0.0, 180.0 - 1e-13};
   EXPECT_EQ(simd::to_float_near(w, f), 0b1110);
   EXPECT_EQ(f[3], 180.0f);
-}
-
-TEST(SimdAtan2, WithinAFewUnitsInTheLastPlaceOfTheCLibraryWithItsZerosAndQuadrants) {
-  if (!simd::have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
-  std::mt19937_64 rng(11);
-  std::uniform_real_distribution<double> exponent(-20.0, 20.0);
-  std::uniform_int_distribution<int> sign(0, 1);
-  double worst = 0;
-  for (int i = 0; i < 200000; ++i) {
-    double ys[4], xs[4], got[4];
-    for (int k = 0; k < 4; ++k) {
-      ys[k] = (sign(rng) ? -1 : 1) * std::pow(2.0, exponent(rng));
-      xs[k] = (sign(rng) ? -1 : 1) * std::pow(2.0, exponent(rng));
-    }
-    simd::atan2(ys, xs, got);
-    for (int k = 0; k < 4; ++k) {
-      const double want = std::atan2(ys[k], xs[k]);
-      worst = std::max(worst, std::abs(got[k] - want) / std::abs(want));
-    }
-  }
-  EXPECT_LT(worst, 1e-15);  // a few units in the last place, far inside to_float_checked's 2^-43
-  double ys[4] = {0.0, -0.0, 0.0, -0.0}, xs[4] = {0.0, 0.0, -0.0, -0.0}, got[4];
-  simd::atan2(ys, xs, got);
-  for (int k = 0; k < 4; ++k) {
-    EXPECT_EQ(got[k], std::atan2(ys[k], xs[k])) << k;
-    EXPECT_EQ(std::signbit(got[k]), std::signbit(std::atan2(ys[k], xs[k]))) << k;
-  }
-  double axis_y[4] = {1.0, -1.0, 0.0, NAN}, axis_x[4] = {0.0, -0.0, -3.0, 1.0};
-  simd::atan2(axis_y, axis_x, got);
-  for (int k = 0; k < 3; ++k) EXPECT_EQ(got[k], std::atan2(axis_y[k], axis_x[k])) << k;
-  EXPECT_TRUE(std::isnan(got[3]));
 }
 
 TEST(SimdFloat, Atan2AndAcosWithinTheirStatedBounds) {
