@@ -104,14 +104,16 @@ struct SlopeAlg {
                                                       int64_t x, Tangents& mid) const {
     __m256d d[4];
     differences(r0, r1, r2, x, d);
-    const __m256d inv_span = _mm256_set1_pd(1.0 / (kSpan * scale));
-    const __m256d inv_ew = _mm256_set1_pd(1.0 / ewres), inv_ns = _mm256_set1_pd(1.0 / nsres);
+    // g = sqrt((d_x k / ewres)^2 + (d_y k / nsres)^2) with k = 1 / (kSpan scale): the products
+    // a unit or two in the last place from operator()'s.
+    const double inv_span = 1.0 / (kSpan * scale);
+    const __m256d x_factor = _mm256_set1_pd(inv_span / ewres);
+    const __m256d y_factor = _mm256_set1_pd(inv_span / nsres);
     int ranged = 0;
     for (int half = 0; half < 2; ++half) {
-      const __m256d dx = _mm256_mul_pd(d[half], inv_ew);
-      const __m256d dy = _mm256_mul_pd(d[2 + half], inv_ns);
-      const __m256d key = _mm256_fmadd_pd(dx, dx, _mm256_mul_pd(dy, dy));
-      const __m256d g = _mm256_mul_pd(_mm256_sqrt_pd(key), inv_span);
+      const __m256d dx = _mm256_mul_pd(d[half], x_factor);
+      const __m256d dy = _mm256_mul_pd(d[2 + half], y_factor);
+      const __m256d g = _mm256_sqrt_pd(_mm256_fmadd_pd(dx, dx, _mm256_mul_pd(dy, dy)));
       // Not NaN, and 0 or at least 2^-120 (its degrees in float's normal range); an infinite g
       // reduces to t = -0, 90 degrees, as atan gives.
       const __m256d in_range = _mm256_or_pd(_mm256_cmp_pd(g, _mm256_set1_pd(0x1p-120), _CMP_GE_OQ),
