@@ -50,9 +50,15 @@ struct SlopeAlg {
     if constexpr (U == SlopeUnits::Degrees) {
       if (near_ranges()) {
 #if defined(TESSERA_HAVE_AVX2_PATHS)
+        // g = sqrt((d_x k / ewres)^2 + (d_y k / nsres)^2) with k = 1 / (kSpan scale): the
+        // products a unit or two in the last place from operator()'s quotients.
+        const double inv_span = 1.0 / (kSpan * scale);
+        const double x_factor = inv_span / ewres, y_factor = inv_span / nsres;
         terrain::row_by_checked_eights_in_two<Tangents>(
             *this, r0, r1, r2, x0, x1, out,
-            [this, r0, r1, r2](int64_t x, Tangents& mid) { eight_first(r0, r1, r2, x, mid); },
+            [r0, r1, r2, x_factor, y_factor](int64_t x, Tangents& mid) {
+              eight_first(r0, r1, r2, x, x_factor, y_factor, mid);
+            },
             [](int64_t, const Tangents& mid, float* to) { return eight_third(mid, to); },
             [](int64_t, Tangents& mid) { eight_second(mid); });
 #endif
@@ -97,22 +103,18 @@ struct SlopeAlg {
     int ranged;      ///< lanes whose g is 0 or at least 2^-120 (NaN is not)
   };
 
-  /// Slope in degrees, first half: eight cells' g = sqrt(key) / (kSpan scale), the squared
-  /// gradient from reciprocals of the resolutions (a unit or two in the last place from
-  /// operator()'s quotients), into `mid`.
-  __attribute__((target("avx2,fma"))) void eight_first(const T* r0, const T* r1, const T* r2,
-                                                      int64_t x, Tangents& mid) const {
+  /// Slope in degrees, first pass: eight cells' g = sqrt(key) / (kSpan scale), as the root of
+  /// the sum of the squared differences times x_factor and y_factor, into `mid`.
+  __attribute__((target("avx2,fma"))) static void eight_first(const T* r0, const T* r1,
+                                                             const T* r2, int64_t x,
+                                                             double x_factor, double y_factor,
+                                                             Tangents& mid) {
     __m256d d[4];
     differences(r0, r1, r2, x, d);
-    // g = sqrt((d_x k / ewres)^2 + (d_y k / nsres)^2) with k = 1 / (kSpan scale): the products
-    // a unit or two in the last place from operator()'s.
-    const double inv_span = 1.0 / (kSpan * scale);
-    const __m256d x_factor = _mm256_set1_pd(inv_span / ewres);
-    const __m256d y_factor = _mm256_set1_pd(inv_span / nsres);
     int ranged = 0;
     for (int half = 0; half < 2; ++half) {
-      const __m256d dx = _mm256_mul_pd(d[half], x_factor);
-      const __m256d dy = _mm256_mul_pd(d[2 + half], y_factor);
+      const __m256d dx = _mm256_mul_pd(d[half], _mm256_set1_pd(x_factor));
+      const __m256d dy = _mm256_mul_pd(d[2 + half], _mm256_set1_pd(y_factor));
       const __m256d g = _mm256_sqrt_pd(_mm256_fmadd_pd(dx, dx, _mm256_mul_pd(dy, dy)));
       // Not NaN, and 0 or at least 2^-120 (its degrees in float's normal range); an infinite g
       // reduces to t = -0, 90 degrees, as atan gives.
