@@ -62,9 +62,8 @@ struct AspectAlg {
   /// atan(t) with t = lo / hi, or (lo - hi) / (lo + hi) past tan(pi/8) (the sums exact in
   /// double, one division), offset a multiple of 45 from the signs, which magnitude is larger
   /// and the reduction, and times +-1.
-  __attribute__((target("avx2,fma"))) static void eight_first(const T* r0, const T* r1,
-                                                             const T* r2, int64_t x,
-                                                             Octants& mid) {
+  __attribute__((target("avx2,fma"))) static void eight_first(const T* r0, const T* r1, const T* r2,
+                                                              int64_t x, Octants& mid) {
     __m256 dx, dy;
     terrain::aspect_sums8<T, G>(r0, r1, r2, x, dx, dy);
     const __m256 sign = _mm256_set1_ps(-0.0f), zero = _mm256_setzero_ps();
@@ -84,15 +83,17 @@ struct AspectAlg {
     const __m256 steep = _mm256_cmp_ps(ay, ax, _CMP_GT_OQ);
     const __m256 behind = _mm256_cmp_ps(dx, zero, _CMP_GT_OQ);
     const __m256 y_sign = _mm256_and_ps(dy, sign);
-    const __m256 quarter = _mm256_add_ps(_mm256_and_ps(steep, _mm256_set1_ps(90.0f)),
-                                         _mm256_and_ps(_mm256_andnot_ps(steep, behind),
-                                                       _mm256_set1_ps(180.0f)));
+    const __m256 quarter =
+        _mm256_add_ps(_mm256_and_ps(steep, _mm256_set1_ps(90.0f)),
+                      _mm256_and_ps(_mm256_andnot_ps(steep, behind), _mm256_set1_ps(180.0f)));
     const __m256 times = _mm256_xor_ps(
         _mm256_or_ps(_mm256_set1_ps(1.0f), _mm256_and_ps(_mm256_xor_ps(steep, behind), sign)),
         y_sign);
-    const __m256 over = _mm256_cmp_ps(lo, _mm256_mul_ps(hi, _mm256_set1_ps(0.41421356f)), _CMP_GT_OQ);
-    const __m256 offset = _mm256_add_ps(_mm256_xor_ps(quarter, y_sign),
-                                        _mm256_mul_ps(times, _mm256_and_ps(over, _mm256_set1_ps(45.0f))));
+    const __m256 over =
+        _mm256_cmp_ps(lo, _mm256_mul_ps(hi, _mm256_set1_ps(0.41421356f)), _CMP_GT_OQ);
+    const __m256 offset =
+        _mm256_add_ps(_mm256_xor_ps(quarter, y_sign),
+                      _mm256_mul_ps(times, _mm256_and_ps(over, _mm256_set1_ps(45.0f))));
     const __m256i over_bits = _mm256_castps_si256(over);
     for (int half = 0; half < 2; ++half) {
       const __m256d small = half ? simd::high_doubles(lo) : simd::low_doubles(lo);
@@ -117,8 +118,8 @@ struct AspectAlg {
     for (int half = 0; half < 2; ++half) {
       const __m256d degrees = _mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(mid.times + 4 * half)),
                                             _mm256_set1_pd(57.295779513082320876798));
-      const __m256d v = _mm256_fmadd_pd(simd::atan_near(_mm256_loadu_pd(mid.t + 4 * half)),
-                                        degrees, _mm256_cvtps_pd(_mm_loadu_ps(mid.offset + 4 * half)));
+      const __m256d v = _mm256_fmadd_pd(simd::atan_near(_mm256_loadu_pd(mid.t + 4 * half)), degrees,
+                                        _mm256_cvtps_pd(_mm_loadu_ps(mid.offset + 4 * half)));
       angle[half] = simd::to_float_near(v, sure[half]);
     }
     __m256 a = _mm256_set_m128(angle[1], angle[0]);

@@ -147,8 +147,8 @@ void checked_row(const Alg& alg, const T* r0, const T* r1, const T* r2, int64_t 
 
 /// As checked_row, the two passes one after the other for each eight.
 template <class T, class Alg>
-void single_pass_row(const Alg& alg, const T* r0, const T* r1, const T* r2, int64_t x0,
-                     int64_t x1, float* out) {
+void single_pass_row(const Alg& alg, const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1,
+                     float* out) {
   terrain::row_by_checked_eights(alg, r0, r1, r2, x0, x1, out,
                                  [&alg, r0, r1, r2](int64_t x, float* to) {
 #if defined(TESSERA_HAVE_AVX2_PATHS)
@@ -246,16 +246,15 @@ struct Combined {
     for (int h = 0; h < 2; ++h) {
       const __m256d xx_plus_yy = _mm256_fmadd_pd(gx[h], gx[h], _mm256_mul_pd(gy[h], gy[h]));
       const __m256d slope = times(xx_plus_yy, c.square_z);
-      const __m256d a =
-          _mm256_sub_pd(_mm256_set1_pd(c.sin_alt),
-                        _mm256_fmsub_pd(gy[h], _mm256_set1_pd(c.cos_az_cos_alt_z),
-                                        times(gx[h], c.sin_az_cos_alt_z)));
+      const __m256d a = _mm256_sub_pd(_mm256_set1_pd(c.sin_alt),
+                                      _mm256_fmsub_pd(gy[h], _mm256_set1_pd(c.cos_az_cos_alt_z),
+                                                      times(gx[h], c.sin_az_cos_alt_z)));
       const __m256d b = _mm256_add_pd(_mm256_set1_pd(1.0), slope);
       // approx_a_div_sqrt_b: rsqrtps of float(b), one Newton step in double.
       const __m128 b_float = simd::to_float_near(b, same_b[h]);
       __m256d r = _mm256_cvtps_pd(_mm_rsqrt_ps(b_float));
-      r = _mm256_mul_pd(
-          r, _mm256_fnmadd_pd(times(b, 0.5), _mm256_mul_pd(r, r), _mm256_set1_pd(1.5)));
+      r = _mm256_mul_pd(r,
+                        _mm256_fnmadd_pd(times(b, 0.5), _mm256_mul_pd(r, r), _mm256_set1_pd(1.5)));
       _mm_storeu_ps(mid.cosine + 4 * h, _mm256_cvtpd_ps(_mm256_mul_pd(a, r)));
       _mm_storeu_ps(mid.slope + 4 * h, _mm256_cvtpd_ps(slope));
     }
@@ -407,8 +406,7 @@ struct Igor {
     _mm256_storeu_ps(mid.slope_strength, times8(slope_radians, kRadiansToDegrees / 90));
     _mm256_storeu_ps(mid.dx, dx);
     _mm256_storeu_ps(mid.dy, dy);
-    mid.finite =
-        _mm256_movemask_ps(_mm256_cmp_ps(xx_plus_yy, _mm256_set1_ps(1e30f), _CMP_LE_OQ));
+    mid.finite = _mm256_movemask_ps(_mm256_cmp_ps(xx_plus_yy, _mm256_set1_ps(1e30f), _CMP_LE_OQ));
   }
 
   /// Second pass, in float: the aspect (float atan2), its angle to the light, the eight cells

@@ -56,7 +56,8 @@ __attribute__((target("avx2,fma"), always_inline)) inline __m256 atan_nonnegativ
   // num, den: x, 1 (small); x - 1, x + 1 (over); -1, x (big); masks rather than blends.
   const __m256 num = _mm256_sub_ps(_mm256_andnot_ps(big, x), _mm256_and_ps(over, one));
   const __m256 den = _mm256_add_ps(_mm256_and_ps(over, x), _mm256_andnot_ps(big, one));
-  const __m256 base = _mm256_add_ps(_mm256_and_ps(over, quarter_pi), _mm256_and_ps(big, quarter_pi));
+  const __m256 base =
+      _mm256_add_ps(_mm256_and_ps(over, quarter_pi), _mm256_and_ps(big, quarter_pi));
   return atan_core8(_mm256_div_ps(num, den), base);
 }
 
@@ -68,8 +69,8 @@ __attribute__((target("avx2,fma"), always_inline)) inline __m256 atan_of_ratio8(
       _mm256_cmp_ps(lo, _mm256_mul_ps(hi, _mm256_set1_ps(0.4142135623730950f)), _CMP_GT_OQ);
   const __m256 num = _mm256_sub_ps(lo, _mm256_and_ps(mid, hi));
   // 0 / FLT_MIN where hi (so lo) is 0.
-  const __m256 den = _mm256_max_ps(_mm256_add_ps(hi, _mm256_and_ps(mid, lo)),
-                                   _mm256_set1_ps(1.17549435e-38f));
+  const __m256 den =
+      _mm256_max_ps(_mm256_add_ps(hi, _mm256_and_ps(mid, lo)), _mm256_set1_ps(1.17549435e-38f));
   const __m256 base = _mm256_and_ps(mid, _mm256_set1_ps(0.7853981633974483f));
   return atan_core8(_mm256_div_ps(num, den), base);
 }
@@ -151,8 +152,8 @@ __attribute__((target("avx2,fma"), always_inline)) inline __m256d atan_near(__m2
   // P(z) = E(w) + z O(w): E the even-indexed coefficients, O the odd ones, w = z^2.
   __m256d even = _mm256_fmadd_pd(_mm256_set1_pd(-0.058890943564455206), w,
                                  _mm256_set1_pd(-0.09079060267698517));
-  __m256d odd = _mm256_fmadd_pd(_mm256_set1_pd(0.03086584666557767), w,
-                                _mm256_set1_pd(0.07567998615259686));
+  __m256d odd =
+      _mm256_fmadd_pd(_mm256_set1_pd(0.03086584666557767), w, _mm256_set1_pd(0.07567998615259686));
   even = _mm256_fmadd_pd(even, w, _mm256_set1_pd(-0.14285693341211006));
   odd = _mm256_fmadd_pd(odd, w, _mm256_set1_pd(0.11110443912481978));
   even = _mm256_fmadd_pd(even, w, _mm256_set1_pd(-0.33333333331663006));
@@ -171,7 +172,8 @@ __attribute__((target("avx2,fma"), always_inline)) inline __m256d atan_degrees_n
   // num, den: g, 1 (small); g - 1, g + 1 (over); -1, g (big).
   const __m256d num = _mm256_sub_pd(_mm256_andnot_pd(big, g), _mm256_and_pd(over, one));
   const __m256d den = _mm256_add_pd(_mm256_and_pd(over, g), _mm256_andnot_pd(big, one));
-  const __m256d base = _mm256_add_pd(_mm256_and_pd(over, forty_five), _mm256_and_pd(big, forty_five));
+  const __m256d base =
+      _mm256_add_pd(_mm256_and_pd(over, forty_five), _mm256_and_pd(big, forty_five));
   return _mm256_fmadd_pd(atan_near(_mm256_div_pd(num, den)),
                          _mm256_set1_pd(57.295779513082320876798), base);
 }
@@ -186,9 +188,9 @@ inline constexpr int kNearBandLog2 = -40;
 /// operations on v's bits, not two more conversions.
 __attribute__((target("avx2"))) inline __m128 to_float_near(__m256d v, int& sure) {
   constexpr int64_t kHalf = int64_t{1} << 28, kBand = int64_t{1} << (53 + kNearBandLog2);
-  const __m256i dropped = _mm256_and_si256(
-      _mm256_sub_epi64(_mm256_castpd_si256(v), _mm256_set1_epi64x(kHalf - kBand)),
-      _mm256_set1_epi64x(2 * kHalf - 1));
+  const __m256i dropped =
+      _mm256_and_si256(_mm256_sub_epi64(_mm256_castpd_si256(v), _mm256_set1_epi64x(kHalf - kBand)),
+                       _mm256_set1_epi64x(2 * kHalf - 1));
   const __m256i far = _mm256_cmpgt_epi64(dropped, _mm256_set1_epi64x(2 * kBand - 1));
   sure = _mm256_movemask_pd(_mm256_castsi256_pd(far));
   return _mm256_cvtpd_ps(v);

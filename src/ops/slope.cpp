@@ -105,10 +105,9 @@ struct SlopeAlg {
 
   /// Slope in degrees, first pass: eight cells' g = sqrt(key) / (kSpan scale), as the root of
   /// the sum of the squared differences times x_factor and y_factor, into `mid`.
-  __attribute__((target("avx2,fma"))) static void eight_first(const T* r0, const T* r1,
-                                                             const T* r2, int64_t x,
-                                                             double x_factor, double y_factor,
-                                                             Tangents& mid) {
+  __attribute__((target("avx2,fma"))) static void eight_first(const T* r0, const T* r1, const T* r2,
+                                                              int64_t x, double x_factor,
+                                                              double y_factor, Tangents& mid) {
     __m256d d[4];
     differences(r0, r1, r2, x, d);
     int ranged = 0;
@@ -151,11 +150,11 @@ struct SlopeAlg {
     int sure[2];
     __m128 f[2];
     for (int half = 0; half < 2; ++half)
-      f[half] = simd::to_float_near(
-          _mm256_fmadd_pd(simd::atan_near(_mm256_loadu_pd(mid.g + 4 * half)),
-                          _mm256_set1_pd(57.295779513082320876798),
-                          _mm256_loadu_pd(mid.base + 4 * half)),
-          sure[half]);
+      f[half] =
+          simd::to_float_near(_mm256_fmadd_pd(simd::atan_near(_mm256_loadu_pd(mid.g + 4 * half)),
+                                              _mm256_set1_pd(57.295779513082320876798),
+                                              _mm256_loadu_pd(mid.base + 4 * half)),
+                              sure[half]);
     _mm256_storeu_ps(to, _mm256_set_m128(f[1], f[0]));
     return ~((sure[0] | sure[1] << 4) & mid.ranged) & 0xFF;
   }

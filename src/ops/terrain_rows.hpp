@@ -135,9 +135,9 @@ __attribute__((target("avx2,fma"), flatten)) size_t checked_eights_in_two(
 /// waits on latency: the core holds only so many operations waiting for their inputs, a few
 /// groups' worth. Two loops with half the chain each keep twice as many groups in flight.
 template <class Mid, class T, class Alg, class First, class Second, class... Middle>
-void row_by_checked_eights_in_two(const Alg& alg, const T* r0, const T* r1, const T* r2,
-                                  int64_t x0, int64_t x1, float* out, const First& first,
-                                  const Second& second, const Middle&... middle) {
+void row_by_checked_eights_in_two(const Alg& alg, const T* r0, const T* r1, const T* r2, int64_t x0,
+                                  int64_t x1, float* out, const First& first, const Second& second,
+                                  const Middle&... middle) {
   int64_t x = x0;
 #if defined(TESSERA_HAVE_AVX2_PATHS)
   if (simd::have_avx2()) {
