@@ -48,7 +48,7 @@ struct SlopeAlg {
   void row_values(const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1, float* out) const {
     int64_t x = x0;
     if constexpr (U == SlopeUnits::Degrees) {
-      if (near_ranges()) {
+      if (passes_apply()) {
 #if defined(TESSERA_HAVE_AVX2_PATHS)
         // g = sqrt((d_x k / ewres)^2 + (d_y k / nsres)^2) with k = 1 / (kSpan scale): the
         // products a unit or two in the last place from operator()'s quotients.
@@ -76,9 +76,9 @@ struct SlopeAlg {
     }
   }
 
-  /// Whether the two-pass vector path runs: the CPU has AVX2 and FMA, and the scale is positive
-  /// (a negative one gives negative tangents, outside atan_degrees_near's domain).
-  bool near_ranges() const {
+  /// Whether the vector passes of slope in degrees run: the CPU has AVX2 and FMA, and the scale is
+  /// positive (a negative one gives negative tangents, outside atan_degrees_near's domain).
+  bool passes_apply() const {
 #if defined(TESSERA_HAVE_AVX2_PATHS)
     return simd::have_avx2() && kSpan * scale > 0;
 #else
