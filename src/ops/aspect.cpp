@@ -30,57 +30,117 @@ struct AspectAlg {
     return a == 360.0f ? 0.0f : a;
   }
 
-  /// A row of nodata-free windows, eight at a time where the CPU has AVX2. The angle comes from
-  /// a vector atan2 within a few units in the last place of the C library's; lanes whose float
-  /// that could change (to_float_checked: within 2^-43 of a float rounding boundary) are
-  /// recomputed by operator() after the row. The rest is float arithmetic, the same in every
-  /// lane.
+  /// A row of nodata-free windows, eight at a time where the CPU has AVX2, in two passes
+  /// (terrain::row_by_checked_eights_in_two). The angle comes from a vector atan2 within 2^-44
+  /// of the C library's, relative; lanes whose float that could change (to_float_near: within
+  /// 2^-40 of a float rounding boundary) are recomputed by operator() after the row. The rest is
+  /// float arithmetic, the same in every lane.
   void row_values(const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1, float* out) const {
-    terrain::row_by_checked_eights(
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+    terrain::row_by_checked_eights_in_two<Octants>(
         *this, r0, r1, r2, x0, x1, out,
-        [this, r0, r1, r2](int64_t x, float* to) { return eight(r0, r1, r2, x, to); });
+        [r0, r1, r2](int64_t x, Octants& mid) { eight_first(r0, r1, r2, x, mid); },
+        [this](int64_t, const Octants& mid, float* to) { return eight_second(mid, to); });
+#else
+    terrain::row_by_eights(*this, r0, r1, r2, x0, x1, out, [](int64_t, float*) {});
+#endif
   }
 
 #if defined(TESSERA_HAVE_AVX2_PATHS)
-  /// Eight cells into to[0..8); returns the lanes (bit k: cell x + k) left to operator().
-  __attribute__((target("avx2,fma"))) int eight(const T* r0, const T* r1, const T* r2, int64_t x,
-                                                float* to) const {
-    __m256d d[4];
-    terrain::aspect_differences<T, G>(r0, r1, r2, x, d);
-    const __m256d zero = _mm256_setzero_pd(), sign = _mm256_set1_pd(-0.0);
-    // A product instead of operator()'s quotient: one more rounding, far inside the check's 2^-43.
-    const __m256d to_degrees = _mm256_set1_pd(1 / terrain::kDegreesToRadians);
-    int unsure[2], flat_lanes[2];
+  /// Eight cells' angles between the passes: atan2(dy, -dx) in degrees is offset + times
+  /// atan(t) 180 / pi.
+  struct Octants {
+    double t[8];      ///< the ratio reduced to |t| <= tan(pi/8)
+    float offset[8];  ///< a multiple of 45
+    float times[8];   ///< +-1
+    int level;        ///< lanes with dx = dy = 0
+    int ranged;       ///< lanes whose |dx| and |dy| are 0 or in [2^-60, 2^60] (NaN is not)
+  };
+
+  /// First pass: the differences, exact in float, and from them, eight lanes at once, the
+  /// octant: with lo and hi the smaller and larger of |dx| and |dy|, the angle is offset + times
+  /// atan(t) with t = lo / hi, or (lo - hi) / (lo + hi) past tan(pi/8) (the sums exact in
+  /// double, one division), offset a multiple of 45 from the signs, which magnitude is larger
+  /// and the reduction, and times +-1.
+  __attribute__((target("avx2,fma"))) static void eight_first(const T* r0, const T* r1, const T* r2,
+                                                              int64_t x, Octants& mid) {
+    __m256 dx, dy;
+    terrain::aspect_sums8<T, G>(r0, r1, r2, x, dx, dy);
+    const __m256 sign = _mm256_set1_ps(-0.0f), zero = _mm256_setzero_ps();
+    const __m256 ax = _mm256_andnot_ps(sign, dx), ay = _mm256_andnot_ps(sign, dy);
+    const __m256 lo = _mm256_min_ps(ax, ay), hi = _mm256_max_ps(ax, ay);
+    const __m256 tiny = _mm256_set1_ps(0x1p-60f);
+    // ax + ay: NaN stays NaN (min and max would drop it) and fails the ordered tests.
+    const __m256 sum = _mm256_add_ps(ax, ay);
+    const __m256 level = _mm256_cmp_ps(sum, zero, _CMP_EQ_OQ);
+    __m256 ranged = _mm256_cmp_ps(sum, _mm256_set1_ps(0x1p60f), _CMP_LE_OQ);
+    ranged = _mm256_and_ps(ranged, _mm256_or_ps(_mm256_cmp_ps(hi, tiny, _CMP_GE_OQ), level));
+    ranged = _mm256_and_ps(ranged, _mm256_or_ps(_mm256_cmp_ps(lo, tiny, _CMP_GE_OQ),
+                                                _mm256_cmp_ps(lo, zero, _CMP_EQ_OQ)));
+    // atan2(dy, -dx) = Q + S r, r = atan(lo / hi) in [0, 45] degrees: Q is 0, 90 (|dy| > |dx|)
+    // or 180 (-dx < 0), 90 again for both, with dy's sign; S is -1 where exactly one of the two
+    // holds, times dy's sign. Past tan(pi/8), r = 45 + atan(t).
+    const __m256 steep = _mm256_cmp_ps(ay, ax, _CMP_GT_OQ);
+    const __m256 behind = _mm256_cmp_ps(dx, zero, _CMP_GT_OQ);
+    const __m256 y_sign = _mm256_and_ps(dy, sign);
+    const __m256 quarter =
+        _mm256_add_ps(_mm256_and_ps(steep, _mm256_set1_ps(90.0f)),
+                      _mm256_and_ps(_mm256_andnot_ps(steep, behind), _mm256_set1_ps(180.0f)));
+    const __m256 times = _mm256_xor_ps(
+        _mm256_or_ps(_mm256_set1_ps(1.0f), _mm256_and_ps(_mm256_xor_ps(steep, behind), sign)),
+        y_sign);
+    const __m256 over =
+        _mm256_cmp_ps(lo, _mm256_mul_ps(hi, _mm256_set1_ps(0.41421356f)), _CMP_GT_OQ);
+    const __m256 offset =
+        _mm256_add_ps(_mm256_xor_ps(quarter, y_sign),
+                      _mm256_mul_ps(times, _mm256_and_ps(over, _mm256_set1_ps(45.0f))));
+    const __m256i over_bits = _mm256_castps_si256(over);
+    for (int half = 0; half < 2; ++half) {
+      const __m256d small = half ? simd::high_doubles(lo) : simd::low_doubles(lo);
+      const __m256d large = half ? simd::high_doubles(hi) : simd::low_doubles(hi);
+      const __m256d past = _mm256_castsi256_pd(_mm256_cvtepi32_epi64(
+          half ? _mm256_extracti128_si256(over_bits, 1) : _mm256_castsi256_si128(over_bits)));
+      const __m256d num = _mm256_sub_pd(small, _mm256_and_pd(past, large));
+      const __m256d den = _mm256_add_pd(large, _mm256_and_pd(past, small));
+      _mm256_storeu_pd(mid.t + 4 * half, _mm256_div_pd(num, den));
+    }
+    _mm256_storeu_ps(mid.offset, offset);
+    _mm256_storeu_ps(mid.times, times);
+    mid.level = _mm256_movemask_ps(level);
+    mid.ranged = _mm256_movemask_ps(ranged);
+  }
+
+  /// Second pass: the eight cells into to[0..8); returns the lanes (bit k: cell x + k) left to
+  /// operator(): those to_float_near is not sure of and those out of range, flat ones excepted.
+  __attribute__((target("avx2,fma"))) int eight_second(const Octants& mid, float* to) const {
+    int sure[2];
     __m128 angle[2];
     for (int half = 0; half < 2; ++half) {
-      const __m256d dx = d[half], dy = d[2 + half];
-      const __m256d v = _mm256_mul_pd(simd::atan2(dy, _mm256_xor_pd(dx, sign)), to_degrees);
-      angle[half] = simd::to_float_checked(v, unsure[half]);
-      flat_lanes[half] = _mm256_movemask_pd(
-          _mm256_and_pd(_mm256_cmp_pd(dx, zero, _CMP_EQ_OQ), _mm256_cmp_pd(dy, zero, _CMP_EQ_OQ)));
+      const __m256d degrees = _mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(mid.times + 4 * half)),
+                                            _mm256_set1_pd(57.295779513082320876798));
+      const __m256d v = _mm256_fmadd_pd(simd::atan_near(_mm256_loadu_pd(mid.t + 4 * half)), degrees,
+                                        _mm256_cvtps_pd(_mm_loadu_ps(mid.offset + 4 * half)));
+      angle[half] = simd::to_float_near(v, sure[half]);
     }
     __m256 a = _mm256_set_m128(angle[1], angle[0]);
-    const int flats = flat_lanes[0] | flat_lanes[1] << 4;
     if constexpr (Azimuth) {
-      const __m256 steep = _mm256_cmp_ps(a, _mm256_set1_ps(90.0f), _CMP_GT_OQ);
+      const __m256 east = _mm256_cmp_ps(a, _mm256_set1_ps(90.0f), _CMP_GT_OQ);
       a = _mm256_blendv_ps(_mm256_sub_ps(_mm256_set1_ps(90.0f), a),
-                           _mm256_sub_ps(_mm256_set1_ps(450.0f), a), steep);
+                           _mm256_sub_ps(_mm256_set1_ps(450.0f), a), east);
     } else {
       const __m256 negative = _mm256_cmp_ps(a, _mm256_setzero_ps(), _CMP_LT_OQ);
       a = _mm256_blendv_ps(a, _mm256_add_ps(a, _mm256_set1_ps(360.0f)), negative);
     }
-    if (flats) {
+    if (mid.level) {
       const __m256i lanes = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
       const __m256i is_flat =
-          _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(flats), lanes), lanes);
+          _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(mid.level), lanes), lanes);
       a = _mm256_blendv_ps(a, _mm256_set1_ps(flat), _mm256_castsi256_ps(is_flat));
     }
     const __m256 full = _mm256_cmp_ps(a, _mm256_set1_ps(360.0f), _CMP_EQ_OQ);
     _mm256_storeu_ps(to, _mm256_andnot_ps(full, a));
-    return (unsure[0] | unsure[1] << 4) & ~flats;
+    return ~((sure[0] | sure[1] << 4) & mid.ranged) & ~mid.level & 0xFF;
   }
-#else
-  int eight(const T*, const T*, const T*, int64_t, float*) const { return 0; }
 #endif
 };
 

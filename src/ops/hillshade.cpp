@@ -109,14 +109,16 @@ __attribute__((target("avx2"))) inline void scaled_gradient8(const Coeffs& c, co
 
 /// How far the float passes of -combined and -igor may be from gdaldem's double results, bounded
 /// above; lanes whose value lies within this of a byte's rounding boundary are recomputed by the
-/// scalar algorithm. -combined: the float acos argument is within 4e-6 of gdaldem's (float
-/// roundings of a few 2^-24 of terms bounded by 1, and the same rsqrt estimate refined in float
-/// rather than double); acos, kept to arguments within 1 - 1/64, magnifies that by at most
-/// 1 / sin(10.2 degrees) = 5.7; with the float acos and atan (4e-7) and the products, 1 + 254 c
-/// moves by under 6e-3. -igor: the atan and atan2 (4e-7 each, on differences exact in float)
-/// move 255 s by under 3e-4.
-inline constexpr float kCombinedSlack = 0x1p-7f;
-inline constexpr float kIgorSlack = 0x1p-9f;
+/// scalar algorithm. -combined: the acos argument, formed in double with the same rsqrt estimate
+/// as gdaldem's, is within 2^-25 + 2^-50 of it once rounded to float; acos, kept to arguments
+/// within 1 - 1/64, magnifies that by at most 1 / sin(10.2 degrees) = 5.7, and 254 times
+/// 4 / pi^2 atan(sqrt(slope)) by at most 162: 3e-5. The float acos (4e-7, times 162: 7e-5), the
+/// float atan of the slope (3e-7 relative: 1.5e-4) and five float roundings of values up to 255
+/// (8e-5) bring 1 + 254 c within 3.3e-4 of gdaldem's. -igor: the atan and atan2 (4e-7 each, on
+/// differences exact in float) and the float roundings move 255 s by under 3e-4. Both slacks,
+/// 2^-10 = 9.8e-4, are three times those bounds.
+inline constexpr float kCombinedSlack = 0x1p-10f;
+inline constexpr float kIgorSlack = 0x1p-10f;
 
 /// The rows of a style whose eight(x, to) repeats the scalar arithmetic operation for
 /// operation (compiled for AVX2 without FMA, so that nothing is fused).
@@ -127,14 +129,37 @@ void exact_row(const Alg& alg, const T* r0, const T* r1, const T* r2, int64_t x0
                          [&](int64_t x, float* to) { alg.eight(r0, r1, r2, x, to); });
 }
 
-/// The rows of a style whose eight(x, to) is a float pass that returns the lanes it left to the
-/// scalar algorithm, which recomputes them after the row.
+/// The rows of a style whose vector pass is split in two (terrain::row_by_checked_eights_in_two):
+/// first(r0, r1, r2, x, mid) into an Alg::Mid, then second(mid, to), which returns the lanes it
+/// left to the scalar algorithm, which recomputes them after the row.
 template <class T, class Alg>
 void checked_row(const Alg& alg, const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1,
                  float* out) {
-  terrain::row_by_checked_eights(
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+  terrain::row_by_checked_eights_in_two<typename Alg::Mid>(
       alg, r0, r1, r2, x0, x1, out,
-      [&alg, r0, r1, r2](int64_t x, float* to) { return alg.eight(r0, r1, r2, x, to); });
+      [&alg, r0, r1, r2](int64_t x, typename Alg::Mid& mid) { alg.first(r0, r1, r2, x, mid); },
+      [&alg](int64_t, const typename Alg::Mid& mid, float* to) { return alg.second(mid, to); });
+#else
+  terrain::row_by_eights(alg, r0, r1, r2, x0, x1, out, [](int64_t, float*) {});
+#endif
+}
+
+/// As checked_row, the two passes one after the other for each eight.
+template <class T, class Alg>
+void single_pass_row(const Alg& alg, const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1,
+                     float* out) {
+  terrain::row_by_checked_eights(alg, r0, r1, r2, x0, x1, out,
+                                 [&alg, r0, r1, r2](int64_t x, float* to) {
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+                                   typename Alg::Mid mid;
+                                   alg.first(r0, r1, r2, x, mid);
+                                   return alg.second(mid, to);
+#else
+                                   (void)x, (void)to;
+                                   return 0;
+#endif
+                                 });
 }
 
 /// One light, any cell shape (GDALHillshadeAlg).
@@ -202,26 +227,48 @@ struct Combined {
   }
 
 #if defined(TESSERA_HAVE_AVX2_PATHS)
-  /// operator() in float arithmetic, eight lanes, with float acos and atan. Returns the lanes
-  /// whose byte float arithmetic cannot be sure of: an acos argument within 1/64 of +-1 (where
-  /// acos magnifies errors), 1 + 254 c within kCombinedSlack of a rounding boundary, or
-  /// overflow or NaN.
-  __attribute__((target("avx2,fma"))) int eight(const T* r0, const T* r1, const T* r2, int64_t x,
-                                                float* to) const {
+  /// Eight cells between the two passes.
+  struct Mid {
+    float cosine[8];  ///< the acos argument
+    float slope[8];   ///< zf^2 (x^2 + y^2)
+    int same_b;       ///< lanes whose float of 1 + slope is surely gdaldem's
+  };
+
+  /// First pass: the acos argument in double as gdaldem forms it: within a few double units of
+  /// gdaldem's, and its rsqrt estimate the same, since it is taken of the same float of
+  /// 1 + slope (lanes where that float could differ, within 2^-40 of a rounding boundary, are
+  /// left to operator()).
+  __attribute__((target("avx2,fma"))) void first(const T* r0, const T* r1, const T* r2, int64_t x,
+                                                 Mid& mid) const {
+    __m256d gx[2], gy[2];
+    scaled_gradient<T, G>(c, r0, r1, r2, x, gx, gy);
+    int same_b[2];
+    for (int h = 0; h < 2; ++h) {
+      const __m256d xx_plus_yy = _mm256_fmadd_pd(gx[h], gx[h], _mm256_mul_pd(gy[h], gy[h]));
+      const __m256d slope = times(xx_plus_yy, c.square_z);
+      const __m256d a = _mm256_sub_pd(_mm256_set1_pd(c.sin_alt),
+                                      _mm256_fmsub_pd(gy[h], _mm256_set1_pd(c.cos_az_cos_alt_z),
+                                                      times(gx[h], c.sin_az_cos_alt_z)));
+      const __m256d b = _mm256_add_pd(_mm256_set1_pd(1.0), slope);
+      // approx_a_div_sqrt_b: rsqrtps of float(b), one Newton step in double.
+      const __m128 b_float = simd::to_float_near(b, same_b[h]);
+      __m256d r = _mm256_cvtps_pd(_mm_rsqrt_ps(b_float));
+      r = _mm256_mul_pd(r,
+                        _mm256_fnmadd_pd(times(b, 0.5), _mm256_mul_pd(r, r), _mm256_set1_pd(1.5)));
+      _mm_storeu_ps(mid.cosine + 4 * h, _mm256_cvtpd_ps(_mm256_mul_pd(a, r)));
+      _mm_storeu_ps(mid.slope + 4 * h, _mm256_cvtpd_ps(slope));
+    }
+    mid.same_b = same_b[0] | same_b[1] << 4;
+  }
+
+  /// Second pass, in float with float acos and atan: the eight cells into to[0..8). Returns the
+  /// lanes whose byte float arithmetic cannot be sure of: an acos argument within 1/64 of +-1
+  /// (where acos magnifies errors), 1 + 254 c within kCombinedSlack of a rounding boundary,
+  /// overflow or NaN, or the first pass's.
+  __attribute__((target("avx2,fma"))) int second(const Mid& mid, float* to) const {
     static constexpr double kInvSquareOfHalfPi = 1.0 / ((kPi * kPi) / 4);
-    __m256 gx, gy;
-    scaled_gradient8<T, G>(c, r0, r1, r2, x, gx, gy);
+    const __m256 cosine = _mm256_loadu_ps(mid.cosine), slope = _mm256_loadu_ps(mid.slope);
     const __m256 one = _mm256_set1_ps(1.0f);
-    const __m256 xx_plus_yy = _mm256_add_ps(_mm256_mul_ps(gx, gx), _mm256_mul_ps(gy, gy));
-    const __m256 slope = times8(xx_plus_yy, c.square_z);
-    const __m256 a = _mm256_sub_ps(
-        _mm256_set1_ps(static_cast<float>(c.sin_alt)),
-        _mm256_sub_ps(times8(gy, c.cos_az_cos_alt_z), times8(gx, c.sin_az_cos_alt_z)));
-    const __m256 b = _mm256_add_ps(one, slope);
-    __m256 r = _mm256_rsqrt_ps(b);
-    r = _mm256_mul_ps(
-        r, _mm256_sub_ps(_mm256_set1_ps(1.5f), _mm256_mul_ps(times8(b, 0.5), _mm256_mul_ps(r, r))));
-    const __m256 cosine = _mm256_mul_ps(a, r);
     const __m256 angle = simd::acos8(cosine);
     const __m256 steepness = simd::atan_nonnegative8(_mm256_sqrt_ps(slope));
     const __m256 cang =
@@ -231,11 +278,9 @@ struct Combined {
     _mm256_storeu_ps(to, v);
     const __m256 safe = _mm256_and_ps(_mm256_cmp_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), cosine),
                                                     _mm256_set1_ps(1.0f - 1.0f / 64), _CMP_LE_OQ),
-                                      _mm256_cmp_ps(b, _mm256_set1_ps(1e30f), _CMP_LE_OQ));
-    return ~(simd::bytes_sure8(v, kCombinedSlack) & _mm256_movemask_ps(safe)) & 0xFF;
+                                      _mm256_cmp_ps(slope, _mm256_set1_ps(1e30f), _CMP_LE_OQ));
+    return ~(simd::bytes_sure8(v, kCombinedSlack) & _mm256_movemask_ps(safe) & mid.same_b) & 0xFF;
   }
-#else
-  int eight(const T*, const T*, const T*, int64_t, float*) const { return 0; }
 #endif
 };
 
@@ -310,17 +355,14 @@ double normalize_angle(double angle, double normalizer) {
   return angle < 0 ? normalizer + angle : angle;
 }
 
-double angle_between(double a, double b, double normalizer) {
-  double diff = std::abs(normalize_angle(a, normalizer) - normalize_angle(b, normalizer));
-  return diff > normalizer / 2 ? normalizer - diff : diff;
-}
-
 /// -igor: shading from slope and aspect only (GDALHillshadeIgorAlg).
 template <class T, Gradient G>
 struct Igor {
   const Coeffs& c;
-  /// The light's direction as the float pass compares aspects with it, in [0, 2 pi).
-  float light = static_cast<float>(normalize_angle(kPi * 3 / 2 - c.az_radians, kPi * 2));
+  /// The light's direction normalised as gdaldem normalises it, in [0, 2 pi): once a tile.
+  double toward = normalize_angle(kPi * 3 / 2 - c.az_radians, kPi * 2);
+  /// The same, as the float pass compares aspects with it.
+  float light = static_cast<float>(toward);
   float operator()(const T* w) const {
     double x, y;
     terrain::gradient<T, G>(w, c.inv_ewres, c.inv_nsres, x, y);
@@ -330,46 +372,66 @@ struct Igor {
     terrain::aspect_differences<T, G>(w, dx, dy);
     const double aspect = std::atan2(dy, -dx);
     const double slope_strength = slope_degrees / 90;
-    const double aspect_diff = angle_between(aspect, kPi * 3 / 2 - c.az_radians, kPi * 2);
+    // gdaldem's angle between the aspect and the light, each normalised by fmod to [0, 2 pi),
+    // without the fmods: |aspect| <= pi, which fmod by 2 pi returns as it is, and the light's
+    // direction normalised once.
+    double aspect_diff = std::abs((aspect < 0 ? kPi * 2 + aspect : aspect) - toward);
+    if (aspect_diff > kPi * 2 / 2) aspect_diff = kPi * 2 - aspect_diff;
     const double aspect_strength = 1 - aspect_diff / kPi;
     const double shadowness = 1.0 - slope_strength * aspect_strength;
     return static_cast<float>(255.0 * shadowness);
   }
 
   void row_values(const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1, float* out) const {
-    checked_row(*this, r0, r1, r2, x0, x1, out);
+    single_pass_row(*this, r0, r1, r2, x0, x1, out);
   }
 
 #if defined(TESSERA_HAVE_AVX2_PATHS)
-  /// operator() in float arithmetic, eight lanes, with float atan and atan2, the angles'
-  /// normalisation written out (|aspect| <= pi, so fmod leaves it as it is). Returns the lanes
-  /// whose 255 s lies within kIgorSlack of a rounding boundary, or that overflow or are NaN.
-  __attribute__((target("avx2,fma"))) int eight(const T* r0, const T* r1, const T* r2, int64_t x,
-                                                float* to) const {
+  /// Eight cells between the two passes.
+  struct Mid {
+    float slope_strength[8];  ///< the slope in degrees / 90
+    float dx[8], dy[8];       ///< the aspect's differences, exact in float
+    int finite;               ///< lanes within the float pass's range
+  };
+
+  /// First pass, in float: the slope's strength (float atan), and the aspect's differences.
+  __attribute__((target("avx2,fma"))) void first(const T* r0, const T* r1, const T* r2, int64_t x,
+                                                 Mid& mid) const {
     __m256 gx, gy, dx, dy;
     scaled_gradient8<T, G>(c, r0, r1, r2, x, gx, gy);
     terrain::aspect_sums8<T, G>(r0, r1, r2, x, dx, dy);
-    const __m256 one = _mm256_set1_ps(1.0f), pi = _mm256_set1_ps(static_cast<float>(kPi));
+    const __m256 xx_plus_yy = _mm256_add_ps(_mm256_mul_ps(gx, gx), _mm256_mul_ps(gy, gy));
+    const __m256 slope_radians =
+        simd::atan_nonnegative8(times8(_mm256_sqrt_ps(xx_plus_yy), c.z_scaled));
+    _mm256_storeu_ps(mid.slope_strength, times8(slope_radians, kRadiansToDegrees / 90));
+    _mm256_storeu_ps(mid.dx, dx);
+    _mm256_storeu_ps(mid.dy, dy);
+    mid.finite = _mm256_movemask_ps(_mm256_cmp_ps(xx_plus_yy, _mm256_set1_ps(1e30f), _CMP_LE_OQ));
+  }
+
+  /// Second pass, in float: the aspect (float atan2), its angle to the light, the eight cells
+  /// into to[0..8) (the angles' normalisation written out: |aspect| <= pi, so fmod leaves it as
+  /// it is). Returns the lanes whose 255 s lies within kIgorSlack of a rounding boundary, or that
+  /// overflow or are NaN.
+  __attribute__((target("avx2,fma"))) int second(const Mid& mid, float* to) const {
+    const __m256 dx = _mm256_loadu_ps(mid.dx), dy = _mm256_loadu_ps(mid.dy);
+    const __m256 one = _mm256_set1_ps(1.0f);
     const __m256 two_pi = _mm256_set1_ps(static_cast<float>(kPi * 2));
     const __m256 toward = _mm256_set1_ps(light);
-    const __m256 xx_plus_yy = _mm256_add_ps(_mm256_mul_ps(gx, gx), _mm256_mul_ps(gy, gy));
-    const __m256 slope_degrees = times8(
-        simd::atan_nonnegative8(times8(_mm256_sqrt_ps(xx_plus_yy), c.z_scaled)), kRadiansToDegrees);
     const __m256 aspect = simd::atan2_8(dy, _mm256_xor_ps(dx, _mm256_set1_ps(-0.0f)));
-    const __m256 around = _mm256_blendv_ps(aspect, _mm256_add_ps(two_pi, aspect),
-                                           _mm256_cmp_ps(aspect, _mm256_setzero_ps(), _CMP_LT_OQ));
+    // The aspect in [0, 2 pi), its distance to the light's direction, and past pi the other way
+    // round: 2 pi - diff, the smaller of the two.
+    const __m256 around = _mm256_add_ps(
+        aspect, _mm256_and_ps(_mm256_cmp_ps(aspect, _mm256_setzero_ps(), _CMP_LT_OQ), two_pi));
     __m256 diff = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), _mm256_sub_ps(around, toward));
-    diff = _mm256_blendv_ps(diff, _mm256_sub_ps(two_pi, diff), _mm256_cmp_ps(diff, pi, _CMP_GT_OQ));
+    diff = _mm256_min_ps(diff, _mm256_sub_ps(two_pi, diff));
     const __m256 aspect_strength = _mm256_sub_ps(one, times8(diff, 1 / kPi));
-    const __m256 slope_strength = times8(slope_degrees, 1.0 / 90);
-    const __m256 v =
-        times8(_mm256_sub_ps(one, _mm256_mul_ps(slope_strength, aspect_strength)), 255.0);
+    const __m256 v = times8(
+        _mm256_sub_ps(one, _mm256_mul_ps(_mm256_loadu_ps(mid.slope_strength), aspect_strength)),
+        255.0);
     _mm256_storeu_ps(to, v);
-    const __m256 finite = _mm256_cmp_ps(xx_plus_yy, _mm256_set1_ps(1e30f), _CMP_LE_OQ);
-    return ~(simd::bytes_sure8(v, kIgorSlack) & _mm256_movemask_ps(finite)) & 0xFF;
+    return ~(simd::bytes_sure8(v, kIgorSlack) & mid.finite) & 0xFF;
   }
-#else
-  int eight(const T*, const T*, const T*, int64_t, float*) const { return 0; }
 #endif
 };
 

@@ -1,20 +1,20 @@
 // AVX2 pieces of the terrain kernels, used only where the CPU has AVX2 and FMA (checked at run
-// time): row loads, four-lane double atan and atan2, the check that lets a float result built on
+// time): row loads, four-lane double atan and atan2, the checks that let a float result built on
 // them equal the one built on the C library's bit for bit, and eight-lane float atan, atan2 and
-// acos with the check that lets a byte built on them equal gdaldem's. The approximations of
-// atan2 and the float functions use fused multiply-adds and are compiled for FMA; code that must
-// repeat gdaldem's roundings operation for operation is compiled for AVX2 alone, so that nothing
-// in it is fused.
+// acos with the check that lets a byte built on them equal gdaldem's. The approximations use
+// fused multiply-adds and are compiled for FMA; code that must repeat gdaldem's roundings
+// operation for operation is compiled for AVX2 alone, so that nothing in it is fused.
 //
 // gdaldem computes float(atan(v) * k) with the C library's atan. A vector atan accurate to a
-// few units in the last place gives the same float except where the double product lies within
-// those few units of a float rounding boundary. So each lane is rounded twice, from the product
-// nudged down and up by 2^-43 of itself (hundreds of double units, far beyond both functions'
-// error); where the two floats differ, or the value is not finite, the caller recomputes that
-// lane with the C library. Everywhere else the float is the one any atan within 2^-43 of the
-// true value, the C library's included, gives. A value lands that near a boundary about once in
-// 2^18 (the 2^-43 band on each side of boundaries 2^-24 apart): 3e-6 of the cells of slope and
-// aspect on the 16000 x 16000 benchmark DEM (tests/bench/count_fallbacks.cpp).
+// given relative error gives the same float except where the double product lies within that
+// error of a float rounding boundary. slope (degrees) and aspect use a shorter atan polynomial
+// (atan_near, 2^-45) after one division: each lane within 2^-44 of the C library's value,
+// relative, and to_float_near keeps a lane's float only where the value lies farther than 2^-40
+// of itself from a float rounding boundary (16 times the error); the caller recomputes the other
+// lanes, and those not finite or outside float's normal range, with the C library. A value
+// lands that near a boundary about once in 2^15 (the 2^-40 band on each side of boundaries 2^-24
+// to 2^-23 apart): 3e-5 of the cells (tests/bench/count_fallbacks.cpp). slope in percent keeps
+// to_float_checked, the value nudged down and up by 2^-43 of itself, around its exact square root.
 #pragma once
 
 #include <cstdint>
@@ -35,119 +35,6 @@ inline bool have_avx2() {
   return yes;
 }
 
-/// fdlibm's atan polynomial (s_atan.c), within an ulp of atan(t) for |t| <= 7/16: t - t (z E(w)
-/// + w O(w)) with z = t^2, w = z^2, the even and odd coefficients in two fused chains (half the
-/// depth of one Horner chain), then base + extra (a multiple of pi/4 split in two) added on.
-__attribute__((target("avx2,fma"), always_inline)) inline __m256d atan_small(__m256d t,
-                                                                             __m256d base,
-                                                                             __m256d extra) {
-  const __m256d z = _mm256_mul_pd(t, t);
-  const __m256d w = _mm256_mul_pd(z, z);
-  __m256d even = _mm256_fmadd_pd(_mm256_set1_pd(1.62858201153657823623e-02), w,
-                                 _mm256_set1_pd(4.97687799461593236017e-02));
-  __m256d odd = _mm256_fmadd_pd(_mm256_set1_pd(-3.65315727442169155270e-02), w,
-                                _mm256_set1_pd(-5.83357013379057348645e-02));
-  even = _mm256_fmadd_pd(even, w, _mm256_set1_pd(6.66107313738753120669e-02));
-  odd = _mm256_fmadd_pd(odd, w, _mm256_set1_pd(-7.69187620504482999495e-02));
-  even = _mm256_fmadd_pd(even, w, _mm256_set1_pd(9.09088713343650656196e-02));
-  odd = _mm256_fmadd_pd(odd, w, _mm256_set1_pd(-1.11111104054623557880e-01));
-  even = _mm256_fmadd_pd(even, w, _mm256_set1_pd(1.42857142725034663711e-01));
-  odd = _mm256_fmadd_pd(odd, w, _mm256_set1_pd(-1.99999999998764832476e-01));
-  even = _mm256_fmadd_pd(even, w, _mm256_set1_pd(3.33333333333329318027e-01));
-  const __m256d s = _mm256_fmadd_pd(even, z, _mm256_mul_pd(odd, w));
-  const __m256d core = _mm256_fnmadd_pd(t, s, t);
-  return _mm256_add_pd(base, _mm256_add_pd(core, extra));
-}
-
-/// pi/4 where `mid`, pi/2 where `big` (else 0), as fdlibm's high and low parts.
-struct QuarterTurns {
-  __m256d base, extra;
-  __attribute__((target("avx2"), always_inline)) QuarterTurns(__m256d mid, __m256d big)
-      : base(_mm256_blendv_pd(_mm256_and_pd(mid, _mm256_set1_pd(7.85398163397448278999e-01)),
-                              _mm256_set1_pd(1.57079632679489655800e+00), big)),
-        extra(_mm256_blendv_pd(_mm256_and_pd(mid, _mm256_set1_pd(3.06161699786838301793e-17)),
-                               _mm256_set1_pd(6.12323399573676603587e-17), big)) {}
-};
-
-/// acc * z + c, as two roundings (no fused multiply-add).
-__attribute__((target("avx2"))) inline __m256d horner(__m256d acc, __m256d z, double c) {
-  return _mm256_add_pd(_mm256_mul_pd(acc, z), _mm256_set1_pd(c));
-}
-
-/// Cephes' atan after its range reduction: base + atan(t) for |t| <= 0.66, where base is pi/4
-/// in the `mid` lanes and pi/2 in the `big` ones (their low-order bits added back).
-__attribute__((target("avx2"), always_inline)) inline __m256d atan_reduced(__m256d t, __m256d mid,
-                                                                           __m256d big) {
-  const __m256d more_bits = _mm256_set1_pd(6.123233995736765886130E-17);
-  __m256d base = _mm256_and_pd(mid, _mm256_set1_pd(7.85398163397448309616E-1));
-  base = _mm256_blendv_pd(base, _mm256_set1_pd(1.57079632679489661923), big);
-  __m256d extra = _mm256_and_pd(mid, _mm256_mul_pd(more_bits, _mm256_set1_pd(0.5)));
-  extra = _mm256_blendv_pd(extra, more_bits, big);
-
-  const __m256d z = _mm256_mul_pd(t, t);
-  __m256d p = _mm256_set1_pd(-8.750608600031904122785E-1);
-  p = horner(p, z, -1.615753718733365076637E1);
-  p = horner(p, z, -7.500855792314704667340E1);
-  p = horner(p, z, -1.228866684490136173410E2);
-  p = horner(p, z, -6.485021904942025371773E1);
-  __m256d q = _mm256_add_pd(z, _mm256_set1_pd(2.485846490142306297962E1));
-  q = horner(q, z, 1.650270098316988542046E2);
-  q = horner(q, z, 4.328810604912902668951E2);
-  q = horner(q, z, 4.853903996359136964868E2);
-  q = horner(q, z, 1.945506571482613964425E2);
-  const __m256d r = _mm256_div_pd(_mm256_mul_pd(z, p), q);
-  const __m256d core = _mm256_add_pd(_mm256_mul_pd(t, r), t);
-  return _mm256_add_pd(base, _mm256_add_pd(core, extra));
-}
-
-/// atan(x) for x >= 0 (NaN gives NaN): Cephes' range reduction to |t| <= 0.66 and its rational
-/// approximation, whose error stays within 2 units in the last place over [0, inf].
-__attribute__((target("avx2"), always_inline)) inline __m256d atan_nonnegative(__m256d x) {
-  const __m256d one = _mm256_set1_pd(1.0);
-  const __m256d big = _mm256_cmp_pd(x, _mm256_set1_pd(2.41421356237309504880), _CMP_GT_OQ);
-  const __m256d mid = _mm256_andnot_pd(big, _mm256_cmp_pd(x, _mm256_set1_pd(0.66), _CMP_GT_OQ));
-  // t = -1/x (big), (x-1)/(x+1) (mid) or x, with one division unless every lane is small
-  // (gentler than 33 degrees, most of a real DEM).
-  __m256d t = x;
-  if (_mm256_movemask_pd(_mm256_or_pd(big, mid)) != 0) {
-    __m256d num = _mm256_blendv_pd(x, _mm256_sub_pd(x, one), mid);
-    num = _mm256_blendv_pd(num, _mm256_set1_pd(-1.0), big);
-    __m256d den = _mm256_blendv_pd(one, _mm256_add_pd(x, one), mid);
-    den = _mm256_blendv_pd(den, x, big);
-    t = _mm256_div_pd(num, den);
-  }
-  return atan_reduced(t, mid, big);
-}
-
-/// atan(lo / hi) for 0 <= lo <= hi (0 where hi is 0), with one division for the ratio and the
-/// reduction together: lo / hi, or (lo - hi) / (lo + hi) where lo > tan(pi/8) hi.
-__attribute__((target("avx2,fma"), always_inline)) inline __m256d atan_of_ratio(__m256d lo,
-                                                                                __m256d hi) {
-  const __m256d mid =
-      _mm256_cmp_pd(lo, _mm256_mul_pd(hi, _mm256_set1_pd(0.41421356237309504880)), _CMP_GT_OQ);
-  const __m256d zero = _mm256_cmp_pd(hi, _mm256_setzero_pd(), _CMP_EQ_OQ);
-  const __m256d num = _mm256_blendv_pd(lo, _mm256_sub_pd(lo, hi), mid);
-  __m256d den = _mm256_blendv_pd(hi, _mm256_add_pd(lo, hi), mid);
-  den = _mm256_blendv_pd(den, _mm256_set1_pd(1.0), zero);
-  const QuarterTurns q(mid, _mm256_setzero_pd());
-  return atan_small(_mm256_div_pd(num, den), q.base, q.extra);
-}
-
-/// atan2(y, x) of four lanes, IEEE's signed zeros and quadrants included (atan2(+-0, -0) is
-/// +-pi, atan2(+-0, +0) is +-0); within a few units in the last place of the C library's: the
-/// ratio of the smaller magnitude to the larger (0 where both are 0) through atan_of_ratio,
-/// then pi/2 - r, pi - r and the sign of y. NaN lanes give NaN; two infinities give NaN too.
-__attribute__((target("avx2,fma"), always_inline)) inline __m256d atan2(__m256d y, __m256d x) {
-  const __m256d sign = _mm256_set1_pd(-0.0);
-  const __m256d ay = _mm256_andnot_pd(sign, y), ax = _mm256_andnot_pd(sign, x);
-  __m256d r = atan_of_ratio(_mm256_min_pd(ay, ax), _mm256_max_pd(ay, ax));
-  r = _mm256_blendv_pd(r, _mm256_sub_pd(_mm256_set1_pd(1.57079632679489661923), r),
-                       _mm256_cmp_pd(ay, ax, _CMP_GT_OQ));
-  r = _mm256_blendv_pd(r, _mm256_sub_pd(_mm256_set1_pd(3.14159265358979323846), r), x);
-  r = _mm256_or_pd(r, _mm256_and_pd(sign, y));
-  return _mm256_or_pd(r, _mm256_cmp_pd(x, y, _CMP_UNORD_Q));  // NaN in, NaN out
-}
-
 /// Cephes' atanf after its reduction: base + atan(t) for |t| <= tan(pi/8) (a degree-9 odd
 /// polynomial), fused.
 __attribute__((target("avx2,fma"), always_inline)) inline __m256 atan_core8(__m256 t, __m256 base) {
@@ -163,16 +50,14 @@ __attribute__((target("avx2,fma"), always_inline)) inline __m256 atan_core8(__m2
 /// one division, a degree-9 odd polynomial): within 2e-7 of the true value, relative. NaN in,
 /// NaN out.
 __attribute__((target("avx2,fma"), always_inline)) inline __m256 atan_nonnegative8(__m256 x) {
-  const __m256 one = _mm256_set1_ps(1.0f);
+  const __m256 one = _mm256_set1_ps(1.0f), quarter_pi = _mm256_set1_ps(0.7853981633974483f);
+  const __m256 over = _mm256_cmp_ps(x, _mm256_set1_ps(0.4142135623730950f), _CMP_GT_OQ);
   const __m256 big = _mm256_cmp_ps(x, _mm256_set1_ps(2.414213562373095f), _CMP_GT_OQ);
-  const __m256 mid =
-      _mm256_andnot_ps(big, _mm256_cmp_ps(x, _mm256_set1_ps(0.4142135623730950f), _CMP_GT_OQ));
-  __m256 num = _mm256_blendv_ps(x, _mm256_sub_ps(x, one), mid);
-  num = _mm256_blendv_ps(num, _mm256_set1_ps(-1.0f), big);
-  __m256 den = _mm256_blendv_ps(one, _mm256_add_ps(x, one), mid);
-  den = _mm256_blendv_ps(den, x, big);
-  __m256 base = _mm256_and_ps(mid, _mm256_set1_ps(0.7853981633974483f));
-  base = _mm256_blendv_ps(base, _mm256_set1_ps(1.5707963267948966f), big);
+  // num, den: x, 1 (small); x - 1, x + 1 (over); -1, x (big); masks rather than blends.
+  const __m256 num = _mm256_sub_ps(_mm256_andnot_ps(big, x), _mm256_and_ps(over, one));
+  const __m256 den = _mm256_add_ps(_mm256_and_ps(over, x), _mm256_andnot_ps(big, one));
+  const __m256 base =
+      _mm256_add_ps(_mm256_and_ps(over, quarter_pi), _mm256_and_ps(big, quarter_pi));
   return atan_core8(_mm256_div_ps(num, den), base);
 }
 
@@ -182,10 +67,10 @@ __attribute__((target("avx2,fma"), always_inline)) inline __m256 atan_of_ratio8(
                                                                                 __m256 hi) {
   const __m256 mid =
       _mm256_cmp_ps(lo, _mm256_mul_ps(hi, _mm256_set1_ps(0.4142135623730950f)), _CMP_GT_OQ);
-  const __m256 zero = _mm256_cmp_ps(hi, _mm256_setzero_ps(), _CMP_EQ_OQ);
-  const __m256 num = _mm256_blendv_ps(lo, _mm256_sub_ps(lo, hi), mid);
-  __m256 den = _mm256_blendv_ps(hi, _mm256_add_ps(lo, hi), mid);
-  den = _mm256_blendv_ps(den, _mm256_set1_ps(1.0f), zero);
+  const __m256 num = _mm256_sub_ps(lo, _mm256_and_ps(mid, hi));
+  // 0 / FLT_MIN where hi (so lo) is 0.
+  const __m256 den =
+      _mm256_max_ps(_mm256_add_ps(hi, _mm256_and_ps(mid, lo)), _mm256_set1_ps(1.17549435e-38f));
   const __m256 base = _mm256_and_ps(mid, _mm256_set1_ps(0.7853981633974483f));
   return atan_core8(_mm256_div_ps(num, den), base);
 }
@@ -210,8 +95,10 @@ __attribute__((target("avx2,fma"), always_inline)) inline __m256 acos8(__m256 a)
   const __m256 sign = _mm256_set1_ps(-0.0f), half = _mm256_set1_ps(0.5f);
   const __m256 ax = _mm256_andnot_ps(sign, a);
   const __m256 big = _mm256_cmp_ps(ax, half, _CMP_GT_OQ);
-  const __m256 z = _mm256_blendv_ps(_mm256_mul_ps(ax, ax), _mm256_fnmadd_ps(half, ax, half), big);
-  const __m256 s = _mm256_blendv_ps(ax, _mm256_sqrt_ps(z), big);
+  // s = |a|, or sqrt((1 - |a|) / 2) past 1/2; z = s^2 (past 1/2 within a float rounding of
+  // (1 - |a|) / 2, which moves asin(s) = s + s z p(z) by far less than an ulp).
+  const __m256 s = _mm256_blendv_ps(ax, _mm256_sqrt_ps(_mm256_fnmadd_ps(half, ax, half)), big);
+  const __m256 z = _mm256_mul_ps(s, s);
   __m256 p = _mm256_fmadd_ps(_mm256_set1_ps(4.2163199048e-2f), z, _mm256_set1_ps(2.4181311049e-2f));
   p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(4.5470025998e-2f));
   p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(7.4953002686e-2f));
@@ -255,9 +142,68 @@ __attribute__((target("avx2"))) inline __m128 to_float_checked(__m256d v, int& u
   return f;
 }
 
+/// atan(t) for |t| <= tan(pi/8) within 2^-45 of it, relative: t + t^3 P(t^2), P a degree-7
+/// polynomial fitted to atan's relative error over that range (tests/unit/ops checks the bound
+/// against the C library), its even and odd coefficients in two fused chains: 8 terms where
+/// fdlibm's (atan_small) takes 11 to be within an ulp, enough for to_float_near's 2^-40 band.
+__attribute__((target("avx2,fma"), always_inline)) inline __m256d atan_near(__m256d t) {
+  const __m256d z = _mm256_mul_pd(t, t);
+  const __m256d w = _mm256_mul_pd(z, z);
+  // P(z) = E(w) + z O(w): E the even-indexed coefficients, O the odd ones, w = z^2.
+  __m256d even = _mm256_fmadd_pd(_mm256_set1_pd(-0.058890943564455206), w,
+                                 _mm256_set1_pd(-0.09079060267698517));
+  __m256d odd =
+      _mm256_fmadd_pd(_mm256_set1_pd(0.03086584666557767), w, _mm256_set1_pd(0.07567998615259686));
+  even = _mm256_fmadd_pd(even, w, _mm256_set1_pd(-0.14285693341211006));
+  odd = _mm256_fmadd_pd(odd, w, _mm256_set1_pd(0.11110443912481978));
+  even = _mm256_fmadd_pd(even, w, _mm256_set1_pd(-0.33333333331663006));
+  odd = _mm256_fmadd_pd(odd, w, _mm256_set1_pd(0.19999999680550834));
+  const __m256d p = _mm256_fmadd_pd(odd, z, even);
+  return _mm256_fmadd_pd(_mm256_mul_pd(t, z), p, t);
+}
+
+/// atan(g) in degrees for g >= 0 (NaN where g is NaN), within 2^-44.5 of it, relative: the
+/// reduction to |t| <= tan(pi/8) (g, (g - 1) / (g + 1) or -1 / g) by one division, atan_near,
+/// and 45 or 90 added.
+__attribute__((target("avx2,fma"), always_inline)) inline __m256d atan_degrees_near(__m256d g) {
+  const __m256d one = _mm256_set1_pd(1.0), forty_five = _mm256_set1_pd(45.0);
+  const __m256d over = _mm256_cmp_pd(g, _mm256_set1_pd(0.41421356237309504880), _CMP_GT_OQ);
+  const __m256d big = _mm256_cmp_pd(g, _mm256_set1_pd(2.41421356237309504880), _CMP_GT_OQ);
+  // num, den: g, 1 (small); g - 1, g + 1 (over); -1, g (big).
+  const __m256d num = _mm256_sub_pd(_mm256_andnot_pd(big, g), _mm256_and_pd(over, one));
+  const __m256d den = _mm256_add_pd(_mm256_and_pd(over, g), _mm256_andnot_pd(big, one));
+  const __m256d base =
+      _mm256_add_pd(_mm256_and_pd(over, forty_five), _mm256_and_pd(big, forty_five));
+  return _mm256_fmadd_pd(atan_near(_mm256_div_pd(num, den)),
+                         _mm256_set1_pd(57.295779513082320876798), base);
+}
+
+/// The band of to_float_near: 2^-40 of the value, relative.
+inline constexpr int kNearBandLog2 = -40;
+
+/// float(v) of four doubles, and in `sure` (bits 0-3) the lanes whose float any v' within 2^-40
+/// of v, relative, rounds to as well: v's 29 bits below float's last place are not within 2^13
+/// (2^-40 of values up to twice the place's power of two) of half that place. Only for v in
+/// float's normal range or 0 (callers check): below it float keeps fewer bits. Integer
+/// operations on v's bits, not two more conversions.
+__attribute__((target("avx2"))) inline __m128 to_float_near(__m256d v, int& sure) {
+  constexpr int64_t kHalf = int64_t{1} << 28, kBand = int64_t{1} << (53 + kNearBandLog2);
+  const __m256i dropped =
+      _mm256_and_si256(_mm256_sub_epi64(_mm256_castpd_si256(v), _mm256_set1_epi64x(kHalf - kBand)),
+                       _mm256_set1_epi64x(2 * kHalf - 1));
+  const __m256i far = _mm256_cmpgt_epi64(dropped, _mm256_set1_epi64x(2 * kBand - 1));
+  sure = _mm256_movemask_pd(_mm256_castsi256_pd(far));
+  return _mm256_cvtpd_ps(v);
+}
+
 /// Array forms of the vector functions above, for callers compiled without AVX2 (tests).
-__attribute__((target("avx2"))) inline void atan_nonnegative(const double* x, double* out) {
-  _mm256_storeu_pd(out, atan_nonnegative(_mm256_loadu_pd(x)));
+__attribute__((target("avx2,fma"))) inline void atan_degrees_near(const double* g, double* out) {
+  _mm256_storeu_pd(out, atan_degrees_near(_mm256_loadu_pd(g)));
+}
+__attribute__((target("avx2"))) inline int to_float_near(const double* v, float* out) {
+  int sure = 0;
+  _mm_storeu_ps(out, to_float_near(_mm256_loadu_pd(v), sure));
+  return sure;
 }
 __attribute__((target("avx2"))) inline int to_float_checked(const double* v, float* out) {
   int unsure = 0;
@@ -265,10 +211,6 @@ __attribute__((target("avx2"))) inline int to_float_checked(const double* v, flo
   return unsure;
 }
 
-__attribute__((target("avx2,fma"))) inline void atan2(const double* y, const double* x,
-                                                      double* out) {
-  _mm256_storeu_pd(out, atan2(_mm256_loadu_pd(y), _mm256_loadu_pd(x)));
-}
 __attribute__((target("avx2,fma"))) inline void atan2_8(const float* y, const float* x,
                                                         float* out) {
   _mm256_storeu_ps(out, atan2_8(_mm256_loadu_ps(y), _mm256_loadu_ps(x)));

@@ -47,14 +47,43 @@ struct SlopeAlg {
   /// at a time where the CPU has AVX2.
   void row_values(const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1, float* out) const {
     int64_t x = x0;
+    if constexpr (U == SlopeUnits::Degrees) {
+      if (passes_apply()) {
 #if defined(TESSERA_HAVE_AVX2_PATHS)
-    if (simd::have_avx2()) x = row_values_avx2(r0, r1, r2, x0, x1, out);
+        // g = sqrt((d_x k / ewres)^2 + (d_y k / nsres)^2) with k = 1 / (kSpan scale): the
+        // products a unit or two in the last place from operator()'s quotients.
+        const double inv_span = 1.0 / (kSpan * scale);
+        const double x_factor = inv_span / ewres, y_factor = inv_span / nsres;
+        terrain::row_by_checked_eights_in_two<Tangents>(
+            *this, r0, r1, r2, x0, x1, out,
+            [r0, r1, r2, x_factor, y_factor](int64_t x, Tangents& mid) {
+              eight_first(r0, r1, r2, x, x_factor, y_factor, mid);
+            },
+            [](int64_t, const Tangents& mid, float* to) { return eight_third(mid, to); },
+            [](int64_t, Tangents& mid) { eight_second(mid); });
 #endif
+        return;
+      }
+    } else {
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+      if (simd::have_avx2()) x = row_values_avx2(r0, r1, r2, x0, x1, out);
+#endif
+    }
     for (; x < x1; ++x) {
       const T w[9] = {r0[x - 1], r0[x],     r0[x + 1], r1[x - 1], r1[x],
                       r1[x + 1], r2[x - 1], r2[x],     r2[x + 1]};
       out[x - x0] = (*this)(w);
     }
+  }
+
+  /// Whether the vector passes of slope in degrees run: the CPU has AVX2 and FMA, and the scale is
+  /// positive (a negative one gives negative tangents, outside atan_degrees_near's domain).
+  bool passes_apply() const {
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+    return simd::have_avx2() && kSpan * scale > 0;
+#else
+    return false;
+#endif
   }
 
 #if defined(TESSERA_HAVE_AVX2_PATHS)
@@ -65,10 +94,75 @@ struct SlopeAlg {
     terrain::gradient_differences<T, G>(r0, r1, r2, x, d);
   }
 
-  /// The AVX2 part of row_values; returns the first cell it left for the scalar loop. It
-  /// multiplies by reciprocals instead of dividing and uses a vector atan, so each lane is only
-  /// within a few units in the last place of operator()'s double; lanes whose float that could
-  /// change (to_float_checked) are recomputed by operator().
+  /// Eight cells' slope tangents between the passes eight_first, eight_second and eight_third
+  /// (terrain::row_by_checked_eights_in_two: three short chains of dependent operations rather
+  /// than one long one).
+  struct Tangents {
+    double g[8];     ///< sqrt(key) / (kSpan scale), then reduced
+    double base[8];  ///< 0, 45 or 90: the angle's part outside the reduced one
+    int ranged;      ///< lanes whose g is 0 or at least 2^-120 (NaN is not)
+  };
+
+  /// Slope in degrees, first pass: eight cells' g = sqrt(key) / (kSpan scale), as the root of
+  /// the sum of the squared differences times x_factor and y_factor, into `mid`.
+  __attribute__((target("avx2,fma"))) static void eight_first(const T* r0, const T* r1, const T* r2,
+                                                              int64_t x, double x_factor,
+                                                              double y_factor, Tangents& mid) {
+    __m256d d[4];
+    differences(r0, r1, r2, x, d);
+    int ranged = 0;
+    for (int half = 0; half < 2; ++half) {
+      const __m256d dx = _mm256_mul_pd(d[half], _mm256_set1_pd(x_factor));
+      const __m256d dy = _mm256_mul_pd(d[2 + half], _mm256_set1_pd(y_factor));
+      const __m256d g = _mm256_sqrt_pd(_mm256_fmadd_pd(dx, dx, _mm256_mul_pd(dy, dy)));
+      // Not NaN, and 0 or at least 2^-120 (its degrees in float's normal range); an infinite g
+      // reduces to t = -0, 90 degrees, as atan gives.
+      const __m256d in_range = _mm256_or_pd(_mm256_cmp_pd(g, _mm256_set1_pd(0x1p-120), _CMP_GE_OQ),
+                                            _mm256_cmp_pd(g, _mm256_setzero_pd(), _CMP_EQ_OQ));
+      _mm256_storeu_pd(mid.g + 4 * half, g);
+      ranged |= _mm256_movemask_pd(in_range) << 4 * half;
+    }
+    mid.ranged = ranged;
+  }
+
+  /// Slope in degrees, second pass: g reduced to t, |t| <= tan(pi/8) (g, (g - 1) / (g + 1) or
+  /// -1 / g, one division), in place, and the base of the angle, 0, 45 or 90 degrees.
+  __attribute__((target("avx2,fma"))) static void eight_second(Tangents& mid) {
+    for (int half = 0; half < 2; ++half) {
+      const __m256d g = _mm256_loadu_pd(mid.g + 4 * half);
+      const __m256d one = _mm256_set1_pd(1.0), forty_five = _mm256_set1_pd(45.0);
+      const __m256d over = _mm256_cmp_pd(g, _mm256_set1_pd(0.41421356237309504880), _CMP_GT_OQ);
+      const __m256d big = _mm256_cmp_pd(g, _mm256_set1_pd(2.41421356237309504880), _CMP_GT_OQ);
+      const __m256d num = _mm256_sub_pd(_mm256_andnot_pd(big, g), _mm256_and_pd(over, one));
+      const __m256d den = _mm256_add_pd(_mm256_and_pd(over, g), _mm256_andnot_pd(big, one));
+      _mm256_storeu_pd(mid.g + 4 * half, _mm256_div_pd(num, den));
+      _mm256_storeu_pd(mid.base + 4 * half, _mm256_add_pd(_mm256_and_pd(over, forty_five),
+                                                          _mm256_and_pd(big, forty_five)));
+    }
+  }
+
+  /// Slope in degrees, third pass: the eight cells' degrees, base + atan_near(t) 180 / pi,
+  /// within 2^-44 of operator()'s double, into to[0..8). Returns the lanes (bit k: cell x + k)
+  /// left to operator(): those whose float that could change (to_float_near's 2^-40 band), and
+  /// those whose g is NaN or below 2^-120 but not 0 (so that the degrees stay in float's normal
+  /// range).
+  __attribute__((target("avx2,fma"))) static int eight_third(const Tangents& mid, float* to) {
+    int sure[2];
+    __m128 f[2];
+    for (int half = 0; half < 2; ++half)
+      f[half] =
+          simd::to_float_near(_mm256_fmadd_pd(simd::atan_near(_mm256_loadu_pd(mid.g + 4 * half)),
+                                              _mm256_set1_pd(57.295779513082320876798),
+                                              _mm256_loadu_pd(mid.base + 4 * half)),
+                              sure[half]);
+    _mm256_storeu_ps(to, _mm256_set_m128(f[1], f[0]));
+    return ~((sure[0] | sure[1] << 4) & mid.ranged) & 0xFF;
+  }
+
+  /// The AVX2 part of row_values in percent; returns the first cell it left for the scalar loop.
+  /// It multiplies by reciprocals instead of dividing, so each lane is only within a few units in
+  /// the last place of operator()'s double; lanes whose float that could change
+  /// (to_float_checked) are recomputed by operator().
   __attribute__((target("avx2"))) int64_t row_values_avx2(const T* r0, const T* r1, const T* r2,
                                                           int64_t x0, int64_t x1,
                                                           float* out) const {
@@ -86,13 +180,7 @@ struct SlopeAlg {
         const __m256d key = _mm256_add_pd(_mm256_mul_pd(dx, dx), _mm256_mul_pd(dy, dy));
         v[half] = _mm256_mul_pd(_mm256_sqrt_pd(key), inv_span);
       }
-      for (int half = 0; half < 2; ++half) {
-        if constexpr (U == SlopeUnits::Degrees)
-          v[half] = _mm256_mul_pd(simd::atan_nonnegative(v[half]),
-                                  _mm256_set1_pd(terrain::kRadiansToDegrees));
-        else
-          v[half] = _mm256_mul_pd(_mm256_set1_pd(100), v[half]);
-      }
+      for (int half = 0; half < 2; ++half) v[half] = _mm256_mul_pd(_mm256_set1_pd(100), v[half]);
       int unsure[2] = {0, 0};
       float* to = out + (x - x0);
       _mm_storeu_ps(to, simd::to_float_checked(v[0], unsure[0]));

@@ -100,6 +100,67 @@ void row_by_checked_eights(const Alg& alg, const T* r0, const T* r1, const T* r2
 }
 
 #if defined(TESSERA_HAVE_AVX2_PATHS)
+/// The vector loops of row_by_checked_eights_in_two: first(x, mid) for each whole eight of
+/// [x0, x1) into mids[(x - x0) / 8], each of middle(x, mid), then second(x, mid, to), listing
+/// the groups with unsure lanes as checked_eights does. Returns their number.
+template <class Mid, class First, class Second, class... Middle>
+__attribute__((target("avx2,fma"), flatten)) size_t checked_eights_in_two(
+    int64_t x0, int64_t x1, float* out, UnsureLanes* unsure, Mid* mids, const First& first,
+    const Second& second, const Middle&... middle) {
+  // Local copies: stores into mids cannot reach them, so what the passes captured stays in
+  // registers rather than being loaded again, or recomputed, for every eight.
+  const First first_pass = first;
+  const Second last_pass = second;
+  for (int64_t x = x0; x + 8 <= x1; x += 8) first_pass(x, mids[(x - x0) / 8]);
+  (
+      [&] {
+        for (int64_t x = x0; x + 8 <= x1; x += 8) middle(x, mids[(x - x0) / 8]);
+      }(),
+      ...);
+  size_t n = 0;
+  for (int64_t x = x0; x + 8 <= x1; x += 8) {
+    const int lanes = last_pass(x, mids[(x - x0) / 8], out + (x - x0));
+    unsure[n] = {x, lanes};
+    n += lanes != 0;
+  }
+  return n;
+}
+#endif
+
+/// row_by_checked_eights with the vector pass split in two loops over the row, first(x, mid)
+/// then second(x, mid, to) (both compiled for AVX2 and FMA; second returns the unsure lanes),
+/// or more: each of `middle` (x, mid) in a loop of its own between them,
+/// through a row of Mid, plain arrays of eight cells' intermediate values. A pass whose chain
+/// of dependent operations is long (square roots, divisions, polynomials one after the other)
+/// waits on latency: the core holds only so many operations waiting for their inputs, a few
+/// groups' worth. Two loops with half the chain each keep twice as many groups in flight.
+template <class Mid, class T, class Alg, class First, class Second, class... Middle>
+void row_by_checked_eights_in_two(const Alg& alg, const T* r0, const T* r1, const T* r2, int64_t x0,
+                                  int64_t x1, float* out, const First& first, const Second& second,
+                                  const Middle&... middle) {
+  int64_t x = x0;
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+  if (simd::have_avx2()) {
+    thread_local std::vector<UnsureLanes> unsure;
+    thread_local std::vector<Mid> mids;
+    const auto groups = static_cast<size_t>((x1 - x0) / 8 + 1);
+    unsure.resize(groups);
+    mids.resize(groups);
+    const size_t n =
+        checked_eights_in_two(x0, x1, out, unsure.data(), mids.data(), first, second, middle...);
+    x = x0 + (x1 - x0) / 8 * 8;
+    for (size_t k = 0; k < n; ++k)
+      recompute_lanes(alg, unsure[k].lanes, r0, r1, r2, unsure[k].x, out + (unsure[k].x - x0));
+  }
+#else
+  (void)first;
+  (void)second;
+  ((void)middle, ...);
+#endif
+  for (; x < x1; ++x) out[x - x0] = alg(Window9<T>(r0, r1, r2, x).w);
+}
+
+#if defined(TESSERA_HAVE_AVX2_PATHS)
 /// The nine cells of eight adjacent windows, loaded once.
 template <class T>
 struct Eight9 {

@@ -4,7 +4,10 @@ by strip (never a whole band in memory) and prints, per mode, the cells whose bi
 counts as equal to NaN) over every band; exits non-zero when any differs.
 
     /usr/bin/python3 tests/bench/verify_modes.py DEM [--modes all|MODE,...] [--tessera build/src/tessera]
-        [--dir /tmp/tessera-bench] [--json F]
+        [--dir /tmp/tessera-bench] [--json F] [--ref-dir DIR]
+
+--ref-dir keeps gdaldem's outputs as DIR/MODE.tif and takes them from there when they exist (with
+DIR/MODE.dem naming the DEM they were made from), so that repeated checks of tessera run gdaldem once.
 
 DEM: the suite's (tests/bench/inputs.py, `tessera generate`) or tests/bench/make_dem.py's."""
 import argparse
@@ -34,6 +37,7 @@ def parse_args():
     p.add_argument("--mpiexec", default="mpirun")
     p.add_argument("--dir", default=os.environ.get("TESSERA_BENCH_DIR", "/tmp/tessera-bench"))
     p.add_argument("--json", help="also write the counts here")
+    p.add_argument("--ref-dir", help="keep gdaldem's outputs here (MODE.tif) and reuse them")
     return p.parse_args()
 
 
@@ -68,23 +72,46 @@ def differing_cells(ref_path, got_path):
     return total, first
 
 
+def gdaldem_output(name, args, scratch):
+    """gdaldem's output for mode `name`: made at `scratch`, or with --ref-dir kept there and reused
+    while it was made from the same DEM (path, size and modification time)."""
+    if not args.ref_dir:
+        run(["gdaldem"] + words(name, args.dem, scratch), dict(os.environ))
+        return scratch
+    os.makedirs(args.ref_dir, exist_ok=True)
+    path = os.path.join(args.ref_dir, name + ".tif")
+    st = os.stat(args.dem)
+    stamp = f"{os.path.abspath(args.dem)} {st.st_size} {st.st_mtime_ns}\n"
+    try:
+        with open(path[:-4] + ".dem") as f:
+            if f.read() == stamp and os.path.exists(path):
+                return path
+    except FileNotFoundError:
+        pass
+    run(["gdaldem"] + words(name, args.dem, path), dict(os.environ))
+    with open(path[:-4] + ".dem", "w") as f:
+        f.write(stamp)
+    return path
+
+
 def main():
     args = parse_args()
     names = parse_modes(args.modes)
     results = []
     os.makedirs(args.dir, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="verify.", dir=args.dir) as work:
-        ref, got = os.path.join(work, "gdaldem.tif"), os.path.join(work, "tessera.tif")
+        scratch, got = os.path.join(work, "gdaldem.tif"), os.path.join(work, "tessera.tif")
         for name in names:
             start = time.monotonic()
-            run(["gdaldem"] + words(name, args.dem, ref), dict(os.environ))
+            ref = gdaldem_output(name, args, scratch)
             run([args.mpiexec, "-n", "2", "--bind-to", "none", args.tessera, "dem"] + words(name, args.dem, got),
                 mpi_env(1))
             n, first = differing_cells(ref, got)
             results.append({"mode": name, "flags": " ".join(MODES[name][1]), "differing_cells": n, "first": first})
             print(f"{name:28} {n:12d} differing cells  ({time.monotonic() - start:.0f} s) {first}", flush=True)
-            for path in (ref, got):
-                os.remove(path)
+            os.remove(got)
+            if ref == scratch:
+                os.remove(scratch)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"dem": args.dem, "tessera": args.tessera, "results": results}, f, indent=1)

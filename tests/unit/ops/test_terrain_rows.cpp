@@ -1,6 +1,6 @@
-// The vector rows of slope and hillshade against gdaldem's scalar arithmetic: slope with the C
-// library's atan and hillshade's float pass, equal bit for bit (byte for byte) on millions of
-// random windows; and the vector atan and its float check on their own.
+// The vector rows of slope, aspect and hillshade against gdaldem's scalar arithmetic: slope and
+// aspect with the C library's atan and atan2 and hillshade's float pass, equal bit for bit (byte
+// for byte) on millions of random windows; and the vector atan and its float checks on their own.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -94,12 +94,86 @@ TEST(SlopeRows, FloatDemEqualsTheScalarFormulaBitForBit) {
   r.ewres = 0.00027777777777778;  // degrees in x/y with -s 111120
   r.nsres = -0.00027777777777778;
   expect_equal_to_reference(r, true, true, 111120.0);
+  expect_equal_to_reference(r, true, true, -111120.0);  // negative slopes: the scalar path
 }
 
 TEST(SlopeRows, IntegerDemEqualsTheScalarFormulaBitForBit) {
   const auto r = rough_terrain<int32_t>(777, 700, 11);
   for (const bool horn : {true, false})
     for (const bool degrees : {true, false}) expect_equal_to_reference(r, horn, degrees, 1.0);
+}
+
+/// gdaldem's aspect of one window (GDALAspectAlg, Horn, or ZevenbergenThorne), the reference.
+template <class T>
+float aspect_reference(const T* w, bool horn, bool azimuth, float flat) {
+  double dx, dy;
+  if (horn) {
+    dx = ((w[2] + w[5] + w[5] + w[8]) - (w[0] + w[3] + w[3] + w[6]));
+    dy = ((w[6] + w[7] + w[7] + w[8]) - (w[0] + w[1] + w[1] + w[2]));
+  } else {
+    dx = w[5] - w[3];
+    dy = w[7] - w[1];
+  }
+  float a = static_cast<float>(std::atan2(dy, -dx) / (3.14159265358979323846 / 180.0));
+  if (dx == 0 && dy == 0)
+    a = flat;
+  else if (azimuth)
+    a = a > 90.0f ? 450.0f - a : 90.0f - a;
+  else if (a < 0)
+    a += 360.0f;
+  return a == 360.0f ? 0.0f : a;
+}
+
+template <class T>
+void expect_aspect_of_reference(const Raster<T>& r, bool horn, bool azimuth, bool zero_for_flat) {
+  Options options{{"alg", std::string(horn ? "Horn" : "ZevenbergenThorne")},
+                  {"trigonometric", !azimuth},
+                  {"zero_for_flat", zero_for_flat}};
+  const auto op = make_op("aspect", options);
+  const auto got = run_tiled<T, float>(*op, r, 256, 256).at(0);
+  int64_t differing = 0;
+  for (int64_t y = 1; y + 1 < r.height; ++y)
+    for (int64_t x = 1; x + 1 < r.width; ++x) {
+      const T* above = &r.cells[static_cast<size_t>((y - 1) * r.width + x)];
+      const T* at = above + r.width;
+      const T* below = at + r.width;
+      const T w[9] = {above[-1], above[0],  above[1], at[-1],  at[0],
+                      at[1],     below[-1], below[0], below[1]};
+      const float want = aspect_reference(w, horn, azimuth, zero_for_flat ? 0.0f : -9999.0f);
+      const float have = got[static_cast<size_t>(y * r.width + x)];
+      differing += std::memcmp(&want, &have, sizeof want) != 0;
+    }
+  EXPECT_EQ(differing, 0) << (horn ? "Horn" : "ZT") << (azimuth ? "" : " -trigonometric")
+                          << (zero_for_flat ? " -zero_for_flat" : "");
+}
+
+/// Rough terrain with flat patches and cells of equal height on a row or a column, so that the
+/// aspect's every octant, axis and flat case occurs.
+template <class T>
+Raster<T> aspect_terrain(int64_t width, int64_t height, uint32_t seed) {
+  Raster<T> r = rough_terrain<T>(width, height, seed);
+  std::mt19937 rng(seed + 1);
+  std::uniform_int_distribution<int> pick(0, 9);
+  for (int64_t y = 1; y < height; ++y)
+    for (int64_t x = 1; x < width; ++x) {
+      const int k = pick(rng);
+      if (k == 0) r.at(x, y) = r.at(x - 1, y);
+      if (k == 1) r.at(x, y) = r.at(x, y - 1);
+    }
+  for (int64_t y = 100; y < 140; ++y)
+    for (int64_t x = 200; x < 260; ++x) r.at(x, y) = static_cast<T>(500);
+  return r;
+}
+
+TEST(AspectRows, EqualToTheScalarFormulaBitForBitInEveryFlagMix) {
+  const auto floats = aspect_terrain<float>(1031, 600, 13);
+  const auto ints = aspect_terrain<int32_t>(777, 400, 17);
+  for (const bool horn : {true, false})
+    for (const bool azimuth : {true, false})
+      for (const bool zero_for_flat : {false, true}) {
+        expect_aspect_of_reference(floats, horn, azimuth, zero_for_flat);
+        expect_aspect_of_reference(ints, horn, azimuth, zero_for_flat);
+      }
 }
 
 /// flag_row (eight cells at a time where the CPU has AVX2) against Grid::is_nodata, gdaldem's
@@ -195,31 +269,6 @@ TEST(HillshadeRows, FloatPassGivesTheBytesOfTheDoubleArithmetic) {
         }
 }
 
-TEST(SimdAtan, WithinTwoUnitsInTheLastPlaceOfTheCLibrary) {
-  if (!simd::have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
-  std::mt19937_64 rng(3);
-  std::uniform_real_distribution<double> exponent(-30.0, 30.0);
-  double worst = 0;
-  for (int i = 0; i < 400000; ++i) {
-    double xs[4], got[4];
-    for (double& x : xs) x = std::pow(2.0, exponent(rng));
-    if (i == 0) xs[0] = 0.0, xs[1] = 0.41421356237309504880, xs[2] = 2.41421356237309504880;
-    if (i == 1) xs[0] = 0.66, xs[1] = 0.4142135623730951, xs[2] = 2.4142135623730954;
-    simd::atan_nonnegative(xs, got);
-    for (int k = 0; k < 4; ++k) {
-      const double want = std::atan(xs[k]);
-      if (want != 0)
-        worst = std::max(worst, std::abs(got[k] - want) / want);
-      else
-        EXPECT_EQ(got[k], 0.0);
-    }
-  }
-  EXPECT_LT(worst, 4.5e-16);  // two units in the last place
-  double inf[4] = {INFINITY, INFINITY, INFINITY, INFINITY}, at_inf[4];
-  simd::atan_nonnegative(inf, at_inf);
-  EXPECT_EQ(at_inf[0], std::atan(static_cast<double>(INFINITY)));
-}
-
 TEST(SimdAtan, FloatCheckFlagsValuesNearARoundingBoundaryAndNan) {
   if (!simd::have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
   // Halfway between two floats, a hair above it, well clear of it, and NaN.
@@ -232,35 +281,40 @@ TEST(SimdAtan, FloatCheckFlagsValuesNearARoundingBoundaryAndNan) {
   EXPECT_EQ(f[2], 45.25f);
 }
 
-TEST(SimdAtan2, WithinAFewUnitsInTheLastPlaceOfTheCLibraryWithItsZerosAndQuadrants) {
+TEST(SimdNear, AtanInDegreesWithinTheBoundTheFloatCheckAssumes) {
   if (!simd::have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
-  std::mt19937_64 rng(11);
-  std::uniform_real_distribution<double> exponent(-20.0, 20.0);
-  std::uniform_int_distribution<int> sign(0, 1);
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> exponent(-60.0, 60.0);
   double worst = 0;
-  for (int i = 0; i < 200000; ++i) {
-    double ys[4], xs[4], got[4];
+  for (int i = 0; i < 400000; ++i) {
+    double gs[4], got[4];
+    for (double& g : gs) g = std::pow(2.0, i % 2 ? exponent(rng) : exponent(rng) / 20);
+    if (i == 0) gs[0] = 0.0, gs[1] = 0.41421356237309504880, gs[2] = 2.41421356237309504880;
+    if (i == 1) gs[0] = 1.0, gs[1] = 0.4142135623730951, gs[2] = 2.4142135623730954;
+    simd::atan_degrees_near(gs, got);
     for (int k = 0; k < 4; ++k) {
-      ys[k] = (sign(rng) ? -1 : 1) * std::pow(2.0, exponent(rng));
-      xs[k] = (sign(rng) ? -1 : 1) * std::pow(2.0, exponent(rng));
-    }
-    simd::atan2(ys, xs, got);
-    for (int k = 0; k < 4; ++k) {
-      const double want = std::atan2(ys[k], xs[k]);
-      worst = std::max(worst, std::abs(got[k] - want) / std::abs(want));
+      const double want = std::atan(gs[k]) * kRadiansToDegrees;
+      if (want != 0)
+        worst = std::max(worst, std::abs(got[k] - want) / want);
+      else
+        EXPECT_EQ(got[k], 0.0);
     }
   }
-  EXPECT_LT(worst, 1e-15);  // a few units in the last place, far inside to_float_checked's 2^-43
-  double ys[4] = {0.0, -0.0, 0.0, -0.0}, xs[4] = {0.0, 0.0, -0.0, -0.0}, got[4];
-  simd::atan2(ys, xs, got);
-  for (int k = 0; k < 4; ++k) {
-    EXPECT_EQ(got[k], std::atan2(ys[k], xs[k])) << k;
-    EXPECT_EQ(std::signbit(got[k]), std::signbit(std::atan2(ys[k], xs[k]))) << k;
-  }
-  double axis_y[4] = {1.0, -1.0, 0.0, NAN}, axis_x[4] = {0.0, -0.0, -3.0, 1.0};
-  simd::atan2(axis_y, axis_x, got);
-  for (int k = 0; k < 3; ++k) EXPECT_EQ(got[k], std::atan2(axis_y[k], axis_x[k])) << k;
-  EXPECT_TRUE(std::isnan(got[3]));
+  // The square root and the division add a unit in the last place or two: far inside 2^-40.
+  EXPECT_LT(worst, 0x1p-44);
+}
+
+TEST(SimdNear, FloatCheckFlagsValuesWithinItsBandOfARoundingBoundary) {
+  if (!simd::have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+  const double halfway =
+      (static_cast<double>(1.0f) + static_cast<double>(std::nextafter(1.0f, 2.0f))) / 2;
+  double v[4] = {halfway, halfway * (1 + 0x1p-42), halfway * (1 + 0x1p-38), 45.25};
+  float f[4];
+  EXPECT_EQ(simd::to_float_near(v, f), 0b1100);
+  EXPECT_EQ(f[3], 45.25f);
+  double w[4] = {-halfway * (1 - 0x1p-42), -halfway * (1 - 0x1p-38), 0.0, 180.0 - 1e-13};
+  EXPECT_EQ(simd::to_float_near(w, f), 0b1110);
+  EXPECT_EQ(f[3], 180.0f);
 }
 
 TEST(SimdFloat, Atan2AndAcosWithinTheirStatedBounds) {
