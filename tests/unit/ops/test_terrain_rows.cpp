@@ -63,13 +63,9 @@ Raster<T> rough_terrain(int64_t width, int64_t height, uint32_t seed) {
   return r;
 }
 
-template <class T>
-void expect_equal_to_reference(const Raster<T>& r, bool horn, bool degrees, double scale) {
-  Options options{{"alg", std::string(horn ? "Horn" : "ZevenbergenThorne")},
-                  {"units", std::string(degrees ? "degrees" : "percent")},
-                  {"scale", scale}};
-  const auto op = make_op("slope", options);
-  const auto got = run_tiled<T, float>(*op, r, 256, 256).at(0);
+/// Inner cells of `r` whose `got` differs in any bit from `reference` of their 3 x 3 window.
+template <class T, class Reference>
+int64_t differing_from(const Raster<T>& r, const std::vector<float>& got, Reference reference) {
   int64_t differing = 0;
   for (int64_t y = 1; y + 1 < r.height; ++y)
     for (int64_t x = 1; x + 1 < r.width; ++x) {
@@ -78,10 +74,22 @@ void expect_equal_to_reference(const Raster<T>& r, bool horn, bool degrees, doub
       const T* below = at + r.width;
       const T w[9] = {above[-1], above[0],  above[1], at[-1],  at[0],
                       at[1],     below[-1], below[0], below[1]};
-      const float want = reference(w, horn, degrees, r.ewres, r.nsres, scale);
+      const float want = reference(w);
       const float have = got[static_cast<size_t>(y * r.width + x)];
       differing += std::memcmp(&want, &have, sizeof want) != 0;
     }
+  return differing;
+}
+
+template <class T>
+void expect_equal_to_reference(const Raster<T>& r, bool horn, bool degrees, double scale) {
+  Options options{{"alg", std::string(horn ? "Horn" : "ZevenbergenThorne")},
+                  {"units", std::string(degrees ? "degrees" : "percent")},
+                  {"scale", scale}};
+  const auto op = make_op("slope", options);
+  const auto got = run_tiled<T, float>(*op, r, 256, 256).at(0);
+  const int64_t differing = differing_from(
+      r, got, [&](const T* w) { return reference(w, horn, degrees, r.ewres, r.nsres, scale); });
   EXPECT_EQ(differing, 0) << (horn ? "Horn " : "ZT ") << (degrees ? "degrees" : "percent");
 }
 
@@ -131,18 +139,9 @@ void expect_aspect_of_reference(const Raster<T>& r, bool horn, bool azimuth, boo
                   {"zero_for_flat", zero_for_flat}};
   const auto op = make_op("aspect", options);
   const auto got = run_tiled<T, float>(*op, r, 256, 256).at(0);
-  int64_t differing = 0;
-  for (int64_t y = 1; y + 1 < r.height; ++y)
-    for (int64_t x = 1; x + 1 < r.width; ++x) {
-      const T* above = &r.cells[static_cast<size_t>((y - 1) * r.width + x)];
-      const T* at = above + r.width;
-      const T* below = at + r.width;
-      const T w[9] = {above[-1], above[0],  above[1], at[-1],  at[0],
-                      at[1],     below[-1], below[0], below[1]};
-      const float want = aspect_reference(w, horn, azimuth, zero_for_flat ? 0.0f : -9999.0f);
-      const float have = got[static_cast<size_t>(y * r.width + x)];
-      differing += std::memcmp(&want, &have, sizeof want) != 0;
-    }
+  const int64_t differing = differing_from(r, got, [&](const T* w) {
+    return aspect_reference(w, horn, azimuth, zero_for_flat ? 0.0f : -9999.0f);
+  });
   EXPECT_EQ(differing, 0) << (horn ? "Horn" : "ZT") << (azimuth ? "" : " -trigonometric")
                           << (zero_for_flat ? " -zero_for_flat" : "");
 }
