@@ -72,6 +72,8 @@ int64_t round_up(int64_t value, int64_t multiple) {
   return (value + multiple - 1) / multiple * multiple;
 }
 
+}  // namespace
+
 namespace detail {
 
 bool is_tile_graph(const Plan& plan, size_t index) {
@@ -98,6 +100,8 @@ size_t stage_input(Plan& plan, size_t step) {
 }
 
 }  // namespace detail
+
+namespace {
 
 using detail::is_tile_graph;
 using detail::stage_input;
