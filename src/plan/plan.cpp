@@ -326,7 +326,8 @@ std::vector<Pass> plan_passes(const job::JobSpec& job, const Plan& plan) {
   try {
     return detail::plan_passes_of(nodes, group_passes(nodes.needs, outputs));
   } catch (const Error&) {
-    check_outputs_in_one_pass(job, plan, detail::plan_passes_of(nodes, group_passes(nodes.needs, {})));
+    check_outputs_in_one_pass(job, plan,
+                              detail::plan_passes_of(nodes, group_passes(nodes.needs, {})));
     throw;
   }
 }

@@ -53,11 +53,11 @@ void plan_statistics(const job::JobSpec& job, Plan& plan);
 /// reduction is then a barrier as a tile-graph step is: it runs in a reduction pass as soon as
 /// what it reads is there, and the steps needing it in later passes.
 struct PassNodes {
-  std::vector<StepNeeds> needs;      ///< every node, each after the nodes it reads
-  std::vector<size_t> of_step;       ///< the node of each step
-  std::vector<size_t> of_reduced;    ///< the node of each reduced band
-  std::vector<size_t> step;          ///< each node's step, or SIZE_MAX for a reduction
-  std::vector<size_t> reduced;       ///< each node's reduced band, or SIZE_MAX for a step
+  std::vector<StepNeeds> needs;    ///< every node, each after the nodes it reads
+  std::vector<size_t> of_step;     ///< the node of each step
+  std::vector<size_t> of_reduced;  ///< the node of each reduced band
+  std::vector<size_t> step;        ///< each node's step, or SIZE_MAX for a reduction
+  std::vector<size_t> reduced;     ///< each node's reduced band, or SIZE_MAX for a step
   /// The nodes of `steps`, in that order.
   std::vector<size_t> of_steps(const std::vector<size_t>& steps) const;
 };

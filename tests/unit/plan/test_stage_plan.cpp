@@ -135,13 +135,13 @@ TEST(StagePlan, StatisticsOfATileGraphResultAreReducedFromItsFileAfterItsPass) {
 
 TEST(StagePlan, AReductionAfterTheLastTileGraphPassComputesTheStepsReadingItsResult) {
   // acc's maximum and 99th percentile, and the percentiles of log(acc + 1), a step reading acc.
-  const Plan plan = plan_of(
-      std::string(kInput) + step("p", "flowdir", "dem") + step("acc", "flowacc", "p") +
-      step("scaled", "calc", "", "expr = \"log(acc + 1) / log(max(acc) + 1)\"\n") +
-      step("hot", "calc", "", "expr = \"acc > percentile(acc, 99)\"\ntype = \"uint8\"\n") +
-      step("lg", "calc", "", "expr = \"log(acc + 1)\"\n") + step("st", "stretch", "lg") +
-      output("\"scaled\"", "out/scaled.tif") + output("\"hot\"", "out/hot.tif") +
-      output("\"st\"", "out/st.tif"));
+  const Plan plan =
+      plan_of(std::string(kInput) + step("p", "flowdir", "dem") + step("acc", "flowacc", "p") +
+              step("scaled", "calc", "", "expr = \"log(acc + 1) / log(max(acc) + 1)\"\n") +
+              step("hot", "calc", "", "expr = \"acc > percentile(acc, 99)\"\ntype = \"uint8\"\n") +
+              step("lg", "calc", "", "expr = \"log(acc + 1)\"\n") + step("st", "stretch", "lg") +
+              output("\"scaled\"", "out/scaled.tif") + output("\"hot\"", "out/hot.tif") +
+              output("\"st\"", "out/st.tif"));
   ASSERT_EQ(plan.passes.size(), 4u);
   EXPECT_EQ(plan.passes[0].kind, PassKind::TileGraph);
   EXPECT_EQ(plan.passes[1].kind, PassKind::TileGraph);
