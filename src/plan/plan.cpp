@@ -72,14 +72,14 @@ int64_t round_up(int64_t value, int64_t multiple) {
   return (value + multiple - 1) / multiple * multiple;
 }
 
-/// Whether step `index` is a tile-graph step: the steps reading its result read it from the file
-/// its pass writes (a stage result), not fused in the same tile.
+}  // namespace
+
+namespace detail {
+
 bool is_tile_graph(const Plan& plan, size_t index) {
   return plan.steps[index].impl->pass_kind() == PassKind::TileGraph;
 }
 
-/// The index into plan.inputs of tile-graph step `step`'s result, added when no step reads it
-/// yet: one band of the step's type and nodata on its grid, whose file place_stages chooses.
 size_t stage_input(Plan& plan, size_t step) {
   for (const StageResult& stage : plan.stages)
     if (stage.step == step) return stage.input;
@@ -98,6 +98,13 @@ size_t stage_input(Plan& plan, size_t step) {
   plan.stages.push_back({step, plan.inputs.size() - 1, 0});
   return plan.inputs.size() - 1;
 }
+
+}  // namespace detail
+
+namespace {
+
+using detail::is_tile_graph;
+using detail::stage_input;
 
 void add_result(PlannedStep& step, size_t source) {
   if (std::find(step.results.begin(), step.results.end(), source) == step.results.end())
@@ -291,17 +298,6 @@ void plan_steps(const job::JobSpec& job, const std::vector<RasterInfo>& inputs,
   add_margins(plan);
 }
 
-/// What group_passes needs of each step: the kind of pass its op needs and the steps it reads,
-/// fused or from their stage files.
-std::vector<StepNeeds> step_needs(const Plan& plan) {
-  std::vector<StepNeeds> needs;
-  for (const PlannedStep& step : plan.steps) {
-    needs.push_back({step.impl->pass_kind(), step.sources});
-    for (size_t result : step.results) needs.back().sources.push_back(result);
-  }
-  return needs;
-}
-
 /// Throws at the job file's output whose steps run in different passes (a tile-graph step and a
 /// step reading its result, say), naming two of them.
 void check_outputs_in_one_pass(const job::JobSpec& job, const Plan& plan,
@@ -321,15 +317,17 @@ void check_outputs_in_one_pass(const job::JobSpec& job, const Plan& plan,
   }
 }
 
-/// The plan's passes, from the pass kind each step's op needs.
+/// The plan's passes, from the pass kind each step's op needs and the reductions of the bands
+/// whose statistics steps need (each grouped as a step of its own, detail::pass_nodes).
 std::vector<Pass> plan_passes(const job::JobSpec& job, const Plan& plan) {
-  const std::vector<StepNeeds> needs = step_needs(plan);
+  const detail::PassNodes nodes = detail::pass_nodes(plan);
   std::vector<std::vector<size_t>> outputs;
-  for (const PlannedOutput& output : plan.outputs) outputs.push_back(output.steps);
+  for (const PlannedOutput& output : plan.outputs) outputs.push_back(nodes.of_steps(output.steps));
   try {
-    return group_passes(needs, outputs);
+    return detail::plan_passes_of(nodes, group_passes(nodes.needs, outputs));
   } catch (const Error&) {
-    check_outputs_in_one_pass(job, plan, group_passes(needs, {}));
+    check_outputs_in_one_pass(job, plan,
+                              detail::plan_passes_of(nodes, group_passes(nodes.needs, {})));
     throw;
   }
 }
@@ -486,6 +484,8 @@ void place_stages(const job::JobSpec& job, Plan& plan) {
     }
     for (PlannedBand& band : plan.bands)
       if (band.input == stage.input) band.band = info.band;
+    for (ReducedBand& band : plan.reduced)
+      if (band.kind == BandSource::Kind::Input && band.index == stage.input) band.band = info.band;
   }
 }
 
@@ -514,7 +514,6 @@ Plan make_plan(const job::JobSpec& job, const std::vector<RasterInfo>& inputs) {
   plan.scratch = scratch_folder(job);
   place_stages(job, plan);
   plan.passes = plan_passes(job, plan);
-  detail::add_reduction_pass(plan);
   return plan;
 }
 

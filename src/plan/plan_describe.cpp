@@ -116,10 +116,12 @@ std::string joined(const std::vector<size_t>& items, Text text) {
   return out.empty() ? "none" : out;
 }
 
-/// "statistics of dem (count, min, max, mean, std, percentiles 2, 98), ndvi (...)".
-std::string reduced_text(const Plan& plan) {
+/// "statistics of dem (count, min, max, mean, std, percentiles 2, 98), ndvi (...)": the bands
+/// reduction pass `pass` reduces.
+std::string reduced_text(const Plan& plan, const Pass& pass) {
   std::string out;
-  for (const ReducedBand& band : plan.reduced) {
+  for (size_t k : pass.reduced) {
+    const ReducedBand& band = plan.reduced[k];
     out += (out.empty() ? "statistics of " : ", ") + band.label + " (count, min, max, mean, std";
     if (!band.percentiles.empty()) {
       out += ", percentiles";
@@ -142,7 +144,7 @@ std::string passes_text(const Plan& plan) {
     if (!pass.reads_passes.empty())
       out += "; reads the results of pass " +
              joined(pass.reads_passes, [](size_t r) { return std::to_string(r + 1); });
-    if (pass.kind == PassKind::Reduction) out += "; " + reduced_text(plan);
+    if (pass.kind == PassKind::Reduction) out += "; " + reduced_text(plan, pass);
     out += "\n";
     for (size_t k = 0; k < pass.phases.size(); ++k)
       out += fmt::format("    phase {} ({}): {}\n", k + 1,
@@ -150,6 +152,18 @@ std::string passes_text(const Plan& plan) {
                          pass.phases[k].what);
   }
   return out;
+}
+
+/// Whether a step of `pass` reads `stage`'s file, or the pass reduces it.
+bool reads_stage(const Plan& plan, const Pass& pass, const StageResult& stage) {
+  for (size_t s : pass.steps) {
+    const auto& results = plan.steps[s].results;
+    if (std::find(results.begin(), results.end(), stage.step) != results.end()) return true;
+  }
+  return std::any_of(pass.reduced.begin(), pass.reduced.end(), [&](size_t k) {
+    const ReducedBand& band = plan.reduced[k];
+    return band.kind == BandSource::Kind::Input && band.index == stage.input;
+  });
 }
 
 /// "  fel (fill): written by pass 1 to out/fel.tif band 1; read by pass 2 as an input" for each
@@ -165,12 +179,7 @@ std::string stages_text(const Plan& plan) {
       const auto& outputs = plan.passes[p].outputs;
       if (std::find(outputs.begin(), outputs.end(), stage.output) != outputs.end())
         writers.push_back(p);
-      for (size_t s : plan.passes[p].steps) {
-        const auto& results = plan.steps[s].results;
-        if (std::find(results.begin(), results.end(), stage.step) != results.end() &&
-            (readers.empty() || readers.back() != p))
-          readers.push_back(p);
-      }
+      if (reads_stage(plan, plan.passes[p], stage)) readers.push_back(p);
     }
     const auto numbers = [](size_t p) { return std::to_string(p + 1); };
     const int64_t raw = plan.grid.raster().cells() * static_cast<int64_t>(size_of(file.type));
@@ -242,7 +251,8 @@ struct PassParts {
   std::vector<size_t> steps;
   std::vector<size_t> bands;  // index into Plan::bands
   std::vector<size_t> outputs;
-  bool whole = false;  // the plan has no passes: every input counts
+  std::vector<size_t> reduced_inputs;  // index into Plan::reduced: input bands a reduction reads
+  bool whole = false;                  // the plan has no passes: every input counts
 };
 
 PassParts parts_of(const Plan& plan, const Pass* pass) {
@@ -253,6 +263,8 @@ PassParts parts_of(const Plan& plan, const Pass* pass) {
   if (pass != nullptr) {
     parts.steps = pass->steps;
     parts.outputs = pass->outputs;
+    for (size_t k : pass->reduced)
+      if (plan.reduced[k].kind == BandSource::Kind::Input) parts.reduced_inputs.push_back(k);
   }
   std::set<size_t> bands;
   for (size_t s : parts.steps) bands.insert(plan.steps[s].bands.begin(), plan.steps[s].bands.end());
@@ -262,7 +274,7 @@ PassParts parts_of(const Plan& plan, const Pass* pass) {
   return parts;
 }
 
-/// Input tiles and input bands, read with the plan's halo.
+/// Input tiles and input bands, read with the plan's halo, and the input bands a reduction reads.
 int64_t input_bytes(const Plan& plan, const PassParts& parts) {
   std::set<std::pair<size_t, ops::CellType>> tiles;
   for (size_t s : parts.steps) {
@@ -275,6 +287,8 @@ int64_t input_bytes(const Plan& plan, const PassParts& parts) {
              static_cast<int64_t>(size_of(ops::cell_pixel_type(cells)));
   for (size_t k : parts.bands)
     bytes += grown_cells(plan.grid, plan.halo) * static_cast<int64_t>(size_of(plan.bands[k].type));
+  for (size_t k : parts.reduced_inputs)  // read without a halo
+    bytes += grown_cells(plan.grid, 0) * static_cast<int64_t>(size_of(plan.reduced[k].type));
   return bytes;
 }
 
@@ -332,7 +346,8 @@ int64_t mapped_bytes(const Plan& plan, const PassParts& parts) {
   std::set<size_t> inputs;
   for (size_t s : parts.steps)
     if (parts.whole || plan.steps[s].reads_input_cells()) inputs.insert(plan.steps[s].input);
-  return static_cast<int64_t>(inputs.size() + parts.bands.size()) * mapped_bytes_per_reader;
+  return static_cast<int64_t>(inputs.size() + parts.bands.size() + parts.reduced_inputs.size()) *
+         mapped_bytes_per_reader;
 }
 
 /// The largest of `measure` over the plan's passes (the whole plan when it has none): a pass's

@@ -34,12 +34,36 @@ void check_outputs(const job::JobSpec& job);
 /// tessera::Error at the output's position when its steps disagree on pixel type or nodata.
 PlannedOutput plan_output(const Plan& plan, const job::OutputFileSpec& output);
 
-/// Resolves the statistics each step's op needs into plan.reduced and PlannedStep::statistics;
-/// throws tessera::Error at the step's place for a band that does not exist or that would need a
-/// second reduction pass (the statistics of a step that needs statistics itself).
+/// Whether step `index` is a tile-graph step: the steps reading its result read it from the file
+/// its pass writes (a stage result), not fused in the same tile.
+bool is_tile_graph(const Plan& plan, size_t index);
+/// The index into plan.inputs of tile-graph step `step`'s result, added (with its StageResult)
+/// when nothing reads it yet: one band of the step's type and nodata on its grid, whose file
+/// place_stages chooses.
+size_t stage_input(Plan& plan, size_t step);
+
+/// Resolves the statistics each step's op needs into plan.reduced and PlannedStep::statistics
+/// (a tile-graph step's statistics are those of its stage file, added to plan.stages); throws
+/// tessera::Error at the step's place for a band that does not exist.
 void plan_statistics(const job::JobSpec& job, Plan& plan);
-/// Puts the reduction pass first when plan.reduced is not empty: it computes the steps the
-/// reduced bands need; the later passes read its results.
-void add_reduction_pass(Plan& plan);
+
+/// What group_passes groups for a plan: each step, and before the first step that needs a
+/// reduced band, that band's reduction, a step of kind Reduction that reads the step it computes
+/// or the tile-graph step whose result it reads (nothing, for a band of the job's inputs). A
+/// reduction is then a barrier as a tile-graph step is: it runs in a reduction pass as soon as
+/// what it reads is there, and the steps needing it in later passes.
+struct PassNodes {
+  std::vector<StepNeeds> needs;    ///< every node, each after the nodes it reads
+  std::vector<size_t> of_step;     ///< the node of each step
+  std::vector<size_t> of_reduced;  ///< the node of each reduced band
+  std::vector<size_t> step;        ///< each node's step, or SIZE_MAX for a reduction
+  std::vector<size_t> reduced;     ///< each node's reduced band, or SIZE_MAX for a step
+  /// The nodes of `steps`, in that order.
+  std::vector<size_t> of_steps(const std::vector<size_t>& steps) const;
+};
+PassNodes pass_nodes(const Plan& plan);
+/// group_passes' passes of `nodes` as the plan's: Pass::steps the steps' indices, Pass::reduced
+/// the reduced bands'.
+std::vector<Pass> plan_passes_of(const PassNodes& nodes, std::vector<Pass> passes);
 
 }  // namespace tessera::plan::detail

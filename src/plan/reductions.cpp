@@ -1,6 +1,8 @@
-// The statistics steps need of whole bands: which bands the reduction pass reduces, and the pass
-// itself, put before the streaming pass that reads its results.
+// The statistics steps need of whole bands: which bands reduction passes reduce, and where each
+// reduction goes among the passes (a step of its own for group_passes).
 #include <algorithm>
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "plan_detail.hpp"
@@ -18,8 +20,9 @@ const job::StepSpec& spec_of(const job::JobSpec& job, const std::string& id) {
   throw Error("internal error: no step '" + id + "' in the job");
 }
 
-/// Where a statistic's band comes from: the step's own `in` when the ref names none.
-ReducedBand band_of(const job::JobSpec& job, const Plan& plan, const PlannedStep& step,
+/// Where a statistic's band comes from: the step's own `in` when the ref names none. A
+/// tile-graph step's result is the input its stage file is (added when no step reads it yet).
+ReducedBand band_of(const job::JobSpec& job, Plan& plan, const PlannedStep& step,
                     const job::StepSpec& spec, const ops::StatisticRef& ref) {
   const std::string name = ref.name.empty() ? spec.in : ref.name;
   const job::Position& where = ref.name.empty() ? spec.in_where : option_place(spec, "expr");
@@ -45,6 +48,11 @@ ReducedBand band_of(const job::JobSpec& job, const Plan& plan, const PlannedStep
   const PlannedStep& source = plan.steps[found->second];
   if (source.impl->output_bands() != 1 || (ref.band && *ref.band != 1))
     fail_at(where, what + "statistics of step '" + name + "' take its one band");
+  if (is_tile_graph(plan, found->second)) {
+    const size_t input = stage_input(plan, found->second);
+    const RasterInfo& info = plan.inputs[input];
+    return {BandSource::Kind::Input, input, info.band, info.type, info.nodata, {}, name};
+  }
   return {BandSource::Kind::Step,
           found->second,
           1,
@@ -71,82 +79,90 @@ size_t add_reduced(Plan& plan, ReducedBand band, const ops::StatisticRef& ref) {
   return k;
 }
 
-/// Whether each step needs statistics, itself or through a step it reads.
-std::vector<bool> needing(const Plan& plan) {
-  std::vector<bool> needs(plan.steps.size(), false);
-  for (size_t i = 0; i < plan.steps.size(); ++i) {
-    needs[i] = !plan.steps[i].impl->statistics().empty();
-    for (size_t source : plan.steps[i].sources) needs[i] = needs[i] || needs[source];
-  }
-  return needs;
-}
-
-/// Whether each step is a tile-graph step or reads one's result, itself or through a step it
-/// reads: its statistics would need a reduction pass after that step's pass.
-std::vector<bool> after_tile_graph(const Plan& plan) {
-  std::vector<bool> after(plan.steps.size(), false);
-  for (size_t i = 0; i < plan.steps.size(); ++i) {
-    after[i] =
-        plan.steps[i].impl->pass_kind() == PassKind::TileGraph || !plan.steps[i].results.empty();
-    for (size_t source : plan.steps[i].sources) after[i] = after[i] || after[source];
-  }
-  return after;
-}
-
-/// `step` and every step it reads, and theirs, into `out`.
-void add_with_sources(const Plan& plan, size_t step, std::vector<size_t>& out) {
-  std::vector<size_t> todo{step};
-  while (!todo.empty()) {
-    const size_t next = todo.back();
-    todo.pop_back();
-    if (std::find(out.begin(), out.end(), next) != out.end()) continue;
-    out.push_back(next);
-    for (size_t source : plan.steps[next].sources) todo.push_back(source);
-  }
-}
-
 }  // namespace
 
 void plan_statistics(const job::JobSpec& job, Plan& plan) {
-  const std::vector<bool> needs = needing(plan);
-  const std::vector<bool> after = after_tile_graph(plan);
   for (PlannedStep& step : plan.steps) {
     const auto refs = step.impl->statistics();
     if (refs.empty()) continue;
     const job::StepSpec& spec = spec_of(job, step.id);
-    for (const ops::StatisticRef& ref : refs) {
-      ReducedBand band = band_of(job, plan, step, spec, ref);
-      if (band.kind == BandSource::Kind::Step && needs[band.index])
-        fail_at(ref.name.empty() ? spec.in_where : option_place(spec, "expr"),
-                "step '" + step.id + "': statistics of step '" + band.label +
-                    "', which needs statistics itself, would need a second reduction pass "
-                    "(tessera plans one)");
-      if (band.kind == BandSource::Kind::Step && after[band.index])
-        fail_at(ref.name.empty() ? spec.in_where : option_place(spec, "expr"),
-                "step '" + step.id + "': statistics of step '" + band.label +
-                    "', which is or reads a tile-graph result, would need a reduction pass after "
-                    "that tile-graph pass (tessera plans one, before the others): write it to a "
-                    "file and take its statistics in a second job");
-      step.statistics.push_back(add_reduced(plan, std::move(band), ref));
-    }
+    for (const ops::StatisticRef& ref : refs)
+      step.statistics.push_back(add_reduced(plan, band_of(job, plan, step, spec, ref), ref));
   }
 }
 
-void add_reduction_pass(Plan& plan) {
-  if (plan.reduced.empty()) return;
-  Pass reduction;
-  reduction.kind = PassKind::Reduction;
-  reduction.phases = phases_of(PassKind::Reduction);
-  for (const ReducedBand& band : plan.reduced)
-    if (band.kind == BandSource::Kind::Step) add_with_sources(plan, band.index, reduction.steps);
-  std::sort(reduction.steps.begin(), reduction.steps.end());
-  for (Pass& pass : plan.passes) {
-    for (size_t& r : pass.reads_passes) ++r;
-    const bool reads = std::any_of(pass.steps.begin(), pass.steps.end(),
-                                   [&](size_t s) { return !plan.steps[s].statistics.empty(); });
-    if (reads) pass.reads_passes.insert(pass.reads_passes.begin(), 0);
+namespace {
+
+/// The step whose result reduced band `band` needs first: the step it computes, or the
+/// tile-graph step whose stage file it reads; none for a band of the job's inputs.
+std::optional<size_t> reduced_after(const Plan& plan, const ReducedBand& band) {
+  if (band.kind == BandSource::Kind::Step) return band.index;
+  for (const StageResult& stage : plan.stages)
+    if (stage.input == band.index) return stage.step;
+  return std::nullopt;
+}
+
+constexpr size_t kNone = SIZE_MAX;
+
+/// Adds the node of reduced band `k` unless it is there: a reduction reading the node of the step
+/// it needs first (reduced_after).
+void add_reduction_node(const Plan& plan, size_t k, PassNodes& nodes) {
+  if (nodes.of_reduced[k] != kNone) return;
+  StepNeeds needs{PassKind::Reduction, {}};
+  if (const auto after = reduced_after(plan, plan.reduced[k])) {
+    if (nodes.of_step[*after] == kNone)
+      throw Error("internal error: a reduction of step '" + plan.steps[*after].id +
+                  "' needed before it");
+    needs.sources.push_back(nodes.of_step[*after]);
   }
-  plan.passes.insert(plan.passes.begin(), std::move(reduction));
+  nodes.of_reduced[k] = nodes.needs.size();
+  nodes.needs.push_back(std::move(needs));
+  nodes.step.push_back(kNone);
+  nodes.reduced.push_back(k);
+}
+
+/// What `of` (PassNodes::step or ::reduced) gives for each of `nodes`, in order, leaving out the
+/// nodes it gives none for.
+std::vector<size_t> own_indices(const std::vector<size_t>& nodes, const std::vector<size_t>& of) {
+  std::vector<size_t> out;
+  for (size_t node : nodes)
+    if (of[node] != kNone) out.push_back(of[node]);
+  return out;
+}
+
+}  // namespace
+
+PassNodes pass_nodes(const Plan& plan) {
+  PassNodes nodes;
+  nodes.of_step.assign(plan.steps.size(), kNone);
+  nodes.of_reduced.assign(plan.reduced.size(), kNone);
+  for (size_t i = 0; i < plan.steps.size(); ++i) {
+    const PlannedStep& step = plan.steps[i];
+    for (size_t k : step.statistics) add_reduction_node(plan, k, nodes);
+    StepNeeds needs{step.impl->pass_kind(), {}};
+    for (size_t source : step.sources) needs.sources.push_back(nodes.of_step.at(source));
+    for (size_t result : step.results) needs.sources.push_back(nodes.of_step.at(result));
+    for (size_t k : step.statistics) needs.sources.push_back(nodes.of_reduced[k]);
+    nodes.of_step[i] = nodes.needs.size();
+    nodes.needs.push_back(std::move(needs));
+    nodes.step.push_back(i);
+    nodes.reduced.push_back(kNone);
+  }
+  return nodes;
+}
+
+std::vector<size_t> PassNodes::of_steps(const std::vector<size_t>& steps) const {
+  std::vector<size_t> out;
+  for (size_t s : steps) out.push_back(of_step.at(s));
+  return out;
+}
+
+std::vector<Pass> plan_passes_of(const PassNodes& nodes, std::vector<Pass> passes) {
+  for (Pass& pass : passes) {
+    pass.reduced = own_indices(pass.steps, nodes.reduced);
+    pass.steps = own_indices(pass.steps, nodes.step);
+  }
+  return passes;
 }
 
 }  // namespace tessera::plan::detail

@@ -129,7 +129,8 @@ std::shared_ptr<const ops::Op> build_op(const job::JobSpec& job, const JobNames&
   }
 }
 
-/// The steps `step` reads: its `in`, or the step ids its expr names.
+/// The steps `step` reads: its `in`, or the step ids its expr names, cells or statistics
+/// (`max(acc)` reads acc's whole band before the step runs).
 std::vector<StepRead> steps_read(const JobNames& names, const job::StepSpec& step,
                                  const ops::Op& op) {
   std::vector<StepRead> reads;
@@ -138,6 +139,9 @@ std::vector<StepRead> steps_read(const JobNames& names, const job::StepSpec& ste
   for (const ops::BandRef& ref : op.band_inputs())
     if (const auto source = find(names.steps, ref.name))
       reads.push_back({*source, option_place(step, ref.option, ref.column), ref.option});
+  for (const ops::StatisticRef& ref : op.statistics())
+    if (const auto source = find(names.steps, ref.name))
+      reads.push_back({*source, option_place(step, "expr", ref.column), "expr"});
   return reads;
 }
 

@@ -173,7 +173,9 @@ class StageFiles {
 }  // namespace
 
 /// The plan's passes in order: a reduction pass gives the steps that need statistics their
-/// numbers (reduce_plan, with_statistics) before the streaming pass runs them; a tile-graph pass
+/// numbers (reduce_plan, with_statistics) before the later passes run them (a later reduction
+/// pass among them: it reads the stage files of the passes before it, and computes steps given
+/// the statistics of the reductions before it); a tile-graph pass
 /// solves its graph (solve_tile_graph), then runs as a streaming pass whose tile-graph steps
 /// finish each tile with the solution, writing the files later passes read its results from. A
 /// journalled run keeps its journal from here to the end, and stops on a signal instead of
@@ -211,10 +213,14 @@ void execute_passes(const plan::Plan& plan, const RunOptions& options, Journal* 
   RankReport figures;
   int sweeps = 0;
   plan::Plan bound = plan;
+  KnownStatistics statistics(plan.reduced.size());
   for (size_t p = 0; p < plan.passes.size(); ++p) {
     const plan::Pass& pass = plan.passes[p];
     if (pass.kind == plan::PassKind::Reduction) {
-      bound = with_statistics(bound, reduced(bound, p, options, journal));
+      std::vector<ReducedBandResult> results = reduced(bound, p, options, journal);
+      for (size_t i = 0; i < pass.reduced.size(); ++i)
+        statistics.at(pass.reduced[i]) = std::move(results.at(i));
+      bound = with_statistics(plan, statistics);
       continue;
     }
     if (journal && journal->done(p)) continue;  // a run before committed its outputs

@@ -269,7 +269,7 @@ struct ReductionSetup {
   plan::Plan plan;  // the plan with one output per step band reduced
   plan::Pass pass;  // the reduction pass with those outputs
   std::vector<RasterInfo> inputs;
-  std::vector<size_t> order;  // index into plan.reduced of each band, steps' first
+  std::vector<size_t> order;  // index into pass.reduced of each band, steps' first
   std::vector<BandToReduce> bands;
 };
 
@@ -277,24 +277,24 @@ ReductionSetup setup_reduction(const plan::Plan& plan, const plan::Pass& pass) {
   ReductionSetup r{plan, pass, {}, {}, {}};
   r.plan.outputs.clear();
   r.pass.outputs.clear();
-  for (size_t k = 0; k < plan.reduced.size(); ++k) {
-    const plan::ReducedBand& band = plan.reduced[k];
+  for (size_t i = 0; i < pass.reduced.size(); ++i) {
+    const plan::ReducedBand& band = plan.reduced.at(pass.reduced[i]);
     if (band.kind != plan::BandSource::Kind::Step) continue;
     r.pass.outputs.push_back(r.plan.outputs.size());
     r.plan.outputs.push_back({OutputSpec{}, {band.index}});
-    r.order.push_back(k);
+    r.order.push_back(i);
   }
-  for (size_t k = 0; k < plan.reduced.size(); ++k) {
-    const plan::ReducedBand& band = plan.reduced[k];
+  for (size_t i = 0; i < pass.reduced.size(); ++i) {
+    const plan::ReducedBand& band = plan.reduced.at(pass.reduced[i]);
     if (band.kind != plan::BandSource::Kind::Input) continue;
     RasterInfo info = plan.inputs[band.index];
     info.band = band.band;
     info.type = band.type;
     r.inputs.push_back(std::move(info));
-    r.order.push_back(k);
+    r.order.push_back(i);
   }
-  for (size_t k : r.order) {
-    const plan::ReducedBand& band = plan.reduced[k];
+  for (size_t i : r.order) {
+    const plan::ReducedBand& band = plan.reduced[pass.reduced[i]];
     r.bands.push_back({{band.type, band.nodata}, band.percentiles, std::nullopt, false});
   }
   return r;
@@ -327,7 +327,7 @@ std::vector<ReducedBandResult> reduce_plan(const plan::Plan& plan, const plan::P
   Reduction reduction = reduce_bands(
       plan.grid, options,
       [&] { return std::make_unique<ReductionTiles>(r.plan, r.pass, r.inputs); }, r.bands);
-  std::vector<ReducedBandResult> results(plan.reduced.size());
+  std::vector<ReducedBandResult> results(pass.reduced.size());
   for (size_t i = 0; i < r.order.size(); ++i) results[r.order[i]] = std::move(reduction.bands[i]);
   return results;
 }
@@ -356,15 +356,17 @@ std::vector<ReducedBandResult> results_from_bytes(const std::vector<std::byte>& 
   return results;
 }
 
-plan::Plan with_statistics(const plan::Plan& plan, const std::vector<ReducedBandResult>& results) {
+plan::Plan with_statistics(const plan::Plan& plan, const KnownStatistics& results) {
   plan::Plan bound = plan;
   for (plan::PlannedStep& step : bound.steps) {
-    if (step.statistics.empty()) continue;
+    const bool known = std::all_of(step.statistics.begin(), step.statistics.end(),
+                                   [&](size_t k) { return results.at(k).has_value(); });
+    if (step.statistics.empty() || !known) continue;
     const auto refs = step.impl->statistics();
     std::vector<double> values;
     for (size_t i = 0; i < refs.size(); ++i) {
       const size_t k = step.statistics.at(i);
-      values.push_back(statistic(refs[i], plan.reduced[k], results.at(k)));
+      values.push_back(statistic(refs[i], plan.reduced[k], *results[k]));
     }
     step.impl = step.impl->with_statistics(values);
   }

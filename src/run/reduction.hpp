@@ -81,9 +81,10 @@ struct Reduction {
 Reduction reduce_bands(const TileGrid& grid, const RunOptions& options, const SourceFactory& make,
                        const std::vector<BandToReduce>& bands);
 
-/// Runs the plan's reduction pass `pass`: the exact statistics of every band of plan.reduced,
-/// in that order (input bands read from their files, step bands computed by the pass's steps).
-/// Collective.
+/// Runs the plan's reduction pass `pass`: the exact statistics of every band of pass.reduced,
+/// in that order (input bands, stage files among them, read from their files; step bands
+/// computed by the pass's steps, which need `plan`'s steps bound to the statistics of the
+/// reductions before). Collective.
 std::vector<ReducedBandResult> reduce_plan(const plan::Plan& plan, const plan::Pass& pass,
                                            const RunOptions& options);
 
@@ -91,8 +92,12 @@ std::vector<ReducedBandResult> reduce_plan(const plan::Plan& plan, const plan::P
 std::vector<std::byte> results_to_bytes(const std::vector<ReducedBandResult>& results);
 std::vector<ReducedBandResult> results_from_bytes(const std::vector<std::byte>& bytes);
 
-/// The plan with every step that needs statistics given them (Op::with_statistics) from
-/// `results` (reduce_plan's, in plan.reduced's order).
-plan::Plan with_statistics(const plan::Plan& plan, const std::vector<ReducedBandResult>& results);
+/// The statistics of plan.reduced's bands known so far, in that order (the reduction passes that
+/// ran gave theirs; the others are nullopt).
+using KnownStatistics = std::vector<std::optional<ReducedBandResult>>;
+
+/// The plan with every step whose statistics are all in `results` given them
+/// (Op::with_statistics); the other steps as they are in `plan`, which has none given.
+plan::Plan with_statistics(const plan::Plan& plan, const KnownStatistics& results);
 
 }  // namespace tessera::run

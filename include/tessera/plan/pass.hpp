@@ -35,6 +35,9 @@ struct Pass {
   std::vector<size_t> steps;
   std::vector<size_t> outputs;       ///< index into Plan::outputs of the files it writes
   std::vector<size_t> reads_passes;  ///< earlier passes whose results its steps read
+  /// A reduction pass of a plan: index into Plan::reduced of each band it reduces, in order
+  /// (group_passes leaves it empty: its reductions are steps of their own).
+  std::vector<size_t> reduced;
   std::vector<Phase> phases;
 };
 

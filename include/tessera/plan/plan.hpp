@@ -35,8 +35,9 @@ struct BandSource {
   friend bool operator==(const BandSource&, const BandSource&) = default;
 };
 
-/// A band whose statistics a reduction pass computes before the streaming pass: a band of an
-/// input (read from its file) or an earlier step's one band (computed in the reduction pass).
+/// A band whose statistics a reduction pass computes before the passes of the steps that need
+/// them: a band of an input (read from its file: a tile-graph step's result is the input its
+/// stage file is, Plan::stages) or an earlier step's one band (computed in the reduction pass).
 struct ReducedBand {
   BandSource::Kind kind = BandSource::Kind::Input;
   size_t index = 0;  ///< Input: index into Plan::inputs; Step: into Plan::steps
@@ -104,14 +105,16 @@ struct Plan {
   std::unordered_map<std::string, size_t> step_index;  ///< steps[step_index[id]].id == id
   std::vector<PlannedBand> bands;  ///< every band steps of named inputs read, each once
   std::vector<PlannedOutput> outputs;
-  /// The bands the reduction pass computes statistics of (empty when no step needs any); the
-  /// plan's first pass is then that reduction pass, and the streaming pass reads its results.
+  /// The bands reduction passes compute statistics of (empty when no step needs any); each is
+  /// in the Pass::reduced of one reduction pass, which the passes of the steps needing it read.
   std::vector<ReducedBand> reduced;
   TileGrid grid;
   int64_t halo = 0;  ///< the largest halo any tile read needs
   /// The passes over the tiles, in the order they run (group_passes); every step is in at least
-  /// one: a reduction pass first when steps need statistics, a tile-graph pass per level of
-  /// tile-graph steps (Plan::stages), then the streaming pass.
+  /// one: a tile-graph pass per level of tile-graph steps (Plan::stages), a reduction pass before
+  /// the passes of steps that need statistics, as soon as what it reduces is there (first, for
+  /// the job's inputs; after the pass writing a tile-graph result, for that result; after the
+  /// reduction giving a step its own statistics, for that step's), then the streaming pass.
   std::vector<Pass> passes;
   /// The folder where tile-graph steps whose op keeps tiles keep them between the phases (each
   /// rank's scratch file, removed when the pass ends); "" for none (phase 2 computes the tiles

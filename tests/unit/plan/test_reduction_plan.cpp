@@ -75,9 +75,8 @@ radius = 1
   EXPECT_TRUE(plan.reduced.empty());
 }
 
-TEST(ReductionPlan, StatisticsOfAStepThatNeedsStatisticsAreRefused) {
-  const std::string message = test::message_of([] {
-    make_plan(parse(R"(
+TEST(ReductionPlan, StatisticsOfAStepThatNeedsStatisticsTakeASecondReductionPass) {
+  const Plan plan = make_plan(parse(R"(
 [[step]]
 id = "st"
 op = "stretch"
@@ -88,12 +87,25 @@ id = "again"
 op = "stretch"
 in = "st"
 )",
-                    "[[output]]\nfrom = [\"again\"]\npath = \"a.tif\"\n"),
-              {test::dem()});
-  });
-  EXPECT_NE(message.find("step 'again': statistics of step 'st', which needs statistics itself"),
+                                    "[[output]]\nfrom = [\"again\"]\npath = \"a.tif\"\n"),
+                              {test::dem()});
+  ASSERT_EQ(plan.passes.size(), 3u);
+  ASSERT_EQ(plan.reduced.size(), 2u);
+  EXPECT_EQ(plan.passes[0].kind, PassKind::Reduction);
+  EXPECT_EQ(plan.passes[0].reduced, std::vector<size_t>{0});  // the dem's percentiles
+  EXPECT_TRUE(plan.passes[0].steps.empty());
+  EXPECT_EQ(plan.passes[1].kind, PassKind::Reduction);
+  EXPECT_EQ(plan.passes[1].reduced, std::vector<size_t>{1});  // st's, st computed given the dem's
+  EXPECT_EQ(plan.passes[1].steps, std::vector<size_t>{plan.step_index.at("st")});
+  EXPECT_EQ(plan.passes[1].reads_passes, std::vector<size_t>{0});
+  EXPECT_EQ(plan.passes[2].kind, PassKind::Streaming);
+  EXPECT_EQ(plan.passes[2].reads_passes, (std::vector<size_t>{0, 1}));
+  EXPECT_EQ(plan.reduced[1].label, "st");
+  const std::string text = plan.describe(1, 1);
+  EXPECT_NE(text.find("pass 2 (reduction): steps st; writes none; reads the results of pass 1; "
+                      "statistics of st (count, min, max, mean, std, percentiles 2, 98)"),
             std::string::npos)
-      << message;
+      << text;
 }
 
 }  // namespace

@@ -107,15 +107,56 @@ TEST(StagePlan, AnOutputOfStepsOfTwoPassesIsRefusedAtIt) {
       << message;
 }
 
-TEST(StagePlan, StatisticsOfATileGraphResultAreRefused) {
-  const std::string message = test::message_of([] {
-    plan_of(std::string(kInput) + step("fel", "fill", "dem") + step("st", "stretch", "fel") +
-            output("\"st\"", "out/st.tif"));
-  });
-  EXPECT_TRUE(contains(message,
-                       "chain.toml:12:6: step 'st': statistics of step 'fel', which is "
-                       "or reads a tile-graph result"))
-      << message;
+TEST(StagePlan, StatisticsOfATileGraphResultAreReducedFromItsFileAfterItsPass) {
+  const Plan plan = plan_of(std::string(kInput) + step("fel", "fill", "dem") +
+                            step("st", "stretch", "fel") + output("\"st\"", "out/st.tif"));
+  ASSERT_EQ(plan.passes.size(), 3u);  // fill, the reduction of its result, then the stretch
+  EXPECT_EQ(plan.passes[0].kind, PassKind::TileGraph);
+  EXPECT_EQ(plan.passes[1].kind, PassKind::Reduction);
+  EXPECT_EQ(plan.passes[2].kind, PassKind::Streaming);
+  ASSERT_EQ(plan.stages.size(), 1u);
+  ASSERT_EQ(plan.reduced.size(), 1u);
+  const ReducedBand& band = plan.reduced[0];
+  EXPECT_EQ(band.kind, BandSource::Kind::Input);  // the stage file, read as an input
+  EXPECT_EQ(band.index, plan.stages[0].input);
+  EXPECT_EQ(band.type, PixelType::Float32);
+  EXPECT_EQ(plan.passes[1].reduced, std::vector<size_t>{0});
+  EXPECT_TRUE(plan.passes[1].steps.empty());  // fill is not computed again: its file is read
+  EXPECT_EQ(plan.passes[1].reads_passes, std::vector<size_t>{0});
+  EXPECT_EQ(plan.passes[2].reads_passes, (std::vector<size_t>{0, 1}));
+  EXPECT_TRUE(plan.outputs.back().scratch);
+  const std::string text = plan.describe(1, 1);
+  EXPECT_TRUE(contains(text,
+                       "pass 2 (reduction): steps none; writes none; reads the results of pass 1; "
+                       "statistics of fel (count, min, max, mean, std, percentiles 2, 98)"))
+      << text;
+  EXPECT_TRUE(contains(text, "read as an input by pass 2, 3")) << text;
+}
+
+TEST(StagePlan, AReductionAfterTheLastTileGraphPassComputesTheStepsReadingItsResult) {
+  // acc's maximum and 99th percentile, and the percentiles of log(acc + 1), a step reading acc.
+  const Plan plan =
+      plan_of(std::string(kInput) + step("p", "flowdir", "dem") + step("acc", "flowacc", "p") +
+              step("scaled", "calc", "", "expr = \"log(acc + 1) / log(max(acc) + 1)\"\n") +
+              step("hot", "calc", "", "expr = \"acc > percentile(acc, 99)\"\ntype = \"uint8\"\n") +
+              step("lg", "calc", "", "expr = \"log(acc + 1)\"\n") + step("st", "stretch", "lg") +
+              output("\"scaled\"", "out/scaled.tif") + output("\"hot\"", "out/hot.tif") +
+              output("\"st\"", "out/st.tif"));
+  ASSERT_EQ(plan.passes.size(), 4u);
+  EXPECT_EQ(plan.passes[0].kind, PassKind::TileGraph);
+  EXPECT_EQ(plan.passes[1].kind, PassKind::TileGraph);
+  const Pass& reduction = plan.passes[2];
+  EXPECT_EQ(reduction.kind, PassKind::Reduction);
+  EXPECT_EQ(reduction.steps, std::vector<size_t>{index_of(plan, "lg")});
+  EXPECT_EQ(reduction.reads_passes, std::vector<size_t>{1});
+  ASSERT_EQ(reduction.reduced.size(), 2u);
+  const ReducedBand& acc = plan.reduced[reduction.reduced[0]];
+  EXPECT_EQ(acc.label, "acc");
+  EXPECT_EQ(acc.percentiles, std::vector<double>{99});
+  EXPECT_EQ(plan.reduced[reduction.reduced[1]].label, "lg");
+  EXPECT_EQ(plan.passes[3].kind, PassKind::Streaming);
+  EXPECT_EQ(plan.passes[3].reads_passes, (std::vector<size_t>{1, 2}));
+  EXPECT_EQ(plan.passes[3].outputs, (std::vector<size_t>{0, 1, 2}));
 }
 
 }  // namespace

@@ -116,6 +116,25 @@ TEST(StepGraph, ACalcMayNameStepsWrittenAfterIt) {
   EXPECT_EQ(graph.reads[0], std::vector<size_t>{1});
 }
 
+TEST(StepGraph, AStatisticOfAStepPlacesItBefore) {
+  // hi names slope only in max(slope): the whole of slope's band comes before hi runs.
+  const std::string steps =
+      "\n[[step]]\nid = \"hi\"\nop = \"calc\"\nexpr = \"dem / max(slope)\"\n" +
+      std::string(kSlopeStep);
+  const StepGraph graph = make_step_graph(parse(job(kInput, steps, kOutput)));
+  EXPECT_EQ(graph.order, (std::vector<size_t>{1, 0}));
+  EXPECT_EQ(graph.reads[0], std::vector<size_t>{1});
+}
+
+TEST(JobChecks, ACycleThroughAStatisticPointsAtTheCall) {
+  const std::string steps =
+      "\n[[step]]\nid = \"x\"\nop = \"TPI\"\nin = \"slope\"\n"
+      "\n[[step]]\nid = \"c\"\nop = \"calc\"\nexpr = \"dem / max(slope)\"\n"
+      "\n[[step]]\nid = \"slope\"\nop = \"slope\"\nin = \"c\"\n";
+  EXPECT_EQ(error_of(job(kInput, steps, kOutput)),
+            "t.toml:12:15: step 'c': expr: steps read each other in a cycle: c -> slope -> c");
+}
+
 TEST(JobChecks, UnknownOpListsTheKnownOnes) {
   const std::string message =
       error_of(job(kInput, "\n[[step]]\nid = \"s\"\nop = \"slop\"\nin = \"dem\"\n", kOutput));

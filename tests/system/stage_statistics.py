@@ -1,0 +1,291 @@
+#!/usr/bin/env python3
+# System test: statistics of tile-graph results in the job that computes them (a reduction pass
+# after the pass writing the result), against numpy and against a second job reading the files.
+"""Statistics of a stage: `max(acc)`, `percentile(acc, 99)`, `stretch` and `normalize` of a fill
+in the job that computes fill, flowdir and flowacc.
+
+- On srtm (UInt16 with nodata), the steps run as separate commands (`tessera hydro fill`,
+  `flowdir`, `flowacc`) give fel.tif and acc.tif; numpy computes, on those files, the maximum and
+  the 99th percentile of the areas, the 2nd and 98th percentiles, mean and standard deviation of
+  the filled DEM, and from them `log(acc + 1) / log(max(acc) + 1)` (within one Float32 ulp: numpy's
+  log against the C library's), `acc > percentile(acc, 99)`, the stretch and the z-score of the
+  filled DEM and the min-max stretch of that z-score (the statistics of a step that needs
+  statistics itself), each cell for cell.
+- A second job reads fel.tif and acc.tif as inputs and takes the same statistics of them: its
+  outputs are the reference bits.
+- The one job (fill, flowdir, flowacc and the steps above; fill's result read back from the
+  job's own output, the areas' from a scratch raster) at 1 rank x 1 thread and 2 ranks x 2
+  threads, at 64-cell tiles, gives those bits exactly and leaves no hidden file.
+- `tessera plan` shows the reduction passes after the passes writing what they reduce.
+- Stopped (SIGUSR1) at 2 ranks once the reduction of the areas is journalled, and once the areas'
+  scratch raster is committed (the stop meets the reduction or the pass after it), `--resume` at
+  1 rank x 2 threads (no mpirun) ends with the uninterrupted run's bytes and leaves nothing behind.
+"""
+import glob
+import os
+import shutil
+import signal
+import struct
+import subprocess
+import tempfile
+import time
+
+import numpy as np
+
+import systest
+from stats_job import exact_mean_std, read, stretch_ref, valid_mask
+
+STEPS = """
+[[step]]
+id = "scaled"
+op = "calc"
+expr = "log(acc + 1) / log(max(acc) + 1)"
+
+[[step]]
+id = "hot"
+op = "calc"
+expr = "acc > percentile(acc, 99)"
+type = "uint8"
+
+[[step]]
+id = "st"
+op = "stretch"
+in = "fel"
+
+[[step]]
+id = "z"
+op = "normalize"
+in = "fel"
+
+[[step]]
+id = "zst"
+op = "stretch"
+in = "z"
+mode = "minmax"
+"""
+
+HYDRO = """
+[input.dem]
+path = "{dem}"
+
+[[step]]
+id = "fel"
+op = "fill"
+in = "dem"
+
+[[step]]
+id = "p"
+op = "flowdir"
+in = "fel"
+
+[[step]]
+id = "acc"
+op = "flowacc"
+in = "p"
+
+[[output]]
+from = "fel"
+path = "out/fel.tif"
+"""
+
+FROM_FILES = """
+[input.fel]
+path = "{fel}"
+
+[input.acc]
+path = "{acc}"
+"""
+
+OUTPUTS = ["scaled", "hot", "st", "z", "zst"]
+RUNS = [(0, 1), (2, 2)]  # ranks (0: no mpirun) x threads
+REDUCTION_OF_ACC = 5  # fill, its reduction, flowdir, z's reduction, flowacc, then acc's
+
+
+def job_text(head, tile):
+    outputs = "".join(f'\n[[output]]\nfrom = "{o}"\npath = "out/{o}.tif"\n' for o in OUTPUTS)
+    return f"{head}{STEPS}{outputs}\n[run]\ntile = {tile}\n"
+
+
+def write_job(folder, head, tile=64):
+    os.makedirs(os.path.join(folder, "out"), exist_ok=True)
+    path = os.path.join(folder, "job.toml")
+    with open(path, "w") as f:
+        f.write(job_text(head, tile))
+    return path
+
+
+def same_bits(a, b):
+    (x, nx), (y, ny) = a, b
+    return x.dtype == y.dtype and x.tobytes() == y.tobytes() and (
+        nx == ny or (nx is not None and ny is not None and np.isnan(nx) and np.isnan(ny)))
+
+
+def out_cells(folder, name):
+    return read(os.path.join(folder, "out", name + ".tif"))
+
+
+def separate(args, dem, work, problems):
+    """fel.tif and acc.tif by separate commands, then the second job reading them."""
+    fel, p, acc = (os.path.join(work, n + ".tif") for n in ("fel", "p", "acc"))
+    for words in (["hydro", "fill", "-z", dem, "-fel", fel], ["hydro", "flowdir", "-fel", fel,
+                  "-p", p], ["hydro", "flowacc", "-p", p, "-ad8", acc]):
+        made = systest.tessera(args, words + ["--tile", "128", "-q"])
+        if made.returncode != 0:
+            problems.append(f"separate commands: {made.describe()}")
+            return None
+    folder = os.path.join(work, "files")
+    made = systest.tessera(args, ["run", "-q", write_job(folder, FROM_FILES.format(fel=fel, acc=acc),
+                                                         128)])
+    if made.returncode != 0:
+        problems.append(f"the job reading the files: {made.describe()}")
+        return None
+    return folder
+
+
+def against_numpy(work, files, problems):
+    """The second job's outputs against numpy on the separately computed fel.tif and acc.tif."""
+    acc, acc_nodata = read(os.path.join(work, "acc.tif"))
+    fel, fel_nodata = read(os.path.join(work, "fel.tif"))
+    ok = valid_mask(acc, acc_nodata)
+    a = acc.astype(np.float64)
+    hot, hot_nodata = out_cells(files, "hot")
+    p99 = np.percentile(a[ok], 99)
+    if not np.array_equal(hot[ok], (a[ok] > p99).astype(np.uint8)) or (hot[~ok] != hot_nodata).any():
+        problems.append("acc > percentile(acc, 99) differs from numpy's")
+    scaled, _ = out_cells(files, "scaled")
+    want = (np.log(a[ok] + 1) / np.log(a[ok].max() + 1)).astype(np.float32)
+    ulps = np.abs(scaled[ok].view(np.int32).astype(np.int64) - want.view(np.int32))
+    if ulps.max() > 1:
+        problems.append(f"log(acc + 1) / log(max(acc) + 1) is {ulps.max()} ulps from numpy's")
+    fok = valid_mask(fel, fel_nodata)
+    lo, hi = np.percentile(fel[fok].astype(np.float64), [2, 98])
+    if not np.array_equal(out_cells(files, "st")[0], stretch_ref(fel, fel_nodata, lo, hi)):
+        problems.append("stretch of fel differs from numpy's")
+    mean, std = exact_mean_std(fel[fok])
+    z, z_nodata = out_cells(files, "z")
+    if not np.array_equal(z[fok], ((fel[fok].astype(np.float64) - mean) / std).astype(np.float32)):
+        problems.append("normalize of fel differs from numpy's")
+    zok = valid_mask(z, z_nodata)
+    zst = stretch_ref(z, z_nodata, float(z[zok].min()), float(z[zok].max()))
+    if not np.array_equal(out_cells(files, "zst")[0], zst):
+        problems.append("minmax stretch of normalize of fel differs from numpy's")
+    print(f"the job reading the files equals numpy: max(acc) {a[ok].max():g}, p99 {p99:g}, "
+          f"{int(np.count_nonzero(hot == 1))} hot cells, scaled within {ulps.max()} ulp")
+
+
+def one_job(args, dem, work, files, problems):
+    for ranks, threads in RUNS:
+        folder = os.path.join(work, f"one-{ranks}-{threads}")
+        made = systest.tessera(args, ["run", "-q", write_job(folder, HYDRO.format(dem=dem))],
+                               ranks=ranks, threads=threads)
+        label = f"one job at {max(ranks, 1)} rank(s) x {threads} thread(s)"
+        if made.returncode != 0:
+            problems.append(f"{label}: {made.describe()}")
+            continue
+        for name in OUTPUTS:
+            if not same_bits(out_cells(folder, name), out_cells(files, name)):
+                problems.append(f"{label}: {name} differs from the job reading the files")
+        hidden = glob.glob(os.path.join(folder, "out", ".*"))
+        if hidden:
+            problems.append(f"{label}: left {hidden}")
+    print(f"the one job equals the job reading the files at {len(RUNS)} rank/thread counts")
+
+
+def plan_shows_reductions(args, dem, work, problems):
+    made = systest.tessera(args, ["plan", write_job(os.path.join(work, "plan"),
+                                                    HYDRO.format(dem=dem))])
+    wanted = ["pass 2 (reduction): steps none; writes none; reads the results of pass 1; "
+              "statistics of fel (count, min, max, mean, std, percentiles 2, 98)",
+              "pass 4 (reduction): steps z; writes none; reads the results of pass 1, 2; "
+              "statistics of z", "pass 6 (reduction): steps none; writes none; reads the results "
+              "of pass 5; statistics of acc (count, min, max, mean, std, percentiles 99)",
+              "pass 7 (streaming)", "acc (flowacc): written once by pass 5 to",
+              "read as an input by pass 6, 7"]
+    missing = [w for w in wanted if w not in made.stdout]
+    if made.returncode != 0 or missing:
+        problems.append(f"plan: missing {missing}: {made.describe()}\n{made.stdout}")
+    else:
+        print("tessera plan shows each reduction pass after the pass writing what it reduces")
+
+
+def journalled_result(path, pass_index):
+    """Whether the journal file holds the result record of pass `pass_index` (record: length,
+    checksum, then kind 2 and the pass as uint32)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return False
+    at = 0
+    while at + 12 <= len(data):
+        (length,) = struct.unpack_from("<I", data, at)
+        payload = data[at + 12:at + 12 + length]
+        if len(payload) == length and length >= 5 and payload[0] == 2 and \
+                struct.unpack_from("<I", payload, 1)[0] == pass_index:
+            return True
+        at += 12 + length
+    return False
+
+
+def stopped_and_resumed(args, dem, whole, problems):
+    """Stopped at two moments at 2 ranks, resumed at 1 rank x 2 threads; `whole` holds the
+    outputs of an uninterrupted run."""
+    moments = [("the reduction of acc journalled",
+                lambda out: journalled_result(os.path.join(out, ".fel.tif.journal-0"),
+                                              REDUCTION_OF_ACC)),
+               ("acc's scratch raster committed",
+                lambda out: os.path.exists(os.path.join(out, ".fel.tif.acc.stage.tif")))]
+    for k, (name, reached) in enumerate(moments):
+        part = os.path.join(os.path.dirname(whole), f"part-{k}")
+        job = write_job(part, HYDRO.format(dem=dem))
+        out = os.path.join(part, "out")
+        proc = subprocess.Popen(systest.mpi_prefix(args, 2) + [args.tessera, "run", job, "-q",
+                                                               "--checkpoint", "0.05"],
+                                env=systest.environment(1), start_new_session=True,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + args.timeout
+        while proc.poll() is None and not reached(out) and time.monotonic() < deadline:
+            time.sleep(0.001)
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGUSR1)
+        _, err = proc.communicate(timeout=args.timeout)
+        if proc.returncode != 75:
+            problems.append(f"resume: the stop once {name} ended {proc.returncode} (0: it "
+                            f"finished first): {err.decode(errors='replace')[-400:]}")
+            continue
+        resumed = systest.tessera(args, ["run", job, "--resume", "-q"], threads=2)
+        if resumed.returncode != 0:
+            problems.append(f"resume after {name}: {resumed.describe()}")
+            continue
+        for output in OUTPUTS + ["fel"]:
+            if not same_bits(out_cells(whole, output), out_cells(part, output)):
+                problems.append(f"resume after {name}: {output} differs from the uninterrupted run's")
+        left = glob.glob(os.path.join(out, ".*"))
+        if left:
+            problems.append(f"resume after {name}: left {left}")
+        print(f"stopped once {name}, resumed at 1 rank: the uninterrupted run's bytes")
+
+
+def main():
+    args = systest.parse_args(__doc__)
+    problems = []
+    work = tempfile.mkdtemp(prefix="tessera-stage-stats-")
+    try:
+        dem = os.path.abspath(os.path.join(args.data, "srtm.tif"))
+        files = separate(args, dem, work, problems)
+        if files:
+            against_numpy(work, files, problems)
+            one_job(args, dem, work, files, problems)
+        plan_shows_reductions(args, dem, work, problems)
+        whole = os.path.join(work, "one-%d-%d" % RUNS[-1])
+        if os.path.exists(os.path.join(whole, "out", "zst.tif")):
+            stopped_and_resumed(args, dem, whole, problems)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if problems:
+        systest.fail(f"{len(problems)} problem(s):\n" + "\n".join(problems))
+    print("statistics of tile-graph results in one job: the files' and numpy's numbers")
+
+
+if __name__ == "__main__":
+    main()
