@@ -72,6 +72,9 @@ void HydroParser::parse_flag(const Tool& tool, const std::string& flag) {
   } else if (flag == "--tile") {
     tile_ = parse_integer(flag, value_of(flag));
   } else if (flag == "--scratch" || flag == "--no-scratch") {
+    if (std::string(tool.op) != "fill")
+      throw UsageError(flag + ": hydro " + args_[0] +
+                       " keeps no tiles between passes (only hydro fill does); leave it out");
     if (scratch_) throw UsageError("give one of --scratch DIR and --no-scratch, once");
     scratch_ = flag == "--scratch" ? value_of(flag) : std::string();
     if (flag == "--scratch" && scratch_->empty()) throw UsageError("--scratch expects a folder");

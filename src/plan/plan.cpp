@@ -11,6 +11,7 @@
 
 #include "plan_detail.hpp"
 #include "tessera/core/error.hpp"
+#include "tessera/core/hidden_name.hpp"
 #include "tessera/plan/step_graph.hpp"
 
 namespace tessera::plan {
@@ -443,17 +444,21 @@ std::optional<std::pair<size_t, int>> output_holding(const Plan& plan, size_t st
   return std::nullopt;
 }
 
-/// A scratch raster for step `step`'s result, in `folder`, named after the job's first output
-/// and the step (the same name when a stopped run resumes): tiled, ZSTD level 1 with the
-/// predictor that fits its type.
+/// The file name of step `step`'s scratch raster: ".FIRST.STEP.stage.tif" (FIRST the job's first
+/// output's file name; shortened as hidden_stem says), the same when a stopped run resumes.
+std::string stage_name(const job::JobSpec& job, const PlannedStep& step) {
+  const std::filesystem::path first(job.outputs.front().path);
+  return hidden_stem(first.filename().string() + "." + step.id) + ".stage.tif";
+}
+
+/// A scratch raster for step `step`'s result, in `folder`, named by stage_name(): tiled, ZSTD
+/// level 1 with the predictor that fits its type.
 PlannedOutput stage_output(const job::JobSpec& job, const Plan& plan, size_t step,
                            const std::string& folder) {
   const PlannedStep& from = plan.steps[step];
-  const std::string first = std::filesystem::path(job.outputs.front().path).filename().string();
   job::OutputFileSpec file;
   file.from = {from.id};
-  file.path =
-      (std::filesystem::path(folder) / ("." + first + "." + from.id + ".stage.tif")).string();
+  file.path = (std::filesystem::path(folder) / stage_name(job, from)).string();
   const bool floating = from.impl->output_type() == PixelType::Float32 ||
                         from.impl->output_type() == PixelType::Float64;
   file.creation_options = {"COMPRESS=ZSTD", "ZSTD_LEVEL=1",

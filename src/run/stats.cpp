@@ -144,15 +144,7 @@ void run_stats(const StatsRequest& request, const RunOptions& options) {
   const auto start = Clock::now();
   StatsResult result = compute_stats(request, options);
   result.report.start = seconds_since_process_start() - seconds_since(start);
-  if (!options.report_path.empty()) {
-    const RunFacts facts{result.grid.raster(),
-                         result.grid.tile_width(),
-                         result.grid.tile_height(),
-                         result.grid.count() * result.sweeps,
-                         choose_threads(options.threads, options.ranks_on_node),
-                         seconds_since(start)};
-    par::agreed([&] { report_ranks(facts, result.report, true, options.report_path); });
-  }
+  const double wall = seconds_since(start);
   par::agreed([&] {
     if (par::world_rank() != 0) return;
     if (!request.json_path.empty())
@@ -168,6 +160,15 @@ void run_stats(const StatsRequest& request, const RunOptions& options) {
     }
     if (!options.quiet) fmt::print("{}", stats_text(result, request));
   });
+  if (!options.report_path.empty()) {  // last: a report that fails warns, the results are out
+    const RunFacts facts{result.grid.raster(),
+                         result.grid.tile_width(),
+                         result.grid.tile_height(),
+                         result.grid.count() * result.sweeps,
+                         choose_threads(options.threads, options.ranks_on_node),
+                         wall};
+    par::agreed([&] { report_ranks(facts, result.report, true, options.report_path); });
+  }
 }
 
 }  // namespace tessera::run

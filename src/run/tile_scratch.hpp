@@ -51,6 +51,9 @@ class TileScratch : public ops::KeptTiles {
     int64_t offset = 0;
     int64_t size = 0;
   };
+  /// ".STEP.scratch-r" (STEP shortened for a long id: hidden_stem), which every rank's file
+  /// name starts with.
+  std::string file_start() const;
   std::string path_of(int rank) const;
   [[noreturn]] void fail(const std::string& doing, int error) const;
 
