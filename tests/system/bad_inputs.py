@@ -106,6 +106,9 @@ def make_cases(args, work):
     focal_job = os.path.join(work, "focal.toml")
     with open(focal_job, "w") as f:
         f.write(one_step_job(dem, out, "m", 'op = "focal.mean"\nin = "dem"\nsize = 4'))
+    slash_job = os.path.join(work, "slash.toml")
+    with open(slash_job, "w") as f:
+        f.write(one_step_job(dem, out, "./../up", 'op = "slope"\nin = "dem"'))
     scratch_job = os.path.join(work, "scratch.toml")
     with open(scratch_job, "w") as f:
         f.write(one_step_job(dem, out, "s", 'op = "slope"\nin = "dem"', '\n[run]\nscratch = ""\n'))
@@ -202,6 +205,12 @@ def make_cases(args, work):
         # Taken, and no effect: only fill keeps tiles in a scratch folder.
         Case("hydro flowdir --scratch", ["hydro", "flowdir", "-fel", dem, "-p", out, "--scratch", work], 2,
              r"--scratch: hydro flowdir keeps no tiles between passes \(only hydro fill does\)", out),
+        # The last was taken: the output named first was never written.
+        Case("hydro -fel twice", ["hydro", "fill", "-z", dem, "-fel", out, "-fel", out + ".2.tif"], 2,
+             r"-fel given twice \('.*result\.tif', '.*result\.tif\.2\.tif'\): a raster each, given once", out),
+        # A '/' made scratch files' and stage rasters' names paths (fill's kept tiles two folders up).
+        Case("job file: a step id with a '/'", ["run", slash_job], 1,
+             r"slash\.toml:\d+:\d+: step '\./\.\./up': id: a '/' cannot be in an id", out),
         # Taken as no scratch folder, while --scratch '' is a usage error.
         Case("job file: an empty scratch folder", ["run", scratch_job], 1,
              r'scratch\.toml:\d+:\d+: run: scratch: expected a folder, found ""', out),
