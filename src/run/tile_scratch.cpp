@@ -54,7 +54,7 @@ TileScratch::TileScratch(const std::string& folder, const std::string& step, int
   fd_ = open(file_.path().c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd_ < 0) fail("cannot create its file", errno);
   fchmod(fd_, 0600);
-  io::remove_stale_numbered_temporaries(folder_, file_start(), id_);
+  io::remove_stale_numbered_temporaries(folder_, file_start(step_), id_);
 }
 
 int64_t TileScratch::new_id() {
@@ -69,10 +69,16 @@ TileScratch::~TileScratch() {
   if (fd_ >= 0) close(fd_);
 }
 
-std::string TileScratch::file_start() const { return hidden_stem(step_) + ".scratch-r"; }
+std::string TileScratch::file_start(const std::string& step) {
+  return hidden_stem(step) + ".scratch-r";
+}
+
+void TileScratch::remove_stale(const std::string& folder, const std::string& step) {
+  io::remove_stale_numbered_temporaries(folder, file_start(step), -1);  // -1: no run's id
+}
 
 std::string TileScratch::path_of(int rank) const {
-  const std::string name = fmt::format("{}{}.tmp-{}", file_start(), rank, id_);
+  const std::string name = fmt::format("{}{}.tmp-{}", file_start(step_), rank, id_);
   return (std::filesystem::path(folder_) / name).string();
 }
 
