@@ -38,6 +38,9 @@ class HydroParser {
 
  private:
   const std::string& value_of(const std::string& flag);
+  /// `flag`'s value into `path`; a path flag given twice is refused (one of the two rasters
+  /// would be dropped without a word: an output not written, or the wrong input read).
+  void take_path(const std::string& flag, std::optional<std::string>& path);
   void parse_flag(const Tool& tool, const std::string& flag);
   void build_job(const std::string& name, const Tool& tool);
 
@@ -58,13 +61,21 @@ const std::string& HydroParser::value_of(const std::string& flag) {
   return args_[next_++];
 }
 
+void HydroParser::take_path(const std::string& flag, std::optional<std::string>& path) {
+  const std::string& value = value_of(flag);
+  if (path)
+    throw UsageError(flag + " given twice ('" + *path + "', '" + value +
+                     "'): a raster each, given once");
+  path = value;
+}
+
 void HydroParser::parse_flag(const Tool& tool, const std::string& flag) {
   if (flag == tool.input_flag) {
-    input_ = value_of(flag);
+    take_path(flag, input_);
   } else if (flag == tool.output_flag) {
-    output_path_ = value_of(flag);
+    take_path(flag, output_path_);
   } else if (*tool.extra_flag != '\0' && flag == tool.extra_flag) {
-    extra_ = value_of(flag);
+    take_path(flag, extra_);
   } else if (flag == "--encoding" && std::string(tool.op) != "fill") {
     options_["encoding"] = value_of(flag);
   } else if (flag == "--type" && std::string(tool.op) == "flowacc") {
@@ -72,6 +83,9 @@ void HydroParser::parse_flag(const Tool& tool, const std::string& flag) {
   } else if (flag == "--tile") {
     tile_ = parse_integer(flag, value_of(flag));
   } else if (flag == "--scratch" || flag == "--no-scratch") {
+    if (std::string(tool.op) != "fill")
+      throw UsageError(flag + ": hydro " + args_[0] +
+                       " keeps no tiles between passes (only hydro fill does); leave it out");
     if (scratch_) throw UsageError("give one of --scratch DIR and --no-scratch, once");
     scratch_ = flag == "--scratch" ? value_of(flag) : std::string();
     if (flag == "--scratch" && scratch_->empty()) throw UsageError("--scratch expects a folder");

@@ -268,6 +268,7 @@ struct ZonalArgs {
   tessera::run::ZonalRequest request;
   std::vector<std::string> stats;
   std::string report;
+  bool quiet = false;
 };
 
 CLI::App* add_zonal(CLI::App& app, ZonalArgs& z) {
@@ -293,6 +294,7 @@ CLI::App* add_zonal(CLI::App& app, ZonalArgs& z) {
       ->required();
   zonal->add_option("--tile", r.tile, "tile size (a multiple of 16)");
   zonal->add_option("--report", z.report, "write the run report as JSON to this file");
+  zonal->add_flag("-q,--quiet", z.quiet, "no progress");
   return zonal;
 }
 
@@ -306,7 +308,7 @@ void run_zonal(const Environment& env, ZonalArgs& z) {
     }
   }
   if (z.request.stats.empty()) z.request.stats = tessera::run::default_zone_stats();
-  tessera::run::run_zonal(z.request, run_options(env, true, z.report, {}));
+  tessera::run::run_zonal(z.request, run_options(env, z.quiet, z.report, {}));
 }
 
 /// The command line for CLI11, which takes no multi-letter flag with one dash: generate's -co,

@@ -164,8 +164,7 @@ void apply_cog(CreationOptions& o, const std::string& name, std::string_view val
   if (name == "COMPRESS") {
     o.compression = parse_compression(name, value);
   } else if (name == "LEVEL") {
-    o.zstd_level = static_cast<int>(parse_int(name, value, 1, 22, "an integer from 1 to 22"));
-    o.deflate_level = static_cast<int>(std::min<int64_t>(o.zstd_level, 12));
+    // Read once every option is (apply_cog_level): COMPRESS may come after it.
   } else if (name == "PREDICTOR") {
     o.predictor = parse_cog_predictor(name, value);
   } else if (name == "BLOCKSIZE") {
@@ -258,6 +257,31 @@ bool is_table_path(const std::string& path) {
          extension == "GEOJSON" || extension == "JSON";
 }
 
+namespace {
+
+// The COG driver's LEVEL=`value` for the compression chosen: GDAL's ranges (DEFLATE 1 to 12 with
+// libdeflate, ZSTD 1 to 22), where GDAL warns and takes its default level instead; LZW and NONE
+// take no level, where GDAL ignores it.
+void apply_cog_level(CreationOptions& o, std::string_view value) {
+  const auto refuse = [&](const std::string& why) {
+    throw Error("creation option LEVEL=" + std::string(value) + ": " + why);
+  };
+  switch (o.compression) {
+    case Compression::Deflate:
+      o.deflate_level = static_cast<int>(parse_int("LEVEL", value, 1, 12, "1 to 12 for DEFLATE"));
+      return;
+    case Compression::Zstd:
+      o.zstd_level = static_cast<int>(parse_int("LEVEL", value, 1, 22, "1 to 22 for ZSTD"));
+      return;
+    case Compression::Lzw:
+    case Compression::None:
+      refuse("COMPRESS=" + std::string(name_of(o.compression)) +
+             " takes no level (DEFLATE takes 1 to 12, ZSTD 1 to 22)");
+  }
+}
+
+}  // namespace
+
 CreationOptions parse_creation_options(const std::vector<std::string>& items, OutputFormat format) {
   CreationOptions options;
   const bool cog = format == OutputFormat::Cog;
@@ -265,6 +289,7 @@ CreationOptions parse_creation_options(const std::vector<std::string>& items, Ou
     options.compression = Compression::Lzw;
     options.resampling = Resampling::Cubic;
   }
+  std::optional<std::string> level;  // a COG's LEVEL, the last one given
   for (const std::string& item : items) {
     const auto eq = item.find('=');
     if (eq == std::string::npos || eq == 0)
@@ -272,7 +297,9 @@ CreationOptions parse_creation_options(const std::vector<std::string>& items, Ou
     const std::string name = upper(std::string_view(item).substr(0, eq));
     const std::string_view value = std::string_view(item).substr(eq + 1);
     cog ? apply_cog(options, name, value) : apply(options, name, value);
+    if (cog && name == "LEVEL") level = std::string(value);
   }
+  if (level) apply_cog_level(options, *level);
   return options;
 }
 

@@ -80,9 +80,8 @@ void remove_stale_temporaries(const std::string& temporary) {
   }
 }
 
-void remove_stale_numbered_temporaries(const std::string& folder, const std::string& stem,
+void remove_stale_numbered_temporaries(const std::string& folder, const std::string& start,
                                        int64_t own_id) {
-  const std::string start = "." + stem;
   const std::string own = ".tmp-" + std::to_string(own_id);
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(folder, ec)) {

@@ -18,6 +18,7 @@
 
 #include "stale_temporaries.hpp"
 #include "tessera/core/error.hpp"
+#include "tessera/core/hidden_name.hpp"
 #include "tessera/io/output_paths.hpp"
 
 namespace tessera::io {
@@ -87,15 +88,11 @@ void unregister_temporary(int slot) {
 
 namespace {
 
-/// ".NAME" + `kind` + `id` in the folder of `path`.
+/// ".NAME" + `kind` + `id` in the folder of `path` (NAME shortened for a long name: hidden_stem).
 std::string hidden_beside(const std::string& path, const char* kind, int64_t id) {
-  const std::filesystem::path final_path(path);
-  // Appended piece by piece: GCC 12 warns (-Wrestrict, a false positive) on "." + string.
-  std::string name(".");
-  name += final_path.filename().string();
-  name += kind;
-  name += std::to_string(id);
-  return (final_path.parent_path() / name).string();
+  std::string suffix(kind);
+  suffix += std::to_string(id);
+  return tessera::hidden_beside(path, suffix);
 }
 
 /// The signals remove_temporaries_on_signal() handles, held back while an output and the file

@@ -243,6 +243,9 @@ void JobReader::read_run(const toml::node& node) {
     job_.run.scratch_where = toml_.at(scratch->source());
     if (!scratch->is_string() && !(scratch->is_boolean() && !scratch->as_boolean()->get()))
       toml_.fail(scratch->source(), "run: scratch: expected a folder (a string) or false");
+    if (scratch->is_string() && scratch->as_string()->get().empty())
+      toml_.fail(scratch->source(),
+                 "run: scratch: expected a folder, found \"\" (false keeps no tiles)");
     job_.run.scratch =
         scratch->is_string() ? resolve_dataset_name(base_dir_, scratch->as_string()->get()) : "";
   }

@@ -11,6 +11,7 @@
 
 #include "plan_detail.hpp"
 #include "tessera/core/error.hpp"
+#include "tessera/core/hidden_name.hpp"
 #include "tessera/plan/step_graph.hpp"
 
 namespace tessera::plan {
@@ -441,17 +442,27 @@ std::optional<std::pair<size_t, int>> output_holding(const Plan& plan, size_t st
   return std::nullopt;
 }
 
-/// A scratch raster for step `step`'s result, in `folder`, named after the job's first output
-/// and the step (the same name when a stopped run resumes): tiled, ZSTD level 1 with the
-/// predictor that fits its type.
+/// The file name of step `step`'s scratch raster: ".FIRST.STEP.stage.tif" (FIRST the job's first
+/// output's file name; shortened as hidden_stem says), the same when a stopped run resumes. In a
+/// scratch folder of its own, which other jobs may share (whose first outputs, in other folders,
+/// may have the same name), ".FIRST.STEP.HASH.stage.tif", HASH that of the first output's whole
+/// path.
+std::string stage_name(const job::JobSpec& job, const PlannedStep& step, bool own_folder) {
+  const std::filesystem::path first(job.outputs.front().path);
+  const std::string stem = hidden_stem(first.filename().string() + "." + step.id);
+  if (own_folder) return stem + ".stage.tif";
+  return stem + "." + name_hash(std::filesystem::absolute(first).lexically_normal().string()) +
+         ".stage.tif";
+}
+
+/// A scratch raster for step `step`'s result, in `folder` (`own_folder`: the first output's),
+/// named by stage_name(): tiled, ZSTD level 1 with the predictor that fits its type.
 PlannedOutput stage_output(const job::JobSpec& job, const Plan& plan, size_t step,
-                           const std::string& folder) {
+                           const std::string& folder, bool own_folder) {
   const PlannedStep& from = plan.steps[step];
-  const std::string first = std::filesystem::path(job.outputs.front().path).filename().string();
   job::OutputFileSpec file;
   file.from = {from.id};
-  file.path =
-      (std::filesystem::path(folder) / ("." + first + "." + from.id + ".stage.tif")).string();
+  file.path = (std::filesystem::path(folder) / stage_name(job, from, own_folder)).string();
   const bool floating = from.impl->output_type() == PixelType::Float32 ||
                         from.impl->output_type() == PixelType::Float64;
   file.creation_options = {"COMPRESS=ZSTD", "ZSTD_LEVEL=1",
@@ -464,7 +475,8 @@ PlannedOutput stage_output(const job::JobSpec& job, const Plan& plan, size_t ste
 /// Chooses the file of each stage result: the job's output that holds it, else a scratch raster
 /// (in the scratch folder, or the first output's when there is none) that the step's pass writes.
 void place_stages(const job::JobSpec& job, Plan& plan) {
-  const std::string folder = plan.scratch.empty() ? output_folder(job) : plan.scratch;
+  const bool own_folder = !job.run.scratch || job.run.scratch->empty();
+  const std::string folder = own_folder ? output_folder(job) : plan.scratch;
   for (StageResult& stage : plan.stages) {
     RasterInfo& info = plan.inputs[stage.input];
     info.block_width = plan.grid.tile_width();
@@ -479,7 +491,7 @@ void place_stages(const job::JobSpec& job, Plan& plan) {
       info.band_nodata.assign(static_cast<size_t>(spec.bands), spec.nodata);
     } else {
       stage.output = plan.outputs.size();
-      plan.outputs.push_back(stage_output(job, plan, stage.step, folder));
+      plan.outputs.push_back(stage_output(job, plan, stage.step, folder, own_folder));
       info.path = plan.outputs.back().spec.path;
     }
     for (PlannedBand& band : plan.bands)

@@ -48,7 +48,19 @@ std::optional<size_t> find(const std::unordered_map<std::string, size_t>& index,
   return it == index.end() ? std::nullopt : std::optional<size_t>(it->second);
 }
 
-/// Step ids are unique and are not input names.
+/// A step id names files (stage rasters, kept tiles) and HDF5 datasets: a '/' would make it a
+/// path, "." and ".." name folders and groups.
+void check_id_names(const job::StepSpec& step) {
+  if (step.id.find('/') != std::string::npos)
+    fail_at(step.id_where, "step '" + step.id +
+                               "': id: a '/' cannot be in an id (ids name HDF5 datasets and "
+                               "scratch files)");
+  if (step.id == "." || step.id == "..")
+    fail_at(step.id_where, "step '" + step.id + "': id: '" + step.id +
+                               "' names a folder; ids name HDF5 datasets and scratch files");
+}
+
+/// Step ids are unique, are not input names, and can name a file.
 JobNames check_ids(const job::JobSpec& job) {
   if (job.steps.empty()) fail_at({job.file, 1, 1}, "job has no [[step]] (expected at least one)");
   JobNames names{{}, {}, expr::NameScope(detail::input_names(job), step_ids(job))};
@@ -62,6 +74,7 @@ JobNames check_ids(const job::JobSpec& job) {
                                  (first_at.empty() ? "" : " (first at " + first_at + ")"));
     if (names.inputs.contains(step.id))
       fail_at(step.id_where, "step '" + step.id + "': id is also an input's name");
+    check_id_names(step);
   }
   return names;
 }

@@ -136,7 +136,10 @@ GraphSolutions solutions_from_bytes(const Bytes& bytes) {
 /// again: the same cells).
 GraphSolutions solved(const plan::Plan& plan, size_t p, const RunOptions& options, Journal* journal,
                       RankReport& report, GraphScratch& scratch) {
-  if (journal && journal->result(p)) return solutions_from_bytes(*journal->result(p));
+  if (journal && journal->result(p)) {
+    remove_stale_kept_tiles(plan, plan.passes[p]);  // a SIGKILL in its phase 3 left them
+    return solutions_from_bytes(*journal->result(p));
+  }
   GraphSolutions solutions = solve_tile_graph(plan, plan.passes[p], options, report, scratch);
   if (!journal) return solutions;
   const Bytes bytes = solutions_to_bytes(solutions);
@@ -223,7 +226,10 @@ void execute_passes(const plan::Plan& plan, const RunOptions& options, Journal* 
       bound = with_statistics(plan, statistics);
       continue;
     }
-    if (journal && journal->done(p)) continue;  // a run before committed its outputs
+    if (journal && journal->done(p)) {  // a run before committed its outputs
+      remove_stale_kept_tiles(bound, pass);
+      continue;
+    }
     RankReport earlier;
     GraphScratch scratch;  // the pass's kept tiles: its files go with it, however it ends
     plan::Plan solved_plan;

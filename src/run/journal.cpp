@@ -15,6 +15,7 @@
 
 #include <fmt/core.h>
 
+#include "tessera/core/hidden_name.hpp"
 #include "tessera/par/agreement.hpp"
 #include "tessera/par/environment.hpp"
 
@@ -73,21 +74,13 @@ Bytes header_bytes(const Fingerprint& f, int64_t id) {
 }
 
 std::string journal_name(const std::string& first_output, int rank) {
-  const std::filesystem::path output(first_output);
-  std::string name(".");
-  name += output.filename().string();
-  name += ".journal-";
-  name += std::to_string(rank);
-  return (output.parent_path() / name).string();
+  return hidden_beside(first_output, ".journal-" + std::to_string(rank));
 }
 
 /// Every rank's file of the journal beside `first_output`, by rank.
 std::map<int, std::string> journal_files(const std::string& first_output) {
   const std::filesystem::path output(first_output);
-  // Appended piece by piece: GCC 12 warns (-Wrestrict, a false positive) on "." + string.
-  std::string prefix(".");
-  prefix += output.filename().string();
-  prefix += ".journal-";
+  const std::string prefix = hidden_stem(output.filename().string()) + ".journal-";
   std::filesystem::path folder = output.parent_path();
   if (folder.empty()) folder = ".";
   std::map<int, std::string> files;

@@ -74,7 +74,8 @@ class RecordReader {
   size_t at_ = 0;
 };
 
-/// The journal of one run: a file per rank beside the job's first output, ".NAME.journal-R",
+/// The journal of one run: a file per rank beside the job's first output, ".NAME.journal-R"
+/// (NAME shortened for a long name: hidden_stem),
 /// each a header (what job, inputs and binary it is for, and the id naming the outputs'
 /// temporary files) and then records, each with its length and checksum, appended as the rank
 /// makes what they say durable. A record cut short by a kill is dropped, with everything after

@@ -243,7 +243,15 @@ void report_ranks(const RunFacts& facts, const RankReport& mine, bool quiet,
   const auto ranks = gather_reports(mine);
   if (par::world_rank() != 0) return;
   if (!quiet) fmt::print("{}", summary_table(facts, ranks));
-  if (!report_path.empty()) write_text_file(report_path, report_json(facts, ranks));
+  if (report_path.empty()) return;
+  try {
+    write_text_file(report_path, report_json(facts, ranks));
+  } catch (const Error& e) {
+    // The outputs are in place and whole by now: a run that failed for its report would have a
+    // batch system (an `afterok` dependency, a requeue) throw them away or compute them again.
+    fmt::print(stderr, "tessera: warning: --report {}; the run's outputs are written\n",
+               printable(e.what()));
+  }
 }
 
 }  // namespace tessera::run

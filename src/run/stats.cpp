@@ -13,6 +13,7 @@
 #include "reduction.hpp"
 #include "stopwatch.hpp"
 #include "tessera/core/error.hpp"
+#include "tessera/core/hidden_name.hpp"
 #include "tessera/io/raster_source.hpp"
 #include "tessera/io/statistics_metadata.hpp"
 #include "tessera/io/temporary_files.hpp"
@@ -43,6 +44,12 @@ std::string percentile_name(double p) { return fmt::format("{:g}", p); }
 
 /// A double in JSON: shortest round-trip digits, null for NaN.
 std::string json_number(double v) { return std::isfinite(v) ? fmt::format("{}", v) : "null"; }
+
+/// Whether GDAL can make the .aux.xml beside `path`: "NAME.aux.xml" must fit a file name, or
+/// GDAL stores nothing without a word.
+bool aux_name_fits(const std::string& path) {
+  return std::filesystem::path(path).filename().string().size() + 8 <= file_name_bytes;
+}
 
 }  // namespace
 
@@ -144,20 +151,17 @@ void run_stats(const StatsRequest& request, const RunOptions& options) {
   const auto start = Clock::now();
   StatsResult result = compute_stats(request, options);
   result.report.start = seconds_since_process_start() - seconds_since(start);
-  if (!options.report_path.empty()) {
-    const RunFacts facts{result.grid.raster(),
-                         result.grid.tile_width(),
-                         result.grid.tile_height(),
-                         result.grid.count() * result.sweeps,
-                         choose_threads(options.threads, options.ranks_on_node),
-                         seconds_since(start)};
-    par::agreed([&] { report_ranks(facts, result.report, true, options.report_path); });
-  }
+  const double wall = seconds_since(start);
   par::agreed([&] {
     if (par::world_rank() != 0) return;
     if (!request.json_path.empty())
       io::write_text_file(request.json_path, stats_json(result, request), "the statistics");
-    if (request.store && result.summary.valid > 0) {
+    if (request.store && result.summary.valid > 0 && !aux_name_fits(request.path)) {
+      fmt::print(stderr,
+                 "tessera: warning: {}.aux.xml: the name is longer than a file name may be; the "
+                 "statistics are not stored (--no-aux says so)\n",
+                 printable(request.path));
+    } else if (request.store && result.summary.valid > 0) {
       io::BandStatistics stored{result.summary.minimum,        result.summary.maximum,
                                 result.summary.mean,           result.summary.stddev,
                                 valid_percent(result.summary), std::nullopt};
@@ -168,6 +172,15 @@ void run_stats(const StatsRequest& request, const RunOptions& options) {
     }
     if (!options.quiet) fmt::print("{}", stats_text(result, request));
   });
+  if (!options.report_path.empty()) {  // last: a report that fails warns, the results are out
+    const RunFacts facts{result.grid.raster(),
+                         result.grid.tile_width(),
+                         result.grid.tile_height(),
+                         result.grid.count() * result.sweeps,
+                         choose_threads(options.threads, options.ranks_on_node),
+                         wall};
+    par::agreed([&] { report_ranks(facts, result.report, true, options.report_path); });
+  }
 }
 
 }  // namespace tessera::run

@@ -185,6 +185,16 @@ GraphSolutions solve_tile_graph(const plan::Plan& plan, const plan::Pass& pass,
   return solutions;
 }
 
+void remove_stale_kept_tiles(const plan::Plan& plan, const plan::Pass& pass) {
+  if (plan.scratch.empty()) return;
+  const int64_t tile_cells = plan.grid.tile_width() * plan.grid.tile_height();
+  for (size_t s : pass.steps) {
+    auto op = std::dynamic_pointer_cast<const ops::TileGraphOp>(plan.steps[s].impl);
+    if (op && op->kept_bytes(tile_cells) > 0)
+      TileScratch::remove_stale(plan.scratch, plan.steps[s].id);
+  }
+}
+
 plan::Plan with_solutions(const plan::Plan& plan, const GraphSolutions& solutions,
                           const GraphScratch& scratch) {
   plan::Plan second = plan;

@@ -32,6 +32,11 @@ GraphSolutions solve_tile_graph(const plan::Plan& plan, const plan::Pass& pass,
                                 const RunOptions& options, RankReport& report,
                                 GraphScratch& scratch);
 
+/// For a run that resumes pass `pass` from its journalled solutions, or skips it as done: removes
+/// the files a run killed with SIGKILL left of its steps that keep tiles in the plan's scratch
+/// folder (no TileScratch of this run would, having none). Not collective.
+void remove_stale_kept_tiles(const plan::Plan& plan, const plan::Pass& pass);
+
 /// The plan with each solved step's op replaced by its phase-2 op, so that the tile-graph pass
 /// then runs as a streaming pass that finishes each tile from what `scratch` kept of it, or
 /// computes it again from its inputs. `scratch` must outlive that pass.

@@ -13,6 +13,7 @@
 #include <fmt/core.h>
 
 #include "tessera/core/error.hpp"
+#include "tessera/core/hidden_name.hpp"
 #include "tessera/io/positioned_io.hpp"
 #include "tessera/par/environment.hpp"
 #include "tessera/par/gather.hpp"
@@ -53,7 +54,7 @@ TileScratch::TileScratch(const std::string& folder, const std::string& step, int
   fd_ = open(file_.path().c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd_ < 0) fail("cannot create its file", errno);
   fchmod(fd_, 0600);
-  io::remove_stale_numbered_temporaries(folder_, step_ + ".scratch-r", id_);
+  io::remove_stale_numbered_temporaries(folder_, file_start(step_), id_);
 }
 
 int64_t TileScratch::new_id() {
@@ -68,9 +69,17 @@ TileScratch::~TileScratch() {
   if (fd_ >= 0) close(fd_);
 }
 
+std::string TileScratch::file_start(const std::string& step) {
+  return hidden_stem(step) + ".scratch-r";
+}
+
+void TileScratch::remove_stale(const std::string& folder, const std::string& step) {
+  io::remove_stale_numbered_temporaries(folder, file_start(step), -1);  // -1: no run's id
+}
+
 std::string TileScratch::path_of(int rank) const {
-  const std::string name = fmt::format("{}.scratch-r{}", step_, rank);
-  return io::temporary_path((std::filesystem::path(folder_) / name).string(), id_);
+  const std::string name = fmt::format("{}{}.tmp-{}", file_start(step_), rank, id_);
+  return (std::filesystem::path(folder_) / name).string();
 }
 
 void TileScratch::fail(const std::string& doing, int error) const {

@@ -30,6 +30,10 @@ class TileScratch : public ops::KeptTiles {
   /// A new `id` for a run's scratch files: random, so that runs sharing a folder never name
   /// theirs alike (process ids repeat across nodes and in containers).
   static int64_t new_id();
+  /// Removes the files of step `step` in `folder` that no live run holds: what a run killed
+  /// with SIGKILL left, for a run that resumes it without keeping tiles of its own (it takes
+  /// the step's solution from the journal).
+  static void remove_stale(const std::string& folder, const std::string& step);
   ~TileScratch() override;
   TileScratch(const TileScratch&) = delete;
   TileScratch& operator=(const TileScratch&) = delete;
@@ -51,6 +55,9 @@ class TileScratch : public ops::KeptTiles {
     int64_t offset = 0;
     int64_t size = 0;
   };
+  /// ".STEP.scratch-r" (STEP shortened for a long id: hidden_stem), which every rank's file
+  /// name starts with.
+  static std::string file_start(const std::string& step);
   std::string path_of(int rank) const;
   [[noreturn]] void fail(const std::string& doing, int error) const;
 

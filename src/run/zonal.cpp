@@ -509,8 +509,10 @@ void run_zonal(const ZonalRequest& request, const RunOptions& options) {
     StreamingPass pass(
         grid, threads, [&] { return band_tiles(rasters, grid, layout); }, sinks);
     pass.open();
-    Progress progress(grid.count(), grid.raster().cells(), false);
+    Progress progress(grid.count(), grid.raster().cells(),
+                      !options.quiet && par::world_rank() == 0);
     pass.run(progress);
+    progress.finish();
     pass.commit();
     return std::make_pair(std::move(sinks), pass.report());
   };

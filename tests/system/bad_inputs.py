@@ -106,6 +106,12 @@ def make_cases(args, work):
     focal_job = os.path.join(work, "focal.toml")
     with open(focal_job, "w") as f:
         f.write(one_step_job(dem, out, "m", 'op = "focal.mean"\nin = "dem"\nsize = 4'))
+    slash_job = os.path.join(work, "slash.toml")
+    with open(slash_job, "w") as f:
+        f.write(one_step_job(dem, out, "./../up", 'op = "slope"\nin = "dem"'))
+    scratch_job = os.path.join(work, "scratch.toml")
+    with open(scratch_job, "w") as f:
+        f.write(one_step_job(dem, out, "s", 'op = "slope"\nin = "dem"', '\n[run]\nscratch = ""\n'))
     focal = ["focal", "mean", dem, out]
     calc = ["calc", "-A", dem, "--calc", "where(A>1500, nodata, A)", "--type", "Byte", "--outfile", out]
     return [
@@ -121,6 +127,10 @@ def make_cases(args, work):
         Case("dem -s 0", ["dem", "slope", dem, out, "-s", "0"], 1, r"error: -s: must not be zero", out),
         Case("COG: a GeoTIFF option", ["dem", "slope", dem, out, "-of", "COG", "-co", "ZSTD_LEVEL=9"], 1,
              r"unknown COG creation option 'ZSTD_LEVEL'", out),
+        # LEVEL=22 with DEFLATE was taken as 12 without a word (GDAL warns and takes its default).
+        Case("COG: a DEFLATE level past 12", ["dem", "slope", dem, out, "-of", "COG", "-co", "LEVEL=22",
+                                               "-co", "COMPRESS=DEFLATE"], 1,
+             r"LEVEL=22: expected 1 to 12 for DEFLATE", out),
         Case("COG: more overviews than the raster has", ["dem", "slope", dem, out, "-of", "COG", "-co",
                                                           "OVERVIEW_COUNT=12"], 1,
              r"12 overview level\(s\): the raster \(558 x 897\) has 10 at most", out),
@@ -192,6 +202,18 @@ def make_cases(args, work):
              r"tessera-bad-\w+: is a folder, not a weights file", out),
         Case("hydro --tile 16.5", ["hydro", "fill", "-z", dem, "-fel", out, "--tile", "16.5"], 2,
              r"--tile expects a whole number, got '16\.5'", out),
+        # Taken, and no effect: only fill keeps tiles in a scratch folder.
+        Case("hydro flowdir --scratch", ["hydro", "flowdir", "-fel", dem, "-p", out, "--scratch", work], 2,
+             r"--scratch: hydro flowdir keeps no tiles between passes \(only hydro fill does\)", out),
+        # The last was taken: the output named first was never written.
+        Case("hydro -fel twice", ["hydro", "fill", "-z", dem, "-fel", out, "-fel", out + ".2.tif"], 2,
+             r"-fel given twice \('.*result\.tif', '.*result\.tif\.2\.tif'\): a raster each, given once", out),
+        # A '/' made scratch files' and stage rasters' names paths (fill's kept tiles two folders up).
+        Case("job file: a step id with a '/'", ["run", slash_job], 1,
+             r"slash\.toml:\d+:\d+: step '\./\.\./up': id: a '/' cannot be in an id", out),
+        # Taken as no scratch folder, while --scratch '' is a usage error.
+        Case("job file: an empty scratch folder", ["run", scratch_job], 1,
+             r'scratch\.toml:\d+:\d+: run: scratch: expected a folder, found ""', out),
         Case("--overviews 2.9,4", ["dem", "slope", dem, out, "--overviews", "2.9,4"], 2,
              r"--overviews expects a whole number, got '2\.9'", out),
         Case("--report in a missing folder", ["dem", "slope", dem, out, "--report",
@@ -582,6 +604,40 @@ def earlier_output_problems(case):
     return [] if text == case.existing else [f"the earlier output at {case.output} changed: {text[:40]!r}"]
 
 
+def report_on_a_full_disk(args, folder, work, ranks):
+    """A --report whose disk fills between the check before the run and the report's writing:
+    the run's output is in place and whole, one warning line, status 0, nothing left beside the
+    report (a run that failed for its report had a batch system throw away or redo its outputs)."""
+    dem = os.path.join(args.data, "chiprofiler_dem.tif")
+    out = os.path.join(work, "out", "report_full.tif")
+    report = os.path.join(folder, "r.json")
+    filler = fill_disk(folder)
+    try:
+        res = systest.tessera(args, ["dem", "slope", dem, out, "-q", "--report", report], ranks)
+        left = sorted(set(os.listdir(folder)) - {"filler"})
+    finally:
+        os.remove(filler)
+    problems = []
+    if res.hung:
+        return [f"hung for {args.timeout:g} s"]
+    if res.returncode != 0:
+        problems.append(f"exit status {res.returncode}, expected 0")
+    lines = tessera_lines(res.stderr, ranks)
+    wanted = re.compile(r"^tessera: warning: --report .*full/r\.json: cannot write the report: No space "
+                        r"left on device; the run's outputs are written$")
+    if len(lines) != 1 or not wanted.match(lines[0]):
+        problems.append(f"expected one warning /{wanted.pattern}/, got {lines!r}")
+    ds = systest.gdal.Open(out) if os.path.isfile(out) else None
+    if ds is None or ds.GetRasterBand(1).Checksum() < 0:
+        problems.append(f"the output {out} is not whole")
+    ds = None
+    if left:
+        problems.append(f"left beside the report: {left}")
+    if os.path.lexists(out):
+        os.remove(out)
+    return problems
+
+
 def main():
     args = systest.parse_args("tessera on bad inputs, alone and under mpirun",
                               lambda p: p.set_defaults(timeout=60.0))
@@ -598,6 +654,13 @@ def main():
                                "full disk, HDF5")]
         try:
             run_cases(args, runs, work, failures)
+            for ranks in ((0, 2) if full else ()):
+                label = f"--report on a disk full by the run's end [{f'np={ranks}' if ranks else 'alone'}]"
+                problems = report_on_a_full_disk(args, full, work, ranks)
+                print(f"{'ok  ' if not problems else 'FAIL'} {label}" + (f": {'; '.join(problems)}" if problems else ""),
+                      flush=True)
+                if problems:
+                    failures.append(label)
         finally:
             if full:
                 subprocess.run(["umount", full], check=False)

@@ -12,11 +12,14 @@
   calc`, at 128-cell tiles), and the slope the same bits as `gdaldem slope` of tessera's own
   fill output. No scratch raster may be left, and the run report (--report) must count every
   sweep of the tiles.
+- On srtm at 2 ranks x 2 threads, the same job with a first output named with 250 bytes (the
+  fill's) and a fill step id of 240 bytes: every hidden name made after them is cut and hashed
+  to fit a file name, and the cells are the same.
 - jobs/hydrology.toml, the example, run at 2 ranks: its slope of the filled DEM is gdaldem's
   slope of its filled output, and its stream mask matches its log of the area.
 - `tessera plan` lists the stage results, which pass writes each and which reads it.
 - On a generated DEM, the job stopped (SIGUSR1) once fill's output is committed, in a later
-  stage, ends 75; `--resume` at another rank count then skips the fill stage (its output is not
+  stage (with the long names), ends 75; `--resume` at another rank count then skips the fill stage (its output is not
   written again), ends with the uninterrupted run's bytes and leaves nothing hidden behind.
 """
 import glob
@@ -115,12 +118,27 @@ def same_bits(a, b):
         nx == ny or (nx is not None and ny is not None and np.isnan(nx) and np.isnan(ny)))
 
 
-def write_job(folder, dem, tile):
+# A first output's name of 250 bytes and a fill step's id of 240: legal, and every hidden name
+# made after them (the journal, the outputs' temporaries, the stage rasters named after the first
+# output, fill's scratch files named after its step) is cut and hashed to fit a file name.
+LONG_FEL = "f" * 246 + ".tif"
+LONG_ID = "fel" + "l" * 237
+
+
+def write_job(folder, dem, tile, long_names=False):
     os.makedirs(os.path.join(folder, "out"), exist_ok=True)
     job = os.path.join(folder, "chain.toml")
+    text = JOB.format(dem=dem, tile=tile)
+    if long_names:
+        text = text.replace('"fel"', f'"{LONG_ID}"').replace('"out/fel.tif"', f'"out/{LONG_FEL}"')
     with open(job, "w") as f:
-        f.write(JOB.format(dem=dem, tile=tile))
+        f.write(text)
     return job
+
+
+def output_path(folder, name, long_names=False):
+    """Where the job in `folder` writes output `name`."""
+    return os.path.join(folder, "out", LONG_FEL if long_names and name == "fel" else name + ".tif")
 
 
 def separate_commands(args, dem, folder, problems):
@@ -152,21 +170,22 @@ def separate_commands(args, dem, folder, problems):
     return {name: path(name) for name in OUTPUTS + ["gdal_slope"]}
 
 
-def chained(args, dem, name, reference, runs, problems):
+def chained(args, dem, name, reference, runs, problems, long_names=False):
     """The job at each rank and thread count of `runs` against the separate commands."""
     for ranks, threads in runs:
         folder = tempfile.mkdtemp(prefix=f"tessera-chain-{name}-")
         try:
-            job = write_job(folder, dem, 64)
+            job = write_job(folder, dem, 64, long_names)
             report = os.path.join(folder, "report.json")
             made = systest.tessera(args, ["run", job, "-q", "--report", report], ranks=ranks,
                                    threads=threads)
-            label = f"{name} at {max(ranks, 1)} rank(s) x {threads} thread(s)"
+            label = f"{name} at {max(ranks, 1)} rank(s) x {threads} thread(s)" + (
+                " with long names" if long_names else "")
             if made.returncode != 0:
                 problems.append(f"{label}: {made.describe()}")
                 continue
             for output in OUTPUTS:
-                got = cells(os.path.join(folder, "out", output + ".tif"))
+                got = cells(output_path(folder, output, long_names))
                 if not same_bits(got, cells(reference[output])):
                     problems.append(f"{label}: {output} differs from the separate commands'")
             slope = cells(os.path.join(folder, "out", "slope.tif"))
@@ -186,7 +205,8 @@ def chained(args, dem, name, reference, runs, problems):
             shutil.rmtree(folder, ignore_errors=True)
     streams = cells(reference["streams"])[0]
     print(f"{name}: the chained job equals the separate commands and gdaldem slope at "
-          f"{len(runs)} rank/thread counts ({int(np.count_nonzero(streams == 1))} stream cells)")
+          f"{len(runs)} rank/thread counts ({int(np.count_nonzero(streams == 1))} stream cells)"
+          + (" with a 250-byte output name and a 240-byte step id" if long_names else ""))
 
 
 def plan_lists_stages(args, dem, problems):
@@ -248,7 +268,9 @@ def wait_for(path, proc, seconds=60):
 
 
 def stopped_in_a_later_stage(args, work, problems):
-    """Stopped once fill's output is committed, then resumed at another rank count."""
+    """Stopped once fill's output is committed, then resumed at another rank count; with the long
+    names, so that the journal, the temporaries and the stage rasters found again on resuming
+    are the cut and hashed ones."""
     dem = os.path.join(work, "gen.tif")
     made = systest.tessera(args, ["generate", dem, "--size", "1024x1024", "-q", "--nodata", "-9999"])
     if made.returncode != 0:
@@ -260,8 +282,8 @@ def stopped_in_a_later_stage(args, work, problems):
         problems.append(f"resume: the uninterrupted run failed: {made.describe()}")
         return
     part = os.path.join(work, "part")
-    job = write_job(part, dem, 64)
-    fel = os.path.join(part, "out", "fel.tif")
+    job = write_job(part, dem, 64, long_names=True)
+    fel = output_path(part, "fel", long_names=True)
     proc = subprocess.Popen(systest.mpi_prefix(args, 2) + [args.tessera, "run", job, "-q",
                                                            "--checkpoint", "0.05"],
                             env=systest.environment(1), start_new_session=True,
@@ -283,7 +305,7 @@ def stopped_in_a_later_stage(args, work, problems):
         problems.append("resume: the fill stage was written again")
     for output in OUTPUTS:
         a = os.path.join(whole, "out", output + ".tif")
-        b = os.path.join(part, "out", output + ".tif")
+        b = output_path(part, output, long_names=True)
         if not same_bits(cells(a), cells(b)):
             problems.append(f"resume: {output} differs from the uninterrupted run's")
     left = glob.glob(os.path.join(part, "out", ".*"))
@@ -305,6 +327,8 @@ def main():
             reference = separate_commands(args, dem, os.path.join(work, name), problems)
             if reference:
                 chained(args, dem, name, reference, runs, problems)
+            if reference and name == "srtm":
+                chained(args, dem, name, reference, [RUNS[1]], problems, long_names=True)
         plan_lists_stages(args, os.path.abspath(os.path.join(args.data, "srtm.tif")), problems)
         example_job(args, problems)
         stopped_in_a_later_stage(args, work, problems)

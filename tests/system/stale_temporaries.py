@@ -7,6 +7,7 @@ signal to mpirun does; nothing at the output path looks finished.
 
 Each killed run writes a slow output (a ZSTD level 19 hillshade of generated terrain) and is killed
 once its temporary file exists; then a quick run writes the same output path from tests/data.
+A fill killed in its last phase leaves its scratch files, which the run that resumes it removes.
 """
 import glob
 import os
@@ -192,6 +193,35 @@ def check_scratch_of_more_ranks(args, work, dem):
     os.remove(out)
 
 
+def check_scratch_after_resume(args, work, dem):
+    """fill on 2 ranks killed with SIGKILL in its last phase (its solution journalled, its output
+    begun) leaves a scratch file per rank; the run that resumes it, alone, takes the solution from
+    the journal and keeps no tiles of its own: it must still remove both (they stayed for good)."""
+    scratch = os.path.join(work, "scratch_resumed")
+    os.makedirs(scratch)
+    out = os.path.join(work, "fel_resumed.tif")
+    proc = start_filling(args, dem, out, scratch, 2, 2)
+    deadline = time.monotonic() + args.timeout
+    while proc.poll() is None and not temporaries(out) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    if proc.poll() is not None or not temporaries(out):
+        systest.fail("the fill ended (%s) before its output was begun" % proc.poll())
+    for pid in [pid for pid in writers_of(out) if pid != proc.pid]:
+        os.kill(pid, signal.SIGKILL)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    left = scratch_files(scratch)
+    if len(left) != 2 or not journal(out):
+        systest.fail("the fill killed in its last phase left %s and journal %s" % (left, journal(out)))
+    done = systest.tessera(args, ["hydro", "fill", "-z", dem, "-fel", out, "--tile", "128", "--scratch",
+                                  scratch, "-q", "--resume"])
+    if done.returncode != 0 or scratch_files(scratch) or not os.path.isfile(out):
+        systest.fail("the resumed fill left %s:\n%s" % (scratch_files(scratch), done.describe()))
+    print("1 rank: a fill resumed from its journalled solution removed both ranks' scratch files")
+    shutil.rmtree(scratch)
+    os.remove(out)
+
+
 def check_shared_scratch(args, work, dem):
     """Two fills in PID namespaces of their own (containers, or two nodes), each process 1 there,
     share a scratch folder: the first is paused once it keeps tiles, the second fills another DEM
@@ -245,6 +275,7 @@ def main():
         for ranks in (0, 2):
             check_stale(args, work, dem, ranks)
         check_scratch_of_more_ranks(args, work, dem)
+        check_scratch_after_resume(args, work, dem)
         check_shared_scratch(args, work, dem)
         check_orphans(args, work, dem)
         check_second_signal(args, work, dem)

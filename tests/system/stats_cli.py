@@ -167,6 +167,22 @@ def check_gdalinfo(args, work, name, errors):
             errors.append("%s: %s %s, gdalinfo %s" % (name, key, stats[key], gstats[key]))
 
 
+def check_long_name(args, work, errors):
+    """A raster whose name leaves no room for ".aux.xml" (251 bytes + ".tif"): GDAL stores nothing
+    there without a word; tessera says so in one warning line and exits 0 (--no-aux: silent)."""
+    path = os.path.join(work, "m" * 251 + ".tif")
+    shutil.copyfile(os.path.join(args.data, "srtm.tif"), path)
+    done = systest.tessera(args, ["stats", path])
+    lines = done.stderr.splitlines()
+    if done.returncode != 0 or len(lines) != 1 or not lines[0].startswith("tessera: warning: ") \
+            or "the statistics are not stored" not in lines[0]:
+        errors.append("stats of a 255-byte name: expected exit 0 and one warning: " + done.describe())
+    quiet = systest.tessera(args, ["stats", path, "--no-aux"])
+    if quiet.returncode != 0 or quiet.stderr:
+        errors.append("stats --no-aux of a 255-byte name: " + quiet.describe())
+    os.remove(path)
+
+
 def main():
     args = systest.parse_args(__doc__)
     errors = []
@@ -180,6 +196,7 @@ def main():
             if not has_own_statistics(os.path.join(args.data, name)):
                 check_gdalinfo(args, work, name, errors)
         print("checked %d rasters" % len(names))
+        check_long_name(args, work, errors)
     finally:
         shutil.rmtree(work)
     if errors:

@@ -18,11 +18,12 @@ distinct Float32 values in 25 zones, found by digit sweeps, against numpy.percen
 at 2 ranks and 1.
 
 Bad inputs: values on another grid, float zones, an unknown statistic, a percentile above 100:
-one line, non-zero exit, no table.
+one line, non-zero exit, no table. Progress on stderr, and none with -q.
 """
 import csv
 import math
 import os
+import re
 import shutil
 import tempfile
 from fractions import Fraction
@@ -236,6 +237,20 @@ def bad_inputs(args, work, zones_path, scaled_path, errors):
                 errors.append("bad input %r left a table" % stats)
 
 
+def progress_and_quiet(args, work, zones_path, values_path, errors):
+    """Rank 0 shows the pass's progress on stderr; -q hides it (zonal took no -q, as stats, dem
+    and hydro do)."""
+    table = os.path.join(work, "progress.csv")
+    words = ["zonal", "--zones", zones_path, "--values", values_path, "--out", table, "--tile", "16"]
+    every_update = {"TESSERA_PROGRESS_SECONDS": "1e-9"}
+    shown = systest.tessera(args, words, env=every_update)
+    if shown.returncode != 0 or not re.search(r"^tessera: \d+/\d+ tiles", shown.stderr, re.M):
+        errors.append(f"zonal: no progress on stderr: {shown.describe()}")
+    quiet = systest.tessera(args, words + ["-q"], env=every_update)
+    if quiet.returncode != 0 or quiet.stderr or quiet.stdout:
+        errors.append(f"zonal -q: not quiet: {quiet.describe()}")
+
+
 def main():
     args = systest.parse_args(__doc__)
     errors = []
@@ -245,6 +260,7 @@ def main():
         zones_path, scaled_path = srtm(args, work, errors)
         past_the_cap(args, work, errors)
         bad_inputs(args, work, zones_path, scaled_path, errors)
+        progress_and_quiet(args, work, zones_path, scaled_path, errors)
     finally:
         shutil.rmtree(work)
     if errors:

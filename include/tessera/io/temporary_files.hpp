@@ -40,13 +40,15 @@ int register_temporary(const std::string& path);
 /// Forgets the registration of `slot` (the file was renamed into place or removed).
 void unregister_temporary(int slot);
 
-/// ".NAME.tmp-ID" in the folder of `path`: hidden, and never mistaken for a finished output.
+/// ".NAME.tmp-ID" in the folder of `path`: hidden, and never mistaken for a finished output
+/// (a NAME too long for that is shortened: tessera::hidden_stem).
 std::string temporary_path(const std::string& path, int64_t id);
 
-/// Removes, in `folder`, the temporary files ".STEM<N>.tmp-ID" (N and ID any numbers, ID not
+/// Removes, in `folder`, the temporary files "START<N>.tmp-ID" (N and ID any numbers, ID not
 /// `own_id`) that no live run holds: files each rank of a run names by its rank (a tile-graph
-/// step's scratch files), which a run killed with SIGKILL on more ranks than the next left behind.
-void remove_stale_numbered_temporaries(const std::string& folder, const std::string& stem,
+/// step's scratch files, START ".STEP.scratch-r"), which a run killed with SIGKILL on more ranks
+/// than the next left behind.
+void remove_stale_numbered_temporaries(const std::string& folder, const std::string& start,
                                        int64_t own_id);
 
 /// Where one band-tile's bytes lie in a file in progress.

@@ -74,7 +74,9 @@ std::string json_string(std::string_view text);
 void write_text_file(const std::string& path, const std::string& text);
 
 /// Collective: gathers every rank's `mine`; rank 0 prints the summary table unless `quiet` and
-/// writes the JSON report to `report_path` unless it is empty.
+/// writes the JSON report to `report_path` unless it is empty. A report that cannot be written
+/// (its path was checked before the run; a disk full by now) is a warning on stderr, not an
+/// error: the run's outputs are in place and whole.
 void report_ranks(const RunFacts& facts, const RankReport& mine, bool quiet,
                   const std::string& report_path);
 

@@ -1,4 +1,5 @@
-// `tessera hydro`'s flags of the run: where fill keeps its tiles between the passes.
+// `tessera hydro`'s flags of the run: where fill keeps its tiles between the passes, and its
+// rasters' flags.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -35,6 +36,26 @@ TEST(HydroArgs, ScratchFlagsAreRefusedTwiceOrEmpty) {
             "--scratch expects a folder");
   EXPECT_EQ(usage_error({"fill", "-z", "d", "-fel", "f", "--scratch", "-q"}),
             "--scratch expects a folder, not '-q'");
+}
+
+// Taken and of no effect: only fill keeps tiles between its passes.
+TEST(HydroArgs, ScratchFlagsOnToolsThatKeepNoTiles) {
+  EXPECT_EQ(usage_error({"flowdir", "-fel", "d", "-p", "p", "--scratch", "/s"}),
+            "--scratch: hydro flowdir keeps no tiles between passes (only hydro fill does); leave "
+            "it out");
+  EXPECT_EQ(usage_error({"watershed", "-p", "d", "-gw", "g", "--no-scratch"}),
+            "--no-scratch: hydro watershed keeps no tiles between passes (only hydro fill does); "
+            "leave it out");
+  EXPECT_NE(usage_error({"flowacc", "-p", "d", "-ad8", "a", "--scratch", "/s"}), "no error");
+}
+
+// The last of two was taken: an output the user named was not written, or another input read.
+TEST(HydroArgs, PathFlagsAreRefusedTwice) {
+  EXPECT_EQ(usage_error({"fill", "-z", "d", "-fel", "a.tif", "-fel", "b.tif"}),
+            "-fel given twice ('a.tif', 'b.tif'): a raster each, given once");
+  EXPECT_EQ(usage_error({"fill", "-z", "x", "-z", "d", "-fel", "f"}),
+            "-z given twice ('x', 'd'): a raster each, given once");
+  EXPECT_NE(usage_error({"flowacc", "-p", "d", "-ad8", "a", "-wg", "w", "-wg", "v"}), "no error");
 }
 
 }  // namespace

@@ -144,6 +144,37 @@ TEST(Overview, CogOptionsAreTheDriversWithItsDefaults) {
   EXPECT_THROW(parse_creation_options({"OVERVIEWS=FORCE_USE_EXISTING"}, OutputFormat::Cog), Error);
 }
 
+// LEVEL in GDAL's range for the compression chosen, given before or after COMPRESS: DEFLATE
+// 1-12 (libdeflate), ZSTD 1-22; LZW and NONE take none (GDAL ignores it, or warns and takes its
+// default for one out of range).
+TEST(Overview, CogLevelIsCheckedAgainstItsCompression) {
+  const auto cog = [](std::vector<std::string> items) {
+    return parse_creation_options(items, OutputFormat::Cog);
+  };
+  EXPECT_EQ(cog({"LEVEL=12", "COMPRESS=DEFLATE"}).deflate_level, 12);
+  EXPECT_EQ(cog({"COMPRESS=ZSTD", "LEVEL=22"}).zstd_level, 22);
+  EXPECT_EQ(cog({"COMPRESS=DEFLATE", "LEVEL=1"}).deflate_level, 1);
+  const auto message = [&](std::vector<std::string> items) {
+    try {
+      cog(items);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_EQ(message({"COMPRESS=DEFLATE", "LEVEL=22"}),
+            "creation option LEVEL=22: expected 1 to 12 for DEFLATE");
+  EXPECT_EQ(message({"LEVEL=0", "COMPRESS=DEFLATE"}),
+            "creation option LEVEL=0: expected 1 to 12 for DEFLATE");
+  EXPECT_EQ(message({"COMPRESS=ZSTD", "LEVEL=23"}),
+            "creation option LEVEL=23: expected 1 to 22 for ZSTD");
+  EXPECT_EQ(message({"LEVEL=5"}),
+            "creation option LEVEL=5: COMPRESS=LZW takes no level (DEFLATE takes 1 to 12, ZSTD 1 "
+            "to 22)");
+  EXPECT_NE(message({"COMPRESS=NONE", "LEVEL=5"}), "");
+  EXPECT_NE(message({"COMPRESS=ZSTD", "LEVEL=abc"}), "");
+}
+
 TEST(Overview, LevelsAreTheDriversOrWhatTheRasterCanHave) {
   OutputSpec spec;
   spec.path = "x.tif";

@@ -203,6 +203,12 @@ TEST(JobFileErrors, UnknownKeyInRun) {
             "t.toml:13:1: run: unknown key 'tiles' (expected one of: tile, scratch)");
 }
 
+// An empty scratch folder is refused, as --scratch '' is; false is how a job keeps no tiles.
+TEST(JobFileErrors, EmptyScratchFolder) {
+  EXPECT_EQ(error_of(job(kInput, kSlopeStep, kOutput) + "[run]\nscratch = \"\"\n"),
+            "t.toml:13:11: run: scratch: expected a folder, found \"\" (false keeps no tiles)");
+}
+
 TEST(JobFileErrors, MissingInputPathPointsAtTheTable) {
   EXPECT_EQ(error_of(job("\n[input.dem]\nband = 1\n", kSlopeStep, kOutput)),
             "t.toml:2:1: input 'dem': missing key 'path'");

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "plan_fixture.hpp"
+#include "tessera/core/hidden_name.hpp"
 #include "tessera/plan/plan.hpp"
 
 namespace tessera::plan {
@@ -64,7 +65,10 @@ TEST(StagePlan, ResultsNoOutputHoldsGoToScratchRasters) {
   ASSERT_EQ(plan.outputs.size(), 4u);
   EXPECT_FALSE(plan.outputs[0].scratch);
   for (size_t o = 1; o < 4; ++o) EXPECT_TRUE(plan.outputs[o].scratch);
-  EXPECT_EQ(plan.outputs[1].spec.path, "/jobs/tmp/.streams.tif.fel.stage.tif");
+  // In a scratch folder other jobs may share, the name carries a hash of the first output's path.
+  const std::string fel_stage =
+      "/jobs/tmp/.streams.tif.fel." + name_hash("/jobs/out/streams.tif") + ".stage.tif";
+  EXPECT_EQ(plan.outputs[1].spec.path, fel_stage);
   EXPECT_EQ(plan.outputs[2].spec.type, PixelType::Int16);  // flowdir's directions
   EXPECT_EQ(plan.outputs[2].spec.options.compression, Compression::Zstd);
   for (size_t p = 0; p < 3; ++p) {
@@ -76,13 +80,48 @@ TEST(StagePlan, ResultsNoOutputHoldsGoToScratchRasters) {
   EXPECT_TRUE(plan.is_stage_input(plan.bands[streams.bands[0]].input));
   EXPECT_EQ(plan.passes[3].reads_passes, std::vector<size_t>{2});
   const std::string text = plan.describe(2, 1);
-  EXPECT_TRUE(contains(text,
-                       "stage results:\n  fel (fill): written once by pass 1 to "
-                       "/jobs/tmp/.streams.tif.fel.stage.tif band 1 (a scratch raster"))
+  EXPECT_TRUE(contains(text, "stage results:\n  fel (fill): written once by pass 1 to " +
+                                 fel_stage + " band 1 (a scratch raster"))
       << text;
   EXPECT_TRUE(contains(text, "p (flowdir): written once by pass 2")) << text;
   EXPECT_TRUE(contains(text, "read as an input by pass 4")) << text;
   EXPECT_TRUE(contains(text, "op flowacc reads the result of p as Int32")) << text;
+}
+
+// In the first output's folder the first output's name alone keeps the name apart from other
+// jobs'; a step id or an output name too long for a file name is cut and hashed.
+TEST(StagePlan, ScratchRastersBesideTheFirstOutput) {
+  const std::string steps = std::string(kInput) + step("fel", "fill", "dem") +
+                            step("p", "flowdir", "fel") + step("acc", "flowacc", "p");
+  const Plan plain = plan_of(steps + output("\"acc\"", "out/acc.tif"));
+  ASSERT_EQ(plain.outputs.size(), 3u);
+  EXPECT_EQ(plain.outputs[1].spec.path, "/jobs/out/.acc.tif.fel.stage.tif");
+  EXPECT_EQ(plain.outputs[2].spec.path, "/jobs/out/.acc.tif.p.stage.tif");
+  const std::string long_name = std::string(250, 'a');
+  const Plan long_one = plan_of(steps + output("\"acc\"", "out/" + long_name + ".tif"));
+  const std::string name = long_one.outputs[1].spec.path.substr(std::string("/jobs/out/").size());
+  EXPECT_EQ(name, hidden_stem(long_name + ".tif.fel") + ".stage.tif");
+  EXPECT_LE(name.size(), file_name_bytes);
+}
+
+// Jobs sharing a scratch folder (a Slurm array's tasks) whose first outputs have the same name
+// in different folders wrote, read and removed each other's stage rasters: one failed with "no
+// such file", the other read the other's directions (a cycle across tiles).
+TEST(StagePlan, JobsSharingAScratchFolderNameTheirStagesApart) {
+  const std::string steps = std::string(kInput) + step("fel", "fill", "dem") +
+                            step("p", "flowdir", "fel") + step("acc", "flowacc", "p");
+  const std::string scratch = "[run]\nscratch = \"/scratch\"\n";
+  const Plan a = plan_of(steps + output("\"acc\"", "a/acc.tif") + scratch);
+  const Plan b = plan_of(steps + output("\"acc\"", "b/acc.tif") + scratch);
+  ASSERT_EQ(a.outputs.size(), 3u);
+  ASSERT_EQ(b.outputs.size(), 3u);
+  for (size_t o = 1; o < 3; ++o) {
+    EXPECT_EQ(a.outputs[o].spec.path.rfind("/scratch/.acc.tif.", 0), 0u) << a.outputs[o].spec.path;
+    EXPECT_NE(a.outputs[o].spec.path, b.outputs[o].spec.path);
+  }
+  EXPECT_EQ(a.outputs[1].spec.path, plan_of(steps + output("\"acc\"", "a/acc.tif") + scratch)
+                                        .outputs[1]
+                                        .spec.path);  // the same on resuming
 }
 
 TEST(StagePlan, MemoryIsThatOfTheLargestPass) {

@@ -41,6 +41,23 @@ TEST(JobChecks, StepIdThatIsAnInputName) {
       "t.toml:5:6: step 'dem': id is also an input's name");
 }
 
+// An id with a '/' made a stage raster's or a scratch file's name a path
+// ("out/.p.tif.a/b.stage.tif": "no folder"; "./../y" put fill's kept tiles two folders up) and an
+// HDF5 dataset a group.
+TEST(JobChecks, StepIdsThatCannotNameAFile) {
+  const auto with_id = [](const std::string& id) {
+    return job(kInput, "\n[[step]]\nid = \"" + id + "\"\nop = \"slope\"\nin = \"dem\"\n",
+               "\n[[output]]\nfrom = \"" + id + "\"\npath = \"out/s.tif\"\n");
+  };
+  EXPECT_EQ(error_of(with_id("a/b")),
+            "t.toml:5:6: step 'a/b': id: a '/' cannot be in an id (ids name HDF5 datasets and "
+            "scratch files)");
+  EXPECT_EQ(error_of(with_id("..")),
+            "t.toml:5:6: step '..': id: '..' names a folder; ids name HDF5 datasets and scratch "
+            "files");
+  EXPECT_EQ(error_of(with_id("a b.c-ü")), "");
+}
+
 TEST(JobChecks, InNamingNothingKnown) {
   EXPECT_EQ(
       error_of(job(kInput, "\n[[step]]\nid = \"s\"\nop = \"slope\"\nin = \"dme\"\n", kOutput)),
