@@ -173,3 +173,162 @@ def cycles(p, nodata=-32768):
         at = at[at]
     # After 2^k >= p.size steps a path that has not stopped is on a cycle.
     return bool((moving[at]).any())
+
+
+# fill's epsilon (docs/hydrology.md, "fill's epsilon"): in keys, integers of the same order as the
+# Float32 heights in which consecutive Float32 values are one apart, the least surface S with
+# S = K at the outlets and S(c) = max(K(c), min over valid neighbours n of S(n) + 1) elsewhere.
+
+LARGEST_KEY = 0x7F7FFFFF  # the key of the largest finite Float32 (3.4028235e38)
+
+
+def float_keys(z):
+    """Float32 heights as int64 keys: a value's bits from +0 up, minus its magnitude's bits below
+    0, so that -0 and +0 are one key and consecutive Float32 values are one apart."""
+    bits = np.ascontiguousarray(z, np.float32).view(np.uint32).astype(np.int64)
+    magnitude = bits & 0x7FFFFFFF
+    return np.where((bits >> 31) == 1, -magnitude, magnitude)
+
+
+def from_keys(keys):
+    """The Float32 values of float_keys()'s keys (0 is +0)."""
+    keys = np.asarray(keys, np.int64)
+    bits = np.where(keys < 0, 0x80000000 | -keys, keys).astype(np.uint32)
+    return bits.view(np.float32)
+
+
+def _padded(void):
+    """The raster's cells in a grid with a ring of voids around it, and the 8 neighbours' offsets
+    in that grid: (linear index of each raster cell, valid mask of the padded grid, offsets)."""
+    h, w = void.shape
+    valid = np.pad(~void, 1, constant_values=False)
+    index = ((np.arange(h)[:, None] + 1) * (w + 2) + np.arange(w)[None, :] + 1).ravel()
+    return index, valid.ravel(), [dy * (w + 2) + dx for dx, dy in NEIGHBOURS]
+
+
+def epsilon_keys(z, void):
+    """The least surface's keys (int64, voids' keys meaningless), by Dijkstra's algorithm on the
+    keys: pop the least key, relax each neighbour not done with max(K(n), key + 1). The relaxation
+    never lowers a key and always raises it, so the first key popped at a cell is its least."""
+    index, valid, offsets = _padded(void)
+    keys = np.zeros(valid.size, np.int64)
+    keys[index] = float_keys(z).ravel()
+    base = keys.tolist()
+    best = [None] * valid.size
+    done = bytearray(valid.size)
+    heap = []
+    for i in index[outlets(void).ravel()].tolist():
+        best[i] = base[i]
+        heap.append((base[i], i))
+    heapq.heapify(heap)
+    ok = valid.tolist()
+    while heap:
+        key, c = heapq.heappop(heap)
+        if done[c]:
+            continue
+        done[c] = 1
+        for d in offsets:
+            n = c + d
+            if not ok[n] or done[n]:
+                continue
+            v = max(base[n], key + 1)
+            if best[n] is None or v < best[n]:
+                best[n] = v
+                heapq.heappush(heap, (v, n))
+    out = np.array([b if b is not None else -1 for b in best], np.int64)
+    return out[index].reshape(z.shape)
+
+
+def epsilon_fill(z, void):
+    """fill with epsilon as Float32 (voids NaN); raises ValueError where a cell would pass the
+    largest finite Float32, which the op refuses (docs/hydrology.md)."""
+    keys = epsilon_keys(z, void)
+    if (keys[~void] > LARGEST_KEY).any():
+        raise ValueError("a cell would pass the largest finite Float32")
+    return np.where(void, np.float32(np.nan), from_keys(np.where(void, 0, keys)))
+
+
+def _neighbour_min(keys, void, big):
+    """Each cell's least neighbour key over valid neighbours (`big` where none)."""
+    h, w = keys.shape
+    p = np.pad(np.where(void, big, keys), 1, constant_values=big)
+    m = np.full((h, w), big, np.int64)
+    for dx, dy in NEIGHBOURS:
+        m = np.minimum(m, p[1 + dy:1 + dy + h, 1 + dx:1 + dx + w])
+    return m
+
+
+def epsilon_by_relaxation(start, base, void):
+    """Kleene's iteration of S <- max(base, min over valid neighbours of S + 1) at the valid cells
+    that are not outlets (outlets keep `base`), from keys `start`, until nothing changes: the
+    least surface whenever start <= T(start) and start is at most it (fill's keys are), found
+    with no order of visits at all. For small rasters: one sweep per key of the largest raise."""
+    big = np.int64(2) ** 62
+    fixed = void | outlets(void)
+    s = np.where(void, big, start).astype(np.int64)
+    while True:
+        nxt = np.where(fixed, s, np.maximum(base, _neighbour_min(s, void, big) + 1))
+        if np.array_equal(nxt, s):
+            return s
+        s = nxt
+
+
+def is_epsilon_surface(keys, base, void):
+    """Whether `keys` satisfy the equation: outlets at `base`, every other valid cell at
+    max(base, its least neighbour + 1)."""
+    big = np.int64(2) ** 62
+    seeds = outlets(void)
+    want = np.where(seeds, base, np.maximum(base, _neighbour_min(keys, void, big) + 1))
+    return bool(np.array_equal(keys[~void], want[~void]))
+
+
+def drains_strictly(surface, void):
+    """Whether every valid cell that is not an outlet has a valid neighbour strictly lower, as
+    Float32 values compare."""
+    h, w = surface.shape
+    p = np.pad(np.where(void, np.inf, surface).astype(np.float32), 1, constant_values=np.inf)
+    lowest = np.full((h, w), np.inf, np.float32)
+    for dx, dy in NEIGHBOURS:
+        lowest = np.minimum(lowest, p[1 + dy:1 + dy + h, 1 + dx:1 + dx + w])
+    inner = ~void & ~outlets(void)
+    return bool((lowest[inner] < surface[inner]).all())
+
+
+def pit_queue_epsilon_keys(z, void):
+    """Priority-Flood+epsilon in the order of Barnes et al. 2014, Algorithm 3 (as RichDEM runs it),
+    on keys: a cell is given max(K, key + 1) of the cell that first reaches it, the pit queue
+    (first in, first out) taken before the priority queue unless the priority queue's least key
+    equals the pit queue's first. Not the least surface in general (docs/hydrology.md)."""
+    from collections import deque
+    index, valid, offsets = _padded(void)
+    keys = np.zeros(valid.size, np.int64)
+    keys[index] = float_keys(z).ravel()
+    base = keys.tolist()
+    level = list(base)
+    closed = bytearray(valid.size)
+    ok = valid.tolist()
+    heap, pit, order = [], deque(), 0
+    for i in index[outlets(void).ravel()].tolist():
+        closed[i] = 1
+        heap.append((base[i], order, i))
+        order += 1
+    heapq.heapify(heap)
+    while heap or pit:
+        if pit and heap and heap[0][0] == level[pit[0]]:
+            c = heapq.heappop(heap)[2]
+        elif pit:
+            c = pit.popleft()
+        else:
+            c = heapq.heappop(heap)[2]
+        for d in offsets:
+            n = c + d
+            if not ok[n] or closed[n]:
+                continue
+            closed[n] = 1
+            if base[n] <= level[c] + 1:
+                level[n] = level[c] + 1
+                pit.append(n)
+            else:
+                heapq.heappush(heap, (base[n], order, n))
+                order += 1
+    return np.array(level, np.int64)[index].reshape(z.shape)
