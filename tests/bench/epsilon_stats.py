@@ -2,9 +2,11 @@
 """What fill's epsilon would change on a DEM, by the serial reference (tests/system/
 hydro_reference.py): cells raised above fill's surface, how many of them are banks (not on a
 flat of fill's surface), the largest raise in Float32 steps, cells that Priority-Flood+epsilon's
-order puts higher, and, at a tile size, how many tiles' perimeters hold raised cells (the cells
-whose fronts a tile-graph method would have to carry). Serial Python: for rasters up to a few
-million cells (about 10 s a million).
+order puts higher; the *free* cells of the designed tile-graph method (the bound along the flow
+paths above fill's surface), and at a tile size, the free perimeter cells and the cell visits of
+the fronts' searches (each free perimeter cell's search covers at most its piece of free cells
+in its tile: the sum of perimeter cells x cells over the pieces). Serial Python, flowdir's rule
+included: about a minute a million cells.
 
     python3 tests/bench/epsilon_stats.py DEM.tif [--window X Y W H] [--tile 512]
 """
@@ -14,11 +16,12 @@ import sys
 import time
 
 import numpy as np
+import scipy.ndimage
 from osgeo import gdal
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "system"))
-from hydro_reference import (NEIGHBOURS, epsilon_keys, float_keys, outlets,  # noqa: E402
-                             pit_queue_epsilon_keys, priority_flood)
+from hydro_reference import (NEIGHBOURS, epsilon_bound_keys, epsilon_keys,  # noqa: E402
+                             float_keys, outlets, pit_queue_epsilon_keys, priority_flood)
 
 gdal.UseExceptions()
 
@@ -47,8 +50,10 @@ def main():
     void = np.isnan(a) | ((a == nodata) if nodata is not None else False)
     z = np.where(void, 0, a).astype(np.float32)
     start = time.time()
-    fel = float_keys(priority_flood(z, void))
+    fel_z = priority_flood(z, void)
+    fel = float_keys(fel_z)
     s = epsilon_keys(z, void)
+    bound = epsilon_bound_keys(fel_z, void)
     pit = pit_queue_epsilon_keys(z, void)
     valid = ~void
     raised = valid & (s > fel)
@@ -58,13 +63,27 @@ def main():
     gy, gx = np.indices((h, w))
     edge = ((gx % t == 0) | (gx % t == t - 1) | (gy % t == 0) | (gy % t == t - 1))
     tiles = np.unique(((gy // t) * ((w + t - 1) // t) + gx // t)[raised & edge])
+    free = valid & (bound > fel)
+    visits = 0
+    for y0 in range(0, h, t):
+        for x0 in range(0, w, t):
+            piece, count = scipy.ndimage.label(free[y0:y0 + t, x0:x0 + t], np.ones((3, 3)))
+            if count == 0:
+                continue
+            sizes = np.bincount(piece.ravel())
+            rim = np.zeros(piece.shape, bool)
+            rim[0, :] = rim[-1, :] = rim[:, 0] = rim[:, -1] = True
+            ends = np.bincount(piece[rim].ravel(), minlength=len(sizes))
+            visits += int((sizes[1:] * ends[1:]).sum())
     print(f"{os.path.basename(args.dem)} [{x}:{x + w}, {y}:{y + h}]: {int(valid.sum())} cells, "
           f"{int(flats.sum())} on flats of fill's surface, {int(raised.sum())} raised "
           f"({int((raised & ~flats).sum())} not on a flat), largest raise "
           f"{int((s - fel)[valid].max())} steps, {int((pit != s)[valid].sum())} cells higher in "
           f"Priority-Flood+epsilon's order (largest excess {int((pit - s)[valid].max())} steps); "
           f"{int((raised & edge).sum())} raised perimeter cells in {len(tiles)} of "
-          f"{((w + t - 1) // t) * ((h + t - 1) // t)} tiles of {t}; {time.time() - start:.1f} s")
+          f"{((w + t - 1) // t) * ((h + t - 1) // t)} tiles of {t}; {int(free.sum())} free cells, "
+          f"{int((free & edge).sum())} on tile perimeters, front searches at most {visits} cell "
+          f"visits; {time.time() - start:.1f} s")
 
 
 if __name__ == "__main__":

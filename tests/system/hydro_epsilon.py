@@ -7,10 +7,13 @@ heights are a few Float32 steps apart (so that raised flats bury their banks) wi
 lake with islands, at zero, and on the real DEMs of tests/data. On each: the equation holds,
 every cell that is not an outlet has a strictly lower neighbour as Float32 compares, the surface
 is at or above fill's, the same from the DEM as from fill's surface, unchanged where a strictly
-descending path leaves the raster, and Priority-Flood+epsilon's first-come order is never lower.
+descending path leaves the raster, below the bound along the flow paths, and Priority-Flood+
+epsilon's first-come order is never lower. And the tile-graph method designed for it (docs/
+hydrology.md; hydro_reference.epsilon_by_tiles: fixed cells, fronts between a tile's free
+perimeter cells, one global Dijkstra) gives the same keys at small tile sizes.
 
-The op itself is not built (the exact method across tiles is not there yet): this is the rule it
-must meet, and the reference its tests will compare with.
+The op itself is not built: this is the rule it must meet, the reference its tests will compare
+with, and the design's check.
 """
 import os
 import sys
@@ -19,9 +22,10 @@ import numpy as np
 from osgeo import gdal
 
 import systest
-from hydro_reference import (LARGEST_KEY, NEIGHBOURS, drains_strictly, epsilon_by_relaxation,
-                             epsilon_fill, epsilon_keys, float_keys, from_keys, is_epsilon_surface,
-                             outlets, pit_queue_epsilon_keys, priority_flood)
+from hydro_reference import (LARGEST_KEY, NEIGHBOURS, drains_strictly, epsilon_bound_keys,
+                             epsilon_by_relaxation, epsilon_by_tiles, epsilon_fill, epsilon_keys,
+                             float_keys, from_keys, is_epsilon_surface, outlets,
+                             pit_queue_epsilon_keys, priority_flood)
 
 gdal.UseExceptions()
 
@@ -43,9 +47,10 @@ def descends_to_outlet(keys, void):
         reached = grown
 
 
-def check(name, z, void):
-    """Every property of the module's docstring on one raster; returns the surface's keys and
-    the number of cells raised that are not on a flat of fill's surface (buried banks)."""
+def check(name, z, void, tiles=()):
+    """Every property of the module's docstring on one raster, and the designed tile-graph method
+    at each size of `tiles`; returns the surface's keys and the number of cells raised that are
+    not on a flat of fill's surface (buried banks)."""
     z = np.where(void, np.float32(0), z).astype(np.float32)
     base = float_keys(z)
     fel = priority_flood(z, void)
@@ -70,13 +75,26 @@ def check(name, z, void):
     if not np.array_equal(s[down], fel_keys[down]):
         systest.fail(f"{name}: a cell with a strictly descending path to an outlet was raised")
     pit = pit_queue_epsilon_keys(z, void)
-    if (pit[valid] < s[valid]).any() or not drains_strictly(from_keys(np.where(void, 0, pit)), void):
+    pit_surface = from_keys(np.where(void, 0, pit))
+    if (pit[valid] < s[valid]).any() or not drains_strictly(pit_surface, void):
         systest.fail(f"{name}: Priority-Flood+epsilon's order went below the least surface or "
                      "does not drain")
+    bound = epsilon_bound_keys(fel, void)
+    if (s[valid] > bound[valid]).any():
+        systest.fail(f"{name}: the bound along the flow paths is below the surface somewhere")
+    for t in tiles:
+        by_tiles, pairs, ends = epsilon_by_tiles(z, void, t)
+        if not np.array_equal(by_tiles[valid], s[valid]):
+            bad = np.argwhere(valid & (by_tiles != s))[0]
+            systest.fail(f"{name}: the tile-graph method at tile {t} differs at cell {bad[1]}, "
+                         f"{bad[0]}: {by_tiles[tuple(bad)]} against {s[tuple(bad)]}")
+        print(f"{name}: tile {t}: the same keys; {ends} free perimeter cells, {pairs} front pairs")
     raised = valid & (s > fel_keys)
     buried = raised & ~flat_cells(fel_keys, void)
     print(f"{name}: {int(valid.sum())} cells, {int(raised.sum())} raised "
-          f"({int(buried.sum())} of them not on a flat of fill's surface), largest raise "
+          f"({int(buried.sum())} of them not on a flat of fill's surface; "
+          f"{int((valid & (bound > fel_keys)).sum())} free, their bound above fill's), "
+          "largest raise "
           f"{int((s - fel_keys)[valid].max())} steps, {int((pit != s)[valid].sum())} cells "
           "higher in Priority-Flood+epsilon's order")
     return s, int(buried.sum())
@@ -100,7 +118,7 @@ def corridor():
     z = np.full((3, 6), 9, np.float32)
     z[1] = [5, 1, 1, 1, 1, 5]
     void = np.zeros(z.shape, bool)
-    s, _ = check("corridor", z, void)
+    s, _ = check("corridor", z, void, tiles=(2, 3))
     five = int(float_keys(np.float32(5)))
     if list(s[1, 1:5] - five) != [1, 2, 2, 1]:
         systest.fail(f"corridor: {list(s[1, 1:5] - five)} steps above 5, not [1, 2, 2, 1]")
@@ -120,7 +138,7 @@ def bank():
     z[1, 10] = np.nextafter(np.float32(100), np.float32(np.inf))
     z[1, 11] = 50
     void = np.zeros(z.shape, bool)
-    s, _ = check("bank", z, void)
+    s, _ = check("bank", z, void, tiles=(2, 4))
     got = list(s[1, 1:10] - int(float_keys(np.float32(100))))
     want = [min(x, 11 - x) for x in range(1, 10)]
     if got != want:
@@ -139,7 +157,7 @@ def random_ulps():
         void = rng.random((h, w)) < 0.05
         if k % 3 == 0:
             void[h // 3:h // 3 + 2, w // 3:w // 3 + 3] = True
-        buried += check(f"ulps {k} ({w} x {h})", z, void)[1]
+        buried += check(f"ulps {k} ({w} x {h})", z, void, tiles=(3 + k % 5,))[1]
     if buried == 0:
         systest.fail("ulps: no bank was buried; the rasters do not test what they should")
 
@@ -154,7 +172,7 @@ def lake():
     z += 60 * np.exp(-((x - 60) ** 2 + (y - 50) ** 2) / 40)
     z = z.astype(np.float32)
     void = (rng.random((h, w)) < 0.01) & (z > 45)
-    check("lake", z, void)
+    check("lake", z, void, tiles=(16,))
 
 
 def at_zero():
@@ -166,13 +184,13 @@ def at_zero():
     z[1, 0] = 0.0
     z[2, 3] = -tiny
     void = np.zeros(z.shape, bool)
-    s, _ = check("zero", z, void)
+    s, _ = check("zero", z, void, tiles=(2,))
     if from_keys(s[1, 1]) != tiny:
         systest.fail(f"zero: the cell beside the outlet at +0 is {from_keys(s[1, 1])!r}, not 1e-45")
 
 
 def past_largest():
-    """A flat at the largest finite Float32: its raised cells would pass it, which the op refuses."""
+    """A flat at the largest finite Float32: its raised cells would pass it (the op refuses)."""
     z = np.full((3, 5), np.finfo(np.float32).max, np.float32)
     void = np.zeros(z.shape, bool)
     z[1, 1:4] = 0
@@ -185,8 +203,25 @@ def past_largest():
     systest.fail("largest: epsilon_fill did not refuse a surface past the largest finite Float32")
 
 
-def real(data, name, window):
-    """A window of a real DEM of tests/data, voids as the op reads them (NaN or the nodata value)."""
+def onto_nodata():
+    """A flat one Float32 step below the nodata value -9999, beside an outlet at that height: its
+    cell beside the outlet would be raised onto -9999 and read as a void (the op refuses)."""
+    below = np.nextafter(np.float32(-9999), np.float32(-np.inf))
+    z = np.full((3, 5), 0, np.float32)
+    z[1, :4] = below
+    void = np.zeros(z.shape, bool)
+    s, _ = check("nodata", z, void)
+    if from_keys(s[1, 1]) != np.float32(-9999):
+        systest.fail(f"nodata: the cell beside the outlet is {from_keys(s[1, 1])!r}, not -9999")
+    try:
+        epsilon_fill(z, void, nodata=-9999)
+    except ValueError:
+        return
+    systest.fail("nodata: epsilon_fill did not refuse a cell raised onto the nodata value")
+
+
+def real(data, name, window, tiles=()):
+    """A window of a real DEM of tests/data, voids as the op reads them (NaN or nodata)."""
     ds = gdal.Open(os.path.join(data, name))
     band = ds.GetRasterBand(1)
     x, y, w, h = window
@@ -194,7 +229,7 @@ def real(data, name, window):
     a = band.ReadAsArray(x, y, w, h).astype(np.float64)
     nodata = band.GetNoDataValue()
     void = np.isnan(a) | ((a == nodata) if nodata is not None else False)
-    check(f"{name} [{x}:{x + w}, {y}:{y + h}]", a.astype(np.float32), void)
+    check(f"{name} [{x}:{x + w}, {y}:{y + h}]", a.astype(np.float32), void, tiles)
 
 
 def main():
@@ -203,9 +238,10 @@ def main():
     bank()
     at_zero()
     past_largest()
+    onto_nodata()
     random_ulps()
     lake()
-    real(args.data, "n43.tif", (0, 0, 121, 121))
+    real(args.data, "n43.tif", (0, 0, 121, 121), tiles=(16,))
     real(args.data, "srtm.tif", (150, 150, 140, 140))
     real(args.data, "nz_elev.tif", (400, 600, 140, 140))
     real(args.data, "chiprofiler_dem.tif", (200, 300, 140, 140))
