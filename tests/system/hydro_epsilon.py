@@ -83,12 +83,13 @@ def check(name, z, void, tiles=()):
     if (s[valid] > bound[valid]).any():
         systest.fail(f"{name}: the bound along the flow paths is below the surface somewhere")
     for t in tiles:
-        by_tiles, pairs, ends = epsilon_by_tiles(z, void, t)
+        by_tiles, pairs, ends, longest = epsilon_by_tiles(z, void, t)
         if not np.array_equal(by_tiles[valid], s[valid]):
             bad = np.argwhere(valid & (by_tiles != s))[0]
             systest.fail(f"{name}: the tile-graph method at tile {t} differs at cell {bad[1]}, "
                          f"{bad[0]}: {by_tiles[tuple(bad)]} against {s[tuple(bad)]}")
-        print(f"{name}: tile {t}: the same keys; {ends} free perimeter cells, {pairs} front pairs")
+        print(f"{name}: tile {t}: the same keys; {ends} free perimeter cells, {pairs} front "
+              f"pairs, at most {longest} in one front")
     raised = valid & (s > fel_keys)
     buried = raised & ~flat_cells(fel_keys, void)
     print(f"{name}: {int(valid.sum())} cells, {int(raised.sum())} raised "

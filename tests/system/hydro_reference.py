@@ -430,7 +430,7 @@ def epsilon_by_tiles(z, void, tile):
     fronts between its free perimeter cells; phase 2: Dijkstra over every tile's free perimeter
     cells (one step across a tile edge, the fronts inside a tile); phase 3 per tile: Dijkstra from
     its fixed cells and its perimeter's solved keys. Returns (keys, pairs kept in fronts, free
-    perimeter cells)."""
+    perimeter cells, the most pairs in one front)."""
     h, w = z.shape
     fel = priority_flood(z, void)
     keys = float_keys(fel)
@@ -453,7 +453,7 @@ def epsilon_by_tiles(z, void, tile):
         return (c[0] // tile, c[1] // tile)
 
     # phase 1
-    start, fronts, pairs = {}, {}, 0
+    start, fronts, pairs, longest = {}, {}, 0, 0
     windows = list(_tile_windows(h, w, tile))
     for window in windows:
         local = _local_dijkstra(keys, ring_and_own_fixed(window), free, window, h, w)
@@ -464,6 +464,7 @@ def epsilon_by_tiles(z, void, tile):
             labels = _fronts(keys, bound, free, window, p)
             fronts[p] = {q: labels[q] for q in cells if q != p and q in labels}
             pairs += sum(len(v) for v in fronts[p].values())
+            longest = max([longest] + [len(v) for v in fronts[p].values()])
     # phase 2
     solved = {}
     heap = [(v, p) for p, v in start.items()]
@@ -491,4 +492,4 @@ def epsilon_by_tiles(z, void, tile):
         for (y, x), v in _local_dijkstra(keys, sources, free, window, h, w).items():
             if window[0] <= y < window[2] and window[1] <= x < window[3]:
                 out[y, x] = v
-    return out, pairs, len(fronts)
+    return out, pairs, len(fronts), longest
