@@ -244,7 +244,7 @@ def main():
     lake()
     real(args.data, "n43.tif", (0, 0, 121, 121), tiles=(16,))
     real(args.data, "srtm.tif", (150, 150, 140, 140))
-    real(args.data, "nz_elev.tif", (400, 600, 140, 140))
+    real(args.data, "nz_elev.tif", (840, 420, 140, 140))
     real(args.data, "chiprofiler_dem.tif", (200, 300, 140, 140))
     print("fill's epsilon reference: every check holds")
 

@@ -348,13 +348,16 @@ def epsilon_bound_keys(fel, void):
     p = flow_directions(fel, void)
     keys = float_keys(fel)
     h, w = fel.shape
-    nxt = downstream(p, -32768)
-    here = np.arange(h * w)
     if (p[~void] == 0).any():
         raise ValueError("a flat without an outlet: not a filled surface")
+    # the cell each code points at (a valid cell: flow leaves only where the code is nodata)
+    moving = ((p >= 1) & (p <= 8) & ~void).ravel()
+    code = np.where(moving.reshape(h, w), p, 1).astype(np.int64) - 1
+    ys, xs = np.indices((h, w))
+    nxt = ((ys + np.array(D8_DY)[code]) * w + xs + np.array(D8_DX)[code]).ravel()
+    nxt = np.where(moving, nxt, np.arange(h * w))
     k = keys.ravel()
     u = k.copy()
-    moving = (nxt != here) & ~void.ravel()
     while True:
         grown = np.where(moving, np.maximum(k, u[nxt] + 1), u)
         if np.array_equal(grown, u):
