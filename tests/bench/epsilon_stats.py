@@ -8,7 +8,10 @@ the fronts' searches (each free perimeter cell's search covers at most its piece
 in its tile: the sum of perimeter cells x cells over the pieces). Serial Python, flowdir's rule
 included: about a minute a million cells.
 
-    python3 tests/bench/epsilon_stats.py DEM.tif [--window X Y W H] [--tile 512]
+    python3 tests/bench/epsilon_stats.py DEM.tif [--window X Y W H] [--tile 512] [--by-tiles]
+
+With --by-tiles, also runs the designed tile-graph method (hydro_reference.epsilon_by_tiles) at
+the tile size and says whether it gives the same keys, and its fronts' sizes.
 """
 import argparse
 import os
@@ -20,7 +23,8 @@ import scipy.ndimage
 from osgeo import gdal
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "system"))
-from hydro_reference import (NEIGHBOURS, epsilon_bound_keys, epsilon_keys,  # noqa: E402
+from hydro_reference import (NEIGHBOURS, epsilon_bound_keys, epsilon_by_tiles,  # noqa: E402
+                             epsilon_keys,
                              float_keys, outlets, pit_queue_epsilon_keys, priority_flood)
 
 gdal.UseExceptions()
@@ -41,6 +45,7 @@ def main():
     p.add_argument("dem")
     p.add_argument("--window", type=int, nargs=4, metavar=("X", "Y", "W", "H"))
     p.add_argument("--tile", type=int, default=512)
+    p.add_argument("--by-tiles", action="store_true")
     args = p.parse_args()
     ds = gdal.Open(args.dem)
     band = ds.GetRasterBand(1)
@@ -84,6 +89,15 @@ def main():
           f"{((w + t - 1) // t) * ((h + t - 1) // t)} tiles of {t}; {int(free.sum())} free cells, "
           f"{int((free & edge).sum())} on tile perimeters, front searches at most {visits} cell "
           f"visits; {time.time() - start:.1f} s")
+    if args.by_tiles:
+        start = time.time()
+        keys, pairs, ends, longest = epsilon_by_tiles(z, void, t)
+        same = np.array_equal(keys[valid], s[valid])
+        print(f"  by tiles of {t}: {'the same keys' if same else 'DIFFERENT keys'}; {ends} free "
+              f"perimeter cells, {pairs} front pairs, at most {longest} in one front; "
+              f"{time.time() - start:.1f} s")
+        if not same:
+            sys.exit(1)
 
 
 if __name__ == "__main__":
