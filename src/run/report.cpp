@@ -144,8 +144,8 @@ double seconds_since_process_start() {
   return process_start.cpu_before_main + since.count();
 }
 
-/// Every rank's figures on every rank, in one collective (one per figure took 0.1 s at the end of
-/// a run on a loaded node: each waits until every rank is scheduled, 2026-12-06-floor.md).
+/// Every rank's figures on every rank, in one collective: each collective waits until every rank
+/// is scheduled, and on a loaded node one per figure took up to 0.15 s (2026-12-06-floor.md).
 std::vector<RankReport> gather_reports(const RankReport& mine) {
   std::vector<double> own;
   for (const auto& f : figures()) own.push_back(f.get(mine));
