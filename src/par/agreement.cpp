@@ -58,6 +58,16 @@ std::vector<double> all_gather(double value) {
   return values;
 }
 
+std::vector<double> all_gather(const std::vector<double>& values) {
+  int size = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  std::vector<double> gathered(values.size() * static_cast<size_t>(size));
+  const int count = static_cast<int>(values.size());
+  MPI_Allgather(values.data(), count, MPI_DOUBLE, gathered.data(), count, MPI_DOUBLE,
+                MPI_COMM_WORLD);
+  return gathered;
+}
+
 int64_t max_over_ranks(int64_t value) {
   int64_t result = 0;
   MPI_Allreduce(&value, &result, 1, MPI_INT64_T, MPI_MAX, MPI_COMM_WORLD);

@@ -35,6 +35,16 @@ void prefer_shared_memory_messaging() {
   setenv("OMPI_MCA_pml", "ob1", 0);
 }
 
+/// On one node the shared-memory transport (vader) and the loopback one (self) reach every rank.
+/// Open MPI opens its TCP transport too, and then the window of the tile counter
+/// (MPI_Win_allocate, osc/rdma) takes 5-170 ms of every run here instead of under 5, and each
+/// rank's first collectives are slower (2026-12-06-floor.md). So on one node tessera asks for
+/// self and vader unless the user chose the transports (OMPI_MCA_btl).
+void use_shared_memory_transports() {
+  if (has_env("OMPI_MCA_btl") || !whole_run_on_this_node()) return;
+  setenv("OMPI_MCA_btl", "self,vader", 0);
+}
+
 /// MPI_Init has hwloc discover the node, its PCI devices and GPUs included: each rank reads the
 /// PCI configuration space of every device (a trap to the hypervisor per word on a VM) and looks
 /// for X displays, 20-25 ms of every run here. Shared memory needs only the cores and caches, so
@@ -66,6 +76,7 @@ void end_quietly_on_a_crash_in_finalize(int status) {
 Environment::Environment(int& argc, char**& argv) {
   end_with_launcher();
   prefer_shared_memory_messaging();
+  use_shared_memory_transports();
   skip_io_device_discovery();
   int provided = MPI_THREAD_SINGLE;
   MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);

@@ -34,11 +34,34 @@ uint64_t fnv1a(const void* data, size_t size, uint64_t hash = 0xcbf29ce484222325
 
 uint64_t hash_text(const std::string& text) { return fnv1a(text.data(), text.size()); }
 
-/// The running binary's bytes, hashed: a rebuilt tessera may encode differently.
+/// The running binary's bytes, hashed: a rebuilt tessera may encode differently. Read in large
+/// pieces into one reused buffer and hashed a 64-bit word at a time (then the bytes left and the
+/// length): the program is megabytes and rank 0 hashes it before every run that journals, while
+/// the other ranks wait (byte by byte through a stream it took 15-50 ms, 2026-12-06-floor.md).
 uint64_t binary_hash() {
-  std::ifstream exe("/proc/self/exe", std::ios::binary);
-  const std::string bytes((std::istreambuf_iterator<char>(exe)), std::istreambuf_iterator<char>());
-  return hash_text(bytes);
+  uint64_t hash = 0xcbf29ce484222325;
+  const int fd = ::open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return hash;
+  std::vector<unsigned char> buffer(size_t{256} << 10);
+  size_t held = 0;  // bytes read and not hashed yet: fewer than a word
+  uint64_t length = 0;
+  while (true) {
+    const ssize_t got = ::read(fd, buffer.data() + held, buffer.size() - held);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    length += static_cast<uint64_t>(got);
+    held += static_cast<size_t>(got);
+    const size_t words = held / 8 * 8;
+    for (size_t at = 0; at < words; at += 8) {
+      uint64_t word = 0;
+      std::memcpy(&word, buffer.data() + at, 8);
+      hash = (hash ^ word) * 0x100000001b3;
+    }
+    std::memmove(buffer.data(), buffer.data() + words, held - words);
+    held -= words;
+  }
+  ::close(fd);
+  return fnv1a(&length, sizeof length, fnv1a(buffer.data(), held, hash));
 }
 
 /// An input of the job as the file system sees it (path, size, modification time); its name alone

@@ -144,12 +144,15 @@ double seconds_since_process_start() {
   return process_start.cpu_before_main + since.count();
 }
 
+/// Every rank's figures on every rank, in one collective: each collective waits until every rank
+/// is scheduled, and on a loaded node one per figure took up to 0.15 s (2026-12-06-floor.md).
 std::vector<RankReport> gather_reports(const RankReport& mine) {
-  std::vector<std::vector<double>> columns;
-  for (const auto& f : figures()) columns.push_back(par::all_gather(f.get(mine)));
-  std::vector<RankReport> ranks(columns.front().size());
+  std::vector<double> own;
+  for (const auto& f : figures()) own.push_back(f.get(mine));
+  const std::vector<double> all = par::all_gather(own);
+  std::vector<RankReport> ranks(all.size() / own.size());
   for (size_t r = 0; r < ranks.size(); ++r) {
-    const auto at = [&](size_t column) { return columns[column][r]; };
+    const auto at = [&](size_t column) { return all[r * own.size() + column]; };
     auto whole = [&](size_t column) { return static_cast<int64_t>(at(column)); };
     ranks[r] = {whole(0), at(1),    at(2),    at(3),     at(4),     at(5), at(6),
                 at(7),    whole(8), whole(9), whole(10), whole(11), at(12)};

@@ -21,6 +21,10 @@ void agreed(const std::function<void()>& step);
 /// Collective: `value` of every rank, gathered to every rank, in rank order.
 std::vector<double> all_gather(double value);
 
+/// Collective: `values` of every rank (the same count on each), gathered to every rank in one
+/// message, rank after rank: rank r's values are at [r * values.size(), (r + 1) * values.size()).
+std::vector<double> all_gather(const std::vector<double>& values);
+
 /// Collective: the largest `value` over all ranks.
 int64_t max_over_ranks(int64_t value);
 
