@@ -11,12 +11,6 @@
 #include "terrain_sinks.hpp"
 #include "terrain_window.hpp"
 
-// GCC 12 warns that the AVX-512 intrinsics' own _mm512_undefined_* operands "may be used
-// uninitialized" wherever they are inlined (GCC bug 105593, fixed in GCC 13).
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
 namespace tessera::ops {
 namespace {
 
