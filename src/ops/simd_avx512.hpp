@@ -75,8 +75,8 @@ __attribute__((target(TESSERA_AVX512_TARGET), always_inline)) inline __m512 atan
   const __m512 one = _mm512_set1_ps(1.0f), quarter_pi = _mm512_set1_ps(0.7853981633974483f);
   const __mmask16 over = _mm512_cmp_ps_mask(x, _mm512_set1_ps(0.4142135623730950f), _CMP_GT_OQ);
   const __mmask16 big = _mm512_cmp_ps_mask(x, _mm512_set1_ps(2.414213562373095f), _CMP_GT_OQ);
-  const __m512 num = _mm512_mask_mov_ps(_mm512_mask_sub_ps(x, over, x, one), big,
-                                        _mm512_set1_ps(-1.0f));
+  const __m512 num =
+      _mm512_mask_mov_ps(_mm512_mask_sub_ps(x, over, x, one), big, _mm512_set1_ps(-1.0f));
   const __m512 den = _mm512_mask_mov_ps(_mm512_mask_add_ps(one, over, x, one), big, x);
   const __m512 base = _mm512_mask_add_ps(_mm512_maskz_mov_ps(over, quarter_pi), big,
                                          _mm512_maskz_mov_ps(over, quarter_pi), quarter_pi);
@@ -164,8 +164,8 @@ __attribute__((target(TESSERA_AVX512_TARGET), always_inline)) inline __m256 to_f
 }
 
 /// Sixteen cells of a row from column k on.
-__attribute__((target(TESSERA_AVX512_TARGET), always_inline)) inline __m512 load16(
-    const float* row, int64_t k) {
+__attribute__((target(TESSERA_AVX512_TARGET), always_inline)) inline __m512 load16(const float* row,
+                                                                                   int64_t k) {
   return _mm512_loadu_ps(row + k);
 }
 __attribute__((target(TESSERA_AVX512_TARGET), always_inline)) inline __m512i load16(
@@ -200,8 +200,7 @@ __attribute__((target(TESSERA_AVX512_TARGET), always_inline)) inline __m512 to_f
 }
 
 /// Lanes 0-7 (low) or 8-15 (high) as doubles, exactly.
-__attribute__((target(TESSERA_AVX512_TARGET), always_inline)) inline __m512d low_doubles(
-    __m512 v) {
+__attribute__((target(TESSERA_AVX512_TARGET), always_inline)) inline __m512d low_doubles(__m512 v) {
   return _mm512_cvtps_pd(_mm512_castps512_ps256(v));
 }
 __attribute__((target(TESSERA_AVX512_TARGET), always_inline)) inline __m512d low_doubles(
@@ -219,18 +218,18 @@ __attribute__((target(TESSERA_AVX512_TARGET), always_inline)) inline __m512d hig
 
 /// Array forms for callers compiled without AVX-512 (tests).
 __attribute__((target(TESSERA_AVX512_TARGET))) inline void atan2_16(const float* y, const float* x,
-                                                                   float* out) {
+                                                                    float* out) {
   _mm512_storeu_ps(out, atan2_16(_mm512_loadu_ps(y), _mm512_loadu_ps(x)));
 }
 __attribute__((target(TESSERA_AVX512_TARGET))) inline void acos16(const float* a, float* out) {
   _mm512_storeu_ps(out, acos16(_mm512_loadu_ps(a)));
 }
 __attribute__((target(TESSERA_AVX512_TARGET))) inline void atan_nonnegative16(const float* x,
-                                                                             float* out) {
+                                                                              float* out) {
   _mm512_storeu_ps(out, atan_nonnegative16(_mm512_loadu_ps(x)));
 }
 __attribute__((target(TESSERA_AVX512_TARGET))) inline int bytes_sure16(const float* v,
-                                                                      float slack) {
+                                                                       float slack) {
   return bytes_sure16(_mm512_loadu_ps(v), slack);
 }
 

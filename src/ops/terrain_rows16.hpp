@@ -129,8 +129,8 @@ __attribute__((target(TESSERA_AVX512_TARGET), flatten)) size_t checked_sixteens_
 
 /// Recomputes with the scalar `alg` the n groups' unsure lanes of a row whose out[0] is x0.
 template <class T, class Alg>
-void recompute_unsure(const Alg& alg, const T* r0, const T* r1, const T* r2, int64_t x0,
-                      float* out, const UnsureLanes* unsure, size_t n) {
+void recompute_unsure(const Alg& alg, const T* r0, const T* r1, const T* r2, int64_t x0, float* out,
+                      const UnsureLanes* unsure, size_t n) {
   for (size_t k = 0; k < n; ++k)
     recompute_lanes(alg, unsure[k].lanes, r0, r1, r2, unsure[k].x, out + (unsure[k].x - x0));
 }
@@ -159,8 +159,7 @@ void row_by_checked_sixteens_in_two(const Alg& alg, const T* r0, const T* r1, co
   const auto groups = static_cast<size_t>(Sixteens{x0, x1}.count());
   unsure.resize(groups);
   mids.resize(groups);
-  const size_t n =
-      checked_sixteens_in_two(x0, x1, out, unsure.data(), mids.data(), first, second);
+  const size_t n = checked_sixteens_in_two(x0, x1, out, unsure.data(), mids.data(), first, second);
   recompute_unsure(alg, r0, r1, r2, x0, out, unsure.data(), n);
 }
 

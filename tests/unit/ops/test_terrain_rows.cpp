@@ -439,7 +439,8 @@ TEST(SimdFloat, SixteenLanesGiveTheEightLanesResults) {
     float ys[16], xs[16], as[16], eight[16], sixteen[16];
     for (int k = 0; k < 16; ++k) {
       ys[k] = unit(rng) * std::pow(10.0f, 3 * unit(rng));
-      xs[k] = i % 7 == 0 && k < 4 ? (k % 2 ? -0.0f : 0.0f) : unit(rng) * std::pow(10.0f, 3 * unit(rng));
+      xs[k] =
+          i % 7 == 0 && k < 4 ? (k % 2 ? -0.0f : 0.0f) : unit(rng) * std::pow(10.0f, 3 * unit(rng));
       as[k] = i % 5 == 0 ? 1.001f * unit(rng) : unit(rng);
     }
     simd::atan2_8(ys, xs, eight);
@@ -450,12 +451,13 @@ TEST(SimdFloat, SixteenLanesGiveTheEightLanesResults) {
     simd::acos8(as + 8, eight + 8);
     simd::acos16(as, sixteen);
     differing += std::memcmp(eight, sixteen, sizeof eight) != 0;
-    const int sure8 = simd::bytes_sure8(eight, 0x1p-10f) | simd::bytes_sure8(eight + 8, 0x1p-10f) << 8;
+    const int sure8 = simd::bytes_sure8(eight, 0x1p-10f) | simd::bytes_sure8(eight + 8, 0x1p-10f)
+                                                               << 8;
     EXPECT_EQ(simd::bytes_sure16(eight, 0x1p-10f), sure8);
   }
   EXPECT_EQ(differing, 0);
-  float x[16] = {0.0f, 0.3f, 0.41421356f, 0.5f, 1.0f, 2.4142135f, 3.0f, 1e6f, 1e30f, NAN,
-                 1e-30f, 0.75f, 2.0f, 10.0f, 0.1f, 100.0f};
+  float x[16] = {0.0f,  0.3f, 0.41421356f, 0.5f,  1.0f, 2.4142135f, 3.0f, 1e6f,
+                 1e30f, NAN,  1e-30f,      0.75f, 2.0f, 10.0f,      0.1f, 100.0f};
   float got[16];
   simd::atan_nonnegative16(x, got);
   for (int k = 0; k < 16; ++k)
