@@ -7,6 +7,7 @@
 #include "option_reader.hpp"
 #include "terrain_math.hpp"
 #include "terrain_rows.hpp"
+#include "terrain_rows16.hpp"
 #include "terrain_sinks.hpp"
 #include "terrain_window.hpp"
 
@@ -116,7 +117,8 @@ __attribute__((target("avx2"))) inline void scaled_gradient8(const Coeffs& c, co
 /// float atan of the slope (3e-7 relative: 1.5e-4) and five float roundings of values up to 255
 /// (8e-5) bring 1 + 254 c within 3.3e-4 of gdaldem's. -igor: the atan and atan2 (4e-7 each, on
 /// differences exact in float) and the float roundings move 255 s by under 3e-4. Both slacks,
-/// 2^-10 = 9.8e-4, are three times those bounds.
+/// 2^-10 = 9.8e-4, are three times those bounds. The sixteen-lane (AVX-512) passes do the same
+/// operations with simd_avx512.hpp's functions, within the same bounds.
 inline constexpr float kCombinedSlack = 0x1p-10f;
 inline constexpr float kIgorSlack = 0x1p-10f;
 
@@ -136,6 +138,13 @@ template <class T, class Alg>
 void checked_row(const Alg& alg, const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1,
                  float* out) {
 #if defined(TESSERA_HAVE_AVX2_PATHS)
+  if (simd::have_avx512() && x1 - x0 >= 16)
+    return terrain::row_by_checked_sixteens_in_two<typename Alg::Mid16>(
+        alg, r0, r1, r2, x0, x1, out,
+        [&alg, r0, r1, r2](int64_t x, typename Alg::Mid16& mid) {
+          alg.first16(r0, r1, r2, x, mid);
+        },
+        [&alg](const typename Alg::Mid16& mid, float* to) { return alg.second16(mid, to); });
   terrain::row_by_checked_eights_in_two<typename Alg::Mid>(
       alg, r0, r1, r2, x0, x1, out,
       [&alg, r0, r1, r2](int64_t x, typename Alg::Mid& mid) { alg.first(r0, r1, r2, x, mid); },
@@ -149,6 +158,12 @@ void checked_row(const Alg& alg, const T* r0, const T* r1, const T* r2, int64_t 
 template <class T, class Alg>
 void single_pass_row(const Alg& alg, const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1,
                      float* out) {
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+  if (simd::have_avx512() && x1 - x0 >= 16)
+    return terrain::row_by_checked_sixteens(
+        alg, r0, r1, r2, x0, x1, out,
+        [&alg, r0, r1, r2](int64_t x, float* to) { return alg.sixteen(r0, r1, r2, x, to); });
+#endif
   terrain::row_by_checked_eights(alg, r0, r1, r2, x0, x1, out,
                                  [&alg, r0, r1, r2](int64_t x, float* to) {
 #if defined(TESSERA_HAVE_AVX2_PATHS)
@@ -280,6 +295,60 @@ struct Combined {
                                                     _mm256_set1_ps(1.0f - 1.0f / 64), _CMP_LE_OQ),
                                       _mm256_cmp_ps(slope, _mm256_set1_ps(1e30f), _CMP_LE_OQ));
     return ~(simd::bytes_sure8(v, kCombinedSlack) & _mm256_movemask_ps(safe) & mid.same_b) & 0xFF;
+  }
+
+  /// Sixteen cells between the two passes of the AVX-512 path.
+  struct Mid16 {
+    float cosine[16];
+    float slope[16];
+    int same_b;
+  };
+
+  /// first, sixteen cells with eight doubles a vector: the same operations, so the same doubles.
+  /// rsqrtps of eight floats is the estimate rsqrtss gives each of them.
+  __attribute__((target(TESSERA_AVX512_TARGET))) void first16(const T* r0, const T* r1, const T* r2,
+                                                              int64_t x, Mid16& mid) const {
+    __m512d d[4];
+    terrain::gradient_differences16<T, G>(r0, r1, r2, x, d);
+    int same_b = 0;
+    for (int h = 0; h < 2; ++h) {
+      const __m512d gx = _mm512_mul_pd(d[h], _mm512_set1_pd(c.inv_ewres));
+      const __m512d gy = _mm512_mul_pd(d[2 + h], _mm512_set1_pd(c.inv_nsres));
+      const __m512d xx_plus_yy = _mm512_fmadd_pd(gx, gx, _mm512_mul_pd(gy, gy));
+      const __m512d slope = _mm512_mul_pd(xx_plus_yy, _mm512_set1_pd(c.square_z));
+      const __m512d a =
+          _mm512_sub_pd(_mm512_set1_pd(c.sin_alt),
+                        _mm512_fmsub_pd(gy, _mm512_set1_pd(c.cos_az_cos_alt_z),
+                                        _mm512_mul_pd(gx, _mm512_set1_pd(c.sin_az_cos_alt_z))));
+      const __m512d b = _mm512_add_pd(_mm512_set1_pd(1.0), slope);
+      __mmask8 sure;
+      const __m256 b_float = simd::to_float_near8(b, sure);
+      __m512d r = _mm512_cvtps_pd(_mm256_rsqrt_ps(b_float));
+      r = _mm512_mul_pd(r, _mm512_fnmadd_pd(_mm512_mul_pd(b, _mm512_set1_pd(0.5)),
+                                            _mm512_mul_pd(r, r), _mm512_set1_pd(1.5)));
+      _mm256_storeu_ps(mid.cosine + 8 * h, _mm512_cvtpd_ps(_mm512_mul_pd(a, r)));
+      _mm256_storeu_ps(mid.slope + 8 * h, _mm512_cvtpd_ps(slope));
+      same_b |= static_cast<int>(sure) << (8 * h);
+    }
+    mid.same_b = same_b;
+  }
+
+  /// second, sixteen lanes: the same float arithmetic, the same checks (bits 0-15).
+  __attribute__((target(TESSERA_AVX512_TARGET))) int second16(const Mid16& mid, float* to) const {
+    static constexpr double kInvSquareOfHalfPi = 1.0 / ((kPi * kPi) / 4);
+    const __m512 cosine = _mm512_loadu_ps(mid.cosine), slope = _mm512_loadu_ps(mid.slope);
+    const __m512 one = _mm512_set1_ps(1.0f);
+    const __m512 angle = simd::acos16(cosine);
+    const __m512 steepness = simd::atan_nonnegative16(_mm512_sqrt_ps(slope));
+    const __m512 cang =
+        _mm512_sub_ps(one, simd::times16(_mm512_mul_ps(angle, steepness), kInvSquareOfHalfPi));
+    const __mmask16 dark = _mm512_cmp_ps_mask(cang, _mm512_setzero_ps(), _CMP_LE_OQ);
+    const __m512 v = _mm512_mask_mov_ps(_mm512_add_ps(one, simd::times16(cang, 254.0)), dark, one);
+    _mm512_storeu_ps(to, v);
+    const __mmask16 safe = _mm512_cmp_ps_mask(_mm512_andnot_ps(_mm512_set1_ps(-0.0f), cosine),
+                                              _mm512_set1_ps(1.0f - 1.0f / 64), _CMP_LE_OQ) &
+                           _mm512_cmp_ps_mask(slope, _mm512_set1_ps(1e30f), _CMP_LE_OQ);
+    return ~(simd::bytes_sure16(v, kCombinedSlack) & safe & mid.same_b) & 0xFFFF;
   }
 #endif
 };
@@ -431,6 +500,35 @@ struct Igor {
         255.0);
     _mm256_storeu_ps(to, v);
     return ~(simd::bytes_sure8(v, kIgorSlack) & mid.finite) & 0xFF;
+  }
+
+  /// first and second for sixteen cells, in one: the same float arithmetic, the same checks
+  /// (bits 0-15).
+  __attribute__((target(TESSERA_AVX512_TARGET))) int sixteen(const T* r0, const T* r1, const T* r2,
+                                                             int64_t x, float* to) const {
+    using simd::times16;
+    __m512 gx, gy, dx, dy;
+    terrain::gradient_sums16<T, G>(r0, r1, r2, x, gx, gy);
+    gx = times16(gx, c.inv_ewres);
+    gy = times16(gy, c.inv_nsres);
+    terrain::aspect_sums16<T, G>(r0, r1, r2, x, dx, dy);
+    const __m512 one = _mm512_set1_ps(1.0f), sign = _mm512_set1_ps(-0.0f);
+    const __m512 two_pi = _mm512_set1_ps(static_cast<float>(kPi * 2));
+    const __m512 xx_plus_yy = _mm512_add_ps(_mm512_mul_ps(gx, gx), _mm512_mul_ps(gy, gy));
+    const __m512 slope_radians =
+        simd::atan_nonnegative16(times16(_mm512_sqrt_ps(xx_plus_yy), c.z_scaled));
+    const __m512 slope_strength = times16(slope_radians, kRadiansToDegrees / 90);
+    const __mmask16 finite = _mm512_cmp_ps_mask(xx_plus_yy, _mm512_set1_ps(1e30f), _CMP_LE_OQ);
+    const __m512 aspect = simd::atan2_16(dy, _mm512_xor_ps(dx, sign));
+    const __m512 around = _mm512_mask_add_ps(
+        aspect, _mm512_cmp_ps_mask(aspect, _mm512_setzero_ps(), _CMP_LT_OQ), aspect, two_pi);
+    __m512 diff = _mm512_andnot_ps(sign, _mm512_sub_ps(around, _mm512_set1_ps(light)));
+    diff = _mm512_min_ps(diff, _mm512_sub_ps(two_pi, diff));
+    const __m512 aspect_strength = _mm512_sub_ps(one, times16(diff, 1 / kPi));
+    const __m512 v =
+        times16(_mm512_sub_ps(one, _mm512_mul_ps(slope_strength, aspect_strength)), 255.0);
+    _mm512_storeu_ps(to, v);
+    return ~(simd::bytes_sure16(v, kIgorSlack) & finite) & 0xFFFF;
   }
 #endif
 };

@@ -14,6 +14,8 @@
 #include "hillshade_rows.hpp"
 #include "raster_fixture.hpp"
 #include "simd_avx2.hpp"
+#include "simd_avx512.hpp"
+#include "terrain_math.hpp"
 #include "terrain_sinks.hpp"
 #include "terrain_window.hpp"
 #include "tessera/ops/op.hpp"
@@ -173,6 +175,89 @@ TEST(AspectRows, EqualToTheScalarFormulaBitForBitInEveryFlagMix) {
         expect_aspect_of_reference(floats, horn, azimuth, zero_for_flat);
         expect_aspect_of_reference(ints, horn, azimuth, zero_for_flat);
       }
+}
+
+/// gdaldem's -combined (GDALHillshadeCombinedAlg) or -igor (GDALHillshadeIgorAlg) shade of one
+/// window at the default azimuth, altitude, z and scale, as the float gdaldem converts to Byte.
+template <class T>
+float shade_reference(const T* w, bool horn, bool igor, double ewres, double nsres) {
+  constexpr double pi = 3.14159265358979323846, to_radians = pi / 180;
+  const double az = 315 * to_radians, alt = 45 * to_radians;
+  const double z_scaled = 1.0 / (horn ? 8 : 2);
+  double x, y, dx, dy;
+  if (horn) {
+    x = ((w[0] + w[3] + w[3] + w[6]) - (w[2] + w[5] + w[5] + w[8])) * (1 / ewres);
+    y = ((w[6] + w[7] + w[7] + w[8]) - (w[0] + w[1] + w[1] + w[2])) * (1 / nsres);
+    dx = ((w[2] + w[5] + w[5] + w[8]) - (w[0] + w[3] + w[3] + w[6]));
+    dy = ((w[6] + w[7] + w[7] + w[8]) - (w[0] + w[1] + w[1] + w[2]));
+  } else {
+    x = (w[3] - w[5]) * (1 / ewres);
+    y = (w[7] - w[1]) * (1 / nsres);
+    dx = w[5] - w[3];
+    dy = w[7] - w[1];
+  }
+  if (igor) {
+    const double slope_degrees = std::atan(std::sqrt(x * x + y * y) * z_scaled) / to_radians;
+    const auto normalize = [](double a, double n) {
+      a = std::fmod(a, n);
+      return a < 0 ? n + a : a;
+    };
+    const double aspect = normalize(std::atan2(dy, -dx), 2 * pi);
+    double diff = std::abs(aspect - normalize(3 * pi / 2 - az, 2 * pi));
+    if (diff > pi) diff = 2 * pi - diff;
+    return static_cast<float>(255.0 * (1.0 - slope_degrees / 90 * (1 - diff / pi)));
+  }
+  const double cos_alt_z = std::cos(alt) * z_scaled;
+  const double slope = (x * x + y * y) * (z_scaled * z_scaled);
+  double cang = std::acos(terrain::approx_a_div_sqrt_b(
+      std::sin(alt) - (y * (std::cos(az) * cos_alt_z) - x * (std::sin(az) * cos_alt_z)),
+      1 + slope));
+  cang = 1 - cang * std::atan(std::sqrt(slope)) * (1.0 / ((pi * pi) / 4));
+  return cang <= 0.0 ? 1.0f : static_cast<float>(1.0 + (254.0 * cang));
+}
+
+/// The bytes of hillshade -combined or -igor over `r`'s inner cells that differ from
+/// shade_reference's, tiles 256 cells wide (rows of 254 to 256 inner cells: whole groups and
+/// overlapping last ones) and one tile as wide as `r`.
+template <class T>
+int64_t shade_style_differences(const Raster<T>& r, bool horn, bool igor) {
+  const Options options{{"alg", std::string(horn ? "Horn" : "ZevenbergenThorne")},
+                        {igor ? "igor" : "combined", true}};
+  const auto op = make_op("hillshade", options);
+  int64_t differing = 0;
+  for (const int64_t tile : {int64_t{256}, r.width}) {
+    const auto got = run_tiled<T, uint8_t>(*op, r, tile, 64).at(0);
+    for (int64_t y = 1; y + 1 < r.height; ++y)
+      for (int64_t x = 1; x + 1 < r.width; ++x) {
+        const T* above = &r.cells[static_cast<size_t>((y - 1) * r.width + x)];
+        const T* at = above + r.width;
+        const T* below = at + r.width;
+        const T w[9] = {above[-1], above[0],  above[1], at[-1],  at[0],
+                        at[1],     below[-1], below[0], below[1]};
+        const uint8_t want = terrain::to_byte(shade_reference(w, horn, igor, r.ewres, r.nsres));
+        differing += got[static_cast<size_t>(y * r.width + x)] != want;
+      }
+  }
+  return differing;
+}
+
+TEST(HillshadeRows, CombinedAndIgorEqualTheScalarFormulaWithAndWithoutAvx512) {
+  const auto floats = rough_terrain<float>(1031, 130, 21);
+  const auto ints = rough_terrain<int32_t>(777, 130, 23);
+  const bool avx512 = simd::have_avx512();
+  for (const bool wide : {true, false}) {
+    if (wide && !avx512) continue;  // this CPU runs the AVX2 (or scalar) path only
+    simd::allow_avx512(wide);
+    for (const bool horn : {true, false})
+      for (const bool igor : {false, true}) {
+        EXPECT_EQ(shade_style_differences(floats, horn, igor), 0)
+            << (igor ? "-igor" : "-combined") << (horn ? "" : " ZT") << (wide ? " AVX-512" : "");
+        EXPECT_EQ(shade_style_differences(ints, horn, igor), 0)
+            << "int " << (igor ? "-igor" : "-combined") << (horn ? "" : " ZT")
+            << (wide ? " AVX-512" : "");
+      }
+  }
+  simd::allow_avx512(true);
 }
 
 /// flag_row (eight cells at a time where the CPU has AVX2) against Grid::is_nodata, gdaldem's
@@ -343,6 +428,43 @@ TEST(SimdFloat, Atan2AndAcosWithinTheirStatedBounds) {
   EXPECT_TRUE(std::isnan(out[0]) && std::isnan(out[1]) && std::isnan(out[7]));
   EXPECT_EQ(out[2], 0.0f);
   EXPECT_NEAR(out[3], 3.14159265f, 1e-6);
+}
+
+TEST(SimdFloat, SixteenLanesGiveTheEightLanesResults) {
+  if (!simd::have_avx512()) GTEST_SKIP() << "no AVX-512 on this CPU";
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+  int differing = 0;
+  for (int i = 0; i < 20000; ++i) {
+    float ys[16], xs[16], as[16], eight[16], sixteen[16];
+    for (int k = 0; k < 16; ++k) {
+      ys[k] = unit(rng) * std::pow(10.0f, 3 * unit(rng));
+      xs[k] =
+          i % 7 == 0 && k < 4 ? (k % 2 ? -0.0f : 0.0f) : unit(rng) * std::pow(10.0f, 3 * unit(rng));
+      as[k] = i % 5 == 0 ? 1.001f * unit(rng) : unit(rng);
+    }
+    simd::atan2_8(ys, xs, eight);
+    simd::atan2_8(ys + 8, xs + 8, eight + 8);
+    simd::atan2_16(ys, xs, sixteen);
+    differing += std::memcmp(eight, sixteen, sizeof eight) != 0;
+    simd::acos8(as, eight);
+    simd::acos8(as + 8, eight + 8);
+    simd::acos16(as, sixteen);
+    differing += std::memcmp(eight, sixteen, sizeof eight) != 0;
+    const int sure8 = simd::bytes_sure8(eight, 0x1p-10f) | simd::bytes_sure8(eight + 8, 0x1p-10f)
+                                                               << 8;
+    EXPECT_EQ(simd::bytes_sure16(eight, 0x1p-10f), sure8);
+  }
+  EXPECT_EQ(differing, 0);
+  float x[16] = {0.0f,  0.3f, 0.41421356f, 0.5f,  1.0f, 2.4142135f, 3.0f, 1e6f,
+                 1e30f, NAN,  1e-30f,      0.75f, 2.0f, 10.0f,      0.1f, 100.0f};
+  float got[16];
+  simd::atan_nonnegative16(x, got);
+  for (int k = 0; k < 16; ++k)
+    if (std::isnan(x[k]))
+      EXPECT_TRUE(std::isnan(got[k]));
+    else
+      EXPECT_NEAR(got[k], std::atan(double(x[k])), 2e-7 * std::atan(double(x[k])) + 1e-38) << x[k];
 }
 
 TEST(SimdFloat, BytesSureFlagsValuesNearARoundingBoundaryAndNan) {
