@@ -5,15 +5,11 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "tessera/core/fnv1a.hpp"
+
 namespace tessera {
 
 namespace {
-
-uint64_t fnv1a(std::string_view text) {
-  uint64_t hash = 0xcbf29ce484222325;
-  for (const char c : text) hash = (hash ^ static_cast<unsigned char>(c)) * 0x100000001b3;
-  return hash;
-}
 
 /// The longest start of `text` of at most `bytes` bytes that does not cut a UTF-8 character.
 std::string_view whole_characters(std::string_view text, size_t bytes) {
@@ -36,7 +32,8 @@ std::string hidden_stem(std::string_view file_name) {
 
 std::string name_hash(std::string_view text) {
   char hash[17];
-  std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(fnv1a(text)));
+  std::snprintf(hash, sizeof hash, "%016llx",
+                static_cast<unsigned long long>(fnv1a(text.data(), text.size())));
   return hash;
 }
 

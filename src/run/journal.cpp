@@ -15,6 +15,7 @@
 
 #include <fmt/core.h>
 
+#include "tessera/core/fnv1a.hpp"
 #include "tessera/core/hidden_name.hpp"
 #include "tessera/par/agreement.hpp"
 #include "tessera/par/environment.hpp"
@@ -26,12 +27,6 @@ namespace {
 constexpr uint64_t kMagic = 0x314c4e524a535354;  // "TSSJRNL1"
 enum class Kind : uint8_t { Header = 0, Sink = 1, Result = 2, Done = 3 };
 
-uint64_t fnv1a(const void* data, size_t size, uint64_t hash = 0xcbf29ce484222325) {
-  const auto* p = static_cast<const unsigned char*>(data);
-  for (size_t i = 0; i < size; ++i) hash = (hash ^ p[i]) * 0x100000001b3;
-  return hash;
-}
-
 uint64_t hash_text(const std::string& text) { return fnv1a(text.data(), text.size()); }
 
 /// The running binary's bytes, hashed: a rebuilt tessera may encode differently. Read in large
@@ -39,7 +34,7 @@ uint64_t hash_text(const std::string& text) { return fnv1a(text.data(), text.siz
 /// length): the program is megabytes and rank 0 hashes it before every run that journals, while
 /// the other ranks wait (byte by byte through a stream it took 15-50 ms, 2026-12-06-floor.md).
 uint64_t binary_hash() {
-  uint64_t hash = 0xcbf29ce484222325;
+  uint64_t hash = fnv1a_offset;
   const int fd = ::open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return hash;
   std::vector<unsigned char> buffer(size_t{256} << 10);
@@ -55,7 +50,7 @@ uint64_t binary_hash() {
     for (size_t at = 0; at < words; at += 8) {
       uint64_t word = 0;
       std::memcpy(&word, buffer.data() + at, 8);
-      hash = (hash ^ word) * 0x100000001b3;
+      hash = (hash ^ word) * fnv1a_prime;
     }
     std::memmove(buffer.data(), buffer.data() + words, held - words);
     held -= words;
