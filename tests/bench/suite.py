@@ -45,7 +45,10 @@ Tasks (gdaldem's and gdal_calc.py's defaults):
                   (flats resolved; a 0 code, a flat without an outlet, as nodata; cached in --dir
                   as DEM_pflats.tif); the "gdal" tool of
                   these tasks is TauDEM, whose peak RSS is /usr/bin/time's %M of mpirun (its
-                  largest process); tessera runs at 1 and 2 ranks
+                  largest process); tessera runs at 1 and 2 ranks; on fill also the serial
+                  Priority-Floods of the literature at one core (tools pf-barnes: Barnes et al.
+                  2014 Algorithm 2; pf-zhou: Zhou et al. 2016; tests/bench/serial_fill.cpp, whole
+                  DEM in memory; their own split of read, fill and write is logged)
 Tools:
   tessera-1x1, tessera-1x2, tessera-2x1   tessera dem / tessera calc under
                   `mpirun -n RANKS --bind-to none` with OMP_NUM_THREADS=THREADS; its peak RSS per
@@ -85,8 +88,8 @@ from suite_output import write_json, write_png  # noqa: E402  (tests/bench/suite
 import suite_tools  # noqa: E402
 from suite_modes import run_modes  # noqa: E402
 from suite_report import print_report, summarise, targets  # noqa: E402
-from suite_tools import (ALL_TOOLS, BASE_TOOLS, FOCAL_TASKS, HYDRO_TASKS, PYTHON_PEERS, REFERENCE, TASKS,  # noqa: E402
-                         TOOLS, ZONAL_TASKS,
+from suite_tools import (ALL_TOOLS, BASE_TOOLS, FOCAL_TASKS, HYDRO_TASKS, PYTHON_PEERS, REFERENCE,  # noqa: E402
+                         SERIAL_FILL, TASKS, TOOLS, ZONAL_TASKS, serial_fill_bin,
                          Inputs, compare, copy_floor, focal_task, run_order, startup_seconds, time_tool,
                          tool_label, tools_of, warm)
 
@@ -114,6 +117,9 @@ def parse_args():
     p.add_argument("--taudem", metavar="BIN_DIR",
                    help="TauDEM's binaries for the hydrology tasks (default: built once into "
                         "DIR/taudem from ../shared/peers, see its README)")
+    p.add_argument("--serial-fill", metavar="BINARY",
+                   help="the serial Priority-Flood peers of the fill task (tools pf-barnes and "
+                        "pf-zhou; default build/src/serial_fill, skipped when not built)")
     p.add_argument("--peers-zstd", action="store_true",
                    help="run the Python peers on hillshade-zstd too (about 2 more minutes a "
                         "repetition at 16000: they write through GDAL's ZSTD as gdaldem does)")
@@ -184,8 +190,9 @@ def tools_for(args, size, task):
         skip = ("rasterio",) + (() if shutil.which("grass") else ("gdal",))
     if task in ZONAL_TASKS:  # GRASS r.univar when installed
         skip = () if shutil.which("grass") else ("gdal",)
-    if task in HYDRO_TASKS:  # TauDEM at mpirun -n 2; tessera at 1 and 2 ranks
-        skip = PYTHON_PEERS + ("tessera-1x2",)
+    if task in HYDRO_TASKS:  # TauDEM at mpirun -n 2; tessera at 1 and 2 ranks; on fill the
+        # serial Priority-Floods when built
+        skip = PYTHON_PEERS + ("tessera-1x2",) + (() if serial_fill_bin(args) else tuple(SERIAL_FILL))
     return [t for t in tools_of(task, args.tools) if t not in skip]
 
 

@@ -36,7 +36,10 @@ HYDRO = {"fill": ("-z", "-fel", "pitremove", "-z", "-fel", []),
 WATERSHED_OUTLETS = 200
 HYDRO_TASKS = tuple(HYDRO)
 TESSERA_CONFIGS = {"tessera-1x1": (1, 1), "tessera-1x2": (1, 2), "tessera-2x1": (2, 1)}
-TOOLS = ("tessera-1x1", "tessera-1x2", "tessera-2x1", "gdal", "numpy", "rasterio", "dask")
+# The serial Priority-Flood fills of the literature (tests/bench/serial_fill.cpp), one core, on
+# the fill task only: each tool's algorithm.
+SERIAL_FILL = {"pf-barnes": "improved", "pf-zhou": "zhou"}
+TOOLS = ("tessera-1x1", "tessera-1x2", "tessera-2x1", "gdal", "numpy", "rasterio", "dask") + tuple(SERIAL_FILL)
 PYTHON_PEERS = ("numpy", "rasterio", "dask")
 # With --baseline: each base tool runs the command line of the tessera tool it mirrors with the
 # baseline's binary. ALL_TOOLS is the order of running and printing: each next to its mirror.
@@ -61,7 +64,7 @@ def mpi_env(threads=1):
 def tools_of(task, tools=ALL_TOOLS):
     """The tools among `tools` that run `task` (no dask on zonal tasks)."""
     return [t for t in tools if not (task in GDAL_ONLY_TASKS and t in PYTHON_PEERS)
-            and not (task in ZONAL_TASKS and t == "dask")]
+            and not (task in ZONAL_TASKS and t == "dask") and not (task != "fill" and t in SERIAL_FILL)]
 
 
 def focal_task(task):
@@ -77,6 +80,8 @@ def tool_label(tool, task):
     tasks GRASS r.neighbors, and numpy and dask run scipy.ndimage; on hydrology tasks TauDEM)."""
     if task in HYDRO and tool == "gdal":
         return f"TauDEM {HYDRO[task][2]} -n 2"
+    if tool in SERIAL_FILL:
+        return {"pf-barnes": "Barnes 2014 PF 1 core", "pf-zhou": "Zhou 2016 PF 1 core"}[tool]
     if focal_task(task):
         return {"gdal": "r.neighbors", "numpy": "scipy whole array",
                 "dask": "scipy dask overlap"}.get(tool, tool.replace("-", " "))
@@ -144,6 +149,15 @@ def taudem_bin(args):
         subprocess.run(["bash", script, dest], check=True, stdout=subprocess.DEVNULL)
     args.taudem = os.path.join(dest, "bin")
     return args.taudem
+
+
+def serial_fill_bin(args):
+    """The serial Priority-Flood peer (tests/bench/serial_fill.cpp): --serial-fill, else beside
+    the build's tessera (build/src/serial_fill), else None."""
+    if args.serial_fill:
+        return args.serial_fill
+    path = os.path.join(os.path.dirname(os.path.dirname(HERE)), "build", "src", "serial_fill")
+    return path if os.access(path, os.X_OK) else None
 
 
 def hydro_input(args, dem, task):
@@ -270,6 +284,8 @@ def peer_command(args, tool, task, files, out):
             extra = [more[0], files[-1]]
         return [args.mpiexec, "-n", "2", os.path.join(taudem_bin(args), name), flag_in, files[0],
                 flag_out, out] + extra
+    if tool in SERIAL_FILL:
+        return [serial_fill_bin(args), SERIAL_FILL[tool], files[0], out]
     if tool == "gdal" and task == "stats":
         return ["gdalinfo", "-stats", "-hist", files[0]]
     if task in ZONAL_TASKS:
