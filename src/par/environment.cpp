@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
+#include <vector>
 
 #include "tessera/core/error.hpp"
 #include "tessera/par/launcher_link.hpp"
@@ -71,6 +72,12 @@ void end_quietly_on_a_crash_in_finalize(int status) {
   for (const int sig : {SIGSEGV, SIGBUS, SIGILL}) sigaction(sig, &end, nullptr);
 }
 
+/// The node of each world rank (the world rank of its first rank), set by Environment.
+std::vector<int>& node_of_rank() {
+  static std::vector<int> nodes;
+  return nodes;
+}
+
 }  // namespace
 
 Environment::Environment(int& argc, char**& argv) {
@@ -90,13 +97,27 @@ Environment::Environment(int& argc, char**& argv) {
   MPI_Comm node;
   MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node);
   MPI_Comm_size(node, &ranks_on_node_);
+  // Each node named by the world rank of its first rank, every rank's node known to all.
+  int leader = rank_;
+  MPI_Bcast(&leader, 1, MPI_INT, 0, node);
   MPI_Comm_free(&node);
+  node_of_rank().assign(static_cast<size_t>(size_), 0);
+  MPI_Allgather(&leader, 1, MPI_INT, node_of_rank().data(), 1, MPI_INT, MPI_COMM_WORLD);
 }
 
 Environment::~Environment() {
   std::fflush(nullptr);
   end_quietly_on_a_crash_in_finalize(exit_status_);
   MPI_Finalize();
+}
+
+bool on_this_node(int rank) {
+  const std::vector<int>& nodes = node_of_rank();
+  const int me = world_rank();
+  if (rank < 0 || static_cast<size_t>(rank) >= nodes.size() ||
+      static_cast<size_t>(me) >= nodes.size())
+    return rank == me;
+  return nodes[static_cast<size_t>(rank)] == nodes[static_cast<size_t>(me)];
 }
 
 int world_rank() {

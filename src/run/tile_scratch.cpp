@@ -29,17 +29,6 @@ struct Record {
   int64_t size = 0;
 };
 
-/// This node's name, as every rank on it gives it.
-std::string node_name() {
-  char name[256] = {};
-  if (gethostname(name, sizeof name - 1) != 0) return {};
-  return name;
-}
-
-bool same_text(const std::vector<std::byte>& bytes, const std::string& text) {
-  return bytes.size() == text.size() && std::memcmp(bytes.data(), text.data(), text.size()) == 0;
-}
-
 }  // namespace
 
 TileScratch::TileScratch(const std::string& folder, const std::string& step, int64_t id,
@@ -109,8 +98,6 @@ void TileScratch::share() {
     if (places_[t].rank >= 0)
       mine.push_back({static_cast<int64_t>(t), places_[t].offset, places_[t].size});
   const auto ranks = par::all_gather_bytes(std::as_bytes(std::span<const Record>(mine)));
-  const std::string node = node_name();
-  const auto nodes = par::all_gather_bytes(std::as_bytes(std::span<const char>(node)));
   fds_.assign(ranks.size(), -1);
   for (size_t r = 0; r < ranks.size(); ++r) {
     const auto count = ranks[r].size() / sizeof(Record);
@@ -120,7 +107,7 @@ void TileScratch::share() {
       places_[static_cast<size_t>(k.tile)] = {static_cast<int32_t>(r), k.offset, k.size};
     if (static_cast<int>(r) == par::world_rank())
       fds_[r] = fd_;
-    else if (count > 0 && !node.empty() && same_text(nodes[r], node))
+    else if (count > 0 && par::on_this_node(static_cast<int>(r)))
       fds_[r] = open(path_of(static_cast<int>(r)).c_str(), O_RDONLY | O_CLOEXEC);
   }
 }

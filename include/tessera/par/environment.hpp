@@ -32,6 +32,10 @@ class Environment {
 int world_rank();
 int world_size();
 
+/// Whether world rank `rank` runs on this rank's node (the ranks MPI_COMM_TYPE_SHARED groups
+/// with it, as Environment found them); only this rank itself before an Environment exists.
+bool on_this_node(int rank);
+
 /// Ends every rank of the run at once with `status`; for errors that cannot be agreed on.
 [[noreturn]] void abort_all(int status);
 
