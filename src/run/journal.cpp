@@ -337,9 +337,17 @@ void Journal::append_record(const Bytes& payload) {
   std::memcpy(framed.data(), &length, 4);
   std::memcpy(framed.data() + 4, &sum, 8);
   framed.insert(framed.end(), payload.begin(), payload.end());
-  // One write of the whole record: a kill cuts it at worst, and the checksum then drops it.
-  if (::write(fd_, framed.data(), framed.size()) != static_cast<ssize_t>(framed.size()))
-    throw Error(path_ + ": cannot write the journal: " + std::strerror(errno));
+  // One write of the whole record: a kill cuts it at worst, and the checksum then drops it. A
+  // write the disk cuts short sets no errno: the rest is written again, which says why.
+  size_t done = 0;
+  while (done < framed.size()) {
+    const ssize_t wrote = ::write(fd_, framed.data() + done, framed.size() - done);
+    if (wrote < 0 && errno == EINTR) continue;
+    if (wrote <= 0)
+      throw Error(path_ + ": cannot write the journal: " +
+                  (wrote < 0 ? std::strerror(errno) : "nothing written"));
+    done += static_cast<size_t>(wrote);
+  }
 }
 
 void Journal::append(size_t pass, size_t sink, const Records& records) {

@@ -1,5 +1,10 @@
 // The journal: records come back as written, a record a kill cut short is dropped, a journal
 // that is there unasked or is another job's is refused, and one that is not kept goes.
+#include <sys/resource.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -149,6 +154,31 @@ TEST(Journal, AFinishedPassesStageResultChangedSinceIsRefused) {
   std::filesystem::remove(stage);
   EXPECT_NE(message_of(plan, options(JournalMode::Resume)).find(stage + " changed since"),
             std::string::npos);
+}
+
+TEST(Journal, ARecordTheDiskCutsShortSaysWhy) {
+  TempDir dir;
+  const plan::Plan plan = plan_writing(dir.file("out.tif"));
+  Journal journal(plan, options(JournalMode::Fresh));
+  // The file may grow 5 bytes more: a record's write is cut short there, as on a disk that
+  // fills, and sets no errno; the rest's write then fails with EFBIG.
+  const auto size = std::filesystem::file_size(journal.path());
+  rlimit before{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &before), 0);
+  rlimit limit = before;
+  limit.rlim_cur = size + 5;
+  const auto handler = std::signal(SIGXFSZ, SIG_IGN);
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &limit), 0);
+  errno = ENOTTY;  // what an earlier isatty() leaves
+  std::string message;
+  try {
+    journal.append(1, 0, {bytes_of("a record longer than five bytes")});
+  } catch (const Error& e) {
+    message = e.what();
+  }
+  setrlimit(RLIMIT_FSIZE, &before);
+  std::signal(SIGXFSZ, handler);
+  EXPECT_EQ(message, journal.path() + ": cannot write the journal: " + std::strerror(EFBIG));
 }
 
 TEST(Journal, OneNotKeptGoesWithItsRun) {
