@@ -376,7 +376,9 @@ class FinishFlowAcc : public Op {
             continue;
           }
           const double area = area_value(t.area[c]);
-          if (std::abs(area) > p_.type.largest)
+          // A Float32 sum of weights past its range would be written as an infinity.
+          if (std::abs(area) > p_.type.largest ||
+              (p_.type.type == PixelType::Float32 && std::isinf(static_cast<float>(area))))
             throw Error("flowacc: the area at cell " + std::to_string(in.owned.x + x) + ", " +
                         std::to_string(in.owned.y + y) + " (" + number_text(area) +
                         (std::is_same_v<Sum, int64_t> ? " cells" : "") +

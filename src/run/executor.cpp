@@ -246,7 +246,8 @@ void execute_passes(const plan::Plan& plan, const RunOptions& options, Journal* 
                                      [&] { return plan_tiles(*pass_plan, pass_plan->passes[p]); },
                                      sinks, {journal, p}));
     ++sweeps;
-    if (journal && p + 1 < plan.passes.size()) par::agreed([&] { journal->append_done(p); });
+    if (journal && p + 1 < plan.passes.size())
+      par::agreed([&] { journal->append_done(p, stage_files(plan, p)); });
   }
   par::agreed([&] {
     report_run(bound.grid, figures, threads, before, seconds_since(start), options,

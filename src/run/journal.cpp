@@ -71,6 +71,17 @@ uint64_t input_hash(const std::string& path) {
   return fnv1a(facts, sizeof facts, hash);
 }
 
+/// A stage result's file as the file system sees it (size and modification time; 0 when gone):
+/// not its path, so that a stopped run's folder moved elsewhere still resumes.
+uint64_t result_facts(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return 0;
+  const int64_t facts[] = {static_cast<int64_t>(st.st_size),
+                           static_cast<int64_t>(st.st_mtim.tv_sec),
+                           static_cast<int64_t>(st.st_mtim.tv_nsec)};
+  return fnv1a(facts, sizeof facts);
+}
+
 /// What a journal's header says, and what the run's would.
 struct Fingerprint {
   uint64_t job = 0;
@@ -260,12 +271,26 @@ Journal::Journal(const plan::Plan& plan, const JournalOptions& options)
     if (kind == Kind::Result) {
       results_[pass] = Bytes(payload.begin() + 5, payload.end());
     } else if (kind == Kind::Done) {
-      done_.insert(pass);
+      done_[pass] = r.get_all<uint64_t>();
     } else if (kind == Kind::Sink) {
       const auto sink = static_cast<size_t>(r.get<uint32_t>());
       records_[{pass, sink}].emplace_back(payload.begin() + 9, payload.end());
     }
   }
+  // The passes left read the stage results of the finished ones: as those passes left them, or
+  // the outputs would mix cells of two runs. Refused as a changed input is, the journal kept.
+  par::agreed([&] {
+    if (par::world_rank() != 0) return;
+    for (const auto& [pass, facts] : done_) {
+      const std::vector<std::string> files = stage_files(plan, pass);
+      for (size_t i = 0; i < files.size(); ++i)
+        if (i >= facts.size() || facts[i] != result_facts(files[i]))
+          throw Error(fmt::format(
+              "{}: cannot resume from its journal {}: {} changed since pass {} of the run wrote "
+              "it (the passes left read it); --restart starts over",
+              first_output_, path_, files[i], pass + 1));
+    }
+  });
   try {
     par::agreed([&] { open_own_file(); });
   } catch (...) {
@@ -312,9 +337,17 @@ void Journal::append_record(const Bytes& payload) {
   std::memcpy(framed.data(), &length, 4);
   std::memcpy(framed.data() + 4, &sum, 8);
   framed.insert(framed.end(), payload.begin(), payload.end());
-  // One write of the whole record: a kill cuts it at worst, and the checksum then drops it.
-  if (::write(fd_, framed.data(), framed.size()) != static_cast<ssize_t>(framed.size()))
-    throw Error(path_ + ": cannot write the journal: " + std::strerror(errno));
+  // One write of the whole record: a kill cuts it at worst, and the checksum then drops it. A
+  // write the disk cuts short sets no errno: the rest is written again, which says why.
+  size_t done = 0;
+  while (done < framed.size()) {
+    const ssize_t wrote = ::write(fd_, framed.data() + done, framed.size() - done);
+    if (wrote < 0 && errno == EINTR) continue;
+    if (wrote <= 0)
+      throw Error(path_ + ": cannot write the journal: " +
+                  (wrote < 0 ? std::strerror(errno) : "nothing written"));
+    done += static_cast<size_t>(wrote);
+  }
 }
 
 void Journal::append(size_t pass, size_t sink, const Records& records) {
@@ -337,12 +370,23 @@ void Journal::append_result(size_t pass, const Bytes& bytes) {
   sync();
 }
 
-void Journal::append_done(size_t pass) {
+void Journal::append_done(size_t pass, const std::vector<std::string>& results) {
   if (par::world_rank() != 0) return;
+  std::vector<uint64_t> facts;
+  for (const std::string& path : results) facts.push_back(result_facts(path));
   RecordWriter w;
-  w.put(Kind::Done).put(static_cast<uint32_t>(pass));
+  w.put(Kind::Done).put(static_cast<uint32_t>(pass)).put_all(facts);
   append_record(w.take());
   sync();
+}
+
+std::vector<std::string> stage_files(const plan::Plan& plan, size_t pass) {
+  const std::vector<size_t>& outputs = plan.passes.at(pass).outputs;
+  std::vector<std::string> files;
+  for (const plan::StageResult& stage : plan.stages)
+    if (std::find(outputs.begin(), outputs.end(), stage.output) != outputs.end())
+      files.push_back(plan.inputs[stage.input].path);
+  return files;
 }
 
 void Journal::sync() {

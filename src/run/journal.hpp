@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <cstring>
 #include <map>
-#include <set>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -74,6 +73,10 @@ class RecordReader {
   size_t at_ = 0;
 };
 
+/// The files of the stage results pass `pass` writes (a job output or a scratch raster), which
+/// later passes read: a run that resumes after the pass ended must find them as it left them.
+std::vector<std::string> stage_files(const plan::Plan& plan, size_t pass);
+
 /// The journal of one run: a file per rank beside the job's first output, ".NAME.journal-R"
 /// (NAME shortened for a long name: hidden_stem),
 /// each a header (what job, inputs and binary it is for, and the id naming the outputs'
@@ -85,7 +88,8 @@ class Journal {
   /// Collective. Finds, checks and reads the journal beside the plan's first output as
   /// options.mode says (rank 0 reads, every rank gets its records), then opens this rank's file
   /// for appending. Throws tessera::Error, on every rank, for a journal that is there unasked
-  /// or that is for another job, input or binary.
+  /// or that is for another job, input or binary, or whose finished passes' stage results
+  /// (stage_files) changed since they were written (their size or modification time, or gone).
   Journal(const plan::Plan& plan, const JournalOptions& options);
   /// Removes this rank's file (rank 0: every rank's) unless kept: a run that fails or finishes
   /// leaves no journal.
@@ -111,8 +115,9 @@ class Journal {
   void append(size_t pass, size_t sink, const Records& records);
   /// Rank 0 (others do nothing): appends pass `pass`'s result.
   void append_result(size_t pass, const Bytes& bytes);
-  /// Rank 0 (others do nothing): notes that pass `pass` is finished, its outputs committed.
-  void append_done(size_t pass);
+  /// Rank 0 (others do nothing): notes that pass `pass` is finished, its outputs committed, with
+  /// the size and modification time of each file of `results` (check_done compares them).
+  void append_done(size_t pass, const std::vector<std::string>& results);
   /// This rank: makes its file durable. Throws tessera::Error on failure.
   void sync();
   /// The journal stays (a stopped run).
@@ -131,7 +136,7 @@ class Journal {
   double checkpoint_seconds_ = 30;
   std::map<std::pair<size_t, size_t>, Records> records_;
   std::map<size_t, Bytes> results_;
-  std::set<size_t> done_;
+  std::map<size_t, std::vector<uint64_t>> done_;  ///< each finished pass: its results' facts
   int fd_ = -1;
 };
 

@@ -305,6 +305,11 @@ def hydro_cases(args, work):
         Case("hydro flowacc: an infinite weight",
              acc(directions("south.tif", south), "-wg", directions("inf.tif", weights, f32, -1)), 1,
              r"flowacc: the weight at cell 5, 7 \(inf\) is not a finite number below 2\^160", out),
+        # Every sum of 2e38 weights past the first is past Float32's range: it was written as inf.
+        Case("hydro flowacc: a weighted area past float32",
+             acc(directions("south.tif", south), "-wg", directions("big.tif", np.full((300, 300), 2e38, np.float32), f32, -1)),
+             1, r"flowacc: the area at cell \d+, \d+ \([\d.]+e\+\d+\) does not fit option type 'Float32'; use type = \"float64\"",
+             out),
         Case("hydro flowacc: weights off the grid",
              acc(directions("south.tif", south), "-wg", directions("small.tif", weights[:9], f32, -1)),
              1, r"-wg: input 'weight' is not on the grid of input 'input': size 300 x 9 vs 300 x 300",

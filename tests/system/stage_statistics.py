@@ -20,6 +20,9 @@ in the job that computes fill, flowdir and flowacc.
 - Stopped (SIGUSR1) at 2 ranks once the reduction of the areas is journalled, and once the areas'
   scratch raster is committed (the stop meets the reduction or the pass after it), `--resume` at
   1 rank x 2 threads (no mpirun) ends with the uninterrupted run's bytes and leaves nothing behind.
+- A copy of the first stopped run whose fel.tif (the ended fill pass's result, which the passes
+  left read) was changed since is refused by `--resume`, one line naming the file; another on a
+  small tmpfs filled to its last byte fails in one line saying so.
 """
 import glob
 import os
@@ -227,6 +230,59 @@ def journalled_result(path, pass_index):
     return False
 
 
+def changed_result_refused(args, part, problems):
+    """A copy of the stopped run whose fel.tif (written by the ended fill pass, read by the passes
+    left) was changed since: --resume refuses it, naming the file, and changes nothing."""
+    copy = part + "-changed"
+    shutil.copytree(part, copy)
+    fel = os.path.join(copy, "out", "fel.tif")
+    ds = systest.gdal.Open(fel, systest.gdal.GA_Update)
+    band = ds.GetRasterBand(1)
+    band.WriteArray(band.ReadAsArray() + 1)
+    ds = None
+    before = sorted(os.listdir(os.path.join(copy, "out")))
+    made = systest.tessera(args, ["run", os.path.join(copy, "job.toml"), "--resume", "-q"])
+    lines = [l for l in made.stderr.splitlines() if l.strip()]
+    if made.returncode != 1 or len(lines) != 1 or "fel.tif changed since" not in lines[0] or \
+            sorted(os.listdir(os.path.join(copy, "out"))) != before:
+        problems.append(f"resume over a changed fel.tif: {made.describe()}")
+    else:
+        print(f"resume over a fel.tif changed since its pass ended: refused: {lines[0]}")
+    shutil.rmtree(copy, ignore_errors=True)
+
+
+def resumed_on_a_full_disk(args, part, problems):
+    """A copy of the stopped run on a small tmpfs filled to its last byte: --resume fails in one
+    line that says the disk is full."""
+    disk = part + "-disk"
+    os.makedirs(disk)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", disk],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        print(f"skip the resume on a full disk: cannot mount a small tmpfs ({mounted.stderr.strip()})")
+        return
+    try:
+        copy = os.path.join(disk, "run")
+        shutil.copytree(part, copy)
+        fd = os.open(os.path.join(disk, "filler"), os.O_WRONLY | os.O_CREAT)
+        for chunk in (65536, 4096, 1):  # unbuffered, to the last byte
+            try:
+                while True:
+                    os.write(fd, bytes(chunk))
+            except OSError:
+                pass
+        os.close(fd)
+        made = systest.tessera(args, ["run", os.path.join(copy, "job.toml"), "--resume", "-q"])
+        lines = [l for l in made.stderr.splitlines() if l.strip()]
+        if made.returncode != 1 or len(lines) != 1 or "No space left on device" not in lines[0]:
+            problems.append(f"resume on a full disk: {made.describe()}")
+        else:
+            print(f"resume on a full disk: {lines[0]}")
+    finally:
+        subprocess.run(["umount", disk], check=False)
+        shutil.rmtree(disk, ignore_errors=True)
+
+
 def stopped_and_resumed(args, dem, whole, problems):
     """Stopped at two moments at 2 ranks, resumed at 1 rank x 2 threads; `whole` holds the
     outputs of an uninterrupted run."""
@@ -253,6 +309,9 @@ def stopped_and_resumed(args, dem, whole, problems):
             problems.append(f"resume: the stop once {name} ended {proc.returncode} (0: it "
                             f"finished first): {err.decode(errors='replace')[-400:]}")
             continue
+        if k == 0:
+            changed_result_refused(args, part, problems)
+            resumed_on_a_full_disk(args, part, problems)
         resumed = systest.tessera(args, ["run", job, "--resume", "-q"], threads=2)
         if resumed.returncode != 0:
             problems.append(f"resume after {name}: {resumed.describe()}")

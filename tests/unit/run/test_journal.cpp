@@ -1,8 +1,14 @@
 // The journal: records come back as written, a record a kill cut short is dropped, a journal
 // that is there unasked or is another job's is refused, and one that is not kept goes.
+#include <sys/resource.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -107,6 +113,72 @@ TEST(Journal, OneThereUnaskedOrForAnotherJobIsRefused) {
   EXPECT_NE(other.find("--restart starts over"), std::string::npos);
   Journal restarted(plan, options(JournalMode::Restart, "another job"));
   EXPECT_FALSE(restarted.resuming());
+}
+
+TEST(Journal, AFinishedPassesStageResultChangedSinceIsRefused) {
+  TempDir dir;
+  // Pass 1 writes a scratch raster (a stage result) that pass 2 reads as input 0.
+  plan::Plan plan = plan_writing(dir.file("out.tif"));
+  const std::string stage = dir.file(".out.tif.fel.stage.tif");
+  plan::PlannedOutput scratch;
+  scratch.spec.path = stage;
+  scratch.scratch = true;
+  plan.outputs.push_back(scratch);
+  RasterInfo info;
+  info.path = stage;
+  plan.inputs.push_back(info);
+  plan.stages.push_back({0, 0, 1});
+  plan.passes.resize(2);
+  plan.passes[0].outputs = {1};
+  plan.passes[1].outputs = {0};
+  ASSERT_EQ(stage_files(plan, 0), std::vector<std::string>{stage});
+  EXPECT_TRUE(stage_files(plan, 1).empty());
+  std::ofstream(stage) << "the cells pass 1 wrote";
+  std::string path;
+  {
+    Journal journal(plan, options(JournalMode::Fresh));
+    journal.append_done(0, stage_files(plan, 0));
+    path = journal.path();
+    journal.keep();
+  }
+  {
+    Journal resumed(plan, options(JournalMode::Resume));  // as pass 1 left it
+    EXPECT_TRUE(resumed.done(0));
+    resumed.keep();
+  }
+  std::ofstream(stage, std::ios::app) << ", and more";
+  EXPECT_NE(message_of(plan, options(JournalMode::Resume))
+                .find(stage + " changed since pass 1 of the run wrote it"),
+            std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(path));  // kept, for the file put back or --restart
+  std::filesystem::remove(stage);
+  EXPECT_NE(message_of(plan, options(JournalMode::Resume)).find(stage + " changed since"),
+            std::string::npos);
+}
+
+TEST(Journal, ARecordTheDiskCutsShortSaysWhy) {
+  TempDir dir;
+  const plan::Plan plan = plan_writing(dir.file("out.tif"));
+  Journal journal(plan, options(JournalMode::Fresh));
+  // The file may grow 5 bytes more: a record's write is cut short there, as on a disk that
+  // fills, and sets no errno; the rest's write then fails with EFBIG.
+  const auto size = std::filesystem::file_size(journal.path());
+  rlimit before{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &before), 0);
+  rlimit limit = before;
+  limit.rlim_cur = size + 5;
+  const auto handler = std::signal(SIGXFSZ, SIG_IGN);
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &limit), 0);
+  errno = ENOTTY;  // what an earlier isatty() leaves
+  std::string message;
+  try {
+    journal.append(1, 0, {bytes_of("a record longer than five bytes")});
+  } catch (const Error& e) {
+    message = e.what();
+  }
+  setrlimit(RLIMIT_FSIZE, &before);
+  std::signal(SIGXFSZ, handler);
+  EXPECT_EQ(message, journal.path() + ": cannot write the journal: " + std::strerror(EFBIG));
 }
 
 TEST(Journal, OneNotKeptGoesWithItsRun) {
