@@ -303,10 +303,11 @@ TEST(FlagRows, EveryNodataTestEqualsGdaldemsCellByCell) {
 }
 
 #if defined(TESSERA_HAVE_AVX2_PATHS)
-/// Hillshade's AVX2 row (float pass, double where unsure) against SquareShade::cell, gdaldem's
-/// double arithmetic, for every interior cell of `r`; returns how many bytes differ.
+/// Hillshade's AVX2 row, or with `wide` its AVX-512 one (float pass, double where unsure),
+/// against SquareShade::cell, gdaldem's double arithmetic, for every interior cell of `r`;
+/// returns how many bytes differ.
 template <class T>
-int64_t shade_differences(const Raster<T>& r, const terrain::SquareShade& s) {
+int64_t shade_differences(const Raster<T>& r, const terrain::SquareShade& s, bool wide) {
   std::vector<float> values(static_cast<size_t>(r.width));
   std::vector<uint8_t> bytes(values.size());
   int64_t differing = 0;
@@ -314,7 +315,9 @@ int64_t shade_differences(const Raster<T>& r, const terrain::SquareShade& s) {
     const T* rows[3] = {&r.cells[static_cast<size_t>((y - 1) * r.width)],
                         &r.cells[static_cast<size_t>(y * r.width)],
                         &r.cells[static_cast<size_t>((y + 1) * r.width)]};
-    const int64_t end = terrain::square_row_avx2(s, rows, 1, 1, r.width - 1, values.data());
+    const int64_t end =
+        wide ? terrain::square_row_avx512(s, rows, 1, r.width - 1, values.data())
+             : terrain::square_row_avx2(s, rows, 1, 1, r.width - 1, values.data());
     terrain::to_bytes(values.data(), bytes.data(), end - 1);
     for (int64_t x = 1; x < end; ++x) {
       const T* a = rows[0] + x;
@@ -341,16 +344,21 @@ TEST(HillshadeRows, FloatPassGivesTheBytesOfTheDoubleArithmetic) {
   if (!simd::have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
   const auto floats = rough_terrain<float>(1031, 700, 5);
   const auto ints = rough_terrain<int32_t>(777, 500, 9);
-  for (const double z : {1.0, 0.25, 7.0})
-    for (const double azimuth : {315.0, 0.0, 123.0})
-      for (const double altitude : {45.0, 5.0, 89.0})
-        for (const double res : {30.0, 0.5}) {
-          const auto s = square_shade(z, azimuth, altitude, res);
-          EXPECT_EQ(shade_differences(floats, s), 0)
-              << "float z " << z << " az " << azimuth << " alt " << altitude << " res " << res;
-          EXPECT_EQ(shade_differences(ints, s), 0)
-              << "int z " << z << " az " << azimuth << " alt " << altitude << " res " << res;
-        }
+  for (const bool wide : {false, true}) {
+    if (wide && !simd::have_avx512()) continue;  // the AVX2 path only on this CPU
+    for (const double z : {1.0, 0.25, 7.0})
+      for (const double azimuth : {315.0, 0.0, 123.0})
+        for (const double altitude : {45.0, 5.0, 89.0})
+          for (const double res : {30.0, 0.5}) {
+            const auto s = square_shade(z, azimuth, altitude, res);
+            EXPECT_EQ(shade_differences(floats, s, wide), 0)
+                << "float z " << z << " az " << azimuth << " alt " << altitude << " res " << res
+                << (wide ? " AVX-512" : "");
+            EXPECT_EQ(shade_differences(ints, s, wide), 0)
+                << "int z " << z << " az " << azimuth << " alt " << altitude << " res " << res
+                << (wide ? " AVX-512" : "");
+          }
+  }
 }
 
 TEST(SimdAtan, FloatCheckFlagsValuesNearARoundingBoundaryAndNan) {
