@@ -57,10 +57,12 @@ struct SlopeAlg {
         const double inv_span = 1.0 / (kSpan * scale);
         const double x_factor = inv_span / ewres, y_factor = inv_span / nsres;
         if (simd::have_avx512() && x1 - x0 >= 16)
-          return terrain::row_by_checked_sixteens(
-              *this, r0, r1, r2, x0, x1, out, [r0, r1, r2, x_factor, y_factor](int64_t x, float* to) {
-                return sixteen_degrees(r0, r1, r2, x, x_factor, y_factor, to);
-              });
+          return terrain::row_by_checked_sixteens_in_two<Tangents16>(
+              *this, r0, r1, r2, x0, x1, out,
+              [r0, r1, r2, x_factor, y_factor](int64_t x, Tangents16& mid) {
+                sixteen_first(r0, r1, r2, x, x_factor, y_factor, mid);
+              },
+              [](const Tangents16& mid, float* to) { return sixteen_second(mid, to); });
         terrain::row_by_checked_eights_in_two<Tangents>(
             *this, r0, r1, r2, x0, x1, out,
             [r0, r1, r2, x_factor, y_factor](int64_t x, Tangents& mid) {
@@ -173,26 +175,47 @@ struct SlopeAlg {
     return ~((sure[0] | sure[1] << 4) & mid.ranged) & 0xFF;
   }
 
-  /// Slope in degrees, sixteen cells on AVX-512: eight_first, eight_second and eight_third in
-  /// one, eight doubles a vector (the same operations: the same bounds, the same checks).
-  /// Returns the lanes left to operator() (bits 0-15).
-  __attribute__((target(TESSERA_AVX512_TARGET))) static int sixteen_degrees(
+  /// Sixteen cells' slope tangents between sixteen_first and sixteen_second.
+  struct Tangents16 {
+    double g[16];  ///< sqrt(key) / (kSpan scale)
+    int ranged;    ///< lanes whose g is 0, or in [2^-120, 2^100] (NaN is not)
+  };
+
+  /// Slope in degrees on AVX-512, first pass: eight_first for sixteen cells, eight doubles a
+  /// vector (the same operations), and g at most 2^100 (atan_degrees_near8's domain) added to
+  /// the range.
+  __attribute__((target(TESSERA_AVX512_TARGET))) static void sixteen_first(
       const T* r0, const T* r1, const T* r2, int64_t x, double x_factor, double y_factor,
-      float* to) {
+      Tangents16& mid) {
     __m512d d[4];
     terrain::gradient_differences16<T, G>(r0, r1, r2, x, d);
-    int unsure = 0;
+    int ranged = 0;
     for (int half = 0; half < 2; ++half) {
       const __m512d dx = _mm512_mul_pd(d[half], _mm512_set1_pd(x_factor));
       const __m512d dy = _mm512_mul_pd(d[2 + half], _mm512_set1_pd(y_factor));
       const __m512d g = _mm512_sqrt_pd(_mm512_fmadd_pd(dx, dx, _mm512_mul_pd(dy, dy)));
-      const __mmask8 in_range = _mm512_cmp_pd_mask(g, _mm512_set1_pd(0x1p-120), _CMP_GE_OQ) |
+      const __mmask8 in_range = (_mm512_cmp_pd_mask(g, _mm512_set1_pd(0x1p-120), _CMP_GE_OQ) &
+                                 _mm512_cmp_pd_mask(g, _mm512_set1_pd(0x1p100), _CMP_LE_OQ)) |
                                 _mm512_cmp_pd_mask(g, _mm512_setzero_pd(), _CMP_EQ_OQ);
-      __mmask8 sure;
-      _mm256_storeu_ps(to + 8 * half, simd::to_float_near8(simd::atan_degrees_near8(g), sure));
-      unsure |= (~(sure & in_range) & 0xFF) << 8 * half;
+      _mm512_storeu_pd(mid.g + 8 * half, g);
+      ranged |= static_cast<int>(in_range) << 8 * half;
     }
-    return unsure;
+    mid.ranged = ranged;
+  }
+
+  /// Slope in degrees on AVX-512, second pass: eight_second and eight_third for sixteen cells
+  /// (atan_degrees_near8, to_float_near8's check). Returns the lanes left to operator().
+  __attribute__((target(TESSERA_AVX512_TARGET))) static int sixteen_second(const Tangents16& mid,
+                                                                           float* to) {
+    int sure = 0;
+    for (int half = 0; half < 2; ++half) {
+      __mmask8 lanes;
+      _mm256_storeu_ps(to + 8 * half, simd::to_float_near8(simd::atan_degrees_near8(
+                                                               _mm512_loadu_pd(mid.g + 8 * half)),
+                                                           lanes));
+      sure |= static_cast<int>(lanes) << 8 * half;
+    }
+    return ~(sure & mid.ranged) & 0xFFFF;
   }
 
   /// row_values_avx2's sixteen cells on AVX-512, eight doubles a vector (the same check); returns
