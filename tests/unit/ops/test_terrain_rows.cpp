@@ -129,6 +129,53 @@ TEST(SlopeRows, IntegerDemEqualsTheScalarFormulaBitForBit) {
   });
 }
 
+/// gdaldem's TRI (Riley, Wilson), TPI and roughness of one window, written out here.
+template <class T>
+float focal_reference(const std::string& mode, const T* w) {
+  if (mode == "TRI") {
+    double sum = 0;
+    for (int k = 0; k < 9; ++k)
+      if (k != 4) sum = k == 0 ? double(w[0] - w[4]) * double(w[0] - w[4])
+                               : sum + double(w[k] - w[4]) * double(w[k] - w[4]);
+    return static_cast<float>(std::sqrt(sum));
+  }
+  if (mode == "TRI-Wilson") {
+    T sum = 0;
+    for (int k = 0; k < 9; ++k)
+      if (k != 4) sum += w[k] - w[4] < 0 ? T(w[4] - w[k]) : T(w[k] - w[4]);
+    return sum * 0.125f;
+  }
+  if (mode == "TPI")
+    return w[4] - ((w[0] + w[1] + w[2] + w[3] + w[5] + w[6] + w[7] + w[8]) * 0.125f);
+  T lo = w[0], hi = w[0];
+  for (int k = 1; k < 9; ++k) {
+    if (w[k] > hi) hi = w[k];
+    if (w[k] < lo) lo = w[k];
+  }
+  return static_cast<float>(hi - lo);
+}
+
+/// TRI, TPI and roughness tile by tile (rows of 254 to 256 inner cells: whole groups of
+/// sixteen and overlapping last ones) against focal_reference, bit for bit.
+template <class T>
+void expect_focal_of_reference(const Raster<T>& r) {
+  for (const std::string mode : {"TRI", "TRI-Wilson", "TPI", "roughness"}) {
+    const bool wilson = mode == "TRI-Wilson";
+    const auto op = make_op(wilson ? "TRI" : mode,
+                            wilson ? Options{{"alg", std::string("Wilson")}} : Options{});
+    const auto got = run_tiled<T, float>(*op, r, 256, 64).at(0);
+    EXPECT_EQ(differing_from(r, got, [&](const T* w) { return focal_reference(mode, w); }), 0)
+        << mode;
+  }
+}
+
+TEST(FocalRows, TriTpiAndRoughnessEqualTheScalarFormulaBitForBit) {
+  on_both_paths([] {
+    expect_focal_of_reference(rough_terrain<float>(1031, 130, 31));
+    expect_focal_of_reference(rough_terrain<int32_t>(777, 130, 37));
+  });
+}
+
 /// gdaldem's aspect of one window (GDALAspectAlg, Horn, or ZevenbergenThorne), the reference.
 template <class T>
 float aspect_reference(const T* w, bool horn, bool azimuth, float flat) {
