@@ -323,6 +323,40 @@ TEST(HillshadeRows, CombinedAndIgorEqualTheScalarFormulaWithAndWithoutAvx512) {
   simd::allow_avx512(true);
 }
 
+/// The hillshade bytes of `options` over `r`, tiles 256 cells wide and one as wide as `r`.
+template <class T>
+std::vector<uint8_t> shade_bytes(const Raster<T>& r, const Options& options) {
+  const auto op = make_op("hillshade", options);
+  auto bytes = run_tiled<T, uint8_t>(*op, r, 256, 64).at(0);
+  const auto whole = run_tiled<T, uint8_t>(*op, r, r.width, 64).at(0);
+  bytes.insert(bytes.end(), whole.begin(), whole.end());
+  return bytes;
+}
+
+TEST(HillshadeRows, EveryExactStyleGivesTheSameBytesOnAvx512AsOnAvx2) {
+  if (!simd::have_avx512()) GTEST_SKIP() << "no AVX-512 on this CPU";
+  auto floats = rough_terrain<float>(1031, 130, 41);
+  const auto ints = rough_terrain<int32_t>(777, 130, 43);
+  const std::vector<Options> styles = {
+      {},
+      {{"alg", std::string("ZevenbergenThorne")}},
+      {{"multidirectional", true}},
+      {{"multidirectional", true}, {"alg", std::string("ZevenbergenThorne")}},
+      {{"z", 3.0}, {"azimuth", 100.0}, {"altitude", 20.0}},
+  };
+  for (const bool square : {true, false}) {
+    floats.nsres = square ? -floats.ewres : -0.7 * floats.ewres;  // not square: Single's path
+    for (const auto& options : styles) {
+      simd::allow_avx512(false);
+      const auto narrow_f = shade_bytes(floats, options);
+      const auto narrow_i = shade_bytes(ints, options);
+      simd::allow_avx512(true);
+      EXPECT_EQ(shade_bytes(floats, options), narrow_f) << options.size() << " square " << square;
+      EXPECT_EQ(shade_bytes(ints, options), narrow_i) << options.size();
+    }
+  }
+}
+
 /// flag_row (eight cells at a time where the CPU has AVX2) against Grid::is_nodata, gdaldem's
 /// test, cell by cell.
 template <class T>
