@@ -4,8 +4,8 @@
 #include <cmath>
 
 #include "option_reader.hpp"
-#include "terrain_math.hpp"
 #include "simd_avx512.hpp"
+#include "terrain_math.hpp"
 #include "terrain_rows.hpp"
 #include "terrain_rows16.hpp"
 #include "terrain_sinks.hpp"
@@ -178,14 +178,13 @@ struct AspectAlg {
     const __mmask16 steep = _mm512_cmp_ps_mask(ay, ax, _CMP_GT_OQ);
     const __mmask16 behind = _mm512_cmp_ps_mask(dx, zero, _CMP_GT_OQ);
     const __m512 y_sign = _mm512_and_ps(dy, sign);
-    const __m512 quarter =
-        _mm512_add_ps(_mm512_maskz_mov_ps(steep, _mm512_set1_ps(90.0f)),
-                      _mm512_maskz_mov_ps(static_cast<__mmask16>(~steep & behind),
-                                          _mm512_set1_ps(180.0f)));
-    const __m512 times =
-        _mm512_xor_ps(_mm512_or_ps(_mm512_set1_ps(1.0f),
-                                   _mm512_maskz_mov_ps(static_cast<__mmask16>(steep ^ behind), sign)),
-                      y_sign);
+    const __m512 quarter = _mm512_add_ps(
+        _mm512_maskz_mov_ps(steep, _mm512_set1_ps(90.0f)),
+        _mm512_maskz_mov_ps(static_cast<__mmask16>(~steep & behind), _mm512_set1_ps(180.0f)));
+    const __m512 times = _mm512_xor_ps(
+        _mm512_or_ps(_mm512_set1_ps(1.0f),
+                     _mm512_maskz_mov_ps(static_cast<__mmask16>(steep ^ behind), sign)),
+        y_sign);
     const __mmask16 over =
         _mm512_cmp_ps_mask(lo, _mm512_mul_ps(hi, _mm512_set1_ps(0.41421356f)), _CMP_GT_OQ);
     // times is +-1: the product is exact, fused or not.

@@ -238,10 +238,9 @@ __attribute__((target(TESSERA_AVX512_TARGET))) bool color_sixteen(const ColorEnt
   constexpr int kRound = _MM_FROUND_CUR_DIRECTION;
   const __m512d v[2] = {eight_values(cells + x), eight_values(cells + x + 8)};
   const __m512d below = _mm512_set1_pd(lo.value), top = _mm512_set1_pd(hi.value);
-  const __mmask8 inside = _mm512_cmp_pd_mask(below, v[0], _CMP_LT_OQ) &
-                          _mm512_cmp_pd_mask(v[0], top, _CMP_LE_OQ) &
-                          _mm512_cmp_pd_mask(below, v[1], _CMP_LT_OQ) &
-                          _mm512_cmp_pd_mask(v[1], top, _CMP_LE_OQ);
+  const __mmask8 inside =
+      _mm512_cmp_pd_mask(below, v[0], _CMP_LT_OQ) & _mm512_cmp_pd_mask(v[0], top, _CMP_LE_OQ) &
+      _mm512_cmp_pd_mask(below, v[1], _CMP_LT_OQ) & _mm512_cmp_pd_mask(v[1], top, _CMP_LE_OQ);
   if (inside != 0xFF) return false;
   const int from[4] = {lo.r, lo.g, lo.b, lo.a}, to[4] = {hi.r, hi.g, hi.b, hi.a};
   __m512d ratio[2];
@@ -278,9 +277,11 @@ __attribute__((target(TESSERA_AVX512_TARGET))) bool color_sixteen(const ColorEnt
 
 /// beyond_last_eight of sixteen cells on AVX-512.
 template <class T>
-__attribute__((target(TESSERA_AVX512_TARGET))) bool beyond_last_sixteen(
-    const ColorEntry& last, ColorMatch match, const T* cells, uint8_t* const* rows,
-    size_t n_bands, int64_t x) {
+__attribute__((target(TESSERA_AVX512_TARGET))) bool beyond_last_sixteen(const ColorEntry& last,
+                                                                        ColorMatch match,
+                                                                        const T* cells,
+                                                                        uint8_t* const* rows,
+                                                                        size_t n_bands, int64_t x) {
   const __m512d top = _mm512_set1_pd(last.value);
   const __mmask8 above = _mm512_cmp_pd_mask(eight_values(cells + x), top, _CMP_GT_OQ) &
                          _mm512_cmp_pd_mask(eight_values(cells + x + 8), top, _CMP_GT_OQ);
@@ -292,9 +293,10 @@ __attribute__((target(TESSERA_AVX512_TARGET))) bool beyond_last_sixteen(
 }
 #endif
 
-/// One row: sixteen (color_sixteen, AVX-512) or eight cells at a time through color_eight where they share the entries the last
-/// look-up found (a DEM's neighbours mostly do), or through beyond_last_eight where they all
-/// lie above the last entry as the last look-up's value did; the others through lookup.
+/// One row: sixteen (color_sixteen, AVX-512) or eight cells at a time through color_eight where
+/// they share the entries the last look-up found (a DEM's neighbours mostly do), or through
+/// beyond_last_eight where they all lie above the last entry as the last look-up's value did; the
+/// others through lookup.
 template <class T>
 void color_row(const T* cells, int64_t width, uint8_t* const* rows, size_t n_bands,
                const std::vector<ColorEntry>& table, ColorMatch match) {

@@ -274,9 +274,8 @@ struct Single {
   }
 
   /// eight, sixteen lanes on AVX-512 (eight doubles a vector, nothing fused): the same bits.
-  __attribute__((target(TESSERA_AVX512_TARGET))) void sixteen(const T* r0, const T* r1,
-                                                              const T* r2, int64_t x,
-                                                              float* to) const {
+  __attribute__((target(TESSERA_AVX512_TARGET))) void sixteen(const T* r0, const T* r1, const T* r2,
+                                                              int64_t x, float* to) const {
     using namespace exact8;
     __m512d gx[2], gy[2];
     scaled_gradient16<T, G>(c, r0, r1, r2, x, gx, gy);
@@ -492,9 +491,8 @@ struct Multidirectional {
   }
 
   /// eight, sixteen lanes on AVX-512 (eight doubles a vector, nothing fused): the same bits.
-  __attribute__((target(TESSERA_AVX512_TARGET))) void sixteen(const T* r0, const T* r1,
-                                                              const T* r2, int64_t x,
-                                                              float* to) const {
+  __attribute__((target(TESSERA_AVX512_TARGET))) void sixteen(const T* r0, const T* r1, const T* r2,
+                                                              int64_t x, float* to) const {
     using namespace exact8;
     __m512d gx[2], gy[2];
     scaled_gradient16<T, G>(c, r0, r1, r2, x, gx, gy);
@@ -514,9 +512,8 @@ struct Multidirectional {
       sum = add(sum, mul(weight_315, val315));
       sum = add(sum, mul(yy, val360));
       const __m512d one = _mm512_set1_pd(1.0);
-      const __m512d cang =
-          a_div_sqrt_b(_mm512_div_round_pd(sum, xx_plus_yy, kRound),
-                       add(one, times(xx_plus_yy, c.square_z)));
+      const __m512d cang = a_div_sqrt_b(_mm512_div_round_pd(sum, xx_plus_yy, kRound),
+                                        add(one, times(xx_plus_yy, c.square_z)));
       const __mmask8 flat = _mm512_cmp_pd_mask(xx_plus_yy, _mm512_setzero_pd(), _CMP_EQ_OQ);
       const __m512d v =
           _mm512_mask_mov_pd(add(one, cang), flat, _mm512_set1_pd(1.0 + c.sin_alt_254));

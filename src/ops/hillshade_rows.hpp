@@ -270,13 +270,15 @@ struct SquareShadeFloat16 {
 __attribute__((target(TESSERA_AVX512_TARGET), always_inline)) inline int square_sixteen_float(
     const SquareShadeFloat16& f, __m512 x, __m512 y, float* values) {
   const __m512 one = _mm512_set1_ps(1.0f);
-  const __m512 a = _mm512_add_ps(f.sin_alt_254, _mm512_add_ps(_mm512_mul_ps(x, f.sin_az_254_inv_res),
-                                                              _mm512_mul_ps(y, f.cos_az_254_inv_res)));
+  const __m512 a =
+      _mm512_add_ps(f.sin_alt_254, _mm512_add_ps(_mm512_mul_ps(x, f.sin_az_254_inv_res),
+                                                 _mm512_mul_ps(y, f.cos_az_254_inv_res)));
   const __m512 xx_yy = _mm512_add_ps(_mm512_mul_ps(x, x), _mm512_mul_ps(y, y));
   const __m512 b = _mm512_add_ps(one, _mm512_mul_ps(f.square_z_inv_res2, xx_yy));
   __m512 r = _mm512_rsqrt14_ps(b);
   const __m512 half_b = _mm512_mul_ps(b, _mm512_set1_ps(0.5f));
-  r = _mm512_mul_ps(r, _mm512_sub_ps(_mm512_set1_ps(1.5f), _mm512_mul_ps(half_b, _mm512_mul_ps(r, r))));
+  r = _mm512_mul_ps(
+      r, _mm512_sub_ps(_mm512_set1_ps(1.5f), _mm512_mul_ps(half_b, _mm512_mul_ps(r, r))));
   const __m512 cang = _mm512_mul_ps(a, r);
   const __mmask16 dark = _mm512_cmp_ps_mask(cang, _mm512_setzero_ps(), _CMP_LE_OQ);
   const __m512 v = _mm512_mask_mov_ps(_mm512_add_ps(one, cang), dark, one);
@@ -286,8 +288,8 @@ __attribute__((target(TESSERA_AVX512_TARGET), always_inline)) inline int square_
   const __m512 nearest = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   const __m512 magnitude = _mm512_set1_ps(-0.0f);
   // Ordered comparisons: NaN anywhere makes the lane unsure.
-  const __mmask16 far_from_whole = _mm512_cmp_ps_mask(
-      _mm512_andnot_ps(magnitude, _mm512_sub_ps(t, nearest)), slack, _CMP_GE_OQ);
+  const __mmask16 far_from_whole =
+      _mm512_cmp_ps_mask(_mm512_andnot_ps(magnitude, _mm512_sub_ps(t, nearest)), slack, _CMP_GE_OQ);
   const __mmask16 far_from_dark =
       _mm512_cmp_ps_mask(_mm512_andnot_ps(magnitude, cang), slack, _CMP_GE_OQ);
   const __mmask16 finite = _mm512_cmp_ps_mask(b, _mm512_set1_ps(3.0e38f), _CMP_LE_OQ);
@@ -298,9 +300,8 @@ __attribute__((target(TESSERA_AVX512_TARGET), always_inline)) inline int square_
 /// without a branch (as checked_sixteens). Returns n.
 template <class T>
 __attribute__((target(TESSERA_AVX512_TARGET))) size_t square_sixteens(const SquareShade& s,
-                                                                      const T* const* r,
-                                                                      int64_t x0, int64_t x1,
-                                                                      float* values,
+                                                                      const T* const* r, int64_t x0,
+                                                                      int64_t x1, float* values,
                                                                       UnsureLanes* unsure) {
   const SquareShadeFloat16 f(s);
   const T *r0 = r[0], *r1 = r[1], *r2 = r[2];

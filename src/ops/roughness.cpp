@@ -32,7 +32,8 @@ struct Roughness {
   void row_values(const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1, float* out) const {
 #if defined(TESSERA_HAVE_AVX2_PATHS)
     terrain::row_by_sixteens(
-        *this, r0, r1, r2, x0, x1, out, [r0, r1, r2](int64_t x, float* to) { sixteen(r0, r1, r2, x, to); },
+        *this, r0, r1, r2, x0, x1, out,
+        [r0, r1, r2](int64_t x, float* to) { sixteen(r0, r1, r2, x, to); },
         [r0, r1, r2](int64_t x, float* to) { eight(r0, r1, r2, x, to); });
 #else
     terrain::row_by_eights(*this, r0, r1, r2, x0, x1, out, [](int64_t, float*) {});

@@ -203,8 +203,8 @@ __attribute__((target(TESSERA_AVX512_TARGET), always_inline)) inline __m512d ata
   const __m512d num =
       _mm512_mask_mov_pd(_mm512_mask_sub_pd(g, over, g, one), big, _mm512_set1_pd(-1.0));
   const __m512d den = _mm512_mask_mov_pd(_mm512_mask_add_pd(one, over, g, one), big, g);
-  const __m512d base = _mm512_add_pd(_mm512_maskz_mov_pd(over, forty_five),
-                                     _mm512_maskz_mov_pd(big, forty_five));
+  const __m512d base =
+      _mm512_add_pd(_mm512_maskz_mov_pd(over, forty_five), _mm512_maskz_mov_pd(big, forty_five));
   return _mm512_fmadd_pd(atan_near8(_mm512_mul_pd(num, reciprocal8(den))),
                          _mm512_set1_pd(57.295779513082320876798), base);
 }

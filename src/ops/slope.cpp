@@ -7,8 +7,8 @@
 
 #include "option_reader.hpp"
 #include "simd_avx2.hpp"
-#include "terrain_math.hpp"
 #include "simd_avx512.hpp"
+#include "terrain_math.hpp"
 #include "terrain_rows.hpp"
 #include "terrain_rows16.hpp"
 #include "terrain_sinks.hpp"
@@ -184,9 +184,11 @@ struct SlopeAlg {
   /// Slope in degrees on AVX-512, first pass: eight_first for sixteen cells, eight doubles a
   /// vector (the same operations), and g at most 2^100 (atan_degrees_near8's domain) added to
   /// the range.
-  __attribute__((target(TESSERA_AVX512_TARGET))) static void sixteen_first(
-      const T* r0, const T* r1, const T* r2, int64_t x, double x_factor, double y_factor,
-      Tangents16& mid) {
+  __attribute__((target(TESSERA_AVX512_TARGET))) static void sixteen_first(const T* r0, const T* r1,
+                                                                           const T* r2, int64_t x,
+                                                                           double x_factor,
+                                                                           double y_factor,
+                                                                           Tangents16& mid) {
     __m512d d[4];
     terrain::gradient_differences16<T, G>(r0, r1, r2, x, d);
     int ranged = 0;
@@ -210,9 +212,9 @@ struct SlopeAlg {
     int sure = 0;
     for (int half = 0; half < 2; ++half) {
       __mmask8 lanes;
-      _mm256_storeu_ps(to + 8 * half, simd::to_float_near8(simd::atan_degrees_near8(
-                                                               _mm512_loadu_pd(mid.g + 8 * half)),
-                                                           lanes));
+      _mm256_storeu_ps(
+          to + 8 * half,
+          simd::to_float_near8(simd::atan_degrees_near8(_mm512_loadu_pd(mid.g + 8 * half)), lanes));
       sure |= static_cast<int>(lanes) << 8 * half;
     }
     return ~(sure & mid.ranged) & 0xFFFF;

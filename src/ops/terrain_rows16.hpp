@@ -156,8 +156,8 @@ void row_by_sixteens(const Alg& alg, const T* r0, const T* r1, const T* r2, int6
 template <class T>
 struct Sixteen9 {
   decltype(simd::load16(static_cast<const T*>(nullptr), 0)) w[9];
-  __attribute__((target(TESSERA_AVX512_TARGET), always_inline)) Sixteen9(const T* r0, const T* r1,
-                                                                         const T* r2, int64_t x)
+  __attribute__((target(TESSERA_AVX512_TARGET), always_inline))
+  Sixteen9(const T* r0, const T* r1, const T* r2, int64_t x)
       : w{simd::load16(r0, x - 1), simd::load16(r0, x), simd::load16(r0, x + 1),
           simd::load16(r1, x - 1), simd::load16(r1, x), simd::load16(r1, x + 1),
           simd::load16(r2, x - 1), simd::load16(r2, x), simd::load16(r2, x + 1)} {}

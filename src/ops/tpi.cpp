@@ -24,7 +24,8 @@ struct Tpi {
   void row_values(const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1, float* out) const {
 #if defined(TESSERA_HAVE_AVX2_PATHS)
     terrain::row_by_sixteens(
-        *this, r0, r1, r2, x0, x1, out, [r0, r1, r2](int64_t x, float* to) { sixteen(r0, r1, r2, x, to); },
+        *this, r0, r1, r2, x0, x1, out,
+        [r0, r1, r2](int64_t x, float* to) { sixteen(r0, r1, r2, x, to); },
         [r0, r1, r2](int64_t x, float* to) { eight(r0, r1, r2, x, to); });
 #else
     terrain::row_by_eights(*this, r0, r1, r2, x0, x1, out, [](int64_t, float*) {});
@@ -41,9 +42,10 @@ struct Tpi {
     const auto& w = e.w;
     const auto sum =
         add(add(add(add(add(add(add(w[0], w[1]), w[2]), w[3]), w[5]), w[6]), w[7]), w[8]);
-    const __m512 mean = _mm512_mul_round_ps(simd::to_floats(sum), _mm512_set1_ps(0.125f),
-                                            _MM_FROUND_CUR_DIRECTION);
-    _mm512_storeu_ps(to, _mm512_sub_round_ps(simd::to_floats(w[4]), mean, _MM_FROUND_CUR_DIRECTION));
+    const __m512 mean =
+        _mm512_mul_round_ps(simd::to_floats(sum), _mm512_set1_ps(0.125f), _MM_FROUND_CUR_DIRECTION);
+    _mm512_storeu_ps(to,
+                     _mm512_sub_round_ps(simd::to_floats(w[4]), mean, _MM_FROUND_CUR_DIRECTION));
   }
 
   __attribute__((target("avx2"))) static void eight(const T* r0, const T* r1, const T* r2,

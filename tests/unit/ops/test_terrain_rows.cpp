@@ -135,8 +135,9 @@ float focal_reference(const std::string& mode, const T* w) {
   if (mode == "TRI") {
     double sum = 0;
     for (int k = 0; k < 9; ++k)
-      if (k != 4) sum = k == 0 ? double(w[0] - w[4]) * double(w[0] - w[4])
-                               : sum + double(w[k] - w[4]) * double(w[k] - w[4]);
+      if (k != 4)
+        sum = k == 0 ? double(w[0] - w[4]) * double(w[0] - w[4])
+                     : sum + double(w[k] - w[4]) * double(w[k] - w[4]);
     return static_cast<float>(std::sqrt(sum));
   }
   if (mode == "TRI-Wilson") {
@@ -414,9 +415,8 @@ int64_t shade_differences(const Raster<T>& r, const terrain::SquareShade& s, boo
     const T* rows[3] = {&r.cells[static_cast<size_t>((y - 1) * r.width)],
                         &r.cells[static_cast<size_t>(y * r.width)],
                         &r.cells[static_cast<size_t>((y + 1) * r.width)]};
-    const int64_t end =
-        wide ? terrain::square_row_avx512(s, rows, 1, r.width - 1, values.data())
-             : terrain::square_row_avx2(s, rows, 1, 1, r.width - 1, values.data());
+    const int64_t end = wide ? terrain::square_row_avx512(s, rows, 1, r.width - 1, values.data())
+                             : terrain::square_row_avx2(s, rows, 1, 1, r.width - 1, values.data());
     terrain::to_bytes(values.data(), bytes.data(), end - 1);
     for (int64_t x = 1; x < end; ++x) {
       const T* a = rows[0] + x;
