@@ -4,8 +4,10 @@
 #include <cmath>
 
 #include "option_reader.hpp"
+#include "simd_avx512.hpp"
 #include "terrain_math.hpp"
 #include "terrain_rows.hpp"
+#include "terrain_rows16.hpp"
 #include "terrain_sinks.hpp"
 #include "terrain_window.hpp"
 
@@ -37,6 +39,11 @@ struct AspectAlg {
   /// float arithmetic, the same in every lane.
   void row_values(const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1, float* out) const {
 #if defined(TESSERA_HAVE_AVX2_PATHS)
+    if (simd::have_avx512() && x1 - x0 >= 16)
+      return terrain::row_by_checked_sixteens_in_two<Octants16>(
+          *this, r0, r1, r2, x0, x1, out,
+          [r0, r1, r2](int64_t x, Octants16& mid) { sixteen_first(r0, r1, r2, x, mid); },
+          [this](const Octants16& mid, float* to) { return sixteen_second(mid, to); });
     terrain::row_by_checked_eights_in_two<Octants>(
         *this, r0, r1, r2, x0, x1, out,
         [r0, r1, r2](int64_t x, Octants& mid) { eight_first(r0, r1, r2, x, mid); },
@@ -140,6 +147,93 @@ struct AspectAlg {
     const __m256 full = _mm256_cmp_ps(a, _mm256_set1_ps(360.0f), _CMP_EQ_OQ);
     _mm256_storeu_ps(to, _mm256_andnot_ps(full, a));
     return ~((sure[0] | sure[1] << 4) & mid.ranged) & ~mid.level & 0xFF;
+  }
+
+  /// Sixteen cells' angles between the AVX-512 passes, as Octants.
+  struct Octants16 {
+    double t[16];
+    float offset[16];
+    float times[16];
+    int level;
+    int ranged;
+  };
+
+  /// eight_first for sixteen cells on AVX-512: the same float operations (masks where it uses
+  /// blends and ands), the same quotients in double, eight a vector.
+  __attribute__((target(TESSERA_AVX512_TARGET))) static void sixteen_first(const T* r0, const T* r1,
+                                                                           const T* r2, int64_t x,
+                                                                           Octants16& mid) {
+    __m512 dx, dy;
+    terrain::aspect_sums16<T, G>(r0, r1, r2, x, dx, dy);
+    const __m512 sign = _mm512_set1_ps(-0.0f), zero = _mm512_setzero_ps();
+    const __m512 ax = _mm512_andnot_ps(sign, dx), ay = _mm512_andnot_ps(sign, dy);
+    const __m512 lo = _mm512_min_ps(ax, ay), hi = _mm512_max_ps(ax, ay);
+    const __m512 tiny = _mm512_set1_ps(0x1p-60f);
+    const __m512 sum = _mm512_add_ps(ax, ay);
+    const __mmask16 level = _mm512_cmp_ps_mask(sum, zero, _CMP_EQ_OQ);
+    const __mmask16 ranged =
+        _mm512_cmp_ps_mask(sum, _mm512_set1_ps(0x1p60f), _CMP_LE_OQ) &
+        (_mm512_cmp_ps_mask(hi, tiny, _CMP_GE_OQ) | level) &
+        (_mm512_cmp_ps_mask(lo, tiny, _CMP_GE_OQ) | _mm512_cmp_ps_mask(lo, zero, _CMP_EQ_OQ));
+    const __mmask16 steep = _mm512_cmp_ps_mask(ay, ax, _CMP_GT_OQ);
+    const __mmask16 behind = _mm512_cmp_ps_mask(dx, zero, _CMP_GT_OQ);
+    const __m512 y_sign = _mm512_and_ps(dy, sign);
+    const __m512 quarter = _mm512_add_ps(
+        _mm512_maskz_mov_ps(steep, _mm512_set1_ps(90.0f)),
+        _mm512_maskz_mov_ps(static_cast<__mmask16>(~steep & behind), _mm512_set1_ps(180.0f)));
+    const __m512 times = _mm512_xor_ps(
+        _mm512_or_ps(_mm512_set1_ps(1.0f),
+                     _mm512_maskz_mov_ps(static_cast<__mmask16>(steep ^ behind), sign)),
+        y_sign);
+    const __mmask16 over =
+        _mm512_cmp_ps_mask(lo, _mm512_mul_ps(hi, _mm512_set1_ps(0.41421356f)), _CMP_GT_OQ);
+    // times is +-1: the product is exact, fused or not.
+    const __m512 offset =
+        _mm512_add_ps(_mm512_xor_ps(quarter, y_sign),
+                      _mm512_mul_ps(times, _mm512_maskz_mov_ps(over, _mm512_set1_ps(45.0f))));
+    for (int half = 0; half < 2; ++half) {
+      const __m512d small = half ? simd::high_doubles(lo) : simd::low_doubles(lo);
+      const __m512d large = half ? simd::high_doubles(hi) : simd::low_doubles(hi);
+      const auto past = static_cast<__mmask8>(over >> 8 * half);
+      const __m512d num = _mm512_mask_sub_pd(small, past, small, large);
+      const __m512d den = _mm512_mask_add_pd(large, past, large, small);
+      _mm512_storeu_pd(mid.t + 8 * half, _mm512_div_pd(num, den));
+    }
+    _mm512_storeu_ps(mid.offset, offset);
+    _mm512_storeu_ps(mid.times, times);
+    mid.level = level;
+    mid.ranged = ranged;
+  }
+
+  /// eight_second for sixteen cells on AVX-512 (the same operations, masks for the blends);
+  /// returns the lanes left to operator() (bits 0-15).
+  __attribute__((target(TESSERA_AVX512_TARGET))) int sixteen_second(const Octants16& mid,
+                                                                    float* to) const {
+    __mmask16 sure = 0;
+    __m256 angle[2];
+    for (int half = 0; half < 2; ++half) {
+      const __m512d degrees = _mm512_mul_pd(_mm512_cvtps_pd(_mm256_loadu_ps(mid.times + 8 * half)),
+                                            _mm512_set1_pd(57.295779513082320876798));
+      const __m512d v =
+          _mm512_fmadd_pd(simd::atan_near8(_mm512_loadu_pd(mid.t + 8 * half)), degrees,
+                          _mm512_cvtps_pd(_mm256_loadu_ps(mid.offset + 8 * half)));
+      __mmask8 lanes;
+      angle[half] = simd::to_float_near8(v, lanes);
+      sure |= static_cast<__mmask16>(lanes) << 8 * half;
+    }
+    __m512 a = _mm512_insertf32x8(_mm512_castps256_ps512(angle[0]), angle[1], 1);
+    if constexpr (Azimuth) {
+      const __mmask16 east = _mm512_cmp_ps_mask(a, _mm512_set1_ps(90.0f), _CMP_GT_OQ);
+      a = _mm512_mask_mov_ps(_mm512_sub_ps(_mm512_set1_ps(90.0f), a), east,
+                             _mm512_sub_ps(_mm512_set1_ps(450.0f), a));
+    } else {
+      const __mmask16 negative = _mm512_cmp_ps_mask(a, _mm512_setzero_ps(), _CMP_LT_OQ);
+      a = _mm512_mask_add_ps(a, negative, a, _mm512_set1_ps(360.0f));
+    }
+    a = _mm512_mask_mov_ps(a, static_cast<__mmask16>(mid.level), _mm512_set1_ps(flat));
+    const __mmask16 full = _mm512_cmp_ps_mask(a, _mm512_set1_ps(360.0f), _CMP_EQ_OQ);
+    _mm512_storeu_ps(to, _mm512_maskz_mov_ps(static_cast<__mmask16>(~full), a));
+    return ~(sure & mid.ranged) & ~mid.level & 0xFFFF;
   }
 #endif
 };

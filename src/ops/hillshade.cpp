@@ -75,6 +75,55 @@ __attribute__((target("avx2"))) inline __m256d times(__m256d v, double k) {
   return _mm256_mul_pd(v, _mm256_set1_pd(k));
 }
 
+/// Eight doubles a vector on AVX-512, each operation rounded on its own: the explicitly
+/// rounded intrinsics, which the compiler does not fuse (the passes built on them repeat
+/// gdaldem's roundings operation for operation).
+namespace exact8 {
+constexpr int kRound = _MM_FROUND_CUR_DIRECTION;
+__attribute__((target(TESSERA_AVX512_TARGET), always_inline)) inline __m512d add(__m512d a,
+                                                                                 __m512d b) {
+  return _mm512_add_round_pd(a, b, kRound);
+}
+__attribute__((target(TESSERA_AVX512_TARGET), always_inline)) inline __m512d sub(__m512d a,
+                                                                                 __m512d b) {
+  return _mm512_sub_round_pd(a, b, kRound);
+}
+__attribute__((target(TESSERA_AVX512_TARGET), always_inline)) inline __m512d mul(__m512d a,
+                                                                                 __m512d b) {
+  return _mm512_mul_round_pd(a, b, kRound);
+}
+__attribute__((target(TESSERA_AVX512_TARGET), always_inline)) inline __m512d times(__m512d a,
+                                                                                   double k) {
+  return mul(a, _mm512_set1_pd(k));
+}
+/// a_div_sqrt_b eight lanes wide: rsqrtps of eight floats (the table rsqrtss uses), the same
+/// Newton step.
+__attribute__((target(TESSERA_AVX512_TARGET), always_inline)) inline __m512d a_div_sqrt_b(
+    __m512d a, __m512d b) {
+  __m512d r = _mm512_cvtps_pd(_mm256_rsqrt_ps(_mm512_cvtpd_ps(b)));
+  const __m512d half_b = times(b, 0.5);
+  r = mul(r, sub(_mm512_set1_pd(1.5), mul(half_b, mul(r, r))));
+  return mul(a, r);
+}
+/// v <= 0 ? 0 : v (NaN stays NaN).
+__attribute__((target(TESSERA_AVX512_TARGET), always_inline)) inline __m512d lit(__m512d v) {
+  return _mm512_maskz_mov_pd(~_mm512_cmp_pd_mask(v, _mm512_setzero_pd(), _CMP_LE_OQ), v);
+}
+}  // namespace exact8
+
+/// The gradient of sixteen windows scaled as terrain::gradient does: gx[h], gy[h] for cells
+/// 8h..8h+7.
+template <class T, Gradient G>
+__attribute__((target(TESSERA_AVX512_TARGET), always_inline)) inline void scaled_gradient16(
+    const Coeffs& c, const T* r0, const T* r1, const T* r2, int64_t x, __m512d* gx, __m512d* gy) {
+  __m512d d[4];
+  terrain::gradient_differences16<T, G>(r0, r1, r2, x, d);
+  for (int h = 0; h < 2; ++h) {
+    gx[h] = exact8::times(d[h], c.inv_ewres);
+    gy[h] = exact8::times(d[2 + h], c.inv_nsres);
+  }
+}
+
 /// The gradient of eight windows scaled as terrain::gradient does: x[h], y[h] for cells
 /// 4h..4h+3.
 template <class T, Gradient G>
@@ -127,8 +176,15 @@ inline constexpr float kIgorSlack = 0x1p-10f;
 template <class T, class Alg>
 void exact_row(const Alg& alg, const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1,
                float* out) {
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+  terrain::row_by_sixteens(
+      alg, r0, r1, r2, x0, x1, out,
+      [&alg, r0, r1, r2](int64_t x, float* to) { alg.sixteen(r0, r1, r2, x, to); },
+      [&alg, r0, r1, r2](int64_t x, float* to) { alg.eight(r0, r1, r2, x, to); });
+#else
   terrain::row_by_eights(alg, r0, r1, r2, x0, x1, out,
                          [&](int64_t x, float* to) { alg.eight(r0, r1, r2, x, to); });
+#endif
 }
 
 /// The rows of a style whose vector pass is split in two (terrain::row_by_checked_eights_in_two):
@@ -215,6 +271,25 @@ struct Single {
                     _mm256_cvtpd_ps(_mm256_blendv_pd(_mm256_add_pd(one, cang), one, dark)));
     }
     return 0;
+  }
+
+  /// eight, sixteen lanes on AVX-512 (eight doubles a vector, nothing fused): the same bits.
+  __attribute__((target(TESSERA_AVX512_TARGET))) void sixteen(const T* r0, const T* r1, const T* r2,
+                                                              int64_t x, float* to) const {
+    using namespace exact8;
+    __m512d gx[2], gy[2];
+    scaled_gradient16<T, G>(c, r0, r1, r2, x, gx, gy);
+    for (int h = 0; h < 2; ++h) {
+      const __m512d xx_plus_yy = add(mul(gx[h], gx[h]), mul(gy[h], gy[h]));
+      const __m512d a =
+          sub(_mm512_set1_pd(c.sin_alt_254),
+              sub(times(gy[h], c.cos_az_cos_alt_z_254), times(gx[h], c.sin_az_cos_alt_z_254)));
+      const __m512d b = add(_mm512_set1_pd(1.0), times(xx_plus_yy, c.square_z));
+      const __m512d cang = a_div_sqrt_b(a, b);
+      const __m512d one = _mm512_set1_pd(1.0);
+      const __mmask8 dark = _mm512_cmp_pd_mask(cang, _mm512_setzero_pd(), _CMP_LE_OQ);
+      _mm256_storeu_ps(to + 8 * h, _mm512_cvtpd_ps(_mm512_mask_mov_pd(add(one, cang), dark, one)));
+    }
   }
 #else
   int eight(const T*, const T*, const T*, int64_t, float*) const { return 0; }
@@ -413,6 +488,37 @@ struct Multidirectional {
       _mm_storeu_ps(to + 4 * h, _mm256_cvtpd_ps(v));
     }
     return 0;
+  }
+
+  /// eight, sixteen lanes on AVX-512 (eight doubles a vector, nothing fused): the same bits.
+  __attribute__((target(TESSERA_AVX512_TARGET))) void sixteen(const T* r0, const T* r1, const T* r2,
+                                                              int64_t x, float* to) const {
+    using namespace exact8;
+    __m512d gx[2], gy[2];
+    scaled_gradient16<T, G>(c, r0, r1, r2, x, gx, gy);
+    for (int h = 0; h < 2; ++h) {
+      const __m512d px = gx[h], py = gy[h];
+      const __m512d xx = mul(px, px), yy = mul(py, py);
+      const __m512d xx_plus_yy = add(xx, yy);
+      const __m512d sin_alt_127 = _mm512_set1_pd(c.sin_alt_127);
+      const __m512d val225 = lit(add(sin_alt_127, times(sub(px, py), c.cos225_cos_alt_z_127)));
+      const __m512d val270 = lit(sub(sin_alt_127, times(px, c.cos_alt_z_127)));
+      const __m512d val315 = lit(add(sin_alt_127, times(add(px, py), c.cos225_cos_alt_z_127)));
+      const __m512d val360 = lit(sub(sin_alt_127, times(py, c.cos_alt_z_127)));
+      const __m512d weight_225 = sub(times(xx_plus_yy, 0.5), mul(px, py));
+      const __m512d weight_315 = sub(xx_plus_yy, weight_225);
+      __m512d sum = mul(weight_225, val225);
+      sum = add(sum, mul(xx, val270));
+      sum = add(sum, mul(weight_315, val315));
+      sum = add(sum, mul(yy, val360));
+      const __m512d one = _mm512_set1_pd(1.0);
+      const __m512d cang = a_div_sqrt_b(_mm512_div_round_pd(sum, xx_plus_yy, kRound),
+                                        add(one, times(xx_plus_yy, c.square_z)));
+      const __mmask8 flat = _mm512_cmp_pd_mask(xx_plus_yy, _mm512_setzero_pd(), _CMP_EQ_OQ);
+      const __m512d v =
+          _mm512_mask_mov_pd(add(one, cang), flat, _mm512_set1_pd(1.0 + c.sin_alt_254));
+      _mm256_storeu_ps(to + 8 * h, _mm512_cvtpd_ps(v));
+    }
   }
 #else
   int eight(const T*, const T*, const T*, int64_t, float*) const { return 0; }

@@ -14,8 +14,10 @@
 #endif
 
 #include "simd_avx2.hpp"
+#include "simd_avx512.hpp"
 #include "terrain_math.hpp"
 #include "terrain_rows.hpp"
+#include "terrain_rows16.hpp"
 #include "terrain_sinks.hpp"
 #include "terrain_window.hpp"
 
@@ -230,6 +232,114 @@ __attribute__((target("avx2"))) int64_t square_row_avx2(const SquareShade& s, co
 }
 #endif
 
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+/// square_differences of sixteen windows: the same operations in the same order.
+template <class T>
+__attribute__((target(TESSERA_AVX512_TARGET), always_inline)) inline void square_differences16(
+    const T* r0, const T* r1, const T* r2, int64_t i, __m512& x, __m512& y) {
+  using simd::add, simd::load16, simd::sub;
+  auto acc_x = sub(load16(r0, i - 1), load16(r2, i + 1));
+  const auto six_minus_two = sub(load16(r2, i - 1), load16(r0, i + 1));
+  auto acc_y = acc_x;
+  const auto three_minus_five = sub(load16(r1, i - 1), load16(r1, i + 1));
+  const auto one_minus_seven = sub(load16(r0, i), load16(r2, i));
+  acc_x = add(add(add(acc_x, three_minus_five), three_minus_five), six_minus_two);
+  acc_y = sub(add(add(acc_y, one_minus_seven), one_minus_seven), six_minus_two);
+  x = simd::to_floats(acc_x);
+  y = simd::to_floats(acc_y);
+}
+
+/// The coefficients of SquareShade rounded to float, sixteen lanes, for the AVX-512 float pass.
+struct SquareShadeFloat16 {
+  __m512 sin_alt_254, sin_az_254_inv_res, cos_az_254_inv_res, square_z_inv_res2;
+  __attribute__((target(TESSERA_AVX512_TARGET))) explicit SquareShadeFloat16(const SquareShade& s)
+      : sin_alt_254(_mm512_set1_ps(static_cast<float>(s.sin_alt_254))),
+        sin_az_254_inv_res(_mm512_set1_ps(static_cast<float>(s.sin_az_254_inv_res))),
+        cos_az_254_inv_res(_mm512_set1_ps(static_cast<float>(s.cos_az_254_inv_res))),
+        square_z_inv_res2(_mm512_set1_ps(static_cast<float>(s.square_z_inv_res2))) {}
+};
+
+/// square_eight_float sixteen lanes wide on AVX-512, with rsqrt14 (2^-14) in place of rsqrtps
+/// (1.5 x 2^-12) before the same Newton step: gdaldem's double step from its rsqrtps estimate
+/// is within 1.5 (1.5 x 2^-12)^2 = 2e-7 of the true a / sqrt(b), relative (5e-5 on values up to
+/// 255), and the float step from rsqrt14 within 1e-8 of it before the float roundings (which
+/// FMA, where the compiler fuses, only makes smaller), so the float value stays within the
+/// bound kShadeSlack was set from (3e-4 + 1e-4). The same checks: lanes within kShadeSlack of a
+/// byte's rounding boundary or of the dark test, and b not finite, are unsure. Stores v into
+/// values[0..16) and returns the unsure lanes (bits 0-15).
+__attribute__((target(TESSERA_AVX512_TARGET), always_inline)) inline int square_sixteen_float(
+    const SquareShadeFloat16& f, __m512 x, __m512 y, float* values) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  const __m512 a =
+      _mm512_add_ps(f.sin_alt_254, _mm512_add_ps(_mm512_mul_ps(x, f.sin_az_254_inv_res),
+                                                 _mm512_mul_ps(y, f.cos_az_254_inv_res)));
+  const __m512 xx_yy = _mm512_add_ps(_mm512_mul_ps(x, x), _mm512_mul_ps(y, y));
+  const __m512 b = _mm512_add_ps(one, _mm512_mul_ps(f.square_z_inv_res2, xx_yy));
+  __m512 r = _mm512_rsqrt14_ps(b);
+  const __m512 half_b = _mm512_mul_ps(b, _mm512_set1_ps(0.5f));
+  r = _mm512_mul_ps(
+      r, _mm512_sub_ps(_mm512_set1_ps(1.5f), _mm512_mul_ps(half_b, _mm512_mul_ps(r, r))));
+  const __m512 cang = _mm512_mul_ps(a, r);
+  const __mmask16 dark = _mm512_cmp_ps_mask(cang, _mm512_setzero_ps(), _CMP_LE_OQ);
+  const __m512 v = _mm512_mask_mov_ps(_mm512_add_ps(one, cang), dark, one);
+  _mm512_storeu_ps(values, v);
+  const __m512 slack = _mm512_set1_ps(kShadeSlack);
+  const __m512 t = _mm512_add_ps(v, _mm512_set1_ps(0.5f));
+  const __m512 nearest = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m512 magnitude = _mm512_set1_ps(-0.0f);
+  // Ordered comparisons: NaN anywhere makes the lane unsure.
+  const __mmask16 far_from_whole =
+      _mm512_cmp_ps_mask(_mm512_andnot_ps(magnitude, _mm512_sub_ps(t, nearest)), slack, _CMP_GE_OQ);
+  const __mmask16 far_from_dark =
+      _mm512_cmp_ps_mask(_mm512_andnot_ps(magnitude, cang), slack, _CMP_GE_OQ);
+  const __mmask16 finite = _mm512_cmp_ps_mask(b, _mm512_set1_ps(3.0e38f), _CMP_LE_OQ);
+  return ~(far_from_whole & far_from_dark & finite) & 0xFFFF;
+}
+
+/// The vector loop of square_row_avx512: the groups with unsure lanes listed in unsure[0..n),
+/// without a branch (as checked_sixteens). Returns n.
+template <class T>
+__attribute__((target(TESSERA_AVX512_TARGET))) size_t square_sixteens(const SquareShade& s,
+                                                                      const T* const* r, int64_t x0,
+                                                                      int64_t x1, float* values,
+                                                                      UnsureLanes* unsure) {
+  const SquareShadeFloat16 f(s);
+  const T *r0 = r[0], *r1 = r[1], *r2 = r[2];
+  const Sixteens groups{x0, x1};
+  size_t n = 0;
+  for (int64_t k = 0; k < groups.count(); ++k) {
+    const int64_t x = groups.start(k);
+    __m512 dx, dy;
+    square_differences16(r0, r1, r2, x, dx, dy);
+    const int lanes = square_sixteen_float(f, dx, dy, values + (x - x0)) & groups.fresh(k);
+    unsure[n] = {x, lanes};
+    n += lanes != 0;
+  }
+  return n;
+}
+
+/// square_row_avx2 sixteen cells at a time on AVX-512, for cells [x0, x1), x1 - x0 >= 16 (the
+/// last group ends at x1, overlapping the one before it). The lanes the float pass is unsure of
+/// are recomputed after the row, one by one, by SquareShade::cell, gdaldem's double arithmetic.
+/// Returns x1.
+template <class T>
+int64_t square_row_avx512(const SquareShade& s, const T* const* r, int64_t x0, int64_t x1,
+                          float* values) {
+  thread_local std::vector<UnsureLanes> unsure;
+  unsure.resize(static_cast<size_t>(Sixteens{x0, x1}.count()));
+  const size_t n = square_sixteens(s, r, x0, x1, values, unsure.data());
+  for (size_t k = 0; k < n; ++k) {
+    int lanes = unsure[k].lanes;
+    fallback_cells += __builtin_popcount(static_cast<unsigned>(lanes));
+    for (int64_t c = unsure[k].x; lanes; ++c, lanes >>= 1)
+      if (lanes & 1)
+        values[c - x0] = s.cell(r[0][c - 1], r[0][c], r[0][c + 1], r[1][c - 1], r[1][c + 1],
+                                r[2][c - 1], r[2][c], r[2][c + 1]);
+  }
+  return x1;
+}
+#endif
+
 /// Reusable per-thread buffers of the row loop.
 template <class T>
 struct RowScratch {
@@ -248,7 +358,10 @@ void shade_square_row(const Grid<T>& g, const SquareShade& s, bool edges, int64_
   float* values = scratch.values.data();
   int64_t x = x0;
 #if defined(TESSERA_HAVE_AVX2_PATHS)
-  if (simd::have_avx2()) x = square_row_avx2(s, r, x0, x, x1, values);
+  if (simd::have_avx512() && x1 - x0 >= 16)
+    x = square_row_avx512(s, r, x0, x1, values);
+  else if (simd::have_avx2())
+    x = square_row_avx2(s, r, x0, x, x1, values);
 #endif
 #if defined(__SSE2__)
   for (; x + 4 <= x1; x += 4) _mm_storeu_ps(values + (x - x0), square_quad(s, r[0], r[1], r[2], x));

@@ -5,6 +5,7 @@
 
 #include "option_reader.hpp"
 #include "terrain_rows.hpp"
+#include "terrain_rows16.hpp"
 #include "terrain_sinks.hpp"
 #include "terrain_window.hpp"
 
@@ -29,11 +30,35 @@ struct Roughness {
   /// A row of nodata-free windows, eight at a time where the CPU has AVX2. maxps(a, b) is
   /// a > b ? a : b and minps(a, b) a < b ? a : b, the scalar tests above (NaN included).
   void row_values(const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1, float* out) const {
-    terrain::row_by_eights(*this, r0, r1, r2, x0, x1, out,
-                           [&](int64_t x, float* to) { eight(r0, r1, r2, x, to); });
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+    terrain::row_by_sixteens(
+        *this, r0, r1, r2, x0, x1, out,
+        [r0, r1, r2](int64_t x, float* to) { sixteen(r0, r1, r2, x, to); },
+        [r0, r1, r2](int64_t x, float* to) { eight(r0, r1, r2, x, to); });
+#else
+    terrain::row_by_eights(*this, r0, r1, r2, x0, x1, out, [](int64_t, float*) {});
+#endif
   }
 
 #if defined(TESSERA_HAVE_AVX2_PATHS)
+  /// eight, sixteen lanes on AVX-512: the same max and min, operands in the same order.
+  __attribute__((target(TESSERA_AVX512_TARGET))) static void sixteen(const T* r0, const T* r1,
+                                                                     const T* r2, int64_t x,
+                                                                     float* to) {
+    const terrain::Sixteen9<T> e(r0, r1, r2, x);
+    auto lo = e.w[0], hi = e.w[0];
+    for (int k = 1; k < 9; ++k) {
+      if constexpr (std::is_integral_v<T>) {
+        hi = _mm512_max_epi32(e.w[k], hi);
+        lo = _mm512_min_epi32(e.w[k], lo);
+      } else {
+        hi = _mm512_max_ps(e.w[k], hi);
+        lo = _mm512_min_ps(e.w[k], lo);
+      }
+    }
+    _mm512_storeu_ps(to, simd::to_floats(simd::sub(hi, lo)));
+  }
+
   __attribute__((target("avx2"))) static void eight(const T* r0, const T* r1, const T* r2,
                                                     int64_t x, float* to) {
     const terrain::Eight9<T> e(r0, r1, r2, x);
@@ -49,8 +74,6 @@ struct Roughness {
     }
     _mm256_storeu_ps(to, simd::to_floats(simd::sub(hi, lo)));
   }
-#else
-  static void eight(const T*, const T*, const T*, int64_t, float*) {}
 #endif
 };
 

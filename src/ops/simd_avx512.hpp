@@ -163,6 +163,66 @@ __attribute__((target(TESSERA_AVX512_TARGET), always_inline)) inline __m256 to_f
   return _mm512_cvtpd_ps(v);
 }
 
+/// atan_near of eight doubles: the same polynomial, the same fused chains, so the same bound.
+__attribute__((target(TESSERA_AVX512_TARGET), always_inline)) inline __m512d atan_near8(__m512d t) {
+  const __m512d z = _mm512_mul_pd(t, t);
+  const __m512d w = _mm512_mul_pd(z, z);
+  __m512d even = _mm512_fmadd_pd(_mm512_set1_pd(-0.058890943564455206), w,
+                                 _mm512_set1_pd(-0.09079060267698517));
+  __m512d odd =
+      _mm512_fmadd_pd(_mm512_set1_pd(0.03086584666557767), w, _mm512_set1_pd(0.07567998615259686));
+  even = _mm512_fmadd_pd(even, w, _mm512_set1_pd(-0.14285693341211006));
+  odd = _mm512_fmadd_pd(odd, w, _mm512_set1_pd(0.11110443912481978));
+  even = _mm512_fmadd_pd(even, w, _mm512_set1_pd(-0.33333333331663006));
+  odd = _mm512_fmadd_pd(odd, w, _mm512_set1_pd(0.19999999680550834));
+  const __m512d p = _mm512_fmadd_pd(odd, z, even);
+  return _mm512_fmadd_pd(_mm512_mul_pd(t, z), p, t);
+}
+
+/// 1 / d for 1 <= d <= 2^100 without the divider: rcp14 (within 2^-14), then two Newton steps
+/// (2^-28, 2^-56), so within a few units of 2^-53, relative, of the quotient.
+__attribute__((target(TESSERA_AVX512_TARGET), always_inline)) inline __m512d reciprocal8(
+    __m512d d) {
+  const __m512d one = _mm512_set1_pd(1.0);
+  __m512d r = _mm512_rcp14_pd(d);
+  r = _mm512_fmadd_pd(r, _mm512_fnmadd_pd(d, r, one), r);
+  return _mm512_fmadd_pd(r, _mm512_fnmadd_pd(d, r, one), r);
+}
+
+/// atan_degrees_near of eight doubles for 0 <= g <= 2^100: the same reduction (masks for the
+/// blends), its quotient from reciprocal8 (a few units of 2^-53 where the division gives one
+/// half: the reduced t within 2^-50, relative, and atan(t) / t >= 0.93 for |t| <= tan(pi/8), so
+/// the bound of 2^-44.5 holds), atan_near8. Callers leave g above 2^100 (and NaN) to the scalar
+/// algorithm.
+__attribute__((target(TESSERA_AVX512_TARGET), always_inline)) inline __m512d atan_degrees_near8(
+    __m512d g) {
+  const __m512d one = _mm512_set1_pd(1.0), forty_five = _mm512_set1_pd(45.0);
+  const __mmask8 over = _mm512_cmp_pd_mask(g, _mm512_set1_pd(0.41421356237309504880), _CMP_GT_OQ);
+  const __mmask8 big = _mm512_cmp_pd_mask(g, _mm512_set1_pd(2.41421356237309504880), _CMP_GT_OQ);
+  // num, den: g, 1 (small); g - 1, g + 1 (over); -1, g (big).
+  const __m512d num =
+      _mm512_mask_mov_pd(_mm512_mask_sub_pd(g, over, g, one), big, _mm512_set1_pd(-1.0));
+  const __m512d den = _mm512_mask_mov_pd(_mm512_mask_add_pd(one, over, g, one), big, g);
+  const __m512d base =
+      _mm512_add_pd(_mm512_maskz_mov_pd(over, forty_five), _mm512_maskz_mov_pd(big, forty_five));
+  return _mm512_fmadd_pd(atan_near8(_mm512_mul_pd(num, reciprocal8(den))),
+                         _mm512_set1_pd(57.295779513082320876798), base);
+}
+
+/// to_float_checked of eight doubles (bits 0-7 of the returned unsure lanes).
+__attribute__((target(TESSERA_AVX512_TARGET), always_inline)) inline __m256 to_float_checked8(
+    __m512d v, __mmask8& unsure) {
+  const __m512d nudge = _mm512_set1_pd(0x1p-43);
+  const __m512d one = _mm512_set1_pd(1.0);
+  const __m256 lo = _mm512_cvtpd_ps(_mm512_mul_pd(v, _mm512_sub_pd(one, nudge)));
+  const __m256 hi = _mm512_cvtpd_ps(_mm512_mul_pd(v, _mm512_add_pd(one, nudge)));
+  const __mmask8 finite = _mm512_cmp_pd_mask(_mm512_andnot_pd(_mm512_set1_pd(-0.0), v),
+                                             _mm512_set1_pd(1.7976931348623157e308), _CMP_LE_OQ);
+  const __mmask8 same = _mm256_cmp_ps_mask(lo, hi, _CMP_EQ_OQ);
+  unsure = static_cast<__mmask8>(~(same & finite));
+  return _mm512_cvtpd_ps(v);
+}
+
 /// Sixteen cells of a row from column k on.
 __attribute__((target(TESSERA_AVX512_TARGET), always_inline)) inline __m512 load16(const float* row,
                                                                                    int64_t k) {

@@ -7,8 +7,10 @@
 
 #include "option_reader.hpp"
 #include "simd_avx2.hpp"
+#include "simd_avx512.hpp"
 #include "terrain_math.hpp"
 #include "terrain_rows.hpp"
+#include "terrain_rows16.hpp"
 #include "terrain_sinks.hpp"
 #include "terrain_window.hpp"
 
@@ -54,6 +56,13 @@ struct SlopeAlg {
         // products a unit or two in the last place from operator()'s quotients.
         const double inv_span = 1.0 / (kSpan * scale);
         const double x_factor = inv_span / ewres, y_factor = inv_span / nsres;
+        if (simd::have_avx512() && x1 - x0 >= 16)
+          return terrain::row_by_checked_sixteens_in_two<Tangents16>(
+              *this, r0, r1, r2, x0, x1, out,
+              [r0, r1, r2, x_factor, y_factor](int64_t x, Tangents16& mid) {
+                sixteen_first(r0, r1, r2, x, x_factor, y_factor, mid);
+              },
+              [](const Tangents16& mid, float* to) { return sixteen_second(mid, to); });
         terrain::row_by_checked_eights_in_two<Tangents>(
             *this, r0, r1, r2, x0, x1, out,
             [r0, r1, r2, x_factor, y_factor](int64_t x, Tangents& mid) {
@@ -66,6 +75,13 @@ struct SlopeAlg {
       }
     } else {
 #if defined(TESSERA_HAVE_AVX2_PATHS)
+      if (simd::have_avx512() && x1 - x0 >= 16) {
+        const double inv_span = 1.0 / (kSpan * scale), inv_ew = 1.0 / ewres, inv_ns = 1.0 / nsres;
+        return terrain::row_by_checked_sixteens(
+            *this, r0, r1, r2, x0, x1, out, [=](int64_t x, float* to) {
+              return sixteen_percent(r0, r1, r2, x, inv_ew, inv_ns, inv_span, to);
+            });
+      }
       if (simd::have_avx2()) x = row_values_avx2(r0, r1, r2, x0, x1, out);
 #endif
     }
@@ -157,6 +173,72 @@ struct SlopeAlg {
                               sure[half]);
     _mm256_storeu_ps(to, _mm256_set_m128(f[1], f[0]));
     return ~((sure[0] | sure[1] << 4) & mid.ranged) & 0xFF;
+  }
+
+  /// Sixteen cells' slope tangents between sixteen_first and sixteen_second.
+  struct Tangents16 {
+    double g[16];  ///< sqrt(key) / (kSpan scale)
+    int ranged;    ///< lanes whose g is 0, or in [2^-120, 2^100] (NaN is not)
+  };
+
+  /// Slope in degrees on AVX-512, first pass: eight_first for sixteen cells, eight doubles a
+  /// vector (the same operations), and g at most 2^100 (atan_degrees_near8's domain) added to
+  /// the range.
+  __attribute__((target(TESSERA_AVX512_TARGET))) static void sixteen_first(const T* r0, const T* r1,
+                                                                           const T* r2, int64_t x,
+                                                                           double x_factor,
+                                                                           double y_factor,
+                                                                           Tangents16& mid) {
+    __m512d d[4];
+    terrain::gradient_differences16<T, G>(r0, r1, r2, x, d);
+    int ranged = 0;
+    for (int half = 0; half < 2; ++half) {
+      const __m512d dx = _mm512_mul_pd(d[half], _mm512_set1_pd(x_factor));
+      const __m512d dy = _mm512_mul_pd(d[2 + half], _mm512_set1_pd(y_factor));
+      const __m512d g = _mm512_sqrt_pd(_mm512_fmadd_pd(dx, dx, _mm512_mul_pd(dy, dy)));
+      const __mmask8 in_range = (_mm512_cmp_pd_mask(g, _mm512_set1_pd(0x1p-120), _CMP_GE_OQ) &
+                                 _mm512_cmp_pd_mask(g, _mm512_set1_pd(0x1p100), _CMP_LE_OQ)) |
+                                _mm512_cmp_pd_mask(g, _mm512_setzero_pd(), _CMP_EQ_OQ);
+      _mm512_storeu_pd(mid.g + 8 * half, g);
+      ranged |= static_cast<int>(in_range) << 8 * half;
+    }
+    mid.ranged = ranged;
+  }
+
+  /// Slope in degrees on AVX-512, second pass: eight_second and eight_third for sixteen cells
+  /// (atan_degrees_near8, to_float_near8's check). Returns the lanes left to operator().
+  __attribute__((target(TESSERA_AVX512_TARGET))) static int sixteen_second(const Tangents16& mid,
+                                                                           float* to) {
+    int sure = 0;
+    for (int half = 0; half < 2; ++half) {
+      __mmask8 lanes;
+      _mm256_storeu_ps(
+          to + 8 * half,
+          simd::to_float_near8(simd::atan_degrees_near8(_mm512_loadu_pd(mid.g + 8 * half)), lanes));
+      sure |= static_cast<int>(lanes) << 8 * half;
+    }
+    return ~(sure & mid.ranged) & 0xFFFF;
+  }
+
+  /// row_values_avx2's sixteen cells on AVX-512, eight doubles a vector (the same check); returns
+  /// the lanes left to operator() (bits 0-15).
+  __attribute__((target(TESSERA_AVX512_TARGET))) static int sixteen_percent(
+      const T* r0, const T* r1, const T* r2, int64_t x, double inv_ew, double inv_ns,
+      double inv_span, float* to) {
+    __m512d d[4];
+    terrain::gradient_differences16<T, G>(r0, r1, r2, x, d);
+    int unsure = 0;
+    for (int half = 0; half < 2; ++half) {
+      const __m512d dx = _mm512_mul_pd(d[half], _mm512_set1_pd(inv_ew));
+      const __m512d dy = _mm512_mul_pd(d[2 + half], _mm512_set1_pd(inv_ns));
+      const __m512d key = _mm512_add_pd(_mm512_mul_pd(dx, dx), _mm512_mul_pd(dy, dy));
+      const __m512d v = _mm512_mul_pd(_mm512_set1_pd(100),
+                                      _mm512_mul_pd(_mm512_sqrt_pd(key), _mm512_set1_pd(inv_span)));
+      __mmask8 lanes;
+      _mm256_storeu_ps(to + 8 * half, simd::to_float_checked8(v, lanes));
+      unsure |= static_cast<int>(lanes) << 8 * half;
+    }
+    return unsure;
   }
 
   /// The AVX2 part of row_values in percent; returns the first cell it left for the scalar loop.

@@ -127,6 +127,42 @@ __attribute__((target(TESSERA_AVX512_TARGET), flatten)) size_t checked_sixteens_
   return n;
 }
 
+/// The vector loop of row_by_sixteens: sixteen(x, out + (x - x0)) for each group of Sixteens.
+template <class Sixteen>
+__attribute__((target(TESSERA_AVX512_TARGET), flatten)) void exact_sixteens(
+    int64_t x0, int64_t x1, float* out, const Sixteen& sixteen) {
+  const Sixteens groups{x0, x1};
+  const Sixteen pass = sixteen;
+  for (int64_t k = 0; k < groups.count(); ++k) {
+    const int64_t x = groups.start(k);
+    pass(x, out + (x - x0));
+  }
+}
+
+/// Cells [x0, x1) of a row whose vector passes repeat the scalar arithmetic operation for
+/// operation (nothing to check): sixteen(x, to) for each group of sixteen where the CPU has
+/// AVX-512 and the row holds sixteen cells (the last group overlapping the one before it, its
+/// cells given the same values again), otherwise row_by_eights with eight. A sixteen-lane pass
+/// compiled for AVX-512 may have its multiplies and adds fused by the compiler: it must write
+/// those that gdaldem rounds apart with the explicitly rounded intrinsics (_mm512_*_round_*).
+template <class T, class Alg, class Sixteen, class Eight>
+void row_by_sixteens(const Alg& alg, const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1,
+                     float* out, const Sixteen& sixteen, const Eight& eight) {
+  if (simd::have_avx512() && x1 - x0 >= 16) return exact_sixteens(x0, x1, out, sixteen);
+  row_by_eights(alg, r0, r1, r2, x0, x1, out, eight);
+}
+
+/// The nine cells of sixteen adjacent windows, loaded once.
+template <class T>
+struct Sixteen9 {
+  decltype(simd::load16(static_cast<const T*>(nullptr), 0)) w[9];
+  __attribute__((target(TESSERA_AVX512_TARGET), always_inline))
+  Sixteen9(const T* r0, const T* r1, const T* r2, int64_t x)
+      : w{simd::load16(r0, x - 1), simd::load16(r0, x), simd::load16(r0, x + 1),
+          simd::load16(r1, x - 1), simd::load16(r1, x), simd::load16(r1, x + 1),
+          simd::load16(r2, x - 1), simd::load16(r2, x), simd::load16(r2, x + 1)} {}
+};
+
 /// Recomputes with the scalar `alg` the n groups' unsure lanes of a row whose out[0] is x0.
 template <class T, class Alg>
 void recompute_unsure(const Alg& alg, const T* r0, const T* r1, const T* r2, int64_t x0, float* out,

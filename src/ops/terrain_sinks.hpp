@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "simd_avx2.hpp"
+#include "simd_avx512.hpp"
 #include "tessera/core/raster_view.hpp"
 
 namespace tessera::ops::terrain {
@@ -34,13 +35,31 @@ __attribute__((target("avx2"))) inline int64_t to_bytes_avx2(const float* values
   }
   return k;
 }
+
+/// to_bytes_avx2 sixteen at a time on AVX-512 (the same min, max and truncation; the int32s,
+/// 0 to 255, narrowed to bytes by vpmovdb); returns how many it converted.
+__attribute__((target(TESSERA_AVX512_TARGET))) inline int64_t to_bytes_avx512(const float* values,
+                                                                              uint8_t* out,
+                                                                              int64_t n) {
+  const __m512 half = _mm512_set1_ps(0.5f);
+  const __m512 top = _mm512_set1_ps(255.0f);
+  int64_t k = 0;
+  for (; k + 16 <= n; k += 16) {
+    __m512 r = _mm512_add_ps(_mm512_loadu_ps(values + k), half);
+    r = _mm512_min_ps(_mm512_max_ps(r, half), top);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + k),
+                     _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(r)));
+  }
+  return k;
+}
 #endif
 
 /// to_byte of values[0, n) into out.
 inline void to_bytes(const float* values, uint8_t* out, int64_t n) {
   int64_t k = 0;
 #if defined(TESSERA_HAVE_AVX2_PATHS)
-  if (simd::have_avx2()) k = to_bytes_avx2(values, out, n);
+  if (simd::have_avx512()) k = to_bytes_avx512(values, out, n);
+  if (simd::have_avx2()) k += to_bytes_avx2(values + k, out + k, n - k);
 #endif
   for (; k < n; ++k) out[k] = to_byte(values[k]);
 }

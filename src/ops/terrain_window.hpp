@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "simd_avx2.hpp"
+#include "simd_avx512.hpp"
 #include "tessera/ops/op.hpp"
 
 namespace tessera::ops::terrain {
@@ -173,14 +174,68 @@ __attribute__((target("avx2"))) int64_t flag_row_avx2(const Grid<T>& g, const T*
 }
 #endif
 
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+/// Sixteen mask bits as sixteen bytes of 1 or 0.
+__attribute__((target(TESSERA_AVX512_TARGET), always_inline)) inline void store_flags16(
+    __mmask16 m, uint8_t* to) {
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(to), _mm_maskz_mov_epi8(m, _mm_set1_epi8(1)));
+}
+
+/// flag_row_avx2 sixteen cells at a time on AVX-512 (the same tests, as masks), for columns
+/// [x, x1); adds to *any the flags set; returns where it stopped.
+template <class T>
+__attribute__((target(TESSERA_AVX512_TARGET))) int64_t flag_row_avx512(const Grid<T>& g,
+                                                                       const T* cells, int64_t x,
+                                                                       int64_t x0, int64_t x1,
+                                                                       uint8_t* flags, int* any) {
+  __mmask16 seen = 0;
+  if constexpr (std::is_integral_v<T>) {
+    const __m512i nd = _mm512_set1_epi32(g.nodata);
+    for (; x + 16 <= x1; x += 16) {
+      const __mmask16 m = _mm512_cmpeq_epi32_mask(simd::load16(cells, x), nd);
+      store_flags16(m, flags + (x - x0));
+      seen |= m;
+    }
+  } else if (g.nodata_nan) {
+    for (; x + 16 <= x1; x += 16) {
+      const __m512 v = simd::load16(cells, x);
+      const __mmask16 m = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+      store_flags16(m, flags + (x - x0));
+      seen |= m;
+    }
+  } else {
+    const __m512 nd = _mm512_set1_ps(g.nodata);
+    const __m512 tolerance = _mm512_set1_ps(std::numeric_limits<float>::epsilon() * 2);
+    const __m512 sign = _mm512_set1_ps(-0.0f);
+    for (; x + 16 <= x1; x += 16) {
+      const __m512 v = simd::load16(cells, x);
+      const __mmask16 equal = _mm512_cmp_ps_mask(v, nd, _CMP_EQ_OQ);
+      const __m512 off = _mm512_andnot_ps(sign, _mm512_sub_ps(v, nd));
+      const __m512 bound = _mm512_mul_ps(tolerance, _mm512_andnot_ps(sign, _mm512_add_ps(v, nd)));
+      const __mmask16 m = equal | _mm512_cmp_ps_mask(off, bound, _CMP_LT_OQ);
+      store_flags16(m, flags + (x - x0));
+      seen |= m;
+    }
+  }
+  *any |= seen != 0;
+  return x;
+}
+#endif
+
 /// Flags the nodata cells of raster row `row` between raster columns [x0, x1): flags[k] is
 /// column x0 + k. Each cell is tested once here instead of once per window holding it, eight
-/// at a time where the CPU has AVX2.
+/// at a time where the CPU has AVX2 (sixteen with AVX-512). Returns whether any is set.
 template <class T>
-void flag_row(const Grid<T>& g, const T* row, int64_t x0, int64_t x1, uint8_t* flags) {
+bool flag_row(const Grid<T>& g, const T* row, int64_t x0, int64_t x1, uint8_t* flags) {
   const T* cells = row - g.x0;
   int64_t x = x0;
 #if defined(TESSERA_HAVE_AVX2_PATHS)
+  if (simd::have_avx512()) {
+    int any = 0;
+    x = flag_row_avx512(g, cells, x, x0, x1, flags, &any);
+    for (; x < x1; ++x) any |= flags[x - x0] = g.is_nodata(cells[x]);
+    return any != 0;
+  }
   if (simd::have_avx2()) x = flag_row_avx2(g, cells, x, x0, x1, flags);
 #endif
   if constexpr (std::is_integral_v<T>) {
@@ -195,6 +250,7 @@ void flag_row(const Grid<T>& g, const T* row, int64_t x0, int64_t x1, uint8_t* f
       flags[x - x0] = (v == nd) | (std::abs(v - nd) < tolerance * std::abs(v + nd));
     }
   }
+  return std::find(flags, flags + (x1 - x0), uint8_t{1}) != flags + (x1 - x0);
 }
 
 /// Nodata flags of the three rows around the current one, for columns [x0 - 1, x1 + 1), kept
@@ -218,8 +274,7 @@ class FlagRows {
     }
     for (int i = next ? 2 : 0; i < 3; ++i) {
       rows_[i].resize(n);
-      flag_row(g, g.row(y - 1 + i), x0 - 1, x1 + 1, rows_[i].data());
-      any_[i] = std::find(rows_[i].begin(), rows_[i].end(), uint8_t{1}) != rows_[i].end();
+      any_[i] = flag_row(g, g.row(y - 1 + i), x0 - 1, x1 + 1, rows_[i].data());
     }
     centre_ = y;
     x0_ = x0;

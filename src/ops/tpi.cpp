@@ -3,6 +3,7 @@
 
 #include "option_reader.hpp"
 #include "terrain_rows.hpp"
+#include "terrain_rows16.hpp"
 #include "terrain_sinks.hpp"
 #include "terrain_window.hpp"
 
@@ -21,11 +22,32 @@ struct Tpi {
   /// A row of nodata-free windows, eight at a time where the CPU has AVX2: the same sum in T,
   /// left to right, the same float product and difference in every lane, so the same bits.
   void row_values(const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1, float* out) const {
-    terrain::row_by_eights(*this, r0, r1, r2, x0, x1, out,
-                           [&](int64_t x, float* to) { eight(r0, r1, r2, x, to); });
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+    terrain::row_by_sixteens(
+        *this, r0, r1, r2, x0, x1, out,
+        [r0, r1, r2](int64_t x, float* to) { sixteen(r0, r1, r2, x, to); },
+        [r0, r1, r2](int64_t x, float* to) { eight(r0, r1, r2, x, to); });
+#else
+    terrain::row_by_eights(*this, r0, r1, r2, x0, x1, out, [](int64_t, float*) {});
+#endif
   }
 
 #if defined(TESSERA_HAVE_AVX2_PATHS)
+  /// eight, sixteen lanes on AVX-512: the product and the difference rounded apart, as above.
+  __attribute__((target(TESSERA_AVX512_TARGET))) static void sixteen(const T* r0, const T* r1,
+                                                                     const T* r2, int64_t x,
+                                                                     float* to) {
+    using simd::add;
+    const terrain::Sixteen9<T> e(r0, r1, r2, x);
+    const auto& w = e.w;
+    const auto sum =
+        add(add(add(add(add(add(add(w[0], w[1]), w[2]), w[3]), w[5]), w[6]), w[7]), w[8]);
+    const __m512 mean =
+        _mm512_mul_round_ps(simd::to_floats(sum), _mm512_set1_ps(0.125f), _MM_FROUND_CUR_DIRECTION);
+    _mm512_storeu_ps(to,
+                     _mm512_sub_round_ps(simd::to_floats(w[4]), mean, _MM_FROUND_CUR_DIRECTION));
+  }
+
   __attribute__((target("avx2"))) static void eight(const T* r0, const T* r1, const T* r2,
                                                     int64_t x, float* to) {
     using simd::add;
@@ -36,8 +58,6 @@ struct Tpi {
     const __m256 mean = _mm256_mul_ps(simd::to_floats(sum), _mm256_set1_ps(0.125f));
     _mm256_storeu_ps(to, _mm256_sub_ps(simd::to_floats(w[4]), mean));
   }
-#else
-  static void eight(const T*, const T*, const T*, int64_t, float*) {}
 #endif
 };
 

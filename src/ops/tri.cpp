@@ -6,6 +6,7 @@
 
 #include "option_reader.hpp"
 #include "terrain_rows.hpp"
+#include "terrain_rows16.hpp"
 #include "terrain_sinks.hpp"
 #include "terrain_window.hpp"
 
@@ -28,8 +29,14 @@ struct Riley {
   /// T, then squares, sum (left to right) and the correctly rounded square root in double, as
   /// above, four lanes at a time; so the same bits.
   void row_values(const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1, float* out) const {
-    terrain::row_by_eights(*this, r0, r1, r2, x0, x1, out,
-                           [&](int64_t x, float* to) { eight(r0, r1, r2, x, to); });
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+    terrain::row_by_sixteens(
+        *this, r0, r1, r2, x0, x1, out,
+        [r0, r1, r2](int64_t x, float* to) { sixteen(r0, r1, r2, x, to); },
+        [r0, r1, r2](int64_t x, float* to) { eight(r0, r1, r2, x, to); });
+#else
+    terrain::row_by_eights(*this, r0, r1, r2, x0, x1, out, [](int64_t, float*) {});
+#endif
   }
 
 #if defined(TESSERA_HAVE_AVX2_PATHS)
@@ -48,8 +55,29 @@ struct Riley {
     _mm_storeu_ps(to, _mm256_cvtpd_ps(_mm256_sqrt_pd(sum[0])));
     _mm_storeu_ps(to + 4, _mm256_cvtpd_ps(_mm256_sqrt_pd(sum[1])));
   }
-#else
-  static void eight(const T*, const T*, const T*, int64_t, float*) {}
+
+  /// eight, sixteen lanes on AVX-512, eight doubles a vector: the squares and the sum rounded
+  /// apart (explicitly rounded intrinsics, which the compiler does not fuse), as above. (Each
+  /// square is exact in double anyway: a difference of floats, or of int32s under 2^24, has at
+  /// most 24 significant bits.)
+  __attribute__((target(TESSERA_AVX512_TARGET))) static void sixteen(const T* r0, const T* r1,
+                                                                     const T* r2, int64_t x,
+                                                                     float* to) {
+    constexpr int kRound = _MM_FROUND_CUR_DIRECTION;
+    const terrain::Sixteen9<T> e(r0, r1, r2, x);
+    __m512d sum[2] = {_mm512_setzero_pd(), _mm512_setzero_pd()};
+    for (int k = 0; k < 9; ++k) {
+      if (k == 4) continue;
+      const auto d = simd::sub(e.w[k], e.w[4]);
+      const __m512d lo = simd::low_doubles(d), hi = simd::high_doubles(d);
+      const __m512d lo2 = _mm512_mul_round_pd(lo, lo, kRound);
+      const __m512d hi2 = _mm512_mul_round_pd(hi, hi, kRound);
+      sum[0] = k == 0 ? lo2 : _mm512_add_round_pd(sum[0], lo2, kRound);
+      sum[1] = k == 0 ? hi2 : _mm512_add_round_pd(sum[1], hi2, kRound);
+    }
+    _mm256_storeu_ps(to, _mm512_cvtpd_ps(_mm512_sqrt_pd(sum[0])));
+    _mm256_storeu_ps(to + 8, _mm512_cvtpd_ps(_mm512_sqrt_pd(sum[1])));
+  }
 #endif
 };
 
@@ -72,8 +100,14 @@ struct Wilson {
   /// A row of nodata-free windows, eight at a time where the CPU has AVX2: the same absolute
   /// differences summed in T left to right, times 0.125f; so the same bits.
   void row_values(const T* r0, const T* r1, const T* r2, int64_t x0, int64_t x1, float* out) const {
-    terrain::row_by_eights(*this, r0, r1, r2, x0, x1, out,
-                           [&](int64_t x, float* to) { eight(r0, r1, r2, x, to); });
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+    terrain::row_by_sixteens(
+        *this, r0, r1, r2, x0, x1, out,
+        [r0, r1, r2](int64_t x, float* to) { sixteen(r0, r1, r2, x, to); },
+        [r0, r1, r2](int64_t x, float* to) { eight(r0, r1, r2, x, to); });
+#else
+    terrain::row_by_eights(*this, r0, r1, r2, x0, x1, out, [](int64_t, float*) {});
+#endif
   }
 
 #if defined(TESSERA_HAVE_AVX2_PATHS)
@@ -91,8 +125,24 @@ struct Wilson {
       if (k != 4) sum = simd::add(sum, magnitude8(simd::sub(e.w[k], e.w[4])));
     _mm256_storeu_ps(to, _mm256_mul_ps(simd::to_floats(sum), _mm256_set1_ps(0.125f)));
   }
-#else
-  static void eight(const T*, const T*, const T*, int64_t, float*) {}
+
+  /// eight, sixteen lanes on AVX-512: the same sums in T, the same product.
+  __attribute__((target(TESSERA_AVX512_TARGET))) static __m512i magnitude16(__m512i d) {
+    return _mm512_abs_epi32(d);
+  }
+  __attribute__((target(TESSERA_AVX512_TARGET))) static __m512 magnitude16(__m512 d) {
+    return _mm512_andnot_ps(_mm512_set1_ps(-0.0f), d);
+  }
+  __attribute__((target(TESSERA_AVX512_TARGET))) static void sixteen(const T* r0, const T* r1,
+                                                                     const T* r2, int64_t x,
+                                                                     float* to) {
+    const terrain::Sixteen9<T> e(r0, r1, r2, x);
+    auto sum = magnitude16(simd::sub(e.w[0], e.w[4]));
+    for (int k = 1; k < 9; ++k)
+      if (k != 4) sum = simd::add(sum, magnitude16(simd::sub(e.w[k], e.w[4])));
+    _mm512_storeu_ps(to, _mm512_mul_round_ps(simd::to_floats(sum), _mm512_set1_ps(0.125f),
+                                             _MM_FROUND_CUR_DIRECTION));
+  }
 #endif
 };
 

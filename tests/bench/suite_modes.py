@@ -4,7 +4,11 @@ tessera at 2 ranks x 1 thread on one DEM (the largest of --sizes), alternating, 
 Each repetition reads the DEM into the page cache, then for each mode runs the two tools in turn
 (gdaldem first in even repetitions, tessera first in odd ones), each after a `sync` with its
 output deleted first. The table gives both medians, the speed-up (gdaldem / tessera) and whether
-it reaches the target of 10x; the JSON (--json, default DIR/modes.json) holds every run."""
+it reaches the target of 10x, and the median CPU seconds of each tool (user + system of the
+command and every process it waited for: mpirun's ranks); with --baseline BINARY that binary
+runs as base-2x1 beside them, the three in a rotating order, and the table gives its median and
+CPU seconds too. The JSON (--json, default DIR/modes.json) holds every run."""
+import resource
 import json
 import os
 import statistics
@@ -59,14 +63,24 @@ def words(name, dem, out):
     return [mode, dem] + middle + [out] + flags + ["-q"]
 
 
-def timed(cmd, env, out, timeout):
-    """Wall seconds of one run after a sync, its output deleted first and after."""
+def children_cpu():
+    """User + system seconds of every child process waited for so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(cmd, env, out, timeout, cpu=None):
+    """Wall seconds of one run after a sync, its output deleted first and after; its CPU seconds
+    appended to `cpu` when given."""
     if os.path.exists(out):
         os.remove(out)
     os.sync()
+    cpu_before = children_cpu()
     start = time.perf_counter()
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
     wall = time.perf_counter() - start
+    if cpu is not None:
+        cpu.append(children_cpu() - cpu_before)
     if done.returncode != 0:
         sys.exit(f"suite: failed ({done.returncode}): {' '.join(cmd)}\n{done.stdout}{done.stderr}")
     os.remove(out)
@@ -82,19 +96,26 @@ def run_modes(args, work):
     names = parse_modes(args.modes)
     load_start = os.getloadavg()
     runs = []
+    baseline = getattr(args, "baseline", None)
+    order = ["gdaldem", "tessera-2x1"] + (["base-2x1"] if baseline else [])
+    binary = {"tessera-2x1": args.tessera, "base-2x1": baseline}
     for run in range(args.runs):
         warm([dem])
         for name in names:
             out = os.path.join(work, f"{name}.tif")
-            tools = ["gdaldem", "tessera-2x1"] if run % 2 == 0 else ["tessera-2x1", "gdaldem"]
+            shift = run % len(order)
+            tools = order[shift:] + order[:shift] if baseline else (order if run % 2 == 0 else order[::-1])
             for tool in tools:
+                cpu = []
                 if tool == "gdaldem":
-                    wall = timed(["gdaldem"] + words(name, dem, out), dict(os.environ), out, args.timeout)
+                    wall = timed(["gdaldem"] + words(name, dem, out), dict(os.environ), out, args.timeout, cpu)
                 else:
-                    cmd = [args.mpiexec, "-n", "2", "--bind-to", "none", args.tessera, "dem"]
-                    wall = timed(cmd + words(name, dem, out), mpi_env(1), out, args.timeout)
-                runs.append({"mode": name, "tool": tool, "run": run, "wall_s": wall})
-                print(f"  {size} {name:28} {tool:12} {wall:7.2f} s", file=sys.stderr, flush=True)
+                    cmd = [args.mpiexec, "-n", "2", "--bind-to", "none", binary[tool], "dem"]
+                    wall = timed(cmd + words(name, dem, out), mpi_env(1), out, args.timeout, cpu)
+                runs.append({"mode": name, "tool": tool, "run": run, "wall_s": wall, "cpu_s": cpu[0],
+                             "load": os.getloadavg()[0]})
+                print(f"  {size} {name:28} {tool:12} {wall:7.2f} s  cpu {cpu[0]:6.2f} s", file=sys.stderr,
+                      flush=True)
     load_end = os.getloadavg()
     rows = summarise(names, runs)
     print_table(size, args.runs, rows, load_start, load_end)
@@ -108,13 +129,21 @@ def run_modes(args, work):
 
 
 def summarise(names, runs):
-    """Per mode: the two medians and the speed-up."""
+    """Per mode: the medians (wall and CPU) of each tool run, and the speed-up."""
     rows = []
+    tools = [t for t in ("gdaldem", "tessera-2x1", "base-2x1") if any(r["tool"] == t for r in runs)]
     for name in names:
         med = {tool: statistics.median(r["wall_s"] for r in runs if r["mode"] == name and r["tool"] == tool)
-               for tool in ("gdaldem", "tessera-2x1")}
-        rows.append({"mode": name, "flags": " ".join(MODES[name][1]), "gdaldem_s": med["gdaldem"],
-                     "tessera_s": med["tessera-2x1"], "speedup": med["gdaldem"] / med["tessera-2x1"]})
+               for tool in tools}
+        cpu = {tool: statistics.median(r.get("cpu_s", 0.0) for r in runs if r["mode"] == name and r["tool"] == tool)
+               for tool in tools}
+        row = {"mode": name, "flags": " ".join(MODES[name][1]), "gdaldem_s": med["gdaldem"],
+               "tessera_s": med["tessera-2x1"], "speedup": med["gdaldem"] / med["tessera-2x1"],
+               "gdaldem_cpu_s": cpu["gdaldem"], "tessera_cpu_s": cpu["tessera-2x1"]}
+        if "base-2x1" in med:
+            row.update({"base_s": med["base-2x1"], "base_cpu_s": cpu["base-2x1"],
+                        "base_speedup": med["gdaldem"] / med["base-2x1"]})
+        rows.append(row)
     return rows
 
 
@@ -122,8 +151,16 @@ def print_table(size, n_runs, rows, load_start, load_end):
     print(f"\ngdaldem against tessera dem at 2 ranks x 1 thread, {size} x {size} Float32 DEM, "
           f"wall s, median of {n_runs}; load average {load_start[0]:.2f} at the start, "
           f"{load_end[0]:.2f} at the end")
-    print(f"{'mode':28} {'flags':22} {'gdaldem':>8} {'tessera':>8} {'speed-up':>9}  target {TARGET:g}x")
+    base = bool(rows) and "base_s" in rows[0]
+    print(f"{'mode':28} {'flags':22} {'gdaldem':>8} {'tessera':>8} {'speed-up':>9}  target {TARGET:g}x"
+          f"{'  base  base x':>14}" * base + "  CPU s: gdaldem tessera" + " base" * base)
     for r in rows:
         verdict = "PASS" if r["speedup"] >= TARGET else "FAIL"
-        print(f"{r['mode']:28} {r['flags']:22} {r['gdaldem_s']:8.2f} {r['tessera_s']:8.2f} "
-              f"{r['speedup']:8.1f}x  {verdict}")
+        line = (f"{r['mode']:28} {r['flags']:22} {r['gdaldem_s']:8.2f} {r['tessera_s']:8.2f} "
+                f"{r['speedup']:8.1f}x  {verdict}")
+        if base:
+            line += f" {r['base_s']:8.2f} {r['base_speedup']:5.1f}x"
+        line += f"  {r['gdaldem_cpu_s']:7.2f} {r['tessera_cpu_s']:7.2f}"
+        if base:
+            line += f" {r['base_cpu_s']:7.2f}"
+        print(line)

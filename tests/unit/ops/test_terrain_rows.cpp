@@ -95,22 +95,86 @@ void expect_equal_to_reference(const Raster<T>& r, bool horn, bool degrees, doub
   EXPECT_EQ(differing, 0) << (horn ? "Horn " : "ZT ") << (degrees ? "degrees" : "percent");
 }
 
+/// Runs `check` with the AVX-512 passes where this CPU has them, then with the AVX2 ones.
+template <class Check>
+void on_both_paths(const Check& check) {
+  for (const bool wide : {true, false}) {
+    if (wide && !simd::have_avx512()) continue;  // this CPU runs the AVX2 (or scalar) path only
+    simd::allow_avx512(wide);
+    SCOPED_TRACE(wide ? "AVX-512" : "AVX2");
+    check();
+  }
+  simd::allow_avx512(true);
+}
+
 TEST(SlopeRows, FloatDemEqualsTheScalarFormulaBitForBit) {
-  auto r = rough_terrain<float>(1031, 1000, 7);
-  r.ewres = 30.0;
-  r.nsres = -30.0;
-  for (const bool horn : {true, false})
-    for (const bool degrees : {true, false}) expect_equal_to_reference(r, horn, degrees, 1.0);
-  r.ewres = 0.00027777777777778;  // degrees in x/y with -s 111120
-  r.nsres = -0.00027777777777778;
-  expect_equal_to_reference(r, true, true, 111120.0);
-  expect_equal_to_reference(r, true, true, -111120.0);  // negative slopes: the scalar path
+  on_both_paths([] {
+    auto r = rough_terrain<float>(1031, 1000, 7);
+    r.ewres = 30.0;
+    r.nsres = -30.0;
+    for (const bool horn : {true, false})
+      for (const bool degrees : {true, false}) expect_equal_to_reference(r, horn, degrees, 1.0);
+    r.ewres = 0.00027777777777778;  // degrees in x/y with -s 111120
+    r.nsres = -0.00027777777777778;
+    expect_equal_to_reference(r, true, true, 111120.0);
+    expect_equal_to_reference(r, true, true, -111120.0);  // negative slopes: the scalar path
+  });
 }
 
 TEST(SlopeRows, IntegerDemEqualsTheScalarFormulaBitForBit) {
-  const auto r = rough_terrain<int32_t>(777, 700, 11);
-  for (const bool horn : {true, false})
-    for (const bool degrees : {true, false}) expect_equal_to_reference(r, horn, degrees, 1.0);
+  on_both_paths([] {
+    const auto r = rough_terrain<int32_t>(777, 700, 11);
+    for (const bool horn : {true, false})
+      for (const bool degrees : {true, false}) expect_equal_to_reference(r, horn, degrees, 1.0);
+  });
+}
+
+/// gdaldem's TRI (Riley, Wilson), TPI and roughness of one window, written out here.
+template <class T>
+float focal_reference(const std::string& mode, const T* w) {
+  if (mode == "TRI") {
+    double sum = 0;
+    for (int k = 0; k < 9; ++k)
+      if (k != 4)
+        sum = k == 0 ? double(w[0] - w[4]) * double(w[0] - w[4])
+                     : sum + double(w[k] - w[4]) * double(w[k] - w[4]);
+    return static_cast<float>(std::sqrt(sum));
+  }
+  if (mode == "TRI-Wilson") {
+    T sum = 0;
+    for (int k = 0; k < 9; ++k)
+      if (k != 4) sum += w[k] - w[4] < 0 ? T(w[4] - w[k]) : T(w[k] - w[4]);
+    return sum * 0.125f;
+  }
+  if (mode == "TPI")
+    return w[4] - ((w[0] + w[1] + w[2] + w[3] + w[5] + w[6] + w[7] + w[8]) * 0.125f);
+  T lo = w[0], hi = w[0];
+  for (int k = 1; k < 9; ++k) {
+    if (w[k] > hi) hi = w[k];
+    if (w[k] < lo) lo = w[k];
+  }
+  return static_cast<float>(hi - lo);
+}
+
+/// TRI, TPI and roughness tile by tile (rows of 254 to 256 inner cells: whole groups of
+/// sixteen and overlapping last ones) against focal_reference, bit for bit.
+template <class T>
+void expect_focal_of_reference(const Raster<T>& r) {
+  for (const std::string mode : {"TRI", "TRI-Wilson", "TPI", "roughness"}) {
+    const bool wilson = mode == "TRI-Wilson";
+    const auto op = make_op(wilson ? "TRI" : mode,
+                            wilson ? Options{{"alg", std::string("Wilson")}} : Options{});
+    const auto got = run_tiled<T, float>(*op, r, 256, 64).at(0);
+    EXPECT_EQ(differing_from(r, got, [&](const T* w) { return focal_reference(mode, w); }), 0)
+        << mode;
+  }
+}
+
+TEST(FocalRows, TriTpiAndRoughnessEqualTheScalarFormulaBitForBit) {
+  on_both_paths([] {
+    expect_focal_of_reference(rough_terrain<float>(1031, 130, 31));
+    expect_focal_of_reference(rough_terrain<int32_t>(777, 130, 37));
+  });
 }
 
 /// gdaldem's aspect of one window (GDALAspectAlg, Horn, or ZevenbergenThorne), the reference.
@@ -169,12 +233,14 @@ Raster<T> aspect_terrain(int64_t width, int64_t height, uint32_t seed) {
 TEST(AspectRows, EqualToTheScalarFormulaBitForBitInEveryFlagMix) {
   const auto floats = aspect_terrain<float>(1031, 600, 13);
   const auto ints = aspect_terrain<int32_t>(777, 400, 17);
-  for (const bool horn : {true, false})
-    for (const bool azimuth : {true, false})
-      for (const bool zero_for_flat : {false, true}) {
-        expect_aspect_of_reference(floats, horn, azimuth, zero_for_flat);
-        expect_aspect_of_reference(ints, horn, azimuth, zero_for_flat);
-      }
+  on_both_paths([&] {
+    for (const bool horn : {true, false})
+      for (const bool azimuth : {true, false})
+        for (const bool zero_for_flat : {false, true}) {
+          expect_aspect_of_reference(floats, horn, azimuth, zero_for_flat);
+          expect_aspect_of_reference(ints, horn, azimuth, zero_for_flat);
+        }
+  });
 }
 
 /// gdaldem's -combined (GDALHillshadeCombinedAlg) or -igor (GDALHillshadeIgorAlg) shade of one
@@ -260,6 +326,40 @@ TEST(HillshadeRows, CombinedAndIgorEqualTheScalarFormulaWithAndWithoutAvx512) {
   simd::allow_avx512(true);
 }
 
+/// The hillshade bytes of `options` over `r`, tiles 256 cells wide and one as wide as `r`.
+template <class T>
+std::vector<uint8_t> shade_bytes(const Raster<T>& r, const Options& options) {
+  const auto op = make_op("hillshade", options);
+  auto bytes = run_tiled<T, uint8_t>(*op, r, 256, 64).at(0);
+  const auto whole = run_tiled<T, uint8_t>(*op, r, r.width, 64).at(0);
+  bytes.insert(bytes.end(), whole.begin(), whole.end());
+  return bytes;
+}
+
+TEST(HillshadeRows, EveryExactStyleGivesTheSameBytesOnAvx512AsOnAvx2) {
+  if (!simd::have_avx512()) GTEST_SKIP() << "no AVX-512 on this CPU";
+  auto floats = rough_terrain<float>(1031, 130, 41);
+  const auto ints = rough_terrain<int32_t>(777, 130, 43);
+  const std::vector<Options> styles = {
+      {},
+      {{"alg", std::string("ZevenbergenThorne")}},
+      {{"multidirectional", true}},
+      {{"multidirectional", true}, {"alg", std::string("ZevenbergenThorne")}},
+      {{"z", 3.0}, {"azimuth", 100.0}, {"altitude", 20.0}},
+  };
+  for (const bool square : {true, false}) {
+    floats.nsres = square ? -floats.ewres : -0.7 * floats.ewres;  // not square: Single's path
+    for (const auto& options : styles) {
+      simd::allow_avx512(false);
+      const auto narrow_f = shade_bytes(floats, options);
+      const auto narrow_i = shade_bytes(ints, options);
+      simd::allow_avx512(true);
+      EXPECT_EQ(shade_bytes(floats, options), narrow_f) << options.size() << " square " << square;
+      EXPECT_EQ(shade_bytes(ints, options), narrow_i) << options.size();
+    }
+  }
+}
+
 /// flag_row (eight cells at a time where the CPU has AVX2) against Grid::is_nodata, gdaldem's
 /// test, cell by cell.
 template <class T>
@@ -303,10 +403,11 @@ TEST(FlagRows, EveryNodataTestEqualsGdaldemsCellByCell) {
 }
 
 #if defined(TESSERA_HAVE_AVX2_PATHS)
-/// Hillshade's AVX2 row (float pass, double where unsure) against SquareShade::cell, gdaldem's
-/// double arithmetic, for every interior cell of `r`; returns how many bytes differ.
+/// Hillshade's AVX2 row, or with `wide` its AVX-512 one (float pass, double where unsure),
+/// against SquareShade::cell, gdaldem's double arithmetic, for every interior cell of `r`;
+/// returns how many bytes differ.
 template <class T>
-int64_t shade_differences(const Raster<T>& r, const terrain::SquareShade& s) {
+int64_t shade_differences(const Raster<T>& r, const terrain::SquareShade& s, bool wide) {
   std::vector<float> values(static_cast<size_t>(r.width));
   std::vector<uint8_t> bytes(values.size());
   int64_t differing = 0;
@@ -314,7 +415,8 @@ int64_t shade_differences(const Raster<T>& r, const terrain::SquareShade& s) {
     const T* rows[3] = {&r.cells[static_cast<size_t>((y - 1) * r.width)],
                         &r.cells[static_cast<size_t>(y * r.width)],
                         &r.cells[static_cast<size_t>((y + 1) * r.width)]};
-    const int64_t end = terrain::square_row_avx2(s, rows, 1, 1, r.width - 1, values.data());
+    const int64_t end = wide ? terrain::square_row_avx512(s, rows, 1, r.width - 1, values.data())
+                             : terrain::square_row_avx2(s, rows, 1, 1, r.width - 1, values.data());
     terrain::to_bytes(values.data(), bytes.data(), end - 1);
     for (int64_t x = 1; x < end; ++x) {
       const T* a = rows[0] + x;
@@ -341,16 +443,21 @@ TEST(HillshadeRows, FloatPassGivesTheBytesOfTheDoubleArithmetic) {
   if (!simd::have_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
   const auto floats = rough_terrain<float>(1031, 700, 5);
   const auto ints = rough_terrain<int32_t>(777, 500, 9);
-  for (const double z : {1.0, 0.25, 7.0})
-    for (const double azimuth : {315.0, 0.0, 123.0})
-      for (const double altitude : {45.0, 5.0, 89.0})
-        for (const double res : {30.0, 0.5}) {
-          const auto s = square_shade(z, azimuth, altitude, res);
-          EXPECT_EQ(shade_differences(floats, s), 0)
-              << "float z " << z << " az " << azimuth << " alt " << altitude << " res " << res;
-          EXPECT_EQ(shade_differences(ints, s), 0)
-              << "int z " << z << " az " << azimuth << " alt " << altitude << " res " << res;
-        }
+  for (const bool wide : {false, true}) {
+    if (wide && !simd::have_avx512()) continue;  // the AVX2 path only on this CPU
+    for (const double z : {1.0, 0.25, 7.0})
+      for (const double azimuth : {315.0, 0.0, 123.0})
+        for (const double altitude : {45.0, 5.0, 89.0})
+          for (const double res : {30.0, 0.5}) {
+            const auto s = square_shade(z, azimuth, altitude, res);
+            EXPECT_EQ(shade_differences(floats, s, wide), 0)
+                << "float z " << z << " az " << azimuth << " alt " << altitude << " res " << res
+                << (wide ? " AVX-512" : "");
+            EXPECT_EQ(shade_differences(ints, s, wide), 0)
+                << "int z " << z << " az " << azimuth << " alt " << altitude << " res " << res
+                << (wide ? " AVX-512" : "");
+          }
+  }
 }
 
 TEST(SimdAtan, FloatCheckFlagsValuesNearARoundingBoundaryAndNan) {
