@@ -4,6 +4,7 @@
 #include "tessera/ops/color_relief.hpp"
 #include "tessera/ops/d8.hpp"
 #include "tessera/ops/fill.hpp"
+#include "tessera/ops/fill_epsilon.hpp"
 #include "tessera/ops/fill_epsilon_bound.hpp"
 #include "tessera/ops/focal.hpp"
 #include "tessera/ops/hillshade.hpp"
@@ -166,6 +167,16 @@ std::vector<OpEntry> make_registry() {
        "from which water leaves the raster over its edge or into a void (tile-graph pass)",
        {},
        make_fill},
+      {"fill_epsilon",
+       "fill's surface made strictly draining (Float32, the surface's nodata): the least surface "
+       "at or above it on which every cell but the outlets has a strictly lower neighbour, each "
+       "cell raised by whole Float32 steps (tile-graph pass; docs/hydrology.md)",
+       {{"bound",
+         "an input or step whose band (Float32) bounds the result from above and equals the "
+         "surface where its flow leaves the raster: the bound op's output (required)"}},
+       make_fill_epsilon,
+       nullptr,
+       true},
       {"flowdir",
        "D8 flow directions (Int16, nodata -32768) by steepest descent as TauDEM d8flowdir; "
        "flats drain to their outlets and away from higher terrain (Barnes et al. 2014; "
