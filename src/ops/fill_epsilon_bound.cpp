@@ -286,8 +286,11 @@ Bytes solve_bounds(const TileGrid& grid, const std::vector<Bytes>& tiles) {
 struct BoundParams {
   std::string directions;
   D8Encoding encoding = D8Encoding::TauDem;
-  std::optional<double> nodata;  ///< F's
 };
+
+/// The output's nodata: NaN, which no bound is (a bound of F's nodata value would be read as a
+/// void where a flat's raise reaches it).
+constexpr double kNoBound = std::numeric_limits<double>::quiet_NaN();
 
 /// Phase 2: each cell's U from its pair and the U of the cell its path leaves the tile to.
 class FinishBound : public Op {
@@ -299,14 +302,13 @@ class FinishBound : public Op {
   }
   int64_t halo() const override { return 1; }
   PixelType output_type() const override { return PixelType::Float32; }
-  std::optional<double> output_nodata() const override { return p_.nodata; }
+  std::optional<double> output_nodata() const override { return kNoBound; }
   CellType input_cells(PixelType) const override { return CellType::Float32; }
   void run(const TileIn& in, const TileOut& out) const override {
     thread_local BoundTile t;
     follow(in, p_.encoding, t);
     const int64_t tile = tile_of(grid_, in.owned);
-    const float none =
-        p_.nodata ? static_cast<float>(*p_.nodata) : std::numeric_limits<float>::quiet_NaN();
+    const auto none = static_cast<float>(kNoBound);
     const View<float> cells = out.bands.at(0).as<float>();
     for (int64_t y = 0; y < t.height; ++y)
       for (int64_t x = 0; x < t.width; ++x) {
@@ -339,13 +341,8 @@ class BoundOp : public TileGraphOp {
   explicit BoundOp(BoundParams p) : p_(std::move(p)) {}
   int64_t halo() const override { return 1; }
   PixelType output_type() const override { return PixelType::Float32; }
-  std::optional<double> output_nodata() const override { return p_.nodata; }
+  std::optional<double> output_nodata() const override { return kNoBound; }
   CellType input_cells(PixelType) const override { return CellType::Float32; }
-  std::shared_ptr<const Op> for_source(const SourceBand& source) const override {
-    auto op = std::make_shared<BoundOp>(*this);
-    op->p_.nodata = source.nodata;
-    return op;
-  }
   std::vector<BandRef> band_inputs() const override {
     BandRef ref;
     ref.name = p_.directions;

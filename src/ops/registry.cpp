@@ -203,7 +203,7 @@ std::vector<OpEntry> make_registry() {
          "outlet get nodata"}},
        make_watershed},
       {"fill_epsilon_bound",
-       "planned by fill with epsilon = true: per cell of fill's surface (Float32, its nodata) the "
+       "planned by fill with epsilon = true: per cell of fill's surface (Float32, nodata NaN) the "
        "bound U = max(K, U(next) + 1) along its flow path, U = K where the flow leaves the "
        "raster (K: the cell's key, consecutive Float32 values one apart); +infinity past the "
        "largest finite Float32",
