@@ -221,18 +221,16 @@ void spread(const EpsilonTile& t, std::vector<int64_t>& best) {
 }
 
 /// The pieces of the tile's free cells (8-connected, inside the tile) that reach its perimeter,
-/// labelled from 0 in the order of their first perimeter cell (other cells -1), their perimeter
-/// places and whether all their cells have one key.
+/// labelled from 0 in the order of their first perimeter cell (other cells -1), and their
+/// perimeter places.
 struct Pieces {
   std::vector<int32_t> label;
   std::vector<std::vector<int32_t>> places;
-  std::vector<uint8_t> uniform;
 };
 
 void label_pieces(const EpsilonTile& t, Pieces& p) {
   p.label.assign(t.key.size(), -1);
   p.places.clear();
-  p.uniform.clear();
   thread_local std::vector<uint32_t> stack;
   const int64_t count = perimeter_count(t.width, t.height);
   for (int64_t place = 0; place < count; ++place) {
@@ -245,13 +243,11 @@ void label_pieces(const EpsilonTile& t, Pieces& p) {
     }
     const auto label = static_cast<int32_t>(p.places.size());
     p.places.push_back({static_cast<int32_t>(place)});
-    bool uniform = true;
     stack.assign(1, static_cast<uint32_t>(start));
     p.label[start] = label;
     while (!stack.empty()) {
       const size_t c = stack.back();
       stack.pop_back();
-      uniform = uniform && t.key[c] == t.key[start];
       for (ptrdiff_t o : t.offset) {
         const auto j = static_cast<size_t>(static_cast<ptrdiff_t>(c) + o);
         if (t.kind[j] == Kind::Free && p.label[j] < 0) {
@@ -260,7 +256,6 @@ void label_pieces(const EpsilonTile& t, Pieces& p) {
         }
       }
     }
-    p.uniform.push_back(uniform ? 1 : 0);
   }
 }
 
@@ -273,17 +268,14 @@ struct Pair {
   int64_t height = 0;
 };
 
-/// What a piece's searches give: per source (row) the least bare length to each perimeter cell
-/// of the piece (kNoLength where none), and the other pairs of its fronts.
-struct Fronts {
-  std::vector<uint32_t> rows;  ///< batch rows x k
-  std::vector<Pair> pairs;
-};
-
-/// Breadth-first searches from up to 64 perimeter cells of a piece whose cells have one key K0,
-/// a bit each (Then et al. 2014's multi-source search, as flowdir's flats): on such a piece every
-/// pair is a bare length, and a cell y is entered at length L only where K0 + L <= U(y), which
-/// does not depend on the source, so the searches share their levels.
+/// Breadth-first searches from up to 64 perimeter cells of a piece that have one key K0, a bit
+/// each (Then et al. 2014's multi-source search, as flowdir's flats), for the fronts' bare
+/// lengths: a bare path enters cell y at length L only where K(y) <= K0 + L <= U(y), which does
+/// not depend on the source, so the searches share their levels. Where a search would climb
+/// (K(y) > K0 + L) its front may hold other pairs: `climbs` marks those sources, whose fronts
+/// FrontSearch then finds in full. Any other source's every pair is bare (a pair that is not
+/// first arises where a bare path climbs, and a bare path reaches each cell first here), so its
+/// row is its front.
 class BatchSearch {
  public:
   void reserve(size_t cells) {
@@ -293,31 +285,38 @@ class BatchSearch {
     next_.resize(cells);
   }
 
-  /// Rows (i - first) of `rows` (k entries each) for the sources cells[first ... last).
-  void run(const EpsilonTile& t, const Pieces& p, int32_t piece, const std::vector<int32_t>& slot,
-           const std::vector<size_t>& cells, size_t first, size_t last,
-           std::vector<uint32_t>& rows) {
+  /// Row sources[b] of `matrix` (k x k) for each source b; returns the sources that climb.
+  uint64_t run(const EpsilonTile& t, const Pieces& p, int32_t piece,
+               const std::vector<int32_t>& slot, const std::vector<size_t>& cells,
+               std::span<const uint32_t> sources, std::vector<uint32_t>& matrix) {
     const size_t k = cells.size();
-    const int64_t k0 = t.key[cells[first]];
-    size_t missing = (last - first) * (k - 1);
+    const int64_t k0 = t.key[cells[sources[0]]];
+    size_t missing = sources.size() * (k - 1);
+    uint64_t climbs = 0;
     touched_.clear();
     level_.clear();
-    for (size_t i = first; i < last; ++i) {
-      const size_t c = cells[i];
-      seen_[c] |= uint64_t{1} << (i - first);
-      now_[c] |= uint64_t{1} << (i - first);
+    for (size_t b = 0; b < sources.size(); ++b) {
+      const size_t c = cells[sources[b]];
+      seen_[c] |= uint64_t{1} << b;
+      now_[c] |= uint64_t{1} << b;
       touched_.push_back(static_cast<uint32_t>(c));
       level_.push_back(static_cast<uint32_t>(c));
-      rows[(i - first) * k + i] = 0;
+      matrix[sources[b] * k + sources[b]] = 0;
     }
     for (uint32_t length = 1; missing > 0 && !level_.empty(); ++length) {
       after_.clear();
+      const int64_t bare = k0 + length;
       for (uint32_t c : level_) {
         const uint64_t from = now_[c];
         now_[c] = 0;
         for (ptrdiff_t o : t.offset) {
           const auto j = static_cast<size_t>(static_cast<ptrdiff_t>(c) + o);
-          if (p.label[j] != piece || k0 + length > t.bound[j]) continue;
+          if (p.label[j] != piece) continue;
+          if (t.key[j] > bare) {
+            climbs |= from;
+            continue;
+          }
+          if (bare > t.bound[j]) continue;
           const uint64_t fresh = from & ~seen_[j];
           if (fresh == 0) continue;
           if (seen_[j] == 0) touched_.push_back(static_cast<uint32_t>(j));
@@ -326,8 +325,8 @@ class BatchSearch {
           next_[j] |= fresh;
           if (slot[j] < 0) continue;
           for (uint64_t bits = fresh; bits != 0; bits &= bits - 1) {
-            rows[static_cast<size_t>(std::countr_zero(bits)) * k + static_cast<size_t>(slot[j])] =
-                length;
+            const size_t row = sources[static_cast<size_t>(std::countr_zero(bits))];
+            matrix[row * k + static_cast<size_t>(slot[j])] = length;
             --missing;
           }
         }
@@ -336,6 +335,7 @@ class BatchSearch {
       std::swap(level_, after_);
     }
     for (uint32_t c : touched_) seen_[c] = now_[c] = next_[c] = 0;
+    return climbs;
   }
 
   static constexpr size_t kBatch = 64;
@@ -359,9 +359,11 @@ class FrontSearch {
     stamp_.assign(cells, 0);
   }
 
-  /// Row `row` (k entries) and `pairs` of the source cells[i].
+  /// Row `row` (k entries, kNoLength where not reached) and, tagged with i, the other pairs of
+  /// the front of source cells[i].
   void run(const EpsilonTile& t, const Pieces& p, int32_t piece, const std::vector<int32_t>& slot,
-           const std::vector<size_t>& cells, size_t i, uint32_t* row, std::vector<Pair>& pairs) {
+           const std::vector<size_t>& cells, size_t i, uint32_t* row,
+           std::vector<std::pair<uint32_t, Pair>>& pairs) {
     const int64_t k0 = t.key[cells[i]];
     touched_.assign(1, static_cast<uint32_t>(cells[i]));
     best_[cells[i]] = k0;
@@ -392,7 +394,8 @@ class FrontSearch {
         if (pending_[j] == k0 + length)
           row[slot[j]] = length;
         else
-          pairs.push_back({static_cast<uint32_t>(slot[j]), length, pending_[j]});
+          pairs.push_back({static_cast<uint32_t>(i), {static_cast<uint32_t>(slot[j]), length,
+                                                       pending_[j]}});
       }
     }
     for (uint32_t c : touched_) best_[c] = pending_[c] = kNone, stamp_[c] = 0;
@@ -404,6 +407,44 @@ class FrontSearch {
   std::vector<uint32_t> touched_, reached_;
   std::vector<std::pair<uint32_t, int64_t>> level_;
 };
+
+/// The fronts of a piece's k perimeter cells (`cells`) to each other: each source's least bare
+/// length to each of them in row `source` of `matrix` (k x k, kNoLength where none), and its
+/// other pairs tagged with its row. Sources of one key are searched 64 at a time; those whose
+/// search climbs, one by one in full.
+void piece_fronts(const EpsilonTile& t, const Pieces& p, int32_t piece,
+                  const std::vector<int32_t>& slot, const std::vector<size_t>& cells,
+                  std::vector<uint32_t>& matrix, std::vector<std::pair<uint32_t, Pair>>& pairs) {
+  const size_t k = cells.size();
+  matrix.assign(k * k, kNoLength);
+  pairs.clear();
+  thread_local std::vector<uint32_t> order;
+  order.resize(k);
+  for (size_t s = 0; s < k; ++s) order[s] = static_cast<uint32_t>(s);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](uint32_t a, uint32_t b) { return t.key[cells[a]] < t.key[cells[b]]; });
+  thread_local BatchSearch batches;
+  thread_local FrontSearch fronts;
+  batches.reserve(t.key.size());
+  fronts.reserve(t.key.size());
+  for (size_t first = 0; first < k;) {
+    size_t last = first + 1;
+    while (last < k && last - first < BatchSearch::kBatch &&
+           t.key[cells[order[last]]] == t.key[cells[order[first]]])
+      ++last;
+    const std::span<const uint32_t> sources(order.data() + first, last - first);
+    for (uint64_t climbs = batches.run(t, p, piece, slot, cells, sources, matrix); climbs != 0;
+         climbs &= climbs - 1) {
+      const size_t source = sources[static_cast<size_t>(std::countr_zero(climbs))];
+      uint32_t* row = matrix.data() + source * k;
+      std::fill(row, row + k, kNoLength);
+      fronts.run(t, p, piece, slot, cells, source, row, pairs);
+    }
+    first = last;
+  }
+  std::stable_sort(pairs.begin(), pairs.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+}
 
 /// Writes one piece: its perimeter places, their keys and least arrivals from the tile's fixed
 /// cells, and its fronts (rows of bare lengths, run-coded; the other pairs by row).
@@ -420,32 +461,22 @@ void put_piece(ByteWriter& out, const EpsilonTile& t, const Pieces& p, int32_t p
     arrivals.push_back(arrival[cells.back()]);
     slot[cells.back()] = static_cast<int32_t>(s);
   }
-  out.put_all(std::span<const int32_t>(places));
-  out.put_all(std::span<const int64_t>(keys));
-  out.put_all(std::span<const int64_t>(arrivals));
+  thread_local std::vector<uint32_t> matrix;
+  thread_local std::vector<std::pair<uint32_t, Pair>> tagged;
+  piece_fronts(t, p, piece, slot, cells, matrix, tagged);
+  for (size_t c : cells) slot[c] = -1;
   DistanceRows rows;
   std::vector<Pair> pairs;
   std::vector<uint32_t> pair_row{0};
-  thread_local std::vector<uint32_t> matrix;
-  const bool uniform = p.uniform[static_cast<size_t>(piece)] != 0;
-  const size_t batch = uniform ? BatchSearch::kBatch : 1;
-  thread_local BatchSearch batches;
-  thread_local FrontSearch fronts;
-  batches.reserve(t.key.size());
-  fronts.reserve(t.key.size());
-  for (size_t first = 0; first < k; first += batch) {
-    const size_t last = std::min(k, first + batch);
-    matrix.assign((last - first) * k, kNoLength);
-    if (uniform)
-      batches.run(t, p, piece, slot, cells, first, last, matrix);
-    else
-      fronts.run(t, p, piece, slot, cells, first, matrix.data(), pairs);
-    for (size_t i = first; i < last; ++i) {
-      rows.add_row(std::span<const uint32_t>(matrix.data() + (i - first) * k, k));
-      pair_row.push_back(static_cast<uint32_t>(pairs.size()));
-    }
+  size_t e = 0;
+  for (size_t i = 0; i < k; ++i) {
+    rows.add_row(std::span<const uint32_t>(matrix.data() + i * k, k));
+    for (; e < tagged.size() && tagged[e].first == i; ++e) pairs.push_back(tagged[e].second);
+    pair_row.push_back(static_cast<uint32_t>(pairs.size()));
   }
-  for (size_t c : cells) slot[c] = -1;
+  out.put_all(std::span<const int32_t>(places));
+  out.put_all(std::span<const int64_t>(keys));
+  out.put_all(std::span<const int64_t>(arrivals));
   out.put_all(std::span<const uint8_t>(rows.runs));
   out.put_all(std::span<const uint32_t>(rows.escapes));
   out.put_all(std::span<const uint32_t>(rows.row_run));
