@@ -46,7 +46,6 @@ float key_value(int64_t key) {
   return v;
 }
 
-
 /// How a cell's flow path inside its tile goes on.
 enum class Step : uint8_t {
   Void,  ///< a void of F: no bound
@@ -93,7 +92,8 @@ void read_codes(const TileIn& in, D8Encoding encoding, BoundTile& t) {
   t.dir.resize(static_cast<size_t>(t.width * t.height));
   visit(band.type, [&]<class T>(std::type_identity<T>) {
     for (int64_t y = 0; y < t.height; ++y) {
-      const std::byte* row = band.bytes.row(y + in.halo) + in.halo * static_cast<int64_t>(sizeof(T));
+      const std::byte* row =
+          band.bytes.row(y + in.halo) + in.halo * static_cast<int64_t>(sizeof(T));
       for (int64_t x = 0; x < t.width; ++x) {
         T code;
         std::memcpy(&code, row + x * static_cast<int64_t>(sizeof(T)), sizeof(T));
@@ -177,7 +177,8 @@ void follow(const TileIn& in, D8Encoding encoding, BoundTile& t) {
     if (t.end[c] != kUnknown) continue;
     path.clear();
     auto at = static_cast<int32_t>(c);
-    while (t.end[static_cast<size_t>(at)] == kUnknown && t.step[static_cast<size_t>(at)] == Step::Next) {
+    while (t.end[static_cast<size_t>(at)] == kUnknown &&
+           t.step[static_cast<size_t>(at)] == Step::Next) {
       t.end[static_cast<size_t>(at)] = kOnPath;
       path.push_back(at);
       at = t.next[static_cast<size_t>(at)];
@@ -220,7 +221,8 @@ Bytes bound_summary(const BoundTile& t) {
       path.high = t.high[c];
       if (t.step[c] == Step::Void || t.length[c] < 0) continue;
       const int32_t e = t.end[c];
-      path.exit = static_cast<int32_t>(perimeter_index(e % t.width, e / t.width, t.width, t.height));
+      path.exit =
+          static_cast<int32_t>(perimeter_index(e % t.width, e / t.width, t.width, t.height));
       path.dir = t.dir[static_cast<size_t>(e)];
       path.length = t.length[c];
     }

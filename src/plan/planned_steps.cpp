@@ -1,5 +1,5 @@
 // The steps a job's step stands for: `fill` with `epsilon = true` is four passes, each a step
-// the planner adds with an id no job file can write.
+// the planner adds, with an id nothing else in the job may take or name.
 #include <set>
 #include <string>
 #include <utility>
@@ -38,10 +38,9 @@ std::vector<job::StepSpec> epsilon_steps(const job::StepSpec& step) {
   const std::string surface = part_id(step.id, "fill");
   const std::string directions = part_id(step.id, "flowdir");
   const std::string bound = part_id(step.id, "bound");
-  std::vector<job::StepSpec> steps{make(surface, "fill", step.in),
-                                   make(directions, "flowdir", surface),
-                                   make(bound, "fill_epsilon_bound", surface),
-                                   make(step.id, "fill_epsilon", surface)};
+  std::vector<job::StepSpec> steps{
+      make(surface, "fill", step.in), make(directions, "flowdir", surface),
+      make(bound, "fill_epsilon_bound", surface), make(step.id, "fill_epsilon", surface)};
   steps[2].options["directions"] = directions;
   steps[3].options["bound"] = bound;
   return steps;
@@ -76,7 +75,8 @@ job::JobSpec planned_steps(const job::JobSpec& job) {
       continue;
     }
     for (job::StepSpec& s : epsilon_steps(step)) {
-      if (s.id != step.id) added.insert(s.id);
+      if (s.id != step.id && !added.insert(s.id).second)  // two steps of the same id
+        fail_at(step.id_where, "duplicate step id '" + step.id + "'");
       out.steps.push_back(std::move(s));
     }
   }

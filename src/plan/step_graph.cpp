@@ -34,7 +34,6 @@ struct StepRead {
   std::string field;  ///< "in" or "expr"
 };
 
-
 /// The index of each step id, and what the steps' exprs may name: built once per job, so that
 /// looking a name up does not take the time of the whole job.
 struct JobNames {
@@ -128,8 +127,8 @@ std::shared_ptr<const ops::Op> build_op(const job::JobSpec& job, const JobNames&
                                         const job::StepSpec& step) {
   const std::string what = "step '" + step.id + "'";
   if (ops::find_op(step.op) == nullptr)
-    fail_at(step.op_where,
-            what + ": unknown op '" + step.op + "' (expected one of: " + detail::known_op_names() + ")");
+    fail_at(step.op_where, what + ": unknown op '" + step.op +
+                               "' (expected one of: " + detail::known_op_names() + ")");
   check_in(job, names, step, *ops::find_op(step.op));
   try {
     auto op = ops::make_op(step.op, step.options, names.scope.without(step.id));

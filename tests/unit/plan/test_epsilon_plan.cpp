@@ -35,8 +35,7 @@ std::string error_of(const std::string& text) {
   return test::message_of([&] { plan_of(text); });
 }
 
-const std::string kEpsilon = std::string(kInput) +
-                             step("fel", "fill", "dem", "epsilon = true\n") +
+const std::string kEpsilon = std::string(kInput) + step("fel", "fill", "dem", "epsilon = true\n") +
                              output("fel", "out/fel.tif") + "[run]\ntile = 64\n";
 
 TEST(EpsilonPlan, FourPassesThroughStageRasters) {
@@ -93,22 +92,22 @@ TEST(EpsilonPlan, BadValuesAndNamesOfItsPasses) {
   EXPECT_EQ(error_of(std::string(kInput) + step("fel", "fill", "dem", "epsilon = 2\n") +
                      output("fel", "out/fel.tif")),
             "eps.toml:8:1: step 'fel': option 'epsilon' must be true or false");
-  EXPECT_EQ(error_of(std::string(kInput) +
-                     step("fel", "fill", "dem", "epsilon = true\nzfactor = 2\n") +
-                     output("fel", "out/fel.tif")),
-            "eps.toml:9:1: step 'fel': unknown option 'zfactor' for fill (expected one of: epsilon)");
+  EXPECT_EQ(
+      error_of(std::string(kInput) + step("fel", "fill", "dem", "epsilon = true\nzfactor = 2\n") +
+               output("fel", "out/fel.tif")),
+      "eps.toml:9:1: step 'fel': unknown option 'zfactor' for fill (expected one of: epsilon)");
   EXPECT_EQ(error_of(std::string(kInput) + step("fel", "fill", "dem", "epsilon = true\n") +
                      step("s", "slope", "fel.fill") + output("s", "out/s.tif")),
             "eps.toml:13:6: step 's': in: 'fel.fill' is a pass that step 'fel' (fill with "
             "epsilon) runs for itself; read 'fel' instead");
-  EXPECT_EQ(error_of(std::string(kInput) + step("fel", "fill", "dem", "epsilon = true\n") +
-                     step("a", "flowacc", "dem", "weight = \"fel.bound\"\n") +
-                     output("a", "out/a.tif")),
-            "eps.toml:14:1: step 'a': weight: 'fel.bound' is a pass that step 'fel' (fill with "
-            "epsilon) runs for itself; read 'fel' instead");
-  const std::string from_a_pass = error_of(std::string(kInput) +
-                                           step("fel", "fill", "dem", "epsilon = true\n") +
-                                           output("fel.flowdir", "out/p.tif"));
+  EXPECT_EQ(
+      error_of(std::string(kInput) + step("fel", "fill", "dem", "epsilon = true\n") +
+               step("a", "flowacc", "dem", "weight = \"fel.bound\"\n") + output("a", "out/a.tif")),
+      "eps.toml:14:1: step 'a': weight: 'fel.bound' is a pass that step 'fel' (fill with "
+      "epsilon) runs for itself; read 'fel' instead");
+  const std::string from_a_pass =
+      error_of(std::string(kInput) + step("fel", "fill", "dem", "epsilon = true\n") +
+               output("fel.flowdir", "out/p.tif"));
   EXPECT_TRUE(contains(from_a_pass, "'fel.flowdir' is a pass that step 'fel'")) << from_a_pass;
   EXPECT_EQ(error_of(std::string(kInput) + step("fel", "fill", "dem", "epsilon = true\n") +
                      step("fel.flowdir", "slope", "dem") + output("fel", "out/fel.tif")),
@@ -116,9 +115,15 @@ TEST(EpsilonPlan, BadValuesAndNamesOfItsPasses) {
             "rename it");
 }
 
+TEST(EpsilonPlan, TwoStepsOfOneId) {
+  EXPECT_EQ(error_of(std::string(kInput) + step("fel", "fill", "dem", "epsilon = true\n") +
+                     step("fel", "fill", "dem", "epsilon = true\n") + output("fel", "out/f.tif")),
+            "eps.toml:11:6: duplicate step id 'fel'");
+}
+
 TEST(EpsilonPlan, ThePassesOpsAreNotListedAsOps) {
-  const std::string message = error_of(std::string(kInput) + step("x", "fil", "dem") +
-                                       output("x", "out/x.tif"));
+  const std::string message =
+      error_of(std::string(kInput) + step("x", "fil", "dem") + output("x", "out/x.tif"));
   EXPECT_TRUE(contains(message, "unknown op 'fil'")) << message;
   EXPECT_TRUE(contains(message, "watershed")) << message;
   EXPECT_FALSE(contains(message, "fill_epsilon")) << message;
