@@ -117,7 +117,8 @@ def check(args, name, dem, nodata, runs, square):
 
 
 def generated(args, work):
-    """A noisy bowl with two islands, a ridge of heights one Float32 step apart, and voids."""
+    """A noisy bowl with two islands, a ridge of heights one Float32 step apart, and voids;
+    returns the folder of its rasters and job."""
     rng = np.random.default_rng(5)
     h, w = 70, 90
     y, x = np.indices((h, w)).astype(np.float32)
@@ -130,7 +131,7 @@ def generated(args, work):
     z[50:53, 70:74] = -9999
     dem = os.path.join(work, "generated.tif")
     write(dem, z, -9999)
-    shutil.rmtree(check(args, "generated", dem, -9999, RUNS, True))
+    return check(args, "generated", dem, -9999, RUNS, True)
 
 
 def real(args, work, name, window, runs):
@@ -161,10 +162,9 @@ def saturated(args, work):
         shutil.rmtree(folder)
 
 
-def refused(args, work):
-    """Directions of another surface: a cell with code 0 is refused in one line, no output."""
-    dem = os.path.join(work, "generated.tif")
-    folder = check(args, "refusal's surface", dem, -9999, RUNS[:1], True)
+def refused(args, folder):
+    """Directions of another surface (generated()'s `folder`, its job and rasters): a cell with
+    code 0 is refused in one line, no output."""
     try:
         ds = gdal.Open(os.path.join(folder, "p.tif"), gdal.GA_Update)
         p = ds.GetRasterBand(1).ReadAsArray()
@@ -192,13 +192,13 @@ def main():
     args = systest.parse_args(__doc__)
     work = tempfile.mkdtemp(prefix="tessera-bound-dems-")
     try:
-        generated(args, work)
+        folder = generated(args, work)
         real(args, work, "n43.tif", (0, 0, 121, 121), RUNS)
         real(args, work, "srtm.tif", (150, 150, 140, 140), RUNS[:1])
         real(args, work, "nz_elev.tif", (840, 420, 140, 140), RUNS[:1])
         real(args, work, "chiprofiler_dem.tif", (200, 300, 140, 140), RUNS[:1])
         saturated(args, work)
-        refused(args, work)
+        refused(args, folder)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("fill_epsilon_bound: every check holds")
