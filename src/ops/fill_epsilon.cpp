@@ -30,6 +30,11 @@ namespace {
 constexpr int64_t kLargestKey = 0x7F7FFFFF;
 /// No key: a cell not reached.
 constexpr int64_t kNone = std::numeric_limits<int64_t>::max();
+/// The bound of a cell whose bound is +inf (past every finite key): no bound at all, far enough
+/// below kNone that a front's length added to it cannot overflow.
+constexpr int64_t kUnbounded = kNone / 4;
+/// The key of +inf.
+constexpr int64_t kInfinityKey = 0x7F800000;
 /// No length: a perimeter cell a front does not reach.
 constexpr uint32_t kNoLength = std::numeric_limits<uint32_t>::max();
 
@@ -140,7 +145,7 @@ class TileReader {
                   ", where the surface has " + number_text(z(x, y)));
     t.z[i] = z(x, y);
     t.key[i] = float_key(t.z[i]);
-    t.bound[i] = float_key(b);
+    t.bound[i] = float_key(b) == kInfinityKey && t.key[i] != kInfinityKey ? kUnbounded : float_key(b);
     if (t.bound[i] < t.key[i])
       throw Error("fill_epsilon: the bound at " + cell_text(in_, x, y) + " (" + number_text(b) +
                   ") is below the surface there (" + number_text(t.z[i]) + ")");
@@ -154,10 +159,11 @@ class TileReader {
   }
 
   /// The bound must satisfy U >= max(K, least neighbour's U + 1) away from the outlets: then it
-  /// is at or above the least surface everywhere (which its pruning of fronts relies on).
+  /// is at or above the least surface everywhere (which its pruning of fronts relies on). A
+  /// bound of +inf (where the bound op's key passed the largest finite one) bounds anything.
   void check_bound(const EpsilonTile& t, int64_t x, int64_t y) const {
     const size_t i = t.at(x, y);
-    if (t.kind[i] == Kind::Outside || is_outlet(x, y)) return;
+    if (t.kind[i] == Kind::Outside || t.bound[i] == kUnbounded || is_outlet(x, y)) return;
     int64_t least = kNone;
     for (ptrdiff_t o : t.offset) {
       const auto j = static_cast<size_t>(static_cast<ptrdiff_t>(i) + o);
