@@ -159,11 +159,11 @@ class TileReader {
   }
 
   /// The bound must satisfy U >= max(K, least neighbour's U + 1) away from the outlets: then it
-  /// is at or above the least surface everywhere (which its pruning of fronts relies on). A
-  /// bound of +inf (where the bound op's key passed the largest finite one) bounds anything.
+  /// is at or above the least surface everywhere (which its pruning of fronts relies on).
   void check_bound(const EpsilonTile& t, int64_t x, int64_t y) const {
     const size_t i = t.at(x, y);
-    if (t.kind[i] == Kind::Outside || t.bound[i] == kUnbounded || is_outlet(x, y)) return;
+    // +infinity: the bound op's saturated value, past the largest finite Float32, bounds nothing.
+    if (t.kind[i] == Kind::Outside || is_outlet(x, y) || t.bound[i] > kLargestKey) return;
     int64_t least = kNone;
     for (ptrdiff_t o : t.offset) {
       const auto j = static_cast<size_t>(static_cast<ptrdiff_t>(i) + o);
