@@ -5,6 +5,7 @@
 #include "tessera/ops/d8.hpp"
 #include "tessera/ops/fill.hpp"
 #include "tessera/ops/fill_epsilon.hpp"
+#include "tessera/ops/fill_epsilon_bound.hpp"
 #include "tessera/ops/focal.hpp"
 #include "tessera/ops/hillshade.hpp"
 #include "tessera/ops/op.hpp"
@@ -173,7 +174,9 @@ std::vector<OpEntry> make_registry() {
        {{"bound",
          "an input or step whose band (Float32) bounds the result from above and equals the "
          "surface where its flow leaves the raster: the bound op's output (required)"}},
-       make_fill_epsilon},
+       make_fill_epsilon,
+       nullptr,
+       true},
       {"flowdir",
        "D8 flow directions (Int16, nodata -32768) by steepest descent as TauDEM d8flowdir; "
        "flats drain to their outlets and away from higher terrain (Barnes et al. 2014; "
@@ -199,6 +202,16 @@ std::vector<OpEntry> make_registry() {
          "an input or step whose band holds outlet ids (0 or nodata: none); cells that reach no "
          "outlet get nodata"}},
        make_watershed},
+      {"fill_epsilon_bound",
+       "planned by fill with epsilon = true: per cell of fill's surface (Float32, nodata NaN) the "
+       "bound U = max(K, U(next) + 1) along its flow path, U = K where the flow leaves the "
+       "raster (K: the cell's key, consecutive Float32 values one apart); +infinity past the "
+       "largest finite Float32",
+       {{"directions", "the step or input holding flowdir's directions of the surface"},
+        {"encoding", "taudem (1-8; default) or esri (1-128): the codes of the directions"}},
+       make_fill_epsilon_bound,
+       nullptr,
+       true},
   };
 }
 
