@@ -88,7 +88,8 @@ std::vector<Out> run_graph_op(const Op& any, const Raster<float>& r, int64_t til
 
 /// fill's surface of `dem` (tessera's fill, equal to TauDEM's pitremove in other tests).
 Raster<float> filled(const Raster<float>& dem) {
-  const auto op = make_fill({})->for_source({PixelType::Float32, dem.nodata, {dem.width, dem.height}});
+  const auto op =
+      make_fill({})->for_source({PixelType::Float32, dem.nodata, {dem.width, dem.height}});
   Raster<float> f = dem;
   f.cells = run_graph_op<float>(*op, dem, 16);
   return f;
@@ -160,7 +161,8 @@ std::vector<float> epsilon(const Raster<float>& f, const Raster<float>& u, int64
   };
   std::vector<Bytes> summaries;
   for (int64_t t = 0; t < grid.count(); ++t) summaries.push_back(op->summarize(read(t)->in, grid));
-  const auto finish = op->with_solution(grid, std::make_shared<const Bytes>(op->solve(grid, summaries)));
+  const auto finish =
+      op->with_solution(grid, std::make_shared<const Bytes>(op->solve(grid, summaries)));
   std::vector<float> out(f.cells.size(), 12345.0f);
   for (int64_t t = 0; t < grid.count(); ++t) {
     const auto r = read(t);
@@ -275,11 +277,10 @@ TEST(FillEpsilon, ACorridorRisesFromBothEnds) {
 }
 
 TEST(FillEpsilon, AFlatLeavesOverABankWhereThatIsShorter) {
-  Raster<float> f = from_rows({{1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000,
-                                1000},
-                               {100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 0, 50},
-                               {1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000,
-                                1000}});
+  Raster<float> f =
+      from_rows({{1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000},
+                 {100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 0, 50},
+                 {1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000}});
   f.at(10, 1) = std::nextafter(100.0f, 200.0f);
   const auto keys = expect_least(f, bound_of(f), {2, 3, 4, 5, 16}, "bank");
   for (int x = 1; x <= 9; ++x)
@@ -332,8 +333,8 @@ TEST(FillEpsilon, RefusesACellPastTheLargestFiniteFloat) {
 
 TEST(FillEpsilon, RefusesACellRaisedOntoTheNodataValue) {
   const float below = std::nextafter(kVoid, -FLT_MAX);
-  const Raster<float> f = from_rows(
-      {{0, 0, 0, 0, 0}, {below, below, below, below, 0}, {0, 0, 0, 0, 0}});
+  const Raster<float> f =
+      from_rows({{0, 0, 0, 0, 0}, {below, below, below, below, 0}, {0, 0, 0, 0, 0}});
   const std::string why = refusal(f, bound_of(f));
   EXPECT_NE(why.find("cell 1, 1 would be raised onto the nodata value -9999"), std::string::npos)
       << why;
