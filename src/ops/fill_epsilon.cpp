@@ -30,6 +30,11 @@ namespace {
 constexpr int64_t kLargestKey = 0x7F7FFFFF;
 /// No key: a cell not reached.
 constexpr int64_t kNone = std::numeric_limits<int64_t>::max();
+/// The bound of a cell whose bound is +inf (past every finite key): no bound at all, far enough
+/// below kNone that a front's length added to it cannot overflow.
+constexpr int64_t kUnbounded = kNone / 4;
+/// The key of +inf.
+constexpr int64_t kInfinityKey = 0x7F800000;
 /// No length: a perimeter cell a front does not reach.
 constexpr uint32_t kNoLength = std::numeric_limits<uint32_t>::max();
 
@@ -43,7 +48,8 @@ int64_t float_key(float v) {
 
 /// The Float32 value of a key (0 is +0).
 float key_value(int64_t key) {
-  const auto bits = key < 0 ? 0x80000000u | static_cast<uint32_t>(-key) : static_cast<uint32_t>(key);
+  const auto bits =
+      key < 0 ? 0x80000000u | static_cast<uint32_t>(-key) : static_cast<uint32_t>(key);
   return std::bit_cast<float>(bits);
 }
 
@@ -140,7 +146,8 @@ class TileReader {
                   ", where the surface has " + number_text(z(x, y)));
     t.z[i] = z(x, y);
     t.key[i] = float_key(t.z[i]);
-    t.bound[i] = float_key(b);
+    t.bound[i] =
+        float_key(b) == kInfinityKey && t.key[i] != kInfinityKey ? kUnbounded : float_key(b);
     if (t.bound[i] < t.key[i])
       throw Error("fill_epsilon: the bound at " + cell_text(in_, x, y) + " (" + number_text(b) +
                   ") is below the surface there (" + number_text(t.z[i]) + ")");
@@ -394,8 +401,8 @@ class FrontSearch {
         if (pending_[j] == k0 + length)
           row[slot[j]] = length;
         else
-          pairs.push_back({static_cast<uint32_t>(i), {static_cast<uint32_t>(slot[j]), length,
-                                                       pending_[j]}});
+          pairs.push_back(
+              {static_cast<uint32_t>(i), {static_cast<uint32_t>(slot[j]), length, pending_[j]}});
       }
     }
     for (uint32_t c : touched_) best_[c] = pending_[c] = kNone, stamp_[c] = 0;
@@ -599,7 +606,8 @@ class EpsilonGraph {
       const int64_t m = nodes_.node(gx, gy);
       const int32_t q = piece_of_[static_cast<size_t>(m)];
       if (q < 0) continue;
-      f(m, pieces_[static_cast<size_t>(q)].keys[static_cast<size_t>(slot_of_[static_cast<size_t>(m)])]);
+      f(m, pieces_[static_cast<size_t>(q)]
+               .keys[static_cast<size_t>(slot_of_[static_cast<size_t>(m)])]);
     }
   }
 
@@ -634,7 +642,8 @@ class FinishEpsilon : public Op {
     for (int64_t p = 0; p < count && t.free_cells > 0; ++p) {
       const auto [x, y] = PerimeterNodes::place_cell(p, t.width, t.height);
       const size_t i = t.at(x, y);
-      if (t.kind[i] == Kind::Free) best[i] = std::min(best[i], key_[static_cast<size_t>(first + p)]);
+      if (t.kind[i] == Kind::Free)
+        best[i] = std::min(best[i], key_[static_cast<size_t>(first + p)]);
     }
     spread(t, best);
     const View<float> cells = out.bands.at(0).as<float>();
@@ -661,8 +670,9 @@ class FinishEpsilon : public Op {
     if (key == t.key[i]) return t.z[i];
     const float v = key_value(key);
     if (nodata_ && v == static_cast<float>(*nodata_))
-      throw Error("fill_epsilon: " + cell_text(in, x, y) + " would be raised onto the nodata value " +
-                  number_text(v) + " and read as a void; give the surface another nodata value");
+      throw Error("fill_epsilon: " + cell_text(in, x, y) +
+                  " would be raised onto the nodata value " + number_text(v) +
+                  " and read as a void; give the surface another nodata value");
     return v;
   }
 
@@ -696,11 +706,9 @@ class FillEpsilonOp : public TileGraphOp {
   }
   /// Per padded cell: keys, bound, values, kind (21 bytes); arrivals, piece labels, slots (16);
   /// a front search's heights, stamps and lists (8 + 8 + 4 + 16); a batch's three words (24);
-  /// the heap (16). Per perimeter cell: a batch of 64 rows of lengths (256 bytes).
-  int64_t work_bytes(int64_t cells) const override {
-    const auto side = static_cast<int64_t>(std::sqrt(static_cast<double>(cells))) + 1;
-    return cells * (21 + 16 + 36 + 24 + 16) + 4 * side * 256;
-  }
+  /// the heap (16); and the lengths between a piece's k perimeter cells, 4 k^2 bytes, k at most
+  /// 4 x the side of a square tile: 64 bytes a cell, as flowdir's.
+  int64_t work_bytes(int64_t cells) const override { return cells * (21 + 16 + 36 + 24 + 16 + 64); }
   /// Rank 0, counting every perimeter cell as free: its place, key and arrival received and
   /// parsed (2 x 20), its row of lengths' first run and escape and their indices (16, and
   /// kRowBytes for the rest), its piece and slot (8), its key (8) and the queue (16); pairs that
@@ -733,7 +741,8 @@ class FillEpsilonOp : public TileGraphOp {
 std::unique_ptr<Op> make_fill_epsilon(const Options& options) {
   OptionReader r("fill_epsilon", options, {"bound"});
   if (!r.has("bound"))
-    throw OptionError("bound", "option 'bound' is required (the bound op's output for the surface)");
+    throw OptionError("bound",
+                      "option 'bound' is required (the bound op's output for the surface)");
   std::string bound = r.text("bound", "");
   r.finish();
   return std::make_unique<FillEpsilonOp>(std::move(bound));
