@@ -78,6 +78,8 @@ void HydroParser::parse_flag(const Tool& tool, const std::string& flag) {
     take_path(flag, extra_);
   } else if (flag == "--encoding" && std::string(tool.op) != "fill") {
     options_["encoding"] = value_of(flag);
+  } else if (flag == "--epsilon" && std::string(tool.op) == "fill") {
+    options_["epsilon"] = true;
   } else if (flag == "--type" && std::string(tool.op) == "flowacc") {
     options_["type"] = value_of(flag);
   } else if (flag == "--tile") {
@@ -164,6 +166,8 @@ std::string hydro_usage() {
   return "Usage: tessera hydro TOOL FLAGS [options]   (TauDEM's tools and flags)\n"
          "\n"
          "  fill    -z DEM -fel OUT        depressions filled (TauDEM pitremove)\n"
+         "          [--epsilon]            a strictly draining surface: flats raised by the\n"
+         "                                 least Float32 steps (four passes)\n"
          "  flowdir -fel DEM -p OUT        D8 flow directions (TauDEM d8flowdir's -p)\n"
          "          [--encoding taudem|esri]\n"
          "  flowacc -p DIRS -ad8 OUT       D8 contributing area in cells (TauDEM aread8 -nc)\n"

@@ -539,8 +539,18 @@ void flood_tile(const TileIn& in, TileFlood& out, bool spills) {
   Flood(out, pit, queue, spills ? &pairs : nullptr).run();
 }
 
+bool fill_epsilon(const Options& options) {
+  OptionReader r("fill", options, {"epsilon"});
+  const bool epsilon = r.flag("epsilon", false);
+  r.finish();
+  return epsilon;
+}
+
 std::unique_ptr<Op> make_fill(const Options& options) {
-  OptionReader("fill", options, {}).finish();
+  if (fill_epsilon(options))
+    throw Error(
+        "fill: epsilon = true is planned as four passes (fill, flowdir, fill_epsilon_bound, "
+        "fill_epsilon), which a job plans from the step; it is no op of its own");
   return std::make_unique<FillOp>();
 }
 

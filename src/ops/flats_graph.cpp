@@ -11,6 +11,7 @@
 
 #include "byte_io.hpp"
 #include "d8_tile.hpp"
+#include "distance_rows.hpp"
 #include "flats.hpp"
 
 namespace tessera::ops {
@@ -93,23 +94,7 @@ class FlatGraph {
       }
       return;
     }
-    size_t escape = p.row_escape[s];
-    size_t at = p.row_run[s];
-    uint32_t d = 0;
-    for (size_t j = 0; j < k;) {
-      uint32_t run = 0;
-      for (int shift = 0;; shift += 7) {
-        if (at >= p.runs.size()) throw Error("internal error: a flat's distances are cut short");
-        const uint8_t byte = p.runs[at++];
-        run |= static_cast<uint32_t>(byte & 0x7f) << shift;
-        if (byte < 0x80) break;
-      }
-      const uint32_t code = run & 3;
-      for (uint32_t n = run >> 2; n > 0 && j < k; --n, ++j) {
-        d = code == 0 ? d : code == 1 ? d + 1 : code == 2 ? d - 1 : p.escapes[escape++];
-        f(j, d);
-      }
-    }
+    each_in_row(p.runs, p.escapes, p.row_run[s], p.row_escape[s], k, f);
   }
 
   /// Dijkstra from every piece's own distances over the perimeter cells of the flats.

@@ -37,7 +37,8 @@ std::unique_ptr<Op> make_op(std::string_view name, const Options& options,
   const OpEntry* entry = find_op(name);
   if (entry == nullptr) {
     std::string known;
-    for (const auto& e : registry()) known += (known.empty() ? "" : ", ") + std::string(e.name);
+    for (const auto& e : registry())
+      if (!e.internal) known += (known.empty() ? "" : ", ") + std::string(e.name);
     throw Error("unknown op '" + std::string(name) + "' (expected one of: " + known + ")");
   }
   return entry->make_named ? entry->make_named(options, names) : entry->make(options);

@@ -4,6 +4,8 @@
 #include "tessera/ops/color_relief.hpp"
 #include "tessera/ops/d8.hpp"
 #include "tessera/ops/fill.hpp"
+#include "tessera/ops/fill_epsilon.hpp"
+#include "tessera/ops/fill_epsilon_bound.hpp"
 #include "tessera/ops/focal.hpp"
 #include "tessera/ops/hillshade.hpp"
 #include "tessera/ops/op.hpp"
@@ -165,6 +167,16 @@ std::vector<OpEntry> make_registry() {
        "from which water leaves the raster over its edge or into a void (tile-graph pass)",
        {},
        make_fill},
+      {"fill_epsilon",
+       "fill's surface made strictly draining (Float32, the surface's nodata): the least surface "
+       "at or above it on which every cell but the outlets has a strictly lower neighbour, each "
+       "cell raised by whole Float32 steps (tile-graph pass; docs/hydrology.md)",
+       {{"bound",
+         "an input or step whose band (Float32) bounds the result from above and equals the "
+         "surface where its flow leaves the raster: the bound op's output (required)"}},
+       make_fill_epsilon,
+       nullptr,
+       true},
       {"flowdir",
        "D8 flow directions (Int16, nodata -32768) by steepest descent as TauDEM d8flowdir; "
        "flats drain to their outlets and away from higher terrain (Barnes et al. 2014; "
@@ -190,6 +202,16 @@ std::vector<OpEntry> make_registry() {
          "an input or step whose band holds outlet ids (0 or nodata: none); cells that reach no "
          "outlet get nodata"}},
        make_watershed},
+      {"fill_epsilon_bound",
+       "planned by fill with epsilon = true: per cell of fill's surface (Float32, nodata NaN) the "
+       "bound U = max(K, U(next) + 1) along its flow path, U = K where the flow leaves the "
+       "raster (K: the cell's key, consecutive Float32 values one apart); +infinity past the "
+       "largest finite Float32",
+       {{"directions", "the step or input holding flowdir's directions of the surface"},
+        {"encoding", "taudem (1-8; default) or esri (1-128): the codes of the directions"}},
+       make_fill_epsilon_bound,
+       nullptr,
+       true},
   };
 }
 

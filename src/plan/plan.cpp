@@ -508,11 +508,12 @@ bool Plan::is_stage_input(size_t input) const {
                      [&](const StageResult& stage) { return stage.input == input; });
 }
 
-Plan make_plan(const job::JobSpec& job, const std::vector<RasterInfo>& inputs) {
-  if (inputs.size() != job.inputs.size())
+Plan make_plan(const job::JobSpec& written, const std::vector<RasterInfo>& inputs) {
+  if (inputs.size() != written.inputs.size())
     throw Error("plan: " + std::to_string(inputs.size()) + " input rasters given for a job with " +
-                std::to_string(job.inputs.size()) + " inputs");
-  const StepGraph graph = check_job(job);
+                std::to_string(written.inputs.size()) + " inputs");
+  const job::JobSpec job = detail::planned_steps(written);
+  const StepGraph graph = detail::check_planned_job(job);
   check_bands(job, inputs);
   Plan plan;
   plan.inputs = inputs;

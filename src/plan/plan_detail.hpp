@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "tessera/plan/plan.hpp"
+#include "tessera/plan/step_graph.hpp"
 
 namespace tessera::plan::detail {
 
@@ -17,6 +18,19 @@ std::vector<std::string> input_names(const job::JobSpec& job);
 std::vector<std::string> step_ids(const job::JobSpec& job);
 /// "a, b, c" for "expected one of" lists, or "none".
 std::string names_or_none(const std::vector<std::string>& names);
+/// The ops a user may name, "a, b, c", for an unknown op's message.
+std::string known_op_names();
+
+/// `job` with each step that stands for several passes (`fill` with `epsilon = true`) made the
+/// steps of those passes, with ids "STEP.fill", "STEP.flowdir", "STEP.bound" and the last the
+/// step's own; the others as they are. Throws tessera::Error at the job's place for a step id
+/// or input name that is one of the ids added, and for an `in`, an option's text or an output's
+/// `from` naming one.
+job::JobSpec planned_steps(const job::JobSpec& job);
+
+/// check_job() of a job whose steps are already planned_steps()'s.
+StepGraph check_planned_job(const job::JobSpec& job);
+
 /// Where a step's option `key` is written, or the step's own place.
 const job::Position& option_place(const job::StepSpec& step, const std::string& key);
 

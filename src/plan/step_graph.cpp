@@ -13,6 +13,13 @@
 
 namespace tessera::plan {
 
+std::string detail::known_op_names() {
+  std::string out;
+  for (const auto& entry : ops::registry())
+    if (!entry.internal) out += (out.empty() ? "" : ", ") + std::string(entry.name);
+  return out;
+}
+
 namespace {
 
 using detail::step_ids;
@@ -26,13 +33,6 @@ struct StepRead {
   Position where;
   std::string field;  ///< "in" or "expr"
 };
-
-std::string known_ops() {
-  std::string out;
-  for (const auto& entry : ops::registry())
-    out += (out.empty() ? "" : ", ") + std::string(entry.name);
-  return out;
-}
 
 /// The index of each step id, and what the steps' exprs may name: built once per job, so that
 /// looking a name up does not take the time of the whole job.
@@ -127,8 +127,8 @@ std::shared_ptr<const ops::Op> build_op(const job::JobSpec& job, const JobNames&
                                         const job::StepSpec& step) {
   const std::string what = "step '" + step.id + "'";
   if (ops::find_op(step.op) == nullptr)
-    fail_at(step.op_where,
-            what + ": unknown op '" + step.op + "' (expected one of: " + known_ops() + ")");
+    fail_at(step.op_where, what + ": unknown op '" + step.op +
+                               "' (expected one of: " + detail::known_op_names() + ")");
   check_in(job, names, step, *ops::find_op(step.op));
   try {
     auto op = ops::make_op(step.op, step.options, names.scope.without(step.id));
@@ -242,6 +242,10 @@ StepGraph make_step_graph(const job::JobSpec& job) {
 }
 
 StepGraph check_job(const job::JobSpec& job) {
+  return detail::check_planned_job(detail::planned_steps(job));
+}
+
+StepGraph detail::check_planned_job(const job::JobSpec& job) {
   StepGraph graph = make_step_graph(job);
   detail::check_outputs(job);
   try {

@@ -49,6 +49,8 @@ Tasks (gdaldem's and gdal_calc.py's defaults):
                   Priority-Floods of the literature at one core (tools pf-barnes: Barnes et al.
                   2014 Algorithm 2; pf-zhou: Zhou et al. 2016; tests/bench/serial_fill.cpp, whole
                   DEM in memory; their own split of read, fill and write is logged)
+  fill-epsilon    only when --only names it: tessera hydro fill -z DEM -fel OUT --epsilon (four
+                  passes: fill, flowdir, the bound, the epsilon pass) at 1 and 2 ranks; no peer
 Tools:
   tessera-1x1, tessera-1x2, tessera-2x1   tessera dem / tessera calc under
                   `mpirun -n RANKS --bind-to none` with OMP_NUM_THREADS=THREADS; its peak RSS per
@@ -88,8 +90,8 @@ from suite_output import write_json, write_png  # noqa: E402  (tests/bench/suite
 import suite_tools  # noqa: E402
 from suite_modes import run_modes  # noqa: E402
 from suite_report import print_report, summarise, targets  # noqa: E402
-from suite_tools import (ALL_TOOLS, BASE_TOOLS, FOCAL_TASKS, HYDRO_TASKS, PYTHON_PEERS, REFERENCE,  # noqa: E402
-                         SERIAL_FILL, TASKS, TOOLS, ZONAL_TASKS, serial_fill_bin,
+from suite_tools import (ALL_TOOLS, BASE_TOOLS, EPSILON_TASK, FOCAL_TASKS, HYDRO_TASKS, PYTHON_PEERS,  # noqa: E402
+                         REFERENCE, SERIAL_FILL, TASKS, TOOLS, ZONAL_TASKS, serial_fill_bin,
                          Inputs, compare, copy_floor, focal_task, run_order, startup_seconds, time_tool,
                          tool_label, tools_of, warm)
 
@@ -144,12 +146,13 @@ def parse_args():
     args.sizes = sorted({int(s) for s in args.sizes.split(",") if s})
     names = [n for n in args.only.split(",") if n]
     tools = ALL_TOOLS if args.baseline else TOOLS
-    unknown = [n for n in names if n not in TASKS + FOCAL_TASKS + ("focal",) + HYDRO_TASKS + ("hydro",) + tools]
+    unknown = [n for n in names
+               if n not in TASKS + FOCAL_TASKS + ("focal",) + HYDRO_TASKS + ("hydro", EPSILON_TASK) + tools]
     if unknown:
         needs = " (base tools need --baseline)" if set(unknown) & set(BASE_TOOLS) else ""
         p.error(f"--only: unknown {', '.join(unknown)}{needs} (tasks: {', '.join(TASKS)}; "
                 f"tools: {', '.join(tools)})")
-    args.tasks = [t for t in TASKS + FOCAL_TASKS + HYDRO_TASKS
+    args.tasks = [t for t in TASKS + FOCAL_TASKS + HYDRO_TASKS + (EPSILON_TASK,)
                   if t in names or ("focal" in names and t in FOCAL_TASKS)
                   or ("hydro" in names and t in HYDRO_TASKS)] or list(TASKS)
     args.tools = [t for t in tools if t in names or t == REFERENCE] if set(names) & set(tools) else list(tools)
@@ -193,6 +196,8 @@ def tools_for(args, size, task):
     if task in HYDRO_TASKS:  # TauDEM at mpirun -n 2; tessera at 1 and 2 ranks; on fill the
         # serial Priority-Floods when built
         skip = PYTHON_PEERS + ("tessera-1x2",) + (() if serial_fill_bin(args) else tuple(SERIAL_FILL))
+    if task == EPSILON_TASK:  # tessera at 1 and 2 ranks, no peer
+        skip = PYTHON_PEERS + ("tessera-1x2", "gdal")
     return [t for t in tools_of(task, args.tools) if t not in skip]
 
 

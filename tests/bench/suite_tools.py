@@ -35,6 +35,10 @@ HYDRO = {"fill": ("-z", "-fel", "pitremove", "-z", "-fel", []),
 # watershed's outlets: this many cells of the directions, picked at random (a fixed seed).
 WATERSHED_OUTLETS = 200
 HYDRO_TASKS = tuple(HYDRO)
+# fill with epsilon = true (tessera hydro fill -z DEM -fel OUT --epsilon: four passes), run when
+# --only names it: tessera at 1 and 2 ranks, no peer (no tool computes the same surface; RichDEM's
+# Priority-Flood+epsilon gives another, docs/hydrology.md).
+EPSILON_TASK = "fill-epsilon"
 TESSERA_CONFIGS = {"tessera-1x1": (1, 1), "tessera-1x2": (1, 2), "tessera-2x1": (2, 1)}
 # The serial Priority-Flood fills of the literature (tests/bench/serial_fill.cpp), one core, on
 # the fill task only: each tool's algorithm.
@@ -251,6 +255,9 @@ def tessera_command(args, tool, task, files, out, report):
         flag_in, flag_out = HYDRO[task][:2]
         cmd = launch + ["hydro", task, flag_in, files[0], flag_out, out, "-q", "--report", report]
         cmd += ["-o", files[1]] if task == "watershed" else []
+    elif task == EPSILON_TASK:
+        cmd = launch + ["hydro", "fill", "-z", files[0], "-fel", out, "--epsilon", "-q", "--report",
+                        report]
     elif focal_task(task):
         method, size = focal_task(task)
         cmd = launch + ["focal", method, files[0], out, "--size", str(size), "-q", "--report", report]

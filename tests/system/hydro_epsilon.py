@@ -12,8 +12,8 @@ epsilon's first-come order is never lower. And the tile-graph method designed fo
 hydrology.md; hydro_reference.epsilon_by_tiles: fixed cells, fronts between a tile's free
 perimeter cells, one global Dijkstra) gives the same keys at small tile sizes.
 
-The op itself is not built: this is the rule it must meet, the reference its tests will compare
-with, and the design's check.
+This checks the rule and the reference; system.hydro_epsilon_fill compares the op (fill with
+epsilon = true) with the reference.
 """
 import os
 import sys

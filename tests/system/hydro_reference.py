@@ -340,12 +340,14 @@ def pit_queue_epsilon_keys(z, void):
 # The tile-graph method for fill's epsilon as designed (docs/hydrology.md), in Python on small
 # rasters, so that its exactness is checked before it is built.
 
-def epsilon_bound_keys(fel, void):
+def epsilon_bound_keys(fel, void, p=None):
     """An upper bound U of the least surface from fill's surface `fel`: along each cell's flow
-    path (flowdir's rule on `fel`: the steepest descent, flats drained to their outlets) the raise
-    composes as U(c) = max(K(c), U(next) + 1), U = K where the flow leaves the raster. Any path to
-    an outlet bounds S so; a cell with U = K keeps its height (S = K)."""
-    p = flow_directions(fel, void)
+    path (flowdir's rule on `fel`: the steepest descent, flats drained to their outlets; or the
+    TauDEM-coded directions `p` given) the raise composes as U(c) = max(K(c), U(next) + 1), U = K
+    where the flow leaves the raster. Any path to an outlet bounds S so; a cell with U = K keeps
+    its height (S = K)."""
+    if p is None:
+        p = flow_directions(fel, void)
     keys = float_keys(fel)
     h, w = fel.shape
     if (p[~void] == 0).any():

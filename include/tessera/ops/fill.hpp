@@ -46,8 +46,13 @@ struct TileFlood {
 /// cell is NaN and the band has no nodata value.
 void flood_tile(const TileIn& in, TileFlood& out, bool spills = true);
 
-/// The op for the registry: `fill`, Float32 with the DEM's nodata value.
+/// The op for the registry: `fill`, Float32 with the DEM's nodata value. `epsilon = true` is
+/// refused here: the planner makes four steps of it (plan::detail::planned_steps).
 std::unique_ptr<Op> make_fill(const Options& options);
+
+/// fill's option `epsilon` (false when absent); throws OptionError for a value that is not true
+/// or false, and for any other key (fill has no other option).
+bool fill_epsilon(const Options& options);
 
 /// The levels the global solve gives every region of every tile: level_of(t, l) for region l
 /// of tile t (the ocean's is -infinity).

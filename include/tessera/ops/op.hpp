@@ -163,6 +163,9 @@ struct OpEntry {
   /// For an op of named inputs (calc), instead of make: builds it knowing the names it may read,
   /// the job's inputs and its steps.
   std::unique_ptr<Op> (*make_named)(const Options& options, const expr::NameScope& names) = nullptr;
+  /// A pass the planner adds for another op (fill's epsilon's), not offered to users: left out
+  /// of the lists of ops an unknown op's message gives. A job may still name it (the tests do).
+  bool internal = false;
 };
 
 /// Every op tessera knows, in one explicit list.

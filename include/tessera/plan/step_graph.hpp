@@ -28,9 +28,10 @@ struct StepGraph {
 StepGraph make_step_graph(const job::JobSpec& job);
 
 /// Checks everything about a job that needs no input metadata, so that its mistakes show before
-/// any raster is opened, and returns its step graph: the graph (make_step_graph), the outputs (at
-/// least one; `from` names steps, each once; no two share a path) and the tile size. Throws
-/// tessera::Error at the job file's FILE:LINE:COLUMN.
+/// any raster is opened, and returns its step graph: the graph (make_step_graph) of the steps
+/// the job's steps stand for (fill with epsilon is four; the graph's indices are into those), the
+/// outputs (at least one; `from` names steps, each once; no two share a path) and the tile size.
+/// Throws tessera::Error at the job file's FILE:LINE:COLUMN.
 StepGraph check_job(const job::JobSpec& job);
 
 /// Throws tessera::Error "run: tile: expected a positive multiple of 16, found N" unless `tile`

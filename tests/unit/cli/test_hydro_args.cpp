@@ -58,5 +58,18 @@ TEST(HydroArgs, PathFlagsAreRefusedTwice) {
   EXPECT_NE(usage_error({"flowacc", "-p", "d", "-ad8", "a", "-wg", "w", "-wg", "v"}), "no error");
 }
 
+// fill's --epsilon is the step's option epsilon = true, which the planner makes four passes of.
+TEST(HydroArgs, EpsilonOnFillOnly) {
+  const auto fill = parse_hydro_args({"fill", "-z", "d.tif", "-fel", "f.tif", "--epsilon"});
+  ASSERT_EQ(fill.job.steps.size(), 1u);
+  EXPECT_EQ(fill.job.steps[0].options.at("epsilon"), ops::OptionValue(true));
+  EXPECT_EQ(fill.job.steps[0].option_where.at("epsilon").flag, "--epsilon");
+  EXPECT_FALSE(parse_hydro_args({"fill", "-z", "d.tif", "-fel", "f.tif"})
+                   .job.steps[0]
+                   .options.contains("epsilon"));
+  EXPECT_EQ(usage_error({"flowdir", "-fel", "d", "-p", "p", "--epsilon"}),
+            "unknown flag '--epsilon' for hydro flowdir (see tessera hydro --help)");
+}
+
 }  // namespace
 }  // namespace tessera::cli

@@ -23,7 +23,9 @@ std::string key_of_error(std::string_view name, const Options& options) {
 
 TEST(Registry, ListsGdaldemsModesAndCalcInOneExplicitList) {
   std::vector<std::string> names;
-  for (const auto& e : registry()) names.emplace_back(e.name);
+  std::vector<std::string> internal;
+  for (const auto& e : registry()) (e.internal ? internal : names).emplace_back(e.name);
+  EXPECT_EQ(internal, (std::vector<std::string>{"fill_epsilon", "fill_epsilon_bound"}));
   EXPECT_EQ(names, (std::vector<std::string>{"hillshade",
                                              "slope",
                                              "aspect",

@@ -1,0 +1,751 @@
+// fill_epsilon: the least strictly draining surface above fill's surface F (docs/hydrology.md,
+// "fill's epsilon"), given a bound U of it, as a tile graph. Heights are keys (Float32 values in
+// order, one apart). Cells with U = K keep their height (fixed); through the others (free) each
+// tile keeps fronts of (length, height) pairs between its free perimeter cells, rank 0 runs
+// Dijkstra over every tile's free perimeter cells, and each tile is finished by Dijkstra from its
+// fixed cells and its perimeter's solved keys.
+#include "tessera/ops/fill_epsilon.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <queue>
+#include <span>
+#include <string>
+#include <utility>
+
+#include "byte_io.hpp"
+#include "d8_tile.hpp"
+#include "distance_rows.hpp"
+#include "option_reader.hpp"
+#include "tessera/ops/d8.hpp"
+
+namespace tessera::ops {
+namespace {
+
+/// The key of the largest finite Float32 (3.4028235e38).
+constexpr int64_t kLargestKey = 0x7F7FFFFF;
+/// No key: a cell not reached.
+constexpr int64_t kNone = std::numeric_limits<int64_t>::max();
+/// The bound of a cell whose bound is +inf (past every finite key): no bound at all, far enough
+/// below kNone that a front's length added to it cannot overflow.
+constexpr int64_t kUnbounded = kNone / 4;
+/// The key of +inf.
+constexpr int64_t kInfinityKey = 0x7F800000;
+/// No length: a perimeter cell a front does not reach.
+constexpr uint32_t kNoLength = std::numeric_limits<uint32_t>::max();
+
+/// A Float32 value's key: its bits from +0 up, minus its magnitude's bits below 0 (so -0 and +0
+/// are one key and consecutive values are one apart).
+int64_t float_key(float v) {
+  const auto bits = std::bit_cast<uint32_t>(v);
+  const int64_t magnitude = bits & 0x7FFFFFFFu;
+  return (bits >> 31) != 0 ? -magnitude : magnitude;
+}
+
+/// The Float32 value of a key (0 is +0).
+float key_value(int64_t key) {
+  const auto bits =
+      key < 0 ? 0x80000000u | static_cast<uint32_t>(-key) : static_cast<uint32_t>(key);
+  return std::bit_cast<float>(bits);
+}
+
+enum class Kind : uint8_t {
+  Outside,   ///< a void or off the raster
+  Fixed,     ///< keeps its height: U = K, or an outlet (on the raster's edge or beside a void)
+  Free,      ///< a free cell of the tile
+  RingFree,  ///< a free cell of the ring around the tile (its own tile's)
+};
+
+/// A tile with a ring of one cell around it: cell (x, y), x and y from -1 to width, at(x, y).
+struct EpsilonTile {
+  int64_t width = 0;
+  int64_t height = 0;
+  int64_t stride = 0;  ///< width + 2
+  size_t at(int64_t x, int64_t y) const { return static_cast<size_t>((y + 1) * stride + x + 1); }
+  std::vector<int64_t> key;    ///< F's keys
+  std::vector<int64_t> bound;  ///< U's keys
+  std::vector<Kind> kind;
+  std::vector<float> z;  ///< F's values (written back where a cell keeps its key)
+  ptrdiff_t offset[8] = {};
+  int64_t free_cells = 0;  ///< the tile's own
+};
+
+std::string cell_text(const TileIn& in, int64_t x, int64_t y) {
+  return "cell " + std::to_string(in.owned.x + x) + ", " + std::to_string(in.owned.y + y);
+}
+
+/// Reads a tile's surface and bound (halo of at least 2: a ring cell is an outlet when beside a
+/// void) into `t`; throws for a NaN without a nodata value and for a bound that is no bound.
+class TileReader {
+ public:
+  explicit TileReader(const TileIn& in) : in_(in), cells_(std::get<ConstView<float>>(in.cells)) {
+    if (in.bands.size() != 1) throw Error("internal error: fill_epsilon reads one bound band");
+    const BandIn& band = in.bands[0];
+    if (band.type != PixelType::Float32)
+      throw Error("fill_epsilon: the bound is " + std::string(name_of(band.type)) +
+                  "; it must be Float32 (the bound op's output)");
+    if (in.nodata && !std::isnan(*in.nodata)) nodata_ = static_cast<float>(*in.nodata);
+    if (band.nodata && !std::isnan(*band.nodata)) bound_nodata_ = static_cast<float>(*band.nodata);
+  }
+
+  void read(EpsilonTile& t) const {
+    t.width = in_.owned.width;
+    t.height = in_.owned.height;
+    t.stride = t.width + 2;
+    const auto size = static_cast<size_t>(t.stride * (t.height + 2));
+    t.key.assign(size, 0);
+    t.bound.assign(size, 0);
+    t.kind.assign(size, Kind::Outside);
+    t.z.assign(size, 0);
+    for (int k = 0; k < 8; ++k) t.offset[k] = kD8Dy[k] * t.stride + kD8Dx[k];
+    t.free_cells = 0;
+    for (int64_t y = -1; y <= t.height; ++y)
+      for (int64_t x = -1; x <= t.width; ++x) read_cell(t, x, y);
+    for (int64_t y = 0; y < t.height; ++y)
+      for (int64_t x = 0; x < t.width; ++x) check_bound(t, x, y);
+  }
+
+ private:
+  float z(int64_t x, int64_t y) const { return cells_(x + in_.halo, y + in_.halo); }
+  float u(int64_t x, int64_t y) const {
+    float v;
+    std::memcpy(&v, in_.bands[0].bytes.row(y + in_.halo) + (x + in_.halo) * 4, 4);
+    return v;
+  }
+  bool inside(int64_t x, int64_t y) const {
+    const int64_t gx = in_.owned.x + x;
+    const int64_t gy = in_.owned.y + y;
+    return gx >= 0 && gy >= 0 && gx < in_.raster.width && gy < in_.raster.height;
+  }
+  bool is_void(int64_t x, int64_t y) const {
+    if (!inside(x, y)) return true;
+    const float v = z(x, y);
+    if (std::isnan(v)) {
+      if (in_.nodata) return true;
+      throw Error("fill_epsilon: the surface has voids (NaN at " + cell_text(in_, x, y) +
+                  ") but no nodata value; give it one (gdal_edit.py -a_nodata VALUE)");
+    }
+    return nodata_ && v == *nodata_;
+  }
+  bool is_outlet(int64_t x, int64_t y) const {
+    for (int k = 0; k < 8; ++k)
+      if (is_void(x + kD8Dx[k], y + kD8Dy[k])) return true;
+    return false;
+  }
+
+  void read_cell(EpsilonTile& t, int64_t x, int64_t y) const {
+    if (is_void(x, y)) return;
+    const size_t i = t.at(x, y);
+    const float b = u(x, y);
+    if (std::isnan(b) || (bound_nodata_ && b == *bound_nodata_))
+      throw Error("fill_epsilon: the bound has no value at " + cell_text(in_, x, y) +
+                  ", where the surface has " + number_text(z(x, y)));
+    t.z[i] = z(x, y);
+    t.key[i] = float_key(t.z[i]);
+    t.bound[i] =
+        float_key(b) == kInfinityKey && t.key[i] != kInfinityKey ? kUnbounded : float_key(b);
+    if (t.bound[i] < t.key[i])
+      throw Error("fill_epsilon: the bound at " + cell_text(in_, x, y) + " (" + number_text(b) +
+                  ") is below the surface there (" + number_text(t.z[i]) + ")");
+    const bool own = x >= 0 && y >= 0 && x < t.width && y < t.height;
+    if (t.bound[i] == t.key[i] || is_outlet(x, y)) {
+      t.kind[i] = Kind::Fixed;
+    } else {
+      t.kind[i] = own ? Kind::Free : Kind::RingFree;
+      if (own) ++t.free_cells;
+    }
+  }
+
+  /// The bound must satisfy U >= max(K, least neighbour's U + 1) away from the outlets: then it
+  /// is at or above the least surface everywhere (which its pruning of fronts relies on).
+  void check_bound(const EpsilonTile& t, int64_t x, int64_t y) const {
+    const size_t i = t.at(x, y);
+    // +infinity: the bound op's saturated value, past the largest finite Float32, bounds nothing.
+    if (t.kind[i] == Kind::Outside || is_outlet(x, y) || t.bound[i] > kLargestKey) return;
+    int64_t least = kNone;
+    for (ptrdiff_t o : t.offset) {
+      const auto j = static_cast<size_t>(static_cast<ptrdiff_t>(i) + o);
+      if (t.kind[j] != Kind::Outside) least = std::min(least, t.bound[j]);
+    }
+    if (least >= t.bound[i])
+      throw Error("fill_epsilon: the bound at " + cell_text(in_, x, y) + " (" +
+                  number_text(key_value(t.bound[i])) +
+                  ") is no bound of the draining surface: no neighbour's bound is below it (give "
+                  "the bound op's output for this surface)");
+  }
+
+  const TileIn& in_;
+  ConstView<float> cells_;
+  std::optional<float> nodata_;
+  std::optional<float> bound_nodata_;
+};
+
+/// Each free cell of the tile beside a fixed cell (of the tile or its ring) at the least key a
+/// step from one gives it, in `best` (kNone elsewhere).
+void fixed_seeds(const EpsilonTile& t, std::vector<int64_t>& best) {
+  best.assign(t.key.size(), kNone);
+  for (int64_t y = 0; y < t.height; ++y)
+    for (int64_t x = 0; x < t.width; ++x) {
+      const size_t i = t.at(x, y);
+      if (t.kind[i] != Kind::Free) continue;
+      for (ptrdiff_t o : t.offset) {
+        const auto j = static_cast<size_t>(static_cast<ptrdiff_t>(i) + o);
+        if (t.kind[j] == Kind::Fixed) best[i] = std::min(best[i], std::max(t.key[i], t.key[j] + 1));
+      }
+    }
+}
+
+/// Dijkstra's algorithm on keys over the tile's free cells from `best` (kNone: no source): pop
+/// the least key, give each free neighbour max(K, key + 1) if lower. Each step only raises a key,
+/// so the first key popped at a cell is its least.
+void spread(const EpsilonTile& t, std::vector<int64_t>& best) {
+  using Entry = std::pair<int64_t, uint32_t>;
+  thread_local std::vector<Entry> heap;
+  heap.clear();
+  for (size_t i = 0; i < best.size(); ++i)
+    if (best[i] != kNone) heap.emplace_back(best[i], static_cast<uint32_t>(i));
+  const auto later = std::greater<>();
+  std::make_heap(heap.begin(), heap.end(), later);
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), later);
+    const auto [v, c] = heap.back();
+    heap.pop_back();
+    if (v != best[c]) continue;
+    for (ptrdiff_t o : t.offset) {
+      const auto j = static_cast<size_t>(static_cast<ptrdiff_t>(c) + o);
+      if (t.kind[j] != Kind::Free) continue;
+      const int64_t a = std::max(t.key[j], v + 1);
+      if (a >= best[j]) continue;
+      best[j] = a;
+      heap.emplace_back(a, static_cast<uint32_t>(j));
+      std::push_heap(heap.begin(), heap.end(), later);
+    }
+  }
+}
+
+/// The pieces of the tile's free cells (8-connected, inside the tile) that reach its perimeter,
+/// labelled from 0 in the order of their first perimeter cell (other cells -1), and their
+/// perimeter places.
+struct Pieces {
+  std::vector<int32_t> label;
+  std::vector<std::vector<int32_t>> places;
+};
+
+void label_pieces(const EpsilonTile& t, Pieces& p) {
+  p.label.assign(t.key.size(), -1);
+  p.places.clear();
+  thread_local std::vector<uint32_t> stack;
+  const int64_t count = perimeter_count(t.width, t.height);
+  for (int64_t place = 0; place < count; ++place) {
+    const auto [x, y] = PerimeterNodes::place_cell(place, t.width, t.height);
+    const size_t start = t.at(x, y);
+    if (t.kind[start] != Kind::Free) continue;
+    if (p.label[start] >= 0) {
+      p.places[static_cast<size_t>(p.label[start])].push_back(static_cast<int32_t>(place));
+      continue;
+    }
+    const auto label = static_cast<int32_t>(p.places.size());
+    p.places.push_back({static_cast<int32_t>(place)});
+    stack.assign(1, static_cast<uint32_t>(start));
+    p.label[start] = label;
+    while (!stack.empty()) {
+      const size_t c = stack.back();
+      stack.pop_back();
+      for (ptrdiff_t o : t.offset) {
+        const auto j = static_cast<size_t>(static_cast<ptrdiff_t>(c) + o);
+        if (t.kind[j] == Kind::Free && p.label[j] < 0) {
+          p.label[j] = label;
+          stack.push_back(static_cast<uint32_t>(j));
+        }
+      }
+    }
+  }
+}
+
+/// A pair of a front that is not a bare length: from source row `row`'s cell to slot `slot`, a
+/// path of `length` steps whose height composes to `height` (entered at v, it arrives at
+/// max(v + length, height)), where height > K(source) + length.
+struct Pair {
+  uint32_t slot = 0;
+  uint32_t length = 0;
+  int64_t height = 0;
+};
+
+/// Breadth-first searches from up to 64 perimeter cells of a piece that have one key K0, a bit
+/// each (Then et al. 2014's multi-source search, as flowdir's flats), for the fronts' bare
+/// lengths: a bare path enters cell y at length L only where K(y) <= K0 + L <= U(y), which does
+/// not depend on the source, so the searches share their levels. Where a search would climb
+/// (K(y) > K0 + L) its front may hold other pairs: `climbs` marks those sources, whose fronts
+/// FrontSearch then finds in full. Any other source's every pair is bare (a pair that is not
+/// first arises where a bare path climbs, and a bare path reaches each cell first here), so its
+/// row is its front.
+class BatchSearch {
+ public:
+  void reserve(size_t cells) {
+    if (seen_.size() >= cells) return;
+    seen_.resize(cells);
+    now_.resize(cells);
+    next_.resize(cells);
+  }
+
+  /// Row sources[b] of `matrix` (k x k) for each source b; returns the sources that climb.
+  uint64_t run(const EpsilonTile& t, const Pieces& p, int32_t piece,
+               const std::vector<int32_t>& slot, const std::vector<size_t>& cells,
+               std::span<const uint32_t> sources, std::vector<uint32_t>& matrix) {
+    const size_t k = cells.size();
+    const int64_t k0 = t.key[cells[sources[0]]];
+    size_t missing = sources.size() * (k - 1);
+    uint64_t climbs = 0;
+    touched_.clear();
+    level_.clear();
+    for (size_t b = 0; b < sources.size(); ++b) {
+      const size_t c = cells[sources[b]];
+      seen_[c] |= uint64_t{1} << b;
+      now_[c] |= uint64_t{1} << b;
+      touched_.push_back(static_cast<uint32_t>(c));
+      level_.push_back(static_cast<uint32_t>(c));
+      matrix[sources[b] * k + sources[b]] = 0;
+    }
+    for (uint32_t length = 1; missing > 0 && !level_.empty(); ++length) {
+      after_.clear();
+      const int64_t bare = k0 + length;
+      for (uint32_t c : level_) {
+        const uint64_t from = now_[c];
+        now_[c] = 0;
+        for (ptrdiff_t o : t.offset) {
+          const auto j = static_cast<size_t>(static_cast<ptrdiff_t>(c) + o);
+          if (p.label[j] != piece) continue;
+          if (t.key[j] > bare) {
+            climbs |= from;
+            continue;
+          }
+          if (bare > t.bound[j]) continue;
+          const uint64_t fresh = from & ~seen_[j];
+          if (fresh == 0) continue;
+          if (seen_[j] == 0) touched_.push_back(static_cast<uint32_t>(j));
+          if (next_[j] == 0) after_.push_back(static_cast<uint32_t>(j));
+          seen_[j] |= fresh;
+          next_[j] |= fresh;
+          if (slot[j] < 0) continue;
+          for (uint64_t bits = fresh; bits != 0; bits &= bits - 1) {
+            const size_t row = sources[static_cast<size_t>(std::countr_zero(bits))];
+            matrix[row * k + static_cast<size_t>(slot[j])] = length;
+            --missing;
+          }
+        }
+      }
+      std::swap(now_, next_);
+      std::swap(level_, after_);
+    }
+    for (uint32_t c : touched_) seen_[c] = now_[c] = next_[c] = 0;
+    return climbs;
+  }
+
+  static constexpr size_t kBatch = 64;
+
+ private:
+  std::vector<uint64_t> seen_, now_, next_;
+  std::vector<uint32_t> touched_, level_, after_;
+};
+
+/// The front from one perimeter cell of a piece to the others, level by level in the length L:
+/// each cell keeps the least height H of its pairs so far (H taken at least K0 + L, which changes
+/// nothing for an entry at v >= K0), a step to y makes (L + 1, max(H + 1, K(y))), and a pair is
+/// kept only where its H is below every earlier pair's there and at most U(y) (an entry at K0
+/// arrives at H, and no least path arrives above U). A pair with H = K0 + L is a bare length.
+class FrontSearch {
+ public:
+  void reserve(size_t cells) {
+    if (best_.size() >= cells) return;
+    best_.assign(cells, kNone);
+    pending_.assign(cells, kNone);
+    stamp_.assign(cells, 0);
+  }
+
+  /// Row `row` (k entries, kNoLength where not reached) and, tagged with i, the other pairs of
+  /// the front of source cells[i].
+  void run(const EpsilonTile& t, const Pieces& p, int32_t piece, const std::vector<int32_t>& slot,
+           const std::vector<size_t>& cells, size_t i, uint32_t* row,
+           std::vector<std::pair<uint32_t, Pair>>& pairs) {
+    const int64_t k0 = t.key[cells[i]];
+    touched_.assign(1, static_cast<uint32_t>(cells[i]));
+    best_[cells[i]] = k0;
+    level_.assign(1, {static_cast<uint32_t>(cells[i]), k0});
+    row[i] = 0;
+    for (uint32_t length = 1; !level_.empty(); ++length) {
+      reached_.clear();
+      for (const auto& [c, h] : level_)
+        for (ptrdiff_t o : t.offset) {
+          const auto j = static_cast<size_t>(static_cast<ptrdiff_t>(c) + o);
+          if (p.label[j] != piece) continue;
+          const int64_t h2 = std::max(h + 1, t.key[j]);
+          if (h2 > t.bound[j] || h2 >= best_[j]) continue;
+          if (stamp_[j] != length) {
+            stamp_[j] = length;
+            reached_.push_back(static_cast<uint32_t>(j));
+          } else if (h2 >= pending_[j]) {
+            continue;
+          }
+          pending_[j] = h2;
+        }
+      level_.clear();
+      for (uint32_t j : reached_) {
+        if (best_[j] == kNone) touched_.push_back(j);
+        best_[j] = pending_[j];
+        level_.emplace_back(j, pending_[j]);
+        if (slot[j] < 0) continue;
+        if (pending_[j] == k0 + length)
+          row[slot[j]] = length;
+        else
+          pairs.push_back(
+              {static_cast<uint32_t>(i), {static_cast<uint32_t>(slot[j]), length, pending_[j]}});
+      }
+    }
+    for (uint32_t c : touched_) best_[c] = pending_[c] = kNone, stamp_[c] = 0;
+  }
+
+ private:
+  std::vector<int64_t> best_, pending_;
+  std::vector<uint32_t> stamp_;
+  std::vector<uint32_t> touched_, reached_;
+  std::vector<std::pair<uint32_t, int64_t>> level_;
+};
+
+/// The fronts of a piece's k perimeter cells (`cells`) to each other: each source's least bare
+/// length to each of them in row `source` of `matrix` (k x k, kNoLength where none), and its
+/// other pairs tagged with its row. Sources of one key are searched 64 at a time; those whose
+/// search climbs, one by one in full.
+void piece_fronts(const EpsilonTile& t, const Pieces& p, int32_t piece,
+                  const std::vector<int32_t>& slot, const std::vector<size_t>& cells,
+                  std::vector<uint32_t>& matrix, std::vector<std::pair<uint32_t, Pair>>& pairs) {
+  const size_t k = cells.size();
+  matrix.assign(k * k, kNoLength);
+  pairs.clear();
+  thread_local std::vector<uint32_t> order;
+  order.resize(k);
+  for (size_t s = 0; s < k; ++s) order[s] = static_cast<uint32_t>(s);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](uint32_t a, uint32_t b) { return t.key[cells[a]] < t.key[cells[b]]; });
+  thread_local BatchSearch batches;
+  thread_local FrontSearch fronts;
+  batches.reserve(t.key.size());
+  fronts.reserve(t.key.size());
+  for (size_t first = 0; first < k;) {
+    size_t last = first + 1;
+    while (last < k && last - first < BatchSearch::kBatch &&
+           t.key[cells[order[last]]] == t.key[cells[order[first]]])
+      ++last;
+    const std::span<const uint32_t> sources(order.data() + first, last - first);
+    for (uint64_t climbs = batches.run(t, p, piece, slot, cells, sources, matrix); climbs != 0;
+         climbs &= climbs - 1) {
+      const size_t source = sources[static_cast<size_t>(std::countr_zero(climbs))];
+      uint32_t* row = matrix.data() + source * k;
+      std::fill(row, row + k, kNoLength);
+      fronts.run(t, p, piece, slot, cells, source, row, pairs);
+    }
+    first = last;
+  }
+  std::stable_sort(pairs.begin(), pairs.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+}
+
+/// Writes one piece: its perimeter places, their keys and least arrivals from the tile's fixed
+/// cells, and its fronts (rows of bare lengths, run-coded; the other pairs by row).
+void put_piece(ByteWriter& out, const EpsilonTile& t, const Pieces& p, int32_t piece,
+               const std::vector<int64_t>& arrival, std::vector<int32_t>& slot) {
+  const auto& places = p.places[static_cast<size_t>(piece)];
+  const size_t k = places.size();
+  std::vector<size_t> cells;
+  std::vector<int64_t> keys, arrivals;
+  for (size_t s = 0; s < k; ++s) {
+    const auto [x, y] = PerimeterNodes::place_cell(places[s], t.width, t.height);
+    cells.push_back(t.at(x, y));
+    keys.push_back(t.key[cells.back()]);
+    arrivals.push_back(arrival[cells.back()]);
+    slot[cells.back()] = static_cast<int32_t>(s);
+  }
+  thread_local std::vector<uint32_t> matrix;
+  thread_local std::vector<std::pair<uint32_t, Pair>> tagged;
+  piece_fronts(t, p, piece, slot, cells, matrix, tagged);
+  for (size_t c : cells) slot[c] = -1;
+  DistanceRows rows;
+  std::vector<Pair> pairs;
+  std::vector<uint32_t> pair_row{0};
+  size_t e = 0;
+  for (size_t i = 0; i < k; ++i) {
+    rows.add_row(std::span<const uint32_t>(matrix.data() + i * k, k));
+    for (; e < tagged.size() && tagged[e].first == i; ++e) pairs.push_back(tagged[e].second);
+    pair_row.push_back(static_cast<uint32_t>(pairs.size()));
+  }
+  out.put_all(std::span<const int32_t>(places));
+  out.put_all(std::span<const int64_t>(keys));
+  out.put_all(std::span<const int64_t>(arrivals));
+  out.put_all(std::span<const uint8_t>(rows.runs));
+  out.put_all(std::span<const uint32_t>(rows.escapes));
+  out.put_all(std::span<const uint32_t>(rows.row_run));
+  out.put_all(std::span<const uint32_t>(rows.row_escape));
+  out.put_all(std::span<const uint32_t>(pair_row));
+  out.put_all(std::span<const Pair>(pairs));
+}
+
+/// Phase 1: each piece of free cells that reaches the tile's perimeter (PieceSummary's fields).
+Bytes epsilon_summary(const EpsilonTile& t) {
+  ByteWriter out;
+  if (t.free_cells == 0) {
+    out.put<int32_t>(0);
+    return out.take();
+  }
+  thread_local Pieces pieces;
+  label_pieces(t, pieces);
+  out.put(static_cast<int32_t>(pieces.places.size()));
+  if (pieces.places.empty()) return out.take();
+  thread_local std::vector<int64_t> arrival;
+  fixed_seeds(t, arrival);
+  spread(t, arrival);
+  thread_local std::vector<int32_t> slot;
+  slot.assign(t.key.size(), -1);
+  for (size_t l = 0; l < pieces.places.size(); ++l)
+    put_piece(out, t, pieces, static_cast<int32_t>(l), arrival, slot);
+  return out.take();
+}
+
+/// One piece as rank 0 reads it from its tile's summary.
+struct PieceSummary {
+  int64_t tile = 0;
+  std::vector<int32_t> places;
+  std::vector<int64_t> keys, arrivals;
+  std::span<const uint8_t> runs;  ///< in the tile's summary, which outlives the graph
+  std::vector<uint32_t> escapes, row_run, row_escape, pair_row;
+  std::vector<Pair> pairs;
+};
+
+/// The global solve: Dijkstra over every tile's free perimeter cells, from their arrivals; a step
+/// across a tile's edge gives max(K, v + 1), a front inside a tile the least of max(v + L, H).
+class EpsilonGraph {
+ public:
+  EpsilonGraph(const TileGrid& grid, const std::vector<Bytes>& tiles) : grid_(grid), nodes_(grid) {
+    piece_of_.assign(static_cast<size_t>(nodes_.count()), -1);
+    slot_of_.assign(static_cast<size_t>(nodes_.count()), -1);
+    for (int64_t t = 0; t < grid.count(); ++t) read_tile(t, tiles[static_cast<size_t>(t)]);
+  }
+
+  Bytes solve() const {
+    std::vector<int64_t> key(static_cast<size_t>(nodes_.count()), kNone);
+    using Entry = std::pair<int64_t, int64_t>;
+    std::priority_queue<Entry, std::vector<Entry>, std::greater<>> queue;
+    const auto lower = [&](int64_t n, int64_t v) {
+      if (v < key[static_cast<size_t>(n)]) key[static_cast<size_t>(n)] = v, queue.emplace(v, n);
+    };
+    for (const PieceSummary& p : pieces_)
+      for (size_t s = 0; s < p.places.size(); ++s)
+        if (p.arrivals[s] != kNone) lower(nodes_.first(p.tile) + p.places[s], p.arrivals[s]);
+    while (!queue.empty()) {
+      const auto [v, n] = queue.top();
+      queue.pop();
+      if (v > key[static_cast<size_t>(n)]) continue;
+      const PieceSummary& p = pieces_[static_cast<size_t>(piece_of_[static_cast<size_t>(n)])];
+      const auto s = static_cast<size_t>(slot_of_[static_cast<size_t>(n)]);
+      across_tiles(p, s, [&](int64_t m, int64_t k) { lower(m, std::max(k, v + 1)); });
+      const int64_t first = nodes_.first(p.tile);
+      each_in_row(p.runs, p.escapes, p.row_run[s], p.row_escape[s], p.places.size(),
+                  [&](size_t j, uint32_t length) {
+                    if (length != kNoLength) lower(first + p.places[j], v + length);
+                  });
+      for (size_t e = p.pair_row[s]; e < p.pair_row[s + 1]; ++e) {
+        const Pair& pair = p.pairs[e];
+        lower(first + p.places[pair.slot], std::max(v + pair.length, pair.height));
+      }
+    }
+    ByteWriter out;
+    out.put_all(std::span<const int64_t>(key));
+    return out.take();
+  }
+
+ private:
+  void read_tile(int64_t t, const Bytes& bytes) {
+    ByteReader r(bytes);
+    const auto count = r.get<int32_t>();
+    for (int32_t l = 0; l < count; ++l) {
+      PieceSummary p;
+      p.tile = t;
+      p.places = r.get_all<int32_t>();
+      p.keys = r.get_all<int64_t>();
+      p.arrivals = r.get_all<int64_t>();
+      p.runs = r.view_all();
+      p.escapes = r.get_all<uint32_t>();
+      p.row_run = r.get_all<uint32_t>();
+      p.row_escape = r.get_all<uint32_t>();
+      p.pair_row = r.get_all<uint32_t>();
+      p.pairs = r.get_all<Pair>();
+      const auto index = static_cast<int32_t>(pieces_.size());
+      for (size_t s = 0; s < p.places.size(); ++s) {
+        const auto n = static_cast<size_t>(nodes_.first(t) + p.places[s]);
+        piece_of_[n] = index;
+        slot_of_[n] = static_cast<int32_t>(s);
+      }
+      pieces_.push_back(std::move(p));
+    }
+  }
+
+  /// Calls f(node, key) for each free cell of another tile beside slot s of piece p.
+  template <class F>
+  void across_tiles(const PieceSummary& p, size_t s, F f) const {
+    const Window w = grid_.owned(p.tile);
+    const auto [x, y] = PerimeterNodes::place_cell(p.places[s], w.width, w.height);
+    for (int k = 0; k < 8; ++k) {
+      const int64_t nx = x + kD8Dx[k];
+      const int64_t ny = y + kD8Dy[k];
+      if (nx >= 0 && ny >= 0 && nx < w.width && ny < w.height) continue;
+      const int64_t gx = w.x + nx;
+      const int64_t gy = w.y + ny;
+      if (gx < 0 || gy < 0 || gx >= grid_.raster().width || gy >= grid_.raster().height) continue;
+      const int64_t m = nodes_.node(gx, gy);
+      const int32_t q = piece_of_[static_cast<size_t>(m)];
+      if (q < 0) continue;
+      f(m, pieces_[static_cast<size_t>(q)]
+               .keys[static_cast<size_t>(slot_of_[static_cast<size_t>(m)])]);
+    }
+  }
+
+  TileGrid grid_;
+  PerimeterNodes nodes_;
+  std::vector<PieceSummary> pieces_;
+  std::vector<int32_t> piece_of_;  ///< per node: its piece, or -1 (not a free cell)
+  std::vector<int32_t> slot_of_;   ///< per node: its place among its piece's perimeter cells
+};
+
+/// Phase 2: the tile's free cells by Dijkstra from its fixed cells and its perimeter's solved
+/// keys, written as Float32; refuses a key past the largest finite Float32, a raised cell on the
+/// nodata value and a free cell nothing reaches.
+class FinishEpsilon : public Op {
+ public:
+  FinishEpsilon(std::optional<double> nodata, TileGrid grid, std::shared_ptr<const Bytes> solution)
+      : nodata_(nodata), grid_(grid), nodes_(grid) {
+    ByteReader r(*solution);
+    key_ = r.get_all<int64_t>();
+  }
+  int64_t halo() const override { return 2; }
+  PixelType output_type() const override { return PixelType::Float32; }
+  std::optional<double> output_nodata() const override { return nodata_; }
+  CellType input_cells(PixelType) const override { return CellType::Float32; }
+  void run(const TileIn& in, const TileOut& out) const override {
+    thread_local EpsilonTile t;
+    TileReader(in).read(t);
+    thread_local std::vector<int64_t> best;
+    fixed_seeds(t, best);
+    const int64_t first = nodes_.first(tile_of(grid_, in.owned));
+    const int64_t count = perimeter_count(t.width, t.height);
+    for (int64_t p = 0; p < count && t.free_cells > 0; ++p) {
+      const auto [x, y] = PerimeterNodes::place_cell(p, t.width, t.height);
+      const size_t i = t.at(x, y);
+      if (t.kind[i] == Kind::Free)
+        best[i] = std::min(best[i], key_[static_cast<size_t>(first + p)]);
+    }
+    spread(t, best);
+    const View<float> cells = out.bands.at(0).as<float>();
+    const float none = nodata_ ? static_cast<float>(*nodata_) : 0.0f;
+    for (int64_t y = 0; y < t.height; ++y)
+      for (int64_t x = 0; x < t.width; ++x) {
+        const size_t i = t.at(x, y);
+        cells(x, y) = t.kind[i] == Kind::Outside ? none : value(in, t, best, x, y);
+      }
+  }
+
+ private:
+  float value(const TileIn& in, const EpsilonTile& t, const std::vector<int64_t>& best, int64_t x,
+              int64_t y) const {
+    const size_t i = t.at(x, y);
+    const int64_t key = t.kind[i] == Kind::Fixed ? t.key[i] : best[i];
+    if (key == kNone)
+      throw Error("fill_epsilon: " + cell_text(in, x, y) +
+                  " is reached from no outlet through the cells its bound frees; the bound does "
+                  "not belong to this surface");
+    if (key > kLargestKey)
+      throw Error("fill_epsilon: " + cell_text(in, x, y) +
+                  " would rise past the largest finite Float32 (3.4028235e+38)");
+    if (key == t.key[i]) return t.z[i];
+    const float v = key_value(key);
+    if (nodata_ && v == static_cast<float>(*nodata_))
+      throw Error("fill_epsilon: " + cell_text(in, x, y) +
+                  " would be raised onto the nodata value " + number_text(v) +
+                  " and read as a void; give the surface another nodata value");
+    return v;
+  }
+
+  std::optional<double> nodata_;
+  TileGrid grid_;
+  PerimeterNodes nodes_;
+  std::vector<int64_t> key_;
+};
+
+/// Bytes of a row of bare lengths, received and parsed, beside its first run and escape: counted
+/// as flowdir's rows (kRowBytes there), whose codes these are.
+constexpr int64_t kRowBytes = 24;
+
+class FillEpsilonOp : public TileGraphOp {
+ public:
+  explicit FillEpsilonOp(std::string bound) : bound_(std::move(bound)) {}
+  int64_t halo() const override { return 2; }
+  PixelType output_type() const override { return PixelType::Float32; }
+  std::optional<double> output_nodata() const override { return nodata_; }
+  CellType input_cells(PixelType) const override { return CellType::Float32; }
+  std::shared_ptr<const Op> for_source(const SourceBand& source) const override {
+    auto op = std::make_shared<FillEpsilonOp>(*this);
+    op->nodata_ = source.nodata;
+    return op;
+  }
+  std::vector<BandRef> band_inputs() const override {
+    BandRef ref;
+    ref.name = bound_;
+    ref.option = "bound";
+    return {ref};
+  }
+  /// Per padded cell: keys, bound, values, kind (21 bytes); arrivals, piece labels, slots (16);
+  /// a front search's heights, stamps and lists (8 + 8 + 4 + 16); a batch's three words (24);
+  /// the heap (16); and the lengths between a piece's k perimeter cells, 4 k^2 bytes, k at most
+  /// 4 x the side of a square tile: 64 bytes a cell, as flowdir's.
+  int64_t work_bytes(int64_t cells) const override { return cells * (21 + 16 + 36 + 24 + 16 + 64); }
+  /// Rank 0, counting every perimeter cell as free: its place, key and arrival received and
+  /// parsed (2 x 20), its row of lengths' first run and escape and their indices (16, and
+  /// kRowBytes for the rest), its piece and slot (8), its key (8) and the queue (16); pairs that
+  /// are not bare lengths are not counted (none on the four real DEMs, docs/hydrology.md).
+  /// Every rank: a key per perimeter cell.
+  GraphMemory graph_memory(const TileGrid& grid) const override {
+    const int64_t perimeter = perimeter_cells(grid);
+    return {perimeter * (40 + 16 + kRowBytes + 8 + 8 + 16), perimeter * 8};
+  }
+  Bytes summarize(const TileIn& in, const TileGrid& /*grid*/) const override {
+    thread_local EpsilonTile t;
+    TileReader(in).read(t);
+    return epsilon_summary(t);
+  }
+  Bytes solve(const TileGrid& grid, const std::vector<Bytes>& tiles) const override {
+    return EpsilonGraph(grid, tiles).solve();
+  }
+  std::shared_ptr<const Op> with_solution(const TileGrid& grid,
+                                          std::shared_ptr<const Bytes> solution) const override {
+    return std::make_shared<FinishEpsilon>(nodata_, grid, std::move(solution));
+  }
+
+ private:
+  std::string bound_;
+  std::optional<double> nodata_;
+};
+
+}  // namespace
+
+std::unique_ptr<Op> make_fill_epsilon(const Options& options) {
+  OptionReader r("fill_epsilon", options, {"bound"});
+  if (!r.has("bound"))
+    throw OptionError("bound",
+                      "option 'bound' is required (the bound op's output for the surface)");
+  std::string bound = r.text("bound", "");
+  r.finish();
+  return std::make_unique<FillEpsilonOp>(std::move(bound));
+}
+
+}  // namespace tessera::ops

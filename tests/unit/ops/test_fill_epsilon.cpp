@@ -1,0 +1,362 @@
+// fill_epsilon: the tile-graph phases driven in one process at tiles of 2 to 64 cells, against
+// the least strictly draining surface by plain serial Dijkstra on keys (docs/hydrology.md), with
+// the bound along tessera's own flow directions of the filled surface, and a looser one.
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cfloat>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <queue>
+#include <string>
+
+#include "raster_fixture.hpp"
+#include "tessera/ops/d8.hpp"
+#include "tessera/ops/fill.hpp"
+#include "tessera/ops/fill_epsilon.hpp"
+
+namespace tessera::ops {
+namespace {
+
+using testing::Raster;
+
+constexpr float kVoid = -9999.0f;
+const float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+int64_t key_of(float v) {
+  const auto bits = std::bit_cast<uint32_t>(v);
+  const int64_t magnitude = bits & 0x7FFFFFFFu;
+  return (bits >> 31) != 0 ? -magnitude : magnitude;
+}
+
+float value_of(int64_t key) {
+  return std::bit_cast<float>(key < 0 ? 0x80000000u | static_cast<uint32_t>(-key)
+                                      : static_cast<uint32_t>(key));
+}
+
+bool is_void(const Raster<float>& r, int64_t x, int64_t y) {
+  if (x < 0 || y < 0 || x >= r.width || y >= r.height) return true;
+  const float v = r.cells[static_cast<size_t>(y * r.width + x)];
+  return std::isnan(v) || (r.nodata && v == static_cast<float>(*r.nodata));
+}
+
+bool is_outlet(const Raster<float>& r, int64_t x, int64_t y) {
+  for (int k = 0; k < 8; ++k)
+    if (is_void(r, x + kD8Dx[k], y + kD8Dy[k])) return true;
+  return false;
+}
+
+/// The least surface's keys by the definition: Dijkstra from the outlets at their keys, each
+/// step max(K, key + 1) (voids: 0).
+std::vector<int64_t> least_surface(const Raster<float>& f) {
+  std::vector<int64_t> best(f.cells.size(), std::numeric_limits<int64_t>::max());
+  using Entry = std::pair<int64_t, int64_t>;
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<>> queue;
+  for (int64_t y = 0; y < f.height; ++y)
+    for (int64_t x = 0; x < f.width; ++x)
+      if (!is_void(f, x, y) && is_outlet(f, x, y)) {
+        const auto i = static_cast<size_t>(y * f.width + x);
+        best[i] = key_of(f.cells[i]);
+        queue.emplace(best[i], y * f.width + x);
+      }
+  while (!queue.empty()) {
+    const auto [v, c] = queue.top();
+    queue.pop();
+    if (v > best[static_cast<size_t>(c)]) continue;
+    for (int k = 0; k < 8; ++k) {
+      const int64_t x = c % f.width + kD8Dx[k];
+      const int64_t y = c / f.width + kD8Dy[k];
+      if (is_void(f, x, y)) continue;
+      const auto n = static_cast<size_t>(y * f.width + x);
+      const int64_t a = std::max(key_of(f.cells[n]), v + 1);
+      if (a < best[n]) best[n] = a, queue.emplace(a, y * f.width + x);
+    }
+  }
+  for (size_t i = 0; i < best.size(); ++i)
+    if (is_void(f, static_cast<int64_t>(i) % f.width, static_cast<int64_t>(i) / f.width))
+      best[i] = 0;
+  return best;
+}
+
+template <class Out>
+std::vector<Out> run_graph_op(const Op& any, const Raster<float>& r, int64_t tile) {
+  const auto& op = dynamic_cast<const TileGraphOp&>(any);
+  return testing::run_graph<float, Out>(op, r, tile);
+}
+
+/// fill's surface of `dem` (tessera's fill, equal to TauDEM's pitremove in other tests).
+Raster<float> filled(const Raster<float>& dem) {
+  const auto op =
+      make_fill({})->for_source({PixelType::Float32, dem.nodata, {dem.width, dem.height}});
+  Raster<float> f = dem;
+  f.cells = run_graph_op<float>(*op, dem, 16);
+  return f;
+}
+
+/// The bound along flowdir's directions of `f`: U = max(K, U(next) + 1), K where the flow
+/// leaves the raster; plus, with `loose`, each cell's steps to that end (a bound still).
+Raster<float> bound_of(const Raster<float>& f, bool loose = false) {
+  const auto dirs = run_graph_op<int16_t>(*make_flowdir({}), f, 16);
+  std::vector<int64_t> u(f.cells.size(), -1), steps(f.cells.size(), 0);
+  const std::function<int64_t(int64_t)> follow = [&](int64_t c) -> int64_t {
+    auto& v = u[static_cast<size_t>(c)];
+    if (v >= 0) return v;
+    const int code = dirs[static_cast<size_t>(c)];
+    const int64_t k = key_of(f.cells[static_cast<size_t>(c)]);
+    if (code < 1 || code > 8) return v = k;
+    const int64_t next = (c / f.width + kD8Dy[code - 1]) * f.width + c % f.width + kD8Dx[code - 1];
+    const int64_t after = follow(next);
+    steps[static_cast<size_t>(c)] = steps[static_cast<size_t>(next)] + 1;
+    return v = std::max(k, after + 1);
+  };
+  Raster<float> b = f;  // voids NaN: any finite value may be a bound's
+  b.nodata = kNaN;
+  for (int64_t c = 0; c < f.width * f.height; ++c) {
+    const auto i = static_cast<size_t>(c);
+    if (is_void(f, c % f.width, c / f.width)) {
+      b.cells[i] = kNaN;
+      continue;
+    }
+    const int64_t key = follow(c) + (loose ? steps[i] : 0);
+    b.cells[i] = key >= 0x7F800000 ? INFINITY : value_of(key);
+  }
+  return b;
+}
+
+/// fill_epsilon of `f` with bound `u` at `tile` x `tile` cells, the phases as the executor runs
+/// them; `u` goes to the op as its band, with the same halo.
+std::vector<float> epsilon(const Raster<float>& f, const Raster<float>& u, int64_t tile) {
+  const auto made = make_fill_epsilon({{"bound", std::string("u")}});
+  const auto op = std::dynamic_pointer_cast<const TileGraphOp>(
+      made->for_source({PixelType::Float32, f.nodata, {f.width, f.height}}));
+  const TileGrid grid(Extent{f.width, f.height}, tile, tile);
+  struct Read {
+    std::vector<float> cells, band;
+    TileIn in;
+  };
+  const auto read = [&](int64_t t) {
+    auto r = std::make_unique<Read>();
+    const Window g = grow(grid.owned(t), op->halo());
+    r->cells.assign(static_cast<size_t>(g.cells()), kNaN);
+    r->band.assign(static_cast<size_t>(g.cells()), kNaN);
+    for (int64_t y = 0; y < g.height; ++y)
+      for (int64_t x = 0; x < g.width; ++x)
+        if (whole(grid.raster()).contains(g.x + x, g.y + y)) {
+          const auto from = static_cast<size_t>((g.y + y) * f.width + g.x + x);
+          r->cells[static_cast<size_t>(y * g.width + x)] = f.cells[from];
+          r->band[static_cast<size_t>(y * g.width + x)] = u.cells[from];
+        }
+    r->in.raster = grid.raster();
+    r->in.owned = grid.owned(t);
+    r->in.halo = op->halo();
+    r->in.cells = ConstView<float>(r->cells.data(), g.width, g.height);
+    r->in.nodata = f.nodata;
+    r->in.bands.push_back({PixelType::Float32,
+                           ConstView<std::byte>(reinterpret_cast<const std::byte*>(r->band.data()),
+                                                g.width * 4, g.height),
+                           u.nodata});
+    return r;
+  };
+  std::vector<Bytes> summaries;
+  for (int64_t t = 0; t < grid.count(); ++t) summaries.push_back(op->summarize(read(t)->in, grid));
+  const auto finish =
+      op->with_solution(grid, std::make_shared<const Bytes>(op->solve(grid, summaries)));
+  std::vector<float> out(f.cells.size(), 12345.0f);
+  for (int64_t t = 0; t < grid.count(); ++t) {
+    const auto r = read(t);
+    const Window w = grid.owned(t);
+    TileOut o;
+    o.bands.emplace_back(View<float>(out.data() + w.y * f.width + w.x, w.width, w.height, f.width));
+    finish->run(r->in, o);
+  }
+  return out;
+}
+
+std::vector<int64_t> keys_of(const Raster<float>& f, const std::vector<float>& out) {
+  std::vector<int64_t> keys(out.size());
+  for (size_t i = 0; i < out.size(); ++i)
+    keys[i] = is_void(f, static_cast<int64_t>(i) % f.width, static_cast<int64_t>(i) / f.width)
+                  ? 0
+                  : key_of(out[i]);
+  return keys;
+}
+
+/// The op at every tile size of `tiles` gives the least surface's keys, the same bits at each,
+/// and the nodata value at the voids; returns the keys.
+std::vector<int64_t> expect_least(const Raster<float>& f, const Raster<float>& u,
+                                  std::initializer_list<int64_t> tiles, const std::string& what) {
+  const auto want = least_surface(f);
+  std::vector<float> first;
+  for (int64_t tile : tiles) {
+    const auto got = epsilon(f, u, tile);
+    EXPECT_EQ(keys_of(f, got), want) << what << " tile " << tile;
+    if (first.empty()) first = got;
+    for (size_t i = 0; i < got.size(); ++i)
+      if (std::bit_cast<uint32_t>(got[i]) != std::bit_cast<uint32_t>(first[i])) {
+        ADD_FAILURE() << what << " tile " << tile << ": other bits at cell " << i;
+        break;
+      }
+  }
+  return want;
+}
+
+uint32_t next_random(uint32_t& state) { return state = state * 1664525u + 1013904223u; }
+
+/// Heights 0 to 4 Float32 steps above 100 with voids: flats everywhere, raised flats bury banks.
+Raster<float> ulps(int64_t width, int64_t height, uint32_t seed) {
+  Raster<float> r;
+  r.width = width;
+  r.height = height;
+  r.nodata = kVoid;
+  uint32_t state = seed;
+  for (int64_t i = 0; i < width * height; ++i) {
+    next_random(state);
+    r.cells.push_back(value_of(key_of(100.0f) + (state >> 24) % 5));
+    if ((state >> 8) % 19 == 0) r.cells.back() = kVoid;
+  }
+  return r;
+}
+
+Raster<float> from_rows(std::initializer_list<std::initializer_list<float>> rows) {
+  Raster<float> r;
+  r.height = static_cast<int64_t>(rows.size());
+  for (const auto& row : rows) {
+    r.width = static_cast<int64_t>(row.size());
+    r.cells.insert(r.cells.end(), row.begin(), row.end());
+  }
+  r.nodata = kVoid;
+  return r;
+}
+
+TEST(FillEpsilon, EqualsTheLeastSurfaceOnHeightsAFewStepsApart) {
+  int64_t raised = 0;
+  for (uint32_t seed = 1; seed <= 6; ++seed) {
+    const Raster<float> f = filled(ulps(17 + seed, 13 + 2 * seed, seed));
+    const auto want = expect_least(f, bound_of(f), {2, 3, 4, 5, 7, 16, 64}, "ulps");
+    for (size_t i = 0; i < want.size(); ++i) raised += want[i] > key_of(f.cells[i]) ? 1 : 0;
+  }
+  EXPECT_GT(raised, 100) << "few raised cells: the rasters do not test what they should";
+}
+
+TEST(FillEpsilon, ALooserBoundFreesMoreCellsAndChangesNothing) {
+  for (uint32_t seed = 7; seed <= 9; ++seed) {
+    const Raster<float> f = filled(ulps(21, 19, seed));
+    expect_least(f, bound_of(f, true), {2, 3, 6, 16}, "loose");
+  }
+}
+
+TEST(FillEpsilon, ALakeWithIslands) {
+  Raster<float> dem;
+  dem.width = 40;
+  dem.height = 36;
+  dem.nodata = kVoid;
+  uint32_t state = 5;
+  for (int64_t y = 0; y < dem.height; ++y)
+    for (int64_t x = 0; x < dem.width; ++x) {
+      const double bowl = 0.05 * ((x - 20) * (x - 20) + (y - 17) * (y - 17));
+      const double islands = 30 * std::exp(-((x - 12) * (x - 12) + (y - 15) * (y - 15)) / 6.0) +
+                             30 * std::exp(-((x - 27) * (x - 27) + (y - 22) * (y - 22)) / 9.0);
+      dem.cells.push_back(static_cast<float>(bowl + islands + (next_random(state) >> 24) % 3));
+      if (bowl > 25 && (state >> 8) % 13 == 0) dem.cells.back() = kVoid;
+    }
+  const Raster<float> f = filled(dem);
+  const auto want = expect_least(f, bound_of(f), {3, 8, 13, 16, 64}, "lake");
+  int64_t raised = 0;
+  for (size_t i = 0; i < want.size(); ++i) raised += want[i] > key_of(f.cells[i]) ? 1 : 0;
+  EXPECT_GT(raised, 300);
+  expect_least(f, bound_of(f, true), {5, 16}, "lake, loose");
+}
+
+TEST(FillEpsilon, ACorridorRisesFromBothEnds) {
+  const Raster<float> f = from_rows({{9, 9, 9, 9, 9, 9}, {5, 5, 5, 5, 5, 5}, {9, 9, 9, 9, 9, 9}});
+  const auto keys = expect_least(f, bound_of(f), {2, 3, 4, 16}, "corridor");
+  for (int x = 1; x <= 4; ++x)
+    EXPECT_EQ(keys[static_cast<size_t>(6 + x)] - key_of(5), std::min(x, 5 - x)) << x;
+}
+
+TEST(FillEpsilon, AFlatLeavesOverABankWhereThatIsShorter) {
+  Raster<float> f =
+      from_rows({{1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000},
+                 {100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 0, 50},
+                 {1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000}});
+  f.at(10, 1) = std::nextafter(100.0f, 200.0f);
+  const auto keys = expect_least(f, bound_of(f), {2, 3, 4, 5, 16}, "bank");
+  for (int x = 1; x <= 9; ++x)
+    EXPECT_EQ(keys[static_cast<size_t>(12 + x)] - key_of(100), std::min(x, 11 - x)) << x;
+}
+
+TEST(FillEpsilon, MinusZeroAndPlusZeroAreOneHeight) {
+  Raster<float> f = from_rows({{1, 1, 1, 1, 1, 1, 1},
+                               {0.0f, -0.0f, -0.0f, -0.0f, -0.0f, -0.0f, 1},
+                               {1, -0.0f, -0.0f, -0.0f, -0.0f, -0.0f, 1},
+                               {1, 1, 1, 1, 1, 1, 1}});
+  f = filled(f);
+  for (int64_t tile : {2, 3, 16}) {
+    const auto got = epsilon(f, bound_of(f), tile);
+    EXPECT_EQ(got[8], 1e-45f) << tile;  // beside the outlet at +0: the least subnormal
+    EXPECT_EQ(std::bit_cast<uint32_t>(got[7]), 0u) << "the outlet keeps +0";
+    EXPECT_EQ(keys_of(f, got), least_surface(f));
+  }
+}
+
+TEST(FillEpsilon, KeepsTheHeightsThatDrainAndTheVoids) {
+  Raster<float> f = from_rows({{5, 4, 3, 2, 1}, {6, 5, kVoid, 3, 2}, {7, 6, 5, 4, 3}});
+  const auto got = epsilon(f, bound_of(f), 2);
+  for (size_t i = 0; i < got.size(); ++i)
+    EXPECT_EQ(std::bit_cast<uint32_t>(got[i]), std::bit_cast<uint32_t>(f.cells[i])) << i;
+}
+
+/// The message of fill_epsilon's refusal of `f` with bound `u` (at tiles of 2 and 16).
+std::string refusal(const Raster<float>& f, const Raster<float>& u) {
+  std::string first;
+  for (int64_t tile : {2, 16}) {
+    try {
+      epsilon(f, u, tile);
+      ADD_FAILURE() << "not refused at tile " << tile;
+    } catch (const Error& e) {
+      if (first.empty()) first = e.what();
+    }
+  }
+  return first;
+}
+
+TEST(FillEpsilon, RefusesACellPastTheLargestFiniteFloat) {
+  Raster<float> f = from_rows({{FLT_MAX, FLT_MAX, FLT_MAX, FLT_MAX, FLT_MAX},
+                               {FLT_MAX, FLT_MAX, FLT_MAX, FLT_MAX, FLT_MAX},
+                               {FLT_MAX, FLT_MAX, FLT_MAX, FLT_MAX, FLT_MAX}});
+  const std::string why = refusal(f, bound_of(f));
+  EXPECT_NE(why.find("cell 1, 1 would rise past the largest finite Float32"), std::string::npos)
+      << why;
+}
+
+TEST(FillEpsilon, RefusesACellRaisedOntoTheNodataValue) {
+  const float below = std::nextafter(kVoid, -FLT_MAX);
+  const Raster<float> f =
+      from_rows({{0, 0, 0, 0, 0}, {below, below, below, below, 0}, {0, 0, 0, 0, 0}});
+  const std::string why = refusal(f, bound_of(f));
+  EXPECT_NE(why.find("cell 1, 1 would be raised onto the nodata value -9999"), std::string::npos)
+      << why;
+}
+
+TEST(FillEpsilon, RefusesABoundThatIsNoBound) {
+  const Raster<float> f = from_rows({{5, 5, 5, 5}, {5, 5, 5, 5}, {5, 5, 5, 5}, {5, 5, 5, 5}});
+  Raster<float> u = f;
+  EXPECT_NE(refusal(f, u).find("the bound at cell 1, 1 (5) is no bound"), std::string::npos);
+  u.at(2, 2) = 4;
+  EXPECT_NE(refusal(f, u).find("the bound at cell 2, 2 (4) is below the surface there (5)"),
+            std::string::npos);
+  u = bound_of(f);
+  u.at(1, 2) = kNaN;
+  EXPECT_NE(refusal(f, u).find("the bound has no value at cell 1, 2, where the surface has 5"),
+            std::string::npos);
+}
+
+TEST(FillEpsilon, WantsItsBound) {
+  EXPECT_THROW(make_fill_epsilon({}), OptionError);
+  EXPECT_THROW(make_fill_epsilon({{"bound", std::string("u")}, {"epsilon", true}}), OptionError);
+}
+
+}  // namespace
+}  // namespace tessera::ops
