@@ -702,10 +702,10 @@ class FillEpsilonOp : public TileGraphOp {
     return {ref};
   }
   /// Per padded cell: keys, bound, values, kind (21 bytes); arrivals, piece labels, slots (16);
-  /// a front search's heights, stamps and lists (8 + 8 + 4 + 16); a batch's three words (24);
-  /// the heap (16); and the lengths between a piece's k perimeter cells, 4 k^2 bytes, k at most
-  /// 4 x the side of a square tile: 64 bytes a cell, as flowdir's.
-  int64_t work_bytes(int64_t cells) const override { return cells * (21 + 16 + 36 + 24 + 16 + 64); }
+  /// a batch's three words and lists (24 + 12); the heap (16); and the lengths between a piece's
+  /// k perimeter cells, 4 k^2 bytes, k at most 4 x the side of a square tile: 64 bytes a cell, as
+  /// flowdir's. The pairs that climb (a hash map entry each, few) are not counted.
+  int64_t work_bytes(int64_t cells) const override { return cells * (21 + 16 + 36 + 16 + 64); }
   /// Rank 0, counting every perimeter cell as free: its place, key and arrival received and
   /// parsed (2 x 20), its row of lengths' first run and escape and their indices (16, and
   /// kRowBytes for the rest), its piece and slot (8), its key (8) and the queue (16); pairs that
