@@ -15,6 +15,7 @@
 #include <queue>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <utility>
 
 #include "byte_io.hpp"
@@ -275,15 +276,21 @@ struct Pair {
   int64_t height = 0;
 };
 
-/// Breadth-first searches from up to 64 perimeter cells of a piece that have one key K0, a bit
-/// each (Then et al. 2014's multi-source search, as flowdir's flats), for the fronts' bare
-/// lengths: a bare path enters cell y at length L only where K(y) <= K0 + L <= U(y), which does
-/// not depend on the source, so the searches share their levels. Where a search would climb
-/// (K(y) > K0 + L) its front may hold other pairs: `climbs` marks those sources, whose fronts
-/// FrontSearch then finds in full. Any other source's every pair is bare (a pair that is not
-/// first arises where a bare path climbs, and a bare path reaches each cell first here), so its
-/// row is its front.
-class BatchSearch {
+/// The fronts from up to 64 perimeter cells of a piece that have one key K0, a bit each, level
+/// by level in the length L. A front's pair (L, H) is taken with H at least K0 + L (which changes
+/// nothing for an entry at v >= K0); a step to y makes (L + 1, max(H + 1, K(y))), kept only where
+/// it is at most U(y) (an entry at K0 arrives at H, and no least path arrives above U) and its H
+/// is below that of every pair of the same source there with a length no greater.
+///
+/// A *bare* pair (H = K0 + L: entered at v, it arrives at v + L) enters y only where K(y) <= K0 +
+/// L <= U(y), which does not depend on the source: the bare pairs are breadth-first searches that
+/// share their levels (Then et al. 2014's multi-source search, as flowdir's flats), and a
+/// target's first bare pair is the least bare length its row holds. A step that climbs (K(y) >
+/// K0 + L) starts a pair that is not bare, and a pair that is not bare stays so; those are few (a
+/// lake's free banks) and are followed per source beside the levels of the bare search, dropped
+/// where the source's bare search has reached the cell at a length no greater (its bare pair
+/// there is lower).
+class FrontBatch {
  public:
   void reserve(size_t cells) {
     if (seen_.size() >= cells) return;
@@ -292,133 +299,132 @@ class BatchSearch {
     next_.resize(cells);
   }
 
-  /// Row sources[b] of `matrix` (k x k) for each source b; returns the sources that climb.
-  uint64_t run(const EpsilonTile& t, const Pieces& p, int32_t piece,
-               const std::vector<int32_t>& slot, const std::vector<size_t>& cells,
-               std::span<const uint32_t> sources, std::vector<uint32_t>& matrix) {
-    const size_t k = cells.size();
-    const int64_t k0 = t.key[cells[sources[0]]];
-    size_t missing = sources.size() * (k - 1);
-    uint64_t climbs = 0;
+  /// Row sources[b] of `matrix` (k x k) for each source b, and the pairs that are not bare,
+  /// tagged with their row.
+  void run(const EpsilonTile& t, const Pieces& p, int32_t piece, const std::vector<int32_t>& slot,
+           const std::vector<size_t>& cells, std::span<const uint32_t> sources,
+           std::vector<uint32_t>& matrix, std::vector<std::pair<uint32_t, Pair>>& pairs) {
+    k_ = cells.size();
+    k0_ = t.key[cells[sources[0]]];
+    missing_ = sources.size() * (k_ - 1);
     touched_.clear();
     level_.clear();
+    steep_.clear();
+    steep_best_.clear();
     for (size_t b = 0; b < sources.size(); ++b) {
       const size_t c = cells[sources[b]];
       seen_[c] |= uint64_t{1} << b;
       now_[c] |= uint64_t{1} << b;
       touched_.push_back(static_cast<uint32_t>(c));
       level_.push_back(static_cast<uint32_t>(c));
-      matrix[sources[b] * k + sources[b]] = 0;
+      matrix[sources[b] * k_ + sources[b]] = 0;
     }
-    for (uint32_t length = 1; missing > 0 && !level_.empty(); ++length) {
-      after_.clear();
-      const int64_t bare = k0 + length;
-      for (uint32_t c : level_) {
-        const uint64_t from = now_[c];
-        now_[c] = 0;
-        for (ptrdiff_t o : t.offset) {
-          const auto j = static_cast<size_t>(static_cast<ptrdiff_t>(c) + o);
-          if (p.label[j] != piece) continue;
-          if (t.key[j] > bare) {
-            climbs |= from;
-            continue;
-          }
-          if (bare > t.bound[j]) continue;
-          const uint64_t fresh = from & ~seen_[j];
-          if (fresh == 0) continue;
-          if (seen_[j] == 0) touched_.push_back(static_cast<uint32_t>(j));
-          if (next_[j] == 0) after_.push_back(static_cast<uint32_t>(j));
-          seen_[j] |= fresh;
-          next_[j] |= fresh;
-          if (slot[j] < 0) continue;
-          for (uint64_t bits = fresh; bits != 0; bits &= bits - 1) {
-            const size_t row = sources[static_cast<size_t>(std::countr_zero(bits))];
-            matrix[row * k + static_cast<size_t>(slot[j])] = length;
-            --missing;
-          }
-        }
-      }
-      std::swap(now_, next_);
-      std::swap(level_, after_);
+    for (uint32_t length = 1; missing_ > 0 && (!level_.empty() || !steep_.empty()); ++length) {
+      reached_.clear();
+      bare_level(t, p, piece, slot, sources, length, matrix);
+      steep_level(t, p, piece, length);
+      commit_steep(slot, sources, length, pairs);
     }
     for (uint32_t c : touched_) seen_[c] = now_[c] = next_[c] = 0;
-    return climbs;
   }
-
-  static constexpr size_t kBatch = 64;
 
  private:
-  std::vector<uint64_t> seen_, now_, next_;
-  std::vector<uint32_t> touched_, level_, after_;
-};
+  /// A pair that is not bare, of source bit `bit`, at `cell`.
+  struct Steep {
+    uint32_t cell = 0;
+    uint32_t bit = 0;
+    int64_t height = 0;
+  };
+  static uint64_t steep_key(size_t cell, uint32_t bit) { return uint64_t{cell} << 6 | bit; }
 
-/// The front from one perimeter cell of a piece to the others, level by level in the length L:
-/// each cell keeps the least height H of its pairs so far (H taken at least K0 + L, which changes
-/// nothing for an entry at v >= K0), a step to y makes (L + 1, max(H + 1, K(y))), and a pair is
-/// kept only where its H is below every earlier pair's there and at most U(y) (an entry at K0
-/// arrives at H, and no least path arrives above U). A pair with H = K0 + L is a bare length.
-class FrontSearch {
- public:
-  void reserve(size_t cells) {
-    if (best_.size() >= cells) return;
-    best_.assign(cells, kNone);
-    pending_.assign(cells, kNone);
-    stamp_.assign(cells, 0);
-  }
-
-  /// Row `row` (k entries, kNoLength where not reached) and, tagged with i, the other pairs of
-  /// the front of source cells[i].
-  void run(const EpsilonTile& t, const Pieces& p, int32_t piece, const std::vector<int32_t>& slot,
-           const std::vector<size_t>& cells, size_t i, uint32_t* row,
-           std::vector<std::pair<uint32_t, Pair>>& pairs) {
-    const int64_t k0 = t.key[cells[i]];
-    touched_.assign(1, static_cast<uint32_t>(cells[i]));
-    best_[cells[i]] = k0;
-    level_.assign(1, {static_cast<uint32_t>(cells[i]), k0});
-    row[i] = 0;
-    for (uint32_t length = 1; !level_.empty(); ++length) {
-      reached_.clear();
-      for (const auto& [c, h] : level_)
-        for (ptrdiff_t o : t.offset) {
-          const auto j = static_cast<size_t>(static_cast<ptrdiff_t>(c) + o);
-          if (p.label[j] != piece) continue;
-          const int64_t h2 = std::max(h + 1, t.key[j]);
-          if (h2 > t.bound[j] || h2 >= best_[j]) continue;
-          if (stamp_[j] != length) {
-            stamp_[j] = length;
-            reached_.push_back(static_cast<uint32_t>(j));
-          } else if (h2 >= pending_[j]) {
-            continue;
-          }
-          pending_[j] = h2;
+  /// The bare searches' level `length`; climbs start pairs that are not bare in reached_.
+  void bare_level(const EpsilonTile& t, const Pieces& p, int32_t piece,
+                  const std::vector<int32_t>& slot, std::span<const uint32_t> sources,
+                  uint32_t length, std::vector<uint32_t>& matrix) {
+    after_.clear();
+    const int64_t bare = k0_ + length;
+    for (uint32_t c : level_) {
+      const uint64_t from = now_[c];
+      now_[c] = 0;
+      for (ptrdiff_t o : t.offset) {
+        const auto j = static_cast<size_t>(static_cast<ptrdiff_t>(c) + o);
+        if (p.label[j] != piece) continue;
+        if (t.key[j] > bare) {
+          for (uint64_t bits = from; bits != 0; bits &= bits - 1)
+            reach(j, static_cast<uint32_t>(std::countr_zero(bits)), t.key[j]);
+          continue;
         }
-      level_.clear();
-      for (uint32_t j : reached_) {
-        if (best_[j] == kNone) touched_.push_back(j);
-        best_[j] = pending_[j];
-        level_.emplace_back(j, pending_[j]);
+        if (bare > t.bound[j]) continue;
+        const uint64_t fresh = from & ~seen_[j];
+        if (fresh == 0) continue;
+        if (seen_[j] == 0) touched_.push_back(static_cast<uint32_t>(j));
+        if (next_[j] == 0) after_.push_back(static_cast<uint32_t>(j));
+        seen_[j] |= fresh;
+        next_[j] |= fresh;
         if (slot[j] < 0) continue;
-        if (pending_[j] == k0 + length)
-          row[slot[j]] = length;
-        else
-          pairs.push_back(
-              {static_cast<uint32_t>(i), {static_cast<uint32_t>(slot[j]), length, pending_[j]}});
+        for (uint64_t bits = fresh; bits != 0; bits &= bits - 1) {
+          const size_t row = sources[static_cast<size_t>(std::countr_zero(bits))];
+          matrix[row * k_ + static_cast<size_t>(slot[j])] = length;
+          --missing_;
+        }
       }
     }
-    for (uint32_t c : touched_) best_[c] = pending_[c] = kNone, stamp_[c] = 0;
+    std::swap(now_, next_);
+    std::swap(level_, after_);
   }
 
- private:
-  std::vector<int64_t> best_, pending_;
-  std::vector<uint32_t> stamp_;
-  std::vector<uint32_t> touched_, reached_;
-  std::vector<std::pair<uint32_t, int64_t>> level_;
+  /// The pairs that are not bare, one step on to level `length`, into reached_.
+  void steep_level(const EpsilonTile& t, const Pieces& p, int32_t piece, uint32_t /*length*/) {
+    for (const Steep& s : steep_)
+      for (ptrdiff_t o : t.offset) {
+        const auto j = static_cast<size_t>(static_cast<ptrdiff_t>(s.cell) + o);
+        if (p.label[j] != piece) continue;
+        const int64_t h = std::max(s.height + 1, t.key[j]);
+        if (h <= t.bound[j]) reach(j, s.bit, h);
+      }
+  }
+
+  /// Offers a pair that is not bare at cell j for source `bit` at this level.
+  void reach(size_t j, uint32_t bit, int64_t height) {
+    const auto [at, fresh] = reached_.try_emplace(steep_key(j, bit), height);
+    if (!fresh) at->second = std::min(at->second, height);
+  }
+
+  /// Keeps this level's pairs that are not bare where neither the source's bare search (at a
+  /// length no greater) nor its earlier such pairs there are lower; records them at targets.
+  void commit_steep(const std::vector<int32_t>& slot, std::span<const uint32_t> sources,
+                    uint32_t length, std::vector<std::pair<uint32_t, Pair>>& pairs) {
+    steep_.clear();
+    for (const auto& [key, height] : reached_) {
+      const auto j = static_cast<size_t>(key >> 6);
+      const auto bit = static_cast<uint32_t>(key & 63);
+      if ((seen_[j] >> bit & 1) != 0) continue;
+      const auto [best, fresh] = steep_best_.try_emplace(key, height);
+      if (!fresh && best->second <= height) continue;
+      best->second = height;
+      steep_.push_back({static_cast<uint32_t>(j), bit, height});
+    }
+    // The map's order is no order: sort, so that the pairs come out the same on every run.
+    std::sort(steep_.begin(), steep_.end(), [](const Steep& a, const Steep& b) {
+      return a.cell != b.cell ? a.cell < b.cell : a.bit < b.bit;
+    });
+    for (const Steep& s : steep_)
+      if (slot[s.cell] >= 0)
+        pairs.push_back({sources[s.bit], {static_cast<uint32_t>(slot[s.cell]), length, s.height}});
+  }
+
+  size_t k_ = 0;
+  int64_t k0_ = 0;
+  size_t missing_ = 0;
+  std::vector<uint64_t> seen_, now_, next_;
+  std::vector<uint32_t> touched_, level_, after_;
+  std::vector<Steep> steep_;
+  std::unordered_map<uint64_t, int64_t> reached_, steep_best_;
 };
 
 /// The fronts of a piece's k perimeter cells (`cells`) to each other: each source's least bare
 /// length to each of them in row `source` of `matrix` (k x k, kNoLength where none), and its
-/// other pairs tagged with its row. Sources of one key are searched 64 at a time; those whose
-/// search climbs, one by one in full.
+/// other pairs tagged with its row. Sources of one key are searched 64 at a time.
 void piece_fronts(const EpsilonTile& t, const Pieces& p, int32_t piece,
                   const std::vector<int32_t>& slot, const std::vector<size_t>& cells,
                   std::vector<uint32_t>& matrix, std::vector<std::pair<uint32_t, Pair>>& pairs) {
@@ -430,23 +436,14 @@ void piece_fronts(const EpsilonTile& t, const Pieces& p, int32_t piece,
   for (size_t s = 0; s < k; ++s) order[s] = static_cast<uint32_t>(s);
   std::stable_sort(order.begin(), order.end(),
                    [&](uint32_t a, uint32_t b) { return t.key[cells[a]] < t.key[cells[b]]; });
-  thread_local BatchSearch batches;
-  thread_local FrontSearch fronts;
+  thread_local FrontBatch batches;
   batches.reserve(t.key.size());
-  fronts.reserve(t.key.size());
   for (size_t first = 0; first < k;) {
     size_t last = first + 1;
-    while (last < k && last - first < BatchSearch::kBatch &&
-           t.key[cells[order[last]]] == t.key[cells[order[first]]])
+    while (last < k && last - first < 64 && t.key[cells[order[last]]] == t.key[cells[order[first]]])
       ++last;
-    const std::span<const uint32_t> sources(order.data() + first, last - first);
-    for (uint64_t climbs = batches.run(t, p, piece, slot, cells, sources, matrix); climbs != 0;
-         climbs &= climbs - 1) {
-      const size_t source = sources[static_cast<size_t>(std::countr_zero(climbs))];
-      uint32_t* row = matrix.data() + source * k;
-      std::fill(row, row + k, kNoLength);
-      fronts.run(t, p, piece, slot, cells, source, row, pairs);
-    }
+    batches.run(t, p, piece, slot, cells,
+                std::span<const uint32_t>(order.data() + first, last - first), matrix, pairs);
     first = last;
   }
   std::stable_sort(pairs.begin(), pairs.end(),
@@ -705,10 +702,10 @@ class FillEpsilonOp : public TileGraphOp {
     return {ref};
   }
   /// Per padded cell: keys, bound, values, kind (21 bytes); arrivals, piece labels, slots (16);
-  /// a front search's heights, stamps and lists (8 + 8 + 4 + 16); a batch's three words (24);
-  /// the heap (16); and the lengths between a piece's k perimeter cells, 4 k^2 bytes, k at most
-  /// 4 x the side of a square tile: 64 bytes a cell, as flowdir's.
-  int64_t work_bytes(int64_t cells) const override { return cells * (21 + 16 + 36 + 24 + 16 + 64); }
+  /// a batch's three words and lists (24 + 12); the heap (16); and the lengths between a piece's
+  /// k perimeter cells, 4 k^2 bytes, k at most 4 x the side of a square tile: 64 bytes a cell, as
+  /// flowdir's. The pairs that climb (a hash map entry each, few) are not counted.
+  int64_t work_bytes(int64_t cells) const override { return cells * (21 + 16 + 36 + 16 + 64); }
   /// Rank 0, counting every perimeter cell as free: its place, key and arrival received and
   /// parsed (2 x 20), its row of lengths' first run and escape and their indices (16, and
   /// kRowBytes for the rest), its piece and slot (8), its key (8) and the queue (16); pairs that

@@ -287,6 +287,24 @@ TEST(FillEpsilon, AFlatLeavesOverABankWhereThatIsShorter) {
     EXPECT_EQ(keys[static_cast<size_t>(12 + x)] - key_of(100), std::min(x, 11 - x)) << x;
 }
 
+TEST(FillEpsilon, AFlatRisesOverABankItBuriesAndOnBeyondIt) {
+  // A corridor between outlets at 100, flat but for a bank 2 steps up at x = 7. The flat east of
+  // the bank drains east, yet its cells up to x = 15 rise least from the west, over the bank: a
+  // tile's fronts across the bank hold pairs that are not bare lengths, for several steps.
+  Raster<float> f;
+  f.width = 32;
+  f.height = 5;
+  f.nodata = kVoid;
+  f.cells.assign(static_cast<size_t>(f.width * f.height), 1000.0f);
+  for (int64_t x = 0; x < f.width; ++x) f.at(x, 2) = 100.0f;
+  f.at(7, 2) = value_of(key_of(100.0f) + 2);
+  const auto keys = expect_least(f, bound_of(f), {2, 3, 4, 5, 6, 16, 64}, "buried bank");
+  for (int64_t x = 1; x + 1 < f.width; ++x)
+    EXPECT_EQ(keys[static_cast<size_t>(2 * f.width + x)] - key_of(100.0f),
+              std::min(x, f.width - 1 - x))
+        << x;
+}
+
 TEST(FillEpsilon, MinusZeroAndPlusZeroAreOneHeight) {
   Raster<float> f = from_rows({{1, 1, 1, 1, 1, 1, 1},
                                {0.0f, -0.0f, -0.0f, -0.0f, -0.0f, -0.0f, 1},
