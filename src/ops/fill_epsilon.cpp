@@ -661,6 +661,9 @@ class FinishEpsilon : public Op {
       throw Error("fill_epsilon: " + cell_text(in, x, y) +
                   " is reached from no outlet through the cells its bound frees; the bound does "
                   "not belong to this surface");
+    if (t.key[i] > kLargestKey)
+      throw Error("fill_epsilon: " + cell_text(in, x, y) +
+                  " holds +infinity; a strictly draining surface needs finite heights");
     if (key > kLargestKey)
       throw Error("fill_epsilon: " + cell_text(in, x, y) +
                   " would rise past the largest finite Float32 (3.4028235e+38)");

@@ -233,8 +233,15 @@ def bad_inputs(args, work):
     write(top, np.full((6, 7), np.finfo(np.float32).max, np.float32), -9999)
     below = os.path.join(work, "below.tif")  # a flat one Float32 step below the nodata value
     write(below, np.full((6, 7), 5, np.float32), float(np.nextafter(np.float32(5), np.float32(6))))
+    infinite = os.path.join(work, "infinite.tif")  # a peak of +inf on a ramp
+    ramp = np.add.outer(np.arange(6), np.arange(7)).astype(np.float32)
+    ramp[2, 3] = np.inf
+    write(infinite, ramp, -9999)
     gen = os.path.join(work, "generated.tif")
     for name, words, want, ranks in [
+        ("a cell of +inf", ["hydro", "fill", "-z", infinite, "-fel", os.path.join(work, "out", "i.tif"),
+                            "--epsilon"], "tessera: error: fill_epsilon: cell 3, 2 holds +infinity; "
+         "a strictly draining surface needs finite heights", 0),
         ("past the largest Float32", ["run", write_job(work, top)], "tessera: error: "
          "fill_epsilon: cell 1, 1 would rise past the largest finite Float32 (3.4028235e+38)", 2),
         ("onto nodata", ["hydro", "fill", "-z", below, "-fel", os.path.join(work, "out", "f.tif"),
@@ -262,7 +269,7 @@ def bad_inputs(args, work):
             ["hydro", "flowdir", "-fel", gen, "-p", os.path.join(work, "out", "p.tif"),
              "--epsilon"], "tessera: error: unknown flag '--epsilon' for hydro flowdir (see "
             "tessera hydro --help)")
-    print("refused in one line, nothing left: a flat at the largest Float32, a flat raised onto "
+    print("refused in one line, nothing left: a cell of +inf, a flat at the largest Float32, a flat raised onto "
           "nodata, a step reading a pass, an id of a pass, epsilon = \"maybe\", --epsilon on "
           "flowdir")
 
