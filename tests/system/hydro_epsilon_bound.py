@@ -12,7 +12,7 @@ import sys
 import tempfile
 
 import numpy as np
-from osgeo import gdal, osr
+from osgeo import gdal
 
 import systest
 from bad_inputs import MPIRUN_NOISE
@@ -43,25 +43,6 @@ tile = 16
 """
 
 
-def write(path, z, nodata, geotransform=(0, 30, 0, 0, 0, -30)):
-    ds = gdal.GetDriverByName("GTiff").Create(path, z.shape[1], z.shape[0], 1, gdal.GDT_Float32)
-    ds.SetGeoTransform(geotransform)
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(32633)
-    ds.SetProjection(srs.ExportToWkt())
-    band = ds.GetRasterBand(1)
-    if nodata is not None:
-        band.SetNoDataValue(nodata)
-    band.WriteArray(z)
-    band = None
-    ds = None
-
-
-def read(path):
-    ds = gdal.Open(path)
-    band = ds.GetRasterBand(1)
-    return band.ReadAsArray(), band.GetNoDataValue()
-
 
 def run(args, words, label, ranks=0, threads=1):
     made = systest.tessera(args, words + ["-q"], ranks=ranks, threads=threads)
@@ -85,8 +66,8 @@ def check(args, name, dem, nodata, runs, square):
         run(args, ["hydro", "fill", "-z", dem, "-fel", path("fel.tif"), "--tile", "32"], name)
         run(args, ["hydro", "flowdir", "-fel", path("fel.tif"), "-p", path("p.tif"), "--tile",
                    "32"], name)
-        fel, fel_nodata = read(path("fel.tif"))
-        p, _ = read(path("p.tif"))
+        fel, fel_nodata = systest.read_band(path("fel.tif"))
+        p, _ = systest.read_band(path("p.tif"))
         void = np.isnan(fel) | ((fel == fel_nodata) if fel_nodata is not None else False)
         want_keys = epsilon_bound_keys(fel, void, p)
         if square and not np.array_equal(want_keys[~void], epsilon_bound_keys(fel, void)[~void]):
@@ -100,7 +81,7 @@ def check(args, name, dem, nodata, runs, square):
             if os.path.exists(path("u.tif")):
                 os.remove(path("u.tif"))
             run(args, ["run", path("bound.toml")], label, ranks, threads)
-            got, got_nodata = read(path("u.tif"))
+            got, got_nodata = systest.read_band(path("u.tif"))
             if got_nodata is None or not np.isnan(got_nodata):
                 systest.fail(f"{label}: nodata {got_nodata}, not NaN")
             if got.dtype != np.float32 or got.tobytes() != want.tobytes():
@@ -130,7 +111,7 @@ def generated(args, work):
     z[(rng.random((h, w)) < 0.01) & (z > 40)] = -9999
     z[50:53, 70:74] = -9999
     dem = os.path.join(work, "generated.tif")
-    write(dem, z, -9999)
+    systest.write_float32(dem, z, -9999)
     return check(args, "generated", dem, -9999, RUNS, True)
 
 
@@ -152,10 +133,10 @@ def real(args, work, name, window, runs):
 def saturated(args, work):
     """A raster at the largest finite Float32: the cells inside its edge bound past it (+inf)."""
     dem = os.path.join(work, "top.tif")
-    write(dem, np.full((6, 7), np.finfo(np.float32).max, np.float32), None)
+    systest.write_float32(dem, np.full((6, 7), np.finfo(np.float32).max, np.float32), None)
     folder = check(args, "top of the range", dem, None, RUNS[:1], True)
     try:
-        got, _ = read(os.path.join(folder, "u.tif"))
+        got, _ = systest.read_band(os.path.join(folder, "u.tif"))
         if not np.isposinf(got[1:-1, 1:-1]).all():
             systest.fail("top of the range: the cells inside the edge are not +inf")
     finally:

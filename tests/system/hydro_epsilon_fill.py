@@ -5,8 +5,8 @@ through stage rasters, against the serial reference hydro_reference.epsilon_fill
 generated terrain with voids and windows of the real DEMs, at 1 x 1, 2 x 2, 3 x 1 and 4 x 2 ranks
 x threads; `tessera plan` shows the four passes; a run stopped between passes and resumed at
 another rank count gives the same cells without writing the finished passes again; the
-refusals (a key past the largest Float32, a raised cell landing on nodata, a bad epsilon, a name
-of a pass the user did not write) are one line with nothing left behind.
+refusals (a DEM cell of +inf, a key past the largest Float32, a raised cell landing on nodata, a
+bad epsilon, a name of a pass the user did not write) are one line with nothing left behind.
 """
 import glob
 import json
@@ -19,7 +19,7 @@ import tempfile
 import time
 
 import numpy as np
-from osgeo import gdal, osr
+from osgeo import gdal
 
 import systest
 from bad_inputs import MPIRUN_NOISE
@@ -47,25 +47,6 @@ tile = {tile}
 """
 
 
-def write(path, z, nodata, geotransform=(0, 30, 0, 0, 0, -30)):
-    ds = gdal.GetDriverByName("GTiff").Create(path, z.shape[1], z.shape[0], 1, gdal.GDT_Float32)
-    ds.SetGeoTransform(geotransform)
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(32633)
-    ds.SetProjection(srs.ExportToWkt())
-    band = ds.GetRasterBand(1)
-    if nodata is not None:
-        band.SetNoDataValue(nodata)
-    band.WriteArray(z)
-    band = None
-    ds = None
-
-
-def read(path):
-    ds = gdal.Open(path)
-    band = ds.GetRasterBand(1)
-    return band.ReadAsArray(), band.GetNoDataValue()
-
 
 def write_job(folder, dem, tile=16, more=""):
     os.makedirs(os.path.join(folder, "out"), exist_ok=True)
@@ -77,7 +58,7 @@ def write_job(folder, dem, tile=16, more=""):
 
 def reference(dem):
     """epsilon_fill of the DEM's cells as the op writes them: voids hold the nodata value."""
-    z, nodata = read(dem)
+    z, nodata = systest.read_band(dem)
     void = np.isnan(z) | ((z == nodata) if nodata is not None else False)
     surface = epsilon_fill(z.astype(np.float32), void, nodata)
     return np.where(void, np.float32(nodata), surface), void, z
@@ -112,7 +93,7 @@ def check(args, name, dem, job_runs, command_runs):
                 made = systest.tessera(args, words + ["-q"], ranks=ranks, threads=threads)
                 if made.returncode != 0:
                     systest.fail(f"{label}: {made.describe()}")
-                got, _ = read(out)
+                got, _ = systest.read_band(out)
                 if not same(got, want):
                     systest.fail(f"{label}: {first_difference(got, want)}")
                 if left_behind(folder):
@@ -138,7 +119,7 @@ def generated(work):
     z[(rng.random((h, w)) < 0.01) & (z > 40)] = -9999
     z[45:48, 60:64] = -9999
     dem = os.path.join(work, "generated.tif")
-    write(dem, z, -9999)
+    systest.write_float32(dem, z, -9999)
     return dem
 
 
@@ -206,8 +187,8 @@ def stopped_between_passes(args, work):
         sweeps = json.load(f)["sweeps"]
     if sweeps > 4:  # the bound's and the epsilon pass's two sweeps each, at most
         systest.fail(f"resume: {sweeps} sweeps: fill's or flowdir's pass ran again")
-    got, _ = read(os.path.join(part, "out", "fel.tif"))
-    if not same(got, read(os.path.join(whole, "out", "fel.tif"))[0]):
+    got, _ = systest.read_band(os.path.join(part, "out", "fel.tif"))
+    if not same(got, systest.read_band(os.path.join(whole, "out", "fel.tif"))[0]):
         systest.fail("resume: the cells differ from the uninterrupted run's")
     if left_behind(part):
         systest.fail(f"resume: left {left_behind(part)}")
@@ -230,13 +211,14 @@ def refused(args, work, name, words, want, ranks=0):
 
 def bad_inputs(args, work):
     top = os.path.join(work, "top.tif")
-    write(top, np.full((6, 7), np.finfo(np.float32).max, np.float32), -9999)
+    systest.write_float32(top, np.full((6, 7), np.finfo(np.float32).max, np.float32), -9999)
     below = os.path.join(work, "below.tif")  # a flat one Float32 step below the nodata value
-    write(below, np.full((6, 7), 5, np.float32), float(np.nextafter(np.float32(5), np.float32(6))))
+    systest.write_float32(below, np.full((6, 7), 5, np.float32),
+                          float(np.nextafter(np.float32(5), np.float32(6))))
     infinite = os.path.join(work, "infinite.tif")  # a peak of +inf on a ramp
     ramp = np.add.outer(np.arange(6), np.arange(7)).astype(np.float32)
     ramp[2, 3] = np.inf
-    write(infinite, ramp, -9999)
+    systest.write_float32(infinite, ramp, -9999)
     gen = os.path.join(work, "generated.tif")
     for name, words, want, ranks in [
         ("a cell of +inf", ["hydro", "fill", "-z", infinite, "-fel", os.path.join(work, "out", "i.tif"),
@@ -269,9 +251,9 @@ def bad_inputs(args, work):
             ["hydro", "flowdir", "-fel", gen, "-p", os.path.join(work, "out", "p.tif"),
              "--epsilon"], "tessera: error: unknown flag '--epsilon' for hydro flowdir (see "
             "tessera hydro --help)")
-    print("refused in one line, nothing left: a cell of +inf, a flat at the largest Float32, a flat raised onto "
-          "nodata, a step reading a pass, an id of a pass, epsilon = \"maybe\", --epsilon on "
-          "flowdir")
+    print("refused in one line, nothing left: a cell of +inf, a flat at the largest Float32, a "
+          "flat raised onto nodata, a step reading a pass, an id of a pass, epsilon = \"maybe\", "
+          "--epsilon on flowdir")
 
 
 def main():

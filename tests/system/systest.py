@@ -92,6 +92,28 @@ def tessera(args, words, ranks=0, threads=1, env=None, address_space=None):
     return run(cmd, args.timeout, environ)
 
 
+def write_float32(path, z, nodata, geotransform=(0, 30, 0, 0, 0, -30)):
+    """A one-band Float32 GeoTIFF of `z` in UTM 33N (EPSG:32633), `nodata` set unless None."""
+    ds = gdal.GetDriverByName("GTiff").Create(path, z.shape[1], z.shape[0], 1, gdal.GDT_Float32)
+    ds.SetGeoTransform(geotransform)
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32633)
+    ds.SetProjection(srs.ExportToWkt())
+    band = ds.GetRasterBand(1)
+    if nodata is not None:
+        band.SetNoDataValue(nodata)
+    band.WriteArray(z)
+    band = None
+    ds = None
+
+
+def read_band(path):
+    """Band 1's cells and nodata value (None when it has none)."""
+    ds = gdal.Open(path)
+    band = ds.GetRasterBand(1)
+    return band.ReadAsArray(), band.GetNoDataValue()
+
+
 class Raster:
     """Everything compared about a raster file, read once."""
 
