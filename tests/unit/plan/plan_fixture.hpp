@@ -1,4 +1,5 @@
-// What the plan's tests share: synthetic input metadata and the message a call throws.
+// What the plan's tests share: synthetic input metadata, the message a call throws, and pieces of
+// job text.
 #pragma once
 
 #include <string>
@@ -35,6 +36,16 @@ std::string message_of(Call call) {
 
 inline bool contains(const std::string& text, std::string_view part) {
   return text.find(part) != std::string::npos;
+}
+
+/// A job's input "dem" reading dem.tif.
+inline constexpr const char* kDemInput = "[input.dem]\npath = \"dem.tif\"\n\n";
+
+/// A job's [[step]] table: its id, op, `in` (none when empty) and `more` lines as written.
+inline std::string job_step(const std::string& id, const std::string& op, const std::string& in,
+                            const std::string& more = "") {
+  return "[[step]]\nid = \"" + id + "\"\nop = \"" + op + "\"\n" +
+         (in.empty() ? "" : "in = \"" + in + "\"\n") + more + "\n";
 }
 
 }  // namespace tessera::test

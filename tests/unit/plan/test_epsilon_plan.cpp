@@ -13,13 +13,8 @@ namespace {
 
 using test::contains;
 
-constexpr const char* kInput = "[input.dem]\npath = \"dem.tif\"\n\n";
-
-std::string step(const std::string& id, const std::string& op, const std::string& in,
-                 const std::string& more = "") {
-  return "[[step]]\nid = \"" + id + "\"\nop = \"" + op + "\"\n" +
-         (in.empty() ? "" : "in = \"" + in + "\"\n") + more + "\n";
-}
+constexpr const char* kInput = test::kDemInput;
+using test::job_step;
 
 std::string output(const std::string& from, const std::string& path) {
   return "[[output]]\nfrom = \"" + from + "\"\npath = \"" + path + "\"\n\n";
@@ -35,7 +30,8 @@ std::string error_of(const std::string& text) {
   return test::message_of([&] { plan_of(text); });
 }
 
-const std::string kEpsilon = std::string(kInput) + step("fel", "fill", "dem", "epsilon = true\n") +
+const std::string kEpsilon = std::string(kInput) +
+                             job_step("fel", "fill", "dem", "epsilon = true\n") +
                              output("fel", "out/fel.tif") + "[run]\ntile = 64\n";
 
 TEST(EpsilonPlan, FourPassesThroughStageRasters) {
@@ -68,8 +64,9 @@ TEST(EpsilonPlan, FourPassesThroughStageRasters) {
 }
 
 TEST(EpsilonPlan, ReadersOfTheStepReadTheEpsilonSurface) {
-  const Plan plan = plan_of(std::string(kInput) + step("fel", "fill", "dem", "epsilon = true\n") +
-                            step("p", "flowdir", "fel") + output("p", "out/p.tif"));
+  const Plan plan =
+      plan_of(std::string(kInput) + job_step("fel", "fill", "dem", "epsilon = true\n") +
+              job_step("p", "flowdir", "fel") + output("p", "out/p.tif"));
   ASSERT_EQ(plan.passes.size(), 5u);
   EXPECT_EQ(plan.steps[plan.passes[4].steps[0]].id, "p");
   EXPECT_EQ(plan.passes[4].reads_passes, std::vector<size_t>{3});
@@ -77,7 +74,7 @@ TEST(EpsilonPlan, ReadersOfTheStepReadTheEpsilonSurface) {
 
 TEST(EpsilonPlan, FalseOrAbsentIsFillAlone) {
   for (const char* more : {"epsilon = false\n", "epsilon = \"no\"\n", ""}) {
-    const Plan plan = plan_of(std::string(kInput) + step("fel", "fill", "dem", more) +
+    const Plan plan = plan_of(std::string(kInput) + job_step("fel", "fill", "dem", more) +
                               output("fel", "out/fel.tif"));
     ASSERT_EQ(plan.steps.size(), 1u) << more;
     EXPECT_EQ(plan.passes.size(), 1u) << more;
@@ -89,41 +86,43 @@ TEST(EpsilonPlan, CheckJobChecksTheStepsItStandsFor) {
 }
 
 TEST(EpsilonPlan, BadValuesAndNamesOfItsPasses) {
-  EXPECT_EQ(error_of(std::string(kInput) + step("fel", "fill", "dem", "epsilon = 2\n") +
+  EXPECT_EQ(error_of(std::string(kInput) + job_step("fel", "fill", "dem", "epsilon = 2\n") +
                      output("fel", "out/fel.tif")),
             "eps.toml:8:1: step 'fel': option 'epsilon' must be true or false");
   EXPECT_EQ(
-      error_of(std::string(kInput) + step("fel", "fill", "dem", "epsilon = true\nzfactor = 2\n") +
+      error_of(std::string(kInput) +
+               job_step("fel", "fill", "dem", "epsilon = true\nzfactor = 2\n") +
                output("fel", "out/fel.tif")),
       "eps.toml:9:1: step 'fel': unknown option 'zfactor' for fill (expected one of: epsilon)");
-  EXPECT_EQ(error_of(std::string(kInput) + step("fel", "fill", "dem", "epsilon = true\n") +
-                     step("s", "slope", "fel.fill") + output("s", "out/s.tif")),
+  EXPECT_EQ(error_of(std::string(kInput) + job_step("fel", "fill", "dem", "epsilon = true\n") +
+                     job_step("s", "slope", "fel.fill") + output("s", "out/s.tif")),
             "eps.toml:13:6: step 's': in: 'fel.fill' is a pass that step 'fel' (fill with "
             "epsilon) runs for itself; read 'fel' instead");
-  EXPECT_EQ(
-      error_of(std::string(kInput) + step("fel", "fill", "dem", "epsilon = true\n") +
-               step("a", "flowacc", "dem", "weight = \"fel.bound\"\n") + output("a", "out/a.tif")),
-      "eps.toml:14:1: step 'a': weight: 'fel.bound' is a pass that step 'fel' (fill with "
-      "epsilon) runs for itself; read 'fel' instead");
+  EXPECT_EQ(error_of(std::string(kInput) + job_step("fel", "fill", "dem", "epsilon = true\n") +
+                     job_step("a", "flowacc", "dem", "weight = \"fel.bound\"\n") +
+                     output("a", "out/a.tif")),
+            "eps.toml:14:1: step 'a': weight: 'fel.bound' is a pass that step 'fel' (fill with "
+            "epsilon) runs for itself; read 'fel' instead");
   const std::string from_a_pass =
-      error_of(std::string(kInput) + step("fel", "fill", "dem", "epsilon = true\n") +
+      error_of(std::string(kInput) + job_step("fel", "fill", "dem", "epsilon = true\n") +
                output("fel.flowdir", "out/p.tif"));
   EXPECT_TRUE(contains(from_a_pass, "'fel.flowdir' is a pass that step 'fel'")) << from_a_pass;
-  EXPECT_EQ(error_of(std::string(kInput) + step("fel", "fill", "dem", "epsilon = true\n") +
-                     step("fel.flowdir", "slope", "dem") + output("fel", "out/fel.tif")),
+  EXPECT_EQ(error_of(std::string(kInput) + job_step("fel", "fill", "dem", "epsilon = true\n") +
+                     job_step("fel.flowdir", "slope", "dem") + output("fel", "out/fel.tif")),
             "eps.toml:11:6: step 'fel.flowdir': id: the name of a pass of fill with epsilon; "
             "rename it");
 }
 
 TEST(EpsilonPlan, TwoStepsOfOneId) {
-  EXPECT_EQ(error_of(std::string(kInput) + step("fel", "fill", "dem", "epsilon = true\n") +
-                     step("fel", "fill", "dem", "epsilon = true\n") + output("fel", "out/f.tif")),
-            "eps.toml:11:6: duplicate step id 'fel'");
+  EXPECT_EQ(
+      error_of(std::string(kInput) + job_step("fel", "fill", "dem", "epsilon = true\n") +
+               job_step("fel", "fill", "dem", "epsilon = true\n") + output("fel", "out/f.tif")),
+      "eps.toml:11:6: duplicate step id 'fel'");
 }
 
 TEST(EpsilonPlan, ThePassesOpsAreNotListedAsOps) {
   const std::string message =
-      error_of(std::string(kInput) + step("x", "fil", "dem") + output("x", "out/x.tif"));
+      error_of(std::string(kInput) + job_step("x", "fil", "dem") + output("x", "out/x.tif"));
   EXPECT_TRUE(contains(message, "unknown op 'fil'")) << message;
   EXPECT_TRUE(contains(message, "watershed")) << message;
   EXPECT_FALSE(contains(message, "fill_epsilon")) << message;

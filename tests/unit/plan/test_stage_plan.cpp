@@ -13,13 +13,8 @@ namespace {
 
 using test::contains;
 
-constexpr const char* kInput = "[input.dem]\npath = \"dem.tif\"\n\n";
-
-std::string step(const std::string& id, const std::string& op, const std::string& in,
-                 const std::string& more = "") {
-  return "[[step]]\nid = \"" + id + "\"\nop = \"" + op + "\"\n" +
-         (in.empty() ? "" : "in = \"" + in + "\"\n") + more + "\n";
-}
+constexpr const char* kInput = test::kDemInput;
+using test::job_step;
 
 std::string output(const std::string& from, const std::string& path) {
   return "[[output]]\nfrom = " + from + "\npath = \"" + path + "\"\n\n";
@@ -32,9 +27,9 @@ Plan plan_of(const std::string& text) {
 size_t index_of(const Plan& plan, const std::string& id) { return plan.step_index.at(id); }
 
 TEST(StagePlan, AStepReadsFillFromTheOutputHoldingIt) {
-  const Plan plan =
-      plan_of(std::string(kInput) + step("fel", "fill", "dem") + step("slope", "slope", "fel") +
-              output("[\"fel\"]", "out/fel.tif") + output("\"slope\"", "out/slope.tif"));
+  const Plan plan = plan_of(std::string(kInput) + job_step("fel", "fill", "dem") +
+                            job_step("slope", "slope", "fel") + output("[\"fel\"]", "out/fel.tif") +
+                            output("\"slope\"", "out/slope.tif"));
   ASSERT_EQ(plan.passes.size(), 2u);
   EXPECT_EQ(plan.passes[0].kind, PassKind::TileGraph);
   EXPECT_EQ(plan.passes[1].kind, PassKind::Streaming);
@@ -56,10 +51,10 @@ TEST(StagePlan, AStepReadsFillFromTheOutputHoldingIt) {
 }
 
 TEST(StagePlan, ResultsNoOutputHoldsGoToScratchRasters) {
-  const Plan plan =
-      plan_of(std::string(kInput) + step("fel", "fill", "dem") + step("p", "flowdir", "fel") +
-              step("acc", "flowacc", "p") + step("streams", "calc", "", "expr = \"acc > 1000\"\n") +
-              output("\"streams\"", "out/streams.tif") + "[run]\ntile = 64\nscratch = \"tmp\"\n");
+  const Plan plan = plan_of(
+      std::string(kInput) + job_step("fel", "fill", "dem") + job_step("p", "flowdir", "fel") +
+      job_step("acc", "flowacc", "p") + job_step("streams", "calc", "", "expr = \"acc > 1000\"\n") +
+      output("\"streams\"", "out/streams.tif") + "[run]\ntile = 64\nscratch = \"tmp\"\n");
   ASSERT_EQ(plan.passes.size(), 4u);  // fill, flowdir, flowacc, then the calc
   EXPECT_EQ(plan.stages.size(), 3u);
   ASSERT_EQ(plan.outputs.size(), 4u);
@@ -91,8 +86,8 @@ TEST(StagePlan, ResultsNoOutputHoldsGoToScratchRasters) {
 // In the first output's folder the first output's name alone keeps the name apart from other
 // jobs'; a step id or an output name too long for a file name is cut and hashed.
 TEST(StagePlan, ScratchRastersBesideTheFirstOutput) {
-  const std::string steps = std::string(kInput) + step("fel", "fill", "dem") +
-                            step("p", "flowdir", "fel") + step("acc", "flowacc", "p");
+  const std::string steps = std::string(kInput) + job_step("fel", "fill", "dem") +
+                            job_step("p", "flowdir", "fel") + job_step("acc", "flowacc", "p");
   const Plan plain = plan_of(steps + output("\"acc\"", "out/acc.tif"));
   ASSERT_EQ(plain.outputs.size(), 3u);
   EXPECT_EQ(plain.outputs[1].spec.path, "/jobs/out/.acc.tif.fel.stage.tif");
@@ -108,8 +103,8 @@ TEST(StagePlan, ScratchRastersBesideTheFirstOutput) {
 // in different folders wrote, read and removed each other's stage rasters: one failed with "no
 // such file", the other read the other's directions (a cycle across tiles).
 TEST(StagePlan, JobsSharingAScratchFolderNameTheirStagesApart) {
-  const std::string steps = std::string(kInput) + step("fel", "fill", "dem") +
-                            step("p", "flowdir", "fel") + step("acc", "flowacc", "p");
+  const std::string steps = std::string(kInput) + job_step("fel", "fill", "dem") +
+                            job_step("p", "flowdir", "fel") + job_step("acc", "flowacc", "p");
   const std::string scratch = "[run]\nscratch = \"/scratch\"\n";
   const Plan a = plan_of(steps + output("\"acc\"", "a/acc.tif") + scratch);
   const Plan b = plan_of(steps + output("\"acc\"", "b/acc.tif") + scratch);
@@ -125,20 +120,20 @@ TEST(StagePlan, JobsSharingAScratchFolderNameTheirStagesApart) {
 }
 
 TEST(StagePlan, MemoryIsThatOfTheLargestPass) {
-  const std::string steps = std::string(kInput) + step("fel", "fill", "dem") +
-                            step("slope", "slope", "fel") + output("\"fel\"", "out/fel.tif") +
+  const std::string steps = std::string(kInput) + job_step("fel", "fill", "dem") +
+                            job_step("slope", "slope", "fel") + output("\"fel\"", "out/fel.tif") +
                             output("\"slope\"", "out/slope.tif");
   const Plan chained = plan_of(steps);
-  const Plan fill_alone =
-      plan_of(std::string(kInput) + step("fel", "fill", "dem") + output("\"fel\"", "out/fel.tif"));
+  const Plan fill_alone = plan_of(std::string(kInput) + job_step("fel", "fill", "dem") +
+                                  output("\"fel\"", "out/fel.tif"));
   EXPECT_EQ(chained.bytes_per_thread(), fill_alone.bytes_per_thread());  // fill's pass is larger
   EXPECT_EQ(chained.mapped_bytes_per_thread(), mapped_bytes_per_reader);
 }
 
 TEST(StagePlan, AnOutputOfStepsOfTwoPassesIsRefusedAtIt) {
   const std::string message = test::message_of([] {
-    plan_of(std::string(kInput) + step("fel", "fill", "dem") + step("again", "fill", "fel") +
-            output("[\"fel\", \"again\"]", "out/both.tif"));
+    plan_of(std::string(kInput) + job_step("fel", "fill", "dem") +
+            job_step("again", "fill", "fel") + output("[\"fel\", \"again\"]", "out/both.tif"));
   });
   EXPECT_TRUE(contains(message,
                        "chain.toml:15:8: output '/jobs/out/both.tif': steps 'fel' and "
@@ -147,8 +142,8 @@ TEST(StagePlan, AnOutputOfStepsOfTwoPassesIsRefusedAtIt) {
 }
 
 TEST(StagePlan, StatisticsOfATileGraphResultAreReducedFromItsFileAfterItsPass) {
-  const Plan plan = plan_of(std::string(kInput) + step("fel", "fill", "dem") +
-                            step("st", "stretch", "fel") + output("\"st\"", "out/st.tif"));
+  const Plan plan = plan_of(std::string(kInput) + job_step("fel", "fill", "dem") +
+                            job_step("st", "stretch", "fel") + output("\"st\"", "out/st.tif"));
   ASSERT_EQ(plan.passes.size(), 3u);  // fill, the reduction of its result, then the stretch
   EXPECT_EQ(plan.passes[0].kind, PassKind::TileGraph);
   EXPECT_EQ(plan.passes[1].kind, PassKind::Reduction);
@@ -174,13 +169,13 @@ TEST(StagePlan, StatisticsOfATileGraphResultAreReducedFromItsFileAfterItsPass) {
 
 TEST(StagePlan, AReductionAfterTheLastTileGraphPassComputesTheStepsReadingItsResult) {
   // acc's maximum and 99th percentile, and the percentiles of log(acc + 1), a step reading acc.
-  const Plan plan =
-      plan_of(std::string(kInput) + step("p", "flowdir", "dem") + step("acc", "flowacc", "p") +
-              step("scaled", "calc", "", "expr = \"log(acc + 1) / log(max(acc) + 1)\"\n") +
-              step("hot", "calc", "", "expr = \"acc > percentile(acc, 99)\"\ntype = \"uint8\"\n") +
-              step("lg", "calc", "", "expr = \"log(acc + 1)\"\n") + step("st", "stretch", "lg") +
-              output("\"scaled\"", "out/scaled.tif") + output("\"hot\"", "out/hot.tif") +
-              output("\"st\"", "out/st.tif"));
+  const Plan plan = plan_of(
+      std::string(kInput) + job_step("p", "flowdir", "dem") + job_step("acc", "flowacc", "p") +
+      job_step("scaled", "calc", "", "expr = \"log(acc + 1) / log(max(acc) + 1)\"\n") +
+      job_step("hot", "calc", "", "expr = \"acc > percentile(acc, 99)\"\ntype = \"uint8\"\n") +
+      job_step("lg", "calc", "", "expr = \"log(acc + 1)\"\n") + job_step("st", "stretch", "lg") +
+      output("\"scaled\"", "out/scaled.tif") + output("\"hot\"", "out/hot.tif") +
+      output("\"st\"", "out/st.tif"));
   ASSERT_EQ(plan.passes.size(), 4u);
   EXPECT_EQ(plan.passes[0].kind, PassKind::TileGraph);
   EXPECT_EQ(plan.passes[1].kind, PassKind::TileGraph);
