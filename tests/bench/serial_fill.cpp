@@ -6,11 +6,19 @@
 //   zhou      Zhou, Sun, Fu 2016: also a rising slope's cells go through a plain queue; a slope
 //             cell enters the priority queue only where a lower cell beside it is not yet
 //             reached from elsewhere.
+//   epsilon   Barnes, Lehman, Mulla 2014, Algorithm 3 (Priority-Flood + epsilon): Algorithm 2
+//             raising each pit cell to the next Float32 above the cell that reached it; a
+//             strictly draining surface, not the least one (its pit queue runs ahead of the
+//             priority queue's order), so it differs from `fill --epsilon` on some cells.
+//   least     Algorithm 1 with the same raise: every cell through the priority queue, so each
+//             cell gets max(its key, the least key it is reached at + 1), the least strictly
+//             draining surface that `tessera hydro fill --epsilon` computes (docs/hydrology.md,
+//             fill's epsilon); its output equals tessera's cell for cell.
 // Written from the papers' descriptions, holding the whole DEM in memory as they do. The same
 // definition as tessera's fill (docs/hydrology.md): voids are NaN or nodata cells, outlets are
 // valid cells on the edge or beside a void, 8 neighbours; so the outputs equal tessera's cell
 // for cell, which the suite checks.
-// Run: build/src/serial_fill original|improved|zhou DEM.tif OUT.tif
+// Run: build/src/serial_fill original|improved|zhou|epsilon|least DEM.tif OUT.tif
 // Prints ("steps: ...") the seconds spent reading, filling and writing, and the fill's cells a
 // second.
 #include <gdal.h>
@@ -182,6 +190,59 @@ void zhou(Dem& d) {
   }
 }
 
+/// The next Float32 above `z`: one key up in fill's key order, where -0 and +0 are one key
+/// (written +0, as tessera writes a raised cell's key).
+float key_above(float z) {
+  const float up = std::nextafter(z, HUGE_VALF);
+  return up == 0.0f ? 0.0f : up;
+}
+
+void epsilon(Dem& d) {
+  std::priority_queue<Cell> open;
+  std::queue<uint32_t> pit;
+  seed_outlets(d, [&](uint32_t i) { open.push({d.z[i], i}); });
+  while (!open.empty() || !pit.empty()) {
+    uint32_t c;
+    if (!pit.empty()) {
+      c = pit.front();
+      pit.pop();
+    } else {
+      c = open.top().i;
+      open.pop();
+    }
+    const float level = d.z[c];
+    for (int o : d.offsets) {
+      const uint32_t n = c + o;
+      if (d.closed[n]) continue;
+      d.closed[n] = 1;
+      if (d.z[n] <= level) {
+        d.z[n] = key_above(level);
+        pit.push(n);
+      } else {
+        open.push({d.z[n], n});
+      }
+    }
+  }
+}
+
+void least(Dem& d) {
+  std::priority_queue<Cell> open;
+  seed_outlets(d, [&](uint32_t i) { open.push({d.z[i], i}); });
+  while (!open.empty()) {
+    const Cell c = open.top();
+    open.pop();
+    const float up = key_above(c.z);
+    for (int o : d.offsets) {
+      const uint32_t n = c.i + o;
+      if (d.closed[n]) continue;
+      d.closed[n] = 1;
+      // A cell at or above `up` keeps its height and its bits (-0 stays -0).
+      if (d.z[n] < up) d.z[n] = up;
+      open.push({d.z[n], n});
+    }
+  }
+}
+
 int fail(const std::string& what) {
   std::fprintf(stderr, "serial_fill: %s\n", what.c_str());
   return 1;
@@ -190,13 +251,17 @@ int fail(const std::string& what) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 4) return fail("usage: serial_fill original|improved|zhou DEM.tif OUT.tif");
+  if (argc != 4)
+    return fail("usage: serial_fill original|improved|zhou|epsilon|least DEM.tif OUT.tif");
   const std::string algorithm = argv[1];
   void (*fill)(Dem&) = algorithm == "original"   ? original
                        : algorithm == "improved" ? improved
                        : algorithm == "zhou"     ? zhou
+                       : algorithm == "epsilon"  ? epsilon
+                       : algorithm == "least"    ? least
                                                  : nullptr;
-  if (!fill) return fail("unknown algorithm " + algorithm + " (original, improved, zhou)");
+  if (!fill)
+    return fail("unknown algorithm " + algorithm + " (original, improved, zhou, epsilon, least)");
   GDALAllRegister();
   CPLSetErrorHandler(CPLQuietErrorHandler);
 

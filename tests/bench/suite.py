@@ -50,7 +50,10 @@ Tasks (gdaldem's and gdal_calc.py's defaults):
                   2014 Algorithm 2; pf-zhou: Zhou et al. 2016; tests/bench/serial_fill.cpp, whole
                   DEM in memory; their own split of read, fill and write is logged)
   fill-epsilon    only when --only names it: tessera hydro fill -z DEM -fel OUT --epsilon (four
-                  passes: fill, flowdir, the bound, the epsilon pass) at 1 and 2 ranks; no peer
+                  passes: fill, flowdir, the bound, the epsilon pass) at 1 and 2 ranks; the serial
+                  Priority-Floods + epsilon at one core (tools pf-eps-barnes: Barnes et al. 2014
+                  Algorithm 3, another surface; pf-eps-least: Algorithm 1 with the same raise,
+                  tessera's least surface; tests/bench/serial_fill.cpp)
 Tools:
   tessera-1x1, tessera-1x2, tessera-2x1   tessera dem / tessera calc under
                   `mpirun -n RANKS --bind-to none` with OMP_NUM_THREADS=THREADS; its peak RSS per
@@ -91,7 +94,7 @@ import suite_tools  # noqa: E402
 from suite_modes import run_modes  # noqa: E402
 from suite_report import print_report, summarise, targets  # noqa: E402
 from suite_tools import (ALL_TOOLS, BASE_TOOLS, EPSILON_TASK, FOCAL_TASKS, HYDRO_TASKS, PYTHON_PEERS,  # noqa: E402
-                         REFERENCE, SERIAL_FILL, TASKS, TOOLS, ZONAL_TASKS, serial_fill_bin,
+                         REFERENCE, SERIAL_EPSILON, SERIAL_FILL, TASKS, TOOLS, ZONAL_TASKS, serial_fill_bin,
                          Inputs, compare, copy_floor, focal_task, run_order, startup_seconds, time_tool,
                          tool_label, tools_of, warm)
 
@@ -120,8 +123,9 @@ def parse_args():
                    help="TauDEM's binaries for the hydrology tasks (default: built once into "
                         "DIR/taudem from ../shared/peers, see its README)")
     p.add_argument("--serial-fill", metavar="BINARY",
-                   help="the serial Priority-Flood peers of the fill task (tools pf-barnes and "
-                        "pf-zhou; default build/src/serial_fill, skipped when not built)")
+                   help="the serial Priority-Flood peers of the fill and fill-epsilon tasks "
+                        "(tools pf-barnes, pf-zhou, pf-eps-barnes, pf-eps-least; default "
+                        "build/src/serial_fill, skipped when not built)")
     p.add_argument("--peers-zstd", action="store_true",
                    help="run the Python peers on hillshade-zstd too (about 2 more minutes a "
                         "repetition at 16000: they write through GDAL's ZSTD as gdaldem does)")
@@ -196,8 +200,8 @@ def tools_for(args, size, task):
     if task in HYDRO_TASKS:  # TauDEM at mpirun -n 2; tessera at 1 and 2 ranks; on fill the
         # serial Priority-Floods when built
         skip = PYTHON_PEERS + ("tessera-1x2",) + (() if serial_fill_bin(args) else tuple(SERIAL_FILL))
-    if task == EPSILON_TASK:  # tessera at 1 and 2 ranks, no peer
-        skip = PYTHON_PEERS + ("tessera-1x2", "gdal")
+    if task == EPSILON_TASK:  # tessera at 1 and 2 ranks, the serial Priority-Floods + epsilon
+        skip = PYTHON_PEERS + ("tessera-1x2", "gdal") + (() if serial_fill_bin(args) else tuple(SERIAL_EPSILON))
     return [t for t in tools_of(task, args.tools) if t not in skip]
 
 

@@ -36,14 +36,21 @@ HYDRO = {"fill": ("-z", "-fel", "pitremove", "-z", "-fel", []),
 WATERSHED_OUTLETS = 200
 HYDRO_TASKS = tuple(HYDRO)
 # fill with epsilon = true (tessera hydro fill -z DEM -fel OUT --epsilon: four passes), run when
-# --only names it: tessera at 1 and 2 ranks, no peer (no tool computes the same surface; RichDEM's
-# Priority-Flood+epsilon gives another, docs/hydrology.md).
+# --only names it: tessera at 1 and 2 ranks and, when built, the serial Priority-Floods + epsilon
+# (whole DEM in memory, one core): Barnes 2014 Algorithm 3 (another surface: its pit queue runs
+# ahead of the priority queue's order, docs/hydrology.md) and Algorithm 1 with the same raise
+# (the least surface, equal to tessera's).
 EPSILON_TASK = "fill-epsilon"
 TESSERA_CONFIGS = {"tessera-1x1": (1, 1), "tessera-1x2": (1, 2), "tessera-2x1": (2, 1)}
 # The serial Priority-Flood fills of the literature (tests/bench/serial_fill.cpp), one core, on
 # the fill task only: each tool's algorithm.
 SERIAL_FILL = {"pf-barnes": "improved", "pf-zhou": "zhou"}
-TOOLS = ("tessera-1x1", "tessera-1x2", "tessera-2x1", "gdal", "numpy", "rasterio", "dask") + tuple(SERIAL_FILL)
+# ... and on the fill-epsilon task.
+SERIAL_EPSILON = {"pf-eps-barnes": "epsilon", "pf-eps-least": "least"}
+SERIAL_TOOLS = {**SERIAL_FILL, **SERIAL_EPSILON}
+SERIAL_LABELS = {"pf-barnes": "Barnes 2014 PF 1 core", "pf-zhou": "Zhou 2016 PF 1 core",
+                 "pf-eps-barnes": "Barnes 2014 PF+eps", "pf-eps-least": "least PF+eps 1 core"}
+TOOLS = ("tessera-1x1", "tessera-1x2", "tessera-2x1", "gdal", "numpy", "rasterio", "dask") + tuple(SERIAL_TOOLS)
 PYTHON_PEERS = ("numpy", "rasterio", "dask")
 # With --baseline: each base tool runs the command line of the tessera tool it mirrors with the
 # baseline's binary. ALL_TOOLS is the order of running and printing: each next to its mirror.
@@ -68,7 +75,8 @@ def mpi_env(threads=1):
 def tools_of(task, tools=ALL_TOOLS):
     """The tools among `tools` that run `task` (no dask on zonal tasks)."""
     return [t for t in tools if not (task in GDAL_ONLY_TASKS and t in PYTHON_PEERS)
-            and not (task in ZONAL_TASKS and t == "dask") and not (task != "fill" and t in SERIAL_FILL)]
+            and not (task in ZONAL_TASKS and t == "dask") and not (task != "fill" and t in SERIAL_FILL)
+            and not (task != EPSILON_TASK and t in SERIAL_EPSILON)]
 
 
 def focal_task(task):
@@ -84,8 +92,8 @@ def tool_label(tool, task):
     tasks GRASS r.neighbors, and numpy and dask run scipy.ndimage; on hydrology tasks TauDEM)."""
     if task in HYDRO and tool == "gdal":
         return f"TauDEM {HYDRO[task][2]} -n 2"
-    if tool in SERIAL_FILL:
-        return {"pf-barnes": "Barnes 2014 PF 1 core", "pf-zhou": "Zhou 2016 PF 1 core"}[tool]
+    if tool in SERIAL_TOOLS:
+        return SERIAL_LABELS[tool]
     if focal_task(task):
         return {"gdal": "r.neighbors", "numpy": "scipy whole array",
                 "dask": "scipy dask overlap"}.get(tool, tool.replace("-", " "))
@@ -291,8 +299,8 @@ def peer_command(args, tool, task, files, out):
             extra = [more[0], files[-1]]
         return [args.mpiexec, "-n", "2", os.path.join(taudem_bin(args), name), flag_in, files[0],
                 flag_out, out] + extra
-    if tool in SERIAL_FILL:
-        return [serial_fill_bin(args), SERIAL_FILL[tool], files[0], out]
+    if tool in SERIAL_TOOLS:
+        return [serial_fill_bin(args), SERIAL_TOOLS[tool], files[0], out]
     if tool == "gdal" and task == "stats":
         return ["gdalinfo", "-stats", "-hist", files[0]]
     if task in ZONAL_TASKS:

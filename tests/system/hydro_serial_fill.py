@@ -5,6 +5,12 @@ on the real DEMs with voids and on generated terrain with holes, pits and flat p
 2 ranks with small tiles gives the same cells as each of the three. This keeps the suite's peers
 honest (a peer that computes something else would make its times meaningless) and checks fill
 against three more independent implementations.
+
+`fill --epsilon` likewise against serial_fill's `least` (Algorithm 1 raising each cell reached at
+or below a cell's key to the next key: the least strictly draining surface, computed in one
+priority queue): the same bits. Against Barnes et al.'s Algorithm 3 (`epsilon`, the pit queue's
+order) only what the definition implies: its surface also drains strictly, so it lies at or above
+the least one on every cell.
 """
 import os
 import shutil
@@ -45,6 +51,46 @@ def read(path):
     return ds.GetRasterBand(1).ReadAsArray()
 
 
+def voids(z, path):
+    ds = gdal.Open(path)
+    nodata = ds.GetRasterBand(1).GetNoDataValue()
+    return np.isnan(z) if nodata is None or np.isnan(nodata) else (z == nodata) | np.isnan(z)
+
+
+def check_epsilon(args, name, dem, w):
+    """tessera's --epsilon at 2 ranks equals `least` bit for bit; Algorithm 3 lies at or above."""
+    out = w(name + ".eps.tif")
+    done = systest.tessera(args, ["hydro", "fill", "-z", dem, "-fel", out, "--epsilon", "--tile", "64",
+                                  "-q"], ranks=2)
+    if done.returncode != 0:
+        systest.fail(done.describe())
+    mine = read(out).astype(np.float32)
+    mine_void = voids(mine, out)
+    for algorithm in ("least", "epsilon"):
+        path = w(f"{name}.{algorithm}.tif")
+        done = systest.run([args.serial_fill, algorithm, dem, path], args.timeout)
+        if done.returncode != 0:
+            systest.fail(done.describe())
+        theirs = read(path).astype(np.float32)
+        their_void = voids(theirs, path)
+        if not (mine_void == their_void).all():
+            systest.fail(f"{name}: --epsilon and serial_fill {algorithm} differ in their voids")
+        valid = ~mine_void
+        if algorithm == "least":
+            bad = valid & (mine.view(np.uint32) != theirs.view(np.uint32))
+            what = "differs from"
+        else:
+            bad = valid & (theirs < mine)
+            what = "lies above"
+        if bad.any():
+            y, x = np.argwhere(bad)[0]
+            systest.fail(f"{name}: fill --epsilon {what} serial_fill {algorithm} at {int(bad.sum())} "
+                         f"cells, first row {y} column {x}: {mine[y, x]!r} against {theirs[y, x]!r}")
+        if algorithm == "epsilon":
+            raised = int((valid & (theirs > mine)).sum())
+    print(f"{name}: fill --epsilon equals serial_fill least; Algorithm 3 is higher on {raised} cells")
+
+
 def main():
     args = systest.parse_args(__doc__, extra)
     w = lambda f: os.path.join(args.work, f)
@@ -71,6 +117,7 @@ def main():
                 systest.fail(f"{name}: fill differs from serial_fill {algorithm} at {int((~same).sum())} "
                              f"cells, first row {y} column {x}: {mine[y, x]} against {theirs[y, x]}")
         print(f"{name}: fill equals serial_fill {', '.join(ALGORITHMS)} ({mine.size} cells)")
+        check_epsilon(args, name, dem, w)
 
 
 if __name__ == "__main__":
