@@ -390,18 +390,17 @@ struct Combined {
     __m512 sx, sy;
     terrain::gradient_sums16<T, G>(r0, r1, r2, x, sx, sy);
     const __m512 gx = simd::times16(sx, c.inv_ewres), gy = simd::times16(sy, c.inv_nsres);
-    const __m512 slope =
-        simd::times16(_mm512_fmadd_ps(gx, gx, _mm512_mul_ps(gy, gy)), c.square_z);
+    const __m512 slope = simd::times16(_mm512_fmadd_ps(gx, gx, _mm512_mul_ps(gy, gy)), c.square_z);
     const __m512 b = _mm512_add_ps(_mm512_set1_ps(1.0f), slope);
     const __m512 r0_estimate = _mm512_rsqrt14_ps(b);
     const __m512 half_error = _mm512_mul_ps(
         _mm512_fnmadd_ps(_mm512_mul_ps(b, r0_estimate), r0_estimate, _mm512_set1_ps(1.0f)),
         _mm512_set1_ps(0.5f));
     const __m512 r = _mm512_fmadd_ps(r0_estimate, half_error, r0_estimate);
-    const __m512 a = _mm512_sub_ps(
-        _mm512_set1_ps(static_cast<float>(c.sin_alt)),
-        _mm512_fmsub_ps(gy, _mm512_set1_ps(static_cast<float>(c.cos_az_cos_alt_z)),
-                        simd::times16(gx, c.sin_az_cos_alt_z)));
+    const __m512 a =
+        _mm512_sub_ps(_mm512_set1_ps(static_cast<float>(c.sin_alt)),
+                      _mm512_fmsub_ps(gy, _mm512_set1_ps(static_cast<float>(c.cos_az_cos_alt_z)),
+                                      simd::times16(gx, c.sin_az_cos_alt_z)));
     _mm512_storeu_ps(mid.cosine, _mm512_mul_ps(a, r));
     _mm512_storeu_ps(mid.slope, slope);
   }
@@ -432,8 +431,8 @@ struct Combined {
                            _mm512_cmp_ps_mask(slope, _mm512_set1_ps(1e30f), _CMP_LE_OQ);
     const __m512 magnified =
         _mm512_mul_ps(steepness, _mm512_rsqrt14_ps(_mm512_fnmadd_ps(cosine, cosine, one)));
-    const __m512 slack = _mm512_fmadd_ps(magnified, _mm512_set1_ps(0x1p-11f),
-                                         _mm512_set1_ps(kCombinedSlack));
+    const __m512 slack =
+        _mm512_fmadd_ps(magnified, _mm512_set1_ps(0x1p-11f), _mm512_set1_ps(kCombinedSlack));
     return ~(simd::bytes_sure16(v, slack) & safe) & 0xFFFF;
   }
 #endif
