@@ -166,8 +166,9 @@ __attribute__((target("avx2"))) inline void scaled_gradient8(const Coeffs& c, co
 /// float atan of the slope (3e-7 relative: 1.5e-4) and five float roundings of values up to 255
 /// (8e-5) bring 1 + 254 c within 3.3e-4 of gdaldem's. -igor: the atan and atan2 (4e-7 each, on
 /// differences exact in float) and the float roundings move 255 s by under 3e-4. Both slacks,
-/// 2^-10 = 9.8e-4, are three times those bounds. The sixteen-lane (AVX-512) passes do the same
-/// operations with simd_avx512.hpp's functions, within the same bounds.
+/// 2^-10 = 9.8e-4, are three times those bounds. -igor's sixteen-lane (AVX-512) pass does the
+/// same operations with simd_avx512.hpp's functions, within the same bound; -combined's forms
+/// the acos argument in float and adds to kCombinedSlack a part per lane (Combined::second16).
 inline constexpr float kCombinedSlack = 0x1p-10f;
 inline constexpr float kIgorSlack = 0x1p-10f;
 
