@@ -1,5 +1,4 @@
-// Windows of an uncompressed GeoTIFF band read straight from the file: tiles with pread, strips
-// from the mapped file.
+// Windows of an uncompressed GeoTIFF band read straight from the mapped file.
 #include "mapped_band.hpp"
 
 #include <errno.h>
@@ -22,7 +21,6 @@ namespace tessera::io::detail {
 namespace {
 
 constexpr int64_t kPage = 4096;
-constexpr int64_t kCacheLine = 64;
 /// How far beyond a touched block the kernel may map pages on a fault (fault-around maps the
 /// aligned 64 KiB around the faulting page): dropping a block drops this much either side too,
 /// or pages of blocks this reader never touches would stay mapped for good.
@@ -134,8 +132,6 @@ std::unique_ptr<MappedBand> MappedBand::open(GDALDatasetH ds, GDALRasterBandH ba
   if (!little_endian_tiff(m->fd_)) return nullptr;
   m->file_bytes_ = st.st_size;
   m->path_ = path;
-  m->tiled_ = bw != m->width_;  // strips span the raster's width
-  if (m->tiled_) return m;
   void* map = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_SHARED, m->fd_, 0);
   if (map == MAP_FAILED) return nullptr;
   m->map_ = static_cast<const unsigned char*>(map);
@@ -201,11 +197,7 @@ bool MappedBand::read(Window inside, void* first, GDALDataType type, int64_t lin
       touched_.push_back(by * blocks_x_ + bx);
     }
   ++reads_;
-  auto* out = static_cast<unsigned char*>(first);
-  if (tiled_)
-    read_tiles(inside, out, line_space, same);
-  else
-    read_strips(inside, out, line_space, same);
+  read_mapped(inside, static_cast<unsigned char*>(first), line_space, same);
   return true;
 }
 
@@ -229,75 +221,7 @@ void MappedBand::copy_part(Window part, int64_t bx, int64_t by, const unsigned c
   }
 }
 
-const unsigned char* MappedBand::read_file(int64_t at, int64_t bytes, unsigned char* base) {
-  unsigned char* to = base + at % kCacheLine;
-  for (int64_t done = 0; done < bytes;) {
-    const ssize_t got =
-        ::pread(fd_, to + done, static_cast<size_t>(bytes - done), static_cast<off_t>(at + done));
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) throw Error(path_ + ": cannot read cells: " + std::string(std::strerror(errno)));
-    if (got == 0)
-      throw Error(path_ +
-                  ": cannot read cells: the file changed or its disk failed while it was read");
-    done += got;
-  }
-  return to;
-}
-
-void MappedBand::allocate_slots() {
-  const int64_t count = std::max(kMinSlots, kSlotBudget / block_bytes_);
-  // Room for a block at any offset within a cache line.
-  const int64_t stride = (block_bytes_ + 2 * kCacheLine - 1) / kCacheLine * kCacheLine;
-  slot_memory_.assign(static_cast<size_t>((count + 1) * stride + kCacheLine), 0);
-  auto* aligned = reinterpret_cast<unsigned char*>(
-      (reinterpret_cast<uintptr_t>(slot_memory_.data()) + kCacheLine - 1) / kCacheLine *
-      kCacheLine);
-  for (int64_t k = 0; k < count; ++k) slots_.push_back({-1, 0, aligned + k * stride});
-  scratch_ = aligned + count * stride;
-}
-
-const unsigned char* MappedBand::cached_block(int64_t index) {
-  Slot* victim = &slots_.front();
-  for (Slot& slot : slots_) {
-    if (slot.block == index) {
-      slot.last_use = reads_;
-      return slot.base + blocks_[static_cast<size_t>(index)].offset % kCacheLine;
-    }
-    if (slot.last_use < victim->last_use) victim = &slot;
-  }
-  const int64_t by = index / blocks_x_;
-  const int64_t rows = std::min(block_height_, height_ - by * block_height_);
-  victim->block = -1;  // until the read succeeds
-  const unsigned char* cells = read_file(blocks_[static_cast<size_t>(index)].offset,
-                                         rows * block_width_ * cell_, victim->base);
-  victim->block = index;
-  victim->last_use = reads_;
-  return cells;
-}
-
-void MappedBand::read_tiles(Window inside, unsigned char* out, int64_t line_space, bool same) {
-  if (slots_.empty()) allocate_slots();
-  size_t next = 0;
-  for (int64_t by = inside.y / block_height_; by <= (inside.bottom() - 1) / block_height_; ++by)
-    for (int64_t bx = inside.x / block_width_; bx <= (inside.right() - 1) / block_width_; ++bx) {
-      const int64_t index = touched_[next++];
-      const Window part =
-          intersect(inside, {bx * block_width_, by * block_height_, block_width_, block_height_});
-      const int64_t rows = std::min(block_height_, height_ - by * block_height_);
-      if (part.height == rows) {
-        copy_part(part, bx, by, cached_block(index), 0, inside, out, line_space, same);
-        continue;
-      }
-      // A few rows of a block above or below: only those, through the scratch slot.
-      const int64_t first_row = part.y - by * block_height_;
-      const unsigned char* cells =
-          read_file(blocks_[static_cast<size_t>(index)].offset + first_row * block_width_ * cell_,
-                    part.height * block_width_ * cell_, scratch_);
-      copy_part(part, bx, by, cells, first_row, inside, out, line_space, same);
-    }
-}
-
-void MappedBand::read_strips(Window inside, unsigned char* out, int64_t line_space, bool same) {
+void MappedBand::read_mapped(Window inside, unsigned char* out, int64_t line_space, bool same) {
   // Nothing between here and the copies owns a resource a jump back could skip.
   sigjmp_buf jump;
   if (sigsetjmp(jump, 0) != 0) {
@@ -307,16 +231,18 @@ void MappedBand::read_strips(Window inside, unsigned char* out, int64_t line_spa
   }
   copying = &jump;
   size_t next = 0;
-  for (int64_t by = inside.y / block_height_; by <= (inside.bottom() - 1) / block_height_; ++by) {
-    const int64_t index = touched_[next++];
-    Block& b = blocks_[static_cast<size_t>(index)];
-    if (!b.resident) resident_bytes_ += block_bytes_ + 2 * kFaultAround;
-    b.resident = true;
-    b.last_use = reads_;
-    uses_.emplace_back(index, reads_);
-    const Window part = intersect(inside, {0, by * block_height_, block_width_, block_height_});
-    copy_part(part, 0, by, map_ + b.offset, 0, inside, out, line_space, same);
-  }
+  for (int64_t by = inside.y / block_height_; by <= (inside.bottom() - 1) / block_height_; ++by)
+    for (int64_t bx = inside.x / block_width_; bx <= (inside.right() - 1) / block_width_; ++bx) {
+      const int64_t index = touched_[next++];
+      Block& b = blocks_[static_cast<size_t>(index)];
+      if (!b.resident) resident_bytes_ += block_bytes_ + 2 * kFaultAround;
+      b.resident = true;
+      b.last_use = reads_;
+      uses_.emplace_back(index, reads_);
+      const Window part =
+          intersect(inside, {bx * block_width_, by * block_height_, block_width_, block_height_});
+      copy_part(part, bx, by, map_ + b.offset, 0, inside, out, line_space, same);
+    }
   copying = nullptr;
   trim();
 }

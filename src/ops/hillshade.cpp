@@ -166,8 +166,9 @@ __attribute__((target("avx2"))) inline void scaled_gradient8(const Coeffs& c, co
 /// float atan of the slope (3e-7 relative: 1.5e-4) and five float roundings of values up to 255
 /// (8e-5) bring 1 + 254 c within 3.3e-4 of gdaldem's. -igor: the atan and atan2 (4e-7 each, on
 /// differences exact in float) and the float roundings move 255 s by under 3e-4. Both slacks,
-/// 2^-10 = 9.8e-4, are three times those bounds. The sixteen-lane (AVX-512) passes do the same
-/// operations with simd_avx512.hpp's functions, within the same bounds.
+/// 2^-10 = 9.8e-4, are three times those bounds. -igor's sixteen-lane (AVX-512) pass does the
+/// same operations with simd_avx512.hpp's functions, within the same bound; -combined's forms
+/// the acos argument in float and adds to kCombinedSlack a part per lane (Combined::second16).
 inline constexpr float kCombinedSlack = 0x1p-10f;
 inline constexpr float kIgorSlack = 0x1p-10f;
 
@@ -374,41 +375,47 @@ struct Combined {
 
   /// Sixteen cells between the two passes of the AVX-512 path.
   struct Mid16 {
-    float cosine[16];
-    float slope[16];
-    int same_b;
+    float cosine[16];  ///< the acos argument, within 21 u of gdaldem's (first16)
+    float slope[16];   ///< zf^2 (x^2 + y^2), within 10 u, relative, of gdaldem's
   };
 
-  /// first, sixteen cells with eight doubles a vector: the same operations, so the same doubles.
-  /// rsqrtps of eight floats is the estimate rsqrtss gives each of them.
+  /// First pass of the AVX-512 path, sixteen floats a vector: the gradient's sums in T as
+  /// terrain::gradient forms them (exact in float, within u = 2^-24 for int32 sums over 2^24),
+  /// x and y within 3 u of gdaldem's doubles, the slope within 10 u, 1 + slope within 11 u; the
+  /// reciprocal root from rsqrt14 and one float Newton step (within 9 u of 1 / sqrt(1 + slope),
+  /// where gdaldem's, one double step from rsqrtss, is within 1.5 (1.5 2^-12)^2 = 3.4 u); the
+  /// numerator within 7 u of sqrt(1 + slope) (its terms' magnitudes add up to at most that: sin
+  /// alt + cos alt sqrt(slope) <= sqrt(1 + slope)). So the cosine is within 21 u of gdaldem's.
   __attribute__((target(TESSERA_AVX512_TARGET))) void first16(const T* r0, const T* r1, const T* r2,
                                                               int64_t x, Mid16& mid) const {
-    __m512d d[4];
-    terrain::gradient_differences16<T, G>(r0, r1, r2, x, d);
-    int same_b = 0;
-    for (int h = 0; h < 2; ++h) {
-      const __m512d gx = _mm512_mul_pd(d[h], _mm512_set1_pd(c.inv_ewres));
-      const __m512d gy = _mm512_mul_pd(d[2 + h], _mm512_set1_pd(c.inv_nsres));
-      const __m512d xx_plus_yy = _mm512_fmadd_pd(gx, gx, _mm512_mul_pd(gy, gy));
-      const __m512d slope = _mm512_mul_pd(xx_plus_yy, _mm512_set1_pd(c.square_z));
-      const __m512d a =
-          _mm512_sub_pd(_mm512_set1_pd(c.sin_alt),
-                        _mm512_fmsub_pd(gy, _mm512_set1_pd(c.cos_az_cos_alt_z),
-                                        _mm512_mul_pd(gx, _mm512_set1_pd(c.sin_az_cos_alt_z))));
-      const __m512d b = _mm512_add_pd(_mm512_set1_pd(1.0), slope);
-      __mmask8 sure;
-      const __m256 b_float = simd::to_float_near8(b, sure);
-      __m512d r = _mm512_cvtps_pd(_mm256_rsqrt_ps(b_float));
-      r = _mm512_mul_pd(r, _mm512_fnmadd_pd(_mm512_mul_pd(b, _mm512_set1_pd(0.5)),
-                                            _mm512_mul_pd(r, r), _mm512_set1_pd(1.5)));
-      _mm256_storeu_ps(mid.cosine + 8 * h, _mm512_cvtpd_ps(_mm512_mul_pd(a, r)));
-      _mm256_storeu_ps(mid.slope + 8 * h, _mm512_cvtpd_ps(slope));
-      same_b |= static_cast<int>(sure) << (8 * h);
-    }
-    mid.same_b = same_b;
+    __m512 sx, sy;
+    terrain::gradient_sums16<T, G>(r0, r1, r2, x, sx, sy);
+    const __m512 gx = simd::times16(sx, c.inv_ewres), gy = simd::times16(sy, c.inv_nsres);
+    const __m512 slope = simd::times16(_mm512_fmadd_ps(gx, gx, _mm512_mul_ps(gy, gy)), c.square_z);
+    const __m512 b = _mm512_add_ps(_mm512_set1_ps(1.0f), slope);
+    const __m512 r0_estimate = _mm512_rsqrt14_ps(b);
+    const __m512 half_error = _mm512_mul_ps(
+        _mm512_fnmadd_ps(_mm512_mul_ps(b, r0_estimate), r0_estimate, _mm512_set1_ps(1.0f)),
+        _mm512_set1_ps(0.5f));
+    const __m512 r = _mm512_fmadd_ps(r0_estimate, half_error, r0_estimate);
+    const __m512 a =
+        _mm512_sub_ps(_mm512_set1_ps(static_cast<float>(c.sin_alt)),
+                      _mm512_fmsub_ps(gy, _mm512_set1_ps(static_cast<float>(c.cos_az_cos_alt_z)),
+                                      simd::times16(gx, c.sin_az_cos_alt_z)));
+    _mm512_storeu_ps(mid.cosine, _mm512_mul_ps(a, r));
+    _mm512_storeu_ps(mid.slope, slope);
   }
 
-  /// second, sixteen lanes: the same float arithmetic, the same checks (bits 0-15).
+  /// Second pass of the AVX-512 path, in float with float acos and atan: the sixteen cells into
+  /// to[0..16). Returns the lanes (bits 0-15) whose byte it cannot be sure of: an acos argument
+  /// within 1/64 of +-1, a slope over 1e30 or NaN, or 1 + 254 c within the lane's slack of a
+  /// rounding boundary. The slack bounds 1 + 254 c's distance from gdaldem's, three times over:
+  /// 254 (4 / pi^2) = 103 times the error of acos(cosine) atan(sqrt(slope)); acos16 (4e-7) and
+  /// atan_nonnegative16 (2e-7 relative, and 3 u from the slope's error), and seven float
+  /// roundings of values up to 255 or pi^2 / 2, bring 3.1e-4; the cosine's 21 u become
+  /// 21 u / sqrt(1 - cosine^2) in the angle, times the steepness atan(sqrt(slope)) and 103:
+  /// 1.3e-4 steepness / sqrt(1 - cosine^2). The slack is kCombinedSlack (9.8e-4) plus 2^-11
+  /// (4.9e-4) times that steepness / sqrt(1 - cosine^2), from rsqrt14.
   __attribute__((target(TESSERA_AVX512_TARGET))) int second16(const Mid16& mid, float* to) const {
     static constexpr double kInvSquareOfHalfPi = 1.0 / ((kPi * kPi) / 4);
     const __m512 cosine = _mm512_loadu_ps(mid.cosine), slope = _mm512_loadu_ps(mid.slope);
@@ -423,7 +430,11 @@ struct Combined {
     const __mmask16 safe = _mm512_cmp_ps_mask(_mm512_andnot_ps(_mm512_set1_ps(-0.0f), cosine),
                                               _mm512_set1_ps(1.0f - 1.0f / 64), _CMP_LE_OQ) &
                            _mm512_cmp_ps_mask(slope, _mm512_set1_ps(1e30f), _CMP_LE_OQ);
-    return ~(simd::bytes_sure16(v, kCombinedSlack) & safe & mid.same_b) & 0xFFFF;
+    const __m512 magnified =
+        _mm512_mul_ps(steepness, _mm512_rsqrt14_ps(_mm512_fnmadd_ps(cosine, cosine, one)));
+    const __m512 slack =
+        _mm512_fmadd_ps(magnified, _mm512_set1_ps(0x1p-11f), _mm512_set1_ps(kCombinedSlack));
+    return ~(simd::bytes_sure16(v, slack) & safe) & 0xFFFF;
   }
 #endif
 };

@@ -138,17 +138,23 @@ __attribute__((target(TESSERA_AVX512_TARGET), always_inline)) inline __m512 acos
   return _mm512_mask_mov_ps(near_zero, big, near_one);
 }
 
+/// bytes_sure16 with a slack per lane: v + 0.5 at least s from a whole number, or at least s
+/// below 1 or above 255. NaN lanes (of v or s) are not sure.
+__attribute__((target(TESSERA_AVX512_TARGET), always_inline)) inline __mmask16 bytes_sure16(
+    __m512 v, __m512 s) {
+  const __m512 t = _mm512_add_ps(v, _mm512_set1_ps(0.5f));
+  const __m512 nearest = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m512 off = _mm512_andnot_ps(_mm512_set1_ps(-0.0f), _mm512_sub_ps(t, nearest));
+  return _mm512_cmp_ps_mask(off, s, _CMP_GE_OQ) |
+         _mm512_cmp_ps_mask(t, _mm512_sub_ps(_mm512_set1_ps(1.0f), s), _CMP_LE_OQ) |
+         _mm512_cmp_ps_mask(t, _mm512_add_ps(_mm512_set1_ps(255.0f), s), _CMP_GE_OQ);
+}
+
 /// bytes_sure8, sixteen lanes (bits 0-15): v + 0.5 at least `slack` from a whole number, or at
 /// least `slack` below 1 or above 255. NaN lanes are not sure.
 __attribute__((target(TESSERA_AVX512_TARGET), always_inline)) inline __mmask16 bytes_sure16(
     __m512 v, float slack) {
-  const __m512 t = _mm512_add_ps(v, _mm512_set1_ps(0.5f));
-  const __m512 nearest = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  const __m512 off = _mm512_andnot_ps(_mm512_set1_ps(-0.0f), _mm512_sub_ps(t, nearest));
-  const __m512 s = _mm512_set1_ps(slack);
-  return _mm512_cmp_ps_mask(off, s, _CMP_GE_OQ) |
-         _mm512_cmp_ps_mask(t, _mm512_sub_ps(_mm512_set1_ps(1.0f), s), _CMP_LE_OQ) |
-         _mm512_cmp_ps_mask(t, _mm512_add_ps(_mm512_set1_ps(255.0f), s), _CMP_GE_OQ);
+  return bytes_sure16(v, _mm512_set1_ps(slack));
 }
 
 /// to_float_near of eight doubles: float(v), and in `sure` the lanes whose float any v' within

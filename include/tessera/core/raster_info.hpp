@@ -37,8 +37,8 @@ struct RasterInfo {
 };
 
 /// The most of an uncompressed GeoTIFF input that one reader (one per thread and input band)
-/// keeps between reads: io's reader of strips drops mapped strips beyond it (a reader of tiles
-/// keeps fewer, in its block slots), and the plan's memory estimate counts it.
+/// keeps mapped between reads: io's reader drops mapped blocks (tiles or strips) beyond it, and
+/// the plan's memory estimate counts it.
 inline constexpr int64_t mapped_bytes_per_reader = int64_t{48} << 20;
 
 }  // namespace tessera

@@ -3,6 +3,7 @@
 // for byte) on millions of random windows; and the vector atan and its float checks on their own.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -572,6 +573,27 @@ TEST(SimdFloat, SixteenLanesGiveTheEightLanesResults) {
       EXPECT_TRUE(std::isnan(got[k]));
     else
       EXPECT_NEAR(got[k], std::atan(double(x[k])), 2e-7 * std::atan(double(x[k])) + 1e-38) << x[k];
+}
+
+// The per-lane slack of -combined's AVX-512 pass: each lane checked against its own slack, a
+// NaN slack never sure.
+__attribute__((target(TESSERA_AVX512_TARGET))) int bytes_sure_per_lane(const float* v,
+                                                                       const float* slack) {
+  return simd::bytes_sure16(_mm512_loadu_ps(v), _mm512_loadu_ps(slack));
+}
+
+TEST(SimdFloat, BytesSureTakesASlackPerLane) {
+  if (!simd::have_avx512()) GTEST_SKIP() << "no AVX-512 on this CPU";
+  // 7.495 lies 0.005 from the boundary at 7.5: sure with slack 2^-8, not with 2^-7; 0.4 (below
+  // 1) and 300 (above 255) are sure with a slack under their distance, not over it.
+  const float v[16] = {7.495f, 7.495f, 0.4f, 0.4f, 300.0f, 300.0f, 7.2f, 7.2f,
+                       7.495f, 7.495f, 0.4f, 0.4f, 300.0f, 300.0f, 7.2f, 7.2f};
+  const float slack[16] = {0x1p-8f, 0x1p-7f, 0.05f, 0.2f, 40.0f, 50.0f, 0.2f, NAN,
+                           0x1p-8f, 0x1p-7f, 0.05f, 0.2f, 40.0f, 50.0f, 0.2f, NAN};
+  EXPECT_EQ(bytes_sure_per_lane(v, slack), 0b0101010101010101);
+  float same[16];
+  std::fill(same, same + 16, 0x1p-7f);
+  EXPECT_EQ(bytes_sure_per_lane(v, same), simd::bytes_sure16(v, 0x1p-7f));
 }
 
 TEST(SimdFloat, BytesSureFlagsValuesNearARoundingBoundaryAndNan) {
