@@ -12,10 +12,10 @@
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <queue>
 #include <span>
 #include <string>
-#include <unordered_map>
 #include <utility>
 
 #include "byte_io.hpp"
@@ -286,17 +286,24 @@ struct Pair {
 /// L <= U(y), which does not depend on the source: the bare pairs are breadth-first searches that
 /// share their levels (Then et al. 2014's multi-source search, as flowdir's flats), and a
 /// target's first bare pair is the least bare length its row holds. A step that climbs (K(y) >
-/// K0 + L) starts a pair that is not bare, and a pair that is not bare stays so; those are few (a
-/// lake's free banks) and are followed per source beside the levels of the bare search, dropped
+/// K0 + L) starts a pair that is not bare, and a pair that is not bare stays so; those (from a
+/// lake's free banks) are followed per source beside the levels of the bare search, dropped
 /// where the source's bare search has reached the cell at a length no greater (its bare pair
 /// there is lower).
 class FrontBatch {
  public:
+  /// Sizes the per-cell words for tiles of up to `cells` cells (with their ring), once per thread.
   void reserve(size_t cells) {
     if (seen_.size() >= cells) return;
-    seen_.resize(cells);
-    now_.resize(cells);
-    next_.resize(cells);
+    seen_.assign(cells, 0);
+    now_.assign(cells, 0);
+    next_.assign(cells, 0);
+    has_best_.assign(cells, 0);
+    offered_.assign(cells, 0);
+    window_.resize(cells);
+    // Left unset: only its words where has_best_ says so are read, and the pages of the cells no
+    // pair that is not bare reaches are never touched.
+    best_ = std::make_unique_for_overwrite<uint32_t[]>(cells * 64);
   }
 
   /// Row sources[b] of `matrix` (k x k) for each source b, and the pairs that are not bare,
@@ -307,10 +314,10 @@ class FrontBatch {
     k_ = cells.size();
     k0_ = t.key[cells[sources[0]]];
     missing_ = sources.size() * (k_ - 1);
+    set_windows(t, p, piece);
     touched_.clear();
     level_.clear();
     steep_.clear();
-    steep_best_.clear();
     for (size_t b = 0; b < sources.size(); ++b) {
       const size_t c = cells[sources[b]];
       seen_[c] |= uint64_t{1} << b;
@@ -320,47 +327,55 @@ class FrontBatch {
       matrix[sources[b] * k_ + sources[b]] = 0;
     }
     for (uint32_t length = 1; missing_ > 0 && (!level_.empty() || !steep_.empty()); ++length) {
-      reached_.clear();
-      bare_level(t, p, piece, slot, sources, length, matrix);
-      steep_level(t, p, piece, length);
+      bare_level(t, slot, sources, length, matrix);
+      steep_level(t, p, piece);
       commit_steep(slot, sources, length, pairs);
     }
     for (uint32_t c : touched_) seen_[c] = now_[c] = next_[c] = 0;
+    for (uint32_t c : best_cells_) has_best_[c] = 0;
+    best_cells_.clear();
   }
 
  private:
+  /// The lengths from first to last at which a cell takes a bare pair.
+  struct Window {
+    int32_t first = 0;
+    int32_t last = 0;
+  };
   /// A pair that is not bare, of source bit `bit`, at `cell`.
   struct Steep {
     uint32_t cell = 0;
     uint32_t bit = 0;
     int64_t height = 0;
   };
-  static uint64_t steep_key(size_t cell, uint32_t bit) { return uint64_t{cell} << 6 | bit; }
 
-  /// The bare searches' level `length`; climbs start pairs that are not bare in reached_.
-  void bare_level(const EpsilonTile& t, const Pieces& p, int32_t piece,
-                  const std::vector<int32_t>& slot, std::span<const uint32_t> sources,
-                  uint32_t length, std::vector<uint32_t>& matrix) {
+  /// The bare searches' level `length`; climbs start pairs that are not bare (offer()).
+  void bare_level(const EpsilonTile& t, const std::vector<int32_t>& slot,
+                  std::span<const uint32_t> sources, uint32_t length,
+                  std::vector<uint32_t>& matrix) {
     after_.clear();
-    const int64_t bare = k0_ + length;
+    const int64_t at = length;
+    const Window* window = window_.data();
+    uint64_t* seen = seen_.data();
+    uint64_t* next = next_.data();
     for (uint32_t c : level_) {
       const uint64_t from = now_[c];
       now_[c] = 0;
       for (ptrdiff_t o : t.offset) {
         const auto j = static_cast<size_t>(static_cast<ptrdiff_t>(c) + o);
-        if (p.label[j] != piece) continue;
-        if (t.key[j] > bare) {
+        const Window w = window[j];
+        if (at > w.last) continue;  // not of the piece, or past its bound
+        if (at < w.first) {         // a climb: K(j) > K0 + length
           for (uint64_t bits = from; bits != 0; bits &= bits - 1)
-            reach(j, static_cast<uint32_t>(std::countr_zero(bits)), t.key[j]);
+            offer(j, static_cast<uint32_t>(std::countr_zero(bits)), t.key[j]);
           continue;
         }
-        if (bare > t.bound[j]) continue;
-        const uint64_t fresh = from & ~seen_[j];
+        const uint64_t fresh = from & ~seen[j];
         if (fresh == 0) continue;
-        if (seen_[j] == 0) touched_.push_back(static_cast<uint32_t>(j));
-        if (next_[j] == 0) after_.push_back(static_cast<uint32_t>(j));
-        seen_[j] |= fresh;
-        next_[j] |= fresh;
+        if (seen[j] == 0) touched_.push_back(static_cast<uint32_t>(j));
+        if (next[j] == 0) after_.push_back(static_cast<uint32_t>(j));
+        seen[j] |= fresh;
+        next[j] |= fresh;
         if (slot[j] < 0) continue;
         for (uint64_t bits = fresh; bits != 0; bits &= bits - 1) {
           const size_t row = sources[static_cast<size_t>(std::countr_zero(bits))];
@@ -373,44 +388,71 @@ class FrontBatch {
     std::swap(level_, after_);
   }
 
-  /// The pairs that are not bare, one step on to level `length`, into reached_.
-  void steep_level(const EpsilonTile& t, const Pieces& p, int32_t piece, uint32_t /*length*/) {
+  /// The lengths at which each cell takes a bare pair of this batch (K(j) <= K0 + length <=
+  /// U(j)), as K(j) - K0 and U(j) - K0 clamped to 32 bits (lengths are far below their limits);
+  /// cells of other pieces and of the ring take none, nor climb.
+  void set_windows(const EpsilonTile& t, const Pieces& p, int32_t piece) {
+    constexpr int64_t low = std::numeric_limits<int32_t>::min();
+    constexpr int64_t high = std::numeric_limits<int32_t>::max();
+    const auto clamp = [&](int64_t v) { return static_cast<int32_t>(std::clamp(v, low, high)); };
+    for (size_t j = 0; j < t.key.size(); ++j)
+      window_[j] = p.label[j] != piece
+                       ? Window{static_cast<int32_t>(high), static_cast<int32_t>(low)}
+                       : Window{clamp(t.key[j] - k0_), clamp(t.bound[j] - k0_)};
+  }
+
+  /// The pairs that are not bare, one step on to this level (offer()).
+  void steep_level(const EpsilonTile& t, const Pieces& p, int32_t piece) {
     for (const Steep& s : steep_)
       for (ptrdiff_t o : t.offset) {
         const auto j = static_cast<size_t>(static_cast<ptrdiff_t>(s.cell) + o);
         if (p.label[j] != piece) continue;
         const int64_t h = std::max(s.height + 1, t.key[j]);
-        if (h <= t.bound[j]) reach(j, s.bit, h);
+        if (h <= t.bound[j]) offer(j, s.bit, h);
       }
   }
 
-  /// Offers a pair that is not bare at cell j for source `bit` at this level.
-  void reach(size_t j, uint32_t bit, int64_t height) {
-    const auto [at, fresh] = reached_.try_emplace(steep_key(j, bit), height);
-    if (!fresh) at->second = std::min(at->second, height);
+  /// Offers a pair that is not bare at cell j for source `bit` at this level: kept in best_ (and
+  /// listed for commit_steep()) where it is below every pair of that source there so far.
+  void offer(size_t j, uint32_t bit, int64_t height) {
+    const uint64_t mask = uint64_t{1} << bit;
+    // height > K0 + length >= K0, and both are keys of Float32 values: the difference fits.
+    const auto above = static_cast<uint32_t>(height - k0_);
+    uint32_t& best = best_[j * 64 + bit];
+    if ((has_best_[j] & mask) != 0 && best <= above) return;
+    if (has_best_[j] == 0) best_cells_.push_back(static_cast<uint32_t>(j));
+    has_best_[j] |= mask;
+    best = above;
+    if (offered_[j] == 0) offered_cells_.push_back(static_cast<uint32_t>(j));
+    offered_[j] |= mask;
   }
 
-  /// Keeps this level's pairs that are not bare where neither the source's bare search (at a
-  /// length no greater) nor its earlier such pairs there are lower; records them at targets.
+  /// This level's pairs that are not bare, where the source's bare search has not reached the
+  /// cell at a length no greater, become the next level's; those at targets are recorded, by
+  /// cell and source (the same order on every run).
   void commit_steep(const std::vector<int32_t>& slot, std::span<const uint32_t> sources,
                     uint32_t length, std::vector<std::pair<uint32_t, Pair>>& pairs) {
     steep_.clear();
-    for (const auto& [key, height] : reached_) {
-      const auto j = static_cast<size_t>(key >> 6);
-      const auto bit = static_cast<uint32_t>(key & 63);
-      if ((seen_[j] >> bit & 1) != 0) continue;
-      const auto [best, fresh] = steep_best_.try_emplace(key, height);
-      if (!fresh && best->second <= height) continue;
-      best->second = height;
-      steep_.push_back({static_cast<uint32_t>(j), bit, height});
+    at_slots_.clear();
+    for (uint32_t c : offered_cells_) {
+      const uint64_t bits = offered_[c] & ~seen_[c];
+      offered_[c] = 0;
+      if (bits == 0) continue;
+      if (slot[c] >= 0) at_slots_.emplace_back(c, bits);
+      for (uint64_t b = bits; b != 0; b &= b - 1) {
+        const auto bit = static_cast<uint32_t>(std::countr_zero(b));
+        steep_.push_back({c, bit, k0_ + best_[size_t{c} * 64 + bit]});
+      }
     }
-    // The map's order is no order: sort, so that the pairs come out the same on every run.
-    std::sort(steep_.begin(), steep_.end(), [](const Steep& a, const Steep& b) {
-      return a.cell != b.cell ? a.cell < b.cell : a.bit < b.bit;
-    });
-    for (const Steep& s : steep_)
-      if (slot[s.cell] >= 0)
-        pairs.push_back({sources[s.bit], {static_cast<uint32_t>(slot[s.cell]), length, s.height}});
+    offered_cells_.clear();
+    std::sort(at_slots_.begin(), at_slots_.end());
+    for (const auto& [c, bits] : at_slots_)
+      for (uint64_t b = bits; b != 0; b &= b - 1) {
+        const auto bit = static_cast<uint32_t>(std::countr_zero(b));
+        pairs.push_back(
+            {sources[bit],
+             {static_cast<uint32_t>(slot[c]), length, k0_ + best_[size_t{c} * 64 + bit]}});
+      }
   }
 
   size_t k_ = 0;
@@ -418,8 +460,12 @@ class FrontBatch {
   size_t missing_ = 0;
   std::vector<uint64_t> seen_, now_, next_;
   std::vector<uint32_t> touched_, level_, after_;
+  std::vector<Window> window_;
   std::vector<Steep> steep_;
-  std::unordered_map<uint64_t, int64_t> reached_, steep_best_;
+  std::vector<uint64_t> has_best_, offered_;
+  std::unique_ptr<uint32_t[]> best_;
+  std::vector<uint32_t> best_cells_, offered_cells_;
+  std::vector<std::pair<uint32_t, uint64_t>> at_slots_;
 };
 
 /// The fronts of a piece's k perimeter cells (`cells`) to each other: each source's least bare
@@ -704,16 +750,22 @@ class FillEpsilonOp : public TileGraphOp {
     ref.option = "bound";
     return {ref};
   }
-  /// Per padded cell: keys, bound, values, kind (21 bytes); arrivals, piece labels, slots (16);
-  /// a batch's three words and lists (24 + 12); the heap (16); and the lengths between a piece's
-  /// k perimeter cells, 4 k^2 bytes, k at most 4 x the side of a square tile: 64 bytes a cell, as
-  /// flowdir's. The pairs that climb (a hash map entry each, few) are not counted.
-  int64_t work_bytes(int64_t cells) const override { return cells * (21 + 16 + 36 + 16 + 64); }
+  /// Per padded cell: keys, bound, values, kind (21 bytes); arrivals, piece labels, slots and
+  /// the labelling's stack (20); the heap (16); a batch's three words, lists and windows (24 + 12
+  /// + 8); the pairs that climb: the least height per cell and source (64 x 4, whose pages only
+  /// the cells such pairs reach touch), two words and two lists (16 + 8); and the lengths between
+  /// a piece's k perimeter cells, 4 k^2 bytes, k at most 4 x the side of a square tile: 64 bytes a
+  /// cell, as flowdir's. A level's list of pairs that climb (16 bytes each) and the pairs a
+  /// piece's summary records are not counted (docs/hydrology.md gives them as measured).
+  int64_t work_bytes(int64_t cells) const override {
+    return cells * (21 + 20 + 16 + 44 + 256 + 24 + 64);
+  }
   /// Rank 0, counting every perimeter cell as free: its place, key and arrival received and
   /// parsed (2 x 20), its row of lengths' first run and escape and their indices (16, and
   /// kRowBytes for the rest), its piece and slot (8), its key (8) and the queue (16); pairs that
-  /// are not bare lengths are not counted (none on the four real DEMs, docs/hydrology.md).
-  /// Every rank: a key per perimeter cell.
+  /// are not bare lengths are not counted (none on the four real DEMs; on the benchmark DEM up to
+  /// 47 a free perimeter cell of the tiles richest in free banks, docs/hydrology.md). Every rank: a
+  /// key per perimeter cell.
   GraphMemory graph_memory(const TileGrid& grid) const override {
     const int64_t perimeter = perimeter_cells(grid);
     return {perimeter * (40 + 16 + kRowBytes + 8 + 8 + 16), perimeter * 8};

@@ -1,7 +1,10 @@
 // Counts the heap allocations of a call, for tests that bound work (not wall time) where the
-// CPU's instruction counter is out of reach. Include it from one source file per test binary:
-// it replaces the global operator new (with malloc, which libstdc++'s operator delete frees).
+// CPU's instruction counter is out of reach, and the most heap a call holds at once, for tests
+// that bound memory. Include it from one source file per test binary: it replaces the global
+// operator new and delete (with malloc and free).
 #pragma once
+
+#include <malloc.h>
 
 #include <atomic>
 #include <cstdint>
@@ -17,6 +20,26 @@ struct Allocations {
 
 inline std::atomic<uint64_t> allocation_count{0};
 inline std::atomic<uint64_t> allocation_bytes{0};
+/// Bytes allocated by operator new and not yet deleted (malloc's usable sizes), and the most
+/// there were since peak_bytes_of() last reset it.
+inline std::atomic<int64_t> live_bytes{0};
+inline std::atomic<int64_t> peak_live_bytes{0};
+
+inline void add_live(int64_t bytes) {
+  const int64_t now = live_bytes.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+  int64_t peak = peak_live_bytes.load(std::memory_order_relaxed);
+  while (now > peak && !peak_live_bytes.compare_exchange_weak(peak, now)) {
+  }
+}
+
+/// The most heap (by operator new) held at once while `call` runs, above what was held before.
+template <typename Call>
+int64_t peak_bytes_of(Call call) {
+  const int64_t before = live_bytes.load();
+  peak_live_bytes.store(before);
+  call();
+  return peak_live_bytes.load() - before;
+}
 
 /// The allocations (by operator new) made while `call` runs.
 template <typename Call>
@@ -44,10 +67,16 @@ double allocation_doubling_ratio(Call call, int n) {
 void* operator new(std::size_t size) {
   tessera::test::allocation_count.fetch_add(1, std::memory_order_relaxed);
   tessera::test::allocation_bytes.fetch_add(size, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  if (void* p = std::malloc(size == 0 ? 1 : size)) {
+    tessera::test::add_live(static_cast<int64_t>(malloc_usable_size(p)));
+    return p;
+  }
   throw std::bad_alloc();
 }
 
 // The deletes that match: without them a sanitizer sees malloc'd memory given to its own delete.
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  tessera::test::add_live(-static_cast<int64_t>(malloc_usable_size(p)));
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept { operator delete(p); }

@@ -11,7 +11,9 @@
 #include <memory>
 #include <queue>
 #include <string>
+#include <thread>
 
+#include "allocation_count.hpp"
 #include "raster_fixture.hpp"
 #include "tessera/ops/d8.hpp"
 #include "tessera/ops/fill.hpp"
@@ -125,47 +127,57 @@ Raster<float> bound_of(const Raster<float>& f, bool loose = false) {
   return b;
 }
 
+/// A tile of fill_epsilon's input as the executor hands it over: `f`'s cells and `u` as the op's
+/// band, with the op's halo.
+struct TileRead {
+  std::vector<float> cells, band;
+  TileIn in;
+};
+
+std::unique_ptr<TileRead> read_tile(const Raster<float>& f, const Raster<float>& u,
+                                    const TileGrid& grid, int64_t halo, int64_t t) {
+  auto r = std::make_unique<TileRead>();
+  const Window g = grow(grid.owned(t), halo);
+  r->cells.assign(static_cast<size_t>(g.cells()), kNaN);
+  r->band.assign(static_cast<size_t>(g.cells()), kNaN);
+  for (int64_t y = 0; y < g.height; ++y)
+    for (int64_t x = 0; x < g.width; ++x)
+      if (whole(grid.raster()).contains(g.x + x, g.y + y)) {
+        const auto from = static_cast<size_t>((g.y + y) * f.width + g.x + x);
+        r->cells[static_cast<size_t>(y * g.width + x)] = f.cells[from];
+        r->band[static_cast<size_t>(y * g.width + x)] = u.cells[from];
+      }
+  r->in.raster = grid.raster();
+  r->in.owned = grid.owned(t);
+  r->in.halo = halo;
+  r->in.cells = ConstView<float>(r->cells.data(), g.width, g.height);
+  r->in.nodata = f.nodata;
+  r->in.bands.push_back({PixelType::Float32,
+                         ConstView<std::byte>(reinterpret_cast<const std::byte*>(r->band.data()),
+                                              g.width * 4, g.height),
+                         u.nodata});
+  return r;
+}
+
+std::shared_ptr<const TileGraphOp> epsilon_op(const Raster<float>& f) {
+  const auto made = make_fill_epsilon({{"bound", std::string("u")}});
+  return std::dynamic_pointer_cast<const TileGraphOp>(
+      made->for_source({PixelType::Float32, f.nodata, {f.width, f.height}}));
+}
+
 /// fill_epsilon of `f` with bound `u` at `tile` x `tile` cells, the phases as the executor runs
 /// them; `u` goes to the op as its band, with the same halo.
 std::vector<float> epsilon(const Raster<float>& f, const Raster<float>& u, int64_t tile) {
-  const auto made = make_fill_epsilon({{"bound", std::string("u")}});
-  const auto op = std::dynamic_pointer_cast<const TileGraphOp>(
-      made->for_source({PixelType::Float32, f.nodata, {f.width, f.height}}));
+  const auto op = epsilon_op(f);
   const TileGrid grid(Extent{f.width, f.height}, tile, tile);
-  struct Read {
-    std::vector<float> cells, band;
-    TileIn in;
-  };
-  const auto read = [&](int64_t t) {
-    auto r = std::make_unique<Read>();
-    const Window g = grow(grid.owned(t), op->halo());
-    r->cells.assign(static_cast<size_t>(g.cells()), kNaN);
-    r->band.assign(static_cast<size_t>(g.cells()), kNaN);
-    for (int64_t y = 0; y < g.height; ++y)
-      for (int64_t x = 0; x < g.width; ++x)
-        if (whole(grid.raster()).contains(g.x + x, g.y + y)) {
-          const auto from = static_cast<size_t>((g.y + y) * f.width + g.x + x);
-          r->cells[static_cast<size_t>(y * g.width + x)] = f.cells[from];
-          r->band[static_cast<size_t>(y * g.width + x)] = u.cells[from];
-        }
-    r->in.raster = grid.raster();
-    r->in.owned = grid.owned(t);
-    r->in.halo = op->halo();
-    r->in.cells = ConstView<float>(r->cells.data(), g.width, g.height);
-    r->in.nodata = f.nodata;
-    r->in.bands.push_back({PixelType::Float32,
-                           ConstView<std::byte>(reinterpret_cast<const std::byte*>(r->band.data()),
-                                                g.width * 4, g.height),
-                           u.nodata});
-    return r;
-  };
   std::vector<Bytes> summaries;
-  for (int64_t t = 0; t < grid.count(); ++t) summaries.push_back(op->summarize(read(t)->in, grid));
+  for (int64_t t = 0; t < grid.count(); ++t)
+    summaries.push_back(op->summarize(read_tile(f, u, grid, op->halo(), t)->in, grid));
   const auto finish =
       op->with_solution(grid, std::make_shared<const Bytes>(op->solve(grid, summaries)));
   std::vector<float> out(f.cells.size(), 12345.0f);
   for (int64_t t = 0; t < grid.count(); ++t) {
-    const auto r = read(t);
+    const auto r = read_tile(f, u, grid, op->halo(), t);
     const Window w = grid.owned(t);
     TileOut o;
     o.bands.emplace_back(View<float>(out.data() + w.y * f.width + w.x, w.width, w.height, f.width));
@@ -324,6 +336,50 @@ TEST(FillEpsilon, KeepsTheHeightsThatDrainAndTheVoids) {
   const auto got = epsilon(f, bound_of(f), 2);
   for (size_t i = 0; i < got.size(); ++i)
     EXPECT_EQ(std::bit_cast<uint32_t>(got[i]), std::bit_cast<uint32_t>(f.cells[i])) << i;
+}
+
+/// A basin walled at 1000 but for a gap at 100 in its west wall, by the gap's row: a lake at 100
+/// west of x = width / 4, a plateau `rise` Float32 steps above it east of there. The lake's far
+/// cells rise past the plateau, so its cells are free; from the lake's perimeter cells of a tile
+/// every step onto the plateau climbs, and the pairs that climb cover the plateau near the lake.
+Raster<float> lake_and_plateau(int64_t width, int64_t height, int64_t rise) {
+  Raster<float> dem;
+  dem.width = width;
+  dem.height = height;
+  dem.nodata = kVoid;
+  for (int64_t y = 0; y < height; ++y)
+    for (int64_t x = 0; x < width; ++x) {
+      const bool wall = x == 0 || y == 0 || x == width - 1 || y == height - 1;
+      const float inside = x < width / 4 ? 100.0f : value_of(key_of(100.0f) + rise);
+      dem.cells.push_back(wall ? 1000.0f : inside);
+    }
+  dem.at(0, height / 2) = 100.0f;
+  return dem;
+}
+
+TEST(FillEpsilon, ATileHoldsNoMoreThanThePlanCounts) {
+  const Raster<float> f = filled(lake_and_plateau(96, 96, 40));
+  const Raster<float> u = bound_of(f);
+  const auto want = expect_least(f, u, {48}, "lake and plateau");
+  const auto op = epsilon_op(f);
+  const int64_t tile = 48;
+  const TileGrid grid(Extent{f.width, f.height}, tile, tile);
+  const int64_t counted = op->work_bytes((tile + 2) * (tile + 2));
+  int64_t most = 0;
+  for (int64_t t = 0; t < grid.count(); ++t) {
+    const auto r = read_tile(f, u, grid, op->halo(), t);
+    Bytes summary;
+    // A thread of its own, whose buffers (thread_local, made once a thread) are made and freed
+    // while it is measured; the summary it hands back is not the tile's work.
+    const int64_t peak = test::peak_bytes_of(
+        [&] { std::thread([&] { summary = op->summarize(r->in, grid); }).join(); });
+    most = std::max(most, peak - static_cast<int64_t>(summary.capacity()));
+  }
+  EXPECT_LE(most, counted) << "a tile's work of " << most << " bytes, " << counted << " counted";
+  EXPECT_GT(most, counted / 4) << "the raster no longer makes the work the test is about";
+  int64_t raised = 0;
+  for (size_t i = 0; i < want.size(); ++i) raised += want[i] > key_of(f.cells[i]) ? 1 : 0;
+  EXPECT_GT(raised, 4000);
 }
 
 /// The message of fill_epsilon's refusal of `f` with bound `u` (at tiles of 2 and 16).
