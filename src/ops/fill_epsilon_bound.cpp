@@ -99,10 +99,14 @@ void read_codes(const TileIn& in, D8Encoding encoding, BoundTile& t) {
         std::memcpy(&code, row + x * static_cast<int64_t>(sizeof(T)), sizeof(T));
         const auto v = static_cast<double>(code);
         int8_t& dir = t.dir[static_cast<size_t>(y * t.width + x)];
-        if (std::isnan(v) || (band.nodata && v == *band.nodata)) {
+        if (band.nodata && (std::isnan(v) || v == *band.nodata)) {
           dir = kD8Void;
           continue;
         }
+        if (std::isnan(v))
+          refuse(in, x, y,
+                 "holds direction NaN, which is not a D8 code, and the directions have no "
+                 "nodata value to make it a void");
         const bool small = v >= 0 && v <= 128 && v == std::floor(v);
         const int k = small ? d8_index(static_cast<int64_t>(v), encoding) : -3;
         if (k == -3)
