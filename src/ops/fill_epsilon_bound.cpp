@@ -69,7 +69,9 @@ struct BoundTile {
 };
 
 bool is_void(float v, const std::optional<double>& nodata) {
-  return std::isnan(v) || (nodata && static_cast<double>(v) == *nodata);
+  // As the Float32 nodata fill and flowdir compare with: a value no Float32 holds (-1.797e308 of
+  // a Float64 DEM) is the Float32 it rounds to (-inf), as the cells are.
+  return std::isnan(v) || (nodata && v == static_cast<float>(*nodata));
 }
 
 /// Whether raster cell (gx, gy) is a valid cell of F (the tile read with a halo of 1).
