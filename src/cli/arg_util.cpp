@@ -91,7 +91,10 @@ bool OutputFlags::take(const std::string& flag, const std::function<std::string(
     creation_options_.push_back(value());
   } else if (flag == "-of") {
     const std::string format = value();
+    if (!format_name_.empty())  // gdaldem takes the last: one of the two was a mistake
+      throw UsageError("-of given twice ('" + format_name_ + "', '" + format + "'): one format");
     format_ = raster_format_named(format);
+    format_name_ = format;
     if (!format_)
       throw UsageError("-of " + format + ": tessera " + std::string(tool) +
                        " writes GTiff, COG or HDF5");

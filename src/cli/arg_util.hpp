@@ -51,6 +51,7 @@ class OutputFlags {
  private:
   std::vector<std::string> creation_options_;
   std::optional<OutputFormat> format_;
+  std::string format_name_;  ///< as -of gave it, for the message of a second -of
   std::vector<int64_t> overviews_;
 };
 

@@ -50,6 +50,7 @@ class CalcParser {
   std::optional<std::string> type_;
   std::optional<double> nodata_;
   std::optional<OutputFormat> format_;
+  std::string format_name_;  ///< as --format gave it, for the message of a second one
   std::vector<int64_t> overviews_;
   std::vector<std::string> creation_options_;
   bool overwrite_ = false;
@@ -88,6 +89,10 @@ void CalcParser::parse_flag(const std::string& flag) {
     nodata_ = parse_number(flag, value_of(flag));
   } else if (flag == "--format" || flag == "-of") {
     const std::string format = value_of(flag);
+    if (!format_name_.empty())  // gdal_calc.py takes the last: one of the two was a mistake
+      throw UsageError(flag + " given twice ('" + format_name_ + "', '" + format +
+                       "'): one format");
+    format_name_ = format;
     format_ = raster_format_named(format);
     if (!format_)
       throw UsageError("--format " + format + ": tessera calc writes GTiff, COG or HDF5");

@@ -349,6 +349,34 @@ void refuse_batch_flags(int argc, char** argv) {
   }
 }
 
+/// A flag given a value (`--quiet=false`) is refused by every command alike: CLI11 would take it
+/// (run, zonal, stats, generate), the gdal-style commands called it an unknown flag.
+void refuse_flag_values(CLI::App& app, int argc, char** argv) {
+  if (argc < 3) return;
+  const std::string command = argv[1];
+  CLI::App* sub = nullptr;
+  try {
+    sub = app.get_subcommand(command);
+  } catch (const CLI::OptionNotFound&) {
+    return;
+  }
+  for (int i = 2; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word == "--") return;
+    const size_t eq = word.find('=');
+    if (word.size() < 2 || word[0] != '-' || eq == std::string::npos || eq < 2) continue;
+    const std::string name = word.substr(0, eq);
+    const CLI::Option* option = sub->get_option_no_throw(name);
+    const bool flag = sub->get_prefix_command()
+                          ? name == "-q" || name == "-quiet" || name == "--quiet" ||
+                                name == "--resume" || name == "--restart"
+                          : option != nullptr && option->get_expected_max() == 0;
+    if (flag)
+      throw tessera::UsageError(fmt::format(
+          "{}: {} takes no value, got '{}': give the flag, or leave it out", command, name, word));
+  }
+}
+
 bool wants_dem_help(const std::vector<std::string>& args) {
   return args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "--usage";
 }
@@ -407,6 +435,7 @@ int dispatch(const Environment& env, int argc, char** argv) {
         "unknown command '" + first +
         "' (expected run, plan, dem, focal, hydro, calc, generate, stats or zonal)");
   refuse_batch_flags(argc, argv);
+  refuse_flag_values(app, argc, argv);
   try {
     app.parse(cli11_args(argc, argv));
   } catch (const CLI::CallForHelp& e) {

@@ -6,6 +6,8 @@
 #include <charconv>
 #include <cmath>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "tessera/core/error.hpp"
 
@@ -280,6 +282,16 @@ void apply_cog_level(CreationOptions& o, std::string_view value) {
   }
 }
 
+// A GeoTIFF's ZLEVEL (DEFLATE's level) or ZSTD_LEVEL (ZSTD's) with another compression: refused,
+// as a COG's LEVEL with NONE or LZW is (GDAL's GTiff driver ignores it without a word).
+void check_tiff_level(const CreationOptions& o, const std::string& name, const std::string& value) {
+  const Compression wants = name == "ZLEVEL" ? Compression::Deflate : Compression::Zstd;
+  if (o.compression == wants) return;
+  throw Error("creation option " + name + "=" + value +
+              ": COMPRESS=" + std::string(name_of(o.compression)) + " takes no " + name +
+              " (ZLEVEL goes with DEFLATE, ZSTD_LEVEL with ZSTD)");
+}
+
 }  // namespace
 
 CreationOptions parse_creation_options(const std::vector<std::string>& items, OutputFormat format) {
@@ -290,6 +302,7 @@ CreationOptions parse_creation_options(const std::vector<std::string>& items, Ou
     options.resampling = Resampling::Cubic;
   }
   std::optional<std::string> level;  // a COG's LEVEL, the last one given
+  std::vector<std::pair<std::string, std::string>> tiff_levels;  // a GeoTIFF's ZLEVEL, ZSTD_LEVEL
   for (const std::string& item : items) {
     const auto eq = item.find('=');
     if (eq == std::string::npos || eq == 0)
@@ -298,8 +311,10 @@ CreationOptions parse_creation_options(const std::vector<std::string>& items, Ou
     const std::string_view value = std::string_view(item).substr(eq + 1);
     cog ? apply_cog(options, name, value) : apply(options, name, value);
     if (cog && name == "LEVEL") level = std::string(value);
+    if (!cog && (name == "ZLEVEL" || name == "ZSTD_LEVEL")) tiff_levels.emplace_back(name, value);
   }
   if (level) apply_cog_level(options, *level);
+  for (const auto& [name, value] : tiff_levels) check_tiff_level(options, name, value);
   return options;
 }
 

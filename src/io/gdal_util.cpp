@@ -49,8 +49,8 @@ int ignore_tiff_warning(TIFF*, void*, const char*, const char*, va_list) { retur
 
 }  // namespace
 
-std::string system_reason() {
-  return errno == 0 ? "" : std::string(" (") + std::strerror(errno) + ")";
+std::string write_reason(const TiffErrors& errors) {
+  return errno == 0 ? errors.last : std::strerror(errno);
 }
 
 void ensure_gdal() {
@@ -244,7 +244,7 @@ Tiff open_tiff(const std::string& path, const std::string& label, const char* mo
 void close_tiff(Tiff tif, const std::string& path, const TiffErrors& errors) {
   errno = 0;
   if (!TIFFFlush(tif.get()))
-    throw Error(with_reason(path + ": cannot finish", errors.last + system_reason()));
+    throw Error(with_reason(path + ": cannot finish", write_reason(errors)));
   TIFFClose(tif.release());
 }
 
@@ -295,8 +295,8 @@ void write_raw_tile(TIFF* tif, uint32_t index, std::span<const std::byte> bytes,
   errno = 0;
   const auto size = static_cast<tmsize_t>(bytes.size());
   if (TIFFWriteRawTile(tif, index, const_cast<std::byte*>(bytes.data()), size) != size)
-    throw Error(with_reason(label + ": cannot write tile " + std::to_string(index),
-                            errors.last + system_reason()));
+    throw Error(
+        with_reason(label + ": cannot write tile " + std::to_string(index), write_reason(errors)));
 }
 
 uint32_t tiff_tag_u32(TIFF* tif, uint32_t tag, const std::string& path) {

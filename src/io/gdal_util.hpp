@@ -87,8 +87,10 @@ struct TiffDiscarder {
 };
 using Tiff = std::unique_ptr<TIFF, TiffDiscarder>;
 
-/// " (<strerror(errno)>)" when errno is set, "" otherwise: what the system said of a failed write.
-std::string system_reason();
+/// Why a libtiff write failed: what the system said (strerror(errno)) when errno is set, which is
+/// the user's reason (a full disk); libtiff's own message otherwise (its message then is noise
+/// about scanlines and strips).
+std::string write_reason(const TiffErrors& errors);
 /// Opens a file with libtiff; throws "<label>: cannot open with libtiff (<mode>): <message>".
 Tiff open_tiff(const std::string& path, const std::string& label, const char* mode,
                TiffErrors& errors);

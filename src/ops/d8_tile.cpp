@@ -5,6 +5,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 namespace tessera::ops {
 
@@ -12,6 +13,21 @@ std::string number_text(double v) {
   char text[32];
   std::snprintf(text, sizeof text, "%.9g", v);
   return text;
+}
+
+std::string cell_text(double v) {
+  if (v != v || static_cast<double>(static_cast<float>(v)) == v) return number_text(v);
+  char text[32];
+  for (int digits = 10; digits <= 17; ++digits) {
+    std::snprintf(text, sizeof text, "%.*g", digits, v);
+    if (std::strtod(text, nullptr) == v) break;
+  }
+  return text;
+}
+
+CellType direction_cells(PixelType source) {
+  if (is_integer(source) && size_of(source) <= 2) return CellType::Int32;
+  return source == PixelType::Float32 ? CellType::Float32 : CellType::Float64;
 }
 
 namespace {
@@ -43,16 +59,21 @@ void read_directions(const TileIn& in, D8Encoding encoding, const std::string& o
           int8_t* dir = t.dir.data() + y * t.width;
           for (int64_t x = 0; x < t.width; ++x) {
             const double v = row[x];
-            if (std::isnan(v) || (has_nodata && v == nodata)) {
+            if ((std::isnan(v) && has_nodata) || (has_nodata && v == nodata)) {
               dir[x] = kD8Void;
               continue;
             }
+            if (std::isnan(v))
+              throw Error(op + ": cell " + std::to_string(in.owned.x + x) + ", " +
+                          std::to_string(in.owned.y + y) +
+                          " holds NaN, which is not a D8 code, and the directions have no nodata "
+                          "value to make it a void; give them one (gdal_edit.py -a_nodata VALUE)");
             // Every code of either encoding is an integer from 0 to 128.
             const bool small = v >= 0 && v <= 128 && v == static_cast<double>(static_cast<int>(v));
             dir[x] = small ? table[static_cast<size_t>(v)] : int8_t{-3};
             if (dir[x] == -3)
               throw Error(op + ": cell " + std::to_string(in.owned.x + x) + ", " +
-                          std::to_string(in.owned.y + y) + " holds " + number_text(v) +
+                          std::to_string(in.owned.y + y) + " holds " + cell_text(v) +
                           ", which is not a D8 code of the " +
                           (encoding == D8Encoding::Esri ? "esri (1-128)" : "taudem (1-8)") +
                           " encoding, 0 or the raster's nodata");

@@ -18,8 +18,14 @@ struct D8Tile {
   std::vector<int8_t> dir;
 };
 
+/// The cells flowacc and watershed read a directions raster of type `source` as: every value
+/// exactly (Int32 for the narrow integers, Float32 for Float32, Float64 for the rest), so that a
+/// code like 1 + 1e-12 or 2147483647 is refused as it is, not as the Float32 nearest it.
+CellType direction_cells(PixelType source);
+
 /// Reads the owned cells of `in` into `t`; throws, naming `op`, for a value that is not one of
-/// `encoding`'s codes, 0 or the nodata value.
+/// `encoding`'s codes, 0 or the nodata value, and for NaN in a raster without a nodata value
+/// (NaN is a void only where the raster has one, as fill takes a DEM's).
 void read_directions(const TileIn& in, D8Encoding encoding, const std::string& op, D8Tile& t);
 
 /// Whether the cell direction `k` from (x, y) reaches is a valid cell of the raster (beyond the
@@ -31,6 +37,9 @@ int64_t tile_of(const TileGrid& grid, const Window& owned);
 
 /// `v` as a person writes it: 9, 2.5, 1e+20.
 std::string number_text(double v);
+/// A cell's value as a person writes it: as number_text when it is a Float32 value, else in as
+/// few digits as give the double back (2147483647, 1.000000000001).
+std::string cell_text(double v);
 
 /// Every tile's perimeter cells numbered one after the other, tile by tile, each tile's in
 /// perimeter_index() order: the nodes of a global solve's graph.

@@ -69,7 +69,9 @@ struct BoundTile {
 };
 
 bool is_void(float v, const std::optional<double>& nodata) {
-  return std::isnan(v) || (nodata && static_cast<double>(v) == *nodata);
+  // As the Float32 nodata fill and flowdir compare with: a value no Float32 holds (-1.797e308 of
+  // a Float64 DEM) is the Float32 it rounds to (-inf), as the cells are.
+  return std::isnan(v) || (nodata && v == static_cast<float>(*nodata));
 }
 
 /// Whether raster cell (gx, gy) is a valid cell of F (the tile read with a halo of 1).
@@ -99,10 +101,14 @@ void read_codes(const TileIn& in, D8Encoding encoding, BoundTile& t) {
         std::memcpy(&code, row + x * static_cast<int64_t>(sizeof(T)), sizeof(T));
         const auto v = static_cast<double>(code);
         int8_t& dir = t.dir[static_cast<size_t>(y * t.width + x)];
-        if (std::isnan(v) || (band.nodata && v == *band.nodata)) {
+        if (band.nodata && (std::isnan(v) || v == *band.nodata)) {
           dir = kD8Void;
           continue;
         }
+        if (std::isnan(v))
+          refuse(in, x, y,
+                 "holds direction NaN, which is not a D8 code, and the directions have no "
+                 "nodata value to make it a void");
         const bool small = v >= 0 && v <= 128 && v == std::floor(v);
         const int k = small ? d8_index(static_cast<int64_t>(v), encoding) : -3;
         if (k == -3)

@@ -351,6 +351,7 @@ class FinishFlowAcc : public Op {
     inflow_ = r.get_all<Sum>();
   }
   int64_t halo() const override { return 1; }
+  CellType input_cells(PixelType source) const override { return direction_cells(source); }
   PixelType output_type() const override { return p_.type.type; }
   std::optional<double> output_nodata() const override { return p_.type.nodata; }
   void run(const TileIn& in, const TileOut& out) const override {
@@ -400,6 +401,7 @@ class FlowAccOp : public TileGraphOp {
  public:
   explicit FlowAccOp(FlowAccParams p) : p_(std::move(p)) {}
   int64_t halo() const override { return 1; }
+  CellType input_cells(PixelType source) const override { return direction_cells(source); }
   PixelType output_type() const override { return p_.type.type; }
   std::optional<double> output_nodata() const override { return p_.type.nodata; }
   std::vector<BandRef> band_inputs() const override {

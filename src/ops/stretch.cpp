@@ -2,6 +2,7 @@
 // the whole band that the executor gives the op after the reduction pass (with_statistics).
 #include "tessera/ops/stretch.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -138,8 +139,14 @@ NormalizeParams normalize_params(const Options& options) {
 
 void stretch(const TileIn& in, const BandView& out, double low, double high) {
   const double scale = high > low ? 254.0 / (high - low) : 0.0;
-  map_cells(
-      in, out, [&](double v) { return (v - low) * scale + 1.0; }, 0.0);
+  // A valid cell below `low` gets 1, the lowest valid value, as QGIS's cumulative cut draws it in
+  // the lowest colour: not 0, the output's nodata.
+  const auto scaled = [&](double v) {
+    if (v != v) return v;
+    const double s = (v - low) * scale + 1.0;
+    return s != s ? 1.0 : std::clamp(s, 1.0, 255.0);  // NaN: an infinite cell of a flat band
+  };
+  map_cells(in, out, scaled, 0.0);
 }
 
 void normalize(const TileIn& in, const BandView& out, double mean, double std, double nodata) {

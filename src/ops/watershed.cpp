@@ -324,6 +324,7 @@ class FinishWatershed : public Op {
     row_first_ = r.get_all<int64_t>();
   }
   int64_t halo() const override { return 1; }
+  CellType input_cells(PixelType source) const override { return direction_cells(source); }
   PixelType output_type() const override { return PixelType::Int32; }
   std::optional<double> output_nodata() const override { return static_cast<double>(kNoLabel); }
   void run(const TileIn& in, const TileOut& out) const override {
@@ -379,6 +380,7 @@ class WatershedOp : public TileGraphOp {
  public:
   explicit WatershedOp(WatershedParams p) : p_(std::move(p)) {}
   int64_t halo() const override { return 1; }
+  CellType input_cells(PixelType source) const override { return direction_cells(source); }
   PixelType output_type() const override { return PixelType::Int32; }
   std::optional<double> output_nodata() const override { return static_cast<double>(kNoLabel); }
   std::vector<BandRef> band_inputs() const override {

@@ -206,6 +206,15 @@ void execute(const plan::Plan& plan, const RunOptions& options) {
     journal->keep();  // what the passes journalled before the stop is what a resume continues
     stages.keep();
     throw Stopped(stop.signal(), journal->path());
+  } catch (const Error& failure) {
+    // A run that fails leaves nothing, but a resume that failed (a full disk, say) keeps the
+    // stopped run's ended passes for the next one.
+    if (!journal || !journal->resuming() || !journal->keep_ended_passes()) throw;
+    stages.keep();
+    throw Error(
+        fmt::format("{}; the journal {} is kept with the passes that ended: --resume "
+                    "continues from there",
+                    failure.what(), journal->path()));
   }
 }
 

@@ -330,24 +330,81 @@ const Bytes* Journal::result(size_t pass) const {
   return it == results_.end() ? nullptr : &it->second;
 }
 
-void Journal::append_record(const Bytes& payload) {
-  Bytes framed(12);
+namespace {
+
+/// A record as the file holds it: its length, its checksum, then its bytes.
+Bytes framed(const Bytes& payload) {
+  Bytes framed(12 + payload.size());
   const auto length = static_cast<uint32_t>(payload.size());
   const uint64_t sum = fnv1a(payload.data(), payload.size());
   std::memcpy(framed.data(), &length, 4);
   std::memcpy(framed.data() + 4, &sum, 8);
-  framed.insert(framed.end(), payload.begin(), payload.end());
-  // One write of the whole record: a kill cuts it at worst, and the checksum then drops it. A
-  // write the disk cuts short sets no errno: the rest is written again, which says why.
+  if (!payload.empty()) std::memcpy(framed.data() + 12, payload.data(), payload.size());
+  return framed;
+}
+
+/// `bytes` appended to `fd`, the file `path`. One write: a kill cuts it at worst, and the
+/// checksum then drops the record. A write the disk cuts short sets no errno: the rest is written
+/// again, which says why.
+void write_all(int fd, const Bytes& bytes, const std::string& path) {
   size_t done = 0;
-  while (done < framed.size()) {
-    const ssize_t wrote = ::write(fd_, framed.data() + done, framed.size() - done);
+  while (done < bytes.size()) {
+    const ssize_t wrote = ::write(fd, bytes.data() + done, bytes.size() - done);
     if (wrote < 0 && errno == EINTR) continue;
     if (wrote <= 0)
-      throw Error(path_ + ": cannot write the journal: " +
+      throw Error(path + ": cannot write the journal: " +
                   (wrote < 0 ? std::strerror(errno) : "nothing written"));
     done += static_cast<size_t>(wrote);
   }
+}
+
+/// The journal file `path` without its sinks' records: cut to its header, then the other records
+/// written again (a kill in between leaves fewer, never a sink's record). False on failure.
+bool drop_sink_records(const std::string& path) {
+  int64_t valid = 0;
+  const std::vector<Bytes> records = read_records(path, valid);
+  if (records.empty()) return true;
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool done = false;
+  try {
+    const Bytes header = framed(records[0]);
+    if (::ftruncate(fd, static_cast<off_t>(header.size())) == 0 && fdatasync(fd) == 0) {
+      Bytes rest;
+      for (size_t i = 1; i < records.size(); ++i) {
+        if (!records[i].empty() && static_cast<Kind>(records[i][0]) == Kind::Sink) continue;
+        const Bytes record = framed(records[i]);
+        rest.insert(rest.end(), record.begin(), record.end());
+      }
+      write_all(fd, rest, path);
+      done = fdatasync(fd) == 0;
+    }
+  } catch (const std::exception&) {
+    done = false;
+  }
+  ::close(fd);
+  return done;
+}
+
+}  // namespace
+
+void Journal::append_record(const Bytes& payload) { write_all(fd_, framed(payload), path_); }
+
+bool Journal::keep_ended_passes() noexcept {
+  if (!ended_work_ && done_.empty() && results_.empty()) return false;  // nothing to continue from
+  kept_ = true;
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  try {
+    const int rank = par::world_rank();
+    drop_sink_records(journal_name(first_output_, rank));
+    if (rank == 0)  // the files of ranks a run before had and this one has not
+      for (const auto& [r, path] : journal_files(first_output_))
+        if (r >= par::world_size()) drop_sink_records(path);
+  } catch (...) {
+    // A file cut to its header, or to some of its records: the passes after them run again.
+  }
+  return true;
 }
 
 void Journal::append(size_t pass, size_t sink, const Records& records) {
@@ -361,6 +418,7 @@ void Journal::append(size_t pass, size_t sink, const Records& records) {
 }
 
 void Journal::append_result(size_t pass, const Bytes& bytes) {
+  ended_work_ = true;
   if (par::world_rank() != 0) return;
   RecordWriter w;
   w.put(Kind::Result).put(static_cast<uint32_t>(pass));
@@ -371,6 +429,7 @@ void Journal::append_result(size_t pass, const Bytes& bytes) {
 }
 
 void Journal::append_done(size_t pass, const std::vector<std::string>& results) {
+  ended_work_ = true;
   if (par::world_rank() != 0) return;
   std::vector<uint64_t> facts;
   for (const std::string& path : results) facts.push_back(result_facts(path));

@@ -122,6 +122,15 @@ class Journal {
   void sync();
   /// The journal stays (a stopped run).
   void keep() { kept_ = true; }
+  /// This rank, after a resumed run failed (its pass's outputs given up, their temporary files
+  /// removed): when the journal holds a pass's result or end (journalled before, or by this
+  /// run), it stays with the header and those records and without the sinks' records, so that
+  /// the next --resume continues after the last pass that ended and computes the pass that
+  /// failed again; returns true. Cuts this rank's file (rank 0: also those of ranks this run has
+  /// not) to its header, then writes those records again: a kill or a failure in between leaves
+  /// fewer ended passes, never a record of a removed file. False, the journal left to be
+  /// removed as a failed run's, when it holds nothing to continue from.
+  bool keep_ended_passes() noexcept;
 
  private:
   void open_own_file();
@@ -133,6 +142,7 @@ class Journal {
   int64_t id_ = 0;
   bool resuming_ = false;
   bool kept_ = false;
+  bool ended_work_ = false;  ///< whether this run journalled a pass's result or end
   double checkpoint_seconds_ = 30;
   std::map<std::pair<size_t, size_t>, Records> records_;
   std::map<size_t, Bytes> results_;

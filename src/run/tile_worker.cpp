@@ -6,8 +6,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <span>
 #include <type_traits>
+
+#include <fmt/core.h>
 
 namespace tessera::run {
 
@@ -119,6 +122,8 @@ void TileWorker::read_inputs(Window grown) {
       if (!step_reads(plan_, pass_, i, cells)) continue;
       if (!readers_[i]) readers_[i].emplace(plan_.inputs[i].path, plan_.inputs[i].band);
       read_tile(*readers_[i], input_cells_[i][index_of(cells)], grown);
+      if (cells == ops::CellType::Float32 && plan_.inputs[i].type == PixelType::Float64)
+        refuse_float32_overflow(i, grown);
     }
   for (size_t k = 0; k < plan_.bands.size(); ++k) {
     const plan::PlannedBand& band = plan_.bands[k];
@@ -126,6 +131,36 @@ void TileWorker::read_inputs(Window grown) {
     if (!band_readers_[k]) band_readers_[k].emplace(plan_.inputs[band.input].path, band.band);
     read_tile(*band_readers_[k], band_cells_[k], grown);
   }
+}
+
+/// Input `input`, a Float64 raster read as Float32 over `grown`: a finite value past Float32's
+/// range, which the conversion made an infinity, is refused naming its cell (the steps would
+/// compute with, and write, an infinity). An infinity of the file stays one, and the nodata value
+/// is nodata whatever it became. The tile is read again as Float64 only when it holds one.
+void TileWorker::refuse_float32_overflow(size_t input, Window grown) {
+  const Window inside = intersect(grown, whole(plan_.grid.raster()));
+  const View<float> cells =
+      input_cells_[input][index_of(ops::CellType::Float32)]
+          .view()
+          .sub(inside.x - grown.x, inside.y - grown.y, inside.width, inside.height)
+          .as<float>();
+  bool infinite = false;
+  for (int64_t y = 0; y < cells.height() && !infinite; ++y)
+    for (int64_t x = 0; x < cells.width(); ++x) infinite = infinite || std::isinf(cells(x, y));
+  if (!infinite) return;
+  const RasterInfo& info = plan_.inputs[input];
+  wide_check_.resize(inside.width, inside.height);
+  readers_[input]->read(inside, PixelType::Float64, wide_check_.view().bytes());
+  const View<double> exact = wide_check_.view().as<double>();
+  for (int64_t y = 0; y < exact.height(); ++y)
+    for (int64_t x = 0; x < exact.width(); ++x) {
+      const double v = exact(x, y);
+      if (!std::isfinite(v) || std::isfinite(static_cast<float>(v)) || v == info.nodata) continue;
+      throw Error(fmt::format(
+          "{}: cell {}, {} holds {:.17g}, past Float32's range (+-3.4028235e+38), as which the "
+          "steps read this Float64 raster; rescale it, or make such cells its nodata",
+          info.path, inside.x + x, inside.y + y, v));
+    }
 }
 
 /// `buffer` made the size of `grown`, and the part of `grown` inside the raster read into it,

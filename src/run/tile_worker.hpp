@@ -32,6 +32,7 @@ class TileWorker {
  private:
   void read_inputs(Window grown);
   void read_tile(io::RasterReader& reader, TileBuffer& buffer, Window grown);
+  void refuse_float32_overflow(size_t input, Window grown);
   Window compute_window(const plan::PlannedStep& step, Window owned) const;
   ops::TileIn tile_in(const plan::PlannedStep& step, Window owned, Window computed);
   void chained_cells(const plan::PlannedStep& step, Window owned, Window computed, ops::TileIn& in);
@@ -58,6 +59,7 @@ class TileWorker {
   // Per step, per cell type: its one band converted to the cells the steps reading it want,
   // when its type is not that already.
   std::vector<CellBuffers> chain_;
+  TileBuffer wide_check_{PixelType::Float64, 0, 0};  // a Float64 input read again, exactly
   PhaseTimes times_;
 };
 

@@ -22,7 +22,9 @@ in the job that computes fill, flowdir and flowacc.
   1 rank x 2 threads (no mpirun) ends with the uninterrupted run's bytes and leaves nothing behind.
 - A copy of the first stopped run whose fel.tif (the ended fill pass's result, which the passes
   left read) was changed since is refused by `--resume`, one line naming the file; another on a
-  small tmpfs filled to its last byte fails in one line saying so.
+  small tmpfs filled to its last byte fails in one line saying so and that the journal is kept;
+  the journal and the stage rasters stay, and once the disk is freed `--resume` continues after
+  the passes that ended (fel.tif not written again) to the uninterrupted run's bytes.
 """
 import glob
 import os
@@ -251,12 +253,20 @@ def changed_result_refused(args, part, problems):
     shutil.rmtree(copy, ignore_errors=True)
 
 
-def resumed_on_a_full_disk(args, part, problems):
+def hidden_files(folder):
+    """The hidden files of `folder` (journal, stage rasters, temporaries) and their mtimes."""
+    return {os.path.basename(f): os.stat(f).st_mtime_ns
+            for f in glob.glob(os.path.join(folder, ".*"))}
+
+
+def resumed_on_a_full_disk(args, part, whole, problems):
     """A copy of the stopped run on a small tmpfs filled to its last byte: --resume fails in one
-    line that says the disk is full."""
+    line that says the disk is full and that the journal is kept; the journal and the stage
+    rasters of the passes that ended stay (fel.tif untouched); once the disk is freed, --resume
+    continues from those passes (fel.tif not written again) to the uninterrupted run's bytes."""
     disk = part + "-disk"
     os.makedirs(disk)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", disk],
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", disk],
                              capture_output=True, text=True)
     if mounted.returncode != 0:
         print(f"skip the resume on a full disk: cannot mount a small tmpfs ({mounted.stderr.strip()})")
@@ -264,7 +274,12 @@ def resumed_on_a_full_disk(args, part, problems):
     try:
         copy = os.path.join(disk, "run")
         shutil.copytree(part, copy)
-        fd = os.open(os.path.join(disk, "filler"), os.O_WRONLY | os.O_CREAT)
+        out = os.path.join(copy, "out")
+        fel = os.path.join(out, "fel.tif")
+        fel_before = os.stat(fel).st_mtime_ns
+        kept = {name: t for name, t in hidden_files(out).items() if ".tmp-" not in name}
+        filler = os.path.join(disk, "filler")
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
         for chunk in (65536, 4096, 1):  # unbuffered, to the last byte
             try:
                 while True:
@@ -274,10 +289,34 @@ def resumed_on_a_full_disk(args, part, problems):
         os.close(fd)
         made = systest.tessera(args, ["run", os.path.join(copy, "job.toml"), "--resume", "-q"])
         lines = [l for l in made.stderr.splitlines() if l.strip()]
-        if made.returncode != 1 or len(lines) != 1 or "No space left on device" not in lines[0]:
+        after = hidden_files(out)
+        lost = sorted(name for name in kept if name not in after or
+                      (".stage." in name and after[name] != kept[name]))
+        if made.returncode != 1 or len(lines) != 1 or "No space left on device" not in lines[0] \
+                or "is kept with the passes that ended" not in lines[0]:
             problems.append(f"resume on a full disk: {made.describe()}")
+            return
+        if lost or any(".tmp-" in name for name in after) or os.stat(fel).st_mtime_ns != fel_before:
+            problems.append(f"resume on a full disk: the stopped run's files changed or were lost "
+                            f"({lost}); left {sorted(after)}")
+            return
+        print(f"resume on a full disk: {lines[0]}")
+        os.remove(filler)
+        again = systest.tessera(args, ["run", os.path.join(copy, "job.toml"), "--resume", "-q"],
+                                threads=2)
+        if again.returncode != 0:
+            problems.append(f"resume once the disk is freed: {again.describe()}")
+            return
+        differ = [o for o in OUTPUTS + ["fel"]
+                  if not same_bits(out_cells(whole, o), out_cells(copy, o))]
+        left = sorted(hidden_files(out))
+        if differ or left or os.stat(fel).st_mtime_ns != fel_before:
+            problems.append(f"resume once the disk is freed: {differ} differ from the "
+                            f"uninterrupted run's, left {left}, fel.tif written again: "
+                            f"{os.stat(fel).st_mtime_ns != fel_before}")
         else:
-            print(f"resume on a full disk: {lines[0]}")
+            print("resumed once the disk was freed: continued after the passes that ended, "
+                  "the uninterrupted run's bytes")
     finally:
         subprocess.run(["umount", disk], check=False)
         shutil.rmtree(disk, ignore_errors=True)
@@ -311,7 +350,7 @@ def stopped_and_resumed(args, dem, whole, problems):
             continue
         if k == 0:
             changed_result_refused(args, part, problems)
-            resumed_on_a_full_disk(args, part, problems)
+            resumed_on_a_full_disk(args, part, whole, problems)
         resumed = systest.tessera(args, ["run", job, "--resume", "-q"], threads=2)
         if resumed.returncode != 0:
             problems.append(f"resume after {name}: {resumed.describe()}")

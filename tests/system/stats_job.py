@@ -65,7 +65,7 @@ def exact_mean_std(values):
 def stretch_ref(a, nodata, lo, hi):
     ok = valid_mask(a, nodata)
     v = a.astype(np.float64)
-    out = to_byte((v - lo) * (254.0 / (hi - lo)) + 1.0)
+    out = to_byte(np.clip((v - lo) * (254.0 / (hi - lo)) + 1.0, 1.0, 255.0))  # valid stays valid
     return np.where(ok, out, 0).astype(np.uint8)
 
 

@@ -31,8 +31,9 @@ StretchParams stretch_params(const Options& options);
 /// Reads options type, nodata; throws OptionError.
 NormalizeParams normalize_params(const Options& options);
 
-/// (v - low) * (254 / (high - low)) + 1 converted to Byte (rounded half away from zero and
-/// saturated at 0 and 255, as GDAL writes a double; 1 where high == low), 0 for nodata.
+/// (v - low) * (254 / (high - low)) + 1 converted to Byte (rounded half away from zero, as GDAL
+/// writes a double) and clamped to 1..255, so that a valid cell stays valid below `low` and above
+/// `high`; 1 where high == low; 0, the output's nodata, for nodata.
 void stretch(const TileIn& in, const BandView& out, double low, double high);
 /// (v - mean) / std converted to out.type(), `nodata` where the input is nodata or std is 0.
 void normalize(const TileIn& in, const BandView& out, double mean, double std, double nodata);

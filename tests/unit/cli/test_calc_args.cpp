@@ -57,6 +57,9 @@ std::string usage_error(const std::vector<std::string>& args) {
 TEST(CalcArgs, BadCommandLinesAreUsageErrors) {
   EXPECT_EQ(usage_error({"-A", "a.tif", "--outfile", "o.tif"}), "missing --calc (the expression)");
   EXPECT_EQ(usage_error({"-A", "a.tif", "--calc", "A"}), "missing --outfile");
+  EXPECT_EQ(usage_error({"-A", "a.tif", "--calc", "A", "--outfile", "o.tif", "--format", "GTiff",
+                         "-of", "COG"}),
+            "-of given twice ('GTiff', 'COG'): one format");
   EXPECT_EQ(usage_error({"--calc", "A", "--outfile", "o.tif"}), "missing an input (-A FILE)");
   EXPECT_EQ(usage_error({"-A", "a.tif", "--calc", "A", "--outfile", "o.tif", "--allBands", "A"}),
             "unknown flag '--allBands' (see tessera calc --help)");

@@ -93,6 +93,9 @@ TEST(DemArgs, UsageErrorsNameTheCulprit) {
   EXPECT_EQ(usage_error({"slope", "a.tif", "b.tif", "c.tif"}), "unexpected argument 'c.tif'");
   EXPECT_EQ(usage_error({"slope", "-of", "PNG", "a.tif", "b.tif"}),
             "-of PNG: tessera dem writes GTiff, COG or HDF5");
+  // Taken as the last, without a word.
+  EXPECT_EQ(usage_error({"slope", "-of", "GTIFF", "-of", "COG", "a.tif", "b.tif"}),
+            "-of given twice ('GTIFF', 'COG'): one format");
   EXPECT_EQ(usage_error({"hillshade", "-multidirectional", "-az", "10", "a.tif", "b.tif"}),
             "-multidirectional and -az cannot be used together");
   EXPECT_EQ(usage_error({"hillshade", "-igor", "-alt", "10", "a.tif", "b.tif"}),

@@ -26,15 +26,30 @@ TEST(CreationOptions, DefaultsWhenEmpty) {
 
 TEST(CreationOptions, ParsesEveryOptionCaseInsensitively) {
   const CreationOptions o = parse_creation_options(
-      {"compress=zstd", "Predictor=2", "ZSTD_LEVEL=15", "zlevel=3", "bigtiff=if_needed",
-       "TILED=yes", "BLOCKXSIZE=512", "blockysize=256", "NUM_THREADS=ALL_CPUS"});
+      {"compress=zstd", "Predictor=2", "ZSTD_LEVEL=15", "bigtiff=if_needed", "TILED=yes",
+       "BLOCKXSIZE=512", "blockysize=256", "NUM_THREADS=ALL_CPUS"});
   EXPECT_EQ(o.compression, Compression::Zstd);
   EXPECT_EQ(o.predictor, 2);
   EXPECT_EQ(o.zstd_level, 15);
-  EXPECT_EQ(o.deflate_level, 3);
   EXPECT_EQ(o.bigtiff, "IF_NEEDED");
   EXPECT_EQ(o.block_width, 512);
   EXPECT_EQ(o.block_height, 256);
+  EXPECT_EQ(parse_creation_options({"zlevel=3", "compress=deflate"}).deflate_level, 3);
+}
+
+// GDAL's GTiff driver ignores a level of another compression without a word; tessera refuses it,
+// as it refuses a COG's LEVEL with NONE or LZW.
+TEST(CreationOptions, LevelOfAnotherCompressionIsRefused) {
+  EXPECT_EQ(error_of({"COMPRESS=NONE", "ZLEVEL=3"}),
+            "creation option ZLEVEL=3: COMPRESS=NONE takes no ZLEVEL (ZLEVEL goes with DEFLATE, "
+            "ZSTD_LEVEL with ZSTD)");
+  EXPECT_EQ(error_of({"ZSTD_LEVEL=3", "COMPRESS=LZW"}),
+            "creation option ZSTD_LEVEL=3: COMPRESS=LZW takes no ZSTD_LEVEL (ZLEVEL goes with "
+            "DEFLATE, ZSTD_LEVEL with ZSTD)");
+  EXPECT_NE(error_of({"ZLEVEL=3"}), "");  // no COMPRESS: NONE
+  EXPECT_NE(error_of({"COMPRESS=ZSTD", "ZLEVEL=3"}), "");
+  EXPECT_NE(error_of({"COMPRESS=DEFLATE", "ZSTD_LEVEL=3"}), "");
+  EXPECT_EQ(parse_creation_options({"ZSTD_LEVEL=3", "COMPRESS=ZSTD"}).zstd_level, 3);
 }
 
 TEST(CreationOptions, ParsesEachCompression) {

@@ -215,6 +215,27 @@ TEST(FillEpsilonBound, SaturatesToInfinityPastTheLargestFloat) {
     }
 }
 
+// A Float64 DEM's nodata of -1.797e308 is -inf in fill's Float32 surface: the bound took those
+// cells for valid ones and refused the directions ("has no direction but is not on the raster's
+// edge or beside a void").
+TEST(FillEpsilonBound, ANodataValueFloat32CannotHoldIsTheFloat32ItRoundsTo) {
+  const Raster<float> f = filled(12, 10, 5, true);
+  const Raster<int16_t> p = directions(f);
+  Raster<float> g = f;
+  g.nodata = -1.797e308;
+  for (float& v : g.cells)
+    if (v == kVoid) v = -std::numeric_limits<float>::infinity();
+  const Raster<int16_t> q = directions(g);
+  ASSERT_EQ(q.cells, p.cells);
+  for (int64_t tile : {3, 16}) {
+    const std::vector<float> want = run_bound(f, p, tile);
+    const std::vector<float> got = run_bound(g, q, tile);
+    for (size_t c = 0; c < got.size(); ++c)
+      ASSERT_TRUE(got[c] == want[c] || (std::isnan(got[c]) && std::isnan(want[c])))
+          << "cell " << c << " tile " << tile;
+  }
+}
+
 /// The error run_bound() throws at `tile`, or "".
 std::string error_of(const Raster<float>& f, const Raster<int16_t>& p, int64_t tile) {
   try {

@@ -7,6 +7,7 @@
 #include <limits>
 #include <memory>
 
+#include "d8_tile.hpp"
 #include "raster_fixture.hpp"
 #include "tessera/ops/d8.hpp"
 #include "tessera/ops/fill.hpp"
@@ -339,6 +340,68 @@ TEST(FlowAcc, RefusesACycleAcrossTiles) {
       std::dynamic_pointer_cast<const TileGraphOp>(std::shared_ptr<const Op>(make_flowacc({})));
   EXPECT_THROW(run_graph<float>(*op, p, 3), Error);
   EXPECT_THROW(run_graph<float>(*op, p, 6), Error);
+}
+
+/// The message flowacc (or watershed) gives for the directions `cells` (3 x 1, no halo needed
+/// in one 3 x 1 tile): empty when it takes them.
+template <class T>
+std::string directions_refusal(const std::shared_ptr<const Op>& op, std::vector<T> cells,
+                               std::optional<double> nodata) {
+  const auto graph = std::dynamic_pointer_cast<const TileGraphOp>(op);
+  const TileGrid grid(Extent{3, 1}, 3, 1);
+  std::vector<T> buffer(15, static_cast<T>(nodata.value_or(0)));  // 5 x 3 with a halo of 1
+  std::copy(cells.begin(), cells.end(), buffer.begin() + 6);
+  TileIn in;
+  in.raster = grid.raster();
+  in.owned = grid.owned(0);
+  in.halo = 1;
+  in.nodata = nodata;
+  in.cells = ConstView<T>(buffer.data(), 5, 3);
+  try {
+    graph->summarize(in, grid);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// A NaN in directions without a nodata value was taken as a void; fill refuses it in a DEM.
+TEST(Directions, NanWithoutANodataValueIsRefusedNamingTheCell) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (const char* name : {"flowacc", "watershed"}) {
+    const std::shared_ptr<const Op> op = make_op(name, {});
+    EXPECT_EQ(directions_refusal<float>(op, {1, nan, 1}, std::nullopt),
+              std::string(name) +
+                  ": cell 1, 0 holds NaN, which is not a D8 code, and the directions have no "
+                  "nodata value to make it a void; give them one (gdal_edit.py -a_nodata VALUE)");
+    EXPECT_EQ(directions_refusal<float>(op, {1, nan, 1}, -32768.0), "") << name;
+    EXPECT_EQ(directions_refusal<float>(op, {1, nan, 1}, nan), "") << name;
+  }
+}
+
+// Directions of Int32, UInt32 and Float64 were read as Float32: 1 + 1e-12 was taken as 1 and
+// 2147483647 named as 2.14748365e+09.
+TEST(Directions, WideTypesAreReadExactly) {
+  for (const char* name : {"flowacc", "watershed"}) {
+    const std::shared_ptr<const Op> op = make_op(name, {});
+    EXPECT_EQ(op->input_cells(PixelType::Float64), CellType::Float64);
+    EXPECT_EQ(op->input_cells(PixelType::Int32), CellType::Float64);
+    EXPECT_EQ(op->input_cells(PixelType::UInt32), CellType::Float64);
+    EXPECT_EQ(op->input_cells(PixelType::Float32), CellType::Float32);
+    EXPECT_EQ(op->input_cells(PixelType::Int16), CellType::Int32);
+    EXPECT_EQ(directions_refusal<double>(op, {1, 1 + 1e-12, 1}, std::nullopt),
+              std::string(name) +
+                  ": cell 1, 0 holds 1.000000000001, which is not a D8 code of the taudem (1-8) "
+                  "encoding, 0 or the raster's nodata");
+    EXPECT_EQ(directions_refusal<double>(op, {1, 2147483647.0, 1}, std::nullopt),
+              std::string(name) +
+                  ": cell 1, 0 holds 2147483647, which is not a D8 code of the taudem (1-8) "
+                  "encoding, 0 or the raster's nodata");
+  }
+  EXPECT_EQ(cell_text(9), "9");
+  EXPECT_EQ(cell_text(2.5), "2.5");
+  EXPECT_EQ(cell_text(static_cast<float>(0.1)), "0.100000001");
+  EXPECT_EQ(cell_text(0.1), "0.1");
 }
 
 }  // namespace

@@ -156,6 +156,56 @@ TEST(Journal, AFinishedPassesStageResultChangedSinceIsRefused) {
             std::string::npos);
 }
 
+// A resumed run that failed removed the journal, and with it the passes that had ended.
+TEST(Journal, AFailedResumeKeepsThePassesThatEndedAndDropsTheOutputsRecords) {
+  TempDir dir;
+  plan::Plan plan = plan_writing(dir.file("out.tif"));
+  plan.passes.resize(4);
+  std::string path;
+  {
+    Journal journal(plan, options(JournalMode::Fresh));
+    journal.append(0, 0, {bytes_of("a tile of pass 1")});
+    journal.append_done(0, {});
+    journal.append_result(1, bytes_of("reduced"));
+    journal.append(2, 0, {bytes_of("a tile of pass 3")});
+    path = journal.path();
+    journal.keep();
+  }
+  {
+    Journal resumed(plan, options(JournalMode::Resume));
+    resumed.append(2, 0, {bytes_of("another tile of pass 3")});
+    resumed.append_result(3, bytes_of("solved"));
+    EXPECT_TRUE(resumed.keep_ended_passes());  // pass 3's outputs, say, found a full disk
+  }
+  ASSERT_TRUE(std::filesystem::exists(path));
+  Journal again(plan, options(JournalMode::Resume));
+  EXPECT_TRUE(again.resuming());
+  EXPECT_TRUE(again.done(0));
+  ASSERT_NE(again.result(1), nullptr);
+  EXPECT_EQ(*again.result(1), bytes_of("reduced"));
+  ASSERT_NE(again.result(3), nullptr);
+  EXPECT_EQ(*again.result(3), bytes_of("solved"));
+  EXPECT_TRUE(again.records(0, 0).empty());  // their temporary files went with the failure
+  EXPECT_TRUE(again.records(2, 0).empty());
+}
+
+TEST(Journal, AFailedResumeWithNothingEndedLeavesNothing) {
+  TempDir dir;
+  const plan::Plan plan = plan_writing(dir.file("out.tif"));
+  std::string path;
+  {
+    Journal journal(plan, options(JournalMode::Fresh));
+    journal.append(0, 0, {bytes_of("a tile")});
+    path = journal.path();
+    journal.keep();
+  }
+  {
+    Journal resumed(plan, options(JournalMode::Resume));
+    EXPECT_FALSE(resumed.keep_ended_passes());
+  }
+  EXPECT_FALSE(std::filesystem::exists(path));
+}
+
 TEST(Journal, ARecordTheDiskCutsShortSaysWhy) {
   TempDir dir;
   const plan::Plan plan = plan_writing(dir.file("out.tif"));
