@@ -76,7 +76,9 @@ int flat_direction(const FlatTile& t, size_t i);
 
 /// Phase 1: the tile's summary (its flat pieces that touch its perimeter, their local distances
 /// and the distances between their perimeter cells inside the tile); sets t.low and t.high.
-Bytes flats_summary(FlatTile& t);
+/// The pairs of perimeter cells that a straight path inside their piece shows at Chebyshev's
+/// distance are not searched, unless `search_every_pair` (the same summary, slower: for tests).
+Bytes flats_summary(FlatTile& t, bool search_every_pair = false);
 
 /// The global solve: `low` and `high` of every perimeter cell of every tile (FlatSolution).
 Bytes solve_flats(const TileGrid& grid, const std::vector<Bytes>& tiles);

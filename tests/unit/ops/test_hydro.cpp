@@ -7,6 +7,7 @@
 #include <limits>
 #include <memory>
 
+#include "flats.hpp"
 #include "raster_fixture.hpp"
 #include "tessera/ops/d8.hpp"
 #include "tessera/ops/fill.hpp"
@@ -288,6 +289,55 @@ TEST(FlowDir, AWideLakeWithIslandsDrainsTheSameAtTilesOfManyPerimeterCells) {
   const auto want = flowdir_of(r, 260);
   EXPECT_TRUE(every_cell_drains(want, w, h));
   for (int64_t tile : {70, 130}) EXPECT_EQ(flowdir_of(r, tile), want) << "tile " << tile;
+}
+
+/// Lakes at two heights over `w` x `h` cells, with islands scattered at `density` in 1000,
+/// diagonal and straight walls, a few voids and an outlet on the west edge: pieces of many
+/// shapes in every tile, beside pieces of another height.
+Raster<float> lakes(int64_t w, int64_t h, uint32_t seed, int density) {
+  Raster<float> r = terrain(w, h, seed, false);
+  uint32_t state = seed;
+  for (int64_t y = 0; y < h; ++y)
+    for (int64_t x = 0; x < w; ++x) {
+      state = state * 1664525u + 1013904223u;
+      const bool edge = x == 0 || y == 0 || x == w - 1 || y == h - 1;
+      const bool island = static_cast<int>((state >> 12) % 1000) < density;
+      const bool wall =
+          (x + y == 40 && y % 9 != 0) || (x - y == 7 && x % 13 > 2) || (x == 50 && y % 23 > 3);
+      float z = (x / 17 + y / 11) % 3 == 0 ? 4.0f : 3.0f;
+      if (island || wall) z = 9;
+      if ((state >> 20) % 211 == 0) z = kVoid;
+      r.at(x, y) = edge ? 9.0f : z;
+    }
+  r.at(0, h / 2) = 3;
+  return r;
+}
+
+TEST(FlowDir, SummariesThatSkipStraightPairsEqualThoseThatSearchEveryPair) {
+  // Phase 1 gives a pair of perimeter cells Chebyshev's distance without a search where a
+  // straight path inside its piece shows it: its summaries must equal, byte for byte, those
+  // that search from every perimeter cell, and the directions those of a single tile.
+  int tiles_with_flats = 0;
+  for (const int density : {0, 20, 150, 400}) {
+    const Raster<float> r = lakes(97, 83, 7 + static_cast<uint32_t>(density), density);
+    const std::shared_ptr<const Op> op = make_flowdir({});
+    for (int64_t tile : {3, 5, 8, 13, 32, 47, 83}) {
+      const TileGrid grid(Extent{r.width, r.height}, tile, tile);
+      for (int64_t t = 0; t < grid.count(); ++t) {
+        const TileRead read = read_tile(r, grid, t, 2);
+        FlatTile fast, every;
+        analyse_tile(read.in, fast);
+        analyse_tile(read.in, every);
+        const Bytes a = flats_summary(fast, false);
+        const Bytes b = flats_summary(every, true);
+        ASSERT_EQ(a, b) << "density " << density << " tile " << tile << " #" << t;
+        tiles_with_flats += fast.flat_cells > 0 ? 1 : 0;
+      }
+    }
+    const auto want = flowdir_of(r, 97);
+    for (int64_t tile : {4, 13, 32}) EXPECT_EQ(flowdir_of(r, tile), want) << tile;
+  }
+  EXPECT_GT(tiles_with_flats, 1000);
 }
 
 /// Contributing area by its definition: every valid cell adds 1 to each cell of its path.
