@@ -313,25 +313,31 @@ Raster<float> lakes(int64_t w, int64_t h, uint32_t seed, int density) {
   return r;
 }
 
-TEST(FlowDir, SummariesThatSkipStraightPairsEqualThoseThatSearchEveryPair) {
+TEST(FlowDir, SummariesEqualThoseThatSearchEveryPairLevelByLevel) {
   // Phase 1 gives a pair of perimeter cells Chebyshev's distance without a search where a
-  // straight path inside its piece shows it: its summaries must equal, byte for byte, those
-  // that search from every perimeter cell, and the directions those of a single tile.
+  // straight path inside its piece shows it, and searches the others with capped 16-bit
+  // distances (level by level where a target is at the cap): its summaries must equal, byte
+  // for byte, those that search from every perimeter cell level by level, and the directions
+  // those of a single tile.
+  const FlatSearch every_pair{false, 0};
+  const FlatSearch ways[] = {{}, {true, 0}, {false, 32766}, {true, 3}, {false, 9}};
   int tiles_with_flats = 0;
   for (const int density : {0, 20, 150, 400}) {
     const Raster<float> r = lakes(97, 83, 7 + static_cast<uint32_t>(density), density);
-    const std::shared_ptr<const Op> op = make_flowdir({});
     for (int64_t tile : {3, 5, 8, 13, 32, 47, 83}) {
       const TileGrid grid(Extent{r.width, r.height}, tile, tile);
       for (int64_t t = 0; t < grid.count(); ++t) {
         const TileRead read = read_tile(r, grid, t, 2);
-        FlatTile fast, every;
-        analyse_tile(read.in, fast);
-        analyse_tile(read.in, every);
-        const Bytes a = flats_summary(fast, false);
-        const Bytes b = flats_summary(every, true);
-        ASSERT_EQ(a, b) << "density " << density << " tile " << tile << " #" << t;
-        tiles_with_flats += fast.flat_cells > 0 ? 1 : 0;
+        FlatTile ft;
+        analyse_tile(read.in, ft);
+        const Bytes want = flats_summary(ft, every_pair);
+        for (const FlatSearch& how : ways) {
+          analyse_tile(read.in, ft);
+          ASSERT_EQ(flats_summary(ft, how), want)
+              << "density " << density << " tile " << tile << " #" << t << " straight "
+              << how.straight_paths << " cap " << how.lane_cap;
+        }
+        tiles_with_flats += ft.flat_cells > 0 ? 1 : 0;
       }
     }
     const auto want = flowdir_of(r, 97);
