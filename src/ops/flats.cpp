@@ -310,10 +310,10 @@ class MultiSearch {
 /// search: a cell is queued again whenever one of its distances lowers, so each ends at its
 /// least). MultiSearch visits a cell once per level at which its searches reach it, which beside
 /// a batch along a side (in the direction of the side) is once per search; here a cell is
-/// visited once or a few times (2.7 times a cell on the lakes of a 3072 x 3072 benchmark DEM
-/// against 20 for MultiSearch), each visit taking all its distances at once. Distances stop at
-/// `cap` (a path of `cap` steps or more reads `cap`), so a target at the cap is not known: the
-/// batch is then left to MultiSearch.
+/// visited once or a few times (2.7 times a cell on the lakes of a 3072 x 3072 DEM of the
+/// benchmark's generator, against 20 for MultiSearch), each visit taking all its distances at once.
+/// Distances stop at `cap` (a path of `cap` steps or more reads `cap`), so a target at the cap is
+/// not known: the batch is then left to MultiSearch.
 class LaneSearch {
  public:
   static constexpr size_t kLanes = 64;
