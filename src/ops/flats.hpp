@@ -74,9 +74,20 @@ void spread(const FlatTile& t, std::vector<Seed>& seeds, std::vector<uint32_t>& 
 /// flat without higher terrain) to a neighbour on its flat; kD8None when its flat has no outlet.
 int flat_direction(const FlatTile& t, size_t i);
 
+/// How phase 1 finds the distances between a piece's perimeter cells inside the tile. Every
+/// choice gives the same summary (the tests compare them); the default is the fastest.
+struct FlatSearch {
+  /// Pairs that a straight path inside their piece shows at Chebyshev's distance take it
+  /// without a search.
+  bool straight_paths = true;
+  /// Batches of 64 sources are searched with 16-bit distances in each cell, capped here (at
+  /// most 32766); a batch with a target at the cap, or every batch with 0, level by level.
+  int lane_cap = 32766;
+};
+
 /// Phase 1: the tile's summary (its flat pieces that touch its perimeter, their local distances
 /// and the distances between their perimeter cells inside the tile); sets t.low and t.high.
-Bytes flats_summary(FlatTile& t);
+Bytes flats_summary(FlatTile& t, const FlatSearch& how = {});
 
 /// The global solve: `low` and `high` of every perimeter cell of every tile (FlatSolution).
 Bytes solve_flats(const TileGrid& grid, const std::vector<Bytes>& tiles);

@@ -90,9 +90,11 @@ class FlowDirOp : public TileGraphOp {
   CellType input_cells(PixelType) const override { return CellType::Float32; }
   /// Heights twice (with their rings), directions, flat marks, two distances, piece labels,
   /// the breadth-first queue and the seeds (38 bytes a cell); a piece's perimeter slots and cells
-  /// (8), the three words of a batch of searches (24); and the distances between a piece's k
-  /// perimeter cells, 4 k^2 bytes, k at most 4 x the side of a square tile: 64 bytes a cell.
-  int64_t work_bytes(int64_t cells) const override { return cells * (38 + 8 + 24 + 64); }
+  /// (8), the three words of a batch of searches level by level (24); the four counts of breaks
+  /// along the lines of cells for the straight paths (16); a batch's 64 16-bit distances, its
+  /// queue and marks (133); and the distances between a piece's k perimeter cells, 4 k^2
+  /// bytes, k at most 4 x the side of a square tile: 64 bytes a cell.
+  int64_t work_bytes(int64_t cells) const override { return cells * (38 + 8 + 24 + 16 + 133 + 64); }
   /// Rank 0: each flat perimeter cell received and parsed (place, two distances, 12 bytes
   /// each), its node's piece and slot (8 per perimeter cell), the two distances (8) and the
   /// queue (16); and each perimeter cell's row of distances inside its tile, where a flat meets

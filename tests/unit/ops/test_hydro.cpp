@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "d8_tile.hpp"
+#include "flats.hpp"
 #include "raster_fixture.hpp"
 #include "tessera/ops/d8.hpp"
 #include "tessera/ops/fill.hpp"
@@ -289,6 +290,61 @@ TEST(FlowDir, AWideLakeWithIslandsDrainsTheSameAtTilesOfManyPerimeterCells) {
   const auto want = flowdir_of(r, 260);
   EXPECT_TRUE(every_cell_drains(want, w, h));
   for (int64_t tile : {70, 130}) EXPECT_EQ(flowdir_of(r, tile), want) << "tile " << tile;
+}
+
+/// Lakes at two heights over `w` x `h` cells, with islands scattered at `density` in 1000,
+/// diagonal and straight walls, a few voids and an outlet on the west edge: pieces of many
+/// shapes in every tile, beside pieces of another height.
+Raster<float> lakes(int64_t w, int64_t h, uint32_t seed, int density) {
+  Raster<float> r = terrain(w, h, seed, false);
+  uint32_t state = seed;
+  for (int64_t y = 0; y < h; ++y)
+    for (int64_t x = 0; x < w; ++x) {
+      state = state * 1664525u + 1013904223u;
+      const bool edge = x == 0 || y == 0 || x == w - 1 || y == h - 1;
+      const bool island = static_cast<int>((state >> 12) % 1000) < density;
+      const bool wall =
+          (x + y == 40 && y % 9 != 0) || (x - y == 7 && x % 13 > 2) || (x == 50 && y % 23 > 3);
+      float z = (x / 17 + y / 11) % 3 == 0 ? 4.0f : 3.0f;
+      if (island || wall) z = 9;
+      if ((state >> 20) % 211 == 0) z = kVoid;
+      r.at(x, y) = edge ? 9.0f : z;
+    }
+  r.at(0, h / 2) = 3;
+  return r;
+}
+
+TEST(FlowDir, SummariesEqualThoseThatSearchEveryPairLevelByLevel) {
+  // Phase 1 gives a pair of perimeter cells Chebyshev's distance without a search where a
+  // straight path inside its piece shows it, and searches the others with capped 16-bit
+  // distances (level by level where a target is at the cap): its summaries must equal, byte
+  // for byte, those that search from every perimeter cell level by level, and the directions
+  // those of a single tile.
+  const FlatSearch every_pair{false, 0};
+  const FlatSearch ways[] = {{}, {true, 0}, {false, 32766}, {true, 3}, {false, 9}};
+  int tiles_with_flats = 0;
+  for (const int density : {0, 20, 150, 400}) {
+    const Raster<float> r = lakes(97, 83, 7 + static_cast<uint32_t>(density), density);
+    for (int64_t tile : {3, 5, 8, 13, 32, 47, 83}) {
+      const TileGrid grid(Extent{r.width, r.height}, tile, tile);
+      for (int64_t t = 0; t < grid.count(); ++t) {
+        const TileRead read = read_tile(r, grid, t, 2);
+        FlatTile ft;
+        analyse_tile(read.in, ft);
+        const Bytes want = flats_summary(ft, every_pair);
+        for (const FlatSearch& how : ways) {
+          analyse_tile(read.in, ft);
+          ASSERT_EQ(flats_summary(ft, how), want)
+              << "density " << density << " tile " << tile << " #" << t << " straight "
+              << how.straight_paths << " cap " << how.lane_cap;
+        }
+        tiles_with_flats += ft.flat_cells > 0 ? 1 : 0;
+      }
+    }
+    const auto want = flowdir_of(r, 97);
+    for (int64_t tile : {4, 13, 32}) EXPECT_EQ(flowdir_of(r, tile), want) << tile;
+  }
+  EXPECT_GT(tiles_with_flats, 1000);
 }
 
 /// Contributing area by its definition: every valid cell adds 1 to each cell of its path.
