@@ -76,23 +76,41 @@ void seed_outlets(Dem& d, Seed&& seed) {
   }
 }
 
-void original(Dem& d) {
+/// The height a cell reached from a cell at `level` is raised to, if lower: the level itself
+/// (a fill) or the next key above it (a strictly draining surface).
+float same_level(float level) { return level; }
+
+/// The next Float32 above `z`: one key up in fill's key order, where -0 and +0 are one key
+/// (written +0, as tessera writes a raised cell's key).
+float key_above(float z) {
+  const float up = std::nextafter(z, HUGE_VALF);
+  return up == 0.0f ? 0.0f : up;
+}
+
+/// Algorithm 1: every cell through the priority queue.
+template <float (*raise)(float)>
+void one_queue(Dem& d) {
   std::priority_queue<Cell> open;
   seed_outlets(d, [&](uint32_t i) { open.push({d.z[i], i}); });
   while (!open.empty()) {
     const Cell c = open.top();
     open.pop();
+    const float up = raise(c.z);
     for (int o : d.offsets) {
       const uint32_t n = c.i + o;
       if (d.closed[n]) continue;
       d.closed[n] = 1;
-      if (d.z[n] < c.z) d.z[n] = c.z;
+      // A cell at or above `up` keeps its height and its bits (-0 stays -0).
+      if (d.z[n] < up) d.z[n] = up;
       open.push({d.z[n], n});
     }
   }
 }
 
-void improved(Dem& d) {
+/// Algorithms 2 and 3: a cell at or below the level that reaches it goes through the pit queue,
+/// which is emptied before the priority queue is popped again.
+template <float (*raise)(float)>
+void pit_queue(Dem& d) {
   std::priority_queue<Cell> open;
   std::queue<uint32_t> pit;
   seed_outlets(d, [&](uint32_t i) { open.push({d.z[i], i}); });
@@ -111,7 +129,7 @@ void improved(Dem& d) {
       if (d.closed[n]) continue;
       d.closed[n] = 1;
       if (d.z[n] <= level) {
-        d.z[n] = level;
+        d.z[n] = raise(level);
         pit.push(n);
       } else {
         open.push({d.z[n], n});
@@ -119,6 +137,11 @@ void improved(Dem& d) {
     }
   }
 }
+
+void original(Dem& d) { one_queue<same_level>(d); }
+void improved(Dem& d) { pit_queue<same_level>(d); }
+void epsilon(Dem& d) { pit_queue<key_above>(d); }
+void least(Dem& d) { one_queue<key_above>(d); }
 
 void zhou(Dem& d) {
   std::priority_queue<Cell> open;
@@ -186,59 +209,6 @@ void zhou(Dem& d) {
         slope.push(n);
       }
       trace();
-    }
-  }
-}
-
-/// The next Float32 above `z`: one key up in fill's key order, where -0 and +0 are one key
-/// (written +0, as tessera writes a raised cell's key).
-float key_above(float z) {
-  const float up = std::nextafter(z, HUGE_VALF);
-  return up == 0.0f ? 0.0f : up;
-}
-
-void epsilon(Dem& d) {
-  std::priority_queue<Cell> open;
-  std::queue<uint32_t> pit;
-  seed_outlets(d, [&](uint32_t i) { open.push({d.z[i], i}); });
-  while (!open.empty() || !pit.empty()) {
-    uint32_t c;
-    if (!pit.empty()) {
-      c = pit.front();
-      pit.pop();
-    } else {
-      c = open.top().i;
-      open.pop();
-    }
-    const float level = d.z[c];
-    for (int o : d.offsets) {
-      const uint32_t n = c + o;
-      if (d.closed[n]) continue;
-      d.closed[n] = 1;
-      if (d.z[n] <= level) {
-        d.z[n] = key_above(level);
-        pit.push(n);
-      } else {
-        open.push({d.z[n], n});
-      }
-    }
-  }
-}
-
-void least(Dem& d) {
-  std::priority_queue<Cell> open;
-  seed_outlets(d, [&](uint32_t i) { open.push({d.z[i], i}); });
-  while (!open.empty()) {
-    const Cell c = open.top();
-    open.pop();
-    const float up = key_above(c.z);
-    for (int o : d.offsets) {
-      const uint32_t n = c.i + o;
-      if (d.closed[n]) continue;
-      d.closed[n] = 1;
-      // A cell at or above `up` keeps its height and its bits (-0 stays -0).
-      if (d.z[n] < up) d.z[n] = up;
-      open.push({d.z[n], n});
     }
   }
 }
