@@ -97,10 +97,10 @@ class FlowDirOp : public TileGraphOp {
   int64_t work_bytes(int64_t cells) const override { return cells * (38 + 8 + 24 + 16 + 133 + 64); }
   /// Rank 0: each flat perimeter cell received and parsed (place, two distances, 12 bytes
   /// each), its node's piece and slot (8 per perimeter cell), the two distances (8) and the
-  /// queue (8: each node at most once, and its place); and each perimeter cell's row of distances inside its tile, where a flat meets
-  /// other terrain there (counted at every perimeter cell): its first run and escape (received
-  /// and parsed, 16), its first escape (8) and kRowBytes for the rest.
-  /// Every rank: two distances per perimeter cell.
+  /// queue (8: each node at most once, and its place); and each perimeter cell's row of distances
+  /// inside its tile, where a flat meets other terrain there (counted at every perimeter cell): its
+  /// first run and escape (received and parsed, 16), its first escape (8) and kRowBytes for the
+  /// rest. Every rank: two distances per perimeter cell.
   GraphMemory graph_memory(const TileGrid& grid) const override {
     const int64_t perimeter = perimeter_cells(grid);
     return {perimeter * (12 + 12 + 8 + 8 + 8 + 16 + 8 + kRowBytes), perimeter * 8};
