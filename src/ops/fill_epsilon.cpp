@@ -13,7 +13,6 @@
 #include <functional>
 #include <limits>
 #include <memory>
-#include <queue>
 #include <span>
 #include <string>
 #include <utility>
@@ -21,6 +20,7 @@
 #include "byte_io.hpp"
 #include "d8_tile.hpp"
 #include "distance_rows.hpp"
+#include "node_queue.hpp"
 #include "option_reader.hpp"
 #include "tessera/ops/d8.hpp"
 
@@ -571,6 +571,10 @@ struct PieceSummary {
 class EpsilonGraph {
  public:
   EpsilonGraph(const TileGrid& grid, const std::vector<Bytes>& tiles) : grid_(grid), nodes_(grid) {
+    if (nodes_.count() >= kNoPlace)
+      throw Error("fill_epsilon: " + std::to_string(nodes_.count()) +
+                  " perimeter cells are more than the global solve numbers (4294967294); "
+                  "use larger tiles");
     piece_of_.assign(static_cast<size_t>(nodes_.count()), -1);
     slot_of_.assign(static_cast<size_t>(nodes_.count()), -1);
     for (int64_t t = 0; t < grid.count(); ++t) read_tile(t, tiles[static_cast<size_t>(t)]);
@@ -578,18 +582,19 @@ class EpsilonGraph {
 
   Bytes solve() const {
     std::vector<int64_t> key(static_cast<size_t>(nodes_.count()), kNone);
-    using Entry = std::pair<int64_t, int64_t>;
-    std::priority_queue<Entry, std::vector<Entry>, std::greater<>> queue;
+    NodeQueue<int64_t> queue(key);
     const auto lower = [&](int64_t n, int64_t v) {
-      if (v < key[static_cast<size_t>(n)]) key[static_cast<size_t>(n)] = v, queue.emplace(v, n);
+      if (v < key[static_cast<size_t>(n)]) {
+        key[static_cast<size_t>(n)] = v;
+        queue.lowered(static_cast<uint32_t>(n));
+      }
     };
     for (const PieceSummary& p : pieces_)
       for (size_t s = 0; s < p.places.size(); ++s)
         if (p.arrivals[s] != kNone) lower(nodes_.first(p.tile) + p.places[s], p.arrivals[s]);
     while (!queue.empty()) {
-      const auto [v, n] = queue.top();
-      queue.pop();
-      if (v > key[static_cast<size_t>(n)]) continue;
+      const uint32_t n = queue.pop();
+      const int64_t v = key[n];
       const PieceSummary& p = pieces_[static_cast<size_t>(piece_of_[static_cast<size_t>(n)])];
       const auto s = static_cast<size_t>(slot_of_[static_cast<size_t>(n)]);
       across_tiles(p, s, [&](int64_t m, int64_t k) { lower(m, std::max(k, v + 1)); });
@@ -762,13 +767,13 @@ class FillEpsilonOp : public TileGraphOp {
   }
   /// Rank 0, counting every perimeter cell as free: its place, key and arrival received and
   /// parsed (2 x 20), its row of lengths' first run and escape and their indices (16, and
-  /// kRowBytes for the rest), its piece and slot (8), its key (8) and the queue (16); pairs that
-  /// are not bare lengths are not counted (none on the four real DEMs; on the benchmark DEM up to
-  /// 47 a free perimeter cell of the tiles richest in free banks, docs/hydrology.md). Every rank: a
-  /// key per perimeter cell.
+  /// kRowBytes for the rest), its piece and slot (8), its key (8) and the queue (8: each node at
+  /// most once, and its place); pairs that are not bare lengths are not counted (none on the four
+  /// real DEMs; on the benchmark DEM up to 47 a free perimeter cell of the tiles richest in free
+  /// banks, docs/hydrology.md). Every rank: a key per perimeter cell.
   GraphMemory graph_memory(const TileGrid& grid) const override {
     const int64_t perimeter = perimeter_cells(grid);
-    return {perimeter * (40 + 16 + kRowBytes + 8 + 8 + 16), perimeter * 8};
+    return {perimeter * (40 + 16 + kRowBytes + 8 + 8 + 8), perimeter * 8};
   }
   Bytes summarize(const TileIn& in, const TileGrid& /*grid*/) const override {
     thread_local EpsilonTile t;

@@ -13,6 +13,7 @@
 #include "d8_tile.hpp"
 #include "distance_rows.hpp"
 #include "flats.hpp"
+#include "node_queue.hpp"
 #include "tessera/core/error.hpp"
 
 namespace tessera::ops {
@@ -30,83 +31,10 @@ struct Piece {
   std::vector<uint32_t> escapes, row_run, row_escape;
 };
 
-/// The nodes waiting in Dijkstra's algorithm, least distance first: a binary heap in which each
-/// node is at most once (its place kept per node), so that lowering a waiting node's distance
-/// moves it up instead of adding an entry. A perimeter cell is lowered from every cell of its
-/// piece that is settled before it (3.4 times a node on the benchmark's 16000 x 16000 DEM, 6.9
-/// million entries for 2 million nodes in a queue of pairs); this queue holds at most one entry
-/// a node, 8 bytes with its place.
-class NodeQueue {
- public:
-  static constexpr uint32_t kNowhere = std::numeric_limits<uint32_t>::max();
-
-  explicit NodeQueue(const std::vector<uint32_t>& dist)
-      : dist_(dist), place_(dist.size(), kNowhere) {}
-
-  bool empty() const { return heap_.empty(); }
-
-  /// n's distance has just been lowered: n waits at its place in the order.
-  void lowered(uint32_t n) {
-    uint32_t i = place_[n];
-    if (i == kNowhere) {
-      i = static_cast<uint32_t>(heap_.size());
-      heap_.push_back(n);
-    }
-    up(i, n);
-  }
-
-  /// The waiting node of the least distance, which waits no more.
-  uint32_t pop() {
-    const uint32_t top = heap_.front();
-    place_[top] = kNowhere;
-    const uint32_t last = heap_.back();
-    heap_.pop_back();
-    if (!heap_.empty()) down(0, last);
-    return top;
-  }
-
- private:
-  /// Puts n at place i or above it.
-  void up(uint32_t i, uint32_t n) {
-    const uint32_t d = dist_[n];
-    while (i > 0) {
-      const uint32_t parent = (i - 1) / 2;
-      if (dist_[heap_[parent]] <= d) break;
-      put(i, heap_[parent]);
-      i = parent;
-    }
-    put(i, n);
-  }
-
-  /// Puts n at place i or below it.
-  void down(uint32_t i, uint32_t n) {
-    const uint32_t d = dist_[n];
-    const size_t size = heap_.size();
-    for (;;) {
-      size_t child = 2 * size_t{i} + 1;
-      if (child >= size) break;
-      if (child + 1 < size && dist_[heap_[child + 1]] < dist_[heap_[child]]) ++child;
-      if (dist_[heap_[child]] >= d) break;
-      put(i, heap_[child]);
-      i = static_cast<uint32_t>(child);
-    }
-    put(i, n);
-  }
-
-  void put(uint32_t i, uint32_t n) {
-    heap_[i] = n;
-    place_[n] = i;
-  }
-
-  const std::vector<uint32_t>& dist_;
-  std::vector<uint32_t> place_;  ///< per node: its place in heap_, or kNowhere
-  std::vector<uint32_t> heap_;
-};
-
 class FlatGraph {
  public:
   FlatGraph(const TileGrid& grid, const std::vector<Bytes>& tiles) : grid_(grid), nodes_(grid) {
-    if (nodes_.count() >= NodeQueue::kNowhere)
+    if (nodes_.count() >= kNoPlace)
       throw Error("flowdir: " + std::to_string(nodes_.count()) +
                   " perimeter cells are more than the global solve numbers (4294967294); "
                   "use larger tiles");
@@ -178,7 +106,7 @@ class FlatGraph {
   /// Dijkstra from every piece's own distances over the perimeter cells of the flats.
   std::vector<uint32_t> distances(bool high) const {
     std::vector<uint32_t> dist(static_cast<size_t>(nodes_.count()), kFar);
-    NodeQueue queue(dist);
+    NodeQueue<uint32_t> queue(dist);
     const auto lower = [&](int64_t n, uint32_t d) {
       if (d < dist[static_cast<size_t>(n)]) {
         dist[static_cast<size_t>(n)] = d;
