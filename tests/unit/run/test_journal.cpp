@@ -48,6 +48,16 @@ std::string message_of(const plan::Plan& plan, const JournalOptions& o) {
   return "";
 }
 
+/// A fresh journal of `plan` given its records by `fill` and kept, as a stopped run leaves it:
+/// its path.
+template <class Fill>
+std::string kept_journal(const plan::Plan& plan, Fill fill) {
+  Journal journal(plan, options(JournalMode::Fresh));
+  fill(journal);
+  journal.keep();
+  return journal.path();
+}
+
 TEST(Journal, RecordsComeBackToTheRunThatResumes) {
   TempDir dir;
   const plan::Plan plan = plan_writing(dir.file("out.tif"));
@@ -75,13 +85,8 @@ TEST(Journal, RecordsComeBackToTheRunThatResumes) {
 TEST(Journal, ARecordCutShortIsDroppedAndTheFileCutBeforeIt) {
   TempDir dir;
   const plan::Plan plan = plan_writing(dir.file("out.tif"));
-  std::string path;
-  {
-    Journal journal(plan, options(JournalMode::Fresh));
-    journal.append(1, 0, {bytes_of("whole")});
-    path = journal.path();
-    journal.keep();
-  }
+  const std::string path =
+      kept_journal(plan, [](Journal& journal) { journal.append(1, 0, {bytes_of("whole")}); });
   const auto whole = std::filesystem::file_size(path);
   {
     std::ofstream torn(path, std::ios::binary | std::ios::app);
@@ -134,13 +139,8 @@ TEST(Journal, AFinishedPassesStageResultChangedSinceIsRefused) {
   ASSERT_EQ(stage_files(plan, 0), std::vector<std::string>{stage});
   EXPECT_TRUE(stage_files(plan, 1).empty());
   std::ofstream(stage) << "the cells pass 1 wrote";
-  std::string path;
-  {
-    Journal journal(plan, options(JournalMode::Fresh));
-    journal.append_done(0, stage_files(plan, 0));
-    path = journal.path();
-    journal.keep();
-  }
+  const std::string path =
+      kept_journal(plan, [&](Journal& journal) { journal.append_done(0, stage_files(plan, 0)); });
   {
     Journal resumed(plan, options(JournalMode::Resume));  // as pass 1 left it
     EXPECT_TRUE(resumed.done(0));
@@ -161,16 +161,12 @@ TEST(Journal, AFailedResumeKeepsThePassesThatEndedAndDropsTheOutputsRecords) {
   TempDir dir;
   plan::Plan plan = plan_writing(dir.file("out.tif"));
   plan.passes.resize(4);
-  std::string path;
-  {
-    Journal journal(plan, options(JournalMode::Fresh));
+  const std::string path = kept_journal(plan, [](Journal& journal) {
     journal.append(0, 0, {bytes_of("a tile of pass 1")});
     journal.append_done(0, {});
     journal.append_result(1, bytes_of("reduced"));
     journal.append(2, 0, {bytes_of("a tile of pass 3")});
-    path = journal.path();
-    journal.keep();
-  }
+  });
   {
     Journal resumed(plan, options(JournalMode::Resume));
     resumed.append(2, 0, {bytes_of("another tile of pass 3")});
@@ -192,13 +188,8 @@ TEST(Journal, AFailedResumeKeepsThePassesThatEndedAndDropsTheOutputsRecords) {
 TEST(Journal, AFailedResumeWithNothingEndedLeavesNothing) {
   TempDir dir;
   const plan::Plan plan = plan_writing(dir.file("out.tif"));
-  std::string path;
-  {
-    Journal journal(plan, options(JournalMode::Fresh));
-    journal.append(0, 0, {bytes_of("a tile")});
-    path = journal.path();
-    journal.keep();
-  }
+  const std::string path =
+      kept_journal(plan, [](Journal& journal) { journal.append(0, 0, {bytes_of("a tile")}); });
   {
     Journal resumed(plan, options(JournalMode::Resume));
     EXPECT_FALSE(resumed.keep_ended_passes());
