@@ -14,7 +14,6 @@
 #include "distance_rows.hpp"
 #include "flats.hpp"
 #include "node_queue.hpp"
-#include "tessera/core/error.hpp"
 
 namespace tessera::ops {
 namespace {
@@ -34,10 +33,6 @@ struct Piece {
 class FlatGraph {
  public:
   FlatGraph(const TileGrid& grid, const std::vector<Bytes>& tiles) : grid_(grid), nodes_(grid) {
-    if (nodes_.count() >= kNoPlace)
-      throw Error("flowdir: " + std::to_string(nodes_.count()) +
-                  " perimeter cells are more than the global solve numbers (4294967294); "
-                  "use larger tiles");
     piece_of_.assign(static_cast<size_t>(nodes_.count()), -1);
     slot_of_.assign(static_cast<size_t>(nodes_.count()), -1);
     for (int64_t t = 0; t < grid.count(); ++t) read_tile(t, tiles[static_cast<size_t>(t)]);

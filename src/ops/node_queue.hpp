@@ -5,7 +5,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <string>
 #include <vector>
+
+#include "tessera/core/error.hpp"
 
 namespace tessera::ops {
 
@@ -22,8 +25,13 @@ inline constexpr uint32_t kNoPlace = std::numeric_limits<uint32_t>::max();
 template <class Distance>
 class NodeQueue {
  public:
-  explicit NodeQueue(const std::vector<Distance>& dist)
-      : dist_(dist), place_(dist.size(), kNoPlace) {}
+  explicit NodeQueue(const std::vector<Distance>& dist) : dist_(dist) {
+    if (dist.size() >= kNoPlace)
+      throw Error("a tile graph of " + std::to_string(dist.size()) +
+                  " perimeter cells is more than its global solve numbers (4294967294); use "
+                  "larger tiles");
+    place_.assign(dist.size(), kNoPlace);
+  }
 
   bool empty() const { return heap_.empty(); }
 
