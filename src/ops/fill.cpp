@@ -458,12 +458,13 @@ class FillOp : public TileGraphOp {
     return cells * (4 + 4 + 4 + 4 + 2 * kKeptBytesPerCell) + 2 * (65536 * 4 + 8192 + 128);
   }
   int64_t kept_bytes(int64_t cells) const override { return 4 + kKeptBytesPerCell * cells; }
-  /// Rank 0: each perimeter cell received and parsed (8 bytes each), and about one link between
-  /// regions (24 bytes) and its two adjacency entries (16 each) per perimeter cell at most.
-  /// Every rank: a level (4 bytes) per region, at most one per perimeter cell.
+  /// Rank 0: each perimeter cell received and parsed (8 bytes each), about one link between
+  /// regions (24 bytes) and its two adjacency entries (16 each) per perimeter cell at most, and
+  /// Dijkstra's queue (a place and a heap entry, 8 bytes a region). Every rank: a level (4 bytes)
+  /// per region, at most one per perimeter cell.
   GraphMemory graph_memory(const TileGrid& grid) const override {
     const int64_t perimeter = perimeter_cells(grid);
-    return {perimeter * (8 + 8 + 24 + 32), perimeter * 4 + grid.count() * 8};
+    return {perimeter * (8 + 8 + 24 + 32 + 8), perimeter * 4 + grid.count() * 8};
   }
   /// Rank 0's solve at kSolveSecondsPerPerimeterCell.
   double solve_seconds(const TileGrid& grid) const override {

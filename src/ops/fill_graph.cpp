@@ -2,10 +2,10 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <queue>
 #include <span>
 
 #include "byte_io.hpp"
+#include "node_queue.hpp"
 #include "tessera/ops/fill.hpp"
 
 namespace tessera::ops {
@@ -74,18 +74,16 @@ class RegionGraph {
     }
     const float inf = std::numeric_limits<float>::infinity();
     std::vector<float> level(static_cast<size_t>(regions_), inf);
-    using Entry = std::pair<float, int64_t>;
-    std::priority_queue<Entry, std::vector<Entry>, std::greater<>> queue;
+    NodeQueue<float> queue(level);
     level[0] = -inf;
-    queue.emplace(-inf, 0);
+    queue.lowered(0);
     while (!queue.empty()) {
-      const auto [h, r] = queue.top();
-      queue.pop();
-      if (h > level[r]) continue;
+      const uint32_t r = queue.pop();
+      const float h = level[r];
       for (int64_t k = start[r]; k < start[r + 1]; ++k) {
         const auto [n, spill] = to[static_cast<size_t>(k)];
         const float through = std::max(h, spill);
-        if (through < level[n]) level[n] = through, queue.emplace(through, n);
+        if (through < level[n]) level[n] = through, queue.lowered(static_cast<uint32_t>(n));
       }
     }
     for (float& l : level)
