@@ -139,6 +139,10 @@ def make_cases(args, work):
              r"zonal: --quiet takes no value", out),
         Case("dem --quiet=false", ["dem", "slope", dem, out, "--quiet=false"], 2,
              r"dem: --quiet takes no value", out),
+        Case("hydro --resume=yes", ["hydro", "fill", "-z", dem, "-fel", out, "--resume=yes"], 2,
+             r"hydro: --resume takes no value", out),
+        Case("calc -q=1", ["calc", "-A", dem, "--calc", "A", "--outfile", out, "-q=1"], 2,
+             r"calc: -q takes no value", out),
         Case("COG: a GeoTIFF option", ["dem", "slope", dem, out, "-of", "COG", "-co", "ZSTD_LEVEL=9"], 1,
              r"unknown COG creation option 'ZSTD_LEVEL'", out),
         # LEVEL=22 with DEFLATE was taken as 12 without a word (GDAL warns and takes its default).
@@ -683,6 +687,30 @@ def report_on_a_full_disk(args, folder, work, ranks):
     return problems
 
 
+def flag_like_paths(args, work, ranks):
+    """A value that looks like a flag given a value (`--quiet=x.tif` after -fel) is the flag's
+    value, not a flag: the refusal of `--quiet=false` reads only the words in a flag's place. Each
+    command writes the file so named (in a folder of its own) with status 0."""
+    folder = os.path.join(work, "flag_like")
+    os.makedirs(folder, exist_ok=True)
+    dem = os.path.join(args.data, "chiprofiler_dem.tif")
+    job = write_job(os.path.join(folder, "j.toml"), dem, os.path.join(folder, "j.tif"))
+    runs = [(["hydro", "fill", "-z", dem, "-fel", "--quiet=fel.tif", "-q"], "--quiet=fel.tif"),
+            (["dem", "slope", dem, "s.tif", "-q", "--report", "--restart=s.json"], "--restart=s.json"),
+            (["calc", "-A", dem, "--calc", "A", "--outfile", "-q=c.tif", "-q"], "-q=c.tif"),
+            (["run", job, "-q", "--report", "--quiet=r.json"], "--quiet=r.json")]
+    problems = []
+    for words, made in runs:
+        cmd = systest.mpi_prefix(args, ranks) + [args.tessera] + words
+        res = subprocess.run(cmd, cwd=folder, capture_output=True, text=True, env=systest.environment(1),
+                             timeout=args.timeout)
+        if res.returncode != 0 or not os.path.isfile(os.path.join(folder, made)):
+            problems.append(f"{' '.join(words[:2])} ... {made}: exit {res.returncode}, "
+                            f"{res.stderr.strip()[-300:]!r}")
+    shutil.rmtree(folder)
+    return problems
+
+
 def part_option(text):
     """--part K/N: the K-th of N shares of the cases (every N-th case from the K-th)."""
     k, n = (int(v) for v in text.split("/"))
@@ -713,6 +741,13 @@ def main():
                                "full disk, HDF5")]
         try:
             run_cases(args, runs, work, failures)
+            for ranks in ((0, 2) if part == 1 else ()):
+                label = f"paths that look like flags given values [{f'np={ranks}' if ranks else 'alone'}]"
+                problems = flag_like_paths(args, work, ranks)
+                print(f"{'ok  ' if not problems else 'FAIL'} {label}" + (f": {'; '.join(problems)}" if problems else ""),
+                      flush=True)
+                if problems:
+                    failures.append(label)
             for ranks in ((0, 2) if full and part == 1 else ()):
                 label = f"--report on a disk full by the run's end [{f'np={ranks}' if ranks else 'alone'}]"
                 problems = report_on_a_full_disk(args, full, work, ranks)
