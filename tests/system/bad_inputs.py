@@ -313,6 +313,9 @@ def hydro_cases(args, work):
     wide_code[8, 1] = 2147483647
     big = np.full((20, 20), 100.0)
     big[3, 5] = 1e300
+    tiny_nodata = np.full((20, 20), 100.0)  # nodata 1e-50, which is 0 as Float32
+    tiny_nodata[10:14, 10:14] = 1e-50
+    tiny_nodata[2, 3] = 0.0
     return [
         # Read as a void: NaN is one only in directions with a nodata value (as in a DEM for fill).
         Case("hydro flowacc: NaN in directions without nodata",
@@ -331,6 +334,12 @@ def hydro_cases(args, work):
              ["hydro", "fill", "-z", directions("f64big.tif", big, systest.gdal.GDT_Float64, -9999),
               "-fel", out], 1,
              r"f64big\.tif: cell 5, 3 holds 1\.0+1?e\+300, past Float32's range", out),
+        # Its 0 cells, read as Float32 as the nodata value's 0, were taken as voids and written
+        # as nodata, exit 0.
+        Case("hydro fill: a Float64 DEM whose nodata Float32 cannot hold",
+             ["hydro", "fill", "-z", directions("f64tiny.tif", tiny_nodata, systest.gdal.GDT_Float64, 1e-50),
+              "-fel", out], 1,
+             r"f64tiny\.tif: cell 3, 2 holds 0, which Float32 .* makes 0, as it makes the nodata value 1e-50", out),
         Case("hydro fill: voids without nodata", ["hydro", "fill", "-z", dem, "-fel", out], 1,
              r"fill: the DEM has voids \(NaN at cell \d+, \d+\) but no nodata value", out,
              existing="an earlier run's output\n"),
