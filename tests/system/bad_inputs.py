@@ -704,7 +704,7 @@ def flag_like_paths(args, work, ranks):
     os.makedirs(folder, exist_ok=True)
     dem = os.path.join(args.data, "chiprofiler_dem.tif")
     job = write_job(os.path.join(folder, "j.toml"), dem, os.path.join(folder, "j.tif"))
-    runs = [(["hydro", "fill", "-z", dem, "-fel", "--quiet=fel.tif", "-q"], "--quiet=fel.tif"),
+    runs = [(["hydro", "flowdir", "-fel", dem, "-p", "--quiet=p.tif", "-q"], "--quiet=p.tif"),
             (["dem", "slope", dem, "s.tif", "-q", "--report", "--restart=s.json"], "--restart=s.json"),
             (["calc", "-A", dem, "--calc", "A", "--outfile", "-q=c.tif", "-q"], "-q=c.tif"),
             (["run", job, "-q", "--report", "--quiet=r.json"], "--quiet=r.json")]
