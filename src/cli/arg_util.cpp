@@ -37,6 +37,16 @@ double parse_number(std::string_view flag, const std::string& text) {
   return value;
 }
 
+void refuse_flag_value(std::string_view command, std::string_view word) {
+  const size_t eq = word.find('=');
+  if (eq == std::string_view::npos) return;
+  const std::string_view name = word.substr(0, eq);
+  for (std::string_view flag : {"-q", "-quiet", "--quiet", "--resume", "--restart"})
+    if (name == flag)
+      throw UsageError(std::string(command) + ": " + std::string(name) + " takes no value, got '" +
+                       std::string(word) + "': give the flag, or leave it out");
+}
+
 int64_t parse_integer(std::string_view flag, const std::string& text, int64_t most) {
   const double value = parse_number(flag, text);
   if (!(std::abs(value) <= static_cast<double>(most)) || value != std::floor(value))

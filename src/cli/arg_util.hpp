@@ -33,6 +33,12 @@ int64_t parse_integer(std::string_view flag, const std::string& text,
 void set_block_size(job::RunSpec& run, const std::vector<std::string>& creation_options,
                     std::string_view flag);
 
+/// Throws UsageError (`hydro: --quiet takes no value, got '--quiet=false': give the flag, or leave
+/// it out`) when `word`, met where `command`'s parser expects a flag, is one of the flags that take
+/// no value (-q, -quiet, --quiet, --resume, --restart) given one. Only a word in a flag's place is
+/// checked: a flag's value (a path such as `--quiet=x.tif` after -fel) is the user's to name.
+void refuse_flag_value(std::string_view command, std::string_view word);
+
 /// --overviews 2,4,8: the factors, which must be 2, 4, 8, ... in order; throws UsageError.
 std::vector<int64_t> parse_overviews(std::string_view flag, const std::string& text);
 

@@ -117,6 +117,7 @@ CalcCommand CalcParser::parse() {
     const std::string& arg = args_[next_++];
     if (arg.size() < 2 || arg[0] != '-')
       throw UsageError("unexpected argument '" + arg + "' (inputs are given as -A FILE)");
+    refuse_flag_value("calc", arg);
     const size_t eq = arg.rfind("--", 0) == 0 ? arg.find('=') : std::string::npos;
     inline_value_ = eq == std::string::npos ? std::nullopt : std::optional(arg.substr(eq + 1));
     parse_flag(arg.substr(0, eq));

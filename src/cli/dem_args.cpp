@@ -103,6 +103,7 @@ void DemParser::parse_flag(const std::string& arg) {
     if (band_ < 1) throw UsageError("-b expects a band number from 1");
   } else if (!output_.take(
                  arg, [&] { return value_of(arg); }, command_, "dem")) {
+    refuse_flag_value("dem", arg);
     throw UsageError("unknown flag '" + arg + "' (see tessera dem --help)");
   }
 }

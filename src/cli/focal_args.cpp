@@ -58,6 +58,7 @@ void FocalParser::parse_flag(const std::string& arg) {
     if (band_ < 1) throw UsageError("-b expects a band number from 1");
   } else if (!output_.take(
                  arg, [&] { return value_of(arg); }, command_, "focal")) {
+    refuse_flag_value("focal", arg);
     throw UsageError("unknown flag '" + arg + "' (see tessera focal --help)");
   }
 }

@@ -93,6 +93,7 @@ void HydroParser::parse_flag(const Tool& tool, const std::string& flag) {
     if (flag == "--scratch" && scratch_->empty()) throw UsageError("--scratch expects a folder");
   } else if (!output_.take(
                  flag, [&] { return value_of(flag); }, command_, "hydro")) {
+    refuse_flag_value("hydro", flag);
     throw UsageError("unknown flag '" + flag + "' for hydro " + args_[0] +
                      " (see tessera hydro --help)");
   }

@@ -350,7 +350,10 @@ void refuse_batch_flags(int argc, char** argv) {
 }
 
 /// A flag given a value (`--quiet=false`) is refused by every command alike: CLI11 would take it
-/// (run, zonal, stats, generate), the gdal-style commands called it an unknown flag.
+/// (run, zonal, stats, generate). Only words in a flag's place: the word after an option that
+/// takes a value is that value (CLI11 takes it, whatever it looks like: `--report --quiet=r.json`
+/// writes r.json's report to a file of that name). The gdal-style commands' parsers check the
+/// words they read as flags themselves (refuse_flag_value).
 void refuse_flag_values(CLI::App& app, int argc, char** argv) {
   if (argc < 3) return;
   const std::string command = argv[1];
@@ -360,20 +363,19 @@ void refuse_flag_values(CLI::App& app, int argc, char** argv) {
   } catch (const CLI::OptionNotFound&) {
     return;
   }
+  if (sub->get_prefix_command()) return;
   for (int i = 2; i < argc; ++i) {
     const std::string word = argv[i];
     if (word == "--") return;
+    if (word.size() < 2 || word[0] != '-') continue;
     const size_t eq = word.find('=');
-    if (word.size() < 2 || word[0] != '-' || eq == std::string::npos || eq < 2) continue;
-    const std::string name = word.substr(0, eq);
-    const CLI::Option* option = sub->get_option_no_throw(name);
-    const bool flag = sub->get_prefix_command()
-                          ? name == "-q" || name == "-quiet" || name == "--quiet" ||
-                                name == "--resume" || name == "--restart"
-                          : option != nullptr && option->get_expected_max() == 0;
-    if (flag)
-      throw tessera::UsageError(fmt::format(
-          "{}: {} takes no value, got '{}': give the flag, or leave it out", command, name, word));
+    const CLI::Option* option = sub->get_option_no_throw(word.substr(0, eq));
+    if (option == nullptr) continue;
+    if (option->get_expected_max() == 0 && eq != std::string::npos)
+      throw tessera::UsageError(
+          fmt::format("{}: {} takes no value, got '{}': give the flag, or leave it out", command,
+                      word.substr(0, eq), word));
+    if (option->get_expected_max() > 0 && eq == std::string::npos) ++i;  // its value
   }
 }
 

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <optional>
 #include <string>
 #include <utility>
@@ -508,6 +509,25 @@ bool Plan::is_stage_input(size_t input) const {
                      [&](const StageResult& stage) { return stage.input == input; });
 }
 
+namespace {
+
+/// The tile-graph ops number a tile's cells, with the ring of two cells they read around it, in
+/// 32 bits (flowacc's and watershed's walks in signed ones): a larger tile is refused before any
+/// work, naming the first step that could not take it (its cells' numbers would wrap).
+void check_tile_graph_tiles(const job::JobSpec& job, const Plan& plan) {
+  const int64_t width = plan.grid.tile_width();
+  const int64_t height = plan.grid.tile_height();
+  if ((width + 4) * (height + 4) <= std::numeric_limits<int32_t>::max()) return;
+  for (size_t s = 0; s < plan.steps.size(); ++s)
+    if (detail::is_tile_graph(plan, s))
+      fail_at(job.run.tile_where, "run: tile",
+              "tiles of " + std::to_string(width) + " x " + std::to_string(height) +
+                  " cells are more than step '" + plan.steps[s].id + "' (" + plan.steps[s].op +
+                  ") numbers; a tile-graph step takes tiles of at most 46336 x 46336 cells");
+}
+
+}  // namespace
+
 Plan make_plan(const job::JobSpec& written, const std::vector<RasterInfo>& inputs) {
   if (inputs.size() != written.inputs.size())
     throw Error("plan: " + std::to_string(inputs.size()) + " input rasters given for a job with " +
@@ -522,6 +542,7 @@ Plan make_plan(const job::JobSpec& written, const std::vector<RasterInfo>& input
   for (const PlannedStep& step : plan.steps) plan.halo = std::max(plan.halo, step.halo);
   check_same_grid(job, plan);
   plan.grid = choose_grid(inputs[plan.steps.front().input].size, job.run.tile);
+  check_tile_graph_tiles(job, plan);
   for (const auto& output : job.outputs) plan.outputs.push_back(detail::plan_output(plan, output));
   detail::plan_statistics(job, plan);
   plan.scratch = scratch_folder(job);

@@ -208,13 +208,15 @@ void execute(const plan::Plan& plan, const RunOptions& options) {
     throw Stopped(stop.signal(), journal->path());
   } catch (const Error& failure) {
     // A run that fails leaves nothing, but a resume that failed (a full disk, say) keeps the
-    // stopped run's ended passes for the next one.
+    // stopped run's ended passes for the next one, and the tiles its pass made durable where it
+    // failed while streaming (StreamingPass::give_up).
     if (!journal || !journal->resuming() || !journal->keep_ended_passes()) throw;
     stages.keep();
     throw Error(
-        fmt::format("{}; the journal {} is kept with the passes that ended: --resume "
+        fmt::format("{}; the journal {} is kept with the passes that ended{}: --resume "
                     "continues from there",
-                    failure.what(), journal->path()));
+                    failure.what(), journal->path(),
+                    journal->outputs_kept() ? " and the tiles made durable" : ""));
   }
 }
 

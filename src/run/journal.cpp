@@ -391,6 +391,12 @@ bool drop_sink_records(const std::string& path) {
 void Journal::append_record(const Bytes& payload) { write_all(fd_, framed(payload), path_); }
 
 bool Journal::keep_ended_passes() noexcept {
+  if (outputs_kept_) {  // the outputs' files stay as their records say: the file stays whole
+    kept_ = true;
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    return true;
+  }
   if (!ended_work_ && done_.empty() && results_.empty()) return false;  // nothing to continue from
   kept_ = true;
   if (fd_ >= 0) ::close(fd_);

@@ -131,6 +131,11 @@ class Journal {
   /// fewer ended passes, never a record of a removed file. False, the journal left to be
   /// removed as a failed run's, when it holds nothing to continue from.
   bool keep_ended_passes() noexcept;
+  /// After a resumed run failed while a pass streamed, its outputs' temporary files kept as a
+  /// kill leaves them (StreamingPass): keep_ended_passes() then keeps this rank's file whole,
+  /// with the sinks' records, so that the next --resume takes those files up.
+  void keep_outputs() noexcept { outputs_kept_ = true; }
+  bool outputs_kept() const { return outputs_kept_; }
 
  private:
   void open_own_file();
@@ -142,7 +147,8 @@ class Journal {
   int64_t id_ = 0;
   bool resuming_ = false;
   bool kept_ = false;
-  bool ended_work_ = false;  ///< whether this run journalled a pass's result or end
+  bool ended_work_ = false;    ///< whether this run journalled a pass's result or end
+  bool outputs_kept_ = false;  ///< keep_outputs()
   double checkpoint_seconds_ = 30;
   std::map<std::pair<size_t, size_t>, Records> records_;
   std::map<size_t, Bytes> results_;

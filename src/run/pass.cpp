@@ -171,10 +171,25 @@ void StreamingPass::run(Progress& progress) {
   try {
     par::agree(failure);
   } catch (...) {
-    abandon_from(0);
+    give_up();
     throw;
   }
   if (par::max_over_ranks(io::stop_signal()) != 0) stop();
+}
+
+/// Collective, after a failure while the pass streamed. A run that resumes a stopped one keeps
+/// its outputs' temporary files as a kill would leave them (each sink's resume takes up such a
+/// file, trusting only the tiles the journal names, which were durable before it named them) and
+/// keeps their records in the journal: the next --resume computes only the tiles neither run
+/// made durable. Any other run gives its outputs up.
+void StreamingPass::give_up() noexcept {
+  if (journal_.journal == nullptr || !journal_.journal->resuming()) {
+    abandon_from(0);
+    return;
+  }
+  for (size_t i = 0; i < opened_; ++i) sinks_[i]->suspend();
+  opened_ = 0;
+  journal_.journal->keep_outputs();
 }
 
 void StreamingPass::commit() {

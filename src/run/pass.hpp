@@ -74,8 +74,10 @@ class StreamingPass {
   /// Collective: opens every sink; on failure, those opened are abandoned and every rank throws.
   void open();
   /// Collective: processes tiles until none are left, some rank failed or a stop signal came;
-  /// every rank then throws the same error (the sinks abandoned), throws tessera::Stopped (the
-  /// sinks suspended or abandoned) or returns with every tile delivered.
+  /// every rank then throws the same error (the sinks abandoned; in a run that resumes a stopped
+  /// one, suspended as a kill leaves them, their journalled tiles kept for the next resume),
+  /// throws tessera::Stopped (the sinks suspended or abandoned) or returns with every tile
+  /// delivered.
   void run(Progress& progress);
   /// Tiles an interrupted run left done, which this one does not compute.
   int64_t resumed() const { return resumed_; }
@@ -96,6 +98,7 @@ class StreamingPass {
   void checkpoint();
   void maybe_checkpoint();
   void stop();
+  void give_up() noexcept;
   Batch next_batch(par::TileCounter& counter);
   int64_t round_up(int64_t tiles) const;
   void process_batch(const Batch& batch);

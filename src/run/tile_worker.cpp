@@ -122,8 +122,7 @@ void TileWorker::read_inputs(Window grown) {
       if (!step_reads(plan_, pass_, i, cells)) continue;
       if (!readers_[i]) readers_[i].emplace(plan_.inputs[i].path, plan_.inputs[i].band);
       read_tile(*readers_[i], input_cells_[i][index_of(cells)], grown);
-      if (cells == ops::CellType::Float32 && plan_.inputs[i].type == PixelType::Float64)
-        refuse_float32_overflow(i, grown);
+      if (cells == ops::CellType::Float32) refuse_float32_misreads(i, grown);
     }
   for (size_t k = 0; k < plan_.bands.size(); ++k) {
     const plan::PlannedBand& band = plan_.bands[k];
@@ -133,33 +132,56 @@ void TileWorker::read_inputs(Window grown) {
   }
 }
 
-/// Input `input`, a Float64 raster read as Float32 over `grown`: a finite value past Float32's
-/// range, which the conversion made an infinity, is refused naming its cell (the steps would
-/// compute with, and write, an infinity). An infinity of the file stays one, and the nodata value
-/// is nodata whatever it became. The tile is read again as Float64 only when it holds one.
-void TileWorker::refuse_float32_overflow(size_t input, Window grown) {
+/// Input `input`, read as Float32 over `grown`, checked for what that reading loses without a
+/// word where the raster is of a wider type (Float64, Int32, UInt32): a finite Float64 value past
+/// Float32's range, which the conversion made an infinity (the steps would compute with, and
+/// write, an infinity); and a value other than the nodata value that Float32 rounds onto the
+/// nodata value's Float32, where the nodata value is no Float32 (a Float64 nodata of 1e-50 is 0
+/// as Float32: every 0 of the raster would be a void, and written as nodata). Each is refused
+/// naming its cell. An infinity of the file stays one, and the nodata value is nodata whatever it
+/// became. The tile is read again as Float64 only when it holds an infinity or the nodata value's
+/// Float32.
+void TileWorker::refuse_float32_misreads(size_t input, Window grown) {
+  const RasterInfo& info = plan_.inputs[input];
+  const bool wide = info.type == PixelType::Float64;
+  if (!wide && info.type != PixelType::Int32 && info.type != PixelType::UInt32) return;
+  std::optional<float> rounded;  // the nodata value's Float32, when it is not the value itself
+  if (info.nodata && static_cast<double>(static_cast<float>(*info.nodata)) != *info.nodata &&
+      !std::isnan(*info.nodata))
+    rounded = static_cast<float>(*info.nodata);
+  if (!wide && !rounded) return;
   const Window inside = intersect(grown, whole(plan_.grid.raster()));
   const View<float> cells =
       input_cells_[input][index_of(ops::CellType::Float32)]
           .view()
           .sub(inside.x - grown.x, inside.y - grown.y, inside.width, inside.height)
           .as<float>();
-  bool infinite = false;
-  for (int64_t y = 0; y < cells.height() && !infinite; ++y)
-    for (int64_t x = 0; x < cells.width(); ++x) infinite = infinite || std::isinf(cells(x, y));
-  if (!infinite) return;
-  const RasterInfo& info = plan_.inputs[input];
+  bool suspect = false;
+  for (int64_t y = 0; y < cells.height() && !suspect; ++y)
+    for (int64_t x = 0; x < cells.width(); ++x) {
+      const float c = cells(x, y);
+      suspect = suspect || (wide && std::isinf(c)) || (rounded && c == *rounded);
+    }
+  if (!suspect) return;
   wide_check_.resize(inside.width, inside.height);
   readers_[input]->read(inside, PixelType::Float64, wide_check_.view().bytes());
   const View<double> exact = wide_check_.view().as<double>();
   for (int64_t y = 0; y < exact.height(); ++y)
     for (int64_t x = 0; x < exact.width(); ++x) {
       const double v = exact(x, y);
-      if (!std::isfinite(v) || std::isfinite(static_cast<float>(v)) || v == info.nodata) continue;
-      throw Error(fmt::format(
-          "{}: cell {}, {} holds {:.17g}, past Float32's range (+-3.4028235e+38), as which the "
-          "steps read this Float64 raster; rescale it, or make such cells its nodata",
-          info.path, inside.x + x, inside.y + y, v));
+      if (!std::isfinite(v) || v == info.nodata) continue;
+      const auto as_read = static_cast<float>(v);
+      if (!std::isfinite(as_read))
+        throw Error(fmt::format(
+            "{}: cell {}, {} holds {:.17g}, past Float32's range (+-3.4028235e+38), as which the "
+            "steps read this Float64 raster; rescale it, or make such cells its nodata",
+            info.path, inside.x + x, inside.y + y, v));
+      if (rounded && as_read == *rounded)
+        throw Error(fmt::format(
+            "{}: cell {}, {} holds {}, which Float32 (as which the steps read this {} raster) "
+            "makes {}, as it makes the nodata value {}: the cell would be a void; give the raster "
+            "a nodata value Float32 holds (gdal_edit.py -a_nodata VALUE)",
+            info.path, inside.x + x, inside.y + y, v, name_of(info.type), as_read, *info.nodata));
     }
 }
 

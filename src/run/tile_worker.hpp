@@ -32,7 +32,7 @@ class TileWorker {
  private:
   void read_inputs(Window grown);
   void read_tile(io::RasterReader& reader, TileBuffer& buffer, Window grown);
-  void refuse_float32_overflow(size_t input, Window grown);
+  void refuse_float32_misreads(size_t input, Window grown);
   Window compute_window(const plan::PlannedStep& step, Window owned) const;
   ops::TileIn tile_in(const plan::PlannedStep& step, Window owned, Window computed);
   void chained_cells(const plan::PlannedStep& step, Window owned, Window computed, ops::TileIn& in);

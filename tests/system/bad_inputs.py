@@ -139,6 +139,10 @@ def make_cases(args, work):
              r"zonal: --quiet takes no value", out),
         Case("dem --quiet=false", ["dem", "slope", dem, out, "--quiet=false"], 2,
              r"dem: --quiet takes no value", out),
+        Case("hydro --resume=yes", ["hydro", "fill", "-z", dem, "-fel", out, "--resume=yes"], 2,
+             r"hydro: --resume takes no value", out),
+        Case("calc -q=1", ["calc", "-A", dem, "--calc", "A", "--outfile", out, "-q=1"], 2,
+             r"calc: -q takes no value", out),
         Case("COG: a GeoTIFF option", ["dem", "slope", dem, out, "-of", "COG", "-co", "ZSTD_LEVEL=9"], 1,
              r"unknown COG creation option 'ZSTD_LEVEL'", out),
         # LEVEL=22 with DEFLATE was taken as 12 without a word (GDAL warns and takes its default).
@@ -309,6 +313,9 @@ def hydro_cases(args, work):
     wide_code[8, 1] = 2147483647
     big = np.full((20, 20), 100.0)
     big[3, 5] = 1e300
+    tiny_nodata = np.full((20, 20), 100.0)  # nodata 1e-50, which is 0 as Float32
+    tiny_nodata[10:14, 10:14] = 1e-50
+    tiny_nodata[2, 3] = 0.0
     return [
         # Read as a void: NaN is one only in directions with a nodata value (as in a DEM for fill).
         Case("hydro flowacc: NaN in directions without nodata",
@@ -327,6 +334,12 @@ def hydro_cases(args, work):
              ["hydro", "fill", "-z", directions("f64big.tif", big, systest.gdal.GDT_Float64, -9999),
               "-fel", out], 1,
              r"f64big\.tif: cell 5, 3 holds 1\.0+1?e\+300, past Float32's range", out),
+        # Its 0 cells, read as Float32 as the nodata value's 0, were taken as voids and written
+        # as nodata, exit 0.
+        Case("hydro fill: a Float64 DEM whose nodata Float32 cannot hold",
+             ["hydro", "fill", "-z", directions("f64tiny.tif", tiny_nodata, systest.gdal.GDT_Float64, 1e-50),
+              "-fel", out], 1,
+             r"f64tiny\.tif: cell 3, 2 holds 0, which Float32 .* makes 0, as it makes the nodata value 1e-50", out),
         Case("hydro fill: voids without nodata", ["hydro", "fill", "-z", dem, "-fel", out], 1,
              r"fill: the DEM has voids \(NaN at cell \d+, \d+\) but no nodata value", out,
              existing="an earlier run's output\n"),
@@ -683,6 +696,30 @@ def report_on_a_full_disk(args, folder, work, ranks):
     return problems
 
 
+def flag_like_paths(args, work, ranks):
+    """A value that looks like a flag given a value (`--quiet=x.tif` after -fel) is the flag's
+    value, not a flag: the refusal of `--quiet=false` reads only the words in a flag's place. Each
+    command writes the file so named (in a folder of its own) with status 0."""
+    folder = os.path.join(work, "flag_like")
+    os.makedirs(folder, exist_ok=True)
+    dem = os.path.join(args.data, "chiprofiler_dem.tif")
+    job = write_job(os.path.join(folder, "j.toml"), dem, os.path.join(folder, "j.tif"))
+    runs = [(["hydro", "flowdir", "-fel", dem, "-p", "--quiet=p.tif", "-q"], "--quiet=p.tif"),
+            (["dem", "slope", dem, "s.tif", "-q", "--report", "--restart=s.json"], "--restart=s.json"),
+            (["calc", "-A", dem, "--calc", "A", "--outfile", "-q=c.tif", "-q"], "-q=c.tif"),
+            (["run", job, "-q", "--report", "--quiet=r.json"], "--quiet=r.json")]
+    problems = []
+    for words, made in runs:
+        cmd = systest.mpi_prefix(args, ranks) + [args.tessera] + words
+        res = subprocess.run(cmd, cwd=folder, capture_output=True, text=True, env=systest.environment(1),
+                             timeout=args.timeout)
+        if res.returncode != 0 or not os.path.isfile(os.path.join(folder, made)):
+            problems.append(f"{' '.join(words[:2])} ... {made}: exit {res.returncode}, "
+                            f"{res.stderr.strip()[-300:]!r}")
+    shutil.rmtree(folder)
+    return problems
+
+
 def part_option(text):
     """--part K/N: the K-th of N shares of the cases (every N-th case from the K-th)."""
     k, n = (int(v) for v in text.split("/"))
@@ -713,6 +750,13 @@ def main():
                                "full disk, HDF5")]
         try:
             run_cases(args, runs, work, failures)
+            for ranks in ((0, 2) if part == 1 else ()):
+                label = f"paths that look like flags given values [{f'np={ranks}' if ranks else 'alone'}]"
+                problems = flag_like_paths(args, work, ranks)
+                print(f"{'ok  ' if not problems else 'FAIL'} {label}" + (f": {'; '.join(problems)}" if problems else ""),
+                      flush=True)
+                if problems:
+                    failures.append(label)
             for ranks in ((0, 2) if full and part == 1 else ()):
                 label = f"--report on a disk full by the run's end [{f'np={ranks}' if ranks else 'alone'}]"
                 problems = report_on_a_full_disk(args, full, work, ranks)

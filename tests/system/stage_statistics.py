@@ -25,9 +25,15 @@ in the job that computes fill, flowdir and flowacc.
   small tmpfs filled to its last byte fails in one line saying so and that the journal is kept;
   the journal and the stage rasters stay, and once the disk is freed `--resume` continues after
   the passes that ended (fel.tif not written again) to the uninterrupted run's bytes.
+- A resume that fails while its pass streams (a full disk) keeps that pass's tiles: `tessera dem
+  slope` stopped once its journal names some tiles, its disk then filled: `--resume` fails in one
+  line, the output's temporary file and the journal stay, and once the disk is freed `--resume`
+  takes up the stopped run's tiles (it computed them all again before) to the uninterrupted
+  run's bytes.
 """
 import glob
 import os
+import re
 import shutil
 import signal
 import struct
@@ -262,8 +268,9 @@ def hidden_files(folder):
 def resumed_on_a_full_disk(args, part, whole, problems):
     """A copy of the stopped run on a small tmpfs filled to its last byte: --resume fails in one
     line that says the disk is full and that the journal is kept; the journal and the stage
-    rasters of the passes that ended stay (fel.tif untouched); once the disk is freed, --resume
-    continues from those passes (fel.tif not written again) to the uninterrupted run's bytes."""
+    rasters of the passes that ended stay (fel.tif untouched), and the temporary files of the pass
+    it failed in; once the disk is freed, --resume continues from those passes (fel.tif not
+    written again) to the uninterrupted run's bytes."""
     disk = part + "-disk"
     os.makedirs(disk)
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", disk],
@@ -296,7 +303,7 @@ def resumed_on_a_full_disk(args, part, whole, problems):
                 or "is kept with the passes that ended" not in lines[0]:
             problems.append(f"resume on a full disk: {made.describe()}")
             return
-        if lost or any(".tmp-" in name for name in after) or os.stat(fel).st_mtime_ns != fel_before:
+        if lost or os.stat(fel).st_mtime_ns != fel_before:
             problems.append(f"resume on a full disk: the stopped run's files changed or were lost "
                             f"({lost}); left {sorted(after)}")
             return
@@ -317,6 +324,84 @@ def resumed_on_a_full_disk(args, part, whole, problems):
         else:
             print("resumed once the disk was freed: continued after the passes that ended, "
                   "the uninterrupted run's bytes")
+    finally:
+        subprocess.run(["umount", disk], check=False)
+        shutil.rmtree(disk, ignore_errors=True)
+
+
+def failed_resume_keeps_tiles(args, dem, work, problems):
+    """`tessera dem slope` (one pass, DEFLATE, 16-cell tiles) to a small tmpfs, stopped once its
+    journal names some tiles; the disk then filled to its last byte: --resume fails while it
+    streams, in one line saying the journal is kept with the tiles made durable, and leaves the
+    output's temporary file and the journal; once the disk is freed, --resume computes only the
+    tiles the stopped run had not made durable (it said they were lost) and ends with the
+    uninterrupted run's bytes, leaving nothing."""
+    disk = os.path.join(work, "kept-disk")
+    os.makedirs(disk)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", disk],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        print(f"skip the failed resume's tiles: cannot mount a small tmpfs ({mounted.stderr.strip()})")
+        return
+    try:
+        whole = os.path.join(work, "slope-whole.tif")
+        words = ["dem", "slope", dem, os.path.join(disk, "s.tif"), "-co", "COMPRESS=DEFLATE",
+                 "-co", "BLOCKXSIZE=16", "-co", "BLOCKYSIZE=16", "--checkpoint", "0"]
+        made = systest.tessera(args, ["dem", "slope", dem, whole, "-co", "COMPRESS=DEFLATE",
+                                      "-co", "BLOCKXSIZE=16", "-co", "BLOCKYSIZE=16", "-q"])
+        journal = os.path.join(disk, ".s.tif.journal-0")
+        proc = subprocess.Popen([args.tessera] + words + ["-q"], env=systest.environment(1),
+                                start_new_session=True, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE)
+        deadline = time.monotonic() + args.timeout
+        header = None
+        while proc.poll() is None and time.monotonic() < deadline:
+            if os.path.exists(journal):
+                size = os.path.getsize(journal)
+                header = size if header is None else header
+                if size > header:  # a record of tiles past the header
+                    break
+            time.sleep(0.001)
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGUSR1)
+        proc.communicate(timeout=args.timeout)
+        if made.returncode != 0 or proc.returncode != 75:
+            problems.append(f"failed resume's tiles: the runs ended {made.returncode} and "
+                            f"{proc.returncode} (75: stopped)")
+            return
+        filler = os.path.join(disk, "filler")
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+        for chunk in (65536, 4096, 1):  # unbuffered, to the last byte
+            try:
+                while True:
+                    os.write(fd, bytes(chunk))
+            except OSError:
+                pass
+        os.close(fd)
+        failed = systest.tessera(args, words + ["--resume", "-q"])
+        lines = [l for l in failed.stderr.splitlines() if l.strip()]
+        left = sorted(hidden_files(disk))
+        if failed.returncode != 1 or len(lines) != 1 or "No space left on device" not in lines[0] \
+                or "kept with the passes that ended and the tiles made durable" not in lines[0] \
+                or ".s.tif.journal-0" not in left or not any(".s.tif.tmp-" in n for n in left):
+            problems.append(f"failed resume's tiles: {failed.describe()}; left {left}")
+            return
+        print(f"resume on a full disk: {lines[0]}")
+        os.remove(filler)
+        again = systest.tessera(args, words + ["--resume"])
+        done = re.findall(r"resuming from .*: (\d+) of (\d+) tiles were done", again.stderr)
+        if again.returncode != 0 or not done or int(done[0][0]) == 0:
+            problems.append(f"failed resume's tiles: the resume once the disk was freed took up no "
+                            f"tile ({done}): {again.describe()}")
+            return
+        with open(whole, "rb") as a, open(os.path.join(disk, "s.tif"), "rb") as b:
+            same = a.read() == b.read()
+        if not same or hidden_files(disk):
+            problems.append(f"failed resume's tiles: the output differs ({not same}) or left "
+                            f"{sorted(hidden_files(disk))}")
+            return
+        print(f"resumed once the disk was freed: {done[0][0]} of {done[0][1]} tiles kept through "
+              f"the failed resume, the uninterrupted run's bytes")
     finally:
         subprocess.run(["umount", disk], check=False)
         shutil.rmtree(disk, ignore_errors=True)
@@ -375,6 +460,7 @@ def main():
             against_numpy(work, files, problems)
             one_job(args, dem, work, files, problems)
         plan_shows_reductions(args, dem, work, problems)
+        failed_resume_keeps_tiles(args, dem, work, problems)
         whole = os.path.join(work, "one-%d-%d" % RUNS[-1])
         if os.path.exists(os.path.join(whole, "out", "zst.tif")):
             stopped_and_resumed(args, dem, whole, problems)

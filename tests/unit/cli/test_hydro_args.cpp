@@ -71,5 +71,24 @@ TEST(HydroArgs, EpsilonOnFillOnly) {
             "unknown flag '--epsilon' for hydro flowdir (see tessera hydro --help)");
 }
 
+// A flag that takes no value given one is refused where a flag is read, naming it; a path given
+// to a flag is that flag's value, whatever it looks like (the check read every word, and refused
+// `-fel --quiet=x.tif`).
+TEST(HydroArgs, FlagsGivenValuesOnlyInAFlagsPlace) {
+  EXPECT_EQ(usage_error({"fill", "-z", "d", "-fel", "f", "--quiet=false"}),
+            "hydro: --quiet takes no value, got '--quiet=false': give the flag, or leave it out");
+  EXPECT_EQ(usage_error({"flowdir", "-fel", "d", "-p", "p", "-q=1"}),
+            "hydro: -q takes no value, got '-q=1': give the flag, or leave it out");
+  EXPECT_EQ(usage_error({"fill", "-z", "d", "-fel", "f", "--restart=yes"}),
+            "hydro: --restart takes no value, got '--restart=yes': give the flag, or leave it out");
+  const auto fill = parse_hydro_args({"fill", "-z", "--resume=d.tif", "-fel", "--quiet=x.tif"});
+  EXPECT_EQ(fill.job.inputs.at(0).path, "--resume=d.tif");
+  EXPECT_EQ(fill.job.outputs.at(0).path, "--quiet=x.tif");
+  EXPECT_EQ(parse_hydro_args({"watershed", "-p", "d", "-gw", "g", "-o", "-q=o.tif"})
+                .job.inputs.at(1)
+                .path,
+            "-q=o.tif");
+}
+
 }  // namespace
 }  // namespace tessera::cli

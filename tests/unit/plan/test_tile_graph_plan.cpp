@@ -51,6 +51,18 @@ TEST(TileGraphPlan, ScratchIsAFolderOrFalse) {
                        "fill.toml:14:11: run: scratch: expected a folder (a string) or false"));
 }
 
+// The tile-graph ops number a tile's cells with their ring in 32 bits: a tile of 65536 x 65536
+// cells was planned (and, given the memory, run with its cells' numbers wrapping).
+TEST(TileGraphPlan, RefusesTilesItsStepsCannotNumber) {
+  EXPECT_EQ(test::message_of([] {
+              fill_plan({70000, 50000}, "tile = 65536\n");
+            }),
+            "fill.toml:14:8: run: tile: tiles of 65536 x 50000 cells are more than step 'fel' "
+            "(fill) numbers; a tile-graph step takes tiles of at most 46336 x 46336 cells");
+  EXPECT_EQ(fill_plan({70000, 50000}, "tile = 46336\n").grid.tile_width(), 46336);
+  EXPECT_EQ(fill_plan({46336, 46336}, "tile = 65536\n").grid.tile_width(), 46336);
+}
+
 TEST(TileGraphPlan, EstimatesTheSolveOfA100000CellRasterAt256CellTiles) {
   const std::string text = fill_plan({100000, 100000}, "tile = 256\n").describe(2, 1);
   EXPECT_TRUE(contains(text,
