@@ -23,6 +23,7 @@
 #include "fill_epsilon_search.hpp"
 #include "node_queue.hpp"
 #include "option_reader.hpp"
+#include "straight_paths.hpp"
 #include "tessera/ops/d8.hpp"
 
 namespace tessera::ops {
@@ -767,14 +768,134 @@ class FrontBatch {
   std::vector<std::pair<uint32_t, uint64_t>> at_slots_;
 };
 
+/// Eight 16-bit numbers (GCC's vector extension: one SSE2 register).
+using Word16 = int16_t __attribute__((vector_size(16)));
+
+/// The bits of the lanes of a mask (word `index` of 64 lanes) that are set.
+uint64_t bits_of(Word16 mask, size_t index) {
+  uint64_t bits = 0;
+  for (size_t l = 0; l < 8; ++l)
+    if (mask[l] != 0) bits |= uint64_t{1} << (index * 8 + l);
+  return bits;
+}
+
+/// The rows of the sources of a batch (one key K0; `sources` index `cells`) that Chebyshev's
+/// distance gives, written to `matrix`, and their bits; `until` is the greatest length in them.
+/// A source's row is Chebyshev's distance to each target where every cell y of the piece fits
+/// its window at Chebyshev's distance from the source (K(y) - K0 <= cheb <= U(y) - K0) and a
+/// straight path inside the piece (`straight`) joins it to every target: the level by level
+/// search reaches each cell of such a path at its Chebyshev distance (never earlier), and never
+/// climbs (no length of it is below Chebyshev's, nor so below any bottom).
+uint64_t chebyshev_rows(const EpsilonTile& t, std::span<const uint32_t> members,
+                        const std::vector<size_t>& cells, std::span<const uint32_t> sources,
+                        const StraightPaths& straight, std::vector<uint32_t>& matrix,
+                        uint32_t& until) {
+  const auto stride = static_cast<int64_t>(t.stride);
+  if (stride > 32767 || t.height + 2 > 32767) return 0;  // coordinates in 16 bits
+  const int64_t k0 = t.key[cells[sources[0]]];
+  Word16 sx[8], sy[8];
+  for (size_t b = 0; b < 64; ++b) {
+    const auto c = static_cast<int64_t>(cells[sources[std::min(b, sources.size() - 1)]]);
+    sx[b / 8][b % 8] = static_cast<int16_t>(c % stride);
+    sy[b / 8][b % 8] = static_cast<int16_t>(c / stride);
+  }
+  const auto clamp16 = [](int64_t v) {
+    return static_cast<int16_t>(std::clamp<int64_t>(v, -1, 32767));
+  };
+  Word16 bad[8] = {};
+  for (size_t i = 0; i < members.size(); ++i) {
+    const auto y = static_cast<int64_t>(members[i]);
+    const Word16 x = Word16{} + static_cast<int16_t>(y % stride);
+    const Word16 row = Word16{} + static_cast<int16_t>(y / stride);
+    const Word16 low = Word16{} + clamp16(t.key[static_cast<size_t>(y)] - k0);
+    const Word16 high = Word16{} + clamp16(t.bound[static_cast<size_t>(y)] - k0);
+    for (size_t w = 0; w < 8; ++w) {
+      const Word16 dx = sx[w] > x ? sx[w] - x : x - sx[w];
+      const Word16 dy = sy[w] > row ? sy[w] - row : row - sy[w];
+      const Word16 d = dx > dy ? dx : dy;
+      bad[w] |= (d < low) | (d > high);
+    }
+  }
+  uint64_t open = sources.size() == 64 ? ~uint64_t{0} : (uint64_t{1} << sources.size()) - 1;
+  for (size_t w = 0; w < 8; ++w) open &= ~bits_of(bad[w], w);
+  const size_t k = cells.size();
+  for (uint64_t b = open; b != 0; b &= b - 1) {
+    const auto bit = static_cast<size_t>(std::countr_zero(b));
+    const size_t source = cells[sources[bit]];
+    for (size_t j = 0; j < k; ++j)
+      if (!straight.straight(source, cells[j])) {
+        open &= ~(uint64_t{1} << bit);
+        break;
+      }
+  }
+  until = 0;
+  for (uint64_t b = open; b != 0; b &= b - 1) {
+    const auto bit = static_cast<size_t>(std::countr_zero(b));
+    const auto source = static_cast<int64_t>(cells[sources[bit]]);
+    uint32_t* row = matrix.data() + size_t{sources[bit]} * k;
+    for (size_t j = 0; j < k; ++j) {
+      const auto c = static_cast<int64_t>(cells[j]);
+      row[j] = static_cast<uint32_t>(
+          std::max(std::abs(c % stride - source % stride), std::abs(c / stride - source / stride)));
+      until = std::max(until, row[j]);
+    }
+  }
+  return open;
+}
+
+/// The fronts of one batch of a piece's perimeter cells (`batch`, of one key, indices into
+/// `cells`): the rows of `matrix` and the pairs that climb that FrontBatch::run would give the
+/// batch, from Chebyshev's distance where chebyshev_rows() vouches for it, else from LaneFronts
+/// (with `how.lane_cap`), else level by level; the two last run as far as the whole batch would
+/// have (`until`), so that their pairs that climb are the same.
+void batch_fronts(const EpsilonTile& t, const Pieces& p, int32_t piece,
+                  const std::vector<int32_t>& slot, const std::vector<size_t>& cells,
+                  std::span<const uint32_t> batch, const EpsilonSearch& how,
+                  const StraightPaths& straight, std::vector<uint32_t>& matrix,
+                  std::vector<std::pair<uint32_t, Pair>>& pairs) {
+  thread_local FrontBatch batches;
+  batches.reserve(t.key.size());
+  thread_local LaneFronts lanes;
+  lanes.reserve(t.key.size());
+  thread_local std::vector<uint32_t> rest, left;
+  const size_t k = cells.size();
+  const std::span<const uint32_t> members = p.cells_of(piece);
+  uint32_t until = 0;
+  const uint64_t done =
+      how.straight_paths ? chebyshev_rows(t, members, cells, batch, straight, matrix, until) : 0;
+  rest.clear();
+  for (size_t b = 0; b < batch.size(); ++b)
+    if ((done >> b & 1) == 0) rest.push_back(batch[b]);
+  if (rest.empty()) return;
+  if (how.lane_cap == 0) {
+    batches.run(t, p, piece, slot, cells, rest, until, matrix, pairs);
+    return;
+  }
+  uint32_t reach = 0;
+  const uint64_t bits = lanes.run(t, members, cells, rest, static_cast<int16_t>(how.lane_cap),
+                                  t.key.size(), matrix, reach);
+  until = std::max(until, reach);
+  if (bits != 0) {
+    left.clear();
+    for (size_t b = 0; b < rest.size(); ++b)
+      if ((bits >> b & 1) != 0) left.push_back(rest[b]);
+    batches.run(t, p, piece, slot, cells, left, until, matrix, pairs);
+    for (uint32_t row : left) {
+      const uint32_t* entries = matrix.data() + size_t{row} * k;
+      until = std::max(until, *std::max_element(entries, entries + k));
+    }
+  }
+  if (!lanes.climbs().empty())
+    batches.run_climbs(t, p, piece, slot, cells, rest, until, lanes, pairs);
+}
+
 /// The fronts of a piece's k perimeter cells (`cells`) to each other: each source's least bare
 /// length to each of them in row `source` of `matrix` (k x k, kNoLength where none), and its
-/// other pairs tagged with its row. Sources of one key are searched 64 at a time, by LaneFronts
-/// (with `how.lane_cap`) and where it leaves sources, by FrontBatch.
+/// other pairs tagged with its row. Sources of one key are searched 64 at a time (batch_fronts).
 void piece_fronts(const EpsilonTile& t, const Pieces& p, int32_t piece,
                   const std::vector<int32_t>& slot, const std::vector<size_t>& cells,
-                  const EpsilonSearch& how, std::vector<uint32_t>& matrix,
-                  std::vector<std::pair<uint32_t, Pair>>& pairs) {
+                  const EpsilonSearch& how, const StraightPaths& straight,
+                  std::vector<uint32_t>& matrix, std::vector<std::pair<uint32_t, Pair>>& pairs) {
   const size_t k = cells.size();
   matrix.assign(k * k, kNoLength);
   pairs.clear();
@@ -783,39 +904,14 @@ void piece_fronts(const EpsilonTile& t, const Pieces& p, int32_t piece,
   for (size_t s = 0; s < k; ++s) order[s] = static_cast<uint32_t>(s);
   std::stable_sort(order.begin(), order.end(),
                    [&](uint32_t a, uint32_t b) { return t.key[cells[a]] < t.key[cells[b]]; });
-  thread_local FrontBatch batches;
-  batches.reserve(t.key.size());
-  thread_local LaneFronts lanes;
-  lanes.reserve(t.key.size());
-  thread_local std::vector<uint32_t> left;
   for (size_t first = 0; first < k;) {
     size_t last = first + 1;
     while (last < k && last - first < 64 && t.key[cells[order[last]]] == t.key[cells[order[first]]])
       ++last;
-    const auto batch = std::span<const uint32_t>(order.data() + first, last - first);
+    batch_fronts(t, p, piece, slot, cells,
+                 std::span<const uint32_t>(order.data() + first, last - first), how, straight,
+                 matrix, pairs);
     first = last;
-    if (how.lane_cap == 0) {
-      batches.run(t, p, piece, slot, cells, batch, 0, matrix, pairs);
-      continue;
-    }
-    // The level by level search runs for the sources the lanes leave, as far as the whole batch
-    // would have run; then the settled sources' climbs, as far as that.
-    uint32_t until = 0;
-    const uint64_t bits =
-        lanes.run(t, p.cells_of(piece), cells, batch, static_cast<int16_t>(how.lane_cap),
-                  t.key.size(), matrix, until);
-    if (bits != 0) {
-      left.clear();
-      for (size_t b = 0; b < batch.size(); ++b)
-        if ((bits >> b & 1) != 0) left.push_back(batch[b]);
-      batches.run(t, p, piece, slot, cells, left, until, matrix, pairs);
-      for (uint32_t row : left) {
-        const uint32_t* entries = matrix.data() + size_t{row} * k;
-        until = std::max(until, *std::max_element(entries, entries + k));
-      }
-    }
-    if (!lanes.climbs().empty())
-      batches.run_climbs(t, p, piece, slot, cells, batch, until, lanes, pairs);
   }
   std::stable_sort(pairs.begin(), pairs.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -825,7 +921,7 @@ void piece_fronts(const EpsilonTile& t, const Pieces& p, int32_t piece,
 /// cells, and its fronts (rows of bare lengths, run-coded; the other pairs by row).
 void put_piece(ByteWriter& out, const EpsilonTile& t, const Pieces& p, int32_t piece,
                const std::vector<int64_t>& arrival, const EpsilonSearch& how,
-               std::vector<int32_t>& slot) {
+               const StraightPaths& straight, std::vector<int32_t>& slot) {
   const auto& places = p.places[static_cast<size_t>(piece)];
   const size_t k = places.size();
   std::vector<size_t> cells;
@@ -839,7 +935,7 @@ void put_piece(ByteWriter& out, const EpsilonTile& t, const Pieces& p, int32_t p
   }
   thread_local std::vector<uint32_t> matrix;
   thread_local std::vector<std::pair<uint32_t, Pair>> tagged;
-  piece_fronts(t, p, piece, slot, cells, how, matrix, tagged);
+  piece_fronts(t, p, piece, slot, cells, how, straight, matrix, tagged);
   for (size_t c : cells) slot[c] = -1;
   DistanceRows rows;
   std::vector<Pair> pairs;
@@ -877,8 +973,10 @@ Bytes epsilon_summary(const EpsilonTile& t, const EpsilonSearch& how) {
   spread(t, arrival);
   thread_local std::vector<int32_t> slot;
   slot.assign(t.key.size(), -1);
+  thread_local StraightPaths straight;
+  if (how.straight_paths) straight.build(t.stride, t.height + 2, pieces.label);
   for (size_t l = 0; l < pieces.places.size(); ++l)
-    put_piece(out, t, pieces, static_cast<int32_t>(l), arrival, how, slot);
+    put_piece(out, t, pieces, static_cast<int32_t>(l), arrival, how, straight, slot);
   return out.take();
 }
 
@@ -1080,7 +1178,7 @@ class FillEpsilonOp : public TileGraphOp {
   /// Per padded cell: keys, bound, values, kind (21 bytes); arrivals, piece labels, slots and
   /// the labelling's stack (20) and its list of the pieces' cells (4); the heap (16); a batch's
   /// 16-bit lengths (LaneFronts: 64 x 2; its queue, windows and marks, 9; its list of climbs, at
-  /// most one a cell, 12); the level by level
+  /// most one a cell, 12); the straight paths' counts (16); the level by level
   /// search's three words, lists and windows (24 + 12 + 8); the pairs that climb: the least
   /// height per cell and source (64 x 4, whose pages only the cells such pairs reach touch), two
   /// words and two lists (16 + 8); and the lengths between a piece's k perimeter cells, 4 k^2
@@ -1088,7 +1186,7 @@ class FillEpsilonOp : public TileGraphOp {
   /// list of pairs that climb (16 bytes each) and the pairs a piece's summary records are not
   /// counted (docs/hydrology.md gives them as measured).
   int64_t work_bytes(int64_t cells) const override {
-    return cells * (21 + 20 + 4 + 16 + 149 + 44 + 256 + 24 + 64);
+    return cells * (21 + 20 + 4 + 16 + 149 + 16 + 44 + 256 + 24 + 64);
   }
   /// Rank 0, counting every perimeter cell as free: its place, key and arrival received and
   /// parsed (2 x 20), its row of lengths' first run and escape and their indices (16, and

@@ -407,13 +407,14 @@ Raster<float> lake_with_banks(int64_t width, int64_t height, uint32_t seed) {
 }
 
 TEST(FillEpsilon, SummariesEqualThoseThatSearchEveryBatchLevelByLevel) {
-  // Phase 1 searches a batch of sources with 16-bit lengths relaxed from a queue, follows the
+  // Phase 1 gives a source Chebyshev's distances where straight paths and its windows allow,
+  // searches the other sources of a batch with 16-bit lengths relaxed from a queue, follows the
   // climbs of the sources it settles from there, and leaves to the level by level search the
   // sources whose lengths it cannot vouch for (or that reach the cap): its summaries must equal,
   // byte for byte, those that search every batch level by level, at every cap (small caps make
   // sources reach it) and tile size, on lakes whose sources climb onto banks and plateaus (pairs
   // that are not bare), with the bound and with a looser one.
-  const EpsilonSearch level_by_level{0};
+  const EpsilonSearch level_by_level{false, 0};
   std::vector<std::pair<std::string, Raster<float>>> rasters;
   for (uint32_t seed = 1; seed <= 3; ++seed)
     rasters.emplace_back("ulps", filled(ulps(23 + seed, 19 + seed, seed)));
@@ -431,10 +432,11 @@ TEST(FillEpsilon, SummariesEqualThoseThatSearchEveryBatchLevelByLevel) {
           const auto r = read_tile(f, u, grid, 2, t);
           const Bytes want = fill_epsilon_summary(r->in, level_by_level);
           tiles_with_pieces += want.size() > 4 ? 1 : 0;
-          for (const int cap : {32766, 9, 3, 2, 1})
-            ASSERT_EQ(fill_epsilon_summary(r->in, EpsilonSearch{cap}), want)
-                << name << (loose ? " loose" : "") << " tile " << tile << " #" << t << " cap "
-                << cap;
+          for (const bool straight : {true, false})
+            for (const int cap : {32766, 9, 3, 2, 1, 0})
+              ASSERT_EQ(fill_epsilon_summary(r->in, EpsilonSearch{straight, cap}), want)
+                  << name << (loose ? " loose" : "") << " tile " << tile << " #" << t
+                  << " straight " << straight << " cap " << cap;
         }
       }
     }
