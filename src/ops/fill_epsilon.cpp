@@ -17,6 +17,10 @@
 #include <string>
 #include <utility>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "byte_io.hpp"
 #include "d8_tile.hpp"
 #include "distance_rows.hpp"
@@ -290,6 +294,24 @@ struct Pair {
   int64_t height = 0;
 };
 
+/// Eight 16-bit numbers (GCC's vector extension: one SSE2 register), a lane each of 64 sources
+/// in eight of them.
+using Word16 = int16_t __attribute__((vector_size(16)));
+
+/// The bits, in 64 lanes, of the lanes of word `index` whose mask (0 or -1 a lane) is set.
+uint64_t bits_of(Word16 mask, size_t index) {
+#if defined(__SSE2__)
+  const auto m = reinterpret_cast<__m128i>(mask);
+  const auto bits = static_cast<uint64_t>(_mm_movemask_epi8(_mm_packs_epi16(m, m)) & 0xFF);
+  return bits << (index * 8);
+#else
+  uint64_t bits = 0;
+  for (size_t l = 0; l < 8; ++l)
+    if (mask[l] != 0) bits |= uint64_t{1} << (index * 8 + l);
+  return bits;
+#endif
+}
+
 /// The bare lengths from up to 64 perimeter cells of a piece that share a key K0 (a batch of
 /// FrontBatch), as 64 16-bit lengths in each cell relaxed in the order of a queue until none
 /// lowers (flowdir's LaneSearch, with windows): a step to cell y at length L is taken where y's
@@ -373,8 +395,7 @@ class LaneFronts {
   }
 
  private:
-  /// Eight 16-bit lengths (GCC's vector extension: one SSE2 register).
-  using Word = int16_t __attribute__((vector_size(16)));
+  using Word = Word16;
   static constexpr size_t kPerWord = 8;
   static constexpr size_t kWords = 64 / kPerWord;
   struct Lanes {
@@ -385,13 +406,6 @@ class LaneFronts {
     using Halves = uint64_t __attribute__((vector_size(16)));
     const auto halves = reinterpret_cast<Halves>(w);
     return (halves[0] | halves[1]) != 0;
-  }
-  /// The bits of the lanes of `w` (word `index` of a cell) whose mask is set.
-  static uint64_t bits_of(Word mask, size_t index) {
-    uint64_t bits = 0;
-    for (size_t l = 0; l < kPerWord; ++l)
-      if (mask[l] != 0) bits |= uint64_t{1} << (index * kPerWord + l);
-    return bits;
   }
 
   /// Relaxes from the sources until no length lowers: a cell is queued again whenever one of
@@ -767,17 +781,6 @@ class FrontBatch {
   std::vector<uint32_t> best_cells_, offered_cells_;
   std::vector<std::pair<uint32_t, uint64_t>> at_slots_;
 };
-
-/// Eight 16-bit numbers (GCC's vector extension: one SSE2 register).
-using Word16 = int16_t __attribute__((vector_size(16)));
-
-/// The bits of the lanes of a mask (word `index` of 64 lanes) that are set.
-uint64_t bits_of(Word16 mask, size_t index) {
-  uint64_t bits = 0;
-  for (size_t l = 0; l < 8; ++l)
-    if (mask[l] != 0) bits |= uint64_t{1} << (index * 8 + l);
-  return bits;
-}
 
 /// The rows of the sources of a batch (one key K0; `sources` index `cells`) that Chebyshev's
 /// distance gives, written to `matrix`, and their bits; `until` is the greatest length in them.
