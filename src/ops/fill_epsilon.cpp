@@ -589,12 +589,11 @@ class FrontBatch {
   }
 
   /// Row sources[b] of `matrix` (k x k) for each source b, and the pairs that are not bare,
-  /// tagged with their row. The levels go on while a source misses a target, or up to length
-  /// `until`: a batch whose other sources LaneFronts settled runs as far as it would have with
-  /// them (to their greatest length, or to the end where one of them misses a target), so that
-  /// the pairs that climb are the same.
+  /// tagged with their row. The levels go on while a source misses a target: past a source's
+  /// last target, its bare search has reached every target, which drops its pairs there, so a
+  /// source's pairs do not depend on the other sources of its batch.
   void run(const EpsilonTile& t, const Pieces& p, int32_t piece, const std::vector<int32_t>& slot,
-           const std::vector<size_t>& cells, std::span<const uint32_t> sources, uint32_t until,
+           const std::vector<size_t>& cells, std::span<const uint32_t> sources,
            std::vector<uint32_t>& matrix, std::vector<std::pair<uint32_t, Pair>>& pairs) {
     k_ = cells.size();
     k0_ = t.key[cells[sources[0]]];
@@ -611,8 +610,7 @@ class FrontBatch {
       level_.push_back(static_cast<uint32_t>(c));
       matrix[sources[b] * k_ + sources[b]] = 0;
     }
-    for (uint32_t length = 1;
-         (missing_ > 0 || length <= until) && (!level_.empty() || !steep_.empty()); ++length) {
+    for (uint32_t length = 1; missing_ > 0 && (!level_.empty() || !steep_.empty()); ++length) {
       bare_level(t, slot, sources, length, matrix);
       steep_level(t, p, piece);
       commit_steep(slot, sources, length, pairs, [&](size_t c) { return seen_[c]; });
@@ -624,9 +622,9 @@ class FrontBatch {
   }
 
   /// The pairs that are not bare of the sources `lanes` settled (bits of `sources`), tagged with
-  /// their row, as run() finds them: level by level while the batch (every source of it) misses
-  /// a target, to length `until`, but with the bare levels taken from `lanes` (its climbs, and
-  /// the lengths at which each cell is reached) instead of searched.
+  /// their row, as run() finds them: level by level to length `until` (the greatest length of
+  /// their rows, kNoLength where a target is missed), but with the bare levels taken from
+  /// `lanes` (its climbs, and the lengths at which each cell is reached) instead of searched.
   void run_climbs(const EpsilonTile& t, const Pieces& p, int32_t piece,
                   const std::vector<int32_t>& slot, const std::vector<size_t>& cells,
                   std::span<const uint32_t> sources, uint32_t until, const LaneFronts& lanes,
@@ -783,7 +781,7 @@ class FrontBatch {
 };
 
 /// The rows of the sources of a batch (one key K0; `sources` index `cells`) that Chebyshev's
-/// distance gives, written to `matrix`, and their bits; `until` is the greatest length in them.
+/// distance gives, written to `matrix`, and their bits.
 /// A source's row is Chebyshev's distance to each target where every cell y of the piece fits
 /// its window at Chebyshev's distance from the source (K(y) - K0 <= cheb <= U(y) - K0) and a
 /// straight path inside the piece (`straight`) joins it to every target: the level by level
@@ -791,8 +789,7 @@ class FrontBatch {
 /// climbs (no length of it is below Chebyshev's, nor so below any bottom).
 uint64_t chebyshev_rows(const EpsilonTile& t, std::span<const uint32_t> members,
                         const std::vector<size_t>& cells, std::span<const uint32_t> sources,
-                        const StraightPaths& straight, std::vector<uint32_t>& matrix,
-                        uint32_t& until) {
+                        const StraightPaths& straight, std::vector<uint32_t>& matrix) {
   const auto stride = static_cast<int64_t>(t.stride);
   if (stride > 32767 || t.height + 2 > 32767) return 0;  // coordinates in 16 bits
   const int64_t k0 = t.key[cells[sources[0]]];
@@ -831,7 +828,6 @@ uint64_t chebyshev_rows(const EpsilonTile& t, std::span<const uint32_t> members,
         break;
       }
   }
-  until = 0;
   for (uint64_t b = open; b != 0; b &= b - 1) {
     const auto bit = static_cast<size_t>(std::countr_zero(b));
     const auto source = static_cast<int64_t>(cells[sources[bit]]);
@@ -840,7 +836,6 @@ uint64_t chebyshev_rows(const EpsilonTile& t, std::span<const uint32_t> members,
       const auto c = static_cast<int64_t>(cells[j]);
       row[j] = static_cast<uint32_t>(
           std::max(std::abs(c % stride - source % stride), std::abs(c / stride - source / stride)));
-      until = std::max(until, row[j]);
     }
   }
   return open;
@@ -849,8 +844,8 @@ uint64_t chebyshev_rows(const EpsilonTile& t, std::span<const uint32_t> members,
 /// The fronts of one batch of a piece's perimeter cells (`batch`, of one key, indices into
 /// `cells`): the rows of `matrix` and the pairs that climb that FrontBatch::run would give the
 /// batch, from Chebyshev's distance where chebyshev_rows() vouches for it, else from LaneFronts
-/// (with `how.lane_cap`), else level by level; the two last run as far as the whole batch would
-/// have (`until`), so that their pairs that climb are the same.
+/// (with `how.lane_cap`), else level by level. Each source's pairs are its own (FrontBatch::run),
+/// whichever sources share its search.
 void batch_fronts(const EpsilonTile& t, const Pieces& p, int32_t piece,
                   const std::vector<int32_t>& slot, const std::vector<size_t>& cells,
                   std::span<const uint32_t> batch, const EpsilonSearch& how,
@@ -861,32 +856,25 @@ void batch_fronts(const EpsilonTile& t, const Pieces& p, int32_t piece,
   thread_local LaneFronts lanes;
   lanes.reserve(t.key.size());
   thread_local std::vector<uint32_t> rest, left;
-  const size_t k = cells.size();
   const std::span<const uint32_t> members = p.cells_of(piece);
-  uint32_t until = 0;
   const uint64_t done =
-      how.straight_paths ? chebyshev_rows(t, members, cells, batch, straight, matrix, until) : 0;
+      how.straight_paths ? chebyshev_rows(t, members, cells, batch, straight, matrix) : 0;
   rest.clear();
   for (size_t b = 0; b < batch.size(); ++b)
     if ((done >> b & 1) == 0) rest.push_back(batch[b]);
   if (rest.empty()) return;
   if (how.lane_cap == 0) {
-    batches.run(t, p, piece, slot, cells, rest, until, matrix, pairs);
+    batches.run(t, p, piece, slot, cells, rest, matrix, pairs);
     return;
   }
-  uint32_t reach = 0;
+  uint32_t until = 0;
   const uint64_t bits = lanes.run(t, members, cells, rest, static_cast<int16_t>(how.lane_cap),
-                                  t.key.size(), matrix, reach);
-  until = std::max(until, reach);
+                                  t.key.size(), matrix, until);
   if (bits != 0) {
     left.clear();
     for (size_t b = 0; b < rest.size(); ++b)
       if ((bits >> b & 1) != 0) left.push_back(rest[b]);
-    batches.run(t, p, piece, slot, cells, left, until, matrix, pairs);
-    for (uint32_t row : left) {
-      const uint32_t* entries = matrix.data() + size_t{row} * k;
-      until = std::max(until, *std::max_element(entries, entries + k));
-    }
+    batches.run(t, p, piece, slot, cells, left, matrix, pairs);
   }
   if (!lanes.climbs().empty())
     batches.run_climbs(t, p, piece, slot, cells, rest, until, lanes, pairs);
