@@ -17,11 +17,17 @@
 #include <string>
 #include <utility>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "byte_io.hpp"
 #include "d8_tile.hpp"
 #include "distance_rows.hpp"
+#include "fill_epsilon_search.hpp"
 #include "node_queue.hpp"
 #include "option_reader.hpp"
+#include "straight_paths.hpp"
 #include "tessera/ops/d8.hpp"
 
 namespace tessera::ops {
@@ -229,16 +235,26 @@ void spread(const EpsilonTile& t, std::vector<int64_t>& best) {
 }
 
 /// The pieces of the tile's free cells (8-connected, inside the tile) that reach its perimeter,
-/// labelled from 0 in the order of their first perimeter cell (other cells -1), and their
-/// perimeter places.
+/// labelled from 0 in the order of their first perimeter cell (other cells -1), their perimeter
+/// places and their cells (piece l's are members[first_member[l]] to members[first_member[l +
+/// 1]]).
 struct Pieces {
   std::vector<int32_t> label;
   std::vector<std::vector<int32_t>> places;
+  std::vector<uint32_t> members;
+  std::vector<size_t> first_member;
+  std::span<const uint32_t> cells_of(int32_t piece) const {
+    const auto l = static_cast<size_t>(piece);
+    return std::span<const uint32_t>(members).subspan(first_member[l],
+                                                      first_member[l + 1] - first_member[l]);
+  }
 };
 
 void label_pieces(const EpsilonTile& t, Pieces& p) {
   p.label.assign(t.key.size(), -1);
   p.places.clear();
+  p.members.clear();
+  p.first_member.assign(1, 0);
   thread_local std::vector<uint32_t> stack;
   const int64_t count = perimeter_count(t.width, t.height);
   for (int64_t place = 0; place < count; ++place) {
@@ -256,6 +272,7 @@ void label_pieces(const EpsilonTile& t, Pieces& p) {
     while (!stack.empty()) {
       const size_t c = stack.back();
       stack.pop_back();
+      p.members.push_back(static_cast<uint32_t>(c));
       for (ptrdiff_t o : t.offset) {
         const auto j = static_cast<size_t>(static_cast<ptrdiff_t>(c) + o);
         if (t.kind[j] == Kind::Free && p.label[j] < 0) {
@@ -264,6 +281,7 @@ void label_pieces(const EpsilonTile& t, Pieces& p) {
         }
       }
     }
+    p.first_member.push_back(p.members.size());
   }
 }
 
@@ -274,6 +292,270 @@ struct Pair {
   uint32_t slot = 0;
   uint32_t length = 0;
   int64_t height = 0;
+};
+
+/// Eight 16-bit numbers (GCC's vector extension: one SSE2 register), a lane each of 64 sources
+/// in eight of them.
+using Word16 = int16_t __attribute__((vector_size(16)));
+
+/// The bits, in 64 lanes, of the lanes of word `index` whose mask (0 or -1 a lane) is set.
+uint64_t bits_of(Word16 mask, size_t index) {
+#if defined(__SSE2__)
+  const auto m = reinterpret_cast<__m128i>(mask);
+  const auto bits = static_cast<uint64_t>(_mm_movemask_epi8(_mm_packs_epi16(m, m)) & 0xFF);
+  return bits << (index * 8);
+#else
+  uint64_t bits = 0;
+  for (size_t l = 0; l < 8; ++l)
+    if (mask[l] != 0) bits |= uint64_t{1} << (index * 8 + l);
+  return bits;
+#endif
+}
+
+/// The bare lengths from up to 64 perimeter cells of a piece that share a key K0 (a batch of
+/// FrontBatch), as 64 16-bit lengths in each cell relaxed in the order of a queue until none
+/// lowers (flowdir's LaneSearch, with windows): a step to cell y at length L is taken where y's
+/// window takes L (K(y) <= K0 + L <= U(y)), and lowers y's length there. The level by level
+/// search takes a step only from a cell's first length; a lane relaxed from a queue may have
+/// taken one from a length that later lowered (which y's window may not take). So each lane is
+/// checked: every length L > 0 of it must be one more than a neighbour's. A lane that passes
+/// holds FrontBatch's bare lengths (by induction on L: a cell at L here has a neighbour at L - 1,
+/// which the level by level search reached then, and L fits its window, so the search reaches
+/// it at L, not earlier; and a cell the search reaches at L, from one at L - 1, is at L here, no
+/// higher as its window takes L, no lower as it would then be reached lower) and is *settled*:
+/// its row is written here, and its climbs (a step from a cell at L - 1 to a neighbour of the
+/// piece above K0 + L, which starts a pair that is not bare) are listed for
+/// FrontBatch::run_climbs, the earliest per cell and source (a later one offers the same height,
+/// which the first leaves no room for). Lanes that fail, and every lane that reaches a cell at
+/// cap - 1 (whose lengths past the cap are not known), are left to FrontBatch::run.
+class LaneFronts {
+ public:
+  /// The largest cap: the lengths and one step more fit 16 signed bits.
+  static constexpr int kMaxCap = 32766;
+
+  /// A source's first climb onto a cell: at `length`, onto padded cell `cell`, source bit `bit`.
+  struct Climb {
+    uint32_t length = 0;
+    uint32_t cell = 0;
+    uint32_t bit = 0;
+  };
+
+  /// Room for a tile of `cells` padded cells (every cell outside a run has no window).
+  void reserve(size_t cells) {
+    if (lanes_.size() >= cells) return;
+    lanes_.resize(cells);
+    queued_.assign(cells, 0);
+    top_.assign(cells, -1);
+    bottom_.assign(cells, 0);
+    queue_.reserve(cells);
+    climbs_.reserve(cells + 64);  // run() stops listing past `most_climbs` (cells) + 8
+  }
+
+  /// Writes row sources[b] of `matrix` (k x k) for each lane b it settles and returns the bits
+  /// of the others (every source's when its climbs pass `most_climbs`); `until` is the greatest
+  /// length in the written rows (kNoLength where one of them misses a target). `members` are
+  /// the piece's cells.
+  uint64_t run(const EpsilonTile& t, std::span<const uint32_t> members,
+               const std::vector<size_t>& cells, std::span<const uint32_t> sources, int16_t cap,
+               size_t most_climbs, std::vector<uint32_t>& matrix, uint32_t& until) {
+    const int64_t k0 = t.key[cells[sources[0]]];
+    cap_ = cap;
+    const Word top = Word{} + cap;
+    for (uint32_t c : members) {
+      for (Word& w : lanes_[c].word) w = top;
+      top_[c] = static_cast<int16_t>(std::clamp<int64_t>(t.bound[c] - k0, -1, cap));
+      bottom_[c] = static_cast<int16_t>(std::clamp<int64_t>(t.key[c] - k0, 0, cap + 1));
+    }
+    relax_all(t, members.size(), cells, sources);
+    const uint64_t all = sources.size() == 64 ? ~uint64_t{0} : (uint64_t{1} << sources.size()) - 1;
+    uint64_t left = unsupported(t, members) & all;
+    climbs_.clear();
+    if (!list_climbs(t, members, all & ~left, most_climbs)) {
+      climbs_.clear();
+      left = all;
+    }
+    for (uint32_t c : members) top_[c] = -1;
+    write_rows(cells, sources, left, matrix, until);
+    return left;
+  }
+
+  /// The settled sources' first climbs, by length (after run()).
+  std::span<const Climb> climbs() const { return climbs_; }
+  /// The bits of the lanes that reach padded cell c (of the piece of the last run) at a length
+  /// of at most `length`.
+  uint64_t reached_by(size_t c, uint32_t length) const {
+    // cap_ is a lane not reached (a settled lane is below cap_ - 1 where it reaches).
+    const Word most = Word{} + static_cast<int16_t>(std::min<uint32_t>(length, cap_ - 1));
+    uint64_t bits = 0;
+    for (size_t w = 0; w < kWords; ++w) {
+      const Word in = lanes_[c].word[w] <= most;
+      if (any(in)) bits |= bits_of(in, w);
+    }
+    return bits;
+  }
+
+ private:
+  using Word = Word16;
+  static constexpr size_t kPerWord = 8;
+  static constexpr size_t kWords = 64 / kPerWord;
+  struct Lanes {
+    Word word[kWords];
+  };
+
+  static bool any(Word w) {
+    using Halves = uint64_t __attribute__((vector_size(16)));
+    const auto halves = reinterpret_cast<Halves>(w);
+    return (halves[0] | halves[1]) != 0;
+  }
+
+  /// Relaxes from the sources until no length lowers: a cell is queued again whenever one of
+  /// its lengths lowers, so each ends at its least.
+  void relax_all(const EpsilonTile& t, size_t size, const std::vector<size_t>& cells,
+                 std::span<const uint32_t> sources) {
+    const Word top = Word{} + cap_;
+    // A ring of queued cells: each is in it at most once, so it never holds more than the piece.
+    queue_.resize(size);
+    size_t head = 0;
+    size_t tail = 0;
+    size_t queued = 0;
+    const auto push = [&](size_t c) {
+      if (queued_[c]) return;
+      queued_[c] = 1;
+      ++queued;
+      queue_[tail] = static_cast<uint32_t>(c);
+      if (++tail == queue_.size()) tail = 0;
+    };
+    for (size_t b = 0; b < sources.size(); ++b) {
+      const size_t c = cells[sources[b]];
+      lanes_[c].word[b / kPerWord][b % kPerWord] = 0;
+      push(c);
+    }
+    while (queued > 0) {
+      const uint32_t c = queue_[head];
+      if (++head == queue_.size()) head = 0;
+      --queued;
+      queued_[c] = 0;
+      Lanes step;
+      for (size_t w = 0; w < kWords; ++w) {
+        const Word next = lanes_[c].word[w] + 1;
+        step.word[w] = next < top ? next : top;
+      }
+      for (ptrdiff_t o : t.offset) {
+        const auto j = static_cast<size_t>(static_cast<ptrdiff_t>(c) + o);
+        const int16_t most = top_[j];
+        if (most <= 0) continue;  // not of the piece, or no length above 0 fits it
+        const bool lowered = bottom_[j] <= 1 && most >= cap_
+                                 ? relax(lanes_[j], step)
+                                 : relax_within(lanes_[j], step, bottom_[j], most);
+        if (lowered) push(j);
+      }
+    }
+  }
+
+  /// a = min(a, b) lane by lane; whether any lane lowered.
+  static bool relax(Lanes& a, const Lanes& b) {
+    Word lowered = {};
+    for (size_t w = 0; w < kWords; ++w) {
+      const Word least = b.word[w] < a.word[w] ? b.word[w] : a.word[w];
+      lowered |= a.word[w] - least;
+      a.word[w] = least;
+    }
+    return any(lowered);
+  }
+
+  /// As relax(), taking only the lanes of b from `low` to `high`.
+  static bool relax_within(Lanes& a, const Lanes& b, int16_t low, int16_t high) {
+    const Word from = Word{} + low;
+    const Word to = Word{} + high;
+    Word lowered = {};
+    for (size_t w = 0; w < kWords; ++w) {
+      const Word fits = (b.word[w] >= from) & (b.word[w] <= to) ? b.word[w] : a.word[w];
+      const Word least = fits < a.word[w] ? fits : a.word[w];
+      lowered |= a.word[w] - least;
+      a.word[w] = least;
+    }
+    return any(lowered);
+  }
+
+  /// The bits of the lanes with a length L, 0 < L < cap, that no neighbour's L - 1 gives, or
+  /// at cap - 1.
+  uint64_t unsupported(const EpsilonTile& t, std::span<const uint32_t> members) const {
+    const Word top = Word{} + cap_;
+    const Word last = Word{} + static_cast<int16_t>(cap_ - 1);
+    const Word zero = {};
+    uint64_t bits = 0;
+    for (uint32_t c : members) {
+      if (top_[c] <= 0) continue;  // no length above 0 fits it: never reached
+      const Lanes& own = lanes_[c];
+      for (size_t w = 0; w < kWords; ++w) {
+        const Word need = own.word[w] - 1;
+        Word found = (own.word[w] == zero) | (own.word[w] == top);
+        for (ptrdiff_t o : t.offset) {
+          const auto j = static_cast<size_t>(static_cast<ptrdiff_t>(c) + o);
+          if (top_[j] > 0) found |= lanes_[j].word[w] == need;
+        }
+        const Word bad = ~found | (own.word[w] == last);
+        if (any(bad)) bits |= bits_of(bad, w);
+      }
+    }
+    return bits;
+  }
+
+  /// Lists the first climb per cell and settled lane (bits `settled`), sorted by length; false
+  /// where they pass `most`.
+  bool list_climbs(const EpsilonTile& t, std::span<const uint32_t> members, uint64_t settled,
+                   size_t most) {
+    if (settled == 0) return true;
+    const Word never = Word{} + std::numeric_limits<int16_t>::max();
+    for (uint32_t j : members) {
+      if (bottom_[j] < 2) continue;  // every step onto it is at a length of 1 or more
+      const Word below = Word{} + static_cast<int16_t>(bottom_[j] - 1);
+      for (size_t w = 0; w < kWords; ++w) {
+        Word first = never;
+        for (ptrdiff_t o : t.offset) {
+          const auto c = static_cast<size_t>(static_cast<ptrdiff_t>(j) + o);
+          if (top_[c] <= 0) continue;
+          const Word from = lanes_[c].word[w];
+          first = (from < below) & (from < first) ? from : first;
+        }
+        const uint64_t bits = bits_of(first != never, w) & settled;
+        if (bits == 0) continue;
+        for (uint64_t b = bits; b != 0; b &= b - 1) {
+          const auto bit = static_cast<uint32_t>(std::countr_zero(b));
+          climbs_.push_back({static_cast<uint32_t>(first[bit % kPerWord]) + 1, j, bit});
+        }
+        if (climbs_.size() > most) return false;
+      }
+    }
+    // In place (no buffer); the order of one length's climbs changes nothing (offers keep the
+    // least height).
+    std::sort(climbs_.begin(), climbs_.end(),
+              [](const Climb& a, const Climb& b) { return a.length < b.length; });
+    return true;
+  }
+
+  void write_rows(const std::vector<size_t>& cells, std::span<const uint32_t> sources,
+                  uint64_t left, std::vector<uint32_t>& matrix, uint32_t& until) const {
+    const size_t k = cells.size();
+    until = 0;
+    for (size_t b = 0; b < sources.size(); ++b) {
+      if ((left >> b & 1) != 0) continue;
+      uint32_t* row = matrix.data() + sources[b] * k;
+      for (size_t j = 0; j < k; ++j) {
+        const int16_t length = lanes_[cells[j]].word[b / kPerWord][b % kPerWord];
+        row[j] = length >= cap_ ? kNoLength : static_cast<uint32_t>(length);
+        until = std::max(until, row[j]);
+      }
+    }
+  }
+
+  int16_t cap_ = kMaxCap;
+  std::vector<Lanes> lanes_;
+  std::vector<uint8_t> queued_;
+  std::vector<int16_t> top_;     ///< per cell: the greatest length its window takes (cap at most)
+  std::vector<int16_t> bottom_;  ///< per cell: the least (0 at least, cap + 1 at most)
+  std::vector<uint32_t> queue_;
+  std::vector<Climb> climbs_;
 };
 
 /// The fronts from up to 64 perimeter cells of a piece that have one key K0, a bit each, level
@@ -300,21 +582,23 @@ class FrontBatch {
     next_.assign(cells, 0);
     has_best_.assign(cells, 0);
     offered_.assign(cells, 0);
-    window_.resize(cells);
+    window_.assign(cells, kNoWindow);
     // Left unset: only its words where has_best_ says so are read, and the pages of the cells no
     // pair that is not bare reaches are never touched.
     best_ = std::make_unique_for_overwrite<uint32_t[]>(cells * 64);
   }
 
   /// Row sources[b] of `matrix` (k x k) for each source b, and the pairs that are not bare,
-  /// tagged with their row.
+  /// tagged with their row. The levels go on while a source misses a target: past a source's
+  /// last target, its bare search has reached every target, which drops its pairs there, so a
+  /// source's pairs do not depend on the other sources of its batch.
   void run(const EpsilonTile& t, const Pieces& p, int32_t piece, const std::vector<int32_t>& slot,
            const std::vector<size_t>& cells, std::span<const uint32_t> sources,
            std::vector<uint32_t>& matrix, std::vector<std::pair<uint32_t, Pair>>& pairs) {
     k_ = cells.size();
     k0_ = t.key[cells[sources[0]]];
     missing_ = sources.size() * (k_ - 1);
-    set_windows(t, p, piece);
+    set_windows(t, p.cells_of(piece));
     touched_.clear();
     level_.clear();
     steep_.clear();
@@ -329,9 +613,34 @@ class FrontBatch {
     for (uint32_t length = 1; missing_ > 0 && (!level_.empty() || !steep_.empty()); ++length) {
       bare_level(t, slot, sources, length, matrix);
       steep_level(t, p, piece);
-      commit_steep(slot, sources, length, pairs);
+      commit_steep(slot, sources, length, pairs, [&](size_t c) { return seen_[c]; });
     }
+    for (uint32_t c : p.cells_of(piece)) window_[c] = kNoWindow;
     for (uint32_t c : touched_) seen_[c] = now_[c] = next_[c] = 0;
+    for (uint32_t c : best_cells_) has_best_[c] = 0;
+    best_cells_.clear();
+  }
+
+  /// The pairs that are not bare of the sources `lanes` settled (bits of `sources`), tagged with
+  /// their row, as run() finds them: level by level to length `until` (the greatest length of
+  /// their rows, kNoLength where a target is missed), but with the bare levels taken from
+  /// `lanes` (its climbs, and the lengths at which each cell is reached) instead of searched.
+  void run_climbs(const EpsilonTile& t, const Pieces& p, int32_t piece,
+                  const std::vector<int32_t>& slot, const std::vector<size_t>& cells,
+                  std::span<const uint32_t> sources, uint32_t until, const LaneFronts& lanes,
+                  std::vector<std::pair<uint32_t, Pair>>& pairs) {
+    k0_ = t.key[cells[sources[0]]];
+    steep_.clear();
+    const std::span<const LaneFronts::Climb> climbs = lanes.climbs();
+    size_t next = 0;
+    for (uint32_t length = 1; length <= until && (next < climbs.size() || !steep_.empty());
+         ++length) {
+      for (; next < climbs.size() && climbs[next].length == length; ++next)
+        offer(climbs[next].cell, climbs[next].bit, t.key[climbs[next].cell]);
+      steep_level(t, p, piece);
+      commit_steep(slot, sources, length, pairs,
+                   [&](size_t c) { return lanes.reached_by(c, length); });
+    }
     for (uint32_t c : best_cells_) has_best_[c] = 0;
     best_cells_.clear();
   }
@@ -342,6 +651,9 @@ class FrontBatch {
     int32_t first = 0;
     int32_t last = 0;
   };
+  /// A cell of no piece, or of another: no length.
+  static constexpr Window kNoWindow{std::numeric_limits<int32_t>::max(),
+                                    std::numeric_limits<int32_t>::min()};
   /// A pair that is not bare, of source bit `bit`, at `cell`.
   struct Steep {
     uint32_t cell = 0;
@@ -388,17 +700,15 @@ class FrontBatch {
     std::swap(level_, after_);
   }
 
-  /// The lengths at which each cell takes a bare pair of this batch (K(j) <= K0 + length <=
-  /// U(j)), as K(j) - K0 and U(j) - K0 clamped to 32 bits (lengths are far below their limits);
-  /// cells of other pieces and of the ring take none, nor climb.
-  void set_windows(const EpsilonTile& t, const Pieces& p, int32_t piece) {
+  /// The lengths at which each cell of the piece (`members`) takes a bare pair of this batch
+  /// (K(j) <= K0 + length <= U(j)), as K(j) - K0 and U(j) - K0 clamped to 32 bits (lengths are
+  /// far below their limits); cells of other pieces and of the ring keep kNoWindow: they take
+  /// none, nor climb.
+  void set_windows(const EpsilonTile& t, std::span<const uint32_t> members) {
     constexpr int64_t low = std::numeric_limits<int32_t>::min();
     constexpr int64_t high = std::numeric_limits<int32_t>::max();
     const auto clamp = [&](int64_t v) { return static_cast<int32_t>(std::clamp(v, low, high)); };
-    for (size_t j = 0; j < t.key.size(); ++j)
-      window_[j] = p.label[j] != piece
-                       ? Window{static_cast<int32_t>(high), static_cast<int32_t>(low)}
-                       : Window{clamp(t.key[j] - k0_), clamp(t.bound[j] - k0_)};
+    for (uint32_t j : members) window_[j] = {clamp(t.key[j] - k0_), clamp(t.bound[j] - k0_)};
   }
 
   /// The pairs that are not bare, one step on to this level (offer()).
@@ -430,12 +740,14 @@ class FrontBatch {
   /// This level's pairs that are not bare, where the source's bare search has not reached the
   /// cell at a length no greater, become the next level's; those at targets are recorded, by
   /// cell and source (the same order on every run).
+  template <class Reached>
   void commit_steep(const std::vector<int32_t>& slot, std::span<const uint32_t> sources,
-                    uint32_t length, std::vector<std::pair<uint32_t, Pair>>& pairs) {
+                    uint32_t length, std::vector<std::pair<uint32_t, Pair>>& pairs,
+                    Reached reached) {
     steep_.clear();
     at_slots_.clear();
     for (uint32_t c : offered_cells_) {
-      const uint64_t bits = offered_[c] & ~seen_[c];
+      const uint64_t bits = offered_[c] & ~reached(c);
       offered_[c] = 0;
       if (bits == 0) continue;
       if (slot[c] >= 0) at_slots_.emplace_back(c, bits);
@@ -468,11 +780,112 @@ class FrontBatch {
   std::vector<std::pair<uint32_t, uint64_t>> at_slots_;
 };
 
+/// The rows of the sources of a batch (one key K0; `sources` index `cells`) that Chebyshev's
+/// distance gives, written to `matrix`, and their bits.
+/// A source's row is Chebyshev's distance to each target where every cell y of the piece fits
+/// its window at Chebyshev's distance from the source (K(y) - K0 <= cheb <= U(y) - K0) and a
+/// straight path inside the piece (`straight`) joins it to every target: the level by level
+/// search reaches each cell of such a path at its Chebyshev distance (never earlier), and never
+/// climbs (no length of it is below Chebyshev's, nor so below any bottom).
+uint64_t chebyshev_rows(const EpsilonTile& t, std::span<const uint32_t> members,
+                        const std::vector<size_t>& cells, std::span<const uint32_t> sources,
+                        const StraightPaths& straight, std::vector<uint32_t>& matrix) {
+  const auto stride = static_cast<int64_t>(t.stride);
+  if (stride > 32767 || t.height + 2 > 32767) return 0;  // coordinates in 16 bits
+  const int64_t k0 = t.key[cells[sources[0]]];
+  Word16 sx[8], sy[8];
+  for (size_t b = 0; b < 64; ++b) {
+    const auto c = static_cast<int64_t>(cells[sources[std::min(b, sources.size() - 1)]]);
+    sx[b / 8][b % 8] = static_cast<int16_t>(c % stride);
+    sy[b / 8][b % 8] = static_cast<int16_t>(c / stride);
+  }
+  const auto clamp16 = [](int64_t v) {
+    return static_cast<int16_t>(std::clamp<int64_t>(v, -1, 32767));
+  };
+  Word16 bad[8] = {};
+  for (size_t i = 0; i < members.size(); ++i) {
+    const auto y = static_cast<int64_t>(members[i]);
+    const Word16 x = Word16{} + static_cast<int16_t>(y % stride);
+    const Word16 row = Word16{} + static_cast<int16_t>(y / stride);
+    const Word16 low = Word16{} + clamp16(t.key[static_cast<size_t>(y)] - k0);
+    const Word16 high = Word16{} + clamp16(t.bound[static_cast<size_t>(y)] - k0);
+    for (size_t w = 0; w < 8; ++w) {
+      const Word16 dx = sx[w] > x ? sx[w] - x : x - sx[w];
+      const Word16 dy = sy[w] > row ? sy[w] - row : row - sy[w];
+      const Word16 d = dx > dy ? dx : dy;
+      bad[w] |= (d < low) | (d > high);
+    }
+  }
+  uint64_t open = sources.size() == 64 ? ~uint64_t{0} : (uint64_t{1} << sources.size()) - 1;
+  for (size_t w = 0; w < 8; ++w) open &= ~bits_of(bad[w], w);
+  const size_t k = cells.size();
+  for (uint64_t b = open; b != 0; b &= b - 1) {
+    const auto bit = static_cast<size_t>(std::countr_zero(b));
+    const size_t source = cells[sources[bit]];
+    for (size_t j = 0; j < k; ++j)
+      if (!straight.straight(source, cells[j])) {
+        open &= ~(uint64_t{1} << bit);
+        break;
+      }
+  }
+  for (uint64_t b = open; b != 0; b &= b - 1) {
+    const auto bit = static_cast<size_t>(std::countr_zero(b));
+    const auto source = static_cast<int64_t>(cells[sources[bit]]);
+    uint32_t* row = matrix.data() + size_t{sources[bit]} * k;
+    for (size_t j = 0; j < k; ++j) {
+      const auto c = static_cast<int64_t>(cells[j]);
+      row[j] = static_cast<uint32_t>(
+          std::max(std::abs(c % stride - source % stride), std::abs(c / stride - source / stride)));
+    }
+  }
+  return open;
+}
+
+/// The fronts of one batch of a piece's perimeter cells (`batch`, of one key, indices into
+/// `cells`): the rows of `matrix` and the pairs that climb that FrontBatch::run would give the
+/// batch, from Chebyshev's distance where chebyshev_rows() vouches for it, else from LaneFronts
+/// (with `how.lane_cap`), else level by level. Each source's pairs are its own (FrontBatch::run),
+/// whichever sources share its search.
+void batch_fronts(const EpsilonTile& t, const Pieces& p, int32_t piece,
+                  const std::vector<int32_t>& slot, const std::vector<size_t>& cells,
+                  std::span<const uint32_t> batch, const EpsilonSearch& how,
+                  const StraightPaths& straight, std::vector<uint32_t>& matrix,
+                  std::vector<std::pair<uint32_t, Pair>>& pairs) {
+  thread_local FrontBatch batches;
+  batches.reserve(t.key.size());
+  thread_local LaneFronts lanes;
+  lanes.reserve(t.key.size());
+  thread_local std::vector<uint32_t> rest, left;
+  const std::span<const uint32_t> members = p.cells_of(piece);
+  const uint64_t done =
+      how.straight_paths ? chebyshev_rows(t, members, cells, batch, straight, matrix) : 0;
+  rest.clear();
+  for (size_t b = 0; b < batch.size(); ++b)
+    if ((done >> b & 1) == 0) rest.push_back(batch[b]);
+  if (rest.empty()) return;
+  if (how.lane_cap == 0) {
+    batches.run(t, p, piece, slot, cells, rest, matrix, pairs);
+    return;
+  }
+  uint32_t until = 0;
+  const uint64_t bits = lanes.run(t, members, cells, rest, static_cast<int16_t>(how.lane_cap),
+                                  t.key.size(), matrix, until);
+  if (bits != 0) {
+    left.clear();
+    for (size_t b = 0; b < rest.size(); ++b)
+      if ((bits >> b & 1) != 0) left.push_back(rest[b]);
+    batches.run(t, p, piece, slot, cells, left, matrix, pairs);
+  }
+  if (!lanes.climbs().empty())
+    batches.run_climbs(t, p, piece, slot, cells, rest, until, lanes, pairs);
+}
+
 /// The fronts of a piece's k perimeter cells (`cells`) to each other: each source's least bare
 /// length to each of them in row `source` of `matrix` (k x k, kNoLength where none), and its
-/// other pairs tagged with its row. Sources of one key are searched 64 at a time.
+/// other pairs tagged with its row. Sources of one key are searched 64 at a time (batch_fronts).
 void piece_fronts(const EpsilonTile& t, const Pieces& p, int32_t piece,
                   const std::vector<int32_t>& slot, const std::vector<size_t>& cells,
+                  const EpsilonSearch& how, const StraightPaths& straight,
                   std::vector<uint32_t>& matrix, std::vector<std::pair<uint32_t, Pair>>& pairs) {
   const size_t k = cells.size();
   matrix.assign(k * k, kNoLength);
@@ -482,14 +895,13 @@ void piece_fronts(const EpsilonTile& t, const Pieces& p, int32_t piece,
   for (size_t s = 0; s < k; ++s) order[s] = static_cast<uint32_t>(s);
   std::stable_sort(order.begin(), order.end(),
                    [&](uint32_t a, uint32_t b) { return t.key[cells[a]] < t.key[cells[b]]; });
-  thread_local FrontBatch batches;
-  batches.reserve(t.key.size());
   for (size_t first = 0; first < k;) {
     size_t last = first + 1;
     while (last < k && last - first < 64 && t.key[cells[order[last]]] == t.key[cells[order[first]]])
       ++last;
-    batches.run(t, p, piece, slot, cells,
-                std::span<const uint32_t>(order.data() + first, last - first), matrix, pairs);
+    batch_fronts(t, p, piece, slot, cells,
+                 std::span<const uint32_t>(order.data() + first, last - first), how, straight,
+                 matrix, pairs);
     first = last;
   }
   std::stable_sort(pairs.begin(), pairs.end(),
@@ -499,7 +911,8 @@ void piece_fronts(const EpsilonTile& t, const Pieces& p, int32_t piece,
 /// Writes one piece: its perimeter places, their keys and least arrivals from the tile's fixed
 /// cells, and its fronts (rows of bare lengths, run-coded; the other pairs by row).
 void put_piece(ByteWriter& out, const EpsilonTile& t, const Pieces& p, int32_t piece,
-               const std::vector<int64_t>& arrival, std::vector<int32_t>& slot) {
+               const std::vector<int64_t>& arrival, const EpsilonSearch& how,
+               const StraightPaths& straight, std::vector<int32_t>& slot) {
   const auto& places = p.places[static_cast<size_t>(piece)];
   const size_t k = places.size();
   std::vector<size_t> cells;
@@ -513,7 +926,7 @@ void put_piece(ByteWriter& out, const EpsilonTile& t, const Pieces& p, int32_t p
   }
   thread_local std::vector<uint32_t> matrix;
   thread_local std::vector<std::pair<uint32_t, Pair>> tagged;
-  piece_fronts(t, p, piece, slot, cells, matrix, tagged);
+  piece_fronts(t, p, piece, slot, cells, how, straight, matrix, tagged);
   for (size_t c : cells) slot[c] = -1;
   DistanceRows rows;
   std::vector<Pair> pairs;
@@ -536,7 +949,7 @@ void put_piece(ByteWriter& out, const EpsilonTile& t, const Pieces& p, int32_t p
 }
 
 /// Phase 1: each piece of free cells that reaches the tile's perimeter (PieceSummary's fields).
-Bytes epsilon_summary(const EpsilonTile& t) {
+Bytes epsilon_summary(const EpsilonTile& t, const EpsilonSearch& how) {
   ByteWriter out;
   if (t.free_cells == 0) {
     out.put<int32_t>(0);
@@ -551,8 +964,10 @@ Bytes epsilon_summary(const EpsilonTile& t) {
   spread(t, arrival);
   thread_local std::vector<int32_t> slot;
   slot.assign(t.key.size(), -1);
+  thread_local StraightPaths straight;
+  if (how.straight_paths) straight.build(t.stride, t.height + 2, pieces.label);
   for (size_t l = 0; l < pieces.places.size(); ++l)
-    put_piece(out, t, pieces, static_cast<int32_t>(l), arrival, slot);
+    put_piece(out, t, pieces, static_cast<int32_t>(l), arrival, how, straight, slot);
   return out.take();
 }
 
@@ -752,14 +1167,17 @@ class FillEpsilonOp : public TileGraphOp {
     return {ref};
   }
   /// Per padded cell: keys, bound, values, kind (21 bytes); arrivals, piece labels, slots and
-  /// the labelling's stack (20); the heap (16); a batch's three words, lists and windows (24 + 12
-  /// + 8); the pairs that climb: the least height per cell and source (64 x 4, whose pages only
-  /// the cells such pairs reach touch), two words and two lists (16 + 8); and the lengths between
-  /// a piece's k perimeter cells, 4 k^2 bytes, k at most 4 x the side of a square tile: 64 bytes a
-  /// cell, as flowdir's. A level's list of pairs that climb (16 bytes each) and the pairs a
-  /// piece's summary records are not counted (docs/hydrology.md gives them as measured).
+  /// the labelling's stack (20) and its list of the pieces' cells (4); the heap (16); a batch's
+  /// 16-bit lengths (LaneFronts: 64 x 2; its queue, windows and marks, 9; its list of climbs, at
+  /// most one a cell, 12); the straight paths' counts (16); the level by level
+  /// search's three words, lists and windows (24 + 12 + 8); the pairs that climb: the least
+  /// height per cell and source (64 x 4, whose pages only the cells such pairs reach touch), two
+  /// words and two lists (16 + 8); and the lengths between a piece's k perimeter cells, 4 k^2
+  /// bytes, k at most 4 x the side of a square tile: 64 bytes a cell, as flowdir's. A level's
+  /// list of pairs that climb (16 bytes each) and the pairs a piece's summary records are not
+  /// counted (docs/hydrology.md gives them as measured).
   int64_t work_bytes(int64_t cells) const override {
-    return cells * (21 + 20 + 16 + 44 + 256 + 24 + 64);
+    return cells * (21 + 20 + 4 + 16 + 149 + 16 + 44 + 256 + 24 + 64);
   }
   /// Rank 0, counting every perimeter cell as free: its place, key and arrival received and
   /// parsed (2 x 20), its row of lengths' first run and escape and their indices (16, and
@@ -772,9 +1190,7 @@ class FillEpsilonOp : public TileGraphOp {
     return {perimeter * (40 + 16 + kRowBytes + 8 + 8 + 8), perimeter * 8};
   }
   Bytes summarize(const TileIn& in, const TileGrid& /*grid*/) const override {
-    thread_local EpsilonTile t;
-    TileReader(in).read(t);
-    return epsilon_summary(t);
+    return fill_epsilon_summary(in);
   }
   Bytes solve(const TileGrid& grid, const std::vector<Bytes>& tiles) const override {
     return EpsilonGraph(grid, tiles).solve();
@@ -790,6 +1206,14 @@ class FillEpsilonOp : public TileGraphOp {
 };
 
 }  // namespace
+
+Bytes fill_epsilon_summary(const TileIn& in, const EpsilonSearch& how) {
+  if (how.lane_cap < 0 || how.lane_cap > LaneFronts::kMaxCap)
+    throw Error("internal error: fill_epsilon's lane cap " + std::to_string(how.lane_cap));
+  thread_local EpsilonTile t;
+  TileReader(in).read(t);
+  return epsilon_summary(t, how);
+}
 
 std::unique_ptr<Op> make_fill_epsilon(const Options& options) {
   OptionReader r("fill_epsilon", options, {"bound"});

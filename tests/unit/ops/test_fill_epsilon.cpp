@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "allocation_count.hpp"
+#include "fill_epsilon_search.hpp"
 #include "raster_fixture.hpp"
 #include "tessera/ops/d8.hpp"
 #include "tessera/ops/fill.hpp"
@@ -380,6 +381,66 @@ TEST(FillEpsilon, ATileHoldsNoMoreThanThePlanCounts) {
   int64_t raised = 0;
   for (size_t i = 0; i < want.size(); ++i) raised += want[i] > key_of(f.cells[i]) ? 1 : 0;
   EXPECT_GT(raised, 4000);
+}
+
+/// A lake at 100 with islands and banks 1 to 6 Float32 steps above it, some free (the lake's
+/// far cells rise past them) and some not, walled at 1000 but for an outlet on the west edge.
+Raster<float> lake_with_banks(int64_t width, int64_t height, uint32_t seed) {
+  Raster<float> dem;
+  dem.width = width;
+  dem.height = height;
+  dem.nodata = kVoid;
+  uint32_t state = seed;
+  for (int64_t y = 0; y < height; ++y)
+    for (int64_t x = 0; x < width; ++x) {
+      next_random(state);
+      const bool wall = x == 0 || y == 0 || x == width - 1 || y == height - 1;
+      const bool bank = (state >> 12) % 1000 < 60 || (x % 19 == 7 && y % 23 > 4);
+      const bool island = (state >> 12) % 1000 >= 990;
+      float z = bank ? value_of(key_of(100.0f) + 1 + (state >> 24) % 6) : 100.0f;
+      if (island) z = 1000.0f;
+      if ((state >> 4) % 401 == 0) z = kVoid;
+      dem.cells.push_back(wall ? 1000.0f : z);
+    }
+  dem.at(0, height / 2) = 100.0f;
+  return dem;
+}
+
+TEST(FillEpsilon, SummariesEqualThoseThatSearchEveryBatchLevelByLevel) {
+  // Phase 1 gives a source Chebyshev's distances where straight paths and its windows allow,
+  // searches the other sources of a batch with 16-bit lengths relaxed from a queue, follows the
+  // climbs of the sources it settles from there, and leaves to the level by level search the
+  // sources whose lengths it cannot vouch for (or that reach the cap): its summaries must equal,
+  // byte for byte, those that search every batch level by level, at every cap (small caps make
+  // sources reach it) and tile size, on lakes whose sources climb onto banks and plateaus (pairs
+  // that are not bare), with the bound and with a looser one.
+  const EpsilonSearch level_by_level{false, 0};
+  std::vector<std::pair<std::string, Raster<float>>> rasters;
+  for (uint32_t seed = 1; seed <= 3; ++seed)
+    rasters.emplace_back("ulps", filled(ulps(23 + seed, 19 + seed, seed)));
+  for (uint32_t seed = 4; seed <= 5; ++seed)
+    rasters.emplace_back("banks", filled(lake_with_banks(71, 64, seed)));
+  rasters.emplace_back("plateau", filled(lake_and_plateau(60, 52, 40)));
+  rasters.emplace_back("low plateau", filled(lake_and_plateau(60, 52, 3)));
+  int64_t tiles_with_pieces = 0;
+  for (const auto& [name, f] : rasters)
+    for (const bool loose : {false, true}) {
+      const Raster<float> u = bound_of(f, loose);
+      for (int64_t tile : {2, 3, 5, 8, 13, 16, 29, 47}) {
+        const TileGrid grid(Extent{f.width, f.height}, tile, tile);
+        for (int64_t t = 0; t < grid.count(); ++t) {
+          const auto r = read_tile(f, u, grid, 2, t);
+          const Bytes want = fill_epsilon_summary(r->in, level_by_level);
+          tiles_with_pieces += want.size() > 4 ? 1 : 0;
+          for (const bool straight : {true, false})
+            for (const int cap : {32766, 9, 3, 2, 1, 0})
+              ASSERT_EQ(fill_epsilon_summary(r->in, EpsilonSearch{straight, cap}), want)
+                  << name << (loose ? " loose" : "") << " tile " << tile << " #" << t
+                  << " straight " << straight << " cap " << cap;
+        }
+      }
+    }
+  EXPECT_GT(tiles_with_pieces, 1000);
 }
 
 /// The message of fill_epsilon's refusal of `f` with bound `u` (at tiles of 2 and 16).
