@@ -171,17 +171,22 @@ GraphSolutions solve_tile_graph(const plan::Plan& plan, const plan::Pass& pass,
                                 const RunOptions& options, RankReport& report,
                                 GraphScratch& scratch) {
   std::vector<GraphStep> steps = graph_steps(plan, pass);
+  const int number = static_cast<int>(&pass - plan.passes.data()) + 1;
+  std::string ids;
+  for (size_t s : pass.steps) ids += (ids.empty() ? "" : ", ") + plan.steps[s].id;
   {
     const Phase phase("computing the tiles' graphs");
     scratch = open_scratch(plan, steps);
     report = summarize_tiles(plan, pass, steps, options);
     for (auto& [step, kept] : scratch) kept->share();
   }
+  report.parts.push_back(end_part(number, ids, "summaries"));
   const Phase phase("solving the tiles' graphs");
   const auto start = Clock::now();
   GraphSolutions solutions;
   for (GraphStep& g : steps) solutions.emplace_back(g.step, solve_on_root(plan, g));
   report.communicate += seconds_since(start);  // the global phase: messages and rank 0's solve
+  report.parts.push_back(end_part(number, ids, "global"));
   return solutions;
 }
 
