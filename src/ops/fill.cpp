@@ -480,7 +480,7 @@ class FillOp : public TileGraphOp {
     keep_flood(flood, in, kept);
     return fill_summary(flood, in);
   }
-  Bytes solve(const TileGrid& grid, const std::vector<Bytes>& tiles) const override {
+  Bytes solve(const TileGrid& grid, const Summaries& tiles) const override {
     return solve_fill(grid, tiles);
   }
   std::shared_ptr<const Op> with_solution(const TileGrid& grid,

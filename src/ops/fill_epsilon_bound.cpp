@@ -247,7 +247,7 @@ int64_t exit_node(const PerimeterNodes& nodes, const TileGrid& grid, int64_t til
 
 /// The global solve: each perimeter cell's U, its path followed across tiles to where it stops
 /// and the pairs composed back along it.
-Bytes solve_bounds(const TileGrid& grid, const std::vector<Bytes>& tiles) {
+Bytes solve_bounds(const TileGrid& grid, const Summaries& tiles) {
   const PerimeterNodes nodes(grid);
   std::vector<PerimeterPath> paths(static_cast<size_t>(nodes.count()));
   for (int64_t t = 0; t < grid.count(); ++t) {
@@ -370,7 +370,7 @@ class BoundOp : public TileGraphOp {
     follow(in, p_.encoding, t);
     return bound_summary(t);
   }
-  Bytes solve(const TileGrid& grid, const std::vector<Bytes>& tiles) const override {
+  Bytes solve(const TileGrid& grid, const Summaries& tiles) const override {
     return solve_bounds(grid, tiles);
   }
   std::shared_ptr<const Op> with_solution(const TileGrid& grid,

@@ -47,7 +47,7 @@ struct Link {
 /// first[t] + l - 1.
 class RegionGraph {
  public:
-  RegionGraph(const TileGrid& grid, const std::vector<Bytes>& tiles) : grid_(grid) {
+  RegionGraph(const TileGrid& grid, const Summaries& tiles) : grid_(grid) {
     summaries_.reserve(tiles.size());
     first_.reserve(tiles.size());
     int64_t next = 1;
@@ -185,7 +185,7 @@ Bytes fill_summary(const TileFlood& flood, const TileIn& /*in*/) {
   return out.take();
 }
 
-Bytes solve_fill(const TileGrid& grid, const std::vector<Bytes>& tiles) {
+Bytes solve_fill(const TileGrid& grid, const Summaries& tiles) {
   return RegionGraph(grid, tiles).solve();
 }
 

@@ -225,7 +225,7 @@ Bytes accumulation_summary(const TileAccumulation<Sum>& t) {
 template <class Sum>
 class PerimeterGraph {
  public:
-  PerimeterGraph(const TileGrid& grid, const std::vector<Bytes>& tiles)
+  PerimeterGraph(const TileGrid& grid, const Summaries& tiles)
       : grid_(grid), nodes_(grid) {
     const auto n = static_cast<size_t>(nodes_.count());
     exit_of_.assign(n, -1);
@@ -429,7 +429,7 @@ class FlowAccOp : public TileGraphOp {
     accumulate<Sum>(in, t, {}, true);
     return accumulation_summary(t);
   }
-  Bytes solve(const TileGrid& grid, const std::vector<Bytes>& tiles) const override {
+  Bytes solve(const TileGrid& grid, const Summaries& tiles) const override {
     return PerimeterGraph<Sum>(grid, tiles).solve();
   }
   std::shared_ptr<const Op> with_solution(const TileGrid& grid,

@@ -110,7 +110,7 @@ class FlowDirOp : public TileGraphOp {
     analyse_tile(in, t);
     return flats_summary(t);
   }
-  Bytes solve(const TileGrid& grid, const std::vector<Bytes>& tiles) const override {
+  Bytes solve(const TileGrid& grid, const Summaries& tiles) const override {
     return solve_flats(grid, tiles);
   }
   std::shared_ptr<const Op> with_solution(const TileGrid& grid,

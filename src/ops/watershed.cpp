@@ -217,7 +217,7 @@ std::vector<int64_t> row_starts(const TileGrid& grid) {
 /// to its end.
 class BasinGraph {
  public:
-  BasinGraph(const TileGrid& grid, const std::vector<Bytes>& tiles)
+  BasinGraph(const TileGrid& grid, const Summaries& tiles)
       : grid_(grid), nodes_(grid), rows_(row_starts(grid)) {
     ends_.resize(static_cast<size_t>(nodes_.count()));
     std::vector<int32_t> sinks(static_cast<size_t>(rows_.back()), 0);
@@ -405,7 +405,7 @@ class WatershedOp : public TileGraphOp {
     follow(in, t, !p_.outlets.empty());
     return basins_summary(t);
   }
-  Bytes solve(const TileGrid& grid, const std::vector<Bytes>& tiles) const override {
+  Bytes solve(const TileGrid& grid, const Summaries& tiles) const override {
     return BasinGraph(grid, tiles).solve();
   }
   std::shared_ptr<const Op> with_solution(const TileGrid& grid,

@@ -111,7 +111,7 @@ std::vector<Out> run_graph(const TileGraphOp& op, const Raster<T>& r, int64_t ti
   SummaryOf first(op, grid);
   run_tiled<T, uint8_t>(first, r, tile, tile);
   const auto finish =
-      op.with_solution(grid, std::make_shared<const Bytes>(op.solve(grid, first.summaries)));
+      op.with_solution(grid, std::make_shared<const Bytes>(op.solve(grid, summaries_of(first.summaries))));
   return run_tiled<T, Out>(*finish, r, tile, tile).at(0);
 }
 

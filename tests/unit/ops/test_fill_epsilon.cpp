@@ -174,7 +174,7 @@ std::vector<float> epsilon(const Raster<float>& f, const Raster<float>& u, int64
   for (int64_t t = 0; t < grid.count(); ++t)
     summaries.push_back(op->summarize(read_tile(f, u, grid, op->halo(), t)->in, grid));
   const auto finish =
-      op->with_solution(grid, std::make_shared<const Bytes>(op->solve(grid, summaries)));
+      op->with_solution(grid, std::make_shared<const Bytes>(op->solve(grid, summaries_of(summaries))));
   std::vector<float> out(f.cells.size(), 12345.0f);
   for (int64_t t = 0; t < grid.count(); ++t) {
     const auto r = read_tile(f, u, grid, op->halo(), t);
@@ -380,6 +380,33 @@ TEST(FillEpsilon, ATileHoldsNoMoreThanThePlanCounts) {
   int64_t raised = 0;
   for (size_t i = 0; i < want.size(); ++i) raised += want[i] > key_of(f.cells[i]) ? 1 : 0;
   EXPECT_GT(raised, 4000);
+}
+
+// Rank 0 holds every tile's summary as it arrived (16 bytes of the run's header a tile beside
+// it) and the solve's own: at most what the plan counts for it, on tiles of 8 whose perimeter
+// cells are most of the lake's and plateau's free cells, with pairs that climb between them.
+TEST(FillEpsilon, RankZeroHoldsNoMoreThanThePlanCounts) {
+  const Raster<float> f = filled(lake_and_plateau(96, 96, 40));
+  const Raster<float> u = bound_of(f);
+  const auto op = epsilon_op(f);
+  const TileGrid grid(Extent{f.width, f.height}, 8, 8);
+  std::vector<Bytes> summaries;
+  int64_t held = 0;
+  for (int64_t t = 0; t < grid.count(); ++t) {
+    summaries.push_back(op->summarize(read_tile(f, u, grid, op->halo(), t)->in, grid));
+    summaries.back().shrink_to_fit();
+    held += static_cast<int64_t>(summaries.back().size()) + 16;
+  }
+  Bytes solution;
+  const int64_t peak =
+      test::peak_bytes_of([&] { solution = op->solve(grid, summaries_of(summaries)); });
+  const auto counted = op->graph_memory(grid);
+  EXPECT_LE(held + peak, counted.root + counted.solution)
+      << "summaries " << held << " bytes and the solve's " << peak << ", "
+      << counted.root + counted.solution << " counted";
+  EXPECT_GT(held + peak, (counted.root + counted.solution) / 4)
+      << "the raster no longer makes the graph the test is about";
+  EXPECT_LE(static_cast<int64_t>(solution.capacity()), counted.solution);
 }
 
 /// The message of fill_epsilon's refusal of `f` with bound `u` (at tiles of 2 and 16).
