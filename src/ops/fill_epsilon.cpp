@@ -803,7 +803,7 @@ class FillEpsilonOp : public TileGraphOp {
   /// banks, docs/hydrology.md). Every rank: a key per perimeter cell.
   GraphMemory graph_memory(const TileGrid& grid) const override {
     const int64_t perimeter = perimeter_cells(grid);
-    return {perimeter * (40 + 16 + kRowBytes + 8 + 8 + 8), perimeter * 8};
+    return {perimeter * (40 + 16 + kRowBytes + 8 + 8 + 8), perimeter * 8 + 8};
   }
   Bytes summarize(const TileIn& in, const TileGrid& /*grid*/) const override {
     thread_local EpsilonTile t;

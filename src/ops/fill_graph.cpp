@@ -24,7 +24,7 @@ struct TileSummary {
   std::vector<EdgeCell> top, bottom, left, right;
 };
 
-TileSummary read_summary(const Bytes& bytes) {
+TileSummary read_summary(std::span<const std::byte> bytes) {
   ByteReader r(bytes);
   TileSummary s;
   s.labels = r.get<int32_t>();
@@ -51,7 +51,7 @@ class RegionGraph {
     summaries_.reserve(tiles.size());
     first_.reserve(tiles.size());
     int64_t next = 1;
-    for (const Bytes& bytes : tiles) {
+    for (const std::span<const std::byte> bytes : tiles) {
       summaries_.push_back(read_summary(bytes));
       first_.push_back(next);
       next += summaries_.back().labels - 1;

@@ -48,7 +48,7 @@ class FlatGraph {
   }
 
  private:
-  void read_tile(int64_t t, const Bytes& bytes) {
+  void read_tile(int64_t t, std::span<const std::byte> bytes) {
     ByteReader r(bytes);
     const auto count = r.get<int32_t>();
     for (int32_t l = 0; l < count; ++l) {

@@ -284,7 +284,7 @@ class PerimeterGraph {
                 std::to_string(x) + ", " + std::to_string(y) + " or upstream of it");
   }
 
-  void read_tile(int64_t t, const Bytes& bytes) {
+  void read_tile(int64_t t, std::span<const std::byte> bytes) {
     ByteReader r(bytes);
     const auto exit_of = r.get_all<int32_t>();
     const auto exits = r.get_all<ExitCell<Sum>>();

@@ -7,6 +7,7 @@
 #include <cfloat>
 #include <cmath>
 #include <functional>
+#include <iostream>
 #include <limits>
 #include <memory>
 #include <queue>
@@ -407,6 +408,9 @@ TEST(FillEpsilon, RankZeroHoldsNoMoreThanThePlanCounts) {
   EXPECT_GT(held + peak, (counted.root + counted.solution) / 4)
       << "the raster no longer makes the graph the test is about";
   EXPECT_LE(static_cast<int64_t>(solution.capacity()), counted.solution);
+  std::cout << "rank 0: summaries " << held << " bytes, the solve " << peak << ", counted "
+            << counted.root + counted.solution << " for " << perimeter_cells(grid)
+            << " perimeter cells\n";
 }
 
 /// The message of fill_epsilon's refusal of `f` with bound `u` (at tiles of 2 and 16).
