@@ -763,9 +763,16 @@ class FinishEpsilon : public Op {
   std::vector<int64_t> key_;
 };
 
-/// Bytes of a row of bare lengths, received and parsed, beside its first run and escape: counted
-/// as flowdir's rows (kRowBytes there), whose codes these are.
+/// Bytes of a row of bare lengths beside its first run and escape: counted as flowdir's rows
+/// (kRowBytes there, received and parsed; here received only), whose codes these are.
 constexpr int64_t kRowBytes = 24;
+/// Perimeter cells a piece holds, at least, on average: each piece's header (9 lengths and its
+/// row of pairs' end, 76 bytes) is counted as a share of its perimeter cells'.
+constexpr int64_t kPieceCells = 4;
+/// A free perimeter cell's bytes in its tile's summary: its place, key and arrival (20), its
+/// row's first run, first escape and their indices, and its row of pairs' start (17, counted
+/// 16 + kRowBytes with the rest of the row), and its piece's header's share.
+constexpr int64_t kSummaryBytes = 20 + 16 + kRowBytes + 76 / kPieceCells;
 
 class FillEpsilonOp : public TileGraphOp {
  public:
@@ -795,15 +802,17 @@ class FillEpsilonOp : public TileGraphOp {
   int64_t work_bytes(int64_t cells) const override {
     return cells * (21 + 20 + 16 + 44 + 256 + 24 + 64);
   }
-  /// Rank 0, counting every perimeter cell as free: its place, key and arrival received and
-  /// parsed (2 x 20), its row of lengths' first run and escape and their indices (16, and
-  /// kRowBytes for the rest), its piece and slot (8), its key (8) and the queue (8: each node at
-  /// most once, and its place); pairs that are not bare lengths are not counted (none on the four
-  /// real DEMs; on the benchmark DEM up to 47 a free perimeter cell of the tiles richest in free
-  /// banks, docs/hydrology.md). Every rank: a key per perimeter cell.
+  /// Rank 0, counting every perimeter cell as free. The summaries as received, each held once
+  /// and read in place (kSummaryBytes a perimeter cell). The solve's, per perimeter cell of every
+  /// tile (24): its piece and slot, its key and the queue (each node at most once, and its
+  /// place); and where each piece lies (16 bytes a piece, 4 a perimeter cell at kPieceCells).
+  /// Pairs that are not bare lengths are not counted (none on the four real DEMs; on the
+  /// benchmark DEM up to 47 a free perimeter cell of the tiles richest in free banks,
+  /// docs/hydrology.md). Every rank: a key per perimeter cell.
   GraphMemory graph_memory(const TileGrid& grid) const override {
     const int64_t perimeter = perimeter_cells(grid);
-    return {perimeter * (40 + 16 + kRowBytes + 8 + 8 + 8), perimeter * 8 + 8};
+    const int64_t summaries = perimeter * kSummaryBytes + 16 * grid.count();
+    return {summaries + perimeter * (24 + 16 / kPieceCells), perimeter * 8 + 8, summaries};
   }
   Bytes summarize(const TileIn& in, const TileGrid& /*grid*/) const override {
     thread_local EpsilonTile t;

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <utility>
 #include <vector>
@@ -81,6 +82,9 @@ class TileGraphOp : public Op {
   struct GraphMemory {
     int64_t root = 0;
     int64_t solution = 0;
+    /// Of `root`, every tile's summary as received: each rank holds its own tiles' in phase 1,
+    /// beside its tiles. Unset: taken as `root`.
+    std::optional<int64_t> summaries;
   };
   virtual GraphMemory graph_memory(const TileGrid& grid) const = 0;
   /// Seconds rank 0's solve over `grid` takes, estimated from a rate measured on one machine
