@@ -460,10 +460,13 @@ class FillOp : public TileGraphOp {
   int64_t kept_bytes(int64_t cells) const override { return 4 + kKeptBytesPerCell * cells; }
   /// Rank 0: each perimeter cell received and parsed (8 bytes each), and about one link between
   /// regions (24 bytes) and its two adjacency entries (16 each) per perimeter cell at most.
-  /// Every rank: a level (4 bytes) per region, at most one per perimeter cell.
+  /// Every rank: a level (4 bytes) per region, at most one per perimeter cell. The summaries
+  /// as received: 8 bytes a perimeter cell, 12 a spill edge (at most about one a perimeter
+  /// cell), and each tile's lengths.
   GraphMemory graph_memory(const TileGrid& grid) const override {
     const int64_t perimeter = perimeter_cells(grid);
-    return {perimeter * (8 + 8 + 24 + 32), perimeter * 4 + grid.count() * 8};
+    return {perimeter * (8 + 8 + 24 + 32), perimeter * 4 + grid.count() * 8,
+            perimeter * (8 + 12) + grid.count() * 48};
   }
   /// Rank 0's solve at kSolveSecondsPerPerimeterCell.
   double solve_seconds(const TileGrid& grid) const override {

@@ -360,10 +360,11 @@ class BoundOp : public TileGraphOp {
   /// Directions, steps, next and end cells, lengths and keys, per cell.
   int64_t work_bytes(int64_t cells) const override { return cells * (1 + 1 + 4 + 4 + 4 + 8); }
   /// Rank 0: each perimeter cell received and parsed (24 + 24 bytes), its bound and the path
-  /// (16). Every rank: each perimeter cell's bound.
+  /// (16). Every rank: each perimeter cell's bound. The summaries as received: 24 bytes a
+  /// perimeter cell and each tile's lengths.
   GraphMemory graph_memory(const TileGrid& grid) const override {
     const int64_t perimeter = perimeter_cells(grid);
-    return {perimeter * (24 + 24 + 16), perimeter * 8};
+    return {perimeter * (24 + 24 + 16), perimeter * 8, perimeter * 24 + grid.count() * 24};
   }
   Bytes summarize(const TileIn& in, const TileGrid& /*grid*/) const override {
     thread_local BoundTile t;
