@@ -660,8 +660,7 @@ class EpsilonGraph {
         piece_of_[n] = index;
         slot_of_[n] = static_cast<int32_t>(s);
       }
-      pieces_.push_back(
-          {at, static_cast<uint32_t>(r.here() - at), static_cast<uint32_t>(t)});
+      pieces_.push_back({at, static_cast<uint32_t>(r.here() - at), static_cast<uint32_t>(t)});
     }
   }
 
@@ -685,7 +684,8 @@ class EpsilonGraph {
       const int64_t m = nodes_.node(gx, gy);
       const int32_t q = piece_of_[static_cast<size_t>(m)];
       if (q < 0) continue;
-      f(m, piece(static_cast<size_t>(q)).keys[static_cast<size_t>(slot_of_[static_cast<size_t>(m)])]);
+      f(m,
+        piece(static_cast<size_t>(q)).keys[static_cast<size_t>(slot_of_[static_cast<size_t>(m)])]);
     }
   }
 

@@ -225,8 +225,7 @@ Bytes accumulation_summary(const TileAccumulation<Sum>& t) {
 template <class Sum>
 class PerimeterGraph {
  public:
-  PerimeterGraph(const TileGrid& grid, const Summaries& tiles)
-      : grid_(grid), nodes_(grid) {
+  PerimeterGraph(const TileGrid& grid, const Summaries& tiles) : grid_(grid), nodes_(grid) {
     const auto n = static_cast<size_t>(nodes_.count());
     exit_of_.assign(n, -1);
     target_.assign(n, -1);

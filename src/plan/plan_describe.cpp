@@ -416,9 +416,9 @@ std::string Plan::describe(int ranks, int threads) const {
   text += stages_text(*this);
   text += fmt::format("run: {} rank(s) x {} thread(s)\n", ranks, threads);
   text += graphs_text(*this);
-  const std::string tiles = fmt::format("{} threads x ({} tile buffers + {} mapped input pages)",
-                                        threads, mib(bytes_per_thread()),
-                                        mib(mapped_bytes_per_thread()));
+  const std::string tiles =
+      fmt::format("{} threads x ({} tile buffers + {} mapped input pages)", threads,
+                  mib(bytes_per_thread()), mib(mapped_bytes_per_thread()));
   const std::string cache = fmt::format("{} GDAL block cache + {} overhead", mib(gdal_cache_bytes),
                                         mib(rank_overhead_bytes));
   if (graph_bytes() == 0)

@@ -236,7 +236,8 @@ void execute_passes(const plan::Plan& plan, const RunOptions& options, Journal* 
   for (size_t p = 0; p < plan.passes.size(); ++p) {
     const plan::Pass& pass = plan.passes[p];
     const int number = static_cast<int>(p) + 1;
-    begin_part();  // each pass's peak RSS apart in the report (what it left held counts in the next)
+    begin_part();  // each pass's peak RSS apart in the report (what it left held counts in the
+                   // next)
     if (pass.kind == plan::PassKind::Reduction) {
       std::vector<ReducedBandResult> results = reduced(bound, p, options, journal);
       for (size_t i = 0; i < pass.reduced.size(); ++i)
@@ -264,8 +265,8 @@ void execute_passes(const plan::Plan& plan, const RunOptions& options, Journal* 
     add_figures(figures, stream_pass(pass_plan->grid, options,
                                      [&] { return plan_tiles(*pass_plan, pass_plan->passes[p]); },
                                      sinks, {journal, p}));
-    figures.parts.push_back(end_part(
-        number, step_ids(plan, p), pass.kind == plan::PassKind::TileGraph ? "finish" : "tiles"));
+    figures.parts.push_back(end_part(number, step_ids(plan, p),
+                                     pass.kind == plan::PassKind::TileGraph ? "finish" : "tiles"));
     ++sweeps;
     if (journal && p + 1 < plan.passes.size())
       par::agreed([&] { journal->append_done(p, stage_files(plan, p)); });

@@ -145,9 +145,9 @@ std::string parts_table(const std::vector<RankReport>& ranks) {
 /// whether each counts its part alone or the run up to its end.
 std::string json_parts(const std::vector<RankReport>& ranks) {
   if (ranks.empty() || ranks[0].parts.empty()) return "";
-  std::string text =
-      fmt::format("  \"part_peaks\": {},\n  \"parts\": [\n",
-                  json_string(part_peaks_reset() ? "each part alone" : "the run up to the part's end"));
+  std::string text = fmt::format(
+      "  \"part_peaks\": {},\n  \"parts\": [\n",
+      json_string(part_peaks_reset() ? "each part alone" : "the run up to the part's end"));
   const size_t count = ranks[0].parts.size();
   for (size_t p = 0; p < count; ++p) {
     const PartPeak& part = ranks[0].parts[p];
@@ -247,7 +247,7 @@ std::vector<RankReport> gather_reports(const RankReport& mine) {
   for (size_t r = 0; r < ranks.size(); ++r) {
     const auto at = [&](size_t column) { return all[r * own.size() + column]; };
     auto whole = [&](size_t column) { return static_cast<int64_t>(at(column)); };
-    ranks[r] = {whole(0), at(1),    at(2),    at(3),     at(4),     at(5), at(6),
+    ranks[r] = {whole(0), at(1),    at(2),    at(3),     at(4),     at(5),  at(6),
                 at(7),    whole(8), whole(9), whole(10), whole(11), at(12), mine.parts};
     for (size_t p = 0; p < mine.parts.size(); ++p) ranks[r].parts[p].peak_rss_mb = at(columns + p);
   }

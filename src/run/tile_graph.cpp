@@ -135,7 +135,8 @@ ops::Summaries unpack(const std::vector<Bytes>& ranks, int64_t tiles) {
       int64_t header[2];
       std::memcpy(header, bytes.data() + at, sizeof header);
       at += sizeof header;
-      summaries[static_cast<size_t>(header[0])] = {bytes.data() + at, static_cast<size_t>(header[1])};
+      summaries[static_cast<size_t>(header[0])] = {bytes.data() + at,
+                                                   static_cast<size_t>(header[1])};
       at += static_cast<size_t>(header[1]);
     }
   }

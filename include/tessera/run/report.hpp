@@ -12,9 +12,10 @@ namespace tessera::run {
 
 /// The peak RSS of one part of a run (a pass, or a phase of a tile-graph pass), measured apart.
 struct PartPeak {
-  int pass = 0;         ///< the plan's pass, from 1
-  std::string steps;    ///< the ids of the pass's steps, joined by ", "
-  std::string phase;    ///< "tiles", "statistics"; a tile-graph pass's "summaries", "global", "finish"
+  int pass = 0;       ///< the plan's pass, from 1
+  std::string steps;  ///< the ids of the pass's steps, joined by ", "
+  /// "tiles", "statistics"; a tile-graph pass's "summaries", "global", "finish"
+  std::string phase;
   double peak_rss_mb = 0;
 };
 

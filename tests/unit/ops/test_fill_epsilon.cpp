@@ -174,8 +174,8 @@ std::vector<float> epsilon(const Raster<float>& f, const Raster<float>& u, int64
   std::vector<Bytes> summaries;
   for (int64_t t = 0; t < grid.count(); ++t)
     summaries.push_back(op->summarize(read_tile(f, u, grid, op->halo(), t)->in, grid));
-  const auto finish =
-      op->with_solution(grid, std::make_shared<const Bytes>(op->solve(grid, summaries_of(summaries))));
+  const auto finish = op->with_solution(
+      grid, std::make_shared<const Bytes>(op->solve(grid, summaries_of(summaries))));
   std::vector<float> out(f.cells.size(), 12345.0f);
   for (int64_t t = 0; t < grid.count(); ++t) {
     const auto r = read_tile(f, u, grid, op->halo(), t);
