@@ -420,7 +420,7 @@ class FlowAccOp : public TileGraphOp {
   GraphMemory graph_memory(const TileGrid& grid) const override {
     const int64_t perimeter = perimeter_cells(grid);
     const auto sum = static_cast<int64_t>(sizeof(Sum));
-    return {perimeter * (12 + sum + 16 + sum + 12 + 2 * sum), perimeter * sum};
+    return {perimeter * (12 + sum + 16 + sum + 12 + 2 * sum), perimeter * sum, std::nullopt};
   }
   Bytes summarize(const TileIn& in, const TileGrid& /*grid*/) const override {
     thread_local TileAccumulation<Sum> t;

@@ -397,7 +397,7 @@ class WatershedOp : public TileGraphOp {
   /// Every rank: each perimeter cell's label and each tile row's number.
   GraphMemory graph_memory(const TileGrid& grid) const override {
     const int64_t perimeter = perimeter_cells(grid);
-    return {perimeter * (16 + 16 + 16 + 3), perimeter * (8 + 2)};
+    return {perimeter * (16 + 16 + 16 + 3), perimeter * (8 + 2), std::nullopt};
   }
   Bytes summarize(const TileIn& in, const TileGrid& /*grid*/) const override {
     thread_local TileBasins t;
