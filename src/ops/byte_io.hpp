@@ -33,6 +33,26 @@ class ByteWriter {
   std::vector<std::byte> bytes_;
 };
 
+/// Values of a trivially copyable type that put_all() wrote, read where they lie in a summary
+/// (which aligns nothing): each read copies one value out.
+template <class T>
+class Packed {
+ public:
+  static_assert(std::is_trivially_copyable_v<T>);
+  Packed() = default;
+  Packed(const std::byte* data, size_t size) : data_(data), size_(size) {}
+  size_t size() const { return size_; }
+  T operator[](size_t i) const {
+    T value;
+    std::memcpy(&value, data_ + i * sizeof(T), sizeof(T));
+    return value;
+  }
+
+ private:
+  const std::byte* data_ = nullptr;
+  size_t size_ = 0;
+};
+
 /// Reads back what a ByteWriter wrote, in the same order; throws on a string too short.
 class ByteReader {
  public:
@@ -49,6 +69,18 @@ class ByteReader {
     copy(values.data(), values.size() * sizeof(T));
     return values;
   }
+  /// What put_all() wrote, in place: valid while the string read is.
+  template <class T>
+  Packed<T> view() {
+    const auto size = get<uint64_t>();
+    if (size > (bytes_.size() - at_) / sizeof(T))
+      throw Error("internal error: a tile summary is cut short");
+    const std::byte* p = bytes_.data() + at_;
+    at_ += size * sizeof(T);
+    return {p, size};
+  }
+  /// Where the next value lies (valid while the string read is).
+  const std::byte* here() const { return bytes_.data() + at_; }
   /// What put_all() wrote of bytes, in place: valid while the string read is.
   std::span<const uint8_t> view_all() {
     const auto size = get<uint64_t>();

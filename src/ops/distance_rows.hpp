@@ -48,10 +48,10 @@ struct DistanceRows {
 };
 
 /// Calls f(j, distance) for the k entries of a row DistanceRows coded: its runs from `runs[at]`,
-/// its escapes from `escapes[escape]`. Throws for runs cut short.
-template <class F>
-void each_in_row(std::span<const uint8_t> runs, std::span<const uint32_t> escapes, size_t at,
-                 size_t escape, size_t k, F f) {
+/// its escapes from `escapes[escape]` (any type indexed by position). Throws for runs cut short.
+template <class Escapes, class F>
+void each_in_row(std::span<const uint8_t> runs, const Escapes& escapes, size_t at, size_t escape,
+                 size_t k, F f) {
   uint32_t d = 0;
   for (size_t j = 0; j < k;) {
     uint32_t run = 0;

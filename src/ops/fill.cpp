@@ -461,10 +461,12 @@ class FillOp : public TileGraphOp {
   /// Rank 0: each perimeter cell received and parsed (8 bytes each), about one link between
   /// regions (24 bytes) and its two adjacency entries (16 each) per perimeter cell at most, and
   /// Dijkstra's queue (a place and a heap entry, 8 bytes a region). Every rank: a level (4 bytes)
-  /// per region, at most one per perimeter cell.
+  /// per region, at most one per perimeter cell. The summaries as received: 8 bytes a perimeter
+  /// cell, 12 a spill edge (at most about one a perimeter cell), and each tile's lengths.
   GraphMemory graph_memory(const TileGrid& grid) const override {
     const int64_t perimeter = perimeter_cells(grid);
-    return {perimeter * (8 + 8 + 24 + 32 + 8), perimeter * 4 + grid.count() * 8};
+    return {perimeter * (8 + 8 + 24 + 32 + 8), perimeter * 4 + grid.count() * 8,
+            perimeter * (8 + 12) + grid.count() * 48};
   }
   /// Rank 0's solve at kSolveSecondsPerPerimeterCell.
   double solve_seconds(const TileGrid& grid) const override {
@@ -481,7 +483,7 @@ class FillOp : public TileGraphOp {
     keep_flood(flood, in, kept);
     return fill_summary(flood, in);
   }
-  Bytes solve(const TileGrid& grid, const std::vector<Bytes>& tiles) const override {
+  Bytes solve(const TileGrid& grid, const Summaries& tiles) const override {
     return solve_fill(grid, tiles);
   }
   std::shared_ptr<const Op> with_solution(const TileGrid& grid,

@@ -971,27 +971,66 @@ Bytes epsilon_summary(const EpsilonTile& t, const EpsilonSearch& how) {
   return out.take();
 }
 
-/// One piece as rank 0 reads it from its tile's summary.
+/// One piece as rank 0 reads it: its fields where they lie in its tile's summary.
 struct PieceSummary {
   int64_t tile = 0;
-  std::vector<int32_t> places;
-  std::vector<int64_t> keys, arrivals;
-  std::span<const uint8_t> runs;  ///< in the tile's summary, which outlives the graph
-  std::vector<uint32_t> escapes, row_run, row_escape, pair_row;
-  std::vector<Pair> pairs;
+  Packed<int32_t> places;
+  Packed<int64_t> keys, arrivals;
+  std::span<const uint8_t> runs;
+  Packed<uint32_t> escapes, row_run, row_escape, pair_row;
+  Packed<Pair> pairs;
 };
+
+/// Where one piece lies in its tile's summary (16 bytes a piece: rank 0 reads its fields there
+/// each time it takes them, and holds no copy of them).
+struct PieceAt {
+  const std::byte* at = nullptr;  ///< its first field
+  uint32_t size = 0;              ///< its bytes
+  uint32_t tile = 0;
+};
+
+/// Reads the piece at the start of `r` in place and moves `r` past it.
+PieceSummary read_piece(ByteReader& r, int64_t tile) {
+  PieceSummary p;
+  p.tile = tile;
+  p.places = r.view<int32_t>();
+  p.keys = r.view<int64_t>();
+  p.arrivals = r.view<int64_t>();
+  p.runs = r.view_all();
+  p.escapes = r.view<uint32_t>();
+  p.row_run = r.view<uint32_t>();
+  p.row_escape = r.view<uint32_t>();
+  p.pair_row = r.view<uint32_t>();
+  p.pairs = r.view<Pair>();
+  const size_t k = p.places.size();
+  if (p.keys.size() != k || p.arrivals.size() != k || p.row_run.size() != k ||
+      p.row_escape.size() != k || p.pair_row.size() != k + 1)
+    throw Error("internal error: a piece of a tile summary does not hold its perimeter cells");
+  return p;
+}
 
 /// The global solve: Dijkstra over every tile's free perimeter cells, from their arrivals; a step
 /// across a tile's edge gives max(K, v + 1), a front inside a tile the least of max(v + L, H).
+/// The summaries are read in place (they must outlive the graph); per perimeter cell of any
+/// tile it holds its piece and slot, its key and its place in the queue.
 class EpsilonGraph {
  public:
-  EpsilonGraph(const TileGrid& grid, const std::vector<Bytes>& tiles) : grid_(grid), nodes_(grid) {
+  EpsilonGraph(const TileGrid& grid, const Summaries& tiles) : grid_(grid), nodes_(grid) {
     piece_of_.assign(static_cast<size_t>(nodes_.count()), -1);
     slot_of_.assign(static_cast<size_t>(nodes_.count()), -1);
     for (int64_t t = 0; t < grid.count(); ++t) read_tile(t, tiles[static_cast<size_t>(t)]);
   }
 
   Bytes solve() const {
+    const std::vector<int64_t> key = keys();
+    ByteWriter out;
+    out.put_all(std::span<const int64_t>(key));
+    return out.take();
+  }
+
+ private:
+  /// Each node's least key (kNone for a node that is no free cell).
+  std::vector<int64_t> keys() const {
     std::vector<int64_t> key(static_cast<size_t>(nodes_.count()), kNone);
     NodeQueue<int64_t> queue(key);
     const auto lower = [&](int64_t n, int64_t v) {
@@ -1000,14 +1039,16 @@ class EpsilonGraph {
         queue.lowered(static_cast<uint32_t>(n));
       }
     };
-    for (const PieceSummary& p : pieces_)
+    for (size_t q = 0; q < pieces_.size(); ++q) {
+      const PieceSummary p = piece(q);
       for (size_t s = 0; s < p.places.size(); ++s)
         if (p.arrivals[s] != kNone) lower(nodes_.first(p.tile) + p.places[s], p.arrivals[s]);
+    }
     while (!queue.empty()) {
       const uint32_t n = queue.pop();
       const int64_t v = key[n];
-      const PieceSummary& p = pieces_[static_cast<size_t>(piece_of_[static_cast<size_t>(n)])];
-      const auto s = static_cast<size_t>(slot_of_[static_cast<size_t>(n)]);
+      const PieceSummary p = piece(static_cast<size_t>(piece_of_[n]));
+      const auto s = static_cast<size_t>(slot_of_[n]);
       across_tiles(p, s, [&](int64_t m, int64_t k) { lower(m, std::max(k, v + 1)); });
       const int64_t first = nodes_.first(p.tile);
       each_in_row(p.runs, p.escapes, p.row_run[s], p.row_escape[s], p.places.size(),
@@ -1015,39 +1056,32 @@ class EpsilonGraph {
                     if (length != kNoLength) lower(first + p.places[j], v + length);
                   });
       for (size_t e = p.pair_row[s]; e < p.pair_row[s + 1]; ++e) {
-        const Pair& pair = p.pairs[e];
+        const Pair pair = p.pairs[e];
         lower(first + p.places[pair.slot], std::max(v + pair.length, pair.height));
       }
     }
-    ByteWriter out;
-    out.put_all(std::span<const int64_t>(key));
-    return out.take();
+    return key;
   }
 
- private:
-  void read_tile(int64_t t, const Bytes& bytes) {
+  void read_tile(int64_t t, std::span<const std::byte> bytes) {
     ByteReader r(bytes);
     const auto count = r.get<int32_t>();
     for (int32_t l = 0; l < count; ++l) {
-      PieceSummary p;
-      p.tile = t;
-      p.places = r.get_all<int32_t>();
-      p.keys = r.get_all<int64_t>();
-      p.arrivals = r.get_all<int64_t>();
-      p.runs = r.view_all();
-      p.escapes = r.get_all<uint32_t>();
-      p.row_run = r.get_all<uint32_t>();
-      p.row_escape = r.get_all<uint32_t>();
-      p.pair_row = r.get_all<uint32_t>();
-      p.pairs = r.get_all<Pair>();
+      const std::byte* at = r.here();
+      const PieceSummary p = read_piece(r, t);
       const auto index = static_cast<int32_t>(pieces_.size());
       for (size_t s = 0; s < p.places.size(); ++s) {
         const auto n = static_cast<size_t>(nodes_.first(t) + p.places[s]);
         piece_of_[n] = index;
         slot_of_[n] = static_cast<int32_t>(s);
       }
-      pieces_.push_back(std::move(p));
+      pieces_.push_back({at, static_cast<uint32_t>(r.here() - at), static_cast<uint32_t>(t)});
     }
+  }
+
+  PieceSummary piece(size_t q) const {
+    ByteReader r(std::span<const std::byte>(pieces_[q].at, pieces_[q].size));
+    return read_piece(r, pieces_[q].tile);
   }
 
   /// Calls f(node, key) for each free cell of another tile beside slot s of piece p.
@@ -1065,14 +1099,14 @@ class EpsilonGraph {
       const int64_t m = nodes_.node(gx, gy);
       const int32_t q = piece_of_[static_cast<size_t>(m)];
       if (q < 0) continue;
-      f(m, pieces_[static_cast<size_t>(q)]
-               .keys[static_cast<size_t>(slot_of_[static_cast<size_t>(m)])]);
+      f(m,
+        piece(static_cast<size_t>(q)).keys[static_cast<size_t>(slot_of_[static_cast<size_t>(m)])]);
     }
   }
 
   TileGrid grid_;
   PerimeterNodes nodes_;
-  std::vector<PieceSummary> pieces_;
+  std::vector<PieceAt> pieces_;
   std::vector<int32_t> piece_of_;  ///< per node: its piece, or -1 (not a free cell)
   std::vector<int32_t> slot_of_;   ///< per node: its place among its piece's perimeter cells
 };
@@ -1144,9 +1178,17 @@ class FinishEpsilon : public Op {
   std::vector<int64_t> key_;
 };
 
-/// Bytes of a row of bare lengths, received and parsed, beside its first run and escape: counted
-/// as flowdir's rows (kRowBytes there), whose codes these are.
+/// Bytes of a row of bare lengths beside its first run and escape: counted as flowdir's rows
+/// (kRowBytes there, received and parsed; here received only), whose codes these are.
 constexpr int64_t kRowBytes = 24;
+/// Perimeter cells a piece holds, at least, on average (47 on a 4096 x 4096 window of the
+/// benchmark DEM): each piece's header (9 lengths and its row of pairs' end, 76 bytes) and
+/// where rank 0 keeps it (16) are counted as shares of its perimeter cells'.
+constexpr int64_t kPieceCells = 8;
+/// A free perimeter cell's bytes in its tile's summary: its place, key and arrival (20), its
+/// row's first run, first escape and their indices, and its row of pairs' start (17, counted
+/// 16 + kRowBytes with the rest of the row), and its piece's header's share.
+constexpr int64_t kSummaryBytes = 20 + 16 + kRowBytes + 76 / kPieceCells;
 
 class FillEpsilonOp : public TileGraphOp {
  public:
@@ -1179,20 +1221,22 @@ class FillEpsilonOp : public TileGraphOp {
   int64_t work_bytes(int64_t cells) const override {
     return cells * (21 + 20 + 4 + 16 + 149 + 16 + 44 + 256 + 24 + 64);
   }
-  /// Rank 0, counting every perimeter cell as free: its place, key and arrival received and
-  /// parsed (2 x 20), its row of lengths' first run and escape and their indices (16, and
-  /// kRowBytes for the rest), its piece and slot (8), its key (8) and the queue (8: each node at
-  /// most once, and its place); pairs that are not bare lengths are not counted (none on the four
-  /// real DEMs; on the benchmark DEM up to 47 a free perimeter cell of the tiles richest in free
-  /// banks, docs/hydrology.md). Every rank: a key per perimeter cell.
+  /// Rank 0, counting every perimeter cell as free. The summaries as received, each held once
+  /// and read in place (kSummaryBytes a perimeter cell). The solve's, per perimeter cell of every
+  /// tile (24): its piece and slot, its key and the queue (each node at most once, and its
+  /// place); and where each piece lies (16 bytes a piece, 4 a perimeter cell at kPieceCells).
+  /// Pairs that are not bare lengths are not counted (none on the four real DEMs; on the
+  /// benchmark DEM up to 47 a free perimeter cell of the tiles richest in free banks,
+  /// docs/hydrology.md). Every rank: a key per perimeter cell.
   GraphMemory graph_memory(const TileGrid& grid) const override {
     const int64_t perimeter = perimeter_cells(grid);
-    return {perimeter * (40 + 16 + kRowBytes + 8 + 8 + 8), perimeter * 8};
+    const int64_t summaries = perimeter * kSummaryBytes + 16 * grid.count();
+    return {summaries + perimeter * (24 + 16 / kPieceCells), perimeter * 8 + 8, summaries};
   }
   Bytes summarize(const TileIn& in, const TileGrid& /*grid*/) const override {
     return fill_epsilon_summary(in);
   }
-  Bytes solve(const TileGrid& grid, const std::vector<Bytes>& tiles) const override {
+  Bytes solve(const TileGrid& grid, const Summaries& tiles) const override {
     return EpsilonGraph(grid, tiles).solve();
   }
   std::shared_ptr<const Op> with_solution(const TileGrid& grid,

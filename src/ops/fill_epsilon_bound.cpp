@@ -247,7 +247,7 @@ int64_t exit_node(const PerimeterNodes& nodes, const TileGrid& grid, int64_t til
 
 /// The global solve: each perimeter cell's U, its path followed across tiles to where it stops
 /// and the pairs composed back along it.
-Bytes solve_bounds(const TileGrid& grid, const std::vector<Bytes>& tiles) {
+Bytes solve_bounds(const TileGrid& grid, const Summaries& tiles) {
   const PerimeterNodes nodes(grid);
   std::vector<PerimeterPath> paths(static_cast<size_t>(nodes.count()));
   for (int64_t t = 0; t < grid.count(); ++t) {
@@ -360,17 +360,18 @@ class BoundOp : public TileGraphOp {
   /// Directions, steps, next and end cells, lengths and keys, per cell.
   int64_t work_bytes(int64_t cells) const override { return cells * (1 + 1 + 4 + 4 + 4 + 8); }
   /// Rank 0: each perimeter cell received and parsed (24 + 24 bytes), its bound and the path
-  /// (16). Every rank: each perimeter cell's bound.
+  /// (16). Every rank: each perimeter cell's bound. The summaries as received: 24 bytes a
+  /// perimeter cell and each tile's lengths.
   GraphMemory graph_memory(const TileGrid& grid) const override {
     const int64_t perimeter = perimeter_cells(grid);
-    return {perimeter * (24 + 24 + 16), perimeter * 8};
+    return {perimeter * (24 + 24 + 16), perimeter * 8, perimeter * 24 + grid.count() * 24};
   }
   Bytes summarize(const TileIn& in, const TileGrid& /*grid*/) const override {
     thread_local BoundTile t;
     follow(in, p_.encoding, t);
     return bound_summary(t);
   }
-  Bytes solve(const TileGrid& grid, const std::vector<Bytes>& tiles) const override {
+  Bytes solve(const TileGrid& grid, const Summaries& tiles) const override {
     return solve_bounds(grid, tiles);
   }
   std::shared_ptr<const Op> with_solution(const TileGrid& grid,

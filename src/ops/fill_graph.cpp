@@ -24,7 +24,7 @@ struct TileSummary {
   std::vector<EdgeCell> top, bottom, left, right;
 };
 
-TileSummary read_summary(const Bytes& bytes) {
+TileSummary read_summary(std::span<const std::byte> bytes) {
   ByteReader r(bytes);
   TileSummary s;
   s.labels = r.get<int32_t>();
@@ -47,11 +47,11 @@ struct Link {
 /// first[t] + l - 1.
 class RegionGraph {
  public:
-  RegionGraph(const TileGrid& grid, const std::vector<Bytes>& tiles) : grid_(grid) {
+  RegionGraph(const TileGrid& grid, const Summaries& tiles) : grid_(grid) {
     summaries_.reserve(tiles.size());
     first_.reserve(tiles.size());
     int64_t next = 1;
-    for (const Bytes& bytes : tiles) {
+    for (const std::span<const std::byte> bytes : tiles) {
       summaries_.push_back(read_summary(bytes));
       first_.push_back(next);
       next += summaries_.back().labels - 1;
@@ -183,7 +183,7 @@ Bytes fill_summary(const TileFlood& flood, const TileIn& /*in*/) {
   return out.take();
 }
 
-Bytes solve_fill(const TileGrid& grid, const std::vector<Bytes>& tiles) {
+Bytes solve_fill(const TileGrid& grid, const Summaries& tiles) {
   return RegionGraph(grid, tiles).solve();
 }
 

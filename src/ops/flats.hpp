@@ -90,7 +90,7 @@ struct FlatSearch {
 Bytes flats_summary(FlatTile& t, const FlatSearch& how = {});
 
 /// The global solve: `low` and `high` of every perimeter cell of every tile (FlatSolution).
-Bytes solve_flats(const TileGrid& grid, const std::vector<Bytes>& tiles);
+Bytes solve_flats(const TileGrid& grid, const Summaries& tiles);
 
 /// The global distances of every tile's perimeter cells (PerimeterNodes' numbering).
 struct FlatSolution {

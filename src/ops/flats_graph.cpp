@@ -32,7 +32,7 @@ struct Piece {
 
 class FlatGraph {
  public:
-  FlatGraph(const TileGrid& grid, const std::vector<Bytes>& tiles) : grid_(grid), nodes_(grid) {
+  FlatGraph(const TileGrid& grid, const Summaries& tiles) : grid_(grid), nodes_(grid) {
     piece_of_.assign(static_cast<size_t>(nodes_.count()), -1);
     slot_of_.assign(static_cast<size_t>(nodes_.count()), -1);
     for (int64_t t = 0; t < grid.count(); ++t) read_tile(t, tiles[static_cast<size_t>(t)]);
@@ -48,7 +48,7 @@ class FlatGraph {
   }
 
  private:
-  void read_tile(int64_t t, const Bytes& bytes) {
+  void read_tile(int64_t t, std::span<const std::byte> bytes) {
     ByteReader r(bytes);
     const auto count = r.get<int32_t>();
     for (int32_t l = 0; l < count; ++l) {
@@ -149,7 +149,7 @@ class FlatGraph {
 
 }  // namespace
 
-Bytes solve_flats(const TileGrid& grid, const std::vector<Bytes>& tiles) {
+Bytes solve_flats(const TileGrid& grid, const Summaries& tiles) {
   return FlatGraph(grid, tiles).solve();
 }
 

@@ -225,8 +225,7 @@ Bytes accumulation_summary(const TileAccumulation<Sum>& t) {
 template <class Sum>
 class PerimeterGraph {
  public:
-  PerimeterGraph(const TileGrid& grid, const std::vector<Bytes>& tiles)
-      : grid_(grid), nodes_(grid) {
+  PerimeterGraph(const TileGrid& grid, const Summaries& tiles) : grid_(grid), nodes_(grid) {
     const auto n = static_cast<size_t>(nodes_.count());
     exit_of_.assign(n, -1);
     target_.assign(n, -1);
@@ -284,7 +283,7 @@ class PerimeterGraph {
                 std::to_string(x) + ", " + std::to_string(y) + " or upstream of it");
   }
 
-  void read_tile(int64_t t, const Bytes& bytes) {
+  void read_tile(int64_t t, std::span<const std::byte> bytes) {
     ByteReader r(bytes);
     const auto exit_of = r.get_all<int32_t>();
     const auto exits = r.get_all<ExitCell<Sum>>();
@@ -421,7 +420,7 @@ class FlowAccOp : public TileGraphOp {
   GraphMemory graph_memory(const TileGrid& grid) const override {
     const int64_t perimeter = perimeter_cells(grid);
     const auto sum = static_cast<int64_t>(sizeof(Sum));
-    return {perimeter * (12 + sum + 16 + sum + 12 + 2 * sum), perimeter * sum};
+    return {perimeter * (12 + sum + 16 + sum + 12 + 2 * sum), perimeter * sum, std::nullopt};
   }
   Bytes summarize(const TileIn& in, const TileGrid& /*grid*/) const override {
     thread_local TileAccumulation<Sum> t;
@@ -429,7 +428,7 @@ class FlowAccOp : public TileGraphOp {
     accumulate<Sum>(in, t, {}, true);
     return accumulation_summary(t);
   }
-  Bytes solve(const TileGrid& grid, const std::vector<Bytes>& tiles) const override {
+  Bytes solve(const TileGrid& grid, const Summaries& tiles) const override {
     return PerimeterGraph<Sum>(grid, tiles).solve();
   }
   std::shared_ptr<const Op> with_solution(const TileGrid& grid,

@@ -100,17 +100,19 @@ class FlowDirOp : public TileGraphOp {
   /// queue (8: each node at most once, and its place); and each perimeter cell's row of distances
   /// inside its tile, where a flat meets other terrain there (counted at every perimeter cell): its
   /// first run and escape (received and parsed, 16), its first escape (8) and kRowBytes for the
-  /// rest. Every rank: two distances per perimeter cell.
+  /// rest. Every rank: two distances per perimeter cell. The summaries as received: the flat
+  /// perimeter cells' 12 bytes and their rows (16 + 8 + kRowBytes, parsed parts included).
   GraphMemory graph_memory(const TileGrid& grid) const override {
     const int64_t perimeter = perimeter_cells(grid);
-    return {perimeter * (12 + 12 + 8 + 8 + 8 + 16 + 8 + kRowBytes), perimeter * 8};
+    return {perimeter * (12 + 12 + 8 + 8 + 8 + 16 + 8 + kRowBytes), perimeter * 8,
+            perimeter * (12 + 16 + 8 + kRowBytes)};
   }
   Bytes summarize(const TileIn& in, const TileGrid& /*grid*/) const override {
     thread_local FlatTile t;
     analyse_tile(in, t);
     return flats_summary(t);
   }
-  Bytes solve(const TileGrid& grid, const std::vector<Bytes>& tiles) const override {
+  Bytes solve(const TileGrid& grid, const Summaries& tiles) const override {
     return solve_flats(grid, tiles);
   }
   std::shared_ptr<const Op> with_solution(const TileGrid& grid,

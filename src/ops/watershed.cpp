@@ -217,7 +217,7 @@ std::vector<int64_t> row_starts(const TileGrid& grid) {
 /// to its end.
 class BasinGraph {
  public:
-  BasinGraph(const TileGrid& grid, const std::vector<Bytes>& tiles)
+  BasinGraph(const TileGrid& grid, const Summaries& tiles)
       : grid_(grid), nodes_(grid), rows_(row_starts(grid)) {
     ends_.resize(static_cast<size_t>(nodes_.count()));
     std::vector<int32_t> sinks(static_cast<size_t>(rows_.back()), 0);
@@ -397,7 +397,7 @@ class WatershedOp : public TileGraphOp {
   /// Every rank: each perimeter cell's label and each tile row's number.
   GraphMemory graph_memory(const TileGrid& grid) const override {
     const int64_t perimeter = perimeter_cells(grid);
-    return {perimeter * (16 + 16 + 16 + 3), perimeter * (8 + 2)};
+    return {perimeter * (16 + 16 + 16 + 3), perimeter * (8 + 2), std::nullopt};
   }
   Bytes summarize(const TileIn& in, const TileGrid& /*grid*/) const override {
     thread_local TileBasins t;
@@ -405,7 +405,7 @@ class WatershedOp : public TileGraphOp {
     follow(in, t, !p_.outlets.empty());
     return basins_summary(t);
   }
-  Bytes solve(const TileGrid& grid, const std::vector<Bytes>& tiles) const override {
+  Bytes solve(const TileGrid& grid, const Summaries& tiles) const override {
     return BasinGraph(grid, tiles).solve();
   }
   std::shared_ptr<const Op> with_solution(const TileGrid& grid,

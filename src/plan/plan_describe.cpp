@@ -386,9 +386,21 @@ int64_t Plan::scratch_bytes() const {
   return bytes;
 }
 
+int64_t Plan::graph_tile_phase_bytes() const {
+  int64_t bytes = 0;
+  for (const PlannedStep& step : steps)
+    if (const auto* graph = dynamic_cast<const ops::TileGraphOp*>(step.impl.get())) {
+      const auto memory = graph->graph_memory(grid);
+      const int64_t places = keeps_tiles(*this, *graph) ? 24 * grid.count() : 0;
+      bytes = std::max({bytes, memory.summaries.value_or(memory.root), memory.solution + places});
+    }
+  return bytes;
+}
+
 int64_t Plan::bytes_per_rank(int threads) const {
-  return threads * (bytes_per_thread() + mapped_bytes_per_thread()) + graph_bytes() +
-         gdal_cache_bytes + rank_overhead_bytes;
+  const int64_t tiles =
+      threads * (bytes_per_thread() + mapped_bytes_per_thread()) + graph_tile_phase_bytes();
+  return std::max(tiles, graph_bytes()) + gdal_cache_bytes + rank_overhead_bytes;
 }
 
 std::string Plan::describe(int ranks, int threads) const {
@@ -404,14 +416,19 @@ std::string Plan::describe(int ranks, int threads) const {
   text += stages_text(*this);
   text += fmt::format("run: {} rank(s) x {} thread(s)\n", ranks, threads);
   text += graphs_text(*this);
-  text += fmt::format(
-      "memory per rank: {} threads x ({} tile buffers + {} mapped input pages) + {} GDAL block "
-      "cache + {} overhead{} = {}\n",
-      threads, mib(bytes_per_thread()), mib(mapped_bytes_per_thread()), mib(gdal_cache_bytes),
-      mib(rank_overhead_bytes),
-      graph_bytes() > 0 ? " + " + mib(graph_bytes()) + " tile graph (rank 0's)" : "",
-      mib(bytes_per_rank(threads)));
-  return text;
+  const std::string tiles =
+      fmt::format("{} threads x ({} tile buffers + {} mapped input pages)", threads,
+                  mib(bytes_per_thread()), mib(mapped_bytes_per_thread()));
+  const std::string cache = fmt::format("{} GDAL block cache + {} overhead", mib(gdal_cache_bytes),
+                                        mib(rank_overhead_bytes));
+  if (graph_bytes() == 0)
+    return text + fmt::format("memory per rank: {} + {} = {}\n", tiles, cache,
+                              mib(bytes_per_rank(threads)));
+  return text + fmt::format(
+                    "memory per rank: {} + the larger of the phases over the tiles, {} + {} "
+                    "summaries or solution, and the global phase, {} tile graph (rank 0's) = {}\n",
+                    cache, tiles, mib(graph_tile_phase_bytes()), mib(graph_bytes()),
+                    mib(bytes_per_rank(threads)));
 }
 
 }  // namespace tessera::plan

@@ -50,6 +50,13 @@ std::vector<OutputSpec> specs_of(const plan::Plan& plan, const std::vector<size_
 /// Every rank of the run is on this node.
 bool one_node(const RunOptions& options) { return options.ranks_on_node == par::world_size(); }
 
+/// The ids of pass `p`'s steps, as the report names the pass's parts.
+std::string step_ids(const plan::Plan& plan, size_t p) {
+  std::string ids;
+  for (size_t s : plan.passes[p].steps) ids += (ids.empty() ? "" : ", ") + plan.steps[s].id;
+  return ids;
+}
+
 }  // namespace
 
 int choose_threads(int requested, int ranks_on_node) {
@@ -230,11 +237,15 @@ void execute_passes(const plan::Plan& plan, const RunOptions& options, Journal* 
   KnownStatistics statistics(plan.reduced.size());
   for (size_t p = 0; p < plan.passes.size(); ++p) {
     const plan::Pass& pass = plan.passes[p];
+    const int number = static_cast<int>(p) + 1;
+    begin_part();  // each pass's peak RSS apart in the report (what it left held counts in the
+                   // next)
     if (pass.kind == plan::PassKind::Reduction) {
       std::vector<ReducedBandResult> results = reduced(bound, p, options, journal);
       for (size_t i = 0; i < pass.reduced.size(); ++i)
         statistics.at(pass.reduced[i]) = std::move(results.at(i));
       bound = with_statistics(plan, statistics);
+      figures.parts.push_back(end_part(number, step_ids(plan, p), "statistics"));
       continue;
     }
     if (journal && journal->done(p)) {  // a run before committed its outputs
@@ -256,6 +267,8 @@ void execute_passes(const plan::Plan& plan, const RunOptions& options, Journal* 
     add_figures(figures, stream_pass(pass_plan->grid, options,
                                      [&] { return plan_tiles(*pass_plan, pass_plan->passes[p]); },
                                      sinks, {journal, p}));
+    figures.parts.push_back(end_part(number, step_ids(plan, p),
+                                     pass.kind == plan::PassKind::TileGraph ? "finish" : "tiles"));
     ++sweeps;
     if (journal && p + 1 < plan.passes.size())
       par::agreed([&] { journal->append_done(p, stage_files(plan, p)); });

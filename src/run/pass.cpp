@@ -168,6 +168,7 @@ void StreamingPass::run(Progress& progress) {
     par::TileCounter counter(grid_.count());
     failure = stream(counter);
   }
+  batch_thread_.reset();  // the ops' buffers of every thread go with it
   try {
     par::agree(failure);
   } catch (...) {
@@ -276,17 +277,20 @@ int64_t StreamingPass::round_up(int64_t tiles) const {
 void StreamingPass::process_batch(const Batch& batch) {
   std::vector<std::exception_ptr> failures(static_cast<size_t>(batch.count));
   const int64_t run = (batch.count + threads_ - 1) / threads_;  // a run of neighbours a thread
+  if (!batch_thread_) batch_thread_ = std::make_unique<BatchThread>();
+  batch_thread_->run([&] {
 #pragma omp parallel for num_threads(threads_) schedule(static, run)
-  for (int64_t i = 0; i < batch.count; ++i) {
-    if (batch.skips(i)) continue;
-    try {
-      const auto thread = static_cast<size_t>(omp_get_thread_num());
-      outlets_[thread].start(batch.tile(i), i);
-      sources_[thread]->process(batch.tile(i), outlets_[thread]);
-    } catch (...) {
-      failures[static_cast<size_t>(i)] = std::current_exception();
+    for (int64_t i = 0; i < batch.count; ++i) {
+      if (batch.skips(i)) continue;
+      try {
+        const auto thread = static_cast<size_t>(omp_get_thread_num());
+        outlets_[thread].start(batch.tile(i), i);
+        sources_[thread]->process(batch.tile(i), outlets_[thread]);
+      } catch (...) {
+        failures[static_cast<size_t>(i)] = std::current_exception();
+      }
     }
-  }
+  });
   for (auto& failure : failures)
     if (failure) std::rethrow_exception(failure);
   for (int64_t i = 0; i < batch.count; ++i) tiles_ += batch.skips(i) ? 0 : 1;

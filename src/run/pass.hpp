@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "batch_thread.hpp"
 #include "courier.hpp"
 #include "journal.hpp"
 #include "progress.hpp"
@@ -121,6 +122,7 @@ class StreamingPass {
   Courier courier_;
   std::vector<std::unique_ptr<TileSource>> sources_;  // per thread
   std::vector<TileOutlet> outlets_;                   // per thread
+  std::unique_ptr<BatchThread> batch_thread_;         // computes the batches, until run() ends
   std::exception_ptr failure_;
   int64_t tiles_ = 0;
   int64_t claimed_ = 0;  // tiles claimed by all ranks, as of this rank's last claim

@@ -1,11 +1,15 @@
 // The run report: gathered per rank, summarised as min / max / imbalance, written as JSON.
 #include "tessera/run/report.hpp"
 
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <numeric>
@@ -111,12 +115,97 @@ std::string json_summary(const std::vector<RankReport>& ranks) {
   return text + "  }\n";
 }
 
+/// A part's name in the table: its pass, phase and steps.
+std::string part_name(const PartPeak& part) {
+  return fmt::format("pass {} {} ({})", part.pass, part.phase, part.steps);
+}
+
+/// The peak RSS of each part, min and max over the ranks (the rank of the max), after the table;
+/// nothing for a run without parts.
+std::string parts_table(const std::vector<RankReport>& ranks) {
+  if (ranks.empty() || ranks[0].parts.empty()) return "";
+  size_t width = 0;
+  for (const PartPeak& part : ranks[0].parts) width = std::max(width, part_name(part).size());
+  std::string text = fmt::format("  {:<{}}  {:>8} {:>8} {:>8}\n", "peak RSS MB by part", width,
+                                 "min", "max", "max rank");
+  for (size_t p = 0; p < ranks[0].parts.size(); ++p) {
+    size_t most = 0;
+    double least = ranks[0].parts[p].peak_rss_mb;
+    for (size_t r = 0; r < ranks.size(); ++r) {
+      least = std::min(least, ranks[r].parts[p].peak_rss_mb);
+      if (ranks[r].parts[p].peak_rss_mb > ranks[most].parts[p].peak_rss_mb) most = r;
+    }
+    text += fmt::format("  {:<{}}  {:>8.1f} {:>8.1f} {:>8}\n", part_name(ranks[0].parts[p]), width,
+                        least, ranks[most].parts[p].peak_rss_mb, most);
+  }
+  return text;
+}
+
+/// "parts": each part's pass, steps, phase and peak RSS per rank in rank order; "part_peaks" says
+/// whether each counts its part alone or the run up to its end.
+std::string json_parts(const std::vector<RankReport>& ranks) {
+  if (ranks.empty() || ranks[0].parts.empty()) return "";
+  std::string text = fmt::format(
+      "  \"part_peaks\": {},\n  \"parts\": [\n",
+      json_string(part_peaks_reset() ? "each part alone" : "the run up to the part's end"));
+  const size_t count = ranks[0].parts.size();
+  for (size_t p = 0; p < count; ++p) {
+    const PartPeak& part = ranks[0].parts[p];
+    std::string peaks;
+    for (size_t r = 0; r < ranks.size(); ++r)
+      peaks += (r > 0 ? ", " : "") + json_number(ranks[r].parts[p].peak_rss_mb, false);
+    text += fmt::format(
+        "    {{\"pass\": {}, \"steps\": {}, \"phase\": {}, \"peak_rss_mb\": [{}]}}{}\n", part.pass,
+        json_string(part.steps), json_string(part.phase), peaks, p + 1 < count ? "," : "");
+  }
+  return text + "  ],\n";
+}
+
 }  // namespace
 
-double peak_rss_mb() {
+namespace {
+
+/// The kernel's peak RSS of the process in MB: VmHWM, which begin_part() resets, else (no /proc)
+/// getrusage's, which nothing resets.
+double high_water_mb() {
+  if (std::FILE* f = std::fopen("/proc/self/status", "re")) {
+    char line[256];
+    long long kb = -1;
+    while (std::fgets(line, sizeof line, f) != nullptr)
+      if (std::sscanf(line, "VmHWM: %lld kB", &kb) == 1) break;
+    std::fclose(f);
+    if (kb >= 0) return static_cast<double>(kb) * 1024 / 1e6;
+  }
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<double>(usage.ru_maxrss) * 1024 / 1e6;
+}
+
+/// The process's peak before the last reset of the kernel's (main thread only).
+double peak_before_reset_mb = 0;
+bool peak_reset = false;
+
+}  // namespace
+
+double peak_rss_mb() { return std::max(peak_before_reset_mb, high_water_mb()); }
+
+bool begin_part() {
+  peak_before_reset_mb = peak_rss_mb();
+  const int fd = ::open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return peak_reset = false;
+  peak_reset = ::write(fd, "5", 1) == 1;
+  ::close(fd);
+  return peak_reset;
+}
+
+double part_peak_rss_mb() { return high_water_mb(); }
+
+bool part_peaks_reset() { return peak_reset; }
+
+PartPeak end_part(int pass, std::string steps, std::string phase) {
+  PartPeak part{pass, std::move(steps), std::move(phase), part_peak_rss_mb()};
+  begin_part();
+  return part;
 }
 
 namespace {
@@ -146,16 +235,21 @@ double seconds_since_process_start() {
 
 /// Every rank's figures on every rank, in one collective: each collective waits until every rank
 /// is scheduled, and on a loaded node one per figure took up to 0.15 s (2026-12-06-floor.md).
+/// The parts' peaks come after the figures: every rank ran the same parts (the same passes of the
+/// same plan), so every rank gives as many numbers.
 std::vector<RankReport> gather_reports(const RankReport& mine) {
   std::vector<double> own;
   for (const auto& f : figures()) own.push_back(f.get(mine));
+  const size_t columns = own.size();
+  for (const PartPeak& part : mine.parts) own.push_back(part.peak_rss_mb);
   const std::vector<double> all = par::all_gather(own);
   std::vector<RankReport> ranks(all.size() / own.size());
   for (size_t r = 0; r < ranks.size(); ++r) {
     const auto at = [&](size_t column) { return all[r * own.size() + column]; };
     auto whole = [&](size_t column) { return static_cast<int64_t>(at(column)); };
-    ranks[r] = {whole(0), at(1),    at(2),    at(3),     at(4),     at(5), at(6),
-                at(7),    whole(8), whole(9), whole(10), whole(11), at(12)};
+    ranks[r] = {whole(0), at(1),    at(2),    at(3),     at(4),     at(5),  at(6),
+                at(7),    whole(8), whole(9), whole(10), whole(11), at(12), mine.parts};
+    for (size_t p = 0; p < mine.parts.size(); ++p) ranks[r].parts[p].peak_rss_mb = at(columns + p);
   }
   return ranks;
 }
@@ -181,7 +275,7 @@ std::string summary_table(const RunFacts& facts, const std::vector<RankReport>& 
   text += table_row("min", mins);
   text += table_row("max", maxs);
   text += table_row("imbalance", imbalances);
-  return text;
+  return text + parts_table(ranks);
 }
 
 std::string report_json(const RunFacts& facts, const std::vector<RankReport>& ranks) {
@@ -197,13 +291,14 @@ std::string report_json(const RunFacts& facts, const std::vector<RankReport>& ra
               "start_s: seconds before the run (CPU before main, then main to the run); "
               "read_s, compute_s, encode_s: thread-seconds; "
               "communicate_s, wait_s: main-thread seconds; write_s: thread-seconds of in-place "
-              "writes plus main-thread seconds of the others") +
+              "writes plus main-thread seconds of the others; parts: each part's peak RSS in "
+              "MB per rank, in rank order") +
           ",\n";
   text += "  \"per_rank\": [\n";
   for (size_t r = 0; r < ranks.size(); ++r)
     text += json_rank(static_cast<int>(r), ranks[r]) + (r + 1 < ranks.size() ? ",\n" : "\n");
   text += "  ],\n";
-  return text + json_summary(ranks) + "}\n";
+  return text + json_parts(ranks) + json_summary(ranks) + "}\n";
 }
 
 std::string json_string(std::string_view text) {
@@ -239,6 +334,7 @@ void add_figures(RankReport& total, const RankReport& more) {
   total.bytes_received += more.bytes_received;
   total.bytes_written += more.bytes_written;
   total.peak_rss_mb = std::max(total.peak_rss_mb, more.peak_rss_mb);
+  total.parts.insert(total.parts.end(), more.parts.begin(), more.parts.end());
 }
 
 void report_ranks(const RunFacts& facts, const RankReport& mine, bool quiet,

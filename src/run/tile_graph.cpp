@@ -126,39 +126,39 @@ Bytes pack(std::vector<Bytes>& summaries) {
   return out;
 }
 
-/// Rank 0: every rank's records put in their tiles' slots, each rank's bytes freed once read.
-void unpack(std::vector<Bytes>& ranks, std::vector<Bytes>& summaries) {
-  for (Bytes& bytes : ranks) {
+/// Rank 0: each tile's summary where it lies in its rank's records (which must outlive them).
+ops::Summaries unpack(const std::vector<Bytes>& ranks, int64_t tiles) {
+  ops::Summaries summaries(static_cast<size_t>(tiles));
+  for (const Bytes& bytes : ranks) {
     size_t at = 0;
     while (at < bytes.size()) {
       int64_t header[2];
       std::memcpy(header, bytes.data() + at, sizeof header);
       at += sizeof header;
-      const auto end = at + static_cast<size_t>(header[1]);
-      summaries[static_cast<size_t>(header[0])].assign(bytes.begin() + static_cast<ptrdiff_t>(at),
-                                                       bytes.begin() + static_cast<ptrdiff_t>(end));
-      at = end;
+      summaries[static_cast<size_t>(header[0])] = {bytes.data() + at,
+                                                   static_cast<size_t>(header[1])};
+      at += static_cast<size_t>(header[1]);
     }
-    Bytes().swap(bytes);
   }
+  return summaries;
 }
 
 /// The global phase of one step: summaries to rank 0, solved there, the solution on every rank.
+/// Rank 0 holds each summary once: in the string its rank's records arrived in, read in place.
 std::shared_ptr<const Bytes> solve_on_root(const plan::Plan& plan, GraphStep& g) {
-  Bytes mine = pack(g.summaries);
-  std::vector<Bytes> ranks = par::gather_bytes_to_root(mine);
-  Bytes().swap(mine);
+  std::vector<Bytes> ranks = par::gather_bytes_to_root(pack(g.summaries));
+  g.summaries.clear();
+  g.summaries.shrink_to_fit();
   Bytes solution;
   par::agreed([&] {
     if (par::world_rank() != 0) return;
-    unpack(ranks, g.summaries);
-    ranks.clear();
-    for (const Bytes& s : g.summaries)
+    const ops::Summaries summaries = unpack(ranks, plan.grid.count());
+    for (const auto& s : summaries)
       if (s.empty()) throw Error("internal error: a tile's summary is missing at the global solve");
-    solution = g.op->solve(plan.grid, g.summaries);
+    solution = g.op->solve(plan.grid, summaries);
   });
-  g.summaries.clear();
-  g.summaries.shrink_to_fit();
+  ranks.clear();
+  ranks.shrink_to_fit();
   const auto size = par::broadcast_from_root<uint64_t>(solution.size());
   solution.resize(size);
   par::broadcast_bytes(solution.data(), solution.size());
@@ -171,17 +171,22 @@ GraphSolutions solve_tile_graph(const plan::Plan& plan, const plan::Pass& pass,
                                 const RunOptions& options, RankReport& report,
                                 GraphScratch& scratch) {
   std::vector<GraphStep> steps = graph_steps(plan, pass);
+  const int number = static_cast<int>(&pass - plan.passes.data()) + 1;
+  std::string ids;
+  for (size_t s : pass.steps) ids += (ids.empty() ? "" : ", ") + plan.steps[s].id;
   {
     const Phase phase("computing the tiles' graphs");
     scratch = open_scratch(plan, steps);
     report = summarize_tiles(plan, pass, steps, options);
     for (auto& [step, kept] : scratch) kept->share();
   }
+  report.parts.push_back(end_part(number, ids, "summaries"));
   const Phase phase("solving the tiles' graphs");
   const auto start = Clock::now();
   GraphSolutions solutions;
   for (GraphStep& g : steps) solutions.emplace_back(g.step, solve_on_root(plan, g));
   report.communicate += seconds_since(start);  // the global phase: messages and rank 0's solve
+  report.parts.push_back(end_part(number, ids, "global"));
   return solutions;
 }
 

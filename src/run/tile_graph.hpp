@@ -27,7 +27,9 @@ using GraphScratch = std::vector<std::pair<size_t, std::unique_ptr<TileScratch>>
 /// folder and its op keeps tiles, what phase 2 needs of the tile in `scratch`), gathers the
 /// summaries to rank 0, solves each tile-graph step's graph there, and broadcasts the solutions,
 /// which every rank returns. Collective; on failure every rank throws the same tessera::Error
-/// (the scratch files are removed when `scratch` goes). `report` gets this rank's figures.
+/// (the scratch files are removed when `scratch` goes). `report` gets this rank's figures, and
+/// the peak RSS of phase 1 ("summaries") and of the global phase ("global") as parts of the run.
+/// `pass` is one of plan.passes.
 GraphSolutions solve_tile_graph(const plan::Plan& plan, const plan::Pass& pass,
                                 const RunOptions& options, RankReport& report,
                                 GraphScratch& scratch);

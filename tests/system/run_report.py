@@ -175,6 +175,36 @@ def check_generate_and_progress(args, work):
     return problems
 
 
+def check_parts(args, work, dem):
+    """fill --epsilon is four tile-graph passes: the report gives the peak RSS of each one's phases
+    per rank, each within the rank's peak of the whole run."""
+    report_path = os.path.join(work, "epsilon.json")
+    out = systest.tessera(args, ["hydro", "fill", "-z", dem, "-fel", os.path.join(work, "fel.tif"),
+                                 "--epsilon", "--tile", "64", "--report", report_path], ranks=2)
+    if out.returncode != 0:
+        systest.fail(out.describe())
+    with open(report_path) as f:
+        report = json.load(f)
+    problems = []
+    want = [(p, phase) for p in (1, 2, 3, 4) for phase in ("summaries", "global", "finish")]
+    parts = report.get("parts", [])
+    if [(part["pass"], part["phase"]) for part in parts] != want:
+        problems.append(f"parts {[(part.get('pass'), part.get('phase')) for part in parts]}, want {want}")
+    if report.get("part_peaks") != "each part alone":
+        problems.append(f"part_peaks {report.get('part_peaks')!r}")
+    steps = [part["steps"] for part in parts[::3]]
+    if steps != ["fill.fill", "fill.flowdir", "fill.bound", "fill"]:
+        problems.append(f"the passes' steps {steps}")
+    for part in parts:
+        peaks = part["peak_rss_mb"]
+        whole = [r["peak_rss_mb"] for r in report["per_rank"]]
+        if len(peaks) != 2 or not all(0 < p <= w + 0.01 for p, w in zip(peaks, whole)):
+            problems.append(f"pass {part['pass']} {part['phase']}: peaks {peaks}, the run's {whole}")
+    if not re.search(r"^  pass 4 global \(fill\) +[0-9.]+ +[0-9.]+ +[01]$", out.stdout, re.M):
+        problems.append(f"no line of pass 4's global phase in the summary:\n{out.stdout}")
+    return problems
+
+
 def main():
     args = systest.parse_args("run report system test")
     dem = os.path.abspath(os.path.join(args.data, "srtm.tif"))
@@ -182,9 +212,11 @@ def main():
         problems = check_run(args, work, dem)
         problems += check_dem(args, work, dem)
         problems += check_generate_and_progress(args, work)
+        problems += check_parts(args, work, dem)
     if problems:
         systest.fail("; ".join(problems))
-    print("run report: run, dem and generate on 2 ranks: JSON consistent, summary rows, progress lines")
+    print("run report: run, dem and generate on 2 ranks: JSON consistent, summary rows, progress "
+          "lines; fill --epsilon: each pass's phases' peak RSS")
 
 
 if __name__ == "__main__":

@@ -91,6 +91,6 @@ Bytes fill_summary(const TileFlood& flood, const TileIn& in);
 /// The global solve: the lowest level from which each region of each tile drains off the raster
 /// (a minimax path from the ocean over the graph of every tile's regions, linked by their spills
 /// and by the perimeter cells adjacent across tile edges). Returns FillSolution's bytes.
-Bytes solve_fill(const TileGrid& grid, const std::vector<Bytes>& tiles);
+Bytes solve_fill(const TileGrid& grid, const Summaries& tiles);
 
 }  // namespace tessera::ops

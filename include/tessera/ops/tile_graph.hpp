@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <utility>
 #include <vector>
@@ -16,6 +17,15 @@ namespace tessera::ops {
 
 /// Bytes a phase of a tile-graph op hands to the next: a tile's summary or the solution.
 using Bytes = std::vector<std::byte>;
+
+/// Every tile's summary, as the global solve reads them: in place, in the buffers they arrived
+/// in (not aligned for any type), each tile's by its index.
+using Summaries = std::vector<std::span<const std::byte>>;
+
+/// `tiles` as Summaries (views of them, valid while they are).
+inline Summaries summaries_of(const std::vector<Bytes>& tiles) {
+  return Summaries(tiles.begin(), tiles.end());
+}
 
 /// Where phase 1 keeps what phase 2 needs of each tile, so that phase 2 finishes the tile from it
 /// instead of computing it again: the executor's scratch files (run::TileScratch), a test's
@@ -42,7 +52,7 @@ class TileGraphOp : public Op {
   virtual Bytes summarize(const TileIn& in, const TileGrid& grid) const = 0;
   /// The global phase: `tiles[i]` is summarize()'s bytes of tile i of `grid`. Throws
   /// tessera::Error for an input the op cannot solve.
-  virtual Bytes solve(const TileGrid& grid, const std::vector<Bytes>& tiles) const = 0;
+  virtual Bytes solve(const TileGrid& grid, const Summaries& tiles) const = 0;
   /// Phase 2: the op whose run() finishes a tile of `grid` with `solution` (solve()'s bytes).
   virtual std::shared_ptr<const Op> with_solution(const TileGrid& grid,
                                                   std::shared_ptr<const Bytes> solution) const = 0;
@@ -72,6 +82,9 @@ class TileGraphOp : public Op {
   struct GraphMemory {
     int64_t root = 0;
     int64_t solution = 0;
+    /// Of `root`, every tile's summary as received: each rank holds its own tiles' in phase 1,
+    /// beside its tiles. Unset: taken as `root`.
+    std::optional<int64_t> summaries;
   };
   virtual GraphMemory graph_memory(const TileGrid& grid) const = 0;
   /// Seconds rank 0's solve over `grid` takes, estimated from a rate measured on one machine

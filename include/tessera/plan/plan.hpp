@@ -140,8 +140,15 @@ struct Plan {
   /// bytes while it solves plus the solution every rank holds, of the largest step, and where
   /// every kept tile lies (24 bytes a tile) when it keeps tiles in the scratch folder; 0 for none.
   int64_t graph_bytes() const;
-  /// The estimate for one rank: threads x (bytes_per_thread() + mapped_bytes_per_thread()) +
-  /// graph_bytes() + GDAL's block cache + overhead.
+  /// What a rank holds of its tile-graph steps beside its tiles, of the largest step: in phase 1
+  /// its tiles' summaries (TileGraphOp::GraphMemory::summaries, all tiles' counted), in phase 3
+  /// the solution and where every kept tile lies; 0 for none.
+  int64_t graph_tile_phase_bytes() const;
+  /// The estimate for one rank: GDAL's block cache + overhead + the larger of the phases over the
+  /// tiles, threads x (bytes_per_thread() + mapped_bytes_per_thread()) +
+  /// graph_tile_phase_bytes(), and the global phase of the tile graphs, graph_bytes(). A pass's
+  /// threads and their buffers end with it, and with them what its ops kept per thread: the
+  /// global phase holds no tiles, and each pass holds only its own.
   int64_t bytes_per_rank(int threads) const;
   /// The most bytes the scratch folder holds over all ranks (TileGraphOp::kept_bytes of every
   /// tile, for each step that keeps tiles); 0 when none does.

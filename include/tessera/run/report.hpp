@@ -10,6 +10,15 @@
 
 namespace tessera::run {
 
+/// The peak RSS of one part of a run (a pass, or a phase of a tile-graph pass), measured apart.
+struct PartPeak {
+  int pass = 0;       ///< the plan's pass, from 1
+  std::string steps;  ///< the ids of the pass's steps, joined by ", "
+  /// "tiles", "statistics"; a tile-graph pass's "summaries", "global", "finish"
+  std::string phase;
+  double peak_rss_mb = 0;
+};
+
 /// One rank's figures. Read, compute and encode are thread-seconds summed over its threads;
 /// communicate, write and wait are its main thread's seconds.
 struct RankReport {
@@ -28,6 +37,9 @@ struct RankReport {
   int64_t bytes_received = 0;  ///< encoded tiles received from other ranks (rank 0)
   int64_t bytes_written = 0;   ///< tile bytes this rank wrote to output files
   double peak_rss_mb = 0;
+  /// The peak RSS of each part of the run, in the order they ran (a job's passes; empty for the
+  /// commands of one pass that are no job): the same parts on every rank.
+  std::vector<PartPeak> parts;
 };
 
 /// What the whole run was.
@@ -45,11 +57,28 @@ struct RunFacts {
 };
 
 /// Adds `more`'s figures (another pass or phase of the same run) to `total`'s; peak RSS: the
-/// larger of the two.
+/// larger of the two; `more`'s parts after `total`'s.
 void add_figures(RankReport& total, const RankReport& more);
 
-/// This process's peak resident set size in MB.
+/// This process's peak resident set size in MB since it started (every part included).
 double peak_rss_mb();
+
+/// Begins a part of the run whose peak RSS part_peak_rss_mb() then gives: the kernel's peak RSS
+/// of the process (VmHWM) is reset to its RSS now, by writing 5 to /proc/self/clear_refs (Linux
+/// 4.0 on). Exact (the kernel keeps the peak at every page it maps) and cheap (two system calls
+/// at a part's ends, nothing in between). Returns false where the peak cannot be reset: part
+/// peaks are then the process's peak so far (part_peaks_reset()).
+bool begin_part();
+
+/// The process's peak RSS in MB since the last begin_part() (since it started, if none could
+/// reset the peak).
+double part_peak_rss_mb();
+
+/// Whether the last begin_part() reset the peak: a part's peak counts only that part.
+bool part_peaks_reset();
+
+/// The part of the run since the last begin_part(), with its peak RSS; begins the next part.
+PartPeak end_part(int pass, std::string steps, std::string phase);
 
 /// Call first thing in main: RankReport::start counts from here, plus the CPU time the process
 /// had spent by then (loading its libraries).

@@ -110,8 +110,8 @@ std::vector<Out> run_graph(const TileGraphOp& op, const Raster<T>& r, int64_t ti
   const TileGrid grid(Extent{r.width, r.height}, tile, tile);
   SummaryOf first(op, grid);
   run_tiled<T, uint8_t>(first, r, tile, tile);
-  const auto finish =
-      op.with_solution(grid, std::make_shared<const Bytes>(op.solve(grid, first.summaries)));
+  const auto finish = op.with_solution(
+      grid, std::make_shared<const Bytes>(op.solve(grid, summaries_of(first.summaries))));
   return run_tiled<T, Out>(*finish, r, tile, tile).at(0);
 }
 

@@ -7,6 +7,7 @@
 #include <cfloat>
 #include <cmath>
 #include <functional>
+#include <iostream>
 #include <limits>
 #include <memory>
 #include <queue>
@@ -174,8 +175,8 @@ std::vector<float> epsilon(const Raster<float>& f, const Raster<float>& u, int64
   std::vector<Bytes> summaries;
   for (int64_t t = 0; t < grid.count(); ++t)
     summaries.push_back(op->summarize(read_tile(f, u, grid, op->halo(), t)->in, grid));
-  const auto finish =
-      op->with_solution(grid, std::make_shared<const Bytes>(op->solve(grid, summaries)));
+  const auto finish = op->with_solution(
+      grid, std::make_shared<const Bytes>(op->solve(grid, summaries_of(summaries))));
   std::vector<float> out(f.cells.size(), 12345.0f);
   for (int64_t t = 0; t < grid.count(); ++t) {
     const auto r = read_tile(f, u, grid, op->halo(), t);
@@ -441,6 +442,36 @@ TEST(FillEpsilon, SummariesEqualThoseThatSearchEveryBatchLevelByLevel) {
       }
     }
   EXPECT_GT(tiles_with_pieces, 1000);
+}
+
+// Rank 0 holds every tile's summary as it arrived (16 bytes of the run's header a tile beside
+// it) and the solve's own: at most what the plan counts for it, on tiles of 8 whose perimeter
+// cells are most of the lake's and plateau's free cells, with pairs that climb between them.
+TEST(FillEpsilon, RankZeroHoldsNoMoreThanThePlanCounts) {
+  const Raster<float> f = filled(lake_and_plateau(96, 96, 40));
+  const Raster<float> u = bound_of(f);
+  const auto op = epsilon_op(f);
+  const TileGrid grid(Extent{f.width, f.height}, 8, 8);
+  std::vector<Bytes> summaries;
+  int64_t held = 0;
+  for (int64_t t = 0; t < grid.count(); ++t) {
+    summaries.push_back(op->summarize(read_tile(f, u, grid, op->halo(), t)->in, grid));
+    summaries.back().shrink_to_fit();
+    held += static_cast<int64_t>(summaries.back().size()) + 16;
+  }
+  Bytes solution;
+  const int64_t peak =
+      test::peak_bytes_of([&] { solution = op->solve(grid, summaries_of(summaries)); });
+  const auto counted = op->graph_memory(grid);
+  EXPECT_LE(held + peak, counted.root + counted.solution)
+      << "summaries " << held << " bytes and the solve's " << peak << ", "
+      << counted.root + counted.solution << " counted";
+  EXPECT_GT(held + peak, (counted.root + counted.solution) / 4)
+      << "the raster no longer makes the graph the test is about";
+  EXPECT_LE(static_cast<int64_t>(solution.capacity()), counted.solution);
+  std::cout << "rank 0: summaries " << held << " bytes, the solve " << peak << ", counted "
+            << counted.root + counted.solution << " for " << perimeter_cells(grid)
+            << " perimeter cells\n";
 }
 
 /// The message of fill_epsilon's refusal of `f` with bound `u` (at tiles of 2 and 16).

@@ -146,8 +146,8 @@ std::vector<float> run_bound(const Raster<float>& f, const Raster<int16_t>& p, i
   std::vector<Bytes> summaries;
   for (int64_t t = 0; t < grid.count(); ++t)
     summaries.push_back(op.summarize(read_tile(f, p, grid, t).in, grid));
-  const auto finish =
-      op.with_solution(grid, std::make_shared<const Bytes>(op.solve(grid, summaries)));
+  const auto finish = op.with_solution(
+      grid, std::make_shared<const Bytes>(op.solve(grid, summaries_of(summaries))));
   std::vector<float> out(static_cast<size_t>(f.width * f.height));
   for (int64_t t = 0; t < grid.count(); ++t) {
     const TileRead read = read_tile(f, p, grid, t);

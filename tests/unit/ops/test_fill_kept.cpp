@@ -98,7 +98,7 @@ std::vector<float> run_fill(const TileGraphOp& op, const Raster<float>& r, int64
     summaries.push_back(op.summarize_keeping(read.in, grid, bytes));
     kept->keep(t, bytes);
   }
-  const auto solution = std::make_shared<const Bytes>(op.solve(grid, summaries));
+  const auto solution = std::make_shared<const Bytes>(op.solve(grid, summaries_of(summaries)));
   const auto finish =
       kept ? op.with_kept_solution(grid, solution, kept) : op.with_solution(grid, solution);
   return testing::run_tiled<float, float>(*finish, r, tile, tile).at(0);

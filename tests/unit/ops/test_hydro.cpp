@@ -71,8 +71,8 @@ std::vector<Out> run_graph(const TileGraphOp& op, const Raster<float>& r, int64_
   std::vector<Bytes> summaries;
   for (int64_t t = 0; t < grid.count(); ++t)
     summaries.push_back(op.summarize(read_tile(r, grid, t, op.halo()).in, grid));
-  const auto finish =
-      op.with_solution(grid, std::make_shared<const Bytes>(op.solve(grid, summaries)));
+  const auto finish = op.with_solution(
+      grid, std::make_shared<const Bytes>(op.solve(grid, summaries_of(summaries))));
   return testing::run_tiled<float, Out>(*finish, r, tile, tile).at(0);
 }
 

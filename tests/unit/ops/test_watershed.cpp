@@ -106,8 +106,8 @@ std::vector<Out> run_graph(const Op& any, const Raster<float>& p, const Raster<f
   std::vector<Bytes> summaries;
   for (int64_t t = 0; t < grid.count(); ++t)
     summaries.push_back(op.summarize(read_tile(p, band, grid, t).in, grid));
-  const auto finish =
-      op.with_solution(grid, std::make_shared<const Bytes>(op.solve(grid, summaries)));
+  const auto finish = op.with_solution(
+      grid, std::make_shared<const Bytes>(op.solve(grid, summaries_of(summaries))));
   std::vector<Out> out(static_cast<size_t>(p.width * p.height));
   for (int64_t t = 0; t < grid.count(); ++t) {
     const TileRead read = read_tile(p, band, grid, t);

@@ -4,9 +4,13 @@
 #include <gdal.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+
 #include <cstring>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "pass_fixture.hpp"
@@ -84,6 +88,57 @@ void expect_every_band_tile(const OutputSpec& spec) {
           << "tile " << t << " band " << b;
     }
   EXPECT_EQ(store->order, order);
+}
+
+/// Counts the buffers the threads of a pass made and freed.
+std::atomic<int> buffers_made{0};
+std::atomic<int> buffers_freed{0};
+
+/// What an op keeps from one tile to the next on its thread (a thread_local, made once).
+struct ThreadBuffer {
+  ThreadBuffer() : bytes(1 << 20) { ++buffers_made; }
+  ~ThreadBuffer() { ++buffers_freed; }
+  std::vector<std::byte> bytes;
+};
+
+/// Synthetic tiles whose every thread keeps a ThreadBuffer, as ops keep their working arrays.
+class BufferedTiles : public TileSource {
+ public:
+  explicit BufferedTiles(const std::vector<OutputSpec>& specs) : tiles_(synthetic_tiles(specs)) {}
+  void process(int64_t tile, TileOutlet& out) override {
+    thread_local ThreadBuffer buffer;
+    buffer.bytes[static_cast<size_t>(tile) % buffer.bytes.size()] = std::byte{1};
+    tiles_->process(tile, out);
+  }
+  const PhaseTimes& times() const override { return tiles_->times(); }
+  int64_t bytes_read() const override { return 0; }
+
+ private:
+  std::unique_ptr<TileSource> tiles_;
+};
+
+// What the threads of a pass keep from tile to tile goes when the pass ends, so that the passes
+// of a job do not each leave their buffers held (tessera plan counts one pass's at a time).
+TEST(StreamingPass, WhatItsThreadsKeptGoesWithThePass) {
+  SharedDir dir;
+  const std::vector<OutputSpec> specs{float_spec(dir.file("a"), raster, tile, 1)};
+  for (int threads : {1, 2}) {
+    buffers_made = 0;
+    buffers_freed = 0;
+    Sinks sinks;
+    sinks.push_back(memory_sink(specs[0]));
+    run_streaming(
+        TileGrid(raster, tile, tile), quiet_options(threads),
+        [&] { return std::make_unique<BufferedTiles>(specs); }, sinks);
+    // An OpenMP team's other threads end on their own once told to, just after the pass.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (buffers_freed.load() < buffers_made.load() && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    EXPECT_GE(buffers_made.load(), 1) << threads << " thread(s)";
+    EXPECT_EQ(buffers_freed.load(), buffers_made.load()) << threads << " thread(s)";
+    expect_every_band_tile(specs[0]);
+    clear_memory_stores();
+  }
 }
 
 TEST(StreamingPass, EveryBandTileReachesEachSinkOnceInOrder) {

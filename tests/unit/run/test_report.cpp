@@ -1,8 +1,11 @@
 // The run report's text: the min / max / imbalance table, the JSON and its string escapes.
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -101,6 +104,74 @@ TEST(RunReport, ImbalanceIsOneWhenEveryRankHasNothing) {
   const std::string imbalance = line_of(text, "imbalance");
   EXPECT_EQ(imbalance.find("2.00"), std::string::npos) << imbalance;
   EXPECT_NE(imbalance.find("1.00"), std::string::npos) << imbalance;
+}
+
+TEST(RunReport, PartsGiveEachRanksPeakInTheJsonAndTheTable) {
+  std::vector<RankReport> ranks = two_ranks();
+  ranks[0].parts = {{1, "fel", "summaries", 120.5}, {1, "fel", "global", 310.25}};
+  ranks[1].parts = {{1, "fel", "summaries", 130}, {1, "fel", "global", 90}};
+  const std::string json = report_json(facts, ranks);
+  EXPECT_NE(json.find("{\"pass\": 1, \"steps\": \"fel\", \"phase\": \"summaries\", "
+                      "\"peak_rss_mb\": [120.5, 130]},"),
+            std::string::npos)
+      << json;
+  EXPECT_NE(json.find("{\"pass\": 1, \"steps\": \"fel\", \"phase\": \"global\", "
+                      "\"peak_rss_mb\": [310.25, 90]}\n"),
+            std::string::npos)
+      << json;
+  EXPECT_NE(json.find("\"part_peaks\": "), std::string::npos) << json;
+  const std::string text = summary_table(facts, ranks);
+  const std::string global = line_of(text, "pass 1 global (fel)");
+  EXPECT_NE(global.find(" 90.0 "), std::string::npos) << text;
+  EXPECT_NE(global.find(" 310.2 "), std::string::npos) << text;
+  EXPECT_EQ(global.back(), '0') << text;  // rank 0 holds the most
+  EXPECT_EQ(line_of(text, "pass 1 summaries (fel)").back(), '1') << text;
+}
+
+TEST(RunReport, NoPartsNoPartLines) {
+  EXPECT_EQ(summary_table(facts, two_ranks()).find("by part"), std::string::npos);
+  EXPECT_EQ(report_json(facts, two_ranks()).find("\"parts\""), std::string::npos);
+}
+
+/// The process's resident set now, in MB (VmRSS).
+double rss_mb() {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (f == nullptr) return 0;
+  char line[256];
+  long long kb = 0;
+  while (std::fgets(line, sizeof line, f) != nullptr)
+    if (std::sscanf(line, "VmRSS: %lld kB", &kb) == 1) break;
+  std::fclose(f);
+  return static_cast<double>(kb) * 1024 / 1e6;
+}
+
+/// Maps `mb` MB and touches every page, so that they count in the RSS until unmapped.
+std::pair<void*, size_t> touched(size_t mb) {
+  const size_t size = mb << 20;
+  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  EXPECT_NE(p, MAP_FAILED);
+  std::memset(p, 1, size);
+  return {p, size};
+}
+
+// A part's peak is its own: 256 MB held and freed before the part began do not count in it, but
+// do in the run's peak.
+TEST(RunReport, APartsPeakCountsThatPartAlone) {
+  const auto [big, big_size] = touched(256);
+  munmap(big, big_size);
+  if (!begin_part()) GTEST_SKIP() << "the kernel's peak RSS cannot be reset here";
+  const double before = rss_mb();
+  const auto [small, small_size] = touched(16);
+  const PartPeak part = end_part(3, "a, b", "global");
+  munmap(small, small_size);
+  EXPECT_EQ(part.pass, 3);
+  EXPECT_EQ(part.steps, "a, b");
+  EXPECT_EQ(part.phase, "global");
+  EXPECT_GE(part.peak_rss_mb, 16.0);
+  EXPECT_LT(part.peak_rss_mb, before + 16 * 1.05 + 64)
+      << "the 256 MB freed before the part counted in it";
+  EXPECT_GE(peak_rss_mb(), 256.0) << "the run's peak forgot what came before the part";
+  EXPECT_TRUE(part_peaks_reset());
 }
 
 }  // namespace
