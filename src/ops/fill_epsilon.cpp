@@ -25,6 +25,7 @@
 #include "d8_tile.hpp"
 #include "distance_rows.hpp"
 #include "fill_epsilon_search.hpp"
+#include "lane_lengths.hpp"
 #include "node_queue.hpp"
 #include "option_reader.hpp"
 #include "straight_paths.hpp"
@@ -296,7 +297,7 @@ struct Pair {
 
 /// Eight 16-bit numbers (GCC's vector extension: one SSE2 register), a lane each of 64 sources
 /// in eight of them.
-using Word16 = int16_t __attribute__((vector_size(16)));
+using Word16 = LaneLengths::Word;
 
 /// The bits, in 64 lanes, of the lanes of word `index` whose mask (0 or -1 a lane) is set.
 uint64_t bits_of(Word16 mask, size_t index) {
@@ -331,7 +332,7 @@ uint64_t bits_of(Word16 mask, size_t index) {
 class LaneFronts {
  public:
   /// The largest cap: the lengths and one step more fit 16 signed bits.
-  static constexpr int kMaxCap = 32766;
+  static constexpr int kMaxCap = LaneLengths::kMaxCap;
 
   /// A source's first climb onto a cell: at `length`, onto padded cell `cell`, source bit `bit`.
   struct Climb {
@@ -395,86 +396,26 @@ class LaneFronts {
   }
 
  private:
-  using Word = Word16;
-  static constexpr size_t kPerWord = 8;
-  static constexpr size_t kWords = 64 / kPerWord;
-  struct Lanes {
-    Word word[kWords];
-  };
+  using Word = LaneLengths::Word;
+  using Lanes = LaneLengths;
+  static constexpr size_t kPerWord = LaneLengths::kPerWord;
+  static constexpr size_t kWords = LaneLengths::kWords;
+  static bool any(Word w) { return LaneLengths::any(w); }
 
-  static bool any(Word w) {
-    using Halves = uint64_t __attribute__((vector_size(16)));
-    const auto halves = reinterpret_cast<Halves>(w);
-    return (halves[0] | halves[1]) != 0;
-  }
-
-  /// Relaxes from the sources until no length lowers: a cell is queued again whenever one of
-  /// its lengths lowers, so each ends at its least.
+  /// Relaxes from the sources until no length lowers (relax_from_queue), a step onto a cell
+  /// where its window takes it.
   void relax_all(const EpsilonTile& t, size_t size, const std::vector<size_t>& cells,
                  std::span<const uint32_t> sources) {
-    const Word top = Word{} + cap_;
-    // A ring of queued cells: each is in it at most once, so it never holds more than the piece.
-    queue_.resize(size);
-    size_t head = 0;
-    size_t tail = 0;
-    size_t queued = 0;
-    const auto push = [&](size_t c) {
-      if (queued_[c]) return;
-      queued_[c] = 1;
-      ++queued;
-      queue_[tail] = static_cast<uint32_t>(c);
-      if (++tail == queue_.size()) tail = 0;
-    };
-    for (size_t b = 0; b < sources.size(); ++b) {
-      const size_t c = cells[sources[b]];
-      lanes_[c].word[b / kPerWord][b % kPerWord] = 0;
-      push(c);
-    }
-    while (queued > 0) {
-      const uint32_t c = queue_[head];
-      if (++head == queue_.size()) head = 0;
-      --queued;
-      queued_[c] = 0;
-      Lanes step;
-      for (size_t w = 0; w < kWords; ++w) {
-        const Word next = lanes_[c].word[w] + 1;
-        step.word[w] = next < top ? next : top;
-      }
-      for (ptrdiff_t o : t.offset) {
-        const auto j = static_cast<size_t>(static_cast<ptrdiff_t>(c) + o);
-        const int16_t most = top_[j];
-        if (most <= 0) continue;  // not of the piece, or no length above 0 fits it
-        const bool lowered = bottom_[j] <= 1 && most >= cap_
-                                 ? relax(lanes_[j], step)
-                                 : relax_within(lanes_[j], step, bottom_[j], most);
-        if (lowered) push(j);
-      }
-    }
-  }
-
-  /// a = min(a, b) lane by lane; whether any lane lowered.
-  static bool relax(Lanes& a, const Lanes& b) {
-    Word lowered = {};
-    for (size_t w = 0; w < kWords; ++w) {
-      const Word least = b.word[w] < a.word[w] ? b.word[w] : a.word[w];
-      lowered |= a.word[w] - least;
-      a.word[w] = least;
-    }
-    return any(lowered);
-  }
-
-  /// As relax(), taking only the lanes of b from `low` to `high`.
-  static bool relax_within(Lanes& a, const Lanes& b, int16_t low, int16_t high) {
-    const Word from = Word{} + low;
-    const Word to = Word{} + high;
-    Word lowered = {};
-    for (size_t w = 0; w < kWords; ++w) {
-      const Word fits = (b.word[w] >= from) & (b.word[w] <= to) ? b.word[w] : a.word[w];
-      const Word least = fits < a.word[w] ? fits : a.word[w];
-      lowered |= a.word[w] - least;
-      a.word[w] = least;
-    }
-    return any(lowered);
+    size_t source_cells[LaneLengths::kLanes];
+    for (size_t b = 0; b < sources.size(); ++b) source_cells[b] = cells[sources[b]];
+    relax_from_queue(
+        lanes_, queued_, queue_, size, std::span<const size_t>(source_cells, sources.size()),
+        t.offset, cap_, [&](size_t j, const LaneLengths& step) {
+          const int16_t most = top_[j];
+          if (most <= 0) return false;  // not of the piece, or no length above 0 fits
+          return bottom_[j] <= 1 && most >= cap_ ? lanes_[j].relax(step)
+                                                 : lanes_[j].relax_within(step, bottom_[j], most);
+        });
   }
 
   /// The bits of the lanes with a length L, 0 < L < cap, that no neighbour's L - 1 gives, or
@@ -542,7 +483,7 @@ class LaneFronts {
       if ((left >> b & 1) != 0) continue;
       uint32_t* row = matrix.data() + sources[b] * k;
       for (size_t j = 0; j < k; ++j) {
-        const int16_t length = lanes_[cells[j]].word[b / kPerWord][b % kPerWord];
+        const int16_t length = lanes_[cells[j]].lane(b);
         row[j] = length >= cap_ ? kNoLength : static_cast<uint32_t>(length);
         until = std::max(until, row[j]);
       }

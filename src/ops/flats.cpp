@@ -14,6 +14,7 @@
 #include "byte_io.hpp"
 #include "d8_tile.hpp"
 #include "distance_rows.hpp"
+#include "lane_lengths.hpp"
 #include "straight_paths.hpp"
 
 namespace tessera::ops {
@@ -317,9 +318,8 @@ class MultiSearch {
 /// not known: the batch is then left to MultiSearch.
 class LaneSearch {
  public:
-  static constexpr size_t kLanes = 64;
-  /// The largest cap: the distances and one step more fit 16 signed bits.
-  static constexpr int kMaxCap = 32766;
+  static constexpr size_t kLanes = LaneLengths::kLanes;
+  static constexpr int kMaxCap = LaneLengths::kMaxCap;
 
   /// As MultiSearch::run (every entry (i, j), j > i, of the batch's rows written), over the
   /// piece's cells `members`; false where a target is at the cap (the rows partly written).
@@ -330,44 +330,22 @@ class LaneSearch {
       lanes_.resize(t.z.size());
       queued_.assign(t.z.size(), 0);
     }
-    const Word top = Word{} + cap;
+    const LaneLengths::Word top = LaneLengths::Word{} + cap;
     for (uint32_t c : members)
-      for (Word& w : lanes_[c].word) w = top;
-    // A ring of queued cells: each is in it at most once, so it never holds more than the piece.
-    queue_.resize(members.size());
-    size_t head = 0;
-    size_t queued = 0;
-    const auto push = [&](size_t c) {
-      if (queued_[c]) return;
-      queued_[c] = 1;
-      queue_[(head + queued++) % queue_.size()] = static_cast<uint32_t>(c);
-    };
-    for (size_t b = 0; b < sources.size(); ++b) {
-      const size_t c = cells[sources[b]];
-      lanes_[c].word[b / kPerWord][b % kPerWord] = 0;
-      push(c);
-    }
-    while (queued > 0) {
-      const uint32_t c = queue_[head];
-      head = (head + 1) % queue_.size();
-      --queued;
-      queued_[c] = 0;
-      Lanes step;
-      for (size_t w = 0; w < kWords; ++w) {
-        const Word next = lanes_[c].word[w] + 1;
-        step.word[w] = next < top ? next : top;
-      }
-      for (ptrdiff_t o : t.offset) {
-        const auto j = static_cast<size_t>(static_cast<ptrdiff_t>(c) + o);
-        if (inside[j] != kWall && relax(lanes_[j], step)) push(j);
-      }
-    }
+      for (LaneLengths::Word& w : lanes_[c].word) w = top;
+    size_t source_cells[kLanes];
+    for (size_t b = 0; b < sources.size(); ++b) source_cells[b] = cells[sources[b]];
+    relax_from_queue(lanes_, queued_, queue_, members.size(),
+                     std::span<const size_t>(source_cells, sources.size()), t.offset, cap,
+                     [&](size_t j, const LaneLengths& step) {
+                       return inside[j] != kWall && lanes_[j].relax(step);
+                     });
     const size_t k = cells.size();
     for (size_t b = 0; b < sources.size(); ++b) {
       const size_t i = sources[b];
       matrix[i * k + i] = 0;
       for (size_t j = i + 1; j < k; ++j) {
-        const int16_t d = lanes_[cells[j]].word[b / kPerWord][b % kPerWord];
+        const int16_t d = lanes_[cells[j]].lane(b);
         if (d >= cap) return false;
         matrix[i * k + j] = static_cast<uint32_t>(d);
       }
@@ -376,28 +354,7 @@ class LaneSearch {
   }
 
  private:
-  /// Eight 16-bit distances (GCC's vector extension: one SSE2 register).
-  using Word = int16_t __attribute__((vector_size(16)));
-  static constexpr size_t kPerWord = 8;
-  static constexpr size_t kWords = kLanes / kPerWord;
-  struct Lanes {
-    Word word[kWords];
-  };
-
-  /// a = min(a, b) lane by lane; whether any lane lowered.
-  static bool relax(Lanes& a, const Lanes& b) {
-    Word lowered = {};
-    for (size_t w = 0; w < kWords; ++w) {
-      const Word least = b.word[w] < a.word[w] ? b.word[w] : a.word[w];
-      lowered |= a.word[w] - least;
-      a.word[w] = least;
-    }
-    using Halves = uint64_t __attribute__((vector_size(16)));
-    const auto halves = reinterpret_cast<Halves>(lowered);
-    return (halves[0] | halves[1]) != 0;
-  }
-
-  std::vector<Lanes> lanes_;
+  std::vector<LaneLengths> lanes_;
   std::vector<uint8_t> queued_;
   std::vector<uint32_t> queue_;
 };
