@@ -112,6 +112,16 @@ RUNS = [(0, 1), (2, 2)]  # ranks (0: no mpirun) x threads
 REDUCTION_OF_ACC = 5  # fill, its reduction, flowdir, z's reduction, flowacc, then acc's
 
 
+def small_disk(disk, check):
+    """Mounts a 16 MB tmpfs at new folder `disk`; False (the check `check` skipped) if it cannot."""
+    os.makedirs(disk)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", disk],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        print(f"skip {check}: cannot mount a small tmpfs ({mounted.stderr.strip()})")
+    return mounted.returncode == 0
+
+
 def fill_disk(disk):
     """Fills the file system of folder `disk` to its last byte; returns the filler's path."""
     filler = os.path.join(disk, "filler")
@@ -286,11 +296,7 @@ def resumed_on_a_full_disk(args, part, whole, problems):
     it failed in; once the disk is freed, --resume continues from those passes (fel.tif not
     written again) to the uninterrupted run's bytes."""
     disk = part + "-disk"
-    os.makedirs(disk)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", disk],
-                             capture_output=True, text=True)
-    if mounted.returncode != 0:
-        print(f"skip the resume on a full disk: cannot mount a small tmpfs ({mounted.stderr.strip()})")
+    if not small_disk(disk, "the resume on a full disk"):
         return
     try:
         copy = os.path.join(disk, "run")
@@ -343,11 +349,7 @@ def failed_resume_keeps_tiles(args, dem, work, problems):
     tiles the stopped run had not made durable (it said they were lost) and ends with the
     uninterrupted run's bytes, leaving nothing."""
     disk = os.path.join(work, "kept-disk")
-    os.makedirs(disk)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", disk],
-                             capture_output=True, text=True)
-    if mounted.returncode != 0:
-        print(f"skip the failed resume's tiles: cannot mount a small tmpfs ({mounted.stderr.strip()})")
+    if not small_disk(disk, "the failed resume's tiles"):
         return
     try:
         whole = os.path.join(work, "slope-whole.tif")
