@@ -33,6 +33,8 @@ class Handle {
   void reset();
   /// Closes the identifier now; throws "<label>: cannot close <what>: <reason>" on failure.
   void close_checked(const std::string& label, const std::string& what);
+  /// Lets the identifier go without closing it (HDF5 keeps it open until the library ends).
+  void forsake() noexcept { id_ = H5I_INVALID_HID; }
 
  private:
   hid_t id_ = H5I_INVALID_HID;

@@ -5,11 +5,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <utility>
 #include <vector>
 
@@ -17,6 +19,7 @@
 #include "tessera/core/error.hpp"
 #include "tessera/io/cf_layout.hpp"
 #include "tessera/io/hdf5.hpp"
+#include "tessera/io/positioned_io.hpp"
 #include "tessera/io/temporary_files.hpp"
 
 namespace tessera::io {
@@ -55,6 +58,8 @@ struct Hdf5File {
   h5::Handle file;
   h5::Handle transfer;
   h5::Handle memory_space;
+  h5::Handle y;  // the coordinate variables, while the file is made
+  h5::Handle x;
   std::vector<Band> bands;
   int fd = -1;  // this process's own descriptor on the file (own_fd)
 
@@ -67,14 +72,39 @@ struct Hdf5File {
         alone(share == nullptr),
         root(alone || share->root),
         temporary(temporary_name) {
+    try {
+      make(share);
+    } catch (...) {
+      if (!alone) forsake();
+      throw;
+    }
+  }
+
+  /// In parallel, each step that one process may fail alone (the checks, the create, the root's
+  /// writes of the coordinates) is agreed on before the next collective call.
+  void make(const Hdf5Share* share) {
+    const auto step = [&](const std::function<void()>& run) {
+      if (alone || !share->agree) return run();
+      std::exception_ptr failure;
+      try {
+        run();
+      } catch (...) {
+        failure = std::current_exception();
+      }
+      share->agree(failure);
+    };
     h5::quiet_errors();
-    if (!spec.geokeys.empty() && spec.crs_wkt.empty())  // plans probe WKT for HDF5 outputs
-      throw Error(label + ": the CRS is known only as GeoTIFF keys, and HDF5 needs WKT");
-    check_output_folder(spec.path);
-    const h5::Handle access_list =
-        alone ? h5::local_access(label) : h5::mpio_access(share->communicator, share->info, label);
-    file = h5::create_file(temporary.path(), access_list, label);
-    temporary.hold();
+    step([&] {
+      if (!spec.geokeys.empty() && spec.crs_wkt.empty())  // plans probe WKT for HDF5 outputs
+        throw Error(label + ": the CRS is known only as GeoTIFF keys, and HDF5 needs WKT");
+      check_output_folder(spec.path);
+    });
+    step([&] {
+      const h5::Handle access_list = alone ? h5::local_access(label)
+                                           : h5::mpio_access(share->communicator, share->info, label);
+      file = h5::create_file(temporary.path(), access_list, label);
+      temporary.hold();
+    });
     // Parallel HDF5 filters chunks only in collective writes. Unfiltered chunks, allocated when
     // the file is made, take independent writes: collective ones went through MPI-IO's
     // aggregators, which filled the parts of edge chunks past the raster with whatever their
@@ -83,11 +113,54 @@ struct Hdf5File {
     transfer =
         filtered && !alone ? h5::collective_transfer(label) : h5::independent_transfer(label);
     memory_space = h5::simple_space(dims(spec.tile_height, spec.tile_width), label);
-    h5::set_text(file.get(), "Conventions", "CF-1.7", label);
-    const h5::Handle y = write_axis("y", 3, 5, spec.size.height, cf::y_axis(spec.crs_wkt));
-    const h5::Handle x = write_axis("x", 0, 1, spec.size.width, cf::x_axis(spec.crs_wkt));
-    if (has_crs) write_crs();
-    for (int b = 0; b < spec.bands; ++b) bands.push_back(create_band(b, y.get(), x.get()));
+    step([&] {
+      h5::set_text(file.get(), "Conventions", "CF-1.7", label);
+      y = write_axis("y", 3, 5, spec.size.height, cf::y_axis(spec.crs_wkt));
+    });
+    step([&] { x = write_axis("x", 0, 1, spec.size.width, cf::x_axis(spec.crs_wkt)); });
+    step([&] {
+      if (has_crs) write_crs();
+      for (int b = 0; b < spec.bands; ++b) bands.push_back(create_band(b, y.get(), x.get()));
+    });
+    y.reset();
+    x.reset();
+    if (!alone) step([&] { reserve_space(); });
+  }
+
+  /// Bytes reserved past the chunks' end when the file is made, for the metadata it allocates.
+  static constexpr off_t kMetadataRoom = off_t{1} << 20;
+
+  /// The root reserves the file's bytes on disk, its chunks allocated by now: a disk without
+  /// room for them fails the run here, agreed, rather than a later write of one rank, after
+  /// which HDF5's collective flush fails on that rank alone and leaves the others waiting in
+  /// it. File systems without fallocate are left as they are.
+  void reserve_space() {
+    if (!root) return;
+    int64_t end = 0;  // chunks are allocated in order: each band's last one ends highest
+    for (int b = 0; b < spec.bands; ++b) {
+      const ByteRange last = chunk_extent(b, grid.count() - 1);
+      end = std::max(end, last.offset + last.size);
+    }
+    const auto size = static_cast<off_t>(end) + kMetadataRoom;
+    if (::fallocate(own_fd(), 0, 0, size) == 0) return;
+    if (errno == EOPNOTSUPP || errno == ENOSYS) return;
+    throw Error(label + ": cannot reserve the file's " + std::to_string(size) +
+                " bytes: " + std::strerror(errno));
+  }
+
+  /// A parallel file that failed while being made is left open (see Hdf5Writer's constructor);
+  /// its temporary goes with `temporary`.
+  void forsake() noexcept {
+    for (Band& band : bands) {
+      band.file_space.forsake();
+      band.dataset.forsake();
+    }
+    bands.clear();
+    x.forsake();
+    y.forsake();
+    memory_space.forsake();
+    transfer.forsake();
+    file.forsake();
   }
 
   /// Not committed: the file is given up (see discard()); in parallel the caller has already
@@ -125,8 +198,12 @@ struct Hdf5File {
         h5::create_dataset(file.get(), name, H5T_NATIVE_DOUBLE, space.get(), H5P_DEFAULT, label);
     const h5::Handle selection = h5::dataset_space(dataset.get(), label);
     if (!root) h5::select_none(selection.get(), label);
-    h5::write(dataset.get(), H5T_NATIVE_DOUBLE, selection.get(), selection.get(), transfer.get(),
-              values.data(), label);
+    try {
+      h5::write(dataset.get(), H5T_NATIVE_DOUBLE, selection.get(), selection.get(), transfer.get(),
+                values.data(), label);
+    } catch (const Error& e) {
+      throw_full_disk_or(e, values.size() * sizeof(double));
+    }
     h5::set_text(dataset.get(), "standard_name", axis.standard_name, label);
     h5::set_text(dataset.get(), "long_name", axis.long_name, label);
     if (!axis.units.empty()) h5::set_text(dataset.get(), "units", axis.units, label);
@@ -197,10 +274,17 @@ struct Hdf5File {
       h5::write(target.dataset.get(), h5::native_type(spec.type), memory_space.get(),
                 target.file_space.get(), transfer.get(), cells.data(), label);
     } catch (const Error& e) {
-      // HDF5's MPI-IO driver does not say why a write failed; a full disk is the usual reason.
-      if (room_left(temporary.path()) >= expected) throw;
-      throw Error(std::string(e.what()) + ": " + std::strerror(ENOSPC));
+      throw_full_disk_or(e, expected);
     }
+  }
+
+  /// HDF5's MPI-IO driver does not say why a write failed; a full disk is the usual reason:
+  /// `failure` says so when there is no room left for the `bytes` it wrote.
+  [[noreturn]] void throw_full_disk_or(const Error& failure, size_t bytes) const {
+    const std::string what = failure.what();
+    if (room_left(temporary.path()) >= bytes || what.find(std::strerror(ENOSPC)) != std::string::npos)
+      throw failure;
+    throw Error(what + ": " + std::strerror(ENOSPC));
   }
 
   ByteRange write_chunk(int band, int64_t tile, std::span<const std::byte> chunk) {
@@ -249,10 +333,9 @@ struct Hdf5File {
       for (const BandTile& chunk : chunks) {
         const ByteRange extent = chunk_extent(chunk.band, chunk.tile);
         const auto bytes = read_extent(from_fd, from, extent);
-        if (pwrite(own_fd(), bytes.data(), bytes.size(), static_cast<off_t>(extent.offset)) !=
-            static_cast<ssize_t>(bytes.size()))
+        if (const int error = pwrite_all(own_fd(), bytes.data(), bytes.size(), extent.offset))
           throw Error(label +
-                      ": cannot copy the interrupted run's chunks: " + std::strerror(errno));
+                      ": cannot copy the interrupted run's chunks: " + std::strerror(error));
       }
     } catch (...) {
       ::close(from_fd);

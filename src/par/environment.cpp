@@ -57,6 +57,8 @@ void skip_io_device_discovery() {
 
 volatile sig_atomic_t finalize_exit_status = 0;
 
+bool finalize_skipped = false;  // end_without_finalize()
+
 extern "C" void end_in_finalize(int) { _exit(finalize_exit_status); }
 
 /// Open MPI 4.1.4's MPI_Finalize closes its PMIx plugin before it joins its progress thread, and
@@ -107,6 +109,7 @@ Environment::Environment(int& argc, char**& argv) {
 
 Environment::~Environment() {
   std::fflush(nullptr);
+  if (finalize_skipped) _exit(exit_status_);
   end_quietly_on_a_crash_in_finalize(exit_status_);
   MPI_Finalize();
 }
@@ -131,6 +134,8 @@ int world_size() {
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   return size;
 }
+
+void end_without_finalize() { finalize_skipped = true; }
 
 void abort_all(int status) {
   MPI_Abort(MPI_COMM_WORLD, status);

@@ -31,13 +31,18 @@ class ParallelHdf5Sink final : public Sink {
                  std::vector<Bytes>(static_cast<size_t>(spec_.bands)));
     const bool root = par::world_rank() == 0;
     const io::Hdf5Share share{par::io_communicator(), par::io_info(), root,
-                              io::temporary_path(spec_.path, setup.temporary_id)};
+                              io::temporary_path(spec_.path, setup.temporary_id), par::agree};
     std::string from;
     par::agreed([&] {
       if (root && setup.resume) from = io::set_aside_for_resume(spec_.path, setup.temporary_id);
     });
     if (par::broadcast_from_root(!from.empty())) taken_ = tiles_in(*setup.resume);
-    par::agreed([&] { writer_.emplace(spec_, share); });
+    try {
+      writer_.emplace(spec_, share);  // agreed step by step, by share.agree
+    } catch (...) {
+      par::end_without_finalize();  // the file was forsaken: see Hdf5Writer's constructor
+      throw;
+    }
     par::agreed([&] {
       if (!root || from.empty()) return;
       std::vector<io::BandTile> chunks;
@@ -46,6 +51,7 @@ class ParallelHdf5Sink final : public Sink {
       writer_->copy_chunks(from, chunks);
       std::remove(from.c_str());
     });
+    opened_ = true;
   }
 
   static std::set<int64_t> tiles_in(const std::vector<Bytes>& records) {
@@ -70,7 +76,10 @@ class ParallelHdf5Sink final : public Sink {
     return {record};
   }
 
+  /// A file that failed while being made, or while taking up the chunks of the file set aside,
+  /// is given up: that file, still aside, is what the next --resume takes up.
   void suspend() noexcept override {
+    if (!opened_) return abandon();
     if (writer_) writer_->keep();
     writer_.reset();
   }
@@ -128,6 +137,7 @@ class ParallelHdf5Sink final : public Sink {
   std::vector<std::vector<Bytes>> held_;  // per batch slot, per band: full tiles of cells
   std::optional<io::Hdf5Writer> writer_;
   int64_t bytes_written_ = 0;
+  bool opened_ = false;
   std::set<int64_t> taken_;        // tiles whose chunks were copied from the run before
   std::vector<int64_t> unsynced_;  // tiles written since the last checkpoint
 };

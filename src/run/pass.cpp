@@ -105,7 +105,7 @@ void StreamingPass::open() {
     try {
       sinks_[i]->open(setup);
     } catch (...) {
-      abandon_from(0);
+      give_up();  // a resumed run keeps what the stopped one made durable, as a kill here would
       throw;
     }
   }
@@ -178,7 +178,7 @@ void StreamingPass::run(Progress& progress) {
   if (par::max_over_ranks(io::stop_signal()) != 0) stop();
 }
 
-/// Collective, after a failure while the pass streamed. A run that resumes a stopped one keeps
+/// Collective, after a failure while the pass opened its sinks or streamed. A run that resumes a stopped one keeps
 /// its outputs' temporary files as a kill would leave them (each sink's resume takes up such a
 /// file, trusting only the tiles the journal names, which were durable before it named them) and
 /// keeps their records in the journal: the next --resume computes only the tiles neither run

@@ -16,6 +16,8 @@ MPI-IO) and a DEFLATE HDF5 file (ordered chunks), two of them of two bands.
   journal for a changed input or job file, or written by another binary, is refused with one
   line; --restart starts over.
 - tessera dem and tessera calc stop and resume the same way.
+- A parallel HDF5 --resume on a full disk fails with one line, keeps the journal, and resumes to
+  the same bytes once there is room.
 """
 import glob
 import os
@@ -327,6 +329,68 @@ def commands(args, work, problems):
         print(f"tessera {name}: stopped with {status}, resumed to the same bytes")
 
 
+def fill_to(folder, room):
+    """Fills the file system of `folder` up to its last `room` bytes; returns the filler's path."""
+    filler = os.path.join(folder, "filler")
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    for chunk in (65536, 4096, 1):  # unbuffered, to the last byte
+        try:
+            while True:
+                os.write(fd, bytes(chunk))
+        except OSError:
+            pass
+    os.ftruncate(fd, max(0, os.fstat(fd).st_size - room))
+    os.close(fd)
+    return filler
+
+
+def full_disk_resumes(args, work, problems):
+    """A --resume of a parallel HDF5 output on a full disk (none left, or too little for the
+    interrupted run's chunks) fails with one line on every rank, without waiting forever in
+    HDF5's collective close, and keeps the journal; with room made, --resume ends with the
+    uninterrupted run's bytes."""
+    disk = os.path.join(work, "disk")
+    os.makedirs(disk)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", disk],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        print(f"skip full-disk resumes: cannot mount a small tmpfs ({mounted.stderr.strip()})")
+        return
+    try:
+        dem = os.path.join(work, "dem.tif")
+        whole = os.path.join(work, "whole.h5")
+        words = lambda out: ["dem", "slope", dem, out, "-of", "HDF5", "-q"]
+        made = systest.tessera(args, words(whole), ranks=2)
+        if made.returncode != 0:
+            problems.append(f"full disk: the uninterrupted run failed: {made.describe()}")
+            return
+        out = os.path.join(disk, "s.h5")
+        for room in (0, 2 << 20):
+            status, err = stopped_run(args, words(out), work, os.path.join(disk, ".s.h5.journal-0"))
+            if status != 75:
+                problems.append(f"full disk ({room} bytes left): the stop ended with {status}: {err[-300:]}")
+                break
+            filler = fill_to(disk, room)
+            failed = systest.tessera(args, words(out) + ["--resume"], ranks=2)
+            lines = [l for l in failed.stderr.splitlines() if l.startswith("tessera:")]
+            if (failed.returncode != 1 or len(lines) != 1 or "No space left on device" not in lines[0]
+                    or "--resume continues" not in lines[0]):
+                problems.append(f"full disk ({room} bytes left): the resume did not fail with one line: "
+                                f"{failed.describe()}")
+            os.remove(filler)
+            resumed = systest.tessera(args, words(out) + ["--resume"], ranks=2)
+            if resumed.returncode != 0 or read_bytes(out) != read_bytes(whole) or leftovers(disk):
+                problems.append(f"full disk ({room} bytes left): the resume after it ended with "
+                                f"{resumed.returncode}, left {leftovers(disk)}, the same bytes: "
+                                f"{os.path.exists(out) and read_bytes(out) == read_bytes(whole)}")
+            if os.path.exists(out):
+                os.remove(out)
+        print("a parallel HDF5 --resume on a full disk failed with one line, kept its journal, "
+              "and resumed to the same bytes")
+    finally:
+        subprocess.run(["umount", disk], capture_output=True)
+
+
 def main():
     args = systest.parse_args(__doc__, lambda p: (p.add_argument("--seed", type=int, default=None),
                                                   p.add_argument("--faults", type=int, default=8)))
@@ -364,6 +428,7 @@ def main():
             faulted_then_resumed(args, rng, work, words, reference, case, problems, duration)
         refusals(args, work, words, job, problems)
         commands(args, work, problems)
+        full_disk_resumes(args, work, problems)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if problems:

@@ -36,6 +36,11 @@ int world_size();
 /// with it, as Environment found them); only this rank itself before an Environment exists.
 bool on_this_node(int rank);
 
+/// Makes this process end without MPI_Finalize, when its Environment goes, with its exit
+/// status: for a library left in a state whose shut-down in MPI_Finalize would wait in a
+/// collective call that cannot complete (HDF5 closes the files left open there).
+void end_without_finalize();
+
 /// Ends every rank of the run at once with `status`; for errors that cannot be agreed on.
 [[noreturn]] void abort_all(int status);
 

@@ -22,6 +22,7 @@
 #include "tessera/io/hdf5.hpp"
 #include "tessera/io/raster_source.hpp"
 #include "tessera/io/temporary_files.hpp"
+#include "tessera/par/agreement.hpp"
 #include "tessera/par/environment.hpp"
 #include "tessera/par/mpi_io.hpp"
 
@@ -33,7 +34,8 @@ namespace {
 
 /// What a parallel writer of one rank is given: the run's communicator, this process's name.
 Hdf5Share one_rank(const OutputSpec& spec) {
-  return {par::io_communicator(), par::io_info(), true, temporary_path(spec.path, getpid())};
+  return {par::io_communicator(), par::io_info(), true, temporary_path(spec.path, getpid()),
+          par::agree};
 }
 
 constexpr const char* kUtm =
