@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tessera/core/error.hpp"
+#include "tessera/ops/tile_graph.hpp"
 
 namespace tessera::ops {
 
@@ -26,10 +27,11 @@ template <class Distance>
 class NodeQueue {
  public:
   explicit NodeQueue(const std::vector<Distance>& dist) : dist_(dist) {
-    if (dist.size() >= kNoPlace)
+    static_assert(kMostNumberedPerimeterCells == int64_t{kNoPlace} - 1);
+    if (dist.size() > static_cast<size_t>(kMostNumberedPerimeterCells))
       throw Error("a tile graph of " + std::to_string(dist.size()) +
-                  " perimeter cells is more than its global solve numbers (4294967294); use "
-                  "larger tiles");
+                  " perimeter cells is more than its global solve numbers (" +
+                  std::to_string(kMostNumberedPerimeterCells) + "); use larger tiles");
     place_.assign(dist.size(), kNoPlace);
   }
 

@@ -13,6 +13,7 @@
 #include "plan_detail.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/core/hidden_name.hpp"
+#include "tessera/ops/tile_graph.hpp"
 #include "tessera/plan/step_graph.hpp"
 
 namespace tessera::plan {
@@ -517,13 +518,24 @@ namespace {
 void check_tile_graph_tiles(const job::JobSpec& job, const Plan& plan) {
   const int64_t width = plan.grid.tile_width();
   const int64_t height = plan.grid.tile_height();
-  if ((width + 4) * (height + 4) <= std::numeric_limits<int32_t>::max()) return;
-  for (size_t s = 0; s < plan.steps.size(); ++s)
-    if (detail::is_tile_graph(plan, s))
+  const int64_t perimeter = ops::perimeter_cells(plan.grid);
+  for (size_t s = 0; s < plan.steps.size(); ++s) {
+    if (!detail::is_tile_graph(plan, s)) continue;
+    const PlannedStep& step = plan.steps[s];
+    if ((width + 4) * (height + 4) > std::numeric_limits<int32_t>::max())
       fail_at(job.run.tile_where, "run: tile",
               "tiles of " + std::to_string(width) + " x " + std::to_string(height) +
-                  " cells are more than step '" + plan.steps[s].id + "' (" + plan.steps[s].op +
+                  " cells are more than step '" + step.id + "' (" + step.op +
                   ") numbers; a tile-graph step takes tiles of at most 46336 x 46336 cells");
+    const bool numbers_perimeter =
+        step.op == "fill" || step.op == "flowdir" || step.op == "fill_epsilon";
+    if (numbers_perimeter && perimeter > ops::kMostNumberedPerimeterCells)
+      fail_at(job.run.tile_where, "run: tile",
+              "the tile graph of step '" + step.id + "' (" + step.op + ") would have " +
+                  std::to_string(perimeter) + " perimeter cells, more than its global solve " +
+                  "numbers (" + std::to_string(ops::kMostNumberedPerimeterCells) +
+                  "); use larger tiles");
+  }
 }
 
 }  // namespace

@@ -101,4 +101,8 @@ namespace tessera::ops {
 /// Cells on the perimeters of all of `grid`'s tiles.
 int64_t perimeter_cells(const TileGrid& grid);
 
+/// The most perimeter cells the global solves of fill, flowdir and fill_epsilon number (32 bits,
+/// one value kept for "none"); a plan whose tile graph has more is refused.
+inline constexpr int64_t kMostNumberedPerimeterCells = 4294967294;
+
 }  // namespace tessera::ops

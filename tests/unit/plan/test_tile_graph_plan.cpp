@@ -63,6 +63,19 @@ TEST(TileGraphPlan, RefusesTilesItsStepsCannotNumber) {
   EXPECT_EQ(fill_plan({46336, 46336}, "tile = 65536\n").grid.tile_width(), 46336);
 }
 
+// fill's, flowdir's and fill_epsilon's solves number the perimeter cells in 32 bits: a 300000 x
+// 300000 raster at 16-cell tiles (21 billion perimeter cells) was refused only by the solve,
+// after the first phase had read the whole raster.
+TEST(TileGraphPlan, RefusesMorePerimeterCellsThanTheSolveNumbers) {
+  EXPECT_EQ(test::message_of([] {
+              fill_plan({300000, 300000}, "tile = 16\n");
+            }),
+            "fill.toml:14:8: run: tile: the tile graph of step 'fel' (fill) would have "
+            "21093750000 perimeter cells, more than its global solve numbers (4294967294); use "
+            "larger tiles");
+  EXPECT_EQ(fill_plan({300000, 300000}, "tile = 256\n").grid.tile_width(), 256);
+}
+
 TEST(TileGraphPlan, EstimatesTheSolveOfA100000CellRasterAt256CellTiles) {
   const std::string text = fill_plan({100000, 100000}, "tile = 256\n").describe(2, 1);
   EXPECT_TRUE(contains(text,
