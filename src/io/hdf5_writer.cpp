@@ -81,7 +81,8 @@ struct Hdf5File {
   }
 
   /// In parallel, each step that one process may fail alone (the checks, the create, the root's
-  /// writes of the coordinates) is agreed on before the next collective call.
+  /// reservation of the file's bytes and its writes of the coordinates) is agreed on before the
+  /// next collective call.
   void make(const Hdf5Share* share) {
     const auto step = [&](const std::function<void()>& run) {
       if (alone || !share->agree) return run();
@@ -115,16 +116,16 @@ struct Hdf5File {
     memory_space = h5::simple_space(dims(spec.tile_height, spec.tile_width), label);
     step([&] {
       h5::set_text(file.get(), "Conventions", "CF-1.7", label);
-      y = write_axis("y", 3, 5, spec.size.height, cf::y_axis(spec.crs_wkt));
-    });
-    step([&] { x = write_axis("x", 0, 1, spec.size.width, cf::x_axis(spec.crs_wkt)); });
-    step([&] {
+      y = create_axis("y", spec.size.height, cf::y_axis(spec.crs_wkt));
+      x = create_axis("x", spec.size.width, cf::x_axis(spec.crs_wkt));
       if (has_crs) write_crs();
       for (int b = 0; b < spec.bands; ++b) bands.push_back(create_band(b, y.get(), x.get()));
     });
+    if (!alone) step([&] { reserve_space(); });
+    step([&] { write_axis(y.get(), 3, 5, spec.size.height); });
+    step([&] { write_axis(x.get(), 0, 1, spec.size.width); });
     y.reset();
     x.reset();
-    if (!alone) step([&] { reserve_space(); });
   }
 
   /// Bytes reserved past the chunks' end when the file is made, for the metadata it allocates.
@@ -187,28 +188,32 @@ struct Hdf5File {
   Hdf5File(const Hdf5File&) = delete;
   Hdf5File& operator=(const Hdf5File&) = delete;
 
-  /// Coordinate variable `name` from geotransform terms `origin` and `step`, written by rank 0
-  /// (in parallel, the other ranks select nothing), as a dimension scale.
-  h5::Handle write_axis(const std::string& name, size_t origin, size_t step, int64_t count,
-                        const cf::Axis& axis) {
-    const auto& gt = spec.geotransform;
-    const std::vector<double> values = cf::cell_centres(gt[origin], gt[step], count);
+  /// Coordinate variable `name` of `count` cells, a dimension scale; its values are written by
+  /// write_axis (in parallel, its storage is allocated here).
+  h5::Handle create_axis(const std::string& name, int64_t count, const cf::Axis& axis) {
     const h5::Handle space = h5::simple_space({static_cast<hsize_t>(count)}, label);
     h5::Handle dataset =
         h5::create_dataset(file.get(), name, H5T_NATIVE_DOUBLE, space.get(), H5P_DEFAULT, label);
-    const h5::Handle selection = h5::dataset_space(dataset.get(), label);
-    if (!root) h5::select_none(selection.get(), label);
-    try {
-      h5::write(dataset.get(), H5T_NATIVE_DOUBLE, selection.get(), selection.get(), transfer.get(),
-                values.data(), label);
-    } catch (const Error& e) {
-      throw_full_disk_or(e, values.size() * sizeof(double));
-    }
     h5::set_text(dataset.get(), "standard_name", axis.standard_name, label);
     h5::set_text(dataset.get(), "long_name", axis.long_name, label);
     if (!axis.units.empty()) h5::set_text(dataset.get(), "units", axis.units, label);
     h5::make_scale(dataset.get(), name, label);
     return dataset;
+  }
+
+  /// The cell centres of coordinate variable `dataset` from geotransform terms `origin` and
+  /// `step`, written by the root (in parallel, the other processes select nothing).
+  void write_axis(hid_t dataset, size_t origin, size_t step, int64_t count) {
+    const auto& gt = spec.geotransform;
+    const std::vector<double> values = cf::cell_centres(gt[origin], gt[step], count);
+    const h5::Handle selection = h5::dataset_space(dataset, label);
+    if (!root) h5::select_none(selection.get(), label);
+    try {
+      h5::write(dataset, H5T_NATIVE_DOUBLE, selection.get(), selection.get(), transfer.get(),
+                values.data(), label);
+    } catch (const Error& e) {
+      throw_full_disk_or(e, values.size() * sizeof(double));
+    }
   }
 
   /// The grid-mapping variable: a scalar whose attributes carry the CRS and the geotransform.
