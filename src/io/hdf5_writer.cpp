@@ -121,7 +121,7 @@ struct Hdf5File {
       if (has_crs) write_crs();
       for (int b = 0; b < spec.bands; ++b) bands.push_back(create_band(b, y.get(), x.get()));
     });
-    if (!alone) step([&] { reserve_space(); });
+    if (!alone && share->reserve) step([&] { reserve_space(); });
     step([&] { write_axis(y.get(), 3, 5, spec.size.height); });
     step([&] { write_axis(x.get(), 0, 1, spec.size.width); });
     y.reset();
@@ -460,6 +460,13 @@ void Hdf5Writer::copy_chunks(const std::string& from, const std::vector<BandTile
 }
 
 void Hdf5Writer::sync() { impl_->sync(); }
+
+void Hdf5Writer::reserve() { impl_->reserve_space(); }
+
+void Hdf5Writer::forsake(bool keep_file) noexcept {
+  impl_->forsake();
+  if (keep_file) impl_->temporary.release();
+}
 
 void Hdf5Writer::keep() noexcept { impl_->keep(); }
 

@@ -25,32 +25,48 @@ class ParallelHdf5Sink final : public Sink {
         tile_bytes_(static_cast<size_t>(spec.tile_width * spec.tile_height) * size_of(spec.type)) {}
 
   /// Resumed, the interrupted run's file is moved aside, the new one made as it was, and rank 0
-  /// copies into it the chunks of the tiles the records name (the chunks lie at the same places).
+  /// copies into it the chunks of the tiles the records name (the chunks lie at the same places)
+  /// before it reserves the file's bytes, so that the two files need the room of one and the
+  /// copied chunks. A failure from the making of the file on is not followed by HDF5's
+  /// collective close (see io::Hdf5Writer::forsake): the file set aside stays for the next
+  /// --resume, or, once removed, the new file with the chunks copied into it.
   void open(const SinkSetup& setup) override {
     held_.assign(static_cast<size_t>(setup.batch_slots),
                  std::vector<Bytes>(static_cast<size_t>(spec_.bands)));
     const bool root = par::world_rank() == 0;
-    const io::Hdf5Share share{par::io_communicator(), par::io_info(), root,
-                              io::temporary_path(spec_.path, setup.temporary_id), par::agree};
     std::string from;
     par::agreed([&] {
       if (root && setup.resume) from = io::set_aside_for_resume(spec_.path, setup.temporary_id);
     });
-    if (par::broadcast_from_root(!from.empty())) taken_ = tiles_in(*setup.resume);
+    const bool resumed = par::broadcast_from_root(!from.empty());
+    if (resumed) taken_ = tiles_in(*setup.resume);
+    io::Hdf5Share share{par::io_communicator(), par::io_info(), root,
+                        io::temporary_path(spec_.path, setup.temporary_id), par::agree};
+    share.reserve = !resumed;
     try {
       writer_.emplace(spec_, share);  // agreed step by step, by share.agree
     } catch (...) {
       par::end_without_finalize();  // the file was forsaken: see Hdf5Writer's constructor
       throw;
     }
-    par::agreed([&] {
-      if (!root || from.empty()) return;
-      std::vector<io::BandTile> chunks;
-      for (int64_t tile : taken_)
-        for (int band = 0; band < spec_.bands; ++band) chunks.push_back({band, tile});
-      writer_->copy_chunks(from, chunks);
-      std::remove(from.c_str());
-    });
+    bool copied = false;
+    try {
+      par::agreed([&] {
+        if (!root || from.empty()) return;
+        std::vector<io::BandTile> chunks;
+        for (int64_t tile : taken_)
+          for (int band = 0; band < spec_.bands; ++band) chunks.push_back({band, tile});
+        writer_->copy_chunks(from, chunks);
+        std::remove(from.c_str());
+      });
+      copied = resumed;
+      if (resumed) par::agreed([&] { writer_->reserve(); });
+    } catch (...) {
+      writer_->forsake(copied);
+      writer_.reset();
+      par::end_without_finalize();
+      throw;
+    }
     opened_ = true;
   }
 
@@ -76,10 +92,9 @@ class ParallelHdf5Sink final : public Sink {
     return {record};
   }
 
-  /// A file that failed while being made, or while taking up the chunks of the file set aside,
-  /// is given up: that file, still aside, is what the next --resume takes up.
+  /// A sink that failed to open has forsaken its file already (see open()).
   void suspend() noexcept override {
-    if (!opened_) return abandon();
+    if (!opened_) return;
     if (writer_) writer_->keep();
     writer_.reset();
   }

@@ -31,6 +31,8 @@ struct Hdf5Share {
   /// another's). Making the file agrees on each step one process may fail alone before the
   /// next collective call, so that no process is left waiting in one. Null: one process.
   std::function<void(std::exception_ptr)> agree;
+  /// Whether the root reserves the file's bytes while making it (see Hdf5Writer::reserve).
+  bool reserve = true;
 };
 
 /// One band-tile of an output: band `band` (from 0) of tile `tile`.
@@ -80,8 +82,17 @@ class Hdf5Writer {
   /// Not collective: makes the tiles this process wrote durable (fdatasync through a descriptor
   /// of its own: MPI-IO's independent writes are the system's by then).
   void sync();
+  /// Not collective; the root only: reserves the file's bytes on disk (fallocate, where the file
+  /// system has it), so that no later write fails on one process alone for a full disk. Done
+  /// while the file is made unless share.reserve is false. Throws tessera::Error naming spec.path.
+  void reserve();
   /// Collective: closes the file and leaves it, unfinished, at its temporary name.
   void keep() noexcept;
+  /// Giving the file up without closing it, after a failure the processes agreed on: its HDF5
+  /// identifiers stay open (as when making it failed: see the constructor), and the process must
+  /// end without MPI_Finalize. With `keep_file`, the file stays at its temporary name, as a kill
+  /// leaves it (the tiles made durable in it are the next --resume's); otherwise it is removed.
+  void forsake(bool keep_file) noexcept;
   /// Closes the file and renames it to spec.path (the root). Throws tessera::Error on failure.
   void commit();
   /// Giving the file up, on the root before any process closes it: drops the file's bytes, so
