@@ -345,8 +345,8 @@ def fill_to(folder, room):
 
 
 def full_disk_resumes(args, work, problems):
-    """A --resume of a parallel HDF5 output on a full disk (none left, or too little for the
-    interrupted run's chunks) fails with one line on every rank, without waiting forever in
+    """A --resume of a parallel HDF5 output on a full disk (none left, or too little for a chunk
+    of the interrupted run or for the file's reservation) fails with one line on every rank, without waiting forever in
     HDF5's collective close, and keeps the journal; with room made, --resume ends with the
     uninterrupted run's bytes."""
     disk = os.path.join(work, "disk")
@@ -365,7 +365,7 @@ def full_disk_resumes(args, work, problems):
             problems.append(f"full disk: the uninterrupted run failed: {made.describe()}")
             return
         out = os.path.join(disk, "s.h5")
-        for room in (0, 2 << 20):
+        for room in (0, 64 << 10):  # 64 KiB: the coordinates fit, not a tile's chunk or the reservation
             status, err = stopped_run(args, words(out), work, os.path.join(disk, ".s.h5.journal-0"))
             if status != 75:
                 problems.append(f"full disk ({room} bytes left): the stop ended with {status}: {err[-300:]}")
