@@ -4,6 +4,7 @@
 
 #include <mpi.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdint>
 #include <string>
@@ -44,37 +45,83 @@ std::vector<std::vector<std::byte>> all_gather_bytes(std::span<const std::byte> 
 
 namespace {
 
+/// Sends `n` bytes to rank 0 in messages of at most `most` bytes (none when n is 0).
+void send_to_root(const std::byte* bytes, size_t n, size_t most = kMostMessageBytes) {
+  while (n > 0) {
+    const size_t part = std::min(n, most);
+    MPI_Send(bytes, static_cast<int>(part), MPI_BYTE, 0, gather_tag, MPI_COMM_WORLD);
+    bytes += part;
+    n -= part;
+  }
+}
+
+/// Rank 0: rank `from`'s `count` bytes, in the messages send_to_root split them into.
+std::vector<std::byte> receive_from(int from, int64_t count) {
+  std::vector<std::byte> into(static_cast<size_t>(count));
+  size_t done = 0;
+  while (done < into.size()) {
+    MPI_Status status;
+    MPI_Probe(from, gather_tag, MPI_COMM_WORLD, &status);
+    int part = 0;
+    MPI_Get_count(&status, MPI_BYTE, &part);
+    if (part <= 0 || done + static_cast<size_t>(part) > into.size())
+      throw Error("internal error: rank " + std::to_string(from) + " sent more than it said");
+    MPI_Recv(into.data() + done, part, MPI_BYTE, from, gather_tag, MPI_COMM_WORLD,
+             MPI_STATUS_IGNORE);
+    done += static_cast<size_t>(part);
+  }
+  return into;
+}
+
+/// Rank 0: every rank's count of bytes to send it (its own `mine` first); the others: empty.
+std::vector<int64_t> counts_at_root(int64_t mine) {
+  std::vector<int64_t> counts(static_cast<size_t>(world_size()));
+  MPI_Gather(&mine, 1, MPI_INT64_T, counts.data(), 1, MPI_INT64_T, 0, MPI_COMM_WORLD);
+  if (world_rank() != 0) counts.clear();
+  return counts;
+}
+
 /// gather_bytes_to_root() with rank 0's own bytes given as `own`.
 std::vector<std::vector<std::byte>> gather_to_root(std::span<const std::byte> bytes,
                                                    std::vector<std::byte> own) {
-  if (bytes.size() > static_cast<size_t>(INT_MAX))
-    throw Error("internal error: " + std::to_string(bytes.size()) + " bytes to gather at once");
-  int size = 1;
-  int rank = 0;
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  const int mine = static_cast<int>(bytes.size());
-  std::vector<int> counts(static_cast<size_t>(size));
-  MPI_Gather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, MPI_COMM_WORLD);
-  if (rank != 0) {
-    MPI_Send(bytes.data(), mine, MPI_BYTE, 0, gather_tag, MPI_COMM_WORLD);
+  const std::vector<int64_t> counts = counts_at_root(static_cast<int64_t>(bytes.size()));
+  if (world_rank() != 0) {
+    send_to_root(bytes.data(), bytes.size());
     return {};
   }
   // Each rank's bytes straight into its own string: no buffer of them all to copy them out of.
-  std::vector<std::vector<std::byte>> out(static_cast<size_t>(size));
-  out[0] = std::move(own);
-  std::vector<MPI_Request> requests(static_cast<size_t>(size), MPI_REQUEST_NULL);
-  for (int r = 1; r < size; ++r) {
-    auto& into = out[static_cast<size_t>(r)];
-    into.resize(static_cast<size_t>(counts[static_cast<size_t>(r)]));
-    MPI_Irecv(into.data(), counts[static_cast<size_t>(r)], MPI_BYTE, r, gather_tag, MPI_COMM_WORLD,
-              &requests[static_cast<size_t>(r)]);
-  }
-  MPI_Waitall(size, requests.data(), MPI_STATUSES_IGNORE);
+  std::vector<std::vector<std::byte>> out;
+  out.push_back(std::move(own));
+  for (size_t r = 1; r < counts.size(); ++r)
+    out.push_back(receive_from(static_cast<int>(r), counts[r]));
   return out;
 }
 
 }  // namespace
+
+std::vector<std::vector<std::byte>> gather_pieces_to_root(
+    std::vector<std::vector<std::byte>>&& pieces, size_t most_message_bytes) {
+  if (most_message_bytes == 0 || most_message_bytes > kMostMessageBytes)
+    throw Error("internal error: messages of " + std::to_string(most_message_bytes) + " bytes");
+  int64_t mine = 0;
+  for (const auto& piece : pieces) mine += static_cast<int64_t>(piece.size());
+  const std::vector<int64_t> counts = counts_at_root(mine);
+  if (world_rank() != 0) {
+    for (auto& piece : pieces) {
+      send_to_root(piece.data(), piece.size(), most_message_bytes);
+      std::vector<std::byte>().swap(piece);
+    }
+    pieces.clear();
+    return {};
+  }
+  std::vector<std::vector<std::byte>> out;
+  for (auto& piece : pieces)
+    if (!piece.empty()) out.push_back(std::move(piece));
+  pieces.clear();
+  for (size_t r = 1; r < counts.size(); ++r)
+    out.push_back(receive_from(static_cast<int>(r), counts[r]));
+  return out;
+}
 
 std::vector<std::vector<std::byte>> gather_bytes_to_root(std::span<const std::byte> bytes) {
   std::vector<std::byte> own;

@@ -2,6 +2,7 @@
 // handed back to every rank.
 #include "tile_graph.hpp"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -108,22 +109,21 @@ RankReport summarize_tiles(const plan::Plan& plan, const plan::Pass& pass,
   return run.report();
 }
 
-/// This rank's summaries of one step as (tile, bytes) records; each summary is freed once packed
-/// (rank 0 gets its own back through the gather).
-Bytes pack(std::vector<Bytes>& summaries) {
-  size_t size = 0;
-  for (const Bytes& s : summaries) size += s.empty() ? 0 : 2 * sizeof(int64_t) + s.size();
-  Bytes out;
-  out.reserve(size);
+/// This rank's summaries of one step as (tile, bytes) records, each made in its summary's place
+/// (its tile and size put before it): one record a piece, for gather_pieces_to_root.
+std::vector<Bytes> records(std::vector<Bytes>& summaries) {
+  std::vector<Bytes> pieces;
   for (size_t t = 0; t < summaries.size(); ++t) {
-    if (summaries[t].empty()) continue;
-    const int64_t header[2] = {static_cast<int64_t>(t), static_cast<int64_t>(summaries[t].size())};
+    Bytes& s = summaries[t];
+    if (s.empty()) continue;
+    const int64_t header[2] = {static_cast<int64_t>(t), static_cast<int64_t>(s.size())};
     const auto* h = reinterpret_cast<const std::byte*>(header);
-    out.insert(out.end(), h, h + sizeof header);
-    out.insert(out.end(), summaries[t].begin(), summaries[t].end());
-    Bytes().swap(summaries[t]);
+    s.insert(s.begin(), h, h + sizeof header);
+    pieces.push_back(std::move(s));
   }
-  return out;
+  summaries.clear();
+  summaries.shrink_to_fit();
+  return pieces;
 }
 
 /// Rank 0: each tile's summary where it lies in its rank's records (which must outlive them).
@@ -144,11 +144,11 @@ ops::Summaries unpack(const std::vector<Bytes>& ranks, int64_t tiles) {
 }
 
 /// The global phase of one step: summaries to rank 0, solved there, the solution on every rank.
-/// Rank 0 holds each summary once: in the string its rank's records arrived in, read in place.
+/// Every rank holds each summary once: rank 0 its own where they were made, the others' in the
+/// strings their records arrived in, read in place; the others free each record once sent.
 std::shared_ptr<const Bytes> solve_on_root(const plan::Plan& plan, GraphStep& g) {
-  std::vector<Bytes> ranks = par::gather_bytes_to_root(pack(g.summaries));
-  g.summaries.clear();
-  g.summaries.shrink_to_fit();
+  std::vector<Bytes> ranks = par::gather_pieces_to_root(records(g.summaries));
+  malloc_trim(0);  // the records sent, on ranks but 0
   Bytes solution;
   par::agreed([&] {
     if (par::world_rank() != 0) return;
