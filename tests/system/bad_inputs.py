@@ -601,7 +601,7 @@ def check(args, case, ranks, work):
     if case.existing is not None:
         with open(case.output, "w") as f:
             f.write(case.existing)
-    filler = fill_disk(os.path.dirname(case.output)) if case.fill_up else None
+    filler = systest.fill_disk(os.path.dirname(case.output)) if case.fill_up else None
     before = {d: snapshot(d) for d in (work, os.path.join(work, "out"), os.path.dirname(case.output))
               + tuple(case.folders)}
     kept = what_is_at(case.output) if case.kept else None
@@ -637,22 +637,6 @@ def check(args, case, ranks, work):
     return problems
 
 
-def fill_disk(folder):
-    """A file in `folder` that takes every byte left on its disk; returns its path."""
-    filler = os.path.join(folder, "filler")
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)  # unbuffered: nothing at close
-    try:
-        for chunk in (65536, 4096, 1):
-            try:
-                while True:
-                    os.write(fd, bytes(chunk))
-            except OSError:
-                pass
-    finally:
-        os.close(fd)
-    return filler
-
-
 def earlier_output_problems(case):
     """The file that was at the output path must be there as it was."""
     if not os.path.isfile(case.output):
@@ -669,7 +653,7 @@ def report_on_a_full_disk(args, folder, work, ranks):
     dem = os.path.join(args.data, "chiprofiler_dem.tif")
     out = os.path.join(work, "out", "report_full.tif")
     report = os.path.join(folder, "r.json")
-    filler = fill_disk(folder)
+    filler = systest.fill_disk(folder)
     try:
         res = systest.tessera(args, ["dem", "slope", dem, out, "-q", "--report", report], ranks)
         left = sorted(set(os.listdir(folder)) - {"filler"})

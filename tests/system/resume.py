@@ -329,21 +329,6 @@ def commands(args, work, problems):
         print(f"tessera {name}: stopped with {status}, resumed to the same bytes")
 
 
-def fill_to(folder, room):
-    """Fills the file system of `folder` up to its last `room` bytes; returns the filler's path."""
-    filler = os.path.join(folder, "filler")
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
-    for chunk in (65536, 4096, 1):  # unbuffered, to the last byte
-        try:
-            while True:
-                os.write(fd, bytes(chunk))
-        except OSError:
-            pass
-    os.ftruncate(fd, max(0, os.fstat(fd).st_size - room))
-    os.close(fd)
-    return filler
-
-
 def full_disk_resumes(args, work, problems):
     """A --resume of a parallel HDF5 output on a full disk (none left, or too little for a chunk
     of the interrupted run or for the file's reservation) fails with one line on every rank, without waiting forever in
@@ -370,7 +355,7 @@ def full_disk_resumes(args, work, problems):
             if status != 75:
                 problems.append(f"full disk ({room} bytes left): the stop ended with {status}: {err[-300:]}")
                 break
-            filler = fill_to(disk, room)
+            filler = systest.fill_disk(disk, room)
             failed = systest.tessera(args, words(out) + ["--resume"], ranks=2)
             lines = [l for l in failed.stderr.splitlines() if l.startswith("tessera:")]
             if (failed.returncode != 1 or len(lines) != 1 or "No space left on device" not in lines[0]

@@ -122,20 +122,6 @@ def small_disk(disk, check):
     return mounted.returncode == 0
 
 
-def fill_disk(disk):
-    """Fills the file system of folder `disk` to its last byte; returns the filler's path."""
-    filler = os.path.join(disk, "filler")
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
-    for chunk in (65536, 4096, 1):  # unbuffered, to the last byte
-        try:
-            while True:
-                os.write(fd, bytes(chunk))
-        except OSError:
-            pass
-    os.close(fd)
-    return filler
-
-
 def job_text(head, tile):
     outputs = "".join(f'\n[[output]]\nfrom = "{o}"\npath = "out/{o}.tif"\n' for o in OUTPUTS)
     return f"{head}{STEPS}{outputs}\n[run]\ntile = {tile}\n"
@@ -305,7 +291,7 @@ def resumed_on_a_full_disk(args, part, whole, problems):
         fel = os.path.join(out, "fel.tif")
         fel_before = os.stat(fel).st_mtime_ns
         kept = {name: t for name, t in hidden_files(out).items() if ".tmp-" not in name}
-        filler = fill_disk(disk)
+        filler = systest.fill_disk(disk)
         made = systest.tessera(args, ["run", os.path.join(copy, "job.toml"), "--resume", "-q"])
         lines = [l for l in made.stderr.splitlines() if l.strip()]
         after = hidden_files(out)
@@ -377,7 +363,7 @@ def failed_resume_keeps_tiles(args, dem, work, problems):
             problems.append(f"failed resume's tiles: the runs ended {made.returncode} and "
                             f"{proc.returncode} (75: stopped)")
             return
-        filler = fill_disk(disk)
+        filler = systest.fill_disk(disk)
         failed = systest.tessera(args, words + ["--resume", "-q"])
         lines = [l for l in failed.stderr.splitlines() if l.strip()]
         left = sorted(hidden_files(disk))

@@ -215,6 +215,25 @@ def compare_pixels(ref, got, rtol):
     return worst, "; ".join(notes) if notes else "identical"
 
 
+def fill_disk(folder, room=0):
+    """A file in `folder` that takes every byte left on its disk but the last `room`; returns its
+    path (written unbuffered, to the last byte, then cut by `room`)."""
+    filler = os.path.join(folder, "filler")
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    try:
+        for chunk in (65536, 4096, 1):
+            try:
+                while True:
+                    os.write(fd, bytes(chunk))
+            except OSError:
+                pass
+        if room:
+            os.ftruncate(fd, max(0, os.fstat(fd).st_size - room))
+    finally:
+        os.close(fd)
+    return filler
+
+
 def fail(message):
     print(f"FAIL: {message}", file=sys.stderr)
     sys.exit(1)
