@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mail_communicator.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/par/launcher_link.hpp"
 
@@ -59,6 +60,8 @@ volatile sig_atomic_t finalize_exit_status = 0;
 
 bool finalize_skipped = false;  // end_without_finalize()
 
+MPI_Comm mail = MPI_COMM_NULL;  // mail_communicator()
+
 extern "C" void end_in_finalize(int) { _exit(finalize_exit_status); }
 
 /// Open MPI 4.1.4's MPI_Finalize closes its PMIx plugin before it joins its progress thread, and
@@ -96,6 +99,7 @@ Environment::Environment(int& argc, char**& argv) {
     MPI_Finalize();
     throw Error("the MPI library does not provide MPI_THREAD_FUNNELED");
   }
+  MPI_Comm_dup(MPI_COMM_WORLD, &mail);
   MPI_Comm node;
   MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node);
   MPI_Comm_size(node, &ranks_on_node_);
@@ -110,6 +114,7 @@ Environment::Environment(int& argc, char**& argv) {
 Environment::~Environment() {
   std::fflush(nullptr);
   if (finalize_skipped) _exit(exit_status_);
+  if (mail != MPI_COMM_NULL) MPI_Comm_free(&mail);
   end_quietly_on_a_crash_in_finalize(exit_status_);
   MPI_Finalize();
 }
@@ -136,6 +141,8 @@ int world_size() {
 }
 
 void end_without_finalize() { finalize_skipped = true; }
+
+MPI_Comm mail_communicator() { return mail != MPI_COMM_NULL ? mail : MPI_COMM_WORLD; }
 
 void abort_all(int status) {
   MPI_Abort(MPI_COMM_WORLD, status);

@@ -1,10 +1,12 @@
-// Point-to-point transport of encoded tiles to rank 0: a key header and the bytes, one message.
+// Point-to-point transport of encoded tiles to rank 0: a key header and the bytes, one message,
+// on a communicator of its own.
 #include "tessera/par/tile_mail.hpp"
 
 #include <mpi.h>
 
 #include <cstring>
 
+#include "mail_communicator.hpp"
 #include "tessera/core/error.hpp"
 
 namespace tessera::par {
@@ -45,7 +47,7 @@ void Outbox::send(int64_t key, std::vector<std::byte> bytes) {
     throw Error("an encoded tile is larger than 2 GiB; use a smaller tile size");
   }
   MPI_Isend(p->message.data(), static_cast<int>(p->message.size()), MPI_BYTE, 0, tile_tag,
-            MPI_COMM_WORLD, &p->request);
+            mail_communicator(), &p->request);
   pending_.push_back(p);
 }
 
@@ -68,7 +70,7 @@ void Outbox::reap(bool wait_all) {
 }
 
 void Outbox::close() {
-  MPI_Send(nullptr, 0, MPI_BYTE, 0, close_tag, MPI_COMM_WORLD);
+  MPI_Send(nullptr, 0, MPI_BYTE, 0, close_tag, mail_communicator());
   reap(true);
 }
 
@@ -91,9 +93,9 @@ std::optional<Parcel> Inbox::receive(bool block) {
     MPI_Status status;
     int arrived = 1;
     if (block) {
-      MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &status);
+      MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, mail_communicator(), &status);
     } else {
-      MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &arrived, &status);
+      MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, mail_communicator(), &arrived, &status);
     }
     if (!arrived) return std::nullopt;
     int count = 0;
@@ -104,7 +106,7 @@ std::optional<Parcel> Inbox::receive(bool block) {
       free_.pop_back();
     }
     message.resize(static_cast<size_t>(count));
-    MPI_Recv(message.data(), count, MPI_BYTE, status.MPI_SOURCE, status.MPI_TAG, MPI_COMM_WORLD,
+    MPI_Recv(message.data(), count, MPI_BYTE, status.MPI_SOURCE, status.MPI_TAG, mail_communicator(),
              MPI_STATUS_IGNORE);
     if (status.MPI_TAG == close_tag) {
       --open_senders_;
