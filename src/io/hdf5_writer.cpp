@@ -101,8 +101,9 @@ struct Hdf5File {
       check_output_folder(spec.path);
     });
     step([&] {
-      const h5::Handle access_list = alone ? h5::local_access(label)
-                                           : h5::mpio_access(share->communicator, share->info, label);
+      const h5::Handle access_list = alone
+                                         ? h5::local_access(label)
+                                         : h5::mpio_access(share->communicator, share->info, label);
       file = h5::create_file(temporary.path(), access_list, label);
       temporary.hold();
     });
@@ -287,7 +288,8 @@ struct Hdf5File {
   /// `failure` says so when there is no room left for the `bytes` it wrote.
   [[noreturn]] void throw_full_disk_or(const Error& failure, size_t bytes) const {
     const std::string what = failure.what();
-    if (room_left(temporary.path()) >= bytes || what.find(std::strerror(ENOSPC)) != std::string::npos)
+    if (room_left(temporary.path()) >= bytes ||
+        what.find(std::strerror(ENOSPC)) != std::string::npos)
       throw failure;
     throw Error(what + ": " + std::strerror(ENOSPC));
   }

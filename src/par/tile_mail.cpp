@@ -106,8 +106,8 @@ std::optional<Parcel> Inbox::receive(bool block) {
       free_.pop_back();
     }
     message.resize(static_cast<size_t>(count));
-    MPI_Recv(message.data(), count, MPI_BYTE, status.MPI_SOURCE, status.MPI_TAG, mail_communicator(),
-             MPI_STATUS_IGNORE);
+    MPI_Recv(message.data(), count, MPI_BYTE, status.MPI_SOURCE, status.MPI_TAG,
+             mail_communicator(), MPI_STATUS_IGNORE);
     if (status.MPI_TAG == close_tag) {
       --open_senders_;
       free_.push_back(std::move(message));

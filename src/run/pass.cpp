@@ -178,11 +178,11 @@ void StreamingPass::run(Progress& progress) {
   if (par::max_over_ranks(io::stop_signal()) != 0) stop();
 }
 
-/// Collective, after a failure while the pass opened its sinks or streamed. A run that resumes a stopped one keeps
-/// its outputs' temporary files as a kill would leave them (each sink's resume takes up such a
-/// file, trusting only the tiles the journal names, which were durable before it named them) and
-/// keeps their records in the journal: the next --resume computes only the tiles neither run
-/// made durable. Any other run gives its outputs up.
+/// Collective, after a failure while the pass opened its sinks or streamed. A run that resumes a
+/// stopped one keeps its outputs' temporary files as a kill would leave them (each sink's resume
+/// takes up such a file, trusting only the tiles the journal names, which were durable before it
+/// named them) and keeps their records in the journal: the next --resume computes only the tiles
+/// neither run made durable. Any other run gives its outputs up.
 void StreamingPass::give_up() noexcept {
   if (journal_.journal == nullptr || !journal_.journal->resuming()) {
     abandon_from(0);
