@@ -85,14 +85,8 @@ struct Hdf5File {
   /// next collective call.
   void make(const Hdf5Share* share) {
     const auto step = [&](const std::function<void()>& run) {
-      if (alone || !share->agree) return run();
-      std::exception_ptr failure;
-      try {
-        run();
-      } catch (...) {
-        failure = std::current_exception();
-      }
-      share->agree(failure);
+      if (alone || !share->agreed) return run();
+      share->agreed(run);
     };
     h5::quiet_errors();
     step([&] {

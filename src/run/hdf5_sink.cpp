@@ -41,10 +41,10 @@ class ParallelHdf5Sink final : public Sink {
     const bool resumed = par::broadcast_from_root(!from.empty());
     if (resumed) taken_ = tiles_in(*setup.resume);
     io::Hdf5Share share{par::io_communicator(), par::io_info(), root,
-                        io::temporary_path(spec_.path, setup.temporary_id), par::agree};
+                        io::temporary_path(spec_.path, setup.temporary_id), par::agreed};
     share.reserve = !resumed;
     try {
-      writer_.emplace(spec_, share);  // agreed step by step, by share.agree
+      writer_.emplace(spec_, share);  // agreed step by step, by share.agreed
     } catch (...) {
       par::end_without_finalize();  // the file was forsaken: see Hdf5Writer's constructor
       throw;
@@ -67,7 +67,6 @@ class ParallelHdf5Sink final : public Sink {
       par::end_without_finalize();
       throw;
     }
-    opened_ = true;
   }
 
   static std::set<int64_t> tiles_in(const std::vector<Bytes>& records) {
@@ -92,9 +91,8 @@ class ParallelHdf5Sink final : public Sink {
     return {record};
   }
 
-  /// A sink that failed to open has forsaken its file already (see open()).
+  /// A sink that failed to open holds no writer: it forsook its file (see open()).
   void suspend() noexcept override {
-    if (!opened_) return;
     if (writer_) writer_->keep();
     writer_.reset();
   }
@@ -152,7 +150,6 @@ class ParallelHdf5Sink final : public Sink {
   std::vector<std::vector<Bytes>> held_;  // per batch slot, per band: full tiles of cells
   std::optional<io::Hdf5Writer> writer_;
   int64_t bytes_written_ = 0;
-  bool opened_ = false;
   std::set<int64_t> taken_;        // tiles whose chunks were copied from the run before
   std::vector<int64_t> unsynced_;  // tiles written since the last checkpoint
 };

@@ -6,7 +6,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <exception>
 #include <functional>
 #include <memory>
 #include <span>
@@ -27,10 +26,10 @@ struct Hdf5Share {
   MPI_Info info = MPI_INFO_NULL;
   bool root = true;       ///< this process writes the coordinates and places the file
   std::string temporary;  ///< the file's temporary name, the same on every process
-  /// Collective: every process returns, or every process throws (one that passes a failure or
-  /// another's). Making the file agrees on each step one process may fail alone before the
-  /// next collective call, so that no process is left waiting in one. Null: one process.
-  std::function<void(std::exception_ptr)> agree;
+  /// Collective: runs a step and agrees on its outcome: every process returns, or every process
+  /// throws (par::agreed). Making the file agrees on each step one process may fail alone before
+  /// the next collective call, so that no process is left waiting in one. Null: one process.
+  std::function<void(const std::function<void()>&)> agreed;
   /// Whether the root reserves the file's bytes while making it (see Hdf5Writer::reserve).
   bool reserve = true;
 };
@@ -57,7 +56,7 @@ class Hdf5Writer {
  public:
   /// Creates the file at share.temporary (registered for removal on a signal) over
   /// share.communicator. Throws tessera::Error naming spec.path, on every process at once
-  /// (share.agree). A file that failed while being made is forsaken, not closed: its HDF5
+  /// (share.agreed). A file that failed while being made is forsaken, not closed: its HDF5
   /// identifiers stay open (closing would flush, collectively, to the disk that failed it, and a
   /// process whose flush failed left the others waiting), its temporary is removed, and the
   /// process must end without MPI_Finalize, in which HDF5 closes every file left open.

@@ -35,7 +35,7 @@ namespace {
 /// What a parallel writer of one rank is given: the run's communicator, this process's name.
 Hdf5Share one_rank(const OutputSpec& spec) {
   return {par::io_communicator(), par::io_info(), true, temporary_path(spec.path, getpid()),
-          par::agree};
+          par::agreed};
 }
 
 constexpr const char* kUtm =
