@@ -3,6 +3,7 @@
 // when HDF5 filters them), and the root renames the closed file into place; or one process alone
 // makes the same file and stores chunks compressed by every rank's threads.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -327,10 +328,31 @@ struct Hdf5File {
     return bytes;
   }
 
+  /// Gives back the disk space of every byte of `from` (open as `from_fd`) outside `kept`: the
+  /// stopped run's file reserved its whole size, and only its chunks `kept` are read again
+  /// (a kill at any moment leaves those as they were). Where holes cannot be punched, nothing.
+  static void release_all_but(int from_fd, std::vector<ByteRange> kept) {
+    std::sort(kept.begin(), kept.end(),
+              [](const ByteRange& a, const ByteRange& b) { return a.offset < b.offset; });
+    struct stat st {};
+    if (fstat(from_fd, &st) != 0) return;
+    int64_t at = 0;
+    kept.push_back({static_cast<int64_t>(st.st_size), 0});
+    for (const ByteRange& range : kept) {
+      if (range.offset > at && ::fallocate(from_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, at,
+                                           range.offset - at) != 0)
+        return;
+      at = std::max(at, range.offset + range.size);
+    }
+  }
+
   void copy_chunks(const std::string& from, const std::vector<BandTile>& chunks) {
-    const int from_fd = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+    const int from_fd = ::open(from.c_str(), O_RDWR | O_CLOEXEC);
     if (from_fd < 0) throw Error(label + ": cannot open " + from + ": " + std::strerror(errno));
     try {
+      std::vector<ByteRange> kept;
+      for (const BandTile& chunk : chunks) kept.push_back(chunk_extent(chunk.band, chunk.tile));
+      release_all_but(from_fd, kept);
       for (const BandTile& chunk : chunks) {
         const ByteRange extent = chunk_extent(chunk.band, chunk.tile);
         const auto bytes = read_extent(from_fd, from, extent);
