@@ -7,6 +7,10 @@
 #include <limits>
 #include <type_traits>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace tessera {
 namespace {
 
@@ -134,13 +138,73 @@ T halve_block(const T* src, int64_t stride, int64_t x, int64_t y, int64_t width,
   return method == Resampling::Mode ? mode(b) : average(b, none);
 }
 
+#if defined(__SSE2__)
+/// average_of_four of Byte blocks sixteen at a time (SSE2): (sum + 2) / 4 in 16-bit lanes, a
+/// result equal to nodata replaced as nodata_replacement does. A group of sixteen whose blocks
+/// hold nodata goes to `one` (the cell-by-cell way) cell by cell. Returns where it stopped.
+template <class One>
+int64_t average_bytes16(const uint8_t* upper, const uint8_t* lower, uint8_t* out, int64_t count,
+                        Nodata<uint8_t> none, const One& one) {
+  const __m128i low_bytes = _mm_set1_epi16(0x00FF);
+  const __m128i two = _mm_set1_epi16(2);
+  const __m128i nodata = _mm_set1_epi8(static_cast<char>(none.value));
+  const __m128i replacement =
+      _mm_set1_epi8(static_cast<char>(none.set ? nodata_replacement(none.value) : 0));
+  const auto load = [](const uint8_t* p) {
+    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  };
+  // Pair sums of 16 bytes (8 blocks' upper or lower halves) in 16-bit lanes.
+  const auto pairs = [&](__m128i v) {
+    return _mm_add_epi16(_mm_and_si128(v, low_bytes), _mm_srli_epi16(v, 8));
+  };
+  int64_t x = 0;
+  for (; x + 16 <= count; x += 16) {
+    const __m128i u0 = load(upper + 2 * x), u1 = load(upper + 2 * x + 16);
+    const __m128i l0 = load(lower + 2 * x), l1 = load(lower + 2 * x + 16);
+    if (none.set) {
+      const __m128i held = _mm_or_si128(
+          _mm_or_si128(_mm_cmpeq_epi8(u0, nodata), _mm_cmpeq_epi8(u1, nodata)),
+          _mm_or_si128(_mm_cmpeq_epi8(l0, nodata), _mm_cmpeq_epi8(l1, nodata)));
+      if (_mm_movemask_epi8(held) != 0) {
+        for (int64_t k = x; k < x + 16; ++k) one(k);
+        continue;
+      }
+    }
+    const __m128i s0 = _mm_srli_epi16(_mm_add_epi16(_mm_add_epi16(pairs(u0), pairs(l0)), two), 2);
+    const __m128i s1 = _mm_srli_epi16(_mm_add_epi16(_mm_add_epi16(pairs(u1), pairs(l1)), two), 2);
+    __m128i v = _mm_packus_epi16(s0, s1);
+    if (none.set) {
+      const __m128i is_nodata = _mm_cmpeq_epi8(v, nodata);
+      v = _mm_or_si128(_mm_andnot_si128(is_nodata, v), _mm_and_si128(is_nodata, replacement));
+    }
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + x), v);
+  }
+  return x;
+}
+
+/// average_of_four of Float32 blocks without nodata four at a time (SSE): ((upper-left +
+/// lower-left) + (upper-right + lower-right)) * 0.25, the same operations in the same order.
+/// Returns where it stopped.
+inline int64_t average_floats4(const float* upper, const float* lower, float* out, int64_t count) {
+  int64_t x = 0;
+  for (; x + 4 <= count; x += 4) {
+    const __m128 s0 = _mm_add_ps(_mm_loadu_ps(upper + 2 * x), _mm_loadu_ps(lower + 2 * x));
+    const __m128 s1 = _mm_add_ps(_mm_loadu_ps(upper + 2 * x + 4), _mm_loadu_ps(lower + 2 * x + 4));
+    const __m128 left = _mm_shuffle_ps(s0, s1, _MM_SHUFFLE(2, 0, 2, 0));
+    const __m128 right = _mm_shuffle_ps(s0, s1, _MM_SHUFFLE(3, 1, 3, 1));
+    _mm_storeu_ps(out + x, _mm_mul_ps(_mm_add_ps(left, right), _mm_set1_ps(0.25f)));
+  }
+  return x;
+}
+#endif
+
 /// A row of overview cells whose blocks all lie inside the raster: averages of four valid cells
 /// take the short way, every other block halve_block's.
 template <class T>
 void halve_full_row(const T* upper, int64_t stride, T* out, int64_t count, Resampling method,
                     Nodata<T> none) {
   const T* lower = upper + stride;
-  for (int64_t x = 0; x < count; ++x) {
+  const auto one = [&](int64_t x) {
     const T a = upper[2 * x], b = upper[2 * x + 1], c = lower[2 * x], d = lower[2 * x + 1];
     const bool valid = !(none.is(a) || none.is(b) || none.is(c) || none.is(d));
     if (method == Resampling::Average && valid) {
@@ -150,7 +214,18 @@ void halve_full_row(const T* upper, int64_t stride, T* out, int64_t count, Resam
     } else {
       out[x] = halve_block(upper, stride, x, 0, 2 * count, 2, method, none);
     }
+  };
+  int64_t x = 0;
+#if defined(__SSE2__)
+  if (method == Resampling::Average) {
+    if constexpr (std::is_same_v<T, uint8_t>) {
+      x = average_bytes16(upper, lower, out, count, none, one);
+    } else if constexpr (std::is_same_v<T, float>) {
+      if (!none.set) x = average_floats4(upper, lower, out, count);
+    }
   }
+#endif
+  for (; x < count; ++x) one(x);
 }
 
 template <class T>

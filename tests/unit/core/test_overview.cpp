@@ -1,6 +1,7 @@
 // Tests of overview geometry, the 2 x 2 halving (GDAL 3.6's arithmetic) and COG option parsing.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -103,6 +104,39 @@ TEST(Overview, FloatAveragesAddAsGdalsVectorPathAndItsTail) {
       halves_exactly({{15, 2}, {8, 1}, 512}, Resampling::Nearest, PixelType::Byte, std::nullopt));
   EXPECT_FALSE(
       halves_exactly({{16, 2}, {8, 1}, 512}, Resampling::Cubic, PixelType::Byte, std::nullopt));
+}
+
+TEST(Overview, WholeRowsOfBlocksHalveAsTheGeneralWindows) {
+  // halve() takes Byte and Float32 rows sixteen and four blocks at a time; downsample() takes
+  // each window on its own. Byte cells 98-102 with nodata 100 in half of the row pairs: groups
+  // with and without nodata, and averages equal to nodata (99, 101, 99, 101), which become 101.
+  const Extent from{70, 12};
+  std::vector<uint8_t> bytes(static_cast<size_t>(from.cells()));
+  std::vector<float> floats(bytes.size());
+  uint32_t state = 12345;
+  for (int64_t y = 0; y < from.height; ++y)
+    for (int64_t x = 0; x < from.width; ++x) {
+      state = state * 1664525u + 1013904223u;
+      auto v = static_cast<uint8_t>(98 + (state >> 24) % 5);
+      if (v == 100 && y % 4 < 2) v = 101;
+      const auto i = static_cast<size_t>(y * from.width + x);
+      bytes[i] = v;
+      floats[i] = static_cast<float>(state >> 8) * 1e-3f - 8000.0f;
+    }
+  const auto byte_halves = halved(bytes, from.width, from.height, Resampling::Average, 100.0);
+  EXPECT_EQ(byte_halves, downsampled(bytes, from, Resampling::Average, 100.0));
+  EXPECT_NE(std::count(byte_halves.begin(), byte_halves.end(), uint8_t{101}), 0);
+  EXPECT_EQ(halved(bytes, from.width, from.height, Resampling::Average),
+            downsampled(bytes, from, Resampling::Average));
+  // Float32 without nodata: 64 cells across, 32 blocks, a multiple of GDAL's 4 (no scalar tail).
+  const Extent whole{64, 12};
+  std::vector<float> wide(static_cast<size_t>(whole.cells()));
+  for (int64_t y = 0; y < whole.height; ++y)
+    for (int64_t x = 0; x < whole.width; ++x)
+      wide[static_cast<size_t>(y * whole.width + x)] =
+          floats[static_cast<size_t>(y * from.width + x)];
+  EXPECT_EQ(halved(wide, whole.width, whole.height, Resampling::Average),
+            downsampled(wide, whole, Resampling::Average));
 }
 
 TEST(Overview, KernelsAreGdalsWeightsRenormalisedAtTheEdge) {
