@@ -144,14 +144,20 @@ __attribute__((target("avx2"), always_inline)) inline __m128i bucket_indices(
   return _mm256_cvttpd_epi32(_mm256_min_pd(_mm256_max_pd(at, zero), last));
 }
 
-/// BucketIndex of each valid cell of `n` Float32 cells, counted into `histogram` (its last entry,
-/// one past the buckets, takes the invalid cells): eight cells' indices at a time, in the same
-/// double arithmetic; max(index, 0) is 0 for a negative or NaN index (an infinite scale), and
-/// min(index, last) the last bucket for indices past it.
+/// Copies of the histogram count_buckets_avx2 counts into, so that neighbouring cells, which
+/// mostly fall in one bucket, do not wait on each other's increments.
+constexpr size_t kBucketCopies = 8;
+
+/// BucketIndex of each valid cell of `n` Float32 cells, counted into `histogram`: kBucketCopies
+/// copies of (buckets + 1) counts, the last of each, one past the buckets, taking the invalid
+/// cells. Eight cells' indices at a time, in the same double arithmetic; max(index, 0) is 0 for a
+/// negative or NaN index (an infinite scale), and min(index, last) the last bucket for indices
+/// past it.
 __attribute__((target("avx2"))) void count_buckets_avx2(const float* v, int64_t n, bool has,
                                                         float nodata, const BucketIndex& bucket,
                                                         std::vector<int64_t>& histogram) {
-  const auto invalid = static_cast<int32_t>(histogram.size() - 1);
+  const size_t stride = histogram.size() / kBucketCopies;
+  const auto invalid = static_cast<int32_t>(stride - 1);
   const __m256d min = _mm256_set1_pd(bucket.min());
   const __m256d scale = _mm256_set1_pd(bucket.scale());
   const __m256d last = _mm256_set1_pd(static_cast<double>(bucket.last()));
@@ -169,7 +175,9 @@ __attribute__((target("avx2"))) void count_buckets_avx2(const float* v, int64_t 
                          bucket_indices(_mm256_castps256_ps128(x), min, scale, zero, last));
     _mm256_store_si256(reinterpret_cast<__m256i*>(index),
                        _mm256_blendv_epi8(dump, both, _mm256_castps_si256(ok)));
-    for (int j = 0; j < 8; ++j) ++histogram[static_cast<size_t>(index[j])];
+    int64_t* counts = histogram.data();
+    for (size_t j = 0; j < 8; ++j)
+      ++counts[(j % kBucketCopies) * stride + static_cast<size_t>(index[j])];
   }
   for (; i < n; ++i)
     ++histogram[detail::valid_float(v[i], has, nodata) ? bucket(v[i])
@@ -187,6 +195,10 @@ FirstSweep::FirstSweep(BandKind kind, bool digits)
       min_(std::numeric_limits<double>::infinity()),
       max_(-std::numeric_limits<double>::infinity()),
       digits_(size_t{1} << digit_bits(kind.type), 0) {}
+
+/// Blocks whose valid cells span at most this many exponents are summed an exponent at a time in
+/// vector form; the others cell by cell (Float32Bins).
+constexpr uint32_t kFewExponents = 4;
 
 void FirstSweep::add_floats(const CellBlock& block) {
   const NodataTest<float> is_nodata(kind_.nodata);
@@ -206,11 +218,15 @@ void FirstSweep::add_floats(const CellBlock& block) {
       valid += b.valid;
       lo = std::min(lo, b.lo);
       hi = std::max(hi, b.hi);
-      if (b.same == b.any) {
-        detail::sum(b, v, n, is_nodata.has(), is_nodata.value());
-        const int k = std::max(static_cast<int>(b.same), 1) + 924;  // as Float32Bins
-        moments_.add_sum_bin(k, b.mantissas);
-        moments_.add_square_bin(2 * k, b.squares);
+      if (b.high_exponent - b.low_exponent < kFewExponents) {
+        // Each exponent's cells summed apart (exact sums agree in any grouping).
+        for (uint32_t e = b.low_exponent; e <= b.high_exponent; ++e) {
+          detail::FloatBlock part;
+          detail::sum_exponent(part, v, n, is_nodata.has(), is_nodata.value(), e);
+          const int k = std::max(static_cast<int>(e), 1) + 924;  // as Float32Bins
+          moments_.add_sum_bin(k, part.mantissas);
+          moments_.add_square_bin(2 * k, part.squares);
+        }
       } else {
         for (int64_t i = 0; i < n; ++i)
           if (!is_nodata(v[i])) mixed.add(v[i]);
@@ -474,11 +490,13 @@ void LaterSweep::add_cells(const CellBlock& block) {
   if (buckets_) bucket.emplace(*buckets_);
   if constexpr (std::is_same_v<T, float>) {
     if (bucket && prefixes_.empty() && detail::have_avx2()) {
-      std::vector<int64_t> counts(histogram_.size() + 1, 0);
+      const size_t stride = histogram_.size() + 1;
+      std::vector<int64_t> counts(kBucketCopies * stride, 0);
       for (int64_t y = 0; y < block.height; ++y)
         count_buckets_avx2(row_of<float>(block, y), block.width, is_nodata.has(), is_nodata.value(),
                            *bucket, counts);
-      for (size_t k = 0; k < histogram_.size(); ++k) histogram_[k] += counts[k];
+      for (size_t c = 0; c < kBucketCopies; ++c)
+        for (size_t k = 0; k < histogram_.size(); ++k) histogram_[k] += counts[c * stride + k];
       return;
     }
   }

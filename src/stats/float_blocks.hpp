@@ -22,6 +22,8 @@ struct FloatBlock {
   float hi = -std::numeric_limits<float>::infinity();
   uint32_t same = 0xff;  // AND of the valid cells' exponents
   uint32_t any = 0;      // OR
+  uint32_t low_exponent = 0xff;  // the least and greatest of them
+  uint32_t high_exponent = 0;
   int64_t mantissas = 0;
   uint64_t squares = 0;
 };
@@ -43,14 +45,19 @@ inline void scan_floats(FloatBlock& b, const float* v, int64_t n, bool has, floa
     ++b.valid;
     b.same &= e;
     b.any |= e;
+    b.low_exponent = std::min(b.low_exponent, e);
+    b.high_exponent = std::max(b.high_exponent, e);
   }
 }
 
-inline void sum_floats(FloatBlock& b, const float* v, int64_t n, bool has, float nodata) {
-  const uint32_t implicit = b.same == 0 ? 0 : uint32_t{1} << 23;
+/// Adds the mantissas and squares of the valid cells of biased exponent `exponent` to `b`.
+inline void sum_floats(FloatBlock& b, const float* v, int64_t n, bool has, float nodata,
+                       uint32_t exponent) {
+  const uint32_t implicit = exponent == 0 ? 0 : uint32_t{1} << 23;
   for (int64_t i = 0; i < n; ++i) {
     if (!valid_float(v[i], has, nodata)) continue;
     const uint32_t bits = std::bit_cast<uint32_t>(v[i]);
+    if (((bits >> 23) & 0xff) != exponent) continue;
     const uint64_t m = (bits & ((uint32_t{1} << 23) - 1)) | implicit;
     b.mantissas += (bits >> 31) != 0 ? -static_cast<int64_t>(m) : static_cast<int64_t>(m);
     b.squares += m * m;
@@ -64,6 +71,8 @@ __attribute__((target("avx2"))) inline void scan_floats_avx2(FloatBlock& b, cons
   __m256i count = _mm256_setzero_si256();
   __m256i same = _mm256_set1_epi32(0xff);
   __m256i any = _mm256_setzero_si256();
+  __m256i least = _mm256_set1_epi32(0xff);
+  __m256i greatest = _mm256_setzero_si256();
   const __m256 inf = _mm256_set1_ps(std::numeric_limits<float>::infinity());
   const __m256 minus_inf = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
   const __m256 nd = _mm256_set1_ps(nodata);
@@ -78,14 +87,22 @@ __attribute__((target("avx2"))) inline void scan_floats_avx2(FloatBlock& b, cons
     hi = _mm256_max_ps(hi, _mm256_blendv_ps(minus_inf, x, ok));
     count = _mm256_sub_epi32(count, okm);
     const __m256i e = _mm256_and_si256(_mm256_srli_epi32(_mm256_castps_si256(x), 23), byte);
-    same = _mm256_and_si256(same, _mm256_or_si256(e, _mm256_andnot_si256(okm, byte)));
-    any = _mm256_or_si256(any, _mm256_and_si256(e, okm));
+    const __m256i valid_e = _mm256_and_si256(e, okm);          // invalid cells as 0
+    const __m256i or_byte = _mm256_or_si256(e, _mm256_andnot_si256(okm, byte));  // as 0xff
+    same = _mm256_and_si256(same, or_byte);
+    any = _mm256_or_si256(any, valid_e);
+    least = _mm256_min_epu32(least, or_byte);
+    greatest = _mm256_max_epu32(greatest, valid_e);
   }
   alignas(32) float l[8];
   alignas(32) float h[8];
   alignas(32) int32_t c[8];
   alignas(32) uint32_t s[8];
   alignas(32) uint32_t a[8];
+  alignas(32) uint32_t le[8];
+  alignas(32) uint32_t ge[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(le), least);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(ge), greatest);
   _mm256_store_ps(l, lo);
   _mm256_store_ps(h, hi);
   _mm256_store_si256(reinterpret_cast<__m256i*>(c), count);
@@ -97,14 +114,21 @@ __attribute__((target("avx2"))) inline void scan_floats_avx2(FloatBlock& b, cons
     b.valid += c[j];
     b.same &= s[j];
     b.any |= a[j];
+    if (c[j] != 0) {
+      b.low_exponent = std::min(b.low_exponent, le[j]);
+      b.high_exponent = std::max(b.high_exponent, ge[j]);
+    }
   }
   scan_floats(b, v + i, n - i, has, nodata);
 }
 
 __attribute__((target("avx2"))) inline void sum_floats_avx2(FloatBlock& b, const float* v,
-                                                            int64_t n, bool has, float nodata) {
+                                                            int64_t n, bool has, float nodata,
+                                                            uint32_t exponent) {
   const __m256i fraction = _mm256_set1_epi32((1 << 23) - 1);
-  const __m256i implicit = _mm256_set1_epi32(b.same == 0 ? 0 : 1 << 23);
+  const __m256i implicit = _mm256_set1_epi32(exponent == 0 ? 0 : 1 << 23);
+  const __m256i wanted = _mm256_set1_epi32(static_cast<int32_t>(exponent));
+  const __m256i byte = _mm256_set1_epi32(0xff);
   const __m256 nd = _mm256_set1_ps(nodata);
   __m256i sums = _mm256_setzero_si256();     // 4 x int64
   __m256i squares = _mm256_setzero_si256();  // 4 x uint64
@@ -114,8 +138,10 @@ __attribute__((target("avx2"))) inline void sum_floats_avx2(FloatBlock& b, const
     __m256 ok = _mm256_cmp_ps(x, x, _CMP_ORD_Q);
     if (has) ok = _mm256_and_ps(ok, _mm256_cmp_ps(x, nd, _CMP_NEQ_UQ));
     const __m256i bits = _mm256_castps_si256(x);
+    const __m256i of_exponent =
+        _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_srli_epi32(bits, 23), byte), wanted);
     const __m256i m = _mm256_and_si256(_mm256_or_si256(_mm256_and_si256(bits, fraction), implicit),
-                                       _mm256_castps_si256(ok));
+                                       _mm256_and_si256(_mm256_castps_si256(ok), of_exponent));
     // -m where the sign bit is set: (m ^ s) - s with s = bits >> 31 (arithmetic).
     const __m256i sign = _mm256_srai_epi32(bits, 31);
     const __m256i signed_m = _mm256_sub_epi32(_mm256_xor_si256(m, sign), sign);
@@ -133,7 +159,7 @@ __attribute__((target("avx2"))) inline void sum_floats_avx2(FloatBlock& b, const
     b.mantissas += s[j];
     b.squares += q[j];
   }
-  sum_floats(b, v + i, n - i, has, nodata);
+  sum_floats(b, v + i, n - i, has, nodata, exponent);
 }
 
 inline bool have_avx2() {
@@ -146,10 +172,18 @@ inline void scan(FloatBlock& b, const float* v, int64_t n, bool has, float nodat
   have_avx2() ? scan_floats_avx2(b, v, n, has, nodata) : scan_floats(b, v, n, has, nodata);
 }
 
+/// Sums the mantissas and squares of the valid cells of biased exponent `exponent` among the
+/// `n` cells into `b`.
+inline void sum_exponent(FloatBlock& b, const float* v, int64_t n, bool has, float nodata,
+                         uint32_t exponent) {
+  have_avx2() ? sum_floats_avx2(b, v, n, has, nodata, exponent)
+              : sum_floats(b, v, n, has, nodata, exponent);
+}
+
 /// Sums the mantissas and squares of the `n` cells of the scanned block `b`, whose valid cells
 /// share one exponent (b.same == b.any).
 inline void sum(FloatBlock& b, const float* v, int64_t n, bool has, float nodata) {
-  have_avx2() ? sum_floats_avx2(b, v, n, has, nodata) : sum_floats(b, v, n, has, nodata);
+  sum_exponent(b, v, n, has, nodata, b.same);
 }
 
 }  // namespace tessera::stats::detail
