@@ -162,9 +162,9 @@ int64_t average_bytes16(const uint8_t* upper, const uint8_t* lower, uint8_t* out
     const __m128i u0 = load(upper + 2 * x), u1 = load(upper + 2 * x + 16);
     const __m128i l0 = load(lower + 2 * x), l1 = load(lower + 2 * x + 16);
     if (none.set) {
-      const __m128i held = _mm_or_si128(
-          _mm_or_si128(_mm_cmpeq_epi8(u0, nodata), _mm_cmpeq_epi8(u1, nodata)),
-          _mm_or_si128(_mm_cmpeq_epi8(l0, nodata), _mm_cmpeq_epi8(l1, nodata)));
+      const __m128i held =
+          _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(u0, nodata), _mm_cmpeq_epi8(u1, nodata)),
+                       _mm_or_si128(_mm_cmpeq_epi8(l0, nodata), _mm_cmpeq_epi8(l1, nodata)));
       if (_mm_movemask_epi8(held) != 0) {
         for (int64_t k = x; k < x + 16; ++k) one(k);
         continue;

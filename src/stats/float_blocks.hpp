@@ -20,8 +20,8 @@ struct FloatBlock {
   int64_t valid = 0;
   float lo = std::numeric_limits<float>::infinity();
   float hi = -std::numeric_limits<float>::infinity();
-  uint32_t same = 0xff;  // AND of the valid cells' exponents
-  uint32_t any = 0;      // OR
+  uint32_t same = 0xff;          // AND of the valid cells' exponents
+  uint32_t any = 0;              // OR
   uint32_t low_exponent = 0xff;  // the least and greatest of them
   uint32_t high_exponent = 0;
   int64_t mantissas = 0;
@@ -87,7 +87,7 @@ __attribute__((target("avx2"))) inline void scan_floats_avx2(FloatBlock& b, cons
     hi = _mm256_max_ps(hi, _mm256_blendv_ps(minus_inf, x, ok));
     count = _mm256_sub_epi32(count, okm);
     const __m256i e = _mm256_and_si256(_mm256_srli_epi32(_mm256_castps_si256(x), 23), byte);
-    const __m256i valid_e = _mm256_and_si256(e, okm);          // invalid cells as 0
+    const __m256i valid_e = _mm256_and_si256(e, okm);  // invalid cells as 0
     const __m256i or_byte = _mm256_or_si256(e, _mm256_andnot_si256(okm, byte));  // as 0xff
     same = _mm256_and_si256(same, or_byte);
     any = _mm256_or_si256(any, valid_e);
