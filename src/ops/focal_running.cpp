@@ -12,7 +12,6 @@
 // pass over the columns and one along the row.
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <cmath>
 #include <limits>
 #include <type_traits>
@@ -373,7 +372,7 @@ struct TermRows {
 /// The row windows of `column` (positions x0 ..) for the owned columns, in window3's order.
 template <Combine C>
 [[gnu::always_inline]] inline void rows3(const TileIn& in, const double* column, int64_t x0,
-                                         bool order_free, double* out) {
+                                         double* out) {
   const Window& o = in.owned;
   const int64_t width = in.raster.width;
   const auto edge = [&](int64_t x) {
@@ -390,14 +389,11 @@ template <Combine C>
   double* to = out + (x - o.x);
   const int64_t n = inner_end - x, phase = (x - 1) % 3;
   for (int64_t k = 0; k < n; ++k) to[k] = combine<C>(combine<C>(v[k], v[k + 1]), v[k + 2]);
-  // Where every order gives the same bits (order_free()), the first is every window's.
-  if (!order_free) {
-    if constexpr (C != Combine::Add)
-      for (int64_t k = (4 - phase) % 3; k < n; k += 3)
-        to[k] = combine<C>(combine<C>(v[k + 1], v[k]), v[k + 2]);
-    for (int64_t k = (5 - phase) % 3; k < n; k += 3)
-      to[k] = combine<C>(v[k], combine<C>(v[k + 1], v[k + 2]));
-  }
+  if constexpr (C != Combine::Add)
+    for (int64_t k = (4 - phase) % 3; k < n; k += 3)
+      to[k] = combine<C>(combine<C>(v[k + 1], v[k]), v[k + 2]);
+  for (int64_t k = (5 - phase) % 3; k < n; k += 3)
+    to[k] = combine<C>(v[k], combine<C>(v[k + 1], v[k + 2]));
   for (x = inner_end; x < o.right(); ++x) edge(x);
 }
 
@@ -407,8 +403,7 @@ template <Combine C>
 template <class T, Combine C>
 [[gnu::always_inline]] inline void lane3(const TileIn& in, ConstView<T> cells,
                                          const Valid<T>& valid, Lane lane, int64_t x0, int64_t n,
-                                         int64_t y, TermRows& terms, bool order_free,
-                                         double* column, double* out) {
+                                         int64_t y, TermRows& terms, double* column, double* out) {
   const int64_t a = std::max<int64_t>(0, y - 1), b = std::min(in.raster.height - 1, y + 1);
   const double* t[3] = {nullptr, nullptr, nullptr};
   for (int64_t k = 0; k <= b - a; ++k) t[k] = terms.at(in, cells, valid, lane, x0, n, a + k);
@@ -426,14 +421,13 @@ template <class T, Combine C>
   } else {
     std::copy_n(v0, n, column);
   }
-  rows3<C>(in, column, x0, order_free, out);
+  rows3<C>(in, column, x0, out);
 }
 
 template <class T, Combine C>
 void lane3_plain(const TileIn& in, ConstView<T> cells, const Valid<T>& valid, Lane lane, int64_t x0,
-                 int64_t n, int64_t y, TermRows& terms, bool order_free, double* column,
-                 double* out) {
-  lane3<T, C>(in, cells, valid, lane, x0, n, y, terms, order_free, column, out);
+                 int64_t n, int64_t y, TermRows& terms, double* column, double* out) {
+  lane3<T, C>(in, cells, valid, lane, x0, n, y, terms, column, out);
 }
 
 #if defined(TESSERA_HAVE_AVX2_PATHS)
@@ -442,95 +436,32 @@ template <class T, Combine C>
 __attribute__((target("avx2"))) void lane3_avx2(const TileIn& in, ConstView<T> cells,
                                                 const Valid<T>& valid, Lane lane, int64_t x0,
                                                 int64_t n, int64_t y, TermRows& terms,
-                                                bool order_free, double* column, double* out) {
-  lane3<T, C>(in, cells, valid, lane, x0, n, y, terms, order_free, column, out);
+                                                double* column, double* out) {
+  lane3<T, C>(in, cells, valid, lane, x0, n, y, terms, column, out);
 }
 #endif
 
 template <class T, Combine C>
 void lane3_of(const TileIn& in, ConstView<T> cells, const Valid<T>& valid, Lane lane, int64_t x0,
-              int64_t n, int64_t y, TermRows& terms, bool order_free, double* column, double* out) {
+              int64_t n, int64_t y, TermRows& terms, double* column, double* out) {
 #if defined(TESSERA_HAVE_AVX2_PATHS)
   if (simd::have_avx2())
-    return lane3_avx2<T, C>(in, cells, valid, lane, x0, n, y, terms, order_free, column, out);
+    return lane3_avx2<T, C>(in, cells, valid, lane, x0, n, y, terms, column, out);
 #endif
-  lane3_plain<T, C>(in, cells, valid, lane, x0, n, y, terms, order_free, column, out);
+  lane3_plain<T, C>(in, cells, valid, lane, x0, n, y, terms, column, out);
 }
 
 template <class T>
 void lane3(Combine c, const TileIn& in, ConstView<T> cells, const Valid<T>& valid, Lane lane,
-           int64_t x0, int64_t n, int64_t y, TermRows& terms, bool order_free, double* column,
-           double* out) {
+           int64_t x0, int64_t n, int64_t y, TermRows& terms, double* column, double* out) {
   switch (c) {
     case Combine::Add:
-      return lane3_of<T, Combine::Add>(in, cells, valid, lane, x0, n, y, terms, order_free, column,
-                                       out);
+      return lane3_of<T, Combine::Add>(in, cells, valid, lane, x0, n, y, terms, column, out);
     case Combine::Min:
-      return lane3_of<T, Combine::Min>(in, cells, valid, lane, x0, n, y, terms, order_free, column,
-                                       out);
+      return lane3_of<T, Combine::Min>(in, cells, valid, lane, x0, n, y, terms, column, out);
     case Combine::Max:
-      return lane3_of<T, Combine::Max>(in, cells, valid, lane, x0, n, y, terms, order_free, column,
-                                       out);
+      return lane3_of<T, Combine::Max>(in, cells, valid, lane, x0, n, y, terms, column, out);
   }
-}
-
-/// What the valid cells of a tile's reach hold that decides whether the orders of a 3 x 3
-/// window's combinations can differ: zeros (+0 and -0 compare equal, so an extreme keeps
-/// whichever came first), infinities, and the span of the binary exponents of the others.
-struct Reach {
-  bool zero = false;
-  bool infinite = false;
-  int least_exponent = 1 << 30;  // of the valid finite non-zero cells (Float32: max(e, 1))
-  int greatest_exponent = -1;
-};
-
-template <class T>
-Reach reach_of(const TileIn& in, ConstView<T> cells, const Valid<T>& valid, int64_t x0, int64_t x1,
-               int64_t y0, int64_t y1) {
-  Reach r;
-  if constexpr (std::is_same_v<T, float>) {
-    for (int64_t y = y0; y < y1; ++y) {
-      const T* src = row_at(in, cells, x0, y);
-      uint32_t least = 0xff, greatest = 0;
-      bool zero = false;
-      for (int64_t i = 0; i < x1 - x0; ++i) {
-        const float v = src[i];
-        if (!valid(v)) continue;
-        const uint32_t bits = std::bit_cast<uint32_t>(v) & 0x7fffffffu;
-        zero |= bits == 0;
-        const uint32_t e = std::max<uint32_t>(bits >> 23, bits == 0 ? 0xff : 1);
-        least = std::min(least, e);
-        greatest = std::max(greatest, bits == 0 ? 0 : bits >> 23);
-      }
-      r.zero |= zero;
-      r.infinite |= greatest == 0xff;
-      r.least_exponent = std::min(r.least_exponent, static_cast<int>(least));
-      r.greatest_exponent = std::max(r.greatest_exponent, static_cast<int>(greatest));
-    }
-  } else if constexpr (std::is_same_v<T, double>) {
-    for (int64_t y = y0; y < y1; ++y) {
-      const T* src = row_at(in, cells, x0, y);
-      for (int64_t i = 0; i < x1 - x0; ++i) r.zero |= src[i] == 0.0;  // NaN compares false
-    }
-  }
-  return r;
-}
-
-/// Whether every order of combining a lane's terms over a 3 x 3 window gives the same bits, so
-/// that rows3 need not repeat window3's orders: extremes without zeros among the terms (the
-/// invalid cells' identities are infinities, so no NaN is compared); sums of integers (Int32
-/// cells, and the count lane), which a double holds exactly; sums of Float32 values whose
-/// exponents span at most 25 (nine terms below 2^(E + 4) ulps of the least, 2^(25 + 24 + 4) =
-/// 2^53: every partial sum exact); no sum of squares, and nothing of Float64 cells.
-template <class T>
-bool order_free(const Reach& reach, Lane lane) {
-  if (lane.combine != Combine::Add) return std::is_same_v<T, int32_t> || !reach.zero;
-  if (lane.term == Term::One) return true;
-  if (lane.term == Term::Square) return false;
-  if constexpr (std::is_same_v<T, int32_t>) return true;
-  if constexpr (std::is_same_v<T, float>)
-    return !reach.infinite && reach.greatest_exponent - reach.least_exponent <= 25;
-  return false;
 }
 
 /// v[i] = sqrt(v[i]) for i < n: two lanes at once with SSE2 where there is SSE2 (correctly
@@ -617,12 +548,6 @@ void focal_running(const TileIn& in, ConstView<T> cells, RowsOut& out, const Foc
   thread_local std::vector<double> prefix, suffix, window;
   thread_local std::array<TermRows, 3> terms;
   for (TermRows& t : terms) t.reset(r == 1 ? ncols : 0);
-  std::array<bool, 3> free{};
-  if (r == 1) {
-    const Reach reach = reach_of(in, cells, valid, x0, x1, y0, y1);
-    for (int l = 0; l < lanes.n; ++l)
-      free[static_cast<size_t>(l)] = order_free<T>(reach, lanes.lane[static_cast<size_t>(l)]);
-  }
   prefix.resize(static_cast<size_t>(ncols));
   suffix.resize(static_cast<size_t>(ncols));
   window.resize(static_cast<size_t>(o.width * 3));
@@ -639,7 +564,7 @@ void focal_running(const TileIn& in, ConstView<T> cells, RowsOut& out, const Foc
         cells_inside(in.raster, r, o.x, o.right(), y, lane_out);
       else if (r == 1)
         lane3(lane.combine, in, cells, valid, lane, x0, ncols, y, terms[static_cast<size_t>(l)],
-              free[static_cast<size_t>(l)], prefix.data(), lane_out);
+              prefix.data(), lane_out);
       else
         row_windows(lane.combine, columns[static_cast<size_t>(l)].windows(y), x0, x1, o.x,
                     o.right(), r, in.raster.width, prefix.data(), suffix.data(), lane_out);
