@@ -150,13 +150,13 @@ def scratch_files(folder):
     return sorted(glob.glob(os.path.join(folder, ".fill.scratch-r*.tmp-*")))
 
 
-def start_filling(args, dem, out, scratch, ranks, files, prefix=()):
+def start_filling(args, dem, out, scratch, ranks, files, prefix=(), more=()):
     """Starts `tessera hydro fill` of `dem` into `out`, keeping its tiles in `scratch` (under
-    mpirun when ranks > 0, after the command `prefix`), in a session of its own; returns it once
-    `files` scratch files are there and hold tiles."""
+    mpirun when ranks > 0, after the command `prefix`; `more` words after its own), in a session
+    of its own; returns it once `files` scratch files are there and hold tiles."""
     cmd = list(prefix) + systest.mpi_prefix(args, ranks) + [args.tessera, "hydro", "fill", "-z", dem,
                                                             "-fel", out, "--tile", "128", "--scratch",
-                                                            scratch, "-q"]
+                                                            scratch, "-q"] + list(more)
     proc = subprocess.Popen(cmd, env=systest.environment(1), start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + args.timeout
@@ -200,7 +200,10 @@ def check_scratch_after_resume(args, work, dem):
     scratch = os.path.join(work, "scratch_resumed")
     os.makedirs(scratch)
     out = os.path.join(work, "fel_resumed.tif")
-    proc = start_filling(args, dem, out, scratch, 2, 2)
+    # A compressed output makes the last phase last long enough to be caught under load (written
+    # plain it takes some tens of ms, which a busy machine's scheduler could let pass unseen).
+    slow = ["-co", "COMPRESS=ZSTD", "-co", "ZSTD_LEVEL=9", "-co", "TILED=YES"]
+    proc = start_filling(args, dem, out, scratch, 2, 2, more=slow)
     deadline = time.monotonic() + args.timeout
     while proc.poll() is None and not temporaries(out) and time.monotonic() < deadline:
         time.sleep(0.005)
@@ -214,7 +217,7 @@ def check_scratch_after_resume(args, work, dem):
     if len(left) != 2 or not journal(out):
         systest.fail("the fill killed in its last phase left %s and journal %s" % (left, journal(out)))
     done = systest.tessera(args, ["hydro", "fill", "-z", dem, "-fel", out, "--tile", "128", "--scratch",
-                                  scratch, "-q", "--resume"])
+                                  scratch, "-q", "--resume"] + slow)
     if done.returncode != 0 or scratch_files(scratch) or not os.path.isfile(out):
         systest.fail("the resumed fill left %s:\n%s" % (scratch_files(scratch), done.describe()))
     print("1 rank: a fill resumed from its journalled solution removed both ranks' scratch files")
