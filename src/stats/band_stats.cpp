@@ -158,6 +158,7 @@ __attribute__((target("avx2"))) void count_buckets_avx2(const float* v, int64_t 
                                                         std::vector<int64_t>& histogram) {
   const size_t stride = histogram.size() / kBucketCopies;
   const auto invalid = static_cast<int32_t>(stride - 1);
+  int64_t* counts = histogram.data();
   const __m256d min = _mm256_set1_pd(bucket.min());
   const __m256d scale = _mm256_set1_pd(bucket.scale());
   const __m256d last = _mm256_set1_pd(static_cast<double>(bucket.last()));
@@ -175,7 +176,6 @@ __attribute__((target("avx2"))) void count_buckets_avx2(const float* v, int64_t 
                          bucket_indices(_mm256_castps256_ps128(x), min, scale, zero, last));
     _mm256_store_si256(reinterpret_cast<__m256i*>(index),
                        _mm256_blendv_epi8(dump, both, _mm256_castps_si256(ok)));
-    int64_t* counts = histogram.data();
     for (size_t j = 0; j < 8; ++j)
       ++counts[(j % kBucketCopies) * stride + static_cast<size_t>(index[j])];
   }
@@ -196,10 +196,6 @@ FirstSweep::FirstSweep(BandKind kind, bool digits)
       max_(-std::numeric_limits<double>::infinity()),
       digits_(size_t{1} << digit_bits(kind.type), 0) {}
 
-/// Blocks whose valid cells span at most this many exponents are summed an exponent at a time in
-/// vector form; the others cell by cell (Float32Bins).
-constexpr uint32_t kFewExponents = 4;
-
 void FirstSweep::add_floats(const CellBlock& block) {
   const NodataTest<float> is_nodata(kind_.nodata);
   float lo = std::numeric_limits<float>::infinity();
@@ -218,16 +214,12 @@ void FirstSweep::add_floats(const CellBlock& block) {
       valid += b.valid;
       lo = std::min(lo, b.lo);
       hi = std::max(hi, b.hi);
-      if (b.high_exponent - b.low_exponent < kFewExponents) {
-        // Each exponent's cells summed apart (exact sums agree in any grouping).
-        for (uint32_t e = b.low_exponent; e <= b.high_exponent; ++e) {
-          detail::FloatBlock part;
-          detail::sum_exponent(part, v, n, is_nodata.has(), is_nodata.value(), e);
-          const int k = std::max(static_cast<int>(e), 1) + 924;  // as Float32Bins
-          moments_.add_sum_bin(k, part.mantissas);
-          moments_.add_square_bin(2 * k, part.squares);
-        }
-      } else {
+      const auto add = [&](uint32_t e, int64_t mantissas, uint64_t squares) {
+        const int k = std::max(static_cast<int>(e), 1) + 924;  // as Float32Bins
+        moments_.add_sum_bin(k, mantissas);
+        moments_.add_square_bin(2 * k, squares);
+      };
+      if (!detail::sum_by_exponent(b, v, n, is_nodata.has(), is_nodata.value(), add)) {
         for (int64_t i = 0; i < n; ++i)
           if (!is_nodata(v[i])) mixed.add(v[i]);
         unflushed += n;
@@ -491,12 +483,12 @@ void LaterSweep::add_cells(const CellBlock& block) {
   if constexpr (std::is_same_v<T, float>) {
     if (bucket && prefixes_.empty() && detail::have_avx2()) {
       const size_t stride = histogram_.size() + 1;
-      std::vector<int64_t> counts(kBucketCopies * stride, 0);
+      counts_.assign(kBucketCopies * stride, 0);
       for (int64_t y = 0; y < block.height; ++y)
         count_buckets_avx2(row_of<float>(block, y), block.width, is_nodata.has(), is_nodata.value(),
-                           *bucket, counts);
+                           *bucket, counts_);
       for (size_t c = 0; c < kBucketCopies; ++c)
-        for (size_t k = 0; k < histogram_.size(); ++k) histogram_[k] += counts[c * stride + k];
+        for (size_t k = 0; k < histogram_.size(); ++k) histogram_[k] += counts_[c * stride + k];
       return;
     }
   }

@@ -1,7 +1,7 @@
 // Blocks of Float32 cells summarised with vector instructions: the count of valid cells, their
-// minimum and maximum, and when they share one exponent (neighbouring cells of a raster mostly
-// do), the exact sums of their mantissas and of their squares in 64-bit integers, which an exact
-// accumulator adds at once. Shared by the band statistics and the zone tables.
+// minimum and maximum, and when they span a few exponents (neighbouring cells of a raster mostly
+// do), the exact sums of each exponent's mantissas and of their squares in 64-bit integers,
+// which an exact accumulator adds at once. Shared by the band statistics and the zone tables.
 #pragma once
 
 #include <immintrin.h>
@@ -14,15 +14,13 @@
 
 namespace tessera::stats::detail {
 
-/// A block of Float32 cells: its valid cells' count, minimum and maximum (-0 as 0),
-/// and whether they share one biased exponent (`same` == `any`) and the sums add_floats takes.
+/// A block of Float32 cells: its valid cells' count, minimum and maximum (-0 as 0), the least
+/// and greatest of their biased exponents, and the sums sum_exponent() adds.
 struct FloatBlock {
   int64_t valid = 0;
   float lo = std::numeric_limits<float>::infinity();
   float hi = -std::numeric_limits<float>::infinity();
-  uint32_t same = 0xff;          // AND of the valid cells' exponents
-  uint32_t any = 0;              // OR
-  uint32_t low_exponent = 0xff;  // the least and greatest of them
+  uint32_t low_exponent = 0xff;
   uint32_t high_exponent = 0;
   int64_t mantissas = 0;
   uint64_t squares = 0;
@@ -43,8 +41,6 @@ inline void scan_floats(FloatBlock& b, const float* v, int64_t n, bool has, floa
     b.lo = std::min(b.lo, x);
     b.hi = std::max(b.hi, x);
     ++b.valid;
-    b.same &= e;
-    b.any |= e;
     b.low_exponent = std::min(b.low_exponent, e);
     b.high_exponent = std::max(b.high_exponent, e);
   }
@@ -69,8 +65,6 @@ __attribute__((target("avx2"))) inline void scan_floats_avx2(FloatBlock& b, cons
   __m256 lo = _mm256_set1_ps(b.lo);
   __m256 hi = _mm256_set1_ps(b.hi);
   __m256i count = _mm256_setzero_si256();
-  __m256i same = _mm256_set1_epi32(0xff);
-  __m256i any = _mm256_setzero_si256();
   __m256i least = _mm256_set1_epi32(0xff);
   __m256i greatest = _mm256_setzero_si256();
   const __m256 inf = _mm256_set1_ps(std::numeric_limits<float>::infinity());
@@ -87,18 +81,13 @@ __attribute__((target("avx2"))) inline void scan_floats_avx2(FloatBlock& b, cons
     hi = _mm256_max_ps(hi, _mm256_blendv_ps(minus_inf, x, ok));
     count = _mm256_sub_epi32(count, okm);
     const __m256i e = _mm256_and_si256(_mm256_srli_epi32(_mm256_castps_si256(x), 23), byte);
-    const __m256i valid_e = _mm256_and_si256(e, okm);  // invalid cells as 0
-    const __m256i or_byte = _mm256_or_si256(e, _mm256_andnot_si256(okm, byte));  // as 0xff
-    same = _mm256_and_si256(same, or_byte);
-    any = _mm256_or_si256(any, valid_e);
-    least = _mm256_min_epu32(least, or_byte);
-    greatest = _mm256_max_epu32(greatest, valid_e);
+    // Invalid cells as 0xff for the least, 0 for the greatest.
+    least = _mm256_min_epu32(least, _mm256_or_si256(e, _mm256_andnot_si256(okm, byte)));
+    greatest = _mm256_max_epu32(greatest, _mm256_and_si256(e, okm));
   }
   alignas(32) float l[8];
   alignas(32) float h[8];
   alignas(32) int32_t c[8];
-  alignas(32) uint32_t s[8];
-  alignas(32) uint32_t a[8];
   alignas(32) uint32_t le[8];
   alignas(32) uint32_t ge[8];
   _mm256_store_si256(reinterpret_cast<__m256i*>(le), least);
@@ -106,18 +95,12 @@ __attribute__((target("avx2"))) inline void scan_floats_avx2(FloatBlock& b, cons
   _mm256_store_ps(l, lo);
   _mm256_store_ps(h, hi);
   _mm256_store_si256(reinterpret_cast<__m256i*>(c), count);
-  _mm256_store_si256(reinterpret_cast<__m256i*>(s), same);
-  _mm256_store_si256(reinterpret_cast<__m256i*>(a), any);
   for (int j = 0; j < 8; ++j) {
     b.lo = std::min(b.lo, l[j]);
     b.hi = std::max(b.hi, h[j]);
     b.valid += c[j];
-    b.same &= s[j];
-    b.any |= a[j];
-    if (c[j] != 0) {
-      b.low_exponent = std::min(b.low_exponent, le[j]);
-      b.high_exponent = std::max(b.high_exponent, ge[j]);
-    }
+    b.low_exponent = std::min(b.low_exponent, le[j]);
+    b.high_exponent = std::max(b.high_exponent, ge[j]);
   }
   scan_floats(b, v + i, n - i, has, nodata);
 }
@@ -180,10 +163,22 @@ inline void sum_exponent(FloatBlock& b, const float* v, int64_t n, bool has, flo
               : sum_floats(b, v, n, has, nodata, exponent);
 }
 
-/// Sums the mantissas and squares of the `n` cells of the scanned block `b`, whose valid cells
-/// share one exponent (b.same == b.any).
-inline void sum(FloatBlock& b, const float* v, int64_t n, bool has, float nodata) {
-  sum_exponent(b, v, n, has, nodata, b.same);
+/// Blocks whose valid cells span at most this many exponents are summed an exponent at a time.
+constexpr uint32_t kFewExponents = 4;
+
+/// When the valid cells of the scanned block `b` (of the `n` cells at v) span at most
+/// kFewExponents exponents: add(exponent, mantissas, squares) for each exponent that has cells
+/// (exact sums agree in any grouping), and true. Otherwise nothing, and false.
+template <class Add>
+bool sum_by_exponent(const FloatBlock& b, const float* v, int64_t n, bool has, float nodata,
+                     const Add& add) {
+  if (b.valid == 0 || b.high_exponent - b.low_exponent >= kFewExponents) return false;
+  for (uint32_t e = b.low_exponent; e <= b.high_exponent; ++e) {
+    FloatBlock part;
+    sum_exponent(part, v, n, has, nodata, e);
+    if (part.squares != 0) add(e, part.mantissas, part.squares);  // 0: no cell, or only zeros
+  }
+  return true;
 }
 
 }  // namespace tessera::stats::detail

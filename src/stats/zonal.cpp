@@ -101,16 +101,17 @@ inline void fold(ZoneTally& tally, V v, bool value_has, V value_nodata, bool val
   }
 }
 
-/// The sums of the block `b` scanned: at once when its valid cells share an exponent; otherwise
-/// in pieces of 64 cells (values along a row change slowly, so most pieces do), cell by cell
-/// in the pieces that do not.
-void add_sums(CompactSum& sums, detail::FloatBlock& b, const float* v, int64_t n, bool has,
+/// The sums of the block `b` scanned: an exponent at a time when its valid cells span a few;
+/// otherwise in pieces of 64 cells (values along a row change slowly, so most pieces do), cell
+/// by cell in the pieces that do not.
+void add_sums(CompactSum& sums, const detail::FloatBlock& b, const float* v, int64_t n, bool has,
               float nodata) {
   constexpr int64_t kPiece = 64;
-  if (b.same == b.any) {
-    detail::sum(b, v, n, has, nodata);
-    sums.add_floats(static_cast<int32_t>(b.same), b.mantissas, b.squares);
-  } else if (n > kPiece) {
+  const auto add = [&](uint32_t e, int64_t mantissas, uint64_t squares) {
+    sums.add_floats(static_cast<int32_t>(e), mantissas, squares);
+  };
+  if (detail::sum_by_exponent(b, v, n, has, nodata, add)) return;
+  if (n > kPiece) {
     for (int64_t start = 0; start < n; start += kPiece) {
       const int64_t m = std::min(kPiece, n - start);
       detail::FloatBlock piece;

@@ -153,6 +153,7 @@ class LaterSweep {
   std::vector<uint64_t> prefixes_;
   std::vector<int64_t> histogram_;
   std::vector<std::vector<int64_t>> digits_;
+  std::vector<int64_t> counts_;  ///< a tile's histogram in copies (count_buckets_avx2)
 };
 
 /// GDAL's histogram from a first sweep of a type of 16 bits or fewer, whose digits are every
