@@ -19,6 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import suite_tools  # noqa: E402  (tests/bench/suite_tools.py: task and tool names)
+from suite_report import verdict  # noqa: E402  (PASS, FAIL, or FAIL (unreachable here))
 
 
 def checkout_head():
@@ -164,7 +165,7 @@ def render(doc, rev, rev_note):
     if "baseline" in doc:
         out += ["", "## Against the baseline", ""] + baseline_table(doc)
     out += ["", "## Targets", "", "At the largest size, medians of the same run.", ""]
-    out += [f"- {'PASS' if g['pass'] else 'FAIL'}: {g['target']}: {g['measured']}" for g in doc["targets"]]
+    out += [f"- {verdict(g)}: {g['target']}: {g['measured']}" for g in doc["targets"]]
     out += ["", "## Every row", ""] + all_rows(doc)
     out += ["", "## Outputs", ""] + checks(doc)
     return "\n".join(out) + "\n"

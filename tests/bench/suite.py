@@ -76,7 +76,10 @@ suite_modes.py; all by default, or the names given) against tessera 2x1 at the l
 Also measured in each repetition: mpirun's start-up (`mpirun -n 2 --bind-to none tessera --help`,
 included in tessera's times) and this machine's copy speed, which gives each task's floor: the
 seconds to read the task's input bytes from the page cache and write tessera's output byte
-count to a new file in the same folder. At --check-size every tool's output is compared with
+count to a new file in the same folder. And the 2-rank I/O floor (tests/bench/io_floor.c, built
+with mpicc): the same launch as tessera 2x1, each rank reading its share of the input once and
+writing its share of tessera's output byte count into one file, nothing else. A peer's time over
+it is the most any 2-rank tool can gain on this host; a target above it says "unreachable here". At --check-size every tool's output is compared with
 tessera 2x1's (largest difference over cells valid in both, and cells where only one is nodata).
 """
 import argparse
@@ -95,8 +98,8 @@ from suite_modes import run_modes  # noqa: E402
 from suite_report import print_report, summarise, targets  # noqa: E402
 from suite_tools import (ALL_TOOLS, BASE_TOOLS, EPSILON_TASK, FOCAL_TASKS, HYDRO_TASKS, PYTHON_PEERS,  # noqa: E402
                          REFERENCE, SERIAL_EPSILON, SERIAL_FILL, TASKS, TOOLS, ZONAL_TASKS, serial_fill_bin,
-                         Inputs, compare, copy_floor, focal_task, run_order, startup_seconds, time_tool,
-                         tool_label, tools_of, warm)
+                         Inputs, build_io_floor, compare, copy_floor, focal_task, io_floor_seconds, run_order,
+                         startup_seconds, time_tool, tool_label, tools_of, warm)
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
@@ -182,7 +185,8 @@ class Measurements:
 
     def __init__(self):
         self.runs = []      # size, task, tool, run, wall_s, rss_mb (per process or rank)
-        self.floors = []    # size, task, run, read_s, write_s, read_bytes, write_bytes
+        self.floors = []    # size, task, run, read_s, write_s, read_bytes, write_bytes, io_floor_s
+        self.io_floor = None  # tests/bench/io_floor.c built, or None without mpicc
         self.startups = []  # wall seconds of mpirun -n 2 tessera --help
         self.checks = []    # size, task, tool, max_abs_diff, nodata_in_one_only, type, same_type
 
@@ -206,8 +210,8 @@ def tools_for(args, size, task):
 
 
 def run_task(args, work, m, size, files, task, tools, run, keep):
-    """Every tool on one task, interleaved (in the order of repetition `run`), then the copy floor;
-    the outputs when `keep`."""
+    """Every tool on one task, interleaved (in the order of repetition `run`), then the copy floor
+    and the 2-rank I/O floor; the outputs when `keep`."""
     warm(files)
     outs = {}
     for tool in run_order(tools, run):
@@ -227,6 +231,8 @@ def run_task(args, work, m, size, files, task, tools, run, keep):
         if not keep and tool != REFERENCE:
             os.remove(out)
     m.floors.append({"size": size, "task": task, "run": run, **copy_floor(files, out_bytes, work)})
+    if m.io_floor:
+        m.floors[-1]["io_floor_s"] = io_floor_seconds(args, m.io_floor, files, out_bytes, work)
     if keep:
         check_outputs(m, size, task, {tool: outs[tool] for tool in tools if tool in outs})
     for out in outs.values():
@@ -245,6 +251,7 @@ def measure(args, work):
     """Every repetition at every size, then the output checks (at --check-size, in a run of their
     own when it is not the largest size)."""
     m = Measurements()
+    m.io_floor = build_io_floor(args, work)
     sets = {size: Inputs(args, size) for size in args.sizes}
     largest = args.sizes[-1]
     for run in range(args.runs):

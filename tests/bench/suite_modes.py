@@ -7,7 +7,11 @@ output deleted first. The table gives both medians, the speed-up (gdaldem / tess
 it reaches the target of 10x, and the median CPU seconds of each tool (user + system of the
 command and every process it waited for: mpirun's ranks); with --baseline BINARY that binary
 runs as base-2x1 beside them, the three in a rotating order, and the table gives its median and
-CPU seconds too. The JSON (--json, default DIR/modes.json) holds every run."""
+CPU seconds too. After each mode's tools, the 2-rank I/O floor (tests/bench/io_floor.c under the
+same launch: start-up, each rank reading its half of the DEM once and writing its half of
+tessera's output byte count into one file, nothing else): gdaldem's time over it is the ceiling
+no 2-rank tool passes on this host, and a mode whose ceiling is under the target is "unreachable
+here". The JSON (--json, default DIR/modes.json) holds every run."""
 import resource
 import json
 import os
@@ -17,7 +21,7 @@ import sys
 import time
 
 import inputs  # tests/bench/inputs.py
-from suite_tools import mpi_env, warm
+from suite_tools import build_io_floor, io_floor_seconds, mpi_env, warm
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 COLOR_FILE = os.path.join(os.path.dirname(os.path.dirname(HERE)), "tests", "data", "color_file.txt")
@@ -69,9 +73,9 @@ def children_cpu():
     return usage.ru_utime + usage.ru_stime
 
 
-def timed(cmd, env, out, timeout, cpu=None):
+def timed(cmd, env, out, timeout, cpu=None, sizes=None):
     """Wall seconds of one run after a sync, its output deleted first and after; its CPU seconds
-    appended to `cpu` when given."""
+    appended to `cpu` and its output's bytes to `sizes` when given."""
     if os.path.exists(out):
         os.remove(out)
     os.sync()
@@ -83,6 +87,8 @@ def timed(cmd, env, out, timeout, cpu=None):
         cpu.append(children_cpu() - cpu_before)
     if done.returncode != 0:
         sys.exit(f"suite: failed ({done.returncode}): {' '.join(cmd)}\n{done.stdout}{done.stderr}")
+    if sizes is not None:
+        sizes.append(os.path.getsize(out))
     os.remove(out)
     return wall
 
@@ -99,23 +105,31 @@ def run_modes(args, work):
     baseline = getattr(args, "baseline", None)
     order = ["gdaldem", "tessera-2x1"] + (["base-2x1"] if baseline else [])
     binary = {"tessera-2x1": args.tessera, "base-2x1": baseline}
+    program = build_io_floor(args, work)
     for run in range(args.runs):
         warm([dem])
         for name in names:
             out = os.path.join(work, f"{name}.tif")
             shift = run % len(order)
             tools = order[shift:] + order[:shift] if baseline else (order if run % 2 == 0 else order[::-1])
+            out_bytes = []
             for tool in tools:
                 cpu = []
                 if tool == "gdaldem":
                     wall = timed(["gdaldem"] + words(name, dem, out), dict(os.environ), out, args.timeout, cpu)
                 else:
                     cmd = [args.mpiexec, "-n", "2", "--bind-to", "none", binary[tool], "dem"]
-                    wall = timed(cmd + words(name, dem, out), mpi_env(1), out, args.timeout, cpu)
+                    wall = timed(cmd + words(name, dem, out), mpi_env(1), out, args.timeout, cpu,
+                                 out_bytes if tool == "tessera-2x1" else None)
                 runs.append({"mode": name, "tool": tool, "run": run, "wall_s": wall, "cpu_s": cpu[0],
                              "load": os.getloadavg()[0]})
                 print(f"  {size} {name:28} {tool:12} {wall:7.2f} s  cpu {cpu[0]:6.2f} s", file=sys.stderr,
                       flush=True)
+            if program:
+                wall = io_floor_seconds(args, program, [dem], out_bytes[0], work)
+                runs.append({"mode": name, "tool": "io-floor", "run": run, "wall_s": wall, "out_bytes": out_bytes[0],
+                             "load": os.getloadavg()[0]})
+                print(f"  {size} {name:28} {'io-floor':12} {wall:7.2f} s", file=sys.stderr, flush=True)
     load_end = os.getloadavg()
     rows = summarise(names, runs)
     print_table(size, args.runs, rows, load_start, load_end)
@@ -135,11 +149,15 @@ def summarise(names, runs):
     for name in names:
         med = {tool: statistics.median(r["wall_s"] for r in runs if r["mode"] == name and r["tool"] == tool)
                for tool in tools}
-        cpu = {tool: statistics.median(r.get("cpu_s", 0.0) for r in runs if r["mode"] == name and r["tool"] == tool)
+        cpu = {tool: statistics.median(r["cpu_s"] for r in runs if r["mode"] == name and r["tool"] == tool)
                for tool in tools}
         row = {"mode": name, "flags": " ".join(MODES[name][1]), "gdaldem_s": med["gdaldem"],
                "tessera_s": med["tessera-2x1"], "speedup": med["gdaldem"] / med["tessera-2x1"],
                "gdaldem_cpu_s": cpu["gdaldem"], "tessera_cpu_s": cpu["tessera-2x1"]}
+        floors = [r["wall_s"] for r in runs if r["mode"] == name and r["tool"] == "io-floor"]
+        if floors:
+            row.update({"io_floor_s": statistics.median(floors),
+                        "ceiling": med["gdaldem"] / statistics.median(floors)})
         if "base-2x1" in med:
             row.update({"base_s": med["base-2x1"], "base_cpu_s": cpu["base-2x1"],
                         "base_speedup": med["gdaldem"] / med["base-2x1"]})
@@ -152,12 +170,20 @@ def print_table(size, n_runs, rows, load_start, load_end):
           f"wall s, median of {n_runs}; load average {load_start[0]:.2f} at the start, "
           f"{load_end[0]:.2f} at the end")
     base = bool(rows) and "base_s" in rows[0]
+    floor = bool(rows) and "io_floor_s" in rows[0]
+    if floor:
+        print("floor: the 2-rank I/O floor (tests/bench/io_floor.c: start-up, reading the DEM, writing "
+              "tessera's output bytes, nothing else); ceiling = gdaldem / floor, the most any 2-rank "
+              "tool reaches here; FAIL* = the target is above the ceiling (unreachable here)")
     print(f"{'mode':28} {'flags':22} {'gdaldem':>8} {'tessera':>8} {'speed-up':>9}  target {TARGET:g}x"
-          f"{'  base  base x':>14}" * base + "  CPU s: gdaldem tessera" + " base" * base)
+          + f"{'floor':>7} {'ceiling':>8}" * floor
+          + f"{'  base  base x':>14}" * base + "  CPU s: gdaldem tessera" + " base" * base)
     for r in rows:
-        verdict = "PASS" if r["speedup"] >= TARGET else "FAIL"
+        verdict = "PASS " if r["speedup"] >= TARGET else "FAIL*" if r.get("ceiling", TARGET) < TARGET else "FAIL "
         line = (f"{r['mode']:28} {r['flags']:22} {r['gdaldem_s']:8.2f} {r['tessera_s']:8.2f} "
-                f"{r['speedup']:8.1f}x  {verdict}")
+                f"{r['speedup']:8.1f}x  {verdict}   ")
+        if floor:
+            line += f"{r['io_floor_s']:7.2f} {r['ceiling']:7.1f}x"
         if base:
             line += f" {r['base_s']:8.2f} {r['base_speedup']:5.1f}x"
         line += f"  {r['gdaldem_cpu_s']:7.2f} {r['tessera_cpu_s']:7.2f}"

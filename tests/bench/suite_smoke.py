@@ -65,7 +65,8 @@ def run_and_check(args, work):
 
 
 def run_modes(args, work):
-    """suite.py --modes on two modes, one run: a row each with both medians and the speed-up."""
+    """suite.py --modes on two modes, one run: a row each with both medians, the speed-up, the
+    2-rank I/O floor (not above tessera's time) and the ceiling it sets."""
     out_json = os.path.join(work, "modes.json")
     names = ["hillshade-igor", "color-relief-alpha"]
     cmd = [sys.executable, os.path.join(HERE, "suite.py"), "--modes", ",".join(names), "--sizes", str(args.size),
@@ -78,7 +79,9 @@ def run_modes(args, work):
     if [r["mode"] for r in rows] != names:
         return [f"--modes: rows {[r['mode'] for r in rows]}, expected {names}"]
     return [f"--modes {r['mode']}: bad figures {r}" for r in rows
-            if not (r["gdaldem_s"] > 0 and r["tessera_s"] > 0 and r["speedup"] > 0)]
+            if not (r["gdaldem_s"] > 0 and r["tessera_s"] > 0 and r["speedup"] > 0
+                    and 0 < r.get("io_floor_s", 0) <= 1.5 * r["tessera_s"]
+                    and abs(r["ceiling"] - r["gdaldem_s"] / r["io_floor_s"]) < 1e-9)]
 
 
 def run_baseline(args, work):
@@ -198,6 +201,16 @@ def check_targets(doc):
     scaling = [t for t in doc["targets"] if "2 ranks" in t["target"]]
     if any(not 0 < t.get("bound", 0) < 2 for t in scaling):
         return [f"a 2-over-1 target without its start-up bound (above 0, under 2): {scaling}"]
+    # Every speed-up against a peer carries the 2-rank I/O floor's bound, and a floor is never far
+    # above tessera 2x1's own time (it does a part of tessera's work under the same launch).
+    speedups = [t for t in doc["targets"] if " faster than " in t["target"] and "2 ranks" not in t["target"]]
+    if any(not t.get("io_bound", 0) > 0 or t["unreachable"] != (t["io_bound"] < t["speedup_target"])
+           for t in speedups):
+        return [f"a speed-up target without its 2-rank I/O floor's bound: {speedups}"]
+    refs = [r for r in doc["rows"] if r["tool"] == suite_tools.REFERENCE]
+    if any(not 0 < (r.get("io_floor_s") or 0) <= 1.5 * r["wall_s_median"] for r in refs):
+        return [f"a task without its 2-rank I/O floor, or one above 1.5x tessera 2x1's time: "
+                f"{[(r['task'], r.get('io_floor_s'), r['wall_s_median']) for r in refs]}"]
     if not doc.get("cpu"):
         return ["no cpu description"]
     return []

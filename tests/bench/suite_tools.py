@@ -456,6 +456,34 @@ def copy_floor(files, out_bytes, work):
     return {"read_s": read_s, "write_s": write_s, "read_bytes": read_bytes, "write_bytes": out_bytes}
 
 
+def build_io_floor(args, work):
+    """tests/bench/io_floor.c compiled with the mpicc beside --mpiexec (or on PATH) into `work`:
+    its path, or None (with a line on stderr) where there is no mpicc."""
+    beside = os.path.join(os.path.dirname(args.mpiexec), "mpicc") if os.sep in args.mpiexec else ""
+    mpicc = beside if beside and os.access(beside, os.X_OK) else shutil.which("mpicc")
+    if not mpicc:
+        print("suite: no mpicc: the 2-rank I/O floor is not measured", file=sys.stderr)
+        return None
+    program = os.path.join(work, "io_floor")
+    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "io_floor.c")
+    subprocess.run([mpicc, "-O2", "-march=native", "-o", program, source], check=True)
+    return program
+
+
+def io_floor_seconds(args, program, files, out_bytes, work):
+    """Wall seconds of tests/bench/io_floor.c under tessera 2x1's launch (`mpirun -n 2 --bind-to
+    none`, one thread a rank): start MPI, each rank read its share of `files` once and write its
+    share of `out_bytes` into one new file, stop. No tool that reads the task's input and writes
+    its output at 2 ranks on this host is faster."""
+    target = os.path.join(work, "io_floor.bin")
+    os.sync()
+    cmd = [args.mpiexec, "-n", "2", "--bind-to", "none", program, target, str(out_bytes), "1", *files]
+    wall, _ = run_checked(cmd, mpi_env(1), args.timeout)
+    if os.path.exists(target):
+        os.remove(target)
+    return wall
+
+
 def startup_seconds(args):
     """Wall seconds of `mpirun -n 2 --bind-to none tessera --help`: launching and MPI_Init."""
     cmd = [args.mpiexec, "-n", "2", "--bind-to", "none", args.tessera, "--help"]
