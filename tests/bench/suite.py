@@ -69,6 +69,11 @@ Tools:
                   gdaldem's row measures already, to their hillshade times)
 Peak RSS of every process but tessera's ranks is /usr/bin/time's %M.
 
+On a VM that reports its free memory to the host (virtio-balloon free page reporting), a tool's
+output is written into memory the host must fault back in, and short runs slow down 2-3x by
+chance (suite_tools.hold_free_memory). The suite says so after a run during which the guest
+reported memory; --hold-free-memory (root) holds the reporting for the run and restores it after.
+
 --modes times every gdaldem mode and the flags that change its arithmetic (tests/bench/
 suite_modes.py; all by default, or the names given) against tessera 2x1 at the largest of
 --sizes instead of the tasks above, and writes DIR/modes.json (or --json).
@@ -98,7 +103,8 @@ from suite_modes import run_modes  # noqa: E402
 from suite_report import print_report, summarise, targets  # noqa: E402
 from suite_tools import (ALL_TOOLS, BASE_TOOLS, EPSILON_TASK, FOCAL_TASKS, HYDRO_TASKS, PYTHON_PEERS,  # noqa: E402
                          REFERENCE, SERIAL_EPSILON, SERIAL_FILL, TASKS, TOOLS, ZONAL_TASKS, serial_fill_bin,
-                         Inputs, build_io_floor, compare, copy_floor, focal_task, io_floor_seconds, run_order,
+                         Inputs, build_io_floor, compare, copy_floor, focal_task, hold_free_memory,
+                         io_floor_seconds, release_free_memory, reported_kib, reporting_note, run_order,
                          startup_seconds, time_tool, tool_label, tools_of, warm)
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -148,6 +154,10 @@ def parse_args():
     p.add_argument("--modes", nargs="?", const="all", metavar="all|MODE,...",
                    help="time every gdaldem mode and flag mix (or those named) against tessera "
                         "2x1 at the largest size instead of the tasks (tests/bench/suite_modes.py)")
+    p.add_argument("--hold-free-memory", action="store_true",
+                   help="on a VM reporting free memory to its host: hold the reporting for the run "
+                        "(root; restored after) and touch 6 GiB once, so that tools write into "
+                        "memory the host backs")
     args = p.parse_args()
     args.peer_timeout = args.peer_timeout or args.timeout
     args.sizes = sorted({int(s) for s in args.sizes.split(",") if s})
@@ -278,16 +288,21 @@ def main():
     started, load_start = time.strftime("%Y-%m-%dT%H:%M:%S"), os.getloadavg()[0]
     os.makedirs(args.dir, exist_ok=True)
     work = tempfile.mkdtemp(prefix="suite.", dir=args.dir)
-    if args.modes is not None:
-        try:
-            run_modes(args, work)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-        return
+    held = hold_free_memory() if args.hold_free_memory else None
+    reported = reported_kib()
     try:
-        m = measure(args, work)
+        if args.modes is not None:
+            run_modes(args, work)
+        else:
+            m = measure(args, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        release_free_memory(held)
+    note = reporting_note(reported)
+    if note:
+        print(note)
+    if args.modes is not None:
+        return
     rows = summarise(args, m)
     goals = targets(args, rows, statistics.median(m.startups))
     print_report(args, m, rows, goals)
