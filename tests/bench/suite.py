@@ -84,8 +84,9 @@ seconds to read the task's input bytes from the page cache and write tessera's o
 count to a new file in the same folder. And the 2-rank I/O floor (tests/bench/io_floor.c, built
 with mpicc): the same launch as tessera 2x1, each rank reading its share of the input once and
 writing its share of tessera's output byte count into one file, nothing else. A peer's time over
-it is the most any 2-rank tool can gain on this host; a target above it says "unreachable here". At --check-size every tool's output is compared with
-tessera 2x1's (largest difference over cells valid in both, and cells where only one is nodata).
+it is the most any 2-rank tool can gain on this host; a target above it says "unreachable here".
+At --check-size every tool's output is compared with tessera 2x1's (largest difference over cells
+valid in both, and cells where only one is nodata).
 """
 import argparse
 import os
@@ -154,6 +155,8 @@ def parse_args():
     p.add_argument("--modes", nargs="?", const="all", metavar="all|MODE,...",
                    help="time every gdaldem mode and flag mix (or those named) against tessera "
                         "2x1 at the largest size instead of the tasks (tests/bench/suite_modes.py)")
+    p.add_argument("--floor-tries", type=int, default=3,
+                   help="runs of the 2-rank I/O floor per task and repetition, the least kept (3)")
     p.add_argument("--hold-free-memory", action="store_true",
                    help="on a VM reporting free memory to its host: hold the reporting for the run "
                         "(root; restored after) and touch 6 GiB once, so that tools write into "
@@ -242,7 +245,7 @@ def run_task(args, work, m, size, files, task, tools, run, keep):
             os.remove(out)
     m.floors.append({"size": size, "task": task, "run": run, **copy_floor(files, out_bytes, work)})
     if m.io_floor:
-        m.floors[-1]["io_floor_s"] = io_floor_seconds(args, m.io_floor, files, out_bytes, work)
+        m.floors[-1]["io_floor_s"] = io_floor_seconds(args, m.io_floor, files, out_bytes, work, args.floor_tries)
     if keep:
         check_outputs(m, size, task, {tool: outs[tool] for tool in tools if tool in outs})
     for out in outs.values():

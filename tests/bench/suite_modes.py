@@ -126,7 +126,7 @@ def run_modes(args, work):
                 print(f"  {size} {name:28} {tool:12} {wall:7.2f} s  cpu {cpu[0]:6.2f} s", file=sys.stderr,
                       flush=True)
             if program:
-                wall = io_floor_seconds(args, program, [dem], out_bytes[0], work)
+                wall = io_floor_seconds(args, program, [dem], out_bytes[0], work, args.floor_tries)
                 runs.append({"mode": name, "tool": "io-floor", "run": run, "wall_s": wall, "out_bytes": out_bytes[0],
                              "load": os.getloadavg()[0]})
                 print(f"  {size} {name:28} {'io-floor':12} {wall:7.2f} s", file=sys.stderr, flush=True)

@@ -50,6 +50,7 @@ def main():
 def run_and_check(args, work):
     out_json, out_png = os.path.join(work, "suite.json"), os.path.join(work, "suite.png")
     cmd = [sys.executable, os.path.join(HERE, "suite.py"), "--sizes", str(args.size), "--runs", "1",
+           "--floor-tries", "1",
            "--dir", work, "--tessera", args.tessera, "--mpiexec", args.mpiexec,
            "--json", out_json, "--png", out_png, "--peers-zstd"]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
@@ -70,7 +71,8 @@ def run_modes(args, work):
     out_json = os.path.join(work, "modes.json")
     names = ["hillshade-igor", "color-relief-alpha"]
     cmd = [sys.executable, os.path.join(HERE, "suite.py"), "--modes", ",".join(names), "--sizes", str(args.size),
-           "--runs", "1", "--dir", work, "--tessera", args.tessera, "--mpiexec", args.mpiexec, "--json", out_json]
+           "--runs", "1", "--floor-tries", "1", "--dir", work, "--tessera", args.tessera, "--mpiexec", args.mpiexec,
+           "--json", out_json]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     print(done.stdout)
     if done.returncode != 0:
@@ -98,7 +100,7 @@ def run_baseline(args, work):
     if orders != [tools, ["base-1x1", "tessera-1x1", "base-2x1", "tessera-2x1", "gdal"]]:
         problems.append(f"tessera and base not alternating between repetitions: {orders}")
     out_json = os.path.join(work, "baseline.json")
-    cmd += ["--runs", "1", "--baseline", args.tessera, "--json", out_json,
+    cmd += ["--runs", "1", "--floor-tries", "1", "--baseline", args.tessera, "--json", out_json,
             "--png", os.path.join(work, "baseline.png")]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     print(done.stdout)
@@ -113,6 +115,7 @@ def run_focal(args, work):
     out_json = os.path.join(work, "focal.json")
     tools = ["tessera-2x1", "numpy", "dask"] + (["gdal"] if shutil.which("grass") else [])
     cmd = [sys.executable, os.path.join(HERE, "suite.py"), "--sizes", str(args.size), "--runs", "1",
+           "--floor-tries", "1",
            "--dir", work, "--tessera", args.tessera, "--mpiexec", args.mpiexec,
            "--only", ",".join(FOCAL_TASKS + tuple(tools)), "--json", out_json,
            "--png", os.path.join(work, "focal.png")]
