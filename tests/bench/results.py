@@ -45,6 +45,8 @@ def command(doc):
     if any(r["size"] == largest and r["task"] == "hillshade-zstd" and r["tool"] in suite_tools.PYTHON_PEERS
            for r in doc["rows"]):
         cmd.append("--peers-zstd")
+    if doc.get("free_memory_held"):
+        cmd.append("--hold-free-memory")
     if not doc["checks"]:
         cmd += ["--check-size", "0"]
     elif doc["checks"][0]["size"] != min(1000, largest):

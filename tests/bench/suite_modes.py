@@ -136,6 +136,7 @@ def run_modes(args, work):
     path = args.json or os.path.join(args.dir, "modes.json")
     with open(path, "w") as f:
         json.dump({"size": size, "runs": runs, "rows": rows, "target": TARGET, "tessera": args.tessera,
+                   "free_memory_held": args.hold_free_memory,
                    "load_start": load_start, "load_end": load_end,
                    "started": time.strftime("%Y-%m-%dT%H:%M:%S")}, f, indent=1)
     print(f"wrote {path}")

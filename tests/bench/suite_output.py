@@ -18,7 +18,7 @@ def write_json(args, m, rows, goals, started, load_start):
         "zstd_creation_options": ZSTD_CO[1::2], "ndvi_expression": NDVI_EXPR,
         "mpirun_startup_s": m.startups, "mpirun_startup_s_median": statistics.median(m.startups),
         "copy_speed": copy_speeds(m), "floors": m.floors, "rows": rows, "targets": goals,
-        "checks": m.checks, "raw": m.runs,
+        "checks": m.checks, "raw": m.runs, "free_memory_held": args.hold_free_memory,
     }
     if args.baseline:
         doc["baseline"] = {"binary": args.baseline, "tessera": args.tessera, "size": args.sizes[-1],
