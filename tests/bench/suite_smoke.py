@@ -1,6 +1,7 @@
 """Smoke test of tests/bench/suite.py at a tiny size: every row, target, check and the chart are there,
 and the Python peers compute what tessera computes (so the suite cannot rot unnoticed); then
---baseline, with tessera as its own baseline on one task; then --modes on two modes."""
+--baseline, with tessera as its own baseline on one task; then --modes on two modes; then
+tests/bench/io_floor.c alone (the bytes it writes, a missing input)."""
 import argparse
 import json
 import os
@@ -40,6 +41,7 @@ def main():
         problems += run_baseline(args, work)
         problems += run_focal(args, work)
         problems += run_modes(args, work)
+        problems += run_io_floor(args, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if problems:
@@ -84,6 +86,38 @@ def run_modes(args, work):
             if not (r["gdaldem_s"] > 0 and r["tessera_s"] > 0 and r["speedup"] > 0
                     and 0 < r.get("io_floor_s", 0) <= 1.5 * r["tessera_s"]
                     and abs(r["ceiling"] - r["gdaldem_s"] / r["io_floor_s"]) < 1e-9)]
+
+
+def run_io_floor(args, work):
+    """tests/bench/io_floor.c at 2 ranks: its output holds exactly the bytes asked for (an odd
+    count, split unevenly between the ranks), every one written; a missing input ends it with
+    a line naming the path and a non-zero status."""
+    program = suite_tools.build_io_floor(args, work)
+    if not program:
+        return ["io_floor.c not built (no mpicc)"]
+    source = os.path.join(work, "in.bin")
+    with open(source, "wb") as f:
+        f.write(os.urandom(3 * 4096 + 100))
+    out, size = os.path.join(work, "floor.bin"), 3 * (1 << 20) + 12345
+    launch = [args.mpiexec, "-n", "2", "--bind-to", "none", program]
+    env = suite_tools.mpi_env(1)
+    done = subprocess.run(launch + [out, str(size), "2", source], env=env, capture_output=True, text=True,
+                          timeout=60)
+    problems = []
+    if done.returncode != 0 or not os.path.exists(out) or os.path.getsize(out) != size:
+        problems.append(f"io_floor: exit {done.returncode}, output {os.path.exists(out) and os.path.getsize(out)} "
+                        f"bytes, {size} asked: {done.stderr}")
+    else:
+        with open(out, "rb") as f:
+            data = f.read()
+        holes = [at for at in range(0, size, 4096) if not any(data[at:at + 4096])]
+        if holes:
+            problems.append(f"io_floor: {len(holes)} pages of its output never written (first at {holes[0]})")
+    missing = os.path.join(work, "no such input.bin")
+    done = subprocess.run(launch + [out, "10", "1", missing], env=env, capture_output=True, text=True, timeout=60)
+    if done.returncode == 0 or missing not in done.stderr:
+        problems.append(f"io_floor with a missing input: exit {done.returncode}, stderr {done.stderr!r}")
+    return problems
 
 
 def run_baseline(args, work):
