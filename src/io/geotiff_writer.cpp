@@ -196,7 +196,23 @@ struct GeoTiffWriter::Impl {
         if (static_cast<int64_t>(TIFFGetStrileOffset(tif.get(), index)) != layout.at(band, tile))
           throw Error(spec.path + ": libtiff laid the tiles out unevenly");
       }
+    allocate_tiles(layout);
     return layout;
+  }
+
+  /// The tiles' bytes allocated on disk before any rank writes them: a disk without room fails
+  /// here, before anything is computed, instead of at some rank's write; and the ranks' writes
+  /// then fill allocated blocks. Two ranks writing 1 GB into one new ext4 file took 0.23-0.27 s
+  /// into a sparse file against 0.19-0.20 s into an allocated one (the writes reserve no blocks).
+  /// File systems without fallocate are left as they are.
+  void allocate_tiles(const TileLayout& layout) const {
+    const int64_t bytes = layout.tile_bytes * layout.tiles_per_band * layout.bands;
+    if (bytes <= 0 ||
+        ::fallocate(file.fd, 0, static_cast<off_t>(layout.first), static_cast<off_t>(bytes)) == 0)
+      return;
+    if (errno == EOPNOTSUPP || errno == ENOSYS) return;
+    throw Error(spec.path + ": cannot allocate the tiles' " + std::to_string(bytes) +
+                " bytes: " + std::strerror(errno));
   }
 
   void describe_band(GDALDatasetH ds, int b) {
