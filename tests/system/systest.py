@@ -240,11 +240,14 @@ def fail(message):
 
 
 def workers(waiting=False):
-    """How many independent commands a test runs at once: one a core (TESSERA_TEST_WORKERS
-    overrides; 1 runs them one after another); twice that for commands that mostly wait, such
-    as a failing run under mpirun (after a rank's non-zero exit mpirun sleeps through its kill
-    sequence, odls_base_sigkill_timeout: 1-2 s of a 2.1 s run, 0.1 s of CPU)."""
-    n = max(1, int(os.environ.get("TESSERA_TEST_WORKERS", "0")) or os.cpu_count() or 2)
+    """How many independent commands a test runs at once: one a core, twice that for commands
+    that mostly wait, such as a failing run under mpirun (after a rank's non-zero exit mpirun
+    sleeps through its kill sequence, odls_base_sigkill_timeout: 1-2 s of a 2.1 s run, 0.1 s of
+    CPU). TESSERA_TEST_WORKERS sets the number for both; 1 runs them one after another."""
+    chosen = int(os.environ.get("TESSERA_TEST_WORKERS", "0"))
+    if chosen > 0:
+        return chosen
+    n = os.cpu_count() or 2
     return 2 * n if waiting else n
 
 

@@ -453,8 +453,8 @@ def main():
              lambda e: rasterstats_data(args, work, e), lambda e: undefined_crs(args, work, e)]
     try:
         # The parts write files of their own names (bad_inputs() alone writes in work/bad) and
-        # mostly wait on mpirun: they go at once; their errors in this order.
-        with systest.Pool(len(parts)) as pool:
+        # mostly wait on mpirun: they go several at a time; their errors in this order.
+        with systest.Pool(systest.workers(waiting=True)) as pool:
             found = [[] for _ in parts]
             done = [pool.submit(part, e) for part, e in zip(parts, found)]
             for outcome, e in zip(done, found):
