@@ -150,47 +150,81 @@ def fuzz_jobs(args, rng, work, cases, problems):
     out_dir = os.path.join(work, "jobs_out")
     os.makedirs(out_dir)
     seeds = job_seeds(os.path.abspath(args.data), out_dir)
-    job = os.path.join(work, "fuzz.toml")
-    planned = 0
-    for case in range(cases):
-        text = mutate_text(rng, rng.choice(seeds), JOB_WORDS)
+    # Every case's text first, in the seed's order; then `tessera plan` (which writes nothing) of
+    # each, a job file of its own, a few at a time.
+    texts = [mutate_text(rng, rng.choice(seeds), JOB_WORDS) for _ in range(cases)]
+
+    def plan(case, text):
+        job = os.path.join(work, "fuzz-%d.toml" % case)
         with open(job, "w", encoding="utf-8", errors="surrogateescape") as f:
             f.write(text)
-        status, _, err = run_bytes([args.tessera, "plan", job], 30, systest.environment(1), work)
-        planned += status == 0
-        problem = outcome_problem(status, err, 0)
-        if problem:
-            problems.append(f"job case {case}: {problem}\n  job: {text!r}")
+        return run_bytes([args.tessera, "plan", job], 30, systest.environment(1), work)
+
+    planned = 0
+    with systest.Pool() as pool:
+        started = [pool.submit(plan, case, text) for case, text in enumerate(texts)]
+        for case, (text, outcome) in enumerate(zip(texts, started)):
+            status, _, err = outcome.result()
+            planned += status == 0
+            problem = outcome_problem(status, err, 0)
+            if problem:
+                problems.append(f"job case {case}: {problem}\n  job: {text!r}")
     print(f"{cases} mutated job files through tessera plan: {planned} planned, the rest refused with one line")
 
 
 def fuzz_command_lines(args, rng, work, cases, problems):
+    lanes = [work] + [tempfile.mkdtemp(prefix="tessera-fuzz-") for _ in range(systest.workers(waiting=True) - 1)]
+    for lane in lanes:
+        os.makedirs(os.path.join(lane, "cli_out"))
     out_dir = os.path.join(work, "cli_out")
-    os.makedirs(out_dir)
     data = args.data
     calc = ["calc", "-A", f"{data}/landsat_b5.tif", "-B", f"{data}/landsat_b4.tif", "--calc", "(A-B)/(A+B)",
             "--type", "Float32", "--outfile", f"{out_dir}/c.tif", "--overwrite", "-q"]
     dem = ["dem", "hillshade", f"{data}/srtm.tif", f"{out_dir}/d.tif", "-z", "2", "-q"]
     relief = ["dem", "color-relief", f"{data}/srtm.tif", f"{data}/color_file.txt", f"{out_dir}/r.tif", "-q"]
-    ran = 0
+    # Every case's words first, in the seed's order (the lanes' folders are named as `work`
+    # is, so the mutations draw the same numbers); then case K runs in lane K mod the lanes (a
+    # work folder of its own, `work`'s name in the words replaced by the lane's), each lane's
+    # cases in order, the lanes at once: a failing run under mpirun is mostly mpirun's wait
+    # after a non-zero exit. The same seed and TESSERA_TEST_WORKERS replay the same runs
+    # (TESSERA_TEST_WORKERS=1: one lane, every case after the one before, as before lanes).
+    draws = []
     for case in range(cases):
         base, words = rng.choice([(calc, CALC_WORDS), (dem, DEM_WORDS), (relief, DEM_WORDS)])
         words_now = mutate_args(rng, base, words)
         ranks = 2 if rng.random() < 0.25 else 0
+        draws.append((words_now, ranks))
+
+    def one(lane, words_now, ranks):
+        lane_out = os.path.join(lane, "cli_out")
         for name in ("d.tif", "r.tif"):  # dem refuses nothing that exists; start from none
-            if os.path.isfile(os.path.join(out_dir, name)):
-                os.remove(os.path.join(out_dir, name))
-        cmd = systest.mpi_prefix(args, ranks) + [args.tessera] + words_now
-        status, _, err = run_bytes(cmd, 60, systest.environment(1), out_dir)
-        ran += status == 0
-        problem = outcome_problem(status, err, ranks)
-        left = tail_temporaries(out_dir) + tail_temporaries(os.path.join(out_dir, ".."))
-        if left:
-            problem = (problem + "; " if problem else "") + f"temporary files left: {left}"
-            for path in left:
-                os.remove(path)
-        if problem:
-            problems.append(f"command case {case}: {problem}\n  words: {words_now!r} ({ranks or 'no'} mpirun ranks)")
+            if os.path.isfile(os.path.join(lane_out, name)):
+                os.remove(os.path.join(lane_out, name))
+        cmd = systest.mpi_prefix(args, ranks) + [args.tessera] + [w.replace(work, lane) for w in words_now]
+        status, _, err = run_bytes(cmd, 60, systest.environment(1), lane_out)
+        left = tail_temporaries(lane_out) + tail_temporaries(os.path.join(lane_out, ".."))
+        for path in left:
+            os.remove(path)
+        return status, err, [path.replace(lane, work) for path in left]
+
+    ran = 0
+    pools = [systest.Pool(1) for _ in lanes]
+    try:
+        started = [pools[case % len(lanes)].submit(one, lanes[case % len(lanes)], words_now, ranks)
+                   for case, (words_now, ranks) in enumerate(draws)]
+        for case, ((words_now, ranks), outcome) in enumerate(zip(draws, started)):
+            status, err, left = outcome.result()
+            ran += status == 0
+            problem = outcome_problem(status, err, ranks)
+            if left:
+                problem = (problem + "; " if problem else "") + f"temporary files left: {left}"
+            if problem:
+                problems.append(f"command case {case}: {problem}\n  words: {words_now!r} ({ranks or 'no'} mpirun ranks)")
+    finally:
+        for pool in pools:
+            pool.__exit__(None, None, None)
+        for lane in lanes[1:]:
+            shutil.rmtree(lane, ignore_errors=True)
     print(f"{cases} mutated command lines: {ran} ran, the rest refused with one line, no temporary file left")
 
 

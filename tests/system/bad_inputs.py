@@ -1,6 +1,8 @@
 # System test: bad inputs (and a full disk) fail cleanly alone and under mpirun: one clear message, the right exit
 # status, no hang, no output file, and an earlier output at the path left as it was.
+import contextlib
 import os
+import queue
 import re
 import shutil
 import stat
@@ -714,6 +716,19 @@ def part_option(text):
     return k, n
 
 
+def make_lane(args, stack, part, parts):
+    """A work folder of its own (its bad files, its small tmpfs) and the cases of this share in
+    it: runs in different lanes touch nothing in common, so they can go at once."""
+    work = stack.enter_context(tempfile.TemporaryDirectory(prefix="tessera-bad-"))
+    cases = (make_cases(args, work) + output_path_cases(args, work) + stats_cases(args, work)
+             + hydro_cases(args, work))
+    full = mount_full_disk(work)
+    if full:
+        stack.callback(subprocess.run, ["umount", full], check=False)
+        cases += full_disk_cases(args, full)
+    return work, full, cases[part - 1::parts]
+
+
 def main():
     args = systest.parse_args(
         "tessera on bad inputs, alone and under mpirun",
@@ -723,49 +738,66 @@ def main():
                                        "each share as a test of its own)")))
     part, parts = args.part
     failures = []
-    with tempfile.TemporaryDirectory(prefix="tessera-bad-") as work:
-        cases = (make_cases(args, work) + output_path_cases(args, work) + stats_cases(args, work)
-                 + hydro_cases(args, work))
-        full = mount_full_disk(work)
-        if full:
-            cases += full_disk_cases(args, full)
-        cases = cases[part - 1::parts]
-        runs = [(c, r) for c in cases for r in (0, 2)]
-        runs += [(c, 3) for c in cases
+    with contextlib.ExitStack() as stack:
+        # Each run is a tessera start-up that fails early, under mpirun mostly mpirun's wait
+        # after a rank's non-zero exit (its kill sequence: 1-2 s of a 2.1 s run, 0.1 s of CPU):
+        # lanes, each with its own copy of the files, take the runs as they come free; the
+        # results are reported in the runs' order.
+        lanes = [make_lane(args, stack, part, parts) for _ in range(systest.workers(waiting=True))]
+        work, full, cases = lanes[0]
+        if any([c.name for c in lane[2]] != [c.name for c in cases] for lane in lanes):
+            systest.fail("the lanes' work folders do not hold the same cases (a tmpfs not mounted?)")
+        runs = [(i, r) for i in range(len(cases)) for r in (0, 2)]
+        runs += [(i, 3) for i, c in enumerate(cases)
                  if c.name in ("tiled GeoTIFF cut in half", "job file syntax error", "full disk, uncompressed",
                                "full disk, HDF5")]
-        try:
-            run_cases(args, runs, work, failures)
-            for ranks in ((0, 2) if part == 1 else ()):
-                label = f"paths that look like flags given values [{f'np={ranks}' if ranks else 'alone'}]"
-                problems = flag_like_paths(args, work, ranks)
-                print(f"{'ok  ' if not problems else 'FAIL'} {label}" + (f": {'; '.join(problems)}" if problems else ""),
-                      flush=True)
-                if problems:
-                    failures.append(label)
-            for ranks in ((0, 2) if full and part == 1 else ()):
-                label = f"--report on a disk full by the run's end [{f'np={ranks}' if ranks else 'alone'}]"
-                problems = report_on_a_full_disk(args, full, work, ranks)
-                print(f"{'ok  ' if not problems else 'FAIL'} {label}" + (f": {'; '.join(problems)}" if problems else ""),
-                      flush=True)
-                if problems:
-                    failures.append(label)
-        finally:
-            if full:
-                subprocess.run(["umount", full], check=False)
+        run_cases(args, lanes, runs, failures)
+        for ranks in ((0, 2) if part == 1 else ()):
+            label = f"paths that look like flags given values [{f'np={ranks}' if ranks else 'alone'}]"
+            problems = flag_like_paths(args, work, ranks)
+            print(f"{'ok  ' if not problems else 'FAIL'} {label}" + (f": {'; '.join(problems)}" if problems else ""),
+                  flush=True)
+            if problems:
+                failures.append(label)
+        for ranks in ((0, 2) if full and part == 1 else ()):
+            label = f"--report on a disk full by the run's end [{f'np={ranks}' if ranks else 'alone'}]"
+            problems = report_on_a_full_disk(args, full, work, ranks)
+            print(f"{'ok  ' if not problems else 'FAIL'} {label}" + (f": {'; '.join(problems)}" if problems else ""),
+                  flush=True)
+            if problems:
+                failures.append(label)
     if failures:
         systest.fail(f"{len(failures)} of {len(runs)} runs misbehaved: {', '.join(failures)}")
     print(f"{len(runs)} bad-input runs failed cleanly")
 
 
-def run_cases(args, runs, work, failures):
-    for case, ranks in runs:
-        label = f"{case.name} [{f'np={ranks}' if ranks else 'alone'}]"
-        problems = check(args, case, ranks, work)
-        print(f"{'ok  ' if not problems else 'FAIL'} {label}" + (f": {'; '.join(problems)}" if problems else ""),
-              flush=True)
-        if problems:
-            failures.append(label)
+def run_cases(args, lanes, runs, failures):
+    """Each run (case index, ranks) in a lane that is free, as many at once as there are lanes."""
+    free = queue.Queue()
+    for lane in lanes:
+        free.put(lane)
+
+    def in_a_free_lane(index, ranks):
+        lane = free.get()
+        try:
+            work, _, cases = lane
+            return check(args, cases[index], ranks, work)
+        finally:
+            free.put(lane)
+
+    cases = lanes[0][2]
+    with systest.Pool(len(lanes)) as pool:
+        # The runs that fill memory (seconds each, most of a share's time) first, so that the
+        # others go beside them.
+        first = sorted(range(len(runs)), key=lambda k: cases[runs[k][0]].address_space is None)
+        started = {k: pool.submit(in_a_free_lane, *runs[k]) for k in first}
+        for k, (index, ranks) in enumerate(runs):
+            problems = started[k].result()
+            label = f"{cases[index].name} [{f'np={ranks}' if ranks else 'alone'}]"
+            print(f"{'ok  ' if not problems else 'FAIL'} {label}" + (f": {'; '.join(problems)}" if problems else ""),
+                  flush=True)
+            if problems:
+                failures.append(label)
 
 
 if __name__ == "__main__":

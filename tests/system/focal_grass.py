@@ -80,9 +80,10 @@ def grass_runs(src, folder, runs):
     return outputs
 
 
-def tessera_run(args, folder, src, method, words):
-    """tessera's result as float64 (NaN for nodata), and whether its type is an integer."""
-    out = os.path.join(folder, "t_%s_%d.tif" % (method, len(os.listdir(folder))))
+def tessera_run(args, folder, src, method, words, index):
+    """tessera's result as float64 (NaN for nodata), and whether its type is an integer (the
+    index-th run of the source: its output's name)."""
+    out = os.path.join(folder, "t_%s_%d.tif" % (method, index))
     done = systest.tessera(args, ["focal", method, src, out, "-q"] + words)
     if done.returncode != 0:
         systest.fail(done.describe())
@@ -107,7 +108,9 @@ def compare(what, got, want, centre_valid, exact, failures):
     return nodata_filled
 
 
-def check_source(args, folder, src, methods, weights_file, failures):
+def start_source(args, pool, folder, src, methods, weights_file):
+    """Starts r.neighbors on `src` and every tessera run compared with it (the pool runs them a
+    few at a time); check_source() compares them."""
     work = os.path.join(folder, os.path.splitext(os.path.basename(src))[0])
     os.makedirs(work)
     runs = []
@@ -118,11 +121,10 @@ def check_source(args, folder, src, methods, weights_file, failures):
     weighted = [m for m in methods if m in WEIGHTED]
     runs.append(("w", weighted, "size=3 weighting_function=file weight=%s" % weights_file))
     runs.append(("g", weighted, "size=7 weighting_function=gaussian weighting_factor=1.5"))
-    grass = grass_runs(src, work, runs)
-    centre_valid = ~np.isnan(read(src))
+    grass = pool.submit(grass_runs, src, work, runs)
     tdir = os.path.join(work, "tessera")
     os.makedirs(tdir)
-    filled = 0
+    started = {}
     for name, ms, options in runs:
         words = []
         for word in options.split():
@@ -136,7 +138,22 @@ def check_source(args, folder, src, methods, weights_file, failures):
             elif key == "weighting_factor":
                 words += ["--gauss", value]
         for m in ms:
-            got, integer = tessera_run(args, tdir, src, m, words)
+            started[name, m] = pool.submit(tessera_run, args, tdir, src, m, words, len(started))
+    for m in methods:
+        if m not in WEIGHTED:
+            started["mask", m] = pool.submit(tessera_run, args, tdir, src, m,
+                                             ["--size", "5", "--weights", MASK_FILE], len(started))
+    return src, methods, runs, grass, started
+
+
+def check_source(started_source, failures):
+    src, methods, runs, grass, started = started_source
+    grass = grass.result()
+    centre_valid = ~np.isnan(read(src))
+    filled = 0
+    for name, ms, options in runs:
+        for m in ms:
+            got, integer = started[name, m].result()
             want = read(grass[name + "/" + m])
             if integer:  # an integer source's median keeps its type, rounded half away from 0
                 want = np.sign(want) * np.floor(np.abs(want) + 0.5)
@@ -153,7 +170,7 @@ def check_source(args, folder, src, methods, weights_file, failures):
     for m in methods:
         if m in WEIGHTED:
             continue
-        got, _ = tessera_run(args, tdir, src, m, ["--size", "5", "--weights", MASK_FILE])
+        got, _ = started["mask", m].result()
         filled += compare("%s %s, mask of the size=5 -c circle" % (os.path.basename(src), m), got,
                           read(grass["c5/" + m]), centre_valid, True, failures)
     print("r.neighbors filled %d cells whose centre is nodata (tessera leaves them nodata)" %
@@ -182,8 +199,14 @@ def main():
         gdal.Translate(nz, os.path.join(args.data, "nz_elev.tif"), srcWin=[700, 350, 200, 180])  # a quarter sea (NaN)
         nlcd = os.path.join(folder, "nlcd.tif")
         gdal.Translate(nlcd, os.path.join(args.data, "nlcd.tif"), srcWin=[400, 500, 160, 140])
-        for src, methods in ((srtm, DEM_METHODS), (nz, DEM_METHODS), (nlcd, CLASS_METHODS)):
-            check_source(args, folder, src, methods, weights, failures)
+        # GRASS's three sessions and tessera's runs go a few at a time (one a core); the
+        # comparisons, in this order, as their results come.
+        with systest.Pool() as pool:
+            sources = [start_source(args, pool, folder, src, methods, weights)
+                       for src, methods in ((srtm, DEM_METHODS), (nz, DEM_METHODS),
+                                            (nlcd, CLASS_METHODS))]
+            for started in sources:
+                check_source(started, failures)
     if failures:
         systest.fail("%d comparisons differ from r.neighbors: %s" % (len(failures),
                                                                      "; ".join(failures)))

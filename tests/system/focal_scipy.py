@@ -34,21 +34,28 @@ def read(path):
 
 
 class Checker:
-    def __init__(self, args, folder):
+    def __init__(self, args, folder, pool):
         self.args = args
         self.folder = folder
+        self.pool = pool  # tessera's runs go a few at a time, while scipy computes
         self.failures = []
         self.count = 0
 
     def focal(self, method, src, words):
+        """Starts `tessera focal METHOD` of `src`: its cells come from .result() of what this
+        returns."""
         out = os.path.join(self.folder, "%s-%d.tif" % (method, self.count))
         self.count += 1
-        done = systest.tessera(self.args, ["focal", method, src, out, "-q"] + words)
+        return self.pool.submit(self.run, ["focal", method, src, out, "-q"] + words, out)
+
+    def run(self, words, out):
+        done = systest.tessera(self.args, words)
         if done.returncode != 0:
             systest.fail(done.describe())
-        return read(out)[0]
+        return read(out)
 
     def check(self, what, got, want, exact, region=None):
+        got = got.result()[0]
         if region is not None:
             got, want = got[region], want[region]
         if exact:
@@ -75,28 +82,34 @@ def interior(shape, r):
 def dem_checks(c, src, a):
     a64 = a.astype(np.float64)
     ones = np.ones_like(a64)
+    runs = {}  # every tessera run of the source, started before scipy's filters
+    for size in (3, 5, 15):
+        for circle in (False, True):
+            words = ["--size", str(size)] + (["--circle"] if circle else [])
+            for m in ("min", "max", "range", "sum", "mean", "count", "variance", "median") + \
+                    (() if circle else ("quart1", "quart3")):
+                runs[size, circle, m] = c.focal(m, src, words)
     for size in (3, 5, 15):
         r = size // 2
         for circle in (False, True):
             foot = disk(r) if circle else np.ones((size, size), bool)
             shape = "circle" if circle else "square"
-            words = ["--size", str(size)] + (["--circle"] if circle else [])
             tag = "size %d %s" % (size, shape)
             lo = ndi.minimum_filter(a64, footprint=foot, mode="constant", cval=np.inf)
             hi = ndi.maximum_filter(a64, footprint=foot, mode="constant", cval=-np.inf)
-            c.check("min, " + tag, c.focal("min", src, words), lo, True)
-            c.check("max, " + tag, c.focal("max", src, words), hi, True)
-            c.check("range, " + tag, c.focal("range", src, words),
+            c.check("min, " + tag, runs[size, circle, "min"], lo, True)
+            c.check("max, " + tag, runs[size, circle, "max"], hi, True)
+            c.check("range, " + tag, runs[size, circle, "range"],
                     hi - lo, True)
             w = foot.astype(np.float64)
             total = ndi.correlate(a64, w, mode="constant", cval=0.0)
             n = ndi.correlate(ones, w, mode="constant", cval=0.0)
-            c.check("sum, " + tag, c.focal("sum", src, words), total, False)
-            c.check("mean (uniform_filter), " + tag, c.focal("mean", src, words), total / n, False)
-            c.check("count, " + tag, c.focal("count", src, words), n, True)
+            c.check("sum, " + tag, runs[size, circle, "sum"], total, False)
+            c.check("mean (uniform_filter), " + tag, runs[size, circle, "mean"], total / n, False)
+            c.check("count, " + tag, runs[size, circle, "count"], n, True)
             squares = ndi.correlate(a64 * a64, w, mode="constant", cval=0.0)
             variance = np.maximum(0, squares / n - (total / n) ** 2)
-            got_var = c.focal("variance", src, words)
+            got_var = runs[size, circle, "variance"].result()[0]
             # The difference of two sums of squares loses digits where the window is nearly flat:
             # compare with an absolute tolerance scaled to the squares' size there.
             scale = np.finfo(np.float64).eps * 16 * squares / n
@@ -105,12 +118,12 @@ def dem_checks(c, src, a):
             if bad:
                 c.failures.append("variance, " + tag)
             inner = interior(a.shape, r)
-            c.check("median (median_filter, inside), " + tag, c.focal("median", src, words),
+            c.check("median (median_filter, inside), " + tag, runs[size, circle, "median"],
                     ndi.median_filter(a, footprint=foot), True, inner)
             if not circle:
                 for name, pct in (("quart1", 25), ("quart3", 75)):
                     c.check("%s (percentile_filter, inside), %s" % (name, tag),
-                            c.focal(name, src, words),
+                            runs[size, circle, name],
                             ndi.percentile_filter(a, pct, footprint=foot), True, inner)
 
 
@@ -119,19 +132,27 @@ def edge_checks(c, folder, src_full):
     crop = os.path.join(folder, "crop.tif")
     gdal.Translate(crop, src_full, srcWin=[100, 120, 60, 50])
     a = read(crop)[0].astype(np.float64)
+    runs = {}  # every tessera run, started before scipy's filters
+    for size in (3, 5):
+        for circle in (False, True):
+            words = ["--size", str(size)] + (["--circle"] if circle else [])
+            runs[size, circle, "median"] = c.focal("median", crop, words)
+            for pct in (10, 25, 90):
+                runs[size, circle, pct] = c.focal("percentile", crop,
+                                                  words + ["--percentile", str(pct)])
+            runs[size, circle, "stddev"] = c.focal("stddev", crop, words)
     for size in (3, 5):
         for circle in (False, True):
             foot = disk(size // 2) if circle else np.ones((size, size), bool)
-            words = ["--size", str(size)] + (["--circle"] if circle else [])
             tag = "size %d %s, edges" % (size, "circle" if circle else "square")
             gf = lambda f: ndi.generic_filter(a, f, footprint=foot, mode="constant", cval=np.nan)
-            c.check("median (generic_filter), " + tag, c.focal("median", crop, words),
+            c.check("median (generic_filter), " + tag, runs[size, circle, "median"],
                     gf(np.nanmedian), False)
             for pct in (10, 25, 90):
                 c.check("percentile %d (generic_filter), %s" % (pct, tag),
-                        c.focal("percentile", crop, words + ["--percentile", str(pct)]),
+                        runs[size, circle, pct],
                         gf(lambda v: np.nanpercentile(v, pct)), False)
-            c.check("stddev (generic_filter), " + tag, c.focal("stddev", crop, words),
+            c.check("stddev (generic_filter), " + tag, runs[size, circle, "stddev"],
                     gf(np.nanstd), False)
 
 
@@ -142,17 +163,20 @@ def weight_checks(c, folder, src, a):
     path = os.path.join(folder, "kernel.txt")
     with open(path, "w") as f:
         f.write("\n".join(" ".join("%g" % v for v in row) for row in kernel) + "\n")
-    total = ndi.correlate(a64, kernel, mode="constant", cval=0.0)
-    n = ndi.correlate(ones, kernel, mode="constant", cval=0.0)
-    c.check("sum, weights file (correlate)", c.focal("sum", src, ["--size", "3", "--weights", path]),
-            total, False)
-    c.check("mean, weights file (correlate)",
-            c.focal("mean", src, ["--size", "3", "--weights", path]), total / n, False)
     laplace = os.path.join(folder, "laplace.txt")
     with open(laplace, "w") as f:
         f.write("0 1 0\n1 -4 1\n0 1 0\n")
-    c.check("sum, negative weights (ndimage.laplace, inside)",
-            c.focal("sum", src, ["--size", "3", "--weights", laplace]),
+    # Every tessera run started before scipy's filters.
+    weighted_sum = c.focal("sum", src, ["--size", "3", "--weights", path])
+    weighted_mean = c.focal("mean", src, ["--size", "3", "--weights", path])
+    laplace_sum = c.focal("sum", src, ["--size", "3", "--weights", laplace])
+    gauss = {radius: c.focal("mean", src, ["--radius", str(radius), "--gauss", str(sigma)])
+             for sigma, radius in ((1.0, 2), (1.5, 3), (3.0, 6))}
+    total = ndi.correlate(a64, kernel, mode="constant", cval=0.0)
+    n = ndi.correlate(ones, kernel, mode="constant", cval=0.0)
+    c.check("sum, weights file (correlate)", weighted_sum, total, False)
+    c.check("mean, weights file (correlate)", weighted_mean, total / n, False)
+    c.check("sum, negative weights (ndimage.laplace, inside)", laplace_sum,
             ndi.laplace(a64), False, interior(a.shape, 1))
     # gaussian_filter's kernel is the product of two normalised 1-D Gaussians of radius
     # int(truncate * sigma + 0.5): tessera's mean with Gaussian weights over that radius.
@@ -160,8 +184,7 @@ def weight_checks(c, folder, src, a):
         truncate = radius / sigma
         smooth = ndi.gaussian_filter(a64, sigma, mode="constant", cval=0.0, truncate=truncate)
         norm = ndi.gaussian_filter(ones, sigma, mode="constant", cval=0.0, truncate=truncate)
-        c.check("mean, gauss %g radius %d (gaussian_filter)" % (sigma, radius),
-                c.focal("mean", src, ["--radius", str(radius), "--gauss", str(sigma)]),
+        c.check("mean, gauss %g radius %d (gaussian_filter)" % (sigma, radius), gauss[radius],
                 smooth / norm, False)
 
 
@@ -181,16 +204,21 @@ def class_checks(c, folder, data):
         return len(np.unique(v[~np.isnan(v)]))
 
     a64 = a.astype(np.float64)
+    runs = {}  # every tessera run, started before scipy's filters
+    for size in (3, 5):
+        for circle in (False, True):
+            words = ["--size", str(size)] + (["--circle"] if circle else [])
+            for m in ("mode", "minority", "diversity"):
+                runs[size, circle, m] = c.focal(m, crop, words)
     for size in (3, 5):
         for circle in (False, True):
             foot = disk(size // 2) if circle else np.ones((size, size), bool)
-            words = ["--size", str(size)] + (["--circle"] if circle else [])
             tag = "size %d %s" % (size, "circle" if circle else "square")
             gf = lambda f: ndi.generic_filter(a64, f, footprint=foot, mode="constant", cval=np.nan)
-            c.check("mode (generic_filter), " + tag, c.focal("mode", crop, words), gf(mode), True)
-            c.check("minority (generic_filter), " + tag, c.focal("minority", crop, words),
+            c.check("mode (generic_filter), " + tag, runs[size, circle, "mode"], gf(mode), True)
+            c.check("minority (generic_filter), " + tag, runs[size, circle, "minority"],
                     gf(lambda v: mode(v, True)), True)
-            c.check("diversity (generic_filter), " + tag, c.focal("diversity", crop, words),
+            c.check("diversity (generic_filter), " + tag, runs[size, circle, "diversity"],
                     gf(variety), True)
 
 
@@ -206,14 +234,15 @@ def float64_checks(c, folder, src):
         systest.fail("the scaled DEM should be Float64 with values Float32 cannot hold")
     print("--- dem64.tif (Float64, the DEM / 3 + 0.1)")
     ones = np.ones_like(a)
+    runs = {}  # every tessera run, started before scipy's filters
+    for size in (3, 15):
+        for method in ("sum", "mean", "variance", "stddev", "min", "max", "range", "median"):
+            runs[method, size, False] = c.focal(method, f64, ["--size", str(size)])
+    for method in ("mean", "median"):
+        runs[method, 5, True] = c.focal(method, f64, ["--size", "5", "--circle"])
 
     def check(what, method, words, want, atol=0.0, rtol=0.0, region=None):
-        out = os.path.join(c.folder, "%s-%d.tif" % (method, c.count))
-        c.count += 1
-        done = systest.tessera(c.args, ["focal", method, f64, out, "-q"] + words)
-        if done.returncode != 0:
-            systest.fail(done.describe())
-        got, _, got_kind = read(out)
+        got, _, got_kind = runs[method, int(words[1]), "--circle" in words].result()
         if region is not None:
             got, want = got[region], want[region]
             atol = atol[region] if np.ndim(atol) else atol
@@ -258,8 +287,8 @@ def float64_checks(c, folder, src):
 
 def main():
     args = systest.parse_args(__doc__)
-    with tempfile.TemporaryDirectory() as folder:
-        c = Checker(args, folder)
+    with tempfile.TemporaryDirectory() as folder, systest.Pool() as pool:
+        c = Checker(args, folder, pool)
         # A 200 x 200 window of the ChiProfiler DEM (Float32) that holds no NaN, and SRTM
         # (UInt16), which holds no nodata cell.
         dem = os.path.join(folder, "dem.tif")

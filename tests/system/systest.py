@@ -237,3 +237,35 @@ def fill_disk(folder, room=0):
 def fail(message):
     print(f"FAIL: {message}", file=sys.stderr)
     sys.exit(1)
+
+
+def workers(waiting=False):
+    """How many independent commands a test runs at once: one a core, twice that for commands
+    that mostly wait, such as a failing run under mpirun (after a rank's non-zero exit mpirun
+    sleeps through its kill sequence, odls_base_sigkill_timeout: 1-2 s of a 2.1 s run, 0.1 s of
+    CPU). TESSERA_TEST_WORKERS sets the number for both; 1 runs them one after another."""
+    chosen = int(os.environ.get("TESSERA_TEST_WORKERS", "0"))
+    if chosen > 0:
+        return chosen
+    n = os.cpu_count() or 2
+    return 2 * n if waiting else n
+
+
+class Pool:
+    """Independent work (tessera runs, reference tools) a few at a time, each started by
+    submit() and its result taken, in the test's own order, by .result() of what it returned.
+    On leaving the `with`, work not yet begun is cancelled (a test that failed ends at once)."""
+
+    def __init__(self, size=None):
+        import concurrent.futures
+        self.executor = concurrent.futures.ThreadPoolExecutor(max_workers=size or workers())
+
+    def submit(self, fn, *args, **kwargs):
+        return self.executor.submit(fn, *args, **kwargs)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.executor.shutdown(wait=True, cancel_futures=True)
+        return False

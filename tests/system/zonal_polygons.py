@@ -186,9 +186,8 @@ def reference_rows(values, nodata, feature_masks, stats):
     return rows
 
 
-def drawn(args, work, errors):
+def drawn(args, work, names, errors):
     gpkg = os.path.join(work, "drawn.gpkg")
-    names = lonlat_polygons(gpkg)
     red_path = os.path.join(args.data, "landsat_b4.tif")
     red, red_nd = zonal_cli.read(red_path)
     tables = {}
@@ -365,18 +364,29 @@ def job_tables(args, work, errors):
         (text.replace('zones = "bands.tif"', 'zones = "none.tif"'),
          r"bad\.toml:\d+:\d+: .*none\.tif: no such file"),
     ]
-    for body, pattern in cases:
-        bad = os.path.join(folder, "bad.toml")
+    def mistake(body, pattern, k):
+        """One job mistake, its bad.toml in a folder of its own beside a link of bands.tif (the
+        job names it), where no bad.* may be left."""
+        place = os.path.join(folder, "mistake%d" % k)
+        os.mkdir(place)
+        os.link(os.path.join(folder, "bands.tif"), os.path.join(place, "bands.tif"))
+        bad = os.path.join(place, "bad.toml")
         with open(bad, "w") as f:
             f.write(body.replace("terrain.tif", "bad.tif").replace("bands.csv", "bad.csv")
                     .replace("parks.gpkg", "bad.gpkg").replace("terrain.toml", "bad.toml"))
         outcome = systest.tessera(args, ["run", bad, "-q"], ranks=2)
         lines = [l for l in outcome.stderr.splitlines() if l.startswith("tessera: error: ")]
-        left = [n for n in os.listdir(folder) if n.startswith(("bad.", ".bad")) and n != "bad.toml"]
+        left = [n for n in os.listdir(place) if n.startswith(("bad.", ".bad")) and n != "bad.toml"]
         if outcome.returncode == 0 or len(lines) != 1 or \
                 not re.search(pattern, lines[0]) or left != []:
-            errors.append("job mistake %r: %s\nleft %r" % (pattern, outcome.describe(), left))
-        os.remove(bad)
+            return ["job mistake %r: %s\nleft %r" % (pattern, outcome.describe(), left)]
+        return []
+
+    # Each refusal is mostly mpirun's wait after a rank's non-zero exit: several at a time.
+    with systest.Pool(systest.workers(waiting=True)) as pool:
+        started = [pool.submit(mistake, body, pattern, k) for k, (body, pattern) in enumerate(cases)]
+        for outcome in started:
+            errors += outcome.result()
 
 
 def bad_inputs(args, work, errors):
@@ -403,17 +413,31 @@ def bad_inputs(args, work, errors):
         (["--zones", gpkg, "--stats", "percentile_101"], 2, r"101 is not between 0 and 100"),
         (["--zones", os.path.join(work, "none.gpkg"), "--id", "x"], 1, r"none\.gpkg: no such file"),
     ]
-    for words, status, pattern in cases:
-        for out in ("bad.csv", "bad.gpkg"):
-            table = os.path.join(work, "bad", out)
-            outcome = run_zonal(args, words + ["--values", red, "--out", table])
-            lines_ = [l for l in outcome.stderr.splitlines() if l.startswith("tessera: error: ")]
-            if outcome.returncode != status or len(lines_) != 1 or not re.search(pattern, lines_[0]):
-                errors.append("bad input %r: %s" % (words, outcome.describe()))
-            if os.listdir(os.path.join(work, "bad")):
-                errors.append("bad input %r left %r" % (words, os.listdir(os.path.join(work, "bad"))))
-    outcome = run_zonal(args, ["--zones", zones, "--values", red, "--out",
-                               os.path.join(work, "bad", "t.gpkg")])
+    def refused(words, status, pattern, out, k):
+        """One refusal, its table in an empty folder of its own (work/bad/K), which must stay
+        empty."""
+        folder = os.path.join(work, "bad", str(k))
+        os.mkdir(folder)
+        outcome = run_zonal(args, words + ["--values", red, "--out", os.path.join(folder, out)])
+        found = []
+        lines_ = [l for l in outcome.stderr.splitlines() if l.startswith("tessera: error: ")]
+        if outcome.returncode != status or len(lines_) != 1 or not re.search(pattern, lines_[0]):
+            found.append("bad input %r: %s" % (words, outcome.describe()))
+        if os.listdir(folder):
+            found.append("bad input %r left %r" % (words, os.listdir(folder)))
+        return found
+
+    # Each refusal is mostly mpirun's wait after a rank's non-zero exit (its kill sequence, 1-2
+    # s): they go several at a time, in folders of their own.
+    runs = [(words, status, pattern, out) for words, status, pattern in cases
+            for out in ("bad.csv", "bad.gpkg")]
+    with systest.Pool(systest.workers(waiting=True)) as pool:
+        started = [pool.submit(refused, *run, k) for k, run in enumerate(runs)]
+        vector = pool.submit(run_zonal, args, ["--zones", zones, "--values", red, "--out",
+                                               os.path.join(work, "bad", "t.gpkg")])
+        for outcome in started:
+            errors += outcome.result()
+        outcome = vector.result()
     if outcome.returncode != 1 or "a vector table needs polygon zones" not in outcome.stderr:
         errors.append("vector table of raster zones: " + outcome.describe())
 
@@ -423,13 +447,19 @@ def main():
     errors = []
     work = tempfile.mkdtemp(prefix="tessera-zonal-polygons-")
     os.mkdir(os.path.join(work, "bad"))
+    names = lonlat_polygons(os.path.join(work, "drawn.gpkg"))  # drawn() and bad_inputs() read it
+    parts = [lambda e: bad_inputs(args, work, e), lambda e: job_tables(args, work, e),
+             lambda e: drawn(args, work, names, e), lambda e: zion(args, work, e),
+             lambda e: rasterstats_data(args, work, e), lambda e: undefined_crs(args, work, e)]
     try:
-        rasterstats_data(args, work, errors)
-        undefined_crs(args, work, errors)
-        drawn(args, work, errors)
-        zion(args, work, errors)
-        job_tables(args, work, errors)
-        bad_inputs(args, work, errors)
+        # The parts write files of their own names (bad_inputs() alone writes in work/bad) and
+        # mostly wait on mpirun: they go several at a time; their errors in this order.
+        with systest.Pool(systest.workers(waiting=True)) as pool:
+            found = [[] for _ in parts]
+            done = [pool.submit(part, e) for part, e in zip(parts, found)]
+            for outcome, e in zip(done, found):
+                outcome.result()
+                errors += e
     finally:
         shutil.rmtree(work)
     if errors:
