@@ -291,6 +291,12 @@ def resumed_on_a_full_disk(args, part, whole, problems):
         fel = os.path.join(out, "fel.tif")
         fel_before = os.stat(fel).st_mtime_ns
         kept = {name: t for name, t in hidden_files(out).items() if ".tmp-" not in name}
+        # The stopped run allocated its in-place outputs' tiles when it began, and as copied here
+        # they hold that space: a resume would need no more. Holes where no tile was written yet
+        # (what a file system without fallocate leaves) make it need room again.
+        for name in hidden_files(out):
+            if ".tmp-" in name:
+                subprocess.run(["fallocate", "--dig-holes", os.path.join(out, name)], check=True)
         filler = systest.fill_disk(disk)
         made = systest.tessera(args, ["run", os.path.join(copy, "job.toml"), "--resume", "-q"])
         lines = [l for l in made.stderr.splitlines() if l.strip()]
