@@ -5,8 +5,9 @@
  *
  * Each rank starts MPI, reads its share of every INPUT's bytes SWEEPS times (the file mapped, every
  * byte loaded once a sweep, 64 MiB windows dropped behind so that a rank holds what a 300 MB
- * budget allows), then writes its share of OUT_BYTES into the one file OUTPUT (created and sized by
- * rank 0 before a barrier, 1 MiB `pwrite`s from a reused buffer), and stops MPI. No GeoTIFF, no
+ * budget allows) and writes its share of OUT_BYTES into the one file OUTPUT (created and sized by
+ * rank 0 before a barrier, 1 MiB `pwrite`s from a reused buffer), the last sweep streamed with
+ * the writes as a tile pipeline does, and stops MPI. No GeoTIFF, no
  * GDAL, no arithmetic on the cells: what is left of a task when everything but starting, reading
  * the input and writing the output costs nothing. A tool that must do at least this is never
  * faster than this program's wall time on the same host, so a peer's time over it bounds the

@@ -21,7 +21,7 @@ import sys
 import time
 
 import inputs  # tests/bench/inputs.py
-from suite_tools import build_io_floor, io_floor_seconds, mpi_env, settle, warm
+from suite_tools import build_io_floor, io_floor_seconds, mpi_env, warm
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 COLOR_FILE = os.path.join(os.path.dirname(os.path.dirname(HERE)), "tests", "data", "color_file.txt")
@@ -78,7 +78,7 @@ def timed(cmd, env, out, timeout, cpu=None, sizes=None):
     appended to `cpu` and its output's bytes to `sizes` when given."""
     if os.path.exists(out):
         os.remove(out)
-    settle()
+    os.sync()
     cpu_before = children_cpu()
     start = time.perf_counter()
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)

@@ -400,7 +400,7 @@ def time_tool(args, work, tool, task, files):
     for path in (out, report, aux):
         if os.path.exists(path):
             os.remove(path)
-    settle()
+    os.sync()
     if mpi_config(tool):
         cmd, env = tessera_command(args, tool, task, files, out, report)
         wall, stdout = run_checked(cmd, env, args.timeout)
@@ -425,12 +425,6 @@ def time_tool(args, work, tool, task, files):
     if task == "stats":
         shutil.move(aux, out)  # what gdalinfo -stats -hist computed, for compare()
     return wall, [int(open(rss_file).read().split()[-1]) / 1024], out, None, False
-
-
-def settle():
-    """Before a timed run: the page cache's dirty pages flushed, so that no tool pays for the one
-    before it."""
-    os.sync()
 
 
 # The guest's free page reporting (virtio-balloon): free blocks of 2^order pages are handed back to
@@ -469,9 +463,13 @@ def hold_free_memory():
     except (OSError, ValueError) as e:
         print(f"suite: --hold-free-memory: free page reporting not held ({e})", file=sys.stderr)
         return None
-    touched = bytearray(HOLD_TOUCH_BYTES)
-    touched[::4096] = b"\x01" * len(range(0, HOLD_TOUCH_BYTES, 4096))
-    del touched
+    try:
+        touched = bytearray(HOLD_TOUCH_BYTES)
+        touched[::4096] = b"\x01" * len(range(0, HOLD_TOUCH_BYTES, 4096))
+        del touched
+    except BaseException:
+        release_free_memory(order)
+        raise
     return order
 
 
@@ -502,7 +500,7 @@ def copy_floor(files, out_bytes, work):
     """Seconds to read `files` from the page cache and to write `out_bytes` to a new file in
     `work`, one stream through a reused 1 MiB buffer: this machine's copy speed."""
     buf = bytearray(1 << 20)
-    settle()
+    os.sync()
     start = time.perf_counter()
     read_bytes = 0
     for path in files:
@@ -547,7 +545,7 @@ def io_floor_seconds(args, program, files, out_bytes, work, tries=3):
     cmd = [args.mpiexec, "-n", "2", "--bind-to", "none", program, target, str(out_bytes), "1", *files]
     walls = []
     for _ in range(tries):
-        settle()
+        os.sync()
         walls.append(run_checked(cmd, mpi_env(1), args.timeout)[0])
         if os.path.exists(target):
             os.remove(target)

@@ -755,20 +755,22 @@ def main():
         for ranks in ((0, 2) if part == 1 else ()):
             label = f"paths that look like flags given values [{f'np={ranks}' if ranks else 'alone'}]"
             problems = flag_like_paths(args, work, ranks)
-            print(f"{'ok  ' if not problems else 'FAIL'} {label}" + (f": {'; '.join(problems)}" if problems else ""),
-                  flush=True)
-            if problems:
-                failures.append(label)
+            report(label, problems, failures)
         for ranks in ((0, 2) if full and part == 1 else ()):
             label = f"--report on a disk full by the run's end [{f'np={ranks}' if ranks else 'alone'}]"
             problems = report_on_a_full_disk(args, full, work, ranks)
-            print(f"{'ok  ' if not problems else 'FAIL'} {label}" + (f": {'; '.join(problems)}" if problems else ""),
-                  flush=True)
-            if problems:
-                failures.append(label)
+            report(label, problems, failures)
     if failures:
         systest.fail(f"{len(failures)} of {len(runs)} runs misbehaved: {', '.join(failures)}")
     print(f"{len(runs)} bad-input runs failed cleanly")
+
+
+def report(label, problems, failures):
+    """One line for a run: ok, or FAIL with its problems (its label then added to `failures`)."""
+    print(f"{'ok  ' if not problems else 'FAIL'} {label}" + (f": {'; '.join(problems)}" if problems else ""),
+          flush=True)
+    if problems:
+        failures.append(label)
 
 
 def run_cases(args, lanes, runs, failures):
@@ -794,10 +796,7 @@ def run_cases(args, lanes, runs, failures):
         for k, (index, ranks) in enumerate(runs):
             problems = started[k].result()
             label = f"{cases[index].name} [{f'np={ranks}' if ranks else 'alone'}]"
-            print(f"{'ok  ' if not problems else 'FAIL'} {label}" + (f": {'; '.join(problems)}" if problems else ""),
-                  flush=True)
-            if problems:
-                failures.append(label)
+            report(label, problems, failures)
 
 
 if __name__ == "__main__":
