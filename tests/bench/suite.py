@@ -163,6 +163,8 @@ def parse_args():
                         "memory the host backs")
     args = p.parse_args()
     args.peer_timeout = args.peer_timeout or args.timeout
+    if args.floor_tries < 1:
+        p.error(f"--floor-tries: {args.floor_tries}: at least 1")
     args.sizes = sorted({int(s) for s in args.sizes.split(",") if s})
     names = [n for n in args.only.split(",") if n]
     tools = ALL_TOOLS if args.baseline else TOOLS
