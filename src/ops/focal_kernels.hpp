@@ -78,11 +78,18 @@ const T* row_at(const TileIn& in, ConstView<T> cells, int64_t x, int64_t y) {
 template <class T>
 bool all_valid(const TileIn& in, ConstView<T> cells, const Valid<T>& valid, int64_t x0, int64_t x1,
                int64_t y0, int64_t y1) {
+  // The test written out with the nodata value in a local and without branches, so that the
+  // loops vectorise.
+  const Valid<T> v = valid;
+  if (!std::is_floating_point_v<T> && !v.has_nodata) return true;
   for (int64_t y = y0; y < y1; ++y) {
     const T* src = row_at(in, cells, x0, y);
-    bool row_valid = true;
-    for (int64_t i = 0; i < x1 - x0; ++i) row_valid &= valid(src[i]);
-    if (!row_valid) return false;
+    int invalid = 0;
+    if (!v.has_nodata)
+      for (int64_t i = 0; i < x1 - x0; ++i) invalid |= src[i] != src[i];
+    else
+      for (int64_t i = 0; i < x1 - x0; ++i) invalid |= (src[i] != src[i]) | (src[i] == v.nodata);
+    if (invalid) return false;
   }
   return true;
 }

@@ -10,9 +10,15 @@
 // rows of those column values: about three combinations per cell and pass whatever the radius.
 // At radius 1 (blocks of 3) the same combinations are written out per window (window3), in one
 // pass over the columns and one along the row.
+//
+// Extremes are taken in the cells' total order (-0 below +0): each cell is mapped to an integer
+// key whose order is that order (Key), so a window's minimum or maximum is the same bits in any
+// order of combination, and eight Float32 or Int32 keys fit where four doubles did.
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <type_traits>
 #include <vector>
@@ -39,12 +45,46 @@ struct Lane {
   Term term;
 };
 
-constexpr double identity(Combine c) {
-  return c == Combine::Min ? kInf : c == Combine::Max ? -kInf : 0.0;
+/// What a cell without a value brings to a lane of values V: nothing to a sum, and to an
+/// extreme the value every other value beats.
+template <class V>
+constexpr V identity(Combine c) {
+  if constexpr (std::is_floating_point_v<V>)
+    return c == Combine::Min ? kInf : c == Combine::Max ? -kInf : 0.0;
+  else
+    return c == Combine::Min   ? std::numeric_limits<V>::max()
+           : c == Combine::Max ? std::numeric_limits<V>::lowest()
+                               : V{0};
 }
 
-template <Combine C>
-[[gnu::always_inline]] inline double combine(double a, double b) {
+/// The integer whose order is the total order of a cell type's values: the value itself for
+/// Int32 cells; for floating cells the bits, with those of negative values (sign set) flipped
+/// below the sign, so that -0 < +0 and a larger negative value gets a smaller key. NaN cells
+/// never get one (they are nodata). The mapping is its own inverse.
+template <class T>
+using Key = std::conditional_t<std::is_same_v<T, double>, int64_t, int32_t>;
+
+template <class T>
+[[gnu::always_inline]] inline Key<T> key_of(T v) {
+  if constexpr (std::is_integral_v<T>) {
+    return v;
+  } else {
+    const auto b = std::bit_cast<Key<T>>(v);
+    return b ^ ((b >> (8 * sizeof(T) - 1)) & std::numeric_limits<Key<T>>::max());
+  }
+}
+
+template <class T>
+[[gnu::always_inline]] inline double value_of(Key<T> k) {
+  if constexpr (std::is_integral_v<T>)
+    return static_cast<double>(k);
+  else
+    return static_cast<double>(
+        std::bit_cast<T>(k ^ ((k >> (8 * sizeof(T) - 1)) & std::numeric_limits<Key<T>>::max())));
+}
+
+template <Combine C, class V>
+[[gnu::always_inline]] inline V combine(V a, V b) {
   if constexpr (C == Combine::Min) return b < a ? b : a;
   if constexpr (C == Combine::Max) return b > a ? b : a;
   return a + b;
@@ -83,9 +123,9 @@ Lanes lanes_of(FocalMethod m) {
 
 /// The window [a, b] (inside the raster, b - a < w) from block prefixes and suffixes indexed
 /// from position `lo`.
-template <Combine C>
-[[gnu::always_inline]] inline double pick(int64_t a, int64_t b, int64_t w, const double* prefix,
-                                          const double* suffix, int64_t lo) {
+template <Combine C, class V>
+[[gnu::always_inline]] inline V pick(int64_t a, int64_t b, int64_t w, const V* prefix,
+                                     const V* suffix, int64_t lo) {
   if (a % w == 0) return prefix[b - lo];
   if (a / w == b / w) return suffix[a - lo];
   return combine<C>(suffix[a - lo], prefix[b - lo]);
@@ -94,10 +134,10 @@ template <Combine C>
 /// The prefixes and suffixes of K blocks of w cells side by side, the first at v[b], the others
 /// every w cells after it: the same combinations in the same order as one block at a time, but K
 /// chains of them that overlap in the CPU instead of each waiting on the one before.
-template <Combine C, int K>
-[[gnu::always_inline]] inline void scan_blocks(const double* v, int64_t b, int64_t w,
-                                               double* prefix, double* suffix) {
-  double p[K], s[K];
+template <Combine C, int K, class V>
+[[gnu::always_inline]] inline void scan_blocks(const V* v, int64_t b, int64_t w, V* prefix,
+                                               V* suffix) {
+  V p[K], s[K];
   for (int k = 0; k < K; ++k) p[k] = prefix[b + k * w] = v[b + k * w];
   for (int64_t j = 1; j < w; ++j)
     for (int k = 0; k < K; ++k) p[k] = prefix[b + k * w + j] = combine<C>(p[k], v[b + k * w + j]);
@@ -108,9 +148,9 @@ template <Combine C, int K>
 
 /// Prefixes and suffixes of v over positions [lo, hi) in the blocks of w that start at multiples
 /// of w (the blocks cut by lo or hi from the position or up to it).
-template <Combine C>
-[[gnu::always_inline]] inline void scan_row(const double* v, int64_t lo, int64_t hi, int64_t w,
-                                            double* prefix, double* suffix) {
+template <Combine C, class V>
+[[gnu::always_inline]] inline void scan_row(const V* v, int64_t lo, int64_t hi, int64_t w,
+                                            V* prefix, V* suffix) {
   const auto cut = [&](int64_t start) {
     const int64_t s = std::max(start, lo), e = std::min(start + w, hi);
     prefix[s - lo] = v[s - lo];
@@ -130,10 +170,10 @@ template <Combine C>
 
 /// Along one row: out[i - olo] for i in [olo, ohi) is the window [i - r, i + r] (clipped to
 /// [0, n)) of v, given over positions [lo, hi) that cover every such window.
-template <Combine C>
-[[gnu::always_inline]] inline void row_windows(const double* v, int64_t lo, int64_t hi, int64_t olo,
-                                               int64_t ohi, int64_t r, int64_t n, double* prefix,
-                                               double* suffix, double* out) {
+template <Combine C, class V>
+[[gnu::always_inline]] inline void row_windows(const V* v, int64_t lo, int64_t hi, int64_t olo,
+                                               int64_t ohi, int64_t r, int64_t n, V* prefix,
+                                               V* suffix, V* out) {
   const int64_t w = 2 * r + 1;
   scan_row<C>(v, lo, hi, w, prefix, suffix);
   int64_t i = olo;
@@ -143,9 +183,9 @@ template <Combine C>
   // starts a block.
   for (; i < ohi && i - r <= 0; ++i) out[i - olo] = prefix[std::min(n - 1, i + r) - lo];
   const int64_t interior = i, interior_end = std::max(i, std::min(ohi, n - r));
-  const double* sa = suffix + (interior - r - lo);
-  const double* pb = prefix + (interior + r - lo);
-  double* to = out + (interior - olo);
+  const V* sa = suffix + (interior - r - lo);
+  const V* pb = prefix + (interior + r - lo);
+  V* to = out + (interior - olo);
   for (int64_t k = 0; k < interior_end - interior; ++k) to[k] = combine<C>(sa[k], pb[k]);
   if (interior < interior_end)
     for (int64_t a = interior - r + (w - (interior - r) % w) % w; a + r < interior_end; a += w)
@@ -155,37 +195,39 @@ template <Combine C>
         pick<C>(std::max<int64_t>(0, i - r), std::min(n - 1, i + r), w, prefix, suffix, lo);
 }
 
-template <Combine C>
-void row_windows_plain(const double* v, int64_t lo, int64_t hi, int64_t olo, int64_t ohi, int64_t r,
-                       int64_t n, double* prefix, double* suffix, double* out) {
+template <Combine C, class V>
+void row_windows_plain(const V* v, int64_t lo, int64_t hi, int64_t olo, int64_t ohi, int64_t r,
+                       int64_t n, V* prefix, V* suffix, V* out) {
   row_windows<C>(v, lo, hi, olo, ohi, r, n, prefix, suffix, out);
 }
 
 #if defined(TESSERA_HAVE_AVX2_PATHS)
 /// row_windows with four-lane vectors: the same combinations, so the same values.
-template <Combine C>
-__attribute__((target("avx2"))) void row_windows_avx2(const double* v, int64_t lo, int64_t hi,
+template <Combine C, class V>
+__attribute__((target("avx2"))) void row_windows_avx2(const V* v, int64_t lo, int64_t hi,
                                                       int64_t olo, int64_t ohi, int64_t r,
-                                                      int64_t n, double* prefix, double* suffix,
-                                                      double* out) {
+                                                      int64_t n, V* prefix, V* suffix, V* out) {
   row_windows<C>(v, lo, hi, olo, ohi, r, n, prefix, suffix, out);
 }
 #endif
 
-template <Combine C>
-void row_windows_of(const double* v, int64_t lo, int64_t hi, int64_t olo, int64_t ohi, int64_t r,
-                    int64_t n, double* prefix, double* suffix, double* out) {
+template <Combine C, class V>
+void row_windows_of(const V* v, int64_t lo, int64_t hi, int64_t olo, int64_t ohi, int64_t r,
+                    int64_t n, V* prefix, V* suffix, V* out) {
 #if defined(TESSERA_HAVE_AVX2_PATHS)
   if (simd::have_avx2()) return row_windows_avx2<C>(v, lo, hi, olo, ohi, r, n, prefix, suffix, out);
 #endif
   row_windows_plain<C>(v, lo, hi, olo, ohi, r, n, prefix, suffix, out);
 }
 
-void row_windows(Combine c, const double* v, int64_t lo, int64_t hi, int64_t olo, int64_t ohi,
-                 int64_t r, int64_t n, double* prefix, double* suffix, double* out) {
+template <class V>
+void row_windows(Combine c, const V* v, int64_t lo, int64_t hi, int64_t olo, int64_t ohi, int64_t r,
+                 int64_t n, V* prefix, V* suffix, V* out) {
   switch (c) {
     case Combine::Add:
-      return row_windows_of<Combine::Add>(v, lo, hi, olo, ohi, r, n, prefix, suffix, out);
+      if constexpr (std::is_floating_point_v<V>)
+        return row_windows_of<Combine::Add>(v, lo, hi, olo, ohi, r, n, prefix, suffix, out);
+      return;
     case Combine::Min:
       return row_windows_of<Combine::Min>(v, lo, hi, olo, ohi, r, n, prefix, suffix, out);
     case Combine::Max:
@@ -194,11 +236,21 @@ void row_windows(Combine c, const double* v, int64_t lo, int64_t hi, int64_t olo
 }
 
 /// What each cell of `n` cells from `src` brings to a lane: its term where valid, the lane's
-/// identity where not.
-template <class T>
+/// identity where not. Lanes of keys (extremes) take the cells' keys.
+template <class T, class V>
 [[gnu::always_inline]] inline void fetch_terms(const T* src, int64_t n, const Valid<T>& valid,
-                                               Lane lane, double* dst) {
-  const double none = identity(lane.combine);
+                                               Lane lane, V* dst) {
+  const V none = identity<V>(lane.combine);
+  if constexpr (!std::is_floating_point_v<V>) {
+    // The test written out with the nodata value in a local, so that the loop vectorises.
+    const Valid<T> v = valid;
+    if (!v.has_nodata)
+      for (int64_t i = 0; i < n; ++i) dst[i] = src[i] == src[i] ? key_of(src[i]) : none;
+    else
+      for (int64_t i = 0; i < n; ++i)
+        dst[i] = src[i] == src[i] && src[i] != v.nodata ? key_of(src[i]) : none;
+    return;
+  }
   switch (lane.term) {
     case Term::Value:
       for (int64_t i = 0; i < n; ++i) dst[i] = valid(src[i]) ? static_cast<double>(src[i]) : none;
@@ -216,17 +268,18 @@ template <class T>
 }
 
 /// A ColumnRun's rows of values, kept by each thread from tile to tile.
+template <class V>
 struct ColumnRows {
-  std::vector<double> prefix, row, suffix;
+  std::vector<V> prefix, row, suffix;
 };
 
 /// One lane's column windows, row after row: the prefix of the block holding the window's last
 /// row, and the suffixes of the block holding its first row.
-template <class T>
+template <class T, class V>
 class ColumnRun {
  public:
   ColumnRun(const TileIn& in, ConstView<T> cells, Valid<T> valid, Lane lane, int64_t x0,
-            int64_t ncols, int64_t r, ColumnRows& rows)
+            int64_t ncols, int64_t r, ColumnRows<V>& rows)
       : in_(in),
         cells_(cells),
         valid_(valid),
@@ -244,7 +297,7 @@ class ColumnRun {
   }
 
   /// The windows of raster row y for columns x0 .. x0 + ncols - 1 (rows called in order).
-  const double* windows(int64_t y) {
+  const V* windows(int64_t y) {
 #if defined(TESSERA_HAVE_AVX2_PATHS)
     if (simd::have_avx2()) return windows_avx2(y);
 #endif
@@ -254,31 +307,32 @@ class ColumnRun {
  private:
 #if defined(TESSERA_HAVE_AVX2_PATHS)
   /// windows_of with four-lane vectors: the same combinations, so the same values.
-  __attribute__((target("avx2"))) const double* windows_avx2(int64_t y) { return windows_of(y); }
+  __attribute__((target("avx2"))) const V* windows_avx2(int64_t y) { return windows_of(y); }
 #endif
 
-  [[gnu::always_inline]] const double* windows_of(int64_t y) {
+  [[gnu::always_inline]] const V* windows_of(int64_t y) {
     const int64_t height = in_.raster.height;
     const int64_t a = std::max<int64_t>(0, y - r_), b = std::min(height - 1, y + r_);
     advance_prefix(b);
     if (a % w_ == 0) return prefix_.data();
     if (a < s_lo_ || a > s_hi_) fill_suffix(a, std::min(a - a % w_ + w_ - 1, height - 1));
-    const double* s = suffix_.data() + (a - s_lo_) * n_;
+    const V* s = suffix_.data() + (a - s_lo_) * n_;
     if (a / w_ == b / w_) return s;
     combine_rows(row_.data(), s, prefix_.data());
     return row_.data();
   }
 
   /// What each cell of raster row y brings to the lane, into dst.
-  [[gnu::always_inline]] void fetch(int64_t y, double* dst) const {
+  [[gnu::always_inline]] void fetch(int64_t y, V* dst) const {
     fetch_terms(row_at(in_, cells_, x0_, y), n_, valid_, lane_, dst);
   }
 
   /// dst[i] = combine(a[i], b[i]) for the lane's combination.
-  [[gnu::always_inline]] void combine_rows(double* dst, const double* a, const double* b) const {
+  [[gnu::always_inline]] void combine_rows(V* dst, const V* a, const V* b) const {
     switch (lane_.combine) {
       case Combine::Add:
-        for (int64_t i = 0; i < n_; ++i) dst[i] = combine<Combine::Add>(a[i], b[i]);
+        if constexpr (std::is_floating_point_v<V>)
+          for (int64_t i = 0; i < n_; ++i) dst[i] = combine<Combine::Add>(a[i], b[i]);
         return;
       case Combine::Min:
         for (int64_t i = 0; i < n_; ++i) dst[i] = combine<Combine::Min>(a[i], b[i]);
@@ -307,10 +361,10 @@ class ColumnRun {
   [[gnu::always_inline]] void fill_suffix(int64_t lo, int64_t hi) {
     s_lo_ = lo;
     s_hi_ = hi;
-    double* s = suffix_.data();
+    V* s = suffix_.data();
     fetch(hi, s + (hi - lo) * n_);
     for (int64_t y = hi; y-- > lo;) {
-      double* dst = s + (y - lo) * n_;
+      V* dst = s + (y - lo) * n_;
       fetch(y, dst);
       combine_rows(dst, dst + n_, dst);
     }
@@ -321,7 +375,7 @@ class ColumnRun {
   Valid<T> valid_;
   Lane lane_;
   int64_t x0_, n_, r_, w_;
-  std::vector<double>&prefix_, &row_, &suffix_;
+  std::vector<V>&prefix_, &row_, &suffix_;
   int64_t p_row_ = -1;
   int64_t s_lo_ = 1, s_hi_ = 0;
 };
@@ -331,8 +385,8 @@ class ColumnRun {
 /// is (v0 v1) v2; one starting at a block's second cell (v1 v0) v2; one starting at its last
 /// v0 (v1 v2); a window of two cells cut by the edge is the suffix (v1 v0) when it starts at a
 /// block's second cell, else the prefix or suffix + prefix (v0 v1).
-template <Combine C>
-[[gnu::always_inline]] inline double window3(const double* v, int64_t a, int64_t b) {
+template <Combine C, class V>
+[[gnu::always_inline]] inline V window3(const V* v, int64_t a, int64_t b) {
   if (b - a == 2) {
     switch (a % 3) {
       case 0:
@@ -349,8 +403,9 @@ template <Combine C>
 
 /// One lane's terms of the last three raster rows it fetched, row y in slot y % 3, so that
 /// each row is fetched once for the three rows of windows it belongs to.
+template <class V>
 struct TermRows {
-  std::vector<double> slots;
+  std::vector<V> slots;
   std::array<int64_t, 3> row{-1, -1, -1};
 
   void reset(int64_t n) {
@@ -358,11 +413,10 @@ struct TermRows {
     row = {-1, -1, -1};
   }
   template <class T>
-  [[gnu::always_inline]] const double* at(const TileIn& in, ConstView<T> cells,
-                                          const Valid<T>& valid, Lane lane, int64_t x0, int64_t n,
-                                          int64_t y) {
+  [[gnu::always_inline]] const V* at(const TileIn& in, ConstView<T> cells, const Valid<T>& valid,
+                                     Lane lane, int64_t x0, int64_t n, int64_t y) {
     const auto k = static_cast<size_t>(y % 3);
-    double* slot = slots.data() + static_cast<int64_t>(k) * n;
+    V* slot = slots.data() + static_cast<int64_t>(k) * n;
     if (row[k] != y) fetch_terms(row_at(in, cells, x0, y), n, valid, lane, slot);
     row[k] = y;
     return slot;
@@ -370,9 +424,8 @@ struct TermRows {
 };
 
 /// The row windows of `column` (positions x0 ..) for the owned columns, in window3's order.
-template <Combine C>
-[[gnu::always_inline]] inline void rows3(const TileIn& in, const double* column, int64_t x0,
-                                         double* out) {
+template <Combine C, class V>
+[[gnu::always_inline]] inline void rows3(const TileIn& in, const V* column, int64_t x0, V* out) {
   const Window& o = in.owned;
   const int64_t width = in.raster.width;
   const auto edge = [&](int64_t x) {
@@ -384,30 +437,33 @@ template <Combine C>
   const int64_t inner_end = std::max(x, std::min(o.right(), width - 1));
   // Every window in the first order, (v0 v1) v2, in a loop that vectorises; then the windows
   // that start at a block's second cell, (v1 v0) v2 (the same for sums: a + b is b + a exactly),
-  // and those that start at its last, v0 (v1 v2): every third window each.
-  const double* v = column + (x - 1 - x0);
-  double* to = out + (x - o.x);
+  // and those that start at its last, v0 (v1 v2): every third window each. Extremes of keys are
+  // the same in every order.
+  const V* v = column + (x - 1 - x0);
+  V* to = out + (x - o.x);
   const int64_t n = inner_end - x, phase = (x - 1) % 3;
   for (int64_t k = 0; k < n; ++k) to[k] = combine<C>(combine<C>(v[k], v[k + 1]), v[k + 2]);
-  if constexpr (C != Combine::Add)
-    for (int64_t k = (4 - phase) % 3; k < n; k += 3)
-      to[k] = combine<C>(combine<C>(v[k + 1], v[k]), v[k + 2]);
-  for (int64_t k = (5 - phase) % 3; k < n; k += 3)
-    to[k] = combine<C>(v[k], combine<C>(v[k + 1], v[k + 2]));
+  if constexpr (std::is_floating_point_v<V>) {
+    if constexpr (C != Combine::Add)
+      for (int64_t k = (4 - phase) % 3; k < n; k += 3)
+        to[k] = combine<C>(combine<C>(v[k + 1], v[k]), v[k + 2]);
+    for (int64_t k = (5 - phase) % 3; k < n; k += 3)
+      to[k] = combine<C>(v[k], combine<C>(v[k + 1], v[k + 2]));
+  }
   for (x = inner_end; x < o.right(); ++x) edge(x);
 }
 
 /// Radius 1: a lane's column windows of row y over columns [x0, x0 + n), then its row windows
 /// of those for the owned columns, with window3's order (the general path's sums, in two passes
 /// without prefix and suffix rows). `column` holds n values.
-template <class T, Combine C>
+template <class T, Combine C, class V>
 [[gnu::always_inline]] inline void lane3(const TileIn& in, ConstView<T> cells,
                                          const Valid<T>& valid, Lane lane, int64_t x0, int64_t n,
-                                         int64_t y, TermRows& terms, double* column, double* out) {
+                                         int64_t y, TermRows<V>& terms, V* column, V* out) {
   const int64_t a = std::max<int64_t>(0, y - 1), b = std::min(in.raster.height - 1, y + 1);
-  const double* t[3] = {nullptr, nullptr, nullptr};
+  const V* t[3] = {nullptr, nullptr, nullptr};
   for (int64_t k = 0; k <= b - a; ++k) t[k] = terms.at(in, cells, valid, lane, x0, n, a + k);
-  const double *v0 = t[0], *v1 = t[1], *v2 = t[2];
+  const V *v0 = t[0], *v1 = t[1], *v2 = t[2];
   if (b - a == 2 && a % 3 == 0) {
     for (int64_t i = 0; i < n; ++i) column[i] = combine<C>(combine<C>(v0[i], v1[i]), v2[i]);
   } else if (b - a == 2 && a % 3 == 1) {
@@ -424,26 +480,26 @@ template <class T, Combine C>
   rows3<C>(in, column, x0, out);
 }
 
-template <class T, Combine C>
+template <class T, Combine C, class V>
 void lane3_plain(const TileIn& in, ConstView<T> cells, const Valid<T>& valid, Lane lane, int64_t x0,
-                 int64_t n, int64_t y, TermRows& terms, double* column, double* out) {
+                 int64_t n, int64_t y, TermRows<V>& terms, V* column, V* out) {
   lane3<T, C>(in, cells, valid, lane, x0, n, y, terms, column, out);
 }
 
 #if defined(TESSERA_HAVE_AVX2_PATHS)
 /// lane3 with four-lane vectors: the same combinations, so the same values.
-template <class T, Combine C>
+template <class T, Combine C, class V>
 __attribute__((target("avx2"))) void lane3_avx2(const TileIn& in, ConstView<T> cells,
                                                 const Valid<T>& valid, Lane lane, int64_t x0,
-                                                int64_t n, int64_t y, TermRows& terms,
-                                                double* column, double* out) {
+                                                int64_t n, int64_t y, TermRows<V>& terms, V* column,
+                                                V* out) {
   lane3<T, C>(in, cells, valid, lane, x0, n, y, terms, column, out);
 }
 #endif
 
-template <class T, Combine C>
+template <class T, Combine C, class V>
 void lane3_of(const TileIn& in, ConstView<T> cells, const Valid<T>& valid, Lane lane, int64_t x0,
-              int64_t n, int64_t y, TermRows& terms, double* column, double* out) {
+              int64_t n, int64_t y, TermRows<V>& terms, V* column, V* out) {
 #if defined(TESSERA_HAVE_AVX2_PATHS)
   if (simd::have_avx2())
     return lane3_avx2<T, C>(in, cells, valid, lane, x0, n, y, terms, column, out);
@@ -451,12 +507,14 @@ void lane3_of(const TileIn& in, ConstView<T> cells, const Valid<T>& valid, Lane 
   lane3_plain<T, C>(in, cells, valid, lane, x0, n, y, terms, column, out);
 }
 
-template <class T>
+template <class T, class V>
 void lane3(Combine c, const TileIn& in, ConstView<T> cells, const Valid<T>& valid, Lane lane,
-           int64_t x0, int64_t n, int64_t y, TermRows& terms, double* column, double* out) {
+           int64_t x0, int64_t n, int64_t y, TermRows<V>& terms, V* column, V* out) {
   switch (c) {
     case Combine::Add:
-      return lane3_of<T, Combine::Add>(in, cells, valid, lane, x0, n, y, terms, column, out);
+      if constexpr (std::is_floating_point_v<V>)
+        return lane3_of<T, Combine::Add>(in, cells, valid, lane, x0, n, y, terms, column, out);
+      return;
     case Combine::Min:
       return lane3_of<T, Combine::Min>(in, cells, valid, lane, x0, n, y, terms, column, out);
     case Combine::Max:
@@ -525,6 +583,52 @@ bool runs(const FocalParams& p) {
   return !p.circle && p.weights.empty() && lanes_of(p.method).n > 0;
 }
 
+/// A method's lanes over one tile, each with the buffers its thread keeps from tile to tile:
+/// sums in double, extremes in keys of the cell type.
+template <class T, class V>
+struct LaneRuns {
+  std::vector<ColumnRun<T, V>> columns;  // radius > 1
+  std::vector<V> prefix, suffix, out;
+
+  LaneRuns(const TileIn& in, ConstView<T> cells, const Valid<T>& valid, const Lanes& lanes,
+           int64_t x0, int64_t ncols, int64_t r) {
+    thread_local std::array<ColumnRows<V>, 3> column_rows;
+    thread_local std::array<TermRows<V>, 3> term_rows;
+    for (int l = 0; l < lanes.n; ++l) {
+      const auto k = static_cast<size_t>(l);
+      if (!mine(lanes.lane[k])) continue;
+      if (r > 1)
+        columns.emplace_back(in, cells, valid, lanes.lane[k], x0, ncols, r, column_rows[k]);
+      term_rows[k].reset(r == 1 ? ncols : 0);
+    }
+    terms = &term_rows;
+    prefix.resize(static_cast<size_t>(ncols));
+    suffix.resize(static_cast<size_t>(ncols));
+    out.resize(static_cast<size_t>(in.owned.width));
+  }
+
+  static bool mine(Lane lane) {
+    return (lane.combine == Combine::Add) == std::is_floating_point_v<V>;
+  }
+
+  /// Lane l's windows of row y for the owned columns, at `dst`.
+  void windows(const TileIn& in, ConstView<T> cells, const Valid<T>& valid, const Lanes& lanes,
+               int l, int64_t x0, int64_t x1, int64_t r, int64_t y, V* dst) {
+    const Lane lane = lanes.lane[static_cast<size_t>(l)];
+    if (r == 1) {
+      lane3(lane.combine, in, cells, valid, lane, x0, x1 - x0, y, (*terms)[static_cast<size_t>(l)],
+            prefix.data(), dst);
+      return;
+    }
+    int index = 0;  // the lane's run among those of V
+    for (int k = 0; k < l; ++k) index += mine(lanes.lane[static_cast<size_t>(k)]);
+    row_windows(lane.combine, columns[static_cast<size_t>(index)].windows(y), x0, x1, in.owned.x,
+                in.owned.right(), r, in.raster.width, prefix.data(), suffix.data(), dst);
+  }
+
+  std::array<TermRows<V>, 3>* terms = nullptr;
+};
+
 template <class T>
 void focal_running(const TileIn& in, ConstView<T> cells, RowsOut& out, const FocalParams& p) {
   const Valid<T> valid(in.nodata);
@@ -535,24 +639,15 @@ void focal_running(const TileIn& in, ConstView<T> cells, RowsOut& out, const Foc
   const int64_t x1 = std::min(in.raster.width, o.right() + r);
   const int64_t y0 = std::max<int64_t>(0, o.y - r);
   const int64_t y1 = std::min(in.raster.height, o.bottom() + r);
-  const int64_t ncols = x1 - x0;
   // Without nodata in reach, a window's count is its cells inside the raster: the same integer
   // the count lane would add up, for one lane less of work.
   const bool counted = all_valid(in, cells, valid, x0, x1, y0, y1);
-  thread_local std::array<ColumnRows, 3> column_rows;
-  std::vector<ColumnRun<T>> columns;
-  if (r > 1)
-    for (int l = 0; l < lanes.n; ++l)
-      columns.emplace_back(in, cells, valid, lanes.lane[static_cast<size_t>(l)], x0, ncols, r,
-                           column_rows[static_cast<size_t>(l)]);
-  thread_local std::vector<double> prefix, suffix, window;
-  thread_local std::array<TermRows, 3> terms;
-  for (TermRows& t : terms) t.reset(r == 1 ? ncols : 0);
-  prefix.resize(static_cast<size_t>(ncols));
-  suffix.resize(static_cast<size_t>(ncols));
+  LaneRuns<T, double> sums(in, cells, valid, lanes, x0, x1 - x0, r);
+  LaneRuns<T, Key<T>> extremes(in, cells, valid, lanes, x0, x1 - x0, r);
+  thread_local std::vector<double> window;
   window.resize(static_cast<size_t>(o.width * 3));
   // A method of one lane (sum, count, min, max) has its lane's windows as its values: written
-  // straight into the output row.
+  // straight into the output row (extremes through their keys).
   const bool direct = lanes.n == 1;
   for (int64_t y = o.y; y < o.bottom(); ++y) {
     double* dst = out.row(y - o.y);
@@ -560,14 +655,15 @@ void focal_running(const TileIn& in, ConstView<T> cells, RowsOut& out, const Foc
     for (int l = 0; l < lanes.n; ++l) {
       const Lane lane = lanes.lane[static_cast<size_t>(l)];
       double* lane_out = lanes_out + l * o.width;
-      if (counted && lane.term == Term::One)
+      if (counted && lane.term == Term::One) {
         cells_inside(in.raster, r, o.x, o.right(), y, lane_out);
-      else if (r == 1)
-        lane3(lane.combine, in, cells, valid, lane, x0, ncols, y, terms[static_cast<size_t>(l)],
-              prefix.data(), lane_out);
-      else
-        row_windows(lane.combine, columns[static_cast<size_t>(l)].windows(y), x0, x1, o.x,
-                    o.right(), r, in.raster.width, prefix.data(), suffix.data(), lane_out);
+      } else if (lane.combine == Combine::Add) {
+        sums.windows(in, cells, valid, lanes, l, x0, x1, r, y, lane_out);
+      } else {
+        Key<T>* keys = extremes.out.data();
+        extremes.windows(in, cells, valid, lanes, l, x0, x1, r, y, keys);
+        for (int64_t i = 0; i < o.width; ++i) lane_out[i] = value_of<T>(keys[i]);
+      }
     }
     finish_row(p.method, row_at(in, cells, o.x, y), valid, !counted, lanes_out, o.width, dst);
   }

@@ -101,8 +101,12 @@ double statistic(const FocalParams& p, std::vector<Sample>& s) {
     case FocalMethod::Min:
     case FocalMethod::Max:
     case FocalMethod::Range: {
-      const auto [lo, hi] = std::minmax_element(
-          s.begin(), s.end(), [](const Sample& a, const Sample& b) { return a.value < b.value; });
+      // The total order, -0 below +0, as the square windows' extremes (focal_running).
+      const auto [lo, hi] =
+          std::minmax_element(s.begin(), s.end(), [](const Sample& a, const Sample& b) {
+            return a.value < b.value ||
+                   (a.value == b.value && std::signbit(a.value) && !std::signbit(b.value));
+          });
       return p.method == FocalMethod::Min   ? lo->value
              : p.method == FocalMethod::Max ? hi->value
                                             : hi->value - lo->value;

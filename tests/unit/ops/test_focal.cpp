@@ -74,6 +74,11 @@ bool is_valid(const Raster<float>& r, int64_t x, int64_t y) {
   return !std::isnan(v) && !(r.nodata && v == static_cast<float>(*r.nodata));
 }
 
+/// a < b in the total order of values that are not NaN: -0 below +0.
+bool total_less(double a, double b) {
+  return a < b || (a == b && std::signbit(a) && !std::signbit(b));
+}
+
 /// The window [a, b] of positions 0 .. n - 1 combined as docs/jobs.md says: blocks of w from
 /// position 0; prefixes from a block's start, suffixes to its end; P(b), S(a), or S(a) + P(b).
 double blocked(const std::function<double(int64_t)>& v, int64_t a, int64_t b, int64_t w, int64_t n,
@@ -99,8 +104,9 @@ std::vector<float> block_reference(const Raster<float>& r, const std::string& st
                                    int64_t radius) {
   const int64_t w = 2 * radius + 1;
   const auto add = [](double a, double b) { return a + b; };
-  const auto min = [](double a, double b) { return std::min(a, b); };
-  const auto max = [](double a, double b) { return std::max(a, b); };
+  // Extremes in the total order, -0 below +0: the same bits in any order of combination.
+  const auto min = [](double a, double b) { return total_less(b, a) ? b : a; };
+  const auto max = [](double a, double b) { return total_less(a, b) ? b : a; };
   // One lane: what a valid cell brings, what an invalid one brings, how they combine.
   const auto lane = [&](int64_t x, int64_t y, const std::function<double(double)>& term,
                         double none, const std::function<double(double, double)>& combine) {
@@ -162,8 +168,9 @@ double plain_statistic(const std::string& stat, std::vector<std::pair<double, do
   if (stat == "mean") return sum / total;
   if (stat == "sum") return sum;
   if (stat == "count") return total;  // with weights, their sum (r.neighbors' w_count)
-  if (stat == "min") return s.front().first;
-  if (stat == "max") return s.back().first;
+  const auto by_value = [](const auto& p, const auto& q) { return total_less(p.first, q.first); };
+  if (stat == "min") return std::min_element(s.begin(), s.end(), by_value)->first;
+  if (stat == "max") return std::max_element(s.begin(), s.end(), by_value)->first;
   if (stat == "diversity") return static_cast<double>(weight_of.size());
   if (stat == "mode" || stat == "minority") {
     auto best = weight_of.begin();
@@ -281,9 +288,10 @@ TEST(Focal, RunningWindowsEqualTheBlockArithmeticBitForBitWhateverTheTiling) {
 }
 
 TEST(Focal, RadiusOneEqualsTheBlockArithmeticBesideZerosTinyValuesAndInfinities) {
-  // Where the orders of a 3 x 3 window's combinations can differ: -0 beside +0 (an extreme keeps
-  // whichever came first), 1e-30 beside 500 (sums round), infinities; and DEM-like values where
-  // every order gives the same bits. A kernel that took one order everywhere fails here.
+  // Where the orders of a 3 x 3 window's combinations can differ: 1e-30 beside 500 (sums
+  // round), infinities; -0 beside +0, where an extreme taken with < or > keeps whichever came
+  // first (the extremes here take -0 below +0 in any order); and DEM-like values where every
+  // order gives the same bits. A kernel that took one order for every sum fails here.
   auto r = make_raster<float>(61, 47, [](int64_t x, int64_t y) {
     const auto v = static_cast<float>(500.0 + 37.0 * std::sin(0.21 * x) + 0.013 * x * y);
     if (x > 40 && y < 20 && (x + y) % 3 == 0) return (x % 2 ? -0.0f : 0.0f);
@@ -630,6 +638,78 @@ TEST(Focal, IntegerOutputsRoundTheMedianAndSaturate) {
       make_op("focal.max", {{"radius", 1.0}})->for_source({PixelType::Int32, std::nullopt, {2, 1}});
   r.at(1, 0) = 2147483647;
   EXPECT_EQ((run_whole<int32_t, int32_t>(*max, r)), (std::vector<int32_t>{2147483647, 2147483647}));
+}
+
+TEST(Focal, ExtremesTakeMinusZeroBelowPlusZeroInEveryShapeTypeAndTiling) {
+  // Zeros of both signs side by side, negative values and nodata: the minimum and maximum of a
+  // window are those of the total order (-0 below +0) whatever the order the kernel combines
+  // cells in: square windows of radius 1 and 3 (running extremes of keys) and circles (the
+  // walk), Float32, Float64 and Int32 cells, whole and tiled. A kernel whose extremes keep the
+  // first of two equal values gives -0 as the maximum somewhere here.
+  const auto value = [](int64_t x, int64_t y) {
+    const int64_t k = (x * 7 + y * 3) % 11;
+    return k < 4 ? ((x + y) % 2 ? -0.0 : 0.0) : k == 4 ? -1.0 : static_cast<double>(k - 7) * 1.5;
+  };
+  auto f32 = make_raster<float>(37, 29, [](int64_t, int64_t) { return 0.0f; });
+  auto f64 = make_raster<double>(37, 29, [](int64_t, int64_t) { return 0.0; });
+  auto i32 = make_raster<int32_t>(37, 29, [](int64_t, int64_t) { return int32_t{0}; });
+  for (int64_t y = 0; y < 29; ++y)
+    for (int64_t x = 0; x < 37; ++x) {
+      const double v = (x * y) % 17 == 5 ? -9999.0 : value(x, y);
+      f32.at(x, y) = static_cast<float>(v);
+      f64.at(x, y) = v;
+      i32.at(x, y) = static_cast<int32_t>(std::lround(v * 2));
+    }
+  f32.type = PixelType::Float32;
+  f32.nodata = -9999;
+  f64.type = PixelType::Float64;
+  f64.nodata = -9999;
+  i32.type = PixelType::Int32;
+  i32.nodata = -19998;
+  const auto reference = [](const auto& r, const std::string& stat, int64_t radius, bool circle) {
+    std::vector<double> out(r.cells.size());
+    for (int64_t y = 0; y < r.height; ++y)
+      for (int64_t x = 0; x < r.width; ++x) {
+        const double centre = r.cells[static_cast<size_t>(y * r.width + x)];
+        double best = std::numeric_limits<double>::quiet_NaN();
+        for (int64_t dy = -radius; dy <= radius; ++dy)
+          for (int64_t dx = -radius; dx <= radius; ++dx) {
+            const int64_t cx = x + dx, cy = y + dy;
+            if (cx < 0 || cy < 0 || cx >= r.width || cy >= r.height) continue;
+            if (circle && dx * dx + dy * dy > radius * radius) continue;
+            const double v = r.cells[static_cast<size_t>(cy * r.width + cx)];
+            if (v == *r.nodata) continue;
+            if (std::isnan(best) || (stat == "max" ? total_less(best, v) : total_less(v, best)))
+              best = v;
+          }
+        out[static_cast<size_t>(y * r.width + x)] = centre == *r.nodata ? *r.nodata : best;
+      }
+    return out;
+  };
+  const auto check = [&](const auto& r, auto zero) {
+    using T = decltype(zero);
+    const Extent size{r.width, r.height};
+    for (const std::string stat : {"min", "max"})
+      for (const auto& [radius, circle] : {std::pair{1, false}, {3, false}, {2, true}}) {
+        Options options{{"radius", static_cast<double>(radius)}, {"circle", circle}};
+        const auto op = make_op("focal." + stat, options)->for_source({r.type, *r.nodata, size});
+        const auto want = reference(r, stat, radius, circle);
+        for (const auto& [tw, th] :
+             {std::pair<int64_t, int64_t>{37, 29}, {16, 16}, {7, 5}, {1, 29}}) {
+          const auto got = run_tiled<T, T>(*op, r, tw, th).at(0);
+          int64_t apart = 0;
+          for (size_t i = 0; i < got.size(); ++i) {
+            const T expected = static_cast<T>(want[i]);
+            apart += std::memcmp(&got[i], &expected, sizeof(T)) != 0;
+          }
+          EXPECT_EQ(apart, 0) << stat << " r" << radius << (circle ? " circle" : "") << " tiles "
+                              << tw << " x " << th;
+        }
+      }
+  };
+  check(f32, 0.0f);
+  check(f64, 0.0);
+  check(i32, int32_t{0});
 }
 
 }  // namespace
