@@ -240,31 +240,30 @@ void row_windows(Combine c, const V* v, int64_t lo, int64_t hi, int64_t olo, int
 template <class T, class V>
 [[gnu::always_inline]] inline void fetch_terms(const T* src, int64_t n, const Valid<T>& valid,
                                                Lane lane, V* dst) {
-  const V none = identity<V>(lane.combine);
+  // Validity written out without branches and with the nodata value in locals, so that the
+  // loops vectorise: not NaN, and not the nodata value where there is one.
+  const bool any = !valid.has_nodata;
+  const T nodata = valid.nodata;
+  const auto ok = [any, nodata](T x) { return (x == x) & (any | (x != nodata)); };
   if constexpr (!std::is_floating_point_v<V>) {
-    // The test written out with the nodata value in a local, so that the loop vectorises.
-    const Valid<T> v = valid;
-    if (!v.has_nodata)
-      for (int64_t i = 0; i < n; ++i) dst[i] = src[i] == src[i] ? key_of(src[i]) : none;
-    else
-      for (int64_t i = 0; i < n; ++i)
-        dst[i] = src[i] == src[i] && src[i] != v.nodata ? key_of(src[i]) : none;
+    const V none = identity<V>(lane.combine);
+    for (int64_t i = 0; i < n; ++i) dst[i] = ok(src[i]) ? key_of(src[i]) : none;
     return;
   }
-  switch (lane.term) {
-    case Term::Value:
-      for (int64_t i = 0; i < n; ++i) dst[i] = valid(src[i]) ? static_cast<double>(src[i]) : none;
-      return;
-    case Term::Square:
-      for (int64_t i = 0; i < n; ++i) {
-        const auto v = static_cast<double>(src[i]);
-        dst[i] = valid(src[i]) ? v * v : none;
-      }
-      return;
-    case Term::One:
-      for (int64_t i = 0; i < n; ++i) dst[i] = valid(src[i]) ? 1.0 : none;
-      return;
-  }
+  // Sums (the lanes of doubles; extremes take keys) bring 0 for an invalid cell: selected in
+  // the cell's own width first, then widened to double, two loops that vectorise where one
+  // select of doubles from a test of floats does not.
+  thread_local std::vector<T> kept;
+  kept.resize(static_cast<size_t>(n));
+  T* k = kept.data();
+  if (lane.term == Term::One)
+    for (int64_t i = 0; i < n; ++i) k[i] = ok(src[i]) ? T{1} : T{0};
+  else
+    for (int64_t i = 0; i < n; ++i) k[i] = ok(src[i]) ? src[i] : T{0};
+  if (lane.term == Term::Square)
+    for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<double>(k[i]) * static_cast<double>(k[i]);
+  else
+    for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<double>(k[i]);
 }
 
 /// A ColumnRun's rows of values, kept by each thread from tile to tile.
