@@ -102,9 +102,9 @@ from suite_output import write_json, write_png  # noqa: E402  (tests/bench/suite
 import suite_tools  # noqa: E402
 from suite_modes import run_modes  # noqa: E402
 from suite_report import print_report, summarise, targets  # noqa: E402
-from suite_tools import (ALL_TOOLS, BASE_TOOLS, EPSILON_TASK, FOCAL_TASKS, HYDRO_TASKS, PYTHON_PEERS,  # noqa: E402
-                         REFERENCE, SERIAL_EPSILON, SERIAL_FILL, TASKS, TOOLS, ZONAL_TASKS, serial_fill_bin,
-                         Inputs, build_io_floor, compare, copy_floor, focal_task, hold_free_memory,
+from suite_tools import (ALL_TOOLS, BASE_TOOLS, EPSILON_TASK, FLOOR_SWEEPS, FOCAL_TASKS,  # noqa: E402
+                         HYDRO_TASKS, PYTHON_PEERS, REFERENCE, SERIAL_EPSILON, SERIAL_FILL, TASKS, TOOLS,
+                         ZONAL_TASKS, serial_fill_bin, Inputs, build_io_floor, compare, copy_floor, focal_task, hold_free_memory,
                          io_floor_seconds, release_free_memory, reported_kib, reporting_note, run_order,
                          startup_seconds, time_tool, tool_label, tools_of, warm)
 
@@ -247,7 +247,10 @@ def run_task(args, work, m, size, files, task, tools, run, keep):
             os.remove(out)
     m.floors.append({"size": size, "task": task, "run": run, **copy_floor(files, out_bytes, work)})
     if m.io_floor:
-        m.floors[-1]["io_floor_s"] = io_floor_seconds(args, m.io_floor, files, out_bytes, work, args.floor_tries)
+        sweeps = FLOOR_SWEEPS.get(task, 1)
+        m.floors[-1]["io_floor_s"] = io_floor_seconds(args, m.io_floor, files, out_bytes, work, args.floor_tries,
+                                                      sweeps)
+        m.floors[-1]["io_floor_sweeps"] = sweeps
     if keep:
         check_outputs(m, size, task, {tool: outs[tool] for tool in tools if tool in outs})
     for out in outs.values():
