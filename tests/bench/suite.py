@@ -82,9 +82,11 @@ Also measured in each repetition: mpirun's start-up (`mpirun -n 2 --bind-to none
 included in tessera's times) and this machine's copy speed, which gives each task's floor: the
 seconds to read the task's input bytes from the page cache and write tessera's output byte
 count to a new file in the same folder. And the 2-rank I/O floor (tests/bench/io_floor.c, built
-with mpicc): the same launch as tessera 2x1, each rank reading its share of the input once and
-writing its share of tessera's output byte count into one file, nothing else. A peer's time over
-it is the most any 2-rank tool can gain on this host; a target above it says "unreachable here".
+with mpicc and GDAL): the same launch as tessera 2x1, each rank loading GDAL and opening the inputs
+through it, reading its share of the input once (twice for stats) and writing its share of
+tessera's output byte count into one file, nothing else. A peer's time over it is the most any
+2-rank tool that reads through GDAL can gain on this host; a target above it says "unreachable
+here".
 At --check-size every tool's output is compared with tessera 2x1's (largest difference over cells
 valid in both, and cells where only one is nodata).
 """

@@ -173,9 +173,9 @@ def print_table(size, n_runs, rows, load_start, load_end):
     base = bool(rows) and "base_s" in rows[0]
     floor = bool(rows) and "io_floor_s" in rows[0]
     if floor:
-        print("floor: the 2-rank I/O floor (tests/bench/io_floor.c: start-up, reading the DEM, writing "
-              "tessera's output bytes, nothing else); ceiling = gdaldem / floor, the most any 2-rank "
-              "tool reaches here; FAIL* = the target is above the ceiling (unreachable here)")
+        print("floor: the 2-rank I/O floor (tests/bench/io_floor.c: start-up, GDAL loaded and the DEM "
+              "opened through it, reading the DEM, writing tessera's output bytes, nothing else); "
+              "ceiling = gdaldem / floor, the most any 2-rank GDAL tool reaches here; FAIL* = the target is above the ceiling (unreachable here)")
     print(f"{'mode':28} {'flags':22} {'gdaldem':>8} {'tessera':>8} {'speed-up':>9}  target {TARGET:g}x"
           + f"{'floor':>7} {'ceiling':>8}" * floor
           + f"{'  base  base x':>14}" * base + "  CPU s: gdaldem tessera" + " base" * base)

@@ -72,9 +72,9 @@ def encode_bound(goal, peer, ref, startup):
 
 def io_bound(goal, peer, ref, target):
     """`goal` with the speed-up no 2-rank tool can pass on this host: the peer's time over the
-    2-rank I/O floor (tests/bench/io_floor.c: start-up, reading the input once, twice for stats
-    (FLOOR_SWEEPS), writing the output into one file, nothing else); a target above it is marked
-    unreachable here."""
+    2-rank I/O floor (tests/bench/io_floor.c: start-up, GDAL loaded and the inputs opened through
+    it, reading the input once, twice for stats (FLOOR_SWEEPS), writing the output into one file,
+    nothing else); a target above it is marked unreachable here."""
     floor = ref.get("io_floor_s")
     if not floor:
         return goal
@@ -215,7 +215,8 @@ def print_report(args, m, rows, goals):
           f"write to a new file {speeds['write_gb_s']:.2f} GB/s; floor = input bytes read + tessera's "
           f"output bytes written at these speeds")
     print("2-rank I/O floor = tests/bench/io_floor.c under tessera 2x1's launch: start-up, each rank "
-          "reading its share of the input once and writing its share of the output into one file")
+          "loading GDAL and opening the inputs through it, reading its share of the input once (twice "
+          "for stats) and writing its share of the output into one file")
     print(f"{'size':>6} {'task':15} {'tool':18} {'wall s':>8} {'/2x1':>6} {'CPU s':>8} {'peak RSS MB':>16} "
           f"{'floor s':>8} {'/floor':>7} {'2-rank I/O floor s':>19}")
     for r in rows:
