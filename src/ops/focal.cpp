@@ -10,6 +10,7 @@
 
 #include "focal_kernels.hpp"
 #include "option_reader.hpp"
+#include "simd_avx2.hpp"
 
 namespace tessera::ops {
 namespace {
@@ -54,7 +55,8 @@ bool is_class_method(FocalMethod m) {
 /// Stores one row of values (NaN for nodata) into a typed output row, rounding to the nearest
 /// and saturating into integer types as GDAL converts floating values.
 template <class T>
-void store_row(const double* values, T* dst, int64_t n, double nodata) {
+[[gnu::always_inline]] inline void store_row_of(const double* values, T* dst, int64_t n,
+                                                double nodata) {
   for (int64_t i = 0; i < n; ++i) {
     const double v = std::isnan(values[i]) ? nodata : values[i];
     if constexpr (std::is_floating_point_v<T>) {
@@ -65,6 +67,24 @@ void store_row(const double* values, T* dst, int64_t n, double nodata) {
       dst[i] = static_cast<T>(std::clamp(std::round(v), lo, hi));
     }
   }
+}
+
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+/// store_row_of with four-lane vectors: the same conversions, so the same values.
+template <class T>
+__attribute__((target("avx2"))) void store_row_avx2(const double* values, T* dst, int64_t n,
+                                                    double nodata) {
+  store_row_of(values, dst, n, nodata);
+}
+#endif
+
+/// A row of values into the output's cells: NaN as `nodata`, integers rounded and saturated.
+template <class T>
+void store_row(const double* values, T* dst, int64_t n, double nodata) {
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+  if (simd::have_avx2()) return store_row_avx2(values, dst, n, nodata);
+#endif
+  store_row_of(values, dst, n, nodata);
 }
 
 class FocalOp : public Op {

@@ -562,6 +562,28 @@ void finish_row(FocalMethod m, const T* centre, const Valid<T>& valid, bool chec
       if (!valid(centre[i])) dst[i] = kNaN;
 }
 
+template <class T>
+[[gnu::always_inline]] inline void values_of_keys_of(const Key<T>* keys, int64_t n, double* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = value_of<T>(keys[i]);
+}
+
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+template <class T>
+__attribute__((target("avx2"))) void values_of_keys_avx2(const Key<T>* keys, int64_t n,
+                                                         double* out) {
+  values_of_keys_of<T>(keys, n, out);
+}
+#endif
+
+/// out[i] = the value whose key is keys[i], for i < n.
+template <class T>
+void values_of_keys(const Key<T>* keys, int64_t n, double* out) {
+#if defined(TESSERA_HAVE_AVX2_PATHS)
+  if (simd::have_avx2()) return values_of_keys_avx2<T>(keys, n, out);
+#endif
+  values_of_keys_of<T>(keys, n, out);
+}
+
 /// The number of raster cells in the window of each cell x0 .. x1 - 1 of row y: the same number
 /// for the cells whose windows reach no side of the raster, [r, width - r).
 void cells_inside(Extent raster, int64_t r, int64_t x0, int64_t x1, int64_t y, double* out) {
@@ -661,7 +683,7 @@ void focal_running(const TileIn& in, ConstView<T> cells, RowsOut& out, const Foc
       } else {
         Key<T>* keys = extremes.out.data();
         extremes.windows(in, cells, valid, lanes, l, x0, x1, r, y, keys);
-        for (int64_t i = 0; i < o.width; ++i) lane_out[i] = value_of<T>(keys[i]);
+        values_of_keys<T>(keys, o.width, lane_out);
       }
     }
     finish_row(p.method, row_at(in, cells, o.x, y), valid, !counted, lanes_out, o.width, dst);
