@@ -5,7 +5,7 @@ import os
 import platform
 import statistics
 
-from suite_tools import (ALL_TOOLS, BASE_TOOLS, FLOOR_SWEEPS, FOCAL_METHODS, FOCAL_SIZES, FOCAL_TASKS,
+from suite_tools import (ALL_TOOLS, BASE_TOOLS, FLOOR_SWEEPS, FOCAL_SIZES, FOCAL_TASKS,
                          REFERENCE, TESSERA_CONFIGS, ZSTD_LEVEL, focal_task, mpi_config, tool_label)
 
 TARGET_SPEEDUP = {"hillshade": 8.0, "slope": 8.0, "hillshade-zstd": 4.0, "hillshade-cog": 3.0, "ndvi": 8.0,
