@@ -127,7 +127,7 @@ std::shared_ptr<const Op> FocalOp::for_source(const SourceBand& band) const {
     throw Error(name_ + ": applies to integer rasters of classes, not to " +
                 std::string(name_of(source)));
   auto op = std::make_shared<FocalOp>(*this);
-  op->type_ = focal_output_type(p_.method, source, !p_.weights.empty());
+  op->type_ = focal_output_type(p_.method, source, !p_.weights.empty(), band.nodata);
   if (nodata_given_ || !is_integer(op->type_)) {
     if (!holds(op->type_, p_.nodata))
       throw Error(name_ + ": nodata: " + nodata_misfit(op->type_, p_.nodata));
@@ -135,16 +135,18 @@ std::shared_ptr<const Op> FocalOp::for_source(const SourceBand& band) const {
   }
   // An integer output marks nodata cells only where the source may have nodata (its nodata
   // value, or NaN in a floating source): with the source's value for the methods that give
-  // source values, with a value the method cannot give else.
+  // source values, with a value the method cannot give else (a range: the output type's largest
+  // value, which focal_output_type makes out of a range's reach; never the source's nodata
+  // value, which a range can equal).
   const focal_detail::Valid<int32_t> valid(band.nodata);
   if (is_integer(source) && !valid.has_nodata) {
     op->nodata_ = std::nullopt;
-  } else if (op->type_ == source) {
-    op->nodata_ = valid.nodata;
   } else if (p_.method == FocalMethod::Range) {
     op->nodata_ = visit(op->type_, []<class T>(std::type_identity<T>) {
       return static_cast<double>(std::numeric_limits<T>::max());
     });
+  } else if (op->type_ == source) {
+    op->nodata_ = valid.nodata;
   } else {
     op->nodata_ = 0.0;  // count and diversity are at least 1 where the centre is valid
   }
@@ -231,7 +233,20 @@ bool keeps_integers(FocalMethod m) {
          m == FocalMethod::Count || m == FocalMethod::Diversity;
 }
 
-PixelType focal_output_type(FocalMethod method, PixelType source, bool weighted) {
+/// Whether a range of an integer source's valid values can be its type's whole span while the
+/// output needs a nodata value: the source has a nodata value that is neither the type's lowest
+/// nor its largest value (without nodata a range output needs none; with nodata at one end of
+/// the type, every range is less than its span).
+bool valid_values_span_the_type(PixelType source, std::optional<double> nodata) {
+  if (!nodata || std::isnan(*nodata)) return false;
+  return visit(source, [&]<class T>(std::type_identity<T>) {
+    return *nodata != static_cast<double>(std::numeric_limits<T>::lowest()) &&
+           *nodata != static_cast<double>(std::numeric_limits<T>::max());
+  });
+}
+
+PixelType focal_output_type(FocalMethod method, PixelType source, bool weighted,
+                            std::optional<double> nodata) {
   const bool counts =
       method == FocalMethod::Diversity || (method == FocalMethod::Count && !weighted);
   if (counts) return PixelType::UInt32;
@@ -239,11 +254,19 @@ PixelType focal_output_type(FocalMethod method, PixelType source, bool weighted)
   if (!is_integer(source) || source == PixelType::UInt32 || !keeps_integers(method) ||
       method == FocalMethod::Count)
     return PixelType::Float32;
-  if (method == FocalMethod::Range)
-    return source == PixelType::Int16   ? PixelType::UInt16
-           : source == PixelType::Int32 ? PixelType::UInt32
-                                        : source;
-  return source;
+  if (method != FocalMethod::Range) return source;
+  // The unsigned type of the source's width holds every range; its largest value marks nodata,
+  // so where a range can reach it the next wider type is taken.
+  const bool wider = valid_values_span_the_type(source, nodata);
+  switch (source) {
+    case PixelType::Byte:
+      return wider ? PixelType::UInt16 : PixelType::Byte;
+    case PixelType::UInt16:
+    case PixelType::Int16:
+      return wider ? PixelType::UInt32 : PixelType::UInt16;
+    default:
+      return wider ? PixelType::Float64 : PixelType::UInt32;
+  }
 }
 
 FocalParams focal_params(std::string_view method_name, const Options& options) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -68,12 +69,17 @@ FocalParams focal_params(std::string_view method_name, const Options& options);
 /// a cell is nodata where its centre is nodata or its window holds no valid cell.
 void focal(const TileIn& in, const BandView& out, const FocalParams& p);
 
-/// The output type of `method` on a source of type `source` (the step's input): UInt32 for count
-/// and diversity; Float64 for a Float64 source; for a Byte, (U)Int16 or Int32 source the source's
-/// own type for min, max, median, mode, minority and its unsigned type for range; Float32
-/// otherwise. A `weighted` count (a sum of weights, as r.neighbors' count with weights) is
-/// floating: Float64 for a Float64 source, Float32 otherwise.
-PixelType focal_output_type(FocalMethod method, PixelType source, bool weighted = false);
+/// The output type of `method` on a source of type `source` (the step's input) whose nodata value
+/// is `nodata`: UInt32 for count and diversity; Float64 for a Float64 source; for a Byte, (U)Int16
+/// or Int32 source the source's own type for min, max, median, mode, minority, and for range the
+/// unsigned type of its width (Byte, UInt16, UInt16, UInt32), whose largest value marks nodata;
+/// where the valid values can span the source type's whole range (a nodata value other than
+/// its lowest and largest), a range can reach that largest value, and range takes the next
+/// wider type (UInt16, UInt32, UInt32, Float64); Float32 otherwise. A `weighted` count (a
+/// sum of weights, as r.neighbors' count with weights) is floating: Float64 for a Float64
+/// source, Float32 otherwise.
+PixelType focal_output_type(FocalMethod method, PixelType source, bool weighted = false,
+                            std::optional<double> nodata = std::nullopt);
 
 /// The op focal.<method_name> (focal.mean, focal.quart1, ...), for the registry.
 std::unique_ptr<Op> make_focal(std::string_view method_name, const Options& options);

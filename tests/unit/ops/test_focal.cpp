@@ -12,6 +12,7 @@
 #include <limits>
 #include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "raster_fixture.hpp"
@@ -638,6 +639,42 @@ TEST(Focal, IntegerOutputsRoundTheMedianAndSaturate) {
       make_op("focal.max", {{"radius", 1.0}})->for_source({PixelType::Int32, std::nullopt, {2, 1}});
   r.at(1, 0) = 2147483647;
   EXPECT_EQ((run_whole<int32_t, int32_t>(*max, r)), (std::vector<int32_t>{2147483647, 2147483647}));
+}
+
+TEST(Focal, ARangeNeverEqualsItsOutputsNodata) {
+  // The range's nodata is its output type's largest value, a range no window can reach: a Byte
+  // source with nodata 0 (land cover) keeps Byte and marks nodata 255, so that flat windows (a
+  // range of 0) stay valid; a nodata value inside the type lets the valid values span it
+  // whole, and the range takes the next wider type.
+  const auto bound = [](PixelType source, std::optional<double> nodata) {
+    return make_op("focal.range", {{"radius", 1.0}})->for_source({source, nodata, {100, 80}});
+  };
+  const std::vector<std::tuple<PixelType, std::optional<double>, PixelType, std::optional<double>>>
+      cases{{PixelType::Byte, 0, PixelType::Byte, 255},
+            {PixelType::Byte, 255, PixelType::Byte, 255},
+            {PixelType::Byte, 100, PixelType::UInt16, 65535},
+            {PixelType::Byte, 300, PixelType::UInt16, 65535},
+            {PixelType::Byte, std::nullopt, PixelType::Byte, std::nullopt},
+            {PixelType::UInt16, 0, PixelType::UInt16, 65535},
+            {PixelType::UInt16, 9999, PixelType::UInt32, 4294967295.0},
+            {PixelType::Int16, 32767, PixelType::UInt16, 65535},
+            {PixelType::Int16, -9999, PixelType::UInt32, 4294967295.0},
+            {PixelType::Int32, -2147483648.0, PixelType::UInt32, 4294967295.0},
+            {PixelType::Int32, -9999, PixelType::Float64, -9999}};
+  for (const auto& [source, nodata, type, out_nodata] : cases) {
+    const auto op = bound(source, nodata);
+    EXPECT_EQ(op->output_type(), type) << name_of(source) << " nodata " << nodata.value_or(-1);
+    EXPECT_EQ(op->output_nodata(), out_nodata)
+        << name_of(source) << " nodata " << nodata.value_or(-1);
+  }
+  // Land cover with nodata 0: a flat window's range, 0, is a value, not nodata.
+  auto r = classes(12, 9);
+  for (float& v : r.cells) v = v == 0 ? 0.0f : 4.0f;
+  r.cells[0] = 0;
+  const auto op = bound(PixelType::Byte, 0);
+  const auto out = run_whole<float, uint8_t>(*op, r);
+  for (size_t i = 0; i < out.size(); ++i)
+    EXPECT_EQ(out[i], r.cells[i] == 0 ? 255 : 0) << "cell " << i;
 }
 
 TEST(Focal, ExtremesTakeMinusZeroBelowPlusZeroInEveryShapeTypeAndTiling) {
