@@ -128,6 +128,14 @@ std::shared_ptr<const Op> FocalOp::for_source(const SourceBand& band) const {
                 std::string(name_of(source)));
   auto op = std::make_shared<FocalOp>(*this);
   op->type_ = focal_output_type(p_.method, source, !p_.weights.empty(), band.nodata);
+  // A median of an Int32 source widened to Float64 (its nodata value inside the type): one
+  // below the type's lowest value, which no median reaches.
+  const bool widened = is_integer(source) && op->type_ != source;
+  if (!nodata_given_ && p_.method == FocalMethod::Median && widened &&
+      op->type_ == PixelType::Float64) {
+    op->nodata_ = -2147483649.0;
+    return op;
+  }
   if (nodata_given_ || !is_integer(op->type_)) {
     if (!holds(op->type_, p_.nodata))
       throw Error(name_ + ": nodata: " + nodata_misfit(op->type_, p_.nodata));
@@ -144,6 +152,11 @@ std::shared_ptr<const Op> FocalOp::for_source(const SourceBand& band) const {
   } else if (p_.method == FocalMethod::Range) {
     op->nodata_ = visit(op->type_, []<class T>(std::type_identity<T>) {
       return static_cast<double>(std::numeric_limits<T>::max());
+    });
+  } else if (p_.method == FocalMethod::Median && widened) {  // the wider type's end
+    op->nodata_ = visit(op->type_, []<class T>(std::type_identity<T>) {
+      return static_cast<double>(std::is_signed_v<T> ? std::numeric_limits<T>::lowest()
+                                                     : std::numeric_limits<T>::max());
     });
   } else if (op->type_ == source) {
     op->nodata_ = valid.nodata;
@@ -254,10 +267,24 @@ PixelType focal_output_type(FocalMethod method, PixelType source, bool weighted,
   if (!is_integer(source) || source == PixelType::UInt32 || !keeps_integers(method) ||
       method == FocalMethod::Count)
     return PixelType::Float32;
+  const bool wider = valid_values_span_the_type(source, nodata);
+  if (method == FocalMethod::Median && wider) {
+    // Two valid values either side of the nodata value can have it as their median: a wider
+    // type, which holds every median and a nodata value no median reaches (focal_nodata).
+    switch (source) {
+      case PixelType::Byte:
+        return PixelType::UInt16;
+      case PixelType::UInt16:
+        return PixelType::UInt32;
+      case PixelType::Int16:
+        return PixelType::Int32;
+      default:
+        return PixelType::Float64;
+    }
+  }
   if (method != FocalMethod::Range) return source;
   // The unsigned type of the source's width holds every range; its largest value marks nodata,
   // so where a range can reach it the next wider type is taken.
-  const bool wider = valid_values_span_the_type(source, nodata);
   switch (source) {
     case PixelType::Byte:
       return wider ? PixelType::UInt16 : PixelType::Byte;

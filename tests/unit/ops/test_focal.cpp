@@ -677,6 +677,41 @@ TEST(Focal, ARangeNeverEqualsItsOutputsNodata) {
     EXPECT_EQ(out[i], r.cells[i] == 0 ? 255 : 0) << "cell " << i;
 }
 
+TEST(Focal, AMedianNeverEqualsItsOutputsNodata) {
+  // A median of an integer source keeps its type and nodata value where no two valid values can
+  // straddle that value (nodata at an end of the type); else 99 and 101 around a nodata 100
+  // would have it as their median, so the median takes a wider type and a nodata value at its
+  // end (Int32: Float64, one below Int32's lowest).
+  const auto bound = [](PixelType source, std::optional<double> nodata) {
+    return make_op("focal.median", {{"radius", 1.0}})->for_source({source, nodata, {100, 80}});
+  };
+  const std::vector<std::tuple<PixelType, std::optional<double>, PixelType, std::optional<double>>>
+      cases{{PixelType::Byte, 0, PixelType::Byte, 0},
+            {PixelType::Byte, 255, PixelType::Byte, 255},
+            {PixelType::Byte, 100, PixelType::UInt16, 65535},
+            {PixelType::UInt16, 65535, PixelType::UInt16, 65535},
+            {PixelType::UInt16, 9999, PixelType::UInt32, 4294967295.0},
+            {PixelType::Int16, -32768, PixelType::Int16, -32768},
+            {PixelType::Int16, 0, PixelType::Int32, -2147483648.0},
+            {PixelType::Int32, -9999, PixelType::Float64, -2147483649.0},
+            {PixelType::Int32, std::nullopt, PixelType::Int32, std::nullopt}};
+  for (const auto& [source, nodata, type, out_nodata] : cases) {
+    const auto op = bound(source, nodata);
+    EXPECT_EQ(op->output_type(), type) << name_of(source) << " nodata " << nodata.value_or(-1);
+    EXPECT_EQ(op->output_nodata(), out_nodata)
+        << name_of(source) << " nodata " << nodata.value_or(-1);
+  }
+  // 99 and 101 around nodata 100: the corner's median, 100, is a value.
+  auto r = make_raster<float>(3, 3, [](int64_t x, int64_t y) {
+    return static_cast<float>(x == 2 && y == 0 ? 100 : (x + y) % 2 ? 101 : 99);
+  });
+  r.type = PixelType::Byte;
+  r.nodata = 100;
+  const auto out = run_whole<float, uint16_t>(*bound(PixelType::Byte, 100), r);
+  EXPECT_EQ(out[0], 100);    // 99 101 / 101 99: the median of four, 100
+  EXPECT_EQ(out[2], 65535);  // the nodata centre
+}
+
 TEST(Focal, ExtremesTakeMinusZeroBelowPlusZeroInEveryShapeTypeAndTiling) {
   // Zeros of both signs side by side, negative values and nodata: the minimum and maximum of a
   // window are those of the total order (-0 below +0) whatever the order the kernel combines
