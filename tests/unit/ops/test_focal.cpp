@@ -12,7 +12,6 @@
 #include <limits>
 #include <map>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "raster_fixture.hpp"
@@ -641,6 +640,25 @@ TEST(Focal, IntegerOutputsRoundTheMedianAndSaturate) {
   EXPECT_EQ((run_whole<int32_t, int32_t>(*max, r)), (std::vector<int32_t>{2147483647, 2147483647}));
 }
 
+/// A source band's type and nodata value, and the output type and nodata value a step gives.
+struct TypeCase {
+  PixelType source;
+  std::optional<double> nodata;
+  PixelType type;
+  std::optional<double> out_nodata;
+};
+
+/// `op` (radius 1) bound to each case's source: the case's output type and nodata value.
+void expect_outputs(const std::string& op, const std::vector<TypeCase>& cases) {
+  for (const TypeCase& c : cases) {
+    const auto bound = make_op(op, {{"radius", 1.0}})->for_source({c.source, c.nodata, {100, 80}});
+    EXPECT_EQ(bound->output_type(), c.type)
+        << op << " " << name_of(c.source) << " nodata " << c.nodata.value_or(-1);
+    EXPECT_EQ(bound->output_nodata(), c.out_nodata)
+        << op << " " << name_of(c.source) << " nodata " << c.nodata.value_or(-1);
+  }
+}
+
 TEST(Focal, ARangeNeverEqualsItsOutputsNodata) {
   // The range's nodata is its output type's largest value, a range no window can reach: a Byte
   // source with nodata 0 (land cover) keeps Byte and marks nodata 255, so that flat windows (a
@@ -649,24 +667,17 @@ TEST(Focal, ARangeNeverEqualsItsOutputsNodata) {
   const auto bound = [](PixelType source, std::optional<double> nodata) {
     return make_op("focal.range", {{"radius", 1.0}})->for_source({source, nodata, {100, 80}});
   };
-  const std::vector<std::tuple<PixelType, std::optional<double>, PixelType, std::optional<double>>>
-      cases{{PixelType::Byte, 0, PixelType::Byte, 255},
-            {PixelType::Byte, 255, PixelType::Byte, 255},
-            {PixelType::Byte, 100, PixelType::UInt16, 65535},
-            {PixelType::Byte, 300, PixelType::UInt16, 65535},
-            {PixelType::Byte, std::nullopt, PixelType::Byte, std::nullopt},
-            {PixelType::UInt16, 0, PixelType::UInt16, 65535},
-            {PixelType::UInt16, 9999, PixelType::UInt32, 4294967295.0},
-            {PixelType::Int16, 32767, PixelType::UInt16, 65535},
-            {PixelType::Int16, -9999, PixelType::UInt32, 4294967295.0},
-            {PixelType::Int32, -2147483648.0, PixelType::UInt32, 4294967295.0},
-            {PixelType::Int32, -9999, PixelType::Float64, -9999}};
-  for (const auto& [source, nodata, type, out_nodata] : cases) {
-    const auto op = bound(source, nodata);
-    EXPECT_EQ(op->output_type(), type) << name_of(source) << " nodata " << nodata.value_or(-1);
-    EXPECT_EQ(op->output_nodata(), out_nodata)
-        << name_of(source) << " nodata " << nodata.value_or(-1);
-  }
+  expect_outputs("focal.range", {{PixelType::Byte, 0, PixelType::Byte, 255},
+                                 {PixelType::Byte, 255, PixelType::Byte, 255},
+                                 {PixelType::Byte, 100, PixelType::UInt16, 65535},
+                                 {PixelType::Byte, 300, PixelType::UInt16, 65535},
+                                 {PixelType::Byte, std::nullopt, PixelType::Byte, std::nullopt},
+                                 {PixelType::UInt16, 0, PixelType::UInt16, 65535},
+                                 {PixelType::UInt16, 9999, PixelType::UInt32, 4294967295.0},
+                                 {PixelType::Int16, 32767, PixelType::UInt16, 65535},
+                                 {PixelType::Int16, -9999, PixelType::UInt32, 4294967295.0},
+                                 {PixelType::Int32, -2147483648.0, PixelType::UInt32, 4294967295.0},
+                                 {PixelType::Int32, -9999, PixelType::Float64, -9999}});
   // Land cover with nodata 0: a flat window's range, 0, is a value, not nodata.
   auto r = classes(12, 9);
   for (float& v : r.cells) v = v == 0 ? 0.0f : 4.0f;
@@ -685,22 +696,16 @@ TEST(Focal, AMedianNeverEqualsItsOutputsNodata) {
   const auto bound = [](PixelType source, std::optional<double> nodata) {
     return make_op("focal.median", {{"radius", 1.0}})->for_source({source, nodata, {100, 80}});
   };
-  const std::vector<std::tuple<PixelType, std::optional<double>, PixelType, std::optional<double>>>
-      cases{{PixelType::Byte, 0, PixelType::Byte, 0},
-            {PixelType::Byte, 255, PixelType::Byte, 255},
-            {PixelType::Byte, 100, PixelType::UInt16, 65535},
-            {PixelType::UInt16, 65535, PixelType::UInt16, 65535},
-            {PixelType::UInt16, 9999, PixelType::UInt32, 4294967295.0},
-            {PixelType::Int16, -32768, PixelType::Int16, -32768},
-            {PixelType::Int16, 0, PixelType::Int32, -2147483648.0},
-            {PixelType::Int32, -9999, PixelType::Float64, -2147483649.0},
-            {PixelType::Int32, std::nullopt, PixelType::Int32, std::nullopt}};
-  for (const auto& [source, nodata, type, out_nodata] : cases) {
-    const auto op = bound(source, nodata);
-    EXPECT_EQ(op->output_type(), type) << name_of(source) << " nodata " << nodata.value_or(-1);
-    EXPECT_EQ(op->output_nodata(), out_nodata)
-        << name_of(source) << " nodata " << nodata.value_or(-1);
-  }
+  expect_outputs("focal.median",
+                 {{PixelType::Byte, 0, PixelType::Byte, 0},
+                  {PixelType::Byte, 255, PixelType::Byte, 255},
+                  {PixelType::Byte, 100, PixelType::UInt16, 65535},
+                  {PixelType::UInt16, 65535, PixelType::UInt16, 65535},
+                  {PixelType::UInt16, 9999, PixelType::UInt32, 4294967295.0},
+                  {PixelType::Int16, -32768, PixelType::Int16, -32768},
+                  {PixelType::Int16, 0, PixelType::Int32, -2147483648.0},
+                  {PixelType::Int32, -9999, PixelType::Float64, -2147483649.0},
+                  {PixelType::Int32, std::nullopt, PixelType::Int32, std::nullopt}});
   // 99 and 101 around nodata 100: the corner's median, 100, is a value.
   auto r = make_raster<float>(3, 3, [](int64_t x, int64_t y) {
     return static_cast<float>(x == 2 && y == 0 ? 100 : (x + y) % 2 ? 101 : 99);
