@@ -128,16 +128,13 @@ std::shared_ptr<const Op> FocalOp::for_source(const SourceBand& band) const {
                 std::string(name_of(source)));
   auto op = std::make_shared<FocalOp>(*this);
   op->type_ = focal_output_type(p_.method, source, !p_.weights.empty(), band.nodata);
-  // A median of an Int32 source widened to Float64 (its nodata value inside the type): one
-  // below the type's lowest value, which no median reaches.
   const bool widened = is_integer(source) && op->type_ != source;
-  if (!nodata_given_ && p_.method == FocalMethod::Median && widened &&
-      op->type_ == PixelType::Float64) {
-    op->nodata_ = -2147483649.0;
-    return op;
-  }
   if (nodata_given_ || !is_integer(op->type_)) {
-    if (!holds(op->type_, p_.nodata))
+    // A median of an Int32 source widened to Float64 (its nodata value inside the type): one
+    // below Int32's lowest value, which no median reaches.
+    if (!nodata_given_ && p_.method == FocalMethod::Median && source == PixelType::Int32)
+      op->nodata_ = -2147483649.0;
+    else if (!holds(op->type_, p_.nodata))
       throw Error(name_ + ": nodata: " + nodata_misfit(op->type_, p_.nodata));
     return op;
   }

@@ -60,12 +60,9 @@ struct Valid {
       nodata = has_nodata ? static_cast<T>(v) : T{};
     }
   }
-  bool operator()(T v) const {
-    if constexpr (std::is_floating_point_v<T>)
-      return v == v && !(has_nodata && v == nodata);
-    else
-      return !(has_nodata && v == nodata);
-  }
+  /// Written without branches, so that loops over cells vectorise (with the Valid in a local
+  /// of the loop's function, where the compiler sees that stores do not change it).
+  bool operator()(T v) const { return (v == v) & (!has_nodata | (v != nodata)); }
 };
 
 /// The row of the tile's input buffer holding raster row `y`, from raster column `x`.
@@ -78,17 +75,12 @@ const T* row_at(const TileIn& in, ConstView<T> cells, int64_t x, int64_t y) {
 template <class T>
 bool all_valid(const TileIn& in, ConstView<T> cells, const Valid<T>& valid, int64_t x0, int64_t x1,
                int64_t y0, int64_t y1) {
-  // The test written out with the nodata value in a local and without branches, so that the
-  // loops vectorise.
-  const Valid<T> v = valid;
-  if (!std::is_floating_point_v<T> && !v.has_nodata) return true;
+  const Valid<T> ok = valid;  // a local: the loop vectorises
+  if (!std::is_floating_point_v<T> && !ok.has_nodata) return true;
   for (int64_t y = y0; y < y1; ++y) {
     const T* src = row_at(in, cells, x0, y);
-    int invalid = 0;
-    if (!v.has_nodata)
-      for (int64_t i = 0; i < x1 - x0; ++i) invalid |= src[i] != src[i];
-    else
-      for (int64_t i = 0; i < x1 - x0; ++i) invalid |= (src[i] != src[i]) | (src[i] == v.nodata);
+    int invalid = 0;  // an int, not a bool: the loop vectorises
+    for (int64_t i = 0; i < x1 - x0; ++i) invalid |= static_cast<int>(!ok(src[i]));
     if (invalid) return false;
   }
   return true;

@@ -33,7 +33,6 @@
 namespace tessera::ops::focal_detail {
 namespace {
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 enum class Combine { Add, Min, Max };
@@ -45,16 +44,11 @@ struct Lane {
   Term term;
 };
 
-/// What a cell without a value brings to a lane of values V: nothing to a sum, and to an
-/// extreme the value every other value beats.
+/// What a cell without a value brings to a lane of extremes' keys: the key every other beats.
+/// (A sum's lane takes 0.)
 template <class V>
 constexpr V identity(Combine c) {
-  if constexpr (std::is_floating_point_v<V>)
-    return c == Combine::Min ? kInf : c == Combine::Max ? -kInf : 0.0;
-  else
-    return c == Combine::Min   ? std::numeric_limits<V>::max()
-           : c == Combine::Max ? std::numeric_limits<V>::lowest()
-                               : V{0};
+  return c == Combine::Min ? std::numeric_limits<V>::max() : std::numeric_limits<V>::lowest();
 }
 
 /// The integer whose order is the total order of a cell type's values: the value itself for
@@ -223,16 +217,12 @@ void row_windows_of(const V* v, int64_t lo, int64_t hi, int64_t olo, int64_t ohi
 template <class V>
 void row_windows(Combine c, const V* v, int64_t lo, int64_t hi, int64_t olo, int64_t ohi, int64_t r,
                  int64_t n, V* prefix, V* suffix, V* out) {
-  switch (c) {
-    case Combine::Add:
-      if constexpr (std::is_floating_point_v<V>)
-        return row_windows_of<Combine::Add>(v, lo, hi, olo, ohi, r, n, prefix, suffix, out);
-      return;
-    case Combine::Min:
-      return row_windows_of<Combine::Min>(v, lo, hi, olo, ohi, r, n, prefix, suffix, out);
-    case Combine::Max:
-      return row_windows_of<Combine::Max>(v, lo, hi, olo, ohi, r, n, prefix, suffix, out);
-  }
+  if constexpr (std::is_floating_point_v<V>)  // lanes of doubles are sums, of keys extremes
+    row_windows_of<Combine::Add>(v, lo, hi, olo, ohi, r, n, prefix, suffix, out);
+  else if (c == Combine::Min)
+    row_windows_of<Combine::Min>(v, lo, hi, olo, ohi, r, n, prefix, suffix, out);
+  else
+    row_windows_of<Combine::Max>(v, lo, hi, olo, ohi, r, n, prefix, suffix, out);
 }
 
 /// What each cell of `n` cells from `src` brings to a lane: its term where valid, the lane's
@@ -240,11 +230,7 @@ void row_windows(Combine c, const V* v, int64_t lo, int64_t hi, int64_t olo, int
 template <class T, class V>
 [[gnu::always_inline]] inline void fetch_terms(const T* src, int64_t n, const Valid<T>& valid,
                                                Lane lane, V* dst) {
-  // Validity written out without branches and with the nodata value in locals, so that the
-  // loops vectorise: not NaN, and not the nodata value where there is one.
-  const bool any = !valid.has_nodata;
-  const T nodata = valid.nodata;
-  const auto ok = [any, nodata](T x) { return (x == x) & (any | (x != nodata)); };
+  const Valid<T> ok = valid;  // a local: the loops vectorise
   if constexpr (!std::is_floating_point_v<V>) {
     const V none = identity<V>(lane.combine);
     for (int64_t i = 0; i < n; ++i) dst[i] = ok(src[i]) ? key_of(src[i]) : none;
@@ -328,18 +314,12 @@ class ColumnRun {
 
   /// dst[i] = combine(a[i], b[i]) for the lane's combination.
   [[gnu::always_inline]] void combine_rows(V* dst, const V* a, const V* b) const {
-    switch (lane_.combine) {
-      case Combine::Add:
-        if constexpr (std::is_floating_point_v<V>)
-          for (int64_t i = 0; i < n_; ++i) dst[i] = combine<Combine::Add>(a[i], b[i]);
-        return;
-      case Combine::Min:
-        for (int64_t i = 0; i < n_; ++i) dst[i] = combine<Combine::Min>(a[i], b[i]);
-        return;
-      case Combine::Max:
-        for (int64_t i = 0; i < n_; ++i) dst[i] = combine<Combine::Max>(a[i], b[i]);
-        return;
-    }
+    if constexpr (std::is_floating_point_v<V>)
+      for (int64_t i = 0; i < n_; ++i) dst[i] = combine<Combine::Add>(a[i], b[i]);
+    else if (lane_.combine == Combine::Min)
+      for (int64_t i = 0; i < n_; ++i) dst[i] = combine<Combine::Min>(a[i], b[i]);
+    else
+      for (int64_t i = 0; i < n_; ++i) dst[i] = combine<Combine::Max>(a[i], b[i]);
   }
 
   [[gnu::always_inline]] void advance_prefix(int64_t b) {
@@ -509,16 +489,12 @@ void lane3_of(const TileIn& in, ConstView<T> cells, const Valid<T>& valid, Lane 
 template <class T, class V>
 void lane3(Combine c, const TileIn& in, ConstView<T> cells, const Valid<T>& valid, Lane lane,
            int64_t x0, int64_t n, int64_t y, TermRows<V>& terms, V* column, V* out) {
-  switch (c) {
-    case Combine::Add:
-      if constexpr (std::is_floating_point_v<V>)
-        return lane3_of<T, Combine::Add>(in, cells, valid, lane, x0, n, y, terms, column, out);
-      return;
-    case Combine::Min:
-      return lane3_of<T, Combine::Min>(in, cells, valid, lane, x0, n, y, terms, column, out);
-    case Combine::Max:
-      return lane3_of<T, Combine::Max>(in, cells, valid, lane, x0, n, y, terms, column, out);
-  }
+  if constexpr (std::is_floating_point_v<V>)  // lanes of doubles are sums, of keys extremes
+    lane3_of<T, Combine::Add>(in, cells, valid, lane, x0, n, y, terms, column, out);
+  else if (c == Combine::Min)
+    lane3_of<T, Combine::Min>(in, cells, valid, lane, x0, n, y, terms, column, out);
+  else
+    lane3_of<T, Combine::Max>(in, cells, valid, lane, x0, n, y, terms, column, out);
 }
 
 /// v[i] = sqrt(v[i]) for i < n: two lanes at once with SSE2 where there is SSE2 (correctly
@@ -608,46 +584,42 @@ bool runs(const FocalParams& p) {
 /// sums in double, extremes in keys of the cell type.
 template <class T, class V>
 struct LaneRuns {
-  std::vector<ColumnRun<T, V>> columns;  // radius > 1
+  std::vector<ColumnRun<T, V>> columns;  // radius > 1: lane l's is columns[run[l]]
+  std::array<size_t, 3> run{};
+  std::array<TermRows<V>, 3>& terms;  // radius 1, by lane
   std::vector<V> prefix, suffix, out;
 
   LaneRuns(const TileIn& in, ConstView<T> cells, const Valid<T>& valid, const Lanes& lanes,
-           int64_t x0, int64_t ncols, int64_t r) {
+           int64_t x0, int64_t ncols, int64_t r)
+      : terms(term_rows()) {
     thread_local std::array<ColumnRows<V>, 3> column_rows;
-    thread_local std::array<TermRows<V>, 3> term_rows;
-    for (int l = 0; l < lanes.n; ++l) {
-      const auto k = static_cast<size_t>(l);
-      if (!mine(lanes.lane[k])) continue;
-      if (r > 1)
-        columns.emplace_back(in, cells, valid, lanes.lane[k], x0, ncols, r, column_rows[k]);
-      term_rows[k].reset(r == 1 ? ncols : 0);
+    for (size_t l = 0; l < static_cast<size_t>(lanes.n); ++l) {
+      const Lane lane = lanes.lane[l];
+      if ((lane.combine == Combine::Add) != std::is_floating_point_v<V>) continue;  // not of V
+      run[l] = columns.size();
+      if (r > 1) columns.emplace_back(in, cells, valid, lane, x0, ncols, r, column_rows[l]);
+      terms[l].reset(r == 1 ? ncols : 0);
     }
-    terms = &term_rows;
     prefix.resize(static_cast<size_t>(ncols));
     suffix.resize(static_cast<size_t>(ncols));
     out.resize(static_cast<size_t>(in.owned.width));
   }
 
-  static bool mine(Lane lane) {
-    return (lane.combine == Combine::Add) == std::is_floating_point_v<V>;
-  }
-
   /// Lane l's windows of row y for the owned columns, at `dst`.
-  void windows(const TileIn& in, ConstView<T> cells, const Valid<T>& valid, const Lanes& lanes,
-               int l, int64_t x0, int64_t x1, int64_t r, int64_t y, V* dst) {
-    const Lane lane = lanes.lane[static_cast<size_t>(l)];
-    if (r == 1) {
-      lane3(lane.combine, in, cells, valid, lane, x0, x1 - x0, y, (*terms)[static_cast<size_t>(l)],
-            prefix.data(), dst);
-      return;
-    }
-    int index = 0;  // the lane's run among those of V
-    for (int k = 0; k < l; ++k) index += mine(lanes.lane[static_cast<size_t>(k)]);
-    row_windows(lane.combine, columns[static_cast<size_t>(index)].windows(y), x0, x1, in.owned.x,
-                in.owned.right(), r, in.raster.width, prefix.data(), suffix.data(), dst);
+  void windows(const TileIn& in, ConstView<T> cells, const Valid<T>& valid, Lane lane, size_t l,
+               int64_t x0, int64_t x1, int64_t r, int64_t y, V* dst) {
+    if (r == 1)
+      lane3(lane.combine, in, cells, valid, lane, x0, x1 - x0, y, terms[l], prefix.data(), dst);
+    else
+      row_windows(lane.combine, columns[run[l]].windows(y), x0, x1, in.owned.x, in.owned.right(), r,
+                  in.raster.width, prefix.data(), suffix.data(), dst);
   }
 
-  std::array<TermRows<V>, 3>* terms = nullptr;
+ private:
+  static std::array<TermRows<V>, 3>& term_rows() {
+    thread_local std::array<TermRows<V>, 3> rows;
+    return rows;
+  }
 };
 
 template <class T>
@@ -673,16 +645,16 @@ void focal_running(const TileIn& in, ConstView<T> cells, RowsOut& out, const Foc
   for (int64_t y = o.y; y < o.bottom(); ++y) {
     double* dst = out.row(y - o.y);
     double* lanes_out = direct ? dst : window.data();
-    for (int l = 0; l < lanes.n; ++l) {
-      const Lane lane = lanes.lane[static_cast<size_t>(l)];
-      double* lane_out = lanes_out + l * o.width;
+    for (size_t l = 0; l < static_cast<size_t>(lanes.n); ++l) {
+      const Lane lane = lanes.lane[l];
+      double* lane_out = lanes_out + static_cast<int64_t>(l) * o.width;
       if (counted && lane.term == Term::One) {
         cells_inside(in.raster, r, o.x, o.right(), y, lane_out);
       } else if (lane.combine == Combine::Add) {
-        sums.windows(in, cells, valid, lanes, l, x0, x1, r, y, lane_out);
+        sums.windows(in, cells, valid, lane, l, x0, x1, r, y, lane_out);
       } else {
         Key<T>* keys = extremes.out.data();
-        extremes.windows(in, cells, valid, lanes, l, x0, x1, r, y, keys);
+        extremes.windows(in, cells, valid, lane, l, x0, x1, r, y, keys);
         values_of_keys<T>(keys, o.width, lane_out);
       }
     }

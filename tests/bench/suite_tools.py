@@ -536,15 +536,14 @@ def build_io_floor(args, work):
     source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "io_floor.c")
     # Linked with GDAL where gdal-config is (tessera and the GDAL peers read through it): each rank
     # then pays GDAL's loading and opens the inputs through it, as any such tool does.
-    gdal = []
+    cflags, libs = [], []
     if shutil.which("gdal-config"):
-        flags = [subprocess.run(["gdal-config", option], capture_output=True, text=True, check=True).stdout.split()
-                 for option in ("--cflags", "--libs")]
-        gdal = ["-DIO_FLOOR_GDAL", *flags[0]], flags[1]
+        cflags, libs = (subprocess.run(["gdal-config", option], capture_output=True, text=True,
+                                       check=True).stdout.split() for option in ("--cflags", "--libs"))
+        cflags.insert(0, "-DIO_FLOOR_GDAL")
     else:
         print("suite: no gdal-config: the 2-rank I/O floor does not load GDAL", file=sys.stderr)
-    subprocess.run([mpicc, "-O2", "-march=native", *(gdal[0] if gdal else []), "-o", program, source,
-                    *(gdal[1] if gdal else [])], check=True)
+    subprocess.run([mpicc, "-O2", "-march=native", *cflags, "-o", program, source, *libs], check=True)
     return program
 
 

@@ -696,16 +696,16 @@ TEST(Focal, AMedianNeverEqualsItsOutputsNodata) {
   const auto bound = [](PixelType source, std::optional<double> nodata) {
     return make_op("focal.median", {{"radius", 1.0}})->for_source({source, nodata, {100, 80}});
   };
-  expect_outputs("focal.median",
-                 {{PixelType::Byte, 0, PixelType::Byte, 0},
-                  {PixelType::Byte, 255, PixelType::Byte, 255},
-                  {PixelType::Byte, 100, PixelType::UInt16, 65535},
-                  {PixelType::UInt16, 65535, PixelType::UInt16, 65535},
-                  {PixelType::UInt16, 9999, PixelType::UInt32, 4294967295.0},
-                  {PixelType::Int16, -32768, PixelType::Int16, -32768},
-                  {PixelType::Int16, 0, PixelType::Int32, -2147483648.0},
-                  {PixelType::Int32, -9999, PixelType::Float64, -2147483649.0},
-                  {PixelType::Int32, std::nullopt, PixelType::Int32, std::nullopt}});
+  expect_outputs("focal.median", {{PixelType::Byte, 0, PixelType::Byte, 0},
+                                  {PixelType::Byte, 255, PixelType::Byte, 255},
+                                  {PixelType::Byte, 100, PixelType::UInt16, 65535},
+                                  {PixelType::UInt16, 65535, PixelType::UInt16, 65535},
+                                  {PixelType::UInt16, 9999, PixelType::UInt32, 4294967295.0},
+                                  {PixelType::Int16, -32768, PixelType::Int16, -32768},
+                                  {PixelType::Int16, 0, PixelType::Int32, -2147483648.0},
+                                  {PixelType::Int32, -9999, PixelType::Float64, -2147483649.0},
+                                  {PixelType::Int32, std::nullopt, PixelType::Int32, std::nullopt},
+                                  {PixelType::UInt32, 5, PixelType::Float32, -9999}});
   // 99 and 101 around nodata 100: the corner's median, 100, is a value.
   auto r = make_raster<float>(3, 3, [](int64_t x, int64_t y) {
     return static_cast<float>(x == 2 && y == 0 ? 100 : (x + y) % 2 ? 101 : 99);
