@@ -146,7 +146,7 @@ __attribute__((target("avx2"), always_inline)) inline __m128i bucket_indices(
 
 /// Copies of the histogram count_buckets_avx2 counts into, so that neighbouring cells, which
 /// mostly fall in one bucket, do not wait on each other's increments.
-constexpr size_t kBucketCopies = 8;
+constexpr size_t kBucketCopies = 4;
 
 /// BucketIndex of each valid cell of `n` Float32 cells, counted into `histogram`: kBucketCopies
 /// copies of (buckets + 1) counts, the last of each, one past the buckets, taking the invalid
@@ -219,7 +219,15 @@ void FirstSweep::add_floats(const CellBlock& block) {
         moments_.add_sum_bin(k, mantissas);
         moments_.add_square_bin(2 * k, squares);
       };
-      if (!detail::sum_by_exponent(b, v, n, is_nodata.has(), is_nodata.value(), add)) {
+      const auto add_window = [&](uint32_t first, const detail::WindowSums& w) {
+        const int k = static_cast<int>(first) + 924;  // as Float32Bins, first being at least 1
+        moments_.add_sum_bin(k, w.mantissas);
+        moments_.add_square_bin(2 * k + 24, w.high);
+        moments_.add_square_bin(2 * k + 13, w.middle);  // 2 * hi * lo * 2^12
+        moments_.add_square_bin(2 * k, w.low);
+      };
+      if (!detail::sum_by_exponent(b, v, n, is_nodata.has(), is_nodata.value(), add) &&
+          !detail::sum_by_windows(b, v, n, is_nodata.has(), is_nodata.value(), add_window)) {
         for (int64_t i = 0; i < n; ++i)
           if (!is_nodata(v[i])) mixed.add(v[i]);
         unflushed += n;

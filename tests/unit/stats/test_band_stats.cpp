@@ -262,5 +262,57 @@ TEST(FirstSweep, BlocksOfFloatsGiveTheCellsNumbers) {
   }
 }
 
+// Float32 rows whose blocks span 1 to 120 exponents (an index near zero spans many: its values
+// go from 1 down to 1e-30), with exact zeros, subnormals, negatives, nodata and NaN among them:
+// the first sweep, whichever way it sums a block (an exponent at a time, windows of exponents,
+// cell by cell), gives exactly the sums of the cells one by one as doubles.
+TEST(FirstSweep, BlocksSpanningManyExponentsSumExactly) {
+  std::mt19937 random(11);
+  std::uniform_real_distribution<float> unit(1.0f, 2.0f);
+  const int64_t width = 4099;  // blocks of 4096 and a tail of 3 cells a row
+  std::vector<float> cells;
+  for (const int span : {1, 3, 5, 14, 15, 28, 29, 42, 56, 57, 120}) {
+    std::uniform_int_distribution<int> exponent(-span / 2 - 3, span - span / 2 - 3);
+    for (int64_t x = 0; x < width * 3; ++x) {
+      float c = std::ldexp(unit(random), exponent(random));
+      if (x % 3 == 0) c = -c;
+      if (x % 17 == 0) c = 0.0f;
+      if (x % 19 == 0) c = -0.0f;
+      if (x % 101 == 0 && span > 40) c = std::numeric_limits<float>::denorm_min() * float(x % 7);
+      if (x % 103 == 0 && span > 40) c = -1e-39f;
+      if (x % 89 == 0) c = -9999.0f;
+      if (x % 97 == 0) c = NAN;
+      cells.push_back(c);
+    }
+  }
+  // Subnormals beside the least normal exponents: two windows from exponent 1.
+  std::uniform_int_distribution<int> tiny(-150, -115);
+  for (int64_t x = 0; x < width * 2; ++x) {
+    const float c = std::ldexp(unit(random), tiny(random));
+    cells.push_back(x % 2 == 0 ? c : -c);
+  }
+  // A block of zeros only, and one of zeros and nodata.
+  for (int64_t x = 0; x < width; ++x) cells.push_back(x % 2 == 0 ? 0.0f : -0.0f);
+  for (int64_t x = 0; x < width; ++x) cells.push_back(x % 2 == 0 ? -9999.0f : -0.0f);
+
+  const BandKind kind{PixelType::Float32, -9999.0};
+  FirstSweep blocks(kind, false);
+  blocks.add(block_of(cells, width));
+  ExactMoments want;
+  int64_t valid = 0;
+  for (float v : cells)
+    if (!std::isnan(v) && v != -9999.0f) {
+      want.add(static_cast<double>(v));
+      ++valid;
+    }
+  EXPECT_EQ(blocks.valid(), valid);
+  BigInt sum = blocks.moments().sum();
+  sum.subtract(want.sum());
+  EXPECT_TRUE(sum.zero());
+  BigInt squares = blocks.moments().sum_of_squares();
+  squares.subtract(want.sum_of_squares());
+  EXPECT_TRUE(squares.zero());
+}
+
 }  // namespace
 }  // namespace tessera::stats
