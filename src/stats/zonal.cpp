@@ -101,9 +101,9 @@ inline void fold(ZoneTally& tally, V v, bool value_has, V value_nodata, bool val
   }
 }
 
-/// The sums of the block `b` scanned: an exponent at a time when its valid cells span a few;
-/// otherwise in pieces of 64 cells (values along a row change slowly, so most pieces do), cell
-/// by cell in the pieces that do not.
+/// The sums of the block `b` scanned: an exponent at a time when its valid cells span a few, in
+/// windows of exponents when they span more; otherwise in pieces of 64 cells (values along a row
+/// change slowly, so most pieces do), cell by cell in the pieces that do not.
 void add_sums(CompactSum& sums, const detail::FloatBlock& b, const float* v, int64_t n, bool has,
               float nodata) {
   constexpr int64_t kPiece = 64;
@@ -111,6 +111,10 @@ void add_sums(CompactSum& sums, const detail::FloatBlock& b, const float* v, int
     sums.add_floats(static_cast<int32_t>(e), mantissas, squares);
   };
   if (detail::sum_by_exponent(b, v, n, has, nodata, add)) return;
+  const auto add_window = [&](uint32_t first, const detail::WindowSums& w) {
+    sums.add_window(static_cast<int32_t>(first), w.mantissas, w.high, w.middle, w.low);
+  };
+  if (detail::sum_by_windows(b, v, n, has, nodata, add_window)) return;
   if (n > kPiece) {
     for (int64_t start = 0; start < n; start += kPiece) {
       const int64_t m = std::min(kPiece, n - start);
@@ -241,6 +245,18 @@ void CompactSum::start_float_run(int32_t k) {
   float_k_ = k;
   float_sum_ = 0;
   float_squares_ = 0;
+}
+
+void CompactSum::add_window(int32_t first, int64_t mantissas, uint64_t high, uint64_t middle,
+                            uint64_t low) {
+  // As start_float_run: the window's unit 2^(first - 150) is (1 << 29) at k = first + 895; its
+  // squares' 2^(2 first - 300) is position 2 (first + 924), hi^2 2^24 above it, hi * lo 2^13.
+  const int32_t k = first + 895;
+  const int32_t square = 2 * (first + 924);
+  if (mantissas != 0) add_term(sum_, k, Int128{mantissas} * (Int128{1} << 29));
+  if (high != 0) add_term(squares_, square + 24, UInt128{high});
+  if (middle != 0) add_term(squares_, square + 13, UInt128{middle});
+  if (low != 0) add_term(squares_, square, UInt128{low});
 }
 
 CompactSum CompactSum::settled() const {

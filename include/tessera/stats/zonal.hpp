@@ -94,6 +94,11 @@ class CompactSum {
     float_sum_ += mantissas;
     float_squares_ += squares;
   }
+  /// What add(float) does for each of a block of Float32 values whose exponents E (the biased
+  /// one, at least 1) lie in a window from `first`: `mantissas` is the sum of their signed m <<
+  /// (E - first), `high`, `middle`, `low` the sums of hi^2, hi * lo, lo^2 << 2 (E - first) with
+  /// m = hi * 2^12 + lo (detail::WindowSums).
+  void add_window(int32_t first, int64_t mantissas, uint64_t high, uint64_t middle, uint64_t low);
   void merge(const CompactSum& other);
   BigInt sum() const;
   BigInt sum_of_squares() const;

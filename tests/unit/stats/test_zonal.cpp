@@ -197,6 +197,47 @@ TEST(ZoneTable, BlocksOfFloatsFoldAsCellByCell) {
   expect_same_tallies(masked, masked_cells.take_sorted());
 }
 
+// Values of an index near zero span many exponents: two zones of them (rows that alternate),
+// with zeros, negatives, subnormals, nodata and NaN, folded a block at a time (an exponent at a
+// time, windows of exponents, pieces, cells) give exactly the sums of one cell at a time.
+TEST(ZoneTable, BlocksSpanningManyExponentsFoldExactly) {
+  std::mt19937 random(3);
+  std::uniform_real_distribution<float> unit(1.0f, 2.0f);
+  const int64_t width = 4099;
+  std::vector<float> values;
+  std::vector<uint16_t> zones;
+  for (const int span : {3, 6, 14, 20, 40, 57, 90}) {
+    std::uniform_int_distribution<int> exponent(-span + 1, 0);
+    for (int64_t x = 0; x < width * 2; ++x) {
+      float c = std::ldexp(unit(random), exponent(random));
+      if (x % 3 == 0) c = -c;
+      if (x % 13 == 0) c = 0.0f;
+      if (x % 71 == 0 && span > 50) c = std::numeric_limits<float>::denorm_min() * float(x % 5);
+      if (x % 89 == 0) c = -9999.0f;
+      if (x % 97 == 0) c = NAN;
+      values.push_back(c);
+      zones.push_back(static_cast<uint16_t>(1 + (x / width) % 2));
+    }
+  }
+  const BandKind kind{PixelType::Float32, -9999.0};
+  const int64_t height = static_cast<int64_t>(values.size()) / width;
+  ZoneTable blocks(PixelType::UInt16, std::nullopt, kind, false);
+  blocks.add(block_of(zones.data(), width, height), block_of(values.data(), width, height));
+  const ZoneList got = blocks.take_sorted();
+  ASSERT_EQ(got.size(), 2u);
+  for (const auto& [id, tally] : got) {
+    CompactSum want;
+    for (size_t i = 0; i < values.size(); ++i)
+      if (zones[i] == id && !std::isnan(values[i]) && values[i] != -9999.0f) want.add(values[i]);
+    BigInt sum = tally.sums.sum();
+    sum.subtract(want.sum());
+    EXPECT_TRUE(sum.zero()) << "zone " << id;
+    BigInt squares = tally.sums.sum_of_squares();
+    squares.subtract(want.sum_of_squares());
+    EXPECT_TRUE(squares.zero()) << "zone " << id;
+  }
+}
+
 /// Sweeps for exact per-zone percentiles, as run_zonal runs them past the cap: each a table in
 /// digit mode over the same cells, its request passed through bytes as across ranks.
 template <class V>
