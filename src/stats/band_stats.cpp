@@ -257,8 +257,10 @@ void FirstSweep::add(const CellBlock& block) {
     const NodataTest<T> is_nodata(kind_.nodata);
     const int shift = key_bits(kind_.type) - digit_bits(kind_.type);
     constexpr bool small = sizeof(T) <= 2;  // sums come from the histogram
-    T lo = std::numeric_limits<T>::max();
-    T hi = std::numeric_limits<T>::lowest();
+    // Floating extremes start at the infinities, so that a band of one infinity has it for both.
+    constexpr bool floating = std::is_floating_point_v<T>;
+    T lo = floating ? std::numeric_limits<T>::infinity() : std::numeric_limits<T>::max();
+    T hi = floating ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::lowest();
     int64_t valid = 0;
     Float32Bins float_bins;
     int64_t unflushed = 0;

@@ -183,6 +183,36 @@ def check_long_name(args, work, errors):
     os.remove(path)
 
 
+def check_infinities(args, work, errors):
+    """Bands of infinities, alone and beside finite cells, NaN and nodata, in Float32 and Float64
+    at 2 ranks: the extremes and the mean numpy gives (an infinite mean, NaN for both signs; the
+    standard deviation NaN), stored in the .aux.xml."""
+    cases = {"all_plus": [[np.inf] * 5] * 4, "all_minus": [[-np.inf] * 5] * 4,
+             "one_minus": [[-np.inf]], "minus_and_finite": [[-np.inf, 1.0, 2.0]],
+             "both": [[-np.inf, 3.0, np.inf, np.nan, -5.0]]}
+    for gdal_type, label in ((gdal.GDT_Float32, "Float32"), (gdal.GDT_Float64, "Float64")):
+        for case, rows in cases.items():
+            z = np.array(rows, dtype=np.float64)
+            path = os.path.join(work, "%s_%s.tif" % (case, label))
+            ds = gdal.GetDriverByName("GTiff").Create(path, z.shape[1], z.shape[0], 1, gdal_type)
+            ds.GetRasterBand(1).SetNoDataValue(-5.0)
+            ds.GetRasterBand(1).WriteArray(z)
+            ds = None
+            done = systest.tessera(args, ["stats", path, "-q"], ranks=2)
+            if done.returncode != 0:
+                errors.append("stats of %s %s: %s" % (label, case, done.describe()))
+                continue
+            valid = z[~np.isnan(z) & (z != -5.0)]
+            with np.errstate(invalid="ignore"):
+                want = {"STATISTICS_MINIMUM": valid.min(), "STATISTICS_MAXIMUM": valid.max(),
+                        "STATISTICS_MEAN": valid.mean(), "STATISTICS_STDDEV": np.nan}
+            got, _ = aux_items(path)
+            for key, value in want.items():
+                g = float(got.get(key, "none").replace("none", "nan"))
+                if not (g == value or (math.isnan(g) and math.isnan(value))):
+                    errors.append("stats of %s %s: %s %s, numpy %r" % (label, case, key, got.get(key), value))
+
+
 def main():
     args = systest.parse_args(__doc__)
     errors = []
@@ -197,6 +227,7 @@ def main():
                 check_gdalinfo(args, work, name, errors)
         print("checked %d rasters" % len(names))
         check_long_name(args, work, errors)
+        check_infinities(args, work, errors)
     finally:
         shutil.rmtree(work)
     if errors:

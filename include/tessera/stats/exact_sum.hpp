@@ -63,15 +63,17 @@ inline std::optional<double> infinite_sum(double min, double max) {
   return up ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity();
 }
 
-/// The exact sum of finite doubles and of their squares. Each double is m * 2^(k - 1074) with m
-/// an integer below 2^53: m is added to a 128-bit bin per k, its square (split in two halves of
-/// 53 bits) to bins per 2k, so adding costs a few integer additions and nothing is rounded.
+/// The exact sum of finite doubles and of their squares (infinities and NaN are left out). Each
+/// double is m * 2^(k - 1074) with m an integer below 2^53: m is added to a 128-bit bin per k, its
+/// square (split in two halves of 53 bits) to bins per 2k, so adding costs a few integer additions
+/// and nothing is rounded.
 class ExactMoments {
  public:
   ExactMoments();
   void add(double x) {
     const auto bits = std::bit_cast<uint64_t>(x);
     const auto biased = static_cast<int>((bits >> 52) & 0x7ff);
+    if (biased == 0x7ff) return;  // an infinity (or NaN): its sums are the extremes' (infinite_sum)
     const uint64_t fraction = bits & ((uint64_t{1} << 52) - 1);
     const uint64_t m = biased == 0 ? fraction : fraction | (uint64_t{1} << 52);
     const int k = biased == 0 ? 0 : biased - 1;

@@ -154,6 +154,28 @@ TEST(FirstSweep, InfiniteCellsGiveAnInfiniteOrNaNMean) {
   EXPECT_EQ(both.valid, 4);
 }
 
+// A band of one infinity has it for both extremes, in Float32 and Float64, cell by cell (with
+// percentiles) or in blocks; the extremes are not the type's largest finite values.
+TEST(FirstSweep, AllInfiniteCellsAreTheirOwnExtremes) {
+  const double inf = std::numeric_limits<double>::infinity();
+  for (const double sign : {1.0, -1.0})
+    for (const bool digits : {false, true}) {
+      FirstSweep f32({PixelType::Float32, std::nullopt}, digits);
+      const std::vector<float> floats(9, static_cast<float>(sign * inf));
+      f32.add(block_of(floats, 3));
+      FirstSweep f64({PixelType::Float64, std::nullopt}, digits);
+      const std::vector<double> doubles(9, sign * inf);
+      f64.add(block_of(doubles, 3));
+      for (const FirstSweep* sweep : {&f32, &f64}) {
+        const Summary s = summarize(*sweep);
+        EXPECT_EQ(s.minimum, sign * inf);
+        EXPECT_EQ(s.maximum, sign * inf);
+        EXPECT_EQ(s.mean, sign * inf);
+        EXPECT_EQ(s.valid, 9);
+      }
+    }
+}
+
 // Float64 values past 1e154: their squares' sum is beyond the doubles' range, and the standard
 // deviation was infinite; it is the root taken in range.
 TEST(FirstSweep, StandardDeviationOfHugeValuesIsFinite) {
