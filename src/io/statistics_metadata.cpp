@@ -16,8 +16,7 @@ void write_statistics(const std::string& path, int band, const BandStatistics& s
   detail::clear_gdal_error();
   if (GDALSetRasterStatistics(b, stats.minimum, stats.maximum, stats.mean, stats.stddev) != CE_None)
     throw Error(path + ": cannot store statistics: " + detail::last_gdal_error());
-  GDALSetMetadataItem(b, "STATISTICS_VALID_PERCENT", CPLSPrintf("%.4g", stats.valid_percent),
-                      nullptr);
+  GDALSetMetadataItem(b, "STATISTICS_VALID_PERCENT", stats.valid_percent.c_str(), nullptr);
   if (stats.histogram) {
     std::vector<GUIntBig> counts(stats.histogram->counts.begin(), stats.histogram->counts.end());
     if (GDALSetDefaultHistogramEx(b, stats.histogram->min, stats.histogram->max,

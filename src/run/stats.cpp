@@ -40,6 +40,16 @@ double valid_percent(const stats::Summary& s) {
   return total == 0 ? 0.0 : 100.0 * static_cast<double>(s.valid) / static_cast<double>(total);
 }
 
+/// The percentage of valid cells as GDAL writes STATISTICS_VALID_PERCENT
+/// (GDALRasterBand::SetValidPercent): "%.4g", but "99.999" where that would be "100" with some
+/// cells nodata, so that 100 means every cell is valid.
+std::string valid_percent_text(const stats::Summary& s) {
+  if (s.valid == 0) return "0";
+  if (s.nodata == 0) return "100";
+  const std::string text = fmt::format("{:.4g}", valid_percent(s));
+  return text == "100" ? "99.999" : text;
+}
+
 std::string percentile_name(double p) { return fmt::format("{:g}", p); }
 
 /// A double in JSON: shortest round-trip digits, null for NaN.
@@ -110,7 +120,7 @@ std::string stats_text(const StatsResult& r, const StatsRequest& request) {
     text += fmt::format("    STATISTICS_MEAN={:.14g}\n", s.mean);
     text += fmt::format("    STATISTICS_MINIMUM={:.14g}\n", s.minimum);
     text += fmt::format("    STATISTICS_STDDEV={:.14g}\n", s.stddev);
-    text += fmt::format("    STATISTICS_VALID_PERCENT={:.4g}\n", valid_percent(s));
+    text += fmt::format("    STATISTICS_VALID_PERCENT={}\n", valid_percent_text(s));
   }
   return text;
 }
@@ -162,9 +172,12 @@ void run_stats(const StatsRequest& request, const RunOptions& options) {
                  "statistics are not stored (--no-aux says so)\n",
                  printable(request.path));
     } else if (request.store && result.summary.valid > 0) {
-      io::BandStatistics stored{result.summary.minimum,        result.summary.maximum,
-                                result.summary.mean,           result.summary.stddev,
-                                valid_percent(result.summary), std::nullopt};
+      io::BandStatistics stored{result.summary.minimum,
+                                result.summary.maximum,
+                                result.summary.mean,
+                                result.summary.stddev,
+                                valid_percent_text(result.summary),
+                                std::nullopt};
       if (result.buckets && !request.buckets)
         stored.histogram = io::BandStatistics::Histogram{result.buckets->min, result.buckets->max,
                                                          result.histogram};

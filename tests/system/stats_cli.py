@@ -213,6 +213,31 @@ def check_infinities(args, work, errors):
                     errors.append("stats of %s %s: %s %s, numpy %r" % (label, case, key, got.get(key), value))
 
 
+def check_valid_percent(args, work, errors):
+    """STATISTICS_VALID_PERCENT as gdalinfo -stats writes it: 99.999, not 100, for one nodata cell
+    in 100000; 100 with none; the same text as GDAL's for a few nodata cells."""
+    for nodata_cells in (1, 0, 40):
+        a = np.ones((250, 400), np.int16)
+        a.ravel()[:nodata_cells] = 0
+        paths = []
+        for who in ("tessera", "gdal"):
+            path = os.path.join(work, "valid_%d_%s.tif" % (nodata_cells, who))
+            ds = gdal.GetDriverByName("GTiff").Create(path, 400, 250, 1, gdal.GDT_Int16)
+            ds.GetRasterBand(1).SetNoDataValue(0)
+            ds.GetRasterBand(1).WriteArray(a)
+            ds = None
+            paths.append(path)
+        done = systest.tessera(args, ["stats", paths[0], "-q"], ranks=2)
+        gdal_done = subprocess.run(["gdalinfo", "-stats", paths[1]], capture_output=True, text=True)
+        if done.returncode != 0 or gdal_done.returncode != 0:
+            errors.append("valid percent of %d nodata cells: %s" % (nodata_cells, done.describe()))
+            continue
+        got = aux_items(paths[0])[0].get("STATISTICS_VALID_PERCENT")
+        want = aux_items(paths[1])[0].get("STATISTICS_VALID_PERCENT")
+        if got != want:
+            errors.append("valid percent of %d nodata cells: %s, gdalinfo -stats %s" % (nodata_cells, got, want))
+
+
 def main():
     args = systest.parse_args(__doc__)
     errors = []
@@ -228,6 +253,7 @@ def main():
         print("checked %d rasters" % len(names))
         check_long_name(args, work, errors)
         check_infinities(args, work, errors)
+        check_valid_percent(args, work, errors)
     finally:
         shutil.rmtree(work)
     if errors:

@@ -14,7 +14,7 @@ struct BandStatistics {
   double maximum = 0;
   double mean = 0;
   double stddev = 0;
-  double valid_percent = 100;
+  std::string valid_percent = "100";  ///< as GDAL writes it (valid_percent_text)
   struct Histogram {
     double min = 0;
     double max = 0;
