@@ -71,9 +71,14 @@ void check_request(const StatsRequest& request) {
     if (request.buckets->count < 1)
       throw Error(
           fmt::format("stats: --buckets: {} is not a positive count", request.buckets->count));
-    if (!(request.buckets->min < request.buckets->max))
-      throw Error(fmt::format("stats: --range: {:g} {:g} is not a range (MIN < MAX)",
-                              request.buckets->min, request.buckets->max));
+    const double min = request.buckets->min;
+    const double max = request.buckets->max;
+    if (!(min < max))
+      throw Error(fmt::format("stats: --range: {:g} {:g} is not a range (MIN < MAX)", min, max));
+    // The buckets' width (MAX - MIN) / N must be a finite double, or every cell falls in one.
+    if (!std::isfinite(max - min))
+      throw Error(fmt::format("stats: --range: {:g} {:g} is not a finite range (MAX - MIN is {:g})",
+                              min, max, max - min));
   }
 }
 
