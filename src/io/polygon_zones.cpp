@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <string_view>
 
@@ -273,6 +274,7 @@ struct PolygonBurner::Impl {
   const PolygonZones* zones = nullptr;
   GDALDriver* mem = nullptr;
   bool all_touched = false;
+  std::vector<uint8_t> canvas;  ///< the rasterised canvas, reused
 };
 
 PolygonBurner::PolygonBurner(const PolygonZones& zones, bool all_touched)
@@ -286,36 +288,74 @@ PolygonBurner::PolygonBurner(const PolygonZones& zones, bool all_touched)
 
 PolygonBurner::~PolygonBurner() = default;
 
-Window PolygonBurner::burn(int64_t zone, const Window& tile, std::vector<uint8_t>& masks) {
+void PolygonBurner::rasterise(int64_t zone, const Window& canvas_cells) {
   const auto& z = *impl_->zones->impl_;
-  const OGRGeometry* geometry = z.geometries.at(static_cast<size_t>(zone)).get();
-  const Window meets = intersect(z.windows[static_cast<size_t>(zone)], tile);
-  if (geometry == nullptr || meets.empty()) return {};
-  // A canvas of the cells the polygon may cover in the tile, not of the whole tile (GDAL's
-  // rasteriser reads and writes back its whole canvas for each polygon), whose band is the
-  // mask's own bytes at the end of `masks`.
-  const size_t offset = masks.size();
-  masks.resize(offset + static_cast<size_t>(meets.cells()), 0);
+  std::vector<uint8_t>& bytes = impl_->canvas;
+  bytes.assign(static_cast<size_t>(canvas_cells.cells()), 0);
   clear_gdal_error();
-  VectorDataset canvas(impl_->mem->Create("", static_cast<int>(meets.width),
-                                          static_cast<int>(meets.height), 0, GDT_Byte, nullptr));
+  VectorDataset canvas(impl_->mem->Create("", static_cast<int>(canvas_cells.width),
+                                          static_cast<int>(canvas_cells.height), 0, GDT_Byte,
+                                          nullptr));
   const std::string pointer =
-      "DATAPOINTER=" + std::to_string(reinterpret_cast<uintptr_t>(masks.data() + offset));
+      "DATAPOINTER=" + std::to_string(reinterpret_cast<uintptr_t>(bytes.data()));
   const char* band_options[] = {pointer.c_str(), nullptr};
-  if (!canvas || canvas->AddBand(GDT_Byte, const_cast<char**>(band_options)) != CE_None) {
-    masks.resize(offset);
+  if (!canvas || canvas->AddBand(GDT_Byte, const_cast<char**>(band_options)) != CE_None)
     throw Error(with_reason("cannot make a canvas to rasterise zone " + std::to_string(zone)));
-  }
-  TileTransform transform{z.inverse, static_cast<double>(meets.x), static_cast<double>(meets.y)};
+  TileTransform transform{z.inverse, static_cast<double>(canvas_cells.x),
+                          static_cast<double>(canvas_cells.y)};
+  const OGRGeometry* geometry = z.geometries.at(static_cast<size_t>(zone)).get();
   OGRGeometryH handle = OGRGeometry::ToHandle(const_cast<OGRGeometry*>(geometry));
   const int band = 1;
   const double one = 1;
   const char* touched[] = {"ALL_TOUCHED=TRUE", nullptr};
   if (GDALRasterizeGeometries(GDALDataset::ToHandle(canvas.get()), 1, &band, 1, &handle, to_tile,
                               &transform, &one, impl_->all_touched ? touched : nullptr, nullptr,
-                              nullptr) != CE_None) {
-    masks.resize(offset);
+                              nullptr) != CE_None)
     throw Error(with_reason("cannot rasterise zone " + std::to_string(zone)));
+}
+
+Window PolygonBurner::burn(int64_t zone, const Window& tile, std::vector<uint8_t>& masks) {
+  const auto& z = *impl_->zones->impl_;
+  const Window& around = z.windows[static_cast<size_t>(zone)];
+  const Window meets = intersect(around, tile);
+  if (z.geometries.at(static_cast<size_t>(zone)) == nullptr || meets.empty()) return {};
+  const size_t offset = masks.size();
+  masks.resize(offset + static_cast<size_t>(meets.cells()), 0);
+  // Copies the canvas's cells inside the tile into the mask.
+  const auto take = [&](const Window& canvas_cells) {
+    const Window part = intersect(canvas_cells, meets);
+    for (int64_t y = part.y; y < part.bottom(); ++y)
+      std::memcpy(
+          masks.data() + offset +
+              static_cast<size_t>((y - meets.y) * meets.width + (part.x - meets.x)),
+          impl_->canvas.data() + static_cast<size_t>((y - canvas_cells.y) * canvas_cells.width +
+                                                     (part.x - canvas_cells.x)),
+          static_cast<size_t>(part.width));
+  };
+  try {
+    if (!impl_->all_touched) {
+      // Cell centres: a canvas of the cells the polygon may cover in the tile, not of the whole
+      // tile (GDAL's rasteriser reads and writes back its whole canvas for each polygon); GDAL
+      // finds each row's crossings from the edges' ends, whatever the canvas.
+      rasterise(zone, meets);
+      take(meets);
+    } else {
+      // Every touched cell: GDAL walks each edge cell by cell in floating point from where its
+      // canvas cuts it, so an edge through a cell's corner touches the cell or not by where the
+      // canvas starts. The canvases are blocks of a fixed lattice (within the polygon's window),
+      // whatever the tiling, so that every cell is the same at any tile size, ranks and threads.
+      constexpr int64_t kLattice = PolygonBurner::lattice;
+      for (int64_t by = meets.y / kLattice; by <= (meets.bottom() - 1) / kLattice; ++by)
+        for (int64_t bx = meets.x / kLattice; bx <= (meets.right() - 1) / kLattice; ++bx) {
+          const Window canvas_cells =
+              intersect(Window{bx * kLattice, by * kLattice, kLattice, kLattice}, around);
+          rasterise(zone, canvas_cells);
+          take(canvas_cells);
+        }
+    }
+  } catch (...) {
+    masks.resize(offset);
+    throw;
   }
   return {meets.x - tile.x, meets.y - tile.y, meets.width, meets.height};
 }

@@ -243,6 +243,59 @@ def drawn(args, work, names, errors):
         ds = None
 
 
+def corner_polygons(args, work, errors):
+    """--all-touched with polygons whose edges pass exactly through cells' corners (slopes 4/3,
+    1/3, 5/7 in a 10 m grid), where GDAL's walk along each edge, in floating point from its
+    canvas's edge, touches such a cell or not by where its canvas starts: the same table at every
+    tile size, rank and thread count, on a raster of one lattice block (PolygonBurner::lattice) and
+    on one across lattice lines. (GDAL on the whole raster can differ in those cells: its canvas
+    starts elsewhere.)"""
+    rng = np.random.default_rng(7)
+    for width, height in ((71, 53), (700, 530)):
+        x0, y0 = 1000.0, 5000.0 + 10 * height
+        values = os.path.join(work, "corner-%d.tif" % width)
+        ds = gdal.GetDriverByName("GTiff").Create(values, width, height, 1, gdal.GDT_Float32)
+        ds.SetGeoTransform((x0, 10, 0, y0, 0, -10))
+        srs = osr.SpatialReference()
+        srs.ImportFromEPSG(32633)
+        ds.SetProjection(srs.ExportToWkt())
+        ds.GetRasterBand(1).WriteArray(rng.uniform(0, 100, (height, width)).astype(np.float32))
+        ds = None
+        gpkg = os.path.join(work, "corner-%d.gpkg" % width)
+        out = ogr.GetDriverByName("GPKG").CreateDataSource(gpkg)
+        layer = out.CreateLayer("corners", srs, ogr.wkbPolygon)
+        layer.CreateField(ogr.FieldDefn("name", ogr.OFTString))
+        scale = width // 71
+        shapes = [[(20, 20), (35, 40), (50, 20)], [(3, 5), (33, 15), (63, 5), (33, 45)],
+                  [(10, 48), (45, 23), (60, 48)], [(0, 0), (70, 52), (0, 52)]]
+        for k, shape in enumerate(shapes):
+            ring = ogr.Geometry(ogr.wkbLinearRing)
+            for cx, cy in shape + shape[:1]:
+                ring.AddPoint_2D(x0 + 10 * cx * scale, y0 - 10 * cy * scale)
+            polygon = ogr.Geometry(ogr.wkbPolygon)
+            polygon.AddGeometry(ring)
+            feature = ogr.Feature(layer.GetLayerDefn())
+            feature.SetField("name", "c%d" % k)
+            feature.SetGeometry(polygon)
+            layer.CreateFeature(feature)
+        out = None
+        words = ["--zones", gpkg, "--id", "name", "--values", values, "--all-touched",
+                 "--stats", "count,sum"]
+        tables = []
+        for ranks, threads, tile in ((0, 1, []), (2, 1, ["--tile", "16"]), (3, 2, ["--tile", "48"]),
+                                     (2, 2, ["--tile", "272"])):
+            table = os.path.join(work, "corner-%d-%d.csv" % (width, len(tables)))
+            outcome = run_zonal(args, words + tile + ["--out", table], ranks=ranks, threads=threads)
+            if outcome.returncode != 0:
+                errors.append(outcome.describe())
+                return
+            tables.append(rows_of(table))
+            if tables[-1] != tables[0]:
+                errors.append("corner polygons on %d x %d, all touched, at %d ranks x %d threads %s: "
+                              "%r, at one process %r" % (width, height, ranks, threads, tile,
+                                                         tables[-1], tables[0]))
+
+
 def feature_count(layer):
     return layer.GetFeatureCount()
 
@@ -450,7 +503,8 @@ def main():
     names = lonlat_polygons(os.path.join(work, "drawn.gpkg"))  # drawn() and bad_inputs() read it
     parts = [lambda e: bad_inputs(args, work, e), lambda e: job_tables(args, work, e),
              lambda e: drawn(args, work, names, e), lambda e: zion(args, work, e),
-             lambda e: rasterstats_data(args, work, e), lambda e: undefined_crs(args, work, e)]
+             lambda e: rasterstats_data(args, work, e), lambda e: undefined_crs(args, work, e),
+             lambda e: corner_polygons(args, work, e)]
     try:
         # The parts write files of their own names (bad_inputs() alone writes in work/bad) and
         # mostly wait on mpirun: they go several at a time; their errors in this order.

@@ -74,9 +74,17 @@ class PolygonBurner {
   /// The cells of `tile` (a window of the raster) that zone `zone` covers: returns the part of
   /// `tile` that holds them (tile-relative) and appends to `masks` one byte per cell of that
   /// part, row by row, 1 where covered. An empty window when none is (nothing appended).
+  /// With `all_touched`, a tile's cells come from rasterising the polygon on the blocks of a
+  /// fixed lattice of this many cells a side (each within the polygon's window): the same cells
+  /// at any tiling.
   Window burn(int64_t zone, const Window& tile, std::vector<uint8_t>& masks);
 
+  static constexpr int64_t lattice = 256;
+
  private:
+  /// Rasterises zone `zone` onto a canvas of `canvas_cells` (Impl::canvas).
+  void rasterise(int64_t zone, const Window& canvas_cells);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
