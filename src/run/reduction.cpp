@@ -4,6 +4,7 @@
 #include "journal.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <memory>
 
@@ -115,9 +116,13 @@ std::optional<stats::Buckets> pending_buckets(const BandToReduce& band,
                                               const stats::FirstSweep& first,
                                               ReducedBandResult& result) {
   if (band.buckets) result.buckets = band.buckets;
-  if (band.default_histogram && !band.buckets && result.summary.valid > 0)
-    result.buckets =
+  if (band.default_histogram && !band.buckets && result.summary.valid > 0) {
+    const stats::Buckets buckets =
         stats::default_buckets(band.kind.type, result.summary.minimum, result.summary.maximum);
+    // As GDAL: none when its range is empty (every valid cell holds one value) or not finite.
+    if (buckets.min < buckets.max && std::isfinite(buckets.min) && std::isfinite(buckets.max))
+      result.buckets = buckets;
+  }
   if (!result.buckets) return std::nullopt;
   if (stats::key_bits(band.kind.type) > 16) return result.buckets;
   result.histogram = stats::histogram_from_values(first, *result.buckets);

@@ -238,6 +238,32 @@ def check_valid_percent(args, work, errors):
             errors.append("valid percent of %d nodata cells: %s, gdalinfo -stats %s" % (nodata_cells, got, want))
 
 
+def check_degenerate_histograms(args, work, errors):
+    """--hist where GDAL's default buckets have no width: a constant Int16 band, and Float64 cells
+    at both extremes of a double (the buckets' range beyond a double): no histogram printed, in
+    the JSON or in the .aux.xml, as gdalinfo -stats -hist makes none; a constant Byte band keeps
+    its 256 buckets from -0.5."""
+    cases = (("constant", gdal.GDT_Int16, np.full((20, 20), 32767), False),
+             ("extremes", gdal.GDT_Float64, np.array([[-1.7976931348623157e308, 1.7976931348623157e308]]), False),
+             ("byte", gdal.GDT_Byte, np.full((20, 20), 7), True))
+    for name, gdal_type, z, histogram in cases:
+        path = os.path.join(work, "degenerate_%s.tif" % name)
+        ds = gdal.GetDriverByName("GTiff").Create(path, z.shape[1], z.shape[0], 1, gdal_type)
+        ds.GetRasterBand(1).WriteArray(z)
+        ds = None
+        out = os.path.join(work, "degenerate_%s.json" % name)
+        done = systest.tessera(args, ["stats", path, "--hist", "--json", out], ranks=2)
+        if done.returncode != 0:
+            errors.append("stats --hist of %s: %s" % (name, done.describe()))
+            continue
+        printed = "buckets from" in done.stdout
+        in_json = "histogram" in json.load(open(out))
+        in_aux = aux_items(path)[1] is not None
+        if (printed, in_json, in_aux) != (histogram, histogram, histogram):
+            errors.append("stats --hist of %s: histogram printed %s, in the JSON %s, in the .aux.xml %s;"
+                          " expected %s" % (name, printed, in_json, in_aux, histogram))
+
+
 def main():
     args = systest.parse_args(__doc__)
     errors = []
@@ -254,6 +280,7 @@ def main():
         check_long_name(args, work, errors)
         check_infinities(args, work, errors)
         check_valid_percent(args, work, errors)
+        check_degenerate_histograms(args, work, errors)
     finally:
         shutil.rmtree(work)
     if errors:
