@@ -61,14 +61,19 @@ T from_float(float v) {
 }
 
 /// A float average of a band with nodata as type T: kept off nodata as GDAL keeps it (compared
-/// in float, GDAL's working type for all but Byte and UInt16), then rounded.
+/// in float, GDAL's working type for all but Byte and UInt16, an equal one replaced by the type's
+/// replacement: the next integer, or the next float), then rounded.
 template <class T>
 T average_with_nodata(float v, Nodata<T> none) {
   if constexpr (std::is_same_v<T, uint8_t> || std::is_same_v<T, uint16_t>) {
     const T out = from_float<T>(v);
     return none.is(out) ? nodata_replacement(none.value) : out;
   } else {
-    if (none.set && v == static_cast<float>(none.value)) v = nodata_replacement(v);
+    if (none.set && v == static_cast<float>(none.value)) {
+      // An integer's replacement is the next integer: the next float up would round back.
+      if constexpr (std::is_integral_v<T>) return nodata_replacement(none.value);
+      v = nodata_replacement(v);
+    }
     return from_float<T>(v);
   }
 }
@@ -408,7 +413,10 @@ T average_cell(const Source<T>& src, const AxisWindow& wx, const AxisWindow& wy,
     return none.is(out) ? nodata_replacement(none.value) : out;
   } else {
     auto v = static_cast<float>(total / weight);
-    if (none.set && v == static_cast<float>(none.value)) v = nodata_replacement(v);
+    if (none.set && v == static_cast<float>(none.value)) {
+      if constexpr (std::is_integral_v<T>) return nodata_replacement(none.value);  // as above
+      v = nodata_replacement(v);
+    }
     return store_float<T>(v);
   }
 }

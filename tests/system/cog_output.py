@@ -169,6 +169,27 @@ def check_calc(args, work):
     print("calc -of COG (UInt16): valid; overviews as gdaladdo's")
 
 
+def check_integer_nodata(args, work):
+    """Int16, Int32 and UInt32 COGs whose nodata (3000) lies among the cells, so that 2 x 2
+    averages land on it exactly: AVERAGE overviews as gdaladdo's, which writes such a cell as the
+    next integer (3001), not as nodata; one tile, so every cell compares."""
+    b4 = crop(args, "landsat_b4.tif", work, 512, 512)
+    for typ in ("Int16", "Int32", "UInt32"):
+        tiff, cog = os.path.join(work, f"nd_{typ}.tif"), os.path.join(work, f"nd_{typ}_cog.tif")
+        common = ["calc", "-A", b4, "--calc", "A/3", "--type", typ, "--NoDataValue", "3000"]
+        run_tessera(args, common + ["--outfile", tiff])
+        run_tessera(args, common + ["-of", "COG", "--co", "RESAMPLING=AVERAGE", "--co", "BLOCKSIZE=512",
+                                   "--co", "OVERVIEW_COUNT=2", "--outfile", cog])
+        check_cog(cog, 2)
+        diffs = overview_differences(cog, gdaladdo_reference(args, tiff, "average", 2, work))
+        if any(d for d, _ in diffs):
+            systest.fail(f"calc -of COG ({typ}, nodata 3000): cells differing per level {diffs}")
+        hits = int((gdal.Open(tiff).ReadAsArray() == 3000).sum())
+        if hits == 0:
+            systest.fail(f"calc ({typ}): no cell is 3000, nothing tested")
+    print("calc -of COG (Int16, Int32, UInt32, nodata among the cells): overviews as gdaladdo's")
+
+
 def cell_differences(path, reference):
     """Per overview level: the (row, column) arrays of cells that differ from the reference's."""
     got, want = gdal.Open(path), gdal.Open(reference)
@@ -260,6 +281,7 @@ def main():
         check_ranks(args, dem, work)
         check_job(args, dem, work)
         check_calc(args, work)
+        check_integer_nodata(args, work)
         check_one_tile(args, work)
         check_tile_edges(args, work)
     print("cog_output: ok")
