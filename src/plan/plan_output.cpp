@@ -116,6 +116,8 @@ void check_hdf5_options(const CreationOptions& options, const job::OutputFileSpe
     fail_at(
         output.where, what,
         "ZLEVEL=" + std::to_string(options.deflate_level) + ": expected 1 to 9 for HDF5's deflate");
+  if (!output.overviews.empty())
+    fail_at(output.overviews_where, what, "HDF5 outputs hold no overviews (write a .tif for them)");
 }
 
 }  // namespace
