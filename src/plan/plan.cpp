@@ -2,6 +2,7 @@
 #include "tessera/plan/plan.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -405,9 +406,10 @@ std::vector<int64_t> path_halos(const std::vector<std::vector<size_t>>& sources,
   return halos;
 }
 
-TileGrid choose_grid(Extent raster, std::optional<int64_t> tile) {
+TileGrid choose_grid(Extent raster, std::optional<int64_t> tile, bool exact) {
   const int64_t side = tile.value_or(default_tile);
   check_tile(side);
+  if (exact && tile) return TileGrid(raster, side, side);
   const int64_t width = std::min(side, std::max<int64_t>(16, round_up(raster.width, 16)));
   const int64_t height = std::min(side, std::max<int64_t>(16, round_up(raster.height, 16)));
   return TileGrid(raster, width, height);
@@ -538,6 +540,18 @@ void check_tile_graph_tiles(const job::JobSpec& job, const Plan& plan) {
   }
 }
 
+/// Whether an output names its block size (BLOCKSIZE, BLOCKXSIZE or BLOCKYSIZE): the tile is
+/// then that block, not clamped to a smaller raster (the two must agree: plan_output).
+bool asks_block_size(const job::JobSpec& job) {
+  for (const auto& output : job.outputs)
+    for (const std::string& item : output.creation_options) {
+      std::string name = item.substr(0, item.find('='));
+      for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      if (name == "BLOCKSIZE" || name == "BLOCKXSIZE" || name == "BLOCKYSIZE") return true;
+    }
+  return false;
+}
+
 }  // namespace
 
 Plan make_plan(const job::JobSpec& written, const std::vector<RasterInfo>& inputs) {
@@ -553,7 +567,8 @@ Plan make_plan(const job::JobSpec& written, const std::vector<RasterInfo>& input
   plan_steps(job, inputs, graph, plan);
   for (const PlannedStep& step : plan.steps) plan.halo = std::max(plan.halo, step.halo);
   check_same_grid(job, plan);
-  plan.grid = choose_grid(inputs[plan.steps.front().input].size, job.run.tile);
+  plan.grid = choose_grid(inputs[plan.steps.front().input].size, job.run.tile,
+                          job.run.tile_is_block || asks_block_size(job));
   check_tile_graph_tiles(job, plan);
   for (const auto& output : job.outputs) plan.outputs.push_back(detail::plan_output(plan, output));
   detail::plan_statistics(job, plan);

@@ -190,6 +190,25 @@ def check_integer_nodata(args, work):
     print("calc -of COG (Int16, Int32, UInt32, nodata among the cells): overviews as gdaladdo's")
 
 
+def check_block_larger_than_raster(args, work):
+    """-co BLOCKSIZE=512 and 1024 on srtm.tif (465 x 457), as the COG driver takes them: blocks of
+    that size (not refused, not shrunk to the raster), a valid COG, the cells of the default's."""
+    dem = os.path.join(args.data, "srtm.tif")
+    default = os.path.join(work, "hs_default.tif")
+    run_tessera(args, ["dem", "hillshade", dem, default, "-of", "COG"])
+    for size in (512, 1024):
+        cog = os.path.join(work, f"hs_block{size}.tif")
+        run_tessera(args, ["dem", "hillshade", dem, cog, "-of", "COG", "-co", f"BLOCKSIZE={size}"])
+        _, errors, _ = validate(cog, full_check=True)
+        ds = gdal.Open(cog)
+        block = ds.GetRasterBand(1).GetBlockSize()
+        if errors or block != [size, size]:
+            systest.fail(f"{cog}: blocks {block}, validator {errors}")
+        if not (ds.ReadAsArray() == gdal.Open(default).ReadAsArray()).all():
+            systest.fail(f"{cog}: cells unlike the default tile's")
+    print("BLOCKSIZE=512 and 1024 on a 465 x 457 raster: blocks of that size, valid, the same cells")
+
+
 def cell_differences(path, reference):
     """Per overview level: the (row, column) arrays of cells that differ from the reference's."""
     got, want = gdal.Open(path), gdal.Open(reference)
@@ -282,6 +301,7 @@ def main():
         check_job(args, dem, work)
         check_calc(args, work)
         check_integer_nodata(args, work)
+        check_block_larger_than_raster(args, work)
         check_one_tile(args, work)
         check_tile_edges(args, work)
     print("cog_output: ok")

@@ -179,9 +179,10 @@ std::vector<int64_t> path_halos(const std::vector<std::vector<size_t>>& sources,
                                 const std::vector<int64_t>& op_halos);
 
 /// The tile grid for a raster: `tile` (or default_tile) cells square, each side clamped to the
-/// raster's side rounded up to a multiple of 16, so that even a 1 x 1 raster gets a 16 x 16 tile.
-/// Throws tessera::Error when `tile` is not a positive multiple of 16 (check_tile).
-TileGrid choose_grid(Extent raster, std::optional<int64_t> tile);
+/// raster's side rounded up to a multiple of 16, so that even a 1 x 1 raster gets a 16 x 16 tile;
+/// with `exact` (the tile is an output's block size asked for), `tile` cells square whatever the
+/// raster's size. Throws tessera::Error when `tile` is not a positive multiple of 16 (check_tile).
+TileGrid choose_grid(Extent raster, std::optional<int64_t> tile, bool exact = false);
 
 /// Builds the plan, its steps in the step graph's order. `inputs[i]` is the metadata of
 /// job.inputs[i]. Checks the job first (check_job), then throws tessera::Error with the job file
