@@ -229,16 +229,20 @@ int overview_levels(const OutputSpec& spec) {
     return levels;
   }
   const int n = *o.overview_count;
-  const std::string what = spec.path + ": " + std::to_string(n) + " overview level(s)";
-  if (n > 0 && (int64_t{1} << (n - 1)) >= longest)
-    throw Error(what + ": the raster (" + std::to_string(spec.size.width) + " x " +
-                std::to_string(spec.size.height) + ") has " +
-                std::to_string(static_cast<int>(std::ceil(std::log2(double(longest))))) +
-                " at most (the last is 1 x 1)");
-  if (n > 0 && (int64_t{1} << n) > tile)
-    throw Error(what + ": a " + std::to_string(tile) + "-cell tile gives " +
-                std::to_string(static_cast<int>(std::log2(double(tile)))) +
-                " at most (each tile's share of the coarsest must be a cell at least)");
+  // The raster's levels: halving until 1 x 1, the last at a factor below twice the longest side;
+  // the tile's: each tile's share of the coarsest must be a cell at least.
+  int by_raster = 0;
+  while ((int64_t{1} << by_raster) < longest) ++by_raster;
+  int by_tile = 0;
+  while ((int64_t{2} << by_tile) <= tile) ++by_tile;
+  const int most = std::min(by_raster, by_tile);
+  if (n > most)
+    throw Error(spec.path + ": " + std::to_string(n) +
+                " overview level(s): " + std::to_string(most) + " at most here (the raster, " +
+                std::to_string(spec.size.width) + " x " + std::to_string(spec.size.height) +
+                ", has " + std::to_string(by_raster) + ", the last 1 x 1; a " +
+                std::to_string(tile) + "-cell tile gives " + std::to_string(by_tile) +
+                ", each tile's share of the coarsest a cell at least)");
   return n;
 }
 
