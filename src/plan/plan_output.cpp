@@ -92,6 +92,8 @@ CreationOptions output_options(const job::OutputFileSpec& output, const TileGrid
   } catch (const Error& e) {
     fail_at(output.where, what, e.what());
   }
+  if (options.no_overviews && !output.overviews.empty())
+    fail_at(output.overviews_where, what, "overviews: OVERVIEWS=NONE asks for none");
   const auto clashes = [](const std::optional<int64_t>& block, int64_t tile) {
     return block && *block != tile;
   };

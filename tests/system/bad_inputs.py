@@ -112,6 +112,10 @@ def make_cases(args, work):
     focal_job = os.path.join(work, "focal.toml")
     with open(focal_job, "w") as f:
         f.write(one_step_job(dem, out, "m", 'op = "focal.mean"\nin = "dem"\nsize = 4'))
+    no_overviews_job = os.path.join(work, "no_overviews.toml")
+    with open(no_overviews_job, "w") as f:
+        f.write(one_step_job(dem, out, "hs", 'op = "hillshade"\nin = "dem"',
+                             'format = "cog"\nco = ["OVERVIEWS=NONE"]\noverviews = [2]\n'))
     slash_job = os.path.join(work, "slash.toml")
     with open(slash_job, "w") as f:
         f.write(one_step_job(dem, out, "./../up", 'op = "slope"\nin = "dem"'))
@@ -202,6 +206,8 @@ def make_cases(args, work):
              r"generate: --nodata 300 does not fit a Byte output", out),
         Case("job file nodata 300 for Byte", ["run", nodata_job], 1,
              r"nodata\.toml:9:1: step 'c': option 'nodata': 300 does not fit a Byte output", out),
+        Case("job: overviews beside OVERVIEWS=NONE", ["run", no_overviews_job], 1,
+             r"no_overviews\.toml:14:13: .*overviews: OVERVIEWS=NONE asks for none", out),
         Case("dem: --overviews of an HDF5 output", ["dem", "slope", dem, os.path.join(out_dir, "slope.h5"),
                                                     "--overviews", "2"], 1,
              r"--overviews: HDF5 outputs hold no overviews", os.path.join(out_dir, "slope.h5")),
