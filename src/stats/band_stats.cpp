@@ -169,8 +169,7 @@ __attribute__((target("avx2"))) void count_buckets_avx2(const float* v, int64_t 
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
     const __m256 x = _mm256_loadu_ps(v + i);
-    __m256 ok = _mm256_cmp_ps(x, x, _CMP_ORD_Q);
-    if (has) ok = _mm256_and_ps(ok, _mm256_cmp_ps(x, nd, _CMP_NEQ_UQ));
+    const __m256 ok = detail::valid_lanes(x, has, nd);
     const __m256i both =
         _mm256_set_m128i(bucket_indices(_mm256_extractf128_ps(x, 1), min, scale, zero, last),
                          bucket_indices(_mm256_castps256_ps128(x), min, scale, zero, last));

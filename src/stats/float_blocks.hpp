@@ -7,6 +7,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -32,6 +33,22 @@ constexpr int64_t kFloatBlock = 4096;
 
 inline bool valid_float(float x, bool has, float nodata) {
   return !std::isnan(x) && !(has && x == nodata);
+}
+
+/// valid_float() of eight cells: all ones in the lanes of valid cells (not NaN, and not equal to
+/// `nodata` when `has`).
+__attribute__((target("avx2"), always_inline)) inline __m256 valid_lanes(__m256 x, bool has,
+                                                                         __m256 nodata) {
+  const __m256 ordered = _mm256_cmp_ps(x, x, _CMP_ORD_Q);
+  return has ? _mm256_and_ps(ordered, _mm256_cmp_ps(x, nodata, _CMP_NEQ_UQ)) : ordered;
+}
+
+/// The 64-bit lanes of `v`.
+template <class T>
+__attribute__((target("avx2"))) inline std::array<T, 4> lanes_of(__m256i v) {
+  alignas(32) std::array<T, 4> out;
+  _mm256_store_si256(reinterpret_cast<__m256i*>(out.data()), v);
+  return out;
 }
 
 inline void scan_floats(FloatBlock& b, const float* v, int64_t n, bool has, float nodata) {
@@ -77,8 +94,7 @@ __attribute__((target("avx2"))) inline void scan_floats_avx2(FloatBlock& b, cons
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
     const __m256 x = _mm256_add_ps(_mm256_loadu_ps(v + i), zero);
-    __m256 ok = _mm256_cmp_ps(x, x, _CMP_ORD_Q);
-    if (has) ok = _mm256_and_ps(ok, _mm256_cmp_ps(x, nd, _CMP_NEQ_UQ));
+    const __m256 ok = valid_lanes(x, has, nd);
     const __m256i okm = _mm256_castps_si256(ok);
     lo = _mm256_min_ps(lo, _mm256_blendv_ps(inf, x, ok));
     hi = _mm256_max_ps(hi, _mm256_blendv_ps(minus_inf, x, ok));
@@ -123,8 +139,7 @@ __attribute__((target("avx2"))) inline void sum_floats_avx2(FloatBlock& b, const
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
     const __m256 x = _mm256_loadu_ps(v + i);
-    __m256 ok = _mm256_cmp_ps(x, x, _CMP_ORD_Q);
-    if (has) ok = _mm256_and_ps(ok, _mm256_cmp_ps(x, nd, _CMP_NEQ_UQ));
+    const __m256 ok = valid_lanes(x, has, nd);
     const __m256i bits = _mm256_castps_si256(x);
     const __m256i of_exponent =
         _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_srli_epi32(bits, 23), byte), wanted);
@@ -139,11 +154,9 @@ __attribute__((target("avx2"))) inline void sum_floats_avx2(FloatBlock& b, const
     const __m256i odd = _mm256_srli_epi64(m, 32);
     squares = _mm256_add_epi64(squares, _mm256_mul_epu32(odd, odd));
   }
-  alignas(32) int64_t s[4];
-  alignas(32) uint64_t q[4];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(s), sums);
-  _mm256_store_si256(reinterpret_cast<__m256i*>(q), squares);
-  for (int j = 0; j < 4; ++j) {
+  const auto s = lanes_of<int64_t>(sums);
+  const auto q = lanes_of<uint64_t>(squares);
+  for (size_t j = 0; j < 4; ++j) {
     b.mantissas += s[j];
     b.squares += q[j];
   }
@@ -254,8 +267,7 @@ __attribute__((target("avx2"))) inline void sum_window_avx2(WindowSums& w, const
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
     const __m256 x = _mm256_loadu_ps(v + i);
-    __m256 ok = _mm256_cmp_ps(x, x, _CMP_ORD_Q);
-    if (has) ok = _mm256_and_ps(ok, _mm256_cmp_ps(x, nd, _CMP_NEQ_UQ));
+    const __m256 ok = valid_lanes(x, has, nd);
     const __m256i bits = _mm256_castps_si256(x);
     const __m256i e = _mm256_and_si256(_mm256_srli_epi32(bits, 23), byte);
     const __m256i shift = _mm256_sub_epi32(_mm256_max_epu32(e, one), start);
@@ -281,15 +293,11 @@ __attribute__((target("avx2"))) inline void sum_window_avx2(WindowSums& w, const
                      _mm256_extracti128_si256(middle, 1), _mm256_extracti128_si256(low, 1), sums,
                      highs, middles, lows);
   }
-  alignas(32) int64_t s[4];
-  alignas(32) uint64_t h[4];
-  alignas(32) uint64_t mid[4];
-  alignas(32) uint64_t l[4];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(s), sums);
-  _mm256_store_si256(reinterpret_cast<__m256i*>(h), highs);
-  _mm256_store_si256(reinterpret_cast<__m256i*>(mid), middles);
-  _mm256_store_si256(reinterpret_cast<__m256i*>(l), lows);
-  for (int j = 0; j < 4; ++j) {
+  const auto s = lanes_of<int64_t>(sums);
+  const auto h = lanes_of<uint64_t>(highs);
+  const auto mid = lanes_of<uint64_t>(middles);
+  const auto l = lanes_of<uint64_t>(lows);
+  for (size_t j = 0; j < 4; ++j) {
     w.mantissas += s[j];
     w.high += h[j];
     w.middle += mid[j];
