@@ -288,16 +288,13 @@ PolygonBurner::PolygonBurner(const PolygonZones& zones, bool all_touched)
 
 PolygonBurner::~PolygonBurner() = default;
 
-void PolygonBurner::rasterise(int64_t zone, const Window& canvas_cells) {
+void PolygonBurner::rasterise(int64_t zone, const Window& canvas_cells, uint8_t* bytes) {
   const auto& z = *impl_->zones->impl_;
-  std::vector<uint8_t>& bytes = impl_->canvas;
-  bytes.assign(static_cast<size_t>(canvas_cells.cells()), 0);
   clear_gdal_error();
   VectorDataset canvas(impl_->mem->Create("", static_cast<int>(canvas_cells.width),
                                           static_cast<int>(canvas_cells.height), 0, GDT_Byte,
                                           nullptr));
-  const std::string pointer =
-      "DATAPOINTER=" + std::to_string(reinterpret_cast<uintptr_t>(bytes.data()));
+  const std::string pointer = "DATAPOINTER=" + std::to_string(reinterpret_cast<uintptr_t>(bytes));
   const char* band_options[] = {pointer.c_str(), nullptr};
   if (!canvas || canvas->AddBand(GDT_Byte, const_cast<char**>(band_options)) != CE_None)
     throw Error(with_reason("cannot make a canvas to rasterise zone " + std::to_string(zone)));
@@ -335,10 +332,10 @@ Window PolygonBurner::burn(int64_t zone, const Window& tile, std::vector<uint8_t
   try {
     if (!impl_->all_touched) {
       // Cell centres: a canvas of the cells the polygon may cover in the tile, not of the whole
-      // tile (GDAL's rasteriser reads and writes back its whole canvas for each polygon); GDAL
-      // finds each row's crossings from the edges' ends, whatever the canvas.
-      rasterise(zone, meets);
-      take(meets);
+      // tile (GDAL's rasteriser reads and writes back its whole canvas for each polygon), whose
+      // band is the mask's own bytes; GDAL finds each row's crossings from the edges' ends,
+      // whatever the canvas.
+      rasterise(zone, meets, masks.data() + offset);
     } else {
       // Every touched cell: GDAL walks each edge cell by cell in floating point from where its
       // canvas cuts it, so an edge through a cell's corner touches the cell or not by where the
@@ -349,7 +346,8 @@ Window PolygonBurner::burn(int64_t zone, const Window& tile, std::vector<uint8_t
         for (int64_t bx = meets.x / kLattice; bx <= (meets.right() - 1) / kLattice; ++bx) {
           const Window canvas_cells =
               intersect(Window{bx * kLattice, by * kLattice, kLattice, kLattice}, around);
-          rasterise(zone, canvas_cells);
+          impl_->canvas.assign(static_cast<size_t>(canvas_cells.cells()), 0);
+          rasterise(zone, canvas_cells, impl_->canvas.data());
           take(canvas_cells);
         }
     }

@@ -82,8 +82,8 @@ class PolygonBurner {
   static constexpr int64_t lattice = 256;
 
  private:
-  /// Rasterises zone `zone` onto a canvas of `canvas_cells` (Impl::canvas).
-  void rasterise(int64_t zone, const Window& canvas_cells);
+  /// Rasterises zone `zone` onto a canvas of `canvas_cells` whose cells are `bytes` (zeroed).
+  void rasterise(int64_t zone, const Window& canvas_cells, uint8_t* bytes);
 
   struct Impl;
   std::unique_ptr<Impl> impl_;
