@@ -34,7 +34,8 @@ namespace {
 
 std::string size_text(const RasterInfo& r) {
   std::string gt;
-  for (double v : r.geotransform) gt += (gt.empty() ? "" : ", ") + fmt::format("{:g}", v);
+  // Shortest round-trip digits: grids that differ in the 7th digit print differently.
+  for (double v : r.geotransform) gt += (gt.empty() ? "" : ", ") + fmt::format("{}", v);
   return fmt::format("{} x {} cells, geotransform ({})", r.size.width, r.size.height, gt);
 }
 

@@ -213,8 +213,19 @@ def past_the_cap(args, work, errors):
 def bad_inputs(args, work, zones_path, scaled_path, errors):
     other = os.path.join(args.data, "n43.tif")
     table = os.path.join(work, "bad.csv")
+    # Two grids a cell size 1e-7 apart: the refusal prints them apart (2 and 2.0000001).
+    near = {}
+    for name, size in (("grid_a.tif", 2.0), ("grid_b.tif", 2.0000001)):
+        near[name] = os.path.join(work, name)
+        ds = gdal.GetDriverByName("GTiff").Create(near[name], 30, 20, 1, gdal.GDT_Int16)
+        ds.SetGeoTransform((100, size, 0, 200, 0, -2))
+        ds.GetRasterBand(1).WriteArray(np.ones((20, 30), np.int16))
+        ds = None
     cases = [
         ([zones_path], [other], ["mean"], 1, r"n43\.tif .* is not on the grid of the zones"),
+        ([near["grid_a.tif"]], [near["grid_b.tif"]], ["count"], 1,
+         r"grid_b\.tif \(30 x 20 cells, geotransform \(100, 2\.0000001, 0, 200, 0, -2\)\) is not on "
+         r"the grid of the zones .*grid_a\.tif \(30 x 20 cells, geotransform \(100, 2, 0, 200, 0, -2\)\)"),
         ([scaled_path], [scaled_path], ["mean"], 1, r"zone ids must be integers"),
         ([zones_path], [scaled_path], ["mode"], 2, r"--stats: unknown statistic 'mode'"),
         ([zones_path], [scaled_path], ["percentile_101"], 2, r"101 is not between 0 and 100"),
