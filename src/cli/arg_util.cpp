@@ -78,7 +78,6 @@ void set_block_size(job::RunSpec& run, const std::vector<std::string>& creation_
     throw UsageError(std::string(flag) + " BLOCKXSIZE and BLOCKYSIZE must be equal");
   run.tile = x ? x : y;
   run.tile_where = job::Position::of_flag(given);
-  run.tile_is_block = run.tile.has_value();
 }
 
 std::vector<int64_t> parse_overviews(std::string_view flag, const std::string& text) {

@@ -540,8 +540,9 @@ void check_tile_graph_tiles(const job::JobSpec& job, const Plan& plan) {
   }
 }
 
-/// Whether an output names its block size (BLOCKSIZE, BLOCKXSIZE or BLOCKYSIZE): the tile is
-/// then that block, not clamped to a smaller raster (the two must agree: plan_output).
+/// Whether an output names its block size (BLOCKSIZE, BLOCKXSIZE or BLOCKYSIZE, from a job's
+/// `co` or the command line's -co, which set the tile too): the tile is then that block, not
+/// clamped to a smaller raster (the two must agree: plan_output).
 bool asks_block_size(const job::JobSpec& job) {
   for (const auto& output : job.outputs)
     for (const std::string& item : output.creation_options) {
@@ -567,8 +568,8 @@ Plan make_plan(const job::JobSpec& written, const std::vector<RasterInfo>& input
   plan_steps(job, inputs, graph, plan);
   for (const PlannedStep& step : plan.steps) plan.halo = std::max(plan.halo, step.halo);
   check_same_grid(job, plan);
-  plan.grid = choose_grid(inputs[plan.steps.front().input].size, job.run.tile,
-                          job.run.tile_is_block || asks_block_size(job));
+  plan.grid =
+      choose_grid(inputs[plan.steps.front().input].size, job.run.tile, asks_block_size(job));
   check_tile_graph_tiles(job, plan);
   for (const auto& output : job.outputs) plan.outputs.push_back(detail::plan_output(plan, output));
   detail::plan_statistics(job, plan);

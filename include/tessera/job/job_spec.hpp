@@ -84,9 +84,6 @@ struct OutputFileSpec {
 
 struct RunSpec {
   std::optional<int64_t> tile;  ///< tile (and output block) size in cells
-  /// The tile is the outputs' block size asked for (-co BLOCKSIZE, BLOCKXSIZE / BLOCKYSIZE):
-  /// blocks of that size even on a smaller raster, as GDAL writes them, not clamped to it.
-  bool tile_is_block = false;
   /// Where tile-graph passes keep their tiles between the phases: a folder (resolved against the
   /// job file's folder), or "" for none (`scratch = false`: the tiles are computed again); unset,
   /// the folder of the first output.
