@@ -146,7 +146,7 @@ __attribute__((target("avx2"), always_inline)) inline __m128i bucket_indices(
 
 /// Copies of the histogram count_buckets_avx2 counts into, so that neighbouring cells, which
 /// mostly fall in one bucket, do not wait on each other's increments.
-constexpr size_t kBucketCopies = 4;
+constexpr size_t kBucketCopies = 8;
 
 /// BucketIndex of each valid cell of `n` Float32 cells, counted into `histogram`: kBucketCopies
 /// copies of (buckets + 1) counts, the last of each, one past the buckets, taking the invalid
